@@ -38,6 +38,10 @@ export function decodeDelegatedPayload(payload: unknown): SignedDelegation {
   if (problems.length) throw new MalformedDelegationError(problems)
   // Non-canonical encodings (trailing bytes, odd offsets) would give one delegation several byte forms.
   const canonical = encodeAbiParameters(delegatedPayloadAbi, [wallet, sessionPublicKey, aclScope, expiry, nonce, walletSignature])
-  if (canonical.toLowerCase() !== payload.toLowerCase()) throw new MalformedDelegationError(['payload: not the canonical ABI encoding'])
+  const given = payload.toLowerCase()
+  if (canonical.toLowerCase() !== given) {
+    const trailing = given.startsWith(canonical.toLowerCase()) ? ` (${(given.length - canonical.length) / 2} trailing bytes)` : ''
+    throw new MalformedDelegationError([`payload: not the canonical ABI encoding${trailing}`])
+  }
   return delegation
 }

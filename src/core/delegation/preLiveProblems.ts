@@ -1,5 +1,5 @@
 import type { Hex } from 'viem'
-import type { RequestFamily } from '../acl/actions.js'
+import { type AclAction, type RequestFamily, UNRESTRICTED, isRequestFamily } from '../acl/actions.js'
 import { covers } from '../acl/covers.js'
 import { narrowestScope } from '../acl/narrowestScope.js'
 import type { SignedDelegation } from './encodeDelegatedPayload.js'
@@ -34,17 +34,21 @@ export function preLiveProblems(p: PreLiveParameters): string[] {
   if (expiry <= p.nowSeconds) problems.push(`expiry: the delegation expired at ${expiry} (now ${p.nowSeconds})`)
   else if (expiry - p.nowSeconds < minRemaining) problems.push(`expiry: only ${expiry - p.nowSeconds}s left; at least ${minRemaining}s are needed to automate safely`)
   if (expiry - p.nowSeconds > maxLifetime) problems.push(`expiry: ${expiry - p.nowSeconds}s ahead exceeds the automation window of ${maxLifetime}s`)
-  if (delegation.sessionPublicKey.toLowerCase() !== p.signingPublicKey.toLowerCase()) {
+  if (String(delegation.sessionPublicKey).toLowerCase() !== String(p.signingPublicKey).toLowerCase()) {
     problems.push('sessionPublicKey: does not match the key the worker signs with (the operator would answer SignerMismatch)')
   }
-  const missing = p.neededFamilies.filter((family) => !covers(delegation.aclScope, family))
+  // A bad family is the caller's bug, but this check promises a list, so it reports rather than throws.
+  const unknownNeeded = p.neededFamilies.filter((family) => !isRequestFamily(family))
+  if (unknownNeeded.length) problems.push(`neededFamilies: unknown request famil${unknownNeeded.length > 1 ? 'ies' : 'y'} ${unknownNeeded.map(String).join(', ')}`)
+  const needed = [...new Set(p.neededFamilies.filter(isRequestFamily))]
+  const scope: readonly unknown[] = Array.isArray(delegation.aclScope) ? delegation.aclScope : []
+  const missing = needed.filter((family) => !covers(scope as readonly AclAction[], family))
   if (missing.length) problems.push(`aclScope: does not cover ${missing.join(', ')} (the operator would answer SessionAclViolation)`)
-  const scope = delegation.aclScope
-  if (scope.includes('Unrestricted')) {
+  if (scope.includes(UNRESTRICTED)) {
     if (!p.unrestrictedRequested) problems.push('aclScope: "Unrestricted" was not requested; ask for the narrowest scope')
-  } else if (p.neededFamilies.length) {
-    const narrowest = narrowestScope({ families: p.neededFamilies })
-    const extra = scope.filter((action) => !narrowest.includes(action as RequestFamily))
+  } else if (needed.length) {
+    const narrowest: readonly unknown[] = narrowestScope({ families: needed })
+    const extra = scope.filter((action) => isRequestFamily(action) && !narrowest.includes(action))
     if (extra.length) problems.push(`aclScope: grants ${extra.join(', ')} beyond what the work needs (${narrowest.join(', ')})`)
   }
   return problems

@@ -27,11 +27,25 @@ const separators = new Map<string, Uint8Array>()
 const MAX_CACHED_DOMAINS = 64
 
 /**
+ * The last separator seen per domain object, with the field values it was
+ * computed from: a caller passes the same domain object for every request, and
+ * comparing five fields is much cheaper than building the string key. The
+ * values are compared, so a mutated domain object is never served stale.
+ */
+type Remembered = Required<{ [K in keyof TypedDataDomainFields]: TypedDataDomainFields[K] }> & { separator: Uint8Array }
+const byObject = new WeakMap<TypedDataDomainFields, Remembered>()
+
+/**
  * The EIP-712 domain separator (`hashStruct(EIP712Domain, domain)`), computed
  * once per distinct domain. The returned bytes are shared: do not mutate them.
  */
 export function domainSeparatorBytes(domain: TypedDataDomainFields): Uint8Array {
   const { name, version, chainId, verifyingContract, salt } = domain
+  const remembered = byObject.get(domain)
+  if (
+    remembered && remembered.name === name && remembered.version === version && remembered.chainId === chainId &&
+    remembered.verifyingContract === verifyingContract && remembered.salt === salt
+  ) return remembered.separator
   const key = JSON.stringify([name, version, typeof chainId, chainId?.toString(), verifyingContract, salt])
   let separator = separators.get(key)
   if (!separator) {
@@ -43,6 +57,7 @@ export function domainSeparatorBytes(domain: TypedDataDomainFields): Uint8Array 
     if (separators.size >= MAX_CACHED_DOMAINS) separators.clear()
     separators.set(key, separator)
   }
+  byObject.set(domain, { name, version, chainId, verifyingContract, salt, separator })
   return separator
 }
 

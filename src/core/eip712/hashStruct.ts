@@ -1,14 +1,14 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
 import { hexToBytes, writeHex } from '../crypto/hex.js'
+import { keccak256, keccak256Into } from '../crypto/keccak256.js'
 import { ValidationError } from '../errors/ValidationError.js'
 
 export type TypedField = { readonly name: string; readonly type: string }
 /** EIP-712 struct definitions by name (e.g. `eip712Types`). Treated as immutable: compiled once. */
 export type StructTypes = { readonly [struct: string]: readonly TypedField[] }
 
-/** `hashStruct(value)` of one struct type: 32 bytes. */
-export type StructHasher = (value: unknown) => Uint8Array
+/** Writes `hashStruct(value)` of one struct type, 32 bytes, to `target` at `offset`. */
+export type StructHasher = (value: unknown, target: Uint8Array, offset: number) => void
 
 /** Writes the 32-byte `encodeData` word of one field value at `offset` (the buffer starts zeroed). */
 type WordEncoder = (words: Uint8Array, offset: number, value: unknown) => void
@@ -28,7 +28,9 @@ export function structHasher(types: StructTypes, primaryType: string): StructHas
 
 /** EIP-712 `hashStruct` of one value: exactly what viem's `hashStruct` gives for valid data. */
 export function hashStruct(types: StructTypes, primaryType: string, value: unknown): Uint8Array {
-  return structHasher(types, primaryType)(value)
+  const hash = new Uint8Array(32)
+  structHasher(types, primaryType)(value, hash, 0)
+  return hash
 }
 
 /** EIP-712 `encodeType`: the primary type, then the structs it references, sorted by name. */
@@ -50,17 +52,17 @@ export function encodeType(types: StructTypes, primaryType: string): string {
 function compileStruct(types: StructTypes, primaryType: string, hashers: Map<string, StructHasher>): StructHasher {
   if (!Object.hasOwn(types, primaryType)) throw new ValidationError('primaryType', `"${primaryType}" is not one of the given struct types`)
   const fields = types[primaryType]!
-  const typeHash = keccak_256(utf8ToBytes(encodeType(types, primaryType)))
+  const typeHash = keccak256(utf8ToBytes(encodeType(types, primaryType)))
   const names = fields.map((field) => field.name)
   const encoders = fields.map((field) => wordEncoder(types, field.type, `${primaryType}.${field.name}`))
   const size = 32 * (fields.length + 1)
-  const hasher: StructHasher = (value) => {
+  const hasher: StructHasher = (value, target, offset) => {
     if (typeof value !== 'object' || value === null) throw new ValidationError(primaryType, 'must be an object')
     const record = value as Record<string, unknown>
     const words = new Uint8Array(size)
     words.set(typeHash)
     for (let i = 0; i < encoders.length; i++) encoders[i]!(words, 32 * (i + 1), record[names[i]!])
-    return keccak_256(words)
+    keccak256Into(words, target, offset)
   }
   hashers.set(primaryType, hasher)
   return hasher
@@ -70,7 +72,7 @@ function wordEncoder(types: StructTypes, type: string, path: string): WordEncode
   if (Object.hasOwn(types, type)) {
     // Resolved on first use, so self-referencing and mutually recursive structs compile.
     let nested: StructHasher | undefined
-    return (words, offset, value) => words.set((nested ??= structHasher(types, type))(value), offset)
+    return (words, offset, value) => (nested ??= structHasher(types, type))(value, words, offset)
   }
   const array = /^(.+)\[([0-9]*)\]$/.exec(type)
   if (array) return arrayEncoder(wordEncoder(types, array[1]!, `${path}[]`), array[2] ? Number(array[2]) : undefined, path)
@@ -78,13 +80,13 @@ function wordEncoder(types: StructTypes, type: string, path: string): WordEncode
     case 'string':
       return (words, offset, value) => {
         if (typeof value !== 'string') throw new ValidationError(path, 'must be a string')
-        words.set(keccak_256(utf8ToBytes(value)), offset)
+        keccak256Into(utf8ToBytes(value), words, offset)
       }
     case 'bytes':
       return (words, offset, value) => {
         const bytes = value instanceof Uint8Array ? value : hexToBytes(value)
         if (!bytes) throw new ValidationError(path, 'must be 0x-hex of whole bytes')
-        words.set(keccak_256(bytes), offset)
+        keccak256Into(bytes, words, offset)
       }
     case 'bool':
       return (words, offset, value) => {
@@ -117,7 +119,7 @@ function arrayEncoder(element: WordEncoder, length: number | undefined, path: st
     }
     const elements = new Uint8Array(32 * value.length)
     for (let i = 0; i < value.length; i++) element(elements, 32 * i, value[i])
-    words.set(keccak_256(elements), offset)
+    keccak256Into(elements, words, offset)
   }
 }
 

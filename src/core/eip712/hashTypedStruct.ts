@@ -1,6 +1,6 @@
 import type { Hex } from 'viem'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex } from '../crypto/hex.js'
+import { keccak256 } from '../crypto/keccak256.js'
 import { type TypedDataDomainFields, domainSeparatorBytes } from './domainSeparator.js'
 import { type StructTypes, structHasher } from './hashStruct.js'
 
@@ -22,8 +22,8 @@ export function hashTypedStructBytes({ domain, types, primaryType, message }: Ha
   prefixed[0] = 0x19
   prefixed[1] = 0x01
   prefixed.set(domainSeparatorBytes(domain), 2)
-  prefixed.set(structHasher(types, primaryType)(message), 34)
-  return keccak_256(prefixed)
+  structHasher(types, primaryType)(message, prefixed, 34)
+  return keccak256(prefixed)
 }
 
 export function hashTypedStruct(parameters: HashTypedStructParameters): Hex {

@@ -1,4 +1,4 @@
-import type { VenueErrorCode } from './venue.js'
+import { type VenueErrorCode, isVenueErrorCode, venueCodeOf } from './venue.js'
 
 /**
  * What a job does with an operator error, decided in one place.
@@ -23,20 +23,31 @@ export type VenueErrorOutcome =
   | 'unknownOutcome'
   | 'notOpen'
 
-export function classifyVenueError(error: { name?: string; venueCode?: VenueErrorCode | string; code?: string }): VenueErrorOutcome {
+const outcomes: Record<VenueErrorCode, VenueErrorOutcome> = {
+  InvalidRequest: 'terminal',
+  SessionUnauthorized: 'sessionInvalid',
+  SignerMismatch: 'signerMismatch',
+  SessionAclViolation: 'aclViolation',
+  NonceReused: 'resign',
+  DeadlineExpired: 'resign',
+  UnknownOrder: 'notOpen',
+  InsufficientBalance: 'terminal',
+  PostOnlyWouldCross: 'terminal',
+  RateLimited: 'rateLimited',
+  Unavailable: 'transient',
+}
+
+export type ClassifiableError = { name?: string; venueCode?: VenueErrorCode | string; code?: string }
+
+/**
+ * Works on plain objects (`{ name, venueCode, code }` after a process boundary),
+ * not only on instances: reads `venueCode`, else maps a `VENUE.*` `code` back.
+ * Anything else (an unknown operator code, a failure while reading a response)
+ * is `transient`: resending the same signed bytes is idempotent (replay and cloid
+ * rules), whereas calling it terminal could drop an order that was accepted.
+ */
+export function classifyVenueError(error: ClassifiableError): VenueErrorOutcome {
   if (error.name === 'VenueTransportError' || error.code === 'VENUE.TRANSPORT') return 'unknownOutcome'
-  switch (error.venueCode) {
-    case 'SessionUnauthorized': return 'sessionInvalid'
-    case 'SessionAclViolation': return 'aclViolation'
-    case 'SignerMismatch': return 'signerMismatch'
-    case 'NonceReused':
-    case 'DeadlineExpired': return 'resign'
-    case 'RateLimited': return 'rateLimited'
-    case 'Unavailable': return 'transient'
-    case 'UnknownOrder': return 'notOpen'
-    case 'InvalidRequest':
-    case 'InsufficientBalance':
-    case 'PostOnlyWouldCross': return 'terminal'
-    default: return 'transient'
-  }
+  const venueCode = isVenueErrorCode(error.venueCode) ? error.venueCode : venueCodeOf(error.code)
+  return venueCode ? outcomes[venueCode] : 'transient'
 }

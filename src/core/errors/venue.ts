@@ -84,6 +84,16 @@ export class VenueError extends BaseError {
     this.status = options.status ?? spec.status
     this.retryAfterMs = options.retryAfterMs
   }
+
+  /** Carries `venueCode` across processes: `classifyVenueError` needs it (or `code`) on the other side. */
+  override toJSON(): ReturnType<BaseError['toJSON']> & { venueCode: VenueErrorCode; status: number; retryAfterMs?: number } {
+    return { ...super.toJSON(), venueCode: this.venueCode, status: this.status, ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }) }
+  }
+}
+
+/** The protocol code behind a `VENUE.*` machine code, e.g. `VENUE.NONCE_REUSED` → `NonceReused`. */
+export function venueCodeOf(code: unknown): VenueErrorCode | undefined {
+  return venueErrorCodes.find((venueCode) => venueErrorSpecs[venueCode].code === code)
 }
 
 /**

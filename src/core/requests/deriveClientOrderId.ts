@@ -7,7 +7,9 @@ import { ValidationError } from '../errors/ValidationError.js'
  * `scope` separates id spaces (limit-order intents, schedule legs).
  */
 export function deriveClientOrderId(intentId: string, revision: number, scope = 'intent'): Hex {
-  if (!intentId) throw new ValidationError('intentId', 'must not be empty')
+  if (typeof intentId !== 'string' || !intentId) throw new ValidationError('intentId', 'must be a non-empty string')
   if (!Number.isSafeInteger(revision) || revision < 0) throw new ValidationError('revision', 'must be a non-negative integer')
+  // `scope` is the only part that may not hold ':'; with the revision last, the preimage stays unambiguous.
+  if (typeof scope !== 'string' || !/^[^:]+$/.test(scope)) throw new ValidationError('scope', 'must be a non-empty string without ":"')
   return slice(keccak256(stringToBytes(`deputy:cloid:v1:${scope}:${intentId}:${revision}`)), 0, 16)
 }

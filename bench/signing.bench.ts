@@ -1,0 +1,99 @@
+/**
+ * Signing throughput, three ways over the same Order, in one run:
+ *   (a) raw @noble/curves secp256k1 signing of a precomputed 32-byte digest (the floor),
+ *   (b) Deputy: buildRequest + fast EIP-712 digest + session-key signature (r‖s‖v hex),
+ *   (c) viem signTypedData with a local account.
+ * The cases are interleaved, round after round (the starting case rotates), so
+ * machine noise hits all of them alike; each figure is the median of the rounds,
+ * each ratio the median of the per-round ratios. Target: (b) ≥ 0.95 × (a).
+ * BENCH_ROUNDS and BENCH_MS change the number of rounds and the time per case.
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { type Hex, bytesToHex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { hashRequestBytes } from '../src/core/eip712/hashRequest.js'
+import { type OperatorDomain, typesFor } from '../src/core/eip712/types.js'
+import { buildRequest } from '../src/core/requests/buildRequest.js'
+import { SessionKey } from '../src/keys/SessionKey.js'
+import { signRequest } from '../src/keys/signRequest.js'
+
+type Case = { label: string; run: () => unknown; async?: boolean }
+
+const TARGET = 0.95
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
+const caseMs = Number(process.env.BENCH_MS ?? 2000)
+/** Operations between clock reads. */
+const BATCH = 16
+
+export default async function run(): Promise<void> {
+  const secret = keccak_256(new TextEncoder().encode('deputy signing bench'))
+  const key = SessionKey.fromSecret(secret)
+  const account = privateKeyToAccount(bytesToHex(secret))
+  const domain: OperatorDomain = { name: 'Deputy Sandbox', version: '1', chainId: 31337, verifyingContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' }
+  const order = {
+    delegation: `0x${'9f'.repeat(32)}` as Hex,
+    wallet: account.address,
+    market: 'ETH-USD',
+    side: 0 as const,
+    price: 2_000_500_000_000_000_000_000n,
+    size: 1_500_000_000_000_000_000n,
+    timeInForce: 0 as const,
+    clientOrderId: '0x000102030405060708090a0b0c0d0e0f' as Hex,
+    deadline: 1_700_000_060_000n,
+  }
+  const digest = hashRequestBytes(domain, buildRequest('Order', { ...order, nonce: 1n }))
+  const types = typesFor('Order')
+  // A fresh nonce per operation, so no case can profit from repeating the same message.
+  let nonce = 1_700_000_000_000_000n
+
+  const baseline: Case = { label: '(a) noble secp256k1 sign, precomputed digest', run: () => secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' }) }
+  const deputy: Case = { label: '(b) Deputy buildRequest + hashRequest + sign', run: () => signRequest(key, domain, buildRequest('Order', { ...order, nonce: ++nonce })) }
+  const viem: Case = {
+    label: '(c) viem signTypedData, local account',
+    run: () => account.signTypedData({ domain, types, primaryType: 'Order', message: { ...order, nonce: ++nonce } }),
+    async: true,
+  }
+  const hashOnly: Case = { label: '    Deputy buildRequest + hashRequest alone', run: () => hashRequestBytes(domain, buildRequest('Order', { ...order, nonce: ++nonce })) }
+  const cases = [baseline, deputy, viem, hashOnly]
+
+  for (const c of cases) await measure(c, Math.min(500, caseMs))
+  const results = new Map<Case, number[]>(cases.map((c) => [c, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[(round + i) % cases.length]!
+      results.get(c)!.push(await measure(c, c === hashOnly ? caseMs / 4 : caseMs))
+    }
+  }
+
+  const perRound = (c: Case) => results.get(c)!
+  const ratio = (c: Case) => median(perRound(c).map((opsPerSecond, round) => opsPerSecond / perRound(baseline)[round]!))
+  console.log(`signing one Order: median of ${rounds} interleaved rounds, ${caseMs} ms per case per round (node ${process.version})`)
+  for (const c of cases) {
+    const ops = median(perRound(c))
+    const extra = c === deputy ? `  ${ratio(c).toFixed(3)}× (a)  target ≥ ${TARGET}× ${ratio(c) >= TARGET ? 'met' : 'NOT met'}`
+      : c === viem ? `  ${ratio(c).toFixed(3)}× (a)`
+        : c === hashOnly ? `  ${(1e6 / ops).toFixed(1)} µs/op` : ''
+    console.log(`  ${c.label.padEnd(48)} ${ops.toFixed(0).padStart(8)} ops/s${extra}   rounds: ${perRound(c).map((x) => x.toFixed(0)).join(' ')}`)
+  }
+}
+
+/** Operations per second of `c` over about `ms` milliseconds. */
+async function measure(c: Case, ms: number): Promise<number> {
+  let operations = 0
+  const start = performance.now()
+  let elapsed: number
+  do {
+    if (c.async) for (let i = 0; i < BATCH; i++) await c.run()
+    else for (let i = 0; i < BATCH; i++) c.run()
+    operations += BATCH
+    elapsed = performance.now() - start
+  } while (elapsed < ms)
+  return (operations * 1000) / elapsed
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}

@@ -1,0 +1,118 @@
+/**
+ * Processor: reconcile wallets with the operator (control queue, job scheduler every N seconds,
+ * and once at start-up before the worker takes submissions).
+ * - Payload: `ReconcileJobData` { walletId?, reason }; without walletId every wallet with an active session.
+ * - Reads: the operator's open orders, orders by cloid, fills since the stream cursor; Postgres orders
+ *   that are unresolved (`submitting`/`unknown`) or live.
+ * - Writes: order states from the operator's view; orders never placed whose last request can no
+ *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
+ *   a late duplicate is impossible); orphans adopted or cancelled (config); missed fills; every
+ *   repair → audit_log (actor `reconciler`).
+ * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
+ * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
+ *   runs in several workers are harmless.
+ */
+import { and, desc, eq, inArray, lt } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { parseAmount } from '../src/core/money/decimal.js'
+import type { WorkerDeps } from '../src/runtime/deps.js'
+import type { ActiveSession } from '../src/runtime/sessionSigners.js'
+import { audit } from '../src/store/repositories/audit.js'
+import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
+import { recordFill } from '../src/store/repositories/recordFill.js'
+import { orders, outbox, requests, sessions, streamCursors } from '../src/store/schema/index.js'
+import type { VenueOrder } from '../src/venue/types.js'
+
+export type OrphanPolicy = 'adopt' | 'cancel'
+export type ReconcileReport = { wallets: number; repairs: number; failures: number }
+
+export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number }): Promise<ReconcileReport> {
+  const wallets = options.walletId
+    ? [{ walletId: options.walletId }]
+    : await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))
+  const report: ReconcileReport = { wallets: 0, repairs: 0, failures: 0 }
+  for (const { walletId } of wallets) {
+    const session = await deps.sessions.active(walletId, 0)
+    if (!session) continue
+    report.wallets++
+    try {
+      report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000)
+    } catch (error) {
+      report.failures++
+      deps.log.warn({ walletId, err: error }, 'reconcile failed for wallet; retrying next run')
+    }
+  }
+  return report
+}
+
+async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans: OrphanPolicy, settleMs: number): Promise<number> {
+  const { walletId } = session
+  const auth = deps.sessions.readAuth(session)
+  let repairs = 0
+  const repair = async (action: string, details: Record<string, unknown>) => {
+    repairs++
+    await audit(deps.db, { walletId, actor: 'reconciler', action, details })
+  }
+  const settled = new Date(deps.now() - settleMs)
+  const venueOpen = new Map((await deps.venue.openOrders(auth)).map((o) => [o.clientOrderId.toLowerCase(), o]))
+  const local = await deps.db.select().from(orders)
+    .where(and(eq(orders.walletId, walletId), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), lt(orders.updatedAt, settled)))
+
+  for (const order of local) {
+    const cloid = order.clientOrderId.toLowerCase() as Hex
+    let seen: VenueOrder | undefined = venueOpen.get(cloid)
+    if (!seen) seen = await deps.venue.order(auth, cloid).catch((error: { venueCode?: string }) => {
+      if (error.venueCode === 'UnknownOrder') return undefined
+      throw error
+    })
+    if (seen) {
+      const result = await deps.db.transaction((tx) => mutateOrder(tx, { id: order.id }, [snapshotOf(seen)]))
+      if (result && result.before.state !== result.after.state) await repair('order.state', { orderId: order.id, from: result.before.state, to: result.after.state })
+      continue
+    }
+    if (order.state === 'open' || order.state === 'partially_filled') continue
+    // Unknown to the operator: re-place it only once its last request can no longer be accepted.
+    const [last] = await deps.db.select().from(requests).where(eq(requests.orderId, order.id)).orderBy(desc(requests.createdAt)).limit(1)
+    if (last && last.deadline + 1_000 > deps.now()) continue
+    const resubmitted = await deps.db.transaction(async (tx) => {
+      const moved = await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['submitting', 'unknown']))).returning({ id: orders.id })
+      if (!moved.length) return false
+      await tx.update(requests).set({ status: 'rejected', errorCode: 'NeverPlaced' }).where(and(eq(requests.orderId, order.id), inArray(requests.status, ['signed', 'sent', 'unknown'])))
+      await tx.update(outbox).set({ status: 'done', lastError: 'superseded by reconcile' }).where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'Order'), inArray(outbox.status, ['pending', 'enqueued'])))
+      await tx.insert(outbox).values({ walletId, kind: 'Order', orderId: order.id, payload: { reason: 'reconcile' } })
+      return true
+    })
+    if (resubmitted) await repair('order.resubmitted', { orderId: order.id, clientOrderId: cloid })
+  }
+
+  const known = new Set((await deps.db.select({ cloid: orders.clientOrderId }).from(orders)
+    .where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys()].length ? [...venueOpen.keys()] : ['0x']))))
+    .map((o) => o.cloid.toLowerCase()))
+  for (const [cloid, venueOrder] of venueOpen) {
+    if (known.has(cloid)) continue
+    const [adopted] = await deps.db.insert(orders).values({
+      walletId, clientOrderId: cloid, market: venueOrder.market, side: venueOrder.side as 0 | 1,
+      price: venueOrder.price, size: venueOrder.size, timeInForce: 0, state: 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
+    }).onConflictDoNothing().returning({ id: orders.id })
+    if (!adopted) continue
+    if (orphans === 'cancel') await deps.db.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: adopted.id, payload: { reason: 'orphan' } })
+    await repair(orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', { orderId: adopted.id, clientOrderId: cloid })
+  }
+
+  const [cursor] = await deps.db.select().from(streamCursors).where(eq(streamCursors.walletId, walletId))
+  for (const fill of await deps.venue.fills(auth, BigInt(cursor?.lastSeq ?? 0))) {
+    const added = await deps.db.transaction((tx) => recordFill(tx, {
+      walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side as 0 | 1,
+      price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
+    }))
+    if (added) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
+  }
+  return repairs
+}
+
+function snapshotOf(order: VenueOrder) {
+  return {
+    kind: 'venueSnapshot' as const, status: order.status, price: parseAmount('price', order.price), size: parseAmount('size', order.size),
+    filled: parseAmount('filled', order.filled), revision: order.revision, venueOrderId: order.orderId,
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Loop step: relay outbox rows to BullMQ, and sweep rows whose job vanished.
+ * - Payload: none (runs on a short interval in every worker, and right after intake).
+ * - Reads: outbox rows `pending` and due (`FOR UPDATE SKIP LOCKED`, so several workers share the
+ *   work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis.
+ * - Writes: BullMQ jobs (job id = outbox id + dispatch generation), outbox → `enqueued`.
+ * - Errors and retries: a failure leaves rows `pending`; the next tick retries. Adding a job that
+ *   already exists is a no-op in BullMQ, so a crash between add and update is harmless.
+ * - Idempotency key: the BullMQ job id.
+ */
+import type { Queue } from 'bullmq'
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import type { SubmitJobData } from '../src/queue/payloads.js'
+import { submitJobOptions } from '../src/queue/jobOptions.js'
+import type { Db } from '../src/store/Db.js'
+import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
+import { type OutboxRow, outbox } from '../src/store/schema/index.js'
+
+function toJob(row: OutboxRow) {
+  const data: SubmitJobData = { outboxId: row.id, walletId: row.walletId, family: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) }
+  return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row) } }
+}
+
+/** Moves due `pending` rows to BullMQ. Answers how many were relayed. */
+export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = 500): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.select().from(outbox)
+      .where(and(eq(outbox.status, 'pending'), lte(outbox.availableAt, sql`now()`)))
+      .orderBy(asc(outbox.seq)).limit(batch).for('update', { skipLocked: true })
+    if (rows.length === 0) return 0
+    await queue.addBulk(rows.map(toJob))
+    await tx.update(outbox).set({ status: 'enqueued', enqueuedAt: sql`now()` }).where(inArray(outbox.id, rows.map((r) => r.id)))
+    return rows.length
+  })
+}
+
+/**
+ * Re-enqueues `enqueued` rows whose job is gone from Redis (flushed, restarted
+ * without persistence). Answers how many were re-enqueued.
+ */
+export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThanMs = 5_000, batch = 1_000): Promise<number> {
+  const rows = await db.select().from(outbox)
+    .where(and(eq(outbox.status, 'enqueued'), lte(outbox.enqueuedAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`)))
+    .orderBy(asc(outbox.seq)).limit(batch)
+  const missing: OutboxRow[] = []
+  for (const row of rows) if (!(await queue.getJob(outboxJobId(row)))) missing.push(row)
+  if (missing.length) await queue.addBulk(missing.map(toJob))
+  return missing.length
+}

@@ -1,0 +1,53 @@
+/**
+ * Processor: submit a CancelOrder.
+ * - Payload: `SubmitJobData` { outboxId, walletId, family: 'CancelOrder', orderId }.
+ * - Reads: outbox row (waits for earlier requests of the same order), orders row, active session.
+ * - Writes: an order never sent (its placement still pending or held) is cancelled locally, and its
+ *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
+ *   before sending, then the order → cancelled (reason `user`); outbox → done/failed/held.
+ * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
+ *   (it filled or was cancelled meanwhile) and recorded.
+ * - Idempotency key: the outbox id; cancelling twice is harmless (the second answers UnknownOrder).
+ */
+import { and, eq, inArray } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { liveOrderStates } from '../src/core/orders/orderState.js'
+import { readBackOrder } from '../src/runtime/submission/readBack.js'
+import type { FamilySpec } from '../src/runtime/submission/types.js'
+import { audit } from '../src/store/repositories/audit.js'
+import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
+import { intents, orders, outbox } from '../src/store/schema/index.js'
+
+export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
+  family: 'CancelOrder',
+  settlesHeldWork: true,
+  async claim(tx, { order }) {
+    if (!order) return { kind: 'done', reason: 'order row missing' }
+    if (order.state === 'pending') {
+      // Never sent: cancel it here, and settle its held placement so it is never sent.
+      const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: 'user' })
+        .where(and(eq(orders.id, order.id), eq(orders.state, 'pending'))).returning({ id: orders.id })
+      if (cancelled.length) {
+        await tx.update(outbox).set({ status: 'done', lastError: 'cancelled before submission' })
+          .where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'Order'), inArray(outbox.status, ['held', 'pending'])))
+        if (order.intentId) await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
+        return { kind: 'done', reason: 'cancelled before submission' }
+      }
+      return { kind: 'wait', reason: 'the order is being submitted' }
+    }
+    if (order.state === 'submitting' || order.state === 'unknown') return { kind: 'wait', reason: 'the order is not acknowledged yet' }
+    if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order already ${order.state}` }
+    return { kind: 'proceed', fields: { market: order.market, clientOrderId: order.clientOrderId as Hex }, policy: { market: order.market } }
+  },
+  async onAccepted(tx, { order }) {
+    if (!order) return
+    await mutateOrder(tx, { id: order.id }, [{ kind: 'cancelled', reason: 'user' }])
+    if (order.intentId) await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
+  },
+  async onRejected(tx, { row }, code, message) {
+    await audit(tx, { walletId: row.walletId, actor: 'worker', action: 'CancelOrder.rejected', details: { orderId: row.orderId, code, message } })
+  },
+  async onNotOpen({ deps, row, order }, session) {
+    if (session && order) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
+  },
+}

@@ -1,0 +1,60 @@
+/**
+ * Processor: submit an Order.
+ * - Payload: `SubmitJobData` { outboxId, walletId, family: 'Order', orderId }.
+ * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row.
+ * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
+ *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
+ * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
+ *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
+ *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
+ *   session marked, work held until a new session. ACL violation and business rejections → terminal.
+ * - Idempotency key: the outbox id (BullMQ job id) and the order's cloid, derived from (intent, revision):
+ *   the operator answers a second Order with the same cloid with the first receipt.
+ */
+import { and, eq, inArray } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { parseAmount } from '../src/core/money/decimal.js'
+import type { FamilySpec } from '../src/runtime/submission/types.js'
+import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
+import { orders } from '../src/store/schema/index.js'
+
+export const submitOrderSpec: FamilySpec<'Order'> = {
+  family: 'Order',
+  async claim(tx, { order }) {
+    if (!order) return { kind: 'done', reason: 'order row missing' }
+    // Compare-and-set: only one attempt moves the order to submitting; a crashed
+    // attempt that claimed but never persisted a request may claim again.
+    const claimed = await tx.update(orders).set({ state: 'submitting', sessionId: null })
+      .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
+      .returning({ id: orders.id })
+    if (claimed.length === 0) return { kind: 'done', reason: `order already ${order.state}` }
+    return {
+      kind: 'proceed',
+      fields: {
+        market: order.market,
+        side: order.side,
+        price: parseAmount('price', order.price),
+        size: parseAmount('size', order.size),
+        timeInForce: order.timeInForce,
+        clientOrderId: order.clientOrderId as Hex,
+      },
+      policy: { market: order.market, side: order.side, price: parseAmount('price', order.price), size: parseAmount('size', order.size) },
+    }
+  },
+  async unclaim(tx, { order }) {
+    if (order) await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), eq(orders.state, 'submitting')))
+  },
+  async onAccepted(tx, { order }, { receipt, request }) {
+    if (!order) return
+    await mutateOrder(tx, { id: order.id }, [{ kind: 'accepted', venueOrderId: receipt.orderId }])
+    await tx.update(orders).set({ sessionId: request.sessionId }).where(eq(orders.id, order.id))
+  },
+  async onRejected(tx, { order }, code, message) {
+    if (!order) return
+    await mutateOrder(tx, { id: order.id }, [{ kind: 'rejected', code }])
+    await tx.update(orders).set({ rejectReason: message.slice(0, 500) }).where(and(eq(orders.id, order.id), eq(orders.state, 'rejected')))
+  },
+  async onUnknown(tx, { order }) {
+    if (order) await mutateOrder(tx, { id: order.id }, [{ kind: 'unknown' }])
+  },
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod'
+
+/**
+ * Every setting Deputy reads from the environment, validated in one place.
+ * The README's configuration table documents each one with its default.
+ */
+const schema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  PGLITE_DIR: z.string().default('./.data/pglite'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
+  OPERATOR_URL: z.string().url().default('http://127.0.0.1:8787'),
+  OPERATOR_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  DEPUTY_MASTER_KEY: z.string().min(1).optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  ORPHAN_POLICY: z.enum(['adopt', 'cancel']).default('adopt'),
+  RELAY_INTERVAL_MS: z.coerce.number().int().min(10).default(100),
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  SESSION_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  SESSION_ROTATE_LEAD_SECONDS: z.coerce.number().int().min(10).default(6 * 3600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WALLET_SIGNER: z.enum(['local', 'privy']).default('local'),
+})
+
+export type Config = z.infer<typeof schema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Parses the environment; a bad value fails start-up with the variable and the rule. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')))
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'))
+  }
+  return parsed.data
+}

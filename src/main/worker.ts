@@ -1,0 +1,40 @@
+/** `deputy worker`: runs the worker until SIGTERM/SIGINT, then shuts down gracefully. */
+import { loadConfig } from '../config.js'
+import { createKeyring } from '../keys/Keyring.js'
+import { createLogger } from '../logger.js'
+import { migrate } from '../store/migrate.js'
+import { openDatabase } from '../store/openDatabase.js'
+import { startWorker } from '../worker.js'
+
+const config = loadConfig()
+const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
+const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR })
+await migrate(database)
+const worker = await startWorker({
+  db: database.db,
+  redisUrl: config.REDIS_URL,
+  queuePrefix: config.QUEUE_PREFIX,
+  operatorUrl: config.OPERATOR_URL,
+  operatorTimeoutMs: config.OPERATOR_TIMEOUT_MS,
+  keyring: createKeyring(config.DEPUTY_MASTER_KEY),
+  log,
+  concurrency: config.WORKER_CONCURRENCY,
+  reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
+  orphanPolicy: config.ORPHAN_POLICY,
+  relayIntervalMs: config.RELAY_INTERVAL_MS,
+  sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+})
+log.info({ owner: worker.owner }, 'worker started')
+
+let stopping = false
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    worker.close(config.SHUTDOWN_TIMEOUT_MS)
+      .then(() => database.close())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => { log.error({ err: error }, 'shutdown failed'); process.exit(1) })
+  })
+}

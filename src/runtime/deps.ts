@@ -1,0 +1,35 @@
+import type { Logger } from 'pino'
+import type { OperatorDomain } from '../core/eip712/types.js'
+import type { NonceGenerator } from '../core/requests/createNonceGenerator.js'
+import type { Db } from '../store/Db.js'
+import type { VenueClient } from '../venue/createVenueClient.js'
+import type { SessionSigners } from './sessionSigners.js'
+
+/** What the job processors and loops need, wired once in the composition root. */
+export type WorkerDeps = {
+  db: Db
+  venue: VenueClient
+  domain: OperatorDomain
+  /** The operator's `maxDeadlineMs`; request deadlines stay well inside it. */
+  maxDeadlineMs: number
+  sessions: SessionSigners
+  nonces: NonceGenerator
+  now: () => number
+  log: Logger
+  /** Raised when a session must be replaced (SessionUnauthorized, expiry lead, compromise). */
+  onSessionInvalid?: (walletId: string, sessionId: string, reason: string) => Promise<void>
+  /** Alerts that need a human (ACL violation, signer mismatch). */
+  alert: (event: { walletId: string; code: string; message: string; details?: Record<string, unknown> }) => void
+  /** Local policy checked before signing; returns the rule that refused, or null. */
+  policy?: (check: PolicyCheck) => Promise<string | null>
+}
+
+export type PolicyCheck = {
+  walletId: string
+  sessionId: string
+  family: string
+  market: string
+  side?: 0 | 1
+  price?: bigint
+  size?: bigint
+}

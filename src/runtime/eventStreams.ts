@@ -1,0 +1,89 @@
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
+import { applyEvent } from '../../jobs/applyEvent.js'
+import { VenueError } from '../core/errors/venue.js'
+import { sessions, streamCursors } from '../store/schema/index.js'
+import { streamEvents } from '../venue/streamEvents.js'
+import type { WorkerDeps } from './deps.js'
+
+export type EventStreamsOptions = {
+  /** This process's identity in leases. */
+  owner: string
+  leaseMs?: number
+  tickMs?: number
+}
+
+/**
+ * Keeps one event stream per wallet that has an active session, across all
+ * worker processes: a wallet's stream runs where its lease is held. The lease
+ * is taken with a conditional update and renewed every tick; a process that
+ * stops renewing loses it after `leaseMs` and another takes over. Correctness
+ * never depends on the lease alone: events are stored by (wallet, seq).
+ */
+export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions) {
+  const leaseMs = options.leaseMs ?? 10_000
+  const tickMs = options.tickMs ?? 1_000
+  const running = new Map<string, AbortController>()
+  const stopped = new AbortController()
+  let ticking: Promise<void> = Promise.resolve()
+
+  async function claim(walletId: string): Promise<boolean> {
+    await deps.db.insert(streamCursors).values({ walletId }).onConflictDoNothing()
+    const until = new Date(deps.now() + leaseMs)
+    const taken = await deps.db.update(streamCursors).set({ leaseOwner: options.owner, leaseUntil: until })
+      .where(and(eq(streamCursors.walletId, walletId), or(eq(streamCursors.leaseOwner, options.owner), isNull(streamCursors.leaseUntil), lt(streamCursors.leaseUntil, sql`now()`))))
+      .returning({ lastSeq: streamCursors.lastSeq })
+    return taken.length > 0
+  }
+
+  async function run(walletId: string, signal: AbortSignal): Promise<void> {
+    const session = await deps.sessions.active(walletId, 0)
+    if (!session) return
+    const [cursor] = await deps.db.select().from(streamCursors).where(eq(streamCursors.walletId, walletId))
+    await streamEvents({
+      baseUrl: deps.venue.baseUrl,
+      auth: deps.sessions.readAuth(session),
+      since: BigInt(cursor?.lastSeq ?? 0),
+      signal,
+      onEvent: async (event) => { await applyEvent(deps.db, walletId, event) },
+      onGap: (expected, got) => deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq'),
+      onError: (error) => deps.log.warn({ walletId, err: error }, 'event stream error; reconnecting'),
+    })
+  }
+
+  async function tick(): Promise<void> {
+    const wanted = await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))
+    const wantedIds = new Set(wanted.map((w) => w.walletId))
+    for (const [walletId, controller] of running) {
+      if (!wantedIds.has(walletId) || !(await claim(walletId))) { controller.abort(); running.delete(walletId) }
+    }
+    for (const walletId of wantedIds) {
+      if (running.has(walletId) || !(await claim(walletId))) continue
+      const controller = new AbortController()
+      running.set(walletId, controller)
+      run(walletId, controller.signal)
+        .catch((error: unknown) => {
+          // The session was refused: the next tick restarts the stream with whatever session is active then.
+          if (!(error instanceof VenueError)) deps.log.error({ walletId, err: error }, 'event stream stopped')
+        })
+        .finally(() => { if (running.get(walletId) === controller) running.delete(walletId) })
+    }
+  }
+
+  const timer = setInterval(() => {
+    ticking = ticking.then(tick).catch((error: unknown) => deps.log.error({ err: error }, 'event stream supervisor tick failed'))
+  }, tickMs)
+  ticking = tick().catch((error: unknown) => deps.log.error({ err: error }, 'event stream supervisor tick failed'))
+
+  return {
+    /** Wallets whose stream runs in this process. */
+    wallets: () => [...running.keys()],
+    async close(): Promise<void> {
+      clearInterval(timer)
+      stopped.abort()
+      await ticking
+      for (const controller of running.values()) controller.abort()
+      running.clear()
+      await deps.db.update(streamCursors).set({ leaseOwner: null, leaseUntil: null }).where(eq(streamCursors.leaseOwner, options.owner))
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import { eq } from 'drizzle-orm'
+import { ValidationError } from '../../core/errors/ValidationError.js'
+import { parsePositiveAmount } from '../../core/money/decimal.js'
+import { assertMultiple } from '../../core/money/increments.js'
+import { terminalOrderStates } from '../../core/orders/orderState.js'
+import type { Db } from '../../store/Db.js'
+import { type OrderRow, intents, orders, outbox } from '../../store/schema/index.js'
+import { type MarketRules, marketRule } from './marketRules.js'
+
+export class OrderNotOpenError extends ValidationError {
+  override name = 'OrderNotOpenError'
+  constructor(order: OrderRow, action: string) {
+    super('orderId', `the order is ${order.state}; it cannot be ${action}`)
+  }
+}
+
+async function lockOrder(db: Db, orderId: string): Promise<OrderRow> {
+  const [order] = await db.select().from(orders).where(eq(orders.id, orderId)).for('update')
+  if (!order) throw new ValidationError('orderId', 'must name a known order')
+  return order
+}
+
+/** Queues a ModifyOrder (new price and size) behind whatever is in flight for the order. */
+export async function requestModify(db: Db, rules: MarketRules, input: { orderId: string; price: string; size: string }): Promise<{ outboxId: string }> {
+  const price = parsePositiveAmount('price', input.price)
+  const size = parsePositiveAmount('size', input.size)
+  return db.transaction(async (tx) => {
+    const order = await lockOrder(tx, input.orderId)
+    if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'modified')
+    const rule = marketRule(rules, order.market)
+    assertMultiple('price', price, rule.tickSize, 'tickSize')
+    assertMultiple('size', size, rule.lotSize, 'lotSize')
+    if (order.intentId) await tx.update(intents).set({ price: input.price, size: input.size }).where(eq(intents.id, order.intentId))
+    const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload: { price: input.price, size: input.size } }).returning({ id: outbox.id })
+    return { outboxId: row!.id }
+  })
+}
+
+/** Queues a CancelOrder; cancels are allowed even while the wallet is halted. */
+export async function requestCancel(db: Db, input: { orderId: string; reason?: string }): Promise<{ outboxId: string }> {
+  return db.transaction(async (tx) => {
+    const order = await lockOrder(tx, input.orderId)
+    if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'cancelled')
+    if (order.intentId) await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, order.intentId))
+    const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: input.reason ?? 'user' } }).returning({ id: outbox.id })
+    return { outboxId: row!.id }
+  })
+}
+
+/** Queues a CancelAll for one market, or `""` for every market. */
+export async function requestCancelAll(db: Db, input: { walletId: string; market?: string }): Promise<{ outboxId: string }> {
+  const [row] = await db.insert(outbox).values({ walletId: input.walletId, kind: 'CancelAll', payload: { market: input.market ?? '' } }).returning({ id: outbox.id })
+  return { outboxId: row!.id }
+}

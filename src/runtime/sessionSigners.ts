@@ -1,0 +1,79 @@
+import { and, eq, gt } from 'drizzle-orm'
+import type { Address, Hex } from 'viem'
+import type { AclAction } from '../core/acl/actions.js'
+import type { OperatorDomain } from '../core/eip712/types.js'
+import { SessionKey } from '../keys/SessionKey.js'
+import { decryptSecret } from '../keys/decryptSecret.js'
+import type { Keyring } from '../keys/Keyring.js'
+import { signRead } from '../keys/signRead.js'
+import type { Db } from '../store/Db.js'
+import { type SessionRow, sessions, wallets } from '../store/schema/index.js'
+import type { ReadAuth } from '../venue/types.js'
+
+/** Binds a sealed session key to its row, so ciphertexts cannot be swapped between sessions. */
+export function sessionKeyAad(sessionId: string): string {
+  return `deputy:session-key:${sessionId}`
+}
+
+/** An active session, unsealed and ready to sign. Never logged: its key redacts itself. */
+export type ActiveSession = {
+  id: string
+  walletId: string
+  wallet: Address
+  publicKey: Hex
+  aclScope: readonly AclAction[]
+  expiryUnix: number
+  delegationHash: Hex
+  payload: Hex
+  key: SessionKey
+}
+
+/**
+ * Finds and unseals a wallet's active session. Unsealed keys are cached per
+ * session id (AES-GCM per request would be waste); the cache forgets a session
+ * as soon as it is no longer active.
+ */
+export function createSessionSigners(options: { db: Db; keyring: Keyring; domain: OperatorDomain; now: () => number; readDeadlineMs?: number }) {
+  const cache = new Map<string, ActiveSession>()
+  const toActive = (row: SessionRow, wallet: Address): ActiveSession => {
+    const cached = cache.get(row.id)
+    if (cached) return cached
+    const key = SessionKey.fromSecret(decryptSecret(options.keyring, row.sealedPrivateKey, sessionKeyAad(row.id)))
+    if (key.publicKey.toLowerCase() !== row.publicKey.toLowerCase()) throw new Error(`session ${row.id}: unsealed key does not match its public key`)
+    const active: ActiveSession = {
+      id: row.id, walletId: row.walletId, wallet, publicKey: row.publicKey as Hex, aclScope: row.aclScope,
+      expiryUnix: row.expiryUnix, delegationHash: row.delegationHash as Hex, payload: row.delegatedPayload as Hex, key,
+    }
+    cache.set(row.id, active)
+    return active
+  }
+  return {
+    /**
+     * The wallet's active session that stays valid for at least `marginSeconds`.
+     * Nothing is ever signed with a delegation that has expired or is about to.
+     */
+    async active(walletId: string, marginSeconds = 15): Promise<ActiveSession | undefined> {
+      const minExpiry = Math.floor(options.now() / 1000) + marginSeconds
+      const [row] = await options.db
+        .select({ session: sessions, address: wallets.address })
+        .from(sessions)
+        .innerJoin(wallets, eq(wallets.id, sessions.walletId))
+        .where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'active'), gt(sessions.expiryUnix, minExpiry)))
+        .limit(1)
+      if (!row) return undefined
+      return toActive(row.session, row.address as Address)
+    },
+    forget(sessionId: string): void {
+      cache.delete(sessionId)
+    },
+    /** Headers that authenticate a read with this session (PROTOCOL.md §6). */
+    readAuth(session: ActiveSession): ReadAuth {
+      return () => {
+        const deadline = BigInt(Math.floor(options.now()) + (options.readDeadlineMs ?? 30_000))
+        const { signature } = signRead(session.key, options.domain, { delegation: session.delegationHash, deadline })
+        return { 'x-delegation': session.payload, 'x-read-deadline': deadline.toString(), 'x-read-signature': signature }
+      }
+    },
+  }
+}
+export type SessionSigners = ReturnType<typeof createSessionSigners>

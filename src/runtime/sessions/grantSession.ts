@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import { and, eq, inArray } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import type { AclAction, RequestFamily } from '../../core/acl/actions.js'
+import { narrowestScope } from '../../core/acl/narrowestScope.js'
+import { BaseError } from '../../core/errors/BaseError.js'
+import { delegationHash } from '../../core/delegation/delegationHash.js'
+import { delegationTypedData } from '../../core/delegation/delegationTypedData.js'
+import { encodeDelegatedPayload } from '../../core/delegation/encodeDelegatedPayload.js'
+import { preLiveProblems } from '../../core/delegation/preLiveProblems.js'
+import type { DelegationMessage, OperatorDomain } from '../../core/eip712/types.js'
+import { SessionKey } from '../../keys/SessionKey.js'
+import { encryptSecret } from '../../keys/encryptSecret.js'
+import type { Keyring } from '../../keys/Keyring.js'
+import type { WalletSigner } from '../../signers/WalletSigner.js'
+import type { Db } from '../../store/Db.js'
+import { audit } from '../../store/repositories/audit.js'
+import { releaseHeld } from '../../store/repositories/outboxRepo.js'
+import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
+import { sessionKeyAad } from '../sessionSigners.js'
+
+export class PreLiveCheckError extends BaseError {
+  override name = 'PreLiveCheckError'
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`the delegation failed its pre-live checks: ${problems.join('; ')}`, {
+      code: 'SESSION.PRE_LIVE_FAILED',
+      hint: 'the expiry (inside the automation window), the scope (exactly the families the work needs) and the session public key',
+    })
+    this.problems = problems
+  }
+}
+
+export type GrantSessionInput = {
+  db: Db
+  keyring: Keyring
+  domain: OperatorDomain
+  walletSigner: WalletSigner
+  walletId: string
+  families: readonly RequestFamily[]
+  unrestricted?: boolean
+  lifetimeSeconds: number
+  nowMs: number
+  /** Extra checks before activation (the operator guide's live probe). */
+  probe?: (session: SessionRow) => Promise<string[]>
+}
+
+/**
+ * Grants a new session: generates a key (sealed at rest), asks the wallet to
+ * sign a Delegation with the narrowest scope covering `families`, runs the
+ * pre-live checks, then activates it in one transaction that moves the
+ * previous active session to `rotating` and releases work held for a session.
+ */
+export async function grantSession(input: GrantSessionInput): Promise<{ session: SessionRow; previous: SessionRow[] }> {
+  const { db } = input
+  const [wallet] = await db.select().from(wallets).where(eq(wallets.id, input.walletId))
+  if (!wallet) throw new PreLiveCheckError([`wallet ${input.walletId} is unknown`])
+  if (wallet.address.toLowerCase() !== input.walletSigner.address.toLowerCase()) throw new PreLiveCheckError(['the wallet signer signs for another address'])
+  const scope: AclAction[] = narrowestScope({ families: input.families, unrestricted: input.unrestricted })
+  const key = SessionKey.generate()
+  const id = randomUUID()
+  const nowSeconds = Math.floor(input.nowMs / 1000)
+  const delegation: DelegationMessage = {
+    wallet: wallet.address as Hex, sessionPublicKey: key.publicKey, aclScope: scope,
+    expiry: BigInt(nowSeconds + input.lifetimeSeconds), nonce: BigInt(input.nowMs),
+  }
+  const [pending] = await db.insert(sessions).values({
+    id, walletId: wallet.id, status: 'pending', publicKey: key.publicKey,
+    sealedPrivateKey: encryptSecret(input.keyring, key.exportSecretForEncryption(), sessionKeyAad(id)), masterKeyId: input.keyring.currentKeyId,
+    aclScope: scope, expiry: new Date(Number(delegation.expiry) * 1000), expiryUnix: Number(delegation.expiry),
+    delegationNonce: delegation.nonce.toString(), walletSigner: input.walletSigner.kind,
+  }).returning()
+
+  const walletSignature = await input.walletSigner.signDelegation(delegationTypedData(input.domain, delegation))
+  const signed = { ...delegation, walletSignature }
+  const hash = delegationHash(input.domain, delegation)
+  const payload = encodeDelegatedPayload(signed)
+  const [delegated] = await db.update(sessions).set({ status: 'delegated', delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(input.nowMs) })
+    .where(eq(sessions.id, pending!.id)).returning()
+
+  const problems = preLiveProblems({
+    delegation: signed, signingPublicKey: key.publicKey, neededFamilies: input.families, unrestrictedRequested: input.unrestricted, nowSeconds,
+    maxLifetimeSeconds: Math.max(input.lifetimeSeconds, 30 * 24 * 3600),
+  })
+  if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated!)))
+  if (problems.length) {
+    await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}` }).where(eq(sessions.id, pending!.id))
+    throw new PreLiveCheckError(problems)
+  }
+
+  return db.transaction(async (tx) => {
+    const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}` })
+      .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
+    const [active] = await tx.update(sessions).set({ status: 'active', activatedAt: new Date(input.nowMs) }).where(eq(sessions.id, id)).returning()
+    await tx.update(wallets).set({ status: 'active' }).where(and(eq(wallets.id, wallet.id), inArray(wallets.status, ['awaiting_delegation', 'active'])))
+    const released = await releaseHeld(tx, wallet.id)
+    await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.activated', details: { sessionId: id, scope, expiry: Number(delegation.expiry), replaced: previous.map((p) => p.id), released } })
+    return { session: active!, previous }
+  })
+}

@@ -1,0 +1,30 @@
+import type { Hex } from 'viem'
+import { parseAmount } from '../../core/money/decimal.js'
+import { VenueError } from '../../core/errors/venue.js'
+import { mutateOrder } from '../../store/repositories/mutateOrder.js'
+import type { WorkerDeps } from '../deps.js'
+import type { ActiveSession } from '../sessionSigners.js'
+
+/**
+ * Reads one order by cloid and records the operator's view. Answers false
+ * when the operator does not know the cloid (it was never placed).
+ */
+export async function readBackOrder(deps: WorkerDeps, session: ActiveSession, walletId: string, clientOrderId: Hex): Promise<boolean> {
+  let order
+  try {
+    order = await deps.venue.order(deps.sessions.readAuth(session), clientOrderId)
+  } catch (error) {
+    if (error instanceof VenueError && error.venueCode === 'UnknownOrder') return false
+    throw error
+  }
+  await deps.db.transaction((tx) => mutateOrder(tx, { walletId, clientOrderId }, [{
+    kind: 'venueSnapshot',
+    status: order.status,
+    price: parseAmount('price', order.price),
+    size: parseAmount('size', order.size),
+    filled: parseAmount('filled', order.filled),
+    revision: order.revision,
+    venueOrderId: order.orderId,
+  }]))
+  return true
+}

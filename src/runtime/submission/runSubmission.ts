@@ -1,0 +1,177 @@
+import { and, desc, eq, inArray } from 'drizzle-orm'
+import { covers } from '../../core/acl/covers.js'
+import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
+import type { RequestFamily } from '../../core/acl/actions.js'
+import { VenueError } from '../../core/errors/venue.js'
+import { audit } from '../../store/repositories/audit.js'
+import { earlierUnfinished, loadOutbox, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { type RequestRow, orders, requests, sessions, wallets } from '../../store/schema/index.js'
+import type { Receipt } from '../../venue/types.js'
+import type { WorkerDeps } from '../deps.js'
+import type { ActiveSession } from '../sessionSigners.js'
+import { signAndPersist } from './signAndPersist.js'
+import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
+
+/** How a processor hands control back to BullMQ; both never return. */
+export type JobControl = {
+  /** Re-run this job after `ms` without counting an attempt. */
+  delay(ms: number): Promise<never>
+  /** Pause the whole queue for `ms` (operator rate limit), then re-run this job. */
+  rateLimit(ms: number): Promise<never>
+}
+
+const MAX_RESIGNS = 3
+
+/**
+ * The recipe every submission follows: load, order, resume or claim, check
+ * locally, sign once and persist, send, and record the outcome. Errors are
+ * mapped to outcomes in one place (`classifyVenueError`).
+ */
+export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, outboxId: string, spec: FamilySpec<F>, control: JobControl): Promise<SubmitResult> {
+  const row = await loadOutbox(deps.db, outboxId)
+  if (!row || row.status === 'done' || row.status === 'failed' || row.status === 'held') {
+    return { result: 'done', reason: row ? `outbox ${row.status}` : 'outbox row missing' }
+  }
+  const order = row.orderId ? (await deps.db.select().from(orders).where(eq(orders.id, row.orderId)))[0] : undefined
+  const ctx: SubmitContext = { deps, row, order }
+  const earlier = await earlierUnfinished(deps.db, row)
+  // A held Order holds what follows it, except a cancel, which may settle it locally.
+  if (earlier === 'held' && !spec.settlesHeldWork) return hold(ctx, spec, 'an earlier request for this order is held')
+  if (earlier && earlier !== 'held') return control.delay(200)
+
+  // A previous attempt signed (and maybe sent) a request: resend those exact bytes.
+  const [inFlight] = await deps.db.select().from(requests)
+    .where(and(eq(requests.outboxId, row.id), inArray(requests.status, ['signed', 'sent', 'unknown'])))
+    .orderBy(desc(requests.createdAt)).limit(1)
+  let request: RequestRow
+  let session = await deps.sessions.active(row.walletId)
+  let fields: Record<string, unknown> = {}
+  if (inFlight) {
+    request = inFlight
+    fields = JSON.parse(inFlight.body).message as Record<string, unknown>
+  } else {
+    const claim = await deps.db.transaction((tx) => spec.claim(tx, ctx))
+    if (claim.kind === 'wait') return control.delay(250)
+    if (claim.kind === 'done') {
+      await deps.db.transaction(async (tx) => {
+        await setOutboxStatus(tx, row.id, 'done', claim.reason)
+        await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.skipped`, details: { outboxId: row.id, reason: claim.reason } })
+      })
+      return { result: 'done', reason: claim.reason }
+    }
+    if (!session) return hold(ctx, spec, 'no active session with time left')
+    const refusal = await localRefusal(deps, session, spec.family, claim.policy)
+    if (refusal) {
+      await deps.db.transaction(async (tx) => {
+        await spec.onRejected(tx, ctx, refusal.code, refusal.message)
+        await setOutboxStatus(tx, row.id, 'failed', `${refusal.code}: ${refusal.message}`)
+        await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: refusal.code, message: refusal.message } })
+      })
+      return { result: 'rejected', code: refusal.code }
+    }
+    fields = claim.fields as Record<string, unknown>
+    request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
+  }
+
+  for (let resigns = 0; ; resigns++) {
+    try {
+      const receipt = await deps.venue.submit(request.body)
+      await accept(ctx, spec, request, receipt, fields)
+      return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
+    } catch (error) {
+      const outcome = classifyVenueError(error as VenueError)
+      const code = error instanceof VenueError ? error.venueCode : 'Transport'
+      const message = error instanceof Error ? error.message : String(error)
+      if (outcome === 'unknownOutcome' || outcome === 'transient') {
+        await deps.db.transaction(async (tx) => {
+          await tx.update(requests).set({ status: outcome === 'unknownOutcome' ? 'unknown' : 'signed', errorCode: code, errorMessage: message }).where(eq(requests.id, request.id))
+          if (outcome === 'unknownOutcome') await spec.onUnknown?.(tx, ctx)
+        })
+        throw error // BullMQ retries with backoff; the next attempt resends the same bytes.
+      }
+      // Rate limited: the same bytes go out again after Retry-After (the request stays open).
+      if (outcome === 'rateLimited') return control.rateLimit((error as VenueError).retryAfterMs ?? 1000)
+      await closeRequest(deps, request.id, code, message)
+      switch (outcome) {
+        case 'resign': {
+          session = await deps.sessions.active(row.walletId)
+          if (!session || resigns >= MAX_RESIGNS) throw error
+          request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
+          continue
+        }
+        case 'sessionInvalid':
+          return sessionProblem(ctx, spec, request, 'revoked', `operator answered SessionUnauthorized: ${message}`)
+        case 'signerMismatch':
+          deps.alert({ walletId: row.walletId, code: 'KEY_INTEGRITY', message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: request.sessionId } })
+          return sessionProblem(ctx, spec, request, 'quarantined', `operator answered SignerMismatch: ${message}`)
+        case 'aclViolation':
+          deps.alert({ walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
+          return reject(ctx, spec, code, message)
+        case 'notOpen':
+          await spec.onNotOpen?.(ctx, session)
+          await deps.db.transaction(async (tx) => {
+            await setOutboxStatus(tx, row.id, 'done', `${code}: ${message}`)
+            await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.notOpen`, details: { outboxId: row.id } })
+          })
+          return { result: 'done', reason: 'order not open' }
+        case 'terminal':
+          return reject(ctx, spec, code, message)
+      }
+    }
+  }
+}
+
+async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>): Promise<void> {
+  await ctx.deps.db.transaction(async (tx) => {
+    await tx.update(requests).set({ status: 'accepted', receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()) }).where(eq(requests.id, request.id))
+    await spec.onAccepted(tx, ctx, { receipt, request, fields })
+    await setOutboxStatus(tx, ctx.row.id, 'done')
+  })
+}
+
+async function reject<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, code: string, message: string): Promise<SubmitResult> {
+  await ctx.deps.db.transaction(async (tx) => {
+    await spec.onRejected(tx, ctx, code, message)
+    await setOutboxStatus(tx, ctx.row.id, 'failed', `${code}: ${message}`)
+    await audit(tx, { walletId: ctx.row.walletId, actor: 'worker', action: `${spec.family}.rejected`, details: { outboxId: ctx.row.id, code, message } })
+  })
+  return { result: 'rejected', code }
+}
+
+/** The operator definitively answered: this request did not and will not take effect. */
+async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string): Promise<void> {
+  await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()) }).where(eq(requests.id, id))
+}
+
+/** Stop using the session, hold the wallet's work, and ask for a new session. */
+async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, status: 'revoked' | 'quarantined', reason: string): Promise<SubmitResult> {
+  const { deps, row } = ctx
+  await deps.db.transaction(async (tx) => {
+    await tx.update(sessions).set({ status, statusReason: reason, revokedAt: new Date(deps.now()) })
+      .where(and(eq(sessions.id, request.sessionId), inArray(sessions.status, ['active', 'rotating'])))
+    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: request.sessionId, reason } })
+  })
+  deps.sessions.forget(request.sessionId)
+  await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
+  return hold(ctx, spec, reason)
+}
+
+/** No valid session: the work waits, clearly marked, until a new delegation arrives. */
+async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, reason: string): Promise<SubmitResult> {
+  const { deps, row } = ctx
+  await deps.db.transaction(async (tx) => {
+    await spec.unclaim?.(tx, ctx)
+    await setOutboxStatus(tx, row.id, 'held', reason)
+    await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, row.walletId), eq(wallets.status, 'active')))
+    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.held`, details: { outboxId: row.id, reason } })
+  })
+  return { result: 'held', reason }
+}
+
+async function localRefusal(deps: WorkerDeps, session: ActiveSession, family: RequestFamily, policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint }): Promise<{ code: string; message: string } | null> {
+  if (!covers(session.aclScope, family)) {
+    return { code: 'LOCAL.ACL_SCOPE', message: `the active session's scope [${session.aclScope.join(', ')}] does not cover ${family}` }
+  }
+  const rule = await deps.policy?.({ walletId: session.walletId, sessionId: session.id, family, ...policy })
+  return rule ? { code: 'LOCAL.POLICY', message: rule } : null
+}

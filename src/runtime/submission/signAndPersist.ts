@@ -1,0 +1,49 @@
+import type { RequestFamily } from '../../core/acl/actions.js'
+import type { RequestMessages, VenueRequest } from '../../core/eip712/types.js'
+import { buildRequest } from '../../core/requests/buildRequest.js'
+import { toWireRequest } from '../../core/requests/wire.js'
+import { signRequest } from '../../keys/signRequest.js'
+import { type RequestRow, requests } from '../../store/schema/index.js'
+import type { WorkerDeps } from '../deps.js'
+import type { ActiveSession } from '../sessionSigners.js'
+
+/** Deadlines stay well inside the operator's window, and short: a stale request should die. */
+export function requestDeadline(deps: Pick<WorkerDeps, 'now' | 'maxDeadlineMs'>): bigint {
+  return BigInt(Math.floor(deps.now()) + Math.min(30_000, Math.floor(deps.maxDeadlineMs / 2)))
+}
+
+/**
+ * Builds and signs one request with a fresh nonce, and persists the exact bytes
+ * before anything is sent: after a crash or a lost response the same bytes are
+ * resent, and the operator answers a replay with the original receipt.
+ */
+export async function signAndPersist<F extends RequestFamily>(
+  deps: WorkerDeps,
+  session: ActiveSession,
+  family: F,
+  fields: Record<string, unknown>,
+  link: { walletId: string; orderId: string | null; outboxId: string },
+): Promise<RequestRow> {
+  const message = {
+    ...fields,
+    delegation: session.delegationHash,
+    wallet: session.wallet,
+    nonce: deps.nonces.next(),
+    deadline: requestDeadline(deps),
+  } as unknown as RequestMessages[F]
+  const request = buildRequest(family, message) as VenueRequest
+  const { signature } = signRequest(session.key, deps.domain, request)
+  const body = JSON.stringify(toWireRequest(request, session.payload, signature))
+  const [row] = await deps.db.insert(requests).values({
+    walletId: link.walletId,
+    sessionId: session.id,
+    orderId: link.orderId,
+    outboxId: link.outboxId,
+    family,
+    nonce: message.nonce,
+    deadline: Number(message.deadline),
+    body,
+    status: 'signed',
+  }).returning()
+  return row!
+}

@@ -1,0 +1,43 @@
+import type { RequestFamily } from '../../core/acl/actions.js'
+import type { RequestMessages } from '../../core/eip712/types.js'
+import type { Db } from '../../store/Db.js'
+import type { OrderRow, OutboxRow, RequestRow } from '../../store/schema/index.js'
+import type { Receipt } from '../../venue/types.js'
+import type { WorkerDeps } from '../deps.js'
+import type { ActiveSession } from '../sessionSigners.js'
+
+type Bound = 'delegation' | 'wallet' | 'nonce' | 'deadline'
+
+/** What a processor decides before anything is signed. */
+export type Claim<F extends RequestFamily> =
+  | { kind: 'proceed'; fields: Omit<RequestMessages[F], Bound>; policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint } }
+  /** Nothing to send (already done, or the target is not open); recorded with the reason. */
+  | { kind: 'done'; reason: string }
+  /** An earlier step for the same order has not been acknowledged yet. */
+  | { kind: 'wait'; reason: string }
+
+export type SubmitContext = { deps: WorkerDeps; row: OutboxRow; order: OrderRow | undefined }
+
+/** The family-specific parts of a submission; the recipe is shared. */
+export type FamilySpec<F extends RequestFamily> = {
+  family: F
+  /** Cancels may settle an order whose placement is held for a session, instead of waiting. */
+  settlesHeldWork?: boolean
+  /** Compare-and-set on the order's state, or decide there is nothing to do. */
+  claim(tx: Db, ctx: SubmitContext): Promise<Claim<F>>
+  /** Called when the work cannot go out now (no valid session) and will be released later. */
+  unclaim?(tx: Db, ctx: SubmitContext): Promise<void>
+  onAccepted(tx: Db, ctx: SubmitContext, accepted: { receipt: Receipt; request: RequestRow; fields: Record<string, unknown> }): Promise<void>
+  /** The request definitely did not take effect, and will not be retried. */
+  onRejected(tx: Db, ctx: SubmitContext, code: string, message: string): Promise<void>
+  /** The request may have taken effect: the order's state is unknown until resolved. */
+  onUnknown?(tx: Db, ctx: SubmitContext): Promise<void>
+  /** The operator says the target order is not open: read it and record what it is. */
+  onNotOpen?(ctx: SubmitContext, session: ActiveSession | undefined): Promise<void>
+}
+
+export type SubmitResult =
+  | { result: 'accepted'; duplicate: boolean; requestId: string }
+  | { result: 'done'; reason: string }
+  | { result: 'held'; reason: string }
+  | { result: 'rejected'; code: string }

@@ -1,0 +1,17 @@
+import { getAddress } from 'viem'
+import { ValidationError } from '../core/errors/ValidationError.js'
+import type { Db } from '../store/Db.js'
+import { type WalletRow, wallets } from '../store/schema/index.js'
+
+/** Registers a wallet (idempotent by address). */
+export async function ensureWallet(db: Db, address: string, tenantId?: string): Promise<WalletRow> {
+  let checksummed: string
+  try {
+    checksummed = getAddress(address)
+  } catch {
+    throw new ValidationError('address', 'must be a 20-byte hex address')
+  }
+  const [row] = await db.insert(wallets).values({ address: checksummed, tenantId: tenantId ?? null })
+    .onConflictDoUpdate({ target: wallets.address, set: { address: checksummed } }).returning()
+  return row!
+}

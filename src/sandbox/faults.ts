@@ -1,0 +1,38 @@
+import { z } from 'zod'
+
+/** Fault injection (PROTOCOL.md §9). Probabilities are 0..1; everything is off by default. */
+export type Faults = {
+  /** Probability that a request which passed every check answers 503 Unavailable instead (no effect). */
+  errorRate: number
+  /** Delay before every /v1 request is handled. */
+  latencyMs: number
+  /** Probability that an accepted request takes effect but its connection is destroyed without a response. */
+  dropAfterAccept: number
+  /** Every SSE stream is cut this long after it opens (0 = never). */
+  streamDropEveryMs: number
+  /** Probability that an event is written to a stream twice. */
+  duplicateEvents: number
+}
+
+export const noFaults: Faults = { errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 }
+
+const probability = z.number().min(0).max(1)
+const milliseconds = z.number().int().min(0).max(600_000)
+
+/** The body of `POST /sandbox/faults`: any subset; omitted fields keep their value. */
+export const faultsSchema = z.strictObject({
+  errorRate: probability.optional(),
+  latencyMs: milliseconds.optional(),
+  dropAfterAccept: probability.optional(),
+  streamDropEveryMs: milliseconds.optional(),
+  duplicateEvents: probability.optional(),
+})
+
+export function mergeFaults(current: Faults, patch: Partial<Faults>): Faults {
+  const next = { ...current }
+  for (const key of Object.keys(noFaults) as (keyof Faults)[]) {
+    const value = patch[key]
+    if (value !== undefined) next[key] = value
+  }
+  return next
+}

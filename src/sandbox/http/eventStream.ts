@@ -1,0 +1,100 @@
+import type { ServerResponse } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import type { SandboxEvent } from '../engine/types.js'
+import { type SandboxState, walletOf } from '../state.js'
+import { authenticateRead } from '../verify/authenticateRead.js'
+import type { KnownDelegation } from '../verify/DelegationRegistry.js'
+import { assertOwnWallet, maybeUnavailable, sinceParameter } from './routeContext.js'
+
+type Stream = { response: ServerResponse; delegation: KnownDelegation; dropTimer: NodeJS.Timeout | undefined; close(): void }
+
+/** The open SSE streams, so faults, keep-alives, session ends and shutdown can reach them. */
+export type EventStreams = {
+  /** Re-arms every stream's drop timer after `streamDropEveryMs` changed. */
+  rearm(): void
+  closeAll(): void
+  readonly size: number
+}
+
+/**
+ * `GET /v1/events?since=N` (PROTOCOL.md §6–7): every event with seq > N, then
+ * live ones. `Last-Event-ID`, when present, wins over `since` (a reconnecting
+ * EventSource sends it with the original URL). Frames carry `id: <seq>` and
+ * `data: <event JSON>` with no `event:` name, so a plain `onmessage` sees them.
+ * The stream ends after the SessionRevoked / SessionExpired of the delegation
+ * that opened it.
+ */
+export function registerEventStream(app: FastifyInstance, state: SandboxState): EventStreams {
+  const streams = new Set<Stream>()
+
+  const arm = (stream: Stream): void => {
+    clearTimeout(stream.dropTimer)
+    const every = state.faults.streamDropEveryMs
+    stream.dropTimer = every > 0 ? setTimeout(() => stream.response.destroy(), every) : undefined
+  }
+
+  const keepAlive = setInterval(() => {
+    for (const stream of streams) stream.response.write(': keep-alive\n\n')
+  }, state.config.keepAliveMs)
+  keepAlive.unref()
+
+  const onSessionEnded = (delegation: KnownDelegation): void => {
+    for (const stream of streams) if (stream.delegation === delegation) stream.close()
+  }
+  state.sessionEnded.add(onSessionEnded)
+  app.addHook('onClose', async () => {
+    clearInterval(keepAlive)
+    state.sessionEnded.delete(onSessionEnded)
+    for (const stream of streams) stream.close()
+  })
+
+  app.get<{ Querystring: { since?: string; wallet?: string } }>('/v1/events', async (request, reply) => {
+    maybeUnavailable(state)
+    const delegation = authenticateRead(state, request.headers)
+    assertOwnWallet(delegation, request.query.wallet)
+    const lastEventId = request.headers['last-event-id']
+    const since = typeof lastEventId === 'string' && lastEventId !== '' ? sinceParameter('Last-Event-ID', lastEventId) : sinceParameter('since', request.query.since)
+    const events = walletOf(state, delegation.walletKey).events
+
+    reply.hijack()
+    const response = reply.raw
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    })
+    response.write('retry: 1000\n\n')
+    const write = (event: SandboxEvent): void => {
+      const frame = `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`
+      response.write(frame)
+      const duplicate = state.faults.duplicateEvents
+      if (duplicate > 0 && state.random() < duplicate) response.write(frame)
+    }
+    // Replay and subscribe in one synchronous step, so no event falls between them.
+    for (const event of events.since(since)) write(event)
+    const unsubscribe = events.subscribe(write)
+    const stream: Stream = {
+      response,
+      delegation,
+      dropTimer: undefined,
+      close: () => response.end(),
+    }
+    streams.add(stream)
+    arm(stream)
+    response.on('close', () => {
+      unsubscribe()
+      clearTimeout(stream.dropTimer)
+      streams.delete(stream)
+    })
+    return reply
+  })
+
+  return {
+    rearm: () => streams.forEach(arm),
+    closeAll: () => streams.forEach((stream) => stream.close()),
+    get size() {
+      return streams.size
+    },
+  }
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify'
+import { invalid } from '../SandboxError.js'
+import { marketView, tickerView } from '../engine/views.js'
+import type { SandboxState } from '../state.js'
+
+export function registerPublicRoutes(app: FastifyInstance, state: SandboxState): void {
+  const { domain, maxDeadlineMs } = state.config
+  // The domain's four fields are given flat (PROTOCOL.md §2) and once more nested, ready for viem.
+  app.get('/v1/info', async () => ({ ...domain, domain, serverTime: state.now(), maxDeadlineMs }))
+  app.get('/v1/markets', async () => ({ markets: [...state.config.markets.values()].map(marketView) }))
+  app.get<{ Params: { market: string } }>('/v1/markets/:market/ticker', async (request) => {
+    const market = state.config.markets.get(request.params.market)
+    if (!market) throw invalid(`unknown market ${JSON.stringify(request.params.market)}`)
+    return tickerView(market)
+  })
+}

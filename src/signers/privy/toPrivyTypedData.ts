@@ -1,0 +1,40 @@
+import { getTypesForEIP712Domain } from 'viem'
+import type { DelegationTypedData } from '../../core/delegation/delegationTypedData.js'
+
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** `params.typed_data` of an `eth_signTypedData_v4` wallet RPC (Privy's snake_case `primary_type`). */
+export type PrivyTypedData = {
+  domain: { [key: string]: JsonValue }
+  types: { [type: string]: { name: string; type: string }[] }
+  message: { [key: string]: JsonValue }
+  primary_type: string
+}
+
+/** bigint → decimal string, recursively; JSON has no bigint and Privy accepts decimal strings for uint. */
+function toJson(value: unknown): JsonValue {
+  if (typeof value === 'bigint') return value.toString(10)
+  if (Array.isArray(value)) return value.map(toJson)
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toJson(v)]))
+  }
+  return value as JsonValue
+}
+
+/**
+ * The Delegation as Privy's typed-data input. `EIP712Domain` is spelled out
+ * (as in Privy's API reference) in viem's order, so Privy hashes exactly the
+ * domain viem hashes when Deputy recovers the signature.
+ */
+export function toPrivyTypedData(typedData: DelegationTypedData): PrivyTypedData {
+  const types = {
+    EIP712Domain: getTypesForEIP712Domain({ domain: typedData.domain }).map(({ name, type }) => ({ name, type })),
+    ...Object.fromEntries(Object.entries(typedData.types).map(([name, fields]) => [name, fields.map(({ name, type }) => ({ name, type }))])),
+  }
+  return {
+    domain: toJson(typedData.domain) as PrivyTypedData['domain'],
+    types,
+    message: toJson(typedData.message) as PrivyTypedData['message'],
+    primary_type: typedData.primaryType,
+  }
+}

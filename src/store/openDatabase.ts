@@ -1,0 +1,76 @@
+import { mkdir } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import pg from 'pg'
+import type { Database, Db } from './Database.js'
+import { schema } from './schema/index.js'
+
+export type OpenDatabaseOptions = {
+  /** A Postgres URL (`DATABASE_URL`). When unset, Deputy runs on embedded PGlite. */
+  url?: string
+  /**
+   * PGlite's data directory, default `./.data/pglite` (relative to the working
+   * directory); `'memory://'` keeps everything in memory. Ignored with `url`.
+   */
+  dataDir?: string
+  /** Pool size for `url`, default 10. */
+  max?: number
+  /**
+   * Called when an idle pooled connection fails (server restart, network). The
+   * pool drops that connection on its own; without a listener node-postgres
+   * would crash the process instead.
+   */
+  onPoolError?: (error: Error) => void
+}
+
+export const DEFAULT_PGLITE_DIR = './.data/pglite'
+export const MEMORY_DATA_DIR = 'memory://'
+
+/**
+ * Opens the store: a node-postgres pool when `url` is given, otherwise embedded
+ * PGlite. PGlite serves a single connection inside this process, so only one
+ * process may open a given data directory; use Postgres to run several workers.
+ * Does not migrate: call `migrate(database)` at start-up.
+ */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  if (options.url) return openPg(options.url, options)
+  return openPglite(options.dataDir ?? DEFAULT_PGLITE_DIR)
+}
+
+function openPg(url: string, options: OpenDatabaseOptions): Database {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy' })
+  const onPoolError = options.onPoolError ?? (() => {})
+  pool.on('error', onPoolError)
+  const db: Db = drizzleNodePg({ client: pool, schema })
+  let closing: Promise<void> | undefined
+  return {
+    kind: 'pg',
+    db,
+    pool,
+    close: () => (closing ??= pool.end()),
+  }
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith(MEMORY_DATA_DIR)
+  const location = inMemory ? dataDir : resolve(dataDir)
+  if (!inMemory) await mkdir(location, { recursive: true })
+  return fromPglite(await PGlite.create(location))
+}
+
+/**
+ * Wraps a PGlite instance the caller created (say, from a `loadDataDir`
+ * snapshot); `close()` then closes it.
+ */
+export function fromPglite(client: PGlite): Database {
+  const db: Db = drizzlePglite({ client, schema })
+  let closing: Promise<void> | undefined
+  return {
+    kind: 'pglite',
+    db,
+    client,
+    close: () => (closing ??= client.closed ? Promise.resolve() : client.close()),
+  }
+}

@@ -1,0 +1,27 @@
+import { and, eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
+import type { Db } from '../Db.js'
+import { type OrderRow, orders } from '../schema/index.js'
+import { fromSnapshot, toSnapshot } from './orderSnapshot.js'
+
+export type OrderKey = { id: string } | { walletId: string; clientOrderId: Hex | string }
+
+/**
+ * Applies updates to one order under a row lock (`FOR UPDATE`), so the event
+ * consumer, the submit jobs and the reconciler, in any process, never lose each
+ * other's writes. Call inside a transaction. Answers the row after the update,
+ * or undefined when no such order exists.
+ */
+export async function mutateOrder(tx: Db, key: OrderKey, updates: readonly OrderUpdate[]): Promise<{ before: OrderRow; after: OrderRow } | undefined> {
+  const where = 'id' in key
+    ? eq(orders.id, key.id)
+    : and(eq(orders.walletId, key.walletId), eq(orders.clientOrderId, key.clientOrderId.toLowerCase()))
+  const [row] = await tx.select().from(orders).where(where).for('update')
+  if (!row) return undefined
+  const before = toSnapshot(row)
+  const after = updates.reduce(applyOrderUpdate, before)
+  if (after === before) return { before: row, after: row }
+  const [updated] = await tx.update(orders).set(fromSnapshot(after)).where(eq(orders.id, row.id)).returning()
+  return { before: row, after: updated! }
+}

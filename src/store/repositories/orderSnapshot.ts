@@ -1,0 +1,39 @@
+import { formatAmount, parseAmount } from '../../core/money/decimal.js'
+import type { OrderSnapshot } from '../../core/orders/applyOrderUpdate.js'
+import { averagePrice } from '../../core/orders/applyOrderUpdate.js'
+import type { OrderRow } from '../schema/index.js'
+
+/** Reads the state machine's view of a row. */
+export function toSnapshot(row: OrderRow): OrderSnapshot {
+  const filled = parseAmount('filled', row.filled)
+  return {
+    state: row.state,
+    price: parseAmount('price', row.price),
+    size: parseAmount('size', row.size),
+    filled,
+    filledNotional: BigInt(row.filledNotional),
+    fees: parseAmount('fees', row.fees),
+    venueRevision: row.venueRevision,
+    venueOrderId: row.venueOrderId,
+    cancelReason: row.cancelReason,
+    rejectCode: row.rejectCode,
+  }
+}
+
+/** The columns a snapshot writes back. */
+export function fromSnapshot(snapshot: OrderSnapshot) {
+  const average = averagePrice(snapshot)
+  return {
+    state: snapshot.state,
+    price: formatAmount(snapshot.price),
+    size: formatAmount(snapshot.size),
+    filled: formatAmount(snapshot.filled),
+    filledNotional: snapshot.filledNotional.toString(),
+    averagePrice: average === null ? null : formatAmount(average),
+    fees: formatAmount(snapshot.fees),
+    venueRevision: snapshot.venueRevision,
+    venueOrderId: snapshot.venueOrderId,
+    cancelReason: snapshot.cancelReason,
+    rejectCode: snapshot.rejectCode,
+  }
+}

@@ -1,0 +1,42 @@
+import { and, eq, inArray, lt, sql } from 'drizzle-orm'
+import type { Db } from '../Db.js'
+import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
+
+/** The BullMQ job id of an outbox row's current dispatch generation. */
+export function outboxJobId(row: Pick<OutboxRow, 'id' | 'generation'>): string {
+  return row.generation === 0 ? row.id : `${row.id}.${row.generation}`
+}
+
+export async function loadOutbox(db: Db, id: string): Promise<OutboxRow | undefined> {
+  const [row] = await db.select().from(outbox).where(eq(outbox.id, id))
+  return row
+}
+
+export async function setOutboxStatus(db: Db, id: string, status: OutboxStatus, lastError?: string): Promise<void> {
+  await db.update(outbox).set({ status, ...(lastError === undefined ? {} : { lastError }) }).where(eq(outbox.id, id))
+}
+
+/**
+ * The status of the earliest unfinished request for the same order, if any.
+ * Requests for one order go out in creation order, whichever process runs them.
+ */
+export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' | 'seq'>): Promise<OutboxStatus | undefined> {
+  if (!row.orderId) return undefined
+  const [earlier] = await db.select({ status: outbox.status }).from(outbox)
+    .where(and(eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+    .orderBy(outbox.seq)
+    .limit(1)
+  return earlier?.status
+}
+
+/**
+ * Releases a wallet's held work (it was waiting for a valid session) with a
+ * new dispatch generation so the relay enqueues it under a fresh job id.
+ */
+export async function releaseHeld(db: Db, walletId: string): Promise<number> {
+  const released = await db.update(outbox)
+    .set({ status: 'pending', generation: sql`${outbox.generation} + 1`, availableAt: sql`now()` })
+    .where(and(eq(outbox.walletId, walletId), eq(outbox.status, 'held')))
+    .returning({ id: outbox.id })
+  return released.length
+}

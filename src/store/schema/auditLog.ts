@@ -1,0 +1,22 @@
+import { bigint, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { timestamptz } from './columns.js'
+
+/** Who did what, append-only. Details must never carry key material. */
+export type AuditActor = 'worker' | 'reconciler' | 'api' | 'cli' | 'scheduler' | (string & {})
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamptz('at').notNull().defaultNow(),
+    // Not a foreign key: the trail must outlive, and may precede, a wallet row.
+    walletId: uuid('wallet_id'),
+    actor: text('actor').$type<AuditActor>().notNull(),
+    action: text('action').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('audit_log_wallet_at_idx').on(t.walletId, t.at)],
+)
+
+export type AuditLogRow = typeof auditLog.$inferSelect
+export type NewAuditLogRow = typeof auditLog.$inferInsert

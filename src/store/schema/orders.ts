@@ -1,0 +1,65 @@
+import { sql } from 'drizzle-orm'
+import { check, index, integer, numeric, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
+import { amount, createdAt, oneOf, sequence, side, timeInForce, updatedAt } from './columns.js'
+import { intents } from './intents.js'
+import { sessions } from './sessions.js'
+import { wallets } from './wallets.js'
+
+export const orderStates = [
+  'pending', 'submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected',
+] as const
+export type OrderState = (typeof orderStates)[number]
+
+/** One order at the operator, keyed by its client order id (the idempotency key). */
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    walletId: uuid('wallet_id').notNull().references(() => wallets.id),
+    intentId: uuid('intent_id').references(() => intents.id),
+    /** bytes16 hex (`0x` + 32 hex digits), derived from the intent and its revision. */
+    clientOrderId: text('client_order_id').notNull(),
+    market: text('market').notNull(),
+    side: side('side').notNull(),
+    price: amount('price').notNull(),
+    size: amount('size').notNull(),
+    timeInForce: timeInForce('time_in_force').notNull(),
+    state: text('state', { enum: orderStates }).notNull().default('pending'),
+    /** The operator's `revision`, so a stale read never overwrites a newer one. */
+    venueRevision: integer('venue_revision').notNull().default(0),
+    filled: amount('filled').notNull().default('0'),
+    /**
+     * Sum of price × size over the fills, as the raw integer product of two
+     * 18-decimal amounts (36 implied decimals), so the average price stays exact.
+     * 156 digits hold any product of two uint256.
+     */
+    filledNotional: numeric('filled_notional', { precision: 156, scale: 0, mode: 'string' }).notNull().default('0'),
+    averagePrice: amount('average_price'),
+    fees: amount('fees').notNull().default('0'),
+    venueOrderId: text('venue_order_id'),
+    /** The session whose key placed it; revoking that session cancels it. */
+    sessionId: uuid('session_id').references(() => sessions.id),
+    /** Last stream event applied, so replays and duplicates are no-ops. */
+    lastEventSeq: sequence('last_event_seq'),
+    rejectCode: text('reject_code'),
+    rejectReason: text('reject_reason'),
+    cancelReason: text('cancel_reason'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // The operator enforces the same rule; holding it here too means a retry can
+    // never record a second order under one cloid.
+    unique('orders_wallet_client_order_id_unique').on(t.walletId, t.clientOrderId),
+    index('orders_wallet_state_idx').on(t.walletId, t.state),
+    index('orders_intent_idx').on(t.intentId),
+    check('orders_state_check', oneOf(t.state, orderStates)),
+    check('orders_side_check', oneOf(t.side, [0, 1])),
+    check('orders_time_in_force_check', oneOf(t.timeInForce, [0, 1, 2])),
+    check('orders_client_order_id_format', sql`${t.clientOrderId} ~ '^0x[0-9a-fA-F]{32}$'`),
+    check('orders_filled_non_negative', sql`${t.filled} >= 0 and ${t.filledNotional} >= 0`),
+  ],
+)
+
+export type OrderRow = typeof orders.$inferSelect
+export type NewOrderRow = typeof orders.$inferInsert

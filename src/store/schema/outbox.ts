@@ -1,0 +1,51 @@
+import { type RequestFamily, requestFamilies } from '../../core/acl/actions.js'
+import { bigint, check, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { createdAt, oneOf, timestamptz, updatedAt } from './columns.js'
+import { orders } from './orders.js'
+import { wallets } from './wallets.js'
+
+export const outboxStatuses = ['pending', 'enqueued', 'done', 'failed', 'held'] as const
+export type OutboxStatus = (typeof outboxStatuses)[number]
+
+/**
+ * Work written in the same transaction as the state that calls for it, then
+ * handed to BullMQ. The row id is the job id, so enqueueing twice collapses.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /**
+     * Creation order, strictly increasing even within one transaction: requests
+     * for the same order are sent in this order (a Modify never overtakes its Order).
+     */
+    seq: bigint('seq', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    /**
+     * Bumped each time a held row is released; the BullMQ job id is the row id
+     * plus the generation, since a finished job keeps its id for dedupe.
+     */
+    generation: integer('generation').notNull().default(0),
+    walletId: uuid('wallet_id').notNull().references(() => wallets.id),
+    kind: text('kind').$type<RequestFamily>().notNull(),
+    orderId: uuid('order_id').references(() => orders.id),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: outboxStatuses }).notNull().default('pending'),
+    /** Not before this time (backoff, scheduled slots). */
+    availableAt: timestamptz('available_at').notNull().defaultNow(),
+    enqueuedAt: timestamptz('enqueued_at'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // The dispatcher and the sweeper scan by status, oldest available first.
+    index('outbox_status_available_idx').on(t.status, t.availableAt),
+    index('outbox_order_seq_idx').on(t.orderId, t.seq),
+    check('outbox_kind_check', oneOf(t.kind, requestFamilies)),
+    check('outbox_status_check', oneOf(t.status, outboxStatuses)),
+  ],
+)
+
+export type OutboxRow = typeof outbox.$inferSelect
+export type NewOutboxRow = typeof outbox.$inferInsert

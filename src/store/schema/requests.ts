@@ -1,0 +1,56 @@
+import { type RequestFamily, requestFamilies } from '../../core/acl/actions.js'
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, check, index, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
+import { createdAt, oneOf, timestamptz } from './columns.js'
+import { orders } from './orders.js'
+import { sessions } from './sessions.js'
+import { wallets } from './wallets.js'
+
+export const requestStatuses = ['signed', 'sent', 'accepted', 'rejected', 'unknown'] as const
+export type RequestStatus = (typeof requestStatuses)[number]
+
+/**
+ * Every signed request, persisted before it is sent. On a lost response the
+ * worker resends `body` byte for byte, which the operator answers with the
+ * original receipt (`duplicate: true`) instead of acting twice.
+ */
+export const requests = pgTable(
+  'requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    walletId: uuid('wallet_id').notNull().references(() => wallets.id),
+    sessionId: uuid('session_id').notNull().references(() => sessions.id),
+    orderId: uuid('order_id').references(() => orders.id),
+    /** The outbox row (and BullMQ job) that produced it. Not a foreign key: outbox rows may be pruned. */
+    outboxId: uuid('outbox_id'),
+    family: text('family').$type<RequestFamily>().notNull(),
+    /** uint64; `unix_ms * 1000 + counter` is near 2^51, bigint keeps it exact with room. */
+    nonce: bigint('nonce', { mode: 'bigint' }).notNull(),
+    /** Unix ms. */
+    deadline: bigint('deadline', { mode: 'number' }).notNull(),
+    /** The exact JSON bytes POSTed, signature included. */
+    body: text('body').notNull(),
+    status: text('status', { enum: requestStatuses }).notNull().default('signed'),
+    receipt: jsonb('receipt').$type<Record<string, unknown>>(),
+    duplicate: boolean('duplicate').notNull().default(false),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: createdAt(),
+    sentAt: timestamptz('sent_at'),
+    completedAt: timestamptz('completed_at'),
+  },
+  (t) => [
+    // The operator rejects a reused nonce per session key; catching it here
+    // surfaces a broken nonce generator before anything is sent.
+    unique('requests_session_nonce_unique').on(t.sessionId, t.nonce),
+    index('requests_order_idx').on(t.orderId),
+    index('requests_status_idx').on(t.status),
+    index('requests_outbox_idx').on(t.outboxId),
+    check('requests_family_check', oneOf(t.family, requestFamilies)),
+    check('requests_status_check', oneOf(t.status, requestStatuses)),
+    check('requests_nonce_uint64', sql`${t.nonce} >= 0`),
+  ],
+)
+
+export type RequestRow = typeof requests.$inferSelect
+export type NewRequestRow = typeof requests.$inferInsert

@@ -1,0 +1,34 @@
+import type { Hex } from 'viem'
+import { httpJson } from './httpJson.js'
+import type { ReadAuth, Receipt, VenueBalance, VenueFill, VenueInfo, VenueMarket, VenueOrder, VenueTicker } from './types.js'
+
+export type VenueClientOptions = { baseUrl: string; timeoutMs?: number }
+
+/** The operator's HTTP API (PROTOCOL.md §5–§6). Event streaming lives in `streamEvents`. */
+export function createVenueClient({ baseUrl, timeoutMs = 10_000 }: VenueClientOptions) {
+  const http = { baseUrl, timeoutMs }
+  const read = async <T>(auth: ReadAuth, path: string) => httpJson<T>(http, path, { headers: await auth() })
+  return {
+    baseUrl,
+    info: () => httpJson<VenueInfo>(http, '/v1/info'),
+    // PROTOCOL.md lists the fields, not the envelope: accept a bare array or `{ markets }`.
+    markets: async (): Promise<VenueMarket[]> => {
+      const body = await httpJson<{ markets: VenueMarket[] } | VenueMarket[]>(http, '/v1/markets')
+      return Array.isArray(body) ? body : body.markets
+    },
+    ticker: (market: string) => httpJson<VenueTicker>(http, `/v1/markets/${encodeURIComponent(market)}/ticker`),
+    /**
+     * Sends a signed request. `body` is the exact JSON text that was persisted
+     * before sending, so a resend after a lost response is byte-identical.
+     */
+    submit: async (body: string): Promise<Receipt> => (await httpJson<{ receipt: Receipt }>(http, '/v1/requests', { method: 'POST', body })).receipt,
+    revoke: (body: { delegation: Hex; signature: Hex; deadline: string }) =>
+      httpJson<unknown>(http, '/v1/sessions/revoke', { method: 'POST', body: JSON.stringify(body) }),
+    openOrders: async (auth: ReadAuth) => (await read<{ orders: VenueOrder[] }>(auth, '/v1/orders?status=open')).orders,
+    allOrders: async (auth: ReadAuth) => (await read<{ orders: VenueOrder[] }>(auth, '/v1/orders?status=all')).orders,
+    order: (auth: ReadAuth, clientOrderId: Hex) => read<VenueOrder>(auth, `/v1/orders/${clientOrderId}`),
+    fills: async (auth: ReadAuth, since = 0n) => (await read<{ fills: VenueFill[] }>(auth, `/v1/fills?since=${since}`)).fills,
+    balances: async (auth: ReadAuth) => (await read<{ balances: VenueBalance[] }>(auth, '/v1/balances')).balances,
+  }
+}
+export type VenueClient = ReturnType<typeof createVenueClient>

@@ -1,0 +1,107 @@
+import { createParser } from 'eventsource-parser'
+import { VenueError, isVenueErrorCode } from '../core/errors/venue.js'
+import type { ReadAuth, VenueEvent } from './types.js'
+
+export type StreamEventsOptions = {
+  baseUrl: string
+  auth: ReadAuth
+  /** The last seq already stored; the stream resumes after it. */
+  since: bigint
+  /** Called once per event, strictly in seq order with no gaps. Awaited before the next. */
+  onEvent: (event: VenueEvent) => Promise<void>
+  signal: AbortSignal
+  /** Reconnect delay bounds (exponential with full jitter). */
+  minBackoffMs?: number
+  maxBackoffMs?: number
+  /** Observability hooks. */
+  onConnect?: (since: bigint) => void
+  onGap?: (expected: bigint, got: bigint) => void
+  onError?: (error: unknown) => void
+  random?: () => number
+}
+
+class GapError extends Error {}
+
+/**
+ * Consumes a wallet's SSE stream (PROTOCOL.md §6–§7) until `signal` aborts.
+ * Delivery is at-least-once and may re-order across reconnects, so it drops
+ * events at or below the last delivered seq, and on a jump it drops the
+ * connection and resumes from the last delivered seq (the operator replays).
+ * Authentication failures (the session is gone) end the stream with the error.
+ */
+export async function streamEvents(options: StreamEventsOptions): Promise<void> {
+  const { signal } = options
+  const minBackoff = options.minBackoffMs ?? 100
+  const maxBackoff = options.maxBackoffMs ?? 5_000
+  const random = options.random ?? Math.random
+  let last = options.since
+  let failures = 0
+  while (!signal.aborted) {
+    const connection = new AbortController()
+    const abortConnection = () => connection.abort()
+    signal.addEventListener('abort', abortConnection, { once: true })
+    try {
+      options.onConnect?.(last)
+      const response = await fetch(new URL(`/v1/events?since=${last}`, options.baseUrl), {
+        headers: { accept: 'text/event-stream', ...(await options.auth()) },
+        signal: connection.signal,
+      })
+      if (!response.ok || !response.body) {
+        const body = (await response.json().catch(() => undefined)) as { error?: { code?: unknown; message?: unknown } } | undefined
+        const code = body?.error?.code
+        if (isVenueErrorCode(code) && (code === 'SessionUnauthorized' || code === 'SignerMismatch')) {
+          throw new VenueError(code, String(body?.error?.message ?? ''), { status: response.status })
+        }
+        throw new Error(`event stream answered HTTP ${response.status}`)
+      }
+      const queue: VenueEvent[] = []
+      const parser = createParser({
+        onEvent(message) {
+          if (!message.data) return
+          try {
+            queue.push(JSON.parse(message.data) as VenueEvent)
+          } catch {
+            // A corrupt frame is treated like a gap: the replay will carry it again.
+            queue.push({ seq: '-1' } as VenueEvent)
+          }
+        },
+      })
+      const decoder = new TextDecoder()
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        parser.feed(decoder.decode(chunk, { stream: true }))
+        while (queue.length) {
+          const event = queue.shift()!
+          const seq = BigInt(event.seq)
+          if (seq < 0n) throw new GapError('corrupt frame')
+          if (seq <= last) continue
+          if (seq !== last + 1n) {
+            options.onGap?.(last + 1n, seq)
+            throw new GapError(`expected seq ${last + 1n}, got ${seq}`)
+          }
+          await options.onEvent(event)
+          last = seq
+          failures = 0
+        }
+      }
+      // The server closed the stream: reconnect from the last delivered seq.
+    } catch (error) {
+      if (signal.aborted) break
+      if (error instanceof VenueError) throw error
+      if (!(error instanceof GapError)) {
+        options.onError?.(error)
+        failures++
+      }
+    } finally {
+      signal.removeEventListener('abort', abortConnection)
+      connection.abort()
+    }
+    if (failures > 0) await sleep(Math.min(maxBackoff, minBackoff * 2 ** Math.min(failures, 10)) * random(), signal)
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+  })
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto'
+import { Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
+import { relayOutbox, sweepOutbox } from '../jobs/relayOutbox.js'
+import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
+import type { Keyring } from './keys/Keyring.js'
+import { createRedis } from './queue/connection.js'
+import { controlJobs, queueNames } from './queue/names.js'
+import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
+import type { WorkerDeps } from './runtime/deps.js'
+import { startEventStreams } from './runtime/eventStreams.js'
+import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProcessor.js'
+import { createSessionSigners } from './runtime/sessionSigners.js'
+import { toMarketRules } from './runtime/intake/marketRules.js'
+import type { Db } from './store/Db.js'
+import { createVenueClient } from './venue/createVenueClient.js'
+
+export type StartWorkerOptions = {
+  db: Db
+  redisUrl: string
+  queuePrefix: string
+  operatorUrl: string
+  operatorTimeoutMs?: number
+  keyring: Keyring
+  log: Logger
+  concurrency?: number
+  reconcileIntervalMs?: number
+  orphanPolicy?: OrphanPolicy
+  relayIntervalMs?: number
+  sweepIntervalMs?: number
+  /** Run the event-stream supervisor (one stream per wallet, leased across processes). */
+  streams?: boolean
+  now?: () => number
+  policy?: WorkerDeps['policy']
+  onSessionInvalid?: WorkerDeps['onSessionInvalid']
+  alert?: WorkerDeps['alert']
+}
+
+/**
+ * The worker's composition root: builds the adapters, reconciles once before
+ * taking any submission, then runs the submit and control processors, the
+ * outbox relay and sweeper, and the event streams. `close()` stops taking work,
+ * lets in-flight jobs finish (BullMQ re-runs any that do not), and releases leases.
+ */
+export async function startWorker(options: StartWorkerOptions) {
+  const now = options.now ?? Date.now
+  const owner = `worker-${randomUUID()}`
+  const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
+  const info = await venue.info()
+  const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
+  const markets = toMarketRules(await venue.markets())
+  const deps: WorkerDeps = {
+    db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, log: options.log,
+    sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now }),
+    nonces: createNonceGenerator(now),
+    alert: options.alert ?? ((event) => options.log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`)),
+    policy: options.policy,
+    onSessionInvalid: options.onSessionInvalid,
+  }
+  const connections: Redis[] = []
+  const connection = () => { const c = createRedis(options.redisUrl); connections.push(c); return c }
+  const prefix = options.queuePrefix
+  const submitQueue = new Queue<SubmitJobData>(queueNames.submit, { connection: connection(), prefix })
+  const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: connection(), prefix })
+  const orphans = options.orphanPolicy ?? 'adopt'
+
+  // Reconcile before taking work: unknown orders from a previous life are resolved first.
+  const startup = await reconcile(deps, { orphans })
+  options.log.info({ startup }, 'start-up reconciliation done')
+
+  let submitWorker: Worker<SubmitJobData> | undefined
+  submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps, () => submitWorker!), {
+    connection: connection(), prefix, concurrency: options.concurrency ?? 64,
+    settings: { backoffStrategy: submitBackoff },
+  })
+  submitWorker.on('failed', (job, error) => options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'submission attempt failed'))
+  submitWorker.on('error', (error) => options.log.error({ err: error }, 'submit worker error'))
+
+  const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job) => {
+    if (job.name === controlJobs.reconcile) return reconcile(deps, { orphans, walletId: job.data.walletId })
+    throw new Error(`unknown control job ${job.name}`)
+  }, { connection: connection(), prefix, concurrency: 1 })
+  controlWorker.on('error', (error) => options.log.error({ err: error }, 'control worker error'))
+  await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
+
+  let relaying: Promise<unknown> = Promise.resolve()
+  const relay = () => {
+    relaying = relaying.then(async () => { while ((await relayOutbox(options.db, submitQueue)) > 0); })
+      .catch((error: unknown) => options.log.error({ err: error }, 'outbox relay failed'))
+    return relaying
+  }
+  const relayTimer = setInterval(() => void relay(), options.relayIntervalMs ?? 100)
+  const sweepTimer = setInterval(() => {
+    sweepOutbox(options.db, submitQueue)
+      .then((n) => { if (n) options.log.warn({ requeued: n }, 'outbox sweep re-enqueued jobs missing from Redis') })
+      .catch((error: unknown) => options.log.error({ err: error }, 'outbox sweep failed'))
+  }, options.sweepIntervalMs ?? 5_000)
+  const streams = options.streams === false ? undefined : startEventStreams(deps, { owner })
+
+  return {
+    deps,
+    markets,
+    submitQueue,
+    controlQueue,
+    owner,
+    /** Relays due outbox rows now (intake calls this after committing). */
+    relay,
+    streams,
+    async close(timeoutMs = 20_000): Promise<void> {
+      clearInterval(relayTimer)
+      clearInterval(sweepTimer)
+      const stop = Promise.all([submitWorker!.close(), controlWorker.close(), streams?.close(), relaying])
+      const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
+      if (timedOut) {
+        options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
+        await Promise.all([submitWorker!.close(true), controlWorker.close(true)])
+      }
+      await Promise.all([submitQueue.close(), controlQueue.close()])
+      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+    },
+  }
+}
+export type RunningWorker = Awaited<ReturnType<typeof startWorker>>

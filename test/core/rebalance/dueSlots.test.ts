@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import { ValidationError } from '../../../src/core/errors/ValidationError.js'
+import { dueSlots } from '../../../src/core/rebalance/dueSlots.js'
+import { slotToRun } from '../../../src/core/rebalance/slotToRun.js'
+
+const minute = 60_000
+
+describe('dueSlots', () => {
+  it('lists the slots in (after, now] in the schedule time zone', () => {
+    // 09:00 in Paris is 08:00Z in winter
+    const after = Date.UTC(2024, 0, 1, 8, 0)
+    const now = Date.UTC(2024, 0, 4, 10, 0)
+    expect(dueSlots({ cron: '0 9 * * *', timeZone: 'Europe/Paris', after, now })).toEqual({
+      slots: [Date.UTC(2024, 0, 2, 8), Date.UTC(2024, 0, 3, 8), Date.UTC(2024, 0, 4, 8)],
+      truncated: false,
+    })
+  })
+
+  it('follows daylight saving time', () => {
+    // Paris moved to UTC+2 on 2024-03-31: 09:00 local becomes 07:00Z
+    const { slots } = dueSlots({ cron: '0 9 * * *', timeZone: 'Europe/Paris', after: Date.UTC(2024, 2, 29, 12), now: Date.UTC(2024, 3, 1, 12) })
+    expect(slots).toEqual([Date.UTC(2024, 2, 30, 8), Date.UTC(2024, 2, 31, 7), Date.UTC(2024, 3, 1, 7)])
+  })
+
+  it('counts a slot at exactly now as due and one at exactly after as already run', () => {
+    const slot = Date.UTC(2024, 0, 1, 9)
+    expect(dueSlots({ cron: '0 * * * *', timeZone: 'UTC', after: slot - 3_600_000, now: slot }).slots).toEqual([slot])
+    expect(dueSlots({ cron: '0 * * * *', timeZone: 'UTC', after: slot, now: slot + 1000 }).slots).toEqual([])
+  })
+
+  it('keeps only the latest slots after a long outage of a fast cron', () => {
+    const now = Date.UTC(2024, 0, 2, 0, 0, 30)
+    const result = dueSlots({ cron: '* * * * *', timeZone: 'UTC', after: Date.UTC(2024, 0, 1), now, limit: 10 })
+    expect(result.truncated).toBe(true)
+    expect(result.slots).toHaveLength(10)
+    expect(result.slots.at(-1)).toBe(Date.UTC(2024, 0, 2))
+    expect(result.slots[0]).toBe(Date.UTC(2024, 0, 2) - 9 * minute)
+  })
+
+  it('feeds slotToRun: three missed daily slots run once, for the latest', () => {
+    const after = Date.UTC(2024, 0, 1, 9)
+    const { slots } = dueSlots({ cron: '0 9 * * *', timeZone: 'UTC', after, now: Date.UTC(2024, 0, 4, 9, 30) })
+    expect(slotToRun({ lastRunSlot: after, dueSlots: slots })).toMatchObject({ run: true, slot: Date.UTC(2024, 0, 4, 9), coalesced: 2 })
+  })
+
+  it('returns nothing when now is not after the last slot', () => {
+    expect(dueSlots({ cron: '0 9 * * *', timeZone: 'UTC', after: 10, now: 10 })).toEqual({ slots: [], truncated: false })
+  })
+
+  it('rejects a bad cron or bounds with a ValidationError', () => {
+    expect(() => dueSlots({ cron: '0 25 * * *', timeZone: 'UTC', after: 0, now: 1000 })).toThrow(ValidationError)
+    expect(() => dueSlots({ cron: '0 9 * * *', timeZone: 'Mars/Olympus', after: 0, now: Date.UTC(2024, 0, 9) })).toThrow(ValidationError)
+    expect(() => dueSlots({ cron: '0 9 * * *', timeZone: 'UTC', after: 0.5, now: 1000 })).toThrow('after')
+    expect(() => dueSlots({ cron: '0 9 * * *', timeZone: 'UTC', after: 0, now: 1000, limit: 0 })).toThrow('limit')
+  })
+})

@@ -1,0 +1,164 @@
+import { type Hex, decodeAbiParameters, encodeAbiParameters } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Sandbox } from '../../src/sandbox/startSandbox.js'
+import { type Session, account, cloid, compressedKey, delegate, fundedSession, order, post, revocation, signed, testSandbox, units } from './helpers.js'
+
+let sandbox: Sandbox
+let session: Session
+
+beforeAll(async () => {
+  sandbox = await testSandbox()
+  session = await fundedSession(sandbox, 'errors')
+})
+afterAll(() => sandbox.close())
+
+function walletSignatureOf(payload: Hex): Hex {
+  return decodeAbiParameters([{ type: 'address' }, { type: 'bytes' }, { type: 'string[]' }, { type: 'uint64' }, { type: 'uint64' }, { type: 'bytes' }], payload)[5]
+}
+
+async function expectError(body: unknown, status: number, code: string) {
+  const response = await post(sandbox, '/v1/requests', body)
+  expect(response.body).toMatchObject({ error: { code, message: expect.any(String) } })
+  expect(response.status).toBe(status)
+  return response
+}
+
+describe('one test per error code, with the exact status (PROTOCOL.md §5)', () => {
+  it('400 InvalidRequest: schema, encoding, unknown market, tick, lot, deadline too far', async () => {
+    const good = await signed(session, 'Order', order())
+    await expectError({ ...good, message: { ...good.message, price: undefined } }, 400, 'InvalidRequest')
+    await expectError({ ...good, message: { ...good.message, price: '1e21' } }, 400, 'InvalidRequest')
+    await expectError({ ...good, message: { ...good.message, extra: '1' } }, 400, 'InvalidRequest')
+    await expectError({ ...good, family: 'Withdraw' }, 400, 'InvalidRequest')
+    await expectError({ ...good, signature: '0x1234' }, 400, 'InvalidRequest')
+    await expectError({ ...good, message: { ...good.message, side: 2 } }, 400, 'InvalidRequest')
+    await expectError(await signed(session, 'Order', order({ market: 'DOGE-USD' })), 400, 'InvalidRequest')
+    await expectError(await signed(session, 'Order', order({ price: '2000.005' })), 400, 'InvalidRequest')
+    await expectError(await signed(session, 'Order', order({ size: '0.0001' })), 400, 'InvalidRequest')
+    await expectError(await signed(session, 'Order', { ...order(), deadline: BigInt(sandbox.now() + sandbox.maxDeadlineMs + 5_000) }), 400, 'InvalidRequest')
+  })
+
+  it('400 for a deadline too far comes before every signature check (table order)', async () => {
+    const stranger = account('errors:stranger')
+    const body = await signed(session, 'Order', { ...order(), deadline: BigInt(sandbox.now() + 3_600_000) }, stranger)
+    await expectError({ ...body, delegation: '0xdead' }, 400, 'InvalidRequest')
+  })
+
+  it('401 SessionUnauthorized: malformed payload, bad wallet signature, expired, revoked', async () => {
+    const body = await signed(session, 'Order', order())
+    await expectError({ ...body, delegation: '0x1234' }, 401, 'SessionUnauthorized')
+    await expectError({ ...body, delegation: `${session.payload}00` }, 401, 'SessionUnauthorized')
+
+    const otherDomain = { ...sandbox.domain, chainId: 1 }
+    const wrongDomain = await delegate(sandbox.domain, account('errors:w2'), account('errors:k2'), { signingDomain: otherDomain })
+    await expectError(await signed(wrongDomain, 'Order', order()), 401, 'SessionUnauthorized')
+
+    // The delegation names wallet w3, but its signature was made by another key.
+    const named = await delegate(sandbox.domain, account('errors:w3'), account('errors:k3'))
+    const forged = await delegate(sandbox.domain, account('errors:not-w3'), account('errors:k3'))
+    const forgedPayload = encodeAbiParameters(
+      [{ type: 'address' }, { type: 'bytes' }, { type: 'string[]' }, { type: 'uint64' }, { type: 'uint64' }, { type: 'bytes' }],
+      [named.address, compressedKey(account('errors:k3')), ['Unrestricted'], named.expiry, 1n, walletSignatureOf(forged.payload)],
+    )
+    await expectError({ ...(await signed(named, 'Order', order())), delegation: forgedPayload }, 401, 'SessionUnauthorized')
+    await expectError(await signed(named, 'Order', order()), 422, 'InsufficientBalance')
+
+    const expired = await delegate(sandbox.domain, account('errors:w4'), account('errors:k4'), { expiry: BigInt(Math.floor(sandbox.now() / 1000) - 10) })
+    await expectError(await signed(expired, 'Order', order()), 401, 'SessionUnauthorized')
+
+    const revoked = await fundedSession(sandbox, 'errors:revoked')
+    expect((await post(sandbox, '/v1/sessions/revoke', await revocation(revoked, revoked.wallet))).status).toBe(200)
+    await expectError(await signed(revoked, 'Order', order()), 401, 'SessionUnauthorized')
+  })
+
+  it('401 SignerMismatch: the request signature does not recover to sessionPublicKey', async () => {
+    await expectError(await signed(session, 'Order', order(), account('errors:other-key')), 401, 'SignerMismatch')
+    // The wallet itself is not the session key either.
+    await expectError(await signed(session, 'Order', order(), session.wallet), 401, 'SignerMismatch')
+    // A signature bound to another delegation's fields does not verify.
+    const body = await signed(session, 'Order', order())
+    await expectError({ ...body, message: { ...body.message, size: units('0.02').toString() } }, 401, 'SignerMismatch')
+  })
+
+  it('401 SessionUnauthorized comes before SignerMismatch', async () => {
+    const expired = await delegate(sandbox.domain, account('errors:w5'), account('errors:k5'), { expiry: 1n })
+    await expectError(await signed(expired, 'Order', order(), account('errors:wrong')), 401, 'SessionUnauthorized')
+  })
+
+  it('403 SessionAclViolation: family not in aclScope', async () => {
+    const narrow = await delegate(sandbox.domain, account('errors:w6'), account('errors:k6'), { aclScope: ['CancelOrder', 'CancelAll'] })
+    await expectError(await signed(narrow, 'Order', order()), 403, 'SessionAclViolation')
+    await expectError(await signed(narrow, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: cloid(), price: units('1'), size: units('1') }), 403, 'SessionAclViolation')
+  })
+
+  it('409 NonceReused: a nonce already seen', async () => {
+    const first = await signed(session, 'Order', order({ price: '1000' }))
+    expect((await post(sandbox, '/v1/requests', first)).status).toBe(200)
+    const again = await signed(session, 'Order', { ...order({ price: '1000' }), nonce: BigInt(first.message.nonce!) })
+    await expectError(again, 409, 'NonceReused')
+  })
+
+  it('410 DeadlineExpired: deadline in the past; NonceReused is checked before it', async () => {
+    await expectError(await signed(session, 'Order', { ...order(), deadline: BigInt(sandbox.now() - 1_000) }), 410, 'DeadlineExpired')
+    const accepted = await signed(session, 'Order', order({ price: '1000' }))
+    expect((await post(sandbox, '/v1/requests', accepted)).status).toBe(200)
+    const both = await signed(session, 'Order', { ...order(), nonce: BigInt(accepted.message.nonce!), deadline: BigInt(sandbox.now() - 1_000) })
+    await expectError(both, 409, 'NonceReused')
+  })
+
+  it('404 UnknownOrder: Modify / Cancel of a cloid that is not open', async () => {
+    await expectError(await signed(session, 'CancelOrder', { market: 'ETH-USD', clientOrderId: cloid() }), 404, 'UnknownOrder')
+    await expectError(await signed(session, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: cloid(), price: units('1900'), size: units('1') }), 404, 'UnknownOrder')
+    const filled = order()
+    expect((await post(sandbox, '/v1/requests', await signed(session, 'Order', filled))).status).toBe(200)
+    await expectError(await signed(session, 'CancelOrder', { market: 'ETH-USD', clientOrderId: filled.clientOrderId }), 404, 'UnknownOrder')
+  })
+
+  it('422 InsufficientBalance and PostOnlyWouldCross', async () => {
+    const poor = await delegate(sandbox.domain, account('errors:w7'), account('errors:k7'))
+    await expectError(await signed(poor, 'Order', order()), 422, 'InsufficientBalance')
+    await expectError(await signed(session, 'Order', order({ side: 1, size: '1000' })), 422, 'InsufficientBalance')
+    await expectError(await signed(session, 'Order', order({ price: '2000', timeInForce: 2 })), 422, 'PostOnlyWouldCross')
+    await expectError(await signed(session, 'Order', order({ side: 1, price: '1999', timeInForce: 2 })), 422, 'PostOnlyWouldCross')
+  })
+
+  it('429 RateLimited per session key, with Retry-After in seconds', async () => {
+    const limited = await testSandbox({ rateLimit: { perSecond: 0.5, burst: 2 } })
+    try {
+      const a = await fundedSession(limited, 'errors:limited-a')
+      const b = await fundedSession(limited, 'errors:limited-b')
+      for (let i = 0; i < 2; i++) expect((await post(limited, '/v1/requests', await signed(a, 'Order', order({ price: '1000' })))).status).toBe(200)
+      const response = await post(limited, '/v1/requests', await signed(a, 'Order', order({ price: '1000' })))
+      expect(response.status).toBe(429)
+      expect(response.body).toMatchObject({ error: { code: 'RateLimited' } })
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+      // Another session key has its own bucket.
+      expect((await post(limited, '/v1/requests', await signed(b, 'Order', order({ price: '1000' })))).status).toBe(200)
+    } finally {
+      await limited.close()
+    }
+  })
+
+  it('503 Unavailable from fault injection has no effect: the same bytes succeed afterwards', async () => {
+    const body = await signed(session, 'Order', order({ price: '1000' }))
+    sandbox.setFaults({ errorRate: 1 })
+    try {
+      await expectError(body, 503, 'Unavailable')
+    } finally {
+      sandbox.setFaults({ errorRate: 0 })
+    }
+    const response = await post(sandbox, '/v1/requests', body)
+    expect(response.status).toBe(200)
+    expect(response.body.receipt.duplicate).toBe(false)
+  })
+
+  it('never answers a malformed body with anything but a 4xx', async () => {
+    for (const raw of ['', 'null', '[]', '"x"', '{"family":1}', '{"family":"Order","message":null}', '{', '\u0000']) {
+      const response = await fetch(`${sandbox.url}/v1/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw })
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({ error: { code: 'InvalidRequest' } })
+    }
+    const text = await fetch(`${sandbox.url}/v1/requests`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' })
+    expect(text.status).toBe(400)
+  })
+})

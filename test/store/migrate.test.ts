@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
+import pg from 'pg'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Database } from '../../src/store/Database.js'
+import { MIGRATION_LOCK_KEY, defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
+import { openDatabase } from '../../src/store/openDatabase.js'
+import { type TestDatabase, createMemoryDatabase, createTestDatabase } from '../support/database.js'
+
+const tables = [
+  'audit_log', 'events', 'fills', 'intents', 'orders', 'outbox', 'requests', 'sessions', 'stream_cursors', 'wallets',
+]
+const journal = JSON.parse(readFileSync(join(defaultMigrationsFolder(), 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
+
+async function publicTables(database: Database): Promise<string[]> {
+  const result = await database.db.execute<{ table_name: string }>(
+    sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
+  )
+  return result.rows.map((row) => row.table_name)
+}
+
+async function appliedMigrations(database: Database): Promise<number> {
+  const result = await database.db.execute<{ count: string | number }>(sql`select count(*) as count from drizzle.__drizzle_migrations`)
+  return Number(result.rows[0]!.count)
+}
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function fresh(): Promise<TestDatabase> {
+  const test = await createTestDatabase({ migrate: false })
+  cleanups.push(() => test.drop())
+  return test
+}
+
+describe('migrate', () => {
+  it('finds the migrations folder from the package root, whatever the cwd', () => {
+    expect(defaultMigrationsFolder()).toBe(join(import.meta.dirname, '..', '..', 'migrations'))
+    expect(journal.entries.length).toBeGreaterThan(0)
+  })
+
+  it('applies every migration on Postgres, and a second run changes nothing', async () => {
+    const { database } = await fresh()
+    await migrate(database)
+    expect(await publicTables(database)).toEqual(tables)
+    expect(await appliedMigrations(database)).toBe(journal.entries.length)
+    await migrate(database)
+    expect(await appliedMigrations(database)).toBe(journal.entries.length)
+  })
+
+  it('applies every migration on PGlite, and a second run changes nothing', { timeout: 60_000 }, async () => {
+    const { database, drop } = await createMemoryDatabase({ migrate: false })
+    cleanups.push(drop)
+    await migrate(database)
+    expect(await publicTables(database)).toEqual(tables)
+    await migrate(database)
+    expect(await appliedMigrations(database)).toBe(journal.entries.length)
+  })
+
+  it('lets concurrent starters on one database all succeed, applying each migration once', async () => {
+    const { url, database } = await fresh()
+    const others = await Promise.all([1, 2].map(() => openDatabase({ url, max: 2 })))
+    cleanups.push(async () => { await Promise.all(others.map((other) => other.close())) })
+    await Promise.all([database, ...others].map((each) => migrate(each)))
+    expect(await publicTables(database)).toEqual(tables)
+    expect(await appliedMigrations(database)).toBe(journal.entries.length)
+  })
+
+  it('waits for the advisory lock, then releases it', async () => {
+    const { url, database } = await fresh()
+    const holder = new pg.Client({ connectionString: url })
+    await holder.connect()
+    cleanups.push(() => holder.end())
+    await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
+
+    let finished = false
+    const running = migrate(database).then(() => { finished = true })
+    // The migrator's session shows up as a waiter on the lock the holder owns.
+    await expect.poll(async () => (await holder.query(
+      `select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+    )).rows[0].waiting, { timeout: 20_000 }).toBe(1)
+    expect(finished).toBe(false)
+    expect(await publicTables(database)).toEqual([])
+
+    await holder.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
+    await running
+    expect(await publicTables(database)).toEqual(tables)
+    const held = await holder.query(`select count(*)::int as held from pg_locks where locktype = 'advisory'`)
+    expect(held.rows[0].held).toBe(0)
+  })
+
+  it('reports a failed migration as STORE.MIGRATION_FAILED and leaves the lock free', async () => {
+    const { database } = await fresh()
+    await expect(migrate(database, { migrationsFolder: '/nonexistent/migrations' })).rejects.toMatchObject({
+      name: 'MigrationError',
+      code: 'STORE.MIGRATION_FAILED',
+    })
+    await migrate(database)
+    expect(await publicTables(database)).toEqual(tables)
+  })
+})

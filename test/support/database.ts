@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import type { Database } from '../../src/store/Database.js'
+import { defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
+import { MEMORY_DATA_DIR, fromPglite, openDatabase } from '../../src/store/openDatabase.js'
+
+/** The server tests create their databases on; its own database only hosts the admin connection. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+export type TestDatabase = {
+  url: string
+  database: Database
+  /** Closes `database`, ends every other session on it, and drops it. */
+  drop(): Promise<void>
+}
+
+export type CreateTestDatabaseOptions = {
+  /** Apply the migrations before returning (default true). */
+  migrate?: boolean
+  /** Pool size, default 5. */
+  max?: number
+}
+
+/**
+ * A fresh, uniquely named Postgres database for one test file, so files run in
+ * parallel without seeing each other's rows. Call `drop()` in `afterAll`.
+ */
+export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
+  const name = `deputy_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+  await withAdmin((admin) => admin.query(`create database "${name}"`))
+  const url = databaseUrl(name)
+  const database = await openDatabase({ url, max: options.max ?? 5 })
+  try {
+    if (options.migrate ?? true) await migrate(database)
+  } catch (error) {
+    await database.close()
+    await dropDatabase(name)
+    throw error
+  }
+  return {
+    url,
+    database,
+    async drop() {
+      await database.close()
+      await dropDatabase(name)
+    },
+  }
+}
+
+/**
+ * An in-memory PGlite store, migrated unless told otherwise. `drop()` closes it.
+ * Booting PGlite and migrating takes seconds, so migrated stores start from a
+ * snapshot (a data-dir tarball) cached in the temp directory, keyed by the
+ * PGlite version and the migration files; a stale snapshot is never reused.
+ */
+export async function createMemoryDatabase(options: { migrate?: boolean } = {}): Promise<{ database: Database; drop(): Promise<void> }> {
+  const database = options.migrate ?? true
+    ? fromPglite(await PGlite.create({ loadDataDir: await migratedSnapshot() }))
+    : await openDatabase({ dataDir: MEMORY_DATA_DIR })
+  return { database, drop: () => database.close() }
+}
+
+let snapshot: Promise<Blob> | undefined
+
+function migratedSnapshot(): Promise<Blob> {
+  snapshot ??= loadOrBuildSnapshot()
+  return snapshot
+}
+
+async function loadOrBuildSnapshot(): Promise<Blob> {
+  const file = join(tmpdir(), `deputy-pglite-${await snapshotKey()}.tar`)
+  const cached = await readFile(file).catch(() => undefined)
+  if (cached) return new Blob([cached])
+  const database = await openDatabase({ dataDir: MEMORY_DATA_DIR })
+  try {
+    await migrate(database)
+    if (database.kind !== 'pglite') throw new Error('expected PGlite')
+    const dump = await database.client.dumpDataDir('none')
+    // Write then rename, so parallel test files never read a half-written file.
+    const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
+    await writeFile(partial, new Uint8Array(await dump.arrayBuffer()))
+    await rename(partial, file)
+    return dump
+  } finally {
+    await database.close()
+  }
+}
+
+async function snapshotKey(): Promise<string> {
+  const hash = createHash('sha256')
+  // The package does not export its package.json; read it beside the entry.
+  const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'))
+  hash.update(await readFile(join(dirname(entry), '..', 'package.json')))
+  const folder = defaultMigrationsFolder()
+  const files = (await readdir(folder, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort()
+  for (const path of files) hash.update(path.slice(folder.length)).update(await readFile(path))
+  return hash.digest('hex').slice(0, 16)
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(TEST_DATABASE_URL)
+  url.pathname = `/${name}`
+  return url.toString()
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  // `with (force)` terminates sessions still connected (a pool a test forgot
+  // to close, a worker under test) instead of failing the drop.
+  await withAdmin((admin) => admin.query(`drop database if exists "${name}" with (force)`))
+}
+
+async function withAdmin<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await admin.connect()
+  try {
+    return await work(admin)
+  } finally {
+    await admin.end()
+  }
+}
