@@ -32,7 +32,7 @@ const MAX_CACHED_DOMAINS = 64
  * comparing five fields is much cheaper than building the string key. The
  * values are compared, so a mutated domain object is never served stale.
  */
-type Remembered = Required<{ [K in keyof TypedDataDomainFields]: TypedDataDomainFields[K] }> & { separator: Uint8Array }
+type Remembered = TypedDataDomainFields & { separator: Uint8Array }
 const byObject = new WeakMap<TypedDataDomainFields, Remembered>()
 
 /**
