@@ -12,7 +12,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { parseAmount } from '../src/core/money/decimal.js'
 import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
-import type { Db } from '../src/store/Db.js'
+import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { recordFill } from '../src/store/repositories/recordFill.js'

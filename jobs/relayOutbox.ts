@@ -12,7 +12,7 @@ import type { Queue } from 'bullmq'
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
 import type { SubmitJobData } from '../src/queue/payloads.js'
 import { submitJobOptions } from '../src/queue/jobOptions.js'
-import type { Db } from '../src/store/Db.js'
+import type { Db } from '../src/store/Database.js'
 import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { type OutboxRow, outbox } from '../src/store/schema/index.js'
 

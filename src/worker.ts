@@ -14,7 +14,7 @@ import { startEventStreams } from './runtime/eventStreams.js'
 import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProcessor.js'
 import { createSessionSigners } from './runtime/sessionSigners.js'
 import { toMarketRules } from './runtime/intake/marketRules.js'
-import type { Db } from './store/Db.js'
+import type { Db } from './store/Database.js'
 import { createVenueClient } from './venue/createVenueClient.js'
 
 export type StartWorkerOptions = {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { OperatorDomain } from '../core/eip712/types.js'
 import type { NonceGenerator } from '../core/requests/createNonceGenerator.js'
-import type { Db } from '../store/Db.js'
+import type { Db } from '../store/Database.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
 import type { SessionSigners } from './sessionSigners.js'
 

@@ -6,7 +6,7 @@ import { SessionKey } from '../keys/SessionKey.js'
 import { decryptSecret } from '../keys/decryptSecret.js'
 import type { Keyring } from '../keys/Keyring.js'
 import { signRead } from '../keys/signRead.js'
-import type { Db } from '../store/Db.js'
+import type { Db } from '../store/Database.js'
 import { type SessionRow, sessions, wallets } from '../store/schema/index.js'
 import type { ReadAuth } from '../venue/types.js'
 

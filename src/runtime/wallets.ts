@@ -1,6 +1,6 @@
 import { getAddress } from 'viem'
 import { ValidationError } from '../core/errors/ValidationError.js'
-import type { Db } from '../store/Db.js'
+import type { Db } from '../store/Database.js'
 import { type WalletRow, wallets } from '../store/schema/index.js'
 
 /** Registers a wallet (idempotent by address). */

@@ -52,6 +52,17 @@ describe('fast EIP-712 digest equals viem hashTypedData', () => {
     }), { numRuns: 100 })
   })
 
+  it('follows a change made to the same domain object', () => {
+    const [message] = fc.sample(arb.read, 1)
+    const domain: OperatorDomain = { name: 'Deputy', version: '1', chainId: 1, verifyingContract: '0x0000000000000000000000000000000000000001' }
+    const changes: Partial<OperatorDomain>[] = [{ name: 'Other' }, { chainId: 2 }, { verifyingContract: '0x0000000000000000000000000000000000000002' }]
+    for (const change of changes) {
+      expect(hashRead(domain, message!)).toBe(viemHash(domain, 'Read', message!))
+      Object.assign(domain, change)
+      expect(hashRead(domain, message!)).toBe(viemHash(domain, 'Read', message!))
+    }
+  })
+
   it('returns fresh bytes each call (nothing per message is shared or cached)', () => {
     const [domain] = fc.sample(arb.domain, 1)
     const [message] = fc.sample(arb.cancelAll, 1)

@@ -55,6 +55,21 @@ describe('user signers (JWT → time-bound user key)', () => {
     expect(`${String(userSigner)} ${JSON.stringify(userSigner)} ${inspect(userSigner)}`).not.toMatch(/eyJ|MIG/)
   })
 
+  it('recovers from a JWT source that failed once', async () => {
+    const { privy, user, wallet } = await userWithWallet()
+    const api = apiFor(privy)
+    let calls = 0
+    const userJwt = () => {
+      if (calls++ === 0) throw new Error('session store unavailable')
+      return privy.issueUserJwt(user.id)
+    }
+    const deputy = new PrivyWalletSigner({ api, walletId: wallet.id, address: wallet.address, authorizer: new PrivyUserSigner({ api, userJwt }) })
+    await expect(deputy.signDelegation(delegationFor(wallet.address))).rejects.toThrow('session store unavailable')
+    const typedData = delegationFor(wallet.address)
+    const signature = await deputy.signDelegation(typedData)
+    expect(await recoverTypedDataAddress({ ...typedData, signature })).toBe(wallet.address)
+  })
+
   it('exchanges again shortly before expires_at', async () => {
     let clock = Date.now()
     const { privy, user, wallet } = await userWithWallet({ now: () => clock, userKeyTtlMs: 120_000 })

@@ -50,12 +50,12 @@ describe('one test per error code, with the exact status (PROTOCOL.md §5)', () 
     await expectError({ ...body, delegation: `${session.payload}00` }, 401, 'SessionUnauthorized')
 
     const otherDomain = { ...sandbox.domain, chainId: 1 }
-    const wrongDomain = await delegate(sandbox.domain, account('errors:w2'), account('errors:k2'), { signingDomain: otherDomain })
+    const wrongDomain = await delegate(sandbox, account('errors:w2'), account('errors:k2'), { signingDomain: otherDomain })
     await expectError(await signed(wrongDomain, 'Order', order()), 401, 'SessionUnauthorized')
 
     // The delegation names wallet w3, but its signature was made by another key.
-    const named = await delegate(sandbox.domain, account('errors:w3'), account('errors:k3'))
-    const forged = await delegate(sandbox.domain, account('errors:not-w3'), account('errors:k3'))
+    const named = await delegate(sandbox, account('errors:w3'), account('errors:k3'))
+    const forged = await delegate(sandbox, account('errors:not-w3'), account('errors:k3'))
     const forgedPayload = encodeAbiParameters(
       [{ type: 'address' }, { type: 'bytes' }, { type: 'string[]' }, { type: 'uint64' }, { type: 'uint64' }, { type: 'bytes' }],
       [named.address, compressedKey(account('errors:k3')), ['Unrestricted'], named.expiry, 1n, walletSignatureOf(forged.payload)],
@@ -63,7 +63,7 @@ describe('one test per error code, with the exact status (PROTOCOL.md §5)', () 
     await expectError({ ...(await signed(named, 'Order', order())), delegation: forgedPayload }, 401, 'SessionUnauthorized')
     await expectError(await signed(named, 'Order', order()), 422, 'InsufficientBalance')
 
-    const expired = await delegate(sandbox.domain, account('errors:w4'), account('errors:k4'), { expiry: BigInt(Math.floor(sandbox.now() / 1000) - 10) })
+    const expired = await delegate(sandbox, account('errors:w4'), account('errors:k4'), { expiry: BigInt(Math.floor(sandbox.now() / 1000) - 10) })
     await expectError(await signed(expired, 'Order', order()), 401, 'SessionUnauthorized')
 
     const revoked = await fundedSession(sandbox, 'errors:revoked')
@@ -81,12 +81,12 @@ describe('one test per error code, with the exact status (PROTOCOL.md §5)', () 
   })
 
   it('401 SessionUnauthorized comes before SignerMismatch', async () => {
-    const expired = await delegate(sandbox.domain, account('errors:w5'), account('errors:k5'), { expiry: 1n })
+    const expired = await delegate(sandbox, account('errors:w5'), account('errors:k5'), { expiry: 1n })
     await expectError(await signed(expired, 'Order', order(), account('errors:wrong')), 401, 'SessionUnauthorized')
   })
 
   it('403 SessionAclViolation: family not in aclScope', async () => {
-    const narrow = await delegate(sandbox.domain, account('errors:w6'), account('errors:k6'), { aclScope: ['CancelOrder', 'CancelAll'] })
+    const narrow = await delegate(sandbox, account('errors:w6'), account('errors:k6'), { aclScope: ['CancelOrder', 'CancelAll'] })
     await expectError(await signed(narrow, 'Order', order()), 403, 'SessionAclViolation')
     await expectError(await signed(narrow, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: cloid(), price: units('1'), size: units('1') }), 403, 'SessionAclViolation')
   })
@@ -115,7 +115,7 @@ describe('one test per error code, with the exact status (PROTOCOL.md §5)', () 
   })
 
   it('422 InsufficientBalance and PostOnlyWouldCross', async () => {
-    const poor = await delegate(sandbox.domain, account('errors:w7'), account('errors:k7'))
+    const poor = await delegate(sandbox, account('errors:w7'), account('errors:k7'))
     await expectError(await signed(poor, 'Order', order()), 422, 'InsufficientBalance')
     await expectError(await signed(session, 'Order', order({ side: 1, size: '1000' })), 422, 'InsufficientBalance')
     await expectError(await signed(session, 'Order', order({ price: '2000', timeInForce: 2 })), 422, 'PostOnlyWouldCross')

@@ -95,34 +95,40 @@ export type Session = {
   hash: Hex
   expiry: bigint
   domain: Domain
+  /** The sandbox clock: default deadlines and expiries follow it, so `advanceClock` does not break later requests. */
+  now(): number
   nextNonce(): bigint
 }
 
+/** What a session needs from the sandbox it talks to. */
+export type Venue = { domain: Domain; now(): number }
+
 export async function delegate(
-  domain: Domain,
+  venue: Venue,
   wallet: PrivateKeyAccount,
   key: PrivateKeyAccount,
   options: { aclScope?: string[]; expiry?: bigint; nonce?: bigint; signingDomain?: Domain } = {},
 ): Promise<Session> {
+  const { domain } = venue
   const message = {
     wallet: wallet.address,
     sessionPublicKey: compressedKey(key),
     aclScope: options.aclScope ?? ['Unrestricted'],
-    expiry: options.expiry ?? BigInt(Math.floor(Date.now() / 1000) + 3600),
+    expiry: options.expiry ?? BigInt(Math.floor(venue.now() / 1000) + 3600),
     nonce: options.nonce ?? 1n,
   }
   const walletSignature = await wallet.signTypedData({ domain: options.signingDomain ?? domain, types, primaryType: 'Delegation', message })
   const payload = encodeAbiParameters(payloadAbi, [message.wallet, message.sessionPublicKey, message.aclScope, message.expiry, message.nonce, walletSignature])
   const hash = hashTypedData({ domain, types, primaryType: 'Delegation', message })
   let nonce = BigInt(Date.now()) * 1000n
-  return { wallet, key, address: wallet.address, payload, hash, expiry: message.expiry, domain, nextNonce: () => ++nonce }
+  return { wallet, key, address: wallet.address, payload, hash, expiry: message.expiry, domain, now: () => venue.now(), nextNonce: () => ++nonce }
 }
 
 export type WireBody = { family: Family; delegation: Hex; message: Record<string, string | number>; signature: Hex }
 
 /** Signs one request with the session key and returns the JSON body of POST /v1/requests. */
 export async function signed(session: Session, family: Family, fields: Record<string, unknown>, signer: PrivateKeyAccount = session.key): Promise<WireBody> {
-  const message = { delegation: session.hash, wallet: session.address, nonce: session.nextNonce(), deadline: BigInt(Date.now() + 30_000), ...fields }
+  const message = { delegation: session.hash, wallet: session.address, nonce: session.nextNonce(), deadline: BigInt(session.now() + 30_000), ...fields }
   const signature = await signer.signTypedData({ domain: session.domain, types, primaryType: family, message } as never)
   const wire: Record<string, string | number> = {}
   for (const [key, value] of Object.entries(message)) wire[key] = typeof value === 'bigint' ? value.toString() : (value as string | number)
@@ -154,7 +160,7 @@ export async function post<T = any>(sandbox: Sandbox, path: string, body: unknow
 
 /** The three read headers, signed by `signer` (the session key by default). */
 export async function readHeaders(session: Session, options: { deadline?: bigint; signer?: PrivateKeyAccount } = {}): Promise<Record<string, string>> {
-  const deadline = options.deadline ?? BigInt(Date.now() + 30_000)
+  const deadline = options.deadline ?? BigInt(session.now() + 30_000)
   const signature = await (options.signer ?? session.key).signTypedData({ domain: session.domain, types, primaryType: 'Read', message: { delegation: session.hash, deadline } })
   return { 'x-delegation': session.payload, 'x-read-deadline': deadline.toString(), 'x-read-signature': signature }
 }
@@ -164,7 +170,7 @@ export async function read<T = any>(sandbox: Sandbox, session: Session, path: st
   return { status: response.status, body: (await response.json()) as T, headers: response.headers }
 }
 
-export async function revocation(session: Session, signer: PrivateKeyAccount, deadline = BigInt(Date.now() + 30_000)) {
+export async function revocation(session: Session, signer: PrivateKeyAccount, deadline = BigInt(session.now() + 30_000)) {
   const signature = await signer.signTypedData({ domain: session.domain, types, primaryType: 'Revocation', message: { delegation: session.hash, deadline } })
   return { delegation: session.payload, deadline: deadline.toString(), signature }
 }
@@ -175,7 +181,7 @@ export function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
 
 /** A funded session with an Unrestricted delegation. */
 export async function fundedSession(sandbox: Sandbox, label: string, options: Parameters<typeof delegate>[3] = {}): Promise<Session> {
-  const session = await delegate(sandbox.domain, account(`${label}:wallet`), account(`${label}:session`), options)
+  const session = await delegate(sandbox, account(`${label}:wallet`), account(`${label}:session`), options)
   sandbox.fund(session.address, 'USD', '1000000')
   sandbox.fund(session.address, 'ETH', '100')
   sandbox.fund(session.address, 'BTC', '10')

@@ -83,7 +83,7 @@ describe('authenticated reads', () => {
   })
 
   it('an out-of-scope delegation may still read (any unexpired, unrevoked delegation)', async () => {
-    const narrow = await delegate(sandbox.domain, session.wallet, account('reads:narrow'), { aclScope: ['CancelAll'], nonce: 9n })
+    const narrow = await delegate(sandbox, session.wallet, account('reads:narrow'), { aclScope: ['CancelAll'], nonce: 9n })
     expect((await read(sandbox, narrow, '/v1/balances')).status).toBe(200)
   })
 })

@@ -108,13 +108,13 @@ describe('replays', () => {
     await accept(body)
     const tampered = { ...body, message: { ...body.message, price: units('1499').toString() } }
     expect((await post(sandbox, '/v1/requests', tampered)).body.error.code).toBe('SignerMismatch')
-    const narrow = await delegate(sandbox.domain, session.wallet, session.key, { aclScope: ['CancelOrder'], nonce: 2n })
+    const narrow = await delegate(sandbox, session.wallet, session.key, { aclScope: ['CancelOrder'], nonce: 2n })
     const outOfScope = await signed(narrow, 'Order', { ...order(), clientOrderId: body.message.clientOrderId })
     expect((await post(sandbox, '/v1/requests', outOfScope)).body.error.code).toBe('SessionAclViolation')
   })
 
   it('the cloid of a rejected Order is not used up', async () => {
-    const poor = await delegate(sandbox.domain, account('requests:poor-wallet'), account('requests:poor-key'))
+    const poor = await delegate(sandbox, account('requests:poor-wallet'), account('requests:poor-key'))
     const placed = order({ clientOrderId: cloid() })
     expect((await post(sandbox, '/v1/requests', await signed(poor, 'Order', placed))).status).toBe(422)
     sandbox.fund(poor.address, 'USD', '100')
@@ -141,7 +141,7 @@ describe('nonce window', () => {
   })
 
   it('nonces are per session key, not per wallet', async () => {
-    const other = await delegate(sandbox.domain, session.wallet, account('requests:second-key'), { nonce: 3n })
+    const other = await delegate(sandbox, session.wallet, account('requests:second-key'), { nonce: 3n })
     const used = await signed(session, 'Order', order({ price: '1000' }))
     await accept(used)
     await accept(await signed(other, 'Order', { ...order({ price: '1000' }), nonce: BigInt(used.message.nonce!) }))
@@ -150,7 +150,7 @@ describe('nonce window', () => {
 
 describe("the operator guide's pre-production checks", () => {
   it('a low-risk request is accepted and a deliberately out-of-scope one is refused as SessionAclViolation', async () => {
-    const scoped = await delegate(sandbox.domain, account('requests:guide-wallet'), account('requests:guide-key'), { aclScope: ['CancelOrder', 'CancelAll'] })
+    const scoped = await delegate(sandbox, account('requests:guide-wallet'), account('requests:guide-key'), { aclScope: ['CancelOrder', 'CancelAll'] })
     const lowRisk = await post(sandbox, '/v1/requests', await signed(scoped, 'CancelAll', { market: 'ETH-USD' }))
     expect(lowRisk.status).toBe(200)
     expect(lowRisk.body.receipt).toMatchObject({ family: 'CancelAll', cancelled: [], status: 'accepted' })

@@ -3,7 +3,7 @@ import { ValidationError } from '../../core/errors/ValidationError.js'
 import { parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
-import type { Db } from '../../store/Db.js'
+import type { Db } from '../../store/Database.js'
 import { type IntentRow, type OrderRow, intents, orders, outbox, wallets } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 

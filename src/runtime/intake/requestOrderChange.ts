@@ -3,7 +3,7 @@ import { ValidationError } from '../../core/errors/ValidationError.js'
 import { parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
-import type { Db } from '../../store/Db.js'
+import type { Db } from '../../store/Database.js'
 import { type OrderRow, intents, orders, outbox } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 

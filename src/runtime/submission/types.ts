@@ -1,6 +1,6 @@
 import type { RequestFamily } from '../../core/acl/actions.js'
 import type { RequestMessages } from '../../core/eip712/types.js'
-import type { Db } from '../../store/Db.js'
+import type { Db } from '../../store/Database.js'
 import type { OrderRow, OutboxRow, RequestRow } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'

@@ -96,7 +96,7 @@ export class PrivyApi {
   async post(options: PrivyPostOptions): Promise<unknown> {
     const url = `${this.apiUrl}${options.path}`
     // Round-trip once so the signed body is exactly the JSON that goes on the wire.
-    const bodyText = JSON.stringify(options.body)
+    const bodyText = JSON.stringify(options.body ?? {})
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (options.idempotencyKey) headers['privy-idempotency-key'] = options.idempotencyKey
     if (options.authorizer) {

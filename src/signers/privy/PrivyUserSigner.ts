@@ -35,16 +35,21 @@ export class PrivyUserSigner implements RequestAuthorizer {
   /** The cached user key, exchanged anew when missing or about to expire. */
   async userKey(): Promise<UserAuthorizationKey> {
     if (this.#cached && this.#api.now() < this.#cached.expiresAt - this.#refreshMarginMs) return this.#cached
-    this.#pending ??= (async () => {
-      try {
-        const fresh = await authenticateWithJwt(this.#api, await this.#userJwt())
-        this.#cached = fresh
-        return fresh
-      } finally {
-        this.#pending = undefined
+    if (!this.#pending) {
+      const pending = this.#exchange()
+      this.#pending = pending
+      const settle = () => {
+        if (this.#pending === pending) this.#pending = undefined
       }
-    })()
+      pending.then(settle, settle)
+    }
     return this.#pending
+  }
+
+  async #exchange(): Promise<UserAuthorizationKey> {
+    const fresh = await authenticateWithJwt(this.#api, await this.#userJwt())
+    this.#cached = fresh
+    return fresh
   }
 
   invalidate(): void {

@@ -1,4 +1,4 @@
-import { getTypesForEIP712Domain } from 'viem'
+import { getAddress, getTypesForEIP712Domain } from 'viem'
 import type { DelegationTypedData } from '../../core/delegation/delegationTypedData.js'
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
@@ -31,10 +31,14 @@ export function toPrivyTypedData(typedData: DelegationTypedData): PrivyTypedData
     EIP712Domain: getTypesForEIP712Domain({ domain: typedData.domain }).map(({ name, type }) => ({ name, type })),
     ...Object.fromEntries(Object.entries(typedData.types).map(([name, fields]) => [name, fields.map(({ name, type }) => ({ name, type }))])),
   }
+  // Addresses in checksum case, as the policy states them, in case Privy compares
+  // condition values as strings (the EIP-712 hash does not depend on case).
+  const domain = { ...typedData.domain, verifyingContract: getAddress(typedData.domain.verifyingContract) }
+  const message = { ...typedData.message, wallet: getAddress(typedData.message.wallet) }
   return {
-    domain: toJson(typedData.domain) as PrivyTypedData['domain'],
+    domain: toJson(domain) as PrivyTypedData['domain'],
     types,
-    message: toJson(typedData.message) as PrivyTypedData['message'],
+    message: toJson(message) as PrivyTypedData['message'],
     primary_type: typedData.primaryType,
   }
 }

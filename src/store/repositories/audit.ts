@@ -1,4 +1,4 @@
-import type { Db } from '../Db.js'
+import type { Db } from '../Database.js'
 import { type AuditActor, auditLog } from '../schema/index.js'
 
 /** Appends to the audit log. `details` must never carry key material. */

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
-import type { Db } from '../Db.js'
+import type { Db } from '../Database.js'
 import { type OrderRow, orders } from '../schema/index.js'
 import { fromSnapshot, toSnapshot } from './orderSnapshot.js'
 

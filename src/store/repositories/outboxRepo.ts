@@ -1,5 +1,5 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm'
-import type { Db } from '../Db.js'
+import type { Db } from '../Database.js'
 import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
 
 /** The BullMQ job id of an outbox row's current dispatch generation. */

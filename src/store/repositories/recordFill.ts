@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../../core/money/decimal.js'
-import type { Db } from '../Db.js'
+import type { Db } from '../Database.js'
 import { fills, orders } from '../schema/index.js'
 import { mutateOrder } from './mutateOrder.js'
 

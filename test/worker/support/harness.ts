@@ -9,7 +9,7 @@ import { ensureWallet } from '../../../src/runtime/wallets.js'
 import { type Sandbox, startSandbox } from '../../../src/sandbox/startSandbox.js'
 import type { SandboxOptions } from '../../../src/sandbox/startSandbox.js'
 import { LocalWalletSigner } from '../../../src/signers/LocalWalletSigner.js'
-import type { Db } from '../../../src/store/Db.js'
+import type { Db } from '../../../src/store/Database.js'
 import { type RunningWorker, type StartWorkerOptions, startWorker } from '../../../src/worker.js'
 import { createTestDatabase, type TestDatabase } from '../../support/database.js'
 
@@ -22,7 +22,7 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 export async function createHarness(options: { sandbox?: SandboxOptions } = {}) {
   const sandbox: Sandbox = await startSandbox({ port: 0, quiet: true, ...options.sandbox } as SandboxOptions)
   const testDb: TestDatabase = await createTestDatabase({ max: 20 })
-  const db = testDb.database.db as unknown as Db
+  const db: Db = testDb.database.db
   const keyring = createKeyring(generateMasterKey('test'))
   const queuePrefix = `deputy-test-${randomUUID().slice(0, 8)}`
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })

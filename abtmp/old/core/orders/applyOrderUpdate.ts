@@ -1,0 +1,113 @@
+import type { OrderState } from './orderState.js'
+import { isTerminal } from './orderState.js'
+
+/** What Deputy knows of one order; amounts are 18-decimal bigints. */
+export type OrderSnapshot = {
+  state: OrderState
+  price: bigint
+  size: bigint
+  filled: bigint
+  /** Σ price×size of counted fills (18+18 decimals), to derive the average price exactly. */
+  filledNotional: bigint
+  fees: bigint
+  venueRevision: number
+  venueOrderId: string | null
+  cancelReason: string | null
+  rejectCode: string | null
+}
+
+/** One thing that happened to an order, from a receipt, an event, or a venue read. */
+export type OrderUpdate =
+  | { kind: 'submitting' }
+  | { kind: 'unknown' }
+  | { kind: 'accepted'; venueOrderId?: string }
+  | { kind: 'modified'; price: bigint; size: bigint; revision: number }
+  /** A fill not counted before (the caller dedupes by fill id). */
+  | { kind: 'fill'; price: bigint; size: bigint; fee: bigint }
+  | { kind: 'cancelled'; reason: string }
+  | { kind: 'rejected'; code: string }
+  /** The operator's view from a read; authoritative for status, revision and totals. */
+  | { kind: 'venueSnapshot'; status: 'open' | 'partiallyFilled' | 'filled' | 'cancelled'; price: bigint; size: bigint; filled: bigint; revision: number; venueOrderId: string }
+
+const rank: Record<OrderState, number> = {
+  pending: 0, submitting: 1, unknown: 1, open: 2, partially_filled: 3, filled: 4, cancelled: 4, rejected: 4,
+}
+
+/** Advances only forward, so duplicates and re-ordered inputs cannot move an order back. */
+function advance(current: OrderState, next: OrderState): OrderState {
+  if (current === next) return current
+  if (isTerminal(current)) return current
+  return rank[next] >= rank[current] || current === 'unknown' ? next : current
+}
+
+function liveState(filled: bigint, size: bigint): OrderState {
+  if (filled === 0n) return 'open'
+  return filled >= size ? 'filled' : 'partially_filled'
+}
+
+/**
+ * The order state machine: a pure function of the snapshot and one update.
+ * Idempotent for `accepted`/`modified`/`cancelled`/`venueSnapshot`; fills must
+ * be deduplicated by the caller (fill ids are unique), which makes the whole
+ * machine tolerant of duplicated and re-ordered delivery.
+ */
+export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): OrderSnapshot {
+  switch (update.kind) {
+    case 'submitting':
+      return { ...order, state: order.state === 'pending' ? 'submitting' : order.state }
+    case 'unknown':
+      return { ...order, state: order.state === 'submitting' || order.state === 'pending' ? 'unknown' : order.state }
+    case 'accepted':
+      return {
+        ...order,
+        state: advance(order.state, liveState(order.filled, order.size)),
+        venueOrderId: update.venueOrderId ?? order.venueOrderId,
+      }
+    case 'modified': {
+      if (update.revision <= order.venueRevision || isTerminal(order.state)) return order
+      const next = { ...order, price: update.price, size: update.size, venueRevision: update.revision }
+      return { ...next, state: advance(order.state === 'unknown' || order.state === 'submitting' ? 'open' : order.state, liveState(next.filled, next.size)) }
+    }
+    case 'fill': {
+      const filled = order.filled + update.size
+      const next = {
+        ...order,
+        filled,
+        filledNotional: order.filledNotional + update.price * update.size,
+        fees: order.fees + update.fee,
+      }
+      // A fill proves the operator accepted the order, so it overrides a local rejection;
+      // a cancelled order stays cancelled unless the fill completed it.
+      let state: OrderState
+      if (order.state === 'rejected') state = liveState(filled, order.size)
+      else if (order.state === 'cancelled') state = filled >= order.size ? 'filled' : 'cancelled'
+      else state = advance(order.state, liveState(filled, order.size))
+      return { ...next, state }
+    }
+    case 'cancelled':
+      if (order.state === 'filled') return order
+      return { ...order, state: 'cancelled', cancelReason: order.cancelReason ?? update.reason }
+    case 'rejected':
+      // A rejection answers one request; it cannot undo an order the operator already holds.
+      if (order.state === 'pending' || order.state === 'submitting' || order.state === 'unknown') {
+        return { ...order, state: 'rejected', rejectCode: update.code }
+      }
+      return order
+    case 'venueSnapshot': {
+      const state: OrderState = update.status === 'partiallyFilled' ? 'partially_filled' : update.status
+      return {
+        ...order,
+        state: order.state === 'filled' ? 'filled' : state,
+        price: update.revision >= order.venueRevision ? update.price : order.price,
+        size: update.revision >= order.venueRevision ? update.size : order.size,
+        venueRevision: Math.max(order.venueRevision, update.revision),
+        venueOrderId: update.venueOrderId,
+      }
+    }
+  }
+}
+
+/** Average fill price (18 decimals), or null before the first fill. */
+export function averagePrice(order: Pick<OrderSnapshot, 'filled' | 'filledNotional'>): bigint | null {
+  return order.filled === 0n ? null : order.filledNotional / order.filled
+}
