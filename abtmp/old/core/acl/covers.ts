@@ -1,6 +1,0 @@
-import { type AclAction, type RequestFamily, UNRESTRICTED, requiredAction } from './actions.js'
-
-/** Whether a delegation with `scope` may send a request of `family`. */
-export function covers(scope: readonly AclAction[], family: RequestFamily): boolean {
-  return scope.includes(UNRESTRICTED) || scope.includes(requiredAction(family))
-}
