@@ -3,7 +3,8 @@
  * - Payload: a `VenueEvent` of one wallet, delivered in seq order by `streamEvents`.
  * - Reads: the order with the event's cloid (row-locked), the wallet's sessions.
  * - Writes, in one transaction: `events` (wallet, seq) — on conflict nothing else happens; fills
- *   (fill id unique); the order state machine; sessions ended by SessionRevoked/SessionExpired;
+ *   (fill id unique); the order state machine; a replacement order (intent revision + 1) when a
+ *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired;
  *   `stream_cursors.last_seq`.
  * - Errors and retries: a failure rolls the transaction back and the stream reconnects from the
  *   last stored seq, so the event is delivered again.
@@ -16,6 +17,7 @@ import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { recordFill } from '../src/store/repositories/recordFill.js'
+import { replaceSessionOrder } from '../src/runtime/sessions/replaceSessionOrder.js'
 import { events, sessions, streamCursors } from '../src/store/schema/index.js'
 import type { VenueEvent } from '../src/venue/types.js'
 
@@ -45,10 +47,18 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
         break
       case 'OrderAccepted':
       case 'OrderModified':
-      case 'OrderCancelled':
       case 'OrderRejected':
         if (cloid) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
         break
+      case 'OrderCancelled': {
+        if (!cloid) break
+        const result = await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
+        // A session ending cancels its orders; what the user still wants is placed again.
+        if (result && (data.reason === 'sessionRevoked' || data.reason === 'sessionExpired') && result.before.state !== 'cancelled') {
+          await replaceSessionOrder(tx, result.after)
+        }
+        break
+      }
       case 'SessionRevoked':
       case 'SessionExpired': {
         const status = event.type === 'SessionRevoked' ? 'revoked' : 'expired'

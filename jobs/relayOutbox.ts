@@ -16,16 +16,20 @@ import type { Db } from '../src/store/Database.js'
 import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { type OutboxRow, outbox } from '../src/store/schema/index.js'
 
+/** Rows due within this horizon are relayed now, as BullMQ delayed jobs (good-till cancels). */
+export const DELAYED_HORIZON_MS = 24 * 3600 * 1000
+
 function toJob(row: OutboxRow) {
   const data: SubmitJobData = { outboxId: row.id, walletId: row.walletId, family: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) }
-  return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row) } }
+  const delay = Math.max(0, row.availableAt.getTime() - Date.now())
+  return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}) } }
 }
 
-/** Moves due `pending` rows to BullMQ. Answers how many were relayed. */
+/** Moves `pending` rows due now (or within the horizon, delayed) to BullMQ. Answers how many were relayed. */
 export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = 500): Promise<number> {
   return db.transaction(async (tx) => {
     const rows = await tx.select().from(outbox)
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.availableAt, sql`now()`)))
+      .where(and(eq(outbox.status, 'pending'), lte(outbox.availableAt, sql`now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})`)))
       .orderBy(asc(outbox.seq)).limit(batch).for('update', { skipLocked: true })
     if (rows.length === 0) return 0
     await queue.addBulk(rows.map(toJob))

@@ -16,16 +16,23 @@ import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { orders } from '../src/store/schema/index.js'
+import { orders, wallets } from '../src/store/schema/index.js'
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
   async claim(tx, { order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
-    // Compare-and-set: only one attempt moves the order to submitting; a crashed
-    // attempt that claimed but never persisted a request may claim again.
+    const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
+    if (wallet?.status === 'halted') {
+      // The kill switch stops placements that were queued before it tripped.
+      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.id, order.id), eq(orders.state, 'pending')))
+      return { kind: 'done', reason: 'wallet halted' }
+    }
+    // Compare-and-set: only one attempt moves the order to submitting; a crashed attempt that
+    // claimed but never persisted a request may claim again, and so may an `unknown` order whose
+    // request could not be resent (its delegation ended): the same cloid cannot place twice.
     const claimed = await tx.update(orders).set({ state: 'submitting', sessionId: null })
-      .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
+      .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting', 'unknown'])))
       .returning({ id: orders.id })
     if (claimed.length === 0) return { kind: 'done', reason: `order already ${order.state}` }
     return {

@@ -16,6 +16,11 @@ import { createSessionSigners } from './runtime/sessionSigners.js'
 import { toMarketRules } from './runtime/intake/marketRules.js'
 import type { Db } from './store/Database.js'
 import { createVenueClient } from './venue/createVenueClient.js'
+import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
+import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
+import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
+import { runSubmission } from './runtime/submission/runSubmission.js'
+import type { WalletSigner } from './signers/WalletSigner.js'
 
 export type StartWorkerOptions = {
   db: Db
@@ -36,6 +41,12 @@ export type StartWorkerOptions = {
   policy?: WorkerDeps['policy']
   onSessionInvalid?: WorkerDeps['onSessionInvalid']
   alert?: WorkerDeps['alert']
+  /** The signer that can sign a new Delegation for a wallet (rotation); none → the wallet waits for one. */
+  walletSignerFor?: (address: string) => WalletSigner | undefined
+  sessionLifetimeSeconds?: number
+  rotateLeadSeconds?: number
+  rotationGraceMs?: number
+  maintenanceIntervalMs?: number
 }
 
 /**
@@ -57,7 +68,18 @@ export async function startWorker(options: StartWorkerOptions) {
     nonces: createNonceGenerator(now),
     alert: options.alert ?? ((event) => options.log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`)),
     policy: options.policy,
-    onSessionInvalid: options.onSessionInvalid,
+    onSessionInvalid: async (walletId, sessionId, reason) => {
+      await options.onSessionInvalid?.(walletId, sessionId, reason)
+      // Replace the refused session now rather than at the next maintenance run.
+      await controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { jobId: `maintain-${walletId}-${sessionId}` })
+    },
+  }
+  const maintenance: SessionMaintenanceOptions = {
+    keyring: options.keyring,
+    walletSignerFor: options.walletSignerFor ?? (() => undefined),
+    rotateLeadSeconds: options.rotateLeadSeconds ?? 6 * 3600,
+    lifetimeSeconds: options.sessionLifetimeSeconds ?? 7 * 24 * 3600,
+    rotationGraceMs: options.rotationGraceMs ?? Math.max(45_000, info.maxDeadlineMs + 15_000),
   }
   const connections: Redis[] = []
   const connection = () => { const c = createRedis(options.redisUrl); connections.push(c); return c }
@@ -80,10 +102,12 @@ export async function startWorker(options: StartWorkerOptions) {
 
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job) => {
     if (job.name === controlJobs.reconcile) return reconcile(deps, { orphans, walletId: job.data.walletId })
+    if (job.name === controlJobs.maintainSessions) return maintainSessions(deps, maintenance, job.data.walletId)
     throw new Error(`unknown control job ${job.name}`)
   }, { connection: connection(), prefix, concurrency: 1 })
   controlWorker.on('error', (error) => options.log.error({ err: error }, 'control worker error'))
   await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
+  await controlQueue.upsertJobScheduler('maintainSessions', { every: options.maintenanceIntervalMs ?? 10_000 }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
 
   let relaying: Promise<unknown> = Promise.resolve()
   const relay = () => {
@@ -107,6 +131,16 @@ export async function startWorker(options: StartWorkerOptions) {
     owner,
     /** Relays due outbox rows now (intake calls this after committing). */
     relay,
+    /** Runs session maintenance now (rotation near expiry, revocation of rotated-out sessions). */
+    maintainSessions: (walletId?: string) => maintainSessions(deps, maintenance, walletId),
+    /** Suspected compromise: stop the wallet's work, CancelAll, revoke every session, alert. */
+    compromise: (walletId: string, reason: string) => compromiseWallet(deps, options.keyring, {
+      walletId, reason,
+      submitNow: (outboxId) => runSubmission(deps, outboxId, submitCancelAllSpec, {
+        delay: () => Promise.reject(new Error('CancelAll cannot wait during a compromise')),
+        rateLimit: () => Promise.reject(new Error('rate limited during a compromise')),
+      }),
+    }),
     streams,
     async close(timeoutMs = 20_000): Promise<void> {
       clearInterval(relayTimer)

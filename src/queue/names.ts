@@ -10,6 +10,6 @@ export const controlJobs = {
   reconcile: 'reconcile',
   relayOutbox: 'relayOutbox',
   expireOrder: 'expireOrder',
-  rotateSession: 'rotateSession',
+  maintainSessions: 'maintainSessions',
   scheduleRun: 'scheduleRun',
 } as const

@@ -62,7 +62,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const sweeper = setInterval(() => sweepExpired(state), config.sweepIntervalMs)
   sweeper.unref()
-  app.addHook('onClose', async () => clearInterval(sweeper))
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper)
+    app.log.info('sandbox operator stopped')
+  })
 
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address() as AddressInfo

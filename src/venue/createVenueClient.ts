@@ -24,11 +24,20 @@ export function createVenueClient({ baseUrl, timeoutMs = 10_000 }: VenueClientOp
     submit: async (body: string): Promise<Receipt> => (await httpJson<{ receipt: Receipt }>(http, '/v1/requests', { method: 'POST', body })).receipt,
     revoke: (body: { delegation: Hex; signature: Hex; deadline: string }) =>
       httpJson<unknown>(http, '/v1/sessions/revoke', { method: 'POST', body: JSON.stringify(body) }),
-    openOrders: async (auth: ReadAuth) => (await read<{ orders: VenueOrder[] }>(auth, '/v1/orders?status=open')).orders,
-    allOrders: async (auth: ReadAuth) => (await read<{ orders: VenueOrder[] }>(auth, '/v1/orders?status=all')).orders,
-    order: (auth: ReadAuth, clientOrderId: Hex) => read<VenueOrder>(auth, `/v1/orders/${clientOrderId}`),
-    fills: async (auth: ReadAuth, since = 0n) => (await read<{ fills: VenueFill[] }>(auth, `/v1/fills?since=${since}`)).fills,
+    openOrders: async (auth: ReadAuth) => (await read<{ orders: VenueOrder[] }>(auth, '/v1/orders?status=open')).orders.map(withSide),
+    allOrders: async (auth: ReadAuth) => (await read<{ orders: VenueOrder[] }>(auth, '/v1/orders?status=all')).orders.map(withSide),
+    order: async (auth: ReadAuth, clientOrderId: Hex) => withSide(await read<VenueOrder>(auth, `/v1/orders/${clientOrderId}`)),
+    fills: async (auth: ReadAuth, since = 0n) => (await read<{ fills: VenueFill[] }>(auth, `/v1/fills?since=${since}`)).fills.map(withSide),
     balances: async (auth: ReadAuth) => (await read<{ balances: VenueBalance[] }>(auth, '/v1/balances')).balances,
   }
 }
 export type VenueClient = ReturnType<typeof createVenueClient>
+
+/**
+ * PROTOCOL.md names `side` without fixing its encoding: the sandbox reads answer
+ * "buy" | "sell", the signed structs use 0 | 1. Reads are normalized to 0 | 1 here.
+ */
+function withSide<T extends { side: number }>(item: T): T {
+  const side = item.side as unknown
+  return { ...item, side: side === 'sell' || side === 1 || side === '1' ? 1 : 0 }
+}

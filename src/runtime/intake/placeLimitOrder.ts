@@ -60,6 +60,10 @@ export async function placeLimitOrder(db: Db, rules: MarketRules, input: PlaceLi
       price: input.price, size: input.size, timeInForce: tifCodes[tif], state: 'pending',
     }).returning()
     await tx.insert(outbox).values({ walletId: wallet.id, kind: 'Order', orderId: order!.id, payload: {} })
+    if (input.goodTill) {
+      // The good-till cancel is durable work from the start: a delayed job due at goodTill.
+      await tx.insert(outbox).values({ walletId: wallet.id, kind: 'CancelOrder', orderId: order!.id, payload: { reason: 'goodTill' }, availableAt: input.goodTill })
+    }
     return { intent: intent!, order: order!, created: true }
   })
 }

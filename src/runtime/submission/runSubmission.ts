@@ -32,6 +32,9 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
   if (!row || row.status === 'done' || row.status === 'failed' || row.status === 'held') {
     return { result: 'done', reason: row ? `outbox ${row.status}` : 'outbox row missing' }
   }
+  // A delayed job (good-till) that a sweep re-added early waits for its time.
+  const notBefore = row.availableAt.getTime() - deps.now()
+  if (notBefore > 0) return control.delay(notBefore)
   const order = row.orderId ? (await deps.db.select().from(orders).where(eq(orders.id, row.orderId)))[0] : undefined
   const ctx: SubmitContext = { deps, row, order }
   const earlier = await earlierUnfinished(deps.db, row)
@@ -46,9 +49,16 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
   let request: RequestRow
   let session = await deps.sessions.active(row.walletId)
   let fields: Record<string, unknown> = {}
-  if (inFlight) {
-    request = inFlight
-    fields = JSON.parse(inFlight.body).message as Record<string, unknown>
+  let resumable = inFlight
+  if (inFlight && !(await sessionStillValid(deps, inFlight.sessionId))) {
+    // Never send bytes bound to a delegation that has ended. The work is signed again under the
+    // current session; for an Order the cloid makes that safe even if the old bytes were accepted.
+    await closeRequest(deps, inFlight.id, 'LOCAL.SESSION_ENDED', 'not resent: its delegation ended; signed again under the current session')
+    resumable = undefined
+  }
+  if (resumable) {
+    request = resumable
+    fields = fieldsFromWire(JSON.parse(resumable.body).message as Record<string, string | number>)
   } else {
     const claim = await deps.db.transaction((tx) => spec.claim(tx, ctx))
     if (claim.kind === 'wait') return control.delay(250)
@@ -90,7 +100,11 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
         throw error // BullMQ retries with backoff; the next attempt resends the same bytes.
       }
       // Rate limited: the same bytes go out again after Retry-After (the request stays open).
-      if (outcome === 'rateLimited') return control.rateLimit((error as VenueError).retryAfterMs ?? 1000)
+      if (outcome === 'rateLimited') {
+        // Recorded so the wait shows in the request's history.
+        await deps.db.update(requests).set({ errorCode: code, errorMessage: message }).where(eq(requests.id, request.id))
+        return control.rateLimit((error as VenueError).retryAfterMs ?? 1000)
+      }
       await closeRequest(deps, request.id, code, message)
       switch (outcome) {
         case 'resign': {
@@ -136,6 +150,20 @@ async function reject<F extends RequestFamily>(ctx: SubmitContext, spec: FamilyS
     await audit(tx, { walletId: ctx.row.walletId, actor: 'worker', action: `${spec.family}.rejected`, details: { outboxId: ctx.row.id, code, message } })
   })
   return { result: 'rejected', code }
+}
+
+/** The family fields of a persisted wire message, typed again for re-signing (uints back to bigint). */
+function fieldsFromWire(message: Record<string, string | number>): Record<string, unknown> {
+  const { delegation: _d, wallet: _w, nonce: _n, deadline: _t, ...fields } = message
+  const typed: Record<string, unknown> = { ...fields }
+  for (const key of ['price', 'size'] as const) if (key in typed) typed[key] = BigInt(typed[key] as string)
+  for (const key of ['side', 'timeInForce'] as const) if (key in typed) typed[key] = Number(typed[key])
+  return typed
+}
+
+async function sessionStillValid(deps: WorkerDeps, sessionId: string): Promise<boolean> {
+  const [row] = await deps.db.select({ status: sessions.status, expiryUnix: sessions.expiryUnix }).from(sessions).where(eq(sessions.id, sessionId))
+  return !!row && (row.status === 'active' || row.status === 'rotating') && row.expiryUnix > Math.floor(deps.now() / 1000) + 2
 }
 
 /** The operator definitively answered: this request did not and will not take effect. */

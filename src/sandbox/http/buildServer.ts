@@ -18,7 +18,9 @@ export function buildServer(state: SandboxState): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
     bodyLimit: BODY_LIMIT,
-    frameworkErrors: (error, request, reply) => sendError(Object.assign(error, { statusCode: 400 }), request, reply),
+    frameworkErrors: (error, request, reply) => {
+      sendError(Object.assign(error, { statusCode: 400 }), request, reply)
+    },
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {

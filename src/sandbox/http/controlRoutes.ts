@@ -29,7 +29,9 @@ export function registerControlRoutes(
   })
   app.post('/sandbox/mark', async (request) => {
     const body = object(request.body)
-    return moveMark(state, body.market, body.price)
+    const moved = moveMark(state, body.market, body.price)
+    request.log.info(moved, 'sandbox: mark moved')
+    return moved
   })
   app.get('/sandbox/faults', async () => ({ faults: state.faults }))
   app.post('/sandbox/faults', async (request) => {
@@ -37,6 +39,7 @@ export function registerControlRoutes(
     if (!parsed.success) throw invalid(`faults: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`)
     state.faults = mergeFaults(state.faults, parsed.data)
     hooks.faultsChanged()
+    request.log.info({ faults: state.faults }, 'sandbox: faults changed')
     return { faults: state.faults }
   })
   app.post('/sandbox/clock', async (request) => {

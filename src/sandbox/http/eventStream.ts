@@ -65,7 +65,9 @@ export function registerEventStream(app: FastifyInstance, state: SandboxState): 
       'x-accel-buffering': 'no',
     })
     response.write('retry: 1000\n\n')
+    let closed = false
     const write = (event: SandboxEvent): void => {
+      if (closed) return
       const frame = `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`
       response.write(frame)
       const duplicate = state.faults.duplicateEvents
@@ -74,19 +76,27 @@ export function registerEventStream(app: FastifyInstance, state: SandboxState): 
     // Replay and subscribe in one synchronous step, so no event falls between them.
     for (const event of events.since(since)) write(event)
     const unsubscribe = events.subscribe(write)
+    // Detach at once, not on 'close': a write after end() would be an unhandled 'error'.
+    const detach = (): void => {
+      if (closed) return
+      closed = true
+      unsubscribe()
+      clearTimeout(stream.dropTimer)
+      streams.delete(stream)
+    }
     const stream: Stream = {
       response,
       delegation,
       dropTimer: undefined,
-      close: () => response.end(),
+      close: () => {
+        detach()
+        response.end()
+      },
     }
     streams.add(stream)
     arm(stream)
-    response.on('close', () => {
-      unsubscribe()
-      clearTimeout(stream.dropTimer)
-      streams.delete(stream)
-    })
+    response.on('close', detach)
+    response.on('error', detach)
     return reply
   })
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, sql } from 'drizzle-orm'
+import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
 
@@ -23,7 +23,8 @@ export async function setOutboxStatus(db: Db, id: string, status: OutboxStatus, 
 export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' | 'seq'>): Promise<OutboxStatus | undefined> {
   if (!row.orderId) return undefined
   const [earlier] = await db.select({ status: outbox.status }).from(outbox)
-    .where(and(eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+    // Rows not yet due (a good-till cancel) do not block what comes after them.
+    .where(and(eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held']), lte(outbox.availableAt, sql`now()`)))
     .orderBy(outbox.seq)
     .limit(1)
   return earlier?.status

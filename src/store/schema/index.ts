@@ -9,6 +9,8 @@ import { intents } from './intents.js'
 import { orders } from './orders.js'
 import { outbox } from './outbox.js'
 import { requests } from './requests.js'
+import { scheduleRuns } from './scheduleRuns.js'
+import { schedules } from './schedules.js'
 import { sessions } from './sessions.js'
 import { streamCursors } from './streamCursors.js'
 import { wallets } from './wallets.js'
@@ -20,12 +22,17 @@ export { type IntentKind, type IntentRow, type IntentStatus, type NewIntentRow, 
 export { type NewOrderRow, type OrderRow, type OrderState, orderStates, orders } from './orders.js'
 export { type NewOutboxRow, type OutboxRow, type OutboxStatus, outbox, outboxStatuses } from './outbox.js'
 export { type NewRequestRow, type RequestRow, type RequestStatus, requestStatuses, requests } from './requests.js'
+export {
+  type NewScheduleRunRow, type RunAdjustment, type RunHolding, type RunLeg, type RunSkip, type ScheduleRunRow, type ScheduleRunStage, type ScheduleRunStatus,
+  scheduleRunStages, scheduleRunStatuses, scheduleRuns,
+} from './scheduleRuns.js'
+export { type NewScheduleRow, type ScheduleRow, type ScheduleStatus, scheduleStatuses, schedules } from './schedules.js'
 export { type NewSessionRow, type SessionRow, type SessionStatus, sessionStatuses, sessions } from './sessions.js'
 export { type NewStreamCursorRow, type StreamCursorRow, streamCursors } from './streamCursors.js'
 export { type NewWalletRow, type WalletRow, type WalletStatus, walletStatuses, wallets } from './wallets.js'
 
 /** Every table, as handed to drizzle so `db.query.<table>` works. */
 export const schema = {
-  auditLog, events, fills, intents, orders, outbox, requests, sessions, streamCursors, wallets,
+  auditLog, events, fills, intents, orders, outbox, requests, scheduleRuns, schedules, sessions, streamCursors, wallets,
 }
 export type Schema = typeof schema

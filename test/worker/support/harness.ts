@@ -23,13 +23,16 @@ export async function createHarness(options: { sandbox?: SandboxOptions } = {}) 
   const sandbox: Sandbox = await startSandbox({ port: 0, quiet: true, ...options.sandbox } as SandboxOptions)
   const testDb: TestDatabase = await createTestDatabase({ max: 20 })
   const db: Db = testDb.database.db
-  const keyring = createKeyring(generateMasterKey('test'))
+  const masterKey = generateMasterKey('test')
+  const keyring = createKeyring(masterKey)
   const queuePrefix = `deputy-test-${randomUUID().slice(0, 8)}`
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
   const workers: RunningWorker[] = []
 
   const harness = {
     sandbox, db, keyring, queuePrefix, log,
+    /** For a worker run as a child process (`DATABASE_URL`, `DEPUTY_MASTER_KEY`). */
+    databaseUrl: testDb.url, masterKey,
     async startWorker(overrides: Partial<StartWorkerOptions> = {}): Promise<RunningWorker> {
       const worker = await startWorker({
         db, redisUrl: REDIS_URL, queuePrefix, operatorUrl: sandbox.url, keyring, log,

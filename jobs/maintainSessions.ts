@@ -1,0 +1,83 @@
+/**
+ * Processor: keep every wallet's session valid (control queue, job scheduler every few seconds,
+ * and on demand after a SessionUnauthorized).
+ * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
+ * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator),
+ *   sessions `rotating` past the grace period, the wallet signer for each wallet.
+ * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`); old sessions
+ *   revoked at the operator once in-flight requests are past their deadlines; sessions past expiry →
+ *   `expired`; audit rows. A wallet without a signer is alerted and its work held when it expires.
+ * - Errors and retries: one wallet failing does not stop the others; the next run retries it.
+ * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
+ *   run does nothing); revocation at the operator is idempotent.
+ */
+import { and, eq, inArray, lt, sql } from 'drizzle-orm'
+import type { Keyring } from '../src/keys/Keyring.js'
+import type { WorkerDeps } from '../src/runtime/deps.js'
+import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
+import { rotateSession } from '../src/runtime/sessions/rotateSession.js'
+import type { WalletSigner } from '../src/signers/WalletSigner.js'
+import { audit } from '../src/store/repositories/audit.js'
+import { sessions, wallets } from '../src/store/schema/index.js'
+
+export type SessionMaintenanceOptions = {
+  keyring: Keyring
+  walletSignerFor: (address: string) => WalletSigner | undefined
+  rotateLeadSeconds: number
+  lifetimeSeconds: number
+  /** How long a rotated-out session may still finish in-flight requests before it is revoked. */
+  rotationGraceMs: number
+}
+
+export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number }
+
+export async function maintainSessions(deps: WorkerDeps, options: SessionMaintenanceOptions, walletId?: string): Promise<SessionMaintenanceReport> {
+  const report: SessionMaintenanceReport = { rotated: 0, revoked: 0, expired: 0, failures: 0 }
+  const nowSeconds = Math.floor(deps.now() / 1000)
+  const scope = walletId ? eq(sessions.walletId, walletId) : sql`true`
+
+  const expired = await deps.db.update(sessions).set({ status: 'expired', statusReason: 'delegation expired' })
+    .where(and(scope, inArray(sessions.status, ['active', 'rotating', 'delegated']), lt(sessions.expiryUnix, nowSeconds))).returning()
+  for (const session of expired) {
+    deps.sessions.forget(session.id)
+    await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.expired', details: { sessionId: session.id } })
+  }
+  report.expired = expired.length
+  if (expired.length) {
+    await deps.db.update(wallets).set({ status: 'awaiting_delegation' })
+      .where(and(inArray(wallets.id, expired.map((s) => s.walletId)), eq(wallets.status, 'active'),
+        sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
+  }
+
+  // Active sessions close to expiry, and wallets whose work is held for lack of a session.
+  const due = await deps.db.select({ walletId: wallets.id, address: wallets.address, status: wallets.status, sessionId: sessions.id })
+    .from(wallets).leftJoin(sessions, and(eq(sessions.walletId, wallets.id), eq(sessions.status, 'active')))
+    .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, sql`(${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds}`))
+  for (const wallet of due) {
+    const signer = options.walletSignerFor(wallet.address)
+    if (!signer) {
+      if (wallet.sessionId) deps.alert({ walletId: wallet.walletId, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it' })
+      continue
+    }
+    try {
+      await rotateSession({ deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: wallet.sessionId ? 'expiry' : 'sessionUnauthorized', lifetimeSeconds: options.lifetimeSeconds })
+      report.rotated++
+    } catch (error) {
+      report.failures++
+      deps.log.error({ walletId: wallet.walletId, err: error }, 'session rotation failed')
+    }
+  }
+
+  const graceEnded = new Date(deps.now() - options.rotationGraceMs)
+  const rotating = await deps.db.select().from(sessions).where(and(scope, eq(sessions.status, 'rotating'), lt(sessions.updatedAt, graceEnded)))
+  for (const session of rotating) {
+    try {
+      await revokeAtOperator(deps, options.keyring, session, 'rotated out')
+      report.revoked++
+    } catch (error) {
+      report.failures++
+      deps.log.warn({ sessionId: session.id, err: error }, 'revoking a rotated-out session failed; retrying next run')
+    }
+  }
+  return report
+}

@@ -1,0 +1,42 @@
+import { and, eq, inArray } from 'drizzle-orm'
+import { ValidationError } from '../../core/errors/ValidationError.js'
+import type { Db } from '../../store/Database.js'
+import { audit } from '../../store/repositories/audit.js'
+import { intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
+
+/**
+ * The per-wallet kill switch: in one transaction the wallet is halted (intake
+ * refuses new orders, queued placements are cancelled before they are sent),
+ * and a CancelAll for every market is queued. Cancels still go through.
+ */
+export async function haltWallet(db: Db, input: { walletId: string; reason: string; actor?: string }): Promise<{ outboxId: string; cancelledLocally: number }> {
+  if (!input.reason.trim()) throw new ValidationError('reason', 'must say why the wallet is halted')
+  return db.transaction(async (tx) => {
+    const [wallet] = await tx.update(wallets).set({ status: 'halted', haltedReason: input.reason }).where(eq(wallets.id, input.walletId)).returning()
+    if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
+    // Placements not yet sent never will be: cancel them here.
+    const unsent = await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' })
+      .where(and(eq(orders.walletId, wallet.id), eq(orders.state, 'pending'))).returning({ id: orders.id, intentId: orders.intentId })
+    if (unsent.length) {
+      await tx.update(outbox).set({ status: 'done', lastError: 'wallet halted before submission' })
+        .where(and(inArray(outbox.orderId, unsent.map((o) => o.id)), eq(outbox.kind, 'Order'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+      const intentIds = unsent.map((o) => o.intentId).filter((id): id is string => id !== null)
+      if (intentIds.length) await tx.update(intents).set({ status: 'cancelled' }).where(inArray(intents.id, intentIds))
+    }
+    const [row] = await tx.insert(outbox).values({ walletId: wallet.id, kind: 'CancelAll', payload: { market: '', reason: 'killSwitch' } }).returning({ id: outbox.id })
+    await audit(tx, { walletId: wallet.id, actor: input.actor ?? 'api', action: 'wallet.halted', details: { reason: input.reason, cancelledLocally: unsent.length } })
+    return { outboxId: row!.id, cancelledLocally: unsent.length }
+  })
+}
+
+/** Lifts the kill switch; the wallet is active again if it has a valid session. */
+export async function resumeWallet(db: Db, input: { walletId: string; actor?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
+  return db.transaction(async (tx) => {
+    const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
+    const status = active ? 'active' : 'awaiting_delegation'
+    const [wallet] = await tx.update(wallets).set({ status, haltedReason: null }).where(and(eq(wallets.id, input.walletId), eq(wallets.status, 'halted'))).returning()
+    if (!wallet) throw new ValidationError('walletId', 'must name a halted wallet')
+    await audit(tx, { walletId: wallet.id, actor: input.actor ?? 'api', action: 'wallet.resumed', details: { status } })
+    return { status }
+  })
+}

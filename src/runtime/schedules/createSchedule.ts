@@ -1,0 +1,36 @@
+import { eq } from 'drizzle-orm'
+import { ValidationError } from '../../core/errors/ValidationError.js'
+import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/parseScheduleSpec.js'
+import { type ScheduleRow, schedules, wallets } from '../../store/schema/index.js'
+import { checkTargetMarkets } from './checkTargetMarkets.js'
+import { assertUuid } from './lockSchedule.js'
+import { resyncSchedule } from './resyncSchedule.js'
+import { scheduleSpecColumns } from './scheduleSpecColumns.js'
+import type { ScheduleContext } from './types.js'
+
+export type CreateScheduleInput = ScheduleSpecInput & { walletId: string }
+
+/** `ScheduleValidationError` (a `ValidationError`, code `CORE.VALIDATION`) naming every bad field. */
+export type CreateScheduleErrorType = ValidationError
+
+/**
+ * Creates an active schedule and its job scheduler. The spec is validated in
+ * full before anything is written; the row is committed before the scheduler is
+ * added, so a scheduler never fires for a row that does not exist.
+ */
+export async function createSchedule(ctx: ScheduleContext, input: CreateScheduleInput): Promise<ScheduleRow> {
+  if (typeof input !== 'object' || input === null) throw new ValidationError('schedule', 'must be an object')
+  const { walletId, ...specInput } = input
+  assertUuid('walletId', walletId)
+  const spec = parseScheduleSpec(specInput)
+  checkTargetMarkets(spec, ctx.markets)
+  const now = new Date((ctx.now ?? Date.now)())
+  const row = await ctx.db.transaction(async (tx) => {
+    const [wallet] = await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).for('share')
+    if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
+    const [created] = await tx.insert(schedules).values({ walletId, ...scheduleSpecColumns(spec), status: 'active', activeSince: now }).returning()
+    return created!
+  })
+  await resyncSchedule(ctx.db, ctx.queue, row.id)
+  return row
+}

@@ -1,0 +1,85 @@
+import { and, desc, eq } from 'drizzle-orm'
+import { dueSlots } from '../../../core/rebalance/dueSlots.js'
+import { slotToRun } from '../../../core/rebalance/slotToRun.js'
+import type { Db } from '../../../store/Database.js'
+import { type ScheduleRow, type ScheduleRunRow, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
+
+export type ClaimRunParameters = {
+  scheduleId: string
+  /** The slot BullMQ produced the job for (unix ms). */
+  jobSlot: number
+  jobId: string
+  now: number
+  /** A `running` run not touched for this long lost its job: the next job adopts it. */
+  staleRunMs: number
+}
+
+export type ClaimRunResult =
+  | { kind: 'start' | 'resume'; run: ScheduleRunRow; schedule: ScheduleRow }
+  /** Another job's run of this schedule is in flight: come back later. */
+  | { kind: 'wait'; detail: string }
+  | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan'; detail: string; removeScheduler: boolean }
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+
+/**
+ * Decides, under the schedule's row lock, what this job does: resume the run it
+ * owns, wait for another job's run, record a skip (paused, deleted, halted
+ * wallet), or claim the one slot to run. The slot is the latest due one after
+ * the last run (and after the last resume); earlier due slots are coalesced into
+ * it, since a rebalance reads the portfolio as it is now. Inserting the run row
+ * is the claim: (schedule, slot) is unique, so a redelivered job adds nothing.
+ */
+export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunResult> {
+  return db.transaction(async (tx) => {
+    const [schedule] = await tx.select().from(schedules).where(eq(schedules.id, p.scheduleId)).for('update')
+    if (!schedule) return { kind: 'none', outcome: 'unknownSchedule', detail: `no schedule ${p.scheduleId}`, removeScheduler: true }
+
+    const [inFlight] = await tx.select().from(scheduleRuns)
+      .where(and(eq(scheduleRuns.scheduleId, schedule.id), eq(scheduleRuns.status, 'running'))).limit(1)
+    if (inFlight) {
+      const stale = p.now - inFlight.updatedAt.getTime() > p.staleRunMs
+      if (inFlight.jobId !== p.jobId && !stale) return { kind: 'wait', detail: `run for slot ${iso(inFlight.slotAt.getTime())} is in flight` }
+      const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
+      return { kind: 'resume', run: adopted!, schedule }
+    }
+
+    const base = { scheduleId: schedule.id, walletId: schedule.walletId, scheduleVersion: schedule.version, jobId: p.jobId, startedAt: new Date(p.now) }
+    if (schedule.status !== 'active') {
+      // Recorded under the job's own slot, so the log shows the slot did not trade and why.
+      await tx.insert(scheduleRuns).values({
+        ...base, slotAt: new Date(p.jobSlot), status: 'skipped', reason: schedule.status,
+        detail: `the schedule is ${schedule.status}: no orders`, finishedAt: new Date(p.now),
+      }).onConflictDoNothing()
+      return { kind: 'none', outcome: schedule.status, detail: `schedule is ${schedule.status}`, removeScheduler: true }
+    }
+
+    const [last] = await tx.select({ slotAt: scheduleRuns.slotAt }).from(scheduleRuns)
+      .where(eq(scheduleRuns.scheduleId, schedule.id)).orderBy(desc(scheduleRuns.slotAt)).limit(1)
+    const lastRunSlot = last ? last.slotAt.getTime() : null
+    // Slots while paused (before activeSince) were skipped on purpose: never "missed".
+    const after = Math.max(lastRunSlot ?? Number.NEGATIVE_INFINITY, schedule.activeSince.getTime())
+    const due = dueSlots({ cron: schedule.cron, timeZone: schedule.timeZone, after, now: Math.max(p.now, p.jobSlot) })
+    const candidates = p.jobSlot > after ? [...due.slots, p.jobSlot] : due.slots
+    const decision = slotToRun({ lastRunSlot, dueSlots: candidates })
+    if (!decision.run) return { kind: 'none', outcome: decision.reason, detail: decision.detail, removeScheduler: false }
+
+    const detail = due.truncated ? `${decision.detail}; more slots were due before ${iso(due.slots[0] ?? decision.slot)} and are not counted` : decision.detail
+    const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, schedule.walletId)).for('share')
+    const halted = wallet?.status === 'halted'
+    const [run] = await tx.insert(scheduleRuns).values({
+      ...base,
+      slotAt: new Date(decision.slot),
+      status: halted ? 'skipped' : 'running',
+      stage: halted ? null : 'settling',
+      reason: halted ? 'halted' : decision.reason,
+      detail: halted ? `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}): no orders; ${detail}` : detail,
+      coalesced: decision.coalesced,
+      coalescedSlots: decision.coalescedSlots.map(iso),
+      finishedAt: halted ? new Date(p.now) : null,
+    }).onConflictDoNothing().returning()
+    if (!run) return { kind: 'none', outcome: 'alreadyRan', detail: `slot ${iso(decision.slot)} already has a run`, removeScheduler: false }
+    if (halted) return { kind: 'none', outcome: 'halted', detail: run.detail, removeScheduler: false }
+    return { kind: 'start', run, schedule }
+  })
+}

@@ -1,0 +1,20 @@
+import type { Queue } from 'bullmq'
+import type { Db } from '../../store/Database.js'
+import type { MarketRules } from '../intake/marketRules.js'
+
+/** The payload of a `scheduleRun` job on the control queue (the scheduler's template data). */
+export type ScheduleRunJobData = { scheduleId: string }
+
+/** The part of the control queue that schedules touch: its job schedulers. */
+export type SchedulerQueue = Pick<Queue, 'upsertJobScheduler' | 'removeJobScheduler' | 'getJobScheduler' | 'getJobSchedulers'>
+
+/** What the schedule runtime functions need, handed in by the composition root or the API. */
+export type ScheduleContext = {
+  db: Db
+  /** The control queue; every change is mirrored to its job scheduler. */
+  queue: SchedulerQueue
+  /** The operator's markets: when given, a target without an `<ASSET>-USD` market is refused. */
+  markets?: MarketRules
+  /** Clock (unix ms), default `Date.now`. */
+  now?: () => number
+}

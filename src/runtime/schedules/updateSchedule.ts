@@ -1,0 +1,50 @@
+import { eq, sql } from 'drizzle-orm'
+import { ValidationError } from '../../core/errors/ValidationError.js'
+import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/parseScheduleSpec.js'
+import { type ScheduleRow, schedules } from '../../store/schema/index.js'
+import { checkTargetMarkets } from './checkTargetMarkets.js'
+import { lockSchedule } from './lockSchedule.js'
+import { resyncSchedule } from './resyncSchedule.js'
+import { scheduleSpecColumns, specInputOfRow } from './scheduleSpecColumns.js'
+import type { ScheduleContext } from './types.js'
+
+/** Fields to change; `targets` replaces the whole map; `maxNotionalPerRun: null` removes the cap. */
+export type ScheduleSpecPatch = Partial<Omit<ScheduleSpecInput, 'maxNotionalPerRun'>> & { maxNotionalPerRun?: string | null }
+
+export type UpdateScheduleOptions = {
+  /** Refuse the edit unless the schedule is still at this version (optimistic concurrency for UIs). */
+  expectedVersion?: number
+}
+
+export type UpdateScheduleErrorType = ValidationError
+
+/**
+ * Edits a schedule's spec: the patch is merged over the stored spec and the
+ * result validated in full, then stored with a new version. A run in flight
+ * computed with the old version writes nothing (it checks the version under the
+ * row lock); the next slot uses the new spec. A new cron or zone re-times the scheduler.
+ */
+export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, patch: ScheduleSpecPatch, options: UpdateScheduleOptions = {}): Promise<ScheduleRow> {
+  if (typeof patch !== 'object' || patch === null) throw new ValidationError('patch', 'must be an object of schedule fields')
+  const row = await ctx.db.transaction(async (tx) => {
+    const current = await lockSchedule(tx, scheduleId)
+    if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
+      throw new ValidationError('expectedVersion', `must be the schedule's current version ${current.version}, got ${options.expectedVersion}: it changed since it was read`)
+    }
+    const { maxNotionalPerRun, ...rest } = patch
+    // An explicit `undefined` means "unchanged", as an absent key does.
+    const changes = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined))
+    const merged: Record<string, unknown> = { ...specInputOfRow(current), ...changes }
+    if (maxNotionalPerRun === null) delete merged.maxNotionalPerRun
+    else if (maxNotionalPerRun !== undefined) merged.maxNotionalPerRun = maxNotionalPerRun
+    const spec = parseScheduleSpec(merged)
+    checkTargetMarkets(spec, ctx.markets)
+    const [updated] = await tx.update(schedules)
+      .set({ ...scheduleSpecColumns(spec), version: sql`${schedules.version} + 1` })
+      .where(eq(schedules.id, current.id))
+      .returning()
+    return updated!
+  })
+  await resyncSchedule(ctx.db, ctx.queue, row.id)
+  return row
+}

@@ -1,0 +1,32 @@
+import { and, eq, inArray } from 'drizzle-orm'
+import type { Keyring } from '../../keys/Keyring.js'
+import { audit } from '../../store/repositories/audit.js'
+import { intents, outbox, sessions, wallets } from '../../store/schema/index.js'
+import type { WorkerDeps } from '../deps.js'
+import { revokeAtOperator } from './revokeAtOperator.js'
+import { requestCancelAll } from '../intake/requestOrderChange.js'
+
+/**
+ * Suspected compromise of a wallet's session keys: stop all of the wallet's
+ * work (intents cancelled, queued requests settled), CancelAll at the operator
+ * while a session can still sign it, revoke every session (which also cancels
+ * their orders), and alert. The wallet stays halted until a person resumes it
+ * and a new delegation is granted.
+ */
+export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: { walletId: string; reason: string; submitNow?: (outboxId: string) => Promise<unknown> }): Promise<{ revoked: number }> {
+  const { walletId } = input
+  await deps.db.transaction(async (tx) => {
+    await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
+    await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
+      .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
+    // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
+    await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
+  })
+  const { outboxId } = await requestCancelAll(deps.db, { walletId })
+  if (input.submitNow) await input.submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
+  const live = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['delegated', 'active', 'rotating', 'quarantined'])))
+  for (const session of live) await revokeAtOperator(deps, keyring, session, `compromise: ${input.reason}`)
+  deps.alert({ walletId, code: 'SESSION_COMPROMISE', message: `sessions revoked after suspected compromise: ${input.reason}`, details: { revoked: live.length } })
+  await audit(deps.db, { walletId, actor: 'worker', action: 'wallet.compromise', details: { reason: input.reason, revoked: live.length } })
+  return { revoked: live.length }
+}

@@ -1,0 +1,37 @@
+import { and, eq, inArray } from 'drizzle-orm'
+import { formatAmount, parseAmount } from '../../core/money/decimal.js'
+import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
+import type { Db } from '../../store/Database.js'
+import { audit } from '../../store/repositories/audit.js'
+import { type OrderRow, intents, orders, outbox } from '../../store/schema/index.js'
+
+/**
+ * Orders belong to the session that placed them: revoking or expiring a
+ * session cancels them at the operator. When that happens to an order whose
+ * intent the user still wants (a rotation, not a compromise or a cancel), the
+ * remainder is placed again under the wallet's current session with the
+ * intent's next revision (a new cloid). Call inside the event's transaction.
+ */
+export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<OrderRow | undefined> {
+  if (!cancelled.intentId) return undefined
+  const [intent] = await tx.select().from(intents).where(and(eq(intents.id, cancelled.intentId), eq(intents.status, 'active'))).for('update')
+  if (!intent || intent.timeInForce !== 0) return undefined
+  const [current] = await tx.select({ id: orders.id }).from(orders)
+    .where(and(eq(orders.intentId, intent.id), inArray(orders.state, ['pending', 'submitting', 'unknown', 'open', 'partially_filled'])))
+  if (current) return undefined
+  const remaining = parseAmount('size', cancelled.size) - parseAmount('filled', cancelled.filled)
+  if (remaining <= 0n) return undefined
+  if (intent.goodTill && intent.goodTill.getTime() <= Date.now()) return undefined
+  const revision = intent.revision + 1
+  await tx.update(intents).set({ revision }).where(eq(intents.id, intent.id))
+  const [replacement] = await tx.insert(orders).values({
+    walletId: cancelled.walletId, intentId: intent.id, clientOrderId: deriveClientOrderId(intent.id, revision), market: cancelled.market,
+    side: cancelled.side, price: cancelled.price, size: formatAmount(remaining), timeInForce: cancelled.timeInForce, state: 'pending',
+  }).returning()
+  await tx.insert(outbox).values({ walletId: cancelled.walletId, kind: 'Order', orderId: replacement!.id, payload: { replaces: cancelled.id } })
+  // Pending work that targeted the cancelled order (a good-till cancel) now targets its replacement.
+  await tx.update(outbox).set({ orderId: replacement!.id })
+    .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), eq(outbox.status, 'pending')))
+  await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.replaced', details: { cancelled: cancelled.id, replacement: replacement!.id, reason: cancelled.cancelReason, revision } })
+  return replacement
+}

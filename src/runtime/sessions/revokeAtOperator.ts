@@ -1,0 +1,35 @@
+import { and, eq, inArray } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { VenueError } from '../../core/errors/venue.js'
+import { SessionKey } from '../../keys/SessionKey.js'
+import { decryptSecret } from '../../keys/decryptSecret.js'
+import type { Keyring } from '../../keys/Keyring.js'
+import { signRevocation } from '../../keys/signRevocation.js'
+import { audit } from '../../store/repositories/audit.js'
+import { type SessionRow, sessions } from '../../store/schema/index.js'
+import type { WorkerDeps } from '../deps.js'
+import { sessionKeyAad } from '../sessionSigners.js'
+
+/**
+ * Revokes a session at the operator, signed by the session key itself, and
+ * marks it revoked. The operator cancels the session's open orders
+ * (`sessionRevoked`); the event consumer re-places those still wanted under
+ * the wallet's current session. An already revoked or expired delegation
+ * counts as revoked.
+ */
+export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
+  if (session.delegatedPayload && session.delegationHash) {
+    const key = SessionKey.fromSecret(decryptSecret(keyring, session.sealedPrivateKey, sessionKeyAad(session.id)))
+    const deadline = BigInt(Math.floor(deps.now()) + 20_000)
+    const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
+    try {
+      await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })
+    } catch (error) {
+      if (!(error instanceof VenueError && error.venueCode === 'SessionUnauthorized')) throw error
+    }
+  }
+  await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt: new Date(deps.now()) })
+    .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined'])))
+  deps.sessions.forget(session.id)
+  await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
+}

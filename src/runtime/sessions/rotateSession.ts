@@ -1,0 +1,41 @@
+import { and, eq } from 'drizzle-orm'
+import type { RequestFamily } from '../../core/acl/actions.js'
+import { requestFamilies } from '../../core/acl/actions.js'
+import type { Keyring } from '../../keys/Keyring.js'
+import type { WalletSigner } from '../../signers/WalletSigner.js'
+import { type SessionRow, sessions } from '../../store/schema/index.js'
+import type { WorkerDeps } from '../deps.js'
+import { grantSession } from './grantSession.js'
+
+export type RotateSessionInput = {
+  deps: WorkerDeps
+  keyring: Keyring
+  walletSigner: WalletSigner
+  walletId: string
+  reason: 'expiry' | 'scopeChange' | 'onDemand' | 'sessionUnauthorized'
+  /** A new scope; by default the current session's. */
+  families?: readonly RequestFamily[]
+  unrestricted?: boolean
+  lifetimeSeconds: number
+}
+
+/**
+ * Replaces the wallet's active session with a new one. New work signs with the
+ * new key at once; requests already signed with the old key keep their bytes
+ * and finish (the old session is `rotating`, not revoked). The caller revokes
+ * the old session at the operator once in-flight requests are past their
+ * deadlines (`revokeRotated`).
+ */
+export async function rotateSession(input: RotateSessionInput): Promise<{ session: SessionRow; previous: SessionRow[] }> {
+  const { deps } = input
+  const [current] = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
+  const currentUnrestricted = current?.aclScope.includes('Unrestricted') ?? false
+  const families = input.families ?? (current ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted')) : requestFamilies)
+  const result = await grantSession({
+    db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
+    families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: input.lifetimeSeconds, nowMs: deps.now(),
+  })
+  for (const previous of result.previous) deps.sessions.forget(previous.id)
+  deps.log.info({ walletId: input.walletId, reason: input.reason, session: result.session.id, replaced: result.previous.map((p) => p.id) }, 'session rotated')
+  return result
+}
