@@ -21,6 +21,9 @@ import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
 import { runSubmission } from './runtime/submission/runSubmission.js'
 import type { WalletSigner } from './signers/WalletSigner.js'
+import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
+import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
+import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 
 export type StartWorkerOptions = {
   db: Db
@@ -67,7 +70,7 @@ export async function startWorker(options: StartWorkerOptions) {
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now }),
     nonces: createNonceGenerator(now),
     alert: options.alert ?? ((event) => options.log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`)),
-    policy: options.policy,
+    policy: options.policy ?? createPolicyCheck({ db: options.db, venue, now }),
     onSessionInvalid: async (walletId, sessionId, reason) => {
       await options.onSessionInvalid?.(walletId, sessionId, reason)
       // Replace the refused session now rather than at the next maintenance run.
@@ -100,7 +103,9 @@ export async function startWorker(options: StartWorkerOptions) {
   submitWorker.on('failed', (job, error) => options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'submission attempt failed'))
   submitWorker.on('error', (error) => options.log.error({ err: error }, 'submit worker error'))
 
-  const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job) => {
+  const runScheduleJob = createScheduleRunProcessor(deps, controlQueue)
+  const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job, token) => {
+    if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
     if (job.name === controlJobs.reconcile) return reconcile(deps, { orphans, walletId: job.data.walletId })
     if (job.name === controlJobs.maintainSessions) return maintainSessions(deps, maintenance, job.data.walletId)
     throw new Error(`unknown control job ${job.name}`)
@@ -108,6 +113,8 @@ export async function startWorker(options: StartWorkerOptions) {
   controlWorker.on('error', (error) => options.log.error({ err: error }, 'control worker error'))
   await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
   await controlQueue.upsertJobScheduler('maintainSessions', { every: options.maintenanceIntervalMs ?? 10_000 }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
+  // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran.
+  options.log.info({ schedules: await syncAllSchedules(options.db, controlQueue) }, 'schedule job schedulers synced')
 
   let relaying: Promise<unknown> = Promise.resolve()
   const relay = () => {

@@ -8,6 +8,7 @@ import { fills } from './fills.js'
 import { intents } from './intents.js'
 import { orders } from './orders.js'
 import { outbox } from './outbox.js'
+import { policies } from './policies.js'
 import { requests } from './requests.js'
 import { scheduleRuns } from './scheduleRuns.js'
 import { schedules } from './schedules.js'
@@ -21,6 +22,7 @@ export { type FillRow, type NewFillRow, fills } from './fills.js'
 export { type IntentKind, type IntentRow, type IntentStatus, type NewIntentRow, intentKinds, intentStatuses, intents } from './intents.js'
 export { type NewOrderRow, type OrderRow, type OrderState, orderStates, orders } from './orders.js'
 export { type NewOutboxRow, type OutboxRow, type OutboxStatus, outbox, outboxStatuses } from './outbox.js'
+export { type NewPolicyRow, type PolicyRow, policies } from './policies.js'
 export { type NewRequestRow, type RequestRow, type RequestStatus, requestStatuses, requests } from './requests.js'
 export {
   type NewScheduleRunRow, type RunAdjustment, type RunHolding, type RunLeg, type RunSkip, type ScheduleRunRow, type ScheduleRunStage, type ScheduleRunStatus,
@@ -33,6 +35,6 @@ export { type NewWalletRow, type WalletRow, type WalletStatus, walletStatuses, w
 
 /** Every table, as handed to drizzle so `db.query.<table>` works. */
 export const schema = {
-  auditLog, events, fills, intents, orders, outbox, requests, scheduleRuns, schedules, sessions, streamCursors, wallets,
+  auditLog, events, fills, intents, orders, outbox, policies, requests, scheduleRuns, schedules, sessions, streamCursors, wallets,
 }
 export type Schema = typeof schema

@@ -1,0 +1,67 @@
+import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm'
+import { type PolicyFacts, type PolicyRules, evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
+import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
+import { parseAmount } from '../../core/money/decimal.js'
+import type { Db } from '../../store/Database.js'
+import { orders, policies, requests } from '../../store/schema/index.js'
+import type { VenueClient } from '../../venue/createVenueClient.js'
+import type { PolicyCheck } from '../deps.js'
+
+/**
+ * The worker's local policy hook: loads the wallet's and the session's rules,
+ * gathers only the facts those rules need, and answers the refusing rule (the
+ * caller records it) or null. Marks are cached for a second per market.
+ */
+export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: () => number }) {
+  const marks = new Map<string, { at: number; mark: bigint }>()
+  async function mark(market: string): Promise<bigint> {
+    const cached = marks.get(market)
+    if (cached && options.now() - cached.at < 1_000) return cached.mark
+    const ticker = await options.venue.ticker(market)
+    const value = parseAmount('mark', ticker.mark)
+    marks.set(market, { at: options.now(), mark: value })
+    return value
+  }
+  return async (check: PolicyCheck): Promise<string | null> => {
+    const rows = await options.db.select().from(policies)
+      .where(and(eq(policies.walletId, check.walletId), or(isNull(policies.sessionId), eq(policies.sessionId, check.sessionId))))
+    if (rows.length === 0) return null
+    for (const row of rows) {
+      const rules = parsePolicyRules(row.rules)
+      const facts = await factsFor(options.db, rules, check, mark, options.now)
+      const refusal = evaluatePolicy(rules, facts)
+      if (refusal) return `${row.sessionId ? 'session' : 'wallet'} policy ${refusal.rule}: ${refusal.message}`
+    }
+    return null
+  }
+}
+
+async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (market: string) => Promise<bigint>, now: () => number): Promise<PolicyFacts> {
+  const facts: PolicyFacts = { family: check.family as PolicyFacts['family'], market: check.market, price: check.price, size: check.size }
+  if (check.family === 'CancelOrder' || check.family === 'CancelAll') return facts
+  if (rules.priceBandBps !== undefined && check.price !== undefined) facts.mark = await mark(check.market)
+  if (rules.maxDailyNotional !== undefined) {
+    const startOfDay = new Date(now())
+    startOfDay.setUTCHours(0, 0, 0, 0)
+    const [row] = await db.select({ total: sql<string>`coalesce(sum(${orders.price} * ${orders.size}), 0)` }).from(orders)
+      .where(and(eq(orders.walletId, check.walletId), gte(orders.createdAt, startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled'])))
+    facts.dailyNotional = parseAmount('dailyNotional', truncate18(row?.total ?? '0'))
+  }
+  if (rules.maxOpenOrders !== undefined) {
+    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(orders)
+      .where(and(eq(orders.walletId, check.walletId), inArray(orders.state, ['open', 'partially_filled'])))
+    facts.openOrders = row?.n ?? 0
+  }
+  if (rules.maxRequestsPerMinute !== undefined) {
+    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(requests)
+      .where(and(eq(requests.walletId, check.walletId), gte(requests.createdAt, new Date(now() - 60_000))))
+    facts.requestsLastMinute = row?.n ?? 0
+  }
+  return facts
+}
+
+/** price × size in SQL has 36 decimals; the policy compares at 18 (rounding down). */
+function truncate18(value: string): string {
+  const [whole, fraction = ''] = value.split('.')
+  return fraction ? `${whole}.${fraction.slice(0, 18).replace(/0+$/, '') || '0'}` : whole!
+}

@@ -1,0 +1,19 @@
+import { and, eq, isNull } from 'drizzle-orm'
+import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
+import type { Db } from '../../store/Database.js'
+import { audit } from '../../store/repositories/audit.js'
+import { type PolicyRow, policies } from '../../store/schema/index.js'
+
+/** Sets (replaces) the wallet's policy, or one session's when `sessionId` is given. Validated before storing. */
+export async function setPolicy(db: Db, input: { walletId: string; sessionId?: string; rules: unknown; actor?: string }): Promise<PolicyRow> {
+  parsePolicyRules(input.rules, 'rules')
+  return db.transaction(async (tx) => {
+    const target = input.sessionId
+      ? and(eq(policies.walletId, input.walletId), eq(policies.sessionId, input.sessionId))
+      : and(eq(policies.walletId, input.walletId), isNull(policies.sessionId))
+    await tx.delete(policies).where(target)
+    const [row] = await tx.insert(policies).values({ walletId: input.walletId, sessionId: input.sessionId ?? null, rules: input.rules as Record<string, unknown> }).returning()
+    await audit(tx, { walletId: input.walletId, actor: input.actor ?? 'api', action: 'policy.set', details: { sessionId: input.sessionId ?? null, rules: input.rules } })
+    return row!
+  })
+}
