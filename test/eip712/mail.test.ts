@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hashTypedData } from 'viem'
+import { domainSeparator as viemDomainSeparator, hashTypedData } from 'viem'
 import { bytesToHex } from '../../src/core/crypto/hex.js'
 import { domainSeparator } from '../../src/core/eip712/domainSeparator.js'
 import { encodeType, hashStruct } from '../../src/core/eip712/hashStruct.js'
@@ -48,3 +48,47 @@ describe('EIP-712 specification example (Mail)', () => {
     expect(hashTypedData({ domain, types, primaryType: 'Mail', message })).toBe(digest)
   })
 })
+
+describe('the generic struct hasher beyond the Mail example', () => {
+  it('matches viem for struct arrays, atomic arrays, bool, signed ints and dynamic bytes', () => {
+    const richTypes = {
+      Person: [
+        { name: 'name', type: 'string' },
+        { name: 'wallets', type: 'address[]' },
+      ],
+      Mail: [
+        { name: 'from', type: 'Person' },
+        { name: 'to', type: 'Person[]' },
+        { name: 'contents', type: 'string' },
+        { name: 'amounts', type: 'uint256[]' },
+        { name: 'urgent', type: 'bool' },
+        { name: 'delta', type: 'int64' },
+        { name: 'attachment', type: 'bytes' },
+        { name: 'tags', type: 'string[]' },
+      ],
+    } as const
+    const richMessage = {
+      from: { name: 'Cow', wallets: ['0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826', '0xDeaDbeefdEAdbeefdEadbEEFdeadbeEFdEaDbeeF'] },
+      to: [
+        { name: 'Bob', wallets: ['0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB'] },
+        { name: 'Alice', wallets: [] },
+      ],
+      contents: 'Hello, Bob! ünïcödé 🐄',
+      amounts: [0n, 1n, (1n << 256n) - 1n],
+      urgent: true,
+      delta: -(1n << 63n),
+      attachment: '0x00ff10',
+      tags: ['a', '', 'ccc'],
+    } as const
+    const ours = hashTypedStruct({ domain, types: richTypes, primaryType: 'Mail', message: richMessage })
+    expect(ours).toBe(hashTypedData({ domain, types: richTypes, primaryType: 'Mail', message: richMessage }))
+    expect(hashTypedStruct({ domain, types: richTypes, primaryType: 'Mail', message: { ...richMessage, urgent: false, delta: -1n } }))
+      .toBe(hashTypedData({ domain, types: richTypes, primaryType: 'Mail', message: { ...richMessage, urgent: false, delta: -1n } }))
+  })
+
+  it('matches viem for a domain with a salt and without a version', () => {
+    const salted = { name: 'Salted', chainId: 10n, verifyingContract: domain.verifyingContract, salt: `0x${'ab'.repeat(32)}` } as const
+    expect(domainSeparator(salted)).toBe(viemDomainSeparator({ domain: salted }))
+  })
+})
+
