@@ -2,9 +2,7 @@ import { type KeyObject, createSecretKey } from 'node:crypto'
 import { MasterKeyInvalidError, MasterKeyMissingError, UnknownMasterKeyError } from './errors.js'
 import { openAesGcm, sealAesGcm } from './aesGcm.js'
 
-/** The environment variable holding the master keys. */
-export const MASTER_KEY_ENV = 'DEPUTY_MASTER_KEY'
-export const DEFAULT_MASTER_KEY_ID = 'default'
+const DEFAULT_MASTER_KEY_ID = 'default'
 /** Key ids are plain tokens, so they sit unescaped in the sealed format and in the env list. */
 export const MASTER_KEY_ID = /^[A-Za-z0-9_-]{1,64}$/
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/
@@ -27,10 +25,6 @@ export class Keyring {
     this.#keys = keys
     this.keyIds = ids
     this.currentKeyId = ids[0]!
-  }
-
-  has(keyId: string): boolean {
-    return this.#keys.has(keyId)
   }
 
   /** Encrypts a data key under the current master key; `aad` must come back to unwrap it. */
