@@ -1,16 +1,19 @@
 /**
  * Step: apply one operator event (PROTOCOL.md §7) to Postgres.
- * - Payload: a `VenueEvent` of one wallet, delivered in seq order by `streamEvents`.
- * - Reads: the order with the event's cloid (row-locked), the wallet's sessions.
- * - Writes, in one transaction: `events` (wallet, seq) — on conflict nothing else happens; fills
+ * - Payload: a `VenueEvent` of one wallet, normally in seq order (`streamEvents`), but delivery is
+ *   at-least-once and may re-order: events are applied strictly in seq order whatever the arrival
+ *   order. An event ahead of a missing one is stored and applied when the ones before it arrive.
+ * - Reads: the stream cursor (row-locked: the last seq applied), stored events after it, the order
+ *   with the event's cloid (row-locked), the wallet's sessions.
+ * - Writes, in one transaction: `events` (wallet, seq) — an event at or below the cursor changes nothing; fills
  *   (fill id unique); the order state machine; a replacement order (intent revision + 1) when a
  *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired;
- *   `stream_cursors.last_seq`.
+ *   `stream_cursors.last_seq` (the last seq applied, with every one before it).
  * - Errors and retries: a failure rolls the transaction back and the stream reconnects from the
  *   last stored seq, so the event is delivered again.
  * - Idempotency key: (wallet, seq); fills also by (wallet, fill id).
  */
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { parseAmount } from '../src/core/money/decimal.js'
 import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
 import type { Db } from '../src/store/Database.js'
@@ -23,54 +26,76 @@ import type { VenueEvent } from '../src/venue/types.js'
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''))
 
-/** Answers false when the event was already stored (a duplicate delivery). */
+/**
+ * Answers true when the event was applied now (with any stored events it unblocked), false when it
+ * had been applied before (a duplicate) or waits for the events before it (it arrived early).
+ */
 export async function applyEvent(db: Db, walletId: string, event: VenueEvent): Promise<boolean> {
   const seq = Number(event.seq)
   return db.transaction(async (tx) => {
-    const inserted = await tx.insert(events).values({
+    // The cursor's row lock serializes consumers of one wallet (a lease handover may overlap).
+    await tx.insert(streamCursors).values({ walletId }).onConflictDoNothing()
+    const [cursor] = await tx.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId)).for('update')
+    let last = cursor!.lastSeq
+    if (seq <= last) return false
+    await tx.insert(events).values({
       walletId, seq, type: event.type, clientOrderId: event.clientOrderId?.toLowerCase() ?? null, payload: event as unknown as Record<string, unknown>,
-    }).onConflictDoNothing().returning({ id: events.id })
-    await tx.insert(streamCursors).values({ walletId, lastSeq: seq })
-      .onConflictDoUpdate({ target: streamCursors.walletId, set: { lastSeq: sql`greatest(${streamCursors.lastSeq}, ${seq})` } })
-    if (inserted.length === 0) return false
-    const data = event.data ?? {}
-    const cloid = event.clientOrderId
-    switch (event.type) {
-      case 'OrderFilled':
-        if (cloid) {
-          await recordFill(tx, {
-            walletId, fillId: str(data.fillId), clientOrderId: cloid, market: str(data.market),
-            side: data.side === 'sell' || data.side === 1 ? 1 : 0,
-            price: str(data.price), size: str(data.size), fee: str(data.fee ?? '0'), seq, at: new Date(event.at),
-          })
-        }
-        break
-      case 'OrderAccepted':
-      case 'OrderModified':
-      case 'OrderRejected':
-        if (cloid) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
-        break
-      case 'OrderCancelled': {
-        if (!cloid) break
-        const result = await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
-        // A session ending cancels its orders; what the user still wants is placed again.
-        if (result && (data.reason === 'sessionRevoked' || data.reason === 'sessionExpired') && result.before.state !== 'cancelled') {
-          await replaceSessionOrder(tx, result.after)
-        }
-        break
-      }
-      case 'SessionRevoked':
-      case 'SessionExpired': {
-        const status = event.type === 'SessionRevoked' ? 'revoked' : 'expired'
-        const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: new Date(event.at) })
-          .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, str(data.delegation)), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
-          .returning({ id: sessions.id })
-        if (ended.length) await audit(tx, { walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: ended[0]!.id, seq } })
-        break
-      }
+    }).onConflictDoNothing()
+    // Applied out of order, a cancel would make the order terminal before an earlier modify or fill.
+    if (seq !== last + 1) return false
+    for (let next: VenueEvent | undefined = event; next; next = await storedEvent(tx, walletId, last + 1)) {
+      await applyInOrder(tx, walletId, next)
+      last = Number(next.seq)
     }
+    await tx.update(streamCursors).set({ lastSeq: last }).where(eq(streamCursors.walletId, walletId))
     return true
   })
+}
+
+async function storedEvent(tx: Db, walletId: string, seq: number): Promise<VenueEvent | undefined> {
+  const [row] = await tx.select({ payload: events.payload }).from(events).where(and(eq(events.walletId, walletId), eq(events.seq, seq)))
+  return row?.payload as VenueEvent | undefined
+}
+
+/** One event's effect; the caller guarantees every earlier event of the wallet was applied. */
+async function applyInOrder(tx: Db, walletId: string, event: VenueEvent): Promise<void> {
+  const seq = Number(event.seq)
+  const data = event.data ?? {}
+  const cloid = event.clientOrderId
+  switch (event.type) {
+    case 'OrderFilled':
+      if (cloid) {
+        await recordFill(tx, {
+          walletId, fillId: str(data.fillId), clientOrderId: cloid, market: str(data.market),
+          side: data.side === 'sell' || data.side === 1 ? 1 : 0,
+          price: str(data.price), size: str(data.size), fee: str(data.fee ?? '0'), seq, at: new Date(event.at),
+        })
+      }
+      break
+    case 'OrderAccepted':
+    case 'OrderModified':
+    case 'OrderRejected':
+      if (cloid) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
+      break
+    case 'OrderCancelled': {
+      if (!cloid) break
+      const result = await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
+      // A session ending cancels its orders; what the user still wants is placed again.
+      if (result && (data.reason === 'sessionRevoked' || data.reason === 'sessionExpired') && result.before.state !== 'cancelled') {
+        await replaceSessionOrder(tx, result.after)
+      }
+      break
+    }
+    case 'SessionRevoked':
+    case 'SessionExpired': {
+      const status = event.type === 'SessionRevoked' ? 'revoked' : 'expired'
+      const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: new Date(event.at) })
+        .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, str(data.delegation)), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
+        .returning({ id: sessions.id })
+      if (ended.length) await audit(tx, { walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: ended[0]!.id, seq } })
+      break
+    }
+  }
 }
 
 function orderUpdate(event: VenueEvent): OrderUpdate {

@@ -6,8 +6,8 @@
  *   that are unresolved (`submitting`/`unknown`) or live.
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
- *   a late duplicate is impossible); orphans adopted or cancelled (config); missed fills; every
- *   repair → audit_log (actor `reconciler`).
+ *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
+ *   stored for them; missed fills; every repair → audit_log (actor `reconciler`).
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
@@ -15,12 +15,13 @@
 import { and, desc, eq, inArray, lt } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
+import { backfillFills } from '../src/runtime/backfillFills.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { recordFill } from '../src/store/repositories/recordFill.js'
-import { orders, outbox, requests, sessions, streamCursors } from '../src/store/schema/index.js'
+import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
+import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import type { VenueOrder } from '../src/venue/types.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
@@ -99,14 +100,11 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     await repair(orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', { orderId: adopted.id, clientOrderId: cloid })
   }
 
-  const [cursor] = await deps.db.select().from(streamCursors).where(eq(streamCursors.walletId, walletId))
-  for (const fill of await deps.venue.fills(auth, BigInt(cursor?.lastSeq ?? 0))) {
-    const added = await deps.db.transaction((tx) => recordFill(tx, {
-      walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side as 0 | 1,
-      price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
-    }))
-    if (added) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
+  // Fills stored before their order was known (an adopted orphan's) are counted on it now.
+  for (const fill of await deps.db.transaction((tx) => linkUnmatchedFills(tx, walletId))) {
+    await repair('fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId })
   }
+  for (const fill of await backfillFills(deps, session)) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
   return repairs
 }
 

@@ -1,0 +1,3 @@
+import { runDemo } from './runDemo.js'
+
+process.exitCode = await runDemo()
