@@ -16,13 +16,17 @@ import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
 import { rotateSession } from '../src/runtime/sessions/rotateSession.js'
+import { GrantInProgressError } from '../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../src/signers/WalletSigner.js'
+import type { WalletRef } from '../src/signers/walletSignerRegistry.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { sessions, wallets } from '../src/store/schema/index.js'
 
+const ABANDONED_GRANT_MS = 10 * 60_000
+
 export type SessionMaintenanceOptions = {
   keyring: Keyring
-  walletSignerFor: (address: string) => WalletSigner | undefined
+  walletSignerFor: (wallet: WalletRef) => WalletSigner | undefined
   rotateLeadSeconds: number
   lifetimeSeconds: number
   /** How long a rotated-out session may still finish in-flight requests before it is revoked. */
@@ -50,23 +54,32 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   }
 
   // Active sessions close to expiry, and wallets whose work is held for lack of a session.
-  const due = await deps.db.select({ walletId: wallets.id, address: wallets.address, status: wallets.status, sessionId: sessions.id })
+  const due = await deps.db.select({ walletId: wallets.id, address: wallets.address, custodyWalletId: wallets.custodyWalletId, status: wallets.status, sessionId: sessions.id })
     .from(wallets).leftJoin(sessions, and(eq(sessions.walletId, wallets.id), eq(sessions.status, 'active')))
     .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, sql`(${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds}`))
   for (const wallet of due) {
-    const signer = options.walletSignerFor(wallet.address)
+    const signer = options.walletSignerFor(wallet)
     if (!signer) {
       if (wallet.sessionId) deps.alert({ walletId: wallet.walletId, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it' })
       continue
     }
     try {
-      await rotateSession({ deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: wallet.sessionId ? 'expiry' : 'sessionUnauthorized', lifetimeSeconds: options.lifetimeSeconds })
-      report.rotated++
+      const { previous, session } = await rotateSession({
+        deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: wallet.sessionId ? 'expiry' : 'sessionUnauthorized',
+        lifetimeSeconds: options.lifetimeSeconds, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
+      })
+      if (previous.length || session.id !== wallet.sessionId) report.rotated++
     } catch (error) {
+      if (error instanceof GrantInProgressError) continue
       report.failures++
       deps.log.error({ walletId: wallet.walletId, err: error }, 'session rotation failed')
     }
   }
+
+  // A grant that died half-way (process killed while the wallet was signing) must not block the next one.
+  const abandoned = await deps.db.update(sessions).set({ status: 'revoked', statusReason: 'grant abandoned' })
+    .where(and(scope, inArray(sessions.status, ['pending', 'delegated']), lt(sessions.createdAt, new Date(deps.now() - ABANDONED_GRANT_MS)))).returning({ id: sessions.id })
+  if (abandoned.length) deps.log.warn({ sessions: abandoned.map((s) => s.id) }, 'cleared abandoned session grants')
 
   const graceEnded = new Date(deps.now() - options.rotationGraceMs)
   const rotating = await deps.db.select().from(sessions).where(and(scope, eq(sessions.status, 'rotating'), lt(sessions.updatedAt, graceEnded)))

@@ -22,6 +22,17 @@ const schema = z.object({
   SESSION_ROTATE_LEAD_SECONDS: z.coerce.number().int().min(10).default(6 * 3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WALLET_SIGNER: z.enum(['local', 'privy']).default('local'),
+  // Privy (WALLET_SIGNER=privy); parsed and checked by src/signers/createWalletSigner.ts readWalletSignerEnv.
+  PRIVY_APP_ID: z.string().optional(),
+  PRIVY_APP_SECRET: z.string().optional(),
+  PRIVY_AUTHORIZATION_KEYS: z.string().optional(),
+  PRIVY_API_URL: z.string().url().default('https://api.privy.io'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Bearer token for the admin endpoints (tenants, API keys) and Bull Board; unset → admin is closed. */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Development only: comma-separated wallet private keys the API and worker may sign Delegations with. */
+  DEV_WALLET_KEYS: z.string().regex(/^\s*0x[0-9a-fA-F]{64}(\s*,\s*0x[0-9a-fA-F]{64})*\s*$/, 'must be comma-separated 0x-prefixed 32-byte hex keys').optional(),
 })
 
 export type Config = z.infer<typeof schema>

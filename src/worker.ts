@@ -21,6 +21,7 @@ import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
 import { runSubmission } from './runtime/submission/runSubmission.js'
 import type { WalletSigner } from './signers/WalletSigner.js'
+import type { WalletRef } from './signers/walletSignerRegistry.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
@@ -45,7 +46,7 @@ export type StartWorkerOptions = {
   onSessionInvalid?: WorkerDeps['onSessionInvalid']
   alert?: WorkerDeps['alert']
   /** The signer that can sign a new Delegation for a wallet (rotation); none → the wallet waits for one. */
-  walletSignerFor?: (address: string) => WalletSigner | undefined
+  walletSignerFor?: (wallet: WalletRef) => WalletSigner | undefined
   sessionLifetimeSeconds?: number
   rotateLeadSeconds?: number
   rotationGraceMs?: number

@@ -56,7 +56,7 @@ export async function runDemo(): Promise<number> {
     const signer = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
     const worker: RunningWorker = await startWorker({
       db, redisUrl: redis.url, queuePrefix: `deputy-demo-${Date.now()}`, operatorUrl: sandbox.url, keyring, log,
-      relayIntervalMs: 20, reconcileIntervalMs: 60_000, walletSignerFor: (address) => (address === signer.address ? signer : undefined),
+      relayIntervalMs: 20, reconcileIntervalMs: 60_000, walletSignerFor: (wallet) => (wallet.address === signer.address ? signer : undefined),
     })
     cleanups.unshift(() => worker.close(5_000))
     const api = await startApi(worker, log)

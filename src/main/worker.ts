@@ -4,13 +4,20 @@ import { createKeyring } from '../keys/Keyring.js'
 import { createLogger } from '../logger.js'
 import { migrate } from '../store/migrate.js'
 import { openDatabase } from '../store/openDatabase.js'
+import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
+import { createWalletSignerRegistry } from '../signers/walletSignerRegistry.js'
 import { startWorker } from '../worker.js'
 
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR })
 await migrate(database)
+// WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
+const signers = createWalletSignerRegistry(readWalletSignerEnv(process.env))
 const worker = await startWorker({
+  walletSignerFor: (wallet) => signers.for(wallet),
+  sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
+  rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
   db: database.db,
   redisUrl: config.REDIS_URL,
   queuePrefix: config.QUEUE_PREFIX,

@@ -18,6 +18,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { releaseHeld } from '../../store/repositories/outboxRepo.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import { sessionKeyAad } from '../sessionSigners.js'
+import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 
 export class PreLiveCheckError extends BaseError {
   override name = 'PreLiveCheckError'
@@ -28,6 +29,14 @@ export class PreLiveCheckError extends BaseError {
       hint: 'the expiry (inside the automation window), the scope (exactly the families the work needs) and the session public key',
     })
     this.problems = problems
+  }
+}
+
+/** Another grant for the same wallet is in progress (this process or another); try again later. */
+export class GrantInProgressError extends BaseError {
+  override name = 'GrantInProgressError'
+  constructor(walletId: string) {
+    super(`a session grant for wallet ${walletId} is already in progress`, { code: 'SESSION.GRANT_IN_PROGRESS', retryable: true, hint: 'wait for the grant in progress to finish; a grant abandoned for more than 10 minutes is cleared by session maintenance' })
   }
 }
 
@@ -69,7 +78,10 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     sealedPrivateKey: encryptSecret(input.keyring, key.exportSecretForEncryption(), sessionKeyAad(id)), masterKeyId: input.keyring.currentKeyId,
     aclScope: scope, expiry: new Date(Number(delegation.expiry) * 1000), expiryUnix: Number(delegation.expiry),
     delegationNonce: delegation.nonce.toString(), walletSigner: input.walletSigner.kind,
-  }).returning()
+  }).returning().catch((error: unknown) => {
+    if (isUniqueViolation(error, 'sessions_one_grant_in_progress')) throw new GrantInProgressError(wallet.id)
+    throw error
+  })
 
   const walletSignature = await input.walletSigner.signDelegation(delegationTypedData(input.domain, delegation))
   const signed = { ...delegation, walletSignature }

@@ -17,6 +17,8 @@ export type RotateSessionInput = {
   families?: readonly RequestFamily[]
   unrestricted?: boolean
   lifetimeSeconds: number
+  /** Rotate only if the wallet still has no active session expiring later than this (unix s): another process may have just rotated it. */
+  onlyIfExpiringBefore?: number
 }
 
 /**
@@ -29,6 +31,7 @@ export type RotateSessionInput = {
 export async function rotateSession(input: RotateSessionInput): Promise<{ session: SessionRow; previous: SessionRow[] }> {
   const { deps } = input
   const [current] = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
+  if (input.onlyIfExpiringBefore !== undefined && current && current.expiryUnix >= input.onlyIfExpiringBefore) return { session: current, previous: [] }
   const currentUnrestricted = current?.aclScope.includes('Unrestricted') ?? false
   const families = input.families ?? (current ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted')) : requestFamilies)
   const result = await grantSession({

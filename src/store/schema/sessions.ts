@@ -43,6 +43,9 @@ export const sessions = pgTable(
   (t) => [
     // Two active keys for one wallet would split nonces and orders between them.
     uniqueIndex('sessions_one_active_per_wallet').on(t.walletId).where(sql`${t.status} = 'active'`),
+    // One grant in flight per wallet, across processes: a second rotation waits its turn
+    // instead of asking the wallet for a second signature.
+    uniqueIndex('sessions_one_grant_in_progress').on(t.walletId).where(sql`${t.status} in ('pending', 'delegated')`),
     index('sessions_wallet_status_idx').on(t.walletId, t.status),
     // The rotation sweep looks for live sessions nearing expiry.
     index('sessions_status_expiry_idx').on(t.status, t.expiry),

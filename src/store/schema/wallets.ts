@@ -14,6 +14,8 @@ export const wallets = pgTable(
     // writers must normalise before inserting or looking up.
     address: text('address').notNull().unique('wallets_address_unique'),
     tenantId: text('tenant_id'),
+    /** The wallet's id at its custody service (a Privy wallet id), when one signs its Delegations. */
+    custodyWalletId: text('custody_wallet_id'),
     status: text('status', { enum: walletStatuses }).notNull().default('awaiting_delegation'),
     haltedReason: text('halted_reason'),
     createdAt: createdAt(),

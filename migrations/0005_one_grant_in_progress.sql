@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "sessions_one_grant_in_progress" ON "sessions" USING btree ("wallet_id") WHERE "sessions"."status" in ('pending', 'delegated');

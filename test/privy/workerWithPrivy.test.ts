@@ -1,0 +1,69 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { ensureWallet } from '../../src/runtime/wallets.js'
+import { readWalletSignerEnv } from '../../src/signers/createWalletSigner.js'
+import { buildDelegationPolicy } from '../../src/signers/privy/buildDelegationPolicy.js'
+import { createWalletSignerRegistry } from '../../src/signers/walletSignerRegistry.js'
+import { orders, sessions, wallets } from '../../src/store/schema/index.js'
+import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
+import { createSessionSigner } from './support/fixtures.js'
+import { type LocalPrivy, startLocalPrivy } from './support/localPrivy.js'
+
+let h: Harness
+let privy: LocalPrivy
+
+beforeAll(async () => {
+  h = await createHarness()
+  privy = await startLocalPrivy()
+})
+afterAll(async () => {
+  await h?.close()
+  await privy?.close()
+})
+
+describe('WALLET_SIGNER=privy', () => {
+  it('the worker obtains the Delegation from the user\'s Privy wallet and trades with it', async () => {
+    // The user granted Deputy's session signer on their embedded wallet, bound by the delegation policy.
+    const signer = createSessionSigner(privy)
+    const policy = privy.state.createPolicy(buildDelegationPolicy({ name: h.sandbox.domain.name, chainId: h.sandbox.domain.chainId, verifyingContract: h.sandbox.domain.verifyingContract }))
+    const { wallet: privyWallet } = privy.state.createUserWithWallet()
+    privy.state.addSessionSigner(privyWallet.id, signer.quorumId, [policy.id])
+
+    const registry = createWalletSignerRegistry(readWalletSignerEnv({
+      WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
+      PRIVY_AUTHORIZATION_KEYS: signer.privateKeys.join(','), PRIVY_API_URL: privy.url,
+    }))
+    const wallet = await ensureWallet(h.db, privyWallet.address)
+    await h.db.update(wallets).set({ custodyWalletId: privyWallet.id }).where(eq(wallets.id, wallet.id))
+    h.sandbox.fund(privyWallet.address, 'USD', '10000')
+
+    const worker = await h.startWorker({ walletSignerFor: (w) => registry.for(w) })
+    // The wallet has no session yet: session maintenance (scheduled at start-up, or run here)
+    // asks Privy for a Delegation and activates it.
+    const report = await worker.maintainSessions(wallet.id)
+    expect(report.failures).toBe(0)
+    const session = await eventually(async () => {
+      const rows = await h.db.select().from(sessions).where(eq(sessions.walletId, wallet.id))
+      return rows.length === 1 && rows[0]!.status === 'active' && rows[0]
+    })
+    expect(session.walletSigner).toBe('privy')
+    expect(privy.signCount).toBe(1)
+
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
+    await worker.relay()
+    const open = await eventually(async () => {
+      const [row] = await h.db.select().from(orders).where(eq(orders.id, order.id))
+      return row?.state === 'open' && row
+    })
+    expect(open.sessionId).toBe(session!.id)
+  })
+
+  it('without a custody wallet id nobody can sign, so the wallet waits for a delegation', async () => {
+    const registry = createWalletSignerRegistry(readWalletSignerEnv({
+      WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
+      PRIVY_AUTHORIZATION_KEYS: createSessionSigner(privy).privateKeys.join(','), PRIVY_API_URL: privy.url,
+    }))
+    expect(registry.for({ address: '0x0000000000000000000000000000000000000001' })).toBeUndefined()
+  })
+})
