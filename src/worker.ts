@@ -96,13 +96,19 @@ export async function startWorker(options: StartWorkerOptions) {
   const startup = await reconcile(deps, { orphans })
   options.log.info({ startup }, 'start-up reconciliation done')
 
-  let submitWorker: Worker<SubmitJobData> | undefined
-  submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps, () => submitWorker!), {
+  // The processor needs its own Worker (to pause the queue on a rate limit), hence the late binding.
+  const submitWorkerRef: { current?: Worker<SubmitJobData> } = {}
+  const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps, () => submitWorkerRef.current!), {
     connection: connection(), prefix, concurrency: options.concurrency ?? 64,
     settings: { backoffStrategy: submitBackoff },
+    // A crashed worker's jobs return once their lock lapses: keep that short. A submission is safe
+    // to re-run (it resends its persisted bytes), so a job that stalls in several crashes in a row
+    // is re-run rather than failed (BullMQ's default fails it on the second stall, stranding its row).
+    lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100,
   })
   submitWorker.on('failed', (job, error) => options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'submission attempt failed'))
   submitWorker.on('error', (error) => options.log.error({ err: error }, 'submit worker error'))
+  submitWorkerRef.current = submitWorker
 
   const runScheduleJob = createScheduleRunProcessor(deps, controlQueue)
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job, token) => {
@@ -110,7 +116,7 @@ export async function startWorker(options: StartWorkerOptions) {
     if (job.name === controlJobs.reconcile) return reconcile(deps, { orphans, walletId: job.data.walletId })
     if (job.name === controlJobs.maintainSessions) return maintainSessions(deps, maintenance, job.data.walletId)
     throw new Error(`unknown control job ${job.name}`)
-  }, { connection: connection(), prefix, concurrency: 1 })
+  }, { connection: connection(), prefix, concurrency: 4 })
   controlWorker.on('error', (error) => options.log.error({ err: error }, 'control worker error'))
   await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
   await controlQueue.upsertJobScheduler('maintainSessions', { every: options.maintenanceIntervalMs ?? 10_000 }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
@@ -153,11 +159,11 @@ export async function startWorker(options: StartWorkerOptions) {
     async close(timeoutMs = 20_000): Promise<void> {
       clearInterval(relayTimer)
       clearInterval(sweepTimer)
-      const stop = Promise.all([submitWorker!.close(), controlWorker.close(), streams?.close(), relaying])
+      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
       if (timedOut) {
         options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
-        await Promise.all([submitWorker!.close(true), controlWorker.close(true)])
+        await Promise.all([submitWorker.close(true), controlWorker.close(true)])
       }
       await Promise.all([submitQueue.close(), controlQueue.close()])
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))

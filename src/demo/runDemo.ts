@@ -1,5 +1,10 @@
 import { and, eq } from 'drizzle-orm'
-import { pino } from 'pino'
+import { createLogger } from '../logger.js'
+import { apiDepsFromWorker } from '../api/ApiDeps.js'
+import { buildApi } from '../api/buildApi.js'
+import type { Keyring } from '../keys/Keyring.js'
+import type { WalletSigner } from '../signers/WalletSigner.js'
+import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 import { generatePrivateKey } from 'viem/accounts'
 import { familiesFor } from '../core/acl/familiesFor.js'
 import { createKeyring } from '../keys/Keyring.js'
@@ -39,13 +44,13 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 export async function runDemo(): Promise<number> {
   const results: StepResult[] = []
   const cleanups: (() => Promise<unknown>)[] = []
-  const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' })
+  const log = createLogger(process.env.LOG_LEVEL ?? 'silent', 'deputy-demo')
   console.log('Deputy demo: sandbox operator + worker + API in one process, embedded PGlite\n')
   try {
     const redis = await ensureRedis()
     cleanups.push(() => redis.stop())
     console.log(`• Redis: ${redis.started ? `started a throwaway redis-server at ${redis.url}` : `using REDIS_URL ${redis.url}`}`)
-    const sandbox: Sandbox = await startSandbox({ port: 0, quiet: true })
+    const sandbox: Sandbox = await startSandbox({ port: 0, quiet: !process.env.LOG_LEVEL, logLevel: process.env.LOG_LEVEL })
     cleanups.push(() => sandbox.close())
     console.log(`• sandbox operator: ${sandbox.url}`)
     const database = await openDatabase({ dataDir: 'memory://' })
@@ -53,14 +58,18 @@ export async function runDemo(): Promise<number> {
     await migrate(database)
     const db = database.db
     const keyring = createKeyring(process.env.DEPUTY_MASTER_KEY ?? generateMasterKey('demo'))
-    const signer = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
+    // DEMO_WALLET_KEY pins the development wallet (the log-scan test needs to know its key).
+    const signer = LocalWalletSigner.fromPrivateKey((process.env.DEMO_WALLET_KEY as `0x${string}` | undefined) ?? generatePrivateKey())
     const worker: RunningWorker = await startWorker({
       db, redisUrl: redis.url, queuePrefix: `deputy-demo-${Date.now()}`, operatorUrl: sandbox.url, keyring, log,
       relayIntervalMs: 20, reconcileIntervalMs: 60_000, walletSignerFor: (wallet) => (wallet.address === signer.address ? signer : undefined),
     })
     cleanups.unshift(() => worker.close(5_000))
-    const api = await startApi(worker, log)
-    if (api) { cleanups.unshift(api.close); console.log(`• API: ${api.url} (OpenAPI at ${api.url}/openapi.json)`) }
+    const api = await startApi(worker, keyring, signer)
+    cleanups.unshift(api.close)
+    const ready = await fetch(`${api.url}/readyz`)
+    if (!ready.ok) throw new Error(`the API is not ready: /readyz answered ${ready.status}`)
+    console.log(`• API: ${api.url} (ready; OpenAPI at ${api.url}/openapi.json, docs at ${api.url}/docs)`)
     console.log('')
 
     let walletId = ''
@@ -169,12 +178,11 @@ function pct(weight: string | undefined): string {
   return weight === undefined ? '-' : `${(Number(weight) * 100).toFixed(1)}%`
 }
 
-/** Starts the intake API on a free port when it is built (`src/api/buildApi.ts`). */
-async function startApi(worker: RunningWorker, log: pino.Logger): Promise<{ url: string; close: () => Promise<void> } | undefined> {
-  const path = '../api/buildApi.js'
-  const module = await import(path).catch(() => undefined) as { buildApi?: (deps: unknown) => Promise<{ listen(o: object): Promise<string>; close(): Promise<void> }> } | undefined
-  if (!module?.buildApi) return undefined
-  const app = await module.buildApi({ worker, log })
+/** Starts the intake API on a free port, sharing the worker's database, queues and session keys. */
+async function startApi(worker: RunningWorker, keyring: Keyring, signer: WalletSigner): Promise<{ url: string; close: () => Promise<void> }> {
+  const walletSigners = createWalletSignerRegistry()
+  walletSigners.add(signer)
+  const app = await buildApi(apiDepsFromWorker(worker, { keyring, walletSigners }), { logger: false })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return { url, close: () => app.close() }
 }

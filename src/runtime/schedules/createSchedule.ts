@@ -6,6 +6,7 @@ import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { assertUuid } from './lockSchedule.js'
 import { resyncSchedule } from './resyncSchedule.js'
 import { scheduleSpecColumns } from './scheduleSpecColumns.js'
+import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
 
 export type CreateScheduleInput = ScheduleSpecInput & { walletId: string }
@@ -29,6 +30,7 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
     const [wallet] = await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).for('share')
     if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
     const [created] = await tx.insert(schedules).values({ walletId, ...scheduleSpecColumns(spec), status: 'active', activeSince: now }).returning()
+    await audit(tx, { walletId, actor: ctx.actor ?? 'api', action: 'schedule.created', details: { scheduleId: created!.id, ...scheduleSpecColumns(spec) } })
     return created!
   })
   await resyncSchedule(ctx.db, ctx.queue, row.id)

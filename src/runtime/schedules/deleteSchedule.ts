@@ -4,6 +4,7 @@ import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { cancelScheduleOrders } from './cancelScheduleOrders.js'
 import { lockSchedule } from './lockSchedule.js'
 import { resyncSchedule } from './resyncSchedule.js'
+import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
 
 export type DeleteScheduleOptions = {
@@ -30,6 +31,7 @@ export async function deleteSchedule(ctx: ScheduleContext, scheduleId: string, o
       .set({ status: 'deleted', deletedAt: now, version: sql`${schedules.version} + 1` })
       .where(eq(schedules.id, current.id))
       .returning()
+    await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.deleted', details: { scheduleId: current.id, version: updated!.version } })
     return updated!
   })
   await resyncSchedule(ctx.db, ctx.queue, schedule.id)

@@ -3,6 +3,7 @@ import type { ValidationError } from '../../core/errors/ValidationError.js'
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { lockSchedule } from './lockSchedule.js'
 import { resyncSchedule } from './resyncSchedule.js'
+import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
 
 /** Unknown or deleted schedule. */
@@ -21,6 +22,7 @@ export async function pauseSchedule(ctx: ScheduleContext, scheduleId: string): P
       .set({ status: 'paused', version: sql`${schedules.version} + 1` })
       .where(eq(schedules.id, current.id))
       .returning()
+    await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.paused', details: { scheduleId: current.id, version: updated!.version } })
     return updated!
   })
   await resyncSchedule(ctx.db, ctx.queue, row.id)

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq'
 import type { Db } from '../../store/Database.js'
+import type { AuditActor } from '../../store/schema/index.js'
 import type { MarketRules } from '../intake/marketRules.js'
 
 /** The payload of a `scheduleRun` job on the control queue (the scheduler's template data). */
@@ -17,4 +18,6 @@ export type ScheduleContext = {
   markets?: MarketRules
   /** Clock (unix ms), default `Date.now`. */
   now?: () => number
+  /** Who makes the change, for the audit log (default `api`). */
+  actor?: AuditActor
 }

@@ -6,6 +6,7 @@ import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { lockSchedule } from './lockSchedule.js'
 import { resyncSchedule } from './resyncSchedule.js'
 import { scheduleSpecColumns, specInputOfRow } from './scheduleSpecColumns.js'
+import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
 
 /** Fields to change; `targets` replaces the whole map; `maxNotionalPerRun: null` removes the cap. */
@@ -43,6 +44,7 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
       .set({ ...scheduleSpecColumns(spec), version: sql`${schedules.version} + 1` })
       .where(eq(schedules.id, current.id))
       .returning()
+    await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.updated', details: { scheduleId: current.id, version: updated!.version, changes: maxNotionalPerRun === undefined ? changes : { ...changes, maxNotionalPerRun } } })
     return updated!
   })
   await resyncSchedule(ctx.db, ctx.queue, row.id)

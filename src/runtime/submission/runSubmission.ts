@@ -1,14 +1,15 @@
-import { and, desc, eq, inArray } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm'
 import { covers } from '../../core/acl/covers.js'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { audit } from '../../store/repositories/audit.js'
 import { earlierUnfinished, loadOutbox, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
-import { type RequestRow, orders, requests, sessions, wallets } from '../../store/schema/index.js'
+import { type RequestRow, orders, outbox, requests, sessions, wallets } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
-import type { ActiveSession } from '../sessionSigners.js'
+import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
+import { markSessionRefused } from '../sessions/markSessionRefused.js'
 import { signAndPersist } from './signAndPersist.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
@@ -39,7 +40,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
   const ctx: SubmitContext = { deps, row, order }
   const earlier = await earlierUnfinished(deps.db, row)
   // A held Order holds what follows it, except a cancel, which may settle it locally.
-  if (earlier === 'held' && !spec.settlesHeldWork) return hold(ctx, spec, 'an earlier request for this order is held')
+  if (earlier === 'held' && !spec.settlesHeldWork) return hold(ctx, spec, 'an earlier request for this order is held', 'earlier')
   if (earlier && earlier !== 'held') return control.delay(200)
 
   // A previous attempt signed (and maybe sent) a request: resend those exact bytes.
@@ -48,7 +49,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     .orderBy(desc(requests.createdAt)).limit(1)
   let request: RequestRow
   let session = await deps.sessions.active(row.walletId)
-  let fields: Record<string, unknown> = {}
+  let fields: Record<string, unknown>
   let resumable = inFlight
   if (inFlight && !(await sessionStillValid(deps, inFlight.sessionId))) {
     // Never send bytes bound to a delegation that has ended. The work is signed again under the
@@ -70,7 +71,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
       return { result: 'done', reason: claim.reason }
     }
     if (!session) return hold(ctx, spec, 'no active session with time left')
-    const refusal = await localRefusal(deps, session, spec.family, claim.policy)
+    const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
     if (refusal) {
       await deps.db.transaction(async (tx) => {
         await spec.onRejected(tx, ctx, refusal.code, refusal.message)
@@ -113,21 +114,34 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
           request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
           continue
         }
-        case 'sessionInvalid':
-          return sessionProblem(ctx, spec, request, 'revoked', `operator answered SessionUnauthorized: ${message}`)
+        case 'sessionInvalid': {
+          const reason = `operator answered SessionUnauthorized: ${message}`
+          await markSessionRefused(deps, { walletId: row.walletId, sessionId: request.sessionId, status: 'revoked', reason })
+          // Signed under a session that has since been replaced (a rotation revoked it while this was
+          // on the wire): the refusal had no effect, so the work goes out under the current session.
+          const current = await deps.sessions.active(row.walletId)
+          if (current && current.id !== request.sessionId && resigns < MAX_RESIGNS) {
+            session = current
+            request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
+            continue
+          }
+          await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
+          return hold(ctx, spec, reason)
+        }
         case 'signerMismatch':
           deps.alert({ walletId: row.walletId, code: 'KEY_INTEGRITY', message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: request.sessionId } })
           return sessionProblem(ctx, spec, request, 'quarantined', `operator answered SignerMismatch: ${message}`)
         case 'aclViolation':
           deps.alert({ walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
           return reject(ctx, spec, code, message)
-        case 'notOpen':
-          await spec.onNotOpen?.(ctx, session)
+        case 'notOpen': {
+          const reason = (await spec.onNotOpen?.(ctx, session)) || `${code}: ${message}`
           await deps.db.transaction(async (tx) => {
-            await setOutboxStatus(tx, row.id, 'done', `${code}: ${message}`)
-            await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.notOpen`, details: { outboxId: row.id } })
+            await setOutboxStatus(tx, row.id, 'done', reason)
+            await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.notOpen`, details: { outboxId: row.id, reason } })
           })
-          return { result: 'done', reason: 'order not open' }
+          return { result: 'done', reason }
+        }
         case 'terminal':
           return reject(ctx, spec, code, message)
       }
@@ -173,30 +187,38 @@ async function closeRequest(deps: WorkerDeps, id: string, code: string, message:
 
 /** Stop using the session, hold the wallet's work, and ask for a new session. */
 async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, status: 'revoked' | 'quarantined', reason: string): Promise<SubmitResult> {
-  const { deps, row } = ctx
-  await deps.db.transaction(async (tx) => {
-    await tx.update(sessions).set({ status, statusReason: reason, revokedAt: new Date(deps.now()) })
-      .where(and(eq(sessions.id, request.sessionId), inArray(sessions.status, ['active', 'rotating'])))
-    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: request.sessionId, reason } })
-  })
-  deps.sessions.forget(request.sessionId)
-  await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
+  await markSessionRefused(ctx.deps, { walletId: ctx.row.walletId, sessionId: request.sessionId, status, reason })
+  await ctx.deps.onSessionInvalid?.(ctx.row.walletId, request.sessionId, reason)
   return hold(ctx, spec, reason)
 }
 
-/** No valid session: the work waits, clearly marked, until a new delegation arrives. */
-async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, reason: string): Promise<SubmitResult> {
+/**
+ * No valid session (or an earlier request of the order waits for one): the work waits, clearly
+ * marked, until a new delegation arrives. The wallet row lock orders this with a grant's
+ * activation (which takes it too): either the grant comes second and releases this row, or it
+ * came first and this sees the wait is over and queues the row again instead of holding it.
+ */
+async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, reason: string, waitsFor: 'session' | 'earlier' = 'session'): Promise<SubmitResult> {
   const { deps, row } = ctx
-  await deps.db.transaction(async (tx) => {
+  return deps.db.transaction(async (tx) => {
+    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, row.walletId)).for('update')
     await spec.unclaim?.(tx, ctx)
+    const waitOver = waitsFor === 'earlier'
+      ? (await earlierUnfinished(tx, row)) !== 'held'
+      : (await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, row.walletId), eq(sessions.status, 'active'),
+          gt(sessions.expiryUnix, Math.floor(deps.now() / 1000) + SIGNING_MARGIN_SECONDS))).limit(1)).length > 0
+    if (waitOver) {
+      await tx.update(outbox).set({ status: 'pending', generation: sql`${outbox.generation} + 1`, availableAt: sql`now()` }).where(eq(outbox.id, row.id))
+      return { result: 'done', reason: `requeued: ${reason}, but the wait ended meanwhile` } satisfies SubmitResult
+    }
     await setOutboxStatus(tx, row.id, 'held', reason)
     await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, row.walletId), eq(wallets.status, 'active')))
     await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.held`, details: { outboxId: row.id, reason } })
+    return { result: 'held', reason } satisfies SubmitResult
   })
-  return { result: 'held', reason }
 }
 
-async function localRefusal(deps: WorkerDeps, session: ActiveSession, family: RequestFamily, policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint }): Promise<{ code: string; message: string } | null> {
+async function localRefusal(deps: WorkerDeps, session: ActiveSession, family: RequestFamily, policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint; orderId?: string }): Promise<{ code: string; message: string } | null> {
   if (!covers(session.aclScope, family)) {
     return { code: 'LOCAL.ACL_SCOPE', message: `the active session's scope [${session.aclScope.join(', ')}] does not cover ${family}` }
   }

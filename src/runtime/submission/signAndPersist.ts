@@ -3,6 +3,7 @@ import type { RequestMessages, VenueRequest } from '../../core/eip712/types.js'
 import { buildRequest } from '../../core/requests/buildRequest.js'
 import { toWireRequest } from '../../core/requests/wire.js'
 import { signRequest } from '../../keys/signRequest.js'
+import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { type RequestRow, requests } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
@@ -18,6 +19,26 @@ export function requestDeadline(deps: Pick<WorkerDeps, 'now' | 'maxDeadlineMs'>)
  * resent, and the operator answers a replay with the original receipt.
  */
 export async function signAndPersist<F extends RequestFamily>(
+  deps: WorkerDeps,
+  session: ActiveSession,
+  family: F,
+  fields: Record<string, unknown>,
+  link: { walletId: string; orderId: string | null; outboxId: string },
+): Promise<RequestRow> {
+  // Workers in other processes draw nonces from their own clocks, so two can draw the same one for
+  // a session key; the unique key on (session, nonce) catches it before anything is sent.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await signAndInsert(deps, session, family, fields, link)
+    } catch (error) {
+      if (attempt >= MAX_NONCE_DRAWS || !isUniqueViolation(error, 'requests_session_nonce_unique')) throw error
+    }
+  }
+}
+
+const MAX_NONCE_DRAWS = 5
+
+async function signAndInsert<F extends RequestFamily>(
   deps: WorkerDeps,
   session: ActiveSession,
   family: F,
@@ -45,5 +66,7 @@ export async function signAndPersist<F extends RequestFamily>(
     body,
     status: 'signed',
   }).returning()
+  // The key object prints its public key only; the log-scan test holds it to that.
+  deps.log.debug({ requestId: row!.id, family, sessionId: session.id, key: session.key, nonce: String(message.nonce) }, 'request signed and persisted')
   return row!
 }

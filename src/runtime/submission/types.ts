@@ -32,8 +32,11 @@ export type FamilySpec<F extends RequestFamily> = {
   onRejected(tx: Db, ctx: SubmitContext, code: string, message: string): Promise<void>
   /** The request may have taken effect: the order's state is unknown until resolved. */
   onUnknown?(tx: Db, ctx: SubmitContext): Promise<void>
-  /** The operator says the target order is not open: read it and record what it is. */
-  onNotOpen?(ctx: SubmitContext, session: ActiveSession | undefined): Promise<void>
+  /**
+   * The operator says the target order is not open: read it and record what it is. May answer the
+   * reason to record (what the user reads), instead of the operator's error.
+   */
+  onNotOpen?(ctx: SubmitContext, session: ActiveSession | undefined): Promise<string | void>
 }
 
 export type SubmitResult =

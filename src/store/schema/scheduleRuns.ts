@@ -85,6 +85,8 @@ export const scheduleRuns = pgTable(
   },
   (t) => [
     uniqueIndex('schedule_runs_schedule_slot_unique').on(t.scheduleId, t.slotAt),
+    // One run in flight per schedule: a second would cancel the first one's orders mid-run.
+    uniqueIndex('schedule_runs_one_running').on(t.scheduleId).where(sql`${t.status} = 'running'`),
     index('schedule_runs_schedule_status_idx').on(t.scheduleId, t.status),
     check('schedule_runs_status_check', oneOf(t.status, scheduleRunStatuses)),
     check('schedule_runs_stage_check', sql`${t.stage} is null or ${oneOf(t.stage, scheduleRunStages)}`),

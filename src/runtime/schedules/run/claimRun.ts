@@ -60,7 +60,8 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     // Slots while paused (before activeSince) were skipped on purpose: never "missed".
     const after = Math.max(lastRunSlot ?? Number.NEGATIVE_INFINITY, schedule.activeSince.getTime())
     const due = dueSlots({ cron: schedule.cron, timeZone: schedule.timeZone, after, now: Math.max(p.now, p.jobSlot) })
-    const candidates = p.jobSlot > after ? [...due.slots, p.jobSlot] : due.slots
+    // The job's own slot counts even at or before the last run, so a redelivered job reads as `alreadyRan`.
+    const candidates = p.jobSlot > schedule.activeSince.getTime() ? [...due.slots, p.jobSlot] : due.slots
     const decision = slotToRun({ lastRunSlot, dueSlots: candidates })
     if (!decision.run) return { kind: 'none', outcome: decision.reason, detail: decision.detail, removeScheduler: false }
 

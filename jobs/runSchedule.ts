@@ -1,0 +1,121 @@
+/**
+ * Processor: one run of a rebalancing schedule (control queue, job name `scheduleRun`, produced by
+ * the schedule's BullMQ job scheduler; see `src/runtime/schedules/syncSchedule.ts`).
+ * - Payload: `ScheduleRunJobData` { scheduleId }; the slot is the scheduler's time for the job
+ *   (`job.opts.prevMillis`, also the tail of the job id `repeat:<scheduleId>:<ms>`).
+ * - Reads: the schedule and its run log (row lock), the wallet's active session, the schedule's
+ *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
+ * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
+ *   perhaps none), `skipped` (paused / deleted / edited / halted), `awaiting_delegation` (no session)
+ *   or `failed`; CancelOrder outbox rows for earlier runs' working orders; per leg an intent, an
+ *   order and an Order outbox row in one transaction; before/after tables, legs and skips in the run.
+ * - Flow: claim the slot (missed slots coalesce into the latest) → no session: `awaiting_delegation`
+ *   → cancel earlier runs' working orders and wait (re-delayed, not blocking the queue) until they
+ *   settle → read → `computeRebalance` → write. When the buys need the sells' proceeds, the sells
+ *   go first and the run waits for them, then re-reads and writes the buys. Waits end after
+ *   `settleTimeoutMs`; the run then proceeds on available balances and notes it.
+ * - Errors and retries: thrown errors retry (5 attempts, exponential from 1 s); a run whose last
+ *   attempt fails, or that fails with a non-retryable error, is recorded `failed`. Waiting uses
+ *   `moveToDelayed` and counts no attempt.
+ * - Idempotency key: (schedule, slot) for the run row; (schedule, slot, leg) for intents (ON CONFLICT
+ *   DO NOTHING) and for the leg's cloid, so a re-run of a slot never trades twice.
+ */
+import { Side } from '../src/core/eip712/types.js'
+import { computeRebalance } from '../src/core/rebalance/computeRebalance.js'
+import { QUOTE_ASSET, type RebalanceLeg } from '../src/core/rebalance/types.js'
+import type { WorkerDeps } from '../src/runtime/deps.js'
+import { cancelScheduleOrders } from '../src/runtime/schedules/cancelScheduleOrders.js'
+import { resyncSchedule } from '../src/runtime/schedules/resyncSchedule.js'
+import { claimRun } from '../src/runtime/schedules/run/claimRun.js'
+import { finishRun } from '../src/runtime/schedules/run/finishRun.js'
+import { noteCancelled } from '../src/runtime/schedules/run/noteCancelled.js'
+import { readPortfolio } from '../src/runtime/schedules/run/readPortfolio.js'
+import { writeLegs } from '../src/runtime/schedules/run/writeLegs.js'
+import { specOfRow } from '../src/runtime/schedules/scheduleSpecColumns.js'
+import type { SchedulerQueue } from '../src/runtime/schedules/types.js'
+import { workingScheduleOrders } from '../src/runtime/schedules/workingScheduleOrders.js'
+
+/** How the processor hands control back to BullMQ: re-run this job after `ms` (never returns). */
+export type RunControl = { delay(ms: number): Promise<never> }
+
+export type RunScheduleParameters = {
+  scheduleId: string
+  /** The slot (unix ms) BullMQ produced the job for. */
+  jobSlot: number
+  jobId: string
+  queue: SchedulerQueue
+  control: RunControl
+  /** Longest a run waits for earlier orders to settle and for its own sells (default 30 s). */
+  settleTimeoutMs?: number
+  /** A `running` run untouched this long lost its job and is adopted (default 2 min). */
+  staleRunMs?: number
+  /** Pause between checks while waiting (default 250 ms). */
+  pollMs?: number
+}
+
+export type RunScheduleResult = {
+  outcome: 'completed' | 'stopped' | 'awaitingDelegation' | 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'gone'
+  detail: string
+  runId?: string
+  slot?: string
+  legs?: number
+}
+
+/** Buys that cost more than the quote on hand can only be paid once the sells have filled. */
+function needsProceeds(legs: readonly RebalanceLeg[], availableQuote: bigint): boolean {
+  const buys = legs.filter((leg) => leg.side === Side.buy)
+  const spend = buys.reduce((sum, leg) => sum + leg.notional, 0n)
+  return buys.length > 0 && legs.some((leg) => leg.side === Side.sell) && spend > availableQuote
+}
+
+export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): Promise<RunScheduleResult> {
+  const settleTimeoutMs = p.settleTimeoutMs ?? 30_000
+  const pollMs = p.pollMs ?? 250
+  const claim = await claimRun(deps.db, { scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), staleRunMs: p.staleRunMs ?? 120_000 })
+  if (claim.kind === 'wait') return p.control.delay(pollMs)
+  if (claim.kind === 'none') {
+    // Self-healing: a scheduler that outlived its schedule's activity (a lost sync) goes. Re-read under
+    // the row lock rather than removed blindly: a resume may have landed since this job was claimed.
+    if (claim.removeScheduler) await resyncSchedule(deps.db, p.queue, p.scheduleId)
+    return { outcome: claim.outcome, detail: claim.detail }
+  }
+  const { run, schedule } = claim
+  const slot = run.slotAt
+  const summary = { runId: run.id, slot: slot.toISOString() }
+
+  const session = await deps.sessions.active(run.walletId)
+  if (!session) {
+    const detail = `no active session for the wallet: nothing traded (${run.detail})`
+    await finishRun(deps.db, run.id, { status: 'awaiting_delegation', reason: 'noSession', detail, now: deps.now() })
+    return { outcome: 'awaitingDelegation', detail, ...summary }
+  }
+
+  // Waiting is measured from the run's start, across every re-delivery of the job.
+  const waitedOut = deps.now() >= run.startedAt.getTime() + settleTimeoutMs
+  const notes: string[] = []
+  if (run.stage === 'settling') {
+    // Earlier runs' orders still reserve funds and could still fill: cancel them and let them settle first.
+    const cancelled = await cancelScheduleOrders(deps.db, { scheduleId: schedule.id, beforeSlot: slot, reason: 'scheduleRunSuperseded' })
+    if (cancelled.length > 0) await noteCancelled(deps.db, run.id, cancelled)
+    const unsettled = await workingScheduleOrders(deps.db, { scheduleId: schedule.id, which: { kind: 'earlier', slot } })
+    if (unsettled.length > 0 && !waitedOut) return p.control.delay(pollMs)
+    if (unsettled.length > 0) notes.push(`${unsettled.length} order(s) of earlier runs were still working after ${settleTimeoutMs} ms; the run sized its legs from available balances`)
+  } else if (run.stage === 'selling') {
+    const selling = await workingScheduleOrders(deps.db, { scheduleId: schedule.id, which: { kind: 'ownSells', slot } })
+    if (selling.length > 0 && !waitedOut) return p.control.delay(pollMs)
+    if (selling.length > 0) notes.push(`${selling.length} sell(s) of this run were still working after ${settleTimeoutMs} ms; the buys were sized from available quote`)
+  }
+
+  const spec = specOfRow(schedule)
+  const portfolio = await readPortfolio(deps, session, spec)
+  const plan = computeRebalance({ balances: portfolio.balances, available: portfolio.available, marks: portfolio.marks, markets: portfolio.markets, spec })
+  const sellsFirst = run.stage === 'settling' && needsProceeds(plan.legs, portfolio.available[QUOTE_ASSET] ?? 0n)
+  if (sellsFirst) notes.push('the buys need the sells\' proceeds: sells placed first, buys after they settle')
+  const written = await writeLegs(deps.db, {
+    runId: run.id, plan, legs: sellsFirst ? plan.legs.filter((leg) => leg.side === Side.sell) : plan.legs, final: !sellsFirst, notes, now: deps.now(),
+  })
+  if (written.kind === 'gone') return { outcome: 'gone', detail: 'another attempt finished the run', ...summary }
+  if (written.kind === 'stopped') return { outcome: 'stopped', detail: written.reason, legs: written.run.legs.length, ...summary }
+  if (sellsFirst) return p.control.delay(pollMs)
+  return { outcome: 'completed', detail: written.run.detail, legs: written.run.legs.length, ...summary }
+}

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "schedule_runs_one_running" ON "schedule_runs" USING btree ("schedule_id") WHERE "schedule_runs"."status" = 'running';

@@ -1,0 +1,105 @@
+import { eq } from 'drizzle-orm'
+import type { ComputeRebalanceResult } from '../../../core/rebalance/computeRebalance.js'
+import type { RebalanceLeg } from '../../../core/rebalance/types.js'
+import { formatAmount } from '../../../core/money/decimal.js'
+import type { Db } from '../../../store/Database.js'
+import { audit } from '../../../store/repositories/audit.js'
+import { type RunLeg, type ScheduleRunRow, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
+import { legClientOrderId } from './legClientOrderId.js'
+import { runRecords } from './runRecords.js'
+
+export type WriteLegsParameters = {
+  runId: string
+  /** The plan the legs come from: its tables, skips and adjustments go to the run log. */
+  plan: ComputeRebalanceResult
+  /** The legs to place now: all of the plan's, or only its sells when the buys wait for their proceeds. */
+  legs: readonly RebalanceLeg[]
+  /** Whether the run ends here (`completed`) or waits for its sells (stage `selling`). */
+  final: boolean
+  notes: readonly string[]
+  now: number
+}
+
+export type WriteLegsResult =
+  | { kind: 'written'; run: ScheduleRunRow; inserted: RunLeg[] }
+  /** Paused, deleted, edited or halted while the run computed: nothing written by this call. */
+  | { kind: 'stopped'; run: ScheduleRunRow; reason: string }
+  /** The run is no longer running (another attempt finished it). */
+  | { kind: 'gone' }
+
+/**
+ * Writes the legs' intents, orders and outbox rows, and the run log, in one
+ * transaction under the schedule's row lock. The schedule must still be active
+ * at the version the run computed with, else nothing is written and the run says
+ * why. Intents insert with ON CONFLICT (schedule, slot, leg) DO NOTHING and only a
+ * new intent gets an order, so a re-run of the slot never trades twice.
+ */
+export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLegsResult> {
+  return db.transaction(async (tx) => {
+    const [run] = await tx.select().from(scheduleRuns).where(eq(scheduleRuns.id, p.runId))
+    if (!run) return { kind: 'gone' }
+    // Schedule first, then run: the order claimRun and the schedule functions lock in.
+    const [schedule] = await tx.select().from(schedules).where(eq(schedules.id, run.scheduleId)).for('update')
+    const [locked] = await tx.select().from(scheduleRuns).where(eq(scheduleRuns.id, p.runId)).for('update')
+    if (!schedule || !locked || locked.status !== 'running') return { kind: 'gone' }
+    const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, locked.walletId)).for('share')
+    const finishedAt = p.final ? new Date(p.now) : null
+    const logged = {
+      notes: [...locked.notes, ...p.notes],
+      after: runRecords.holdings(p.plan.after),
+      skippedLegs: runRecords.skips(p.plan.skipped),
+      adjustments: runRecords.adjustments(p.plan.adjustments),
+    }
+
+    const stop = schedule.status !== 'active'
+      ? { reason: schedule.status, detail: `the schedule was ${schedule.status === 'paused' ? 'paused' : 'deleted'} while the run was in flight` }
+      : schedule.version !== locked.scheduleVersion
+        ? { reason: 'superseded', detail: `the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) while the run was in flight; the next slot uses the new spec` }
+        : wallet?.status === 'halted'
+          ? { reason: 'halted', detail: `the wallet was halted (${wallet.haltedReason ?? 'kill switch'}) while the run was in flight` }
+          : undefined
+    if (stop) {
+      // Legs written by an earlier stage stand (they are orders at the operator); the run just ends here.
+      const traded = locked.legs.length > 0
+      const [stopped] = await tx.update(scheduleRuns).set({
+        status: traded ? 'completed' : 'skipped', stage: null, finishedAt: new Date(p.now),
+        ...(traded ? {} : { reason: stop.reason }),
+        notes: [...logged.notes, `${stop.detail}: no ${traded ? 'further ' : ''}orders written`],
+      }).where(eq(scheduleRuns.id, locked.id)).returning()
+      await audit(tx, { walletId: locked.walletId, actor: 'scheduler', action: 'schedule.run.stopped', details: { scheduleId: locked.scheduleId, runId: locked.id, slot: locked.slotAt.toISOString(), reason: stop.reason } })
+      return { kind: 'stopped', run: stopped!, reason: stop.reason }
+    }
+
+    const inserted: RunLeg[] = []
+    for (const leg of p.legs) {
+      const price = formatAmount(leg.price)
+      const size = formatAmount(leg.size)
+      const [intent] = await tx.insert(intents).values({
+        walletId: locked.walletId, kind: 'rebalance', market: leg.market, side: leg.side, price, size, timeInForce: 0,
+        scheduleId: locked.scheduleId, slotAt: locked.slotAt, leg: leg.leg,
+      }).onConflictDoNothing({ target: [intents.scheduleId, intents.slotAt, intents.leg] }).returning({ id: intents.id })
+      if (!intent) continue
+      const clientOrderId = legClientOrderId(locked.scheduleId, locked.slotAt, leg.leg)
+      const [order] = await tx.insert(orders).values({
+        walletId: locked.walletId, intentId: intent.id, clientOrderId, market: leg.market, side: leg.side, price, size, timeInForce: 0, state: 'pending',
+      }).returning({ id: orders.id })
+      await tx.insert(outbox).values({ walletId: locked.walletId, kind: 'Order', orderId: order!.id, payload: {} })
+      inserted.push(runRecords.leg(leg, { intentId: intent.id, orderId: order!.id, clientOrderId }))
+    }
+    const [updated] = await tx.update(scheduleRuns).set({
+      ...logged,
+      legs: [...locked.legs, ...inserted],
+      // The table before the first stage is the run's "before"; a later stage reads a portfolio its own sells already moved.
+      before: locked.before ?? runRecords.holdings(p.plan.before),
+      portfolioValue: locked.portfolioValue ?? formatAmount(p.plan.portfolioValue),
+      stage: p.final ? null : 'selling',
+      status: p.final ? 'completed' : 'running',
+      finishedAt,
+    }).where(eq(scheduleRuns.id, locked.id)).returning()
+    await audit(tx, {
+      walletId: locked.walletId, actor: 'scheduler', action: p.final ? 'schedule.run.completed' : 'schedule.run.sells_placed',
+      details: { scheduleId: locked.scheduleId, runId: locked.id, slot: locked.slotAt.toISOString(), orderIds: inserted.map((leg) => leg.orderId) },
+    })
+    return { kind: 'written', run: updated!, inserted }
+  })
+}

@@ -1,0 +1,142 @@
+import { DelayedError } from 'bullmq'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { controlJobs } from '../../src/queue/names.js'
+import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
+import { listSchedules } from '../../src/runtime/schedules/listSchedules.js'
+import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
+import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
+import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.js'
+import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
+import { intents, orders, scheduleRuns } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
+import { YEARLY, contextOf, intentsOfSlot, problemsOf, runsOf, specOf, waitForFills } from './support.js'
+
+let h: Harness
+let worker: RunningWorker
+
+beforeAll(async () => {
+  h = await createHarness()
+  worker = await h.startWorker()
+})
+afterAll(async () => { await h?.close() })
+
+/** Runs the processor's recipe directly, as a delivered job would; waits are not expected here. */
+const control: RunControl = { delay: async () => { throw new DelayedError() } }
+const runNow = (scheduleId: string, jobSlot: number, jobId: string) =>
+  runSchedule(worker.deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control })
+
+const walletOrders = async (walletId: string) => worker.deps.db.select({ id: orders.id }).from(orders).where(eq(orders.walletId, walletId))
+
+describe('one run of a schedule', () => {
+  it('re-running a slot never trades twice: redelivered, re-queued, or resumed after the market moved', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    // A yearly cron never fires during the test: each run here is a job delivered by hand.
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.3', USD: '0.2' }, { cron: YEARLY }) })
+    const slot = Date.now()
+    const first = await runNow(schedule.id, slot, 'job-1')
+    expect(first).toMatchObject({ outcome: 'completed', legs: 2 })
+    const [run] = await runsOf(worker, schedule.id)
+    await waitForFills(worker, run!)
+    expect(await walletOrders(wallet.id)).toHaveLength(2)
+
+    // The same slot delivered again, by another job: the run row for the slot is the claim.
+    expect(await runNow(schedule.id, slot, 'job-2')).toMatchObject({ outcome: 'alreadyRan' })
+    // ...and through the queue and the worker, as BullMQ would redeliver it.
+    const job = await worker.controlQueue.add(controlJobs.scheduleRun as never, { scheduleId: schedule.id } as never, { jobId: `again-${schedule.id}`, prevMillis: slot })
+    const done = await eventually(async () => { const j = await worker.controlQueue.getJob(job.id!); return j?.finishedOn ? j : undefined })
+    expect(done.returnvalue).toMatchObject({ outcome: 'alreadyRan' })
+
+    // An attempt that died after writing its legs is resumed by its retry: the market has moved since,
+    // so the plan differs, yet (schedule, slot, leg) already has its intents and nothing new is placed.
+    h.sandbox.setMark('ETH-USD', '2600')
+    await worker.deps.db.update(scheduleRuns).set({ status: 'running', stage: 'selling', finishedAt: null }).where(eq(scheduleRuns.id, run!.id))
+    expect(await runNow(schedule.id, slot, 'job-1')).toMatchObject({ outcome: 'completed', legs: 2 })
+    h.sandbox.setMark('ETH-USD', '2000')
+    expect(await intentsOfSlot(worker, schedule.id, new Date(slot))).toHaveLength(2)
+    expect(await walletOrders(wallet.id)).toHaveLength(2)
+    expect(await runsOf(worker, schedule.id)).toHaveLength(1)
+  })
+
+  it('a run first cancels the working orders of earlier runs and waits for them to settle before it reads', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.3', USD: '0.2' }, { cron: YEARLY }) })
+    // A slow operator keeps the first run's orders in flight while the next slot starts.
+    h.sandbox.setFaults({ latencyMs: 400 })
+    const first = Date.now()
+    expect(await runNow(schedule.id, first, 'job-a')).toMatchObject({ outcome: 'completed', legs: 2 })
+    const earlier = (await runsOf(worker, schedule.id))[0]!.legs.map((leg) => leg.orderId).sort()
+    const next = first + 1
+    await expect(runNow(schedule.id, next, 'job-b')).rejects.toBeInstanceOf(DelayedError)
+    const waiting = (await runsOf(worker, schedule.id)).find((r) => r.slotAt.getTime() === next)!
+    expect(waiting).toMatchObject({ status: 'running', stage: 'settling', legs: [] })
+    expect([...waiting.cancelledOrderIds].sort()).toEqual(earlier)
+    h.sandbox.setFaults({ latencyMs: 0 })
+
+    // The job comes back (BullMQ re-delivers it after the delay): once they settled, it reads and decides.
+    await eventually(async () => (await worker.deps.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, wallet.id)))
+      .every((o) => ['filled', 'cancelled'].includes(o.state)))
+    const resumed = await runNow(schedule.id, next, 'job-b')
+    expect(resumed.outcome).toBe('completed')
+    const [run] = await runsOf(worker, schedule.id)
+    expect(run).toMatchObject({ status: 'completed', stage: null })
+    expect(run!.slotAt.getTime()).toBe(next)
+    expect([...run!.cancelledOrderIds].sort()).toEqual(earlier)
+  })
+
+  it('an edit or a pause that lands while a run is in flight: the run writes no orders and says why', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    const ctx = contextOf(worker)
+    for (const change of ['edit', 'pause'] as const) {
+      const schedule = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+      const slot = Date.now()
+      const claim = await claimRun(h.db, { scheduleId: schedule.id, jobSlot: slot, jobId: 'in-flight', now: slot, staleRunMs: 60_000 })
+      expect(claim.kind).toBe('start')
+      if (change === 'edit') await updateSchedule(ctx, schedule.id, { targets: { ETH: '0.1', USD: '0.9' } })
+      else await pauseSchedule(ctx, schedule.id)
+      expect(await runNow(schedule.id, slot, 'in-flight')).toMatchObject({ outcome: 'stopped', detail: change === 'edit' ? 'superseded' : 'paused' })
+      const [run] = await runsOf(worker, schedule.id)
+      expect(run).toMatchObject({ status: 'skipped', reason: change === 'edit' ? 'superseded' : 'paused', legs: [] })
+      expect(await intentsOfSlot(worker, schedule.id, new Date(slot))).toEqual([])
+    }
+    expect(await walletOrders(wallet.id)).toEqual([])
+  })
+
+  it('a run of a paused schedule is recorded as skipped and removes a scheduler left behind', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '1000' })
+    const ctx = contextOf(worker)
+    const schedule = await pauseSchedule(ctx, (await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })).id)
+    // A sync that lost a race left a scheduler for the paused schedule.
+    await worker.controlQueue.upsertJobScheduler(schedule.id, { pattern: YEARLY, tz: 'UTC' }, { name: controlJobs.scheduleRun, data: { scheduleId: schedule.id } as never })
+    expect(await runNow(schedule.id, Date.now(), 'stray')).toMatchObject({ outcome: 'paused' })
+    expect(await worker.controlQueue.getJobScheduler(schedule.id)).toBeUndefined()
+    expect((await runsOf(worker, schedule.id)).map((r) => `${r.status}:${r.reason}`)).toEqual(['skipped:paused'])
+    // Start-up sync is idempotent and restores what Redis lost.
+    await worker.controlQueue.removeJobScheduler((await createSchedule(ctx, { walletId: wallet.id, ...specOf({ BTC: '1' }, { cron: YEARLY }) })).id)
+    expect(await syncAllSchedules(h.db, worker.controlQueue)).toMatchObject({ upserted: 1, removed: 0 })
+    expect(await syncAllSchedules(h.db, worker.controlQueue)).toMatchObject({ upserted: 0, removed: 0 })
+  })
+
+  it('a bad spec is refused with the field and rule named, and nothing is stored', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '1000' })
+    const ctx = contextOf(worker)
+    const create = (overrides: Record<string, unknown>) => problemsOf(() => createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }), ...overrides }))
+    expect(await create({ targets: { ETH: '0.5', BTC: '0.3' } })).toEqual([{ field: 'targets', rule: 'weights must sum to exactly 1, got 0.8' }])
+    expect((await create({ cron: '*/2 * * *' }))[0]).toMatchObject({ field: 'cron', rule: expect.stringContaining('5 fields') })
+    expect((await create({ timeZone: 'Mars/Olympus' }))[0]).toMatchObject({ field: 'timeZone' })
+    expect((await create({ toleranceBand: '-0.1' }))[0]).toMatchObject({ field: 'toleranceBand', rule: 'must not be negative' })
+    expect((await create({ targets: { DOGE: '0.5', USD: '0.5' } }))[0]).toMatchObject({ field: 'targets.DOGE', rule: expect.stringContaining('no DOGE-USD market') })
+    expect(await problemsOf(() => createSchedule(ctx, { ...specOf({ ETH: '1' }), walletId: 'not-a-uuid' }))).toEqual([{ field: 'walletId', rule: 'must be a UUID' }])
+    expect(await listSchedules(h.db, { walletId: wallet.id, statuses: ['active', 'paused', 'deleted'] })).toEqual([])
+
+    const schedule = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+    expect((await problemsOf(() => updateSchedule(ctx, schedule.id, { limitOffsetBps: 5000 })))[0]).toMatchObject({ field: 'limitOffsetBps' })
+    expect((await problemsOf(() => updateSchedule(ctx, schedule.id, { walletId: wallet.id } as never)))[0]).toMatchObject({ field: 'walletId', rule: 'is not a schedule field' })
+    expect((await problemsOf(() => updateSchedule(ctx, schedule.id, { toleranceBand: '0.05' }, { expectedVersion: 7 })))[0]).toMatchObject({ field: 'expectedVersion' })
+    const [stored] = await listSchedules(h.db, { walletId: wallet.id })
+    expect(stored).toMatchObject({ version: 1, limitOffsetBps: 10, targets: { ETH: '0.5', USD: '0.5' } })
+    expect(await h.db.select().from(intents).where(eq(intents.walletId, wallet.id))).toEqual([])
+  })
+})
