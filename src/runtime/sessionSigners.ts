@@ -10,6 +10,9 @@ import type { Db } from '../store/Database.js'
 import { type SessionRow, sessions, wallets } from '../store/schema/index.js'
 import type { ReadAuth } from '../venue/types.js'
 
+/** Nothing is signed with a delegation that expires within this many seconds. */
+export const SIGNING_MARGIN_SECONDS = 15
+
 /** Binds a sealed session key to its row, so ciphertexts cannot be swapped between sessions. */
 export function sessionKeyAad(sessionId: string): string {
   return `deputy:session-key:${sessionId}`
@@ -38,7 +41,13 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
   const toActive = (row: SessionRow, wallet: Address): ActiveSession => {
     const cached = cache.get(row.id)
     if (cached) return cached
-    const key = SessionKey.fromSecret(decryptSecret(options.keyring, row.sealedPrivateKey, sessionKeyAad(row.id)))
+    const secret = decryptSecret(options.keyring, row.sealedPrivateKey, sessionKeyAad(row.id))
+    let key: SessionKey
+    try {
+      key = SessionKey.fromSecret(secret)
+    } finally {
+      secret.fill(0) // the key object holds its own copy
+    }
     if (key.publicKey.toLowerCase() !== row.publicKey.toLowerCase()) throw new Error(`session ${row.id}: unsealed key does not match its public key`)
     const active: ActiveSession = {
       id: row.id, walletId: row.walletId, wallet, publicKey: row.publicKey as Hex, aclScope: row.aclScope,
@@ -52,7 +61,7 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
      * The wallet's active session that stays valid for at least `marginSeconds`.
      * Nothing is ever signed with a delegation that has expired or is about to.
      */
-    async active(walletId: string, marginSeconds = 15): Promise<ActiveSession | undefined> {
+    async active(walletId: string, marginSeconds = SIGNING_MARGIN_SECONDS): Promise<ActiveSession | undefined> {
       const minExpiry = Math.floor(options.now() / 1000) + marginSeconds
       const [row] = await options.db
         .select({ session: sessions, address: wallets.address })

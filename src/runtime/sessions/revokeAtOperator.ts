@@ -19,7 +19,9 @@ import { sessionKeyAad } from '../sessionSigners.js'
  */
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
   if (session.delegatedPayload && session.delegationHash) {
-    const key = SessionKey.fromSecret(decryptSecret(keyring, session.sealedPrivateKey, sessionKeyAad(session.id)))
+    const secret = decryptSecret(keyring, session.sealedPrivateKey, sessionKeyAad(session.id))
+    const key = SessionKey.fromSecret(secret)
+    secret.fill(0)
     const deadline = BigInt(Math.floor(deps.now()) + 20_000)
     const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
     try {
