@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, collectEvents, fundedSession, order, post, read, signed, testSandbox } from './helpers.js'
+import { type Session, getJson, collectEvents, fundedSession, order, post, read, signed, testSandbox } from './helpers.js'
 
 let sandbox: Sandbox
 let session: Session
@@ -14,7 +14,7 @@ afterAll(() => sandbox.close())
 
 describe('fault injection (all off by default)', () => {
   it('POST /sandbox/faults sets any subset, GET reads them, bad values are refused', async () => {
-    expect((await (await fetch(`${sandbox.url}/sandbox/faults`)).json()).faults).toEqual({ errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 })
+    expect((await getJson(sandbox, '/sandbox/faults')).faults).toEqual({ errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 })
     const set = await post(sandbox, '/sandbox/faults', { errorRate: 0.5, latencyMs: 10 })
     expect(set.body.faults).toEqual({ errorRate: 0.5, latencyMs: 10, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 })
     for (const bad of [{ errorRate: 2 }, { latencyMs: -1 }, { nope: 1 }, [], 'x']) expect((await post(sandbox, '/sandbox/faults', bad)).status).toBe(400)

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, type WireBody, fundedSession, order, signed, testSandbox } from './helpers.js'
+import { type Json, type Session, type WireBody, fundedSession, order, signed, testSandbox } from './helpers.js'
 
 let sandbox: Sandbox
 let session: Session
@@ -31,7 +31,7 @@ const anyJson = fc.jsonValue({ maxDepth: 3 })
 
 /** A valid body with one field replaced, removed, or its string value flipped at one character. */
 const mutated = fc.tuple(fc.nat(), fc.nat(), fc.nat(), scalar, fc.constantFrom('replace', 'remove', 'flip', 'top')).map(([which, field, at, value, how]) => {
-  const body = structuredClone(valid[which % valid.length]!) as Record<string, any>
+  const body = structuredClone(valid[which % valid.length]!) as Json
   const target = how === 'top' ? body : body.message
   const keys = Object.keys(target)
   const key = keys[field % keys.length]!

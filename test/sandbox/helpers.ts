@@ -151,9 +151,18 @@ export function order(fields: { market?: string; side?: 0 | 1; price?: string; s
   }
 }
 
+/** Response bodies are checked by assertions, not by types. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any
+
+/** GET a public path and parse its JSON. */
+export async function getJson(sandbox: Sandbox, path: string): Promise<Json> {
+  return (await fetch(`${sandbox.url}${path}`)).json()
+}
+
 export type Response<T = Record<string, unknown>> = { status: number; body: T; headers: Headers }
 
-export async function post<T = any>(sandbox: Sandbox, path: string, body: unknown): Promise<Response<T>> {
+export async function post<T = Json>(sandbox: Sandbox, path: string, body: unknown): Promise<Response<T>> {
   const response = await fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
   return { status: response.status, body: (await response.json()) as T, headers: response.headers }
 }
@@ -165,7 +174,7 @@ export async function readHeaders(session: Session, options: { deadline?: bigint
   return { 'x-delegation': session.payload, 'x-read-deadline': deadline.toString(), 'x-read-signature': signature }
 }
 
-export async function read<T = any>(sandbox: Sandbox, session: Session, path: string, headers?: Record<string, string>): Promise<Response<T>> {
+export async function read<T = Json>(sandbox: Sandbox, session: Session, path: string, headers?: Record<string, string>): Promise<Response<T>> {
   const response = await fetch(`${sandbox.url}${path}`, { headers: headers ?? (await readHeaders(session)) })
   return { status: response.status, body: (await response.json()) as T, headers: response.headers }
 }

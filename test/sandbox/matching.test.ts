@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, collectEvents, fundedSession, order, post, read, signed, testSandbox, units } from './helpers.js'
+import { type Session, getJson, collectEvents, fundedSession, order, post, read, signed, testSandbox, units } from './helpers.js'
 
 let sandbox: Sandbox
 
@@ -58,7 +58,7 @@ describe('matching against the synthetic maker', () => {
     const viaHttp = await post(sandbox, '/sandbox/mark', { market: 'BTC-USD', price: '61000' })
     expect(viaHttp.body).toEqual({ market: 'BTC-USD', mark: '61000', fills: 1 })
     expect(await orderOf(s, sell.clientOrderId)).toMatchObject({ status: 'filled', averagePrice: '61000' })
-    expect((await fetch(`${sandbox.url}/v1/markets/BTC-USD/ticker`).then((r) => r.json())).mark).toBe('61000')
+    expect((await getJson(sandbox, '/v1/markets/BTC-USD/ticker')).mark).toBe('61000')
     sandbox.setMark('BTC-USD', '60000')
   })
 

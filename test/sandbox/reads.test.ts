@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, account, collectEvents, delegate, fundedSession, order, post, read, readHeaders, signed, testSandbox } from './helpers.js'
+import { type Json, type Session, account, collectEvents, delegate, fundedSession, order, post, read, readHeaders, signed, testSandbox } from './helpers.js'
 
 let sandbox: Sandbox
 let session: Session
@@ -54,7 +54,7 @@ describe('authenticated reads', () => {
     const headers = await readHeaders(session)
     const missing = await fetch(`${sandbox.url}/v1/balances`, { headers: { 'x-delegation': headers['x-delegation']! } })
     expect(missing.status).toBe(401)
-    expect((await missing.json()).error.code).toBe('SessionUnauthorized')
+    expect(((await missing.json()) as Json).error.code).toBe('SessionUnauthorized')
 
     const otherKey = await read(sandbox, session, '/v1/balances', await readHeaders(session, { signer: account('reads:intruder') }))
     expect(otherKey.status).toBe(401)

@@ -1,7 +1,7 @@
 import { hashTypedData } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, account, cloid, delegate, fundedSession, order, post, read, signed, testSandbox, types, units } from './helpers.js'
+import { type Session, getJson, account, cloid, delegate, fundedSession, order, post, read, signed, testSandbox, types, units } from './helpers.js'
 
 let sandbox: Sandbox
 let session: Session
@@ -20,18 +20,18 @@ const accept = async (body: unknown) => {
 
 describe('GET /v1/info and public market data', () => {
   it('returns the domain, serverTime and maxDeadlineMs', async () => {
-    const info = await (await fetch(`${sandbox.url}/v1/info`)).json()
+    const info = await getJson(sandbox, '/v1/info')
     expect(info).toMatchObject({ ...sandbox.domain, version: '1', maxDeadlineMs: 60_000, domain: sandbox.domain })
     expect(Math.abs(info.serverTime - Date.now())).toBeLessThan(60_000)
   })
 
   it('lists the default markets and their tickers', async () => {
-    const { markets } = await (await fetch(`${sandbox.url}/v1/markets`)).json()
+    const { markets } = await getJson(sandbox, '/v1/markets')
     expect(markets).toEqual([
       { market: 'ETH-USD', base: 'ETH', quote: 'USD', tickSize: '0.01', lotSize: '0.001' },
       { market: 'BTC-USD', base: 'BTC', quote: 'USD', tickSize: '0.1', lotSize: '0.0001' },
     ])
-    expect(await (await fetch(`${sandbox.url}/v1/markets/BTC-USD/ticker`)).json()).toEqual({ market: 'BTC-USD', bid: '60000', ask: '60000', mark: '60000' })
+    expect(await getJson(sandbox, '/v1/markets/BTC-USD/ticker')).toEqual({ market: 'BTC-USD', bid: '60000', ask: '60000', mark: '60000' })
     expect((await fetch(`${sandbox.url}/v1/markets/NOPE/ticker`)).status).toBe(400)
   })
 })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, account, collectEvents, delegate, fundedSession, order, post, read, readHeaders, revocation, signed, testSandbox } from './helpers.js'
+import { type Session, account, getJson, collectEvents, delegate, fundedSession, order, post, read, readHeaders, revocation, signed, testSandbox } from './helpers.js'
 
 let sandbox: Sandbox
 
@@ -39,6 +39,31 @@ describe('delegation expiry', () => {
     expect(refused.status).toBe(401)
     expect(refused.body.error.code).toBe('SessionUnauthorized')
     expect((await read(sandbox, short, '/v1/balances', await readHeaders(short, { deadline: BigInt(sandbox.now() + 10_000) }))).status).toBe(401)
+  })
+
+  it('two sessions of one wallet expiring in the same sweep end both of their streams', async () => {
+    const expiry = BigInt(Math.floor(sandbox.now() / 1000) + 60)
+    const first = await fundedSession(sandbox, 'sessions:twin-a', { expiry })
+    const second = await delegate(sandbox, first.wallet, account('sessions:twin-b'), { nonce: 2n, expiry })
+    await place(first, { price: '1500' })
+    await place(second, { price: '1500' })
+    const isExpiry = (e: { data: { type: string } }) => e.data.type === 'SessionExpired'
+    let opened!: () => void
+    const aOpen = new Promise<void>((resolve) => (opened = resolve))
+    const streamA = collectEvents(sandbox, first, { query: '?since=2', until: () => false, onOpen: () => opened() })
+    const streamB = collectEvents(sandbox, second, {
+      query: '?since=2',
+      until: () => false,
+      onOpen: async () => {
+        await aOpen
+        sandbox.advanceClock(61_000)
+      },
+    })
+    const [a, b] = await Promise.all([streamA, streamB])
+    expect(a.ended && b.ended).toBe(true)
+    expect(a.events.filter(isExpiry).length).toBeGreaterThanOrEqual(1)
+    expect(b.events.filter(isExpiry).map((e) => e.data.data.delegation).sort()).toEqual([first.hash, second.hash].sort())
+    expect((await getJson(sandbox, '/v1/info')).version).toBe('1')
   })
 
   it('an expired delegation is noticed on a request even before the sweep runs', async () => {

@@ -1,0 +1,11 @@
+# One image for every Deputy process (worker, api, sandbox, migrate); the
+# command picks which. TypeScript runs through tsx, as in development.
+FROM node:20-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+USER node
+ENTRYPOINT ["node", "bin/deputy.js"]
+CMD ["worker"]
