@@ -1,14 +1,13 @@
 import { sql } from 'drizzle-orm'
+import { type OrderState, orderStates } from '../../core/orders/orderState.js'
 import { check, index, integer, numeric, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
 import { amount, createdAt, oneOf, sequence, side, timeInForce, updatedAt } from './columns.js'
 import { intents } from './intents.js'
 import { sessions } from './sessions.js'
 import { wallets } from './wallets.js'
 
-export const orderStates = [
-  'pending', 'submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected',
-] as const
-export type OrderState = (typeof orderStates)[number]
+// The states are the order state machine's (src/core/orders), stored as text with a CHECK.
+export { type OrderState, orderStates }
 
 /** One order at the operator, keyed by its client order id (the idempotency key). */
 export const orders = pgTable(
