@@ -9,7 +9,7 @@ export const redactPaths = [
   'privateKey', '*.privateKey', 'secret', '*.secret', 'sealedPrivateKey', '*.sealedPrivateKey',
   'masterKey', '*.masterKey', 'apiKey', '*.apiKey', 'authorization', '*.authorization',
   'headers.authorization', 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["privy-authorization-signature"]',
-  'appSecret', '*.appSecret', 'authorizationKeys', '*.authorizationKeys', 'jwt', '*.jwt', 'DEPUTY_MASTER_KEY', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS',
+  'appSecret', '*.appSecret', 'authorizationKeys', '*.authorizationKeys', 'jwt', '*.jwt', 'DEPUTY_MASTER_KEY', 'ADMIN_TOKEN', 'DEV_WALLET_KEYS', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS',
 ]
 
 export function createLogger(level: string, name = 'deputy'): Logger {

@@ -5,17 +5,21 @@ import { createLogger } from '../logger.js'
 import { migrate } from '../store/migrate.js'
 import { openDatabase } from '../store/openDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
-import { createWalletSignerRegistry } from '../signers/walletSignerRegistry.js'
+import { createCustodySigners } from '../signers/custodySigners.js'
+import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
 import { startWorker } from '../worker.js'
+import { onShutdownSignal } from './onShutdownSignal.js'
 
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR })
 await migrate(database)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
-const signers = createWalletSignerRegistry(readWalletSignerEnv(process.env))
+// Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
+const custody = createCustodySigners(readWalletSignerEnv(process.env))
+const signers = createWalletSignerRegistry({ localKeys: parseDevWalletKeys(config.DEV_WALLET_KEYS), fallback: (wallet) => custody.for(wallet) })
 const worker = await startWorker({
-  walletSignerFor: (wallet) => signers.for(wallet),
+  walletSignerFor: (wallet) => signers.signerFor(wallet),
   sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
   rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
   db: database.db,
@@ -33,15 +37,7 @@ const worker = await startWorker({
 })
 log.info({ owner: worker.owner }, 'worker started')
 
-let stopping = false
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return
-    stopping = true
-    log.info({ signal }, 'shutting down')
-    worker.close(config.SHUTDOWN_TIMEOUT_MS)
-      .then(() => database.close())
-      .then(() => process.exit(0))
-      .catch((error: unknown) => { log.error({ err: error }, 'shutdown failed'); process.exit(1) })
-  })
-}
+onShutdownSignal(log, async () => {
+  await worker.close(config.SHUTDOWN_TIMEOUT_MS)
+  await database.close()
+})

@@ -4,7 +4,8 @@ import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { ensureWallet } from '../../src/runtime/wallets.js'
 import { readWalletSignerEnv } from '../../src/signers/createWalletSigner.js'
 import { buildDelegationPolicy } from '../../src/signers/privy/buildDelegationPolicy.js'
-import { createWalletSignerRegistry } from '../../src/signers/walletSignerRegistry.js'
+import { createCustodySigners } from '../../src/signers/custodySigners.js'
+import { createWalletSignerRegistry } from '../../src/runtime/walletSignerRegistry.js'
 import { orders, sessions, wallets } from '../../src/store/schema/index.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { createSessionSigner } from './support/fixtures.js'
@@ -30,15 +31,17 @@ describe('WALLET_SIGNER=privy', () => {
     const { wallet: privyWallet } = privy.state.createUserWithWallet()
     privy.state.addSessionSigner(privyWallet.id, signer.quorumId, [policy.id])
 
-    const registry = createWalletSignerRegistry(readWalletSignerEnv({
+    // As `deputy worker` composes it: development keys first, then the custody service.
+    const custody = createCustodySigners(readWalletSignerEnv({
       WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
       PRIVY_AUTHORIZATION_KEYS: signer.privateKeys.join(','), PRIVY_API_URL: privy.url,
     }))
+    const registry = createWalletSignerRegistry({ allowLocal: false, fallback: (w) => custody.for(w) })
     const wallet = await ensureWallet(h.db, privyWallet.address)
     await h.db.update(wallets).set({ custodyWalletId: privyWallet.id }).where(eq(wallets.id, wallet.id))
     h.sandbox.fund(privyWallet.address, 'USD', '10000')
 
-    const worker = await h.startWorker({ walletSignerFor: (w) => registry.for(w) })
+    const worker = await h.startWorker({ walletSignerFor: (w) => registry.signerFor(w) })
     // The wallet has no session yet: session maintenance (scheduled at start-up, or run here)
     // asks Privy for a Delegation and activates it.
     const report = await worker.maintainSessions(wallet.id)
@@ -60,10 +63,11 @@ describe('WALLET_SIGNER=privy', () => {
   })
 
   it('without a custody wallet id nobody can sign, so the wallet waits for a delegation', async () => {
-    const registry = createWalletSignerRegistry(readWalletSignerEnv({
+    const custody = createCustodySigners(readWalletSignerEnv({
       WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
       PRIVY_AUTHORIZATION_KEYS: createSessionSigner(privy).privateKeys.join(','), PRIVY_API_URL: privy.url,
     }))
-    expect(registry.for({ address: '0x0000000000000000000000000000000000000001' })).toBeUndefined()
+    expect(custody.for({ address: '0x0000000000000000000000000000000000000001' })).toBeUndefined()
+    expect(custody.for({ address: '0x0000000000000000000000000000000000000001', custodyWalletId: 'w1' })?.kind).toBe('privy')
   })
 })

@@ -20,8 +20,10 @@ export async function setOutboxStatus(db: Db, id: string, status: OutboxStatus, 
  * The status of the earliest unfinished request for the same order, if any.
  * Requests for one order go out in creation order, whichever process runs them.
  */
-export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' | 'seq'>): Promise<OutboxStatus | undefined> {
-  if (!row.orderId) return undefined
+export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' | 'seq' | 'kind'>): Promise<OutboxStatus | undefined> {
+  // A placement goes first whatever its seq: reconcile re-places an order that was never placed
+  // with a new row created after the modifies and cancels queued for it, which wait for the order.
+  if (!row.orderId || row.kind === 'Order') return undefined
   const [earlier] = await db.select({ status: outbox.status }).from(outbox)
     // Rows not yet due (a good-till cancel) do not block what comes after them.
     .where(and(eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held']), lte(outbox.availableAt, sql`now()`)))

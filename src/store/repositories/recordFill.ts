@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm'
+import { and, asc, eq, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../../core/money/decimal.js'
 import type { Db } from '../Database.js'
-import { fills, orders } from '../schema/index.js'
+import { type FillRow, fills, orders } from '../schema/index.js'
 import { mutateOrder } from './mutateOrder.js'
 
 export type FillInput = {
@@ -35,4 +35,28 @@ export async function recordFill(tx: Db, fill: FillInput): Promise<boolean> {
     { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) },
   ])
   return true
+}
+
+/**
+ * Fills recorded before their order was known (an orphan's, delivered by the
+ * stream before reconciliation adopted the order) are linked to the order now
+ * known under their cloid, and counted on it. Only unlinked fills are taken,
+ * each with a conditional update, so concurrent callers count a fill once.
+ * Call inside a transaction. Answers the fills linked.
+ */
+export async function linkUnmatchedFills(tx: Db, walletId: string): Promise<FillRow[]> {
+  const unmatched = await tx.select({ fill: fills, orderId: orders.id }).from(fills)
+    .innerJoin(orders, and(eq(orders.walletId, fills.walletId), eq(orders.clientOrderId, fills.clientOrderId)))
+    .where(and(eq(fills.walletId, walletId), isNull(fills.orderId)))
+    .orderBy(asc(fills.seq))
+  const linked: FillRow[] = []
+  for (const { fill, orderId } of unmatched) {
+    const [taken] = await tx.update(fills).set({ orderId }).where(and(eq(fills.id, fill.id), isNull(fills.orderId))).returning()
+    if (!taken) continue
+    await mutateOrder(tx, { id: orderId }, [
+      { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) },
+    ])
+    linked.push(taken)
+  }
+  return linked
 }

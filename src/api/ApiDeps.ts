@@ -1,0 +1,39 @@
+import type { Queue } from 'bullmq'
+import type { Registry } from 'prom-client'
+import type { Keyring } from '../keys/Keyring.js'
+import type { WorkerDeps } from '../runtime/deps.js'
+import type { MarketRules } from '../runtime/intake/marketRules.js'
+import type { WalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
+
+/**
+ * What the API needs. The demo builds it from a running worker
+ * (`apiDepsFromWorker`); `deputy api` builds it from the environment
+ * (`openApiDeps`). `runtime` carries the database, the operator client and
+ * domain, the session-key cache and the clock.
+ */
+export type ApiDeps = {
+  runtime: WorkerDeps
+  markets: MarketRules
+  keyring: Keyring
+  /** The worker's queues (same Redis, same prefix): schedules, Bull Board, metrics, readiness. */
+  submitQueue: Queue
+  controlQueue: Queue
+  walletSigners: WalletSignerRegistry
+  /** Unset: admin endpoints and Bull Board answer 401. */
+  adminToken?: string
+  /** Relays new outbox rows now (in-process worker); otherwise the worker's relay timer picks them up. */
+  relay?: () => Promise<unknown>
+  /** Lifetime of granted sessions when the request names none. Default 7 days. */
+  sessionLifetimeSeconds?: number
+  /** prom-client registry for `/metrics`; a fresh one by default (so several APIs in one process do not clash). */
+  metricsRegistry?: Registry
+  /** How long an `Idempotency-Key` is remembered. Default 24 h. */
+  idempotencyTtlMs?: number
+}
+
+type WorkerLike = { deps: WorkerDeps; markets: MarketRules; submitQueue: Queue; controlQueue: Queue; relay: () => Promise<unknown> }
+
+/** API deps sharing a worker started in this process (the demo, tests). */
+export function apiDepsFromWorker(worker: WorkerLike, extra: Omit<ApiDeps, 'runtime' | 'markets' | 'submitQueue' | 'controlQueue' | 'relay'>): ApiDeps {
+  return { runtime: worker.deps, markets: worker.markets, submitQueue: worker.submitQueue, controlQueue: worker.controlQueue, relay: worker.relay, ...extra }
+}

@@ -1,0 +1,98 @@
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { createJsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { ApiDeps } from './ApiDeps.js'
+import { adminAuthentication, tenantAuthentication } from './auth/authenticate.js'
+import { registerBullBoard } from './bullBoard.js'
+import { errorHandler } from './errorHandler.js'
+import { NotFoundError } from './errors.js'
+import { idempotency } from './idempotency.js'
+import { createMetrics } from './metrics/createMetrics.js'
+import { adminRoutes } from './routes/admin.js'
+import { healthRoutes } from './routes/health.js'
+import { killSwitchRoutes } from './routes/killSwitch.js'
+import { orderRoutes } from './routes/orders.js'
+import { policyRoutes } from './routes/policy.js'
+import { scheduleRoutes } from './routes/schedules.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { statusRoutes } from './routes/status.js'
+import { walletRoutes } from './routes/wallets.js'
+
+export type BuildApiOptions = {
+  /** Fastify's logger: the runtime's pino logger by default; false for none. */
+  logger?: boolean
+}
+
+/**
+ * The intake API as a Fastify instance (not listening): tenant routes under
+ * `/v1` (API key), admin routes and Bull Board under `/admin` (admin token),
+ * `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`. Request
+ * bodies, queries and params are zod schemas, which also generate the OpenAPI
+ * document. Call `listen()` on it, or `inject()` in tests.
+ */
+export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger === false ? { logger: false } : { loggerInstance: deps.runtime.log as FastifyBaseLogger }),
+    bodyLimit: 256 * 1024,
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((request) => {
+    throw new NotFoundError(`route ${request.method} ${request.url.split('?')[0]}`, 'url')
+  })
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Deputy intake API',
+        version: '1.0.0',
+        description: 'Places and manages limit orders and rebalancing schedules that a background worker signs with delegated session keys. '
+          + 'Every POST accepts an Idempotency-Key header. Errors are { error: { code, message, field?, rule?, problems? } }.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key: Authorization: Bearer dpk_…' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (Basic auth with the token as password also works, for browsers)' },
+        },
+      },
+    },
+    transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', '/openapi.json', '/metrics'] }),
+    transformObject: jsonSchemaTransformObject,
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  const metrics = createMetrics(deps)
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const { contentType, body } = await metrics.render()
+    return reply.type(contentType).send(body)
+  })
+  await app.register(healthRoutes, { deps })
+
+  const keys = idempotency({ db: deps.runtime.db, now: deps.runtime.now, ttlMs: deps.idempotencyTtlMs ?? 24 * 3600_000 })
+  const withIdempotency = (scope: FastifyInstance) => {
+    scope.addHook('preValidation', keys.fingerprint)
+    scope.addHook('preHandler', keys.claim)
+    scope.addHook('onSend', keys.record)
+  }
+
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', tenantAuthentication(deps.runtime.db, deps.runtime.now))
+    withIdempotency(v1)
+    for (const routes of [walletRoutes, sessionRoutes, orderRoutes, killSwitchRoutes, policyRoutes, scheduleRoutes, statusRoutes]) {
+      await v1.register(routes, { deps })
+    }
+  }, { prefix: '/v1' })
+
+  await app.register(async (admin) => {
+    admin.addHook('onRequest', adminAuthentication(deps.adminToken))
+    withIdempotency(admin)
+    await admin.register(adminRoutes, { deps })
+  }, { prefix: '/admin' })
+
+  await registerBullBoard(app, deps)
+  return app
+}

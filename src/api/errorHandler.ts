@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { BaseError } from '../core/errors/BaseError.js'
+import { ApiError, type Problem, RequestValidationError } from './errors.js'
+
+type ErrorBody = { error: { code: string; message: string; field?: string; rule?: string; problems?: Problem[] } }
+
+type ZodIssueLike = { instancePath: string; keyword: string; message?: string; params?: Record<string, unknown> }
+
+/** A zod issue as a field and a rule a person can act on. */
+export function issueProblem(context: string | undefined, issue: ZodIssueLike): Problem {
+  const path = issue.instancePath.split('/').filter(Boolean)
+  const params = issue.params ?? {}
+  if (issue.keyword === 'unrecognized_keys' && Array.isArray(params.keys)) {
+    return { field: [...path, String(params.keys[0])].join('.'), rule: `is not a known field${params.keys.length > 1 ? ` (nor ${params.keys.slice(1).join(', ')})` : ''}` }
+  }
+  const field = path.length ? path.join('.') : (context ?? 'request')
+  const message = issue.message ?? 'is invalid'
+  if (issue.keyword === 'invalid_type') {
+    if (/received undefined/.test(message)) return { field, rule: 'is required' }
+    // A message the schema wrote itself says it best; zod's own say "Invalid input: …".
+    if (!message.startsWith('Invalid input')) return { field, rule: message }
+    const expected = String(params.expected ?? 'value')
+    return { field, rule: `must be ${expected === 'int' ? 'an integer' : article(expected)}` }
+  }
+  if (issue.keyword === 'invalid_value' && Array.isArray(params.values)) {
+    return { field, rule: `must be one of ${params.values.map((v) => JSON.stringify(v)).join(', ')}` }
+  }
+  return { field, rule: message.replace(/^Invalid input: /, '') }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
+}
+
+/**
+ * Maps every error to one body shape. Validation: 400 (request shape) or 422
+ * (a domain rule); not found / another tenant's: 404; state conflicts: 409;
+ * the operator failing: 502/503; anything else: 500 without internals.
+ */
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body, headers } = toResponse(error, request)
+  if (status >= 500) request.log.error({ err: error }, 'request failed')
+  return reply.code(status).headers(headers).send(body)
+}
+
+function toResponse(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as { validationContext?: string }).validationContext
+    return toResponse(new RequestValidationError(error.validation.map((issue) => issueProblem(context, issue as ZodIssueLike))) as unknown as FastifyError, request)
+  }
+  if (error instanceof ApiError) {
+    return {
+      status: error.statusCode,
+      headers: error.headers,
+      body: { error: { code: error.code, message: error.shortMessage, ...fieldRule(error.field, error.rule), ...(error.problems ? { problems: [...error.problems] } : {}) } },
+    }
+  }
+  if (error instanceof BaseError) return domainError(error)
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+  if (status < 500) {
+    // Fastify's own refusals: malformed JSON, wrong content type, body too large, unknown route.
+    const field = error.code?.startsWith('FST_ERR_CTP') ? 'body' : undefined
+    return { status, headers: {}, body: { error: { code: status === 404 ? 'API.NOT_FOUND' : 'API.BAD_REQUEST', message: error.message, ...fieldRule(field, field ? error.message : undefined) } } }
+  }
+  return { status: 500, headers: {}, body: { error: { code: 'API.INTERNAL', message: `internal error (request ${request.id})` } } }
+}
+
+function domainError(error: BaseError): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  const withFields = error as BaseError & { field?: string; rule?: string; problems?: unknown }
+  // ScheduleValidationError lists { field, rule }; PreLiveCheckError lists strings about the delegation.
+  const problems = Array.isArray(withFields.problems)
+    ? withFields.problems.map((p: unknown): Problem => (typeof p === 'string' ? { field: 'delegation', rule: p } : p as Problem))
+    : undefined
+  const body: ErrorBody = {
+    error: { code: error.code, message: error.shortMessage, ...fieldRule(withFields.field, withFields.rule), ...(problems ? { problems } : {}) },
+  }
+  if (error.name === 'OrderNotOpenError') return { status: 409, headers: {}, body: { error: { ...body.error, code: 'ORDER.NOT_OPEN' } } }
+  if (error.code === 'CORE.VALIDATION' || error.code === 'SESSION.PRE_LIVE_FAILED') return { status: 422, headers: {}, body }
+  if (error.code === 'SESSION.GRANT_IN_PROGRESS') return { status: 409, headers: { 'retry-after': '1' }, body }
+  if (error.code.startsWith('PRIVY.')) return { status: 502, headers: {}, body }
+  if (error.code.startsWith('VENUE.')) return { status: error.retryable ? 503 : 502, headers: error.retryable ? { 'retry-after': '1' } : {}, body }
+  return { status: 500, headers: {}, body: { error: { code: error.code, message: error.shortMessage } } }
+}
+
+function fieldRule(field: string | undefined, rule: string | undefined): { field?: string; rule?: string } {
+  return field === undefined ? {} : { field, ...(rule === undefined ? {} : { rule }) }
+}

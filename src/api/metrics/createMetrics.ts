@@ -1,0 +1,101 @@
+import { type SQL, and, count, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Db } from '../../store/Database.js'
+import { auditLog, orderStates, orders, sessions } from '../../store/schema/index.js'
+import type { ApiDeps } from '../ApiDeps.js'
+import { queueHealth } from '../queueHealth.js'
+
+const LATENCY_BATCH = 5_000
+const NIL_UUID = '00000000-0000-0000-0000-000000000000'
+const expiringWindows = [['1h', 3600], ['24h', 24 * 3600]] as const
+
+/**
+ * Prometheus series for `/metrics`. Every gauge is read when scraped (queues
+ * from Redis, the rest from Postgres), so any number of workers and API
+ * processes report one truth. The submit latency histogram observes each
+ * accepted Order once per API process: intent created → receipt persisted,
+ * for receipts persisted since this process started.
+ */
+export function createMetrics(deps: ApiDeps) {
+  const { db } = deps.runtime
+  const register = deps.metricsRegistry ?? new Registry()
+  collectDefaultMetrics({ register, prefix: 'deputy_api_' })
+  const queueJobs = new Gauge({ name: 'deputy_queue_jobs', help: 'BullMQ jobs per queue and state', labelNames: ['queue', 'state'], registers: [register] })
+  const submitLatency = new Histogram({
+    name: 'deputy_submit_latency_seconds', help: 'Order intent created to operator receipt persisted, in seconds',
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [register],
+  })
+  const operatorErrors = new Gauge({
+    name: 'deputy_operator_errors', help: 'Signed requests whose latest operator answer was an error, by protocol code (Transport: no answer)',
+    labelNames: ['code'], registers: [register],
+  })
+  const ordersByState = new Gauge({ name: 'deputy_orders', help: 'Orders by state', labelNames: ['state'], registers: [register] })
+  const expiring = new Gauge({ name: 'deputy_sessions_expiring', help: 'Active or rotating sessions whose delegation expires within the window', labelNames: ['within'], registers: [register] })
+  const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action', labelNames: ['action'], registers: [register] })
+
+  let watermark = { at: new Date(deps.runtime.now()), id: NIL_UUID }
+  let refreshing: Promise<void> = Promise.resolve()
+
+  const observeLatencies = async () => {
+    for (;;) {
+      const result = await db.execute<{ id: string; completed_at: string | Date; latency_ms: string | number }>(sql`
+        select r.id, r.completed_at, extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
+        from requests r join orders o on o.id = r.order_id join intents i on i.id = o.intent_id
+        where r.family = 'Order' and r.status = 'accepted' and r.completed_at is not null
+          and (r.completed_at, r.id) > (${watermark.at.toISOString()}::timestamptz, ${watermark.id}::uuid)
+        order by r.completed_at, r.id limit ${LATENCY_BATCH}`)
+      for (const row of result.rows) {
+        submitLatency.observe(Math.max(0, Number(row.latency_ms)) / 1000)
+        watermark = { at: new Date(row.completed_at), id: row.id }
+      }
+      if (result.rows.length < LATENCY_BATCH) return
+    }
+  }
+
+  const setCounts = async <K extends string>(gauge: Gauge<K>, label: K, rows: Promise<{ key: string | null; n: number }[]>, known: readonly string[] = []) => {
+    const values = new Map<string, number>(known.map((k) => [k, 0]))
+    for (const row of await rows) if (row.key !== null) values.set(row.key, row.n)
+    gauge.reset()
+    for (const [key, n] of values) gauge.set({ [label]: key } as Partial<Record<K, string>>, n)
+  }
+
+  const refresh = async () => {
+    const nowMs = deps.runtime.now()
+    const live: SQL = inArray(sessions.status, ['active', 'rotating'])
+    const [queues] = await Promise.all([
+      queueHealth([deps.submitQueue, deps.controlQueue]),
+      observeLatencies(),
+      setCounts(operatorErrors, 'code', groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`)),
+      setCounts(ordersByState, 'state', db.select({ key: orders.state, n: count() }).from(orders).groupBy(orders.state), orderStates),
+      setCounts(repairs, 'action', db.select({ key: auditLog.action, n: count() }).from(auditLog).where(eq(auditLog.actor, 'reconciler')).groupBy(auditLog.action)),
+      (async () => {
+        expiring.reset()
+        for (const [within, seconds] of expiringWindows) {
+          const [row] = await db.select({ n: count() }).from(sessions)
+            .where(and(live, gt(sessions.expiry, new Date(nowMs)), lte(sessions.expiry, new Date(nowMs + seconds * 1000))))
+          expiring.set({ within }, row?.n ?? 0)
+        }
+      })(),
+    ])
+    queueJobs.reset()
+    for (const [queue, health] of Object.entries(queues)) {
+      for (const [state, n] of Object.entries(health.counts)) queueJobs.set({ queue, state }, n)
+    }
+  }
+
+  return {
+    register,
+    /** Reads every series fresh, then renders the exposition text. Scrapes are serialised. */
+    async render(): Promise<{ contentType: string; body: string }> {
+      const run = refreshing.then(refresh)
+      refreshing = run.catch(() => undefined)
+      await run
+      return { contentType: register.contentType, body: await register.metrics() }
+    },
+  }
+}
+export type Metrics = ReturnType<typeof createMetrics>
+
+async function groupCount(db: Db, query: SQL): Promise<{ key: string | null; n: number }[]> {
+  return (await db.execute<{ key: string | null; n: number }>(query)).rows
+}

@@ -1,0 +1,67 @@
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import type { Config } from '../config.js'
+import { createNonceGenerator } from '../core/requests/createNonceGenerator.js'
+import { createKeyring } from '../keys/Keyring.js'
+import { createRedis } from '../queue/connection.js'
+import { queueNames } from '../queue/names.js'
+import type { WorkerDeps } from '../runtime/deps.js'
+import { toMarketRules } from '../runtime/intake/marketRules.js'
+import { createSessionSigners } from '../runtime/sessionSigners.js'
+import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
+import { migrate } from '../store/migrate.js'
+import { openDatabase } from '../store/openDatabase.js'
+import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
+import { createCustodySigners } from '../signers/custodySigners.js'
+import { createVenueClient } from '../venue/createVenueClient.js'
+import type { ApiDeps } from './ApiDeps.js'
+
+/**
+ * API deps for a process of its own (`deputy api`): its own database pool,
+ * Redis connections to the worker's queues (same `QUEUE_PREFIX`), and the
+ * operator's domain and markets read once at start. `close()` releases them.
+ */
+export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, onPoolError: (error) => log.warn({ err: error }, 'idle database connection failed') })
+  const connections: Redis[] = []
+  try {
+    await migrate(database)
+    const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
+    const info = await venue.info()
+    const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
+    const markets = toMarketRules(await venue.markets())
+    const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
+    const now = Date.now
+    const custody = createCustodySigners(readWalletSignerEnv(process.env))
+    const runtime: WorkerDeps = {
+      db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, log,
+      sessions: createSessionSigners({ db: database.db, keyring, domain, now }),
+      nonces: createNonceGenerator(now),
+      alert: (event) => log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`),
+    }
+    const connection = () => { const c = createRedis(config.REDIS_URL); connections.push(c); return c }
+    const submitQueue = new Queue(queueNames.submit, { connection: connection(), prefix: config.QUEUE_PREFIX })
+    const controlQueue = new Queue(queueNames.control, { connection: connection(), prefix: config.QUEUE_PREFIX })
+    return {
+      runtime, markets, keyring, submitQueue, controlQueue,
+      walletSigners: createWalletSignerRegistry({
+        localKeys: parseDevWalletKeys(config.DEV_WALLET_KEYS),
+        allowLocal: config.WALLET_SIGNER === 'local',
+        // WALLET_SIGNER=privy: a wallet registered with its custodyWalletId signs through Privy.
+        fallback: custody.for,
+      }),
+      adminToken: config.ADMIN_TOKEN,
+      sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
+      async close() {
+        await Promise.all([submitQueue.close(), controlQueue.close()])
+        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+        await database.close()
+      },
+    }
+  } catch (error) {
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+    await database.close()
+    throw error
+  }
+}

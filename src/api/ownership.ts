@@ -1,0 +1,36 @@
+import { and, eq } from 'drizzle-orm'
+import type { Db } from '../store/Database.js'
+import { type OrderRow, type ScheduleRow, type SessionRow, type WalletRow, orders, schedules, sessions, wallets } from '../store/schema/index.js'
+import { NotFoundError } from './errors.js'
+
+/*
+ * Every lookup by id goes through the tenant: another tenant's resource is
+ * "not found" exactly like one that does not exist, so ids leak nothing.
+ */
+
+export async function ownedWallet(db: Db, tenantId: string, walletId: string): Promise<WalletRow> {
+  const [row] = await db.select().from(wallets).where(and(eq(wallets.id, walletId), eq(wallets.tenantId, tenantId)))
+  if (!row) throw new NotFoundError('wallet', 'walletId')
+  return row
+}
+
+export async function ownedSession(db: Db, tenantId: string, sessionId: string): Promise<{ session: SessionRow; wallet: WalletRow }> {
+  const [row] = await db.select({ session: sessions, wallet: wallets }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
+    .where(and(eq(sessions.id, sessionId), eq(wallets.tenantId, tenantId)))
+  if (!row) throw new NotFoundError('session', 'sessionId')
+  return row
+}
+
+export async function ownedOrder(db: Db, tenantId: string, orderId: string): Promise<{ order: OrderRow; wallet: WalletRow }> {
+  const [row] = await db.select({ order: orders, wallet: wallets }).from(orders).innerJoin(wallets, eq(wallets.id, orders.walletId))
+    .where(and(eq(orders.id, orderId), eq(wallets.tenantId, tenantId)))
+  if (!row) throw new NotFoundError('order', 'orderId')
+  return row
+}
+
+export async function ownedSchedule(db: Db, tenantId: string, scheduleId: string): Promise<{ schedule: ScheduleRow; wallet: WalletRow }> {
+  const [row] = await db.select({ schedule: schedules, wallet: wallets }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
+    .where(and(eq(schedules.id, scheduleId), eq(wallets.tenantId, tenantId)))
+  if (!row) throw new NotFoundError('schedule', 'scheduleId')
+  return row
+}

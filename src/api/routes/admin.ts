@@ -1,0 +1,69 @@
+import { asc, count, eq, isNull, and } from 'drizzle-orm'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { apiKeys, tenants } from '../../store/schema/index.js'
+import { createApiKey, revokeApiKey } from '../auth/apiKeys.js'
+import { ApiError, NotFoundError } from '../errors.js'
+import { errorResponses, idempotencyHeader, isoTime, uuid } from '../schemas/common.js'
+import { type RouteOptions, adminSecurity } from './context.js'
+
+const Tenant = z.object({ id: uuid, name: z.string(), createdAt: isoTime, activeKeys: z.number().int() }).meta({ id: 'Tenant' })
+const CreatedKey = z.object({
+  id: uuid, tenantId: uuid, label: z.string().nullable(),
+  key: z.string().describe('the API key; shown once, only its SHA-256 is stored'),
+}).meta({ id: 'CreatedApiKey' })
+const label = z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters')
+
+export const adminRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { db } = deps.runtime
+  const tags = ['admin']
+
+  app.post('/tenants', {
+    config: { idempotencySecret: true },
+    schema: {
+      summary: 'Create a tenant and its first API key', tags, security: adminSecurity, headers: idempotencyHeader,
+      body: z.strictObject({ name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'), keyLabel: label.optional() }),
+      response: { 201: z.object({ tenant: Tenant, apiKey: CreatedKey }), ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const [tenant] = await db.insert(tenants).values({ name: request.body.name }).onConflictDoNothing().returning()
+    if (!tenant) throw new ApiError(409, 'TENANT.EXISTS', 'a tenant with this name exists', { field: 'name', rule: 'must be unique' })
+    const { row, key } = await createApiKey(db, { tenantId: tenant.id, label: request.body.keyLabel })
+    return reply.code(201).send({
+      tenant: { id: tenant.id, name: tenant.name, createdAt: tenant.createdAt.toISOString(), activeKeys: 1 },
+      apiKey: { id: row.id, tenantId: tenant.id, label: row.label, key },
+    })
+  })
+
+  app.get('/tenants', {
+    schema: { summary: 'Every tenant', tags, security: adminSecurity, response: { 200: z.object({ tenants: z.array(Tenant) }), ...errorResponses } },
+  }, async () => {
+    const rows = await db.select({ tenant: tenants, activeKeys: count(apiKeys.id) }).from(tenants)
+      .leftJoin(apiKeys, and(eq(apiKeys.tenantId, tenants.id), isNull(apiKeys.revokedAt))).groupBy(tenants.id).orderBy(asc(tenants.createdAt))
+    return { tenants: rows.map(({ tenant, activeKeys }) => ({ id: tenant.id, name: tenant.name, createdAt: tenant.createdAt.toISOString(), activeKeys })) }
+  })
+
+  app.post('/tenants/:tenantId/keys', {
+    config: { idempotencySecret: true },
+    schema: {
+      summary: 'Create another API key for a tenant (key rotation)', tags, security: adminSecurity, headers: idempotencyHeader,
+      params: z.strictObject({ tenantId: uuid }), body: z.strictObject({ label: label.optional() }).optional(), response: { 201: CreatedKey, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const [tenant] = await db.select().from(tenants).where(eq(tenants.id, request.params.tenantId))
+    if (!tenant) throw new NotFoundError('tenant', 'tenantId')
+    const { row, key } = await createApiKey(db, { tenantId: tenant.id, label: request.body?.label })
+    return reply.code(201).send({ id: row.id, tenantId: tenant.id, label: row.label, key })
+  })
+
+  app.post('/keys/:keyId/revoke', {
+    schema: {
+      summary: 'Revoke an API key', tags, security: adminSecurity, headers: idempotencyHeader, params: z.strictObject({ keyId: uuid }), body: z.strictObject({}).optional(),
+      response: { 200: z.object({ id: uuid, revokedAt: isoTime }), ...errorResponses },
+    },
+  }, async (request) => {
+    const row = await revokeApiKey(db, request.params.keyId, new Date(deps.runtime.now()))
+    if (!row) throw new NotFoundError('unrevoked API key', 'keyId')
+    return { id: row.id, revokedAt: row.revokedAt!.toISOString() }
+  })
+}

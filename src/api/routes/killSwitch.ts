@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { haltWallet, resumeWallet } from '../../runtime/intake/killSwitch.js'
+import type { WalletRow } from '../../store/schema/index.js'
+import { tenantOf } from '../auth/authenticate.js'
+import { ownedWallet } from '../ownership.js'
+import { presentWallet } from '../present.js'
+import { errorResponses, idempotencyHeader, uuid, walletParams } from '../schemas/common.js'
+import { Wallet } from '../schemas/resources.js'
+import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
+
+export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { db } = deps.runtime
+  const tags = ['kill switch']
+  const canSign = (wallet: WalletRow) => deps.walletSigners.signerFor(wallet) !== undefined
+
+  app.post('/wallets/:walletId/halt', {
+    schema: {
+      summary: 'Kill switch: halt the wallet (intake refuses orders, unsent placements are dropped) and queue a CancelAll for every market', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: walletParams,
+      body: z.strictObject({ reason: z.string().trim().min(1, 'must say why the wallet is halted').max(500, 'must be at most 500 characters') }),
+      response: { 200: z.object({ wallet: Wallet, cancelAllOutboxId: uuid, cancelledLocally: z.number().int() }), ...errorResponses },
+    },
+  }, async (request) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const { outboxId, cancelledLocally } = await haltWallet(db, { walletId: wallet.id, reason: request.body.reason, actor: 'api' })
+    await relayNow(deps)
+    const halted = await ownedWallet(db, tenantOf(request), wallet.id)
+    return { wallet: presentWallet(halted, canSign(halted)), cancelAllOutboxId: outboxId, cancelledLocally }
+  })
+
+  app.post('/wallets/:walletId/resume', {
+    schema: {
+      summary: 'Lift the kill switch', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: walletParams, body: z.strictObject({}).optional(), response: { 200: Wallet, ...errorResponses },
+    },
+  }, async (request) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    await resumeWallet(db, { walletId: wallet.id, actor: 'api' })
+    const resumed = await ownedWallet(db, tenantOf(request), wallet.id)
+    return presentWallet(resumed, canSign(resumed))
+  })
+}

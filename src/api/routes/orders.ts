@@ -1,0 +1,126 @@
+import { type SQL, and, asc, desc, eq, inArray } from 'drizzle-orm'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { placeLimitOrder } from '../../runtime/intake/placeLimitOrder.js'
+import { requestCancel, requestCancelAll, requestModify } from '../../runtime/intake/requestOrderChange.js'
+import { fills, intents, orderStates, orders, wallets } from '../../store/schema/index.js'
+import { tenantOf } from '../auth/authenticate.js'
+import { ApiError } from '../errors.js'
+import { ownedOrder, ownedWallet } from '../ownership.js'
+import { presentFill, presentOrder } from '../present.js'
+import { decimal, errorResponses, idempotencyHeader, orderParams, uuid, walletParams } from '../schemas/common.js'
+import { Order, OrderWithFills, Queued } from '../schemas/resources.js'
+import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
+
+/** Not finished: may still trade or be cancelled. */
+export const workingOrderStates = ['pending', 'submitting', 'unknown', 'open', 'partially_filled'] as const
+
+const PlaceOrder = z.strictObject({
+  market: z.string().min(1, 'must name a market, e.g. "ETH-USD"'),
+  side: z.enum(['buy', 'sell']),
+  price: decimal.describe('limit price; a multiple of the market tickSize'),
+  size: decimal.describe('base amount; a multiple of the market lotSize'),
+  timeInForce: z.enum(['GTC', 'IOC', 'POST_ONLY']).optional().describe('default GTC'),
+  goodTill: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, e.g. 2030-01-01T00:00:00Z' }).optional()
+    .describe('cancel the order at this time if it still rests'),
+  clientRef: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional()
+    .describe('your reference; placing again with the same reference answers the first order'),
+})
+
+const ListOrders = z.strictObject({
+  walletId: uuid.optional(),
+  state: z.enum(['working', 'all', ...orderStates]).optional().describe('default working (not filled, cancelled or rejected)'),
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional().describe('default 100'),
+})
+
+export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { db } = deps.runtime
+  const tags = ['orders']
+  const intentOf = async (intentId: string | null) => {
+    if (!intentId) return null
+    const [intent] = await db.select({ clientRef: intents.clientRef, scheduleId: intents.scheduleId }).from(intents).where(eq(intents.id, intentId))
+    return intent ?? null
+  }
+
+  app.post('/wallets/:walletId/orders', {
+    schema: {
+      summary: 'Place a limit order (queued for submission; 200 when clientRef names an order already placed)', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: walletParams, body: PlaceOrder, response: { 200: Order, 201: Order, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const { goodTill, ...rest } = request.body
+    const { order, intent, created } = await placeLimitOrder(db, deps.markets, { walletId: wallet.id, ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }, new Date(deps.runtime.now()))
+    if (created) await relayNow(deps)
+    return reply.code(created ? 201 : 200).send(presentOrder(order, intent))
+  })
+
+  app.get('/orders', {
+    schema: {
+      summary: "The tenant's orders, newest first", tags, security: tenantSecurity, querystring: ListOrders,
+      response: { 200: z.object({ orders: z.array(Order) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const { walletId, state = 'working', limit = 100 } = request.query
+    const conditions: SQL[] = [eq(wallets.tenantId, tenantOf(request))]
+    if (walletId) conditions.push(eq(orders.walletId, (await ownedWallet(db, tenantOf(request), walletId)).id))
+    if (state === 'working') conditions.push(inArray(orders.state, [...workingOrderStates]))
+    else if (state !== 'all') conditions.push(eq(orders.state, state))
+    const rows = await db.select({ order: orders, clientRef: intents.clientRef, scheduleId: intents.scheduleId }).from(orders)
+      .innerJoin(wallets, eq(wallets.id, orders.walletId)).leftJoin(intents, eq(intents.id, orders.intentId))
+      .where(and(...conditions)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(limit)
+    return { orders: rows.map((row) => presentOrder(row.order, row)) }
+  })
+
+  app.get('/orders/:orderId', {
+    schema: {
+      summary: 'One order with its fills and average fill price', tags, security: tenantSecurity, params: orderParams,
+      response: { 200: OrderWithFills, ...errorResponses },
+    },
+  }, async (request) => {
+    const { order } = await ownedOrder(db, tenantOf(request), request.params.orderId)
+    const rows = await db.select().from(fills).where(eq(fills.orderId, order.id)).orderBy(asc(fills.seq))
+    return { ...presentOrder(order, await intentOf(order.intentId)), fills: rows.map(presentFill) }
+  })
+
+  app.post('/orders/:orderId/modify', {
+    schema: {
+      summary: 'Change the price and size of a working order (queued behind whatever is in flight for it)', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: orderParams, body: z.strictObject({ price: decimal, size: decimal }), response: { 202: Queued, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { order } = await ownedOrder(db, tenantOf(request), request.params.orderId)
+    const { outboxId } = await requestModify(db, deps.markets, { orderId: order.id, ...request.body })
+    await relayNow(deps)
+    return reply.code(202).send({ outboxId, status: 'queued' as const })
+  })
+
+  app.post('/orders/:orderId/cancel', {
+    schema: {
+      summary: 'Cancel a working order', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: orderParams, body: z.strictObject({}).optional(), response: { 202: Queued, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { order } = await ownedOrder(db, tenantOf(request), request.params.orderId)
+    const { outboxId } = await requestCancel(db, { orderId: order.id, reason: 'user' })
+    await relayNow(deps)
+    return reply.code(202).send({ outboxId, status: 'queued' as const })
+  })
+
+  app.post('/wallets/:walletId/cancel-all', {
+    schema: {
+      summary: "CancelAll: cancel the wallet's open orders in one market, or in every market", tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: walletParams,
+      body: z.strictObject({ market: z.string().optional().describe('default every market') }).optional(), response: { 202: Queued, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const market = request.body?.market ?? ''
+    if (market !== '' && !deps.markets.has(market)) {
+      throw new ApiError(422, 'CORE.VALIDATION', `market: must be one of the operator's markets`, { field: 'market', rule: `must be one of the operator's markets (${[...deps.markets.keys()].join(', ')}) or omitted for all` })
+    }
+    const { outboxId } = await requestCancelAll(db, { walletId: wallet.id, market })
+    await relayNow(deps)
+    return reply.code(202).send({ outboxId, status: 'queued' as const })
+  })
+}

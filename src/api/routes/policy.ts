@@ -1,0 +1,60 @@
+import { and, eq, isNull } from 'drizzle-orm'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { setPolicy } from '../../runtime/policy/setPolicy.js'
+import { policies, sessions } from '../../store/schema/index.js'
+import { tenantOf } from '../auth/authenticate.js'
+import { NotFoundError } from '../errors.js'
+import { ownedWallet } from '../ownership.js'
+import { presentPolicy } from '../present.js'
+import { decimal, errorResponses, uuid, walletParams } from '../schemas/common.js'
+import { Policy } from '../schemas/resources.js'
+import { type RouteOptions, tenantSecurity } from './context.js'
+
+const count = (max: number) => z.number().int('must be an integer').min(0, 'must be at least 0').max(max, `must be at most ${max}`)
+
+const PolicyRules = z.strictObject({
+  allowedMarkets: z.array(z.string().min(1, 'must not be empty')).optional(),
+  maxOrderNotional: decimal.optional().describe('quote units'),
+  maxDailyNotional: decimal.optional().describe('quote units, per UTC day'),
+  priceBandBps: count(10_000).optional().describe('limit price at most this far from the mark'),
+  maxOpenOrders: count(100_000).optional(),
+  maxRequestsPerMinute: count(1_000_000).optional(),
+})
+
+export const policyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { db } = deps.runtime
+  const tags = ['policy']
+
+  const sessionOfWallet = async (walletId: string, sessionId: string | undefined) => {
+    if (!sessionId) return
+    const [row] = await db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.walletId, walletId)))
+    if (!row) throw new NotFoundError('session', 'sessionId')
+  }
+
+  app.put('/wallets/:walletId/policy', {
+    schema: {
+      summary: "Set (replace) the wallet's local trading limits, or one session's; checked before every signature", tags, security: tenantSecurity,
+      params: walletParams, body: z.strictObject({ rules: PolicyRules, sessionId: uuid.optional() }), response: { 200: Policy, ...errorResponses },
+    },
+  }, async (request) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    await sessionOfWallet(wallet.id, request.body.sessionId)
+    return presentPolicy(await setPolicy(db, { walletId: wallet.id, sessionId: request.body.sessionId, rules: request.body.rules, actor: 'api' }))
+  })
+
+  app.get('/wallets/:walletId/policy', {
+    schema: {
+      summary: "The wallet's policy (or a session's)", tags, security: tenantSecurity, params: walletParams,
+      querystring: z.strictObject({ sessionId: uuid.optional() }), response: { 200: Policy, ...errorResponses },
+    },
+  }, async (request) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const { sessionId } = request.query
+    await sessionOfWallet(wallet.id, sessionId)
+    const [row] = await db.select().from(policies)
+      .where(and(eq(policies.walletId, wallet.id), sessionId ? eq(policies.sessionId, sessionId) : isNull(policies.sessionId)))
+    if (!row) throw new NotFoundError('policy', sessionId ? 'sessionId' : 'walletId')
+    return presentPolicy(row)
+  })
+}

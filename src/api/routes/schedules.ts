@@ -1,0 +1,117 @@
+import { type SQL, and, asc, eq, inArray } from 'drizzle-orm'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { createSchedule } from '../../runtime/schedules/createSchedule.js'
+import { deleteSchedule } from '../../runtime/schedules/deleteSchedule.js'
+import { listScheduleRuns } from '../../runtime/schedules/listScheduleRuns.js'
+import { pauseSchedule } from '../../runtime/schedules/pauseSchedule.js'
+import { resumeSchedule } from '../../runtime/schedules/resumeSchedule.js'
+import type { ScheduleContext } from '../../runtime/schedules/types.js'
+import { updateSchedule } from '../../runtime/schedules/updateSchedule.js'
+import { scheduleStatuses, schedules, wallets } from '../../store/schema/index.js'
+import { tenantOf } from '../auth/authenticate.js'
+import { ownedSchedule, ownedWallet } from '../ownership.js'
+import { presentSchedule, presentScheduleRun } from '../present.js'
+import { decimal, errorResponses, idempotencyHeader, scheduleParams, uuid, walletParams } from '../schemas/common.js'
+import { Schedule, ScheduleRun } from '../schemas/resources.js'
+import { type RouteOptions, tenantSecurity } from './context.js'
+
+/* The shapes here are checked first; the schedule runtime then checks every rule (weights sum to 1, cron, zone, markets). */
+const spec = {
+  targets: z.record(z.string(), decimal).describe('asset → target weight, e.g. {"ETH": "0.5", "USD": "0.5"}; weights sum to 1'),
+  cron: z.string().min(1, 'must be a cron expression').describe('5 fields, or 6 with seconds first'),
+  timeZone: z.string().min(1, 'must be an IANA time zone').describe('IANA zone, e.g. "Europe/Paris"'),
+  toleranceBand: decimal.describe('weight drift tolerated before an asset trades, in [0, 1)'),
+  minTradeNotional: decimal.describe('smallest leg worth placing, quote units'),
+  limitOffsetBps: z.number().int('must be an integer').min(0, 'must be at least 0').max(1000, 'must be at most 1000'),
+}
+const CreateSchedule = z.strictObject({ ...spec, maxNotionalPerRun: decimal.optional() })
+const UpdateSchedule = z.strictObject({
+  ...Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof spec]: z.ZodOptional<(typeof spec)[K]> },
+  maxNotionalPerRun: decimal.nullable().optional().describe('null removes the cap'),
+  expectedVersion: z.number().int().min(1).optional().describe('refuse the edit unless the schedule is still at this version'),
+})
+
+export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { db } = deps.runtime
+  const ctx: ScheduleContext = { db, queue: deps.controlQueue, markets: deps.markets, now: deps.runtime.now }
+  const tags = ['schedules']
+  const withSchedule = { 200: Schedule, ...errorResponses }
+
+  app.post('/wallets/:walletId/schedules', {
+    schema: {
+      summary: 'Create a rebalancing schedule (cron + time zone, target weights)', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: walletParams, body: CreateSchedule, response: { 201: Schedule, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const row = await createSchedule(ctx, { walletId: wallet.id, ...request.body })
+    return reply.code(201).send(presentSchedule(row))
+  })
+
+  app.get('/schedules', {
+    schema: {
+      summary: "The tenant's schedules, oldest first", tags, security: tenantSecurity,
+      querystring: z.strictObject({ walletId: uuid.optional(), status: z.enum(scheduleStatuses).optional().describe('default active and paused') }),
+      response: { 200: z.object({ schedules: z.array(Schedule) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const tenantId = tenantOf(request)
+    const conditions: SQL[] = [eq(wallets.tenantId, tenantId), inArray(schedules.status, request.query.status ? [request.query.status] : ['active', 'paused'])]
+    if (request.query.walletId) conditions.push(eq(schedules.walletId, (await ownedWallet(db, tenantId, request.query.walletId)).id))
+    const rows = await db.select({ schedule: schedules }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
+      .where(and(...conditions)).orderBy(asc(schedules.createdAt), asc(schedules.id))
+    return { schedules: rows.map((row) => presentSchedule(row.schedule)) }
+  })
+
+  app.get('/schedules/:scheduleId', {
+    schema: { summary: 'One schedule', tags, security: tenantSecurity, params: scheduleParams, response: withSchedule },
+  }, async (request) => presentSchedule((await ownedSchedule(db, tenantOf(request), request.params.scheduleId)).schedule))
+
+  app.patch('/schedules/:scheduleId', {
+    schema: {
+      summary: 'Edit a schedule (fields given replace the stored ones; the whole spec is validated again)', tags, security: tenantSecurity,
+      params: scheduleParams, body: UpdateSchedule, response: withSchedule,
+    },
+  }, async (request) => {
+    const { schedule } = await ownedSchedule(db, tenantOf(request), request.params.scheduleId)
+    const { expectedVersion, ...patch } = request.body
+    return presentSchedule(await updateSchedule(ctx, schedule.id, patch, { expectedVersion }))
+  })
+
+  app.post('/schedules/:scheduleId/pause', {
+    schema: { summary: 'Pause a schedule (its job scheduler is removed)', tags, security: tenantSecurity, headers: idempotencyHeader, params: scheduleParams, body: z.strictObject({}).optional(), response: withSchedule },
+  }, async (request) => presentSchedule(await pauseSchedule(ctx, (await ownedSchedule(db, tenantOf(request), request.params.scheduleId)).schedule.id)))
+
+  app.post('/schedules/:scheduleId/resume', {
+    schema: { summary: 'Resume a paused schedule from its next slot', tags, security: tenantSecurity, headers: idempotencyHeader, params: scheduleParams, body: z.strictObject({}).optional(), response: withSchedule },
+  }, async (request) => presentSchedule(await resumeSchedule(ctx, (await ownedSchedule(db, tenantOf(request), request.params.scheduleId)).schedule.id)))
+
+  app.delete('/schedules/:scheduleId', {
+    schema: {
+      summary: 'Delete a schedule (kept for the audit trail) and, by default, cancel its working orders', tags, security: tenantSecurity, params: scheduleParams,
+      querystring: z.strictObject({ cancelOpenOrders: z.enum(['true', 'false']).optional().describe('default true') }),
+      response: { 200: z.object({ schedule: Schedule, cancelledOrderIds: z.array(z.string()) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const { schedule } = await ownedSchedule(db, tenantOf(request), request.params.scheduleId)
+    const result = await deleteSchedule(ctx, schedule.id, { cancelOpenOrders: request.query.cancelOpenOrders !== 'false' })
+    await deps.relay?.()
+    return { schedule: presentSchedule(result.schedule), cancelledOrderIds: result.cancelledOrderIds }
+  })
+
+  app.get('/schedules/:scheduleId/runs', {
+    schema: {
+      summary: "A schedule's run log, latest slot first", tags, security: tenantSecurity, params: scheduleParams,
+      querystring: z.strictObject({
+        limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional(),
+        beforeSlot: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' }).optional(),
+      }),
+      response: { 200: z.object({ runs: z.array(ScheduleRun) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const { schedule } = await ownedSchedule(db, tenantOf(request), request.params.scheduleId)
+    const runs = await listScheduleRuns(db, { scheduleId: schedule.id, limit: request.query.limit, beforeSlot: request.query.beforeSlot ? new Date(request.query.beforeSlot) : undefined })
+    return { runs: runs.map(presentScheduleRun) }
+  })
+}

@@ -1,0 +1,106 @@
+import { and, desc, eq, inArray } from 'drizzle-orm'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { grantSession } from '../../runtime/sessions/grantSession.js'
+import { revokeAtOperator } from '../../runtime/sessions/revokeAtOperator.js'
+import { rotateSession } from '../../runtime/sessions/rotateSession.js'
+import type { WalletSigner } from '../../signers/WalletSigner.js'
+import { type WalletRow, sessionStatuses, sessions } from '../../store/schema/index.js'
+import type { ApiDeps } from '../ApiDeps.js'
+import { tenantOf } from '../auth/authenticate.js'
+import { ApiError } from '../errors.js'
+import { ownedSession, ownedWallet } from '../ownership.js'
+import { presentSession } from '../present.js'
+import { errorResponses, families, idempotencyHeader, sessionParams, walletParams } from '../schemas/common.js'
+import { Session } from '../schemas/resources.js'
+import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
+
+const MAX_LIFETIME_SECONDS = 30 * 24 * 3600
+
+const SessionRequest = z.strictObject({
+  families: z.array(z.enum(families)).min(1, 'must name at least one family').optional()
+    .describe('Request families the session may sign; default all four (rotation: the current scope)'),
+  unrestricted: z.boolean().optional().describe('Ask for the "Unrestricted" scope instead of the narrowest one'),
+  lifetimeSeconds: z.number().int('must be an integer').min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left').max(MAX_LIFETIME_SECONDS, `must be at most ${MAX_LIFETIME_SECONDS} (30 days)`).optional(),
+})
+
+const Granted = z.object({ session: Session, replaced: z.array(z.string()) })
+
+function signerOf(deps: ApiDeps, wallet: WalletRow): WalletSigner {
+  const signer = deps.walletSigners.signerFor(wallet)
+  if (!signer) {
+    throw new ApiError(409, 'SESSION.NO_WALLET_SIGNER', 'this process holds no signer for the wallet, so it cannot get a Delegation signed', {
+      field: 'walletId', rule: 'must be a wallet this API can sign Delegations for (generated here, in DEV_WALLET_KEYS, or reachable through the custody signer)',
+    })
+  }
+  return signer
+}
+
+export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { db } = deps.runtime
+  const lifetime = deps.sessionLifetimeSeconds ?? 7 * 24 * 3600
+  const tags = ['sessions']
+
+  app.post('/wallets/:walletId/sessions', {
+    schema: {
+      summary: 'Grant a session: new key, Delegation signed by the wallet, pre-live checks, activation', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: walletParams, body: SessionRequest, response: { 201: Granted, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const { session, previous } = await grantSession({
+      db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id,
+      families: request.body.families ?? families, unrestricted: request.body.unrestricted,
+      lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.now(),
+    })
+    for (const old of previous) deps.runtime.sessions.forget(old.id)
+    await relayNow(deps) // work held for a session is released by the grant
+    return reply.code(201).send({ session: presentSession(session, deps.runtime.now()), replaced: previous.map((p) => p.id) })
+  })
+
+  app.post('/wallets/:walletId/sessions/rotate', {
+    schema: {
+      summary: 'Rotate: a new session replaces the active one (which keeps finishing its signed requests, then is revoked)', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: walletParams, body: SessionRequest, response: { 201: Granted, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const { session, previous } = await rotateSession({
+      deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, reason: 'onDemand',
+      families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime,
+    })
+    await relayNow(deps)
+    return reply.code(201).send({ session: presentSession(session, deps.runtime.now()), replaced: previous.map((p) => p.id) })
+  })
+
+  app.post('/sessions/:sessionId/revoke', {
+    schema: {
+      summary: "Revoke a session at the operator (signed by the session key); the operator cancels the session's open orders", tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: sessionParams,
+      body: z.strictObject({ reason: z.string().min(1, 'must not be empty').max(500, 'must be at most 500 characters').optional() }).optional(),
+      response: { 200: Session, ...errorResponses },
+    },
+  }, async (request) => {
+    const { session } = await ownedSession(db, tenantOf(request), request.params.sessionId)
+    await revokeAtOperator(deps.runtime, deps.keyring, session, request.body?.reason ?? 'revoked through the API')
+    const [row] = await db.select().from(sessions).where(eq(sessions.id, session.id))
+    return presentSession(row!, deps.runtime.now())
+  })
+
+  app.get('/wallets/:walletId/sessions', {
+    schema: {
+      summary: "A wallet's sessions, newest first", tags, security: tenantSecurity, params: walletParams,
+      querystring: z.strictObject({ status: z.enum(sessionStatuses).optional() }),
+      response: { 200: z.object({ sessions: z.array(Session) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const statuses = request.query.status ? [request.query.status] : [...sessionStatuses]
+    const rows = await db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), inArray(sessions.status, statuses))).orderBy(desc(sessions.createdAt))
+    return { sessions: rows.map((row) => presentSession(row, deps.runtime.now())) }
+  })
+
+  app.get('/sessions/:sessionId', {
+    schema: { summary: 'One session (status, scope, expiry)', tags, security: tenantSecurity, params: sessionParams, response: { 200: Session, ...errorResponses } },
+  }, async (request) => presentSession((await ownedSession(db, tenantOf(request), request.params.sessionId)).session, deps.runtime.now()))
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod'
+import { amount, families, isoTime, uuid } from './common.js'
+
+export const Wallet = z.object({
+  id: uuid,
+  address: z.string().describe('EIP-55 checksummed address'),
+  status: z.enum(['active', 'halted', 'awaiting_delegation']),
+  haltedReason: z.string().nullable(),
+  /** Whether this API process holds a signer for the wallet (can grant and rotate sessions). */
+  canSignDelegation: z.boolean(),
+  createdAt: isoTime,
+}).meta({ id: 'Wallet' })
+
+export const Session = z.object({
+  id: uuid,
+  walletId: uuid,
+  status: z.enum(['pending', 'delegated', 'active', 'rotating', 'revoked', 'expired', 'quarantined']),
+  statusReason: z.string().nullable(),
+  publicKey: z.string().describe('33-byte compressed SEC1 hex'),
+  aclScope: z.array(z.enum([...families, 'Unrestricted'])),
+  expiry: isoTime,
+  expiresInSeconds: z.number().int(),
+  delegationHash: z.string().nullable(),
+  walletSigner: z.string(),
+  createdAt: isoTime,
+  activatedAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable(),
+}).meta({ id: 'Session' })
+
+export const Fill = z.object({
+  fillId: z.string(),
+  price: amount,
+  size: amount,
+  fee: amount,
+  at: isoTime,
+}).meta({ id: 'Fill' })
+
+export const Order = z.object({
+  id: uuid,
+  walletId: uuid,
+  clientOrderId: z.string().describe('bytes16 hex; the idempotency key at the operator'),
+  clientRef: z.string().nullable(),
+  scheduleId: uuid.nullable(),
+  market: z.string(),
+  side: z.enum(['buy', 'sell']),
+  price: amount,
+  size: amount,
+  timeInForce: z.enum(['GTC', 'IOC', 'POST_ONLY']),
+  state: z.enum(['pending', 'submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
+  filled: amount,
+  averagePrice: amount.nullable(),
+  fees: amount,
+  venueOrderId: z.string().nullable(),
+  cancelReason: z.string().nullable(),
+  rejectCode: z.string().nullable(),
+  rejectReason: z.string().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+}).meta({ id: 'Order' })
+
+export const OrderWithFills = Order.extend({ fills: z.array(Fill) }).meta({ id: 'OrderWithFills' })
+
+export const Schedule = z.object({
+  id: uuid,
+  walletId: uuid,
+  targets: z.record(z.string(), amount),
+  cron: z.string(),
+  timeZone: z.string(),
+  toleranceBand: amount,
+  minTradeNotional: amount,
+  limitOffsetBps: z.number().int(),
+  maxNotionalPerRun: amount.nullable(),
+  status: z.enum(['active', 'paused', 'deleted']),
+  version: z.number().int(),
+  activeSince: isoTime,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  deletedAt: isoTime.nullable(),
+}).meta({ id: 'Schedule' })
+
+export const ScheduleRun = z.object({
+  id: uuid,
+  scheduleId: uuid,
+  slotAt: isoTime,
+  scheduleVersion: z.number().int(),
+  status: z.enum(['running', 'completed', 'skipped', 'awaiting_delegation', 'failed']),
+  stage: z.string().nullable(),
+  reason: z.string(),
+  detail: z.string(),
+  coalesced: z.number().int(),
+  portfolioValue: amount.nullable(),
+  before: z.array(z.record(z.string(), z.unknown())).nullable(),
+  after: z.array(z.record(z.string(), z.unknown())).nullable(),
+  legs: z.array(z.record(z.string(), z.unknown())),
+  skippedLegs: z.array(z.record(z.string(), z.unknown())),
+  adjustments: z.array(z.record(z.string(), z.unknown())),
+  cancelledOrderIds: z.array(z.string()),
+  notes: z.array(z.string()),
+  error: z.string().nullable(),
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+}).meta({ id: 'ScheduleRun' })
+
+export const Policy = z.object({
+  walletId: uuid,
+  sessionId: uuid.nullable(),
+  rules: z.record(z.string(), z.unknown()),
+  updatedAt: isoTime,
+}).meta({ id: 'Policy' })
+
+/** Work queued for the worker (an outbox row); it is sent to the operator asynchronously. */
+export const Queued = z.object({
+  outboxId: uuid,
+  status: z.literal('queued'),
+}).meta({ id: 'Queued' })

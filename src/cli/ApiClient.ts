@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto'
+import { CliError, exitCodes } from './errors.js'
+
+export type ApiClientOptions = {
+  baseUrl: string
+  apiKey?: string
+  adminToken?: string
+  timeoutMs?: number
+  /** Attempts after a transport failure (same Idempotency-Key, so a POST never acts twice). Default 2. */
+  retries?: number
+}
+
+type ErrorBody = NonNullable<CliError['body']>
+
+/**
+ * The CLI's HTTP client for a running API. Every POST carries a fresh
+ * Idempotency-Key, reused across the retries of that one call. Failures become
+ * CliErrors whose exit code says what happened: 2 for input the API refused
+ * (400/422), 1 for any other refusal, 3 when the API cannot be reached.
+ */
+export class ApiClient {
+  readonly baseUrl: string
+  readonly #apiKey: string | undefined
+  readonly #adminToken: string | undefined
+  readonly #timeoutMs: number
+  readonly #retries: number
+
+  constructor(options: ApiClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.#apiKey = options.apiKey
+    this.#adminToken = options.adminToken
+    this.#timeoutMs = options.timeoutMs ?? 30_000
+    this.#retries = options.retries ?? 2
+  }
+
+  get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]))
+    return this.send<T>('GET', params.size ? `${path}?${params}` : path)
+  }
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.send<T>('POST', path, body)
+  }
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.send<T>('PUT', path, body)
+  }
+  delete<T>(path: string, query: Record<string, string> = {}): Promise<T> {
+    const params = new URLSearchParams(query)
+    return this.send<T>('DELETE', params.size ? `${path}?${params}` : path)
+  }
+  /** Admin endpoints authenticate with the admin token instead of the API key. */
+  admin(): ApiClient {
+    if (!this.#adminToken) throw new CliError(exitCodes.usage, 'set DEPUTY_ADMIN_TOKEN (or pass --admin-token) for admin commands', { code: 'CLI.NO_ADMIN_TOKEN' })
+    return new ApiClient({ baseUrl: this.baseUrl, apiKey: this.#adminToken, timeoutMs: this.#timeoutMs, retries: this.#retries })
+  }
+
+  async send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (!this.#apiKey) throw new CliError(exitCodes.usage, 'set DEPUTY_API_KEY (or pass --api-key) to talk to the API', { code: 'CLI.NO_API_KEY' })
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#apiKey}` }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    if (method === 'POST') headers['idempotency-key'] = randomUUID()
+    let response: Response | undefined
+    let lastError: unknown
+    for (let attempt = 0; attempt <= this.#retries && !response; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * attempt))
+      try {
+        response = await fetch(`${this.baseUrl}${path}`, {
+          method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(this.#timeoutMs),
+        })
+      } catch (error) {
+        lastError = error
+      }
+    }
+    if (!response) {
+      const cause = lastError instanceof Error ? (lastError.cause instanceof Error ? lastError.cause.message : lastError.message) : String(lastError)
+      throw new CliError(exitCodes.unreachable, `cannot reach the API at ${this.baseUrl}: ${cause}`, { code: 'CLI.UNREACHABLE', cause: lastError })
+    }
+    const text = await response.text()
+    let parsed: unknown
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      parsed = undefined
+    }
+    if (response.ok) return parsed as T
+    const error = (parsed as { error?: ErrorBody } | undefined)?.error ?? { code: `HTTP_${response.status}`, message: text.slice(0, 200) || response.statusText }
+    const where = error.field ? `${error.field}: ${error.rule ?? error.message}` : error.message
+    const exitCode = response.status === 400 || response.status === 422 ? exitCodes.usage : exitCodes.failed
+    throw new CliError(exitCode, `${where} (${error.code}, HTTP ${response.status})`, { status: response.status, body: error })
+  }
+}

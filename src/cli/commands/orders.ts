@@ -1,0 +1,104 @@
+import { type Command, Option } from 'commander'
+import { parseAmount } from '../../core/money/decimal.js'
+import type { ApiClient } from '../ApiClient.js'
+import { clientAction } from '../context.js'
+import { CliError, exitCodes } from '../errors.js'
+import { type Output, shortId, table } from '../output.js'
+import { parseSeconds } from '../parse.js'
+import type { OrderDto, OrderWithFillsDto, QueuedDto } from '../types.js'
+
+/** Decimal strings that name one amount ("1990" and "1990.00"). */
+const sameAmount = (a: string, b: string) => parseAmount('amount', a) === parseAmount('amount', b)
+
+const settled = ['open', 'partially_filled', 'filled', 'cancelled', 'rejected']
+const finished = ['filled', 'cancelled', 'rejected']
+
+export const orderLine = (o: OrderDto) =>
+  `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce}  ${o.state}${o.filled !== '0' ? `  filled ${o.filled} avg ${o.averagePrice}` : ''}${o.rejectCode ? `  (${o.rejectCode}: ${o.rejectReason ?? ''})` : ''}`
+
+export function orderTable(orders: readonly OrderDto[]): string {
+  return table(['ORDER', 'WALLET', 'MARKET', 'SIDE', 'PRICE', 'SIZE', 'FILLED', 'STATE'], orders.map((o) => [shortId(o.id), shortId(o.walletId), o.market, o.side, o.price, o.size, o.filled, o.state]))
+}
+
+/**
+ * Polls the order until `done` holds, reporting each state it passes through
+ * (stderr). A rejected order or a timeout is a failed operation (exit 1).
+ */
+async function waitFor(api: ApiClient, out: Output, orderId: string, done: (o: OrderWithFillsDto) => boolean, timeoutSeconds: number): Promise<OrderWithFillsDto> {
+  const until = Date.now() + timeoutSeconds * 1000
+  let last = ''
+  for (;;) {
+    const order = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`)
+    const seen = `${order.state} ${order.price}x${order.size} filled ${order.filled}`
+    if (seen !== last) out.progress(`  ${shortId(order.id)}: ${order.state}${order.filled !== '0' ? ` (filled ${order.filled})` : ''}`)
+    last = seen
+    if (order.state === 'rejected') throw new CliError(exitCodes.failed, `the operator rejected order ${order.id}: ${order.rejectCode ?? ''} ${order.rejectReason ?? ''}`.trim(), { code: 'ORDER.REJECTED' })
+    if (done(order)) return order
+    if (Date.now() > until) throw new CliError(exitCodes.failed, `order ${order.id} is still ${order.state} after ${timeoutSeconds}s`, { code: 'CLI.WAIT_TIMEOUT' })
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+const waitOptions = (command: Command) => command
+  .option('--wait', 'wait until the operator has acted, printing progress')
+  .option('--timeout <seconds>', 'how long --wait waits (default 30)', parseSeconds, 30)
+
+type WaitOptions = { wait?: boolean; timeout: number }
+
+export function orderCommands(program: Command): void {
+  const order = program.command('order').description('limit orders')
+  waitOptions(order.command('place <walletId>').description('place a limit order')
+    .requiredOption('--market <market>', 'e.g. ETH-USD')
+    .addOption(new Option('--side <side>', 'buy or sell').choices(['buy', 'sell']).makeOptionMandatory())
+    .requiredOption('--price <price>', 'limit price (decimal)')
+    .requiredOption('--size <size>', 'base amount (decimal)')
+    .addOption(new Option('--tif <timeInForce>', 'time in force').choices(['GTC', 'IOC', 'POST_ONLY']))
+    .option('--good-till <time>', 'cancel at this ISO 8601 time if still resting')
+    .option('--ref <clientRef>', 'your reference; placing again with it answers the first order'))
+    .action(clientAction(async ({ api, out }, options: WaitOptions & { market: string; side: string; price: string; size: string; tif?: string; goodTill?: string; ref?: string }, walletId: string) => {
+      const placed = await api.post<OrderDto>(`/v1/wallets/${encodeURIComponent(walletId)}/orders`, {
+        market: options.market, side: options.side, price: options.price, size: options.size,
+        ...(options.tif ? { timeInForce: options.tif } : {}), ...(options.goodTill ? { goodTill: options.goodTill } : {}), ...(options.ref ? { clientRef: options.ref } : {}),
+      })
+      if (!options.wait) return out.result(placed, () => orderLine(placed))
+      out.progress(`order ${placed.id} queued; waiting for the operator…`)
+      const final = await waitFor(api, out, placed.id, (o) => settled.includes(o.state), options.timeout)
+      out.result(final, () => orderLine(final))
+    }))
+  waitOptions(order.command('modify <orderId>').description('change the price and size of a working order')
+    .requiredOption('--price <price>', 'new limit price').requiredOption('--size <size>', 'new size'))
+    .action(clientAction(async ({ api, out }, options: WaitOptions & { price: string; size: string }, orderId: string) => {
+      const queued = await api.post<QueuedDto>(`/v1/orders/${encodeURIComponent(orderId)}/modify`, { price: options.price, size: options.size })
+      if (!options.wait) return out.result(queued, () => `modification queued (${queued.outboxId})`)
+      out.progress(`modification of ${orderId} queued; waiting for the operator…`)
+      const final = await waitFor(api, out, orderId, (o) => finished.includes(o.state) || (settled.includes(o.state) && sameAmount(o.price, options.price) && sameAmount(o.size, options.size)), options.timeout)
+      out.result(final, () => orderLine(final))
+    }))
+  waitOptions(order.command('cancel <orderId>').description('cancel a working order'))
+    .action(clientAction(async ({ api, out }, options: WaitOptions, orderId: string) => {
+      const queued = await api.post<QueuedDto>(`/v1/orders/${encodeURIComponent(orderId)}/cancel`, {})
+      if (!options.wait) return out.result(queued, () => `cancel queued (${queued.outboxId})`)
+      out.progress(`cancel of ${orderId} queued; waiting for the operator…`)
+      const final = await waitFor(api, out, orderId, (o) => finished.includes(o.state), options.timeout)
+      out.result(final, () => orderLine(final))
+    }))
+  order.command('cancel-all <walletId>').description("CancelAll: the wallet's open orders in one market, or every market")
+    .option('--market <market>', 'only this market')
+    .action(clientAction(async ({ api, out }, options: { market?: string }, walletId: string) => {
+      const queued = await api.post<QueuedDto>(`/v1/wallets/${encodeURIComponent(walletId)}/cancel-all`, options.market ? { market: options.market } : {})
+      out.result(queued, () => `CancelAll queued (${queued.outboxId})`)
+    }))
+  order.command('list').description('orders, newest first (default: working ones)')
+    .option('--wallet <walletId>', 'only this wallet')
+    .option('--state <state>', 'working (default), all, or one state (open, filled, cancelled, …)')
+    .option('--limit <n>', 'at most this many (default 100)')
+    .action(clientAction(async ({ api, out }, options: { wallet?: string; state?: string; limit?: string }) => {
+      const { orders } = await api.get<{ orders: OrderDto[] }>('/v1/orders', { walletId: options.wallet, state: options.state, limit: options.limit })
+      out.result(orders, () => orderTable(orders))
+    }))
+  order.command('get <orderId>').description('one order with its fills and average price')
+    .action(clientAction(async ({ api, out }, _options: object, orderId: string) => {
+      const found = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`)
+      out.result(found, () => `${orderLine(found)}\n${table(['FILL', 'PRICE', 'SIZE', 'FEE', 'AT'], found.fills.map((f) => [f.fillId, f.price, f.size, f.fee, f.at]), '(no fills)')}`)
+    }))
+}

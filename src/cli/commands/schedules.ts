@@ -1,0 +1,56 @@
+import type { Command } from 'commander'
+import { clientAction } from '../context.js'
+import { shortId, table } from '../output.js'
+import { parseInteger, parseTargets } from '../parse.js'
+import type { ScheduleDto, ScheduleRunDto } from '../types.js'
+
+const targetsText = (targets: Record<string, string>) => Object.entries(targets).map(([asset, weight]) => `${asset}=${weight}`).join(',')
+const scheduleLine = (s: ScheduleDto) => `schedule ${s.id}  ${s.status}  "${s.cron}" ${s.timeZone}  targets ${targetsText(s.targets)}  v${s.version}`
+
+export function scheduleTable(schedules: readonly ScheduleDto[]): string {
+  return table(['SCHEDULE', 'WALLET', 'STATUS', 'CRON', 'ZONE', 'TARGETS'], schedules.map((s) => [shortId(s.id), shortId(s.walletId), s.status, s.cron, s.timeZone, targetsText(s.targets)]))
+}
+
+export function scheduleCommands(program: Command): void {
+  const schedule = program.command('schedule').description('rebalancing schedules')
+  schedule.command('add <walletId>').description('create a schedule that rebalances the wallet to target weights')
+    .requiredOption('--targets <pairs>', 'target weights, e.g. ETH=0.5,USD=0.5 (they sum to 1)', parseTargets)
+    .requiredOption('--cron <expression>', 'when to run, e.g. "0 9 * * 1"')
+    .option('--tz <zone>', 'IANA time zone of the cron', 'UTC')
+    .option('--tolerance <band>', 'weight drift tolerated before an asset trades', '0.02')
+    .option('--min-trade <notional>', 'smallest leg worth placing, in USD', '10')
+    .option('--offset-bps <bps>', 'limit price offset from the mark, in basis points', parseInteger, 10)
+    .option('--max-notional <notional>', 'most notional one run may trade')
+    .action(clientAction(async ({ api, out }, o: { targets: Record<string, string>; cron: string; tz: string; tolerance: string; minTrade: string; offsetBps: number; maxNotional?: string }, walletId: string) => {
+      const created = await api.post<ScheduleDto>(`/v1/wallets/${encodeURIComponent(walletId)}/schedules`, {
+        targets: o.targets, cron: o.cron, timeZone: o.tz, toleranceBand: o.tolerance, minTradeNotional: o.minTrade, limitOffsetBps: o.offsetBps,
+        ...(o.maxNotional ? { maxNotionalPerRun: o.maxNotional } : {}),
+      })
+      out.result(created, () => scheduleLine(created))
+    }))
+  schedule.command('list').description('active and paused schedules')
+    .option('--wallet <walletId>', 'only this wallet')
+    .action(clientAction(async ({ api, out }, options: { wallet?: string }) => {
+      const { schedules } = await api.get<{ schedules: ScheduleDto[] }>('/v1/schedules', { walletId: options.wallet })
+      out.result(schedules, () => scheduleTable(schedules))
+    }))
+  for (const [name, description] of [['pause', 'stop a schedule firing'], ['resume', 'resume a paused schedule from its next slot']] as const) {
+    schedule.command(`${name} <scheduleId>`).description(description)
+      .action(clientAction(async ({ api, out }, _options: object, scheduleId: string) => {
+        const changed = await api.post<ScheduleDto>(`/v1/schedules/${encodeURIComponent(scheduleId)}/${name}`, {})
+        out.result(changed, () => scheduleLine(changed))
+      }))
+  }
+  schedule.command('remove <scheduleId>').description("delete a schedule and cancel its working orders")
+    .option('--keep-orders', 'leave its working orders alone')
+    .action(clientAction(async ({ api, out }, options: { keepOrders?: boolean }, scheduleId: string) => {
+      const removed = await api.delete<{ schedule: ScheduleDto; cancelledOrderIds: string[] }>(`/v1/schedules/${encodeURIComponent(scheduleId)}`, options.keepOrders ? { cancelOpenOrders: 'false' } : {})
+      out.result(removed, () => `${scheduleLine(removed.schedule)}\ncancelled ${removed.cancelledOrderIds.length} working order(s)`)
+    }))
+  schedule.command('runs <scheduleId>').description("a schedule's run log, latest first")
+    .option('--limit <n>', 'at most this many (default 50)')
+    .action(clientAction(async ({ api, out }, options: { limit?: string }, scheduleId: string) => {
+      const { runs } = await api.get<{ runs: ScheduleRunDto[] }>(`/v1/schedules/${encodeURIComponent(scheduleId)}/runs`, { limit: options.limit })
+      out.result(runs, () => table(['SLOT', 'STATUS', 'REASON', 'LEGS', 'DETAIL'], runs.map((r) => [r.slotAt, r.status, r.reason, r.legs.length, r.detail])))
+    }))
+}

@@ -1,0 +1,47 @@
+import type { Command } from 'commander'
+
+// Imported when a server command runs, so client commands start without them.
+const configModule = () => import('../../config.js')
+const loggerModule = () => import('../../logger.js')
+const shutdownModule = () => import('../../main/onShutdownSignal.js')
+
+/** Long-running processes and maintenance: they read the environment (src/config.ts), not the API. */
+export function serverCommands(program: Command): void {
+  program.command('worker').description('run the worker (submission, events, reconciliation, schedules) until SIGTERM')
+    .action(async () => { await import('../../main/worker.js') })
+
+  program.command('api').description('serve the intake API on API_HOST:API_PORT until SIGTERM')
+    .action(async () => {
+      const { startApiServer } = await import('../../api/startApiServer.js')
+      const { createLogger } = await loggerModule()
+      const { onShutdownSignal } = await shutdownModule()
+      const config = (await configModule()).loadConfig()
+      const log = createLogger(config.LOG_LEVEL, 'deputy-api')
+      const server = await startApiServer(config, log)
+      log.info({ url: server.url }, 'API listening')
+      onShutdownSignal(log, () => server.close())
+    })
+
+  program.command('sandbox').description('serve the sandbox operator on SANDBOX_HOST:SANDBOX_PORT (development)')
+    .action(async () => { await import('../../sandbox/main.js') })
+
+  program.command('migrate').description('apply pending database migrations')
+    .action(async () => {
+      const { openDatabase } = await import('../../store/openDatabase.js')
+      const { migrate } = await import('../../store/migrate.js')
+      const config = (await configModule()).loadConfig()
+      const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR })
+      try {
+        await migrate(database)
+      } finally {
+        await database.close()
+      }
+      process.stdout.write(`migrations applied (${database.kind === 'pg' ? 'Postgres' : `PGlite at ${config.PGLITE_DIR}`})\n`)
+    })
+
+  program.command('demo').description('sandbox + worker + API in one process, walking through the main job')
+    .action(async () => {
+      const { runDemo } = await import('../../demo/runDemo.js')
+      process.exitCode = await runDemo()
+    })
+}

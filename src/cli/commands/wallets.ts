@@ -1,0 +1,41 @@
+import type { Command } from 'commander'
+import { clientAction } from '../context.js'
+import { shortId, table } from '../output.js'
+import type { WalletDto } from '../types.js'
+
+const walletLine = (w: WalletDto) => `wallet ${w.id}  ${w.address}  ${w.status}${w.canSignDelegation ? '' : '  (no signer in the API process)'}`
+
+export function walletCommands(program: Command): void {
+  const wallet = program.command('wallet').description('register and list wallets')
+  wallet.command('create')
+    .description('register a wallet by address, or create a development wallet (no --address)')
+    .option('--address <address>', 'an existing wallet address')
+    .option('--custody-wallet-id <id>', 'its Privy wallet id (with --address)')
+    .action(clientAction(async ({ api, out }, options: { address?: string; custodyWalletId?: string }) => {
+      const body = options.address ? { address: options.address, ...(options.custodyWalletId ? { custodyWalletId: options.custodyWalletId } : {}) } : { generate: true }
+      const created = await api.post<WalletDto>('/v1/wallets', body)
+      out.result(created, () => walletLine(created))
+    }))
+  wallet.command('list').description("the tenant's wallets").action(clientAction(async ({ api, out }) => {
+    const { wallets } = await api.get<{ wallets: WalletDto[] }>('/v1/wallets')
+    out.result(wallets, () => table(['WALLET', 'ADDRESS', 'STATUS', 'SIGNER'], wallets.map((w) => [w.id, w.address, w.status, w.canSignDelegation ? 'yes' : 'no'])))
+  }))
+
+  const tenant = program.command('tenant').description('tenants and API keys (admin: DEPUTY_ADMIN_TOKEN)')
+  tenant.command('create <name>').description('create a tenant; prints its API key once')
+    .option('--label <label>', 'label of the first API key')
+    .action(clientAction(async ({ api, out }, options: { label?: string }, name: string) => {
+      const created = await api.admin().post<{ tenant: { id: string; name: string }; apiKey: { id: string; key: string } }>('/admin/tenants', { name, ...(options.label ? { keyLabel: options.label } : {}) })
+      out.result(created, () => `tenant ${created.tenant.id} (${created.tenant.name})\nAPI key (shown once): ${created.apiKey.key}`)
+    }))
+  tenant.command('list').description('every tenant').action(clientAction(async ({ api, out }) => {
+    const { tenants } = await api.admin().get<{ tenants: { id: string; name: string; activeKeys: number; createdAt: string }[] }>('/admin/tenants')
+    out.result(tenants, () => table(['TENANT', 'NAME', 'KEYS', 'CREATED'], tenants.map((t) => [t.id, t.name, t.activeKeys, t.createdAt])))
+  }))
+  tenant.command('key <tenantId>').description('create another API key for a tenant; prints it once')
+    .option('--label <label>', 'a label for the key')
+    .action(clientAction(async ({ api, out }, options: { label?: string }, tenantId: string) => {
+      const created = await api.admin().post<{ id: string; key: string }>(`/admin/tenants/${encodeURIComponent(tenantId)}/keys`, options.label ? { label: options.label } : {})
+      out.result(created, () => `API key ${shortId(created.id)} (shown once): ${created.key}`)
+    }))
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander'
+import { ApiClient } from './ApiClient.js'
+import { type Output, createOutput } from './output.js'
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:8080'
+
+/** What a client command needs: the API client and the output, from the global options and the environment. */
+export type ClientContext = { api: ApiClient; out: Output }
+
+type GlobalOptions = { apiUrl?: string; apiKey?: string; adminToken?: string; json?: boolean }
+
+export function clientContext(command: Command): ClientContext {
+  const options = command.optsWithGlobals<GlobalOptions>()
+  return {
+    api: new ApiClient({
+      baseUrl: options.apiUrl ?? process.env.DEPUTY_API_URL ?? DEFAULT_API_URL,
+      apiKey: options.apiKey ?? process.env.DEPUTY_API_KEY,
+      adminToken: options.adminToken ?? process.env.DEPUTY_ADMIN_TOKEN,
+    }),
+    out: createOutput(options.json === true),
+  }
+}
+
+/**
+ * Wraps a client command's action: commander hands the positional arguments,
+ * then the options, then the command itself.
+ */
+export function clientAction<Args extends unknown[], Options>(run: (ctx: ClientContext, options: Options, ...args: Args) => Promise<void>) {
+  return async (...received: unknown[]): Promise<void> => {
+    const command = received.at(-1) as Command
+    const options = received.at(-2) as Options
+    const args = received.slice(0, -2) as Args
+    await run(clientContext(command), options, ...args)
+  }
+}

@@ -1,0 +1,39 @@
+/** Output of client commands: a readable table or line for people, JSON with `--json` for scripts. */
+export type Output = {
+  readonly json: boolean
+  /** The command's result: `human()` for people, `data` as JSON for scripts. */
+  result(data: unknown, human: () => string): void
+  /** Progress of a long operation; stderr, so `--json` output stays parseable. */
+  progress(line: string): void
+}
+
+export function createOutput(json: boolean, streams: { out: NodeJS.WritableStream; err: NodeJS.WritableStream } = { out: process.stdout, err: process.stderr }): Output {
+  return {
+    json,
+    result(data, human) {
+      streams.out.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`)
+    },
+    progress(line) {
+      streams.err.write(`${line}\n`)
+    },
+  }
+}
+
+/** A plain-text table: a header row, then aligned columns. */
+export function table(headers: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[], empty = '(none)'): string {
+  if (rows.length === 0) return `  ${empty}`
+  const cells = [headers, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))))]
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
+  return cells.map((row) => `  ${row.map((cell, i) => (i === row.length - 1 ? cell : (cell ?? '').padEnd(widths[i]!))).join('  ')}`.trimEnd()).join('\n')
+}
+
+/** The first 8 characters of an id, enough to tell rows apart in a table. */
+export const shortId = (id: string): string => id.slice(0, 8)
+
+/** A duration for people: "in 5h 12m", "3d 2h ago". */
+export function relative(seconds: number): string {
+  const abs = Math.abs(Math.round(seconds))
+  const [d, h, m] = [Math.floor(abs / 86400), Math.floor((abs % 86400) / 3600), Math.floor((abs % 3600) / 60)]
+  const text = d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : m ? `${m}m` : `${abs}s`
+  return seconds >= 0 ? `in ${text}` : `${text} ago`
+}

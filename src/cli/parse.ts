@@ -1,0 +1,48 @@
+import { InvalidArgumentError } from 'commander'
+
+/*
+ * Option parsers: a malformed value is a usage error (exit 2) that names the
+ * option, before anything is sent.
+ */
+
+const families = ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll']
+
+/** "Order,CancelOrder" → ["Order", "CancelOrder"]. */
+export function parseFamilies(value: string): string[] {
+  const list = value.split(',').map((item) => item.trim()).filter(Boolean)
+  const unknown = list.filter((item) => !families.includes(item))
+  if (!list.length || unknown.length) throw new InvalidArgumentError(`families are a comma-separated list of ${families.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`)
+  return list
+}
+
+/** "3600", "90m", "12h", "7d" → seconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+)\s*(s|m|h|d)?$/.exec(value.trim())
+  if (!match) throw new InvalidArgumentError('a duration is a number of seconds, or a number with s, m, h or d (e.g. 7d)')
+  const scale = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as 's' | 'm' | 'h' | 'd' | undefined ?? 's']
+  return Number(match[1]) * scale
+}
+
+/** "ETH=0.5,USD=0.5" → { ETH: "0.5", USD: "0.5" }. */
+export function parseTargets(value: string): Record<string, string> {
+  const targets: Record<string, string> = {}
+  for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const [asset, weight, extra] = pair.split('=')
+    if (!asset || !weight || extra !== undefined) throw new InvalidArgumentError('targets are ASSET=WEIGHT pairs, comma-separated (e.g. ETH=0.5,USD=0.5)')
+    targets[asset.trim()] = weight.trim()
+  }
+  if (!Object.keys(targets).length) throw new InvalidArgumentError('name at least one ASSET=WEIGHT target')
+  return targets
+}
+
+export function parseInteger(value: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError('must be an integer')
+  return Number(value)
+}
+
+/** Milliseconds from seconds given on the command line. */
+export function parseSeconds(value: string): number {
+  const seconds = Number(value)
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('must be a positive number of seconds')
+  return seconds
+}

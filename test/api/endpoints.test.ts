@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
+
+let api: ApiHarness
+let tenant: Tenant
+
+beforeAll(async () => {
+  api = await createApiHarness()
+  tenant = await api.tenant()
+})
+afterAll(async () => { await api?.close() })
+
+type Order = { id: string; state: string; filled: string; averagePrice: string | null; price: string; size: string; fills?: { price: string; size: string }[] }
+
+describe('wallets', () => {
+  it('creates a development wallet, registers an address, gets and lists them', async () => {
+    const generated = await tenant.request('POST', '/v1/wallets', { generate: true })
+    expect(generated.statusCode).toBe(201)
+    const wallet = generated.json<{ id: string; address: string; status: string; canSignDelegation: boolean }>()
+    expect(wallet).toMatchObject({ status: 'awaiting_delegation', canSignDelegation: true })
+    expect(wallet.address).toMatch(/^0x[0-9a-fA-F]{40}$/)
+
+    const address = '0x00000000000000000000000000000000000000a1'
+    const registered = await tenant.request('POST', '/v1/wallets', { address })
+    expect(registered.statusCode).toBe(201)
+    expect(registered.json()).toMatchObject({ address: '0x00000000000000000000000000000000000000A1', canSignDelegation: false })
+    const again = await tenant.request('POST', '/v1/wallets', { address })
+    expect(again.statusCode).toBe(200)
+    expect(again.json<{ id: string }>().id).toBe(registered.json<{ id: string }>().id)
+
+    const got = await tenant.request('GET', `/v1/wallets/${wallet.id}`)
+    expect(got.statusCode).toBe(200)
+    expect(got.json()).toMatchObject({ id: wallet.id, address: wallet.address })
+    const listed = await tenant.request('GET', '/v1/wallets')
+    expect(listed.json<{ wallets: { id: string }[] }>().wallets.map((w) => w.id)).toEqual(expect.arrayContaining([wallet.id, registered.json<{ id: string }>().id]))
+  })
+})
+
+describe('sessions', () => {
+  it('grants, reads, lists, rotates and revokes, never showing key material', async () => {
+    const { wallet, session } = await tradingWallet(api, tenant)
+    const got = await tenant.request('GET', `/v1/sessions/${session.id}`)
+    expect(got.statusCode).toBe(200)
+    expect(got.json()).toMatchObject({ id: session.id, walletId: wallet.id, status: 'active', aclScope: ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'] })
+    expect(got.body).not.toMatch(/sealed|privateKey|delegatedPayload/i)
+
+    const rotated = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'CancelOrder'] })
+    expect(rotated.statusCode).toBe(201)
+    const next = rotated.json<{ session: { id: string; status: string; aclScope: string[] }; replaced: string[] }>()
+    expect(next.session).toMatchObject({ status: 'active', aclScope: ['Order', 'CancelOrder'] })
+    expect(next.replaced).toEqual([session.id])
+
+    const listed = await tenant.request('GET', `/v1/wallets/${wallet.id}/sessions`)
+    expect(listed.json<{ sessions: { id: string; status: string }[] }>().sessions.map((s) => [s.id, s.status])).toEqual([[next.session.id, 'active'], [session.id, 'rotating']])
+    const onlyActive = await tenant.request('GET', `/v1/wallets/${wallet.id}/sessions?status=active`)
+    expect(onlyActive.json<{ sessions: unknown[] }>().sessions).toHaveLength(1)
+
+    const revoked = await tenant.request('POST', `/v1/sessions/${session.id}/revoke`, { reason: 'test' })
+    expect(revoked.statusCode).toBe(200)
+    expect(revoked.json()).toMatchObject({ id: session.id, status: 'revoked', statusReason: 'test' })
+    expect(api.h.sandbox.state).toBeDefined()
+  })
+})
+
+describe('limit orders', () => {
+  it('places an order that rests, modifies it, fills it, and shows fills and the average price', async () => {
+    const { wallet } = await tradingWallet(api, tenant)
+    const placed = await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5', clientRef: 'first' })
+    expect(placed.statusCode).toBe(201)
+    const order = placed.json<Order & { clientRef: string }>()
+    expect(order).toMatchObject({ market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5', timeInForce: 'GTC', clientRef: 'first' })
+    const sameRef = await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5', clientRef: 'first' })
+    expect(sameRef.statusCode).toBe(200)
+    expect(sameRef.json<Order>().id).toBe(order.id)
+
+    await eventually(async () => (await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>().state === 'open')
+    const modified = await tenant.request('POST', `/v1/orders/${order.id}/modify`, { price: '1991.5', size: '0.6' })
+    expect(modified.statusCode).toBe(202)
+    expect(modified.json()).toMatchObject({ status: 'queued' })
+    await eventually(async () => (await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>().price === '1991.5')
+
+    api.h.sandbox.setMark('ETH-USD', '1980')
+    const filled = await eventually(async () => { const o = (await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>(); return o.state === 'filled' && o })
+    api.h.sandbox.setMark('ETH-USD', '2000')
+    expect(filled).toMatchObject({ filled: '0.6', averagePrice: '1991.5' })
+    expect(filled.fills!.map((f) => [f.price, f.size])).toEqual([['1991.5', '0.6']])
+
+    const listed = await tenant.request('GET', `/v1/orders?walletId=${wallet.id}&state=all`)
+    expect(listed.json<{ orders: Order[] }>().orders.map((o) => o.id)).toEqual([order.id])
+    const working = await tenant.request('GET', `/v1/orders?walletId=${wallet.id}`)
+    expect(working.json<{ orders: Order[] }>().orders).toEqual([])
+  })
+
+  it('cancels one order, and CancelAll cancels the rest', async () => {
+    const { wallet } = await tradingWallet(api, tenant)
+    const ids: string[] = []
+    for (const price of ['1800', '1810', '1820']) {
+      const placed = await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price, size: '0.1' })
+      ids.push(placed.json<Order>().id)
+    }
+    const state = async (id: string) => (await tenant.request('GET', `/v1/orders/${id}`)).json<Order & { cancelReason: string | null }>()
+    await eventually(async () => (await Promise.all(ids.map(state))).every((o) => o.state === 'open'))
+    const cancelled = await tenant.request('POST', `/v1/orders/${ids[0]}/cancel`, {})
+    expect(cancelled.statusCode).toBe(202)
+    await eventually(async () => (await state(ids[0]!)).state === 'cancelled')
+    const all = await tenant.request('POST', `/v1/wallets/${wallet.id}/cancel-all`, { market: 'ETH-USD' })
+    expect(all.statusCode).toBe(202)
+    const rows = await eventually(async () => { const r = await Promise.all(ids.map(state)); return r.every((o) => o.state === 'cancelled') && r })
+    expect(rows.map((o) => o.cancelReason)).toEqual(['user', 'cancelAll', 'cancelAll'])
+  })
+})
+
+describe('kill switch', () => {
+  it('halts a wallet (orders refused, open ones cancelled) and resumes it', async () => {
+    const { wallet } = await tradingWallet(api, tenant)
+    const placed = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'BTC-USD', side: 'buy', price: '50000', size: '0.01' })).json<Order>()
+    await eventually(async () => (await tenant.request('GET', `/v1/orders/${placed.id}`)).json<Order>().state === 'open')
+    const halted = await tenant.request('POST', `/v1/wallets/${wallet.id}/halt`, { reason: 'incident' })
+    expect(halted.statusCode).toBe(200)
+    expect(halted.json()).toMatchObject({ wallet: { status: 'halted', haltedReason: 'incident' } })
+    await eventually(async () => (await tenant.request('GET', `/v1/orders/${placed.id}`)).json<Order>().state === 'cancelled')
+    const refused = await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'BTC-USD', side: 'buy', price: '50000', size: '0.01' })
+    expect(refused.statusCode).toBe(422)
+    expect(refused.json()).toMatchObject({ error: { code: 'CORE.VALIDATION', field: 'walletId' } })
+    const resumed = await tenant.request('POST', `/v1/wallets/${wallet.id}/resume`, {})
+    expect(resumed.statusCode).toBe(200)
+    expect(resumed.json()).toMatchObject({ status: 'active', haltedReason: null })
+  })
+})
+
+describe('policy', () => {
+  it('sets and gets the wallet policy', async () => {
+    const { wallet, session } = await tradingWallet(api, tenant)
+    const missing = await tenant.request('GET', `/v1/wallets/${wallet.id}/policy`)
+    expect(missing.statusCode).toBe(404)
+    const set = await tenant.request('PUT', `/v1/wallets/${wallet.id}/policy`, { rules: { allowedMarkets: ['ETH-USD'], maxOrderNotional: '5000', maxOpenOrders: 3 } })
+    expect(set.statusCode).toBe(200)
+    expect(set.json()).toMatchObject({ walletId: wallet.id, sessionId: null, rules: { allowedMarkets: ['ETH-USD'], maxOrderNotional: '5000', maxOpenOrders: 3 } })
+    const got = await tenant.request('GET', `/v1/wallets/${wallet.id}/policy`)
+    expect(got.json()).toMatchObject({ rules: { maxOrderNotional: '5000' } })
+    const perSession = await tenant.request('PUT', `/v1/wallets/${wallet.id}/policy`, { sessionId: session.id, rules: { priceBandBps: 100 } })
+    expect(perSession.statusCode).toBe(200)
+    expect((await tenant.request('GET', `/v1/wallets/${wallet.id}/policy?sessionId=${session.id}`)).json()).toMatchObject({ sessionId: session.id, rules: { priceBandBps: 100 } })
+  })
+})
+
+describe('schedules', () => {
+  it('creates, updates, pauses, resumes, lists, lists runs and deletes a schedule', async () => {
+    const { wallet } = await tradingWallet(api, tenant)
+    const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'Europe/Paris', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+    const created = await tenant.request('POST', `/v1/wallets/${wallet.id}/schedules`, spec)
+    expect(created.statusCode).toBe(201)
+    const schedule = created.json<{ id: string; status: string; version: number }>()
+    expect(schedule).toMatchObject({ status: 'active', version: 1, targets: { ETH: '0.5', USD: '0.5' }, toleranceBand: '0.02' })
+    expect(await api.worker.controlQueue.getJobScheduler(schedule.id)).toBeTruthy()
+
+    const updated = await tenant.request('PATCH', `/v1/schedules/${schedule.id}`, { cron: '30 * * * *', expectedVersion: 1 })
+    expect(updated.statusCode).toBe(200)
+    expect(updated.json()).toMatchObject({ cron: '30 * * * *', version: 2 })
+    const paused = await tenant.request('POST', `/v1/schedules/${schedule.id}/pause`, {})
+    expect(paused.json()).toMatchObject({ status: 'paused' })
+    expect(await api.worker.controlQueue.getJobScheduler(schedule.id)).toBeFalsy()
+    const resumed = await tenant.request('POST', `/v1/schedules/${schedule.id}/resume`, {})
+    expect(resumed.json()).toMatchObject({ status: 'active' })
+    const got = await tenant.request('GET', `/v1/schedules/${schedule.id}`)
+    expect(got.json()).toMatchObject({ id: schedule.id, status: 'active', version: 4 })
+    const listed = await tenant.request('GET', `/v1/schedules?walletId=${wallet.id}`)
+    expect(listed.json<{ schedules: { id: string }[] }>().schedules.map((s) => s.id)).toEqual([schedule.id])
+    const runs = await tenant.request('GET', `/v1/schedules/${schedule.id}/runs`)
+    expect(runs.statusCode).toBe(200)
+    expect(runs.json()).toEqual({ runs: [] })
+    const deleted = await tenant.request('DELETE', `/v1/schedules/${schedule.id}`)
+    expect(deleted.statusCode).toBe(200)
+    expect(deleted.json()).toMatchObject({ schedule: { status: 'deleted' }, cancelledOrderIds: [] })
+    expect((await tenant.request('GET', `/v1/schedules?walletId=${wallet.id}`)).json()).toEqual({ schedules: [] })
+  })
+})
+
+describe('status, admin and probes', () => {
+  it('shows sessions, working orders, schedules and queue health in one view', async () => {
+    const { wallet, session } = await tradingWallet(api, tenant)
+    await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })
+    const status = await tenant.request('GET', '/v1/status')
+    expect(status.statusCode).toBe(200)
+    const body = status.json<{ sessions: { id: string }[]; workingOrders: { walletId: string }[]; queues: Record<string, { counts: Record<string, number> }> }>()
+    expect(body.sessions.map((s) => s.id)).toContain(session.id)
+    expect(body.workingOrders.some((o) => o.walletId === wallet.id)).toBe(true)
+    expect(Object.keys(body.queues).sort()).toEqual(['control', 'submit'])
+    expect(body.queues.submit!.counts).toHaveProperty('failed')
+  })
+
+  it('lists tenants, adds and revokes an API key', async () => {
+    const listed = await api.app.inject({ method: 'GET', url: '/admin/tenants', headers: api.admin })
+    expect(listed.json<{ tenants: { id: string; activeKeys: number }[] }>().tenants.find((t) => t.id === tenant.id)).toMatchObject({ activeKeys: 1 })
+    const added = await api.app.inject({ method: 'POST', url: `/admin/tenants/${tenant.id}/keys`, headers: api.admin, payload: { label: 'ci' } })
+    expect(added.statusCode).toBe(201)
+    const key = added.json<{ id: string; key: string; label: string }>()
+    expect(key.label).toBe('ci')
+    expect((await api.app.inject({ method: 'GET', url: '/v1/wallets', headers: { authorization: `Bearer ${key.key}` } })).statusCode).toBe(200)
+    const revoked = await api.app.inject({ method: 'POST', url: `/admin/keys/${key.id}/revoke`, headers: api.admin, payload: {} })
+    expect(revoked.statusCode).toBe(200)
+    expect((await api.app.inject({ method: 'GET', url: '/v1/wallets', headers: { authorization: `Bearer ${key.key}` } })).statusCode).toBe(401)
+  })
+
+  it('answers /healthz and /readyz', async () => {
+    expect((await api.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' })
+    const ready = await api.app.inject({ method: 'GET', url: '/readyz' })
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, operator: { ok: true } } })
+  })
+})

@@ -1,0 +1,99 @@
+import { and, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { idempotencyKeys, orders } from '../../src/store/schema/index.js'
+import { type ApiHarness, type Tenant, createApiHarness, tradingWallet } from './support/apiHarness.js'
+
+let api: ApiHarness
+let a: Tenant
+let b: Tenant
+let walletA: string
+let walletB: string
+
+beforeAll(async () => {
+  api = await createApiHarness()
+  a = await api.tenant()
+  b = await api.tenant()
+  walletA = (await tradingWallet(api, a)).wallet.id
+  walletB = (await tradingWallet(api, b)).wallet.id
+})
+afterAll(async () => { await api?.close() })
+
+const body = { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' }
+const ordersOf = async (walletId: string) => api.h.db.select().from(orders).where(eq(orders.walletId, walletId))
+
+describe('Idempotency-Key on POST', () => {
+  it('replays the stored response (status and body) for the same key and body, creating nothing twice', async () => {
+    const key = { 'idempotency-key': 'place-1' }
+    const first = await a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)
+    expect(first.statusCode).toBe(201)
+    expect(first.headers['idempotent-replayed']).toBeUndefined()
+    const second = await a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)
+    expect(second.statusCode).toBe(201)
+    expect(second.headers['idempotent-replayed']).toBe('true')
+    expect(second.json()).toEqual(first.json())
+    expect(await ordersOf(walletA)).toHaveLength(1)
+  })
+
+  it('refuses the same key with another body, or on another path, with 422', async () => {
+    const key = { 'idempotency-key': 'place-2' }
+    expect((await a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)).statusCode).toBe(201)
+    const otherBody = await a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, size: '0.2' }, key)
+    expect(otherBody.statusCode).toBe(422)
+    expect(otherBody.json()).toMatchObject({ error: { code: 'API.IDEMPOTENCY_KEY_REUSED', field: 'Idempotency-Key' } })
+    const otherPath = await a.request('POST', '/v1/wallets', { generate: true }, key)
+    expect(otherPath.statusCode).toBe(422)
+    expect(await ordersOf(walletA)).toHaveLength(2)
+  })
+
+  it('keeps keys per tenant', async () => {
+    const key = { 'idempotency-key': 'shared-name' }
+    const fromA = await a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)
+    const fromB = await b.request('POST', `/v1/wallets/${walletB}/orders`, body, key)
+    expect([fromA.statusCode, fromB.statusCode]).toEqual([201, 201])
+    expect(fromB.headers['idempotent-replayed']).toBeUndefined()
+    expect(fromB.json<{ walletId: string }>().walletId).toBe(walletB)
+    const stored = await api.h.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, 'shared-name'))
+    expect(stored.map((row) => row.scope).sort()).toEqual([a.id, b.id].sort())
+  })
+
+  it('replays a stored 4xx answer too', async () => {
+    const key = { 'idempotency-key': 'off-tick' }
+    const first = await a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, price: '1500.001' }, key)
+    expect(first.statusCode).toBe(422)
+    const second = await a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, price: '1500.001' }, key)
+    expect(second.statusCode).toBe(422)
+    expect(second.headers['idempotent-replayed']).toBe('true')
+    expect(second.json()).toEqual(first.json())
+  })
+
+  it('does not claim a key for a request that fails validation', async () => {
+    const key = { 'idempotency-key': 'fix-and-retry' }
+    expect((await a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, side: 'long' }, key)).statusCode).toBe(400)
+    expect((await a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)).statusCode).toBe(201)
+  })
+
+  it('lets only one of two concurrent requests with one key act', async () => {
+    const before = (await ordersOf(walletA)).length
+    const key = { 'idempotency-key': 'race' }
+    const responses = await Promise.all([1, 2, 3].map(() => a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)))
+    expect((await ordersOf(walletA)).length).toBe(before + 1)
+    for (const response of responses) {
+      if (response.statusCode === 409) expect(response.json()).toMatchObject({ error: { code: 'API.IDEMPOTENCY_IN_PROGRESS' } })
+      else expect(response.statusCode).toBe(201)
+    }
+    expect(responses.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined)).toHaveLength(1)
+  })
+
+  it('never stores an API key: replaying a key creation answers 409', async () => {
+    const key = { ...api.admin, 'idempotency-key': 'tenant-c' }
+    const first = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: key, payload: { name: 'tenant-c' } })
+    expect(first.statusCode).toBe(201)
+    const secret = first.json<{ apiKey: { key: string } }>().apiKey.key
+    const [stored] = await api.h.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.scope, 'admin'), eq(idempotencyKeys.key, 'tenant-c')))
+    expect(JSON.stringify(stored!.response)).not.toContain(secret)
+    const replay = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: key, payload: { name: 'tenant-c' } })
+    expect(replay.statusCode).toBe(409)
+    expect(replay.json()).toMatchObject({ error: { code: 'API.IDEMPOTENCY_SECRET_SHOWN_ONCE' } })
+    expect(replay.body).not.toContain(secret)
+  })
+})

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { apiDepsFromWorker, type ApiDeps } from '../../../src/api/ApiDeps.js'
+import { buildApi } from '../../../src/api/buildApi.js'
+import { createWalletSignerRegistry } from '../../../src/runtime/walletSignerRegistry.js'
+import type { RunningWorker, StartWorkerOptions } from '../../../src/worker.js'
+import { createHarness, type Harness } from '../../worker/support/harness.js'
+
+export { eventually } from '../../worker/support/harness.js'
+
+/**
+ * The worker harness (sandbox over HTTP, fresh Postgres, unique BullMQ prefix)
+ * plus the API built on the running worker, sharing one wallet-signer registry.
+ */
+export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean } = {}) {
+  const h: Harness = await createHarness()
+  const walletSigners = createWalletSignerRegistry()
+  const worker: RunningWorker = await h.startWorker({ walletSignerFor: (wallet) => walletSigners.signerFor(wallet), ...options.worker })
+  const adminToken = randomBytes(24).toString('base64url')
+  const deps: ApiDeps = apiDepsFromWorker(worker, { keyring: h.keyring, walletSigners, adminToken })
+  const app: FastifyInstance = await buildApi(deps)
+  const url = options.listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : undefined
+  const admin = { authorization: `Bearer ${adminToken}` }
+
+  const api = {
+    h, worker, deps, app, adminToken, admin, url,
+    /** A new tenant and its API key, through the admin endpoint. */
+    async tenant(name = `tenant-${randomBytes(4).toString('hex')}`) {
+      const response = await app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name } })
+      if (response.statusCode !== 201) throw new Error(`tenant creation failed: ${response.statusCode} ${response.body}`)
+      const body = response.json<{ tenant: { id: string }; apiKey: { key: string } }>()
+      const headers = { authorization: `Bearer ${body.apiKey.key}` }
+      return {
+        id: body.tenant.id, key: body.apiKey.key, headers,
+        request: (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown, extra: Record<string, string> = {}) =>
+          app.inject({ method, url, headers: { ...headers, ...extra }, ...(payload === undefined ? {} : { payload: payload as object }) }),
+      }
+    },
+    async close() {
+      await app.close()
+      await h.close()
+    },
+  }
+  return api
+}
+export type ApiHarness = Awaited<ReturnType<typeof createApiHarness>>
+export type Tenant = Awaited<ReturnType<ApiHarness['tenant']>>
+
+/** A funded development wallet of `tenant` with an active session, made through the API. */
+export async function tradingWallet(api: ApiHarness, tenant: Tenant, funds: Record<string, string> = { USD: '1000000', ETH: '100', BTC: '10' }) {
+  const created = await tenant.request('POST', '/v1/wallets', { generate: true })
+  if (created.statusCode !== 201) throw new Error(`wallet creation failed: ${created.statusCode} ${created.body}`)
+  const wallet = created.json<{ id: string; address: string }>()
+  for (const [asset, amount] of Object.entries(funds)) api.h.sandbox.fund(wallet.address, asset, amount)
+  const granted = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions`, { lifetimeSeconds: 24 * 3600 })
+  if (granted.statusCode !== 201) throw new Error(`session grant failed: ${granted.statusCode} ${granted.body}`)
+  return { wallet, session: granted.json<{ session: { id: string } }>().session }
+}

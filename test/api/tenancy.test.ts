@@ -1,0 +1,108 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { outbox, sessions } from '../../src/store/schema/index.js'
+import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
+
+let api: ApiHarness
+let a: Tenant
+let b: Tenant
+let wallet: { id: string; address: string }
+let sessionId: string
+let orderId: string
+let scheduleId: string
+
+beforeAll(async () => {
+  api = await createApiHarness()
+  a = await api.tenant()
+  b = await api.tenant()
+  const made = await tradingWallet(api, a)
+  wallet = made.wallet
+  sessionId = made.session.id
+  orderId = (await a.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })).json<{ id: string }>().id
+  await eventually(async () => (await a.request('GET', `/v1/orders/${orderId}`)).json<{ state: string }>().state === 'open')
+  const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+  scheduleId = (await a.request('POST', `/v1/wallets/${wallet.id}/schedules`, spec)).json<{ id: string }>().id
+})
+afterAll(async () => { await api?.close() })
+
+describe("tenant B cannot see or touch tenant A's resources (404, never 403)", () => {
+  const attempts: [string, 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', () => string, unknown, string][] = [
+    ['get the wallet', 'GET', () => `/v1/wallets/${wallet.id}`, undefined, 'walletId'],
+    ['grant a session on it', 'POST', () => `/v1/wallets/${wallet.id}/sessions`, {}, 'walletId'],
+    ['rotate its session', 'POST', () => `/v1/wallets/${wallet.id}/sessions/rotate`, {}, 'walletId'],
+    ['list its sessions', 'GET', () => `/v1/wallets/${wallet.id}/sessions`, undefined, 'walletId'],
+    ['read the session', 'GET', () => `/v1/sessions/${sessionId}`, undefined, 'sessionId'],
+    ['revoke the session', 'POST', () => `/v1/sessions/${sessionId}/revoke`, {}, 'sessionId'],
+    ['place an order on the wallet', 'POST', () => `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' }, 'walletId'],
+    ['list the wallet orders', 'GET', () => `/v1/orders?walletId=${wallet.id}`, undefined, 'walletId'],
+    ['read the order', 'GET', () => `/v1/orders/${orderId}`, undefined, 'orderId'],
+    ['modify the order', 'POST', () => `/v1/orders/${orderId}/modify`, { price: '1600', size: '0.2' }, 'orderId'],
+    ['cancel the order', 'POST', () => `/v1/orders/${orderId}/cancel`, {}, 'orderId'],
+    ['CancelAll on the wallet', 'POST', () => `/v1/wallets/${wallet.id}/cancel-all`, {}, 'walletId'],
+    ['halt the wallet', 'POST', () => `/v1/wallets/${wallet.id}/halt`, { reason: 'hostile' }, 'walletId'],
+    ['resume the wallet', 'POST', () => `/v1/wallets/${wallet.id}/resume`, {}, 'walletId'],
+    ['set its policy', 'PUT', () => `/v1/wallets/${wallet.id}/policy`, { rules: { maxOpenOrders: 0 } }, 'walletId'],
+    ['read its policy', 'GET', () => `/v1/wallets/${wallet.id}/policy`, undefined, 'walletId'],
+    ['create a schedule on it', 'POST', () => `/v1/wallets/${wallet.id}/schedules`, { targets: { ETH: '1' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0', minTradeNotional: '1', limitOffsetBps: 0 }, 'walletId'],
+    ['read the schedule', 'GET', () => `/v1/schedules/${scheduleId}`, undefined, 'scheduleId'],
+    ['edit the schedule', 'PATCH', () => `/v1/schedules/${scheduleId}`, { cron: '1 * * * *' }, 'scheduleId'],
+    ['pause the schedule', 'POST', () => `/v1/schedules/${scheduleId}/pause`, {}, 'scheduleId'],
+    ['resume the schedule', 'POST', () => `/v1/schedules/${scheduleId}/resume`, {}, 'scheduleId'],
+    ['delete the schedule', 'DELETE', () => `/v1/schedules/${scheduleId}`, undefined, 'scheduleId'],
+    ['list the schedule runs', 'GET', () => `/v1/schedules/${scheduleId}/runs`, undefined, 'scheduleId'],
+    ['list the wallet schedules', 'GET', () => `/v1/schedules?walletId=${wallet.id}`, undefined, 'walletId'],
+  ]
+
+  it.each(attempts)('B cannot %s', async (_name, method, url, body, field) => {
+    const response = await b.request(method, url(), body)
+    expect(response.statusCode, response.body).toBe(404)
+    expect(response.json()).toMatchObject({ error: { code: 'API.NOT_FOUND', field } })
+  })
+
+  it("left A's resources untouched and A still sees them", async () => {
+    expect((await a.request('GET', `/v1/wallets/${wallet.id}`)).json()).toMatchObject({ status: 'active' })
+    expect((await a.request('GET', `/v1/orders/${orderId}`)).json()).toMatchObject({ state: 'open', price: '1500' })
+    expect((await a.request('GET', `/v1/schedules/${scheduleId}`)).json()).toMatchObject({ status: 'active', version: 1 })
+    const [session] = await api.h.db.select().from(sessions).where(eq(sessions.id, sessionId))
+    expect(session!.status).toBe('active')
+    const queued = await api.h.db.select().from(outbox).where(eq(outbox.walletId, wallet.id))
+    expect(queued.map((row) => row.kind)).toEqual(['Order'])
+  })
+
+  it("B's lists never include A's resources", async () => {
+    expect((await b.request('GET', '/v1/wallets')).json()).toEqual({ wallets: [] })
+    expect((await b.request('GET', '/v1/orders?state=all')).json()).toEqual({ orders: [] })
+    expect((await b.request('GET', '/v1/schedules')).json()).toEqual({ schedules: [] })
+    const status = (await b.request('GET', '/v1/status')).json<{ wallets: unknown[]; sessions: unknown[]; workingOrders: unknown[]; schedules: unknown[] }>()
+    expect([status.wallets, status.sessions, status.workingOrders, status.schedules]).toEqual([[], [], [], []])
+  })
+
+  it("B cannot register A's wallet address as its own", async () => {
+    const response = await b.request('POST', '/v1/wallets', { address: wallet.address })
+    expect(response.statusCode).toBe(409)
+    expect(response.json()).toMatchObject({ error: { code: 'WALLET.UNAVAILABLE', field: 'address' } })
+  })
+})
+
+describe('authentication', () => {
+  it('refuses requests without a valid tenant API key', async () => {
+    const none = await api.app.inject({ method: 'GET', url: '/v1/wallets' })
+    expect(none.statusCode).toBe(401)
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer/)
+    const forged = a.key.slice(0, -4) + (a.key.endsWith('AAAA') ? 'BBBB' : 'AAAA')
+    for (const authorization of [`Bearer ${forged}`, 'Bearer dpk_nope', `Basic ${Buffer.from(`x:${a.key}`).toString('base64')}`, `Bearer ${api.adminToken}`]) {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/wallets', headers: { authorization } })
+      expect(response.statusCode, authorization.slice(0, 12)).toBe(401)
+      expect(response.json()).toMatchObject({ error: { code: 'API.UNAUTHORIZED' } })
+    }
+  })
+
+  it('refuses admin endpoints to tenant keys and to a wrong token', async () => {
+    for (const authorization of [`Bearer ${a.key}`, 'Bearer wrong-token-wrong-token', '']) {
+      const response = await api.app.inject({ method: 'GET', url: '/admin/tenants', headers: authorization ? { authorization } : {} })
+      expect(response.statusCode).toBe(401)
+    }
+    const basic = await api.app.inject({ method: 'GET', url: '/admin/tenants', headers: { authorization: `Basic ${Buffer.from(`admin:${api.adminToken}`).toString('base64')}` } })
+    expect(basic.statusCode).toBe(200)
+  })
+})

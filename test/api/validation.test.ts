@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
+
+/*
+ * Every rule a request can break answers 4xx with { error: { code, field, rule } }:
+ * 400 for the request's shape (zod), 422 for a domain rule, 409 for a state conflict.
+ */
+
+let api: ApiHarness
+let tenant: Tenant
+let walletId: string
+let sessionId: string
+let scheduleId: string
+let cancelledOrderId: string
+
+beforeAll(async () => {
+  api = await createApiHarness()
+  tenant = await api.tenant()
+  const { wallet, session } = await tradingWallet(api, tenant)
+  walletId = wallet.id
+  sessionId = session.id
+  const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+  scheduleId = (await tenant.request('POST', `/v1/wallets/${walletId}/schedules`, spec)).json<{ id: string }>().id
+  cancelledOrderId = (await tenant.request('POST', `/v1/wallets/${walletId}/orders`, { market: 'ETH-USD', side: 'buy', price: '1000', size: '0.1' })).json<{ id: string }>().id
+  await tenant.request('POST', `/v1/orders/${cancelledOrderId}/cancel`, {})
+  await eventually(async () => (await tenant.request('GET', `/v1/orders/${cancelledOrderId}`)).json<{ state: string }>().state === 'cancelled')
+})
+afterAll(async () => { await api?.close() })
+
+type Case = [name: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: () => string, body: unknown, status: number, field: string, rule: RegExp]
+
+const order = { market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }
+const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+const w = () => `/v1/wallets/${walletId}`
+
+const cases: Case[] = [
+  ['wallet: neither address nor generate', 'POST', () => '/v1/wallets', {}, 400, 'address', /either an address or generate/],
+  ['wallet: malformed address', 'POST', () => '/v1/wallets', { address: '0x12' }, 400, 'address', /20-byte hex address/],
+  ['wallet: bad checksum', 'POST', () => '/v1/wallets', { address: '0x00000000000000000000000000000000000000aA' }, 422, 'address', /checksum/],
+  ['wallet: generate not a boolean', 'POST', () => '/v1/wallets', { generate: 'yes' }, 400, 'generate', /must be a boolean/],
+  ['wallet: unknown field', 'POST', () => '/v1/wallets', { generate: true, colour: 'red' }, 400, 'colour', /is not a known field/],
+  ['wallet: id not a UUID', 'GET', () => '/v1/wallets/42', undefined, 400, 'walletId', /must be a UUID/],
+  ['session: empty families', 'POST', () => `${w()}/sessions`, { families: [] }, 400, 'families', /at least one family/],
+  ['session: unknown family', 'POST', () => `${w()}/sessions`, { families: ['Trade'] }, 400, 'families.0', /must be one of "Order", "ModifyOrder", "CancelOrder", "CancelAll"/],
+  ['session: lifetime too short', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 1800 }, 400, 'lifetimeSeconds', /at least 3600/],
+  ['session: lifetime too long', 'POST', () => `${w()}/sessions/rotate`, { lifetimeSeconds: 90 * 24 * 3600 }, 400, 'lifetimeSeconds', /at most 2592000/],
+  ['session: lifetime not an integer', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 100.5 }, 400, 'lifetimeSeconds', /integer/],
+  ['session: empty revoke reason', 'POST', () => `/v1/sessions/${sessionId}/revoke`, { reason: '' }, 400, 'reason', /must not be empty/],
+  ['session: unknown status filter', 'GET', () => `${w()}/sessions?status=alive`, undefined, 400, 'status', /must be one of/],
+  ['order: market missing', 'POST', () => `${w()}/orders`, { ...order, market: undefined }, 400, 'market', /is required/],
+  ['order: unknown market', 'POST', () => `${w()}/orders`, { ...order, market: 'DOGE-USD' }, 422, 'market', /operator's markets \(ETH-USD, BTC-USD\)/],
+  ['order: bad side', 'POST', () => `${w()}/orders`, { ...order, side: 'long' }, 400, 'side', /must be one of "buy", "sell"/],
+  ['order: price as a JSON number', 'POST', () => `${w()}/orders`, { ...order, price: 1990 }, 400, 'price', /must be a string/],
+  ['order: price not a decimal', 'POST', () => `${w()}/orders`, { ...order, price: '1,990' }, 400, 'price', /decimal string/],
+  ['order: zero price', 'POST', () => `${w()}/orders`, { ...order, price: '0' }, 422, 'price', /greater than zero/],
+  ['order: price off the tick', 'POST', () => `${w()}/orders`, { ...order, price: '1990.001' }, 422, 'price', /tickSize/],
+  ['order: size off the lot', 'POST', () => `${w()}/orders`, { ...order, size: '0.0005' }, 422, 'size', /lotSize/],
+  ['order: unknown time in force', 'POST', () => `${w()}/orders`, { ...order, timeInForce: 'FOK' }, 400, 'timeInForce', /must be one of "GTC", "IOC", "POST_ONLY"/],
+  ['order: goodTill not a time', 'POST', () => `${w()}/orders`, { ...order, goodTill: 'tomorrow' }, 400, 'goodTill', /ISO 8601/],
+  ['order: goodTill in the past', 'POST', () => `${w()}/orders`, { ...order, goodTill: '2020-01-01T00:00:00Z' }, 422, 'goodTill', /in the future/],
+  ['order: clientRef too long', 'POST', () => `${w()}/orders`, { ...order, clientRef: 'x'.repeat(129) }, 400, 'clientRef', /at most 128/],
+  ['order: list with unknown state', 'GET', () => '/v1/orders?state=done', undefined, 400, 'state', /must be one of/],
+  ['order: list limit zero', 'GET', () => '/v1/orders?limit=0', undefined, 400, 'limit', /at least 1/],
+  ['order: modify without size', 'POST', () => `/v1/orders/${cancelledOrderId}/modify`, { price: '1990' }, 400, 'size', /is required/],
+  ['order: modify a cancelled order', 'POST', () => `/v1/orders/${cancelledOrderId}/modify`, { price: '1990', size: '1' }, 409, 'orderId', /cancelled; it cannot be modified/],
+  ['order: cancel a cancelled order', 'POST', () => `/v1/orders/${cancelledOrderId}/cancel`, {}, 409, 'orderId', /cancelled; it cannot be cancelled/],
+  ['cancel-all: unknown market', 'POST', () => `${w()}/cancel-all`, { market: 'XYZ' }, 422, 'market', /operator's markets/],
+  ['halt: reason missing', 'POST', () => `${w()}/halt`, {}, 400, 'reason', /is required/],
+  ['halt: blank reason', 'POST', () => `${w()}/halt`, { reason: '   ' }, 400, 'reason', /must say why/],
+  ['resume: wallet not halted', 'POST', () => `${w()}/resume`, {}, 422, 'walletId', /halted wallet/],
+  ['policy: rules missing', 'PUT', () => `${w()}/policy`, {}, 400, 'rules', /is required/],
+  ['policy: unknown rule', 'PUT', () => `${w()}/policy`, { rules: { maxLeverage: 3 } }, 400, 'rules.maxLeverage', /is not a known field/],
+  ['policy: negative count', 'PUT', () => `${w()}/policy`, { rules: { maxOpenOrders: -1 } }, 400, 'rules.maxOpenOrders', /at least 0/],
+  ['policy: notional not a decimal', 'PUT', () => `${w()}/policy`, { rules: { maxOrderNotional: 'lots' } }, 400, 'rules.maxOrderNotional', /decimal string/],
+  ['schedule: weights do not sum to 1', 'POST', () => `${w()}/schedules`, { ...spec, targets: { ETH: '0.5', USD: '0.4' } }, 422, 'targets', /sum to exactly 1/],
+  ['schedule: bad cron', 'POST', () => `${w()}/schedules`, { ...spec, cron: 'every hour' }, 422, 'cron', /cron|field/],
+  ['schedule: unknown zone', 'POST', () => `${w()}/schedules`, { ...spec, timeZone: 'Mars/Olympus' }, 422, 'timeZone', /IANA time zone/],
+  ['schedule: asset without a market', 'POST', () => `${w()}/schedules`, { ...spec, targets: { DOGE: '0.5', USD: '0.5' } }, 422, 'targets.DOGE', /no DOGE-USD market/],
+  ['schedule: offset too large', 'POST', () => `${w()}/schedules`, { ...spec, limitOffsetBps: 5000 }, 400, 'limitOffsetBps', /at most 1000/],
+  ['schedule: tolerance missing', 'POST', () => `${w()}/schedules`, { ...spec, toleranceBand: undefined }, 400, 'toleranceBand', /is required/],
+  ['schedule: stale expectedVersion', 'PATCH', () => `/v1/schedules/${scheduleId}`, { cron: '5 * * * *', expectedVersion: 7 }, 422, 'expectedVersion', /current version 1/],
+  ['schedule: runs limit too high', 'GET', () => `/v1/schedules/${scheduleId}/runs?limit=501`, undefined, 400, 'limit', /at most 500/],
+  ['schedule: delete flag not a boolean', 'DELETE', () => `/v1/schedules/${scheduleId}?cancelOpenOrders=maybe`, undefined, 400, 'cancelOpenOrders', /must be one of "true", "false"/],
+]
+
+describe('every rule names its field', () => {
+  it.each(cases)('%s', async (_name, method, url, body, status, field, rule) => {
+    const response = await tenant.request(method, url(), body)
+    expect(response.statusCode, response.body).toBe(status)
+    const { error } = response.json<{ error: { code: string; field: string; rule: string; message: string } }>()
+    expect(error.field).toBe(field)
+    expect(error.rule).toMatch(rule)
+    expect(error.code).toBe(status === 400 ? 'API.VALIDATION' : status === 409 ? 'ORDER.NOT_OPEN' : 'CORE.VALIDATION')
+    expect(error.message.length).toBeGreaterThan(0)
+  })
+
+  it('lists every problem of a schedule at once', async () => {
+    const response = await tenant.request('POST', `${w()}/schedules`, { ...spec, cron: 'nope', timeZone: 'Nowhere/Here', targets: { ETH: '2', USD: '0' } })
+    expect(response.statusCode).toBe(422)
+    const fields = response.json<{ error: { problems: { field: string }[] } }>().error.problems.map((p) => p.field)
+    expect(fields).toEqual(expect.arrayContaining(['targets.ETH', 'cron', 'timeZone']))
+  })
+
+  it('refuses a body that is not JSON, naming the body', async () => {
+    const response = await api.app.inject({ method: 'POST', url: '/v1/wallets', headers: { ...tenant.headers, 'content-type': 'application/json' }, payload: '{"generate":' })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchObject({ error: { code: 'API.BAD_REQUEST', field: 'body' } })
+  })
+
+  it('refuses a malformed Idempotency-Key', async () => {
+    const response = await tenant.request('POST', '/v1/wallets', { generate: true }, { 'idempotency-key': 'k'.repeat(256) })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchObject({ error: { code: 'API.VALIDATION', field: 'Idempotency-Key', rule: expect.stringMatching(/printable ASCII/) } })
+  })
+
+  it('admin: names a missing or duplicate tenant name', async () => {
+    const missing = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: api.admin, payload: {} })
+    expect(missing.statusCode).toBe(400)
+    expect(missing.json()).toMatchObject({ error: { field: 'name', rule: 'is required' } })
+    await api.tenant('dup')
+    const duplicate = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: api.admin, payload: { name: 'dup' } })
+    expect(duplicate.statusCode).toBe(409)
+    expect(duplicate.json()).toMatchObject({ error: { code: 'TENANT.EXISTS', field: 'name', rule: 'must be unique' } })
+  })
+})

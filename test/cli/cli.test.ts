@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ApiHarness, createApiHarness } from '../api/support/apiHarness.js'
+
+/* The `deputy` binary, spawned as a user would, against an API listening on a real port. */
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+let api: ApiHarness
+let env: Record<string, string>
+
+type Run = { code: number; stdout: string; stderr: string }
+
+function deputy(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/deputy.js', ...args], { cwd: root, env: { ...process.env, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+const json = <T>(run: Run): T => JSON.parse(run.stdout) as T
+
+/** A port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as { port: number }
+  await new Promise((r) => server.close(r))
+  return port
+}
+
+let walletId: string
+
+beforeAll(async () => {
+  api = await createApiHarness({ listen: true })
+  env = { DEPUTY_API_URL: api.url!, DEPUTY_ADMIN_TOKEN: api.adminToken, DEPUTY_API_KEY: '' }
+  const created = await deputy(['tenant', 'create', 'cli-tenant', '--json'])
+  expect(created.code, created.stderr).toBe(0)
+  env.DEPUTY_API_KEY = json<{ apiKey: { key: string } }>(created).apiKey.key
+}, 120_000)
+afterAll(async () => { await api?.close() })
+
+describe('deputy against a running API', () => {
+  it('creates a wallet and grants a session, with progress on stderr', async () => {
+    const wallet = await deputy(['wallet', 'create', '--json'])
+    expect(wallet.code, wallet.stderr).toBe(0)
+    const created = json<{ id: string; address: string }>(wallet)
+    walletId = created.id
+    for (const [asset, amount] of Object.entries({ USD: '1000000', ETH: '100' })) api.h.sandbox.fund(created.address, asset, amount)
+
+    const granted = await deputy(['session', 'grant', walletId, '--lifetime', '1d', '--families', 'Order,ModifyOrder,CancelOrder,CancelAll', '--json'])
+    expect(granted.code, granted.stderr).toBe(0)
+    expect(granted.stderr).toMatch(/asking the wallet to sign the Delegation/)
+    expect(json<{ session: { status: string; walletId: string } }>(granted).session).toMatchObject({ status: 'active', walletId })
+
+    const listed = await deputy(['session', 'list', walletId])
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toMatch(/SESSION\s+WALLET\s+STATUS\s+SCOPE\s+EXPIRES/)
+    // A day ahead, give or take the second the grant took.
+    expect(listed.stdout).toMatch(/active\s+Order,ModifyOrder,CancelOrder,CancelAll\s+in (1d 0h|23h 59m)/)
+  })
+
+  it('places, modifies and cancels an order, waiting for the operator each time', async () => {
+    const placed = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1990', '--size', '0.5', '--wait', '--json'])
+    expect(placed.code, placed.stderr).toBe(0)
+    const order = json<{ id: string; state: string }>(placed)
+    expect(order.state).toBe('open')
+    expect(placed.stderr).toMatch(/queued; waiting for the operator/)
+    expect(placed.stderr).toMatch(/: open/)
+
+    const modified = await deputy(['order', 'modify', order.id, '--price', '1991.50', '--size', '0.6', '--wait'])
+    expect(modified.code, modified.stderr).toBe(0)
+    expect(modified.stdout).toMatch(new RegExp(`order ${order.id}  buy 0.6 ETH-USD @ 1991.5 GTC  open`))
+
+    const listed = await deputy(['order', 'list', '--json'])
+    expect(json<{ id: string }[]>(listed).map((o) => o.id)).toEqual([order.id])
+
+    const cancelled = await deputy(['order', 'cancel', order.id, '--wait', '--json'])
+    expect(cancelled.code, cancelled.stderr).toBe(0)
+    expect(json<{ state: string; cancelReason: string }>(cancelled)).toMatchObject({ state: 'cancelled', cancelReason: 'user' })
+  })
+
+  it('manages a schedule: add, list, pause, resume, remove', async () => {
+    const added = await deputy(['schedule', 'add', walletId, '--targets', 'ETH=0.5,USD=0.5', '--cron', '0 * * * *', '--tz', 'Europe/Paris', '--json'])
+    expect(added.code, added.stderr).toBe(0)
+    const schedule = json<{ id: string; status: string }>(added)
+    expect(schedule.status).toBe('active')
+    expect((await deputy(['schedule', 'pause', schedule.id, '--json'])).stdout).toMatch(/"status": "paused"/)
+    expect((await deputy(['schedule', 'resume', schedule.id, '--json'])).stdout).toMatch(/"status": "active"/)
+    const listed = await deputy(['schedule', 'list'])
+    expect(listed.stdout).toMatch(new RegExp(`${schedule.id.slice(0, 8)}\\s+${walletId.slice(0, 8)}\\s+active\\s+0 \\* \\* \\* \\*\\s+Europe/Paris\\s+ETH=0.5,USD=0.5`))
+    const removed = await deputy(['schedule', 'remove', schedule.id, '--json'])
+    expect(removed.code).toBe(0)
+    expect(json<{ schedule: { status: string } }>(removed).schedule.status).toBe('deleted')
+  })
+
+  it('halts and resumes a wallet', async () => {
+    const halted = await deputy(['halt', walletId, '--reason', 'drill'])
+    expect(halted.code, halted.stderr).toBe(0)
+    expect(halted.stdout).toMatch(/halted \(drill\); CancelAll queued/)
+    const refused = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1990', '--size', '0.5'])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/walletId: the wallet is halted \(drill\)/)
+    const resumed = await deputy(['resume', walletId])
+    expect(resumed.code).toBe(0)
+    expect(resumed.stdout).toMatch(/active/)
+  })
+
+  it('prints a readable status, or JSON', async () => {
+    await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'sell', '--price', '2500', '--size', '0.1', '--wait'])
+    const status = await deputy(['status'])
+    expect(status.code, status.stderr).toBe(0)
+    for (const title of ['WALLETS', 'SESSIONS', 'WORKING ORDERS', 'SCHEDULES', 'QUEUES']) expect(status.stdout).toContain(title)
+    expect(status.stdout).toMatch(/ETH-USD\s+sell\s+2500\s+0.1\s+0\s+open/)
+    expect(status.stdout).toMatch(/submit\s+\d+\s+\d+/)
+    const asJson = json<{ queues: Record<string, unknown>; workingOrders: unknown[] }>(await deputy(['status', '--json']))
+    expect(Object.keys(asJson.queues).sort()).toEqual(['control', 'submit'])
+    expect(asJson.workingOrders).toHaveLength(1)
+  })
+})
+
+describe('exit codes', () => {
+  it('2 for input the API refuses, naming the field and rule', async () => {
+    const run = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1990.001', '--size', '0.5'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/price: must be a multiple of the market's tickSize|price: .*tickSize/)
+  })
+
+  it('2 for usage errors, before anything is sent', async () => {
+    const missing = await deputy(['order', 'place', walletId, '--side', 'buy'])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/required option '--market <market>'/)
+    const badTargets = await deputy(['schedule', 'add', walletId, '--targets', 'ETH:0.5', '--cron', '0 * * * *'])
+    expect(badTargets.code).toBe(2)
+    const noKey = await deputy(['status'], { DEPUTY_API_KEY: '' })
+    expect(noKey.code).toBe(2)
+    expect(noKey.stderr).toMatch(/DEPUTY_API_KEY/)
+  })
+
+  it('1 for an operation the API refuses, with the error as JSON under --json', async () => {
+    const run = await deputy(['order', 'get', randomUUID(), '--json'])
+    expect(run.code).toBe(1)
+    expect(json<{ error: { code: string; field: string } }>(run).error).toMatchObject({ code: 'API.NOT_FOUND', field: 'orderId' })
+    const badKey = await deputy(['status'], { DEPUTY_API_KEY: 'dpk_wrong' })
+    expect(badKey.code).toBe(1)
+  })
+
+  it('3 when the API cannot be reached', async () => {
+    const run = await deputy(['status'], { DEPUTY_API_URL: `http://127.0.0.1:${await closedPort()}` })
+    expect(run.code).toBe(3)
+    expect(run.stderr).toMatch(/cannot reach the API/)
+  })
+})
