@@ -52,6 +52,45 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
   })
 }
 
+/**
+ * `applyEvent` for a run of events that arrived together (consecutive, in seq order, as
+ * `streamEvents` hands them over): one transaction, one cursor lock and one multi-row insert for
+ * the run, so the per-event overhead is paid once per batch. Same rules: events at or below the
+ * cursor change nothing, an event ahead of a missing one is stored and waits. Answers the events
+ * applied now, stored ones they unblocked included.
+ */
+export async function applyEvents(db: Db, walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
+  if (batch.length === 0) return []
+  return db.transaction(async (tx) => {
+    await tx.insert(streamCursors).values({ walletId }).onConflictDoNothing()
+    const [cursor] = await tx.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId)).for('update')
+    let last = cursor!.lastSeq
+    const bySeq = new Map<number, VenueEvent>()
+    for (const event of batch) if (Number(event.seq) > last) bySeq.set(Number(event.seq), event)
+    if (bySeq.size === 0) return []
+    const fresh = [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, event]) => event)
+    await tx.insert(events).values(fresh.map((event) => ({
+      walletId, seq: Number(event.seq), type: event.type, clientOrderId: event.clientOrderId?.toLowerCase() ?? null, payload: event as unknown as Record<string, unknown>,
+    }))).onConflictDoNothing()
+    const applied: VenueEvent[] = []
+    for (const event of fresh) {
+      // Applied out of order, a cancel would make the order terminal before an earlier modify or fill.
+      if (Number(event.seq) !== last + 1) break
+      await applyInOrder(tx, walletId, event)
+      last = Number(event.seq)
+      applied.push(event)
+    }
+    if (applied.length === 0) return []
+    for (let next = await storedEvent(tx, walletId, last + 1); next; next = await storedEvent(tx, walletId, last + 1)) {
+      await applyInOrder(tx, walletId, next)
+      last = Number(next.seq)
+      applied.push(next)
+    }
+    await tx.update(streamCursors).set({ lastSeq: last }).where(eq(streamCursors.walletId, walletId))
+    return applied
+  })
+}
+
 async function storedEvent(tx: Db, walletId: string, seq: number): Promise<VenueEvent | undefined> {
   const [row] = await tx.select({ payload: events.payload }).from(events).where(and(eq(events.walletId, walletId), eq(events.seq, seq)))
   return row?.payload as VenueEvent | undefined

@@ -18,7 +18,7 @@ import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
 import { rotateSession } from '../src/runtime/sessions/rotateSession.js'
 import { GrantInProgressError } from '../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../src/signers/WalletSigner.js'
-import type { WalletRef } from '../src/signers/walletSignerRegistry.js'
+import type { WalletRef } from '../src/signers/custodySigners.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { sessions, wallets } from '../src/store/schema/index.js'
 

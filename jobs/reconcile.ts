@@ -55,6 +55,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     await audit(deps.db, { walletId, actor: 'reconciler', action, details })
   }
   const settled = new Date(deps.now() - settleMs)
+  const openReadAt = new Date(deps.now())
   const venueOpen = new Map((await deps.venue.openOrders(auth)).map((o) => [o.clientOrderId.toLowerCase(), o]))
   const local = await deps.db.select().from(orders)
     .where(and(eq(orders.walletId, walletId), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), lt(orders.updatedAt, settled)))
@@ -62,12 +63,19 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   for (const order of local) {
     const cloid = order.clientOrderId.toLowerCase() as Hex
     let seen: VenueOrder | undefined = venueOpen.get(cloid)
+    const readAt = seen ? openReadAt : new Date(deps.now())
     if (!seen) seen = await deps.venue.order(auth, cloid).catch((error: { venueCode?: string }) => {
       if (error.venueCode === 'UnknownOrder') return undefined
       throw error
     })
     if (seen) {
-      const result = await deps.db.transaction((tx) => mutateOrder(tx, { id: order.id }, [snapshotOf(seen)]))
+      const result = await deps.db.transaction(async (tx) => {
+        // A read taken before the order last changed may be stale (a cancel accepted or a fill
+        // applied meanwhile) and would move it back: leave such an order to the next run.
+        const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders).where(eq(orders.id, order.id)).for('update')
+        if (!current || current.updatedAt >= readAt) return undefined
+        return mutateOrder(tx, { id: order.id }, [snapshotOf(seen)])
+      })
       if (result && result.before.state !== result.after.state) await repair('order.state', { orderId: order.id, from: result.before.state, to: result.after.state })
       continue
     }

@@ -2,8 +2,10 @@
  * Loop step: relay outbox rows to BullMQ, and sweep rows whose job vanished.
  * - Payload: none (runs on a short interval in every worker, and right after intake).
  * - Reads: outbox rows `pending` and due (`FOR UPDATE SKIP LOCKED`, so several workers share the
- *   work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis.
- * - Writes: BullMQ jobs (job id = outbox id + dispatch generation), outbox → `enqueued`.
+ *   work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis
+ *   and has not failed for good.
+ * - Writes: BullMQ jobs (job id = outbox id + dispatch generation), outbox → `enqueued`; a failed
+ *   job of an `enqueued` row is moved back to waiting with its attempts reset.
  * - Errors and retries: a failure leaves rows `pending`; the next tick retries. Adding a job that
  *   already exists is a no-op in BullMQ, so a crash between add and update is harmless.
  * - Idempotency key: the BullMQ job id.
@@ -40,14 +42,24 @@ export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = 5
 
 /**
  * Re-enqueues `enqueued` rows whose job is gone from Redis (flushed, restarted
- * without persistence). Answers how many were re-enqueued.
+ * without persistence), and runs again the jobs that used up their attempts
+ * (an outage longer than the backoff): the row still owes that work, and a
+ * cancel must not wait for the failed job to age out. Answers how many.
  */
 export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThanMs = 5_000, batch = 1_000): Promise<number> {
   const rows = await db.select().from(outbox)
     .where(and(eq(outbox.status, 'enqueued'), lte(outbox.enqueuedAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`)))
     .orderBy(asc(outbox.seq)).limit(batch)
   const missing: OutboxRow[] = []
-  for (const row of rows) if (!(await queue.getJob(outboxJobId(row)))) missing.push(row)
+  let retried = 0
+  for (const row of rows) {
+    const job = await queue.getJob(outboxJobId(row))
+    if (!job) missing.push(row)
+    else if (await job.isFailed()) {
+      // Another worker's sweep may retry it first; then it is no longer failed and this throws.
+      retried += await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(() => 1, () => 0)
+    }
+  }
   if (missing.length) await queue.addBulk(missing.map(toJob))
-  return missing.length
+  return missing.length + retried
 }

@@ -4,7 +4,8 @@
  * - Reads: outbox row (waits for earlier requests of the same order), orders row, active session.
  * - Writes: an order never sent (its placement still pending or held) is cancelled locally, and its
  *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
- *   before sending, then the order → cancelled (reason `user`); outbox → done/failed/held.
+ *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);
+ *   outbox → done/failed/held.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
  *   (it filled or was cancelled meanwhile) and recorded.
  * - Idempotency key: the outbox id; cancelling twice is harmless (the second answers UnknownOrder).
@@ -21,11 +22,12 @@ import { intents, orders, outbox } from '../src/store/schema/index.js'
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   family: 'CancelOrder',
   settlesHeldWork: true,
-  async claim(tx, { order }) {
+  async claim(tx, { row, order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
     if (order.state === 'pending') {
       // Never sent: cancel it here, and settle its held placement so it is never sent.
-      const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: 'user' })
+      const reason = typeof row.payload.reason === 'string' ? row.payload.reason : 'user'
+      const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: reason })
         .where(and(eq(orders.id, order.id), eq(orders.state, 'pending'))).returning({ id: orders.id })
       if (cancelled.length) {
         await tx.update(outbox).set({ status: 'done', lastError: 'cancelled before submission' })
@@ -39,9 +41,13 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
     if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order already ${order.state}` }
     return { kind: 'proceed', fields: { market: order.market, clientOrderId: order.clientOrderId as Hex }, policy: { market: order.market } }
   },
-  async onAccepted(tx, { order }) {
+  async onAccepted(tx, { row, order }) {
     if (!order) return
-    await mutateOrder(tx, { id: order.id }, [{ kind: 'cancelled', reason: 'user' }])
+    const reason = typeof row.payload.reason === 'string' ? row.payload.reason : 'user'
+    await mutateOrder(tx, { id: order.id }, [{ kind: 'cancelled', reason }])
+    // The operator's event says `user` for every CancelOrder and may be applied first; the worker
+    // knows why it sent this one (good-till expiry, kill switch, orphan), which is what a user reads.
+    if (reason !== 'user') await tx.update(orders).set({ cancelReason: reason }).where(and(eq(orders.id, order.id), eq(orders.state, 'cancelled')))
     if (order.intentId) await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
   },
   async onRejected(tx, { row }, code, message) {

@@ -4,6 +4,8 @@
  * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row.
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
+ *   A halted wallet or a cancelled intent stops the placement at the claim; an Order accepted after
+ *   the wallet was halted gets a CancelOrder (reason `halted`).
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
@@ -16,7 +18,7 @@ import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { orders, wallets } from '../src/store/schema/index.js'
+import { intents, orders, outbox, wallets } from '../src/store/schema/index.js'
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
@@ -27,6 +29,14 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       // The kill switch stops placements that were queued before it tripped.
       await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.id, order.id), eq(orders.state, 'pending')))
       return { kind: 'done', reason: 'wallet halted' }
+    }
+    if (order.intentId) {
+      // A compromise (or a halt) cancelled the intent while this placement waited for a session.
+      const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, order.intentId))
+      if (intent?.status === 'cancelled') {
+        await tx.update(orders).set({ state: 'cancelled', cancelReason: 'intentCancelled' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
+        return { kind: 'done', reason: 'intent cancelled' }
+      }
     }
     // Compare-and-set: only one attempt moves the order to submitting; a crashed attempt that
     // claimed but never persisted a request may claim again, and so may an `unknown` order whose
@@ -55,6 +65,12 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     if (!order) return
     await mutateOrder(tx, { id: order.id }, [{ kind: 'accepted', venueOrderId: receipt.orderId }])
     await tx.update(orders).set({ sessionId: request.sessionId }).where(eq(orders.id, order.id))
+    const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
+    if (wallet?.status === 'halted') {
+      // The kill switch tripped while this Order was on the wire, and its CancelAll may have reached
+      // the operator first: take the order down (cancels go through while halted).
+      await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: 'halted' } })
+    }
   },
   async onRejected(tx, { order }, code, message) {
     if (!order) return

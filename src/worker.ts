@@ -21,7 +21,7 @@ import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
 import { runSubmission } from './runtime/submission/runSubmission.js'
 import type { WalletSigner } from './signers/WalletSigner.js'
-import type { WalletRef } from './signers/walletSignerRegistry.js'
+import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
@@ -132,7 +132,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const relayTimer = setInterval(() => void relay(), options.relayIntervalMs ?? 100)
   const sweepTimer = setInterval(() => {
     sweepOutbox(options.db, submitQueue)
-      .then((n) => { if (n) options.log.warn({ requeued: n }, 'outbox sweep re-enqueued jobs missing from Redis') })
+      .then((n) => { if (n) options.log.warn({ requeued: n }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good') })
       .catch((error: unknown) => options.log.error({ err: error }, 'outbox sweep failed'))
   }, options.sweepIntervalMs ?? 5_000)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner })

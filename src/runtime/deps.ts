@@ -27,6 +27,8 @@ export type WorkerDeps = {
 export type PolicyCheck = {
   walletId: string
   sessionId: string
+  /** The order the request places or changes; its own notional is not "already placed". */
+  orderId?: string
   family: string
   market: string
   side?: 0 | 1

@@ -1,9 +1,12 @@
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
-import { applyEvent } from '../../jobs/applyEvent.js'
+import { applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
-import { sessions, streamCursors } from '../store/schema/index.js'
+import { sessions, streamCursors, wallets } from '../store/schema/index.js'
 import { streamEvents } from '../venue/streamEvents.js'
+import type { VenueEvent } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
+import type { ActiveSession } from './sessionSigners.js'
+import { markSessionRefused } from './sessions/markSessionRefused.js'
 
 export type EventStreamsOptions = {
   /** This process's identity in leases. */
@@ -39,15 +42,57 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
     const session = await deps.sessions.active(walletId, 0)
     if (!session) return
     const [cursor] = await deps.db.select().from(streamCursors).where(eq(streamCursors.walletId, walletId))
+    try {
+      await consume(walletId, session, BigInt(cursor?.lastSeq ?? 0), signal)
+    } catch (error) {
+      // The operator refused the session (revoked or expired behind the worker's back, or a key that
+      // is not the delegated one): without this, every restart would try the same dead session and
+      // the wallet's events — its orders' cancellations among them — would never arrive.
+      if (error instanceof VenueError && (error.venueCode === 'SessionUnauthorized' || error.venueCode === 'SignerMismatch')) {
+        const status = error.venueCode === 'SignerMismatch' ? 'quarantined' : session.expiryUnix * 1000 <= deps.now() ? 'expired' : 'revoked'
+        const reason = `event stream answered ${error.venueCode}: ${error.message}`
+        // A rotated-out session revoked on schedule ends its stream this way too: nothing to do then.
+        if (await markSessionRefused(deps, { walletId, sessionId: session.id, status, reason })) {
+          if (status === 'quarantined') deps.alert({ walletId, code: 'KEY_INTEGRITY', message: 'SignerMismatch on the event stream: the stored session key is not the delegated one', details: { sessionId: session.id } })
+          await deps.onSessionInvalid?.(walletId, session.id, reason)
+        }
+      }
+      throw error
+    }
+  }
+
+  async function consume(walletId: string, session: ActiveSession, since: bigint, signal: AbortSignal): Promise<void> {
     await streamEvents({
       baseUrl: deps.venue.baseUrl,
       auth: deps.sessions.readAuth(session),
-      since: BigInt(cursor?.lastSeq ?? 0),
+      since,
       signal,
-      onEvent: async (event) => { await applyEvent(deps.db, walletId, event) },
+      // Events that arrived together are stored in one transaction (the per-event overhead dominated).
+      onEvents: async (batch) => {
+        for (const event of await applyEvents(deps.db, walletId, batch)) {
+          if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(walletId, event)
+        }
+      },
       onGap: (expected, got) => deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq'),
       onError: (error) => deps.log.warn({ walletId, err: error }, 'event stream error; reconnecting'),
     })
+  }
+
+  /**
+   * A session ended at the operator (revoked behind the worker's back, or expired) and the wallet
+   * has no other: ask for a replacement now, as a refused request does. A rotation's own revocation
+   * of the old session (a new one is active) and a compromise (the wallet is halted) ask nothing.
+   */
+  async function sessionEndedAtOperator(walletId: string, event: VenueEvent): Promise<void> {
+    const [ended] = await deps.db.select({ id: sessions.id }).from(sessions)
+      .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, String(event.data?.delegation ?? '').toLowerCase())))
+    if (!ended) return
+    deps.sessions.forget(ended.id)
+    const [active] = await deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'active'))).limit(1)
+    if (active) return
+    await deps.db.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, walletId), eq(wallets.status, 'active')))
+    const [wallet] = await deps.db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId))
+    if (wallet?.status === 'awaiting_delegation') await deps.onSessionInvalid?.(walletId, ended.id, `operator event ${event.type}`)
   }
 
   async function tick(): Promise<void> {

@@ -8,7 +8,15 @@ export type StreamEventsOptions = {
   /** The last seq already stored; the stream resumes after it. */
   since: bigint
   /** Called once per event, strictly in seq order with no gaps. Awaited before the next. */
-  onEvent: (event: VenueEvent) => Promise<void>
+  onEvent?: (event: VenueEvent) => Promise<void>
+  /**
+   * Instead of `onEvent`: called with every event that arrived together (at most `maxBatch`),
+   * consecutive and in seq order. A consumer that stores them in one transaction pays its
+   * overhead once per batch rather than once per event. Awaited before the next batch.
+   */
+  onEvents?: (events: VenueEvent[]) => Promise<void>
+  /** Largest batch handed to `onEvents` (default 200). */
+  maxBatch?: number
   signal: AbortSignal
   /** Reconnect delay bounds (exponential with full jitter). */
   minBackoffMs?: number
@@ -34,6 +42,8 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
   const minBackoff = options.minBackoffMs ?? 100
   const maxBackoff = options.maxBackoffMs ?? 5_000
   const random = options.random ?? Math.random
+  const maxBatch = options.maxBatch ?? 200
+  if (!options.onEvent && !options.onEvents) throw new TypeError('streamEvents: give onEvent or onEvents')
   let last = options.since
   let failures = 0
   while (!signal.aborted) {
@@ -70,17 +80,35 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         parser.feed(decoder.decode(chunk, { stream: true }))
         while (queue.length) {
-          const event = queue.shift()!
-          const seq = BigInt(event.seq)
-          if (seq < 0n) throw new GapError('corrupt frame')
-          if (seq <= last) continue
-          if (seq !== last + 1n) {
-            options.onGap?.(last + 1n, seq)
-            throw new GapError(`expected seq ${last + 1n}, got ${seq}`)
+          // Take the run of consecutive events that arrived, stopping at a gap or a corrupt frame.
+          const batch: VenueEvent[] = []
+          let head = last
+          let gap: GapError | undefined
+          while (queue.length && batch.length < maxBatch) {
+            const event = queue.shift()!
+            const seq = BigInt(event.seq)
+            if (seq < 0n) { gap = new GapError('corrupt frame'); break }
+            if (seq <= head) continue
+            if (seq !== head + 1n) {
+              options.onGap?.(head + 1n, seq)
+              gap = new GapError(`expected seq ${head + 1n}, got ${seq}`)
+              break
+            }
+            batch.push(event)
+            head = seq
           }
-          await options.onEvent(event)
-          last = seq
-          failures = 0
+          if (batch.length && options.onEvents) {
+            await options.onEvents(batch)
+            last = head
+            failures = 0
+          } else {
+            for (const event of batch) {
+              await options.onEvent!(event)
+              last = BigInt(event.seq)
+              failures = 0
+            }
+          }
+          if (gap) throw gap
         }
       }
       // The server closed the stream: reconnect from the last delivered seq.

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
@@ -43,18 +43,18 @@ export async function placeLimitOrder(db: Db, rules: MarketRules, input: PlaceLi
     const [wallet] = await tx.select().from(wallets).where(eq(wallets.id, input.walletId)).for('share')
     if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
     if (wallet.status === 'halted') throw new ValidationError('walletId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before placing orders`)
-    if (input.clientRef) {
-      const [existing] = await tx.select().from(intents).where(and(eq(intents.walletId, wallet.id), eq(intents.clientRef, input.clientRef)))
-      if (existing) {
-        const [order] = await tx.select().from(orders).where(eq(orders.intentId, existing.id))
-        return { intent: existing, order: order!, created: false }
-      }
-    }
     const side = input.side === 'buy' ? 0 : 1
+    // A concurrent placement under the same reference makes this insert wait for it and then do
+    // nothing (rather than fail on the unique key): both callers answer the one order.
     const [intent] = await tx.insert(intents).values({
       walletId: wallet.id, kind: 'limit', clientRef: input.clientRef ?? null, market: rule.market, side,
       price: input.price, size: input.size, timeInForce: tifCodes[tif], goodTill: input.goodTill ?? null,
-    }).returning()
+    }).onConflictDoNothing({ target: [intents.walletId, intents.clientRef] }).returning()
+    if (!intent) {
+      const [existing] = await tx.select().from(intents).where(and(eq(intents.walletId, wallet.id), eq(intents.clientRef, input.clientRef!)))
+      const [order] = await tx.select().from(orders).where(eq(orders.intentId, existing!.id)).orderBy(asc(orders.createdAt)).limit(1)
+      return { intent: existing!, order: order!, created: false }
+    }
     const [order] = await tx.insert(orders).values({
       walletId: wallet.id, intentId: intent!.id, clientOrderId: deriveClientOrderId(intent!.id, 0), market: rule.market, side,
       price: input.price, size: input.size, timeInForce: tifCodes[tif], state: 'pending',

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm'
 import { type PolicyFacts, type PolicyRules, evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import { parseAmount } from '../../core/money/decimal.js'
@@ -43,8 +43,14 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
   if (rules.maxDailyNotional !== undefined) {
     const startOfDay = new Date(now())
     startOfDay.setUTCHours(0, 0, 0, 0)
-    const [row] = await db.select({ total: sql<string>`coalesce(sum(${orders.price} * ${orders.size}), 0)` }).from(orders)
-      .where(and(eq(orders.walletId, check.walletId), gte(orders.createdAt, startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled'])))
+    // The order being checked is already `submitting` (or open, for a modify): its notional is the
+    // request's, added by the rule. Earlier orders of its intent (a session's end cancelled them and
+    // this re-places the rest) count only for what they filled: the remainder is this request.
+    const [own] = check.orderId ? await db.select({ intentId: orders.intentId }).from(orders).where(eq(orders.id, check.orderId)) : []
+    const sameIntent = own?.intentId ? sql`${orders.intentId} = ${own.intentId}` : sql`false`
+    const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${sameIntent} then ${orders.filledNotional} * 1e-36 else ${orders.price} * ${orders.size} end), 0)` }).from(orders)
+      .where(and(eq(orders.walletId, check.walletId), gte(orders.createdAt, startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']),
+        check.orderId ? ne(orders.id, check.orderId) : undefined))
     facts.dailyNotional = parseAmount('dailyNotional', truncate18(row?.total ?? '0'))
   }
   if (rules.maxOpenOrders !== undefined) {
@@ -60,7 +66,7 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
   return facts
 }
 
-/** price × size in SQL has 36 decimals; the policy compares at 18 (rounding down). */
+/** price × size (and the filled notional) in SQL has 36 decimals; the policy compares at 18 (rounding down). */
 function truncate18(value: string): string {
   const [whole, fraction = ''] = value.split('.')
   return fraction ? `${whole}.${fraction.slice(0, 18).replace(/0+$/, '') || '0'}` : whole!

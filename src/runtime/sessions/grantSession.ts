@@ -19,6 +19,7 @@ import { releaseHeld } from '../../store/repositories/outboxRepo.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import { sessionKeyAad } from '../sessionSigners.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
+import { walletSignatureProblem } from './walletSignatureProblem.js'
 
 export class PreLiveCheckError extends BaseError {
   override name = 'PreLiveCheckError'
@@ -26,7 +27,7 @@ export class PreLiveCheckError extends BaseError {
   constructor(problems: string[]) {
     super(`the delegation failed its pre-live checks: ${problems.join('; ')}`, {
       code: 'SESSION.PRE_LIVE_FAILED',
-      hint: 'the expiry (inside the automation window), the scope (exactly the families the work needs) and the session public key',
+      hint: 'the expiry (inside the automation window), the scope (exactly the families the work needs), the session public key and the wallet signer (it must sign as the wallet)',
     })
     this.problems = problems
   }
@@ -94,6 +95,8 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     delegation: signed, signingPublicKey: key.publicKey, neededFamilies: input.families, unrestrictedRequested: input.unrestricted, nowSeconds,
     maxLifetimeSeconds: Math.max(input.lifetimeSeconds, 30 * 24 * 3600),
   })
+  const signatureProblem = walletSignatureProblem(hash, walletSignature, wallet.address)
+  if (signatureProblem) problems.push(signatureProblem)
   if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated!)))
   if (problems.length) {
     await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}` }).where(eq(sessions.id, pending!.id))
@@ -101,6 +104,9 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   }
 
   return db.transaction(async (tx) => {
+    // Whatever its status: a submission about to hold work for want of a session locks it too, so
+    // it either sees this session or is released below (runSubmission's `hold`).
+    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, wallet.id)).for('no key update')
     const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}` })
       .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
     const [active] = await tx.update(sessions).set({ status: 'active', activatedAt: new Date(input.nowMs) }).where(eq(sessions.id, id)).returning()

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, desc, eq, isNotNull, sql } from 'drizzle-orm'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { requestFamilies } from '../../core/acl/actions.js'
 import type { Keyring } from '../../keys/Keyring.js'
@@ -30,8 +30,12 @@ export type RotateSessionInput = {
  */
 export async function rotateSession(input: RotateSessionInput): Promise<{ session: SessionRow; previous: SessionRow[] }> {
   const { deps } = input
-  const [current] = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
-  if (input.onlyIfExpiringBefore !== undefined && current && current.expiryUnix >= input.onlyIfExpiringBefore) return { session: current, previous: [] }
+  // After a refusal or an expiry no session is active: the last one to go live sets the scope,
+  // so a replacement never asks for more than the wallet granted before.
+  const [current] = await deps.db.select().from(sessions)
+    .where(and(eq(sessions.walletId, input.walletId), isNotNull(sessions.activatedAt)))
+    .orderBy(sql`${sessions.status} = 'active' desc`, desc(sessions.activatedAt)).limit(1)
+  if (input.onlyIfExpiringBefore !== undefined && current?.status === 'active' && current.expiryUnix >= input.onlyIfExpiringBefore) return { session: current, previous: [] }
   const currentUnrestricted = current?.aclScope.includes('Unrestricted') ?? false
   const families = input.families ?? (current ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted')) : requestFamilies)
   const result = await grantSession({

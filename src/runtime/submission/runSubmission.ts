@@ -4,7 +4,7 @@ import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { audit } from '../../store/repositories/audit.js'
-import { earlierUnfinished, loadOutbox, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { earlierUnfinished, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import { type RequestRow, orders, outbox, requests, sessions, wallets } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
@@ -29,22 +29,25 @@ const MAX_RESIGNS = 3
  * mapped to outcomes in one place (`classifyVenueError`).
  */
 export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, outboxId: string, spec: FamilySpec<F>, control: JobControl): Promise<SubmitResult> {
-  const row = await loadOutbox(deps.db, outboxId)
+  // The outbox row and its order in one round trip: this runs once per request.
+  const [loaded] = await deps.db.select({ row: outbox, order: orders }).from(outbox).leftJoin(orders, eq(orders.id, outbox.orderId)).where(eq(outbox.id, outboxId))
+  const row = loaded?.row
   if (!row || row.status === 'done' || row.status === 'failed' || row.status === 'held') {
     return { result: 'done', reason: row ? `outbox ${row.status}` : 'outbox row missing' }
   }
   // A delayed job (good-till) that a sweep re-added early waits for its time.
   const notBefore = row.availableAt.getTime() - deps.now()
   if (notBefore > 0) return control.delay(notBefore)
-  const order = row.orderId ? (await deps.db.select().from(orders).where(eq(orders.id, row.orderId)))[0] : undefined
+  const order = loaded?.order ?? undefined
   const ctx: SubmitContext = { deps, row, order }
   const earlier = await earlierUnfinished(deps.db, row)
   // A held Order holds what follows it, except a cancel, which may settle it locally.
   if (earlier === 'held' && !spec.settlesHeldWork) return hold(ctx, spec, 'an earlier request for this order is held', 'earlier')
   if (earlier && earlier !== 'held') return control.delay(200)
 
-  // A previous attempt signed (and maybe sent) a request: resend those exact bytes.
-  const [inFlight] = await deps.db.select().from(requests)
+  // A previous attempt signed (and maybe sent) a request: resend those exact bytes. An Order
+  // whose order is still pending was never claimed, so it has none (skip the round trip).
+  const [inFlight] = spec.family === 'Order' && order?.state === 'pending' ? [] : await deps.db.select().from(requests)
     .where(and(eq(requests.outboxId, row.id), inArray(requests.status, ['signed', 'sent', 'unknown'])))
     .orderBy(desc(requests.createdAt)).limit(1)
   let request: RequestRow
@@ -201,7 +204,8 @@ async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec:
 async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, reason: string, waitsFor: 'session' | 'earlier' = 'session'): Promise<SubmitResult> {
   const { deps, row } = ctx
   return deps.db.transaction(async (tx) => {
-    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, row.walletId)).for('update')
+    // `no key update`: it serializes with the grant but not with foreign-key checks of inserts (intake).
+    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, row.walletId)).for('no key update')
     await spec.unclaim?.(tx, ctx)
     const waitOver = waitsFor === 'earlier'
       ? (await earlierUnfinished(tx, row)) !== 'held'

@@ -1,0 +1,33 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import { audit } from '../../store/repositories/audit.js'
+import { sessions, wallets } from '../../store/schema/index.js'
+import type { WorkerDeps } from '../deps.js'
+
+export type SessionRefusal = {
+  walletId: string
+  sessionId: string
+  /** SessionUnauthorized: `revoked` there, or `expired` when its expiry has passed; SignerMismatch: `quarantined`. */
+  status: 'revoked' | 'expired' | 'quarantined'
+  reason: string
+}
+
+/**
+ * The operator refused a session, on a request or on the event stream: it is
+ * never used again, and a wallet left without an active session awaits a new
+ * delegation (which session maintenance grants when it has a wallet signer).
+ * Answers false when the session had already ended (revoked by a rotation, say).
+ */
+export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions'>, refusal: SessionRefusal): Promise<boolean> {
+  const ended = await deps.db.transaction(async (tx) => {
+    const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt: new Date(deps.now()) })
+      .where(and(eq(sessions.id, refusal.sessionId), inArray(sessions.status, ['active', 'rotating']))).returning({ id: sessions.id })
+    if (changed.length === 0) return false
+    await tx.update(wallets).set({ status: 'awaiting_delegation' })
+      .where(and(eq(wallets.id, refusal.walletId), eq(wallets.status, 'active'),
+        sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
+    await audit(tx, { walletId: refusal.walletId, actor: 'worker', action: `session.${refusal.status}`, details: { sessionId: refusal.sessionId, reason: refusal.reason } })
+    return true
+  })
+  deps.sessions.forget(refusal.sessionId)
+  return ended
+}

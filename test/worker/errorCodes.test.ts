@@ -1,0 +1,230 @@
+/**
+ * Each operator error code, provoked for real against the sandbox, and what
+ * the worker does with it. The event streams are off in this file, so every
+ * outcome comes from the submission path (receipts, errors, read-backs) and a
+ * fill the worker has not heard of stays unknown to it until it asks.
+ */
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RequestFamily } from '../../src/core/acl/actions.js'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { placeLimitOrder, type PlaceLimitOrderInput } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
+import { sessionKeyAad } from '../../src/runtime/sessionSigners.js'
+import { grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { orders, sessions } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorOrder, operatorOrders, revokeBehindTheWorkersBack, sendWithSessionKey } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let worker: RunningWorker
+let db: ReturnType<typeof rows>
+const alerts: { walletId: string; code: string }[] = []
+const invalidated: { walletId: string; sessionId: string }[] = []
+
+beforeAll(async () => {
+  h = await createHarness()
+  db = rows(h.db)
+  worker = await h.startWorker({
+    streams: false,
+    alert: (event) => { alerts.push({ walletId: event.walletId, code: event.code }) },
+    onSessionInvalid: async (walletId, sessionId) => { invalidated.push({ walletId, sessionId }) },
+  })
+})
+afterAll(async () => { await h?.close() })
+
+async function place(walletId: string, input: Partial<PlaceLimitOrderInput> = {}) {
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5', ...input }, new Date())
+  await worker.relay()
+  return order
+}
+const settled = (orderId: string, ...states: string[]) => eventually(async () => { const o = await db.order(orderId); return states.includes(o.state) && o })
+const outboxSettled = async (orderId: string) => eventually(async () => {
+  const [row] = await db.outboxOf(orderId)
+  return row && ['done', 'failed', 'held'].includes(row.status) && row
+})
+async function regrant(signer: Awaited<ReturnType<Harness['wallet']>>['signer'], walletId: string, families: RequestFamily[] = ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll']) {
+  return grantSession({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId, families, lifetimeSeconds: 24 * 3600, nowMs: Date.now() })
+}
+
+describe('session errors', () => {
+  it('SessionUnauthorized (revoked at the operator): session revoked, work held, wallet awaiting delegation; a new session releases and completes it', async () => {
+    const { wallet, signer, session } = await h.wallet()
+    expect((await revokeBehindTheWorkersBack(worker.deps, wallet.id)).status).toBe(200)
+
+    const order = await place(wallet.id)
+    const held = await outboxSettled(order.id)
+    expect(held.status).toBe('held')
+    expect((await db.session(session.id)).status).toBe('revoked')
+    expect((await db.wallet(wallet.id)).status).toBe('awaiting_delegation')
+    expect((await db.order(order.id)).state).toBe('pending')
+    expect(invalidated).toContainEqual({ walletId: wallet.id, sessionId: session.id })
+    expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:SessionUnauthorized'])
+    expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)
+
+    const { session: next } = await regrant(signer, wallet.id)
+    await worker.relay()
+    const open = await settled(order.id, 'open')
+    expect(open.sessionId).toBe(next.id)
+    expect((await db.wallet(wallet.id)).status).toBe('active')
+    expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+  })
+
+  it('a new session granted while refused work is being held: the work goes out under it, not stranded', async () => {
+    const { wallet, signer, session } = await h.wallet()
+    expect((await revokeBehindTheWorkersBack(worker.deps, wallet.id)).status).toBe(200)
+    // The replacement arrives between the refusal and the hold (as an automatic rotation may).
+    const hook = worker.deps.onSessionInvalid
+    worker.deps.onSessionInvalid = async () => { await regrant(signer, wallet.id) }
+    try {
+      const order = await place(wallet.id)
+      const open = await settled(order.id, 'open')
+      expect(open.sessionId).not.toBe(session.id)
+      expect((await db.wallet(wallet.id)).status).toBe('active')
+      expect((await outboxSettled(order.id)).status).toBe('done')
+      expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+    } finally {
+      worker.deps.onSessionInvalid = hook
+    }
+  })
+
+  it('SessionAclViolation (the stored scope claims more than the delegation): never retried, order rejected, alert raised', async () => {
+    const { wallet, session } = await h.wallet(['CancelOrder', 'CancelAll'])
+    // The local scope check passes only because the stored scope was tampered with.
+    await h.db.update(sessions).set({ aclScope: ['Order', 'CancelOrder', 'CancelAll'] }).where(eq(sessions.id, session.id))
+    worker.deps.sessions.forget(session.id)
+
+    const order = await place(wallet.id)
+    const rejected = await settled(order.id, 'rejected')
+    expect(rejected.rejectCode).toBe('SessionAclViolation')
+    expect((await outboxSettled(order.id)).status).toBe('failed')
+    expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:SessionAclViolation'])
+    const job = await worker.submitQueue.getJob((await db.outboxOf(order.id))[0]!.id)
+    expect(await job?.getState()).toBe('completed')
+    expect(alerts).toContainEqual({ walletId: wallet.id, code: 'ACL_VIOLATION' })
+    expect((await db.session(session.id)).status).toBe('active')
+  })
+
+  it('refuses locally, before any network call, a family outside the session scope', async () => {
+    const { wallet } = await h.wallet(['CancelOrder'])
+    const order = await place(wallet.id)
+    const rejected = await settled(order.id, 'rejected')
+    expect(rejected.rejectCode).toBe('LOCAL.ACL_SCOPE')
+    expect(await db.requestsOfWallet(wallet.id)).toHaveLength(0)
+    expect((await outboxSettled(order.id)).status).toBe('failed')
+    expect(await db.audit(wallet.id, 'Order.refused')).toHaveLength(1)
+    expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)
+  })
+
+  it('SignerMismatch (the sealed key is not the delegated one): session quarantined, alert, work held until a new session', async () => {
+    const { wallet, signer, session } = await h.wallet()
+    const impostor = SessionKey.generate()
+    const secret = impostor.exportSecretForEncryption()
+    await h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(h.keyring, secret, sessionKeyAad(session.id)), publicKey: impostor.publicKey })
+      .where(eq(sessions.id, session.id))
+    secret.fill(0)
+    worker.deps.sessions.forget(session.id)
+
+    const order = await place(wallet.id)
+    expect((await outboxSettled(order.id)).status).toBe('held')
+    expect((await db.session(session.id)).status).toBe('quarantined')
+    expect(alerts).toContainEqual({ walletId: wallet.id, code: 'KEY_INTEGRITY' })
+    expect((await db.wallet(wallet.id)).status).toBe('awaiting_delegation')
+    expect((await db.requestsOf(order.id)).map((r) => r.errorCode)).toEqual(['SignerMismatch'])
+    expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)
+
+    await regrant(signer, wallet.id)
+    await worker.relay()
+    await settled(order.id, 'open')
+    expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
+  })
+})
+
+describe('retryable errors', () => {
+  it('NonceReused: re-signed with a fresh nonce and accepted', async () => {
+    const { wallet } = await h.wallet()
+    // Another client of the same session key spent this nonce; the worker's generator then draws it.
+    const spent = worker.deps.nonces.next()
+    expect((await sendWithSessionKey(worker.deps, wallet.id, 'CancelAll', { market: 'BTC-USD' }, { nonce: spent })).status).toBe(200)
+    const generator = worker.deps.nonces
+    let repeated = false
+    worker.deps.nonces = { next: () => (repeated ? generator.next() : ((repeated = true), spent)) }
+    try {
+      const order = await place(wallet.id)
+      await settled(order.id, 'open')
+      const sent = await db.requestsOf(order.id)
+      expect(sent.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:NonceReused', 'accepted:null'])
+      expect(sent[0]!.nonce).toBe(spent)
+      expect(sent[1]!.nonce).toBeGreaterThan(spent)
+      expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
+    } finally {
+      worker.deps.nonces = generator
+    }
+  })
+
+  it('Unavailable (503): the same bytes are resent until the operator is back, and the order is placed once', async () => {
+    const { wallet } = await h.wallet()
+    h.sandbox.setFaults({ errorRate: 1 })
+    try {
+      const order = await place(wallet.id)
+      await eventually(async () => (await db.requestsOf(order.id)).some((r) => r.errorCode === 'Unavailable'))
+      h.sandbox.setFaults({ errorRate: 0 })
+      await settled(order.id, 'open')
+      const sent = await db.requestsOf(order.id)
+      expect(sent.map((r) => r.status)).toEqual(['accepted'])
+      expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
+      expect((await outboxSettled(order.id)).status).toBe('done')
+    } finally {
+      h.sandbox.setFaults({ errorRate: 0 })
+    }
+  })
+})
+
+describe('business rejections are terminal', () => {
+  const cases: { code: string; funds?: Record<string, string>; input: Partial<PlaceLimitOrderInput>; tamperPrice?: string }[] = [
+    { code: 'InsufficientBalance', funds: { USD: '100' }, input: { price: '1990', size: '1' } },
+    { code: 'PostOnlyWouldCross', input: { price: '2100', timeInForce: 'POST_ONLY' } },
+    // Off-tick: intake refuses it, so the stored price is altered after intake.
+    { code: 'InvalidRequest', input: { price: '1990' }, tamperPrice: '1990.005' },
+  ]
+  for (const c of cases) {
+    it(`${c.code}: order rejected with the code, no retry`, async () => {
+      const { wallet } = await h.wallet(undefined, c.funds)
+      const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5', ...c.input }, new Date())
+      if (c.tamperPrice) await h.db.update(orders).set({ price: c.tamperPrice }).where(eq(orders.id, order.id))
+      await worker.relay()
+      const rejected = await settled(order.id, 'rejected')
+      expect(rejected.rejectCode).toBe(c.code)
+      expect((await outboxSettled(order.id)).status).toBe('failed')
+      expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual([`rejected:${c.code}`])
+      expect(await (await worker.submitQueue.getJob((await db.outboxOf(order.id))[0]!.id))?.getState()).toBe('completed')
+      expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)
+    })
+  }
+})
+
+describe('UnknownOrder', () => {
+  it('a cancel of an order that filled meanwhile reads the order back: filled, with its fill', async () => {
+    const { wallet } = await h.wallet()
+    const order = await place(wallet.id, { price: '1990', size: '0.5' })
+    await settled(order.id, 'open')
+    try {
+      h.sandbox.setMark('ETH-USD', '1985')
+      expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('filled')
+      await requestCancel(h.db, { orderId: order.id })
+      await worker.relay()
+      const filled = await settled(order.id, 'filled')
+      expect(Number(filled.filled)).toBe(0.5)
+      expect(Number(filled.averagePrice)).toBe(1990)
+      expect(await db.fillsOf(order.id)).toHaveLength(1)
+      const cancel = (await db.requestsOf(order.id)).filter((r) => r.family === 'CancelOrder')
+      expect(cancel.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:UnknownOrder'])
+      await eventually(async () => (await db.outboxOf(order.id)).every((r) => r.status === 'done'))
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+  })
+})

@@ -1,0 +1,175 @@
+/**
+ * The event stream under at-least-once delivery: duplicated frames, events
+ * re-ordered or delivered twice, streams cut and resumed, and an event lost on
+ * the way (a gap). Whatever the delivery, every event is applied once, fills
+ * are counted once, and each order ends as the operator has it.
+ *
+ * The worker reaches the sandbox through a forwarding proxy, which records
+ * where each stream resumed and can leave one event out.
+ */
+import { and, asc, eq } from 'drizzle-orm'
+import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyEvent } from '../../jobs/applyEvent.js'
+import { parseAmount } from '../../src/core/money/decimal.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { ensureWallet } from '../../src/runtime/wallets.js'
+import { type OrderRow, events, orders, streamCursors } from '../../src/store/schema/index.js'
+import type { VenueEvent } from '../../src/venue/types.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { startEventProxy, type EventProxy } from './support/eventProxy.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorEvents, operatorFills, operatorOrder } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let proxy: EventProxy
+let worker: RunningWorker
+let db: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  // A small maker size, so an order fills in several parts.
+  h = await createHarness({ sandbox: { makerSize: '0.3' } })
+  db = rows(h.db)
+  proxy = await startEventProxy(h.sandbox.url)
+  worker = await h.startWorker({ operatorUrl: proxy.url })
+})
+afterAll(async () => {
+  await h?.close()
+  await proxy?.close()
+})
+
+const E18 = 10n ** 18n
+type Wallet = Awaited<ReturnType<Harness['wallet']>>
+
+async function streaming(): Promise<Wallet> {
+  const w = await h.wallet()
+  await eventually(async () => worker.streams?.wallets().includes(w.wallet.id))
+  return w
+}
+
+/** Rest, partial fill, modify (which fills at once), another fill, cancel: every event type an order sees. */
+async function busyOrder(w: Wallet): Promise<OrderRow> {
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
+  await worker.relay()
+  await eventually(async () => (await db.order(order.id)).state === 'open')
+  try {
+    h.sandbox.setMark('ETH-USD', '1990')
+    await eventually(async () => (await db.order(order.id)).state === 'partially_filled')
+    await requestModify(h.db, worker.markets, { orderId: order.id, price: '1995.5', size: '2' })
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).venueRevision === 1)
+    h.sandbox.setMark('ETH-USD', '1990')
+    await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    return await eventually(async () => { const o = await db.order(order.id); return o.state === 'cancelled' && Number(o.filled) === 0.9 && o })
+  } finally {
+    h.sandbox.setMark('ETH-USD', '2000')
+  }
+}
+
+/** Every event of the wallet stored once, the cursor at the operator's head, fills and totals exact. */
+async function expectInStep(w: Wallet, orderIds: string[]): Promise<void> {
+  const log = operatorEvents(h.sandbox, w.signer.address)
+  await eventually(async () => {
+    const [cursor] = await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, w.wallet.id))
+    return cursor?.lastSeq === log.length
+  })
+  const stored = await h.db.select({ seq: events.seq }).from(events).where(eq(events.walletId, w.wallet.id)).orderBy(asc(events.seq))
+  expect(stored.map((e) => e.seq)).toEqual(log.map((e) => Number(e.seq)))
+  const fills = await db.fillsOfWallet(w.wallet.id)
+  expect(fills.map((f) => f.fillId).sort()).toEqual(operatorFills(h.sandbox, w.signer.address).map((f) => f.fillId).sort())
+  for (const id of orderIds) {
+    const local = await db.order(id)
+    const remote = operatorOrder(h.sandbox, w.signer.address, local.clientOrderId)!
+    expect(parseAmount('filled', local.filled)).toBe(remote.filled)
+    // Deputy keeps Σ price×size unscaled (36 decimals), the sandbox scaled to 18.
+    expect(BigInt(local.filledNotional)).toBe(remote.filledNotional * E18)
+    if (remote.filled > 0n) expect(parseAmount('averagePrice', local.averagePrice)).toBe((remote.filledNotional * E18) / remote.filled)
+    expect(parseAmount('price', local.price)).toBe(remote.price)
+    expect(parseAmount('size', local.size)).toBe(remote.size)
+    expect(local.venueRevision).toBe(remote.revision)
+    expect(local.state).toBe({ open: 'open', partiallyFilled: 'partially_filled', filled: 'filled', cancelled: 'cancelled' }[remote.status])
+  }
+}
+
+describe('duplicated and re-ordered events', () => {
+  it('duplicateEvents: every frame twice, every event applied once', async () => {
+    const w = await streaming()
+    h.sandbox.setFaults({ duplicateEvents: 1 })
+    try {
+      const order = await busyOrder(w)
+      await expectInStep(w, [order.id])
+      expect(Number(order.averagePrice)).toBeCloseTo((0.3 * 1990 + 0.3 * 1990 + 0.3 * 1995.5) / 0.9, 9)
+    } finally {
+      h.sandbox.setFaults({ duplicateEvents: 0 })
+    }
+  })
+
+  it('events fed out of order and twice end in the same state and fills as the clean run', async () => {
+    const w = await streaming()
+    const clean = await busyOrder(w)
+    await expectInStep(w, [clean.id])
+    const log = operatorEvents(h.sandbox, w.signer.address) as unknown as VenueEvent[]
+
+    // The same order as intake wrote it, for another wallet, fed the same events scrambled.
+    const twin = await ensureWallet(h.db, privateKeyToAddress(generatePrivateKey()))
+    const [copy] = await h.db.insert(orders).values({
+      walletId: twin.id, clientOrderId: clean.clientOrderId, market: 'ETH-USD', side: 0, price: '1990', size: '1', timeInForce: 0, state: 'pending',
+    }).returning()
+    const scrambled = [...log].reverse().flatMap((event, i) => (i % 2 ? [event] : [event, event]))
+    scrambled.push(log[2]!, log[0]!)
+    for (const event of scrambled) await applyEvent(h.db, twin.id, event)
+
+    const fed = await db.order(copy!.id)
+    const pick = (o: OrderRow) => ({
+      state: o.state, price: o.price, size: o.size, filled: o.filled, filledNotional: o.filledNotional, averagePrice: o.averagePrice,
+      fees: o.fees, venueRevision: o.venueRevision, venueOrderId: o.venueOrderId, cancelReason: o.cancelReason,
+    })
+    expect(pick(fed)).toEqual(pick(await db.order(clean.id)))
+    const fillsOf = async (walletId: string) => (await db.fillsOfWallet(walletId)).map((f) => `${f.fillId}:${f.price}:${f.size}:${f.fee}`).sort()
+    expect(await fillsOf(twin.id)).toEqual(await fillsOf(w.wallet.id))
+    const [cursor] = await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, twin.id))
+    expect(cursor?.lastSeq).toBe(log.length)
+  })
+})
+
+describe('stream drops and gaps', () => {
+  it('streams cut every few milliseconds resume where they stopped: every event applied once', async () => {
+    const w = await streaming()
+    const opened = proxy.streamsOpened.length
+    h.sandbox.setFaults({ streamDropEveryMs: 40 })
+    try {
+      const first = await busyOrder(w)
+      const second = await busyOrder(w)
+      await expectInStep(w, [first.id, second.id])
+      expect(proxy.streamsOpened.length).toBeGreaterThan(opened + 1)
+    } finally {
+      h.sandbox.setFaults({ streamDropEveryMs: 0 })
+    }
+  })
+
+  it('a lost event (a gap in seq) makes the consumer resume from its last seq, and the event is applied', async () => {
+    const w = await streaming()
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    const head = operatorEvents(h.sandbox, w.signer.address).length
+    await eventually(async () => (await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, w.wallet.id)))[0]?.lastSeq === head)
+    // The first fill's event is lost on the way; the second one shows the gap.
+    proxy.skipOnce(w.signer.address, head + 1)
+    try {
+      h.sandbox.setMark('ETH-USD', '1990')
+      h.sandbox.setMark('ETH-USD', '1990')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    await expectInStep(w, [order.id])
+    expect(proxy.skipped).toContain(head + 1)
+    expect(proxy.streamsOpened).toContain(head)
+    expect((await db.order(order.id)).state).toBe('filled')
+    const stored = await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.seq, head + 1)))
+    expect(stored.map((e) => e.type)).toEqual(['OrderFilled'])
+  })
+})

@@ -1,0 +1,176 @@
+/**
+ * Lost responses and crashes around a send. The worker persists the signed
+ * bytes before sending and resends exactly those bytes; the operator answers a
+ * replay with the original receipt (`duplicate: true`), so whatever happened,
+ * the operator holds one order per cloid and the database agrees with it.
+ */
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { submitOrderSpec } from '../../jobs/submitOrder.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import type { WorkerDeps } from '../../src/runtime/deps.js'
+import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
+import { loadOutbox } from '../../src/store/repositories/outboxRepo.js'
+import { events, orders, requests } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorOrder, operatorOrders, postToOperator } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let db: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  h = await createHarness()
+  db = rows(h.db)
+})
+afterAll(async () => { await h?.close() })
+
+const place = async (worker: { markets: RunningWorker['markets'] }, walletId: string, price = '1990') =>
+  (await placeLimitOrder(h.db, worker.markets, { walletId, market: 'ETH-USD', side: 'buy', price, size: '0.5' }, new Date())).order
+const inState = (orderId: string, state: string) => eventually(async () => { const o = await db.order(orderId); return o.state === state && o })
+
+describe('lost responses', () => {
+  let worker: RunningWorker
+  beforeAll(async () => { worker = await h.startWorker() })
+  afterAll(async () => { await worker.close() })
+
+  it('an Order whose response was lost is resent and answered duplicate: one order at the operator', async () => {
+    const { wallet } = await h.wallet()
+    h.sandbox.setFaults({ dropAfterAccept: 1 })
+    try {
+      const order = await place(worker, wallet.id)
+      await worker.relay()
+      await inState(order.id, 'open')
+      const sent = await eventually(async () => { const r = await db.requestsOf(order.id); return r[0]?.status === 'accepted' && r })
+      expect(sent).toHaveLength(1)
+      expect(sent[0]!.duplicate).toBe(true)
+      expect(sent[0]!.errorCode).toBe('Transport')
+      expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+    } finally {
+      h.sandbox.setFaults({ dropAfterAccept: 0 })
+    }
+  })
+
+  it('a Modify and a Cancel whose responses were lost: each applied once, revision and price as the operator has them', async () => {
+    const { wallet } = await h.wallet()
+    const order = await place(worker, wallet.id)
+    await worker.relay()
+    await inState(order.id, 'open')
+    // The stream is live, so the operator's events race the resends' duplicate receipts.
+    await eventually(async () => (await h.db.select().from(events).where(eq(events.walletId, wallet.id))).length > 0)
+    h.sandbox.setFaults({ dropAfterAccept: 1 })
+    try {
+      await requestModify(h.db, worker.markets, { orderId: order.id, price: '1980.5', size: '0.7' })
+      await worker.relay()
+      await eventually(async () => (await db.requestsOf(order.id)).some((r) => r.family === 'ModifyOrder' && r.status === 'accepted'))
+      await requestCancel(h.db, { orderId: order.id })
+      await worker.relay()
+      const cancelled = await inState(order.id, 'cancelled')
+      await eventually(async () => (await db.outboxOf(order.id)).every((r) => r.status === 'done'))
+      const atOperator = operatorOrder(h.sandbox, wallet.address, order.clientOrderId)!
+      expect(atOperator.status).toBe('cancelled')
+      expect(atOperator.revision).toBe(1)
+      expect(cancelled.venueRevision).toBe(atOperator.revision)
+      expect(Number(cancelled.price)).toBe(1980.5)
+      expect(Number(cancelled.size)).toBe(0.7)
+      const sent = await db.requestsOf(order.id)
+      expect(sent.map((r) => `${r.family}:${r.status}:${r.duplicate}`)).toEqual(['Order:accepted:false', 'ModifyOrder:accepted:true', 'CancelOrder:accepted:true'])
+    } finally {
+      h.sandbox.setFaults({ dropAfterAccept: 0 })
+    }
+  })
+})
+
+describe('crashes around the send', () => {
+  /**
+   * What a worker process does before it dies: the relay took the row, the
+   * Order was claimed and its request signed and persisted; nothing more.
+   */
+  async function signedThenCrashed(deps: WorkerDeps, walletId: string, orderId: string, options: { now?: () => number } = {}) {
+    const order = await db.order(orderId)
+    const [row] = await db.outboxOf(orderId)
+    const ctx = { deps, row: (await loadOutbox(h.db, row!.id))!, order }
+    const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, ctx))
+    if (claim.kind !== 'proceed') throw new Error(`claim answered ${claim.kind}`)
+    const session = (await deps.sessions.active(walletId))!
+    const signing = options.now ? { ...deps, now: options.now } : deps
+    return signAndPersist(signing, session, 'Order', claim.fields, { walletId, orderId, outboxId: row!.id })
+  }
+
+  /** A worker that has stopped: its adapters remain, its loops and processors do not run. */
+  async function deadWorker() {
+    const dead = await h.startWorker({ streams: false })
+    await dead.close()
+    return dead
+  }
+
+  it('between sign and send: the restarted worker sends the persisted bytes; one order at the operator', async () => {
+    const dead = await deadWorker()
+    const { wallet } = await h.wallet()
+    const order = await place(dead, wallet.id)
+    const persisted = await signedThenCrashed(dead.deps, wallet.id, order.id)
+    expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)
+
+    const worker = await h.startWorker()
+    try {
+      await inState(order.id, 'open')
+      const sent = await eventually(async () => { const r = await db.requestsOf(order.id); return r[0]?.status === 'accepted' && r })
+      expect(sent.map((r) => r.id)).toEqual([persisted.id])
+      expect(sent[0]!.body).toBe(persisted.body)
+      expect(sent[0]!.duplicate).toBe(false)
+      expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+    } finally {
+      await worker.close()
+    }
+  })
+
+  it('between send and receipt: the resend is answered duplicate and the state is consistent', async () => {
+    const dead = await deadWorker()
+    const { wallet } = await h.wallet()
+    const order = await place(dead, wallet.id)
+    const persisted = await signedThenCrashed(dead.deps, wallet.id, order.id)
+    // It went out, and the process died before saving the receipt.
+    const first = await postToOperator(h.sandbox.url, '/v1/requests', persisted.body)
+    expect(first.status).toBe(200)
+    expect(first.body.receipt?.duplicate).toBe(false)
+
+    const worker = await h.startWorker()
+    try {
+      const open = await inState(order.id, 'open')
+      const sent = await eventually(async () => { const r = await db.requestsOf(order.id); return r[0]?.status === 'accepted' && r })
+      expect(sent.map((r) => `${r.id}:${r.duplicate}`)).toEqual([`${persisted.id}:true`])
+      expect(open.venueOrderId).toBe(first.body.receipt?.orderId)
+      expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+      await eventually(async () => (await db.outboxOf(order.id)).every((r) => r.status === 'done'))
+    } finally {
+      await worker.close()
+    }
+  })
+
+  it('a request whose answer was lost, resent after its deadline passed: signed again at once, placed once', async () => {
+    const dead = await deadWorker()
+    const { wallet } = await h.wallet()
+    const order = await place(dead, wallet.id)
+    // Signed a minute ago, sent, and the answer never came (the operator did not get it either).
+    const persisted = await signedThenCrashed(dead.deps, wallet.id, order.id, { now: () => Date.now() - 60_000 })
+    await h.db.update(requests).set({ status: 'unknown', errorCode: 'Transport' }).where(eq(requests.id, persisted.id))
+    await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
+
+    const worker = await h.startWorker()
+    try {
+      await inState(order.id, 'open')
+      // The stream may open the order before the receipt is stored.
+      const sent = await eventually(async () => { const r = await db.requestsOf(order.id); return r[1]?.status === 'accepted' && r })
+      expect(sent.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:DeadlineExpired', 'accepted:null'])
+      expect(sent[1]!.deadline).toBeGreaterThan(Date.now() - 1_000)
+      // Re-signed within the same attempt: the job never failed.
+      const job = await worker.submitQueue.getJob((await db.outboxOf(order.id))[0]!.id)
+      expect(job?.stacktrace ?? []).toEqual([])
+      expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+    } finally {
+      await worker.close()
+    }
+  })
+})

@@ -1,0 +1,168 @@
+/**
+ * Reconciliation repairs both directions, and writes each repair to the audit
+ * log: an order the operator never received is placed again once its last
+ * request can no longer be accepted; an order the operator holds that Deputy
+ * does not know (an orphan) is adopted or cancelled; a fill the stream missed
+ * is recorded. Streams are off here, so only reconciliation learns anything.
+ */
+import { randomBytes } from 'node:crypto'
+import { eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyEvent } from '../../jobs/applyEvent.js'
+import { reconcile } from '../../jobs/reconcile.js'
+import { submitOrderSpec } from '../../jobs/submitOrder.js'
+import { parseAmount } from '../../src/core/money/decimal.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
+import { orders, outbox, requests } from '../../src/store/schema/index.js'
+import type { VenueEvent } from '../../src/venue/types.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorEvents, operatorOrder, operatorOrders, sendWithSessionKey } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let worker: RunningWorker | undefined
+let db: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  // Orders fill half a unit at a time, so an orphan can be partly filled and still open.
+  h = await createHarness({ sandbox: { makerSize: '0.5' } })
+  db = rows(h.db)
+})
+afterAll(async () => { await h?.close() })
+
+const running = async (): Promise<RunningWorker> => (worker ??= await h.startWorker({ streams: false, sweepIntervalMs: 600_000 }))
+
+const reconcileNow = async (orphans: 'adopt' | 'cancel', clockAheadMs = 0) => {
+  const { deps } = await running()
+  return reconcile(clockAheadMs ? { ...deps, now: () => Date.now() + clockAheadMs } : deps, { orphans, settleMs: 0 })
+}
+const auditActions = async (walletId: string) => (await db.audit(walletId)).filter((a) => a.actor === 'reconciler').map((a) => a.action)
+const E18 = 10n ** 18n
+
+describe('orders Deputy has and the operator does not', () => {
+  it('an order left unknown with nothing at the operator is placed again once its request deadline has passed', async () => {
+    const { wallet } = await h.wallet()
+    // Crafted, with no worker running, as a worker leaves it when its answer was lost and its
+    // job gave up: claimed, signed, state unknown, the outbox row enqueued with no job behind it.
+    const dead = await h.startWorker({ streams: false })
+    await dead.close()
+    const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.4' }, new Date())
+    const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
+    const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: dead.deps, row: row!, order }))
+    if (claim.kind !== 'proceed') throw new Error(claim.kind)
+    const lost = await signAndPersist(dead.deps, (await dead.deps.sessions.active(wallet.id))!, 'Order', claim.fields, { walletId: wallet.id, orderId: order.id, outboxId: row!.id })
+    await h.db.update(requests).set({ status: 'unknown', errorCode: 'Transport' }).where(eq(requests.id, lost.id))
+    await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
+
+    // Before the deadline the lost request might still arrive: nothing is placed again.
+    await reconcileNow('adopt')
+    expect((await db.order(order.id)).state).toBe('unknown')
+    expect(await auditActions(wallet.id)).toEqual([])
+
+    // A minute later it cannot be accepted any more.
+    const report = await reconcileNow('adopt', 60_000)
+    expect(report.failures).toBe(0)
+    await (await running()).relay()
+    const open = await eventually(async () => { const o = await db.order(order.id); return o.state === 'open' && o })
+    expect(open.clientOrderId).toBe(order.clientOrderId)
+    expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:NeverPlaced', 'accepted:null'])
+    expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+    expect(await auditActions(wallet.id)).toEqual(['order.resubmitted'])
+  })
+})
+
+describe('orders the operator has and Deputy does not (orphans)', () => {
+  async function orphan(walletId: string, address: string) {
+    const clientOrderId = `0x${randomBytes(16).toString('hex')}` as Hex
+    const answer = await sendWithSessionKey((await running()).deps, walletId, 'Order', {
+      market: 'ETH-USD', side: 0, price: 1990n * E18, size: 1n * E18, timeInForce: 0, clientOrderId,
+    })
+    expect(answer.status).toBe(200)
+    try {
+      h.sandbox.setMark('ETH-USD', '1990')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    expect(operatorOrder(h.sandbox, address, clientOrderId)?.status).toBe('partiallyFilled')
+    return clientOrderId
+  }
+
+  it('adopts an orphan, with the fill it already had', async () => {
+    const { wallet } = await h.wallet()
+    const cloid = await orphan(wallet.id, wallet.address)
+    const report = await reconcileNow('adopt')
+    expect(report.failures).toBe(0)
+
+    const [adopted] = await db.ordersOf(wallet.id)
+    expect(adopted?.clientOrderId).toBe(cloid)
+    expect(adopted?.state).toBe('partially_filled')
+    expect(adopted?.side).toBe(0)
+    expect(parseAmount('price', adopted!.price)).toBe(1990n * E18)
+    expect(parseAmount('filled', adopted!.filled)).toBe(E18 / 2n)
+    expect(Number(adopted!.averagePrice)).toBe(1990)
+    expect(await db.fillsOf(adopted!.id)).toHaveLength(1)
+    expect((await auditActions(wallet.id)).sort()).toEqual(['fill.backfilled', 'orphan.adopt'])
+
+    // A second run finds nothing left to repair.
+    await reconcileNow('adopt')
+    expect(await auditActions(wallet.id)).toHaveLength(2)
+  })
+
+  it('adopts an orphan whose fill the stream recorded before the order was known', async () => {
+    const { wallet } = await h.wallet()
+    const cloid = await orphan(wallet.id, wallet.address)
+    // The stream delivered the orphan's events first: its fill is stored, matching no order yet.
+    for (const event of operatorEvents(h.sandbox, wallet.address)) await applyEvent(h.db, wallet.id, event as unknown as VenueEvent)
+    expect((await db.fillsOfWallet(wallet.id)).map((f) => f.orderId)).toEqual([null])
+
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    const [adopted] = await db.ordersOf(wallet.id)
+    expect(adopted?.clientOrderId).toBe(cloid)
+    expect(adopted?.state).toBe('partially_filled')
+    expect(parseAmount('filled', adopted!.filled)).toBe(E18 / 2n)
+    expect(Number(adopted!.averagePrice)).toBe(1990)
+    expect((await db.fillsOfWallet(wallet.id)).map((f) => f.orderId)).toEqual([adopted!.id])
+    expect((await auditActions(wallet.id)).sort()).toEqual(['fill.linked', 'orphan.adopt'])
+  })
+
+  it("cancels an orphan with orphanPolicy 'cancel'", async () => {
+    const { wallet } = await h.wallet()
+    const cloid = await orphan(wallet.id, wallet.address)
+    expect((await reconcileNow('cancel')).failures).toBe(0)
+    await (await running()).relay()
+    const [adopted] = await db.ordersOf(wallet.id)
+    await eventually(async () => (await db.order(adopted!.id)).state === 'cancelled')
+    expect(operatorOrder(h.sandbox, wallet.address, cloid)?.status).toBe('cancelled')
+    expect((await auditActions(wallet.id)).sort()).toEqual(['fill.backfilled', 'orphan.cancel'])
+    expect((await db.requestsOf(adopted!.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['CancelOrder:accepted'])
+  })
+})
+
+describe('fills the stream missed', () => {
+  it('records a missed fill once and completes the order', async () => {
+    const { wallet } = await h.wallet()
+    const live = await running()
+    const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+    await live.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    try {
+      h.sandbox.setMark('ETH-USD', '1985')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    const filled = await db.order(order.id)
+    expect(filled.state).toBe('filled')
+    expect(Number(filled.filled)).toBe(0.5)
+    expect(Number(filled.averagePrice)).toBe(1990)
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
+    expect((await auditActions(wallet.id)).sort()).toEqual(['fill.backfilled', 'order.state'])
+
+    await reconcileNow('adopt')
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
+    expect(Number((await db.order(order.id)).filled)).toBe(0.5)
+  })
+})
