@@ -37,7 +37,7 @@ export type SessionMaintenanceReport = { rotated: number; revoked: number; expir
 
 export async function maintainSessions(deps: WorkerDeps, options: SessionMaintenanceOptions, walletId?: string): Promise<SessionMaintenanceReport> {
   const report: SessionMaintenanceReport = { rotated: 0, revoked: 0, expired: 0, failures: 0 }
-  const nowSeconds = Math.floor(deps.now() / 1000)
+  const nowSeconds = Math.floor(deps.operatorNow() / 1000)
   const scope = walletId ? eq(sessions.walletId, walletId) : sql`true`
 
   const expired = await deps.db.update(sessions).set({ status: 'expired', statusReason: 'delegation expired' })

@@ -16,6 +16,7 @@ import { createSessionSigners } from './runtime/sessionSigners.js'
 import { toMarketRules } from './runtime/intake/marketRules.js'
 import type { Db } from './store/Database.js'
 import { createVenueClient } from './venue/createVenueClient.js'
+import { measureOperatorClock } from './venue/measureOperatorClock.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
@@ -63,12 +64,14 @@ export async function startWorker(options: StartWorkerOptions) {
   const now = options.now ?? Date.now
   const owner = `worker-${randomUUID()}`
   const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
-  const info = await venue.info()
+  const { info, offsetMs } = await measureOperatorClock(venue, now)
+  if (offsetMs !== 0) options.log.warn({ offsetMs }, 'the operator\'s clock differs from ours; deadlines and expiry follow the operator\'s')
+  const operatorNow = () => now() + offsetMs
   const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
   const markets = toMarketRules(await venue.markets())
   const deps: WorkerDeps = {
-    db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, log: options.log,
-    sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now }),
+    db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
+    sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow }),
     nonces: createNonceGenerator(now),
     alert: options.alert ?? ((event) => options.log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`)),
     policy: options.policy ?? createPolicyCheck({ db: options.db, venue, now }),

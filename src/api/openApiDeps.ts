@@ -14,6 +14,7 @@ import { migrate } from '../store/migrate.js'
 import { openDatabase } from '../store/openDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
+import { measureOperatorClock } from '../venue/measureOperatorClock.js'
 import { createVenueClient } from '../venue/createVenueClient.js'
 import type { ApiDeps } from './ApiDeps.js'
 
@@ -28,15 +29,15 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
   try {
     await migrate(database)
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
-    const info = await venue.info()
+    const { info, offsetMs } = await measureOperatorClock(venue)
     const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
     const markets = toMarketRules(await venue.markets())
     const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
     const now = Date.now
     const custody = createCustodySigners(readWalletSignerEnv(process.env))
     const runtime: WorkerDeps = {
-      db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, log,
-      sessions: createSessionSigners({ db: database.db, keyring, domain, now }),
+      db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow: () => now() + offsetMs, log,
+      sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs }),
       nonces: createNonceGenerator(now),
       alert: (event) => log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`),
     }

@@ -15,6 +15,8 @@ export type WorkerDeps = {
   sessions: SessionSigners
   nonces: NonceGenerator
   now: () => number
+  /** The operator's clock (ours plus the measured offset): request and read deadlines, delegation expiry. */
+  operatorNow: () => number
   log: Logger
   /** Raised when a session must be replaced (SessionUnauthorized, expiry lead, compromise). */
   onSessionInvalid?: (walletId: string, sessionId: string, reason: string) => Promise<void>

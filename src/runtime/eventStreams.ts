@@ -49,7 +49,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       // is not the delegated one): without this, every restart would try the same dead session and
       // the wallet's events — its orders' cancellations among them — would never arrive.
       if (error instanceof VenueError && (error.venueCode === 'SessionUnauthorized' || error.venueCode === 'SignerMismatch')) {
-        const status = error.venueCode === 'SignerMismatch' ? 'quarantined' : session.expiryUnix * 1000 <= deps.now() ? 'expired' : 'revoked'
+        const status = error.venueCode === 'SignerMismatch' ? 'quarantined' : session.expiryUnix * 1000 <= deps.operatorNow() ? 'expired' : 'revoked'
         const reason = `event stream answered ${error.venueCode}: ${error.message}`
         // A rotated-out session revoked on schedule ends its stream this way too: nothing to do then.
         if (await markSessionRefused(deps, { walletId, sessionId: session.id, status, reason })) {

@@ -22,7 +22,7 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
     const secret = decryptSecret(keyring, session.sealedPrivateKey, sessionKeyAad(session.id))
     const key = SessionKey.fromSecret(secret)
     secret.fill(0)
-    const deadline = BigInt(Math.floor(deps.now()) + 20_000)
+    const deadline = BigInt(Math.floor(deps.operatorNow()) + 20_000)
     const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
     try {
       await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })

@@ -180,7 +180,7 @@ function fieldsFromWire(message: Record<string, string | number>): Record<string
 
 async function sessionStillValid(deps: WorkerDeps, sessionId: string): Promise<boolean> {
   const [row] = await deps.db.select({ status: sessions.status, expiryUnix: sessions.expiryUnix }).from(sessions).where(eq(sessions.id, sessionId))
-  return !!row && (row.status === 'active' || row.status === 'rotating') && row.expiryUnix > Math.floor(deps.now() / 1000) + 2
+  return !!row && (row.status === 'active' || row.status === 'rotating') && row.expiryUnix > Math.floor(deps.operatorNow() / 1000) + 2
 }
 
 /** The operator definitively answered: this request did not and will not take effect. */
@@ -210,7 +210,7 @@ async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpe
     const waitOver = waitsFor === 'earlier'
       ? (await earlierUnfinished(tx, row)) !== 'held'
       : (await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, row.walletId), eq(sessions.status, 'active'),
-          gt(sessions.expiryUnix, Math.floor(deps.now() / 1000) + SIGNING_MARGIN_SECONDS))).limit(1)).length > 0
+          gt(sessions.expiryUnix, Math.floor(deps.operatorNow() / 1000) + SIGNING_MARGIN_SECONDS))).limit(1)).length > 0
     if (waitOver) {
       await tx.update(outbox).set({ status: 'pending', generation: sql`${outbox.generation} + 1`, availableAt: sql`now()` }).where(eq(outbox.id, row.id))
       return { result: 'done', reason: `requeued: ${reason}, but the wait ended meanwhile` } satisfies SubmitResult

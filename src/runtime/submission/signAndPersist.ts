@@ -9,8 +9,8 @@ import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
 /** Deadlines stay well inside the operator's window, and short: a stale request should die. */
-export function requestDeadline(deps: Pick<WorkerDeps, 'now' | 'maxDeadlineMs'>): bigint {
-  return BigInt(Math.floor(deps.now()) + Math.min(30_000, Math.floor(deps.maxDeadlineMs / 2)))
+export function requestDeadline(deps: Pick<WorkerDeps, 'operatorNow' | 'maxDeadlineMs'>): bigint {
+  return BigInt(Math.floor(deps.operatorNow()) + Math.min(30_000, Math.floor(deps.maxDeadlineMs / 2)))
 }
 
 /**
