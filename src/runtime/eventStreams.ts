@@ -88,11 +88,15 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, String(event.data?.delegation ?? '').toLowerCase())))
     if (!ended) return
     deps.sessions.forget(ended.id)
-    const [active] = await deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'active'))).limit(1)
-    if (active) return
-    await deps.db.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, walletId), eq(wallets.status, 'active')))
-    const [wallet] = await deps.db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId))
-    if (wallet?.status === 'awaiting_delegation') await deps.onSessionInvalid?.(walletId, ended.id, `operator event ${event.type}`)
+    const waiting = await deps.db.transaction(async (tx) => {
+      // Locked as a grant's activation locks it, so a session granted meanwhile is seen here.
+      const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
+      const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'active'))).limit(1)
+      if (!wallet || active || wallet.status === 'halted') return false
+      if (wallet.status === 'active') await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(eq(wallets.id, walletId))
+      return true
+    })
+    if (waiting) await deps.onSessionInvalid?.(walletId, ended.id, `operator event ${event.type}`)
   }
 
   async function tick(): Promise<void> {

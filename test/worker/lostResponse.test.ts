@@ -95,7 +95,8 @@ describe('crashes around the send', () => {
     const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, ctx))
     if (claim.kind !== 'proceed') throw new Error(`claim answered ${claim.kind}`)
     const session = (await deps.sessions.active(walletId))!
-    const signing = options.now ? { ...deps, now: options.now } : deps
+    // Deadlines follow the operator's clock: shift that one to sign a request that is already stale.
+    const signing = options.now ? { ...deps, now: options.now, operatorNow: options.now } : deps
     return signAndPersist(signing, session, 'Order', claim.fields, { walletId, orderId, outboxId: row!.id })
   }
 

@@ -40,7 +40,7 @@ export function evaluatePolicy(rules: PolicyRules, facts: PolicyFacts): PolicyRe
     return { rule: 'allowedMarkets', message: `market ${facts.market} is not allowed (allowed: ${rules.allowedMarkets.join(', ') || 'none'})` }
   }
   if (rules.maxRequestsPerMinute !== undefined && (facts.requestsLastMinute ?? 0) >= rules.maxRequestsPerMinute) {
-    return { rule: 'maxRequestsPerMinute', message: `${facts.requestsLastMinute} requests in the last minute reach the limit of ${rules.maxRequestsPerMinute}` }
+    return { rule: 'maxRequestsPerMinute', message: `${facts.requestsLastMinute ?? 0} requests in the last minute reach the limit of ${rules.maxRequestsPerMinute}` }
   }
   const notional = facts.price !== undefined && facts.size !== undefined ? mulAmount(facts.price, facts.size) : undefined
   if (notional !== undefined && rules.maxOrderNotional !== undefined && notional > rules.maxOrderNotional) {
@@ -56,7 +56,7 @@ export function evaluatePolicy(rules: PolicyRules, facts: PolicyFacts): PolicyRe
     }
   }
   if (facts.family === 'Order' && rules.maxOpenOrders !== undefined && (facts.openOrders ?? 0) >= rules.maxOpenOrders) {
-    return { rule: 'maxOpenOrders', message: `${facts.openOrders} open orders reach the limit of ${rules.maxOpenOrders}` }
+    return { rule: 'maxOpenOrders', message: `${facts.openOrders ?? 0} open orders reach the limit of ${rules.maxOpenOrders}` }
   }
   return null
 }

@@ -1,10 +1,9 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Keyring } from '../../keys/Keyring.js'
 import { audit } from '../../store/repositories/audit.js'
 import { intents, outbox, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
-import { requestCancelAll } from '../intake/requestOrderChange.js'
 
 /**
  * Suspected compromise of a wallet's session keys: stop all of the wallet's
@@ -22,11 +21,33 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
     // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
     await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
   })
-  const { outboxId } = await requestCancelAll(deps.db, { walletId })
+  // Sent right here when it can be: then the relay must not send it a second time, so the row starts
+  // `enqueued`; if sending fails, the sweeper finds it without a job and the queue retries it.
+  const [row] = await deps.db.insert(outbox).values({
+    walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' },
+    ...(input.submitNow ? { status: 'enqueued' as const, enqueuedAt: sql`now()` } : {}),
+  }).returning({ id: outbox.id })
+  const outboxId = row!.id
   if (input.submitNow) await input.submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
   const live = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['delegated', 'active', 'rotating', 'quarantined'])))
-  for (const session of live) await revokeAtOperator(deps, keyring, session, `compromise: ${input.reason}`)
-  deps.alert({ walletId, code: 'SESSION_COMPROMISE', message: `sessions revoked after suspected compromise: ${input.reason}`, details: { revoked: live.length } })
-  await audit(deps.db, { walletId, actor: 'worker', action: 'wallet.compromise', details: { reason: input.reason, revoked: live.length } })
-  return { revoked: live.length }
+  // One refused or failed revocation must not leave the others live: try every session, then report.
+  const failed: { sessionId: string; error: string }[] = []
+  for (const session of live) {
+    try {
+      await revokeAtOperator(deps, keyring, session, `compromise: ${input.reason}`)
+    } catch (error) {
+      failed.push({ sessionId: session.id, error: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  const revoked = live.length - failed.length
+  deps.alert({
+    walletId, code: 'SESSION_COMPROMISE',
+    message: failed.length
+      ? `suspected compromise (${input.reason}): ${revoked} session(s) revoked, ${failed.length} NOT revoked at the operator — revoke them by hand or retry`
+      : `sessions revoked after suspected compromise: ${input.reason}`,
+    details: { revoked, failed },
+  })
+  await audit(deps.db, { walletId, actor: 'worker', action: 'wallet.compromise', details: { reason: input.reason, revoked, failed } })
+  if (failed.length) throw new Error(`compromise: ${failed.length} session(s) could not be revoked at the operator: ${failed.map((f) => f.error).join('; ')}`)
+  return { revoked }
 }

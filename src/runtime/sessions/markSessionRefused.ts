@@ -19,6 +19,8 @@ export type SessionRefusal = {
  */
 export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions'>, refusal: SessionRefusal): Promise<boolean> {
   const ended = await deps.db.transaction(async (tx) => {
+    // Locked as a grant's activation locks it, so a session granted meanwhile keeps the wallet active.
+    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, refusal.walletId)).for('no key update')
     const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt: new Date(deps.now()) })
       .where(and(eq(sessions.id, refusal.sessionId), inArray(sessions.status, ['active', 'rotating']))).returning({ id: sessions.id })
     if (changed.length === 0) return false

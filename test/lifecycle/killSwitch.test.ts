@@ -1,0 +1,121 @@
+/**
+ * The per-wallet kill switch against the sandbox: halting cancels everything
+ * at the operator, stops placements that have not gone out, refuses new
+ * orders at intake, lets cancels through, and resuming takes orders again.
+ * The worker talks to the sandbox through a gate, so a test can keep one
+ * signed request on the wire while the switch trips.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ValidationError } from '../../src/core/errors/ValidationError.js'
+import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { type GateProxy, startGateProxy } from './support/gateProxy.js'
+import { activeWallet, bareWallet, eventually, fromWallet, grant, operatorOpenOrders, operatorOrder, operatorOrders, place, rows, settled } from './support/lifecycle.js'
+
+let h: Harness
+let gate: GateProxy
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  gate = await startGateProxy(h.sandbox.url)
+  worker = await h.startWorker({ operatorUrl: gate.url })
+})
+afterAll(async () => {
+  await h?.close()
+  await gate?.close()
+})
+
+describe('the kill switch', () => {
+  it('cancels every open order at the operator, refuses new orders at intake, and lets a cancel through while halted', async () => {
+    const w = await activeWallet(h)
+    const placed = [
+      await place(h, worker, w.wallet.id, { price: '1900' }),
+      await place(h, worker, w.wallet.id, { price: '1910' }),
+      await place(h, worker, w.wallet.id, { market: 'BTC-USD', price: '55000', size: '0.01' }),
+    ]
+    for (const order of placed) await settled(h.db, order.id, 'open')
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(3)
+
+    // The CancelAll stays on the wire a moment, so the user's own cancel goes first.
+    const cancelAll = gate.hold((q) => q.family === 'CancelAll' && fromWallet(w.wallet.address)(q))
+    const { cancelledLocally } = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'user pressed stop' })
+    expect(cancelledLocally).toBe(0)
+    await worker.relay()
+    await cancelAll.arrived
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+
+    const refused = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date())
+      .catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(ValidationError)
+    expect((refused as ValidationError).field).toBe('walletId')
+    expect((refused as ValidationError).message).toContain('the wallet is halted (user pressed stop); resume it before placing orders')
+
+    await requestCancel(h.db, { orderId: placed[0]!.id })
+    await worker.relay()
+    const byUser = await settled(h.db, placed[0]!.id, 'cancelled')
+    expect(byUser.cancelReason).toBe('user')
+    expect((await r.requestsOf(placed[0]!.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
+
+    cancelAll.release()
+    for (const order of placed.slice(1)) expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('cancelAll')
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(0)
+    expect(operatorOrders(h.sandbox, w.wallet.address).map((o) => o.status)).toEqual(['cancelled', 'cancelled', 'cancelled'])
+    const [halted] = await r.audit(w.wallet.id, 'wallet.halted')
+    expect(halted!.details).toEqual({ reason: 'user pressed stop', cancelledLocally: 0 })
+    expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done')).toEqual([])
+  })
+
+  it('never sends a placement that was queued and unsent when it tripped; after resuming, orders are taken again', async () => {
+    // No session yet: the placement is queued (held), not sent.
+    const w = await bareWallet(h)
+    const queued = await place(h, worker, w.wallet.id)
+    await eventually(async () => (await r.outboxOf(queued.id))[0]?.status === 'held')
+
+    expect((await haltWallet(h.db, { walletId: w.wallet.id, reason: 'risk limit' })).cancelledLocally).toBe(1)
+    const cancelled = await r.order(queued.id)
+    expect([cancelled.state, cancelled.cancelReason]).toEqual(['cancelled', 'halted'])
+    expect((await r.intentsOf(w.wallet.id)).map((i) => i.status)).toEqual(['cancelled'])
+
+    // A delegation arriving while halted releases nothing, and the wallet stays halted.
+    await grant(h, w)
+    await worker.relay()
+    const cancelAll = await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+    expect(cancelAll).toBeTruthy()
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+
+    expect(await resumeWallet(h.db, { walletId: w.wallet.id })).toEqual({ status: 'active' })
+    const fresh = await place(h, worker, w.wallet.id)
+    await settled(h.db, fresh.id, 'open')
+    expect((await r.requestsOf(queued.id))).toEqual([])
+    expect(operatorOrder(h.sandbox, w.wallet.address, queued.clientOrderId)).toBeUndefined()
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address).map((o) => o.clientOrderId)).toEqual([fresh.clientOrderId.toLowerCase()])
+    expect((await r.order(queued.id)).state).toBe('cancelled')
+  })
+
+  it('cancels an order that was on the wire when it tripped and reached the operator after the CancelAll', async () => {
+    const w = await activeWallet(h)
+    const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
+    const order = await place(h, worker, w.wallet.id)
+    await onTheWire.arrived
+
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'user pressed stop' })
+    await worker.relay()
+    const cancelAll = await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+    expect(cancelAll.receipt).toMatchObject({ cancelled: [] })
+
+    // The Order lands after the CancelAll: the operator opens it, and the worker must take it down.
+    onTheWire.release()
+    await eventually(async () => (await r.requestsOf(order.id)).find((q) => q.family === 'CancelOrder' && q.status === 'accepted'))
+    const cancelled = await r.order(order.id)
+    expect([cancelled.state, cancelled.cancelReason]).toEqual(['cancelled', 'halted'])
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('cancelled')
+    expect((await r.requestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+  })
+})

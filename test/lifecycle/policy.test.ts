@@ -1,0 +1,126 @@
+/**
+ * Local policy in the running worker, against the sandbox: every rule refuses
+ * before anything is signed or sent (no `requests` row, nothing at the
+ * operator), the refusal names the rule on the order and in the audit log,
+ * and cancels always pass.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { activeWallet, eventually, grant, operatorOpenOrders, operatorOrder, place, revokeBehindTheWorkersBack, rows, settled } from './support/lifecycle.js'
+
+let h: Harness
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  worker = await h.startWorker()
+})
+afterAll(async () => { await h?.close() })
+
+type Placement = { market?: string; price?: string; size?: string }
+
+/** Asserts the order was refused locally by `rule`, before any request existed. */
+async function expectRefused(order: { id: string; clientOrderId: string }, address: string, walletId: string, reason: string) {
+  const refused = await settled(h.db, order.id, 'rejected')
+  expect(refused.rejectCode).toBe('LOCAL.POLICY')
+  expect(refused.rejectReason).toMatch(new RegExp(`^${reason}: `))
+  expect(await r.requestsOf(order.id)).toEqual([])
+  expect(operatorOrder(h.sandbox, address, refused.clientOrderId)).toBeUndefined()
+  const [row] = await r.outboxOf(order.id)
+  expect([row!.status, row!.lastError]).toEqual(['failed', `LOCAL.POLICY: ${refused.rejectReason}`])
+  const audited = (await r.audit(walletId, 'Order.refused')).map((a) => a.details)
+  expect(audited).toContainEqual({ outboxId: row!.id, rule: 'LOCAL.POLICY', message: refused.rejectReason })
+}
+
+describe('local policy', () => {
+  // Orders are ETH-USD buys of 0.1 at 1900 (notional 190) unless said otherwise; the mark is 2000.
+  it.each<[string, Record<string, unknown>, Placement[], Placement]>([
+    ['allowedMarkets', { allowedMarkets: ['BTC-USD'] }, [{ market: 'BTC-USD', price: '59000', size: '0.001' }], {}],
+    ['maxOrderNotional', { maxOrderNotional: '200' }, [{ size: '0.105' }], { size: '0.106' }],
+    ['maxDailyNotional', { maxDailyNotional: '400' }, [{}, {}], {}],
+    ['priceBandBps', { priceBandBps: 500 }, [{ price: '1900' }], { price: '1899.99' }],
+    ['maxOpenOrders', { maxOpenOrders: 2 }, [{}, {}], {}],
+    ['maxRequestsPerMinute', { maxRequestsPerMinute: 2 }, [{}, {}], {}],
+  ])('%s refuses an order before any request, and says so', async (rule, rules, passing, refusedInput) => {
+    const w = await activeWallet(h)
+    await setPolicy(h.db, { walletId: w.wallet.id, rules })
+    for (const input of passing) await settled(h.db, (await place(h, worker, w.wallet.id, input)).id, 'open')
+
+    const order = await place(h, worker, w.wallet.id, refusedInput)
+    await expectRefused(order, w.wallet.address, w.wallet.id, `wallet policy ${rule}`)
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(passing.length)
+  })
+
+  it('applies a session policy to that session only', async () => {
+    const w = await activeWallet(h)
+    await setPolicy(h.db, { walletId: w.wallet.id, sessionId: w.session.id, rules: { maxOrderNotional: '100' } })
+    await expectRefused(await place(h, worker, w.wallet.id), w.wallet.address, w.wallet.id, 'session policy maxOrderNotional')
+
+    // A new session does not inherit the old one's policy.
+    await grant(h, w)
+    await settled(h.db, (await place(h, worker, w.wallet.id)).id, 'open')
+  })
+
+  it('refuses a modification that breaks a rule, leaving the order as it was', async () => {
+    const w = await activeWallet(h)
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxOrderNotional: '200' } })
+
+    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1900', size: '0.2' })
+    await worker.relay()
+    const failed = await eventually(async () => { const o = (await r.outboxOf(order.id)).find((x) => x.id === outboxId); return o?.status === 'failed' && o })
+    expect(failed.lastError).toBe('LOCAL.POLICY: wallet policy maxOrderNotional: order notional 380 exceeds 200')
+    expect((await r.requestsOf(order.id)).map((q) => q.family)).toEqual(['Order'])
+    const unchanged = await r.order(order.id)
+    expect([unchanged.state, Number(unchanged.size), unchanged.venueRevision]).toEqual(['open', 0.1, 0])
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'open', revision: 0 })
+    expect((await r.audit(w.wallet.id, 'ModifyOrder.refused')).map((a) => a.details.rule)).toEqual(['LOCAL.POLICY'])
+  })
+
+  it('never refuses a cancel, even when every rule would refuse anything else', async () => {
+    const w = await activeWallet(h)
+    const first = await place(h, worker, w.wallet.id)
+    const second = await place(h, worker, w.wallet.id, { market: 'BTC-USD', price: '55000', size: '0.001' })
+    await settled(h.db, first.id, 'open')
+    await settled(h.db, second.id, 'open')
+    await setPolicy(h.db, {
+      walletId: w.wallet.id,
+      rules: { allowedMarkets: [], maxOrderNotional: '0.000001', maxDailyNotional: '0.000001', priceBandBps: 0, maxOpenOrders: 0, maxRequestsPerMinute: 0 },
+    })
+    await expectRefused(await place(h, worker, w.wallet.id), w.wallet.address, w.wallet.id, 'wallet policy allowedMarkets')
+
+    await requestCancel(h.db, { orderId: first.id })
+    await worker.relay()
+    expect((await settled(h.db, first.id, 'cancelled')).cancelReason).toBe('user')
+    await requestCancelAll(h.db, { walletId: w.wallet.id })
+    await worker.relay()
+    expect((await settled(h.db, second.id, 'cancelled')).cancelReason).toBe('cancelAll')
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
+    const sent = (await r.requestsOfWallet(w.wallet.id)).map((q) => `${q.family}:${q.status}`)
+    expect(sent).toEqual(['Order:accepted', 'Order:accepted', 'CancelOrder:accepted', 'CancelAll:accepted'])
+  })
+
+  it('counts an order re-placed after its session ended once towards the daily notional', async () => {
+    const w = await activeWallet(h)
+    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '300' } })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+
+    // The session ends at the operator (the worker learns it from its event stream), its order is
+    // cancelled there, and the remainder is placed again under the next session.
+    expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
+    await eventually(async () => (await r.session(w.session.id)).status === 'revoked')
+    await grant(h, w)
+    await worker.relay()
+    expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
+    const replacement = await eventually(async () => (await r.ordersOfIntent(order.intentId!)).find((o) => o.id !== order.id && o.state === 'open'))
+    expect(Number(replacement.size)).toBe(0.1)
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address).map((o) => o.clientOrderId)).toEqual([replacement.clientOrderId.toLowerCase()])
+  })
+})

@@ -1,0 +1,253 @@
+/**
+ * The session lifecycle against the sandbox: the scope a grant asks for, the
+ * pre-live checks, rotation before expiry while orders keep coming, the
+ * operator refusing a session behind the worker's back, and a compromise.
+ * The worker talks to the sandbox through a gate, so a test can keep a signed
+ * request on the wire while sessions change under it.
+ */
+import { eq } from 'drizzle-orm'
+import { generatePrivateKey } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { familiesFor } from '../../src/core/acl/familiesFor.js'
+import { decodeDelegatedPayload } from '../../src/core/delegation/decodeDelegatedPayload.js'
+import { formatAmount, parseAmount } from '../../src/core/money/decimal.js'
+import { resumeWallet } from '../../src/runtime/intake/killSwitch.js'
+import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { PreLiveCheckError, grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
+import type { WalletSigner } from '../../src/signers/WalletSigner.js'
+import { type OrderRow, sessions } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { type GateProxy, type WireRequest, startGateProxy } from './support/gateProxy.js'
+import {
+  activeWallet, allFamilies, bareWallet, eventually, fromWallet, grant, operatorDelegation, operatorOpenOrders, operatorOrder, operatorOrders, place,
+  revokeBehindTheWorkersBack, rows, settled,
+} from './support/lifecycle.js'
+
+let h: Harness
+let gate: GateProxy
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+/** Wallet signers the worker may use to rotate, by lowercase address: only wallets a test opts in. */
+const signers = new Map<string, WalletSigner>()
+const alerts: { walletId: string; code: string; message: string }[] = []
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  gate = await startGateProxy(h.sandbox.url)
+  worker = await h.startWorker({
+    operatorUrl: gate.url,
+    walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
+    // Sessions granted for 2 h are due for rotation; the 7-day sessions rotation grants are not.
+    rotateLeadSeconds: 3 * 3600,
+    rotationGraceMs: 1_000,
+    // Maintenance runs when a test (or a refused session) asks for it, not on a timer.
+    maintenanceIntervalMs: 3_600_000,
+    alert: (event) => { alerts.push(event) },
+  })
+})
+afterAll(async () => {
+  await h?.close()
+  await gate?.close()
+})
+
+const activeSession = async (walletId: string) =>
+  (await h.db.select().from(sessions).where(eq(sessions.walletId, walletId))).find((s) => s.status === 'active')
+/** Matches the Order at `price` on the wire (its message carries the 18-decimal integer). */
+const orderAt = (address: string, price: string) => (q: WireRequest) =>
+  q.family === 'Order' && fromWallet(address)(q) && q.message.price === parseAmount('price', price).toString()
+
+describe('granting a session', () => {
+  it('asks the wallet for the narrowest scope the work needs, and Unrestricted only when asked', async () => {
+    const w = await bareWallet(h)
+    const limitOnly = familiesFor({ limitOrders: true })
+    expect(limitOnly).toEqual(['Order', 'CancelOrder'])
+    const narrow = (await grant(h, w, { families: limitOnly })).session
+    expect(narrow.aclScope).toEqual(['Order', 'CancelOrder'])
+    expect(decodeDelegatedPayload(narrow.delegatedPayload!).aclScope).toEqual(['Order', 'CancelOrder'])
+    expect((await grant(h, w, { families: ['CancelOrder', 'Order', 'CancelOrder'] })).session.aclScope).toEqual(['Order', 'CancelOrder'])
+    expect((await grant(h, w, { families: allFamilies })).session.aclScope).toEqual(allFamilies)
+    const unrestricted = (await grant(h, w, { families: limitOnly, unrestricted: true })).session
+    expect(decodeDelegatedPayload(unrestricted.delegatedPayload!).aclScope).toEqual(['Unrestricted'])
+
+    // With the narrow scope, orders are placed and cancelled; a modification is refused before any request.
+    await grant(h, w, { families: limitOnly })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    await requestModify(h.db, worker.markets, { orderId: order.id, price: '1901', size: '0.1' })
+    await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    await settled(h.db, order.id, 'cancelled')
+    expect((await r.requestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
+    const [refused] = await r.audit(w.wallet.id, 'ModifyOrder.refused')
+    expect(refused!.details).toMatchObject({ rule: 'LOCAL.ACL_SCOPE' })
+  })
+
+  it('reports every pre-live problem at once, and nothing goes live', async () => {
+    const w = await activeWallet(h)
+    // A custody wallet set up for another account: it answers for the address but signs with another key.
+    const otherKey = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
+    const misconfigured: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: (typedData) => otherKey.signDelegation(typedData) }
+    const failure = await grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: misconfigured, walletId: w.wallet.id,
+      families: allFamilies, lifetimeSeconds: 600, nowMs: Date.now(),
+    }).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(PreLiveCheckError)
+    const { problems, code } = failure as PreLiveCheckError
+    expect(code).toBe('SESSION.PRE_LIVE_FAILED')
+    expect(problems).toHaveLength(2)
+    expect(problems[0]).toMatch(/^expiry: only 600s left/)
+    expect(problems[1]).toMatch(new RegExp(`^walletSignature: recovers to ${otherKey.address}, not the wallet ${w.signer.address}`))
+
+    // The live probe's findings are reported together too.
+    const probed = await grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: w.signer, walletId: w.wallet.id,
+      families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: Date.now(), probe: async () => ['probe: read refused', 'probe: CancelAll refused'],
+    }).catch((error: unknown) => error)
+    expect((probed as PreLiveCheckError).problems).toEqual(['probe: read refused', 'probe: CancelAll refused'])
+
+    const all = await r.sessionsOf(w.wallet.id)
+    expect(all.map((s) => s.status)).toEqual(['active', 'revoked', 'revoked'])
+    expect(all[1]!.statusReason).toContain('expiry: only 600s left')
+    expect(all[1]!.statusReason).toContain('walletSignature:')
+    expect((await activeSession(w.wallet.id))?.id).toBe(w.session.id)
+    await settled(h.db, (await place(h, worker, w.wallet.id)).id, 'open')
+  })
+})
+
+describe('rotation', () => {
+  it('rotates before expiry with no failed order across the switch, and re-places the old session\'s orders under the new one', async () => {
+    const w = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
+    const old = w.session
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const resting = [await place(h, worker, w.wallet.id, { price: '1700' }), await place(h, worker, w.wallet.id, { price: '1701' })]
+    for (const order of resting) await settled(h.db, order.id, 'open')
+
+    // One Order signed with the old key stays on the wire until after the old session is revoked.
+    const wire = gate.hold(orderAt(w.wallet.address, '1777.77'))
+    const onTheWire = await place(h, worker, w.wallet.id, { price: '1777.77' })
+    expect((await wire.arrived).message.delegation).toBe(old.delegationHash)
+
+    // Orders keep coming while maintenance rotates the session.
+    const placed: OrderRow[] = []
+    const placing = (async () => {
+      for (let i = 0; i < 12; i++) {
+        placed.push(await place(h, worker, w.wallet.id, { price: formatAmount(parseAmount('p', '1800') + BigInt(i) * 10n ** 18n) }))
+        await new Promise((resolve) => setTimeout(resolve, 15))
+      }
+    })()
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    expect((await worker.maintainSessions(w.wallet.id)).rotated).toBe(1)
+    await placing
+    const next = (await activeSession(w.wallet.id))!
+    expect(next.id).not.toBe(old.id)
+    expect(next.aclScope).toEqual(old.aclScope)
+    expect((await r.session(old.id)).status).toBe('rotating')
+    for (const order of placed) await settled(h.db, order.id, 'open')
+
+    // After the grace period the old session is revoked at the operator, which cancels its orders there.
+    await eventually(async () => { await worker.maintainSessions(w.wallet.id); return (await r.session(old.id)).status === 'revoked' }, 10_000, 250)
+    expect(operatorDelegation(h.sandbox, old.delegationHash)?.revoked).toBe(true)
+    wire.release()
+
+    // Nothing is left behind: every intent has one open order, under the new session, at the operator.
+    const intents = await r.intentsOf(w.wallet.id)
+    expect(intents).toHaveLength(resting.length + 1 + placed.length)
+    const live = await eventually(async () => {
+      const open = (await r.ordersOf(w.wallet.id)).filter((o) => o.state === 'open')
+      return open.length === intents.length && open.every((o) => o.sessionId === next.id) && open
+    })
+    expect(new Set(live.map((o) => o.intentId)).size).toBe(intents.length)
+    const atOperator = operatorOpenOrders(h.sandbox, w.wallet.address)
+    expect(atOperator.map((o) => o.clientOrderId).sort()).toEqual(live.map((o) => o.clientOrderId.toLowerCase()).sort())
+    expect(atOperator.every((o) => o.delegationHash === next.delegationHash)).toBe(true)
+    // The old session's resting orders were cancelled by its revocation, and only those.
+    const ended = (await r.ordersOf(w.wallet.id)).filter((o) => o.state !== 'open')
+    expect(ended.every((o) => o.state === 'cancelled' && o.cancelReason === 'sessionRevoked' && o.sessionId === old.id)).toBe(true)
+    expect(ended.map((o) => o.id)).toEqual(expect.arrayContaining(resting.map((o) => o.id)))
+
+    // Every request was accepted, but for the one on the wire when its session was revoked, which went out again under the new one.
+    const sent = await r.requestsOfWallet(w.wallet.id)
+    expect(sent.filter((q) => q.status !== 'accepted').map((q) => [q.orderId, q.errorCode, q.sessionId])).toEqual([[onTheWire.id, 'SessionUnauthorized', old.id]])
+    expect((await r.requestsOf(onTheWire.id)).map((q) => [q.status, q.sessionId])).toEqual([['rejected', old.id], ['accepted', next.id]])
+    expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done')).toEqual([])
+    expect((await r.wallet(w.wallet.id)).status).toBe('active')
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('replaces a session the operator refused (revoked behind the worker\'s back) with one of the same scope, and resumes the work', async () => {
+    const w = await activeWallet(h, { families: familiesFor({ limitOrders: true }) })
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const resting = await place(h, worker, w.wallet.id)
+    await settled(h.db, resting.id, 'open')
+
+    expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
+    const after = await place(h, worker, w.wallet.id, { price: '1850' })
+
+    const next = await eventually(async () => { const s = await activeSession(w.wallet.id); return s && s.id !== w.session.id && s })
+    expect(next.aclScope).toEqual(['Order', 'CancelOrder'])
+    expect((await r.session(w.session.id)).status).toBe('revoked')
+    expect((await settled(h.db, after.id, 'open')).sessionId).toBe(next.id)
+    expect((await settled(h.db, resting.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
+    const replacement = await eventually(async () => (await r.ordersOfIntent(resting.intentId!)).find((o) => o.id !== resting.id && o.state === 'open' && o.sessionId === next.id))
+    expect(operatorOrder(h.sandbox, w.wallet.address, replacement.clientOrderId)?.delegationHash).toBe(next.delegationHash)
+    expect((await r.requestsOfWallet(w.wallet.id)).filter((q) => q.status === 'accepted' && q.sessionId !== w.session.id)).toHaveLength(2)
+    await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'))
+    expect((await r.wallet(w.wallet.id)).status).toBe('active')
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+})
+
+describe('compromise', () => {
+  it('cancels everything, revokes every session at the operator, cancels the intents, halts the wallet, alerts, and re-places nothing', async () => {
+    const w = await activeWallet(h)
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const first = await place(h, worker, w.wallet.id, { price: '1900' })
+    await settled(h.db, first.id, 'open')
+    const { session: current } = await grant(h, w)
+    const second = await place(h, worker, w.wallet.id, { price: '1910' })
+    await settled(h.db, second.id, 'open')
+    expect((await r.session(w.session.id)).status).toBe('rotating')
+
+    // A third Order is on the wire when the compromise is handled.
+    const wire = gate.hold(orderAt(w.wallet.address, '1920'))
+    const third = await place(h, worker, w.wallet.id, { price: '1920' })
+    await wire.arrived
+
+    expect(await worker.compromise(w.wallet.id, 'session key found in a log')).toEqual({ revoked: 2 })
+    wire.release()
+
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'SESSION_COMPROMISE' }))
+    const wallet = await r.wallet(w.wallet.id)
+    expect([wallet.status, wallet.haltedReason]).toEqual(['halted', 'compromise: session key found in a log'])
+    for (const session of [w.session, current]) {
+      expect((await r.session(session.id)).status).toBe('revoked')
+      expect(operatorDelegation(h.sandbox, session.delegationHash)?.revoked).toBe(true)
+    }
+    for (const order of [first, second]) expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('cancelAll')
+    // Sent once, at once, while a session could still sign it.
+    expect((await r.requestsOfWallet(w.wallet.id)).filter((q) => q.family === 'CancelAll').map((q) => [q.status, q.sessionId])).toEqual([['accepted', current.id]])
+    expect((await r.intentsOf(w.wallet.id)).map((i) => i.status)).toEqual(['cancelled', 'cancelled', 'cancelled'])
+    // The Order on the wire reached a revoked delegation: refused, and its work waits, halted.
+    await eventually(async () => (await r.outboxOf(third.id))[0]?.status === 'held')
+    expect((await r.requestsOf(third.id)).map((q) => q.errorCode)).toEqual(['SessionUnauthorized'])
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
+
+    // Nothing is re-placed: not by the revocation events, and not once a person resumes the wallet with a new delegation.
+    expect(await resumeWallet(h.db, { walletId: w.wallet.id })).toEqual({ status: 'awaiting_delegation' })
+    await grant(h, w)
+    await worker.relay()
+    const dropped = await settled(h.db, third.id, 'cancelled')
+    expect(dropped.cancelReason).toBe('intentCancelled')
+    await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'))
+    expect(await r.ordersOf(w.wallet.id)).toHaveLength(3)
+    expect(operatorOrders(h.sandbox, w.wallet.address).map((o) => [o.clientOrderId, o.status]))
+      .toEqual([[first.clientOrderId.toLowerCase(), 'cancelled'], [second.clientOrderId.toLowerCase(), 'cancelled']])
+    expect((await r.requestsOf(third.id)).map((q) => q.status)).toEqual(['rejected'])
+    // A wallet signer was at hand all along, yet no session was granted but the one a person asked for.
+    expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['revoked', 'revoked', 'active'])
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+})

@@ -1,0 +1,86 @@
+/**
+ * A real HTTP hop between the worker and the sandbox that forwards everything
+ * (SSE streams included) and can hold chosen signed requests until a test lets
+ * them through: a request the worker has already signed and sent, still on the
+ * wire while something else happens (a kill switch, a rotation, a compromise).
+ */
+import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** The parsed body of `POST /v1/requests`. */
+export type WireRequest = { family: string; message: Record<string, unknown> }
+
+export type Gate = {
+  /** Resolves when the first matching request is held. */
+  arrived: Promise<WireRequest>
+  /** Lets every held request (and later matching ones) through. */
+  release(): void
+}
+
+export type GateProxy = {
+  url: string
+  /** Holds every `POST /v1/requests` that `matches`, until the gate is released. */
+  hold(matches: (request: WireRequest) => boolean): Gate
+  close(): Promise<void>
+}
+
+export async function startGateProxy(target: string): Promise<GateProxy> {
+  const upstream = new URL(target)
+  const gates = new Set<{ matches: (request: WireRequest) => boolean; held: (request: WireRequest) => void; open: Promise<void> }>()
+
+  const server = createServer((incoming, outgoing) => {
+    handle(incoming, outgoing).catch(() => outgoing.destroy())
+  })
+  async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of incoming) chunks.push(chunk as Buffer)
+    const body = Buffer.concat(chunks)
+    if (incoming.method === 'POST' && incoming.url === '/v1/requests') {
+      let parsed: WireRequest | undefined
+      try {
+        parsed = JSON.parse(body.toString('utf8')) as WireRequest
+      } catch {
+        parsed = undefined
+      }
+      for (const gate of parsed ? [...gates] : []) {
+        if (!gate.matches(parsed!)) continue
+        gate.held(parsed!)
+        await gate.open
+      }
+    }
+    const forwarded = httpRequest({
+      host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url,
+      headers: { ...incoming.headers, host: upstream.host, 'content-length': String(body.length) },
+    }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(outgoing)
+    })
+    forwarded.on('error', () => outgoing.destroy())
+    outgoing.on('close', () => forwarded.destroy())
+    forwarded.end(body)
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hold(matches) {
+      let release!: () => void
+      let held!: (request: WireRequest) => void
+      const open = new Promise<void>((resolve) => { release = resolve })
+      const arrived = new Promise<WireRequest>((resolve) => { held = resolve })
+      const gate = { matches, held, open }
+      gates.add(gate)
+      return {
+        arrived,
+        release: () => {
+          gates.delete(gate)
+          release()
+        },
+      }
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}
