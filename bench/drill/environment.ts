@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Address } from 'viem'
@@ -11,7 +11,7 @@ import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { ensureWallet } from '../../src/runtime/wallets.js'
 import type { OperatorDomain } from '../../src/core/eip712/types.js'
 import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
-import type { Db } from '../../src/store/Db.js'
+import type { Db } from '../../src/store/Database.js'
 import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import { createTestDatabase } from '../../test/support/database.js'
 
@@ -31,14 +31,14 @@ export type OperatorHandle = {
  * database (migrated), a master key, a BullMQ prefix, funded wallets with an
  * active session each, and a scratch directory for logs.
  */
-export async function createEnvironment(options: { name: string; operator: OperatorHandle; wallets: number; funds: Record<string, string>; poolSize?: number }) {
+export async function createEnvironment(options: { name: string; operator: OperatorHandle; wallets: number; funds: Record<string, string>; poolSize?: number; dir?: string }) {
   const database = await createTestDatabase({ max: options.poolSize ?? 10 })
   const db = database.database.db as unknown as Db
   const masterKey = generateMasterKey(options.name.replace(/[^A-Za-z0-9_-]/g, '') || 'bench')
   const keyring = createKeyring(masterKey)
   const id = randomUUID().slice(0, 8)
   const queuePrefix = `deputy-${options.name}-${id}`
-  const dir = join(tmpdir(), `deputy-${options.name}-${id}`)
+  const dir = options.dir ?? join(tmpdir(), `deputy-${options.name}-${id}`)
   await mkdir(dir, { recursive: true })
   const markets: MarketRules = toMarketRules(await createVenueClient({ baseUrl: options.operator.url }).markets())
 
@@ -74,10 +74,11 @@ export async function createEnvironment(options: { name: string; operator: Opera
         ...overrides,
       }
     },
-    /** Drops the database and this run's BullMQ keys (by prefix, never a flush). */
-    async close(): Promise<void> {
+    /** Drops the database and this run's BullMQ keys (by prefix, never a flush), and the scratch directory unless told to keep it. */
+    async close(options: { keepFiles?: boolean } = {}): Promise<void> {
       await database.drop()
       await deleteQueueKeys(queuePrefix)
+      if (!options.keepFiles) await rm(dir, { recursive: true, force: true })
     },
   }
 }

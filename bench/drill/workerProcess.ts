@@ -14,6 +14,8 @@ export type ChildOptions = {
   logFile: string
   /** Extra node flags (`--cpu-prof`, …). */
   nodeArgs?: string[]
+  /** Text on stdout that means the process is ready (`ready` resolves true), e.g. a log message. */
+  readyMarker?: string
 }
 
 /**
@@ -24,6 +26,8 @@ export type ChildOptions = {
 export class NodeChild {
   readonly process: ChildProcess
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** True once `readyMarker` appeared on stdout; false if the process exited first. */
+  readonly ready: Promise<boolean>
   readonly #log: WriteStream
 
   constructor(options: ChildOptions) {
@@ -35,6 +39,17 @@ export class NodeChild {
     })
     this.process.stdout!.pipe(this.#log, { end: false })
     this.process.stderr!.pipe(this.#log, { end: false })
+    const marker = options.readyMarker
+    this.ready = new Promise((resolve) => {
+      if (!marker) return resolve(true)
+      let tail = ''
+      const watch = (chunk: Buffer) => {
+        tail = (tail + chunk.toString('utf8')).slice(-4096)
+        if (tail.includes(marker)) { this.process.stdout!.off('data', watch); resolve(true) }
+      }
+      this.process.stdout!.on('data', watch)
+      this.process.once('exit', () => resolve(false))
+    })
     this.exited = new Promise((resolve) => {
       this.process.once('exit', (code, signal) => {
         this.#log.end()

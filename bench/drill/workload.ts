@@ -1,7 +1,7 @@
 import { OrderNotOpenError, requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import type { MarketRules } from '../../src/runtime/intake/marketRules.js'
-import type { Db } from '../../src/store/Db.js'
+import type { Db } from '../../src/store/Database.js'
 import type { DrillWallet } from './environment.js'
 import { sleep } from './workerProcess.js'
 

@@ -209,3 +209,15 @@ describe('status, admin and probes', () => {
     expect(ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, operator: { ok: true } } })
   })
 })
+
+describe('session scope', () => {
+  it('asks for the narrowest scope by default: orders, cancels and the kill switch, no ModifyOrder, never Unrestricted', async () => {
+    const created = await tenant.request('POST', '/v1/wallets', { generate: true })
+    const wallet = created.json<{ id: string }>()
+    const granted = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions`, { lifetimeSeconds: 24 * 3600 })
+    expect(granted.statusCode).toBe(201)
+    expect(granted.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'CancelOrder', 'CancelAll'])
+    const withModify = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { lifetimeSeconds: 24 * 3600, families: ['Order', 'ModifyOrder'] })
+    expect(withModify.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'ModifyOrder'])
+  })
+})

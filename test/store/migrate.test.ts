@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { sql } from 'drizzle-orm'
+import { getTableName, sql } from 'drizzle-orm'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Database } from '../../src/store/Database.js'
 import { MIGRATION_LOCK_KEY, defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
+import { schema } from '../../src/store/schema/index.js'
 import { type TestDatabase, createMemoryDatabase, createTestDatabase } from '../support/database.js'
 
-const tables = [
-  'audit_log', 'events', 'fills', 'intents', 'orders', 'outbox', 'requests', 'sessions', 'stream_cursors', 'wallets',
-]
+// Every table the schema declares must exist after migrating, and nothing else.
+const tables = Object.values(schema).map((table) => getTableName(table)).sort()
 const journal = JSON.parse(readFileSync(join(defaultMigrationsFolder(), 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
 
 async function publicTables(database: Database): Promise<string[]> {

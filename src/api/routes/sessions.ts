@@ -5,7 +5,7 @@ import { grantSession } from '../../runtime/sessions/grantSession.js'
 import { revokeAtOperator } from '../../runtime/sessions/revokeAtOperator.js'
 import { rotateSession } from '../../runtime/sessions/rotateSession.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
-import { type WalletRow, sessionStatuses, sessions } from '../../store/schema/index.js'
+import { type WalletRow, schedules, sessionStatuses, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
@@ -13,18 +13,28 @@ import { ownedSession, ownedWallet } from '../ownership.js'
 import { presentSession } from '../present.js'
 import { errorResponses, families, idempotencyHeader, sessionParams, walletParams } from '../schemas/common.js'
 import { Session } from '../schemas/resources.js'
+import { type AutomationNeeds, familiesFor } from '../../core/acl/familiesFor.js'
 import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
 
 const MAX_LIFETIME_SECONDS = 30 * 24 * 3600
 
 const SessionRequest = z.strictObject({
   families: z.array(z.enum(families)).min(1, 'must name at least one family').optional()
-    .describe('Request families the session may sign; default all four (rotation: the current scope)'),
+    .describe('Request families the session may sign, exactly; without it the narrowest scope covering `needs` is asked for (rotation: the current scope)'),
+  needs: z.strictObject({
+    limitOrders: z.boolean().optional(), modifications: z.boolean().optional(), schedules: z.boolean().optional(), killSwitch: z.boolean().optional(),
+  }).optional().describe('What the automation does. Default: limit orders (place, cancel, good-till) and the kill switch, plus schedules when the wallet has any. Modifying orders needs `modifications: true`'),
   unrestricted: z.boolean().optional().describe('Ask for the "Unrestricted" scope instead of the narrowest one'),
   lifetimeSeconds: z.number().int('must be an integer').min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left').max(MAX_LIFETIME_SECONDS, `must be at most ${MAX_LIFETIME_SECONDS} (30 days)`).optional(),
 })
 
 const Granted = z.object({ session: Session, replaced: z.array(z.string()) })
+
+/** Narrowest by default: what every wallet needs (orders, cancels, the kill switch), and schedules if it has any. */
+async function defaultNeeds(db: ApiDeps['runtime']['db'], walletId: string): Promise<AutomationNeeds> {
+  const [schedule] = await db.select({ id: schedules.id }).from(schedules).where(and(eq(schedules.walletId, walletId), inArray(schedules.status, ['active', 'paused']))).limit(1)
+  return { limitOrders: true, killSwitch: true, schedules: schedule !== undefined }
+}
 
 function signerOf(deps: ApiDeps, wallet: WalletRow): WalletSigner {
   const signer = deps.walletSigners.signerFor(wallet)
@@ -50,7 +60,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await grantSession({
       db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id,
-      families: request.body.families ?? families, unrestricted: request.body.unrestricted,
+      families: request.body.families ?? familiesFor(request.body.needs ?? await defaultNeeds(db, wallet.id)), unrestricted: request.body.unrestricted,
       lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.now(),
     })
     for (const old of previous) deps.runtime.sessions.forget(old.id)

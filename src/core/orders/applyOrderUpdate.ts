@@ -94,10 +94,14 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       }
       return order
     case 'venueSnapshot': {
-      const state: OrderState = update.status === 'partiallyFilled' ? 'partially_filled' : update.status
+      const reported: OrderState = update.status === 'partiallyFilled' ? 'partially_filled' : update.status
+      // Filled and cancelled are final at the operator: a read that still shows the order live was
+      // taken before the cancel (or the last fill) and must not revive it. A local rejection, on the
+      // other hand, is overruled by an operator that holds the order.
+      const final = order.state === 'filled' || (order.state === 'cancelled' && reported !== 'filled')
       return {
         ...order,
-        state: order.state === 'filled' ? 'filled' : state,
+        state: final ? order.state : reported,
         price: update.revision >= order.venueRevision ? update.price : order.price,
         size: update.revision >= order.venueRevision ? update.size : order.size,
         venueRevision: Math.max(order.venueRevision, update.revision),

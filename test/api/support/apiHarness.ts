@@ -52,7 +52,7 @@ export async function tradingWallet(api: ApiHarness, tenant: Tenant, funds: Reco
   if (created.statusCode !== 201) throw new Error(`wallet creation failed: ${created.statusCode} ${created.body}`)
   const wallet = created.json<{ id: string; address: string }>()
   for (const [asset, amount] of Object.entries(funds)) api.h.sandbox.fund(wallet.address, asset, amount)
-  const granted = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions`, { lifetimeSeconds: 24 * 3600 })
+  const granted = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions`, { lifetimeSeconds: 24 * 3600, needs: { limitOrders: true, modifications: true, schedules: true, killSwitch: true } })
   if (granted.statusCode !== 201) throw new Error(`session grant failed: ${granted.statusCode} ${granted.body}`)
   return { wallet, session: granted.json<{ session: { id: string } }>().session }
 }

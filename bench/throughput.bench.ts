@@ -1,0 +1,179 @@
+/**
+ * End-to-end worker throughput on this machine: intents written through intake
+ * → the worker (a child process, `node --import tsx src/main/worker.ts`) relays,
+ * signs, persists, sends to the sandbox (another child process, verifying every
+ * signature) and persists the receipt; fills arrive on the event streams.
+ *   1. Burst: BENCH_ORDERS orders (default 3000) written as fast as intake goes;
+ *      orders/s = orders / (first intent written → last receipt persisted).
+ *      The worker's CPU (utime + stime from /proc) per order, until every fill is
+ *      stored too, as a ratio to one raw secp256k1 signature's CPU measured here.
+ *   2. Paced: 100 orders/s for BENCH_PACED_SECONDS (default 20); p50/p99 latency
+ *      from intent written to request signed + persisted (sent right after) and to receipt persisted.
+ * Targets (reported, not enforced): ≥ 500 orders/s, ≤ 2.0× one signature's CPU per order.
+ * BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (20) tune the run; BENCH_PG_SOCKET_DIR
+ * (e.g. /var/run/postgresql) has the worker reach Postgres over its Unix socket instead of TCP;
+ * BENCH_CPU_PROF=1 writes the worker's V8 CPU profile to the run's scratch directory.
+ */
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import { and, eq, like, sql } from 'drizzle-orm'
+import { placeLimitOrder } from '../src/runtime/intake/placeLimitOrder.js'
+import type { Db } from '../src/store/Database.js'
+import { fills, intents, orders, requests } from '../src/store/schema/index.js'
+import { type DrillWallet, createEnvironment } from './drill/environment.js'
+import { startSandboxProcess } from './drill/sandboxProcess.js'
+import { NodeChild, sleep, waitFor } from './drill/workerProcess.js'
+
+const TARGET_ORDERS_PER_SECOND = 500
+const TARGET_SIGNATURES_PER_ORDER = 2
+
+export default async function run(): Promise<void> {
+  const burst = Number(process.env.BENCH_ORDERS ?? 3000)
+  const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 20)
+  const walletCount = Number(process.env.BENCH_WALLETS ?? 16)
+  const concurrency = process.env.WORKER_CONCURRENCY ?? '64'
+  const relayMs = process.env.BENCH_RELAY_MS ?? '20'
+  // The worker reaches Postgres over TCP on 127.0.0.1 unless given the server's Unix socket directory.
+  const socketDir = process.env.BENCH_PG_SOCKET_DIR
+
+  const scratch = await mkdtemp(join(tmpdir(), 'deputy-throughput-'))
+  const sandbox = await startSandboxProcess({ logFile: `${scratch}/sandbox.log`, env: { SANDBOX_RATE_LIMIT_PER_SECOND: '0' } })
+  const env = await createEnvironment({ name: 'throughput', operator: sandbox, wallets: walletCount, funds: { USD: '1000000000', ETH: '1000000' }, poolSize: 16, dir: scratch })
+  const worker = new NodeChild({
+    entry: 'src/main/worker.ts',
+    env: env.workerEnv({
+      LOG_LEVEL: 'info', WORKER_CONCURRENCY: concurrency, RELAY_INTERVAL_MS: relayMs, RECONCILE_INTERVAL_MS: '600000',
+      ...(socketDir ? { DATABASE_URL: socketUrl(env.databaseUrl, socketDir) } : {}),
+    }),
+    logFile: `${scratch}/worker.log`,
+    readyMarker: '"msg":"worker started"',
+    nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', scratch] : [],
+  })
+  try {
+    if (!(await worker.ready)) throw new Error(`the worker exited at start-up; see ${scratch}/worker.log`)
+    const signature = signatureCpuMicros()
+    const intake = createIntake(env.db, env.markets, env.wallets)
+
+    // Warm-up: JIT, connection pools, one SSE stream per wallet.
+    await intake.burst('warm', 300, 8)
+    await waitUntilDone(env.db, 'warm', 300, 120_000)
+
+    const cpuBefore = await worker.cpuMicros()
+    const started = performance.now()
+    await intake.burst('burst', burst, 8)
+    const written = performance.now()
+    await waitFor('receipts', async () => (await countAccepted(env.db, 'burst')) >= burst, 600_000, 20)
+    const receipted = performance.now()
+    await waitUntilDone(env.db, 'burst', burst, 300_000)
+    const cpuAfter = await worker.cpuMicros()
+    const settled = performance.now()
+
+    const pacedOrders = Math.round(pacedSeconds * 100)
+    await intake.paced('paced', pacedOrders, 100)
+    await waitUntilDone(env.db, 'paced', pacedOrders, 300_000)
+    const latencies = await latencyOf(env.db, 'paced')
+    const signatureAgain = signatureCpuMicros()
+
+    const sigMicros = (signature + signatureAgain) / 2
+    const perOrder = (cpuAfter - cpuBefore) / burst
+    const ordersPerSecond = burst / ((receipted - started) / 1000)
+    console.log(`worker: child process, concurrency ${concurrency}, relay every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; node ${process.version}`)
+    console.log(`  burst of ${burst} orders: intake wrote them in ${((written - started) / 1000).toFixed(2)} s; last receipt persisted after ${((receipted - started) / 1000).toFixed(2)} s; every fill stored after ${((settled - started) / 1000).toFixed(2)} s`)
+    console.log(`  throughput (intent written → receipt persisted)   ${ordersPerSecond.toFixed(0).padStart(7)} orders/s   target ≥ ${TARGET_ORDERS_PER_SECOND}  (${(ordersPerSecond / TARGET_ORDERS_PER_SECOND).toFixed(2)}× target)`)
+    console.log(`  one raw secp256k1 signature (noble, this process) ${sigMicros.toFixed(0).padStart(7)} µs CPU   (${signature.toFixed(0)} before, ${signatureAgain.toFixed(0)} after)`)
+    console.log(`  worker CPU per order (user + system)              ${perOrder.toFixed(0).padStart(7)} µs = ${(perOrder / sigMicros).toFixed(2)}× one signature   target ≤ ${TARGET_SIGNATURES_PER_ORDER}×`)
+    console.log(`  paced ${pacedOrders} orders at 100/s: intent → request signed + persisted  p50 ${latencies.signed.p50.toFixed(1)} ms  p99 ${latencies.signed.p99.toFixed(1)} ms`)
+    console.log(`  paced ${pacedOrders} orders at 100/s: intent → receipt persisted          p50 ${latencies.receipt.p50.toFixed(1)} ms  p99 ${latencies.receipt.p99.toFixed(1)} ms`)
+  } finally {
+    await worker.stop(20_000)
+    await sandbox.stop()
+    await env.close({ keepFiles: Boolean(process.env.BENCH_CPU_PROF) })
+    if (process.env.BENCH_CPU_PROF) console.log(`  worker CPU profile in ${scratch}`)
+  }
+}
+
+/** The same database through a Unix socket directory (libpq's `host=/dir`). */
+function socketUrl(tcpUrl: string, dir: string): string {
+  const url = new URL(tcpUrl)
+  return `postgres://${url.username}@localhost${url.pathname}?host=${encodeURIComponent(dir)}`
+}
+
+/** µs of this process's CPU per raw secp256k1 signature over a precomputed digest (median of 5 runs). */
+function signatureCpuMicros(): number {
+  const secret = keccak_256(new TextEncoder().encode('deputy throughput bench'))
+  const digest = keccak_256(new TextEncoder().encode('one request digest'))
+  const runs: number[] = []
+  for (let round = 0; round < 6; round++) {
+    const n = 1000
+    const before = process.cpuUsage()
+    for (let i = 0; i < n; i++) secp256k1.sign(digest, secret, { prehash: false, format: 'recovered' })
+    const used = process.cpuUsage(before)
+    if (round > 0) runs.push((used.user + used.system) / n)
+  }
+  return runs.sort((a, b) => a - b)[runs.length >> 1]!
+}
+
+function createIntake(db: Db, markets: Parameters<typeof placeLimitOrder>[1], wallets: DrillWallet[]) {
+  let next = 0
+  // Buys above the mark (2000): each crosses the maker and fills at once.
+  const place = (tag: string, i: number) => placeLimitOrder(db, markets, {
+    walletId: wallets[next++ % wallets.length]!.walletId, market: 'ETH-USD', side: 'buy', price: '2010', size: '0.01', clientRef: `${tag}-${i}`,
+  }, new Date())
+  return {
+    /** `count` orders as fast as `writers` parallel writers go. */
+    async burst(tag: string, count: number, writers: number): Promise<void> {
+      let i = 0
+      await Promise.all(Array.from({ length: writers }, async () => {
+        while (i < count) await place(tag, i++)
+      }))
+    },
+    /** `count` orders at `perSecond`, each written at its slot. */
+    async paced(tag: string, count: number, perSecond: number): Promise<void> {
+      const started = performance.now()
+      const inFlight: Promise<unknown>[] = []
+      for (let i = 0; i < count; i++) {
+        const due = started + (i * 1000) / perSecond
+        const wait = due - performance.now()
+        if (wait > 0) await sleep(wait)
+        inFlight.push(place(tag, i))
+      }
+      await Promise.all(inFlight)
+    },
+  }
+}
+
+const tagged = (tag: string) => like(intents.clientRef, `${tag}-%`)
+
+async function countAccepted(db: Db, tag: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(requests)
+    .innerJoin(orders, eq(orders.id, requests.orderId)).innerJoin(intents, eq(intents.id, orders.intentId))
+    .where(and(tagged(tag), eq(requests.family, 'Order'), eq(requests.status, 'accepted')))
+  return row!.n
+}
+
+/** Every order of the tag has its receipt and its fill stored (from the event stream). */
+async function waitUntilDone(db: Db, tag: string, count: number, timeoutMs: number): Promise<void> {
+  await waitFor(`${tag}: receipts and fills`, async () => {
+    if ((await countAccepted(db, tag)) < count) return false
+    const [row] = await db.select({ n: sql<number>`count(distinct ${fills.orderId})::int` }).from(fills)
+      .innerJoin(orders, eq(orders.id, fills.orderId)).innerJoin(intents, eq(intents.id, orders.intentId)).where(tagged(tag))
+    return row!.n >= count
+  }, timeoutMs, 50)
+}
+
+async function latencyOf(db: Db, tag: string) {
+  const rows = await db.select({
+    signed: sql<number>`extract(epoch from (${requests.createdAt} - ${intents.createdAt})) * 1000`,
+    receipt: sql<number>`extract(epoch from (${requests.completedAt} - ${intents.createdAt})) * 1000`,
+  }).from(requests).innerJoin(orders, eq(orders.id, requests.orderId)).innerJoin(intents, eq(intents.id, orders.intentId))
+    .where(and(tagged(tag), eq(requests.family, 'Order'), eq(requests.status, 'accepted')))
+  const percentiles = (values: number[]) => {
+    const sorted = values.map(Number).sort((a, b) => a - b)
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
+    return { p50: at(0.5), p99: at(0.99) }
+  }
+  return { signed: percentiles(rows.map((r) => r.signed)), receipt: percentiles(rows.map((r) => r.receipt)) }
+}

@@ -1,0 +1,82 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate, averagePrice } from '../../../src/core/orders/applyOrderUpdate.js'
+
+const E18 = 10n ** 18n
+const fresh = (overrides: Partial<OrderSnapshot> = {}): OrderSnapshot => ({
+  state: 'pending', price: 2000n * E18, size: 10n * E18, filled: 0n, filledNotional: 0n, fees: 0n,
+  venueRevision: 0, venueOrderId: null, cancelReason: null, rejectCode: null, ...overrides,
+})
+const apply = (order: OrderSnapshot, updates: OrderUpdate[]) => updates.reduce(applyOrderUpdate, order)
+const fill = (size: bigint, price = 2000n): OrderUpdate => ({ kind: 'fill', price: price * E18, size: size * E18, fee: E18 / 100n })
+const snapshot = (status: 'open' | 'partiallyFilled' | 'filled' | 'cancelled', revision = 0): OrderUpdate =>
+  ({ kind: 'venueSnapshot', status, price: 2000n * E18, size: 10n * E18, filled: 0n, revision, venueOrderId: 'v1' })
+
+describe('the order state machine', () => {
+  it('walks the happy path: pending → submitting → open → partially_filled → filled, with an exact average price', () => {
+    const order = apply(fresh(), [{ kind: 'submitting' }, { kind: 'accepted', venueOrderId: 'v1' }])
+    expect(order).toMatchObject({ state: 'open', venueOrderId: 'v1' })
+    const partial = apply(order, [fill(4n, 1990n)])
+    expect(partial.state).toBe('partially_filled')
+    const done = apply(partial, [fill(6n, 2000n)])
+    expect(done.state).toBe('filled')
+    expect(done.filled).toBe(10n * E18)
+    expect(averagePrice(done)).toBe(1996n * E18) // (4×1990 + 6×2000) / 10
+    expect(done.fees).toBe(2n * (E18 / 100n))
+  })
+
+  it('a lost response makes the order unknown, never rejected; the receipt or an event resolves it', () => {
+    const unknown = apply(fresh(), [{ kind: 'submitting' }, { kind: 'unknown' }])
+    expect(unknown.state).toBe('unknown')
+    expect(apply(unknown, [{ kind: 'accepted' }]).state).toBe('open')
+    expect(apply(unknown, [snapshot('filled')]).state).toBe('filled')
+  })
+
+  it('terminal states are final: a late accept, modify or stale read cannot revive them', () => {
+    const cancelled = apply(fresh(), [{ kind: 'accepted' }, { kind: 'cancelled', reason: 'user' }])
+    expect(apply(cancelled, [{ kind: 'accepted' }, { kind: 'modified', price: 1n, size: 1n, revision: 5 }, snapshot('open', 9)]).state).toBe('cancelled')
+    const filled = apply(fresh(), [{ kind: 'accepted' }, fill(10n)])
+    expect(apply(filled, [{ kind: 'cancelled', reason: 'user' }, snapshot('open'), { kind: 'rejected', code: 'X' }]).state).toBe('filled')
+  })
+
+  it('a fill completes an order cancelled concurrently, and proves a local rejection wrong', () => {
+    const cancelled = apply(fresh(), [{ kind: 'accepted' }, fill(4n), { kind: 'cancelled', reason: 'user' }])
+    expect(apply(cancelled, [fill(6n)]).state).toBe('filled')
+    expect(apply(cancelled, [fill(1n)]).state).toBe('cancelled')
+    const rejected = apply(fresh(), [{ kind: 'submitting' }, { kind: 'rejected', code: 'Transport' }])
+    expect(apply(rejected, [fill(1n)]).state).toBe('partially_filled')
+    expect(apply(rejected, [snapshot('open')]).state).toBe('open')
+  })
+
+  it('a stale read of a cancelled order does not bring it back, but a read saying filled wins', () => {
+    const cancelled = apply(fresh(), [{ kind: 'accepted' }, { kind: 'cancelled', reason: 'user' }])
+    expect(apply(cancelled, [snapshot('open')]).state).toBe('cancelled')
+    expect(apply(cancelled, [snapshot('filled')]).state).toBe('filled')
+  })
+
+  it('modifications apply once per revision, in revision order', () => {
+    const open = apply(fresh(), [{ kind: 'accepted' }])
+    const modified = apply(open, [{ kind: 'modified', price: 2010n * E18, size: 5n * E18, revision: 2 }, { kind: 'modified', price: 1n, size: 1n, revision: 1 }])
+    expect(modified).toMatchObject({ price: 2010n * E18, size: 5n * E18, venueRevision: 2 })
+  })
+
+  it('tolerates duplicated and re-ordered delivery: any order of the same distinct fills and idempotent updates gives one result', () => {
+    const base = apply(fresh(), [{ kind: 'submitting' }])
+    fc.assert(fc.property(
+      fc.array(fc.bigInt({ min: 1n, max: 3n }), { minLength: 0, maxLength: 3 }),
+      fc.array(fc.constantFrom<OrderUpdate>({ kind: 'accepted', venueOrderId: 'v1' }, { kind: 'accepted', venueOrderId: 'v1' }), { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 0, max: 1000 }),
+      (sizes, accepts, seed) => {
+        const fills = sizes.map((s) => fill(s))
+        const updates = [...fills, ...accepts]
+        const shuffled = [...updates].sort((a, b) => ((updates.indexOf(a) * 7919 + seed) % 13) - ((updates.indexOf(b) * 7919 + seed) % 13))
+        const inOrder = apply(base, updates)
+        const reordered = apply(base, shuffled)
+        expect(reordered.filled).toBe(inOrder.filled)
+        expect(reordered.filledNotional).toBe(inOrder.filledNotional)
+        expect(reordered.state).toBe(inOrder.state)
+        expect(reordered.venueOrderId).toBe('v1')
+      },
+    ), { numRuns: 300 })
+  })
+})
