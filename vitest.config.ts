@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Starts installed-but-stopped Postgres/Redis, or stops at once saying how to get them.
+    globalSetup: ['test/support/globalSetup.ts'],
     // Integration tests share one Redis and one Postgres server; each file uses its
     // own queue prefix and database, so files may run in parallel.
     pool: 'forks',
