@@ -15,7 +15,7 @@ import { and, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
-import { rotateSession } from '../src/runtime/sessions/rotateSession.js'
+import { type RotateSessionInput, rotateSession } from '../src/runtime/sessions/rotateSession.js'
 import { GrantInProgressError } from '../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../src/signers/WalletSigner.js'
 import type { WalletRef } from '../src/signers/custodySigners.js'
@@ -31,6 +31,8 @@ export type SessionMaintenanceOptions = {
   lifetimeSeconds: number
   /** How long a rotated-out session may still finish in-flight requests before it is revoked. */
   rotationGraceMs: number
+  /** Live probe before a new session goes live (SESSION_LIVE_PROBE). */
+  probe?: RotateSessionInput['probe']
 }
 
 export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number }
@@ -66,7 +68,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     try {
       const { previous, session } = await rotateSession({
         deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: wallet.sessionId ? 'expiry' : 'sessionUnauthorized',
-        lifetimeSeconds: options.lifetimeSeconds, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
+        lifetimeSeconds: options.lifetimeSeconds, probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
       })
       if (previous.length || session.id !== wallet.sessionId) report.rotated++
     } catch (error) {

@@ -19,6 +19,7 @@ const schema = z.object({
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   SESSION_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  SESSION_LIVE_PROBE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SESSION_ROTATE_LEAD_SECONDS: z.coerce.number().int().min(10).default(6 * 3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WALLET_SIGNER: z.enum(['local', 'privy']).default('local'),

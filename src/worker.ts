@@ -17,6 +17,7 @@ import { toMarketRules } from './runtime/intake/marketRules.js'
 import type { Db } from './store/Database.js'
 import { createVenueClient } from './venue/createVenueClient.js'
 import { measureOperatorClock } from './venue/measureOperatorClock.js'
+import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
@@ -52,6 +53,8 @@ export type StartWorkerOptions = {
   rotateLeadSeconds?: number
   rotationGraceMs?: number
   maintenanceIntervalMs?: number
+  /** Run the operator guide's live probe on every new session before it goes live. */
+  liveProbe?: boolean
 }
 
 /**
@@ -87,6 +90,7 @@ export async function startWorker(options: StartWorkerOptions) {
     rotateLeadSeconds: options.rotateLeadSeconds ?? 6 * 3600,
     lifetimeSeconds: options.sessionLifetimeSeconds ?? 7 * 24 * 3600,
     rotationGraceMs: options.rotationGraceMs ?? Math.max(45_000, info.maxDeadlineMs + 15_000),
+    ...(options.liveProbe ? { probe: createLiveProbe({ venue, keyring: options.keyring, domain, markets, operatorNow }) } : {}),
   }
   const connections: Redis[] = []
   const connection = () => { const c = createRedis(options.redisUrl); connections.push(c); return c }

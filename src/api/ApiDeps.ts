@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq'
 import type { Registry } from 'prom-client'
 import type { Keyring } from '../keys/Keyring.js'
 import type { WorkerDeps } from '../runtime/deps.js'
+import type { GrantSessionInput } from '../runtime/sessions/grantSession.js'
 import type { MarketRules } from '../runtime/intake/marketRules.js'
 import type { WalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 
@@ -23,6 +24,8 @@ export type ApiDeps = {
   adminToken?: string
   /** Relays new outbox rows now (in-process worker); otherwise the worker's relay timer picks them up. */
   relay?: () => Promise<unknown>
+  /** The operator guide's live probe, run on every granted or rotated session before it goes live. */
+  probe?: GrantSessionInput['probe']
   /** Lifetime of granted sessions when the request names none. Default 7 days. */
   sessionLifetimeSeconds?: number
   /** prom-client registry for `/metrics`; a fresh one by default (so several APIs in one process do not clash). */

@@ -15,6 +15,7 @@ import { openDatabase } from '../store/openDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
 import { measureOperatorClock } from '../venue/measureOperatorClock.js'
+import { createLiveProbe } from '../runtime/sessions/createLiveProbe.js'
 import { createVenueClient } from '../venue/createVenueClient.js'
 import type { ApiDeps } from './ApiDeps.js'
 
@@ -54,6 +55,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       }),
       adminToken: config.ADMIN_TOKEN,
       sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
+      ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ venue, keyring, domain, markets, operatorNow: runtime.operatorNow }) } : {}),
       async close() {
         await Promise.all([submitQueue.close(), controlQueue.close()])
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))

@@ -22,6 +22,7 @@ const worker = await startWorker({
   walletSignerFor: (wallet) => signers.signerFor(wallet),
   sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
   rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
+  liveProbe: config.SESSION_LIVE_PROBE,
   db: database.db,
   redisUrl: config.REDIS_URL,
   queuePrefix: config.QUEUE_PREFIX,

@@ -61,7 +61,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const { session, previous } = await grantSession({
       db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id,
       families: request.body.families ?? familiesFor(request.body.needs ?? await defaultNeeds(db, wallet.id)), unrestricted: request.body.unrestricted,
-      lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.now(),
+      lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.now(), probe: deps.probe,
     })
     for (const old of previous) deps.runtime.sessions.forget(old.id)
     await relayNow(deps) // work held for a session is released by the grant
@@ -77,7 +77,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await rotateSession({
       deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, reason: 'onDemand',
-      families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime,
+      families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe,
     })
     await relayNow(deps)
     return reply.code(201).send({ session: presentSession(session, deps.runtime.now()), replaced: previous.map((p) => p.id) })

@@ -5,7 +5,7 @@ import type { Keyring } from '../../keys/Keyring.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { type SessionRow, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
-import { grantSession } from './grantSession.js'
+import { type GrantSessionInput, grantSession } from './grantSession.js'
 
 export type RotateSessionInput = {
   deps: WorkerDeps
@@ -17,6 +17,8 @@ export type RotateSessionInput = {
   families?: readonly RequestFamily[]
   unrestricted?: boolean
   lifetimeSeconds: number
+  /** The operator guide's live probe, run before the new session goes live (`createLiveProbe`). */
+  probe?: GrantSessionInput['probe']
   /** Rotate only if the wallet still has no active session expiring later than this (unix s): another process may have just rotated it. */
   onlyIfExpiringBefore?: number
 }
@@ -40,7 +42,7 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
   const families = input.families ?? (current ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted')) : requestFamilies)
   const result = await grantSession({
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
-    families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: input.lifetimeSeconds, nowMs: deps.now(),
+    probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: input.lifetimeSeconds, nowMs: deps.now(),
   })
   for (const previous of result.previous) deps.sessions.forget(previous.id)
   deps.log.info({ walletId: input.walletId, reason: input.reason, session: result.session.id, replaced: result.previous.map((p) => p.id) }, 'session rotated')

@@ -1,0 +1,96 @@
+import type { Hex } from 'viem'
+import type { RequestFamily } from '../../core/acl/actions.js'
+import { covers } from '../../core/acl/covers.js'
+import { decodeDelegatedPayload } from '../../core/delegation/decodeDelegatedPayload.js'
+import { VenueError } from '../../core/errors/venue.js'
+import type { OperatorDomain, RequestMessages, VenueRequest } from '../../core/eip712/types.js'
+import { buildRequest } from '../../core/requests/buildRequest.js'
+import { createNonceGenerator } from '../../core/requests/createNonceGenerator.js'
+import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
+import { toWireRequest } from '../../core/requests/wire.js'
+import { SessionKey } from '../../keys/SessionKey.js'
+import { decryptSecret } from '../../keys/decryptSecret.js'
+import type { Keyring } from '../../keys/Keyring.js'
+import { signRequest } from '../../keys/signRequest.js'
+import type { SessionRow } from '../../store/schema/index.js'
+import type { VenueClient } from '../../venue/createVenueClient.js'
+import type { MarketRules } from '../intake/marketRules.js'
+import { sessionKeyAad } from '../sessionSigners.js'
+
+export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number }
+
+/**
+ * The operator guide's live probe, run on a delegated session before it goes
+ * live: one low-risk request must be accepted (an IOC buy of one lot at one
+ * tick, which cannot fill; or, for a session that cannot place orders, a
+ * cancel of an order that does not exist, which must pass authorization), and
+ * one deliberately out-of-scope request must be refused as a session
+ * authorization failure (`SessionAclViolation`). Answers every problem found.
+ */
+export function createLiveProbe(options: LiveProbeOptions) {
+  return async (session: SessionRow): Promise<string[]> => {
+    const secret = decryptSecret(options.keyring, session.sealedPrivateKey, sessionKeyAad(session.id))
+    const key = SessionKey.fromSecret(secret)
+    secret.fill(0)
+    const nonces = createNonceGenerator(options.operatorNow)
+    const market = [...options.markets.values()][0]
+    if (!market) return ['live probe: the operator lists no market to probe']
+    const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>) => {
+      const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline: BigInt(Math.floor(options.operatorNow()) + 20_000) } as RequestMessages[F]
+      const request = buildRequest(family, message) as VenueRequest
+      const { signature } = signRequest(key, options.domain, request)
+      return options.venue.submit(JSON.stringify(toWireRequest(request, session.delegatedPayload as Hex, signature)))
+    }
+    const absent = deriveClientOrderId(session.id, 0, 'probe-absent')
+    const problems: string[] = []
+
+    // 1. A low-risk request, accepted.
+    try {
+      if (covers(session.aclScope, 'Order')) {
+        await send('Order', { market: market.market, side: 0, price: market.tickSize, size: market.lotSize, timeInForce: 1, clientOrderId: deriveClientOrderId(session.id, 0, 'probe') })
+      } else if (covers(session.aclScope, 'CancelOrder')) {
+        await send('CancelOrder', { market: market.market, clientOrderId: absent }).catch(passedAuthorization)
+      } else {
+        await send('ModifyOrder', { market: market.market, clientOrderId: absent, price: market.tickSize, size: market.lotSize }).catch(passedAuthorization)
+      }
+    } catch (error) {
+      problems.push(`live probe: a low-risk request was refused (${describe(error)})`)
+    }
+
+    // 2. A deliberately out-of-scope request, refused as a session authorization failure.
+    const outside = (['ModifyOrder', 'CancelOrder', 'CancelAll', 'Order'] as const).find((family) => !covers(session.aclScope, family))
+    if (outside) {
+      const probe = {
+        ModifyOrder: () => send('ModifyOrder', { market: market.market, clientOrderId: absent, price: market.tickSize, size: market.lotSize }),
+        CancelOrder: () => send('CancelOrder', { market: market.market, clientOrderId: absent }),
+        // Scoped to a market and sent only when the session cannot cancel: an operator that wrongly
+        // accepted it would cancel nothing this wallet placed through another session's scope.
+        CancelAll: () => send('CancelAll', { market: market.market }),
+        Order: () => send('Order', { market: market.market, side: 0, price: market.tickSize, size: market.lotSize, timeInForce: 1, clientOrderId: absent }),
+      }[outside]
+      try {
+        await probe()
+        problems.push(`live probe: an out-of-scope ${outside} was accepted: the operator does not enforce the delegation's scope`)
+      } catch (error) {
+        if (!(error instanceof VenueError && error.venueCode === 'SessionAclViolation')) {
+          problems.push(`live probe: an out-of-scope ${outside} was not refused as SessionAclViolation (${describe(error)})`)
+        }
+      }
+    }
+    return problems
+  }
+}
+
+/** UnknownOrder means the request passed signature, scope and nonce checks: that is all a cancel probe asks. */
+function passedAuthorization(error: unknown): void {
+  if (!(error instanceof VenueError && error.venueCode === 'UnknownOrder')) throw error
+}
+
+function describe(error: unknown): string {
+  return error instanceof VenueError ? error.venueCode : error instanceof Error ? error.message : String(error)
+}
+
+/** The delegated payload carries the wallet; decoding it avoids a database read. */
+function walletOf(session: SessionRow): string {
+  return decodeDelegatedPayload(session.delegatedPayload).wallet
+}

@@ -1,0 +1,57 @@
+import { eq } from 'drizzle-orm'
+import { generatePrivateKey } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toMarketRules } from '../../src/runtime/intake/marketRules.js'
+import { createLiveProbe } from '../../src/runtime/sessions/createLiveProbe.js'
+import { PreLiveCheckError, grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { ensureWallet } from '../../src/runtime/wallets.js'
+import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
+import { sessions } from '../../src/store/schema/index.js'
+import { createVenueClient } from '../../src/venue/createVenueClient.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+
+let h: Harness
+let probe: ReturnType<typeof createLiveProbe>
+
+beforeAll(async () => {
+  h = await createHarness()
+  const venue = createVenueClient({ baseUrl: h.sandbox.url })
+  probe = createLiveProbe({ venue, keyring: h.keyring, domain: h.sandbox.domain, markets: toMarketRules(await venue.markets()), operatorNow: () => h.sandbox.now() })
+})
+afterAll(async () => { await h?.close() })
+
+async function grantWithProbe(families: ('Order' | 'ModifyOrder' | 'CancelOrder' | 'CancelAll')[], funds?: string) {
+  const signer = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
+  const wallet = await ensureWallet(h.db, signer.address)
+  if (funds) h.sandbox.fund(signer.address, 'USD', funds)
+  const grant = grantSession({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id, families, lifetimeSeconds: 24 * 3600, nowMs: Date.now(), probe })
+  return { signer, wallet, grant }
+}
+
+describe('the operator guide\'s live probe', () => {
+  it('goes live after a low-risk request is accepted and an out-of-scope one is refused as SessionAclViolation', async () => {
+    const { signer, grant } = await grantWithProbe(['Order', 'CancelOrder'], '10')
+    const { session } = await grant
+    expect(session.status).toBe('active')
+    // The low-risk probe: an IOC buy of one lot at one tick, accepted and cancelled unfilled.
+    const orders = [...(h.sandbox.state.wallets.get(signer.address.toLowerCase())?.orders.values() ?? [])]
+    expect(orders).toHaveLength(1)
+    expect(orders[0]).toMatchObject({ status: 'cancelled', filled: 0n })
+  })
+
+  it('refuses to go live when the low-risk request is refused, reporting why, and nothing stays active', async () => {
+    const { wallet, grant } = await grantWithProbe(['Order', 'CancelOrder'])
+    const error = await grant.catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PreLiveCheckError)
+    expect((error as PreLiveCheckError).problems).toEqual(['live probe: a low-risk request was refused (InsufficientBalance)'])
+    const rows = await h.db.select().from(sessions).where(eq(sessions.walletId, wallet.id))
+    expect(rows.map((r) => r.status)).toEqual(['revoked'])
+  })
+
+  it('a cancel-only session probes with a cancel of an absent order, and an Order out of scope', async () => {
+    const { grant } = await grantWithProbe(['CancelOrder'])
+    const { session } = await grant
+    expect(session.aclScope).toEqual(['CancelOrder'])
+    expect(session.status).toBe('active')
+  })
+})
