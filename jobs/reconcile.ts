@@ -14,7 +14,6 @@
  */
 import { and, desc, eq, inArray, lt } from 'drizzle-orm'
 import type { Hex } from 'viem'
-import { parseAmount } from '../src/core/money/decimal.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
@@ -23,6 +22,7 @@ import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import type { VenueOrder } from '../src/venue/types.js'
+import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
 export type ReconcileReport = { wallets: number; repairs: number; failures: number }
@@ -74,7 +74,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
         // applied meanwhile) and would move it back: leave such an order to the next run.
         const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders).where(eq(orders.id, order.id)).for('update')
         if (!current || current.updatedAt >= readAt) return undefined
-        return mutateOrder(tx, { id: order.id }, [snapshotOf(seen)])
+        return mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
       })
       if (result && result.before.state !== result.after.state) await repair('order.state', { orderId: order.id, from: result.before.state, to: result.after.state })
       continue
@@ -114,11 +114,4 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   }
   for (const fill of await backfillFills(deps, session)) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
   return repairs
-}
-
-function snapshotOf(order: VenueOrder) {
-  return {
-    kind: 'venueSnapshot' as const, status: order.status, price: parseAmount('price', order.price), size: parseAmount('size', order.size),
-    filled: parseAmount('filled', order.filled), revision: order.revision, venueOrderId: order.orderId,
-  }
 }

@@ -2,21 +2,16 @@ import { and, eq, gt } from 'drizzle-orm'
 import type { Address, Hex } from 'viem'
 import type { AclAction } from '../core/acl/actions.js'
 import type { OperatorDomain } from '../core/eip712/types.js'
-import { SessionKey } from '../keys/SessionKey.js'
-import { decryptSecret } from '../keys/decryptSecret.js'
+import type { SessionKey } from '../keys/SessionKey.js'
 import type { Keyring } from '../keys/Keyring.js'
 import { signRead } from '../keys/signRead.js'
 import type { Db } from '../store/Database.js'
 import { type SessionRow, sessions, wallets } from '../store/schema/index.js'
 import type { ReadAuth } from '../venue/types.js'
+import { unsealSessionKey } from './sessions/sealedSessionKey.js'
 
 /** Nothing is signed with a delegation that expires within this many seconds. */
 export const SIGNING_MARGIN_SECONDS = 15
-
-/** Binds a sealed session key to its row, so ciphertexts cannot be swapped between sessions. */
-export function sessionKeyAad(sessionId: string): string {
-  return `deputy:session-key:${sessionId}`
-}
 
 /** An active session, unsealed and ready to sign. Never logged: its key redacts itself. */
 export type ActiveSession = {
@@ -41,14 +36,7 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
   const toActive = (row: SessionRow, wallet: Address): ActiveSession => {
     const cached = cache.get(row.id)
     if (cached) return cached
-    const secret = decryptSecret(options.keyring, row.sealedPrivateKey, sessionKeyAad(row.id))
-    let key: SessionKey
-    try {
-      key = SessionKey.fromSecret(secret)
-    } finally {
-      secret.fill(0) // the key object holds its own copy
-    }
-    if (key.publicKey.toLowerCase() !== row.publicKey.toLowerCase()) throw new Error(`session ${row.id}: unsealed key does not match its public key`)
+    const key = unsealSessionKey(options.keyring, row)
     const active: ActiveSession = {
       id: row.id, walletId: row.walletId, wallet, publicKey: row.publicKey as Hex, aclScope: row.aclScope,
       expiryUnix: row.expiryUnix, delegationHash: row.delegationHash as Hex, payload: row.delegatedPayload as Hex, key,

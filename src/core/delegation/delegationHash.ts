@@ -1,7 +1,12 @@
-import { type Hex, hashTypedData } from 'viem'
-import { type DelegationMessage, type OperatorDomain, typesFor } from '../eip712/types.js'
+import type { Hex } from 'viem'
+import { hashDelegation } from '../eip712/hashDelegation.js'
+import type { DelegationMessage, OperatorDomain } from '../eip712/types.js'
 
-/** The EIP-712 digest of a Delegation: what the wallet signs and what every request binds. */
+/**
+ * The EIP-712 digest of a Delegation: what the wallet signs and what every
+ * request binds. One hasher for every struct (`hashTypedStruct`); the tests
+ * hold it equal to viem's and ethers' `hashTypedData`.
+ */
 export function delegationHash(domain: OperatorDomain, delegation: DelegationMessage): Hex {
-  return hashTypedData({ domain, types: typesFor('Delegation'), primaryType: 'Delegation', message: delegation })
+  return hashDelegation(domain, delegation)
 }

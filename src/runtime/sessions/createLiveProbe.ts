@@ -7,15 +7,12 @@ import type { OperatorDomain, RequestMessages, VenueRequest } from '../../core/e
 import { buildRequest } from '../../core/requests/buildRequest.js'
 import { createNonceGenerator } from '../../core/requests/createNonceGenerator.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
-import { toWireRequest } from '../../core/requests/wire.js'
-import { SessionKey } from '../../keys/SessionKey.js'
-import { decryptSecret } from '../../keys/decryptSecret.js'
 import type { Keyring } from '../../keys/Keyring.js'
-import { signRequest } from '../../keys/signRequest.js'
+import { signWireRequest } from '../../keys/signWireRequest.js'
 import type { SessionRow } from '../../store/schema/index.js'
 import type { VenueClient } from '../../venue/createVenueClient.js'
 import type { MarketRules } from '../intake/marketRules.js'
-import { sessionKeyAad } from '../sessionSigners.js'
+import { unsealSessionKey } from './sealedSessionKey.js'
 
 export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number }
 
@@ -29,17 +26,14 @@ export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: O
  */
 export function createLiveProbe(options: LiveProbeOptions) {
   return async (session: SessionRow): Promise<string[]> => {
-    const secret = decryptSecret(options.keyring, session.sealedPrivateKey, sessionKeyAad(session.id))
-    const key = SessionKey.fromSecret(secret)
-    secret.fill(0)
+    const key = unsealSessionKey(options.keyring, session)
     const nonces = createNonceGenerator(options.operatorNow)
     const market = [...options.markets.values()][0]
     if (!market) return ['live probe: the operator lists no market to probe']
     const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>) => {
       const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline: BigInt(Math.floor(options.operatorNow()) + 20_000) } as RequestMessages[F]
       const request = buildRequest(family, message) as VenueRequest
-      const { signature } = signRequest(key, options.domain, request)
-      return options.venue.submit(JSON.stringify(toWireRequest(request, session.delegatedPayload as Hex, signature)))
+      return options.venue.submit(signWireRequest(key, options.domain, request, session.delegatedPayload as Hex))
     }
     const absent = deriveClientOrderId(session.id, 0, 'probe-absent')
     const problems: string[] = []

@@ -17,7 +17,7 @@ import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { releaseHeld } from '../../store/repositories/outboxRepo.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
-import { sessionKeyAad } from '../sessionSigners.js'
+import { sessionKeyAad } from './sealedSessionKey.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { walletSignatureProblem } from './walletSignatureProblem.js'
 

@@ -1,14 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { VenueError } from '../../core/errors/venue.js'
-import { SessionKey } from '../../keys/SessionKey.js'
-import { decryptSecret } from '../../keys/decryptSecret.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import { signRevocation } from '../../keys/signRevocation.js'
 import { audit } from '../../store/repositories/audit.js'
 import { type SessionRow, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
-import { sessionKeyAad } from '../sessionSigners.js'
+import { unsealSessionKey } from './sealedSessionKey.js'
 
 /**
  * Revokes a session at the operator, signed by the session key itself, and
@@ -19,9 +17,7 @@ import { sessionKeyAad } from '../sessionSigners.js'
  */
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
   if (session.delegatedPayload && session.delegationHash) {
-    const secret = decryptSecret(keyring, session.sealedPrivateKey, sessionKeyAad(session.id))
-    const key = SessionKey.fromSecret(secret)
-    secret.fill(0)
+    const key = unsealSessionKey(keyring, session)
     const deadline = BigInt(Math.floor(deps.operatorNow()) + 20_000)
     const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
     try {

@@ -2,6 +2,7 @@ import type { Hex } from 'viem'
 import { parseAmount } from '../../core/money/decimal.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { mutateOrder } from '../../store/repositories/mutateOrder.js'
+import { snapshotUpdate } from '../../venue/snapshotUpdate.js'
 import { backfillFills } from '../backfillFills.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
@@ -21,14 +22,6 @@ export async function readBackOrder(deps: WorkerDeps, session: ActiveSession, wa
     throw error
   }
   if (parseAmount('filled', order.filled) > 0n) await backfillFills(deps, session)
-  await deps.db.transaction((tx) => mutateOrder(tx, { walletId, clientOrderId }, [{
-    kind: 'venueSnapshot',
-    status: order.status,
-    price: parseAmount('price', order.price),
-    size: parseAmount('size', order.size),
-    filled: parseAmount('filled', order.filled),
-    revision: order.revision,
-    venueOrderId: order.orderId,
-  }]))
+  await deps.db.transaction((tx) => mutateOrder(tx, { walletId, clientOrderId }, [snapshotUpdate(order)]))
   return true
 }

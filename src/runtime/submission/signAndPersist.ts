@@ -1,8 +1,7 @@
 import type { RequestFamily } from '../../core/acl/actions.js'
 import type { RequestMessages, VenueRequest } from '../../core/eip712/types.js'
 import { buildRequest } from '../../core/requests/buildRequest.js'
-import { toWireRequest } from '../../core/requests/wire.js'
-import { signRequest } from '../../keys/signRequest.js'
+import { signWireRequest } from '../../keys/signWireRequest.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { type RequestRow, requests } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
@@ -53,8 +52,7 @@ async function signAndInsert<F extends RequestFamily>(
     deadline: requestDeadline(deps),
   } as unknown as RequestMessages[F]
   const request = buildRequest(family, message) as VenueRequest
-  const { signature } = signRequest(session.key, deps.domain, request)
-  const body = JSON.stringify(toWireRequest(request, session.payload, signature))
+  const body = signWireRequest(session.key, deps.domain, request, session.payload)
   const [row] = await deps.db.insert(requests).values({
     walletId: link.walletId,
     sessionId: session.id,

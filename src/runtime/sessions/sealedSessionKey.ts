@@ -1,0 +1,25 @@
+import { SessionKey } from '../../keys/SessionKey.js'
+import { decryptSecret } from '../../keys/decryptSecret.js'
+import type { Keyring } from '../../keys/Keyring.js'
+import type { SessionRow } from '../../store/schema/index.js'
+
+/** Binds a sealed session key to its row, so ciphertexts cannot be swapped between sessions. */
+export function sessionKeyAad(sessionId: string): string {
+  return `deputy:session-key:${sessionId}`
+}
+
+/**
+ * Unseals a session's private key into a key object (which keeps its own copy;
+ * the decrypted buffer is wiped), and checks it is the key the row names.
+ */
+export function unsealSessionKey(keyring: Keyring, row: Pick<SessionRow, 'id' | 'sealedPrivateKey' | 'publicKey'>): SessionKey {
+  const secret = decryptSecret(keyring, row.sealedPrivateKey, sessionKeyAad(row.id))
+  let key: SessionKey
+  try {
+    key = SessionKey.fromSecret(secret)
+  } finally {
+    secret.fill(0)
+  }
+  if (key.publicKey.toLowerCase() !== row.publicKey.toLowerCase()) throw new Error(`session ${row.id}: unsealed key does not match its public key`)
+  return key
+}
