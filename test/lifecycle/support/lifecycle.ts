@@ -4,10 +4,8 @@
  * Built on the worker harness (sandbox + fresh database + unique queue prefix).
  */
 import { and, asc, eq } from 'drizzle-orm'
-import type { Hex } from 'viem'
 import { generatePrivateKey } from 'viem/accounts'
 import type { RequestFamily } from '../../../src/core/acl/actions.js'
-import { signRevocation } from '../../../src/keys/signRevocation.js'
 import type { WorkerDeps } from '../../../src/runtime/deps.js'
 import { type PlaceLimitOrderInput, placeLimitOrder } from '../../../src/runtime/intake/placeLimitOrder.js'
 import { grantSession } from '../../../src/runtime/sessions/grantSession.js'
@@ -18,6 +16,9 @@ import type { Db } from '../../../src/store/Database.js'
 import { auditLog, fills, intents, orders, outbox, requests, sessions, wallets } from '../../../src/store/schema/index.js'
 import type { RunningWorker } from '../../../src/worker.js'
 import { type Harness, eventually } from '../../worker/support/harness.js'
+import { operatorOrder, operatorOrders, revokeBehindTheWorkersBack as revokeAtOperator } from '../../worker/support/operator.js'
+
+export { operatorOrder, operatorOrders }
 
 export { eventually }
 
@@ -82,38 +83,19 @@ export function settled(db: Db, orderId: string, ...states: string[]) {
   })
 }
 
-/** Every order the operator holds for a wallet (any status). */
-export function operatorOrders(sandbox: Sandbox, address: string) {
-  return [...(sandbox.state.wallets.get(address.toLowerCase())?.orders.values() ?? [])]
-}
-
 /** The operator's open orders of a wallet. */
 export function operatorOpenOrders(sandbox: Sandbox, address: string) {
   return operatorOrders(sandbox, address).filter((o) => o.status === 'open' || o.status === 'partiallyFilled')
 }
 
-/** The operator's order with this cloid, if any. */
-export function operatorOrder(sandbox: Sandbox, address: string, clientOrderId: string) {
-  return sandbox.state.wallets.get(address.toLowerCase())?.orders.get(clientOrderId.toLowerCase() as Hex)
+/** Revokes the wallet's active delegation at the operator, without telling the worker; answers the HTTP status. */
+export async function revokeBehindTheWorkersBack(deps: WorkerDeps, walletId: string): Promise<number> {
+  return (await revokeAtOperator(deps, walletId)).status
 }
 
 /** The operator's record of a delegation (revoked, ended). */
 export function operatorDelegation(sandbox: Sandbox, delegationHash: string | null) {
   return delegationHash ? sandbox.state.delegations.byDelegationHash(delegationHash) : undefined
-}
-
-/** Revokes the wallet's active delegation at the operator, signed by its session key, without telling the worker. */
-export async function revokeBehindTheWorkersBack(deps: WorkerDeps, walletId: string): Promise<number> {
-  const session = await deps.sessions.active(walletId, 0)
-  if (!session) throw new Error(`wallet ${walletId} has no active session`)
-  const deadline = BigInt(Math.floor(deps.now()) + 20_000)
-  const { signature } = signRevocation(session.key, deps.domain, { delegation: session.delegationHash, deadline })
-  const response = await fetch(new URL('/v1/sessions/revoke', deps.venue.baseUrl), {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ delegation: session.payload, deadline: deadline.toString(), signature }),
-  })
-  await response.body?.cancel()
-  return response.status
 }
 
 /** Whether a sent request's wire message carries this wallet (to pick one wallet's traffic at a proxy). */
