@@ -3,8 +3,8 @@
  * - Payload: a `VenueEvent` of one wallet, normally in seq order (`streamEvents`), but delivery is
  *   at-least-once and may re-order: events are applied strictly in seq order whatever the arrival
  *   order. An event ahead of a missing one is stored and applied when the ones before it arrive.
- * - Reads: the stream cursor (row-locked: the last seq applied), stored events after it, the order
- *   with the event's cloid (row-locked), the wallet's sessions.
+ * - Reads: the stream cursor (row-locked: the last seq applied), stored events after it, the orders
+ *   the events name (row-locked together, in id order, and written back once per run), the wallet's sessions.
  * - Writes, in one transaction: `events` (wallet, seq) — an event at or below the cursor changes nothing; fills
  *   (fill id unique); the order state machine; a replacement order (intent revision + 1) when a
  *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired;
@@ -19,7 +19,8 @@ import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { recordFill } from '../src/store/repositories/recordFill.js'
+import { type OrderWorkspace, orderWorkspace } from '../src/store/repositories/orderWorkspace.js'
+import type { FillInput } from '../src/store/repositories/recordFill.js'
 import { replaceSessionOrder } from '../src/runtime/sessions/replaceSessionOrder.js'
 import { events, sessions, streamCursors } from '../src/store/schema/index.js'
 import type { VenueEvent } from '../src/venue/types.js'
@@ -43,10 +44,12 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
     }).onConflictDoNothing()
     // Applied out of order, a cancel would make the order terminal before an earlier modify or fill.
     if (seq !== last + 1) return false
+    const workspace = orderWorkspace(tx, walletId)
     for (let next: VenueEvent | undefined = event; next; next = await storedEvent(tx, walletId, last + 1)) {
-      await applyInOrder(tx, walletId, next)
+      await applyInOrder(tx, workspace, walletId, next)
       last = Number(next.seq)
     }
+    await workspace.flush()
     await tx.update(streamCursors).set({ lastSeq: last }).where(eq(streamCursors.walletId, walletId))
     return true
   })
@@ -72,20 +75,30 @@ export async function applyEvents(db: Db, walletId: string, batch: readonly Venu
     await tx.insert(events).values(fresh.map((event) => ({
       walletId, seq: Number(event.seq), type: event.type, clientOrderId: event.clientOrderId?.toLowerCase() ?? null, payload: event as unknown as Record<string, unknown>,
     }))).onConflictDoNothing()
-    const applied: VenueEvent[] = []
+    // Applied out of order, a cancel would make the order terminal before an earlier modify or fill:
+    // the run applied now is the events that follow the cursor without a gap.
+    const run: VenueEvent[] = []
     for (const event of fresh) {
-      // Applied out of order, a cancel would make the order terminal before an earlier modify or fill.
-      if (Number(event.seq) !== last + 1) break
-      await applyInOrder(tx, walletId, event)
+      if (Number(event.seq) !== last + 1 + run.length) break
+      run.push(event)
+    }
+    if (run.length === 0) return []
+    // The run's orders are read and locked together, its fills recorded in one statement.
+    const workspace = orderWorkspace(tx, walletId)
+    await workspace.load(run.flatMap((event) => (event.clientOrderId ? [event.clientOrderId] : [])))
+    await workspace.insertFills(run.flatMap((event) => (event.type === 'OrderFilled' && event.clientOrderId ? [fillInput(walletId, event)] : [])))
+    const applied: VenueEvent[] = []
+    for (const event of run) {
+      await applyInOrder(tx, workspace, walletId, event)
       last = Number(event.seq)
       applied.push(event)
     }
-    if (applied.length === 0) return []
     for (let next = await storedEvent(tx, walletId, last + 1); next; next = await storedEvent(tx, walletId, last + 1)) {
-      await applyInOrder(tx, walletId, next)
+      await applyInOrder(tx, workspace, walletId, next)
       last = Number(next.seq)
       applied.push(next)
     }
+    await workspace.flush()
     await tx.update(streamCursors).set({ lastSeq: last }).where(eq(streamCursors.walletId, walletId))
     return applied
   })
@@ -96,33 +109,35 @@ async function storedEvent(tx: Db, walletId: string, seq: number): Promise<Venue
   return row?.payload as VenueEvent | undefined
 }
 
-/** One event's effect; the caller guarantees every earlier event of the wallet was applied. */
-async function applyInOrder(tx: Db, walletId: string, event: VenueEvent): Promise<void> {
+/**
+ * One event's effect; the caller guarantees every earlier event of the wallet was applied. Order
+ * changes go through the workspace (written back by its `flush`), except a cancel by a session's
+ * end, which may re-place the order and so is written at once.
+ */
+async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string, event: VenueEvent): Promise<void> {
   const seq = Number(event.seq)
   const data = event.data ?? {}
   const cloid = event.clientOrderId
   switch (event.type) {
     case 'OrderFilled':
-      if (cloid) {
-        await recordFill(tx, {
-          walletId, fillId: str(data.fillId), clientOrderId: cloid, market: str(data.market),
-          side: data.side === 'sell' || data.side === 1 ? 1 : 0,
-          price: str(data.price), size: str(data.size), fee: str(data.fee ?? '0'), seq, at: new Date(event.at),
-        })
-      }
+      if (cloid) await workspace.fill(fillInput(walletId, event))
       break
     case 'OrderAccepted':
     case 'OrderModified':
     case 'OrderRejected':
-      if (cloid) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
+      if (cloid) await workspace.apply(cloid, [orderUpdate(event)])
       break
     case 'OrderCancelled': {
       if (!cloid) break
-      const result = await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
-      // A session ending cancels its orders; what the user still wants is placed again.
-      if (result && (data.reason === 'sessionRevoked' || data.reason === 'sessionExpired') && result.before.state !== 'cancelled') {
-        await replaceSessionOrder(tx, result.after)
+      if (data.reason !== 'sessionRevoked' && data.reason !== 'sessionExpired') {
+        await workspace.apply(cloid, [orderUpdate(event)])
+        break
       }
+      // A session ending cancels its orders; what the user still wants is placed again.
+      await workspace.flush()
+      workspace.forget(cloid)
+      const result = await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
+      if (result && result.before.state !== 'cancelled') await replaceSessionOrder(tx, result.after)
       break
     }
     case 'SessionRevoked':
@@ -134,6 +149,15 @@ async function applyInOrder(tx: Db, walletId: string, event: VenueEvent): Promis
       if (ended.length) await audit(tx, { walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: ended[0]!.id, seq } })
       break
     }
+  }
+}
+
+function fillInput(walletId: string, event: VenueEvent): FillInput {
+  const data = event.data ?? {}
+  return {
+    walletId, fillId: str(data.fillId), clientOrderId: event.clientOrderId!, market: str(data.market),
+    side: data.side === 'sell' || data.side === 1 ? 1 : 0,
+    price: str(data.price), size: str(data.size), fee: str(data.fee ?? '0'), seq: Number(event.seq), at: new Date(event.at),
   }
 }
 

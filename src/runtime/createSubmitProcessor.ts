@@ -6,6 +6,7 @@ import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import type { RequestFamily } from '../core/acl/actions.js'
 import type { SubmitJobData } from '../queue/payloads.js'
 import type { WorkerDeps } from './deps.js'
+import { createBatchedOrders } from './submission/createBatchedOrders.js'
 import { type JobControl, runSubmission } from './submission/runSubmission.js'
 import type { FamilySpec, SubmitResult } from './submission/types.js'
 
@@ -17,7 +18,8 @@ const specs: { [F in RequestFamily]: FamilySpec<F> } = {
 }
 
 /** The `submit` queue's processor: the job name is the request family. */
-export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker) {
+export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker, options: { batchOrders?: boolean } = {}) {
+  const submitOrder = options.batchOrders === false ? undefined : createBatchedOrders(deps, submitOrderSpec)
   return async (job: Job<SubmitJobData>, token?: string): Promise<SubmitResult> => {
     const spec = specs[job.data.family] as FamilySpec<RequestFamily> | undefined
     if (!spec) throw new Error(`unknown request family ${String(job.data.family)}`)
@@ -31,6 +33,7 @@ export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker) {
         throw Worker.RateLimitError()
       },
     }
+    if (job.data.family === 'Order' && submitOrder) return submitOrder(job.data.outboxId, control)
     return runSubmission(deps, job.data.outboxId, spec, control)
   }
 }

@@ -36,4 +36,6 @@ export type PolicyCheck = {
   side?: 0 | 1
   price?: bigint
   size?: bigint
+  /** The caller read, in the same statement that claimed the order, that the wallet has no stored policy rows. */
+  noStoredRules?: true
 }

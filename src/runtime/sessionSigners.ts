@@ -60,6 +60,10 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
       if (!row) return undefined
       return toActive(row.session, row.address as Address)
     },
+    /** The session, when this process already unsealed it (the batched Order path's claim names it). */
+    unsealed(sessionId: string): ActiveSession | undefined {
+      return cache.get(sessionId)
+    },
     forget(sessionId: string): void {
       cache.delete(sessionId)
     },

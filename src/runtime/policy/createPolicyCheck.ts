@@ -23,6 +23,7 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
     return value
   }
   return async (check: PolicyCheck): Promise<string | null> => {
+    if (check.noStoredRules) return null
     const rows = await options.db.select().from(policies)
       .where(and(eq(policies.walletId, check.walletId), or(isNull(policies.sessionId), eq(policies.sessionId, check.sessionId))))
     if (rows.length === 0) return null

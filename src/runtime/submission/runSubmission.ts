@@ -51,7 +51,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     .where(and(eq(requests.outboxId, row.id), inArray(requests.status, ['signed', 'sent', 'unknown'])))
     .orderBy(desc(requests.createdAt)).limit(1)
   let request: RequestRow
-  let session = await deps.sessions.active(row.walletId)
+  const session = await deps.sessions.active(row.walletId)
   let fields: Record<string, unknown>
   let resumable = inFlight
   if (inFlight && !(await sessionStillValid(deps, inFlight.sessionId))) {
@@ -86,10 +86,29 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     fields = claim.fields as Record<string, unknown>
     request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
   }
+  return deliver(ctx, spec, control, { request, session, fields })
+}
 
+/**
+ * Sends a signed and persisted request and records the outcome: accepted, re-signed (fresh nonce
+ * or a new session), held, rejected, or thrown for BullMQ to retry (the retry resends the same
+ * bytes). `firstSend` stands in for the first send when its outcome is already known (the batched
+ * Order path sent it); every later send goes to the operator.
+ */
+export async function deliver<F extends RequestFamily>(
+  ctx: SubmitContext,
+  spec: FamilySpec<F>,
+  control: JobControl,
+  signed: { request: RequestRow; session: ActiveSession | undefined; fields: Record<string, unknown> },
+  firstSend?: () => Promise<Receipt>,
+): Promise<SubmitResult> {
+  const { deps, row } = ctx
+  let { request, session } = signed
+  const { fields } = signed
   for (let resigns = 0; ; resigns++) {
     try {
-      const receipt = await deps.venue.submit(request.body)
+      const send = resigns === 0 && firstSend ? firstSend : () => deps.venue.submit(request.body)
+      const receipt = await send()
       await accept(ctx, spec, request, receipt, fields)
       return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
     } catch (error) {

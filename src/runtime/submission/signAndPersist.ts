@@ -3,7 +3,7 @@ import type { RequestMessages, VenueRequest } from '../../core/eip712/types.js'
 import { buildRequest } from '../../core/requests/buildRequest.js'
 import { signWireRequest } from '../../keys/signWireRequest.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
-import { type RequestRow, requests } from '../../store/schema/index.js'
+import { type NewRequestRow, type RequestRow, requests } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
@@ -22,7 +22,7 @@ export async function signAndPersist<F extends RequestFamily>(
   session: ActiveSession,
   family: F,
   fields: Record<string, unknown>,
-  link: { walletId: string; orderId: string | null; outboxId: string },
+  link: RequestLink,
 ): Promise<RequestRow> {
   // Workers in other processes draw nonces from their own clocks, so two can draw the same one for
   // a session key; the unique key on (session, nonce) catches it before anything is sent.
@@ -42,8 +42,28 @@ async function signAndInsert<F extends RequestFamily>(
   session: ActiveSession,
   family: F,
   fields: Record<string, unknown>,
-  link: { walletId: string; orderId: string | null; outboxId: string },
+  link: RequestLink,
 ): Promise<RequestRow> {
+  const [row] = await deps.db.insert(requests).values(signedRequestRow(deps, session, family, fields, link)).returning()
+  logSigned(deps, row!, session)
+  return row!
+}
+
+export function logSigned(deps: Pick<WorkerDeps, 'log'>, row: RequestRow, session: ActiveSession): void {
+  // The key object prints its public key only; the log-scan test holds it to that.
+  deps.log.debug({ requestId: row.id, family: row.family, sessionId: session.id, key: session.key, nonce: String(row.nonce) }, 'request signed and persisted')
+}
+
+export type RequestLink = { walletId: string; orderId: string | null; outboxId: string }
+
+/** Builds and signs one request with a fresh nonce: the `requests` row to persist before sending. */
+export function signedRequestRow<F extends RequestFamily>(
+  deps: Pick<WorkerDeps, 'nonces' | 'operatorNow' | 'maxDeadlineMs' | 'domain'>,
+  session: ActiveSession,
+  family: F,
+  fields: Record<string, unknown>,
+  link: RequestLink,
+): NewRequestRow {
   const message = {
     ...fields,
     delegation: session.delegationHash,
@@ -53,7 +73,7 @@ async function signAndInsert<F extends RequestFamily>(
   } as unknown as RequestMessages[F]
   const request = buildRequest(family, message) as VenueRequest
   const body = signWireRequest(session.key, deps.domain, request, session.payload)
-  const [row] = await deps.db.insert(requests).values({
+  return {
     walletId: link.walletId,
     sessionId: session.id,
     orderId: link.orderId,
@@ -63,8 +83,5 @@ async function signAndInsert<F extends RequestFamily>(
     deadline: Number(message.deadline),
     body,
     status: 'signed',
-  }).returning()
-  // The key object prints its public key only; the log-scan test holds it to that.
-  deps.log.debug({ requestId: row!.id, family, sessionId: session.id, key: session.key, nonce: String(message.nonce) }, 'request signed and persisted')
-  return row!
+  }
 }

@@ -1,0 +1,120 @@
+import { eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { covers } from '../../core/acl/covers.js'
+import { parseAmount } from '../../core/money/decimal.js'
+import { type ClaimedOrder, claimPendingOrders } from '../../store/repositories/claimPendingOrders.js'
+import { type AcceptedOrder, recordAcceptedOrders } from '../../store/repositories/recordAcceptedOrders.js'
+import { type NewRequestRow, type RequestRow, orders, outbox, requests } from '../../store/schema/index.js'
+import type { Receipt } from '../../venue/types.js'
+import type { WorkerDeps } from '../deps.js'
+import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
+import { groupCommit } from './groupCommit.js'
+import { type JobControl, deliver, runSubmission } from './runSubmission.js'
+import { logSigned, signedRequestRow } from './signAndPersist.js'
+import type { FamilySpec, SubmitResult } from './types.js'
+
+/**
+ * Order submission with its Postgres writes shared between the jobs running at
+ * the same moment (`groupCommit`): one statement claims every pending Order of
+ * the jobs that arrived together, one inserts their signed requests, one
+ * transaction records their receipts. Each job still signs and sends its own
+ * request, and answers its own result.
+ *
+ * This is the same recipe as `runSubmission`, for its common case only: a fresh
+ * Order of a wallet with an active session whose scope covers it. Anything else,
+ * and any failure of a shared write, goes to `runSubmission` for that job, which
+ * resumes from what was persisted (a claimed order is claimed again, a persisted
+ * request is resent byte for byte). An operator error on the send is handled by
+ * the same code as one by one (`deliver`), with the outcome already in hand.
+ */
+export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>) {
+  const claim = groupCommit(async (outboxIds: string[]) => {
+    const minExpiry = Math.floor(deps.operatorNow() / 1000) + SIGNING_MARGIN_SECONDS
+    const claimed = new Map((await claimPendingOrders(deps.db, outboxIds, minExpiry)).map((c) => [c.outboxId, c]))
+    // A job that runs twice at once (a stalled job re-run) gets the claim once.
+    return outboxIds.map((id) => {
+      const one = claimed.get(id)
+      claimed.delete(id)
+      return one
+    })
+  })
+  const persist = groupCommit(async (rows: NewRequestRow[]) => {
+    const inserted = new Map((await deps.db.insert(requests).values(rows).returning()).map((row) => [row.outboxId, row]))
+    return rows.map((row) => inserted.get(row.outboxId!)!)
+  })
+  const record = groupCommit(async (accepted: AcceptedOrder[]) => {
+    const recorded = await recordAcceptedOrders(deps.db, accepted, new Date(deps.now()))
+    return accepted.map((a) => recorded.has(a.orderId))
+  })
+
+  /** The job's own path when the batched one does not apply (or a shared write failed). */
+  const oneByOne = (outboxId: string, control: JobControl) => runSubmission(deps, outboxId, spec, control)
+
+  return async function submitOrder(outboxId: string, control: JobControl): Promise<SubmitResult> {
+    let claimed: ClaimedOrder | undefined
+    try {
+      claimed = await claim(outboxId)
+    } catch (error) {
+      deps.log.warn({ err: error, outboxId }, 'batched Order claim failed; submitting one by one')
+    }
+    const session = claimed && (await sessionFor(deps, claimed))
+    if (!claimed || !session || !covers(session.aclScope, 'Order')) return oneByOne(outboxId, control)
+
+    const fields = {
+      market: claimed.market,
+      side: claimed.side,
+      price: parseAmount('price', claimed.price),
+      size: parseAmount('size', claimed.size),
+      timeInForce: claimed.timeInForce,
+      clientOrderId: claimed.clientOrderId as Hex,
+    }
+    const refusal = deps.policy && await deps.policy({
+      walletId: claimed.walletId, sessionId: session.id, orderId: claimed.orderId, family: 'Order',
+      market: fields.market, side: fields.side, price: fields.price, size: fields.size, ...(claimed.hasPolicy ? {} : { noStoredRules: true }),
+    })
+    // A refusal is recorded by the one-by-one path, which checks again after claiming again.
+    if (refusal) return oneByOne(outboxId, control)
+
+    let request: RequestRow
+    try {
+      request = await persist(signedRequestRow(deps, session, 'Order', fields, { walletId: claimed.walletId, orderId: claimed.orderId, outboxId }))
+    } catch (error) {
+      // Nothing of the batch was persisted (one statement): the orders are claimed, which the
+      // one-by-one claim accepts, and are signed again there with fresh nonces.
+      deps.log.warn({ err: error, outboxId }, 'batched request insert failed; submitting one by one')
+      return oneByOne(outboxId, control)
+    }
+    logSigned(deps, request, session)
+
+    let receipt: Receipt
+    try {
+      receipt = await deps.venue.submit(request.body)
+    } catch (error) {
+      const ctx = await contextOf(deps, outboxId)
+      if (!ctx) return oneByOne(outboxId, control)
+      return deliver(ctx, spec, control, { request, session, fields }, () => Promise.reject(error))
+    }
+    const recorded = await record({ outboxId, orderId: claimed.orderId, requestId: request.id, sessionId: session.id, receipt }).catch((error: unknown) => {
+      deps.log.warn({ err: error, outboxId }, 'batched receipt write failed; recording one by one')
+      return false
+    })
+    if (!recorded) {
+      // Its order was locked elsewhere (or the shared write failed): the one-by-one write waits its turn.
+      const ctx = await contextOf(deps, outboxId)
+      if (!ctx) return oneByOne(outboxId, control)
+      return deliver(ctx, spec, control, { request, session, fields }, () => Promise.resolve(receipt))
+    }
+    return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
+  }
+}
+
+/** The claimed session, unsealed (from this process's cache, or read and unsealed once). */
+async function sessionFor(deps: WorkerDeps, claimed: ClaimedOrder): Promise<ActiveSession | undefined> {
+  const session = deps.sessions.unsealed(claimed.sessionId) ?? (await deps.sessions.active(claimed.walletId))
+  return session?.id === claimed.sessionId ? session : undefined
+}
+
+async function contextOf(deps: WorkerDeps, outboxId: string) {
+  const [loaded] = await deps.db.select({ row: outbox, order: orders }).from(outbox).leftJoin(orders, eq(orders.id, outbox.orderId)).where(eq(outbox.id, outboxId))
+  return loaded ? { deps, row: loaded.row, order: loaded.order ?? undefined } : undefined
+}

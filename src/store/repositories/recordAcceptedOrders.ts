@@ -1,0 +1,57 @@
+import { asc, inArray, sql } from 'drizzle-orm'
+import { applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
+import type { Db } from '../Database.js'
+import { orders } from '../schema/index.js'
+import type { Receipt } from '../../venue/types.js'
+import { toSnapshot } from './orderSnapshot.js'
+import { writeOrderSnapshots } from './writeOrderSnapshots.js'
+
+export type AcceptedOrder = {
+  outboxId: string
+  orderId: string
+  requestId: string
+  sessionId: string
+  receipt: Receipt
+}
+
+/**
+ * The batched form of recording accepted Orders, in one transaction: the
+ * requests get their receipts, each order goes through the state machine
+ * (`accepted`, under the row lock, so an event applied first is never undone)
+ * and remembers its session, an order whose wallet was halted meanwhile gets a
+ * CancelOrder (as one by one), and the outbox rows are done. Answers the
+ * orders recorded; the others were locked elsewhere and are left untouched.
+ */
+export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder[], completedAt: Date): Promise<Set<string>> {
+  if (batch.length === 0) return new Set()
+  return db.transaction(async (tx) => {
+    // Orders another transaction holds (the event consumer applies a fill) are skipped, not waited
+    // for: this never waits on an order row, so it cannot deadlock with the consumer, which locks a
+    // wallet's orders in event order. The caller records those one by one.
+    const rows = await tx.select().from(orders).where(inArray(orders.id, batch.map((a) => a.orderId))).orderBy(asc(orders.id)).for('update', { skipLocked: true })
+    const byOrder = new Map(batch.map((a) => [a.orderId, a]))
+    const accepted = rows.map((row) => byOrder.get(row.id)!)
+    if (accepted.length === 0) return new Set()
+    await tx.execute(sql`
+      update requests r set status = 'accepted', receipt = v.receipt, duplicate = v.duplicate, completed_at = ${completedAt}
+      from jsonb_to_recordset(${JSON.stringify(accepted.map((a) => ({ id: a.requestId, receipt: a.receipt, duplicate: a.receipt.duplicate })))}::jsonb)
+        as v(id uuid, receipt jsonb, duplicate boolean)
+      where r.id = v.id`)
+    await writeOrderSnapshots(tx, rows.map((row) => ({
+      id: row.id,
+      sessionId: byOrder.get(row.id)!.sessionId,
+      snapshot: applyOrderUpdate(toSnapshot(row), { kind: 'accepted', venueOrderId: byOrder.get(row.id)!.receipt.orderId }),
+    })))
+    const orderIds = sql.param(accepted.map((a) => a.orderId))
+    // The kill switch tripped while these were on the wire, and its CancelAll may have reached the
+    // operator first: take such an order down (cancels go through while halted).
+    await tx.execute(sql`
+      insert into outbox (wallet_id, kind, order_id, payload)
+      select o.wallet_id, 'CancelOrder', o.id, '{"reason":"halted"}'::jsonb
+      from orders o join wallets w on w.id = o.wallet_id
+      where o.id = any(${orderIds}::uuid[]) and w.status = 'halted'
+      order by o.id`)
+    await tx.execute(sql`update outbox set status = 'done', updated_at = now() where id = any(${sql.param(accepted.map((a) => a.outboxId))}::uuid[])`)
+    return new Set(accepted.map((a) => a.orderId))
+  })
+}

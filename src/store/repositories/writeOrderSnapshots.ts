@@ -1,0 +1,22 @@
+import { sql } from 'drizzle-orm'
+import type { OrderSnapshot } from '../../core/orders/applyOrderUpdate.js'
+import type { Db } from '../Database.js'
+import { fromSnapshot } from './orderSnapshot.js'
+
+/**
+ * Writes the state machine's view of several orders in one statement (the
+ * batched form of `mutateOrder`'s write). The caller holds their row locks.
+ * `sessionId`, when given, is recorded too (the session an accepted order belongs to).
+ */
+export async function writeOrderSnapshots(tx: Db, rows: readonly { id: string; snapshot: OrderSnapshot; sessionId?: string }[]): Promise<void> {
+  if (rows.length === 0) return
+  const values = rows.map(({ id, snapshot, sessionId }) => ({ id, sessionId: sessionId ?? null, ...fromSnapshot(snapshot) }))
+  await tx.execute(sql`
+    update orders o set state = v."state", price = v.price, size = v.size, filled = v.filled, filled_notional = v."filledNotional",
+      average_price = v."averagePrice", fees = v.fees, venue_revision = v."venueRevision", venue_order_id = v."venueOrderId",
+      cancel_reason = v."cancelReason", reject_code = v."rejectCode", session_id = coalesce(v."sessionId", o.session_id), updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
+      id uuid, "state" text, price numeric, size numeric, filled numeric, "filledNotional" numeric, "averagePrice" numeric, fees numeric,
+      "venueRevision" integer, "venueOrderId" text, "cancelReason" text, "rejectCode" text, "sessionId" uuid)
+    where o.id = v.id`)
+}
