@@ -13,7 +13,7 @@
  *   last stored seq, so the event is delivered again.
  * - Idempotency key: (wallet, seq); fills also by (wallet, fill id).
  */
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { parseAmount } from '../src/core/money/decimal.js'
 import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
 import type { Db } from '../src/store/Database.js'
@@ -35,9 +35,7 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
   const seq = Number(event.seq)
   return db.transaction(async (tx) => {
     // The cursor's row lock serializes consumers of one wallet (a lease handover may overlap).
-    await tx.insert(streamCursors).values({ walletId }).onConflictDoNothing()
-    const [cursor] = await tx.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId)).for('update')
-    let last = cursor!.lastSeq
+    let last = await lockCursor(tx, walletId)
     if (seq <= last) return false
     await tx.insert(events).values({
       walletId, seq, type: event.type, clientOrderId: event.clientOrderId?.toLowerCase() ?? null, payload: event as unknown as Record<string, unknown>,
@@ -65,9 +63,7 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
 export async function applyEvents(db: Db, walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
   if (batch.length === 0) return []
   return db.transaction(async (tx) => {
-    await tx.insert(streamCursors).values({ walletId }).onConflictDoNothing()
-    const [cursor] = await tx.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId)).for('update')
-    let last = cursor!.lastSeq
+    let last = await lockCursor(tx, walletId)
     const bySeq = new Map<number, VenueEvent>()
     for (const event of batch) if (Number(event.seq) > last) bySeq.set(Number(event.seq), event)
     if (bySeq.size === 0) return []
@@ -102,6 +98,17 @@ export async function applyEvents(db: Db, walletId: string, batch: readonly Venu
     await tx.update(streamCursors).set({ lastSeq: last }).where(eq(streamCursors.walletId, walletId))
     return applied
   })
+}
+
+/**
+ * The last seq applied for the wallet, with the cursor row locked until the transaction ends (the
+ * upsert locks it, and creates it on first use): consumers of one wallet apply one at a time.
+ */
+async function lockCursor(tx: Db, walletId: string): Promise<number> {
+  const [cursor] = await tx.insert(streamCursors).values({ walletId })
+    .onConflictDoUpdate({ target: streamCursors.walletId, set: { walletId: sql`excluded.wallet_id` } })
+    .returning({ lastSeq: streamCursors.lastSeq })
+  return cursor!.lastSeq
 }
 
 async function storedEvent(tx: Db, walletId: string, seq: number): Promise<VenueEvent | undefined> {

@@ -94,12 +94,17 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
       if (!ctx) return oneByOne(outboxId, control)
       return deliver(ctx, spec, control, { request, session, fields }, () => Promise.reject(error))
     }
-    const recorded = await record({ outboxId, orderId: claimed.orderId, requestId: request.id, sessionId: session.id, receipt }).catch((error: unknown) => {
-      deps.log.warn({ err: error, outboxId }, 'batched receipt write failed; recording one by one')
-      return false
-    })
+    const accepted = { outboxId, orderId: claimed.orderId, requestId: request.id, sessionId: session.id, receipt }
+    // Its order may be locked by the event consumer applying the order's first fill: the next
+    // shared write takes it, and a second miss waits its turn one by one.
+    let recorded = false
+    for (let attempt = 0; attempt < 2 && !recorded; attempt++) {
+      recorded = await record(accepted).catch((error: unknown) => {
+        deps.log.warn({ err: error, outboxId }, 'batched receipt write failed')
+        return false
+      })
+    }
     if (!recorded) {
-      // Its order was locked elsewhere (or the shared write failed): the one-by-one write waits its turn.
       const ctx = await contextOf(deps, outboxId)
       if (!ctx) return oneByOne(outboxId, control)
       return deliver(ctx, spec, control, { request, session, fields }, () => Promise.resolve(receipt))
