@@ -1,0 +1,73 @@
+import { eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyEvents } from '../../jobs/applyEvent.js'
+import { toMarketRules } from '../../src/runtime/intake/marketRules.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { recordFill } from '../../src/store/repositories/recordFill.js'
+import { fills, orders } from '../../src/store/schema/index.js'
+import { createVenueClient } from '../../src/venue/createVenueClient.js'
+import type { VenueEvent } from '../../src/venue/types.js'
+import { createHarness, type Harness } from './support/harness.js'
+
+let h: Harness
+beforeAll(async () => { h = await createHarness() })
+afterAll(async () => { await h?.close() })
+
+describe('a run of events applied together', () => {
+  it('applies each order change once, in seq order, and counts each fill once, also one the reconciler recorded first', async () => {
+    const markets = toMarketRules(await createVenueClient({ baseUrl: h.sandbox.url }).markets())
+    const { wallet, signer } = await h.wallet()
+    const place = async (price: string) => (await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price, size: '1' }, new Date())).order
+    const a = await place('1900')
+    const b = await place('1901')
+    const at = Date.now()
+    let seq = 0
+    const event = (type: VenueEvent['type'], cloid: string, data: Record<string, unknown> = {}): VenueEvent =>
+      ({ seq: String(++seq), type, wallet: signer.address, at, clientOrderId: cloid as Hex, orderId: `V-${cloid.slice(2, 8)}`, data })
+    const fill = (cloid: string, fillId: string, size: string, price: string) =>
+      event('OrderFilled', cloid, { fillId, market: 'ETH-USD', side: 'buy', price, size, fee: '0.01' })
+
+    // The reconciler recorded a's second fill before the stream delivered it.
+    await h.db.transaction((tx) => recordFill(tx, { walletId: wallet.id, fillId: 'a-2', clientOrderId: a.clientOrderId, market: 'ETH-USD', side: 0, price: '1900', size: '0.3', fee: '0.01', seq: 99, at: new Date(at) }))
+
+    const run = [
+      event('OrderAccepted', a.clientOrderId),
+      event('OrderAccepted', b.clientOrderId),
+      fill(a.clientOrderId, 'a-1', '0.2', '1900'),
+      fill(a.clientOrderId, 'a-2', '0.3', '1900'),
+      event('OrderModified', b.clientOrderId, { price: '1890', size: '2', revision: 1 }),
+      fill(b.clientOrderId, 'b-1', '0.5', '1890'),
+      fill(a.clientOrderId, 'a-1', '0.2', '1900'),
+      event('OrderCancelled', b.clientOrderId, { reason: 'user' }),
+    ]
+    // Delivered twice and shuffled: the second delivery is at or below the cursor and changes nothing.
+    expect(await applyEvents(h.db, wallet.id, run)).toHaveLength(run.length)
+    expect(await applyEvents(h.db, wallet.id, [...run].reverse())).toHaveLength(0)
+
+    const [orderA] = await h.db.select().from(orders).where(eq(orders.id, a.id))
+    const [orderB] = await h.db.select().from(orders).where(eq(orders.id, b.id))
+    // a: 0.2 from the stream, 0.3 recorded by the reconciler (counted there), the repeat of a-1 ignored.
+    expect(orderA).toMatchObject({ state: 'partially_filled', filled: '0.500000000000000000', venueOrderId: `V-${a.clientOrderId.slice(2, 8)}` })
+    expect(orderB).toMatchObject({ state: 'cancelled', price: '1890.000000000000000000', size: '2.000000000000000000', venueRevision: 1, filled: '0.500000000000000000', cancelReason: 'user' })
+    expect(Number(orderB.averagePrice)).toBe(1890)
+    const recorded = await h.db.select().from(fills).where(eq(fills.walletId, wallet.id))
+    expect(recorded.map((f) => f.fillId).sort()).toEqual(['a-1', 'a-2', 'b-1'])
+    expect(recorded.every((f) => f.orderId === (f.fillId.startsWith('a') ? a.id : b.id))).toBe(true)
+  })
+
+  it('stores an event ahead of a gap and applies it, with the orders it names, when the gap is filled', async () => {
+    const markets = toMarketRules(await createVenueClient({ baseUrl: h.sandbox.url }).markets())
+    const { wallet, signer } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'sell', price: '2100', size: '1' }, new Date())
+    const base = { wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-gap' }
+    const accepted: VenueEvent = { ...base, seq: '1', type: 'OrderAccepted', data: {} }
+    const filled: VenueEvent = { ...base, seq: '3', type: 'OrderFilled', data: { fillId: 'g-1', market: 'ETH-USD', side: 'sell', price: '2100', size: '1', fee: '0' } }
+    const modified: VenueEvent = { ...base, seq: '2', type: 'OrderModified', data: { price: '2100', size: '1', revision: 1 } }
+    expect(await applyEvents(h.db, wallet.id, [accepted, filled])).toEqual([accepted])
+    const state = async () => (await h.db.select().from(orders).where(eq(orders.id, order.id)))[0]!
+    expect((await state()).state).toBe('open')
+    expect((await applyEvents(h.db, wallet.id, [modified])).map((e) => e.seq)).toEqual(['2', '3'])
+    expect(await state()).toMatchObject({ state: 'filled', venueRevision: 1, filled: '1.000000000000000000' })
+  })
+})
