@@ -1,5 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { connect } from 'node:net'
 import pg from 'pg'
 
@@ -15,41 +14,31 @@ function answers(host: string, port: number): Promise<boolean> {
   })
 }
 
-async function waitFor(host: string, port: number): Promise<boolean> {
-  for (let i = 0; i < 60; i++) {
-    if (await answers(host, port)) return true
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  return false
-}
-
-const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0
+const isLocal = (url: URL, port: number) => ['127.0.0.1', 'localhost'].includes(url.hostname) && Number(url.port || port) === port
 
 /**
- * The suite talks to a real Postgres and a real Redis. When they are installed
- * but not running, start them; when they are missing, stop at once and say how
- * to get them, rather than failing 800 tests one by one.
+ * The suite talks to a real Postgres and a real Redis. When the default local
+ * ones do not answer, `scripts/ensure-services.sh` starts them, or installs them
+ * first from the distribution's packages (as `.ci/run` does); when that cannot
+ * be done, stop at once and say how to get them, rather than failing 800 tests
+ * one by one.
  */
 export default async function setup(): Promise<void> {
   const redis = new URL(TEST_REDIS_URL)
   const redisPort = Number(redis.port || 6379)
-  if (!(await answers(redis.hostname, redisPort)) && onPath('redis-server') && ['127.0.0.1', 'localhost'].includes(redis.hostname)) {
-    execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no'])
-    await waitFor(redis.hostname, redisPort)
-  }
   const postgres = new URL(TEST_DATABASE_URL)
   const pgPort = Number(postgres.port || 5432)
-  if (!(await answers(postgres.hostname, pgPort)) && onPath('pg_ctlcluster') && existsSync('/etc/postgresql')) {
-    const version = readdirSync('/etc/postgresql').sort().at(-1)
-    if (version) spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'ignore' })
-    await waitFor(postgres.hostname, pgPort)
+  const down = !(await answers(redis.hostname, redisPort)) || !(await answers(postgres.hostname, pgPort))
+  if (down && isLocal(redis, 6379) && isLocal(postgres, 5432)) {
+    console.log('Postgres or Redis does not answer on 127.0.0.1: starting (installing if needed) with scripts/ensure-services.sh')
+    spawnSync('bash', ['scripts/ensure-services.sh'], { stdio: 'inherit' })
   }
   const missing = [
     ...(await answers(redis.hostname, redisPort)) ? [] : [`Redis at ${TEST_REDIS_URL}`],
     ...(await answers(postgres.hostname, pgPort)) ? [] : [`Postgres at ${TEST_DATABASE_URL}`],
   ]
   if (missing.length) {
-    throw new Error(`The tests need ${missing.join(' and ')}. Run \`bash .ci/run\` once (it installs and starts both), ` +
+    throw new Error(`The tests need ${missing.join(' and ')}. Run \`bash scripts/ensure-services.sh\` as root (it installs and starts both), ` +
       'or `docker compose up -d postgres redis`, or point TEST_DATABASE_URL / TEST_REDIS_URL at your own.')
   }
   // Each test file creates its own database; the one in the URL only has to exist to connect to.

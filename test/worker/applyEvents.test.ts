@@ -50,7 +50,7 @@ describe('a run of events applied together', () => {
     // a: 0.2 from the stream, 0.3 recorded by the reconciler (counted there), the repeat of a-1 ignored.
     expect(orderA).toMatchObject({ state: 'partially_filled', filled: '0.500000000000000000', venueOrderId: `V-${a.clientOrderId.slice(2, 8)}` })
     expect(orderB).toMatchObject({ state: 'cancelled', price: '1890.000000000000000000', size: '2.000000000000000000', venueRevision: 1, filled: '0.500000000000000000', cancelReason: 'user' })
-    expect(Number(orderB.averagePrice)).toBe(1890)
+    expect(Number(orderB!.averagePrice)).toBe(1890)
     const recorded = await h.db.select().from(fills).where(eq(fills.walletId, wallet.id))
     expect(recorded.map((f) => f.fillId).sort()).toEqual(['a-1', 'a-2', 'b-1'])
     expect(recorded.every((f) => f.orderId === (f.fillId.startsWith('a') ? a.id : b.id))).toBe(true)
