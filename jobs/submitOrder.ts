@@ -10,6 +10,9 @@
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
  *   session marked, work held until a new session. ACL violation and business rejections → terminal.
+ * - Batched: Order jobs running together go first through `createBatchedOrders` (the same claim,
+ *   persist-before-send and receipt, with the Postgres writes shared); whatever it does not handle
+ *   comes here one by one, resuming from what it persisted.
  * - Idempotency key: the outbox id (BullMQ job id) and the order's cloid, derived from (intent, revision):
  *   the operator answers a second Order with the same cloid with the first receipt.
  */
