@@ -18,8 +18,9 @@ const specs: { [F in RequestFamily]: FamilySpec<F> } = {
 }
 
 /** The `submit` queue's processor: the job name is the request family. */
-export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker, options: { batchOrders?: boolean } = {}) {
-  const submitOrder = options.batchOrders === false ? undefined : createBatchedOrders(deps, submitOrderSpec)
+export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker) {
+  // Orders go through the batched path, which hands anything it does not handle to `runSubmission`.
+  const submitOrder = createBatchedOrders(deps, submitOrderSpec)
   return async (job: Job<SubmitJobData>, token?: string): Promise<SubmitResult> => {
     const spec = specs[job.data.family] as FamilySpec<RequestFamily> | undefined
     if (!spec) throw new Error(`unknown request family ${String(job.data.family)}`)
@@ -33,7 +34,7 @@ export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker, op
         throw Worker.RateLimitError()
       },
     }
-    if (job.data.family === 'Order' && submitOrder) return submitOrder(job.data.outboxId, control)
+    if (job.data.family === 'Order') return submitOrder(job.data.outboxId, control)
     return runSubmission(deps, job.data.outboxId, spec, control)
   }
 }

@@ -1,14 +1,14 @@
-import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { covers } from '../../core/acl/covers.js'
 import { parseAmount } from '../../core/money/decimal.js'
 import { type ClaimedOrder, claimPendingOrders } from '../../store/repositories/claimPendingOrders.js'
 import { type AcceptedOrder, recordAcceptedOrders } from '../../store/repositories/recordAcceptedOrders.js'
-import { type NewRequestRow, type RequestRow, orders, outbox, requests } from '../../store/schema/index.js'
+import { type NewRequestRow, type RequestRow, requests } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
 import { groupCommit } from './groupCommit.js'
+import { loadSubmitContext } from './loadSubmitContext.js'
 import { type JobControl, deliver, runSubmission } from './runSubmission.js'
 import { logSigned, signedRequestRow } from './signAndPersist.js'
 import type { FamilySpec, SubmitResult } from './types.js'
@@ -49,6 +49,11 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
 
   /** The job's own path when the batched one does not apply (or a shared write failed). */
   const oneByOne = (outboxId: string, control: JobControl) => runSubmission(deps, outboxId, spec, control)
+  /** The one-by-one send loop, from a request already signed, persisted and sent once with `outcome`. */
+  const deliverFrom = async (outboxId: string, control: JobControl, signed: Parameters<typeof deliver>[3], outcome: () => Promise<Receipt>) => {
+    const ctx = await loadSubmitContext(deps, outboxId)
+    return ctx ? deliver(ctx, spec, control, signed, outcome) : oneByOne(outboxId, control)
+  }
 
   return async function submitOrder(outboxId: string, control: JobControl): Promise<SubmitResult> {
     let claimed: ClaimedOrder | undefined
@@ -90,9 +95,7 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
     try {
       receipt = await deps.venue.submit(request.body)
     } catch (error) {
-      const ctx = await contextOf(deps, outboxId)
-      if (!ctx) return oneByOne(outboxId, control)
-      return deliver(ctx, spec, control, { request, session, fields }, () => Promise.reject(error))
+      return deliverFrom(outboxId, control, { request, session, fields }, () => Promise.reject(error))
     }
     const accepted = { outboxId, orderId: claimed.orderId, requestId: request.id, sessionId: session.id, receipt }
     // Its order may be locked by the event consumer applying the order's first fill: the next
@@ -104,11 +107,7 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
         return false
       })
     }
-    if (!recorded) {
-      const ctx = await contextOf(deps, outboxId)
-      if (!ctx) return oneByOne(outboxId, control)
-      return deliver(ctx, spec, control, { request, session, fields }, () => Promise.resolve(receipt))
-    }
+    if (!recorded) return deliverFrom(outboxId, control, { request, session, fields }, () => Promise.resolve(receipt))
     return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
   }
 }
@@ -117,9 +116,4 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
 async function sessionFor(deps: WorkerDeps, claimed: ClaimedOrder): Promise<ActiveSession | undefined> {
   const session = deps.sessions.unsealed(claimed.sessionId) ?? (await deps.sessions.active(claimed.walletId))
   return session?.id === claimed.sessionId ? session : undefined
-}
-
-async function contextOf(deps: WorkerDeps, outboxId: string) {
-  const [loaded] = await deps.db.select({ row: outbox, order: orders }).from(outbox).leftJoin(orders, eq(orders.id, outbox.orderId)).where(eq(outbox.id, outboxId))
-  return loaded ? { deps, row: loaded.row, order: loaded.order ?? undefined } : undefined
 }

@@ -5,11 +5,12 @@ import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { audit } from '../../store/repositories/audit.js'
 import { earlierUnfinished, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
-import { type RequestRow, orders, outbox, requests, sessions, wallets } from '../../store/schema/index.js'
+import { type RequestRow, outbox, requests, sessions, wallets } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
+import { loadSubmitContext } from './loadSubmitContext.js'
 import { signAndPersist } from './signAndPersist.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
@@ -29,17 +30,14 @@ const MAX_RESIGNS = 3
  * mapped to outcomes in one place (`classifyVenueError`).
  */
 export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, outboxId: string, spec: FamilySpec<F>, control: JobControl): Promise<SubmitResult> {
-  // The outbox row and its order in one round trip: this runs once per request.
-  const [loaded] = await deps.db.select({ row: outbox, order: orders }).from(outbox).leftJoin(orders, eq(orders.id, outbox.orderId)).where(eq(outbox.id, outboxId))
-  const row = loaded?.row
-  if (!row || row.status === 'done' || row.status === 'failed' || row.status === 'held') {
-    return { result: 'done', reason: row ? `outbox ${row.status}` : 'outbox row missing' }
+  const ctx = await loadSubmitContext(deps, outboxId)
+  if (!ctx || ctx.row.status === 'done' || ctx.row.status === 'failed' || ctx.row.status === 'held') {
+    return { result: 'done', reason: ctx ? `outbox ${ctx.row.status}` : 'outbox row missing' }
   }
+  const { row, order } = ctx
   // A delayed job (good-till) that a sweep re-added early waits for its time.
   const notBefore = row.availableAt.getTime() - deps.now()
   if (notBefore > 0) return control.delay(notBefore)
-  const order = loaded?.order ?? undefined
-  const ctx: SubmitContext = { deps, row, order }
   const earlier = await earlierUnfinished(deps.db, row)
   // A held Order holds what follows it, except a cancel, which may settle it locally.
   if (earlier === 'held' && !spec.settlesHeldWork) return hold(ctx, spec, 'an earlier request for this order is held', 'earlier')

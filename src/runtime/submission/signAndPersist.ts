@@ -28,7 +28,9 @@ export async function signAndPersist<F extends RequestFamily>(
   // a session key; the unique key on (session, nonce) catches it before anything is sent.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await signAndInsert(deps, session, family, fields, link)
+      const [row] = await deps.db.insert(requests).values(signedRequestRow(deps, session, family, fields, link)).returning()
+      logSigned(deps, row!, session)
+      return row!
     } catch (error) {
       if (attempt >= MAX_NONCE_DRAWS || !isUniqueViolation(error, 'requests_session_nonce_unique')) throw error
     }
@@ -36,18 +38,6 @@ export async function signAndPersist<F extends RequestFamily>(
 }
 
 const MAX_NONCE_DRAWS = 5
-
-async function signAndInsert<F extends RequestFamily>(
-  deps: WorkerDeps,
-  session: ActiveSession,
-  family: F,
-  fields: Record<string, unknown>,
-  link: RequestLink,
-): Promise<RequestRow> {
-  const [row] = await deps.db.insert(requests).values(signedRequestRow(deps, session, family, fields, link)).returning()
-  logSigned(deps, row!, session)
-  return row!
-}
 
 export function logSigned(deps: Pick<WorkerDeps, 'log'>, row: RequestRow, session: ActiveSession): void {
   // The key object prints its public key only; the log-scan test holds it to that.
