@@ -21,7 +21,8 @@ import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { intents, orders, outbox, wallets } from '../src/store/schema/index.js'
+import { queueHaltedCancels } from '../src/store/repositories/queueHaltedCancels.js'
+import { intents, orders, wallets } from '../src/store/schema/index.js'
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
@@ -68,12 +69,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     if (!order) return
     await mutateOrder(tx, { id: order.id }, [{ kind: 'accepted', venueOrderId: receipt.orderId }])
     await tx.update(orders).set({ sessionId: request.sessionId }).where(eq(orders.id, order.id))
-    const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
-    if (wallet?.status === 'halted') {
-      // The kill switch tripped while this Order was on the wire, and its CancelAll may have reached
-      // the operator first: take the order down (cancels go through while halted).
-      await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: 'halted' } })
-    }
+    await queueHaltedCancels(tx, [order.id])
   },
   async onRejected(tx, { order }, code, message) {
     if (!order) return

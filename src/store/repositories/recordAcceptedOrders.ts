@@ -4,6 +4,7 @@ import type { Db } from '../Database.js'
 import { orders } from '../schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import { toSnapshot } from './orderSnapshot.js'
+import { queueHaltedCancels } from './queueHaltedCancels.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
 
 export type AcceptedOrder = {
@@ -42,15 +43,7 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
       sessionId: byOrder.get(row.id)!.sessionId,
       snapshot: applyOrderUpdate(toSnapshot(row), { kind: 'accepted', venueOrderId: byOrder.get(row.id)!.receipt.orderId }),
     })))
-    const orderIds = sql.param(accepted.map((a) => a.orderId))
-    // The kill switch tripped while these were on the wire, and its CancelAll may have reached the
-    // operator first: take such an order down (cancels go through while halted).
-    await tx.execute(sql`
-      insert into outbox (wallet_id, kind, order_id, payload)
-      select o.wallet_id, 'CancelOrder', o.id, '{"reason":"halted"}'::jsonb
-      from orders o join wallets w on w.id = o.wallet_id
-      where o.id = any(${orderIds}::uuid[]) and w.status = 'halted'
-      order by o.id`)
+    await queueHaltedCancels(tx, accepted.map((a) => a.orderId))
     await tx.execute(sql`update outbox set status = 'done', updated_at = now() where id = any(${sql.param(accepted.map((a) => a.outboxId))}::uuid[])`)
     return new Set(accepted.map((a) => a.orderId))
   })
