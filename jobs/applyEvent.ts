@@ -32,29 +32,11 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : Str
  * had been applied before (a duplicate) or waits for the events before it (it arrived early).
  */
 export async function applyEvent(db: Db, walletId: string, event: VenueEvent): Promise<boolean> {
-  const seq = Number(event.seq)
-  return db.transaction(async (tx) => {
-    // The cursor's row lock serializes consumers of one wallet (a lease handover may overlap).
-    let last = await lockCursor(tx, walletId)
-    if (seq <= last) return false
-    await tx.insert(events).values({
-      walletId, seq, type: event.type, clientOrderId: event.clientOrderId?.toLowerCase() ?? null, payload: event as unknown as Record<string, unknown>,
-    }).onConflictDoNothing()
-    // Applied out of order, a cancel would make the order terminal before an earlier modify or fill.
-    if (seq !== last + 1) return false
-    const workspace = orderWorkspace(tx, walletId)
-    for (let next: VenueEvent | undefined = event; next; next = await storedEvent(tx, walletId, last + 1)) {
-      await applyInOrder(tx, workspace, walletId, next)
-      last = Number(next.seq)
-    }
-    await workspace.flush()
-    await tx.update(streamCursors).set({ lastSeq: last }).where(eq(streamCursors.walletId, walletId))
-    return true
-  })
+  return (await applyEvents(db, walletId, [event])).length > 0
 }
 
 /**
- * `applyEvent` for a run of events that arrived together (consecutive, in seq order, as
+ * Applies a run of events that arrived together (consecutive, in seq order, as
  * `streamEvents` hands them over): one transaction, one cursor lock and one multi-row insert for
  * the run, so the per-event overhead is paid once per batch. Same rules: events at or below the
  * cursor change nothing, an event ahead of a missing one is stored and waits. Answers the events

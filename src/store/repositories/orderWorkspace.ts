@@ -7,14 +7,19 @@ import { toSnapshot } from './orderSnapshot.js'
 import type { FillInput } from './recordFill.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
 
+/** A fill as the order state machine counts it. */
+export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): OrderUpdate {
+  return { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) }
+}
+
 type Entry = { row: OrderRow; snapshot: OrderSnapshot; dirty: boolean }
 
 /**
  * One transaction's working copy of a wallet's orders, for applying a run of
  * events: the orders are read and row-locked together (`FOR UPDATE`, in id
  * order), changed in memory by the state machine, and written back in one
- * statement by `flush`. The effect is `mutateOrder` and `recordFill` event by
- * event, in a few statements per run instead of several per event.
+ * statement by `flush`. The effect is `mutateOrder` event by event, in a few
+ * statements per run instead of several per event; `recordFill` is it for one fill.
  */
 export function orderWorkspace(tx: Db, walletId: string) {
   const byCloid = new Map<string, Entry | null>()
@@ -62,7 +67,7 @@ export function orderWorkspace(tx: Db, walletId: string) {
     async fill(fill: FillInput): Promise<boolean> {
       const isNew = inserted.get(fill.fillId) ?? (await insert([fill])).has(fill.fillId)
       inserted.set(fill.fillId, false)
-      if (isNew) await apply(fill.clientOrderId, [{ kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) }])
+      if (isNew) await apply(fill.clientOrderId, [fillUpdate(fill)])
       return isNew
     },
     /** Writes the changed orders back; the workspace stays usable. */

@@ -1,9 +1,9 @@
 import { and, asc, eq, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
-import { parseAmount } from '../../core/money/decimal.js'
 import type { Db } from '../Database.js'
 import { type FillRow, fills, orders } from '../schema/index.js'
 import { mutateOrder } from './mutateOrder.js'
+import { fillUpdate, orderWorkspace } from './orderWorkspace.js'
 
 export type FillInput = {
   walletId: string
@@ -25,16 +25,10 @@ export type FillInput = {
  * call this, in either order, any number of times. Call inside a transaction.
  */
 export async function recordFill(tx: Db, fill: FillInput): Promise<boolean> {
-  const clientOrderId = fill.clientOrderId.toLowerCase()
-  const [order] = await tx.select({ id: orders.id }).from(orders)
-    .where(and(eq(orders.walletId, fill.walletId), eq(orders.clientOrderId, clientOrderId)))
-  const inserted = await tx.insert(fills).values({ ...fill, clientOrderId, orderId: order?.id ?? null })
-    .onConflictDoNothing().returning({ id: fills.id })
-  if (inserted.length === 0 || !order) return inserted.length > 0
-  await mutateOrder(tx, { id: order.id }, [
-    { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) },
-  ])
-  return true
+  const workspace = orderWorkspace(tx, fill.walletId)
+  const isNew = await workspace.fill(fill)
+  await workspace.flush()
+  return isNew
 }
 
 /**
@@ -53,9 +47,7 @@ export async function linkUnmatchedFills(tx: Db, walletId: string): Promise<Fill
   for (const { fill, orderId } of unmatched) {
     const [taken] = await tx.update(fills).set({ orderId }).where(and(eq(fills.id, fill.id), isNull(fills.orderId))).returning()
     if (!taken) continue
-    await mutateOrder(tx, { id: orderId }, [
-      { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) },
-    ])
+    await mutateOrder(tx, { id: orderId }, [fillUpdate(fill)])
     linked.push(taken)
   }
   return linked
