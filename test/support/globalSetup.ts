@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process'
 import { connect } from 'node:net'
-import pg from 'pg'
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -42,13 +41,6 @@ export default async function setup(): Promise<void> {
       'or `docker compose up -d postgres redis`, or point TEST_DATABASE_URL / TEST_REDIS_URL at your own.')
   }
   // Each test file creates its own database; the one in the URL only has to exist to connect to.
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL.replace(/\/[^/]*$/, '/postgres') })
-  await admin.connect()
-  try {
-    const name = postgres.pathname.slice(1)
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name])
-    if (!rowCount) await admin.query(`create database "${name.replaceAll('"', '""')}"`)
-  } finally {
-    await admin.end()
-  }
+  const created = spawnSync(process.execPath, ['scripts/ensure-test-db.mjs'], { stdio: 'inherit', env: { ...process.env, TEST_DATABASE_URL } })
+  if (created.status !== 0) throw new Error(`could not create the test database of ${TEST_DATABASE_URL} (scripts/ensure-test-db.mjs)`)
 }
