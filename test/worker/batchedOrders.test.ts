@@ -146,7 +146,10 @@ describe('the worker with batched Orders', () => {
       await released
     })
     await worker.relay()
-    await new Promise((resolve) => setTimeout(resolve, 750))
+    // Every job of the burst has started (and waits on the claim) before the locks go. The job id is the outbox id.
+    const jobIds = await Promise.all(ids.map(async (id) => (await outboxOf(id)).id))
+    const started = async () => (await Promise.all(jobIds.map(async (id) => (await worker.submitQueue.getJob(id))?.isActive()))).every(Boolean)
+    await eventually(started, 20_000, 100)
     release()
     await holder
     await eventually(async () => (await h.db.select().from(orders).where(inArray(orders.id, ids))).every((o) => o.state === 'open'), 20_000)
