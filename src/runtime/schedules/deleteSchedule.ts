@@ -1,10 +1,7 @@
-import { eq, sql } from 'drizzle-orm'
 import type { ValidationError } from '../../core/errors/ValidationError.js'
-import { type ScheduleRow, schedules } from '../../store/schema/index.js'
+import type { ScheduleRow } from '../../store/schema/index.js'
 import { cancelScheduleOrders } from './cancelScheduleOrders.js'
-import { lockSchedule } from './lockSchedule.js'
-import { resyncSchedule } from './resyncSchedule.js'
-import { audit } from '../../store/repositories/audit.js'
+import { setScheduleStatus } from './setScheduleStatus.js'
 import type { ScheduleContext } from './types.js'
 
 export type DeleteScheduleOptions = {
@@ -23,18 +20,7 @@ export type DeleteScheduleErrorType = ValidationError
  * cancelled. A run in flight writes nothing. Deleting twice changes nothing more.
  */
 export async function deleteSchedule(ctx: ScheduleContext, scheduleId: string, options: DeleteScheduleOptions = {}): Promise<DeleteScheduleResult> {
-  const now = new Date((ctx.now ?? Date.now)())
-  const schedule = await ctx.db.transaction(async (tx) => {
-    const current = await lockSchedule(tx, scheduleId, { allowDeleted: true })
-    if (current.status === 'deleted') return current
-    const [updated] = await tx.update(schedules)
-      .set({ status: 'deleted', deletedAt: now, version: sql`${schedules.version} + 1` })
-      .where(eq(schedules.id, current.id))
-      .returning()
-    await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.deleted', details: { scheduleId: current.id, version: updated!.version } })
-    return updated!
-  })
-  await resyncSchedule(ctx.db, ctx.queue, schedule.id)
+  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'deleted', action: 'deleted', set: { deletedAt: new Date((ctx.now ?? Date.now)()) } })
   const cancelledOrderIds = options.cancelOpenOrders === false ? [] : await cancelScheduleOrders(ctx.db, { scheduleId: schedule.id, reason: 'scheduleDeleted' })
   return { schedule, cancelledOrderIds }
 }

@@ -1,0 +1,31 @@
+import { eq, sql } from 'drizzle-orm'
+import { audit } from '../../store/repositories/audit.js'
+import { type ScheduleRow, type ScheduleStatus, schedules } from '../../store/schema/index.js'
+import { lockSchedule } from './lockSchedule.js'
+import { resyncSchedule } from './resyncSchedule.js'
+import type { ScheduleContext } from './types.js'
+
+/**
+ * Moves a schedule to `status` under its row lock (a run in flight sees the new
+ * status and writes no orders), with a new version and an audit entry
+ * `schedule.<action>`, then brings its job scheduler in line. A schedule already
+ * in that status is answered unchanged. `set` adds columns to the change.
+ */
+export async function setScheduleStatus(
+  ctx: ScheduleContext,
+  scheduleId: string,
+  change: { status: ScheduleStatus; action: 'paused' | 'resumed' | 'deleted'; set?: Partial<Pick<ScheduleRow, 'activeSince' | 'deletedAt'>> },
+): Promise<ScheduleRow> {
+  const row = await ctx.db.transaction(async (tx) => {
+    const current = await lockSchedule(tx, scheduleId, { allowDeleted: change.status === 'deleted' })
+    if (current.status === change.status) return current
+    const [updated] = await tx.update(schedules)
+      .set({ ...change.set, status: change.status, version: sql`${schedules.version} + 1` })
+      .where(eq(schedules.id, current.id))
+      .returning()
+    await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: `schedule.${change.action}`, details: { scheduleId: current.id, version: updated!.version } })
+    return updated!
+  })
+  await resyncSchedule(ctx.db, ctx.queue, row.id)
+  return row
+}
