@@ -65,12 +65,9 @@ export async function applyEvents(db: Db, walletId: string, batch: readonly Venu
     const workspace = orderWorkspace(tx, walletId)
     await workspace.load(run.flatMap((event) => (event.clientOrderId ? [event.clientOrderId] : [])))
     await workspace.insertFills(run.flatMap((event) => (event.type === 'OrderFilled' && event.clientOrderId ? [fillInput(walletId, event)] : [])))
-    const applied: VenueEvent[] = []
-    for (const event of run) {
-      await applyInOrder(tx, workspace, walletId, event)
-      last = Number(event.seq)
-      applied.push(event)
-    }
+    for (const event of run) await applyInOrder(tx, workspace, walletId, event)
+    last += run.length
+    const applied = [...run]
     for (let next = await storedEvent(tx, walletId, last + 1); next; next = await storedEvent(tx, walletId, last + 1)) {
       await applyInOrder(tx, workspace, walletId, next)
       last = Number(next.seq)
