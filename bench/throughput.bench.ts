@@ -1,5 +1,6 @@
 /**
- * End-to-end worker throughput on this machine: intents written through intake
+ * End-to-end worker throughput on this machine: intents written through the API's intake
+ * (`groupedPlaceLimitOrder`: concurrent placements share a transaction)
  * → the worker (a child process, `node --import tsx src/main/worker.ts`) relays,
  * signs, persists, sends to the sandbox (another child process, verifying every
  * signature) and persists the receipt; fills arrive on the event streams.
@@ -10,7 +11,8 @@
  *   2. Paced: 100 orders/s for BENCH_PACED_SECONDS (default 20); p50/p99 latency
  *      from intent written to request signed + persisted (sent right after) and to receipt persisted.
  * Targets (reported, not enforced): ≥ 500 orders/s, ≤ 2.0× one signature's CPU per order.
- * BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (20) tune the run; BENCH_PG_SOCKET_DIR
+ * BENCH_WORKER_PROCESSES (1) runs that many workers on the same queues (CPU per order sums them);
+ * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (20) tune the run; BENCH_PG_SOCKET_DIR
  * (e.g. /var/run/postgresql) has the worker reach Postgres over its Unix socket instead of TCP;
  * BENCH_CPU_PROF=1 writes the worker's V8 CPU profile to the run's scratch directory.
  */
@@ -20,7 +22,8 @@ import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { and, eq, like, sql } from 'drizzle-orm'
-import { placeLimitOrder } from '../src/runtime/intake/placeLimitOrder.js'
+import { groupedPlaceLimitOrder } from '../src/runtime/intake/groupedPlaceLimitOrder.js'
+import type { MarketRules } from '../src/runtime/intake/marketRules.js'
 import type { Db } from '../src/store/Database.js'
 import { fills, intents, orders, requests } from '../src/store/schema/index.js'
 import { type DrillWallet, createEnvironment } from './drill/environment.js'
@@ -36,39 +39,41 @@ export default async function run(): Promise<void> {
   const walletCount = Number(process.env.BENCH_WALLETS ?? 16)
   const concurrency = process.env.WORKER_CONCURRENCY ?? '64'
   const relayMs = process.env.BENCH_RELAY_MS ?? '20'
+  const writers = Number(process.env.BENCH_WRITERS ?? 32)
+  const processes = Number(process.env.BENCH_WORKER_PROCESSES ?? 1)
   // The worker reaches Postgres over TCP on 127.0.0.1 unless given the server's Unix socket directory.
   const socketDir = process.env.BENCH_PG_SOCKET_DIR
 
   const scratch = await mkdtemp(join(tmpdir(), 'deputy-throughput-'))
   const sandbox = await startSandboxProcess({ logFile: `${scratch}/sandbox.log`, env: { SANDBOX_RATE_LIMIT_PER_SECOND: '0' } })
   const env = await createEnvironment({ name: 'throughput', operator: sandbox, wallets: walletCount, funds: { USD: '1000000000', ETH: '1000000' }, poolSize: 16, dir: scratch })
-  const worker = new NodeChild({
+  const workers = Array.from({ length: processes }, (_, n) => new NodeChild({
     entry: 'src/main/worker.ts',
     env: env.workerEnv({
       LOG_LEVEL: 'info', WORKER_CONCURRENCY: concurrency, RELAY_INTERVAL_MS: relayMs, RECONCILE_INTERVAL_MS: '600000',
       ...(socketDir ? { DATABASE_URL: socketUrl(env.databaseUrl, socketDir) } : {}),
     }),
-    logFile: `${scratch}/worker.log`,
+    logFile: `${scratch}/worker${n ? `-${n}` : ''}.log`,
     readyMarker: '"msg":"worker started"',
     nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', scratch] : [],
-  })
+  }))
   try {
-    if (!(await worker.ready)) throw new Error(`the worker exited at start-up; see ${scratch}/worker.log`)
+    for (const worker of workers) if (!(await worker.ready)) throw new Error(`a worker exited at start-up; see ${scratch}/worker*.log`)
     const signature = signatureCpuMicros()
     const intake = createIntake(env.db, env.markets, env.wallets)
 
     // Warm-up: JIT, connection pools, one SSE stream per wallet.
-    await intake.burst('warm', 300, 8)
+    await intake.burst('warm', 300, writers)
     await waitUntilDone(env.db, 'warm', 300, 120_000)
 
-    const cpuBefore = await worker.cpuMicros()
+    const cpuBefore = await workersCpu(workers)
     const started = performance.now()
-    await intake.burst('burst', burst, 8)
+    await intake.burst('burst', burst, writers)
     const written = performance.now()
     await waitFor('receipts', async () => (await countAccepted(env.db, 'burst')) >= burst, 600_000, 20)
     const receipted = performance.now()
     await waitUntilDone(env.db, 'burst', burst, 300_000)
-    const cpuAfter = await worker.cpuMicros()
+    const cpuAfter = await workersCpu(workers)
     const settled = performance.now()
 
     const pacedOrders = Math.round(pacedSeconds * 100)
@@ -80,19 +85,25 @@ export default async function run(): Promise<void> {
     const sigMicros = (signature + signatureAgain) / 2
     const perOrder = (cpuAfter - cpuBefore) / burst
     const ordersPerSecond = burst / ((receipted - started) / 1000)
-    console.log(`worker: child process, concurrency ${concurrency}, relay every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; node ${process.version}`)
+    console.log(`worker: ${processes} child process${processes > 1 ? 'es' : ''}, concurrency ${concurrency} each, relay every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; ${writers} concurrent intake callers; node ${process.version}`)
     console.log(`  burst of ${burst} orders: intake wrote them in ${((written - started) / 1000).toFixed(2)} s; last receipt persisted after ${((receipted - started) / 1000).toFixed(2)} s; every fill stored after ${((settled - started) / 1000).toFixed(2)} s`)
     console.log(`  throughput (intent written → receipt persisted)   ${ordersPerSecond.toFixed(0).padStart(7)} orders/s   target ≥ ${TARGET_ORDERS_PER_SECOND}  (${(ordersPerSecond / TARGET_ORDERS_PER_SECOND).toFixed(2)}× target)`)
     console.log(`  one raw secp256k1 signature (noble, this process) ${sigMicros.toFixed(0).padStart(7)} µs CPU   (${signature.toFixed(0)} before, ${signatureAgain.toFixed(0)} after)`)
-    console.log(`  worker CPU per order (user + system)              ${perOrder.toFixed(0).padStart(7)} µs = ${(perOrder / sigMicros).toFixed(2)}× one signature   target ≤ ${TARGET_SIGNATURES_PER_ORDER}×`)
+    console.log(`  worker CPU per order (user + system, all workers) ${perOrder.toFixed(0).padStart(7)} µs = ${(perOrder / sigMicros).toFixed(2)}× one signature   target ≤ ${TARGET_SIGNATURES_PER_ORDER}×`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → request signed + persisted  p50 ${latencies.signed.p50.toFixed(1)} ms  p99 ${latencies.signed.p99.toFixed(1)} ms`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → receipt persisted          p50 ${latencies.receipt.p50.toFixed(1)} ms  p99 ${latencies.receipt.p99.toFixed(1)} ms`)
   } finally {
-    await worker.stop(20_000)
+    await Promise.all(workers.map((worker) => worker.stop(20_000)))
     await sandbox.stop()
     await env.close({ keepFiles: Boolean(process.env.BENCH_CPU_PROF) })
     if (process.env.BENCH_CPU_PROF) console.log(`  worker CPU profile in ${scratch}`)
   }
+}
+
+async function workersCpu(workers: readonly NodeChild[]): Promise<number> {
+  let total = 0
+  for (const worker of workers) total += await worker.cpuMicros()
+  return total
 }
 
 /** The same database through a Unix socket directory (libpq's `host=/dir`). */
@@ -116,10 +127,12 @@ function signatureCpuMicros(): number {
   return runs.sort((a, b) => a - b)[runs.length >> 1]!
 }
 
-function createIntake(db: Db, markets: Parameters<typeof placeLimitOrder>[1], wallets: DrillWallet[]) {
+function createIntake(db: Db, markets: MarketRules, wallets: DrillWallet[]) {
   let next = 0
+  // The API's intake: concurrent placements share their transaction.
+  const placeLimitOrder = groupedPlaceLimitOrder(db, () => markets)
   // Buys above the mark (2000): each crosses the maker and fills at once.
-  const place = (tag: string, i: number) => placeLimitOrder(db, markets, {
+  const place = (tag: string, i: number) => placeLimitOrder({
     walletId: wallets[next++ % wallets.length]!.walletId, market: 'ETH-USD', side: 'buy', price: '2010', size: '0.01', clientRef: `${tag}-${i}`,
   }, new Date())
   return {

@@ -1,16 +1,19 @@
 /**
- * Step: apply one operator event (PROTOCOL.md §7) to Postgres.
- * - Payload: a `VenueEvent` of one wallet, normally in seq order (`streamEvents`), but delivery is
- *   at-least-once and may re-order: events are applied strictly in seq order whatever the arrival
+ * Step: apply operator events (PROTOCOL.md §7) to Postgres.
+ * - Payload: `VenueEvent`s of one wallet or of several (the event streams of one process hand over
+ *   what arrived together), normally in seq order (`streamEvents`), but delivery is at-least-once
+ *   and may re-order: each wallet's events are applied strictly in seq order whatever the arrival
  *   order. An event ahead of a missing one is stored and applied when the ones before it arrive.
- * - Reads: the stream cursor (row-locked: the last seq applied), stored events after it, the orders
- *   the events name (row-locked together, in id order, and written back once per run), the wallet's sessions.
+ * - Reads: the wallets' stream cursors (row-locked, in wallet id order: the last seq applied), stored
+ *   events after them, the orders the events name (row-locked together, in id order, and written
+ *   back once per batch), the wallets' sessions.
  * - Writes, in one transaction: `events` (wallet, seq) — an event at or below the cursor changes nothing; fills
- *   (fill id unique); the order state machine; a replacement order (intent revision + 1) when a
+ *   (wallet, fill id unique); the order state machine; a replacement order (intent revision + 1) when a
  *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired;
  *   `stream_cursors.last_seq` (the last seq applied, with every one before it).
- * - Errors and retries: a failure rolls the transaction back and the stream reconnects from the
- *   last stored seq, so the event is delivered again.
+ * - Errors and retries: a failure rolls the transaction back; the caller applies each wallet's events
+ *   alone, and a wallet whose events fail alone has its stream reconnect from the last stored seq,
+ *   so the events are delivered again.
  * - Idempotency key: (wallet, seq); fills also by (wallet, fill id).
  */
 import { and, eq, inArray, sql } from 'drizzle-orm'
@@ -35,59 +38,116 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
   return (await applyEvents(db, walletId, [event])).length > 0
 }
 
-/**
- * Applies a run of events that arrived together (consecutive, in seq order, as
- * `streamEvents` hands them over): one transaction, one cursor lock and one multi-row insert for
- * the run, so the per-event overhead is paid once per batch. Same rules: events at or below the
- * cursor change nothing, an event ahead of a missing one is stored and waits. Answers the events
- * applied now, stored ones they unblocked included.
- */
+/** `applyEventRuns` for one wallet's events. */
 export async function applyEvents(db: Db, walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
-  if (batch.length === 0) return []
-  return db.transaction(async (tx) => {
-    let last = await lockCursor(tx, walletId)
-    const bySeq = new Map<number, VenueEvent>()
-    for (const event of batch) if (Number(event.seq) > last) bySeq.set(Number(event.seq), event)
-    if (bySeq.size === 0) return []
-    const fresh = [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, event]) => event)
-    await tx.insert(events).values(fresh.map((event) => ({
+  return (await applyEventRuns(db, [{ walletId, events: batch }]))[0]!
+}
+
+/** Events of one wallet that arrived together (consecutive, in seq order, as `streamEvents` hands them over). */
+export type WalletEvents = { walletId: string; events: readonly VenueEvent[] }
+
+/**
+ * Applies the events of one or several wallets in one transaction: one multi-row statement each
+ * locks the cursors, stores the events, locks the orders they name, records their fills, writes
+ * the orders back and moves the cursors, so the per-event and per-wallet overhead is paid once per
+ * batch. Per wallet the rules are those of one event: events at or below the cursor change
+ * nothing, an event ahead of a missing one is stored and waits. Answers, for each entry, the events
+ * applied now (stored ones they unblocked included); a wallet named twice gets them on its first entry.
+ */
+export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): Promise<VenueEvent[][]> {
+  const walletIds = [...new Set(batches.filter((b) => b.events.length > 0).map((b) => b.walletId))].sort()
+  if (walletIds.length === 0) return batches.map(() => [])
+  const applied = await db.transaction(async (tx) => {
+    const cursors = await lockCursors(tx, walletIds)
+    const fresh = new Map<string, VenueEvent[]>()
+    for (const walletId of walletIds) {
+      const last = cursors.get(walletId)!.last
+      const bySeq = new Map<number, VenueEvent>()
+      for (const b of batches) if (b.walletId === walletId) for (const event of b.events) if (Number(event.seq) > last) bySeq.set(Number(event.seq), event)
+      fresh.set(walletId, [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, event]) => event))
+    }
+    const stored = walletIds.flatMap((walletId) => fresh.get(walletId)!.map((event) => ({
       walletId, seq: Number(event.seq), type: event.type, clientOrderId: event.clientOrderId?.toLowerCase() ?? null, payload: event as unknown as Record<string, unknown>,
-    }))).onConflictDoNothing()
+    })))
+    if (stored.length === 0) return new Map<string, VenueEvent[]>()
+    // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
+    await tx.execute(sql`
+      insert into events (wallet_id, seq, type, client_order_id, payload)
+      select v."walletId", v.seq, v.type, v."clientOrderId", v.payload
+      from jsonb_to_recordset(${JSON.stringify(stored)}::jsonb) as v("walletId" uuid, seq bigint, type text, "clientOrderId" text, payload jsonb)
+      on conflict do nothing`)
     // Applied out of order, a cancel would make the order terminal before an earlier modify or fill:
     // the run applied now is the events that follow the cursor without a gap.
-    const run: VenueEvent[] = []
-    for (const event of fresh) {
-      if (Number(event.seq) !== last + 1 + run.length) break
-      run.push(event)
-    }
-    if (run.length === 0) return []
-    // The run's orders are read and locked together, its fills recorded in one statement.
-    const workspace = orderWorkspace(tx, walletId)
-    await workspace.load(run.flatMap((event) => (event.clientOrderId ? [event.clientOrderId] : [])))
-    await workspace.insertFills(run.flatMap((event) => (event.type === 'OrderFilled' && event.clientOrderId ? [fillInput(walletId, event)] : [])))
-    for (const event of run) await applyInOrder(tx, workspace, walletId, event)
-    last += run.length
-    const applied = [...run]
-    for (let next = await storedEvent(tx, walletId, last + 1); next; next = await storedEvent(tx, walletId, last + 1)) {
-      await applyInOrder(tx, workspace, walletId, next)
-      last = Number(next.seq)
-      applied.push(next)
+    const runs = new Map(walletIds.map((walletId) => [walletId, consecutiveAfter(cursors.get(walletId)!.last, fresh.get(walletId)!)]))
+    const all = walletIds.flatMap((walletId) => runs.get(walletId)!.map((event) => ({ walletId, event })))
+    // The runs' orders are read and locked together, their fills recorded in one statement.
+    const workspace = orderWorkspace(tx)
+    await workspace.load(all.flatMap(({ walletId, event }) => (event.clientOrderId ? [{ walletId, clientOrderId: event.clientOrderId }] : [])))
+    await workspace.insertFills(all.flatMap(({ walletId, event }) => (event.type === 'OrderFilled' && event.clientOrderId ? [fillInput(walletId, event)] : [])))
+    const result = new Map<string, VenueEvent[]>()
+    const moved: { walletId: string; last: number }[] = []
+    for (const walletId of walletIds) {
+      const cursor = cursors.get(walletId)!
+      const done: VenueEvent[] = []
+      for (const event of runs.get(walletId)!) {
+        await applyInOrder(tx, workspace, walletId, event)
+        done.push(event)
+      }
+      let last = cursor.last + done.length
+      // Events stored earlier ahead of a gap may follow now (none were, unless the wallet has some past its cursor).
+      if (cursor.maxStored > last) {
+        for (let next = await storedEvent(tx, walletId, last + 1); next; next = await storedEvent(tx, walletId, last + 1)) {
+          await applyInOrder(tx, workspace, walletId, next)
+          last = Number(next.seq)
+          done.push(next)
+        }
+      }
+      result.set(walletId, done)
+      if (last !== cursor.last) moved.push({ walletId, last })
     }
     await workspace.flush()
-    await tx.update(streamCursors).set({ lastSeq: last }).where(eq(streamCursors.walletId, walletId))
-    return applied
+    await moveCursors(tx, moved)
+    return result
+  })
+  const answered = new Set<string>()
+  return batches.map(({ walletId }) => {
+    if (answered.has(walletId)) return []
+    answered.add(walletId)
+    return applied.get(walletId) ?? []
   })
 }
 
+function consecutiveAfter(last: number, sorted: readonly VenueEvent[]): VenueEvent[] {
+  const run: VenueEvent[] = []
+  for (const event of sorted) {
+    if (Number(event.seq) !== last + 1 + run.length) break
+    run.push(event)
+  }
+  return run
+}
+
 /**
- * The last seq applied for the wallet, with the cursor row locked until the transaction ends (the
- * upsert locks it, and creates it on first use): consumers of one wallet apply one at a time.
+ * Each wallet's last seq applied, with its cursor row locked until the transaction ends (the
+ * upsert locks the rows in wallet id order, and creates them on first use): consumers of one wallet
+ * apply one at a time. Also the highest seq stored for the wallet, applied or not.
  */
-async function lockCursor(tx: Db, walletId: string): Promise<number> {
-  const [cursor] = await tx.insert(streamCursors).values({ walletId })
+async function lockCursors(tx: Db, sortedWalletIds: readonly string[]): Promise<Map<string, { last: number; maxStored: number }>> {
+  const rows = await tx.insert(streamCursors).values(sortedWalletIds.map((walletId) => ({ walletId })))
     .onConflictDoUpdate({ target: streamCursors.walletId, set: { walletId: sql`excluded.wallet_id` } })
-    .returning({ lastSeq: streamCursors.lastSeq })
-  return cursor!.lastSeq
+    .returning({
+      walletId: streamCursors.walletId,
+      lastSeq: streamCursors.lastSeq,
+      maxStored: sql<string | number | null>`(select max(e.seq) from ${events} e where e.wallet_id = ${streamCursors}.wallet_id)`,
+    })
+  return new Map(rows.map((row) => [row.walletId, { last: Number(row.lastSeq), maxStored: Number(row.maxStored ?? 0) }]))
+}
+
+async function moveCursors(tx: Db, moved: readonly { walletId: string; last: number }[]): Promise<void> {
+  if (moved.length === 0) return
+  await tx.execute(sql`
+    update stream_cursors c set last_seq = v.last_seq, updated_at = now()
+    from unnest(${sql.param(moved.map((m) => m.walletId))}::uuid[], ${sql.param(moved.map((m) => m.last))}::bigint[]) as v(wallet_id, last_seq)
+    where c.wallet_id = v.wallet_id`)
 }
 
 async function storedEvent(tx: Db, walletId: string, seq: number): Promise<VenueEvent | undefined> {
@@ -111,17 +171,17 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
     case 'OrderAccepted':
     case 'OrderModified':
     case 'OrderRejected':
-      if (cloid) await workspace.apply(cloid, [orderUpdate(event)])
+      if (cloid) await workspace.apply(walletId, cloid, [orderUpdate(event)])
       break
     case 'OrderCancelled': {
       if (!cloid) break
       if (data.reason !== 'sessionRevoked' && data.reason !== 'sessionExpired') {
-        await workspace.apply(cloid, [orderUpdate(event)])
+        await workspace.apply(walletId, cloid, [orderUpdate(event)])
         break
       }
       // A session ending cancels its orders; what the user still wants is placed again.
       await workspace.flush()
-      workspace.forget(cloid)
+      workspace.forget(walletId, cloid)
       const result = await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
       if (result && result.before.state !== 'cancelled') await replaceSessionOrder(tx, result.after)
       break

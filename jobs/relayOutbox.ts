@@ -1,13 +1,15 @@
 /**
  * Loop step: relay outbox rows to BullMQ, and sweep rows whose job vanished.
  * - Payload: none (runs on a short interval in every worker, and right after intake).
- * - Reads: outbox rows `pending` and due (`FOR UPDATE SKIP LOCKED`, so several workers share the
- *   work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis
+ * - Reads: outbox rows `pending` and due (taken by one update of the rows `FOR UPDATE SKIP LOCKED`,
+ *   so several workers share the work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis
  *   and has not failed for good.
  * - Writes: BullMQ jobs (job id = outbox id + dispatch generation), outbox → `enqueued`; a failed
  *   job of an `enqueued` row is moved back to waiting with its attempts reset.
- * - Errors and retries: a failure leaves rows `pending`; the next tick retries. Adding a job that
- *   already exists is a no-op in BullMQ, so a crash between add and update is harmless.
+ * - Errors and retries: a failed add puts the rows back to `pending`; the next tick retries. A
+ *   crash after the rows were taken and before their jobs were added leaves them `enqueued`
+ *   without a job: the sweep adds them (after `olderThanMs`). Adding a job that already exists is a
+ *   no-op in BullMQ, so adding twice is harmless.
  * - Idempotency key: the BullMQ job id.
  */
 import type { Queue } from 'bullmq'
@@ -27,17 +29,29 @@ function toJob(row: OutboxRow) {
   return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}) } }
 }
 
-/** Moves `pending` rows due now (or within the horizon, delayed) to BullMQ. Answers how many were relayed. */
-export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = 500): Promise<number> {
-  return db.transaction(async (tx) => {
-    const rows = await tx.select().from(outbox)
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.availableAt, sql`now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})`)))
-      .orderBy(asc(outbox.seq)).limit(batch).for('update', { skipLocked: true })
-    if (rows.length === 0) return 0
+/** Rows taken by one relay step; a full batch means more may be waiting. */
+export const RELAY_BATCH = 500
+
+/**
+ * Moves `pending` rows due now (or within the horizon, delayed) to BullMQ. Answers how many were relayed.
+ * One statement takes the rows (`enqueued`) before their jobs are added, so an idle tick costs one
+ * statement; if the add fails the rows go back to `pending`, and if the process dies in between,
+ * the sweep finds `enqueued` rows without a job and adds them.
+ */
+export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = RELAY_BATCH): Promise<number> {
+  const due = db.select({ id: outbox.id }).from(outbox)
+    .where(and(eq(outbox.status, 'pending'), lte(outbox.availableAt, sql`now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})`)))
+    .orderBy(asc(outbox.seq)).limit(batch).for('update', { skipLocked: true })
+  const rows = await db.update(outbox).set({ status: 'enqueued', enqueuedAt: sql`now()` }).where(inArray(outbox.id, due)).returning()
+  if (rows.length === 0) return 0
+  rows.sort((a, b) => Number(a.seq) - Number(b.seq))
+  try {
     await queue.addBulk(rows.map(toJob))
-    await tx.update(outbox).set({ status: 'enqueued', enqueuedAt: sql`now()` }).where(inArray(outbox.id, rows.map((r) => r.id)))
-    return rows.length
-  })
+  } catch (error) {
+    await db.update(outbox).set({ status: 'pending' }).where(and(inArray(outbox.id, rows.map((r) => r.id)), eq(outbox.status, 'enqueued')))
+    throw error
+  }
+  return rows.length
 }
 
 /**

@@ -3,7 +3,7 @@ import { Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
-import { relayOutbox, sweepOutbox } from '../jobs/relayOutbox.js'
+import { RELAY_BATCH, relayOutbox, sweepOutbox } from '../jobs/relayOutbox.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
 import { createRedis } from './queue/connection.js'
@@ -132,7 +132,7 @@ export async function startWorker(options: StartWorkerOptions) {
 
   let relaying: Promise<unknown> = Promise.resolve()
   const relay = () => {
-    relaying = relaying.then(async () => { while ((await relayOutbox(options.db, submitQueue)) > 0); })
+    relaying = relaying.then(async () => { while ((await relayOutbox(options.db, submitQueue)) === RELAY_BATCH); })
       .catch((error: unknown) => options.log.error({ err: error }, 'outbox relay failed'))
     return relaying
   }

@@ -1,5 +1,5 @@
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
-import { applyEvents } from '../../jobs/applyEvent.js'
+import { and, eq, sql } from 'drizzle-orm'
+import { type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
 import { sessions, streamCursors, wallets } from '../store/schema/index.js'
 import { streamEvents } from '../venue/streamEvents.js'
@@ -7,6 +7,7 @@ import type { VenueEvent } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 import { markSessionRefused } from './sessions/markSessionRefused.js'
+import { groupCommit } from './groupCommit.js'
 
 export type EventStreamsOptions = {
   /** This process's identity in leases. */
@@ -28,14 +29,39 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   const running = new Map<string, AbortController>()
   const stopped = new AbortController()
   let ticking: Promise<void> = Promise.resolve()
+  // The streams' events are applied together: one transaction for what arrived on several wallets'
+  // streams meanwhile (a few statements per batch instead of per wallet and event).
+  const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
 
-  async function claim(walletId: string): Promise<boolean> {
-    await deps.db.insert(streamCursors).values({ walletId }).onConflictDoNothing()
+  /** A failed shared batch is retried wallet by wallet, so one wallet's problem stays its own stream's. */
+  async function apply(walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
+    try {
+      return await applyTogether({ walletId, events: batch })
+    } catch (error) {
+      deps.log.warn({ walletId, err: error }, 'shared event batch failed; applying this wallet alone')
+      return applyEvents(deps.db, walletId, batch)
+    }
+  }
+
+  /**
+   * Takes or renews the leases of these wallets, in two statements whatever their number (creating
+   * the cursor rows first seen), and answers the wallets whose lease this process holds. The rows
+   * are locked in wallet id order, as event batches lock them, so the two never deadlock.
+   */
+  async function claimAll(walletIds: readonly string[]): Promise<Set<string>> {
+    if (walletIds.length === 0) return new Set()
+    const unseen = walletIds.filter((walletId) => !running.has(walletId))
+    if (unseen.length) await deps.db.execute(sql`insert into stream_cursors (wallet_id) select unnest(${sql.param(unseen)}::uuid[]) on conflict do nothing`)
     const until = new Date(deps.now() + leaseMs)
-    const taken = await deps.db.update(streamCursors).set({ leaseOwner: options.owner, leaseUntil: until })
-      .where(and(eq(streamCursors.walletId, walletId), or(eq(streamCursors.leaseOwner, options.owner), isNull(streamCursors.leaseUntil), lt(streamCursors.leaseUntil, sql`now()`))))
-      .returning({ lastSeq: streamCursors.lastSeq })
-    return taken.length > 0
+    const { rows } = await deps.db.execute<{ wallet_id: string }>(sql`
+      update stream_cursors c set lease_owner = ${options.owner}, lease_until = ${until}, updated_at = now()
+      from (select wallet_id from stream_cursors
+            where wallet_id = any(${sql.param([...walletIds])}::uuid[])
+              and (lease_owner = ${options.owner} or lease_until is null or lease_until < now())
+            order by wallet_id for update) t
+      where c.wallet_id = t.wallet_id
+      returning c.wallet_id`)
+    return new Set(rows.map((row) => row.wallet_id))
   }
 
   async function run(walletId: string, signal: AbortSignal): Promise<void> {
@@ -69,7 +95,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       signal,
       // Events that arrived together are stored in one transaction (the per-event overhead dominated).
       onEvents: async (batch) => {
-        for (const event of await applyEvents(deps.db, walletId, batch)) {
+        for (const event of await apply(walletId, batch)) {
           if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(walletId, event)
         }
       },
@@ -102,11 +128,12 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   async function tick(): Promise<void> {
     const wanted = await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))
     const wantedIds = new Set(wanted.map((w) => w.walletId))
+    const held = await claimAll([...wantedIds])
     for (const [walletId, controller] of running) {
-      if (!wantedIds.has(walletId) || !(await claim(walletId))) { controller.abort(); running.delete(walletId) }
+      if (!held.has(walletId)) { controller.abort(); running.delete(walletId) }
     }
-    for (const walletId of wantedIds) {
-      if (running.has(walletId) || !(await claim(walletId))) continue
+    for (const walletId of held) {
+      if (running.has(walletId)) continue
       const controller = new AbortController()
       running.set(walletId, controller)
       run(walletId, controller.signal)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
+import { type ApiHarness, type Tenant, createApiHarness, eventually, grantThroughApi, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
 let tenant: Tenant
@@ -214,7 +214,7 @@ describe('session scope', () => {
   it('asks for the narrowest scope by default: orders, cancels and the kill switch, no ModifyOrder, never Unrestricted', async () => {
     const created = await tenant.request('POST', '/v1/wallets', { generate: true })
     const wallet = created.json<{ id: string }>()
-    const granted = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions`, { lifetimeSeconds: 24 * 3600 })
+    const granted = await grantThroughApi(tenant, wallet.id, { lifetimeSeconds: 24 * 3600 })
     expect(granted.statusCode).toBe(201)
     expect(granted.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'CancelOrder', 'CancelAll'])
     const withModify = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { lifetimeSeconds: 24 * 3600, families: ['Order', 'ModifyOrder'] })

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { audit } from '../../src/store/repositories/audit.js'
 import { orders, sessions } from '../../src/store/schema/index.js'
-import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
+import { type ApiHarness, type Tenant, createApiHarness, eventually, grantThroughApi, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
 let tenant: Tenant
@@ -29,7 +29,7 @@ describe('/metrics', () => {
   it('exposes queue depths, submit latency, operator errors, orders, expiring sessions and reconciliation repairs', async () => {
     // An unfunded wallet: the operator refuses its order (InsufficientBalance).
     const poor = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
-    const granted = await tenant.request('POST', `/v1/wallets/${poor.id}/sessions`, { lifetimeSeconds: 3600 })
+    const granted = await grantThroughApi(tenant, poor.id, { lifetimeSeconds: 3600 })
     expect(granted.statusCode).toBe(201)
     const refused = (await tenant.request('POST', `/v1/wallets/${poor.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '1' })).json<{ id: string }>()
     await eventually(async () => (await api.h.db.select().from(orders).where(eq(orders.id, refused.id)))[0]!.state === 'rejected')

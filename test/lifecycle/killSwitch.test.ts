@@ -60,7 +60,7 @@ describe('the kill switch', () => {
     await worker.relay()
     const byUser = await settled(h.db, placed[0]!.id, 'cancelled')
     expect(byUser.cancelReason).toBe('user')
-    expect((await r.requestsOf(placed[0]!.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
+    expect((await r.answeredRequestsOf(placed[0]!.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
 
     cancelAll.release()
     for (const order of placed.slice(1)) expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('cancelAll')
@@ -115,7 +115,7 @@ describe('the kill switch', () => {
     const cancelled = await r.order(order.id)
     expect([cancelled.state, cancelled.cancelReason]).toEqual(['cancelled', 'halted'])
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('cancelled')
-    expect((await r.requestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
+    expect((await r.answeredRequestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
     expect((await r.wallet(w.wallet.id)).status).toBe('halted')
   })
 })

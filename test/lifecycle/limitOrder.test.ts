@@ -69,7 +69,7 @@ describe('a limit order', () => {
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'cancelled', filled: 4n * 10n ** 17n })
     const [intent] = await r.intentsOf(w.wallet.id)
     expect(intent!.status).toBe('cancelled')
-    expect((await r.requestsOf(order.id)).map((q) => `${q.family}:${q.status}`))
+    expect((await r.answeredRequestsOf(order.id)).map((q) => `${q.family}:${q.status}`))
       .toEqual(['Order:accepted', 'ModifyOrder:accepted', 'ModifyOrder:accepted', 'CancelOrder:accepted'])
   })
 

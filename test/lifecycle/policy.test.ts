@@ -102,7 +102,7 @@ describe('local policy', () => {
     await worker.relay()
     expect((await settled(h.db, second.id, 'cancelled')).cancelReason).toBe('cancelAll')
     expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
-    const sent = (await r.requestsOfWallet(w.wallet.id)).map((q) => `${q.family}:${q.status}`)
+    const sent = (await r.answeredRequestsOfWallet(w.wallet.id)).map((q) => `${q.family}:${q.status}`)
     expect(sent).toEqual(['Order:accepted', 'Order:accepted', 'CancelOrder:accepted', 'CancelAll:accepted'])
   })
 

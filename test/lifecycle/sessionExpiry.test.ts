@@ -70,6 +70,6 @@ describe('an expiring delegation', () => {
     expect(open.every((o) => o.delegationHash === next.delegationHash)).toBe(true)
     expect((await r.wallet(w.wallet.id)).status).toBe('active')
     await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'))
-    expect((await r.requestsOfWallet(w.wallet.id)).filter((q) => q.sessionId === next.id).map((q) => q.status)).toEqual(['accepted', 'accepted'])
+    expect((await r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.sessionId === next.id).map((q) => q.status)).toEqual(['accepted', 'accepted'])
   })
 })

@@ -80,7 +80,7 @@ describe('granting a session', () => {
     await requestCancel(h.db, { orderId: order.id })
     await worker.relay()
     await settled(h.db, order.id, 'cancelled')
-    expect((await r.requestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
+    expect((await r.answeredRequestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
     const [refused] = await r.audit(w.wallet.id, 'ModifyOrder.refused')
     expect(refused!.details).toMatchObject({ rule: 'LOCAL.ACL_SCOPE' })
   })

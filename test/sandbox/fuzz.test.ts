@@ -39,7 +39,8 @@ const mutated = fc.tuple(fc.nat(), fc.nat(), fc.nat(), scalar, fc.constantFrom('
   else if (how === 'flip' && typeof target[key] === 'string' && target[key].length > 2) {
     const text: string = target[key]
     const i = 2 + (at % (text.length - 2))
-    target[key] = text.slice(0, i) + (text[i] === 'a' ? 'b' : 'a') + text.slice(i + 1)
+    // Hex is read case-insensitively (an address's checksum case is not signed): 'A' → 'a' would change nothing.
+    target[key] = text.slice(0, i) + (text[i]!.toLowerCase() === 'a' ? 'b' : 'a') + text.slice(i + 1)
   } else target[key] = value
   return body
 })

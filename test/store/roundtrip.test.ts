@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../src/store/Database.js'
+import { isUniqueViolation } from '../../src/store/isUniqueViolation.js'
+import { insertSignedRequests } from '../../src/store/repositories/insertSignedRequests.js'
 import { orders as ordersTable, outbox, requests, sessions, streamCursors } from '../../src/store/schema/index.js'
 import { drivers, hex, insertOrder, insertSession, insertWallet } from './fixtures.js'
 
@@ -43,6 +45,23 @@ describe.each(drivers)('values round-trip on $name', ({ create }) => {
     expect(rows.map((row) => row.nonce)).toEqual(nonces)
     expect(rows[0]!.deadline).toBe(1_763_000_060_000)
     expect(rows[0]!.status).toBe('signed')
+  })
+
+  it('insertSignedRequests answers, in order, exactly the rows the table holds; a reused nonce is the unique violation', async () => {
+    const wallet = await insertWallet(db)
+    const session = await insertSession(db, wallet.id)
+    const order = await insertOrder(db, wallet.id)
+    const nonces = [2n ** 63n - 1n, 1_763_000_000_000_123n, 2n ** 53n + 1n]
+    const answered = await insertSignedRequests(db, nonces.map((nonce, i) => ({
+      walletId: wallet.id, sessionId: session.id, orderId: i === 0 ? order.id : null, outboxId: i === 1 ? order.id : null,
+      family: 'Order' as const, nonce, deadline: 1_763_000_060_000 + i, body: `{"n":"${nonce}","é":"ü"}`,
+    })))
+    expect(answered.map((row) => row.nonce)).toEqual(nonces)
+    const stored = await db.select().from(requests).where(eq(requests.sessionId, session.id))
+    expect(answered).toEqual(answered.map((row) => stored.find((s) => s.id === row.id)))
+    const again = insertSignedRequests(db, [{ walletId: wallet.id, sessionId: session.id, family: 'Order', nonce: nonces[1]!, deadline: 1, body: '{}' }])
+    expect(isUniqueViolation(await again.catch((e: unknown) => e), 'requests_session_nonce_unique')).toBe(true)
+    expect(await db.select().from(requests).where(eq(requests.sessionId, session.id))).toHaveLength(3)
   })
 
   it('reads back arrays, jsonb, timestamps and defaults', async () => {

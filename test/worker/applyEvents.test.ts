@@ -1,12 +1,10 @@
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { applyEvents } from '../../jobs/applyEvent.js'
-import { toMarketRules } from '../../src/runtime/intake/marketRules.js'
+import { applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { recordFill } from '../../src/store/repositories/recordFill.js'
-import { fills, orders } from '../../src/store/schema/index.js'
-import { createVenueClient } from '../../src/venue/createVenueClient.js'
+import { fills, orders, streamCursors } from '../../src/store/schema/index.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 import { createHarness, type Harness } from './support/harness.js'
 
@@ -16,7 +14,7 @@ afterAll(async () => { await h?.close() })
 
 describe('a run of events applied together', () => {
   it('applies each order change once, in seq order, and counts each fill once, also one the reconciler recorded first', async () => {
-    const markets = toMarketRules(await createVenueClient({ baseUrl: h.sandbox.url }).markets())
+    const markets = await h.markets()
     const { wallet, signer } = await h.wallet()
     const place = async (price: string) => (await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price, size: '1' }, new Date())).order
     const a = await place('1900')
@@ -57,7 +55,7 @@ describe('a run of events applied together', () => {
   })
 
   it('stores an event ahead of a gap and applies it, with the orders it names, when the gap is filled', async () => {
-    const markets = toMarketRules(await createVenueClient({ baseUrl: h.sandbox.url }).markets())
+    const markets = await h.markets()
     const { wallet, signer } = await h.wallet()
     const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'sell', price: '2100', size: '1' }, new Date())
     const base = { wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-gap' }
@@ -69,5 +67,50 @@ describe('a run of events applied together', () => {
     expect((await state()).state).toBe('open')
     expect((await applyEvents(h.db, wallet.id, [modified])).map((e) => e.seq)).toEqual(['2', '3'])
     expect(await state()).toMatchObject({ state: 'filled', venueRevision: 1, filled: '1.000000000000000000' })
+  })
+})
+
+describe('events of several wallets applied together', () => {
+  it('applies each wallet in its own seq order with its own cursor; a gap in one holds only that one; a repeated wallet is answered once', async () => {
+    const markets = await h.markets()
+    const one = await h.wallet()
+    const two = await h.wallet()
+    const place = async (walletId: string) => (await placeLimitOrder(h.db, markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1950', size: '1' }, new Date())).order
+    const a = await place(one.wallet.id)
+    const b = await place(two.wallet.id)
+    const at = Date.now()
+    const of = (address: string, cloid: string) => (seq: number, type: VenueEvent['type'], data: Record<string, unknown> = {}): VenueEvent =>
+      ({ seq: String(seq), type, wallet: address as Hex, at, clientOrderId: cloid as Hex, orderId: `V-${cloid.slice(2, 8)}`, data })
+    const ea = of(one.signer.address, a.clientOrderId)
+    const eb = of(two.signer.address, b.clientOrderId)
+    // Both wallets use the same fill id: fills are unique per wallet, not across wallets.
+    const fillData = { fillId: 'same-id', market: 'ETH-USD', side: 'buy', price: '1950', size: '0.4', fee: '0' }
+
+    const answered = await applyEventRuns(h.db, [
+      { walletId: one.wallet.id, events: [ea(1, 'OrderAccepted'), ea(2, 'OrderFilled', fillData)] },
+      // Wallet two's seq 3 is missing: its cancel waits, stored.
+      { walletId: two.wallet.id, events: [eb(1, 'OrderAccepted'), eb(2, 'OrderFilled', fillData), eb(4, 'OrderCancelled', { reason: 'user' })] },
+      { walletId: one.wallet.id, events: [ea(3, 'OrderCancelled', { reason: 'user' })] },
+    ])
+    expect(answered.map((run) => run.map((e) => Number(e.seq)))).toEqual([[1, 2, 3], [1, 2], []])
+
+    const state = async (id: string) => (await h.db.select().from(orders).where(eq(orders.id, id)))[0]!
+    expect(await state(a.id)).toMatchObject({ state: 'cancelled', filled: '0.400000000000000000', cancelReason: 'user' })
+    expect(await state(b.id)).toMatchObject({ state: 'partially_filled', filled: '0.400000000000000000' })
+    const cursor = async (walletId: string) => (await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, walletId)))[0]!.lastSeq
+    expect([await cursor(one.wallet.id), await cursor(two.wallet.id)]).toEqual([3, 2])
+
+    // The gap filled: wallet two's stored cancel follows; wallet one's repeat changes nothing.
+    const again = await applyEventRuns(h.db, [
+      { walletId: two.wallet.id, events: [eb(3, 'OrderModified', { price: '1950', size: '1', revision: 1 })] },
+      { walletId: one.wallet.id, events: [ea(2, 'OrderFilled', fillData)] },
+    ])
+    expect(again.map((run) => run.map((e) => Number(e.seq)))).toEqual([[3, 4], []])
+    expect(await state(b.id)).toMatchObject({ state: 'cancelled', filled: '0.400000000000000000', venueRevision: 1, cancelReason: 'user' })
+    expect(await state(a.id)).toMatchObject({ filled: '0.400000000000000000' })
+    expect([await cursor(one.wallet.id), await cursor(two.wallet.id)]).toEqual([3, 4])
+    const recorded = await h.db.select({ walletId: fills.walletId, orderId: fills.orderId }).from(fills).where(eq(fills.fillId, 'same-id'))
+    expect(recorded.sort((x, y) => x.walletId.localeCompare(y.walletId))).toEqual(
+      [{ walletId: one.wallet.id, orderId: a.id }, { walletId: two.wallet.id, orderId: b.id }].sort((x, y) => x.walletId.localeCompare(y.walletId)))
   })
 })

@@ -1,14 +1,13 @@
 import { eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type MarketRules, toMarketRules } from '../../src/runtime/intake/marketRules.js'
+import type { MarketRules } from '../../src/runtime/intake/marketRules.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
 import { claimPendingOrders } from '../../src/store/repositories/claimPendingOrders.js'
 import { recordAcceptedOrders } from '../../src/store/repositories/recordAcceptedOrders.js'
 import { intents, orders, outbox, requests, sessions, wallets } from '../../src/store/schema/index.js'
-import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import type { Receipt } from '../../src/venue/types.js'
-import { createHarness, eventually, type Harness } from './support/harness.js'
+import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrders } from './support/operator.js'
 
 let h: Harness
@@ -16,7 +15,7 @@ let markets: MarketRules
 
 beforeAll(async () => {
   h = await createHarness()
-  markets = toMarketRules(await createVenueClient({ baseUrl: h.sandbox.url }).markets())
+  markets = await h.markets()
 })
 afterAll(async () => { await h?.close() })
 
@@ -153,7 +152,7 @@ describe('the worker with batched Orders', () => {
     release()
     await holder
     await eventually(async () => (await h.db.select().from(orders).where(inArray(orders.id, ids))).every((o) => o.state === 'open'), 20_000)
-    const sent = await h.db.select().from(requests).where(inArray(requests.orderId, ids))
+    const sent = await answeredRequests(() => h.db.select().from(requests).where(inArray(requests.orderId, ids)), 20_000)
     expect(sent).toHaveLength(48)
     expect(sent.every((r) => r.status === 'accepted' && !r.duplicate)).toBe(true)
     // Rows inserted by one statement share its transaction's timestamp: the 48 requests were

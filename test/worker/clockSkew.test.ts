@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { orders, requests } from '../../src/store/schema/index.js'
-import { createHarness, eventually, type Harness } from './support/harness.js'
+import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
 
 let h: Harness
 
@@ -19,7 +19,7 @@ describe('a worker whose clock differs from the operator\'s', () => {
     await worker.relay()
     const open = await eventually(async () => { const [o] = await h.db.select().from(orders).where(eq(orders.id, order.id)); return o?.state === 'open' && o })
     expect(open.state).toBe('open')
-    const sent = await h.db.select().from(requests).where(eq(requests.orderId, order.id))
+    const sent = await answeredRequests(() => h.db.select().from(requests).where(eq(requests.orderId, order.id)))
     // Accepted on the first signature: no DeadlineExpired, no re-signing.
     expect(sent.map((r) => r.status)).toEqual(['accepted'])
     expect(sent[0]!.deadline).toBeGreaterThan(h.sandbox.now())

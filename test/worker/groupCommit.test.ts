@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { groupCommit } from '../../src/runtime/submission/groupCommit.js'
+import { groupCommit } from '../../src/runtime/groupCommit.js'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
@@ -53,6 +53,15 @@ describe('groupCommit', () => {
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected'])
     fail = false
     expect(await echo(3)).toBe(3)
+  })
+
+  it('rejects the items of a run that throws before returning its promise, instead of throwing out of the event loop', async () => {
+    const echo = groupCommit((items: number[]): Promise<number[]> => {
+      if (items.includes(0)) throw new Error('thrown synchronously')
+      return Promise.resolve(items)
+    })
+    await expect(echo(0)).rejects.toThrow('thrown synchronously')
+    expect(await echo(1)).toBe(1)
   })
 
   it('rejects a run that answers the wrong number of results instead of answering callers wrongly', async () => {

@@ -4,7 +4,7 @@ import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { fills, orders, requests } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, eventually, type Harness } from './support/harness.js'
+import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -31,7 +31,7 @@ describe('the four families against the sandbox', () => {
     expect(Number(filled.averagePrice)).toBe(1990)
     const recorded = await h.db.select().from(fills).where(eq(fills.orderId, order.id))
     expect(recorded).toHaveLength(1)
-    const sent = await h.db.select().from(requests).where(eq(requests.orderId, order.id))
+    const sent = await answeredRequests(() => h.db.select().from(requests).where(eq(requests.orderId, order.id)))
     expect(sent.map((r) => r.status)).toEqual(['accepted'])
     h.sandbox.setMark('ETH-USD', '2000')
   })
@@ -47,7 +47,7 @@ describe('the four families against the sandbox', () => {
     expect(Number(cancelled.size)).toBe(2)
     expect(cancelled.venueRevision).toBe(1)
     expect(cancelled.cancelReason).toBe('user')
-    const families = (await h.db.select().from(requests).where(eq(requests.orderId, order.id))).map((r) => `${r.family}:${r.status}`)
+    const families = (await answeredRequests(() => h.db.select().from(requests).where(eq(requests.orderId, order.id)))).map((r) => `${r.family}:${r.status}`)
     expect(families.sort()).toEqual(['CancelOrder:accepted', 'ModifyOrder:accepted', 'Order:accepted'])
   })
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, eventually, type Harness } from './support/harness.js'
+import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrders } from './support/operator.js'
 import { rows } from './support/rows.js'
 
@@ -29,7 +29,7 @@ it('waits for Retry-After and completes every order, each placed once', async ()
   await worker.relay()
   await eventually(async () => (await Promise.all(placed.map((o) => db.order(o.id)))).every((o) => o.state === 'open'), 20_000)
 
-  const sent = await db.requestsOfWallet(wallet.id)
+  const sent = await answeredRequests(() => db.requestsOfWallet(wallet.id), 20_000)
   // Every order went out as one signed request (resent as is after each 429), and at least one waited.
   expect(sent.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted'])
   expect(sent.some((r) => r.errorCode === 'RateLimited')).toBe(true)

@@ -68,7 +68,7 @@ describe('orders Deputy has and the operator does not', () => {
     await (await running()).relay()
     const open = await eventually(async () => { const o = await db.order(order.id); return o.state === 'open' && o })
     expect(open.clientOrderId).toBe(order.clientOrderId)
-    expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:NeverPlaced', 'accepted:null'])
+    expect((await db.answeredRequestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:NeverPlaced', 'accepted:null'])
     expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
     expect(await auditActions(wallet.id)).toEqual(['order.resubmitted'])
   })
@@ -137,7 +137,7 @@ describe('orders the operator has and Deputy does not (orphans)', () => {
     await eventually(async () => (await db.order(adopted!.id)).state === 'cancelled')
     expect(operatorOrder(h.sandbox, wallet.address, cloid)?.status).toBe('cancelled')
     expect((await auditActions(wallet.id)).sort()).toEqual(['fill.backfilled', 'orphan.cancel'])
-    expect((await db.requestsOf(adopted!.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['CancelOrder:accepted'])
+    expect((await db.answeredRequestsOf(adopted!.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['CancelOrder:accepted'])
   })
 })
 

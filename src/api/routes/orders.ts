@@ -1,7 +1,7 @@
 import { type SQL, and, asc, desc, eq, inArray } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { placeLimitOrder } from '../../runtime/intake/placeLimitOrder.js'
+import { groupedPlaceLimitOrder } from '../../runtime/intake/groupedPlaceLimitOrder.js'
 import { requestCancel, requestCancelAll, requestModify } from '../../runtime/intake/requestOrderChange.js'
 import { fills, intents, orderStates, orders, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
@@ -36,6 +36,8 @@ const ListOrders = z.strictObject({
 export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
   const tags = ['orders']
+  // Concurrent placements share their intake transaction.
+  const placeLimitOrder = groupedPlaceLimitOrder(db, () => deps.markets)
   const intentOf = async (intentId: string | null) => {
     if (!intentId) return null
     const [intent] = await db.select({ clientRef: intents.clientRef, scheduleId: intents.scheduleId }).from(intents).where(eq(intents.id, intentId))
@@ -50,7 +52,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { goodTill, ...rest } = request.body
-    const { order, intent, created } = await placeLimitOrder(db, deps.markets, { walletId: wallet.id, ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }, new Date(deps.runtime.now()))
+    const { order, intent, created } = await placeLimitOrder({ walletId: wallet.id, ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }, new Date(deps.runtime.now()))
     if (created) await relayNow(deps)
     return reply.code(created ? 201 : 200).send(presentOrder(order, intent))
   })

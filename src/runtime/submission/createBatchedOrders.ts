@@ -3,11 +3,12 @@ import { covers } from '../../core/acl/covers.js'
 import { parseAmount } from '../../core/money/decimal.js'
 import { type ClaimedOrder, claimPendingOrders } from '../../store/repositories/claimPendingOrders.js'
 import { type AcceptedOrder, recordAcceptedOrders } from '../../store/repositories/recordAcceptedOrders.js'
-import { type NewRequestRow, type RequestRow, requests } from '../../store/schema/index.js'
+import { type SignedRequestInput, insertSignedRequests } from '../../store/repositories/insertSignedRequests.js'
+import type { RequestRow } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
-import { groupCommit } from './groupCommit.js'
+import { groupCommit } from '../groupCommit.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
 import { type JobControl, deliver, runSubmission } from './runSubmission.js'
 import { logSigned, signedRequestRow } from './signAndPersist.js'
@@ -38,10 +39,7 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
       return one
     })
   })
-  const persist = groupCommit(async (rows: NewRequestRow[]) => {
-    const inserted = new Map((await deps.db.insert(requests).values(rows).returning()).map((row) => [row.outboxId, row]))
-    return rows.map((row) => inserted.get(row.outboxId!)!)
-  })
+  const persist = groupCommit((rows: SignedRequestInput[]) => insertSignedRequests(deps.db, rows))
   const record = groupCommit(async (accepted: AcceptedOrder[]) => {
     const recorded = await recordAcceptedOrders(deps.db, accepted, new Date(deps.now()))
     return accepted.map((a) => recorded.has(a.orderId))

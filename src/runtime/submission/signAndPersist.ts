@@ -3,7 +3,8 @@ import type { RequestMessages, VenueRequest } from '../../core/eip712/types.js'
 import { buildRequest } from '../../core/requests/buildRequest.js'
 import { signWireRequest } from '../../keys/signWireRequest.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
-import { type NewRequestRow, type RequestRow, requests } from '../../store/schema/index.js'
+import { type SignedRequestInput, insertSignedRequests } from '../../store/repositories/insertSignedRequests.js'
+import type { RequestRow } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
@@ -28,7 +29,7 @@ export async function signAndPersist<F extends RequestFamily>(
   // a session key; the unique key on (session, nonce) catches it before anything is sent.
   for (let attempt = 1; ; attempt++) {
     try {
-      const [row] = await deps.db.insert(requests).values(signedRequestRow(deps, session, family, fields, link)).returning()
+      const [row] = await insertSignedRequests(deps.db, [signedRequestRow(deps, session, family, fields, link)])
       logSigned(deps, row!, session)
       return row!
     } catch (error) {
@@ -53,7 +54,7 @@ export function signedRequestRow<F extends RequestFamily>(
   family: F,
   fields: Record<string, unknown>,
   link: RequestLink,
-): NewRequestRow {
+): SignedRequestInput {
   const message = {
     ...fields,
     delegation: session.delegationHash,
@@ -72,6 +73,5 @@ export function signedRequestRow<F extends RequestFamily>(
     nonce: message.nonce,
     deadline: Number(message.deadline),
     body,
-    status: 'signed',
   }
 }

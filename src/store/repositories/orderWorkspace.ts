@@ -1,8 +1,8 @@
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { asc, sql } from 'drizzle-orm'
 import { parseAmount } from '../../core/money/decimal.js'
 import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
-import { type OrderRow, fills, orders } from '../schema/index.js'
+import { type OrderRow, orders } from '../schema/index.js'
 import { toSnapshot } from './orderSnapshot.js'
 import type { FillInput } from './recordFill.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
@@ -12,32 +12,44 @@ export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): Ord
   return { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) }
 }
 
+/** An order as events name it: the wallet and the client order id. */
+export type OrderKey = { walletId: string; clientOrderId: string }
+
 type Entry = { row: OrderRow; snapshot: OrderSnapshot; dirty: boolean }
 
+const keyOf = (walletId: string, clientOrderId: string) => `${walletId}:${clientOrderId.toLowerCase()}`
+
 /**
- * One transaction's working copy of a wallet's orders, for applying a run of
- * events: the orders are read and row-locked together (`FOR UPDATE`, in id
- * order), changed in memory by the state machine, and written back in one
- * statement by `flush`. The effect is `mutateOrder` event by event, in a few
- * statements per run instead of several per event; `recordFill` is it for one fill.
+ * One transaction's working copy of orders, for applying runs of events (of
+ * one wallet or several): the orders are read and row-locked together (`FOR
+ * UPDATE`, in id order), changed in memory by the state machine, and written
+ * back in one statement by `flush`. The effect is `mutateOrder` event by event,
+ * in a few statements per run instead of several per event; `recordFill` is it
+ * for one fill.
  */
-export function orderWorkspace(tx: Db, walletId: string) {
-  const byCloid = new Map<string, Entry | null>()
+export function orderWorkspace(tx: Db) {
+  const byKey = new Map<string, Entry | null>()
   /** Fill ids inserted ahead by `insertFills`: new (true) or seen before (false). */
   const inserted = new Map<string, boolean>()
 
-  async function load(cloids: readonly string[]): Promise<void> {
-    const wanted = [...new Set(cloids.map((c) => c.toLowerCase()))].filter((c) => !byCloid.has(c))
-    if (wanted.length === 0) return
+  async function load(wanted: readonly OrderKey[]): Promise<void> {
+    const missing = new Map<string, OrderKey>()
+    for (const { walletId, clientOrderId } of wanted) {
+      const key = keyOf(walletId, clientOrderId)
+      if (!byKey.has(key)) missing.set(key, { walletId, clientOrderId: clientOrderId.toLowerCase() })
+    }
+    if (missing.size === 0) return
+    const keys = [...missing.values()]
     const rows = await tx.select().from(orders)
-      .where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, wanted))).orderBy(asc(orders.id)).for('update')
-    for (const cloid of wanted) byCloid.set(cloid, null)
-    for (const row of rows) byCloid.set(row.clientOrderId, { row, snapshot: toSnapshot(row), dirty: false })
+      .where(sql`(${orders.walletId}, ${orders.clientOrderId}) in (select * from unnest(${sql.param(keys.map((k) => k.walletId))}::uuid[], ${sql.param(keys.map((k) => k.clientOrderId))}::text[]))`)
+      .orderBy(asc(orders.id)).for('update')
+    for (const key of missing.keys()) byKey.set(key, null)
+    for (const row of rows) byKey.set(keyOf(row.walletId, row.clientOrderId), { row, snapshot: toSnapshot(row), dirty: false })
   }
 
-  async function apply(cloid: string, updates: readonly OrderUpdate[]): Promise<void> {
-    await load([cloid])
-    const entry = byCloid.get(cloid.toLowerCase())
+  async function apply(walletId: string, clientOrderId: string, updates: readonly OrderUpdate[]): Promise<void> {
+    await load([{ walletId, clientOrderId }])
+    const entry = byKey.get(keyOf(walletId, clientOrderId))
     if (!entry) return
     const after = updates.reduce(applyOrderUpdate, entry.snapshot)
     if (after === entry.snapshot) return
@@ -47,38 +59,50 @@ export function orderWorkspace(tx: Db, walletId: string) {
 
   async function insert(batch: readonly FillInput[]): Promise<Set<string>> {
     if (batch.length === 0) return new Set()
-    await load(batch.map((fill) => fill.clientOrderId))
-    const rows = await tx.insert(fills).values(batch.map((fill) => {
+    await load(batch)
+    const values = batch.map((fill) => {
       const clientOrderId = fill.clientOrderId.toLowerCase()
-      return { ...fill, clientOrderId, orderId: byCloid.get(clientOrderId)?.row.id ?? null }
-    })).onConflictDoNothing().returning({ fillId: fills.fillId })
-    return new Set(rows.map((row) => row.fillId))
+      return { ...fill, clientOrderId, orderId: byKey.get(keyOf(fill.walletId, clientOrderId))?.row.id ?? null }
+    })
+    // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
+    const { rows } = await tx.execute<{ wallet_id: string; fill_id: string }>(sql`
+      insert into fills (wallet_id, order_id, fill_id, client_order_id, market, side, price, size, fee, seq, at)
+      select v."walletId", v."orderId", v."fillId", v."clientOrderId", v.market, v.side, v.price, v.size, v.fee, v.seq, v.at
+      from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
+        "walletId" uuid, "orderId" uuid, "fillId" text, "clientOrderId" text, market text, side smallint, price numeric, size numeric, fee numeric, seq bigint, at timestamptz)
+      on conflict do nothing
+      returning wallet_id, fill_id`)
+    return new Set(rows.map((row) => keyOf(row.wallet_id, row.fill_id)))
   }
 
   return {
     load,
     apply,
-    /** Records several fills in one statement ahead of `fill`, which then only counts the new ones. */
+    /** Records several fills (of any wallets) in one statement ahead of `fill`, which then only counts the new ones. */
     async insertFills(batch: readonly FillInput[]): Promise<void> {
       const fresh = await insert(batch)
-      for (const fill of batch) inserted.set(fill.fillId, fresh.has(fill.fillId))
+      for (const fill of batch) {
+        const key = keyOf(fill.walletId, fill.fillId)
+        inserted.set(key, fresh.has(key))
+      }
     },
     /** `recordFill`: the fill is recorded once (its fill id is the key), and counted on its order only when new. */
     async fill(fill: FillInput): Promise<boolean> {
-      const isNew = inserted.get(fill.fillId) ?? (await insert([fill])).has(fill.fillId)
-      inserted.set(fill.fillId, false)
-      if (isNew) await apply(fill.clientOrderId, [fillUpdate(fill)])
+      const key = keyOf(fill.walletId, fill.fillId)
+      const isNew = inserted.get(key) ?? (await insert([fill])).has(key)
+      inserted.set(key, false)
+      if (isNew) await apply(fill.walletId, fill.clientOrderId, [fillUpdate(fill)])
       return isNew
     },
     /** Writes the changed orders back; the workspace stays usable. */
     async flush(): Promise<void> {
-      const dirty = [...byCloid.values()].filter((entry): entry is Entry => !!entry?.dirty)
+      const dirty = [...byKey.values()].filter((entry): entry is Entry => !!entry?.dirty)
       await writeOrderSnapshots(tx, dirty.map((entry) => ({ id: entry.row.id, snapshot: entry.snapshot })))
       for (const entry of dirty) entry.dirty = false
     },
     /** Drops an order changed behind the workspace's back (flush first); it is read again when next needed. */
-    forget(cloid: string): void {
-      byCloid.delete(cloid.toLowerCase())
+    forget(walletId: string, clientOrderId: string): void {
+      byKey.delete(keyOf(walletId, clientOrderId))
     },
   }
 }

@@ -25,7 +25,7 @@ export type FillInput = {
  * call this, in either order, any number of times. Call inside a transaction.
  */
 export async function recordFill(tx: Db, fill: FillInput): Promise<boolean> {
-  const workspace = orderWorkspace(tx, fill.walletId)
+  const workspace = orderWorkspace(tx)
   const isNew = await workspace.fill(fill)
   await workspace.flush()
   return isNew

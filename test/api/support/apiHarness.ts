@@ -15,7 +15,10 @@ export { eventually } from '../../worker/support/harness.js'
 export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean } = {}) {
   const h: Harness = await createHarness()
   const walletSigners = createWalletSignerRegistry()
-  const worker: RunningWorker = await h.startWorker({ walletSignerFor: (wallet) => walletSigners.signerFor(wallet), ...options.worker })
+  // Session maintenance would grant a session to every new wallet awaiting delegation on its own,
+  // racing the grants these tests make through the API (409 GRANT_IN_PROGRESS): it runs at start
+  // only here (it is tested with the worker), and `grantThroughApi` retries a grant it overlaps.
+  const worker: RunningWorker = await h.startWorker({ walletSignerFor: (wallet) => walletSigners.signerFor(wallet), maintenanceIntervalMs: 3_600_000, ...options.worker })
   const adminToken = randomBytes(24).toString('base64url')
   const deps: ApiDeps = apiDepsFromWorker(worker, { keyring: h.keyring, walletSigners, adminToken })
   const app: FastifyInstance = await buildApi(deps)
@@ -52,7 +55,20 @@ export async function tradingWallet(api: ApiHarness, tenant: Tenant, funds: Reco
   if (created.statusCode !== 201) throw new Error(`wallet creation failed: ${created.statusCode} ${created.body}`)
   const wallet = created.json<{ id: string; address: string }>()
   for (const [asset, amount] of Object.entries(funds)) api.h.sandbox.fund(wallet.address, asset, amount)
-  const granted = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions`, { lifetimeSeconds: 24 * 3600, needs: { limitOrders: true, modifications: true, schedules: true, killSwitch: true } })
+  const granted = await grantThroughApi(tenant, wallet.id, { lifetimeSeconds: 24 * 3600, needs: { limitOrders: true, modifications: true, schedules: true, killSwitch: true } })
   if (granted.statusCode !== 201) throw new Error(`session grant failed: ${granted.statusCode} ${granted.body}`)
   return { wallet, session: granted.json<{ session: { id: string } }>().session }
+}
+
+/**
+ * POST /v1/wallets/:id/sessions as a client should: a 409 GRANT_IN_PROGRESS (the worker's session
+ * maintenance is granting the new wallet a session at that moment) is retried after its Retry-After.
+ */
+export async function grantThroughApi(tenant: Tenant, walletId: string, body: Record<string, unknown>) {
+  for (let attempt = 1; ; attempt++) {
+    const response = await tenant.request('POST', `/v1/wallets/${walletId}/sessions`, body)
+    const inProgress = response.statusCode === 409 && response.json<{ error?: { code?: string } }>().error?.code === 'SESSION.GRANT_IN_PROGRESS'
+    if (!inProgress || attempt >= 30) return response
+    await new Promise((resolve) => setTimeout(resolve, Number(response.headers['retry-after'] ?? 1) * 1000))
+  }
 }

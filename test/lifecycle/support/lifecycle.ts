@@ -15,7 +15,7 @@ import { LocalWalletSigner } from '../../../src/signers/LocalWalletSigner.js'
 import type { Db } from '../../../src/store/Database.js'
 import { auditLog, fills, intents, orders, outbox, requests, sessions, wallets } from '../../../src/store/schema/index.js'
 import type { RunningWorker } from '../../../src/worker.js'
-import { type Harness, eventually } from '../../worker/support/harness.js'
+import { type Harness, answeredRequests, eventually } from '../../worker/support/harness.js'
 import { operatorOrder, operatorOrders, revokeBehindTheWorkersBack as revokeAtOperator } from '../../worker/support/operator.js'
 
 export { operatorOrder, operatorOrders }
@@ -57,13 +57,18 @@ export async function place(h: Harness, worker: RunningWorker, walletId: string,
 
 /** Reads of the worker's tables. */
 export function rows(db: Db) {
+  const requestsOf = (orderId: string) => db.select().from(requests).where(eq(requests.orderId, orderId)).orderBy(asc(requests.createdAt))
+  const requestsOfWallet = (walletId: string) => db.select().from(requests).where(eq(requests.walletId, walletId)).orderBy(asc(requests.createdAt))
   return {
     order: async (id: string) => (await db.select().from(orders).where(eq(orders.id, id)))[0]!,
     ordersOf: (walletId: string) => db.select().from(orders).where(eq(orders.walletId, walletId)).orderBy(asc(orders.createdAt)),
     ordersOfIntent: (intentId: string) => db.select().from(orders).where(eq(orders.intentId, intentId)).orderBy(asc(orders.createdAt)),
     intentsOf: (walletId: string) => db.select().from(intents).where(eq(intents.walletId, walletId)),
-    requestsOf: (orderId: string) => db.select().from(requests).where(eq(requests.orderId, orderId)).orderBy(asc(requests.createdAt)),
-    requestsOfWallet: (walletId: string) => db.select().from(requests).where(eq(requests.walletId, walletId)).orderBy(asc(requests.createdAt)),
+    requestsOf,
+    requestsOfWallet,
+    // The same once none is still in flight: the stream's event for a cancel (say) can land before its receipt is stored.
+    answeredRequestsOf: (orderId: string) => answeredRequests(() => requestsOf(orderId)),
+    answeredRequestsOfWallet: (walletId: string) => answeredRequests(() => requestsOfWallet(walletId)),
     outboxOf: (orderId: string) => db.select().from(outbox).where(eq(outbox.orderId, orderId)).orderBy(asc(outbox.seq)),
     outboxOfWallet: (walletId: string) => db.select().from(outbox).where(eq(outbox.walletId, walletId)).orderBy(asc(outbox.seq)),
     fillsOf: (orderId: string) => db.select().from(fills).where(eq(fills.orderId, orderId)).orderBy(asc(fills.seq)),

@@ -4,6 +4,7 @@ import { generatePrivateKey } from 'viem/accounts'
 import type { RequestFamily } from '../../../src/core/acl/actions.js'
 import { createKeyring } from '../../../src/keys/Keyring.js'
 import { generateMasterKey } from '../../../src/keys/generateMasterKey.js'
+import { type MarketRules, toMarketRules } from '../../../src/runtime/intake/marketRules.js'
 import { grantSession } from '../../../src/runtime/sessions/grantSession.js'
 import { ensureWallet } from '../../../src/runtime/wallets.js'
 import { type Sandbox, startSandbox } from '../../../src/sandbox/startSandbox.js'
@@ -11,6 +12,7 @@ import type { SandboxOptions } from '../../../src/sandbox/startSandbox.js'
 import { LocalWalletSigner } from '../../../src/signers/LocalWalletSigner.js'
 import type { Db } from '../../../src/store/Database.js'
 import { type RunningWorker, type StartWorkerOptions, startWorker } from '../../../src/worker.js'
+import { createVenueClient } from '../../../src/venue/createVenueClient.js'
 import { createTestDatabase, type TestDatabase } from '../../support/database.js'
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -40,6 +42,10 @@ export async function createHarness(options: { sandbox?: SandboxOptions } = {}) 
       })
       workers.push(worker)
       return worker
+    },
+    /** The sandbox's markets as intake checks them. */
+    async markets(): Promise<MarketRules> {
+      return toMarketRules(await createVenueClient({ baseUrl: sandbox.url }).markets())
     },
     /** A funded development wallet with an active session covering `families`. */
     async wallet(families: RequestFamily[] = ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'], funds: Record<string, string> = { USD: '1000000', ETH: '100', BTC: '10' }) {
@@ -76,4 +82,15 @@ export async function eventually<T>(check: () => Promise<T | undefined | false |
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`)
     await new Promise((r) => setTimeout(r, stepMs))
   }
+}
+
+/**
+ * The requests `read` answers, once none is still in flight (`signed` or `sent`): the stream's
+ * event (an order opened, cancelled) can land before the request's receipt is stored.
+ */
+export async function answeredRequests<R extends { status: string }>(read: () => Promise<R[]>, timeoutMs = 10_000): Promise<R[]> {
+  return eventually(async () => {
+    const rows = await read()
+    return rows.every((row) => row.status !== 'signed' && row.status !== 'sent') && rows
+  }, timeoutMs)
 }

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto'
+import { asc, inArray, sql } from 'drizzle-orm'
+import { ValidationError } from '../../core/errors/ValidationError.js'
+import { parsePositiveAmount } from '../../core/money/decimal.js'
+import { assertMultiple } from '../../core/money/increments.js'
+import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
+import type { Db } from '../../store/Database.js'
+import { type IntentRow, type NewOutboxRow, type OrderRow, intents, orders, outbox, wallets } from '../../store/schema/index.js'
+import { type MarketRules, marketRule } from './marketRules.js'
+
+export type PlaceLimitOrderInput = {
+  walletId: string
+  market: string
+  side: 'buy' | 'sell'
+  /** Decimal strings. */
+  price: string
+  size: string
+  timeInForce?: 'GTC' | 'IOC' | 'POST_ONLY'
+  goodTill?: Date
+  /** The caller's reference; placing twice with one reference answers the first order. */
+  clientRef?: string
+}
+
+export type Placed = { intent: IntentRow; order: OrderRow; created: boolean }
+
+/** One placement: the order, and the time it is placed at (a `goodTill` must be after it). */
+export type PlaceRequest = { input: PlaceLimitOrderInput; now: Date }
+
+/** One input's answer: its order, or why it was refused (nothing of it stored). */
+export type PlaceOutcome = { ok: true; placed: Placed } | { ok: false; error: ValidationError }
+
+const tifCodes = { GTC: 0, IOC: 1, POST_ONLY: 2 } as const
+
+/**
+ * Intake of users' limit orders, several at once: validates each first, then
+ * writes every valid one's intent, its order (cloid derived from the intent)
+ * and its outbox row in one transaction, so nothing is stored half-way and
+ * nothing is lost. One statement per table for the whole batch, which is what
+ * lets concurrent placements share a transaction (`groupCommit`). Each input
+ * gets its own answer: a refused input (bad field, unknown or halted wallet)
+ * stores nothing and does not stop the others. Placing again under a
+ * `clientRef` already used for the wallet answers the first order (`created: false`).
+ */
+export async function placeLimitOrders(db: Db, rules: MarketRules, requests: readonly PlaceRequest[]): Promise<PlaceOutcome[]> {
+  const outcomes: (PlaceOutcome | undefined)[] = requests.map(({ input, now }) => {
+    try {
+      validate(rules, input, now)
+      return undefined
+    } catch (error) {
+      if (error instanceof ValidationError) return { ok: false, error }
+      throw error
+    }
+  })
+  const valid = requests.flatMap(({ input }, i) => (outcomes[i] ? [] : [{ input, i }]))
+  if (valid.length === 0) return outcomes as PlaceOutcome[]
+
+  await db.transaction(async (tx) => {
+    const walletRows = await tx.select().from(wallets).where(inArray(wallets.id, [...new Set(valid.map(({ input }) => input.walletId))])).for('share')
+    const walletById = new Map(walletRows.map((w) => [w.id, w]))
+    const placing = valid.filter(({ input, i }) => {
+      const wallet = walletById.get(input.walletId)
+      if (!wallet) outcomes[i] = { ok: false, error: new ValidationError('walletId', 'must name a known wallet') }
+      else if (wallet.status === 'halted') outcomes[i] = { ok: false, error: new ValidationError('walletId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before placing orders`) }
+      return !outcomes[i]
+    }).map(({ input, i }) => ({ input, i, intentId: randomUUID(), market: marketRule(rules, input.market).market, side: (input.side === 'buy' ? 0 : 1) as 0 | 1, tif: tifCodes[input.timeInForce ?? 'GTC'] }))
+    if (placing.length === 0) return
+
+    // A concurrent placement under the same reference makes this insert wait for it and then skip
+    // the row (rather than fail on the unique key): both callers answer the one order.
+    const inserted = await tx.insert(intents).values(placing.map((p) => ({
+      id: p.intentId, walletId: p.input.walletId, kind: 'limit' as const, clientRef: p.input.clientRef ?? null, market: p.market, side: p.side,
+      price: p.input.price, size: p.input.size, timeInForce: p.tif, goodTill: p.input.goodTill ?? null,
+    }))).onConflictDoNothing({ target: [intents.walletId, intents.clientRef] }).returning()
+    const intentById = new Map(inserted.map((row) => [row.id, row]))
+    const created = placing.filter((p) => intentById.has(p.intentId))
+    const newOrders = created.length === 0 ? [] : await tx.insert(orders).values(created.map((p) => ({
+      walletId: p.input.walletId, intentId: p.intentId, clientOrderId: deriveClientOrderId(p.intentId, 0), market: p.market, side: p.side,
+      price: p.input.price, size: p.input.size, timeInForce: p.tif, state: 'pending' as const,
+    }))).returning()
+    const orderByIntent = new Map(newOrders.map((row) => [row.intentId!, row]))
+    const work: NewOutboxRow[] = created.flatMap((p) => {
+      const order = orderByIntent.get(p.intentId)!
+      const place: NewOutboxRow = { walletId: order.walletId, kind: 'Order', orderId: order.id, payload: {} }
+      // The good-till cancel is durable work from the start: a delayed job due at goodTill.
+      return p.input.goodTill
+        ? [place, { walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: 'goodTill' }, availableAt: p.input.goodTill }]
+        : [place]
+    })
+    if (work.length) await tx.insert(outbox).values(work)
+    for (const p of created) outcomes[p.i] = { ok: true, placed: { intent: intentById.get(p.intentId)!, order: orderByIntent.get(p.intentId)!, created: true } }
+
+    const repeated = placing.filter((p) => !intentById.has(p.intentId))
+    if (repeated.length) await answerRepeats(tx, repeated, outcomes)
+  })
+  return outcomes as PlaceOutcome[]
+}
+
+/** Inputs whose `clientRef` was already used for the wallet answer that intent's first order. */
+async function answerRepeats(tx: Db, repeated: readonly { input: PlaceLimitOrderInput; i: number }[], outcomes: (PlaceOutcome | undefined)[]): Promise<void> {
+  const existing = await tx.select().from(intents)
+    .where(sql`(${intents.walletId}, ${intents.clientRef}) in (select * from unnest(${sql.param(repeated.map((r) => r.input.walletId))}::uuid[], ${sql.param(repeated.map((r) => r.input.clientRef!))}::text[]))`)
+  const firstOrders = existing.length === 0 ? [] : await tx.select().from(orders).where(inArray(orders.intentId, existing.map((row) => row.id))).orderBy(asc(orders.createdAt))
+  for (const { input, i } of repeated) {
+    const intent = existing.find((row) => row.walletId === input.walletId && row.clientRef === input.clientRef)!
+    outcomes[i] = { ok: true, placed: { intent, order: firstOrders.find((order) => order.intentId === intent.id)!, created: false } }
+  }
+}
+
+function validate(rules: MarketRules, input: PlaceLimitOrderInput, now: Date): void {
+  const rule = marketRule(rules, input.market)
+  if (input.side !== 'buy' && input.side !== 'sell') throw new ValidationError('side', 'must be "buy" or "sell"')
+  const price = parsePositiveAmount('price', input.price)
+  const size = parsePositiveAmount('size', input.size)
+  assertMultiple('price', price, rule.tickSize, 'tickSize')
+  assertMultiple('size', size, rule.lotSize, 'lotSize')
+  const tif = input.timeInForce ?? 'GTC'
+  if (!Object.hasOwn(tifCodes, tif)) throw new ValidationError('timeInForce', 'must be GTC, IOC or POST_ONLY')
+  if (input.goodTill && input.goodTill.getTime() <= now.getTime()) throw new ValidationError('goodTill', 'must be in the future')
+  if (input.clientRef !== undefined && (input.clientRef.length === 0 || input.clientRef.length > 128)) throw new ValidationError('clientRef', 'must be 1 to 128 characters')
+}

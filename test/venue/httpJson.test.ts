@@ -1,0 +1,72 @@
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { VenueError, VenueTransportError } from '../../src/core/errors/venue.js'
+import { httpJson } from '../../src/venue/httpJson.js'
+
+// A real HTTP server whose answer each test chooses, to see how every kind of answer is classified.
+let answer: (request: IncomingMessage, body: string, response: ServerResponse) => void
+const connections: string[] = []
+const server = createServer(async (request, response) => {
+  let body = ''
+  for await (const chunk of request) body += chunk
+  answer(request, body, response)
+})
+server.on('connection', (socket) => connections.push(`${socket.remotePort}`))
+let http: { baseUrl: string; timeoutMs: number }
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  http = { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 500 }
+})
+afterAll(async () => {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+})
+
+const json = (response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) => {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers })
+  response.end(JSON.stringify(value))
+}
+
+describe('httpJson over node:http', () => {
+  it('sends the JSON body with its length and headers, answers the parsed JSON, and reuses one kept-alive connection', async () => {
+    answer = (request, body, response) => json(response, 200, { method: request.method, body: JSON.parse(body), type: request.headers['content-type'], length: request.headers['content-length'], auth: request.headers['x-auth'] })
+    const before = connections.length
+    const first = await httpJson(http, '/v1/requests', { method: 'POST', body: JSON.stringify({ ü: 'é' }), headers: { 'x-auth': 'k' } })
+    expect(first).toEqual({ method: 'POST', body: { ü: 'é' }, type: 'application/json', length: String(Buffer.byteLength('{"ü":"é"}')), auth: 'k' })
+    answer = (request, _body, response) => json(response, 200, { method: request.method, length: request.headers['content-length'] ?? null })
+    expect(await httpJson(http, '/v1/info')).toEqual({ method: 'GET', length: null })
+    expect(connections.length - before).toBe(1)
+  })
+
+  it('turns a protocol error into a typed VenueError, with Retry-After in ms', async () => {
+    answer = (_request, _body, response) => json(response, 429, { error: { code: 'RateLimited', message: 'slow down' } }, { 'retry-after': '2' })
+    const error = await httpJson(http, '/v1/requests', { method: 'POST', body: '{}' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(VenueError)
+    expect(error).toMatchObject({ venueCode: 'RateLimited', status: 429, retryAfterMs: 2000 })
+  })
+
+  it('answers InvalidRequest for a 4xx that is not a protocol error, and an unknown outcome for a 5xx without one', async () => {
+    answer = (_request, _body, response) => { response.writeHead(400); response.end('<html>bad</html>') }
+    await expect(httpJson(http, '/x')).rejects.toMatchObject({ venueCode: 'InvalidRequest', status: 400 })
+    answer = (_request, _body, response) => { response.writeHead(502); response.end('bad gateway') }
+    await expect(httpJson(http, '/x')).rejects.toBeInstanceOf(VenueTransportError)
+  })
+
+  it('makes the outcome unknown when no answer comes in time, or the connection drops mid-body', async () => {
+    answer = () => undefined
+    await expect(httpJson(http, '/v1/requests', { method: 'POST', body: '{}' })).rejects.toThrow(/no response from the operator/)
+    answer = (_request, _body, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      response.write('{"receipt":')
+      setTimeout(() => response.socket?.destroy(), 20)
+    }
+    const lost = await httpJson(http, '/v1/requests', { method: 'POST', body: '{}' }).catch((e: unknown) => e)
+    expect(lost).toBeInstanceOf(VenueTransportError)
+    expect(String((lost as Error).message)).toMatch(/response lost while reading/)
+  })
+
+  it('makes the outcome unknown when nothing listens', async () => {
+    await expect(httpJson({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }, '/v1/info')).rejects.toThrow(/no response from the operator/)
+  })
+})
