@@ -169,9 +169,9 @@ describe('rotation', () => {
     expect(ended.map((o) => o.id)).toEqual(expect.arrayContaining(resting.map((o) => o.id)))
 
     // Every request was accepted, but for the one on the wire when its session was revoked, which went out again under the new one.
-    const sent = await r.requestsOfWallet(w.wallet.id)
+    const sent = await r.answeredRequestsOfWallet(w.wallet.id)
     expect(sent.filter((q) => q.status !== 'accepted').map((q) => [q.orderId, q.errorCode, q.sessionId])).toEqual([[onTheWire.id, 'SessionUnauthorized', old.id]])
-    expect((await r.requestsOf(onTheWire.id)).map((q) => [q.status, q.sessionId])).toEqual([['rejected', old.id], ['accepted', next.id]])
+    expect((await r.answeredRequestsOf(onTheWire.id)).map((q) => [q.status, q.sessionId])).toEqual([['rejected', old.id], ['accepted', next.id]])
     expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done')).toEqual([])
     expect((await r.wallet(w.wallet.id)).status).toBe('active')
     signers.delete(w.wallet.address.toLowerCase())
@@ -193,7 +193,7 @@ describe('rotation', () => {
     expect((await settled(h.db, resting.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
     const replacement = await eventually(async () => (await r.ordersOfIntent(resting.intentId!)).find((o) => o.id !== resting.id && o.state === 'open' && o.sessionId === next.id))
     expect(operatorOrder(h.sandbox, w.wallet.address, replacement.clientOrderId)?.delegationHash).toBe(next.delegationHash)
-    expect((await r.requestsOfWallet(w.wallet.id)).filter((q) => q.status === 'accepted' && q.sessionId !== w.session.id)).toHaveLength(2)
+    expect((await r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.status === 'accepted' && q.sessionId !== w.session.id)).toHaveLength(2)
     await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'))
     expect((await r.wallet(w.wallet.id)).status).toBe('active')
     signers.delete(w.wallet.address.toLowerCase())
@@ -228,7 +228,7 @@ describe('compromise', () => {
     }
     for (const order of [first, second]) expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('cancelAll')
     // Sent once, at once, while a session could still sign it.
-    expect((await r.requestsOfWallet(w.wallet.id)).filter((q) => q.family === 'CancelAll').map((q) => [q.status, q.sessionId])).toEqual([['accepted', current.id]])
+    expect((await r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.family === 'CancelAll').map((q) => [q.status, q.sessionId])).toEqual([['accepted', current.id]])
     expect((await r.intentsOf(w.wallet.id)).map((i) => i.status)).toEqual(['cancelled', 'cancelled', 'cancelled'])
     // The Order on the wire reached a revoked delegation: refused, and its work waits, halted.
     await eventually(async () => (await r.outboxOf(third.id))[0]?.status === 'held')
