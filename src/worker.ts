@@ -27,6 +27,7 @@ import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
+import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 
 export type StartWorkerOptions = {
   db: Db
@@ -75,6 +76,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const deps: WorkerDeps = {
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow }),
+    rateLimits: createSessionRateLimits(now),
     nonces: createNonceGenerator(now),
     alert: options.alert ?? ((event) => options.log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`)),
     policy: options.policy ?? createPolicyCheck({ db: options.db, venue, now }),
@@ -103,9 +105,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const startup = await reconcile(deps, { orphans })
   options.log.info({ startup }, 'start-up reconciliation done')
 
-  // The processor needs its own Worker (to pause the queue on a rate limit), hence the late binding.
-  const submitWorkerRef: { current?: Worker<SubmitJobData> } = {}
-  const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps, () => submitWorkerRef.current!), {
+  const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps), {
     connection: connection(), prefix, concurrency: options.concurrency ?? 64,
     settings: { backoffStrategy: submitBackoff },
     // A crashed worker's jobs return once their lock lapses: keep that short. A submission is safe
@@ -115,7 +115,6 @@ export async function startWorker(options: StartWorkerOptions) {
   })
   submitWorker.on('failed', (job, error) => options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'submission attempt failed'))
   submitWorker.on('error', (error) => options.log.error({ err: error }, 'submit worker error'))
-  submitWorkerRef.current = submitWorker
 
   const runScheduleJob = createScheduleRunProcessor(deps, controlQueue)
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job, token) => {
@@ -159,7 +158,6 @@ export async function startWorker(options: StartWorkerOptions) {
       walletId, reason,
       submitNow: (outboxId) => runSubmission(deps, outboxId, submitCancelAllSpec, {
         delay: () => Promise.reject(new Error('CancelAll cannot wait during a compromise')),
-        rateLimit: () => Promise.reject(new Error('rate limited during a compromise')),
       }),
     }),
     streams,

@@ -9,6 +9,7 @@ import { queueNames } from '../queue/names.js'
 import type { WorkerDeps } from '../runtime/deps.js'
 import { toMarketRules } from '../runtime/intake/marketRules.js'
 import { createSessionSigners } from '../runtime/sessionSigners.js'
+import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
 import { migrate } from '../store/migrate.js'
 import { openDatabase } from '../store/openDatabase.js'
@@ -40,6 +41,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow: () => now() + offsetMs, log,
       sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs }),
       nonces: createNonceGenerator(now),
+      rateLimits: createSessionRateLimits(now),
       alert: (event) => log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`),
     }
     const connection = () => { const c = createRedis(config.REDIS_URL); connections.push(c); return c }

@@ -1,4 +1,4 @@
-import { DelayedError, type Job, Worker } from 'bullmq'
+import { DelayedError, type Job } from 'bullmq'
 import { submitCancelAllSpec } from '../../jobs/submitCancelAll.js'
 import { submitCancelOrderSpec } from '../../jobs/submitCancelOrder.js'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
@@ -18,7 +18,7 @@ const specs: { [F in RequestFamily]: FamilySpec<F> } = {
 }
 
 /** The `submit` queue's processor: the job name is the request family. */
-export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker) {
+export function createSubmitProcessor(deps: WorkerDeps) {
   // Orders go through the batched path, which hands anything it does not handle to `runSubmission`.
   const submitOrder = createBatchedOrders(deps, submitOrderSpec)
   return async (job: Job<SubmitJobData>, token?: string): Promise<SubmitResult> => {
@@ -28,10 +28,6 @@ export function createSubmitProcessor(deps: WorkerDeps, worker: () => Worker) {
       async delay(ms) {
         await job.moveToDelayed(Date.now() + ms, token)
         throw new DelayedError()
-      },
-      async rateLimit(ms) {
-        await worker().rateLimit(ms)
-        throw Worker.RateLimitError()
       },
     }
     if (job.data.family === 'Order') return submitOrder(job.data.outboxId, control)

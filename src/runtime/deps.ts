@@ -3,6 +3,7 @@ import type { OperatorDomain } from '../core/eip712/types.js'
 import type { NonceGenerator } from '../core/requests/createNonceGenerator.js'
 import type { Db } from '../store/Database.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
+import type { SessionRateLimits } from './sessionRateLimits.js'
 import type { SessionSigners } from './sessionSigners.js'
 
 /** What the job processors and loops need, wired once in the composition root. */
@@ -18,6 +19,8 @@ export type WorkerDeps = {
   /** The operator's clock (ours plus the measured offset): request and read deadlines, delegation expiry. */
   operatorNow: () => number
   log: Logger
+  /** Sessions the operator rate-limited (RateLimited): their sends wait; other sessions' do not. */
+  rateLimits: SessionRateLimits
   /** Raised when a session must be replaced (SessionUnauthorized, expiry lead, compromise). */
   onSessionInvalid?: (walletId: string, sessionId: string, reason: string) => Promise<void>
   /** Alerts that need a human (ACL violation, signer mismatch). */

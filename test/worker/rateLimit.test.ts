@@ -1,38 +1,79 @@
 /**
- * RateLimited (429 with Retry-After): the job waits and then completes, with
- * the same signed bytes, and nothing is placed twice. The sandbox here allows
- * one request at a time per session key, refilled at two a second.
+ * RateLimited (429 with Retry-After) is per session key: the limited session's
+ * work waits for Retry-After and then completes with the same signed bytes,
+ * nothing placed twice, while other sessions keep sending.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrders } from './support/operator.js'
 import { rows } from './support/rows.js'
 
-let h: Harness
-let worker: RunningWorker
+describe('a session sending faster than the operator allows', () => {
+  let h: Harness
+  let worker: RunningWorker
+  // One request at a time per session key, refilled at two a second.
+  beforeAll(async () => {
+    h = await createHarness({ sandbox: { rateLimit: { perSecond: 2, burst: 1 } } })
+    worker = await h.startWorker({ streams: false })
+  })
+  afterAll(async () => { await h?.close() })
 
-beforeAll(async () => {
-  h = await createHarness({ sandbox: { rateLimit: { perSecond: 2, burst: 1 } } })
-  worker = await h.startWorker({ streams: false })
+  it('waits for Retry-After and completes every order, each placed once', async () => {
+    const db = rows(h.db)
+    const { wallet } = await h.wallet()
+    const placed: { id: string; clientOrderId: string }[] = []
+    for (const price of ['1901', '1902', '1903', '1904']) {
+      placed.push((await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())).order)
+    }
+    await worker.relay()
+    await eventually(async () => (await Promise.all(placed.map((o) => db.order(o.id)))).every((o) => o.state === 'open'), 20_000)
+
+    const sent = await answeredRequests(() => db.requestsOfWallet(wallet.id), 20_000)
+    // Every order went out as one signed request (resent as is after each 429), and at least one waited.
+    expect(sent.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted'])
+    expect(sent.some((r) => r.errorCode === 'RateLimited')).toBe(true)
+    expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId).sort()).toEqual(placed.map((o) => o.clientOrderId).sort())
+    expect((await db.outboxOfWallet(wallet.id)).map((r) => r.status)).toEqual(['done', 'done', 'done', 'done'])
+  })
 })
-afterAll(async () => { await h?.close() })
 
-it('waits for Retry-After and completes every order, each placed once', async () => {
-  const db = rows(h.db)
-  const { wallet } = await h.wallet()
-  const placed: { id: string; clientOrderId: string }[] = []
-  for (const price of ['1901', '1902', '1903', '1904']) {
-    placed.push((await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())).order)
-  }
-  await worker.relay()
-  await eventually(async () => (await Promise.all(placed.map((o) => db.order(o.id)))).every((o) => o.state === 'open'), 20_000)
+describe('one session rate-limited for a long time', () => {
+  let h: Harness
+  let worker: RunningWorker
+  // One request per session key, then Retry-After 20 s.
+  beforeAll(async () => {
+    h = await createHarness({ sandbox: { rateLimit: { perSecond: 0.05, burst: 1 } } })
+    worker = await h.startWorker({ streams: false })
+  })
+  afterAll(async () => { await h?.close() })
 
-  const sent = await answeredRequests(() => db.requestsOfWallet(wallet.id), 20_000)
-  // Every order went out as one signed request (resent as is after each 429), and at least one waited.
-  expect(sent.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted'])
-  expect(sent.some((r) => r.errorCode === 'RateLimited')).toBe(true)
-  expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId).sort()).toEqual(placed.map((o) => o.clientOrderId).sort())
-  expect((await db.outboxOfWallet(wallet.id)).map((r) => r.status)).toEqual(['done', 'done', 'done', 'done'])
+  it('holds that session\'s work without sending it, while another wallet\'s orders go straight through', async () => {
+    const db = rows(h.db)
+    const limited = await h.wallet()
+    const other = await h.wallet()
+    const place = async (walletId: string, price: string) =>
+      placeLimitOrder(h.db, worker.markets, { walletId, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())
+
+    await place(limited.wallet.id, '1901')
+    await place(limited.wallet.id, '1902')
+    await worker.relay()
+    const refused = await eventually(async () => (await db.requestsOfWallet(limited.wallet.id)).find((r) => r.errorCode === 'RateLimited'))
+    expect(refused.status).toBe('signed')
+
+    // Placed after the 429: its job waits (delayed in BullMQ) and nothing is signed or sent for it.
+    const later = await place(limited.wallet.id, '1903')
+    const elsewhere = await place(other.wallet.id, '1950')
+    await worker.relay()
+    // The other wallet's session is not limited: its order opens well within the 20 s Retry-After.
+    await eventually(async () => (await db.order(elsewhere.order.id)).state === 'open')
+    const [laterRow] = await db.outboxOf(later.order.id)
+    await eventually(async () => (await (await worker.submitQueue.getJob(outboxJobId(laterRow!)))?.getState()) === 'delayed')
+    expect(await db.requestsOf(later.order.id)).toEqual([])
+    // The limited session's refused request is still waiting, sent once and not again.
+    expect((await db.requestsOf(refused.orderId!)).map((r) => [r.status, r.errorCode])).toEqual([['signed', 'RateLimited']])
+    expect(operatorOrders(h.sandbox, limited.wallet.address)).toHaveLength(1)
+  })
 })

@@ -7,7 +7,7 @@ import { type VenueErrorCode, isVenueErrorCode, venueCodeOf } from './venue.js'
  * - `aclViolation`: never retry; alert (our scope mapping is wrong).
  * - `signerMismatch`: key integrity alert; quarantine the session.
  * - `resign`: sign again with a fresh nonce / deadline, then send.
- * - `rateLimited`: pause the queue for Retry-After, then retry the same bytes.
+ * - `rateLimited`: hold that session's sends for Retry-After (other sessions go on), then resend the same bytes.
  * - `transient`: retry the same bytes with backoff and jitter.
  * - `unknownOutcome`: the request may have taken effect; resend identical bytes or read by cloid.
  * - `notOpen`: Modify/Cancel of an order that is not open; resolve by reading it.

@@ -61,7 +61,8 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
       deps.log.warn({ err: error, outboxId }, 'batched Order claim failed; submitting one by one')
     }
     const session = claimed && (await sessionFor(deps, claimed))
-    if (!claimed || !session || !covers(session.aclScope, 'Order')) return oneByOne(outboxId, control)
+    // A rate-limited session's work waits in the one-by-one path (which delays the job).
+    if (!claimed || !session || !covers(session.aclScope, 'Order') || deps.rateLimits.waitMs(session.id) > 0) return oneByOne(outboxId, control)
 
     const fields = {
       market: claimed.market,

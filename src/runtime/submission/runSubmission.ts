@@ -14,12 +14,19 @@ import { loadSubmitContext } from './loadSubmitContext.js'
 import { signAndPersist } from './signAndPersist.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
-/** How a processor hands control back to BullMQ; both never return. */
+/** How a processor hands control back to BullMQ; never returns. */
 export type JobControl = {
   /** Re-run this job after `ms` without counting an attempt. */
   delay(ms: number): Promise<never>
-  /** Pause the whole queue for `ms` (operator rate limit), then re-run this job. */
-  rateLimit(ms: number): Promise<never>
+}
+
+/**
+ * A session the operator rate-limited sends nothing until its Retry-After has passed: the job
+ * waits that long (plus up to 10% jitter, so a session's waiting jobs do not all wake at once).
+ */
+export function waitForRateLimit(deps: WorkerDeps, sessionId: string, control: JobControl): Promise<never> | undefined {
+  const wait = deps.rateLimits.waitMs(sessionId)
+  return wait > 0 ? control.delay(wait + Math.floor(Math.random() * (wait / 10))) : undefined
 }
 
 const MAX_RESIGNS = 3
@@ -82,6 +89,8 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
       return { result: 'rejected', code: refusal.code }
     }
     fields = claim.fields as Record<string, unknown>
+    const limited = waitForRateLimit(deps, session.id, control)
+    if (limited) return limited
     request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
   }
   return deliver(ctx, spec, control, { request, session, fields })
@@ -105,7 +114,10 @@ export async function deliver<F extends RequestFamily>(
   const { fields } = signed
   for (let resigns = 0; ; resigns++) {
     try {
-      const send = resigns === 0 && firstSend ? firstSend : () => deps.venue.submit(request.body)
+      const sent = resigns === 0 && firstSend
+      const limited = !sent && waitForRateLimit(deps, request.sessionId, control)
+      if (limited) return await limited
+      const send = sent ? firstSend : () => deps.venue.submit(request.body)
       const receipt = await send()
       await accept(ctx, spec, request, receipt, fields)
       return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
@@ -120,11 +132,13 @@ export async function deliver<F extends RequestFamily>(
         })
         throw error // BullMQ retries with backoff; the next attempt resends the same bytes.
       }
-      // Rate limited: the same bytes go out again after Retry-After (the request stays open).
+      // Rate limited (per session key): the same bytes go out again after Retry-After (the request
+      // stays open), and this session's other work waits too; other sessions keep sending.
       if (outcome === 'rateLimited') {
         // Recorded so the wait shows in the request's history.
         await deps.db.update(requests).set({ errorCode: code, errorMessage: message }).where(eq(requests.id, request.id))
-        return control.rateLimit((error as VenueError).retryAfterMs ?? 1000)
+        deps.rateLimits.pause(request.sessionId, Math.max(100, (error as VenueError).retryAfterMs ?? 1000))
+        return await (waitForRateLimit(deps, request.sessionId, control) ?? control.delay(100))
       }
       await closeRequest(deps, request.id, code, message)
       switch (outcome) {
