@@ -9,7 +9,8 @@
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
- *   session marked, work held until a new session. ACL violation and business rejections → terminal.
+ *   session marked, work held until a new session. RateLimited (per session key) → that session's jobs
+ *   wait out Retry-After as delayed jobs, then the same bytes. ACL violation and business rejections → terminal.
  * - Batched: Order jobs running together go first through `createBatchedOrders` (the same claim,
  *   persist-before-send and receipt, with the Postgres writes shared); whatever it does not handle
  *   comes here one by one, resuming from what it persisted.
