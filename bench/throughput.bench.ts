@@ -19,7 +19,8 @@
  * BENCH_WORKER_PROCESSES (1) runs that many workers on the same queues (CPU per order sums them);
  * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (20) tune the run; BENCH_PG_SOCKET_DIR
  * (e.g. /var/run/postgresql) has the worker reach Postgres over its Unix socket instead of TCP;
- * BENCH_CPU_PROF=1 writes the worker's V8 CPU profile to the run's scratch directory.
+ * BENCH_CPU_PROF=1 writes the worker's V8 CPU profile to the run's scratch directory; BENCH_WORKER_NODE_ARGS
+ * adds node flags to the worker (e.g. `--max-semi-space-size=64`).
  */
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -60,7 +61,7 @@ export default async function run(): Promise<void> {
     }),
     logFile: `${scratch}/worker${n ? `-${n}` : ''}.log`,
     readyMarker: '"msg":"worker started"',
-    nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', scratch] : [],
+    nodeArgs: [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', scratch] : [])],
   }))
   try {
     for (const worker of workers) if (!(await worker.ready)) throw new Error(`a worker exited at start-up; see ${scratch}/worker*.log`)
@@ -107,7 +108,7 @@ export default async function run(): Promise<void> {
     const sigMicros = (signature + signatureAgain) / 2
     const perOrder = (cpuAfter - cpuBefore) / burst
     const ordersPerSecond = burst / ((receipted - started) / 1000)
-    console.log(`worker: ${processes} child process${processes > 1 ? 'es' : ''}, concurrency ${concurrency} each, relay every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; ${writers} concurrent intake callers; node ${process.version}`)
+    console.log(`worker: ${processes} child process${processes > 1 ? 'es' : ''}${process.env.BENCH_WORKER_NODE_ARGS ? ` (node ${process.env.BENCH_WORKER_NODE_ARGS})` : ''}, concurrency ${concurrency} each, relay every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; ${writers} concurrent intake callers; node ${process.version}`)
     console.log(`  burst of ${burst} orders: intake wrote them in ${((written - started) / 1000).toFixed(2)} s; last receipt persisted after ${((receipted - started) / 1000).toFixed(2)} s; every fill stored after ${((settled - started) / 1000).toFixed(2)} s`)
     console.log(`  throughput (intent written → receipt persisted)   ${ordersPerSecond.toFixed(0).padStart(7)} orders/s   target ≥ ${TARGET_ORDERS_PER_SECOND}  (${(ordersPerSecond / TARGET_ORDERS_PER_SECOND).toFixed(2)}× target)`)
     console.log(`  one raw secp256k1 signature (noble, this process) ${sigMicros.toFixed(0).padStart(7)} µs CPU   (${signature.toFixed(0)} before, ${signatureAgain.toFixed(0)} after, machine otherwise idle)`)
