@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
 import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
@@ -75,5 +76,11 @@ describe('one session rate-limited for a long time', () => {
     // The limited session's refused request is still waiting, sent once and not again.
     expect((await db.requestsOf(refused.orderId!)).map((r) => [r.status, r.errorCode])).toEqual([['signed', 'RateLimited']])
     expect(operatorOrders(h.sandbox, limited.wallet.address)).toHaveLength(1)
+
+    // The kill switch is not held back: it is tried at once (and this operator answers 429 again).
+    await requestCancelAll(h.db, { walletId: limited.wallet.id })
+    await worker.relay()
+    const killSwitch = await eventually(async () => (await db.requestsOfWallet(limited.wallet.id)).find((r) => r.family === 'CancelAll' && r.errorCode))
+    expect([killSwitch.status, killSwitch.errorCode]).toEqual(['signed', 'RateLimited'])
   })
 })

@@ -23,9 +23,10 @@ export type JobControl = {
 /**
  * A session the operator rate-limited sends nothing until its Retry-After has passed: the job
  * waits that long (plus up to 10% jitter, so a session's waiting jobs do not all wake at once).
+ * The kill switch is the exception: a CancelAll is always tried at once (a 429 then delays it).
  */
-export function waitForRateLimit(deps: WorkerDeps, sessionId: string, control: JobControl): Promise<never> | undefined {
-  const wait = deps.rateLimits.waitMs(sessionId)
+export function waitForRateLimit(deps: WorkerDeps, family: RequestFamily, sessionId: string, control: JobControl): Promise<never> | undefined {
+  const wait = family === 'CancelAll' ? 0 : deps.rateLimits.waitMs(sessionId)
   return wait > 0 ? control.delay(wait + Math.floor(Math.random() * (wait / 10))) : undefined
 }
 
@@ -89,7 +90,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
       return { result: 'rejected', code: refusal.code }
     }
     fields = claim.fields as Record<string, unknown>
-    const limited = waitForRateLimit(deps, session.id, control)
+    const limited = waitForRateLimit(deps, spec.family, session.id, control)
     if (limited) return limited
     request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
   }
@@ -115,7 +116,7 @@ export async function deliver<F extends RequestFamily>(
   for (let resigns = 0; ; resigns++) {
     try {
       const sent = resigns === 0 && firstSend
-      const limited = !sent && waitForRateLimit(deps, request.sessionId, control)
+      const limited = !sent && waitForRateLimit(deps, spec.family, request.sessionId, control)
       if (limited) return await limited
       const send = sent ? firstSend : () => deps.venue.submit(request.body)
       const receipt = await send()
@@ -137,8 +138,10 @@ export async function deliver<F extends RequestFamily>(
       if (outcome === 'rateLimited') {
         // Recorded so the wait shows in the request's history.
         await deps.db.update(requests).set({ errorCode: code, errorMessage: message }).where(eq(requests.id, request.id))
-        deps.rateLimits.pause(request.sessionId, Math.max(100, (error as VenueError).retryAfterMs ?? 1000))
-        return await (waitForRateLimit(deps, request.sessionId, control) ?? control.delay(100))
+        const retryAfterMs = Math.max(100, (error as VenueError).retryAfterMs ?? 1000)
+        deps.rateLimits.pause(request.sessionId, retryAfterMs)
+        // The job that heard the 429 waits exactly Retry-After; the session's others add jitter.
+        return await control.delay(retryAfterMs)
       }
       await closeRequest(deps, request.id, code, message)
       switch (outcome) {
