@@ -3,7 +3,7 @@
  * worker's tables, and the sandbox operator's own records to compare with them.
  * Built on the worker harness (sandbox + fresh database + unique queue prefix).
  */
-import { and, asc, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { generatePrivateKey } from 'viem/accounts'
 import type { RequestFamily } from '../../../src/core/acl/actions.js'
 import type { WorkerDeps } from '../../../src/runtime/deps.js'
@@ -13,9 +13,9 @@ import { ensureWallet } from '../../../src/runtime/wallets.js'
 import type { Sandbox } from '../../../src/sandbox/startSandbox.js'
 import { LocalWalletSigner } from '../../../src/signers/LocalWalletSigner.js'
 import type { Db } from '../../../src/store/Database.js'
-import { auditLog, fills, intents, orders, outbox, requests, sessions, wallets } from '../../../src/store/schema/index.js'
+import { orders } from '../../../src/store/schema/index.js'
 import type { RunningWorker } from '../../../src/worker.js'
-import { type Harness, answeredRequests, eventually } from '../../worker/support/harness.js'
+import { type Harness, eventually } from '../../worker/support/harness.js'
 import { operatorOrder, operatorOrders, revokeBehindTheWorkersBack as revokeAtOperator } from '../../worker/support/operator.js'
 
 export { operatorOrder, operatorOrders }
@@ -55,30 +55,8 @@ export async function place(h: Harness, worker: RunningWorker, walletId: string,
   return order
 }
 
-/** Reads of the worker's tables. */
-export function rows(db: Db) {
-  const requestsOf = (orderId: string) => db.select().from(requests).where(eq(requests.orderId, orderId)).orderBy(asc(requests.createdAt))
-  const requestsOfWallet = (walletId: string) => db.select().from(requests).where(eq(requests.walletId, walletId)).orderBy(asc(requests.createdAt))
-  return {
-    order: async (id: string) => (await db.select().from(orders).where(eq(orders.id, id)))[0]!,
-    ordersOf: (walletId: string) => db.select().from(orders).where(eq(orders.walletId, walletId)).orderBy(asc(orders.createdAt)),
-    ordersOfIntent: (intentId: string) => db.select().from(orders).where(eq(orders.intentId, intentId)).orderBy(asc(orders.createdAt)),
-    intentsOf: (walletId: string) => db.select().from(intents).where(eq(intents.walletId, walletId)),
-    requestsOf,
-    requestsOfWallet,
-    // The same once none is still in flight: the stream's event for a cancel (say) can land before its receipt is stored.
-    answeredRequestsOf: (orderId: string) => answeredRequests(() => requestsOf(orderId)),
-    answeredRequestsOfWallet: (walletId: string) => answeredRequests(() => requestsOfWallet(walletId)),
-    outboxOf: (orderId: string) => db.select().from(outbox).where(eq(outbox.orderId, orderId)).orderBy(asc(outbox.seq)),
-    outboxOfWallet: (walletId: string) => db.select().from(outbox).where(eq(outbox.walletId, walletId)).orderBy(asc(outbox.seq)),
-    fillsOf: (orderId: string) => db.select().from(fills).where(eq(fills.orderId, orderId)).orderBy(asc(fills.seq)),
-    session: async (id: string) => (await db.select().from(sessions).where(eq(sessions.id, id)))[0]!,
-    sessionsOf: (walletId: string) => db.select().from(sessions).where(eq(sessions.walletId, walletId)).orderBy(asc(sessions.createdAt)),
-    wallet: async (id: string) => (await db.select().from(wallets).where(eq(wallets.id, id)))[0]!,
-    audit: (walletId: string, action?: string) => db.select().from(auditLog)
-      .where(action ? and(eq(auditLog.walletId, walletId), eq(auditLog.action, action)) : eq(auditLog.walletId, walletId)).orderBy(asc(auditLog.id)),
-  }
-}
+/** Reads of the worker's tables (shared with the worker tests). */
+export { rows } from '../../worker/support/rows.js'
 
 /** Waits until the order reaches one of `states`, and answers it. */
 export function settled(db: Db, orderId: string, ...states: string[]) {
