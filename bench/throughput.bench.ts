@@ -17,7 +17,7 @@
  *      from intent written to request signed + persisted (sent right after) and to receipt persisted.
  * Targets (reported, not enforced): ≥ 500 orders/s, ≤ 2.0× one signature's CPU per order.
  * BENCH_WORKER_PROCESSES (1) runs that many workers on the same queues (CPU per order sums them);
- * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (20) tune the run; BENCH_PG_SOCKET_DIR
+ * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (100, the default; the relay also wakes on commit) tune the run; BENCH_PG_SOCKET_DIR
  * (e.g. /var/run/postgresql) has the worker reach Postgres over its Unix socket instead of TCP;
  * BENCH_CPU_PROF=1 writes the worker's V8 CPU profile to the run's scratch directory; BENCH_WORKER_NODE_ARGS
  * adds node flags to the worker (e.g. `--max-semi-space-size=64`).
@@ -29,7 +29,7 @@ import { and, eq, like, sql } from 'drizzle-orm'
 import { groupedPlaceLimitOrder } from '../src/runtime/intake/groupedPlaceLimitOrder.js'
 import type { MarketRules } from '../src/runtime/intake/marketRules.js'
 import type { Db } from '../src/store/Database.js'
-import { fills, intents, orders, requests } from '../src/store/schema/index.js'
+import { fills, intents, orders, outbox, requests } from '../src/store/schema/index.js'
 import { type DrillWallet, createEnvironment } from './drill/environment.js'
 import { type CpuPart, cpuPerUnit, snapshotCpu } from './drill/machineCpu.js'
 import { signatureCpuMicros } from './drill/rawSignature.js'
@@ -44,7 +44,7 @@ export default async function run(): Promise<void> {
   const pacedSeconds = Number(process.env.BENCH_PACED_SECONDS ?? 20)
   const walletCount = Number(process.env.BENCH_WALLETS ?? 16)
   const concurrency = process.env.WORKER_CONCURRENCY ?? '64'
-  const relayMs = process.env.BENCH_RELAY_MS ?? '20'
+  const relayMs = process.env.BENCH_RELAY_MS ?? '100'
   const writers = Number(process.env.BENCH_WRITERS ?? 32)
   const processes = Number(process.env.BENCH_WORKER_PROCESSES ?? 1)
   // The worker reaches Postgres over TCP on 127.0.0.1 unless given the server's Unix socket directory.
@@ -108,7 +108,7 @@ export default async function run(): Promise<void> {
     const sigMicros = (signature + signatureAgain) / 2
     const perOrder = (cpuAfter - cpuBefore) / burst
     const ordersPerSecond = burst / ((receipted - started) / 1000)
-    console.log(`worker: ${processes} child process${processes > 1 ? 'es' : ''}${process.env.BENCH_WORKER_NODE_ARGS ? ` (node ${process.env.BENCH_WORKER_NODE_ARGS})` : ''}, concurrency ${concurrency} each, relay every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; ${writers} concurrent intake callers; node ${process.version}`)
+    console.log(`worker: ${processes} child process${processes > 1 ? 'es' : ''}${process.env.BENCH_WORKER_NODE_ARGS ? ` (node ${process.env.BENCH_WORKER_NODE_ARGS})` : ''}, concurrency ${concurrency} each, relay on commit (LISTEN) and every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; ${writers} concurrent intake callers; node ${process.version}`)
     console.log(`  burst of ${burst} orders: intake wrote them in ${((written - started) / 1000).toFixed(2)} s; last receipt persisted after ${((receipted - started) / 1000).toFixed(2)} s; every fill stored after ${((settled - started) / 1000).toFixed(2)} s`)
     console.log(`  throughput (intent written → receipt persisted)   ${ordersPerSecond.toFixed(0).padStart(7)} orders/s   target ≥ ${TARGET_ORDERS_PER_SECOND}  (${(ordersPerSecond / TARGET_ORDERS_PER_SECOND).toFixed(2)}× target)`)
     console.log(`  one raw secp256k1 signature (noble, this process) ${sigMicros.toFixed(0).padStart(7)} µs CPU   (${signature.toFixed(0)} before, ${signatureAgain.toFixed(0)} after, machine otherwise idle)`)
@@ -116,6 +116,7 @@ export default async function run(): Promise<void> {
     console.log(`  worker CPU per order (user + system, all workers) ${perOrder.toFixed(0).padStart(7)} µs = ${(perOrder / sigMicros).toFixed(2)}× one signature (idle), ${(perOrder / loadedSigMicros).toFixed(2)}× (sampled during the burst)   target ≤ ${TARGET_SIGNATURES_PER_ORDER}×`)
     console.log(`  whole machine per order during the burst ${machine.machine.toFixed(0).padStart(7)} µs CPU: ${machine.parts.map((part) => `${part.name} ${part.micros.toFixed(0)}`).join(', ')}`)
     console.log(`    → at that cost ${machine.cores} cores carry at most ${((machine.cores * 1_000_000) / machine.machine).toFixed(0)} orders/s; ${TARGET_ORDERS_PER_SECOND}/s needs ${((TARGET_ORDERS_PER_SECOND * machine.machine) / 1_000_000).toFixed(1)} cores`)
+    console.log(`  paced ${pacedOrders} orders at 100/s: intent → relayed to BullMQ           p50 ${latencies.relayed.p50.toFixed(1)} ms  p99 ${latencies.relayed.p99.toFixed(1)} ms`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → request signed + persisted  p50 ${latencies.signed.p50.toFixed(1)} ms  p99 ${latencies.signed.p99.toFixed(1)} ms`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → receipt persisted          p50 ${latencies.receipt.p50.toFixed(1)} ms  p99 ${latencies.receipt.p99.toFixed(1)} ms`)
   } finally {
@@ -202,12 +203,14 @@ async function latencyOf(db: Db, tag: string) {
   const rows = await db.select({
     signed: sql<number>`extract(epoch from (${requests.createdAt} - ${intents.createdAt})) * 1000`,
     receipt: sql<number>`extract(epoch from (${requests.completedAt} - ${intents.createdAt})) * 1000`,
+    relayed: sql<number>`extract(epoch from (${outbox.enqueuedAt} - ${intents.createdAt})) * 1000`,
   }).from(requests).innerJoin(orders, eq(orders.id, requests.orderId)).innerJoin(intents, eq(intents.id, orders.intentId))
+    .innerJoin(outbox, eq(outbox.id, requests.outboxId))
     .where(and(tagged(tag), eq(requests.family, 'Order'), eq(requests.status, 'accepted')))
   const percentiles = (values: number[]) => {
     const sorted = values.map(Number).sort((a, b) => a - b)
     const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
     return { p50: at(0.5), p99: at(0.99) }
   }
-  return { signed: percentiles(rows.map((r) => r.signed)), receipt: percentiles(rows.map((r) => r.receipt)) }
+  return { relayed: percentiles(rows.map((r) => r.relayed)), signed: percentiles(rows.map((r) => r.signed)), receipt: percentiles(rows.map((r) => r.receipt)) }
 }

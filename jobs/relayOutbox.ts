@@ -29,6 +29,9 @@ function toJob(row: OutboxRow) {
   return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}) } }
 }
 
+/** The Postgres channel on which committed outbox work is announced (migration 0006's triggers). */
+export const OUTBOX_CHANNEL = 'deputy_outbox'
+
 /** Rows taken by one relay step; a full batch means more may be waiting. */
 export const RELAY_BATCH = 500
 

@@ -3,7 +3,7 @@ import { Queue, Worker } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
-import { RELAY_BATCH, relayOutbox, sweepOutbox } from '../jobs/relayOutbox.js'
+import { OUTBOX_CHANNEL, RELAY_BATCH, relayOutbox, sweepOutbox } from '../jobs/relayOutbox.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
 import { createRedis } from './queue/connection.js'
@@ -14,7 +14,8 @@ import { startEventStreams } from './runtime/eventStreams.js'
 import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProcessor.js'
 import { createSessionSigners } from './runtime/sessionSigners.js'
 import { toMarketRules } from './runtime/intake/marketRules.js'
-import type { Db } from './store/Database.js'
+import type { Database, Db } from './store/Database.js'
+import { listenChannel } from './store/listenChannel.js'
 import { createVenueClient } from './venue/createVenueClient.js'
 import { measureOperatorClock } from './venue/measureOperatorClock.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
@@ -31,6 +32,11 @@ import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 
 export type StartWorkerOptions = {
   db: Db
+  /**
+   * The store `db` belongs to. Given it, the relay also wakes as soon as outbox rows are
+   * committed (Postgres LISTEN/NOTIFY), not only at its next poll.
+   */
+  database?: Database
   redisUrl: string
   queuePrefix: string
   operatorUrl: string
@@ -136,6 +142,18 @@ export async function startWorker(options: StartWorkerOptions) {
     return relaying
   }
   const relayTimer = setInterval(() => void relay(), options.relayIntervalMs ?? 100)
+  // A notification queues one more relay after the running one; more notifications meanwhile add nothing.
+  let stopping = false
+  let wakeQueued = false
+  const wake = () => {
+    if (stopping || wakeQueued) return
+    wakeQueued = true
+    void relaying.then(() => { wakeQueued = false; return stopping ? undefined : relay() })
+  }
+  const listener = options.database && listenChannel(options.database, OUTBOX_CHANNEL, {
+    onNotify: wake,
+    onError: (error) => options.log.warn({ err: error }, 'outbox listener connection failed; relaying by polling until it reconnects'),
+  })
   const sweepTimer = setInterval(() => {
     sweepOutbox(options.db, submitQueue)
       .then((n) => { if (n) options.log.warn({ requeued: n }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good') })
@@ -162,8 +180,10 @@ export async function startWorker(options: StartWorkerOptions) {
     }),
     streams,
     async close(timeoutMs = 20_000): Promise<void> {
+      stopping = true
       clearInterval(relayTimer)
       clearInterval(sweepTimer)
+      await listener?.close()
       const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
       if (timedOut) {

@@ -61,7 +61,7 @@ export async function runDemo(): Promise<number> {
     // DEMO_WALLET_KEY pins the development wallet (the log-scan test needs to know its key).
     const signer = LocalWalletSigner.fromPrivateKey((process.env.DEMO_WALLET_KEY as `0x${string}` | undefined) ?? generatePrivateKey())
     const worker: RunningWorker = await startWorker({
-      db, redisUrl: redis.url, queuePrefix: `deputy-demo-${Date.now()}`, operatorUrl: sandbox.url, keyring, log,
+      db, database, redisUrl: redis.url, queuePrefix: `deputy-demo-${Date.now()}`, operatorUrl: sandbox.url, keyring, log,
       relayIntervalMs: 20, reconcileIntervalMs: 60_000, walletSignerFor: (wallet) => (wallet.address === signer.address ? signer : undefined),
     })
     cleanups.unshift(() => worker.close(5_000))

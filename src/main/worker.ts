@@ -24,6 +24,7 @@ const worker = await startWorker({
   rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
   liveProbe: config.SESSION_LIVE_PROBE,
   db: database.db,
+  database,
   redisUrl: config.REDIS_URL,
   queuePrefix: config.QUEUE_PREFIX,
   operatorUrl: config.OPERATOR_URL,

@@ -33,6 +33,8 @@ export async function createHarness(options: { sandbox?: SandboxOptions } = {}) 
 
   const harness = {
     sandbox, db, keyring, queuePrefix, log,
+    /** The store `db` belongs to (for `startWorker({ database })`). */
+    database: testDb.database,
     /** For a worker run as a child process (`DATABASE_URL`, `DEPUTY_MASTER_KEY`). */
     databaseUrl: testDb.url, masterKey,
     async startWorker(overrides: Partial<StartWorkerOptions> = {}): Promise<RunningWorker> {
