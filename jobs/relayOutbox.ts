@@ -29,9 +29,6 @@ function toJob(row: OutboxRow) {
   return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}) } }
 }
 
-/** The Postgres channel on which newly committed outbox rows are announced (migration 0006's insert trigger). */
-export const OUTBOX_CHANNEL = 'deputy_outbox'
-
 /** Rows taken by one relay step; a full batch means more may be waiting. */
 export const RELAY_BATCH = 500
 

@@ -1,11 +1,16 @@
 /**
  * The relay wakes when outbox rows are committed (LISTEN deputy_outbox, fed by
- * migration 0006's triggers), not only at its poll, which runs once an hour here;
- * and its listener connection, when killed, reconnects and catches up.
+ * migration 0006's trigger) and when held work is released by a new session, not
+ * only at its poll, which runs once an hour here; and its listener connection,
+ * when killed, reconnects and catches up.
  */
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { generatePrivateKey } from 'viem/accounts'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { ensureWallet } from '../../src/runtime/wallets.js'
+import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
@@ -40,4 +45,21 @@ it('sends an order as soon as its intent is committed, and again after its liste
   expect(again!.pid).not.toBe(listener!.pid)
   const third = await place('1903')
   await eventually(async () => (await db.order(third.id)).state === 'open')
+})
+
+it('sends work held for want of a session as soon as a new session is granted', async () => {
+  const db = rows(h.db)
+  const signer = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
+  const wallet = await ensureWallet(h.db, signer.address)
+  h.sandbox.fund(signer.address, 'USD', '100000')
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1904', size: '0.1' }, new Date())
+  const [held] = await eventually(async () => { const outbox = await db.outboxOf(order.id); return outbox[0]?.status === 'held' && outbox })
+  expect(held!.lastError).toMatch(/no active session/)
+
+  const { session } = await grantSession({
+    db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id,
+    families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: Date.now(),
+  })
+  const open = await eventually(async () => { const o = await db.order(order.id); return o.state === 'open' && o })
+  expect(open.sessionId).toBe(session.id)
 })

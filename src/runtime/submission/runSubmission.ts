@@ -4,7 +4,7 @@ import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { audit } from '../../store/repositories/audit.js'
-import { earlierUnfinished, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { announceOutbox, earlierUnfinished, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import { type RequestRow, outbox, requests, sessions, wallets } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
@@ -247,6 +247,7 @@ async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpe
           gt(sessions.expiryUnix, Math.floor(deps.operatorNow() / 1000) + SIGNING_MARGIN_SECONDS))).limit(1)).length > 0
     if (waitOver) {
       await tx.update(outbox).set({ status: 'pending', generation: sql`${outbox.generation} + 1`, availableAt: sql`now()` }).where(eq(outbox.id, row.id))
+      await announceOutbox(tx)
       return { result: 'done', reason: `requeued: ${reason}, but the wait ended meanwhile` } satisfies SubmitResult
     }
     await setOutboxStatus(tx, row.id, 'held', reason)

@@ -2,6 +2,19 @@ import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
 
+/**
+ * The Postgres channel on which outbox work ready to relay is announced: migration 0006's
+ * insert trigger for new rows, and `announceOutbox` for rows put back to `pending` on purpose.
+ * A relay that fails and puts its rows back does not announce them (its poll takes them), so
+ * it cannot wake itself in a loop.
+ */
+export const OUTBOX_CHANNEL = 'deputy_outbox'
+
+/** Wakes the relays as soon as the caller's transaction commits (dropped if it rolls back). */
+export async function announceOutbox(db: Db): Promise<void> {
+  await db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`)
+}
+
 /** The BullMQ job id of an outbox row's current dispatch generation. */
 export function outboxJobId(row: Pick<OutboxRow, 'id' | 'generation'>): string {
   return row.generation === 0 ? row.id : `${row.id}.${row.generation}`
@@ -41,5 +54,6 @@ export async function releaseHeld(db: Db, walletId: string): Promise<number> {
     .set({ status: 'pending', generation: sql`${outbox.generation} + 1`, availableAt: sql`now()` })
     .where(and(eq(outbox.walletId, walletId), eq(outbox.status, 'held')))
     .returning({ id: outbox.id })
+  if (released.length) await announceOutbox(db)
   return released.length
 }
