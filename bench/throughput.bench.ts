@@ -13,8 +13,9 @@
  *      And the whole machine's CPU per order over the same stretch (`/proc/stat`),
  *      split into worker, sandbox, Postgres, Redis and this process (the intake),
  *      with the orders/s this machine's cores could carry at that cost.
- *   2. Paced: 100 orders/s for BENCH_PACED_SECONDS (default 20); p50/p99 latency
- *      from intent written to request signed + persisted (sent right after) and to receipt persisted.
+ *   2. Paced: 100 orders/s for BENCH_PACED_SECONDS (default 20); p50/p99 latency from intent
+ *      written to relayed to BullMQ, job started (BullMQ's processedOn), request signed + persisted
+ *      (sent right after) and receipt persisted.
  * Targets (reported, not enforced): ≥ 500 orders/s, ≤ 2.0× one signature's CPU per order.
  * BENCH_WORKER_PROCESSES (1) runs that many workers on the same queues (CPU per order sums them);
  * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (100, the default; the relay also wakes on commit) tune the run; BENCH_PG_SOCKET_DIR
@@ -25,12 +26,15 @@
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Queue } from 'bullmq'
 import { and, eq, like, sql } from 'drizzle-orm'
 import { groupedPlaceLimitOrder } from '../src/runtime/intake/groupedPlaceLimitOrder.js'
 import type { MarketRules } from '../src/runtime/intake/marketRules.js'
+import { queueNames } from '../src/queue/names.js'
 import type { Db } from '../src/store/Database.js'
+import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { fills, intents, orders, outbox, requests } from '../src/store/schema/index.js'
-import { type DrillWallet, createEnvironment } from './drill/environment.js'
+import { type DrillWallet, REDIS_URL, createEnvironment } from './drill/environment.js'
 import { type CpuPart, cpuPerUnit, snapshotCpu } from './drill/machineCpu.js'
 import { signatureCpuMicros } from './drill/rawSignature.js'
 import { startSandboxProcess } from './drill/sandboxProcess.js'
@@ -102,7 +106,7 @@ export default async function run(): Promise<void> {
     const pacedOrders = Math.round(pacedSeconds * 100)
     await intake.paced('paced', pacedOrders, 100)
     await waitUntilDone(env.db, 'paced', pacedOrders, 300_000)
-    const latencies = await latencyOf(env.db, 'paced')
+    const latencies = await latencyOf(env.db, env.queuePrefix, 'paced')
     const signatureAgain = signatureCpuMicros()
 
     const sigMicros = (signature + signatureAgain) / 2
@@ -117,6 +121,7 @@ export default async function run(): Promise<void> {
     console.log(`  whole machine per order during the burst ${machine.machine.toFixed(0).padStart(7)} µs CPU: ${machine.parts.map((part) => `${part.name} ${part.micros.toFixed(0)}`).join(', ')}`)
     console.log(`    → at that cost ${machine.cores} cores carry at most ${((machine.cores * 1_000_000) / machine.machine).toFixed(0)} orders/s; ${TARGET_ORDERS_PER_SECOND}/s needs ${((TARGET_ORDERS_PER_SECOND * machine.machine) / 1_000_000).toFixed(1)} cores`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → relayed to BullMQ           p50 ${latencies.relayed.p50.toFixed(1)} ms  p99 ${latencies.relayed.p99.toFixed(1)} ms`)
+    console.log(`  paced ${pacedOrders} orders at 100/s: intent → its job started (worker)   p50 ${latencies.started.p50.toFixed(1)} ms  p99 ${latencies.started.p99.toFixed(1)} ms`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → request signed + persisted  p50 ${latencies.signed.p50.toFixed(1)} ms  p99 ${latencies.signed.p99.toFixed(1)} ms`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → receipt persisted          p50 ${latencies.receipt.p50.toFixed(1)} ms  p99 ${latencies.receipt.p99.toFixed(1)} ms`)
   } finally {
@@ -199,18 +204,32 @@ async function waitUntilDone(db: Db, tag: string, count: number, timeoutMs: numb
   }, timeoutMs, 50)
 }
 
-async function latencyOf(db: Db, tag: string) {
+async function latencyOf(db: Db, queuePrefix: string, tag: string) {
   const rows = await db.select({
+    intentAt: sql<number>`extract(epoch from ${intents.createdAt}) * 1000`,
     signed: sql<number>`extract(epoch from (${requests.createdAt} - ${intents.createdAt})) * 1000`,
     receipt: sql<number>`extract(epoch from (${requests.completedAt} - ${intents.createdAt})) * 1000`,
     relayed: sql<number>`extract(epoch from (${outbox.enqueuedAt} - ${intents.createdAt})) * 1000`,
+    outboxId: outbox.id,
+    generation: outbox.generation,
   }).from(requests).innerJoin(orders, eq(orders.id, requests.orderId)).innerJoin(intents, eq(intents.id, orders.intentId))
     .innerJoin(outbox, eq(outbox.id, requests.outboxId))
     .where(and(tagged(tag), eq(requests.family, 'Order'), eq(requests.status, 'accepted')))
+  // When the worker took each job (BullMQ's processedOn, the worker's clock: the same machine's).
+  const queue = new Queue(queueNames.submit, { connection: { url: REDIS_URL }, prefix: queuePrefix })
+  const started = await Promise.all(rows.map(async (row) => {
+    const job = await queue.getJob(outboxJobId({ id: row.outboxId, generation: row.generation }))
+    return job?.processedOn === undefined ? NaN : job.processedOn - Number(row.intentAt)
+  })).finally(() => queue.close())
   const percentiles = (values: number[]) => {
-    const sorted = values.map(Number).sort((a, b) => a - b)
+    const sorted = values.map(Number).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b)
     const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
     return { p50: at(0.5), p99: at(0.99) }
   }
-  return { relayed: percentiles(rows.map((r) => r.relayed)), signed: percentiles(rows.map((r) => r.signed)), receipt: percentiles(rows.map((r) => r.receipt)) }
+  return {
+    relayed: percentiles(rows.map((r) => r.relayed)),
+    started: percentiles(started),
+    signed: percentiles(rows.map((r) => r.signed)),
+    receipt: percentiles(rows.map((r) => r.receipt)),
+  }
 }
