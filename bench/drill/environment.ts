@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Address } from 'viem'
 import { generatePrivateKey } from 'viem/accounts'
 import { createKeyring } from '../../src/keys/Keyring.js'
+import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { type MarketRules, toMarketRules } from '../../src/runtime/intake/marketRules.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
@@ -77,24 +78,9 @@ export async function createEnvironment(options: { name: string; operator: Opera
     /** Drops the database and this run's BullMQ keys (by prefix, never a flush), and the scratch directory unless told to keep it. */
     async close(options: { keepFiles?: boolean } = {}): Promise<void> {
       await database.drop()
-      await deleteQueueKeys(queuePrefix)
+      await deleteQueueKeys(REDIS_URL, queuePrefix)
       if (!options.keepFiles) await rm(dir, { recursive: true, force: true })
     },
   }
 }
 export type Environment = Awaited<ReturnType<typeof createEnvironment>>
-
-async function deleteQueueKeys(prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis')
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 })
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length) await redis.unlink(...keys)
-    } while (cursor !== '0')
-  } finally {
-    redis.disconnect()
-  }
-}

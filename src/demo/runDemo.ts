@@ -16,6 +16,7 @@ import { createSchedule } from '../runtime/schedules/createSchedule.js'
 import { deleteSchedule } from '../runtime/schedules/deleteSchedule.js'
 import { grantSession } from '../runtime/sessions/grantSession.js'
 import { ensureWallet } from '../runtime/wallets.js'
+import { deleteQueueKeys } from '../queue/deleteQueueKeys.js'
 import { type Sandbox, startSandbox } from '../sandbox/startSandbox.js'
 import { LocalWalletSigner } from '../signers/LocalWalletSigner.js'
 import { migrate } from '../store/migrate.js'
@@ -60,8 +61,11 @@ export async function runDemo(): Promise<number> {
     const keyring = createKeyring(process.env.DEPUTY_MASTER_KEY ?? generateMasterKey('demo'))
     // DEMO_WALLET_KEY pins the development wallet (the log-scan test needs to know its key).
     const signer = LocalWalletSigner.fromPrivateKey((process.env.DEMO_WALLET_KEY as `0x${string}` | undefined) ?? generatePrivateKey())
+    const queuePrefix = `deputy-demo-${Date.now()}`
+    // Cleanups run in order: API, worker, then this run's queue keys (REDIS_URL may be shared).
+    cleanups.unshift(() => deleteQueueKeys(redis.url, queuePrefix))
     const worker: RunningWorker = await startWorker({
-      db, database, redisUrl: redis.url, queuePrefix: `deputy-demo-${Date.now()}`, operatorUrl: sandbox.url, keyring, log,
+      db, database, redisUrl: redis.url, queuePrefix, operatorUrl: sandbox.url, keyring, log,
       relayIntervalMs: 20, reconcileIntervalMs: 60_000, walletSignerFor: (wallet) => (wallet.address === signer.address ? signer : undefined),
     })
     cleanups.unshift(() => worker.close(5_000))

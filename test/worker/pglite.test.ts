@@ -17,6 +17,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js'
 import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import type { Database } from '../../src/store/Database.js'
 import { migrate } from '../../src/store/migrate.js'
+import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { MEMORY_DATA_DIR, openDatabase } from '../../src/store/openDatabase.js'
 import { events, fills, orders, requests } from '../../src/store/schema/index.js'
 import { type RunningWorker, startWorker } from '../../src/worker.js'
@@ -25,6 +26,7 @@ import { REDIS_URL, eventually } from './support/harness.js'
 let sandbox: Sandbox
 let database: Database
 let worker: RunningWorker | undefined
+const queuePrefix = `deputy-test-pglite-${randomUUID().slice(0, 8)}`
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, quiet: true })
@@ -33,6 +35,7 @@ beforeAll(async () => {
 }, 120_000)
 afterAll(async () => {
   await worker?.close(5_000)
+  await deleteQueueKeys(REDIS_URL, queuePrefix)
   await database?.close()
   await sandbox?.close()
 })
@@ -42,7 +45,7 @@ it('places an order, sees it fill, and records the fill', async () => {
   const { db } = database
   const keyring = createKeyring(generateMasterKey('pglite'))
   worker = await startWorker({
-    db, database, keyring, redisUrl: REDIS_URL, queuePrefix: `deputy-test-pglite-${randomUUID().slice(0, 8)}`, operatorUrl: sandbox.url,
+    db, database, keyring, redisUrl: REDIS_URL, queuePrefix, operatorUrl: sandbox.url,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), relayIntervalMs: 3_600_000, reconcileIntervalMs: 60_000,
   })
   const signer = LocalWalletSigner.fromPrivateKey(generatePrivateKey())

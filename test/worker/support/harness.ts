@@ -3,6 +3,7 @@ import { pino } from 'pino'
 import { generatePrivateKey } from 'viem/accounts'
 import type { RequestFamily } from '../../../src/core/acl/actions.js'
 import { createKeyring } from '../../../src/keys/Keyring.js'
+import { deleteQueueKeys } from '../../../src/queue/deleteQueueKeys.js'
 import { generateMasterKey } from '../../../src/keys/generateMasterKey.js'
 import { type MarketRules, toMarketRules } from '../../../src/runtime/intake/marketRules.js'
 import { grantSession } from '../../../src/runtime/sessions/grantSession.js'
@@ -62,6 +63,7 @@ export async function createHarness(options: { sandbox?: SandboxOptions } = {}) 
     },
     async close(): Promise<void> {
       for (const worker of workers) await worker.close(5_000).catch(() => undefined)
+      await deleteQueueKeys(REDIS_URL, queuePrefix)
       await sandbox.close()
       await testDb.drop()
     },
