@@ -6,8 +6,13 @@ import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { REDIS_URL } from '../worker/support/harness.js'
 
 let redis: Redis
+const written: string[] = []
 beforeAll(() => { redis = new Redis(REDIS_URL) })
-afterAll(() => { redis?.disconnect() })
+afterAll(async () => {
+  // Whatever an assertion left behind.
+  for (const prefix of written) await deleteQueueKeys(REDIS_URL, prefix)
+  redis?.disconnect()
+})
 
 const keysUnder = async (pattern: string) => {
   const found: string[] = []
@@ -25,6 +30,7 @@ it('deletes every key under the prefix, over many SCAN pages, and leaves other p
   const mine = `deputy-unit-${id}`
   // Neighbours: a longer prefix that starts with `mine`, and a prefix with a glob character in it.
   const neighbours = [`${mine}x`, `deputy-unit-*${id}`]
+  written.push(mine, ...neighbours)
   const pipeline = redis.pipeline()
   for (let i = 0; i < 2500; i++) pipeline.set(`${mine}:submit:${i}`, '1')
   for (const other of neighbours) pipeline.set(`${other}:submit:1`, '1')
@@ -38,7 +44,6 @@ it('deletes every key under the prefix, over many SCAN pages, and leaves other p
   expect(await deleteQueueKeys(REDIS_URL, mine)).toBe(2500)
   expect(await keysUnder(`${mine}:*`)).toEqual([])
   expect(await redis.exists(`${mine}x:submit:1`)).toBe(1)
-  await deleteQueueKeys(REDIS_URL, `${mine}x`)
 })
 
 it('refuses an empty prefix instead of matching every key', async () => {
