@@ -1,11 +1,11 @@
-import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, inArray } from 'drizzle-orm'
 import { covers } from '../../core/acl/covers.js'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { audit } from '../../store/repositories/audit.js'
-import { announceOutbox, earlierUnfinished, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
-import { type RequestRow, outbox, requests, sessions, wallets } from '../../store/schema/index.js'
+import { earlierUnfinished, requeueRow, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { type RequestRow, requests, sessions, wallets } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
@@ -246,8 +246,7 @@ async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpe
       : (await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, row.walletId), eq(sessions.status, 'active'),
           gt(sessions.expiryUnix, Math.floor(deps.operatorNow() / 1000) + SIGNING_MARGIN_SECONDS))).limit(1)).length > 0
     if (waitOver) {
-      await tx.update(outbox).set({ status: 'pending', generation: sql`${outbox.generation} + 1`, availableAt: sql`now()` }).where(eq(outbox.id, row.id))
-      await announceOutbox(tx)
+      await requeueRow(tx, row.id)
       return { result: 'done', reason: `requeued: ${reason}, but the wait ended meanwhile` } satisfies SubmitResult
     }
     await setOutboxStatus(tx, row.id, 'held', reason)

@@ -1,19 +1,14 @@
-import { and, eq, inArray, lt, lte, sql } from 'drizzle-orm'
+import { type SQL, and, eq, inArray, lt, lte, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
 
 /**
  * The Postgres channel on which outbox work ready to relay is announced: migration 0006's
- * insert trigger for new rows, and `announceOutbox` for rows put back to `pending` on purpose.
+ * insert trigger for new rows, and `requeue` for rows put back to `pending` on purpose.
  * A relay that fails and puts its rows back does not announce them (its poll takes them), so
  * it cannot wake itself in a loop.
  */
 export const OUTBOX_CHANNEL = 'deputy_outbox'
-
-/** Wakes the relays as soon as the caller's transaction commits (dropped if it rolls back). */
-export async function announceOutbox(db: Db): Promise<void> {
-  await db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`)
-}
 
 /** The BullMQ job id of an outbox row's current dispatch generation. */
 export function outboxJobId(row: Pick<OutboxRow, 'id' | 'generation'>): string {
@@ -45,15 +40,26 @@ export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' |
   return earlier?.status
 }
 
+/** Releases a wallet's held work (it was waiting for a valid session); see `requeue`. */
+export function releaseHeld(db: Db, walletId: string): Promise<number> {
+  return requeue(db, and(eq(outbox.walletId, walletId), eq(outbox.status, 'held'))!)
+}
+
+/** Queues one row again (its wait ended before it was held); see `requeue`. */
+export async function requeueRow(db: Db, id: string): Promise<void> {
+  await requeue(db, eq(outbox.id, id))
+}
+
 /**
- * Releases a wallet's held work (it was waiting for a valid session) with a
- * new dispatch generation so the relay enqueues it under a fresh job id.
+ * Puts rows back to `pending` under a new dispatch generation, so the relay enqueues them under a
+ * fresh job id, and wakes the relays as soon as the caller's transaction commits (the notification
+ * is dropped if it rolls back). Answers how many rows went back.
  */
-export async function releaseHeld(db: Db, walletId: string): Promise<number> {
-  const released = await db.update(outbox)
+async function requeue(db: Db, where: SQL): Promise<number> {
+  const requeued = await db.update(outbox)
     .set({ status: 'pending', generation: sql`${outbox.generation} + 1`, availableAt: sql`now()` })
-    .where(and(eq(outbox.walletId, walletId), eq(outbox.status, 'held')))
+    .where(where)
     .returning({ id: outbox.id })
-  if (released.length) await announceOutbox(db)
-  return released.length
+  if (requeued.length) await db.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`)
+  return requeued.length
 }
