@@ -6,14 +6,11 @@
  */
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { generatePrivateKey } from 'viem/accounts'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { grantSession } from '../../src/runtime/sessions/grantSession.js'
-import { ensureWallet } from '../../src/runtime/wallets.js'
-import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
+import { bareWallet, grant } from '../lifecycle/support/lifecycle.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -49,17 +46,12 @@ it('sends an order as soon as its intent is committed, and again after its liste
 
 it('sends work held for want of a session as soon as a new session is granted', async () => {
   const db = rows(h.db)
-  const signer = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
-  const wallet = await ensureWallet(h.db, signer.address)
-  h.sandbox.fund(signer.address, 'USD', '100000')
-  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1904', size: '0.1' }, new Date())
+  const bare = await bareWallet(h)
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: bare.wallet.id, market: 'ETH-USD', side: 'buy', price: '1904', size: '0.1' }, new Date())
   const [held] = await eventually(async () => { const outbox = await db.outboxOf(order.id); return outbox[0]?.status === 'held' && outbox })
   expect(held!.lastError).toMatch(/no active session/)
 
-  const { session } = await grantSession({
-    db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id,
-    families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: Date.now(),
-  })
+  const { session } = await grant(h, bare, { families: ['Order', 'CancelOrder'] })
   const open = await eventually(async () => { const o = await db.order(order.id); return o.state === 'open' && o })
   expect(open.sessionId).toBe(session.id)
 })
