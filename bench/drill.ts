@@ -2,7 +2,9 @@
  * Reliability drill (`npm run drill`): 2,000 orders through the worker against
  * the sandbox with faults on (10% 503, 5% accept-then-drop-response, SSE streams
  * cut every 2 s, duplicated events) while the worker process is SIGKILLed at
- * random moments (at least 10 times) and restarted. Then faults off, wait for
+ * random moments (at least 10 times) and restarted. With --workers N, N worker
+ * processes share the queues and the kills pick one of them at random, so claims,
+ * stream leases and the relay are contended while processes die. Then faults off, wait for
  * the work to settle, and compare Postgres with the operator:
  *   duplicate orders at the operator, intents lost, orders whose state differs.
  * Exits non-zero unless all three are zero.
@@ -11,7 +13,7 @@
  * checks); the worker runs as a child process (`node --import tsx src/main/worker.ts`);
  * Postgres is a fresh database and BullMQ a unique prefix, both removed at the end.
  *
- * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s)
+ * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1
  *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs)
  */
 import { parseArgs } from 'node:util'
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     kills: { type: 'string', default: '10' },
     wallets: { type: 'string', default: '8' },
     rate: { type: 'string', default: '60' },
+    workers: { type: 'string', default: '1' },
     seed: { type: 'string' },
     'settle-timeout': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
@@ -38,6 +41,8 @@ const { values: args } = parseArgs({
 })
 const orders = Number(args.orders)
 const minKills = Number(args.kills)
+const workerCount = Number(args.workers)
+if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 8) throw new Error(`--workers must be an integer from 1 to 8 (got ${args.workers})`)
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed)
 const random = mulberry32(seed)
 const uniform = (from: number, to: number) => from + random() * (to - from)
@@ -53,7 +58,7 @@ const env = await createEnvironment({
   wallets: Number(args.wallets),
   funds: { USD: '100000000', ETH: '100000', BTC: '1000' },
 })
-say(`seed ${seed}; sandbox ${sandbox.url}; queue prefix ${env.queuePrefix}; logs ${env.dir}`)
+say(`seed ${seed}; sandbox ${sandbox.url}; queue prefix ${env.queuePrefix}; logs ${env.dir}; ${workerCount} worker process${workerCount > 1 ? 'es' : ''}`)
 
 let lives = 0
 const startWorker = () => new NodeChild({
@@ -63,9 +68,9 @@ const startWorker = () => new NodeChild({
   readyMarker: '"msg":"worker started"',
 })
 
-let worker = startWorker()
-// Interrupted: take the worker down with the drill (the database and queue keys stay; see the log line above).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void worker.kill().finally(() => process.exit(130)))
+const workers = Array.from({ length: workerCount }, startWorker)
+// Interrupted: take the workers down with the drill (the database and queue keys stay; see the log line above).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void Promise.all(workers.map((w) => w.kill())).finally(() => process.exit(130)))
 let aborted = false
 let killer: Promise<void> = Promise.resolve()
 try {
@@ -86,17 +91,19 @@ try {
   killer = (async () => {
     const until = Date.now() + 30 * 60_000
     while (!(workloadDone && kills >= minKills) && Date.now() < until && kills < 200) {
+      // One worker at random (a single worker draws nothing, so a seed replays as before).
+      const victim = workerCount > 1 ? Math.floor(random() * workerCount) : 0
       // Most kills land while the worker is working; some during its start-up.
       if (random() < 0.15) await sleep(uniform(0, 2_000))
       else {
-        await worker.ready
+        await workers[victim]!.ready
         await sleep(uniform(500, 8_000))
       }
       if (aborted) return
-      await worker.kill()
+      await workers[victim]!.kill()
       kills++
       await sleep(uniform(0, 400))
-      worker = startWorker()
+      workers[victim] = startWorker()
     }
   })()
   const report = await workload
@@ -133,7 +140,7 @@ try {
   // On an error, let the killer finish its step so no worker is started after this one stops.
   aborted = true
   await killer.catch(() => undefined)
-  await worker.stop(10_000)
+  await Promise.all(workers.map((w) => w.stop(10_000)))
   await sandbox.close()
   if (args.keep) say(`kept database ${env.databaseUrl}, queue prefix ${env.queuePrefix} and logs in ${env.dir}`)
   else await env.close()

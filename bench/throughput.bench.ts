@@ -120,6 +120,8 @@ export default async function run(): Promise<void> {
     console.log(`  worker CPU per order (user + system, all workers) ${perOrder.toFixed(0).padStart(7)} µs = ${(perOrder / sigMicros).toFixed(2)}× one signature (idle), ${(perOrder / loadedSigMicros).toFixed(2)}× (sampled during the burst)   target ≤ ${TARGET_SIGNATURES_PER_ORDER}×`)
     console.log(`  whole machine per order during the burst ${machine.machine.toFixed(0).padStart(7)} µs CPU: ${machine.parts.map((part) => `${part.name} ${part.micros.toFixed(0)}`).join(', ')}`)
     console.log(`    → at that cost ${machine.cores} cores carry at most ${((machine.cores * 1_000_000) / machine.machine).toFixed(0)} orders/s; ${TARGET_ORDERS_PER_SECOND}/s needs ${((TARGET_ORDERS_PER_SECOND * machine.machine) / 1_000_000).toFixed(1)} cores`)
+    const withoutWorker = machine.machine - (machine.parts.find((part) => part.name === 'worker')?.micros ?? 0)
+    console.log(`    → the rest alone (everything but the worker) costs ${withoutWorker.toFixed(0)} µs per order: ${TARGET_ORDERS_PER_SECOND}/s would need ${((TARGET_ORDERS_PER_SECOND * withoutWorker) / 1_000_000).toFixed(1)} cores even if the worker cost nothing`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → relayed to BullMQ           p50 ${latencies.relayed.p50.toFixed(1)} ms  p99 ${latencies.relayed.p99.toFixed(1)} ms`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → its job started (worker)   p50 ${latencies.started.p50.toFixed(1)} ms  p99 ${latencies.started.p99.toFixed(1)} ms`)
     console.log(`  paced ${pacedOrders} orders at 100/s: intent → request signed + persisted  p50 ${latencies.signed.p50.toFixed(1)} ms  p99 ${latencies.signed.p99.toFixed(1)} ms`)
