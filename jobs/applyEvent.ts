@@ -27,6 +27,7 @@ import type { FillInput } from '../src/store/repositories/recordFill.js'
 import { replaceSessionOrder } from '../src/runtime/sessions/replaceSessionOrder.js'
 import { events, sessions, streamCursors } from '../src/store/schema/index.js'
 import type { VenueEvent } from '../src/venue/types.js'
+import { executeNamed } from '../src/store/executeNamed.js'
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''))
 
@@ -71,7 +72,7 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
     })))
     if (stored.length === 0) return new Map<string, VenueEvent[]>()
     // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
-    await tx.execute(sql`
+    await executeNamed(tx, 'deputy_insert_events', sql`
       insert into events (wallet_id, seq, type, client_order_id, payload)
       select v."walletId", v.seq, v.type, v."clientOrderId", v.payload
       from jsonb_to_recordset(${JSON.stringify(stored)}::jsonb) as v("walletId" uuid, seq bigint, type text, "clientOrderId" text, payload jsonb)
@@ -144,7 +145,7 @@ async function lockCursors(tx: Db, sortedWalletIds: readonly string[]): Promise<
 
 async function moveCursors(tx: Db, moved: readonly { walletId: string; last: number }[]): Promise<void> {
   if (moved.length === 0) return
-  await tx.execute(sql`
+  await executeNamed(tx, 'deputy_move_cursors', sql`
     update stream_cursors c set last_seq = v.last_seq, updated_at = now()
     from unnest(${sql.param(moved.map((m) => m.walletId))}::uuid[], ${sql.param(moved.map((m) => m.last))}::bigint[]) as v(wallet_id, last_seq)
     where c.wallet_id = v.wallet_id`)

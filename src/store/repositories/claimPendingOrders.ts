@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
+import { executeNamed } from '../executeNamed.js'
 
 /** An Order claimed by `claimPendingOrders`: what signing it needs. */
 export type ClaimedOrder = {
@@ -29,10 +30,10 @@ export type ClaimedOrder = {
  */
 export async function claimPendingOrders(db: Db, outboxIds: readonly string[], minExpiryUnix: number): Promise<ClaimedOrder[]> {
   if (outboxIds.length === 0) return []
-  const { rows } = await db.execute<{
+  const { rows } = await executeNamed<{
     outbox_id: string; order_id: string; wallet_id: string; session_id: string; has_policy: boolean
     market: string; side: number; price: string; size: string; time_in_force: number; client_order_id: string
-  }>(sql`
+  }>(db, 'deputy_claim_pending_orders', sql`
     with candidates as (
       select x.id as outbox_id, o.id as order_id, s.id as session_id,
              exists (select 1 from policies p where p.wallet_id = x.wallet_id) as has_policy

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import type { NewRequestRow, RequestRow } from '../schema/index.js'
+import { executeNamed } from '../executeNamed.js'
 
 export type SignedRequestInput = Pick<NewRequestRow, 'walletId' | 'sessionId' | 'orderId' | 'outboxId' | 'family' | 'nonce' | 'deadline' | 'body'>
 
@@ -15,7 +16,7 @@ export async function insertSignedRequests(db: Db, rows: readonly SignedRequestI
   if (rows.length === 0) return []
   const ids = rows.map(() => randomUUID())
   const values = rows.map((row, i) => ({ ...row, id: ids[i], nonce: String(row.nonce) }))
-  const { rows: inserted } = await db.execute<{ created_at: Date | string }>(sql`
+  const { rows: inserted } = await executeNamed<{ created_at: Date | string }>(db, 'deputy_insert_signed_requests', sql`
     insert into requests (id, wallet_id, session_id, order_id, outbox_id, family, nonce, deadline, body)
     select v.id, v."walletId", v."sessionId", v."orderId", v."outboxId", v.family, v.nonce, v.deadline, v.body
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)

@@ -6,6 +6,7 @@ import { type OrderRow, orders } from '../schema/index.js'
 import { toSnapshot } from './orderSnapshot.js'
 import type { FillInput } from './recordFill.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
+import { executeNamed } from '../executeNamed.js'
 
 /** A fill as the order state machine counts it. */
 export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): OrderUpdate {
@@ -65,7 +66,7 @@ export function orderWorkspace(tx: Db) {
       return { ...fill, clientOrderId, orderId: byKey.get(keyOf(fill.walletId, clientOrderId))?.row.id ?? null }
     })
     // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
-    const { rows } = await tx.execute<{ wallet_id: string; fill_id: string }>(sql`
+    const { rows } = await executeNamed<{ wallet_id: string; fill_id: string }>(tx, 'deputy_insert_fills', sql`
       insert into fills (wallet_id, order_id, fill_id, client_order_id, market, side, price, size, fee, seq, at)
       select v."walletId", v."orderId", v."fillId", v."clientOrderId", v.market, v.side, v.price, v.size, v.fee, v.seq, v.at
       from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(

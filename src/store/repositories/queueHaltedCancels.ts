@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
+import { executeNamed } from '../executeNamed.js'
 
 /**
  * Orders just accepted while their wallet is halted: the kill switch tripped while they were on the
@@ -8,7 +9,7 @@ import type { Db } from '../Database.js'
  */
 export async function queueHaltedCancels(tx: Db, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return
-  await tx.execute(sql`
+  await executeNamed(tx, 'deputy_queue_halted_cancels', sql`
     insert into outbox (wallet_id, kind, order_id, payload)
     select o.wallet_id, 'CancelOrder', o.id, '{"reason":"halted"}'::jsonb
     from orders o join wallets w on w.id = o.wallet_id

@@ -6,6 +6,7 @@ import type { Receipt } from '../../venue/types.js'
 import { toSnapshot } from './orderSnapshot.js'
 import { queueHaltedCancels } from './queueHaltedCancels.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
+import { executeNamed } from '../executeNamed.js'
 
 export type AcceptedOrder = {
   outboxId: string
@@ -33,7 +34,7 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
     const byOrder = new Map(batch.map((a) => [a.orderId, a]))
     const accepted = rows.map((row) => byOrder.get(row.id)!)
     if (accepted.length === 0) return new Set()
-    await tx.execute(sql`
+    await executeNamed(tx, 'deputy_record_accepted_requests', sql`
       update requests r set status = 'accepted', receipt = v.receipt, duplicate = v.duplicate, completed_at = ${completedAt}
       from jsonb_to_recordset(${JSON.stringify(accepted.map((a) => ({ id: a.requestId, receipt: a.receipt, duplicate: a.receipt.duplicate })))}::jsonb)
         as v(id uuid, receipt jsonb, duplicate boolean)
@@ -44,7 +45,7 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
       snapshot: applyOrderUpdate(toSnapshot(row), { kind: 'accepted', venueOrderId: byOrder.get(row.id)!.receipt.orderId }),
     })))
     await queueHaltedCancels(tx, accepted.map((a) => a.orderId))
-    await tx.execute(sql`update outbox set status = 'done', updated_at = now() where id = any(${sql.param(accepted.map((a) => a.outboxId))}::uuid[])`)
+    await executeNamed(tx, 'deputy_outbox_done', sql`update outbox set status = 'done', updated_at = now() where id = any(${sql.param(accepted.map((a) => a.outboxId))}::uuid[])`)
     return new Set(accepted.map((a) => a.orderId))
   })
 }

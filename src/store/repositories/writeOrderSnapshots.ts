@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { OrderSnapshot } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
 import { fromSnapshot } from './orderSnapshot.js'
+import { executeNamed } from '../executeNamed.js'
 
 /**
  * Writes the state machine's view of several orders in one statement (the
@@ -11,7 +12,7 @@ import { fromSnapshot } from './orderSnapshot.js'
 export async function writeOrderSnapshots(tx: Db, rows: readonly { id: string; snapshot: OrderSnapshot; sessionId?: string }[]): Promise<void> {
   if (rows.length === 0) return
   const values = rows.map(({ id, snapshot, sessionId }) => ({ id, sessionId: sessionId ?? null, ...fromSnapshot(snapshot) }))
-  await tx.execute(sql`
+  await executeNamed(tx, 'deputy_write_order_snapshots', sql`
     update orders o set state = v."state", price = v.price, size = v.size, filled = v.filled, filled_notional = v."filledNotional",
       average_price = v."averagePrice", fees = v.fees, venue_revision = v."venueRevision", venue_order_id = v."venueOrderId",
       cancel_reason = v."cancelReason", reject_code = v."rejectCode", session_id = coalesce(v."sessionId", o.session_id), updated_at = now()

@@ -1,0 +1,62 @@
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Db } from '../../src/store/Database.js'
+import { executeNamed } from '../../src/store/executeNamed.js'
+import { createTestDatabase, type TestDatabase } from '../support/database.js'
+import { drivers } from './fixtures.js'
+
+const echo = (n: number) => sql`select ${n}::int as n, ${`v${n}`}::text as label`
+
+describe.each(drivers)('executeNamed on $name', ({ create }) => {
+  let db: Db
+  let drop: (() => Promise<void>) | undefined
+  beforeAll(async () => {
+    const test = await create()
+    db = test.database.db
+    drop = () => test.drop()
+  })
+  afterAll(() => drop?.())
+
+  it('answers what db.execute answers, call after call with new values, in and outside a transaction', async () => {
+    for (const n of [1, 2, 3]) {
+      expect(await executeNamed(db, 'deputy_test_echo', echo(n))).toMatchObject({ rows: (await db.execute(echo(n))).rows })
+    }
+    const inside = await db.transaction(async (tx) => [
+      (await executeNamed<{ n: number }>(tx, 'deputy_test_echo', echo(7))).rows,
+      (await executeNamed<{ n: number }>(tx, 'deputy_test_echo', echo(8))).rows,
+    ])
+    expect(inside).toEqual([[{ n: 7, label: 'v7' }], [{ n: 8, label: 'v8' }]])
+  })
+})
+
+describe('executeNamed on node-postgres', () => {
+  let database: TestDatabase | undefined
+  beforeAll(async () => { database = await createTestDatabase() })
+  afterAll(() => database?.drop())
+
+  it('prepares the statement on the connection under its name, once', async () => {
+    const prepared = await database!.database.db.transaction(async (tx) => {
+      await executeNamed(tx, 'deputy_test_prepared', echo(1))
+      await executeNamed(tx, 'deputy_test_prepared', echo(2))
+      return (await tx.execute<{ name: string; statement: string }>(sql`select name, statement from pg_prepared_statements where name = 'deputy_test_prepared'`)).rows
+    })
+    expect(prepared).toHaveLength(1)
+    expect(prepared[0]!.statement).toContain('::int as n')
+  })
+})
+
+it('gives every named statement in the code its own name (one name, one text: node-postgres refuses a name reused for other text)', async () => {
+  const names: string[] = []
+  for (const dir of ['src', 'jobs']) {
+    for (const file of await readdir(dir, { recursive: true })) {
+      if (!file.endsWith('.ts')) continue
+      const text = await readFile(join(dir, file), 'utf8')
+      for (const match of text.matchAll(/executeNamed(?:<[^>]*>)?\(\w+, '([^']+)'|\.prepare\('([^']+)'\)/g)) names.push(match[1] ?? match[2]!)
+    }
+  }
+  expect(names.length).toBeGreaterThanOrEqual(10)
+  expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([])
+  for (const n of names) expect(n).toMatch(/^deputy_[a-z_]+$/)
+})
