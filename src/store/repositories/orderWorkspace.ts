@@ -43,7 +43,7 @@ export function orderWorkspace(tx: Db) {
     const keys = [...missing.values()]
     const rows = await tx.select().from(orders)
       .where(sql`(${orders.walletId}, ${orders.clientOrderId}) in (select * from unnest(${sql.param(keys.map((k) => k.walletId))}::uuid[], ${sql.param(keys.map((k) => k.clientOrderId))}::text[]))`)
-      .orderBy(asc(orders.id)).for('update')
+      .orderBy(asc(orders.id)).for('update').prepare('deputy_lock_event_orders').execute()
     for (const key of missing.keys()) byKey.set(key, null)
     for (const row of rows) byKey.set(keyOf(row.walletId, row.clientOrderId), { row, snapshot: toSnapshot(row), dirty: false })
   }

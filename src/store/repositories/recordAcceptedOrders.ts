@@ -1,4 +1,4 @@
-import { asc, inArray, sql } from 'drizzle-orm'
+import { asc, sql } from 'drizzle-orm'
 import { applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
 import { orders } from '../schema/index.js'
@@ -30,7 +30,8 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
     // Orders another transaction holds (the event consumer applies a fill) are skipped, not waited
     // for: this never waits on an order row, so it cannot deadlock with the consumer, which locks a
     // wallet's orders in event order. The caller records those one by one.
-    const rows = await tx.select().from(orders).where(inArray(orders.id, batch.map((a) => a.orderId))).orderBy(asc(orders.id)).for('update', { skipLocked: true })
+    const rows = await tx.select().from(orders).where(sql`${orders.id} = any(${sql.param(batch.map((a) => a.orderId))}::uuid[])`)
+      .orderBy(asc(orders.id)).for('update', { skipLocked: true }).prepare('deputy_lock_accepted_orders').execute()
     const byOrder = new Map(batch.map((a) => [a.orderId, a]))
     const accepted = rows.map((row) => byOrder.get(row.id)!)
     if (accepted.length === 0) return new Set()
