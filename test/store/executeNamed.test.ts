@@ -10,24 +10,21 @@ import { drivers } from './fixtures.js'
 const echo = (n: number) => sql`select ${n}::int as n, ${`v${n}`}::text as label`
 
 describe.each(drivers)('executeNamed on $name', ({ create }) => {
-  let db: Db
-  let drop: (() => Promise<void>) | undefined
-  beforeAll(async () => {
-    const test = await create()
-    db = test.database.db
-    drop = () => test.drop()
-  })
-  afterAll(() => drop?.())
-
   it('answers what db.execute answers, call after call with new values, in and outside a transaction', async () => {
-    for (const n of [1, 2, 3]) {
-      expect(await executeNamed(db, 'deputy_test_echo', echo(n))).toMatchObject({ rows: (await db.execute(echo(n))).rows })
+    const test = await create()
+    try {
+      const db: Db = test.database.db
+      for (const n of [1, 2, 3]) {
+        expect(await executeNamed(db, 'deputy_test_echo', echo(n))).toMatchObject({ rows: (await db.execute(echo(n))).rows })
+      }
+      const inside = await db.transaction(async (tx) => [
+        (await executeNamed<{ n: number }>(tx, 'deputy_test_echo', echo(7))).rows,
+        (await executeNamed<{ n: number }>(tx, 'deputy_test_echo', echo(8))).rows,
+      ])
+      expect(inside).toEqual([[{ n: 7, label: 'v7' }], [{ n: 8, label: 'v8' }]])
+    } finally {
+      await test.drop()
     }
-    const inside = await db.transaction(async (tx) => [
-      (await executeNamed<{ n: number }>(tx, 'deputy_test_echo', echo(7))).rows,
-      (await executeNamed<{ n: number }>(tx, 'deputy_test_echo', echo(8))).rows,
-    ])
-    expect(inside).toEqual([[{ n: 7, label: 'v7' }], [{ n: 8, label: 'v8' }]])
   })
 })
 
