@@ -18,9 +18,11 @@ export type OpenDatabaseOptions = {
   /** Pool size for `url`, default 10. */
   max?: number
   /**
-   * Called when an idle pooled connection fails (server restart, network). The
-   * pool drops that connection on its own; without a listener node-postgres
-   * would crash the process instead.
+   * Called when a pooled connection fails (server restart, failover, network),
+   * whether it sits idle in the pool or is checked out between two statements
+   * of a transaction. The pool drops that connection (a checked-out one when it
+   * is released); what was running on it fails and is retried like any failed
+   * statement. Without a listener node-postgres would crash the process.
    */
   onPoolError?: (error: Error) => void
 }
@@ -42,7 +44,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 function openPg(url: string, options: OpenDatabaseOptions): Database {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy' })
   const onPoolError = options.onPoolError ?? (() => {})
-  pool.on('error', onPoolError)
+  // pg-pool listens for a client's errors only while it is idle in the pool. A client checked out
+  // by a transaction, between two of its statements, emits 'error' with no listener when its
+  // connection drops, and that would crash the process. So every client gets a listener for life,
+  // and the pool's own event (the same error, for idle clients) is not reported twice.
+  pool.on('connect', (client) => { client.on('error', onPoolError) })
+  pool.on('error', () => {})
   const db: Db = drizzleNodePg({ client: pool, schema })
   let closing: Promise<void> | undefined
   return {

@@ -28,9 +28,11 @@ async function dropConnections(): Promise<number> {
   const admin = new pg.Client({ connectionString: h.databaseUrl })
   await admin.connect()
   try {
-    // In the select list, not the where clause: there the planner may call it before excluding this connection.
+    // In the select list, not the where clause: there the planner may call it before excluding this
+    // connection. With a timeout it waits until each backend has exited, so no pooled client is
+    // handed out still talking to a dying backend once this returns.
     const { rows: ended } = await admin.query<{ ended: boolean }>(`
-      select pg_terminate_backend(pid) as ended from pg_stat_activity
+      select pg_terminate_backend(pid, 5000) as ended from pg_stat_activity
       where datname = current_database() and pid <> pg_backend_pid()`)
     return ended.filter((row) => row.ended).length
   } finally {
@@ -52,6 +54,8 @@ it('survives every connection being dropped while orders are in flight; each ord
     expect(await dropConnections()).toBeGreaterThan(0)
     await new Promise((resolve) => setTimeout(resolve, 300))
     await dropConnections()
+    // The pools notice their closed sockets on the next turns of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 50))
   } finally {
     h.sandbox.setFaults({ latencyMs: 0 })
   }
