@@ -101,9 +101,11 @@ export async function startWorker(options: StartWorkerOptions) {
     rotationGraceMs: options.rotationGraceMs ?? Math.max(45_000, info.maxDeadlineMs + 15_000),
     ...(options.liveProbe ? { probe: createLiveProbe({ venue, keyring: options.keyring, domain, markets, operatorNow }) } : {}),
   }
-  const connections: Redis[] = []
-  const connection = () => { const c = createRedis(options.redisUrl); connections.push(c); return c }
   const prefix = options.queuePrefix
+  const connections: Redis[] = []
+  // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to
+  // (BullMQ renames its workers' blocking connections to `<prefix>:<queue>`, the same start).
+  const connection = () => { const c = createRedis(options.redisUrl, { connectionName: `${prefix}:deputy-worker` }); connections.push(c); return c }
   const submitQueue = new Queue<SubmitJobData>(queueNames.submit, { connection: connection(), prefix })
   const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: connection(), prefix })
   const orphans = options.orphanPolicy ?? 'adopt'

@@ -44,7 +44,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       rateLimits: createSessionRateLimits(now),
       alert: (event) => log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`),
     }
-    const connection = () => { const c = createRedis(config.REDIS_URL); connections.push(c); return c }
+    const connection = () => { const c = createRedis(config.REDIS_URL, { connectionName: `${config.QUEUE_PREFIX}:deputy-api` }); connections.push(c); return c }
     const submitQueue = new Queue(queueNames.submit, { connection: connection(), prefix: config.QUEUE_PREFIX })
     const controlQueue = new Queue(queueNames.control, { connection: connection(), prefix: config.QUEUE_PREFIX })
     return {
