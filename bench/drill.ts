@@ -4,7 +4,8 @@
  * cut every 2 s, duplicated events) while the worker process is SIGKILLed at
  * random moments (at least 10 times) and restarted. With --workers N, N worker
  * processes share the queues and the kills pick one of them at random, so claims,
- * stream leases and the relay are contended while processes die. Then faults off, wait for
+ * stream leases and the relay are contended while processes die. With --pg-drops S, Postgres
+ * also ends every worker connection every S seconds (as a restart or failover would). Then faults off, wait for
  * the work to settle, and compare Postgres with the operator:
  *   duplicate orders at the operator, intents lost, orders whose state differs.
  * Exits non-zero unless all three are zero.
@@ -13,11 +14,12 @@
  * checks); the worker runs as a child process (`node --import tsx src/main/worker.ts`);
  * Postgres is a fresh database and BullMQ a unique prefix, both removed at the end.
  *
- * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1
+ * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s)
  *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs)
  */
 import { parseArgs } from 'node:util'
 import { Queue } from 'bullmq'
+import { sql } from 'drizzle-orm'
 import { createRedis } from '../src/queue/connection.js'
 import { queueNames } from '../src/queue/names.js'
 import { startSandbox } from '../src/sandbox/startSandbox.js'
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     wallets: { type: 'string', default: '8' },
     rate: { type: 'string', default: '60' },
     workers: { type: 'string', default: '1' },
+    'pg-drops': { type: 'string', default: '0' },
     seed: { type: 'string' },
     'settle-timeout': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
@@ -43,6 +46,10 @@ const orders = Number(args.orders)
 const minKills = Number(args.kills)
 const workerCount = Number(args.workers)
 if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 8) throw new Error(`--workers must be an integer from 1 to 8 (got ${args.workers})`)
+const pgDropSeconds = Number(args['pg-drops'])
+if (!Number.isFinite(pgDropSeconds) || pgDropSeconds < 0) throw new Error(`--pg-drops must be a number of seconds, 0 or more (got ${args['pg-drops']})`)
+/** Every worker connection carries this application_name (the URL's parameter wins over the pool's), so drops can single them out. */
+const WORKER_APP = 'deputy-drill-worker'
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed)
 const random = mulberry32(seed)
 const uniform = (from: number, to: number) => from + random() * (to - from)
@@ -61,16 +68,33 @@ const env = await createEnvironment({
 say(`seed ${seed}; sandbox ${sandbox.url}; queue prefix ${env.queuePrefix}; logs ${env.dir}; ${workerCount} worker process${workerCount > 1 ? 'es' : ''}`)
 
 let lives = 0
-const startWorker = () => new NodeChild({
+/** Worker processes the drill itself ends (SIGKILL, or the final stop); any other exit is a crash. */
+const endedByDrill = new WeakSet<NodeChild>()
+let crashes = 0
+const startWorker = () => watchForCrash(new NodeChild({
   entry: 'src/main/worker.ts',
-  env: env.workerEnv({ LOG_LEVEL: 'info', RELAY_INTERVAL_MS: '50', SWEEP_INTERVAL_MS: '1000', RECONCILE_INTERVAL_MS: '10000' }),
+  env: env.workerEnv({
+    LOG_LEVEL: 'info', RELAY_INTERVAL_MS: '50', SWEEP_INTERVAL_MS: '1000', RECONCILE_INTERVAL_MS: '10000',
+    DATABASE_URL: `${env.databaseUrl}${env.databaseUrl.includes('?') ? '&' : '?'}application_name=${WORKER_APP}`,
+  }),
   logFile: `${env.dir}/worker-${++lives}.log`,
   readyMarker: '"msg":"worker started"',
-})
+}), lives)
+
+function watchForCrash(child: NodeChild, life: number): NodeChild {
+  void child.exited.then(({ code, signal }) => {
+    if (endedByDrill.has(child)) return
+    crashes++
+    say(`worker ${life} exited on its own (code ${code}, signal ${signal}); its log is worker-${life}.log (--keep keeps it)`)
+  })
+  return child
+}
 
 const workers = Array.from({ length: workerCount }, startWorker)
 // Interrupted: take the workers down with the drill (the database and queue keys stay; see the log line above).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void Promise.all(workers.map((w) => w.kill())).finally(() => process.exit(130)))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { for (const w of workers) endedByDrill.add(w); void Promise.all(workers.map((w) => w.kill())).finally(() => process.exit(130)) })
+}
 let aborted = false
 let killer: Promise<void> = Promise.resolve()
 try {
@@ -87,6 +111,19 @@ try {
   const workload = runWorkload({ db: env.db, markets: env.markets, wallets: env.wallets, orders, ratePerSecond: Number(args.rate), mark: () => mark, random })
     .finally(() => { workloadDone = true })
 
+  // Postgres ends the workers' connections now and then: in-flight statements fail, pooled ones die.
+  let pgDrops = 0
+  const dropper = (async () => {
+    while (pgDropSeconds > 0 && !workloadDone) {
+      await sleep(pgDropSeconds * 1000)
+      if (aborted || workloadDone) return
+      // In the select list: in the where clause the planner may call it before the filter.
+      const { rows } = await env.db.execute<{ ended: boolean }>(sql`
+        select pg_terminate_backend(pid) as ended from pg_stat_activity where datname = current_database() and application_name = ${WORKER_APP}`)
+      pgDrops += rows.filter((row) => row.ended).length
+    }
+  })()
+
   let kills = 0
   killer = (async () => {
     const until = Date.now() + 30 * 60_000
@@ -100,6 +137,7 @@ try {
         await sleep(uniform(500, 8_000))
       }
       if (aborted) return
+      endedByDrill.add(workers[victim]!)
       await workers[victim]!.kill()
       kills++
       await sleep(uniform(0, 400))
@@ -107,8 +145,8 @@ try {
     }
   })()
   const report = await workload
-  await Promise.all([killer, marks])
-  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.changesRefused} refused: order already finished); ${kills} SIGKILLs`)
+  await Promise.all([killer, marks, dropper])
+  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.changesRefused} refused: order already finished); ${kills} SIGKILLs${pgDropSeconds > 0 ? `; ${pgDrops} worker connections ended by Postgres` : ''}`)
 
   sandbox.setFaults({ errorRate: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 })
   const heads = (address: string) => sandbox.state.wallets.get(address.toLowerCase())?.events.head ?? 0
@@ -127,19 +165,21 @@ try {
     ['duplicate orders at the operator', outcome.duplicates],
     ['intents lost', outcome.lost],
     ['orders differing (Postgres vs operator)', outcome.mismatched],
+    ['worker processes that crashed', crashes],
   ]
   console.log('')
   console.log(`Drill: ${outcome.intents} intents, ${outcome.operatorOrders} orders at the operator, ${outcome.cancelledBeforePlacement} cancelled before placement; ${kills} SIGKILLs; ${elapsed()}`)
   console.log(`  final states: ${Object.entries(outcome.states).map(([state, n]) => `${state} ${n}`).join(', ')}; failed submit jobs: ${failedJobs.failed ?? 0}`)
   for (const [label, value] of rows) console.log(`  ${label.padEnd(42)} ${String(value).padStart(6)}`)
   for (const example of outcome.examples) console.log(`    - ${example}`)
-  const ok = quiet.settled && outcome.duplicates === 0 && outcome.lost === 0 && outcome.mismatched === 0 && kills >= minKills
+  const ok = quiet.settled && outcome.duplicates === 0 && outcome.lost === 0 && outcome.mismatched === 0 && crashes === 0 && kills >= minKills
   console.log(ok ? 'PASS' : 'FAIL')
   process.exitCode = ok ? 0 : 1
 } finally {
   // On an error, let the killer finish its step so no worker is started after this one stops.
   aborted = true
   await killer.catch(() => undefined)
+  for (const w of workers) endedByDrill.add(w)
   await Promise.all(workers.map((w) => w.stop(10_000)))
   await sandbox.close()
   if (args.keep) say(`kept database ${env.databaseUrl}, queue prefix ${env.queuePrefix} and logs in ${env.dir}`)
