@@ -8,7 +8,7 @@
  * also ends every worker connection every S seconds (as a restart or failover would). Then faults off, wait for
  * the work to settle, and compare Postgres with the operator:
  *   duplicate orders at the operator, intents lost, orders whose state differs.
- * Exits non-zero unless all three are zero.
+ * Exits non-zero unless all three are zero and no worker process crashed (exited without being killed).
  *
  * The sandbox runs in this process (its state is the operator's truth for the
  * checks); the worker runs as a child process (`node --import tsx src/main/worker.ts`);

@@ -6,13 +6,10 @@
  * stored is resolved the way a lost response is.
  */
 import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import type { OrderRow } from '../../src/store/schema/index.js'
+import { afterAll, beforeAll, it } from 'vitest'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, eventually, type Harness } from './support/harness.js'
-import { operatorOrders } from './support/operator.js'
-import { rows } from './support/rows.js'
+import { createHarness, type Harness } from './support/harness.js'
+import { dropWhileInFlight } from './support/dropWhileInFlight.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -40,33 +37,4 @@ async function dropConnections(): Promise<number> {
   }
 }
 
-it('survives every connection being dropped while orders are in flight; each order placed once', async () => {
-  const db = rows(h.db)
-  const { wallet } = await h.wallet()
-  const place = async (i: number) => (await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: String(1800 + i), size: '0.1' }, new Date())).order
-  const placed: OrderRow[] = []
-  // A slow operator keeps requests in flight, so the drops land between sending and storing the receipt.
-  h.sandbox.setFaults({ latencyMs: 300 })
-  try {
-    for (let i = 0; i < 12; i++) placed.push(await place(i))
-    await eventually(async () => (await db.outboxOfWallet(wallet.id)).some((r) => r.status === 'enqueued'))
-    await new Promise((resolve) => setTimeout(resolve, 400))
-    expect(await dropConnections()).toBeGreaterThan(0)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    await dropConnections()
-    // The pools notice their closed sockets on the next turns of the event loop.
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  } finally {
-    h.sandbox.setFaults({ latencyMs: 0 })
-  }
-  // Work written after the drops is picked up too (the relay's notification connection came back, or its poll ran).
-  for (let i = 12; i < 16; i++) placed.push(await place(i))
-
-  for (const order of placed) await eventually(async () => (await db.order(order.id)).state === 'open', 30_000)
-  const atOperator = operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId).sort()
-  expect(atOperator).toEqual(placed.map((o) => o.clientOrderId).sort())
-  for (const order of placed) {
-    const accepted = (await db.answeredRequestsOf(order.id)).filter((r) => r.status === 'accepted')
-    expect(accepted.map((r) => r.family)).toEqual(['Order'])
-  }
-}, 60_000)
+it('survives every connection being dropped while orders are in flight; each order placed once', () => dropWhileInFlight(h, worker, dropConnections), 60_000)

@@ -6,13 +6,10 @@
  * The worker must reconnect on its own and every order be placed once.
  */
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import type { OrderRow } from '../../src/store/schema/index.js'
+import { afterAll, beforeAll, it } from 'vitest'
 import type { RunningWorker } from '../../src/worker.js'
-import { REDIS_URL, createHarness, eventually, type Harness } from './support/harness.js'
-import { operatorOrders } from './support/operator.js'
-import { rows } from './support/rows.js'
+import { REDIS_URL, createHarness, type Harness } from './support/harness.js'
+import { dropWhileInFlight } from './support/dropWhileInFlight.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -36,31 +33,5 @@ async function dropConnections(): Promise<number> {
   return ids.length
 }
 
-it('reconnects after Redis dropped its connections while orders were in flight; each order placed once', async () => {
-  const db = rows(h.db)
-  const { wallet } = await h.wallet()
-  const place = async (i: number) => (await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: String(1700 + i), size: '0.1' }, new Date())).order
-  const placed: OrderRow[] = []
-  // A slow operator keeps jobs active (holding their locks) when the connections go.
-  h.sandbox.setFaults({ latencyMs: 300 })
-  try {
-    for (let i = 0; i < 12; i++) placed.push(await place(i))
-    await eventually(async () => (await db.outboxOfWallet(wallet.id)).some((r) => r.status === 'enqueued'))
-    await new Promise((resolve) => setTimeout(resolve, 400))
-    // The two queues' connections and the two BullMQ workers' (each with its blocking duplicate).
-    expect(await dropConnections()).toBeGreaterThanOrEqual(4)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    await dropConnections()
-  } finally {
-    h.sandbox.setFaults({ latencyMs: 0 })
-  }
-  for (let i = 12; i < 16; i++) placed.push(await place(i))
-
-  for (const order of placed) await eventually(async () => (await db.order(order.id)).state === 'open', 30_000)
-  const atOperator = operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId).sort()
-  expect(atOperator).toEqual(placed.map((o) => o.clientOrderId).sort())
-  for (const order of placed) {
-    const accepted = (await db.answeredRequestsOf(order.id)).filter((r) => r.status === 'accepted')
-    expect(accepted.map((r) => r.family)).toEqual(['Order'])
-  }
-}, 60_000)
+// The two queues' connections and the two BullMQ workers' (each with its blocking duplicate): at least 4.
+it('reconnects after Redis dropped its connections while orders were in flight; each order placed once', () => dropWhileInFlight(h, worker, dropConnections, 4), 60_000)
