@@ -30,6 +30,7 @@ import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
+import { retryUntilDone } from './runtime/retryUntilDone.js'
 
 export type StartWorkerOptions = {
   db: Db
@@ -110,8 +111,10 @@ export async function startWorker(options: StartWorkerOptions) {
   const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: connection(), prefix })
   const orphans = options.orphanPolicy ?? 'adopt'
 
-  // Reconcile before taking work: unknown orders from a previous life are resolved first.
-  const startup = await reconcile(deps, { orphans })
+  // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
+  // (the database or the operator dropping a connection) is waited out, not fatal: no work is taken until it succeeds.
+  const startup = await retryUntilDone(() => reconcile(deps, { orphans }),
+    (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up reconciliation failed; retrying before taking work'))
   options.log.info({ startup }, 'start-up reconciliation done')
 
   const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps), {
