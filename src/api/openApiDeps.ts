@@ -26,7 +26,7 @@ import type { ApiDeps } from './ApiDeps.js'
  * operator's domain and markets read once at start. `close()` releases them.
  */
 export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, onPoolError: (error) => log.warn({ err: error }, 'idle database connection failed') })
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, onPoolError: (error) => log.warn({ err: error }, 'database connection failed (the pool replaces it)') })
   const connections: Redis[] = []
   try {
     await migrate(database)
