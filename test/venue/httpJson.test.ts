@@ -66,6 +66,20 @@ describe('httpJson over node:http', () => {
     expect(String((lost as Error).message)).toMatch(/response lost while reading/)
   })
 
+  it('makes the outcome unknown when the body stalls past the timeout, and then takes the next request on a fresh connection', async () => {
+    answer = (_request, _body, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      response.write('{"receipt":')
+    }
+    const started = Date.now()
+    const stalled = await httpJson(http, '/v1/requests', { method: 'POST', body: '{}' }).catch((e: unknown) => e)
+    expect(stalled).toBeInstanceOf(VenueTransportError)
+    expect(String((stalled as Error).message)).toMatch(/response lost while reading/)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(http.timeoutMs - 5)
+    answer = (_request, _body, response) => json(response, 200, { fine: true })
+    expect(await httpJson(http, '/v1/info')).toEqual({ fine: true })
+  })
+
   it('makes the outcome unknown when nothing listens', async () => {
     await expect(httpJson({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }, '/v1/info')).rejects.toThrow(/no response from the operator/)
   })
