@@ -31,6 +31,7 @@ import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRu
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { retryUntilDone } from './runtime/retryUntilDone.js'
+import { VenueError, VenueTransportError } from './core/errors/venue.js'
 
 export type StartWorkerOptions = {
   db: Db
@@ -76,11 +77,17 @@ export async function startWorker(options: StartWorkerOptions) {
   const now = options.now ?? Date.now
   const owner = `worker-${randomUUID()}`
   const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
-  const { info, offsetMs } = await measureOperatorClock(venue, now)
+  // The operator's domain, clock and markets. An operator that does not answer yet (restarting, or
+  // its 503s) is waited for, as the start-up reconciliation below waits for the database; an answer
+  // that is an error (a wrong OPERATOR_URL's 404) fails the start.
+  const { info, offsetMs, venueMarkets } = await retryUntilDone(async () => ({ ...(await measureOperatorClock(venue, now)), venueMarkets: await venue.markets() }), {
+    retryable: (error) => error instanceof VenueTransportError || (error instanceof VenueError && (error.venueCode === 'Unavailable' || error.venueCode === 'RateLimited')),
+    onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'the operator did not answer at start-up; retrying before taking work'),
+  })
   if (offsetMs !== 0) options.log.warn({ offsetMs }, 'the operator\'s clock differs from ours; deadlines and expiry follow the operator\'s')
   const operatorNow = () => now() + offsetMs
   const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
-  const markets = toMarketRules(await venue.markets())
+  const markets = toMarketRules(venueMarkets)
   const deps: WorkerDeps = {
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow }),
@@ -113,8 +120,9 @@ export async function startWorker(options: StartWorkerOptions) {
 
   // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
   // (the database or the operator dropping a connection) is waited out, not fatal: no work is taken until it succeeds.
-  const startup = await retryUntilDone(() => reconcile(deps, { orphans }),
-    (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up reconciliation failed; retrying before taking work'))
+  const startup = await retryUntilDone(() => reconcile(deps, { orphans }), {
+    onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up reconciliation failed; retrying before taking work'),
+  })
   options.log.info({ startup }, 'start-up reconciliation done')
 
   const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps), {

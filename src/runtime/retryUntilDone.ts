@@ -1,15 +1,26 @@
+export type RetryUntilDoneOptions = {
+  /** Told about each failure that will be retried, and how long until the next try. */
+  onFailure: (error: unknown, retryInMs: number) => void
+  /** Failures worth waiting out (default: every one); any other is thrown at once. */
+  retryable?: (error: unknown) => boolean
+  firstDelayMs?: number
+  maxDelayMs?: number
+}
+
 /**
  * Runs `step` until it succeeds, waiting between failures with a doubling
- * delay (from `firstDelayMs`, capped at `maxDelayMs`), and telling `onFailure`
- * about each one. For start-up steps that must succeed before a process takes
- * work, and whose failures are usually a dependency's blip (a dropped database
- * connection), so waiting beats exiting.
+ * delay (from `firstDelayMs`, 250 ms, capped at `maxDelayMs`, 5 s), and telling
+ * `onFailure` about each one. For start-up steps that must succeed before a
+ * process takes work, and whose failures are usually a dependency's blip (a
+ * dropped database connection, an operator restarting), so waiting beats exiting.
  */
-export async function retryUntilDone<T>(step: () => Promise<T>, onFailure: (error: unknown, retryInMs: number) => void, firstDelayMs = 250, maxDelayMs = 5_000): Promise<T> {
+export async function retryUntilDone<T>(step: () => Promise<T>, options: RetryUntilDoneOptions): Promise<T> {
+  const { onFailure, retryable = () => true, firstDelayMs = 250, maxDelayMs = 5_000 } = options
   for (let delayMs = firstDelayMs; ; delayMs = Math.min(delayMs * 2, maxDelayMs)) {
     try {
       return await step()
     } catch (error) {
+      if (!retryable(error)) throw error
       onFailure(error, delayMs)
       await new Promise((resolve) => setTimeout(resolve, delayMs))
     }

@@ -1,0 +1,79 @@
+/**
+ * A worker starting before its operator answers (the operator restarting, or
+ * its address not yet routed) waits for it instead of exiting, and takes work
+ * once it answers; an operator that answers with an error (a wrong
+ * OPERATOR_URL's 404) fails the start at once instead of being waited for.
+ * The operator comes up mid-start as a TCP relay to the real sandbox on a port
+ * that refused connections until then.
+ */
+import { createServer as createHttpServer } from 'node:http'
+import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { VenueError } from '../../src/core/errors/venue.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+const servers: Server[] = []
+const sockets = new Set<Socket>()
+beforeAll(async () => { h = await createHarness() })
+afterAll(async () => {
+  await h?.close()
+  for (const socket of sockets) socket.destroy()
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
+})
+
+/** A port nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+it('waits for an operator that does not answer yet, then starts and takes work through it', async () => {
+  const port = await freePort()
+  const { log, lines } = capturedLog()
+  const starting = h.startWorker({ operatorUrl: `http://127.0.0.1:${port}`, log })
+  starting.catch(() => undefined)
+  // Refused at least twice (the first retry comes after 250 ms, the second 500 ms later).
+  await eventually(async () => lines.filter((line) => line.includes('the operator did not answer at start-up')).length >= 2, 10_000)
+
+  const sandbox = new URL(h.sandbox.url)
+  const relay = createServer((socket) => {
+    const upstream = connect(Number(sandbox.port), sandbox.hostname)
+    for (const s of [socket, upstream]) { sockets.add(s); s.on('error', () => { socket.destroy(); upstream.destroy() }) }
+    socket.pipe(upstream).pipe(socket)
+  })
+  servers.push(relay)
+  await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
+
+  const worker = await starting
+  const { wallet } = await h.wallet()
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date())
+  const db = rows(h.db)
+  await eventually(async () => (await db.order(order.id)).state === 'open', 20_000)
+  expect((await db.answeredRequestsOf(order.id)).filter((r) => r.status === 'accepted').map((r) => r.family)).toEqual(['Order'])
+}, 60_000)
+
+it('fails the start at once when the operator answers with an error rather than waiting for it', async () => {
+  const notAnOperator = createHttpServer((_request, response) => { response.writeHead(404); response.end('not found') })
+  servers.push(notAnOperator)
+  await new Promise<void>((resolve) => notAnOperator.listen(0, '127.0.0.1', resolve))
+  const { log, lines } = capturedLog()
+  const error = await h.startWorker({ operatorUrl: `http://127.0.0.1:${(notAnOperator.address() as AddressInfo).port}`, log }).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(VenueError)
+  expect(error).toMatchObject({ venueCode: 'InvalidRequest', status: 404 })
+  expect(lines.filter((line) => line.includes('the operator did not answer at start-up'))).toEqual([])
+})
+
+/** A logger whose lines (warn and above) the test reads. */
+function capturedLog() {
+  const lines: string[] = []
+  const log = pino({ level: 'warn' }, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done() } }))
+  return { log, lines }
+}
