@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import { Queue, Worker } from 'bullmq'
-import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
 import { RELAY_BATCH, relayOutbox, sweepOutbox } from '../jobs/relayOutbox.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
-import { createRedis } from './queue/connection.js'
+import { redisConnections } from './queue/redisConnections.js'
 import { controlJobs, queueNames } from './queue/names.js'
 import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
 import type { WorkerDeps } from './runtime/deps.js'
 import { startEventStreams } from './runtime/eventStreams.js'
 import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProcessor.js'
 import { createSessionSigners } from './runtime/sessionSigners.js'
-import { toMarketRules } from './runtime/intake/marketRules.js'
 import type { Database, Db } from './store/Database.js'
 import { listenChannel } from './store/listenChannel.js'
 import { OUTBOX_CHANNEL } from './store/repositories/outboxRepo.js'
 import { createVenueClient } from './venue/createVenueClient.js'
-import { measureOperatorClock } from './venue/measureOperatorClock.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
@@ -31,7 +28,7 @@ import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRu
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { retryUntilDone } from './runtime/retryUntilDone.js'
-import { VenueError, VenueTransportError } from './core/errors/venue.js'
+import { waitForOperator } from './runtime/waitForOperator.js'
 
 export type StartWorkerOptions = {
   db: Db
@@ -77,17 +74,8 @@ export async function startWorker(options: StartWorkerOptions) {
   const now = options.now ?? Date.now
   const owner = `worker-${randomUUID()}`
   const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
-  // The operator's domain, clock and markets. An operator that does not answer yet (restarting, or
-  // its 503s) is waited for, as the start-up reconciliation below waits for the database; an answer
-  // that is an error (a wrong OPERATOR_URL's 404) fails the start.
-  const { info, offsetMs, venueMarkets } = await retryUntilDone(async () => ({ ...(await measureOperatorClock(venue, now)), venueMarkets: await venue.markets() }), {
-    retryable: (error) => error instanceof VenueTransportError || (error instanceof VenueError && (error.venueCode === 'Unavailable' || error.venueCode === 'RateLimited')),
-    onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'the operator did not answer at start-up; retrying before taking work'),
-  })
-  if (offsetMs !== 0) options.log.warn({ offsetMs }, 'the operator\'s clock differs from ours; deadlines and expiry follow the operator\'s')
+  const { info, domain, offsetMs, markets } = await waitForOperator(venue, options.log, now)
   const operatorNow = () => now() + offsetMs
-  const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
-  const markets = toMarketRules(venueMarkets)
   const deps: WorkerDeps = {
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow }),
@@ -110,10 +98,10 @@ export async function startWorker(options: StartWorkerOptions) {
     ...(options.liveProbe ? { probe: createLiveProbe({ venue, keyring: options.keyring, domain, markets, operatorNow }) } : {}),
   }
   const prefix = options.queuePrefix
-  const connections: Redis[] = []
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to
   // (BullMQ renames its workers' blocking connections to `<prefix>:<queue>`, the same start).
-  const connection = () => { const c = createRedis(options.redisUrl, { connectionName: `${prefix}:deputy-worker` }); connections.push(c); return c }
+  const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`)
+  const connection = redis.open
   const submitQueue = new Queue<SubmitJobData>(queueNames.submit, { connection: connection(), prefix })
   const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: connection(), prefix })
   const orphans = options.orphanPolicy ?? 'adopt'
@@ -205,7 +193,7 @@ export async function startWorker(options: StartWorkerOptions) {
         await Promise.all([submitWorker.close(true), controlWorker.close(true)])
       }
       await Promise.all([submitQueue.close(), controlQueue.close()])
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+      await redis.closeAll()
     },
   }
 }

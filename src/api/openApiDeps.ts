@@ -1,13 +1,12 @@
 import { Queue } from 'bullmq'
-import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import { createNonceGenerator } from '../core/requests/createNonceGenerator.js'
 import { createKeyring } from '../keys/Keyring.js'
-import { createRedis } from '../queue/connection.js'
+import { redisConnections } from '../queue/redisConnections.js'
 import { queueNames } from '../queue/names.js'
 import type { WorkerDeps } from '../runtime/deps.js'
-import { toMarketRules } from '../runtime/intake/marketRules.js'
+import { waitForOperator } from '../runtime/waitForOperator.js'
 import { createSessionSigners } from '../runtime/sessionSigners.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
@@ -15,7 +14,6 @@ import { migrate } from '../store/migrate.js'
 import { openDatabase } from '../store/openDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
-import { measureOperatorClock } from '../venue/measureOperatorClock.js'
 import { createLiveProbe } from '../runtime/sessions/createLiveProbe.js'
 import { createVenueClient } from '../venue/createVenueClient.js'
 import type { ApiDeps } from './ApiDeps.js'
@@ -27,13 +25,11 @@ import type { ApiDeps } from './ApiDeps.js'
  */
 export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, onPoolError: (error) => log.warn({ err: error }, 'database connection failed (the pool replaces it)') })
-  const connections: Redis[] = []
+  const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {
     await migrate(database)
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
-    const { info, offsetMs } = await measureOperatorClock(venue)
-    const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
-    const markets = toMarketRules(await venue.markets())
+    const { info, domain, offsetMs, markets } = await waitForOperator(venue, log)
     const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
     const now = Date.now
     const custody = createCustodySigners(readWalletSignerEnv(process.env))
@@ -44,7 +40,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       rateLimits: createSessionRateLimits(now),
       alert: (event) => log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`),
     }
-    const connection = () => { const c = createRedis(config.REDIS_URL, { connectionName: `${config.QUEUE_PREFIX}:deputy-api` }); connections.push(c); return c }
+    const connection = redis.open
     const submitQueue = new Queue(queueNames.submit, { connection: connection(), prefix: config.QUEUE_PREFIX })
     const controlQueue = new Queue(queueNames.control, { connection: connection(), prefix: config.QUEUE_PREFIX })
     return {
@@ -60,12 +56,12 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ venue, keyring, domain, markets, operatorNow: runtime.operatorNow }) } : {}),
       async close() {
         await Promise.all([submitQueue.close(), controlQueue.close()])
-        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+        await redis.closeAll()
         await database.close()
       },
     }
   } catch (error) {
-    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())))
+    await redis.closeAll()
     await database.close()
     throw error
   }

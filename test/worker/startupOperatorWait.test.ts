@@ -6,51 +6,36 @@
  * The operator comes up mid-start as a TCP relay to the real sandbox on a port
  * that refused connections until then.
  */
-import { createServer as createHttpServer } from 'node:http'
-import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net'
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
+import { type Server, createServer as createHttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { VenueError } from '../../src/core/errors/venue.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { capturedLog } from '../support/capturedLog.js'
+import { lateOperator } from '../support/lateOperator.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
 
 let h: Harness
 const servers: Server[] = []
-const sockets = new Set<Socket>()
+const closers: (() => Promise<void>)[] = []
 beforeAll(async () => { h = await createHarness() })
 afterAll(async () => {
   await h?.close()
-  for (const socket of sockets) socket.destroy()
+  for (const close of closers) await close()
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))))
 })
 
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
-
 it('waits for an operator that does not answer yet, then starts and takes work through it', async () => {
-  const port = await freePort()
+  const operator = await lateOperator(h.sandbox.url)
+  closers.push(operator.close)
   const { log, lines } = capturedLog()
-  const starting = h.startWorker({ operatorUrl: `http://127.0.0.1:${port}`, log })
+  const starting = h.startWorker({ operatorUrl: operator.url, log })
   starting.catch(() => undefined)
   // Refused at least twice (the first retry comes after 250 ms, the second 500 ms later).
   await eventually(async () => lines.filter((line) => line.includes('the operator did not answer at start-up')).length >= 2, 10_000)
 
-  const sandbox = new URL(h.sandbox.url)
-  const relay = createServer((socket) => {
-    const upstream = connect(Number(sandbox.port), sandbox.hostname)
-    for (const s of [socket, upstream]) { sockets.add(s); s.on('error', () => { socket.destroy(); upstream.destroy() }) }
-    socket.pipe(upstream).pipe(socket)
-  })
-  servers.push(relay)
-  await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
+  await operator.open()
 
   const worker = await starting
   const { wallet } = await h.wallet()
@@ -70,10 +55,3 @@ it('fails the start at once when the operator answers with an error rather than 
   expect(error).toMatchObject({ venueCode: 'InvalidRequest', status: 404 })
   expect(lines.filter((line) => line.includes('the operator did not answer at start-up'))).toEqual([])
 })
-
-/** A logger whose lines (warn and above) the test reads. */
-function capturedLog() {
-  const lines: string[] = []
-  const log = pino({ level: 'warn' }, new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done() } }))
-  return { log, lines }
-}

@@ -1,0 +1,36 @@
+import { type AddressInfo, type Socket, connect, createServer } from 'node:net'
+
+/**
+ * An operator address that refuses connections until `open()`, which starts a
+ * TCP relay there to the real operator at `targetUrl` (plain bytes both ways,
+ * the event stream included): for starting a process before its operator answers.
+ */
+export async function lateOperator(targetUrl: string) {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  const target = new URL(targetUrl)
+  const sockets = new Set<Socket>()
+  const relay = createServer((socket) => {
+    const upstream = connect(Number(target.port), target.hostname)
+    for (const s of [socket, upstream]) {
+      sockets.add(s)
+      s.on('error', () => { socket.destroy(); upstream.destroy() })
+      s.on('close', () => sockets.delete(s))
+    }
+    socket.pipe(upstream).pipe(socket)
+  })
+  let listening = false
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async open(): Promise<void> {
+      await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
+      listening = true
+    },
+    async close(): Promise<void> {
+      for (const socket of sockets) socket.destroy()
+      if (listening) await new Promise((resolve) => relay.close(resolve))
+    },
+  }
+}
