@@ -87,8 +87,10 @@ export default async function run(): Promise<void> {
       warmupCpu.push(((await workersCpu(workers)) - before) / burst)
     }
     // Statistics, as autovacuum keeps them on a running system. This database is minutes old and
-    // may have none yet: planned without them, the batched writes' joins of a JSON recordset to
-    // `orders` seq-scan it (seen once: a burst at 74 orders/s with Postgres at 13 ms per order).
+    // may have none yet: a plan made while `orders` was small or without statistics joins the
+    // batched writes' JSON recordsets to it by a seq scan, and the worker's connections keep such
+    // a cached plan until an ANALYZE invalidates it (seen once: a burst at 74 orders/s, Postgres
+    // at 13 ms per order).
     await env.db.execute(sql`analyze`)
 
     const parts: CpuPart[] = [

@@ -59,8 +59,8 @@ it('starts once the operator answers, is ready, names its Redis connections, and
   const ready = await fetch(`${server.url}/readyz`)
   expect(ready.status).toBe(200)
   expect(await ready.json()).toMatchObject({ status: 'ready' })
-  const ours = (await redisClientNames()).filter((name) => name === `${prefix}:deputy-api`)
-  expect(ours.length).toBeGreaterThanOrEqual(2)
+  // Its two queue connections, named once connected (ioredis connects in the background).
+  await eventually(async () => (await redisClientNames()).filter((name) => name === `${prefix}:deputy-api`).length >= 2, 5_000)
 
   await server.close()
   await eventually(async () => !(await redisClientNames()).includes(`${prefix}:deputy-api`), 5_000)
