@@ -1,12 +1,12 @@
 import type { Hex } from 'viem'
-import { httpJson } from './httpJson.js'
+import { httpJson, httpTarget } from './httpJson.js'
 import type { ReadAuth, Receipt, VenueBalance, VenueFill, VenueInfo, VenueMarket, VenueOrder, VenueTicker } from './types.js'
 
 export type VenueClientOptions = { baseUrl: string; timeoutMs?: number }
 
 /** The operator's HTTP API (PROTOCOL.md §5–§6). Event streaming lives in `streamEvents`. */
 export function createVenueClient({ baseUrl, timeoutMs = 10_000 }: VenueClientOptions) {
-  const http = { baseUrl, timeoutMs }
+  const http = httpTarget({ baseUrl, timeoutMs })
   const read = async <T>(auth: ReadAuth, path: string) => httpJson<T>(http, path, { headers: await auth() })
   return {
     baseUrl,

@@ -2,7 +2,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VenueError, VenueTransportError } from '../../src/core/errors/venue.js'
-import { httpJson } from '../../src/venue/httpJson.js'
+import { type HttpTarget, httpJson, httpTarget } from '../../src/venue/httpJson.js'
 
 // A real HTTP server whose answer each test chooses, to see how every kind of answer is classified.
 let answer: (request: IncomingMessage, body: string, response: ServerResponse) => void
@@ -13,10 +13,10 @@ const server = createServer(async (request, response) => {
   answer(request, body, response)
 })
 server.on('connection', (socket) => connections.push(`${socket.remotePort}`))
-let http: { baseUrl: string; timeoutMs: number }
+let http: HttpTarget
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  http = { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 500 }
+  http = httpTarget({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 500 })
 })
 afterAll(async () => {
   server.closeAllConnections()
@@ -81,6 +81,6 @@ describe('httpJson over node:http', () => {
   })
 
   it('makes the outcome unknown when nothing listens', async () => {
-    await expect(httpJson({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }, '/v1/info')).rejects.toThrow(/no response from the operator/)
+    await expect(httpJson(httpTarget({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 }), '/v1/info')).rejects.toThrow(/no response from the operator/)
   })
 })
