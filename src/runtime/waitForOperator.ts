@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { OperatorDomain } from '../core/eip712/types.js'
+import { classifyVenueError } from '../core/errors/classifyVenueError.js'
 import { VenueError, VenueTransportError } from '../core/errors/venue.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
 import { measureOperatorClock } from '../venue/measureOperatorClock.js'
@@ -19,10 +20,17 @@ export type OperatorAtStart = { info: VenueInfo; domain: OperatorDomain; offsetM
  */
 export async function waitForOperator(venue: Pick<VenueClient, 'info' | 'markets'>, log: Logger, now: () => number = Date.now): Promise<OperatorAtStart> {
   const { info, offsetMs, venueMarkets } = await retryUntilDone(async () => ({ ...(await measureOperatorClock(venue, now)), venueMarkets: await venue.markets() }), {
-    retryable: (error) => error instanceof VenueTransportError || (error instanceof VenueError && (error.venueCode === 'Unavailable' || error.venueCode === 'RateLimited')),
+    retryable: operatorNotAnswering,
     onFailure: (error, retryInMs) => log.warn({ err: error, retryInMs }, 'the operator did not answer at start-up; retrying before taking work'),
   })
   if (offsetMs !== 0) log.warn({ offsetMs }, 'the operator\'s clock differs from ours; deadlines and expiry follow the operator\'s')
   const domain = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
   return { info, domain, offsetMs, markets: toMarketRules(venueMarkets) }
+}
+
+/** An operator error that means "not answering yet" (no answer, Unavailable, RateLimited), as jobs classify it; any other error is not. */
+function operatorNotAnswering(error: unknown): boolean {
+  if (!(error instanceof VenueError || error instanceof VenueTransportError)) return false
+  const outcome = classifyVenueError(error)
+  return outcome === 'unknownOutcome' || outcome === 'transient' || outcome === 'rateLimited'
 }
