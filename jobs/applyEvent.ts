@@ -25,7 +25,7 @@ import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { type OrderWorkspace, orderWorkspace } from '../src/store/repositories/orderWorkspace.js'
 import type { FillInput } from '../src/store/repositories/recordFill.js'
 import { replaceSessionOrder } from '../src/runtime/sessions/replaceSessionOrder.js'
-import { events, sessions, streamCursors } from '../src/store/schema/index.js'
+import { events, sessions } from '../src/store/schema/index.js'
 import type { VenueEvent } from '../src/venue/types.js'
 import { executeNamed } from '../src/store/executeNamed.js'
 
@@ -133,14 +133,11 @@ function consecutiveAfter(last: number, sorted: readonly VenueEvent[]): VenueEve
  * apply one at a time. Also the highest seq stored for the wallet, applied or not.
  */
 async function lockCursors(tx: Db, sortedWalletIds: readonly string[]): Promise<Map<string, { last: number; maxStored: number }>> {
-  const rows = await tx.insert(streamCursors).values(sortedWalletIds.map((walletId) => ({ walletId })))
-    .onConflictDoUpdate({ target: streamCursors.walletId, set: { walletId: sql`excluded.wallet_id` } })
-    .returning({
-      walletId: streamCursors.walletId,
-      lastSeq: streamCursors.lastSeq,
-      maxStored: sql<string | number | null>`(select max(e.seq) from ${events} e where e.wallet_id = ${streamCursors}.wallet_id)`,
-    })
-  return new Map(rows.map((row) => [row.walletId, { last: Number(row.lastSeq), maxStored: Number(row.maxStored ?? 0) }]))
+  const { rows } = await executeNamed<{ wallet_id: string; last_seq: string | number; max_stored: string | number | null }>(tx, 'deputy_lock_cursors', sql`
+    insert into stream_cursors (wallet_id) select unnest(${sql.param(sortedWalletIds)}::uuid[])
+    on conflict (wallet_id) do update set wallet_id = excluded.wallet_id
+    returning wallet_id, last_seq, (select max(e.seq) from events e where e.wallet_id = stream_cursors.wallet_id) as max_stored`)
+  return new Map(rows.map((row) => [row.wallet_id, { last: Number(row.last_seq), maxStored: Number(row.max_stored ?? 0) }]))
 }
 
 async function moveCursors(tx: Db, moved: readonly { walletId: string; last: number }[]): Promise<void> {

@@ -3,8 +3,12 @@ import type { OrderSnapshot } from '../../core/orders/applyOrderUpdate.js'
 import { averagePrice } from '../../core/orders/applyOrderUpdate.js'
 import type { OrderRow } from '../schema/index.js'
 
+/** The columns of an order the state machine reads. */
+export type SnapshotColumns = Pick<OrderRow,
+  'state' | 'price' | 'size' | 'filled' | 'filledNotional' | 'fees' | 'venueRevision' | 'venueOrderId' | 'cancelReason' | 'rejectCode'>
+
 /** Reads the state machine's view of a row. */
-export function toSnapshot(row: OrderRow): OrderSnapshot {
+export function toSnapshot(row: SnapshotColumns): OrderSnapshot {
   const filled = parseAmount('filled', row.filled)
   return {
     state: row.state,

@@ -1,8 +1,8 @@
-import { asc, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { parseAmount } from '../../core/money/decimal.js'
 import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
-import { type OrderRow, orders } from '../schema/index.js'
+import { type LockedOrder, lockOrdersByKey } from './lockOrders.js'
 import { toSnapshot } from './orderSnapshot.js'
 import type { FillInput } from './recordFill.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
@@ -16,7 +16,7 @@ export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): Ord
 /** An order as events name it: the wallet and the client order id. */
 export type OrderKey = { walletId: string; clientOrderId: string }
 
-type Entry = { row: OrderRow; snapshot: OrderSnapshot; dirty: boolean }
+type Entry = { row: LockedOrder; snapshot: OrderSnapshot; dirty: boolean }
 
 const keyOf = (walletId: string, clientOrderId: string) => `${walletId}:${clientOrderId.toLowerCase()}`
 
@@ -41,9 +41,7 @@ export function orderWorkspace(tx: Db) {
     }
     if (missing.size === 0) return
     const keys = [...missing.values()]
-    const rows = await tx.select().from(orders)
-      .where(sql`(${orders.walletId}, ${orders.clientOrderId}) in (select * from unnest(${sql.param(keys.map((k) => k.walletId))}::uuid[], ${sql.param(keys.map((k) => k.clientOrderId))}::text[]))`)
-      .orderBy(asc(orders.id)).for('update').prepare('deputy_lock_event_orders').execute()
+    const rows = await lockOrdersByKey(tx, keys)
     for (const key of missing.keys()) byKey.set(key, null)
     for (const row of rows) byKey.set(keyOf(row.walletId, row.clientOrderId), { row, snapshot: toSnapshot(row), dirty: false })
   }

@@ -1,8 +1,8 @@
-import { asc, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
-import { orders } from '../schema/index.js'
 import type { Receipt } from '../../venue/types.js'
+import { lockOrdersSkippingHeld } from './lockOrders.js'
 import { toSnapshot } from './orderSnapshot.js'
 import { queueHaltedCancels } from './queueHaltedCancels.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
@@ -30,8 +30,7 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
     // Orders another transaction holds (the event consumer applies a fill) are skipped, not waited
     // for: this never waits on an order row, so it cannot deadlock with the consumer, which locks a
     // wallet's orders in event order. The caller records those one by one.
-    const rows = await tx.select().from(orders).where(sql`${orders.id} = any(${sql.param(batch.map((a) => a.orderId))}::uuid[])`)
-      .orderBy(asc(orders.id)).for('update', { skipLocked: true }).prepare('deputy_lock_accepted_orders').execute()
+    const rows = await lockOrdersSkippingHeld(tx, batch.map((a) => a.orderId))
     const byOrder = new Map(batch.map((a) => [a.orderId, a]))
     const accepted = rows.map((row) => byOrder.get(row.id)!)
     if (accepted.length === 0) return new Set()
