@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
+import pg from 'pg'
 import type { Db, QueryRows } from './Database.js'
 
 const dialect = new PgDialect()
@@ -12,9 +13,18 @@ const dialect = new PgDialect()
  * spent longer in the planner than running. The statement must return named
  * columns, never `*`, so that a migration adding a column cannot change a
  * prepared result type under a running worker. PGlite ignores the name.
+ *
+ * On node-postgres the statement goes straight to the driver (the pool, or the
+ * transaction's client that drizzle holds): drizzle's prepared-query wrapper,
+ * built per call, cost more CPU than the driver's own work. Results are the
+ * driver's: numerics and bigints as strings, timestamps as Date (drizzle's
+ * `execute` gives timestamps as strings), so read a timestamp as `Date | string`.
  */
 export function executeNamed<Row>(db: Db, name: string, query: SQL): Promise<QueryRows<Row>> {
-  return db._.session.prepareQuery<{ execute: QueryRows<Row>; all: unknown; values: unknown }>(
-    dialect.sqlToQuery(query), undefined, name, false,
-  ).execute()
+  const compiled = dialect.sqlToQuery(query)
+  const client = (db._.session as unknown as { client?: unknown }).client
+  if (client instanceof pg.Pool || client instanceof pg.Client) {
+    return client.query({ name, text: compiled.sql, values: compiled.params }) as unknown as Promise<QueryRows<Row>>
+  }
+  return db._.session.prepareQuery<{ execute: QueryRows<Row>; all: unknown; values: unknown }>(compiled, undefined, name, false).execute()
 }

@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { sql } from 'drizzle-orm'
+import { TransactionRollbackError, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../src/store/Database.js'
 import { executeNamed } from '../../src/store/executeNamed.js'
@@ -41,6 +41,21 @@ describe('executeNamed on node-postgres', () => {
     })
     expect(prepared).toHaveLength(1)
     expect(prepared[0]!.statement).toContain('::int as n')
+  })
+
+  it("runs inside the transaction's own connection: its writes roll back with it, and it sees the transaction's writes", async () => {
+    const db = database!.database.db
+    await db.execute(sql`create table executed_named_probe (n int)`)
+    let inside: { n: number }[] = []
+    const outcome = await db.transaction(async (tx) => {
+      await tx.execute(sql`insert into executed_named_probe values (1)`)
+      await executeNamed(tx, 'deputy_test_probe_insert', sql`insert into executed_named_probe values (${2})`)
+      inside = (await executeNamed<{ n: number }>(tx, 'deputy_test_probe_read', sql`select n from executed_named_probe where n > ${0} order by n`)).rows
+      tx.rollback()
+    }).catch((error: unknown) => error)
+    expect(outcome).toBeInstanceOf(TransactionRollbackError)
+    expect(inside).toEqual([{ n: 1 }, { n: 2 }])
+    expect((await executeNamed<{ n: number }>(db, 'deputy_test_probe_read', sql`select n from executed_named_probe where n > ${0} order by n`)).rows).toEqual([])
   })
 })
 

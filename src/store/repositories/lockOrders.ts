@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import type { OrderRow } from '../schema/index.js'
 import { executeNamed } from '../executeNamed.js'
@@ -12,6 +12,8 @@ type Row = {
   filled_notional: string; fees: string; venue_revision: number; venue_order_id: string | null; cancel_reason: string | null; reject_code: string | null
 }
 
+// Hand-written statements and mapping, not drizzle's select builder: the batched writers lock
+// orders on every run, and building the select cost more CPU than reading the rows.
 const columns = sql.raw(`id, wallet_id, client_order_id, state, price::text as price, size::text as size, filled::text as filled,
   filled_notional::text as filled_notional, fees::text as fees, venue_revision, venue_order_id, cancel_reason, reject_code`)
 
@@ -20,21 +22,19 @@ const columns = sql.raw(`id, wallet_id, client_order_id, state, price::text as p
  * transaction holds, and reads what the state machine needs; the held ones are left out, not waited for.
  */
 export function lockOrdersSkippingHeld(db: Db, ids: readonly string[]): Promise<LockedOrder[]> {
-  return lock(db, 'deputy_lock_orders_skipping_held', sql`select ${columns} from orders where id = any(${sql.param(ids)}::uuid[]) order by id for update skip locked`)
+  return executeNamed<Row>(db, 'deputy_lock_orders_skipping_held', sql`
+    select ${columns} from orders where id = any(${sql.param(ids)}::uuid[]) order by id for update skip locked`).then(toLockedOrders)
 }
 
 /** Row-locks (`FOR UPDATE`, in id order) the orders with these (wallet, client order id) keys; the ids are lower case. */
 export function lockOrdersByKey(db: Db, keys: readonly { walletId: string; clientOrderId: string }[]): Promise<LockedOrder[]> {
-  return lock(db, 'deputy_lock_orders_by_key', sql`
+  return executeNamed<Row>(db, 'deputy_lock_orders_by_key', sql`
     select ${columns} from orders
     where (wallet_id, client_order_id) in (select * from unnest(${sql.param(keys.map((k) => k.walletId))}::uuid[], ${sql.param(keys.map((k) => k.clientOrderId))}::text[]))
-    order by id for update`)
+    order by id for update`).then(toLockedOrders)
 }
 
-// A hand-written statement and mapping, not drizzle's select builder: the batched writers lock
-// orders on every run, and building the select cost more CPU than reading the rows.
-async function lock(db: Db, name: string, query: SQL): Promise<LockedOrder[]> {
-  const { rows } = await executeNamed<Row>(db, name, query)
+function toLockedOrders({ rows }: { rows: Row[] }): LockedOrder[] {
   return rows.map((row) => ({
     id: row.id,
     walletId: row.wallet_id,
