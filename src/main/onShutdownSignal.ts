@@ -2,15 +2,21 @@ import type { Logger } from 'pino'
 
 /**
  * Runs `close` once on the first SIGTERM or SIGINT, then exits: 0 when it
- * finished, 1 when it failed. A second signal while closing is ignored.
+ * finished, 1 when it failed or was still running after `deadlineMs` (a hung
+ * connection must not keep a stopping process alive until something kills it
+ * without a word). A second signal while closing is ignored.
  */
-export function onShutdownSignal(log: Logger, close: () => Promise<unknown>): void {
+export function onShutdownSignal(log: Logger, close: () => Promise<unknown>, options: { deadlineMs: number }): void {
   let stopping = false
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (stopping) return
       stopping = true
-      log.info({ signal }, 'shutting down')
+      log.info({ signal, deadlineMs: options.deadlineMs }, 'shutting down')
+      setTimeout(() => {
+        log.error({ deadlineMs: options.deadlineMs }, 'shutdown did not finish in time; exiting')
+        process.exit(1)
+      }, options.deadlineMs).unref()
       close().then(() => process.exit(0), (error: unknown) => { log.error({ err: error }, 'shutdown failed'); process.exit(1) })
     })
   }

@@ -39,7 +39,8 @@ const worker = await startWorker({
 })
 log.info({ owner: worker.owner }, 'worker started')
 
+// The jobs get SHUTDOWN_TIMEOUT_MS; closing the queues, Redis and Postgres after them gets 10 s more.
 onShutdownSignal(log, async () => {
   await worker.close(config.SHUTDOWN_TIMEOUT_MS)
   await database.close()
-})
+}, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 })

@@ -19,7 +19,7 @@ export function serverCommands(program: Command): void {
       const log = createLogger(config.LOG_LEVEL, 'deputy-api')
       const server = await startApiServer(config, log)
       log.info({ url: server.url }, 'API listening')
-      onShutdownSignal(log, () => server.close())
+      onShutdownSignal(log, () => server.close(), { deadlineMs: config.SHUTDOWN_TIMEOUT_MS })
     })
 
   program.command('sandbox').description('serve the sandbox operator on SANDBOX_HOST:SANDBOX_PORT (development)')

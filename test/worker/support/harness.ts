@@ -62,15 +62,25 @@ export async function createHarness(options: { sandbox?: SandboxOptions } = {}) 
       return { signer, wallet, session }
     },
     async close(): Promise<void> {
-      for (const worker of workers) await worker.close(5_000).catch(() => undefined)
-      await deleteQueueKeys(REDIS_URL, queuePrefix)
-      await sandbox.close()
-      await testDb.drop()
+      for (const worker of workers) await step('worker.close', worker.close(5_000).catch(() => undefined))
+      await step('deleteQueueKeys', deleteQueueKeys(REDIS_URL, queuePrefix))
+      await step('sandbox.close', sandbox.close())
+      await step('testDb.drop', testDb.drop())
     },
   }
   return harness
 }
 export type Harness = Awaited<ReturnType<typeof createHarness>>
+
+/** Awaits one step of `close`, saying which one when it takes long (a hung close fails the file's afterAll without naming it). */
+async function step<T>(name: string, work: Promise<T>): Promise<T> {
+  const warn = setTimeout(() => console.warn(`harness close: ${name} still running after 15 s`), 15_000)
+  try {
+    return await work
+  } finally {
+    clearTimeout(warn)
+  }
+}
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
 export async function eventually<T>(check: () => Promise<T | undefined | false | null>, timeoutMs = 10_000, stepMs = 25): Promise<T> {
