@@ -59,7 +59,7 @@ export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = R
     id: row.id, seq: Number(row.seq), generation: row.generation, walletId: row.wallet_id, kind: row.kind, orderId: row.order_id, availableAt: new Date(row.available_at),
   }))
   if (rows.length === 0) return 0
-  rows.sort((a, b) => Number(a.seq) - Number(b.seq))
+  rows.sort((a, b) => a.seq - b.seq)
   try {
     await queue.addBulk(rows.map(toJob))
   } catch (error) {
