@@ -64,6 +64,9 @@ describe('placing several limit orders in one transaction', () => {
     expect(rows.outbox.map((r) => `${r.orderId}:${r.kind}`).sort()).toEqual(
       [`${placed[0]!.order.id}:Order`, `${placed[0]!.order.id}:CancelOrder`, `${placed[5]!.order.id}:Order`].sort())
     expect(rows.outbox.find((r) => r.kind === 'CancelOrder')!.availableAt.getTime()).toBe(goodTill.getTime())
+    // In the order listed: the cancel's seq follows its Order's, and the placements' rows follow the inputs.
+    expect([...rows.outbox].sort((a, b) => a.seq - b.seq).map((r) => `${r.orderId}:${r.kind}`)).toEqual(
+      [`${placed[0]!.order.id}:Order`, `${placed[0]!.order.id}:CancelOrder`, `${placed[5]!.order.id}:Order`])
 
     // A later batch under the same reference answers the same order again.
     const [again] = await placeLimitOrders(h.db, markets, [{ input: buy(one.id, { clientRef: 'r1' }), now }])
