@@ -34,11 +34,12 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
     const byOrder = new Map(batch.map((a) => [a.orderId, a]))
     const accepted = rows.map((row) => byOrder.get(row.id)!)
     if (accepted.length === 0) return new Set()
+    // The ids twice, as in writeOrderSnapshots: by primary key, not by a seq scan of `requests`.
     await executeNamed(tx, 'deputy_record_accepted_requests', sql`
       update requests r set status = 'accepted', receipt = v.receipt, duplicate = v.duplicate, completed_at = ${completedAt}
       from jsonb_to_recordset(${JSON.stringify(accepted.map((a) => ({ id: a.requestId, receipt: a.receipt, duplicate: a.receipt.duplicate })))}::jsonb)
         as v(id uuid, receipt jsonb, duplicate boolean)
-      where r.id = v.id`)
+      where r.id = v.id and r.id = any(${sql.param(accepted.map((a) => a.requestId))}::uuid[])`)
     await writeOrderSnapshots(tx, rows.map((row) => ({
       id: row.id,
       sessionId: byOrder.get(row.id)!.sessionId,
