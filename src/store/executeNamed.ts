@@ -15,8 +15,9 @@ const dialect = new PgDialect()
  * prepared result type under a running worker. PGlite ignores the name.
  *
  * On node-postgres the statement goes straight to the driver (the pool, or the
- * transaction's client that drizzle holds): drizzle's prepared-query wrapper,
- * built per call, cost more CPU than the driver's own work. Results are the
+ * transaction's client that drizzle holds), without drizzle's prepared-query
+ * wrapper built per call: ~119 instead of ~134 µs of client CPU per call, against
+ * ~87 for a bare `pool.query` (micro-benchmark). Results are the
  * driver's: numerics and bigints as strings, timestamps as Date (drizzle's
  * `execute` gives timestamps as strings), so read a timestamp as `Date | string`.
  */

@@ -10,7 +10,7 @@ export type TableRows<T extends PgTable> = {
 
 /**
  * Whole rows from hand-written statements: for hot multi-row writes whose drizzle
- * builder cost more CPU than the statement (it checks and maps every value of every
+ * builder was a large share of their CPU (it checks and maps every value of every
  * row), but whose callers want the table's row type.
  */
 export function tableRows<T extends PgTable>(table: T): TableRows<T> {
