@@ -46,7 +46,12 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
     url,
     database,
     async drop() {
-      await database.close()
+      const stuck = setTimeout(() => console.warn(`testDb.drop: pool still closing after 10 s: ${describePool(database)}`), 10_000)
+      try {
+        await database.close()
+      } finally {
+        clearTimeout(stuck)
+      }
       await dropDatabase(name)
     },
   }
@@ -103,6 +108,19 @@ async function snapshotKey(): Promise<string> {
     .sort()
   for (const path of files) hash.update(path.slice(folder.length)).update(await readFile(path))
   return hash.digest('hex').slice(0, 16)
+}
+
+/** What a pool that will not end is waiting for: its clients, and what each is running or has queued. */
+function describePool(database: Database): string {
+  if (database.kind !== 'pg') return database.kind
+  type Inside = { _clients: Array<{ processID?: number; _ending?: boolean; _connected?: boolean; _queryable?: boolean; activeQuery?: { text?: string; name?: string } | null; queryQueue: unknown[]; release?: unknown }>; _idle: Array<{ client: unknown }> }
+  const pool = database.pool as unknown as Inside
+  const idle = new Set(pool._idle.map((item) => item.client))
+  const clients = pool._clients.map((c) => ({
+    pid: c.processID, idle: idle.has(c), ending: c._ending, connected: c._connected, queryable: c._queryable,
+    active: c.activeQuery ? (c.activeQuery.name ?? c.activeQuery.text?.slice(0, 80)) : null, queued: c.queryQueue.length,
+  }))
+  return JSON.stringify({ total: database.pool.totalCount, idle: database.pool.idleCount, waiting: database.pool.waitingCount, clients })
 }
 
 function databaseUrl(name: string): string {

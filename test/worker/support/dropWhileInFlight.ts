@@ -41,4 +41,8 @@ export async function dropWhileInFlight(h: Harness, worker: RunningWorker, drop:
     const accepted = (await db.answeredRequestsOf(order.id)).filter((r) => r.status === 'accepted')
     expect(accepted.map((r) => r.family)).toEqual(['Order'])
   }
+  // Every client whose connection was cut went back to the pool: none is held for good (one held
+  // per cut would leave the worker waiting for a free client, and its pool never ending).
+  const pool = h.database.kind === 'pg' ? h.database.pool : undefined
+  if (pool) await eventually(async () => pool.totalCount === pool.idleCount, 10_000, 5)
 }

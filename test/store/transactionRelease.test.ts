@@ -1,0 +1,67 @@
+/**
+ * A transaction's connection can be cut at any of its statements (a restart, a
+ * failover, a proxy's idle timeout). Whichever it is, the transaction fails and
+ * its pooled client goes back to the pool, which drops it as dead: a worker must
+ * not lose one pool slot per cut until every statement waits for a free client.
+ * drizzle 0.45's node-postgres driver sent BEGIN outside the try that releases
+ * the client (drizzle-team/drizzle-orm#6241); `patches/` fixes it.
+ */
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { openDatabase } from '../../src/store/openDatabase.js'
+import type { Database } from '../../src/store/Database.js'
+import { createTestDatabase, type TestDatabase } from '../support/database.js'
+import { cuttingProxy } from '../support/cuttingProxy.js'
+
+let test: TestDatabase
+let proxy: Awaited<ReturnType<typeof cuttingProxy>>
+let database: Database
+
+beforeAll(async () => {
+  test = await createTestDatabase({ migrate: false })
+  proxy = await cuttingProxy(test.url)
+  // One connection: a client the pool never gets back would leave it none.
+  database = await openDatabase({ url: proxy.url, max: 1 })
+  await database.db.execute(sql`create table marks (n int not null)`)
+})
+afterAll(async () => {
+  await database?.close()
+  await proxy?.close()
+  await test?.drop()
+})
+
+function pool() {
+  if (database.kind !== 'pg') throw new Error('expected node-postgres')
+  return database.pool
+}
+
+it.each([
+  ['begin', false],
+  ['insert into "marks"', false],
+  ['commit', false],
+  ['rollback', true],
+])('cut at %s (work throws: %s): the transaction fails, writes nothing, and the pool gets its client back', async (statement, workThrows) => {
+  const cutsBefore = proxy.cuts
+  proxy.cutAt(statement)
+  const transaction = database.db.transaction(async (tx) => {
+    await tx.execute(sql`insert into "marks" (n) values (1)`)
+    if (workThrows) throw new Error('work failed')
+  })
+  await expect(transaction).rejects.toThrow()
+  expect(proxy.cuts).toBe(cutsBefore + 1)
+  // Released and dropped as dead, not held checked out.
+  expect({ total: pool().totalCount, idle: pool().idleCount }).toEqual({ total: 0, idle: 0 })
+  // The one slot serves the next transaction, which sees nothing of the failed one.
+  const count = await database.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
+  expect(count).toBe(0)
+})
+
+it('keeps a healthy client when the work throws and the rollback succeeds', async () => {
+  await expect(database.db.transaction(async (tx) => {
+    await tx.execute(sql`insert into "marks" (n) values (2)`)
+    throw new Error('work failed')
+  })).rejects.toThrow('work failed')
+  expect({ total: pool().totalCount, idle: pool().idleCount }).toEqual({ total: 1, idle: 1 })
+  const { rows } = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)
+  expect(rows[0]!.n).toBe(0)
+})
