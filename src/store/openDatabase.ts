@@ -5,6 +5,7 @@ import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import type { Database, Db } from './Database.js'
+import { UNPATCHED_DRIZZLE_WARNING, drizzleTransactionPatched } from './drizzleTransactionPatched.js'
 import { schema } from './schema/index.js'
 
 export type OpenDatabaseOptions = {
@@ -25,6 +26,8 @@ export type OpenDatabaseOptions = {
    * statement. Without a listener node-postgres would crash the process.
    */
   onPoolError?: (error: Error) => void
+  /** Told of a fault in the installation that does not stop the store (an unpatched driver). */
+  warn?: (message: string) => void
 }
 
 export const DEFAULT_PGLITE_DIR = './.data/pglite'
@@ -42,6 +45,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 }
 
 function openPg(url: string, options: OpenDatabaseOptions): Database {
+  if (!drizzleTransactionPatched()) options.warn?.(UNPATCHED_DRIZZLE_WARNING)
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy' })
   const onPoolError = options.onPoolError ?? (() => {})
   // pg-pool listens for a client's errors only while it is idle in the pool. A client checked out

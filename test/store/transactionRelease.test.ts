@@ -8,6 +8,7 @@
  */
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { drizzleTransactionPatched } from '../../src/store/drizzleTransactionPatched.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
 import type { Database } from '../../src/store/Database.js'
 import { createTestDatabase, type TestDatabase } from '../support/database.js'
@@ -64,4 +65,12 @@ it('keeps a healthy client when the work throws and the rollback succeeds', asyn
   expect({ total: pool().totalCount, idle: pool().idleCount }).toEqual({ total: 1, idle: 1 })
   const { rows } = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)
   expect(rows[0]!.n).toBe(0)
+})
+
+it('runs on the patched driver, which start-up checks (an install without its postinstall step would warn)', async () => {
+  expect(drizzleTransactionPatched()).toBe(true)
+  const warnings: string[] = []
+  const other = await openDatabase({ url: test.url, max: 1, warn: (message) => warnings.push(message) })
+  await other.close()
+  expect(warnings).toEqual([])
 })
