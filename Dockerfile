@@ -4,6 +4,8 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies these to node_modules (patch-package; see the README).
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 USER node

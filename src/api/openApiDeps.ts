@@ -24,7 +24,7 @@ import type { ApiDeps } from './ApiDeps.js'
  * operator's domain and markets read once at start. `close()` releases them.
  */
 export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, onPoolError: (error) => log.warn({ err: error }, 'database connection failed (the pool replaces it)'), warn: (message) => log.warn(message) })
+  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS, onPoolError: (error) => log.warn({ err: error }, 'database connection failed (the pool replaces it)'), warn: (message) => log.warn(message) })
   const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {
     await migrate(database)

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres'
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import pg from 'pg'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import type { Database } from './Database.js'
 import { MigrationError } from './errors.js'
@@ -40,10 +41,15 @@ async function applyMigrations(database: Database, migrationsFolder: string): Pr
     await migratePglite(drizzlePglite({ client: database.client }), { migrationsFolder })
     return
   }
-  // drizzle's migrator runs its statements across pool connections; pinning one
-  // client keeps the lock and the migration on the same session.
-  const client = await database.pool.connect()
-  let failure: Error | undefined
+  // drizzle's migrator runs its statements across pool connections; one client of its own keeps
+  // the lock and the migration on the same session. It is the pool's kind of client without the
+  // pool's query timeout: waiting for another process's migration, or building an index on a big
+  // table, may take longer than any statement of the running system.
+  const client = new pg.Client({ ...database.pool.options, query_timeout: undefined })
+  // A dropped connection fails the statement running on it; unheard, its 'error' would crash the process.
+  client.on('error', () => {})
+  await client.connect()
+  let failed = false
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
     try {
@@ -52,12 +58,13 @@ async function applyMigrations(database: Database, migrationsFolder: string): Pr
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
     }
   } catch (error) {
-    failure = error instanceof Error ? error : new Error(String(error))
+    failed = true
     throw error
   } finally {
-    // A failed connection is destroyed rather than pooled; ending the session
-    // also frees the lock if the unlock itself could not run.
-    client.release(failure)
+    // Ending the session also frees the lock if the unlock itself could not run. After a failure
+    // the connection may be dead, and its end is not waited for.
+    const ended = client.end().catch(() => undefined)
+    if (!failed) await ended
   }
 }
 

@@ -19,6 +19,13 @@ export type OpenDatabaseOptions = {
   /** Pool size for `url`, default 10. */
   max?: number
   /**
+   * For `url`: a statement with no answer after this long fails ('Query read timeout') and its
+   * connection is destroyed, so a Postgres host that vanished without closing the connection
+   * (a partition, a dead load balancer) fails the work, to be retried, instead of holding it
+   * until TCP gives up a quarter of an hour later. Unset: no limit. Migrations have none.
+   */
+  queryTimeoutMs?: number
+  /**
    * Called when a pooled connection fails (server restart, failover, network),
    * whether it sits idle in the pool or is checked out between two statements
    * of a transaction. The pool drops that connection (a checked-out one when it
@@ -46,7 +53,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
 function openPg(url: string, options: OpenDatabaseOptions): Database {
   if (!drizzleTransactionPatched()) options.warn?.(UNPATCHED_DRIZZLE_WARNING)
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy' })
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy', query_timeout: options.queryTimeoutMs })
   const onPoolError = options.onPoolError ?? (() => {})
   // pg-pool listens for a client's errors only while it is idle in the pool. A client checked out
   // by a transaction, between two of its statements, emits 'error' with no listener when its

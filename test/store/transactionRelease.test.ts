@@ -12,15 +12,15 @@ import { drizzleTransactionPatched } from '../../src/store/drizzleTransactionPat
 import { openDatabase } from '../../src/store/openDatabase.js'
 import type { Database } from '../../src/store/Database.js'
 import { createTestDatabase, type TestDatabase } from '../support/database.js'
-import { cuttingProxy } from '../support/cuttingProxy.js'
+import { pgFaultProxy } from '../support/pgFaultProxy.js'
 
 let test: TestDatabase
-let proxy: Awaited<ReturnType<typeof cuttingProxy>>
+let proxy: Awaited<ReturnType<typeof pgFaultProxy>>
 let database: Database
 
 beforeAll(async () => {
   test = await createTestDatabase({ migrate: false })
-  proxy = await cuttingProxy(test.url)
+  proxy = await pgFaultProxy(test.url)
   // One connection: a client the pool never gets back would leave it none.
   database = await openDatabase({ url: proxy.url, max: 1 })
   await database.db.execute(sql`create table marks (n int not null)`)
@@ -42,14 +42,14 @@ it.each([
   ['commit', false],
   ['rollback', true],
 ])('cut at %s (work throws: %s): the transaction fails, writes nothing, and the pool gets its client back', async (statement, workThrows) => {
-  const cutsBefore = proxy.cuts
+  const cutsBefore = proxy.faults
   proxy.cutAt(statement)
   const transaction = database.db.transaction(async (tx) => {
     await tx.execute(sql`insert into "marks" (n) values (1)`)
     if (workThrows) throw new Error('work failed')
   })
   await expect(transaction).rejects.toThrow()
-  expect(proxy.cuts).toBe(cutsBefore + 1)
+  expect(proxy.faults).toBe(cutsBefore + 1)
   // Released and dropped as dead, not held checked out.
   expect({ total: pool().totalCount, idle: pool().idleCount }).toEqual({ total: 0, idle: 0 })
   // The one slot serves the next transaction, which sees nothing of the failed one.

@@ -1,0 +1,88 @@
+/**
+ * A Postgres host that goes silent without closing the connection (a network
+ * partition, a dead load balancer) must not hold the work on that connection
+ * until TCP gives up: with `queryTimeoutMs` the statement fails, its connection
+ * is destroyed, and the next statement gets a new one. Migrations, which may
+ * legitimately wait for another process's lock or build an index for long, are
+ * not limited.
+ */
+import { sql } from 'drizzle-orm'
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { Database } from '../../src/store/Database.js'
+import { MIGRATION_LOCK_KEY, migrate } from '../../src/store/migrate.js'
+import { openDatabase } from '../../src/store/openDatabase.js'
+import { createTestDatabase, type TestDatabase } from '../support/database.js'
+import { pgFaultProxy } from '../support/pgFaultProxy.js'
+
+const TIMEOUT_MS = 300
+let test: TestDatabase
+let proxy: Awaited<ReturnType<typeof pgFaultProxy>>
+let database: Database
+
+beforeAll(async () => {
+  test = await createTestDatabase({ migrate: false })
+  proxy = await pgFaultProxy(test.url)
+  database = await openDatabase({ url: proxy.url, max: 1, queryTimeoutMs: TIMEOUT_MS })
+  await database.db.execute(sql`create table marks (n int not null)`)
+})
+afterAll(async () => {
+  await database?.close()
+  await proxy?.close()
+  await test?.drop()
+})
+
+/** drizzle's error for a failed statement, caused by node-postgres's timeout. */
+const timedOut = { cause: { message: 'Query read timeout' } }
+
+function pool() {
+  if (database.kind !== 'pg') throw new Error('expected node-postgres')
+  return database.pool
+}
+
+it('fails a statement whose connection went silent, destroys that connection, and serves the next statement', async () => {
+  proxy.stallAt('select 42')
+  await expect(database.db.execute(sql`select 42 as answer`)).rejects.toMatchObject(timedOut)
+  expect(proxy.faults).toBe(1)
+  expect(pool().totalCount).toBe(0)
+  const { rows } = await database.db.execute<{ one: number }>(sql`select 1 as one`)
+  expect(rows).toEqual([{ one: 1 }])
+})
+
+it('fails a transaction whose connection went silent mid-way; nothing of it is stored and the pool serves the next one', async () => {
+  const faults = proxy.faults
+  proxy.stallAt('insert into "marks"')
+  await expect(database.db.transaction(async (tx) => {
+    await tx.execute(sql`insert into "marks" (n) values (1)`)
+  })).rejects.toMatchObject(timedOut)
+  expect(proxy.faults).toBe(faults + 1)
+  expect(pool().totalCount).toBe(0)
+  const count = await database.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
+  expect(count).toBe(0)
+})
+
+it('does not limit migrations: one waits for another process\'s lock longer than the timeout, then applies', async () => {
+  const fresh = await createTestDatabase({ migrate: false })
+  const limited = await openDatabase({ url: fresh.url, max: 1, queryTimeoutMs: TIMEOUT_MS })
+  const holder = new pg.Client({ connectionString: fresh.url })
+  await holder.connect()
+  try {
+    await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
+    let finished = false
+    const running = migrate(limited).then(() => { finished = true })
+    await expect.poll(async () => (await holder.query(
+      `select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+    )).rows[0].waiting, { timeout: 20_000 }).toBe(1)
+    // Held past the pool's query timeout.
+    await new Promise((resolve) => setTimeout(resolve, 2 * TIMEOUT_MS))
+    expect(finished).toBe(false)
+    await holder.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()])
+    await running
+    const { rows } = await limited.db.execute<{ n: number }>(sql`select count(*)::int as n from information_schema.tables where table_schema = 'public'`)
+    expect(rows[0]!.n).toBeGreaterThan(0)
+  } finally {
+    await holder.end()
+    await limited.close()
+    await fresh.drop()
+  }
+})
