@@ -9,55 +9,38 @@
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { Database } from '../../src/store/Database.js'
 import { MIGRATION_LOCK_KEY, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
-import { createTestDatabase, type TestDatabase } from '../support/database.js'
-import { pgFaultProxy } from '../support/pgFaultProxy.js'
+import { createTestDatabase } from '../support/database.js'
+import { type FaultyStore, openFaultyStore } from '../support/faultyStore.js'
 
 const TIMEOUT_MS = 300
-let test: TestDatabase
-let proxy: Awaited<ReturnType<typeof pgFaultProxy>>
-let database: Database
+let store: FaultyStore
 
-beforeAll(async () => {
-  test = await createTestDatabase({ migrate: false })
-  proxy = await pgFaultProxy(test.url)
-  database = await openDatabase({ url: proxy.url, max: 1, queryTimeoutMs: TIMEOUT_MS })
-  await database.db.execute(sql`create table marks (n int not null)`)
-})
-afterAll(async () => {
-  await database?.close()
-  await proxy?.close()
-  await test?.drop()
-})
+beforeAll(async () => { store = await openFaultyStore({ queryTimeoutMs: TIMEOUT_MS }) })
+afterAll(async () => { await store?.close() })
 
 /** drizzle's error for a failed statement, caused by node-postgres's timeout. */
 const timedOut = { cause: { message: 'Query read timeout' } }
 
-function pool() {
-  if (database.kind !== 'pg') throw new Error('expected node-postgres')
-  return database.pool
-}
-
 it('fails a statement whose connection went silent, destroys that connection, and serves the next statement', async () => {
-  proxy.stallAt('select 42')
-  await expect(database.db.execute(sql`select 42 as answer`)).rejects.toMatchObject(timedOut)
-  expect(proxy.faults).toBe(1)
-  expect(pool().totalCount).toBe(0)
-  const { rows } = await database.db.execute<{ one: number }>(sql`select 1 as one`)
+  store.proxy.stallAt('select 42')
+  await expect(store.db.execute(sql`select 42 as answer`)).rejects.toMatchObject(timedOut)
+  expect(store.proxy.faults).toBe(1)
+  expect(store.pool.totalCount).toBe(0)
+  const { rows } = await store.db.execute<{ one: number }>(sql`select 1 as one`)
   expect(rows).toEqual([{ one: 1 }])
 })
 
 it('fails a transaction whose connection went silent mid-way; nothing of it is stored and the pool serves the next one', async () => {
-  const faults = proxy.faults
-  proxy.stallAt('insert into "marks"')
-  await expect(database.db.transaction(async (tx) => {
+  const faults = store.proxy.faults
+  store.proxy.stallAt('insert into "marks"')
+  await expect(store.db.transaction(async (tx) => {
     await tx.execute(sql`insert into "marks" (n) values (1)`)
   })).rejects.toMatchObject(timedOut)
-  expect(proxy.faults).toBe(faults + 1)
-  expect(pool().totalCount).toBe(0)
-  const count = await database.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
+  expect(store.proxy.faults).toBe(faults + 1)
+  expect(store.pool.totalCount).toBe(0)
+  const count = await store.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
   expect(count).toBe(0)
 })
 

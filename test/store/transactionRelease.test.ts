@@ -10,31 +10,12 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { drizzleTransactionPatched } from '../../src/store/drizzleTransactionPatched.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
-import type { Database } from '../../src/store/Database.js'
-import { createTestDatabase, type TestDatabase } from '../support/database.js'
-import { pgFaultProxy } from '../support/pgFaultProxy.js'
+import { type FaultyStore, openFaultyStore } from '../support/faultyStore.js'
 
-let test: TestDatabase
-let proxy: Awaited<ReturnType<typeof pgFaultProxy>>
-let database: Database
+let store: FaultyStore
 
-beforeAll(async () => {
-  test = await createTestDatabase({ migrate: false })
-  proxy = await pgFaultProxy(test.url)
-  // One connection: a client the pool never gets back would leave it none.
-  database = await openDatabase({ url: proxy.url, max: 1 })
-  await database.db.execute(sql`create table marks (n int not null)`)
-})
-afterAll(async () => {
-  await database?.close()
-  await proxy?.close()
-  await test?.drop()
-})
-
-function pool() {
-  if (database.kind !== 'pg') throw new Error('expected node-postgres')
-  return database.pool
-}
+beforeAll(async () => { store = await openFaultyStore() })
+afterAll(async () => { await store?.close() })
 
 it.each([
   ['begin', false],
@@ -42,35 +23,35 @@ it.each([
   ['commit', false],
   ['rollback', true],
 ])('cut at %s (work throws: %s): the transaction fails, writes nothing, and the pool gets its client back', async (statement, workThrows) => {
-  const cutsBefore = proxy.faults
-  proxy.cutAt(statement)
-  const transaction = database.db.transaction(async (tx) => {
+  const cutsBefore = store.proxy.faults
+  store.proxy.cutAt(statement)
+  const transaction = store.db.transaction(async (tx) => {
     await tx.execute(sql`insert into "marks" (n) values (1)`)
     if (workThrows) throw new Error('work failed')
   })
   await expect(transaction).rejects.toThrow()
-  expect(proxy.faults).toBe(cutsBefore + 1)
+  expect(store.proxy.faults).toBe(cutsBefore + 1)
   // Released and dropped as dead, not held checked out.
-  expect({ total: pool().totalCount, idle: pool().idleCount }).toEqual({ total: 0, idle: 0 })
+  expect({ total: store.pool.totalCount, idle: store.pool.idleCount }).toEqual({ total: 0, idle: 0 })
   // The one slot serves the next transaction, which sees nothing of the failed one.
-  const count = await database.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
+  const count = await store.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
   expect(count).toBe(0)
 })
 
 it('keeps a healthy client when the work throws and the rollback succeeds', async () => {
-  await expect(database.db.transaction(async (tx) => {
+  await expect(store.db.transaction(async (tx) => {
     await tx.execute(sql`insert into "marks" (n) values (2)`)
     throw new Error('work failed')
   })).rejects.toThrow('work failed')
-  expect({ total: pool().totalCount, idle: pool().idleCount }).toEqual({ total: 1, idle: 1 })
-  const { rows } = await database.db.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)
+  expect({ total: store.pool.totalCount, idle: store.pool.idleCount }).toEqual({ total: 1, idle: 1 })
+  const { rows } = await store.db.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)
   expect(rows[0]!.n).toBe(0)
 })
 
 it('runs on the patched driver, which start-up checks (an install without its postinstall step would warn)', async () => {
   expect(drizzleTransactionPatched()).toBe(true)
   const warnings: string[] = []
-  const other = await openDatabase({ url: test.url, max: 1, warn: (message) => warnings.push(message) })
+  const other = await openDatabase({ url: store.proxy.url, max: 1, warn: (message) => warnings.push(message) })
   await other.close()
   expect(warnings).toEqual([])
 })
