@@ -16,17 +16,18 @@ import type { Queue } from 'bullmq'
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
 import type { SubmitJobData } from '../src/queue/payloads.js'
 import { submitJobOptions } from '../src/queue/jobOptions.js'
-import type { RequestFamily } from '../src/core/acl/actions.js'
 import type { Db } from '../src/store/Database.js'
 import { executeNamed } from '../src/store/executeNamed.js'
 import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { type OutboxRow, outbox } from '../src/store/schema/index.js'
+import { tableRows } from '../src/store/tableRows.js'
 
 /** Rows due within this horizon are relayed now, as BullMQ delayed jobs (good-till cancels). */
 export const DELAYED_HORIZON_MS = 24 * 3600 * 1000
 
 /** What a job is made of. */
-type RelayedRow = Pick<OutboxRow, 'id' | 'seq' | 'generation' | 'walletId' | 'kind' | 'orderId' | 'availableAt'>
+const relayed = tableRows(outbox, ['id', 'seq', 'generation', 'walletId', 'kind', 'orderId', 'availableAt'])
+type RelayedRow = ReturnType<typeof relayed.read>
 
 function toJob(row: RelayedRow) {
   const data: SubmitJobData = { outboxId: row.id, walletId: row.walletId, family: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) }
@@ -46,18 +47,14 @@ export const RELAY_BATCH = 500
 export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = RELAY_BATCH): Promise<number> {
   // Named (prepared once per connection): the hottest statement of an idle worker, and of every
   // intake commit; hand-written, so that no builder is built per run and only what a job needs is read back.
-  const { rows: relayed } = await executeNamed<{
-    id: string; seq: string | number; generation: number; wallet_id: string; kind: RequestFamily; order_id: string | null; available_at: Date | string
-  }>(db, 'deputy_relay_outbox', sql`
+  const { rows: raw } = await executeNamed<Record<string, unknown>>(db, 'deputy_relay_outbox', sql`
     update outbox set status = 'enqueued', enqueued_at = now(), updated_at = now()
     where id in (
       select id from outbox
       where status = 'pending' and available_at <= now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})
       order by seq limit ${batch} for update skip locked)
-    returning id, seq, generation, wallet_id, kind, order_id, available_at`)
-  const rows: RelayedRow[] = relayed.map((row) => ({
-    id: row.id, seq: Number(row.seq), generation: row.generation, walletId: row.wallet_id, kind: row.kind, orderId: row.order_id, availableAt: new Date(row.available_at),
-  }))
+    returning ${relayed.list}`)
+  const rows = raw.map((row) => relayed.read(row))
   if (rows.length === 0) return 0
   rows.sort((a, b) => a.seq - b.seq)
   try {

@@ -24,6 +24,11 @@ describe.each(drivers)('tableRows on $name', ({ create }) => {
         const { rows: raw } = await executeNamed<Record<string, unknown>>(db, name, sql`select ${rows.list} from ${table} where id = ${id}`)
         expect(rows.read(raw[0]!)).toEqual((await db.select().from(table).where(eq(table.id, id)))[0])
       }
+      // Some columns only: those, mapped the same way.
+      const some = tableRows(orders, ['id', 'price', 'filledNotional', 'venueRevision', 'venueOrderId', 'createdAt'])
+      const { rows: someRaw } = await executeNamed<Record<string, unknown>>(db, 'deputy_test_rows_some', sql`select ${some.list} from orders where id = ${order!.id}`)
+      const full = (await db.select().from(orders).where(eq(orders.id, order!.id)))[0]!
+      expect(some.read(someRaw[0]!)).toEqual({ id: full.id, price: full.price, filledNotional: full.filledNotional, venueRevision: full.venueRevision, venueOrderId: null, createdAt: full.createdAt })
       const rows = tableRows(outbox)
       const { rows: raw } = await executeNamed<Record<string, unknown>>(db, 'deputy_test_rows_outbox', sql`select ${rows.list} from outbox where order_id = ${order!.id}`)
       expect(rows.read(raw[0]!)).toEqual((await db.select().from(outbox).where(eq(outbox.orderId, order!.id)))[0])
