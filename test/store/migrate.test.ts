@@ -7,7 +7,7 @@ import type { Database } from '../../src/store/Database.js'
 import { MIGRATION_LOCK_KEY, defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
 import { schema } from '../../src/store/schema/index.js'
-import { type TestDatabase, createMemoryDatabase, createTestDatabase } from '../support/database.js'
+import { type TestDatabase, advisoryLockWaiters, createMemoryDatabase, createTestDatabase } from '../support/database.js'
 
 // Every table the schema declares must exist after migrating, and nothing else.
 const tables = Object.values(schema).map((table) => getTableName(table)).sort()
@@ -79,9 +79,7 @@ describe('migrate', () => {
     let finished = false
     const running = migrate(database).then(() => { finished = true })
     // The migrator's session shows up as a waiter on the lock the holder owns.
-    await expect.poll(async () => (await holder.query(
-      `select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
-    )).rows[0].waiting, { timeout: 20_000 }).toBe(1)
+    await expect.poll(() => advisoryLockWaiters(holder), { timeout: 20_000 }).toBe(1)
     expect(finished).toBe(false)
     expect(await publicTables(database)).toEqual([])
 

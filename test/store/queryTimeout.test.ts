@@ -11,7 +11,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { MIGRATION_LOCK_KEY, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
-import { createTestDatabase } from '../support/database.js'
+import { advisoryLockWaiters, createTestDatabase } from '../support/database.js'
 import { type FaultyStore, openFaultyStore } from '../support/faultyStore.js'
 
 const TIMEOUT_MS = 300
@@ -53,9 +53,7 @@ it('does not limit migrations: one waits for another process\'s lock longer than
     await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
     let finished = false
     const running = migrate(limited).then(() => { finished = true })
-    await expect.poll(async () => (await holder.query(
-      `select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
-    )).rows[0].waiting, { timeout: 20_000 }).toBe(1)
+    await expect.poll(() => advisoryLockWaiters(holder), { timeout: 20_000 }).toBe(1)
     // Held past the pool's query timeout.
     await new Promise((resolve) => setTimeout(resolve, 2 * TIMEOUT_MS))
     expect(finished).toBe(false)

@@ -110,6 +110,14 @@ async function snapshotKey(): Promise<string> {
   return hash.digest('hex').slice(0, 16)
 }
 
+/** How many sessions wait for an advisory lock in `client`'s database (a migrator queued behind another's lock). */
+export async function advisoryLockWaiters(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ waiting: number }>(
+    `select count(*)::int as waiting from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`,
+  )
+  return rows[0]!.waiting
+}
+
 /** What a pool that will not end is waiting for: its clients, and what each is running or has queued. */
 function describePool(database: Database): string {
   if (database.kind !== 'pg') return database.kind
