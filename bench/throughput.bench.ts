@@ -24,7 +24,7 @@
  * BENCH_WORKER_PROCESSES (1) runs that many workers on the same queues (CPU per order sums them);
  * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (100, the default; the relay also wakes on commit) tune the run; BENCH_PG_SOCKET_DIR
  * (e.g. /var/run/postgresql) has the worker reach Postgres over its Unix socket instead of TCP;
- * BENCH_CPU_PROF=1 writes the worker's V8 CPU profile to the run's scratch directory; BENCH_WORKER_NODE_ARGS
+ * BENCH_CPU_PROF=1 writes the worker's and the sandbox's V8 CPU profiles to the run's scratch directory; BENCH_WORKER_NODE_ARGS
  * adds node flags to the worker (e.g. `--max-semi-space-size=32`; tried: no change in the GC's share).
  */
 import { mkdtemp, readFile } from 'node:fs/promises'
@@ -62,7 +62,8 @@ export default async function run(): Promise<void> {
   const socketDir = process.env.BENCH_PG_SOCKET_DIR
 
   const scratch = await mkdtemp(join(tmpdir(), 'deputy-throughput-'))
-  const sandbox = await startSandboxProcess({ logFile: `${scratch}/sandbox.log`, env: { SANDBOX_RATE_LIMIT_PER_SECOND: '0' } })
+  const cpuProf = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', scratch] : []
+  const sandbox = await startSandboxProcess({ logFile: `${scratch}/sandbox.log`, env: { SANDBOX_RATE_LIMIT_PER_SECOND: '0' }, nodeArgs: cpuProf })
   const env = await createEnvironment({ name: 'throughput', operator: sandbox, wallets: walletCount, funds: { USD: '1000000000', ETH: '1000000' }, poolSize: 16, dir: scratch })
   const workers = Array.from({ length: processes }, (_, n) => new NodeChild({
     entry: 'src/main/worker.ts',
@@ -72,7 +73,7 @@ export default async function run(): Promise<void> {
     }),
     logFile: `${scratch}/worker${n ? `-${n}` : ''}.log`,
     readyMarker: '"msg":"worker started"',
-    nodeArgs: [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', scratch] : [])],
+    nodeArgs: [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...cpuProf],
   }))
   try {
     for (const worker of workers) if (!(await worker.ready)) throw new Error(`a worker exited at start-up; see ${scratch}/worker*.log`)
@@ -158,7 +159,7 @@ export default async function run(): Promise<void> {
     await Promise.all(workers.map((worker) => worker.stop(20_000)))
     await sandbox.stop()
     await env.close({ keepFiles: Boolean(process.env.BENCH_CPU_PROF) })
-    if (process.env.BENCH_CPU_PROF) console.log(`  worker CPU profile in ${scratch}`)
+    if (process.env.BENCH_CPU_PROF) console.log(`  worker and sandbox CPU profiles in ${scratch}`)
   }
 }
 

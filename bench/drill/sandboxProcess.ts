@@ -17,12 +17,13 @@ export async function freePort(): Promise<number> {
  * `npm run sandbox` as a child process (so its CPU stays out of the worker's
  * and the benchmark's), driven through its HTTP control endpoints.
  */
-export async function startSandboxProcess(options: { logFile: string; env?: Record<string, string> }): Promise<OperatorHandle & { child: NodeChild; stop(): Promise<void> }> {
+export async function startSandboxProcess(options: { logFile: string; env?: Record<string, string>; nodeArgs?: string[] }): Promise<OperatorHandle & { child: NodeChild; stop(): Promise<void> }> {
   const port = await freePort()
   const child = new NodeChild({
     entry: 'src/sandbox/main.ts',
     env: { SANDBOX_PORT: String(port), SANDBOX_LOG_LEVEL: 'warn', ...options.env },
     logFile: options.logFile,
+    ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
   })
   const url = `http://127.0.0.1:${port}`
   let info: (OperatorDomain & { maxDeadlineMs: number }) | undefined
