@@ -1,6 +1,8 @@
 /** The benchmarks' baseline: one raw secp256k1 signature (noble) over a precomputed 32-byte digest. */
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
+// The same base-point table as Deputy's signer: the baseline is the signature itself, as fast as Deputy gets it.
+import '../../src/keys/wideBaseTable.js'
 
 const secret = keccak_256(new TextEncoder().encode('deputy throughput bench'))
 const digest = keccak_256(new TextEncoder().encode('one request digest'))

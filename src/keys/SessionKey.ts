@@ -2,6 +2,7 @@ import type { Hex } from 'viem'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { bytesToHex, hexToBytes } from '../core/crypto/hex.js'
 import { InvalidSessionSecretError } from './errors.js'
+import './wideBaseTable.js'
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 

@@ -4,6 +4,7 @@ import { bytesToNumberBE } from '@noble/curves/utils.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex, hexToBytes } from '../../core/crypto/hex.js'
 import { recoverPublicKeyBytes } from '../../core/crypto/recoverPublicKey.js'
+import '../../keys/wideBaseTable.js'
 
 const { Point } = secp256k1
 const N = Point.Fn.ORDER
