@@ -7,6 +7,7 @@ import { type Hex, bytesToHex, hexToBytes, serializeSignature } from 'viem'
 import { sign } from 'viem/accounts'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { SessionKey, generateSessionKey } from '../../src/keys/SessionKey.js'
+import { BASE_TABLE_WINDOW } from '../../src/keys/wideBaseTable.js'
 
 const HALF_N = secp256k1.Point.CURVE().n / 2n
 
@@ -45,6 +46,19 @@ describe('SessionKey', () => {
       expect(BigInt(`0x${signature.slice(66, 130)}`) <= HALF_N).toBe(true)
       expect([27, 28]).toContain(Number.parseInt(signature.slice(130), 16))
     }), { numRuns: 100 })
+  })
+
+  it("signs the same bytes with noble's default base-point table as with Deputy's wider one", () => {
+    const keys = Array.from({ length: 4 }, () => generateSessionKey())
+    const digests = Array.from({ length: 8 }, (_, i) => bytesToHex(new Uint8Array(32).fill(i * 31 + 1)))
+    const signAll = () => keys.flatMap((key) => digests.map((digest) => key.signDigest(digest)))
+    const withWideTable = signAll()
+    try {
+      secp256k1.Point.BASE.precompute(6)
+      expect(signAll()).toEqual(withWideTable)
+    } finally {
+      secp256k1.Point.BASE.precompute(BASE_TABLE_WINDOW)
+    }
   })
 
   it('refuses a digest that is not 32 bytes', () => {
