@@ -11,7 +11,7 @@ import { createSessionSigners } from '../runtime/sessionSigners.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
 import { migrate } from '../store/migrate.js'
-import { openDatabase } from '../store/openDatabase.js'
+import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
 import { createLiveProbe } from '../runtime/sessions/createLiveProbe.js'
@@ -24,7 +24,7 @@ import type { ApiDeps } from './ApiDeps.js'
  * operator's domain and markets read once at start. `close()` releases them.
  */
 export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS, onPoolError: (error) => log.warn({ err: error }, 'database connection failed (the pool replaces it)'), warn: (message) => log.warn(message) })
+  const database = await openConfiguredDatabase(config, log)
   const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {
     await migrate(database)

@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js'
 import { createKeyring } from '../keys/Keyring.js'
 import { createLogger } from '../logger.js'
 import { migrate } from '../store/migrate.js'
-import { openDatabase } from '../store/openDatabase.js'
+import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
@@ -12,7 +12,7 @@ import { onShutdownSignal } from './onShutdownSignal.js'
 
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
-const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR, queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS, onPoolError: (error) => log.warn({ err: error }, 'database connection failed (the pool replaces it)'), warn: (message) => log.warn(message) })
+const database = await openConfiguredDatabase(config, log)
 await migrate(database)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
