@@ -15,7 +15,8 @@
  * Postgres is a fresh database and BullMQ a unique prefix, both removed at the end.
  *
  * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s)
- *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs)
+ *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs; a failed run keeps them anyway,
+ *          and prints what the operator and Postgres each recorded of the first differing orders)
  */
 import { parseArgs } from 'node:util'
 import { Queue } from 'bullmq'
@@ -96,6 +97,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => { for (const w of workers) endedByDrill.add(w); void Promise.all(workers.map((w) => w.kill())).finally(() => process.exit(130)) })
 }
 let aborted = false
+/** A failed run keeps its database and logs, as --keep would, for diagnosis. */
+let passed = false
 let killer: Promise<void> = Promise.resolve()
 try {
   sandbox.setFaults(faults)
@@ -172,7 +175,9 @@ try {
   console.log(`  final states: ${Object.entries(outcome.states).map(([state, n]) => `${state} ${n}`).join(', ')}; failed submit jobs: ${failedJobs.failed ?? 0}`)
   for (const [label, value] of rows) console.log(`  ${label.padEnd(42)} ${String(value).padStart(6)}`)
   for (const example of outcome.examples) console.log(`    - ${example}`)
+  for (const history of outcome.histories) console.log(history)
   const ok = quiet.settled && outcome.duplicates === 0 && outcome.lost === 0 && outcome.mismatched === 0 && crashes === 0 && kills >= minKills
+  passed = ok
   console.log(ok ? 'PASS' : 'FAIL')
   process.exitCode = ok ? 0 : 1
 } finally {
@@ -182,7 +187,7 @@ try {
   for (const w of workers) endedByDrill.add(w)
   await Promise.all(workers.map((w) => w.stop(10_000)))
   await sandbox.close()
-  if (args.keep) say(`kept database ${env.databaseUrl}, queue prefix ${env.queuePrefix} and logs in ${env.dir}`)
+  if (args.keep || !passed) say(`kept database ${env.databaseUrl}, queue prefix ${env.queuePrefix} and logs in ${env.dir}`)
   else await env.close()
 }
 // Pending sockets or timers of the libraries must not keep a finished drill alive.

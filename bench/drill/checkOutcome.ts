@@ -1,8 +1,8 @@
-import { inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray } from 'drizzle-orm'
 import { formatAmount, parseAmount } from '../../src/core/money/decimal.js'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
 import type { Db } from '../../src/store/Database.js'
-import { intents, orders } from '../../src/store/schema/index.js'
+import { events, intents, orders, requests } from '../../src/store/schema/index.js'
 
 const venueState = { open: 'open', partiallyFilled: 'partially_filled', filled: 'filled', cancelled: 'cancelled' } as const
 
@@ -20,6 +20,8 @@ export type Outcome = {
   states: Record<string, number>
   /** The first few problems, for diagnosis. */
   examples: string[]
+  /** For the first few differing orders: what the operator and Postgres each recorded of them. */
+  histories: string[]
 }
 
 /**
@@ -36,12 +38,12 @@ export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[]
 
   // Every order the operator holds, by cloid. Its map is keyed by cloid, so a
   // second order under one cloid shows as a created order the map lost.
-  const venueOrders = new Map<string, { status: string; price: bigint; size: bigint; filled: bigint; wallet: string }>()
+  const venueOrders = new Map<string, { status: string; price: bigint; size: bigint; filled: bigint; revision: number; wallet: string }>()
   let mapped = 0
   for (const wallet of sandbox.state.wallets.values()) {
     for (const [cloid, order] of wallet.orders) {
       mapped++
-      venueOrders.set(cloid.toLowerCase(), { status: order.status, price: order.price, size: order.size, filled: order.filled, wallet: wallet.key })
+      venueOrders.set(cloid.toLowerCase(), { status: order.status, price: order.price, size: order.size, filled: order.filled, revision: order.revision, wallet: wallet.key })
     }
   }
   const created = sandbox.state.counters.order
@@ -57,6 +59,7 @@ export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[]
   let mismatched = 0
   let cancelledBeforePlacement = 0
   const states: Record<string, number> = {}
+  const histories: string[] = []
   for (const intent of allIntents) {
     const order = orderByIntent.get(intent.id)
     if (!order) { lost++; note(`intent ${intent.id} has no order row`); continue }
@@ -74,7 +77,31 @@ export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[]
     if (filled !== venue.filled) differences.push(`filled ${order.filled} vs ${formatAmount(venue.filled)}`)
     if (parseAmount('price', order.price) !== venue.price) differences.push(`price ${order.price} vs ${formatAmount(venue.price)}`)
     if (parseAmount('size', order.size) !== venue.size) differences.push(`size ${order.size} vs ${formatAmount(venue.size)}`)
-    if (differences.length) { mismatched++; note(`order ${order.id} ${order.clientOrderId}: ${differences.join(', ')}`) }
+    if (differences.length) {
+      mismatched++
+      note(`order ${order.id} ${order.clientOrderId}: ${differences.join(', ')} (revision ${order.venueRevision} vs ${venue.revision})`)
+      if (histories.length < 3) histories.push(await history(db, sandbox, order, venue.wallet))
+    }
   }
-  return { intents: allIntents.length, operatorOrders: venueOrders.size, duplicates, lost, mismatched, cancelledBeforePlacement, states, examples }
+  return { intents: allIntents.length, operatorOrders: venueOrders.size, duplicates, lost, mismatched, cancelledBeforePlacement, states, examples, histories }
+}
+
+/** One order as each side recorded it: the operator's events, Postgres's requests and stored events. */
+async function history(db: Db, sandbox: Sandbox, order: typeof orders.$inferSelect, walletKey: string): Promise<string> {
+  const cloid = order.clientOrderId.toLowerCase()
+  const wallet = [...sandbox.state.wallets.values()].find((w) => w.key === walletKey)
+  const operatorEvents = (wallet?.events.since(0) ?? []).filter((e) => e.clientOrderId?.toLowerCase() === cloid)
+  const sent = await db.select().from(requests).where(eq(requests.orderId, order.id)).orderBy(asc(requests.createdAt))
+  const stored = await db.select().from(events).where(and(eq(events.walletId, order.walletId), eq(events.clientOrderId, cloid))).orderBy(asc(events.seq))
+  const fieldsOf = (data: Record<string, unknown> | undefined) => ['revision', 'price', 'size', 'reason'].filter((k) => data?.[k] !== undefined).map((k) => `${k} ${String(data![k])}`).join(' ')
+  const lines = [
+    `order ${order.id} ${cloid}: Postgres ${order.state} price ${order.price} size ${order.size} revision ${order.venueRevision}, updated ${order.updatedAt.toISOString()}`,
+    ...operatorEvents.map((e) => `  operator seq ${e.seq} ${new Date(e.at).toISOString()} ${e.type} ${fieldsOf(e.data)}`),
+    ...stored.map((e) => `  stored   seq ${e.seq} ${e.type} ${fieldsOf((e.payload as { data?: Record<string, unknown> }).data)}`),
+    ...sent.map((r) => {
+      const message = (JSON.parse(r.body) as { message: Record<string, string> }).message
+      return `  request ${r.family} ${r.status}${r.duplicate ? ' (duplicate)' : ''} ${r.createdAt.toISOString()}→${r.completedAt?.toISOString() ?? '-'} price ${message.price ?? '-'} size ${message.size ?? '-'} nonce ${String(r.nonce)}${r.errorCode ? ` ${r.errorCode}` : ''}`
+    }),
+  ]
+  return lines.join('\n')
 }
