@@ -6,10 +6,12 @@
  */
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { WorkerDeps } from '../../src/runtime/deps.js'
+import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
 import { loadOutbox } from '../../src/store/repositories/outboxRepo.js'
 import { events, orders, requests } from '../../src/store/schema/index.js'
@@ -173,5 +175,35 @@ describe('crashes around the send', () => {
     } finally {
       await worker.close()
     }
+  })
+})
+
+describe('one outbox row run by two jobs at once (a stalled job re-run beside the original)', () => {
+  const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+
+  it('a Modify signs one request between them, and the operator applies it once', async () => {
+    const { wallet } = await h.wallet()
+    const live = await h.startWorker()
+    let order
+    try {
+      order = await place(live, wallet.id)
+      await live.relay()
+      await inState(order.id, 'open')
+    } finally {
+      await live.close()
+    }
+    // No processor runs now: the two runs below are the only ones.
+    const dead = await h.startWorker({ streams: false })
+    await dead.close()
+    const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
+    const results = await Promise.all([1, 2].map(() => runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)))
+
+    // Both sent the one request's bytes; the operator answered the second as a replay.
+    const modifies = (await db.requestsOf(order.id)).filter((r) => r.family === 'ModifyOrder')
+    expect(modifies.map((r) => r.status)).toEqual(['accepted'])
+    expect(results.map((r) => r.result === 'accepted' && r.requestId)).toEqual([modifies[0]!.id, modifies[0]!.id])
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)!.revision).toBe(1)
+    const stored = await db.order(order.id)
+    expect([stored.venueRevision, Number(stored.price), Number(stored.size)]).toEqual([1, 1985, 0.6])
   })
 })

@@ -4,7 +4,8 @@ import { buildRequest } from '../../core/requests/buildRequest.js'
 import { signWireRequest } from '../../keys/signWireRequest.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { type SignedRequestInput, insertSignedRequests } from '../../store/repositories/insertSignedRequests.js'
-import type { RequestRow } from '../../store/schema/index.js'
+import { and, desc, eq, inArray } from 'drizzle-orm'
+import { type RequestRow, outbox, requests } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
@@ -17,6 +18,13 @@ export function requestDeadline(deps: Pick<WorkerDeps, 'operatorNow' | 'maxDeadl
  * Builds and signs one request with a fresh nonce, and persists the exact bytes
  * before anything is sent: after a crash or a lost response the same bytes are
  * resent, and the operator answers a replay with the original receipt.
+ *
+ * One open request per outbox row: the row is locked while it is checked and
+ * the new request inserted, and a request another run of the same row left
+ * open (signed, sent or unknown) is answered instead of signing a second one.
+ * A stalled job that BullMQ runs again beside the original would otherwise send
+ * two different requests for one modification, both accepted, and the later
+ * could land after the order's next modify and undo it.
  */
 export async function signAndPersist<F extends RequestFamily>(
   deps: WorkerDeps,
@@ -29,9 +37,17 @@ export async function signAndPersist<F extends RequestFamily>(
   // a session key; the unique key on (session, nonce) catches it before anything is sent.
   for (let attempt = 1; ; attempt++) {
     try {
-      const [row] = await insertSignedRequests(deps.db, [signedRequestRow(deps, session, family, fields, link)])
-      logSigned(deps, row!, session)
-      return row!
+      const { row, fresh } = await deps.db.transaction(async (tx) => {
+        await tx.select({ id: outbox.id }).from(outbox).where(eq(outbox.id, link.outboxId)).for('update')
+        const [open] = await tx.select().from(requests)
+          .where(and(eq(requests.outboxId, link.outboxId), inArray(requests.status, ['signed', 'sent', 'unknown'])))
+          .orderBy(desc(requests.createdAt)).limit(1)
+        if (open) return { row: open, fresh: false }
+        const [inserted] = await insertSignedRequests(tx, [signedRequestRow(deps, session, family, fields, link)])
+        return { row: inserted!, fresh: true }
+      })
+      if (fresh) logSigned(deps, row, session)
+      return row
     } catch (error) {
       if (attempt >= MAX_NONCE_DRAWS || !isUniqueViolation(error, 'requests_session_nonce_unique')) throw error
     }
