@@ -44,7 +44,9 @@ export const requests = pgTable(
     // surfaces a broken nonce generator before anything is sent.
     unique('requests_session_nonce_unique').on(t.sessionId, t.nonce),
     index('requests_order_idx').on(t.orderId),
-    index('requests_status_idx').on(t.status),
+    // A wallet's recent requests (the policy's requests-per-minute rule). Nothing looks requests up
+    // by status alone, and with status out of every index a status change can be a HOT update.
+    index('requests_wallet_created_idx').on(t.walletId, t.createdAt),
     index('requests_outbox_idx').on(t.outboxId),
     check('requests_family_check', oneOf(t.family, requestFamilies)),
     check('requests_status_check', oneOf(t.status, requestStatuses)),
