@@ -1,10 +1,11 @@
-import { and, desc, eq, gt, inArray } from 'drizzle-orm'
+import { and, eq, gt } from 'drizzle-orm'
 import { covers } from '../../core/acl/covers.js'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { audit } from '../../store/repositories/audit.js'
 import { earlierUnfinished, requeueRow, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { openRequestOf } from '../../store/repositories/openRequestOf.js'
 import { type RequestRow, requests, sessions, wallets } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
@@ -53,9 +54,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
 
   // A previous attempt signed (and maybe sent) a request: resend those exact bytes. An Order
   // whose order is still pending was never claimed, so it has none (skip the round trip).
-  const [inFlight] = spec.family === 'Order' && order?.state === 'pending' ? [] : await deps.db.select().from(requests)
-    .where(and(eq(requests.outboxId, row.id), inArray(requests.status, ['signed', 'sent', 'unknown'])))
-    .orderBy(desc(requests.createdAt)).limit(1)
+  const inFlight = spec.family === 'Order' && order?.state === 'pending' ? undefined : await openRequestOf(deps.db, row.id)
   let request: RequestRow
   const session = await deps.sessions.active(row.walletId)
   let fields: Record<string, unknown>

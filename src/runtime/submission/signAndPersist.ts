@@ -4,8 +4,9 @@ import { buildRequest } from '../../core/requests/buildRequest.js'
 import { signWireRequest } from '../../keys/signWireRequest.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { type SignedRequestInput, insertSignedRequests } from '../../store/repositories/insertSignedRequests.js'
-import { and, desc, eq, inArray } from 'drizzle-orm'
-import { type RequestRow, outbox, requests } from '../../store/schema/index.js'
+import { eq } from 'drizzle-orm'
+import { openRequestOf } from '../../store/repositories/openRequestOf.js'
+import { type RequestRow, outbox } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
@@ -39,9 +40,7 @@ export async function signAndPersist<F extends RequestFamily>(
     try {
       const { row, fresh } = await deps.db.transaction(async (tx) => {
         await tx.select({ id: outbox.id }).from(outbox).where(eq(outbox.id, link.outboxId)).for('update')
-        const [open] = await tx.select().from(requests)
-          .where(and(eq(requests.outboxId, link.outboxId), inArray(requests.status, ['signed', 'sent', 'unknown'])))
-          .orderBy(desc(requests.createdAt)).limit(1)
+        const open = await openRequestOf(tx, link.outboxId)
         if (open) return { row: open, fresh: false }
         const [inserted] = await insertSignedRequests(tx, [signedRequestRow(deps, session, family, fields, link)])
         return { row: inserted!, fresh: true }

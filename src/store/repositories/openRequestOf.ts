@@ -1,0 +1,14 @@
+import { and, desc, eq, inArray } from 'drizzle-orm'
+import type { Db } from '../Database.js'
+import { type RequestRow, requests } from '../schema/index.js'
+
+/**
+ * The request an outbox row has signed and not yet seen answered (signed, sent or unknown), if
+ * any: the bytes a retry must send again instead of signing anew. At most one exists (`signAndPersist`).
+ */
+export async function openRequestOf(db: Db, outboxId: string): Promise<RequestRow | undefined> {
+  const [open] = await db.select().from(requests)
+    .where(and(eq(requests.outboxId, outboxId), inArray(requests.status, ['signed', 'sent', 'unknown'])))
+    .orderBy(desc(requests.createdAt)).limit(1)
+  return open
+}
