@@ -1,7 +1,10 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { mutateOrder } from '../store/repositories/mutateOrder.js'
 import { recordFill } from '../store/repositories/recordFill.js'
-import { streamCursors } from '../store/schema/index.js'
-import type { VenueFill } from '../venue/types.js'
+import { orders, streamCursors } from '../store/schema/index.js'
+import { snapshotUpdate } from '../venue/snapshotUpdate.js'
+import type { VenueFill, VenueOrder } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 
@@ -11,17 +14,49 @@ import type { ActiveSession } from './sessionSigners.js'
  * an order further along than the events applied so far). Each fill is counted
  * once on its order, by fill id, whichever of this and the stream comes first.
  * Answers the fills that were new.
+ *
+ * Such fills run ahead of the events the stream has applied, and may follow a
+ * modify it has not applied either: counted against the order's old size, a
+ * fill could complete it, a final state in which that modify's event changes
+ * nothing, and the order would keep its old price and size for good. So each
+ * order is first brought to the operator's view, read after the fills were
+ * listed (its revision, price, size and status cover every one of them), in
+ * the transaction that counts its fills. An order that changed after that read
+ * is left to the stream and the next run: a read older than Postgres's view
+ * must not move it back.
  */
 export async function backfillFills(deps: WorkerDeps, session: ActiveSession): Promise<VenueFill[]> {
   const { walletId } = session
+  const auth = deps.sessions.readAuth(session)
   const [cursor] = await deps.db.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId))
+  const byOrder = new Map<Hex, VenueFill[]>()
+  for (const fill of await deps.venue.fills(auth, BigInt(cursor?.lastSeq ?? 0))) {
+    const cloid = fill.clientOrderId.toLowerCase() as Hex
+    byOrder.set(cloid, [...(byOrder.get(cloid) ?? []), fill])
+  }
   const added: VenueFill[] = []
-  for (const fill of await deps.venue.fills(deps.sessions.readAuth(session), BigInt(cursor?.lastSeq ?? 0))) {
-    const isNew = await deps.db.transaction((tx) => recordFill(tx, {
-      walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side === 1 ? 1 : 0,
-      price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
-    }))
-    if (isNew) added.push(fill)
+  for (const [cloid, orderFills] of byOrder) {
+    const readAt = new Date(deps.now())
+    const seen = await deps.venue.order(auth, cloid).catch((error: { venueCode?: string }): VenueOrder | undefined => {
+      if (error.venueCode === 'UnknownOrder') return undefined
+      throw error
+    })
+    const fresh = await deps.db.transaction(async (tx) => {
+      const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders)
+        .where(and(eq(orders.walletId, walletId), eq(orders.clientOrderId, cloid))).for('update')
+      if (current && current.updatedAt >= readAt) return []
+      if (current && seen) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [snapshotUpdate(seen)])
+      const recorded: VenueFill[] = []
+      for (const fill of orderFills) {
+        const isNew = await recordFill(tx, {
+          walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side === 1 ? 1 : 0,
+          price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
+        })
+        if (isNew) recorded.push(fill)
+      }
+      return recorded
+    })
+    added.push(...fresh)
   }
   return added
 }

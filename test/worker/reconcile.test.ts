@@ -13,6 +13,7 @@ import { applyEvent } from '../../jobs/applyEvent.js'
 import { reconcile } from '../../jobs/reconcile.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { parseAmount } from '../../src/core/money/decimal.js'
+import { backfillFills } from '../../src/runtime/backfillFills.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
 import { orders, outbox, requests } from '../../src/store/schema/index.js'
@@ -164,5 +165,36 @@ describe('fills the stream missed', () => {
     await reconcileNow('adopt')
     expect(await db.fillsOf(order.id)).toHaveLength(1)
     expect(Number((await db.order(order.id)).filled)).toBe(0.5)
+  })
+
+  it('a fill ahead of the stream that follows a modify the stream has not applied either is counted on the modified order', async () => {
+    const { wallet } = await h.wallet()
+    const live = await running()
+    const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+    await live.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    // Modified behind the worker's back (as a modify whose receipt is not recorded yet), then half filled.
+    const modified = await sendWithSessionKey(live.deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
+    expect(modified.status).toBe(200)
+    try {
+      h.sandbox.setMark('ETH-USD', '1990')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('partiallyFilled')
+
+    // Counted against the order's old size (0.5) the fill would complete it, a final state in which
+    // the modify's event, applied later, changes nothing: Postgres would keep the old price and size.
+    const backfilled = await backfillFills(live.deps, (await live.deps.sessions.active(wallet.id))!)
+    expect(backfilled).toHaveLength(1)
+    const view = async () => {
+      const o = await db.order(order.id)
+      return [o.state, Number(o.price), Number(o.size), Number(o.filled), o.venueRevision]
+    }
+    expect(await view()).toEqual(['partially_filled', 1991, 1, 0.5, 1])
+    // The stream catches up: nothing changes, and the fill is counted once.
+    for (const event of operatorEvents(h.sandbox, wallet.address)) await applyEvent(h.db, wallet.id, event as unknown as VenueEvent)
+    expect(await view()).toEqual(['partially_filled', 1991, 1, 0.5, 1])
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
   })
 })

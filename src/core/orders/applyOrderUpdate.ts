@@ -64,8 +64,11 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
         venueOrderId: update.venueOrderId ?? order.venueOrderId,
       }
     case 'modified': {
-      if (update.revision <= order.venueRevision || isTerminal(order.state)) return order
+      if (update.revision <= order.venueRevision) return order
       const next = { ...order, price: update.price, size: update.size, venueRevision: update.revision }
+      // A modify only reaches an open order, so one applied to a final order happened before its end
+      // and arrived late: the order stays final, with the price and size the operator shows for it.
+      if (isTerminal(order.state)) return next
       return { ...next, state: advance(order.state === 'unknown' || order.state === 'submitting' ? 'open' : order.state, liveState(next.filled, next.size)) }
     }
     case 'fill': {
@@ -99,9 +102,11 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       // taken before the cancel (or the last fill) and must not revive it. A local rejection, on the
       // other hand, is overruled by an operator that holds the order.
       const final = order.state === 'filled' || (order.state === 'cancelled' && reported !== 'filled')
+      // A live order only moves forward: a read taken before a fill the stream applied since says `open`.
+      const state = final ? order.state : isTerminal(order.state) ? reported : advance(order.state, reported)
       return {
         ...order,
-        state: final ? order.state : reported,
+        state,
         price: update.revision >= order.venueRevision ? update.price : order.price,
         size: update.revision >= order.venueRevision ? update.size : order.size,
         venueRevision: Math.max(order.venueRevision, update.revision),

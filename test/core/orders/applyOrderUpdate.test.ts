@@ -54,6 +54,18 @@ describe('the order state machine', () => {
     expect(apply(cancelled, [snapshot('filled')]).state).toBe('filled')
   })
 
+  it('a read taken before a fill the order already counts does not move it back to open', () => {
+    const partial = apply(fresh(), [{ kind: 'accepted' }, fill(4n)])
+    expect(apply(partial, [snapshot('open')]).state).toBe('partially_filled')
+    expect(apply(partial, [snapshot('filled')]).state).toBe('filled')
+  })
+
+  it('a modify that arrives after the order ended records its price and size, and the order stays final', () => {
+    const cancelled = apply(fresh(), [{ kind: 'accepted' }, { kind: 'cancelled', reason: 'user' }])
+    const late = apply(cancelled, [{ kind: 'modified', price: 2010n * E18, size: 5n * E18, revision: 1 }, { kind: 'modified', price: 1n, size: 1n, revision: 1 }])
+    expect(late).toMatchObject({ state: 'cancelled', price: 2010n * E18, size: 5n * E18, venueRevision: 1 })
+  })
+
   it('modifications apply once per revision, in revision order', () => {
     const open = apply(fresh(), [{ kind: 'accepted' }])
     const modified = apply(open, [{ kind: 'modified', price: 2010n * E18, size: 5n * E18, revision: 2 }, { kind: 'modified', price: 1n, size: 1n, revision: 1 }])
