@@ -3,8 +3,9 @@ import type { Db } from '../Database.js'
 import { type RequestRow, requests } from '../schema/index.js'
 
 /**
- * The request an outbox row has signed and not yet seen answered (signed, sent or unknown), if
- * any: the bytes a retry must send again instead of signing anew. At most one exists (`signAndPersist`).
+ * The latest request an outbox row has signed and not yet seen answered (signed, sent or unknown),
+ * if any: the bytes a retry must send again instead of signing anew. `signAndPersist` signs a new
+ * one only when none is open.
  */
 export async function openRequestOf(db: Db, outboxId: string): Promise<RequestRow | undefined> {
   const [open] = await db.select().from(requests)
