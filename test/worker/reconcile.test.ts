@@ -143,12 +143,18 @@ describe('orders the operator has and Deputy does not (orphans)', () => {
 })
 
 describe('fills the stream missed', () => {
-  it('records a missed fill once and completes the order', async () => {
+  /** A wallet's buy of 0.5 at 1990, placed through the worker and open (the mark is 2000). */
+  async function openBuy() {
     const { wallet } = await h.wallet()
     const live = await running()
     const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
     await live.relay()
     await eventually(async () => (await db.order(order.id)).state === 'open')
+    return { wallet, live, order }
+  }
+
+  it('records a missed fill once and completes the order', async () => {
+    const { wallet, order } = await openBuy()
     try {
       h.sandbox.setMark('ETH-USD', '1985')
     } finally {
@@ -168,11 +174,7 @@ describe('fills the stream missed', () => {
   })
 
   it('a fill ahead of the stream that follows a modify the stream has not applied either is counted on the modified order', async () => {
-    const { wallet } = await h.wallet()
-    const live = await running()
-    const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-    await live.relay()
-    await eventually(async () => (await db.order(order.id)).state === 'open')
+    const { wallet, live, order } = await openBuy()
     // Modified behind the worker's back (as a modify whose receipt is not recorded yet), then half filled.
     const modified = await sendWithSessionKey(live.deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
     expect(modified.status).toBe(200)
