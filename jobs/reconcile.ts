@@ -7,7 +7,8 @@
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
- *   stored for them; missed fills; every repair → audit_log (actor `reconciler`).
+ *   stored for them; missed fills (each order first brought to the operator's read, taken after the fills were
+ *   listed, so a modify the stream has not applied yet is not lost); every repair → audit_log (actor `reconciler`).
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
