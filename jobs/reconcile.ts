@@ -19,10 +19,11 @@ import { backfillFills } from '../src/runtime/backfillFills.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
 import { audit } from '../src/store/repositories/audit.js'
+import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
-import type { VenueOrder } from '../src/venue/types.js'
+import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
@@ -63,20 +64,14 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
 
   for (const order of local) {
     const cloid = order.clientOrderId.toLowerCase() as Hex
-    let seen: VenueOrder | undefined = venueOpen.get(cloid)
-    const readAt = seen ? openReadAt : new Date(deps.now())
-    if (!seen) seen = await deps.venue.order(auth, cloid).catch((error: { venueCode?: string }) => {
-      if (error.venueCode === 'UnknownOrder') return undefined
-      throw error
-    })
+    const listed = venueOpen.get(cloid)
+    const readAt = listed ? openReadAt : new Date(deps.now())
+    const seen = listed ?? await orderIfKnown(deps.venue, auth, cloid)
     if (seen) {
-      const result = await deps.db.transaction(async (tx) => {
-        // A read taken before the order last changed may be stale (a cancel accepted or a fill
-        // applied meanwhile) and would move it back: leave such an order to the next run.
-        const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders).where(eq(orders.id, order.id)).for('update')
-        if (!current || current.updatedAt >= readAt) return undefined
-        return mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
-      })
+      // An order that changed after the read is left to the next run.
+      const result = await deps.db.transaction(async (tx) => (await lockOrderUnchangedSince(tx, { id: order.id }, readAt)) === 'unchanged'
+        ? mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
+        : undefined)
       if (result && result.before.state !== result.after.state) await repair('order.state', { orderId: order.id, from: result.before.state, to: result.after.state })
       continue
     }

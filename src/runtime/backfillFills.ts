@@ -1,10 +1,12 @@
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
+import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
 import { recordFill } from '../store/repositories/recordFill.js'
-import { orders, streamCursors } from '../store/schema/index.js'
+import { streamCursors } from '../store/schema/index.js'
 import { snapshotUpdate } from '../venue/snapshotUpdate.js'
-import type { VenueFill, VenueOrder } from '../venue/types.js'
+import { orderIfKnown } from '../venue/orderIfKnown.js'
+import type { VenueFill } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 
@@ -32,20 +34,19 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession): P
   const byOrder = new Map<Hex, VenueFill[]>()
   for (const fill of await deps.venue.fills(auth, BigInt(cursor?.lastSeq ?? 0))) {
     const cloid = fill.clientOrderId.toLowerCase() as Hex
-    byOrder.set(cloid, [...(byOrder.get(cloid) ?? []), fill])
+    const listed = byOrder.get(cloid)
+    if (listed) listed.push(fill)
+    else byOrder.set(cloid, [fill])
   }
   const added: VenueFill[] = []
   for (const [cloid, orderFills] of byOrder) {
     const readAt = new Date(deps.now())
-    const seen = await deps.venue.order(auth, cloid).catch((error: { venueCode?: string }): VenueOrder | undefined => {
-      if (error.venueCode === 'UnknownOrder') return undefined
-      throw error
-    })
+    const seen = await orderIfKnown(deps.venue, auth, cloid)
     const fresh = await deps.db.transaction(async (tx) => {
-      const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders)
-        .where(and(eq(orders.walletId, walletId), eq(orders.clientOrderId, cloid))).for('update')
-      if (current && current.updatedAt >= readAt) return []
-      if (current && seen) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [snapshotUpdate(seen)])
+      const current = await lockOrderUnchangedSince(tx, { walletId, clientOrderId: cloid }, readAt)
+      if (current === 'changed') return []
+      // A missing order (an orphan not adopted yet) gets its fills stored unlinked, as before.
+      if (current === 'unchanged' && seen) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [snapshotUpdate(seen)])
       const recorded: VenueFill[] = []
       for (const fill of orderFills) {
         const isNew = await recordFill(tx, {

@@ -1,7 +1,7 @@
 import type { Hex } from 'viem'
 import { parseAmount } from '../../core/money/decimal.js'
-import { VenueError } from '../../core/errors/venue.js'
 import { mutateOrder } from '../../store/repositories/mutateOrder.js'
+import { orderIfKnown } from '../../venue/orderIfKnown.js'
 import { snapshotUpdate } from '../../venue/snapshotUpdate.js'
 import { backfillFills } from '../backfillFills.js'
 import type { WorkerDeps } from '../deps.js'
@@ -14,13 +14,8 @@ import type { ActiveSession } from '../sessionSigners.js'
  * order marked filled without them would show nothing filled.
  */
 export async function readBackOrder(deps: WorkerDeps, session: ActiveSession, walletId: string, clientOrderId: Hex): Promise<boolean> {
-  let order
-  try {
-    order = await deps.venue.order(deps.sessions.readAuth(session), clientOrderId)
-  } catch (error) {
-    if (error instanceof VenueError && error.venueCode === 'UnknownOrder') return false
-    throw error
-  }
+  const order = await orderIfKnown(deps.venue, deps.sessions.readAuth(session), clientOrderId)
+  if (!order) return false
   if (parseAmount('filled', order.filled) > 0n) await backfillFills(deps, session)
   await deps.db.transaction((tx) => mutateOrder(tx, { walletId, clientOrderId }, [snapshotUpdate(order)]))
   return true

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { type SQL, and, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
@@ -7,6 +7,13 @@ import { fromSnapshot, toSnapshot } from './orderSnapshot.js'
 
 export type OrderKey = { id: string } | { walletId: string; clientOrderId: Hex | string }
 
+/** The condition that selects one order by its key. */
+export function orderWhere(key: OrderKey): SQL {
+  return 'id' in key
+    ? eq(orders.id, key.id)
+    : and(eq(orders.walletId, key.walletId), eq(orders.clientOrderId, key.clientOrderId.toLowerCase()))!
+}
+
 /**
  * Applies updates to one order under a row lock (`FOR UPDATE`), so the event
  * consumer, the submit jobs and the reconciler, in any process, never lose each
@@ -14,10 +21,7 @@ export type OrderKey = { id: string } | { walletId: string; clientOrderId: Hex |
  * or undefined when no such order exists.
  */
 export async function mutateOrder(tx: Db, key: OrderKey, updates: readonly OrderUpdate[]): Promise<{ before: OrderRow; after: OrderRow } | undefined> {
-  const where = 'id' in key
-    ? eq(orders.id, key.id)
-    : and(eq(orders.walletId, key.walletId), eq(orders.clientOrderId, key.clientOrderId.toLowerCase()))
-  const [row] = await tx.select().from(orders).where(where).for('update')
+  const [row] = await tx.select().from(orders).where(orderWhere(key)).for('update')
   if (!row) return undefined
   const before = toSnapshot(row)
   const after = updates.reduce(applyOrderUpdate, before)
