@@ -15,7 +15,7 @@ export class OrderNotOpenError extends ValidationError {
 }
 
 async function lockOrder(db: Db, orderId: string): Promise<OrderRow> {
-  const [order] = await db.select().from(orders).where(eq(orders.id, orderId)).for('update')
+  const [order] = await db.select().from(orders).where(eq(orders.id, orderId)).for('no key update')
   if (!order) throw new ValidationError('orderId', 'must name a known order')
   return order
 }

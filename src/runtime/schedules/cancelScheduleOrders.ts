@@ -25,7 +25,7 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
     if (candidate.intentStatus !== 'active') continue
     const done = await db.transaction(async (tx) => {
       // Order, then intent: the same lock order as intake's requestCancel, so the two never deadlock.
-      const [order] = await tx.select().from(orders).where(eq(orders.id, candidate.orderId)).for('update')
+      const [order] = await tx.select().from(orders).where(eq(orders.id, candidate.orderId)).for('no key update')
       if (!order || terminalOrderStates.includes(order.state)) return false
       const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, candidate.intentId)).for('update')
       // Two runs (or a run and a delete) racing: the first to get here queues the one cancel.

@@ -9,7 +9,7 @@ import { type OrderKey, orderWhere } from './mutateOrder.js'
  * move it back), `unchanged` when it did not, `missing` when there is no such order.
  */
 export async function lockOrderUnchangedSince(tx: Db, key: OrderKey, readAt: Date): Promise<'unchanged' | 'changed' | 'missing'> {
-  const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders).where(orderWhere(key)).for('update')
+  const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders).where(orderWhere(key)).for('no key update')
   if (!current) return 'missing'
   return current.updatedAt >= readAt ? 'changed' : 'unchanged'
 }

@@ -16,20 +16,20 @@ const locked = tableRows(orders, [
 export type LockedOrder = ReturnType<typeof locked.read>
 
 /**
- * Row-locks (`FOR UPDATE SKIP LOCKED`, in id order) the orders with these ids that no other
+ * Row-locks (`FOR NO KEY UPDATE SKIP LOCKED`, in id order, as `mutateOrder` does) the orders with these ids that no other
  * transaction holds, and reads what the state machine needs; the held ones are left out, not waited for.
  */
 export async function lockOrdersSkippingHeld(db: Db, ids: readonly string[]): Promise<LockedOrder[]> {
   const { rows } = await executeNamed<Record<string, unknown>>(db, 'deputy_lock_orders_skipping_held', sql`
-    select ${locked.list} from orders where id = any(${sql.param(ids)}::uuid[]) order by id for update skip locked`)
+    select ${locked.list} from orders where id = any(${sql.param(ids)}::uuid[]) order by id for no key update skip locked`)
   return rows.map((row) => locked.read(row))
 }
 
-/** Row-locks (`FOR UPDATE`, in id order) the orders with these (wallet, client order id) keys; the ids are lower case. */
+/** Row-locks (`FOR NO KEY UPDATE`, in id order, as `mutateOrder` does) the orders with these (wallet, client order id) keys; the ids are lower case. */
 export async function lockOrdersByKey(db: Db, keys: readonly { walletId: string; clientOrderId: string }[]): Promise<LockedOrder[]> {
   const { rows } = await executeNamed<Record<string, unknown>>(db, 'deputy_lock_orders_by_key', sql`
     select ${locked.list} from orders
     where (wallet_id, client_order_id) in (select * from unnest(${sql.param(keys.map((k) => k.walletId))}::uuid[], ${sql.param(keys.map((k) => k.clientOrderId))}::text[]))
-    order by id for update`)
+    order by id for no key update`)
   return rows.map((row) => locked.read(row))
 }

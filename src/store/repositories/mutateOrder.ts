@@ -15,13 +15,18 @@ export function orderWhere(key: OrderKey): SQL {
 }
 
 /**
- * Applies updates to one order under a row lock (`FOR UPDATE`), so the event
- * consumer, the submit jobs and the reconciler, in any process, never lose each
- * other's writes. Call inside a transaction. Answers the row after the update,
- * or undefined when no such order exists.
+ * Applies updates to one order under a row lock, so the event consumer, the
+ * submit jobs and the reconciler, in any process, never lose each other's writes.
+ * Call inside a transaction. Answers the row after the update, or undefined when
+ * no such order exists.
+ *
+ * The lock is `FOR NO KEY UPDATE`, as every writer of an order takes it: it
+ * excludes the other writers but not the insert of a row that references the
+ * order (a request, a fill, an outbox row), whose foreign-key check takes
+ * `FOR KEY SHARE`. No writer changes an order's keys.
  */
 export async function mutateOrder(tx: Db, key: OrderKey, updates: readonly OrderUpdate[]): Promise<{ before: OrderRow; after: OrderRow } | undefined> {
-  const [row] = await tx.select().from(orders).where(orderWhere(key)).for('update')
+  const [row] = await tx.select().from(orders).where(orderWhere(key)).for('no key update')
   if (!row) return undefined
   const before = toSnapshot(row)
   const after = updates.reduce(applyOrderUpdate, before)
