@@ -29,6 +29,7 @@ const sqlState = (error: unknown): string | undefined => {
 
 /** Each writer's lock on one order, taken inside `tx`. */
 const lockers: { name: string; lock: (tx: Db, order: Order) => Promise<unknown> }[] = [
+  // lockOrder's lock, which intake's modify/cancel and the schedules' cancel take too.
   { name: 'mutateOrder', lock: (tx, order) => mutateOrder(tx, { id: order.id }, []) },
   { name: 'lockOrdersByKey', lock: (tx, order) => lockOrdersByKey(tx, [{ walletId: order.walletId, clientOrderId: order.clientOrderId }]) },
   { name: 'lockOrdersSkippingHeld', lock: (tx, order) => lockOrdersSkippingHeld(tx, [order.id]) },
@@ -55,7 +56,8 @@ describe('order row locks', () => {
       locked()
       await new Promise<void>((resolve) => { release = resolve })
     })
-    await held
+    // A lock that fails rejects here rather than leaving the test to its timeout.
+    await Promise.race([held, holder])
     try {
       return await db.transaction(async (tx) => {
         await tx.execute(sql`set local lock_timeout = '250ms'`)

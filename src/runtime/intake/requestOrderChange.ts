@@ -4,7 +4,8 @@ import { parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
-import { type OrderRow, intents, orders, outbox } from '../../store/schema/index.js'
+import { lockOrder } from '../../store/repositories/lockOrder.js'
+import { type OrderRow, intents, outbox } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 
 export class OrderNotOpenError extends ValidationError {
@@ -14,8 +15,8 @@ export class OrderNotOpenError extends ValidationError {
   }
 }
 
-async function lockOrder(db: Db, orderId: string): Promise<OrderRow> {
-  const [order] = await db.select().from(orders).where(eq(orders.id, orderId)).for('no key update')
+async function lockKnownOrder(db: Db, orderId: string): Promise<OrderRow> {
+  const order = await lockOrder(db, { id: orderId })
   if (!order) throw new ValidationError('orderId', 'must name a known order')
   return order
 }
@@ -25,7 +26,7 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
   const price = parsePositiveAmount('price', input.price)
   const size = parsePositiveAmount('size', input.size)
   return db.transaction(async (tx) => {
-    const order = await lockOrder(tx, input.orderId)
+    const order = await lockKnownOrder(tx, input.orderId)
     if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'modified')
     const rule = marketRule(rules, order.market)
     assertMultiple('price', price, rule.tickSize, 'tickSize')
@@ -39,7 +40,7 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
 /** Queues a CancelOrder; cancels are allowed even while the wallet is halted. */
 export async function requestCancel(db: Db, input: { orderId: string; reason?: string }): Promise<{ outboxId: string }> {
   return db.transaction(async (tx) => {
-    const order = await lockOrder(tx, input.orderId)
+    const order = await lockKnownOrder(tx, input.orderId)
     if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'cancelled')
     if (order.intentId) await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, order.intentId))
     const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: input.reason ?? 'user' } }).returning({ id: outbox.id })

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
-import { intents, orders, outbox } from '../../store/schema/index.js'
+import { lockOrder } from '../../store/repositories/lockOrder.js'
+import { intents, outbox } from '../../store/schema/index.js'
 import { workingScheduleOrders } from './workingScheduleOrders.js'
 
 export type CancelScheduleOrdersParameters = {
@@ -25,7 +26,7 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
     if (candidate.intentStatus !== 'active') continue
     const done = await db.transaction(async (tx) => {
       // Order, then intent: the same lock order as intake's requestCancel, so the two never deadlock.
-      const [order] = await tx.select().from(orders).where(eq(orders.id, candidate.orderId)).for('no key update')
+      const order = await lockOrder(tx, { id: candidate.orderId })
       if (!order || terminalOrderStates.includes(order.state)) return false
       const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, candidate.intentId)).for('update')
       // Two runs (or a run and a delete) racing: the first to get here queues the one cancel.

@@ -1,6 +1,5 @@
 import type { Db } from '../Database.js'
-import { orders } from '../schema/index.js'
-import { type OrderKey, orderWhere } from './mutateOrder.js'
+import { type OrderKey, lockOrder } from './lockOrder.js'
 
 /**
  * Row-locks an order (call inside a transaction) and tells whether the operator's read of it, taken
@@ -9,7 +8,7 @@ import { type OrderKey, orderWhere } from './mutateOrder.js'
  * move it back), `unchanged` when it did not, `missing` when there is no such order.
  */
 export async function lockOrderUnchangedSince(tx: Db, key: OrderKey, readAt: Date): Promise<'unchanged' | 'changed' | 'missing'> {
-  const [current] = await tx.select({ updatedAt: orders.updatedAt }).from(orders).where(orderWhere(key)).for('no key update')
+  const current = await lockOrder(tx, key)
   if (!current) return 'missing'
   return current.updatedAt >= readAt ? 'changed' : 'unchanged'
 }

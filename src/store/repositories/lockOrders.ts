@@ -16,7 +16,7 @@ const locked = tableRows(orders, [
 export type LockedOrder = ReturnType<typeof locked.read>
 
 /**
- * Row-locks (`FOR NO KEY UPDATE SKIP LOCKED`, in id order, as `mutateOrder` does) the orders with these ids that no other
+ * Row-locks (`FOR NO KEY UPDATE SKIP LOCKED`, in id order: `lockOrder`'s lock) the orders with these ids that no other
  * transaction holds, and reads what the state machine needs; the held ones are left out, not waited for.
  */
 export async function lockOrdersSkippingHeld(db: Db, ids: readonly string[]): Promise<LockedOrder[]> {
@@ -25,7 +25,7 @@ export async function lockOrdersSkippingHeld(db: Db, ids: readonly string[]): Pr
   return rows.map((row) => locked.read(row))
 }
 
-/** Row-locks (`FOR NO KEY UPDATE`, in id order, as `mutateOrder` does) the orders with these (wallet, client order id) keys; the ids are lower case. */
+/** Row-locks (`FOR NO KEY UPDATE`, in id order: `lockOrder`'s lock) the orders with these (wallet, client order id) keys; the ids are lower case. */
 export async function lockOrdersByKey(db: Db, keys: readonly { walletId: string; clientOrderId: string }[]): Promise<LockedOrder[]> {
   const { rows } = await executeNamed<Record<string, unknown>>(db, 'deputy_lock_orders_by_key', sql`
     select ${locked.list} from orders
