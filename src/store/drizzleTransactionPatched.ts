@@ -7,8 +7,9 @@ import { NodePgSession } from 'drizzle-orm/node-postgres'
  * `--ignore-scripts` lacks it; the worker and the API then warn at start-up.
  */
 export function drizzleTransactionPatched(): boolean {
-  return NodePgSession.prototype.transaction.toString().includes('let began = false')
+  const source = NodePgSession.prototype.transaction.toString()
+  return source.includes('let began = false') && source.includes('isReadTimeout(error)')
 }
 
 export const UNPATCHED_DRIZZLE_WARNING =
-  'drizzle-orm is not patched (was npm install run with --ignore-scripts?): a connection cut at BEGIN will keep a pool client for good; run `npx patch-package`'
+  'drizzle-orm is not patched (was npm install run with --ignore-scripts?): a connection cut at BEGIN will keep a pool client for good, and a transaction whose statement timed out waits a second timeout for its rollback; run `npx patch-package`'

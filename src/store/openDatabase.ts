@@ -22,7 +22,9 @@ export type OpenDatabaseOptions = {
    * For `url`: a statement with no answer after this long fails ('Query read timeout') and its
    * connection is destroyed, so a Postgres host that vanished without closing the connection
    * (a partition, a dead load balancer) fails the work, to be retried, instead of holding it
-   * until TCP gives up a quarter of an hour later. Unset: no limit. Migrations have none.
+   * until TCP gives up a quarter of an hour later. Inside a transaction the connection is dropped
+   * at once rather than a rollback queued behind the dead statement (a second timeout): Postgres
+   * rolls the transaction back when the connection closes. Unset: no limit. Migrations have none.
    */
   queryTimeoutMs?: number
   /**
