@@ -20,6 +20,8 @@
  *   2. Paced: 100 orders/s for BENCH_PACED_SECONDS (default 20); p50/p99 latency from intent
  *      written to relayed to BullMQ, job started (BullMQ's processedOn), request signed + persisted
  *      (sent right after) and receipt persisted.
+ *      Beside them, the floor of any worker built on these parts, measured in this process after
+ *      the burst: one signature, one no-op BullMQ job, one keep-alive HTTP POST (`partFloors`).
  * Targets (reported, not enforced): ≥ 500 orders/s, ≤ 2.0× one signature's CPU per order.
  * BENCH_WORKER_PROCESSES (1) runs that many workers on the same queues (CPU per order sums them);
  * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (100, the default; the relay also wakes on commit) tune the run; BENCH_PG_SOCKET_DIR
@@ -40,6 +42,7 @@ import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { fills, intents, orders, outbox, requests } from '../src/store/schema/index.js'
 import { type DrillWallet, REDIS_URL, createEnvironment } from './drill/environment.js'
 import { type CpuPart, cpuPerUnit, snapshotCpu } from './drill/machineCpu.js'
+import { bullmqJobCpuMicros, httpRoundTripCpuMicros } from './drill/partFloors.js'
 import { signatureCpuMicros } from './drill/rawSignature.js'
 import { startSandboxProcess } from './drill/sandboxProcess.js'
 import { NodeChild, sleep, waitFor } from './drill/workerProcess.js'
@@ -126,6 +129,8 @@ export default async function run(): Promise<void> {
     const burstEndedAt = Date.now()
     await sampler.stop()
     const signatureAgain = signatureCpuMicros()
+    // The parts every order passes through, alone (the machine otherwise idle, like the signature).
+    const floor = { job: await bullmqJobCpuMicros(REDIS_URL), http: await httpRoundTripCpuMicros() }
     const loadedSigMicros = median(await samplesBetween(`${scratch}/sampler.log`, burstStartedAt, burstEndedAt))
 
     const pacedOrders = Math.round(pacedSeconds * 100)
@@ -143,6 +148,9 @@ export default async function run(): Promise<void> {
     console.log(`  … sampled during the burst (side process)         ${loadedSigMicros.toFixed(0).padStart(7)} µs CPU   (median of 10-signature samples every 200 ms)`)
     console.log(`  worker CPU per order in the ${warmupRounds} warm-up rounds before: ${warmupCpu.map((micros) => `${micros.toFixed(0)} µs`).join(', ') || 'none'} (JIT compiling)`)
     console.log(`  worker CPU per order (user + system, all workers) ${perOrder.toFixed(0).padStart(7)} µs = ${(perOrder / sigMicros).toFixed(2)}× one signature (idle), ${(perOrder / loadedSigMicros).toFixed(2)}× (sampled during the burst)   target ≤ ${TARGET_SIGNATURES_PER_ORDER}×`)
+    const floorMicros = sigMicros + floor.job + floor.http
+    console.log(`  floor (measured here, machine otherwise idle): one signature + a no-op BullMQ job (${floor.job.toFixed(0)} µs) + a keep-alive HTTP POST round trip (${floor.http.toFixed(0)} µs, client side) = ${floorMicros.toFixed(0)} µs = ${(floorMicros / sigMicros).toFixed(2)}× one signature`)
+    console.log(`    → the worker's CPU per order above that floor: ${(perOrder - floorMicros).toFixed(0)} µs (Postgres, event streams, relay, state machine, and their GC); the ≤ ${TARGET_SIGNATURES_PER_ORDER}× target leaves ${(TARGET_SIGNATURES_PER_ORDER * sigMicros - floorMicros).toFixed(0)} µs for it`)
     console.log(`  whole machine per order during the burst ${machine.machine.toFixed(0).padStart(7)} µs CPU: ${machine.parts.map((part) => `${part.name} ${part.micros.toFixed(0)}`).join(', ')}`)
     const partMicros = (name: string) => machine.parts.find((part) => part.name === name)?.micros ?? 0
     const system = machine.machine - partMicros(SAMPLER)
