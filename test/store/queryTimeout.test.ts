@@ -34,7 +34,7 @@ it('fails a statement whose connection went silent, destroys that connection, an
 
 it('fails a transaction whose connection went silent mid-way at its first timeout; nothing of it is stored and the pool serves the next one', async () => {
   const faults = store.proxy.faults
-  const issued = recordStatements(store.pool)
+  const { issued, stop } = recordStatements(store.pool)
   store.proxy.stallAt('insert into "marks"')
   await expect(store.db.transaction(async (tx) => {
     await tx.execute(sql`insert into "marks" (n) values (1)`)
@@ -43,6 +43,7 @@ it('fails a transaction whose connection went silent mid-way at its first timeou
   // No rollback was queued behind the statement that still occupies the connection: it could only
   // have timed out in turn, doubling the wait. The connection was dropped instead, and Postgres
   // rolled the transaction back when it closed.
+  stop()
   expect(issued).toEqual(['begin', 'insert into "marks" (n) values (1)'])
   expect(store.pool.totalCount).toBe(0)
   const count = await store.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
@@ -73,19 +74,21 @@ it('does not limit migrations: one waits for another process\'s lock longer than
   }
 })
 
-/** The text of every statement the pool's clients issue from now on (each client wrapped once, at checkout). */
-function recordStatements(pool: pg.Pool): string[] {
+/** The text of every statement the pool's clients issue until `stop` (each client wrapped once, at checkout). */
+function recordStatements(pool: pg.Pool): { issued: string[]; stop: () => void } {
   const issued: string[] = []
   const wrapped = new WeakSet<pg.PoolClient>()
-  pool.on('acquire', (client) => {
+  let recording = true
+  const onAcquire = (client: pg.PoolClient) => {
     if (wrapped.has(client)) return
     wrapped.add(client)
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     client.query = ((...args: unknown[]) => {
       const first = args[0] as string | { text: string }
-      issued.push(typeof first === 'string' ? first : first.text)
+      if (recording) issued.push(typeof first === 'string' ? first : first.text)
       return query(...args)
     }) as typeof client.query
-  })
-  return issued
+  }
+  pool.on('acquire', onAcquire)
+  return { issued, stop: () => { recording = false; pool.off('acquire', onAcquire) } }
 }
