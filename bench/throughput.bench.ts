@@ -130,7 +130,7 @@ export default async function run(): Promise<void> {
     await sampler.stop()
     const signatureAgain = signatureCpuMicros()
     // The parts every order passes through, alone (the machine otherwise idle, like the signature).
-    const floor = { job: await bullmqJobCpuMicros(REDIS_URL), http: await httpRoundTripCpuMicros() }
+    const floor = { job: await bullmqJobCpuMicros(REDIS_URL), http: await httpRoundTripCpuMicros(`${scratch}/receipt-server.log`) }
     const loadedSigMicros = median(await samplesBetween(`${scratch}/sampler.log`, burstStartedAt, burstEndedAt))
 
     const pacedOrders = Math.round(pacedSeconds * 100)

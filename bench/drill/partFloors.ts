@@ -7,13 +7,13 @@
  * on these parts (the job with Deputy's submission job options): what is above it is Deputy's own work (Postgres, the event
  * streams, the relay, the state machine, GC of all of it).
  */
-import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { Agent, request } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
 import { submitJobOptions } from '../../src/queue/jobOptions.js'
+import { freePort } from './sandboxProcess.js'
+import { NodeChild } from './workerProcess.js'
 
 const CONCURRENCY = 64
 
@@ -56,15 +56,16 @@ export async function bullmqJobCpuMicros(redisUrl: string, jobs = 20_000): Promi
   }
 }
 
-/** µs of this process's CPU per POST round trip, `CONCURRENCY` at a time over keep-alive connections, after a warm-up. */
-export async function httpRoundTripCpuMicros(requests = 20_000): Promise<number> {
-  const server = fork(fileURLToPath(new URL('./receiptServer.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] })
+/**
+ * µs of this process's CPU per POST round trip, `CONCURRENCY` at a time over keep-alive connections,
+ * after a warm-up; the server's output goes to `logFile`.
+ */
+export async function httpRoundTripCpuMicros(logFile: string, requests = 20_000): Promise<number> {
+  const port = await freePort()
+  const server = new NodeChild({ entry: 'bench/drill/receiptServer.ts', env: { RECEIPT_SERVER_PORT: String(port) }, logFile, readyMarker: 'receipt server ready' })
   const agent = new Agent({ keepAlive: true })
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once('message', (message) => resolve((message as { port: number }).port))
-      server.once('exit', (code) => reject(new Error(`receipt server exited (${code})`)))
-    })
+    if (!(await server.ready)) throw new Error(`the receipt server exited at start-up; see ${logFile}`)
     // About the size of a signed Order with its delegated payload.
     const body = JSON.stringify({ request: { kind: 'Order', market: 'ETH-USD', side: 'buy', price: '2010', size: '0.01', nonce: '1', deadline: '1' }, signature: `0x${'ab'.repeat(65)}`, payload: `0x${'cd'.repeat(300)}` })
     const post = () => new Promise<void>((resolve, reject) => {
@@ -87,6 +88,6 @@ export async function httpRoundTripCpuMicros(requests = 20_000): Promise<number>
     return (used.user + used.system) / requests
   } finally {
     agent.destroy()
-    server.kill()
+    await server.stop()
   }
 }

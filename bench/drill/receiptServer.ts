@@ -1,4 +1,4 @@
-/** `partFloors`' HTTP peer: answers every POST with a receipt-sized JSON body, and tells its parent the port. */
+/** `partFloors`' HTTP peer on RECEIPT_SERVER_PORT: answers every POST with a receipt-sized JSON body. */
 import { createServer } from 'node:http'
 
 const receipt = JSON.stringify({ receipt: { status: 'accepted', clientOrderId: `0x${'ef'.repeat(16)}`, orderId: 'o-1', duplicate: false, seq: '1', acceptedAt: 1 } })
@@ -11,8 +11,4 @@ const server = createServer((req, res) => {
     res.end(receipt)
   })
 })
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address()
-  process.send?.({ port: typeof address === 'object' && address ? address.port : 0 })
-})
-process.on('disconnect', () => process.exit(0))
+server.listen(Number(process.env.RECEIPT_SERVER_PORT), '127.0.0.1', () => console.log('receipt server ready'))
