@@ -43,9 +43,9 @@ async function applyMigrations(database: Database, migrationsFolder: string): Pr
   }
   // drizzle's migrator runs its statements across pool connections; one client of its own keeps
   // the lock and the migration on the same session. It is the pool's kind of client without the
-  // pool's query timeout: waiting for another process's migration, or building an index on a big
-  // table, may take longer than any statement of the running system.
-  const client = new pg.Client({ ...database.pool.options, query_timeout: undefined })
+  // pool's statement limits: waiting for another process's migration, or building an index on a
+  // big table, may take longer than any statement of the running system.
+  const client = new pg.Client({ ...database.pool.options, query_timeout: undefined, statement_timeout: undefined, idle_in_transaction_session_timeout: undefined })
   // A dropped connection fails the statement running on it; unheard, its 'error' would crash the process.
   client.on('error', () => {})
   await client.connect()

@@ -19,12 +19,19 @@ export type OpenDatabaseOptions = {
   /** Pool size for `url`, default 10. */
   max?: number
   /**
-   * For `url`: a statement with no answer after this long fails ('Query read timeout') and its
-   * connection is destroyed, so a Postgres host that vanished without closing the connection
-   * (a partition, a dead load balancer) fails the work, to be retried, instead of holding it
-   * until TCP gives up a quarter of an hour later. Inside a transaction the connection is dropped
-   * at once rather than a rollback queued behind the dead statement (a second timeout): Postgres
-   * rolls the transaction back when the connection closes. Unset: no limit. Migrations have none.
+   * For `url`, the longest a statement may take, and a transaction sit idle between two statements,
+   * enforced at both ends:
+   * - by Postgres (`statement_timeout`, `idle_in_transaction_session_timeout`, sent when the
+   *   connection starts): a statement running or waiting for a lock this long is cancelled
+   *   (SQLSTATE 57014) and its transaction's locks are released at once, the connection staying
+   *   usable; a transaction whose client went silent (a partition) is ended by the server, which
+   *   would otherwise hold its locks until TCP gave up;
+   * - by the client, `SERVER_ANSWER_GRACE_MS` later (the server's own answer comes first while it
+   *   can be heard): a statement with no answer fails ('Query read timeout') and its connection is
+   *   destroyed, so a Postgres host that vanished without closing the connection fails the work,
+   *   to be retried, instead of holding it a quarter of an hour. Inside a transaction the
+   *   connection is dropped at once rather than a rollback queued behind the dead statement.
+   * Unset: no limit. Migrations have none.
    */
   queryTimeoutMs?: number
   /**
@@ -38,6 +45,9 @@ export type OpenDatabaseOptions = {
   /** Told of a fault in the installation that does not stop the store (an unpatched driver). */
   warn?: (message: string) => void
 }
+
+/** How much longer than `queryTimeoutMs` the client waits for an answer, the server's cancel included. */
+export const SERVER_ANSWER_GRACE_MS = 1_000
 
 export const DEFAULT_PGLITE_DIR = './.data/pglite'
 export const MEMORY_DATA_DIR = 'memory://'
@@ -55,7 +65,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
 function openPg(url: string, options: OpenDatabaseOptions): Database {
   if (!drizzleTransactionPatched()) options.warn?.(UNPATCHED_DRIZZLE_WARNING)
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy', query_timeout: options.queryTimeoutMs })
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy', ...statementLimits(options.queryTimeoutMs) })
   const onPoolError = options.onPoolError ?? (() => {})
   // pg-pool listens for a client's errors only while it is idle in the pool. A client checked out
   // by a transaction, between two of its statements, emits 'error' with no listener when its
@@ -70,6 +80,16 @@ function openPg(url: string, options: OpenDatabaseOptions): Database {
     db,
     pool,
     close: () => (closing ??= pool.end()),
+  }
+}
+
+/** The pool options that enforce `queryTimeoutMs` (none when unset). */
+function statementLimits(timeoutMs: number | undefined): pg.PoolConfig {
+  if (!timeoutMs) return {}
+  return {
+    statement_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: timeoutMs,
+    query_timeout: timeoutMs + SERVER_ANSWER_GRACE_MS,
   }
 }
 

@@ -1,10 +1,16 @@
 /**
- * A Postgres host that goes silent without closing the connection (a network
- * partition, a dead load balancer) must not hold the work on that connection
- * until TCP gives up: with `queryTimeoutMs` the statement fails, its connection
- * is destroyed, and the next statement gets a new one. Migrations, which may
- * legitimately wait for another process's lock or build an index for long, are
- * not limited.
+ * `queryTimeoutMs` limits a statement, and a transaction idle between two of
+ * its statements, at both ends of the connection:
+ * - Postgres cancels a statement that runs or waits for a lock that long, and
+ *   the transaction's locks are free at once (the connection is kept); it ends
+ *   a transaction whose client went silent (a network partition), freeing its
+ *   locks, which it would otherwise hold until TCP gave up;
+ * - a Postgres host that goes silent without closing the connection (a
+ *   partition, a dead load balancer) must not hold the work until TCP gives up:
+ *   a second later the client fails the statement, destroys its connection, and
+ *   the next statement gets a new one.
+ * Migrations, which may legitimately wait for another process's lock or build
+ * an index for long, are not limited.
  */
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
@@ -22,6 +28,18 @@ afterAll(async () => { await store?.close() })
 
 /** drizzle's error for a failed statement, caused by node-postgres's timeout. */
 const timedOut = { cause: { message: 'Query read timeout' } }
+/** drizzle's error for a statement Postgres cancelled at `statement_timeout`. */
+const cancelledByServer = { cause: { code: '57014' } }
+
+/** A connection of its own to the test database (through the relay, which is armed for one statement at a time). */
+async function observer(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: store.proxy.url })
+  await client.connect()
+  return client
+}
+
+const tryLock = async (client: pg.Client, key: number): Promise<boolean> =>
+  (await client.query<{ free: boolean }>('select pg_try_advisory_lock($1) as free', [key])).rows[0]!.free
 
 it('fails a statement whose connection went silent, destroys that connection, and serves the next statement', async () => {
   store.proxy.stallAt('select 42')
@@ -35,7 +53,8 @@ it('fails a statement whose connection went silent, destroys that connection, an
 it('fails a transaction whose connection went silent mid-way at its first timeout; nothing of it is stored and the pool serves the next one', async () => {
   const faults = store.proxy.faults
   const { issued, stop } = recordStatements(store.pool)
-  store.proxy.stallAt('insert into "marks"')
+  // A partition: Postgres ends the idle transaction at its own limit, but the client hears nothing of it.
+  store.proxy.partitionAt('insert into "marks"')
   await expect(store.db.transaction(async (tx) => {
     await tx.execute(sql`insert into "marks" (n) values (1)`)
   })).rejects.toMatchObject(timedOut)
@@ -48,6 +67,39 @@ it('fails a transaction whose connection went silent mid-way at its first timeou
   expect(store.pool.totalCount).toBe(0)
   const count = await store.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select count(*)::int as n from "marks"`)).rows[0]!.n)
   expect(count).toBe(0)
+})
+
+it('cancels a statement waiting for a lock at the timeout: Postgres ends the wait, the transaction\'s locks are free at once and the connection is kept', async () => {
+  const holder = await observer()
+  try {
+    await holder.query('select pg_advisory_lock(2)')
+    await expect(store.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(1)`)
+      await tx.execute(sql`select pg_advisory_xact_lock(2)`)
+    })).rejects.toMatchObject(cancelledByServer)
+    // The holder still has lock 2, so a backend left waiting for it would still hold lock 1.
+    expect(await tryLock(holder, 1)).toBe(true)
+    expect(store.pool.totalCount).toBe(1)
+  } finally {
+    await holder.end()
+  }
+})
+
+it('ends a transaction whose client went silent mid-way (a partition the server does not see): its locks are freed by Postgres', async () => {
+  const watcher = await observer()
+  try {
+    store.proxy.partitionAt('select 7 as partitioned')
+    await expect(store.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(3)`)
+      await tx.execute(sql`select 7 as partitioned`)
+    })).rejects.toMatchObject(timedOut)
+    // The relay keeps the server's end of that connection open: only Postgres's own limit ends it.
+    await expect.poll(() => tryLock(watcher, 3), { timeout: 10_000 }).toBe(true)
+    const { rows } = await store.db.execute<{ one: number }>(sql`select 1 as one`)
+    expect(rows).toEqual([{ one: 1 }])
+  } finally {
+    await watcher.end()
+  }
 })
 
 it('does not limit migrations: one waits for another process\'s lock longer than the timeout, then applies', async () => {
