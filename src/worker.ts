@@ -101,9 +101,8 @@ export async function startWorker(options: StartWorkerOptions) {
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to
   // (BullMQ renames its workers' blocking connections to `<prefix>:<queue>`, the same start).
   const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`)
-  const connection = redis.open
-  const submitQueue = new Queue<SubmitJobData>(queueNames.submit, { connection: connection(), prefix })
-  const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: connection(), prefix })
+  const submitQueue = new Queue<SubmitJobData>(queueNames.submit, { connection: redis.open(), prefix })
+  const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: redis.open(), prefix })
   const orphans = options.orphanPolicy ?? 'adopt'
 
   // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
@@ -114,7 +113,7 @@ export async function startWorker(options: StartWorkerOptions) {
   options.log.info({ startup }, 'start-up reconciliation done')
 
   const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps), {
-    connection: connection(), prefix, concurrency: options.concurrency ?? 64,
+    connection: redis.open(), prefix, concurrency: options.concurrency ?? 64,
     settings: { backoffStrategy: submitBackoff },
     // A crashed worker's jobs return once their lock lapses: keep that short. A submission is safe
     // to re-run (it resends its persisted bytes), so a job that stalls in several crashes in a row
@@ -130,7 +129,7 @@ export async function startWorker(options: StartWorkerOptions) {
     if (job.name === controlJobs.reconcile) return reconcile(deps, { orphans, walletId: job.data.walletId })
     if (job.name === controlJobs.maintainSessions) return maintainSessions(deps, maintenance, job.data.walletId)
     throw new Error(`unknown control job ${job.name}`)
-  }, { connection: connection(), prefix, concurrency: 4 })
+  }, { connection: redis.open(), prefix, concurrency: 4 })
   controlWorker.on('error', (error) => options.log.error({ err: error }, 'control worker error'))
   await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
   await controlQueue.upsertJobScheduler('maintainSessions', { every: options.maintenanceIntervalMs ?? 10_000 }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
