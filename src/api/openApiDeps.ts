@@ -10,7 +10,7 @@ import { waitForOperator } from '../runtime/waitForOperator.js'
 import { createSessionSigners } from '../runtime/sessionSigners.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
-import { migrate } from '../store/migrate.js'
+import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
@@ -27,7 +27,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
   const database = await openConfiguredDatabase(config, log)
   const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {
-    await migrate(database)
+    await migrateAtStartup(database, log)
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
     const { info, domain, offsetMs, markets } = await waitForOperator(venue, log)
     const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
@@ -40,9 +40,8 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       rateLimits: createSessionRateLimits(now),
       alert: (event) => log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`),
     }
-    const connection = redis.open
-    const submitQueue = new Queue(queueNames.submit, { connection: connection(), prefix: config.QUEUE_PREFIX })
-    const controlQueue = new Queue(queueNames.control, { connection: connection(), prefix: config.QUEUE_PREFIX })
+    const submitQueue = new Queue(queueNames.submit, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
+    const controlQueue = new Queue(queueNames.control, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
     return {
       runtime, markets, keyring, submitQueue, controlQueue,
       walletSigners: createWalletSignerRegistry({

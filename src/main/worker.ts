@@ -2,18 +2,18 @@
 import { loadConfig } from '../config.js'
 import { createKeyring } from '../keys/Keyring.js'
 import { createLogger } from '../logger.js'
-import { migrate } from '../store/migrate.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
+import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { startWorker } from '../worker.js'
 import { onShutdownSignal } from './onShutdownSignal.js'
 
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
 const database = await openConfiguredDatabase(config, log)
-await migrate(database)
+await migrateAtStartup(database, log)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
 const custody = createCustodySigners(readWalletSignerEnv(process.env))

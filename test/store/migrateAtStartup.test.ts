@@ -1,0 +1,120 @@
+/**
+ * A worker or API starting while Postgres cannot be reached yet, or drops the
+ * migration's connection (a restart, a failover, a pooler recycling it), must
+ * wait it out and then migrate, not exit: a process that exits on a blip stays
+ * down without a supervisor. A migration Postgres refuses stops the start at once.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sql } from 'drizzle-orm'
+import { afterEach, expect, it } from 'vitest'
+import { migrateAtStartup } from '../../src/runtime/migrateAtStartup.js'
+import type { Database } from '../../src/store/Database.js'
+import { openDatabase } from '../../src/store/openDatabase.js'
+import { capturedLog } from '../support/capturedLog.js'
+import { createTestDatabase } from '../support/database.js'
+import { pgFaultProxy } from '../support/pgFaultProxy.js'
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function freshDatabase() {
+  const test = await createTestDatabase({ migrate: false })
+  cleanups.push(() => test.drop())
+  return test
+}
+
+async function open(url: string): Promise<Database> {
+  const database = await openDatabase({ url, max: 2, queryTimeoutMs: 30_000 })
+  cleanups.push(() => database.close())
+  return database
+}
+
+const migrated = async (database: Database): Promise<boolean> =>
+  (await database.db.execute<{ n: number }>(sql`select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name = 'orders'`)).rows[0]!.n === 1
+
+const warnings = (lines: string[]) => lines.map((line) => JSON.parse(line) as { msg: string; retryInMs?: number })
+
+it('waits out a migration whose connection was cut, then applies the migrations', async () => {
+  const test = await freshDatabase()
+  const proxy = await pgFaultProxy(test.url)
+  cleanups.push(() => proxy.close())
+  const database = await open(proxy.url)
+  const { log, lines } = capturedLog()
+  proxy.cutAt('pg_advisory_lock')
+  await migrateAtStartup(database, log)
+  expect(proxy.faults).toBe(1)
+  expect(await migrated(database)).toBe(true)
+  expect(warnings(lines)).toEqual([expect.objectContaining({ msg: expect.stringContaining('retrying'), retryInMs: 250 })])
+})
+
+it('waits for a Postgres that is not reachable yet (connection refused), then applies the migrations', async () => {
+  const test = await freshDatabase()
+  // A port nothing listens on until the relay below opens it.
+  const port = await freePort()
+  const url = new URL(test.url)
+  const target = { host: url.hostname, port: Number(url.port) }
+  url.host = `127.0.0.1:${port}`
+  const database = await open(url.toString())
+  const { log, lines } = capturedLog()
+  const migrating = migrateAtStartup(database, log)
+  await expect.poll(() => lines.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
+  const relay = await listenRelay(port, target)
+  cleanups.push(() => relay.close())
+  await migrating
+  expect(await migrated(database)).toBe(true)
+  const refused = warnings(lines)
+  expect(refused.length).toBeGreaterThanOrEqual(2)
+  // The doubling delay of retryUntilDone.
+  expect(refused.slice(0, 2).map((line) => line.retryInMs)).toEqual([250, 500])
+})
+
+it('stops at once on a migration Postgres refuses, with no retry', async () => {
+  const test = await freshDatabase()
+  const database = await open(test.url)
+  const folder = await mkdtemp(join(tmpdir(), 'deputy-bad-migration-'))
+  cleanups.push(() => rm(folder, { recursive: true, force: true }))
+  await mkdir(join(folder, 'meta'))
+  await writeFile(join(folder, 'meta', '_journal.json'), JSON.stringify({ version: '7', dialect: 'postgresql', entries: [{ idx: 0, version: '7', when: 1, tag: '0000_bad', breakpoints: true }] }))
+  await writeFile(join(folder, '0000_bad.sql'), 'create tabel nonsense (id int);')
+  const { log, lines } = capturedLog()
+  await expect(migrateAtStartup(database, log, { migrationsFolder: folder })).rejects.toMatchObject({
+    code: 'STORE.MIGRATION_FAILED',
+    cause: { cause: { code: '42601' } },
+  })
+  expect(lines).toEqual([])
+})
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A plain TCP relay on `port` to `target`. */
+async function listenRelay(port: number, target: { host: string; port: number }): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((client) => {
+    const upstream = connect(target.port, target.host)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => { client.destroy(); upstream.destroy() })
+      socket.on('close', () => { sockets.delete(socket); client.destroy(); upstream.destroy() })
+    }
+    client.pipe(upstream)
+    upstream.pipe(client)
+  })
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  return {
+    async close() {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
