@@ -133,8 +133,12 @@ export async function startWorker(options: StartWorkerOptions) {
   controlWorker.on('error', (error) => options.log.error({ err: error }, 'control worker error'))
   await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
   await controlQueue.upsertJobScheduler('maintainSessions', { every: options.maintenanceIntervalMs ?? 10_000 }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
-  // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran.
-  options.log.info({ schedules: await syncAllSchedules(options.db, controlQueue) }, 'schedule job schedulers synced')
+  // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran. Upserts
+  // and removals: a failed sync (a dropped connection) is run again whole, like the reconciliation.
+  const schedulers = await retryUntilDone(() => syncAllSchedules(options.db, controlQueue), {
+    onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up schedule sync failed; retrying'),
+  })
+  options.log.info({ schedules: schedulers }, 'schedule job schedulers synced')
 
   let relaying: Promise<unknown> = Promise.resolve()
   const relay = () => {
