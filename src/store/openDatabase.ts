@@ -47,7 +47,7 @@ export type OpenDatabaseOptions = {
 }
 
 /** How much longer than `queryTimeoutMs` the client waits for an answer, the server's cancel included. */
-export const SERVER_ANSWER_GRACE_MS = 1_000
+const SERVER_ANSWER_GRACE_MS = 1_000
 
 export const DEFAULT_PGLITE_DIR = './.data/pglite'
 export const MEMORY_DATA_DIR = 'memory://'
