@@ -10,11 +10,10 @@ import { type Server, createServer as createHttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { VenueError } from '../../src/core/errors/venue.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { lateOperator } from '../support/lateOperator.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
-import { rows } from './support/rows.js'
+import { expectTakesWork } from './support/takesWork.js'
 
 let h: Harness
 const servers: Server[] = []
@@ -37,12 +36,7 @@ it('waits for an operator that does not answer yet, then starts and takes work t
 
   await operator.open()
 
-  const worker = await starting
-  const { wallet } = await h.wallet()
-  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date())
-  const db = rows(h.db)
-  await eventually(async () => (await db.order(order.id)).state === 'open', 20_000)
-  expect((await db.answeredRequestsOf(order.id)).filter((r) => r.status === 'accepted').map((r) => r.family)).toEqual(['Order'])
+  await expectTakesWork(h, await starting)
 }, 60_000)
 
 it('fails the start at once when the operator answers with an error rather than waiting for it', async () => {
