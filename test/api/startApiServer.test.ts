@@ -15,12 +15,12 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js'
 import type { SandboxOptions } from '../../src/sandbox/config.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
-import { lateOperator } from '../support/lateOperator.js'
+import { lateRelay } from '../support/lateRelay.js'
 import { REDIS_URL, eventually } from '../worker/support/harness.js'
 
 let sandbox: Sandbox
 let testDb: TestDatabase
-let operator: Awaited<ReturnType<typeof lateOperator>> | undefined
+let operator: Awaited<ReturnType<typeof lateRelay>> | undefined
 const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, quiet: true } as SandboxOptions)
@@ -44,7 +44,7 @@ async function redisClientNames(): Promise<string[]> {
 }
 
 it('starts once the operator answers, is ready, names its Redis connections, and closes every one of them', async () => {
-  operator = await lateOperator(sandbox.url)
+  operator = await lateRelay(sandbox.url)
   const config = loadConfig({
     DATABASE_URL: testDb.url, REDIS_URL, QUEUE_PREFIX: prefix, OPERATOR_URL: operator.url,
     DEPUTY_MASTER_KEY: generateMasterKey('test'), API_PORT: '0', LOG_LEVEL: 'silent',

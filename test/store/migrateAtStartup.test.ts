@@ -5,7 +5,6 @@
  * down without a supervisor. A migration Postgres refuses stops the start at once.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
-import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -15,6 +14,7 @@ import type { Database } from '../../src/store/Database.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { createTestDatabase } from '../support/database.js'
+import { lateRelay } from '../support/lateRelay.js'
 import { pgFaultProxy } from '../support/pgFaultProxy.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
@@ -54,17 +54,14 @@ it('waits out a migration whose connection was cut, then applies the migrations'
 
 it('waits for a Postgres that is not reachable yet (connection refused), then applies the migrations', async () => {
   const test = await freshDatabase()
-  // A port nothing listens on until the relay below opens it.
-  const port = await freePort()
-  const url = new URL(test.url)
-  const target = { host: url.hostname, port: Number(url.port) }
-  url.host = `127.0.0.1:${port}`
-  const database = await open(url.toString())
+  // An address that refuses connections until the relay there opens.
+  const late = await lateRelay(test.url)
+  cleanups.push(() => late.close())
+  const database = await open(late.url)
   const { log, lines } = capturedLog()
   const migrating = migrateAtStartup(database, log)
   await expect.poll(() => lines.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
-  const relay = await listenRelay(port, target)
-  cleanups.push(() => relay.close())
+  await late.open()
   await migrating
   expect(await migrated(database)).toBe(true)
   const refused = warnings(lines)
@@ -88,33 +85,3 @@ it('stops at once on a migration Postgres refuses, with no retry', async () => {
   })
   expect(lines).toEqual([])
 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** A plain TCP relay on `port` to `target`. */
-async function listenRelay(port: number, target: { host: string; port: number }): Promise<{ close(): Promise<void> }> {
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((client) => {
-    const upstream = connect(target.port, target.host)
-    for (const socket of [client, upstream]) {
-      sockets.add(socket)
-      socket.on('error', () => { client.destroy(); upstream.destroy() })
-      socket.on('close', () => { sockets.delete(socket); client.destroy(); upstream.destroy() })
-    }
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  return {
-    async close() {
-      for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(resolve))
-    },
-  }
-}

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { VenueError } from '../../src/core/errors/venue.js'
 import { capturedLog } from '../support/capturedLog.js'
-import { lateOperator } from '../support/lateOperator.js'
+import { lateRelay } from '../support/lateRelay.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { expectTakesWork } from './support/takesWork.js'
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 })
 
 it('waits for an operator that does not answer yet, then starts and takes work through it', async () => {
-  const operator = await lateOperator(h.sandbox.url)
+  const operator = await lateRelay(h.sandbox.url)
   closers.push(operator.close)
   const { log, lines } = capturedLog()
   const starting = h.startWorker({ operatorUrl: operator.url, log })

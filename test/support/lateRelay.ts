@@ -1,11 +1,13 @@
 import { type AddressInfo, type Socket, connect, createServer } from 'node:net'
 
 /**
- * An operator address that refuses connections until `open()`, which starts a
- * TCP relay there to the real operator at `targetUrl` (plain bytes both ways,
- * the event stream included): for starting a process before its operator answers.
+ * An address that refuses connections until `open()`, which starts a TCP relay
+ * there to the real server at `targetUrl` (plain bytes both ways: the
+ * operator's event stream, the Postgres protocol): for starting a process
+ * before its operator or its database answers. `url` is `targetUrl` with the
+ * relay's host and port.
  */
-export async function lateOperator(targetUrl: string) {
+export async function lateRelay(targetUrl: string) {
   const probe = createServer()
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
   const { port } = probe.address() as AddressInfo
@@ -23,7 +25,7 @@ export async function lateOperator(targetUrl: string) {
   })
   let listening = false
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: targetUrl.replace(target.host, `127.0.0.1:${port}`),
     async open(): Promise<void> {
       await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
       listening = true
