@@ -8,10 +8,12 @@ import { createCustodySigners } from '../signers/custodySigners.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { startWorker } from '../worker.js'
+import { exitOnCrash } from './exitOnCrash.js'
 import { onShutdownSignal } from './onShutdownSignal.js'
 
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
+exitOnCrash(log)
 const database = await openConfiguredDatabase(config, log)
 await migrateAtStartup(database, log)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.

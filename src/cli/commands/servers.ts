@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 const configModule = () => import('../../config.js')
 const loggerModule = () => import('../../logger.js')
 const shutdownModule = () => import('../../main/onShutdownSignal.js')
+const crashModule = () => import('../../main/exitOnCrash.js')
 
 /** Long-running processes and maintenance: they read the environment (src/config.ts), not the API. */
 export function serverCommands(program: Command): void {
@@ -15,8 +16,10 @@ export function serverCommands(program: Command): void {
       const { startApiServer } = await import('../../api/startApiServer.js')
       const { createLogger } = await loggerModule()
       const { onShutdownSignal } = await shutdownModule()
+      const { exitOnCrash } = await crashModule()
       const config = (await configModule()).loadConfig()
       const log = createLogger(config.LOG_LEVEL, 'deputy-api')
+      exitOnCrash(log)
       const server = await startApiServer(config, log)
       log.info({ url: server.url }, 'API listening')
       onShutdownSignal(log, () => server.close(), { deadlineMs: config.SHUTDOWN_TIMEOUT_MS })
