@@ -24,15 +24,18 @@ import type { ApiDeps } from './ApiDeps.js'
  * operator's domain and markets read once at start. `close()` releases them.
  */
 export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
+  // Settings checked in process come first: a malformed one stops start-up before Postgres is
+  // touched or the operator waited for.
+  const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
+  const custody = createCustodySigners(readWalletSignerEnv(process.env))
+  const localKeys = parseDevWalletKeys(config.DEV_WALLET_KEYS)
   const database = await openConfiguredDatabase(config, log)
   const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {
     await migrateAtStartup(database, log)
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
     const { info, domain, offsetMs, markets } = await waitForOperator(venue, log)
-    const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
     const now = Date.now
-    const custody = createCustodySigners(readWalletSignerEnv(process.env))
     const runtime: WorkerDeps = {
       db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow: () => now() + offsetMs, log,
       sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs }),
@@ -45,7 +48,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
     return {
       runtime, markets, keyring, submitQueue, controlQueue,
       walletSigners: createWalletSignerRegistry({
-        localKeys: parseDevWalletKeys(config.DEV_WALLET_KEYS),
+        localKeys,
         allowLocal: config.WALLET_SIGNER === 'local',
         // WALLET_SIGNER=privy: a wallet registered with its custodyWalletId signs through Privy.
         fallback: custody.for,

@@ -14,12 +14,14 @@ import { onShutdownSignal } from './onShutdownSignal.js'
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
 exitOnCrash(log)
-const database = await openConfiguredDatabase(config, log)
-await migrateAtStartup(database, log)
+// Settings checked in process come first: a malformed one stops start-up before Postgres is touched.
+const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
 const custody = createCustodySigners(readWalletSignerEnv(process.env))
 const signers = createWalletSignerRegistry({ localKeys: parseDevWalletKeys(config.DEV_WALLET_KEYS), fallback: (wallet) => custody.for(wallet) })
+const database = await openConfiguredDatabase(config, log)
+await migrateAtStartup(database, log)
 const worker = await startWorker({
   walletSignerFor: (wallet) => signers.signerFor(wallet),
   sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
@@ -31,7 +33,7 @@ const worker = await startWorker({
   queuePrefix: config.QUEUE_PREFIX,
   operatorUrl: config.OPERATOR_URL,
   operatorTimeoutMs: config.OPERATOR_TIMEOUT_MS,
-  keyring: createKeyring(config.DEPUTY_MASTER_KEY),
+  keyring,
   log,
   concurrency: config.WORKER_CONCURRENCY,
   reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
