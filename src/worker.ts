@@ -27,6 +27,7 @@ import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
+import { throttledErrorLog } from './runtime/throttledErrorLog.js'
 import { retryUntilDone } from './runtime/retryUntilDone.js'
 import { waitForOperator } from './runtime/waitForOperator.js'
 
@@ -103,6 +104,9 @@ export async function startWorker(options: StartWorkerOptions) {
   const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`)
   const submitQueue = new Queue<SubmitJobData>(queueNames.submit, { connection: redis.open(), prefix })
   const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: redis.open(), prefix })
+  // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
+  submitQueue.on('error', throttledErrorLog(options.log, 'submit queue error'))
+  controlQueue.on('error', throttledErrorLog(options.log, 'control queue error'))
   const orphans = options.orphanPolicy ?? 'adopt'
 
   // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
@@ -121,7 +125,7 @@ export async function startWorker(options: StartWorkerOptions) {
     lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100,
   })
   submitWorker.on('failed', (job, error) => options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'submission attempt failed'))
-  submitWorker.on('error', (error) => options.log.error({ err: error }, 'submit worker error'))
+  submitWorker.on('error', throttledErrorLog(options.log, 'submit worker error'))
 
   const runScheduleJob = createScheduleRunProcessor(deps, controlQueue)
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job, token) => {
@@ -130,7 +134,7 @@ export async function startWorker(options: StartWorkerOptions) {
     if (job.name === controlJobs.maintainSessions) return maintainSessions(deps, maintenance, job.data.walletId)
     throw new Error(`unknown control job ${job.name}`)
   }, { connection: redis.open(), prefix, concurrency: 4 })
-  controlWorker.on('error', (error) => options.log.error({ err: error }, 'control worker error'))
+  controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
   await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
   await controlQueue.upsertJobScheduler('maintainSessions', { every: options.maintenanceIntervalMs ?? 10_000 }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
   // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran. Upserts

@@ -11,6 +11,7 @@ import { createSessionSigners } from '../runtime/sessionSigners.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
 import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
+import { throttledErrorLog } from '../runtime/throttledErrorLog.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
 import { createCustodySigners } from '../signers/custodySigners.js'
@@ -45,6 +46,9 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
     }
     const submitQueue = new Queue(queueNames.submit, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
     const controlQueue = new Queue(queueNames.control, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
+    // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
+    submitQueue.on('error', throttledErrorLog(log, 'submit queue error'))
+    controlQueue.on('error', throttledErrorLog(log, 'control queue error'))
     return {
       runtime, markets, keyring, submitQueue, controlQueue,
       walletSigners: createWalletSignerRegistry({

@@ -1,0 +1,28 @@
+import { expect, it } from 'vitest'
+import { throttledErrorLog } from '../../src/runtime/throttledErrorLog.js'
+import { capturedLog } from '../support/capturedLog.js'
+
+const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' })
+
+it('logs a failure once, counts its repeats within the window, and reports the count with the next line after it', () => {
+  const { log, lines } = capturedLog()
+  let now = 0
+  const onError = throttledErrorLog(log, 'submit worker error', 30_000, () => now)
+  for (; now < 30_000; now += 500) onError(refused())
+  expect(lines.map((line) => JSON.parse(line) as { msg: string; repeats?: number; err: { code: string } }))
+    .toMatchObject([{ msg: 'submit worker error', err: { code: 'ECONNREFUSED' } }])
+  expect(JSON.parse(lines[0]!)).not.toHaveProperty('repeats')
+  onError(refused())
+  expect(lines).toHaveLength(2)
+  expect(JSON.parse(lines[1]!)).toMatchObject({ msg: 'submit worker error', repeats: 59 })
+})
+
+it('logs a different failure at once, even while another one is being counted', () => {
+  const { log, lines } = capturedLog()
+  const onError = throttledErrorLog(log, 'submit worker error', 30_000, () => 1_000)
+  onError(refused())
+  onError(refused())
+  onError(new Error('ERR Error running script: @user_script:12: wrong number of arguments'))
+  expect(lines.map((line) => (JSON.parse(line) as { err: { message: string } }).err.message))
+    .toEqual(['connect ECONNREFUSED 127.0.0.1:6390', 'ERR Error running script: @user_script:12: wrong number of arguments'])
+})
