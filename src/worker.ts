@@ -25,6 +25,7 @@ import type { WalletSigner } from './signers/WalletSigner.js'
 import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
+import { restoreLostSchedulers, upsertWorkerSchedulers } from './runtime/schedules/restoreLostSchedulers.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { throttledErrorLog } from './runtime/throttledErrorLog.js'
@@ -135,8 +136,8 @@ export async function startWorker(options: StartWorkerOptions) {
     throw new Error(`unknown control job ${job.name}`)
   }, { connection: redis.open(), prefix, concurrency: 4 })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
-  await controlQueue.upsertJobScheduler('reconcile', { every: options.reconcileIntervalMs ?? 30_000 }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
-  await controlQueue.upsertJobScheduler('maintainSessions', { every: options.maintenanceIntervalMs ?? 10_000 }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
+  const schedulerPeriods = { reconcileMs: options.reconcileIntervalMs ?? 30_000, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
+  await upsertWorkerSchedulers(controlQueue, schedulerPeriods)
   // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran. Upserts
   // and removals: a failed sync (a dropped connection) is run again whole, like the reconciliation.
   const schedulers = await retryUntilDone(() => syncAllSchedules(options.db, controlQueue), {
@@ -168,6 +169,20 @@ export async function startWorker(options: StartWorkerOptions) {
       .then((n) => { if (n) options.log.warn({ requeued: n }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good') })
       .catch((error: unknown) => options.log.error({ err: error }, 'outbox sweep failed'))
   }, options.sweepIntervalMs ?? 5_000)
+  // Redis may lose the job schedulers mid-run too (flushed, restarted): put back what went missing.
+  let checkingSchedulers = false
+  const schedulerTimer = setInterval(() => {
+    if (checkingSchedulers) return
+    checkingSchedulers = true
+    restoreLostSchedulers(options.db, controlQueue, schedulerPeriods)
+      .then((restored) => {
+        if (restored && (restored.worker || restored.upserted || restored.removed)) {
+          options.log.warn({ restored }, 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres')
+        }
+      })
+      .catch((error: unknown) => options.log.error({ err: error }, 'job scheduler check failed'))
+      .finally(() => { checkingSchedulers = false })
+  }, options.sweepIntervalMs ?? 5_000)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner })
 
   return {
@@ -192,6 +207,7 @@ export async function startWorker(options: StartWorkerOptions) {
       stopping = true
       clearInterval(relayTimer)
       clearInterval(sweepTimer)
+      clearInterval(schedulerTimer)
       await listener?.close()
       const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])

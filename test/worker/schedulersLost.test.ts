@@ -1,0 +1,43 @@
+/**
+ * Redis loses the control queue mid-run (flushed, restarted without persistence): the job
+ * schedulers live there only, so the worker's own (the periodic reconciliation, session
+ * maintenance, which rotates sessions before they expire) and every active rebalancing
+ * schedule's would stop for good. The worker notices within its sweep interval and puts them back
+ * from Postgres. Only this file's control queue is removed (other files share the server).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { capturedLog } from '../support/capturedLog.js'
+import { YEARLY, contextOf, specOf } from '../schedules/support.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+
+let h: Harness
+let worker: RunningWorker
+const { log, lines } = capturedLog()
+
+beforeAll(async () => {
+  h = await createHarness()
+  worker = await h.startWorker({ sweepIntervalMs: 200, log })
+})
+afterAll(async () => { await h?.close() })
+
+it('puts back the job schedulers Redis lost: its own and every active schedule\'s', async () => {
+  const { wallet } = await h.wallet(undefined, { USD: '100000' })
+  const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY, timeZone: 'Europe/Paris' }) })
+  const ids = ['reconcile', 'maintainSessions', schedule.id]
+  const schedulers = async () => (await worker.controlQueue.getJobSchedulers(0, -1)).map((s) => s.key).sort()
+  expect(await schedulers()).toEqual([...ids].sort())
+  // Nothing missing: the check (every 200 ms here) restores and says nothing.
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  expect(lines).toEqual([])
+
+  await worker.controlQueue.obliterate({ force: true })
+  expect(await worker.controlQueue.getJobSchedulersCount()).toBe(0)
+
+  await eventually(async () => (await schedulers()).length === 3, 10_000)
+  expect(await schedulers()).toEqual([...ids].sort())
+  expect(await worker.controlQueue.getJobScheduler(schedule.id)).toMatchObject({ pattern: YEARLY, tz: 'Europe/Paris' })
+  expect(lines.map((line) => JSON.parse(line) as { msg: string; restored?: unknown })).toContainEqual(
+    expect.objectContaining({ msg: 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres' }))
+})
