@@ -8,6 +8,7 @@ import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 import { markSessionRefused } from './sessions/markSessionRefused.js'
 import { groupCommit } from './groupCommit.js'
+import { throttledErrorLog } from './throttledErrorLog.js'
 
 export type EventStreamsOptions = {
   /** This process's identity in leases. */
@@ -31,6 +32,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   let ticking: Promise<void> = Promise.resolve()
   // The streams' events are applied together: one transaction for what arrived on several wallets'
   // streams meanwhile (a few statements per batch instead of per wallet and event).
+  // While the operator is unreachable every wallet's stream fails each reconnect: one line per failure.
+  const streamError = throttledErrorLog(deps.log, 'event stream error; reconnecting', { level: 'warn' })
   const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
 
   /** A failed shared batch is retried wallet by wallet, so one wallet's problem stays its own stream's. */
@@ -100,7 +103,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
         }
       },
       onGap: (expected, got) => deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq'),
-      onError: (error) => deps.log.warn({ walletId, err: error }, 'event stream error; reconnecting'),
+      onError: (error) => streamError(error, { walletId }),
     })
   }
 

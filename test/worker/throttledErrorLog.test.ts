@@ -7,7 +7,7 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:63
 it('logs a failure once, counts its repeats within the window, and reports the count with the next line after it', () => {
   const { log, lines } = capturedLog()
   let now = 0
-  const onError = throttledErrorLog(log, 'submit worker error', 30_000, () => now)
+  const onError = throttledErrorLog(log, 'submit worker error', { windowMs: 30_000, now: () => now })
   for (; now < 30_000; now += 500) onError(refused())
   expect(lines.map((line) => JSON.parse(line) as { msg: string; repeats?: number; err: { code: string } }))
     .toMatchObject([{ msg: 'submit worker error', err: { code: 'ECONNREFUSED' } }])
@@ -19,10 +19,21 @@ it('logs a failure once, counts its repeats within the window, and reports the c
 
 it('logs a different failure at once, even while another one is being counted', () => {
   const { log, lines } = capturedLog()
-  const onError = throttledErrorLog(log, 'submit worker error', 30_000, () => 1_000)
+  const onError = throttledErrorLog(log, 'submit worker error', { now: () => 1_000 })
   onError(refused())
   onError(refused())
   onError(new Error('ERR Error running script: @user_script:12: wrong number of arguments'))
   expect(lines.map((line) => (JSON.parse(line) as { err: { message: string } }).err.message))
     .toEqual(['connect ECONNREFUSED 127.0.0.1:6390', 'ERR Error running script: @user_script:12: wrong number of arguments'])
+})
+
+it('logs at the level asked, with the fields of the occurrence it logs (the first wallet), whichever wallet repeats it', () => {
+  const { log, lines } = capturedLog()
+  let now = 0
+  const onError = throttledErrorLog(log, 'event stream error; reconnecting', { level: 'warn', now: () => now })
+  onError(refused(), { walletId: 'w1' })
+  onError(refused(), { walletId: 'w2' })
+  now = 30_000
+  onError(refused(), { walletId: 'w3' })
+  expect(lines.map((line) => JSON.parse(line) as object)).toMatchObject([{ level: 40, walletId: 'w1' }, { level: 40, walletId: 'w3', repeats: 1 }])
 })

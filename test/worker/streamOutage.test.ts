@@ -1,0 +1,57 @@
+/**
+ * The operator becomes unreachable while every wallet's event stream is live: each stream
+ * reconnects with its own backoff and fails each time. The worker says so once, not once per
+ * wallet and attempt (five wallets logged 35 lines in 5 s before; a thousand would log hundreds a
+ * second).
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { inArray } from 'drizzle-orm'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { streamCursors } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { capturedLog } from '../support/capturedLog.js'
+import { lateRelay } from '../support/lateRelay.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+
+let h: Harness
+let operator: Awaited<ReturnType<typeof lateRelay>>
+let worker: RunningWorker
+const { log, lines } = capturedLog()
+
+beforeAll(async () => {
+  h = await createHarness()
+  operator = await lateRelay(h.sandbox.url)
+  await operator.open()
+  worker = await h.startWorker({ operatorUrl: operator.url, log })
+})
+afterAll(async () => {
+  await h?.close()
+  await operator?.close()
+})
+
+it('an operator that stops answering is logged once per failure across every wallet\'s stream, not per wallet and reconnect', async () => {
+  const walletIds: string[] = []
+  for (let i = 0; i < 5; i++) {
+    const { wallet } = await h.wallet()
+    walletIds.push(wallet.id)
+    await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date())
+  }
+  // Every wallet's stream is live: its order's OrderAccepted event was applied.
+  await eventually(async () => (await h.db.select().from(streamCursors).where(inArray(streamCursors.walletId, walletIds))).filter((c) => c.lastSeq >= 1).length === 5, 20_000)
+  expect(lines).toEqual([])
+
+  await operator.close()
+  await sleep(4_000)
+  const streamErrors = lines.map((line) => JSON.parse(line) as { level: number; msg: string; walletId?: string; err: { message: string } })
+    .filter((line) => line.msg === 'event stream error; reconnecting')
+  // Each failure once, whichever wallet met it: the live streams cut, then every reconnect refused.
+  const failures = streamErrors.map((line) => line.err.message)
+  expect(failures.length).toBeGreaterThanOrEqual(1)
+  expect(failures.length).toBeLessThanOrEqual(2)
+  expect(new Set(failures).size).toBe(failures.length)
+  for (const line of streamErrors) {
+    expect(line.level).toBe(40)
+    expect(walletIds).toContain(line.walletId)
+  }
+}, 60_000)
