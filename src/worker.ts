@@ -125,7 +125,9 @@ export async function startWorker(options: StartWorkerOptions) {
     // is re-run rather than failed (BullMQ's default fails it on the second stall, stranding its row).
     lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100,
   })
-  submitWorker.on('failed', (job, error) => options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, 'submission attempt failed'))
+  // Each attempt's error is stored on its request too; an outage fails every job the same way: one line per failure.
+  const attemptFailed = throttledErrorLog(options.log, 'submission attempt failed', { level: 'warn' })
+  submitWorker.on('failed', (job, error) => attemptFailed(error, { jobId: job?.id, attempts: job?.attemptsMade }))
   submitWorker.on('error', throttledErrorLog(options.log, 'submit worker error'))
 
   const runScheduleJob = createScheduleRunProcessor(deps, controlQueue)
@@ -145,10 +147,13 @@ export async function startWorker(options: StartWorkerOptions) {
   })
   options.log.info({ schedules: schedulers }, 'schedule job schedulers synced')
 
+  // The loops below run every few hundred ms to seconds: while Postgres or Redis is down each would
+  // log every run, so each logs a failure once and counts its repeats (throttledErrorLog).
+  const relayFailed = throttledErrorLog(options.log, 'outbox relay failed')
   let relaying: Promise<unknown> = Promise.resolve()
   const relay = () => {
     relaying = relaying.then(async () => { while ((await relayOutbox(options.db, submitQueue)) === RELAY_BATCH); })
-      .catch((error: unknown) => options.log.error({ err: error }, 'outbox relay failed'))
+      .catch(relayFailed)
     return relaying
   }
   const relayTimer = setInterval(() => void relay(), options.relayIntervalMs ?? 100)
@@ -162,14 +167,16 @@ export async function startWorker(options: StartWorkerOptions) {
   }
   const listener = options.database && listenChannel(options.database, OUTBOX_CHANNEL, {
     onNotify: wake,
-    onError: (error) => options.log.warn({ err: error }, 'outbox listener connection failed; relaying by polling until it reconnects'),
+    onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
   })
+  const sweepFailed = throttledErrorLog(options.log, 'outbox sweep failed')
   const sweepTimer = setInterval(() => {
     sweepOutbox(options.db, submitQueue)
       .then((n) => { if (n) options.log.warn({ requeued: n }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good') })
-      .catch((error: unknown) => options.log.error({ err: error }, 'outbox sweep failed'))
+      .catch(sweepFailed)
   }, options.sweepIntervalMs ?? 5_000)
   // Redis may lose the job schedulers mid-run too (flushed, restarted): put back what went missing.
+  const schedulerCheckFailed = throttledErrorLog(options.log, 'job scheduler check failed')
   let checkingSchedulers = false
   const schedulerTimer = setInterval(() => {
     if (checkingSchedulers) return
@@ -180,7 +187,7 @@ export async function startWorker(options: StartWorkerOptions) {
           options.log.warn({ restored }, 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres')
         }
       })
-      .catch((error: unknown) => options.log.error({ err: error }, 'job scheduler check failed'))
+      .catch(schedulerCheckFailed)
       .finally(() => { checkingSchedulers = false })
   }, options.sweepIntervalMs ?? 5_000)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner })

@@ -34,6 +34,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   // streams meanwhile (a few statements per batch instead of per wallet and event).
   // While the operator is unreachable every wallet's stream fails each reconnect: one line per failure.
   const streamError = throttledErrorLog(deps.log, 'event stream error; reconnecting', { level: 'warn' })
+  const tickFailed = throttledErrorLog(deps.log, 'event stream supervisor tick failed')
   const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
 
   /** A failed shared batch is retried wallet by wallet, so one wallet's problem stays its own stream's. */
@@ -149,9 +150,9 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   }
 
   const timer = setInterval(() => {
-    ticking = ticking.then(tick).catch((error: unknown) => deps.log.error({ err: error }, 'event stream supervisor tick failed'))
+    ticking = ticking.then(tick).catch(tickFailed)
   }, tickMs)
-  ticking = tick().catch((error: unknown) => deps.log.error({ err: error }, 'event stream supervisor tick failed'))
+  ticking = tick().catch(tickFailed)
 
   return {
     /** Wallets whose stream runs in this process. */

@@ -1,8 +1,9 @@
 /**
- * The operator becomes unreachable while every wallet's event stream is live: each stream
- * reconnects with its own backoff and fails each time. The worker says so once, not once per
- * wallet and attempt (five wallets logged 35 lines in 5 s before; a thousand would log hundreds a
- * second).
+ * The operator becomes unreachable while every wallet's event stream is live and orders keep
+ * arriving: each stream reconnects with its own backoff and fails each time, and each order's job
+ * fails each attempt. The worker says so once per failure, not once per wallet, job and attempt
+ * (five wallets logged 35 lines in 5 s before; a thousand would log hundreds a second); each
+ * attempt's error is on its request. Once the operator answers again, every order is placed once.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { inArray } from 'drizzle-orm'
@@ -13,6 +14,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { lateRelay } from '../support/lateRelay.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
+import { rows } from './support/rows.js'
 
 let h: Harness
 let operator: Awaited<ReturnType<typeof lateRelay>>
@@ -30,7 +32,7 @@ afterAll(async () => {
   await operator?.close()
 })
 
-it('an operator that stops answering is logged once per failure across every wallet\'s stream, not per wallet and reconnect', async () => {
+it('an operator that stops answering is logged once per failure across every stream and job, and every order is placed once it is back', async () => {
   const walletIds: string[] = []
   for (let i = 0; i < 5; i++) {
     const { wallet } = await h.wallet()
@@ -42,7 +44,11 @@ it('an operator that stops answering is logged once per failure across every wal
   expect(lines).toEqual([])
 
   await operator.close()
+  const placed = await Promise.all(walletIds.map(async (walletId) => (await placeLimitOrder(h.db, worker.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1901', size: '0.1' }, new Date())).order))
   await sleep(4_000)
+  const attempts = lines.map((line) => JSON.parse(line) as { msg: string; err: { message: string } }).filter((line) => line.msg === 'submission attempt failed')
+  expect(attempts.length).toBeGreaterThanOrEqual(1)
+  expect(new Set(attempts.map((line) => line.err.message)).size).toBe(attempts.length)
   const streamErrors = lines.map((line) => JSON.parse(line) as { level: number; msg: string; walletId?: string; err: { message: string } })
     .filter((line) => line.msg === 'event stream error; reconnecting')
   // Each failure once, whichever wallet met it: the live streams cut, then every reconnect refused.
@@ -54,4 +60,11 @@ it('an operator that stops answering is logged once per failure across every wal
     expect(line.level).toBe(40)
     expect(walletIds).toContain(line.walletId)
   }
-}, 60_000)
+
+  await operator.open()
+  const db = rows(h.db)
+  for (const order of placed) {
+    await eventually(async () => (await db.order(order.id)).state === 'open', 30_000)
+    expect((await db.answeredRequestsOf(order.id)).filter((r) => r.status === 'accepted')).toHaveLength(1)
+  }
+}, 90_000)
