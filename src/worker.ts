@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Queue, Worker } from 'bullmq'
 import type { Logger } from 'pino'
 import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
-import { RELAY_BATCH, relayOutbox, sweepOutbox } from '../jobs/relayOutbox.js'
+import { RELAY_BATCH, relayOutbox } from '../jobs/relayOutbox.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
 import { redisConnections } from './queue/redisConnections.js'
@@ -25,7 +25,8 @@ import type { WalletSigner } from './signers/WalletSigner.js'
 import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
-import { restoreLostSchedulers, upsertWorkerSchedulers } from './runtime/schedules/restoreLostSchedulers.js'
+import { upsertWorkerSchedulers } from './runtime/schedules/restoreLostSchedulers.js'
+import { startRepairSweeps } from './runtime/startRepairSweeps.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { throttledErrorLog } from './runtime/throttledErrorLog.js'
@@ -69,7 +70,8 @@ export type StartWorkerOptions = {
 /**
  * The worker's composition root: builds the adapters, reconciles once before
  * taking any submission, then runs the submit and control processors, the
- * outbox relay and sweeper, and the event streams. `close()` stops taking work,
+ * outbox relay, the sweeps that repair what Redis lost (`startRepairSweeps`),
+ * and the event streams. `close()` stops taking work,
  * lets in-flight jobs finish (BullMQ re-runs any that do not), and releases leases.
  */
 export async function startWorker(options: StartWorkerOptions) {
@@ -169,27 +171,7 @@ export async function startWorker(options: StartWorkerOptions) {
     onNotify: wake,
     onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
   })
-  const sweepFailed = throttledErrorLog(options.log, 'outbox sweep failed')
-  const sweepTimer = setInterval(() => {
-    sweepOutbox(options.db, submitQueue)
-      .then((n) => { if (n) options.log.warn({ requeued: n }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good') })
-      .catch(sweepFailed)
-  }, options.sweepIntervalMs ?? 5_000)
-  // Redis may lose the job schedulers mid-run too (flushed, restarted): put back what went missing.
-  const schedulerCheckFailed = throttledErrorLog(options.log, 'job scheduler check failed')
-  let checkingSchedulers = false
-  const schedulerTimer = setInterval(() => {
-    if (checkingSchedulers) return
-    checkingSchedulers = true
-    restoreLostSchedulers(options.db, controlQueue, schedulerPeriods)
-      .then((restored) => {
-        if (restored && (restored.worker || restored.upserted || restored.removed)) {
-          options.log.warn({ restored }, 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres')
-        }
-      })
-      .catch(schedulerCheckFailed)
-      .finally(() => { checkingSchedulers = false })
-  }, options.sweepIntervalMs ?? 5_000)
+  const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000 })
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner })
 
   return {
@@ -213,10 +195,8 @@ export async function startWorker(options: StartWorkerOptions) {
     async close(timeoutMs = 20_000): Promise<void> {
       stopping = true
       clearInterval(relayTimer)
-      clearInterval(sweepTimer)
-      clearInterval(schedulerTimer)
       await listener?.close()
-      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying])
+      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close()])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
       if (timedOut) {
         options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')

@@ -1,0 +1,47 @@
+import type { Queue } from 'bullmq'
+import type { Logger } from 'pino'
+import { sweepOutbox } from '../../jobs/relayOutbox.js'
+import type { SubmitJobData } from '../queue/payloads.js'
+import type { Db } from '../store/Database.js'
+import { type WorkerSchedulerPeriods, restoreLostSchedulers } from './schedules/restoreLostSchedulers.js'
+import { throttledErrorLog } from './throttledErrorLog.js'
+
+export type RepairSweepsOptions = {
+  db: Db
+  submitQueue: Queue<SubmitJobData>
+  controlQueue: Queue
+  schedulerPeriods: WorkerSchedulerPeriods
+  log: Logger
+  intervalMs: number
+}
+
+/**
+ * Every `intervalMs`, repairs what Redis lost (flushed, restarted without persistence), one run at
+ * a time: outbox rows whose job vanished (or failed for good) are enqueued again (`sweepOutbox`),
+ * and job schedulers that vanished are written again from Postgres (`restoreLostSchedulers`).
+ * Each says what it repaired; a failing run (Postgres or Redis down) logs once per failure.
+ * `close()` stops the timer and waits for a run in progress, so no run meets closed queues.
+ */
+export function startRepairSweeps(options: RepairSweepsOptions): { close(): Promise<void> } {
+  const { db, submitQueue, controlQueue, schedulerPeriods, log } = options
+  const sweepFailed = throttledErrorLog(log, 'outbox sweep failed')
+  const checkFailed = throttledErrorLog(log, 'job scheduler check failed')
+  const sweep = async () => {
+    const requeued = await sweepOutbox(db, submitQueue).catch(sweepFailed)
+    if (requeued) log.warn({ requeued }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good')
+    const restored = await restoreLostSchedulers(db, controlQueue, schedulerPeriods).catch(checkFailed)
+    if (restored && (restored.worker || restored.upserted || restored.removed)) {
+      log.warn({ restored }, 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres')
+    }
+  }
+  let running: Promise<void> | undefined
+  const timer = setInterval(() => {
+    running ??= sweep().finally(() => { running = undefined })
+  }, options.intervalMs)
+  return {
+    async close() {
+      clearInterval(timer)
+      await running
+    },
+  }
+}
