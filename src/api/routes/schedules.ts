@@ -34,7 +34,7 @@ const UpdateSchedule = z.strictObject({
 
 export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
-  const ctx: ScheduleContext = { db, queue: deps.controlQueue, markets: deps.markets, now: deps.runtime.now }
+  const ctx: ScheduleContext = { db, queue: deps.controlQueue, markets: deps.markets, now: deps.runtime.now, log: deps.runtime.log }
   const tags = ['schedules']
   const withSchedule = { 200: Schedule, ...errorResponses }
 

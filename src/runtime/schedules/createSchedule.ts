@@ -4,7 +4,7 @@ import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/
 import { type ScheduleRow, schedules, wallets } from '../../store/schema/index.js'
 import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { assertUuid } from './lockSchedule.js'
-import { resyncSchedule } from './resyncSchedule.js'
+import { resyncAfterCommit } from './resyncAfterCommit.js'
 import { scheduleSpecColumns } from './scheduleSpecColumns.js'
 import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
@@ -33,6 +33,6 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
     await audit(tx, { walletId, actor: ctx.actor ?? 'api', action: 'schedule.created', details: { scheduleId: created!.id, ...scheduleSpecColumns(spec) } })
     return created!
   })
-  await resyncSchedule(ctx.db, ctx.queue, row.id)
+  await resyncAfterCommit(ctx, row.id)
   return row
 }

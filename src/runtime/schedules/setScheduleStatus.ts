@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { audit } from '../../store/repositories/audit.js'
 import { type ScheduleRow, type ScheduleStatus, schedules } from '../../store/schema/index.js'
 import { lockSchedule } from './lockSchedule.js'
-import { resyncSchedule } from './resyncSchedule.js'
+import { resyncAfterCommit } from './resyncAfterCommit.js'
 import type { ScheduleContext } from './types.js'
 
 /**
@@ -26,6 +26,6 @@ export async function setScheduleStatus(
     await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: `schedule.${change.action}`, details: { scheduleId: current.id, version: updated!.version } })
     return updated!
   })
-  await resyncSchedule(ctx.db, ctx.queue, row.id)
+  await resyncAfterCommit(ctx, row.id)
   return row
 }

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq'
+import type { Logger } from 'pino'
 import type { Db } from '../../store/Database.js'
 import type { AuditActor } from '../../store/schema/index.js'
 import type { MarketRules } from '../intake/marketRules.js'
@@ -20,4 +21,8 @@ export type ScheduleContext = {
   now?: () => number
   /** Who makes the change, for the audit log (default `api`). */
   actor?: AuditActor
+  /** How long a change waits for Redis to take its job scheduler (default `SCHEDULER_SYNC_WAIT_MS`). */
+  syncWaitMs?: number
+  /** Where a scheduler that could not be written in time is reported. */
+  log?: Logger
 }

@@ -4,7 +4,7 @@ import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { lockSchedule } from './lockSchedule.js'
-import { resyncSchedule } from './resyncSchedule.js'
+import { resyncAfterCommit } from './resyncAfterCommit.js'
 import { scheduleSpecColumns, specInputOfRow } from './scheduleSpecColumns.js'
 import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
@@ -47,6 +47,6 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
     await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.updated', details: { scheduleId: current.id, version: updated!.version, changes: maxNotionalPerRun === undefined ? changes : { ...changes, maxNotionalPerRun } } })
     return updated!
   })
-  await resyncSchedule(ctx.db, ctx.queue, row.id)
+  await resyncAfterCommit(ctx, row.id)
   return row
 }
