@@ -11,10 +11,10 @@ export type SyncAllSchedulesResult = { upserted: number; unchanged: number; remo
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
- * Brings every job scheduler in line with Postgres (worker start-up): each
+ * Brings every job scheduler in line with Postgres (worker start-up, and the repair sweep when one is missing): each
  * active schedule gets its scheduler; a `scheduleRun` scheduler whose schedule is
- * not active is removed. A stray is re-checked under its row lock first, since a
- * schedule created or resumed while this ran is active though the list above missed it.
+ * not active is removed. A stray is re-checked through `resyncSchedule`, which reads its row
+ * again, since a schedule created or resumed while this ran is active though the list above missed it.
  */
 export async function syncAllSchedules(db: Db, queue: SchedulerQueue): Promise<SyncAllSchedulesResult> {
   const result: SyncAllSchedulesResult = { upserted: 0, unchanged: 0, removed: 0 }
