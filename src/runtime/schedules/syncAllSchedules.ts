@@ -3,7 +3,6 @@ import { controlJobs } from '../../queue/names.js'
 import type { Db } from '../../store/Database.js'
 import { schedules } from '../../store/schema/index.js'
 import { resyncSchedule } from './resyncSchedule.js'
-import { syncSchedule } from './syncSchedule.js'
 import type { SchedulerQueue } from './types.js'
 
 export type SyncAllSchedulesResult = { upserted: number; unchanged: number; removed: number }
@@ -19,7 +18,8 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export async function syncAllSchedules(db: Db, queue: SchedulerQueue): Promise<SyncAllSchedulesResult> {
   const result: SyncAllSchedulesResult = { upserted: 0, unchanged: 0, removed: 0 }
   const active = await db.select().from(schedules).where(eq(schedules.status, 'active'))
-  for (const row of active) result[await syncSchedule(queue, row)]++
+  // Each through resyncSchedule: a schedule edited while this runs is written from its latest version.
+  for (const row of active) result[await resyncSchedule(db, queue, row.id)]++
   const activeIds = new Set(active.map((row) => row.id))
   for (const scheduler of await queue.getJobSchedulers(0, -1)) {
     if (scheduler.name !== controlJobs.scheduleRun || activeIds.has(scheduler.key)) continue
