@@ -30,11 +30,11 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   const running = new Map<string, AbortController>()
   const stopped = new AbortController()
   let ticking: Promise<void> = Promise.resolve()
-  // The streams' events are applied together: one transaction for what arrived on several wallets'
-  // streams meanwhile (a few statements per batch instead of per wallet and event).
   // While the operator is unreachable every wallet's stream fails each reconnect: one line per failure.
   const streamError = throttledErrorLog(deps.log, 'event stream error; reconnecting', { level: 'warn' })
   const tickFailed = throttledErrorLog(deps.log, 'event stream supervisor tick failed')
+  // The streams' events are applied together: one transaction for what arrived on several wallets'
+  // streams meanwhile (a few statements per batch instead of per wallet and event).
   const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
 
   /** A failed shared batch is retried wallet by wallet, so one wallet's problem stays its own stream's. */

@@ -17,8 +17,9 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  */
 export async function syncAllSchedules(db: Db, queue: SchedulerQueue): Promise<SyncAllSchedulesResult> {
   const result: SyncAllSchedulesResult = { upserted: 0, unchanged: 0, removed: 0 }
-  const active = await db.select().from(schedules).where(eq(schedules.status, 'active'))
-  // Each through resyncSchedule: a schedule edited while this runs is written from its latest version.
+  // Ids only: each is written through resyncSchedule, which reads its row (a schedule edited while
+  // this runs is written from its latest version).
+  const active = await db.select({ id: schedules.id }).from(schedules).where(eq(schedules.status, 'active'))
   for (const row of active) result[await resyncSchedule(db, queue, row.id)]++
   const activeIds = new Set(active.map((row) => row.id))
   for (const scheduler of await queue.getJobSchedulers(0, -1)) {
