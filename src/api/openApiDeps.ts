@@ -2,19 +2,17 @@ import { Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import { createNonceGenerator } from '../core/requests/createNonceGenerator.js'
-import { createKeyring } from '../keys/Keyring.js'
 import { redisConnections } from '../queue/redisConnections.js'
 import { queueNames } from '../queue/names.js'
 import type { WorkerDeps } from '../runtime/deps.js'
 import { waitForOperator } from '../runtime/waitForOperator.js'
 import { createSessionSigners } from '../runtime/sessionSigners.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
-import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
+import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
+import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { throttledErrorLog } from '../runtime/throttledErrorLog.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
-import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
-import { createCustodySigners } from '../signers/custodySigners.js'
 import { createLiveProbe } from '../runtime/sessions/createLiveProbe.js'
 import { createVenueClient } from '../venue/createVenueClient.js'
 import type { ApiDeps } from './ApiDeps.js'
@@ -25,11 +23,7 @@ import type { ApiDeps } from './ApiDeps.js'
  * operator's domain and markets read once at start. `close()` releases them.
  */
 export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
-  // Settings checked in process come first: a malformed one stops start-up before Postgres is
-  // touched or the operator waited for.
-  const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
-  const custody = createCustodySigners(readWalletSignerEnv(process.env))
-  const localKeys = parseDevWalletKeys(config.DEV_WALLET_KEYS)
+  const { keyring, custody, localKeys } = checkLocalSettings(config)
   const database = await openConfiguredDatabase(config, log)
   const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {

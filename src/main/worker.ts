@@ -1,11 +1,9 @@
 /** `deputy worker`: runs the worker until SIGTERM/SIGINT, then shuts down gracefully. */
 import { loadConfig } from '../config.js'
-import { createKeyring } from '../keys/Keyring.js'
 import { createLogger } from '../logger.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
-import { readWalletSignerEnv } from '../signers/createWalletSigner.js'
-import { createCustodySigners } from '../signers/custodySigners.js'
-import { createWalletSignerRegistry, parseDevWalletKeys } from '../runtime/walletSignerRegistry.js'
+import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
+import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { startWorker } from '../worker.js'
 import { exitOnCrash } from './exitOnCrash.js'
@@ -14,12 +12,10 @@ import { onShutdownSignal } from './onShutdownSignal.js'
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
 exitOnCrash(log)
-// Settings checked in process come first: a malformed one stops start-up before Postgres is touched.
-const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
+const { keyring, custody, localKeys } = checkLocalSettings(config)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
-const custody = createCustodySigners(readWalletSignerEnv(process.env))
-const signers = createWalletSignerRegistry({ localKeys: parseDevWalletKeys(config.DEV_WALLET_KEYS), fallback: (wallet) => custody.for(wallet) })
+const signers = createWalletSignerRegistry({ localKeys, fallback: (wallet) => custody.for(wallet) })
 const database = await openConfiguredDatabase(config, log)
 await migrateAtStartup(database, log)
 const worker = await startWorker({
