@@ -19,7 +19,7 @@ let h: Harness
 // Port 9 (discard) refuses connections here: a Redis that does not come back during the test.
 const queue = new Queue('control', { connection: { host: '127.0.0.1', port: 9, maxRetriesPerRequest: null }, prefix: 'deputy-test-redis-down' })
 queue.on('error', () => undefined)
-const { log, lines } = capturedLog()
+const { log, entries } = capturedLog()
 
 beforeAll(async () => { h = await createHarness() })
 afterAll(async () => {
@@ -37,7 +37,7 @@ it('creating and pausing a schedule answer within the wait, with the change comm
   expect(paused.status).toBe('paused')
   const [stored] = await h.db.select().from(schedules).where(eq(schedules.id, created.id))
   expect(stored).toMatchObject({ status: 'paused', version: created.version + 1 })
-  expect(lines.map((line) => JSON.parse(line) as { msg: string; scheduleId: string })).toEqual([
+  expect(entries()).toEqual([
     expect.objectContaining({ msg: 'schedule saved; Redis did not take its job scheduler in time, the worker will write it', scheduleId: created.id }),
     expect.objectContaining({ msg: 'schedule saved; Redis did not take its job scheduler in time, the worker will write it', scheduleId: created.id }),
   ])

@@ -37,19 +37,17 @@ async function open(url: string): Promise<Database> {
 const migrated = async (database: Database): Promise<boolean> =>
   (await database.db.execute<{ n: number }>(sql`select count(*)::int as n from information_schema.tables where table_schema = 'public' and table_name = 'orders'`)).rows[0]!.n === 1
 
-const warnings = (lines: string[]) => lines.map((line) => JSON.parse(line) as { msg: string; retryInMs?: number })
-
 it('waits out a migration whose connection was cut, then applies the migrations', async () => {
   const test = await freshDatabase()
   const proxy = await pgFaultProxy(test.url)
   cleanups.push(() => proxy.close())
   const database = await open(proxy.url)
-  const { log, lines } = capturedLog()
+  const { log, entries } = capturedLog()
   proxy.cutAt('pg_advisory_lock')
   await migrateAtStartup(database, log)
   expect(proxy.faults).toBe(1)
   expect(await migrated(database)).toBe(true)
-  expect(warnings(lines)).toEqual([expect.objectContaining({ msg: expect.stringContaining('retrying'), retryInMs: 250 })])
+  expect(entries()).toEqual([expect.objectContaining({ msg: expect.stringContaining('retrying'), retryInMs: 250 })])
 })
 
 it('waits for a Postgres that is not reachable yet (connection refused), then applies the migrations', async () => {
@@ -58,13 +56,13 @@ it('waits for a Postgres that is not reachable yet (connection refused), then ap
   const late = await lateRelay(test.url)
   cleanups.push(() => late.close())
   const database = await open(late.url)
-  const { log, lines } = capturedLog()
+  const { log, lines, entries } = capturedLog()
   const migrating = migrateAtStartup(database, log)
   await expect.poll(() => lines.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
   await late.open()
   await migrating
   expect(await migrated(database)).toBe(true)
-  const refused = warnings(lines)
+  const refused = entries()
   expect(refused.length).toBeGreaterThanOrEqual(2)
   // The doubling delay of retryUntilDone.
   expect(refused.slice(0, 2).map((line) => line.retryInMs)).toEqual([250, 500])

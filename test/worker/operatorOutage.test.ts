@@ -19,7 +19,7 @@ import { rows } from './support/rows.js'
 let h: Harness
 let operator: Awaited<ReturnType<typeof lateRelay>>
 let worker: RunningWorker
-const { log, lines } = capturedLog()
+const { log, lines, entries } = capturedLog()
 
 beforeAll(async () => {
   h = await createHarness()
@@ -46,13 +46,12 @@ it('an operator that stops answering is logged once per failure across every str
   await operator.close()
   const placed = await Promise.all(walletIds.map(async (walletId) => (await placeLimitOrder(h.db, worker.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1901', size: '0.1' }, new Date())).order))
   await sleep(4_000)
-  const attempts = lines.map((line) => JSON.parse(line) as { msg: string; err: { message: string } }).filter((line) => line.msg === 'submission attempt failed')
+  const attempts = entries().filter((line) => line.msg === 'submission attempt failed')
   expect(attempts.length).toBeGreaterThanOrEqual(1)
-  expect(new Set(attempts.map((line) => line.err.message)).size).toBe(attempts.length)
-  const streamErrors = lines.map((line) => JSON.parse(line) as { level: number; msg: string; walletId?: string; err: { message: string } })
-    .filter((line) => line.msg === 'event stream error; reconnecting')
+  expect(new Set(attempts.map((line) => line.err!.message)).size).toBe(attempts.length)
+  const streamErrors = entries().filter((line) => line.msg === 'event stream error; reconnecting')
   // Each failure once, whichever wallet met it: the live streams cut, then every reconnect refused.
-  const failures = streamErrors.map((line) => line.err.message)
+  const failures = streamErrors.map((line) => line.err!.message)
   expect(failures.length).toBeGreaterThanOrEqual(1)
   expect(failures.length).toBeLessThanOrEqual(2)
   expect(new Set(failures).size).toBe(failures.length)

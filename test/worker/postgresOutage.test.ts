@@ -19,7 +19,7 @@ let h: Harness
 let postgres: Awaited<ReturnType<typeof lateRelay>>
 let database: Database
 let worker: RunningWorker
-const { log, lines } = capturedLog()
+const { log, lines, entries } = capturedLog()
 
 beforeAll(async () => {
   h = await createHarness()
@@ -41,7 +41,7 @@ it('logs each failing loop once per failure while Postgres is unreachable, and t
   expect(lines).toEqual([])
   await postgres.close()
   await sleep(5_000)
-  const logged = lines.map((line) => JSON.parse(line) as { msg: string; err?: { message: string } })
+  const logged = entries()
   const loops = new Set(logged.map((line) => line.msg))
   // The relay, the sweeps and the stream supervisor all failed, and none was logged on every run.
   for (const msg of ['outbox relay failed', 'outbox sweep failed', 'job scheduler check failed', 'event stream supervisor tick failed']) expect(loops).toContain(msg)

@@ -26,9 +26,9 @@ afterAll(async () => {
 })
 
 it('a worker started while Redis is unreachable logs each failing part once, prints nothing to stderr, and takes work once Redis answers', async () => {
-  const { log, lines } = capturedLog()
+  const { log, entries } = capturedLog()
   const printed = vi.spyOn(console, 'error')
-  const messages = () => lines.map((line) => (JSON.parse(line) as { msg: string }).msg)
+  const messages = () => entries().map((line) => line.msg)
   const starting = h.startWorker({ redisUrl: redis.url, log })
   starting.catch(() => undefined)
   // The queues fail from the start, the BullMQ workers once the start-up reconciliation is done.
@@ -47,7 +47,7 @@ it('a worker started while Redis is unreachable logs each failing part once, pri
 
 // Port 9 (discard) refuses connections here: a Redis that never comes.
 it("the API's queues log a Redis that cannot be reached once each, and print nothing to stderr", async () => {
-  const { log, lines } = capturedLog()
+  const { log, entries } = capturedLog()
   const printed = vi.spyOn(console, 'error')
   const config = loadConfig({
     DATABASE_URL: h.databaseUrl, REDIS_URL: 'redis://127.0.0.1:9', QUEUE_PREFIX: h.queuePrefix, OPERATOR_URL: h.sandbox.url,
@@ -55,7 +55,7 @@ it("the API's queues log a Redis that cannot be reached once each, and print not
   })
   const server = await startApiServer(config, log)
   try {
-    const messages = () => lines.map((line) => (JSON.parse(line) as { msg: string }).msg)
+    const messages = () => entries().map((line) => line.msg)
     await eventually(async () => messages().includes('submit queue error') && messages().includes('control queue error'), 15_000)
     await sleep(3_000)
     expect(messages().filter((msg) => msg.endsWith(' error')).sort()).toEqual(['control queue error', 'submit queue error'])

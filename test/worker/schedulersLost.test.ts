@@ -14,7 +14,7 @@ import { createHarness, eventually, type Harness } from './support/harness.js'
 
 let h: Harness
 let worker: RunningWorker
-const { log, lines } = capturedLog()
+const { log, lines, entries } = capturedLog()
 
 beforeAll(async () => {
   h = await createHarness()
@@ -38,6 +38,6 @@ it('puts back the job schedulers Redis lost: its own and every active schedule\'
   await eventually(async () => (await schedulers()).length === 3, 10_000)
   expect(await schedulers()).toEqual([...ids].sort())
   expect(await worker.controlQueue.getJobScheduler(schedule.id)).toMatchObject({ pattern: YEARLY, tz: 'Europe/Paris' })
-  expect(lines.map((line) => JSON.parse(line) as { msg: string; restored?: unknown })).toContainEqual(
+  expect(entries()).toContainEqual(
     expect.objectContaining({ msg: 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres' }))
 })
