@@ -7,6 +7,8 @@ import { adminAuthentication } from './auth/authenticate.js'
 import { ApiError } from './errors.js'
 
 export const BULL_BOARD_PATH = '/admin/queues'
+/** How long the board's reads wait for Redis before answering 503. */
+export const BULL_BOARD_READ_TIMEOUT_MS = 5_000
 
 /**
  * Bull Board behind the admin token. The submit queue is read-only: a manual
@@ -34,6 +36,13 @@ export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps): Pr
         if (!(error instanceof ApiError)) throw error
         return reply.code(error.statusCode).headers(error.headers).send({ error: { code: error.code, message: error.shortMessage } })
       }
+    })
+    // The board's reads wait for Redis like any command: while it is down they would hang, and the
+    // page polls every few seconds. Reads answer 503 after a while instead. Its actions (retry,
+    // clean, pause) are not cut short: ioredis runs them once Redis is back, and a 503 must not
+    // tell the operator that an action which still happens did not.
+    scope.addHook('onRoute', (route) => {
+      if ([route.method].flat().every((method) => method === 'GET' || method === 'HEAD')) route.handlerTimeout ??= BULL_BOARD_READ_TIMEOUT_MS
     })
     await scope.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH })
   })

@@ -11,4 +11,4 @@ export type ScheduleRunDto = z.output<typeof ScheduleRun>
 export type PolicyDto = z.output<typeof Policy>
 export type QueuedDto = { outboxId: string; status: 'queued' }
 export type QueueHealthDto = { paused: boolean; counts: Record<string, number> }
-export type StatusDto = { wallets: WalletDto[]; sessions: SessionDto[]; workingOrders: OrderDto[]; schedules: ScheduleDto[]; queues: Record<string, QueueHealthDto> }
+export type StatusDto = { wallets: WalletDto[]; sessions: SessionDto[]; workingOrders: OrderDto[]; schedules: ScheduleDto[]; queues: Record<string, QueueHealthDto> | null; queuesUnavailable?: string }

@@ -4,8 +4,9 @@ import { type AddressInfo, type Socket, connect, createServer } from 'node:net'
  * An address that refuses connections until `open()`, which starts a TCP relay
  * there to the real server at `targetUrl` (plain bytes both ways: the
  * operator's event stream, the Postgres protocol): for starting a process
- * before its operator or its database answers. `url` is `targetUrl` with the
- * relay's host and port.
+ * before its operator or its database answers, or (`close()`, then `open()`
+ * again) for taking a server away from a running one. `url` is `targetUrl`
+ * with the relay's host and port.
  */
 export async function lateRelay(targetUrl: string) {
   const probe = createServer()
@@ -26,13 +27,18 @@ export async function lateRelay(targetUrl: string) {
   let listening = false
   return {
     url: targetUrl.replace(target.host, `127.0.0.1:${port}`),
+    /** Starts relaying (again, after `close`); does nothing while relaying. */
     async open(): Promise<void> {
+      if (listening) return
       await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve))
       listening = true
     },
+    /** Cuts every relayed connection and refuses new ones, until `open`. */
     async close(): Promise<void> {
       for (const socket of sockets) socket.destroy()
-      if (listening) await new Promise((resolve) => relay.close(resolve))
+      if (!listening) return
+      listening = false
+      await new Promise((resolve) => relay.close(resolve))
     },
   }
 }

@@ -4,6 +4,7 @@ import type { Db } from '../../store/Database.js'
 import { auditLog, orderStates, orders, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
 import { queueHealth } from '../queueHealth.js'
+import { withinDeadline } from '../withinDeadline.js'
 
 const LATENCY_BATCH = 5_000
 const NIL_UUID = '00000000-0000-0000-0000-000000000000'
@@ -12,9 +13,11 @@ const expiringWindows = [['1h', 3600], ['24h', 24 * 3600]] as const
 /**
  * Prometheus series for `/metrics`. Every gauge is read when scraped (queues
  * from Redis, the rest from Postgres), so any number of workers and API
- * processes report one truth. The submit latency histogram observes each
- * accepted Order once per API process: intent created → receipt persisted,
- * for receipts persisted since this process started.
+ * processes report one truth. A source that does not answer within 2 s (down,
+ * failing over) reads 0 in `deputy_metrics_source_up` and its series are left
+ * out of that scrape; the other source's are still served. The submit latency
+ * histogram observes each accepted Order once per API process: intent created
+ * → receipt persisted, for receipts persisted since this process started.
  */
 export function createMetrics(deps: ApiDeps) {
   const { db } = deps.runtime
@@ -32,6 +35,10 @@ export function createMetrics(deps: ApiDeps) {
   const ordersByState = new Gauge({ name: 'deputy_orders', help: 'Orders by state', labelNames: ['state'], registers: [register] })
   const expiring = new Gauge({ name: 'deputy_sessions_expiring', help: 'Active or rotating sessions whose delegation expires within the window', labelNames: ['within'], registers: [register] })
   const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action', labelNames: ['action'], registers: [register] })
+  const sourceUp = new Gauge({
+    name: 'deputy_metrics_source_up', help: 'Whether this scrape read the source (1) or it did not answer within 2 s (0; its series are left out)',
+    labelNames: ['source'], registers: [register],
+  })
 
   let watermark = { at: new Date(deps.runtime.now()), id: NIL_UUID }
   let refreshing: Promise<void> = Promise.resolve()
@@ -52,35 +59,49 @@ export function createMetrics(deps: ApiDeps) {
     }
   }
 
-  const setCounts = async <K extends string>(gauge: Gauge<K>, label: K, rows: Promise<{ key: string | null; n: number }[]>, known: readonly string[] = []) => {
-    const values = new Map<string, number>(known.map((k) => [k, 0]))
-    for (const row of await rows) if (row.key !== null) values.set(row.key, row.n)
-    gauge.reset()
-    for (const [key, n] of values) gauge.set({ [label]: key } as Partial<Record<K, string>>, n)
+  // One latency read at a time: a late one (Postgres slow or down) and the next scrape's would
+  // otherwise both read past the same watermark and observe its receipts twice.
+  let observing: Promise<void> | undefined
+  const observeOnce = () => (observing ??= observeLatencies().finally(() => { observing = undefined }))
+
+  /** The Postgres series' values, all read before any gauge is set. */
+  const readPostgres = async () => {
+    const nowMs = deps.runtime.now()
+    const live: SQL = inArray(sessions.status, ['active', 'rotating'])
+    const [errorRows, stateRows, repairRows, expiringRows] = await Promise.all([
+      groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`),
+      db.select({ key: orders.state, n: count() }).from(orders).groupBy(orders.state),
+      db.select({ key: auditLog.action, n: count() }).from(auditLog).where(eq(auditLog.actor, 'reconciler')).groupBy(auditLog.action),
+      Promise.all(expiringWindows.map(async ([within, seconds]) => {
+        const [row] = await db.select({ n: count() }).from(sessions)
+          .where(and(live, gt(sessions.expiry, new Date(nowMs)), lte(sessions.expiry, new Date(nowMs + seconds * 1000))))
+        return { key: within, n: row?.n ?? 0 }
+      })),
+      observeOnce(),
+    ])
+    return { errorRows, stateRows, repairRows, expiringRows }
   }
 
   const refresh = async () => {
-    const nowMs = deps.runtime.now()
-    const live: SQL = inArray(sessions.status, ['active', 'rotating'])
-    const [queues] = await Promise.all([
+    // Each source within the deadline, apart: a source that does not answer leaves its series
+    // out of this scrape (no stale values) and reads 0 in deputy_metrics_source_up.
+    const [queues, postgres] = await Promise.allSettled([
       queueHealth([deps.submitQueue, deps.controlQueue]),
-      observeLatencies(),
-      setCounts(operatorErrors, 'code', groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`)),
-      setCounts(ordersByState, 'state', db.select({ key: orders.state, n: count() }).from(orders).groupBy(orders.state), orderStates),
-      setCounts(repairs, 'action', db.select({ key: auditLog.action, n: count() }).from(auditLog).where(eq(auditLog.actor, 'reconciler')).groupBy(auditLog.action)),
-      (async () => {
-        expiring.reset()
-        for (const [within, seconds] of expiringWindows) {
-          const [row] = await db.select({ n: count() }).from(sessions)
-            .where(and(live, gt(sessions.expiry, new Date(nowMs)), lte(sessions.expiry, new Date(nowMs + seconds * 1000))))
-          expiring.set({ within }, row?.n ?? 0)
-        }
-      })(),
+      withinDeadline(readPostgres()),
     ])
+    sourceUp.set({ source: 'redis' }, queues.status === 'fulfilled' ? 1 : 0)
+    sourceUp.set({ source: 'postgres' }, postgres.status === 'fulfilled' ? 1 : 0)
     queueJobs.reset()
-    for (const [queue, health] of Object.entries(queues)) {
-      for (const [state, n] of Object.entries(health.counts)) queueJobs.set({ queue, state }, n)
+    if (queues.status === 'fulfilled') {
+      for (const [queue, health] of Object.entries(queues.value)) {
+        for (const [state, n] of Object.entries(health.counts)) queueJobs.set({ queue, state }, n)
+      }
     }
+    const read = postgres.status === 'fulfilled' ? postgres.value : undefined
+    setCounts(operatorErrors, 'code', read?.errorRows)
+    setCounts(ordersByState, 'state', read?.stateRows, orderStates)
+    setCounts(repairs, 'action', read?.repairRows)
+    setCounts(expiring, 'within', read?.expiringRows)
   }
 
   return {
@@ -95,6 +116,15 @@ export function createMetrics(deps: ApiDeps) {
   }
 }
 export type Metrics = ReturnType<typeof createMetrics>
+
+/** Sets one series per row (and 0 for each `known` key without one); no rows: the series are left out. */
+function setCounts<K extends string>(gauge: Gauge<K>, label: K, rows: readonly { key: string | null; n: number }[] | undefined, known: readonly string[] = []): void {
+  gauge.reset()
+  if (!rows) return
+  const values = new Map<string, number>(known.map((k) => [k, 0]))
+  for (const row of rows) if (row.key !== null) values.set(row.key, row.n)
+  for (const [key, n] of values) gauge.set({ [label]: key } as Partial<Record<K, string>>, n)
+}
 
 async function groupCount(db: Db, query: SQL): Promise<{ key: string | null; n: number }[]> {
   return (await db.execute<{ key: string | null; n: number }>(query)).rows

@@ -2,21 +2,17 @@ import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ApiDeps } from '../ApiDeps.js'
+import { DEPENDENCY_DEADLINE_MS, withinDeadline } from '../withinDeadline.js'
 import type { RouteOptions } from './context.js'
-
-const CHECK_TIMEOUT_MS = 2_000
 
 type CheckResult = { ok: boolean; detail: string }
 
 async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined
   try {
-    await Promise.race([check(), new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS) })])
+    await withinDeadline(check())
     return { ok: true, detail: 'ok' }
   } catch (error) {
     return { ok: false, detail: error instanceof Error ? error.message : String(error) }
-  } finally {
-    clearTimeout(timer)
   }
 }
 
@@ -26,7 +22,7 @@ export async function readiness(deps: ApiDeps): Promise<Record<'postgres' | 'red
     timed(() => deps.runtime.db.execute(sql`select 1`)),
     timed(() => deps.submitQueue.getJobCounts('waiting')),
     timed(async () => {
-      const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) })
+      const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(DEPENDENCY_DEADLINE_MS) })
       if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`)
       await response.json()
     }),

@@ -16,7 +16,8 @@ const Status = z.object({
   sessions: z.array(Session).describe('live sessions (active, rotating, pending, delegated, quarantined)'),
   workingOrders: z.array(Order).describe('orders not yet filled, cancelled or rejected (at most 200)'),
   schedules: z.array(Schedule),
-  queues: z.record(z.string(), QueueHealth),
+  queues: z.record(z.string(), QueueHealth).nullable().describe('job counts per queue; null when Redis does not answer in time (see queuesUnavailable)'),
+  queuesUnavailable: z.string().optional().describe('why queues is null, e.g. "Redis: no answer within 2000 ms"'),
 }).meta({ id: 'Status' })
 
 export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
@@ -34,7 +35,11 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
         .leftJoin(intents, eq(intents.id, orders.intentId)).where(and(mine, inArray(orders.state, [...workingOrderStates]))).orderBy(desc(orders.createdAt)).limit(200),
       db.select({ schedule: schedules }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
         .where(and(mine, inArray(schedules.status, ['active', 'paused']))).orderBy(asc(schedules.createdAt)),
-      queueHealth([deps.submitQueue, deps.controlQueue]),
+      // The rest of the view still answers while Redis is down.
+      queueHealth([deps.submitQueue, deps.controlQueue]).then(
+        (health) => ({ queues: health }),
+        (error: unknown) => ({ queues: null, queuesUnavailable: `Redis: ${error instanceof Error ? error.message : String(error)}` }),
+      ),
     ])
     const now = deps.runtime.now()
     return {
@@ -42,7 +47,7 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       sessions: sessionRows.map((row) => presentSession(row.session, now)),
       workingOrders: orderRows.map((row) => presentOrder(row.order, row)),
       schedules: scheduleRows.map((row) => presentSchedule(row.schedule)),
-      queues,
+      ...queues,
     }
   })
 }

@@ -15,7 +15,9 @@ export function statusText(status: StatusDto): string {
     ['SESSIONS', sessionTable(status.sessions)],
     ['WORKING ORDERS', orderTable(status.workingOrders)],
     ['SCHEDULES', scheduleTable(status.schedules)],
-    ['QUEUES', table(['QUEUE', ...queueColumns.map((c) => c.toUpperCase()), 'PAUSED'], Object.entries(status.queues).map(([name, q]) => [name, ...queueColumns.map((c) => q.counts[c] ?? 0), q.paused ? 'yes' : 'no']))],
+    ['QUEUES', status.queues === null
+      ? `unavailable (${status.queuesUnavailable ?? 'Redis did not answer'})`
+      : table(['QUEUE', ...queueColumns.map((c) => c.toUpperCase()), 'PAUSED'], Object.entries(status.queues).map(([name, q]) => [name, ...queueColumns.map((c) => q.counts[c] ?? 0), q.paused ? 'yes' : 'no']))],
   ]
   return sections.map(([title, body]) => `${title}\n${body}`).join('\n\n')
 }
