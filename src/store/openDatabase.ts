@@ -30,7 +30,10 @@ export type OpenDatabaseOptions = {
    *   can be heard): a statement with no answer fails ('Query read timeout') and its connection is
    *   destroyed, so a Postgres host that vanished without closing the connection fails the work,
    *   to be retried, instead of holding it a quarter of an hour. Inside a transaction the
-   *   connection is dropped at once rather than a rollback queued behind the dead statement.
+   *   connection is dropped at once rather than a rollback queued behind the dead statement;
+   * - by the pool, as long again: a new connection that is not ready by then (a host that drops
+   *   the handshake, a proxy that accepts and never answers) fails, as does a wait that long for
+   *   a pooled connection, instead of waiting for TCP or for ever.
    * Unset: no limit. Migrations have none.
    */
   queryTimeoutMs?: number
@@ -90,6 +93,7 @@ function statementLimits(timeoutMs: number | undefined): pg.PoolConfig {
     statement_timeout: timeoutMs,
     idle_in_transaction_session_timeout: timeoutMs,
     query_timeout: timeoutMs + SERVER_ANSWER_GRACE_MS,
+    connectionTimeoutMillis: timeoutMs + SERVER_ANSWER_GRACE_MS,
   }
 }
 

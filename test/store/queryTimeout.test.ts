@@ -8,10 +8,12 @@
  * - a Postgres host that goes silent without closing the connection (a
  *   partition, a dead load balancer) must not hold the work until TCP gives up:
  *   a second later the client fails the statement, destroys its connection, and
- *   the next statement gets a new one.
+ *   the next statement gets a new one; nor may one that accepts a new connection
+ *   and never answers its handshake.
  * Migrations, which may legitimately wait for another process's lock or build
  * an index for long, are not limited.
  */
+import { type AddressInfo, type Socket, createServer } from 'node:net'
 import { sql } from 'drizzle-orm'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -99,6 +101,25 @@ it('ends a transaction whose client went silent mid-way (a partition the server 
     expect(rows).toEqual([{ one: 1 }])
   } finally {
     await watcher.end()
+  }
+})
+
+it('fails a statement whose new connection is never answered (a proxy that accepts and stays silent), at the limit plus the grace', async () => {
+  const sockets = new Set<Socket>()
+  const silent = createServer((socket) => { sockets.add(socket) })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  const { port } = silent.address() as AddressInfo
+  const limited = await openDatabase({ url: `postgres://postgres@127.0.0.1:${port}/silent`, max: 1, queryTimeoutMs: TIMEOUT_MS })
+  try {
+    const started = Date.now()
+    await expect(limited.db.execute(sql`select 1`)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/timeout/i) } })
+    // Not TCP's minutes: the pool gives up after the limit and the client's grace (1 s).
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 1_000 + 2_000)
+  } finally {
+    await limited.close()
+    // The server never reads its sockets, so it would not see them close: a close waits for them.
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => silent.close(resolve))
   }
 })
 
