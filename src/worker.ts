@@ -171,7 +171,7 @@ export async function startWorker(options: StartWorkerOptions) {
     onNotify: wake,
     onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
   })
-  const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000 })
+  const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions })
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner })
 
   return {

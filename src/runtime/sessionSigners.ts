@@ -1,4 +1,4 @@
-import { and, eq, gt } from 'drizzle-orm'
+import { and, eq, gt, inArray } from 'drizzle-orm'
 import type { Address, Hex } from 'viem'
 import type { AclAction } from '../core/acl/actions.js'
 import type { OperatorDomain } from '../core/eip712/types.js'
@@ -29,7 +29,7 @@ export type ActiveSession = {
 /**
  * Finds and unseals a wallet's active session. Unsealed keys are cached per
  * session id (AES-GCM per request would be waste); the cache forgets a session
- * as soon as it is no longer active.
+ * as soon as this process ends it, and at the next `prune` when another did.
  */
 export function createSessionSigners(options: { db: Db; keyring: Keyring; domain: OperatorDomain; now: () => number; readDeadlineMs?: number }) {
   const cache = new Map<string, ActiveSession>()
@@ -66,6 +66,22 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
     },
     forget(sessionId: string): void {
       cache.delete(sessionId)
+    },
+    /**
+     * Forgets the cached sessions that are no longer active and unexpired in Postgres, and answers
+     * how many. The process that rotates or revokes a session forgets it at once; another process
+     * (a second worker, the API) learns it here, so its unsealed key does not stay in memory for
+     * the life of the process.
+     */
+    async prune(): Promise<number> {
+      if (cache.size === 0) return 0
+      const ids = [...cache.keys()]
+      const live = await options.db.select({ id: sessions.id }).from(sessions)
+        .where(and(inArray(sessions.id, ids), eq(sessions.status, 'active'), gt(sessions.expiryUnix, Math.floor(options.now() / 1000))))
+      const keep = new Set(live.map((row) => row.id))
+      const gone = ids.filter((id) => !keep.has(id))
+      for (const id of gone) cache.delete(id)
+      return gone.length
     },
     /** Headers that authenticate a read with this session (PROTOCOL.md §6). */
     readAuth(session: ActiveSession): ReadAuth {

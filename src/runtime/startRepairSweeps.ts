@@ -4,6 +4,7 @@ import { sweepOutbox } from '../../jobs/relayOutbox.js'
 import type { SubmitJobData } from '../queue/payloads.js'
 import type { Db } from '../store/Database.js'
 import { type WorkerSchedulerPeriods, restoreLostSchedulers } from './schedules/restoreLostSchedulers.js'
+import type { SessionSigners } from './sessionSigners.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
 
 export type RepairSweepsOptions = {
@@ -13,12 +14,15 @@ export type RepairSweepsOptions = {
   schedulerPeriods: WorkerSchedulerPeriods
   log: Logger
   intervalMs: number
+  /** The process's unsealed session keys, pruned of sessions no longer active. */
+  sessions: Pick<SessionSigners, 'prune'>
 }
 
 /**
  * Every `intervalMs`, repairs what Redis lost (flushed, restarted without persistence), one run at
  * a time: outbox rows whose job vanished (or failed for good) are enqueued again (`sweepOutbox`),
- * and job schedulers that vanished are written again from Postgres (`restoreLostSchedulers`).
+ * and job schedulers that vanished are written again from Postgres (`restoreLostSchedulers`);
+ * and the unsealed keys of sessions that another process ended are dropped from memory.
  * Each says what it repaired; a failing run (Postgres or Redis down) logs once per failure.
  * `close()` stops the timer and waits for a run in progress, so no run meets closed queues.
  */
@@ -26,6 +30,7 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
   const { db, submitQueue, controlQueue, schedulerPeriods, log } = options
   const sweepFailed = throttledErrorLog(log, 'outbox sweep failed')
   const checkFailed = throttledErrorLog(log, 'job scheduler check failed')
+  const pruneFailed = throttledErrorLog(log, 'session key prune failed')
   const sweep = async () => {
     const requeued = await sweepOutbox(db, submitQueue).catch(sweepFailed)
     if (requeued) log.warn({ requeued }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good')
@@ -33,6 +38,8 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
     if (restored && (restored.worker || restored.upserted || restored.removed)) {
       log.warn({ restored }, 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres')
     }
+    const forgotten = await options.sessions.prune().catch(pruneFailed)
+    if (forgotten) log.info({ forgotten }, 'dropped the unsealed keys of sessions no longer active')
   }
   let running: Promise<void> | undefined
   const timer = setInterval(() => {
