@@ -11,6 +11,7 @@ const schema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
   OPERATOR_URL: z.string().url().default('http://127.0.0.1:8787'),
   OPERATOR_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  EVENT_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   DEPUTY_MASTER_KEY: z.string().min(1).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),

@@ -53,6 +53,8 @@ export type StartWorkerOptions = {
   sweepIntervalMs?: number
   /** Run the event-stream supervisor (one stream per wallet, leased across processes). */
   streams?: boolean
+  /** An event stream silent this long is opened again (default 60 s). */
+  streamIdleTimeoutMs?: number
   now?: () => number
   policy?: WorkerDeps['policy']
   onSessionInvalid?: WorkerDeps['onSessionInvalid']
@@ -172,7 +174,7 @@ export async function startWorker(options: StartWorkerOptions) {
     onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
   })
   const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions })
-  const streams = options.streams === false ? undefined : startEventStreams(deps, { owner })
+  const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs })
 
   return {
     deps,

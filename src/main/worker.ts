@@ -29,6 +29,7 @@ const worker = await startWorker({
   queuePrefix: config.QUEUE_PREFIX,
   operatorUrl: config.OPERATOR_URL,
   operatorTimeoutMs: config.OPERATOR_TIMEOUT_MS,
+  streamIdleTimeoutMs: config.EVENT_STREAM_IDLE_TIMEOUT_MS,
   keyring,
   log,
   concurrency: config.WORKER_CONCURRENCY,

@@ -15,6 +15,8 @@ export type EventStreamsOptions = {
   owner: string
   leaseMs?: number
   tickMs?: number
+  /** A stream silent this long (not even a keep-alive) is dropped and opened again (`streamEvents`). */
+  idleTimeoutMs?: number
 }
 
 /**
@@ -33,6 +35,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   // While the operator is unreachable every wallet's stream fails each reconnect: one line per failure.
   const streamError = throttledErrorLog(deps.log, 'event stream error; reconnecting', { level: 'warn' })
   const tickFailed = throttledErrorLog(deps.log, 'event stream supervisor tick failed')
+  // An operator that sends no keep-alives makes every idle wallet's stream reconnect each period.
+  const streamSilent = throttledErrorLog(deps.log, 'event stream silent; reconnecting', { level: 'info' })
   // The streams' events are applied together: one transaction for what arrived on several wallets'
   // streams meanwhile (a few statements per batch instead of per wallet and event).
   const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
@@ -105,6 +109,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       },
       onGap: (expected, got) => deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq'),
       onError: (error) => streamError(error, { walletId }),
+      idleTimeoutMs: options.idleTimeoutMs,
+      onIdle: (idleMs) => streamSilent(new Error(`nothing arrived for ${idleMs} ms`), { walletId }),
     })
   }
 

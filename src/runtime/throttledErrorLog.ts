@@ -5,7 +5,7 @@ export const ERROR_LOG_WINDOW_MS = 30_000
 
 export type ThrottleOptions = {
   /** Default `error`. */
-  level?: 'warn' | 'error'
+  level?: 'info' | 'warn' | 'error'
   windowMs?: number
   now?: () => number
 }

@@ -21,6 +21,16 @@ export type StreamEventsOptions = {
   /** Reconnect delay bounds (exponential with full jitter). */
   minBackoffMs?: number
   maxBackoffMs?: number
+  /**
+   * Reconnect when nothing at all (no event, no keep-alive comment) has arrived for this long,
+   * from the request on (default 60 s): a connection that went silent without closing (the
+   * operator's host vanished, a NAT or load balancer dropped it) would otherwise hold the stream
+   * until fetch's own body timeout, five minutes. On an operator that sends no keep-alives an
+   * idle wallet's stream reconnects this often, which costs one request and loses nothing.
+   */
+  idleTimeoutMs?: number
+  /** Told when the stream is dropped for silence (`idleTimeoutMs`), before it reconnects. */
+  onIdle?: (idleMs: number) => void
   /** Observability hooks. */
   onConnect?: (since: bigint) => void
   onGap?: (expected: bigint, got: bigint) => void
@@ -29,6 +39,9 @@ export type StreamEventsOptions = {
 }
 
 class GapError extends Error {}
+class SilentStreamError extends Error {}
+
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000
 
 /**
  * Consumes a wallet's SSE stream (PROTOCOL.md §6–§7) until `signal` aborts.
@@ -36,6 +49,7 @@ class GapError extends Error {}
  * events at or below the last delivered seq, and on a jump it drops the
  * connection and resumes from the last delivered seq (the operator replays).
  * Authentication failures (the session is gone) end the stream with the error.
+ * A connection silent for `idleTimeoutMs` is dropped and opened again.
  */
 export async function streamEvents(options: StreamEventsOptions): Promise<void> {
   const { signal } = options
@@ -43,6 +57,7 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
   const maxBackoff = options.maxBackoffMs ?? 5_000
   const random = options.random ?? Math.random
   const maxBatch = options.maxBatch ?? 200
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS
   if (!options.onEvent && !options.onEvents) throw new TypeError('streamEvents: give onEvent or onEvents')
   let last = options.since
   let failures = 0
@@ -50,6 +65,13 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
     const connection = new AbortController()
     const abortConnection = () => connection.abort()
     signal.addEventListener('abort', abortConnection, { once: true })
+    // Refreshed by every chunk that arrives: silence this long drops the connection. Time spent
+    // applying events is this side's, not the connection's silence.
+    let applying = false
+    const silence = setTimeout(() => {
+      if (applying) silence.refresh()
+      else connection.abort(new SilentStreamError())
+    }, idleTimeoutMs)
     try {
       options.onConnect?.(last)
       const response = await fetch(new URL(`/v1/events?since=${last}`, options.baseUrl), {
@@ -78,6 +100,7 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
       })
       const decoder = new TextDecoder()
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        silence.refresh()
         parser.feed(decoder.decode(chunk, { stream: true }))
         while (queue.length) {
           // Take the run of consecutive events that arrived, stopping at a gap or a corrupt frame.
@@ -97,16 +120,22 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
             batch.push(event)
             head = seq
           }
-          if (batch.length && options.onEvents) {
-            await options.onEvents(batch)
-            last = head
-            failures = 0
-          } else {
-            for (const event of batch) {
-              await options.onEvent!(event)
-              last = BigInt(event.seq)
+          applying = true
+          try {
+            if (batch.length && options.onEvents) {
+              await options.onEvents(batch)
+              last = head
               failures = 0
+            } else {
+              for (const event of batch) {
+                await options.onEvent!(event)
+                last = BigInt(event.seq)
+                failures = 0
+              }
             }
+          } finally {
+            applying = false
+            silence.refresh()
           }
           if (gap) throw gap
         }
@@ -115,11 +144,15 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
     } catch (error) {
       if (signal.aborted) break
       if (error instanceof VenueError) throw error
-      if (!(error instanceof GapError)) {
+      // Silence is not a failure of the operator's: reconnect at once, without backing off.
+      if (connection.signal.reason instanceof SilentStreamError) {
+        options.onIdle?.(idleTimeoutMs)
+      } else if (!(error instanceof GapError)) {
         options.onError?.(error)
         failures++
       }
     } finally {
+      clearTimeout(silence)
       signal.removeEventListener('abort', abortConnection)
       connection.abort()
     }

@@ -15,15 +15,23 @@ export type EventProxy = {
   skipOnce(wallet: string, seq: number): void
   /** Seqs that were left out. */
   skipped: number[]
+  /**
+   * Every stream open now forwards nothing more and stays open, as a connection does whose far
+   * end vanished without closing it (streams opened afterwards flow as usual).
+   */
+  silenceOpenStreams(): void
   close(): Promise<void>
 }
 
 export async function startEventProxy(target: string): Promise<EventProxy> {
   const toSkip = new Set<string>()
+  // Streams opened up to this count are silenced.
+  let silencedUpTo = 0
   const proxy: Omit<EventProxy, 'url' | 'close'> = {
     streamsOpened: [],
     skipped: [],
     skipOnce: (wallet, seq) => void toSkip.add(`${wallet.toLowerCase()}:${seq}`),
+    silenceOpenStreams: () => { silencedUpTo = proxy.streamsOpened.length },
   }
 
   const server = createServer((request, response) => {
@@ -41,11 +49,13 @@ export async function startEventProxy(target: string): Promise<EventProxy> {
     })
     const isStream = (request.url ?? '').startsWith('/v1/events') && upstream.ok
     if (isStream) proxy.streamsOpened.push(Number(new URL(request.url!, target).searchParams.get('since') ?? 0))
+    const streamNumber = proxy.streamsOpened.length
     response.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding')))
     if (!upstream.body) return void response.end()
     const decoder = new TextDecoder()
     let buffer = ''
     for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+      if (isStream && streamNumber <= silencedUpTo) continue
       if (!isStream) {
         response.write(chunk)
         continue
