@@ -26,7 +26,7 @@ import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
 import { upsertWorkerSchedulers } from './runtime/schedules/restoreLostSchedulers.js'
-import { startKillSwitchLane } from './runtime/startKillSwitchLane.js'
+import { startCancelLane } from './runtime/startCancelLane.js'
 import { startRepairSweeps } from './runtime/startRepairSweeps.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
@@ -74,7 +74,7 @@ export type StartWorkerOptions = {
  * The worker's composition root: builds the adapters, reconciles once before
  * taking any submission, then runs the submit and control processors, the
  * outbox relay, the sweeps that repair what Redis lost (`startRepairSweeps`),
- * the kill-switch lane that does not wait for Redis (`startKillSwitchLane`),
+ * the lane that sends cancels without waiting for Redis (`startCancelLane`),
  * and the event streams. `close()` stops taking work,
  * lets in-flight jobs finish (BullMQ re-runs any that do not), and releases leases.
  */
@@ -176,7 +176,7 @@ export async function startWorker(options: StartWorkerOptions) {
     onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
   })
   const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions })
-  const killSwitchLane = startKillSwitchLane(deps)
+  const cancelLane = startCancelLane(deps)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs })
 
   return {
@@ -201,7 +201,7 @@ export async function startWorker(options: StartWorkerOptions) {
       stopping = true
       clearInterval(relayTimer)
       await listener?.close()
-      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close(), killSwitchLane.close()])
+      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close(), cancelLane.close()])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
       if (timedOut) {
         options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
