@@ -69,9 +69,9 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
     },
     /**
      * Forgets the cached sessions that are no longer active and unexpired in Postgres, and answers
-     * how many. The process that rotates or revokes a session forgets it at once; another process
-     * (a second worker, the API) learns it here, so its unsealed key does not stay in memory for
-     * the life of the process.
+     * how many. The process that rotates or revokes a session forgets it at once; every other
+     * process (a second worker, when the API or another worker ended it) learns it here, so the
+     * unsealed key does not stay in its memory for the life of the process.
      */
     async prune(): Promise<number> {
       if (cache.size === 0) return 0

@@ -61,7 +61,7 @@ async function cancelledWithoutRedis(w: Awaited<ReturnType<typeof openOrders>>, 
     expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(CANCEL_LANE_GRACE_MS)
     await eventually(async () => (await Promise.all(w.placed.map((o) => rows(h.db).order(o.id)))).every((o) => o.state === 'cancelled'))
     expect((await h.db.select().from(outbox).where(eq(outbox.id, outboxId)))[0]?.status).toBe('done')
-    expect(entries()).toContainEqual(expect.objectContaining({ msg: 'cancel not sent by its job in time (Redis down, or the queue backed up): sending it directly', outboxId }))
+    expect(entries()).toContainEqual(expect.objectContaining({ msg: 'cancel sent directly', outboxId, result: expect.objectContaining({ result: 'accepted' }) }))
     return outboxId
   } finally {
     await redis.open()
@@ -79,6 +79,8 @@ async function expectOneRequest(outboxId: string, walletId: string, family: Requ
 it("cancels one order at the operator while Redis is down; the job that runs once Redis is back sends nothing more", async () => {
   const w = await openOrders(['1900'])
   const outboxId = await cancelledWithoutRedis(w, async () => (await requestCancel(h.db, { orderId: w.placed[0]!.id })).outboxId)
+  expect(entries()).toContainEqual(expect.objectContaining({
+    msg: 'cancels not sent by their jobs in time (Redis down, or the queue backed up): sending them directly', outboxId, kind: 'CancelOrder' }))
   await expectOneRequest(outboxId, w.wallet.id, 'CancelOrder')
 }, 60_000)
 
