@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { BaseError } from '../core/errors/BaseError.js'
+import { isConnectionFailure } from '../store/isConnectionFailure.js'
 import { ApiError, type Problem, RequestValidationError } from './errors.js'
 
 type ErrorBody = { error: { code: string; message: string; field?: string; rule?: string; problems?: Problem[] } }
@@ -36,12 +37,24 @@ function article(type: string): string {
 /**
  * Maps every error to one body shape. Validation: 400 (request shape) or 422
  * (a domain rule); not found / another tenant's: 404; state conflicts: 409;
- * the operator failing: 502/503; anything else: 500 without internals.
+ * the operator failing: 502/503; Postgres unreachable or out of time: 503;
+ * anything else: 500 without internals. A 500 is logged as an error (a bug to
+ * look at); a dependency that failed (502/503) as a warning.
  */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body, headers } = toResponse(error, request)
-  if (status >= 500) request.log.error({ err: error }, 'request failed')
+  if (status === 500) request.log.error({ err: error }, 'request failed')
+  else if (status > 500) request.log.warn({ err: error }, 'request failed: a dependency did not answer')
   return reply.code(status).headers(headers).send(body)
+}
+
+/** Postgres could not be reached, dropped the connection, or ran out of time (statement_timeout, SQLSTATE 57014). */
+function storeUnavailable(error: unknown): boolean {
+  if (isConnectionFailure(error)) return true
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if ((current as { code?: unknown }).code === '57014') return true
+  }
+  return false
 }
 
 function toResponse(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorBody; headers: Record<string, string> } {
@@ -55,6 +68,9 @@ function toResponse(error: FastifyError, request: FastifyRequest): { status: num
       headers: error.headers,
       body: { error: { code: error.code, message: error.shortMessage, ...fieldRule(error.field, error.rule), ...(error.problems ? { problems: [...error.problems] } : {}) } },
     }
+  }
+  if (storeUnavailable(error)) {
+    return { status: 503, headers: { 'retry-after': '2' }, body: { error: { code: 'STORE.UNAVAILABLE', message: 'the database is unavailable (down, restarting or overloaded); retry later' } } }
   }
   if (error instanceof BaseError) return domainError(error)
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500

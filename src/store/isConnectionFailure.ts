@@ -10,9 +10,13 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'
 
 /**
  * node-postgres's own connection errors, which carry no code: a connection that ended or was cut,
- * a client left unusable by such a failure, a connect or read timeout.
+ * a client left unusable by such a failure, a connect or read timeout, and pg-pool's wait for a
+ * connection that timed out.
  */
-const DRIVER_MESSAGES = [/^Connection terminated/, /^Client has encountered a connection error/, /^Query read timeout$/, /^timeout expired$/]
+const DRIVER_MESSAGES = [
+  /^Connection terminated/, /^Client has encountered a connection error/, /^Query read timeout$/, /^timeout expired$/,
+  /^timeout exceeded when trying to connect$/,
+]
 
 /**
  * Whether an error (or one in its cause chain: drizzle and Deputy wrap the driver's) is a failed

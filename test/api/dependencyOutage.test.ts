@@ -5,7 +5,7 @@
  * (`deputy_metrics_source_up`, `queuesUnavailable`). Redis and Postgres sit behind TCP relays
  * that the tests close and open again (`lateRelay`).
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { pino } from 'pino'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { BULL_BOARD_READ_TIMEOUT_MS } from '../../src/api/bullBoard.js'
@@ -106,7 +106,7 @@ it('with Redis down, /metrics answers the Postgres series and marks Redis down, 
   expect(status.queuesUnavailable).toBeUndefined()
 }, 60_000)
 
-it('with Postgres down, /metrics answers the queue series and marks Postgres down, without stale Postgres series', async () => {
+it('with Postgres down, /metrics answers the queue series and marks Postgres down, without stale Postgres series, and requests that need Postgres answer 503', async () => {
   await postgres.close()
   try {
     const text = await metrics()
@@ -115,6 +115,17 @@ it('with Postgres down, /metrics answers the queue series and marks Postgres dow
     expect(sample(text, 'deputy_queue_jobs{queue="submit",state="waiting"}')).toBe(0)
     expect(sample(text, 'deputy_orders{state="open"}')).toBeUndefined()
     expect(sample(text, 'deputy_sessions_expiring{within="1h"}')).toBeUndefined()
+
+    // Every request that needs Postgres answers 503 with a code and Retry-After, not a 500.
+    for (const [method, path] of [['GET', '/v1/status'], ['POST', `/v1/wallets/${randomUUID()}/orders`]] as const) {
+      const response = await call(path, {
+        method, headers: { ...asTenant.headers, 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: JSON.stringify({ market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }) } : {}),
+      })
+      expect(response.status, path).toBe(503)
+      expect(response.headers.get('retry-after')).toBe('2')
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('STORE.UNAVAILABLE')
+    }
   } finally {
     await postgres.open()
   }

@@ -50,6 +50,18 @@ it('counts a refused connection', async () => {
   expect(isConnectionFailure(error)).toBe(true)
 })
 
+it("counts the pool's wait for a connection that timed out (every connection busy past the limit)", async () => {
+  if (database.kind !== 'pg') throw new Error('expected node-postgres')
+  const held = [await database.pool.connect(), await database.pool.connect()]
+  try {
+    const waited = await failure(() => database.db.execute(sql`select 1`))
+    expect(waited).toMatchObject({ cause: { message: 'timeout exceeded when trying to connect' } })
+    expect(isConnectionFailure(waited)).toBe(true)
+  } finally {
+    for (const client of held) client.release()
+  }
+})
+
 it('does not count a statement Postgres refused or cancelled, however wrapped', async () => {
   const missing = await failure(() => database.db.execute(sql`select * from nowhere`))
   expect(missing).toMatchObject({ cause: { code: '42P01' } })
