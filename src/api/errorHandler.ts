@@ -69,6 +69,9 @@ function toResponse(error: FastifyError, request: FastifyRequest): { status: num
       body: { error: { code: error.code, message: error.shortMessage, ...fieldRule(error.field, error.rule), ...(error.problems ? { problems: [...error.problems] } : {}) } },
     }
   }
+  // Deputy's own errors first: one about another dependency (the operator, Privy) may carry a
+  // refused socket in its causes too, and names its dependency itself.
+  if (error instanceof BaseError && !error.code.startsWith('STORE.')) return domainError(error)
   if (storeUnavailable(error)) {
     return { status: 503, headers: { 'retry-after': '2' }, body: { error: { code: 'STORE.UNAVAILABLE', message: 'the database is unavailable (down, restarting or overloaded); retry later' } } }
   }
