@@ -44,7 +44,7 @@ function article(type: string): string {
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body, headers } = toResponse(error, request)
   if (status === 500) request.log.error({ err: error }, 'request failed')
-  else if (status > 500) request.log.warn({ err: error }, 'request failed: a dependency did not answer')
+  else if (status > 500) request.log.warn({ err: error }, 'request failed: a dependency failed')
   return reply.code(status).headers(headers).send(body)
 }
 
