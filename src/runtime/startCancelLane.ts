@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { submitCancelAllSpec } from '../../jobs/submitCancelAll.js'
 import { submitCancelOrderSpec } from '../../jobs/submitCancelOrder.js'
 import type { WorkerDeps } from './deps.js'
+import { everyInterval } from './everyInterval.js'
 import { type JobControl, runSubmission } from './submission/runSubmission.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
 
@@ -85,14 +86,5 @@ export function startCancelLane(deps: WorkerDeps, options: CancelLaneOptions = {
     for (const row of rows) await runOne(row)
   }
 
-  let running: Promise<void> | undefined
-  const timer = setInterval(() => {
-    running ??= look().catch(lookFailed).finally(() => { running = undefined })
-  }, options.intervalMs ?? 500)
-  return {
-    async close() {
-      clearInterval(timer)
-      await running
-    },
-  }
+  return everyInterval(() => look().catch(lookFailed), options.intervalMs ?? 500)
 }

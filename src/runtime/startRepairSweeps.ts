@@ -4,6 +4,7 @@ import { sweepOutbox } from '../../jobs/relayOutbox.js'
 import type { SubmitJobData } from '../queue/payloads.js'
 import type { Db } from '../store/Database.js'
 import { type WorkerSchedulerPeriods, restoreLostSchedulers } from './schedules/restoreLostSchedulers.js'
+import { everyInterval } from './everyInterval.js'
 import type { SessionSigners } from './sessionSigners.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
 
@@ -41,14 +42,5 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
     const forgotten = await options.sessions.prune().catch(pruneFailed)
     if (forgotten) log.info({ forgotten }, 'dropped the unsealed keys of sessions no longer active')
   }
-  let running: Promise<void> | undefined
-  const timer = setInterval(() => {
-    running ??= sweep().finally(() => { running = undefined })
-  }, options.intervalMs)
-  return {
-    async close() {
-      clearInterval(timer)
-      await running
-    },
-  }
+  return everyInterval(sweep, options.intervalMs)
 }
