@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { BaseError } from '../core/errors/BaseError.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
+import { isStatementCancelled } from '../store/isStatementCancelled.js'
 import { ApiError, type Problem, RequestValidationError } from './errors.js'
 
 type ErrorBody = { error: { code: string; message: string; field?: string; rule?: string; problems?: Problem[] } }
@@ -48,15 +49,6 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   return reply.code(status).headers(headers).send(body)
 }
 
-/** Postgres could not be reached, dropped the connection, or ran out of time (statement_timeout, SQLSTATE 57014). */
-function storeUnavailable(error: unknown): boolean {
-  if (isConnectionFailure(error)) return true
-  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
-    if ((current as { code?: unknown }).code === '57014') return true
-  }
-  return false
-}
-
 function toResponse(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorBody; headers: Record<string, string> } {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as { validationContext?: string }).validationContext
@@ -72,7 +64,8 @@ function toResponse(error: FastifyError, request: FastifyRequest): { status: num
   // Deputy's own errors first: one about another dependency (the operator, Privy) may carry a
   // refused socket in its causes too, and names its dependency itself.
   if (error instanceof BaseError && !error.code.startsWith('STORE.')) return domainError(error)
-  if (storeUnavailable(error)) {
+  // Postgres could not be reached, dropped the connection, or ran out of time (statement_timeout).
+  if (isConnectionFailure(error) || isStatementCancelled(error)) {
     return { status: 503, headers: { 'retry-after': '2' }, body: { error: { code: 'STORE.UNAVAILABLE', message: 'the database is unavailable (down, restarting or overloaded); retry later' } } }
   }
   if (error instanceof BaseError) return domainError(error)

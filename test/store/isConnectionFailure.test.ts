@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm'
 import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { isConnectionFailure } from '../../src/store/isConnectionFailure.js'
+import { isStatementCancelled } from '../../src/store/isStatementCancelled.js'
 import { MigrationError } from '../../src/store/errors.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
 import type { Database } from '../../src/store/Database.js'
@@ -70,6 +71,9 @@ it('does not count a statement Postgres refused or cancelled, however wrapped', 
   const cancelled = await failure(() => database.db.execute(sql`select pg_sleep(2)`))
   expect(cancelled).toMatchObject({ cause: { code: '57014' } })
   expect(isConnectionFailure(cancelled)).toBe(false)
+  // A cancelled statement is told apart on its own (the API answers it 503, as a connection failure).
+  expect(isStatementCancelled(cancelled)).toBe(true)
+  expect(isStatementCancelled(missing)).toBe(false)
   expect(isConnectionFailure(new Error('boom'))).toBe(false)
   expect(isConnectionFailure('Connection terminated')).toBe(false)
 })
