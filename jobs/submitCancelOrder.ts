@@ -1,7 +1,8 @@
 /**
  * Processor: submit a CancelOrder.
  * - Payload: `SubmitJobData` { outboxId, walletId, family: 'CancelOrder', orderId }.
- * - Reads: outbox row (waits for earlier requests of the same order), orders row, active session.
+ * - Reads: outbox row (waits for earlier requests of the same order, except modifies: a cancel
+ *   never waits for one), orders row, active session.
  * - Writes: an order never sent (its placement still pending or held) is cancelled locally, and its
  *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
  *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);

@@ -33,7 +33,7 @@ const deferring: JobControl = { delay: async (ms) => { throw new Deferred(ms) } 
  * that job would not run and the orders would stay live at the operator. So every worker also
  * looks every `intervalMs` for cancels whose job has not finished within `graceMs` of their
  * being due, and runs them here through the same recipe as the job (`runSubmission`: a cancel
- * still waits for the earlier requests of its order; one open request per outbox row; the
+ * still waits for its order's placement, though not for a modify; one open request per outbox row; the
  * signed bytes persisted before they are sent). A job that runs the same row at the same moment,
  * or later, sends the same bytes (the operator answers a duplicate) or finds the row done.
  *

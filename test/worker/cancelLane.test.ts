@@ -9,7 +9,7 @@ import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestCancel, requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { CANCEL_LANE_GRACE_MS } from '../../src/runtime/startCancelLane.js'
 import type { RequestFamily } from '../../src/core/acl/actions.js'
 import { type OrderRow, outbox, requests } from '../../src/store/schema/index.js'
@@ -82,6 +82,23 @@ it("cancels one order at the operator while Redis is down; the job that runs onc
   expect(entries()).toContainEqual(expect.objectContaining({
     msg: 'cancels not sent by their jobs in time (Redis down, or the queue backed up): sending them directly', outboxId, kind: 'CancelOrder' }))
   await expectOneRequest(outboxId, w.wallet.id, 'CancelOrder')
+}, 60_000)
+
+it('cancels an order while Redis is down even behind a modify queued before it; the modify is then not applied', async () => {
+  const w = await openOrders(['1900'])
+  const order = w.placed[0]!
+  let modifyId = ''
+  const outboxId = await cancelledWithoutRedis(w, async () => {
+    modifyId = (await requestModify(h.db, worker.markets, { orderId: order.id, price: '1905', size: '0.2' })).outboxId
+    return (await requestCancel(h.db, { orderId: order.id })).outboxId
+  })
+  await expectOneRequest(outboxId, w.wallet.id, 'CancelOrder')
+  // The modify's job runs once Redis is back, finds the order cancelled, and sends nothing.
+  await eventually(async () => (await h.db.select().from(outbox).where(eq(outbox.id, modifyId)))[0]?.status === 'done', 20_000)
+  const [modify] = await h.db.select().from(outbox).where(eq(outbox.id, modifyId))
+  expect(modify?.lastError).toBe('order cancelled: modification not applied')
+  expect(await h.db.select().from(requests).where(and(eq(requests.walletId, w.wallet.id), eq(requests.family, 'ModifyOrder')))).toEqual([])
+  expect(operatorOrder(h.sandbox, w.signer.address, order.clientOrderId)).toMatchObject({ status: 'cancelled', revision: 0 })
 }, 60_000)
 
 it('trips the kill switch at the operator while Redis is down: every open order cancelled, one CancelAll in all', async () => {

@@ -40,6 +40,8 @@ describe('the four families against the sandbox', () => {
     const { wallet } = await h.wallet()
     const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
     await requestModify(h.db, worker.markets, { orderId: order.id, price: '1910.5', size: '2' })
+    await worker.relay()
+    await eventually(async () => (await orderRow(order.id)).venueRevision === 1)
     await requestCancel(h.db, { orderId: order.id })
     await worker.relay()
     const cancelled = await eventually(async () => { const o = await orderRow(order.id); return o.state === 'cancelled' && o })

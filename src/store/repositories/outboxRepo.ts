@@ -1,4 +1,4 @@
-import { type SQL, and, eq, inArray, lt, lte, sql } from 'drizzle-orm'
+import { type SQL, and, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
 
@@ -25,8 +25,12 @@ export async function setOutboxStatus(db: Db, id: string, status: OutboxStatus, 
 }
 
 /**
- * The status of the earliest unfinished request for the same order, if any.
- * Requests for one order go out in creation order, whichever process runs them.
+ * The status of the earliest unfinished request for the same order that `row` must wait for, if
+ * any. Requests for one order go out in creation order, whichever process runs them, with one
+ * exception: a cancel never waits for a modify. Cancelling is what reduces a user's risk, and a
+ * modify still queued (its job stuck with Redis down, or behind a backlog) would hold it; a modify
+ * that runs after the cancel finds the order cancelled and is not applied (a modify already sent
+ * lands before the cancel, or is refused `UnknownOrder`). A cancel still waits for its Order.
  */
 export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' | 'seq' | 'kind'>): Promise<OutboxStatus | undefined> {
   // A placement goes first whatever its seq: reconcile re-places an order that was never placed
@@ -34,7 +38,10 @@ export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' |
   if (!row.orderId || row.kind === 'Order') return undefined
   const [earlier] = await db.select({ status: outbox.status }).from(outbox)
     // Rows not yet due (a good-till cancel) do not block what comes after them.
-    .where(and(eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held']), lte(outbox.availableAt, sql`now()`)))
+    .where(and(
+      eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held']), lte(outbox.availableAt, sql`now()`),
+      row.kind === 'CancelOrder' ? ne(outbox.kind, 'ModifyOrder') : undefined,
+    ))
     .orderBy(outbox.seq)
     .limit(1)
   return earlier?.status
