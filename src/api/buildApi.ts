@@ -18,6 +18,7 @@ import { scheduleRoutes } from './routes/schedules.js'
 import { sessionRoutes } from './routes/sessions.js'
 import { statusRoutes } from './routes/status.js'
 import { walletRoutes } from './routes/wallets.js'
+import { workRoutes } from './routes/work.js'
 
 export type BuildApiOptions = {
   /** Fastify's logger: the runtime's pino logger by default; false for none. */
@@ -82,7 +83,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   await app.register(async (v1) => {
     v1.addHook('onRequest', tenantAuthentication(deps.runtime.db, deps.runtime.now))
     withIdempotency(v1)
-    for (const routes of [walletRoutes, sessionRoutes, orderRoutes, killSwitchRoutes, policyRoutes, scheduleRoutes, statusRoutes]) {
+    for (const routes of [walletRoutes, sessionRoutes, orderRoutes, workRoutes, killSwitchRoutes, policyRoutes, scheduleRoutes, statusRoutes]) {
       await v1.register(routes, { deps })
     }
   }, { prefix: '/v1' })

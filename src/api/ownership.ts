@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import type { Db } from '../store/Database.js'
-import { type OrderRow, type ScheduleRow, type SessionRow, type WalletRow, orders, schedules, sessions, wallets } from '../store/schema/index.js'
+import { type OrderRow, type OutboxRow, type ScheduleRow, type SessionRow, type WalletRow, orders, outbox, schedules, sessions, wallets } from '../store/schema/index.js'
 import { NotFoundError } from './errors.js'
 
 /*
@@ -33,4 +33,11 @@ export async function ownedSchedule(db: Db, tenantId: string, scheduleId: string
     .where(and(eq(schedules.id, scheduleId), eq(wallets.tenantId, tenantId)))
   if (!row) throw new NotFoundError('schedule', 'scheduleId')
   return row
+}
+
+export async function ownedWork(db: Db, tenantId: string, outboxId: string): Promise<OutboxRow> {
+  const [row] = await db.select({ work: outbox }).from(outbox).innerJoin(wallets, eq(wallets.id, outbox.walletId))
+    .where(and(eq(outbox.id, outboxId), eq(wallets.tenantId, tenantId)))
+  if (!row) throw new NotFoundError('work', 'outboxId')
+  return row.work
 }

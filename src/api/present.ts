@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import { formatAmount, parseAmount } from '../core/money/decimal.js'
-import type { FillRow, OrderRow, PolicyRow, ScheduleRow, ScheduleRunRow, SessionRow, WalletRow } from '../store/schema/index.js'
-import type { Fill, Order, Policy, Schedule, ScheduleRun, Session, Wallet } from './schemas/resources.js'
+import type { FillRow, OrderRow, OutboxRow, PolicyRow, RequestRow, ScheduleRow, ScheduleRunRow, SessionRow, WalletRow } from '../store/schema/index.js'
+import type { Fill, Order, Policy, Schedule, ScheduleRun, Session, Wallet, Work } from './schemas/resources.js'
 
 /*
  * Rows as the API shows them. Each function picks fields explicitly, so a new
@@ -39,6 +39,24 @@ export function presentOrder(row: OrderRow, intent: { clientRef: string | null; 
 
 export function presentFill(row: FillRow): z.output<typeof Fill> {
   return { fillId: row.fillId, price: plain(row.price), size: plain(row.size), fee: plain(row.fee), at: iso(row.at) }
+}
+
+const workStatus = { pending: 'queued', enqueued: 'queued', held: 'held', done: 'done', failed: 'failed' } as const
+
+/** An outbox row and the requests signed for it (oldest first). */
+export function presentWork(row: OutboxRow, signed: readonly RequestRow[]): z.output<typeof Work> {
+  const status = workStatus[row.status]
+  const accepted = signed.some((r) => r.status === 'accepted')
+  return {
+    outboxId: row.id, kind: row.kind, walletId: row.walletId, orderId: row.orderId, status, accepted,
+    // A row queued again keeps the reason it was held for; only a settled or held row's reason is current.
+    note: status === 'queued' || accepted ? null : row.lastError,
+    requests: signed.map((r) => ({
+      family: r.family, status: r.status, duplicate: r.duplicate, errorCode: r.errorCode, errorMessage: r.errorMessage,
+      createdAt: iso(r.createdAt), completedAt: isoOrNull(r.completedAt),
+    })),
+    createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),
+  }
 }
 
 export function presentSchedule(row: ScheduleRow): z.output<typeof Schedule> {

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import type { Order, OrderWithFills, Policy, Schedule, ScheduleRun, Session, Wallet } from '../api/schemas/resources.js'
+import type { Order, OrderWithFills, Policy, Schedule, ScheduleRun, Session, Wallet, Work } from '../api/schemas/resources.js'
 
 /* What the API answers, typed from the same zod schemas that validate and document it. */
 export type WalletDto = z.output<typeof Wallet>
@@ -10,5 +10,6 @@ export type ScheduleDto = z.output<typeof Schedule>
 export type ScheduleRunDto = z.output<typeof ScheduleRun>
 export type PolicyDto = z.output<typeof Policy>
 export type QueuedDto = { outboxId: string; status: 'queued' }
+export type WorkDto = z.output<typeof Work>
 export type QueueHealthDto = { paused: boolean; counts: Record<string, number> }
 export type StatusDto = { wallets: WalletDto[]; sessions: SessionDto[]; workingOrders: OrderDto[]; schedules: ScheduleDto[]; queues: Record<string, QueueHealthDto> | null; queuesUnavailable?: string }

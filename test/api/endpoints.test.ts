@@ -78,6 +78,12 @@ describe('limit orders', () => {
     expect(modified.statusCode).toBe(202)
     expect(modified.json()).toMatchObject({ status: 'queued' })
     await eventually(async () => (await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>().price === '1991.5')
+    const work = await tenant.request('GET', `/v1/work/${modified.json<{ outboxId: string }>().outboxId}`)
+    expect(work.statusCode).toBe(200)
+    expect(work.json()).toMatchObject({
+      kind: 'ModifyOrder', walletId: wallet.id, orderId: order.id, status: 'done', accepted: true, note: null,
+      requests: [{ family: 'ModifyOrder', status: 'accepted', duplicate: false, errorCode: null, completedAt: expect.any(String) }],
+    })
 
     api.h.sandbox.setMark('ETH-USD', '1980')
     const filled = await eventually(async () => { const o = (await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>(); return o.state === 'filled' && o })
@@ -107,6 +113,41 @@ describe('limit orders', () => {
     expect(all.statusCode).toBe(202)
     const rows = await eventually(async () => { const r = await Promise.all(ids.map(state)); return r.every((o) => o.state === 'cancelled') && r })
     expect(rows.map((o) => o.cancelReason)).toEqual(['user', 'cancelAll', 'cancelAll'])
+  })
+})
+
+describe('queued work', () => {
+  type Work = { status: string; accepted: boolean; note: string | null; requests: { family: string; status: string; errorCode: string | null }[] }
+  const workOf = (outboxId: string) => eventually(async () => {
+    const work = (await tenant.request('GET', `/v1/work/${outboxId}`)).json<Work>()
+    return work.status !== 'queued' && work
+  })
+
+  it('tells why a modify was not applied: the operator refused it', async () => {
+    const { wallet } = await tradingWallet(api, tenant, { USD: '10000' })
+    const order = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1990', size: '1' })).json<Order>()
+    await eventually(async () => (await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>().state === 'open')
+    // 100 ETH at 1990 needs 199,000 USD; the wallet has 10,000.
+    const queued = (await tenant.request('POST', `/v1/orders/${order.id}/modify`, { price: '1990', size: '100' })).json<{ outboxId: string }>()
+    const work = await workOf(queued.outboxId)
+    expect(work).toMatchObject({ status: 'failed', accepted: false, requests: [{ family: 'ModifyOrder', status: 'rejected', errorCode: 'InsufficientBalance' }] })
+    expect(work.note).toMatch(/^InsufficientBalance: USD available 10000 \(with this order's hold\) is below the 199099.5 the modified order needs$/)
+    expect((await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>()).toMatchObject({ state: 'open', size: '1' })
+  })
+
+  it('tells that a cancel settled an order never sent, without a request', async () => {
+    // No session: the placement waits (held) for one.
+    const wallet = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
+    const order = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1990', size: '1' })).json<Order>()
+    const queued = (await tenant.request('POST', `/v1/orders/${order.id}/cancel`, {})).json<{ outboxId: string }>()
+    expect(await workOf(queued.outboxId)).toMatchObject({ status: 'done', accepted: false, note: 'cancelled before submission', requests: [] })
+    expect((await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>().state).toBe('cancelled')
+  })
+
+  it('answers 404 naming outboxId for work that does not exist', async () => {
+    const response = await tenant.request('GET', '/v1/work/00000000-0000-4000-8000-000000000000')
+    expect(response.statusCode).toBe(404)
+    expect(response.json()).toMatchObject({ error: { code: 'API.NOT_FOUND', field: 'outboxId' } })
   })
 })
 

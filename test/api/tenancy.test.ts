@@ -10,6 +10,7 @@ let wallet: { id: string; address: string }
 let sessionId: string
 let orderId: string
 let scheduleId: string
+let placementId: string
 
 beforeAll(async () => {
   api = await createApiHarness()
@@ -20,6 +21,7 @@ beforeAll(async () => {
   sessionId = made.session.id
   orderId = (await a.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })).json<{ id: string }>().id
   await eventually(async () => (await a.request('GET', `/v1/orders/${orderId}`)).json<{ state: string }>().state === 'open')
+  placementId = (await api.h.db.select().from(outbox).where(eq(outbox.orderId, orderId)))[0]!.id
   const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
   scheduleId = (await a.request('POST', `/v1/wallets/${wallet.id}/schedules`, spec)).json<{ id: string }>().id
 })
@@ -38,6 +40,7 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
     ['read the order', 'GET', () => `/v1/orders/${orderId}`, undefined, 'orderId'],
     ['modify the order', 'POST', () => `/v1/orders/${orderId}/modify`, { price: '1600', size: '0.2' }, 'orderId'],
     ['cancel the order', 'POST', () => `/v1/orders/${orderId}/cancel`, {}, 'orderId'],
+    ['read the work queued for it', 'GET', () => `/v1/work/${placementId}`, undefined, 'outboxId'],
     ['CancelAll on the wallet', 'POST', () => `/v1/wallets/${wallet.id}/cancel-all`, {}, 'walletId'],
     ['halt the wallet', 'POST', () => `/v1/wallets/${wallet.id}/halt`, { reason: 'hostile' }, 'walletId'],
     ['resume the wallet', 'POST', () => `/v1/wallets/${wallet.id}/resume`, {}, 'walletId'],
@@ -62,6 +65,7 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
   it("left A's resources untouched and A still sees them", async () => {
     expect((await a.request('GET', `/v1/wallets/${wallet.id}`)).json()).toMatchObject({ status: 'active' })
     expect((await a.request('GET', `/v1/orders/${orderId}`)).json()).toMatchObject({ state: 'open', price: '1500' })
+    expect((await a.request('GET', `/v1/work/${placementId}`)).json()).toMatchObject({ kind: 'Order', status: 'done', accepted: true })
     expect((await a.request('GET', `/v1/schedules/${scheduleId}`)).json()).toMatchObject({ status: 'active', version: 1 })
     const [session] = await api.h.db.select().from(sessions).where(eq(sessions.id, sessionId))
     expect(session!.status).toBe('active')

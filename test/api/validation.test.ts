@@ -40,6 +40,7 @@ const cases: Case[] = [
   ['wallet: generate not a boolean', 'POST', () => '/v1/wallets', { generate: 'yes' }, 400, 'generate', /must be a boolean/],
   ['wallet: unknown field', 'POST', () => '/v1/wallets', { generate: true, colour: 'red' }, 400, 'colour', /is not a known field/],
   ['wallet: id not a UUID', 'GET', () => '/v1/wallets/42', undefined, 400, 'walletId', /must be a UUID/],
+  ['work: id not a UUID', 'GET', () => '/v1/work/42', undefined, 400, 'outboxId', /must be a UUID/],
   ['session: empty families', 'POST', () => `${w()}/sessions`, { families: [] }, 400, 'families', /at least one family/],
   ['session: unknown family', 'POST', () => `${w()}/sessions`, { families: ['Trade'] }, 400, 'families.0', /must be one of "Order", "ModifyOrder", "CancelOrder", "CancelAll"/],
   ['session: lifetime too short', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 1800 }, 400, 'lifetimeSeconds', /at least 3600/],

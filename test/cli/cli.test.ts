@@ -74,6 +74,19 @@ describe('deputy against a running API', () => {
     const modified = await deputy(['order', 'modify', order.id, '--price', '1991.50', '--size', '0.6', '--wait'])
     expect(modified.code, modified.stderr).toBe(0)
     expect(modified.stdout).toMatch(new RegExp(`order ${order.id}  buy 0.6 ETH-USD @ 1991.5 GTC  open`))
+    // 1000 ETH at 1991.5 is more than the wallet's 1,000,000 USD: refused, and --wait says so (exit 1).
+    const refused = await deputy(['order', 'modify', order.id, '--price', '1991.50', '--size', '1000', '--wait'])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(new RegExp(`the modification of order ${order.id} was not applied: InsufficientBalance: USD available`))
+    const queued = await deputy(['order', 'modify', order.id, '--price', '1991.50', '--size', '1000', '--json'])
+    const { outboxId } = json<{ outboxId: string }>(queued)
+    let work = { status: 'queued' }
+    for (let i = 0; i < 40 && work.status === 'queued'; i++) work = json<{ status: string }>(await deputy(['order', 'work', outboxId, '--json']))
+    expect(work).toMatchObject({ kind: 'ModifyOrder', status: 'failed', accepted: false, requests: [{ family: 'ModifyOrder', status: 'rejected', errorCode: 'InsufficientBalance' }] })
+    const shown = await deputy(['order', 'work', outboxId])
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toMatch(new RegExp(`ModifyOrder ${outboxId}  failed  \\(InsufficientBalance: USD available`))
+    expect(shown.stdout).toMatch(/ModifyOrder\s+rejected\s+InsufficientBalance/)
 
     const listed = await deputy(['order', 'list', '--json'])
     expect(json<{ id: string }[]>(listed).map((o) => o.id)).toEqual([order.id])

@@ -99,7 +99,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
 
   app.post('/orders/:orderId/cancel', {
     schema: {
-      summary: 'Cancel a working order', tags, security: tenantSecurity,
+      summary: 'Cancel a working order (queued behind its placement only: a modify queued before the cancel is not waited for, and is then not applied)', tags, security: tenantSecurity,
       headers: idempotencyHeader, params: orderParams, body: z.strictObject({}).optional(), response: { 202: Queued, ...errorResponses },
     },
   }, async (request, reply) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { requestStatuses } from '../../store/schema/index.js'
 import { amount, families, isoTime, uuid } from './common.js'
 
 export const Wallet = z.object({
@@ -110,6 +111,33 @@ export const Policy = z.object({
 
 /** Work queued for the worker (an outbox row); it is sent to the operator asynchronously. */
 export const Queued = z.object({
-  outboxId: uuid,
+  outboxId: uuid.describe('GET /v1/work/{outboxId} tells what became of it'),
   status: z.literal('queued'),
 }).meta({ id: 'Queued' })
+
+/** One request signed for a piece of work, as the operator answered it (signature and bytes left out). */
+export const WorkRequest = z.object({
+  family: z.enum(families),
+  status: z.enum(requestStatuses).describe('signed (persisted before it is sent; sent, or about to be), accepted, rejected, or unknown (sent, no answer yet: resent as the same bytes)'),
+  duplicate: z.boolean().describe('the operator answered a resend of bytes it had accepted'),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  createdAt: isoTime.describe('when it was signed'),
+  completedAt: isoTime.nullable().describe('when its answer was stored'),
+}).meta({ id: 'WorkRequest' })
+
+/** What became of queued work: a placement, modify, cancel or CancelAll. */
+export const Work = z.object({
+  outboxId: uuid,
+  kind: z.enum(families),
+  walletId: uuid,
+  orderId: uuid.nullable(),
+  status: z.enum(['queued', 'held', 'done', 'failed'])
+    .describe('queued (waiting for the worker, or its turn behind earlier work of the order); held (no valid session: waits for a new one); done; failed (refused, never retried)'),
+  accepted: z.boolean().describe('the operator accepted it'),
+  note: z.string().nullable()
+    .describe('why it is held, failed, or done without being sent (e.g. "order cancelled: modification not applied"); null while queued and once accepted'),
+  requests: z.array(WorkRequest).describe('the requests signed for it, oldest first (a re-sign after NonceReused or a new session adds one)'),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+}).meta({ id: 'Work' })

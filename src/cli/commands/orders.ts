@@ -1,17 +1,12 @@
 import { type Command, Option } from 'commander'
-import { parseAmount } from '../../core/money/decimal.js'
 import type { ApiClient } from '../ApiClient.js'
 import { clientAction } from '../context.js'
 import { CliError, exitCodes } from '../errors.js'
 import { type Output, shortId, table } from '../output.js'
 import { parseSeconds } from '../parse.js'
-import type { OrderDto, OrderWithFillsDto, QueuedDto } from '../types.js'
-
-/** Decimal strings that name one amount ("1990" and "1990.00"). */
-const sameAmount = (a: string, b: string) => parseAmount('amount', a) === parseAmount('amount', b)
+import type { OrderDto, OrderWithFillsDto, QueuedDto, WorkDto } from '../types.js'
 
 const settled = ['open', 'partially_filled', 'filled', 'cancelled', 'rejected']
-const finished = ['filled', 'cancelled', 'rejected']
 
 export const orderLine = (o: OrderDto) =>
   `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce}  ${o.state}${o.filled !== '0' ? `  filled ${o.filled} avg ${o.averagePrice}` : ''}${o.rejectCode ? `  (${o.rejectCode}: ${o.rejectReason ?? ''})` : ''}`
@@ -35,6 +30,27 @@ async function waitFor(api: ApiClient, out: Output, orderId: string, done: (o: O
     if (order.state === 'rejected') throw new CliError(exitCodes.failed, `the operator rejected order ${order.id}: ${order.rejectCode ?? ''} ${order.rejectReason ?? ''}`.trim(), { code: 'ORDER.REJECTED' })
     if (done(order)) return order
     if (Date.now() > until) throw new CliError(exitCodes.failed, `order ${order.id} is still ${order.state} after ${timeoutSeconds}s`, { code: 'CLI.WAIT_TIMEOUT' })
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+const workLine = (w: WorkDto) =>
+  `${w.kind} ${w.outboxId}  ${w.status}${w.accepted ? '  accepted by the operator' : ''}${w.note ? `  (${w.note})` : ''}`
+
+/**
+ * Polls queued work (a modify or a cancel) until the worker has settled it, reporting its status
+ * as it changes (stderr). A timeout is a failed operation (exit 1).
+ */
+async function waitForWork(api: ApiClient, out: Output, outboxId: string, timeoutSeconds: number): Promise<WorkDto> {
+  const until = Date.now() + timeoutSeconds * 1000
+  let last = ''
+  for (;;) {
+    const work = await api.get<WorkDto>(`/v1/work/${encodeURIComponent(outboxId)}`)
+    const seen = `${work.status} ${work.note ?? ''}`
+    if (seen !== last) out.progress(`  ${shortId(work.outboxId)}: ${work.status}${work.note ? ` (${work.note})` : ''}`)
+    last = seen
+    if (work.status === 'done' || work.status === 'failed') return work
+    if (Date.now() > until) throw new CliError(exitCodes.failed, `${work.kind} ${work.outboxId} is still ${work.status} after ${timeoutSeconds}s`, { code: 'CLI.WAIT_TIMEOUT' })
     await new Promise((r) => setTimeout(r, 250))
   }
 }
@@ -71,15 +87,21 @@ export function orderCommands(program: Command): void {
       const queued = await api.post<QueuedDto>(`/v1/orders/${encodeURIComponent(orderId)}/modify`, { price: options.price, size: options.size })
       if (!options.wait) return out.result(queued, () => `modification queued (${queued.outboxId})`)
       out.progress(`modification of ${orderId} queued; waiting for the operator…`)
-      const final = await waitFor(api, out, orderId, (o) => finished.includes(o.state) || (settled.includes(o.state) && sameAmount(o.price, options.price) && sameAmount(o.size, options.size)), options.timeout)
+      const work = await waitForWork(api, out, queued.outboxId, options.timeout)
+      // Refused, or settled without a send (the order filled or was cancelled first): not applied.
+      if (!work.accepted) throw new CliError(exitCodes.failed, `the modification of order ${orderId} was not applied: ${work.note ?? work.status}`, { code: 'ORDER.NOT_MODIFIED' })
+      const final = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`)
       out.result(final, () => orderLine(final))
     }))
-  waitOptions(order.command('cancel <orderId>').description('cancel a working order'))
+  waitOptions(order.command('cancel <orderId>').description('cancel a working order (it does not wait for a modify queued before it)'))
     .action(clientAction(async ({ api, out }, options: WaitOptions, orderId: string) => {
       const queued = await api.post<QueuedDto>(`/v1/orders/${encodeURIComponent(orderId)}/cancel`, {})
       if (!options.wait) return out.result(queued, () => `cancel queued (${queued.outboxId})`)
       out.progress(`cancel of ${orderId} queued; waiting for the operator…`)
-      const final = await waitFor(api, out, orderId, (o) => finished.includes(o.state), options.timeout)
+      const work = await waitForWork(api, out, queued.outboxId, options.timeout)
+      const final = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`)
+      // Cancelled here, before it was ever sent, or by the operator: done. Filled first: not cancelled.
+      if (final.state !== 'cancelled') throw new CliError(exitCodes.failed, `order ${orderId} was not cancelled: ${work.note ?? `it is ${final.state}`}`, { code: 'ORDER.NOT_CANCELLED' })
       out.result(final, () => orderLine(final))
     }))
   order.command('cancel-all <walletId>').description("CancelAll: the wallet's open orders in one market, or every market")
@@ -87,6 +109,11 @@ export function orderCommands(program: Command): void {
     .action(clientAction(async ({ api, out }, options: { market?: string }, walletId: string) => {
       const queued = await api.post<QueuedDto>(`/v1/wallets/${encodeURIComponent(walletId)}/cancel-all`, options.market ? { market: options.market } : {})
       out.result(queued, () => `CancelAll queued (${queued.outboxId})`)
+    }))
+  order.command('work <outboxId>').description('what became of a queued modify, cancel or CancelAll: accepted, or why not')
+    .action(clientAction(async ({ api, out }, _options: object, outboxId: string) => {
+      const work = await api.get<WorkDto>(`/v1/work/${encodeURIComponent(outboxId)}`)
+      out.result(work, () => `${workLine(work)}\n${table(['REQUEST', 'STATUS', 'ERROR', 'SIGNED', 'ANSWERED'], work.requests.map((r) => [r.family, r.status, r.errorCode ?? '', r.createdAt, r.completedAt ?? '']), '(no request signed)')}`)
     }))
   order.command('list').description('orders, newest first (default: working ones)')
     .option('--wallet <walletId>', 'only this wallet')

@@ -76,10 +76,13 @@ export class VenueError extends BaseError {
   readonly status: number
   /** Milliseconds to wait before retrying, from `Retry-After` (RateLimited only). */
   readonly retryAfterMs: number | undefined
+  /** The operator's own message, without the code and hint this error's `message` adds to it. */
+  readonly operatorMessage: string
 
   constructor(venueCode: VenueErrorCode, message: string, options: { status?: number; retryAfterMs?: number; cause?: unknown } = {}) {
     const spec = venueErrorSpecs[venueCode]
     super(`${venueCode}: ${message}`, { code: spec.code, retryable: spec.retryable, hint: spec.hint, cause: options.cause })
+    this.operatorMessage = message
     this.venueCode = venueCode
     this.status = options.status ?? spec.status
     this.retryAfterMs = options.retryAfterMs

@@ -124,7 +124,8 @@ export async function deliver<F extends RequestFamily>(
     } catch (error) {
       const outcome = classifyVenueError(error as VenueError)
       const code = error instanceof VenueError ? error.venueCode : 'Transport'
-      const message = error instanceof Error ? error.message : String(error)
+      // Stored beside the code (requests, the outbox row, an order's rejectReason): the operator's words alone.
+      const message = error instanceof VenueError ? error.operatorMessage : error instanceof Error ? error.message : String(error)
       if (outcome === 'unknownOutcome' || outcome === 'transient') {
         await deps.db.transaction(async (tx) => {
           await tx.update(requests).set({ status: outcome === 'unknownOutcome' ? 'unknown' : 'signed', errorCode: code, errorMessage: message }).where(eq(requests.id, request.id))

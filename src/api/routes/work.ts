@@ -1,0 +1,29 @@
+import { asc, eq } from 'drizzle-orm'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { requests } from '../../store/schema/index.js'
+import { tenantOf } from '../auth/authenticate.js'
+import { ownedWork } from '../ownership.js'
+import { presentWork } from '../present.js'
+import { errorResponses, uuid } from '../schemas/common.js'
+import { Work } from '../schemas/resources.js'
+import { type RouteOptions, tenantSecurity } from './context.js'
+
+/**
+ * What became of work the API queued (the `outboxId` of a 202): whether the operator accepted it,
+ * and if not, why (refused, held for a session, or settled without a send, such as a modify that a
+ * cancel overtook).
+ */
+export const workRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  const { db } = deps.runtime
+  app.get('/work/:outboxId', {
+    schema: {
+      summary: 'What became of queued work (a placement, modify, cancel or CancelAll): accepted, or why not', tags: ['orders'], security: tenantSecurity,
+      params: z.strictObject({ outboxId: uuid }), response: { 200: Work, ...errorResponses },
+    },
+  }, async (request) => {
+    const row = await ownedWork(db, tenantOf(request), request.params.outboxId)
+    const signed = await db.select().from(requests).where(eq(requests.outboxId, row.id)).orderBy(asc(requests.createdAt), asc(requests.nonce))
+    return presentWork(row, signed)
+  })
+}
