@@ -116,8 +116,9 @@ describe('limit orders', () => {
   })
 })
 
+type Work = { outboxId: string; kind: string; status: string; accepted: boolean; note: string | null; requests: { family: string; status: string; errorCode: string | null }[] }
+
 describe('queued work', () => {
-  type Work = { status: string; accepted: boolean; note: string | null; requests: { family: string; status: string; errorCode: string | null }[] }
   const workOf = (outboxId: string) => eventually(async () => {
     const work = (await tenant.request('GET', `/v1/work/${outboxId}`)).json<Work>()
     return work.status !== 'queued' && work
@@ -132,7 +133,11 @@ describe('queued work', () => {
     const work = await workOf(queued.outboxId)
     expect(work).toMatchObject({ status: 'failed', accepted: false, requests: [{ family: 'ModifyOrder', status: 'rejected', errorCode: 'InsufficientBalance' }] })
     expect(work.note).toMatch(/^InsufficientBalance: USD available 10000 \(with this order's hold\) is below the 199099.5 the modified order needs$/)
-    expect((await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>()).toMatchObject({ state: 'open', size: '1' })
+    // The order shows its work too: the placement accepted, the modify refused.
+    expect((await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order & { work: Work[] }>()).toMatchObject({
+      state: 'open', size: '1',
+      work: [{ kind: 'Order', status: 'done', accepted: true, note: null }, { outboxId: queued.outboxId, kind: 'ModifyOrder', status: 'failed', accepted: false, note: work.note }],
+    })
   })
 
   it('tells that a cancel settled an order never sent, without a request', async () => {
@@ -141,7 +146,13 @@ describe('queued work', () => {
     const order = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1990', size: '1' })).json<Order>()
     const queued = (await tenant.request('POST', `/v1/orders/${order.id}/cancel`, {})).json<{ outboxId: string }>()
     expect(await workOf(queued.outboxId)).toMatchObject({ status: 'done', accepted: false, note: 'cancelled before submission', requests: [] })
-    expect((await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order>().state).toBe('cancelled')
+    expect((await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order & { work: Work[] }>()).toMatchObject({
+      state: 'cancelled',
+      work: [
+        { kind: 'Order', status: 'done', accepted: false, note: 'cancelled before submission', requests: [] },
+        { outboxId: queued.outboxId, kind: 'CancelOrder', status: 'done', accepted: false, note: 'cancelled before submission', requests: [] },
+      ],
+    })
   })
 
   it('answers 404 naming outboxId for work that does not exist', async () => {

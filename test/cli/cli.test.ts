@@ -87,6 +87,11 @@ describe('deputy against a running API', () => {
     expect(shown.code).toBe(0)
     expect(shown.stdout).toMatch(new RegExp(`ModifyOrder ${outboxId}  failed  \\(InsufficientBalance: USD available`))
     expect(shown.stdout).toMatch(/ModifyOrder\s+rejected\s+InsufficientBalance/)
+    // The order's own view lists its work: the placement and the first modify accepted, this one refused.
+    const got = await deputy(['order', 'get', order.id])
+    expect(got.stdout).toMatch(/WORK\s+KIND\s+STATUS\s+ACCEPTED\s+NOTE/)
+    expect(got.stdout).toMatch(/\s+Order\s+done\s+yes/)
+    expect(got.stdout).toMatch(new RegExp(`${outboxId}\\s+ModifyOrder\\s+failed\\s+no\\s+InsufficientBalance: USD available`))
 
     const listed = await deputy(['order', 'list', '--json'])
     expect(json<{ id: string }[]>(listed).map((o) => o.id)).toEqual([order.id])

@@ -3,9 +3,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { groupedPlaceLimitOrder } from '../../runtime/intake/groupedPlaceLimitOrder.js'
 import { requestCancel, requestCancelAll, requestModify } from '../../runtime/intake/requestOrderChange.js'
-import { fills, intents, orderStates, orders, wallets } from '../../store/schema/index.js'
+import { fills, intents, orderStates, orders, outbox, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
+import { loadWork } from '../loadWork.js'
 import { ownedOrder, ownedWallet } from '../ownership.js'
 import { presentFill, presentOrder } from '../present.js'
 import { decimal, errorResponses, idempotencyHeader, orderParams, uuid, walletParams } from '../schemas/common.js'
@@ -76,13 +77,14 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
 
   app.get('/orders/:orderId', {
     schema: {
-      summary: 'One order with its fills and average fill price', tags, security: tenantSecurity, params: orderParams,
+      summary: 'One order with its fills, average fill price, and the work queued for it (accepted, or why not)', tags, security: tenantSecurity, params: orderParams,
       response: { 200: OrderWithFills, ...errorResponses },
     },
   }, async (request) => {
     const { order } = await ownedOrder(db, tenantOf(request), request.params.orderId)
     const rows = await db.select().from(fills).where(eq(fills.orderId, order.id)).orderBy(asc(fills.seq))
-    return { ...presentOrder(order, await intentOf(order.intentId)), fills: rows.map(presentFill) }
+    const work = await loadWork(db, await db.select().from(outbox).where(eq(outbox.orderId, order.id)).orderBy(asc(outbox.seq)))
+    return { ...presentOrder(order, await intentOf(order.intentId)), fills: rows.map(presentFill), work }
   })
 
   app.post('/orders/:orderId/modify', {

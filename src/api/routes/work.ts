@@ -1,10 +1,8 @@
-import { asc, eq } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { requests } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
+import { loadWork } from '../loadWork.js'
 import { ownedWork } from '../ownership.js'
-import { presentWork } from '../present.js'
 import { errorResponses, uuid } from '../schemas/common.js'
 import { Work } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
@@ -22,8 +20,7 @@ export const workRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { dep
       params: z.strictObject({ outboxId: uuid }), response: { 200: Work, ...errorResponses },
     },
   }, async (request) => {
-    const row = await ownedWork(db, tenantOf(request), request.params.outboxId)
-    const signed = await db.select().from(requests).where(eq(requests.outboxId, row.id)).orderBy(asc(requests.createdAt), asc(requests.nonce))
-    return presentWork(row, signed)
+    const [work] = await loadWork(db, [await ownedWork(db, tenantOf(request), request.params.outboxId)])
+    return work!
   })
 }

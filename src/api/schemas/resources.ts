@@ -59,8 +59,6 @@ export const Order = z.object({
   updatedAt: isoTime,
 }).meta({ id: 'Order' })
 
-export const OrderWithFills = Order.extend({ fills: z.array(Fill) }).meta({ id: 'OrderWithFills' })
-
 export const Schedule = z.object({
   id: uuid,
   walletId: uuid,
@@ -141,3 +139,8 @@ export const Work = z.object({
   createdAt: isoTime,
   updatedAt: isoTime,
 }).meta({ id: 'Work' })
+
+export const OrderWithFills = Order.extend({
+  fills: z.array(Fill),
+  work: z.array(Work).describe('the work queued for this order (its placement, modifies and cancels), oldest first: what was accepted, and why the rest was not'),
+}).meta({ id: 'OrderWithFills' })

@@ -126,6 +126,10 @@ export function orderCommands(program: Command): void {
   order.command('get <orderId>').description('one order with its fills and average price')
     .action(clientAction(async ({ api, out }, _options: object, orderId: string) => {
       const found = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`)
-      out.result(found, () => `${orderLine(found)}\n${table(['FILL', 'PRICE', 'SIZE', 'FEE', 'AT'], found.fills.map((f) => [f.fillId, f.price, f.size, f.fee, f.at]), '(no fills)')}`)
+      out.result(found, () => [
+        orderLine(found),
+        table(['FILL', 'PRICE', 'SIZE', 'FEE', 'AT'], found.fills.map((f) => [f.fillId, f.price, f.size, f.fee, f.at]), '(no fills)'),
+        table(['WORK', 'KIND', 'STATUS', 'ACCEPTED', 'NOTE'], found.work.map((w) => [w.outboxId, w.kind, w.status, w.accepted ? 'yes' : 'no', w.note ?? '']), '(no work)'),
+      ].join('\n'))
     }))
 }
