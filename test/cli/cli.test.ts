@@ -116,15 +116,22 @@ describe('deputy against a running API', () => {
   })
 
   it('halts and resumes a wallet', async () => {
-    const halted = await deputy(['halt', walletId, '--reason', 'drill'])
+    const resting = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1900', '--size', '0.1', '--wait', '--json'])
+    const restingId = json<{ id: string }>(resting).id
+    // --wait: the kill switch says when the operator accepted its CancelAll.
+    const halted = await deputy(['halt', walletId, '--reason', 'drill', '--wait'])
     expect(halted.code, halted.stderr).toBe(0)
-    expect(halted.stdout).toMatch(/halted \(drill\); CancelAll queued/)
+    expect(halted.stdout).toMatch(/halted \(drill\); CancelAll accepted by the operator, 0 unsent order\(s\) dropped/)
+    expect(json<{ state: string; cancelReason: string }>(await deputy(['order', 'get', restingId, '--json']))).toMatchObject({ state: 'cancelled', cancelReason: 'cancelAll' })
     const refused = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1990', '--size', '0.5'])
     expect(refused.code).toBe(2)
     expect(refused.stderr).toMatch(/walletId: the wallet is halted \(drill\)/)
     const resumed = await deputy(['resume', walletId])
     expect(resumed.code).toBe(0)
     expect(resumed.stdout).toMatch(/active/)
+    const all = await deputy(['order', 'cancel-all', walletId, '--wait'])
+    expect(all.code, all.stderr).toBe(0)
+    expect(all.stdout).toMatch(/CancelAll accepted by the operator/)
   })
 
   it('prints a readable status, or JSON', async () => {

@@ -2,13 +2,20 @@ import type { Command } from 'commander'
 import { clientAction } from '../context.js'
 import { CliError, exitCodes } from '../errors.js'
 import type { PolicyDto, WalletDto } from '../types.js'
+import { type WaitOptions, waitForWork, waitOptions } from '../waitForWork.js'
 
 export function killSwitchCommands(program: Command): void {
-  program.command('halt <walletId>').description('kill switch: refuse new orders, drop unsent ones, CancelAll at the operator')
-    .requiredOption('--reason <text>', 'why (kept in the audit log)')
-    .action(clientAction(async ({ api, out }, options: { reason: string }, walletId: string) => {
+  waitOptions(program.command('halt <walletId>').description('kill switch: refuse new orders, drop unsent ones, CancelAll at the operator')
+    .requiredOption('--reason <text>', 'why (kept in the audit log)'))
+    .action(clientAction(async ({ api, out }, options: WaitOptions & { reason: string }, walletId: string) => {
       const halted = await api.post<{ wallet: WalletDto; cancelAllOutboxId: string; cancelledLocally: number }>(`/v1/wallets/${encodeURIComponent(walletId)}/halt`, { reason: options.reason })
-      out.result(halted, () => `wallet ${halted.wallet.id} halted (${options.reason}); CancelAll queued, ${halted.cancelledLocally} unsent order(s) dropped`)
+      const line = (cancelAll: string) => `wallet ${halted.wallet.id} halted (${options.reason}); CancelAll ${cancelAll}, ${halted.cancelledLocally} unsent order(s) dropped`
+      if (!options.wait) return out.result(halted, () => line('queued'))
+      out.progress(`wallet halted; waiting for the operator to accept the CancelAll…`)
+      // Halted here either way; exit 1 says the orders at the operator may still be live.
+      const work = await waitForWork(api, out, halted.cancelAllOutboxId, options.timeout)
+      if (!work.accepted) throw new CliError(exitCodes.failed, `wallet ${halted.wallet.id} is halted, but its CancelAll was not applied: ${work.note ?? work.status}`, { code: 'CANCEL_ALL.NOT_APPLIED' })
+      out.result({ ...halted, cancelAll: work }, () => line('accepted by the operator'))
     }))
   program.command('resume <walletId>').description('lift the kill switch')
     .action(clientAction(async ({ api, out }, _options: object, walletId: string) => {

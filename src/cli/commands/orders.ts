@@ -3,8 +3,8 @@ import type { ApiClient } from '../ApiClient.js'
 import { clientAction } from '../context.js'
 import { CliError, exitCodes } from '../errors.js'
 import { type Output, shortId, table } from '../output.js'
-import { parseSeconds } from '../parse.js'
 import type { OrderDto, OrderWithFillsDto, QueuedDto, WorkDto } from '../types.js'
+import { type WaitOptions, waitForWork, waitOptions } from '../waitForWork.js'
 
 const settled = ['open', 'partially_filled', 'filled', 'cancelled', 'rejected']
 
@@ -37,29 +37,6 @@ async function waitFor(api: ApiClient, out: Output, orderId: string, done: (o: O
 const workLine = (w: WorkDto) =>
   `${w.kind} ${w.outboxId}  ${w.status}${w.accepted ? '  accepted by the operator' : ''}${w.note ? `  (${w.note})` : ''}`
 
-/**
- * Polls queued work (a modify or a cancel) until the worker has settled it, reporting its status
- * as it changes (stderr). A timeout is a failed operation (exit 1).
- */
-async function waitForWork(api: ApiClient, out: Output, outboxId: string, timeoutSeconds: number): Promise<WorkDto> {
-  const until = Date.now() + timeoutSeconds * 1000
-  let last = ''
-  for (;;) {
-    const work = await api.get<WorkDto>(`/v1/work/${encodeURIComponent(outboxId)}`)
-    const seen = `${work.status} ${work.note ?? ''}`
-    if (seen !== last) out.progress(`  ${shortId(work.outboxId)}: ${work.status}${work.note ? ` (${work.note})` : ''}`)
-    last = seen
-    if (work.status === 'done' || work.status === 'failed') return work
-    if (Date.now() > until) throw new CliError(exitCodes.failed, `${work.kind} ${work.outboxId} is still ${work.status} after ${timeoutSeconds}s`, { code: 'CLI.WAIT_TIMEOUT' })
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
-
-const waitOptions = (command: Command) => command
-  .option('--wait', 'wait until the operator has acted, printing progress')
-  .option('--timeout <seconds>', 'how long --wait waits (default 30)', parseSeconds, 30)
-
-type WaitOptions = { wait?: boolean; timeout: number }
 
 export function orderCommands(program: Command): void {
   const order = program.command('order').description('limit orders')
@@ -104,11 +81,15 @@ export function orderCommands(program: Command): void {
       if (final.state !== 'cancelled') throw new CliError(exitCodes.failed, `order ${orderId} was not cancelled: ${work.note ?? `it is ${final.state}`}`, { code: 'ORDER.NOT_CANCELLED' })
       out.result(final, () => orderLine(final))
     }))
-  order.command('cancel-all <walletId>').description("CancelAll: the wallet's open orders in one market, or every market")
-    .option('--market <market>', 'only this market')
-    .action(clientAction(async ({ api, out }, options: { market?: string }, walletId: string) => {
+  waitOptions(order.command('cancel-all <walletId>').description("CancelAll: the wallet's open orders in one market, or every market")
+    .option('--market <market>', 'only this market'))
+    .action(clientAction(async ({ api, out }, options: WaitOptions & { market?: string }, walletId: string) => {
       const queued = await api.post<QueuedDto>(`/v1/wallets/${encodeURIComponent(walletId)}/cancel-all`, options.market ? { market: options.market } : {})
-      out.result(queued, () => `CancelAll queued (${queued.outboxId})`)
+      if (!options.wait) return out.result(queued, () => `CancelAll queued (${queued.outboxId})`)
+      out.progress(`CancelAll queued; waiting for the operator…`)
+      const work = await waitForWork(api, out, queued.outboxId, options.timeout)
+      if (!work.accepted) throw new CliError(exitCodes.failed, `the CancelAll was not applied: ${work.note ?? work.status}`, { code: 'CANCEL_ALL.NOT_APPLIED' })
+      out.result(work, () => `CancelAll accepted by the operator (${work.outboxId})`)
     }))
   order.command('work <outboxId>').description('what became of a queued modify, cancel or CancelAll: accepted, or why not')
     .action(clientAction(async ({ api, out }, _options: object, outboxId: string) => {

@@ -1,0 +1,32 @@
+import type { Command } from 'commander'
+import type { ApiClient } from './ApiClient.js'
+import { CliError, exitCodes } from './errors.js'
+import { type Output, shortId } from './output.js'
+import { parseSeconds } from './parse.js'
+import type { WorkDto } from './types.js'
+
+/** `--wait` and `--timeout` for a command whose work the operator acts on later. */
+export const waitOptions = (command: Command) => command
+  .option('--wait', 'wait until the operator has acted, printing progress')
+  .option('--timeout <seconds>', 'how long --wait waits (default 30)', parseSeconds, 30)
+
+export type WaitOptions = { wait?: boolean; timeout: number }
+
+/**
+ * Polls queued work (`GET /v1/work/{outboxId}`: a modify, a cancel, a CancelAll) until the worker
+ * has settled it, reporting its status as it changes (stderr). A timeout is a failed operation
+ * (exit 1): work still held for a session, for instance, has not reached the operator.
+ */
+export async function waitForWork(api: ApiClient, out: Output, outboxId: string, timeoutSeconds: number): Promise<WorkDto> {
+  const until = Date.now() + timeoutSeconds * 1000
+  let last = ''
+  for (;;) {
+    const work = await api.get<WorkDto>(`/v1/work/${encodeURIComponent(outboxId)}`)
+    const seen = `${work.status} ${work.note ?? ''}`
+    if (seen !== last) out.progress(`  ${shortId(work.outboxId)}: ${work.status}${work.note ? ` (${work.note})` : ''}`)
+    last = seen
+    if (work.status === 'done' || work.status === 'failed') return work
+    if (Date.now() > until) throw new CliError(exitCodes.failed, `${work.kind} ${work.outboxId} is still ${work.status} after ${timeoutSeconds}s`, { code: 'CLI.WAIT_TIMEOUT' })
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
