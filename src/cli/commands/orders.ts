@@ -37,7 +37,6 @@ async function waitFor(api: ApiClient, out: Output, orderId: string, done: (o: O
 const workLine = (w: WorkDto) =>
   `${w.kind} ${w.outboxId}  ${w.status}${w.accepted ? '  accepted by the operator' : ''}${w.note ? `  (${w.note})` : ''}`
 
-
 export function orderCommands(program: Command): void {
   const order = program.command('order').description('limit orders')
   waitOptions(order.command('place <walletId>').description('place a limit order')
