@@ -41,7 +41,9 @@ describe('a rebalancing schedule on a 2-second cron, against the sandbox', () =>
     const run = await waitForRun(worker, schedule.id, traded)
     // The slot is the scheduler's own time for the job: a 2-second boundary, not when it ran.
     expect(run.slotAt.getTime() % 2000).toBe(0)
-    expect(run.reason).toBe('due')
+    // On time it is 'due'; a loaded machine (CI runs test files in parallel) may start the job after
+    // the next 2-second slot has come too, and the run is then 'coalesced' (the trades are the same).
+    expect(['due', 'coalesced']).toContain(run.reason)
     expect(run.legs.map((leg) => `${leg.side} ${leg.market}`).sort()).toEqual(['buy BTC-USD', 'buy ETH-USD'])
     for (const leg of run.legs) expect(leg.clientOrderId).toBe(legClientOrderId(schedule.id, run.slotAt, leg.leg))
     await waitForFills(worker, run)
