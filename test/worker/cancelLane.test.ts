@@ -69,9 +69,9 @@ async function cancelledWithoutRedis(w: Awaited<ReturnType<typeof openOrders>>, 
 }
 
 /**
- * Once Redis answers, the relay's job for the row (if the relay still held it: a relay whose add
- * timed out put the row back, and the lane finished it first, so it needs no job) runs and finds
- * the row done: the one request stays the only one.
+ * Once Redis answers, the relay's job for the row (if it has one: a relay whose add failed while
+ * Redis was down put the row back to pending, and the lane finished it first, so it needs no job)
+ * runs and finds the row done: the one request stays the only one.
  */
 async function expectOneRequest(outboxId: string, walletId: string, family: RequestFamily) {
   await worker.relay()
