@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import type { ApiClient } from './ApiClient.js'
-import { CliError, exitCodes } from './errors.js'
 import { type Output, shortId } from './output.js'
 import { parseSeconds } from './parse.js'
+import { pollUntil } from './pollUntil.js'
 import type { WorkDto } from './types.js'
 
 /** `--wait` and `--timeout` for a command whose work the operator acts on later. */
@@ -17,16 +17,12 @@ export type WaitOptions = { wait?: boolean; timeout: number }
  * has settled it, reporting its status as it changes (stderr). A timeout is a failed operation
  * (exit 1): work still held for a session, for instance, has not reached the operator.
  */
-export async function waitForWork(api: ApiClient, out: Output, outboxId: string, timeoutSeconds: number): Promise<WorkDto> {
-  const until = Date.now() + timeoutSeconds * 1000
-  let last = ''
-  for (;;) {
-    const work = await api.get<WorkDto>(`/v1/work/${encodeURIComponent(outboxId)}`)
-    const seen = `${work.status} ${work.note ?? ''}`
-    if (seen !== last) out.progress(`  ${shortId(work.outboxId)}: ${work.status}${work.note ? ` (${work.note})` : ''}`)
-    last = seen
-    if (work.status === 'done' || work.status === 'failed') return work
-    if (Date.now() > until) throw new CliError(exitCodes.failed, `${work.kind} ${work.outboxId} is still ${work.status} after ${timeoutSeconds}s`, { code: 'CLI.WAIT_TIMEOUT' })
-    await new Promise((r) => setTimeout(r, 250))
-  }
+export function waitForWork(api: ApiClient, out: Output, outboxId: string, timeoutSeconds: number): Promise<WorkDto> {
+  return pollUntil(out, timeoutSeconds, {
+    read: () => api.get<WorkDto>(`/v1/work/${encodeURIComponent(outboxId)}`),
+    seen: (work) => `${work.status} ${work.note ?? ''}`,
+    progress: (work) => `  ${shortId(work.outboxId)}: ${work.status}${work.note ? ` (${work.note})` : ''}`,
+    done: (work) => work.status === 'done' || work.status === 'failed',
+    stillWaiting: (work) => `${work.kind} ${work.outboxId} is still ${work.status} after ${timeoutSeconds}s`,
+  })
 }

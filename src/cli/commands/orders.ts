@@ -3,6 +3,7 @@ import type { ApiClient } from '../ApiClient.js'
 import { clientAction } from '../context.js'
 import { CliError, exitCodes } from '../errors.js'
 import { type Output, shortId, table } from '../output.js'
+import { pollUntil } from '../pollUntil.js'
 import type { OrderDto, OrderWithFillsDto, QueuedDto, WorkDto } from '../types.js'
 import { type WaitOptions, waitForWork, waitOptions } from '../waitForWork.js'
 
@@ -19,19 +20,17 @@ export function orderTable(orders: readonly OrderDto[]): string {
  * Polls the order until `done` holds, reporting each state it passes through
  * (stderr). A rejected order or a timeout is a failed operation (exit 1).
  */
-async function waitFor(api: ApiClient, out: Output, orderId: string, done: (o: OrderWithFillsDto) => boolean, timeoutSeconds: number): Promise<OrderWithFillsDto> {
-  const until = Date.now() + timeoutSeconds * 1000
-  let last = ''
-  for (;;) {
-    const order = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`)
-    const seen = `${order.state} ${order.price}x${order.size} filled ${order.filled}`
-    if (seen !== last) out.progress(`  ${shortId(order.id)}: ${order.state}${order.filled !== '0' ? ` (filled ${order.filled})` : ''}`)
-    last = seen
-    if (order.state === 'rejected') throw new CliError(exitCodes.failed, `the operator rejected order ${order.id}: ${order.rejectCode ?? ''} ${order.rejectReason ?? ''}`.trim(), { code: 'ORDER.REJECTED' })
-    if (done(order)) return order
-    if (Date.now() > until) throw new CliError(exitCodes.failed, `order ${order.id} is still ${order.state} after ${timeoutSeconds}s`, { code: 'CLI.WAIT_TIMEOUT' })
-    await new Promise((r) => setTimeout(r, 250))
-  }
+function waitFor(api: ApiClient, out: Output, orderId: string, done: (o: OrderWithFillsDto) => boolean, timeoutSeconds: number): Promise<OrderWithFillsDto> {
+  return pollUntil(out, timeoutSeconds, {
+    read: () => api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`),
+    seen: (order) => `${order.state} ${order.price}x${order.size} filled ${order.filled}`,
+    progress: (order) => `  ${shortId(order.id)}: ${order.state}${order.filled !== '0' ? ` (filled ${order.filled})` : ''}`,
+    done: (order) => {
+      if (order.state === 'rejected') throw new CliError(exitCodes.failed, `the operator rejected order ${order.id}: ${order.rejectCode ?? ''} ${order.rejectReason ?? ''}`.trim(), { code: 'ORDER.REJECTED' })
+      return done(order)
+    },
+    stillWaiting: (order) => `order ${order.id} is still ${order.state} after ${timeoutSeconds}s`,
+  })
 }
 
 const workLine = (w: WorkDto) =>
