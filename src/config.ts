@@ -19,6 +19,7 @@ const schema = z.object({
   ORPHAN_POLICY: z.enum(['adopt', 'cancel']).default('adopt'),
   RELAY_INTERVAL_MS: z.coerce.number().int().min(10).default(100),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   SESSION_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   SESSION_LIVE_PROBE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
@@ -39,6 +40,9 @@ const schema = z.object({
 })
 
 export type Config = z.infer<typeof schema>
+
+/** Every variable `loadConfig` reads. */
+export const configVariables = Object.keys(schema.shape) as (keyof Config)[]
 
 export class ConfigError extends Error {
   override name = 'ConfigError'

@@ -28,6 +28,7 @@ import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRu
 import { upsertWorkerSchedulers } from './runtime/schedules/restoreLostSchedulers.js'
 import { startCancelLane } from './runtime/startCancelLane.js'
 import { startRepairSweeps } from './runtime/startRepairSweeps.js'
+import { startHistoryPruning } from './runtime/startHistoryPruning.js'
 import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { throttledErrorLog } from './runtime/throttledErrorLog.js'
@@ -52,6 +53,9 @@ export type StartWorkerOptions = {
   orphanPolicy?: OrphanPolicy
   relayIntervalMs?: number
   sweepIntervalMs?: number
+  /** Settled outbox rows and applied events are deleted after this many days (`startHistoryPruning`); 0 (the default here) keeps them. */
+  retentionDays?: number
+  pruneIntervalMs?: number
   /** Run the event-stream supervisor (one stream per wallet, leased across processes). */
   streams?: boolean
   /** An event stream silent this long is opened again (default 60 s). */
@@ -75,7 +79,7 @@ export type StartWorkerOptions = {
  * taking any submission, then runs the submit and control processors, the
  * outbox relay, the sweeps that repair what Redis lost (`startRepairSweeps`),
  * the lane that sends cancels without waiting for Redis (`startCancelLane`),
- * and the event streams. `close()` stops taking work,
+ * the pruning of settled history (`startHistoryPruning`), and the event streams. `close()` stops taking work,
  * lets in-flight jobs finish (BullMQ re-runs any that do not), and releases leases.
  */
 export async function startWorker(options: StartWorkerOptions) {
@@ -176,6 +180,7 @@ export async function startWorker(options: StartWorkerOptions) {
     onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
   })
   const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions })
+  const pruning = startHistoryPruning({ db: options.db, log: options.log, retentionDays: options.retentionDays ?? 0, intervalMs: options.pruneIntervalMs })
   const cancelLane = startCancelLane(deps)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs })
 
@@ -201,7 +206,7 @@ export async function startWorker(options: StartWorkerOptions) {
       stopping = true
       clearInterval(relayTimer)
       await listener?.close()
-      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close(), cancelLane.close()])
+      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close(), pruning.close(), cancelLane.close()])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
       if (timedOut) {
         options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')

@@ -37,6 +37,7 @@ const worker = await startWorker({
   orphanPolicy: config.ORPHAN_POLICY,
   relayIntervalMs: config.RELAY_INTERVAL_MS,
   sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+  retentionDays: config.RETENTION_DAYS,
 })
 log.info({ owner: worker.owner }, 'worker started')
 

@@ -16,7 +16,8 @@ export const workRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { dep
   const { db } = deps.runtime
   app.get('/work/:outboxId', {
     schema: {
-      summary: 'What became of queued work (a placement, modify, cancel or CancelAll): accepted, or why not', tags: ['orders'], security: tenantSecurity,
+      summary: 'What became of queued work (a placement, modify, cancel or CancelAll): accepted, or why not', tags: ['orders'],
+      description: 'Settled work is kept for RETENTION_DAYS (30 by default); after that the worker deletes it and this answers 404.', security: tenantSecurity,
       params: z.strictObject({ outboxId: uuid }), response: { 200: Work, ...errorResponses },
     },
   }, async (request) => {

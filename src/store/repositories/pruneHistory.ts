@@ -1,0 +1,65 @@
+import { type SQL, sql } from 'drizzle-orm'
+import type { Db } from '../Database.js'
+
+export type PruneHistoryOptions = {
+  /** Rows changed before this instant may go. */
+  before: Date
+  /** Rows deleted per statement (default 5,000): each statement is its own short transaction. */
+  batchSize?: number
+  /** Statements per table in one call (default 200), so one call is bounded; the next call goes on. */
+  maxBatches?: number
+  /** Checked between statements: true ends the call early (shutdown). */
+  stopping?: () => boolean
+}
+
+export type PrunedHistory = { events: number; outbox: number }
+
+/**
+ * Deletes the operational history older than `before`, which would otherwise grow without end
+ * (several rows per order):
+ * - `events` the wallet's stream has applied (seq at or below its cursor) received before `before`.
+ *   The stream resumes from `stream_cursors`, and redelivered events at or below the cursor are
+ *   dropped before they are stored, so a deleted event is never stored again. Events stored ahead
+ *   of a gap still wait to be applied and are kept, whatever their age. Each statement looks at
+ *   the `batchSize` oldest rows by id (ids follow arrival), so it never scans the whole table.
+ * - `outbox` rows settled (`done`, `failed`: neither ever changes again) before `before`. Queued,
+ *   enqueued and held work is kept whatever its age. `GET /v1/work/{id}` answers 404 for a
+ *   deleted row; a BullMQ job that still names one finds no row and does nothing.
+ * The trading record (orders, requests with their signed bytes, fills, the audit log, schedule
+ * runs) is never deleted here. Concurrent callers (several workers) skip each other's rows.
+ * Answers how many rows of each table were deleted.
+ */
+export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promise<PrunedHistory> {
+  const batch = options.batchSize ?? 5_000
+  const limits = { maxBatches: options.maxBatches ?? 200, stopping: options.stopping ?? (() => false) }
+  const before = options.before.toISOString()
+  const events = await deleteInBatches(db, limits, sql`
+    delete from events e using (
+      select oldest.id from (select id, wallet_id, seq, received_at from events order by id limit ${batch} for update skip locked) oldest
+      join stream_cursors c on c.wallet_id = oldest.wallet_id
+      where oldest.received_at < ${before}::timestamptz and oldest.seq <= c.last_seq
+    ) doomed
+    where e.id = doomed.id
+    returning 1`)
+  const outbox = await deleteInBatches(db, limits, sql`
+    delete from outbox x using (
+      select id from outbox
+      where status in ('done', 'failed') and available_at < ${before}::timestamptz and updated_at < ${before}::timestamptz
+      limit ${batch} for update skip locked
+    ) doomed
+    where x.id = doomed.id
+    returning 1`)
+  return { events, outbox }
+}
+
+/** Runs `deletion` until it deletes nothing, has run `maxBatches` times, or `stopping()`; answers the rows deleted. */
+async function deleteInBatches(db: Db, limits: { maxBatches: number; stopping: () => boolean }, deletion: SQL): Promise<number> {
+  let total = 0
+  for (let i = 0; i < limits.maxBatches && !limits.stopping(); i++) {
+    const { rows } = await db.execute<{ n: number }>(sql`with deleted as (${deletion}) select count(*)::int as n from deleted`)
+    const n = Number(rows[0]?.n ?? 0)
+    if (n === 0) break
+    total += n
+  }
+  return total
+}

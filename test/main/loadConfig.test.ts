@@ -1,0 +1,20 @@
+import { expect, it } from 'vitest'
+import { ConfigError, configVariables, loadConfig } from '../../src/config.js'
+
+it('keeps settled history 30 days unless RETENTION_DAYS says otherwise; 0 keeps everything', () => {
+  expect(loadConfig({}).RETENTION_DAYS).toBe(30)
+  expect(loadConfig({ RETENTION_DAYS: '7' }).RETENTION_DAYS).toBe(7)
+  expect(loadConfig({ RETENTION_DAYS: '0' }).RETENTION_DAYS).toBe(0)
+})
+
+it.each(['-1', '1.5', 'forever'])('refuses RETENTION_DAYS=%s, naming the variable', (value) => {
+  expect(() => loadConfig({ RETENTION_DAYS: value })).toThrow(ConfigError)
+  expect(() => loadConfig({ RETENTION_DAYS: value })).toThrow(/^RETENTION_DAYS: /)
+})
+
+it('the README documents every variable the configuration reads', async () => {
+  const { readFile } = await import('node:fs/promises')
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  const documented = new Set(readme.split('\n').filter((line) => line.startsWith('| `')).flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])))
+  expect(configVariables.filter((name) => !documented.has(name))).toEqual([])
+})
