@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify'
 import type { ApiDeps } from './ApiDeps.js'
 import { adminAuthentication } from './auth/authenticate.js'
 import { ApiError } from './errors.js'
@@ -42,8 +42,38 @@ export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps): Pr
     // clean, pause) are not cut short: ioredis runs them once Redis is back, and a 503 must not
     // tell the operator that an action which still happens did not.
     scope.addHook('onRoute', (route) => {
-      if ([route.method].flat().every((method) => method === 'GET' || method === 'HEAD')) route.handlerTimeout ??= BULL_BOARD_READ_TIMEOUT_MS
+      if (![route.method].flat().every((method) => method === 'GET' || method === 'HEAD')) return
+      route.handlerTimeout ??= BULL_BOARD_READ_TIMEOUT_MS
+      // The timeout does not stop the board's handler: once Redis is back it answers too, and Fastify
+      // would log that second answer as a bug ("Reply was already sent"). It goes nowhere instead.
+      const handler = route.handler as RouteHandlerMethod
+      route.handler = function (request, reply) {
+        return handler.call(this, request, dropLateAnswer(reply))
+      }
     })
     await scope.register(serverAdapter.registerPlugin(), { prefix: BULL_BOARD_PATH })
   })
+}
+
+/**
+ * `reply`, except that `send` does nothing once a response went out (the read timed out and was
+ * answered 503). Every method runs on the real reply; the chainable ones (`status`, `header`, …)
+ * answer this wrapper, so the `send` that follows them is the guarded one.
+ */
+function dropLateAnswer(reply: FastifyReply): FastifyReply {
+  const guarded: FastifyReply = new Proxy(reply, {
+    get(target, key) {
+      if (key === 'send') return (payload?: unknown) => {
+        if (!target.sent) target.send(payload)
+        return guarded
+      }
+      const value: unknown = Reflect.get(target, key, target)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args)
+        return result === target ? guarded : result
+      }
+    },
+  })
+  return guarded
 }
