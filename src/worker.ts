@@ -55,6 +55,7 @@ export type StartWorkerOptions = {
   sweepIntervalMs?: number
   /** Settled outbox rows and applied events are deleted after this many days (`startHistoryPruning`); 0 (the default here) keeps them. */
   retentionDays?: number
+  /** How often the pruning runs (default 10 minutes). */
   pruneIntervalMs?: number
   /** Run the event-stream supervisor (one stream per wallet, leased across processes). */
   streams?: boolean

@@ -41,6 +41,7 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
     ) doomed
     where e.id = doomed.id
     returning 1`)
+  // Settled and available before the cutoff: the available_at bound lets the (status, available_at) index find them.
   const outbox = await deleteInBatches(db, limits, sql`
     delete from outbox x using (
       select id from outbox
