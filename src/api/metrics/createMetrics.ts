@@ -1,13 +1,15 @@
 import { type SQL, and, count, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Db } from '../../store/Database.js'
+import { terminalOrderStates } from '../../core/orders/orderState.js'
+import { oneOf } from '../../store/schema/columns.js'
 import { auditLog, orderStates, orders, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
 import { queueHealth } from '../queueHealth.js'
 import { withinDeadline } from '../withinDeadline.js'
+import { submitLatencies } from './submitLatencies.js'
 
-const LATENCY_BATCH = 5_000
-const NIL_UUID = '00000000-0000-0000-0000-000000000000'
+const unsettledStates = orderStates.filter((state) => !terminalOrderStates.includes(state))
 const expiringWindows = [['1h', 3600], ['24h', 24 * 3600]] as const
 
 /**
@@ -17,7 +19,8 @@ const expiringWindows = [['1h', 3600], ['24h', 24 * 3600]] as const
  * failing over) reads 0 in `deputy_metrics_source_up` and its series are left
  * out of that scrape; the other source's are still served. The submit latency
  * histogram observes each accepted Order once per API process: intent created
- * → receipt persisted, for receipts persisted since this process started.
+ * → receipt persisted, for Orders signed since this process started. Each read
+ * costs what is current (indexed by migration 0009), not the size of the history.
  */
 export function createMetrics(deps: ApiDeps) {
   const { db } = deps.runtime
@@ -32,7 +35,7 @@ export function createMetrics(deps: ApiDeps) {
     name: 'deputy_operator_errors', help: 'Signed requests whose latest operator answer was an error, by protocol code (Transport: no answer)',
     labelNames: ['code'], registers: [register],
   })
-  const ordersByState = new Gauge({ name: 'deputy_orders', help: 'Orders by state', labelNames: ['state'], registers: [register] })
+  const ordersByState = new Gauge({ name: 'deputy_orders', help: 'Orders not yet settled (filled, cancelled and rejected ones are not counted), by state', labelNames: ['state'], registers: [register] })
   const expiring = new Gauge({ name: 'deputy_sessions_expiring', help: 'Active or rotating sessions whose delegation expires within the window', labelNames: ['within'], registers: [register] })
   const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action', labelNames: ['action'], registers: [register] })
   const sourceUp = new Gauge({
@@ -40,27 +43,10 @@ export function createMetrics(deps: ApiDeps) {
     labelNames: ['source'], registers: [register],
   })
 
-  let watermark = { at: new Date(deps.runtime.now()), id: NIL_UUID }
   let refreshing: Promise<void> = Promise.resolve()
-
-  const observeLatencies = async () => {
-    for (;;) {
-      const result = await db.execute<{ id: string; completed_at: string | Date; latency_ms: string | number }>(sql`
-        select r.id, r.completed_at, extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
-        from requests r join orders o on o.id = r.order_id join intents i on i.id = o.intent_id
-        where r.family = 'Order' and r.status = 'accepted' and r.completed_at is not null
-          and (r.completed_at, r.id) > (${watermark.at.toISOString()}::timestamptz, ${watermark.id}::uuid)
-        order by r.completed_at, r.id limit ${LATENCY_BATCH}`)
-      for (const row of result.rows) {
-        submitLatency.observe(Math.max(0, Number(row.latency_ms)) / 1000)
-        watermark = { at: new Date(row.completed_at), id: row.id }
-      }
-      if (result.rows.length < LATENCY_BATCH) return
-    }
-  }
-
+  const observeLatencies = submitLatencies(db, new Date(deps.runtime.now()), (seconds) => submitLatency.observe(seconds))
   // One latency read at a time: a late one (Postgres slow or down) and the next scrape's would
-  // otherwise both read past the same watermark and observe its receipts twice.
+  // otherwise both observe the same receipts.
   let observing: Promise<void> | undefined
   const observeOnce = () => (observing ??= observeLatencies().finally(() => { observing = undefined }))
 
@@ -70,7 +56,7 @@ export function createMetrics(deps: ApiDeps) {
     const live: SQL = inArray(sessions.status, ['active', 'rotating'])
     const [errorRows, stateRows, repairRows, expiringRows] = await Promise.all([
       groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`),
-      db.select({ key: orders.state, n: count() }).from(orders).groupBy(orders.state),
+      db.select({ key: orders.state, n: count() }).from(orders).where(sql`not (${oneOf(orders.state, terminalOrderStates)})`).groupBy(orders.state),
       db.select({ key: auditLog.action, n: count() }).from(auditLog).where(eq(auditLog.actor, 'reconciler')).groupBy(auditLog.action),
       Promise.all(expiringWindows.map(async ([within, seconds]) => {
         const [row] = await db.select({ n: count() }).from(sessions)
@@ -99,7 +85,7 @@ export function createMetrics(deps: ApiDeps) {
     }
     const read = postgres.status === 'fulfilled' ? postgres.value : undefined
     setCounts(operatorErrors, 'code', read?.errorRows)
-    setCounts(ordersByState, 'state', read?.stateRows, orderStates)
+    setCounts(ordersByState, 'state', read?.stateRows, unsettledStates)
     setCounts(repairs, 'action', read?.repairRows)
     setCounts(expiring, 'within', read?.expiringRows)
   }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { bigint, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import { timestamptz } from './columns.js'
 
@@ -15,7 +16,11 @@ export const auditLog = pgTable(
     action: text('action').notNull(),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
   },
-  (t) => [index('audit_log_wallet_at_idx').on(t.walletId, t.at)],
+  (t) => [
+    index('audit_log_wallet_at_idx').on(t.walletId, t.at),
+    // The reconciler's repairs, by action (the metrics' deputy_reconciliation_repairs).
+    index('audit_log_reconciler_action_idx').on(t.action).where(sql`${t.actor} = 'reconciler'`),
+  ],
 )
 
 export type AuditLogRow = typeof auditLog.$inferSelect

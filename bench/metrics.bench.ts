@@ -1,0 +1,104 @@
+/**
+ * What a `/metrics` scrape costs as history grows. A production Postgres keeps every order,
+ * request and audit row; a scrape must cost what is current (orders not yet settled, recent
+ * receipts), not what has accumulated.
+ *
+ * Two scratch databases with the same current state (200 working orders, 200 accepted Orders
+ * signed since the metrics started, 20 refused requests, 10 reconciler repairs); one of them also
+ * holds BENCH_HISTORY (default 500,000) settled orders, with their accepted requests and an audit
+ * row each. Each round scrapes both (the Postgres series and the submit latency histogram,
+ * Redis's queue counts included), and, as the reference for reading the history, counts the
+ * orders of the large one. Figures are medians over BENCH_ROUNDS (default 7) rounds; the ratio that
+ * matters is a scrape with history against one without: about 1× when a scrape costs what is current.
+ */
+import { randomBytes } from 'node:crypto'
+import { Queue } from 'bullmq'
+import { sql } from 'drizzle-orm'
+import { Registry } from 'prom-client'
+import type { ApiDeps } from '../src/api/ApiDeps.js'
+import { createMetrics } from '../src/api/metrics/createMetrics.js'
+import type { Db } from '../src/store/Database.js'
+import { createTestDatabase, type TestDatabase } from '../test/support/database.js'
+
+const history = Number(process.env.BENCH_HISTORY ?? 500_000)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7)
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const WALLET = '00000000-0000-0000-0000-00000000000a'
+const SESSION = '00000000-0000-0000-0000-00000000000b'
+
+/** `rows` orders in `state`, each with an intent and an Order request answered `status`, created `age` ago. */
+async function seedOrders(db: Db, rows: number, state: string, status: 'accepted' | 'rejected' | 'signed', age: string, offset: number): Promise<void> {
+  const range = sql`generate_series(${offset + 1}::int, ${offset + rows}::int) n`
+  await db.execute(sql`insert into intents (id, wallet_id, kind, market, side, price, size, time_in_force, created_at)
+    select md5('intent' || n)::uuid, ${WALLET}, 'limit', 'ETH-USD', 0, 2000, 0.1, 0, now() - ${age}::interval - interval '50 ms' from ${range}`)
+  await db.execute(sql`insert into orders (id, wallet_id, intent_id, client_order_id, market, side, price, size, time_in_force, state)
+    select md5('order' || n)::uuid, ${WALLET}, md5('intent' || n)::uuid, '0x' || md5('cloid' || n), 'ETH-USD', 0, 2000, 0.1, 0, ${state} from ${range}`)
+  await db.execute(sql`insert into requests (wallet_id, session_id, order_id, family, nonce, deadline, body, status, error_code, created_at, completed_at)
+    select ${WALLET}, ${SESSION}, md5('order' || n)::uuid, 'Order', n, 0, '{}', ${status},
+           case when ${status} = 'rejected' then 'InsufficientBalance' end,
+           now() - ${age}::interval, case when ${status} <> 'signed' then now() - ${age}::interval + interval '20 ms' end
+    from ${range}`)
+}
+
+async function seed(db: Db, withHistory: boolean): Promise<void> {
+  await db.execute(sql`insert into wallets (id, address, status) values (${WALLET}, '0x' || repeat('a', 40), 'active')`)
+  await db.execute(sql`insert into sessions (id, wallet_id, status, public_key, sealed_private_key, master_key_id, acl_scope, expiry, expiry_unix, delegation_nonce, delegation_hash, delegated_payload, wallet_signer)
+    values (${SESSION}, ${WALLET}, 'active', '0x02' || repeat('b', 64), 's', 'k', '{Order}', to_timestamp(1900000000), 1900000000, '1', '0x' || repeat('c', 64), '0x' || repeat('d', 192), 'local')`)
+  if (withHistory) {
+    for (let done = 0; done < history; done += 100_000) await seedOrders(db, Math.min(100_000, history - done), 'filled', 'accepted', '40 days', done)
+    await db.execute(sql`insert into audit_log (wallet_id, actor, action, at) select ${WALLET}, case when n % 100 = 0 then 'reconciler' else 'worker' end, 'order.replaced', now() - interval '40 days' from generate_series(1, ${history}::int) n`)
+  }
+  // The current state, the same in both databases.
+  await seedOrders(db, 200, 'open', 'accepted', '1 second', history + 1)
+  await seedOrders(db, 20, 'rejected', 'rejected', '1 second', history + 1_000)
+  await seedOrders(db, 20, 'submitting', 'signed', '1 second', history + 2_000)
+  await db.execute(sql`insert into audit_log (wallet_id, actor, action) select ${WALLET}, 'reconciler', 'order.adopted' from generate_series(1, 10)`)
+  await db.execute(sql`vacuum analyze`)
+}
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now()
+  await run()
+  return performance.now() - started
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+export default async function run(): Promise<void> {
+  const prefix = `deputy-bench-metrics-${randomBytes(4).toString('hex')}`
+  const queues = [new Queue('submit', { connection: { url: REDIS_URL }, prefix }), new Queue('control', { connection: { url: REDIS_URL }, prefix })]
+  const databases: TestDatabase[] = []
+  try {
+    const seeded = performance.now()
+    const [small, large] = [await createTestDatabase(), await createTestDatabase()]
+    databases.push(small, large)
+    await seed(small.database.db, false)
+    await seed(large.database.db, true)
+    console.log(`seeded ${history.toLocaleString('en')} settled orders, requests and audit rows in ${((performance.now() - seeded) / 1000).toFixed(0)} s`)
+    // The metrics start before the current state's requests were answered (1 s ago): they observe those.
+    const metricsFor = (db: Db) => createMetrics({
+      runtime: { db, now: () => Date.now() - 60_000 }, submitQueue: queues[0]!, controlQueue: queues[1]!, metricsRegistry: new Registry(),
+    } as unknown as ApiDeps)
+    const [smallMetrics, largeMetrics] = [metricsFor(small.database.db), metricsFor(large.database.db)]
+    const first = await Promise.all([smallMetrics.render(), largeMetrics.render()])
+    for (const [name, body] of [['without history', first[0].body], ['with history', first[1].body]] as const) {
+      const pick = (series: string) => body.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? 'absent'
+      console.log(`  first scrape ${name}: latency count ${pick('deputy_submit_latency_seconds_count')}, open ${pick('deputy_orders{state="open"}')}, InsufficientBalance ${pick('deputy_operator_errors{code="InsufficientBalance"}')}, adopted ${pick('deputy_reconciliation_repairs{action="order.adopted"}')}`)
+    }
+    const without: number[] = []
+    const withHistory: number[] = []
+    const countAll: number[] = []
+    for (let round = 0; round < rounds; round++) {
+      without.push(await timed(() => smallMetrics.render()))
+      withHistory.push(await timed(() => largeMetrics.render()))
+      countAll.push(await timed(() => large.database.db.execute(sql`select state, count(*) from orders group by state`)))
+    }
+    const [a, b, c] = [median(without), median(withHistory), median(countAll)]
+    console.log(`  scrape, current state only                        ${a.toFixed(1).padStart(8)} ms`)
+    console.log(`  scrape, with ${history.toLocaleString('en')} settled orders of history ${b.toFixed(1).padStart(8)} ms = ${(b / a).toFixed(2)}× the scrape without history`)
+    console.log(`  reference: counting every order by state once     ${c.toFixed(1).padStart(8)} ms = ${(c / a).toFixed(1)}× the scrape without history (what each scrape did before, for orders alone)`)
+  } finally {
+    await Promise.all(queues.map((queue) => queue.obliterate({ force: true }).catch(() => undefined).then(() => queue.close())))
+    for (const database of databases) await database.drop()
+  }
+}

@@ -1,0 +1,73 @@
+import { sql } from 'drizzle-orm'
+import type { Db } from '../../store/Database.js'
+
+const PAGE = 5_000
+const NIL_UUID = '00000000-0000-0000-0000-000000000000'
+/** Reread behind the newest request seen: a transaction that signed earlier may commit later. */
+const OVERLAP_MS = 30_000
+/** An Order request still unanswered after this long is no longer looked for. */
+const GIVE_UP_MS = 24 * 3600 * 1000
+
+type Row = { id: string; created_at: string | Date; cursor_at: string; answered: boolean; accepted: boolean; latency_ms: string | number | null }
+
+/**
+ * Hands `observe` the submit latency (intent created → operator receipt persisted, in seconds) of
+ * each Order accepted since the last call, once, for Orders signed since `startedAt`; a call that
+ * fails part-way has observed what it read before the failure, and the next call goes on. What a call reads is
+ * what is new, whatever the size of the history: the Order requests created since the last call
+ * (by `requests_order_created_idx`), the last 30 s of them again (a transaction that signed earlier
+ * may commit later), and, by id, the ones that were still unanswered.
+ */
+export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: number) => void, pageSize = PAGE): () => Promise<void> {
+  let newest = startedAt.getTime()
+  /** Requests of the overlap already dealt with, by id → created at. */
+  const handled = new Map<string, number>()
+  /** Requests seen unanswered, by id → created at. */
+  const unanswered = new Map<string, number>()
+
+  const observeRow = (row: Row) => {
+    if (row.accepted && row.latency_ms !== null) observe(Math.max(0, Number(row.latency_ms)) / 1000)
+  }
+
+  return async () => {
+    if (unanswered.size > 0) {
+      const { rows } = await db.execute<Row>(sql`
+        select r.id, r.created_at, r.created_at::text as cursor_at, true as answered, r.status = 'accepted' as accepted,
+               extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
+        from requests r join orders o on o.id = r.order_id join intents i on i.id = o.intent_id
+        where r.id = any(${sql.param([...unanswered.keys()])}::uuid[]) and r.completed_at is not null`)
+      for (const row of rows) {
+        observeRow(row)
+        handled.set(row.id, unanswered.get(row.id)!)
+        unanswered.delete(row.id)
+      }
+    }
+    // Paged by (created_at, id), the cursor in Postgres's own text (microseconds; a Date keeps ms).
+    let cursor = { at: new Date(Math.max(startedAt.getTime(), newest - OVERLAP_MS)).toISOString(), id: NIL_UUID }
+    for (;;) {
+      const { rows } = await db.execute<Row>(sql`
+        select r.id, r.created_at, r.created_at::text as cursor_at, r.completed_at is not null as answered, r.status = 'accepted' as accepted,
+               extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
+        from requests r join orders o on o.id = r.order_id join intents i on i.id = o.intent_id
+        where r.family = 'Order' and r.created_at >= ${cursor.at}::timestamptz
+          and (r.created_at, r.id) > (${cursor.at}::timestamptz, ${cursor.id}::uuid)
+        order by r.created_at, r.id limit ${pageSize}`)
+      for (const row of rows) {
+        const createdAt = new Date(row.created_at).getTime()
+        newest = Math.max(newest, createdAt)
+        if (handled.has(row.id) || unanswered.has(row.id)) continue
+        if (row.answered) {
+          observeRow(row)
+          handled.set(row.id, createdAt)
+        } else {
+          unanswered.set(row.id, createdAt)
+        }
+      }
+      if (rows.length < pageSize) break
+      const last = rows[rows.length - 1]!
+      cursor = { at: last.cursor_at, id: last.id }
+    }
+    for (const [id, createdAt] of handled) if (createdAt < newest - OVERLAP_MS) handled.delete(id)
+    for (const [id, createdAt] of unanswered) if (createdAt < newest - GIVE_UP_MS) unanswered.delete(id)
+  }
+}
