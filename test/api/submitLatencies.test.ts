@@ -13,21 +13,24 @@ import { insertOrder, insertSession, insertWallet } from '../store/fixtures.js'
 
 let testDb: TestDatabase
 let db: Db
-let walletId: string
-let sessionId: string
+/** Two wallets, so the per-wallet reads are merged in order across wallets. */
+const wallets: { walletId: string; sessionId: string }[] = []
 let nonce = 1n
 const startedAt = new Date(Date.now() - 60_000)
 
 beforeAll(async () => {
   testDb = await createTestDatabase()
   db = testDb.database.db
-  walletId = (await insertWallet(db)).id
-  sessionId = (await insertSession(db, walletId)).id
+  for (let i = 0; i < 2; i++) {
+    const walletId = (await insertWallet(db)).id
+    wallets.push({ walletId, sessionId: (await insertSession(db, walletId)).id })
+  }
 })
 afterAll(async () => { await testDb?.drop() })
 
 /** An intent created `intentAt`, its order, and the order's request created `createdAt`, answered as `answer` `latencyMs` after the intent. */
-async function request(createdAt: Date, answer?: { status: 'accepted' | 'rejected'; latencyMs: number }): Promise<string> {
+async function request(createdAt: Date, answer?: { status: 'accepted' | 'rejected'; latencyMs: number }, wallet = 0): Promise<string> {
+  const { walletId, sessionId } = wallets[wallet]!
   const intentAt = new Date(createdAt.getTime() - 5)
   const [intent] = await db.insert(intents).values({ walletId, kind: 'limit', market: 'ETH-USD', side: 0, price: '2000', size: '0.1', timeInForce: 0, createdAt: intentAt }).returning({ id: intents.id })
   const order = await insertOrder(db, walletId, { intentId: intent!.id })
@@ -46,7 +49,7 @@ it('observes each accepted Order signed since the start once: late answers, late
   await request(new Date(now - 20_000), { status: 'accepted', latencyMs: 250 })
   await request(new Date(now - 19_000), { status: 'rejected', latencyMs: 300 }) // refused: no latency
   const slow = await request(new Date(now - 18_000)) // not answered yet
-  for (let i = 0; i < 5; i++) await request(new Date(now - 17_000 + i), { status: 'accepted', latencyMs: 10 + i })
+  for (let i = 0; i < 5; i++) await request(new Date(now - 17_000 + i), { status: 'accepted', latencyMs: 10 + i }, i % 2)
   await read()
   expect(seen.sort((a, b) => a - b)).toEqual([0.01, 0.011, 0.012, 0.013, 0.014, 0.25])
 

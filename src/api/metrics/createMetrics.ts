@@ -20,7 +20,7 @@ const expiringWindows = [['1h', 3600], ['24h', 24 * 3600]] as const
  * out of that scrape; the other source's are still served. The submit latency
  * histogram observes each accepted Order once per API process: intent created
  * → receipt persisted, for Orders signed since this process started. Each read
- * costs what is current (indexed by migration 0009), not the size of the history.
+ * costs what is current, not the size of the history (see migration 0009).
  */
 export function createMetrics(deps: ApiDeps) {
   const { db } = deps.runtime
@@ -56,7 +56,9 @@ export function createMetrics(deps: ApiDeps) {
     const live: SQL = inArray(sessions.status, ['active', 'rotating'])
     const [errorRows, stateRows, repairRows, expiringRows] = await Promise.all([
       groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`),
-      db.select({ key: orders.state, n: count() }).from(orders).where(sql`not (${oneOf(orders.state, terminalOrderStates)})`).groupBy(orders.state),
+      // Wallet by wallet through orders_wallet_state_idx: the orders not yet settled, never the rest.
+      groupCount(db, sql`select o.state as key, count(*)::int as n from wallets w
+        cross join lateral (select state from orders where wallet_id = w.id and ${oneOf(orders.state, unsettledStates)}) o group by o.state`),
       db.select({ key: auditLog.action, n: count() }).from(auditLog).where(eq(auditLog.actor, 'reconciler')).groupBy(auditLog.action),
       Promise.all(expiringWindows.map(async ([within, seconds]) => {
         const [row] = await db.select({ n: count() }).from(sessions)

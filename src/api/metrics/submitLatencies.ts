@@ -14,8 +14,8 @@ type Row = { id: string; created_at: string | Date; cursor_at: string; answered:
  * Hands `observe` the submit latency (intent created → operator receipt persisted, in seconds) of
  * each Order accepted since the last call, once, for Orders signed since `startedAt`; a call that
  * fails part-way has observed what it read before the failure, and the next call goes on. What a call reads is
- * what is new, whatever the size of the history: the Order requests created since the last call
- * (by `requests_order_created_idx`), the last 30 s of them again (a transaction that signed earlier
+ * what is new, whatever the size of the history: the Order requests created since the last call,
+ * wallet by wallet (`requests_wallet_created_idx`), the last 30 s of them again (a transaction that signed earlier
  * may commit later), and, by id, the ones that were still unanswered.
  */
 export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: number) => void, pageSize = PAGE): () => Promise<void> {
@@ -25,6 +25,7 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
   /** Requests seen unanswered, by id → created at. */
   const unanswered = new Map<string, number>()
 
+  // An order without an intent (adopted from the operator) has no intake time: nothing to observe.
   const observeRow = (row: Row) => {
     if (row.accepted && row.latency_ms !== null) observe(Math.max(0, Number(row.latency_ms)) / 1000)
   }
@@ -34,7 +35,7 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
       const { rows } = await db.execute<Row>(sql`
         select r.id, r.created_at, r.created_at::text as cursor_at, true as answered, r.status = 'accepted' as accepted,
                extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
-        from requests r join orders o on o.id = r.order_id join intents i on i.id = o.intent_id
+        from requests r left join orders o on o.id = r.order_id left join intents i on i.id = o.intent_id
         where r.id = any(${sql.param([...unanswered.keys()])}::uuid[]) and r.completed_at is not null`)
       for (const row of rows) {
         observeRow(row)
@@ -48,9 +49,14 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
       const { rows } = await db.execute<Row>(sql`
         select r.id, r.created_at, r.created_at::text as cursor_at, r.completed_at is not null as answered, r.status = 'accepted' as accepted,
                extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
-        from requests r join orders o on o.id = r.order_id join intents i on i.id = o.intent_id
-        where r.family = 'Order' and r.created_at >= ${cursor.at}::timestamptz
-          and (r.created_at, r.id) > (${cursor.at}::timestamptz, ${cursor.id}::uuid)
+        from wallets w
+        cross join lateral (
+          select id, created_at, completed_at, status, order_id from requests
+          where wallet_id = w.id and created_at >= ${cursor.at}::timestamptz and family = 'Order'
+            and (created_at, id) > (${cursor.at}::timestamptz, ${cursor.id}::uuid)
+          order by created_at, id limit ${pageSize}
+        ) r
+        left join orders o on o.id = r.order_id left join intents i on i.id = o.intent_id
         order by r.created_at, r.id limit ${pageSize}`)
       for (const row of rows) {
         const createdAt = new Date(row.created_at).getTime()

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { type OrderState, orderStates, terminalOrderStates } from '../../core/orders/orderState.js'
+import { type OrderState, orderStates } from '../../core/orders/orderState.js'
 import { check, index, integer, numeric, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
 import { amount, createdAt, oneOf, sequence, side, timeInForce, updatedAt } from './columns.js'
 import { intents } from './intents.js'
@@ -52,9 +52,6 @@ export const orders = pgTable(
     unique('orders_wallet_client_order_id_unique').on(t.walletId, t.clientOrderId),
     index('orders_wallet_state_idx').on(t.walletId, t.state),
     index('orders_intent_idx').on(t.intentId),
-    // The orders not yet settled, by state (the metrics' deputy_orders): a scrape reads this small
-    // index, not every order ever placed.
-    index('orders_unsettled_state_idx').on(t.state).where(sql`not (${oneOf(t.state, terminalOrderStates)})`),
     check('orders_state_check', oneOf(t.state, orderStates)),
     check('orders_side_check', oneOf(t.side, [0, 1])),
     check('orders_time_in_force_check', oneOf(t.timeInForce, [0, 1, 2])),
