@@ -7,16 +7,19 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000'
 const OVERLAP_MS = 30_000
 /** An Order request still unanswered after this long is no longer looked for. */
 const GIVE_UP_MS = 24 * 3600 * 1000
+const MAX_UNANSWERED = 10_000
 
 type Row = { id: string; created_at: string | Date; cursor_at: string; answered: boolean; accepted: boolean; latency_ms: string | number | null }
 
 /**
  * Hands `observe` the submit latency (intent created → operator receipt persisted, in seconds) of
- * each Order accepted since the last call, once, for Orders signed since `startedAt`; a call that
- * fails part-way has observed what it read before the failure, and the next call goes on. What a call reads is
- * what is new, whatever the size of the history: the Order requests created since the last call,
- * wallet by wallet (`requests_wallet_created_idx`), the last 30 s of them again (a transaction that signed earlier
- * may commit later), and, by id, the ones that were still unanswered.
+ * each Order accepted since the last call, once, for Orders signed since `startedAt`. A call that
+ * fails part-way has observed what it read before the failure; the next call goes on.
+ *
+ * What a call reads is what is new, whatever the size of the history: the Order requests created
+ * since the last call, wallet by wallet (`requests_wallet_created_idx`); the last 30 s of them
+ * again (a transaction that signed earlier may commit later); and, by id, those that were still
+ * unanswered (at most 10,000 are followed, for a day; beyond that their latency goes unobserved).
  */
 export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: number) => void, pageSize = PAGE): () => Promise<void> {
   let newest = startedAt.getTime()
@@ -65,7 +68,7 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
         if (row.answered) {
           observeRow(row)
           handled.set(row.id, createdAt)
-        } else {
+        } else if (unanswered.size < MAX_UNANSWERED) {
           unanswered.set(row.id, createdAt)
         }
       }
