@@ -38,6 +38,6 @@ export async function ownedSchedule(db: Db, tenantId: string, scheduleId: string
 export async function ownedWork(db: Db, tenantId: string, outboxId: string): Promise<OutboxRow> {
   const [row] = await db.select({ work: outbox }).from(outbox).innerJoin(wallets, eq(wallets.id, outbox.walletId))
     .where(and(eq(outbox.id, outboxId), eq(wallets.tenantId, tenantId)))
-  if (!row) throw new NotFoundError('work', 'outboxId')
+  if (!row) throw new NotFoundError('work', 'outboxId', 'must name work of this tenant; settled work is deleted after RETENTION_DAYS (30 by default)')
   return row.work
 }

@@ -159,6 +159,7 @@ describe('queued work', () => {
     const response = await tenant.request('GET', '/v1/work/00000000-0000-4000-8000-000000000000')
     expect(response.statusCode).toBe(404)
     expect(response.json()).toMatchObject({ error: { code: 'API.NOT_FOUND', field: 'outboxId' } })
+    expect(response.json<{ error: { rule: string } }>().error.rule).toContain('settled work is deleted after RETENTION_DAYS')
   })
 })
 
