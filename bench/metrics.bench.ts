@@ -20,41 +20,43 @@ import { Registry } from 'prom-client'
 import type { ApiDeps } from '../src/api/ApiDeps.js'
 import { createMetrics } from '../src/api/metrics/createMetrics.js'
 import type { Db } from '../src/store/Database.js'
+import { queueNames } from '../src/queue/names.js'
+import { deleteQueueKeys } from '../src/queue/deleteQueueKeys.js'
+import { insertSession, insertWallet } from '../test/store/fixtures.js'
 import { createTestDatabase, type TestDatabase } from '../test/support/database.js'
+import { REDIS_URL } from './drill/environment.js'
 
 const history = Number(process.env.BENCH_HISTORY ?? 500_000)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 15)
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const WALLET = '00000000-0000-0000-0000-00000000000a'
-const SESSION = '00000000-0000-0000-0000-00000000000b'
+
+type Owner = { walletId: string; sessionId: string }
 
 /** `rows` orders in `state`, each with an intent and an Order request answered `status`, created `age` ago. */
-async function seedOrders(db: Db, rows: number, state: string, status: 'accepted' | 'rejected' | 'signed', age: string, offset: number): Promise<void> {
+async function seedOrders(db: Db, { walletId, sessionId }: Owner, rows: number, state: string, status: 'accepted' | 'rejected' | 'signed', age: string, offset: number): Promise<void> {
   const range = sql`generate_series(${offset + 1}::int, ${offset + rows}::int) n`
   await db.execute(sql`insert into intents (id, wallet_id, kind, market, side, price, size, time_in_force, created_at)
-    select md5('intent' || n)::uuid, ${WALLET}, 'limit', 'ETH-USD', 0, 2000, 0.1, 0, now() - ${age}::interval - interval '50 ms' from ${range}`)
+    select md5('intent' || n)::uuid, ${walletId}, 'limit', 'ETH-USD', 0, 2000, 0.1, 0, now() - ${age}::interval - interval '50 ms' from ${range}`)
   await db.execute(sql`insert into orders (id, wallet_id, intent_id, client_order_id, market, side, price, size, time_in_force, state)
-    select md5('order' || n)::uuid, ${WALLET}, md5('intent' || n)::uuid, '0x' || md5('cloid' || n), 'ETH-USD', 0, 2000, 0.1, 0, ${state} from ${range}`)
+    select md5('order' || n)::uuid, ${walletId}, md5('intent' || n)::uuid, '0x' || md5('cloid' || n), 'ETH-USD', 0, 2000, 0.1, 0, ${state} from ${range}`)
   await db.execute(sql`insert into requests (wallet_id, session_id, order_id, family, nonce, deadline, body, status, error_code, created_at, completed_at)
-    select ${WALLET}, ${SESSION}, md5('order' || n)::uuid, 'Order', n, 0, '{}', ${status},
+    select ${walletId}, ${sessionId}, md5('order' || n)::uuid, 'Order', n, 0, '{}', ${status},
            case when ${status} = 'rejected' then 'InsufficientBalance' end,
            now() - ${age}::interval, case when ${status} <> 'signed' then now() - ${age}::interval + interval '20 ms' end
     from ${range}`)
 }
 
 async function seed(db: Db, withHistory: boolean): Promise<void> {
-  await db.execute(sql`insert into wallets (id, address, status) values (${WALLET}, '0x' || repeat('a', 40), 'active')`)
-  await db.execute(sql`insert into sessions (id, wallet_id, status, public_key, sealed_private_key, master_key_id, acl_scope, expiry, expiry_unix, delegation_nonce, delegation_hash, delegated_payload, wallet_signer)
-    values (${SESSION}, ${WALLET}, 'active', '0x02' || repeat('b', 64), 's', 'k', '{Order}', to_timestamp(1900000000), 1900000000, '1', '0x' || repeat('c', 64), '0x' || repeat('d', 192), 'local')`)
+  const walletId = (await insertWallet(db)).id
+  const owner = { walletId, sessionId: (await insertSession(db, walletId, { aclScope: ['Order'] })).id }
   if (withHistory) {
-    for (let done = 0; done < history; done += 100_000) await seedOrders(db, Math.min(100_000, history - done), 'filled', 'accepted', '40 days', done)
-    await db.execute(sql`insert into audit_log (wallet_id, actor, action, at) select ${WALLET}, case when n % 100 = 0 then 'reconciler' else 'worker' end, 'order.replaced', now() - interval '40 days' from generate_series(1, ${history}::int) n`)
+    for (let done = 0; done < history; done += 100_000) await seedOrders(db, owner, Math.min(100_000, history - done), 'filled', 'accepted', '40 days', done)
+    await db.execute(sql`insert into audit_log (wallet_id, actor, action, at) select ${walletId}, case when n % 100 = 0 then 'reconciler' else 'worker' end, 'order.replaced', now() - interval '40 days' from generate_series(1, ${history}::int) n`)
   }
   // The current state, the same in both databases.
-  await seedOrders(db, 200, 'open', 'accepted', '1 second', history + 1)
-  await seedOrders(db, 20, 'rejected', 'rejected', '1 second', history + 1_000)
-  await seedOrders(db, 20, 'submitting', 'signed', '1 second', history + 2_000)
-  await db.execute(sql`insert into audit_log (wallet_id, actor, action) select ${WALLET}, 'reconciler', 'order.adopted' from generate_series(1, 10)`)
+  await seedOrders(db, owner, 200, 'open', 'accepted', '1 second', history + 1)
+  await seedOrders(db, owner, 20, 'rejected', 'rejected', '1 second', history + 1_000)
+  await seedOrders(db, owner, 20, 'submitting', 'signed', '1 second', history + 2_000)
+  await db.execute(sql`insert into audit_log (wallet_id, actor, action) select ${walletId}, 'reconciler', 'order.adopted' from generate_series(1, 10)`)
   await db.execute(sql`vacuum analyze`)
 }
 
@@ -68,7 +70,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 export default async function run(): Promise<void> {
   const prefix = `deputy-bench-metrics-${randomBytes(4).toString('hex')}`
-  const queues = [new Queue('submit', { connection: { url: REDIS_URL }, prefix }), new Queue('control', { connection: { url: REDIS_URL }, prefix })]
+  const queues = [queueNames.submit, queueNames.control].map((name) => new Queue(name, { connection: { url: REDIS_URL }, prefix }))
   const databases: TestDatabase[] = []
   try {
     const seeded = performance.now()
@@ -107,7 +109,8 @@ export default async function run(): Promise<void> {
     console.log(`  scrape, with ${history.toLocaleString('en')} settled orders of history   ${median(times.with).toFixed(1).padStart(7)} ms = ${ratio(times.with).toFixed(2)}× the scrape without history`)
     console.log(`  reference: the Postgres reads of a scrape before 0009 ${median(times.before).toFixed(1).padStart(7)} ms = ${ratio(times.before).toFixed(1)}× the scrape without history`)
   } finally {
-    await Promise.all(queues.map((queue) => queue.obliterate({ force: true }).catch(() => undefined).then(() => queue.close())))
+    await Promise.all(queues.map((queue) => queue.close()))
+    await deleteQueueKeys(REDIS_URL, prefix)
     for (const database of databases) await database.drop()
   }
 }

@@ -9,6 +9,12 @@ const OVERLAP_MS = 30_000
 const GIVE_UP_MS = 24 * 3600 * 1000
 const MAX_UNANSWERED = 10_000
 
+/** What both reads answer of a request `r`: the cursor, whether it was answered and accepted, its latency. */
+const columns = sql.raw(`r.id, r.created_at, r.created_at::text as cursor_at, r.completed_at is not null as answered,
+  r.status = 'accepted' as accepted, extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms`)
+/** The request's order and intent (none for an order adopted from the operator). */
+const intentOf = sql.raw('left join orders o on o.id = r.order_id left join intents i on i.id = o.intent_id')
+
 type Row = { id: string; created_at: string | Date; cursor_at: string; answered: boolean; accepted: boolean; latency_ms: string | number | null }
 
 /**
@@ -36,9 +42,7 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
   return async () => {
     if (unanswered.size > 0) {
       const { rows } = await db.execute<Row>(sql`
-        select r.id, r.created_at, r.created_at::text as cursor_at, true as answered, r.status = 'accepted' as accepted,
-               extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
-        from requests r left join orders o on o.id = r.order_id left join intents i on i.id = o.intent_id
+        select ${columns} from requests r ${intentOf}
         where r.id = any(${sql.param([...unanswered.keys()])}::uuid[]) and r.completed_at is not null`)
       for (const row of rows) {
         observeRow(row)
@@ -50,16 +54,13 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
     let cursor = { at: new Date(Math.max(startedAt.getTime(), newest - OVERLAP_MS)).toISOString(), id: NIL_UUID }
     for (;;) {
       const { rows } = await db.execute<Row>(sql`
-        select r.id, r.created_at, r.created_at::text as cursor_at, r.completed_at is not null as answered, r.status = 'accepted' as accepted,
-               extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms
-        from wallets w
+        select ${columns} from wallets w
         cross join lateral (
           select id, created_at, completed_at, status, order_id from requests
           where wallet_id = w.id and created_at >= ${cursor.at}::timestamptz and family = 'Order'
             and (created_at, id) > (${cursor.at}::timestamptz, ${cursor.id}::uuid)
           order by created_at, id limit ${pageSize}
-        ) r
-        left join orders o on o.id = r.order_id left join intents i on i.id = o.intent_id
+        ) r ${intentOf}
         order by r.created_at, r.id limit ${pageSize}`)
       for (const row of rows) {
         const createdAt = new Date(row.created_at).getTime()
