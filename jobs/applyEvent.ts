@@ -180,8 +180,10 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
       // A session ending cancels its orders; what the user still wants is placed again.
       await workspace.flush()
       workspace.forget(walletId, cloid)
+      // Also when an operator read recorded the cancel first (without a reason): the order is
+      // replaced once, whoever learnt of the cancel first (replaceSessionOrder checks replaced_by).
       const result = await mutateOrder(tx, { walletId, clientOrderId: cloid }, [orderUpdate(event)])
-      if (result && result.before.state !== 'cancelled') await replaceSessionOrder(tx, result.after)
+      if (result) await replaceSessionOrder(tx, result.after)
       break
     }
     case 'SessionRevoked':

@@ -10,7 +10,7 @@ beforeAll(async () => {
 })
 afterAll(async () => { await api?.close() })
 
-type Order = { id: string; state: string; filled: string; averagePrice: string | null; price: string; size: string; fills?: { price: string; size: string }[] }
+type Order = { id: string; clientOrderId: string; state: string; filled: string; averagePrice: string | null; price: string; size: string; fills?: { price: string; size: string }[] }
 
 describe('wallets', () => {
   it('creates a development wallet, registers an address, gets and lists them', async () => {
@@ -37,8 +37,11 @@ describe('wallets', () => {
 })
 
 describe('sessions', () => {
-  it('grants, reads, lists, rotates and revokes, never showing key material', async () => {
+  it('grants, reads, lists, rotates and revokes, never showing key material; an order the revoked session placed links to its replacement', async () => {
     const { wallet, session } = await tradingWallet(api, tenant)
+    const resting = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1700', size: '0.2' })).json<Order>()
+    const order = async (id: string) => (await tenant.request('GET', `/v1/orders/${id}`)).json<Order & { cancelReason: string | null; replacedBy: string | null }>()
+    expect(await eventually(async () => { const o = await order(resting.id); return o.state === 'open' && o })).toMatchObject({ replacedBy: null })
     const got = await tenant.request('GET', `/v1/sessions/${session.id}`)
     expect(got.statusCode).toBe(200)
     expect(got.json()).toMatchObject({ id: session.id, walletId: wallet.id, status: 'active', aclScope: ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'] })
@@ -58,6 +61,12 @@ describe('sessions', () => {
     const revoked = await tenant.request('POST', `/v1/sessions/${session.id}/revoke`, { reason: 'test' })
     expect(revoked.statusCode).toBe(200)
     expect(revoked.json()).toMatchObject({ id: session.id, status: 'revoked', statusReason: 'test' })
+    // Revoking cancelled the old session's order at the operator; the same intent was placed again under the new session.
+    const ended = await eventually(async () => { const o = await order(resting.id); return o.replacedBy !== null && o })
+    expect(ended).toMatchObject({ state: 'cancelled', cancelReason: 'sessionRevoked' })
+    const replacement = await eventually(async () => { const o = await order(ended.replacedBy!); return o.state === 'open' && o })
+    expect(replacement).toMatchObject({ walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1700', size: '0.2', replacedBy: null })
+    expect(replacement.clientOrderId).not.toBe(resting.clientOrderId)
     expect(api.h.sandbox.state).toBeDefined()
   })
 })

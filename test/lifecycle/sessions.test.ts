@@ -167,6 +167,8 @@ describe('rotation', () => {
     const ended = (await r.ordersOf(w.wallet.id)).filter((o) => o.state !== 'open')
     expect(ended.every((o) => o.state === 'cancelled' && o.cancelReason === 'sessionRevoked' && o.sessionId === old.id)).toBe(true)
     expect(ended.map((o) => o.id)).toEqual(expect.arrayContaining(resting.map((o) => o.id)))
+    // Each names its replacement: the open order of the same intent.
+    expect(ended.map((o) => live.find((l) => l.id === o.replacedBy)?.intentId)).toEqual(ended.map((o) => o.intentId))
 
     // Every request was accepted, but for the one on the wire when its session was revoked, which went out again under the new one.
     const sent = await r.answeredRequestsOfWallet(w.wallet.id)

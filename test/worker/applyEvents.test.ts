@@ -2,9 +2,12 @@ import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
+import { deriveClientOrderId } from '../../src/core/requests/deriveClientOrderId.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
 import { recordFill } from '../../src/store/repositories/recordFill.js'
-import { fills, orders, streamCursors } from '../../src/store/schema/index.js'
+import { fills, orders, outbox, streamCursors } from '../../src/store/schema/index.js'
+import { snapshotUpdate } from '../../src/venue/snapshotUpdate.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 import { createHarness, type Harness } from './support/harness.js'
 
@@ -112,5 +115,42 @@ describe('events of several wallets applied together', () => {
     const recorded = await h.db.select({ walletId: fills.walletId, orderId: fills.orderId }).from(fills).where(eq(fills.fillId, 'same-id'))
     expect(recorded.sort((x, y) => x.walletId.localeCompare(y.walletId))).toEqual(
       [{ walletId: one.wallet.id, orderId: a.id }, { walletId: two.wallet.id, orderId: b.id }].sort((x, y) => x.walletId.localeCompare(y.walletId)))
+  })
+})
+
+describe('an order its session\'s end cancelled', () => {
+  it('is placed again once when an operator read recorded the cancel before the stream did, and never a second time', async () => {
+    const markets = await h.markets()
+    const { wallet, signer } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
+    let seq = 0
+    const event = (type: VenueEvent['type'], cloid: string, data: Record<string, unknown> = {}): VenueEvent =>
+      ({ seq: String(++seq), type, wallet: signer.address, at: Date.now(), clientOrderId: cloid as Hex, orderId: `V-${cloid.slice(2, 8)}`, data })
+    const fillData = (fillId: string, size: string) => ({ fillId, market: 'ETH-USD', side: 'buy', price: '1900', size, fee: '0' })
+    await applyEvents(h.db, wallet.id, [event('OrderAccepted', order.clientOrderId), event('OrderFilled', order.clientOrderId, fillData('r-1', '0.25'))])
+
+    // The session was revoked at the operator; a reconcile read the order (no reason in a read) before the stream delivered its cancel.
+    await h.db.transaction((tx) => mutateOrder(tx, { id: order.id }, [snapshotUpdate({
+      clientOrderId: order.clientOrderId as Hex, orderId: 'V-read', market: 'ETH-USD', side: 0, price: '1900', size: '1', filled: '0.25',
+      averagePrice: '1900', status: 'cancelled', revision: 0, updatedAt: Date.now(),
+    })]))
+    const state = async (id: string) => (await h.db.select().from(orders).where(eq(orders.id, id)))[0]!
+    expect(await state(order.id)).toMatchObject({ state: 'cancelled', cancelReason: null, replacedBy: null })
+
+    await applyEvents(h.db, wallet.id, [event('OrderCancelled', order.clientOrderId, { reason: 'sessionRevoked' })])
+    const ofIntent = async () => h.db.select().from(orders).where(eq(orders.intentId, order.intentId!))
+    const [replacement, ...more] = (await ofIntent()).filter((o) => o.id !== order.id)
+    expect(more).toEqual([])
+    expect(replacement).toMatchObject({ state: 'pending', price: '1900.000000000000000000', size: '0.750000000000000000', clientOrderId: deriveClientOrderId(order.intentId!, 1) })
+    expect(await state(order.id)).toMatchObject({ state: 'cancelled', cancelReason: 'sessionRevoked', replacedBy: replacement!.id })
+    const work = await h.db.select().from(outbox).where(eq(outbox.orderId, replacement!.id))
+    expect(work.map((w) => [w.kind, w.payload])).toEqual([['Order', { replaces: order.id }]])
+
+    // The replacement filled, so no live order is left for the intent; the same cancel delivered again (a new seq,
+    // as after a replay) still places nothing more.
+    await applyEvents(h.db, wallet.id, [event('OrderAccepted', replacement!.clientOrderId), event('OrderFilled', replacement!.clientOrderId, fillData('r-2', '0.75'))])
+    expect((await state(replacement!.id)).state).toBe('filled')
+    await applyEvents(h.db, wallet.id, [event('OrderCancelled', order.clientOrderId, { reason: 'sessionRevoked' })])
+    expect((await ofIntent()).map((o) => o.id).sort()).toEqual([order.id, replacement!.id].sort())
   })
 })

@@ -53,6 +53,9 @@ export const Order = z.object({
   fees: amount,
   venueOrderId: z.string().nullable(),
   cancelReason: z.string().nullable(),
+  replacedBy: uuid.nullable().describe(
+    'the order placed again for the same intent after this one\'s session ended (a rotation cancels the old session\'s orders at the operator); modify or cancel that one',
+  ),
   rejectCode: z.string().nullable(),
   rejectReason: z.string().nullable(),
   createdAt: isoTime,

@@ -10,10 +10,17 @@ import { type OrderRow, intents, orders, outbox } from '../../store/schema/index
  * session cancels them at the operator. When that happens to an order whose
  * intent the user still wants (a rotation, not a compromise or a cancel), the
  * remainder is placed again under the wallet's current session with the
- * intent's next revision (a new cloid). Call inside the event's transaction.
+ * intent's next revision (a new cloid), and the cancelled order names it
+ * (`replaced_by`). Call inside the event's transaction, with `cancelled` read
+ * under its row lock (`mutateOrder`).
+ *
+ * The event may not be the first to record the cancel: an operator read (a
+ * reconcile, a read-back) can have marked the order cancelled already, without
+ * a reason. So what guards against a second replacement is `replaced_by`, not
+ * the state the event found.
  */
 export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<OrderRow | undefined> {
-  if (!cancelled.intentId) return undefined
+  if (!cancelled.intentId || cancelled.state !== 'cancelled' || cancelled.replacedBy) return undefined
   const [intent] = await tx.select().from(intents).where(and(eq(intents.id, cancelled.intentId), eq(intents.status, 'active'))).for('update')
   if (!intent || intent.timeInForce !== 0) return undefined
   const [current] = await tx.select({ id: orders.id }).from(orders)
@@ -28,6 +35,7 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
     walletId: cancelled.walletId, intentId: intent.id, clientOrderId: deriveClientOrderId(intent.id, revision), market: cancelled.market,
     side: cancelled.side, price: cancelled.price, size: formatAmount(remaining), timeInForce: cancelled.timeInForce, state: 'pending',
   }).returning()
+  await tx.update(orders).set({ replacedBy: replacement!.id }).where(eq(orders.id, cancelled.id))
   await tx.insert(outbox).values({ walletId: cancelled.walletId, kind: 'Order', orderId: replacement!.id, payload: { replaces: cancelled.id } })
   // Pending work that targeted the cancelled order (a good-till cancel) now targets its replacement.
   await tx.update(outbox).set({ orderId: replacement!.id })

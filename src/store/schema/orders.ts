@@ -43,6 +43,12 @@ export const orders = pgTable(
     rejectCode: text('reject_code'),
     rejectReason: text('reject_reason'),
     cancelReason: text('cancel_reason'),
+    /**
+     * The order placed again for the same intent after this one's session ended
+     * (`replaceSessionOrder`); set once, so one cancelled order is replaced at most
+     * once however its cancel is learnt. Not a foreign key, so adding it rewrote nothing.
+     */
+    replacedBy: uuid('replaced_by'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
