@@ -6,7 +6,11 @@
  *   orders row, active session.
  * - Writes: a `requests` row with the signed bytes before sending; on accept the order's price, size
  *   and revision; outbox → done/failed/held. An order that filled or was cancelled meanwhile is
- *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox).
+ *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox). One
+ *   that its session's end cancelled and that was placed again moves to the replacement (outbox
+ *   row's order and size, audit `ModifyOrder.followed`) and runs again there, also when the operator
+ *   answers UnknownOrder (it was on the wire when the session was revoked). An order an operator read
+ *   showed cancelled (no reason) waits up to a minute for the stream's OrderCancelled to say why.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → the order is read back
  *   by cloid and recorded as the operator reports it (filled or cancelled: the same "not applied" answer).
  * - Idempotency key: the outbox id; a resend after a lost response carries the identical bytes.
@@ -15,18 +19,31 @@ import { and, count, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { liveOrderStates } from '../src/core/orders/orderState.js'
 import { parsePositiveAmount } from '../src/core/money/decimal.js'
+import { followReplacement } from '../src/runtime/submission/followReplacement.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { orders, requests } from '../src/store/schema/index.js'
 
+/** How long a modify waits for the stream to say why an order an operator read showed cancelled was cancelled. */
+const REASON_WAIT_MS = 60_000
+
 export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
   family: 'ModifyOrder',
-  async claim(_tx, { row, order }) {
+  async claim(tx, { deps, row, order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
     if (order.state === 'pending' || order.state === 'submitting' || order.state === 'unknown') {
       return { kind: 'wait', reason: 'the order is not acknowledged yet' }
+    }
+    if (order.state === 'cancelled' && order.replacedBy) {
+      const unapplied = await followReplacement(tx, row, { ...order, replacedBy: order.replacedBy })
+      return unapplied ? { kind: 'done', reason: unapplied } : { kind: 'wait', reason: 'moved to the replacement order' }
+    }
+    // Known cancelled from an operator read alone, which carries no reason: the stream's OrderCancelled
+    // says whether its session's end did it (and then places it again), so wait for it a while.
+    if (order.state === 'cancelled' && order.cancelReason === null && order.updatedAt.getTime() > deps.now() - REASON_WAIT_MS) {
+      return { kind: 'wait', reason: 'the order is cancelled; waiting for the stream to say why' }
     }
     if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order ${order.state}: modification not applied` }
     const price = parsePositiveAmount('price', row.payload.price)
@@ -54,7 +71,11 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     if (!session || !order) return
     await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
     // It filled or was cancelled while this waited its turn: answered as when the claim finds it so.
-    const [current] = await deps.db.select({ state: orders.state }).from(orders).where(eq(orders.id, order.id))
-    if (current && !liveOrderStates.includes(current.state)) return `order ${current.state}: modification not applied`
+    const [current] = await deps.db.select({ state: orders.state, cancelReason: orders.cancelReason, replacedBy: orders.replacedBy }).from(orders).where(eq(orders.id, order.id))
+    if (!current || liveOrderStates.includes(current.state)) return
+    // Cancelled by its session's end while this was on the wire (a rotation), or not yet known why:
+    // the claim, run again, follows the replacement or waits for the stream.
+    if (current.state === 'cancelled' && (current.replacedBy || current.cancelReason === null)) return { runAgainInMs: 0 }
+    return `order ${current.state}: modification not applied`
   },
 }

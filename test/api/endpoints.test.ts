@@ -67,6 +67,12 @@ describe('sessions', () => {
     const replacement = await eventually(async () => { const o = await order(ended.replacedBy!); return o.state === 'open' && o })
     expect(replacement).toMatchObject({ walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1700', size: '0.2', replacedBy: null })
     expect(replacement.clientOrderId).not.toBe(resting.clientOrderId)
+    // A change asked of the cancelled order is refused, naming the order to use instead.
+    const refused = await tenant.request('POST', `/v1/orders/${resting.id}/modify`, { price: '1710', size: '0.2' })
+    expect(refused.statusCode).toBe(409)
+    expect(refused.json<{ error: { field: string; rule: string } }>().error).toMatchObject({
+      field: 'orderId', rule: `the order is cancelled; it cannot be modified (its session ended and it was placed again as ${replacement.id}: use that order)`,
+    })
     expect(api.h.sandbox.state).toBeDefined()
   })
 })

@@ -34,7 +34,8 @@ const signers = new Map<string, WalletSigner>()
 const alerts: { walletId: string; code: string; message: string }[] = []
 
 beforeAll(async () => {
-  h = await createHarness()
+  // The maker takes one level of 0.2 when the mark crosses a resting order, so a test can fill one partly.
+  h = await createHarness({ sandbox: { makerSize: '0.2' } })
   r = rows(h.db)
   gate = await startGateProxy(h.sandbox.url)
   worker = await h.startWorker({
@@ -176,6 +177,48 @@ describe('rotation', () => {
     expect((await r.answeredRequestsOf(onTheWire.id)).map((q) => [q.status, q.sessionId])).toEqual([['rejected', old.id], ['accepted', next.id]])
     expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done')).toEqual([])
     expect((await r.wallet(w.wallet.id)).status).toBe('active')
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('moves the modifies queued for an order the rotation cancelled to its replacement, each size less what the old order filled', async () => {
+    const w = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
+    const old = w.session
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const num = (value: string) => Number(value)
+    // A resting sell, 0.2 of it filled when the mark reaches it (buys elsewhere in this file rest below the mark).
+    const first = await place(h, worker, w.wallet.id, { side: 'sell', price: '2300', size: '1' })
+    await settled(h.db, first.id, 'open')
+    try {
+      expect(h.sandbox.setMark('ETH-USD', '2300')).toBe(1)
+      await eventually(async () => num((await r.order(first.id)).filled) === 0.2)
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+
+    // One modify is signed under the old session and held on the wire; a second waits behind it.
+    const wire = gate.hold((q) => q.family === 'ModifyOrder' && fromWallet(w.wallet.address)(q))
+    await requestModify(h.db, worker.markets, { orderId: first.id, price: '2310', size: '0.9' })
+    await worker.relay()
+    expect((await wire.arrived).message.delegation).toBe(old.delegationHash)
+    await requestModify(h.db, worker.markets, { orderId: first.id, price: '2320', size: '0.8' })
+    await worker.relay()
+
+    // Rotation: revoking the old session cancels the order at the operator, and it is placed again for the 0.8 not filled.
+    expect((await worker.maintainSessions(w.wallet.id)).rotated).toBe(1)
+    const next = (await activeSession(w.wallet.id))!
+    await eventually(async () => { await worker.maintainSessions(w.wallet.id); return (await r.session(old.id)).status === 'revoked' }, 10_000, 250)
+    const replacedBy = await eventually(async () => (await r.order(first.id)).replacedBy)
+    expect((await r.order(first.id)).cancelReason).toBe('sessionRevoked')
+    wire.release()
+
+    // Both modifies apply to the replacement, in order; each total size less the 0.2 the first order filled.
+    const final = await eventually(async () => { const o = await r.order(replacedBy); return o.venueRevision === 2 && o })
+    expect([num(final.price), num(final.size), num(final.filled), final.state, final.sessionId]).toEqual([2320, 0.6, 0, 'open', next.id])
+    expect(operatorOrder(h.sandbox, w.wallet.address, final.clientOrderId)).toMatchObject({ price: 2320n * 10n ** 18n, size: 6n * 10n ** 17n, revision: 2, delegationHash: next.delegationHash })
+    const modifies = await eventually(async () => { const rows = (await r.outboxOfWallet(w.wallet.id)).filter((o) => o.kind === 'ModifyOrder'); return rows.every((o) => o.status === 'done') && rows })
+    expect(modifies.map((o) => [o.orderId, o.payload.size])).toEqual([[replacedBy, '0.7'], [replacedBy, '0.6']])
+    expect((await r.answeredRequestsOf(replacedBy)).filter((q) => q.family === 'ModifyOrder').map((q) => [q.status, q.sessionId])).toEqual([['accepted', next.id], ['accepted', next.id]])
+    expect((await r.audit(w.wallet.id, 'ModifyOrder.followed')).map((a) => a.details)).toEqual(modifies.map((o) => ({ outboxId: o.id, from: first.id, to: replacedBy, size: o.payload.size })))
     signers.delete(w.wallet.address.toLowerCase())
   })
 

@@ -1,13 +1,16 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { deriveClientOrderId } from '../../src/core/requests/deriveClientOrderId.js'
+import type { WorkerDeps } from '../../src/runtime/deps.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
 import { recordFill } from '../../src/store/repositories/recordFill.js'
-import { fills, orders, outbox, streamCursors } from '../../src/store/schema/index.js'
+import { auditLog, fills, orders, outbox, streamCursors } from '../../src/store/schema/index.js'
 import { snapshotUpdate } from '../../src/venue/snapshotUpdate.js'
+import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 import { createHarness, type Harness } from './support/harness.js'
 
@@ -152,5 +155,48 @@ describe('an order its session\'s end cancelled', () => {
     expect((await state(replacement!.id)).state).toBe('filled')
     await applyEvents(h.db, wallet.id, [event('OrderCancelled', order.clientOrderId, { reason: 'sessionRevoked' })])
     expect((await ofIntent()).map((o) => o.id).sort()).toEqual([order.id, replacement!.id].sort())
+  })
+
+  it('moves a modify queued for it to the replacement (size less what it filled), waits a while for the stream after a read, and refuses a size it already filled', async () => {
+    const markets = await h.markets()
+    const { wallet, signer } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
+    let seq = 0
+    const event = (type: VenueEvent['type'], data: Record<string, unknown> = {}): VenueEvent =>
+      ({ seq: String(++seq), type, wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-follow', data })
+    await applyEvents(h.db, wallet.id, [event('OrderAccepted'), event('OrderFilled', { fillId: 'f-1', market: 'ETH-USD', side: 'buy', price: '1900', size: '0.25', fee: '0' })])
+    const grows = await requestModify(h.db, markets, { orderId: order.id, price: '1910', size: '0.9' })
+    const tooSmall = await requestModify(h.db, markets, { orderId: order.id, price: '1910', size: '0.2' })
+    // The claim reads only the clock from the worker's dependencies.
+    const claim = async (outboxId: string, nowMs = Date.now()) => {
+      const [row] = await h.db.select().from(outbox).where(eq(outbox.id, outboxId))
+      const [current] = await h.db.select().from(orders).where(eq(orders.id, row!.orderId!))
+      return h.db.transaction((tx) => submitModifyOrderSpec.claim(tx, { deps: { now: () => nowMs } as unknown as WorkerDeps, row: row!, order: current }))
+    }
+
+    // A reconcile read the order cancelled (no reason): the modify waits for the stream, for a minute.
+    await h.db.transaction((tx) => mutateOrder(tx, { id: order.id }, [snapshotUpdate({
+      clientOrderId: order.clientOrderId as Hex, orderId: 'V-follow', market: 'ETH-USD', side: 0, price: '1900', size: '1', filled: '0.25',
+      averagePrice: '1900', status: 'cancelled', revision: 0, updatedAt: Date.now(),
+    })]))
+    expect((await claim(grows.outboxId)).kind).toBe('wait')
+    expect(await claim(grows.outboxId, Date.now() + 61_000)).toEqual({ kind: 'done', reason: 'order cancelled: modification not applied' })
+
+    // The stream says its session's end cancelled it: placed again for the 0.75 not filled, and the modify moves there.
+    await applyEvents(h.db, wallet.id, [event('OrderCancelled', { reason: 'sessionRevoked' })])
+    const [{ replacedBy }] = await h.db.select({ replacedBy: orders.replacedBy }).from(orders).where(eq(orders.id, order.id)) as [{ replacedBy: string }]
+    expect(await claim(grows.outboxId)).toEqual({ kind: 'wait', reason: 'moved to the replacement order' })
+    const [moved] = await h.db.select().from(outbox).where(eq(outbox.id, grows.outboxId))
+    expect([moved!.orderId, moved!.payload]).toEqual([replacedBy, { price: '1910', size: '0.65', follows: order.id }])
+    const followed = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, wallet.id), eq(auditLog.action, 'ModifyOrder.followed')))
+    expect(followed.map((a) => a.details)).toEqual([{ outboxId: grows.outboxId, from: order.id, to: replacedBy, size: '0.65' }])
+    // On the replacement it waits for the replacement's acknowledgement, as any modify.
+    expect(await claim(grows.outboxId)).toEqual({ kind: 'wait', reason: 'the order is not acknowledged yet' })
+
+    // A new total at or below what the cancelled order filled cannot apply to the replacement.
+    expect(await claim(tooSmall.outboxId)).toEqual({
+      kind: 'done', reason: `order cancelled when its session ended and placed again as ${replacedBy}: modification not applied (size 0.2 does not exceed the 0.25 it filled)`,
+    })
+    expect((await h.db.select().from(outbox).where(eq(outbox.id, tooSmall.outboxId)))[0]!.orderId).toBe(order.id)
   })
 })

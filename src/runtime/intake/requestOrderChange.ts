@@ -11,7 +11,8 @@ import { type MarketRules, marketRule } from './marketRules.js'
 export class OrderNotOpenError extends ValidationError {
   override name = 'OrderNotOpenError'
   constructor(order: OrderRow, action: string) {
-    super('orderId', `the order is ${order.state}; it cannot be ${action}`)
+    const replaced = order.replacedBy ? ` (its session ended and it was placed again as ${order.replacedBy}: use that order)` : ''
+    super('orderId', `the order is ${order.state}; it cannot be ${action}${replaced}`)
   }
 }
 

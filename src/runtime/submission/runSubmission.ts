@@ -172,7 +172,9 @@ export async function deliver<F extends RequestFamily>(
           deps.alert({ walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
           return reject(ctx, spec, code, message)
         case 'notOpen': {
-          const reason = (await spec.onNotOpen?.(ctx, session)) || `${code}: ${message}`
+          const answer = await spec.onNotOpen?.(ctx, session)
+          if (typeof answer === 'object') return await control.delay(answer.runAgainInMs)
+          const reason = answer || `${code}: ${message}`
           await deps.db.transaction(async (tx) => {
             await setOutboxStatus(tx, row.id, 'done', reason)
             await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.notOpen`, details: { outboxId: row.id, reason } })

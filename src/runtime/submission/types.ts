@@ -34,9 +34,10 @@ export type FamilySpec<F extends RequestFamily> = {
   onUnknown?(tx: Db, ctx: SubmitContext): Promise<void>
   /**
    * The operator says the target order is not open: read it and record what it is. May answer the
-   * reason to record (what the user reads), instead of the operator's error.
+   * reason to record (what the user reads), instead of the operator's error, or that the job runs
+   * again (its row now names another order, or it waits for the stream to say why the order ended).
    */
-  onNotOpen?(ctx: SubmitContext, session: ActiveSession | undefined): Promise<string | void>
+  onNotOpen?(ctx: SubmitContext, session: ActiveSession | undefined): Promise<string | { runAgainInMs: number } | void>
 }
 
 export type SubmitResult =
