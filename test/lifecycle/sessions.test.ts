@@ -123,8 +123,10 @@ describe('rotation', () => {
     const w = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
     const old = w.session
     signers.set(w.wallet.address.toLowerCase(), w.signer)
-    const resting = [await place(h, worker, w.wallet.id, { price: '1700' }), await place(h, worker, w.wallet.id, { price: '1701' })]
+    // The second is good till an hour from now: its cancel is a BullMQ delayed job from the start.
+    const resting = [await place(h, worker, w.wallet.id, { price: '1700' }), await place(h, worker, w.wallet.id, { price: '1701', goodTill: new Date(h.sandbox.now() + 3_600_000) })]
     for (const order of resting) await settled(h.db, order.id, 'open')
+    expect((await r.outboxOf(resting[1]!.id)).map((o) => [o.kind, o.status])).toEqual([['Order', 'done'], ['CancelOrder', 'enqueued']])
 
     // One Order signed with the old key stays on the wire until after the old session is revoked.
     const wire = gate.hold(orderAt(w.wallet.address, '1777.77'))
@@ -170,12 +172,15 @@ describe('rotation', () => {
     expect(ended.map((o) => o.id)).toEqual(expect.arrayContaining(resting.map((o) => o.id)))
     // Each names its replacement: the open order of the same intent.
     expect(ended.map((o) => live.find((l) => l.id === o.replacedBy)?.intentId)).toEqual(ended.map((o) => o.intentId))
+    // The good-till cancel moved to the replacement, still waiting for its time.
+    const goodTill = (await r.outboxOfWallet(w.wallet.id)).filter((o) => o.kind === 'CancelOrder')
+    expect(goodTill.map((o) => [o.orderId, o.status])).toEqual([[ended.find((o) => o.id === resting[1]!.id)!.replacedBy, 'enqueued']])
 
     // Every request was accepted, but for the one on the wire when its session was revoked, which went out again under the new one.
     const sent = await r.answeredRequestsOfWallet(w.wallet.id)
     expect(sent.filter((q) => q.status !== 'accepted').map((q) => [q.orderId, q.errorCode, q.sessionId])).toEqual([[onTheWire.id, 'SessionUnauthorized', old.id]])
     expect((await r.answeredRequestsOf(onTheWire.id)).map((q) => [q.status, q.sessionId])).toEqual([['rejected', old.id], ['accepted', next.id]])
-    expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done')).toEqual([])
+    expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done' && o.kind !== 'CancelOrder')).toEqual([])
     expect((await r.wallet(w.wallet.id)).status).toBe('active')
     signers.delete(w.wallet.address.toLowerCase())
   })

@@ -37,9 +37,11 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   }).returning()
   await tx.update(orders).set({ replacedBy: replacement!.id }).where(eq(orders.id, cancelled.id))
   await tx.insert(outbox).values({ walletId: cancelled.walletId, kind: 'Order', orderId: replacement!.id, payload: { replaces: cancelled.id } })
-  // Pending work that targeted the cancelled order (a good-till cancel) now targets its replacement.
+  // A cancel still to come for the cancelled order (its good-till) now targets the replacement. The
+  // relay hands a good-till due within a day to BullMQ as a delayed job at once ('enqueued'); the job
+  // reads its row's order when it runs, so moving the row moves the cancel.
   await tx.update(outbox).set({ orderId: replacement!.id })
-    .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), eq(outbox.status, 'pending')))
+    .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
   await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.replaced', details: { cancelled: cancelled.id, replacement: replacement!.id, reason: cancelled.cancelReason, revision } })
   return replacement
 }
