@@ -10,7 +10,10 @@ import { type WaitOptions, waitForWork, waitOptions } from '../waitForWork.js'
 const settled = ['open', 'partially_filled', 'filled', 'cancelled', 'rejected']
 
 export const orderLine = (o: OrderDto) =>
-  `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce}  ${o.state}${o.filled !== '0' ? `  filled ${o.filled} avg ${o.averagePrice}` : ''}${o.rejectCode ? `  (${o.rejectCode}: ${o.rejectReason ?? ''})` : ''}`
+  `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce}  ${o.state}${o.cancelReason ? ` (${o.cancelReason})` : ''}` +
+  `${o.filled !== '0' ? `  filled ${o.filled} avg ${o.averagePrice}` : ''}${o.rejectCode ? `  (${o.rejectCode}: ${o.rejectReason ?? ''})` : ''}` +
+  // A rotation cancelled it and placed the rest again: the order to follow.
+  `${o.replacedBy ? `  replaced by ${o.replacedBy}` : ''}`
 
 export function orderTable(orders: readonly OrderDto[]): string {
   return table(['ORDER', 'WALLET', 'MARKET', 'SIDE', 'PRICE', 'SIZE', 'FILLED', 'STATE'], orders.map((o) => [shortId(o.id), shortId(o.walletId), o.market, o.side, o.price, o.size, o.filled, o.state]))
