@@ -4,8 +4,9 @@
  * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row.
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
- *   A halted wallet or a cancelled intent stops the placement at the claim; an Order accepted after
- *   the wallet was halted gets a CancelOrder (reason `halted`).
+ *   A halted wallet, or an intent cancelled or with a cancel queued, stops the placement at the claim
+ *   (also one claimed before but never signed); an Order accepted after the wallet was halted gets a
+ *   CancelOrder (reason `halted`).
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
@@ -23,24 +24,42 @@ import { parseAmount } from '../src/core/money/decimal.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { queueHaltedCancels } from '../src/store/repositories/queueHaltedCancels.js'
-import { intents, orders, wallets } from '../src/store/schema/index.js'
+import type { Db } from '../src/store/Database.js'
+import { intents, orders, outbox, wallets } from '../src/store/schema/index.js'
+
+/** The reason of the cancel queued for the order (what the user reads), `user` when there is none. */
+async function queuedCancelReason(tx: Db, orderId: string): Promise<string> {
+  const [queued] = await tx.select({ payload: outbox.payload }).from(outbox)
+    .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+    .orderBy(outbox.seq).limit(1)
+  return typeof queued?.payload.reason === 'string' ? queued.payload.reason : 'user'
+}
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
   async claim(tx, { order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
     const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
+    // Below, `submitting` is an order an earlier attempt claimed but never signed (a claim is only
+    // reached with no request to resend), e.g. one that waited out a rate limit: never sent either.
     if (wallet?.status === 'halted') {
       // The kill switch stops placements that were queued before it tripped.
-      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.id, order.id), eq(orders.state, 'pending')))
+      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
       return { kind: 'done', reason: 'wallet halted' }
     }
     if (order.intentId) {
-      // A compromise (or a halt) cancelled the intent while this placement waited for a session.
       const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, order.intentId))
       if (intent?.status === 'cancelled') {
+        // A compromise (or a halt) cancelled the intent while this placement waited for a session.
         await tx.update(orders).set({ state: 'cancelled', cancelReason: 'intentCancelled' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
         return { kind: 'done', reason: 'intent cancelled' }
+      }
+      if (intent?.status === 'cancel_requested') {
+        // A cancel queued behind this placement (a user's, a schedule's) while it waited: it is never sent.
+        const reason = await queuedCancelReason(tx, order.id)
+        await tx.update(orders).set({ state: 'cancelled', cancelReason: reason }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
+        await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
+        return { kind: 'done', reason: 'cancelled before submission' }
       }
     }
     // Compare-and-set: only one attempt moves the order to submitting; a crashed attempt that

@@ -6,6 +6,7 @@
  * signed request on the wire while the switch trips.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reconcile } from '../../jobs/reconcile.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
@@ -117,5 +118,42 @@ describe('the kill switch', () => {
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('cancelled')
     expect((await r.answeredRequestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
     expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+  })
+})
+
+describe('a placement claimed but not yet signed (its session rate-limited)', () => {
+  it('is never sent once the user cancels it', async () => {
+    const w = await activeWallet(h)
+    worker.deps.rateLimits.pause(w.session.id, 3_000) // as after a 429 with Retry-After: 3
+    // Marketable: it would fill as soon as it reached the operator.
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '2100', size: '0.1' }, new Date())
+    await worker.relay()
+    await settled(h.db, order.id, 'submitting')
+    expect(await r.requestsOf(order.id)).toEqual([])
+    await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    expect(await settled(h.db, order.id, 'cancelled', 'filled')).toMatchObject({ state: 'cancelled', cancelReason: 'user' })
+    await eventually(async () => (await r.outboxOf(order.id)).every((o) => o.status === 'done'), 10_000)
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toBeUndefined()
+    expect(await r.requestsOf(order.id)).toEqual([])
+    expect((await r.intentsOf(w.wallet.id)).map((i) => i.status)).toEqual(['cancelled'])
+  })
+
+  it('is cancelled by a halt, and not placed after the wallet resumes and reconciles', async () => {
+    const w = await activeWallet(h)
+    worker.deps.rateLimits.pause(w.session.id, 2_000)
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'submitting')
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
+    await worker.relay()
+    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
+    await eventually(async () => (await r.outboxOf(order.id)).every((o) => o.status === 'done'), 10_000)
+    await resumeWallet(h.db, { walletId: w.wallet.id })
+    // Before, the order stayed `submitting`, and a reconcile put it back in the queue as never placed.
+    await reconcile(worker.deps, { walletId: w.wallet.id, orphans: 'adopt', settleMs: 0 })
+    await worker.relay()
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toBeUndefined()
+    expect((await r.order(order.id)).state).toBe('cancelled')
   })
 })
