@@ -4,9 +4,10 @@
  * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row.
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
- *   A halted wallet, or an intent cancelled or with a cancel queued, stops the placement at the claim
- *   (also one claimed before but never signed); an Order accepted after the wallet was halted gets a
- *   CancelOrder (reason `halted`).
+ *   A halted wallet, a CancelAll asked after the Order was queued, or an intent cancelled or with a
+ *   cancel queued stops the placement at the claim (also one claimed before but never signed); an
+ *   Order accepted after the wallet was halted, or after such a CancelAll may have gone out, gets a
+ *   CancelOrder (reason `halted` or `cancelAll`).
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
@@ -23,7 +24,8 @@ import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { queueHaltedCancels } from '../src/store/repositories/queueHaltedCancels.js'
+import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
+import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
 import type { Db } from '../src/store/Database.js'
 import { intents, orders, outbox, wallets } from '../src/store/schema/index.js'
 
@@ -57,10 +59,16 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       if (intent?.status === 'cancel_requested') {
         // A cancel queued behind this placement (a user's, a schedule's) while it waited: it is never sent.
         const reason = await queuedCancelReason(tx, order.id)
-        await tx.update(orders).set({ state: 'cancelled', cancelReason: reason }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
-        await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
+        const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: reason })
+          .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting']))).returning({ id: orders.id })
+        if (cancelled.length) await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
         return { kind: 'done', reason: 'cancelled before submission' }
       }
+    }
+    if (await cancelAllAfter(tx, order.id)) {
+      // The user asked to cancel everything after this was queued: it is never sent.
+      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'cancelAll' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
+      return { kind: 'done', reason: 'a CancelAll was asked after it was queued' }
     }
     // Compare-and-set: only one attempt moves the order to submitting; a crashed attempt that
     // claimed but never persisted a request may claim again, and so may an `unknown` order whose
@@ -89,7 +97,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     if (!order) return
     await mutateOrder(tx, { id: order.id }, [{ kind: 'accepted', venueOrderId: receipt.orderId }])
     await tx.update(orders).set({ sessionId: request.sessionId }).where(eq(orders.id, order.id))
-    await queueHaltedCancels(tx, [order.id])
+    await queueLateCancels(tx, [order.id])
   },
   async onRejected(tx, { order }, code, message) {
     if (!order) return

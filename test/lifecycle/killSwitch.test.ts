@@ -10,7 +10,7 @@ import { reconcile } from '../../jobs/reconcile.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel, requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from './support/gateProxy.js'
@@ -155,5 +155,38 @@ describe('a placement claimed but not yet signed (its session rate-limited)', ()
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toBeUndefined()
     expect((await r.order(order.id)).state).toBe('cancelled')
+  })
+})
+
+describe('a CancelAll asked while orders placed before it are still on their way', () => {
+  it('cancels one that was on the wire and reached the operator after it', async () => {
+    const w = await activeWallet(h)
+    const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
+    const order = await place(h, worker, w.wallet.id)
+    await onTheWire.arrived
+    await requestCancelAll(h.db, { walletId: w.wallet.id, market: 'ETH-USD' })
+    await worker.relay()
+    // The CancelAll reaches the operator first, with nothing to cancel yet.
+    const cancelAll = await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+    expect(cancelAll.receipt).toMatchObject({ cancelled: [] })
+    onTheWire.release()
+    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'cancelAll' })
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('cancelled')
+    expect((await r.outboxOf(order.id)).map((o) => [o.kind, o.payload.reason ?? null])).toEqual([['Order', null], ['CancelOrder', 'cancelAll']])
+  })
+
+  it('never sends one still queued, and leaves other markets and later orders alone', async () => {
+    const w = await activeWallet(h)
+    worker.deps.rateLimits.pause(w.session.id, 2_000) // the placements wait; a CancelAll never does
+    const queued = await place(h, worker, w.wallet.id)
+    const otherMarket = await place(h, worker, w.wallet.id, { market: 'BTC-USD', price: '55000', size: '0.01' })
+    await requestCancelAll(h.db, { walletId: w.wallet.id, market: 'ETH-USD' })
+    await worker.relay()
+    const later = await place(h, worker, w.wallet.id, { price: '1910' })
+    expect(await settled(h.db, queued.id, 'cancelled')).toMatchObject({ cancelReason: 'cancelAll' })
+    expect(operatorOrder(h.sandbox, w.wallet.address, queued.clientOrderId)).toBeUndefined()
+    expect(await r.requestsOf(queued.id)).toEqual([])
+    await settled(h.db, otherMarket.id, 'open')
+    await settled(h.db, later.id, 'open')
   })
 })

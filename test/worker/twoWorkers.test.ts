@@ -79,6 +79,12 @@ it(`${ORDERS} orders on ${WALLETS} wallets through three workers: placed once, i
   for (const { order, modify, cancel } of placed) {
     const address = wallets.find((w) => w.wallet.id === order.walletId)!.signer.address
     const remote = operatorOrder(h.sandbox, address, order.clientOrderId)
+    if (cancel && !remote) {
+      // Cancelled before its placement was signed: never sent, nothing signed for it.
+      expect(await db.order(order.id)).toMatchObject({ state: 'cancelled', cancelReason: 'user' })
+      expect(await db.requestsOf(order.id)).toEqual([])
+      continue
+    }
     expect(remote, `order ${order.id} at the operator`).toBeDefined()
     const trail = operatorEvents(h.sandbox, address).filter((e) => e.clientOrderId === order.clientOrderId).map((e) => e.type)
     // Placed exactly once, and accepted before anything else happened to it.

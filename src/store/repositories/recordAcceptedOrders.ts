@@ -4,7 +4,7 @@ import type { Db } from '../Database.js'
 import type { Receipt } from '../../venue/types.js'
 import { lockOrdersSkippingHeld } from './lockOrders.js'
 import { toSnapshot } from './orderSnapshot.js'
-import { queueHaltedCancels } from './queueHaltedCancels.js'
+import { queueLateCancels } from './queueLateCancels.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
 import { executeNamed } from '../executeNamed.js'
 
@@ -20,8 +20,9 @@ export type AcceptedOrder = {
  * The batched form of recording accepted Orders, in one transaction: the
  * requests get their receipts, each order goes through the state machine
  * (`accepted`, under the row lock, so an event applied first is never undone)
- * and remembers its session, an order whose wallet was halted meanwhile gets a
- * CancelOrder (as one by one), and the outbox rows are done. Answers the
+ * and remembers its session, an order a kill switch or a CancelAll asked after it
+ * may have missed gets a CancelOrder (`queueLateCancels`, as one by one), and the
+ * outbox rows are done. Answers the
  * orders recorded; the others were locked elsewhere and are left untouched.
  */
 export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder[], completedAt: Date): Promise<Set<string>> {
@@ -45,7 +46,7 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
       sessionId: byOrder.get(row.id)!.sessionId,
       snapshot: applyOrderUpdate(toSnapshot(row), { kind: 'accepted', venueOrderId: byOrder.get(row.id)!.receipt.orderId }),
     })))
-    await queueHaltedCancels(tx, accepted.map((a) => a.orderId))
+    await queueLateCancels(tx, accepted.map((a) => a.orderId))
     await executeNamed(tx, 'deputy_outbox_done', sql`update outbox set status = 'done', updated_at = now() where id = any(${sql.param(accepted.map((a) => a.outboxId))}::uuid[])`)
     return new Set(accepted.map((a) => a.orderId))
   })

@@ -1,4 +1,5 @@
 import { type RequestFamily, requestFamilies } from '../../core/acl/actions.js'
+import { sql } from 'drizzle-orm'
 import { bigint, check, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, oneOf, timestamptz, updatedAt } from './columns.js'
 import { orders } from './orders.js'
@@ -42,6 +43,9 @@ export const outbox = pgTable(
     // The dispatcher and the sweeper scan by status, oldest available first.
     index('outbox_status_available_idx').on(t.status, t.availableAt),
     index('outbox_order_seq_idx').on(t.orderId, t.seq),
+    // Whether a CancelAll was asked after an order was queued (`cancelAllAsked`), read on every claim
+    // and receipt of an Order: only CancelAll rows, which are rare, are in it.
+    index('outbox_cancel_all_idx').on(t.walletId, t.seq).where(sql`${t.kind} = 'CancelAll'`),
     check('outbox_kind_check', oneOf(t.kind, requestFamilies)),
     check('outbox_status_check', oneOf(t.status, outboxStatuses)),
   ],

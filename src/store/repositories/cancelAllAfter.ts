@@ -1,0 +1,26 @@
+import { type SQL, sql } from 'drizzle-orm'
+import type { Db } from '../Database.js'
+import { executeNamed } from '../executeNamed.js'
+import type { OutboxStatus } from '../schema/index.js'
+
+/**
+ * SQL condition: a CancelAll covering the order's market (or every market) was asked for its
+ * wallet after the order was first queued, and has one of `statuses`. `order` names a row of
+ * `orders` in the enclosing statement. Two index probes: the wallet's CancelAll rows after a seq
+ * (`outbox_cancel_all_idx`, CancelAll rows only) and the order's first Order row (`outbox_order_seq_idx`).
+ */
+export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[]): SQL {
+  return sql`exists (
+    select 1 from outbox c
+    where c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id
+      and c.status in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})
+      and coalesce(c.payload->>'market', '') in ('', ${order}.market)
+      and c.seq > (select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'))`
+}
+
+/** Whether a CancelAll not refused (still to go out, or sent) was asked after this order was queued. */
+export async function cancelAllAfter(tx: Db, orderId: string): Promise<boolean> {
+  const { rows } = await executeNamed<{ asked: boolean }>(tx, 'deputy_cancel_all_after', sql`
+    select ${cancelAllAsked(sql`o`, ['pending', 'enqueued', 'held', 'done'])} as asked from orders o where o.id = ${orderId}`)
+  return rows[0]?.asked === true
+}

@@ -1,0 +1,24 @@
+import { sql } from 'drizzle-orm'
+import type { Db } from '../Database.js'
+import { executeNamed } from '../executeNamed.js'
+import { cancelAllAsked } from './cancelAllAfter.js'
+
+/**
+ * Orders just accepted that something asked to cancel while they were on the wire, and whose cancel
+ * may have reached the operator first: their wallet is halted (the kill switch's CancelAll), or a
+ * CancelAll for their market was asked after they were queued and may already have been sent
+ * (enqueued or done; one still pending or held goes out later and covers them). Each gets a
+ * CancelOrder (reason `halted` or `cancelAll`; cancels go through while halted); a second cancel of
+ * an order the CancelAll did reach is answered UnknownOrder and read back. One statement for any
+ * number of orders.
+ */
+export async function queueLateCancels(tx: Db, orderIds: readonly string[]): Promise<void> {
+  if (orderIds.length === 0) return
+  await executeNamed(tx, 'deputy_queue_late_cancels', sql`
+    insert into outbox (wallet_id, kind, order_id, payload)
+    select o.wallet_id, 'CancelOrder', o.id, jsonb_build_object('reason', case when w.status = 'halted' then 'halted' else 'cancelAll' end)
+    from orders o join wallets w on w.id = o.wallet_id
+    where o.id = any(${sql.param(orderIds)}::uuid[])
+      and (w.status = 'halted' or ${cancelAllAsked(sql`o`, ['enqueued', 'done'])})
+    order by o.id`)
+}
