@@ -76,6 +76,24 @@ describe('a run of events applied together', () => {
   })
 })
 
+describe('an order rejected and then accepted under the same cloid', () => {
+  it('is open, without the rejection, when a resend after a lost rejection was accepted', async () => {
+    const markets = await h.markets()
+    const { wallet, signer } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
+    // The first attempt's answer was lost (unknown); the stream then said the operator rejected it, as its receipt would have.
+    await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
+    const base = { wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-again' }
+    await applyEvents(h.db, wallet.id, [{ ...base, seq: '1', type: 'OrderRejected', data: { code: 'InsufficientBalance' } }])
+    await h.db.update(orders).set({ rejectReason: 'USD available 0 is below what this order needs' }).where(eq(orders.id, order.id))
+    const state = async () => (await h.db.select().from(orders).where(eq(orders.id, order.id)))[0]!
+    expect(await state()).toMatchObject({ state: 'rejected', rejectCode: 'InsufficientBalance' })
+    // Funds arrived; the retry sent the same cloid again and the operator accepted it.
+    await applyEvents(h.db, wallet.id, [{ ...base, seq: '2', type: 'OrderAccepted', data: {} }])
+    expect(await state()).toMatchObject({ state: 'open', rejectCode: null, rejectReason: null, venueOrderId: 'V-again' })
+  })
+})
+
 describe('events of several wallets applied together', () => {
   it('applies each wallet in its own seq order with its own cursor; a gap in one holds only that one; a repeated wallet is answered once', async () => {
     const markets = await h.markets()

@@ -58,6 +58,11 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
     case 'unknown':
       return { ...order, state: order.state === 'submitting' || order.state === 'pending' ? 'unknown' : order.state }
     case 'accepted':
+      // An acceptance proves the operator holds the order, so, like a fill, it overrules a rejection
+      // of an earlier attempt (a rejection whose answer was lost, then the same cloid accepted).
+      if (order.state === 'rejected') {
+        return { ...order, state: liveState(order.filled, order.size), rejectCode: null, venueOrderId: update.venueOrderId ?? order.venueOrderId }
+      }
       return {
         ...order,
         state: advance(order.state, liveState(order.filled, order.size)),
@@ -85,7 +90,7 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       if (order.state === 'rejected') state = liveState(filled, order.size)
       else if (order.state === 'cancelled') state = filled >= order.size ? 'filled' : 'cancelled'
       else state = advance(order.state, liveState(filled, order.size))
-      return { ...next, state }
+      return { ...next, state, rejectCode: order.state === 'rejected' ? null : order.rejectCode }
     }
     case 'cancelled':
       if (order.state === 'filled') return order
@@ -107,6 +112,7 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       return {
         ...order,
         state,
+        rejectCode: order.state === 'rejected' ? null : order.rejectCode,
         price: update.revision >= order.venueRevision ? update.price : order.price,
         size: update.revision >= order.venueRevision ? update.size : order.size,
         venueRevision: Math.max(order.venueRevision, update.revision),

@@ -39,5 +39,7 @@ export function fromSnapshot(snapshot: OrderSnapshot) {
     venueOrderId: snapshot.venueOrderId,
     cancelReason: snapshot.cancelReason,
     rejectCode: snapshot.rejectCode,
+    // The operator's words go with the code: gone when the operator turned out to hold the order.
+    ...(snapshot.rejectCode === null ? { rejectReason: null } : {}),
   }
 }

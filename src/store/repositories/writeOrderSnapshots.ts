@@ -19,7 +19,8 @@ export async function writeOrderSnapshots(tx: Db, rows: readonly { id: string; s
   await executeNamed(tx, 'deputy_write_order_snapshots', sql`
     update orders o set state = v."state", price = v.price, size = v.size, filled = v.filled, filled_notional = v."filledNotional",
       average_price = v."averagePrice", fees = v.fees, venue_revision = v."venueRevision", venue_order_id = v."venueOrderId",
-      cancel_reason = v."cancelReason", reject_code = v."rejectCode", session_id = coalesce(v."sessionId", o.session_id), updated_at = now()
+      cancel_reason = v."cancelReason", reject_code = v."rejectCode",
+      reject_reason = case when v."rejectCode" is null then null else o.reject_reason end, session_id = coalesce(v."sessionId", o.session_id), updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
       id uuid, "state" text, price numeric, size numeric, filled numeric, "filledNotional" numeric, "averagePrice" numeric, fees numeric,
       "venueRevision" integer, "venueOrderId" text, "cancelReason" text, "rejectCode" text, "sessionId" uuid)

@@ -39,13 +39,18 @@ describe('the order state machine', () => {
     expect(apply(filled, [{ kind: 'cancelled', reason: 'user' }, snapshot('open'), { kind: 'rejected', code: 'X' }]).state).toBe('filled')
   })
 
-  it('a fill completes an order cancelled concurrently, and proves a local rejection wrong', () => {
+  it('a fill completes an order cancelled concurrently; a fill, a read or an acceptance proves a rejection wrong', () => {
     const cancelled = apply(fresh(), [{ kind: 'accepted' }, fill(4n), { kind: 'cancelled', reason: 'user' }])
     expect(apply(cancelled, [fill(6n)]).state).toBe('filled')
     expect(apply(cancelled, [fill(1n)]).state).toBe('cancelled')
-    const rejected = apply(fresh(), [{ kind: 'submitting' }, { kind: 'rejected', code: 'Transport' }])
-    expect(apply(rejected, [fill(1n)]).state).toBe('partially_filled')
-    expect(apply(rejected, [snapshot('open')]).state).toBe('open')
+    const rejected = apply(fresh(), [{ kind: 'submitting' }, { kind: 'rejected', code: 'PostOnlyWouldCross' }])
+    expect(rejected).toMatchObject({ state: 'rejected', rejectCode: 'PostOnlyWouldCross' })
+    expect(apply(rejected, [fill(1n)])).toMatchObject({ state: 'partially_filled', rejectCode: null })
+    expect(apply(rejected, [snapshot('open')])).toMatchObject({ state: 'open', rejectCode: null })
+    // The rejection's answer was lost and the same cloid, sent again, was accepted: the operator holds it.
+    expect(apply(rejected, [{ kind: 'accepted', venueOrderId: 'v9' }])).toMatchObject({ state: 'open', rejectCode: null, venueOrderId: 'v9' })
+    // A rejection never undoes an acceptance, whichever arrives first.
+    expect(apply(fresh(), [{ kind: 'unknown' }, { kind: 'accepted' }, { kind: 'rejected', code: 'X' }])).toMatchObject({ state: 'open', rejectCode: null })
   })
 
   it('a stale read of a cancelled order does not bring it back, but a read saying filled wins', () => {
