@@ -78,7 +78,8 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     if (order.state === 'open' || order.state === 'partially_filled') continue
     // Unknown to the operator: re-place it only once its last request can no longer be accepted.
     const [last] = await deps.db.select().from(requests).where(eq(requests.orderId, order.id)).orderBy(desc(requests.createdAt)).limit(1)
-    if (last && last.deadline + 1_000 > deps.now()) continue
+    // Deadlines are signed on the operator's clock (`operatorNow`), so they are compared on it too.
+    if (last && last.deadline + 1_000 > deps.operatorNow()) continue
     const resubmitted = await deps.db.transaction(async (tx) => {
       const moved = await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['submitting', 'unknown']))).returning({ id: orders.id })
       if (!moved.length) return false

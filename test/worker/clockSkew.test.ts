@@ -1,8 +1,12 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reconcile } from '../../jobs/reconcile.js'
+import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { orders, requests } from '../../src/store/schema/index.js'
+import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
+import { orders, outbox, requests } from '../../src/store/schema/index.js'
 import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
+import { postToOperator } from './support/operator.js'
 
 let h: Harness
 
@@ -23,5 +27,27 @@ describe('a worker whose clock differs from the operator\'s', () => {
     // Accepted on the first signature: no DeadlineExpired, no re-signing.
     expect(sent.map((r) => r.status)).toEqual(['accepted'])
     expect(sent[0]!.deadline).toBeGreaterThan(h.sandbox.now())
+  })
+
+  it('does not place again an unknown order whose request the operator can still accept: 60 s ahead of it', async () => {
+    const { wallet } = await h.wallet()
+    // A worker that only reconciles, with its clock a minute ahead of the operator's.
+    const worker = await h.startWorker({ streams: false, now: () => h.sandbox.now() + 60_000 })
+    await worker.close()
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.4' }, new Date())
+    const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
+    const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: worker.deps, row: row!, order }))
+    if (claim.kind !== 'proceed') throw new Error(`claim: ${claim.kind}`)
+    // Signed (deadline: the operator's now + 30 s) and sent, its answer lost: unknown.
+    const sent = await signAndPersist(worker.deps, (await worker.deps.sessions.active(wallet.id))!, 'Order', claim.fields, { walletId: wallet.id, orderId: order.id, outboxId: row!.id })
+    await h.db.update(requests).set({ status: 'unknown', errorCode: 'Transport' }).where(eq(requests.id, sent.id))
+    await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
+
+    // By the worker's clock the deadline passed 30 s ago; by the operator's it is 30 s away.
+    await reconcile(worker.deps, { orphans: 'adopt', settleMs: 0 })
+    expect((await h.db.select().from(orders).where(eq(orders.id, order.id)))[0]!.state).toBe('unknown')
+    expect((await h.db.select().from(requests).where(eq(requests.id, sent.id)))[0]!.status).toBe('unknown')
+    // Rightly: the bytes on the wire are still accepted.
+    expect((await postToOperator(h.sandbox.url, '/v1/requests', sent.body)).status).toBe(200)
   })
 })
