@@ -11,9 +11,11 @@
  *   order and an Order outbox row in one transaction; before/after tables, legs and skips in the run.
  * - Flow: claim the slot (missed slots coalesce into the latest) → no session: `awaiting_delegation`
  *   → cancel earlier runs' working orders and wait (re-delayed, not blocking the queue) until they
- *   settle → read → `computeRebalance` → write. When the buys need the sells' proceeds, the sells
- *   go first and the run waits for them, then re-reads and writes the buys. Waits end after
- *   `settleTimeoutMs`; the run then proceeds on available balances and notes it.
+ *   settle → read → `computeRebalance` → write. Buys spend the quote on hand and the sells' proceeds
+ *   less `feeReserveBps` for fees. When the buys need the sells' proceeds, the sells go first and the
+ *   run waits for them, then re-reads and writes only buys, within what the sells left of
+ *   `maxNotionalPerRun`. Waits end after `settleTimeoutMs`; the run then proceeds on available
+ *   balances and notes it.
  * - Errors and retries: thrown errors retry (5 attempts, exponential from 1 s); a run whose last
  *   attempt fails, or that fails with a non-retryable error, is recorded `failed`. Waiting uses
  *   `moveToDelayed` and counts no attempt.
@@ -21,7 +23,8 @@
  *   DO NOTHING) and for the leg's cloid, so a re-run of a slot never trades twice.
  */
 import { Side } from '../src/core/eip712/types.js'
-import { computeRebalance } from '../src/core/rebalance/computeRebalance.js'
+import { parseAmount } from '../src/core/money/decimal.js'
+import { buyBudget, computeRebalance } from '../src/core/rebalance/computeRebalance.js'
 import { QUOTE_ASSET, type RebalanceLeg } from '../src/core/rebalance/types.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { cancelScheduleOrders } from '../src/runtime/schedules/cancelScheduleOrders.js'
@@ -51,6 +54,8 @@ export type RunScheduleParameters = {
   staleRunMs?: number
   /** Pause between checks while waiting (default 250 ms). */
   pollMs?: number
+  /** Kept out of the buy budget for fees, in basis points (default `DEFAULT_FEE_RESERVE_BPS`). */
+  feeReserveBps?: number
 }
 
 export type RunScheduleResult = {
@@ -61,12 +66,15 @@ export type RunScheduleResult = {
   legs?: number
 }
 
-/** Buys that cost more than the quote on hand can only be paid once the sells have filled. */
-function needsProceeds(legs: readonly RebalanceLeg[], availableQuote: bigint): boolean {
+/** Buys that cost more than the quote on hand (their fees included) can only be paid once the sells have filled. */
+function needsProceeds(legs: readonly RebalanceLeg[], availableQuote: bigint, feeReserveBps: number): boolean {
   const buys = legs.filter((leg) => leg.side === Side.buy)
   const spend = buys.reduce((sum, leg) => sum + leg.notional, 0n)
-  return buys.length > 0 && legs.some((leg) => leg.side === Side.sell) && spend > availableQuote
+  return buys.length > 0 && legs.some((leg) => leg.side === Side.sell) && spend > buyBudget(availableQuote, 0n, feeReserveBps)
 }
+
+/** The default share of a buy budget kept for the operator's fees (`REBALANCE_FEE_RESERVE_BPS`). */
+export const DEFAULT_FEE_RESERVE_BPS = 10
 
 export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): Promise<RunScheduleResult> {
   const settleTimeoutMs = p.settleTimeoutMs ?? 30_000
@@ -108,8 +116,19 @@ export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): P
 
   const spec = specOfRow(schedule)
   const portfolio = await readPortfolio(deps, session, spec)
-  const plan = computeRebalance({ balances: portfolio.balances, available: portfolio.available, marks: portfolio.marks, markets: portfolio.markets, spec })
-  const sellsFirst = run.stage === 'settling' && needsProceeds(plan.legs, portfolio.available[QUOTE_ASSET] ?? 0n)
+  const feeReserveBps = p.feeReserveBps ?? DEFAULT_FEE_RESERVE_BPS
+  // After the sells went first, the buys: sized from the balances their proceeds landed in, and
+  // within what the sells left of the run's cap (a sell proposed again would be counted, not placed).
+  const buysAfterSells = run.stage === 'selling'
+  const capLeft = spec.maxNotionalPerRun !== undefined && buysAfterSells
+    ? spec.maxNotionalPerRun - run.legs.reduce((sum, leg) => sum + parseAmount('notional', leg.notional), 0n)
+    : spec.maxNotionalPerRun
+  const plan = computeRebalance({
+    balances: portfolio.balances, available: portfolio.available, marks: portfolio.marks, markets: portfolio.markets, feeReserveBps,
+    spec: capLeft === undefined ? spec : { ...spec, maxNotionalPerRun: capLeft > 0n ? capLeft : 0n },
+    ...(buysAfterSells ? { only: 'buys' as const } : {}),
+  })
+  const sellsFirst = run.stage === 'settling' && needsProceeds(plan.legs, portfolio.available[QUOTE_ASSET] ?? 0n, feeReserveBps)
   if (sellsFirst) notes.push('the buys need the sells\' proceeds: sells placed first, buys after they settle')
   const written = await writeLegs(deps.db, {
     runId: run.id, plan, legs: sellsFirst ? plan.legs.filter((leg) => leg.side === Side.sell) : plan.legs, final: !sellsFirst, notes, now: deps.now(),

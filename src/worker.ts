@@ -55,6 +55,8 @@ export type StartWorkerOptions = {
   sweepIntervalMs?: number
   /** Settled outbox rows and applied events are deleted after this many days (`startHistoryPruning`); 0 (the default here) keeps them. */
   retentionDays?: number
+  /** Kept out of a rebalancing run's buy budget for the operator's fees, in basis points (`REBALANCE_FEE_RESERVE_BPS`; default 10). */
+  feeReserveBps?: number
   /** How often the pruning runs (default 10 minutes). */
   pruneIntervalMs?: number
   /** Run the event-stream supervisor (one stream per wallet, leased across processes). */
@@ -141,7 +143,7 @@ export async function startWorker(options: StartWorkerOptions) {
   submitWorker.on('failed', (job, error) => attemptFailed(error, { jobId: job?.id, attempts: job?.attemptsMade }))
   submitWorker.on('error', throttledErrorLog(options.log, 'submit worker error'))
 
-  const runScheduleJob = createScheduleRunProcessor(deps, controlQueue)
+  const runScheduleJob = createScheduleRunProcessor(deps, controlQueue, options.feeReserveBps === undefined ? {} : { feeReserveBps: options.feeReserveBps })
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job, token) => {
     if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
     if (job.name === controlJobs.reconcile) return reconcile(deps, { orphans, walletId: job.data.walletId })

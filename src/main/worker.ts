@@ -38,6 +38,7 @@ const worker = await startWorker({
   relayIntervalMs: config.RELAY_INTERVAL_MS,
   sweepIntervalMs: config.SWEEP_INTERVAL_MS,
   retentionDays: config.RETENTION_DAYS,
+  feeReserveBps: config.REBALANCE_FEE_RESERVE_BPS,
 })
 log.info({ owner: worker.owner }, 'worker started')
 

@@ -12,6 +12,12 @@ it.each(['-1', '1.5', 'forever'])('refuses RETENTION_DAYS=%s, naming the variabl
   expect(() => loadConfig({ RETENTION_DAYS: value })).toThrow(/^RETENTION_DAYS: /)
 })
 
+it('keeps 10 bps of a rebalancing run\'s buy budget for fees unless REBALANCE_FEE_RESERVE_BPS says otherwise, up to 1000', () => {
+  expect(loadConfig({}).REBALANCE_FEE_RESERVE_BPS).toBe(10)
+  expect(loadConfig({ REBALANCE_FEE_RESERVE_BPS: '0' }).REBALANCE_FEE_RESERVE_BPS).toBe(0)
+  for (const value of ['-1', '2.5', '1001']) expect(() => loadConfig({ REBALANCE_FEE_RESERVE_BPS: value })).toThrow(/^REBALANCE_FEE_RESERVE_BPS: /)
+})
+
 it('the README documents every variable the configuration reads', async () => {
   const { readFile } = await import('node:fs/promises')
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')

@@ -140,3 +140,36 @@ describe('one run of a schedule', () => {
     expect(await h.db.select().from(intents).where(eq(intents.walletId, wallet.id))).toEqual([])
   })
 })
+
+describe('what a run may spend', () => {
+  const ordersOf = async (walletId: string) => worker.deps.db.select().from(orders).where(eq(orders.walletId, walletId))
+  const settledOrders = (walletId: string, count: number) => eventually(async () => {
+    const rows = await ordersOf(walletId)
+    return rows.length === count && rows.every((o) => ['filled', 'rejected', 'cancelled'].includes(o.state)) && rows
+  }, 15_000)
+
+  it('keeps the fees out of the buy budget: a target with no USD left buys what the quote on hand pays, fee included', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '10000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '1' }, { cron: YEARLY }) })
+    expect(await runNow(schedule.id, Date.now() + 1, 'fees')).toMatchObject({ outcome: 'completed', legs: 1 })
+    const [order] = await settledOrders(wallet.id, 1)
+    // Before, the buy spent all 10,000 USD and the operator, holding its fee too, refused it (InsufficientBalance).
+    expect(order).toMatchObject({ state: 'filled', rejectCode: null })
+    const [run] = await runsOf(worker, schedule.id)
+    expect(Number(run!.legs[0]!.notional)).toBeLessThanOrEqual(10_000 / 1.001)
+  })
+
+  it('keeps to maxNotionalPerRun across both stages when the buys wait for the sells, and spends only what the sells brought', async () => {
+    const { wallet } = await h.wallet(undefined, { ETH: '2' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.5' }, { cron: YEARLY, maxNotionalPerRun: '1000' }) })
+    const slot = Date.now() + 1
+    await expect(runNow(schedule.id, slot, 'two-stages')).rejects.toBeInstanceOf(DelayedError) // the sells go first
+    await waitForFills(worker, (await runsOf(worker, schedule.id))[0]!)
+    expect(await runNow(schedule.id, slot, 'two-stages')).toMatchObject({ outcome: 'completed' })
+    const [run] = await runsOf(worker, schedule.id)
+    expect(run!.legs.map((l) => [l.asset, l.side])).toEqual([['ETH', 'sell'], ['BTC', 'buy']])
+    // Before: the second stage applied the whole cap again and counted a sell it did not place (1,070 in all, the buy refused).
+    expect(run!.legs.reduce((sum, l) => sum + Number(l.notional), 0)).toBeLessThanOrEqual(1000)
+    expect((await settledOrders(wallet.id, 2)).map((o) => o.state)).toEqual(['filled', 'filled'])
+  })
+})

@@ -23,6 +23,16 @@ export type ComputeRebalanceParameters = {
   marks: Readonly<Record<string, bigint>>
   markets: readonly RebalanceMarket[]
   spec: RebalanceSpec
+  /**
+   * Kept out of the buy budget for the operator's fees, in basis points (default 0): a buy holds its
+   * notional plus its fee, and a sell's proceeds arrive less theirs.
+   */
+  feeReserveBps?: number
+  /**
+   * `buys`: the second stage of a run whose sells went first. Their proceeds are in the balances
+   * now, so no sell is proposed (or counted) again; `maxNotionalPerRun` should be what the sells left.
+   */
+  only?: 'buys'
 }
 
 export type ComputeRebalanceResult = {
@@ -80,6 +90,18 @@ function resolveMarkets(p: ComputeRebalanceParameters, assets: readonly string[]
   return valued
 }
 
+/** Highest fee reserve accepted (10%): more is a typo, not a fee. */
+export const MAX_FEE_RESERVE_BPS = 1_000
+
+/**
+ * What buys may spend: the quote on hand plus the sells' proceeds less their fees, less what the
+ * buys' own fees will hold (a buy of notional n holds n plus its fee).
+ */
+export function buyBudget(availableQuote: bigint, proceeds: bigint, feeReserveBps: number): bigint {
+  const bps = BigInt(feeReserveBps)
+  return (availableQuote * 10_000n + proceeds * (10_000n - bps)) / (10_000n + bps)
+}
+
 function capSkips(dropped: readonly RebalanceLeg[], reason: 'maxNotionalPerRun' | 'insufficientQuote'): SkippedTarget[] {
   const why = reason === 'maxNotionalPerRun' ? 'maxNotionalPerRun scaled it' : 'quote on hand plus sell proceeds scaled it'
   return dropped.map((leg) => ({ asset: leg.asset, reason, detail: `${why} below one lot or minTradeNotional`, proposed: leg }))
@@ -93,7 +115,8 @@ function capSkips(dropped: readonly RebalanceLeg[], reason: 'maxNotionalPerRun' 
  * never overshoots the target, a sell never exceeds what is available) and priced
  * `limitOffsetBps` past the mark, rounded to the tick on the marketable side. Then:
  * legs under `minTradeNotional` are dust; `maxNotionalPerRun` scales all legs
- * proportionally; buys are scaled to fit quote on hand plus sell proceeds.
+ * proportionally; buys are scaled to fit quote on hand plus sell proceeds, less
+ * `feeReserveBps` for the fees on both.
  * USD is never traded itself: its weight is whatever the other legs leave, so a
  * weight that cannot be reached (no market or mark) stays in USD. Held assets that
  * are not targets are left alone and kept out of the portfolio value.
@@ -105,6 +128,10 @@ export function computeRebalance(p: ComputeRebalanceParameters): ComputeRebalanc
   checkAmounts('marks', p.marks)
   if (!Number.isInteger(spec.limitOffsetBps) || spec.limitOffsetBps < 0 || spec.limitOffsetBps > MAX_LIMIT_OFFSET_BPS) {
     throw new ValidationError('limitOffsetBps', `must be an integer from 0 to ${MAX_LIMIT_OFFSET_BPS}`)
+  }
+  const feeReserveBps = p.feeReserveBps ?? 0
+  if (!Number.isInteger(feeReserveBps) || feeReserveBps < 0 || feeReserveBps > MAX_FEE_RESERVE_BPS) {
+    throw new ValidationError('feeReserveBps', `must be an integer from 0 to ${MAX_FEE_RESERVE_BPS}`)
   }
   const balanceOf = (asset: string): bigint => own(p.balances, asset) ?? 0n
   const availableOf = (asset: string): bigint => (p.available ? (own(p.available, asset) ?? 0n) : balanceOf(asset))
@@ -144,7 +171,7 @@ export function computeRebalance(p: ComputeRebalanceParameters): ComputeRebalanc
       minTradeNotional: spec.minTradeNotional,
       limitOffsetBps: spec.limitOffsetBps,
     })
-    if (result.kind === 'leg') proposed.push(result.leg)
+    if (result.kind === 'leg' && !(p.only === 'buys' && result.leg.side === Side.sell)) proposed.push(result.leg)
     else if (result.kind === 'skip') skipped.push(result.skip)
   }
 
@@ -162,7 +189,7 @@ export function computeRebalance(p: ComputeRebalanceParameters): ComputeRebalanc
   const proceeds = sells.reduce((sum, leg) => sum + leg.notional, 0n)
   const funded = scaleLegs({
     legs: legs.filter((leg) => leg.side === Side.buy),
-    budget: availableOf(QUOTE_ASSET) + proceeds,
+    budget: buyBudget(availableOf(QUOTE_ASSET), proceeds, feeReserveBps),
     lots,
     minTradeNotional: spec.minTradeNotional,
     reason: 'insufficientQuote',

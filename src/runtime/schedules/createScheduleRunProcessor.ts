@@ -6,7 +6,7 @@ import type { WorkerDeps } from '../deps.js'
 import { finishRun } from './run/finishRun.js'
 import type { ScheduleRunJobData, SchedulerQueue } from './types.js'
 
-export type ScheduleRunProcessorOptions = Pick<Parameters<typeof runSchedule>[1], 'settleTimeoutMs' | 'staleRunMs' | 'pollMs'>
+export type ScheduleRunProcessorOptions = Pick<Parameters<typeof runSchedule>[1], 'settleTimeoutMs' | 'staleRunMs' | 'pollMs' | 'feeReserveBps'>
 
 /**
  * The slot a job stands for. BullMQ stamps a scheduler's job with the time it

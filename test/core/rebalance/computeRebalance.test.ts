@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Side } from '../../../src/core/eip712/types.js'
 import { ValidationError } from '../../../src/core/errors/ValidationError.js'
 import { formatAmount } from '../../../src/core/money/decimal.js'
-import { computeRebalance } from '../../../src/core/rebalance/computeRebalance.js'
+import { buyBudget, computeRebalance } from '../../../src/core/rebalance/computeRebalance.js'
 import { parseScheduleSpec } from '../../../src/core/rebalance/parseScheduleSpec.js'
 import { amt, marks, markets, spec } from './fixtures.js'
 
@@ -249,5 +249,27 @@ describe('computeRebalance', () => {
     expect(() => computeRebalance({ balances: { ETH: -1n }, marks, markets, spec: spec({ ETH: '1' }) })).toThrow('balances.ETH')
     expect(() => computeRebalance({ balances: {}, marks, markets: [...markets, markets[0]!], spec: spec({ ETH: '1' }) })).toThrow('must not list ETH-USD twice')
     expect(() => computeRebalance({ balances: {}, marks, markets, spec: spec({ ETH: '1' }, { limitOffsetBps: 2.5 }) })).toThrow('limitOffsetBps')
+  })
+
+  it('keeps the fee reserve out of what buys may spend, on the quote held and on the sells\' proceeds', () => {
+    // 10 bps: 10,000 USD held pays buys of 10,000 / 1.001; 1,000 of proceeds arrive as 999 first.
+    expect(buyBudget(amt('10000'), 0n, 10)).toBe((amt('10000') * 10_000n) / 10_010n)
+    expect(buyBudget(0n, amt('1000'), 10)).toBe((amt('1000') * 9_990n) / 10_010n)
+    expect(buyBudget(amt('10000'), amt('1000'), 0)).toBe(amt('11000'))
+    const all = computeRebalance({ balances: { USD: amt('10000') }, marks, markets, spec: spec({ ETH: '1' }), feeReserveBps: 10 })
+    const [buy] = all.legs
+    expect(buy!.notional * 10_010n).toBeLessThanOrEqual(amt('10000') * 10_000n)
+    expect(all.adjustments).toMatchObject([{ reason: 'insufficientQuote', budget: buyBudget(amt('10000'), 0n, 10) }])
+    expect(() => computeRebalance({ balances: { USD: amt('1') }, marks, markets, spec: spec({ ETH: '1' }), feeReserveBps: 1_001 }))
+      .toThrow(expect.objectContaining({ field: 'feeReserveBps' }) as unknown as Error)
+  })
+
+  it('after the sells went first, proposes only buys, and counts no proceeds of a sell it will not place', () => {
+    // Still 1.75 ETH against a target of 1: a sell would be proposed again (and its proceeds counted).
+    const both = computeRebalance({ balances: { ETH: amt('1.75'), USD: amt('499.5') }, marks, markets, spec: spec({ ETH: '0.5', BTC: '0.5' }) })
+    expect(both.legs.map((leg) => leg.side)).toEqual([Side.sell, Side.buy])
+    const buys = computeRebalance({ balances: { ETH: amt('1.75'), USD: amt('499.5') }, marks, markets, spec: spec({ ETH: '0.5', BTC: '0.5' }), only: 'buys' })
+    expect(buys.legs.map((leg) => [leg.asset, leg.side])).toEqual([['BTC', Side.buy]])
+    expect(buys.legs[0]!.notional).toBeLessThanOrEqual(amt('499.5'))
   })
 })
