@@ -128,7 +128,9 @@ export async function runDemo(): Promise<number> {
         const [r] = await db.select().from(scheduleRuns).where(and(eq(scheduleRuns.scheduleId, schedule.id), eq(scheduleRuns.status, 'completed')))
         return r
       }, 40_000)
-      await deleteSchedule({ db, queue: worker.controlQueue }, schedule.id)
+      // One run is enough: the schedule stops, and this run's legs are left to fill (deleting with the
+      // default would cancel those not yet sent).
+      await deleteSchedule({ db, queue: worker.controlQueue }, schedule.id, { cancelOpenOrders: false })
       const after = await until('the rebalance legs to fill', async () => {
         const legs = await Promise.all(run.legs.map((leg) => order(leg.orderId)))
         return legs.every((o) => o.state === 'filled') && legs
