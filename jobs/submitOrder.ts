@@ -29,12 +29,17 @@ import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
 import type { Db } from '../src/store/Database.js'
 import { intents, orders, outbox, wallets } from '../src/store/schema/index.js'
 
-/** The reason of the cancel queued for the order (what the user reads), `user` when there is none. */
-async function queuedCancelReason(tx: Db, orderId: string): Promise<string> {
-  const [queued] = await tx.select({ payload: outbox.payload }).from(outbox)
+/**
+ * The cancels queued for an order cancelled before its placement was sent took effect: they are
+ * settled as such (what the user reads of them), and the reason of the first one due is the
+ * order's (`user` when there is none).
+ */
+async function settleQueuedCancels(tx: Db, orderId: string): Promise<string> {
+  const settled = await tx.update(outbox).set({ status: 'done', lastError: 'cancelled before submission' })
     .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
-    .orderBy(outbox.seq).limit(1)
-  return typeof queued?.payload.reason === 'string' ? queued.payload.reason : 'user'
+    .returning({ seq: outbox.seq, payload: outbox.payload, availableAt: outbox.availableAt })
+  const due = settled.filter((row) => row.availableAt.getTime() <= Date.now()).sort((a, b) => a.seq - b.seq)[0]
+  return typeof due?.payload.reason === 'string' ? due.payload.reason : 'user'
 }
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
@@ -58,10 +63,12 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       }
       if (intent?.status === 'cancel_requested') {
         // A cancel queued behind this placement (a user's, a schedule's) while it waited: it is never sent.
-        const reason = await queuedCancelReason(tx, order.id)
-        const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: reason })
+        const cancelled = await tx.update(orders).set({ state: 'cancelled' })
           .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting']))).returning({ id: orders.id })
-        if (cancelled.length) await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
+        if (cancelled.length) {
+          await tx.update(orders).set({ cancelReason: await settleQueuedCancels(tx, order.id) }).where(eq(orders.id, order.id))
+          await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
+        }
         return { kind: 'done', reason: 'cancelled before submission' }
       }
     }

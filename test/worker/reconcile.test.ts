@@ -38,7 +38,8 @@ const running = async (): Promise<RunningWorker> => (worker ??= await h.startWor
 
 const reconcileNow = async (orphans: 'adopt' | 'cancel', clockAheadMs = 0) => {
   const { deps } = await running()
-  return reconcile(clockAheadMs ? { ...deps, now: () => Date.now() + clockAheadMs } : deps, { orphans, settleMs: 0 })
+  // Time passed: on both clocks (deadlines are compared on the operator's).
+  return reconcile(clockAheadMs ? { ...deps, now: () => Date.now() + clockAheadMs, operatorNow: () => deps.operatorNow() + clockAheadMs } : deps, { orphans, settleMs: 0 })
 }
 const auditActions = async (walletId: string) => (await db.audit(walletId)).filter((a) => a.actor === 'reconciler').map((a) => a.action)
 const E18 = 10n ** 18n

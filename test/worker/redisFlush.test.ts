@@ -41,9 +41,11 @@ it('re-enqueues the jobs Redis lost; every order placed once, modifies and cance
     }
     await worker.relay()
     const enqueued = await db.outboxOfWallet(wallet.id)
-    // Enqueued, but for a placement whose cancel was already asked: its job ended at once, never sent.
-    expect(enqueued.filter((r) => r.status !== 'enqueued').every((r) => r.status === 'done' && r.kind === 'Order')).toBe(true)
-    expect(enqueued.filter((r) => r.status === 'enqueued').length).toBeGreaterThan(placed.length)
+    // Enqueued, but for the orders whose cancel was already asked: their placements are never sent,
+    // so their jobs may have ended at once (settling their cancels and modifies with them).
+    const cancelledEarly = new Set(placed.filter((_, i) => i % 4 === 0).map((o) => o.id))
+    expect(enqueued.filter((r) => r.status !== 'enqueued').every((r) => r.status === 'done' && cancelledEarly.has(r.orderId!))).toBe(true)
+    expect(enqueued.filter((r) => r.status === 'enqueued').length).toBeGreaterThan(placed.length - cancelledEarly.size)
 
     await worker.submitQueue.obliterate({ force: true })
     for (const row of enqueued) expect(await worker.submitQueue.getJob(outboxJobId(row))).toBeUndefined()
