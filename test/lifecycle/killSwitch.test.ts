@@ -32,6 +32,23 @@ afterAll(async () => {
   await gate?.close()
 })
 
+/**
+ * An Order held on the wire while `ask` asks to cancel everything: the CancelAll reaches the
+ * operator first, with nothing to cancel yet. Then the Order is let through.
+ */
+async function orderLandingAfterCancelAll(ask: (walletId: string) => Promise<unknown>) {
+  const w = await activeWallet(h)
+  const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
+  const order = await place(h, worker, w.wallet.id)
+  await onTheWire.arrived
+  await ask(w.wallet.id)
+  await worker.relay()
+  const cancelAll = await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+  expect(cancelAll.receipt).toMatchObject({ cancelled: [] })
+  onTheWire.release()
+  return { w, order }
+}
+
 describe('the kill switch', () => {
   it('cancels every open order at the operator, refuses new orders at intake, and lets a cancel through while halted', async () => {
     const w = await activeWallet(h)
@@ -100,18 +117,8 @@ describe('the kill switch', () => {
   })
 
   it('cancels an order that was on the wire when it tripped and reached the operator after the CancelAll', async () => {
-    const w = await activeWallet(h)
-    const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
-    const order = await place(h, worker, w.wallet.id)
-    await onTheWire.arrived
-
-    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'user pressed stop' })
-    await worker.relay()
-    const cancelAll = await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
-    expect(cancelAll.receipt).toMatchObject({ cancelled: [] })
-
-    // The Order lands after the CancelAll: the operator opens it, and the worker must take it down.
-    onTheWire.release()
+    const { w, order } = await orderLandingAfterCancelAll((walletId) => haltWallet(h.db, { walletId, reason: 'user pressed stop' }))
+    // The Order landed after the CancelAll: the operator opened it, and the worker must take it down.
     await eventually(async () => (await r.requestsOf(order.id)).find((q) => q.family === 'CancelOrder' && q.status === 'accepted'))
     const cancelled = await r.order(order.id)
     expect([cancelled.state, cancelled.cancelReason]).toEqual(['cancelled', 'halted'])
@@ -160,16 +167,7 @@ describe('a placement claimed but not yet signed (its session rate-limited)', ()
 
 describe('a CancelAll asked while orders placed before it are still on their way', () => {
   it('cancels one that was on the wire and reached the operator after it', async () => {
-    const w = await activeWallet(h)
-    const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
-    const order = await place(h, worker, w.wallet.id)
-    await onTheWire.arrived
-    await requestCancelAll(h.db, { walletId: w.wallet.id, market: 'ETH-USD' })
-    await worker.relay()
-    // The CancelAll reaches the operator first, with nothing to cancel yet.
-    const cancelAll = await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
-    expect(cancelAll.receipt).toMatchObject({ cancelled: [] })
-    onTheWire.release()
+    const { w, order } = await orderLandingAfterCancelAll((walletId) => requestCancelAll(h.db, { walletId, market: 'ETH-USD' }))
     expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'cancelAll' })
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('cancelled')
     expect((await r.outboxOf(order.id)).map((o) => [o.kind, o.payload.reason ?? null])).toEqual([['Order', null], ['CancelOrder', 'cancelAll']])
