@@ -10,7 +10,7 @@ import { reconcile } from '../../jobs/reconcile.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestCancel, requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from './support/gateProxy.js'
@@ -125,6 +125,26 @@ describe('the kill switch', () => {
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('cancelled')
     expect((await r.answeredRequestsOf(order.id)).map((q) => `${q.family}:${q.status}`)).toEqual(['Order:accepted', 'CancelOrder:accepted'])
     expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+  })
+})
+
+describe('a halted wallet whose CancelAll could not go out', () => {
+  it('refuses to modify the order left live, and lets it be cancelled', async () => {
+    const w = await activeWallet(h, { families: ['Order', 'ModifyOrder', 'CancelOrder'] })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
+    await worker.relay()
+    // The session's scope has no CancelAll: refused locally, the order stays live at the operator.
+    await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).find((o) => o.kind === 'CancelAll' && o.status === 'failed'))
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('open')
+    const refused = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1900', size: '5' }).then(() => undefined, (error: unknown) => error)
+    expect(refused).toBeInstanceOf(ValidationError)
+    expect(refused).toMatchObject({ field: 'orderId', message: expect.stringContaining('the wallet is halted (stop); resume it before modifying orders') })
+    expect((await r.outboxOf(order.id)).map((o) => o.kind)).toEqual(['Order'])
+    await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
   })
 })
 

@@ -5,7 +5,7 @@ import { assertMultiple } from '../../core/money/increments.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
-import { type OrderRow, intents, outbox } from '../../store/schema/index.js'
+import { type OrderRow, intents, outbox, wallets } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 
 export class OrderNotOpenError extends ValidationError {
@@ -29,6 +29,10 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
   return db.transaction(async (tx) => {
     const order = await lockKnownOrder(tx, input.orderId)
     if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'modified')
+    // The kill switch stops trading: an order its CancelAll left live (a scope without CancelAll) may
+    // be cancelled, not changed.
+    const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, order.walletId))
+    if (wallet?.status === 'halted') throw new ValidationError('orderId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before modifying orders`)
     const rule = marketRule(rules, order.market)
     assertMultiple('price', price, rule.tickSize, 'tickSize')
     assertMultiple('size', size, rule.lotSize, 'lotSize')
