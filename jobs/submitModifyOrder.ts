@@ -6,7 +6,8 @@
  *   orders row, active session.
  * - Writes: a `requests` row with the signed bytes before sending; on accept the order's price, size
  *   and revision; outbox → done/failed/held. An order that filled or was cancelled meanwhile is
- *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox). One
+ *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox), and one
+ *   of a wallet halted meanwhile "wallet halted: modification not applied". One
  *   that its session's end cancelled and that was placed again moves to the replacement (outbox
  *   row's order and size, audit `ModifyOrder.followed`) and runs again there, also when the operator
  *   answers UnknownOrder (it was on the wire when the session was revoked). An order an operator read
@@ -24,7 +25,7 @@ import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { orders, requests } from '../src/store/schema/index.js'
+import { orders, requests, wallets } from '../src/store/schema/index.js'
 
 /** How long a modify waits for the stream to say why an order an operator read showed cancelled was cancelled. */
 const REASON_WAIT_MS = 60_000
@@ -46,6 +47,9 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
       return { kind: 'wait', reason: 'the order is cancelled; waiting for the stream to say why' }
     }
     if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order ${order.state}: modification not applied` }
+    // The kill switch stops trading: a modify queued before it tripped is not sent (intake refuses new ones).
+    const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
+    if (wallet?.status === 'halted') return { kind: 'done', reason: 'wallet halted: modification not applied' }
     const price = parsePositiveAmount('price', row.payload.price)
     const size = parsePositiveAmount('size', row.payload.size)
     return {

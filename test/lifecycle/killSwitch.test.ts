@@ -148,6 +148,23 @@ describe('a halted wallet whose CancelAll could not go out', () => {
   })
 })
 
+describe('a modify queued before the kill switch tripped, on an order its CancelAll could not cancel', () => {
+  it('is not sent: the order keeps its size at the operator', async () => {
+    const w = await activeWallet(h, { families: ['Order', 'ModifyOrder', 'CancelOrder'] })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    worker.deps.rateLimits.pause(w.session.id, 2_000) // the modify waits its turn
+    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1890', size: '5' })
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
+    await worker.relay()
+    const modify = await eventually(async () => (await r.outboxOf(order.id)).find((o) => o.id === outboxId && o.status === 'done'), 10_000)
+    expect(modify.lastError).toBe('wallet halted: modification not applied')
+    expect((await r.requestsOf(order.id)).map((q) => q.family)).toEqual(['Order'])
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'open', size: 10n ** 17n, revision: 0 })
+    expect(await r.order(order.id)).toMatchObject({ state: 'open', size: order.size, price: order.price })
+  })
+})
+
 describe('a placement claimed but not yet signed (its session rate-limited)', () => {
   it('is never sent once the user cancels it', async () => {
     const w = await activeWallet(h)
