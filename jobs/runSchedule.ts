@@ -6,16 +6,18 @@
  * - Reads: the schedule and its run log (row lock), the wallet's active session, the schedule's
  *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
  * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
- *   perhaps none), `skipped` (paused / deleted / edited / halted), `awaiting_delegation` (no session)
- *   or `failed`; CancelOrder outbox rows for earlier runs' working orders; per leg an intent, an
- *   order and an Order outbox row in one transaction; before/after tables, legs and skips in the run.
+ *   perhaps none), `skipped` (paused / deleted / edited / halted, or earlier runs' orders still
+ *   working when the wait ended), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
+ *   rows for earlier runs' working orders; per leg an intent, an order and an Order outbox row in one
+ *   transaction; before/after tables, legs and skips in the run.
  * - Flow: claim the slot (missed slots coalesce into the latest) → no session: `awaiting_delegation`
  *   → cancel earlier runs' working orders and wait (re-delayed, not blocking the queue) until they
- *   settle → read → `computeRebalance` → write. Buys spend the quote on hand and the sells' proceeds
- *   less `feeReserveBps` for fees. When the buys need the sells' proceeds, the sells go first and the
+ *   settle (still working after `settleTimeoutMs`: the run is skipped, trading nothing) → read →
+ *   `computeRebalance` → write. Buys spend the quote on hand and the sells' proceeds less
+ *   `feeReserveBps` for fees. When the buys need the sells' proceeds, the sells go first and the
  *   run waits for them, then re-reads and writes only buys, within what the sells left of
- *   `maxNotionalPerRun`. Waits end after `settleTimeoutMs`; the run then proceeds on available
- *   balances and notes it.
+ *   `maxNotionalPerRun`. That wait ends after `settleTimeoutMs`; the buys are then sized from the quote
+ *   on hand, and the run notes it.
  * - Errors and retries: thrown errors retry (5 attempts, exponential from 1 s); a run whose last
  *   attempt fails, or that fails with a non-retryable error, is recorded `failed`. Waiting uses
  *   `moveToDelayed` and counts no attempt.
@@ -59,7 +61,7 @@ export type RunScheduleParameters = {
 }
 
 export type RunScheduleResult = {
-  outcome: 'completed' | 'stopped' | 'awaitingDelegation' | 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'gone'
+  outcome: 'completed' | 'stopped' | 'awaitingDelegation' | 'earlierOrdersWorking' | 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'gone'
   detail: string
   runId?: string
   slot?: string
@@ -107,7 +109,13 @@ export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): P
     if (cancelled.length > 0) await noteCancelled(deps.db, run.id, cancelled)
     const unsettled = await workingScheduleOrders(deps.db, { scheduleId: schedule.id, which: { kind: 'earlier', slot } })
     if (unsettled.length > 0 && !waitedOut) return p.control.delay(pollMs)
-    if (unsettled.length > 0) notes.push(`${unsettled.length} order(s) of earlier runs were still working after ${settleTimeoutMs} ms; the run sized its legs from available balances`)
+    if (unsettled.length > 0) {
+      // They could still fill (a cancel refused, an operator that does not answer): legs sized from the
+      // balances without them would buy or sell the same amount again. The next slot tries again.
+      const detail = `${unsettled.length} order(s) of earlier runs were still working after ${settleTimeoutMs} ms: nothing traded, since they could still fill and the run would trade the same amounts again`
+      await finishRun(deps.db, run.id, { status: 'skipped', reason: 'earlierOrdersWorking', detail, now: deps.now() })
+      return { outcome: 'earlierOrdersWorking', detail, ...summary }
+    }
   } else if (run.stage === 'selling') {
     const selling = await workingScheduleOrders(deps.db, { scheduleId: schedule.id, which: { kind: 'ownSells', slot } })
     if (selling.length > 0 && !waitedOut) return p.control.delay(pollMs)

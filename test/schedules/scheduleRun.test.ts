@@ -86,6 +86,27 @@ describe('one run of a schedule', () => {
     expect([...run!.cancelledOrderIds].sort()).toEqual(earlier)
   })
 
+  it('a run whose wait for earlier orders ends with them still working trades nothing: they could still fill', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.3', USD: '0.2' }, { cron: YEARLY }) })
+    h.sandbox.setFaults({ latencyMs: 400 })
+    const first = Date.now()
+    expect(await runNow(schedule.id, first, 'job-a')).toMatchObject({ outcome: 'completed', legs: 2 })
+    const earlier = (await runsOf(worker, schedule.id))[0]!.legs.map((leg) => leg.orderId).sort()
+    // The next slot's wait is already over (as after settleTimeoutMs) while the first run's orders are still on their way.
+    const next = first + 1
+    const skipped = await runSchedule(worker.deps, { scheduleId: schedule.id, jobSlot: next, jobId: 'job-b', queue: worker.controlQueue, control, settleTimeoutMs: 0 })
+    expect(skipped).toMatchObject({ outcome: 'earlierOrdersWorking', detail: expect.stringContaining('2 order(s) of earlier runs were still working after 0 ms: nothing traded') })
+    const run = (await runsOf(worker, schedule.id)).find((r) => r.slotAt.getTime() === next)!
+    expect(run).toMatchObject({ status: 'skipped', reason: 'earlierOrdersWorking', stage: null, legs: [] })
+    expect([...run.cancelledOrderIds].sort()).toEqual(earlier)
+    expect(await intentsOfSlot(worker, schedule.id, new Date(next))).toEqual([])
+    h.sandbox.setFaults({ latencyMs: 0 })
+    await eventually(async () => (await worker.deps.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, wallet.id)))
+      .every((o) => ['filled', 'cancelled'].includes(o.state)))
+    expect((await walletOrders(wallet.id)).map((o) => o.id).sort()).toEqual(earlier)
+  })
+
   it('an edit or a pause that lands while a run is in flight: the run writes no orders and says why', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '100000' })
     const ctx = contextOf(worker)

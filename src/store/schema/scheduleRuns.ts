@@ -6,7 +6,8 @@ import { wallets } from './wallets.js'
 
 /**
  * `running` until the run settles; then `completed` (legs written, possibly none),
- * `skipped` (paused, deleted, edited or halted before any leg was written),
+ * `skipped` (paused, deleted, edited or halted before any leg was written, or
+ * earlier runs' orders still working when its wait for them ended),
  * `awaiting_delegation` (no active session: nothing traded) or `failed`.
  */
 export const scheduleRunStatuses = ['running', 'completed', 'skipped', 'awaiting_delegation', 'failed'] as const
@@ -59,7 +60,7 @@ export const scheduleRuns = pgTable(
     jobId: text('job_id'),
     status: text('status', { enum: scheduleRunStatuses }).notNull().default('running'),
     stage: text('stage', { enum: scheduleRunStages }),
-    /** `due`, `coalesced`, or why it did not trade (`paused`, `deleted`, `superseded`, `halted`, `noSession`, `error`). */
+    /** `due`, `coalesced`, or why it did not trade (`paused`, `deleted`, `superseded`, `halted`, `earlierOrdersWorking`, `noSession`, `error`). */
     reason: text('reason').notNull(),
     detail: text('detail').notNull(),
     /** How many earlier due slots this run stood in for. */
