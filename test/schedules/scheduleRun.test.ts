@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
 import { controlJobs } from '../../src/queue/names.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
+import { deleteSchedule } from '../../src/runtime/schedules/deleteSchedule.js'
 import { listSchedules } from '../../src/runtime/schedules/listSchedules.js'
 import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
+import { resumeSchedule } from '../../src/runtime/schedules/resumeSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
@@ -108,9 +110,9 @@ describe('one run of a schedule', () => {
   })
 
   it('an edit or a pause that lands while a run is in flight: the run writes no orders and says why', async () => {
-    const { wallet } = await h.wallet(undefined, { USD: '100000' })
     const ctx = contextOf(worker)
     for (const change of ['edit', 'pause'] as const) {
+      const { wallet } = await h.wallet(undefined, { USD: '100000' }) // one active schedule per wallet
       const schedule = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
       const slot = Date.now()
       const claim = await claimRun(h.db, { scheduleId: schedule.id, jobSlot: slot, jobId: 'in-flight', now: slot, staleRunMs: 60_000 })
@@ -121,8 +123,8 @@ describe('one run of a schedule', () => {
       const [run] = await runsOf(worker, schedule.id)
       expect(run).toMatchObject({ status: 'skipped', reason: change === 'edit' ? 'superseded' : 'paused', legs: [] })
       expect(await intentsOfSlot(worker, schedule.id, new Date(slot))).toEqual([])
+      expect(await walletOrders(wallet.id)).toEqual([])
     }
-    expect(await walletOrders(wallet.id)).toEqual([])
   })
 
   it('a run of a paused schedule is recorded as skipped and removes a scheduler left behind', async () => {
@@ -159,6 +161,28 @@ describe('one run of a schedule', () => {
     const [stored] = await listSchedules(h.db, { walletId: wallet.id })
     expect(stored).toMatchObject({ version: 1, limitOffsetBps: 10, targets: { ETH: '0.5', USD: '0.5' } })
     expect(await h.db.select().from(intents).where(eq(intents.walletId, wallet.id))).toEqual([])
+  })
+})
+
+describe('one active schedule per wallet', () => {
+  it('a second one is refused while the first is active; pausing or deleting the first lets it in, and resuming takes turns the same way', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '1000' })
+    const ctx = contextOf(worker)
+    const create = () => createSchedule(ctx, { walletId: wallet.id, ...specOf({ BTC: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+    // Asked together: the wallet's row lock makes them take turns, and exactly one is created.
+    const both = await Promise.allSettled([create(), create()])
+    expect(both.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    const first = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))[0]!
+    const refusal = { field: 'walletId', rule: expect.stringContaining(`the wallet already has an active schedule (${first.id}): one active schedule per wallet`) }
+    expect(await problemsOf(create)).toEqual([refusal])
+
+    await pauseSchedule(ctx, first.id)
+    const second = await create()
+    expect(await problemsOf(() => resumeSchedule(ctx, first.id))).toEqual([{ ...refusal, field: 'scheduleId', rule: expect.stringContaining(`(${second.id})`) }])
+    await deleteSchedule(ctx, second.id)
+    expect(await resumeSchedule(ctx, first.id)).toMatchObject({ id: first.id, status: 'active' })
+    const statuses = (await listSchedules(h.db, { walletId: wallet.id, statuses: ['active', 'paused', 'deleted'] })).map((row) => [row.id, row.status])
+    expect(statuses.sort()).toEqual([[first.id, 'active'], [second.id, 'deleted']].sort())
   })
 })
 

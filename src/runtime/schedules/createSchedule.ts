@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/parseScheduleSpec.js'
-import { type ScheduleRow, schedules, wallets } from '../../store/schema/index.js'
+import { type ScheduleRow, schedules } from '../../store/schema/index.js'
+import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
 import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { assertUuid } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
@@ -15,8 +15,8 @@ export type CreateScheduleInput = ScheduleSpecInput & { walletId: string }
 export type CreateScheduleErrorType = ValidationError
 
 /**
- * Creates an active schedule and its job scheduler. The spec is validated in
- * full before anything is written; the row is committed before the scheduler is
+ * Creates an active schedule and its job scheduler; the wallet must have no other
+ * active schedule. The spec is validated in full before anything is written; the row is committed before the scheduler is
  * added, so a scheduler never fires for a row that does not exist.
  */
 export async function createSchedule(ctx: ScheduleContext, input: CreateScheduleInput): Promise<ScheduleRow> {
@@ -27,8 +27,7 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
   checkTargetMarkets(spec, ctx.markets)
   const now = new Date((ctx.now ?? Date.now)())
   const row = await ctx.db.transaction(async (tx) => {
-    const [wallet] = await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, walletId)).for('share')
-    if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
+    await assertOnlyActiveSchedule(tx, { walletId, field: 'walletId' })
     const [created] = await tx.insert(schedules).values({ walletId, ...scheduleSpecColumns(spec), status: 'active', activeSince: now }).returning()
     await audit(tx, { walletId, actor: ctx.actor ?? 'api', action: 'schedule.created', details: { scheduleId: created!.id, ...scheduleSpecColumns(spec) } })
     return created!

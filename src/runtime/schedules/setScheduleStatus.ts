@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { audit } from '../../store/repositories/audit.js'
 import { type ScheduleRow, type ScheduleStatus, schedules } from '../../store/schema/index.js'
+import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
 import { lockSchedule } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
 import type { ScheduleContext } from './types.js'
@@ -9,7 +10,8 @@ import type { ScheduleContext } from './types.js'
  * Moves a schedule to `status` under its row lock (a run in flight sees the new
  * status and writes no orders), with a new version and an audit entry
  * `schedule.<action>`, then brings its job scheduler in line. A schedule already
- * in that status is answered unchanged. `set` adds columns to the change.
+ * in that status is answered unchanged. `set` adds columns to the change. A
+ * schedule becomes active only if no other schedule of its wallet is.
  */
 export async function setScheduleStatus(
   ctx: ScheduleContext,
@@ -19,6 +21,7 @@ export async function setScheduleStatus(
   const row = await ctx.db.transaction(async (tx) => {
     const current = await lockSchedule(tx, scheduleId, { allowDeleted: change.status === 'deleted' })
     if (current.status === change.status) return current
+    if (change.status === 'active') await assertOnlyActiveSchedule(tx, { walletId: current.walletId, field: 'scheduleId', exceptId: current.id })
     const [updated] = await tx.update(schedules)
       .set({ ...change.set, status: change.status, version: sql`${schedules.version} + 1` })
       .where(eq(schedules.id, current.id))
