@@ -40,7 +40,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
 
   app.post('/wallets/:walletId/schedules', {
     schema: {
-      summary: 'Create a rebalancing schedule (cron + time zone, target weights)', tags, security: tenantSecurity,
+      summary: 'Create a rebalancing schedule (cron + time zone, target weights); one active schedule per wallet', tags, security: tenantSecurity,
       headers: idempotencyHeader, params: walletParams, body: CreateSchedule, response: { 201: Schedule, ...errorResponses },
     },
   }, async (request, reply) => {
@@ -84,7 +84,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   }, async (request) => presentSchedule(await pauseSchedule(ctx, (await ownedSchedule(db, tenantOf(request), request.params.scheduleId)).schedule.id)))
 
   app.post('/schedules/:scheduleId/resume', {
-    schema: { summary: 'Resume a paused schedule from its next slot', tags, security: tenantSecurity, headers: idempotencyHeader, params: scheduleParams, body: z.strictObject({}).optional(), response: withSchedule },
+    schema: { summary: 'Resume a paused schedule from its next slot (refused while another schedule of its wallet is active)', tags, security: tenantSecurity, headers: idempotencyHeader, params: scheduleParams, body: z.strictObject({}).optional(), response: withSchedule },
   }, async (request) => presentSchedule(await resumeSchedule(ctx, (await ownedSchedule(db, tenantOf(request), request.params.scheduleId)).schedule.id)))
 
   app.delete('/schedules/:scheduleId', {

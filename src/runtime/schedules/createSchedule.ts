@@ -16,8 +16,9 @@ export type CreateScheduleErrorType = ValidationError
 
 /**
  * Creates an active schedule and its job scheduler; the wallet must have no other
- * active schedule. The spec is validated in full before anything is written; the row is committed before the scheduler is
- * added, so a scheduler never fires for a row that does not exist.
+ * active schedule. The spec is validated in full before anything is written; the
+ * row is committed before the scheduler is added, so a scheduler never fires for
+ * a row that does not exist.
  */
 export async function createSchedule(ctx: ScheduleContext, input: CreateScheduleInput): Promise<ScheduleRow> {
   if (typeof input !== 'object' || input === null) throw new ValidationError('schedule', 'must be an object')
