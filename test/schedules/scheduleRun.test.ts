@@ -31,6 +31,22 @@ const runNow = (scheduleId: string, jobSlot: number, jobId: string) =>
   runSchedule(worker.deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control })
 
 const walletOrders = async (walletId: string) => worker.deps.db.select({ id: orders.id }).from(orders).where(eq(orders.walletId, walletId))
+const allSettled = (walletId: string) => eventually(async () => (await worker.deps.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, walletId)))
+  .every((o) => ['filled', 'cancelled'].includes(o.state)))
+
+/**
+ * A schedule whose first run placed two legs that a slow operator (400 ms per request, until the
+ * caller lifts it) keeps in flight, and the slot after it.
+ */
+async function firstRunInFlight() {
+  const { wallet } = await h.wallet(undefined, { USD: '100000' })
+  const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.3', USD: '0.2' }, { cron: YEARLY }) })
+  h.sandbox.setFaults({ latencyMs: 400 })
+  const first = Date.now()
+  expect(await runNow(schedule.id, first, 'job-a')).toMatchObject({ outcome: 'completed', legs: 2 })
+  const earlier = (await runsOf(worker, schedule.id))[0]!.legs.map((leg) => leg.orderId).sort()
+  return { wallet, schedule, earlier, next: first + 1 }
+}
 
 describe('one run of a schedule', () => {
   it('re-running a slot never trades twice: redelivered, re-queued, or resumed after the market moved', async () => {
@@ -63,14 +79,7 @@ describe('one run of a schedule', () => {
   })
 
   it('a run first cancels the working orders of earlier runs and waits for them to settle before it reads', async () => {
-    const { wallet } = await h.wallet(undefined, { USD: '100000' })
-    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.3', USD: '0.2' }, { cron: YEARLY }) })
-    // A slow operator keeps the first run's orders in flight while the next slot starts.
-    h.sandbox.setFaults({ latencyMs: 400 })
-    const first = Date.now()
-    expect(await runNow(schedule.id, first, 'job-a')).toMatchObject({ outcome: 'completed', legs: 2 })
-    const earlier = (await runsOf(worker, schedule.id))[0]!.legs.map((leg) => leg.orderId).sort()
-    const next = first + 1
+    const { wallet, schedule, earlier, next } = await firstRunInFlight()
     await expect(runNow(schedule.id, next, 'job-b')).rejects.toBeInstanceOf(DelayedError)
     const waiting = (await runsOf(worker, schedule.id)).find((r) => r.slotAt.getTime() === next)!
     expect(waiting).toMatchObject({ status: 'running', stage: 'settling', legs: [] })
@@ -78,8 +87,7 @@ describe('one run of a schedule', () => {
     h.sandbox.setFaults({ latencyMs: 0 })
 
     // The job comes back (BullMQ re-delivers it after the delay): once they settled, it reads and decides.
-    await eventually(async () => (await worker.deps.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, wallet.id)))
-      .every((o) => ['filled', 'cancelled'].includes(o.state)))
+    await allSettled(wallet.id)
     const resumed = await runNow(schedule.id, next, 'job-b')
     expect(resumed.outcome).toBe('completed')
     const [run] = await runsOf(worker, schedule.id)
@@ -89,14 +97,8 @@ describe('one run of a schedule', () => {
   })
 
   it('a run whose wait for earlier orders ends with them still working trades nothing: they could still fill', async () => {
-    const { wallet } = await h.wallet(undefined, { USD: '100000' })
-    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.3', USD: '0.2' }, { cron: YEARLY }) })
-    h.sandbox.setFaults({ latencyMs: 400 })
-    const first = Date.now()
-    expect(await runNow(schedule.id, first, 'job-a')).toMatchObject({ outcome: 'completed', legs: 2 })
-    const earlier = (await runsOf(worker, schedule.id))[0]!.legs.map((leg) => leg.orderId).sort()
+    const { wallet, schedule, earlier, next } = await firstRunInFlight()
     // The next slot's wait is already over (as after settleTimeoutMs) while the first run's orders are still on their way.
-    const next = first + 1
     const skipped = await runSchedule(worker.deps, { scheduleId: schedule.id, jobSlot: next, jobId: 'job-b', queue: worker.controlQueue, control, settleTimeoutMs: 0 })
     expect(skipped).toMatchObject({ outcome: 'earlierOrdersWorking', detail: expect.stringContaining('2 order(s) of earlier runs were still working after 0 ms: nothing traded') })
     const run = (await runsOf(worker, schedule.id)).find((r) => r.slotAt.getTime() === next)!
@@ -104,8 +106,7 @@ describe('one run of a schedule', () => {
     expect([...run.cancelledOrderIds].sort()).toEqual(earlier)
     expect(await intentsOfSlot(worker, schedule.id, new Date(next))).toEqual([])
     h.sandbox.setFaults({ latencyMs: 0 })
-    await eventually(async () => (await worker.deps.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, wallet.id)))
-      .every((o) => ['filled', 'cancelled'].includes(o.state)))
+    await allSettled(wallet.id)
     expect((await walletOrders(wallet.id)).map((o) => o.id).sort()).toEqual(earlier)
   })
 
