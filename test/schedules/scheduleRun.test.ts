@@ -7,6 +7,7 @@ import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { deleteSchedule } from '../../src/runtime/schedules/deleteSchedule.js'
 import { listSchedules } from '../../src/runtime/schedules/listSchedules.js'
 import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
+import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { resumeSchedule } from '../../src/runtime/schedules/resumeSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.js'
@@ -165,7 +166,7 @@ describe('one run of a schedule', () => {
   })
 })
 
-describe('one active schedule per wallet', () => {
+describe('which schedules a wallet may have active', () => {
   it('a second one is refused while the first is active; pausing or deleting the first lets it in, and resuming takes turns the same way', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '1000' })
     const ctx = contextOf(worker)
@@ -184,6 +185,24 @@ describe('one active schedule per wallet', () => {
     expect(await resumeSchedule(ctx, first.id)).toMatchObject({ id: first.id, status: 'active' })
     const statuses = (await listSchedules(h.db, { walletId: wallet.id, statuses: ['active', 'paused', 'deleted'] })).map((row) => [row.id, row.status])
     expect(statuses.sort()).toEqual([[first.id, 'active'], [second.id, 'deleted']].sort())
+  })
+
+  it('the wallet\'s active session must cover what a schedule sends (Order and CancelOrder), at creation and at resume', async () => {
+    const ctx = contextOf(worker)
+    const spec = specOf({ BTC: '0.5', USD: '0.5' }, { cron: YEARLY })
+    const narrow = await h.wallet(['Order', 'CancelAll'], { USD: '1000' })
+    expect(await problemsOf(() => createSchedule(ctx, { walletId: narrow.wallet.id, ...spec }))).toEqual([{
+      field: 'walletId', rule: 'the wallet\'s active session cannot sign CancelOrder, which a schedule sends (its legs, and cancels of an earlier run\'s legs); grant a session whose scope covers schedules first',
+    }])
+    expect(await listSchedules(h.db, { walletId: narrow.wallet.id, statuses: ['active', 'paused', 'deleted'] })).toEqual([])
+
+    const covered = await h.wallet(['Order', 'CancelOrder'], { USD: '1000' })
+    const schedule = await createSchedule(ctx, { walletId: covered.wallet.id, ...spec })
+    await pauseSchedule(ctx, schedule.id)
+    // While paused, the wallet's session is replaced by one that can only cancel.
+    await grantSession({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: covered.signer, walletId: covered.wallet.id, families: ['CancelOrder'], lifetimeSeconds: 24 * 3600, nowMs: Date.now() })
+    expect(await problemsOf(() => resumeSchedule(ctx, schedule.id))).toEqual([{ field: 'scheduleId', rule: expect.stringContaining('the wallet\'s active session cannot sign Order, which a schedule sends') }])
+    expect((await listSchedules(h.db, { walletId: covered.wallet.id, statuses: ['active', 'paused'] })).map((row) => row.status)).toEqual(['paused'])
   })
 })
 

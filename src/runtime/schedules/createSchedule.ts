@@ -2,6 +2,7 @@ import { ValidationError } from '../../core/errors/ValidationError.js'
 import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/parseScheduleSpec.js'
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
+import { assertSessionCoversSchedules } from './assertSessionCoversSchedules.js'
 import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { assertUuid } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
@@ -16,7 +17,8 @@ export type CreateScheduleErrorType = ValidationError
 
 /**
  * Creates an active schedule and its job scheduler; the wallet must have no other
- * active schedule. The spec is validated in full before anything is written; the
+ * active schedule, and its active session (if any) must cover what a schedule
+ * sends. The spec is validated in full before anything is written; the
  * row is committed before the scheduler is added, so a scheduler never fires for
  * a row that does not exist.
  */
@@ -29,6 +31,7 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
   const now = new Date((ctx.now ?? Date.now)())
   const row = await ctx.db.transaction(async (tx) => {
     await assertOnlyActiveSchedule(tx, { walletId, field: 'walletId' })
+    await assertSessionCoversSchedules(tx, { walletId, field: 'walletId' })
     const [created] = await tx.insert(schedules).values({ walletId, ...scheduleSpecColumns(spec), status: 'active', activeSince: now }).returning()
     await audit(tx, { walletId, actor: ctx.actor ?? 'api', action: 'schedule.created', details: { scheduleId: created!.id, ...scheduleSpecColumns(spec) } })
     return created!

@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { audit } from '../../store/repositories/audit.js'
 import { type ScheduleRow, type ScheduleStatus, schedules } from '../../store/schema/index.js'
 import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
+import { assertSessionCoversSchedules } from './assertSessionCoversSchedules.js'
 import { lockSchedule } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
 import type { ScheduleContext } from './types.js'
@@ -11,7 +12,8 @@ import type { ScheduleContext } from './types.js'
  * status and writes no orders), with a new version and an audit entry
  * `schedule.<action>`, then brings its job scheduler in line. A schedule already
  * in that status is answered unchanged. `set` adds columns to the change. A
- * schedule becomes active only if no other schedule of its wallet is.
+ * schedule becomes active only if no other schedule of its wallet is, and if the
+ * wallet's active session covers what it sends.
  */
 export async function setScheduleStatus(
   ctx: ScheduleContext,
@@ -21,7 +23,10 @@ export async function setScheduleStatus(
   const row = await ctx.db.transaction(async (tx) => {
     const current = await lockSchedule(tx, scheduleId, { allowDeleted: change.status === 'deleted' })
     if (current.status === change.status) return current
-    if (change.status === 'active') await assertOnlyActiveSchedule(tx, { walletId: current.walletId, field: 'scheduleId', exceptId: current.id })
+    if (change.status === 'active') {
+      await assertOnlyActiveSchedule(tx, { walletId: current.walletId, field: 'scheduleId', exceptId: current.id })
+      await assertSessionCoversSchedules(tx, { walletId: current.walletId, field: 'scheduleId' })
+    }
     const [updated] = await tx.update(schedules)
       .set({ ...change.set, status: change.status, version: sql`${schedules.version} + 1` })
       .where(eq(schedules.id, current.id))
