@@ -8,6 +8,7 @@ import { registerBullBoard } from './bullBoard.js'
 import { errorHandler } from './errorHandler.js'
 import { NotFoundError } from './errors.js'
 import { idempotency } from './idempotency.js'
+import { refuseNulCharacters } from './refuseNulCharacters.js'
 import { createMetrics } from './metrics/createMetrics.js'
 import { adminRoutes } from './routes/admin.js'
 import { healthRoutes } from './routes/health.js'
@@ -40,6 +41,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler)
+  app.addHook('preValidation', refuseNulCharacters)
   app.setNotFoundHandler((request) => {
     throw new NotFoundError(`route ${request.method} ${request.url.split('?')[0]}`, 'url')
   })

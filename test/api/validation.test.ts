@@ -114,6 +114,30 @@ describe('every rule names its field', () => {
     expect(response.json()).toMatchObject({ error: { code: 'API.VALIDATION', field: 'Idempotency-Key', rule: expect.stringMatching(/printable ASCII/) } })
   })
 
+  it('refuses U+0000 in any text (Postgres cannot store it), naming the field, before anything is done', async () => {
+    const nul = 'a\u0000b'
+    const refusals: [method: 'GET' | 'POST' | 'PUT', url: string, body: unknown, field: string][] = [
+      ['POST', `${w()}/orders`, { ...order, clientRef: nul }, 'clientRef'],
+      ['POST', `${w()}/halt`, { reason: nul }, 'reason'],
+      ['PUT', `${w()}/policy`, { rules: { allowedMarkets: ['ETH-USD', nul] } }, 'rules.allowedMarkets.1'],
+      ['POST', `${w()}/schedules`, { ...spec, targets: { [nul]: '0.5', USD: '0.5' } }, `targets.${nul}`],
+      ['POST', `/v1/sessions/${sessionId}/revoke`, { reason: nul }, 'reason'],
+      ['GET', `/v1/orders?state=${encodeURIComponent(nul)}`, undefined, 'state'],
+    ]
+    for (const [method, url, body, field] of refusals) {
+      const response = await tenant.request(method, url, body)
+      expect(response.statusCode, `${method} ${url}: ${response.body}`).toBe(400)
+      expect(response.json()).toMatchObject({ error: { code: 'API.VALIDATION', field, rule: 'must not contain the NUL character (U+0000): Postgres cannot store it' } })
+    }
+    // The revoke was refused before it reached the operator: the session still signs.
+    expect((await tenant.request('GET', `/v1/sessions/${sessionId}`)).json()).toMatchObject({ status: 'active' })
+    expect((await tenant.request('GET', w())).json()).toMatchObject({ status: 'active' })
+    const admin = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: api.admin, payload: { name: 'nul-key', keyLabel: nul } })
+    expect(admin.json()).toMatchObject({ error: { field: 'keyLabel' } })
+    const again = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: api.admin, payload: { name: 'nul-key' } })
+    expect(again.statusCode, again.body).toBe(201)
+  })
+
   it('admin: names a missing or duplicate tenant name', async () => {
     const missing = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: api.admin, payload: {} })
     expect(missing.statusCode).toBe(400)
