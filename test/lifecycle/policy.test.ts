@@ -4,9 +4,11 @@
  * operator), the refusal names the rule on the order and in the audit log,
  * and cancels always pass.
  */
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
+import { policies } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { activeWallet, eventually, grant, operatorOpenOrders, operatorOrder, place, revokeBehindTheWorkersBack, rows, settled } from './support/lifecycle.js'
@@ -54,6 +56,17 @@ describe('local policy', () => {
     const order = await place(h, worker, w.wallet.id, refusedInput)
     await expectRefused(order, w.wallet.address, w.wallet.id, `wallet policy ${rule}`)
     expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(passing.length)
+  })
+
+  it('takes changes of one wallet\'s policy asked together in turn: each succeeds, one policy remains', async () => {
+    const w = await activeWallet(h)
+    for (const sessionId of [undefined, w.session.id]) {
+      const changes = [1, 2, 3, 4, 5, 6].map((n) => setPolicy(h.db, { walletId: w.wallet.id, ...(sessionId ? { sessionId } : {}), rules: { maxOpenOrders: n } }))
+      const written = await Promise.all(changes)
+      const stored = (await h.db.select().from(policies).where(eq(policies.walletId, w.wallet.id))).filter((row) => row.sessionId === (sessionId ?? null))
+      expect(stored).toHaveLength(1)
+      expect(written.map((row) => row.id)).toContain(stored[0]!.id)
+    }
   })
 
   it('applies a session policy to that session only', async () => {

@@ -26,9 +26,12 @@ export const adminRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
       response: { 201: z.object({ tenant: Tenant, apiKey: CreatedKey }), ...errorResponses },
     },
   }, async (request, reply) => {
-    const [tenant] = await db.insert(tenants).values({ name: request.body.name }).onConflictDoNothing().returning()
-    if (!tenant) throw new ApiError(409, 'TENANT.EXISTS', 'a tenant with this name exists', { field: 'name', rule: 'must be unique' })
-    const { row, key } = await createApiKey(db, { tenantId: tenant.id, label: request.body.keyLabel })
+    // One transaction: a tenant is never stored without its first key.
+    const { tenant, row, key } = await db.transaction(async (tx) => {
+      const [created] = await tx.insert(tenants).values({ name: request.body.name }).onConflictDoNothing().returning()
+      if (!created) throw new ApiError(409, 'TENANT.EXISTS', 'a tenant with this name exists', { field: 'name', rule: 'must be unique' })
+      return { tenant: created, ...await createApiKey(tx, { tenantId: created.id, label: request.body.keyLabel }) }
+    })
     return reply.code(201).send({
       tenant: { id: tenant.id, name: tenant.name, createdAt: tenant.createdAt.toISOString(), activeKeys: 1 },
       apiKey: { id: row.id, tenantId: tenant.id, label: row.label, key },
