@@ -118,6 +118,29 @@ describe('granting a session', () => {
   })
 })
 
+describe('a grant that fails on the way', () => {
+  it('frees the wallet for the next grant at once when the wallet signer or the live probe throws', async () => {
+    const w = await activeWallet(h)
+    const grantWith = (walletSigner: WalletSigner, probe?: () => Promise<string[]>) => grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner, walletId: w.wallet.id,
+      families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: Date.now(), ...(probe ? { probe } : {}),
+    })
+    // The custody service cannot be reached, then the operator during the live probe.
+    const unreachable: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: async () => { throw new Error('custody unreachable') } }
+    await expect(grantWith(unreachable)).rejects.toThrow('custody unreachable')
+    await expect(grantWith(w.signer, async () => { throw new Error('operator unreachable') })).rejects.toThrow('operator unreachable')
+
+    const { session } = await grantWith(w.signer)
+    const all = await r.sessionsOf(w.wallet.id)
+    expect(all.map((s) => [s.status, s.statusReason])).toEqual([
+      ['rotating', `replaced by ${session.id}`],
+      ['revoked', 'grant failed: custody unreachable'],
+      ['revoked', 'grant failed: operator unreachable'],
+      ['active', null],
+    ])
+  })
+})
+
 describe('rotation', () => {
   it('rotates before expiry with no failed order across the switch, and re-places the old session\'s orders under the new one', async () => {
     const w = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })

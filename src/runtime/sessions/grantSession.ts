@@ -56,6 +56,26 @@ export type GrantSessionInput = {
 }
 
 /**
+ * Runs the steps between a grant's `pending` row and its activation. If one throws (the wallet
+ * signer or the live probe unreachable, say), the row is marked revoked with the reason before the
+ * error goes on: left `pending` or `delegated`, it held the wallet's one grant in progress, and
+ * every grant and rotation was refused as GrantInProgress until session maintenance cleared it
+ * minutes later. Pre-live problems mark the row themselves.
+ */
+async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: string, steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps()
+  } catch (error) {
+    if (!(error instanceof PreLiveCheckError)) {
+      const reason = `grant failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500)
+      await db.update(sessions).set({ status: 'revoked', statusReason: reason })
+        .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['pending', 'delegated']))).catch(() => undefined)
+    }
+    throw error
+  }
+}
+
+/**
  * Grants a new session: generates a key (sealed at rest), asks the wallet to
  * sign a Delegation with the narrowest scope covering `families`, runs the
  * pre-live checks, then activates it in one transaction that moves the
@@ -84,24 +104,26 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     throw error
   })
 
-  const walletSignature = await input.walletSigner.signDelegation(delegationTypedData(input.domain, delegation))
-  const signed = { ...delegation, walletSignature }
-  const hash = delegationHash(input.domain, delegation)
-  const payload = encodeDelegatedPayload(signed)
-  const [delegated] = await db.update(sessions).set({ status: 'delegated', delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(input.nowMs) })
-    .where(eq(sessions.id, pending!.id)).returning()
+  await abandonOnFailure(db, id, async () => {
+    const walletSignature = await input.walletSigner.signDelegation(delegationTypedData(input.domain, delegation))
+    const signed = { ...delegation, walletSignature }
+    const hash = delegationHash(input.domain, delegation)
+    const payload = encodeDelegatedPayload(signed)
+    const [delegated] = await db.update(sessions).set({ status: 'delegated', delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(input.nowMs) })
+      .where(eq(sessions.id, pending!.id)).returning()
 
-  const problems = preLiveProblems({
-    delegation: signed, signingPublicKey: key.publicKey, neededFamilies: input.families, unrestrictedRequested: input.unrestricted, nowSeconds,
-    maxLifetimeSeconds: Math.max(input.lifetimeSeconds, 30 * 24 * 3600),
+    const problems = preLiveProblems({
+      delegation: signed, signingPublicKey: key.publicKey, neededFamilies: input.families, unrestrictedRequested: input.unrestricted, nowSeconds,
+      maxLifetimeSeconds: Math.max(input.lifetimeSeconds, 30 * 24 * 3600),
+    })
+    const signatureProblem = walletSignatureProblem(hash, walletSignature, wallet.address)
+    if (signatureProblem) problems.push(signatureProblem)
+    if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated!)))
+    if (problems.length) {
+      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}` }).where(eq(sessions.id, pending!.id))
+      throw new PreLiveCheckError(problems)
+    }
   })
-  const signatureProblem = walletSignatureProblem(hash, walletSignature, wallet.address)
-  if (signatureProblem) problems.push(signatureProblem)
-  if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated!)))
-  if (problems.length) {
-    await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}` }).where(eq(sessions.id, pending!.id))
-    throw new PreLiveCheckError(problems)
-  }
 
   return db.transaction(async (tx) => {
     // Whatever its status: a submission about to hold work for want of a session locks it too, so
