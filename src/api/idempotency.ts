@@ -106,13 +106,17 @@ export function idempotency(options: IdempotencyOptions) {
     return reply.code(existing.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(JSON.stringify(existing.response))
   }
 
-  /** onSend: store the response of a claimed request (or release the claim on a 5xx). */
+  /**
+   * onSend: store the response of a claimed request. The claim is released instead for a 5xx and
+   * for any answer that tells the client to retry (a `Retry-After`: rate limited, a grant or a
+   * request in progress): replaying it for the key's lifetime would refuse the retry it asked for.
+   */
   const record = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
     const held = request.idempotencyClaim
     if (!held) return payload
     request.idempotencyClaim = undefined
     const where = and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key))
-    if (reply.statusCode >= 500) {
+    if (reply.statusCode >= 500 || reply.hasHeader('retry-after')) {
       await db.delete(idempotencyKeys).where(where)
       return payload
     }

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { idempotencyKeys, orders } from '../../src/store/schema/index.js'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { idempotencyKeys, orders, sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
@@ -82,6 +84,24 @@ describe('Idempotency-Key on POST', () => {
       else expect(response.statusCode).toBe(201)
     }
     expect(responses.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined)).toHaveLength(1)
+  })
+
+  it('does not store an answer that asks for a retry: the retry with the same key acts', async () => {
+    // Another grant for the wallet is under way (a pending session row): the API answers 409 with Retry-After.
+    const [current] = await api.h.db.select().from(sessions).where(and(eq(sessions.walletId, walletA), eq(sessions.status, 'active')))
+    const pendingId = randomUUID()
+    await api.h.db.insert(sessions).values({ ...current!, id: pendingId, status: 'pending', publicKey: SessionKey.generate().publicKey, activatedAt: null, delegatedAt: null, delegationHash: null, delegatedPayload: null })
+    const key = { 'idempotency-key': 'grant-after-retry' }
+    const busy = await a.request('POST', `/v1/wallets/${walletA}/sessions`, { lifetimeSeconds: 24 * 3600 }, key)
+    expect(busy.statusCode, busy.body).toBe(409)
+    expect(busy.headers['retry-after']).toBe('1')
+    await api.h.db.delete(sessions).where(eq(sessions.id, pendingId)) // that grant ended
+    const retried = await a.request('POST', `/v1/wallets/${walletA}/sessions`, { lifetimeSeconds: 24 * 3600 }, key)
+    expect(retried.statusCode, retried.body).toBe(201)
+    expect(retried.headers['idempotent-replayed']).toBeUndefined()
+    const replayed = await a.request('POST', `/v1/wallets/${walletA}/sessions`, { lifetimeSeconds: 24 * 3600 }, key)
+    expect([replayed.statusCode, replayed.headers['idempotent-replayed']]).toEqual([201, 'true'])
+    expect(replayed.json()).toEqual(retried.json())
   })
 
   it('never stores an API key: replaying a key creation answers 409', async () => {
