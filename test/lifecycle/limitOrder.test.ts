@@ -123,14 +123,16 @@ describe('a limit order', () => {
     expect(answers.map((a) => a.details.reason)).toEqual(['order filled: modification not applied'])
   })
 
-  it('is placed once per client reference, even when placed twice at the same moment', async () => {
+  it('is placed once per client reference, even when placed twice at the same moment; another order under it is refused', async () => {
     const w = await activeWallet(h)
     const input = { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy' as const, price: '1900', size: '0.1', clientRef: 'user-ref-1' }
     const first = await placeLimitOrder(h.db, worker.markets, input, new Date())
-    const again = await placeLimitOrder(h.db, worker.markets, { ...input, price: '1800' }, new Date())
+    const again = await placeLimitOrder(h.db, worker.markets, input, new Date())
     expect(first.created).toBe(true)
     expect(again.created).toBe(false)
     expect([again.order.id, again.intent.id, num(again.order.price)]).toEqual([first.order.id, first.intent.id, 1900])
+    // The reference reused for another order: refused, nothing stored.
+    await expect(placeLimitOrder(h.db, worker.markets, { ...input, price: '1800' }, new Date())).rejects.toMatchObject({ field: 'clientRef', rule: expect.stringContaining('(its price differs)') })
 
     const racing = await Promise.all([0, 1, 2].map(() => placeLimitOrder(h.db, worker.markets, { ...input, clientRef: 'user-ref-2' }, new Date())))
     expect(new Set(racing.map((p) => p.order.id)).size).toBe(1)
@@ -142,5 +144,8 @@ describe('a limit order', () => {
     expect(await r.intentsOf(w.wallet.id)).toHaveLength(2)
     expect(operatorOrders(h.sandbox, w.wallet.address)).toHaveLength(2)
     expect((await r.requestsOfWallet(w.wallet.id)).map((q) => q.family)).toEqual(['Order', 'Order'])
+    // Modified since, the order is still what the reference was first placed for.
+    await requestModify(h.db, worker.markets, { orderId: first.order.id, price: '1950', size: '0.1' })
+    expect((await placeLimitOrder(h.db, worker.markets, input, new Date())).order.id).toBe(first.order.id)
   })
 })

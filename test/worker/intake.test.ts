@@ -25,7 +25,7 @@ const stored = async (walletIds: string[]) => ({
 })
 
 describe('placing several limit orders in one transaction', () => {
-  it('answers each input on its own: refused ones store nothing and do not stop the others; a repeated clientRef answers the first order', async () => {
+  it('answers each input on its own: refused ones store nothing and do not stop the others; a repeated clientRef answers the first order, or refuses another one', async () => {
     const one = (await h.wallet()).wallet
     const two = (await h.wallet()).wallet
     const halted = (await h.wallet()).wallet
@@ -41,6 +41,7 @@ describe('placing several limit orders in one transaction', () => {
       buy(one.id, { clientRef: 'r1', price: '1800' }),
       buy(two.id, { side: 'sell', timeInForce: 'IOC' }),
       buy(two.id, { timeInForce: 'constructor' as never }),
+      buy(one.id, { clientRef: 'r1', price: '1900.00', goodTill }),
     ].map((input) => ({ input, now })))
 
     const refused = outcomes.map((o) => (o.ok ? undefined : [o.error.field, o.error.rule]))
@@ -48,12 +49,14 @@ describe('placing several limit orders in one transaction', () => {
     expect(refused[2]).toEqual(['walletId', 'must name a known wallet'])
     expect(refused[3]).toEqual(['walletId', expect.stringMatching(/halted/)])
     expect(refused[6]).toEqual(['timeInForce', 'must be GTC, IOC or POST_ONLY'])
+    // The same reference for another order (price and good-till differ): refused, not answered with the first.
+    expect(refused[4]).toEqual(['clientRef', 'was already used for another order of this wallet (its price, goodTill differ); use a new clientRef, or repeat that order exactly to get it back'])
     for (const o of outcomes) if (!o.ok) expect(o.error).toBeInstanceOf(ValidationError)
 
     const placed = outcomes.map((o) => (o.ok ? o.placed : undefined))
     expect(placed[0]).toMatchObject({ created: true, intent: { clientRef: 'r1', walletId: one.id }, order: { state: 'pending', price: '1900.000000000000000000' } })
-    // The same reference in the same batch: the first order, not a second one at 1800.
-    expect(placed[4]).toMatchObject({ created: false, order: { id: placed[0]!.order.id } })
+    // The same order under the same reference in the same batch (its price spelled otherwise): the first order.
+    expect(placed[7]).toMatchObject({ created: false, order: { id: placed[0]!.order.id } })
     expect(placed[5]).toMatchObject({ created: true, order: { walletId: two.id, side: 1, timeInForce: 1 } })
 
     const rows = await stored([one.id, two.id, halted.id])
@@ -69,8 +72,11 @@ describe('placing several limit orders in one transaction', () => {
       [`${placed[0]!.order.id}:Order`, `${placed[0]!.order.id}:CancelOrder`, `${placed[5]!.order.id}:Order`])
 
     // A later batch under the same reference answers the same order again.
-    const [again] = await placeLimitOrders(h.db, markets, [{ input: buy(one.id, { clientRef: 'r1' }), now }])
+    const [again, other] = await placeLimitOrders(h.db, markets, [
+      { input: buy(one.id, { clientRef: 'r1', goodTill }), now }, { input: buy(one.id, { clientRef: 'r1', goodTill, size: '0.2' }), now }])
     expect(again).toMatchObject({ ok: true, placed: { created: false, order: { id: placed[0]!.order.id } } })
+    expect(other).toMatchObject({ ok: false, error: { field: 'clientRef', rule: expect.stringContaining('(its size differs)') } })
+    expect((await stored([one.id])).intents).toHaveLength(1)
   })
 })
 

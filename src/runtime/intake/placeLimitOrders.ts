@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { asc, inArray, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
-import { parsePositiveAmount } from '../../core/money/decimal.js'
+import { parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
 import type { Db } from '../../store/Database.js'
@@ -19,7 +19,7 @@ export type PlaceLimitOrderInput = {
   size: string
   timeInForce?: 'GTC' | 'IOC' | 'POST_ONLY'
   goodTill?: Date
-  /** The caller's reference; placing twice with one reference answers the first order. */
+  /** The caller's reference; placing the same order twice with one reference answers the first order, another order with it is refused. */
   clientRef?: string
 }
 
@@ -42,8 +42,9 @@ const orderRows = tableRows(orders)
  * nothing is lost. One statement per table for the whole batch, which is what
  * lets concurrent placements share a transaction (`groupCommit`). Each input
  * gets its own answer: a refused input (bad field, unknown or halted wallet)
- * stores nothing and does not stop the others. Placing again under a
- * `clientRef` already used for the wallet answers the first order (`created: false`).
+ * stores nothing and does not stop the others. Placing the same order again under
+ * a `clientRef` already used for the wallet answers the first order (`created:
+ * false`); a different order under it is refused (field `clientRef`).
  */
 export async function placeLimitOrders(db: Db, rules: MarketRules, requests: readonly PlaceRequest[]): Promise<PlaceOutcome[]> {
   const outcomes: (PlaceOutcome | undefined)[] = requests.map(({ input, now }) => {
@@ -117,19 +118,39 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
     for (const p of created) outcomes[p.i] = { ok: true, placed: { intent: intentById.get(p.intentId)!, order: orderByIntent.get(p.intentId)!, created: true } }
 
     const repeated = placing.filter((p) => !intentById.has(p.intentId))
-    if (repeated.length) await answerRepeats(tx, repeated, outcomes)
+    if (repeated.length) await answerRepeats(tx, rules, repeated, outcomes)
   })
   return outcomes as PlaceOutcome[]
 }
 
-/** Inputs whose `clientRef` was already used for the wallet answer that intent's first order. */
-async function answerRepeats(tx: Db, repeated: readonly { input: PlaceLimitOrderInput; i: number }[], outcomes: (PlaceOutcome | undefined)[]): Promise<void> {
+/** The fields of `input` that differ from what `intent` was first placed with (its price and size stay as asked). */
+function differences(intent: IntentRow, input: PlaceLimitOrderInput, rules: MarketRules): string[] {
+  const asked: [string, boolean][] = [
+    ['market', intent.market === marketRule(rules, input.market).market],
+    ['side', intent.side === (input.side === 'buy' ? 0 : 1)],
+    ['price', parseAmount('price', intent.price) === parseAmount('price', input.price)],
+    ['size', parseAmount('size', intent.size) === parseAmount('size', input.size)],
+    ['timeInForce', intent.timeInForce === tifCodes[input.timeInForce ?? 'GTC']],
+    ['goodTill', (intent.goodTill?.getTime() ?? null) === (input.goodTill?.getTime() ?? null)],
+  ]
+  return asked.filter(([, same]) => !same).map(([field]) => field)
+}
+
+/**
+ * Inputs whose `clientRef` was already used for the wallet: the same order asked again answers that
+ * intent's first order; a different one is refused, naming what differs (a reused reference would
+ * otherwise read as placed while nothing of it was).
+ */
+async function answerRepeats(tx: Db, rules: MarketRules, repeated: readonly { input: PlaceLimitOrderInput; i: number }[], outcomes: (PlaceOutcome | undefined)[]): Promise<void> {
   const existing = await tx.select().from(intents)
     .where(sql`(${intents.walletId}, ${intents.clientRef}) in (select * from unnest(${sql.param(repeated.map((r) => r.input.walletId))}::uuid[], ${sql.param(repeated.map((r) => r.input.clientRef!))}::text[]))`)
   const firstOrders = existing.length === 0 ? [] : await tx.select().from(orders).where(inArray(orders.intentId, existing.map((row) => row.id))).orderBy(asc(orders.createdAt))
   for (const { input, i } of repeated) {
     const intent = existing.find((row) => row.walletId === input.walletId && row.clientRef === input.clientRef)!
-    outcomes[i] = { ok: true, placed: { intent, order: firstOrders.find((order) => order.intentId === intent.id)!, created: false } }
+    const differing = differences(intent, input, rules)
+    outcomes[i] = differing.length > 0
+      ? { ok: false, error: new ValidationError('clientRef', `was already used for another order of this wallet (its ${differing.join(', ')} ${differing.length === 1 ? 'differs' : 'differ'}); use a new clientRef, or repeat that order exactly to get it back`) }
+      : { ok: true, placed: { intent, order: firstOrders.find((order) => order.intentId === intent.id)!, created: false } }
   }
 }
 

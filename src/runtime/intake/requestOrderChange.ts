@@ -36,7 +36,6 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
     const rule = marketRule(rules, order.market)
     assertMultiple('price', price, rule.tickSize, 'tickSize')
     assertMultiple('size', size, rule.lotSize, 'lotSize')
-    if (order.intentId) await tx.update(intents).set({ price: input.price, size: input.size }).where(eq(intents.id, order.intentId))
     const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload: { price: input.price, size: input.size } }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
