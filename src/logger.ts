@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino'
+import { type DestinationStream, type Logger, pino } from 'pino'
 
 /**
  * Paths pino removes from every log line. Session keys, sealed keys, wallet and
@@ -12,6 +12,27 @@ export const redactPaths = [
   'appSecret', '*.appSecret', 'authorizationKeys', '*.authorizationKeys', 'jwt', '*.jwt', 'DEPUTY_MASTER_KEY', 'ADMIN_TOKEN', 'DEV_WALLET_KEYS', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS',
 ]
 
-export function createLogger(level: string, name = 'deputy'): Logger {
-  return pino({ name, level, redact: { paths: redactPaths, censor: '[redacted]' } })
+/** The line drizzle's `DrizzleQueryError` adds to its message: every bound value of the failed statement. */
+const QUERY_PARAMS_LINE = /\nparams: [^\n]*/g
+
+/**
+ * pino's error serializer, less the bound values of a failed statement (`params`, and the line
+ * repeating them in the message and stack): they carry whatever the statement wrote (a sealed
+ * session key, an API key's hash, a user's text), which path redaction cannot see inside a message.
+ */
+export function serializeError(err: unknown): unknown {
+  const serialized = pino.stdSerializers.err(err as Error) as unknown
+  if (typeof serialized !== 'object' || serialized === null) return serialized
+  const fields = serialized as Record<string, unknown>
+  if ('params' in fields) fields.params = '[redacted]'
+  for (const key of ['message', 'stack']) {
+    const text = fields[key]
+    if (typeof text === 'string') fields[key] = text.replace(QUERY_PARAMS_LINE, '\nparams: [redacted]')
+  }
+  return fields
+}
+
+export function createLogger(level: string, name = 'deputy', destination?: DestinationStream): Logger {
+  const options = { name, level, redact: { paths: redactPaths, censor: '[redacted]' }, serializers: { err: serializeError } }
+  return destination ? pino(options, destination) : pino(options)
 }

@@ -1,0 +1,36 @@
+import { Writable } from 'node:stream'
+import { DrizzleQueryError } from 'drizzle-orm/errors'
+import { describe, expect, it } from 'vitest'
+import { createLogger } from '../../src/logger.js'
+
+/** A logger writing into an array of parsed lines. */
+function capture() {
+  const lines: Record<string, unknown>[] = []
+  const stream = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString())); done() } })
+  return { log: createLogger('info', 'test', stream), lines }
+}
+
+describe('the logger', () => {
+  it('never prints the bound values of a failed statement, in its fields or in its message and stack', () => {
+    const { log, lines } = capture()
+    const secret = 'sealed-key-material-0123456789'
+    const cause = Object.assign(new Error('duplicate key value violates unique constraint "api_keys_secret_hash_unique"'), { code: '23505' })
+    const error = new DrizzleQueryError('insert into "api_keys" ("secret_hash", "label") values ($1, $2)', [secret, 'label'], cause)
+    log.error({ err: error }, 'request failed')
+    const [line] = lines
+    expect(JSON.stringify(line)).not.toContain(secret)
+    expect(line!.err).toMatchObject({
+      type: 'DrizzleQueryError',
+      params: '[redacted]',
+      message: 'Failed query: insert into "api_keys" ("secret_hash", "label") values ($1, $2)\nparams: [redacted]',
+      query: 'insert into "api_keys" ("secret_hash", "label") values ($1, $2)',
+    })
+    expect(line!.err).toMatchObject({ stack: expect.stringContaining('params: [redacted]') })
+  })
+
+  it('prints other errors as pino does, and still redacts secret paths', () => {
+    const { log, lines } = capture()
+    log.error({ err: Object.assign(new Error('operator unreachable'), { code: 'VENUE.UNAVAILABLE' }), apiKey: 'dpk_123' }, 'failed')
+    expect(lines[0]).toMatchObject({ err: { type: 'Error', message: 'operator unreachable', code: 'VENUE.UNAVAILABLE' }, apiKey: '[redacted]' })
+  })
+})
