@@ -10,7 +10,8 @@
  *   working when the wait ended), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders; per leg an intent, an order and an Order outbox row in one
  *   transaction; before/after tables, legs and skips in the run.
- * - Flow: claim the slot (missed slots coalesce into the latest) → no session: `awaiting_delegation`
+ * - Flow: claim the slot (missed slots coalesce into the latest; a run left `running` by a lost job
+ *   is taken over and finished first, then the job comes back for its own slot) → no session: `awaiting_delegation`
  *   → cancel earlier runs' working orders and wait (re-delayed, not blocking the queue) until they
  *   settle (still working after `settleTimeoutMs`: the run is skipped, trading nothing) → read →
  *   `computeRebalance` → write. Buys spend the quote on hand and the sells' proceeds less
@@ -38,6 +39,7 @@ import { readPortfolio } from '../src/runtime/schedules/run/readPortfolio.js'
 import { writeLegs } from '../src/runtime/schedules/run/writeLegs.js'
 import { specOfRow } from '../src/runtime/schedules/scheduleSpecColumns.js'
 import type { SchedulerQueue } from '../src/runtime/schedules/types.js'
+import type { ScheduleRow, ScheduleRunRow } from '../src/store/schema/index.js'
 import { workingScheduleOrders } from '../src/runtime/schedules/workingScheduleOrders.js'
 
 /** How the processor hands control back to BullMQ: re-run this job after `ms` (never returns). */
@@ -79,7 +81,6 @@ function needsProceeds(legs: readonly RebalanceLeg[], availableQuote: bigint, fe
 export const DEFAULT_FEE_RESERVE_BPS = 10
 
 export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): Promise<RunScheduleResult> {
-  const settleTimeoutMs = p.settleTimeoutMs ?? 30_000
   const pollMs = p.pollMs ?? 250
   const claim = await claimRun(deps.db, { scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), staleRunMs: p.staleRunMs ?? 120_000 })
   if (claim.kind === 'wait') return p.control.delay(pollMs)
@@ -89,7 +90,17 @@ export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): P
     if (claim.removeScheduler) await resyncSchedule(deps.db, p.queue, p.scheduleId)
     return { outcome: claim.outcome, detail: claim.detail }
   }
-  const { run, schedule } = claim
+  const result = await continueRun(deps, p, claim.run, claim.schedule)
+  // The run of an earlier slot, taken over from a job that was lost: this job's own slot (a claim's
+  // slot is never before it) has not run yet, so the job comes back at once to claim it.
+  if (claim.run.slotAt.getTime() < p.jobSlot) return p.control.delay(0)
+  return result
+}
+
+/** Takes a claimed run from where it is (settling or selling) to its end, or re-delays the job. */
+async function continueRun(deps: WorkerDeps, p: RunScheduleParameters, run: ScheduleRunRow, schedule: ScheduleRow): Promise<RunScheduleResult> {
+  const settleTimeoutMs = p.settleTimeoutMs ?? 30_000
+  const pollMs = p.pollMs ?? 250
   const slot = run.slotAt
   const summary = { runId: run.id, slot: slot.toISOString() }
 

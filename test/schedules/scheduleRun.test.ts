@@ -111,6 +111,22 @@ describe('one run of a schedule', () => {
     expect((await walletOrders(wallet.id)).map((o) => o.id).sort()).toEqual(earlier)
   })
 
+  it('a job that takes over a run its lost job left running finishes it, then runs its own slot', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+    const lost = Date.now()
+    // A job claimed its slot and was lost (stalled out, or its failure could not be recorded).
+    expect((await claimRun(h.db, { scheduleId: schedule.id, jobSlot: lost, jobId: 'lost', now: lost, staleRunMs: 60_000 })).kind).toBe('start')
+    const next = lost + 1
+    const takeOver = () => runSchedule(worker.deps, { scheduleId: schedule.id, jobSlot: next, jobId: 'next', queue: worker.controlQueue, control, staleRunMs: 0 })
+    // It finishes the lost run (its legs go out), then comes back at once for its own slot.
+    await expect(takeOver()).rejects.toBeInstanceOf(DelayedError)
+    expect((await runsOf(worker, schedule.id)).map((r) => [r.slotAt.getTime(), r.status, r.legs.length])).toEqual([[lost, 'completed', 1]])
+    await allSettled(wallet.id)
+    expect(await takeOver()).toMatchObject({ outcome: 'completed', slot: new Date(next).toISOString() })
+    expect((await runsOf(worker, schedule.id)).map((r) => [r.slotAt.getTime(), r.status])).toEqual([[next, 'completed'], [lost, 'completed']])
+  })
+
   it('an edit or a pause that lands while a run is in flight: the run writes no orders and says why', async () => {
     const ctx = contextOf(worker)
     for (const change of ['edit', 'pause'] as const) {
