@@ -24,27 +24,43 @@ export type DueSlotsErrorType = ValidationError
 /**
  * The cron slots that fell due in (after, now], in the schedule's time zone, for
  * `slotToRun` when all a caller knows is the previous slot and the time. Walks
- * backwards from now with cron-parser (BullMQ's engine), so the latest slot is
- * always exact and only the count of very old slots is capped.
+ * backwards from now with cron-parser (BullMQ's engine) to cap the count of very
+ * old slots, then forwards over that span as BullMQ does, so a slot is listed
+ * exactly when BullMQ fires it (also across daylight-saving changes).
  */
 export function dueSlots({ cron, timeZone, after, now, limit = 1000 }: DueSlotsParameters): DueSlotsResult {
   if (!Number.isSafeInteger(after)) throw new ValidationError('after', 'must be an integer of unix milliseconds')
   if (!Number.isSafeInteger(now)) throw new ValidationError('now', 'must be an integer of unix milliseconds')
   if (!Number.isSafeInteger(limit) || limit < 1) throw new ValidationError('limit', 'must be a positive integer')
   if (now <= after) return { slots: [], truncated: false }
-  const slots: number[] = []
+  const backwards: number[] = []
+  let truncated = false
   try {
     // prev() is strictly before currentDate; one millisecond past now makes a slot at exactly now due.
     const expression = CronExpressionParser.parse(cron, { currentDate: new Date(now + 1), tz: timeZone })
     while (expression.hasPrev()) {
       const slot = expression.prev().getTime()
       if (slot <= after) break
-      if (slots.length === limit) return { slots: slots.reverse(), truncated: true }
+      if (backwards.length === limit) { truncated = true; break }
+      backwards.push(slot)
+    }
+    if (backwards.length === 0) return { slots: [], truncated: false }
+    // Walking back lists a wall-clock time twice in the hour a fall-back transition repeats, where
+    // BullMQ, walking forwards, fires once: keep only the slots the forward walk produces, from the
+    // same start (the earliest slot kept when older ones were left out).
+    const start = truncated ? backwards[backwards.length - 1]! - 1 : after
+    const forwards = CronExpressionParser.parse(cron, { currentDate: new Date(start), tz: timeZone })
+    // The forward walk may also list a slot the backward one skipped (a time a spring-forward gap
+    // shifted), so it is capped a little past the backward count, never cutting the latest slots.
+    const slots: number[] = []
+    while (slots.length < 2 * backwards.length + 10 && forwards.hasNext()) {
+      const slot = forwards.next().getTime()
+      if (slot > now) break
       slots.push(slot)
     }
+    return slots.length > limit ? { slots: slots.slice(-limit), truncated: true } : { slots, truncated }
   } catch (error) {
     // cron-parser reports a bad zone only once it computes a date, so both surface here.
     throw new ValidationError('cron', `is not a valid cron expression in time zone ${JSON.stringify(timeZone)}`, error instanceof Error ? error.message : String(error))
   }
-  return { slots: slots.reverse(), truncated: false }
 }

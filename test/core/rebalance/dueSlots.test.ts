@@ -22,6 +22,17 @@ describe('dueSlots', () => {
     expect(slots).toEqual([Date.UTC(2024, 2, 30, 8), Date.UTC(2024, 2, 31, 7), Date.UTC(2024, 3, 1, 7)])
   })
 
+  it('lists a wall-clock time of the hour a fall-back transition repeats once, as BullMQ fires it', () => {
+    // Paris went back from UTC+2 to UTC+1 at 01:00Z on 2026-10-25: 02:30 local came at 00:30Z and again at 01:30Z.
+    expect(dueSlots({ cron: '30 2 * * *', timeZone: 'Europe/Paris', after: Date.UTC(2026, 9, 24, 12), now: Date.UTC(2026, 9, 26, 12) }).slots)
+      .toEqual([Date.UTC(2026, 9, 25, 0, 30), Date.UTC(2026, 9, 26, 1, 30)])
+    // After the run at 00:30Z, the repeat at 01:30Z is not a slot that fell due.
+    expect(dueSlots({ cron: '30 2 * * *', timeZone: 'Europe/Paris', after: Date.UTC(2026, 9, 25, 0, 30), now: Date.UTC(2026, 9, 25, 1, 45) }).slots).toEqual([])
+    // New York, 2026-11-01: 01:00 and 01:30 local came at 05:00Z/05:30Z (EDT) and again at 06:00Z/06:30Z (EST).
+    expect(dueSlots({ cron: '0,30 1 * * *', timeZone: 'America/New_York', after: Date.UTC(2026, 9, 31, 12), now: Date.UTC(2026, 10, 2, 0) }).slots)
+      .toEqual([Date.UTC(2026, 10, 1, 5), Date.UTC(2026, 10, 1, 5, 30)])
+  })
+
   it('counts a slot at exactly now as due and one at exactly after as already run', () => {
     const slot = Date.UTC(2024, 0, 1, 9)
     expect(dueSlots({ cron: '0 * * * *', timeZone: 'UTC', after: slot - 3_600_000, now: slot }).slots).toEqual([slot])
