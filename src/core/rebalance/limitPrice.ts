@@ -16,7 +16,8 @@ export type LimitPriceParameters = {
  * A leg's limit price: mark × (1 + bps) for a buy, mark × (1 − bps) for a sell,
  * rounded to the tick away from the mark (buys up, sells down) so the order stays
  * at least as marketable as the offset asked for. A sell can round to 0 when the
- * mark is below one tick; the caller must treat that as unpriceable.
+ * mark is below one tick; the caller must treat that as unpriceable, and skips a
+ * leg whose tick takes the price far past the offset (`proposeLeg`).
  */
 export function limitPrice({ side, mark, offsetBps, tickSize }: LimitPriceParameters): bigint {
   const bps = BigInt(offsetBps)

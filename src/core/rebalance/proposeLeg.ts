@@ -26,6 +26,11 @@ export type ProposeLegResult =
   | { kind: 'leg'; leg: RebalanceLeg }
   | { kind: 'skip'; skip: SkippedTarget }
 
+const BPS = 10_000n
+
+/** How far past `limitOffsetBps` rounding the limit price to the tick may take it, in basis points. */
+export const MAX_TICK_ROUNDING_BPS = 10
+
 function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b
 }
@@ -60,6 +65,15 @@ export function proposeLeg(p: ProposeLegParameters): ProposeLegResult {
   const price = limitPrice({ side, mark: p.mark, offsetBps: p.limitOffsetBps, tickSize })
   if (price === 0n) {
     return { kind: 'skip', skip: { asset: p.asset, reason: 'noMark', detail: `limit price rounds to 0 at tick ${formatAmount(tickSize)} (mark ${formatAmount(p.mark)})` } }
+  }
+  // Rounding to the tick moves the price away from the mark; a tick coarse against the mark would
+  // pay (or give up) far more than the offset the user allowed.
+  const offsetBps = ceilDiv((price > p.mark ? price - p.mark : p.mark - price) * BPS, p.mark)
+  if (offsetBps > BigInt(p.limitOffsetBps + MAX_TICK_ROUNDING_BPS)) {
+    return {
+      kind: 'skip',
+      skip: { asset: p.asset, reason: 'tickTooCoarse', detail: `tick ${formatAmount(tickSize)} puts the limit price at ${formatAmount(price)}, ${offsetBps} bps from the mark ${formatAmount(p.mark)}, beyond limitOffsetBps ${p.limitOffsetBps} + ${MAX_TICK_ROUNDING_BPS}` },
+    }
   }
   if (size === 0n) {
     const why = side === Side.sell && p.available < p.balance && p.available < lotSize ? 'less than one lot is available to sell' : 'the trade is less than one lot'

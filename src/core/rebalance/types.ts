@@ -47,6 +47,8 @@ export type SkipReason =
   | 'noMarket'
   /** The market exists but has no usable mark, or the limit price rounds to zero. */
   | 'noMark'
+  /** The tick is so coarse against the mark that the rounded limit price is more than 10 bps past `limitOffsetBps`. */
+  | 'tickTooCoarse'
   /** `maxNotionalPerRun` scaled the leg below one lot or `minTradeNotional`. */
   | 'maxNotionalPerRun'
   /** Quote on hand plus sell proceeds could not pay for the leg once scaled. */

@@ -175,7 +175,7 @@ describe('computeRebalance properties', () => {
       if (result.legs.some((l) => l.limitedBy.length > 0)) seen.add('scaled leg')
     }
     expect([...seen].sort()).toEqual(
-      ['adjusted:insufficientQuote', 'adjusted:maxNotionalPerRun', 'buy', 'dust', 'emptyPortfolio', 'insufficientQuote', 'maxNotionalPerRun', 'noMark', 'noMarket', 'scaled leg', 'sell', 'untargeted'].sort(),
+      ['adjusted:insufficientQuote', 'adjusted:maxNotionalPerRun', 'buy', 'dust', 'emptyPortfolio', 'insufficientQuote', 'maxNotionalPerRun', 'noMark', 'noMarket', 'scaled leg', 'sell', 'tickTooCoarse', 'untargeted'].sort(),
     )
   })
 

@@ -156,6 +156,19 @@ describe('computeRebalance', () => {
     expect(result.legs.map((l) => [l.asset, l.leg])).toEqual([['ETH', 1]])
   })
 
+  it('skips a leg whose tick is so coarse that its limit price lands more than 10 bps past limitOffsetBps', () => {
+    const coarse = { market: 'XYZ-USD', base: 'XYZ', quote: 'USD', tickSize: amt('1'), lotSize: amt('1') }
+    const run = (mark: string) => computeRebalance({
+      balances: { USD: amt('10000') }, marks: { ...marks, 'XYZ-USD': amt(mark) }, markets: [...markets, coarse],
+      spec: spec({ XYZ: '0.5', USD: '0.5' }, { limitOffsetBps: 10 }),
+    })
+    // At 1.5 the buy would be priced 2: 3,334 bps above the mark where 10 were allowed.
+    expect(run('1.5').legs).toEqual([])
+    expect(run('1.5').skipped).toEqual([{ asset: 'XYZ', reason: 'tickTooCoarse', detail: 'tick 1 puts the limit price at 2, 3334 bps from the mark 1.5, beyond limitOffsetBps 10 + 10' }])
+    // At 2,000.5 the same tick puts it 13 bps from the mark (rounded up), within 10 + 10: the buy goes at 2,003.
+    expect(run('2000.5').legs).toMatchObject([{ asset: 'XYZ', side: Side.buy, price: amt('2003'), size: amt('2') }])
+  })
+
   it('leaves held assets that are not targets alone and outside the portfolio value', () => {
     const result = computeRebalance({
       balances: { USD: amt('10000'), DOGE: amt('1000') },
