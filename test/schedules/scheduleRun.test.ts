@@ -2,6 +2,8 @@ import { DelayedError } from 'bullmq'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { Side } from '../../src/core/eip712/types.js'
+import type { RebalanceLeg } from '../../src/core/rebalance/types.js'
 import { controlJobs } from '../../src/queue/names.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { deleteSchedule } from '../../src/runtime/schedules/deleteSchedule.js'
@@ -10,6 +12,7 @@ import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { resumeSchedule } from '../../src/runtime/schedules/resumeSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
+import { writeLegs } from '../../src/runtime/schedules/run/writeLegs.js'
 import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
 import { intents, orders, scheduleRuns } from '../../src/store/schema/index.js'
@@ -125,6 +128,26 @@ describe('one run of a schedule', () => {
     await allSettled(wallet.id)
     expect(await takeOver()).toMatchObject({ outcome: 'completed', slot: new Date(next).toISOString() })
     expect((await runsOf(worker, schedule.id)).map((r) => [r.slotAt.getTime(), r.status])).toEqual([[next, 'completed'], [lost, 'completed']])
+  })
+
+  it('a buy proposed after the run sold the same asset (the marks moved between its stages) is logged as not placed', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+    const slot = Date.now()
+    const claim = await claimRun(h.db, { scheduleId: schedule.id, jobSlot: slot, jobId: 'stages', now: slot, staleRunMs: 60_000 })
+    if (claim.kind !== 'start') throw new Error(`expected a start, got ${claim.kind}`)
+    const leg = (side: Side): RebalanceLeg => ({
+      leg: 0, asset: 'ETH', market: 'ETH-USD', side, size: 10n ** 17n, price: 2000n * 10n ** 18n, notional: 200n * 10n ** 18n, mark: 2000n * 10n ** 18n, idealSize: 10n ** 17n, limitedBy: [],
+    })
+    const plan = (legs: RebalanceLeg[]) => ({ legs, skipped: [], adjustments: [], portfolioValue: 10n ** 23n, projectedValue: 10n ** 23n, before: [], after: [] })
+    const sells = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.sell)]), legs: [leg(Side.sell)], final: false, notes: [], now: Date.now() })
+    expect(sells).toMatchObject({ kind: 'written', inserted: [{ side: 'sell' }] })
+    const buys = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.buy)]), legs: [leg(Side.buy)], final: true, notes: [], now: Date.now() })
+    expect(buys).toMatchObject({ kind: 'written', inserted: [] })
+    const [run] = await runsOf(worker, schedule.id)
+    expect(run).toMatchObject({ status: 'completed', legs: [{ side: 'sell' }] })
+    expect(run!.skippedLegs).toEqual([{ asset: 'ETH', reason: 'alreadyTraded', detail: 'this run already placed a sell of ETH for the slot; the buy of 0.1 proposed after it is left to the next slot' }])
+    expect(await intentsOfSlot(worker, schedule.id, new Date(slot))).toHaveLength(1)
   })
 
   it('an edit or a pause that lands while a run is in flight: the run writes no orders and says why', async () => {

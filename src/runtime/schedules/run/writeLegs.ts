@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm'
 import type { ComputeRebalanceResult } from '../../../core/rebalance/computeRebalance.js'
+import { Side } from '../../../core/eip712/types.js'
 import type { RebalanceLeg } from '../../../core/rebalance/types.js'
 import { formatAmount } from '../../../core/money/decimal.js'
 import type { Db } from '../../../store/Database.js'
 import { audit } from '../../../store/repositories/audit.js'
-import { type RunLeg, type ScheduleRunRow, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
+import { type RunLeg, type RunSkip, type ScheduleRunRow, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 import { legClientOrderId } from './legClientOrderId.js'
 import { runRecords } from './runRecords.js'
 
@@ -32,7 +33,8 @@ export type WriteLegsResult =
  * transaction under the schedule's row lock. The schedule must still be active
  * at the version the run computed with, else nothing is written and the run says
  * why. Intents insert with ON CONFLICT (schedule, slot, leg) DO NOTHING and only a
- * new intent gets an order, so a re-run of the slot never trades twice.
+ * new intent gets an order, so a re-run of the slot never trades twice; a leg
+ * whose asset this run already traded the other way is logged as not placed.
  */
 export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLegsResult> {
   return db.transaction(async (tx) => {
@@ -71,6 +73,7 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     }
 
     const inserted: RunLeg[] = []
+    const notPlaced: RunSkip[] = []
     for (const leg of p.legs) {
       const price = formatAmount(leg.price)
       const size = formatAmount(leg.size)
@@ -78,7 +81,16 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
         walletId: locked.walletId, kind: 'rebalance', market: leg.market, side: leg.side, price, size, timeInForce: 0,
         scheduleId: locked.scheduleId, slotAt: locked.slotAt, leg: leg.leg,
       }).onConflictDoNothing({ target: [intents.scheduleId, intents.slotAt, intents.leg] }).returning({ id: intents.id })
-      if (!intent) continue
+      if (!intent) {
+        // The slot's leg for this asset exists already: a retry of this stage (the same leg), or a buy
+        // proposed after this run sold the asset, which one slot cannot place.
+        const earlier = locked.legs.find((written) => written.leg === leg.leg)
+        const side = leg.side === Side.buy ? 'buy' : 'sell'
+        if (earlier && earlier.side !== side) {
+          notPlaced.push({ asset: leg.asset, reason: 'alreadyTraded', detail: `this run already placed a ${earlier.side} of ${leg.asset} for the slot; the ${side} of ${size} proposed after it is left to the next slot` })
+        }
+        continue
+      }
       const clientOrderId = legClientOrderId(locked.scheduleId, locked.slotAt, leg.leg)
       const [order] = await tx.insert(orders).values({
         walletId: locked.walletId, intentId: intent.id, clientOrderId, market: leg.market, side: leg.side, price, size, timeInForce: 0, state: 'pending',
@@ -88,6 +100,7 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     }
     const [updated] = await tx.update(scheduleRuns).set({
       ...logged,
+      skippedLegs: [...logged.skippedLegs, ...notPlaced],
       legs: [...locked.legs, ...inserted],
       // The table before the first stage is the run's "before"; a later stage reads a portfolio its own sells already moved.
       before: locked.before ?? runRecords.holdings(p.plan.before),
