@@ -95,6 +95,7 @@ describe('Idempotency-Key on POST', () => {
     const busy = await a.request('POST', `/v1/wallets/${walletA}/sessions`, { lifetimeSeconds: 24 * 3600 }, key)
     expect(busy.statusCode, busy.body).toBe(409)
     expect(busy.headers['retry-after']).toBe('1')
+    expect(busy.json()).toMatchObject({ error: { code: 'SESSION.GRANT_IN_PROGRESS', field: 'walletId', rule: 'must have no other session grant in progress; retry once it ends' } })
     await api.h.db.delete(sessions).where(eq(sessions.id, pendingId)) // that grant ended
     const retried = await a.request('POST', `/v1/wallets/${walletA}/sessions`, { lifetimeSeconds: 24 * 3600 }, key)
     expect(retried.statusCode, retried.body).toBe(201)

@@ -36,6 +36,8 @@ export class PreLiveCheckError extends BaseError {
 /** Another grant for the same wallet is in progress (this process or another); try again later. */
 export class GrantInProgressError extends BaseError {
   override name = 'GrantInProgressError'
+  readonly field = 'walletId'
+  readonly rule = 'must have no other session grant in progress; retry once it ends'
   constructor(walletId: string) {
     super(`a session grant for wallet ${walletId} is already in progress`, { code: 'SESSION.GRANT_IN_PROGRESS', retryable: true, hint: 'wait for the grant in progress to finish; a grant abandoned for more than 10 minutes is cleared by session maintenance' })
   }
