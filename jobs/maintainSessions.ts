@@ -2,7 +2,8 @@
  * Processor: keep every wallet's session valid (control queue, job scheduler every few seconds,
  * and on demand after a SessionUnauthorized).
  * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
- * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator),
+ * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator;
+ *   not a halted wallet's),
  *   sessions `rotating` past the grace period, the wallet signer for each wallet.
  * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`); old sessions
  *   revoked at the operator once in-flight requests are past their deadlines; sessions past expiry →
@@ -11,7 +12,7 @@
  * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
  *   run does nothing); revocation at the operator is idempotent.
  */
-import { and, eq, inArray, lt, sql } from 'drizzle-orm'
+import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm'
 import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
@@ -55,10 +56,14 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
         sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
   }
 
-  // Active sessions close to expiry, and wallets whose work is held for lack of a session.
+  // Active sessions close to expiry, and wallets whose work is held for lack of a session. Not a
+  // halted wallet's: the user stopped it (or a compromise did), so its wallet is asked for nothing;
+  // its session may expire, and resuming it waits for a new one. The `or` is parenthesised: and()
+  // does not wrap a raw chunk, and unwrapped it escaped the wallet filter.
   const due = await deps.db.select({ walletId: wallets.id, address: wallets.address, custodyWalletId: wallets.custodyWalletId, status: wallets.status, sessionId: sessions.id })
     .from(wallets).leftJoin(sessions, and(eq(sessions.walletId, wallets.id), eq(sessions.status, 'active')))
-    .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, sql`(${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds}`))
+    .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, ne(wallets.status, 'halted'),
+      sql`((${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds})`))
   for (const wallet of due) {
     const signer = options.walletSignerFor(wallet)
     if (!signer) {

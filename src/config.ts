@@ -55,5 +55,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'))
   }
+  const { SESSION_LIFETIME_SECONDS: lifetime, SESSION_ROTATE_LEAD_SECONDS: lead } = parsed.data
+  // A session is rotated once it has less than the lead left: with a lifetime not well past the lead,
+  // every new session is due at once, and each maintenance run would ask the wallet for another.
+  if (lifetime < 2 * lead) {
+    throw new ConfigError(`SESSION_LIFETIME_SECONDS: must be at least twice SESSION_ROTATE_LEAD_SECONDS (${lead}), got ${lifetime}: a session is rotated once less than the lead is left`)
+  }
   return parsed.data
 }

@@ -90,6 +90,7 @@ function domainError(error: BaseError): { status: number; body: ErrorBody; heade
   if (error.name === 'OrderNotOpenError') return { status: 409, headers: {}, body: { error: { ...body.error, code: 'ORDER.NOT_OPEN' } } }
   if (error.code === 'CORE.VALIDATION' || error.code === 'SESSION.PRE_LIVE_FAILED') return { status: 422, headers: {}, body }
   if (error.code === 'SESSION.GRANT_IN_PROGRESS') return { status: 409, headers: { 'retry-after': '1' }, body }
+  if (error.code === 'SESSION.GRANT_ENDED') return { status: 409, headers: {}, body }
   if (error.code.startsWith('PRIVY.')) return { status: 502, headers: {}, body }
   if (error.code.startsWith('VENUE.')) return { status: error.retryable ? 503 : 502, headers: error.retryable ? { 'retry-after': '1' } : {}, body }
   return { status: 500, headers: {}, body: { error: { code: error.code, message: error.shortMessage } } }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { familiesFor } from '../../src/core/acl/familiesFor.js'
 import { decodeDelegatedPayload } from '../../src/core/delegation/decodeDelegatedPayload.js'
 import { formatAmount, parseAmount } from '../../src/core/money/decimal.js'
-import { resumeWallet } from '../../src/runtime/intake/killSwitch.js'
+import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { PreLiveCheckError, grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
@@ -273,6 +273,33 @@ describe('rotation', () => {
   })
 })
 
+describe('session maintenance', () => {
+  it('rotates only the wallet it is asked for, never a halted one, and re-places resting POST_ONLY orders as GTC ones', async () => {
+    const a = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
+    const b = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
+    for (const w of [a, b]) signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const postOnly = await place(h, worker, a.wallet.id, { price: '1700', timeInForce: 'POST_ONLY' })
+    await settled(h.db, postOnly.id, 'open')
+
+    // Both are due; asked for a, it rotates a alone.
+    expect((await worker.maintainSessions(a.wallet.id)).rotated).toBe(1)
+    expect((await activeSession(b.wallet.id))!.id).toBe(b.session.id)
+    // b is halted: its wallet is asked for nothing, though its session is due.
+    await haltWallet(h.db, { walletId: b.wallet.id, reason: 'stop' })
+    expect((await worker.maintainSessions(b.wallet.id)).rotated).toBe(0)
+    expect((await r.sessionsOf(b.wallet.id)).map((s) => [s.id, s.status])).toEqual([[b.session.id, 'active']])
+
+    // a's old session is revoked after the grace period, which cancels its orders at the operator: the POST_ONLY one is placed again.
+    await eventually(async () => { await worker.maintainSessions(a.wallet.id); return (await r.session(a.session.id)).status === 'revoked' }, 10_000, 250)
+    const ended = await eventually(async () => { const o = await r.order(postOnly.id); return o.replacedBy ? o : undefined })
+    expect(ended).toMatchObject({ state: 'cancelled', cancelReason: 'sessionRevoked' })
+    const replacement = await settled(h.db, ended.replacedBy!, 'open')
+    expect(replacement).toMatchObject({ timeInForce: 2, price: postOnly.price, size: postOnly.size })
+    expect(operatorOpenOrders(h.sandbox, a.wallet.address).map((o) => o.clientOrderId)).toEqual([replacement.clientOrderId.toLowerCase()])
+    for (const w of [a, b]) signers.delete(w.wallet.address.toLowerCase())
+  })
+})
+
 describe('compromise', () => {
   it('cancels everything, revokes every session at the operator, cancels the intents, halts the wallet, alerts, and re-places nothing', async () => {
     const w = await activeWallet(h)
@@ -322,5 +349,22 @@ describe('compromise', () => {
     // A wallet signer was at hand all along, yet no session was granted but the one a person asked for.
     expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['revoked', 'revoked', 'active'])
     signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('ends a grant still waiting for the wallet\'s signature: it never goes live', async () => {
+    const w = await activeWallet(h)
+    let sign!: () => void
+    const signed = new Promise<void>((resolve) => { sign = resolve })
+    const slow: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: async (typedData) => { await signed; return w.signer.signDelegation(typedData) } }
+    const granting = grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: slow, walletId: w.wallet.id, families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: Date.now(),
+    }).then(() => undefined, (error: unknown) => error)
+    await eventually(async () => (await r.sessionsOf(w.wallet.id)).some((s) => s.status === 'pending'))
+    expect(await worker.compromise(w.wallet.id, 'custody breach')).toEqual({ revoked: 2 })
+    sign()
+    expect(await granting).toMatchObject({ code: 'SESSION.GRANT_ENDED' })
+    expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['revoked', 'revoked'])
+    expect(await activeSession(w.wallet.id)).toBeUndefined()
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
   })
 })

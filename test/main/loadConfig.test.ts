@@ -18,6 +18,12 @@ it('keeps 10 bps of a rebalancing run\'s buy budget for fees unless REBALANCE_FE
   for (const value of ['-1', '2.5', '1001']) expect(() => loadConfig({ REBALANCE_FEE_RESERVE_BPS: value })).toThrow(/^REBALANCE_FEE_RESERVE_BPS: /)
 })
 
+it('refuses a session lifetime under twice the rotation lead: every new session would be due for rotation at once', () => {
+  expect(() => loadConfig({ SESSION_LIFETIME_SECONDS: '7200' })).toThrow('SESSION_LIFETIME_SECONDS: must be at least twice SESSION_ROTATE_LEAD_SECONDS (21600), got 7200')
+  expect(() => loadConfig({ SESSION_LIFETIME_SECONDS: '7200', SESSION_ROTATE_LEAD_SECONDS: '3601' })).toThrow(ConfigError)
+  expect(loadConfig({ SESSION_LIFETIME_SECONDS: '7200', SESSION_ROTATE_LEAD_SECONDS: '3600' })).toMatchObject({ SESSION_LIFETIME_SECONDS: 7200, SESSION_ROTATE_LEAD_SECONDS: 3600 })
+})
+
 it('the README documents every variable the configuration reads', async () => {
   const { readFile } = await import('node:fs/promises')
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')

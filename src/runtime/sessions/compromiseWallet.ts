@@ -29,7 +29,8 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   }).returning({ id: outbox.id })
   const outboxId = row!.id
   if (input.submitNow) await input.submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
-  const live = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['delegated', 'active', 'rotating', 'quarantined'])))
+  // A grant still waiting for the wallet's signature (`pending`) is ended too: it never goes live.
+  const live = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined'])))
   // One refused or failed revocation must not leave the others live: try every session, then report.
   const failed: { sessionId: string; error: string }[] = []
   for (const session of live) {

@@ -43,6 +43,14 @@ export class GrantInProgressError extends BaseError {
   }
 }
 
+/** The grant's session row was ended (revoked) while the grant was in progress: it never goes live. */
+export class GrantEndedError extends BaseError {
+  override name = 'GrantEndedError'
+  constructor(sessionId: string) {
+    super(`session ${sessionId} was ended while its grant was in progress (a compromise, or an abandoned grant cleared); it does not go live`, { code: 'SESSION.GRANT_ENDED' })
+  }
+}
+
 export type GrantSessionInput = {
   db: Db
   keyring: Keyring
@@ -112,7 +120,8 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     const hash = delegationHash(input.domain, delegation)
     const payload = encodeDelegatedPayload(signed)
     const [delegated] = await db.update(sessions).set({ status: 'delegated', delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(input.nowMs) })
-      .where(eq(sessions.id, pending!.id)).returning()
+      .where(and(eq(sessions.id, pending!.id), eq(sessions.status, 'pending'))).returning()
+    if (!delegated) throw new GrantEndedError(id)
 
     const problems = preLiveProblems({
       delegation: signed, signingPublicKey: key.publicKey, neededFamilies: input.families, unrestrictedRequested: input.unrestricted, nowSeconds,
@@ -120,7 +129,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     })
     const signatureProblem = walletSignatureProblem(hash, walletSignature, wallet.address)
     if (signatureProblem) problems.push(signatureProblem)
-    if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated!)))
+    if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated)))
     if (problems.length) {
       await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}` }).where(eq(sessions.id, pending!.id))
       throw new PreLiveCheckError(problems)
@@ -133,7 +142,11 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, wallet.id)).for('no key update')
     const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}` })
       .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
-    const [active] = await tx.update(sessions).set({ status: 'active', activatedAt: new Date(input.nowMs) }).where(eq(sessions.id, id)).returning()
+    // Only the row this grant delegated: one a compromise (or the abandoned-grant sweep) ended while
+    // the wallet signed stays ended, and nothing above is kept.
+    const [active] = await tx.update(sessions).set({ status: 'active', activatedAt: new Date(input.nowMs) })
+      .where(and(eq(sessions.id, id), eq(sessions.status, 'delegated'))).returning()
+    if (!active) throw new GrantEndedError(id)
     await tx.update(wallets).set({ status: 'active' }).where(and(eq(wallets.id, wallet.id), inArray(wallets.status, ['awaiting_delegation', 'active'])))
     const released = await releaseHeld(tx, wallet.id)
     await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.activated', details: { sessionId: id, scope, expiry: Number(delegation.expiry), replaced: previous.map((p) => p.id), released } })

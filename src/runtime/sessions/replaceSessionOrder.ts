@@ -22,7 +22,9 @@ import { type OrderRow, intents, orders, outbox } from '../../store/schema/index
 export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<OrderRow | undefined> {
   if (!cancelled.intentId || cancelled.state !== 'cancelled' || cancelled.replacedBy) return undefined
   const [intent] = await tx.select().from(intents).where(and(eq(intents.id, cancelled.intentId), eq(intents.status, 'active'))).for('update')
-  if (!intent || intent.timeInForce !== 0) return undefined
+  // Resting orders (GTC and POST_ONLY) are placed again; an IOC never rested. A POST_ONLY replacement
+  // that would now cross is refused by the operator (PostOnlyWouldCross), as a new one would be.
+  if (!intent || intent.timeInForce === 1) return undefined
   const [current] = await tx.select({ id: orders.id }).from(orders)
     .where(and(eq(orders.intentId, intent.id), inArray(orders.state, ['pending', 'submitting', 'unknown', 'open', 'partially_filled'])))
   if (current) return undefined
