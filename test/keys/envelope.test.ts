@@ -7,7 +7,8 @@ import { encryptSecret } from '../../src/keys/encryptSecret.js'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { rewrapSecret } from '../../src/keys/rewrapSecret.js'
 import { sealedKeyId } from '../../src/keys/sealedSecret.js'
-import { generateSessionKey } from '../../src/keys/SessionKey.js'
+import { SessionKey, generateSessionKey } from '../../src/keys/SessionKey.js'
+import { sealSessionKey, unsealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
 
 const k1 = generateMasterKey('k1')
 const k2 = generateMasterKey('k2')
@@ -163,5 +164,22 @@ describe('createKeyring', () => {
       expect(printed).not.toContain(masterMaterial(k1))
       expect(printed).not.toContain(bytesToHex(secret).slice(2))
     }
+  })
+})
+
+describe('a session key sealed for its row', () => {
+  it('unseals to the same key for that row only, and the exported copy of the secret is wiped once sealed', () => {
+    const keyring = createKeyring(k1)
+    const key = SessionKey.generate()
+    const exported: Uint8Array[] = []
+    const exportSecretForEncryption = key.exportSecretForEncryption.bind(key)
+    const watched = Object.assign(Object.create(Object.getPrototypeOf(key) as object) as SessionKey, key, {
+      exportSecretForEncryption: () => { const copy = exportSecretForEncryption(); exported.push(copy); return copy },
+    })
+    const sealed = sealSessionKey(keyring, watched, 'session-a')
+    expect(exported).toHaveLength(1)
+    expect([...exported[0]!].every((byte) => byte === 0)).toBe(true)
+    expect(unsealSessionKey(keyring, { id: 'session-a', sealedPrivateKey: sealed, publicKey: key.publicKey }).publicKey).toBe(key.publicKey)
+    expect(() => unsealSessionKey(keyring, { id: 'session-b', sealedPrivateKey: sealed, publicKey: key.publicKey })).toThrow()
   })
 })

@@ -10,14 +10,13 @@ import { encodeDelegatedPayload } from '../../core/delegation/encodeDelegatedPay
 import { preLiveProblems } from '../../core/delegation/preLiveProblems.js'
 import type { DelegationMessage, OperatorDomain } from '../../core/eip712/types.js'
 import { SessionKey } from '../../keys/SessionKey.js'
-import { encryptSecret } from '../../keys/encryptSecret.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { releaseHeld } from '../../store/repositories/outboxRepo.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
-import { sessionKeyAad } from './sealedSessionKey.js'
+import { sealSessionKey } from './sealedSessionKey.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { walletSignatureProblem } from './walletSignatureProblem.js'
 
@@ -106,7 +105,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   }
   const [pending] = await db.insert(sessions).values({
     id, walletId: wallet.id, status: 'pending', publicKey: key.publicKey,
-    sealedPrivateKey: encryptSecret(input.keyring, key.exportSecretForEncryption(), sessionKeyAad(id)), masterKeyId: input.keyring.currentKeyId,
+    sealedPrivateKey: sealSessionKey(input.keyring, key, id), masterKeyId: input.keyring.currentKeyId,
     aclScope: scope, expiry: new Date(Number(delegation.expiry) * 1000), expiryUnix: Number(delegation.expiry),
     delegationNonce: delegation.nonce.toString(), walletSigner: input.walletSigner.kind,
   }).returning().catch((error: unknown) => {

@@ -1,11 +1,22 @@
 import { SessionKey } from '../../keys/SessionKey.js'
 import { decryptSecret } from '../../keys/decryptSecret.js'
+import { encryptSecret } from '../../keys/encryptSecret.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import type { SessionRow } from '../../store/schema/index.js'
 
 /** Binds a sealed session key to its row, so ciphertexts cannot be swapped between sessions. */
 export function sessionKeyAad(sessionId: string): string {
   return `deputy:session-key:${sessionId}`
+}
+
+/** Seals a session's private key for its row; the exported copy of the secret is wiped once sealed. */
+export function sealSessionKey(keyring: Keyring, key: SessionKey, sessionId: string): string {
+  const secret = key.exportSecretForEncryption()
+  try {
+    return encryptSecret(keyring, secret, sessionKeyAad(sessionId))
+  } finally {
+    secret.fill(0)
+  }
 }
 
 /**
