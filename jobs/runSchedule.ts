@@ -27,7 +27,7 @@
  */
 import { Side } from '../src/core/eip712/types.js'
 import { parseAmount } from '../src/core/money/decimal.js'
-import { buyBudget, computeRebalance } from '../src/core/rebalance/computeRebalance.js'
+import { DEFAULT_FEE_RESERVE_BPS, buyBudget, computeRebalance } from '../src/core/rebalance/computeRebalance.js'
 import { QUOTE_ASSET, type RebalanceLeg } from '../src/core/rebalance/types.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { cancelScheduleOrders } from '../src/runtime/schedules/cancelScheduleOrders.js'
@@ -77,13 +77,10 @@ function needsProceeds(legs: readonly RebalanceLeg[], availableQuote: bigint, fe
   return buys.length > 0 && legs.some((leg) => leg.side === Side.sell) && spend > buyBudget(availableQuote, 0n, feeReserveBps)
 }
 
-/** The default share of a buy budget kept for the operator's fees (`REBALANCE_FEE_RESERVE_BPS`). */
-export const DEFAULT_FEE_RESERVE_BPS = 10
-
-export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): Promise<RunScheduleResult> {
-  const pollMs = p.pollMs ?? 250
+export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParameters): Promise<RunScheduleResult> {
+  const p = { ...parameters, pollMs: parameters.pollMs ?? 250, settleTimeoutMs: parameters.settleTimeoutMs ?? 30_000 }
   const claim = await claimRun(deps.db, { scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), staleRunMs: p.staleRunMs ?? 120_000 })
-  if (claim.kind === 'wait') return p.control.delay(pollMs)
+  if (claim.kind === 'wait') return p.control.delay(p.pollMs)
   if (claim.kind === 'none') {
     // Self-healing: a scheduler that outlived its schedule's activity (a lost sync) goes. Re-read under
     // the row lock rather than removed blindly: a resume may have landed since this job was claimed.
@@ -98,9 +95,8 @@ export async function runSchedule(deps: WorkerDeps, p: RunScheduleParameters): P
 }
 
 /** Takes a claimed run from where it is (settling or selling) to its end, or re-delays the job. */
-async function continueRun(deps: WorkerDeps, p: RunScheduleParameters, run: ScheduleRunRow, schedule: ScheduleRow): Promise<RunScheduleResult> {
-  const settleTimeoutMs = p.settleTimeoutMs ?? 30_000
-  const pollMs = p.pollMs ?? 250
+async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs: number; settleTimeoutMs: number }, run: ScheduleRunRow, schedule: ScheduleRow): Promise<RunScheduleResult> {
+  const { settleTimeoutMs, pollMs } = p
   const slot = run.slotAt
   const summary = { runId: run.id, slot: slot.toISOString() }
 

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
+import { lockWallet } from '../store/repositories/lockWallet.js'
 import { sessions, streamCursors, wallets } from '../store/schema/index.js'
 import { streamEvents } from '../venue/streamEvents.js'
 import type { VenueEvent } from '../venue/types.js'
@@ -126,7 +127,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
     deps.sessions.forget(ended.id)
     const waiting = await deps.db.transaction(async (tx) => {
       // Locked as a grant's activation locks it, so a session granted meanwhile is seen here.
-      const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
+      const wallet = await lockWallet(tx, walletId)
       const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'active'))).limit(1)
       if (!wallet || active || wallet.status === 'halted') return false
       if (wallet.status === 'active') await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(eq(wallets.id, walletId))

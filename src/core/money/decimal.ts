@@ -3,6 +3,8 @@ import { ValidationError } from '../errors/ValidationError.js'
 /** Every amount on the wire is a fixed-point integer with 18 decimals. */
 export const DECIMALS = 18
 export const ONE = 10n ** BigInt(DECIMALS)
+/** Basis points in one: a rate of `bps` basis points is `bps / BPS`. */
+export const BPS = 10_000n
 const UINT256_MAX = (1n << 256n) - 1n
 /** uint256 has 78 digits; anything longer is too large before any arithmetic. */
 const MAX_WHOLE_DIGITS = 78

@@ -1,5 +1,5 @@
 import type { RequestFamily } from '../acl/actions.js'
-import { formatAmount } from '../money/decimal.js'
+import { BPS, formatAmount } from '../money/decimal.js'
 import { mulAmount } from '../money/increments.js'
 
 /** Local limits a wallet (or one session) places on automated trading. Amounts are 18-decimal bigints. */
@@ -51,7 +51,7 @@ export function evaluatePolicy(rules: PolicyRules, facts: PolicyFacts): PolicyRe
   }
   if (rules.priceBandBps !== undefined && facts.price !== undefined && facts.mark !== undefined && facts.mark > 0n) {
     const distance = facts.price > facts.mark ? facts.price - facts.mark : facts.mark - facts.price
-    if (distance * 10_000n > facts.mark * BigInt(rules.priceBandBps)) {
+    if (distance * BPS > facts.mark * BigInt(rules.priceBandBps)) {
       return { rule: 'priceBandBps', message: `price ${formatAmount(facts.price)} is more than ${rules.priceBandBps} bps from the mark ${formatAmount(facts.mark)}` }
     }
   }

@@ -1,6 +1,6 @@
 import { Side } from '../eip712/types.js'
 import { ValidationError } from '../errors/ValidationError.js'
-import { formatAmount } from '../money/decimal.js'
+import { BPS, formatAmount } from '../money/decimal.js'
 import { holdingsTable } from './holdingsTable.js'
 import type { ScheduleSpec } from './parseScheduleSpec.js'
 import { MAX_LIMIT_OFFSET_BPS } from './parseScheduleSpec.js'
@@ -92,6 +92,8 @@ function resolveMarkets(p: ComputeRebalanceParameters, assets: readonly string[]
 
 /** Highest fee reserve accepted (10%): more is a typo, not a fee. */
 export const MAX_FEE_RESERVE_BPS = 1_000
+/** The fee reserve a rebalancing run keeps unless configured (`REBALANCE_FEE_RESERVE_BPS`). */
+export const DEFAULT_FEE_RESERVE_BPS = 10
 
 /**
  * What buys may spend: the quote on hand plus the sells' proceeds less their fees, less what the
@@ -99,7 +101,7 @@ export const MAX_FEE_RESERVE_BPS = 1_000
  */
 export function buyBudget(availableQuote: bigint, proceeds: bigint, feeReserveBps: number): bigint {
   const bps = BigInt(feeReserveBps)
-  return (availableQuote * 10_000n + proceeds * (10_000n - bps)) / (10_000n + bps)
+  return (availableQuote * BPS + proceeds * (BPS - bps)) / (BPS + bps)
 }
 
 function capSkips(dropped: readonly RebalanceLeg[], reason: 'maxNotionalPerRun' | 'insufficientQuote'): SkippedTarget[] {

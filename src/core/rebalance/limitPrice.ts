@@ -1,7 +1,6 @@
 import { Side } from '../eip712/types.js'
+import { BPS } from '../money/decimal.js'
 import { ceilToStep, floorToStep } from '../money/increments.js'
-
-const BPS = 10_000n
 
 export type LimitPriceParameters = {
   side: Side

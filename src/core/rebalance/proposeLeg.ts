@@ -1,5 +1,5 @@
 import { Side } from '../eip712/types.js'
-import { ONE, formatAmount } from '../money/decimal.js'
+import { BPS, ONE, formatAmount } from '../money/decimal.js'
 import { floorToStep, mulAmount } from '../money/increments.js'
 import { legNotional } from './legNotional.js'
 import { limitPrice } from './limitPrice.js'
@@ -25,8 +25,6 @@ export type ProposeLegResult =
   | { kind: 'withinBand' }
   | { kind: 'leg'; leg: RebalanceLeg }
   | { kind: 'skip'; skip: SkippedTarget }
-
-const BPS = 10_000n
 
 /** How far past `limitOffsetBps` rounding the limit price to the tick may take it, in basis points. */
 export const MAX_TICK_ROUNDING_BPS = 10

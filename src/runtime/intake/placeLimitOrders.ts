@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { asc, inArray, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
+import { Side, TimeInForce } from '../../core/eip712/types.js'
 import { parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
@@ -31,7 +32,6 @@ export type PlaceRequest = { input: PlaceLimitOrderInput; now: Date }
 /** One input's answer: its order, or why it was refused (nothing of it stored). */
 export type PlaceOutcome = { ok: true; placed: Placed } | { ok: false; error: ValidationError }
 
-const tifCodes = { GTC: 0, IOC: 1, POST_ONLY: 2 } as const
 const intentRows = tableRows(intents)
 const orderRows = tableRows(orders)
 
@@ -67,7 +67,7 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
       if (!wallet) outcomes[i] = { ok: false, error: new ValidationError('walletId', 'must name a known wallet') }
       else if (wallet.status === 'halted') outcomes[i] = { ok: false, error: new ValidationError('walletId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before placing orders`) }
       return !outcomes[i]
-    }).map(({ input, i }) => ({ input, i, intentId: randomUUID(), market: marketRule(rules, input.market).market, side: (input.side === 'buy' ? 0 : 1) as 0 | 1, tif: tifCodes[input.timeInForce ?? 'GTC'] }))
+    }).map(({ input, i }) => ({ input, i, intentId: randomUUID(), market: marketRule(rules, input.market).market, side: Side[input.side], tif: TimeInForce[input.timeInForce ?? 'GTC'] }))
     if (placing.length === 0) return
 
     // A concurrent placement under the same reference makes this insert wait for it and then skip
@@ -127,10 +127,10 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
 function differences(intent: IntentRow, input: PlaceLimitOrderInput, rules: MarketRules): string[] {
   const asked: [string, boolean][] = [
     ['market', intent.market === marketRule(rules, input.market).market],
-    ['side', intent.side === (input.side === 'buy' ? 0 : 1)],
+    ['side', intent.side === Side[input.side]],
     ['price', parseAmount('price', intent.price) === parseAmount('price', input.price)],
     ['size', parseAmount('size', intent.size) === parseAmount('size', input.size)],
-    ['timeInForce', intent.timeInForce === tifCodes[input.timeInForce ?? 'GTC']],
+    ['timeInForce', intent.timeInForce === TimeInForce[input.timeInForce ?? 'GTC']],
     ['goodTill', (intent.goodTill?.getTime() ?? null) === (input.goodTill?.getTime() ?? null)],
   ]
   return asked.filter(([, same]) => !same).map(([field]) => field)
@@ -162,7 +162,7 @@ function validate(rules: MarketRules, input: PlaceLimitOrderInput, now: Date): v
   assertMultiple('price', price, rule.tickSize, 'tickSize')
   assertMultiple('size', size, rule.lotSize, 'lotSize')
   const tif = input.timeInForce ?? 'GTC'
-  if (!Object.hasOwn(tifCodes, tif)) throw new ValidationError('timeInForce', 'must be GTC, IOC or POST_ONLY')
+  if (!Object.hasOwn(TimeInForce, tif)) throw new ValidationError('timeInForce', 'must be GTC, IOC or POST_ONLY')
   if (input.goodTill && input.goodTill.getTime() <= now.getTime()) throw new ValidationError('goodTill', 'must be in the future')
   if (input.clientRef !== undefined && (input.clientRef.length === 0 || input.clientRef.length > 128)) throw new ValidationError('clientRef', 'must be 1 to 128 characters')
 }

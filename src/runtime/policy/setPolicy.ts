@@ -2,7 +2,8 @@ import { and, eq, isNull } from 'drizzle-orm'
 import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
-import { type PolicyRow, policies, wallets } from '../../store/schema/index.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
+import { type PolicyRow, policies } from '../../store/schema/index.js'
 
 /** Sets (replaces) the wallet's policy, or one session's when `sessionId` is given. Validated before storing. */
 export async function setPolicy(db: Db, input: { walletId: string; sessionId?: string; rules: unknown; actor?: string }): Promise<PolicyRow> {
@@ -10,7 +11,7 @@ export async function setPolicy(db: Db, input: { walletId: string; sessionId?: s
   return db.transaction(async (tx) => {
     // Two changes of one wallet's policies take turns: both would otherwise delete the same (or no)
     // row and both insert, and the second would fail on the one-policy unique index.
-    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, input.walletId)).for('no key update')
+    await lockWallet(tx, input.walletId)
     const target = input.sessionId
       ? and(eq(policies.walletId, input.walletId), eq(policies.sessionId, input.sessionId))
       : and(eq(policies.walletId, input.walletId), isNull(policies.sessionId))

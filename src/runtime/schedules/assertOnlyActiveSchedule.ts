@@ -1,7 +1,8 @@
 import { and, eq, ne } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { Db } from '../../store/Database.js'
-import { schedules, wallets } from '../../store/schema/index.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
+import { schedules } from '../../store/schema/index.js'
 
 /**
  * Inside a transaction about to make a schedule of `walletId` active: throws unless no other
@@ -10,8 +11,7 @@ import { schedules, wallets } from '../../store/schema/index.js'
  * wallet row lock (`FOR NO KEY UPDATE`) makes two creates or resumes of one wallet take turns.
  */
 export async function assertOnlyActiveSchedule(tx: Db, p: { walletId: string; field: string; exceptId?: string }): Promise<void> {
-  const [wallet] = await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, p.walletId)).for('no key update')
-  if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
+  if (!(await lockWallet(tx, p.walletId))) throw new ValidationError('walletId', 'must name a known wallet')
   const [other] = await tx.select({ id: schedules.id }).from(schedules)
     .where(and(eq(schedules.walletId, p.walletId), eq(schedules.status, 'active'), ...(p.exceptId ? [ne(schedules.id, p.exceptId)] : [])))
     .limit(1)

@@ -14,6 +14,7 @@ import type { Keyring } from '../../keys/Keyring.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { releaseHeld } from '../../store/repositories/outboxRepo.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import { sealSessionKey } from './sealedSessionKey.js'
@@ -138,7 +139,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   return db.transaction(async (tx) => {
     // Whatever its status: a submission about to hold work for want of a session locks it too, so
     // it either sees this session or is released below (runSubmission's `hold`).
-    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, wallet.id)).for('no key update')
+    await lockWallet(tx, wallet.id)
     const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}` })
       .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
     // Only the row this grant delegated: one a compromise (or the abandoned-grant sweep) ended while

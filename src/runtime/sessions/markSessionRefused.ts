@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { audit } from '../../store/repositories/audit.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 
@@ -20,7 +21,7 @@ export type SessionRefusal = {
 export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions'>, refusal: SessionRefusal): Promise<boolean> {
   const ended = await deps.db.transaction(async (tx) => {
     // Locked as a grant's activation locks it, so a session granted meanwhile keeps the wallet active.
-    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, refusal.walletId)).for('no key update')
+    await lockWallet(tx, refusal.walletId)
     const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt: new Date(deps.now()) })
       .where(and(eq(sessions.id, refusal.sessionId), inArray(sessions.status, ['active', 'rotating']))).returning({ id: sessions.id })
     if (changed.length === 0) return false

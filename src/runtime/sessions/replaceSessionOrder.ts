@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm'
+import { TimeInForce } from '../../core/eip712/types.js'
 import { formatAmount, parseAmount } from '../../core/money/decimal.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
 import type { Db } from '../../store/Database.js'
@@ -24,7 +25,7 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   const [intent] = await tx.select().from(intents).where(and(eq(intents.id, cancelled.intentId), eq(intents.status, 'active'))).for('update')
   // Resting orders (GTC and POST_ONLY) are placed again; an IOC never rested. A POST_ONLY replacement
   // that would now cross is refused by the operator (PostOnlyWouldCross), as a new one would be.
-  if (!intent || intent.timeInForce === 1) return undefined
+  if (!intent || intent.timeInForce === TimeInForce.IOC) return undefined
   const [current] = await tx.select({ id: orders.id }).from(orders)
     .where(and(eq(orders.intentId, intent.id), inArray(orders.state, ['pending', 'submitting', 'unknown', 'open', 'partially_filled'])))
   if (current) return undefined

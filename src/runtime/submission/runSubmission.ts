@@ -4,6 +4,7 @@ import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { audit } from '../../store/repositories/audit.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { earlierUnfinished, requeueRow, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import { openRequestOf } from '../../store/repositories/openRequestOf.js'
 import { type RequestRow, requests, sessions, wallets } from '../../store/schema/index.js'
@@ -240,8 +241,8 @@ async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec:
 async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, reason: string, waitsFor: 'session' | 'earlier' = 'session'): Promise<SubmitResult> {
   const { deps, row } = ctx
   return deps.db.transaction(async (tx) => {
-    // `no key update`: it serializes with the grant but not with foreign-key checks of inserts (intake).
-    await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, row.walletId)).for('no key update')
+    // Serializes with the grant (`lockWallet`).
+    await lockWallet(tx, row.walletId)
     await spec.unclaim?.(tx, ctx)
     const waitOver = waitsFor === 'earlier'
       ? (await earlierUnfinished(tx, row)) !== 'held'

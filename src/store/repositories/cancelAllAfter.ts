@@ -18,9 +18,12 @@ export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[]): S
       and c.seq > (select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'))`
 }
 
-/** Whether a CancelAll not refused (still to go out, or sent) was asked after this order was queued. */
+/** A CancelAll not refused: still to go out, or sent. One asked after an Order was queued stops it at its claim. */
+export const cancelAllNotRefused: readonly OutboxStatus[] = ['pending', 'enqueued', 'held', 'done']
+
+/** Whether a CancelAll not refused was asked after this order was queued. */
 export async function cancelAllAfter(tx: Db, orderId: string): Promise<boolean> {
   const { rows } = await executeNamed<{ asked: boolean }>(tx, 'deputy_cancel_all_after', sql`
-    select ${cancelAllAsked(sql`o`, ['pending', 'enqueued', 'held', 'done'])} as asked from orders o where o.id = ${orderId}`)
+    select ${cancelAllAsked(sql`o`, cancelAllNotRefused)} as asked from orders o where o.id = ${orderId}`)
   return rows[0]?.asked === true
 }
