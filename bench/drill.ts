@@ -21,6 +21,7 @@
 import { parseArgs } from 'node:util'
 import { Queue } from 'bullmq'
 import { sql } from 'drizzle-orm'
+import { WORKER_NODE_OPTIONS } from '../src/main/workerNodeOptions.js'
 import { createRedis } from '../src/queue/connection.js'
 import { queueNames } from '../src/queue/names.js'
 import { startSandbox } from '../src/sandbox/startSandbox.js'
@@ -80,6 +81,8 @@ const startWorker = () => watchForCrash(new NodeChild({
   }),
   logFile: `${env.dir}/worker-${++lives}.log`,
   readyMarker: '"msg":"worker started"',
+  // As production runs it (the Docker image's NODE_OPTIONS).
+  nodeArgs: [...WORKER_NODE_OPTIONS],
 }), lives)
 
 function watchForCrash(child: NodeChild, life: number): NodeChild {

@@ -26,8 +26,9 @@
  * BENCH_WORKER_PROCESSES (1) runs that many workers on the same queues (CPU per order sums them);
  * BENCH_WRITERS (32 concurrent intake callers), BENCH_WALLETS (16), WORKER_CONCURRENCY (64), BENCH_RELAY_MS (100, the default; the relay also wakes on commit) tune the run; BENCH_PG_SOCKET_DIR
  * (e.g. /var/run/postgresql) has the worker reach Postgres over its Unix socket instead of TCP;
- * BENCH_CPU_PROF=1 writes the worker's and the sandbox's V8 CPU profiles to the run's scratch directory; BENCH_WORKER_NODE_ARGS
- * adds node flags to the worker (e.g. `--max-semi-space-size=32`; tried: no change in the GC's share).
+ * BENCH_CPU_PROF=1 writes the worker's and the sandbox's V8 CPU profiles to the run's scratch directory (kept, as with BENCH_KEEP_FILES=1); BENCH_WORKER_NODE_ARGS
+ * replaces the worker's node flags (default: production's, `WORKER_NODE_OPTIONS`; '' runs it without; `--trace-gc` prints its GCs
+ * to its log, kept with BENCH_KEEP_FILES=1).
  */
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -38,6 +39,7 @@ import { groupedPlaceLimitOrder } from '../src/runtime/intake/groupedPlaceLimitO
 import type { MarketRules } from '../src/runtime/intake/marketRules.js'
 import { queueNames } from '../src/queue/names.js'
 import type { Db } from '../src/store/Database.js'
+import { WORKER_NODE_OPTIONS } from '../src/main/workerNodeOptions.js'
 import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { fills, intents, orders, outbox, requests } from '../src/store/schema/index.js'
 import { type DrillWallet, REDIS_URL, createEnvironment } from './drill/environment.js'
@@ -63,6 +65,8 @@ export default async function run(): Promise<void> {
   const processes = Number(process.env.BENCH_WORKER_PROCESSES ?? 1)
   // The worker reaches Postgres over TCP on 127.0.0.1 unless given the server's Unix socket directory.
   const socketDir = process.env.BENCH_PG_SOCKET_DIR
+  // The worker's production flags, unless told otherwise (BENCH_WORKER_NODE_ARGS='' runs it without).
+  const workerNodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [...WORKER_NODE_OPTIONS]
 
   const scratch = await mkdtemp(join(tmpdir(), 'deputy-throughput-'))
   const cpuProf = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', scratch] : []
@@ -76,7 +80,7 @@ export default async function run(): Promise<void> {
     }),
     logFile: `${scratch}/worker${n ? `-${n}` : ''}.log`,
     readyMarker: '"msg":"worker started"',
-    nodeArgs: [...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...cpuProf],
+    nodeArgs: [...workerNodeArgs, ...cpuProf],
   }))
   try {
     for (const worker of workers) if (!(await worker.ready)) throw new Error(`a worker exited at start-up; see ${scratch}/worker*.log`)
@@ -141,7 +145,7 @@ export default async function run(): Promise<void> {
     const sigMicros = (signature + signatureAgain) / 2
     const perOrder = (cpuAfter - cpuBefore) / burst
     const ordersPerSecond = burst / ((receipted - started) / 1000)
-    console.log(`worker: ${processes} child process${processes > 1 ? 'es' : ''}${process.env.BENCH_WORKER_NODE_ARGS ? ` (node ${process.env.BENCH_WORKER_NODE_ARGS})` : ''}, concurrency ${concurrency} each, relay on commit (LISTEN) and every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; ${writers} concurrent intake callers; node ${process.version}`)
+    console.log(`worker: ${processes} child process${processes > 1 ? 'es' : ''} (node ${workerNodeArgs.join(' ') || 'without flags'}), concurrency ${concurrency} each, relay on commit (LISTEN) and every ${relayMs} ms, Postgres over ${socketDir ? `the Unix socket in ${socketDir}` : 'TCP 127.0.0.1'}; sandbox: child process (verifies every signature); ${walletCount} wallets; ${writers} concurrent intake callers; node ${process.version}`)
     console.log(`  burst of ${burst} orders: intake wrote them in ${((written - started) / 1000).toFixed(2)} s; last receipt persisted after ${((receipted - started) / 1000).toFixed(2)} s; every fill stored after ${((settled - started) / 1000).toFixed(2)} s`)
     console.log(`  throughput (intent written → receipt persisted)   ${ordersPerSecond.toFixed(0).padStart(7)} orders/s   target ≥ ${TARGET_ORDERS_PER_SECOND}  (${(ordersPerSecond / TARGET_ORDERS_PER_SECOND).toFixed(2)}× target)`)
     console.log(`  one raw secp256k1 signature (noble, this process) ${sigMicros.toFixed(0).padStart(7)} µs CPU   (${signature.toFixed(0)} before, ${signatureAgain.toFixed(0)} after, machine otherwise idle)`)
@@ -166,8 +170,9 @@ export default async function run(): Promise<void> {
   } finally {
     await Promise.all(workers.map((worker) => worker.stop(20_000)))
     await sandbox.stop()
-    await env.close({ keepFiles: Boolean(process.env.BENCH_CPU_PROF) })
-    if (process.env.BENCH_CPU_PROF) console.log(`  worker and sandbox CPU profiles in ${scratch}`)
+    const keepFiles = Boolean(process.env.BENCH_CPU_PROF || process.env.BENCH_KEEP_FILES)
+    await env.close({ keepFiles })
+    if (keepFiles) console.log(`  logs${process.env.BENCH_CPU_PROF ? ' and the worker\'s and sandbox\'s CPU profiles' : ''} kept in ${scratch}`)
   }
 }
 
