@@ -3,16 +3,20 @@
  * and on demand after a SessionUnauthorized).
  * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
  * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator;
- *   not a halted wallet's),
+ *   not a halted wallet's), each due wallet's recent session failures,
  *   sessions `rotating` past the grace period, the wallet signer for each wallet.
  * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`); old sessions
  *   revoked at the operator once in-flight requests are past their deadlines; sessions past expiry →
  *   `expired`; audit rows. A wallet without a signer is alerted and its work held when it expires.
- * - Errors and retries: one wallet failing does not stop the others; the next run retries it.
+ * - Errors and retries: one wallet failing does not stop the others; the next run retries it. A
+ *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
+ *   operator: `sessions.failed_at`) waits 30 s after the latest, doubling up to 15 min, and each
+ *   such retry raises a SESSION_GRANTS_FAILING alert.
  * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
  *   run does nothing); revocation at the operator is idempotent.
  */
 import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm'
+import { GRANT_FAILURE_WINDOW_MS, grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
 import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
@@ -21,6 +25,7 @@ import { GrantInProgressError } from '../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../src/signers/WalletSigner.js'
 import type { WalletRef } from '../src/signers/custodySigners.js'
 import { audit } from '../src/store/repositories/audit.js'
+import { recentSessionFailures } from '../src/store/repositories/recentSessionFailures.js'
 import { sessions, wallets } from '../src/store/schema/index.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
@@ -34,12 +39,15 @@ export type SessionMaintenanceOptions = {
   rotationGraceMs: number
   /** Live probe before a new session goes live (SESSION_LIVE_PROBE). */
   probe?: RotateSessionInput['probe']
+  /** The first wait between automatic grants after repeated failures (default `GRANT_RETRY_BASE_MS`); tests shorten it. */
+  grantRetryBaseMs?: number
 }
 
-export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number }
+/** `backedOff`: wallets due for a grant that wait because their recent sessions failed (`grantRetryDelayMs`). */
+export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number; backedOff: number }
 
 export async function maintainSessions(deps: WorkerDeps, options: SessionMaintenanceOptions, walletId?: string): Promise<SessionMaintenanceReport> {
-  const report: SessionMaintenanceReport = { rotated: 0, revoked: 0, expired: 0, failures: 0 }
+  const report: SessionMaintenanceReport = { rotated: 0, revoked: 0, expired: 0, failures: 0, backedOff: 0 }
   const nowSeconds = Math.floor(deps.operatorNow() / 1000)
   const scope = walletId ? eq(sessions.walletId, walletId) : sql`true`
 
@@ -69,6 +77,22 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     if (!signer) {
       if (wallet.sessionId) deps.alert({ walletId: wallet.walletId, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it' })
       continue
+    }
+    // A signer that is down, or an operator that refuses every delegation of the wallet, is not
+    // asked again each run: after the second failure in an hour the grants wait, doubling.
+    const { failures, latest } = await recentSessionFailures(deps.db, wallet.walletId, new Date(deps.now() - GRANT_FAILURE_WINDOW_MS))
+    const retryAt = (latest?.getTime() ?? 0) + grantRetryDelayMs(failures, options.grantRetryBaseMs)
+    if (retryAt > deps.now()) {
+      report.backedOff++
+      deps.log.debug({ walletId: wallet.walletId, failures, retryAt: new Date(retryAt).toISOString() }, 'session grant backing off after failures')
+      continue
+    }
+    if (failures >= 2) {
+      deps.alert({
+        walletId: wallet.walletId, code: 'SESSION_GRANTS_FAILING',
+        message: `${failures} of the wallet's sessions failed in the last hour (their grant failed, or the operator refused them); asking the wallet signer again`,
+        details: { failures, latestFailure: latest?.toISOString() },
+      })
     }
     try {
       const { previous, session } = await rotateSession({

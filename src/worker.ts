@@ -75,6 +75,8 @@ export type StartWorkerOptions = {
   maintenanceIntervalMs?: number
   /** Run the operator guide's live probe on every new session before it goes live. */
   liveProbe?: boolean
+  /** The first wait between automatic session grants after repeated failures (default 30 s). */
+  grantRetryBaseMs?: number
 }
 
 /**
@@ -111,6 +113,7 @@ export async function startWorker(options: StartWorkerOptions) {
     lifetimeSeconds: options.sessionLifetimeSeconds ?? 7 * 24 * 3600,
     rotationGraceMs: options.rotationGraceMs ?? Math.max(45_000, info.maxDeadlineMs + 15_000),
     ...(options.liveProbe ? { probe: createLiveProbe({ venue, keyring: options.keyring, domain, markets, operatorNow }) } : {}),
+    ...(options.grantRetryBaseMs !== undefined ? { grantRetryBaseMs: options.grantRetryBaseMs } : {}),
   }
   const prefix = options.queuePrefix
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to

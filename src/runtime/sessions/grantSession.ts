@@ -70,7 +70,8 @@ export type GrantSessionInput = {
  * signer or the live probe unreachable, say), the row is marked revoked with the reason before the
  * error goes on: left `pending` or `delegated`, it held the wallet's one grant in progress, and
  * every grant and rotation was refused as GrantInProgress until session maintenance cleared it
- * minutes later. Pre-live problems mark the row themselves.
+ * minutes later. Pre-live problems mark the row themselves. Either way the row records when it
+ * failed (`failed_at`), which automatic grants back off on.
  */
 async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: string, steps: () => Promise<T>): Promise<T> {
   try {
@@ -78,7 +79,7 @@ async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: strin
   } catch (error) {
     if (!(error instanceof PreLiveCheckError)) {
       const reason = `grant failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500)
-      await db.update(sessions).set({ status: 'revoked', statusReason: reason })
+      await db.update(sessions).set({ status: 'revoked', statusReason: reason, failedAt: new Date() })
         .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['pending', 'delegated']))).catch(() => undefined)
     }
     throw error
@@ -131,7 +132,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     if (signatureProblem) problems.push(signatureProblem)
     if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated)))
     if (problems.length) {
-      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}` }).where(eq(sessions.id, pending!.id))
+      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}`, failedAt: new Date() }).where(eq(sessions.id, pending!.id))
       throw new PreLiveCheckError(problems)
     }
   })

@@ -22,7 +22,11 @@ export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | '
   const ended = await deps.db.transaction(async (tx) => {
     // Locked as a grant's activation locks it, so a session granted meanwhile keeps the wallet active.
     await lockWallet(tx, refusal.walletId)
-    const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt: new Date(deps.now()) })
+    const at = new Date(deps.now())
+    // A failure of the wallet's active session (not one past its expiry, nor one already rotated out):
+    // automatic grants back off on these.
+    const failedAt = refusal.status === 'expired' ? null : sql`case when ${sessions.status} = 'active' then ${at.toISOString()}::timestamptz end`
+    const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt: at, failedAt })
       .where(and(eq(sessions.id, refusal.sessionId), inArray(sessions.status, ['active', 'rotating']))).returning({ id: sessions.id })
     if (changed.length === 0) return false
     await tx.update(wallets).set({ status: 'awaiting_delegation' })

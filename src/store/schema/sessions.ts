@@ -38,6 +38,12 @@ export const sessions = pgTable(
     delegatedAt: timestamptz('delegated_at'),
     activatedAt: timestamptz('activated_at'),
     revokedAt: timestamptz('revoked_at'),
+    /**
+     * When this session failed: its grant failed (the wallet signer, the pre-live checks), or the
+     * operator refused it while it was the wallet's active one (SessionUnauthorized while unexpired,
+     * SignerMismatch). Automatic grants back off on a wallet's recent failures (`grantRetryDelayMs`).
+     */
+    failedAt: timestamptz('failed_at'),
     updatedAt: updatedAt(),
   },
   (t) => [

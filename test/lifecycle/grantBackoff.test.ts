@@ -1,0 +1,106 @@
+/**
+ * Automatic session grants back off on a wallet whose sessions keep failing: a wallet signer that
+ * is down (the custody API), or an operator that refuses every delegation of the wallet. The first
+ * failure is replaced at once; from the second in an hour the next grant waits, doubling, and each
+ * such retry raises SESSION_GRANTS_FAILING. Before, maintenance asked the signer on every run
+ * (every 10 s), and every refusal triggered another grant at once.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { familiesFor } from '../../src/core/acl/familiesFor.js'
+import type { WalletSigner } from '../../src/signers/WalletSigner.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { activeWallet, bareWallet, eventually, place, revokeBehindTheWorkersBack, rows, settled } from './support/lifecycle.js'
+
+/** The first wait; long enough that nothing in a test outruns it by accident. */
+const BASE_MS = 4_000
+let h: Harness
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+const signers = new Map<string, WalletSigner>()
+const alerts: { walletId: string; code: string; details?: Record<string, unknown> }[] = []
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  worker = await h.startWorker({
+    walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
+    // Maintenance runs when a test (or a refused session) asks for it, not on a timer.
+    maintenanceIntervalMs: 3_600_000,
+    grantRetryBaseMs: BASE_MS,
+    alert: (event) => { alerts.push(event) },
+  })
+  // The job scheduler runs maintenance once as it starts: let that run finish, so that the runs a
+  // test makes are the only ones (another at the same moment would share its grant attempts).
+  await eventually(async () => (await worker.controlQueue.getJobCountByTypes('waiting', 'active', 'prioritized')) === 0
+    && (await worker.controlQueue.getJobs(['completed'])).some((job) => job.name === 'maintainSessions'))
+})
+afterAll(async () => {
+  await h?.close()
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const alertsOf = (walletId: string) => alerts.filter((a) => a.walletId === walletId && a.code === 'SESSION_GRANTS_FAILING')
+
+it('asks a failing wallet signer again at once after its first failure, then only after a wait that doubles', async () => {
+  const w = await bareWallet(h)
+  let calls = 0
+  signers.set(w.wallet.address.toLowerCase(), { kind: 'privy', address: w.signer.address, signDelegation: async () => { calls++; throw new Error('custody API unavailable') } })
+  const run = () => worker.maintainSessions(w.wallet.id)
+
+  expect(await run()).toMatchObject({ failures: 1, backedOff: 0 })
+  expect(await run()).toMatchObject({ failures: 1, backedOff: 0 })
+  expect(calls).toBe(2)
+  // Two failures within the hour: the next grant waits BASE_MS after the latest.
+  expect(await run()).toMatchObject({ failures: 0, backedOff: 1 })
+  expect(calls).toBe(2)
+  expect(alertsOf(w.wallet.id)).toEqual([])
+  const failed = await r.sessionsOf(w.wallet.id)
+  expect(failed.map((s) => [s.status, s.statusReason, s.failedAt !== null])).toEqual([
+    ['revoked', 'grant failed: custody API unavailable', true], ['revoked', 'grant failed: custody API unavailable', true]])
+
+  await sleep(BASE_MS + 200)
+  expect(await run()).toMatchObject({ failures: 1, backedOff: 0 })
+  expect(calls).toBe(3)
+  expect(alertsOf(w.wallet.id)).toEqual([expect.objectContaining({ details: expect.objectContaining({ failures: 2 }) })])
+  // Three failures: twice the wait.
+  await sleep(BASE_MS + 200)
+  expect(await run()).toMatchObject({ backedOff: 1 })
+  expect(calls).toBe(3)
+
+  // The signer is back: once the wait is over, the wallet gets its session.
+  signers.set(w.wallet.address.toLowerCase(), w.signer)
+  await sleep(BASE_MS)
+  expect(await run()).toMatchObject({ rotated: 1, backedOff: 0 })
+  expect((await r.wallet(w.wallet.id)).status).toBe('active')
+  signers.delete(w.wallet.address.toLowerCase())
+}, 60_000)
+
+it('replaces the first session the operator refuses at once, and waits before replacing the second; the held work then goes out', async () => {
+  const w = await activeWallet(h, { families: familiesFor({ limitOrders: true }) })
+  signers.set(w.wallet.address.toLowerCase(), w.signer)
+
+  expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
+  const first = await place(h, worker, w.wallet.id, { price: '1850' })
+  const second = await eventually(async () => (await r.sessionsOf(w.wallet.id)).find((s) => s.id !== w.session.id && s.status === 'active'))
+  expect((await settled(h.db, first.id, 'open')).sessionId).toBe(second.id)
+  expect((await r.session(w.session.id)).failedAt).not.toBeNull()
+
+  // The operator refuses the replacement too: it is not replaced before the wait.
+  expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
+  const held = await place(h, worker, w.wallet.id, { price: '1840' })
+  await eventually(async () => (await r.session(second.id)).status === 'revoked')
+  expect((await r.session(second.id)).failedAt).not.toBeNull()
+  expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ rotated: 0, backedOff: 1 })
+  expect((await r.sessionsOf(w.wallet.id)).filter((s) => s.status === 'active')).toEqual([])
+  expect((await r.order(held.id)).state).not.toBe('open')
+
+  const third = await eventually(async () => {
+    await worker.maintainSessions(w.wallet.id)
+    return (await r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active')
+  }, 3 * BASE_MS, 250)
+  expect(third.id).not.toBe(second.id)
+  expect(alertsOf(w.wallet.id)).toEqual([expect.objectContaining({ details: expect.objectContaining({ failures: 2 }) })])
+  expect((await settled(h.db, held.id, 'open')).sessionId).toBe(third.id)
+  signers.delete(w.wallet.address.toLowerCase())
+}, 60_000)
