@@ -244,6 +244,31 @@ describe('schedules', () => {
   })
 })
 
+describe('sessions and schedules', () => {
+  it('refuses a session whose scope could not run the wallet\'s active schedule, before the wallet is asked to sign; paused, it may', async () => {
+    const { wallet, session } = await tradingWallet(api, tenant)
+    const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 0 1 1 *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+    const schedule = (await tenant.request('POST', `/v1/wallets/${wallet.id}/schedules`, spec)).json<{ id: string }>()
+    const refusals = [
+      ['POST', `/v1/wallets/${wallet.id}/sessions`, { families: ['CancelAll'] }, 'families', 'Order and CancelOrder'],
+      ['POST', `/v1/wallets/${wallet.id}/sessions`, { needs: { killSwitch: true } }, 'needs', 'Order and CancelOrder'],
+      ['POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'CancelAll'] }, 'families', 'CancelOrder'],
+    ] as const
+    for (const [method, url, body, field, missing] of refusals) {
+      const refused = await tenant.request(method, url, body)
+      expect(refused.statusCode, `${url} ${JSON.stringify(body)}`).toBe(422)
+      expect(refused.json()).toMatchObject({ error: { code: 'CORE.VALIDATION', field, rule: expect.stringContaining(`must let the session sign ${missing}: the wallet's active schedule (${schedule.id})`) } })
+    }
+    // Nothing was granted: the active session is still the one the schedule runs on.
+    const sessionsOf = async () => (await tenant.request('GET', `/v1/wallets/${wallet.id}/sessions`)).json<{ sessions: { id: string; status: string }[] }>().sessions
+    expect((await sessionsOf()).map((s) => [s.id, s.status])).toEqual([[session.id, 'active']])
+    // A scope that covers it, or any scope once the schedule is paused, is granted.
+    expect((await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'CancelOrder', 'CancelAll'] })).statusCode).toBe(201)
+    await tenant.request('POST', `/v1/schedules/${schedule.id}/pause`, {})
+    expect((await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions`, { families: ['CancelAll'] })).statusCode).toBe(201)
+  })
+})
+
 describe('status, admin and probes', () => {
   it('shows sessions, working orders, schedules and queue health in one view', async () => {
     const { wallet, session } = await tradingWallet(api, tenant)

@@ -1,0 +1,25 @@
+import { and, eq } from 'drizzle-orm'
+import type { RequestFamily } from '../../core/acl/actions.js'
+import { covers } from '../../core/acl/covers.js'
+import { familiesFor } from '../../core/acl/familiesFor.js'
+import { narrowestScope } from '../../core/acl/narrowestScope.js'
+import { ValidationError } from '../../core/errors/ValidationError.js'
+import type { Db } from '../../store/Database.js'
+import { schedules } from '../../store/schema/index.js'
+
+/**
+ * Before a session is asked for with an explicit scope: throws when the wallet has an active
+ * schedule the scope could not run (its legs are Orders, and a run cancels an earlier run's legs
+ * still working: CancelOrder). The new session would replace the one the schedule runs on, and
+ * every run after it would have its legs refused. The other way round, creating or resuming a
+ * schedule checks the active session (`assertSessionCoversSchedules`).
+ */
+export async function assertScopeRunsSchedule(db: Db, p: { walletId: string; families: readonly RequestFamily[]; unrestricted?: boolean; field: string }): Promise<void> {
+  const scope = narrowestScope({ families: p.families, unrestricted: p.unrestricted })
+  const missing = familiesFor({ schedules: true }).filter((family) => !covers(scope, family))
+  if (missing.length === 0) return
+  const [active] = await db.select({ id: schedules.id }).from(schedules).where(and(eq(schedules.walletId, p.walletId), eq(schedules.status, 'active'))).limit(1)
+  if (active) {
+    throw new ValidationError(p.field, `must let the session sign ${missing.join(' and ')}: the wallet's active schedule (${active.id}) sends them (its legs, and cancels of an earlier run's legs); pause the schedule first, or ask for a scope that covers it`)
+  }
+}
