@@ -9,7 +9,7 @@
  *   back once per batch), the wallets' sessions.
  * - Writes, in one transaction: `events` (wallet, seq) — an event at or below the cursor changes nothing; fills
  *   (wallet, fill id unique); the order state machine; a replacement order (intent revision + 1) when a
- *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired;
+ *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired (an active one revoked also gets `failed_at`);
  *   `stream_cursors.last_seq` (the last seq applied, with every one before it).
  * - Errors and retries: a failure rolls the transaction back; the caller applies each wallet's events
  *   alone, and a wallet whose events fail alone has its stream reconnect from the last stored seq,
@@ -189,7 +189,10 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
     case 'SessionRevoked':
     case 'SessionExpired': {
       const status = event.type === 'SessionRevoked' ? 'revoked' : 'expired'
-      const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: new Date(event.at) })
+      // The operator revoking the wallet's active session behind the worker's back is a failure of it
+      // (automatic grants back off on these); its revocation of a rotated-out one is the worker's own.
+      const failedAt = status === 'revoked' ? sql`case when ${sessions.status} = 'active' then ${new Date(event.at).toISOString()}::timestamptz end` : null
+      const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: new Date(event.at), failedAt })
         .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, str(data.delegation)), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
         .returning({ id: sessions.id })
       if (ended.length) await audit(tx, { walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: ended[0]!.id, seq } })

@@ -86,11 +86,12 @@ it('replaces the first session the operator refuses at once, and waits before re
   expect((await settled(h.db, first.id, 'open')).sessionId).toBe(second.id)
   expect((await r.session(w.session.id)).failedAt).not.toBeNull()
 
-  // The operator refuses the replacement too: it is not replaced before the wait.
+  // The operator revokes the replacement too: it is not replaced before the wait. The worker learns it from the
+  // stream, by its SessionRevoked event or by the stream's reconnection answering SessionUnauthorized; either is a failure.
   expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
+  await eventually(async () => (await r.session(second.id)).status === 'revoked' && (await r.wallet(w.wallet.id)).status === 'awaiting_delegation')
+  expect(await r.session(second.id)).toMatchObject({ statusReason: expect.stringMatching(/^(operator event SessionRevoked|event stream answered SessionUnauthorized)/), failedAt: expect.any(Date) })
   const held = await place(h, worker, w.wallet.id, { price: '1840' })
-  await eventually(async () => (await r.session(second.id)).status === 'revoked')
-  expect((await r.session(second.id)).failedAt).not.toBeNull()
   expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ rotated: 0, backedOff: 1 })
   expect((await r.sessionsOf(w.wallet.id)).filter((s) => s.status === 'active')).toEqual([])
   expect((await r.order(held.id)).state).not.toBe('open')

@@ -6,9 +6,10 @@ import { deriveClientOrderId } from '../../src/core/requests/deriveClientOrderId
 import type { WorkerDeps } from '../../src/runtime/deps.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
 import { recordFill } from '../../src/store/repositories/recordFill.js'
-import { auditLog, fills, orders, outbox, streamCursors } from '../../src/store/schema/index.js'
+import { auditLog, fills, orders, outbox, sessions, streamCursors } from '../../src/store/schema/index.js'
 import { snapshotUpdate } from '../../src/venue/snapshotUpdate.js'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import type { VenueEvent } from '../../src/venue/types.js'
@@ -216,5 +217,29 @@ describe('an order its session\'s end cancelled', () => {
       kind: 'done', reason: `order cancelled when its session ended and placed again as ${replacedBy}: modification not applied (size 0.2 does not exceed the 0.25 it filled)`,
     })
     expect((await h.db.select().from(outbox).where(eq(outbox.id, tooSmall.outboxId)))[0]!.orderId).toBe(order.id)
+  })
+})
+
+describe('sessions ended at the operator', () => {
+  it("marks the wallet's active session revoked and failed on SessionRevoked; a rotated-out one revoked or a session expired is no failure", async () => {
+    const { wallet, signer, session: first } = await h.wallet()
+    // A second grant rotates the first out.
+    const { session: second } = await grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id,
+      families: ['Order', 'CancelOrder'], lifetimeSeconds: 24 * 3600, nowMs: Date.now(),
+    })
+    const other = await h.wallet()
+    const at = Date.now() - 1_000
+    let seq = 0
+    const ended = (type: 'SessionRevoked' | 'SessionExpired', delegation: string | null, address = signer.address): VenueEvent =>
+      ({ seq: String(++seq), type, wallet: address, at, data: { delegation } })
+    await applyEvents(h.db, wallet.id, [ended('SessionRevoked', first.delegationHash), ended('SessionRevoked', second.delegationHash)])
+    const [rotatedOut, active] = await Promise.all([first, second].map(async (s) => (await h.db.select().from(sessions).where(eq(sessions.id, s.id)))[0]!))
+    expect(rotatedOut).toMatchObject({ status: 'revoked', statusReason: 'operator event SessionRevoked', failedAt: null })
+    expect(active).toMatchObject({ status: 'revoked', statusReason: 'operator event SessionRevoked', failedAt: new Date(at) })
+
+    seq = 0
+    await applyEvents(h.db, other.wallet.id, [ended('SessionExpired', other.session.delegationHash, other.signer.address)])
+    expect((await h.db.select().from(sessions).where(eq(sessions.id, other.session.id)))[0]).toMatchObject({ status: 'expired', failedAt: null })
   })
 })

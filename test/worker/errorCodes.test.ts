@@ -58,7 +58,8 @@ describe('session errors', () => {
     const order = await place(wallet.id)
     const held = await outboxSettled(order.id)
     expect(held.status).toBe('held')
-    expect((await db.session(session.id)).status).toBe('revoked')
+    // Failed while active: automatic grants back off on these (sessions.failed_at).
+    expect(await db.session(session.id)).toMatchObject({ status: 'revoked', failedAt: expect.any(Date) })
     expect((await db.wallet(wallet.id)).status).toBe('awaiting_delegation')
     expect((await db.order(order.id)).state).toBe('pending')
     expect(invalidated).toContainEqual({ walletId: wallet.id, sessionId: session.id })
@@ -130,7 +131,7 @@ describe('session errors', () => {
 
     const order = await place(wallet.id)
     expect((await outboxSettled(order.id)).status).toBe('held')
-    expect((await db.session(session.id)).status).toBe('quarantined')
+    expect(await db.session(session.id)).toMatchObject({ status: 'quarantined', failedAt: expect.any(Date) })
     expect(alerts).toContainEqual({ walletId: wallet.id, code: 'KEY_INTEGRITY' })
     expect((await db.wallet(wallet.id)).status).toBe('awaiting_delegation')
     expect((await db.requestsOf(order.id)).map((r) => r.errorCode)).toEqual(['SignerMismatch'])
