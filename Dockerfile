@@ -4,7 +4,7 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production
 # The worker's V8 flags (src/main/workerNodeOptions.ts: a 64 MB young generation
-# semi-space: 10–13% less CPU per order); they only raise a ceiling for other commands.
+# semi-space: ~10% less CPU per order); they only raise a ceiling for other commands.
 ENV NODE_OPTIONS="--max-semi-space-size=64"
 COPY package.json package-lock.json ./
 # npm ci's postinstall applies these to node_modules (patch-package; see the README).
