@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/computeRebalance.js'
+import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
 
 /**
  * Every setting Deputy reads from the environment, validated in one place.
@@ -21,6 +22,7 @@ const schema = z.object({
   RELAY_INTERVAL_MS: z.coerce.number().int().min(10).default(100),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
+  SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS),
   REBALANCE_FEE_RESERVE_BPS: z.coerce.number().int().min(0).max(MAX_FEE_RESERVE_BPS).default(DEFAULT_FEE_RESERVE_BPS),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   SESSION_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),

@@ -120,6 +120,8 @@ export async function runDemo(): Promise<number> {
     })
     let runSummary = ''
     await step(results, 'run one rebalance to 50% ETH / 20% BTC / 30% USD', async () => {
+      // Every 2 s so the demo sees a run at once; written directly, since the API refuses runs
+      // closer than SCHEDULE_MIN_INTERVAL_SECONDS (a minute by default).
       const schedule = await createSchedule({ db, queue: worker.controlQueue, markets: worker.markets }, {
         walletId, targets: { ETH: '0.5', BTC: '0.2', USD: '0.3' }, cron: '*/2 * * * * *', timeZone: 'UTC',
         toleranceBand: '0.01', minTradeNotional: '10', limitOffsetBps: 50,

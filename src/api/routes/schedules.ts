@@ -1,6 +1,7 @@
 import { type SQL, and, asc, eq, inArray } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from '../../core/rebalance/cronIntervalProblem.js'
 import { createSchedule } from '../../runtime/schedules/createSchedule.js'
 import { deleteSchedule } from '../../runtime/schedules/deleteSchedule.js'
 import { listScheduleRuns } from '../../runtime/schedules/listScheduleRuns.js'
@@ -34,7 +35,10 @@ const UpdateSchedule = z.strictObject({
 
 export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
-  const ctx: ScheduleContext = { db, queue: deps.controlQueue, markets: deps.markets, now: deps.runtime.now, log: deps.runtime.log }
+  const ctx: ScheduleContext = {
+    db, queue: deps.controlQueue, markets: deps.markets, now: deps.runtime.now, log: deps.runtime.log,
+    minIntervalSeconds: deps.scheduleMinIntervalSeconds ?? DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS,
+  }
   const tags = ['schedules']
   const withSchedule = { 200: Schedule, ...errorResponses }
 

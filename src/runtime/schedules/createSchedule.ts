@@ -3,6 +3,7 @@ import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
 import { assertSessionCoversSchedules } from './assertSessionCoversSchedules.js'
+import { checkScheduleInterval } from './checkScheduleInterval.js'
 import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { assertUuid } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
@@ -28,6 +29,7 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
   assertUuid('walletId', walletId)
   const spec = parseScheduleSpec(specInput)
   checkTargetMarkets(spec, ctx.markets)
+  checkScheduleInterval(spec, ctx.minIntervalSeconds)
   const now = new Date((ctx.now ?? Date.now)())
   const row = await ctx.db.transaction(async (tx) => {
     await assertOnlyActiveSchedule(tx, { walletId, field: 'walletId' })

@@ -17,6 +17,8 @@ export type ScheduleContext = {
   queue: SchedulerQueue
   /** The operator's markets: when given, a target without an `<ASSET>-USD` market is refused. */
   markets?: MarketRules
+  /** When given, a cron whose runs come closer together than this many seconds is refused (the API: `SCHEDULE_MIN_INTERVAL_SECONDS`). */
+  minIntervalSeconds?: number
   /** Clock (unix ms), default `Date.now`. */
   now?: () => number
   /** Who makes the change, for the audit log (default `api`). */
