@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser'
 import type { ValidationProblem } from './ScheduleValidationError.js'
+import { REFERENCE_DATE } from './timingProblems.js'
 
 /** The least time between two runs of a schedule the API accepts, unless configured otherwise. */
 export const DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS = 60
@@ -10,8 +11,6 @@ export const DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS = 60
  */
 const SLOTS_CHECKED = 200
 const SPAN_CHECKED_MS = 2 * 24 * 3600_000
-// Fixed, so validation does not depend on the clock (see timingProblems).
-const REFERENCE_DATE = new Date(0)
 
 /**
  * A problem when two consecutive slots of `cron` (a valid expression, read in `timeZone`) are

@@ -4,7 +4,7 @@ import type { ValidationProblem } from './ScheduleValidationError.js'
 const MAX_CRON_LENGTH = 200
 // A fixed reference date keeps validation independent of the clock (cron-parser
 // otherwise reads "now"); a Date, because it treats the number 0 as "no date".
-const REFERENCE_DATE = new Date(0)
+export const REFERENCE_DATE = new Date(0)
 
 function isTimeZone(timeZone: string): boolean {
   try {
