@@ -1,6 +1,6 @@
 import type { Hex } from 'viem'
 import { type AclAction, type RequestFamily, UNRESTRICTED, isRequestFamily } from '../acl/actions.js'
-import { covers } from '../acl/covers.js'
+import { uncovered } from '../acl/covers.js'
 import { narrowestScope } from '../acl/narrowestScope.js'
 import type { SignedDelegation } from './encodeDelegatedPayload.js'
 import { delegationProblems } from './assertDelegationShape.js'
@@ -42,7 +42,7 @@ export function preLiveProblems(p: PreLiveParameters): string[] {
   if (unknownNeeded.length) problems.push(`neededFamilies: unknown request famil${unknownNeeded.length > 1 ? 'ies' : 'y'} ${unknownNeeded.map(String).join(', ')}`)
   const needed = [...new Set(p.neededFamilies.filter(isRequestFamily))]
   const scope: readonly unknown[] = Array.isArray(delegation.aclScope) ? delegation.aclScope : []
-  const missing = needed.filter((family) => !covers(scope as readonly AclAction[], family))
+  const missing = uncovered(scope as readonly AclAction[], needed)
   if (missing.length) problems.push(`aclScope: does not cover ${missing.join(', ')} (the operator would answer SessionAclViolation)`)
   if (scope.includes(UNRESTRICTED)) {
     if (!p.unrestrictedRequested) problems.push('aclScope: "Unrestricted" was not requested; ask for the narrowest scope')

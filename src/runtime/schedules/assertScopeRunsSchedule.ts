@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import type { RequestFamily } from '../../core/acl/actions.js'
-import { covers } from '../../core/acl/covers.js'
+import { uncovered } from '../../core/acl/covers.js'
 import { familiesFor } from '../../core/acl/familiesFor.js'
 import { narrowestScope } from '../../core/acl/narrowestScope.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
@@ -16,7 +16,7 @@ import { schedules } from '../../store/schema/index.js'
  */
 export async function assertScopeRunsSchedule(db: Db, p: { walletId: string; families: readonly RequestFamily[]; unrestricted?: boolean; field: string }): Promise<void> {
   const scope = narrowestScope({ families: p.families, unrestricted: p.unrestricted })
-  const missing = familiesFor({ schedules: true }).filter((family) => !covers(scope, family))
+  const missing = uncovered(scope, familiesFor({ schedules: true }))
   if (missing.length === 0) return
   const [active] = await db.select({ id: schedules.id }).from(schedules).where(and(eq(schedules.walletId, p.walletId), eq(schedules.status, 'active'))).limit(1)
   if (active) {

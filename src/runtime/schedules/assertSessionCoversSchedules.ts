@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm'
-import { covers } from '../../core/acl/covers.js'
+import { uncovered } from '../../core/acl/covers.js'
 import { familiesFor } from '../../core/acl/familiesFor.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { Db } from '../../store/Database.js'
@@ -15,7 +15,7 @@ export async function assertSessionCoversSchedules(db: Db, p: { walletId: string
   const [session] = await db.select({ aclScope: sessions.aclScope }).from(sessions)
     .where(and(eq(sessions.walletId, p.walletId), eq(sessions.status, 'active')))
   if (!session) return
-  const missing = familiesFor({ schedules: true }).filter((family) => !covers(session.aclScope, family))
+  const missing = uncovered(session.aclScope, familiesFor({ schedules: true }))
   if (missing.length > 0) {
     throw new ValidationError(p.field, `the wallet's active session cannot sign ${missing.join(' or ')}, which a schedule sends (its legs, and cancels of an earlier run's legs); grant a session whose scope covers schedules first`)
   }
