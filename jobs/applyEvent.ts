@@ -21,6 +21,7 @@ import { parseAmount } from '../src/core/money/decimal.js'
 import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
+import { failedIfActive } from '../src/store/repositories/failedIfActive.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { type OrderWorkspace, orderWorkspace } from '../src/store/repositories/orderWorkspace.js'
 import type { FillInput } from '../src/store/repositories/recordFill.js'
@@ -191,8 +192,8 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
       const status = event.type === 'SessionRevoked' ? 'revoked' : 'expired'
       // The operator revoking the wallet's active session behind the worker's back is a failure of it
       // (automatic grants back off on these); its revocation of a rotated-out one is the worker's own.
-      const failedAt = status === 'revoked' ? sql`case when ${sessions.status} = 'active' then ${new Date(event.at).toISOString()}::timestamptz end` : null
-      const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: new Date(event.at), failedAt })
+      const at = new Date(event.at)
+      const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: at, failedAt: status === 'revoked' ? failedIfActive(at) : null })
         .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, str(data.delegation)), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
         .returning({ id: sessions.id })
       if (ended.length) await audit(tx, { walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: ended[0]!.id, seq } })

@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { audit } from '../../store/repositories/audit.js'
+import { failedIfActive } from '../../store/repositories/failedIfActive.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
@@ -25,7 +26,7 @@ export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | '
     const at = new Date(deps.now())
     // A failure of the wallet's active session (not one past its expiry, nor one already rotated out):
     // automatic grants back off on these.
-    const failedAt = refusal.status === 'expired' ? null : sql`case when ${sessions.status} = 'active' then ${at.toISOString()}::timestamptz end`
+    const failedAt = refusal.status === 'expired' ? null : failedIfActive(at)
     const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt: at, failedAt })
       .where(and(eq(sessions.id, refusal.sessionId), inArray(sessions.status, ['active', 'rotating']))).returning({ id: sessions.id })
     if (changed.length === 0) return false
