@@ -1,10 +1,9 @@
 import { ValidationError } from '../../core/errors/ValidationError.js'
-import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/parseScheduleSpec.js'
+import type { ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
+import { parseRequestedSpec } from './parseRequestedSpec.js'
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
 import { assertSessionCoversSchedules } from './assertSessionCoversSchedules.js'
-import { checkScheduleInterval } from './checkScheduleInterval.js'
-import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { assertUuid } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
 import { scheduleSpecColumns } from './scheduleSpecColumns.js'
@@ -27,9 +26,7 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
   if (typeof input !== 'object' || input === null) throw new ValidationError('schedule', 'must be an object')
   const { walletId, ...specInput } = input
   assertUuid('walletId', walletId)
-  const spec = parseScheduleSpec(specInput)
-  checkTargetMarkets(spec, ctx.markets)
-  checkScheduleInterval(spec, ctx.minIntervalSeconds)
+  const spec = parseRequestedSpec(ctx, specInput)
   const now = new Date((ctx.now ?? Date.now)())
   const row = await ctx.db.transaction(async (tx) => {
     await assertOnlyActiveSchedule(tx, { walletId, field: 'walletId' })

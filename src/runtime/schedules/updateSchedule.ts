@@ -1,9 +1,8 @@
 import { eq, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
-import { type ScheduleSpecInput, parseScheduleSpec } from '../../core/rebalance/parseScheduleSpec.js'
+import type { ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
+import { parseRequestedSpec } from './parseRequestedSpec.js'
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
-import { checkScheduleInterval } from './checkScheduleInterval.js'
-import { checkTargetMarkets } from './checkTargetMarkets.js'
 import { lockSchedule } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
 import { scheduleSpecColumns, specInputOfRow } from './scheduleSpecColumns.js'
@@ -39,9 +38,7 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
     const merged: Record<string, unknown> = { ...specInputOfRow(current), ...changes }
     if (maxNotionalPerRun === null) delete merged.maxNotionalPerRun
     else if (maxNotionalPerRun !== undefined) merged.maxNotionalPerRun = maxNotionalPerRun
-    const spec = parseScheduleSpec(merged)
-    checkTargetMarkets(spec, ctx.markets)
-    checkScheduleInterval(spec, ctx.minIntervalSeconds)
+    const spec = parseRequestedSpec(ctx, merged)
     const [updated] = await tx.update(schedules)
       .set({ ...scheduleSpecColumns(spec), version: sql`${schedules.version} + 1` })
       .where(eq(schedules.id, current.id))
