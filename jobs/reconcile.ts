@@ -83,7 +83,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     const resubmitted = await deps.db.transaction(async (tx) => {
       const moved = await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['submitting', 'unknown']))).returning({ id: orders.id })
       if (!moved.length) return false
-      await tx.update(requests).set({ status: 'rejected', errorCode: 'NeverPlaced' }).where(and(eq(requests.orderId, order.id), inArray(requests.status, ['signed', 'sent', 'unknown'])))
+      await tx.update(requests).set({ status: 'rejected', errorCode: 'NeverPlaced' }).where(and(eq(requests.orderId, order.id), inArray(requests.status, ['signed', 'unknown'])))
       await tx.update(outbox).set({ status: 'done', lastError: 'superseded by reconcile' }).where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'Order'), inArray(outbox.status, ['pending', 'enqueued'])))
       await tx.insert(outbox).values({ walletId, kind: 'Order', orderId: order.id, payload: { reason: 'reconcile' } })
       return true

@@ -53,7 +53,7 @@ export function presentWork(row: OutboxRow, signed: readonly RequestRow[]): z.ou
     note: status === 'queued' || accepted ? null : row.lastError,
     requests: signed.map((r) => ({
       family: r.family, status: r.status, duplicate: r.duplicate, errorCode: r.errorCode, errorMessage: r.errorMessage,
-      createdAt: iso(r.createdAt), completedAt: isoOrNull(r.completedAt),
+      createdAt: iso(r.createdAt), sentAt: isoOrNull(r.sentAt), completedAt: isoOrNull(r.completedAt),
     })),
     createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),
   }

@@ -97,7 +97,7 @@ describe('limit orders', () => {
     expect(work.statusCode).toBe(200)
     expect(work.json()).toMatchObject({
       kind: 'ModifyOrder', walletId: wallet.id, orderId: order.id, status: 'done', accepted: true, note: null,
-      requests: [{ family: 'ModifyOrder', status: 'accepted', duplicate: false, errorCode: null, completedAt: expect.any(String) }],
+      requests: [{ family: 'ModifyOrder', status: 'accepted', duplicate: false, errorCode: null, sentAt: expect.any(String), completedAt: expect.any(String) }],
     })
 
     api.h.sandbox.setMark('ETH-USD', '1980')

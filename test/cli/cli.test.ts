@@ -82,11 +82,12 @@ describe('deputy against a running API', () => {
     const { outboxId } = json<{ outboxId: string }>(queued)
     let work = { status: 'queued' }
     for (let i = 0; i < 40 && work.status === 'queued'; i++) work = json<{ status: string }>(await deputy(['order', 'work', outboxId, '--json']))
-    expect(work).toMatchObject({ kind: 'ModifyOrder', status: 'failed', accepted: false, requests: [{ family: 'ModifyOrder', status: 'rejected', errorCode: 'InsufficientBalance' }] })
+    expect(work).toMatchObject({ kind: 'ModifyOrder', status: 'failed', accepted: false, requests: [{ family: 'ModifyOrder', status: 'rejected', errorCode: 'InsufficientBalance', sentAt: expect.any(String) }] })
     const shown = await deputy(['order', 'work', outboxId])
     expect(shown.code).toBe(0)
     expect(shown.stdout).toMatch(new RegExp(`ModifyOrder ${outboxId}  failed  \\(InsufficientBalance: USD available`))
-    expect(shown.stdout).toMatch(/ModifyOrder\s+rejected\s+InsufficientBalance/)
+    expect(shown.stdout).toMatch(/REQUEST\s+STATUS\s+ERROR\s+SIGNED\s+SENT\s+ANSWERED/)
+    expect(shown.stdout).toMatch(/ModifyOrder\s+rejected\s+InsufficientBalance(\s+\d{4}-\d\d-\d\dT\S+){3}/)
     // The order's own view lists its work: the placement and the first modify accepted, this one refused.
     const got = await deputy(['order', 'get', order.id])
     expect(got.stdout).toMatch(/WORK\s+KIND\s+STATUS\s+ACCEPTED\s+NOTE/)

@@ -82,7 +82,8 @@ describe('recording accepted Orders together', () => {
     const receipt = { requestId: `venue-${order.id}`, family: 'Order', wallet: '0x0', orderId: `V-${order.id.slice(0, 8)}`, status: 'accepted', duplicate: false, seq: '1' } as unknown as Receipt
     return { order, outboxId: row.id, requestId: request!.id, sessionId, receipt }
   }
-  const asAccepted = (c: Awaited<ReturnType<typeof claimedWithRequest>>) => ({ outboxId: c.outboxId, orderId: c.order.id, requestId: c.requestId, sessionId: c.sessionId, receipt: c.receipt })
+  const sentAt = new Date('2026-12-01T10:00:00.123Z')
+  const asAccepted = (c: Awaited<ReturnType<typeof claimedWithRequest>>) => ({ outboxId: c.outboxId, orderId: c.order.id, requestId: c.requestId, sessionId: c.sessionId, receipt: c.receipt, sentAt })
 
   it('skips an order another transaction holds, records the rest, and records the skipped one once it is free', async () => {
     const { wallet, session } = await h.wallet()
@@ -106,13 +107,17 @@ describe('recording accepted Orders together', () => {
 
     const freeRow = await orderRow(free.order.id)
     expect(freeRow).toMatchObject({ state: 'open', venueOrderId: free.receipt.orderId, sessionId: session.id })
-    expect((await h.db.select().from(requests).where(eq(requests.id, free.requestId)))[0]).toMatchObject({ status: 'accepted', duplicate: false })
+    expect((await h.db.select().from(requests).where(eq(requests.id, free.requestId)))[0]).toMatchObject({ status: 'accepted', duplicate: false, sentAt })
     expect((await outboxOf(free.order.id)).status).toBe('done')
     // The skipped one is untouched, so recording it later is the whole write.
     expect((await orderRow(held.order.id)).state).toBe('submitting')
     expect((await h.db.select().from(requests).where(eq(requests.id, held.requestId)))[0]!.status).toBe('signed')
+    // Its first send's outcome was stored already (a lost answer): sent_at stays that send's time.
+    const firstSend = new Date('2026-12-01T09:59:58.500Z')
+    await h.db.update(requests).set({ status: 'unknown', sentAt: firstSend }).where(eq(requests.id, held.requestId))
     expect([...(await recordAcceptedOrders(h.db, [asAccepted(held)], new Date()))]).toEqual([held.order.id])
     expect(await orderRow(held.order.id)).toMatchObject({ state: 'open', venueOrderId: held.receipt.orderId })
+    expect((await h.db.select().from(requests).where(eq(requests.id, held.requestId)))[0]).toMatchObject({ status: 'accepted', sentAt: firstSend })
   })
 
   it('never undoes what the event stream applied first, and cancels an order whose wallet was halted meanwhile', async () => {
@@ -155,6 +160,11 @@ describe('the worker with batched Orders', () => {
     const sent = await answeredRequests(() => h.db.select().from(requests).where(inArray(requests.orderId, ids)), 20_000)
     expect(sent).toHaveLength(48)
     expect(sent.every((r) => r.status === 'accepted' && !r.duplicate)).toBe(true)
+    // Each says when it went out: before the operator accepted it, which was before its receipt was stored.
+    for (const r of sent) {
+      const acceptedAt = (r.receipt as { acceptedAt: number }).acceptedAt
+      expect([r.sentAt!.getTime() <= acceptedAt, acceptedAt <= r.completedAt!.getTime()]).toEqual([true, true])
+    }
     // Rows inserted by one statement share its transaction's timestamp: the 48 requests were
     // persisted by a handful of statements.
     const statements = new Set(sent.map((r) => r.createdAt.getTime())).size

@@ -49,6 +49,8 @@ describe('lost responses', () => {
       expect(sent).toHaveLength(1)
       expect(sent[0]!.duplicate).toBe(true)
       expect(sent[0]!.errorCode).toBe('Transport')
+      // sent_at is the first send's (the one the operator accepted), not the resend's.
+      expect(sent[0]!.sentAt!.getTime()).toBeLessThanOrEqual((sent[0]!.receipt as { acceptedAt: number }).acceptedAt)
       expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
     } finally {
       h.sandbox.setFaults({ dropAfterAccept: 0 })
@@ -145,6 +147,8 @@ describe('crashes around the send', () => {
       const sent = await eventually(async () => { const r = await db.requestsOf(order.id); return r[0]?.status === 'accepted' && r })
       expect(sent.map((r) => `${r.id}:${r.duplicate}`)).toEqual([`${persisted.id}:true`])
       expect(open.venueOrderId).toBe(first.body.receipt?.orderId)
+      // The send before the crash left no trace here: sent_at is the resend's, after the operator's acceptance.
+      expect(sent[0]!.sentAt!.getTime()).toBeGreaterThanOrEqual((first.body.receipt as unknown as { acceptedAt: number }).acceptedAt)
       expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
       await eventually(async () => (await db.outboxOf(order.id)).every((r) => r.status === 'done'))
     } finally {

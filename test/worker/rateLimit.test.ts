@@ -4,8 +4,10 @@
  * nothing placed twice, while other sessions keep sending.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
+import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
@@ -76,6 +78,11 @@ describe('one session rate-limited for a long time', () => {
     // The limited session's refused request is still waiting, sent once and not again.
     expect((await db.requestsOf(refused.orderId!)).map((r) => [r.status, r.errorCode])).toEqual([['signed', 'RateLimited']])
     expect(operatorOrders(h.sandbox, limited.wallet.address)).toHaveLength(1)
+    // Its job run again while the wait lasts (a stalled job re-run, a delay cut short) waits again,
+    // and the wait is not recorded on the request as a failed send.
+    const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+    await expect(runSubmission(worker.deps, refused.outboxId!, submitOrderSpec, control)).rejects.toThrow(/^delayed \d+ ms$/)
+    expect((await db.requestsOf(refused.orderId!)).map((r) => [r.status, r.errorCode])).toEqual([['signed', 'RateLimited']])
 
     // The kill switch is not held back: it is tried at once (and this operator answers 429 again).
     await requestCancelAll(h.db, { walletId: limited.wallet.id })

@@ -119,11 +119,12 @@ export const Queued = z.object({
 /** One request signed for a piece of work, as the operator answered it (signature and bytes left out). */
 export const WorkRequest = z.object({
   family: z.enum(families),
-  status: z.enum(requestStatuses).describe('signed (persisted before it is sent; sent, or about to be), accepted, rejected, or unknown (sent, no answer yet: resent as the same bytes)'),
+  status: z.enum(requestStatuses).describe('signed (persisted before it is sent; sent, or about to be), accepted, rejected, or unknown (sent, its answer lost: resent as the same bytes)'),
   duplicate: z.boolean().describe('the operator answered a resend of bytes it had accepted'),
   errorCode: z.string().nullable(),
   errorMessage: z.string().nullable(),
   createdAt: isoTime.describe('when it was signed'),
+  sentAt: isoTime.nullable().describe('when its first send with a stored outcome began (an answer, a lost answer, a refusal); null before'),
   completedAt: isoTime.nullable().describe('when its answer was stored'),
 }).meta({ id: 'WorkRequest' })
 

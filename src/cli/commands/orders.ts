@@ -95,7 +95,7 @@ export function orderCommands(program: Command): void {
   order.command('work <outboxId>').description('what became of a queued modify, cancel or CancelAll: accepted, or why not')
     .action(clientAction(async ({ api, out }, _options: object, outboxId: string) => {
       const work = await api.get<WorkDto>(`/v1/work/${encodeURIComponent(outboxId)}`)
-      out.result(work, () => `${workLine(work)}\n${table(['REQUEST', 'STATUS', 'ERROR', 'SIGNED', 'ANSWERED'], work.requests.map((r) => [r.family, r.status, r.errorCode ?? '', r.createdAt, r.completedAt ?? '']), '(no request signed)')}`)
+      out.result(work, () => `${workLine(work)}\n${table(['REQUEST', 'STATUS', 'ERROR', 'SIGNED', 'SENT', 'ANSWERED'], work.requests.map((r) => [r.family, r.status, r.errorCode ?? '', r.createdAt, r.sentAt ?? '', r.completedAt ?? '']), '(no request signed)')}`)
     }))
   order.command('list').description('orders, newest first (default: working ones)')
     .option('--wallet <walletId>', 'only this wallet')

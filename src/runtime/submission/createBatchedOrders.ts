@@ -10,7 +10,7 @@ import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
 import { groupCommit } from '../groupCommit.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
-import { type JobControl, deliver, runSubmission } from './runSubmission.js'
+import { type FirstSend, type JobControl, deliver, runSubmission } from './runSubmission.js'
 import { logSigned, signedRequestRow } from './signAndPersist.js'
 import type { FamilySpec, SubmitResult } from './types.js'
 
@@ -47,10 +47,10 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
 
   /** The job's own path when the batched one does not apply (or a shared write failed). */
   const oneByOne = (outboxId: string, control: JobControl) => runSubmission(deps, outboxId, spec, control)
-  /** The one-by-one send loop, from a request already signed, persisted and sent once with `outcome`. */
-  const deliverFrom = async (outboxId: string, control: JobControl, signed: Parameters<typeof deliver>[3], outcome: () => Promise<Receipt>) => {
+  /** The one-by-one send loop, from a request already signed, persisted and sent once (`firstSend`). */
+  const deliverFrom = async (outboxId: string, control: JobControl, signed: Parameters<typeof deliver>[3], firstSend: FirstSend) => {
     const ctx = await loadSubmitContext(deps, outboxId)
-    return ctx ? deliver(ctx, spec, control, signed, outcome) : oneByOne(outboxId, control)
+    return ctx ? deliver(ctx, spec, control, signed, firstSend) : oneByOne(outboxId, control)
   }
 
   return async function submitOrder(outboxId: string, control: JobControl): Promise<SubmitResult> {
@@ -91,12 +91,13 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
     logSigned(deps, request, session)
 
     let receipt: Receipt
+    const sentAt = new Date(deps.now())
     try {
       receipt = await deps.venue.submit(request.body)
     } catch (error) {
-      return deliverFrom(outboxId, control, { request, session, fields }, () => Promise.reject(error))
+      return deliverFrom(outboxId, control, { request, session, fields }, { sentAt, outcome: () => Promise.reject(error) })
     }
-    const accepted = { outboxId, orderId: claimed.orderId, requestId: request.id, sessionId: session.id, receipt }
+    const accepted = { outboxId, orderId: claimed.orderId, requestId: request.id, sessionId: session.id, receipt, sentAt }
     // Its order may be locked by the event consumer applying the order's first fill: the next
     // shared write takes it, and a second miss waits its turn one by one.
     let recorded = false
@@ -106,7 +107,7 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
         return false
       })
     }
-    if (!recorded) return deliverFrom(outboxId, control, { request, session, fields }, () => Promise.resolve(receipt))
+    if (!recorded) return deliverFrom(outboxId, control, { request, session, fields }, { sentAt, outcome: () => Promise.resolve(receipt) })
     return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
   }
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt } from 'drizzle-orm'
+import { type SQL, and, eq, gt, sql } from 'drizzle-orm'
 import { covers } from '../../core/acl/covers.js'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
@@ -97,30 +97,35 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
   return deliver(ctx, spec, control, { request, session, fields })
 }
 
+/** A send already made (by the batched Order path): when it began, and its outcome. */
+export type FirstSend = { sentAt: Date; outcome: () => Promise<Receipt> }
+
 /**
  * Sends a signed and persisted request and records the outcome: accepted, re-signed (fresh nonce
  * or a new session), held, rejected, or thrown for BullMQ to retry (the retry resends the same
  * bytes). `firstSend` stands in for the first send when its outcome is already known (the batched
- * Order path sent it); every later send goes to the operator.
+ * Order path sent it); every later send goes to the operator. Each stored outcome also stores when
+ * its send began, unless an earlier one did (`sent_at` is the first send's).
  */
 export async function deliver<F extends RequestFamily>(
   ctx: SubmitContext,
   spec: FamilySpec<F>,
   control: JobControl,
   signed: { request: RequestRow; session: ActiveSession | undefined; fields: Record<string, unknown> },
-  firstSend?: () => Promise<Receipt>,
+  firstSend?: FirstSend,
 ): Promise<SubmitResult> {
   const { deps, row } = ctx
   let { request, session } = signed
   const { fields } = signed
   for (let resigns = 0; ; resigns++) {
+    const sent = resigns === 0 ? firstSend : undefined
+    // Outside the try: waiting out a rate limit is not an outcome of this request's send.
+    const limited = !sent && waitForRateLimit(deps, spec.family, request.sessionId, control)
+    if (limited) return limited
+    const sentAt = sent ? sent.sentAt : new Date(deps.now())
     try {
-      const sent = resigns === 0 && firstSend
-      const limited = !sent && waitForRateLimit(deps, spec.family, request.sessionId, control)
-      if (limited) return await limited
-      const send = sent ? firstSend : () => deps.venue.submit(request.body)
-      const receipt = await send()
-      await accept(ctx, spec, request, receipt, fields)
+      const receipt = await (sent ? sent.outcome() : deps.venue.submit(request.body))
+      await accept(ctx, spec, request, receipt, fields, sentAt)
       return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
     } catch (error) {
       const outcome = classifyVenueError(error as VenueError)
@@ -129,7 +134,7 @@ export async function deliver<F extends RequestFamily>(
       const message = error instanceof VenueError ? error.operatorMessage : error instanceof Error ? error.message : String(error)
       if (outcome === 'unknownOutcome' || outcome === 'transient') {
         await deps.db.transaction(async (tx) => {
-          await tx.update(requests).set({ status: outcome === 'unknownOutcome' ? 'unknown' : 'signed', errorCode: code, errorMessage: message }).where(eq(requests.id, request.id))
+          await tx.update(requests).set({ status: outcome === 'unknownOutcome' ? 'unknown' : 'signed', errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
           if (outcome === 'unknownOutcome') await spec.onUnknown?.(tx, ctx)
         })
         throw error // BullMQ retries with backoff; the next attempt resends the same bytes.
@@ -138,13 +143,13 @@ export async function deliver<F extends RequestFamily>(
       // stays open), and this session's other work waits too; other sessions keep sending.
       if (outcome === 'rateLimited') {
         // Recorded so the wait shows in the request's history.
-        await deps.db.update(requests).set({ errorCode: code, errorMessage: message }).where(eq(requests.id, request.id))
+        await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
         const retryAfterMs = Math.max(100, (error as VenueError).retryAfterMs ?? 1000)
         deps.rateLimits.pause(request.sessionId, retryAfterMs)
         // The job that heard the 429 waits exactly Retry-After; the session's others add jitter.
         return await control.delay(retryAfterMs)
       }
-      await closeRequest(deps, request.id, code, message)
+      await closeRequest(deps, request.id, code, message, sentAt)
       switch (outcome) {
         case 'resign': {
           session = await deps.sessions.active(row.walletId)
@@ -189,9 +194,9 @@ export async function deliver<F extends RequestFamily>(
   }
 }
 
-async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>): Promise<void> {
+async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>, sentAt: Date): Promise<void> {
   await ctx.deps.db.transaction(async (tx) => {
-    await tx.update(requests).set({ status: 'accepted', receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()) }).where(eq(requests.id, request.id))
+    await tx.update(requests).set({ status: 'accepted', receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()), sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
     await spec.onAccepted(tx, ctx, { receipt, request, fields })
     await setOutboxStatus(tx, ctx.row.id, 'done')
   })
@@ -220,9 +225,14 @@ async function sessionStillValid(deps: WorkerDeps, sessionId: string): Promise<b
   return !!row && (row.status === 'active' || row.status === 'rotating') && row.expiryUnix > Math.floor(deps.operatorNow() / 1000) + 2
 }
 
-/** The operator definitively answered: this request did not and will not take effect. */
-async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string): Promise<void> {
-  await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()) }).where(eq(requests.id, id))
+/** The operator definitively answered (or, without `sentAt`, the request is closed unsent): this request did not and will not take effect. */
+async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
+  await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) }).where(eq(requests.id, id))
+}
+
+/** `sent_at` keeps the first stored send's time: an outcome stored later (a resend's) leaves it. */
+function firstSentAt(sentAt: Date): SQL {
+  return sql`coalesce(${requests.sentAt}, ${sentAt})`
 }
 
 /** Stop using the session, hold the wallet's work, and ask for a new session. */

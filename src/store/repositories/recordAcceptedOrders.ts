@@ -14,11 +14,13 @@ export type AcceptedOrder = {
   requestId: string
   sessionId: string
   receipt: Receipt
+  /** When the send that got the receipt began. */
+  sentAt: Date
 }
 
 /**
  * The batched form of recording accepted Orders, in one transaction: the
- * requests get their receipts, each order goes through the state machine
+ * requests get their receipts (and `sent_at`, unless an earlier send's outcome set it), each order goes through the state machine
  * (`accepted`, under the row lock, so an event applied first is never undone)
  * and remembers its session, an order a kill switch or a CancelAll asked after it
  * may have missed gets a CancelOrder (`queueLateCancels`, as one by one), and the
@@ -37,9 +39,10 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
     if (accepted.length === 0) return new Set()
     // The ids twice, as in writeOrderSnapshots: by primary key, not by a seq scan of `requests`.
     await executeNamed(tx, 'deputy_record_accepted_requests', sql`
-      update requests r set status = 'accepted', receipt = v.receipt, duplicate = v.duplicate, completed_at = ${completedAt}
-      from jsonb_to_recordset(${JSON.stringify(accepted.map((a) => ({ id: a.requestId, receipt: a.receipt, duplicate: a.receipt.duplicate })))}::jsonb)
-        as v(id uuid, receipt jsonb, duplicate boolean)
+      update requests r set status = 'accepted', receipt = v.receipt, duplicate = v.duplicate, completed_at = ${completedAt},
+        sent_at = coalesce(r.sent_at, v.sent_at)
+      from jsonb_to_recordset(${JSON.stringify(accepted.map((a) => ({ id: a.requestId, receipt: a.receipt, duplicate: a.receipt.duplicate, sent_at: a.sentAt })))}::jsonb)
+        as v(id uuid, receipt jsonb, duplicate boolean, sent_at timestamptz)
       where r.id = v.id and r.id = any(${sql.param(accepted.map((a) => a.requestId))}::uuid[])`)
     await writeOrderSnapshots(tx, rows.map((row) => ({
       id: row.id,

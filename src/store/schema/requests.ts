@@ -6,7 +6,13 @@ import { orders } from './orders.js'
 import { sessions } from './sessions.js'
 import { wallets } from './wallets.js'
 
-export const requestStatuses = ['signed', 'sent', 'accepted', 'rejected', 'unknown'] as const
+/**
+ * `signed`: persisted, and maybe sent (a crash between the send and its answer leaves it so; the
+ * retry resends the same bytes). `unknown`: sent and its answer lost. `accepted` / `rejected`: the
+ * operator's answer. (There is no `sent`: marking it would cost a write per request before the
+ * send and tell nothing `sent_at` and `signed` do not.)
+ */
+export const requestStatuses = ['signed', 'accepted', 'rejected', 'unknown'] as const
 export type RequestStatus = (typeof requestStatuses)[number]
 
 /**
@@ -36,6 +42,11 @@ export const requests = pgTable(
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
     createdAt: createdAt(),
+    /**
+     * When the first send whose outcome was stored began (this process's clock): an answer, a lost
+     * answer, a refusal. Null until then, so also for a request sent right before a crash, which
+     * its retry sends again.
+     */
     sentAt: timestamptz('sent_at'),
     completedAt: timestamptz('completed_at'),
   },

@@ -99,12 +99,12 @@ export async function eventually<T>(check: () => Promise<T | undefined | false |
 }
 
 /**
- * The requests `read` answers, once none is still in flight (`signed` or `sent`): the stream's
+ * The requests `read` answers, once none is still in flight (`signed`): the stream's
  * event (an order opened, cancelled) can land before the request's receipt is stored.
  */
 export async function answeredRequests<R extends { status: string }>(read: () => Promise<R[]>, timeoutMs = 10_000): Promise<R[]> {
   return eventually(async () => {
     const rows = await read()
-    return rows.every((row) => row.status !== 'signed' && row.status !== 'sent') && rows
+    return rows.every((row) => row.status !== 'signed') && rows
   }, timeoutMs)
 }
