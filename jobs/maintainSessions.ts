@@ -16,7 +16,7 @@
  *   run does nothing); revocation at the operator is idempotent.
  */
 import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm'
-import { GRANT_FAILURE_WINDOW_MS, grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
+import { GRANT_FAILURE_WINDOW_MS, grantRetryAt } from '../src/core/sessions/grantRetryDelay.js'
 import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
@@ -81,7 +81,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     // A signer that is down, or an operator that refuses every delegation of the wallet, is not
     // asked again each run: after the second failure in an hour the grants wait, doubling.
     const { failures, latest } = await recentSessionFailures(deps.db, wallet.walletId, new Date(deps.now() - GRANT_FAILURE_WINDOW_MS))
-    const retryAt = (latest?.getTime() ?? 0) + grantRetryDelayMs(failures, options.grantRetryBaseMs)
+    const retryAt = grantRetryAt(failures, latest?.getTime(), options.grantRetryBaseMs)
     if (retryAt > deps.now()) {
       report.backedOff++
       deps.log.debug({ walletId: wallet.walletId, failures, retryAt: new Date(retryAt).toISOString() }, 'session grant backing off after failures')

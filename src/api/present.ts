@@ -14,8 +14,12 @@ const isoOrNull = (date: Date | null): string | null => (date ? date.toISOString
 const plain = (value: string): string => formatAmount(parseAmount('amount', value))
 const tifNames = ['GTC', 'IOC', 'POST_ONLY'] as const
 
-export function presentWallet(row: WalletRow, canSignDelegation: boolean): z.output<typeof Wallet> {
-  return { id: row.id, address: row.address, status: row.status, haltedReason: row.haltedReason, canSignDelegation, createdAt: iso(row.createdAt) }
+/** See `presentWallets`, which reads what the last two need. */
+export function presentWallet(row: WalletRow, canSignDelegation: boolean, automaticGrantsWaitUntil: Date | null): z.output<typeof Wallet> {
+  return {
+    id: row.id, address: row.address, status: row.status, haltedReason: row.haltedReason, canSignDelegation,
+    automaticGrantsWaitUntil: isoOrNull(automaticGrantsWaitUntil), createdAt: iso(row.createdAt),
+  }
 }
 
 export function presentSession(row: SessionRow, nowMs: number): z.output<typeof Session> {
@@ -23,7 +27,7 @@ export function presentSession(row: SessionRow, nowMs: number): z.output<typeof 
     id: row.id, walletId: row.walletId, status: row.status, statusReason: row.statusReason, publicKey: row.publicKey,
     aclScope: [...row.aclScope], expiry: iso(row.expiry), expiresInSeconds: Math.max(0, row.expiryUnix - Math.floor(nowMs / 1000)),
     delegationHash: row.delegationHash, walletSigner: row.walletSigner,
-    createdAt: iso(row.createdAt), activatedAt: isoOrNull(row.activatedAt), revokedAt: isoOrNull(row.revokedAt),
+    createdAt: iso(row.createdAt), activatedAt: isoOrNull(row.activatedAt), revokedAt: isoOrNull(row.revokedAt), failedAt: isoOrNull(row.failedAt),
   }
 }
 

@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto'
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, grantThroughApi, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
@@ -37,6 +41,40 @@ describe('wallets', () => {
 })
 
 describe('sessions', () => {
+  it("shows when sessions failed, and until when the wallet's automatic grants wait after repeated failures", async () => {
+    const { wallet, session } = await tradingWallet(api, tenant)
+    const waitUntil = async () => {
+      const one = (await tenant.request('GET', `/v1/wallets/${wallet.id}`)).json<{ automaticGrantsWaitUntil: string | null }>()
+      const listed = (await tenant.request('GET', '/v1/wallets')).json<{ wallets: { id: string; automaticGrantsWaitUntil: string | null }[] }>()
+      const status = (await tenant.request('GET', '/v1/status')).json<{ wallets: { id: string; automaticGrantsWaitUntil: string | null }[] }>()
+      const views = [one.automaticGrantsWaitUntil, ...[listed.wallets, status.wallets].map((all) => all.find((w) => w.id === wallet.id)!.automaticGrantsWaitUntil)]
+      expect(new Set(views).size).toBe(1)
+      return views[0]
+    }
+    expect(await waitUntil()).toBeNull()
+    expect((await tenant.request('GET', `/v1/sessions/${session.id}`)).json()).toMatchObject({ status: 'active', failedAt: null })
+
+    // Earlier sessions of the wallet that failed (as a grant whose signer failed, or one the operator refused, records).
+    const [active] = await api.h.db.select().from(sessions).where(eq(sessions.id, session.id))
+    const failed = async (agoMs: number) => {
+      const [row] = await api.h.db.insert(sessions).values({
+        ...active!, id: randomUUID(), status: 'revoked', statusReason: 'operator answered SessionUnauthorized', publicKey: SessionKey.generate().publicKey, delegationHash: null, delegatedPayload: null, failedAt: new Date(Date.now() - agoMs),
+      }).returning()
+      return row!
+    }
+    const old = await failed(2 * 3600_000)
+    await failed(3600_000 + 60_000)
+    // Failures older than an hour do not count, and one recent failure is replaced at once.
+    const first = await failed(20_000)
+    expect(await waitUntil()).toBeNull()
+    const second = await failed(5_000)
+    expect(await waitUntil()).toBe(new Date(second.failedAt!.getTime() + 30_000).toISOString())
+    const third = await failed(1_000)
+    expect(await waitUntil()).toBe(new Date(third.failedAt!.getTime() + 60_000).toISOString())
+    expect((await tenant.request('GET', `/v1/sessions/${first.id}`)).json()).toMatchObject({ status: 'revoked', failedAt: first.failedAt!.toISOString() })
+    expect((await tenant.request('GET', `/v1/sessions/${old.id}`)).json()).toMatchObject({ failedAt: old.failedAt!.toISOString() })
+  })
+
   it('grants, reads, lists, rotates and revokes, never showing key material; an order the revoked session placed links to its replacement', async () => {
     const { wallet, session } = await tradingWallet(api, tenant)
     const resting = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1700', size: '0.2' })).json<Order>()

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { haltWallet, resumeWallet } from '../../runtime/intake/killSwitch.js'
-import type { WalletRow } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ownedWallet } from '../ownership.js'
-import { presentWallet } from '../present.js'
+import { presentOneWallet } from '../presentWallets.js'
 import { errorResponses, idempotencyHeader, uuid, walletParams } from '../schemas/common.js'
 import { Wallet } from '../schemas/resources.js'
 import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
@@ -12,7 +11,6 @@ import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
 export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
   const tags = ['kill switch']
-  const canSign = (wallet: WalletRow) => deps.walletSigners.signerFor(wallet) !== undefined
 
   app.post('/wallets/:walletId/halt', {
     schema: {
@@ -26,7 +24,7 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     const { outboxId, cancelledLocally } = await haltWallet(db, { walletId: wallet.id, reason: request.body.reason, actor: 'api' })
     await relayNow(deps)
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)
-    return { wallet: presentWallet(halted, canSign(halted)), cancelAllOutboxId: outboxId, cancelledLocally }
+    return { wallet: await presentOneWallet(deps, halted), cancelAllOutboxId: outboxId, cancelledLocally }
   })
 
   app.post('/wallets/:walletId/resume', {
@@ -38,6 +36,6 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     await resumeWallet(db, { walletId: wallet.id, actor: 'api' })
     const resumed = await ownedWallet(db, tenantOf(request), wallet.id)
-    return presentWallet(resumed, canSign(resumed))
+    return presentOneWallet(deps, resumed)
   })
 }

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { intents, orders, schedules, sessions, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
-import { presentOrder, presentSchedule, presentSession, presentWallet } from '../present.js'
+import { presentOrder, presentSchedule, presentSession } from '../present.js'
+import { presentWallets } from '../presentWallets.js'
 import { queueHealth, queueStates } from '../queueHealth.js'
 import { errorResponses } from '../schemas/common.js'
 import { Order, Schedule, Session, Wallet } from '../schemas/resources.js'
@@ -43,7 +44,7 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     ])
     const now = deps.runtime.now()
     return {
-      wallets: walletRows.map((row) => presentWallet(row, deps.walletSigners.signerFor(row) !== undefined)),
+      wallets: await presentWallets(deps, walletRows),
       sessions: sessionRows.map((row) => presentSession(row.session, now)),
       workingOrders: orderRows.map((row) => presentOrder(row.order, row)),
       schedules: scheduleRows.map((row) => presentSchedule(row.schedule)),

@@ -7,7 +7,7 @@ import { type WalletRow, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
 import { ownedWallet } from '../ownership.js'
-import { presentWallet } from '../present.js'
+import { presentOneWallet, presentWallets } from '../presentWallets.js'
 import { errorResponses, idempotencyHeader, walletParams } from '../schemas/common.js'
 import { Wallet } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
@@ -30,7 +30,6 @@ function checksummed(address: string): string {
 
 export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
-  const canSign = (wallet: WalletRow) => deps.walletSigners.signerFor(wallet) !== undefined
   const tags = ['wallets']
 
   app.post('/wallets', {
@@ -59,20 +58,20 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     if (request.body.custodyWalletId !== undefined && row.custodyWalletId !== request.body.custodyWalletId) {
       ;[row] = await db.update(wallets).set({ custodyWalletId: request.body.custodyWalletId }).where(eq(wallets.id, row.id)).returning() as [WalletRow]
     }
-    return reply.code(before.length ? 200 : 201).send(presentWallet(row, canSign(row)))
+    return reply.code(before.length ? 200 : 201).send(await presentOneWallet(deps, row))
   })
 
   app.get('/wallets', {
     schema: { summary: "The tenant's wallets", tags, security: tenantSecurity, response: { 200: z.object({ wallets: z.array(Wallet) }), ...errorResponses } },
   }, async (request) => {
     const rows = await db.select().from(wallets).where(and(eq(wallets.tenantId, tenantOf(request)))).orderBy(asc(wallets.createdAt), asc(wallets.id))
-    return { wallets: rows.map((row) => presentWallet(row, canSign(row))) }
+    return { wallets: await presentWallets(deps, rows) }
   })
 
   app.get('/wallets/:walletId', {
     schema: { summary: 'One wallet', tags, security: tenantSecurity, params: walletParams, response: { 200: Wallet, ...errorResponses } },
   }, async (request) => {
     const row = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    return presentWallet(row, canSign(row))
+    return presentOneWallet(deps, row)
   })
 }

@@ -9,6 +9,9 @@ export const Wallet = z.object({
   haltedReason: z.string().nullable(),
   /** Whether this API process holds a signer for the wallet (can grant and rotate sessions). */
   canSignDelegation: z.boolean(),
+  automaticGrantsWaitUntil: isoTime.nullable().describe(
+    "automatic session grants (rotation before expiry, replacing a refused session) wait until then: from the second of the wallet's sessions that failed within an hour (see the sessions' failedAt and statusReason), 30 s doubling to 15 min. Null: not waiting. A grant asked through the API is not held back",
+  ),
   createdAt: isoTime,
 }).meta({ id: 'Wallet' })
 
@@ -26,6 +29,7 @@ export const Session = z.object({
   createdAt: isoTime,
   activatedAt: isoTime.nullable(),
   revokedAt: isoTime.nullable(),
+  failedAt: isoTime.nullable().describe("when it failed: its grant failed (the wallet signer, the pre-live checks), or the operator refused it while it was the wallet's active session"),
 }).meta({ id: 'Session' })
 
 export const Fill = z.object({

@@ -17,3 +17,11 @@ export function grantRetryDelayMs(failures: number, baseMs = GRANT_RETRY_BASE_MS
   // Capped before the power grows past what a double holds exactly.
   return Math.min(maxMs, baseMs * 2 ** Math.min(failures - 2, 30))
 }
+
+/**
+ * When the next automatic grant may run (epoch ms), given the failures within the window and when
+ * the latest was: at once (0) before the second failure.
+ */
+export function grantRetryAt(failures: number, latestMs: number | undefined, baseMs = GRANT_RETRY_BASE_MS): number {
+  return (latestMs ?? 0) + grantRetryDelayMs(failures, baseMs)
+}
