@@ -1,5 +1,5 @@
 import { DelayedError } from 'bullmq'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
 import { Side } from '../../src/core/eip712/types.js'
@@ -15,7 +15,8 @@ import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { writeLegs } from '../../src/runtime/schedules/run/writeLegs.js'
 import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
-import { intents, orders, scheduleRuns } from '../../src/store/schema/index.js'
+import type { WalletSigner } from '../../src/signers/WalletSigner.js'
+import { intents, orders, scheduleRuns, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { YEARLY, contextOf, intentsOfSlot, problemsOf, runsOf, specOf, waitForFills } from './support.js'
@@ -242,6 +243,34 @@ describe('which schedules a wallet may have active', () => {
     await grantSession({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: covered.signer, walletId: covered.wallet.id, families: ['CancelOrder'], lifetimeSeconds: 24 * 3600, nowMs: Date.now() })
     expect(await problemsOf(() => resumeSchedule(ctx, schedule.id))).toEqual([{ field: 'scheduleId', rule: expect.stringContaining('the wallet\'s active session cannot sign Order, which a schedule sends') }])
     expect((await listSchedules(h.db, { walletId: covered.wallet.id, statuses: ['active', 'paused'] })).map((row) => row.status)).toEqual(['paused'])
+  })
+
+  it('a user-chosen scope that cannot run a schedule created while the wallet signed is not activated', async () => {
+    const ctx = contextOf(worker)
+    const { wallet, signer } = await h.wallet(['Order', 'CancelOrder'], { USD: '1000' })
+    const [before] = await h.db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active')))
+    // The wallet signs only when the test lets it: no schedule yet, so the scope passed the check before signing.
+    let letSign!: () => void
+    const signing = new Promise<void>((resolve) => { letSign = resolve })
+    let asked!: () => void
+    const wasAsked = new Promise<void>((resolve) => { asked = resolve })
+    const slowSigner: WalletSigner = Object.assign(Object.create(signer) as WalletSigner, {
+      signDelegation: async (typedData: Parameters<WalletSigner['signDelegation']>[0]) => { asked(); await signing; return signer.signDelegation(typedData) },
+    })
+    const grant = grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: slowSigner, walletId: wallet.id,
+      families: ['Order', 'CancelAll'], lifetimeSeconds: 24 * 3600, nowMs: Date.now(), scheduleField: 'families',
+    })
+    await wasAsked
+    const schedule = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ BTC: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+    letSign()
+    expect(await problemsOf(() => grant)).toEqual([{ field: 'families', rule: expect.stringContaining(`must let the session sign CancelOrder: the wallet's active schedule (${schedule.id})`) }])
+    // The schedule keeps the session it runs on; the new one never went live, and its refusal is no failure of the wallet.
+    const all = await h.db.select().from(sessions).where(eq(sessions.walletId, wallet.id))
+    expect(all.filter((row) => row.status === 'active').map((row) => row.id)).toEqual([before!.id])
+    const refused = all.find((row) => row.id !== before!.id)!
+    expect(refused).toMatchObject({ status: 'revoked', failedAt: null, activatedAt: null })
+    expect(refused.statusReason).toMatch(/^not activated: families: must let the session sign CancelOrder/)
   })
 })
 

@@ -60,10 +60,12 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const families = request.body.families ?? familiesFor(request.body.needs ?? await defaultNeeds(db, wallet.id))
-    await assertScopeRunsSchedule(db, { walletId: wallet.id, families, unrestricted: request.body.unrestricted, field: request.body.families ? 'families' : 'needs' })
+    // Checked before the wallet is asked to sign, and again at activation (a schedule created meanwhile).
+    const scheduleField = request.body.families ? 'families' : 'needs'
+    await assertScopeRunsSchedule(db, { walletId: wallet.id, families, unrestricted: request.body.unrestricted, field: scheduleField })
     const { session, previous } = await grantSession({
       db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id,
-      families, unrestricted: request.body.unrestricted,
+      families, unrestricted: request.body.unrestricted, scheduleField,
       lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.now(), probe: deps.probe,
     })
     for (const old of previous) deps.runtime.sessions.forget(old.id)
@@ -82,7 +84,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     if (request.body.families) await assertScopeRunsSchedule(db, { walletId: wallet.id, families: request.body.families, unrestricted: request.body.unrestricted, field: 'families' })
     const { session, previous } = await rotateSession({
       deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, reason: 'onDemand',
-      families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe,
+      families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe, scheduleField: 'families',
     })
     await relayNow(deps)
     return reply.code(201).send({ session: presentSession(session, deps.runtime.now()), replaced: previous.map((p) => p.id) })

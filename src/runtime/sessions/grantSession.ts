@@ -4,6 +4,7 @@ import type { Hex } from 'viem'
 import type { AclAction, RequestFamily } from '../../core/acl/actions.js'
 import { narrowestScope } from '../../core/acl/narrowestScope.js'
 import { BaseError } from '../../core/errors/BaseError.js'
+import { ValidationError } from '../../core/errors/ValidationError.js'
 import { delegationHash } from '../../core/delegation/delegationHash.js'
 import { delegationTypedData } from '../../core/delegation/delegationTypedData.js'
 import { encodeDelegatedPayload } from '../../core/delegation/encodeDelegatedPayload.js'
@@ -17,6 +18,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { releaseHeld } from '../../store/repositories/outboxRepo.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
+import { assertScopeRunsSchedule } from '../schedules/assertScopeRunsSchedule.js'
 import { sealSessionKey } from './sealedSessionKey.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { walletSignatureProblem } from './walletSignatureProblem.js'
@@ -63,6 +65,13 @@ export type GrantSessionInput = {
   nowMs: number
   /** Extra checks before activation (the operator guide's live probe). */
   probe?: (session: SessionRow) => Promise<string[]>
+  /**
+   * Set by a grant whose scope the user chose (the API): refuse to activate a scope that could not
+   * run the wallet's active schedule, naming this field. Checked before the wallet signs and again
+   * at activation, under the wallet lock a schedule's activation takes too: one created while the
+   * wallet signed is seen. Unset (the worker's rotations keep the scope): never refused.
+   */
+  scheduleField?: string
 }
 
 /**
@@ -137,10 +146,11 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     }
   })
 
-  return db.transaction(async (tx) => {
+  const activate = db.transaction(async (tx) => {
     // Whatever its status: a submission about to hold work for want of a session locks it too, so
     // it either sees this session or is released below (runSubmission's `hold`).
     await lockWallet(tx, wallet.id)
+    if (input.scheduleField) await assertScopeRunsSchedule(tx, { walletId: wallet.id, families: input.families, unrestricted: input.unrestricted, field: input.scheduleField })
     const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}` })
       .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
     // Only the row this grant delegated: one a compromise (or the abandoned-grant sweep) ended while
@@ -152,5 +162,14 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     const released = await releaseHeld(tx, wallet.id)
     await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.activated', details: { sessionId: id, scope, expiry: Number(delegation.expiry), replaced: previous.map((p) => p.id), released } })
     return { session: active!, previous }
+  })
+  return activate.catch(async (error: unknown) => {
+    // The user's scope met a schedule made meanwhile: not a failure of the wallet or the operator
+    // (no failed_at), and the signed Delegation is never used.
+    if (error instanceof ValidationError) {
+      await db.update(sessions).set({ status: 'revoked', statusReason: `not activated: ${error.message}`.slice(0, 500) })
+        .where(and(eq(sessions.id, id), eq(sessions.status, 'delegated')))
+    }
+    throw error
   })
 }

@@ -21,6 +21,8 @@ export type RotateSessionInput = {
   probe?: GrantSessionInput['probe']
   /** Rotate only if the wallet still has no active session expiring later than this (unix s): another process may have just rotated it. */
   onlyIfExpiringBefore?: number
+  /** With `families`: refuse a scope that could not run the wallet's active schedule (`GrantSessionInput.scheduleField`). */
+  scheduleField?: string
 }
 
 /**
@@ -43,6 +45,7 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
   const result = await grantSession({
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
     probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: input.lifetimeSeconds, nowMs: deps.now(),
+    ...(input.families && input.scheduleField ? { scheduleField: input.scheduleField } : {}),
   })
   for (const previous of result.previous) deps.sessions.forget(previous.id)
   deps.log.info({ walletId: input.walletId, reason: input.reason, session: result.session.id, replaced: result.previous.map((p) => p.id) }, 'session rotated')
