@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Db } from '../../src/store/Database.js'
-import { events, fills, intents, orders, sessions } from '../../src/store/schema/index.js'
+import { events, fills, intents, orders, requests, sessions } from '../../src/store/schema/index.js'
 import { drivers, expectViolation, hex, insertOrder, insertSession, insertWallet, orderValues } from './fixtures.js'
 
 describe.each(drivers)('constraints on $name', ({ create }) => {
@@ -71,6 +71,15 @@ describe.each(drivers)('constraints on $name', ({ create }) => {
     await expectViolation(insertOrder(db, wallet.id, { state: 'bogus' as 'open' }), 'orders_state_check', '23514')
     await expectViolation(insertOrder(db, wallet.id, { clientOrderId: '0x1234' }), 'orders_client_order_id_format', '23514')
     await expectViolation(insertSession(db, wallet.id, { publicKey: hex(33).replace(/^0x../, '0x04') }), 'sessions_public_key_format', '23514')
+    // Statuses nothing writes are out of the sets too: a request is signed until its outcome is
+    // stored (sent_at tells when it went out), an intent's status is the user's wish.
+    const session = await insertSession(db, wallet.id)
+    const request = { walletId: wallet.id, sessionId: session.id, family: 'Order', nonce: 1n, deadline: 1, body: '{}' } as const
+    await expectViolation(db.insert(requests).values({ ...request, status: 'sent' as 'signed' }), 'requests_status_check', '23514')
+    await db.insert(requests).values({ ...request, status: 'unknown', sentAt: new Date() })
+    const intent = { walletId: wallet.id, kind: 'limit', market: 'ETH-USD', side: 0, price: '1', size: '1', timeInForce: 0 } as const
+    for (const status of ['done', 'rejected']) await expectViolation(db.insert(intents).values({ ...intent, status: status as 'active' }), 'intents_status_check', '23514')
+    await db.insert(intents).values({ ...intent, status: 'cancel_requested' })
   })
 
   it('keeps a client ref unique per wallet and a schedule leg unique per slot', async () => {

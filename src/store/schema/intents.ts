@@ -6,7 +6,12 @@ import { wallets } from './wallets.js'
 export const intentKinds = ['limit', 'rebalance'] as const
 export type IntentKind = (typeof intentKinds)[number]
 
-export const intentStatuses = ['active', 'cancel_requested', 'cancelled', 'done', 'rejected'] as const
+/**
+ * The user's wish, not the outcome (the intent's orders carry that: filled, rejected, …): `active`
+ * until a cancel is asked (`cancel_requested`), `cancelled` once the work is dropped or cancelled.
+ * A filled order leaves its intent `active`. (`done` and `rejected` were listed once and never written.)
+ */
+export const intentStatuses = ['active', 'cancel_requested', 'cancelled'] as const
 export type IntentStatus = (typeof intentStatuses)[number]
 
 /**
