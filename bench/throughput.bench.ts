@@ -18,8 +18,8 @@
  *      baseline sampler, with the orders/s this machine's cores could carry at that cost
  *      (the sampler, ~5% of a core, left out: it measures, it is not part of the system).
  *   2. Paced: 100 orders/s for BENCH_PACED_SECONDS (default 20); p50/p99 latency from intent
- *      written to relayed to BullMQ, job started (BullMQ's processedOn), request signed + persisted
- *      (sent right after) and receipt persisted.
+ *      written to relayed to BullMQ, job started (BullMQ's processedOn), request signed + persisted,
+ *      request sent (its `sent_at`: the intent-to-submit latency) and receipt persisted.
  *      Beside them, the floor of any worker built on these parts, measured in this process after
  *      the burst: one signature, one no-op BullMQ job, one keep-alive HTTP POST (`partFloors`).
  * Targets (reported, not enforced): ≥ 500 orders/s, ≤ 2.0× one signature's CPU per order.
@@ -165,6 +165,7 @@ export default async function run(): Promise<void> {
       console.log(`  paced ${pacedOrders} orders at 100/s: intent → relayed to BullMQ           p50 ${latencies.relayed.p50.toFixed(1)} ms  p99 ${latencies.relayed.p99.toFixed(1)} ms`)
       console.log(`  paced ${pacedOrders} orders at 100/s: intent → its job started (worker)   p50 ${latencies.started.p50.toFixed(1)} ms  p99 ${latencies.started.p99.toFixed(1)} ms`)
       console.log(`  paced ${pacedOrders} orders at 100/s: intent → request signed + persisted  p50 ${latencies.signed.p50.toFixed(1)} ms  p99 ${latencies.signed.p99.toFixed(1)} ms`)
+      console.log(`  paced ${pacedOrders} orders at 100/s: intent → request sent (submit)     p50 ${latencies.sent.p50.toFixed(1)} ms  p99 ${latencies.sent.p99.toFixed(1)} ms`)
       console.log(`  paced ${pacedOrders} orders at 100/s: intent → receipt persisted          p50 ${latencies.receipt.p50.toFixed(1)} ms  p99 ${latencies.receipt.p99.toFixed(1)} ms`)
     }
   } finally {
@@ -272,6 +273,7 @@ async function latencyOf(db: Db, queuePrefix: string, tag: string) {
   const rows = await db.select({
     intentAt: sql<number>`extract(epoch from ${intents.createdAt}) * 1000`,
     signed: sql<number>`extract(epoch from (${requests.createdAt} - ${intents.createdAt})) * 1000`,
+    sent: sql<number>`extract(epoch from (${requests.sentAt} - ${intents.createdAt})) * 1000`,
     receipt: sql<number>`extract(epoch from (${requests.completedAt} - ${intents.createdAt})) * 1000`,
     relayed: sql<number>`extract(epoch from (${outbox.enqueuedAt} - ${intents.createdAt})) * 1000`,
     outboxId: outbox.id,
@@ -294,6 +296,7 @@ async function latencyOf(db: Db, queuePrefix: string, tag: string) {
     relayed: percentiles(rows.map((r) => r.relayed)),
     started: percentiles(started),
     signed: percentiles(rows.map((r) => r.signed)),
+    sent: percentiles(rows.map((r) => r.sent)),
     receipt: percentiles(rows.map((r) => r.receipt)),
   }
 }
