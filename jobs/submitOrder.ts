@@ -34,17 +34,17 @@ import { intents, orders, outbox, wallets } from '../src/store/schema/index.js'
  * settled as such (what the user reads of them), and the reason of the first one due is the
  * order's (`user` when there is none).
  */
-async function settleQueuedCancels(tx: Db, orderId: string): Promise<string> {
+async function settleQueuedCancels(tx: Db, orderId: string, nowMs: number): Promise<string> {
   const settled = await tx.update(outbox).set({ status: 'done', lastError: 'cancelled before submission' })
     .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
     .returning({ seq: outbox.seq, payload: outbox.payload, availableAt: outbox.availableAt })
-  const due = settled.filter((row) => row.availableAt.getTime() <= Date.now()).sort((a, b) => a.seq - b.seq)[0]
+  const due = settled.filter((row) => row.availableAt.getTime() <= nowMs).sort((a, b) => a.seq - b.seq)[0]
   return typeof due?.payload.reason === 'string' ? due.payload.reason : 'user'
 }
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
-  async claim(tx, { order }) {
+  async claim(tx, { deps, order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
     const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
     // Below, `submitting` is an order an earlier attempt claimed but never signed (a claim is only
@@ -66,7 +66,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
         const cancelled = await tx.update(orders).set({ state: 'cancelled' })
           .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting']))).returning({ id: orders.id })
         if (cancelled.length) {
-          await tx.update(orders).set({ cancelReason: await settleQueuedCancels(tx, order.id) }).where(eq(orders.id, order.id))
+          await tx.update(orders).set({ cancelReason: await settleQueuedCancels(tx, order.id, deps.now()) }).where(eq(orders.id, order.id))
           await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
         }
         return { kind: 'done', reason: 'cancelled before submission' }
