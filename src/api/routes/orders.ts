@@ -82,9 +82,13 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     },
   }, async (request) => {
     const { order } = await ownedOrder(db, tenantOf(request), request.params.orderId)
-    const rows = await db.select().from(fills).where(eq(fills.orderId, order.id)).orderBy(asc(fills.seq))
-    const work = await loadWork(db, await db.select().from(outbox).where(eq(outbox.orderId, order.id)).orderBy(asc(outbox.seq)))
-    return { ...presentOrder(order, await intentOf(order.intentId)), fills: rows.map(presentFill), work }
+    // Independent reads (none is in a transaction with another either way): side by side.
+    const [rows, work, intent] = await Promise.all([
+      db.select().from(fills).where(eq(fills.orderId, order.id)).orderBy(asc(fills.seq)),
+      db.select().from(outbox).where(eq(outbox.orderId, order.id)).orderBy(asc(outbox.seq)).then((queued) => loadWork(db, queued)),
+      intentOf(order.intentId),
+    ])
+    return { ...presentOrder(order, intent), fills: rows.map(presentFill), work }
   })
 
   app.post('/orders/:orderId/modify', {
