@@ -3,7 +3,7 @@
  * and on demand after a SessionUnauthorized).
  * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
  * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator;
- *   not a halted wallet's), each due wallet's recent session failures,
+ *   not a halted wallet's), the due wallets' recent session failures (one query),
  *   sessions `rotating` past the grace period, the wallet signer for each wallet.
  * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`); old sessions
  *   revoked at the operator once in-flight requests are past their deadlines; sessions past expiry →
@@ -16,7 +16,6 @@
  *   run does nothing); revocation at the operator is idempotent.
  */
 import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm'
-import { GRANT_FAILURE_WINDOW_MS, grantRetryAt } from '../src/core/sessions/grantRetryDelay.js'
 import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
@@ -25,7 +24,7 @@ import { GrantInProgressError } from '../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../src/signers/WalletSigner.js'
 import type { WalletRef } from '../src/signers/custodySigners.js'
 import { audit } from '../src/store/repositories/audit.js'
-import { recentSessionFailures } from '../src/store/repositories/recentSessionFailures.js'
+import { grantBackoffs } from '../src/store/repositories/grantBackoffs.js'
 import { sessions, wallets } from '../src/store/schema/index.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
@@ -72,6 +71,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     .from(wallets).leftJoin(sessions, and(eq(sessions.walletId, wallets.id), eq(sessions.status, 'active')))
     .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, ne(wallets.status, 'halted'),
       sql`((${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds})`))
+  const backoffs = await grantBackoffs(deps.db, due.map((wallet) => wallet.walletId), deps.now(), options.grantRetryBaseMs)
   for (const wallet of due) {
     const signer = options.walletSignerFor(wallet)
     if (!signer) {
@@ -80,8 +80,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     }
     // A signer that is down, or an operator that refuses every delegation of the wallet, is not
     // asked again each run: after the second failure in an hour the grants wait, doubling.
-    const { failures, latest } = await recentSessionFailures(deps.db, wallet.walletId, new Date(deps.now() - GRANT_FAILURE_WINDOW_MS))
-    const retryAt = grantRetryAt(failures, latest?.getTime(), options.grantRetryBaseMs)
+    const { failures, latest, retryAt } = backoffs.get(wallet.walletId) ?? { failures: 0, latest: undefined, retryAt: 0 }
     if (retryAt > deps.now()) {
       report.backedOff++
       deps.log.debug({ walletId: wallet.walletId, failures, retryAt: new Date(retryAt).toISOString() }, 'session grant backing off after failures')
