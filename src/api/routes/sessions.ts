@@ -4,7 +4,6 @@ import { z } from 'zod'
 import { grantSession } from '../../runtime/sessions/grantSession.js'
 import { revokeAtOperator } from '../../runtime/sessions/revokeAtOperator.js'
 import { rotateSession } from '../../runtime/sessions/rotateSession.js'
-import { assertScopeRunsSchedule } from '../../runtime/schedules/assertScopeRunsSchedule.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { type WalletRow, schedules, sessionStatuses, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
@@ -59,13 +58,11 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     },
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const families = request.body.families ?? familiesFor(request.body.needs ?? await defaultNeeds(db, wallet.id))
-    // Checked before the wallet is asked to sign, and again at activation (a schedule created meanwhile).
-    const scheduleField = request.body.families ? 'families' : 'needs'
-    await assertScopeRunsSchedule(db, { walletId: wallet.id, families, unrestricted: request.body.unrestricted, field: scheduleField })
     const { session, previous } = await grantSession({
       db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id,
-      families, unrestricted: request.body.unrestricted, scheduleField,
+      families: request.body.families ?? familiesFor(request.body.needs ?? await defaultNeeds(db, wallet.id)), unrestricted: request.body.unrestricted,
+      // A scope that could not run the wallet's active schedule is refused, before the wallet signs and at activation.
+      scheduleField: request.body.families ? 'families' : 'needs',
       lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.now(), probe: deps.probe,
     })
     for (const old of previous) deps.runtime.sessions.forget(old.id)
@@ -80,8 +77,6 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     },
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    // Without families the rotation keeps the current scope.
-    if (request.body.families) await assertScopeRunsSchedule(db, { walletId: wallet.id, families: request.body.families, unrestricted: request.body.unrestricted, field: 'families' })
     const { session, previous } = await rotateSession({
       deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, reason: 'onDemand',
       families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe, scheduleField: 'families',

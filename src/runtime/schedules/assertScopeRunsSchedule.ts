@@ -12,9 +12,10 @@ import { schedules } from '../../store/schema/index.js'
  * schedule the scope could not run (its legs are Orders, and a run cancels an earlier run's legs
  * still working: CancelOrder). The new session would replace the one the schedule runs on, and
  * every run after it would have its legs refused. The other way round, creating or resuming a
- * schedule checks the active session (`assertSessionCoversSchedules`). A user's grant runs this
- * before the wallet signs and again at activation, under the wallet lock a schedule's activation
- * takes too (`GrantSessionInput.scheduleField`), so a schedule created while the wallet signed is seen.
+ * schedule checks the active session (`assertSessionCoversSchedules`). `grantSession` runs this,
+ * for a grant whose scope the user chose (`GrantSessionInput.scheduleField`), before the wallet signs
+ * and again at activation, under the wallet lock a schedule's activation takes too, so a schedule
+ * created while the wallet signed is seen.
  */
 export async function assertScopeRunsSchedule(db: Db, p: { walletId: string; families: readonly RequestFamily[]; unrestricted?: boolean; field: string }): Promise<void> {
   const scope = narrowestScope({ families: p.families, unrestricted: p.unrestricted })

@@ -103,6 +103,10 @@ async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: strin
  */
 export async function grantSession(input: GrantSessionInput): Promise<{ session: SessionRow; previous: SessionRow[] }> {
   const { db } = input
+  const runsSchedule = (tx: Db, field: string) =>
+    assertScopeRunsSchedule(tx, { walletId: input.walletId, families: input.families, unrestricted: input.unrestricted, field })
+  // Before the wallet is asked to sign; again at activation, below.
+  if (input.scheduleField) await runsSchedule(db, input.scheduleField)
   const [wallet] = await db.select().from(wallets).where(eq(wallets.id, input.walletId))
   if (!wallet) throw new PreLiveCheckError([`wallet ${input.walletId} is unknown`])
   if (wallet.address.toLowerCase() !== input.walletSigner.address.toLowerCase()) throw new PreLiveCheckError(['the wallet signer signs for another address'])
@@ -150,7 +154,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     // Whatever its status: a submission about to hold work for want of a session locks it too, so
     // it either sees this session or is released below (runSubmission's `hold`).
     await lockWallet(tx, wallet.id)
-    if (input.scheduleField) await assertScopeRunsSchedule(tx, { walletId: wallet.id, families: input.families, unrestricted: input.unrestricted, field: input.scheduleField })
+    if (input.scheduleField) await runsSchedule(tx, input.scheduleField)
     const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}` })
       .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
     // Only the row this grant delegated: one a compromise (or the abandoned-grant sweep) ended while

@@ -21,7 +21,7 @@ export type RotateSessionInput = {
   probe?: GrantSessionInput['probe']
   /** Rotate only if the wallet still has no active session expiring later than this (unix s): another process may have just rotated it. */
   onlyIfExpiringBefore?: number
-  /** With `families`: refuse a scope that could not run the wallet's active schedule (`GrantSessionInput.scheduleField`). */
+  /** With `families` (without them the rotation keeps the current scope): refuse a scope that could not run the wallet's active schedule (`GrantSessionInput.scheduleField`). */
   scheduleField?: string
 }
 
