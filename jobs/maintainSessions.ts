@@ -4,9 +4,11 @@
  * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
  * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator;
  *   not a halted wallet's), the due wallets' recent session failures (one query),
- *   sessions `rotating` past the grace period, the wallet signer for each wallet.
+ *   sessions `rotating` past the grace period, `revoked` sessions whose signed delegation was never
+ *   revoked at the operator (grants that did not go live), the wallet signer for each wallet.
  * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`); old sessions
- *   revoked at the operator once in-flight requests are past their deadlines; sessions past expiry →
+ *   revoked at the operator once in-flight requests are past their deadlines, and so are the unused
+ *   delegations of grants that did not go live (`revoked_at` recorded); sessions past expiry →
  *   `expired`; audit rows. A wallet without a signer is alerted and its work held when it expires.
  * - Errors and retries: one wallet failing does not stop the others; the next run retries it. A
  *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
@@ -15,7 +17,7 @@
  * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
  *   run does nothing); revocation at the operator is idempotent.
  */
-import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm'
 import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
@@ -110,6 +112,21 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   const abandoned = await deps.db.update(sessions).set({ status: 'revoked', statusReason: 'grant abandoned' })
     .where(and(scope, inArray(sessions.status, ['pending', 'delegated']), lt(sessions.createdAt, new Date(deps.now() - ABANDONED_GRANT_MS)))).returning({ id: sessions.id })
   if (abandoned.length) deps.log.warn({ sessions: abandoned.map((s) => s.id) }, 'cleared abandoned session grants')
+
+  // A grant that did not go live after the wallet signed (pre-live checks, the live probe, a refused
+  // activation, an abandoned or ended grant): its delegation would work at the operator until it
+  // expires, for whoever holds the session key. Revoked there like a rotated-out session.
+  const unused = await deps.db.select().from(sessions).where(and(scope, eq(sessions.status, 'revoked'), isNull(sessions.revokedAt),
+    isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)))
+  for (const session of unused) {
+    try {
+      await revokeAtOperator(deps, options.keyring, session, session.statusReason ?? 'never went live')
+      report.revoked++
+    } catch (error) {
+      report.failures++
+      deps.log.warn({ sessionId: session.id, err: error }, 'revoking the unused delegation of a grant that did not go live failed; retrying next run')
+    }
+  }
 
   const graceEnded = new Date(deps.now() - options.rotationGraceMs)
   const rotating = await deps.db.select().from(sessions).where(and(scope, eq(sessions.status, 'rotating'), lt(sessions.updatedAt, graceEnded)))

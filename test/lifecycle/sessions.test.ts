@@ -22,7 +22,7 @@ import { createHarness, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, type WireRequest, startGateProxy } from './support/gateProxy.js'
 import {
   activeWallet, allFamilies, bareWallet, eventually, fromWallet, grant, operatorDelegation, operatorOpenOrders, operatorOrder, operatorOrders, place,
-  revokeBehindTheWorkersBack, rows, settled,
+  readWith, revokeBehindTheWorkersBack, rows, settled,
 } from './support/lifecycle.js'
 
 let h: Harness
@@ -138,6 +138,34 @@ describe('a grant that fails on the way', () => {
       ['revoked', 'grant failed: operator unreachable'],
       ['active', null],
     ])
+  })
+
+  it('revokes at the operator the delegation a grant had signed when it did not go live, once', async () => {
+    const w = await activeWallet(h)
+    const grantWith = (probe: () => Promise<string[]>) => grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: w.signer, walletId: w.wallet.id,
+      families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: h.sandbox.now(), probe,
+    })
+    await expect(grantWith(async () => ['probe: CancelAll refused'])).rejects.toBeInstanceOf(PreLiveCheckError)
+    await expect(grantWith(async () => { throw new Error('operator unreachable') })).rejects.toThrow('operator unreachable')
+    const unused = (await r.sessionsOf(w.wallet.id)).filter((s) => s.status === 'revoked')
+    expect(unused.map((s) => [s.statusReason, s.revokedAt])).toEqual([['pre-live checks failed: probe: CancelAll refused', null], ['grant failed: operator unreachable', null]])
+    // Signed by the wallet, so good at the operator for whoever holds the session key.
+    for (const session of unused) expect(await readWith(h, session)).toBe(200)
+
+    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ revoked: 2, failures: 0 })
+    for (const session of unused) {
+      expect(await readWith(h, session)).toBe(401)
+      expect(operatorDelegation(h.sandbox, session.delegationHash)?.revoked).toBe(true)
+    }
+    const after = (await r.sessionsOf(w.wallet.id)).filter((s) => s.status === 'revoked')
+    expect(after.map((s) => s.statusReason)).toEqual(unused.map((s) => s.statusReason))
+    expect(after.every((s) => s.revokedAt !== null)).toBe(true)
+    expect((await r.audit(w.wallet.id, 'session.revoked')).map((a) => (a.details as { sessionId: string }).sessionId)).toEqual(unused.map((s) => s.id))
+    // Once: the next run finds nothing to revoke, and the active session is untouched.
+    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ revoked: 0, failures: 0 })
+    expect((await activeSession(w.wallet.id))?.id).toBe(w.session.id)
+    expect(await readWith(h, (await activeSession(w.wallet.id))!)).toBe(200)
   })
 })
 
@@ -366,5 +394,13 @@ describe('compromise', () => {
     expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['revoked', 'revoked'])
     expect(await activeSession(w.wallet.id)).toBeUndefined()
     expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+    // The wallet signed after all: that delegation is kept on the ended row and revoked at the
+    // operator by the next maintenance run, the wallet halted or not.
+    const [, ended] = await r.sessionsOf(w.wallet.id)
+    expect([ended!.revokedAt, ended!.delegatedPayload]).toEqual([null, expect.stringMatching(/^0x/)])
+    expect(await readWith(h, ended!)).toBe(200)
+    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ revoked: 1, failures: 0 })
+    expect(await readWith(h, ended!)).toBe(401)
+    expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['revoked', 'revoked'])
   })
 })

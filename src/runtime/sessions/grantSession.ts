@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import type { AclAction, RequestFamily } from '../../core/acl/actions.js'
 import { narrowestScope } from '../../core/acl/narrowestScope.js'
@@ -133,9 +133,17 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     const signed = { ...delegation, walletSignature }
     const hash = delegationHash(input.domain, delegation)
     const payload = encodeDelegatedPayload(signed)
-    const [delegated] = await db.update(sessions).set({ status: 'delegated', delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(input.nowMs) })
+    const signedFields = { delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(input.nowMs) }
+    const [delegated] = await db.update(sessions).set({ status: 'delegated', ...signedFields })
       .where(and(eq(sessions.id, pending!.id), eq(sessions.status, 'pending'))).returning()
-    if (!delegated) throw new GrantEndedError(id)
+    if (!delegated) {
+      // Ended while the wallet signed (a compromise, the abandoned-grant sweep): the delegation it
+      // just signed is valid at the operator all the same. Kept on the ended row, not yet revoked
+      // there (`revoked_at` null), so session maintenance revokes it.
+      await db.update(sessions).set({ ...signedFields, revokedAt: null })
+        .where(and(eq(sessions.id, id), eq(sessions.status, 'revoked'), isNull(sessions.delegatedPayload)))
+      throw new GrantEndedError(id)
+    }
 
     const problems = preLiveProblems({
       delegation: signed, signingPublicKey: key.publicKey, neededFamilies: input.families, unrestrictedRequested: input.unrestricted, nowSeconds,
@@ -169,7 +177,8 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   })
   return activate.catch(async (error: unknown) => {
     // The user's scope met a schedule made meanwhile: not a failure of the wallet or the operator
-    // (no failed_at), and the signed Delegation is never used.
+    // (no failed_at). The signed Delegation is never used; session maintenance revokes it at the
+    // operator (`revoked_at` is null).
     if (error instanceof ValidationError) {
       await db.update(sessions).set({ status: 'revoked', statusReason: `not activated: ${error.message}`.slice(0, 500) })
         .where(and(eq(sessions.id, id), eq(sessions.status, 'delegated')))

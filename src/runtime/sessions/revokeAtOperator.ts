@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { VenueError } from '../../core/errors/venue.js'
 import type { Keyring } from '../../keys/Keyring.js'
@@ -14,6 +14,9 @@ import { unsealSessionKey } from './sealedSessionKey.js'
  * (`sessionRevoked`); the event consumer re-places those still wanted under
  * the wallet's current session. An already revoked or expired delegation
  * counts as revoked.
+ *
+ * A session already ended here whose signed delegation the operator was never told about (a grant
+ * that did not go live: `unrevokedDelegations`) keeps its status and reason and records `revoked_at`.
  */
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
   if (session.delegatedPayload && session.delegationHash) {
@@ -26,8 +29,10 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
       if (!(error instanceof VenueError && error.venueCode === 'SessionUnauthorized')) throw error
     }
   }
-  await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt: new Date(deps.now()) })
-    .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined'])))
+  const revokedAt = new Date(deps.now())
+  const [ended] = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt })
+    .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).returning({ id: sessions.id })
+  if (!ended) await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), eq(sessions.status, 'revoked'), isNull(sessions.revokedAt)))
   deps.sessions.forget(session.id)
   await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
 }

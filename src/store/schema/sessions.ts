@@ -37,6 +37,12 @@ export const sessions = pgTable(
     createdAt: createdAt(),
     delegatedAt: timestamptz('delegated_at'),
     activatedAt: timestamptz('activated_at'),
+    /**
+     * When it ended at the operator: revoked there (or found already revoked or expired), or refused
+     * by it. Also set on a grant ended before the wallet signed (nothing to revoke). Null on a
+     * `revoked` row whose signed delegation the operator was never told about (a grant that did not
+     * go live): session maintenance revokes those at the operator while they are unexpired.
+     */
     revokedAt: timestamptz('revoked_at'),
     /**
      * When this session failed: its grant failed (the wallet signer, the pre-live checks), or the

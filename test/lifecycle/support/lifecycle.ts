@@ -4,16 +4,19 @@
  * Built on the worker harness (sandbox + fresh database + unique queue prefix).
  */
 import { eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
 import { generatePrivateKey } from 'viem/accounts'
 import type { RequestFamily } from '../../../src/core/acl/actions.js'
+import { signRead } from '../../../src/keys/signRead.js'
 import type { WorkerDeps } from '../../../src/runtime/deps.js'
 import { type PlaceLimitOrderInput, placeLimitOrder } from '../../../src/runtime/intake/placeLimitOrder.js'
 import { grantSession } from '../../../src/runtime/sessions/grantSession.js'
+import { unsealSessionKey } from '../../../src/runtime/sessions/sealedSessionKey.js'
 import { ensureWallet } from '../../../src/runtime/wallets.js'
 import type { Sandbox } from '../../../src/sandbox/startSandbox.js'
 import { LocalWalletSigner } from '../../../src/signers/LocalWalletSigner.js'
 import type { Db } from '../../../src/store/Database.js'
-import { orders } from '../../../src/store/schema/index.js'
+import { type SessionRow, orders } from '../../../src/store/schema/index.js'
 import type { RunningWorker } from '../../../src/worker.js'
 import { type Harness, eventually } from '../../worker/support/harness.js'
 import { operatorOrder, operatorOrders, revokeBehindTheWorkersBack as revokeAtOperator } from '../../worker/support/operator.js'
@@ -84,4 +87,15 @@ export function operatorDelegation(sandbox: Sandbox, delegationHash: string | nu
 /** Whether a sent request's wire message carries this wallet (to pick one wallet's traffic at a proxy). */
 export function fromWallet(address: string) {
   return (request: { message: Record<string, unknown> }) => String(request.message.wallet).toLowerCase() === address.toLowerCase()
+}
+
+/** The HTTP status the operator answers an authenticated read made with this session's delegation and key. */
+export async function readWith(h: Harness, session: SessionRow): Promise<number> {
+  const deadline = BigInt(h.sandbox.now() + 20_000)
+  const { signature } = signRead(unsealSessionKey(h.keyring, session), h.sandbox.domain, { delegation: session.delegationHash as Hex, deadline })
+  const response = await fetch(`${h.sandbox.url}/v1/balances`, {
+    headers: { 'x-delegation': session.delegatedPayload!, 'x-read-deadline': deadline.toString(), 'x-read-signature': signature },
+  })
+  await response.body?.cancel()
+  return response.status
 }
