@@ -22,10 +22,11 @@ export function presentWallet(row: WalletRow, canSignDelegation: boolean, automa
   }
 }
 
-export function presentSession(row: SessionRow, nowMs: number): z.output<typeof Session> {
+/** `operatorNowMs`: the operator's clock, which the session's expiry is on (`WorkerDeps.operatorNow`). */
+export function presentSession(row: SessionRow, operatorNowMs: number): z.output<typeof Session> {
   return {
     id: row.id, walletId: row.walletId, status: row.status, statusReason: row.statusReason, publicKey: row.publicKey,
-    aclScope: [...row.aclScope], expiry: iso(row.expiry), expiresInSeconds: Math.max(0, row.expiryUnix - Math.floor(nowMs / 1000)),
+    aclScope: [...row.aclScope], expiry: iso(row.expiry), expiresInSeconds: Math.max(0, row.expiryUnix - Math.floor(operatorNowMs / 1000)),
     delegationHash: row.delegationHash, walletSigner: row.walletSigner,
     createdAt: iso(row.createdAt), activatedAt: isoOrNull(row.activatedAt), revokedAt: isoOrNull(row.revokedAt), failedAt: isoOrNull(row.failedAt),
   }

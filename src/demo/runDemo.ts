@@ -94,7 +94,7 @@ export async function runDemo(): Promise<number> {
     await step(results, 'grant a narrowly scoped session (wallet signs one Delegation)', async () => {
       // Limit orders with modification, one rebalancing schedule, and the kill switch: no more.
       const families = familiesFor({ limitOrders: true, modifications: true, schedules: true, killSwitch: true })
-      const { session } = await grantSession({ db, keyring, domain: worker.deps.domain, walletSigner: signer, walletId, families, lifetimeSeconds: 24 * 3600, nowMs: Date.now() })
+      const { session } = await grantSession({ db, keyring, domain: worker.deps.domain, walletSigner: signer, walletId, families, lifetimeSeconds: 24 * 3600, nowMs: worker.deps.operatorNow(), clock: worker.deps.now })
       if (session.aclScope.includes('Unrestricted')) throw new Error('an Unrestricted scope was granted without being asked for')
       Object.assign(balancesBefore, await readBalances())
       return `scope ${session.aclScope.join(', ')}, expires ${session.expiry.toISOString()}`

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { rotateSession } from '../../src/runtime/sessions/rotateSession.js'
 import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
 import { orders, outbox, requests } from '../../src/store/schema/index.js'
 import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
@@ -27,6 +28,8 @@ describe('a worker whose clock differs from the operator\'s', () => {
     // Accepted on the first signature: no DeadlineExpired, no re-signing.
     expect(sent.map((r) => r.status)).toEqual(['accepted'])
     expect(sent[0]!.deadline).toBeGreaterThan(h.sandbox.now())
+    // Its repair sweeps would otherwise take up the next test's hand-made outbox row.
+    await worker.close()
   })
 
   it('does not place again an unknown order whose request the operator can still accept: 60 s ahead of it', async () => {
@@ -49,5 +52,17 @@ describe('a worker whose clock differs from the operator\'s', () => {
     expect((await h.db.select().from(requests).where(eq(requests.id, sent.id)))[0]!.status).toBe('unknown')
     // Rightly: the bytes on the wire are still accepted.
     expect((await postToOperator(h.sandbox.url, '/v1/requests', sent.body)).status).toBe(200)
+  })
+
+  it('counts a new session\'s lifetime on the operator\'s clock, which enforces it: an hour behind it', async () => {
+    const { wallet, signer } = await h.wallet()
+    const worker = await h.startWorker({ streams: false, now: () => h.sandbox.now() - 3_600_000 })
+    const { session } = await rotateSession({ deps: worker.deps, keyring: h.keyring, walletSigner: signer, walletId: wallet.id, reason: 'onDemand', lifetimeSeconds: 7200 })
+    // Two hours at the operator, not one (our clock's now + 2 h is the operator's now + 1 h).
+    const operatorSeconds = Math.floor(h.sandbox.now() / 1000)
+    expect(session.expiryUnix).toBeGreaterThanOrEqual(operatorSeconds + 7200 - 5)
+    expect(session.expiryUnix).toBeLessThanOrEqual(operatorSeconds + 7200)
+    // The row's own timestamps are this worker's clock.
+    expect(Math.abs(session.activatedAt!.getTime() - (h.sandbox.now() - 3_600_000))).toBeLessThan(10_000)
   })
 })

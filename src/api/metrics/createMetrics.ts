@@ -52,7 +52,8 @@ export function createMetrics(deps: ApiDeps) {
 
   /** The Postgres series' values, all read before any gauge is set. */
   const readPostgres = async () => {
-    const nowMs = deps.runtime.now()
+    // Session expiry is on the operator's clock.
+    const nowMs = deps.runtime.operatorNow()
     const live: SQL = inArray(sessions.status, ['active', 'rotating'])
     const [errorRows, stateRows, repairRows, expiringRows] = await Promise.all([
       groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`),

@@ -63,11 +63,11 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       families: request.body.families ?? familiesFor(request.body.needs ?? await defaultNeeds(db, wallet.id)), unrestricted: request.body.unrestricted,
       // A scope that could not run the wallet's active schedule is refused, before the wallet signs and at activation.
       scheduleField: request.body.families ? 'families' : 'needs',
-      lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.now(), probe: deps.probe,
+      lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.operatorNow(), clock: deps.runtime.now, probe: deps.probe,
     })
     for (const old of previous) deps.runtime.sessions.forget(old.id)
     await relayNow(deps) // work held for a session is released by the grant
-    return reply.code(201).send({ session: presentSession(session, deps.runtime.now()), replaced: previous.map((p) => p.id) })
+    return reply.code(201).send({ session: presentSession(session, deps.runtime.operatorNow()), replaced: previous.map((p) => p.id) })
   })
 
   app.post('/wallets/:walletId/sessions/rotate', {
@@ -82,7 +82,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe, scheduleField: 'families',
     })
     await relayNow(deps)
-    return reply.code(201).send({ session: presentSession(session, deps.runtime.now()), replaced: previous.map((p) => p.id) })
+    return reply.code(201).send({ session: presentSession(session, deps.runtime.operatorNow()), replaced: previous.map((p) => p.id) })
   })
 
   app.post('/sessions/:sessionId/revoke', {
@@ -96,7 +96,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const { session } = await ownedSession(db, tenantOf(request), request.params.sessionId)
     await revokeAtOperator(deps.runtime, deps.keyring, session, request.body?.reason ?? 'revoked through the API')
     const [row] = await db.select().from(sessions).where(eq(sessions.id, session.id))
-    return presentSession(row!, deps.runtime.now())
+    return presentSession(row!, deps.runtime.operatorNow())
   })
 
   app.get('/wallets/:walletId/sessions', {
@@ -109,10 +109,10 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const statuses = request.query.status ? [request.query.status] : [...sessionStatuses]
     const rows = await db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), inArray(sessions.status, statuses))).orderBy(desc(sessions.createdAt))
-    return { sessions: rows.map((row) => presentSession(row, deps.runtime.now())) }
+    return { sessions: rows.map((row) => presentSession(row, deps.runtime.operatorNow())) }
   })
 
   app.get('/sessions/:sessionId', {
     schema: { summary: 'One session (status, scope, expiry)', tags, security: tenantSecurity, params: sessionParams, response: { 200: Session, ...errorResponses } },
-  }, async (request) => presentSession((await ownedSession(db, tenantOf(request), request.params.sessionId)).session, deps.runtime.now()))
+  }, async (request) => presentSession((await ownedSession(db, tenantOf(request), request.params.sessionId)).session, deps.runtime.operatorNow()))
 }

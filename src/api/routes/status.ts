@@ -42,10 +42,10 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
         (error: unknown) => ({ queues: null, queuesUnavailable: `Redis: ${error instanceof Error ? error.message : String(error)}` }),
       ),
     ])
-    const now = deps.runtime.now()
+    const operatorNow = deps.runtime.operatorNow()
     return {
       wallets: await presentWallets(deps, walletRows),
-      sessions: sessionRows.map((row) => presentSession(row.session, now)),
+      sessions: sessionRows.map((row) => presentSession(row.session, operatorNow)),
       workingOrders: orderRows.map((row) => presentOrder(row.order, row)),
       schedules: scheduleRows.map((row) => presentSchedule(row.schedule)),
       ...queues,

@@ -62,7 +62,13 @@ export type GrantSessionInput = {
   families: readonly RequestFamily[]
   unrestricted?: boolean
   lifetimeSeconds: number
+  /**
+   * The operator's clock now (unix ms; `WorkerDeps.operatorNow`): the delegation's expiry counts
+   * from it, since the operator is the one that enforces it, and its nonce is it.
+   */
   nowMs: number
+  /** This process's clock (unix ms) for the row's own timestamps (delegated, activated, failed); default `Date.now`. */
+  clock?: () => number
   /** Extra checks before activation (the operator guide's live probe). */
   probe?: (session: SessionRow) => Promise<string[]>
   /**
@@ -82,13 +88,13 @@ export type GrantSessionInput = {
  * minutes later. Pre-live problems mark the row themselves. Either way the row records when it
  * failed (`failed_at`), which automatic grants back off on.
  */
-async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: string, steps: () => Promise<T>): Promise<T> {
+async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: string, clock: () => number, steps: () => Promise<T>): Promise<T> {
   try {
     return await steps()
   } catch (error) {
     if (!(error instanceof PreLiveCheckError)) {
       const reason = `grant failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500)
-      await db.update(sessions).set({ status: 'revoked', statusReason: reason, failedAt: new Date() })
+      await db.update(sessions).set({ status: 'revoked', statusReason: reason, failedAt: new Date(clock()) })
         .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['pending', 'delegated']))).catch(() => undefined)
     }
     throw error
@@ -103,6 +109,7 @@ async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: strin
  */
 export async function grantSession(input: GrantSessionInput): Promise<{ session: SessionRow; previous: SessionRow[] }> {
   const { db } = input
+  const clock = input.clock ?? Date.now
   const runsSchedule = (tx: Db, field: string) =>
     assertScopeRunsSchedule(tx, { walletId: input.walletId, families: input.families, unrestricted: input.unrestricted, field })
   // Before the wallet is asked to sign; again at activation, below.
@@ -128,12 +135,12 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     throw error
   })
 
-  await abandonOnFailure(db, id, async () => {
+  await abandonOnFailure(db, id, clock, async () => {
     const walletSignature = await input.walletSigner.signDelegation(delegationTypedData(input.domain, delegation))
     const signed = { ...delegation, walletSignature }
     const hash = delegationHash(input.domain, delegation)
     const payload = encodeDelegatedPayload(signed)
-    const signedFields = { delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(input.nowMs) }
+    const signedFields = { delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(clock()) }
     const [delegated] = await db.update(sessions).set({ status: 'delegated', ...signedFields })
       .where(and(eq(sessions.id, pending!.id), eq(sessions.status, 'pending'))).returning()
     if (!delegated) {
@@ -153,7 +160,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     if (signatureProblem) problems.push(signatureProblem)
     if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated)))
     if (problems.length) {
-      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}`, failedAt: new Date() }).where(eq(sessions.id, pending!.id))
+      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}`, failedAt: new Date(clock()) }).where(eq(sessions.id, pending!.id))
       throw new PreLiveCheckError(problems)
     }
   })
@@ -167,7 +174,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
       .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
     // Only the row this grant delegated: one a compromise (or the abandoned-grant sweep) ended while
     // the wallet signed stays ended, and nothing above is kept.
-    const [active] = await tx.update(sessions).set({ status: 'active', activatedAt: new Date(input.nowMs) })
+    const [active] = await tx.update(sessions).set({ status: 'active', activatedAt: new Date(clock()) })
       .where(and(eq(sessions.id, id), eq(sessions.status, 'delegated'))).returning()
     if (!active) throw new GrantEndedError(id)
     await tx.update(wallets).set({ status: 'active' }).where(and(eq(wallets.id, wallet.id), inArray(wallets.status, ['awaiting_delegation', 'active'])))

@@ -44,7 +44,7 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
   const families = input.families ?? (current ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted')) : requestFamilies)
   const result = await grantSession({
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
-    probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: input.lifetimeSeconds, nowMs: deps.now(),
+    probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
     ...(input.families && input.scheduleField ? { scheduleField: input.scheduleField } : {}),
   })
   for (const previous of result.previous) deps.sessions.forget(previous.id)

@@ -57,7 +57,7 @@ export async function createHarness(options: { sandbox?: SandboxOptions } = {}) 
       for (const [asset, amount] of Object.entries(funds)) sandbox.fund(signer.address, asset, amount)
       const { session } = await grantSession({
         db, keyring, domain: sandbox.domain, walletSigner: signer, walletId: wallet.id, families,
-        lifetimeSeconds: 3600 * 24, nowMs: Date.now(),
+        lifetimeSeconds: 3600 * 24, nowMs: sandbox.now(),
       })
       return { signer, wallet, session }
     },
