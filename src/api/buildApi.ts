@@ -11,6 +11,7 @@ import { idempotency } from './idempotency.js'
 import { refuseNulCharacters } from './refuseNulCharacters.js'
 import { createMetrics } from './metrics/createMetrics.js'
 import { adminRoutes } from './routes/admin.js'
+import { auditRoutes } from './routes/audit.js'
 import { healthRoutes } from './routes/health.js'
 import { killSwitchRoutes } from './routes/killSwitch.js'
 import { orderRoutes } from './routes/orders.js'
@@ -85,7 +86,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   await app.register(async (v1) => {
     v1.addHook('onRequest', tenantAuthentication(deps.runtime.db, deps.runtime.now))
     withIdempotency(v1)
-    for (const routes of [walletRoutes, sessionRoutes, orderRoutes, workRoutes, killSwitchRoutes, policyRoutes, scheduleRoutes, statusRoutes]) {
+    for (const routes of [walletRoutes, sessionRoutes, orderRoutes, workRoutes, killSwitchRoutes, policyRoutes, scheduleRoutes, statusRoutes, auditRoutes]) {
       await v1.register(routes, { deps })
     }
   }, { prefix: '/v1' })

@@ -54,6 +54,7 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
     ['delete the schedule', 'DELETE', () => `/v1/schedules/${scheduleId}`, undefined, 'scheduleId'],
     ['list the schedule runs', 'GET', () => `/v1/schedules/${scheduleId}/runs`, undefined, 'scheduleId'],
     ['list the wallet schedules', 'GET', () => `/v1/schedules?walletId=${wallet.id}`, undefined, 'walletId'],
+    ['read its audit trail', 'GET', () => `/v1/wallets/${wallet.id}/audit`, undefined, 'walletId'],
   ]
 
   it.each(attempts)('B cannot %s', async (_name, method, url, body, field) => {

@@ -83,6 +83,9 @@ const cases: Case[] = [
   ['schedule: tolerance missing', 'POST', () => `${w()}/schedules`, { ...spec, toleranceBand: undefined }, 400, 'toleranceBand', /is required/],
   ['schedule: stale expectedVersion', 'PATCH', () => `/v1/schedules/${scheduleId}`, { cron: '5 * * * *', expectedVersion: 7 }, 422, 'expectedVersion', /current version 1/],
   ['schedule: runs limit too high', 'GET', () => `/v1/schedules/${scheduleId}/runs?limit=501`, undefined, 400, 'limit', /at most 500/],
+  ['audit: limit too high', 'GET', () => `${w()}/audit?limit=501`, undefined, 400, 'limit', /at most 500/],
+  ['audit: cursor not an entry id', 'GET', () => `${w()}/audit?before=latest`, undefined, 400, 'before', /must be an entry id/],
+  ['audit: unknown parameter', 'GET', () => `${w()}/audit?since=1`, undefined, 400, 'since', /is not a known field/],
   ['schedule: delete flag not a boolean', 'DELETE', () => `/v1/schedules/${scheduleId}?cancelOpenOrders=maybe`, undefined, 400, 'cancelOpenOrders', /must be one of "true", "false"/],
 ]
 

@@ -61,6 +61,14 @@ describe('deputy against a running API', () => {
     expect(listed.stdout).toMatch(/SESSION\s+WALLET\s+STATUS\s+SCOPE\s+EXPIRES/)
     // A day ahead, give or take the second the grant took.
     expect(listed.stdout).toMatch(/active\s+Order,ModifyOrder,CancelOrder,CancelAll\s+in (1d 0h|23h 59m)/)
+
+    // The grant is on the wallet's audit trail: a line per entry (details cut short), whole under --json.
+    const trail = await deputy(['wallet', 'audit', walletId, '--action', 'session.activated'])
+    expect(trail.code, trail.stderr).toBe(0)
+    expect(trail.stdout).toMatch(/ID\s+AT\s+ACTOR\s+ACTION\s+DETAILS/)
+    expect(trail.stdout).toMatch(/worker\s+session\.activated\s+\{"scope":\["Order","ModifyOrder","CancelOrder","CancelAll"\].*…$/m)
+    const page = json<{ entries: { action: string; details: { sessionId: string } }[]; nextBefore: string | null }>(await deputy(['wallet', 'audit', walletId, '--limit', '1', '--json']))
+    expect(page.entries.map((e) => [e.action, e.details.sessionId])).toEqual([['session.activated', json<{ session: { id: string } }>(granted).session.id]])
   })
 
   it('places, modifies and cancels an order, waiting for the operator each time', async () => {

@@ -152,3 +152,11 @@ export const OrderWithFills = Order.extend({
   fills: z.array(Fill),
   work: z.array(Work).describe('the work queued for this order (its placement, modifies and cancels), oldest first: what was accepted, and why the rest was not'),
 }).meta({ id: 'OrderWithFills' })
+
+export const AuditEntry = z.object({
+  id: z.string().describe('increasing with each entry written'),
+  at: isoTime,
+  actor: z.string().describe('worker, reconciler, api, scheduler'),
+  action: z.string().describe('e.g. session.activated, session.revoked, order.adopted, Order.rejected, wallet.halted'),
+  details: z.record(z.string(), z.unknown()),
+}).meta({ id: 'AuditEntry' })

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { clientAction } from '../context.js'
 import { shortId, table } from '../output.js'
-import type { WalletDto } from '../types.js'
+import type { AuditPageDto, WalletDto } from '../types.js'
 
 const walletLine = (w: WalletDto) => `wallet ${w.id}  ${w.address}  ${w.status}${w.canSignDelegation ? '' : '  (no signer in the API process)'}`
 
@@ -21,6 +21,19 @@ export function walletCommands(program: Command): void {
     out.result(wallets, () => table(['WALLET', 'ADDRESS', 'STATUS', 'SIGNER'], wallets.map((w) => [w.id, w.address, w.status, w.canSignDelegation ? 'yes' : 'no'])))
   }))
 
+  wallet.command('audit <walletId>').description("a wallet's audit trail, newest first (sessions, repairs, refusals, halts)")
+    .option('--limit <n>', 'at most this many (default 100)')
+    .option('--before <id>', 'only entries older than this one (the NEXT line of the previous page)')
+    .option('--action <action>', 'only this action, e.g. session.revoked')
+    .option('--actor <actor>', 'only this actor: worker, reconciler, api, scheduler')
+    .action(clientAction(async ({ api, out }, options: { limit?: string; before?: string; action?: string; actor?: string }, walletId: string) => {
+      const page = await api.get<AuditPageDto>(`/v1/wallets/${encodeURIComponent(walletId)}/audit`, options)
+      out.result(page, () => {
+        const rows = table(['ID', 'AT', 'ACTOR', 'ACTION', 'DETAILS'], page.entries.map((e) => [e.id, e.at, e.actor, e.action, oneLine(e.details)]))
+        return page.nextBefore ? `${rows}\nNEXT --before ${page.nextBefore}` : rows
+      })
+    }))
+
   const tenant = program.command('tenant').description('tenants and API keys (admin: DEPUTY_ADMIN_TOKEN)')
   tenant.command('create <name>').description('create a tenant; prints its API key once')
     .option('--label <label>', 'label of the first API key')
@@ -38,4 +51,10 @@ export function walletCommands(program: Command): void {
       const created = await api.admin().post<{ id: string; key: string }>(`/admin/tenants/${encodeURIComponent(tenantId)}/keys`, options.label ? { label: options.label } : {})
       out.result(created, () => `API key ${shortId(created.id)} (shown once): ${created.key}`)
     }))
+}
+
+/** An entry's details on one line, cut at 120 characters (--json prints them whole). */
+function oneLine(details: Record<string, unknown>): string {
+  const text = JSON.stringify(details)
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text
 }

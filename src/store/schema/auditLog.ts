@@ -17,7 +17,8 @@ export const auditLog = pgTable(
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
   },
   (t) => [
-    index('audit_log_wallet_at_idx').on(t.walletId, t.at),
+    // A wallet's trail, newest first, a page at a time (GET /v1/wallets/{id}/audit: id < cursor).
+    index('audit_log_wallet_id_idx').on(t.walletId, t.id),
     // The reconciler's repairs, by action (the metrics' deputy_reconciliation_repairs).
     index('audit_log_reconciler_action_idx').on(t.action).where(sql`${t.actor} = 'reconciler'`),
   ],
