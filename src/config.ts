@@ -28,6 +28,7 @@ const schema = z.object({
   SESSION_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   SESSION_LIVE_PROBE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SESSION_ROTATE_LEAD_SECONDS: z.coerce.number().int().min(10).default(6 * 3600),
+  ALERT_WEBHOOK_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WALLET_SIGNER: z.enum(['local', 'privy']).default('local'),
   // Privy (WALLET_SIGNER=privy); parsed and checked by src/signers/createWalletSigner.ts readWalletSignerEnv.

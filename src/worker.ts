@@ -20,6 +20,7 @@ import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
+import { createAlertSink } from './runtime/createAlertSink.js'
 import { runSubmission } from './runtime/submission/runSubmission.js'
 import type { WalletSigner } from './signers/WalletSigner.js'
 import type { WalletRef } from './signers/custodySigners.js'
@@ -66,7 +67,10 @@ export type StartWorkerOptions = {
   now?: () => number
   policy?: WorkerDeps['policy']
   onSessionInvalid?: WorkerDeps['onSessionInvalid']
+  /** Also told of every alert (the sink logs it, writes it to the wallet's audit trail and POSTs it to `alertWebhookUrl`). */
   alert?: WorkerDeps['alert']
+  /** `ALERT_WEBHOOK_URL`: where alerts are POSTed as JSON (`createAlertSink`). */
+  alertWebhookUrl?: string
   /** The signer that can sign a new Delegation for a wallet (rotation); none → the wallet waits for one. */
   walletSignerFor?: (wallet: WalletRef) => WalletSigner | undefined
   sessionLifetimeSeconds?: number
@@ -93,12 +97,16 @@ export async function startWorker(options: StartWorkerOptions) {
   const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
   const { info, domain, offsetMs, markets } = await waitForOperator(venue, options.log, now)
   const operatorNow = () => now() + offsetMs
+  const alerts = createAlertSink({ log: options.log, db: options.db, webhookUrl: options.alertWebhookUrl })
   const deps: WorkerDeps = {
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow }),
     rateLimits: createSessionRateLimits(now),
     nonces: createNonceGenerator(now),
-    alert: options.alert ?? ((event) => options.log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`)),
+    alert: (event) => {
+      alerts.raise(event)
+      options.alert?.(event)
+    },
     policy: options.policy ?? createPolicyCheck({ db: options.db, venue, now }),
     onSessionInvalid: async (walletId, sessionId, reason) => {
       await options.onSessionInvalid?.(walletId, sessionId, reason)
@@ -218,7 +226,7 @@ export async function startWorker(options: StartWorkerOptions) {
         options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
         await Promise.all([submitWorker.close(true), controlWorker.close(true)])
       }
-      await Promise.all([submitQueue.close(), controlQueue.close()])
+      await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
       await redis.closeAll()
     },
   }

@@ -14,6 +14,7 @@ import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { throttledErrorLog } from '../runtime/throttledErrorLog.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { createLiveProbe } from '../runtime/sessions/createLiveProbe.js'
+import { createAlertSink } from '../runtime/createAlertSink.js'
 import { createVenueClient } from '../venue/createVenueClient.js'
 import type { ApiDeps } from './ApiDeps.js'
 
@@ -31,12 +32,13 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
     const { info, domain, offsetMs, markets } = await waitForOperator(venue, log)
     const now = Date.now
+    const alerts = createAlertSink({ log, db: database.db, webhookUrl: config.ALERT_WEBHOOK_URL })
     const runtime: WorkerDeps = {
       db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow: () => now() + offsetMs, log,
       sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs }),
       nonces: createNonceGenerator(now),
       rateLimits: createSessionRateLimits(now),
-      alert: (event) => log.error({ alert: event }, `ALERT ${event.code}: ${event.message}`),
+      alert: alerts.raise,
     }
     const submitQueue = new Queue(queueNames.submit, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
     const controlQueue = new Queue(queueNames.control, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
@@ -56,7 +58,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,
       ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ venue, keyring, domain, markets, operatorNow: runtime.operatorNow }) } : {}),
       async close() {
-        await Promise.all([submitQueue.close(), controlQueue.close()])
+        await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
         await redis.closeAll()
         await database.close()
       },

@@ -39,6 +39,7 @@ const worker = await startWorker({
   sweepIntervalMs: config.SWEEP_INTERVAL_MS,
   retentionDays: config.RETENTION_DAYS,
   feeReserveBps: config.REBALANCE_FEE_RESERVE_BPS,
+  alertWebhookUrl: config.ALERT_WEBHOOK_URL,
 })
 log.info({ owner: worker.owner }, 'worker started')
 

@@ -106,6 +106,8 @@ describe('session errors', () => {
     const job = await worker.submitQueue.getJob((await db.outboxOf(order.id))[0]!.id)
     expect(await job?.getState()).toBe('completed')
     expect(alerts).toContainEqual({ walletId: wallet.id, code: 'ACL_VIOLATION' })
+    // On the wallet's audit trail too (GET /v1/wallets/{id}/audit).
+    expect(await eventually(async () => (await db.audit(wallet.id, 'alert.ACL_VIOLATION')).length === 1)).toBe(true)
     expect((await db.session(session.id)).status).toBe('active')
   })
 
@@ -133,6 +135,7 @@ describe('session errors', () => {
     expect((await outboxSettled(order.id)).status).toBe('held')
     expect(await db.session(session.id)).toMatchObject({ status: 'quarantined', failedAt: expect.any(Date) })
     expect(alerts).toContainEqual({ walletId: wallet.id, code: 'KEY_INTEGRITY' })
+    expect(await eventually(async () => (await db.audit(wallet.id, 'alert.KEY_INTEGRITY')).length === 1)).toBe(true)
     expect((await db.wallet(wallet.id)).status).toBe('awaiting_delegation')
     expect((await db.requestsOf(order.id)).map((r) => r.errorCode)).toEqual(['SignerMismatch'])
     expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)

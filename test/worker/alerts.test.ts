@@ -1,0 +1,80 @@
+import { type IncomingMessage, type Server, createServer } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAlertSink } from '../../src/runtime/createAlertSink.js'
+import { capturedLog } from '../support/capturedLog.js'
+import { createHarness, type Harness } from './support/harness.js'
+import { rows } from './support/rows.js'
+
+/* Alerts: the log, the wallet's audit trail, and a webhook (a real HTTP server on loopback). */
+
+let h: Harness
+let server: Server
+let url: string
+const received: { path: string; contentType: string | undefined; body: Record<string, unknown> }[] = []
+let answer = 200
+
+const readBody = (request: IncomingMessage) => new Promise<string>((resolve) => {
+  let text = ''
+  request.on('data', (chunk: Buffer) => { text += chunk.toString() })
+  request.on('end', () => resolve(text))
+})
+
+beforeAll(async () => {
+  h = await createHarness()
+  server = createServer((request, response) => {
+    void readBody(request).then((text) => {
+      received.push({ path: request.url ?? '', contentType: request.headers['content-type'], body: JSON.parse(text) as Record<string, unknown> })
+      response.writeHead(answer).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/T0SECRET/B0SECRET`
+})
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve))
+  await h?.close()
+})
+
+describe('an alert', () => {
+  it('is logged, written to the wallet\'s audit trail, and POSTed to the webhook as JSON with a text line', async () => {
+    const { wallet } = await h.wallet()
+    const { log, entries } = capturedLog('error')
+    const sink = createAlertSink({ log, db: h.db, webhookUrl: url })
+    sink.raise({ walletId: wallet.id, code: 'KEY_INTEGRITY', message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-1' } })
+    await sink.settled()
+
+    expect(received).toHaveLength(1)
+    const [delivery] = received
+    expect(delivery!.path).toBe('/hooks/T0SECRET/B0SECRET')
+    expect(delivery!.contentType).toBe('application/json')
+    expect(delivery!.body).toMatchObject({
+      code: 'KEY_INTEGRITY', walletId: wallet.id, message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-1' },
+      text: `Deputy ALERT KEY_INTEGRITY (wallet ${wallet.id}): SignerMismatch: the stored session key is not the delegated one`,
+    })
+    expect(Date.parse(String(delivery!.body.at))).not.toBeNaN()
+    const [trail] = await rows(h.db).audit(wallet.id, 'alert.KEY_INTEGRITY')
+    expect(trail).toMatchObject({ actor: 'worker', details: { message: 'SignerMismatch: the stored session key is not the delegated one', sessionId: 's-1' } })
+    expect(entries().map((e) => [e.level, e.msg])).toEqual([[50, 'ALERT KEY_INTEGRITY: SignerMismatch: the stored session key is not the delegated one']])
+  })
+
+  it('still reaches the log and the audit trail when the webhook fails, and the failure is logged without the URL', async () => {
+    const { wallet } = await h.wallet()
+    const { log, lines, entries } = capturedLog('warn')
+    answer = 500
+    const refusing = createAlertSink({ log, db: h.db, webhookUrl: url })
+    refusing.raise({ walletId: wallet.id, code: 'ACL_VIOLATION', message: 'Order outside the delegation\'s scope' })
+    await refusing.settled()
+    answer = 200
+    // Nothing listens on port 9 of loopback: the POST fails at once, and raise() never throws.
+    const unreachable = createAlertSink({ log, db: h.db, webhookUrl: 'http://127.0.0.1:9/hooks/T0SECRET/B0SECRET' })
+    expect(() => unreachable.raise({ walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'no wallet signer' })).not.toThrow()
+    await unreachable.settled()
+
+    expect(entries().filter((e) => e.msg === 'alert webhook delivery failed').map((e) => [e.code, e.reason])).toEqual([
+      ['ACL_VIOLATION', 'the webhook answered HTTP 500'],
+      ['SESSION_EXPIRING', expect.stringMatching(/fetch failed/)],
+    ])
+    expect(lines.join('\n')).not.toContain('SECRET')
+    expect((await rows(h.db).audit(wallet.id)).map((a) => a.action)).toEqual(expect.arrayContaining(['alert.ACL_VIOLATION', 'alert.SESSION_EXPIRING']))
+  })
+})
