@@ -11,6 +11,9 @@ export type AlertSinkOptions = {
   /** `ALERT_WEBHOOK_URL`: each alert is POSTed there as JSON. Never logged: such URLs carry their own secret. */
   webhookUrl?: string
   webhookTimeoutMs?: number
+  /** The same alert (wallet, code and details) raised again within this long is not sent again (default 1 h). */
+  repeatAfterMs?: number
+  now?: () => number
 }
 
 export type AlertSink = {
@@ -26,6 +29,10 @@ export type AlertSink = {
  * /v1/wallets/{id}/audit), and, when configured, a webhook. The body carries `text` (so a Slack or
  * Mattermost incoming webhook shows it as is) beside the alert's fields. Delivery never throws and
  * never holds up the caller: a failed write or POST is logged at `warn`, once, and not retried.
+ *
+ * Some conditions are seen on every run of a periodic job (a session expiring with no signer to
+ * rotate it: every maintenance run, for hours). The same alert (wallet, code and details) raised
+ * again within `repeatAfterMs` of its last delivery by this process is only logged at `debug`.
  */
 export function createAlertSink(options: AlertSinkOptions): AlertSink {
   const pending = new Set<Promise<void>>()
@@ -34,9 +41,26 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     void delivery.finally(() => pending.delete(delivery))
   }
   const timeoutMs = options.webhookTimeoutMs ?? 5_000
+  const repeatAfterMs = options.repeatAfterMs ?? 3_600_000
+  const now = options.now ?? Date.now
+  const lastDelivered = new Map<string, number>()
+  /** Whether this alert goes out (false: the same one went out less than `repeatAfterMs` ago). */
+  const due = (alert: Alert): boolean => {
+    const at = now()
+    const key = `${alert.walletId}|${alert.code}|${JSON.stringify(alert.details ?? {})}`
+    const last = lastDelivered.get(key)
+    if (last !== undefined && at - last < repeatAfterMs) return false
+    if (lastDelivered.size >= 10_000) for (const [k, t] of lastDelivered) if (at - t >= repeatAfterMs) lastDelivered.delete(k)
+    lastDelivered.set(key, at)
+    return true
+  }
 
   return {
     raise(alert) {
+      if (!due(alert)) {
+        options.log.debug({ alert }, `ALERT ${alert.code} again (sent less than ${Math.round(repeatAfterMs / 60_000)} min ago): ${alert.message}`)
+        return
+      }
       options.log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
       track(audit(options.db, { walletId: alert.walletId, actor: 'worker', action: `alert.${alert.code}`, details: { message: alert.message, ...alert.details } })
         .catch((error: unknown) => options.log.warn({ err: error, code: alert.code }, 'alert not written to the audit log')))

@@ -77,4 +77,28 @@ describe('an alert', () => {
     expect(lines.join('\n')).not.toContain('SECRET')
     expect((await rows(h.db).audit(wallet.id)).map((a) => a.action)).toEqual(expect.arrayContaining(['alert.ACL_VIOLATION', 'alert.SESSION_EXPIRING']))
   })
+
+  it('raised again within the hour (a condition every maintenance run sees) goes out once; after the hour, or with other details, again', async () => {
+    const { wallet } = await h.wallet()
+    let clock = Date.now()
+    const sink = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: url, now: () => clock })
+    const expiring = { walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it' }
+    const before = received.length
+    for (let run = 0; run < 5; run++) {
+      sink.raise(expiring)
+      clock += 10_000
+    }
+    sink.raise({ ...expiring, code: 'KEY_INTEGRITY', details: { sessionId: 'a' } })
+    sink.raise({ ...expiring, code: 'KEY_INTEGRITY', details: { sessionId: 'b' } })
+    clock += 3_600_000
+    sink.raise(expiring)
+    await sink.settled()
+    // Posted side by side, so arriving in any order.
+    expect(received.slice(before).map((r) => JSON.stringify([r.body.code, r.body.details])).sort()).toEqual([
+      '["KEY_INTEGRITY",{"sessionId":"a"}]', '["KEY_INTEGRITY",{"sessionId":"b"}]', '["SESSION_EXPIRING",{}]', '["SESSION_EXPIRING",{}]',
+    ])
+    // Written side by side, so in any order.
+    expect((await rows(h.db).audit(wallet.id)).filter((a) => a.action.startsWith('alert.')).map((a) => a.action).sort())
+      .toEqual(['alert.KEY_INTEGRITY', 'alert.KEY_INTEGRITY', 'alert.SESSION_EXPIRING', 'alert.SESSION_EXPIRING'])
+  })
 })
