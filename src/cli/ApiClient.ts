@@ -40,6 +40,9 @@ export class ApiClient {
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.send<T>('POST', path, body)
   }
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.send<T>('PATCH', path, body)
+  }
   put<T>(path: string, body: unknown): Promise<T> {
     return this.send<T>('PUT', path, body)
   }

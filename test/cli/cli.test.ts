@@ -110,15 +110,28 @@ describe('deputy against a running API', () => {
     expect(json<{ state: string; cancelReason: string }>(cancelled)).toMatchObject({ state: 'cancelled', cancelReason: 'user' })
   })
 
-  it('manages a schedule: add, list, pause, resume, remove', async () => {
+  it('manages a schedule: add, pause, resume, edit, list, remove', async () => {
     const added = await deputy(['schedule', 'add', walletId, '--targets', 'ETH=0.5,USD=0.5', '--cron', '0 * * * *', '--tz', 'Europe/Paris', '--json'])
     expect(added.code, added.stderr).toBe(0)
     const schedule = json<{ id: string; status: string }>(added)
     expect(schedule.status).toBe('active')
     expect((await deputy(['schedule', 'pause', schedule.id, '--json'])).stdout).toMatch(/"status": "paused"/)
-    expect((await deputy(['schedule', 'resume', schedule.id, '--json'])).stdout).toMatch(/"status": "active"/)
+    const resumed = await deputy(['schedule', 'resume', schedule.id, '--json'])
+    expect(resumed.stdout).toMatch(/"status": "active"/)
+    const version = json<{ version: number }>(resumed).version
+    // An edit replaces only the fields given, and may insist on the version it read.
+    const edited = await deputy(['schedule', 'edit', schedule.id, '--targets', 'ETH=0.6,USD=0.4', '--max-notional', '5000', '--expect-version', String(version), '--json'])
+    expect(edited.code, edited.stderr).toBe(0)
+    expect(json<{ targets: Record<string, string>; cron: string; maxNotionalPerRun: string | null; version: number }>(edited)).toMatchObject({ targets: { ETH: '0.6', USD: '0.4' }, cron: '0 * * * *', maxNotionalPerRun: '5000', version: version + 1 })
+    const stale = await deputy(['schedule', 'edit', schedule.id, '--cron', '5 * * * *', '--expect-version', String(version)])
+    expect(stale.code).toBe(2)
+    expect(stale.stderr).toMatch(new RegExp(`expectedVersion: .*current version ${version + 1}, got ${version}`))
+    const uncapped = await deputy(['schedule', 'edit', schedule.id, '--max-notional', 'none', '--json'])
+    expect(json<{ maxNotionalPerRun: string | null }>(uncapped).maxNotionalPerRun).toBeNull()
+    const nothing = await deputy(['schedule', 'edit', schedule.id])
+    expect([nothing.code, nothing.stderr]).toEqual([2, expect.stringMatching(/nothing to change/)])
     const listed = await deputy(['schedule', 'list'])
-    expect(listed.stdout).toMatch(new RegExp(`${schedule.id.slice(0, 8)}\\s+${walletId.slice(0, 8)}\\s+active\\s+0 \\* \\* \\* \\*\\s+Europe/Paris\\s+ETH=0.5,USD=0.5`))
+    expect(listed.stdout).toMatch(new RegExp(`${schedule.id.slice(0, 8)}\\s+${walletId.slice(0, 8)}\\s+active\\s+0 \\* \\* \\* \\*\\s+Europe/Paris\\s+ETH=0.6,USD=0.4`))
     const removed = await deputy(['schedule', 'remove', schedule.id, '--json'])
     expect(removed.code).toBe(0)
     expect(json<{ schedule: { status: string } }>(removed).schedule.status).toBe('deleted')

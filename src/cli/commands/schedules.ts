@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { clientAction } from '../context.js'
+import { CliError, exitCodes } from '../errors.js'
 import { shortId, table } from '../output.js'
 import { parseInteger, parseTargets } from '../parse.js'
 import type { ScheduleDto, ScheduleRunDto } from '../types.js'
@@ -27,6 +28,25 @@ export function scheduleCommands(program: Command): void {
         ...(o.maxNotional ? { maxNotionalPerRun: o.maxNotional } : {}),
       })
       out.result(created, () => scheduleLine(created))
+    }))
+  schedule.command('edit <scheduleId>').description('change a schedule: the options given replace its stored values (the whole spec is checked again)')
+    .option('--targets <pairs>', 'target weights, e.g. ETH=0.6,USD=0.4 (they sum to 1)', parseTargets)
+    .option('--cron <expression>', 'when to run')
+    .option('--tz <zone>', 'IANA time zone of the cron')
+    .option('--tolerance <band>', 'weight drift tolerated before an asset trades')
+    .option('--min-trade <notional>', 'smallest leg worth placing, in USD')
+    .option('--offset-bps <bps>', 'limit price offset from the mark, in basis points', parseInteger)
+    .option('--max-notional <notional>', 'most notional one run may trade; "none" removes the cap')
+    .option('--expect-version <n>', 'refuse the edit unless the schedule is still at this version', parseInteger)
+    .action(clientAction(async ({ api, out }, o: { targets?: Record<string, string>; cron?: string; tz?: string; tolerance?: string; minTrade?: string; offsetBps?: number; maxNotional?: string; expectVersion?: number }, scheduleId: string) => {
+      const patch = {
+        targets: o.targets, cron: o.cron, timeZone: o.tz, toleranceBand: o.tolerance, minTradeNotional: o.minTrade, limitOffsetBps: o.offsetBps,
+        maxNotionalPerRun: o.maxNotional === 'none' ? null : o.maxNotional,
+      }
+      const changes = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined))
+      if (Object.keys(changes).length === 0) throw new CliError(exitCodes.usage, 'nothing to change: give at least one of --targets, --cron, --tz, --tolerance, --min-trade, --offset-bps, --max-notional', { code: 'CLI.USAGE' })
+      const edited = await api.patch<ScheduleDto>(`/v1/schedules/${encodeURIComponent(scheduleId)}`, { ...changes, ...(o.expectVersion === undefined ? {} : { expectedVersion: o.expectVersion }) })
+      out.result(edited, () => scheduleLine(edited))
     }))
   schedule.command('list').description('active and paused schedules')
     .option('--wallet <walletId>', 'only this wallet')
