@@ -16,7 +16,8 @@ import { unsealSessionKey } from './sealedSessionKey.js'
  * counts as revoked.
  *
  * A session already ended here whose signed delegation the operator was never told about (a grant
- * that did not go live: `unrevokedDelegations`) keeps its status and reason and records `revoked_at`.
+ * that did not go live, which session maintenance revokes there) keeps its status and reason and
+ * records `revoked_at`.
  */
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
   if (session.delegatedPayload && session.delegationHash) {
