@@ -38,6 +38,10 @@ export function createMetrics(deps: ApiDeps) {
   const ordersByState = new Gauge({ name: 'deputy_orders', help: 'Orders not yet settled (filled, cancelled and rejected ones are not counted), by state', labelNames: ['state'], registers: [register] })
   const expiring = new Gauge({ name: 'deputy_sessions_expiring', help: 'Active or rotating sessions whose delegation expires within the window', labelNames: ['within'], registers: [register] })
   const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action', labelNames: ['action'], registers: [register] })
+  const alerts = new Gauge({
+    name: 'deputy_alerts', help: 'Alerts raised since the start (audit log rows alert.<code>; a repeat within the hour is not counted), by code',
+    labelNames: ['code'], registers: [register],
+  })
   const sourceUp = new Gauge({
     name: 'deputy_metrics_source_up', help: 'Whether this scrape read the source (1) or it did not answer within 2 s (0; its series are left out)',
     labelNames: ['source'], registers: [register],
@@ -55,7 +59,7 @@ export function createMetrics(deps: ApiDeps) {
     // Session expiry is on the operator's clock.
     const nowMs = deps.runtime.operatorNow()
     const live: SQL = inArray(sessions.status, ['active', 'rotating'])
-    const [errorRows, stateRows, repairRows, expiringRows] = await Promise.all([
+    const [errorRows, stateRows, repairRows, expiringRows, alertRows] = await Promise.all([
       groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`),
       // Wallet by wallet through orders_wallet_state_idx: the orders not yet settled, never the rest.
       groupCount(db, sql`select o.state as key, count(*)::int as n from wallets w
@@ -66,9 +70,11 @@ export function createMetrics(deps: ApiDeps) {
           .where(and(live, gt(sessions.expiry, new Date(nowMs)), lte(sessions.expiry, new Date(nowMs + seconds * 1000))))
         return { key: within, n: row?.n ?? 0 }
       })),
+      // Through audit_log_alert_idx (migration 0016): the alert rows only.
+      groupCount(db, sql`select substr(action, 7) as key, count(*)::int as n from audit_log where action like 'alert.%' group by action`),
       observeOnce(),
     ])
-    return { errorRows, stateRows, repairRows, expiringRows }
+    return { errorRows, stateRows, repairRows, expiringRows, alertRows }
   }
 
   const refresh = async () => {
@@ -91,6 +97,7 @@ export function createMetrics(deps: ApiDeps) {
     setCounts(ordersByState, 'state', read?.stateRows, unsettledStates)
     setCounts(repairs, 'action', read?.repairRows)
     setCounts(expiring, 'within', read?.expiringRows)
+    setCounts(alerts, 'code', read?.alertRows)
   }
 
   return {

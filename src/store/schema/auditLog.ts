@@ -21,6 +21,8 @@ export const auditLog = pgTable(
     index('audit_log_wallet_id_idx').on(t.walletId, t.id),
     // The reconciler's repairs, by action (the metrics' deputy_reconciliation_repairs).
     index('audit_log_reconciler_action_idx').on(t.action).where(sql`${t.actor} = 'reconciler'`),
+    // The alerts raised, by code (the metrics' deputy_alerts).
+    index('audit_log_alert_idx').on(t.action).where(sql`${t.action} like 'alert.%'`),
   ],
 )
 
