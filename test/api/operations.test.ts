@@ -26,7 +26,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('/metrics', () => {
-  it('exposes queue depths, submit latency, operator errors, orders, expiring sessions and reconciliation repairs', async () => {
+  it('exposes queue depths, submit latency, operator errors, orders, expiring sessions, reconciliation repairs and alerts', async () => {
     // An unfunded wallet: the operator refuses its order (InsufficientBalance).
     const poor = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
     const granted = await grantThroughApi(tenant, poor.id, { lifetimeSeconds: 3600 })
