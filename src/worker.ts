@@ -18,10 +18,8 @@ import { OUTBOX_CHANNEL } from './store/repositories/outboxRepo.js'
 import { createVenueClient } from './venue/createVenueClient.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
-import { submitCancelAllSpec } from '../jobs/submitCancelAll.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
 import { createAlertSink } from './runtime/createAlertSink.js'
-import { runSubmission } from './runtime/submission/runSubmission.js'
 import type { WalletSigner } from './signers/WalletSigner.js'
 import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
@@ -209,12 +207,7 @@ export async function startWorker(options: StartWorkerOptions) {
     /** Runs session maintenance now (rotation near expiry, revocation of rotated-out sessions). */
     maintainSessions: (walletId?: string) => maintainSessions(deps, maintenance, walletId),
     /** Suspected compromise: stop the wallet's work, CancelAll, revoke every session, alert. */
-    compromise: (walletId: string, reason: string) => compromiseWallet(deps, options.keyring, {
-      walletId, reason,
-      submitNow: (outboxId) => runSubmission(deps, outboxId, submitCancelAllSpec, {
-        delay: () => Promise.reject(new Error('CancelAll cannot wait during a compromise')),
-      }),
-    }),
+    compromise: (walletId: string, reason: string) => compromiseWallet(deps, options.keyring, { walletId, reason }),
     streams,
     async close(timeoutMs = 20_000): Promise<void> {
       stopping = true

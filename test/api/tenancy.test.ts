@@ -43,6 +43,7 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
     ['read the work queued for it', 'GET', () => `/v1/work/${placementId}`, undefined, 'outboxId'],
     ['CancelAll on the wallet', 'POST', () => `/v1/wallets/${wallet.id}/cancel-all`, {}, 'walletId'],
     ['halt the wallet', 'POST', () => `/v1/wallets/${wallet.id}/halt`, { reason: 'hostile' }, 'walletId'],
+    ['declare the wallet compromised', 'POST', () => `/v1/wallets/${wallet.id}/compromise`, { reason: 'hostile' }, 'walletId'],
     ['resume the wallet', 'POST', () => `/v1/wallets/${wallet.id}/resume`, {}, 'walletId'],
     ['set its policy', 'PUT', () => `/v1/wallets/${wallet.id}/policy`, { rules: { maxOpenOrders: 0 } }, 'walletId'],
     ['read its policy', 'GET', () => `/v1/wallets/${wallet.id}/policy`, undefined, 'walletId'],

@@ -68,6 +68,7 @@ const cases: Case[] = [
   ['cancel-all: unknown market', 'POST', () => `${w()}/cancel-all`, { market: 'XYZ' }, 422, 'market', /operator's markets/],
   ['halt: reason missing', 'POST', () => `${w()}/halt`, {}, 400, 'reason', /is required/],
   ['halt: blank reason', 'POST', () => `${w()}/halt`, { reason: '   ' }, 400, 'reason', /must say why/],
+  ['compromise: reason missing', 'POST', () => `${w()}/compromise`, {}, 400, 'reason', /is required/],
   ['resume: wallet not halted', 'POST', () => `${w()}/resume`, {}, 422, 'walletId', /halted wallet/],
   ['policy: rules missing', 'PUT', () => `${w()}/policy`, {}, 400, 'rules', /is required/],
   ['policy: unknown rule', 'PUT', () => `${w()}/policy`, { rules: { maxLeverage: 3 } }, 400, 'rules.maxLeverage', /is not a known field/],

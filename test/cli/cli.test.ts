@@ -169,6 +169,21 @@ describe('deputy against a running API', () => {
   })
 })
 
+describe('deputy compromise', () => {
+  it('halts a wallet and revokes its sessions at the operator, saying how many', async () => {
+    const created = json<{ id: string }>(await deputy(['wallet', 'create', '--json']))
+    const granted = await deputy(['session', 'grant', created.id, '--lifetime', '1d', '--families', 'Order,CancelAll', '--json'])
+    expect(granted.code, granted.stderr).toBe(0)
+    const run = await deputy(['compromise', created.id, '--reason', 'laptop stolen'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toBe(`wallet ${created.id} halted (compromise: laptop stolen); 1 session(s) revoked at the operator\n`)
+    const sessions = json<{ status: string }[]>(await deputy(['session', 'list', created.id, '--json']))
+    expect(sessions.map((s) => s.status)).toEqual(['revoked'])
+    const missing = await deputy(['compromise', created.id])
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/required option '--reason <text>'/)])
+  })
+})
+
 describe('exit codes', () => {
   it('2 for input the API refuses, naming the field and rule', async () => {
     const run = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1990.001', '--size', '0.5'])

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { haltWallet, resumeWallet } from '../../runtime/intake/killSwitch.js'
+import { compromiseWallet } from '../../runtime/sessions/compromiseWallet.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ownedWallet } from '../ownership.js'
 import { presentOneWallet } from '../presentWallets.js'
@@ -25,6 +26,21 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     await relayNow(deps)
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)
     return { wallet: await presentOneWallet(deps, halted), cancelAllOutboxId: outboxId, cancelledLocally }
+  })
+
+  app.post('/wallets/:walletId/compromise', {
+    schema: {
+      summary: "Suspected compromise of the wallet's session keys: halt it, cancel its intents and queued work, CancelAll at the operator, revoke every session there, alert. "
+        + 'Resuming needs a person (resume) and a new grant. 502 SESSION.REVOKE_FAILED when a revocation failed: the wallet is halted all the same; call again to retry',
+      tags, security: tenantSecurity, headers: idempotencyHeader, params: walletParams,
+      body: z.strictObject({ reason: z.string().trim().min(1, 'must say what was suspected').max(500, 'must be at most 500 characters') }),
+      response: { 200: z.object({ wallet: Wallet, revokedSessions: z.number().int() }), ...errorResponses },
+    },
+  }, async (request) => {
+    const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
+    const { revoked } = await compromiseWallet(deps.runtime, deps.keyring, { walletId: wallet.id, reason: request.body.reason, actor: 'api' })
+    const halted = await ownedWallet(db, tenantOf(request), wallet.id)
+    return { wallet: await presentOneWallet(deps, halted), revokedSessions: revoked }
   })
 
   app.post('/wallets/:walletId/resume', {

@@ -17,6 +17,12 @@ export function killSwitchCommands(program: Command): void {
       if (!work.accepted) throw new CliError(exitCodes.failed, `wallet ${halted.wallet.id} is halted, but its CancelAll was not applied: ${work.note ?? work.status}`, { code: 'CANCEL_ALL.NOT_APPLIED' })
       out.result({ ...halted, cancelAll: work }, () => line('accepted by the operator'))
     }))
+  program.command('compromise <walletId>').description("suspected compromise of the wallet's session keys: halt, CancelAll, revoke every session at the operator, alert")
+    .requiredOption('--reason <text>', 'what was suspected (kept in the audit log and the alert)')
+    .action(clientAction(async ({ api, out }, options: { reason: string }, walletId: string) => {
+      const done = await api.post<{ wallet: WalletDto; revokedSessions: number }>(`/v1/wallets/${encodeURIComponent(walletId)}/compromise`, { reason: options.reason })
+      out.result(done, () => `wallet ${done.wallet.id} halted (compromise: ${options.reason}); ${done.revokedSessions} session(s) revoked at the operator`)
+    }))
   program.command('resume <walletId>').description('lift the kill switch')
     .action(clientAction(async ({ api, out }, _options: object, walletId: string) => {
       const resumed = await api.post<WalletDto>(`/v1/wallets/${encodeURIComponent(walletId)}/resume`, {})

@@ -1,9 +1,25 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
+import { BaseError } from '../../core/errors/BaseError.js'
 import type { Keyring } from '../../keys/Keyring.js'
+import { submitCancelAllSpec } from '../../../jobs/submitCancelAll.js'
 import { audit } from '../../store/repositories/audit.js'
-import { intents, outbox, sessions, wallets } from '../../store/schema/index.js'
+import { type AuditActor, intents, outbox, sessions, wallets } from '../../store/schema/index.js'
+import { runSubmission } from '../submission/runSubmission.js'
 import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
+
+/** Some sessions could not be revoked at the operator: the wallet is halted all the same; running the compromise again retries them. */
+export class CompromiseIncompleteError extends BaseError {
+  override name = 'CompromiseIncompleteError'
+  readonly failed: readonly { sessionId: string; error: string }[]
+  constructor(failed: readonly { sessionId: string; error: string }[]) {
+    super(`compromise: ${failed.length} session(s) could not be revoked at the operator: ${failed.map((f) => f.error).join('; ')}`, {
+      code: 'SESSION.REVOKE_FAILED', retryable: true,
+      hint: 'the wallet is halted and its work stopped; run the compromise again to retry the revocations, or revoke those sessions at the operator by hand',
+    })
+    this.failed = failed
+  }
+}
 
 /**
  * Suspected compromise of a wallet's session keys: stop all of the wallet's
@@ -12,8 +28,12 @@ import { revokeAtOperator } from './revokeAtOperator.js'
  * their orders), and alert. The wallet stays halted until a person resumes it
  * and a new delegation is granted.
  */
-export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: { walletId: string; reason: string; submitNow?: (outboxId: string) => Promise<unknown> }): Promise<{ revoked: number }> {
+export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: { walletId: string; reason: string; actor?: AuditActor }): Promise<{ revoked: number }> {
   const { walletId } = input
+  // The CancelAll is sent from here, at once, while a session can still sign it (never delayed).
+  const submitNow = (outboxId: string) => runSubmission(deps, outboxId, submitCancelAllSpec, {
+    delay: () => Promise.reject(new Error('CancelAll cannot wait during a compromise')),
+  })
   await deps.db.transaction(async (tx) => {
     await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
     await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
@@ -21,14 +41,13 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
     // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
     await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
   })
-  // Sent right here when it can be: then the relay must not send it a second time, so the row starts
-  // `enqueued`; if sending fails, the sweeper finds it without a job and the queue retries it.
+  // Sent right here: then the relay must not send it a second time, so the row starts `enqueued`; if
+  // sending fails, the sweeper finds it without a job and the queue retries it.
   const [row] = await deps.db.insert(outbox).values({
-    walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' },
-    ...(input.submitNow ? { status: 'enqueued' as const, enqueuedAt: sql`now()` } : {}),
+    walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
   }).returning({ id: outbox.id })
   const outboxId = row!.id
-  if (input.submitNow) await input.submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
+  await submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
   // A grant still waiting for the wallet's signature (`pending`) is ended too: it never goes live.
   const live = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined'])))
   // One refused or failed revocation must not leave the others live: try every session, then report.
@@ -48,7 +67,7 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
       : `sessions revoked after suspected compromise: ${input.reason}`,
     details: { revoked, failed },
   })
-  await audit(deps.db, { walletId, actor: 'worker', action: 'wallet.compromise', details: { reason: input.reason, revoked, failed } })
-  if (failed.length) throw new Error(`compromise: ${failed.length} session(s) could not be revoked at the operator: ${failed.map((f) => f.error).join('; ')}`)
+  await audit(deps.db, { walletId, actor: input.actor ?? 'worker', action: 'wallet.compromise', details: { reason: input.reason, revoked, failed } })
+  if (failed.length) throw new CompromiseIncompleteError(failed)
   return { revoked }
 }
