@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ApiHarness, type Tenant, createApiHarness, grantThroughApi } from './support/apiHarness.js'
+import { describe, expect, it } from 'vitest'
+import { apiHarnessForFile, grantThroughApi } from './support/apiHarness.js'
 
 /* The API of a process whose clock runs an hour behind the operator's: session expiry is the operator's to enforce. */
 
-let api: ApiHarness
-let tenant: Tenant
-
-beforeAll(async () => {
-  api = await createApiHarness({ worker: { now: () => Date.now() - 3_600_000 } })
-  tenant = await api.tenant()
-})
-afterAll(async () => { await api?.close() })
+const file = apiHarnessForFile({ worker: { now: () => Date.now() - 3_600_000 } })
 
 describe('an API an hour behind the operator', () => {
   it('grants a session whose lifetime counts from the operator\'s clock, and shows and counts its expiry on that clock', async () => {
+    const { api, tenant } = file
     const wallet = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
     const lifetime = 23.5 * 3600
     const granted = await grantThroughApi(tenant, wallet.id, { lifetimeSeconds: lifetime, needs: { limitOrders: true } })

@@ -1,24 +1,18 @@
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { sessions } from '../../src/store/schema/index.js'
 import { operatorOrders } from '../worker/support/operator.js'
 import { rows } from '../worker/support/rows.js'
-import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
+import { apiHarnessForFile, eventually, tradingWallet } from './support/apiHarness.js'
 
 /* POST /v1/wallets/{id}/compromise: the suspected-compromise procedure, reachable by its user. */
 
-let api: ApiHarness
-let tenant: Tenant
-
-beforeAll(async () => {
-  api = await createApiHarness()
-  tenant = await api.tenant()
-})
-afterAll(async () => { await api?.close() })
+const file = apiHarnessForFile()
 
 type Compromised = { wallet: { id: string; status: string; haltedReason: string | null }; revokedSessions: number }
 
 async function restingOrder(walletId: string) {
+  const { tenant } = file
   const order = (await tenant.request('POST', `/v1/wallets/${walletId}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })).json<{ id: string }>()
   await eventually(async () => (await tenant.request('GET', `/v1/orders/${order.id}`)).json<{ state: string }>().state === 'open')
   return order
@@ -26,6 +20,7 @@ async function restingOrder(walletId: string) {
 
 describe('a suspected compromise, through the API', () => {
   it('halts the wallet, cancels its orders and revokes its session at the operator, audits and alerts; a second call finds nothing left', async () => {
+    const { api, tenant } = file
     const { wallet, session } = await tradingWallet(api, tenant)
     const { address } = (await tenant.request('GET', `/v1/wallets/${wallet.id}`)).json<{ address: string }>()
     await restingOrder(wallet.id)
@@ -52,6 +47,7 @@ describe('a suspected compromise, through the API', () => {
   })
 
   it('answers 502 with Retry-After when the operator cannot revoke, leaves the wallet halted, and a second call completes it', async () => {
+    const { api, tenant } = file
     const { wallet, session } = await tradingWallet(api, tenant)
     api.h.sandbox.setFaults({ errorRate: 1 })
     const failed = await tenant.request('POST', `/v1/wallets/${wallet.id}/compromise`, { reason: 'custody breach' })

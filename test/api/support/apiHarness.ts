@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll } from 'vitest'
 import { apiDepsFromWorker, type ApiDeps } from '../../../src/api/ApiDeps.js'
 import { buildApi } from '../../../src/api/buildApi.js'
 import { createWalletSignerRegistry } from '../../../src/runtime/walletSignerRegistry.js'
@@ -47,6 +48,17 @@ export async function createApiHarness(options: { worker?: Partial<StartWorkerOp
   return api
 }
 export type ApiHarness = Awaited<ReturnType<typeof createApiHarness>>
+
+/** This test file's harness and one tenant: made before its tests (`beforeAll`), closed after them. Read them inside tests. */
+export function apiHarnessForFile(options: Parameters<typeof createApiHarness>[0] = {}): { api: ApiHarness; tenant: Tenant } {
+  const file = {} as { api: ApiHarness; tenant: Tenant }
+  beforeAll(async () => {
+    file.api = await createApiHarness(options)
+    file.tenant = await file.api.tenant()
+  })
+  afterAll(async () => { await file.api?.close() })
+  return file
+}
 export type Tenant = Awaited<ReturnType<ApiHarness['tenant']>>
 
 /** A funded development wallet of `tenant` with an active session, made through the API. */
