@@ -17,7 +17,7 @@
  * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
  *   run does nothing); revocation at the operator is idempotent.
  */
-import { and, eq, gt, inArray, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
@@ -113,30 +113,22 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     .where(and(scope, inArray(sessions.status, ['pending', 'delegated']), lt(sessions.createdAt, new Date(deps.now() - ABANDONED_GRANT_MS)))).returning({ id: sessions.id })
   if (abandoned.length) deps.log.warn({ sessions: abandoned.map((s) => s.id) }, 'cleared abandoned session grants')
 
-  // A grant that did not go live after the wallet signed (pre-live checks, the live probe, a refused
-  // activation, an abandoned or ended grant): its delegation would work at the operator until it
-  // expires, for whoever holds the session key. Revoked there like a rotated-out session.
-  const unused = await deps.db.select().from(sessions).where(and(scope, eq(sessions.status, 'revoked'), isNull(sessions.revokedAt),
-    isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)))
-  for (const session of unused) {
-    try {
-      await revokeAtOperator(deps, options.keyring, session, session.statusReason ?? 'never went live')
-      report.revoked++
-    } catch (error) {
-      report.failures++
-      deps.log.warn({ sessionId: session.id, err: error }, 'revoking the unused delegation of a grant that did not go live failed; retrying next run')
-    }
-  }
-
+  // At the operator: rotated-out sessions once in-flight requests are past their deadlines, and the
+  // delegation of a grant that did not go live after the wallet signed (pre-live checks, the live
+  // probe, a refused activation, an abandoned or ended grant), which would work there until it
+  // expires for whoever holds the session key.
   const graceEnded = new Date(deps.now() - options.rotationGraceMs)
-  const rotating = await deps.db.select().from(sessions).where(and(scope, eq(sessions.status, 'rotating'), lt(sessions.updatedAt, graceEnded)))
-  for (const session of rotating) {
+  const toRevoke = await deps.db.select().from(sessions).where(and(scope, or(
+    and(eq(sessions.status, 'rotating'), lt(sessions.updatedAt, graceEnded)),
+    and(eq(sessions.status, 'revoked'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)),
+  )))
+  for (const session of toRevoke) {
     try {
-      await revokeAtOperator(deps, options.keyring, session, 'rotated out')
+      await revokeAtOperator(deps, options.keyring, session, session.status === 'rotating' ? 'rotated out' : session.statusReason ?? 'never went live')
       report.revoked++
     } catch (error) {
       report.failures++
-      deps.log.warn({ sessionId: session.id, err: error }, 'revoking a rotated-out session failed; retrying next run')
+      deps.log.warn({ sessionId: session.id, status: session.status, err: error }, 'revoking a session at the operator failed; retrying next run')
     }
   }
   return report
