@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import type { AuditEntry, Order, OrderWithFills, Policy, Schedule, ScheduleRun, Session, Wallet, Work } from '../api/schemas/resources.js'
+import type { AuditPage, Order, OrderWithFills, Policy, Schedule, ScheduleRun, Session, Wallet, Work } from '../api/schemas/resources.js'
 
 /* What the API answers, typed from the same zod schemas that validate and document it. */
 export type WalletDto = z.output<typeof Wallet>
@@ -11,6 +11,6 @@ export type ScheduleRunDto = z.output<typeof ScheduleRun>
 export type PolicyDto = z.output<typeof Policy>
 export type QueuedDto = { outboxId: string; status: 'queued' }
 export type WorkDto = z.output<typeof Work>
-export type AuditPageDto = { entries: z.output<typeof AuditEntry>[]; nextBefore: string | null }
+export type AuditPageDto = z.output<typeof AuditPage>
 export type QueueHealthDto = { paused: boolean; counts: Record<string, number> }
 export type StatusDto = { wallets: WalletDto[]; sessions: SessionDto[]; workingOrders: OrderDto[]; schedules: ScheduleDto[]; queues: Record<string, QueueHealthDto> | null; queuesUnavailable?: string }

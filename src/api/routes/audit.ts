@@ -5,7 +5,7 @@ import { auditLog } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ownedWallet } from '../ownership.js'
 import { errorResponses, walletParams } from '../schemas/common.js'
-import { AuditEntry } from '../schemas/resources.js'
+import { AuditPage } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
 
 const AuditQuery = z.strictObject({
@@ -22,7 +22,7 @@ export const auditRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     schema: {
       summary: "A wallet's audit trail, newest first: session grants, rotations and revocations, the reconciler's repairs, refusals, halts", tags: ['wallets'],
       security: tenantSecurity, params: walletParams, querystring: AuditQuery,
-      response: { 200: z.object({ entries: z.array(AuditEntry), nextBefore: z.string().nullable().describe('pass as before for the next (older) page; null on the last page') }), ...errorResponses },
+      response: { 200: AuditPage, ...errorResponses },
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)

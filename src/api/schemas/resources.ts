@@ -160,3 +160,8 @@ export const AuditEntry = z.object({
   action: z.string().describe('e.g. session.activated, session.revoked, order.adopted, Order.rejected, wallet.halted'),
   details: z.record(z.string(), z.unknown()),
 }).meta({ id: 'AuditEntry' })
+
+export const AuditPage = z.object({
+  entries: z.array(AuditEntry),
+  nextBefore: z.string().nullable().describe('pass as before for the next (older) page; null on the last page'),
+}).meta({ id: 'AuditPage' })
