@@ -10,7 +10,7 @@ import type { RequestFamily } from '../../src/core/acl/actions.js'
 import { SessionKey } from '../../src/keys/SessionKey.js'
 import { encryptSecret } from '../../src/keys/encryptSecret.js'
 import { placeLimitOrder, type PlaceLimitOrderInput } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { orders, sessions } from '../../src/store/schema/index.js'
@@ -120,6 +120,59 @@ describe('session errors', () => {
     expect((await outboxSettled(order.id)).status).toBe('failed')
     expect(await db.audit(wallet.id, 'Order.refused')).toHaveLength(1)
     expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)
+  })
+
+  describe('work signed again under a replacement session passes the local checks again', () => {
+    /**
+     * A ModifyOrder is claimed and signed under a session covering it; while it is on the wire the
+     * wallet's session is replaced by one whose scope leaves ModifyOrder out, and the operator's
+     * answer makes the worker sign it again. The new scope is checked before anything is signed:
+     * refused locally (LOCAL.ACL_SCOPE), never sent, no ACL_VIOLATION alert (which says the scope
+     * mapping is wrong).
+     */
+    async function modifyWhileReplaced(answer: 'NonceReused' | 'SessionUnauthorized') {
+      const { wallet, signer, session } = await h.wallet()
+      const order = await place(wallet.id)
+      await settled(order.id, 'open')
+      const spent = worker.deps.nonces.next()
+      if (answer === 'NonceReused') expect((await sendWithSessionKey(worker.deps, wallet.id, 'CancelAll', { market: 'BTC-USD' }, { nonce: spent })).status).toBe(200)
+      const { venue, nonces } = worker.deps
+      const submit = venue.submit
+      let replaced = false
+      venue.submit = async (body) => {
+        if (!replaced && JSON.parse(body).family === 'ModifyOrder') {
+          replaced = true
+          if (answer === 'SessionUnauthorized') expect((await revokeBehindTheWorkersBack(worker.deps, wallet.id)).status).toBe(200)
+          await regrant(signer, wallet.id, ['Order', 'CancelOrder', 'CancelAll'])
+        }
+        return submit(body)
+      }
+      let drawn = false
+      if (answer === 'NonceReused') worker.deps.nonces = { next: () => (drawn ? nonces.next() : ((drawn = true), spent)) }
+      try {
+        const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1985', size: '0.5' })
+        await worker.relay()
+        const work = await eventually(async () => {
+          const [row] = (await db.outboxOf(order.id)).filter((r) => r.id === outboxId)
+          return row && ['done', 'failed', 'held'].includes(row.status) && row
+        })
+        expect(work.status).toBe('failed')
+        expect(work.lastError).toMatch(/^LOCAL\.ACL_SCOPE: .*does not cover ModifyOrder/)
+        // The Order, then the ModifyOrder under the first session; nothing under the second.
+        const sent = await db.requestsOf(order.id)
+        expect(sent.map((r) => `${r.family}:${r.status}:${r.errorCode}`)).toEqual(['Order:accepted:null', `ModifyOrder:rejected:${answer}`])
+        expect(sent.every((r) => r.sessionId === session.id)).toBe(true)
+        expect(await db.audit(wallet.id, 'ModifyOrder.refused')).toHaveLength(1)
+        expect(alerts).not.toContainEqual({ walletId: wallet.id, code: 'ACL_VIOLATION' })
+        expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.revision ?? 0).toBe(0)
+      } finally {
+        venue.submit = submit
+        worker.deps.nonces = nonces
+      }
+    }
+
+    it('re-signed after NonceReused', async () => { await modifyWhileReplaced('NonceReused') })
+    it('re-signed after SessionUnauthorized (the old session was revoked meanwhile)', async () => { await modifyWhileReplaced('SessionUnauthorized') })
   })
 
   it('SignerMismatch (the sealed key is not the delegated one): session quarantined, alert, work held until a new session', async () => {

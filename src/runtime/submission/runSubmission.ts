@@ -81,14 +81,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     }
     if (!session) return hold(ctx, spec, 'no active session with time left')
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
-    if (refusal) {
-      await deps.db.transaction(async (tx) => {
-        await spec.onRejected(tx, ctx, refusal.code, refusal.message)
-        await setOutboxStatus(tx, row.id, 'failed', `${refusal.code}: ${refusal.message}`)
-        await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: refusal.code, message: refusal.message } })
-      })
-      return { result: 'rejected', code: refusal.code }
-    }
+    if (refusal) return refuse(ctx, spec, refusal)
     fields = claim.fields as Record<string, unknown>
     const limited = waitForRateLimit(deps, spec.family, session.id, control)
     if (limited) return limited
@@ -154,6 +147,8 @@ export async function deliver<F extends RequestFamily>(
         case 'resign': {
           session = await deps.sessions.active(row.walletId)
           if (!session || resigns >= MAX_RESIGNS) throw error
+          const refusal = await refusalOnNewSession(ctx, session, request, spec.family, fields)
+          if (refusal) return refuse(ctx, spec, refusal)
           request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
           continue
         }
@@ -165,6 +160,8 @@ export async function deliver<F extends RequestFamily>(
           const current = await deps.sessions.active(row.walletId)
           if (current && current.id !== request.sessionId && resigns < MAX_RESIGNS) {
             session = current
+            const refusal = await refusalOnNewSession(ctx, session, request, spec.family, fields)
+            if (refusal) return refuse(ctx, spec, refusal)
             request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
             continue
           }
@@ -266,6 +263,37 @@ async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpe
     await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, row.walletId), eq(wallets.status, 'active')))
     await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.held`, details: { outboxId: row.id, reason } })
     return { result: 'held', reason } satisfies SubmitResult
+  })
+}
+
+/** Work the local checks refused: terminal, nothing sent (the claim's order is rejected with the rule). */
+async function refuse<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, refusal: { code: string; message: string }): Promise<SubmitResult> {
+  const { row } = ctx
+  await ctx.deps.db.transaction(async (tx) => {
+    await spec.onRejected(tx, ctx, refusal.code, refusal.message)
+    await setOutboxStatus(tx, row.id, 'failed', `${refusal.code}: ${refusal.message}`)
+    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: refusal.code, message: refusal.message } })
+  })
+  return { result: 'rejected', code: refusal.code }
+}
+
+/**
+ * Work signed again under another session than the one it was claimed under (the first was
+ * rotated out or refused meanwhile) passes the local checks again first: the new session's scope
+ * may be narrower, or its policy stricter, and the operator would answer what it does not cover
+ * with SessionAclViolation (an alert that the scope mapping is wrong) instead of a local refusal.
+ * The policy sees what the claim gave it (`FamilySpec.claim`): the market, and for a placement or
+ * a modification its side, price and size.
+ */
+async function refusalOnNewSession(ctx: SubmitContext, session: ActiveSession, previous: RequestRow, family: RequestFamily, fields: Record<string, unknown>): Promise<{ code: string; message: string } | null> {
+  if (session.id === previous.sessionId) return null
+  const { row, order } = ctx
+  const priced = typeof fields.price === 'bigint' && typeof fields.size === 'bigint'
+  const side = fields.side === 0 || fields.side === 1 ? fields.side : order?.side
+  return localRefusal(ctx.deps, session, family, {
+    market: String(fields.market),
+    ...(priced ? { price: fields.price as bigint, size: fields.size as bigint, ...(side === 0 || side === 1 ? { side } : {}) } : {}),
+    ...(row.orderId ? { orderId: row.orderId } : {}),
   })
 }
 
