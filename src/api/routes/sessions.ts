@@ -79,7 +79,10 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await rotateSession({
       deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, reason: 'onDemand',
-      families: request.body.families, unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe, scheduleField: 'families',
+      // Without `families` or `needs` the rotation keeps the current scope.
+      families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : undefined),
+      unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe,
+      scheduleField: request.body.families ? 'families' : 'needs',
     })
     await relayNow(deps)
     return reply.code(201).send({ session: presentSession(session, deps.runtime.operatorNow()), replaced: previous.map((p) => p.id) })
