@@ -29,6 +29,8 @@ export function parseTargets(value: string): Record<string, string> {
   for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
     const [asset, weight, extra] = pair.split('=')
     if (!asset || !weight || extra !== undefined) throw new InvalidArgumentError('targets are ASSET=WEIGHT pairs, comma-separated (e.g. ETH=0.5,USD=0.5)')
+    // A repeated asset would silently replace the first weight (ETH=0.6,ETH=0.5,USD=0.5 sums to 1).
+    if (Object.hasOwn(targets, asset.trim())) throw new InvalidArgumentError(`asset ${asset.trim()} is named twice; give each asset one weight`)
     targets[asset.trim()] = weight.trim()
   }
   if (!Object.keys(targets).length) throw new InvalidArgumentError('name at least one ASSET=WEIGHT target')

@@ -15,9 +15,14 @@ function isTimeZone(timeZone: string): boolean {
   }
 }
 
-/** cron-parser resolves `H` with Math.random unless BullMQ passes a seed, which it does not: each scheduling would pick another minute. */
+/**
+ * cron-parser resolves `H` with Math.random unless BullMQ passes a seed, which it does not: each
+ * scheduling would pick another time (`0 9 * * H#2`: another weekday each month), or, with `H`
+ * as a range's end (`1-H`), sometimes fail, which stops a BullMQ job scheduler for good. It is
+ * refused wherever it stands; the only `H` a cron may hold otherwise is THU's.
+ */
 function usesHashedValue(fields: readonly string[]): boolean {
-  return fields.some((field) => field.split(',').some((item) => /^H(?:$|[/(])/i.test(item)))
+  return fields.some((field) => /h/i.test(field.replace(/thu/gi, '')))
 }
 
 function errorMessage(error: unknown): string {

@@ -8,6 +8,15 @@ it('refuses a cron whose runs come closer than the minimum, naming the shortest 
   // Two seconds of one minute: 30 s apart, though a minute passes between most pairs.
   expect(gap('0,30 * * * * *')).toMatch(/30 s apart/)
   expect(gap('*/5 * * * *', 600)).toMatch(/every 600 s, but two of its runs are 300 s apart/)
+  // Gaps that only come at a month's or the year's turn: 23:00 on the 31st, 00:00 on the 1st.
+  expect(gap('0 0,23 1,31 * *', 7200)).toMatch(/3600 s apart/)
+  expect(gap('0 0,23 1,31 * *', 7200, 'UTC')).toMatch(/3600 s apart/)
+  expect(gap('0 0,23 1,31 1,12 *', 7200)).toMatch(/3600 s apart/)
+  expect(gap('0 0,23 1,31 * *', 3600)).toBeUndefined()
+})
+
+it('answers a cron it cannot read as a problem with the cron, not an exception', () => {
+  expect(cronIntervalProblem('0 9 * * 1,,2', 'UTC', 60)).toMatchObject({ field: 'cron', rule: expect.stringContaining('is not a valid cron expression') })
 })
 
 it('accepts a cron whose runs are at least the minimum apart, six fields included', () => {

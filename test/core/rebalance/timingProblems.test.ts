@@ -23,6 +23,13 @@ describe('timingProblems: cron', () => {
     ['@daily', 'must have 5 fields'],
     ['H 9 * * *', 'must not use hashed values'],
     ['0 H(0-3) * * *', 'must not use hashed values'],
+    // Wherever it stands: cron-parser draws it at random on every parse (BullMQ passes no seed).
+    ['0 9 * * 1-H', 'must not use hashed values'],
+    ['*/H 9 * * *', 'must not use hashed values'],
+    ['0-H/5 * * * *', 'must not use hashed values'],
+    ['0 9 1-H * *', 'must not use hashed values'],
+    ['0 9 * * H#2', 'must not use hashed values'],
+    ['0 9 * * MON-h', 'must not use hashed values'],
     ['61 * * * *', 'is not a valid cron expression'],
     ['0 25 * * *', 'is not a valid cron expression'],
     ['0 9 30 2 *', 'is not a valid cron expression'],
@@ -38,6 +45,7 @@ describe('timingProblems: cron', () => {
 
   it('does not mistake THU for a hashed value', () => {
     expect(timingProblems('0 9 * * THU', zone)).toEqual([])
+    expect(timingProblems('0 9 * * tue-thu', zone)).toEqual([])
   })
 
   it('rejects a missing, empty or oversized cron', () => {
