@@ -202,10 +202,15 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
   }
 }
 
+/**
+ * PROTOCOL.md's OrderFilled carries `fillId, price, size, fee, remaining` only: the fill's market
+ * and side are its order's (the fill is stored with them, `orderWorkspace`). An operator that adds
+ * them (the sandbox does) is read only for a fill whose order is not known here yet.
+ */
 function fillInput(walletId: string, event: VenueEvent): FillInput {
   const data = event.data ?? {}
   return {
-    walletId, fillId: str(data.fillId), clientOrderId: event.clientOrderId!, market: str(data.market),
+    walletId, fillId: str(data.fillId), clientOrderId: event.clientOrderId!, market: typeof data.market === 'string' ? data.market : '',
     side: data.side === 'sell' || data.side === 1 ? 1 : 0,
     price: str(data.price), size: str(data.size), fee: str(data.fee ?? '0'), seq: Number(event.seq), at: new Date(event.at),
   }

@@ -8,7 +8,7 @@ import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
-import { recordFill } from '../../src/store/repositories/recordFill.js'
+import { linkUnmatchedFills, recordFill } from '../../src/store/repositories/recordFill.js'
 import { auditLog, fills, orders, outbox, sessions, streamCursors } from '../../src/store/schema/index.js'
 import { snapshotUpdate } from '../../src/venue/snapshotUpdate.js'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
@@ -74,6 +74,33 @@ describe('a run of events applied together', () => {
     expect((await state()).state).toBe('open')
     expect((await applyEvents(h.db, wallet.id, [modified])).map((e) => e.seq)).toEqual(['2', '3'])
     expect(await state()).toMatchObject({ state: 'filled', venueRevision: 1, filled: '1.000000000000000000' })
+  })
+})
+
+describe('a fill as PROTOCOL.md describes it (fillId, price, size, fee, remaining: no market, no side)', () => {
+  it("is stored with its order's market and side, also when its order becomes known only later", async () => {
+    const markets = await h.markets()
+    const { wallet, signer } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'BTC-USD', side: 'sell', price: '60000', size: '0.1' }, new Date())
+    const orphanCloid = `0x${'ab'.repeat(16)}` as Hex
+    const base = { wallet: signer.address, at: Date.now() }
+    const run: VenueEvent[] = [
+      { ...base, seq: '1', type: 'OrderAccepted', clientOrderId: order.clientOrderId as Hex, orderId: 'V-s', data: {} },
+      { ...base, seq: '2', type: 'OrderFilled', clientOrderId: order.clientOrderId as Hex, orderId: 'V-s', data: { fillId: 's-1', price: '60000', size: '0.04', fee: '0.1', remaining: '0.06' } },
+      // An order this database does not know yet (placed by another client of the wallet).
+      { ...base, seq: '3', type: 'OrderFilled', clientOrderId: orphanCloid, orderId: 'V-o', data: { fillId: 'o-1', price: '2000', size: '1', fee: '0.1', remaining: '0' } },
+    ]
+    expect(await applyEvents(h.db, wallet.id, run)).toHaveLength(3)
+    const stored = async (fillId: string) => (await h.db.select().from(fills).where(and(eq(fills.walletId, wallet.id), eq(fills.fillId, fillId))))[0]!
+    expect(await stored('s-1')).toMatchObject({ orderId: order.id, market: 'BTC-USD', side: 1 })
+    expect(await stored('o-1')).toMatchObject({ orderId: null })
+
+    // Reconciliation adopts the order: the fill is linked and takes its market and side.
+    const [adopted] = await h.db.insert(orders).values({
+      walletId: wallet.id, clientOrderId: orphanCloid, market: 'ETH-USD', side: 1, price: '2000', size: '1', timeInForce: 0, state: 'open',
+    }).returning()
+    await h.db.transaction((tx) => linkUnmatchedFills(tx, wallet.id))
+    expect(await stored('o-1')).toMatchObject({ orderId: adopted!.id, market: 'ETH-USD', side: 1 })
   })
 })
 

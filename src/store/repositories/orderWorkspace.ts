@@ -64,11 +64,13 @@ export function orderWorkspace(tx: Db) {
       return { ...fill, clientOrderId, orderId: byKey.get(keyOf(fill.walletId, clientOrderId))?.row.id ?? null }
     })
     // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
+    // A fill's market and side are its order's when the order is known (an OrderFilled event need not carry them).
     const { rows } = await executeNamed<{ wallet_id: string; fill_id: string }>(tx, 'deputy_insert_fills', sql`
       insert into fills (wallet_id, order_id, fill_id, client_order_id, market, side, price, size, fee, seq, at)
-      select v."walletId", v."orderId", v."fillId", v."clientOrderId", v.market, v.side, v.price, v.size, v.fee, v.seq, v.at
+      select v."walletId", v."orderId", v."fillId", v."clientOrderId", coalesce(o.market, v.market), coalesce(o.side, v.side), v.price, v.size, v.fee, v.seq, v.at
       from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
         "walletId" uuid, "orderId" uuid, "fillId" text, "clientOrderId" text, market text, side smallint, price numeric, size numeric, fee numeric, seq bigint, at timestamptz)
+      left join orders o on o.id = v."orderId"
       on conflict do nothing
       returning wallet_id, fill_id`)
     return new Set(rows.map((row) => keyOf(row.wallet_id, row.fill_id)))

@@ -39,13 +39,14 @@ export async function recordFill(tx: Db, fill: FillInput): Promise<boolean> {
  * Call inside a transaction. Answers the fills linked.
  */
 export async function linkUnmatchedFills(tx: Db, walletId: string): Promise<FillRow[]> {
-  const unmatched = await tx.select({ fill: fills, orderId: orders.id }).from(fills)
+  const unmatched = await tx.select({ fill: fills, orderId: orders.id, market: orders.market, side: orders.side }).from(fills)
     .innerJoin(orders, and(eq(orders.walletId, fills.walletId), eq(orders.clientOrderId, fills.clientOrderId)))
     .where(and(eq(fills.walletId, walletId), isNull(fills.orderId)))
     .orderBy(asc(fills.seq))
   const linked: FillRow[] = []
-  for (const { fill, orderId } of unmatched) {
-    const [taken] = await tx.update(fills).set({ orderId }).where(and(eq(fills.id, fill.id), isNull(fills.orderId))).returning()
+  for (const { fill, orderId, market, side } of unmatched) {
+    // Stored before its order was known, perhaps without a market or side (OrderFilled need not carry them): the order's.
+    const [taken] = await tx.update(fills).set({ orderId, market, side }).where(and(eq(fills.id, fill.id), isNull(fills.orderId))).returning()
     if (!taken) continue
     await mutateOrder(tx, { id: orderId }, [fillUpdate(fill)])
     linked.push(taken)
