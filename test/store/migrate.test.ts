@@ -1,12 +1,14 @@
-import { readFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getTableName, sql } from 'drizzle-orm'
+import { eq, getTableName, sql } from 'drizzle-orm'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Database } from '../../src/store/Database.js'
 import { MIGRATION_LOCK_KEY, defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
-import { schema } from '../../src/store/schema/index.js'
+import { fills, schema } from '../../src/store/schema/index.js'
+import { insertOrder, insertWallet } from './fixtures.js'
 import { type TestDatabase, advisoryLockWaiters, createMemoryDatabase, createTestDatabase } from '../support/database.js'
 
 // Every table the schema declares must exist after migrating, and nothing else.
@@ -88,6 +90,28 @@ describe('migrate', () => {
     expect(await publicTables(database)).toEqual(tables)
     const held = await holder.query(`select count(*)::int as held from pg_locks where locktype = 'advisory'`)
     expect(held.rows[0].held).toBe(0)
+  })
+
+  it('0017 gives the fills stored without a market their order\'s market and side, and leaves the others', async () => {
+    const { database } = await fresh()
+    // The migrations up to 0016, as a database deployed before 0017 has them.
+    const before = mkdtempSync(join(tmpdir(), 'deputy-migrations-'))
+    cleanups.push(async () => rmSync(before, { recursive: true, force: true }))
+    cpSync(defaultMigrationsFolder(), before, { recursive: true })
+    const entries = (journal.entries as { idx: number }[]).filter((entry) => entry.idx <= 16)
+    writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }))
+    await migrate(database, { migrationsFolder: before })
+
+    const { db } = database
+    const wallet = await insertWallet(db)
+    const sell = await insertOrder(db, wallet.id, { market: 'BTC-USD', side: 1 })
+    const fill = (fillId: string, orderId: string | null, market: string, side: 0 | 1) =>
+      ({ walletId: wallet.id, orderId, fillId, clientOrderId: sell.clientOrderId, market, side, price: '1', size: '1', fee: '0', seq: 1, at: new Date() })
+    await db.insert(fills).values([fill('stream', sell.id, '', 0), fill('reconciler', sell.id, 'BTC-USD', 1), fill('unlinked', null, '', 0)])
+    await migrate(database)
+
+    const stored = Object.fromEntries((await db.select().from(fills).where(eq(fills.walletId, wallet.id))).map((f) => [f.fillId, [f.market, f.side]]))
+    expect(stored).toEqual({ stream: ['BTC-USD', 1], reconciler: ['BTC-USD', 1], unlinked: ['', 0] })
   })
 
   it('reports a failed migration as STORE.MIGRATION_FAILED and leaves the lock free', async () => {
