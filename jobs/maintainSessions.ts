@@ -6,7 +6,9 @@
  *   not a halted wallet's), the due wallets' recent session failures (one query),
  *   sessions `rotating` past the grace period, `revoked` sessions whose signed delegation was never
  *   revoked at the operator (grants that did not go live), the wallet signer for each wallet.
- * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`); old sessions
+ * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`), with the scope
+ *   and lifetime of the last (at least twice the rotation lead; a wallet's first: the narrowest
+ *   default scope, `defaultSessionFamilies`, and SESSION_LIFETIME_SECONDS); old sessions
  *   revoked at the operator once in-flight requests are past their deadlines, and so are the unused
  *   delegations of grants that did not go live (`revoked_at` recorded); sessions past expiry →
  *   `expired`; audit rows. A wallet without a signer is alerted and its work held when it expires.
@@ -98,7 +100,8 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     try {
       const { previous, session } = await rotateSession({
         deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: wallet.sessionId ? 'expiry' : 'sessionUnauthorized',
-        lifetimeSeconds: options.lifetimeSeconds, probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
+        lifetimeSeconds: options.lifetimeSeconds, keepLifetime: { minSeconds: 2 * options.rotateLeadSeconds },
+        probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
       })
       if (previous.length || session.id !== wallet.sessionId) report.rotated++
     } catch (error) {

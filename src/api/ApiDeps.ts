@@ -28,6 +28,8 @@ export type ApiDeps = {
   probe?: GrantSessionInput['probe']
   /** Lifetime of granted sessions when the request names none. Default 7 days. */
   sessionLifetimeSeconds?: number
+  /** The worker's rotation lead (`SESSION_ROTATE_LEAD_SECONDS`): a granted lifetime must be at least twice it. Default 6 h. */
+  sessionRotateLeadSeconds?: number
   /** The least time between two runs of a schedule (`SCHEDULE_MIN_INTERVAL_SECONDS`). Default 60. */
   scheduleMinIntervalSeconds?: number
   /** prom-client registry for `/metrics`; a fresh one by default (so several APIs in one process do not clash). */

@@ -55,6 +55,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       }),
       adminToken: config.ADMIN_TOKEN,
       sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
+      sessionRotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,
       ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ venue, keyring, domain, markets, operatorNow: runtime.operatorNow }) } : {}),
       async close() {

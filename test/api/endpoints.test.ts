@@ -355,8 +355,11 @@ describe('session scope', () => {
     const byNeeds = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { lifetimeSeconds: 24 * 3600, needs: { limitOrders: true, modifications: true } })
     expect(byNeeds.statusCode).toBe(201)
     expect(byNeeds.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder'])
-    // Neither: the current scope is kept.
-    const kept = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { lifetimeSeconds: 24 * 3600 })
-    expect(kept.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder'])
+    // Neither: the current scope is kept, and so is the lifetime when none is named (a day, not the configured 7).
+    const kept = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, {})
+    const keptSession = kept.json<{ session: { aclScope: string[]; expiresInSeconds: number } }>().session
+    expect(keptSession.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder'])
+    expect(keptSession.expiresInSeconds).toBeGreaterThan(24 * 3600 - 60)
+    expect(keptSession.expiresInSeconds).toBeLessThanOrEqual(24 * 3600)
   })
 })

@@ -29,7 +29,7 @@ describe('/metrics', () => {
   it('exposes queue depths, submit latency, operator errors, orders, expiring sessions, reconciliation repairs and alerts', async () => {
     // An unfunded wallet: the operator refuses its order (InsufficientBalance).
     const poor = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
-    const granted = await grantThroughApi(tenant, poor.id, { lifetimeSeconds: 3600 })
+    const granted = await grantThroughApi(tenant, poor.id, { lifetimeSeconds: 24 * 3600 })
     expect(granted.statusCode).toBe(201)
     const refused = (await tenant.request('POST', `/v1/wallets/${poor.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '1' })).json<{ id: string }>()
     await eventually(async () => (await api.h.db.select().from(orders).where(eq(orders.id, refused.id)))[0]!.state === 'rejected')

@@ -44,6 +44,9 @@ const cases: Case[] = [
   ['session: empty families', 'POST', () => `${w()}/sessions`, { families: [] }, 400, 'families', /at least one family/],
   ['session: unknown family', 'POST', () => `${w()}/sessions`, { families: ['Trade'] }, 400, 'families.0', /must be one of "Order", "ModifyOrder", "CancelOrder", "CancelAll"/],
   ['session: lifetime too short', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 1800 }, 400, 'lifetimeSeconds', /at least 3600/],
+  // Shorter than twice the worker's rotation lead (6 h here): due for rotation as soon as it went live.
+  ['session: lifetime under twice the rotation lead', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 11 * 3600 }, 422, 'lifetimeSeconds', /at least 43200: twice SESSION_ROTATE_LEAD_SECONDS \(21600\)/],
+  ['session: rotation lifetime under twice the rotation lead', 'POST', () => `${w()}/sessions/rotate`, { lifetimeSeconds: 3600 }, 422, 'lifetimeSeconds', /at least 43200/],
   ['session: lifetime too long', 'POST', () => `${w()}/sessions/rotate`, { lifetimeSeconds: 90 * 24 * 3600 }, 400, 'lifetimeSeconds', /at most 2592000/],
   ['session: lifetime not an integer', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 100.5 }, 400, 'lifetimeSeconds', /integer/],
   ['session: empty revoke reason', 'POST', () => `/v1/sessions/${sessionId}/revoke`, { reason: '' }, 400, 'reason', /must not be empty/],

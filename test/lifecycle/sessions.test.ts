@@ -328,6 +328,46 @@ describe('session maintenance', () => {
   })
 })
 
+describe('the scope and lifetime maintenance asks for', () => {
+  it("grants a wallet's first session the narrowest default scope, covering the work already queued for it", async () => {
+    const plain = await bareWallet(h)
+    const modifying = await bareWallet(h)
+    for (const w of [plain, modifying]) signers.set(w.wallet.address.toLowerCase(), w.signer)
+    // An order and a change of it, queued while the wallet waits for its first session.
+    const order = await place(h, worker, modifying.wallet.id)
+    await requestModify(h.db, worker.markets, { orderId: order.id, price: '1890', size: '0.1' })
+
+    expect((await worker.maintainSessions(plain.wallet.id)).rotated).toBe(1)
+    expect((await worker.maintainSessions(modifying.wallet.id)).rotated).toBe(1)
+    expect((await activeSession(plain.wallet.id))!.aclScope).toEqual(['Order', 'CancelOrder', 'CancelAll'])
+    expect((await activeSession(modifying.wallet.id))!.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+    // The held work goes out under it, the modification included.
+    await eventually(async () => { const o = await r.order(order.id); return o.state === 'open' && Number(o.price) === 1890 })
+    for (const w of [plain, modifying]) signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('rotates a session into one of the lifetime it was granted for, at least twice the rotation lead', async () => {
+    // The worker here rotates 3 h before expiry; the configured lifetime (7 days) is for first sessions.
+    const day = await activeWallet(h, { lifetimeSeconds: 24 * 3600 })
+    const short = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
+    for (const w of [day, short]) signers.set(w.wallet.address.toLowerCase(), w.signer)
+    expect((await r.session(day.session.id)).lifetimeSeconds).toBe(24 * 3600)
+    // The day-long session is due once it has less than the lead left.
+    const soon = Math.floor(h.sandbox.now() / 1000) + 2 * 3600
+    await h.db.update(sessions).set({ expiry: new Date(soon * 1000), expiryUnix: soon }).where(eq(sessions.id, day.session.id))
+
+    for (const w of [day, short]) expect((await worker.maintainSessions(w.wallet.id)).rotated).toBe(1)
+    const lifetimeLeft = async (walletId: string) => (await activeSession(walletId))!.expiryUnix - Math.floor(h.sandbox.now() / 1000)
+    expect(await lifetimeLeft(day.wallet.id)).toBeGreaterThan(24 * 3600 - 60)
+    expect(await lifetimeLeft(day.wallet.id)).toBeLessThanOrEqual(24 * 3600)
+    // 2 h is less than twice the lead: its replacement gets 6 h, and is not due at once.
+    expect(await lifetimeLeft(short.wallet.id)).toBeGreaterThan(6 * 3600 - 60)
+    expect(await lifetimeLeft(short.wallet.id)).toBeLessThanOrEqual(6 * 3600)
+    for (const w of [day, short]) expect((await worker.maintainSessions(w.wallet.id)).rotated).toBe(0)
+    for (const w of [day, short]) signers.delete(w.wallet.address.toLowerCase())
+  })
+})
+
 describe('compromise', () => {
   it('cancels everything, revokes every session at the operator, cancels the intents, halts the wallet, alerts, and re-places nothing', async () => {
     const w = await activeWallet(h)

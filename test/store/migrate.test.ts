@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Database } from '../../src/store/Database.js'
 import { MIGRATION_LOCK_KEY, defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
-import { fills, schema } from '../../src/store/schema/index.js'
-import { insertOrder, insertWallet } from './fixtures.js'
+import { fills, schema, sessions } from '../../src/store/schema/index.js'
+import { hex, insertOrder, insertWallet } from './fixtures.js'
 import { type TestDatabase, advisoryLockWaiters, createMemoryDatabase, createTestDatabase } from '../support/database.js'
 
 // Every table the schema declares must exist after migrating, and nothing else.
@@ -92,15 +92,20 @@ describe('migrate', () => {
     expect(held.rows[0].held).toBe(0)
   })
 
-  it('0017 gives the fills stored without a market their order\'s market and side, and leaves the others', async () => {
+  /** A database deployed before migration `idx`: the migrations up to the one before it applied. */
+  async function migratedBefore(idx: number): Promise<Database> {
     const { database } = await fresh()
-    // The migrations up to 0016, as a database deployed before 0017 has them.
     const before = mkdtempSync(join(tmpdir(), 'deputy-migrations-'))
     cleanups.push(async () => rmSync(before, { recursive: true, force: true }))
     cpSync(defaultMigrationsFolder(), before, { recursive: true })
-    const entries = (journal.entries as { idx: number }[]).filter((entry) => entry.idx <= 16)
+    const entries = (journal.entries as { idx: number }[]).filter((entry) => entry.idx < idx)
     writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }))
     await migrate(database, { migrationsFolder: before })
+    return database
+  }
+
+  it('0017 gives the fills stored without a market their order\'s market and side, and leaves the others', async () => {
+    const database = await migratedBefore(17)
 
     const { db } = database
     const wallet = await insertWallet(db)
@@ -112,6 +117,25 @@ describe('migrate', () => {
 
     const stored = Object.fromEntries((await db.select().from(fills).where(eq(fills.walletId, wallet.id))).map((f) => [f.fillId, [f.market, f.side]]))
     expect(stored).toEqual({ stream: ['BTC-USD', 1], reconciler: ['BTC-USD', 1], unlinked: ['', 0] })
+  })
+
+  it("0018 gives the sessions granted before it their lifetime back from the grant's time (the Delegation's nonce)", async () => {
+    const database = await migratedBefore(18)
+    const { db } = database
+    // Rows as that schema had them (without lifetime_seconds), each a grant in progress of its own wallet.
+    const pending = async (nonce: string, expiryUnix: number) => {
+      const wallet = await insertWallet(db)
+      await db.execute(sql`insert into sessions (wallet_id, status, public_key, sealed_private_key, master_key_id, acl_scope, expiry, expiry_unix, delegation_nonce, wallet_signer)
+        values (${wallet.id}, 'pending', ${`0x02${hex(32).slice(2)}`}, 'sealed', 'k', ${sql`array['Order']`}, ${new Date(expiryUnix * 1000)}, ${expiryUnix}, ${nonce}, 'local')`)
+      return wallet.id
+    }
+    const grantedMs = 1_800_000_000_123
+    const day = await pending(String(grantedMs), Math.floor(grantedMs / 1000) + 86_400)
+    // A nonce that is not a time (not one of Deputy's grants): nothing to go by.
+    const other = await pending('7', 1_900_000_000)
+    await migrate(database)
+    const lifetimeOf = async (walletId: string) => (await db.select().from(sessions).where(eq(sessions.walletId, walletId)))[0]!.lifetimeSeconds
+    expect([await lifetimeOf(day), await lifetimeOf(other)]).toEqual([86_400, null])
   })
 
   it('reports a failed migration as STORE.MIGRATION_FAILED and leaves the lock free', async () => {

@@ -5,7 +5,7 @@ import { grantSession } from '../../runtime/sessions/grantSession.js'
 import { revokeAtOperator } from '../../runtime/sessions/revokeAtOperator.js'
 import { rotateSession } from '../../runtime/sessions/rotateSession.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
-import { type WalletRow, schedules, sessionStatuses, sessions } from '../../store/schema/index.js'
+import { type WalletRow, sessionStatuses, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
@@ -13,7 +13,9 @@ import { ownedSession, ownedWallet } from '../ownership.js'
 import { presentSession } from '../present.js'
 import { errorResponses, families, idempotencyHeader, sessionParams, walletParams } from '../schemas/common.js'
 import { Session } from '../schemas/resources.js'
-import { type AutomationNeeds, familiesFor } from '../../core/acl/familiesFor.js'
+import { familiesFor } from '../../core/acl/familiesFor.js'
+import { ValidationError } from '../../core/errors/ValidationError.js'
+import { defaultSessionFamilies } from '../../runtime/sessions/defaultSessionFamilies.js'
 import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
 
 const MAX_LIFETIME_SECONDS = 30 * 24 * 3600
@@ -23,17 +25,23 @@ const SessionRequest = z.strictObject({
     .describe('Request families the session may sign, exactly; without it the narrowest scope covering `needs` is asked for (rotation: the current scope)'),
   needs: z.strictObject({
     limitOrders: z.boolean().optional(), modifications: z.boolean().optional(), schedules: z.boolean().optional(), killSwitch: z.boolean().optional(),
-  }).optional().describe('What the automation does. Default: limit orders (place, cancel, good-till) and the kill switch, plus schedules when the wallet has any. Modifying orders needs `modifications: true`'),
+  }).optional().describe('What the automation does. Default: limit orders (place, cancel, good-till) and the kill switch, plus schedules when the wallet has any, plus the families of work already queued for the wallet (rotation: the current scope). Modifying orders needs `modifications: true`'),
   unrestricted: z.boolean().optional().describe('Ask for the "Unrestricted" scope instead of the narrowest one'),
-  lifetimeSeconds: z.number().int('must be an integer').min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left').max(MAX_LIFETIME_SECONDS, `must be at most ${MAX_LIFETIME_SECONDS} (30 days)`).optional(),
+  lifetimeSeconds: z.number().int('must be an integer').min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left').max(MAX_LIFETIME_SECONDS, `must be at most ${MAX_LIFETIME_SECONDS} (30 days)`).optional()
+    .describe('Default SESSION_LIFETIME_SECONDS (rotation: the current session\'s). At least twice SESSION_ROTATE_LEAD_SECONDS; automatic rotations keep it'),
 })
 
 const Granted = z.object({ session: Session, replaced: z.array(z.string()) })
 
-/** Narrowest by default: what every wallet needs (orders, cancels, the kill switch), and schedules if it has any. */
-async function defaultNeeds(db: ApiDeps['runtime']['db'], walletId: string): Promise<AutomationNeeds> {
-  const [schedule] = await db.select({ id: schedules.id }).from(schedules).where(and(eq(schedules.walletId, walletId), inArray(schedules.status, ['active', 'paused']))).limit(1)
-  return { limitOrders: true, killSwitch: true, schedules: schedule !== undefined }
+/**
+ * A session shorter than twice the worker's rotation lead would be due for rotation as soon as it
+ * went live, and its replacement would be as short: refused, naming the rule (SESSION_LIFETIME_SECONDS
+ * obeys the same one).
+ */
+function checkLifetime(lifetimeSeconds: number | undefined, rotateLeadSeconds: number): void {
+  if (lifetimeSeconds !== undefined && lifetimeSeconds < 2 * rotateLeadSeconds) {
+    throw new ValidationError('lifetimeSeconds', `must be at least ${2 * rotateLeadSeconds}: twice SESSION_ROTATE_LEAD_SECONDS (${rotateLeadSeconds}), the time before expiry at which the worker replaces a session`)
+  }
 }
 
 function signerOf(deps: ApiDeps, wallet: WalletRow): WalletSigner {
@@ -49,6 +57,7 @@ function signerOf(deps: ApiDeps, wallet: WalletRow): WalletSigner {
 export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
   const lifetime = deps.sessionLifetimeSeconds ?? 7 * 24 * 3600
+  const rotateLead = deps.sessionRotateLeadSeconds ?? 6 * 3600
   const tags = ['sessions']
 
   app.post('/wallets/:walletId/sessions', {
@@ -57,10 +66,11 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       headers: idempotencyHeader, params: walletParams, body: SessionRequest, response: { 201: Granted, ...errorResponses },
     },
   }, async (request, reply) => {
+    checkLifetime(request.body.lifetimeSeconds, rotateLead)
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await grantSession({
       db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id,
-      families: request.body.families ?? familiesFor(request.body.needs ?? await defaultNeeds(db, wallet.id)), unrestricted: request.body.unrestricted,
+      families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : await defaultSessionFamilies(db, wallet.id)), unrestricted: request.body.unrestricted,
       // A scope that could not run the wallet's active schedule is refused, before the wallet signs and at activation.
       scheduleField: request.body.families ? 'families' : 'needs',
       lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.operatorNow(), clock: deps.runtime.now, probe: deps.probe,
@@ -76,12 +86,15 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       headers: idempotencyHeader, params: walletParams, body: SessionRequest, response: { 201: Granted, ...errorResponses },
     },
   }, async (request, reply) => {
+    checkLifetime(request.body.lifetimeSeconds, rotateLead)
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await rotateSession({
       deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, reason: 'onDemand',
       // Without `families` or `needs` the rotation keeps the current scope.
       families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : undefined),
+      // Without `lifetimeSeconds`, the current session's lifetime is kept.
       unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe,
+      ...(request.body.lifetimeSeconds === undefined ? { keepLifetime: { minSeconds: 2 * rotateLead } } : {}),
       scheduleField: request.body.families ? 'families' : 'needs',
     })
     await relayNow(deps)

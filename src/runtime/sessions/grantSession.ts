@@ -129,7 +129,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     id, walletId: wallet.id, status: 'pending', publicKey: key.publicKey,
     sealedPrivateKey: sealSessionKey(input.keyring, key, id), masterKeyId: input.keyring.currentKeyId,
     aclScope: scope, expiry: new Date(Number(delegation.expiry) * 1000), expiryUnix: Number(delegation.expiry),
-    delegationNonce: delegation.nonce.toString(), walletSigner: input.walletSigner.kind,
+    delegationNonce: delegation.nonce.toString(), lifetimeSeconds: input.lifetimeSeconds, walletSigner: input.walletSigner.kind,
   }).returning().catch((error: unknown) => {
     if (isUniqueViolation(error, 'sessions_one_grant_in_progress')) throw new GrantInProgressError(wallet.id)
     throw error

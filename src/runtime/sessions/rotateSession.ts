@@ -5,6 +5,7 @@ import type { Keyring } from '../../keys/Keyring.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { type SessionRow, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
+import { defaultSessionFamilies } from './defaultSessionFamilies.js'
 import { type GrantSessionInput, grantSession } from './grantSession.js'
 
 export type RotateSessionInput = {
@@ -16,7 +17,14 @@ export type RotateSessionInput = {
   /** A new scope; by default the current session's. */
   families?: readonly RequestFamily[]
   unrestricted?: boolean
+  /** The new session's lifetime; with `keepLifetime`, only when the session replaced has none on record (or there is none). */
   lifetimeSeconds: number
+  /**
+   * Keep the lifetime the replaced session was granted for (a session granted for a day is replaced
+   * by one of a day), but at least `minSeconds`: twice the rotation lead, or the new session would be
+   * due for rotation as soon as it went live.
+   */
+  keepLifetime?: { minSeconds: number }
   /** The operator guide's live probe, run before the new session goes live (`createLiveProbe`). */
   probe?: GrantSessionInput['probe']
   /** Rotate only if the wallet still has no active session expiring later than this (unix s): another process may have just rotated it. */
@@ -41,10 +49,14 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
     .orderBy(sql`${sessions.status} = 'active' desc`, desc(sessions.activatedAt)).limit(1)
   if (input.onlyIfExpiringBefore !== undefined && current?.status === 'active' && current.expiryUnix >= input.onlyIfExpiringBefore) return { session: current, previous: [] }
   const currentUnrestricted = current?.aclScope.includes('Unrestricted') ?? false
-  const families = input.families ?? (current ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted')) : requestFamilies)
+  // A wallet that never had a session gets the narrowest default, as the API's grant does.
+  const families = input.families ?? (current
+    ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted'))
+    : await defaultSessionFamilies(deps.db, input.walletId))
+  const kept = input.keepLifetime && current?.lifetimeSeconds ? Math.max(current.lifetimeSeconds, input.keepLifetime.minSeconds) : undefined
   const result = await grantSession({
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
-    probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
+    probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: kept ?? input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
     ...(input.families && input.scheduleField ? { scheduleField: input.scheduleField } : {}),
   })
   for (const previous of result.previous) deps.sessions.forget(previous.id)

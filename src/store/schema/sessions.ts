@@ -1,6 +1,6 @@
 import type { AclAction } from '../../core/acl/actions.js'
 import { sql } from 'drizzle-orm'
-import { bigint, check, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { bigint, check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, oneOf, timestamptz, uint64String, updatedAt } from './columns.js'
 import { wallets } from './wallets.js'
 
@@ -28,6 +28,12 @@ export const sessions = pgTable(
     /** The Delegation's uint64 `expiry` exactly as signed (unix seconds). */
     expiryUnix: bigint('expiry_unix', { mode: 'number' }).notNull(),
     delegationNonce: uint64String('delegation_nonce').notNull(),
+    /**
+     * The lifetime the grant asked for (the Delegation's expiry less the grant's time on the
+     * operator's clock): a rotation keeps it, so a session granted for a day is replaced by one of
+     * a day, not of SESSION_LIFETIME_SECONDS. Null on sessions granted before migration 0018.
+     */
+    lifetimeSeconds: integer('lifetime_seconds'),
     /** EIP-712 digest of the Delegation; null until the wallet has signed. */
     delegationHash: text('delegation_hash').unique('sessions_delegation_hash_unique'),
     /** abi-encoded delegated payload attached to every request (PROTOCOL.md §3). */

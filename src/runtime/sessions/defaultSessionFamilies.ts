@@ -1,0 +1,22 @@
+import { and, eq, inArray } from 'drizzle-orm'
+import type { RequestFamily } from '../../core/acl/actions.js'
+import { requestFamilies } from '../../core/acl/actions.js'
+import { familiesFor } from '../../core/acl/familiesFor.js'
+import type { Db } from '../../store/Database.js'
+import { outbox, schedules } from '../../store/schema/index.js'
+
+/**
+ * The narrowest scope a wallet's first session asks for when nobody named one: what every wallet
+ * needs (place and cancel limit orders, the kill switch), its schedules' (placing and cancelling
+ * legs, the same families), and whatever work is already queued for it (a modification queued
+ * while it waited for a session adds ModifyOrder). The API's default, and the worker's for a
+ * wallet that never had a session; later sessions keep the scope of the last.
+ */
+export async function defaultSessionFamilies(db: Db, walletId: string): Promise<RequestFamily[]> {
+  const [schedule] = await db.select({ id: schedules.id }).from(schedules)
+    .where(and(eq(schedules.walletId, walletId), inArray(schedules.status, ['active', 'paused']))).limit(1)
+  const queued = await db.selectDistinct({ kind: outbox.kind }).from(outbox)
+    .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+  const wanted = new Set<string>([...familiesFor({ limitOrders: true, killSwitch: true, schedules: schedule !== undefined }), ...queued.map((row) => row.kind)])
+  return requestFamilies.filter((family) => wanted.has(family))
+}
