@@ -61,6 +61,9 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
   if (!options.onEvent && !options.onEvents) throw new TypeError('streamEvents: give onEvent or onEvents')
   let last = options.since
   let failures = 0
+  // Where the last gap was met: the same gap again is not events lost in flight (the replay from
+  // `last` would have carried them) but an operator that keeps skipping or corrupting that seq.
+  let gapAt: bigint | undefined
   while (!signal.aborted) {
     const connection = new AbortController()
     const abortConnection = () => connection.abort()
@@ -150,6 +153,14 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
       } else if (!(error instanceof GapError)) {
         options.onError?.(error)
         failures++
+      } else if (gapAt === last) {
+        // Met again after reconnecting: backed off like an error, or the stream would spin on it
+        // (one request after another, as fast as the operator answers). Reconciliation reads what
+        // the stream cannot deliver meanwhile.
+        options.onError?.(error)
+        failures++
+      } else {
+        gapAt = last
       }
     } finally {
       clearTimeout(silence)
