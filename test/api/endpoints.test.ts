@@ -263,6 +263,15 @@ describe('schedules', () => {
     const updated = await tenant.request('PATCH', `/v1/schedules/${schedule.id}`, { cron: '30 * * * *', expectedVersion: 1 })
     expect(updated.statusCode).toBe(200)
     expect(updated.json()).toMatchObject({ cron: '30 * * * *', version: 2 })
+    // An edit that changes nothing (empty, or the same values in other forms) keeps the version,
+    // which a run in flight checks before it writes its orders.
+    for (const same of [{}, { cron: '30 * * * *', targets: { USD: '0.50', ETH: '0.5' }, toleranceBand: '0.020' }]) {
+      const unchanged = await tenant.request('PATCH', `/v1/schedules/${schedule.id}`, same)
+      expect(unchanged.statusCode).toBe(200)
+      expect(unchanged.json()).toMatchObject({ cron: '30 * * * *', version: 2 })
+    }
+    const edits = await tenant.request('GET', `/v1/wallets/${wallet.id}/audit?action=schedule.updated`)
+    expect(edits.json<{ entries: unknown[] }>().entries).toHaveLength(1)
     const paused = await tenant.request('POST', `/v1/schedules/${schedule.id}/pause`, {})
     expect(paused.json()).toMatchObject({ status: 'paused' })
     expect(await api.worker.controlQueue.getJobScheduler(schedule.id)).toBeFalsy()

@@ -74,7 +74,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
 
   app.patch('/schedules/:scheduleId', {
     schema: {
-      summary: 'Edit a schedule (fields given replace the stored ones; the whole spec is validated again)', tags, security: tenantSecurity,
+      summary: 'Edit a schedule (fields given replace the stored ones; the whole spec is validated again; an edit that changes nothing keeps the version)', tags, security: tenantSecurity,
       params: scheduleParams, body: UpdateSchedule, response: withSchedule,
     },
   }, async (request) => {

@@ -5,7 +5,7 @@ import { parseRequestedSpec } from './parseRequestedSpec.js'
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { lockSchedule } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
-import { scheduleSpecColumns, specInputOfRow } from './scheduleSpecColumns.js'
+import { scheduleSpecColumns, specInputOfRow, specOfRow } from './scheduleSpecColumns.js'
 import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
 
@@ -23,11 +23,12 @@ export type UpdateScheduleErrorType = ValidationError
  * Edits a schedule's spec: the patch is merged over the stored spec and the
  * result validated in full, then stored with a new version. A run in flight
  * computed with the old version writes nothing (it checks the version under the
- * row lock); the next slot uses the new spec. A new cron or zone re-times the scheduler.
+ * row lock); the next slot uses the new spec. A new cron or zone re-times the scheduler. An
+ * edit that leaves the spec as it was changes nothing, the version included.
  */
 export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, patch: ScheduleSpecPatch, options: UpdateScheduleOptions = {}): Promise<ScheduleRow> {
   if (typeof patch !== 'object' || patch === null) throw new ValidationError('patch', 'must be an object of schedule fields')
-  const row = await ctx.db.transaction(async (tx) => {
+  const { row, changed } = await ctx.db.transaction(async (tx) => {
     const current = await lockSchedule(tx, scheduleId)
     if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
       throw new ValidationError('expectedVersion', `must be the schedule's current version ${current.version}, got ${options.expectedVersion}: it changed since it was read`)
@@ -39,13 +40,23 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
     if (maxNotionalPerRun === null) delete merged.maxNotionalPerRun
     else if (maxNotionalPerRun !== undefined) merged.maxNotionalPerRun = maxNotionalPerRun
     const spec = parseRequestedSpec(ctx, merged)
+    // An edit that changes nothing (an empty patch, a form saved as it was) keeps the version: a
+    // new one would make a run in flight write nothing for its slot.
+    if (sameColumns(scheduleSpecColumns(spec), scheduleSpecColumns(specOfRow(current)))) return { row: current, changed: false }
     const [updated] = await tx.update(schedules)
       .set({ ...scheduleSpecColumns(spec), version: sql`${schedules.version} + 1` })
       .where(eq(schedules.id, current.id))
       .returning()
     await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.updated', details: { scheduleId: current.id, version: updated!.version, changes: maxNotionalPerRun === undefined ? changes : { ...changes, maxNotionalPerRun } } })
-    return updated!
+    return { row: updated!, changed: true }
   })
+  if (!changed) return row
   await resyncAfterCommit(ctx, row.id)
   return row
+}
+
+function sameColumns(a: ReturnType<typeof scheduleSpecColumns>, b: ReturnType<typeof scheduleSpecColumns>): boolean {
+  const canonical = (columns: ReturnType<typeof scheduleSpecColumns>) =>
+    JSON.stringify({ ...columns, targets: Object.fromEntries(Object.entries(columns.targets).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) })
+  return canonical(a) === canonical(b)
 }
