@@ -24,8 +24,14 @@ import { followReplacement } from '../src/runtime/submission/followReplacement.j
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
+import type { Db } from '../src/store/Database.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { orders, requests, wallets } from '../src/store/schema/index.js'
+
+async function walletHalted(tx: Db, walletId: string): Promise<boolean> {
+  const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId))
+  return wallet?.status === 'halted'
+}
 
 /** How long a modify waits for the stream to say why an order an operator read showed cancelled was cancelled. */
 const REASON_WAIT_MS = 60_000
@@ -48,8 +54,7 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     }
     if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order ${order.state}: modification not applied` }
     // The kill switch stops trading: a modify queued before it tripped is not sent (intake refuses new ones).
-    const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
-    if (wallet?.status === 'halted') return { kind: 'done', reason: 'wallet halted: modification not applied' }
+    if (await walletHalted(tx, order.walletId)) return { kind: 'done', reason: 'wallet halted: modification not applied' }
     const price = parsePositiveAmount('price', row.payload.price)
     const size = parsePositiveAmount('size', row.payload.size)
     return {
@@ -57,6 +62,10 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
       fields: { market: order.market, clientOrderId: order.clientOrderId as Hex, price, size },
       policy: { market: order.market, side: order.side, price, size },
     }
+  },
+  // Nor one signed before it tripped and waiting to go out again (a rate limit, a fresh nonce).
+  async stopsResend(tx, { row }) {
+    return (await walletHalted(tx, row.walletId)) ? 'wallet halted: modification not applied' : null
   },
   async onAccepted(tx, { order }, { fields }) {
     if (!order) return

@@ -27,7 +27,7 @@ import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
 import type { Db } from '../src/store/Database.js'
-import { intents, orders, outbox, wallets } from '../src/store/schema/index.js'
+import { type OrderRow, intents, orders, outbox, wallets } from '../src/store/schema/index.js'
 
 /**
  * The cancels queued for an order cancelled before its placement was sent took effect: they are
@@ -42,41 +42,62 @@ async function settleQueuedCancels(tx: Db, orderId: string, nowMs: number): Prom
   return typeof due?.payload.reason === 'string' ? due.payload.reason : 'user'
 }
 
+/**
+ * Why a placement must not go out now, if it must not: the wallet was halted, its intent was
+ * cancelled or has a cancel queued, or a CancelAll was asked after it was queued. Asked at the
+ * claim and again before bytes signed earlier are resent or signed anew (`stopsResend`): a
+ * placement that waited out a rate limit must not go out after the kill switch.
+ */
+async function placementStop(tx: Db, order: OrderRow): Promise<'halted' | 'intentCancelled' | 'cancelRequested' | 'cancelAll' | null> {
+  const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
+  if (wallet?.status === 'halted') return 'halted'
+  if (order.intentId) {
+    const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, order.intentId))
+    if (intent?.status === 'cancelled') return 'intentCancelled'
+    if (intent?.status === 'cancel_requested') return 'cancelRequested'
+  }
+  return (await cancelAllAfter(tx, order.id)) ? 'cancelAll' : null
+}
+
+const stopReasons = {
+  halted: 'wallet halted',
+  intentCancelled: 'intent cancelled',
+  cancelRequested: 'cancelled before submission',
+  cancelAll: 'a CancelAll was asked after it was queued',
+} as const
+
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
   async claim(tx, { deps, order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
-    const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
     // Below, `submitting` is an order an earlier attempt claimed but never signed (a claim is only
     // reached with no request to resend), e.g. one that waited out a rate limit: never sent either.
-    if (wallet?.status === 'halted') {
-      // The kill switch stops placements that were queued before it tripped.
-      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
-      return { kind: 'done', reason: 'wallet halted' }
-    }
-    if (order.intentId) {
-      const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, order.intentId))
-      if (intent?.status === 'cancelled') {
+    const unsent = and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting']))
+    const stop = await placementStop(tx, order)
+    switch (stop) {
+      case 'halted':
+        // The kill switch stops placements that were queued before it tripped.
+        await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(unsent)
+        break
+      case 'intentCancelled':
         // A compromise (or a halt) cancelled the intent while this placement waited for a session.
-        await tx.update(orders).set({ state: 'cancelled', cancelReason: 'intentCancelled' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
-        return { kind: 'done', reason: 'intent cancelled' }
-      }
-      if (intent?.status === 'cancel_requested') {
+        await tx.update(orders).set({ state: 'cancelled', cancelReason: 'intentCancelled' }).where(unsent)
+        break
+      case 'cancelRequested': {
         // A cancel queued behind this placement (a user's, a schedule's) while it waited: it is never sent.
-        const cancelled = await tx.update(orders).set({ state: 'cancelled' })
-          .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting']))).returning({ id: orders.id })
+        const cancelled = await tx.update(orders).set({ state: 'cancelled' }).where(unsent).returning({ id: orders.id })
         if (cancelled.length) {
           await tx.update(orders).set({ cancelReason: await settleQueuedCancels(tx, order.id, deps.now()) }).where(eq(orders.id, order.id))
-          await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
+          await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId!))
         }
-        return { kind: 'done', reason: 'cancelled before submission' }
+        break
       }
+      case 'cancelAll':
+        // The user asked to cancel everything after this was queued: it is never sent.
+        await tx.update(orders).set({ state: 'cancelled', cancelReason: 'cancelAll' }).where(unsent)
+        break
     }
-    if (await cancelAllAfter(tx, order.id)) {
-      // The user asked to cancel everything after this was queued: it is never sent.
-      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'cancelAll' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
-      return { kind: 'done', reason: 'a CancelAll was asked after it was queued' }
-    }
+    if (stop) return { kind: 'done', reason: stopReasons[stop] }
     // Compare-and-set: only one attempt moves the order to submitting; a crashed attempt that
     // claimed but never persisted a request may claim again, and so may an `unknown` order whose
     // request could not be resent (its delegation ended): the same cloid cannot place twice.
@@ -96,6 +117,10 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       },
       policy: { market: order.market, side: order.side, price: parseAmount('price', order.price), size: parseAmount('size', order.size) },
     }
+  },
+  async stopsResend(tx, { order }) {
+    const stop = order ? await placementStop(tx, order) : null
+    return stop ? stopReasons[stop] : null
   },
   async unclaim(tx, { order }) {
     if (order) await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), eq(orders.state, 'submitting')))

@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestFamily } from '../../src/core/acl/actions.js'
 import { SessionKey } from '../../src/keys/SessionKey.js'
 import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder, type PlaceLimitOrderInput } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
-import { orders, sessions } from '../../src/store/schema/index.js'
+import { orders, requests, sessions } from '../../src/store/schema/index.js'
+import { VenueError, VenueTransportError } from '../../src/core/errors/venue.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder, operatorOrders, revokeBehindTheWorkersBack, sendWithSessionKey } from './support/operator.js'
@@ -219,6 +221,56 @@ describe('retryable errors', () => {
       expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
     } finally {
       worker.deps.nonces = generator
+    }
+  })
+
+  it('NonceReused answered after the kill switch tripped: the placement is not signed again, but cancelled as halted', async () => {
+    const { wallet } = await h.wallet()
+    const spent = worker.deps.nonces.next()
+    expect((await sendWithSessionKey(worker.deps, wallet.id, 'CancelAll', { market: 'BTC-USD' }, { nonce: spent })).status).toBe(200)
+    const { venue, nonces } = worker.deps
+    const submit = venue.submit
+    let drawn = false
+    worker.deps.nonces = { next: () => (drawn ? nonces.next() : ((drawn = true), spent)) }
+    // The halt lands while the placement is on the wire.
+    venue.submit = async (body) => {
+      if (JSON.parse(body).family === 'Order') await haltWallet(h.db, { walletId: wallet.id, reason: 'stop' })
+      return submit(body)
+    }
+    try {
+      const order = await place(wallet.id)
+      expect(await settled(order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
+      expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:NonceReused'])
+      expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(0)
+    } finally {
+      venue.submit = submit
+      worker.deps.nonces = nonces
+    }
+  })
+
+  it('Unavailable (503) after a lost answer leaves the request unknown (the lost send may have been accepted); the resend is answered duplicate', async () => {
+    const { wallet } = await h.wallet()
+    const { venue } = worker.deps
+    const submit = venue.submit
+    const statusBeforeSend: string[] = []
+    let calls = 0
+    venue.submit = async (body) => {
+      const [request] = await h.db.select({ status: requests.status }).from(requests).where(eq(requests.body, body))
+      statusBeforeSend.push(request!.status)
+      calls++
+      if (calls === 1) { await submit(body); throw new VenueTransportError('socket hang up') }
+      if (calls === 2) throw new VenueError('Unavailable', 'busy', { status: 503 })
+      return submit(body)
+    }
+    try {
+      const order = await place(wallet.id)
+      await settled(order.id, 'open')
+      expect(statusBeforeSend).toEqual(['signed', 'unknown', 'unknown'])
+      const [request] = await db.requestsOf(order.id)
+      expect(request).toMatchObject({ status: 'accepted', duplicate: true })
+      expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
+    } finally {
+      venue.submit = submit
     }
   })
 

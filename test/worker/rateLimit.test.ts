@@ -6,7 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
+import { orders, requests } from '../../src/store/schema/index.js'
+import { eq } from 'drizzle-orm'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import type { RunningWorker } from '../../src/worker.js'
@@ -89,5 +92,40 @@ describe('one session rate-limited for a long time', () => {
     await worker.relay()
     const killSwitch = await eventually(async () => (await db.requestsOfWallet(limited.wallet.id)).find((r) => r.family === 'CancelAll' && r.errorCode))
     expect([killSwitch.status, killSwitch.errorCode]).toEqual(['signed', 'RateLimited'])
+  })
+
+  describe('the kill switch tripped while a placement waits out Retry-After', () => {
+    const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+    /** A wallet whose second order was refused 429 (its signed bytes wait), then halted. */
+    async function haltedWhileWaiting() {
+      const db = rows(h.db)
+      const w = await h.wallet()
+      for (const price of ['1901', '1902']) await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())
+      await worker.relay()
+      const waiting = await eventually(async () => (await db.requestsOfWallet(w.wallet.id)).find((r) => r.errorCode === 'RateLimited'))
+      expect((await db.order(waiting.orderId!)).state).toBe('submitting')
+      await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop everything' })
+      return { db, w, waiting }
+    }
+
+    it('does not send the waiting bytes when their job wakes: the placement is cancelled as one stopped before signing', async () => {
+      const { db, w, waiting } = await haltedWhileWaiting()
+      expect(await runSubmission(worker.deps, waiting.outboxId!, submitOrderSpec, control)).toEqual({ result: 'done', reason: 'wallet halted' })
+      expect(await db.order(waiting.orderId!)).toMatchObject({ state: 'cancelled', cancelReason: 'halted' })
+      expect((await db.requestsOf(waiting.orderId!)).map((r) => [r.status, r.errorCode])).toEqual([['rejected', 'LOCAL.STOPPED']])
+      expect(operatorOrders(h.sandbox, w.wallet.address)).toHaveLength(1)
+    })
+
+    it('does not resend bytes whose earlier answer was lost: the order stays unknown for reconciliation to read back', async () => {
+      const { db, w, waiting } = await haltedWhileWaiting()
+      // An earlier send of the same bytes lost its answer (and may have been accepted).
+      await h.db.update(requests).set({ status: 'unknown' }).where(eq(requests.id, waiting.id))
+      await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, waiting.orderId!))
+      expect(await runSubmission(worker.deps, waiting.outboxId!, submitOrderSpec, control)).toEqual({ result: 'done', reason: 'not resent: wallet halted' })
+      expect((await db.requestsOf(waiting.orderId!)).map((r) => r.status)).toEqual(['unknown'])
+      expect((await db.order(waiting.orderId!)).state).toBe('unknown')
+      expect((await db.outboxOf(waiting.orderId!))[0]).toMatchObject({ status: 'done', lastError: 'not resent: wallet halted' })
+      expect(operatorOrders(h.sandbox, w.wallet.address)).toHaveLength(1)
+    })
   })
 })

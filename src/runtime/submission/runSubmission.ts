@@ -14,7 +14,7 @@ import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
 import { signAndPersist } from './signAndPersist.js'
-import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
+import type { Claim, FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
 /** How a processor hands control back to BullMQ; never returns. */
 export type JobControl = {
@@ -66,19 +66,34 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     await closeRequest(deps, inFlight.id, 'LOCAL.SESSION_ENDED', 'not resent: its delegation ended; signed again under the current session')
     resumable = undefined
   }
+  if (resumable && spec.stopsResend) {
+    // A halt, a cancel or a CancelAll asked since these bytes were signed (say while a rate limit
+    // was waited out): they do not go out again.
+    const stop = await spec.stopsResend(deps.db, ctx)
+    if (stop && resumable.status === 'unknown') {
+      // An answer was lost: it may have been accepted, and resending it could place it now. The
+      // order stays unknown; reconciliation reads it back by cloid once the deadline has passed
+      // (and places it again through the claim, which stops it, if the operator never saw it).
+      const reason = `not resent: ${stop}`
+      await deps.db.transaction(async (tx) => {
+        await setOutboxStatus(tx, row.id, 'done', reason)
+        await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.skipped`, details: { outboxId: row.id, reason, requestId: resumable!.id } })
+      })
+      return { result: 'done', reason }
+    }
+    if (stop) {
+      // Never accepted (never sent, or every answer one the operator gives before accepting):
+      // closed, and the claim below settles the work as it settles any stopped before signing.
+      await closeRequest(deps, resumable.id, 'LOCAL.STOPPED', `not resent: ${stop}`)
+      resumable = undefined
+    }
+  }
   if (resumable) {
     request = resumable
     fields = fieldsFromWire(JSON.parse(resumable.body).message as Record<string, string | number>)
   } else {
-    const claim = await deps.db.transaction((tx) => spec.claim(tx, ctx))
-    if (claim.kind === 'wait') return control.delay(250)
-    if (claim.kind === 'done') {
-      await deps.db.transaction(async (tx) => {
-        await setOutboxStatus(tx, row.id, 'done', claim.reason)
-        await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.skipped`, details: { outboxId: row.id, reason: claim.reason } })
-      })
-      return { result: 'done', reason: claim.reason }
-    }
+    const claim = await claimOrSettle(ctx, spec, control)
+    if (claim.kind !== 'proceed') return claim.result
     if (!session) return hold(ctx, spec, 'no active session with time left')
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
     if (refusal) return refuse(ctx, spec, refusal)
@@ -88,6 +103,33 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
   }
   return deliver(ctx, spec, control, { request, session, fields })
+}
+
+/** The family's claim; what it decided when it is not to proceed (settled: outbox row and audit). */
+async function claimOrSettle<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl): Promise<Extract<Claim<F>, { kind: 'proceed' }> | { kind: 'settled'; result: SubmitResult }> {
+  const { deps, row } = ctx
+  const claim = await deps.db.transaction((tx) => spec.claim(tx, ctx))
+  if (claim.kind === 'wait') return { kind: 'settled', result: await control.delay(250) }
+  if (claim.kind === 'done') {
+    await deps.db.transaction(async (tx) => {
+      await setOutboxStatus(tx, row.id, 'done', claim.reason)
+      await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.skipped`, details: { outboxId: row.id, reason: claim.reason } })
+    })
+    return { kind: 'settled', result: { result: 'done', reason: claim.reason } }
+  }
+  return claim
+}
+
+/**
+ * Before work whose last request the operator refused is signed anew: a halt, a cancel or a
+ * CancelAll asked since stops it (the claim settles it, as before a first signature), and so does
+ * anything else the claim now finds. The refused request took no effect. Answers the fields to
+ * sign (the claim's, current again), or the outcome.
+ */
+async function reclaimBeforeResigning<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, fields: Record<string, unknown>): Promise<{ fields: Record<string, unknown> } | { result: SubmitResult }> {
+  if (!spec.stopsResend || !(await spec.stopsResend(ctx.deps.db, ctx))) return { fields }
+  const claim = await claimOrSettle(ctx, spec, control)
+  return claim.kind === 'proceed' ? { fields: claim.fields as Record<string, unknown> } : { result: claim.result }
 }
 
 /** A send already made (by the batched Order path): when it began, and its outcome. */
@@ -108,8 +150,7 @@ export async function deliver<F extends RequestFamily>(
   firstSend?: FirstSend,
 ): Promise<SubmitResult> {
   const { deps, row } = ctx
-  let { request, session } = signed
-  const { fields } = signed
+  let { request, session, fields } = signed
   for (let resigns = 0; ; resigns++) {
     const sent = resigns === 0 ? firstSend : undefined
     // Outside the try: waiting out a rate limit is not an outcome of this request's send.
@@ -127,7 +168,10 @@ export async function deliver<F extends RequestFamily>(
       const message = error instanceof VenueError ? error.operatorMessage : error instanceof Error ? error.message : String(error)
       if (outcome === 'unknownOutcome' || outcome === 'transient') {
         await deps.db.transaction(async (tx) => {
-          await tx.update(requests).set({ status: outcome === 'unknownOutcome' ? 'unknown' : 'signed', errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
+          // A definite refusal (503) after a lost answer leaves the request unknown: an earlier send
+          // may have been accepted, which `signed` would deny (resending and its stops rely on it).
+          const status = outcome === 'unknownOutcome' ? sql`'unknown'` : sql`case when ${requests.status} = 'unknown' then 'unknown' else 'signed' end`
+          await tx.update(requests).set({ status, errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
           if (outcome === 'unknownOutcome') await spec.onUnknown?.(tx, ctx)
         })
         throw error // BullMQ retries with backoff; the next attempt resends the same bytes.
@@ -147,6 +191,9 @@ export async function deliver<F extends RequestFamily>(
         case 'resign': {
           session = await deps.sessions.active(row.walletId)
           if (!session || resigns >= MAX_RESIGNS) throw error
+          const reclaimed = await reclaimBeforeResigning(ctx, spec, control, fields)
+          if ('result' in reclaimed) return reclaimed.result
+          fields = reclaimed.fields
           const refusal = await refusalOnNewSession(ctx, session, request, spec.family, fields)
           if (refusal) return refuse(ctx, spec, refusal)
           request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
@@ -160,6 +207,9 @@ export async function deliver<F extends RequestFamily>(
           const current = await deps.sessions.active(row.walletId)
           if (current && current.id !== request.sessionId && resigns < MAX_RESIGNS) {
             session = current
+            const reclaimed = await reclaimBeforeResigning(ctx, spec, control, fields)
+            if ('result' in reclaimed) return reclaimed.result
+            fields = reclaimed.fields
             const refusal = await refusalOnNewSession(ctx, session, request, spec.family, fields)
             if (refusal) return refuse(ctx, spec, refusal)
             request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })

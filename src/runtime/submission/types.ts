@@ -25,6 +25,11 @@ export type FamilySpec<F extends RequestFamily> = {
   settlesHeldWork?: boolean
   /** Compare-and-set on the order's state, or decide there is nothing to do. */
   claim(tx: Db, ctx: SubmitContext): Promise<Claim<F>>
+  /**
+   * Why work signed earlier must not go out again now (a halt, a cancel or CancelAll asked since),
+   * or null. Asked before persisted bytes are resent and before the work is signed anew.
+   */
+  stopsResend?(tx: Db, ctx: SubmitContext): Promise<string | null>
   /** Called when the work cannot go out now (no valid session) and will be released later. */
   unclaim?(tx: Db, ctx: SubmitContext): Promise<void>
   onAccepted(tx: Db, ctx: SubmitContext, accepted: { receipt: Receipt; request: RequestRow; fields: Record<string, unknown> }): Promise<void>
