@@ -51,8 +51,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : exitCodes.ok
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are answers, not failures; commander already printed the message.
-      return ['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync'].includes(error.code) ? exitCodes.ok : exitCodes.usage
+      // Help and version are answers, not failures; commander already printed the message. Help
+      // shown because a subcommand is missing (`deputy order`) is a usage error (commander's exit code 1).
+      if (error.code === 'commander.help') return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage
+      return ['commander.helpDisplayed', 'commander.version', 'commander.executeSubCommandAsync'].includes(error.code) ? exitCodes.ok : exitCodes.usage
     }
     const failure = error instanceof CliError ? error
       // By name: config.js (zod) is only loaded by the server commands.

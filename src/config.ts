@@ -6,36 +6,52 @@ import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronInte
  * Every setting Deputy reads from the environment, validated in one place.
  * The README's configuration table documents each one with its default.
  */
+/**
+ * Node runs a timer of 2^31 ms or more after 1 ms (TimeoutOverflowWarning), and Postgres refuses
+ * such a statement_timeout: a duration in ms stays below it, with room for the 10 s the shutdown
+ * deadline adds.
+ */
+const MAX_MS = 2_147_483_647 - 10_000
+const ms = (min: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(MAX_MS, `must be at most ${MAX_MS} ms (about 24.8 days): Node fires longer timers at once`).default(fallback)
+/** An http(s) URL with a host: `z.string().url()` alone reads `localhost:8787` as scheme `localhost:`. */
+const httpUrl = () => z.string().url().refine((value) => {
+  const url = new URL(value)
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+}, 'must be an http(s) URL with a host, like http://127.0.0.1:8787')
+
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default('./.data/pglite'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
-  OPERATOR_URL: z.string().url().default('http://127.0.0.1:8787'),
-  OPERATOR_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-  EVENT_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
-  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  OPERATOR_URL: httpUrl().default('http://127.0.0.1:8787'),
+  OPERATOR_TIMEOUT_MS: ms(100, 10_000),
+  EVENT_STREAM_IDLE_TIMEOUT_MS: ms(1000, 60_000),
+  DATABASE_QUERY_TIMEOUT_MS: ms(100, 30_000),
   DEPUTY_MASTER_KEY: z.string().min(1).optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
-  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(30_000),
+  RECONCILE_INTERVAL_MS: ms(1000, 30_000),
   ORPHAN_POLICY: z.enum(['adopt', 'cancel']).default('adopt'),
-  RELAY_INTERVAL_MS: z.coerce.number().int().min(10).default(100),
-  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  RELAY_INTERVAL_MS: ms(10, 100),
+  SWEEP_INTERVAL_MS: ms(100, 5_000),
   RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
   SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS),
   REBALANCE_FEE_RESERVE_BPS: z.coerce.number().int().min(0).max(MAX_FEE_RESERVE_BPS).default(DEFAULT_FEE_RESERVE_BPS),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
-  SESSION_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  SHUTDOWN_TIMEOUT_MS: ms(100, 20_000),
+  SESSION_LIFETIME_SECONDS: z.coerce.number().int()
+    .min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left')
+    .max(30 * 24 * 3600, 'must be at most 2592000 (30 days), the longest automation window a grant accepts').default(7 * 24 * 3600),
   SESSION_LIVE_PROBE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SESSION_ROTATE_LEAD_SECONDS: z.coerce.number().int().min(10).default(6 * 3600),
-  ALERT_WEBHOOK_URL: z.string().url().optional(),
+  ALERT_WEBHOOK_URL: httpUrl().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WALLET_SIGNER: z.enum(['local', 'privy']).default('local'),
   // Privy (WALLET_SIGNER=privy); parsed and checked by src/signers/createWalletSigner.ts readWalletSignerEnv.
   PRIVY_APP_ID: z.string().optional(),
   PRIVY_APP_SECRET: z.string().optional(),
   PRIVY_AUTHORIZATION_KEYS: z.string().optional(),
-  PRIVY_API_URL: z.string().url().default('https://api.privy.io'),
+  PRIVY_API_URL: httpUrl().default('https://api.privy.io'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Bearer token for the admin endpoints (tenants, API keys) and Bull Board; unset → admin is closed. */

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { ApiClient } from './ApiClient.js'
+import { CliError, exitCodes } from './errors.js'
 import { type Output, createOutput } from './output.js'
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080'
@@ -9,11 +10,23 @@ export type ClientContext = { api: ApiClient; out: Output }
 
 type GlobalOptions = { apiUrl?: string; apiKey?: string; adminToken?: string; json?: boolean }
 
+/** The API's base URL, checked before anything is sent: a usage error naming where it came from. */
+function apiUrl(options: GlobalOptions): string {
+  const [value, source] = options.apiUrl !== undefined ? [options.apiUrl, '--api-url']
+    : process.env.DEPUTY_API_URL ? [process.env.DEPUTY_API_URL, 'DEPUTY_API_URL'] : [DEFAULT_API_URL, 'the default']
+  let url: URL | undefined
+  try { url = new URL(value) } catch { url = undefined }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new CliError(exitCodes.usage, `${source}: must be an http(s) URL with a host, like ${DEFAULT_API_URL}; got ${JSON.stringify(value)}`, { code: 'CLI.USAGE' })
+  }
+  return value
+}
+
 export function clientContext(command: Command): ClientContext {
   const options = command.optsWithGlobals<GlobalOptions>()
   return {
     api: new ApiClient({
-      baseUrl: options.apiUrl ?? process.env.DEPUTY_API_URL ?? DEFAULT_API_URL,
+      baseUrl: apiUrl(options),
       apiKey: options.apiKey ?? process.env.DEPUTY_API_KEY,
       adminToken: options.adminToken ?? process.env.DEPUTY_ADMIN_TOKEN,
     }),

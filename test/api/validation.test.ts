@@ -47,6 +47,8 @@ const cases: Case[] = [
   // Shorter than twice the worker's rotation lead (6 h here): due for rotation as soon as it went live.
   ['session: lifetime under twice the rotation lead', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 11 * 3600 }, 422, 'lifetimeSeconds', /at least 43200: twice SESSION_ROTATE_LEAD_SECONDS \(21600\)/],
   ['session: rotation lifetime under twice the rotation lead', 'POST', () => `${w()}/sessions/rotate`, { lifetimeSeconds: 3600 }, 422, 'lifetimeSeconds', /at least 43200/],
+  ['session: needs nothing', 'POST', () => `${w()}/sessions`, { needs: {} }, 400, 'needs', /must set at least one of limitOrders/],
+  ['session: rotation needs nothing', 'POST', () => `${w()}/sessions/rotate`, { needs: { limitOrders: false } }, 400, 'needs', /must set at least one/],
   ['session: lifetime too long', 'POST', () => `${w()}/sessions/rotate`, { lifetimeSeconds: 90 * 24 * 3600 }, 400, 'lifetimeSeconds', /at most 2592000/],
   ['session: lifetime not an integer', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 100.5 }, 400, 'lifetimeSeconds', /integer/],
   ['session: empty revoke reason', 'POST', () => `/v1/sessions/${sessionId}/revoke`, { reason: '' }, 400, 'reason', /must not be empty/],

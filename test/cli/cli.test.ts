@@ -203,6 +203,15 @@ describe('exit codes', () => {
     const noKey = await deputy(['status'], { DEPUTY_API_KEY: '' })
     expect(noKey.code).toBe(2)
     expect(noKey.stderr).toMatch(/DEPUTY_API_KEY/)
+    // A command group without its subcommand shows the help, as a usage error.
+    const noSubcommand = await deputy(['order'])
+    expect(noSubcommand.code).toBe(2)
+    expect(noSubcommand.stderr).toMatch(/Usage: deputy order/)
+    expect((await deputy(['order', '--help'])).code).toBe(0)
+    // An API address without a scheme is named, not retried as an unreachable API.
+    const schemeless = await deputy(['status'], { DEPUTY_API_URL: 'localhost:8080' })
+    expect(schemeless.code).toBe(2)
+    expect(schemeless.stderr).toMatch(/DEPUTY_API_URL: must be an http\(s\) URL with a host/)
   })
 
   it('1 for an operation the API refuses, with the error as JSON under --json', async () => {

@@ -24,6 +24,26 @@ it('refuses a session lifetime under twice the rotation lead: every new session 
   expect(loadConfig({ SESSION_LIFETIME_SECONDS: '7200', SESSION_ROTATE_LEAD_SECONDS: '3600' })).toMatchObject({ SESSION_LIFETIME_SECONDS: 7200, SESSION_ROTATE_LEAD_SECONDS: 3600 })
 })
 
+it('refuses a session lifetime the pre-live checks would refuse, or longer than the 30-day automation window', () => {
+  expect(() => loadConfig({ SESSION_LIFETIME_SECONDS: '1800', SESSION_ROTATE_LEAD_SECONDS: '600' }))
+    .toThrow('SESSION_LIFETIME_SECONDS: must be at least 3600: the pre-live checks refuse a delegation with less than an hour left')
+  expect(() => loadConfig({ SESSION_LIFETIME_SECONDS: String(31 * 24 * 3600) })).toThrow(/^SESSION_LIFETIME_SECONDS: must be at most 2592000/)
+  expect(loadConfig({ SESSION_LIFETIME_SECONDS: String(30 * 24 * 3600) }).SESSION_LIFETIME_SECONDS).toBe(30 * 24 * 3600)
+})
+
+it.each(['OPERATOR_TIMEOUT_MS', 'EVENT_STREAM_IDLE_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'RECONCILE_INTERVAL_MS', 'RELAY_INTERVAL_MS', 'SWEEP_INTERVAL_MS', 'SHUTDOWN_TIMEOUT_MS'])(
+  'refuses %s past what a Node timer holds (it would fire after 1 ms)', (name) => {
+    expect(() => loadConfig({ [name]: '2147483648' })).toThrow(new RegExp(`^${name}: must be at most 2147473647 ms`))
+    expect(loadConfig({ [name]: '2147473647' })[name as 'RELAY_INTERVAL_MS']).toBe(2147473647)
+  })
+
+it.each(['OPERATOR_URL', 'ALERT_WEBHOOK_URL', 'PRIVY_API_URL'])('refuses %s without an http(s) scheme and host', (name) => {
+  for (const value of ['localhost:8787', 'sandbox:8787', 'ftp://example.com', 'mailto:ops@example.com']) {
+    expect(() => loadConfig({ [name]: value }), value).toThrow(new RegExp(`^${name}: must be an http\\(s\\) URL with a host`))
+  }
+  expect(loadConfig({ [name]: 'https://example.com/hook' })[name as 'OPERATOR_URL']).toBe('https://example.com/hook')
+})
+
 it('the README documents every variable the configuration reads', async () => {
   const { readFile } = await import('node:fs/promises')
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')

@@ -25,7 +25,7 @@ const SessionRequest = z.strictObject({
     .describe('Request families the session may sign, exactly; without it the narrowest scope covering `needs` is asked for (rotation: the current scope)'),
   needs: z.strictObject({
     limitOrders: z.boolean().optional(), modifications: z.boolean().optional(), schedules: z.boolean().optional(), killSwitch: z.boolean().optional(),
-  }).optional().describe('What the automation does. Default: limit orders (place, cancel, good-till) and the kill switch, plus schedules when the wallet has any, plus the families of work already queued for the wallet (rotation: the current scope). Modifying orders needs `modifications: true`'),
+  }).refine((needs) => Object.values(needs).some(Boolean), 'must set at least one of limitOrders, modifications, schedules, killSwitch to true').optional().describe('What the automation does. Default: limit orders (place, cancel, good-till) and the kill switch, plus schedules when the wallet has any, plus the families of work already queued for the wallet (rotation: the current scope). Modifying orders needs `modifications: true`'),
   unrestricted: z.boolean().optional().describe('Ask for the "Unrestricted" scope instead of the narrowest one'),
   lifetimeSeconds: z.number().int('must be an integer').min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left').max(MAX_LIFETIME_SECONDS, `must be at most ${MAX_LIFETIME_SECONDS} (30 days)`).optional()
     .describe('Default SESSION_LIFETIME_SECONDS (rotation: the current session\'s). At least twice SESSION_ROTATE_LEAD_SECONDS; automatic rotations keep it'),
