@@ -74,15 +74,20 @@ export function startCancelLane(deps: WorkerDeps, options: CancelLaneOptions = {
   }
 
   const look = async () => {
+    // Rows waiting for their retry (a cancel behind its order's unsent placement) are left out, so
+    // they cannot fill the batch look after look; and a halt's CancelAll goes first: the kill
+    // switch must not wait behind fifty cancels that cannot go out yet.
+    const waiting = [...retries].filter(([, retry]) => retry.notBefore > deps.now()).map(([id]) => id)
     const { rows } = await deps.db.execute<{ id: string; kind: 'CancelOrder' | 'CancelAll' }>(sql`
       select id, kind from outbox
       where status in ('pending', 'enqueued') and available_at <= now() - make_interval(secs => ${graceMs / 1000})
         and (kind = 'CancelOrder' or (kind = 'CancelAll' and payload->>'reason' in ('killSwitch', 'compromise')))
-      order by seq limit ${BATCH}`)
+        and not (id = any(${sql.param(waiting)}::uuid[]))
+      order by kind = 'CancelAll' desc, seq limit ${BATCH}`)
     const due = new Set(rows.map((row) => row.id))
-    // Forget the rows that are finished (here or by their job).
-    for (const id of retries.keys()) if (!due.has(id)) retries.delete(id)
-    for (const id of announced) if (!due.has(id)) announced.delete(id)
+    // Forget the rows that are finished (here or by their job): not due, and not waiting either.
+    for (const [id, retry] of retries) if (!due.has(id) && retry.notBefore <= deps.now()) retries.delete(id)
+    for (const id of announced) if (!due.has(id) && !retries.has(id)) announced.delete(id)
     for (const row of rows) await runOne(row)
   }
 

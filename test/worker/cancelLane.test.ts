@@ -113,6 +113,29 @@ it('trips the kill switch at the operator while Redis is down: every open order 
   await expectOneRequest(outboxId, w.wallet.id, 'CancelAll')
 }, 60_000)
 
+it('sends the kill switch while Redis is down even behind more cancels than it takes at a look, each waiting for its unsent placement', async () => {
+  const w = await openOrders(['1900'])
+  const busy = await h.wallet()
+  await redis.close()
+  try {
+    // 60 orders queued and cancelled while Redis is down: their placements never left, so their
+    // cancels wait for them, look after look (the lane takes 50 rows at a look).
+    for (let i = 0; i < 60; i++) {
+      const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: busy.wallet.id, market: 'ETH-USD', side: 'buy', price: String(1800 + i), size: '0.1' }, new Date())
+      await requestCancel(h.db, { orderId: order.id })
+    }
+    await new Promise((resolve) => setTimeout(resolve, CANCEL_LANE_GRACE_MS + 500))
+    const { outboxId } = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'test: behind a backlog' })
+    await eventually(async () => operatorOrder(h.sandbox, w.signer.address, w.placed[0]!.clientOrderId)?.status === 'cancelled', 15_000)
+    await eventually(async () => (await h.db.select().from(outbox).where(eq(outbox.id, outboxId)))[0]?.status === 'done')
+  } finally {
+    await redis.open()
+  }
+  // The backlog's placements go out once Redis is back, each cancelled before it is sent.
+  await worker.relay()
+  await eventually(async () => (await rows(h.db).outboxOfWallet(busy.wallet.id)).every((row) => row.status === 'done'), 30_000)
+}, 90_000)
+
 it("leaves a trading wallet's own CancelAll to the queue, behind the wallet's earlier work", async () => {
   const w = await openOrders(['1900'])
   await redis.close()
