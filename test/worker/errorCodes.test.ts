@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RequestFamily } from '../../src/core/acl/actions.js'
 import { SessionKey } from '../../src/keys/SessionKey.js'
 import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { reconcile } from '../../jobs/reconcile.js'
 import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder, type PlaceLimitOrderInput } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
@@ -74,6 +75,34 @@ describe('session errors', () => {
     expect(open.sessionId).toBe(next.id)
     expect((await db.wallet(wallet.id)).status).toBe('active')
     expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+  })
+
+  it('a cancel of an order whose outcome is unknown and whose placement is held for a session is held too (not retried every 250 ms), and settled once a new session lets reconciliation read the order', async () => {
+    const { wallet, signer } = await h.wallet()
+    expect((await revokeBehindTheWorkersBack(worker.deps, wallet.id)).status).toBe(200)
+    const order = await place(wallet.id)
+    expect((await outboxSettled(order.id)).status).toBe('held')
+    // As after a send whose answer was lost before the session was refused.
+    await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
+    const { outboxId } = await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    const cancel = await eventually(async () => {
+      const [row] = (await db.outboxOf(order.id)).filter((r) => r.id === outboxId)
+      return row?.status === 'held' && row
+    })
+    expect(cancel.lastError).toBe('an earlier request for this order is held')
+    const job = await worker.submitQueue.getJob(outboxId)
+    expect(await job?.getState()).toBe('completed')
+
+    // The new session lets reconciliation read the order: the operator never saw it (its session
+    // was refused), so it is placed again through the claim, which finds the cancel and stops it.
+    await regrant(signer, wallet.id)
+    await worker.relay()
+    await h.db.update(requests).set({ deadline: Date.now() - 5_000 }).where(eq(requests.orderId, order.id))
+    expect((await reconcile(worker.deps, { orphans: 'adopt', walletId: wallet.id, settleMs: 0 })).repairs).toBeGreaterThan(0)
+    await worker.relay()
+    expect((await settled(order.id, 'cancelled')).state).toBe('cancelled')
+    await eventually(async () => (await db.outboxOf(order.id)).every((r) => r.status === 'done'))
   })
 
   it('a new session granted while refused work is being held: the work goes out under it, not stranded', async () => {

@@ -92,7 +92,10 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     request = resumable
     fields = fieldsFromWire(JSON.parse(resumable.body).message as Record<string, string | number>)
   } else {
-    const claim = await claimOrSettle(ctx, spec, control)
+    // Waiting on an order whose placement is held for a session (a cancel may pass a held
+    // placement, and then finds the order's outcome unknown): held too, and released with it.
+    const heldEarlier = earlier === 'held' ? () => hold(ctx, spec, 'an earlier request for this order is held', 'earlier') : undefined
+    const claim = await claimOrSettle(ctx, spec, control, heldEarlier)
     if (claim.kind !== 'proceed') return claim.result
     if (!session) return hold(ctx, spec, 'no active session with time left')
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
@@ -106,10 +109,12 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
 }
 
 /** The family's claim; what it decided when it is not to proceed (settled: outbox row and audit). */
-async function claimOrSettle<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl): Promise<Extract<Claim<F>, { kind: 'proceed' }> | { kind: 'settled'; result: SubmitResult }> {
+async function claimOrSettle<F extends RequestFamily>(
+  ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, whenWaiting?: () => Promise<SubmitResult>,
+): Promise<Extract<Claim<F>, { kind: 'proceed' }> | { kind: 'settled'; result: SubmitResult }> {
   const { deps, row } = ctx
   const claim = await deps.db.transaction((tx) => spec.claim(tx, ctx))
-  if (claim.kind === 'wait') return { kind: 'settled', result: await control.delay(250) }
+  if (claim.kind === 'wait') return { kind: 'settled', result: whenWaiting ? await whenWaiting() : await control.delay(250) }
   if (claim.kind === 'done') {
     await deps.db.transaction(async (tx) => {
       await setOutboxStatus(tx, row.id, 'done', claim.reason)
