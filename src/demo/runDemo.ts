@@ -21,7 +21,7 @@ import { type Sandbox, startSandbox } from '../sandbox/startSandbox.js'
 import { LocalWalletSigner } from '../signers/LocalWalletSigner.js'
 import { migrate } from '../store/migrate.js'
 import { openDatabase } from '../store/openDatabase.js'
-import { fills, orders, scheduleRuns, wallets } from '../store/schema/index.js'
+import { fills, orders, outbox, scheduleRuns, wallets } from '../store/schema/index.js'
 import { type RunningWorker, startWorker } from '../worker.js'
 import { ensureRedis } from './ensureRedis.js'
 import { type StepResult, short, step, table } from './report.js'
@@ -147,9 +147,11 @@ export async function runDemo(): Promise<number> {
       const resting = (await placeLimitOrder(db, worker.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' }, new Date())).order.id
       await worker.relay()
       await until('the resting order', async () => (await order(resting)).state === 'open')
-      await haltWallet(db, { walletId, reason: 'demo kill switch' })
+      const { outboxId } = await haltWallet(db, { walletId, reason: 'demo kill switch' })
       await worker.relay()
       const cancelled = await until('CancelAll', async () => { const o = await order(resting); return o.state === 'cancelled' && o })
+      // The wallet resumes (next step) once its CancelAll is done, not only its effect seen.
+      await until('the CancelAll recorded', async () => (await db.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, outboxId)))[0]?.status === 'done')
       const refused = await placeLimitOrder(db, worker.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' }, new Date()).then(() => false, () => true)
       if (!refused) throw new Error('a halted wallet accepted a new order')
       return `resting order cancelled (${cancelled.cancelReason}), new orders refused`

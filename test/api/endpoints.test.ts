@@ -228,6 +228,9 @@ describe('kill switch', () => {
     const refused = await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'BTC-USD', side: 'buy', price: '50000', size: '0.01' })
     expect(refused.statusCode).toBe(422)
     expect(refused.json()).toMatchObject({ error: { code: 'CORE.VALIDATION', field: 'walletId' } })
+    // Resumed once its CancelAll is done (before, resuming is refused, naming the work it waits for).
+    const { cancelAllOutboxId } = halted.json<{ cancelAllOutboxId: string }>()
+    await eventually(async () => (await tenant.request('GET', `/v1/work/${cancelAllOutboxId}`)).json<{ status: string }>().status === 'done')
     const resumed = await tenant.request('POST', `/v1/wallets/${wallet.id}/resume`, {})
     expect(resumed.statusCode).toBe(200)
     expect(resumed.json()).toMatchObject({ status: 'active', haltedReason: null })

@@ -100,6 +100,15 @@ describe('the kill switch', () => {
     expect([cancelled.state, cancelled.cancelReason]).toEqual(['cancelled', 'halted'])
     expect((await r.intentsOf(w.wallet.id)).map((i) => i.status)).toEqual(['cancelled'])
 
+    // The halt's CancelAll waits for a session: until it has reached the operator the wallet is not
+    // resumed (sent later, it would cancel the orders placed since).
+    await worker.relay()
+    const killSwitch = await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).find((o) => o.kind === 'CancelAll' && o.status === 'held'))
+    await expect(resumeWallet(h.db, { walletId: w.wallet.id })).rejects.toMatchObject({
+      field: 'walletId', rule: `must be a wallet whose kill switch has reached the operator: its CancelAll (work ${killSwitch.id}) is held until the wallet has a session (grant one); resume once it is done`,
+    })
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+
     // A delegation arriving while halted releases nothing, and the wallet stays halted.
     await grant(h, w)
     await worker.relay()
@@ -192,6 +201,7 @@ describe('a placement claimed but not yet signed (its session rate-limited)', ()
     await worker.relay()
     expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
     await eventually(async () => (await r.outboxOf(order.id)).every((o) => o.status === 'done'), 10_000)
+    await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'), 10_000)
     await resumeWallet(h.db, { walletId: w.wallet.id })
     // Before, the order stayed `submitting`, and a reconcile put it back in the queue as never placed.
     await reconcile(worker.deps, { walletId: w.wallet.id, orphans: 'adopt', settleMs: 0 })

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
@@ -29,9 +29,20 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
   })
 }
 
-/** Lifts the kill switch; the wallet is active again if it has a valid session. */
+/**
+ * Lifts the kill switch; the wallet is active again if it has a valid session. Not while the
+ * halt's CancelAll (or a compromise's) is still to reach the operator: it cancels whatever is live
+ * when it lands, so sent after the resume it would cancel the orders placed since, and dropped it
+ * would leave the orders live at the halt.
+ */
 export async function resumeWallet(db: Db, input: { walletId: string; actor?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
   return db.transaction(async (tx) => {
+    const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
+      .where(and(eq(outbox.walletId, input.walletId), eq(outbox.kind, 'CancelAll'), inArray(outbox.status, ['pending', 'enqueued', 'held']),
+        inArray(sql`${outbox.payload}->>'reason'`, ['killSwitch', 'compromise']))).limit(1)
+    if (unsent) {
+      throw new ValidationError('walletId', `must be a wallet whose kill switch has reached the operator: its CancelAll (work ${unsent.id}) is ${unsent.status === 'held' ? 'held until the wallet has a session (grant one)' : 'still on its way'}; resume once it is done`)
+    }
     const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
     const status = active ? 'active' : 'awaiting_delegation'
     const [wallet] = await tx.update(wallets).set({ status, haltedReason: null }).where(and(eq(wallets.id, input.walletId), eq(wallets.status, 'halted'))).returning()
