@@ -1,5 +1,4 @@
 import { type SQL, and, eq, gt, sql } from 'drizzle-orm'
-import { covers } from '../../core/acl/covers.js'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
@@ -14,13 +13,12 @@ import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
 import { signAndPersist } from './signAndPersist.js'
-import type { Claim, FamilySpec, SubmitContext, SubmitResult } from './types.js'
+import { claimOrSettle, signAgain } from './claim.js'
+import { localRefusal } from './localChecks.js'
+import { settleDone, settleFailed } from './settle.js'
+import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 
-/** How a processor hands control back to BullMQ; never returns. */
-export type JobControl = {
-  /** Re-run this job after `ms` without counting an attempt. */
-  delay(ms: number): Promise<never>
-}
+export type { JobControl } from './types.js'
 
 /**
  * A session the operator rate-limited sends nothing until its Retry-After has passed: the job
@@ -74,12 +72,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
       // An answer was lost: it may have been accepted, and resending it could place it now. The
       // order stays unknown; reconciliation reads it back by cloid once the deadline has passed
       // (and places it again through the claim, which stops it, if the operator never saw it).
-      const reason = `not resent: ${stop}`
-      await deps.db.transaction(async (tx) => {
-        await setOutboxStatus(tx, row.id, 'done', reason)
-        await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.skipped`, details: { outboxId: row.id, reason, requestId: resumable!.id } })
-      })
-      return { result: 'done', reason }
+      return settleDone(ctx, spec, `not resent: ${stop}`, 'skipped', { requestId: resumable.id })
     }
     if (stop) {
       // Never accepted (never sent, or every answer one the operator gives before accepting):
@@ -99,42 +92,13 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     if (claim.kind !== 'proceed') return claim.result
     if (!session) return hold(ctx, spec, 'no active session with time left')
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
-    if (refusal) return refuse(ctx, spec, refusal)
+    if (refusal) return settleFailed(ctx, spec, refusal.code, refusal.message, 'local')
     fields = claim.fields as Record<string, unknown>
     const limited = waitForRateLimit(deps, spec.family, session.id, control)
     if (limited) return limited
     request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
   }
   return deliver(ctx, spec, control, { request, session, fields })
-}
-
-/** The family's claim; what it decided when it is not to proceed (settled: outbox row and audit). */
-async function claimOrSettle<F extends RequestFamily>(
-  ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, whenWaiting?: () => Promise<SubmitResult>,
-): Promise<Extract<Claim<F>, { kind: 'proceed' }> | { kind: 'settled'; result: SubmitResult }> {
-  const { deps, row } = ctx
-  const claim = await deps.db.transaction((tx) => spec.claim(tx, ctx))
-  if (claim.kind === 'wait') return { kind: 'settled', result: whenWaiting ? await whenWaiting() : await control.delay(250) }
-  if (claim.kind === 'done') {
-    await deps.db.transaction(async (tx) => {
-      await setOutboxStatus(tx, row.id, 'done', claim.reason)
-      await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.skipped`, details: { outboxId: row.id, reason: claim.reason } })
-    })
-    return { kind: 'settled', result: { result: 'done', reason: claim.reason } }
-  }
-  return claim
-}
-
-/**
- * Before work whose last request the operator refused is signed anew: a halt, a cancel or a
- * CancelAll asked since stops it (the claim settles it, as before a first signature), and so does
- * anything else the claim now finds. The refused request took no effect. Answers the fields to
- * sign (the claim's, current again), or the outcome.
- */
-async function reclaimBeforeResigning<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, fields: Record<string, unknown>): Promise<{ fields: Record<string, unknown> } | { result: SubmitResult }> {
-  if (!spec.stopsResend || !(await spec.stopsResend(ctx.deps.db, ctx))) return { fields }
-  const claim = await claimOrSettle(ctx, spec, control)
-  return claim.kind === 'proceed' ? { fields: claim.fields as Record<string, unknown> } : { result: claim.result }
 }
 
 /** A send already made (by the batched Order path): when it began, and its outcome. */
@@ -196,12 +160,10 @@ export async function deliver<F extends RequestFamily>(
         case 'resign': {
           session = await deps.sessions.active(row.walletId)
           if (!session || resigns >= MAX_RESIGNS) throw error
-          const reclaimed = await reclaimBeforeResigning(ctx, spec, control, fields)
-          if ('result' in reclaimed) return reclaimed.result
-          fields = reclaimed.fields
-          const refusal = await refusalOnNewSession(ctx, session, request, spec.family, fields)
-          if (refusal) return refuse(ctx, spec, refusal)
-          request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
+          const signed = await signAgain(ctx, spec, control, session, request, fields)
+          if ('result' in signed) return signed.result
+          request = signed.request
+          fields = signed.fields
           continue
         }
         case 'sessionInvalid': {
@@ -212,12 +174,10 @@ export async function deliver<F extends RequestFamily>(
           const current = await deps.sessions.active(row.walletId)
           if (current && current.id !== request.sessionId && resigns < MAX_RESIGNS) {
             session = current
-            const reclaimed = await reclaimBeforeResigning(ctx, spec, control, fields)
-            if ('result' in reclaimed) return reclaimed.result
-            fields = reclaimed.fields
-            const refusal = await refusalOnNewSession(ctx, session, request, spec.family, fields)
-            if (refusal) return refuse(ctx, spec, refusal)
-            request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
+            const signed = await signAgain(ctx, spec, control, session, request, fields)
+            if ('result' in signed) return signed.result
+            request = signed.request
+            fields = signed.fields
             continue
           }
           await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
@@ -228,19 +188,14 @@ export async function deliver<F extends RequestFamily>(
           return sessionProblem(ctx, spec, request, 'quarantined', `operator answered SignerMismatch: ${message}`)
         case 'aclViolation':
           deps.alert({ walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
-          return reject(ctx, spec, code, message)
+          return settleFailed(ctx, spec, code, message, 'operator')
         case 'notOpen': {
           const answer = await spec.onNotOpen?.(ctx, session)
           if (typeof answer === 'object') return await control.delay(answer.runAgainInMs)
-          const reason = answer || `${code}: ${message}`
-          await deps.db.transaction(async (tx) => {
-            await setOutboxStatus(tx, row.id, 'done', reason)
-            await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.notOpen`, details: { outboxId: row.id, reason } })
-          })
-          return { result: 'done', reason }
+          return settleDone(ctx, spec, answer || `${code}: ${message}`, 'notOpen')
         }
         case 'terminal':
-          return reject(ctx, spec, code, message)
+          return settleFailed(ctx, spec, code, message, 'operator')
       }
     }
   }
@@ -252,15 +207,6 @@ async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilyS
     await spec.onAccepted(tx, ctx, { receipt, request, fields })
     await setOutboxStatus(tx, ctx.row.id, 'done')
   })
-}
-
-async function reject<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, code: string, message: string): Promise<SubmitResult> {
-  await ctx.deps.db.transaction(async (tx) => {
-    await spec.onRejected(tx, ctx, code, message)
-    await setOutboxStatus(tx, ctx.row.id, 'failed', `${code}: ${message}`)
-    await audit(tx, { walletId: ctx.row.walletId, actor: 'worker', action: `${spec.family}.rejected`, details: { outboxId: ctx.row.id, code, message } })
-  })
-  return { result: 'rejected', code }
 }
 
 /** The family fields of a persisted wire message, typed again for re-signing (uints back to bigint). */
@@ -319,43 +265,4 @@ async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpe
     await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.held`, details: { outboxId: row.id, reason } })
     return { result: 'held', reason } satisfies SubmitResult
   })
-}
-
-/** Work the local checks refused: terminal, nothing sent (the claim's order is rejected with the rule). */
-async function refuse<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, refusal: { code: string; message: string }): Promise<SubmitResult> {
-  const { row } = ctx
-  await ctx.deps.db.transaction(async (tx) => {
-    await spec.onRejected(tx, ctx, refusal.code, refusal.message)
-    await setOutboxStatus(tx, row.id, 'failed', `${refusal.code}: ${refusal.message}`)
-    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: refusal.code, message: refusal.message } })
-  })
-  return { result: 'rejected', code: refusal.code }
-}
-
-/**
- * Work signed again under another session than the one it was claimed under (the first was
- * rotated out or refused meanwhile) passes the local checks again first: the new session's scope
- * may be narrower, or its policy stricter, and the operator would answer what it does not cover
- * with SessionAclViolation (an alert that the scope mapping is wrong) instead of a local refusal.
- * The policy sees what the claim gave it (`FamilySpec.claim`): the market, and for a placement or
- * a modification its side, price and size.
- */
-async function refusalOnNewSession(ctx: SubmitContext, session: ActiveSession, previous: RequestRow, family: RequestFamily, fields: Record<string, unknown>): Promise<{ code: string; message: string } | null> {
-  if (session.id === previous.sessionId) return null
-  const { row, order } = ctx
-  const priced = typeof fields.price === 'bigint' && typeof fields.size === 'bigint'
-  const side = fields.side === 0 || fields.side === 1 ? fields.side : order?.side
-  return localRefusal(ctx.deps, session, family, {
-    market: String(fields.market),
-    ...(priced ? { price: fields.price as bigint, size: fields.size as bigint, ...(side === 0 || side === 1 ? { side } : {}) } : {}),
-    ...(row.orderId ? { orderId: row.orderId } : {}),
-  })
-}
-
-async function localRefusal(deps: WorkerDeps, session: ActiveSession, family: RequestFamily, policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint; orderId?: string }): Promise<{ code: string; message: string } | null> {
-  if (!covers(session.aclScope, family)) {
-    return { code: 'LOCAL.ACL_SCOPE', message: `the active session's scope [${session.aclScope.join(', ')}] does not cover ${family}` }
-  }
-  const rule = await deps.policy?.({ walletId: session.walletId, sessionId: session.id, family, ...policy })
-  return rule ? { code: 'LOCAL.POLICY', message: rule } : null
 }

@@ -8,6 +8,12 @@ import type { ActiveSession } from '../sessionSigners.js'
 
 type Bound = 'delegation' | 'wallet' | 'nonce' | 'deadline'
 
+/** How a processor hands control back to BullMQ; never returns. */
+export type JobControl = {
+  /** Re-run this job after `ms` without counting an attempt. */
+  delay(ms: number): Promise<never>
+}
+
 /** What a processor decides before anything is signed. */
 export type Claim<F extends RequestFamily> =
   | { kind: 'proceed'; fields: Omit<RequestMessages[F], Bound>; policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint } }

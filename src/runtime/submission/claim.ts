@@ -1,0 +1,37 @@
+import type { RequestFamily } from '../../core/acl/actions.js'
+import type { RequestRow } from '../../store/schema/index.js'
+import type { ActiveSession } from '../sessionSigners.js'
+import { refusalOnNewSession } from './localChecks.js'
+import { settleDone, settleFailed } from './settle.js'
+import { signAndPersist } from './signAndPersist.js'
+import type { Claim, FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
+
+/** The family's claim; what it decided when it is not to proceed (settled: outbox row and audit). */
+export async function claimOrSettle<F extends RequestFamily>(
+  ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, whenWaiting?: () => Promise<SubmitResult>,
+): Promise<Extract<Claim<F>, { kind: 'proceed' }> | { kind: 'settled'; result: SubmitResult }> {
+  const claim = await ctx.deps.db.transaction((tx) => spec.claim(tx, ctx))
+  if (claim.kind === 'wait') return { kind: 'settled', result: whenWaiting ? await whenWaiting() : await control.delay(250) }
+  if (claim.kind === 'done') return { kind: 'settled', result: await settleDone(ctx, spec, claim.reason, 'skipped') }
+  return claim
+}
+
+/**
+ * Work whose last request the operator refused (it took no effect) is signed anew, under `session`:
+ * first a halt, a cancel or a CancelAll asked since stops it (the claim settles it, as before a
+ * first signature, and so does anything else the claim now finds), then a new session's scope and
+ * policy are checked again (`refusalOnNewSession`). Answers the new request, or the outcome.
+ */
+export async function signAgain<F extends RequestFamily>(
+  ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, session: ActiveSession, previous: RequestRow, fields: Record<string, unknown>,
+): Promise<{ request: RequestRow; fields: Record<string, unknown> } | { result: SubmitResult }> {
+  const { deps, row } = ctx
+  if (spec.stopsResend && (await spec.stopsResend(deps.db, ctx))) {
+    const claim = await claimOrSettle(ctx, spec, control)
+    if (claim.kind !== 'proceed') return { result: claim.result }
+    fields = claim.fields as Record<string, unknown>
+  }
+  const refusal = await refusalOnNewSession(ctx, session, previous, spec.family, fields)
+  if (refusal) return { result: await settleFailed(ctx, spec, refusal.code, refusal.message, 'local') }
+  return { request: await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id }), fields }
+}

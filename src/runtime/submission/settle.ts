@@ -1,0 +1,39 @@
+import type { RequestFamily } from '../../core/acl/actions.js'
+import { audit } from '../../store/repositories/audit.js'
+import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
+
+/**
+ * Work that ends without a send (another one): the outbox row `done` with the reason, and the
+ * audit row `<family>.<action>` — `skipped` (the claim, or a stop, found nothing to send) or
+ * `notOpen` (the operator says the target order is not open).
+ */
+export async function settleDone<F extends RequestFamily>(
+  ctx: SubmitContext, spec: FamilySpec<F>, reason: string, action: 'skipped' | 'notOpen', details: Record<string, unknown> = {},
+): Promise<SubmitResult> {
+  const { row } = ctx
+  await ctx.deps.db.transaction(async (tx) => {
+    await setOutboxStatus(tx, row.id, 'done', reason)
+    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.${action}`, details: { outboxId: row.id, reason, ...details } })
+  })
+  return { result: 'done', reason }
+}
+
+/**
+ * Work that failed for good, never retried: the family records it (an Order is rejected with the
+ * code), the outbox row `failed` with code and message, and the audit row — `<family>.rejected`
+ * with the operator's code, or `<family>.refused` with the local rule (nothing was sent).
+ */
+export async function settleFailed<F extends RequestFamily>(
+  ctx: SubmitContext, spec: FamilySpec<F>, code: string, message: string, by: 'operator' | 'local',
+): Promise<SubmitResult> {
+  const { row } = ctx
+  await ctx.deps.db.transaction(async (tx) => {
+    await spec.onRejected(tx, ctx, code, message)
+    await setOutboxStatus(tx, row.id, 'failed', `${code}: ${message}`)
+    await audit(tx, by === 'operator'
+      ? { walletId: row.walletId, actor: 'worker', action: `${spec.family}.rejected`, details: { outboxId: row.id, code, message } }
+      : { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: code, message } })
+  })
+  return { result: 'rejected', code }
+}
