@@ -30,6 +30,7 @@ import type { WalletRef } from '../src/signers/custodySigners.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { grantBackoffs } from '../src/store/repositories/grantBackoffs.js'
 import { sessions, wallets } from '../src/store/schema/index.js'
+import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
 
@@ -100,7 +101,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     try {
       const { previous, session } = await rotateSession({
         deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: wallet.sessionId ? 'expiry' : 'sessionUnauthorized',
-        lifetimeSeconds: options.lifetimeSeconds, keepLifetime: { minSeconds: 2 * options.rotateLeadSeconds },
+        lifetimeSeconds: options.lifetimeSeconds, keepLifetime: { minSeconds: shortestLifetimeSeconds(options.rotateLeadSeconds) },
         probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
       })
       if (previous.length || session.id !== wallet.sessionId) report.rotated++

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/computeRebalance.js'
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
+import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from './core/sessions/lifetimeBounds.js'
 
 /**
  * Every setting Deputy reads from the environment, validated in one place.
@@ -40,8 +41,7 @@ const schema = z.object({
   REBALANCE_FEE_RESERVE_BPS: z.coerce.number().int().min(0).max(MAX_FEE_RESERVE_BPS).default(DEFAULT_FEE_RESERVE_BPS),
   SHUTDOWN_TIMEOUT_MS: ms(100, 20_000),
   SESSION_LIFETIME_SECONDS: z.coerce.number().int()
-    .min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left')
-    .max(30 * 24 * 3600, 'must be at most 2592000 (30 days), the longest automation window a grant accepts').default(7 * 24 * 3600),
+    .min(MIN_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE).max(MAX_SESSION_LIFETIME_SECONDS, MAX_SESSION_LIFETIME_RULE).default(7 * 24 * 3600),
   SESSION_LIVE_PROBE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   SESSION_ROTATE_LEAD_SECONDS: z.coerce.number().int().min(10).default(6 * 3600),
   ALERT_WEBHOOK_URL: httpUrl().optional(),
@@ -78,7 +78,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const { SESSION_LIFETIME_SECONDS: lifetime, SESSION_ROTATE_LEAD_SECONDS: lead } = parsed.data
   // A session is rotated once it has less than the lead left: with a lifetime not well past the lead,
   // every new session is due at once, and each maintenance run would ask the wallet for another.
-  if (lifetime < 2 * lead) {
+  if (lifetime < shortestLifetimeSeconds(lead)) {
     throw new ConfigError(`SESSION_LIFETIME_SECONDS: must be at least twice SESSION_ROTATE_LEAD_SECONDS (${lead}), got ${lifetime}: a session is rotated once less than the lead is left`)
   }
   return parsed.data

@@ -17,8 +17,7 @@ import { familiesFor } from '../../core/acl/familiesFor.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { defaultSessionFamilies } from '../../runtime/sessions/defaultSessionFamilies.js'
 import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
-
-const MAX_LIFETIME_SECONDS = 30 * 24 * 3600
+import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from '../../core/sessions/lifetimeBounds.js'
 
 const SessionRequest = z.strictObject({
   families: z.array(z.enum(families)).min(1, 'must name at least one family').optional()
@@ -27,7 +26,7 @@ const SessionRequest = z.strictObject({
     limitOrders: z.boolean().optional(), modifications: z.boolean().optional(), schedules: z.boolean().optional(), killSwitch: z.boolean().optional(),
   }).refine((needs) => Object.values(needs).some(Boolean), 'must set at least one of limitOrders, modifications, schedules, killSwitch to true').optional().describe('What the automation does. Default: limit orders (place, cancel, good-till) and the kill switch, plus schedules when the wallet has any, plus the families of work already queued for the wallet (rotation: the current scope). Modifying orders needs `modifications: true`'),
   unrestricted: z.boolean().optional().describe('Ask for the "Unrestricted" scope instead of the narrowest one'),
-  lifetimeSeconds: z.number().int('must be an integer').min(3600, 'must be at least 3600: the pre-live checks refuse a delegation with less than an hour left').max(MAX_LIFETIME_SECONDS, `must be at most ${MAX_LIFETIME_SECONDS} (30 days)`).optional()
+  lifetimeSeconds: z.number().int('must be an integer').min(MIN_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE).max(MAX_SESSION_LIFETIME_SECONDS, MAX_SESSION_LIFETIME_RULE).optional()
     .describe('Default SESSION_LIFETIME_SECONDS (rotation: the current session\'s). At least twice SESSION_ROTATE_LEAD_SECONDS; automatic rotations keep it'),
 })
 
@@ -39,8 +38,8 @@ const Granted = z.object({ session: Session, replaced: z.array(z.string()) })
  * obeys the same one).
  */
 function checkLifetime(lifetimeSeconds: number | undefined, rotateLeadSeconds: number): void {
-  if (lifetimeSeconds !== undefined && lifetimeSeconds < 2 * rotateLeadSeconds) {
-    throw new ValidationError('lifetimeSeconds', `must be at least ${2 * rotateLeadSeconds}: twice SESSION_ROTATE_LEAD_SECONDS (${rotateLeadSeconds}), the time before expiry at which the worker replaces a session`)
+  if (lifetimeSeconds !== undefined && lifetimeSeconds < shortestLifetimeSeconds(rotateLeadSeconds)) {
+    throw new ValidationError('lifetimeSeconds', `must be at least ${shortestLifetimeSeconds(rotateLeadSeconds)}: twice SESSION_ROTATE_LEAD_SECONDS (${rotateLeadSeconds}), the time before expiry at which the worker replaces a session`)
   }
 }
 
@@ -94,7 +93,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : undefined),
       // Without `lifetimeSeconds`, the current session's lifetime is kept.
       unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe,
-      ...(request.body.lifetimeSeconds === undefined ? { keepLifetime: { minSeconds: 2 * rotateLead } } : {}),
+      ...(request.body.lifetimeSeconds === undefined ? { keepLifetime: { minSeconds: shortestLifetimeSeconds(rotateLead) } } : {}),
       scheduleField: request.body.families ? 'families' : 'needs',
     })
     await relayNow(deps)

@@ -4,6 +4,7 @@ import { uncovered } from '../acl/covers.js'
 import { narrowestScope } from '../acl/narrowestScope.js'
 import type { SignedDelegation } from './encodeDelegatedPayload.js'
 import { delegationProblems } from './assertDelegationShape.js'
+import { MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_SECONDS } from '../sessions/lifetimeBounds.js'
 
 export type PreLiveParameters = {
   delegation: SignedDelegation
@@ -29,8 +30,8 @@ export function preLiveProblems(p: PreLiveParameters): string[] {
   const { delegation } = p
   const problems = delegationProblems(delegation)
   const expiry = Number(delegation.expiry)
-  const minRemaining = p.minRemainingSeconds ?? 3600
-  const maxLifetime = p.maxLifetimeSeconds ?? 30 * 24 * 3600
+  const minRemaining = p.minRemainingSeconds ?? MIN_SESSION_LIFETIME_SECONDS
+  const maxLifetime = p.maxLifetimeSeconds ?? MAX_SESSION_LIFETIME_SECONDS
   if (expiry <= p.nowSeconds) problems.push(`expiry: the delegation expired at ${expiry} (now ${p.nowSeconds})`)
   else if (expiry - p.nowSeconds < minRemaining) problems.push(`expiry: only ${expiry - p.nowSeconds}s left; at least ${minRemaining}s are needed to automate safely`)
   if (expiry - p.nowSeconds > maxLifetime) problems.push(`expiry: ${expiry - p.nowSeconds}s ahead exceeds the automation window of ${maxLifetime}s`)

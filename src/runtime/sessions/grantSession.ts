@@ -22,6 +22,7 @@ import { assertScopeRunsSchedule } from '../schedules/assertScopeRunsSchedule.js
 import { sealSessionKey } from './sealedSessionKey.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { walletSignatureProblem } from './walletSignatureProblem.js'
+import { MAX_SESSION_LIFETIME_SECONDS } from '../../core/sessions/lifetimeBounds.js'
 
 export class PreLiveCheckError extends BaseError {
   override name = 'PreLiveCheckError'
@@ -154,7 +155,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
 
     const problems = preLiveProblems({
       delegation: signed, signingPublicKey: key.publicKey, neededFamilies: input.families, unrestrictedRequested: input.unrestricted, nowSeconds,
-      maxLifetimeSeconds: Math.max(input.lifetimeSeconds, 30 * 24 * 3600),
+      maxLifetimeSeconds: Math.max(input.lifetimeSeconds, MAX_SESSION_LIFETIME_SECONDS),
     })
     const signatureProblem = walletSignatureProblem(hash, walletSignature, wallet.address)
     if (signatureProblem) problems.push(signatureProblem)
