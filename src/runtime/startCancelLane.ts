@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { submitCancelAllSpec } from '../../jobs/submitCancelAll.js'
 import { submitCancelOrderSpec } from '../../jobs/submitCancelOrder.js'
+import { haltCancelAll } from '../store/repositories/outboxRepo.js'
 import type { WorkerDeps } from './deps.js'
 import { everyInterval } from './everyInterval.js'
 import { type JobControl, runSubmission } from './submission/runSubmission.js'
@@ -81,7 +82,7 @@ export function startCancelLane(deps: WorkerDeps, options: CancelLaneOptions = {
     const { rows } = await deps.db.execute<{ id: string; kind: 'CancelOrder' | 'CancelAll' }>(sql`
       select id, kind from outbox
       where status in ('pending', 'enqueued') and available_at <= now() - make_interval(secs => ${graceMs / 1000})
-        and (kind = 'CancelOrder' or (kind = 'CancelAll' and payload->>'reason' in ('killSwitch', 'compromise')))
+        and (kind = 'CancelOrder' or ${haltCancelAll})
         and not (id = any(${sql.param(waiting)}::uuid[]))
       order by kind = 'CancelAll' desc, seq limit ${BATCH}`)
     const due = new Set(rows.map((row) => row.id))

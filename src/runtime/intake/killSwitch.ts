@@ -1,7 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
+import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
 import { intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
 
 /**
@@ -38,8 +39,7 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
 export async function resumeWallet(db: Db, input: { walletId: string; actor?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
   return db.transaction(async (tx) => {
     const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
-      .where(and(eq(outbox.walletId, input.walletId), eq(outbox.kind, 'CancelAll'), inArray(outbox.status, ['pending', 'enqueued', 'held']),
-        inArray(sql`${outbox.payload}->>'reason'`, ['killSwitch', 'compromise']))).limit(1)
+      .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
     if (unsent) {
       throw new ValidationError('walletId', `must be a wallet whose kill switch has reached the operator: its CancelAll (work ${unsent.id}) is ${unsent.status === 'held' ? 'held until the wallet has a session (grant one)' : 'still on its way'}; resume once it is done`)
     }

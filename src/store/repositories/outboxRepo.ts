@@ -10,6 +10,13 @@ import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
  */
 export const OUTBOX_CHANNEL = 'deputy_outbox'
 
+/**
+ * SQL condition: the row is a halt's CancelAll (the kill switch's, or a suspected compromise's),
+ * which cancels whatever is live at the operator when it lands. The cancel lane sends these
+ * without waiting for the queue; resuming the wallet waits for them.
+ */
+export const haltCancelAll = sql`(${outbox.kind} = 'CancelAll' and ${outbox.payload}->>'reason' in ('killSwitch', 'compromise'))`
+
 /** The BullMQ job id of an outbox row's current dispatch generation. */
 export function outboxJobId(row: Pick<OutboxRow, 'id' | 'generation'>): string {
   return row.generation === 0 ? row.id : `${row.id}.${row.generation}`
