@@ -24,14 +24,9 @@ import { followReplacement } from '../src/runtime/submission/followReplacement.j
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
-import type { Db } from '../src/store/Database.js'
+import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { orders, requests, wallets } from '../src/store/schema/index.js'
-
-async function walletHalted(tx: Db, walletId: string): Promise<boolean> {
-  const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId))
-  return wallet?.status === 'halted'
-}
+import { orders, requests } from '../src/store/schema/index.js'
 
 /** How long a modify waits for the stream to say why an order an operator read showed cancelled was cancelled. */
 const REASON_WAIT_MS = 60_000

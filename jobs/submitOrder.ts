@@ -26,8 +26,9 @@ import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
+import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import type { Db } from '../src/store/Database.js'
-import { type OrderRow, intents, orders, outbox, wallets } from '../src/store/schema/index.js'
+import { type OrderRow, intents, orders, outbox } from '../src/store/schema/index.js'
 
 /**
  * The cancels queued for an order cancelled before its placement was sent took effect: they are
@@ -49,8 +50,7 @@ async function settleQueuedCancels(tx: Db, orderId: string, nowMs: number): Prom
  * placement that waited out a rate limit must not go out after the kill switch.
  */
 async function placementStop(tx: Db, order: OrderRow): Promise<'halted' | 'intentCancelled' | 'cancelRequested' | 'cancelAll' | null> {
-  const [wallet] = await tx.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, order.walletId))
-  if (wallet?.status === 'halted') return 'halted'
+  if (await walletHalted(tx, order.walletId)) return 'halted'
   if (order.intentId) {
     const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, order.intentId))
     if (intent?.status === 'cancelled') return 'intentCancelled'
