@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/computeRebalance.js'
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
+import { isHttpUrl } from './core/isHttpUrl.js'
 import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from './core/sessions/lifetimeBounds.js'
 
 /**
@@ -16,10 +17,7 @@ const MAX_MS = 2_147_483_647 - 10_000
 const ms = (min: number, fallback: number) =>
   z.coerce.number().int().min(min).max(MAX_MS, `must be at most ${MAX_MS} ms (about 24.8 days): Node fires longer timers at once`).default(fallback)
 /** An http(s) URL with a host: `z.string().url()` alone reads `localhost:8787` as scheme `localhost:`. */
-const httpUrl = () => z.string().url().refine((value) => {
-  const url = new URL(value)
-  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
-}, 'must be an http(s) URL with a host, like http://127.0.0.1:8787')
+const httpUrl = () => z.string().url().refine(isHttpUrl, 'must be an http(s) URL with a host, like http://127.0.0.1:8787')
 
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { isHttpUrl } from '../core/isHttpUrl.js'
 import { ApiClient } from './ApiClient.js'
 import { CliError, exitCodes } from './errors.js'
 import { type Output, createOutput } from './output.js'
@@ -14,9 +15,7 @@ type GlobalOptions = { apiUrl?: string; apiKey?: string; adminToken?: string; js
 function apiUrl(options: GlobalOptions): string {
   const [value, source] = options.apiUrl !== undefined ? [options.apiUrl, '--api-url']
     : process.env.DEPUTY_API_URL ? [process.env.DEPUTY_API_URL, 'DEPUTY_API_URL'] : [DEFAULT_API_URL, 'the default']
-  let url: URL | undefined
-  try { url = new URL(value) } catch { url = undefined }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+  if (!isHttpUrl(value)) {
     throw new CliError(exitCodes.usage, `${source}: must be an http(s) URL with a host, like ${DEFAULT_API_URL}; got ${JSON.stringify(value)}`, { code: 'CLI.USAGE' })
   }
   return value

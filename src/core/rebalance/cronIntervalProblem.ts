@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser'
 import type { ValidationProblem } from './ScheduleValidationError.js'
-import { REFERENCE_DATE } from './timingProblems.js'
+import { REFERENCE_DATE, errorMessage } from './timingProblems.js'
 
 /** The least time between two runs of a schedule the API accepts, unless configured otherwise. */
 export const DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS = 60
@@ -28,7 +28,7 @@ export function cronIntervalProblem(cron: string, timeZone: string, minSeconds: 
     first = slots.next().getTime()
   } catch (error) {
     // `timingProblems` refuses such a cron first; this stays a problem, not a thrown 500, if one slips by.
-    return { field: 'cron', rule: `is not a valid cron expression: ${error instanceof Error ? error.message : String(error)}` }
+    return { field: 'cron', rule: `is not a valid cron expression: ${errorMessage(error)}` }
   }
   let previous = first
   let shortest = Number.POSITIVE_INFINITY

@@ -25,7 +25,7 @@ function usesHashedValue(fields: readonly string[]): boolean {
   return fields.some((field) => /h/i.test(field.replace(/thu/gi, '')))
 }
 
-function errorMessage(error: unknown): string {
+export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
