@@ -44,15 +44,20 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
   const { deps } = input
   // After a refusal or an expiry no session is active: the last one to go live sets the scope,
   // so a replacement never asks for more than the wallet granted before.
-  const [current] = await deps.db.select().from(sessions)
+  const lastLive = async () => (await deps.db.select().from(sessions)
     .where(and(eq(sessions.walletId, input.walletId), isNotNull(sessions.activatedAt)))
-    .orderBy(sql`${sessions.status} = 'active' desc`, desc(sessions.activatedAt)).limit(1)
+    .orderBy(sql`${sessions.status} = 'active' desc`, desc(sessions.activatedAt)).limit(1))[0]
+  let current = await lastLive()
+  // A wallet that never had a session gets the narrowest default, as the API's grant does. Read
+  // before the check below, which is read again: a grant (the API's) that went live while the
+  // defaults were read is seen, and this one is not made beside it.
+  const defaults = !input.families && !current ? await defaultSessionFamilies(deps.db, input.walletId) : undefined
+  if (defaults) current = await lastLive()
   if (input.onlyIfExpiringBefore !== undefined && current?.status === 'active' && current.expiryUnix >= input.onlyIfExpiringBefore) return { session: current, previous: [] }
   const currentUnrestricted = current?.aclScope.includes('Unrestricted') ?? false
-  // A wallet that never had a session gets the narrowest default, as the API's grant does.
   const families = input.families ?? (current
     ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted'))
-    : await defaultSessionFamilies(deps.db, input.walletId))
+    : defaults!)
   const kept = input.keepLifetime && current?.lifetimeSeconds ? Math.max(current.lifetimeSeconds, input.keepLifetime.minSeconds) : undefined
   const result = await grantSession({
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
