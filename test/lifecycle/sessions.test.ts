@@ -116,6 +116,30 @@ describe('granting a session', () => {
     expect((await activeSession(w.wallet.id))?.id).toBe(w.session.id)
     await settled(h.db, (await place(h, worker, w.wallet.id)).id, 'open')
   })
+
+  it('an automatic grant that finds, as it takes its slot, a session live long enough asks the wallet for nothing', async () => {
+    // What a maintenance run meets when another grant (another process's, the API's) went live
+    // between its reading the wallet due and its grant: the check is made again under the wallet lock.
+    const w = await activeWallet(h)
+    let signed = 0
+    const counting: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: (typedData) => { signed++; return w.signer.signDelegation(typedData) } }
+    const nowSeconds = Math.floor(h.sandbox.now() / 1000)
+    const grantUnless = (unlessActiveUntil: number) => grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: counting, walletId: w.wallet.id,
+      families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: h.sandbox.now(), unlessActiveUntil,
+    })
+    const skipped = await grantUnless(nowSeconds + 3 * 3600)
+    expect(skipped).toMatchObject({ granted: false, previous: [] })
+    expect(skipped.session.id).toBe(w.session.id)
+    expect(signed).toBe(0)
+    expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['active'])
+
+    // A session expiring before the bound is replaced.
+    const replaced = await grantUnless(w.session.expiryUnix + 1)
+    expect(replaced.granted).toBe(true)
+    expect(replaced.previous.map((s) => s.id)).toEqual([w.session.id])
+    expect(signed).toBe(1)
+  })
 })
 
 describe('a grant that fails on the way', () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { and, eq, gte, inArray, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import type { AclAction, RequestFamily } from '../../core/acl/actions.js'
 import { narrowestScope } from '../../core/acl/narrowestScope.js'
@@ -79,6 +79,14 @@ export type GrantSessionInput = {
    * wallet signed is seen. Unset (the worker's rotations keep the scope): never refused.
    */
   scheduleField?: string
+  /**
+   * Grant only if the wallet has no active session expiring at or after this (unix s) when the
+   * grant takes its slot; otherwise answer that session (`previous` empty) and ask the wallet for
+   * nothing. Checked under the wallet lock that activation takes: an automatic grant that saw the
+   * wallet due just before another grant (another process's, the API's) went live is not made
+   * beside it. Unset (a grant the user asked for): always granted.
+   */
+  unlessActiveUntil?: number
 }
 
 /**
@@ -108,7 +116,7 @@ async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: strin
  * pre-live checks, then activates it in one transaction that moves the
  * previous active session to `rotating` and releases work held for a session.
  */
-export async function grantSession(input: GrantSessionInput): Promise<{ session: SessionRow; previous: SessionRow[] }> {
+export async function grantSession(input: GrantSessionInput): Promise<{ session: SessionRow; previous: SessionRow[]; granted: boolean }> {
   const { db } = input
   const clock = input.clock ?? Date.now
   const runsSchedule = (tx: Db, field: string) =>
@@ -126,15 +134,27 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     wallet: wallet.address as Hex, sessionPublicKey: key.publicKey, aclScope: scope,
     expiry: BigInt(nowSeconds + input.lifetimeSeconds), nonce: BigInt(input.nowMs),
   }
-  const [pending] = await db.insert(sessions).values({
+  const pendingRow = {
     id, walletId: wallet.id, status: 'pending', publicKey: key.publicKey,
     sealedPrivateKey: sealSessionKey(input.keyring, key, id), masterKeyId: input.keyring.currentKeyId,
     aclScope: scope, expiry: new Date(Number(delegation.expiry) * 1000), expiryUnix: Number(delegation.expiry),
     delegationNonce: delegation.nonce.toString(), lifetimeSeconds: input.lifetimeSeconds, walletSigner: input.walletSigner.kind,
-  }).returning().catch((error: unknown) => {
+  } as const
+  const slot = await db.transaction(async (tx): Promise<{ live?: SessionRow; pending?: SessionRow }> => {
+    if (input.unlessActiveUntil !== undefined) {
+      await lockWallet(tx, wallet.id)
+      const [live] = await tx.select().from(sessions)
+        .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'), gte(sessions.expiryUnix, input.unlessActiveUntil)))
+      if (live) return { live }
+    }
+    const [pending] = await tx.insert(sessions).values(pendingRow).returning()
+    return { pending: pending! }
+  }).catch((error: unknown) => {
     if (isUniqueViolation(error, 'sessions_one_grant_in_progress')) throw new GrantInProgressError(wallet.id)
     throw error
   })
+  if (slot.live) return { session: slot.live, previous: [], granted: false }
+  const pending = slot.pending!
 
   await abandonOnFailure(db, id, clock, async () => {
     const walletSignature = await input.walletSigner.signDelegation(delegationTypedData(input.domain, delegation))
@@ -143,7 +163,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     const payload = encodeDelegatedPayload(signed)
     const signedFields = { delegationHash: hash, delegatedPayload: payload, delegatedAt: new Date(clock()) }
     const [delegated] = await db.update(sessions).set({ status: 'delegated', ...signedFields })
-      .where(and(eq(sessions.id, pending!.id), eq(sessions.status, 'pending'))).returning()
+      .where(and(eq(sessions.id, pending.id), eq(sessions.status, 'pending'))).returning()
     if (!delegated) {
       // Ended while the wallet signed (a compromise, the abandoned-grant sweep): the delegation it
       // just signed is valid at the operator all the same. Kept on the ended row, not yet revoked
@@ -161,7 +181,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     if (signatureProblem) problems.push(signatureProblem)
     if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated)))
     if (problems.length) {
-      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}`, failedAt: new Date(clock()) }).where(eq(sessions.id, pending!.id))
+      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}`, failedAt: new Date(clock()) }).where(eq(sessions.id, pending.id))
       throw new PreLiveCheckError(problems)
     }
   })
@@ -181,7 +201,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     await tx.update(wallets).set({ status: 'active' }).where(and(eq(wallets.id, wallet.id), inArray(wallets.status, ['awaiting_delegation', 'active'])))
     const released = await releaseHeld(tx, wallet.id)
     await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.activated', details: { sessionId: id, scope, expiry: Number(delegation.expiry), replaced: previous.map((p) => p.id), released } })
-    return { session: active!, previous }
+    return { session: active!, previous, granted: true }
   })
   return activate.catch(async (error: unknown) => {
     // The user's scope met a schedule made meanwhile: not a failure of the wallet or the operator

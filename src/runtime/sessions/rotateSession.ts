@@ -63,8 +63,14 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
     probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: kept ?? input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
     ...(input.families && input.scheduleField ? { scheduleField: input.scheduleField } : {}),
+    ...(input.onlyIfExpiringBefore !== undefined ? { unlessActiveUntil: input.onlyIfExpiringBefore } : {}),
   })
+  if (!result.granted) {
+    // Another grant went live after the check above: the wallet was asked for nothing.
+    deps.log.debug({ walletId: input.walletId, session: result.session.id }, 'session rotation not needed: another grant went live')
+    return { session: result.session, previous: [] }
+  }
   for (const previous of result.previous) deps.sessions.forget(previous.id)
   deps.log.info({ walletId: input.walletId, reason: input.reason, session: result.session.id, replaced: result.previous.map((p) => p.id) }, 'session rotated')
-  return result
+  return { session: result.session, previous: result.previous }
 }
