@@ -19,16 +19,23 @@ import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { intents, orders, scheduleRuns, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
+import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
+import { fromWallet } from '../lifecycle/support/lifecycle.js'
 import { YEARLY, contextOf, intentsOfSlot, problemsOf, runsOf, specOf, waitForFills } from './support.js'
 
 let h: Harness
+let gate: GateProxy
 let worker: RunningWorker
 
 beforeAll(async () => {
   h = await createHarness()
-  worker = await h.startWorker()
+  gate = await startGateProxy(h.sandbox.url)
+  worker = await h.startWorker({ operatorUrl: gate.url })
 })
-afterAll(async () => { await h?.close() })
+afterAll(async () => {
+  await h?.close()
+  await gate?.close()
+})
 
 /** Runs the processor's recipe directly, as a delivered job would; waits are not expected here. */
 const control: RunControl = { delay: async () => { throw new DelayedError() } }
@@ -40,17 +47,18 @@ const allSettled = (walletId: string) => eventually(async () => (await worker.de
   .every((o) => ['filled', 'cancelled'].includes(o.state)))
 
 /**
- * A schedule whose first run placed two legs that a slow operator (400 ms per request, until the
- * caller lifts it) keeps in flight, and the slot after it.
+ * A schedule whose first run placed two legs that stay in flight (their Orders held on the wire
+ * until the caller lets them through: `release`), and the slot after it.
  */
 async function firstRunInFlight() {
   const { wallet } = await h.wallet(undefined, { USD: '100000' })
   const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.3', USD: '0.2' }, { cron: YEARLY }) })
-  h.sandbox.setFaults({ latencyMs: 400 })
+  const held = gate.hold((request) => request.family === 'Order' && fromWallet(wallet.address)(request))
   const first = Date.now()
   expect(await runNow(schedule.id, first, 'job-a')).toMatchObject({ outcome: 'completed', legs: 2 })
   const earlier = (await runsOf(worker, schedule.id))[0]!.legs.map((leg) => leg.orderId).sort()
-  return { wallet, schedule, earlier, next: first + 1 }
+  await held.arrived
+  return { wallet, schedule, earlier, next: first + 1, release: () => held.release() }
 }
 
 describe('one run of a schedule', () => {
@@ -84,12 +92,12 @@ describe('one run of a schedule', () => {
   })
 
   it('a run first cancels the working orders of earlier runs and waits for them to settle before it reads', async () => {
-    const { wallet, schedule, earlier, next } = await firstRunInFlight()
+    const { wallet, schedule, earlier, next, release } = await firstRunInFlight()
     await expect(runNow(schedule.id, next, 'job-b')).rejects.toBeInstanceOf(DelayedError)
     const waiting = (await runsOf(worker, schedule.id)).find((r) => r.slotAt.getTime() === next)!
     expect(waiting).toMatchObject({ status: 'running', stage: 'settling', legs: [] })
     expect([...waiting.cancelledOrderIds].sort()).toEqual(earlier)
-    h.sandbox.setFaults({ latencyMs: 0 })
+    release()
 
     // The job comes back (BullMQ re-delivers it after the delay): once they settled, it reads and decides.
     await allSettled(wallet.id)
@@ -102,7 +110,7 @@ describe('one run of a schedule', () => {
   })
 
   it('a run whose wait for earlier orders ends with them still working trades nothing: they could still fill', async () => {
-    const { wallet, schedule, earlier, next } = await firstRunInFlight()
+    const { wallet, schedule, earlier, next, release } = await firstRunInFlight()
     // The next slot's wait is already over (as after settleTimeoutMs) while the first run's orders are still on their way.
     const skipped = await runSchedule(worker.deps, { scheduleId: schedule.id, jobSlot: next, jobId: 'job-b', queue: worker.controlQueue, control, settleTimeoutMs: 0 })
     expect(skipped).toMatchObject({ outcome: 'earlierOrdersWorking', detail: expect.stringContaining('2 order(s) of earlier runs were still working after 0 ms: nothing traded') })
@@ -110,7 +118,7 @@ describe('one run of a schedule', () => {
     expect(run).toMatchObject({ status: 'skipped', reason: 'earlierOrdersWorking', stage: null, legs: [] })
     expect([...run.cancelledOrderIds].sort()).toEqual(earlier)
     expect(await intentsOfSlot(worker, schedule.id, new Date(next))).toEqual([])
-    h.sandbox.setFaults({ latencyMs: 0 })
+    release()
     await allSettled(wallet.id)
     expect((await walletOrders(wallet.id)).map((o) => o.id).sort()).toEqual(earlier)
   })
