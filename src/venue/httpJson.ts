@@ -1,6 +1,7 @@
 import { type IncomingHttpHeaders, Agent as HttpAgent, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { VenueError, VenueTransportError, isVenueErrorCode } from '../core/errors/venue.js'
+import { parseRetryAfterMs } from '../core/parseRetryAfter.js'
 
 export type HttpOptions = {
   baseUrl: string
@@ -37,20 +38,33 @@ export async function httpJson<T>(target: HttpTarget, path: string, init: { meth
   try {
     json = text.length ? JSON.parse(text) : undefined
   } catch (cause) {
-    if (ok || status >= 500) throw new VenueTransportError(`${path}: unreadable response (HTTP ${status})`, { cause })
-    throw new VenueError('InvalidRequest', `HTTP ${status} with a body that is not JSON`, { status, cause })
+    if (ok) throw new VenueTransportError(`${path}: unreadable response (HTTP ${status})`, { cause })
+    throw withoutProtocolCode(path, status, headers, 'with a body that is not JSON', cause)
   }
   if (ok) return json as T
   const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error
   if (error && isVenueErrorCode(error.code)) {
-    const retryAfter = Number(headers['retry-after'])
-    throw new VenueError(error.code, String(error.message ?? ''), {
-      status,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-    })
+    throw new VenueError(error.code, String(error.message ?? ''), { status, retryAfterMs: retryAfterMs(headers) })
   }
-  if (status >= 500) throw new VenueTransportError(`${path}: HTTP ${status} without a protocol error code`)
-  throw new VenueError('InvalidRequest', `HTTP ${status} without a protocol error code`, { status })
+  throw withoutProtocolCode(path, status, headers, 'without a protocol error code')
+}
+
+function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
+  const ms = parseRetryAfterMs(headers['retry-after'], Date.now())
+  return ms ? ms : undefined
+}
+
+/**
+ * An error answer that is not the protocol's (an HTML page from a proxy or load balancer in front
+ * of the operator): not the operator's verdict on the request. A 5xx, or a 408 (the request was not
+ * read in time), leaves the outcome unknown: the same bytes are resent, which is always safe. A 429
+ * is a rate limit all the same (waited out, `Retry-After` honoured). Any other 4xx is InvalidRequest.
+ */
+function withoutProtocolCode(path: string, status: number, headers: IncomingHttpHeaders, what: string, cause?: unknown): Error {
+  const message = `HTTP ${status} ${what}`
+  if (status >= 500 || status === 408) return new VenueTransportError(`${path}: ${message}`, { cause })
+  if (status === 429) return new VenueError('RateLimited', message, { status, retryAfterMs: retryAfterMs(headers), cause })
+  return new VenueError('InvalidRequest', message, { status, cause })
 }
 
 // An idle pooled connection is dropped after 4 s, before servers' usual 5 s keep-alive timeout, so a

@@ -49,8 +49,26 @@ describe('httpJson over node:http', () => {
   it('answers InvalidRequest for a 4xx that is not a protocol error, and an unknown outcome for a 5xx without one', async () => {
     answer = (_request, _body, response) => { response.writeHead(400); response.end('<html>bad</html>') }
     await expect(httpJson(http, '/x')).rejects.toMatchObject({ venueCode: 'InvalidRequest', status: 400 })
+    answer = (_request, _body, response) => json(response, 404, { message: 'no route' })
+    await expect(httpJson(http, '/x')).rejects.toMatchObject({ venueCode: 'InvalidRequest', status: 404 })
     answer = (_request, _body, response) => { response.writeHead(502); response.end('bad gateway') }
     await expect(httpJson(http, '/x')).rejects.toBeInstanceOf(VenueTransportError)
+  })
+
+  it("reads a proxy's 429 without a protocol code as a rate limit (Retry-After in seconds or as a date), and its 408 as an unknown outcome", async () => {
+    // A load balancer in front of the operator answers with its own HTML: not a verdict on the order.
+    answer = (_request, _body, response) => { response.writeHead(429, { 'retry-after': '3' }); response.end('<html>Too Many Requests</html>') }
+    await expect(httpJson(http, '/v1/requests', { method: 'POST', body: '{}' })).rejects.toMatchObject({ venueCode: 'RateLimited', status: 429, retryAfterMs: 3000 })
+    const at = new Date(Date.now() + 10_000).toUTCString()
+    answer = (_request, _body, response) => json(response, 429, { message: 'slow down' }, { 'retry-after': at })
+    const dated = await httpJson(http, '/v1/requests', { method: 'POST', body: '{}' }).catch((e: unknown) => e)
+    expect(dated).toMatchObject({ venueCode: 'RateLimited', status: 429 })
+    expect((dated as VenueError).retryAfterMs).toBeGreaterThan(8_000)
+    expect((dated as VenueError).retryAfterMs).toBeLessThanOrEqual(10_000)
+    answer = (_request, _body, response) => { response.writeHead(429); response.end() }
+    await expect(httpJson(http, '/v1/requests', { method: 'POST', body: '{}' })).rejects.toMatchObject({ venueCode: 'RateLimited', retryAfterMs: undefined })
+    answer = (_request, _body, response) => { response.writeHead(408); response.end('<html>Request Timeout</html>') }
+    await expect(httpJson(http, '/v1/requests', { method: 'POST', body: '{}' })).rejects.toBeInstanceOf(VenueTransportError)
   })
 
   it('makes the outcome unknown when no answer comes in time, or the connection drops mid-body', async () => {

@@ -1,3 +1,4 @@
+import { parseRetryAfterMs } from '../../core/parseRetryAfter.js'
 import { PrivyError, privyConfigError } from './errors.js'
 import { formatRequestForAuthorizationSignature } from './formatRequestForAuthorizationSignature.js'
 import { privyErrorFromResponse } from './privyErrorFromResponse.js'
@@ -54,12 +55,6 @@ const DEFAULT_EXPIRY_MS = 120_000
 /** Privy's own path encoding (the SDK's `encodeURIPath`): keeps `:` and `@`, so `did:privy:…` stays readable. */
 export function encodePathSegment(segment: string): string {
   return segment.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@]+/g, encodeURIComponent)
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined
-  const seconds = Number(value)
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined
 }
 
 /**
@@ -161,7 +156,7 @@ export class PrivyApi {
         }
         return body
       }
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
+      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now())
       const error = privyErrorFromResponse({ operation: request.operation, status: response.status, body, retryAfterMs })
       // 429 means not processed, so it is always safe; 5xx only when Privy deduplicates.
       const mayRetry = response.status === 429 || (response.status >= 500 && request.idempotent)
