@@ -110,4 +110,30 @@ describe('grouped intake', () => {
     const [row] = await h.db.select({ transactions: sql<number>`count(distinct ${intents.createdAt})::int`, n: sql<number>`count(*)::int` }).from(intents).where(eq(intents.walletId, wallet.id))
     expect(row).toEqual({ transactions: 5, n: 5 })
   })
+
+  it('stores nothing twice when the shared transaction committed but its answer was lost, with or without a clientRef', async () => {
+    const { wallet } = await h.wallet()
+    // The connection drops after COMMIT reached Postgres and before its reply came back: the
+    // transaction took effect, and the caller sees it fail (pg: "Connection terminated unexpectedly").
+    let dropReply = true
+    const db = Object.create(h.db) as typeof h.db
+    db.transaction = (async (run: Parameters<typeof h.db.transaction>[0]) => {
+      const result = await h.db.transaction(run)
+      if (dropReply) {
+        dropReply = false
+        throw new Error('Connection terminated unexpectedly')
+      }
+      return result
+    }) as typeof h.db.transaction
+    const place = groupedPlaceLimitOrder(db, () => markets)
+    const now = new Date()
+    const placed = await Promise.all([place(buy(wallet.id), now), place(buy(wallet.id, { clientRef: 'lost-1' }), now), place(buy(wallet.id, { price: '1901' }), now)])
+    expect(placed.map((p) => p.created)).toEqual([true, true, true])
+    const all = await stored([wallet.id])
+    expect(all.intents).toHaveLength(3)
+    expect(all.orders).toHaveLength(3)
+    expect(all.outbox).toHaveLength(3)
+    expect(placed.map((p) => p.order.id).sort()).toEqual(all.orders.map((o) => o.id).sort())
+    expect(placed.map((p) => p.intent.id).sort()).toEqual(all.intents.map((i) => i.id).sort())
+  })
 })

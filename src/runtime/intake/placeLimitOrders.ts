@@ -26,8 +26,13 @@ export type PlaceLimitOrderInput = {
 
 export type Placed = { intent: IntentRow; order: OrderRow; created: boolean }
 
-/** One placement: the order, and the time it is placed at (a `goodTill` must be after it). */
-export type PlaceRequest = { input: PlaceLimitOrderInput; now: Date }
+/**
+ * One placement: the order, and the time it is placed at (a `goodTill` must be after it).
+ * `intentId`, when the caller chose it, makes a retry after an unknown outcome safe: an intent
+ * already stored under it (the first attempt's COMMIT landed, its answer was lost) is answered, and
+ * nothing is stored twice, with or without a `clientRef`.
+ */
+export type PlaceRequest = { input: PlaceLimitOrderInput; now: Date; intentId?: string }
 
 /** One input's answer: its order, or why it was refused (nothing of it stored). */
 export type PlaceOutcome = { ok: true; placed: Placed } | { ok: false; error: ValidationError }
@@ -67,7 +72,7 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
       if (!wallet) outcomes[i] = { ok: false, error: new ValidationError('walletId', 'must name a known wallet') }
       else if (wallet.status === 'halted') outcomes[i] = { ok: false, error: new ValidationError('walletId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before placing orders`) }
       return !outcomes[i]
-    }).map(({ input, i }) => ({ input, i, intentId: randomUUID(), market: marketRule(rules, input.market).market, side: Side[input.side], tif: TimeInForce[input.timeInForce ?? 'GTC'] }))
+    }).map(({ input, i }) => ({ input, i, intentId: requests[i]!.intentId ?? randomUUID(), market: marketRule(rules, input.market).market, side: Side[input.side], tif: TimeInForce[input.timeInForce ?? 'GTC'] }))
     if (placing.length === 0) return
 
     // A concurrent placement under the same reference makes this insert wait for it and then skip
@@ -83,7 +88,7 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
       select v.id, v."walletId", 'limit', v."clientRef", v.market, v.side, v.price, v.size, v."timeInForce", v."goodTill"
       from jsonb_to_recordset(${JSON.stringify(intentValues)}::jsonb) as v(
         id uuid, "walletId" uuid, "clientRef" text, market text, side smallint, price numeric, size numeric, "timeInForce" smallint, "goodTill" timestamptz)
-      on conflict (wallet_id, client_ref) do nothing
+      on conflict do nothing
       returning ${intentRows.list}`)
     const intentById = new Map(insertedRaw.map((raw) => intentRows.read(raw)).map((row) => [row.id, row]))
     const created = placing.filter((p) => intentById.has(p.intentId))
@@ -117,7 +122,8 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
     }
     for (const p of created) outcomes[p.i] = { ok: true, placed: { intent: intentById.get(p.intentId)!, order: orderByIntent.get(p.intentId)!, created: true } }
 
-    const repeated = placing.filter((p) => !intentById.has(p.intentId))
+    const notInserted = placing.filter((p) => !intentById.has(p.intentId))
+    const repeated = notInserted.length ? await answerStored(tx, notInserted, outcomes) : []
     if (repeated.length) await answerRepeats(tx, rules, repeated, outcomes)
   })
   return outcomes as PlaceOutcome[]
@@ -134,6 +140,23 @@ function differences(intent: IntentRow, input: PlaceLimitOrderInput, rules: Mark
     ['goodTill', (intent.goodTill?.getTime() ?? null) === (input.goodTill?.getTime() ?? null)],
   ]
   return asked.filter(([, same]) => !same).map(([field]) => field)
+}
+
+/**
+ * Inputs whose intent id is already stored (a retry of a placement whose first attempt was
+ * committed, its answer lost): answered with that intent and its first order, as placed by this
+ * call. Answers the others, whose `clientRef` was already used.
+ */
+async function answerStored<P extends { input: PlaceLimitOrderInput; i: number; intentId: string }>(tx: Db, notInserted: readonly P[], outcomes: (PlaceOutcome | undefined)[]): Promise<P[]> {
+  const stored = await tx.select().from(intents).where(inArray(intents.id, notInserted.map((p) => p.intentId)))
+  if (stored.length === 0) return [...notInserted]
+  const firstOrders = await tx.select().from(orders).where(inArray(orders.intentId, stored.map((row) => row.id))).orderBy(asc(orders.createdAt))
+  return notInserted.filter((p) => {
+    const intent = stored.find((row) => row.id === p.intentId && row.walletId === p.input.walletId)
+    const order = intent && firstOrders.find((row) => row.intentId === intent.id)
+    if (order) outcomes[p.i] = { ok: true, placed: { intent, order, created: true } }
+    return !order
+  })
 }
 
 /**
