@@ -11,6 +11,8 @@
  *   (wallet, fill id unique); the order state machine; a replacement order (intent revision + 1) when a
  *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired (an active one revoked also gets `failed_at`);
  *   `stream_cursors.last_seq` (the last seq applied, with every one before it).
+ *   An event that can never be applied (a field it needs is malformed: `eventProblem`) is stored,
+ *   passed over in its place (cursor moved past it) and audited (`event.unappliable`).
  * - Errors and retries: a failure rolls the transaction back; the caller applies each wallet's events
  *   alone, and a wallet whose events fail alone has its stream reconnect from the last stored seq,
  *   so the events are delivered again.
@@ -18,6 +20,7 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { parseAmount } from '../src/core/money/decimal.js'
+import { eventProblem } from '../src/core/orders/eventProblem.js'
 import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
@@ -81,7 +84,8 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
     // Applied out of order, a cancel would make the order terminal before an earlier modify or fill:
     // the run applied now is the events that follow the cursor without a gap.
     const runs = new Map(walletIds.map((walletId) => [walletId, consecutiveAfter(cursors.get(walletId)!.last, fresh.get(walletId)!)]))
-    const all = walletIds.flatMap((walletId) => runs.get(walletId)!.map((event) => ({ walletId, event })))
+    // An event that can never be applied (`eventProblem`) is passed over in its place, not read here.
+    const all = walletIds.flatMap((walletId) => runs.get(walletId)!.map((event) => ({ walletId, event }))).filter(({ event }) => !eventProblem(event))
     // The runs' orders are read and locked together, their fills recorded in one statement.
     const workspace = orderWorkspace(tx)
     await workspace.load(all.flatMap(({ walletId, event }) => (event.clientOrderId ? [{ walletId, clientOrderId: event.clientOrderId }] : [])))
@@ -161,6 +165,13 @@ async function storedEvent(tx: Db, walletId: string, seq: number): Promise<Venue
  */
 async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string, event: VenueEvent): Promise<void> {
   const seq = Number(event.seq)
+  const problem = eventProblem(event)
+  if (problem) {
+    // It would fail each time and hold back every event after it: stored, passed over and audited.
+    // The consumer alerts (`eventProblem` on what was applied); reconciliation reads the order back.
+    await audit(tx, { walletId, actor: 'worker', action: 'event.unappliable', details: { seq, type: event.type, clientOrderId: event.clientOrderId ?? null, problem } })
+    return
+  }
   const data = event.data ?? {}
   const cloid = event.clientOrderId
   switch (event.type) {

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import { type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
+import { eventProblem } from '../core/orders/eventProblem.js'
 import { lockWallet } from '../store/repositories/lockWallet.js'
 import { sessions, streamCursors, wallets } from '../store/schema/index.js'
 import { streamEvents } from '../venue/streamEvents.js'
@@ -105,7 +106,13 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       // Events that arrived together are stored in one transaction (the per-event overhead dominated).
       onEvents: async (batch) => {
         for (const event of await apply(walletId, batch)) {
-          if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(walletId, event)
+          const problem = eventProblem(event)
+          if (problem) {
+            deps.alert({
+              walletId, code: 'EVENT_UNAPPLIABLE', message: `operator event ${event.seq} (${event.type}) cannot be applied and was passed over: ${problem}; reconciliation reads the order from the operator`,
+              details: { seq: event.seq, type: event.type, clientOrderId: event.clientOrderId ?? null },
+            })
+          } else if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(walletId, event)
         }
       },
       onGap: (expected, got) => deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq'),

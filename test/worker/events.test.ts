@@ -27,13 +27,14 @@ let h: Harness
 let proxy: EventProxy
 let worker: RunningWorker
 let db: ReturnType<typeof rows>
+const alerts: { walletId: string; code: string; message: string }[] = []
 
 beforeAll(async () => {
   // A small maker size, so an order fills in several parts.
   h = await createHarness({ sandbox: { makerSize: '0.3' } })
   db = rows(h.db)
   proxy = await startEventProxy(h.sandbox.url)
-  worker = await h.startWorker({ operatorUrl: proxy.url })
+  worker = await h.startWorker({ operatorUrl: proxy.url, alert: (event) => { alerts.push(event) } })
 })
 afterAll(async () => {
   await h?.close()
@@ -171,5 +172,30 @@ describe('stream drops and gaps', () => {
     expect((await db.order(order.id)).state).toBe('filled')
     const stored = await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.seq, head + 1)))
     expect(stored.map((e) => e.type)).toEqual(['OrderFilled'])
+  })
+
+  it('an event that can never be applied (a malformed field) is passed over with an alert, and the events after it still apply', async () => {
+    const w = await streaming()
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    // The operator sends an OrderModified whose price is not a decimal: applying it fails every time.
+    const log = h.sandbox.state.wallets.get(w.signer.address.toLowerCase())!.events
+    const bad = log.append('OrderModified', Date.now(), { clientOrderId: order.clientOrderId as `0x${string}`, data: { price: 'NaN', size: '0.5', revision: 7 } })
+    // The fills that follow it are applied all the same.
+    try {
+      h.sandbox.setMark('ETH-USD', '1990')
+      h.sandbox.setMark('ETH-USD', '1990')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    await expectInStep(w, [order.id])
+    expect((await db.order(order.id)).state).toBe('filled')
+    const alert = alerts.find((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE')
+    expect(alert?.message).toContain(`operator event ${bad.seq} (OrderModified) cannot be applied`)
+    expect(alert?.message).toContain('data.price')
+    expect((await db.audit(w.wallet.id, 'event.unappliable')).map((row) => row.details)).toEqual([
+      expect.objectContaining({ seq: Number(bad.seq), type: 'OrderModified', problem: expect.stringContaining('data.price') }),
+    ])
   })
 })

@@ -1,0 +1,45 @@
+import { ValidationError } from '../errors/ValidationError.js'
+import { parseAmount, parsePositiveAmount } from '../money/decimal.js'
+
+/** The fields of an operator event (PROTOCOL.md §7) that applying it reads. */
+export type EventFields = { type: string; at: unknown; clientOrderId?: string; data?: Record<string, unknown> | null }
+
+/**
+ * Why an operator event cannot be applied, or undefined when it can: a field that applying it
+ * reads is missing or malformed (an OrderModified whose price is not a decimal, a fill with a
+ * negative fee or without a fill id). Such an event would fail every time it is applied and stall
+ * its wallet's stream behind it: it is stored and passed over instead (`applyEventRuns`), and
+ * reconciliation reads the order's true state from the operator.
+ */
+export function eventProblem(event: EventFields): string | undefined {
+  const data = event.data ?? {}
+  try {
+    if (event.type === 'OrderModified' && event.clientOrderId) {
+      parsePositiveAmount('data.price', data.price)
+      parsePositiveAmount('data.size', data.size)
+      if (!isCount(data.revision)) throw new ValidationError('data.revision', 'must be a non-negative integer')
+    }
+    if (event.type === 'OrderFilled' && event.clientOrderId) {
+      if (typeof data.fillId !== 'string' || data.fillId.length === 0) throw new ValidationError('data.fillId', 'must be a non-empty string')
+      parsePositiveAmount('data.price', data.price)
+      parsePositiveAmount('data.size', data.size)
+      if (data.fee !== undefined) parseAmount('data.fee', data.fee)
+    }
+    // A fill and a session's end are stored with the event's time.
+    const timed = event.type === 'OrderFilled' || event.type === 'SessionRevoked' || event.type === 'SessionExpired'
+    if (timed && !isTime(event.at)) throw new ValidationError('at', 'must be a time (unix milliseconds)')
+  } catch (error) {
+    if (error instanceof ValidationError) return error.message
+    throw error
+  }
+  return undefined
+}
+
+function isCount(value: unknown): boolean {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+}
+
+function isTime(value: unknown): boolean {
+  return (typeof value === 'number' || typeof value === 'string') && Number.isFinite(new Date(value).getTime())
+}

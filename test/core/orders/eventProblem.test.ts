@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { eventProblem } from '../../../src/core/orders/eventProblem.js'
+
+const cloid = `0x${'ab'.repeat(32)}`
+const at = 1_764_000_000_000
+
+describe('eventProblem: what makes an operator event impossible to apply', () => {
+  it('passes the events PROTOCOL.md describes, and the types it does not read fields of', () => {
+    expect(eventProblem({ type: 'OrderFilled', at, clientOrderId: cloid, data: { fillId: 'F1', price: '1990.5', size: '0.2', fee: '0.01', remaining: '0.3' } })).toBeUndefined()
+    expect(eventProblem({ type: 'OrderFilled', at: '2026-12-05T10:00:00Z', clientOrderId: cloid, data: { fillId: 'F1', price: '1', size: '1' } })).toBeUndefined()
+    expect(eventProblem({ type: 'OrderModified', at, clientOrderId: cloid, data: { price: '1990', size: '2', revision: 1 } })).toBeUndefined()
+    expect(eventProblem({ type: 'OrderModified', at, clientOrderId: cloid, data: { price: '1990', size: '2', revision: '3' } })).toBeUndefined()
+    for (const type of ['OrderAccepted', 'OrderCancelled', 'OrderRejected']) expect(eventProblem({ type, at: 'whenever', clientOrderId: cloid, data: {} })).toBeUndefined()
+    expect(eventProblem({ type: 'SessionRevoked', at, data: { delegation: '0x01' } })).toBeUndefined()
+    // Without a cloid nothing of the order is read.
+    expect(eventProblem({ type: 'OrderFilled', at, data: {} })).toBeUndefined()
+  })
+
+  it('names the field and the rule of a malformed one', () => {
+    const modified = (data: Record<string, unknown>) => eventProblem({ type: 'OrderModified', at, clientOrderId: cloid, data: { price: '1990', size: '2', revision: 1, ...data } })
+    expect(modified({ price: 'NaN' })).toMatch(/^data\.price: /)
+    expect(modified({ size: '0' })).toBe('data.size: must be greater than zero')
+    expect(modified({ revision: -1 })).toBe('data.revision: must be a non-negative integer')
+    expect(modified({ revision: undefined })).toBe('data.revision: must be a non-negative integer')
+    const filled = (data: Record<string, unknown>, when: unknown = at) => eventProblem({ type: 'OrderFilled', at: when, clientOrderId: cloid, data: { fillId: 'F1', price: '1990', size: '0.2', fee: '0.01', ...data } })
+    expect(filled({ fee: '-0.01' })).toMatch(/^data\.fee: /)
+    expect(filled({ fillId: '' })).toBe('data.fillId: must be a non-empty string')
+    expect(filled({ size: 0.2 })).toBe('data.size: must be a decimal string, got number')
+    expect(filled({}, 'yesterday')).toBe('at: must be a time (unix milliseconds)')
+    expect(eventProblem({ type: 'SessionExpired', at: null, data: {} })).toBe('at: must be a time (unix milliseconds)')
+  })
+})
