@@ -89,6 +89,40 @@ describe('the kill switch', () => {
     expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done')).toEqual([])
   })
 
+  it('with a session whose scope has no CancelAll (the user chose Order and CancelOrder), cancels each order one by one', async () => {
+    const w = await activeWallet(h, { families: ['Order', 'CancelOrder'] })
+    const placed = [
+      await place(h, worker, w.wallet.id, { price: '1900' }),
+      await place(h, worker, w.wallet.id, { market: 'BTC-USD', price: '55000', size: '0.01' }),
+    ]
+    for (const order of placed) await settled(h.db, order.id, 'open')
+    // A user's cancel-all of one market, then the kill switch.
+    await requestCancelAll(h.db, { walletId: w.wallet.id, market: 'BTC-USD' })
+    await worker.relay()
+    expect((await settled(h.db, placed[1]!.id, 'cancelled')).cancelReason).toBe('cancelAll')
+    expect((await settled(h.db, placed[0]!.id, 'open')).state).toBe('open')
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'user pressed stop' })
+    await worker.relay()
+    expect((await settled(h.db, placed[0]!.id, 'cancelled')).cancelReason).toBe('halted')
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(0)
+
+    // Nothing was sent as a CancelAll, nor refused: each order got its CancelOrder.
+    const sent = await r.requestsOfWallet(w.wallet.id)
+    expect(sent.map((q) => `${q.family}:${q.status}`).sort()).toEqual(['CancelOrder:accepted', 'CancelOrder:accepted', 'Order:accepted', 'Order:accepted'])
+    const cancelAlls = (await r.outboxOfWallet(w.wallet.id)).filter((o) => o.kind === 'CancelAll')
+    expect(cancelAlls.map((o) => [o.status, o.lastError])).toEqual([
+      ['done', "the session's scope [Order, CancelOrder] has no CancelAll: 1 CancelOrder(s) queued instead"],
+      ['done', "the session's scope [Order, CancelOrder] has no CancelAll: 1 CancelOrder(s) queued instead"],
+    ])
+    expect(await r.audit(w.wallet.id, 'CancelAll.refused')).toEqual([])
+    expect((await r.audit(w.wallet.id, 'CancelAll.oneByOne')).map((a) => a.details)).toEqual([
+      { market: 'BTC-USD', scope: ['Order', 'CancelOrder'], queued: 1 },
+      { market: '', scope: ['Order', 'CancelOrder'], queued: 1 },
+    ])
+    // The kill switch reached the operator: the wallet may resume.
+    expect(await resumeWallet(h.db, { walletId: w.wallet.id })).toEqual({ status: 'active' })
+  })
+
   it('never sends a placement that was queued and unsent when it tripped; after resuming, orders are taken again', async () => {
     // No session yet: the placement is queued (held), not sent.
     const w = await bareWallet(h)
@@ -137,29 +171,30 @@ describe('the kill switch', () => {
   })
 })
 
-describe('a halted wallet whose CancelAll could not go out', () => {
-  it('refuses to modify the order left live, and lets it be cancelled', async () => {
+describe('a halted wallet whose session has no CancelAll', () => {
+  it('refuses to modify an order still live, and its kill switch cancels the order one by one', async () => {
     const w = await activeWallet(h, { families: ['Order', 'ModifyOrder', 'CancelOrder'] })
     const order = await place(h, worker, w.wallet.id)
     await settled(h.db, order.id, 'open')
+    // The kill switch's CancelOrder stays on the wire a moment: the order is still live meanwhile.
+    const cancel = gate.hold((q) => q.family === 'CancelOrder' && fromWallet(w.wallet.address)(q))
     await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
     await worker.relay()
-    // The session's scope has no CancelAll: refused locally, the order stays live at the operator.
-    await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).find((o) => o.kind === 'CancelAll' && o.status === 'failed'))
+    await cancel.arrived
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('open')
     const refused = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1900', size: '5' }).then(() => undefined, (error: unknown) => error)
     expect(refused).toBeInstanceOf(ValidationError)
     expect(refused).toMatchObject({ field: 'orderId', message: expect.stringContaining('the wallet is halted (stop); resume it before modifying orders') })
-    expect((await r.outboxOf(order.id)).map((o) => o.kind)).toEqual(['Order'])
-    await requestCancel(h.db, { orderId: order.id })
-    await worker.relay()
-    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
+    cancel.release()
+    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
+    expect((await r.outboxOf(order.id)).map((o) => o.kind)).toEqual(['Order', 'CancelOrder'])
   })
 })
 
 describe('a modify queued before the kill switch tripped, on an order its CancelAll could not cancel', () => {
   it('is not sent: the order keeps its size at the operator', async () => {
-    const w = await activeWallet(h, { families: ['Order', 'ModifyOrder', 'CancelOrder'] })
+    // A scope with no cancel at all: the kill switch can neither CancelAll nor cancel one by one.
+    const w = await activeWallet(h, { families: ['Order', 'ModifyOrder'] })
     const order = await place(h, worker, w.wallet.id)
     await settled(h.db, order.id, 'open')
     worker.deps.rateLimits.pause(w.session.id, 2_000) // the modify waits its turn
