@@ -54,6 +54,8 @@ const schema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Bearer token for the admin endpoints (tenants, API keys) and Bull Board; unset → admin is closed. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Bearer token Prometheus sends to scrape /metrics; unset → /metrics is open (bind the API to a private network). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Development only: comma-separated wallet private keys the API and worker may sign Delegations with. */
   DEV_WALLET_KEYS: z.string().regex(/^\s*0x[0-9a-fA-F]{64}(\s*,\s*0x[0-9a-fA-F]{64})*\s*$/, 'must be comma-separated 0x-prefixed 32-byte hex keys').optional(),
 })

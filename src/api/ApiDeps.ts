@@ -22,6 +22,8 @@ export type ApiDeps = {
   walletSigners: WalletSignerRegistry
   /** Unset: admin endpoints and Bull Board answer 401. */
   adminToken?: string
+  /** Set: GET /metrics needs it as a Bearer token (METRICS_TOKEN); unset: /metrics is open. */
+  metricsToken?: string
   /** Relays new outbox rows now (in-process worker); otherwise the worker's relay timer picks them up. */
   relay?: () => Promise<unknown>
   /** The operator guide's live probe, run on every granted or rotated session before it goes live. */

@@ -3,7 +3,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { createJsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { ApiDeps } from './ApiDeps.js'
-import { adminAuthentication, tenantAuthentication } from './auth/authenticate.js'
+import { adminAuthentication, metricsAuthentication, tenantAuthentication } from './auth/authenticate.js'
 import { registerBullBoard } from './bullBoard.js'
 import { errorHandler } from './errorHandler.js'
 import { NotFoundError } from './errors.js'
@@ -70,7 +70,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   const metrics = createMetrics(deps)
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, onRequest: metricsAuthentication(deps.metricsToken) }, async (_request, reply) => {
     const { contentType, body } = await metrics.render()
     return reply.type(contentType).send(body)
   })

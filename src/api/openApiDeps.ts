@@ -54,6 +54,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
         fallback: custody.for,
       }),
       adminToken: config.ADMIN_TOKEN,
+      ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
       sessionRotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,

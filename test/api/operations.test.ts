@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApi } from '../../src/api/buildApi.js'
 import { audit } from '../../src/store/repositories/audit.js'
 import { orders, sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, grantThroughApi, tradingWallet } from './support/apiHarness.js'
@@ -62,6 +63,26 @@ describe('/metrics', () => {
     // Each receipt is observed once, however often Prometheus scrapes.
     const again = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
     expect(sample(again, 'deputy_submit_latency_seconds_count')).toBe(1)
+  })
+})
+
+describe('/metrics with METRICS_TOKEN set', () => {
+  it('answers 401 without the token as Bearer, and the metrics with it', async () => {
+    const metricsToken = 'scrape-token-0123456789'
+    const app = await buildApi({ ...api.deps, metricsToken })
+    try {
+      for (const authorization of [undefined, 'Bearer wrong-token-0123456789', `Basic ${Buffer.from(`x:${metricsToken}`).toString('base64')}`, `Bearer ${api.adminToken}`]) {
+        const refused = await app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} })
+        expect(refused.statusCode).toBe(401)
+        expect(refused.headers['www-authenticate']).toBe('Bearer realm="deputy-metrics"')
+        expect(refused.body).not.toContain('deputy_orders')
+      }
+      const scraped = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${metricsToken}` } })
+      expect(scraped.statusCode).toBe(200)
+      expect(sample(scraped.body, 'deputy_orders{state="open"}')).toBeGreaterThanOrEqual(1)
+    } finally {
+      await app.close()
+    }
   })
 })
 

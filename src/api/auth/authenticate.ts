@@ -17,6 +17,7 @@ declare module 'fastify' {
 
 const TENANT_CHALLENGE = 'Bearer realm="deputy"'
 const ADMIN_CHALLENGE = 'Basic realm="deputy-admin", charset="UTF-8"'
+const METRICS_CHALLENGE = 'Bearer realm="deputy-metrics"'
 const LAST_USED_EVERY_MS = 60_000
 
 /** `onRequest` hook for tenant routes: a valid, unrevoked API key, or 401. */
@@ -51,4 +52,17 @@ export function adminAuthentication(adminToken: string | undefined) {
 export function tenantOf(request: FastifyRequest): string {
   if (request.principal?.kind !== 'tenant') throw new UnauthorizedError('a tenant API key is required', TENANT_CHALLENGE)
   return request.principal.tenantId
+}
+
+/**
+ * `onRequest` hook for GET /metrics: with METRICS_TOKEN set, that token as Bearer (what Prometheus'
+ * `authorization` scrape setting sends), or 401; unset, open. Each scrape reads Postgres and Redis:
+ * an API reachable from outside should not let anybody make it do so.
+ */
+export function metricsAuthentication(metricsToken: string | undefined) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (!metricsToken) return
+    const presented = presentedToken(request.headers.authorization)
+    if (presented?.scheme !== 'bearer' || !adminTokenMatches(metricsToken, presented.token)) throw new UnauthorizedError('send "Authorization: Bearer <METRICS_TOKEN>"', METRICS_CHALLENGE)
+  }
 }
