@@ -35,10 +35,12 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
     : await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))
   const report: ReconcileReport = { wallets: 0, repairs: 0, failures: 0 }
   for (const { walletId } of wallets) {
-    const session = await deps.sessions.active(walletId, 0)
-    if (!session) continue
-    report.wallets++
     try {
+      // Inside: a session key this process cannot unseal (sealed under a master key it does not
+      // hold) is that wallet's failure, not every wallet's, nor the worker's start-up's.
+      const session = await deps.sessions.active(walletId, 0)
+      if (!session) continue
+      report.wallets++
       report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000)
     } catch (error) {
       report.failures++
