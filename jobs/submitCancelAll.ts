@@ -10,22 +10,23 @@
  * - Errors and retries: as every submission (`runSubmission`).
  * - Idempotency key: the outbox id; a CancelAll is naturally idempotent at the operator.
  */
-import { sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { covers } from '../src/core/acl/covers.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
-import type { OutboxRow } from '../src/store/schema/index.js'
+import { type OutboxRow, sessions } from '../src/store/schema/index.js'
 
 export const submitCancelAllSpec: FamilySpec<'CancelAll'> = {
   family: 'CancelAll',
-  async claim(tx, { deps, row }) {
+  async claim(tx, { row }) {
     const market = typeof row.payload.market === 'string' ? row.payload.market : ''
     // A session granted without CancelAll (the user chose its scope) still cancels each order: the
     // kill switch and a cancel-all do what they say. Not a compromise's: revoking its sessions
     // cancels their orders at the operator.
-    const session = await deps.sessions.active(row.walletId)
+    const [session] = await tx.select({ aclScope: sessions.aclScope }).from(sessions)
+      .where(and(eq(sessions.walletId, row.walletId), eq(sessions.status, 'active'))).limit(1)
     if (session && row.payload.reason !== 'compromise' && !covers(session.aclScope, 'CancelAll') && covers(session.aclScope, 'CancelOrder')) {
       const queued = await queueCancelsInstead(tx, row, market)
       await audit(tx, { walletId: row.walletId, actor: 'worker', action: 'CancelAll.oneByOne', details: { market, scope: session.aclScope, queued } })
