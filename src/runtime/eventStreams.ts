@@ -62,9 +62,10 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
     if (walletIds.length === 0) return new Set()
     const unseen = walletIds.filter((walletId) => !running.has(walletId))
     if (unseen.length) await deps.db.execute(sql`insert into stream_cursors (wallet_id) select unnest(${sql.param(unseen)}::uuid[]) on conflict do nothing`)
-    const until = new Date(deps.now() + leaseMs)
+    // On Postgres' clock, which also tells when a lease has lapsed: a worker whose own clock runs
+    // ahead would hold its wallets past its death, and one behind would lose them at once.
     const { rows } = await deps.db.execute<{ wallet_id: string }>(sql`
-      update stream_cursors c set lease_owner = ${options.owner}, lease_until = ${until}, updated_at = now()
+      update stream_cursors c set lease_owner = ${options.owner}, lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
       from (select wallet_id from stream_cursors
             where wallet_id = any(${sql.param([...walletIds])}::uuid[])
               and (lease_owner = ${options.owner} or lease_until is null or lease_until < now())

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
@@ -64,5 +64,19 @@ describe('a worker whose clock differs from the operator\'s', () => {
     expect(session.expiryUnix).toBeLessThanOrEqual(operatorSeconds + 7200)
     // The row's own timestamps are this worker's clock.
     expect(Math.abs(session.activatedAt!.getTime() - (h.sandbox.now() - 3_600_000))).toBeLessThan(10_000)
+  })
+
+  it("takes its event streams' leases on Postgres' clock: an hour ahead, its leases still lapse within the lease period", async () => {
+    const worker = await h.startWorker({ now: () => Date.now() + 3_600_000 })
+    try {
+      const { wallet } = await h.wallet()
+      await eventually(async () => worker.streams?.wallets().includes(wallet.id))
+      // Had it written its own clock, another process could take this wallet only an hour after this one died.
+      const { rows: [lease] } = await h.db.execute<{ seconds: number }>(sql`select extract(epoch from lease_until - now())::float as seconds from stream_cursors where wallet_id = ${wallet.id}`)
+      expect(lease!.seconds).toBeGreaterThan(0)
+      expect(lease!.seconds).toBeLessThanOrEqual(10)
+    } finally {
+      await worker.close()
+    }
   })
 })
