@@ -205,7 +205,7 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
       // (automatic grants back off on these); its revocation of a rotated-out one is the worker's own.
       const at = new Date(event.at)
       const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: at, failedAt: status === 'revoked' ? failedIfActive(at) : null })
-        .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, str(data.delegation)), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
+        .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, str(data.delegation).toLowerCase()), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
         .returning({ id: sessions.id })
       if (ended.length) await audit(tx, { walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: ended[0]!.id, seq } })
       break
