@@ -72,7 +72,9 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
       fresh.set(walletId, [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, event]) => event))
     }
     const stored = walletIds.flatMap((walletId) => fresh.get(walletId)!.map((event) => ({
-      walletId, seq: Number(event.seq), type: event.type, clientOrderId: event.clientOrderId?.toLowerCase() ?? null, payload: event as unknown as Record<string, unknown>,
+      // A malformed one (`eventProblem`) is stored as it came, without the columns it cannot fill.
+      walletId, seq: Number(event.seq), type: typeof event.type === 'string' && event.type ? event.type : 'Malformed',
+      clientOrderId: typeof event.clientOrderId === 'string' ? event.clientOrderId.toLowerCase() : null, payload: event as unknown as Record<string, unknown>,
     })))
     if (stored.length === 0) return new Map<string, VenueEvent[]>()
     // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.

@@ -94,7 +94,13 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
         onEvent(message) {
           if (!message.data) return
           try {
-            queue.push(JSON.parse(message.data) as VenueEvent)
+            // Postgres cannot store U+0000 in text or jsonb: one would make the event unstorable, and
+            // its wallet's stream would stop at it. Replaced on arrival (U+FFFD) instead.
+            const event = JSON.parse(message.data.includes('\\u0000') ? message.data.replaceAll('\\u0000', '\\ufffd') : message.data) as VenueEvent | null
+            // Without a seq an event cannot be placed in the stream: treated as a corrupt frame.
+            if (typeof event?.seq === 'number' && Number.isSafeInteger(event.seq)) event.seq = String(event.seq)
+            if (typeof event?.seq !== 'string' || !/^\d+$/.test(event.seq)) throw new Error('an event without a seq')
+            queue.push(event)
           } catch {
             // A corrupt frame is treated like a gap: the replay will carry it again.
             queue.push({ seq: '-1' } as VenueEvent)

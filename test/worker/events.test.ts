@@ -198,4 +198,28 @@ describe('stream drops and gaps', () => {
       expect.objectContaining({ seq: Number(bad.seq), type: 'OrderModified', problem: expect.stringContaining('data.price') }),
     ])
   })
+
+  it('an event the operator sent with a NUL character, or with a clientOrderId that is not a string, does not stop the stream', async () => {
+    const w = await streaming()
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    const log = h.sandbox.state.wallets.get(w.signer.address.toLowerCase())!.events
+    // Postgres' jsonb refuses U+0000; the other would throw where the cloid is lower-cased.
+    const withNul = log.append('OrderCancelled', Date.now(), { data: { reason: 'user', note: 'a\u0000b' } })
+    const numericCloid = log.append('OrderCancelled', Date.now(), { clientOrderId: 12345 as never, data: { reason: 'user' } })
+    try {
+      h.sandbox.setMark('ETH-USD', '1990')
+      h.sandbox.setMark('ETH-USD', '1990')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    await expectInStep(w, [order.id])
+    expect((await db.order(order.id)).state).toBe('filled')
+    const stored = await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.seq, Number(withNul.seq))))
+    expect((stored[0]!.payload as { data: { note: string } }).data.note).toBe('a\ufffdb')
+    expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE').map((a) => a.message)).toEqual([
+      `operator event ${numericCloid.seq} (OrderCancelled) cannot be applied and was passed over: clientOrderId: must be a string; reconciliation reads the order from the operator`,
+    ])
+  })
 })

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors/ValidationError.js'
 import { parseAmount, parsePositiveAmount } from '../money/decimal.js'
 
 /** The fields of an operator event (PROTOCOL.md §7) that applying it reads. */
-export type EventFields = { type: string; at: unknown; clientOrderId?: string; data?: Record<string, unknown> | null }
+export type EventFields = { type: unknown; at: unknown; clientOrderId?: unknown; data?: unknown }
 
 /**
  * Why an operator event cannot be applied, or undefined when it can: a field that applying it
@@ -12,8 +12,11 @@ export type EventFields = { type: string; at: unknown; clientOrderId?: string; d
  * reconciliation reads the order's true state from the operator.
  */
 export function eventProblem(event: EventFields): string | undefined {
-  const data = event.data ?? {}
+  const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>
   try {
+    if (typeof event.type !== 'string' || event.type.length === 0) throw new ValidationError('type', 'must be a non-empty string')
+    if (event.clientOrderId !== undefined && event.clientOrderId !== null && typeof event.clientOrderId !== 'string') throw new ValidationError('clientOrderId', 'must be a string')
+    if (event.data !== undefined && event.data !== null && (typeof event.data !== 'object' || Array.isArray(event.data))) throw new ValidationError('data', 'must be an object')
     if (event.type === 'OrderModified' && event.clientOrderId) {
       parsePositiveAmount('data.price', data.price)
       parsePositiveAmount('data.size', data.size)

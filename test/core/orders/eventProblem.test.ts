@@ -28,5 +28,9 @@ describe('eventProblem: what makes an operator event impossible to apply', () =>
     expect(filled({ size: 0.2 })).toBe('data.size: must be a decimal string, got number')
     expect(filled({}, 'yesterday')).toBe('at: must be a time (unix milliseconds)')
     expect(eventProblem({ type: 'SessionExpired', at: null, data: {} })).toBe('at: must be a time (unix milliseconds)')
+    // What every event must have to be stored and dispatched at all.
+    expect(eventProblem({ type: undefined, at, data: {} })).toBe('type: must be a non-empty string')
+    expect(eventProblem({ type: 'OrderCancelled', at, clientOrderId: 12345, data: { reason: 'user' } })).toBe('clientOrderId: must be a string')
+    expect(eventProblem({ type: 'OrderCancelled', at, clientOrderId: cloid, data: ['user'] })).toBe('data: must be an object')
   })
 })
