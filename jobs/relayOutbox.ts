@@ -13,7 +13,8 @@
  * - Idempotency key: the BullMQ job id.
  */
 import type { Queue } from 'bullmq'
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm'
+import type { Redis } from 'ioredis'
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import type { SubmitJobData } from '../src/queue/payloads.js'
 import { submitJobOptions } from '../src/queue/jobOptions.js'
 import type { Db } from '../src/store/Database.js'
@@ -66,24 +67,62 @@ export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = R
   return rows.length
 }
 
+/** Where the sweep goes on from at its next run (`sweepOutbox`): the seq after which it has not looked yet. */
+export type SweepCursor = { afterSeq: number }
+
 /**
  * Re-enqueues `enqueued` rows whose job is gone from Redis (flushed, restarted
  * without persistence), and runs again the jobs that used up their attempts
  * (an outage longer than the backoff): the row still owes that work, and a
  * cancel must not wait for the failed job to age out. Answers how many.
+ *
+ * Looks at up to `maxPages` pages of `batch` rows per run, in seq order, from `cursor` (kept by the
+ * caller between runs; it starts over once it reaches the last row): a run always starting from
+ * the oldest rows never reached the rows past the first page, and thousands of good-till cancels
+ * wait `enqueued` for up to a day. One Redis round trip checks a whole page.
  */
-export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThanMs = 5_000, batch = 1_000): Promise<number> {
-  const rows = await db.select().from(outbox)
-    .where(and(eq(outbox.status, 'enqueued'), lte(outbox.enqueuedAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`)))
-    .orderBy(asc(outbox.seq)).limit(batch)
+export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThanMs = 5_000, batch = 1_000, cursor: SweepCursor = { afterSeq: 0 }, maxPages = 5): Promise<number> {
+  let repaired = 0
+  for (let page = 0; page < maxPages; page++) {
+    const rows = await db.select().from(outbox)
+      .where(and(eq(outbox.status, 'enqueued'), gt(outbox.seq, cursor.afterSeq), lte(outbox.enqueuedAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`)))
+      .orderBy(asc(outbox.seq)).limit(batch)
+    repaired += await repairJobs(queue, rows)
+    if (rows.length < batch) {
+      cursor.afterSeq = 0
+      break
+    }
+    cursor.afterSeq = rows[rows.length - 1]!.seq
+  }
+  return repaired
+}
+
+/** The rows' jobs that are gone are added again, and the ones failed for good are retried. */
+async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[]): Promise<number> {
+  if (rows.length === 0) return 0
+  // BullMQ's Redis backend runs on ioredis; its own type for the client lists only what BullMQ uses.
+  const client = (await queue.backend.client) as unknown as Redis
+  const pipeline = client.pipeline()
+  const failedKey = queue.toKey('failed')
+  for (const row of rows) {
+    const jobId = outboxJobId(row)
+    pipeline.exists(queue.toKey(jobId))
+    pipeline.zscore(failedKey, jobId)
+  }
+  const answers = (await pipeline.exec()) ?? []
+  const answer = (i: number): unknown => {
+    const [error, value] = answers[i] ?? [new Error('no answer from Redis')]
+    if (error) throw error
+    return value
+  }
   const missing: OutboxRow[] = []
   let retried = 0
-  for (const row of rows) {
-    const job = await queue.getJob(outboxJobId(row))
-    if (!job) missing.push(row)
-    else if (await job.isFailed()) {
+  for (const [i, row] of rows.entries()) {
+    if (answer(2 * i) === 0) missing.push(row)
+    else if (answer(2 * i + 1) !== null) {
       // Another worker's sweep may retry it first; then it is no longer failed and this throws.
-      retried += await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(() => 1, () => 0)
+      const job = await queue.getJob(outboxJobId(row))
+      retried += job ? await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(() => 1, () => 0) : 0
     }
   }
   if (missing.length) await queue.addBulk(missing.map(toJob))

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
-import { sweepOutbox } from '../../jobs/relayOutbox.js'
+import { type SweepCursor, sweepOutbox } from '../../jobs/relayOutbox.js'
 import type { SubmitJobData } from '../queue/payloads.js'
 import type { Db } from '../store/Database.js'
 import { type WorkerSchedulerPeriods, restoreLostSchedulers } from './schedules/restoreLostSchedulers.js'
@@ -32,8 +32,10 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
   const sweepFailed = throttledErrorLog(log, 'outbox sweep failed')
   const checkFailed = throttledErrorLog(log, 'job scheduler check failed')
   const pruneFailed = throttledErrorLog(log, 'session key prune failed')
+  // Each run goes on where the last one stopped (`sweepOutbox`).
+  const cursor: SweepCursor = { afterSeq: 0 }
   const sweep = async () => {
-    const requeued = await sweepOutbox(db, submitQueue).catch(sweepFailed)
+    const requeued = await sweepOutbox(db, submitQueue, undefined, undefined, cursor).catch(sweepFailed)
     if (requeued) log.warn({ requeued }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good')
     const restored = await restoreLostSchedulers(db, controlQueue, schedulerPeriods).catch(checkFailed)
     if (restored && (restored.worker || restored.upserted || restored.removed)) {

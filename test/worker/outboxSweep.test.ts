@@ -1,0 +1,56 @@
+/**
+ * The outbox sweep after Redis lost its jobs, with more `enqueued` rows than one page: good-till
+ * cancels wait `enqueued` (as delayed jobs) for up to a day, so a busy deployment always has many.
+ * Every row's job comes back, not only the oldest page's.
+ */
+import { randomUUID } from 'node:crypto'
+import { Queue } from 'bullmq'
+import { asc, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type SweepCursor, relayOutbox, sweepOutbox } from '../../jobs/relayOutbox.js'
+import { createRedis } from '../../src/queue/connection.js'
+import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
+import type { SubmitJobData } from '../../src/queue/payloads.js'
+import { ensureWallet } from '../../src/runtime/wallets.js'
+import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
+import { outbox } from '../../src/store/schema/index.js'
+import { createTestDatabase, type TestDatabase } from '../support/database.js'
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const prefix = `deputy-test-sweep-${randomUUID().slice(0, 8)}`
+let t: TestDatabase
+let queue: Queue<SubmitJobData>
+beforeAll(async () => {
+  t = await createTestDatabase()
+  queue = new Queue<SubmitJobData>('submit', { connection: createRedis(REDIS_URL), prefix })
+})
+afterAll(async () => {
+  await queue?.close()
+  await deleteQueueKeys(REDIS_URL, prefix)
+  await t?.drop()
+})
+
+describe('the outbox sweep', () => {
+  it('re-adds the job of every enqueued row Redis lost, past the first page, going on where its last run stopped', async () => {
+    const db = t.database.db
+    const wallet = await ensureWallet(db, '0x000000000000000000000000000000000000dEaD')
+    // 25 good-till cancels due in 12 h (relayed at once, as delayed jobs), then work due now.
+    await db.insert(outbox).values(Array.from({ length: 25 }, () => ({ walletId: wallet.id, kind: 'CancelAll' as const, payload: { market: '' }, availableAt: sql`now() + interval '12 hours'` })))
+    await db.insert(outbox).values({ walletId: wallet.id, kind: 'CancelAll', payload: { market: '' } })
+    while (await relayOutbox(db, queue) > 0);
+    expect(await queue.getJobCountByTypes('delayed', 'wait')).toBe(26)
+
+    await deleteQueueKeys(REDIS_URL, prefix) // FLUSHDB, or a restart without persistence
+    await db.update(outbox).set({ enqueuedAt: sql`now() - interval '1 minute'` })
+    // Pages of 10, at most 2 per run: the first run repairs 20, the next the other 6 and starts over.
+    const cursor: SweepCursor = { afterSeq: 0 }
+    expect(await sweepOutbox(db, queue, 5_000, 10, cursor, 2)).toBe(20)
+    expect(await sweepOutbox(db, queue, 5_000, 10, cursor, 2)).toBe(6)
+    expect(cursor.afterSeq).toBe(0)
+    const rows = await db.select().from(outbox).orderBy(asc(outbox.seq))
+    for (const row of rows) expect(await queue.getJob(outboxJobId(row)), `job of row ${row.seq}`).toBeTruthy()
+    expect(await queue.getJobCountByTypes('delayed', 'wait')).toBe(26)
+    // Nothing is missing any more: a further run adds nothing.
+    expect(await sweepOutbox(db, queue, 5_000, 10, cursor, 2)).toBe(0)
+  })
+})
