@@ -96,6 +96,22 @@ describe('PrivyWalletSigner against the local Privy', () => {
     expect(await recoverTypedDataAddress({ ...again, signature: replayed })).toBe(wallet.address)
     expect(privy.signCount).toBe(2)
     expect(signature).not.toBe(replayed)
+
+    // The answer's headers arrive, then the connection resets mid-body: the same unknown outcome,
+    // resent with the same key (Privy answers the signature it made), not an unclassified error.
+    privy.cutResponseBodies(1)
+    const cut = delegationFor(wallet.address, { nonce: 9n })
+    const afterCut = await deputy.signDelegation(cut)
+    expect(await recoverTypedDataAddress({ ...cut, signature: afterCut })).toBe(wallet.address)
+    expect(privy.signCount).toBe(3)
+  })
+
+  it('reads an error code that names no documented one by its status, also one named like an Object property', async () => {
+    const deputy = signerFor(wallet.id, wallet.address, signer.keys)
+    for (const code of ['constructor', '__proto__', 'toString', 'not_a_privy_code']) {
+      privy.fail({ status: 400, code })
+      expect(await rejection(deputy.signDelegation(delegationFor(wallet.address)))).toMatchObject({ code: 'PRIVY.INVALID_DATA', status: 400, privyCode: code, retryable: false })
+    }
   })
 
   it('gives up after the bounded attempts, or at once when Retry-After exceeds the cap, as retryable errors', async () => {
@@ -109,15 +125,20 @@ describe('PrivyWalletSigner against the local Privy', () => {
     expect(privy.requests).toHaveLength(5)
   })
 
-  it('meets an m-of-n quorum only with m keys', async () => {
+  it('meets an m-of-n quorum only with m keys, all of them the quorum\'s', async () => {
     const quorum = createSessionSigner(privy, 3, 2)
     const { wallet: quorumWallet } = delegatedUser(privy, quorum)
     const typedData = delegationFor(quorumWallet.address)
     const one = await rejection(signerFor(quorumWallet.id, quorumWallet.address, quorum.keys.slice(0, 1)).signDelegation(typedData))
     expect(one).toMatchObject({ name: 'PrivyError', code: 'PRIVY.INSUFFICIENT_SIGNATURES', status: 401, privyCode: 'insufficient_correct_authorization_signatures', retryable: false })
-    const stranger = AuthorizationPrivateKey.parse(generateAuthorizationKeyPair().privateKey)
-    const two = await signerFor(quorumWallet.id, quorumWallet.address, [quorum.keys[2]!, stranger, quorum.keys[0]!]).signDelegation(typedData)
+    const two = await signerFor(quorumWallet.id, quorumWallet.address, [quorum.keys[2]!, quorum.keys[0]!]).signDelegation(typedData)
     expect(await recoverTypedDataAddress({ ...typedData, signature: two })).toBe(quorumWallet.address)
+    // A key left in PRIVY_AUTHORIZATION_KEYS that is not the quorum's (say, rotated out of it): Privy
+    // refuses the request, even with a threshold of the quorum's own signatures beside it.
+    const stranger = AuthorizationPrivateKey.parse(generateAuthorizationKeyPair().privateKey)
+    const leftover = await rejection(signerFor(quorumWallet.id, quorumWallet.address, [quorum.keys[2]!, stranger, quorum.keys[0]!]).signDelegation(typedData))
+    expect(leftover).toMatchObject({ code: 'PRIVY.INCORRECT_SIGNATURE_COUNT', status: 401, privyCode: 'incorrect_quantity_of_authorization_signatures', retryable: false })
+    expect(leftover.hint).toContain('only keys of the signer\'s key quorum')
   })
 
   it.each([

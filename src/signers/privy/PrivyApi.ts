@@ -123,6 +123,7 @@ export class PrivyApi {
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.#retry.maxAttempts
       let response: Response
+      let text: string
       try {
         response = await this.#fetch(request.url, {
           method: request.method,
@@ -130,12 +131,15 @@ export class PrivyApi {
           body: request.body,
           signal: AbortSignal.timeout(this.#timeoutMs),
         })
+        // The timeout covers the body too: a body that stalls or a connection reset mid-body is
+        // the same unknown outcome as no answer.
+        text = await response.text()
       } catch (cause) {
         // Lost or timed out: only a request Privy deduplicates may be sent again.
         const error = new PrivyError(`Privy unreachable during ${request.operation}`, {
           code: 'PRIVY.NETWORK',
           retryable: true,
-          hint: 'network path to PRIVY_API_URL (DNS, TLS, firewall); the job will retry with the same idempotency key.',
+          hint: 'network path to PRIVY_API_URL (DNS, TLS, firewall); a request Privy deduplicates is sent again here with the same idempotency key.',
           details: cause instanceof Error ? cause.name : undefined,
           cause,
         })
@@ -143,7 +147,6 @@ export class PrivyApi {
         await this.#sleep(this.#backoff(attempt))
         continue
       }
-      const text = await response.text()
       let body: unknown
       try {
         body = text.length > 0 ? JSON.parse(text) : undefined

@@ -25,7 +25,7 @@ const byPrivyCode: Record<string, Outcome> = {
   incorrect_quantity_of_authorization_signatures: {
     code: 'PRIVY.INCORRECT_SIGNATURE_COUNT',
     retryable: false,
-    hint: "the number of signatures does not match the quorum's authorization_threshold; send exactly the keys the quorum expects.",
+    hint: "the signatures do not match the quorum: PRIVY_AUTHORIZATION_KEYS must hold only keys of the signer's key quorum (a key left over from a rotation, or another quorum's, makes Privy refuse every request), at least its authorization_threshold of them.",
   },
   no_valid_user_session_keys: {
     code: 'PRIVY.USER_KEY_EXPIRED',
@@ -82,7 +82,7 @@ function byStatus(status: number, operation: string): Outcome {
   if (status === 403) return { code: 'PRIVY.FORBIDDEN', retryable: false, hint: 'the app may not act on this resource: check the wallet belongs to PRIVY_APP_ID.' }
   if (status === 404) return { code: 'PRIVY.NOT_FOUND', retryable: false, hint: 'the wallet or user id is unknown to this Privy app: check the stored Privy wallet id and PRIVY_APP_ID.' }
   if (status === 429) return { code: 'PRIVY.RATE_LIMITED', retryable: true, hint: "Privy's rate limit was hit: lower concurrency of signing jobs; the job will retry." }
-  if (status >= 500) return { code: 'PRIVY.UNAVAILABLE', retryable: true, hint: 'Privy answered with a server error; status.privy.io. The job will retry with the same idempotency key.' }
+  if (status >= 500) return { code: 'PRIVY.UNAVAILABLE', retryable: true, hint: 'Privy answered with a server error; status.privy.io. A request Privy deduplicates is sent again here with the same idempotency key; a grant that still fails is tried again by session maintenance, as a new grant.' }
   if (status === 400 || status === 422) return byPrivyCode.invalid_data!
   return { code: 'PRIVY.REQUEST_REJECTED', retryable: false, hint: `Privy refused the request with HTTP ${status}: see details.` }
 }
@@ -90,7 +90,8 @@ function byStatus(status: number, operation: string): Outcome {
 /** Maps one failed Privy answer to the error the signer throws (pure; one place for all codes). */
 export function privyErrorFromResponse(failure: PrivyResponseFailure): PrivyError {
   const { privyCode, message } = readBody(failure.body)
-  const outcome = (privyCode !== undefined ? byPrivyCode[privyCode] : undefined) ?? byStatus(failure.status, failure.operation)
+  // Own keys only: a code such as "constructor" must not find Object.prototype's.
+  const outcome = (privyCode !== undefined && Object.hasOwn(byPrivyCode, privyCode) ? byPrivyCode[privyCode] : undefined) ?? byStatus(failure.status, failure.operation)
   return new PrivyError(`Privy refused ${failure.operation} (HTTP ${failure.status}${privyCode ? `, ${privyCode}` : ''})`, {
     ...outcome,
     // A server-side failure keeps its retryability whatever code accompanies it.

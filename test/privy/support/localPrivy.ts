@@ -33,6 +33,8 @@ export type LocalPrivy = {
   fail(...faults: Fault[]): void
   /** Process the next `count` requests fully but drop the connection instead of answering. */
   dropResponses(count: number): void
+  /** Process the next `count` requests fully, send the answer's headers and part of its body, then reset the connection. */
+  cutResponseBodies(count: number): void
   issueUserJwt(userId: string, ttlMs?: number): string
   close(): Promise<void>
 }
@@ -61,6 +63,7 @@ export async function startLocalPrivy(options: LocalPrivyOptions = {}): Promise<
   const requests: LocalPrivy['requests'] = []
   let signCount = 0
   let drops = 0
+  let cuts = 0
   let baseUrl = ''
 
   const basic = `Basic ${Buffer.from(`${appId}:${appSecret}`).toString('base64')}`
@@ -189,6 +192,12 @@ export async function startLocalPrivy(options: LocalPrivyOptions = {}): Promise<
       request.socket.destroy()
       return
     }
+    if (cuts > 0) {
+      cuts--
+      response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+      response.write(JSON.stringify(answer.body).slice(0, 12), () => request.socket.destroy())
+      return
+    }
     response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
     response.end(JSON.stringify(answer.body))
   }
@@ -212,6 +221,9 @@ export async function startLocalPrivy(options: LocalPrivyOptions = {}): Promise<
     },
     requests,
     fail: (...more) => void faults.push(...more),
+    cutResponseBodies: (count) => {
+      cuts += count
+    },
     dropResponses: (count) => {
       drops += count
     },

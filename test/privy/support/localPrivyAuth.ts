@@ -85,7 +85,14 @@ export function authorizeParties(input: {
       else if (keys.length > 0) expiredUserKey = true
     }
     if (satisfied > 0) anyCorrect = true
-    if (satisfied >= quorum.threshold) return { party }
+    if (satisfied >= quorum.threshold) {
+      // Privy: "All signatures come from authorization keys in the key quorum for the wallet. If
+      // any validation fails, the request is rejected" (docs.privy.io/controls/key-quorum/sign).
+      const members = [...quorum.publicKeys, ...input.userKeys.filter((key) => quorum.userIds.includes(key.userId)).map((key) => key.publicKey)]
+      const foreign = signatures.filter((signature) => !members.some((publicKey) => verifies(signature, input.payload, publicKey)))
+      if (foreign.length === 0) return { party }
+      return { status: 401, code: 'incorrect_quantity_of_authorization_signatures', message: `${foreign.length} of the ${signatures.length} signatures are not from keys of the wallet's key quorum.` }
+    }
   }
   if (anyCorrect) {
     return { status: 401, code: 'insufficient_correct_authorization_signatures', message: 'Insufficient valid authorization signatures were provided to meet the threshold.' }
