@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Starts installed-but-stopped Postgres/Redis, or stops at once saying how to get them.
     globalSetup: ['test/support/globalSetup.ts'],
+    // Fails a file whose code queried the outer pool inside an open transaction (PGlite would hang).
+    setupFiles: ['test/support/transactionGuard.ts'],
     // Integration tests share one Redis and one Postgres server; each file uses its
     // own queue prefix and database, so files may run in parallel.
     pool: 'forks',
