@@ -11,6 +11,11 @@ import type { ActiveSession } from './sessionSigners.js'
 import { markSessionRefused } from './sessions/markSessionRefused.js'
 import { groupCommit } from './groupCommit.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
+import { isConnectionFailure } from '../store/isConnectionFailure.js'
+import { errorMessage } from '../core/rebalance/timingProblems.js'
+
+/** Failures in a row at one seq before EVENT_STREAM_STALLED is raised. */
+export const STALL_ALERT_AFTER = 5
 
 export type EventStreamsOptions = {
   /** This process's identity in leases. */
@@ -43,14 +48,44 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   // streams meanwhile (a few statements per batch instead of per wallet and event).
   const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
 
+  /** Per wallet: the seq its events keep failing at, and how many times in a row. */
+  const stalls = new Map<string, { seq: string; failures: number }>()
+
   /** A failed shared batch is retried wallet by wallet, so one wallet's problem stays its own stream's. */
   async function apply(walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
+    let applied: VenueEvent[]
     try {
-      return await applyTogether({ walletId, events: batch })
+      applied = await applyTogether({ walletId, events: batch })
     } catch (error) {
       deps.log.warn({ walletId, err: error }, 'shared event batch failed; applying this wallet alone')
-      return applyEvents(deps.db, walletId, batch)
+      try {
+        applied = await applyEvents(deps.db, walletId, batch)
+      } catch (aloneError) {
+        noteStall(walletId, batch[0]?.seq ?? '?', aloneError)
+        throw aloneError
+      }
     }
+    stalls.delete(walletId)
+    return applied
+  }
+
+  /**
+   * The same events failing again and again (not Postgres being unreachable, which is every
+   * wallet's, and logged as such) hold back every later event of the wallet: after
+   * STALL_ALERT_AFTER failures in a row at one seq a person is told, once for that seq.
+   * Reconciliation keeps orders and fills right meanwhile.
+   */
+  function noteStall(walletId: string, seq: string, error: unknown): void {
+    if (isConnectionFailure(error)) return
+    const stall = stalls.get(walletId)
+    const failures = stall?.seq === seq ? stall.failures + 1 : 1
+    stalls.set(walletId, { seq, failures })
+    if (failures !== STALL_ALERT_AFTER) return
+    deps.alert({
+      walletId, code: 'EVENT_STREAM_STALLED',
+      message: `the wallet's events from seq ${seq} failed to apply ${failures} times in a row: ${errorMessage(error)}; later events wait behind them (reconciliation keeps orders and fills right meanwhile)`,
+      details: { seq },
+    })
   }
 
   /**

@@ -7,7 +7,7 @@
  * The worker reaches the sandbox through a forwarding proxy, which records
  * where each stream resumed and can leave one event out.
  */
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { generatePrivateKey, privateKeyToAddress } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyEvent } from '../../jobs/applyEvent.js'
@@ -221,5 +221,29 @@ describe('stream drops and gaps', () => {
     expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE').map((a) => a.message)).toEqual([
       `operator event ${numericCloid.seq} (OrderCancelled) cannot be applied and was passed over: clientOrderId: must be a string; reconciliation reads the order from the operator`,
     ])
+  })
+
+  it('events that keep failing to apply for a reason of their own raise EVENT_STREAM_STALLED, once; the stream resumes once they apply', async () => {
+    const w = await streaming()
+    // A failure no check foresees: Postgres refuses to store this one event (a trigger here).
+    await h.db.execute(sql`create or replace function refuse_stall_event() returns trigger language plpgsql as $$
+      begin if new.payload->'data'->>'note' = 'stall' then raise exception 'refused by the test'; end if; return new; end $$`)
+    await h.db.execute(sql`create trigger refuse_stall_event before insert on events for each row execute function refuse_stall_event()`)
+    try {
+      const log = h.sandbox.state.wallets.get(w.signer.address.toLowerCase())!.events
+      const stuck = log.append('OrderCancelled', Date.now(), { data: { reason: 'user', note: 'stall' } })
+      const stalled = () => alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_STREAM_STALLED')
+      await eventually(async () => stalled().length > 0, 20_000)
+      expect(stalled()[0]!.message).toContain(`the wallet's events from seq ${stuck.seq} failed to apply 5 times in a row: `)
+      expect(stalled()[0]!.message).toContain('refused by the test')
+    } finally {
+      await h.db.execute(sql`drop trigger refuse_stall_event on events`)
+    }
+    // It applies now: the stream goes on from it, and the alert was raised once.
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    await expectInStep(w, [order.id])
+    expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_STREAM_STALLED')).toHaveLength(1)
   })
 })
