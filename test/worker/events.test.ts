@@ -18,6 +18,7 @@ import { ensureWallet } from '../../src/runtime/wallets.js'
 import { type OrderRow, events, orders, streamCursors } from '../../src/store/schema/index.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 import type { RunningWorker } from '../../src/worker.js'
+import type { EventLog } from '../../src/sandbox/engine/EventLog.js'
 import { startEventProxy, type EventProxy } from './support/eventProxy.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorEvents, operatorFills, operatorOrder } from './support/operator.js'
@@ -92,6 +93,25 @@ async function expectInStep(w: Wallet, orderIds: string[]): Promise<void> {
     expect(parseAmount('size', local.size)).toBe(remote.size)
     expect(local.venueRevision).toBe(remote.revision)
     expect(local.state).toBe({ open: 'open', partiallyFilled: 'partially_filled', filled: 'filled', cancelled: 'cancelled' }[remote.status])
+  }
+}
+
+/** A streaming wallet with one resting buy, open, and the operator's event log for it. */
+async function restingBuy(): Promise<{ w: Wallet; order: OrderRow; log: EventLog }> {
+  const w = await streaming()
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+  await worker.relay()
+  await eventually(async () => (await db.order(order.id)).state === 'open')
+  return { w, order, log: h.sandbox.state.wallets.get(w.signer.address.toLowerCase())!.events }
+}
+
+/** The mark crosses the order twice (maker size 0.3): it fills, in two events. */
+function fillTwice(): void {
+  try {
+    h.sandbox.setMark('ETH-USD', '1990')
+    h.sandbox.setMark('ETH-USD', '1990')
+  } finally {
+    h.sandbox.setMark('ETH-USD', '2000')
   }
 }
 
@@ -175,20 +195,11 @@ describe('stream drops and gaps', () => {
   })
 
   it('an event that can never be applied (a malformed field) is passed over with an alert, and the events after it still apply', async () => {
-    const w = await streaming()
-    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-    await worker.relay()
-    await eventually(async () => (await db.order(order.id)).state === 'open')
+    const { w, order, log } = await restingBuy()
     // The operator sends an OrderModified whose price is not a decimal: applying it fails every time.
-    const log = h.sandbox.state.wallets.get(w.signer.address.toLowerCase())!.events
     const bad = log.append('OrderModified', Date.now(), { clientOrderId: order.clientOrderId as `0x${string}`, data: { price: 'NaN', size: '0.5', revision: 7 } })
     // The fills that follow it are applied all the same.
-    try {
-      h.sandbox.setMark('ETH-USD', '1990')
-      h.sandbox.setMark('ETH-USD', '1990')
-    } finally {
-      h.sandbox.setMark('ETH-USD', '2000')
-    }
+    fillTwice()
     await expectInStep(w, [order.id])
     expect((await db.order(order.id)).state).toBe('filled')
     const alert = alerts.find((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE')
@@ -200,20 +211,11 @@ describe('stream drops and gaps', () => {
   })
 
   it('an event the operator sent with a NUL character, or with a clientOrderId that is not a string, does not stop the stream', async () => {
-    const w = await streaming()
-    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-    await worker.relay()
-    await eventually(async () => (await db.order(order.id)).state === 'open')
-    const log = h.sandbox.state.wallets.get(w.signer.address.toLowerCase())!.events
+    const { w, order, log } = await restingBuy()
     // Postgres' jsonb refuses U+0000; the other would throw where the cloid is lower-cased.
     const withNul = log.append('OrderCancelled', Date.now(), { data: { reason: 'user', note: 'a\u0000b' } })
     const numericCloid = log.append('OrderCancelled', Date.now(), { clientOrderId: 12345 as never, data: { reason: 'user' } })
-    try {
-      h.sandbox.setMark('ETH-USD', '1990')
-      h.sandbox.setMark('ETH-USD', '1990')
-    } finally {
-      h.sandbox.setMark('ETH-USD', '2000')
-    }
+    fillTwice()
     await expectInStep(w, [order.id])
     expect((await db.order(order.id)).state).toBe('filled')
     const stored = await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.seq, Number(withNul.seq))))
