@@ -61,6 +61,18 @@ describe('a run of events applied together', () => {
     expect(recorded.every((f) => f.orderId === (f.fillId.startsWith('a') ? a.id : b.id))).toBe(true)
   })
 
+  it('counts two fills whose ids differ only in case as two (fill ids are the operator\'s opaque strings)', async () => {
+    const markets = await h.markets()
+    const { wallet, signer } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
+    const base = { wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-case' }
+    const fill = (seq: string, fillId: string, size: string): VenueEvent => ({ ...base, seq, type: 'OrderFilled', data: { fillId, price: '1900', size, fee: '0.1' } })
+    await applyEvents(h.db, wallet.id, [{ ...base, seq: '1', type: 'OrderAccepted', data: {} }, fill('2', 'aB3x', '0.2'), fill('3', 'Ab3X', '0.3')])
+    const [row] = await h.db.select().from(orders).where(eq(orders.id, order.id))
+    expect(row).toMatchObject({ state: 'partially_filled', filled: '0.500000000000000000', fees: '0.200000000000000000' })
+    expect((await h.db.select().from(fills).where(eq(fills.walletId, wallet.id))).map((f) => f.fillId).sort()).toEqual(['Ab3X', 'aB3x'])
+  })
+
   it('stores an event ahead of a gap and applies it, with the orders it names, when the gap is filled', async () => {
     const markets = await h.markets()
     const { wallet, signer } = await h.wallet()

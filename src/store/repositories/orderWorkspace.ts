@@ -19,6 +19,8 @@ export type OrderKey = { walletId: string; clientOrderId: string }
 type Entry = { row: LockedOrder; snapshot: OrderSnapshot; dirty: boolean }
 
 const keyOf = (walletId: string, clientOrderId: string) => `${walletId}:${clientOrderId.toLowerCase()}`
+/** A fill id is the operator's opaque string, unique per wallet as it is (the table's key): never case-folded. */
+const fillKeyOf = (walletId: string, fillId: string) => `${walletId}:${fillId}`
 
 /**
  * One transaction's working copy of orders, for applying runs of events (of
@@ -73,7 +75,7 @@ export function orderWorkspace(tx: Db) {
       left join orders o on o.id = v."orderId"
       on conflict do nothing
       returning wallet_id, fill_id`)
-    return new Set(rows.map((row) => keyOf(row.wallet_id, row.fill_id)))
+    return new Set(rows.map((row) => fillKeyOf(row.wallet_id, row.fill_id)))
   }
 
   return {
@@ -83,13 +85,13 @@ export function orderWorkspace(tx: Db) {
     async insertFills(batch: readonly FillInput[]): Promise<void> {
       const fresh = await insert(batch)
       for (const fill of batch) {
-        const key = keyOf(fill.walletId, fill.fillId)
+        const key = fillKeyOf(fill.walletId, fill.fillId)
         inserted.set(key, fresh.has(key))
       }
     },
     /** `recordFill`: the fill is recorded once (its fill id is the key), and counted on its order only when new. */
     async fill(fill: FillInput): Promise<boolean> {
-      const key = keyOf(fill.walletId, fill.fillId)
+      const key = fillKeyOf(fill.walletId, fill.fillId)
       const isNew = inserted.get(key) ?? (await insert([fill])).has(key)
       inserted.set(key, false)
       if (isNew) await apply(fill.walletId, fill.clientOrderId, [fillUpdate(fill)])
