@@ -321,16 +321,28 @@ describe('sessions and schedules', () => {
 })
 
 describe('status, admin and probes', () => {
-  it('shows sessions, working orders, schedules and queue health in one view', async () => {
+  it("shows sessions, working orders, schedules, the tenant's own queued work and whether the queues are paused in one view", async () => {
     const { wallet, session } = await tradingWallet(api, tenant)
     await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })
     const status = await tenant.request('GET', '/v1/status')
     expect(status.statusCode).toBe(200)
-    const body = status.json<{ sessions: { id: string }[]; workingOrders: { walletId: string }[]; queues: Record<string, { counts: Record<string, number> }> }>()
+    const body = status.json<{ sessions: { id: string }[]; workingOrders: { walletId: string }[]; work: Record<string, number>; queues: Record<string, unknown> }>()
     expect(body.sessions.map((s) => s.id)).toContain(session.id)
     expect(body.workingOrders.some((o) => o.walletId === wallet.id)).toBe(true)
-    expect(Object.keys(body.queues).sort()).toEqual(['control', 'submit'])
-    expect(body.queues.submit!.counts).toHaveProperty('failed')
+    expect(body.queues).toEqual({ submit: { paused: false }, control: { paused: false } })
+
+    // Another tenant's view shows nothing of this one's activity: no job counts, its own work only.
+    const other = await api.tenant()
+    const before = (await other.request('GET', '/v1/status')).json<{ work: Record<string, number>; queues: Record<string, unknown> }>()
+    await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1501', size: '0.1' })
+    const after = (await other.request('GET', '/v1/status')).json<{ work: Record<string, number>; queues: Record<string, unknown> }>()
+    expect(after).toEqual(before)
+    expect(after.work).toEqual({ queued: 0, held: 0, failed: 0 })
+
+    // The tenant's own: work held for a wallet without a session is counted as held.
+    const waiting = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
+    await tenant.request('POST', `/v1/wallets/${waiting.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })
+    await eventually(async () => (await tenant.request('GET', '/v1/status')).json<{ work: { held: number } }>().work.held === 1)
   })
 
   it('lists tenants, adds and revokes an API key', async () => {

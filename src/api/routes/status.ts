@@ -1,34 +1,40 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { intents, orders, schedules, sessions, wallets } from '../../store/schema/index.js'
+import { intents, orders, outbox, schedules, sessions, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { presentOrder, presentSchedule, presentSession } from '../present.js'
 import { presentWallets } from '../presentWallets.js'
-import { queueHealth, queueStates } from '../queueHealth.js'
+import { queueHealth } from '../queueHealth.js'
 import { errorResponses } from '../schemas/common.js'
 import { Order, Schedule, Session, Wallet } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
 import { workingOrderStates } from './orders.js'
 
-const QueueHealth = z.object({ paused: z.boolean(), counts: z.object(Object.fromEntries(queueStates.map((s) => [s, z.number().int()]))) })
+const QueuePaused = z.object({ paused: z.boolean() })
+const Work = z.object({
+  queued: z.number().int().describe('placements, modifies and cancels waiting to go out or on their way'),
+  held: z.number().int().describe('work held until a wallet has a session'),
+  failed: z.number().int().describe('work refused for good (see GET /v1/work/{outboxId})'),
+}).describe("your wallets' queued work; the deployment's job counts are the operator's (/metrics, Bull Board)")
 const Status = z.object({
   wallets: z.array(Wallet),
   sessions: z.array(Session).describe('live sessions (active, rotating, pending, delegated, quarantined)'),
   workingOrders: z.array(Order).describe('orders not yet filled, cancelled or rejected (at most 200)'),
   schedules: z.array(Schedule),
-  queues: z.record(z.string(), QueueHealth).nullable().describe('job counts per queue; null when Redis does not answer in time (see queuesUnavailable)'),
+  work: Work,
+  queues: z.record(z.string(), QueuePaused).nullable().describe('whether each queue is paused (every tenant waits then); null when Redis does not answer in time (see queuesUnavailable)'),
   queuesUnavailable: z.string().optional().describe('why queues is null, e.g. "Redis: no answer within 2000 ms"'),
 }).meta({ id: 'Status' })
 
 export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
   app.get('/status', {
-    schema: { summary: 'One view for operators: sessions, working orders, schedules, queue health', tags: ['operations'], security: tenantSecurity, response: { 200: Status, ...errorResponses } },
+    schema: { summary: 'One view of your wallets: sessions, working orders, schedules, queued work, whether the queues are paused', tags: ['operations'], security: tenantSecurity, response: { 200: Status, ...errorResponses } },
   }, async (request) => {
     const tenantId = tenantOf(request)
     const mine = eq(wallets.tenantId, tenantId)
-    const [walletRows, sessionRows, orderRows, scheduleRows, queues] = await Promise.all([
+    const [walletRows, sessionRows, orderRows, scheduleRows, workRows, queues] = await Promise.all([
       db.select().from(wallets).where(mine).orderBy(asc(wallets.createdAt)),
       db.select({ session: sessions }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
         .where(and(mine, inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).orderBy(asc(sessions.expiry)),
@@ -36,9 +42,12 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
         .leftJoin(intents, eq(intents.id, orders.intentId)).where(and(mine, inArray(orders.state, [...workingOrderStates]))).orderBy(desc(orders.createdAt)).limit(200),
       db.select({ schedule: schedules }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
         .where(and(mine, inArray(schedules.status, ['active', 'paused']))).orderBy(asc(schedules.createdAt)),
-      // The rest of the view still answers while Redis is down.
+      db.select({ status: outbox.status, count: sql<number>`count(*)::int` }).from(outbox).innerJoin(wallets, eq(wallets.id, outbox.walletId))
+        .where(and(mine, inArray(outbox.status, ['pending', 'enqueued', 'held', 'failed']))).groupBy(outbox.status),
+      // The rest of the view still answers while Redis is down. Job counts are the deployment's,
+      // every tenant's work together: not shown to a tenant (they told one tenant when another traded).
       queueHealth([deps.submitQueue, deps.controlQueue]).then(
-        (health) => ({ queues: health }),
+        (health) => ({ queues: Object.fromEntries(Object.entries(health).map(([name, queue]) => [name, { paused: queue.paused }])) }),
         (error: unknown) => ({ queues: null, queuesUnavailable: `Redis: ${error instanceof Error ? error.message : String(error)}` }),
       ),
     ])
@@ -48,6 +57,11 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       sessions: sessionRows.map((row) => presentSession(row.session, operatorNow)),
       workingOrders: orderRows.map((row) => presentOrder(row.order, row)),
       schedules: scheduleRows.map((row) => presentSchedule(row.schedule)),
+      work: {
+        queued: workRows.filter((row) => row.status === 'pending' || row.status === 'enqueued').reduce((sum, row) => sum + row.count, 0),
+        held: workRows.find((row) => row.status === 'held')?.count ?? 0,
+        failed: workRows.find((row) => row.status === 'failed')?.count ?? 0,
+      },
       ...queues,
     }
   })
