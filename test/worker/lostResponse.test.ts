@@ -210,4 +210,30 @@ describe('one outbox row run by two jobs at once (a stalled job re-run beside th
     const stored = await db.order(order.id)
     expect([stored.venueRevision, Number(stored.price), Number(stored.size)]).toEqual([1, 1985, 0.6])
   })
+
+  it('a run that gets to signing after the other run finished the work signs nothing: the work is done, with the first request', async () => {
+    const { wallet } = await h.wallet()
+    const live = await h.startWorker()
+    let order
+    try {
+      order = await place(live, wallet.id)
+      await live.relay()
+      await inState(order.id, 'open')
+    } finally {
+      await live.close()
+    }
+    const dead = await h.startWorker({ streams: false })
+    await dead.close()
+    const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
+    // The original run finishes the modification...
+    const first = await runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)
+    expect(first.result).toBe('accepted')
+    // ...and the stalled run beside it, which had claimed before that, now gets to signing.
+    const session = (await dead.deps.sessions.active(wallet.id))!
+    const late = await signAndPersist(dead.deps, session, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId, price: 1985n * 10n ** 18n, size: 6n * 10n ** 17n }, { walletId: wallet.id, orderId: order.id, outboxId })
+      .then(() => 'signed', (error: unknown) => error)
+    expect(late).toMatchObject({ name: 'SettledMeanwhileError', status: 'done', latest: { status: 'accepted' } })
+    expect((await db.requestsOf(order.id)).filter((r) => r.family === 'ModifyOrder')).toHaveLength(1)
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)!.revision).toBe(1)
+  })
 })

@@ -12,7 +12,7 @@ import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
-import { signAndPersist } from './signAndPersist.js'
+import { SettledMeanwhileError, signAndPersist } from './signAndPersist.js'
 import { claimOrSettle, signAgain } from './claim.js'
 import { localRefusal } from './localChecks.js'
 import { settleDone, settleFailed } from './settle.js'
@@ -96,7 +96,15 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     fields = claim.fields as Record<string, unknown>
     const limited = waitForRateLimit(deps, spec.family, session.id, control)
     if (limited) return limited
-    request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
+    try {
+      request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
+    } catch (error) {
+      if (!(error instanceof SettledMeanwhileError)) throw error
+      // The other run's outcome is this work's: nothing is signed or sent again.
+      return error.latest?.status === 'accepted'
+        ? { result: 'accepted', duplicate: true, requestId: error.latest.id }
+        : { result: 'done', reason: `settled ${error.status} by another run` }
+    }
   }
   return deliver(ctx, spec, control, { request, session, fields })
 }

@@ -4,9 +4,9 @@ import { buildRequest } from '../../core/requests/buildRequest.js'
 import { signWireRequest } from '../../keys/signWireRequest.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { type SignedRequestInput, insertSignedRequests } from '../../store/repositories/insertSignedRequests.js'
-import { eq } from 'drizzle-orm'
+import { desc, eq } from 'drizzle-orm'
 import { openRequestOf } from '../../store/repositories/openRequestOf.js'
-import { type RequestRow, outbox } from '../../store/schema/index.js'
+import { type RequestRow, outbox, requests } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
@@ -39,9 +39,15 @@ export async function signAndPersist<F extends RequestFamily>(
   for (let attempt = 1; ; attempt++) {
     try {
       const { row, fresh } = await deps.db.transaction(async (tx) => {
-        await tx.select({ id: outbox.id }).from(outbox).where(eq(outbox.id, link.outboxId)).for('update')
+        const [work] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox).where(eq(outbox.id, link.outboxId)).for('update')
         const open = await openRequestOf(tx, link.outboxId)
         if (open) return { row: open, fresh: false }
+        // The other run already finished it (its request answered, the row settled): signing again
+        // would send the change a second time, and a stale modify could undo the order's next one.
+        if (work?.status === 'done' || work?.status === 'failed') {
+          const [latest] = await tx.select().from(requests).where(eq(requests.outboxId, link.outboxId)).orderBy(desc(requests.createdAt)).limit(1)
+          throw new SettledMeanwhileError(link.outboxId, work.status, latest)
+        }
         const [inserted] = await insertSignedRequests(tx, [signedRequestRow(deps, session, family, fields, link)])
         return { row: inserted!, fresh: true }
       })
@@ -54,6 +60,14 @@ export async function signAndPersist<F extends RequestFamily>(
 }
 
 const MAX_NONCE_DRAWS = 5
+
+/** Another run of the same work (a stalled job re-run beside the original) settled it first. */
+export class SettledMeanwhileError extends Error {
+  override name = 'SettledMeanwhileError'
+  constructor(readonly outboxId: string, readonly status: 'done' | 'failed', readonly latest: RequestRow | undefined) {
+    super(`work ${outboxId} was settled (${status}) by another run while this one was getting ready to sign`)
+  }
+}
 
 export function logSigned(deps: Pick<WorkerDeps, 'log'>, row: RequestRow, session: ActiveSession): void {
   // The key object prints its public key only; the log-scan test holds it to that.
