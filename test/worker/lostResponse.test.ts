@@ -185,7 +185,8 @@ describe('crashes around the send', () => {
 describe('one outbox row run by two jobs at once (a stalled job re-run beside the original)', () => {
   const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
 
-  it('a Modify signs one request between them, and the operator applies it once', async () => {
+  /** An open order with a modify queued for it, and a closed worker's deps: no processor runs, the test's runs are the only ones. */
+  async function modifyQueued() {
     const { wallet } = await h.wallet()
     const live = await h.startWorker()
     let order
@@ -196,10 +197,14 @@ describe('one outbox row run by two jobs at once (a stalled job re-run beside th
     } finally {
       await live.close()
     }
-    // No processor runs now: the two runs below are the only ones.
     const dead = await h.startWorker({ streams: false })
     await dead.close()
     const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
+    return { wallet, order, dead, outboxId }
+  }
+
+  it('a Modify signs one request between them, and the operator applies it once', async () => {
+    const { wallet, order, dead, outboxId } = await modifyQueued()
     const results = await Promise.all([1, 2].map(() => runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)))
 
     // Both sent the one request's bytes; the operator answered the second as a replay.
@@ -212,19 +217,7 @@ describe('one outbox row run by two jobs at once (a stalled job re-run beside th
   })
 
   it('a run that gets to signing after the other run finished the work signs nothing: the work is done, with the first request', async () => {
-    const { wallet } = await h.wallet()
-    const live = await h.startWorker()
-    let order
-    try {
-      order = await place(live, wallet.id)
-      await live.relay()
-      await inState(order.id, 'open')
-    } finally {
-      await live.close()
-    }
-    const dead = await h.startWorker({ streams: false })
-    await dead.close()
-    const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
+    const { wallet, order, dead, outboxId } = await modifyQueued()
     // The original run finishes the modification...
     const first = await runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)
     expect(first.result).toBe('accepted')
