@@ -12,7 +12,7 @@ import { markSessionRefused } from './sessions/markSessionRefused.js'
 import { groupCommit } from './groupCommit.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
-import { errorMessage } from '../core/rebalance/timingProblems.js'
+import { errorMessage } from '../core/errors/errorMessage.js'
 
 /** Failures in a row at one seq before EVENT_STREAM_STALLED is raised. */
 export const STALL_ALERT_AFTER = 5

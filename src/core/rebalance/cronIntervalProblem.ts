@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser'
 import type { ValidationProblem } from './ScheduleValidationError.js'
-import { REFERENCE_DATE, errorMessage } from './timingProblems.js'
+import { errorMessage } from '../errors/errorMessage.js'
+import { REFERENCE_DATE } from './timingProblems.js'
 
 /** The least time between two runs of a schedule the API accepts, unless configured otherwise. */
 export const DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS = 60

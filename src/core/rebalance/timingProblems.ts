@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser'
 import type { ValidationProblem } from './ScheduleValidationError.js'
+import { errorMessage } from '../errors/errorMessage.js'
 
 const MAX_CRON_LENGTH = 200
 // A fixed reference date keeps validation independent of the clock (cron-parser
@@ -25,9 +26,6 @@ function usesHashedValue(fields: readonly string[]): boolean {
   return fields.some((field) => /h/i.test(field.replace(/thu/gi, '')))
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
 
 /** Whether cron-parser (BullMQ's cron engine) accepts the expression in the zone and finds a first slot. */
 function schedulerError(cron: string, timeZone?: string): string | undefined {
