@@ -4,6 +4,8 @@ import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { groupedPlaceLimitOrder } from '../../src/runtime/intake/groupedPlaceLimitOrder.js'
 import type { MarketRules } from '../../src/runtime/intake/marketRules.js'
 import { type PlaceLimitOrderInput, placeLimitOrders } from '../../src/runtime/intake/placeLimitOrders.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { intents, orders, outbox, wallets } from '../../src/store/schema/index.js'
 import { createHarness, type Harness } from './support/harness.js'
 
@@ -135,5 +137,26 @@ describe('grouped intake', () => {
     expect(all.outbox).toHaveLength(3)
     expect(placed.map((p) => p.order.id).sort()).toEqual(all.orders.map((o) => o.id).sort())
     expect(placed.map((p) => p.intent.id).sort()).toEqual(all.intents.map((i) => i.id).sort())
+  })
+})
+
+describe('modifying an order', () => {
+  it('refuses a size at or below what already filled, naming the field, and queues nothing', async () => {
+    const { wallet } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, buy(wallet.id), new Date())
+    // As the event stream leaves an order 0.3 of whose 0.5 filled.
+    await h.db.update(orders).set({ state: 'partially_filled', filled: '0.3' }).where(eq(orders.id, order.id))
+    const queuedBefore = await h.db.select().from(outbox).where(eq(outbox.orderId, order.id))
+
+    for (const size of ['0.3', '0.2']) {
+      const refused = await requestModify(h.db, markets, { orderId: order.id, price: '1900', size }).catch((error: unknown) => error)
+      expect(refused).toBeInstanceOf(ValidationError)
+      expect(refused).toMatchObject({ field: 'size', message: expect.stringContaining('must exceed the 0.3 already filled') })
+    }
+    expect(await h.db.select().from(outbox).where(eq(outbox.orderId, order.id))).toEqual(queuedBefore)
+
+    const { outboxId } = await requestModify(h.db, markets, { orderId: order.id, price: '1900', size: '0.4' })
+    const [queued] = await h.db.select().from(outbox).where(eq(outbox.id, outboxId))
+    expect(queued).toMatchObject({ kind: 'ModifyOrder', payload: { price: '1900', size: '0.4' } })
   })
 })

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
-import { parsePositiveAmount } from '../../core/money/decimal.js'
+import { formatAmount, parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
@@ -36,6 +36,10 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
     const rule = marketRule(rules, order.market)
     assertMultiple('price', price, rule.tickSize, 'tickSize')
     assertMultiple('size', size, rule.lotSize, 'lotSize')
+    // The size is the order's new total. Fills only grow, so one at or below what is known to have
+    // filled would be refused by the operator anyway (InvalidRequest), after a round trip.
+    const filled = parseAmount('filled', order.filled)
+    if (size <= filled) throw new ValidationError('size', `must exceed the ${formatAmount(filled)} already filled (size is the order's new total)`)
     const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload: { price: input.price, size: input.size } }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
