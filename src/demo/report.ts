@@ -1,4 +1,6 @@
 /** Plain-text tables and step lines for the demo's report (stdout, for a person). */
+import { errorMessage } from '../core/errors/errorMessage.js'
+
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))]
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
@@ -25,7 +27,7 @@ export async function step(results: StepResult[], name: string, run: () => Promi
     process.stdout.write(`ok${detail ? ` (${detail})` : ''}\n`)
     return true
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error)
+    const detail = errorMessage(error)
     results.push({ name, ok: false, detail })
     process.stdout.write(`FAILED\n    ${detail}\n`)
     return false

@@ -23,6 +23,7 @@ import { migrate } from '../store/migrate.js'
 import { openDatabase } from '../store/openDatabase.js'
 import { fills, orders, outbox, scheduleRuns, wallets } from '../store/schema/index.js'
 import { type RunningWorker, startWorker } from '../worker.js'
+import { errorMessage } from '../core/errors/errorMessage.js'
 import { ensureRedis } from './ensureRedis.js'
 import { type StepResult, short, step, table } from './report.js'
 
@@ -174,8 +175,8 @@ export async function runDemo(): Promise<number> {
     console.log('\nBalances at the sandbox')
     console.log(table(['asset', 'before', 'after'], ['USD', 'ETH', 'BTC'].map((asset) => [asset, short(balancesBefore[asset] ?? '0', 4), short(balancesAfter[asset] ?? '0', 4)])))
   } catch (error) {
-    results.push({ name: 'start-up', ok: false, detail: error instanceof Error ? error.message : String(error) })
-    console.error(`\nDemo could not run: ${error instanceof Error ? error.message : String(error)}`)
+    results.push({ name: 'start-up', ok: false, detail: errorMessage(error) })
+    console.error(`\nDemo could not run: ${errorMessage(error)}`)
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined)
   }

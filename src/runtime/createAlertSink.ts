@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { Db } from '../store/Database.js'
 import { audit } from '../store/repositories/audit.js'
 import type { WorkerDeps } from './deps.js'
+import { errorMessage } from '../core/errors/errorMessage.js'
 
 export type Alert = Parameters<WorkerDeps['alert']>[0]
 
@@ -65,7 +66,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       track(audit(options.db, { walletId: alert.walletId, actor: 'worker', action: `alert.${alert.code}`, details: { message: alert.message, ...alert.details } })
         .catch((error: unknown) => options.log.warn({ err: error, code: alert.code }, 'alert not written to the audit log')))
       if (options.webhookUrl) track(post(options.webhookUrl, alert, timeoutMs).catch((error: unknown) => {
-        options.log.warn({ code: alert.code, reason: error instanceof Error ? error.message : String(error) }, 'alert webhook delivery failed')
+        options.log.warn({ code: alert.code, reason: errorMessage(error) }, 'alert webhook delivery failed')
       }))
     },
     async settled() {

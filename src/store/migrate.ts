@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import type { Database } from './Database.js'
 import { MigrationError } from './errors.js'
+import { errorMessage } from '../core/errors/errorMessage.js'
 
 /**
  * Session-level advisory lock key that serialises migrations. Advisory locks
@@ -32,7 +33,7 @@ export async function migrate(database: Database, options: MigrateOptions = {}):
   try {
     await applyMigrations(database, migrationsFolder)
   } catch (error) {
-    throw new MigrationError(`${database.kind}, folder ${migrationsFolder}: ${error instanceof Error ? error.message : String(error)}`, error)
+    throw new MigrationError(`${database.kind}, folder ${migrationsFolder}: ${errorMessage(error)}`, error)
   }
 }
 

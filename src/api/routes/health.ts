@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { ApiDeps } from '../ApiDeps.js'
 import { DEPENDENCY_DEADLINE_MS, withinDeadline } from '../withinDeadline.js'
 import type { RouteOptions } from './context.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 type CheckResult = { ok: boolean; detail: string }
 
@@ -12,7 +13,7 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
     await withinDeadline(check())
     return { ok: true, detail: 'ok' }
   } catch (error) {
-    return { ok: false, detail: error instanceof Error ? error.message : String(error) }
+    return { ok: false, detail: errorMessage(error) }
   }
 }
 

@@ -10,6 +10,7 @@ import { errorResponses } from '../schemas/common.js'
 import { Order, Schedule, Session, Wallet } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
 import { workingOrderStates } from './orders.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 const QueuePaused = z.object({ paused: z.boolean() })
 const Work = z.object({
@@ -48,7 +49,7 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       // every tenant's work together: not shown to a tenant (they told one tenant when another traded).
       queueHealth([deps.submitQueue, deps.controlQueue]).then(
         (health) => ({ queues: Object.fromEntries(Object.entries(health).map(([name, queue]) => [name, { paused: queue.paused }])) }),
-        (error: unknown) => ({ queues: null, queuesUnavailable: `Redis: ${error instanceof Error ? error.message : String(error)}` }),
+        (error: unknown) => ({ queues: null, queuesUnavailable: `Redis: ${errorMessage(error)}` }),
       ),
     ])
     const operatorNow = deps.runtime.operatorNow()

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser'
 import { ValidationError } from '../errors/ValidationError.js'
+import { errorMessage } from '../errors/errorMessage.js'
 
 export type DueSlotsParameters = {
   cron: string
@@ -61,6 +62,6 @@ export function dueSlots({ cron, timeZone, after, now, limit = 1000 }: DueSlotsP
     return slots.length > limit ? { slots: slots.slice(-limit), truncated: true } : { slots, truncated }
   } catch (error) {
     // cron-parser reports a bad zone only once it computes a date, so both surface here.
-    throw new ValidationError('cron', `is not a valid cron expression in time zone ${JSON.stringify(timeZone)}`, error instanceof Error ? error.message : String(error))
+    throw new ValidationError('cron', `is not a valid cron expression in time zone ${JSON.stringify(timeZone)}`, errorMessage(error))
   }
 }

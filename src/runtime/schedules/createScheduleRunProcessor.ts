@@ -5,6 +5,7 @@ import { scheduleRuns } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { finishRun } from './run/finishRun.js'
 import type { ScheduleRunJobData, SchedulerQueue } from './types.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 export type ScheduleRunProcessorOptions = Pick<Parameters<typeof runSchedule>[1], 'settleTimeoutMs' | 'staleRunMs' | 'pollMs' | 'feeReserveBps'>
 
@@ -50,7 +51,7 @@ export function createScheduleRunProcessor(deps: WorkerDeps, queue: SchedulerQue
       const retryable = isRetryable(error)
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
       if (!retryable || lastAttempt) {
-        const message = error instanceof Error ? error.message : String(error)
+        const message = errorMessage(error)
         const [run] = await deps.db.select({ id: scheduleRuns.id }).from(scheduleRuns)
           .where(and(eq(scheduleRuns.scheduleId, data.scheduleId), eq(scheduleRuns.jobId, jobId), eq(scheduleRuns.status, 'running')))
         if (run) await finishRun(deps.db, run.id, { status: 'failed', reason: 'error', error: message, now: deps.now() })

@@ -7,6 +7,7 @@ import { type AuditActor, intents, outbox, sessions, wallets } from '../../store
 import { runSubmission } from '../submission/runSubmission.js'
 import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 /** Some sessions could not be revoked at the operator: the wallet is halted all the same; running the compromise again retries them. */
 export class CompromiseIncompleteError extends BaseError {
@@ -56,7 +57,7 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
     try {
       await revokeAtOperator(deps, keyring, session, `compromise: ${input.reason}`)
     } catch (error) {
-      failed.push({ sessionId: session.id, error: error instanceof Error ? error.message : String(error) })
+      failed.push({ sessionId: session.id, error: errorMessage(error) })
     }
   }
   const revoked = live.length - failed.length

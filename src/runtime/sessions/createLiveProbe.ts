@@ -13,6 +13,7 @@ import type { SessionRow } from '../../store/schema/index.js'
 import type { VenueClient } from '../../venue/createVenueClient.js'
 import type { MarketRules } from '../intake/marketRules.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number }
 
@@ -81,7 +82,7 @@ function passedAuthorization(error: unknown): void {
 }
 
 function describe(error: unknown): string {
-  return error instanceof VenueError ? error.venueCode : error instanceof Error ? error.message : String(error)
+  return error instanceof VenueError ? error.venueCode : errorMessage(error)
 }
 
 /** The delegated payload carries the wallet; decoding it avoids a database read. */

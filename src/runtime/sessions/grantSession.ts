@@ -23,6 +23,7 @@ import { sealSessionKey } from './sealedSessionKey.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { walletSignatureProblem } from './walletSignatureProblem.js'
 import { MAX_SESSION_LIFETIME_SECONDS } from '../../core/sessions/lifetimeBounds.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 export class PreLiveCheckError extends BaseError {
   override name = 'PreLiveCheckError'
@@ -102,7 +103,7 @@ async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: strin
     return await steps()
   } catch (error) {
     if (!(error instanceof PreLiveCheckError)) {
-      const reason = `grant failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500)
+      const reason = `grant failed: ${errorMessage(error)}`.slice(0, 500)
       await db.update(sessions).set({ status: 'revoked', statusReason: reason, failedAt: new Date(clock()) })
         .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['pending', 'delegated']))).catch(() => undefined)
     }

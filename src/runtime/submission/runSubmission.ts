@@ -17,6 +17,7 @@ import { claimOrSettle, signAgain } from './claim.js'
 import { localRefusal } from './localChecks.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 export type { JobControl } from './types.js'
 
@@ -142,7 +143,7 @@ export async function deliver<F extends RequestFamily>(
       const outcome = classifyVenueError(error as VenueError)
       const code = error instanceof VenueError ? error.venueCode : 'Transport'
       // Stored beside the code (requests, the outbox row, an order's rejectReason): the operator's words alone.
-      const message = error instanceof VenueError ? error.operatorMessage : error instanceof Error ? error.message : String(error)
+      const message = error instanceof VenueError ? error.operatorMessage : errorMessage(error)
       if (outcome === 'unknownOutcome' || outcome === 'transient') {
         await deps.db.transaction(async (tx) => {
           // A definite refusal (503) after a lost answer leaves the request unknown: an earlier send

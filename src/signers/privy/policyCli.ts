@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { isAddress } from 'viem'
 import { buildDelegationPolicy } from './buildDelegationPolicy.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
 
 const usage = `Usage: tsx src/signers/privy/policyCli.ts --name <domain name> --chain-id <id> --verifying-contract <0x…> [--wallet <0x…>] [--max-expiry <unix s>]
 Prints the Privy policy JSON (POST /v1/policies body) that allows only Deputy Delegation signatures.`
@@ -39,7 +40,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   try {
     process.stdout.write(`${policyFromArgs(process.argv.slice(2))}\n`)
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(`${errorMessage(error)}\n`)
     process.exitCode = 2
   }
 }
