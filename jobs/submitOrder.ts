@@ -1,7 +1,8 @@
 /**
  * Processor: submit an Order.
  * - Payload: `SubmitJobData` { outboxId, walletId, family: 'Order', orderId }.
- * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row.
+ * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row;
+ *   the order at the operator (by cloid) when a stop keeps bytes whose answer was lost from being resent.
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
  *   A halted wallet, a CancelAll asked after the Order was queued, or an intent cancelled or with a
@@ -22,6 +23,7 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
+import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
@@ -138,5 +140,13 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
   },
   async onUnknown(tx, { order }) {
     if (order) await mutateOrder(tx, { id: order.id }, [{ kind: 'unknown' }])
+  },
+  async onNotResent({ deps, row, order }, session) {
+    // A cancel queued for the order waits while its outcome is unknown, and the order may be live at
+    // the operator: read it now (the stream may be down too) rather than at the next reconciliation.
+    // Not found proves nothing yet (the lost bytes may still arrive before their deadline).
+    if (!order || !session) return
+    await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
+      .catch((error: unknown) => deps.log.warn({ err: error, orderId: order.id }, 'read-back of an unknown order failed; reconciliation will resolve it'))
   },
 }

@@ -329,6 +329,35 @@ describe('retryable errors', () => {
   })
 })
 
+describe('a cancel of an order whose answer was lost', () => {
+  it('the placement is not resent, and the order is read back at once: the cancel goes out without waiting for reconciliation', async () => {
+    const { wallet } = await h.wallet()
+    const { venue } = worker.deps
+    const submit = venue.submit
+    let placements = 0
+    // The operator accepts the placement and the answer is lost; every later send of it is lost on
+    // the way (the operator never sees it), so only a read-back can tell the order is live.
+    venue.submit = async (body) => {
+      if (!ofWallet(body, wallet.address) || JSON.parse(body).family !== 'Order') return submit(body)
+      if (placements++ === 0) await submit(body)
+      throw new VenueTransportError('socket hang up')
+    }
+    try {
+      const order = await place(wallet.id)
+      await settled(order.id, 'unknown')
+      await requestCancel(h.db, { orderId: order.id })
+      await worker.relay()
+      // Reconciliation runs every minute here: this is the read-back's doing.
+      expect(await settled(order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
+      expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('cancelled')
+      expect((await db.outboxOf(order.id)).map((r) => `${r.kind}:${r.status}`)).toEqual(['Order:done', 'CancelOrder:done'])
+      expect((await db.requestsOf(order.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['Order:unknown', 'CancelOrder:accepted'])
+    } finally {
+      venue.submit = submit
+    }
+  })
+})
+
 describe('business rejections are terminal', () => {
   const cases: { code: string; funds?: Record<string, string>; input: Partial<PlaceLimitOrderInput>; tamperPrice?: string }[] = [
     { code: 'InsufficientBalance', funds: { USD: '100' }, input: { price: '1990', size: '1' } },

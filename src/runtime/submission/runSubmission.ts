@@ -73,6 +73,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
       // An answer was lost: it may have been accepted, and resending it could place it now. The
       // order stays unknown; reconciliation reads it back by cloid once the deadline has passed
       // (and places it again through the claim, which stops it, if the operator never saw it).
+      await spec.onNotResent?.(ctx, session)
       return settleDone(ctx, spec, `not resent: ${stop}`, 'skipped', { requestId: resumable.id })
     }
     if (stop) {

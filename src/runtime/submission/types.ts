@@ -44,6 +44,11 @@ export type FamilySpec<F extends RequestFamily> = {
   /** The request may have taken effect: the order's state is unknown until resolved. */
   onUnknown?(tx: Db, ctx: SubmitContext): Promise<void>
   /**
+   * Bytes whose answer was lost are not resent (a halt, a cancel or a CancelAll asked since): the
+   * order stays unknown. Best effort, to learn now what reconciliation would learn later.
+   */
+  onNotResent?(ctx: SubmitContext, session: ActiveSession | undefined): Promise<void>
+  /**
    * The operator says the target order is not open: read it and record what it is. May answer the
    * reason to record (what the user reads), instead of the operator's error, or that the job runs
    * again (its row now names another order, or it waits for the stream to say why the order ended).
