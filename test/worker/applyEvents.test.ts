@@ -222,9 +222,11 @@ describe('an order its session\'s end cancelled', () => {
     let seq = 0
     const event = (type: VenueEvent['type'], data: Record<string, unknown> = {}): VenueEvent =>
       ({ seq: String(++seq), type, wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-follow', data })
-    await applyEvents(h.db, wallet.id, [event('OrderAccepted'), event('OrderFilled', { fillId: 'f-1', market: 'ETH-USD', side: 'buy', price: '1900', size: '0.25', fee: '0' })])
+    await applyEvents(h.db, wallet.id, [event('OrderAccepted')])
     const grows = await requestModify(h.db, markets, { orderId: order.id, price: '1910', size: '0.9' })
+    // Queued before the fill was known (intake refuses a size at or below a fill it knows of).
     const tooSmall = await requestModify(h.db, markets, { orderId: order.id, price: '1910', size: '0.2' })
+    await applyEvents(h.db, wallet.id, [event('OrderFilled', { fillId: 'f-1', market: 'ETH-USD', side: 'buy', price: '1900', size: '0.25', fee: '0' })])
     // The claim reads only the clock from the worker's dependencies.
     const claim = async (outboxId: string, nowMs = Date.now()) => {
       const [row] = await h.db.select().from(outbox).where(eq(outbox.id, outboxId))
