@@ -24,7 +24,7 @@ import type { Keyring } from '../src/keys/Keyring.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { revokeAtOperator } from '../src/runtime/sessions/revokeAtOperator.js'
 import { type RotateSessionInput, rotateSession } from '../src/runtime/sessions/rotateSession.js'
-import { GrantInProgressError } from '../src/runtime/sessions/grantSession.js'
+import { GrantInProgressError, WalletHaltedError } from '../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../src/signers/WalletSigner.js'
 import type { WalletRef } from '../src/signers/custodySigners.js'
 import { audit } from '../src/store/repositories/audit.js'
@@ -106,7 +106,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       })
       if (previous.length || session.id !== wallet.sessionId) report.rotated++
     } catch (error) {
-      if (error instanceof GrantInProgressError) continue
+      if (error instanceof GrantInProgressError || error instanceof WalletHaltedError) continue
       report.failures++
       deps.log.error({ walletId: wallet.walletId, err: error }, 'session rotation failed')
     }

@@ -12,6 +12,7 @@ import type { WorkerDeps } from './runtime/deps.js'
 import { startEventStreams } from './runtime/eventStreams.js'
 import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProcessor.js'
 import { createSessionSigners } from './runtime/sessionSigners.js'
+import { shortDeadlineMs } from './core/requests/shortDeadlineMs.js'
 import type { Database, Db } from './store/Database.js'
 import { listenChannel } from './store/listenChannel.js'
 import { OUTBOX_CHANNEL } from './store/repositories/outboxRepo.js'
@@ -98,7 +99,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const alerts = createAlertSink({ log: options.log, db: options.db, webhookUrl: options.alertWebhookUrl })
   const deps: WorkerDeps = {
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
-    sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow }),
+    sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
     rateLimits: createSessionRateLimits(now),
     nonces: createNonceGenerator(now),
     alert: (event) => {
@@ -118,7 +119,7 @@ export async function startWorker(options: StartWorkerOptions) {
     rotateLeadSeconds: options.rotateLeadSeconds ?? 6 * 3600,
     lifetimeSeconds: options.sessionLifetimeSeconds ?? 7 * 24 * 3600,
     rotationGraceMs: options.rotationGraceMs ?? Math.max(45_000, info.maxDeadlineMs + 15_000),
-    ...(options.liveProbe ? { probe: createLiveProbe({ venue, keyring: options.keyring, domain, markets, operatorNow }) } : {}),
+    ...(options.liveProbe ? { probe: createLiveProbe({ venue, keyring: options.keyring, domain, markets, operatorNow, maxDeadlineMs: info.maxDeadlineMs }) } : {}),
     ...(options.grantRetryBaseMs !== undefined ? { grantRetryBaseMs: options.grantRetryBaseMs } : {}),
   }
   const prefix = options.queuePrefix

@@ -7,6 +7,7 @@ import { queueNames } from '../queue/names.js'
 import type { WorkerDeps } from '../runtime/deps.js'
 import { waitForOperator } from '../runtime/waitForOperator.js'
 import { createSessionSigners } from '../runtime/sessionSigners.js'
+import { shortDeadlineMs } from '../core/requests/shortDeadlineMs.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
 import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
@@ -35,7 +36,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
     const alerts = createAlertSink({ log, db: database.db, webhookUrl: config.ALERT_WEBHOOK_URL })
     const runtime: WorkerDeps = {
       db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow: () => now() + offsetMs, log,
-      sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs }),
+      sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
       nonces: createNonceGenerator(now),
       rateLimits: createSessionRateLimits(now),
       alert: alerts.raise,
@@ -58,7 +59,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
       sessionRotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,
-      ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ venue, keyring, domain, markets, operatorNow: runtime.operatorNow }) } : {}),
+      ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ venue, keyring, domain, markets, operatorNow: runtime.operatorNow, maxDeadlineMs: info.maxDeadlineMs }) } : {}),
       async close() {
         await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
         await redis.closeAll()

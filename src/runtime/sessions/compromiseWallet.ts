@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
 import { BaseError } from '../../core/errors/BaseError.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import { submitCancelAllSpec } from '../../../jobs/submitCancelAll.js'
@@ -50,12 +50,21 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   const outboxId = row!.id
   await submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
   // A grant still waiting for the wallet's signature (`pending`) is ended too: it never goes live.
-  const live = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined'])))
+  // Ended here first, whatever the operator answers next: the compromised keys never sign again. A
+  // revocation the operator does not take leaves `revoked_at` null, which session maintenance retries
+  // (as does running the compromise again, which also picks those rows up).
+  const reason = `compromise: ${input.reason}`
+  const ended = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason })
+    .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).returning()
+  for (const session of ended) deps.sessions.forget(session.id)
+  const unrevoked = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'revoked'),
+    isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload)))
+  const live = [...ended, ...unrevoked.filter((s) => !ended.some((e) => e.id === s.id))]
   // One refused or failed revocation must not leave the others live: try every session, then report.
   const failed: { sessionId: string; error: string }[] = []
   for (const session of live) {
     try {
-      await revokeAtOperator(deps, keyring, session, `compromise: ${input.reason}`)
+      await revokeAtOperator(deps, keyring, session, reason)
     } catch (error) {
       failed.push({ sessionId: session.id, error: errorMessage(error) })
     }

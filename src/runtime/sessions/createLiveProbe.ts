@@ -14,8 +14,9 @@ import type { VenueClient } from '../../venue/createVenueClient.js'
 import type { MarketRules } from '../intake/marketRules.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
+import { shortDeadlineMs } from '../../core/requests/shortDeadlineMs.js'
 
-export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number }
+export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number; maxDeadlineMs?: number }
 
 /**
  * The operator guide's live probe, run on a delegated session before it goes
@@ -32,7 +33,7 @@ export function createLiveProbe(options: LiveProbeOptions) {
     const market = [...options.markets.values()][0]
     if (!market) return ['live probe: the operator lists no market to probe']
     const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>) => {
-      const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline: BigInt(Math.floor(options.operatorNow()) + 20_000) } as RequestMessages[F]
+      const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline: BigInt(Math.floor(options.operatorNow()) + shortDeadlineMs(options.maxDeadlineMs, 20_000)) } as RequestMessages[F]
       const request = buildRequest(family, message) as VenueRequest
       return options.venue.submit(signWireRequest(key, options.domain, request, session.delegatedPayload as Hex))
     }

@@ -47,6 +47,14 @@ export class GrantInProgressError extends BaseError {
   }
 }
 
+/** An automatic grant met a halted wallet (the user stopped it, or a compromise did): it asks the wallet for nothing. */
+export class WalletHaltedError extends BaseError {
+  override name = 'WalletHaltedError'
+  constructor(walletId: string) {
+    super(`wallet ${walletId} is halted: no session is granted automatically`, { code: 'SESSION.WALLET_HALTED' })
+  }
+}
+
 /** The grant's session row was ended (revoked) while the grant was in progress: it never goes live. */
 export class GrantEndedError extends BaseError {
   override name = 'GrantEndedError'
@@ -143,7 +151,9 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   } as const
   const slot = await db.transaction(async (tx): Promise<{ live?: SessionRow; pending?: SessionRow }> => {
     if (input.unlessActiveUntil !== undefined) {
-      await lockWallet(tx, wallet.id)
+      const locked = await lockWallet(tx, wallet.id)
+      // Halted since the caller found it due (a compromise while maintenance worked through other wallets).
+      if (locked?.status === 'halted') throw new WalletHaltedError(wallet.id)
       const [live] = await tx.select().from(sessions)
         .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'), gte(sessions.expiryUnix, input.unlessActiveUntil)))
       if (live) return { live }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { VenueError } from '../../core/errors/venue.js'
+import { shortDeadlineMs } from '../../core/requests/shortDeadlineMs.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import { signRevocation } from '../../keys/signRevocation.js'
 import { audit } from '../../store/repositories/audit.js'
@@ -22,7 +23,7 @@ import { unsealSessionKey } from './sealedSessionKey.js'
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
   if (session.delegatedPayload && session.delegationHash) {
     const key = unsealSessionKey(keyring, session)
-    const deadline = BigInt(Math.floor(deps.operatorNow()) + 20_000)
+    const deadline = BigInt(Math.floor(deps.operatorNow()) + shortDeadlineMs(deps.maxDeadlineMs, 20_000))
     const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
     try {
       await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })

@@ -1,6 +1,7 @@
 import type { RequestFamily } from '../../core/acl/actions.js'
 import type { RequestMessages, VenueRequest } from '../../core/eip712/types.js'
 import { buildRequest } from '../../core/requests/buildRequest.js'
+import { shortDeadlineMs } from '../../core/requests/shortDeadlineMs.js'
 import { signWireRequest } from '../../keys/signWireRequest.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { type SignedRequestInput, insertSignedRequests } from '../../store/repositories/insertSignedRequests.js'
@@ -10,9 +11,9 @@ import { type RequestRow, outbox, requests } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
-/** Deadlines stay well inside the operator's window, and short: a stale request should die. */
+/** A submission's deadline: 30 s ahead on the operator's clock, or less (`shortDeadlineMs`). */
 export function requestDeadline(deps: Pick<WorkerDeps, 'operatorNow' | 'maxDeadlineMs'>): bigint {
-  return BigInt(Math.floor(deps.operatorNow()) + Math.min(30_000, Math.floor(deps.maxDeadlineMs / 2)))
+  return BigInt(Math.floor(deps.operatorNow()) + shortDeadlineMs(deps.maxDeadlineMs, 30_000))
 }
 
 /**
