@@ -8,7 +8,7 @@ import { registerBullBoard } from './bullBoard.js'
 import { errorHandler } from './errorHandler.js'
 import { NotFoundError } from './errors.js'
 import { idempotency } from './idempotency.js'
-import { refuseNulCharacters } from './refuseNulCharacters.js'
+import { refuseUnstorableText } from './refuseUnstorableText.js'
 import { createMetrics } from './metrics/createMetrics.js'
 import { adminRoutes } from './routes/admin.js'
 import { auditRoutes } from './routes/audit.js'
@@ -42,7 +42,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler)
-  app.addHook('preValidation', refuseNulCharacters)
+  app.addHook('preValidation', refuseUnstorableText)
   app.setNotFoundHandler((request) => {
     throw new NotFoundError(`route ${request.method} ${request.url.split('?')[0]}`, 'url')
   })

@@ -116,20 +116,27 @@ export function idempotency(options: IdempotencyOptions) {
     if (!held) return payload
     request.idempotencyClaim = undefined
     const where = and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key))
-    if (reply.statusCode >= 500 || reply.hasHeader('retry-after')) {
-      await db.delete(idempotencyKeys).where(where)
-      return payload
-    }
-    let response: unknown = null
-    if (typeof payload === 'string' && payload.length) {
-      try {
-        response = JSON.parse(payload)
-      } catch {
-        response = payload
+    try {
+      if (reply.statusCode >= 500 || reply.hasHeader('retry-after')) {
+        await db.delete(idempotencyKeys).where(where)
+        return payload
       }
+      let response: unknown = null
+      if (typeof payload === 'string' && payload.length) {
+        try {
+          response = JSON.parse(payload)
+        } catch {
+          response = payload
+        }
+      }
+      if (request.routeOptions.config.idempotencySecret) response = withoutSecrets(response)
+      await db.update(idempotencyKeys).set({ status: reply.statusCode, response, completedAt: new Date(now()) }).where(where)
+    } catch (error) {
+      // The request has been answered (and acted on): its answer goes out as it is. Thrown here, the
+      // failure would replace it (for a refusal, with Fastify's fallback body quoting the failed
+      // statement and its parameters). The claim stays pending, answering 409, until it goes stale.
+      request.log.warn({ err: error }, 'Idempotency-Key: the response could not be stored')
     }
-    if (request.routeOptions.config.idempotencySecret) response = withoutSecrets(response)
-    await db.update(idempotencyKeys).set({ status: reply.statusCode, response, completedAt: new Date(now()) }).where(where)
     return payload
   }
 

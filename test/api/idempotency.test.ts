@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SessionKey } from '../../src/keys/SessionKey.js'
 import { idempotencyKeys, orders, sessions } from '../../src/store/schema/index.js'
@@ -116,5 +116,41 @@ describe('Idempotency-Key on POST', () => {
     expect(replay.statusCode).toBe(409)
     expect(replay.json()).toMatchObject({ error: { code: 'API.IDEMPOTENCY_SECRET_SHOWN_ONCE' } })
     expect(replay.body).not.toContain(secret)
+  })
+})
+
+describe('Idempotency-Key: the response cannot be stored', () => {
+  // Storing the answer (onSend) fails as a statement can: cancelled by statement_timeout (SQLSTATE
+  // 57014, raised here by a trigger), or the connection dropped. The request was answered and acted on.
+  async function whileStoringFails(run: () => Promise<void>) {
+    await api.h.db.execute(sql.raw(`
+      create or replace function fail_idem_update() returns trigger language plpgsql as $$
+      begin raise exception 'canceling statement due to statement timeout' using errcode = '57014'; end $$;
+      create trigger fail_idem_update before update on idempotency_keys for each row execute function fail_idem_update();`))
+    try {
+      await run()
+    } finally {
+      await api.h.db.execute(sql.raw('drop trigger fail_idem_update on idempotency_keys; drop function fail_idem_update();'))
+    }
+  }
+
+  it('a refusal is answered as it is, never with the failed statement and its parameters', async () => {
+    await whileStoringFails(async () => {
+      // Off the tick: refused 422, an answer the key stores.
+      const response = await a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, price: '1500.001' }, { 'idempotency-key': 'store-fails-422' })
+      expect(response.body).not.toMatch(/idempotency_keys|params:|Failed query/)
+      expect(response.statusCode, response.body).toBe(422)
+      expect(response.json()).toMatchObject({ error: { code: 'CORE.VALIDATION', field: 'price' } })
+    })
+  })
+
+  it('an order placed is answered 201 with the order, not an error inviting a retry that could place it again', async () => {
+    const before = (await ordersOf(walletA)).length
+    await whileStoringFails(async () => {
+      const response = await a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, price: '1501' }, { 'idempotency-key': 'store-fails-201' })
+      expect(response.statusCode, response.body).toBe(201)
+      expect(response.json()).toMatchObject({ price: '1501' })
+    })
+    expect(await ordersOf(walletA)).toHaveLength(before + 1)
   })
 })

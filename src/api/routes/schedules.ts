@@ -109,7 +109,8 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
       summary: "A schedule's run log, latest slot first", tags, security: tenantSecurity, params: scheduleParams,
       querystring: z.strictObject({
         limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional(),
-        beforeSlot: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' }).optional(),
+        beforeSlot: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' })
+          .refine((value) => new Date(value).getUTCFullYear() >= 1, 'must be a time from year 1 on').optional(),
       }),
       response: { 200: z.object({ runs: z.array(ScheduleRun) }), ...errorResponses },
     },

@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify'
+import { RequestValidationError } from './errors.js'
+
+const RULE = 'must not contain the NUL character (U+0000): Postgres cannot store it'
+const SURROGATE_RULE = 'must not contain an unpaired UTF-16 surrogate (\\ud800-\\udfff alone): it is not text Postgres can store'
+/** An unpaired surrogate: JSON allows "\ud800", UTF-8 (and so Postgres) cannot hold it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function brokenRule(text: string): string | undefined {
+  if (text.includes('\u0000')) return RULE
+  if (LONE_SURROGATE.test(text)) return SURROGATE_RULE
+  return undefined
+}
+
+/** The dotted path and rule of the first string (value or key) in `value` Postgres cannot store, if any. */
+function unstorablePath(value: unknown, path: string): { field: string; rule: string } | undefined {
+  if (typeof value === 'string') {
+    const rule = brokenRule(value)
+    return rule ? { field: path, rule } : undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, child] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key
+    const rule = brokenRule(key)
+    if (rule) return { field: at, rule }
+    const found = unstorablePath(child, at)
+    if (found) return found
+  }
+  return undefined
+}
+
+/**
+ * A `preValidation` hook for every route: no text Deputy stores may hold U+0000 (Postgres refuses it
+ * in text and jsonb) or a lone UTF-16 surrogate (not text UTF-8 can hold: jsonb refuses it, text
+ * stores U+FFFD), so a body, query or path parameter carrying one is refused with its field named,
+ * before anything is written or sent. Without it such a value reached a statement and failed there,
+ * as a 500, possibly after an earlier step had taken effect (a revoke at the operator).
+ */
+export async function refuseUnstorableText(request: FastifyRequest): Promise<void> {
+  for (const [part, value] of [['body', request.body], ['query', request.query], ['params', request.params]] as const) {
+    const found = unstorablePath(value, '')
+    if (found !== undefined) throw new RequestValidationError([{ field: found.field || part, rule: found.rule }])
+  }
+}

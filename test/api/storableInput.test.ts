@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest'
+import { apiHarnessForFile, tradingWallet } from './support/apiHarness.js'
+
+/*
+ * Input Postgres cannot store is refused 400 naming its field, never a 500 after part of the work.
+ * JSON allows a lone UTF-16 surrogate ("\ud800"); Postgres cannot store one (jsonb refuses the
+ * escape, text gets it as U+FFFD). Such text must be refused 400 naming its field, like U+0000.
+ */
+const file = apiHarnessForFile()
+const order = { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' }
+const raw = (body: object, surrogateField: string) => JSON.stringify(body).replace(`"${surrogateField}":"X"`, `"${surrogateField}":"a\\ud800b"`)
+
+describe('lone UTF-16 surrogates in text', () => {
+  it('clientRef: 400 naming the field, not a 500', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const response = await api.app.inject({
+      method: 'POST', url: `/v1/wallets/${wallet.id}/orders`, headers: { ...tenant.headers, 'content-type': 'application/json' },
+      payload: raw({ ...order, clientRef: 'X' }, 'clientRef'),
+    })
+    expect(response.statusCode, response.body).toBe(400)
+    expect(response.json()).toMatchObject({ error: { field: 'clientRef' } })
+  })
+
+  it('halt reason: 400 naming the field, not a 500', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const response = await api.app.inject({
+      method: 'POST', url: `/v1/wallets/${wallet.id}/halt`, headers: { ...tenant.headers, 'content-type': 'application/json' },
+      payload: raw({ reason: 'X' }, 'reason'),
+    })
+    expect(response.statusCode, response.body).toBe(400)
+    expect(response.json()).toMatchObject({ error: { field: 'reason' } })
+  })
+
+  it('tenant name: refused rather than stored altered', async () => {
+    const { api } = file
+    const response = await api.app.inject({
+      method: 'POST', url: '/admin/tenants', headers: { ...api.admin, 'content-type': 'application/json' },
+      payload: raw({ name: 'X' }, 'name'),
+    })
+    expect(response.statusCode, response.body).toBe(400)
+    expect(response.json()).toMatchObject({ error: { field: 'name' } })
+  })
+})
+
+describe('lone surrogate echoed in an error body', () => {
+  it('schedule target key: answered 4xx and the Idempotency-Key still answers afterwards', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const payload = '{"targets":{"a\\ud800":"0.5","USD":"0.5"},"cron":"0 * * * *","timeZone":"UTC","toleranceBand":"0.02","minTradeNotional":"10","limitOffsetBps":10}'
+    const send = () => api.app.inject({
+      method: 'POST', url: `/v1/wallets/${wallet.id}/schedules`, headers: { ...tenant.headers, 'content-type': 'application/json', 'idempotency-key': 'sched-surrogate' }, payload,
+    })
+    const first = await send()
+    expect(first.statusCode, first.body).toBeLessThan(500)
+    const again = await send()
+    expect(again.statusCode, again.body).toBe(first.statusCode)
+  })
+})
+
+describe('lone surrogate in a session revoke reason', () => {
+  it('is refused before the revoke reaches the operator (not a 500 after it did, without an audit entry)', async () => {
+    const { api, tenant } = file
+    const { session } = await tradingWallet(api, tenant)
+    const response = await api.app.inject({
+      method: 'POST', url: `/v1/sessions/${session.id}/revoke`, headers: { ...tenant.headers, 'content-type': 'application/json' },
+      payload: '{"reason":"a\\ud800b"}',
+    })
+    const after = (await tenant.request('GET', `/v1/sessions/${session.id}`)).json<{ status: string }>().status
+    expect({ status: response.statusCode, session: after }, response.body).toEqual({ status: 400, session: 'active' })
+  })
+})
+
+const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+
+describe('schedule runs: beforeSlot', () => {
+  it('a time Postgres cannot hold (year 0) is a 400 naming beforeSlot, not a 500', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const created = await tenant.request('POST', `/v1/wallets/${wallet.id}/schedules`, spec)
+    expect(created.statusCode, created.body).toBe(201)
+    const { id } = created.json<{ id: string }>()
+    for (const beforeSlot of ['0000-06-01T00:00:00Z', '0001-01-01T00:00:00+01:00']) {
+      const response = await tenant.request('GET', `/v1/schedules/${id}/runs?beforeSlot=${encodeURIComponent(beforeSlot)}`)
+      expect(response.statusCode, `${beforeSlot}: ${response.body}`).toBe(400)
+      expect(response.json()).toMatchObject({ error: { field: 'beforeSlot' } })
+    }
+  })
+})
