@@ -1,27 +1,18 @@
 import type { FastifyRequest } from 'fastify'
+import { unstorableTextRule } from '../core/text/storableText.js'
 import { RequestValidationError } from './errors.js'
 
-const RULE = 'must not contain the NUL character (U+0000): Postgres cannot store it'
-const SURROGATE_RULE = 'must not contain an unpaired UTF-16 surrogate (\\ud800-\\udfff alone): it is not text Postgres can store'
-/** An unpaired surrogate: JSON allows "\ud800", UTF-8 (and so Postgres) cannot hold it. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
-function brokenRule(text: string): string | undefined {
-  if (text.includes('\u0000')) return RULE
-  if (LONE_SURROGATE.test(text)) return SURROGATE_RULE
-  return undefined
-}
 
 /** The dotted path and rule of the first string (value or key) in `value` Postgres cannot store, if any. */
 function unstorablePath(value: unknown, path: string): { field: string; rule: string } | undefined {
   if (typeof value === 'string') {
-    const rule = brokenRule(value)
+    const rule = unstorableTextRule(value)
     return rule ? { field: path, rule } : undefined
   }
   if (typeof value !== 'object' || value === null) return undefined
   for (const [key, child] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key
-    const rule = brokenRule(key)
+    const rule = unstorableTextRule(key)
     if (rule) return { field: at, rule }
     const found = unstorablePath(child, at)
     if (found) return found

@@ -210,16 +210,19 @@ describe('stream drops and gaps', () => {
     ])
   })
 
-  it('an event the operator sent with a NUL character, or with a clientOrderId that is not a string, does not stop the stream', async () => {
+  it('an event the operator sent with a NUL character or a lone surrogate, or with a clientOrderId that is not a string, does not stop the stream', async () => {
     const { w, order, log } = await restingBuy()
-    // Postgres' jsonb refuses U+0000; the other would throw where the cloid is lower-cased.
+    // Postgres' jsonb refuses U+0000 and lone surrogates (JSON escapes both); the last would throw where the cloid is lower-cased.
     const withNul = log.append('OrderCancelled', Date.now(), { data: { reason: 'user', note: 'a\u0000b' } })
+    const withSurrogate = log.append('OrderCancelled', Date.now(), { data: { reason: 'user', note: 'a\ud800b', ['k\udc00']: 'pair \ud83d\ude00 kept' } })
     const numericCloid = log.append('OrderCancelled', Date.now(), { clientOrderId: 12345 as never, data: { reason: 'user' } })
     fillTwice()
     await expectInStep(w, [order.id])
     expect((await db.order(order.id)).state).toBe('filled')
     const stored = await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.seq, Number(withNul.seq))))
     expect((stored[0]!.payload as { data: { note: string } }).data.note).toBe('a\ufffdb')
+    const [surrogate] = await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.seq, Number(withSurrogate.seq))))
+    expect((surrogate!.payload as { data: Record<string, string> }).data).toEqual({ reason: 'user', note: 'a\ufffdb', ['k\ufffd']: 'pair \ud83d\ude00 kept' })
     expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE').map((a) => a.message)).toEqual([
       `operator event ${numericCloid.seq} (OrderCancelled) cannot be applied and was passed over: clientOrderId: must be a string; reconciliation reads the order from the operator`,
     ])
