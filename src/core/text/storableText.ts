@@ -2,6 +2,7 @@
  * Text Postgres cannot store: U+0000 (refused in text and jsonb) and a lone UTF-16 surrogate, which
  * JSON allows (`"\ud800"`) but UTF-8 cannot hold (jsonb refuses it, text stores U+FFFD).
  */
+// eslint-disable-next-line no-control-regex -- U+0000 is the character this looks for
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g')
 
