@@ -2,7 +2,6 @@ import type { FastifyRequest } from 'fastify'
 import { unstorableTextRule } from '../core/text/storableText.js'
 import { RequestValidationError } from './errors.js'
 
-
 /** The dotted path and rule of the first string (value or key) in `value` Postgres cannot store, if any. */
 function unstorablePath(value: unknown, path: string): { field: string; rule: string } | undefined {
   if (typeof value === 'string') {
