@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, isNull, lt } from 'drizzle-orm'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
-import { intents, outbox } from '../../store/schema/index.js'
+import { intents, orders, outbox } from '../../store/schema/index.js'
 import { workingScheduleOrders } from './workingScheduleOrders.js'
 
 export type CancelScheduleOrdersParameters = {
@@ -20,6 +20,8 @@ export type CancelScheduleOrdersParameters = {
  * requests per order), so an order not sent yet is sent, then cancelled.
  */
 export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, reason }: CancelScheduleOrdersParameters): Promise<string[]> {
+  // First: a replacement the stream's event places meanwhile is then a working order, cancelled below.
+  await retireEndedLegs(db, scheduleId, beforeSlot)
   const working = await workingScheduleOrders(db, { scheduleId, ...(beforeSlot ? { which: { kind: 'earlier' as const, slot: beforeSlot } } : {}) })
   const queued: string[] = []
   for (const candidate of working) {
@@ -38,4 +40,26 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
     if (done) queued.push(candidate.orderId)
   }
   return queued
+}
+
+/**
+ * A leg whose order a session's end cancelled, recorded by an operator read (a reconcile, a
+ * read-back) before the stream's event, has no working order and an intent still active: the event,
+ * when it comes, would place it again under the new session (`replaceSessionOrder`), beside the
+ * newer run's legs, or after the schedule was deleted. The schedule no longer wants it: its intent
+ * is retired. Intent first, then a fresh read of its orders (an event placing a replacement holds
+ * the intent's lock, and its replacement is then a working order).
+ */
+async function retireEndedLegs(db: Db, scheduleId: string, beforeSlot: Date | undefined): Promise<void> {
+  const ended = await db.selectDistinct({ id: intents.id }).from(intents).innerJoin(orders, eq(orders.intentId, intents.id))
+    .where(and(eq(intents.scheduleId, scheduleId), eq(intents.status, 'active'), eq(orders.state, 'cancelled'), isNull(orders.replacedBy),
+      ...(beforeSlot ? [lt(intents.slotAt, beforeSlot)] : [])))
+  for (const { id } of ended) {
+    await db.transaction(async (tx) => {
+      const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, id)).for('update')
+      if (intent?.status !== 'active') return
+      const legOrders = await tx.select({ state: orders.state }).from(orders).where(eq(orders.intentId, id))
+      if (legOrders.every((order) => terminalOrderStates.includes(order.state))) await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, id))
+    })
+  }
 }
