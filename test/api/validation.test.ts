@@ -84,6 +84,7 @@ const cases: Case[] = [
   ['schedule: runs every second', 'POST', () => `${w()}/schedules`, { ...spec, cron: '* * * * * *' }, 422, 'cron', /at most once every 60 s, but two of its runs are 1 s apart/],
   ['schedule: edited to run twice a minute', 'PATCH', () => `/v1/schedules/${scheduleId}`, { cron: '0,30 * * * * *' }, 422, 'cron', /at most once every 60 s, but two of its runs are 30 s apart/],
   ['schedule: unknown zone', 'POST', () => `${w()}/schedules`, { ...spec, timeZone: 'Mars/Olympus' }, 422, 'timeZone', /IANA time zone/],
+  ['schedule: a zone whose clock change would stop the scheduler', 'POST', () => `${w()}/schedules`, { ...spec, cron: '0 9 * * *', timeZone: 'Australia/Lord_Howe' }, 422, 'timeZone', /cannot run "0 9 \* \* \*" through Australia\/Lord_Howe's clock change on .*loop limit exceeded.*stop firing for good/],
   ['schedule: asset without a market', 'POST', () => `${w()}/schedules`, { ...spec, targets: { DOGE: '0.5', USD: '0.5' } }, 422, 'targets.DOGE', /no DOGE-USD market/],
   ['schedule: offset too large', 'POST', () => `${w()}/schedules`, { ...spec, limitOffsetBps: 5000 }, 400, 'limitOffsetBps', /at most 1000/],
   ['schedule: tolerance missing', 'POST', () => `${w()}/schedules`, { ...spec, toleranceBand: undefined }, 400, 'toleranceBand', /is required/],

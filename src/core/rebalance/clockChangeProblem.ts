@@ -1,0 +1,52 @@
+import { CronExpressionParser } from 'cron-parser'
+import type { ValidationProblem } from './ScheduleValidationError.js'
+import { errorMessage } from '../errors/errorMessage.js'
+
+const DAY_MS = 24 * 3600_000
+const MINUTE_MS = 60_000
+/** Clock changes looked for: those within this long of `fromMs`. */
+const SPAN_DAYS = 2 * 366
+/** Stepped across each change: from this long before it to this long after it. */
+const AROUND_MS = 3 * 3600_000
+/** Steps taken across one change at most (a cron firing every minute takes 360). */
+const MAX_STEPS = 400
+
+/** The zone's UTC offset at `ms`, as Intl writes it (`GMT+10:30`). */
+function offsetAt(format: Intl.DateTimeFormat, ms: number): string | undefined {
+  return format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value
+}
+
+/**
+ * A problem when the scheduler cannot step `cron` through one of `timeZone`'s clock changes in the
+ * two years from `fromMs`, else undefined. BullMQ's job scheduler computes each next run with
+ * cron-parser from the last one, and when cron-parser throws there (it does stepping through
+ * Australia/Lord_Howe's half-hour change, for most crons: "loop limit exceeded") BullMQ schedules
+ * nothing more, silently, for good. Each change is stepped across, from three hours before it to
+ * three hours after.
+ */
+export function clockChangeProblem(cron: string, timeZone: string, fromMs: number): ValidationProblem | undefined {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+  const start = Math.floor(fromMs / DAY_MS) * DAY_MS
+  let before = offsetAt(format, start)
+  for (let day = 1; day <= SPAN_DAYS; day++) {
+    const offset = offsetAt(format, start + day * DAY_MS)
+    if (offset === before) continue
+    // The change is within the day before: found to the minute by bisection.
+    let low = start + (day - 1) * DAY_MS
+    let high = start + day * DAY_MS
+    while (high - low > MINUTE_MS) {
+      const middle = low + Math.floor((high - low) / 2 / MINUTE_MS) * MINUTE_MS
+      if (offsetAt(format, middle) === before) low = middle
+      else high = middle
+    }
+    before = offset
+    try {
+      const slots = CronExpressionParser.parse(cron, { currentDate: new Date(high - AROUND_MS), tz: timeZone })
+      for (let step = 0; step < MAX_STEPS && slots.next().getTime() < high + AROUND_MS; step++);
+    } catch (error) {
+      const when = new Date(high).toISOString().slice(0, 10)
+      return { field: 'timeZone', rule: `the scheduler cannot run ${JSON.stringify(cron)} through ${timeZone}'s clock change on ${when} (${errorMessage(error)}): it would stop firing for good; choose another time zone` }
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,31 @@
+/**
+ * Whether BullMQ's cron engine (cron-parser) can step a cron through a time zone's clock changes:
+ * where it throws, BullMQ schedules nothing more for the schedule, silently.
+ */
+import { getNextMillis } from 'bullmq'
+import { describe, expect, it } from 'vitest'
+import { clockChangeProblem } from '../../../src/core/rebalance/clockChangeProblem.js'
+
+const FROM = Date.parse('2026-01-01T00:00:00Z')
+
+describe('clockChangeProblem', () => {
+  it("refuses a cron BullMQ cannot step through Lord Howe's half-hour change, naming timeZone and the day", () => {
+    // What BullMQ itself answers just before the April 2026 change: no next run, ever.
+    expect(getNextMillis(Date.parse('2026-04-03T15:00:00Z'), { pattern: '0 2 * * *', tz: 'Australia/Lord_Howe' })).toBeUndefined()
+    expect(clockChangeProblem('0 9 * * *', 'Australia/Lord_Howe', FROM)).toEqual({
+      field: 'timeZone',
+      rule: expect.stringMatching(/^the scheduler cannot run "0 9 \* \* \*" through Australia\/Lord_Howe's clock change on 2026-04-0\d \(Invalid expression, loop limit exceeded\): it would stop firing for good; choose another time zone$/),
+    })
+    expect(clockChangeProblem('0 * * * *', 'Australia/Lord_Howe', FROM)?.field).toBe('timeZone')
+  })
+
+  it('accepts what the scheduler steps through: other crons there, and whole-hour changes elsewhere', () => {
+    for (const cron of ['30 1 * * *', '*/15 * * * *']) {
+      expect(getNextMillis(Date.parse('2026-04-04T12:00:00Z'), { pattern: cron, tz: 'Australia/Lord_Howe' })).toBeGreaterThan(0)
+      expect(clockChangeProblem(cron, 'Australia/Lord_Howe', FROM)).toBeUndefined()
+    }
+    for (const [cron, timeZone] of [['0 2 * * *', 'Europe/Paris'], ['30 2 * * 0', 'America/New_York'], ['* * * * *', 'Europe/London'], ['0 9 * * *', 'UTC']] as const) {
+      expect(clockChangeProblem(cron, timeZone, FROM)).toBeUndefined()
+    }
+  })
+})
