@@ -156,6 +156,26 @@ describe('crashes around the send', () => {
     }
   })
 
+  it('between send and receipt, then the user cancels: the bytes are not resent, the order is read back and cancelled at the operator', async () => {
+    const dead = await deadWorker()
+    const { wallet } = await h.wallet()
+    const order = await place(dead, wallet.id)
+    const persisted = await signedThenCrashed(dead.deps, wallet.id, order.id)
+    expect((await postToOperator(h.sandbox.url, '/v1/requests', persisted.body)).status).toBe(200)
+    // The request is `signed` with no outcome stored: the send before the crash left no trace.
+    await requestCancel(h.db, { orderId: order.id })
+
+    // No stream: only a read-back can tell the order is live (a lease held by the dead process, say).
+    const worker = await h.startWorker({ streams: false })
+    try {
+      expect(await inState(order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
+      expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('cancelled')
+      expect((await db.requestsOf(order.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['Order:signed', 'CancelOrder:accepted'])
+    } finally {
+      await worker.close()
+    }
+  })
+
   it('a request whose answer was lost, resent after its deadline passed: signed again at once, placed once', async () => {
     const dead = await deadWorker()
     const { wallet } = await h.wallet()

@@ -69,9 +69,10 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     // A halt, a cancel or a CancelAll asked since these bytes were signed (say while a rate limit
     // was waited out): they do not go out again.
     const stop = await spec.stopsResend(deps.db, ctx)
-    if (stop && resumable.status === 'unknown') {
+    // `signed` with no outcome ever stored may have been sent right before a crash: as unknown.
+    if (stop && (resumable.status === 'unknown' || resumable.errorCode === null)) {
       // An answer was lost: it may have been accepted, and resending it could place it now. The
-      // order stays unknown; reconciliation reads it back by cloid once the deadline has passed
+      // order stays unresolved; reconciliation reads it back by cloid once the deadline has passed
       // (and places it again through the claim, which stops it, if the operator never saw it).
       await spec.onNotResent?.(ctx, session)
       return settleDone(ctx, spec, `not resent: ${stop}`, 'skipped', { requestId: resumable.id })
