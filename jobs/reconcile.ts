@@ -8,13 +8,15 @@
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
  *   stored for them; missed fills (each order first brought to the operator's read, taken after the fills were
- *   listed, so a modify the stream has not applied yet is not lost); every repair → audit_log (actor `reconciler`).
+ *   listed, so a modify the stream has not applied yet is not lost), and all of them once when an order read
+ *   shows more filled than Postgres counts (a fill event passed over as malformed); every repair → audit_log (actor `reconciler`).
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
  */
 import { and, desc, eq, inArray, lt } from 'drizzle-orm'
 import type { Hex } from 'viem'
+import { parseAmount } from '../src/core/money/decimal.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
@@ -64,6 +66,9 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   const local = await deps.db.select().from(orders)
     .where(and(eq(orders.walletId, walletId), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), lt(orders.updatedAt, settled)))
 
+  // Orders the operator has filled further than Postgres counts (a fill whose stream event was
+  // passed over as malformed, behind the cursor): what the operator read says was filled.
+  const shortOfFills = new Map<string, bigint>()
   for (const order of local) {
     const cloid = order.clientOrderId.toLowerCase() as Hex
     const listed = venueOpen.get(cloid)
@@ -75,6 +80,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
         ? mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
         : undefined)
       if (result && result.before.state !== result.after.state) await repair('order.state', { orderId: order.id, from: result.before.state, to: result.after.state })
+      if (result && parseAmount('filled', seen.filled) > parseAmount('filled', result.after.filled)) shortOfFills.set(order.id, parseAmount('filled', seen.filled))
       continue
     }
     if (order.state === 'open' || order.state === 'partially_filled') continue
@@ -112,5 +118,12 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     await repair('fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId })
   }
   for (const fill of await backfillFills(deps, session)) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
+  // Still short after the fills since the cursor: the missing ones are behind it, read once from the start.
+  if (shortOfFills.size) {
+    const counted = await deps.db.select({ id: orders.id, filled: orders.filled }).from(orders).where(inArray(orders.id, [...shortOfFills.keys()]))
+    if (counted.some((order) => parseAmount('filled', order.filled) < shortOfFills.get(order.id)!)) {
+      for (const fill of await backfillFills(deps, session, { since: 0n })) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
+    }
+  }
   return repairs
 }

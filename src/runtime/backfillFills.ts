@@ -12,7 +12,7 @@ import type { ActiveSession } from './sessionSigners.js'
 
 /**
  * Records the wallet's fills that the operator reports after the stored stream
- * cursor and that are not stored yet (the stream was down, or a read-back found
+ * cursor (or after `since`) and that are not stored yet (the stream was down, or a read-back found
  * an order further along than the events applied so far). Each fill is counted
  * once on its order, by fill id, whichever of this and the stream comes first.
  * Answers the fills that were new.
@@ -27,12 +27,12 @@ import type { ActiveSession } from './sessionSigners.js'
  * is left to the stream and the next run: a read older than Postgres's view
  * must not move it back.
  */
-export async function backfillFills(deps: WorkerDeps, session: ActiveSession): Promise<VenueFill[]> {
+export async function backfillFills(deps: WorkerDeps, session: ActiveSession, options: { since?: bigint } = {}): Promise<VenueFill[]> {
   const { walletId } = session
   const auth = deps.sessions.readAuth(session)
   const [cursor] = await deps.db.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId))
   const byOrder = new Map<Hex, VenueFill[]>()
-  for (const fill of await deps.venue.fills(auth, BigInt(cursor?.lastSeq ?? 0))) {
+  for (const fill of await deps.venue.fills(auth, options.since ?? BigInt(cursor?.lastSeq ?? 0))) {
     const cloid = fill.clientOrderId.toLowerCase() as Hex
     const listed = byOrder.get(cloid)
     if (listed) listed.push(fill)

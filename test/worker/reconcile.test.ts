@@ -174,6 +174,29 @@ describe('fills the stream missed', () => {
     expect(Number((await db.order(order.id)).filled)).toBe(0.5)
   })
 
+  it('a fill whose stream event was passed over as malformed (the cursor moved past it) is counted, once', async () => {
+    const { wallet, order } = await openBuy()
+    try {
+      h.sandbox.setMark('ETH-USD', '1985')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('filled')
+    // The stream's events, the fill's without its `at`: stored, passed over, the cursor past it.
+    for (const event of operatorEvents(h.sandbox, wallet.address)) {
+      const copy = structuredClone(event) as unknown as Record<string, unknown>
+      if (copy.type === 'OrderFilled') delete copy.at
+      await applyEvent(h.db, wallet.id, copy as unknown as VenueEvent)
+    }
+    expect(await db.audit(wallet.id, 'event.unappliable')).toHaveLength(1)
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    const counted = await db.order(order.id)
+    expect([counted.state, Number(counted.filled), Number(counted.averagePrice)]).toEqual(['filled', 0.5, 1990])
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
+    await reconcileNow('adopt')
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
+  })
+
   it('a fill ahead of the stream that follows a modify the stream has not applied either is counted on the modified order', async () => {
     const { wallet, live, order } = await openBuy()
     // Modified behind the worker's back (as a modify whose receipt is not recorded yet), then half filled.
