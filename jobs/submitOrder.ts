@@ -145,7 +145,12 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     // A cancel queued for the order waits while its outcome is unknown, and the order may be live at
     // the operator: read it now (the stream may be down too) rather than at the next reconciliation.
     // Not found proves nothing yet (the lost bytes may still arrive before their deadline).
-    if (!order || !session) return
+    if (!order) return
+    // The lost bytes may have landed after the halt's (or a CancelAll's) cancel: queue the same
+    // CancelOrder an accepted receipt would have got. It waits while the order is unknown, and
+    // settles locally if reconciliation finds it never placed.
+    await queueLateCancels(deps.db, [order.id])
+    if (!session) return
     await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
       .catch((error: unknown) => deps.log.warn({ err: error, orderId: order.id }, 'read-back of an unknown order failed; reconciliation will resolve it'))
   },

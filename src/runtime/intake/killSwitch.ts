@@ -3,6 +3,7 @@ import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
 
 /**
@@ -38,6 +39,9 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
  */
 export async function resumeWallet(db: Db, input: { walletId: string; actor?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
   return db.transaction(async (tx) => {
+    // The wallet row first: a halt committing meanwhile (it writes the row, then queues its
+    // CancelAll) is waited for, and its CancelAll seen by the check below (a fresh snapshot).
+    await lockWallet(tx, input.walletId)
     const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
       .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
     if (unsent) {

@@ -4,6 +4,7 @@ import { formatAmount, parseAmount } from '../../core/money/decimal.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
+import { cancelAllAfter } from '../../store/repositories/cancelAllAfter.js'
 import { type OrderRow, intents, orders, outbox } from '../../store/schema/index.js'
 
 /**
@@ -32,6 +33,9 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   const remaining = parseAmount('size', cancelled.size) - parseAmount('filled', cancelled.filled)
   if (remaining <= 0n) return undefined
   if (intent.goodTill && intent.goodTill.getTime() <= Date.now()) return undefined
+  // A CancelAll of its market asked since it was queued (a user's, or the kill switch's) covers it:
+  // placed again now, the replacement would be queued after that CancelAll and escape it.
+  if (await cancelAllAfter(tx, cancelled.id)) return undefined
   const revision = intent.revision + 1
   await tx.update(intents).set({ revision }).where(eq(intents.id, intent.id))
   const [replacement] = await tx.insert(orders).values({

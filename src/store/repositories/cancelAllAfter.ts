@@ -9,11 +9,15 @@ import type { OutboxStatus } from '../schema/index.js'
  * `orders` in the enclosing statement. Two index probes: the wallet's CancelAll rows after a seq
  * (`outbox_cancel_all_idx`, CancelAll rows only) and the order's first Order row (`outbox_order_seq_idx`).
  */
-export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[]): SQL {
+export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[], options: { anyHalt?: boolean } = {}): SQL {
+  const inStatuses = sql`c.status in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})`
+  // A halt's CancelAll (kill switch, compromise) marks the halt whatever became of it: one refused
+  // (a scope with no cancel) still means the placement was queued before the halt.
+  const statusOk = options.anyHalt ? sql`(${inStatuses} or c.payload->>'reason' in ('killSwitch', 'compromise'))` : inStatuses
   return sql`exists (
     select 1 from outbox c
     where c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id
-      and c.status in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})
+      and ${statusOk}
       and coalesce(c.payload->>'market', '') in ('', ${order}.market)
       and c.seq > (select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'))`
 }
@@ -24,6 +28,6 @@ export const cancelAllNotRefused: readonly OutboxStatus[] = ['pending', 'enqueue
 /** Whether a CancelAll not refused was asked after this order was queued. */
 export async function cancelAllAfter(tx: Db, orderId: string): Promise<boolean> {
   const { rows } = await executeNamed<{ asked: boolean }>(tx, 'deputy_cancel_all_after', sql`
-    select ${cancelAllAsked(sql`o`, cancelAllNotRefused)} as asked from orders o where o.id = ${orderId}`)
+    select ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })} as asked from orders o where o.id = ${orderId}`)
   return rows[0]?.asked === true
 }

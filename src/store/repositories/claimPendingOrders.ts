@@ -47,7 +47,7 @@ export async function claimPendingOrders(db: Db, outboxIds: readonly string[], m
       where x.id = any(${sql.param(outboxIds)}::uuid[])
         and x.kind = 'Order' and x.status in ('pending', 'enqueued') and x.available_at <= now()
         and o.state = 'pending' and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
-        and not ${cancelAllAsked(sql`o`, cancelAllNotRefused)}
+        and not ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })}
     )
     update orders o set state = 'submitting', session_id = null, updated_at = now()
     from candidates c
