@@ -35,19 +35,21 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   const submitNow = (outboxId: string) => runSubmission(deps, outboxId, submitCancelAllSpec, {
     delay: () => Promise.reject(new Error('CancelAll cannot wait during a compromise')),
   })
-  await deps.db.transaction(async (tx) => {
+  const outboxId = await deps.db.transaction(async (tx) => {
     await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
     await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
       .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
     // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
     await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
+    // With the halt, in one transaction: a resume between the two would find no CancelAll still to
+    // go out, and make the compromised wallet tradable again. Sent right here: then the relay must not
+    // send it a second time, so the row starts `enqueued`; if sending fails, the sweeper finds it
+    // without a job and the queue retries it.
+    const [row] = await tx.insert(outbox).values({
+      walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
+    }).returning({ id: outbox.id })
+    return row!.id
   })
-  // Sent right here: then the relay must not send it a second time, so the row starts `enqueued`; if
-  // sending fails, the sweeper finds it without a job and the queue retries it.
-  const [row] = await deps.db.insert(outbox).values({
-    walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
-  }).returning({ id: outbox.id })
-  const outboxId = row!.id
   await submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
   // A grant still waiting for the wallet's signature (`pending`) is ended too: it never goes live.
   // Ended here first, whatever the operator answers next: the compromised keys never sign again. A
