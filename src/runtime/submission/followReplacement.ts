@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, gt, inArray } from 'drizzle-orm'
 import { formatAmount, parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
@@ -18,6 +18,11 @@ export async function followReplacement(tx: Db, row: OutboxRow, cancelled: Order
   const filled = parseAmount('filled', cancelled.filled)
   const placedAgain = `order cancelled when its session ended and placed again as ${cancelled.replacedBy}`
   if (size <= filled) return `${placedAgain}: modification not applied (size ${formatAmount(size)} does not exceed the ${formatAmount(filled)} it filled)`
+  // A modification asked for the replacement itself since this one was queued supersedes it: moved
+  // there, this older one would be sent after it (it does not wait for it) and undo it.
+  const [later] = await tx.select({ id: outbox.id }).from(outbox)
+    .where(and(eq(outbox.orderId, cancelled.replacedBy), eq(outbox.kind, 'ModifyOrder'), gt(outbox.seq, row.seq))).limit(1)
+  if (later) return `${placedAgain}: modification not applied (superseded by a later modification of the replacement)`
   const moved = await tx.update(outbox)
     .set({ orderId: cancelled.replacedBy, payload: { ...row.payload, size: formatAmount(size - filled), follows: cancelled.id } })
     .where(and(eq(outbox.id, row.id), eq(outbox.orderId, cancelled.id), inArray(outbox.status, ['pending', 'enqueued'])))
