@@ -9,7 +9,9 @@
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
  *   stored for them; missed fills (each order first brought to the operator's read, taken after the fills were
  *   listed, so a modify the stream has not applied yet is not lost), and all of them once when an order read
- *   shows more filled than Postgres counts (a fill event passed over as malformed); every repair → audit_log (actor `reconciler`).
+ *   shows more filled than Postgres counts (a fill event passed over as malformed); an order Postgres has
+ *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
+ *   queued; every repair → audit_log (actor `reconciler`).
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
@@ -27,6 +29,7 @@ import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
+import type { VenueOrder } from '../src/venue/types.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
 export type ReconcileReport = { wallets: number; repairs: number; failures: number }
@@ -113,6 +116,8 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     await repair(orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', { orderId: adopted.id, clientOrderId: cloid })
   }
 
+  await cancelEndedButLive(deps, walletId, venueOpen, settled, repair)
+
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
   for (const fill of await deps.db.transaction((tx) => linkUnmatchedFills(tx, walletId))) {
     await repair('fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId })
@@ -126,4 +131,30 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     }
   }
   return repairs
+}
+
+/**
+ * Orders Postgres has as ended (cancelled, rejected) that the operator still lists open, though they
+ * ended before the list was read: a placement accepted without Deputy learning it (a crash around a
+ * resend after a refusal, say) that was then stopped or refused here. The user was told it is gone,
+ * and it can fill: it is read back as it is at the operator and cancelled there (reason as recorded,
+ * or `reconcile`), never left live.
+ */
+async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, settled: Date,
+  repair: (action: string, details: Record<string, unknown>) => Promise<void>): Promise<void> {
+  if (venueOpen.size === 0) return
+  const ended = await deps.db.select().from(orders).where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys()]),
+    inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled)))
+  for (const order of ended) {
+    const seen = venueOpen.get(order.clientOrderId.toLowerCase())!
+    const reopened = await deps.db.transaction(async (tx) => {
+      const [row] = await tx.update(orders).set({ state: 'open', cancelReason: null, rejectReason: null })
+        .where(and(eq(orders.id, order.id), inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled))).returning({ id: orders.id })
+      if (!row) return false
+      await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
+      await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: order.cancelReason ?? 'reconcile' } })
+      return true
+    })
+    if (reopened) await repair('order.liveAtOperator', { orderId: order.id, clientOrderId: order.clientOrderId, recorded: order.state })
+  }
 }

@@ -76,6 +76,28 @@ describe('orders Deputy has and the operator does not', () => {
   })
 })
 
+describe('orders Deputy has as ended and the operator has live', () => {
+  for (const recorded of ['cancelled', 'rejected'] as const) {
+    it(`an order recorded ${recorded} here while open at the operator is read back and cancelled there`, async () => {
+      const { wallet } = await h.wallet()
+      const live = await running()
+      const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+      await live.relay()
+      await eventually(async () => (await db.order(order.id)).state === 'open')
+      // As a placement accepted without Deputy learning it, then stopped (or refused) here.
+      await h.db.update(orders).set({ state: recorded, ...(recorded === 'cancelled' ? { cancelReason: 'user' } : {}) }).where(eq(orders.id, order.id))
+      expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('open')
+
+      expect((await reconcileNow('adopt')).failures).toBe(0)
+      await live.relay()
+      await eventually(async () => operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status === 'cancelled')
+      expect(await eventually(async () => { const o = await db.order(order.id); return o.state === 'cancelled' && o })).toMatchObject({ cancelReason: recorded === 'cancelled' ? 'user' : 'reconcile' })
+      expect(await auditActions(wallet.id)).toEqual(['order.liveAtOperator'])
+      expect((await db.outboxOf(order.id)).map((r) => `${r.kind}:${r.status}`)).toEqual(['Order:done', 'CancelOrder:done'])
+    })
+  }
+})
+
 describe('orders the operator has and Deputy does not (orphans)', () => {
   async function orphan(walletId: string, address: string) {
     const clientOrderId = `0x${randomBytes(16).toString('hex')}` as Hex
