@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
+import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
@@ -269,4 +270,91 @@ describe('a CancelAll asked while orders placed before it are still on their way
     await settled(h.db, otherMarket.id, 'open')
     await settled(h.db, later.id, 'open')
   })
+})
+
+describe('a user\'s CancelAll while a rotation re-places its market\'s orders', () => {
+  /**
+   * A user's CancelAll for a market, asked while a rotation revokes the old session: the revocation
+   * cancels the order (`sessionRevoked`), and the order is not placed again under the new key (the
+   * replacement would be queued after the CancelAll, and neither the claim nor the late-cancel check
+   * would stop it): nothing is live after the user's cancel-all.
+   */
+  it('an order re-placed by a session rotation while a CancelAll of its market is on its way does not stay live', async () => {
+    const w = await activeWallet(h)
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+
+    // The user cancels everything in ETH-USD; the CancelAll is on the wire a moment.
+    const cancelAllWire = gate.hold((q) => q.family === 'CancelAll' && fromWallet(w.wallet.address)(q))
+    await requestCancelAll(h.db, { walletId: w.wallet.id, market: 'ETH-USD' })
+    await worker.relay()
+    await cancelAllWire.arrived
+
+    // Meanwhile a rotation: a new session, and the old one revoked at the operator (which cancels the order).
+    const replacementWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
+    const { previous } = await grant(h, w)
+    await revokeAtOperator(worker.deps, h.keyring, previous[0]!, 'rotated')
+    await settled(h.db, order.id, 'cancelled')
+    const replacedBy = (await r.order(order.id)).replacedBy
+    if (replacedBy) await replacementWire.arrived
+
+    // The CancelAll lands first (re-signed under the new session), then the replacement if any.
+    cancelAllWire.release()
+    await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+    replacementWire.release()
+    if (replacedBy) await settled(h.db, replacedBy, 'open', 'cancelled')
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+
+    // The user asked to cancel every ETH-USD order after this one was placed: nothing is live there.
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
+  }, 60_000)
+})
+
+describe('an Order landing after the halt\'s CancelAll, its answer lost', () => {
+  /**
+   * An Order on the wire when the kill switch trips reaches the operator after the CancelAll, and its
+   * answer is lost. The retry is stopped (halted) and the order read back as open; the CancelOrder a
+   * receipt would have queued is queued then too, so it does not stay live after the halt.
+   */
+  it('cancels an order that landed after the halt\'s CancelAll even when its answer was lost', async () => {
+    const w = await activeWallet(h)
+    const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
+    const order = await place(h, worker, w.wallet.id)
+    await onTheWire.arrived
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
+    await worker.relay()
+    const cancelAll = await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+    expect(cancelAll.receipt).toMatchObject({ cancelled: [] })
+    // The Order lands now, and its answer is lost.
+    h.sandbox.setFaults({ dropAfterAccept: 1 })
+    onTheWire.release()
+    await eventually(async () => operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId))
+    h.sandbox.setFaults({ dropAfterAccept: 0 })
+    // The worker learns the order is open (read-back / stream)...
+    await eventually(async () => ['open', 'cancelled'].includes((await r.order(order.id)).state), 20_000)
+    // ...and must take it down: the wallet is halted.
+    await eventually(async () => operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status === 'cancelled', 20_000)
+  }, 60_000)
+})
+
+describe('a halt under a scope without cancels', () => {
+  /**
+   * A wallet whose session can neither CancelAll nor CancelOrder (the user chose Order and
+   * ModifyOrder). A placement queued before the halt (waiting out a rate limit) does not go out after
+   * the wallet is halted and resumed, although the halt's CancelAll was refused locally: a halt's
+   * CancelAll marks the halt whatever became of it.
+   */
+  it('a placement queued before the halt is not sent after the resume', async () => {
+    const w = await activeWallet(h, { families: ['Order', 'ModifyOrder'] })
+    worker.deps.rateLimits.pause(w.session.id, 3_000) // as after a 429 with Retry-After: 3
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'submitting')
+    const { outboxId } = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
+    await worker.relay()
+    // The halt's CancelAll cannot be signed under this scope: refused here, and the wallet may resume.
+    await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).find((o) => o.id === outboxId && o.status === 'failed'))
+    await resumeWallet(h.db, { walletId: w.wallet.id })
+    await new Promise((resolve) => setTimeout(resolve, 5_000))
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toBeUndefined()
+  }, 60_000)
 })
