@@ -2,6 +2,7 @@ import { type IncomingHttpHeaders, Agent as HttpAgent, request as httpRequest } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { VenueError, VenueTransportError, isVenueErrorCode } from '../core/errors/venue.js'
 import { parseRetryAfterMs } from '../core/parseRetryAfter.js'
+import { parseStorableJson } from '../core/text/storableText.js'
 
 export type HttpOptions = {
   baseUrl: string
@@ -36,7 +37,8 @@ export async function httpJson<T>(target: HttpTarget, path: string, init: { meth
   const ok = status >= 200 && status < 300
   let json: unknown
   try {
-    json = text.length ? JSON.parse(text) : undefined
+    // What the operator answers is stored (receipts, orders, fills): text Postgres cannot hold is replaced.
+    json = text.length ? parseStorableJson(text) : undefined
   } catch (cause) {
     if (ok) throw new VenueTransportError(`${path}: unreadable response (HTTP ${status})`, { cause })
     throw withoutProtocolCode(path, status, headers, 'with a body that is not JSON', cause)

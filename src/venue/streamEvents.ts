@@ -1,10 +1,7 @@
 import { createParser } from 'eventsource-parser'
 import { VenueError, isVenueErrorCode } from '../core/errors/venue.js'
-import { toStorableText } from '../core/text/storableText.js'
+import { parseStorableJson } from '../core/text/storableText.js'
 import type { ReadAuth, VenueEvent } from './types.js'
-
-/** The escapes (in an event's JSON text) of U+0000 and of surrogates: the only way either arrives. */
-const MAY_BE_UNSTORABLE = /\\u(0000|[dD][89a-fA-F])/
 
 export type StreamEventsOptions = {
   baseUrl: string
@@ -100,8 +97,7 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
           try {
             // Postgres cannot store U+0000 or a lone surrogate (JSON escapes both): one would make the
             // event unstorable, and its wallet's stream would stop at it. Replaced on arrival (U+FFFD).
-            const parsed: unknown = JSON.parse(message.data)
-            const event = (MAY_BE_UNSTORABLE.test(message.data) ? toStorableText(parsed) : parsed) as VenueEvent | null
+            const event = parseStorableJson(message.data) as VenueEvent | null
             // Without a seq an event cannot be placed in the stream: treated as a corrupt frame.
             if (typeof event?.seq === 'number' && Number.isSafeInteger(event.seq)) event.seq = String(event.seq)
             if (typeof event?.seq !== 'string' || !/^\d+$/.test(event.seq)) throw new Error('an event without a seq')

@@ -39,6 +39,12 @@ describe('httpJson over node:http', () => {
     expect(connections.length - before).toBe(1)
   })
 
+  it('replaces text Postgres cannot store (U+0000, a lone surrogate) in what the operator answers, in values and keys', async () => {
+    // As an operator would send it: JSON escapes both.
+    answer = (_request, _body, response) => json(response, 200, { fills: [{ fillId: 'f\ud800', note: 'a\u0000b', ['k\udc00']: 'pair \ud83d\ude00 kept' }] })
+    expect(await httpJson(http, '/v1/fills?since=0')).toEqual({ fills: [{ fillId: 'f\ufffd', note: 'a\ufffdb', ['k\ufffd']: 'pair \ud83d\ude00 kept' }] })
+  })
+
   it('turns a protocol error into a typed VenueError, with Retry-After in ms', async () => {
     answer = (_request, _body, response) => json(response, 429, { error: { code: 'RateLimited', message: 'slow down' } }, { 'retry-after': '2' })
     const error = await httpJson(http, '/v1/requests', { method: 'POST', body: '{}' }).catch((e: unknown) => e)

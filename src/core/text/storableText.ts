@@ -25,3 +25,12 @@ export function toStorableText(value: unknown): unknown {
   }
   return value
 }
+
+/** JSON text may carry unstorable text only as an escape, of U+0000 or of a surrogate: the cheap test before `toStorableText`. */
+const UNSTORABLE_ESCAPE = /\\u(0000|[dD][89a-fA-F])/
+
+/** `JSON.parse(text)`, with every unstorable character replaced by U+FFFD (the walk only when an escape is there). */
+export function parseStorableJson(text: string): unknown {
+  const parsed: unknown = JSON.parse(text)
+  return UNSTORABLE_ESCAPE.test(text) ? toStorableText(parsed) : parsed
+}
