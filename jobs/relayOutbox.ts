@@ -74,20 +74,22 @@ export type SweepCursor = { afterSeq: number }
  * Re-enqueues `enqueued` rows whose job is gone from Redis (flushed, restarted
  * without persistence), and runs again the jobs that used up their attempts
  * (an outage longer than the backoff): the row still owes that work, and a
- * cancel must not wait for the failed job to age out. Answers how many.
+ * cancel must not wait for the failed job to age out; `onUsedUp` hears of each of those (work that
+ * has not gone out for minutes). Answers how many.
  *
  * Looks at up to `maxPages` pages of `batch` rows per run, in seq order, from `cursor` (kept by the
  * caller between runs; it starts over once it reaches the last row): a run always starting from
  * the oldest rows never reached the rows past the first page, and thousands of good-till cancels
  * wait `enqueued` for up to a day. One Redis round trip checks a whole page.
  */
-export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThanMs = 5_000, batch = 1_000, cursor: SweepCursor = { afterSeq: 0 }, maxPages = 5): Promise<number> {
+export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThanMs = 5_000, batch = 1_000, cursor: SweepCursor = { afterSeq: 0 }, maxPages = 5,
+  onUsedUp?: (row: OutboxRow) => void): Promise<number> {
   let repaired = 0
   for (let page = 0; page < maxPages; page++) {
     const rows = await db.select().from(outbox)
       .where(and(eq(outbox.status, 'enqueued'), gt(outbox.seq, cursor.afterSeq), lte(outbox.enqueuedAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`)))
       .orderBy(asc(outbox.seq)).limit(batch)
-    repaired += await repairJobs(queue, rows)
+    repaired += await repairJobs(queue, rows, onUsedUp)
     if (rows.length < batch) {
       cursor.afterSeq = 0
       break
@@ -98,7 +100,7 @@ export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThan
 }
 
 /** The rows' jobs that are gone are added again, and the ones failed for good are retried. */
-async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[]): Promise<number> {
+async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[], onUsedUp?: (row: OutboxRow) => void): Promise<number> {
   if (rows.length === 0) return 0
   // BullMQ's Redis backend runs on ioredis; its own type for the client lists only what BullMQ uses.
   const client = (await queue.backend.client) as unknown as Redis
@@ -122,7 +124,9 @@ async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[
     else if (answer(2 * i + 1) !== null) {
       // Another worker's sweep may retry it first; then it is no longer failed and this throws.
       const job = await queue.getJob(outboxJobId(row))
-      retried += job ? await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(() => 1, () => 0) : 0
+      const again = job ? await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(() => 1, () => 0) : 0
+      if (again) onUsedUp?.(row)
+      retried += again
     }
   }
   if (missing.length) await queue.addBulk(missing.map(toJob))

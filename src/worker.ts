@@ -192,7 +192,7 @@ export async function startWorker(options: StartWorkerOptions) {
     onNotify: wake,
     onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
   })
-  const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions })
+  const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions, alert: deps.alert })
   const pruning = startHistoryPruning({ db: options.db, log: options.log, retentionDays: options.retentionDays ?? 0, intervalMs: options.pruneIntervalMs })
   const cancelLane = startCancelLane(deps)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs })

@@ -2,7 +2,9 @@ import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import { type SweepCursor, sweepOutbox } from '../../jobs/relayOutbox.js'
 import type { SubmitJobData } from '../queue/payloads.js'
+import type { OutboxRow } from '../store/schema/index.js'
 import type { Db } from '../store/Database.js'
+import type { WorkerDeps } from './deps.js'
 import { type WorkerSchedulerPeriods, restoreLostSchedulers } from './schedules/restoreLostSchedulers.js'
 import { everyInterval } from './everyInterval.js'
 import type { SessionSigners } from './sessionSigners.js'
@@ -17,6 +19,7 @@ export type RepairSweepsOptions = {
   intervalMs: number
   /** The process's unsealed session keys, pruned of sessions no longer active. */
   sessions: Pick<SessionSigners, 'prune'>
+  alert: WorkerDeps['alert']
 }
 
 /**
@@ -35,7 +38,13 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
   // Each run goes on where the last one stopped (`sweepOutbox`).
   const cursor: SweepCursor = { afterSeq: 0 }
   const sweep = async () => {
-    const requeued = await sweepOutbox(db, submitQueue, undefined, undefined, cursor).catch(sweepFailed)
+    // Work whose job used up its attempts (about three minutes of failures) needs a person to look.
+    const usedUp = (row: OutboxRow) => options.alert({
+      walletId: row.walletId, code: 'WORK_STALLED',
+      message: `${row.kind} has not gone out after every retry${row.lastError ? ` (last: ${row.lastError})` : ''}; it keeps being retried`,
+      details: { outboxId: row.id, kind: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) },
+    })
+    const requeued = await sweepOutbox(db, submitQueue, undefined, undefined, cursor, undefined, usedUp).catch(sweepFailed)
     if (requeued) log.warn({ requeued }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good')
     const restored = await restoreLostSchedulers(db, controlQueue, schedulerPeriods).catch(checkFailed)
     if (restored && (restored.worker || restored.upserted || restored.removed)) {

@@ -18,11 +18,12 @@ import { rows } from './support/rows.js'
 
 let h: Harness
 let worker: RunningWorker
+const alerts: { walletId: string; code: string; details?: Record<string, unknown> }[] = []
 
 beforeAll(async () => {
   h = await createHarness()
   // Two at a time against a slow operator, so most jobs are still waiting when Redis loses them.
-  worker = await h.startWorker({ concurrency: 2 })
+  worker = await h.startWorker({ concurrency: 2, alert: (event) => { alerts.push(event) } })
 })
 afterAll(async () => { await h?.close() })
 
@@ -85,7 +86,7 @@ it('re-enqueues the jobs Redis lost; every order placed once, modifies and cance
   }
 }, 60_000)
 
-it('a job that used up its attempts during an outage is run again by the sweeper, not left failed', async () => {
+it('a job that used up its attempts during an outage is run again by the sweeper, not left failed, and a person is alerted', async () => {
   const db = rows(h.db)
   const { wallet } = await h.wallet()
   const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date())
@@ -107,4 +108,8 @@ it('a job that used up its attempts during an outage is run again by the sweeper
   // The stream's OrderCancelled can land before the CancelOrder's receipt (and its outbox row) is stored.
   await eventually(async () => (await db.outboxOfWallet(wallet.id)).every((r) => r.status === 'done' || r.status === 'failed'), 20_000)
   expect((await db.outboxOfWallet(wallet.id)).map((r) => r.status)).toEqual(['done', 'done'])
+  const cancelAll = (await db.outboxOfWallet(wallet.id)).find((r) => r.kind === 'CancelAll')!
+  expect(alerts.filter((a) => a.walletId === wallet.id)).toEqual([
+    expect.objectContaining({ code: 'WORK_STALLED', details: { outboxId: cancelAll.id, kind: 'CancelAll' } }),
+  ])
 }, 60_000)
