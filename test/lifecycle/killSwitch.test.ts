@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
 import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
+import { compromiseWallet } from '../../src/runtime/sessions/compromiseWallet.js'
+import { outbox } from '../../src/store/schema/index.js'
+import type { Db } from '../../src/store/Database.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
@@ -357,4 +360,30 @@ describe('a halt under a scope without cancels', () => {
     await new Promise((resolve) => setTimeout(resolve, 5_000))
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toBeUndefined()
   }, 60_000)
+})
+
+describe('a resume while a compromise is under way', () => {
+  it('is refused: the compromise halts the wallet and queues its CancelAll in one transaction', async () => {
+    const w = await activeWallet(h)
+    // The CancelAll the compromise sends at once is held on the wire; a write of an outbox row through
+    // the outer pool (outside any transaction) is slow, as under load.
+    const wire = gate.hold((q) => q.family === 'CancelAll' && fromWallet(w.wallet.address)(q))
+    const db = Object.create(h.db) as Db
+    db.insert = ((table: Parameters<Db['insert']>[0]) => {
+      const builder = h.db.insert(table)
+      if (table !== outbox) return builder
+      return { values: (values: never) => ({ returning: async (fields: never) => {
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        return builder.values(values).returning(fields)
+      } }) }
+    }) as unknown as Db['insert']
+    const compromise = compromiseWallet({ ...worker.deps, db }, h.keyring, { walletId: w.wallet.id, reason: 'key in a log' }).then((v) => v, (e: unknown) => e)
+    await eventually(async () => (await r.wallet(w.wallet.id)).status === 'halted')
+    const resumed = await resumeWallet(h.db, { walletId: w.wallet.id }).then((v) => v, (e: unknown) => e)
+    wire.release()
+    await compromise
+    expect(resumed).toBeInstanceOf(ValidationError)
+    expect((resumed as Error).message).toMatch(/still on its way/)
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+  })
 })
