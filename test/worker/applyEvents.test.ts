@@ -7,6 +7,8 @@ import type { WorkerDeps } from '../../src/runtime/deps.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
+import { replaceSessionOrder } from '../../src/runtime/sessions/replaceSessionOrder.js'
 import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
 import { linkUnmatchedFills, recordFill } from '../../src/store/repositories/recordFill.js'
 import { auditLog, fills, orders, outbox, sessions, streamCursors } from '../../src/store/schema/index.js'
@@ -258,6 +260,25 @@ describe('an order its session\'s end cancelled', () => {
       kind: 'done', reason: `order cancelled when its session ended and placed again as ${replacedBy}: modification not applied (size 0.2 does not exceed the 0.25 it filled)`,
     })
     expect((await h.db.select().from(outbox).where(eq(outbox.id, tooSmall.outboxId)))[0]!.orderId).toBe(order.id)
+  })
+})
+
+describe('an order live through a halt whose CancelAll was refused', () => {
+  it('is placed again when its session ends after the resume: the refused CancelAll cancelled nothing', async () => {
+    const markets = await h.markets()
+    const { wallet } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.4' }, new Date())
+    // Placed and live at the operator.
+    await h.db.update(outbox).set({ status: 'done' }).where(eq(outbox.orderId, order.id))
+    await h.db.update(orders).set({ state: 'open' }).where(eq(orders.id, order.id))
+    await haltWallet(h.db, { walletId: wallet.id, reason: 'test' })
+    // The halt's CancelAll was refused (a scope without cancels): the order stayed live.
+    await h.db.update(outbox).set({ status: 'failed', lastError: 'LOCAL.ACL_SCOPE' }).where(and(eq(outbox.walletId, wallet.id), eq(outbox.kind, 'CancelAll')))
+    await resumeWallet(h.db, { walletId: wallet.id })
+    // Then a rotation revokes its session, and the operator cancels it (sessionRevoked).
+    const [cancelled] = await h.db.update(orders).set({ state: 'cancelled', cancelReason: 'sessionRevoked' }).where(eq(orders.id, order.id)).returning()
+    const replacement = await h.db.transaction((tx) => replaceSessionOrder(tx, cancelled!))
+    expect(replacement).toMatchObject({ state: 'pending', size: '0.400000000000000000' })
   })
 })
 

@@ -3,7 +3,7 @@ import { BaseError } from '../../core/errors/BaseError.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import { submitCancelAllSpec } from '../../../jobs/submitCancelAll.js'
 import { audit } from '../../store/repositories/audit.js'
-import { type AuditActor, intents, outbox, sessions, wallets } from '../../store/schema/index.js'
+import { type AuditActor, intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
 import { runSubmission } from '../submission/runSubmission.js'
 import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
@@ -39,6 +39,8 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
     await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
     await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
       .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
+    // Placements whose work was just stopped are never sent: ended here, as a halt ends them.
+    await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.walletId, walletId), eq(orders.state, 'pending')))
     // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
     await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
     // With the halt, in one transaction: a resume between the two would find no CancelAll still to

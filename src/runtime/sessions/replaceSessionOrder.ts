@@ -35,7 +35,8 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   if (intent.goodTill && intent.goodTill.getTime() <= Date.now()) return undefined
   // A CancelAll of its market asked since it was queued (a user's, or the kill switch's) covers it:
   // placed again now, the replacement would be queued after that CancelAll and escape it.
-  if (await cancelAllAfter(tx, cancelled.id)) return undefined
+  // A halt's CancelAll that was refused cancelled nothing: the order lived on past the resume.
+  if (await cancelAllAfter(tx, cancelled.id, { anyHalt: false })) return undefined
   const revision = intent.revision + 1
   await tx.update(intents).set({ revision }).where(eq(intents.id, intent.id))
   const [replacement] = await tx.insert(orders).values({

@@ -25,9 +25,13 @@ export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[], op
 /** A CancelAll not refused: still to go out, or sent. One asked after an Order was queued stops it at its claim. */
 export const cancelAllNotRefused: readonly OutboxStatus[] = ['pending', 'enqueued', 'held', 'done']
 
-/** Whether a CancelAll not refused was asked after this order was queued. */
-export async function cancelAllAfter(tx: Db, orderId: string): Promise<boolean> {
-  const { rows } = await executeNamed<{ asked: boolean }>(tx, 'deputy_cancel_all_after', sql`
-    select ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })} as asked from orders o where o.id = ${orderId}`)
+/**
+ * Whether a CancelAll not refused was asked after this order was queued; by default a halt's counts
+ * even when refused (it still marks the halt). `anyHalt: false` asks whether one may have cancelled
+ * orders at the operator (a refused one cancelled nothing).
+ */
+export async function cancelAllAfter(tx: Db, orderId: string, { anyHalt = true }: { anyHalt?: boolean } = {}): Promise<boolean> {
+  const { rows } = await executeNamed<{ asked: boolean }>(tx, anyHalt ? 'deputy_cancel_all_after' : 'deputy_cancel_all_after_sent', sql`
+    select ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt })} as asked from orders o where o.id = ${orderId}`)
   return rows[0]?.asked === true
 }
