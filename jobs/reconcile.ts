@@ -83,7 +83,8 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
         ? mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
         : undefined)
       if (result && result.before.state !== result.after.state) await repair('order.state', { orderId: order.id, from: result.before.state, to: result.after.state })
-      if (result && parseAmount('filled', seen.filled) > parseAmount('filled', result.after.filled)) shortOfFills.set(order.id, parseAmount('filled', seen.filled))
+      const filledThere = parseAmount('filled', seen.filled)
+      if (result && filledThere > parseAmount('filled', result.after.filled)) shortOfFills.set(order.id, filledThere)
       continue
     }
     if (order.state === 'open' || order.state === 'partially_filled') continue

@@ -82,8 +82,17 @@ export type SweepCursor = { afterSeq: number }
  * the oldest rows never reached the rows past the first page, and thousands of good-till cancels
  * wait `enqueued` for up to a day. One Redis round trip checks a whole page.
  */
-export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, olderThanMs = 5_000, batch = 1_000, cursor: SweepCursor = { afterSeq: 0 }, maxPages = 5,
-  onUsedUp?: (row: OutboxRow) => void): Promise<number> {
+export type SweepOutboxOptions = {
+  /** Rows enqueued at least this long ago (5 s): younger ones' jobs may still be on their way. */
+  olderThanMs?: number
+  batch?: number
+  cursor?: SweepCursor
+  maxPages?: number
+  onUsedUp?: (row: OutboxRow) => void
+}
+
+export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, options: SweepOutboxOptions = {}): Promise<number> {
+  const { olderThanMs = 5_000, batch = 1_000, cursor = { afterSeq: 0 }, maxPages = 5, onUsedUp } = options
   let repaired = 0
   for (let page = 0; page < maxPages; page++) {
     const rows = await db.select().from(outbox)

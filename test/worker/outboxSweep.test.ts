@@ -44,13 +44,13 @@ describe('the outbox sweep', () => {
     await db.update(outbox).set({ enqueuedAt: sql`now() - interval '1 minute'` })
     // Pages of 10, at most 2 per run: the first run repairs 20, the next the other 6 and starts over.
     const cursor: SweepCursor = { afterSeq: 0 }
-    expect(await sweepOutbox(db, queue, 5_000, 10, cursor, 2)).toBe(20)
-    expect(await sweepOutbox(db, queue, 5_000, 10, cursor, 2)).toBe(6)
+    expect(await sweepOutbox(db, queue, { batch: 10, cursor, maxPages: 2 })).toBe(20)
+    expect(await sweepOutbox(db, queue, { batch: 10, cursor, maxPages: 2 })).toBe(6)
     expect(cursor.afterSeq).toBe(0)
     const rows = await db.select().from(outbox).orderBy(asc(outbox.seq))
     for (const row of rows) expect(await queue.getJob(outboxJobId(row)), `job of row ${row.seq}`).toBeTruthy()
     expect(await queue.getJobCountByTypes('delayed', 'wait')).toBe(26)
     // Nothing is missing any more: a further run adds nothing.
-    expect(await sweepOutbox(db, queue, 5_000, 10, cursor, 2)).toBe(0)
+    expect(await sweepOutbox(db, queue, { batch: 10, cursor, maxPages: 2 })).toBe(0)
   })
 })

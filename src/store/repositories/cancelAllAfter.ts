@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { executeNamed } from '../executeNamed.js'
 import type { OutboxStatus } from '../schema/index.js'
+import { haltReason } from './outboxRepo.js'
 
 /**
  * SQL condition: a CancelAll covering the order's market (or every market) was asked for its
@@ -13,7 +14,7 @@ export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[], op
   const inStatuses = sql`c.status in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})`
   // A halt's CancelAll (kill switch, compromise) marks the halt whatever became of it: one refused
   // (a scope with no cancel) still means the placement was queued before the halt.
-  const statusOk = options.anyHalt ? sql`(${inStatuses} or c.payload->>'reason' in ('killSwitch', 'compromise'))` : inStatuses
+  const statusOk = options.anyHalt ? sql`(${inStatuses} or ${haltReason(sql`c.payload`)})` : inStatuses
   return sql`exists (
     select 1 from outbox c
     where c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id

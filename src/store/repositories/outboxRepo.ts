@@ -15,7 +15,12 @@ export const OUTBOX_CHANNEL = 'deputy_outbox'
  * which cancels whatever is live at the operator when it lands. The cancel lane sends these
  * without waiting for the queue; resuming the wallet waits for them.
  */
-export const haltCancelAll = sql`(${outbox.kind} = 'CancelAll' and ${outbox.payload}->>'reason' in ('killSwitch', 'compromise'))`
+export const haltCancelAll = sql`(${outbox.kind} = 'CancelAll' and ${haltReason(sql`${outbox.payload}`)})`
+
+/** SQL condition: a CancelAll's `payload` says a halt asked for it (the kill switch, or a suspected compromise). */
+export function haltReason(payload: SQL): SQL {
+  return sql`${payload}->>'reason' in ('killSwitch', 'compromise')`
+}
 
 /** The BullMQ job id of an outbox row's current dispatch generation. */
 export function outboxJobId(row: Pick<OutboxRow, 'id' | 'generation'>): string {
