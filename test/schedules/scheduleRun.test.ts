@@ -1,5 +1,5 @@
 import { DelayedError } from 'bullmq'
-import { and, eq } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
 import { Side } from '../../src/core/eip712/types.js'
@@ -10,13 +10,14 @@ import { deleteSchedule } from '../../src/runtime/schedules/deleteSchedule.js'
 import { listSchedules } from '../../src/runtime/schedules/listSchedules.js'
 import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { replaceSessionOrder } from '../../src/runtime/sessions/replaceSessionOrder.js'
 import { resumeSchedule } from '../../src/runtime/schedules/resumeSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { writeLegs } from '../../src/runtime/schedules/run/writeLegs.js'
 import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
-import { intents, orders, scheduleRuns, sessions } from '../../src/store/schema/index.js'
+import { intents, orders, outbox, scheduleRuns, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
@@ -312,5 +313,56 @@ describe('what a run may spend', () => {
     // Before: the second stage applied the whole cap again and counted a sell it did not place (1,070 in all, the buy refused).
     expect(run!.legs.reduce((sum, l) => sum + Number(l.notional), 0)).toBeLessThanOrEqual(1000)
     expect((await settledOrders(wallet.id, 2)).map((o) => o.state)).toEqual(['filled', 'filled'])
+  })
+})
+
+describe('a leg a session\'s end cancelled, recorded by a read before the stream', () => {
+  /**
+   * A rebalance leg whose order a session's end cancelled, recorded by an operator read before the
+   * stream's OrderCancelled(sessionRevoked): once a newer run has traded, or the schedule was deleted,
+   * the event must not place that leg again under the new session (a second trade).
+   */
+  /** A schedule whose first run's leg is at the operator, then recorded cancelled by a read (no reason yet). */
+  async function legCancelledByRead() {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+    const held = gate.hold((request) => request.family === 'Order' && fromWallet(wallet.address)(request))
+    const first = Date.now()
+    expect(await runNow(schedule.id, first, 'job-a')).toMatchObject({ outcome: 'completed', legs: 1 })
+    await held.arrived
+    const [leg] = (await runsOf(worker, schedule.id))[0]!.legs
+    // The session was rotated and its orders cancelled at the operator; an operator read learnt it first.
+    await h.db.update(orders).set({ state: 'cancelled' }).where(eq(orders.id, leg!.orderId))
+    return { wallet, schedule, first, orderId: leg!.orderId }
+  }
+
+  /** What the stream's OrderCancelled(sessionRevoked) does for the order (jobs/applyEvent.ts:200). */
+  const streamCancelArrives = (orderId: string) => h.db.transaction(async (tx) => {
+    const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update')
+    return replaceSessionOrder(tx, row!)
+  })
+
+  it('a later run that traded without the earlier leg: the stream\'s cancel does not place that leg again', async () => {
+    const { schedule, first, orderId } = await legCancelledByRead()
+    // The next slot finds no earlier order working, reads the portfolio and trades the same buy again.
+    expect(await runNow(schedule.id, first + 1, 'job-b')).toMatchObject({ outcome: 'completed', legs: 1 })
+    // The old slot's buy must not come back on top of it.
+    expect(await streamCancelArrives(orderId)).toBeUndefined()
+  })
+
+  it('a deleted schedule: the stream\'s cancel does not place its leg again', async () => {
+    const { schedule, orderId } = await legCancelledByRead()
+    await deleteSchedule(contextOf(worker), schedule.id)
+    expect(await streamCancelArrives(orderId)).toBeUndefined()
+  })
+
+  it('the stream\'s cancel came first: its replacement is a working order, and the next run cancels it', async () => {
+    const { schedule, first, orderId } = await legCancelledByRead()
+    const replacement = await streamCancelArrives(orderId)
+    expect(replacement).toMatchObject({ state: 'pending' })
+    // The run queues the cancel and waits for it to settle before it trades (a delayed job).
+    await expect(runNow(schedule.id, first + 1, 'job-c')).rejects.toBeInstanceOf(DelayedError)
+    const work = await h.db.select({ kind: outbox.kind, payload: outbox.payload }).from(outbox).where(eq(outbox.orderId, replacement!.id)).orderBy(asc(outbox.seq))
+    expect(work.map((w) => w.kind)).toEqual(['Order', 'CancelOrder'])
   })
 })

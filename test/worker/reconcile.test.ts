@@ -43,6 +43,14 @@ const reconcileNow = async (orphans: 'adopt' | 'cancel', clockAheadMs = 0) => {
 }
 const auditActions = async (walletId: string) => (await db.audit(walletId)).filter((a) => a.actor === 'reconciler').map((a) => a.action)
 const E18 = 10n ** 18n
+/** The ETH-USD mark moves to `price` (the maker fills what it crosses) and back to 2000. */
+const crossMark = (price: string) => {
+  try {
+    h.sandbox.setMark('ETH-USD', price)
+  } finally {
+    h.sandbox.setMark('ETH-USD', '2000')
+  }
+}
 
 describe('orders Deputy has and the operator does not', () => {
   it('an order left unknown with nothing at the operator is placed again once its request deadline has passed', async () => {
@@ -105,11 +113,7 @@ describe('orders the operator has and Deputy does not (orphans)', () => {
       market: 'ETH-USD', side: 0, price: 1990n * E18, size: 1n * E18, timeInForce: 0, clientOrderId,
     })
     expect(answer.status).toBe(200)
-    try {
-      h.sandbox.setMark('ETH-USD', '1990')
-    } finally {
-      h.sandbox.setMark('ETH-USD', '2000')
-    }
+    crossMark('1990')
     expect(operatorOrder(h.sandbox, address, clientOrderId)?.status).toBe('partiallyFilled')
     return clientOrderId
   }
@@ -178,11 +182,7 @@ describe('fills the stream missed', () => {
 
   it('records a missed fill once and completes the order', async () => {
     const { wallet, order } = await openBuy()
-    try {
-      h.sandbox.setMark('ETH-USD', '1985')
-    } finally {
-      h.sandbox.setMark('ETH-USD', '2000')
-    }
+    crossMark('1985')
     expect((await reconcileNow('adopt')).failures).toBe(0)
     const filled = await db.order(order.id)
     expect(filled.state).toBe('filled')
@@ -198,11 +198,7 @@ describe('fills the stream missed', () => {
 
   it('a fill whose stream event was passed over as malformed (the cursor moved past it) is counted, once', async () => {
     const { wallet, order } = await openBuy()
-    try {
-      h.sandbox.setMark('ETH-USD', '1985')
-    } finally {
-      h.sandbox.setMark('ETH-USD', '2000')
-    }
+    crossMark('1985')
     expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('filled')
     // The stream's events, the fill's without its `at`: stored, passed over, the cursor past it.
     for (const event of operatorEvents(h.sandbox, wallet.address)) {
@@ -224,11 +220,7 @@ describe('fills the stream missed', () => {
     // Modified behind the worker's back (as a modify whose receipt is not recorded yet), then half filled.
     const modified = await sendWithSessionKey(live.deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
     expect(modified.status).toBe(200)
-    try {
-      h.sandbox.setMark('ETH-USD', '1990')
-    } finally {
-      h.sandbox.setMark('ETH-USD', '2000')
-    }
+    crossMark('1990')
     expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('partiallyFilled')
 
     // Counted against the order's old size (0.5) the fill would complete it, a final state in which
