@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import canonicalizeModule from 'canonicalize'
-import { and, eq, isNull, lt, or } from 'drizzle-orm'
+import { and, eq, isNull, lt } from 'drizzle-orm'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Db } from '../store/Database.js'
 import { idempotencyKeys } from '../store/schema/index.js'
@@ -13,10 +13,13 @@ const canonicalize = canonicalizeModule as unknown as (input: unknown) => string
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/
 /** A claim older than this whose request never finished (a crashed process) may be taken over. */
 const STALE_CLAIM_MS = 5 * 60_000
+/** The claim time of a released claim (an answer asking for a retry): any retry takes it over. */
+const RELEASED_AT = new Date(0)
 /** How often a process sweeps expired keys away. */
 const PRUNE_EVERY_MS = 10 * 60_000
 
-type Claim = { scope: string; key: string }
+/** `actionId`: the same for every attempt under one claim (see the table's `action_id`). */
+type Claim = { scope: string; key: string; actionId: string }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,7 +50,11 @@ export type IdempotencyOptions = { db: Db; now: () => number; ttlMs: number }
  * stored when it is sent. A later request with the same key and fingerprint
  * gets the stored response again (`Idempotent-Replayed: true`); with another
  * fingerprint it is refused 422; while the first is still running, 409.
- * Responses of 5xx are not stored: the key is released so the client may retry.
+ * Responses of 5xx are not stored: the claim is released so the client may retry.
+ * Every attempt under one claim carries its `actionId` (`request.idempotencyClaim`);
+ * an action that uses it as its own id (a placement's intent id) is not done twice
+ * when an attempt's outcome was lost (its answer unstored, its process dead, a 5xx
+ * after a COMMIT that landed).
  */
 export function idempotency(options: IdempotencyOptions) {
   const { db, now, ttlMs } = options
@@ -76,14 +83,11 @@ export function idempotency(options: IdempotencyOptions) {
       await db.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, at))
     }
     const row = { scope, key, fingerprint, method: request.method, path: request.url, createdAt: at, expiresAt: new Date(at.getTime() + ttlMs) }
-    // An expired key, or a claim whose request died, is free again.
-    await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), or(
-      lt(idempotencyKeys.expiresAt, at),
-      and(isNull(idempotencyKeys.status), lt(idempotencyKeys.createdAt, new Date(at.getTime() - STALE_CLAIM_MS))),
-    )))
-    const [claimed] = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ key: idempotencyKeys.key })
+    // An expired key is free again: a new request, with a new action id.
+    await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, at)))
+    const [claimed] = await db.insert(idempotencyKeys).values(row).onConflictDoNothing().returning({ actionId: idempotencyKeys.actionId })
     if (claimed) {
-      request.idempotencyClaim = { scope, key }
+      request.idempotencyClaim = { scope, key, actionId: claimed.actionId }
       return undefined
     }
     const [existing] = await db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)))
@@ -94,6 +98,16 @@ export function idempotency(options: IdempotencyOptions) {
       })
     }
     if (existing.status === null) {
+      // A claim whose attempt died (a crashed process) or whose answer could not be stored is taken
+      // over, keeping its action id: what that attempt did, if anything, is found and answered.
+      const [taken] = await db.update(idempotencyKeys).set({ createdAt: at }).where(and(
+        eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.status),
+        lt(idempotencyKeys.createdAt, new Date(at.getTime() - STALE_CLAIM_MS)),
+      )).returning({ actionId: idempotencyKeys.actionId })
+      if (taken) {
+        request.idempotencyClaim = { scope, key, actionId: taken.actionId }
+        return undefined
+      }
       throw new ApiError(409, 'API.IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still being processed; retry shortly', {
         field: 'Idempotency-Key', rule: 'wait for the first request to finish', retryable: true, headers: { 'retry-after': '1' },
       })
@@ -118,7 +132,9 @@ export function idempotency(options: IdempotencyOptions) {
     const where = and(eq(idempotencyKeys.scope, held.scope), eq(idempotencyKeys.key, held.key))
     try {
       if (reply.statusCode >= 500 || reply.hasHeader('retry-after')) {
-        await db.delete(idempotencyKeys).where(where)
+        // Released, not deleted: the retry takes the claim over at once with its action id (a
+        // placement whose transaction failed may have committed after all: the retry finds it).
+        await db.update(idempotencyKeys).set({ createdAt: RELEASED_AT }).where(and(where, isNull(idempotencyKeys.status)))
         return payload
       }
       let response: unknown = null

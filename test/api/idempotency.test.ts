@@ -153,4 +153,40 @@ describe('Idempotency-Key: the response cannot be stored', () => {
     })
     expect(await ordersOf(walletA)).toHaveLength(before + 1)
   })
+
+  it('a retry once the claim is stale answers the order placed, without placing it again; another body under the key is refused', async () => {
+    const key = { 'idempotency-key': 'store-fails-retry' }
+    const place = (price: string) => a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, price }, key)
+    const before = (await ordersOf(walletA)).length
+    let placed = ''
+    await whileStoringFails(async () => {
+      const response = await place('1502')
+      expect(response.statusCode, response.body).toBe(201)
+      placed = response.json<{ id: string }>().id
+    })
+    // The claim stays open while it may still be in progress.
+    expect((await place('1502')).statusCode).toBe(409)
+    await api.h.db.update(idempotencyKeys).set({ createdAt: sql`created_at - interval '6 minutes'` })
+      .where(and(eq(idempotencyKeys.scope, a.id), eq(idempotencyKeys.key, 'store-fails-retry')))
+    expect((await place('1503')).statusCode).toBe(422)
+    // Answered as the first attempt was (201, the order it placed).
+    const retried = await place('1502')
+    expect(retried.statusCode, retried.body).toBe(201)
+    expect(retried.json()).toMatchObject({ id: placed, price: '1502' })
+    expect(await ordersOf(walletA)).toHaveLength(before + 1)
+    const replayed = await place('1502')
+    expect([replayed.statusCode, replayed.headers['idempotent-replayed']]).toEqual([201, 'true'])
+  })
+
+  it('an expired key is a new request: the same body places a new order', async () => {
+    const key = { 'idempotency-key': 'expires' }
+    const first = await a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)
+    expect(first.statusCode).toBe(201)
+    await api.h.db.update(idempotencyKeys).set({ expiresAt: sql`now() - interval '1 second'` })
+      .where(and(eq(idempotencyKeys.scope, a.id), eq(idempotencyKeys.key, 'expires')))
+    const second = await a.request('POST', `/v1/wallets/${walletA}/orders`, body, key)
+    expect(second.statusCode, second.body).toBe(201)
+    expect(second.headers['idempotent-replayed']).toBeUndefined()
+    expect(second.json<{ id: string }>().id).not.toBe(first.json<{ id: string }>().id)
+  })
 })

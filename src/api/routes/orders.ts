@@ -53,7 +53,10 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { goodTill, ...rest } = request.body
-    const { order, intent, created } = await placeLimitOrder({ walletId: wallet.id, ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }, new Date(deps.runtime.now()))
+    // Under an Idempotency-Key, every attempt places under the key's action id: one whose outcome was
+    // lost (its answer not stored, its process dead) is answered by the next, not placed again.
+    const input = { walletId: wallet.id, ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }
+    const { order, intent, created } = await placeLimitOrder(input, new Date(deps.runtime.now()), request.idempotencyClaim?.actionId)
     if (created) await relayNow(deps)
     return reply.code(created ? 201 : 200).send(presentOrder(order, intent))
   })

@@ -16,10 +16,13 @@ import { type PlaceLimitOrderInput, type PlaceOutcome, type PlaceRequest, type P
  */
 export function groupedPlaceLimitOrder(db: Db, rules: () => MarketRules) {
   const together = groupCommit((requests: PlaceRequest[]) => placeLimitOrders(db, rules(), requests))
-  return async (input: PlaceLimitOrderInput, now: Date): Promise<Placed> => {
-    // Chosen here, so that the retry below finds what a shared transaction stored if it failed
-    // only after its COMMIT landed (the connection lost on the reply): never placed twice.
-    const intentId = randomUUID()
+  /**
+   * `intentId`: the caller's id for this placement, when it may be asked again after an outcome it
+   * lost (the API's Idempotency-Key action id): a placement already stored under it is answered.
+   * Chosen here otherwise, so that the retry below finds what a shared transaction stored if it
+   * failed only after its COMMIT landed (the connection lost on the reply): never placed twice.
+   */
+  return async (input: PlaceLimitOrderInput, now: Date, intentId: string = randomUUID()): Promise<Placed> => {
     let outcome: PlaceOutcome
     try {
       outcome = await together({ input, now, intentId })

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import { check, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, timestamptz } from './columns.js'
 
 /**
@@ -7,6 +7,10 @@ import { createdAt, timestamptz } from './columns.js'
  * first request claims the key with its fingerprint (method, route, body); the
  * stored response is replayed to every later request with the same key and the
  * same fingerprint. `status` is null while the first request is still running.
+ * `action_id` names what the request does, for every attempt under the claim: a
+ * request taking over a claim whose attempt died (or whose answer could not be
+ * stored) keeps it, so an action keyed by it (a placement's intent id) is found,
+ * not done twice.
  */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -16,6 +20,7 @@ export const idempotencyKeys = pgTable(
     key: text('key').notNull(),
     /** Hex SHA-256 of the canonical JSON of method, route and body. */
     fingerprint: text('fingerprint').notNull(),
+    actionId: uuid('action_id').notNull().defaultRandom(),
     method: text('method').notNull(),
     path: text('path').notNull(),
     status: integer('status'),
