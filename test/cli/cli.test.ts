@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { walletRegistrationTypedData } from '../../src/core/wallets/walletRegistrationTypedData.js'
 import { type ApiHarness, createApiHarness } from '../api/support/apiHarness.js'
 
 /* The `deputy` binary, spawned as a user would, against an API listening on a real port. */
@@ -33,6 +35,7 @@ async function closedPort(): Promise<number> {
 }
 
 let walletId: string
+let tenantId: string
 
 beforeAll(async () => {
   api = await createApiHarness({ listen: true })
@@ -40,6 +43,7 @@ beforeAll(async () => {
   const created = await deputy(['tenant', 'create', 'cli-tenant', '--json'])
   expect(created.code, created.stderr).toBe(0)
   env.DEPUTY_API_KEY = json<{ apiKey: { key: string } }>(created).apiKey.key
+  tenantId = json<{ tenant: { id: string } }>(created).tenant.id
 }, 120_000)
 afterAll(async () => { await api?.close() })
 
@@ -168,6 +172,20 @@ describe('deputy against a running API', () => {
     expect(asJson.queues).toEqual({ submit: { paused: false }, control: { paused: false } })
     expect(Object.keys(asJson.work).sort()).toEqual(['failed', 'held', 'queued'])
     expect(asJson.workingOrders).toHaveLength(1)
+  })
+})
+
+describe('deputy wallet create with a custody wallet id', () => {
+  it("sends the wallet's ownership signature; without it the API's refusal names the field (exit 2)", async () => {
+    const account = privateKeyToAccount(generatePrivateKey())
+    const deadline = Math.floor(Date.now() / 1000) + 600
+    const signature = await account.signTypedData(walletRegistrationTypedData({ tenant: tenantId, custodyWalletId: 'privy-wallet-1', deadline: BigInt(deadline) }))
+    const base = ['wallet', 'create', '--address', account.address, '--custody-wallet-id', 'privy-wallet-1']
+    const bare = await deputy(base)
+    expect([bare.code, bare.stderr]).toEqual([2, expect.stringMatching(/ownership: is required with custodyWalletId/)])
+    const run = await deputy([...base, '--ownership-deadline', String(deadline), '--ownership-signature', signature, '--json'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(json<{ address: string }>(run).address).toBe(account.address)
   })
 })
 

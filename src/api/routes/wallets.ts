@@ -1,7 +1,8 @@
 import { and, asc, eq } from 'drizzle-orm'
-import { getAddress, isAddress } from 'viem'
+import { getAddress, isAddress, recoverTypedDataAddress } from 'viem'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { REGISTRATION_MAX_VALIDITY_SECONDS, walletRegistrationTypedData } from '../../core/wallets/walletRegistrationTypedData.js'
 import { ensureWallet } from '../../runtime/wallets.js'
 import { type WalletRow, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
@@ -18,7 +19,39 @@ const CreateWallet = z.strictObject({
   generate: z.boolean().optional().describe('Development: create a wallet whose key this process holds (local signer)'),
   custodyWalletId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional()
     .describe("with address: the wallet's id at the custody service (Privy) that signs its Delegations"),
+  ownership: z.strictObject({
+    deadline: z.number().int('must be whole unix seconds').positive('must be whole unix seconds'),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature (0x + 130 hex digits)'),
+  }).optional().describe("with custodyWalletId: the wallet's EIP-712 signature of a WalletRegistration naming this tenant, the custody wallet id and a deadline at most 24 hours ahead (docs/privy.md)"),
 })
+
+type Ownership = { deadline: number; signature: string }
+
+/**
+ * A custody wallet id is taken only with the wallet's own signature of a WalletRegistration naming
+ * this tenant and that id: with it Deputy has the custody service sign the wallet's Delegations.
+ */
+async function checkOwnership(tenantId: string, address: string, custodyWalletId: string, ownership: Ownership | undefined, nowMs: number): Promise<void> {
+  if (!ownership) {
+    throw new ApiError(400, 'API.VALIDATION', "custodyWalletId needs the wallet's ownership signature", {
+      field: 'ownership', rule: "is required with custodyWalletId: the wallet's signature of a WalletRegistration for this tenant",
+    })
+  }
+  const nowSeconds = Math.floor(nowMs / 1000)
+  if (ownership.deadline <= nowSeconds) {
+    throw new ApiError(422, 'CORE.VALIDATION', 'ownership.deadline: has passed', { field: 'ownership.deadline', rule: 'must be in the future' })
+  }
+  if (ownership.deadline > nowSeconds + REGISTRATION_MAX_VALIDITY_SECONDS) {
+    throw new ApiError(422, 'CORE.VALIDATION', 'ownership.deadline: too far ahead', { field: 'ownership.deadline', rule: 'must be at most 24 hours ahead' })
+  }
+  const typedData = walletRegistrationTypedData({ tenant: tenantId, custodyWalletId, deadline: BigInt(ownership.deadline) })
+  const signer = await recoverTypedDataAddress({ ...typedData, signature: ownership.signature as `0x${string}` }).catch(() => undefined)
+  if (signer !== address) {
+    throw new ApiError(422, 'CORE.VALIDATION', 'ownership.signature: not the wallet\'s signature of this registration', {
+      field: 'ownership.signature', rule: 'must be signed by the wallet at address, for this tenant, custodyWalletId and deadline',
+    })
+  }
+}
 
 function checksummed(address: string): string {
   // Mixed case carries an EIP-55 checksum; a wrong one means a mistyped address.
@@ -43,6 +76,9 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     if (generate && request.body.custodyWalletId !== undefined) {
       throw new ApiError(400, 'API.VALIDATION', 'custodyWalletId goes with an address', { field: 'custodyWalletId', rule: 'is only allowed with address' })
     }
+    if (request.body.ownership && request.body.custodyWalletId === undefined) {
+      throw new ApiError(400, 'API.VALIDATION', 'ownership goes with a custodyWalletId', { field: 'ownership', rule: 'is only allowed with custodyWalletId' })
+    }
     if ((address === undefined) === (generate !== true)) {
       throw new ApiError(400, 'API.VALIDATION', 'give either an address or generate: true', { field: 'address', rule: 'give either an address or generate: true (not both)' })
     }
@@ -50,13 +86,16 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       throw new ApiError(422, 'CORE.VALIDATION', 'development wallets are disabled', { field: 'generate', rule: 'is only allowed with WALLET_SIGNER=local' })
     }
     const target = generate ? deps.walletSigners.generateLocal().address : checksummed(address!)
+    const { custodyWalletId } = request.body
+    // Checked before anything is stored: a refused registration claims nothing.
+    if (custodyWalletId !== undefined) await checkOwnership(tenantId, target, custodyWalletId, request.body.ownership, deps.runtime.now())
     const before = await db.select().from(wallets).where(eq(wallets.address, target))
     let row = await ensureWallet(db, target, tenantId)
     if (row.tenantId !== tenantId) {
       throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
     }
-    if (request.body.custodyWalletId !== undefined && row.custodyWalletId !== request.body.custodyWalletId) {
-      ;[row] = await db.update(wallets).set({ custodyWalletId: request.body.custodyWalletId }).where(eq(wallets.id, row.id)).returning() as [WalletRow]
+    if (custodyWalletId !== undefined && row.custodyWalletId !== custodyWalletId) {
+      ;[row] = await db.update(wallets).set({ custodyWalletId }).where(eq(wallets.id, row.id)).returning() as [WalletRow]
     }
     return reply.code(before.length ? 200 : 201).send(await presentOneWallet(deps, row))
   })

@@ -10,9 +10,15 @@ export function walletCommands(program: Command): void {
   wallet.command('create')
     .description('register a wallet by address, or create a development wallet (no --address)')
     .option('--address <address>', 'an existing wallet address')
-    .option('--custody-wallet-id <id>', 'its Privy wallet id (with --address)')
-    .action(clientAction(async ({ api, out }, options: { address?: string; custodyWalletId?: string }) => {
-      const body = options.address ? { address: options.address, ...(options.custodyWalletId ? { custodyWalletId: options.custodyWalletId } : {}) } : { generate: true }
+    .option('--custody-wallet-id <id>', 'its Privy wallet id (with --address and the ownership signature)')
+    .option('--ownership-deadline <unix-seconds>', "the WalletRegistration's deadline (with --custody-wallet-id)")
+    .option('--ownership-signature <hex>', "the wallet's signature of its WalletRegistration (with --custody-wallet-id; docs/privy.md)")
+    .action(clientAction(async ({ api, out }, options: { address?: string; custodyWalletId?: string; ownershipDeadline?: string; ownershipSignature?: string }) => {
+      const ownership = options.ownershipDeadline !== undefined || options.ownershipSignature !== undefined
+        // Passed as given (a deadline that is not a number is refused by the API, naming the field).
+        ? { ownership: { deadline: Number(options.ownershipDeadline), signature: options.ownershipSignature } }
+        : {}
+      const body = options.address ? { address: options.address, ...(options.custodyWalletId ? { custodyWalletId: options.custodyWalletId } : {}), ...ownership } : { generate: true }
       const created = await api.post<WalletDto>('/v1/wallets', body)
       out.result(created, () => walletLine(created))
     }))
