@@ -42,6 +42,28 @@ export function serverCommands(program: Command): void {
       process.stdout.write(`migrations applied (${database.kind === 'pg' ? 'Postgres' : `PGlite at ${config.PGLITE_DIR}`})\n`)
     })
 
+  program.command('keys').description('master keys (DEPUTY_MASTER_KEY)')
+    .command('rewrap').description('re-seal every session key under the current (first) master key, so retired keys can be removed')
+    .action(async () => {
+      const { openDatabase } = await import('../../store/openDatabase.js')
+      const { createKeyring } = await import('../../keys/Keyring.js')
+      const { rewrapSessionKeys } = await import('../../runtime/sessions/rewrapSessionKeys.js')
+      const config = (await configModule()).loadConfig()
+      const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
+      const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR })
+      let report
+      try {
+        report = await rewrapSessionKeys(database.db, keyring)
+      } finally {
+        await database.close()
+      }
+      process.stdout.write(`${report.rewrapped} session key(s) re-sealed under master key "${report.currentKeyId}"\n`)
+      for (const failure of report.failed) {
+        process.stderr.write(`session ${failure.sessionId} (master key "${failure.masterKeyId}"): ${failure.code}; keep that key in DEPUTY_MASTER_KEY\n`)
+      }
+      if (report.failed.length) process.exitCode = 1
+    })
+
   program.command('demo').description('sandbox + worker + API in one process, walking through the main job')
     .action(async () => {
       const { runDemo } = await import('../../demo/runDemo.js')

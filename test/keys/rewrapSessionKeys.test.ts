@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKeyring } from '../../src/keys/Keyring.js'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
+import { rewrapSessionKeys } from '../../src/runtime/sessions/rewrapSessionKeys.js'
+import { sealSessionKey, unsealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
+import type { Db } from '../../src/store/Database.js'
+import { sessions } from '../../src/store/schema/index.js'
+import { type TestDatabase, createTestDatabase } from '../support/database.js'
+import { insertSession, insertWallet } from '../store/fixtures.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const k0 = generateMasterKey('k0')
+const k1 = generateMasterKey('k1')
+const k2 = generateMasterKey('k2')
+
+let test: TestDatabase
+let db: Db
+beforeAll(async () => {
+  test = await createTestDatabase()
+  db = test.database.db
+})
+afterAll(() => test?.drop())
+
+/** A session (of a wallet of its own) whose key is sealed under the first key of `masterKeys`, as a grant seals it. */
+async function sealedSession(masterKeys: string, status: 'active' | 'revoked' = 'active') {
+  const walletId = (await insertWallet(db)).id
+  const keyring = createKeyring(masterKeys)
+  const key = SessionKey.generate()
+  const id = randomUUID()
+  await insertSession(db, walletId, { id, status, publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, id), masterKeyId: keyring.currentKeyId })
+  return { id, publicKey: key.publicKey }
+}
+const rowOf = async (id: string) => (await db.select().from(sessions).where(eq(sessions.id, id)))[0]!
+
+function deputy(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/deputy.js', ...args], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr })
+    })
+  })
+}
+
+describe('master key rotation: re-sealing session keys', () => {
+  it('moves every session key under the current master key, ended sessions too, so the retired key can go; one under a key not held is reported, not lost', async () => {
+    const old = [await sealedSession(k1), await sealedSession(k1, 'revoked'), await sealedSession(k1)]
+    const current = await sealedSession(k2)
+    const orphan = await sealedSession(k0)
+    const currentSealed = (await rowOf(current.id)).sealedPrivateKey
+
+    const report = await rewrapSessionKeys(db, createKeyring(`${k2},${k1}`), 2)
+    expect(report).toEqual({ currentKeyId: 'k2', rewrapped: 3, failed: [{ sessionId: orphan.id, masterKeyId: 'k0', code: 'KEYS.UNKNOWN_MASTER_KEY' }] })
+    // Only the new key is needed now; each row unseals to its own key.
+    const newOnly = createKeyring(k2)
+    for (const session of [...old, current]) {
+      const row = await rowOf(session.id)
+      expect(row.masterKeyId).toBe('k2')
+      expect(unsealSessionKey(newOnly, row).publicKey).toBe(session.publicKey)
+    }
+    expect((await rowOf(current.id)).sealedPrivateKey).toBe(currentSealed)
+    expect((await rowOf(orphan.id)).masterKeyId).toBe('k0')
+    // Again: nothing left to move.
+    expect((await rewrapSessionKeys(db, createKeyring(`${k2},${k1}`))).rewrapped).toBe(0)
+  })
+
+  it('`deputy keys rewrap` reports what it moved and exits 1 naming a session it could not move, without printing key material', async () => {
+    await sealedSession(k1)
+    const run = await deputy(['keys', 'rewrap'], { DATABASE_URL: test.url, DEPUTY_MASTER_KEY: `${k2},${k1}` })
+    expect(run.stdout).toBe('1 session key(s) re-sealed under master key "k2"\n')
+    expect(run.code).toBe(1) // the k0 session of the test above
+    expect(run.stderr).toMatch(/master key "k0"\): KEYS.UNKNOWN_MASTER_KEY; keep that key in DEPUTY_MASTER_KEY/)
+    for (const secret of [k1, k2].map((entry) => entry.split(':')[1]!)) expect(run.stdout + run.stderr).not.toContain(secret)
+  })
+})
