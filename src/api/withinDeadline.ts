@@ -1,3 +1,11 @@
+/** A dependency gave no answer within the deadline. */
+export class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`)
+    this.name = 'DeadlineError'
+  }
+}
+
 /** How long an API view waits for one of its dependencies (Postgres, Redis, the operator). */
 export const DEPENDENCY_DEADLINE_MS = 2_000
 
@@ -9,7 +17,7 @@ export const DEPENDENCY_DEADLINE_MS = 2_000
 export async function withinDeadline<T>(work: Promise<T>, ms: number = DEPENDENCY_DEADLINE_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms)
   })
   work.catch(() => undefined)
   try {

@@ -130,6 +130,14 @@ it('with Postgres down, /metrics answers the queue series and marks Postgres dow
       expect(response.headers.get('retry-after')).toBe('2')
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('STORE.UNAVAILABLE')
     }
+
+    // /readyz is unauthenticated: it says Postgres failed, not the error (its host and port), which is logged.
+    const ready = await call('/readyz')
+    expect(ready.status).toBe(503)
+    const { checks } = await ready.json() as { checks: { postgres: { ok: boolean; detail: string } } }
+    expect(checks.postgres.ok).toBe(false)
+    expect(checks.postgres.detail).toMatch(/^(failed \(the API log has the error\)|no answer within 2000 ms)$/)
+    expect(apiLog.entries().filter((entry) => entry.msg === 'readiness check failed' && entry.dependency === 'postgres').length).toBeGreaterThan(0)
   } finally {
     await postgres.open()
   }

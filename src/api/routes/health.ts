@@ -2,31 +2,36 @@ import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ApiDeps } from '../ApiDeps.js'
-import { DEPENDENCY_DEADLINE_MS, withinDeadline } from '../withinDeadline.js'
+import { DEPENDENCY_DEADLINE_MS, DeadlineError, withinDeadline } from '../withinDeadline.js'
 import type { RouteOptions } from './context.js'
-import { errorMessage } from '../../core/errors/errorMessage.js'
 
 type CheckResult = { ok: boolean; detail: string }
+type Failed = (dependency: string, error: unknown) => void
 
-async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
+/**
+ * `/readyz` is unauthenticated: a failure's detail says only whether the dependency did not answer
+ * in time or answered with an error; the error itself (hosts, ports, user names) goes to the log.
+ */
+async function timed(dependency: string, check: () => Promise<unknown>, failed: Failed): Promise<CheckResult> {
   try {
     await withinDeadline(check())
     return { ok: true, detail: 'ok' }
   } catch (error) {
-    return { ok: false, detail: errorMessage(error) }
+    failed(dependency, error)
+    return { ok: false, detail: error instanceof DeadlineError ? `no answer within ${DEPENDENCY_DEADLINE_MS} ms` : 'failed (the API log has the error)' }
   }
 }
 
 /** Each dependency the API needs to do useful work. */
-export async function readiness(deps: ApiDeps): Promise<Record<'postgres' | 'redis' | 'operator', CheckResult>> {
+export async function readiness(deps: ApiDeps, failed: Failed): Promise<Record<'postgres' | 'redis' | 'operator', CheckResult>> {
   const [postgres, redis, operator] = await Promise.all([
-    timed(() => deps.runtime.db.execute(sql`select 1`)),
-    timed(() => deps.submitQueue.getJobCounts('waiting')),
-    timed(async () => {
+    timed('postgres', () => deps.runtime.db.execute(sql`select 1`), failed),
+    timed('redis', () => deps.submitQueue.getJobCounts('waiting'), failed),
+    timed('operator', async () => {
       const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(DEPENDENCY_DEADLINE_MS) })
       if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`)
       await response.json()
-    }),
+    }, failed),
   ])
   return { postgres, redis, operator }
 }
@@ -41,8 +46,8 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
 
   app.get('/readyz', {
     schema: { summary: 'Readiness: Postgres, Redis and the operator (/v1/info) answer; 503 otherwise', tags: ['operations'], response: { 200: Ready, 503: Ready } },
-  }, async (_request, reply) => {
-    const checks = await readiness(deps)
+  }, async (request, reply) => {
+    const checks = await readiness(deps, (dependency, err) => request.log.warn({ err, dependency }, 'readiness check failed'))
     const ready = Object.values(checks).every((check) => check.ok)
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks })
   })
