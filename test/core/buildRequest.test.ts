@@ -167,10 +167,10 @@ describe('toWireRequest', () => {
         delegation: bound.delegation,
         wallet: bound.wallet,
         market: 'ETH-USD',
-        side: 0,
+        side: '0',
         price: '2000500000000000000000',
         size: '1000000000000000',
-        timeInForce: 2,
+        timeInForce: '2',
         clientOrderId: cloid,
         nonce: '18446744073709551615',
         deadline: '1700000060000',
@@ -178,12 +178,13 @@ describe('toWireRequest', () => {
     })
   })
 
-  it('survives JSON and reads back to the same bigints', () => {
+  it('survives JSON and reads back to the same bigints and numbers, every one a decimal string (PROTOCOL.md §5)', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.oneof(fc.bigInt({ min: 0n, max: UINT256_MAX }), fc.string(), fc.integer())), (message) => {
         const wire = JSON.parse(JSON.stringify(toWireMessage(message))) as Record<string, string | number>
         for (const [key, value] of Object.entries(message)) {
           if (typeof value === 'bigint') expect(BigInt(wire[key] as string)).toBe(value)
+          else if (typeof value === 'number') expect([typeof wire[key], Number(wire[key])]).toEqual(['string', value])
           else expect(wire[key]).toBe(value)
         }
         expect(Object.keys(wire).sort()).toEqual(Object.keys(message).sort())

@@ -131,7 +131,8 @@ export async function signed(session: Session, family: Family, fields: Record<st
   const message = { delegation: session.hash, wallet: session.address, nonce: session.nextNonce(), deadline: BigInt(session.now() + 30_000), ...fields }
   const signature = await signer.signTypedData({ domain: session.domain, types, primaryType: family, message } as never)
   const wire: Record<string, string | number> = {}
-  for (const [key, value] of Object.entries(message)) wire[key] = typeof value === 'bigint' ? value.toString() : (value as string | number)
+  // PROTOCOL.md §5: every uint as a decimal string (uint8 side and timeInForce too).
+  for (const [key, value] of Object.entries(message)) wire[key] = typeof value === 'bigint' || typeof value === 'number' ? value.toString() : (value as string)
   return { family, delegation: session.payload, message: wire, signature }
 }
 

@@ -6,14 +6,18 @@ import type { VenueRequest } from '../eip712/types.js'
 export type WireRequest = {
   family: RequestFamily
   delegation: Hex
-  message: Record<string, string | number>
+  message: Record<string, string>
   signature: Hex
 }
 
-/** Struct fields with uints as decimal strings, as the wire carries them. */
-export function toWireMessage(message: object): Record<string, string | number> {
-  const out: Record<string, string | number> = {}
-  for (const [key, value] of Object.entries(message)) out[key] = typeof value === 'bigint' ? value.toString() : (value as string | number)
+/**
+ * Struct fields with every uint as a decimal string, as PROTOCOL.md §5 has the message carry them
+ * ("uint as decimal strings"): the uint64/uint256 ones (bigints) and the uint8 `side` and
+ * `timeInForce` (numbers) alike.
+ */
+export function toWireMessage(message: object): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(message)) out[key] = typeof value === 'bigint' || typeof value === 'number' ? value.toString() : (value as string)
   return out
 }
 

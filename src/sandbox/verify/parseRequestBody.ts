@@ -7,7 +7,8 @@ const UINT64_MAX = (1n << 64n) - 1n
 const UINT256_MAX = (1n << 256n) - 1n
 
 const decimalUint = z.string().regex(/^\d{1,78}$/, 'must be an unsigned integer as a decimal string')
-const smallUint = z.union([z.number().int().min(0).max(255), z.string().regex(/^\d{1,3}$/)], { error: 'must be a small unsigned integer' })
+/** uint8 fields too travel as decimal strings (PROTOCOL.md §5: "uint as decimal strings"); a JSON number is refused. */
+const smallUint = z.string().regex(/^\d{1,3}$/, 'must be an unsigned integer as a decimal string')
 const hexOf = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `must be ${bytes} bytes of 0x-hex`)
 const market = z.string().max(64, 'must be at most 64 characters')
 
