@@ -2,6 +2,7 @@ import { OrderNotOpenError, requestCancel, requestModify } from '../../src/runti
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import type { MarketRules } from '../../src/runtime/intake/marketRules.js'
 import type { Db } from '../../src/store/Database.js'
+import type { AskedIntent } from './checkOutcome.js'
 import type { DrillWallet } from './environment.js'
 import { sleep } from './workerProcess.js'
 
@@ -15,28 +16,45 @@ export type WorkloadOptions = {
   /** The current ETH-USD mark, so "immediately filling" and "resting" are chosen relative to it. */
   mark: () => number
   random: () => number
+  /** The operator's status of an order (`open`, `partiallyFilled`, …), undefined before it has it: some changes wait until it is live there. */
+  operatorStatus: (address: string, clientOrderId: string) => string | undefined
 }
 
-export type WorkloadReport = { placed: number; modifies: number; cancels: number; changesRefused: number }
+export type WorkloadReport = {
+  placed: number
+  modifies: number
+  cancels: number
+  changesRefused: number
+  /** Cancels asked once the order was live at the operator. */
+  cancelsOfLive: number
+  /** Every placed intent and the changes intake accepted for it, in the order asked. */
+  asked: AskedIntent[]
+}
 
-type Kind = 'cross' | 'ioc' | 'rest' | 'restModify' | 'restCancel' | 'restModifyCancel'
+type Kind = 'cross' | 'ioc' | 'rest' | 'restModify' | 'restModifyCross' | 'restCancel' | 'restModifyCancel' | 'openCancel' | 'crossOpenCancel' | 'openModifyTwiceCancel'
 
 /**
- * Writes `orders` intents through intake at a steady pace: about half cross the
- * maker at once (GTC or IOC), the rest rest on the book, and some of those get
- * a modify and/or a cancel a little later (while, or after, the placement is in
- * flight). A change refused at intake because the order already finished is
- * counted, not an error.
+ * Writes `orders` intents through intake at a steady pace: some cross the maker at
+ * once (GTC or IOC; with a small maker size they fill partly and a GTC rests the
+ * rest), the others rest on the book, and some get modifies and/or a cancel a little
+ * later: while the placement is in flight, or once the order is live at the operator
+ * (a cancel then reaches the operator; a modify may move the order through the mark,
+ * so it fills). A modify's size always grows (it is the new total), so the operator
+ * never refuses one for not exceeding what filled. A change refused at intake because
+ * the order already finished is counted, not an error.
  */
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadReport> {
   const { db, markets, random } = options
-  const report: WorkloadReport = { placed: 0, modifies: 0, cancels: 0, changesRefused: 0 }
+  const report: WorkloadReport = { placed: 0, modifies: 0, cancels: 0, changesRefused: 0, cancelsOfLive: 0, asked: [] }
   const followUps: Promise<void>[] = []
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
   const ticks = (from: number, to: number) => from + Math.floor(random() * (to - from + 1))
   const price = (value: number) => (Math.round(value * 100) / 100).toFixed(2)
   const size = () => (ticks(1, 100) / 1000).toFixed(3)
-  const kinds: [Kind, number][] = [['cross', 40], ['ioc', 10], ['rest', 20], ['restModify', 10], ['restCancel', 12], ['restModifyCancel', 8]]
+  const kinds: [Kind, number][] = [
+    ['cross', 30], ['ioc', 10], ['rest', 14], ['restModify', 8], ['restModifyCross', 8], ['restCancel', 8], ['restModifyCancel', 6],
+    ['openCancel', 8], ['crossOpenCancel', 5], ['openModifyTwiceCancel', 3],
+  ]
   const total = kinds.reduce((sum, [, weight]) => sum + weight, 0)
   const kindOf = (): Kind => {
     let roll = random() * total
@@ -44,14 +62,26 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     return 'rest'
   }
 
-  const change = async (work: () => Promise<unknown>, count: 'modifies' | 'cancels') => {
+  const change = async (work: () => Promise<{ outboxId: string }>, count: 'modifies' | 'cancels'): Promise<string | undefined> => {
     try {
-      await work()
+      const { outboxId } = await work()
       report[count]++
+      return outboxId
     } catch (error) {
       if (!(error instanceof OrderNotOpenError)) throw error
       report.changesRefused++
+      return undefined
     }
+  }
+  /** Waits (up to 15 s) until the operator holds the order live; answers whether it does. */
+  const live = async (address: string, cloid: string) => {
+    for (let waited = 0; waited < 15_000; waited += 100) {
+      const status = options.operatorStatus(address, cloid)
+      if (status === 'open' || status === 'partiallyFilled') return true
+      if (status !== undefined) return false
+      await sleep(100)
+    }
+    return false
   }
 
   const started = Date.now()
@@ -62,26 +92,65 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     const kind = kindOf()
     const side = random() < 0.5 ? 'buy' : 'sell'
     const mark = options.mark()
-    const crossing = kind === 'cross' || kind === 'ioc'
+    const crossing = kind === 'cross' || kind === 'ioc' || kind === 'crossOpenCancel'
     // A crossing buy sits a little above the mark, a resting buy well below it (and the reverse for sells).
     const distance = crossing ? -ticks(0, 1000) / 100 : ticks(500, 10_000) / 100
     const limit = side === 'buy' ? mark - distance : mark + distance
+    const asked: AskedIntent = { clientRef: `drill-${i}`, price: price(limit), size: size(), modifies: [], cancels: [] }
     const { order } = await placeLimitOrder(db, markets, {
-      walletId: wallet.walletId, market: 'ETH-USD', side, price: price(limit), size: size(),
-      timeInForce: kind === 'ioc' ? 'IOC' : 'GTC', clientRef: `drill-${i}`,
+      walletId: wallet.walletId, market: 'ETH-USD', side, price: asked.price, size: asked.size,
+      timeInForce: kind === 'ioc' ? 'IOC' : 'GTC', clientRef: asked.clientRef,
     }, new Date())
     report.placed++
-    if (kind === 'restModify' || kind === 'restModifyCancel' || kind === 'restCancel') {
-      followUps.push((async () => {
-        await sleep(ticks(0, 1500))
-        if (kind !== 'restCancel') {
-          const moved = side === 'buy' ? limit - ticks(0, 500) / 100 : limit + ticks(0, 500) / 100
-          await change(() => requestModify(db, markets, { orderId: order.id, price: price(moved), size: size() }), 'modifies')
-          await sleep(ticks(0, 1500))
-        }
-        if (kind !== 'restModify') await change(() => requestCancel(db, { orderId: order.id }), 'cancels')
-      })())
+    report.asked.push(asked)
+    if (kind === 'cross' || kind === 'ioc' || kind === 'rest') continue
+    let current = { price: limit, size: Number(asked.size) }
+    const modify = async (through: boolean) => {
+      // Away from the mark, or through it (a buy above the mark fills at once, partly when larger than the maker's size).
+      const now = options.mark()
+      const moved = through
+        ? (side === 'buy' ? now + ticks(0, 500) / 100 : now - ticks(0, 500) / 100)
+        : (side === 'buy' ? current.price - ticks(0, 500) / 100 : current.price + ticks(0, 500) / 100)
+      const next = { price: moved, size: current.size + ticks(1, 30) / 1000 }
+      const ask = { price: price(next.price), size: next.size.toFixed(3) }
+      const outboxId = await change(() => requestModify(db, markets, { orderId: order.id, ...ask }), 'modifies')
+      if (outboxId) { asked.modifies.push({ outboxId, ...ask }); current = next }
     }
+    const cancel = async () => {
+      const outboxId = await change(() => requestCancel(db, { orderId: order.id }), 'cancels')
+      if (outboxId) asked.cancels.push(outboxId)
+      return outboxId
+    }
+    followUps.push((async () => {
+      switch (kind) {
+        case 'restModify':
+        case 'restCancel':
+        case 'restModifyCancel':
+          await sleep(ticks(0, 1500))
+          if (kind !== 'restCancel') {
+            await modify(false)
+            await sleep(ticks(0, 1500))
+          }
+          if (kind !== 'restModify') await cancel()
+          return
+        case 'restModifyCross':
+          await live(wallet.address, order.clientOrderId)
+          await modify(true)
+          return
+        case 'openCancel':
+        case 'crossOpenCancel':
+        case 'openModifyTwiceCancel': {
+          const wasLive = await live(wallet.address, order.clientOrderId)
+          await sleep(ticks(0, 500))
+          if (kind === 'openModifyTwiceCancel') {
+            await modify(false)
+            await modify(false)
+            await sleep(ticks(0, 1000))
+          }
+          if ((await cancel()) && wasLive) report.cancelsOfLive++
+        }
+      }
+    })())
   }
   await Promise.all(followUps)
   return report
