@@ -73,9 +73,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
       return undefined
     }
   }
-  /** Waits (up to 15 s) until the operator holds the order live; answers whether it does. */
+  /** Waits (up to 60 s: placements wait out the worker's restarts) until the operator holds the order live; answers whether it does. */
   const live = async (address: string, cloid: string) => {
-    for (let waited = 0; waited < 15_000; waited += 100) {
+    for (let waited = 0; waited < 60_000; waited += 100) {
       const status = options.operatorStatus(address, cloid)
       if (status === 'open' || status === 'partiallyFilled') return true
       if (status !== undefined) return false
@@ -96,7 +96,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     // A crossing buy sits a little above the mark, a resting buy well below it (and the reverse for sells).
     const distance = crossing ? -ticks(0, 1000) / 100 : ticks(500, 10_000) / 100
     const limit = side === 'buy' ? mark - distance : mark + distance
-    const asked: AskedIntent = { clientRef: `drill-${i}`, price: price(limit), size: size(), modifies: [], cancels: [] }
+    // Larger than the maker's size, so the order fills partly and rests the rest until cancelled.
+    const asked: AskedIntent = { clientRef: `drill-${i}`, price: price(limit), size: kind === 'crossOpenCancel' ? (ticks(30, 100) / 1000).toFixed(3) : size(), modifies: [], cancels: [] }
     const { order } = await placeLimitOrder(db, markets, {
       walletId: wallet.walletId, market: 'ETH-USD', side, price: asked.price, size: asked.size,
       timeInForce: kind === 'ioc' ? 'IOC' : 'GTC', clientRef: asked.clientRef,
@@ -141,7 +142,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
         case 'crossOpenCancel':
         case 'openModifyTwiceCancel': {
           const wasLive = await live(wallet.address, order.clientOrderId)
-          await sleep(ticks(0, 500))
+          if (kind !== 'crossOpenCancel') await sleep(ticks(0, 500))
           if (kind === 'openModifyTwiceCancel') {
             await modify(false)
             await modify(false)

@@ -82,7 +82,7 @@ describe('checkOutcome (the drill checks)', () => {
     const partIntent = await newIntent(w.id, 'active', 0, 'r3')
     const notional = amt('1950') * amt('0.02')
     const part = await newOrder(w.id, partIntent.id, 0, { state: 'partially_filled', filled: '0.02', filledNotional: String(notional), averagePrice: '1950', fees: '0.0078' })
-    await db.insert(fills).values({ walletId: w.id, orderId: part.id, fillId: '7', clientOrderId: part.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.02', fee: '0.0078', seq: '9', at: new Date() })
+    await db.insert(fills).values({ walletId: w.id, orderId: part.id, fillId: '7', clientOrderId: part.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.02', fee: '0.0078', seq: 9, at: new Date() })
 
     // A cancel asked before placement: cancelled locally, never at the operator.
     const earlyIntent = await newIntent(w.id, 'cancelled', 0, 'r4')
@@ -135,7 +135,7 @@ describe('checkOutcome (the drill checks)', () => {
     const intent = await newIntent(w.id, 'active', 1)
     const second = await newOrder(w.id, intent.id, 1, { venueOrderId: '2' })
     const first = await newOrder(w.id, intent.id, 0, { state: 'filled', filled: '0.05', replacedBy: second.id, filledNotional: String(amt('1950') * amt('0.05')), averagePrice: '1950' })
-    await db.insert(fills).values({ walletId: w.id, orderId: first.id, fillId: '31', clientOrderId: first.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: '3', at: new Date() })
+    await db.insert(fills).values({ walletId: w.id, orderId: first.id, fillId: '31', clientOrderId: first.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: 3, at: new Date() })
     const sandbox = fakeSandbox(w.address, { [first.clientOrderId]: { ...open, status: 'filled', filled: amt('0.05') }, [second.clientOrderId]: open }, {
       fills: [{ fillId: '31', seq: '3', clientOrderId: first.clientOrderId, price: amt('1950'), size: amt('0.05'), fee: 0n }],
     })
@@ -167,7 +167,7 @@ describe('checkOutcome (the drill checks)', () => {
     const w = await newWallet()
     const intent = await newIntent(w.id, 'cancel_requested')
     const order = await newOrder(w.id, intent.id, 0, { state: 'filled', filled: '0.05', filledNotional: String(amt('1950') * amt('0.05')), averagePrice: '1950' })
-    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '41', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: '3', at: new Date() })
+    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '41', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: 3, at: new Date() })
     await newRow(w.id, order.id, 'CancelOrder', { reason: 'user' }, 'done', new Date(T0 - 1_000), 'order already filled')
     const sandbox = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, status: 'filled', filled: amt('0.05') } }, {
       fills: [{ fillId: '41', seq: '3', clientOrderId: order.clientOrderId, price: amt('1950'), size: amt('0.05'), fee: 0n }],
@@ -209,7 +209,7 @@ describe('checkOutcome (the drill checks)', () => {
     const w = await newWallet()
     const intent = await newIntent(w.id)
     const order = await newOrder(w.id, intent.id, 0, { state: 'filled', filled: '0.05', filledNotional: String(amt('1950') * amt('0.05')), averagePrice: '1950' })
-    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '51', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: '3', at: new Date() })
+    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '51', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: 3, at: new Date() })
     await newRow(w.id, order.id, 'ModifyOrder', { price: '1940.00', size: '0.080' }, 'done', new Date(T0), 'order filled: modification not applied')
     const fillsAt = [{ fillId: '51', seq: '3', clientOrderId: order.clientOrderId, price: amt('1950'), size: amt('0.05'), fee: 0n }]
     const filledAfter = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, status: 'filled', filled: amt('0.05'), updatedAt: T0 + 5_000 } }, { fills: fillsAt })
@@ -222,7 +222,7 @@ describe('checkOutcome (the drill checks)', () => {
     const w = await newWallet()
     const intent = await newIntent(w.id)
     const order = await newOrder(w.id, intent.id, 0, { state: 'partially_filled', filled: '0.04', filledNotional: String(amt('1950') * amt('0.04')), averagePrice: '1950' })
-    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '61', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.04', fee: '0', seq: '3', at: new Date() })
+    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '61', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.04', fee: '0', seq: 3, at: new Date() })
     await newRow(w.id, order.id, 'ModifyOrder', { price: '1940.00', size: '0.030' }, 'failed', new Date(), 'InvalidRequest: message.size must exceed')
     const sandbox = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, status: 'partiallyFilled', filled: amt('0.04') } }, {
       fills: [{ fillId: '61', seq: '3', clientOrderId: order.clientOrderId, price: amt('1950'), size: amt('0.04'), fee: 0n }],
@@ -262,7 +262,7 @@ describe('checkOutcome (the drill checks)', () => {
     const intent = await newIntent(w.id)
     const size = amt('0.05')
     const order = await newOrder(w.id, intent.id, 0, { state: 'filled', filled: '0.05', filledNotional: String(amt('1950') * size), averagePrice: '1950', fees: '999' })
-    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '999', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: '3', at: new Date() })
+    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '999', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.05', fee: '0', seq: 3, at: new Date() })
     const sandbox = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, status: 'filled', filled: size } }, {
       fills: [{ fillId: '71', seq: '3', clientOrderId: order.clientOrderId, price: amt('2000'), size, fee: amt('0.05') }],
     })
