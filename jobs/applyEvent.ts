@@ -18,13 +18,14 @@
  *   so the events are delivered again.
  * - Idempotency key: (wallet, seq); fills also by (wallet, fill id).
  */
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { parseAmount } from '../src/core/money/decimal.js'
-import { eventProblem } from '../src/core/orders/eventProblem.js'
+import { eventProblem, saysOnlyModified } from '../src/core/orders/eventProblem.js'
+import { parseSide } from '../src/core/orders/parseSide.js'
 import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
-import { failedIfActive } from '../src/store/repositories/failedIfActive.js'
+import { recordSessionsEnded } from '../src/store/repositories/recordSessionsEnded.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { type OrderWorkspace, orderWorkspace } from '../src/store/repositories/orderWorkspace.js'
 import type { FillInput } from '../src/store/repositories/recordFill.js'
@@ -180,8 +181,11 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
     case 'OrderFilled':
       if (cloid) await workspace.fill(fillInput(walletId, event))
       break
-    case 'OrderAccepted':
     case 'OrderModified':
+      // One that names no price, size or revision (PROTOCOL.md §7 names none): the consumer reads the order back.
+      if (cloid && !saysOnlyModified(event)) await workspace.apply(walletId, cloid, [orderUpdate(event)])
+      break
+    case 'OrderAccepted':
     case 'OrderRejected':
       if (cloid) await workspace.apply(walletId, cloid, [orderUpdate(event)])
       break
@@ -201,17 +205,11 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
       break
     }
     case 'SessionRevoked':
-    case 'SessionExpired': {
-      const status = event.type === 'SessionRevoked' ? 'revoked' : 'expired'
-      // The operator revoking the wallet's active session behind the worker's back is a failure of it
-      // (automatic grants back off on these); its revocation of a rotated-out one is the worker's own.
-      const at = new Date(event.at)
-      const ended = await tx.update(sessions).set({ status, statusReason: `operator event ${event.type}`, revokedAt: at, failedAt: status === 'revoked' ? failedIfActive(at) : null })
-        .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, str(data.delegation).toLowerCase()), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
-        .returning({ id: sessions.id })
-      if (ended.length) await audit(tx, { walletId, actor: 'worker', action: `session.${status}`, details: { sessionId: ended[0]!.id, seq } })
+    case 'SessionExpired':
+      // PROTOCOL.md §7 gives these no fields; an operator that names the delegation (the sandbox
+      // does) ends that session here. Without one, the event streams ask the operator which ended.
+      if (typeof data.delegation === 'string') await recordSessionsEnded(tx, walletId, eq(sessions.delegationHash, data.delegation.toLowerCase()), { type: event.type, at: event.at, seq })
       break
-    }
   }
 }
 
@@ -224,7 +222,8 @@ function fillInput(walletId: string, event: VenueEvent): FillInput {
   const data = event.data ?? {}
   return {
     walletId, fillId: str(data.fillId), clientOrderId: event.clientOrderId!, market: typeof data.market === 'string' ? data.market : '',
-    side: data.side === 'sell' || data.side === 1 ? 1 : 0,
+    // Checked by eventProblem when present; absent, the fill's order (known by then) gives the side.
+    side: data.side === undefined ? 0 : parseSide('data.side', data.side),
     price: str(data.price), size: str(data.size), fee: str(data.fee ?? '0'), seq: Number(event.seq), at: new Date(event.at),
   }
 }

@@ -1,14 +1,17 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { Address, Hex } from 'viem'
 import { type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
-import { eventProblem } from '../core/orders/eventProblem.js'
+import { eventProblem, saysOnlyModified } from '../core/orders/eventProblem.js'
 import { lockWallet } from '../store/repositories/lockWallet.js'
+import { recordSessionsEnded } from '../store/repositories/recordSessionsEnded.js'
 import { sessions, streamCursors, wallets } from '../store/schema/index.js'
 import { streamEvents } from '../venue/streamEvents.js'
 import type { VenueEvent } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 import { markSessionRefused } from './sessions/markSessionRefused.js'
+import { readBackOrder } from './submission/readBack.js'
 import { groupCommit } from './groupCommit.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
@@ -149,6 +152,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
               details: { seq: event.seq, type: event.type, clientOrderId: event.clientOrderId ?? null },
             })
           } else if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(walletId, event)
+          else if (saysOnlyModified(event)) await readBackModified(walletId, event.clientOrderId as Hex)
         }
       },
       onGap: (expected, got) => deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq'),
@@ -164,10 +168,14 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
    * of the old session (a new one is active) and a compromise (the wallet is halted) ask nothing.
    */
   async function sessionEndedAtOperator(walletId: string, event: VenueEvent): Promise<void> {
-    const [ended] = await deps.db.select({ id: sessions.id }).from(sessions)
-      .where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, String(event.data?.delegation ?? '').toLowerCase())))
+    const delegation = event.data?.delegation
+    const named = typeof delegation === 'string'
+      ? await deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, delegation.toLowerCase())))
+      : []
+    const endedIds = named.length ? named.map(({ id }) => id) : await askWhichEnded(walletId, event)
+    const ended = endedIds[0] === undefined ? undefined : { id: endedIds[0] }
     if (!ended) return
-    deps.sessions.forget(ended.id)
+    for (const id of endedIds) deps.sessions.forget(id)
     const waiting = await deps.db.transaction(async (tx) => {
       // Locked as a grant's activation locks it, so a session granted meanwhile is seen here.
       const wallet = await lockWallet(tx, walletId)
@@ -177,6 +185,45 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       return true
     })
     if (waiting) await deps.onSessionInvalid?.(walletId, ended.id, `operator event ${event.type}`)
+  }
+
+  /**
+   * An OrderModified naming no price, size or revision (PROTOCOL.md §7 names none): the order is read
+   * back from the operator. A failed read leaves it to reconciliation, which reads it too.
+   */
+  async function readBackModified(walletId: string, clientOrderId: Hex): Promise<void> {
+    try {
+      const session = await deps.sessions.active(walletId)
+      if (session) await readBackOrder(deps, session, walletId, clientOrderId)
+    } catch (error) {
+      deps.log.warn({ walletId, clientOrderId, err: error }, 'could not read back a modified order; reconciliation will')
+    }
+  }
+
+  /**
+   * PROTOCOL.md §7's SessionRevoked and SessionExpired carry no fields, so an operator may not say
+   * which session ended (the sandbox adds `data.delegation`; applyEvent uses it). Then each of the
+   * wallet's signing sessions is asked with a read, which any unexpired, unrevoked delegation may
+   * make (§6): one answered SessionUnauthorized has ended, and is recorded as a named one would be.
+   * Any other answer leaves a session as it is (a signed request refused 401 ends it then).
+   */
+  async function askWhichEnded(walletId: string, event: VenueEvent): Promise<string[]> {
+    const candidates = await deps.db.select({ session: sessions, address: wallets.address }).from(sessions)
+      .innerJoin(wallets, eq(wallets.id, sessions.walletId))
+      .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
+    const refused: string[] = []
+    for (const { session, address } of candidates) {
+      if (!session.delegatedPayload || !session.delegationHash) continue
+      try {
+        await deps.venue.balances(deps.sessions.readAuthOf(session, address as Address))
+      } catch (error) {
+        if (error instanceof VenueError && error.venueCode === 'SessionUnauthorized') refused.push(session.id)
+        else deps.log.warn({ walletId, sessionId: session.id, err: error }, 'could not ask the operator whether a session ended')
+      }
+    }
+    if (!refused.length) return []
+    const type = event.type as 'SessionRevoked' | 'SessionExpired'
+    return deps.db.transaction((tx) => recordSessionsEnded(tx, walletId, inArray(sessions.id, refused), { type, at: event.at, seq: event.seq }))
   }
 
   async function tick(): Promise<void> {

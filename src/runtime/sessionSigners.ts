@@ -33,16 +33,21 @@ export type ActiveSession = {
  */
 export function createSessionSigners(options: { db: Db; keyring: Keyring; domain: OperatorDomain; now: () => number; readDeadlineMs?: number }) {
   const cache = new Map<string, ActiveSession>()
+  const unsealed = (row: SessionRow, wallet: Address): ActiveSession => cache.get(row.id) ?? {
+    id: row.id, walletId: row.walletId, wallet, publicKey: row.publicKey as Hex, aclScope: row.aclScope,
+    expiryUnix: row.expiryUnix, delegationHash: row.delegationHash as Hex, payload: row.delegatedPayload as Hex,
+    key: unsealSessionKey(options.keyring, row),
+  }
   const toActive = (row: SessionRow, wallet: Address): ActiveSession => {
-    const cached = cache.get(row.id)
-    if (cached) return cached
-    const key = unsealSessionKey(options.keyring, row)
-    const active: ActiveSession = {
-      id: row.id, walletId: row.walletId, wallet, publicKey: row.publicKey as Hex, aclScope: row.aclScope,
-      expiryUnix: row.expiryUnix, delegationHash: row.delegationHash as Hex, payload: row.delegatedPayload as Hex, key,
-    }
+    const active = unsealed(row, wallet)
     cache.set(row.id, active)
     return active
+  }
+  /** Headers that authenticate a read with this session (PROTOCOL.md §6). */
+  const readAuth = (session: ActiveSession): ReadAuth => () => {
+    const deadline = BigInt(Math.floor(options.now()) + (options.readDeadlineMs ?? 30_000))
+    const { signature } = signRead(session.key, options.domain, { delegation: session.delegationHash, deadline })
+    return { 'x-delegation': session.payload, 'x-read-deadline': deadline.toString(), 'x-read-signature': signature }
   }
   return {
     /**
@@ -83,13 +88,13 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
       for (const id of gone) cache.delete(id)
       return gone.length
     },
-    /** Headers that authenticate a read with this session (PROTOCOL.md §6). */
-    readAuth(session: ActiveSession): ReadAuth {
-      return () => {
-        const deadline = BigInt(Math.floor(options.now()) + (options.readDeadlineMs ?? 30_000))
-        const { signature } = signRead(session.key, options.domain, { delegation: session.delegationHash, deadline })
-        return { 'x-delegation': session.payload, 'x-read-deadline': deadline.toString(), 'x-read-signature': signature }
-      }
+    readAuth,
+    /**
+     * Read headers for any delegated session of a wallet, active or not (unsealed for the read, not
+     * kept): asking the operator whether that session still stands.
+     */
+    readAuthOf(row: SessionRow, wallet: Address): ReadAuth {
+      return readAuth(unsealed(row, wallet))
     },
   }
 }

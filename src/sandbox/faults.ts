@@ -12,9 +12,16 @@ export type Faults = {
   streamDropEveryMs: number
   /** Probability that an event is written to a stream twice. */
   duplicateEvents: number
+  /**
+   * Events carry only the data fields PROTOCOL.md §7 names (OrderFilled: fillId, price, size, fee,
+   * remaining; OrderCancelled: reason; the others none), as an operator holding to the text may:
+   * the sandbox's extensions (an OrderModified's price, size and revision, a session end's
+   * delegation, …) are left out. Not a fault: a check that the client needs no more than the text.
+   */
+  protocolEventData: boolean
 }
 
-export const noFaults: Faults = { errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 }
+export const noFaults: Faults = { errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false }
 
 const probability = z.number().min(0).max(1)
 const milliseconds = z.number().int().min(0).max(600_000)
@@ -26,13 +33,14 @@ export const faultsSchema = z.strictObject({
   dropAfterAccept: probability.optional(),
   streamDropEveryMs: milliseconds.optional(),
   duplicateEvents: probability.optional(),
+  protocolEventData: z.boolean().optional(),
 })
 
 export function mergeFaults(current: Faults, patch: Partial<Faults>): Faults {
   const next = { ...current }
   for (const key of Object.keys(noFaults) as (keyof Faults)[]) {
     const value = patch[key]
-    if (value !== undefined) next[key] = value
+    if (value !== undefined) (next as Record<keyof Faults, unknown>)[key] = value
   }
   return next
 }

@@ -1,3 +1,4 @@
+import { parseSide } from '../core/orders/parseSide.js'
 import type { Hex } from 'viem'
 import { httpJson, httpTarget } from './httpJson.js'
 import type { ReadAuth, Receipt, VenueBalance, VenueFill, VenueInfo, VenueMarket, VenueOrder, VenueTicker } from './types.js'
@@ -35,9 +36,9 @@ export type VenueClient = ReturnType<typeof createVenueClient>
 
 /**
  * PROTOCOL.md names `side` without fixing its encoding: the sandbox reads answer
- * "buy" | "sell", the signed structs use 0 | 1. Reads are normalized to 0 | 1 here.
+ * "buy" | "sell", the signed structs use 0 | 1. Reads are normalized to 0 | 1 here;
+ * a side that is neither fails the read (`parseSide`) instead of reading as a buy.
  */
 function withSide<T extends { side: number }>(item: T): T {
-  const side = item.side as unknown
-  return { ...item, side: side === 'sell' || side === 1 || side === '1' ? 1 : 0 }
+  return { ...item, side: parseSide('side', item.side) }
 }

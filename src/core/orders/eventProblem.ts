@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/ValidationError.js'
 import { parseAmount, parsePositiveAmount } from '../money/decimal.js'
+import { parseSide } from './parseSide.js'
 
 /** The fields of an operator event (PROTOCOL.md §7) that applying it reads. */
 export type EventFields = { type: unknown; at: unknown; clientOrderId?: unknown; data?: unknown }
@@ -17,7 +18,7 @@ export function eventProblem(event: EventFields): string | undefined {
     if (typeof event.type !== 'string' || event.type.length === 0) throw new ValidationError('type', 'must be a non-empty string')
     if (event.clientOrderId !== undefined && event.clientOrderId !== null && typeof event.clientOrderId !== 'string') throw new ValidationError('clientOrderId', 'must be a string')
     if (event.data !== undefined && event.data !== null && (typeof event.data !== 'object' || Array.isArray(event.data))) throw new ValidationError('data', 'must be an object')
-    if (event.type === 'OrderModified' && event.clientOrderId) {
+    if (event.type === 'OrderModified' && event.clientOrderId && !saysOnlyModified(event)) {
       parsePositiveAmount('data.price', data.price)
       parsePositiveAmount('data.size', data.size)
       if (!isCount(data.revision)) throw new ValidationError('data.revision', 'must be a non-negative integer')
@@ -27,6 +28,7 @@ export function eventProblem(event: EventFields): string | undefined {
       parsePositiveAmount('data.price', data.price)
       parsePositiveAmount('data.size', data.size)
       if (data.fee !== undefined) parseAmount('data.fee', data.fee)
+      if (data.side !== undefined) parseSide('data.side', data.side)
     }
     // A fill and a session's end are stored with the event's time.
     const timed = event.type === 'OrderFilled' || event.type === 'SessionRevoked' || event.type === 'SessionExpired'
@@ -45,4 +47,14 @@ function isCount(value: unknown): boolean {
 
 function isTime(value: unknown): boolean {
   return (typeof value === 'number' || typeof value === 'string') && Number.isFinite(new Date(value).getTime())
+}
+
+/**
+ * PROTOCOL.md §7 names no data fields for OrderModified (the sandbox sends the new price, size and
+ * revision): one carrying none of them says only that the order changed, and the order is read back.
+ */
+export function saysOnlyModified(event: EventFields): boolean {
+  if (event.type !== 'OrderModified') return false
+  const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>
+  return data.price === undefined && data.size === undefined && data.revision === undefined
 }

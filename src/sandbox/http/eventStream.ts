@@ -68,7 +68,7 @@ export function registerEventStream(app: FastifyInstance, state: SandboxState): 
     let closed = false
     const write = (event: SandboxEvent): void => {
       if (closed) return
-      const frame = `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`
+      const frame = `id: ${event.seq}\ndata: ${JSON.stringify(state.faults.protocolEventData ? withProtocolData(event) : event)}\n\n`
       response.write(frame)
       const duplicate = state.faults.duplicateEvents
       if (duplicate > 0 && state.random() < duplicate) response.write(frame)
@@ -107,4 +107,16 @@ export function registerEventStream(app: FastifyInstance, state: SandboxState): 
       return streams.size
     },
   }
+}
+
+/** The data fields PROTOCOL.md §7 names per event type; an event of another type carries none. */
+const protocolDataFields: Partial<Record<SandboxEvent['type'], readonly string[]>> = {
+  OrderFilled: ['fillId', 'price', 'size', 'fee', 'remaining'],
+  OrderCancelled: ['reason'],
+}
+
+/** The event as an operator holding to PROTOCOL.md's text sends it (`protocolEventData`). */
+function withProtocolData(event: SandboxEvent): SandboxEvent {
+  const fields = protocolDataFields[event.type] ?? []
+  return { ...event, data: Object.fromEntries(fields.filter((field) => field in event.data).map((field) => [field, event.data[field]])) }
 }

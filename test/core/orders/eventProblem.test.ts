@@ -12,6 +12,9 @@ describe('eventProblem: what makes an operator event impossible to apply', () =>
     expect(eventProblem({ type: 'OrderModified', at, clientOrderId: cloid, data: { price: '1990', size: '2', revision: '3' } })).toBeUndefined()
     for (const type of ['OrderAccepted', 'OrderCancelled', 'OrderRejected']) expect(eventProblem({ type, at: 'whenever', clientOrderId: cloid, data: {} })).toBeUndefined()
     expect(eventProblem({ type: 'SessionRevoked', at, data: { delegation: '0x01' } })).toBeUndefined()
+    // PROTOCOL.md §7 names no OrderModified fields: one without any says only that the order changed (read back).
+    expect(eventProblem({ type: 'OrderModified', at, clientOrderId: cloid, data: {} })).toBeUndefined()
+    expect(eventProblem({ type: 'OrderModified', at, clientOrderId: cloid })).toBeUndefined()
     // Without a cloid nothing of the order is read.
     expect(eventProblem({ type: 'OrderFilled', at, data: {} })).toBeUndefined()
   })
@@ -27,6 +30,9 @@ describe('eventProblem: what makes an operator event impossible to apply', () =>
     expect(filled({ fillId: '' })).toBe('data.fillId: must be a non-empty string')
     expect(filled({ size: 0.2 })).toBe('data.size: must be a decimal string, got number')
     expect(filled({}, 'yesterday')).toBe('at: must be a time (unix milliseconds)')
+    // A side the fill names must be one: never read as a buy.
+    expect(filled({ side: 'ask' })).toBe('data.side: must be a side: "buy" or "sell" (or 0 / 1)')
+    expect(filled({ side: 'SELL' })).toBeUndefined()
     expect(eventProblem({ type: 'SessionExpired', at: null, data: {} })).toBe('at: must be a time (unix milliseconds)')
     // What every event must have to be stored and dispatched at all.
     expect(eventProblem({ type: undefined, at, data: {} })).toBe('type: must be a non-empty string')
