@@ -108,8 +108,13 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     .map((o) => o.cloid.toLowerCase()))
   for (const [cloid, venueOrder] of venueOpen) {
     if (known.has(cloid)) continue
+    if (venueOrder.side === null) {
+      // Not adopted with a guessed side; left to a person (it is no order of Deputy's).
+      deps.log.warn({ walletId, clientOrderId: cloid }, 'an order at the operator that Deputy did not place has a side that is neither buy nor sell; not adopted')
+      continue
+    }
     const [adopted] = await deps.db.insert(orders).values({
-      walletId, clientOrderId: cloid, market: venueOrder.market, side: venueOrder.side as 0 | 1,
+      walletId, clientOrderId: cloid, market: venueOrder.market, side: venueOrder.side,
       price: venueOrder.price, size: venueOrder.size, timeInForce: 0, state: 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
     }).onConflictDoNothing().returning({ id: orders.id })
     if (!adopted) continue

@@ -50,7 +50,7 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
       const recorded: VenueFill[] = []
       for (const fill of orderFills) {
         const isNew = await recordFill(tx, {
-          walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side === 1 ? 1 : 0,
+          walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side ?? 0, // the order's side wins when the order is known (recordFill)
           price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
         })
         if (isNew) recorded.push(fill)

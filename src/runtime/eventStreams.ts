@@ -204,26 +204,36 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
    * PROTOCOL.md §7's SessionRevoked and SessionExpired carry no fields, so an operator may not say
    * which session ended (the sandbox adds `data.delegation`; applyEvent uses it). Then each of the
    * wallet's signing sessions is asked with a read, which any unexpired, unrevoked delegation may
-   * make (§6): one answered SessionUnauthorized has ended, and is recorded as a named one would be.
+   * make (§6): one answered SessionUnauthorized has ended, and is recorded as a named one would be
+   * (as expired once its expiry has passed, else as revoked).
    * Any other answer leaves a session as it is (a signed request refused 401 ends it then).
    */
   async function askWhichEnded(walletId: string, event: VenueEvent): Promise<string[]> {
     const candidates = await deps.db.select({ session: sessions, address: wallets.address }).from(sessions)
       .innerJoin(wallets, eq(wallets.id, sessions.walletId))
       .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
-    const refused: string[] = []
+    const refused: (typeof candidates)[number]['session'][] = []
     for (const { session, address } of candidates) {
       if (!session.delegatedPayload || !session.delegationHash) continue
       try {
         await deps.venue.balances(deps.sessions.readAuthOf(session, address as Address))
       } catch (error) {
-        if (error instanceof VenueError && error.venueCode === 'SessionUnauthorized') refused.push(session.id)
+        if (error instanceof VenueError && error.venueCode === 'SessionUnauthorized') refused.push(session)
         else deps.log.warn({ walletId, sessionId: session.id, err: error }, 'could not ask the operator whether a session ended')
       }
     }
-    if (!refused.length) return []
-    const type = event.type as 'SessionRevoked' | 'SessionExpired'
-    return deps.db.transaction((tx) => recordSessionsEnded(tx, walletId, inArray(sessions.id, refused), { type, at: event.at, seq: event.seq }))
+    // Each as what ended it, whichever event asked: expired when its expiry has passed on the
+    // operator's clock, revoked otherwise.
+    const expiredBy = deps.operatorNow() / 1000
+    const byType = (['SessionExpired', 'SessionRevoked'] as const).map((type) => ({
+      type, ids: refused.filter((session) => (session.expiryUnix <= expiredBy) === (type === 'SessionExpired')).map((session) => session.id),
+    })).filter(({ ids }) => ids.length)
+    if (!byType.length) return []
+    return deps.db.transaction(async (tx) => {
+      const ended: string[] = []
+      for (const { type, ids } of byType) ended.push(...await recordSessionsEnded(tx, walletId, inArray(sessions.id, ids), { type, at: event.at, seq: event.seq }))
+      return ended
+    })
   }
 
   async function tick(): Promise<void> {

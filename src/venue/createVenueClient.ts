@@ -36,9 +36,16 @@ export type VenueClient = ReturnType<typeof createVenueClient>
 
 /**
  * PROTOCOL.md names `side` without fixing its encoding: the sandbox reads answer
- * "buy" | "sell", the signed structs use 0 | 1. Reads are normalized to 0 | 1 here;
- * a side that is neither fails the read (`parseSide`) instead of reading as a buy.
+ * "buy" | "sell", the signed structs use 0 | 1. Reads are normalized to 0 | 1 here,
+ * row by row; a side that is neither is null (`parseSide`), never read as a buy, and
+ * does not fail the rest of the list.
  */
-function withSide<T extends { side: number }>(item: T): T {
-  return { ...item, side: parseSide('side', item.side) }
+function withSide<T extends { side: unknown }>(item: T): T & { side: 0 | 1 | null } {
+  let side: 0 | 1 | null
+  try {
+    side = parseSide('side', item.side)
+  } catch {
+    side = null
+  }
+  return { ...item, side }
 }

@@ -29,7 +29,8 @@ export type VenueOrder = {
   clientOrderId: Hex
   orderId: string
   market: string
-  side: number
+  /** 0 buy, 1 sell; null when the operator's value is neither (PROTOCOL.md does not fix how reads encode it). */
+  side: 0 | 1 | null
   price: string
   size: string
   filled: string
@@ -44,7 +45,8 @@ export type VenueFill = {
   seq: string
   clientOrderId: Hex
   market: string
-  side: number
+  /** As an order's `side`. */
+  side: 0 | 1 | null
   price: string
   size: string
   fee: string

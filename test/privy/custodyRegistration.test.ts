@@ -113,6 +113,28 @@ describe('registering a custody wallet', () => {
     expect((await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: proofForA })).statusCode).toBe(201)
   })
 
+  it("takes over an address another tenant named first without proof and never used; one that was used stays refused", async () => {
+    const a = await tenant()
+    const b = await tenant()
+    const user = userWallet()
+    const squatted = await b.call('POST', '/v1/wallets', { address: user.address })
+    expect(squatted.statusCode).toBe(201)
+    const walletId = squatted.json<{ id: string }>().id
+    const proven = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
+    expect(proven.statusCode, proven.body).toBe(201)
+    expect(proven.json()).toMatchObject({ id: walletId })
+    expect((await b.call('GET', `/v1/wallets/${walletId}`)).statusCode).toBe(404)
+    expect((await a.call('GET', `/v1/wallets/${walletId}/audit?action=wallet.takenOver`)).json()).toMatchObject({ entries: [{ actor: 'api', details: { toTenant: a.id } }] })
+
+    // B named another user's address and queued an order on it: that wallet is not handed over.
+    const other = userWallet()
+    const used = (await b.call('POST', '/v1/wallets', { address: other.address })).json<{ id: string }>().id
+    expect((await b.call('POST', `/v1/wallets/${used}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })).statusCode).toBe(201)
+    const refused = await a.call('POST', '/v1/wallets', { address: other.address, custodyWalletId: other.custodyWalletId, ownership: await viemProof(other.privateKey, a.id, other.custodyWalletId) })
+    expect([refused.statusCode, refused.json<{ error: { code: string } }>().error.code]).toEqual([409, 'WALLET.UNAVAILABLE'])
+    expect((await walletRows(other.address))[0]!.custodyWalletId).toBeNull()
+  })
+
   it('refuses a signature for another custody wallet id, a deadline passed or more than 24 hours ahead, and ownership without a custody wallet id', async () => {
     const a = await tenant()
     const user = userWallet()

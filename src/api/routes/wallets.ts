@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { REGISTRATION_MAX_VALIDITY_SECONDS, walletRegistrationTypedData } from '../../core/wallets/walletRegistrationTypedData.js'
 import { ensureWallet } from '../../runtime/wallets.js'
+import { takeUnprovenWallet } from '../../store/repositories/takeUnprovenWallet.js'
 import { type WalletRow, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
@@ -92,7 +93,11 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     const before = await db.select().from(wallets).where(eq(wallets.address, target))
     let row = await ensureWallet(db, target, tenantId)
     if (row.tenantId !== tenantId) {
-      throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
+      // With the owner's proof, an address another tenant named first without one, and never used, is taken over.
+      const taken = custodyWalletId !== undefined ? await takeUnprovenWallet(db, row.id, tenantId) : undefined
+      if (!taken) throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
+      row = taken
+      before.length = 0 // registered for this tenant now
     }
     if (custodyWalletId !== undefined && row.custodyWalletId !== custodyWalletId) {
       ;[row] = await db.update(wallets).set({ custodyWalletId }).where(eq(wallets.id, row.id)).returning() as [WalletRow]
