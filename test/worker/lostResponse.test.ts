@@ -176,6 +176,31 @@ describe('crashes around the send', () => {
     }
   })
 
+  it('answered 503, then resent and accepted, and the process died before the answer; then the user cancels: read back and cancelled at the operator', async () => {
+    const dead = await deadWorker()
+    const { wallet } = await h.wallet()
+    const order = await place(dead, wallet.id)
+    const persisted = await signedThenCrashed(dead.deps, wallet.id, order.id)
+    // The first send was refused 503 (stored as deliver stores it: still signed, with the code).
+    await h.db.update(requests).set({ errorCode: 'Unavailable', errorMessage: 'busy', sentAt: new Date() }).where(eq(requests.id, persisted.id))
+    // The retry resends the bytes; the operator takes them and the process dies before the answer.
+    let landed = false
+    const dying = { ...dead.deps, venue: { ...dead.deps.venue, submit: async (body: string) => { await postToOperator(h.sandbox.url, '/v1/requests', body); landed = true; return new Promise<never>(() => {}) } } }
+    void runSubmission(dying, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, { delay: async () => { throw new Error('not expected') } })
+    await eventually(async () => landed)
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('open')
+    await requestCancel(h.db, { orderId: order.id })
+
+    const worker = await h.startWorker({ streams: false })
+    try {
+      expect(await inState(order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
+      expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('cancelled')
+      expect((await db.requestsOf(order.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['Order:signed', 'CancelOrder:accepted'])
+    } finally {
+      await worker.close()
+    }
+  })
+
   it('a request whose answer was lost, resent after its deadline passed: signed again at once, placed once', async () => {
     const dead = await deadWorker()
     const { wallet } = await h.wallet()

@@ -137,6 +137,14 @@ export async function deliver<F extends RequestFamily>(
     const limited = !sent && waitForRateLimit(deps, spec.family, request.sessionId, control)
     if (limited) return limited
     const sentAt = sent ? sent.sentAt : new Date(deps.now())
+    if (!sent && request.errorCode !== null) {
+      // A resend after an answer given before acceptance (a 503, a 429): that answer no longer holds
+      // once these bytes are out again. Cleared first, so a crash before this send's outcome is stored
+      // leaves the request as possibly accepted (`signed`, no error), which a stop then reads back
+      // instead of closing it as never accepted while the operator may have it open.
+      await deps.db.update(requests).set({ errorCode: null, errorMessage: null }).where(and(eq(requests.id, request.id), eq(requests.status, 'signed')))
+      request = { ...request, errorCode: null, errorMessage: null }
+    }
     try {
       const receipt = await (sent ? sent.outcome() : deps.venue.submit(request.body))
       await accept(ctx, spec, request, receipt, fields, sentAt)
