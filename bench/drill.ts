@@ -16,6 +16,7 @@
  * Postgres is a fresh database and BullMQ a unique prefix, both removed at the end.
  *
  * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s)
+ *          --protocol-events (the sandbox's events carry only PROTOCOL.md §7's fields: protocolEventData)
  *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs; a failed run keeps them anyway,
  *          and prints what the operator and Postgres each recorded of the first differing orders)
  */
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string' },
     'settle-timeout': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
+    'protocol-events': { type: 'boolean', default: false },
   },
 })
 const orders = Number(args.orders)
@@ -56,7 +58,8 @@ const WORKER_APP = 'deputy-drill-worker'
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed)
 const random = mulberry32(seed)
 const uniform = (from: number, to: number) => from + random() * (to - from)
-const faults = { errorRate: 0.1, dropAfterAccept: 0.05, streamDropEveryMs: 2_000, duplicateEvents: 0.1 }
+// --protocol-events: the operator's events carry only the fields PROTOCOL.md §7 names, for the whole run.
+const faults = { errorRate: 0.1, dropAfterAccept: 0.05, streamDropEveryMs: 2_000, duplicateEvents: 0.1, protocolEventData: args['protocol-events'] }
 const started = Date.now()
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`
 const say = (text: string) => console.log(`[${elapsed().padStart(6)}] ${text}`)
