@@ -104,6 +104,24 @@ describe('crashes around the send', () => {
     return signAndPersist(signing, session, 'Order', claim.fields, { walletId, orderId, outboxId: row!.id })
   }
 
+  /**
+   * The user cancels an order whose Order request is `signed` with no outcome a stop may trust, while
+   * the operator has it open; a restarted worker must not resend it, and must read the order back and
+   * cancel it there. No stream: only a read-back can tell the order is live (a lease held by the dead
+   * process, say).
+   */
+  async function cancelledAtOperatorAfterRestart(order: { id: string; clientOrderId: string }, address: string) {
+    await requestCancel(h.db, { orderId: order.id })
+    const worker = await h.startWorker({ streams: false })
+    try {
+      expect(await inState(order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
+      expect(operatorOrder(h.sandbox, address, order.clientOrderId)?.status).toBe('cancelled')
+      expect((await db.requestsOf(order.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['Order:signed', 'CancelOrder:accepted'])
+    } finally {
+      await worker.close()
+    }
+  }
+
   /** A worker that has stopped: its adapters remain, its loops and processors do not run. */
   async function deadWorker() {
     const dead = await h.startWorker({ streams: false })
@@ -163,17 +181,7 @@ describe('crashes around the send', () => {
     const persisted = await signedThenCrashed(dead.deps, wallet.id, order.id)
     expect((await postToOperator(h.sandbox.url, '/v1/requests', persisted.body)).status).toBe(200)
     // The request is `signed` with no outcome stored: the send before the crash left no trace.
-    await requestCancel(h.db, { orderId: order.id })
-
-    // No stream: only a read-back can tell the order is live (a lease held by the dead process, say).
-    const worker = await h.startWorker({ streams: false })
-    try {
-      expect(await inState(order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
-      expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('cancelled')
-      expect((await db.requestsOf(order.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['Order:signed', 'CancelOrder:accepted'])
-    } finally {
-      await worker.close()
-    }
+    await cancelledAtOperatorAfterRestart(order, wallet.address)
   })
 
   it('answered 503, then resent and accepted, and the process died before the answer; then the user cancels: read back and cancelled at the operator', async () => {
@@ -189,16 +197,7 @@ describe('crashes around the send', () => {
     void runSubmission(dying, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, { delay: async () => { throw new Error('not expected') } })
     await eventually(async () => landed)
     expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('open')
-    await requestCancel(h.db, { orderId: order.id })
-
-    const worker = await h.startWorker({ streams: false })
-    try {
-      expect(await inState(order.id, 'cancelled')).toMatchObject({ cancelReason: 'user' })
-      expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('cancelled')
-      expect((await db.requestsOf(order.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['Order:signed', 'CancelOrder:accepted'])
-    } finally {
-      await worker.close()
-    }
+    await cancelledAtOperatorAfterRestart(order, wallet.address)
   })
 
   it('a request whose answer was lost, resent after its deadline passed: signed again at once, placed once', async () => {
