@@ -28,10 +28,11 @@ export async function ownedOrder(db: Db, tenantId: string, orderId: string): Pro
   return row
 }
 
-export async function ownedSchedule(db: Db, tenantId: string, scheduleId: string): Promise<{ schedule: ScheduleRow; wallet: WalletRow }> {
+/** `field`: the request field that named it (a path's `scheduleId`, a list's `after`). */
+export async function ownedSchedule(db: Db, tenantId: string, scheduleId: string, field = 'scheduleId'): Promise<{ schedule: ScheduleRow; wallet: WalletRow }> {
   const [row] = await db.select({ schedule: schedules, wallet: wallets }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
     .where(and(eq(schedules.id, scheduleId), eq(wallets.tenantId, tenantId)))
-  if (!row) throw new NotFoundError('schedule', 'scheduleId')
+  if (!row) throw new NotFoundError('schedule', field)
   return row
 }
 

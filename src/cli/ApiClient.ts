@@ -18,6 +18,9 @@ type ErrorBody = NonNullable<CliError['body']>
  * CliErrors whose exit code says what happened: 2 for input the API refused
  * (400/422), 1 for any other refusal, 3 when the API cannot be reached.
  */
+/** Rows per page when a command reads a whole list (the API's largest `limit`). */
+const PAGE = 500
+
 export class ApiClient {
   readonly baseUrl: string
   readonly #apiKey: string | undefined
@@ -36,6 +39,15 @@ export class ApiClient {
   get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
     const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]))
     return this.send<T>('GET', params.size ? `${path}?${params}` : path)
+  }
+  /** Every row of a list the API pages with `limit` and `after` (the last row's id), page by page. */
+  async getAll<T extends { id: string }>(path: string, field: string, query: Record<string, string | number | undefined> = {}): Promise<T[]> {
+    const all: T[] = []
+    for (;;) {
+      const page = (await this.get<Record<string, T[]>>(path, { ...query, limit: PAGE, after: all.at(-1)?.id }))[field] ?? []
+      all.push(...page)
+      if (page.length < PAGE) return all
+    }
   }
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.send<T>('POST', path, body)

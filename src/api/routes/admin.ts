@@ -1,10 +1,10 @@
-import { asc, count, eq, isNull, and } from 'drizzle-orm'
+import { and, asc, count, eq, isNull, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { apiKeys, tenants } from '../../store/schema/index.js'
 import { createApiKey, revokeApiKey } from '../auth/apiKeys.js'
 import { ApiError, NotFoundError } from '../errors.js'
-import { errorResponses, idempotencyHeader, isoTime, uuid } from '../schemas/common.js'
+import { LIST_LIMIT_DEFAULT, errorResponses, idempotencyHeader, isoTime, listLimit, uuid } from '../schemas/common.js'
 import { type RouteOptions, adminSecurity } from './context.js'
 
 const Tenant = z.object({ id: uuid, name: z.string(), createdAt: isoTime, activeKeys: z.number().int() }).meta({ id: 'Tenant' })
@@ -39,10 +39,18 @@ export const adminRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
   })
 
   app.get('/tenants', {
-    schema: { summary: 'Every tenant', tags, security: adminSecurity, response: { 200: z.object({ tenants: z.array(Tenant) }), ...errorResponses } },
-  }, async () => {
+    schema: {
+      summary: 'The tenants, oldest first', tags, security: adminSecurity, querystring: z.strictObject({ limit: listLimit, after: uuid.optional().describe('only tenants created after this one (the last of the previous page)') }),
+      response: { 200: z.object({ tenants: z.array(Tenant) }), ...errorResponses },
+    },
+  }, async (request) => {
+    const { after } = request.query
+    if (after && !(await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, after))).length) {
+      throw new ApiError(422, 'CORE.VALIDATION', 'after: no such tenant', { field: 'after', rule: 'must name a tenant' })
+    }
     const rows = await db.select({ tenant: tenants, activeKeys: count(apiKeys.id) }).from(tenants)
-      .leftJoin(apiKeys, and(eq(apiKeys.tenantId, tenants.id), isNull(apiKeys.revokedAt))).groupBy(tenants.id).orderBy(asc(tenants.createdAt))
+      .leftJoin(apiKeys, and(eq(apiKeys.tenantId, tenants.id), isNull(apiKeys.revokedAt))).where(after ? sql`(${tenants.createdAt}, ${tenants.id}) > (select created_at, id from tenants where id = ${after})` : undefined)
+      .groupBy(tenants.id).orderBy(asc(tenants.createdAt), asc(tenants.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
     return { tenants: rows.map(({ tenant, activeKeys }) => ({ id: tenant.id, name: tenant.name, createdAt: tenant.createdAt.toISOString(), activeKeys })) }
   })
 

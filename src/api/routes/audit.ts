@@ -4,12 +4,12 @@ import { z } from 'zod'
 import { auditLog } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ownedWallet } from '../ownership.js'
-import { errorResponses, walletParams } from '../schemas/common.js'
+import { LIST_LIMIT_DEFAULT, errorResponses, listLimit, walletParams } from '../schemas/common.js'
 import { AuditPage } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
 
 const AuditQuery = z.strictObject({
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional(),
+  limit: listLimit,
   before: z.string().regex(/^[1-9]\d{0,14}$/, 'must be an entry id (a positive integer), e.g. the nextBefore of the previous page').optional(),
   action: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().describe('only entries of this action, e.g. session.revoked'),
   actor: z.string().min(1, 'must not be empty').max(50, 'must be at most 50 characters').optional().describe('only entries by this actor: worker, reconciler, api, scheduler'),
@@ -26,7 +26,7 @@ export const auditRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const { limit = 100, before, action, actor } = request.query
+    const { limit = LIST_LIMIT_DEFAULT, before, action, actor } = request.query
     const conditions: SQL[] = [eq(auditLog.walletId, wallet.id)]
     if (before) conditions.push(lt(auditLog.id, Number(before)))
     if (action) conditions.push(eq(auditLog.action, action))

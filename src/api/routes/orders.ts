@@ -9,7 +9,7 @@ import { ApiError } from '../errors.js'
 import { loadWork } from '../loadWork.js'
 import { ownedOrder, ownedWallet } from '../ownership.js'
 import { presentFill, presentOrder } from '../present.js'
-import { decimal, errorResponses, idempotencyHeader, orderParams, uuid, walletParams } from '../schemas/common.js'
+import { LIST_LIMIT_DEFAULT, decimal, errorResponses, idempotencyHeader, listLimit, orderParams, uuid, walletParams } from '../schemas/common.js'
 import { Order, OrderWithFills, Queued } from '../schemas/resources.js'
 import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
 
@@ -31,7 +31,7 @@ const PlaceOrder = z.strictObject({
 const ListOrders = z.strictObject({
   walletId: uuid.optional(),
   state: z.enum(['working', 'all', ...orderStates]).optional().describe('default working (not filled, cancelled or rejected)'),
-  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional().describe('default 100'),
+  limit: listLimit,
 })
 
 export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
@@ -67,7 +67,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
       response: { 200: z.object({ orders: z.array(Order) }), ...errorResponses },
     },
   }, async (request) => {
-    const { walletId, state = 'working', limit = 100 } = request.query
+    const { walletId, state = 'working', limit = LIST_LIMIT_DEFAULT } = request.query
     const conditions: SQL[] = [eq(wallets.tenantId, tenantOf(request))]
     if (walletId) conditions.push(eq(orders.walletId, (await ownedWallet(db, tenantOf(request), walletId)).id))
     if (state === 'working') conditions.push(inArray(orders.state, [...workingOrderStates]))

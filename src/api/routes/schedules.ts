@@ -1,4 +1,4 @@
-import { type SQL, and, asc, eq, inArray } from 'drizzle-orm'
+import { type SQL, and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from '../../core/rebalance/cronIntervalProblem.js'
@@ -13,7 +13,7 @@ import { scheduleStatuses, schedules, wallets } from '../../store/schema/index.j
 import { tenantOf } from '../auth/authenticate.js'
 import { ownedSchedule, ownedWallet } from '../ownership.js'
 import { presentSchedule, presentScheduleRun } from '../present.js'
-import { decimal, errorResponses, idempotencyHeader, scheduleParams, uuid, walletParams } from '../schemas/common.js'
+import { LIST_LIMIT_DEFAULT, decimal, errorResponses, idempotencyHeader, listLimit, scheduleParams, uuid, walletParams } from '../schemas/common.js'
 import { Schedule, ScheduleRun } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
 
@@ -56,15 +56,22 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   app.get('/schedules', {
     schema: {
       summary: "The tenant's schedules, oldest first", tags, security: tenantSecurity,
-      querystring: z.strictObject({ walletId: uuid.optional(), status: z.enum(scheduleStatuses).optional().describe('default active and paused') }),
+      querystring: z.strictObject({
+        walletId: uuid.optional(), status: z.enum(scheduleStatuses).optional().describe('default active and paused'), limit: listLimit,
+        after: uuid.optional().describe('only schedules created after this one (the last of the previous page)'),
+      }),
       response: { 200: z.object({ schedules: z.array(Schedule) }), ...errorResponses },
     },
   }, async (request) => {
     const tenantId = tenantOf(request)
     const conditions: SQL[] = [eq(wallets.tenantId, tenantId), inArray(schedules.status, request.query.status ? [request.query.status] : ['active', 'paused'])]
     if (request.query.walletId) conditions.push(eq(schedules.walletId, (await ownedWallet(db, tenantId, request.query.walletId)).id))
+    if (request.query.after) {
+      const { schedule: after } = await ownedSchedule(db, tenantId, request.query.after, 'after')
+      conditions.push(sql`(${schedules.createdAt}, ${schedules.id}) > (select created_at, id from schedules where id = ${after.id})`)
+    }
     const rows = await db.select({ schedule: schedules }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
-      .where(and(...conditions)).orderBy(asc(schedules.createdAt), asc(schedules.id))
+      .where(and(...conditions)).orderBy(asc(schedules.createdAt), asc(schedules.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
     return { schedules: rows.map((row) => presentSchedule(row.schedule)) }
   })
 
@@ -108,7 +115,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     schema: {
       summary: "A schedule's run log, latest slot first", tags, security: tenantSecurity, params: scheduleParams,
       querystring: z.strictObject({
-        limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional(),
+        limit: listLimit,
         beforeSlot: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time' })
           .refine((value) => new Date(value).getUTCFullYear() >= 1, 'must be a time from year 1 on').optional(),
       }),

@@ -11,7 +11,7 @@ import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
 import { ownedSession, ownedWallet } from '../ownership.js'
 import { presentSession } from '../present.js'
-import { errorResponses, families, idempotencyHeader, sessionParams, walletParams } from '../schemas/common.js'
+import { LIST_LIMIT_DEFAULT, errorResponses, families, idempotencyHeader, listLimit, sessionParams, walletParams } from '../schemas/common.js'
 import { Session } from '../schemas/resources.js'
 import { familiesFor } from '../../core/acl/familiesFor.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
@@ -117,13 +117,13 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
   app.get('/wallets/:walletId/sessions', {
     schema: {
       summary: "A wallet's sessions, newest first", tags, security: tenantSecurity, params: walletParams,
-      querystring: z.strictObject({ status: z.enum(sessionStatuses).optional() }),
+      querystring: z.strictObject({ status: z.enum(sessionStatuses).optional(), limit: listLimit }),
       response: { 200: z.object({ sessions: z.array(Session) }), ...errorResponses },
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const statuses = request.query.status ? [request.query.status] : [...sessionStatuses]
-    const rows = await db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), inArray(sessions.status, statuses))).orderBy(desc(sessions.createdAt))
+    const rows = await db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), inArray(sessions.status, statuses))).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
     return { sessions: rows.map((row) => presentSession(row, deps.runtime.operatorNow())) }
   })
 

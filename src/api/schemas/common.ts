@@ -9,6 +9,11 @@ export const decimal = z.string().regex(/^(0|[1-9]\d*)(\.\d+)?$/, 'must be a dec
 
 export const isoTime = z.string().describe('ISO 8601 time')
 
+/** How many rows a list answers at most (`limit`, default `LIST_LIMIT_DEFAULT`). */
+export const LIST_LIMIT_DEFAULT = 100
+export const listLimit = z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional()
+  .describe(`at most this many (1 to 500, default ${LIST_LIMIT_DEFAULT})`)
+
 export const ErrorBody = z.object({
   error: z.object({
     code: z.string().describe('stable machine code, e.g. API.VALIDATION, CORE.VALIDATION, API.NOT_FOUND'),

@@ -51,7 +51,7 @@ export function scheduleCommands(program: Command): void {
   schedule.command('list').description('active and paused schedules')
     .option('--wallet <walletId>', 'only this wallet')
     .action(clientAction(async ({ api, out }, options: { wallet?: string }) => {
-      const { schedules } = await api.get<{ schedules: ScheduleDto[] }>('/v1/schedules', { walletId: options.wallet })
+      const schedules = await api.getAll<ScheduleDto>('/v1/schedules', 'schedules', { walletId: options.wallet })
       out.result(schedules, () => scheduleTable(schedules))
     }))
   for (const [name, description] of [['pause', 'stop a schedule firing'], ['resume', 'resume a paused schedule from its next slot']] as const) {

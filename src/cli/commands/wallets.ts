@@ -48,7 +48,7 @@ export function walletCommands(program: Command): void {
       out.result(created, () => `tenant ${created.tenant.id} (${created.tenant.name})\nAPI key (shown once): ${created.apiKey.key}`)
     }))
   tenant.command('list').description('every tenant').action(clientAction(async ({ api, out }) => {
-    const { tenants } = await api.admin().get<{ tenants: { id: string; name: string; activeKeys: number; createdAt: string }[] }>('/admin/tenants')
+    const tenants = await api.admin().getAll<{ id: string; name: string; activeKeys: number; createdAt: string }>('/admin/tenants', 'tenants')
     out.result(tenants, () => table(['TENANT', 'NAME', 'KEYS', 'CREATED'], tenants.map((t) => [t.id, t.name, t.activeKeys, t.createdAt])))
   }))
   tenant.command('key <tenantId>').description('create another API key for a tenant; prints it once')

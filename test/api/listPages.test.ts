@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { apiHarnessForFile, grantThroughApi, tradingWallet } from './support/apiHarness.js'
+
+// Lists a tenant can grow without bound answer at most `limit` rows (default 100, at most 500), and
+// the ones read in creation order page on with `after` (the last row's id).
+const file = apiHarnessForFile()
+const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+const ids = (rows: { id: string }[]) => rows.map((row) => row.id)
+
+describe('list pages', () => {
+  it('schedules: oldest first, `limit` at a time, the next page after the last one read; a bad limit or after names its field', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const deleted: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const created = await tenant.request('POST', `/v1/wallets/${wallet.id}/schedules`, spec)
+      expect(created.statusCode, created.body).toBe(201)
+      deleted.push(created.json<{ id: string }>().id)
+      expect((await tenant.request('DELETE', `/v1/schedules/${deleted.at(-1)}`)).statusCode).toBe(200)
+    }
+    const page = async (query: string) => ids((await tenant.request('GET', `/v1/schedules?status=deleted&${query}`)).json<{ schedules: { id: string }[] }>().schedules)
+    expect(await page('limit=2')).toEqual(deleted.slice(0, 2))
+    expect(await page(`limit=2&after=${deleted[1]}`)).toEqual(deleted.slice(2))
+    expect(await page('')).toEqual(deleted)
+    const tooMany = await tenant.request('GET', '/v1/schedules?limit=501')
+    expect([tooMany.statusCode, tooMany.json<{ error: { field: string } }>().error.field]).toEqual([400, 'limit'])
+    const unknown = await tenant.request('GET', `/v1/schedules?after=${crypto.randomUUID()}`)
+    expect([unknown.statusCode, unknown.json<{ error: { field: string } }>().error.field]).toEqual([404, 'after'])
+  })
+
+  it("a wallet's sessions: the newest `limit`", async () => {
+    const { api, tenant } = file
+    const { wallet, session: first } = await tradingWallet(api, tenant)
+    const later: string[] = []
+    for (let i = 0; i < 2; i++) {
+      const granted = await grantThroughApi(tenant, wallet.id, { lifetimeSeconds: 24 * 3600, needs: { limitOrders: true } })
+      expect(granted.statusCode, granted.body).toBe(201)
+      later.push(granted.json<{ session: { id: string } }>().session.id)
+    }
+    const list = async (query: string) => ids((await tenant.request('GET', `/v1/wallets/${wallet.id}/sessions${query}`)).json<{ sessions: { id: string }[] }>().sessions)
+    expect(await list('?limit=2')).toEqual([...later].reverse())
+    expect(await list('')).toEqual([...later].reverse().concat(first.id))
+  })
+
+  it('tenants (admin): oldest first, page by page, each once', async () => {
+    const { api } = file
+    for (let i = 0; i < 3; i++) await api.tenant()
+    const read = async (query: string) => ids((await api.app.inject({ method: 'GET', url: `/admin/tenants${query}`, headers: api.admin })).json<{ tenants: { id: string }[] }>().tenants)
+    const everyone = await read('?limit=500')
+    expect(everyone.length).toBeGreaterThanOrEqual(4)
+    const paged: string[] = []
+    for (let page = await read('?limit=2'); page.length; page = await read(`?limit=2&after=${paged.at(-1)}`)) paged.push(...page)
+    expect(paged).toEqual(everyone)
+  })
+})
