@@ -200,6 +200,21 @@ describe('crashes around the send', () => {
     await cancelledAtOperatorAfterRestart(order, wallet.address)
   })
 
+  it('accepted, but storing the receipt failed (a statement timeout on the order row), then the user cancels: read back and cancelled at the operator', async () => {
+    const dead = await deadWorker()
+    const { wallet } = await h.wallet()
+    const order = await place(dead, wallet.id)
+    await signedThenCrashed(dead.deps, wallet.id, order.id)
+    // The operator accepts; the receipt's transaction fails as a statement timeout would (the event
+    // consumer holding the order row, say).
+    const failing = { ...submitOrderSpec, onAccepted: async () => { throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }) } }
+    await expect(runSubmission(dead.deps, (await db.outboxOf(order.id))[0]!.id, failing, { delay: async () => { throw new Error('not expected') } })).rejects.toThrow(/statement timeout/)
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('open')
+    // Nothing says it was refused.
+    expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['signed:null'])
+    await cancelledAtOperatorAfterRestart(order, wallet.address)
+  })
+
   it('a request whose answer was lost, resent after its deadline passed: signed again at once, placed once', async () => {
     const dead = await deadWorker()
     const { wallet } = await h.wallet()

@@ -145,11 +145,18 @@ export async function deliver<F extends RequestFamily>(
       await deps.db.update(requests).set({ errorCode: null, errorMessage: null }).where(and(eq(requests.id, request.id), eq(requests.status, 'signed')))
       request = { ...request, errorCode: null, errorMessage: null }
     }
+    let answered = false
     try {
       const receipt = await (sent ? sent.outcome() : deps.venue.submit(request.body))
+      answered = true
       await accept(ctx, spec, request, receipt, fields, sentAt)
       return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
     } catch (error) {
+      // The operator accepted and storing its answer failed (a Postgres error, not the operator's):
+      // nothing is recorded against the request, which stays possibly accepted (no error code), and
+      // BullMQ's retry resends the same bytes, answered duplicate. Classified as a send failure it
+      // would read as refused, and a cancel would then close it as never accepted.
+      if (answered) throw error
       const outcome = classifyVenueError(error as VenueError)
       const code = error instanceof VenueError ? error.venueCode : 'Transport'
       // Stored beside the code (requests, the outbox row, an order's rejectReason): the operator's words alone.
