@@ -8,9 +8,10 @@ import { NotFoundError } from './errors.js'
  * "not found" exactly like one that does not exist, so ids leak nothing.
  */
 
-export async function ownedWallet(db: Db, tenantId: string, walletId: string): Promise<WalletRow> {
+/** `field`: the request field that named it (a path's `walletId`, a list's `after`). */
+export async function ownedWallet(db: Db, tenantId: string, walletId: string, field = 'walletId'): Promise<WalletRow> {
   const [row] = await db.select().from(wallets).where(and(eq(wallets.id, walletId), eq(wallets.tenantId, tenantId)))
-  if (!row) throw new NotFoundError('wallet', 'walletId')
+  if (!row) throw new NotFoundError('wallet', field)
   return row
 }
 

@@ -28,6 +28,21 @@ describe('list pages', () => {
     expect([unknown.statusCode, unknown.json<{ error: { field: string } }>().error.field]).toEqual([404, 'after'])
   })
 
+  it("the tenant's wallets: oldest first, page by page, each once; another tenant's wallet is no page mark", async () => {
+    const { api, tenant } = file
+    for (let i = 0; i < 3; i++) expect((await tenant.request('POST', '/v1/wallets', { generate: true })).statusCode).toBe(201)
+    const read = async (query: string) => ids((await tenant.request('GET', `/v1/wallets${query}`)).json<{ wallets: { id: string }[] }>().wallets)
+    const everyone = await read('?limit=500')
+    expect(everyone.length).toBeGreaterThanOrEqual(3)
+    const paged: string[] = []
+    for (let page = await read('?limit=2'); page.length; page = await read(`?limit=2&after=${paged.at(-1)}`)) paged.push(...page)
+    expect(paged).toEqual(everyone)
+    const other = await api.tenant()
+    const theirs = (await other.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>().id
+    const foreign = await tenant.request('GET', `/v1/wallets?after=${theirs}`)
+    expect([foreign.statusCode, foreign.json<{ error: { field: string } }>().error.field]).toEqual([404, 'after'])
+  })
+
   it("a wallet's sessions: the newest `limit`", async () => {
     const { api, tenant } = file
     const { wallet, session: first } = await tradingWallet(api, tenant)

@@ -19,14 +19,17 @@ const Work = z.object({
   failed: z.number().int().describe('work refused for good (see GET /v1/work/{outboxId})'),
 }).describe("your wallets' queued work; the deployment's job counts are the operator's (/metrics, Bull Board)")
 const Status = z.object({
-  wallets: z.array(Wallet),
-  sessions: z.array(Session).describe('live sessions (active, rotating, pending, delegated, quarantined)'),
-  workingOrders: z.array(Order).describe('orders not yet filled, cancelled or rejected (at most 200)'),
-  schedules: z.array(Schedule),
+  wallets: z.array(Wallet).describe('the first 200 (GET /v1/wallets pages through all)'),
+  sessions: z.array(Session).describe('live sessions (active, rotating, pending, delegated, quarantined), the 200 expiring first'),
+  workingOrders: z.array(Order).describe('orders not yet filled, cancelled or rejected (the newest 200)'),
+  schedules: z.array(Schedule).describe('active and paused, the first 200 (GET /v1/schedules pages through all)'),
   work: Work,
   queues: z.record(z.string(), QueuePaused).nullable().describe('whether each queue is paused (every tenant waits then); null when Redis does not answer in time (see queuesUnavailable)'),
   queuesUnavailable: z.string().optional().describe('why queues is null, e.g. "Redis: no answer within 2000 ms"'),
 }).meta({ id: 'Status' })
+
+/** Each list of the status view shows at most this many rows (the lists' own routes page through all). */
+const STATUS_LIST_LIMIT = 200
 
 export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
@@ -36,13 +39,13 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     const tenantId = tenantOf(request)
     const mine = eq(wallets.tenantId, tenantId)
     const [walletRows, sessionRows, orderRows, scheduleRows, workRows, queues] = await Promise.all([
-      db.select().from(wallets).where(mine).orderBy(asc(wallets.createdAt)),
+      db.select().from(wallets).where(mine).orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(STATUS_LIST_LIMIT),
       db.select({ session: sessions }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
-        .where(and(mine, inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).orderBy(asc(sessions.expiry)),
+        .where(and(mine, inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).orderBy(asc(sessions.expiry)).limit(STATUS_LIST_LIMIT),
       db.select({ order: orders, clientRef: intents.clientRef, scheduleId: intents.scheduleId }).from(orders).innerJoin(wallets, eq(wallets.id, orders.walletId))
-        .leftJoin(intents, eq(intents.id, orders.intentId)).where(and(mine, inArray(orders.state, [...workingOrderStates]))).orderBy(desc(orders.createdAt)).limit(200),
+        .leftJoin(intents, eq(intents.id, orders.intentId)).where(and(mine, inArray(orders.state, [...workingOrderStates]))).orderBy(desc(orders.createdAt)).limit(STATUS_LIST_LIMIT),
       db.select({ schedule: schedules }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
-        .where(and(mine, inArray(schedules.status, ['active', 'paused']))).orderBy(asc(schedules.createdAt)),
+        .where(and(mine, inArray(schedules.status, ['active', 'paused']))).orderBy(asc(schedules.createdAt), asc(schedules.id)).limit(STATUS_LIST_LIMIT),
       db.select({ status: outbox.status, count: sql<number>`count(*)::int` }).from(outbox).innerJoin(wallets, eq(wallets.id, outbox.walletId))
         .where(and(mine, inArray(outbox.status, ['pending', 'enqueued', 'held', 'failed']))).groupBy(outbox.status),
       // The rest of the view still answers while Redis is down. Job counts are the deployment's,

@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import { getAddress, isAddress, recoverTypedDataAddress } from 'viem'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -10,7 +10,7 @@ import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
 import { ownedWallet } from '../ownership.js'
 import { presentOneWallet, presentWallets } from '../presentWallets.js'
-import { errorResponses, idempotencyHeader, walletParams } from '../schemas/common.js'
+import { LIST_LIMIT_DEFAULT, errorResponses, idempotencyHeader, listLimit, uuid, walletParams } from '../schemas/common.js'
 import { Wallet } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
 
@@ -106,9 +106,17 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
   })
 
   app.get('/wallets', {
-    schema: { summary: "The tenant's wallets", tags, security: tenantSecurity, response: { 200: z.object({ wallets: z.array(Wallet) }), ...errorResponses } },
+    schema: {
+      summary: "The tenant's wallets, oldest first", tags, security: tenantSecurity,
+      querystring: z.strictObject({ limit: listLimit, after: uuid.optional().describe('only wallets registered after this one (the last of the previous page)') }),
+      response: { 200: z.object({ wallets: z.array(Wallet) }), ...errorResponses },
+    },
   }, async (request) => {
-    const rows = await db.select().from(wallets).where(and(eq(wallets.tenantId, tenantOf(request)))).orderBy(asc(wallets.createdAt), asc(wallets.id))
+    const tenantId = tenantOf(request)
+    const after = request.query.after ? await ownedWallet(db, tenantId, request.query.after, 'after') : undefined
+    const rows = await db.select().from(wallets)
+      .where(and(eq(wallets.tenantId, tenantId), after ? sql`(${wallets.createdAt}, ${wallets.id}) > (select created_at, id from wallets where id = ${after.id})` : undefined))
+      .orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
     return { wallets: await presentWallets(deps, rows) }
   })
 

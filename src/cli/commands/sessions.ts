@@ -48,8 +48,9 @@ export function sessionCommands(program: Command): void {
     }))
   session.command('list <walletId>').description("a wallet's sessions, newest first")
     .addOption(new Option('--status <status>', 'only this status').choices(['pending', 'delegated', 'active', 'rotating', 'revoked', 'expired', 'quarantined']))
-    .action(clientAction(async ({ api, out }, options: { status?: string }, walletId: string) => {
-      const { sessions } = await api.get<{ sessions: SessionDto[] }>(`/v1/wallets/${encodeURIComponent(walletId)}/sessions`, { status: options.status })
+    .option('--limit <n>', 'at most this many, the newest (default 100, at most 500)')
+    .action(clientAction(async ({ api, out }, options: { status?: string; limit?: string }, walletId: string) => {
+      const { sessions } = await api.get<{ sessions: SessionDto[] }>(`/v1/wallets/${encodeURIComponent(walletId)}/sessions`, { status: options.status, limit: options.limit })
       out.result(sessions, () => sessionTable(sessions))
     }))
 }

@@ -23,7 +23,7 @@ export function walletCommands(program: Command): void {
       out.result(created, () => walletLine(created))
     }))
   wallet.command('list').description("the tenant's wallets").action(clientAction(async ({ api, out }) => {
-    const { wallets } = await api.get<{ wallets: WalletDto[] }>('/v1/wallets')
+    const wallets = await api.getAll<WalletDto>('/v1/wallets', 'wallets')
     out.result(wallets, () => table(['WALLET', 'ADDRESS', 'STATUS', 'SIGNER'], wallets.map((w) => [w.id, w.address, w.status, w.canSignDelegation ? 'yes' : 'no'])))
   }))
 
