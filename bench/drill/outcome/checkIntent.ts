@@ -1,0 +1,55 @@
+import { parseAmount } from '../../../src/core/money/decimal.js'
+import type { IntentRow } from '../../../src/store/schema/index.js'
+import type { DrillView } from './drillView.js'
+import { checkIntentCancels } from './intentCancels.js'
+import { checkIntentModifies } from './intentModifies.js'
+import { checkIntentOrders } from './intentOrders.js'
+import type { Tally } from './tally.js'
+import type { AskedIntent } from './types.js'
+
+/**
+ * One intent's checks: what intake recorded is what the workload asked (`ask`; `askedAny` when the
+ * workload's asks were given at all), then its orders against the operator's (duplicates, every
+ * order's state and fills), its cancels and its modifies.
+ */
+export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: AskedIntent | undefined, askedAny: boolean): void {
+  const { ordersByIntent, rowsByIntent, chainsOf, venueOf } = v
+  const intentOrders = ordersByIntent.get(intent.id) ?? []
+  const rows = rowsByIntent.get(intent.id) ?? []
+  const cancelRows = rows.filter((r) => r.kind === 'CancelOrder')
+  const modifyRows = rows.filter((r) => r.kind === 'ModifyOrder')
+  for (const o of intentOrders) t.states[o.state] = (t.states[o.state] ?? 0) + 1
+
+  // What the workload asked must be what intake recorded.
+  if (ask) {
+    if (parseAmount('price', intent.price) !== parseAmount('price', ask.price) || parseAmount('size', intent.size) !== parseAmount('size', ask.size)) {
+      t.modifiesWrong++
+      t.note(`intent ${intent.id} (${ask.clientRef}) records ${intent.price} x ${intent.size}; the user asked ${ask.price} x ${ask.size}`)
+    }
+    for (const m of ask.modifies) {
+      const row = modifyRows.find((r) => r.id === m.outboxId)
+      if (!row) { t.modifiesWrong++; t.note(`intent ${intent.id}: the modify ${m.outboxId} the user asked (${m.price} x ${m.size}) has no outbox row`); continue }
+      if (row.payload.follows === undefined && (parseAmount('price', String(row.payload.price)) !== parseAmount('price', m.price) || parseAmount('size', String(row.payload.size)) !== parseAmount('size', m.size))) {
+        t.modifiesWrong++
+        t.note(`intent ${intent.id}: modify row ${row.id} carries ${String(row.payload.price)} x ${String(row.payload.size)}; the user asked ${m.price} x ${m.size}`)
+      }
+    }
+    for (const c of ask.cancels) {
+      if (!cancelRows.some((r) => r.id === c)) { t.cancelsWrong++; t.note(`intent ${intent.id}: the cancel ${c} the user asked has no outbox row`) }
+    }
+    // A cancel by the user that the workload did not ask.
+    const stray = askedAny ? cancelRows.filter((r) => r.payload.reason === 'user' && !ask.cancels.includes(r.id)) : []
+    for (const r of stray) { t.cancelsWrong++; t.note(`intent ${intent.id}: cancel row ${r.id} (reason user) that the user never asked`) }
+  }
+  const cancelAsked = cancelRows.length > 0 || (ask?.cancels.length ?? 0) > 0
+
+  if (!intentOrders.length) { t.lost++; t.note(`intent ${intent.id} has no order row`); return }
+  const chains = chainsOf(intentOrders)
+  const atVenue = intentOrders.filter((o) => venueOf(o))
+
+  checkIntentOrders(v, t, intent, intentOrders, chains, atVenue, cancelAsked)
+  const final = chains.flat().filter((o) => venueOf(o)).at(-1)
+  const finalVenue = venueOf(final)
+  checkIntentCancels(v, t, { final, finalVenue, atVenue, cancelAsked, cancelRows })
+  if (final && finalVenue) checkIntentModifies(v, t, { intent, chains, final, finalVenue, modifyRows })
+}

@@ -1,0 +1,58 @@
+import { formatAmount, parseAmount } from '../../../src/core/money/decimal.js'
+import type { IntentRow, OrderRow, OutboxRow } from '../../../src/store/schema/index.js'
+import type { DrillView } from './drillView.js'
+import type { Tally } from './tally.js'
+import type { VenueOrder } from './types.js'
+
+/**
+ * The operator's modifications of an intent's orders are the asked ones, in order; one not applied
+ * was refused (its size does not exceed what filled), came after the order ended, or targeted an
+ * order never placed; the final price and size are the last applied ask (or the placement, less what
+ * replaced predecessors filled).
+ */
+export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentRow; chains: OrderRow[][]; final: OrderRow; finalVenue: VenueOrder; modifyRows: OutboxRow[] }): void {
+  const { venueOf, walletKeyOf, venueEvents, orderById } = v
+  const { intent, chains, final, finalVenue, modifyRows } = o
+  const chain = chains.find((c) => c.includes(final)) ?? [final]
+  let price = parseAmount('price', intent.price)
+  let size = parseAmount('size', intent.size)
+  let next = 0
+  const applied = new Set<string>()
+  for (const [k, o] of chain.entries()) {
+    if (k > 0) size -= venueOf(chain[k - 1])?.filled ?? 0n
+    for (const e of (venueEvents.get(o.clientOrderId.toLowerCase()) ?? []).filter((x) => x.type === 'OrderModified')) {
+      const eventPrice = parseAmount('price', String(e.data.price))
+      const eventSize = parseAmount('size', String(e.data.size))
+      const at = modifyRows.findIndex((r, i) => i >= next && r.orderId === o.id && parseAmount('price', String(r.payload.price)) === eventPrice && parseAmount('size', String(r.payload.size)) === eventSize)
+      if (at < 0) {
+        t.modifiesWrong++
+        t.note(`order ${o.id} ${o.clientOrderId}: the operator applied ${String(e.data.price)} x ${String(e.data.size)} (seq ${e.seq}), which no pending modify asked`)
+        t.explain(o, walletKeyOf(o))
+        continue
+      }
+      applied.add(modifyRows[at]!.id)
+      next = at + 1
+      price = eventPrice
+      size = eventSize
+    }
+  }
+  for (const row of modifyRows) {
+    if (applied.has(row.id)) continue
+    const target = row.orderId ? orderById.get(row.orderId) : undefined
+    const venue = venueOf(target)
+    const rowSize = parseAmount('size', String(row.payload.size))
+    const ended = venue && (venue.status === 'filled' || venue.status === 'cancelled') && venue.updatedAt <= row.updatedAt.getTime() && (row.status === 'done' || row.status === 'failed')
+    const refused = venue && rowSize <= venue.filled
+    const neverPlaced = target && !venue && target.state === 'cancelled' && target.venueOrderId === null
+    if (!ended && !refused && !neverPlaced) {
+      t.modifiesWrong++
+      t.note(`order ${target?.id ?? row.orderId} ${target?.clientOrderId ?? ''}: modify ${row.id} (${String(row.payload.price)} x ${String(row.payload.size)}, outbox ${row.status}${row.lastError ? `: ${row.lastError}` : ''}, settled ${row.updatedAt.toISOString()}) was not applied though the order was ${venue ? `${venue.status} (last change ${new Date(venue.updatedAt).toISOString()})` : 'not at the operator'}`)
+      t.explain(target, target && walletKeyOf(target))
+    }
+  }
+  if (finalVenue.price !== price || finalVenue.size !== size) {
+    t.modifiesWrong++
+    t.note(`order ${final.id} ${final.clientOrderId}: the operator has ${formatAmount(finalVenue.price)} x ${formatAmount(finalVenue.size)}, the last applied ask was ${formatAmount(price)} x ${formatAmount(size)}`)
+    t.explain(final, finalVenue.wallet)
+  }
+}
