@@ -2,7 +2,7 @@
  * Processor: submit a CancelOrder.
  * - Payload: `SubmitJobData` { outboxId, walletId, family: 'CancelOrder', orderId }.
  * - Reads: outbox row (waits for earlier requests of the same order, except modifies: a cancel
- *   never waits for one), orders row, active session.
+ *   never waits for one), orders row (locked, as it is at the claim), active session.
  * - Writes: an order never sent (its placement still pending or held) is cancelled locally, and its
  *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
  *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);
@@ -23,7 +23,12 @@ import { intents, orders, outbox } from '../src/store/schema/index.js'
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   family: 'CancelOrder',
   settlesHeldWork: true,
-  async claim(tx, { row, order }) {
+  async claim(tx, { row, order: loaded }) {
+    if (!loaded) return { kind: 'done', reason: 'order row missing' }
+    // Decided on the order as it is now, not as the job found it: a placement held for a session
+    // meanwhile has been unclaimed back to pending (a stale 'submitting' would hold this cancel
+    // behind it, and the order would be placed, then cancelled, once a session came).
+    const [order] = await tx.select().from(orders).where(eq(orders.id, loaded.id)).for('update')
     if (!order) return { kind: 'done', reason: 'order row missing' }
     if (order.state === 'pending') {
       // Never sent: cancel it here, and settle its held placement so it is never sent.

@@ -6,15 +6,18 @@
  */
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { submitCancelOrderSpec } from '../../jobs/submitCancelOrder.js'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { ensureWallet } from '../../src/runtime/wallets.js'
 import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { WorkerDeps } from '../../src/runtime/deps.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
 import { loadOutbox } from '../../src/store/repositories/outboxRepo.js'
-import { events, orders, requests } from '../../src/store/schema/index.js'
+import { events, orders, outbox, requests } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder, operatorOrders, postToOperator } from './support/operator.js'
@@ -213,6 +216,21 @@ describe('crashes around the send', () => {
     // Nothing says it was refused.
     expect((await db.requestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['signed:null'])
     await cancelledAtOperatorAfterRestart(order, wallet.address)
+  })
+
+  it('a cancel whose job found the placement being claimed settles it before submission once that placement is held for a session', async () => {
+    const dead = await deadWorker()
+    // A wallet without a session: its placement is claimed, finds no session, and is held (unclaimed).
+    const wallet = await ensureWallet(h.db, privateKeyToAccount(generatePrivateKey()).address)
+    const order = await place(dead, wallet.id)
+    const [placement] = await db.outboxOf(order.id)
+    await h.db.update(outbox).set({ status: 'held' }).where(eq(outbox.id, placement!.id))
+    const { outboxId } = await requestCancel(h.db, { orderId: order.id })
+    // The cancel's job loaded the order while the placement had it claimed ('submitting').
+    const stale = { deps: dead.deps, row: (await loadOutbox(h.db, outboxId!))!, order: { ...(await db.order(order.id)), state: 'submitting' as const } }
+    expect(await h.db.transaction((tx) => submitCancelOrderSpec.claim(tx, stale))).toEqual({ kind: 'done', reason: 'cancelled before submission' })
+    expect((await db.order(order.id)).state).toBe('cancelled')
+    expect((await db.outboxOf(order.id)).find((r) => r.id === placement!.id)?.status).toBe('done')
   })
 
   it('a request whose answer was lost, resent after its deadline passed: signed again at once, placed once', async () => {
