@@ -173,8 +173,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       ? await deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, delegation.toLowerCase())))
       : []
     const endedIds = named.length ? named.map(({ id }) => id) : await askWhichEnded(walletId, event)
-    const ended = endedIds[0] === undefined ? undefined : { id: endedIds[0] }
-    if (!ended) return
+    const [endedId] = endedIds
+    if (endedId === undefined) return
     for (const id of endedIds) deps.sessions.forget(id)
     const waiting = await deps.db.transaction(async (tx) => {
       // Locked as a grant's activation locks it, so a session granted meanwhile is seen here.
@@ -184,7 +184,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       if (wallet.status === 'active') await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(eq(wallets.id, walletId))
       return true
     })
-    if (waiting) await deps.onSessionInvalid?.(walletId, ended.id, `operator event ${event.type}`)
+    if (waiting) await deps.onSessionInvalid?.(walletId, endedId, `operator event ${event.type}`)
   }
 
   /**

@@ -90,19 +90,20 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     const { custodyWalletId } = request.body
     // Checked before anything is stored: a refused registration claims nothing.
     if (custodyWalletId !== undefined) await checkOwnership(tenantId, target, custodyWalletId, request.body.ownership, deps.runtime.now())
-    const before = await db.select().from(wallets).where(eq(wallets.address, target))
+    // Created for this tenant now (201), or registered already (200).
+    let created = (await db.select({ id: wallets.id }).from(wallets).where(eq(wallets.address, target))).length === 0
     let row = await ensureWallet(db, target, tenantId)
     if (row.tenantId !== tenantId) {
       // With the owner's proof, an address another tenant named first without one, and never used, is taken over.
       const taken = custodyWalletId !== undefined ? await takeUnprovenWallet(db, row.id, tenantId) : undefined
       if (!taken) throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
       row = taken
-      before.length = 0 // registered for this tenant now
+      created = true
     }
     if (custodyWalletId !== undefined && row.custodyWalletId !== custodyWalletId) {
       ;[row] = await db.update(wallets).set({ custodyWalletId }).where(eq(wallets.id, row.id)).returning() as [WalletRow]
     }
-    return reply.code(before.length ? 200 : 201).send(await presentOneWallet(deps, row))
+    return reply.code(created ? 201 : 200).send(await presentOneWallet(deps, row))
   })
 
   app.get('/wallets', {
