@@ -5,14 +5,16 @@
  * unappliable, and the session an operator's SessionRevoked ended is found by asking the operator.
  */
 import { eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { familiesFor } from '../../src/core/acl/familiesFor.js'
-import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { events } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { endSession } from '../../src/sandbox/engine/endSession.js'
-import { activeWallet, eventually, grant, place, rows, settled } from '../lifecycle/support/lifecycle.js'
+import { activeWallet, eventually, grant, operatorOrder, place, rows, settled } from '../lifecycle/support/lifecycle.js'
 import { type Harness, createHarness } from './support/harness.js'
+import { sendWithSessionKey } from './support/operator.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -20,7 +22,8 @@ let r: ReturnType<typeof rows>
 const alerts: { walletId: string; code: string }[] = []
 
 beforeAll(async () => {
-  h = await createHarness()
+  // The maker takes half a unit at a time, so a modify that crosses fills in part.
+  h = await createHarness({ sandbox: { makerSize: '0.5' } })
   h.sandbox.setFaults({ protocolEventData: true })
   r = rows(h.db)
   worker = await h.startWorker({
@@ -47,6 +50,26 @@ describe('events with only the fields PROTOCOL.md names', () => {
     await eventually(async () => (await h.db.select().from(events).where(eq(events.walletId, w.wallet.id))).some((e) => e.type === 'OrderModified'))
     expect(await r.audit(w.wallet.id, 'event.unappliable')).toEqual([])
     expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE')).toEqual([])
+  })
+
+  it('a modify whose fill comes with its OrderModified (the fill covers the old size, not the new one) leaves the order partly filled and cancellable', async () => {
+    const w = await activeWallet(h)
+    const order = await place(h, worker, w.wallet.id, { price: '1990', size: '0.5' })
+    await settled(h.db, order.id, 'open')
+    // Modified to 1 at the mark, as a modify whose receipt is not stored yet: the maker fills 0.5 at
+    // once, and the stream brings the OrderModified (no size) and the fill together.
+    const E18 = 10n ** 18n
+    const modified = await sendWithSessionKey(worker.deps, w.wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 2000n * E18, size: 1n * E18 })
+    expect(modified.status).toBe(200)
+    expect(operatorOrder(h.sandbox, w.signer.address, order.clientOrderId)).toMatchObject({ status: 'partiallyFilled', filled: E18 / 2n, size: E18 })
+    // Read back: the operator's size and revision.
+    const read = await eventually(async () => { const row = await r.order(order.id); return row.venueRevision === 1 && row })
+    expect([read.state, read.size, read.filled]).toEqual(['partially_filled', '1.000000000000000000', '0.500000000000000000'])
+    // Still live, so the user can cancel it, and the cancel reaches the operator.
+    await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    await eventually(async () => operatorOrder(h.sandbox, w.signer.address, order.clientOrderId)?.status === 'cancelled')
+    await settled(h.db, order.id, 'cancelled')
   })
 
   it('a session the operator ended is found from its SessionRevoked by asking the operator, and recorded as the operator\'s revocation', async () => {

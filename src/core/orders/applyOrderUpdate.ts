@@ -46,6 +46,16 @@ function liveState(filled: bigint, size: bigint): OrderState {
 }
 
 /**
+ * An order counted filled against its size before a modify that the operator applied ahead of its
+ * fills, learnt of only after them (an OrderModified without fields, read back; a receipt stored
+ * after the stream): at the later revision's size its fills fall short, so it is not filled. A read
+ * that says `filled` has the order's last revision, so no later one comes to an order truly filled.
+ */
+function filledAgainstOldSize(order: OrderSnapshot, revision: number, size: bigint): boolean {
+  return order.state === 'filled' && revision > order.venueRevision && order.filled < size
+}
+
+/**
  * The order state machine: a pure function of the snapshot and one update.
  * Idempotent for `accepted`/`modified`/`cancelled`/`venueSnapshot`; fills must
  * be deduplicated by the caller (fill ids are unique), which makes the whole
@@ -72,7 +82,9 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       if (update.revision <= order.venueRevision) return order
       const next = { ...order, price: update.price, size: update.size, venueRevision: update.revision }
       // A modify only reaches an open order, so one applied to a final order happened before its end
-      // and arrived late: the order stays final, with the price and size the operator shows for it.
+      // and arrived late: the order stays final, with the price and size the operator shows for it,
+      // unless it was only counted filled against the size this modify replaced.
+      if (filledAgainstOldSize(order, update.revision, update.size)) return { ...next, state: liveState(next.filled, next.size) }
       if (isTerminal(order.state)) return next
       return { ...next, state: advance(order.state === 'unknown' || order.state === 'submitting' ? 'open' : order.state, liveState(next.filled, next.size)) }
     }
@@ -106,9 +118,12 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       // Filled and cancelled are final at the operator: a read that still shows the order live was
       // taken before the cancel (or the last fill) and must not revive it. A local rejection, on the
       // other hand, is overruled by an operator that holds the order.
-      const final = order.state === 'filled' || (order.state === 'cancelled' && reported !== 'filled')
+      const againstOldSize = filledAgainstOldSize(order, update.revision, update.size)
+      const final = (order.state === 'filled' && !againstOldSize) || (order.state === 'cancelled' && reported !== 'filled')
       // A live order only moves forward: a read taken before a fill the stream applied since says `open`.
-      const state = final ? order.state : isTerminal(order.state) ? reported : advance(order.state, reported)
+      const state = final ? order.state
+        : againstOldSize ? advance(liveState(order.filled, update.size), reported)
+        : isTerminal(order.state) ? reported : advance(order.state, reported)
       return {
         ...order,
         state,

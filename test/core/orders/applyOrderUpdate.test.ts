@@ -71,6 +71,22 @@ describe('the order state machine', () => {
     expect(late).toMatchObject({ state: 'cancelled', price: 2010n * E18, size: 5n * E18, venueRevision: 1 })
   })
 
+  it('an order counted filled against the size a modify replaced (the modify learnt of after its fill) is partly filled at the new size', () => {
+    const countedFilled = apply(fresh({ size: 5n * E18 }), [{ kind: 'accepted' }, fill(5n)])
+    expect(countedFilled.state).toBe('filled')
+    const modified: OrderUpdate = { kind: 'modified', price: 2000n * E18, size: 10n * E18, revision: 1 }
+    expect(apply(countedFilled, [modified])).toMatchObject({ state: 'partially_filled', size: 10n * E18, venueRevision: 1 })
+    // The same learnt from a read of that revision, whenever it was taken; one saying filled or cancelled is followed.
+    for (const [status, state] of [['open', 'partially_filled'], ['partiallyFilled', 'partially_filled'], ['filled', 'filled'], ['cancelled', 'cancelled']] as const) {
+      expect(apply(countedFilled, [snapshot(status, 1)])).toMatchObject({ state, size: 10n * E18, venueRevision: 1 })
+    }
+    // The rest of its fills complete it.
+    expect(apply(countedFilled, [modified, fill(5n)]).state).toBe('filled')
+    // Truly filled (its read says so, with its last revision): nothing later revives it.
+    const readFilled = apply(fresh(), [{ kind: 'accepted' }, snapshot('filled', 2)])
+    expect(apply(readFilled, [{ kind: 'modified', price: 1n, size: 20n * E18, revision: 2 }, snapshot('open', 2)]).state).toBe('filled')
+  })
+
   it('modifications apply once per revision, in revision order', () => {
     const open = apply(fresh(), [{ kind: 'accepted' }])
     const modified = apply(open, [{ kind: 'modified', price: 2010n * E18, size: 5n * E18, revision: 2 }, { kind: 'modified', price: 1n, size: 1n, revision: 1 }])
