@@ -231,7 +231,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
     if (!byType.length) return []
     return deps.db.transaction(async (tx) => {
       const ended: string[] = []
-      for (const { type, ids } of byType) ended.push(...await recordSessionsEnded(tx, walletId, inArray(sessions.id, ids), { type, at: event.at, seq: event.seq }))
+      for (const { type, ids } of byType) ended.push(...await recordSessionsEnded(tx, walletId, inArray(sessions.id, ids), { type, at: event.at, seq: event.seq }, new Date(deps.now())))
       return ended
     })
   }

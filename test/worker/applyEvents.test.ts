@@ -298,7 +298,9 @@ describe('sessions ended at the operator', () => {
     await applyEvents(h.db, wallet.id, [ended('SessionRevoked', first.delegationHash), ended('SessionRevoked', second.delegationHash)])
     const [rotatedOut, active] = await Promise.all([first, second].map(async (s) => (await h.db.select().from(sessions).where(eq(sessions.id, s.id)))[0]!))
     expect(rotatedOut).toMatchObject({ status: 'revoked', statusReason: 'operator event SessionRevoked', failedAt: null })
-    expect(active).toMatchObject({ status: 'revoked', statusReason: 'operator event SessionRevoked', failedAt: new Date(at) })
+    // When it ended there (the operator's clock), and when the worker learnt it failed (its own, which the grant backoff is timed on).
+    expect(active).toMatchObject({ status: 'revoked', statusReason: 'operator event SessionRevoked', revokedAt: new Date(at), failedAt: expect.any(Date) })
+    expect(active!.failedAt!.getTime()).toBeGreaterThan(at)
 
     // The hash as an operator may write it (hex is case-insensitive): the same session.
     seq = 0
