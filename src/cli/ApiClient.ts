@@ -12,15 +12,25 @@ export type ApiClientOptions = {
 
 type ErrorBody = NonNullable<CliError['body']>
 
+/** Rows per page when a command reads a whole list (the API's largest `limit`). */
+const PAGE = 500
+/** How many answers asking for a retry (`Retry-After`) a call waits out before it reports the last one. */
+const MAX_RETRY_AFTER_WAITS = 10
+
+/** The wait a 409, 429 or 503 asks for with `Retry-After` (seconds, at most 10), or undefined. */
+function retryAfterMs(response: Response): number | undefined {
+  const header = response.headers.get('retry-after')
+  if (![409, 429, 503].includes(response.status) || header === null || !/^\d+$/.test(header.trim())) return undefined
+  return Math.min(Number(header), 10) * 1000
+}
+
 /**
  * The CLI's HTTP client for a running API. Every POST carries a fresh
- * Idempotency-Key, reused across the retries of that one call. Failures become
+ * Idempotency-Key, reused across the retries of that one call (after a transport
+ * failure, and after an answer asking for a retry with Retry-After). Failures become
  * CliErrors whose exit code says what happened: 2 for input the API refused
  * (400/422), 1 for any other refusal, 3 when the API cannot be reached.
  */
-/** Rows per page when a command reads a whole list (the API's largest `limit`). */
-const PAGE = 500
-
 export class ApiClient {
   readonly baseUrl: string
   readonly #apiKey: string | undefined
@@ -75,14 +85,27 @@ export class ApiClient {
     if (method === 'POST') headers['idempotency-key'] = randomUUID()
     let response: Response | undefined
     let lastError: unknown
-    for (let attempt = 0; attempt <= this.#retries && !response; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * attempt))
+    for (let attempt = 0, waits = 0; attempt <= this.#retries && !response;) {
       try {
         response = await fetch(`${this.baseUrl}${path}`, {
           method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(this.#timeoutMs),
         })
       } catch (error) {
         lastError = error
+        attempt++
+        if (attempt <= this.#retries) await new Promise((r) => setTimeout(r, 200 * attempt))
+        continue
+      }
+      // An answer asking to be asked again (the first attempt under this key still running after its
+      // answer timed out here; the database briefly unavailable) is asked again under the same key,
+      // which answers what that attempt did. Reported instead, it left the user to run the command
+      // again under a new key, and a placement that had gone through was placed twice.
+      const wait = waits < MAX_RETRY_AFTER_WAITS ? retryAfterMs(response) : undefined
+      if (wait !== undefined) {
+        await response.body?.cancel()
+        response = undefined
+        waits++
+        await new Promise((r) => setTimeout(r, wait))
       }
     }
     if (!response) {
