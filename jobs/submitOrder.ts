@@ -5,10 +5,10 @@
  *   the order at the operator (by cloid) when a stop keeps bytes whose answer was lost from being resent.
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
- *   A halted wallet, a CancelAll asked after the Order was queued, or an intent cancelled or with a
- *   cancel queued stops the placement at the claim (also one claimed before but never signed); an
- *   Order accepted after the wallet was halted, or after such a CancelAll may have gone out, gets a
- *   CancelOrder (reason `halted` or `cancelAll`).
+ *   A halted wallet, a CancelAll asked after the Order was queued, an intent cancelled or with a
+ *   cancel queued, or a good-till time already passed stops the placement at the claim (also one
+ *   claimed before but never signed); an Order accepted after the wallet was halted, or after such
+ *   a CancelAll may have gone out, gets a CancelOrder (reason `halted` or `cancelAll`).
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
@@ -47,16 +47,18 @@ async function settleQueuedCancels(tx: Db, orderId: string, nowMs: number): Prom
 
 /**
  * Why a placement must not go out now, if it must not: the wallet was halted, its intent was
- * cancelled or has a cancel queued, or a CancelAll was asked after it was queued. Asked at the
- * claim and again before bytes signed earlier are resent or signed anew (`stopsResend`): a
- * placement that waited out a rate limit must not go out after the kill switch.
+ * cancelled or has a cancel queued, its good-till time has passed, or a CancelAll was asked after
+ * it was queued. Asked at the claim and again before bytes signed earlier are resent or signed anew
+ * (`stopsResend`): a placement that waited out a rate limit must not go out after the kill switch.
  */
-async function placementStop(tx: Db, order: OrderRow): Promise<'halted' | 'intentCancelled' | 'cancelRequested' | 'cancelAll' | null> {
+async function placementStop(tx: Db, order: OrderRow, nowMs: number): Promise<'halted' | 'intentCancelled' | 'cancelRequested' | 'goodTillPassed' | 'cancelAll' | null> {
   if (await walletHalted(tx, order.walletId)) return 'halted'
   if (order.intentId) {
-    const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, order.intentId))
+    const [intent] = await tx.select({ status: intents.status, goodTill: intents.goodTill }).from(intents).where(eq(intents.id, order.intentId))
     if (intent?.status === 'cancelled') return 'intentCancelled'
     if (intent?.status === 'cancel_requested') return 'cancelRequested'
+    // Placed now it would trade after the time the user said it must be gone by (a backed-up queue).
+    if (intent?.goodTill && intent.goodTill.getTime() <= nowMs) return 'goodTillPassed'
   }
   return (await cancelAllAfter(tx, order.id)) ? 'cancelAll' : null
 }
@@ -65,6 +67,7 @@ const stopReasons = {
   halted: 'wallet halted',
   intentCancelled: 'intent cancelled',
   cancelRequested: 'cancelled before submission',
+  goodTillPassed: 'its good-till time passed before it was sent',
   cancelAll: 'a CancelAll was asked after it was queued',
 } as const
 
@@ -75,7 +78,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     // Below, `submitting` is an order an earlier attempt claimed but never signed (a claim is only
     // reached with no request to resend), e.g. one that waited out a rate limit: never sent either.
     const unsent = and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting']))
-    const stop = await placementStop(tx, order)
+    const stop = await placementStop(tx, order, deps.now())
     switch (stop) {
       case 'halted':
         // The kill switch stops placements that were queued before it tripped.
@@ -90,6 +93,15 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
         const cancelled = await tx.update(orders).set({ state: 'cancelled' }).where(unsent).returning({ id: orders.id })
         if (cancelled.length) {
           await tx.update(orders).set({ cancelReason: await settleQueuedCancels(tx, order.id, deps.now()) }).where(eq(orders.id, order.id))
+          await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId!))
+        }
+        break
+      }
+      case 'goodTillPassed': {
+        // Never sent: cancelled here as its good-till cancel, which is settled with it, would have.
+        const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: 'goodTill' }).where(unsent).returning({ id: orders.id })
+        if (cancelled.length) {
+          await settleQueuedCancels(tx, order.id, deps.now())
           await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId!))
         }
         break
@@ -120,8 +132,8 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       policy: { market: order.market, side: order.side, price: parseAmount('price', order.price), size: parseAmount('size', order.size) },
     }
   },
-  async stopsResend(tx, { order }) {
-    const stop = order ? await placementStop(tx, order) : null
+  async stopsResend(tx, { deps, order }) {
+    const stop = order ? await placementStop(tx, order, deps.now()) : null
     return stop ? stopReasons[stop] : null
   },
   async unclaim(tx, { order }) {

@@ -24,8 +24,9 @@ export type ClaimedOrder = {
  * The batched form of the Order claim, for the common case only: in one
  * statement, moves `pending` → `submitting` the orders of the given outbox rows
  * whose row is still due and not finished, whose wallet is not halted, whose
- * intent is not cancelled (nor has a cancel queued), for which no CancelAll was asked since it was
- * queued, and whose wallet has an active session valid past
+ * intent is not cancelled (nor has a cancel queued) and whose good-till time
+ * has not passed, for which no CancelAll was asked since it was queued, and
+ * whose wallet has an active session valid past
  * `minExpiryUnix`. The compare-and-set is the same as the one-by-one claim
  * (`orders.state = 'pending'`, re-checked under the row lock). Rows it does not
  * answer are left untouched for the one-by-one path, which handles every case.
@@ -47,6 +48,7 @@ export async function claimPendingOrders(db: Db, outboxIds: readonly string[], m
       where x.id = any(${sql.param(outboxIds)}::uuid[])
         and x.kind = 'Order' and x.status in ('pending', 'enqueued') and x.available_at <= now()
         and o.state = 'pending' and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
+        and (i.good_till is null or i.good_till > now())
         and not ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })}
     )
     update orders o set state = 'submitting', session_id = null, updated_at = now()
