@@ -6,6 +6,7 @@ import { RELAY_BATCH, relayOutbox } from '../jobs/relayOutbox.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
 import { redisConnections } from './queue/redisConnections.js'
+import { controlJobOptions } from './queue/jobOptions.js'
 import { controlJobs, queueNames } from './queue/names.js'
 import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
 import type { WorkerDeps } from './runtime/deps.js'
@@ -110,7 +111,7 @@ export async function startWorker(options: StartWorkerOptions) {
     onSessionInvalid: async (walletId, sessionId, reason) => {
       await options.onSessionInvalid?.(walletId, sessionId, reason)
       // Replace the refused session now rather than at the next maintenance run.
-      await controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { jobId: `maintain-${walletId}-${sessionId}` })
+      await controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { ...controlJobOptions, jobId: `maintain-${walletId}-${sessionId}` })
     },
   }
   const maintenance: SessionMaintenanceOptions = {

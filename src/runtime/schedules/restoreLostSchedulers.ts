@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq'
 import { count, eq } from 'drizzle-orm'
+import { controlJobOptions } from '../../queue/jobOptions.js'
 import { controlJobs } from '../../queue/names.js'
 import type { Db } from '../../store/Database.js'
 import { schedules } from '../../store/schema/index.js'
@@ -14,8 +15,8 @@ const WORKER_SCHEDULERS = [controlJobs.reconcile, controlJobs.maintainSessions] 
 
 /** Writes the worker's own job schedulers (idempotent: an unchanged one keeps its next run). */
 export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: WorkerSchedulerPeriods): Promise<void> {
-  await queue.upsertJobScheduler(controlJobs.reconcile, { every: periods.reconcileMs }, { name: controlJobs.reconcile, data: { reason: 'scheduled' } })
-  await queue.upsertJobScheduler(controlJobs.maintainSessions, { every: periods.maintenanceMs }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' } })
+  await queue.upsertJobScheduler(controlJobs.reconcile, { every: periods.reconcileMs }, { name: controlJobs.reconcile, data: { reason: 'scheduled' }, opts: controlJobOptions })
+  await queue.upsertJobScheduler(controlJobs.maintainSessions, { every: periods.maintenanceMs }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' }, opts: controlJobOptions })
 }
 
 /**
