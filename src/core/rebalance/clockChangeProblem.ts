@@ -19,10 +19,13 @@ function offsetAt(format: Intl.DateTimeFormat, ms: number): string | undefined {
 /**
  * A problem when the scheduler cannot step `cron` through one of `timeZone`'s clock changes in the
  * two years from `fromMs`, else undefined. BullMQ's job scheduler computes each next run with
- * cron-parser from the last one, and when cron-parser throws there (it does stepping through
- * Australia/Lord_Howe's half-hour change, for most crons: "loop limit exceeded") BullMQ schedules
- * nothing more, silently, for good. Each change is stepped across, from three hours before it to
- * three hours after.
+ * cron-parser, parsed afresh from the last one. When cron-parser throws there (it does stepping
+ * through Australia/Lord_Howe's half-hour change, for most crons: "loop limit exceeded") BullMQ
+ * schedules nothing more, silently, for good; when it answers a time at or before the last run
+ * (it does around Pacific/Chatham's 45-minute change: 12:15 after 13:00) BullMQ queues the next job
+ * at once, and from that one the same again, a run every few milliseconds until the answer moves
+ * forward. Each change is stepped across the way BullMQ steps, from three hours before it to three
+ * hours after.
  */
 export function clockChangeProblem(cron: string, timeZone: string, fromMs: number): ValidationProblem | undefined {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
@@ -40,12 +43,21 @@ export function clockChangeProblem(cron: string, timeZone: string, fromMs: numbe
       else high = middle
     }
     before = offset
-    try {
-      const slots = CronExpressionParser.parse(cron, { currentDate: new Date(high - AROUND_MS), tz: timeZone })
-      for (let step = 0; step < MAX_STEPS && slots.next().getTime() < high + AROUND_MS; step++);
-    } catch (error) {
-      const when = new Date(high).toISOString().slice(0, 10)
-      return { field: 'timeZone', rule: `the scheduler cannot run ${JSON.stringify(cron)} through ${timeZone}'s clock change on ${when} (${errorMessage(error)}): it would stop firing for good; choose another time zone` }
+    const cannot = `the scheduler cannot run ${JSON.stringify(cron)} through ${timeZone}'s clock change on ${new Date(high).toISOString().slice(0, 10)}`
+    let slot = high - AROUND_MS
+    for (let step = 0; step < MAX_STEPS && slot < high + AROUND_MS; step++) {
+      let next: number
+      try {
+        // Parsed afresh from the last slot, as BullMQ does, not stepped on one iterator: the two differ here.
+        next = CronExpressionParser.parse(cron, { currentDate: new Date(slot), tz: timeZone }).next().getTime()
+      } catch (error) {
+        return { field: 'timeZone', rule: `${cannot} (${errorMessage(error)}): it would stop firing for good; choose another time zone` }
+      }
+      if (next <= slot) {
+        const iso = (ms: number) => new Date(ms).toISOString()
+        return { field: 'timeZone', rule: `${cannot} (after ${iso(slot)} its next run comes out as ${iso(next)}, in the past): it would fire again at once, over and over; choose another time zone` }
+      }
+      slot = next
     }
   }
   return undefined

@@ -19,6 +19,18 @@ describe('clockChangeProblem', () => {
     expect(clockChangeProblem('0 * * * *', 'Australia/Lord_Howe', FROM)?.field).toBe('timeZone')
   })
 
+  it("refuses a cron whose next run BullMQ would compute in the past at Chatham's 45-minute change: it would fire at once, over and over", () => {
+    // What BullMQ itself answers from the 13:00 slot before the April 2026 change: 12:15, already
+    // past, so it queues the next job at once, and from that one the same again, for 15 minutes.
+    const slot = Date.parse('2026-04-04T13:00:00Z')
+    expect(getNextMillis(slot, { pattern: '*/15 * * * *', tz: 'Pacific/Chatham' })).toBeLessThan(slot)
+    expect(clockChangeProblem('*/15 * * * *', 'Pacific/Chatham', FROM)).toEqual({
+      field: 'timeZone',
+      rule: 'the scheduler cannot run "*/15 * * * *" through Pacific/Chatham\'s clock change on 2026-04-04 (after 2026-04-04T13:00:00.000Z its next run comes out as 2026-04-04T12:15:00.000Z, in the past): it would fire again at once, over and over; choose another time zone',
+    })
+    expect(clockChangeProblem('*/5 * * * *', 'Pacific/Chatham', FROM)?.field).toBe('timeZone')
+  })
+
   it('accepts what the scheduler steps through: other crons there, and whole-hour changes elsewhere', () => {
     for (const cron of ['30 1 * * *', '*/15 * * * *']) {
       expect(getNextMillis(Date.parse('2026-04-04T12:00:00Z'), { pattern: cron, tz: 'Australia/Lord_Howe' })).toBeGreaterThan(0)
