@@ -1,0 +1,51 @@
+/**
+ * Revoking a wallet's active session (the API's POST /v1/sessions/{id}/revoke) leaves the wallet
+ * without a session to sign with: its status says so at once (`awaiting_delegation`), as at expiry,
+ * so session maintenance replaces it where the wallet has a signer, and the API does not show a
+ * wallet that cannot trade as `active`. A revocation of a rotated-out session leaves the wallet as
+ * it is, and a halted wallet stays halted.
+ */
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
+import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
+import { grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { sessions, wallets } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+
+let h: Harness
+let worker: RunningWorker
+
+beforeAll(async () => {
+  h = await createHarness()
+  worker = await h.startWorker()
+})
+afterAll(async () => { await h?.close() })
+
+const walletStatus = async (walletId: string) => (await h.db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId)))[0]!.status
+const sessionRow = async (sessionId: string) => (await h.db.select().from(sessions).where(eq(sessions.id, sessionId)))[0]!
+
+it("the wallet of a revoked active session awaits a delegation", async () => {
+  const { wallet, session } = await h.wallet()
+  expect(await walletStatus(wallet.id)).toBe('active')
+  await revokeAtOperator(worker.deps, h.keyring, await sessionRow(session.id), 'revoked through the API')
+  expect((await sessionRow(session.id)).status).toBe('revoked')
+  expect(await walletStatus(wallet.id)).toBe('awaiting_delegation')
+})
+
+it('a wallet that still has an active session stays active, and a halted one stays halted', async () => {
+  const { signer, wallet, session: first } = await h.wallet()
+  // A second grant rotates the first session out.
+  const { session: second } = await grantSession({
+    db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id,
+    families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: h.sandbox.now(),
+  })
+  expect((await sessionRow(first.id)).status).toBe('rotating')
+  await revokeAtOperator(worker.deps, h.keyring, await sessionRow(first.id), 'rotated')
+  expect(await walletStatus(wallet.id)).toBe('active')
+
+  await haltWallet(h.db, { walletId: wallet.id, reason: 'test' })
+  await revokeAtOperator(worker.deps, h.keyring, await sessionRow(second.id), 'revoked through the API')
+  expect(await walletStatus(wallet.id)).toBe('halted')
+})
