@@ -1,7 +1,7 @@
-import { type Hex, decodeAbiParameters, encodeAbiParameters } from 'viem'
+import { type Hex, decodeAbiParameters, encodeAbiParameters, hashTypedData } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, account, cloid, compressedKey, delegate, fundedSession, order, post, revocation, signed, testSandbox, units } from './helpers.js'
+import { type Session, account, cloid, compressedKey, delegate, fundedSession, order, post, read, revocation, signed, testSandbox, types, units } from './helpers.js'
 
 let sandbox: Sandbox
 let session: Session
@@ -80,6 +80,25 @@ describe('one test per error code, with the exact status (PROTOCOL.md §5)', () 
     // A signature bound to another delegation's fields does not verify.
     const body = await signed(session, 'Order', order())
     await expectError({ ...body, message: { ...body.message, size: units('0.02').toString() } }, 401, 'SignerMismatch')
+  })
+
+  it('401 SessionUnauthorized for a wallet-signed delegation whose sessionPublicKey is not a point on secp256k1, however often it is sent', async () => {
+    // 0x02 ‖ x with no y on the curve: 33 bytes and the right prefix, but no key has it. Past
+    // fastVerifyAfter (8 uses) the verifier built its table from it and threw: a 500.
+    const offCurve: Hex = `0x02${'11'.repeat(32)}`
+    const wallet = account('errors:w-off-curve')
+    const message = { wallet: wallet.address, sessionPublicKey: offCurve, aclScope: ['Unrestricted'], expiry: BigInt(Math.floor(sandbox.now() / 1000) + 3600), nonce: 1n }
+    const walletSignature = await wallet.signTypedData({ domain: sandbox.domain, types, primaryType: 'Delegation', message })
+    const payload = encodeAbiParameters(
+      [{ type: 'address' }, { type: 'bytes' }, { type: 'string[]' }, { type: 'uint64' }, { type: 'uint64' }, { type: 'bytes' }],
+      [message.wallet, offCurve, message.aclScope, message.expiry, message.nonce, walletSignature],
+    )
+    const offCurveSession = { ...(await delegate(sandbox, wallet, account('errors:k-off-curve'))), payload, hash: hashTypedData({ domain: sandbox.domain, types, primaryType: 'Delegation', message }) }
+    for (let i = 0; i < 10; i++) {
+      const response = await expectError(await signed(offCurveSession, 'Order', order()), 401, 'SessionUnauthorized')
+      expect(response.body.error.message).toMatch(/sessionPublicKey/)
+    }
+    expect((await read(sandbox, offCurveSession, '/v1/balances')).status).toBe(401)
   })
 
   it('401 SessionUnauthorized comes before SignerMismatch', async () => {

@@ -37,6 +37,16 @@ export function recoverCompressed(digest: Uint8Array, signature: Uint8Array): He
   }
 }
 
+/** Whether 33-byte compressed hex names a point on secp256k1 (a prefix and length check does not tell). */
+export function isCurvePoint(compressed: Hex): boolean {
+  try {
+    Point.fromHex(compressed.slice(2))
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** The address (lowercase) of a compressed public key. */
 export function addressOf(compressed: Hex): string {
   const uncompressed = Point.fromHex(compressed.slice(2)).toBytes(false)

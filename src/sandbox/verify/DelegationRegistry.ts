@@ -7,7 +7,7 @@ import type { OperatorDomain } from '../../core/eip712/types.js'
 import { bytesToHex, hexToBytes } from '../../core/crypto/hex.js'
 import { SandboxError } from '../SandboxError.js'
 import { SessionKeyVerifier } from '../crypto/SessionKeyVerifier.js'
-import { recoverAddress } from '../crypto/signatures.js'
+import { isCurvePoint, recoverAddress } from '../crypto/signatures.js'
 
 /** A delegation whose wallet signature has been verified, with its lifecycle state. */
 export type KnownDelegation = {
@@ -60,6 +60,8 @@ export class DelegationRegistry {
     const hash = bytesToHex(digest)
     let known = this.byHash.get(hash)
     if (!known) {
+      // A malformed payload (PROTOCOL.md §5), not a SignerMismatch; and the key's verifier must never build a table from it.
+      if (!isCurvePoint(decoded.sessionPublicKey)) throw new SandboxError('SessionUnauthorized', 'malformed delegated payload: sessionPublicKey is not a point on secp256k1')
       const signer = recoverAddress(digest, hexToBytes(decoded.walletSignature)!)
       if (signer !== decoded.wallet.toLowerCase()) {
         throw new SandboxError('SessionUnauthorized', 'the wallet signature does not recover to the delegation\'s wallet over this operator\'s domain')
