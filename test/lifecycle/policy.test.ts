@@ -136,4 +136,24 @@ describe('local policy', () => {
     expect(Number(replacement.size)).toBe(0.1)
     expect(operatorOpenOrders(h.sandbox, w.wallet.address).map((o) => o.clientOrderId)).toEqual([replacement.clientOrderId.toLowerCase()])
   })
+
+  it('counts an order re-placed after its session ended once towards the daily notional of the next order too', async () => {
+    const w = await activeWallet(h)
+    // Room for two orders of 190, not three.
+    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '400' } })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
+    await eventually(async () => (await r.session(w.session.id)).status === 'revoked')
+    await grant(h, w)
+    await worker.relay()
+    expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
+    await eventually(async () => (await r.ordersOfIntent(order.intentId!)).find((o) => o.id !== order.id && o.state === 'open'))
+
+    // The user has placed one order of 190 today (the cancelled one filled nothing; its remainder
+    // is the replacement): a second of 190 fits, where counting both the cancelled order and its
+    // replacement (570) refused it.
+    const second = await settled(h.db, (await place(h, worker, w.wallet.id)).id, 'open', 'rejected')
+    expect([second.state, second.rejectReason]).toEqual(['open', null])
+  })
 })

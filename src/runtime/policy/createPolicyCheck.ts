@@ -46,10 +46,12 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
     startOfDay.setUTCHours(0, 0, 0, 0)
     // The order being checked is already `submitting` (or open, for a modify): its notional is the
     // request's, added by the rule. Earlier orders of its intent (a session's end cancelled them and
-    // this re-places the rest) count only for what they filled: the remainder is this request.
+    // this re-places the rest) count only for what they filled: the remainder is this request. So
+    // does any order placed again (`replaced_by`): its remainder is its replacement's, counted there.
     const [own] = check.orderId ? await db.select({ intentId: orders.intentId }).from(orders).where(eq(orders.id, check.orderId)) : []
     const sameIntent = own?.intentId ? sql`${orders.intentId} = ${own.intentId}` : sql`false`
-    const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${sameIntent} then ${orders.filledNotional} * 1e-36 else ${orders.price} * ${orders.size} end), 0)` }).from(orders)
+    const onlyFilled = sql`(${sameIntent} or ${orders.replacedBy} is not null)`
+    const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${onlyFilled} then ${orders.filledNotional} * 1e-36 else ${orders.price} * ${orders.size} end), 0)` }).from(orders)
       .where(and(eq(orders.walletId, check.walletId), gte(orders.createdAt, startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']),
         check.orderId ? ne(orders.id, check.orderId) : undefined))
     facts.dailyNotional = parseAmount('dailyNotional', truncate18(row?.total ?? '0'))
