@@ -13,3 +13,15 @@ export class MigrationError extends BaseError {
     })
   }
 }
+
+/** Embedded PGlite's data directory is open in another process (or already in this one). */
+export class DataDirLockedError extends BaseError {
+  override name = 'DataDirLockedError'
+  constructor(dataDir: string, lockPath: string, holderPid: number) {
+    super(`PGLITE_DIR ${dataDir} is already open in process ${Number.isNaN(holderPid) ? '(unknown)' : holderPid}: embedded PGlite allows one process`, {
+      code: 'STORE.DATA_DIR_LOCKED',
+      retryable: false,
+      hint: `run the worker and the API on Postgres (DATABASE_URL) to run them side by side, or stop the other process; delete ${lockPath} only if no process uses the directory`,
+    })
+  }
+}

@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import type { Database, Db } from './Database.js'
 import { UNPATCHED_DRIZZLE_WARNING, drizzleTransactionPatched } from './drizzleTransactionPatched.js'
+import { lockDataDir } from './lockDataDir.js'
 import { schema } from './schema/index.js'
 
 export type OpenDatabaseOptions = {
@@ -58,7 +59,8 @@ export const MEMORY_DATA_DIR = 'memory://'
 /**
  * Opens the store: a node-postgres pool when `url` is given, otherwise embedded
  * PGlite. PGlite serves a single connection inside this process, so only one
- * process may open a given data directory; use Postgres to run several workers.
+ * process may open a given data directory (a second is refused: `lockDataDir`);
+ * use Postgres to run several workers.
  * Does not migrate: call `migrate(database)` at start-up.
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
@@ -100,21 +102,38 @@ function statementLimits(timeoutMs: number | undefined): pg.PoolConfig {
 async function openPglite(dataDir: string): Promise<Database> {
   const inMemory = dataDir.startsWith(MEMORY_DATA_DIR)
   const location = inMemory ? dataDir : resolve(dataDir)
-  if (!inMemory) await mkdir(location, { recursive: true })
-  return fromPglite(await PGlite.create(location))
+  if (inMemory) return fromPglite(await PGlite.create(location))
+  await mkdir(location, { recursive: true })
+  // PGlite does not lock its directory: a second process would open it too, and corrupt it.
+  const unlock = await lockDataDir(location)
+  let client: PGlite
+  try {
+    client = await PGlite.create(location)
+  } catch (error) {
+    await unlock()
+    throw error
+  }
+  return fromPglite(client, unlock)
 }
 
 /**
  * Wraps a PGlite instance the caller created (say, from a `loadDataDir`
- * snapshot); `close()` then closes it.
+ * snapshot); `close()` then closes it, and releases its data directory's lock (`unlock`).
  */
-export function fromPglite(client: PGlite): Database {
+export function fromPglite(client: PGlite, unlock?: () => Promise<void>): Database {
   const db: Db = drizzlePglite({ client, schema })
   let closing: Promise<void> | undefined
+  const close = async () => {
+    try {
+      if (!client.closed) await client.close()
+    } finally {
+      await unlock?.()
+    }
+  }
   return {
     kind: 'pglite',
     db,
     client,
-    close: () => (closing ??= client.closed ? Promise.resolve() : client.close()),
+    close: () => (closing ??= close()),
   }
 }
