@@ -102,7 +102,9 @@ export async function startWorker(options: StartWorkerOptions) {
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
     rateLimits: createSessionRateLimits(now),
-    nonces: createNonceGenerator(now),
+    // On the operator's clock, which every process shares: on its own, a process whose clock runs
+    // behind another's would draw nonces below the 100 the operator keeps, each refused NonceReused.
+    nonces: createNonceGenerator(operatorNow),
     alert: (event) => {
       alerts.raise(event)
       options.alert?.(event)

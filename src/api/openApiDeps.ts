@@ -37,7 +37,8 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
     const runtime: WorkerDeps = {
       db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow: () => now() + offsetMs, log,
       sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
-      nonces: createNonceGenerator(now),
+      // On the operator's clock, as the worker's: the two sign for the same session keys.
+      nonces: createNonceGenerator(() => now() + offsetMs),
       rateLimits: createSessionRateLimits(now),
       alert: alerts.raise,
     }

@@ -7,6 +7,9 @@ export type NonceGenerator = { next(): bigint }
  * increasing even when the clock stalls or steps back. `next()` is synchronous,
  * so concurrent callers in one process can never draw the same value.
  * `start` is the last nonce already used: every nonce drawn is above it.
+ * Processes signing for one session key share no counter, so give them a
+ * shared clock (the operator's): the operator refuses a nonce below the 100
+ * highest it has seen for the key.
  */
 export function createNonceGenerator(now: () => number, start = 0n): NonceGenerator {
   let last = start
