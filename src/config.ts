@@ -14,8 +14,14 @@ import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LI
  * deadline adds.
  */
 const MAX_MS = 2_147_483_647 - 10_000
+/**
+ * A whole number written in decimal digits, then checked by `rules`. `Number()` alone reads a
+ * blank value as 0 (a fee reserve of ' ' turned it off without a word) and takes hex and exponents.
+ */
+const wholeNumber = (rules: (n: z.ZodNumber) => z.ZodNumber) =>
+  z.string().trim().regex(/^\d+$/, 'must be a whole number in decimal digits').transform(Number).pipe(rules(z.number()))
 const ms = (min: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(MAX_MS, `must be at most ${MAX_MS} ms (about 24.8 days): Node fires longer timers at once`).default(fallback)
+  wholeNumber((n) => n.min(min).max(MAX_MS, `must be at most ${MAX_MS} ms (about 24.8 days): Node fires longer timers at once`)).default(fallback)
 /** An http(s) URL with a host: `z.string().url()` alone reads `localhost:8787` as scheme `localhost:`. */
 const httpUrl = () => z.string().url().refine(isHttpUrl, 'must be an http(s) URL with a host, like http://127.0.0.1:8787')
 
@@ -29,19 +35,19 @@ const schema = z.object({
   EVENT_STREAM_IDLE_TIMEOUT_MS: ms(1000, 60_000),
   DATABASE_QUERY_TIMEOUT_MS: ms(100, 30_000),
   DEPUTY_MASTER_KEY: z.string().min(1).optional(),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  WORKER_CONCURRENCY: wholeNumber((n) => n.min(1).max(1000)).default(64),
   RECONCILE_INTERVAL_MS: ms(1000, 30_000),
   ORPHAN_POLICY: z.enum(['adopt', 'cancel']).default('adopt'),
   RELAY_INTERVAL_MS: ms(10, 100),
   SWEEP_INTERVAL_MS: ms(100, 5_000),
-  RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(30),
-  SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS),
-  REBALANCE_FEE_RESERVE_BPS: z.coerce.number().int().min(0).max(MAX_FEE_RESERVE_BPS).default(DEFAULT_FEE_RESERVE_BPS),
+  RETENTION_DAYS: wholeNumber((n) => n.max(36_500)).default(30),
+  SCHEDULE_MIN_INTERVAL_SECONDS: wholeNumber((n) => n.min(1).max(86_400)).default(DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS),
+  REBALANCE_FEE_RESERVE_BPS: wholeNumber((n) => n.max(MAX_FEE_RESERVE_BPS)).default(DEFAULT_FEE_RESERVE_BPS),
   SHUTDOWN_TIMEOUT_MS: ms(100, 20_000),
-  SESSION_LIFETIME_SECONDS: z.coerce.number().int()
-    .min(MIN_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE).max(MAX_SESSION_LIFETIME_SECONDS, MAX_SESSION_LIFETIME_RULE).default(7 * 24 * 3600),
+  SESSION_LIFETIME_SECONDS: wholeNumber((n) => n
+    .min(MIN_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE).max(MAX_SESSION_LIFETIME_SECONDS, MAX_SESSION_LIFETIME_RULE)).default(7 * 24 * 3600),
   SESSION_LIVE_PROBE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  SESSION_ROTATE_LEAD_SECONDS: z.coerce.number().int().min(10).default(6 * 3600),
+  SESSION_ROTATE_LEAD_SECONDS: wholeNumber((n) => n.min(10)).default(6 * 3600),
   ALERT_WEBHOOK_URL: httpUrl().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   WALLET_SIGNER: z.enum(['local', 'privy']).default('local'),
@@ -51,7 +57,7 @@ const schema = z.object({
   PRIVY_AUTHORIZATION_KEYS: z.string().optional(),
   PRIVY_API_URL: httpUrl().default('https://api.privy.io'),
   API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  API_PORT: wholeNumber((n) => n.max(65535)).default(8080),
   /** Bearer token for the admin endpoints (tenants, API keys) and Bull Board; unset → admin is closed. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Bearer token Prometheus sends to scrape /metrics; unset → /metrics is open (bind the API to a private network). */

@@ -50,3 +50,20 @@ it('the README documents every variable the configuration reads', async () => {
   const documented = new Set(readme.split('\n').filter((line) => line.startsWith('| `')).flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])))
   expect(configVariables.filter((name) => !documented.has(name))).toEqual([])
 })
+
+/** Every setting read as a whole number. */
+const wholeNumbers = ['OPERATOR_TIMEOUT_MS', 'EVENT_STREAM_IDLE_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'RECONCILE_INTERVAL_MS', 'RELAY_INTERVAL_MS',
+  'SWEEP_INTERVAL_MS', 'RETENTION_DAYS', 'SCHEDULE_MIN_INTERVAL_SECONDS', 'REBALANCE_FEE_RESERVE_BPS', 'SHUTDOWN_TIMEOUT_MS', 'SESSION_LIFETIME_SECONDS', 'SESSION_ROTATE_LEAD_SECONDS', 'API_PORT'] as const
+
+// A blank value read as the number 0: REBALANCE_FEE_RESERVE_BPS=' ' turned the fee reserve off,
+// API_PORT=' ' listened on a random port, RETENTION_DAYS=' ' kept history for ever, without a word.
+it.each(wholeNumbers)('refuses %s written as anything but decimal digits (blank, hex, an exponent), naming the variable', (name) => {
+  for (const value of [' ', '\t', '0x10', '1e3']) {
+    expect(() => loadConfig({ [name]: value }), JSON.stringify(value)).toThrow(new RegExp(`^${name}: must be a whole number in decimal digits`))
+  }
+  expect(configVariables).toContain(name)
+})
+
+it('reads whole numbers with the spaces around them trimmed', () => {
+  expect(loadConfig({ REBALANCE_FEE_RESERVE_BPS: ' 25 ', API_PORT: '9090\n' })).toMatchObject({ REBALANCE_FEE_RESERVE_BPS: 25, API_PORT: 9090 })
+})
