@@ -16,6 +16,12 @@ function offsetAt(format: Intl.DateTimeFormat, ms: number): string | undefined {
   return format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value
 }
 
+/** Minutes east of UTC of an offset as Intl writes it (`GMT+10:30`, `GMT-03:00`, `GMT`). */
+function offsetMinutes(offset: string | undefined): number {
+  const match = /^GMT([+-])(\d{2}):(\d{2})$/.exec(offset ?? '')
+  return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0
+}
+
 /**
  * A problem when the scheduler cannot step `cron` through one of `timeZone`'s clock changes in the
  * two years from `fromMs`, else undefined. BullMQ's job scheduler computes each next run with
@@ -25,7 +31,10 @@ function offsetAt(format: Intl.DateTimeFormat, ms: number): string | undefined {
  * (it does around Pacific/Chatham's 45-minute change: 12:15 after 13:00) BullMQ queues the next job
  * at once, and from that one the same again, a run every few milliseconds until the answer moves
  * forward. Each change is stepped across the way BullMQ steps, from three hours before it to three
- * hours after.
+ * hours after, and looked at from every minute whose wall time the change makes come twice or never:
+ * BullMQ also computes a next run from the moment a scheduler is written or a late run starts (an
+ * hourly cron's slots step past Chatham's change, but written or run late between 13:00 and 13:15
+ * UTC on 2026-04-04 it fires on and on).
  */
 export function clockChangeProblem(cron: string, timeZone: string, fromMs: number): ValidationProblem | undefined {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
@@ -44,20 +53,32 @@ export function clockChangeProblem(cron: string, timeZone: string, fromMs: numbe
     }
     before = offset
     const cannot = `the scheduler cannot run ${JSON.stringify(cron)} through ${timeZone}'s clock change on ${new Date(high).toISOString().slice(0, 10)}`
-    let slot = high - AROUND_MS
-    for (let step = 0; step < MAX_STEPS && slot < high + AROUND_MS; step++) {
+    /** The next run BullMQ computes from `at` (cron-parser parsed afresh from it), or the problem with it. */
+    const nextFrom = (at: number): number | ValidationProblem => {
       let next: number
       try {
-        // Parsed afresh from the last slot, as BullMQ does, not stepped on one iterator: the two differ here.
-        next = CronExpressionParser.parse(cron, { currentDate: new Date(slot), tz: timeZone }).next().getTime()
+        next = CronExpressionParser.parse(cron, { currentDate: new Date(at), tz: timeZone }).next().getTime()
       } catch (error) {
         return { field: 'timeZone', rule: `${cannot} (${errorMessage(error)}): it would stop firing for good; choose another time zone` }
       }
-      if (next <= slot) {
-        const iso = (ms: number) => new Date(ms).toISOString()
-        return { field: 'timeZone', rule: `${cannot} (after ${iso(slot)} its next run comes out as ${iso(next)}, in the past): it would fire again at once, over and over; choose another time zone` }
-      }
+      if (next > at) return next
+      const iso = (ms: number) => new Date(ms).toISOString()
+      return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} its next run comes out as ${iso(next)}, in the past): it would fire again at once, over and over; choose another time zone` }
+    }
+    // From each slot, as BullMQ steps (parsed afresh from the last slot, not stepped on one iterator: the two differ here)...
+    let slot = high - AROUND_MS
+    for (let step = 0; step < MAX_STEPS && slot < high + AROUND_MS; step++) {
+      const next = nextFrom(slot)
+      if (typeof next !== 'number') return next
       slot = next
+    }
+    // ...and from any minute the change moves the clock across, whose wall time comes twice or never:
+    // BullMQ also computes a next run from the moment a scheduler is written (a schedule created,
+    // edited or resumed, or restored at start-up) and from a run that starts late.
+    const shift = Math.abs(offsetMinutes(offset) - offsetMinutes(offsetAt(format, low))) * MINUTE_MS
+    for (let at = high - shift; at < high + shift; at += MINUTE_MS) {
+      const next = nextFrom(at)
+      if (typeof next !== 'number') return next
     }
   }
   return undefined

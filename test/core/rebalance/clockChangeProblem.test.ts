@@ -31,6 +31,19 @@ describe('clockChangeProblem', () => {
     expect(clockChangeProblem('*/5 * * * *', 'Pacific/Chatham', FROM)?.field).toBe('timeZone')
   })
 
+  it("refuses a cron whose slots step past Chatham's change but whose next run BullMQ computes in the past from a moment between them", () => {
+    // An hourly cron's slots (12:15, 13:15, 14:15) never fall in 13:00-13:15, but BullMQ computes a
+    // next run from the moment a scheduler is written (a schedule created, edited, resumed or
+    // restored) and from a run that starts late (a worker down at the 12:15 slot): from there it
+    // answers 12:15, already past, and the schedule fires again at once, over and over.
+    for (const [cron, at] of [['0 * * * *', '2026-04-04T13:05:00Z'], ['30 * * * *', '2026-04-04T13:00:00Z'], ['*/20 * * * *', '2027-04-03T13:10:00Z']] as const) {
+      expect(getNextMillis(Date.parse(at), { pattern: cron, tz: 'Pacific/Chatham' })).toBeLessThan(Date.parse(at))
+      expect(clockChangeProblem(cron, 'Pacific/Chatham', FROM)).toEqual({ field: 'timeZone', rule: expect.stringMatching(/in the past\): it would fire again at once, over and over; choose another time zone$/) })
+    }
+    // Crons that fire at most once a day there are still accepted.
+    for (const cron of ['0 9 * * *', '30 2 * * 0']) expect(clockChangeProblem(cron, 'Pacific/Chatham', FROM)).toBeUndefined()
+  })
+
   it('accepts what the scheduler steps through: other crons there, and whole-hour changes elsewhere', () => {
     for (const cron of ['30 1 * * *', '*/15 * * * *']) {
       expect(getNextMillis(Date.parse('2026-04-04T12:00:00Z'), { pattern: cron, tz: 'Australia/Lord_Howe' })).toBeGreaterThan(0)
