@@ -119,36 +119,34 @@ describe('local policy', () => {
     expect(sent).toEqual(['Order:accepted', 'Order:accepted', 'CancelOrder:accepted', 'CancelAll:accepted'])
   })
 
-  it('counts an order re-placed after its session ended once towards the daily notional', async () => {
+  /**
+   * A resting order under `maxDailyNotional`, whose session then ends at the operator (the worker
+   * learns it from its event stream): the order is cancelled there, and the remainder is placed
+   * again under the next session. Answers the wallet, the order and its replacement.
+   */
+  async function replacedAfterSessionEnd(maxDailyNotional: string) {
     const w = await activeWallet(h)
-    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '300' } })
+    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional } })
     const order = await place(h, worker, w.wallet.id)
     await settled(h.db, order.id, 'open')
-
-    // The session ends at the operator (the worker learns it from its event stream), its order is
-    // cancelled there, and the remainder is placed again under the next session.
     expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
     await eventually(async () => (await r.session(w.session.id)).status === 'revoked')
     await grant(h, w)
     await worker.relay()
     expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
     const replacement = await eventually(async () => (await r.ordersOfIntent(order.intentId!)).find((o) => o.id !== order.id && o.state === 'open'))
+    return { w, order, replacement }
+  }
+
+  it('counts an order re-placed after its session ended once towards the daily notional', async () => {
+    const { w, replacement } = await replacedAfterSessionEnd('300')
     expect(Number(replacement.size)).toBe(0.1)
     expect(operatorOpenOrders(h.sandbox, w.wallet.address).map((o) => o.clientOrderId)).toEqual([replacement.clientOrderId.toLowerCase()])
   })
 
   it('counts an order re-placed after its session ended once towards the daily notional of the next order too', async () => {
-    const w = await activeWallet(h)
     // Room for two orders of 190, not three.
-    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '400' } })
-    const order = await place(h, worker, w.wallet.id)
-    await settled(h.db, order.id, 'open')
-    expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
-    await eventually(async () => (await r.session(w.session.id)).status === 'revoked')
-    await grant(h, w)
-    await worker.relay()
-    expect((await settled(h.db, order.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
-    await eventually(async () => (await r.ordersOfIntent(order.intentId!)).find((o) => o.id !== order.id && o.state === 'open'))
+    const { w } = await replacedAfterSessionEnd('400')
 
     // The user has placed one order of 190 today (the cancelled one filled nothing; its remainder
     // is the replacement): a second of 190 fits, where counting both the cancelled order and its
