@@ -137,7 +137,10 @@ export async function startWorker(options: StartWorkerOptions) {
   const orphans = options.orphanPolicy ?? 'adopt'
 
   // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
-  // (the database or the operator dropping a connection) is waited out, not fatal: no work is taken until it succeeds.
+  // of the pass (the database dropping a connection) is waited out, not fatal: no work is taken until
+  // it succeeds. A wallet that fails alone (the operator refusing its reads, a session key this
+  // process cannot unseal) is logged and left to the periodic reconciliation, not every wallet's
+  // wait: its jobs meanwhile resend the bytes they persisted, which the operator answers duplicate.
   const startup = await retryUntilDone(() => reconcile(deps, { orphans }), {
     onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up reconciliation failed; retrying before taking work'),
   })
