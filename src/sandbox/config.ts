@@ -29,7 +29,7 @@ export type SandboxOptions = {
   markets?: MarketConfig[]
   /** Maker size for every market without its own `makerSize` (default "1000000"). */
   makerSize?: string
-  /** Fees in basis points of the notional, charged in the quote asset (defaults 5 taker, 2 maker). */
+  /** Fees in basis points of the notional, charged in the quote asset (defaults 5 taker, 2 maker); a negative maker fee is a rebate. */
   fees?: { takerBps?: number; makerBps?: number }
   /** Token bucket per session key (default 100/s, burst 200); `false` turns it off. */
   rateLimit?: { perSecond: number; burst: number } | false
@@ -98,6 +98,18 @@ function bps(name: string, value: number | undefined, fallback: number): bigint 
   return BigInt(chosen)
 }
 
+/**
+ * The maker fee: below zero it is a rebate (the fill's fee is negative and the maker is paid),
+ * at most the taker fee in size, so a trade never costs the operator.
+ */
+function makerBps(fees: SandboxOptions['fees'], takerFallback: number, fallback: number): bigint {
+  const chosen = fees?.makerBps ?? fallback
+  if (chosen >= 0) return bps('fees.makerBps', chosen, fallback)
+  const taker = bps('fees.takerBps', fees?.takerBps, takerFallback)
+  if (!Number.isInteger(chosen) || BigInt(-chosen) > taker) throw new RangeError(`fees.makerBps must be an integer from -${taker} (a rebate at most the taker fee) to 10000 bps`)
+  return BigInt(chosen)
+}
+
 /** Applies defaults and parses amounts once, so request handling never re-parses configuration. */
 export function resolveConfig(options: SandboxOptions): ResolvedConfig {
   const markets = new Map<string, Market>()
@@ -130,7 +142,7 @@ export function resolveConfig(options: SandboxOptions): ResolvedConfig {
     markets,
     assets: [...assets].sort(),
     takerBps: bps('fees.takerBps', options.fees?.takerBps, 5),
-    makerBps: bps('fees.makerBps', options.fees?.makerBps, 2),
+    makerBps: makerBps(options.fees, 5, 2),
     rateLimit: options.rateLimit === undefined ? { perSecond: 100, burst: 200 } : options.rateLimit,
     quiet: options.quiet ?? false,
     logLevel: options.logLevel ?? 'info',

@@ -16,11 +16,11 @@
 import type { Address } from 'viem'
 import { startSandbox } from './startSandbox.js'
 
-function integer(name: string, fallback: number): number {
+function integer(name: string, fallback: number, { signed = false } = {}): number {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`)
+  if (!Number.isInteger(value) || (value < 0 && !signed)) throw new Error(`${name} must be a ${signed ? '' : 'non-negative '}integer, got ${JSON.stringify(raw)}`)
   return value
 }
 
@@ -35,7 +35,7 @@ const sandbox = await startSandbox({
   },
   maxDeadlineMs: integer('SANDBOX_MAX_DEADLINE_MS', 60_000),
   ...(process.env.SANDBOX_MAKER_SIZE ? { makerSize: process.env.SANDBOX_MAKER_SIZE } : {}),
-  fees: { takerBps: integer('SANDBOX_TAKER_FEE_BPS', 5), makerBps: integer('SANDBOX_MAKER_FEE_BPS', 2) },
+  fees: { takerBps: integer('SANDBOX_TAKER_FEE_BPS', 5), makerBps: integer('SANDBOX_MAKER_FEE_BPS', 2, { signed: true }) },
   rateLimit: perSecond === 0 ? false : { perSecond, burst: integer('SANDBOX_RATE_LIMIT_BURST', 200) },
   logLevel: process.env.SANDBOX_LOG_LEVEL || 'info',
 })

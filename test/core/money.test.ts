@@ -2,7 +2,7 @@ import { parseUnits } from 'ethers'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
-import { formatAmount, parseAmount, parsePositiveAmount } from '../../src/core/money/decimal.js'
+import { formatAmount, parseAmount, parsePositiveAmount, parseSignedAmount } from '../../src/core/money/decimal.js'
 import { assertMultiple, ceilToStep, divAmount, floorToStep, mulAmount } from '../../src/core/money/increments.js'
 import { thrown } from './support/arbitraries.js'
 
@@ -129,6 +129,17 @@ describe('parseAmount / formatAmount', () => {
     }
     expect(parsePositiveAmount('size', '0.000000000000000001')).toBe(1n)
     expect(validationError(() => parsePositiveAmount('size', '-1')).rule).toMatch(/negative/)
+  })
+
+  it('parseSignedAmount reads a rebate below zero, round-trips through formatAmount, and holds the magnitude to parseAmount\'s rules', () => {
+    expect(parseSignedAmount('fee', '-0.25')).toBe(-25n * 10n ** 16n)
+    expect(parseSignedAmount('fee', '0.25')).toBe(25n * 10n ** 16n)
+    fc.assert(fc.property(fc.bigInt({ min: -(1n << 200n), max: 1n << 200n }), (n) => parseSignedAmount('fee', formatAmount(n)) === n))
+    for (const [bad, rule] of [['--1', /negative/], ['-', /empty/], ['- 1', /spaces/], ['-1e3', /exponent/], ['+1', /sign/]] as const) {
+      const error = validationError(() => parseSignedAmount('fee', bad))
+      expect(error.field).toBe('fee')
+      expect(error.rule).toMatch(rule)
+    }
   })
 })
 

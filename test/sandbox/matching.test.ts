@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resolveConfig } from '../../src/sandbox/config.js'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
 import { type Session, getJson, collectEvents, fundedSession, order, post, read, signed, testSandbox, units } from './helpers.js'
 
@@ -144,5 +145,14 @@ describe('matching against the synthetic maker', () => {
       expect((await post(sandbox, '/sandbox/fund', bad)).status).toBe(400)
     }
     expect((await post(sandbox, '/sandbox/mark', { market: 'ETH-USD', price: '2000.001' })).status).toBe(400)
+  })
+})
+
+describe('maker rebates', () => {
+  it('a negative maker fee is a rebate, at most the taker fee', () => {
+    expect(resolveConfig({ fees: { takerBps: 5, makerBps: -2 } }).makerBps).toBe(-2n)
+    expect(resolveConfig({ fees: { takerBps: 5, makerBps: -5 } }).makerBps).toBe(-5n)
+    expect(() => resolveConfig({ fees: { takerBps: 5, makerBps: -6 } })).toThrow('fees.makerBps must be an integer from -5 (a rebate at most the taker fee) to 10000 bps')
+    expect(() => resolveConfig({ fees: { makerBps: -1.5 } })).toThrow(/fees\.makerBps/)
   })
 })

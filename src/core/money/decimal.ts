@@ -60,6 +60,15 @@ export function formatAmount(value: bigint): string {
   return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`
 }
 
+/**
+ * Parses a decimal that may be negative ("-0.25"): a fee, which an operator paying maker rebates
+ * answers below zero. The magnitude follows `parseAmount`'s rules.
+ */
+export function parseSignedAmount(field: string, value: unknown): bigint {
+  if (typeof value === 'string' && value.startsWith('-')) return -parseAmount(field, value.slice(1))
+  return parseAmount(field, value)
+}
+
 /** Parses an amount that must be strictly positive. */
 export function parsePositiveAmount(field: string, value: unknown): bigint {
   const amount = parseAmount(field, value)

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors/ValidationError.js'
-import { parseAmount, parsePositiveAmount } from '../money/decimal.js'
+import { parsePositiveAmount, parseSignedAmount } from '../money/decimal.js'
 import { parseSide } from './parseSide.js'
 
 /** The fields of an operator event (PROTOCOL.md §7) that applying it reads. */
@@ -8,7 +8,7 @@ export type EventFields = { type: unknown; at: unknown; clientOrderId?: unknown;
 /**
  * Why an operator event cannot be applied, or undefined when it can: a field that applying it
  * reads is missing or malformed (an OrderModified whose price is not a decimal, a fill with a
- * negative fee or without a fill id). Such an event would fail every time it is applied and stall
+ * fee that is not a decimal or without a fill id). Such an event would fail every time it is applied and stall
  * its wallet's stream behind it: it is stored and passed over instead (`applyEventRuns`), and
  * reconciliation reads the order's true state from the operator.
  */
@@ -27,7 +27,8 @@ export function eventProblem(event: EventFields): string | undefined {
       if (typeof data.fillId !== 'string' || data.fillId.length === 0) throw new ValidationError('data.fillId', 'must be a non-empty string')
       parsePositiveAmount('data.price', data.price)
       parsePositiveAmount('data.size', data.size)
-      if (data.fee !== undefined) parseAmount('data.fee', data.fee)
+      // A maker rebate is a negative fee.
+      if (data.fee !== undefined) parseSignedAmount('data.fee', data.fee)
       if (data.side !== undefined) parseSide('data.side', data.side)
     }
     // A fill and a session's end are stored with the event's time.

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { parseAmount } from '../../core/money/decimal.js'
+import { parseAmount, parseSignedAmount } from '../../core/money/decimal.js'
 import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
 import { type LockedOrder, lockOrdersByKey } from './lockOrders.js'
@@ -8,9 +8,9 @@ import type { FillInput } from './recordFill.js'
 import { writeOrderSnapshots } from './writeOrderSnapshots.js'
 import { executeNamed } from '../executeNamed.js'
 
-/** A fill as the order state machine counts it. */
+/** A fill as the order state machine counts it (its fee below zero for a maker rebate). */
 export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): OrderUpdate {
-  return { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseAmount('fee', fill.fee) }
+  return { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseSignedAmount('fee', fill.fee) }
 }
 
 /** An order as events name it: the wallet and the client order id. */

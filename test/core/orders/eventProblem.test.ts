@@ -26,7 +26,10 @@ describe('eventProblem: what makes an operator event impossible to apply', () =>
     expect(modified({ revision: -1 })).toBe('data.revision: must be a non-negative integer')
     expect(modified({ revision: undefined })).toBe('data.revision: must be a non-negative integer')
     const filled = (data: Record<string, unknown>, when: unknown = at) => eventProblem({ type: 'OrderFilled', at: when, clientOrderId: cloid, data: { fillId: 'F1', price: '1990', size: '0.2', fee: '0.01', ...data } })
-    expect(filled({ fee: '-0.01' })).toMatch(/^data\.fee: /)
+    // A maker rebate is a negative fee; a fee that is not a decimal is not one.
+    expect(filled({ fee: '-0.01' })).toBeUndefined()
+    expect(filled({ fee: '--0.01' })).toMatch(/^data\.fee: /)
+    expect(filled({ fee: '-1e-2' })).toBe('data.fee: must not use exponent notation')
     expect(filled({ fillId: '' })).toBe('data.fillId: must be a non-empty string')
     expect(filled({ size: 0.2 })).toBe('data.size: must be a decimal string, got number')
     expect(filled({}, 'yesterday')).toBe('at: must be a time (unix milliseconds)')
