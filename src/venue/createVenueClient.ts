@@ -1,3 +1,4 @@
+import { VenueTransportError } from '../core/errors/venue.js'
 import { parseSide } from '../core/orders/parseSide.js'
 import type { Hex } from 'viem'
 import { httpJson, httpTarget } from './httpJson.js'
@@ -22,7 +23,13 @@ export function createVenueClient({ baseUrl, timeoutMs = 10_000 }: VenueClientOp
      * Sends a signed request. `body` is the exact JSON text that was persisted
      * before sending, so a resend after a lost response is byte-identical.
      */
-    submit: async (body: string): Promise<Receipt> => (await httpJson<{ receipt: Receipt }>(http, '/v1/requests', { method: 'POST', body })).receipt,
+    submit: async (body: string): Promise<Receipt> => {
+      const answer = await httpJson<{ receipt?: Receipt } | null | undefined>(http, '/v1/requests', { method: 'POST', body })
+      // A 2xx without a receipt (an empty body, say, from a proxy): the operator took the request, and
+      // may have acted on it. Its outcome is unknown, never a refusal (a stop would close it as unsent).
+      if (typeof answer?.receipt !== 'object' || answer.receipt === null) throw new VenueTransportError('/v1/requests: answered 2xx without a receipt')
+      return answer.receipt
+    },
     revoke: (body: { delegation: Hex; signature: Hex; deadline: string }) =>
       httpJson<unknown>(http, '/v1/sessions/revoke', { method: 'POST', body: JSON.stringify(body) }),
     openOrders: async (auth: ReadAuth) => (await read<{ orders: VenueOrder[] }>(auth, '/v1/orders?status=open')).orders.map(withSide),
