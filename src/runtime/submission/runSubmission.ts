@@ -34,6 +34,13 @@ export function waitForRateLimit(deps: WorkerDeps, family: RequestFamily, sessio
 const MAX_RESIGNS = 3
 
 /**
+ * The longest a 429's Retry-After holds a session. A longer one (a misconfigured operator or proxy:
+ * an hour, a day) would leave the session's work, cancels included, delayed that long with nothing
+ * failing and nobody told; the send after this wait, if still limited, hears a fresh 429.
+ */
+export const MAX_RATE_LIMIT_WAIT_MS = 60_000
+
+/**
  * The recipe every submission follows: load, order, resume or claim, check
  * locally, sign once and persist, send, and record the outcome. Errors are
  * mapped to outcomes in one place (`classifyVenueError`).
@@ -176,7 +183,7 @@ export async function deliver<F extends RequestFamily>(
       if (outcome === 'rateLimited') {
         // Recorded so the wait shows in the request's history.
         await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
-        const retryAfterMs = Math.max(100, (error as VenueError).retryAfterMs ?? 1000)
+        const retryAfterMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(100, (error as VenueError).retryAfterMs ?? 1000))
         deps.rateLimits.pause(request.sessionId, retryAfterMs)
         // The job that heard the 429 waits exactly Retry-After; the session's others add jitter.
         return await control.delay(retryAfterMs)
