@@ -52,7 +52,10 @@ export async function httpJson<T>(target: HttpTarget, path: string, init: { meth
 }
 
 function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
-  const ms = parseRetryAfterMs(headers['retry-after'], Date.now())
+  // A Retry-After date is on the operator's clock, which may be far from this host's (deadlines are
+  // signed on it for that reason): it is read against the answer's own Date, when it has one.
+  const sent = headers.date ? Date.parse(headers.date) : Number.NaN
+  const ms = parseRetryAfterMs(headers['retry-after'], Number.isFinite(sent) ? sent : Date.now())
   return ms ? ms : undefined
 }
 

@@ -77,6 +77,24 @@ describe('httpJson over node:http', () => {
     await expect(httpJson(http, '/v1/requests', { method: 'POST', body: '{}' })).rejects.toBeInstanceOf(VenueTransportError)
   })
 
+  it("reads a Retry-After date on the operator's clock (its Date header), not this host's: an hour apart, the wait is still the few seconds it asks", async () => {
+    // The operator's clock runs an hour ahead of ours (a worker tolerates that: deadlines are signed on the operator's clock).
+    const theirs = Date.now() + 3_600_000
+    answer = (_request, _body, response) => json(response, 429, { error: { code: 'RateLimited', message: 'slow down' } },
+      { date: new Date(theirs).toUTCString(), 'retry-after': new Date(theirs + 5_000).toUTCString() })
+    const ahead = (await httpJson(http, '/v1/requests', { method: 'POST', body: '{}' }).catch((e: unknown) => e)) as VenueError
+    expect(ahead).toMatchObject({ venueCode: 'RateLimited', status: 429 })
+    expect(ahead.retryAfterMs).toBeGreaterThan(3_000)
+    expect(ahead.retryAfterMs).toBeLessThanOrEqual(6_000)
+    // An hour behind ours: the date is not read as long past (and so as no wait at all).
+    const behind = Date.now() - 3_600_000
+    answer = (_request, _body, response) => json(response, 429, { error: { code: 'RateLimited', message: 'slow down' } },
+      { date: new Date(behind).toUTCString(), 'retry-after': new Date(behind + 5_000).toUTCString() })
+    const late = (await httpJson(http, '/v1/requests', { method: 'POST', body: '{}' }).catch((e: unknown) => e)) as VenueError
+    expect(late.retryAfterMs).toBeGreaterThan(3_000)
+    expect(late.retryAfterMs).toBeLessThanOrEqual(6_000)
+  })
+
   it('makes the outcome unknown when no answer comes in time, or the connection drops mid-body', async () => {
     answer = () => undefined
     await expect(httpJson(http, '/v1/requests', { method: 'POST', body: '{}' })).rejects.toThrow(/no response from the operator/)
