@@ -35,6 +35,7 @@ import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { throttledErrorLog } from './runtime/throttledErrorLog.js'
 import { retryUntilDone } from './runtime/retryUntilDone.js'
 import { waitForOperator } from './runtime/waitForOperator.js'
+import { createOperatorClock } from './runtime/operatorClock.js'
 
 export type StartWorkerOptions = {
   db: Db
@@ -96,10 +97,11 @@ export async function startWorker(options: StartWorkerOptions) {
   const owner = `worker-${randomUUID()}`
   const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
   const { info, domain, offsetMs, markets } = await waitForOperator(venue, options.log, now)
-  const operatorNow = () => now() + offsetMs
+  const operatorClock = createOperatorClock(venue, now, offsetMs, options.log)
+  const operatorNow = operatorClock.now
   const alerts = createAlertSink({ log: options.log, db: options.db, webhookUrl: options.alertWebhookUrl })
   const deps: WorkerDeps = {
-    db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, log: options.log,
+    db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
     rateLimits: createSessionRateLimits(now),
     // On the operator's clock, which every process shares: on its own, a process whose clock runs

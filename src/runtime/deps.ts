@@ -18,6 +18,8 @@ export type WorkerDeps = {
   now: () => number
   /** The operator's clock (ours plus the measured offset): request and read deadlines, delegation expiry. */
   operatorNow: () => number
+  /** Measures the operator's clock again (after DeadlineExpired: a clock may have stepped since start-up). */
+  resyncOperatorClock?: () => Promise<void>
   log: Logger
   /** Sessions the operator rate-limited (RateLimited): their sends wait; other sessions' do not. */
   rateLimits: SessionRateLimits

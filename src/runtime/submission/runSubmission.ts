@@ -191,6 +191,11 @@ export async function deliver<F extends RequestFamily>(
       await closeRequest(deps, request.id, code, message, sentAt)
       switch (outcome) {
         case 'resign': {
+          // A deadline refused as past: a clock may have stepped since the offset was measured, and
+          // re-signed on it the deadline would be past again, every time.
+          if (code === 'DeadlineExpired') {
+            await deps.resyncOperatorClock?.().catch((cause: unknown) => deps.log.warn({ err: cause }, 'could not measure the operator\'s clock again'))
+          }
           session = await deps.sessions.active(row.walletId)
           if (!session || resigns >= MAX_RESIGNS) throw error
           const signed = await signAgain(ctx, spec, control, session, request, fields)

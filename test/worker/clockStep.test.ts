@@ -1,0 +1,36 @@
+/**
+ * The worker's clock steps after start-up (an NTP correction, a VM resumed): the offset to the
+ * operator's clock measured at start is wrong from then on, and every deadline signed on it is
+ * already past. DeadlineExpired makes the worker measure the operator's clock again before it signs
+ * anew, rather than re-sign on the same wrong clock until it gives up, attempt after attempt.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorOrders } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let worker: RunningWorker
+let stepMs = 0
+beforeAll(async () => {
+  h = await createHarness()
+  worker = await h.startWorker({ streams: false, now: () => Date.now() + stepMs })
+})
+afterAll(async () => { await h?.close() })
+
+describe('a worker clock that steps back after start-up', () => {
+  it('measures the operator\'s clock again on DeadlineExpired, and the order goes through', async () => {
+    const db = rows(h.db)
+    const { wallet } = await h.wallet()
+    // Measured in step at start; now 90 s behind: a 30 s deadline is a minute past on arrival.
+    stepMs = -90_000
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.1' }, new Date())
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    const sent = await answeredRequests(() => db.requestsOf(order.id))
+    expect(sent.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:DeadlineExpired', 'accepted:null'])
+    expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
+  })
+})
