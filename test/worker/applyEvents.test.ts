@@ -5,11 +5,12 @@ import { applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { deriveClientOrderId } from '../../src/core/requests/deriveClientOrderId.js'
 import type { WorkerDeps } from '../../src/runtime/deps.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { replaceSessionOrder } from '../../src/runtime/sessions/replaceSessionOrder.js'
 import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
+import { pruneHistory } from '../../src/store/repositories/pruneHistory.js'
 import { linkUnmatchedFills, recordFill } from '../../src/store/repositories/recordFill.js'
 import { auditLog, fills, orders, outbox, sessions, streamCursors } from '../../src/store/schema/index.js'
 import { snapshotUpdate } from '../../src/venue/snapshotUpdate.js'
@@ -260,6 +261,27 @@ describe('an order its session\'s end cancelled', () => {
       kind: 'done', reason: `order cancelled when its session ended and placed again as ${replacedBy}: modification not applied (size 0.2 does not exceed the 0.25 it filled)`,
     })
     expect((await h.db.select().from(outbox).where(eq(outbox.id, tooSmall.outboxId)))[0]!.orderId).toBe(order.id)
+  })
+})
+
+describe('an order whose placement work was pruned (RETENTION_DAYS)', () => {
+  it('is not placed again when its session ends after a CancelAll of its market was asked', async () => {
+    const markets = await h.markets()
+    const { wallet } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.4' }, new Date())
+    // Placed and live at the operator for longer than the retention: its settled Order row is pruned.
+    await h.db.update(outbox).set({ status: 'done' }).where(eq(outbox.orderId, order.id))
+    await h.db.update(orders).set({ state: 'open' }).where(eq(orders.id, order.id))
+    const longAgo = new Date(Date.now() - 40 * 24 * 3600_000)
+    await h.db.update(outbox).set({ availableAt: longAgo, updatedAt: longAgo }).where(eq(outbox.orderId, order.id))
+    await pruneHistory(h.db, { before: new Date(Date.now() - 30 * 24 * 3600_000) })
+    expect(await h.db.select().from(outbox).where(eq(outbox.orderId, order.id))).toEqual([])
+    // The user asks to cancel everything in ETH-USD; before that lands, the session ends and the operator cancels the order.
+    await requestCancelAll(h.db, { walletId: wallet.id, market: 'ETH-USD' })
+    const [cancelled] = await h.db.update(orders).set({ state: 'cancelled', cancelReason: 'sessionRevoked' }).where(eq(orders.id, order.id)).returning()
+    // Placed again now, it would be queued after the CancelAll and escape it.
+    expect(await h.db.transaction((tx) => replaceSessionOrder(tx, cancelled!))).toBeUndefined()
+    expect((await h.db.select().from(orders).where(eq(orders.intentId, order.intentId!))).map((o) => o.id)).toEqual([order.id])
   })
 })
 

@@ -9,6 +9,10 @@ import { haltReason } from './outboxRepo.js'
  * wallet after the order was first queued, and has one of `statuses`. `order` names a row of
  * `orders` in the enclosing statement. Two index probes: the wallet's CancelAll rows after a seq
  * (`outbox_cancel_all_idx`, CancelAll rows only) and the order's first Order row (`outbox_order_seq_idx`).
+ * An order whose Order row is gone (settled and pruned past RETENTION_DAYS: a resting order older
+ * than that) was queued before the CancelAll rows still on record, which are newer or unsettled, so
+ * each of those counts: compared with the missing row none would, and a session's end would place
+ * the order again after a CancelAll that was to cancel it.
  */
 export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[], options: { anyHalt?: boolean } = {}): SQL {
   const inStatuses = sql`c.status in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})`
@@ -20,7 +24,7 @@ export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[], op
     where c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id
       and ${statusOk}
       and coalesce(c.payload->>'market', '') in ('', ${order}.market)
-      and c.seq > (select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'))`
+      and c.seq > coalesce((select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'), 0))`
 }
 
 /** A CancelAll not refused: still to go out, or sent. One asked after an Order was queued stops it at its claim. */
