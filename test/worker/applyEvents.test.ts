@@ -5,7 +5,7 @@ import { applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { deriveClientOrderId } from '../../src/core/requests/deriveClientOrderId.js'
 import type { WorkerDeps } from '../../src/runtime/deps.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { replaceSessionOrder } from '../../src/runtime/sessions/replaceSessionOrder.js'
@@ -14,6 +14,7 @@ import { pruneHistory } from '../../src/store/repositories/pruneHistory.js'
 import { linkUnmatchedFills, recordFill } from '../../src/store/repositories/recordFill.js'
 import { auditLog, fills, orders, outbox, sessions, streamCursors } from '../../src/store/schema/index.js'
 import { snapshotUpdate } from '../../src/venue/snapshotUpdate.js'
+import { submitCancelOrderSpec } from '../../jobs/submitCancelOrder.js'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 import { createHarness, type Harness } from './support/harness.js'
@@ -261,6 +262,44 @@ describe('an order its session\'s end cancelled', () => {
       kind: 'done', reason: `order cancelled when its session ended and placed again as ${replacedBy}: modification not applied (size 0.2 does not exceed the 0.25 it filled)`,
     })
     expect((await h.db.select().from(outbox).where(eq(outbox.id, tooSmall.outboxId)))[0]!.orderId).toBe(order.id)
+  })
+})
+
+describe('an order an operator read showed cancelled, that the user then asks to cancel', () => {
+  it('is not placed again when the stream says its session\'s end cancelled it', async () => {
+    const markets = await h.markets()
+    const { wallet, signer } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
+    let seq = 0
+    const event = (type: VenueEvent['type'], data: Record<string, unknown> = {}): VenueEvent =>
+      ({ seq: String(++seq), type, wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-asked', data })
+    await applyEvents(h.db, wallet.id, [event('OrderAccepted')])
+    // The session was revoked at the operator; a read (a reconcile, a read-back) saw the order cancelled, with no reason.
+    await h.db.transaction((tx) => mutateOrder(tx, { id: order.id }, [snapshotUpdate({
+      clientOrderId: order.clientOrderId as Hex, orderId: 'V-asked', market: 'ETH-USD', side: 0, price: '1900', size: '1', filled: '0',
+      averagePrice: null, status: 'cancelled', revision: 0, updatedAt: Date.now(),
+    })]))
+    // The user, who still sees the order, asks to cancel it: it must stay gone.
+    const asked = await requestCancel(h.db, { orderId: order.id }).catch((error: unknown) => error)
+    await applyEvents(h.db, wallet.id, [event('OrderCancelled', { reason: 'sessionRevoked' })])
+    expect((await h.db.select().from(orders).where(eq(orders.intentId, order.intentId!))).map((o) => [o.id, o.state, o.replacedBy])).toEqual([[order.id, 'cancelled', null]])
+    // The cancel is taken, and its work settles without a request: the order is already cancelled.
+    expect(asked).toEqual({ outboxId: expect.any(String) })
+    const [row] = await h.db.select().from(outbox).where(eq(outbox.id, (asked as { outboxId: string }).outboxId))
+    const [current] = await h.db.select().from(orders).where(eq(orders.id, order.id))
+    expect(await h.db.transaction((tx) => submitCancelOrderSpec.claim(tx, { deps: {} as WorkerDeps, row: row!, order: current }))).toEqual({ kind: 'done', reason: 'order already cancelled' })
+  })
+
+  it('is refused as before when its cancel is known (a user\'s) or it was placed again', async () => {
+    const markets = await h.markets()
+    const { wallet } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
+    await h.db.update(orders).set({ state: 'cancelled', cancelReason: 'user' }).where(eq(orders.id, order.id))
+    await expect(requestCancel(h.db, { orderId: order.id })).rejects.toThrow('the order is cancelled; it cannot be cancelled')
+    const [replacement] = await h.db.insert(orders).values({ ...order, id: undefined, clientOrderId: deriveClientOrderId(order.intentId!, 1), createdAt: undefined, updatedAt: undefined }).returning()
+    await h.db.update(orders).set({ cancelReason: null, replacedBy: replacement!.id }).where(eq(orders.id, order.id))
+    await expect(requestCancel(h.db, { orderId: order.id })).rejects.toThrow(`placed again as ${replacement!.id}: use that order`)
+    expect(await h.db.select().from(outbox).where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'CancelOrder')))).toEqual([])
   })
 })
 

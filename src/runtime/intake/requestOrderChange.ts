@@ -45,11 +45,26 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
   })
 }
 
-/** Queues a CancelOrder; cancels are allowed even while the wallet is halted. */
+/**
+ * An order an operator read showed cancelled (a read carries no reason), not placed again, whose
+ * intent is still wanted: the stream's OrderCancelled may yet say its session's end cancelled it,
+ * and then it is placed again (`replaceSessionOrder`) unless a cancel was asked meanwhile.
+ */
+async function mayBePlacedAgain(tx: Db, order: OrderRow): Promise<boolean> {
+  if (order.state !== 'cancelled' || order.cancelReason !== null || order.replacedBy || !order.intentId) return false
+  const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, order.intentId))
+  return intent?.status === 'active'
+}
+
+/**
+ * Queues a CancelOrder; cancels are allowed even while the wallet is halted. One for an order that
+ * may yet be placed again (`mayBePlacedAgain`) is taken, so it is not: its work finds the order
+ * already cancelled.
+ */
 export async function requestCancel(db: Db, input: { orderId: string; reason?: string }): Promise<{ outboxId: string }> {
   return db.transaction(async (tx) => {
     const order = await lockKnownOrder(tx, input.orderId)
-    if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'cancelled')
+    if (terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))) throw new OrderNotOpenError(order, 'cancelled')
     if (order.intentId) await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, order.intentId))
     const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: input.reason ?? 'user' } }).returning({ id: outbox.id })
     return { outboxId: row!.id }
