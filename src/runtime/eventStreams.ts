@@ -159,6 +159,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       onError: (error) => streamError(error, { walletId }),
       idleTimeoutMs: options.idleTimeoutMs,
       onIdle: (idleMs) => streamSilent(new Error(`nothing arrived for ${idleMs} ms`), { walletId }),
+      // The read deadline is signed on the operator's clock as measured: measured again when refused.
+      onDeadlineExpired: deps.resyncOperatorClock,
     })
   }
 

@@ -32,6 +32,12 @@ export type StreamEventsOptions = {
   idleTimeoutMs?: number
   /** Told when the stream is dropped for silence (`idleTimeoutMs`), before it reconnects. */
   onIdle?: (idleMs: number) => void
+  /**
+   * Told when the operator refused the read's deadline as past (DeadlineExpired): this side's
+   * clock has stepped since the offset to the operator's was measured. Awaited before the
+   * reconnect, which would otherwise sign on the same wrong clock, and be refused, every time.
+   */
+  onDeadlineExpired?: () => Promise<void>
   /** Observability hooks. */
   onConnect?: (since: bigint) => void
   onGap?: (expected: bigint, got: bigint) => void
@@ -88,6 +94,7 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
         if (isVenueErrorCode(code) && (code === 'SessionUnauthorized' || code === 'SignerMismatch')) {
           throw new VenueError(code, String(body?.error?.message ?? ''), { status: response.status })
         }
+        if (code === 'DeadlineExpired') await options.onDeadlineExpired?.()
         throw new Error(`event stream answered HTTP ${response.status}`)
       }
       const queue: VenueEvent[] = []
