@@ -97,6 +97,10 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
         if (code === 'DeadlineExpired') await options.onDeadlineExpired?.()
         throw new Error(`event stream answered HTTP ${response.status}`)
       }
+      // Not a stream (a proxy's or a maintenance page's 200): it would end at once with no event and be
+      // opened again as fast as it answers. A failure, backed off like any other.
+      const contentType = response.headers.get('content-type') ?? ''
+      if (!/^text\/event-stream\s*(;|$)/i.test(contentType)) throw new Error(`event stream answered ${contentType || 'no content type'}, not text/event-stream`)
       const queue: VenueEvent[] = []
       const parser = createParser({
         onEvent(message) {

@@ -56,3 +56,27 @@ it('backs off on a gap the replay does not fill, instead of reconnecting as fast
   expect(errors.length).toBeLessThanOrEqual(operator.connections() - 1)
   expect(errors[0]).toMatch(/expected seq 2, got 3/)
 })
+
+it('backs off on an answer that is not an event stream (a maintenance page answered 200), instead of reconnecting as fast as it comes', async () => {
+  let connections = 0
+  server = createServer((_request, response) => {
+    connections++
+    response.writeHead(200, { 'content-type': 'text/html' })
+    response.end('<html><body>down for maintenance</body></html>')
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const stop = new AbortController()
+  const errors: string[] = []
+  const consuming = streamEvents({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
+    minBackoffMs: 100, maxBackoffMs: 400, random: () => 1,
+    onEvents: async () => {},
+    onError: (error) => { errors.push(String(error)) },
+  })
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  stop.abort()
+  await consuming
+  // Waits of 200 ms, then 400 ms: a handful of connections in 1.5 s, not hundreds.
+  expect(connections).toBeLessThanOrEqual(8)
+  expect(errors[0]).toMatch(/text\/html/)
+})
