@@ -189,9 +189,15 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
   }
 }
 
+/** Waits `ms`, or until `signal` aborts; its listener goes with it (the signal outlives many waits). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
   })
 }

@@ -2,6 +2,7 @@
  * The event stream consumer against an operator that misbehaves in ways the sandbox does not: a
  * seq it keeps skipping on every replay. A small SSE server on loopback stands in for it.
  */
+import { getEventListeners } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, expect, it } from 'vitest'
@@ -79,4 +80,27 @@ it('backs off on an answer that is not an event stream (a maintenance page answe
   // Waits of 200 ms, then 400 ms: a handful of connections in 1.5 s, not hundreds.
   expect(connections).toBeLessThanOrEqual(8)
   expect(errors[0]).toMatch(/text\/html/)
+})
+
+it('keeps no listener of its own on the caller\'s signal per reconnect, however long the operator fails', async () => {
+  let connections = 0
+  server = createServer((_request, response) => {
+    connections++
+    response.writeHead(503, { 'content-type': 'application/json' })
+    response.end(JSON.stringify({ error: { code: 'Unavailable', message: 'down' } }))
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const stop = new AbortController()
+  const consuming = streamEvents({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
+    minBackoffMs: 1, maxBackoffMs: 2, random: () => 1,
+    onEvents: async () => {},
+  })
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  const listeners = getEventListeners(stop.signal, 'abort').length
+  stop.abort()
+  await consuming
+  expect(connections).toBeGreaterThan(20)
+  // The connection's own listener, and the wait's while it waits: not one per failed reconnect.
+  expect(listeners).toBeLessThanOrEqual(2)
 })
