@@ -160,7 +160,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       idleTimeoutMs: options.idleTimeoutMs,
       onIdle: (idleMs) => streamSilent(new Error(`nothing arrived for ${idleMs} ms`), { walletId }),
       // The read deadline is signed on the operator's clock as measured: measured again when refused.
-      onDeadlineExpired: deps.resyncOperatorClock,
+      onDeadlineRefused: deps.resyncOperatorClock,
     })
   }
 

@@ -33,11 +33,12 @@ export type StreamEventsOptions = {
   /** Told when the stream is dropped for silence (`idleTimeoutMs`), before it reconnects. */
   onIdle?: (idleMs: number) => void
   /**
-   * Told when the operator refused the read's deadline as past (DeadlineExpired): this side's
-   * clock has stepped since the offset to the operator's was measured. Awaited before the
+   * Told when the operator refused the read's deadline: as past (DeadlineExpired), or with
+   * InvalidRequest, which a read's own headers earn only with a deadline too far ahead. This
+   * side's clock has stepped since the offset to the operator's was measured. Awaited before the
    * reconnect, which would otherwise sign on the same wrong clock, and be refused, every time.
    */
-  onDeadlineExpired?: () => Promise<void>
+  onDeadlineRefused?: () => Promise<void>
   /** Observability hooks. */
   onConnect?: (since: bigint) => void
   onGap?: (expected: bigint, got: bigint) => void
@@ -94,7 +95,7 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
         if (isVenueErrorCode(code) && (code === 'SessionUnauthorized' || code === 'SignerMismatch')) {
           throw new VenueError(code, String(body?.error?.message ?? ''), { status: response.status })
         }
-        if (code === 'DeadlineExpired') await options.onDeadlineExpired?.()
+        if (code === 'DeadlineExpired' || code === 'InvalidRequest') await options.onDeadlineRefused?.()
         throw new Error(`event stream answered HTTP ${response.status}`)
       }
       // Not a stream (a proxy's or a maintenance page's 200): it would end at once with no event and be

@@ -21,7 +21,11 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-it('a stream reconnecting after the clock stepped back measures the operator\'s clock again, and the fill arrives', async () => {
+it.each([
+  ['back', -90_000],
+  // Then the deadline is more than maxDeadlineMs ahead: refused InvalidRequest.
+  ['forward', 90_000],
+])('a stream reconnecting after the clock stepped %s measures the operator\'s clock again, and the fill arrives', async (_direction, step) => {
   const db = rows(h.db)
   const { wallet } = await h.wallet()
   await eventually(async () => worker.streams?.wallets().includes(wallet.id))
@@ -29,8 +33,8 @@ it('a stream reconnecting after the clock stepped back measures the operator\'s 
   await worker.relay()
   await eventually(async () => (await db.order(order.id)).state === 'open')
 
-  // Now 90 s behind the operator: a 30 s read deadline is a minute past on arrival.
-  stepMs = -90_000
+  // 90 s off the operator's clock as last measured: a 30 s read deadline is a minute past on arrival, or a minute too far ahead.
+  stepMs += step
   // The open streams are cut (and again every 300 ms): each reconnect signs a new read deadline.
   h.sandbox.setFaults({ streamDropEveryMs: 300 })
   try {
