@@ -79,7 +79,9 @@ function needsProceeds(legs: readonly RebalanceLeg[], availableQuote: bigint, fe
 
 export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParameters): Promise<RunScheduleResult> {
   const p = { ...parameters, pollMs: parameters.pollMs ?? 250, settleTimeoutMs: parameters.settleTimeoutMs ?? 30_000 }
-  const claim = await claimRun(deps.db, { scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), staleRunMs: p.staleRunMs ?? 120_000 })
+  const claim = await claimRun(deps.db, {
+    scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), startedAt: deps.operatorNow(), staleRunMs: p.staleRunMs ?? 120_000,
+  })
   if (claim.kind === 'wait') return p.control.delay(p.pollMs)
   if (claim.kind === 'none') {
     // Self-healing: a scheduler that outlived its schedule's activity (a lost sync) goes. Re-read under
@@ -107,8 +109,9 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
     return { outcome: 'awaitingDelegation', detail, ...summary }
   }
 
-  // Waiting is measured from the run's start, across every re-delivery of the job.
-  const waitedOut = deps.now() >= run.startedAt.getTime() + settleTimeoutMs
+  // Waiting is measured from the run's start, across every re-delivery of the job, on the operator's
+  // clock: a re-delivery may land on another worker, whose own clock may run ahead of the claimer's.
+  const waitedOut = deps.operatorNow() >= run.startedAt.getTime() + settleTimeoutMs
   const notes: string[] = []
   if (run.stage === 'settling') {
     // Earlier runs' orders still reserve funds and could still fill: cancel them and let them settle first.

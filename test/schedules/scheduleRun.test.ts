@@ -124,6 +124,21 @@ describe('one run of a schedule', () => {
     expect((await walletOrders(wallet.id)).map((o) => o.id).sort()).toEqual(earlier)
   })
 
+  it('a run\'s wait for earlier orders is measured on the clock every worker shares: a delivery on a worker whose clock runs ahead still waits', async () => {
+    const { wallet, schedule, next, release } = await firstRunInFlight()
+    await expect(runNow(schedule.id, next, 'job-b')).rejects.toBeInstanceOf(DelayedError)
+    // BullMQ re-delivers the waiting job to another worker, whose clock runs 45 s ahead of the first's
+    // (its operator clock, measured at its start-up, agrees with everyone's).
+    const ahead = { ...worker.deps, now: () => Date.now() + 45_000 }
+    const again = runSchedule(ahead, { scheduleId: schedule.id, jobSlot: next, jobId: 'job-b', queue: worker.controlQueue, control })
+    // Before: its own clock read the 30 s wait as over at once, and the slot was skipped without waiting.
+    await expect(again).rejects.toBeInstanceOf(DelayedError)
+    expect((await runsOf(worker, schedule.id)).find((r) => r.slotAt.getTime() === next)).toMatchObject({ status: 'running', stage: 'settling' })
+    release()
+    await allSettled(wallet.id)
+    expect(await runSchedule(ahead, { scheduleId: schedule.id, jobSlot: next, jobId: 'job-b', queue: worker.controlQueue, control })).toMatchObject({ outcome: 'completed' })
+  })
+
   it('a job that takes over a run its lost job left running finishes it, then runs its own slot', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '100000' })
     const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })

@@ -10,6 +10,11 @@ export type ClaimRunParameters = {
   jobSlot: number
   jobId: string
   now: number
+  /**
+   * When a run claimed now starts (default `now`), on the clock every worker shares (the operator's):
+   * its waits are measured from it by whichever worker the job is delivered to next.
+   */
+  startedAt?: number
   /** A `running` run not touched for this long lost its job: the next job adopts it. */
   staleRunMs: number
 }
@@ -44,7 +49,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
       return { kind: 'resume', run: adopted!, schedule }
     }
 
-    const base = { scheduleId: schedule.id, walletId: schedule.walletId, scheduleVersion: schedule.version, jobId: p.jobId, startedAt: new Date(p.now) }
+    const base = { scheduleId: schedule.id, walletId: schedule.walletId, scheduleVersion: schedule.version, jobId: p.jobId, startedAt: new Date(p.startedAt ?? p.now) }
     if (schedule.status !== 'active') {
       // Recorded under the job's own slot, so the log shows the slot did not trade and why.
       await tx.insert(scheduleRuns).values({
