@@ -2,7 +2,9 @@
  * The worker's clock steps after start-up (an NTP correction, a VM resumed): the offset to the
  * operator's clock measured at start is wrong from then on, and every deadline signed on it is
  * already past. DeadlineExpired makes the worker measure the operator's clock again before it signs
- * anew, rather than re-sign on the same wrong clock until it gives up, attempt after attempt.
+ * anew, rather than re-sign on the same wrong clock until it gives up, attempt after attempt. A
+ * step forward makes every deadline too far ahead, which the operator refuses InvalidRequest: that
+ * refusal, when the deadline alone explains it, is signed again the same way, not taken as final.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
@@ -31,6 +33,22 @@ describe('a worker clock that steps back after start-up', () => {
     await eventually(async () => (await db.order(order.id)).state === 'open')
     const sent = await answeredRequests(() => db.requestsOf(order.id))
     expect(sent.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:DeadlineExpired', 'accepted:null'])
+    expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
+  })
+})
+
+describe('a worker clock that steps forward after start-up', () => {
+  it('measures the operator\'s clock again when a deadline is refused as too far ahead, and the order goes through', async () => {
+    const db = rows(h.db)
+    const { wallet } = await h.wallet()
+    // Now 90 s ahead of the clock last measured: a 30 s deadline is two minutes ahead on arrival,
+    // past the operator's maxDeadlineMs (60 s), which it refuses InvalidRequest.
+    stepMs += 180_000
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.1' }, new Date())
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    const sent = await answeredRequests(() => db.requestsOf(order.id))
+    expect(sent.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:InvalidRequest', 'accepted:null'])
     expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
   })
 })

@@ -34,6 +34,24 @@ export function waitForRateLimit(deps: WorkerDeps, family: RequestFamily, sessio
 const MAX_RESIGNS = 3
 
 /**
+ * Whether the operator's InvalidRequest was for the request's deadline alone: more than
+ * `maxDeadlineMs` ahead of the operator's clock, measured again first (PROTOCOL.md §4). It is when
+ * this side's clock stepped forward after the offset was measured: every deadline is then too far.
+ */
+async function deadlineTooFarAhead(deps: WorkerDeps, request: RequestRow): Promise<boolean> {
+  if (!deps.resyncOperatorClock) return false
+  const deadline = (JSON.parse(request.body) as { message?: { deadline?: unknown } }).message?.deadline
+  if (typeof deadline !== 'string' || !/^\d+$/.test(deadline)) return false
+  try {
+    await deps.resyncOperatorClock()
+  } catch (cause) {
+    deps.log.warn({ err: cause }, 'could not measure the operator\'s clock again')
+    return false
+  }
+  return BigInt(deadline) > BigInt(Math.floor(deps.operatorNow()) + deps.maxDeadlineMs)
+}
+
+/**
  * The longest a 429's Retry-After holds a session. A longer one (a misconfigured operator or proxy:
  * an hour, a day) would leave the session's work, cancels included, delayed that long with nothing
  * failing and nobody told; the send after this wait, if still limited, hears a fresh 429.
@@ -164,8 +182,10 @@ export async function deliver<F extends RequestFamily>(
       // BullMQ's retry resends the same bytes, answered duplicate. Classified as a send failure it
       // would read as refused, and a cancel would then close it as never accepted.
       if (answered) throw error
-      const outcome = classifyVenueError(error as VenueError)
       const code = error instanceof VenueError ? error.venueCode : 'Transport'
+      // Refused for a deadline too far ahead (the clock stepped forward since the offset was
+      // measured): signed again on the clock measured anew, not rejected for good.
+      const outcome = code === 'InvalidRequest' && (await deadlineTooFarAhead(deps, request)) ? 'resign' : classifyVenueError(error as VenueError)
       // Stored beside the code (requests, the outbox row, an order's rejectReason): the operator's words alone.
       const message = error instanceof VenueError ? error.operatorMessage : errorMessage(error)
       if (outcome === 'unknownOutcome' || outcome === 'transient') {
