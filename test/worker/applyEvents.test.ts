@@ -23,6 +23,21 @@ let h: Harness
 beforeAll(async () => { h = await createHarness() })
 afterAll(async () => { await h?.close() })
 
+/** A development wallet's buy of `size` ETH at `price`, placed at intake (nothing sent yet). */
+async function placedBuy(price = '1900', size = '1') {
+  const markets = await h.markets()
+  const w = await h.wallet()
+  const { order } = await placeLimitOrder(h.db, markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price, size }, new Date())
+  return { markets, ...w, order }
+}
+
+/** A maker of one order's events, numbered from seq 1 (its wallet's only ones), as the operator sends them. */
+function eventsOf(address: Hex, order: { clientOrderId: string }, venueOrderId: string) {
+  let seq = 0
+  return (type: VenueEvent['type'], data: Record<string, unknown> = {}): VenueEvent =>
+    ({ seq: String(++seq), type, wallet: address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: venueOrderId, data })
+}
+
 describe('a run of events applied together', () => {
   it('applies each order change once, in seq order, and counts each fill once, also one the reconciler recorded first', async () => {
     const markets = await h.markets()
@@ -220,12 +235,8 @@ describe('an order its session\'s end cancelled', () => {
   })
 
   it('moves a modify queued for it to the replacement (size less what it filled), waits a while for the stream after a read, and refuses a size it already filled', async () => {
-    const markets = await h.markets()
-    const { wallet, signer } = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
-    let seq = 0
-    const event = (type: VenueEvent['type'], data: Record<string, unknown> = {}): VenueEvent =>
-      ({ seq: String(++seq), type, wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-follow', data })
+    const { markets, wallet, signer, order } = await placedBuy()
+    const event = eventsOf(signer.address, order, 'V-follow')
     await applyEvents(h.db, wallet.id, [event('OrderAccepted')])
     const grows = await requestModify(h.db, markets, { orderId: order.id, price: '1910', size: '0.9' })
     // Queued before the fill was known (intake refuses a size at or below a fill it knows of).
@@ -267,12 +278,8 @@ describe('an order its session\'s end cancelled', () => {
 
 describe('an order an operator read showed cancelled, that the user then asks to cancel', () => {
   it('is not placed again when the stream says its session\'s end cancelled it', async () => {
-    const markets = await h.markets()
-    const { wallet, signer } = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
-    let seq = 0
-    const event = (type: VenueEvent['type'], data: Record<string, unknown> = {}): VenueEvent =>
-      ({ seq: String(++seq), type, wallet: signer.address, at: Date.now(), clientOrderId: order.clientOrderId as Hex, orderId: 'V-asked', data })
+    const { wallet, signer, order } = await placedBuy()
+    const event = eventsOf(signer.address, order, 'V-asked')
     await applyEvents(h.db, wallet.id, [event('OrderAccepted')])
     // The session was revoked at the operator; a read (a reconcile, a read-back) saw the order cancelled, with no reason.
     await h.db.transaction((tx) => mutateOrder(tx, { id: order.id }, [snapshotUpdate({
@@ -291,9 +298,7 @@ describe('an order an operator read showed cancelled, that the user then asks to
   })
 
   it('is refused as before when its cancel is known (a user\'s) or it was placed again', async () => {
-    const markets = await h.markets()
-    const { wallet } = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '1' }, new Date())
+    const { order } = await placedBuy()
     await h.db.update(orders).set({ state: 'cancelled', cancelReason: 'user' }).where(eq(orders.id, order.id))
     await expect(requestCancel(h.db, { orderId: order.id })).rejects.toThrow('the order is cancelled; it cannot be cancelled')
     const [replacement] = await h.db.insert(orders).values({ ...order, id: undefined, clientOrderId: deriveClientOrderId(order.intentId!, 1), createdAt: undefined, updatedAt: undefined }).returning()
@@ -305,9 +310,7 @@ describe('an order an operator read showed cancelled, that the user then asks to
 
 describe('an order whose placement work was pruned (RETENTION_DAYS)', () => {
   it('is not placed again when its session ends after a CancelAll of its market was asked', async () => {
-    const markets = await h.markets()
-    const { wallet } = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.4' }, new Date())
+    const { wallet, order } = await placedBuy('1900', '0.4')
     // Placed and live at the operator for longer than the retention: its settled Order row is pruned.
     await h.db.update(outbox).set({ status: 'done' }).where(eq(outbox.orderId, order.id))
     await h.db.update(orders).set({ state: 'open' }).where(eq(orders.id, order.id))
@@ -326,9 +329,7 @@ describe('an order whose placement work was pruned (RETENTION_DAYS)', () => {
 
 describe('an order live through a halt whose CancelAll was refused', () => {
   it('is placed again when its session ends after the resume: the refused CancelAll cancelled nothing', async () => {
-    const markets = await h.markets()
-    const { wallet } = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.4' }, new Date())
+    const { wallet, order } = await placedBuy('1990', '0.4')
     // Placed and live at the operator.
     await h.db.update(outbox).set({ status: 'done' }).where(eq(outbox.orderId, order.id))
     await h.db.update(orders).set({ state: 'open' }).where(eq(orders.id, order.id))
