@@ -52,7 +52,8 @@ export type IdempotencyOptions = { db: Db; now: () => number; ttlMs: number }
  * fingerprint it is refused 422; while the first is still running, 409.
  * Responses of 5xx are not stored: the claim is released so the client may retry.
  * Every attempt under one claim carries its `actionId` (`request.idempotencyClaim`);
- * an action that uses it as its own id (a placement's intent id) is not done twice
+ * an action that uses it as its own id (a placement's intent id; the outbox row of a
+ * modify, a cancel, a CancelAll, a halt or a compromise) is not done twice
  * when an attempt's outcome was lost (its answer unstored, its process dead, a 5xx
  * after a COMMIT that landed).
  */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SessionKey } from '../../src/keys/SessionKey.js'
-import { idempotencyKeys, orders, sessions } from '../../src/store/schema/index.js'
+import { idempotencyKeys, orders, outbox, sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
@@ -176,6 +176,52 @@ describe('Idempotency-Key: the response cannot be stored', () => {
     expect(await ordersOf(walletA)).toHaveLength(before + 1)
     const replayed = await place('1502')
     expect([replayed.statusCode, replayed.headers['idempotent-replayed']]).toEqual([201, 'true'])
+  })
+
+  // Modify, cancel, CancelAll and the kill switch queue their work under the key's action id, as a
+  // placement does: a retry taking over a stale claim (the first attempt committed, its answer lost)
+  // answers that work instead of queueing it again (a second CancelAll minutes later would cancel the
+  // orders placed since; a second modify would re-apply an old price over a newer one).
+  async function lostThenRetried(path: string, payload: Record<string, unknown>, key: string) {
+    const send = () => a.request('POST', path, payload, { 'idempotency-key': key })
+    let first: Awaited<ReturnType<typeof send>> | undefined
+    await whileStoringFails(async () => { first = await send() })
+    expect(first!.statusCode, first!.body).toBeLessThan(300)
+    expect((await send()).statusCode).toBe(409)
+    await api.h.db.update(idempotencyKeys).set({ createdAt: sql`created_at - interval '6 minutes'` })
+      .where(and(eq(idempotencyKeys.scope, a.id), eq(idempotencyKeys.key, key)))
+    const retried = await send()
+    expect(retried.statusCode, retried.body).toBe(first!.statusCode)
+    expect(retried.headers['idempotent-replayed']).toBeUndefined()
+    return { first: first!.json<Record<string, unknown>>(), retried: retried.json<Record<string, unknown>>() }
+  }
+  const workOf = async (walletId: string, kind: typeof outbox.$inferSelect['kind']) => (await api.h.db.select().from(outbox).where(and(eq(outbox.walletId, walletId), eq(outbox.kind, kind)))).map((row) => row.id)
+
+  it('a modify and a cancel retried once the claim is stale answer the work queued, without queueing it again', async () => {
+    const placed = await a.request('POST', `/v1/wallets/${walletA}/orders`, { ...body, price: '1400' })
+    expect(placed.statusCode, placed.body).toBe(201)
+    const orderId = placed.json<{ id: string }>().id
+    const modified = await lostThenRetried(`/v1/orders/${orderId}/modify`, { price: '1401', size: '0.1' }, 'modify-lost')
+    expect(modified.retried.outboxId).toBe(modified.first.outboxId)
+    expect(await workOf(walletA, 'ModifyOrder')).toEqual([modified.first.outboxId])
+    const cancelled = await lostThenRetried(`/v1/orders/${orderId}/cancel`, {}, 'cancel-lost')
+    expect(cancelled.retried.outboxId).toBe(cancelled.first.outboxId)
+    expect(await workOf(walletA, 'CancelOrder')).toEqual([cancelled.first.outboxId])
+  })
+
+  it('a CancelAll retried once the claim is stale answers the CancelAll queued, without queueing another', async () => {
+    const before = await workOf(walletA, 'CancelAll')
+    const { first, retried } = await lostThenRetried(`/v1/wallets/${walletA}/cancel-all`, { market: 'ETH-USD' }, 'cancel-all-lost')
+    expect(retried.outboxId).toBe(first.outboxId)
+    expect((await workOf(walletA, 'CancelAll')).filter((id) => !before.includes(id))).toEqual([first.outboxId])
+  })
+
+  it('a halt retried once the claim is stale answers the halt, without queueing another CancelAll', async () => {
+    const wallet = (await tradingWallet(api, a)).wallet.id
+    const { first, retried } = await lostThenRetried(`/v1/wallets/${wallet}/halt`, { reason: 'drill' }, 'halt-lost')
+    expect(retried.cancelAllOutboxId).toBe(first.cancelAllOutboxId)
+    expect(retried.cancelledLocally).toBe(first.cancelledLocally)
+    expect(await workOf(wallet, 'CancelAll')).toEqual([first.cancelAllOutboxId])
   })
 
   it('an expired key is a new request: the same body places a new order', async () => {

@@ -66,7 +66,7 @@ describe('the kill switch', () => {
 
     // The CancelAll stays on the wire a moment, so the user's own cancel goes first.
     const cancelAll = gate.hold((q) => q.family === 'CancelAll' && fromWallet(w.wallet.address)(q))
-    const { cancelledLocally } = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'user pressed stop' })
+    const { outboxId: cancelAllId, cancelledLocally } = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'user pressed stop' })
     expect(cancelledLocally).toBe(0)
     await worker.relay()
     await cancelAll.arrived
@@ -89,7 +89,7 @@ describe('the kill switch', () => {
     expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(0)
     expect(operatorOrders(h.sandbox, w.wallet.address).map((o) => o.status)).toEqual(['cancelled', 'cancelled', 'cancelled'])
     const [halted] = await r.audit(w.wallet.id, 'wallet.halted')
-    expect(halted!.details).toEqual({ reason: 'user pressed stop', cancelledLocally: 0 })
+    expect(halted!.details).toEqual({ reason: 'user pressed stop', cancelledLocally: 0, outboxId: cancelAllId })
     expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status !== 'done')).toEqual([])
   })
 

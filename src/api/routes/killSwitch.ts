@@ -22,7 +22,7 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const { outboxId, cancelledLocally } = await haltWallet(db, { walletId: wallet.id, reason: request.body.reason, actor: 'api' })
+    const { outboxId, cancelledLocally } = await haltWallet(db, { walletId: wallet.id, reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)
     return { wallet: await presentOneWallet(deps, halted), cancelAllOutboxId: outboxId, cancelledLocally }
@@ -38,7 +38,7 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const { revoked } = await compromiseWallet(deps.runtime, deps.keyring, { walletId: wallet.id, reason: request.body.reason, actor: 'api' })
+    const { revoked } = await compromiseWallet(deps.runtime, deps.keyring, { walletId: wallet.id, reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId })
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)
     return { wallet: await presentOneWallet(deps, halted), revokedSessions: revoked }
   })

@@ -101,7 +101,9 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     },
   }, async (request, reply) => {
     const { order } = await ownedOrder(db, tenantOf(request), request.params.orderId)
-    const { outboxId } = await requestModify(db, deps.markets, { orderId: order.id, ...request.body })
+    // Under an Idempotency-Key, the work is queued under the key's action id, as a placement is: an
+    // attempt whose outcome was lost is answered by the next, not queued again.
+    const { outboxId } = await requestModify(db, deps.markets, { orderId: order.id, ...request.body, outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     return reply.code(202).send({ outboxId, status: 'queued' as const })
   })
@@ -113,7 +115,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     },
   }, async (request, reply) => {
     const { order } = await ownedOrder(db, tenantOf(request), request.params.orderId)
-    const { outboxId } = await requestCancel(db, { orderId: order.id, reason: 'user' })
+    const { outboxId } = await requestCancel(db, { orderId: order.id, reason: 'user', outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     return reply.code(202).send({ outboxId, status: 'queued' as const })
   })
@@ -130,7 +132,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     if (market !== '' && !deps.markets.has(market)) {
       throw new ApiError(422, 'CORE.VALIDATION', `market: must be one of the operator's markets`, { field: 'market', rule: `must be one of the operator's markets (${[...deps.markets.keys()].join(', ')}) or omitted for all` })
     }
-    const { outboxId } = await requestCancelAll(db, { walletId: wallet.id, market })
+    const { outboxId } = await requestCancelAll(db, { walletId: wallet.id, market, outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     return reply.code(202).send({ outboxId, status: 'queued' as const })
   })

@@ -1,19 +1,29 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
-import { intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
+import { auditLog, intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
+import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
 
 /**
  * The per-wallet kill switch: in one transaction the wallet is halted (intake
  * refuses new orders, queued placements are cancelled before they are sent),
  * and a CancelAll for every market is queued. Cancels still go through.
+ * A halt already done under `outboxId` (its CancelAll's id: see `QueuedAs`) is answered as it was,
+ * and not done again: the wallet may have been resumed since, and a second CancelAll would cancel
+ * the orders placed after the resume.
  */
-export async function haltWallet(db: Db, input: { walletId: string; reason: string; actor?: string }): Promise<{ outboxId: string; cancelledLocally: number }> {
+export async function haltWallet(db: Db, input: { walletId: string; reason: string; actor?: string } & QueuedAs): Promise<{ outboxId: string; cancelledLocally: number }> {
   if (!input.reason.trim()) throw new ValidationError('reason', 'must say why the wallet is halted')
   return db.transaction(async (tx) => {
+    const queued = await queuedAlready(tx, input.outboxId, { kind: 'CancelAll', walletId: input.walletId })
+    if (queued) {
+      const [halted] = await tx.select({ details: auditLog.details }).from(auditLog)
+        .where(and(eq(auditLog.walletId, input.walletId), eq(auditLog.action, 'wallet.halted'), sql`${auditLog.details}->>'outboxId' = ${queued.outboxId}`)).limit(1)
+      return { ...queued, cancelledLocally: Number(halted?.details.cancelledLocally ?? 0) }
+    }
     const [wallet] = await tx.update(wallets).set({ status: 'halted', haltedReason: input.reason }).where(eq(wallets.id, input.walletId)).returning()
     if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
     // Placements not yet sent never will be: cancel them here.
@@ -25,8 +35,8 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
       const intentIds = unsent.map((o) => o.intentId).filter((id): id is string => id !== null)
       if (intentIds.length) await tx.update(intents).set({ status: 'cancelled' }).where(inArray(intents.id, intentIds))
     }
-    const [row] = await tx.insert(outbox).values({ walletId: wallet.id, kind: 'CancelAll', payload: { market: '', reason: 'killSwitch' } }).returning({ id: outbox.id })
-    await audit(tx, { walletId: wallet.id, actor: input.actor ?? 'api', action: 'wallet.halted', details: { reason: input.reason, cancelledLocally: unsent.length } })
+    const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: wallet.id, kind: 'CancelAll', payload: { market: '', reason: 'killSwitch' } }).returning({ id: outbox.id })
+    await audit(tx, { walletId: wallet.id, actor: input.actor ?? 'api', action: 'wallet.halted', details: { reason: input.reason, cancelledLocally: unsent.length, outboxId: row!.id } })
     return { outboxId: row!.id, cancelledLocally: unsent.length }
   })
 }

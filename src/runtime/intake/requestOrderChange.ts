@@ -5,7 +5,7 @@ import { assertMultiple } from '../../core/money/increments.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
-import { type OrderRow, intents, outbox, wallets } from '../../store/schema/index.js'
+import { type OrderRow, type OutboxRow, intents, outbox, wallets } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 
 export class OrderNotOpenError extends ValidationError {
@@ -16,6 +16,26 @@ export class OrderNotOpenError extends ValidationError {
   }
 }
 
+/**
+ * `outboxId`: the caller's id for the work, when the request may be asked again after an outcome it
+ * lost (the API's Idempotency-Key action id, as a placement's intent id): work already queued under
+ * it (the first attempt's COMMIT landed, its answer was lost) is answered, and nothing is queued or
+ * changed again (a second CancelAll minutes later would cancel the orders placed since; a second
+ * modify would put an old price and size back over a newer one). Random otherwise.
+ */
+export type QueuedAs = { outboxId?: string }
+
+/** The work already queued under `outboxId` for the same request (kind, wallet, order), if any. */
+export async function queuedAlready(db: Db, outboxId: string | undefined, expected: { kind: OutboxRow['kind']; walletId?: string; orderId?: string }): Promise<{ outboxId: string } | undefined> {
+  if (!outboxId) return undefined
+  const [row] = await db.select({ id: outbox.id, kind: outbox.kind, walletId: outbox.walletId, orderId: outbox.orderId }).from(outbox).where(eq(outbox.id, outboxId))
+  if (!row) return undefined
+  if (row.kind !== expected.kind || (expected.walletId !== undefined && row.walletId !== expected.walletId) || (expected.orderId !== undefined && row.orderId !== expected.orderId)) {
+    throw new Error(`outbox ${outboxId} is a ${row.kind} of another wallet or order: not the work asked for`)
+  }
+  return { outboxId: row.id }
+}
+
 async function lockKnownOrder(db: Db, orderId: string): Promise<OrderRow> {
   const order = await lockOrder(db, { id: orderId })
   if (!order) throw new ValidationError('orderId', 'must name a known order')
@@ -23,10 +43,12 @@ async function lockKnownOrder(db: Db, orderId: string): Promise<OrderRow> {
 }
 
 /** Queues a ModifyOrder (new price and size) behind whatever is in flight for the order. */
-export async function requestModify(db: Db, rules: MarketRules, input: { orderId: string; price: string; size: string }): Promise<{ outboxId: string }> {
+export async function requestModify(db: Db, rules: MarketRules, input: { orderId: string; price: string; size: string } & QueuedAs): Promise<{ outboxId: string }> {
   const price = parsePositiveAmount('price', input.price)
   const size = parsePositiveAmount('size', input.size)
   return db.transaction(async (tx) => {
+    const queued = await queuedAlready(tx, input.outboxId, { kind: 'ModifyOrder', orderId: input.orderId })
+    if (queued) return queued
     const order = await lockKnownOrder(tx, input.orderId)
     if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'modified')
     // The kill switch stops trading: an order its CancelAll left live (a scope without CancelAll) may
@@ -40,7 +62,7 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
     // filled would be refused by the operator anyway (InvalidRequest), after a round trip.
     const filled = parseAmount('filled', order.filled)
     if (size <= filled) throw new ValidationError('size', `must exceed the ${formatAmount(filled)} already filled (size is the order's new total)`)
-    const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload: { price: input.price, size: input.size } }).returning({ id: outbox.id })
+    const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload: { price: input.price, size: input.size } }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
 }
@@ -61,18 +83,22 @@ async function mayBePlacedAgain(tx: Db, order: OrderRow): Promise<boolean> {
  * may yet be placed again (`mayBePlacedAgain`) is taken, so it is not: its work finds the order
  * already cancelled.
  */
-export async function requestCancel(db: Db, input: { orderId: string; reason?: string }): Promise<{ outboxId: string }> {
+export async function requestCancel(db: Db, input: { orderId: string; reason?: string } & QueuedAs): Promise<{ outboxId: string }> {
   return db.transaction(async (tx) => {
+    const queued = await queuedAlready(tx, input.outboxId, { kind: 'CancelOrder', orderId: input.orderId })
+    if (queued) return queued
     const order = await lockKnownOrder(tx, input.orderId)
     if (terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))) throw new OrderNotOpenError(order, 'cancelled')
     if (order.intentId) await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, order.intentId))
-    const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: input.reason ?? 'user' } }).returning({ id: outbox.id })
+    const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: input.reason ?? 'user' } }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
 }
 
 /** Queues a CancelAll for one market, or `""` for every market. */
-export async function requestCancelAll(db: Db, input: { walletId: string; market?: string }): Promise<{ outboxId: string }> {
-  const [row] = await db.insert(outbox).values({ walletId: input.walletId, kind: 'CancelAll', payload: { market: input.market ?? '' } }).returning({ id: outbox.id })
+export async function requestCancelAll(db: Db, input: { walletId: string; market?: string } & QueuedAs): Promise<{ outboxId: string }> {
+  const queued = await queuedAlready(db, input.outboxId, { kind: 'CancelAll', walletId: input.walletId })
+  if (queued) return queued
+  const [row] = await db.insert(outbox).values({ id: input.outboxId, walletId: input.walletId, kind: 'CancelAll', payload: { market: input.market ?? '' } }).returning({ id: outbox.id })
   return { outboxId: row!.id }
 }

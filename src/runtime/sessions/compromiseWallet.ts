@@ -7,6 +7,7 @@ import { type AuditActor, intents, orders, outbox, sessions, wallets } from '../
 import { runSubmission } from '../submission/runSubmission.js'
 import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
+import { type QueuedAs, queuedAlready } from '../intake/requestOrderChange.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 
 /** Some sessions could not be revoked at the operator: the wallet is halted all the same; running the compromise again retries them. */
@@ -29,30 +30,35 @@ export class CompromiseIncompleteError extends BaseError {
  * their orders), and alert. The wallet stays halted until a person resumes it
  * and a new delegation is granted.
  */
-export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: { walletId: string; reason: string; actor?: AuditActor }): Promise<{ revoked: number }> {
+export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: { walletId: string; reason: string; actor?: AuditActor } & QueuedAs): Promise<{ revoked: number }> {
   const { walletId } = input
   // The CancelAll is sent from here, at once, while a session can still sign it (never delayed).
   const submitNow = (outboxId: string) => runSubmission(deps, outboxId, submitCancelAllSpec, {
     delay: () => Promise.reject(new Error('CancelAll cannot wait during a compromise')),
   })
-  const outboxId = await deps.db.transaction(async (tx) => {
-    await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
-    await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
-      .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
-    // Placements whose work was just stopped are never sent: ended here, as a halt ends them.
-    await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.walletId, walletId), eq(orders.state, 'pending')))
-    // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
-    await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
-    // With the halt, in one transaction: a resume between the two would find no CancelAll still to
-    // go out, and make the compromised wallet tradable again. Sent right here: then the relay must not
-    // send it a second time, so the row starts `enqueued`; if sending fails, the sweeper finds it
-    // without a job and the queue retries it.
-    const [row] = await tx.insert(outbox).values({
-      walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
-    }).returning({ id: outbox.id })
-    return row!.id
-  })
-  await submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
+  // A compromise already begun under `outboxId` (its CancelAll's id, see `QueuedAs`: an attempt whose
+  // answer was lost) is not halted and cancelled again (a second CancelAll would cancel the orders
+  // placed since a resume); its revocations below are still tried, as any second call's are.
+  if (!(await queuedAlready(deps.db, input.outboxId, { kind: 'CancelAll', walletId }))) {
+    const outboxId = await deps.db.transaction(async (tx) => {
+      await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
+      await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
+        .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
+      // Placements whose work was just stopped are never sent: ended here, as a halt ends them.
+      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.walletId, walletId), eq(orders.state, 'pending')))
+      // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
+      await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
+      // With the halt, in one transaction: a resume between the two would find no CancelAll still to
+      // go out, and make the compromised wallet tradable again. Sent right here: then the relay must not
+      // send it a second time, so the row starts `enqueued`; if sending fails, the sweeper finds it
+      // without a job and the queue retries it.
+      const [row] = await tx.insert(outbox).values({
+        id: input.outboxId, walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
+      }).returning({ id: outbox.id })
+      return row!.id
+    })
+    await submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
+  }
   // A grant still waiting for the wallet's signature (`pending`) is ended too: it never goes live.
   // Ended here first, whatever the operator answers next: the compromised keys never sign again. A
   // revocation the operator does not take leaves `revoked_at` null, which session maintenance retries

@@ -9,7 +9,8 @@ import { createdAt, timestamptz } from './columns.js'
  * same fingerprint. `status` is null while the first request is still running.
  * `action_id` names what the request does, for every attempt under the claim: a
  * request taking over a claim whose attempt died (or whose answer could not be
- * stored) keeps it, so an action keyed by it (a placement's intent id) is found,
+ * stored) keeps it, so an action keyed by it (a placement's intent id, the outbox
+ * row of a modify, cancel, CancelAll, halt or compromise) is found,
  * not done twice.
  */
 export const idempotencyKeys = pgTable(
