@@ -22,13 +22,14 @@
  */
 import { and, eq, inArray } from 'drizzle-orm'
 import type { Hex } from 'viem'
-import { parseAmount } from '../src/core/money/decimal.js'
+import { formatAmount, parseAmount } from '../src/core/money/decimal.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
+import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import type { Db } from '../src/store/Database.js'
 import { type OrderRow, intents, orders, outbox } from '../src/store/schema/index.js'
 
@@ -73,6 +74,32 @@ const stopReasons = {
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
+  /**
+   * A replacement for an order its session's end cancelled, when that order may have had a modify
+   * accepted that Postgres has not applied (`readBack`, set by `replaceSessionOrder`): the cancelled
+   * order is read back by cloid first (the operator still answers reads of a cancelled order, to any
+   * live delegation of the wallet), and the replacement takes its price and what it left unfilled.
+   * A modify of it still in flight follows the replacement (`followReplacement`) with the same
+   * values, so nothing is applied twice. A failed read fails the attempt (BullMQ retries it).
+   */
+  async beforeClaim(ctx, session) {
+    const { deps, row, order } = ctx
+    const replaces = row.payload.replaces
+    if (row.payload.readBack !== true || typeof replaces !== 'string' || !order || (order.state !== 'pending' && order.state !== 'submitting')) return ctx
+    const [cancelled] = await deps.db.select({ clientOrderId: orders.clientOrderId }).from(orders).where(eq(orders.id, replaces))
+    const read = cancelled && (await orderIfKnown(deps.venue, deps.sessions.readAuth(session), cancelled.clientOrderId as Hex))
+    return deps.db.transaction(async (tx) => {
+      const remaining = read ? parseAmount('size', read.size) - parseAmount('filled', read.filled) : 0n
+      if (read && remaining > 0n) {
+        await tx.update(orders).set({ price: formatAmount(parseAmount('price', read.price)), size: formatAmount(remaining) })
+          .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
+      }
+      const { readBack: _readBack, ...payload } = row.payload
+      await tx.update(outbox).set({ payload }).where(eq(outbox.id, row.id))
+      const [current] = await tx.select().from(orders).where(eq(orders.id, order.id))
+      return { ...ctx, row: { ...row, payload }, order: current }
+    })
+  },
   async claim(tx, { deps, order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
     // Below, `submitting` is an order an earlier attempt claimed but never signed (a claim is only

@@ -1,11 +1,11 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, count, eq, inArray } from 'drizzle-orm'
 import { TimeInForce } from '../../core/eip712/types.js'
 import { formatAmount, parseAmount } from '../../core/money/decimal.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { cancelAllAfter } from '../../store/repositories/cancelAllAfter.js'
-import { type OrderRow, intents, orders, outbox } from '../../store/schema/index.js'
+import { type OrderRow, events, intents, orders, outbox, requests } from '../../store/schema/index.js'
 
 /**
  * Orders belong to the session that placed them: revoking or expiring a
@@ -20,6 +20,14 @@ import { type OrderRow, intents, orders, outbox } from '../../store/schema/index
  * reconcile, a read-back) can have marked the order cancelled already, without
  * a reason. So what guards against a second replacement is `replaced_by`, not
  * the state the event found.
+ *
+ * It is placed at the price and size Postgres holds for the cancelled order, which may not be the
+ * operator's: a modify the operator accepted before the cancel is known here only from its receipt
+ * or from reading the order back (PROTOCOL.md §7's OrderModified carries no price or size). When the
+ * order may have such a modify (an OrderModified stored beyond its revision, or a ModifyOrder of it
+ * signed and not answered, or answered unknown), the replacement's Order job reads the cancelled
+ * order back before placing it (`readBack` in its payload): the operator's read of a cancelled order
+ * holds every modify it accepted and none it refused.
  */
 export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<OrderRow | undefined> {
   if (!cancelled.intentId || cancelled.state !== 'cancelled' || cancelled.replacedBy) return undefined
@@ -44,7 +52,8 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
     side: cancelled.side, price: cancelled.price, size: formatAmount(remaining), timeInForce: cancelled.timeInForce, state: 'pending',
   }).returning()
   await tx.update(orders).set({ replacedBy: replacement!.id }).where(eq(orders.id, cancelled.id))
-  await tx.insert(outbox).values({ walletId: cancelled.walletId, kind: 'Order', orderId: replacement!.id, payload: { replaces: cancelled.id } })
+  const readBack = await mayHaveUnseenModify(tx, cancelled)
+  await tx.insert(outbox).values({ walletId: cancelled.walletId, kind: 'Order', orderId: replacement!.id, payload: { replaces: cancelled.id, ...(readBack ? { readBack: true } : {}) } })
   // A cancel still to come for the cancelled order (its good-till) now targets the replacement. The
   // relay hands a good-till due within a day to BullMQ as a delayed job at once ('enqueued'); the job
   // reads its row's order when it runs, so moving the row moves the cancel.
@@ -52,4 +61,14 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
     .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
   await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.replaced', details: { cancelled: cancelled.id, replacement: replacement!.id, reason: cancelled.cancelReason, revision } })
   return replacement
+}
+
+/** Whether the operator may hold a modify of the order that Postgres has not applied (see above). */
+async function mayHaveUnseenModify(tx: Db, order: OrderRow): Promise<boolean> {
+  const [modified] = await tx.select({ n: count() }).from(events)
+    .where(and(eq(events.walletId, order.walletId), eq(events.clientOrderId, order.clientOrderId.toLowerCase()), eq(events.type, 'OrderModified')))
+  if ((modified?.n ?? 0) > order.venueRevision) return true
+  const [open] = await tx.select({ id: requests.id }).from(requests)
+    .where(and(eq(requests.orderId, order.id), eq(requests.family, 'ModifyOrder'), inArray(requests.status, ['signed', 'unknown']))).limit(1)
+  return open !== undefined
 }

@@ -116,7 +116,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     // Waiting on an order whose placement is held for a session (a cancel may pass a held
     // placement, and then finds the order's outcome unknown): held too, and released with it.
     const heldEarlier = earlier === 'held' ? () => hold(ctx, spec, 'an earlier request for this order is held', 'earlier') : undefined
-    const claim = await claimOrSettle(ctx, spec, control, heldEarlier)
+    const claim = await claimOrSettle(session && spec.beforeClaim ? await spec.beforeClaim(ctx, session) : ctx, spec, control, heldEarlier)
     if (claim.kind !== 'proceed') return claim.result
     if (!session) return hold(ctx, spec, 'no active session with time left')
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })

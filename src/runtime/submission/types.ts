@@ -29,6 +29,11 @@ export type FamilySpec<F extends RequestFamily> = {
   family: F
   /** Cancels may settle an order whose placement is held for a session, instead of waiting. */
   settlesHeldWork?: boolean
+  /**
+   * What must be read from the operator before the claim (outside its transaction), with the
+   * session that will sign: answers the context the claim then reads.
+   */
+  beforeClaim?(ctx: SubmitContext, session: ActiveSession): Promise<SubmitContext>
   /** Compare-and-set on the order's state, or decide there is nothing to do. */
   claim(tx: Db, ctx: SubmitContext): Promise<Claim<F>>
   /**

@@ -25,7 +25,8 @@ export type ClaimedOrder = {
  * statement, moves `pending` → `submitting` the orders of the given outbox rows
  * whose row is still due and not finished, whose wallet is not halted, whose
  * intent is not cancelled (nor has a cancel queued) and whose good-till time
- * has not passed, for which no CancelAll was asked since it was queued, and
+ * has not passed, for which no CancelAll was asked since it was queued, that
+ * need not read back the order they replace first (`readBack`), and
  * whose wallet has an active session valid past
  * `minExpiryUnix`. The compare-and-set is the same as the one-by-one claim
  * (`orders.state = 'pending'`, re-checked under the row lock). Rows it does not
@@ -47,6 +48,7 @@ export async function claimPendingOrders(db: Db, outboxIds: readonly string[], m
       left join intents i on i.id = o.intent_id
       where x.id = any(${sql.param(outboxIds)}::uuid[])
         and x.kind = 'Order' and x.status in ('pending', 'enqueued') and x.available_at <= now()
+        and x.payload->'readBack' is null
         and o.state = 'pending' and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
         and (i.good_till is null or i.good_till > now())
         and not ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })}
