@@ -15,48 +15,15 @@ import { loadSubmitContext } from './loadSubmitContext.js'
 import { SettledMeanwhileError, signAndPersist } from './signAndPersist.js'
 import { claimOrSettle, signAgain } from './claim.js'
 import { localRefusal } from './localChecks.js'
+import { rateLimitWaitMs, waitForRateLimit } from './rateLimitWait.js'
+import { deadlineTooFarAhead, remeasureOperatorClock } from './remeasureOperatorClock.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 
 export type { JobControl } from './types.js'
 
-/**
- * A session the operator rate-limited sends nothing until its Retry-After has passed: the job
- * waits that long (plus up to 10% jitter, so a session's waiting jobs do not all wake at once).
- * The kill switch is the exception: a CancelAll is always tried at once (a 429 then delays it).
- */
-export function waitForRateLimit(deps: WorkerDeps, family: RequestFamily, sessionId: string, control: JobControl): Promise<never> | undefined {
-  const wait = family === 'CancelAll' ? 0 : deps.rateLimits.waitMs(sessionId)
-  return wait > 0 ? control.delay(wait + Math.floor(Math.random() * (wait / 10))) : undefined
-}
-
 const MAX_RESIGNS = 3
-
-/**
- * Whether the operator's InvalidRequest was for the request's deadline alone: more than
- * `maxDeadlineMs` ahead of the operator's clock, measured again first (PROTOCOL.md §4). It is when
- * this side's clock stepped forward after the offset was measured: every deadline is then too far.
- */
-async function deadlineTooFarAhead(deps: WorkerDeps, request: RequestRow): Promise<boolean> {
-  if (!deps.resyncOperatorClock) return false
-  const deadline = (JSON.parse(request.body) as { message?: { deadline?: unknown } }).message?.deadline
-  if (typeof deadline !== 'string' || !/^\d+$/.test(deadline)) return false
-  try {
-    await deps.resyncOperatorClock()
-  } catch (cause) {
-    deps.log.warn({ err: cause }, 'could not measure the operator\'s clock again')
-    return false
-  }
-  return BigInt(deadline) > BigInt(Math.floor(deps.operatorNow()) + deps.maxDeadlineMs)
-}
-
-/**
- * The longest a 429's Retry-After holds a session. A longer one (a misconfigured operator or proxy:
- * an hour, a day) would leave the session's work, cancels included, delayed that long with nothing
- * failing and nobody told; the send after this wait, if still limited, hears a fresh 429.
- */
-export const MAX_RATE_LIMIT_WAIT_MS = 60_000
 
 /**
  * The recipe every submission follows: load, order, resume or claim, check
@@ -203,7 +170,7 @@ export async function deliver<F extends RequestFamily>(
       if (outcome === 'rateLimited') {
         // Recorded so the wait shows in the request's history.
         await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
-        const retryAfterMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(100, (error as VenueError).retryAfterMs ?? 1000))
+        const retryAfterMs = rateLimitWaitMs(error as VenueError)
         deps.rateLimits.pause(request.sessionId, retryAfterMs)
         // The job that heard the 429 waits exactly Retry-After; the session's others add jitter.
         return await control.delay(retryAfterMs)
@@ -211,11 +178,8 @@ export async function deliver<F extends RequestFamily>(
       await closeRequest(deps, request.id, code, message, sentAt)
       switch (outcome) {
         case 'resign': {
-          // A deadline refused as past: a clock may have stepped since the offset was measured, and
-          // re-signed on it the deadline would be past again, every time.
-          if (code === 'DeadlineExpired') {
-            await deps.resyncOperatorClock?.().catch((cause: unknown) => deps.log.warn({ err: cause }, 'could not measure the operator\'s clock again'))
-          }
+          // A deadline refused as past: a clock may have stepped since the offset was measured.
+          if (code === 'DeadlineExpired') await remeasureOperatorClock(deps)
           session = await deps.sessions.active(row.walletId)
           if (!session || resigns >= MAX_RESIGNS) throw error
           const signed = await signAgain(ctx, spec, control, session, request, fields)
