@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { CliError, exitCodes } from './errors.js'
+import { parseRetryAfterMs } from '../core/parseRetryAfter.js'
 
 export type ApiClientOptions = {
   baseUrl: string
@@ -17,11 +18,11 @@ const PAGE = 500
 /** How many answers asking for a retry (`Retry-After`) a call waits out before it reports the last one. */
 const MAX_RETRY_AFTER_WAITS = 10
 
-/** The wait a 409, 429 or 503 asks for with `Retry-After` (seconds, at most 10), or undefined. */
+/** The wait a 409, 429 or 503 asks for with `Retry-After` (at most 10 s), or undefined. */
 function retryAfterMs(response: Response): number | undefined {
-  const header = response.headers.get('retry-after')
-  if (![409, 429, 503].includes(response.status) || header === null || !/^\d+$/.test(header.trim())) return undefined
-  return Math.min(Number(header), 10) * 1000
+  if (![409, 429, 503].includes(response.status)) return undefined
+  const ms = parseRetryAfterMs(response.headers.get('retry-after'), Date.now())
+  return ms === undefined ? undefined : Math.min(ms, 10_000)
 }
 
 /**
