@@ -22,33 +22,32 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
+/** Places a buy for the wallet and waits for it to rest: answers its requests, `status:errorCode` each. */
+async function placedOpen(wallet: { id: string }): Promise<string[]> {
+  const db = rows(h.db)
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.1' }, new Date())
+  await worker.relay()
+  await eventually(async () => (await db.order(order.id)).state === 'open')
+  return (await answeredRequests(() => db.requestsOf(order.id))).map((r) => `${r.status}:${r.errorCode}`)
+}
+
 describe('a worker clock that steps back after start-up', () => {
   it('measures the operator\'s clock again on DeadlineExpired, and the order goes through', async () => {
-    const db = rows(h.db)
     const { wallet } = await h.wallet()
     // Measured in step at start; now 90 s behind: a 30 s deadline is a minute past on arrival.
     stepMs = -90_000
-    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.1' }, new Date())
-    await worker.relay()
-    await eventually(async () => (await db.order(order.id)).state === 'open')
-    const sent = await answeredRequests(() => db.requestsOf(order.id))
-    expect(sent.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:DeadlineExpired', 'accepted:null'])
+    expect(await placedOpen(wallet)).toEqual(['rejected:DeadlineExpired', 'accepted:null'])
     expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
   })
 })
 
 describe('a worker clock that steps forward after start-up', () => {
   it('measures the operator\'s clock again when a deadline is refused as too far ahead, and the order goes through', async () => {
-    const db = rows(h.db)
     const { wallet } = await h.wallet()
     // Now 90 s ahead of the clock last measured: a 30 s deadline is two minutes ahead on arrival,
     // past the operator's maxDeadlineMs (60 s), which it refuses InvalidRequest.
     stepMs += 180_000
-    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.1' }, new Date())
-    await worker.relay()
-    await eventually(async () => (await db.order(order.id)).state === 'open')
-    const sent = await answeredRequests(() => db.requestsOf(order.id))
-    expect(sent.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:InvalidRequest', 'accepted:null'])
+    expect(await placedOpen(wallet)).toEqual(['rejected:InvalidRequest', 'accepted:null'])
     expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
   })
 })
