@@ -102,11 +102,10 @@ function bps(name: string, value: number | undefined, fallback: number): bigint 
  * The maker fee: below zero it is a rebate (the fill's fee is negative and the maker is paid),
  * at most the taker fee in size, so a trade never costs the operator.
  */
-function makerBps(fees: SandboxOptions['fees'], takerFallback: number, fallback: number): bigint {
-  const chosen = fees?.makerBps ?? fallback
+function makerBps(value: number | undefined, fallback: number, takerBps: bigint): bigint {
+  const chosen = value ?? fallback
   if (chosen >= 0) return bps('fees.makerBps', chosen, fallback)
-  const taker = bps('fees.takerBps', fees?.takerBps, takerFallback)
-  if (!Number.isInteger(chosen) || BigInt(-chosen) > taker) throw new RangeError(`fees.makerBps must be an integer from -${taker} (a rebate at most the taker fee) to 10000 bps`)
+  if (!Number.isInteger(chosen) || BigInt(-chosen) > takerBps) throw new RangeError(`fees.makerBps must be an integer from -${takerBps} (a rebate at most the taker fee) to 10000 bps`)
   return BigInt(chosen)
 }
 
@@ -134,6 +133,7 @@ export function resolveConfig(options: SandboxOptions): ResolvedConfig {
     chainId: options.domain?.chainId ?? defaultDomain.chainId,
     verifyingContract: getAddress((options.domain?.verifyingContract ?? defaultDomain.verifyingContract) as Address),
   }
+  const takerBps = bps('fees.takerBps', options.fees?.takerBps, 5)
   return {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 8787,
@@ -141,8 +141,8 @@ export function resolveConfig(options: SandboxOptions): ResolvedConfig {
     maxDeadlineMs: options.maxDeadlineMs ?? 60_000,
     markets,
     assets: [...assets].sort(),
-    takerBps: bps('fees.takerBps', options.fees?.takerBps, 5),
-    makerBps: makerBps(options.fees, 5, 2),
+    takerBps,
+    makerBps: makerBps(options.fees?.makerBps, 2, takerBps),
     rateLimit: options.rateLimit === undefined ? { perSecond: 100, burst: 200 } : options.rateLimit,
     quiet: options.quiet ?? false,
     logLevel: options.logLevel ?? 'info',
