@@ -23,6 +23,13 @@ export type StreamEventsOptions = {
   minBackoffMs?: number
   maxBackoffMs?: number
   /**
+   * A connection that stayed open this long (default 1 s) was a healthy one: the failures before
+   * it are forgotten, and a drop after it is reconnected with the shortest backoff. One that
+   * closed sooner, even cleanly, without an event is a failure, backed off: an operator that ends
+   * every stream at once (shutting down, a proxy) would otherwise be asked again as fast as it answers.
+   */
+  heldConnectionMs?: number
+  /**
    * Reconnect when nothing at all (no event, no keep-alive comment) has arrived for this long,
    * from the request on (default 60 s): a connection that went silent without closing (the
    * operator's host vanished, a NAT or load balancer dropped it) would otherwise hold the stream
@@ -66,6 +73,7 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
   const random = options.random ?? Math.random
   const maxBatch = options.maxBatch ?? 200
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS
+  const heldConnectionMs = options.heldConnectionMs ?? 1_000
   if (!options.onEvent && !options.onEvents) throw new TypeError('streamEvents: give onEvent or onEvents')
   let last = options.since
   let failures = 0
@@ -79,6 +87,9 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
     // Refreshed by every chunk that arrives: silence this long drops the connection. Time spent
     // applying events is this side's, not the connection's silence.
     let applying = false
+    // When the answer turned out to be an event stream; whether it held long enough (see heldConnectionMs).
+    let openedAt: number | undefined
+    const held = () => openedAt !== undefined && performance.now() - openedAt >= heldConnectionMs
     const silence = setTimeout(() => {
       if (applying) silence.refresh()
       else connection.abort(new SilentStreamError())
@@ -102,6 +113,8 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
       // opened again as fast as it answers. A failure, backed off like any other.
       const contentType = response.headers.get('content-type') ?? ''
       if (!/^text\/event-stream\s*(;|$)/i.test(contentType)) throw new Error(`event stream answered ${contentType || 'no content type'}, not text/event-stream`)
+      openedAt = performance.now()
+      const since = last
       const queue: VenueEvent[] = []
       const parser = createParser({
         onEvent(message) {
@@ -162,10 +175,18 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
           if (gap) throw gap
         }
       }
-      // The server closed the stream: reconnect from the last delivered seq.
+      // The server closed the stream: reconnect from the last delivered seq, at once if it held or
+      // delivered; closed at once with nothing, a failure.
+      if (held() || last !== since) failures = 0
+      else {
+        options.onError?.(new Error('event stream closed at once, with no event'))
+        failures++
+      }
     } catch (error) {
       if (signal.aborted) break
       if (error instanceof VenueError) throw error
+      // A drop after a connection that held is a first failure, not one more of a series.
+      if (held()) failures = 0
       // Silence is not a failure of the operator's: reconnect at once, without backing off.
       if (connection.signal.reason instanceof SilentStreamError) {
         options.onIdle?.(idleTimeoutMs)

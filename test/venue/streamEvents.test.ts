@@ -104,3 +104,52 @@ it('keeps no listener of its own on the caller\'s signal per reconnect, however 
   // The connection's own listener, and the wait's while it waits: not one per failed reconnect.
   expect(listeners).toBeLessThanOrEqual(2)
 })
+
+it('backs off on an event stream that closes at once with no event (an operator shutting down), instead of reconnecting as fast as it answers', async () => {
+  let connections = 0
+  server = createServer((_request, response) => {
+    connections++
+    response.writeHead(200, { 'content-type': 'text/event-stream' })
+    response.end(': bye\n\n')
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const stop = new AbortController()
+  const errors: string[] = []
+  const consuming = streamEvents({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
+    minBackoffMs: 100, maxBackoffMs: 400, random: () => 1,
+    onEvents: async () => {},
+    onError: (error) => { errors.push(String(error)) },
+  })
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  stop.abort()
+  await consuming
+  // Waits of 200 ms, then 400 ms: a handful of connections in 1.5 s, not hundreds.
+  expect(connections).toBeGreaterThanOrEqual(3)
+  expect(connections).toBeLessThanOrEqual(8)
+  expect(errors[0]).toMatch(/closed at once, with no event/)
+})
+
+it('reconnects a stream that held before it dropped with the shortest wait, however many such drops came before', async () => {
+  let connections = 0
+  server = createServer((_request, response) => {
+    connections++
+    response.writeHead(200, { 'content-type': 'text/event-stream' })
+    response.write(': open\n\n')
+    // A proxy cutting idle connections: each one held 150 ms, then cut.
+    setTimeout(() => response.destroy(), 150)
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const stop = new AbortController()
+  const consuming = streamEvents({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
+    minBackoffMs: 100, maxBackoffMs: 5_000, heldConnectionMs: 100, random: () => 1,
+    onEvents: async () => {},
+  })
+  await new Promise((resolve) => setTimeout(resolve, 3_000))
+  stop.abort()
+  await consuming
+  // 150 ms open + 200 ms wait each time: about 8 connections in 3 s. Had the waits kept doubling
+  // (200, 400, 800, 1,600 ms), 4.
+  expect(connections).toBeGreaterThanOrEqual(7)
+})
