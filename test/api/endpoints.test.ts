@@ -303,7 +303,7 @@ describe('sessions and schedules', () => {
       ['POST', `/v1/wallets/${wallet.id}/sessions`, { families: ['CancelAll'] }, 'families', 'Order and CancelOrder'],
       ['POST', `/v1/wallets/${wallet.id}/sessions`, { needs: { killSwitch: true } }, 'needs', 'Order and CancelOrder'],
       ['POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'CancelAll'] }, 'families', 'CancelOrder'],
-      ['POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { needs: { modifications: true } }, 'needs', 'CancelOrder'],
+      ['POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'ModifyOrder'] }, 'families', 'CancelOrder'],
     ] as const
     for (const [method, url, body, field, missing] of refusals) {
       const refused = await tenant.request(method, url, body)

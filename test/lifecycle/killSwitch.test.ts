@@ -12,6 +12,7 @@ import { compromiseWallet } from '../../src/runtime/sessions/compromiseWallet.js
 import { outbox } from '../../src/store/schema/index.js'
 import type { Db } from '../../src/store/Database.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
+import { familiesFor } from '../../src/core/acl/familiesFor.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
@@ -192,6 +193,20 @@ describe('a halted wallet whose session has no CancelAll', () => {
     cancel.release()
     expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
     expect((await r.outboxOf(order.id)).map((o) => o.kind)).toEqual(['Order', 'CancelOrder'])
+  })
+})
+
+describe('a session asked for by what the automation does (needs), modifications only', () => {
+  it('can still cancel: the kill switch cancels its orders at the operator', async () => {
+    // The API's `needs: { modifications: true }`: placing and modifying resting limit orders.
+    const w = await activeWallet(h, { families: familiesFor({ modifications: true }) })
+    expect(w.session.aclScope).toContain('CancelOrder')
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
+    await worker.relay()
+    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
   })
 })
 

@@ -5,7 +5,7 @@ import { requestFamilies } from './actions.js'
 export type AutomationNeeds = {
   /** Place limit orders, cancel them on request or at their good-till time. */
   limitOrders?: boolean
-  /** Change a resting order's price or size. */
+  /** Change a resting order's price or size (resting limit orders: placed and cancelled too). */
   modifications?: boolean
   /** Rebalancing schedules: place legs, cancel a previous run's stale legs. */
   schedules?: boolean
@@ -15,13 +15,15 @@ export type AutomationNeeds = {
 
 /**
  * The families a wallet's work needs, in canonical order: limit orders without
- * modification need `Order, CancelOrder`; modification adds `ModifyOrder`; the
- * kill switch adds `CancelAll`. Feed the result to `narrowestScope`.
+ * modification need `Order, CancelOrder`; modification adds `ModifyOrder` to them
+ * (the orders it modifies are limit orders, which are cancelled on request, at
+ * their good-till time and by the kill switch, one by one without `CancelAll`);
+ * the kill switch adds `CancelAll`. Feed the result to `narrowestScope`.
  */
 export function familiesFor(needs: AutomationNeeds): RequestFamily[] {
   const wanted = new Set<RequestFamily>()
-  if (needs.limitOrders || needs.schedules) { wanted.add('Order'); wanted.add('CancelOrder') }
-  if (needs.modifications) { wanted.add('Order'); wanted.add('ModifyOrder') }
+  if (needs.limitOrders || needs.schedules || needs.modifications) { wanted.add('Order'); wanted.add('CancelOrder') }
+  if (needs.modifications) wanted.add('ModifyOrder')
   if (needs.killSwitch) wanted.add('CancelAll')
   return requestFamilies.filter((family) => wanted.has(family))
 }
