@@ -1,4 +1,4 @@
-import { formatAmount, parseAmount } from '../../core/money/decimal.js'
+import { formatAmount, parseAmount, parseSignedAmount } from '../../core/money/decimal.js'
 import type { OrderSnapshot } from '../../core/orders/applyOrderUpdate.js'
 import { averagePrice } from '../../core/orders/applyOrderUpdate.js'
 import type { OrderRow } from '../schema/index.js'
@@ -16,7 +16,8 @@ export function toSnapshot(row: SnapshotColumns): OrderSnapshot {
     size: parseAmount('size', row.size),
     filled,
     filledNotional: BigInt(row.filledNotional),
-    fees: parseAmount('fees', row.fees),
+    // Below zero once maker rebates exceed the fees paid.
+    fees: parseSignedAmount('fees', row.fees),
     venueRevision: row.venueRevision,
     venueOrderId: row.venueOrderId,
     cancelReason: row.cancelReason,
