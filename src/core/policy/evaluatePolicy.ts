@@ -22,7 +22,7 @@ export type PolicyFacts = {
   mark?: bigint
   /** Notional already placed today, not counting this request. */
   dailyNotional?: bigint
-  /** Live orders, not counting this one. */
+  /** Live orders and orders on their way to the operator (submitting, unknown), not counting this one. */
   openOrders?: number
   /** Requests sent in the last 60 s. */
   requestsLastMinute?: number

@@ -57,8 +57,11 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
     facts.dailyNotional = parseAmount('dailyNotional', truncate18(row?.total ?? '0'))
   }
   if (rules.maxOpenOrders !== undefined) {
+    // Orders on their way to the operator count too (as for maxDailyNotional): the worker submits a
+    // wallet's orders together, and each is checked while the others are not open yet.
     const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(orders)
-      .where(and(eq(orders.walletId, check.walletId), inArray(orders.state, ['open', 'partially_filled'])))
+      .where(and(eq(orders.walletId, check.walletId), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']),
+        check.orderId ? ne(orders.id, check.orderId) : undefined))
     facts.openOrders = row?.n ?? 0
   }
   if (rules.maxRequestsPerMinute !== undefined) {
