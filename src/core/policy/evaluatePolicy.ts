@@ -1,6 +1,5 @@
 import type { RequestFamily } from '../acl/actions.js'
-import { BPS, formatAmount } from '../money/decimal.js'
-import { mulAmount } from '../money/increments.js'
+import { BPS, ONE, formatAmount } from '../money/decimal.js'
 
 /** Local limits a wallet (or one session) places on automated trading. Amounts are 18-decimal bigints. */
 export type PolicyRules = {
@@ -42,7 +41,8 @@ export function evaluatePolicy(rules: PolicyRules, facts: PolicyFacts): PolicyRe
   if (rules.maxRequestsPerMinute !== undefined && (facts.requestsLastMinute ?? 0) >= rules.maxRequestsPerMinute) {
     return { rule: 'maxRequestsPerMinute', message: `${facts.requestsLastMinute ?? 0} requests in the last minute reach the limit of ${rules.maxRequestsPerMinute}` }
   }
-  const notional = facts.price !== undefined && facts.size !== undefined ? mulAmount(facts.price, facts.size) : undefined
+  // Rounded up to 18 decimals: a notional past a limit by less than its last decimal is past it.
+  const notional = facts.price !== undefined && facts.size !== undefined ? (facts.price * facts.size + ONE - 1n) / ONE : undefined
   if (notional !== undefined && rules.maxOrderNotional !== undefined && notional > rules.maxOrderNotional) {
     return { rule: 'maxOrderNotional', message: `order notional ${formatAmount(notional)} exceeds ${formatAmount(rules.maxOrderNotional)}` }
   }

@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm'
 import { type PolicyFacts, type PolicyRules, evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
-import { parseAmount } from '../../core/money/decimal.js'
+import { ONE, formatAmount, parseAmount } from '../../core/money/decimal.js'
 import type { Db } from '../../store/Database.js'
 import { orders, policies, requests } from '../../store/schema/index.js'
 import type { VenueClient } from '../../venue/createVenueClient.js'
@@ -54,7 +54,7 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
     const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${onlyFilled} then ${orders.filledNotional} * 1e-36 else ${orders.price} * ${orders.size} end), 0)` }).from(orders)
       .where(and(eq(orders.walletId, check.walletId), gte(orders.createdAt, startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']),
         check.orderId ? ne(orders.id, check.orderId) : undefined))
-    facts.dailyNotional = parseAmount('dailyNotional', truncate18(row?.total ?? '0'))
+    facts.dailyNotional = parseAmount('dailyNotional', ceil18(row?.total ?? '0'))
   }
   if (rules.maxOpenOrders !== undefined) {
     // Orders on their way to the operator count too (as for maxDailyNotional): the worker submits a
@@ -72,8 +72,9 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
   return facts
 }
 
-/** price × size (and the filled notional) in SQL has 36 decimals; the policy compares at 18 (rounding down). */
-function truncate18(value: string): string {
-  const [whole, fraction = ''] = value.split('.')
-  return fraction ? `${whole}.${fraction.slice(0, 18).replace(/0+$/, '') || '0'}` : whole!
+/** price × size (and the filled notional) in SQL has 36 decimals; the policy compares at 18, rounding up (never under a limit). */
+function ceil18(value: string): string {
+  const [whole = '0', fraction = ''] = value.split('.')
+  const cut = BigInt(whole) * ONE + BigInt(fraction.slice(0, 18).padEnd(18, '0'))
+  return formatAmount(/[1-9]/.test(fraction.slice(18)) ? cut + 1n : cut)
 }

@@ -30,6 +30,14 @@ describe('evaluatePolicy', () => {
     expect(refusal?.message).toBe('order notional 995 exceeds 994.99')
   })
 
+  it('maxOrderNotional and maxDailyNotional: a notional past the limit by less than 1e-18 is refused, not rounded under it', () => {
+    // 0.5 × 2.000000000000000001 = 1.0000000000000000005 (a market whose tick × lot has more than 18 decimals).
+    const fine = { price: amount('0.5'), size: amount('2.000000000000000001') }
+    expect(ruleOf({ maxOrderNotional: amount('1') }, fine)).toBe('maxOrderNotional')
+    expect(ruleOf({ maxDailyNotional: amount('1') }, { ...fine, dailyNotional: 0n })).toBe('maxDailyNotional')
+    expect(ruleOf({ maxOrderNotional: amount('1') }, { price: amount('0.5'), size: amount('2') })).toBeNull()
+  })
+
   it('maxDailyNotional: counts what was placed today plus this request; exactly the limit passes', () => {
     expect(ruleOf({ maxDailyNotional: amount('1000') }, { dailyNotional: amount('5') })).toBeNull()
     const refusal = evaluatePolicy({ maxDailyNotional: amount('1000') }, { ...order, dailyNotional: amount('5.01') })
