@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm'
+import { type SQL, and, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm'
 import { type PolicyFacts, type PolicyRules, evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import { ONE, formatAmount, parseAmount } from '../../core/money/decimal.js'
@@ -52,7 +52,7 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
     const sameIntent = own?.intentId ? sql`${orders.intentId} = ${own.intentId}` : sql`false`
     const onlyFilled = sql`(${sameIntent} or ${orders.replacedBy} is not null)`
     const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${onlyFilled} then ${orders.filledNotional} * 1e-36 else ${orders.price} * ${orders.size} end), 0)` }).from(orders)
-      .where(and(eq(orders.walletId, check.walletId), gte(orders.createdAt, startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']),
+      .where(and(eq(orders.walletId, check.walletId), placedSince(startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']),
         check.orderId ? ne(orders.id, check.orderId) : undefined))
     facts.dailyNotional = parseAmount('dailyNotional', ceil18(row?.total ?? '0'))
   }
@@ -70,6 +70,16 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
     facts.requestsLastMinute = row?.n ?? 0
   }
   return facts
+}
+
+/**
+ * An order placed at the operator since `start`: created since, or created before and sent since
+ * (queued while the wallet had no session, held overnight): on its way now, or with its Order
+ * request signed since. An order open since before `start` is not.
+ */
+function placedSince(start: Date): SQL {
+  const sentSince = sql`exists (select 1 from ${requests} where ${requests.orderId} = ${orders.id} and ${requests.family} = 'Order' and ${requests.createdAt} >= ${start})`
+  return or(gte(orders.createdAt, start), and(gte(orders.updatedAt, start), or(inArray(orders.state, ['submitting', 'unknown']), sentSince)))!
 }
 
 /** price × size (and the filled notional) in SQL has 36 decimals; the policy compares at 18, rounding up (never under a limit). */
