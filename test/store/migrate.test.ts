@@ -8,7 +8,7 @@ import type { Database } from '../../src/store/Database.js'
 import { MIGRATION_LOCK_KEY, defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
 import { fills, schema, sessions } from '../../src/store/schema/index.js'
-import { hex, insertOrder, insertWallet } from './fixtures.js'
+import { hex, insertWallet } from './fixtures.js'
 import { type TestDatabase, advisoryLockWaiters, createMemoryDatabase, createTestDatabase } from '../support/database.js'
 
 // Every table the schema declares must exist after migrating, and nothing else.
@@ -109,7 +109,11 @@ describe('migrate', () => {
 
     const { db } = database
     const wallet = await insertWallet(db)
-    const sell = await insertOrder(db, wallet.id, { market: 'BTC-USD', side: 1 })
+    // A row as that schema had it (the current schema has columns added since).
+    const cloid = hex(16)
+    const inserted = await db.execute(sql`insert into orders (wallet_id, client_order_id, market, side, price, size, time_in_force)
+      values (${wallet.id}, ${cloid}, 'BTC-USD', 1, '2000.5', '0.25', 0) returning id`)
+    const sell = { id: String(inserted.rows[0]!.id), clientOrderId: cloid }
     const fill = (fillId: string, orderId: string | null, market: string, side: 0 | 1) =>
       ({ walletId: wallet.id, orderId, fillId, clientOrderId: sell.clientOrderId, market, side, price: '1', size: '1', fee: '0', seq: 1, at: new Date() })
     await db.insert(fills).values([fill('stream', sell.id, '', 0), fill('reconciler', sell.id, 'BTC-USD', 1), fill('unlinked', null, '', 0)])

@@ -1,8 +1,9 @@
-import { type SQL, and, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm'
+import { type SQL, and, eq, gte, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm'
 import { type PolicyFacts, type PolicyRules, evaluatePolicy } from '../../core/policy/evaluatePolicy.js'
 import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import { ONE, formatAmount, parseAmount } from '../../core/money/decimal.js'
 import type { Db } from '../../store/Database.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { orders, policies, requests } from '../../store/schema/index.js'
 import type { VenueClient } from '../../venue/createVenueClient.js'
 import type { PolicyCheck } from '../deps.js'
@@ -27,20 +28,44 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
     const rows = await options.db.select().from(policies)
       .where(and(eq(policies.walletId, check.walletId), or(isNull(policies.sessionId), eq(policies.sessionId, check.sessionId))))
     if (rows.length === 0) return null
-    for (const row of rows) {
-      const rules = parsePolicyRules(row.rules)
-      const facts = await factsFor(options.db, rules, check, mark, options.now)
-      const refusal = evaluatePolicy(rules, facts)
-      if (refusal) return `${row.sessionId ? 'session' : 'wallet'} policy ${refusal.rule}: ${refusal.message}`
+    const ruleSets = rows.map((row) => ({ scope: row.sessionId ? 'session' : 'wallet', rules: parsePolicyRules(row.rules) }))
+    const placing = check.family === 'Order' || check.family === 'ModifyOrder'
+    // Read over HTTP before the wallet's lock is taken, not while it is held.
+    const markValue = placing && check.price !== undefined && ruleSets.some(({ rules }) => rules.priceBandBps !== undefined) ? await mark(check.market) : undefined
+    const refusalOf = async (db: Db): Promise<string | null> => {
+      for (const { scope, rules } of ruleSets) {
+        const refusal = evaluatePolicy(rules, await factsFor(db, rules, check, markValue, options.now))
+        if (refusal) return `${scope} policy ${refusal.rule}: ${refusal.message}`
+      }
+      return null
     }
-    return null
+    if (!placing || !ruleSets.some(({ rules }) => rules.maxOpenOrders !== undefined || rules.maxDailyNotional !== undefined)) return refusalOf(options.db)
+    // Limits that count the wallet's other orders on their way: checked one order at a time per
+    // wallet, and an order let through counts from then (policy_passed_at), so that a burst of
+    // orders checked together places exactly up to the limit, neither past it nor short of it.
+    return options.db.transaction(async (tx) => {
+      await lockWallet(tx, check.walletId)
+      const refusal = await refusalOf(tx)
+      if (!refusal && check.family === 'Order' && check.orderId) {
+        await tx.update(orders).set({ policyPassedAt: sql`now()`, updatedAt: sql`${orders.updatedAt}` }).where(eq(orders.id, check.orderId))
+      }
+      return refusal
+    })
   }
 }
 
-async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (market: string) => Promise<bigint>, now: () => number): Promise<PolicyFacts> {
+/**
+ * Whether an order counts towards the wallet's limits: one on its way (`submitting`) only once the
+ * policy let it through, or once its Order request was signed (before policy_passed_at existed).
+ * One claimed but not checked yet is checked after, counting this one.
+ */
+const counted = or(ne(orders.state, 'submitting'), isNotNull(orders.policyPassedAt),
+  sql`exists (select 1 from ${requests} where ${requests.orderId} = ${orders.id} and ${requests.family} = 'Order')`)!
+
+async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bigint | undefined, now: () => number): Promise<PolicyFacts> {
   const facts: PolicyFacts = { family: check.family as PolicyFacts['family'], market: check.market, price: check.price, size: check.size }
   if (check.family === 'CancelOrder' || check.family === 'CancelAll') return facts
-  if (rules.priceBandBps !== undefined && check.price !== undefined) facts.mark = await mark(check.market)
+  if (rules.priceBandBps !== undefined && check.price !== undefined) facts.mark = mark
   if (rules.maxDailyNotional !== undefined) {
     const startOfDay = new Date(now())
     startOfDay.setUTCHours(0, 0, 0, 0)
@@ -52,7 +77,7 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
     const sameIntent = own?.intentId ? sql`${orders.intentId} = ${own.intentId}` : sql`false`
     const onlyFilled = sql`(${sameIntent} or ${orders.replacedBy} is not null)`
     const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${onlyFilled} then ${orders.filledNotional} * 1e-36 else ${orders.price} * ${orders.size} end), 0)` }).from(orders)
-      .where(and(eq(orders.walletId, check.walletId), placedSince(startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']),
+      .where(and(eq(orders.walletId, check.walletId), placedSince(startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']), counted,
         check.orderId ? ne(orders.id, check.orderId) : undefined))
     facts.dailyNotional = parseAmount('dailyNotional', ceil18(row?.total ?? '0'))
   }
@@ -60,7 +85,7 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: (m
     // Orders on their way to the operator count too (as for maxDailyNotional): the worker submits a
     // wallet's orders together, and each is checked while the others are not open yet.
     const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(orders)
-      .where(and(eq(orders.walletId, check.walletId), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']),
+      .where(and(eq(orders.walletId, check.walletId), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), counted,
         check.orderId ? ne(orders.id, check.orderId) : undefined))
     facts.openOrders = row?.n ?? 0
   }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { type OrderState, orderStates } from '../../core/orders/orderState.js'
 import { check, index, integer, numeric, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
-import { amount, createdAt, oneOf, sequence, side, timeInForce, updatedAt } from './columns.js'
+import { amount, createdAt, oneOf, sequence, side, timeInForce, timestamptz, updatedAt } from './columns.js'
 import { intents } from './intents.js'
 import { sessions } from './sessions.js'
 import { wallets } from './wallets.js'
@@ -49,6 +49,12 @@ export const orders = pgTable(
      * once however its cancel is learnt. Not a foreign key, so adding it rewrote nothing.
      */
     replacedBy: uuid('replaced_by'),
+    /**
+     * When the wallet's local policy let this order's placement through (under the wallet's lock,
+     * `createPolicyCheck`). An order on its way to the operator counts towards the wallet's limits
+     * from then: one claimed but not checked yet does not, so a burst over a limit places exactly up to it.
+     */
+    policyPassedAt: timestamptz('policy_passed_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "orders" ADD COLUMN "policy_passed_at" timestamp with time zone;
