@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { formatAmount, parseAmount } from '../core/money/decimal.js'
+import { formatAmount, parseAmount, parseSignedAmount } from '../core/money/decimal.js'
 import type { FillRow, OrderRow, OutboxRow, PolicyRow, RequestRow, ScheduleRow, ScheduleRunRow, SessionRow, WalletRow } from '../store/schema/index.js'
 import type { Fill, Order, Policy, Schedule, ScheduleRun, Session, Wallet, Work } from './schemas/resources.js'
 
@@ -12,6 +12,8 @@ const iso = (date: Date): string => date.toISOString()
 const isoOrNull = (date: Date | null): string | null => (date ? date.toISOString() : null)
 /** Postgres pads numerics to their scale; answer the shortest exact decimal. */
 const plain = (value: string): string => formatAmount(parseAmount('amount', value))
+/** A fee: negative when the operator paid a maker rebate. */
+const signedPlain = (value: string): string => formatAmount(parseSignedAmount('fee', value))
 const tifNames = ['GTC', 'IOC', 'POST_ONLY'] as const
 
 /** See `presentWallets`, which reads what the last two need. */
@@ -36,14 +38,14 @@ export function presentOrder(row: OrderRow, intent: { clientRef: string | null; 
   return {
     id: row.id, walletId: row.walletId, clientOrderId: row.clientOrderId, clientRef: intent?.clientRef ?? null, scheduleId: intent?.scheduleId ?? null,
     market: row.market, side: row.side === 0 ? 'buy' : 'sell', price: plain(row.price), size: plain(row.size), timeInForce: tifNames[row.timeInForce],
-    state: row.state, filled: plain(row.filled), averagePrice: row.averagePrice === null ? null : plain(row.averagePrice), fees: plain(row.fees),
+    state: row.state, filled: plain(row.filled), averagePrice: row.averagePrice === null ? null : plain(row.averagePrice), fees: signedPlain(row.fees),
     venueOrderId: row.venueOrderId, cancelReason: row.cancelReason, replacedBy: row.replacedBy, rejectCode: row.rejectCode, rejectReason: row.rejectReason,
     createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),
   }
 }
 
 export function presentFill(row: FillRow): z.output<typeof Fill> {
-  return { fillId: row.fillId, price: plain(row.price), size: plain(row.size), fee: plain(row.fee), at: iso(row.at) }
+  return { fillId: row.fillId, price: plain(row.price), size: plain(row.size), fee: signedPlain(row.fee), at: iso(row.at) }
 }
 
 const workStatus = { pending: 'queued', enqueued: 'queued', held: 'held', done: 'done', failed: 'failed' } as const

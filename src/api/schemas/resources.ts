@@ -36,7 +36,7 @@ export const Fill = z.object({
   fillId: z.string(),
   price: amount,
   size: amount,
-  fee: amount,
+  fee: amount.describe('quote units; negative when the operator paid a maker rebate'),
   at: isoTime,
 }).meta({ id: 'Fill' })
 
@@ -54,7 +54,7 @@ export const Order = z.object({
   state: z.enum(['pending', 'submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
   filled: amount,
   averagePrice: amount.nullable(),
-  fees: amount,
+  fees: amount.describe('the fills\' fees together; negative when maker rebates outweigh them'),
   venueOrderId: z.string().nullable(),
   cancelReason: z.string().nullable(),
   replacedBy: uuid.nullable().describe(

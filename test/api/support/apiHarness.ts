@@ -5,6 +5,7 @@ import { apiDepsFromWorker, type ApiDeps } from '../../../src/api/ApiDeps.js'
 import { buildApi } from '../../../src/api/buildApi.js'
 import { createWalletSignerRegistry } from '../../../src/runtime/walletSignerRegistry.js'
 import type { RunningWorker, StartWorkerOptions } from '../../../src/worker.js'
+import type { SandboxOptions } from '../../../src/sandbox/startSandbox.js'
 import { createHarness, type Harness } from '../../worker/support/harness.js'
 
 export { eventually } from '../../worker/support/harness.js'
@@ -13,8 +14,8 @@ export { eventually } from '../../worker/support/harness.js'
  * The worker harness (sandbox over HTTP, fresh Postgres, unique BullMQ prefix)
  * plus the API built on the running worker, sharing one wallet-signer registry.
  */
-export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean } = {}) {
-  const h: Harness = await createHarness()
+export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean; sandbox?: SandboxOptions } = {}) {
+  const h: Harness = await createHarness({ sandbox: options.sandbox })
   const walletSigners = createWalletSignerRegistry()
   // The worker here holds no wallet signer: its session maintenance would otherwise grant a session
   // to every new wallet awaiting delegation on its own (its start-up run comes late under load),
