@@ -88,3 +88,24 @@ describe('schedule runs: beforeSlot', () => {
     }
   })
 })
+
+describe('a body nested deeper than any request needs', () => {
+  it('is refused 400 naming where, not a 500 (the checks walking it overflowed the stack), and claims nothing', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+    const send = (payload: string, key: string) => api.app.inject({
+      method: 'POST', url: `/v1/wallets/${wallet.id}/orders`, headers: { ...tenant.headers, 'content-type': 'application/json', 'idempotency-key': key }, payload,
+    })
+    const inField = await send(`{"market":"ETH-USD","side":"buy","price":"1500","size":"0.1","clientRef":${deep}}`, 'deep-field')
+    expect(inField.statusCode, inField.body).toBe(400)
+    expect(inField.json()).toMatchObject({ error: { code: 'API.VALIDATION', field: expect.stringMatching(/^clientRef(\.0)+$/), rule: 'must not nest objects or arrays more than 32 deep' } })
+    const whole = await send(deep, 'deep-body')
+    expect(whole.statusCode, whole.body).toBe(400)
+    expect(whole.json()).toMatchObject({ error: { code: 'API.VALIDATION', rule: 'must not nest objects or arrays more than 32 deep' } })
+    // Refused before the key was claimed: the same key serves a good request.
+    const good = await send(JSON.stringify(order), 'deep-field')
+    expect(good.statusCode, good.body).toBe(201)
+    expect((await tenant.request('GET', `/v1/orders?walletId=${wallet.id}&state=all`)).json<{ orders: unknown[] }>().orders).toHaveLength(1)
+  })
+})
