@@ -22,10 +22,11 @@ export async function ownedSession(db: Db, tenantId: string, sessionId: string):
   return row
 }
 
-export async function ownedOrder(db: Db, tenantId: string, orderId: string): Promise<{ order: OrderRow; wallet: WalletRow }> {
+/** `field`: the request field that named it (a path's `orderId`, a list's `before`). */
+export async function ownedOrder(db: Db, tenantId: string, orderId: string, field = 'orderId'): Promise<{ order: OrderRow; wallet: WalletRow }> {
   const [row] = await db.select({ order: orders, wallet: wallets }).from(orders).innerJoin(wallets, eq(wallets.id, orders.walletId))
     .where(and(eq(orders.id, orderId), eq(wallets.tenantId, tenantId)))
-  if (!row) throw new NotFoundError('order', 'orderId')
+  if (!row) throw new NotFoundError('order', field)
   return row
 }
 

@@ -57,6 +57,32 @@ describe('list pages', () => {
     expect(await list('')).toEqual([...later].reverse().concat(first.id))
   })
 
+  it("the tenant's orders: newest first, page by page with `before` (the last one read), each once; a foreign order is no page mark", async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const placed: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const response = await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: String(1000 + i), size: '0.1' })
+      expect(response.statusCode, response.body).toBe(201)
+      placed.push(response.json<{ id: string }>().id)
+    }
+    const read = async (query: string) => {
+      const response = await tenant.request('GET', `/v1/orders?walletId=${wallet.id}&state=all${query}`)
+      expect(response.statusCode, response.body).toBe(200)
+      return ids(response.json<{ orders: { id: string }[] }>().orders)
+    }
+    const everyone = await read('&limit=500')
+    expect([...everyone].sort()).toEqual([...placed].sort())
+    const paged: string[] = []
+    for (let page = await read('&limit=2'); page.length; page = await read(`&limit=2&before=${paged.at(-1)}`)) paged.push(...page)
+    expect(paged).toEqual(everyone)
+    const other = await api.tenant()
+    const { wallet: theirs } = await tradingWallet(api, other)
+    const theirOrder = (await other.request('POST', `/v1/wallets/${theirs.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1000', size: '0.1' })).json<{ id: string }>().id
+    const foreign = await tenant.request('GET', `/v1/orders?before=${theirOrder}`)
+    expect([foreign.statusCode, foreign.json<{ error: { field: string } }>().error.field]).toEqual([404, 'before'])
+  })
+
   it('tenants (admin): oldest first, page by page, each once', async () => {
     const { api } = file
     for (let i = 0; i < 3; i++) await api.tenant()

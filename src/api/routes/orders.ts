@@ -1,4 +1,4 @@
-import { type SQL, and, asc, desc, eq, inArray } from 'drizzle-orm'
+import { type SQL, and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { groupedPlaceLimitOrder } from '../../runtime/intake/groupedPlaceLimitOrder.js'
@@ -32,6 +32,7 @@ const ListOrders = z.strictObject({
   walletId: uuid.optional(),
   state: z.enum(['working', 'all', ...orderStates]).optional().describe('default working (not filled, cancelled or rejected)'),
   limit: listLimit,
+  before: uuid.optional().describe('only orders placed before this one (the last of the previous page)'),
 })
 
 export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
@@ -63,13 +64,18 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
 
   app.get('/orders', {
     schema: {
-      summary: "The tenant's orders, newest first", tags, security: tenantSecurity, querystring: ListOrders,
+      summary: "The tenant's orders, newest first (`limit` at a time; `before`, the last one read, for the next page)", tags, security: tenantSecurity, querystring: ListOrders,
       response: { 200: z.object({ orders: z.array(Order) }), ...errorResponses },
     },
   }, async (request) => {
-    const { walletId, state = 'working', limit = LIST_LIMIT_DEFAULT } = request.query
+    const { walletId, state = 'working', limit = LIST_LIMIT_DEFAULT, before } = request.query
     const conditions: SQL[] = [eq(wallets.tenantId, tenantOf(request))]
     if (walletId) conditions.push(eq(orders.walletId, (await ownedWallet(db, tenantOf(request), walletId)).id))
+    // Newest first, so the next page is the orders before the last one read (in the same order).
+    if (before) {
+      const { order: mark } = await ownedOrder(db, tenantOf(request), before, 'before')
+      conditions.push(sql`(${orders.createdAt}, ${orders.id}) < (select created_at, id from orders where id = ${mark.id})`)
+    }
     if (state === 'working') conditions.push(inArray(orders.state, [...workingOrderStates]))
     else if (state !== 'all') conditions.push(eq(orders.state, state))
     const rows = await db.select({ order: orders, clientRef: intents.clientRef, scheduleId: intents.scheduleId }).from(orders)

@@ -100,9 +100,10 @@ export function orderCommands(program: Command): void {
   order.command('list').description('orders, newest first (default: working ones)')
     .option('--wallet <walletId>', 'only this wallet')
     .option('--state <state>', 'working (default), all, or one state (open, filled, cancelled, …)')
-    .option('--limit <n>', 'at most this many (default 100)')
-    .action(clientAction(async ({ api, out }, options: { wallet?: string; state?: string; limit?: string }) => {
-      const { orders } = await api.get<{ orders: OrderDto[] }>('/v1/orders', { walletId: options.wallet, state: options.state, limit: options.limit })
+    .option('--limit <n>', 'at most this many (default 100, at most 500)')
+    .option('--before <orderId>', 'only orders placed before this one (the last of the previous page)')
+    .action(clientAction(async ({ api, out }, options: { wallet?: string; state?: string; limit?: string; before?: string }) => {
+      const { orders } = await api.get<{ orders: OrderDto[] }>('/v1/orders', { walletId: options.wallet, state: options.state, limit: options.limit, before: options.before })
       out.result(orders, () => orderTable(orders))
     }))
   order.command('get <orderId>').description('one order with its fills and average price')
