@@ -109,6 +109,9 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     },
   }, async (request) => {
     const { session } = await ownedSession(db, tenantOf(request), request.params.sessionId)
+    // Ended at the operator already (revoked there, or expired): answered as it is, nothing sent or written again.
+    const ended = session.status === 'expired' || (session.status === 'revoked' && session.revokedAt !== null)
+    if (ended) return presentSession(session, deps.runtime.operatorNow())
     await revokeAtOperator(deps.runtime, deps.keyring, session, request.body?.reason ?? 'revoked through the API')
     const [row] = await db.select().from(sessions).where(eq(sessions.id, session.id))
     return presentSession(row!, deps.runtime.operatorNow())
