@@ -113,13 +113,20 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
       deps.log.warn({ walletId, clientOrderId: cloid }, 'an order at the operator that Deputy did not place has a side that is neither buy nor sell; not adopted')
       continue
     }
-    const [adopted] = await deps.db.insert(orders).values({
-      walletId, clientOrderId: cloid, market: venueOrder.market, side: venueOrder.side,
-      price: venueOrder.price, size: venueOrder.size, timeInForce: 0, state: 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
-    }).onConflictDoNothing().returning({ id: orders.id })
-    if (!adopted) continue
-    if (orphans === 'cancel') await deps.db.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: adopted.id, payload: { reason: 'orphan' } })
-    await repair(orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', { orderId: adopted.id, clientOrderId: cloid })
+    const side = venueOrder.side
+    // The order, its cancel (ORPHAN_POLICY=cancel) and the audit entry are written together: an
+    // order adopted without its cancel would be known from then on, and never cancelled.
+    const adopted = await deps.db.transaction(async (tx) => {
+      const [row] = await tx.insert(orders).values({
+        walletId, clientOrderId: cloid, market: venueOrder.market, side,
+        price: venueOrder.price, size: venueOrder.size, timeInForce: 0, state: 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
+      }).onConflictDoNothing().returning({ id: orders.id })
+      if (!row) return undefined
+      if (orphans === 'cancel') await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: row.id, payload: { reason: 'orphan' } })
+      await audit(tx, { walletId, actor: 'reconciler', action: orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', details: { orderId: row.id, clientOrderId: cloid } })
+      return row
+    })
+    if (adopted) repairs++
   }
 
   await cancelEndedButLive(deps, walletId, venueOpen, settled, repair)

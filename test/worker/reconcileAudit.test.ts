@@ -1,0 +1,76 @@
+/**
+ * Every repair reconciliation makes is in the audit log, and none is recorded that did not happen:
+ * a repair and its audit entry are written together, so an operator error part-way through a run
+ * (or a Postgres failure between two writes) can neither leave a repair unrecorded nor leave half
+ * of one (an orphan adopted but not cancelled under ORPHAN_POLICY=cancel). Streams are off here, so
+ * only reconciliation learns anything.
+ */
+import { randomBytes } from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reconcile } from '../../jobs/reconcile.js'
+import { controlJobs } from '../../src/queue/names.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorOrder, sendWithSessionKey } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+/** Operator reads and requests go through; when armed, the one `n` calls from now answers 503 (sandbox fault injection). */
+let failIn: number | undefined
+const random = () => {
+  if (failIn === undefined) return 1
+  return failIn-- > 0 ? 1 : (failIn = undefined, 0)
+}
+
+let h: Harness
+let worker: RunningWorker | undefined
+let db: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  h = await createHarness({ sandbox: { makerSize: '0.5', random, faults: { errorRate: 1 } } })
+  db = rows(h.db)
+  // Only the runs below reconcile: the worker's periodic run (its first is at once) is stopped.
+  const { controlQueue } = await running()
+  await controlQueue.removeJobScheduler(controlJobs.reconcile)
+  await eventually(async () => !(await controlQueue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).some((job) => job.name === controlJobs.reconcile))
+})
+afterAll(async () => { await h?.close() })
+
+const running = async (): Promise<RunningWorker> => (worker ??= await h.startWorker({ streams: false, sweepIntervalMs: 600_000 }))
+const reconcileNow = async (orphans: 'adopt' | 'cancel' = 'adopt') => reconcile((await running()).deps, { orphans, settleMs: 0 })
+const E18 = 10n ** 18n
+const reconcilerActions = async (walletId: string) => (await db.audit(walletId)).filter((a) => a.actor === 'reconciler').map((a) => a.action)
+
+describe("an orphan under ORPHAN_POLICY 'cancel' when Postgres fails part-way through its adoption", () => {
+  it('is cancelled by the next run, not left adopted and live', async () => {
+    const { wallet } = await h.wallet()
+    const { deps } = await running()
+    const clientOrderId = `0x${randomBytes(16).toString('hex')}` as Hex
+    const placed = await sendWithSessionKey(deps, wallet.id, 'Order', { market: 'ETH-USD', side: 0, price: 1990n * E18, size: 1n * E18, timeInForce: 0, clientOrderId })
+    expect(placed.status).toBe(200)
+    // The orphan's CancelOrder cannot be written once (Postgres refuses it, as a dropped connection would).
+    await h.db.execute(sql.raw(`
+      create sequence fail_orphan_cancel_once;
+      create function fail_orphan_cancel() returns trigger language plpgsql as $$
+      begin
+        -- nextval outlives the rollback, so this fails the first attempt only.
+        if new.kind = 'CancelOrder' and new.payload->>'reason' = 'orphan' and nextval('fail_orphan_cancel_once') = 1 then
+          raise exception 'injected: the orphan cancel is not written';
+        end if;
+        return new;
+      end $$;
+      create trigger fail_orphan_cancel before insert on outbox for each row execute function fail_orphan_cancel();`))
+    try {
+      expect((await reconcileNow('cancel')).failures).toBe(1)
+      expect((await reconcileNow('cancel')).failures).toBe(0)
+    } finally {
+      await h.db.execute(sql.raw('drop trigger fail_orphan_cancel on outbox; drop function fail_orphan_cancel(); drop sequence fail_orphan_cancel_once'))
+    }
+    await (await running()).relay()
+    await eventually(async () => operatorOrder(h.sandbox, wallet.address, clientOrderId)?.status === 'cancelled')
+    const [adopted] = await db.ordersOf(wallet.id)
+    expect(await eventually(async () => (await db.order(adopted!.id)).state === 'cancelled')).toBe(true)
+    expect(await reconcilerActions(wallet.id)).toEqual(['orphan.cancel'])
+  })
+})
