@@ -22,6 +22,7 @@ import { parseAmount } from '../src/core/money/decimal.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
+import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
@@ -29,7 +30,7 @@ import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
-import type { VenueOrder } from '../src/venue/types.js'
+import type { VenueFill, VenueOrder } from '../src/venue/types.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
 export type ReconcileReport = { wallets: number; repairs: number; failures: number }
@@ -59,10 +60,9 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   const { walletId } = session
   const auth = deps.sessions.readAuth(session)
   let repairs = 0
-  const repair = async (action: string, details: Record<string, unknown>) => {
-    repairs++
-    await audit(deps.db, { walletId, actor: 'reconciler', action, details })
-  }
+  // Written in the transaction of the repair it records (counted once that commits): a repair is
+  // never stored without its entry, nor an entry without its repair, whatever fails in between.
+  const record = (tx: Db, action: string, details: Record<string, unknown>) => audit(tx, { walletId, actor: 'reconciler', action, details })
   const settled = new Date(deps.now() - settleMs)
   const openReadAt = new Date(deps.now())
   const venueOpen = new Map((await deps.venue.openOrders(auth)).map((o) => [o.clientOrderId.toLowerCase(), o]))
@@ -79,10 +79,13 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     const seen = listed ?? await orderIfKnown(deps.venue, auth, cloid)
     if (seen) {
       // An order that changed after the read is left to the next run.
-      const result = await deps.db.transaction(async (tx) => (await lockOrderUnchangedSince(tx, { id: order.id }, readAt)) === 'unchanged'
-        ? mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
-        : undefined)
-      if (result && result.before.state !== result.after.state) await repair('order.state', { orderId: order.id, from: result.before.state, to: result.after.state })
+      const result = await deps.db.transaction(async (tx) => {
+        if ((await lockOrderUnchangedSince(tx, { id: order.id }, readAt)) !== 'unchanged') return undefined
+        const changed = await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
+        if (changed && changed.before.state !== changed.after.state) await record(tx, 'order.state', { orderId: order.id, from: changed.before.state, to: changed.after.state })
+        return changed
+      })
+      if (result && result.before.state !== result.after.state) repairs++
       const filledThere = parseAmount('filled', seen.filled)
       if (result && filledThere > parseAmount('filled', result.after.filled)) shortOfFills.set(order.id, filledThere)
       continue
@@ -98,9 +101,10 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
       await tx.update(requests).set({ status: 'rejected', errorCode: 'NeverPlaced' }).where(and(eq(requests.orderId, order.id), inArray(requests.status, ['signed', 'unknown'])))
       await tx.update(outbox).set({ status: 'done', lastError: 'superseded by reconcile' }).where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'Order'), inArray(outbox.status, ['pending', 'enqueued'])))
       await tx.insert(outbox).values({ walletId, kind: 'Order', orderId: order.id, payload: { reason: 'reconcile' } })
+      await record(tx, 'order.resubmitted', { orderId: order.id, clientOrderId: cloid })
       return true
     })
-    if (resubmitted) await repair('order.resubmitted', { orderId: order.id, clientOrderId: cloid })
+    if (resubmitted) repairs++
   }
 
   const known = new Set((await deps.db.select({ cloid: orders.clientOrderId }).from(orders)
@@ -123,24 +127,27 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
       }).onConflictDoNothing().returning({ id: orders.id })
       if (!row) return undefined
       if (orphans === 'cancel') await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: row.id, payload: { reason: 'orphan' } })
-      await audit(tx, { walletId, actor: 'reconciler', action: orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', details: { orderId: row.id, clientOrderId: cloid } })
+      await record(tx, orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', { orderId: row.id, clientOrderId: cloid })
       return row
     })
     if (adopted) repairs++
   }
 
-  await cancelEndedButLive(deps, walletId, venueOpen, settled, repair)
+  repairs += await cancelEndedButLive(deps, walletId, venueOpen, settled, record)
 
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
-  for (const fill of await deps.db.transaction((tx) => linkUnmatchedFills(tx, walletId))) {
-    await repair('fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId })
-  }
-  for (const fill of await backfillFills(deps, session)) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
+  repairs += await deps.db.transaction(async (tx) => {
+    const linked = await linkUnmatchedFills(tx, walletId)
+    for (const fill of linked) await record(tx, 'fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId })
+    return linked.length
+  })
+  const onRecorded = (tx: Db, fill: VenueFill) => record(tx, 'fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
+  repairs += (await backfillFills(deps, session, { onRecorded })).length
   // Still short after the fills since the cursor: the missing ones are behind it, read once from the start.
   if (shortOfFills.size) {
     const counted = await deps.db.select({ id: orders.id, filled: orders.filled }).from(orders).where(inArray(orders.id, [...shortOfFills.keys()]))
     if (counted.some((order) => parseAmount('filled', order.filled) < shortOfFills.get(order.id)!)) {
-      for (const fill of await backfillFills(deps, session, { since: 0n })) await repair('fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
+      repairs += (await backfillFills(deps, session, { since: 0n, onRecorded })).length
     }
   }
   return repairs
@@ -154,8 +161,9 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
  * or `reconcile`), never left live.
  */
 async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, settled: Date,
-  repair: (action: string, details: Record<string, unknown>) => Promise<void>): Promise<void> {
-  if (venueOpen.size === 0) return
+  record: (tx: Db, action: string, details: Record<string, unknown>) => Promise<void>): Promise<number> {
+  if (venueOpen.size === 0) return 0
+  let repairs = 0
   const ended = await deps.db.select().from(orders).where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys()]),
     inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled)))
   for (const order of ended) {
@@ -166,8 +174,10 @@ async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen:
       if (!row) return false
       await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
       await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: order.cancelReason ?? 'reconcile' } })
+      await record(tx, 'order.liveAtOperator', { orderId: order.id, clientOrderId: order.clientOrderId, recorded: order.state })
       return true
     })
-    if (reopened) await repair('order.liveAtOperator', { orderId: order.id, clientOrderId: order.clientOrderId, recorded: order.state })
+    if (reopened) repairs++
   }
+  return repairs
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
+import type { Db } from '../store/Database.js'
 import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
 import { recordFill } from '../store/repositories/recordFill.js'
@@ -9,6 +10,15 @@ import { orderIfKnown } from '../venue/orderIfKnown.js'
 import type { VenueFill } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
+
+export type BackfillOptions = {
+  since?: bigint
+  /**
+   * Called with each new fill inside the transaction that records it (the reconciler's audit
+   * entry), so a fill is never stored without it, even when a later order's read fails.
+   */
+  onRecorded?: (tx: Db, fill: VenueFill) => Promise<void>
+}
 
 /**
  * Records the wallet's fills that the operator reports after the stored stream
@@ -27,7 +37,7 @@ import type { ActiveSession } from './sessionSigners.js'
  * is left to the stream and the next run: a read older than Postgres's view
  * must not move it back.
  */
-export async function backfillFills(deps: WorkerDeps, session: ActiveSession, options: { since?: bigint } = {}): Promise<VenueFill[]> {
+export async function backfillFills(deps: WorkerDeps, session: ActiveSession, options: BackfillOptions = {}): Promise<VenueFill[]> {
   const { walletId } = session
   const auth = deps.sessions.readAuth(session)
   const [cursor] = await deps.db.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId))
@@ -53,7 +63,9 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
           walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side ?? 0, // the order's side wins when the order is known (recordFill)
           price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
         })
-        if (isNew) recorded.push(fill)
+        if (!isNew) continue
+        await options.onRecorded?.(tx, fill)
+        recorded.push(fill)
       }
       return recorded
     })

@@ -11,9 +11,10 @@ import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
 import { controlJobs } from '../../src/queue/names.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
-import { operatorOrder, sendWithSessionKey } from './support/operator.js'
+import { operatorFills, operatorOrder, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
 
 /** Operator reads and requests go through; when armed, the one `n` calls from now answers 503 (sandbox fault injection). */
@@ -41,6 +42,43 @@ const running = async (): Promise<RunningWorker> => (worker ??= await h.startWor
 const reconcileNow = async (orphans: 'adopt' | 'cancel' = 'adopt') => reconcile((await running()).deps, { orphans, settleMs: 0 })
 const E18 = 10n ** 18n
 const reconcilerActions = async (walletId: string) => (await db.audit(walletId)).filter((a) => a.actor === 'reconciler').map((a) => a.action)
+
+/** A wallet's buys of 0.5 at 1990 (the mark is 2000), placed through the worker and open. */
+async function openBuys(count: number) {
+  const { wallet } = await h.wallet()
+  const live = await running()
+  const placed = []
+  for (let i = 0; i < count; i++) {
+    const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+    placed.push(order)
+  }
+  await live.relay()
+  for (const order of placed) await eventually(async () => (await db.order(order.id)).state === 'open')
+  return { wallet, orders: placed }
+}
+
+describe('an operator error part-way through the fill backfill', () => {
+  it('leaves no backfilled fill out of the audit log', async () => {
+    const { wallet, orders } = await openBuys(2)
+    h.sandbox.setMark('ETH-USD', '1985')
+    h.sandbox.setMark('ETH-USD', '2000')
+    expect(operatorFills(h.sandbox, wallet.address)).toHaveLength(2)
+    // Reads: the open orders (1), each order by cloid (2, 3), the fills (4), each order again
+    // before its fills are counted (5, 6): the sixth answers 503, after the first order's fill was stored.
+    failIn = 5
+    expect((await reconcileNow()).failures).toBe(1)
+    expect(failIn).toBeUndefined()
+    const stored = (await Promise.all(orders.map((o) => db.fillsOf(o.id)))).flat()
+    expect(stored).toHaveLength(1)
+    expect((await db.audit(wallet.id, 'fill.backfilled')).map((a) => a.details.fillId)).toEqual(stored.map((f) => f.fillId))
+
+    // The next run stores the other one; each stored fill is in the log once.
+    expect((await reconcileNow()).failures).toBe(0)
+    const all = (await Promise.all(orders.map((o) => db.fillsOf(o.id)))).flat()
+    expect(all).toHaveLength(2)
+    expect((await db.audit(wallet.id, 'fill.backfilled')).map((a) => a.details.fillId).sort()).toEqual(all.map((f) => f.fillId).sort())
+  })
+})
 
 describe("an orphan under ORPHAN_POLICY 'cancel' when Postgres fails part-way through its adoption", () => {
   it('is cancelled by the next run, not left adopted and live', async () => {
