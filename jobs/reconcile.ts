@@ -21,6 +21,7 @@ import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
+import { orderRepairs } from '../src/runtime/orderRepairs.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
@@ -30,7 +31,7 @@ import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
-import type { VenueFill, VenueOrder } from '../src/venue/types.js'
+import type { VenueOrder } from '../src/venue/types.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
 export type ReconcileReport = { wallets: number; repairs: number; failures: number }
@@ -82,10 +83,11 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
       const result = await deps.db.transaction(async (tx) => {
         if ((await lockOrderUnchangedSince(tx, { id: order.id }, readAt)) !== 'unchanged') return undefined
         const changed = await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
-        if (changed && changed.before.state !== changed.after.state) await record(tx, 'order.state', { orderId: order.id, from: changed.before.state, to: changed.after.state })
-        return changed
+        const made = changed ? orderRepairs(changed) : []
+        for (const { action, details } of made) await record(tx, action, details)
+        return changed && { ...changed, repairs: made.length }
       })
-      if (result && result.before.state !== result.after.state) repairs++
+      repairs += result?.repairs ?? 0
       const filledThere = parseAmount('filled', seen.filled)
       if (result && filledThere > parseAmount('filled', result.after.filled)) shortOfFills.set(order.id, filledThere)
       continue
@@ -123,7 +125,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     const adopted = await deps.db.transaction(async (tx) => {
       const [row] = await tx.insert(orders).values({
         walletId, clientOrderId: cloid, market: venueOrder.market, side,
-        price: venueOrder.price, size: venueOrder.size, timeInForce: 0, state: 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
+        price: venueOrder.price, size: venueOrder.size, timeInForce: 0, state: venueOrder.status === 'partiallyFilled' ? 'partially_filled' : 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
       }).onConflictDoNothing().returning({ id: orders.id })
       if (!row) return undefined
       if (orphans === 'cancel') await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: row.id, payload: { reason: 'orphan' } })
@@ -141,16 +143,20 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     for (const fill of linked) await record(tx, 'fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId })
     return linked.length
   })
-  const onRecorded = (tx: Db, fill: VenueFill) => record(tx, 'fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
-  repairs += (await backfillFills(deps, session, { onRecorded })).length
+  let backfillRepairs = 0
+  const onRepair = (tx: Db, action: string, details: Record<string, unknown>) => {
+    backfillRepairs++
+    return record(tx, action, details)
+  }
+  await backfillFills(deps, session, { onRepair })
   // Still short after the fills since the cursor: the missing ones are behind it, read once from the start.
   if (shortOfFills.size) {
     const counted = await deps.db.select({ id: orders.id, filled: orders.filled }).from(orders).where(inArray(orders.id, [...shortOfFills.keys()]))
     if (counted.some((order) => parseAmount('filled', order.filled) < shortOfFills.get(order.id)!)) {
-      repairs += (await backfillFills(deps, session, { since: 0n, onRecorded })).length
+      await backfillFills(deps, session, { since: 0n, onRepair })
     }
   }
-  return repairs
+  return repairs + backfillRepairs
 }
 
 /**

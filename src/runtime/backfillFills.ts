@@ -9,15 +9,17 @@ import { snapshotUpdate } from '../venue/snapshotUpdate.js'
 import { orderIfKnown } from '../venue/orderIfKnown.js'
 import type { VenueFill } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
+import { orderRepairs } from './orderRepairs.js'
 import type { ActiveSession } from './sessionSigners.js'
 
 export type BackfillOptions = {
   since?: bigint
   /**
-   * Called with each new fill inside the transaction that records it (the reconciler's audit
-   * entry), so a fill is never stored without it, even when a later order's read fails.
+   * Called with each repair (`fill.backfilled` for a new fill, and `orderRepairs`' for what the
+   * order's read changed) inside the transaction that makes it: the reconciler's audit entry, so a
+   * repair is never stored without it, even when a later order's read fails.
    */
-  onRecorded?: (tx: Db, fill: VenueFill) => Promise<void>
+  onRepair?: (tx: Db, action: string, details: Record<string, unknown>) => Promise<void>
 }
 
 /**
@@ -56,7 +58,8 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
       const current = await lockOrderUnchangedSince(tx, { walletId, clientOrderId: cloid }, readAt)
       if (current === 'changed') return []
       // A missing order (an orphan not adopted yet) gets its fills stored unlinked, as before.
-      if (current === 'unchanged' && seen) await mutateOrder(tx, { walletId, clientOrderId: cloid }, [snapshotUpdate(seen)])
+      const changed = current === 'unchanged' && seen ? await mutateOrder(tx, { walletId, clientOrderId: cloid }, [snapshotUpdate(seen)]) : undefined
+      for (const { action, details } of changed ? orderRepairs(changed) : []) await options.onRepair?.(tx, action, details)
       const recorded: VenueFill[] = []
       for (const fill of orderFills) {
         const isNew = await recordFill(tx, {
@@ -64,7 +67,7 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
           price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
         })
         if (!isNew) continue
-        await options.onRecorded?.(tx, fill)
+        await options.onRepair?.(tx, 'fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
         recorded.push(fill)
       }
       return recorded

@@ -80,6 +80,26 @@ describe('an operator error part-way through the fill backfill', () => {
   })
 })
 
+describe('a price and size repaired from the operator read', () => {
+  it('is in the audit log', async () => {
+    const { wallet, orders: [order] } = await openBuys(1)
+    const { deps } = await running()
+    // Modified behind the worker's back (a modify whose receipt and event never reached Postgres).
+    const modified = await sendWithSessionKey(deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order!.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
+    expect(modified.status).toBe(200)
+    expect(operatorOrder(h.sandbox, wallet.address, order!.clientOrderId)?.revision).toBe(1)
+
+    expect((await reconcileNow()).failures).toBe(0)
+    const repaired = await db.order(order!.id)
+    expect([repaired.state, Number(repaired.price), Number(repaired.size), repaired.venueRevision]).toEqual(['open', 1991, 1, 1])
+    expect(await reconcilerActions(wallet.id)).toEqual(['order.modified'])
+    expect((await db.audit(wallet.id, 'order.modified'))[0]?.details).toMatchObject({ orderId: order!.id, revision: { from: 0, to: 1 } })
+    // Nothing left to repair: nothing more is recorded.
+    await reconcileNow()
+    expect(await reconcilerActions(wallet.id)).toEqual(['order.modified'])
+  })
+})
+
 describe("an orphan under ORPHAN_POLICY 'cancel' when Postgres fails part-way through its adoption", () => {
   it('is cancelled by the next run, not left adopted and live', async () => {
     const { wallet } = await h.wallet()
