@@ -83,6 +83,20 @@ describe.each(drivers)('pruneHistory on $name', ({ create }) => {
     expect(await remainingOutbox(work)).toEqual(['old enqueued', 'old held', 'old pending', 'settled just now'])
   })
 
+  it('events kept at the head of the table (waiting behind a gap for good) do not stop the ones after them from going', async () => {
+    // A wallet whose stream stopped with events waiting behind a missing one (its session ended):
+    // they are the oldest rows, and kept. Another wallet's applied events arrived after them.
+    const stalled = await insertWallet(db)
+    const applied = await insertWallet(db)
+    await db.insert(streamCursors).values([{ walletId: stalled.id, lastSeq: 1 }, { walletId: applied.id, lastSeq: 3 }])
+    const event = (walletId: string, seq: number) => ({ walletId, seq, type: 'OrderAccepted', payload: { seq }, receivedAt: ago(40) })
+    for (const seq of [3, 4]) await db.insert(events).values(event(stalled.id, seq))
+    for (const seq of [1, 2, 3]) await db.insert(events).values(event(applied.id, seq))
+    expect(await pruneHistory(db, { before: cutoff(), batchSize: 2 })).toEqual({ events: 3, outbox: 0 })
+    expect(await remainingSeqs(applied.id)).toEqual([])
+    expect(await remainingSeqs(stalled.id)).toEqual([3, 4])
+  })
+
   it('deletes nothing once stopping() answers true (shutdown)', async () => {
     const { walletId } = await seedEvents()
     expect(await pruneHistory(db, { before: cutoff(), stopping: () => true })).toEqual({ events: 0, outbox: 0 })

@@ -21,7 +21,9 @@ export type PrunedHistory = { events: number; outbox: number }
  *   The stream resumes from `stream_cursors`, and redelivered events at or below the cursor are
  *   dropped before they are stored, so a deleted event is never stored again. Events stored ahead
  *   of a gap still wait to be applied and are kept, whatever their age. Each statement looks at
- *   the `batchSize` oldest rows by id (ids follow arrival), so it never scans the whole table.
+ *   the next `batchSize` rows by id (ids follow arrival), so it never scans the whole table, and
+ *   goes on past rows it keeps: kept rows at the head of the table (a stopped stream's events
+ *   behind a gap) never stop the ones after them from going.
  * - `outbox` rows settled (`done`, `failed`: neither ever changes again) before `before`. Queued,
  *   enqueued and held work is kept whatever its age. `GET /v1/work/{id}` answers 404 for a
  *   deleted row; a BullMQ job that still names one finds no row and does nothing.
@@ -33,14 +35,7 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
   const batch = options.batchSize ?? 5_000
   const limits = { maxBatches: options.maxBatches ?? 200, stopping: options.stopping ?? (() => false) }
   const before = options.before.toISOString()
-  const events = await deleteInBatches(db, limits, sql`
-    delete from events e using (
-      select oldest.id from (select id, wallet_id, seq, received_at from events order by id limit ${batch} for update skip locked) oldest
-      join stream_cursors c on c.wallet_id = oldest.wallet_id
-      where oldest.received_at < ${before}::timestamptz and oldest.seq <= c.last_seq
-    ) doomed
-    where e.id = doomed.id
-    returning 1`)
+  const events = await deleteEvents(db, limits, batch, before)
   // Settled and available before the cutoff: the available_at bound lets the (status, available_at) index find them.
   const outbox = await deleteInBatches(db, limits, sql`
     delete from outbox x using (
@@ -51,6 +46,33 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
     where x.id = doomed.id
     returning 1`)
   return { events, outbox }
+}
+
+/**
+ * Deletes the applied events received before `before`, `batch` rows by id at a time from the
+ * oldest, until a window holds no row received before `before` (ids follow arrival), the table
+ * ends, `maxBatches` windows were looked at, or `stopping()`; answers the rows deleted.
+ */
+async function deleteEvents(db: Db, limits: { maxBatches: number; stopping: () => boolean }, batch: number, before: string): Promise<number> {
+  let total = 0
+  let afterId = 0
+  for (let i = 0; i < limits.maxBatches && !limits.stopping(); i++) {
+    const { rows } = await db.execute<{ n: number; last: string | number | null; old: number }>(sql`
+      with scanned as (
+        select id, wallet_id, seq, received_at from events where id > ${afterId} order by id limit ${batch} for update skip locked
+      ), deleted as (
+        delete from events e using scanned w join stream_cursors c on c.wallet_id = w.wallet_id
+        where e.id = w.id and w.received_at < ${before}::timestamptz and w.seq <= c.last_seq
+        returning 1
+      )
+      select (select count(*)::int from deleted) as n, (select max(id) from scanned) as last,
+        (select count(*)::int from scanned where received_at < ${before}::timestamptz) as old`)
+    const row = rows[0]
+    total += Number(row?.n ?? 0)
+    if (row?.last == null || Number(row.old) === 0) break
+    afterId = Number(row.last)
+  }
+  return total
 }
 
 /** Runs `deletion` until it deletes nothing, has run `maxBatches` times, or `stopping()`; answers the rows deleted. */
