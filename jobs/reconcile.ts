@@ -3,7 +3,7 @@
  * and once at start-up before the worker takes submissions).
  * - Payload: `ReconcileJobData` { walletId?, reason }; without walletId every wallet with an active session.
  * - Reads: the operator's open orders, orders by cloid, fills since the stream cursor; Postgres orders
- *   that are unresolved (`submitting`/`unknown`) or live.
+ *   that are unresolved (`submitting`/`unknown`) or live, and those counted filled that the operator lists open.
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
@@ -16,7 +16,7 @@
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
  */
-import { and, desc, eq, inArray, lt } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
@@ -67,8 +67,12 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   const settled = new Date(deps.now() - settleMs)
   const openReadAt = new Date(deps.now())
   const venueOpen = new Map((await deps.venue.openOrders(auth)).map((o) => [o.clientOrderId.toLowerCase(), o]))
+  // And an order Postgres counts filled that the operator lists open: its fills were counted against
+  // the size of a modify's that Postgres never applied (its answer and its event both lost). A read
+  // with the later revision makes it partly filled at the new size (the state machine's rule).
+  const filledButListed = venueOpen.size ? and(eq(orders.state, 'filled'), inArray(orders.clientOrderId, [...venueOpen.keys()])) : undefined
   const local = await deps.db.select().from(orders)
-    .where(and(eq(orders.walletId, walletId), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), lt(orders.updatedAt, settled)))
+    .where(and(eq(orders.walletId, walletId), or(inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), filledButListed), lt(orders.updatedAt, settled)))
 
   // Orders the operator has filled further than Postgres counts (a fill whose stream event was
   // passed over as malformed, behind the cursor): what the operator read says was filled.

@@ -237,4 +237,27 @@ describe('fills the stream missed', () => {
     expect(await view()).toEqual(['partially_filled', 1991, 1, 0.5, 1])
     expect(await db.fillsOf(order.id)).toHaveLength(1)
   })
+
+  it('an order counted filled against the size a modify replaced, which the operator lists open, is read back: partly filled at the new size', async () => {
+    const { wallet, live, order } = await openBuy()
+    const modified = await sendWithSessionKey(live.deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
+    expect(modified.status).toBe(200)
+    crossMark('1990')
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('partiallyFilled')
+    // The fill's event applied, the modify's never (malformed, passed over): 0.5 of the old 0.5, filled.
+    for (const event of operatorEvents(h.sandbox, wallet.address)) {
+      const delivered = event.type === 'OrderModified' ? { ...event, data: { ...event.data, price: 'NaN' } } : event
+      await applyEvent(h.db, wallet.id, delivered as unknown as VenueEvent)
+    }
+    const view = async () => {
+      const o = await db.order(order.id)
+      return [o.state, Number(o.price), Number(o.size), Number(o.filled), o.venueRevision]
+    }
+    expect(await view()).toEqual(['filled', 1990, 0.5, 0.5, 0])
+
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    // The rest rests at the operator: Postgres says so, and the user can cancel it.
+    expect(await view()).toEqual(['partially_filled', 1991, 1, 0.5, 1])
+    expect(await auditActions(wallet.id)).toEqual(['order.state', 'order.modified'])
+  })
 })
