@@ -7,7 +7,7 @@
  * - Writes: a `requests` row with the signed bytes before sending; on accept the order's price, size
  *   and revision; outbox → done/failed/held. An order that filled or was cancelled meanwhile is
  *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox), and one
- *   of a wallet halted meanwhile "wallet halted: modification not applied". One
+ *   of a wallet halted meanwhile (even if resumed since) "wallet halted: modification not applied". One
  *   that its session's end cancelled and that was placed again moves to the replacement (outbox
  *   row's order and size, audit `ModifyOrder.followed`) and runs again there, also when the operator
  *   answers UnknownOrder (it was on the wire when the session was revoked). An order an operator read
@@ -24,7 +24,7 @@ import { followReplacement } from '../src/runtime/submission/followReplacement.j
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
-import { walletHalted } from '../src/store/repositories/walletHalted.js'
+import { haltedSinceQueued } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { orders, requests } from '../src/store/schema/index.js'
 
@@ -48,8 +48,9 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
       return { kind: 'wait', reason: 'the order is cancelled; waiting for the stream to say why' }
     }
     if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order ${order.state}: modification not applied` }
-    // The kill switch stops trading: a modify queued before it tripped is not sent (intake refuses new ones).
-    if (await walletHalted(tx, order.walletId)) return { kind: 'done', reason: 'wallet halted: modification not applied' }
+    // The kill switch stops trading: a modify queued before it tripped is not sent (intake refuses new
+    // ones), nor after the wallet resumes: the halt dropped it.
+    if (await haltedSinceQueued(tx, row)) return { kind: 'done', reason: 'wallet halted: modification not applied' }
     const price = parsePositiveAmount('price', row.payload.price)
     const size = parsePositiveAmount('size', row.payload.size)
     return {
@@ -60,7 +61,7 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
   },
   // Nor one signed before it tripped and waiting to go out again (a rate limit, a fresh nonce).
   async stopsResend(tx, { row }) {
-    return (await walletHalted(tx, row.walletId)) ? 'wallet halted: modification not applied' : null
+    return (await haltedSinceQueued(tx, row)) ? 'wallet halted: modification not applied' : null
   },
   async onAccepted(tx, { order }, { fields }) {
     if (!order) return
