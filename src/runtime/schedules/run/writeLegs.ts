@@ -1,10 +1,11 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, gt } from 'drizzle-orm'
 import type { ComputeRebalanceResult } from '../../../core/rebalance/computeRebalance.js'
 import { Side } from '../../../core/eip712/types.js'
 import type { RebalanceLeg } from '../../../core/rebalance/types.js'
 import { formatAmount } from '../../../core/money/decimal.js'
 import type { Db } from '../../../store/Database.js'
 import { audit } from '../../../store/repositories/audit.js'
+import { haltCancelAll } from '../../../store/repositories/outboxRepo.js'
 import { type RunLeg, type RunSkip, type ScheduleRunRow, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 import { legClientOrderId } from './legClientOrderId.js'
 import { runRecords } from './runRecords.js'
@@ -45,6 +46,10 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     const [locked] = await tx.select().from(scheduleRuns).where(eq(scheduleRuns.id, p.runId)).for('update')
     if (!schedule || !locked || locked.status !== 'running') return { kind: 'gone' }
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, locked.walletId)).for('share')
+    // Halted after the run was claimed and resumed since (the run waited meanwhile): the halt stopped
+    // what the wallet had scheduled, so this run trades no more. Its CancelAll marks the halt.
+    const [haltedMeanwhile] = wallet?.status === 'halted' ? [] : await tx.select({ id: outbox.id }).from(outbox)
+      .where(and(eq(outbox.walletId, locked.walletId), haltCancelAll, gt(outbox.createdAt, locked.createdAt))).limit(1)
     const finishedAt = p.final ? new Date(p.now) : null
     const logged = {
       notes: [...locked.notes, ...p.notes],
@@ -59,7 +64,9 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
         ? { reason: 'superseded', detail: `the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) while the run was in flight; the next slot uses the new spec` }
         : wallet?.status === 'halted'
           ? { reason: 'halted', detail: `the wallet was halted (${wallet.haltedReason ?? 'kill switch'}) while the run was in flight` }
-          : undefined
+          : haltedMeanwhile
+            ? { reason: 'halted', detail: 'the wallet was halted while the run was in flight (and resumed since)' }
+            : undefined
     if (stop) {
       // Legs written by an earlier stage stand (they are orders at the operator); the run just ends here.
       const traded = locked.legs.length > 0
