@@ -6,19 +6,23 @@
  * - Writes: an order never sent (its placement still pending or held) is cancelled locally, and its
  *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
  *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);
- *   outbox → done/failed/held.
+ *   outbox → done/failed/held. On a halted wallet whose session can CancelAll but not CancelOrder, a
+ *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
  *   (it filled or was cancelled meanwhile) and recorded.
  * - Idempotency key: the outbox id; cancelling twice is harmless (the second answers UnknownOrder).
  */
 import { and, eq, inArray } from 'drizzle-orm'
+import type { Db } from '../src/store/Database.js'
 import type { Hex } from 'viem'
 import { liveOrderStates } from '../src/core/orders/orderState.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
+import { covers } from '../src/core/acl/covers.js'
 import { audit } from '../src/store/repositories/audit.js'
+import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { intents, orders, outbox } from '../src/store/schema/index.js'
+import { type OrderRow, intents, orders, outbox, sessions } from '../src/store/schema/index.js'
 
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   family: 'CancelOrder',
@@ -45,6 +49,8 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
     }
     if (order.state === 'submitting' || order.state === 'unknown') return { kind: 'wait', reason: 'the order is not acknowledged yet' }
     if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order already ${order.state}` }
+    const instead = await cancelAllInstead(tx, order)
+    if (instead) return { kind: 'done', reason: instead }
     return { kind: 'proceed', fields: { market: order.market, clientOrderId: order.clientOrderId as Hex }, policy: { market: order.market } }
   },
   async onAccepted(tx, { row, order }) {
@@ -62,4 +68,21 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   async onNotOpen({ deps, row, order }, session) {
     if (session && order) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
   },
+}
+
+/**
+ * A halted wallet's order whose session can CancelAll but not CancelOrder (the user chose the
+ * scope): say one that reached the operator after the halt's CancelAll. Refused here it would stay
+ * live after the halt; a CancelAll of its market is queued instead, as a halt's (reason
+ * `killSwitch`): the wallet is halted, so nothing there is to stay live, and a resume waits for it.
+ * Answers why this cancel is settled, or null when it is to be sent as it is.
+ */
+async function cancelAllInstead(tx: Db, order: OrderRow): Promise<string | null> {
+  const [session] = await tx.select({ aclScope: sessions.aclScope }).from(sessions)
+    .where(and(eq(sessions.walletId, order.walletId), eq(sessions.status, 'active'))).limit(1)
+  if (!session || covers(session.aclScope, 'CancelOrder') || !covers(session.aclScope, 'CancelAll')) return null
+  if (!(await walletHalted(tx, order.walletId))) return null
+  const [row] = await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelAll', payload: { market: order.market, reason: 'killSwitch' } }).returning({ id: outbox.id })
+  await audit(tx, { walletId: order.walletId, actor: 'worker', action: 'CancelOrder.asCancelAll', details: { orderId: order.id, market: order.market, scope: session.aclScope, outboxId: row!.id } })
+  return `the session's scope [${session.aclScope.join(', ')}] has no CancelOrder: the wallet is halted, a CancelAll of ${order.market} (work ${row!.id}) queued instead`
 }

@@ -1,0 +1,46 @@
+/**
+ * A halt under a session whose scope has CancelAll but no CancelOrder (the user chose Order and
+ * CancelAll): an Order on the wire when the switch tripped lands after the halt's CancelAll. The
+ * CancelOrder a late order gets cannot be signed under that scope; a CancelAll of its market is
+ * sent instead, so the order does not stay live through the halt.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { type GateProxy, startGateProxy } from './support/gateProxy.js'
+import { activeWallet, eventually, fromWallet, operatorOrder, place, rows, settled } from './support/lifecycle.js'
+
+let h: Harness
+let gate: GateProxy
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  gate = await startGateProxy(h.sandbox.url)
+  worker = await h.startWorker({ operatorUrl: gate.url })
+})
+afterAll(async () => {
+  await h?.close()
+  await gate?.close()
+})
+
+it('an order landing after the halt\'s CancelAll, under a scope with CancelAll but no CancelOrder, ends cancelled', async () => {
+  const w = await activeWallet(h, { families: ['Order', 'CancelAll'] })
+  const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
+  const order = await place(h, worker, w.wallet.id)
+  await onTheWire.arrived
+  await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
+  await worker.relay()
+  await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+  onTheWire.release()
+  await eventually(async () => operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status === 'cancelled', 15_000)
+  expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ state: 'cancelled' })
+  const cancel = await eventually(async () => (await r.outboxOf(order.id)).find((o) => o.kind === 'CancelOrder' && o.status === 'done'))
+  expect(cancel.lastError).toMatch(/^the session's scope \[Order, CancelAll\] has no CancelOrder: the wallet is halted, a CancelAll of ETH-USD \(work .+\) queued instead$/)
+  expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.kind === 'CancelAll').map((o) => [o.status, o.payload])).toEqual([
+    ['done', { market: '', reason: 'killSwitch' }], ['done', { market: 'ETH-USD', reason: 'killSwitch' }],
+  ])
+}, 30_000)
