@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SessionKey } from '../../src/keys/SessionKey.js'
-import { idempotencyKeys, orders, outbox, sessions } from '../../src/store/schema/index.js'
+import { idempotencyKeys, orders, outbox, schedules, sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
@@ -222,6 +222,14 @@ describe('Idempotency-Key: the response cannot be stored', () => {
     expect(retried.cancelAllOutboxId).toBe(first.cancelAllOutboxId)
     expect(retried.cancelledLocally).toBe(first.cancelledLocally)
     expect(await workOf(wallet, 'CancelAll')).toEqual([first.cancelAllOutboxId])
+  })
+
+  it('a schedule created, retried once the claim is stale, answers the schedule created instead of refusing a second one', async () => {
+    const wallet = (await tradingWallet(api, a)).wallet.id
+    const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'Europe/Paris', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+    const { first, retried } = await lostThenRetried(`/v1/wallets/${wallet}/schedules`, spec, 'schedule-lost')
+    expect(retried.id).toBe(first.id)
+    expect((await api.h.db.select().from(schedules).where(eq(schedules.walletId, wallet))).map((row) => row.id)).toEqual([first.id])
   })
 
   it('an expired key is a new request: the same body places a new order', async () => {

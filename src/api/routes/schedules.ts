@@ -49,7 +49,8 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     },
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const row = await createSchedule(ctx, { walletId: wallet.id, ...request.body })
+    // Under an Idempotency-Key the schedule takes the key's action id: a retry after a lost answer finds it.
+    const row = await createSchedule(ctx, { ...request.body, walletId: wallet.id, ...(request.idempotencyClaim ? { id: request.idempotencyClaim.actionId } : {}) })
     return reply.code(201).send(presentSchedule(row))
   })
 

@@ -1,3 +1,4 @@
+import { and, eq } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
 import { parseRequestedSpec } from './parseRequestedSpec.js'
@@ -10,7 +11,15 @@ import { scheduleSpecColumns } from './scheduleSpecColumns.js'
 import { audit } from '../../store/repositories/audit.js'
 import type { ScheduleContext } from './types.js'
 
-export type CreateScheduleInput = ScheduleSpecInput & { walletId: string }
+export type CreateScheduleInput = ScheduleSpecInput & {
+  walletId: string
+  /**
+   * The schedule's id: an Idempotency-Key's action id, the same for every attempt under the key. A
+   * schedule already created under it (the first attempt committed, its answer lost) is answered
+   * as it is, instead of being refused as the wallet's second active schedule.
+   */
+  id?: string
+}
 
 /** `ScheduleValidationError` (a `ValidationError`, code `CORE.VALIDATION`) naming every bad field. */
 export type CreateScheduleErrorType = ValidationError
@@ -24,14 +33,18 @@ export type CreateScheduleErrorType = ValidationError
  */
 export async function createSchedule(ctx: ScheduleContext, input: CreateScheduleInput): Promise<ScheduleRow> {
   if (typeof input !== 'object' || input === null) throw new ValidationError('schedule', 'must be an object')
-  const { walletId, ...specInput } = input
+  const { walletId, id, ...specInput } = input
   assertUuid('walletId', walletId)
   const spec = parseRequestedSpec(ctx, specInput)
   const now = new Date((ctx.now ?? Date.now)())
   const row = await ctx.db.transaction(async (tx) => {
+    if (id) {
+      const [done] = await tx.select().from(schedules).where(and(eq(schedules.id, id), eq(schedules.walletId, walletId)))
+      if (done) return done
+    }
     await assertOnlyActiveSchedule(tx, { walletId, field: 'walletId' })
     await assertSessionCoversSchedules(tx, { walletId, field: 'walletId' })
-    const [created] = await tx.insert(schedules).values({ walletId, ...scheduleSpecColumns(spec), status: 'active', activeSince: now }).returning()
+    const [created] = await tx.insert(schedules).values({ ...(id ? { id } : {}), walletId, ...scheduleSpecColumns(spec), status: 'active', activeSince: now }).returning()
     await audit(tx, { walletId, actor: ctx.actor ?? 'api', action: 'schedule.created', details: { scheduleId: created!.id, ...scheduleSpecColumns(spec) } })
     return created!
   })
