@@ -25,6 +25,7 @@ import type { Hex } from 'viem'
 import { formatAmount, parseAmount } from '../src/core/money/decimal.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
+import { lockOrder } from '../src/store/repositories/lockOrder.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
@@ -100,7 +101,10 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       return { ...ctx, row: { ...row, payload }, order: current }
     })
   },
-  async claim(tx, { deps, order }) {
+  async claim(tx, { deps, order: loaded }) {
+    // Decided on the order as it is under its lock, which a cancel asked meanwhile holds while it
+    // marks the intent: read before that cancel committed, the checks below would let it be placed.
+    const order = loaded && (await lockOrder(tx, { id: loaded.id }))
     if (!order) return { kind: 'done', reason: 'order row missing' }
     // Below, `submitting` is an order an earlier attempt claimed but never signed (a claim is only
     // reached with no request to resend), e.g. one that waited out a rate limit: never sent either.

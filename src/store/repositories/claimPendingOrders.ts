@@ -22,7 +22,7 @@ export type ClaimedOrder = {
 
 /**
  * The batched form of the Order claim, for the common case only: in one
- * statement, moves `pending` → `submitting` the orders of the given outbox rows
+ * transaction (the orders locked, then one statement), moves `pending` → `submitting` the orders of the given outbox rows
  * whose row is still due and not finished, whose wallet is not halted, whose
  * intent is not cancelled (nor has a cancel queued) and whose good-till time
  * has not passed, for which no CancelAll was asked since it was queued, that
@@ -34,6 +34,20 @@ export type ClaimedOrder = {
  */
 export async function claimPendingOrders(db: Db, outboxIds: readonly string[], minExpiryUnix: number): Promise<ClaimedOrder[]> {
   if (outboxIds.length === 0) return []
+  return db.transaction(async (tx) => {
+    // The orders are locked first (in id order, `lockOrder`'s lock), by a statement of their own, so
+    // that the claim below reads the intents after any cancel that held an order's lock has
+    // committed: a cancel asked meanwhile (requestCancel locks the order, then marks the intent) is
+    // seen, not read from before it, and the order is never sent.
+    const { rows: locked } = await executeNamed<{ id: string }>(tx, 'deputy_claim_lock_pending_orders', sql`
+      select o.id from outbox x join orders o on o.id = x.order_id
+      where x.id = any(${sql.param(outboxIds)}::uuid[]) and x.kind = 'Order' and o.state = 'pending'
+      order by o.id for no key update of o`)
+    return locked.length === 0 ? [] : claimLocked(tx, outboxIds, locked.map((row) => row.id), minExpiryUnix)
+  })
+}
+
+async function claimLocked(db: Db, outboxIds: readonly string[], orderIds: readonly string[], minExpiryUnix: number): Promise<ClaimedOrder[]> {
   const { rows } = await executeNamed<{
     outbox_id: string; order_id: string; wallet_id: string; session_id: string; has_policy: boolean
     market: string; side: number; price: string; size: string; time_in_force: number; client_order_id: string
@@ -46,7 +60,7 @@ export async function claimPendingOrders(db: Db, outboxIds: readonly string[], m
       join wallets w on w.id = x.wallet_id
       join sessions s on s.wallet_id = x.wallet_id and s.status = 'active' and s.expiry_unix > ${minExpiryUnix}
       left join intents i on i.id = o.intent_id
-      where x.id = any(${sql.param(outboxIds)}::uuid[])
+      where x.id = any(${sql.param(outboxIds)}::uuid[]) and o.id = any(${sql.param(orderIds)}::uuid[])
         and x.kind = 'Order' and x.status in ('pending', 'enqueued') and x.available_at <= now()
         and x.payload->'readBack' is null
         and o.state = 'pending' and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
