@@ -6,7 +6,8 @@
  *   orders row, active session.
  * - Writes: a `requests` row with the signed bytes before sending; on accept the order's price, size
  *   and revision; outbox → done/failed/held. An order that filled or was cancelled meanwhile is
- *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox), and one
+ *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox; one asked
+ *   before the order was sent, whose values its placement took, says so), and one
  *   of a wallet halted meanwhile (even if resumed since) "wallet halted: modification not applied". One
  *   that its session's end cancelled and that was placed again moves to the replacement (outbox
  *   row's order and size, audit `ModifyOrder.followed`) and runs again there, also when the operator
@@ -47,7 +48,7 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     if (order.state === 'cancelled' && order.cancelReason === null && order.updatedAt.getTime() > deps.now() - REASON_WAIT_MS) {
       return { kind: 'wait', reason: 'the order is cancelled; waiting for the stream to say why' }
     }
-    if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order ${order.state}: modification not applied` }
+    if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: notApplied(row, order.state) }
     // The kill switch stops trading: a modify queued before it tripped is not sent (intake refuses new
     // ones), nor after the wallet resumes: the halt dropped it.
     if (await haltedSinceQueued(tx, row)) return { kind: 'done', reason: 'wallet halted: modification not applied' }
@@ -85,6 +86,13 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     // Cancelled by its session's end while this was on the wire (a rotation), or not yet known why:
     // the claim, run again, follows the replacement or waits for the stream.
     if (current.state === 'cancelled' && (current.replacedBy || current.cancelReason === null)) return { runAgainInMs: 0 }
-    return `order ${current.state}: modification not applied`
+    return notApplied(row, current.state)
   },
+}
+
+/** Why a modify of an order that filled or was cancelled is not sent; one asked before the order was sent, whose price and size its placement took, says so. */
+function notApplied(row: { payload: Record<string, unknown> }, state: string): string {
+  return row.payload.beforePlacement === true
+    ? `order ${state}: placed with this modification's price and size (asked before it was sent); nothing left to modify`
+    : `order ${state}: modification not applied`
 }

@@ -104,11 +104,11 @@ describe('a limit order', () => {
     expect((await r.outboxOf(order.id)).map((o) => o.kind)).toEqual(['Order'])
   })
 
-  it('answers a modification that was accepted but found the order filled when its turn came, and changes nothing', async () => {
-    // No session yet: the order and its modification wait together, then go out in order.
+  it('answers a modification asked before the order was sent, which its placement took, once the order filled at once', async () => {
+    // No session yet: the order waits, and the modification (still through the mark) is what gets placed.
     const w = await bareWallet(h)
     const order = await place(h, worker, w.wallet.id, { price: '2000', size: '0.1' })
-    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1990', size: '0.15' })
+    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '2001', size: '0.15' })
     await worker.relay()
     await eventually(async () => (await r.outboxOf(order.id)).every((o) => o.status === 'held'))
     await grant(h, w)
@@ -116,12 +116,13 @@ describe('a limit order', () => {
 
     const filled = await settled(h.db, order.id, 'filled')
     const answered = await eventually(async () => { const o = (await r.outboxOf(order.id)).find((x) => x.id === outboxId); return o?.status === 'done' && o })
-    expect(answered.lastError).toBe('order filled: modification not applied')
-    expect([num(filled.price), num(filled.size), filled.venueRevision]).toEqual([2000, 0.1, 0])
-    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'filled', revision: 0 })
+    const reason = "order filled: placed with this modification's price and size (asked before it was sent); nothing left to modify"
+    expect(answered.lastError).toBe(reason)
+    expect([num(filled.price), num(filled.size), num(filled.filled), filled.venueRevision]).toEqual([2001, 0.15, 0.15, 0])
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'filled', revision: 0, size: 15n * 10n ** 16n })
     // Skipped by the claim, or refused by the operator and read back: the same answer either way.
     const answers = (await r.audit(w.wallet.id)).filter((a) => ['ModifyOrder.skipped', 'ModifyOrder.notOpen'].includes(a.action))
-    expect(answers.map((a) => a.details.reason)).toEqual(['order filled: modification not applied'])
+    expect(answers.map((a) => a.details.reason)).toEqual([reason])
   })
 
   it('is placed once per client reference, even when placed twice at the same moment; another order under it is refused', async () => {

@@ -1,11 +1,12 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { formatAmount, parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
-import { type OrderRow, type OutboxRow, intents, outbox, wallets } from '../../store/schema/index.js'
+import { audit } from '../../store/repositories/audit.js'
+import { type OrderRow, type OutboxRow, intents, orders, outbox, requests, wallets } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 
 export class OrderNotOpenError extends ValidationError {
@@ -62,9 +63,33 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
     // filled would be refused by the operator anyway (InvalidRequest), after a round trip.
     const filled = parseAmount('filled', order.filled)
     if (size <= filled) throw new ValidationError('size', `must exceed the ${formatAmount(filled)} already filled (size is the order's new total)`)
-    const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload: { price: input.price, size: input.size } }).returning({ id: outbox.id })
+    // Not sent yet: the placement itself takes the new values, so the operator never sees the old
+    // ones (queued behind the placement alone, an old price through the mark would fill first). The
+    // modify is queued all the same: it follows the placement, changes nothing there, and its answer
+    // is the work's.
+    const beforePlacement = await notSentYet(tx, order)
+    if (beforePlacement) {
+      await tx.update(orders).set({ price: formatAmount(price), size: formatAmount(size) }).where(eq(orders.id, order.id))
+      await audit(tx, { walletId: order.walletId, actor: 'api', action: 'order.modifiedBeforePlacement', details: { orderId: order.id, from: { price: order.price, size: order.size }, to: { price: input.price, size: input.size } } })
+    }
+    const payload = { price: input.price, size: input.size, ...(beforePlacement ? { beforePlacement: true } : {}) }
+    const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
+}
+
+/**
+ * A pending order (locked) for which no request was ever signed, and whose placement will not take
+ * its values from an operator read (`readBack`, a session-end replacement): what it places is read
+ * from its row when it is claimed, after this commits (the claims lock the order first).
+ */
+async function notSentYet(tx: Db, order: OrderRow): Promise<boolean> {
+  if (order.state !== 'pending') return false
+  const [signed] = await tx.select({ id: requests.id }).from(requests).where(eq(requests.orderId, order.id)).limit(1)
+  if (signed) return false
+  const [readBack] = await tx.select({ id: outbox.id }).from(outbox)
+    .where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'Order'), sql`${outbox.payload}->'readBack' is not null`)).limit(1)
+  return !readBack
 }
 
 /**

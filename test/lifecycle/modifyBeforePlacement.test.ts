@@ -1,0 +1,48 @@
+/**
+ * A modify of an order whose placement has not gone out yet (held for want of a session, or queued
+ * behind others) is what gets placed: the operator never sees the old price. Queued behind the
+ * placement instead, the old one went out first, and one through the mark filled at once.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { bareWallet, eventually, grant, operatorOrder, rows } from './support/lifecycle.js'
+
+let h: Harness
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+beforeAll(async () => { h = await createHarness(); r = rows(h.db); worker = await h.startWorker() })
+afterAll(async () => { await h?.close() })
+
+it('a modify of an order still held for a session is what gets placed', async () => {
+  const w = await bareWallet(h)
+  // Through the mark (2000): placed as it was asked first, it would fill at once.
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '2050', size: '0.1' }, new Date(h.sandbox.now()))
+  await worker.relay()
+  await eventually(async () => (await r.outboxOf(order.id)).some((o) => o.kind === 'Order' && o.status === 'held'))
+  await requestModify(h.db, worker.markets, { orderId: order.id, price: '1900', size: '0.2' })
+  await worker.relay()
+  await grant(h, w)
+  await eventually(async () => (await r.outboxOf(order.id)).every((o) => o.status === 'done' || o.status === 'failed'), 20_000)
+  const final = await r.order(order.id)
+  expect([final.state, Number(final.price), Number(final.size), Number(final.filled)]).toEqual(['open', 1900, 0.2, 0])
+  const there = operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)
+  expect([there?.status, there?.filled]).toEqual(['open', 0n])
+  // The modify's work still reports accepted (it followed the placement and changed nothing there).
+  expect((await r.outboxOf(order.id)).map((o) => `${o.kind}:${o.status}`)).toEqual(['Order:done', 'ModifyOrder:done'])
+})
+
+it('a modify of an order already placed goes out as a ModifyOrder, as before', async () => {
+  const w = await bareWallet(h)
+  await grant(h, w)
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1950', size: '0.1' }, new Date(h.sandbox.now()))
+  await worker.relay()
+  await eventually(async () => (await r.order(order.id)).state === 'open')
+  await requestModify(h.db, worker.markets, { orderId: order.id, price: '1940', size: '0.1' })
+  await worker.relay()
+  await eventually(async () => (await r.outboxOf(order.id)).every((o) => o.status === 'done'), 20_000)
+  expect(Number((await r.order(order.id)).price)).toBe(1940)
+  expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.price).toBe(1940n * 10n ** 18n)
+})
