@@ -8,6 +8,7 @@ import { registerBullBoard } from './bullBoard.js'
 import { errorHandler } from './errorHandler.js'
 import { NotFoundError } from './errors.js'
 import { idempotency } from './idempotency.js'
+import { refuseRepeatedJsonKeys } from './refuseRepeatedJsonKeys.js'
 import { refuseUnstorableText } from './refuseUnstorableText.js'
 import { createMetrics } from './metrics/createMetrics.js'
 import { adminRoutes } from './routes/admin.js'
@@ -43,6 +44,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler)
   app.addHook('preValidation', refuseUnstorableText)
+  refuseRepeatedJsonKeys(app)
   app.setNotFoundHandler((request) => {
     throw new NotFoundError(`route ${request.method} ${request.url.split('?')[0]}`, 'url')
   })

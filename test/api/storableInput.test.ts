@@ -109,3 +109,24 @@ describe('a body nested deeper than any request needs', () => {
     expect((await tenant.request('GET', `/v1/orders?walletId=${wallet.id}&state=all`)).json<{ orders: unknown[] }>().orders).toHaveLength(1)
   })
 })
+
+describe('a key given twice in one object', () => {
+  it('is refused 400 naming the key (JSON.parse would place the last value), stores nothing and claims nothing', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const send = (payload: string, key: string) => api.app.inject({
+      method: 'POST', url: `/v1/wallets/${wallet.id}/orders`, headers: { ...tenant.headers, 'content-type': 'application/json', 'idempotency-key': key }, payload,
+    })
+    const twice = await send('{"market":"ETH-USD","side":"buy","price":"1500","size":"0.1","size":"100"}', 'twice')
+    expect(twice.statusCode, twice.body).toBe(400)
+    expect(twice.json()).toMatchObject({ error: { code: 'API.VALIDATION', field: 'size', rule: expect.stringContaining('must appear once') } })
+    expect((await tenant.request('GET', `/v1/orders?walletId=${wallet.id}&state=all`)).json<{ orders: unknown[] }>().orders).toHaveLength(0)
+    // Malformed JSON and prototype poisoning are answered as before.
+    expect((await send('{"market":', 'broken')).statusCode).toBe(400)
+    expect((await send('{"__proto__":{"x":1}}', 'proto')).statusCode).toBe(400)
+    // Nothing was claimed: the same key serves the request written once.
+    const good = await send(JSON.stringify(order), 'twice')
+    expect(good.statusCode, good.body).toBe(201)
+    expect(good.json()).toMatchObject({ size: '0.1' })
+  })
+})
