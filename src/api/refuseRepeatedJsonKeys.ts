@@ -12,7 +12,7 @@ export function refuseRepeatedJsonKeys(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, body as string, (error, value) => {
+    void parseJson(request, body as string, (error, value) => {
       if (error) return done(error, undefined)
       const repeated = repeatedJsonKey(body as string)
       if (repeated !== undefined) return done(new RequestValidationError([{ field: repeated, rule: 'must appear once in its object: a key given twice is refused, not one of its values picked' }]), undefined)
