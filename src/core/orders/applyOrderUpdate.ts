@@ -105,7 +105,9 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       return { ...next, state, rejectCode: order.state === 'rejected' ? null : order.rejectCode }
     }
     case 'cancelled':
-      if (order.state === 'filled') return order
+      // Every cancel comes from the operator (its event, or its receipt of a CancelOrder or CancelAll),
+      // which cancels only an order it holds open: one counted filled here was counted against the
+      // size of a modify not applied yet (an OrderModified without fields), and is cancelled there.
       return { ...order, state: 'cancelled', cancelReason: order.cancelReason ?? update.reason }
     case 'rejected':
       // A rejection answers one request; it cannot undo an order the operator already holds.

@@ -1,4 +1,4 @@
-import { and, count, eq, inArray } from 'drizzle-orm'
+import { and, count, desc, eq, inArray } from 'drizzle-orm'
 import { TimeInForce } from '../../core/eip712/types.js'
 import { formatAmount, parseAmount } from '../../core/money/decimal.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
@@ -38,7 +38,11 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   const [current] = await tx.select({ id: orders.id }).from(orders)
     .where(and(eq(orders.intentId, intent.id), inArray(orders.state, ['pending', 'submitting', 'unknown', 'open', 'partially_filled'])))
   if (current) return undefined
-  const remaining = parseAmount('size', cancelled.size) - parseAmount('filled', cancelled.filled)
+  // Nothing left at the size Postgres holds, and yet the operator cancelled it: its fills covered a size
+  // a modify had replaced (an OrderModified without fields). The operator's `remaining` on its last fill
+  // says what was left (the replacement reads the order back before it is placed).
+  const held = parseAmount('size', cancelled.size) - parseAmount('filled', cancelled.filled)
+  const remaining = held > 0n ? held : await remainingAfterLastFill(tx, cancelled)
   if (remaining <= 0n) return undefined
   if (intent.goodTill && intent.goodTill.getTime() <= Date.now()) return undefined
   // A CancelAll of its market asked since it was queued (a user's, or the kill switch's) covers it:
@@ -61,6 +65,19 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
     .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
   await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.replaced', details: { cancelled: cancelled.id, replacement: replacement!.id, reason: cancelled.cancelReason, revision } })
   return replacement
+}
+
+/** The `remaining` of the order's last OrderFilled (PROTOCOL.md §7), or 0 when none says. */
+async function remainingAfterLastFill(tx: Db, order: OrderRow): Promise<bigint> {
+  const [last] = await tx.select({ payload: events.payload }).from(events)
+    .where(and(eq(events.walletId, order.walletId), eq(events.clientOrderId, order.clientOrderId.toLowerCase()), eq(events.type, 'OrderFilled')))
+    .orderBy(desc(events.seq)).limit(1)
+  const data = (last?.payload as { data?: { remaining?: unknown } } | undefined)?.data
+  try {
+    return data?.remaining === undefined ? 0n : parseAmount('remaining', data.remaining)
+  } catch {
+    return 0n
+  }
 }
 
 /** Whether the operator may hold a modify of the order that Postgres has not applied (see above). */

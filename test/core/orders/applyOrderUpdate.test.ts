@@ -36,7 +36,17 @@ describe('the order state machine', () => {
     const cancelled = apply(fresh(), [{ kind: 'accepted' }, { kind: 'cancelled', reason: 'user' }])
     expect(apply(cancelled, [{ kind: 'accepted' }, { kind: 'modified', price: 1n, size: 1n, revision: 5 }, snapshot('open', 9)]).state).toBe('cancelled')
     const filled = apply(fresh(), [{ kind: 'accepted' }, fill(10n)])
-    expect(apply(filled, [{ kind: 'cancelled', reason: 'user' }, snapshot('open'), { kind: 'rejected', code: 'X' }]).state).toBe('filled')
+    expect(apply(filled, [snapshot('open'), { kind: 'rejected', code: 'X' }, { kind: 'accepted' }]).state).toBe('filled')
+  })
+
+  it('an operator\'s cancel of an order counted filled here cancels it: its fills covered a size a modify had replaced', () => {
+    // Filled 10 of 10 as Postgres knew it; the operator had it at 20 (an OrderModified without fields) and cancelled the rest.
+    const filled = apply(fresh(), [{ kind: 'accepted' }, fill(10n)])
+    const cancelled = apply(filled, [{ kind: 'cancelled', reason: 'sessionRevoked' }])
+    expect(cancelled).toMatchObject({ state: 'cancelled', cancelReason: 'sessionRevoked', filled: 10n * E18 })
+    // The read that follows brings the operator's size, and the order stays cancelled.
+    expect(apply(cancelled, [{ kind: 'venueSnapshot', status: 'cancelled', price: 2000n * E18, size: 20n * E18, filled: 10n * E18, revision: 1, venueOrderId: 'v1' }]))
+      .toMatchObject({ state: 'cancelled', size: 20n * E18, venueRevision: 1 })
   })
 
   it('a fill completes an order cancelled concurrently; a fill, a read or an acceptance proves a rejection wrong', () => {
