@@ -370,3 +370,20 @@ describe('sessions ended at the operator', () => {
     expect((await h.db.select().from(sessions).where(eq(sessions.id, other.session.id)))[0]).toMatchObject({ status: 'expired', failedAt: null })
   })
 })
+
+describe('an OrderModified whose revision Postgres cannot store', () => {
+  it('is passed over as unappliable, and the wallet\'s later events still apply', async () => {
+    const { wallet, signer, order } = await placedBuy()
+    const event = eventsOf(signer.address, order, 'V-rev')
+    const run = [
+      event('OrderAccepted'),
+      // Past a 32-bit integer (the revision column): before, the whole batch failed here, every time.
+      event('OrderModified', { price: '1900', size: '1', revision: 2 ** 31 }),
+      event('OrderFilled', { fillId: 'rev-1', price: '1900', size: '0.25', fee: '0' }),
+    ]
+    expect((await applyEvents(h.db, wallet.id, run)).map((e) => e.seq)).toEqual(['1', '2', '3'])
+    expect((await h.db.select().from(orders).where(eq(orders.id, order.id)))[0]).toMatchObject({ state: 'partially_filled', filled: '0.250000000000000000', venueRevision: 0 })
+    const passed = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, wallet.id), eq(auditLog.action, 'event.unappliable')))
+    expect(passed.map((a) => (a.details as { seq: number }).seq)).toEqual([2])
+  })
+})

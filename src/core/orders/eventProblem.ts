@@ -21,7 +21,8 @@ export function eventProblem(event: EventFields): string | undefined {
     if (event.type === 'OrderModified' && event.clientOrderId && !saysOnlyModified(event)) {
       parsePositiveAmount('data.price', data.price)
       parsePositiveAmount('data.size', data.size)
-      if (!isCount(data.revision)) throw new ValidationError('data.revision', 'must be a non-negative integer')
+      // Stored as a 32-bit integer (orders.venue_revision): a larger one would fail the wallet's every batch.
+      if (!isCount(data.revision, MAX_REVISION)) throw new ValidationError('data.revision', `must be an integer from 0 to ${MAX_REVISION}`)
     }
     if (event.type === 'OrderFilled' && event.clientOrderId) {
       if (typeof data.fillId !== 'string' || data.fillId.length === 0) throw new ValidationError('data.fillId', 'must be a non-empty string')
@@ -41,9 +42,12 @@ export function eventProblem(event: EventFields): string | undefined {
   return undefined
 }
 
-function isCount(value: unknown): boolean {
+/** The largest revision Postgres stores (a 32-bit integer). */
+const MAX_REVISION = 2 ** 31 - 1
+
+function isCount(value: unknown, max: number): boolean {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
-  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max
 }
 
 function isTime(value: unknown): boolean {

@@ -23,8 +23,9 @@ describe('eventProblem: what makes an operator event impossible to apply', () =>
     const modified = (data: Record<string, unknown>) => eventProblem({ type: 'OrderModified', at, clientOrderId: cloid, data: { price: '1990', size: '2', revision: 1, ...data } })
     expect(modified({ price: 'NaN' })).toMatch(/^data\.price: /)
     expect(modified({ size: '0' })).toBe('data.size: must be greater than zero')
-    expect(modified({ revision: -1 })).toBe('data.revision: must be a non-negative integer')
-    expect(modified({ revision: undefined })).toBe('data.revision: must be a non-negative integer')
+    expect(modified({ revision: -1 })).toBe('data.revision: must be an integer from 0 to 2147483647')
+    expect(modified({ revision: undefined })).toBe('data.revision: must be an integer from 0 to 2147483647')
+    expect(modified({ revision: 2 ** 31 })).toBe('data.revision: must be an integer from 0 to 2147483647')
     const filled = (data: Record<string, unknown>, when: unknown = at) => eventProblem({ type: 'OrderFilled', at: when, clientOrderId: cloid, data: { fillId: 'F1', price: '1990', size: '0.2', fee: '0.01', ...data } })
     // A maker rebate is a negative fee; a fee that is not a decimal is not one.
     expect(filled({ fee: '-0.01' })).toBeUndefined()
