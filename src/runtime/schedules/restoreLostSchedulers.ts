@@ -1,9 +1,10 @@
 import type { Queue } from 'bullmq'
-import { count, eq } from 'drizzle-orm'
+import { count, eq, sql } from 'drizzle-orm'
 import { controlJobOptions } from '../../queue/jobOptions.js'
 import { controlJobs } from '../../queue/names.js'
 import type { Db } from '../../store/Database.js'
 import { schedules } from '../../store/schema/index.js'
+import { resyncSchedule } from './resyncSchedule.js'
 import { type SyncAllSchedulesResult, syncAllSchedules } from './syncAllSchedules.js'
 import type { SchedulerQueue } from './types.js'
 
@@ -12,6 +13,9 @@ export type WorkerSchedulerPeriods = { reconcileMs: number; maintenanceMs: numbe
 
 /** The worker's own job schedulers, by id: the periodic reconciliation and session maintenance. */
 const WORKER_SCHEDULERS = [controlJobs.reconcile, controlJobs.maintainSessions] as const
+
+/** Schedules whose scheduler is behind their row, written again per sweep at most (the next sweep takes the rest). */
+const BEHIND_PER_SWEEP = 100
 
 /** Writes the worker's own job schedulers (idempotent: an unchanged one keeps its next run). */
 export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: WorkerSchedulerPeriods): Promise<void> {
@@ -27,17 +31,25 @@ export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: Wor
  * Postgres has active schedules, plus those) and, when the check fails, writes the worker's own
  * again and brings every schedule's in line with Postgres (`syncAllSchedules`). Answers what it
  * restored (the worker's own that were missing, and the sync's counts), or undefined when the
- * check passed.
+ * check passed. A schedule whose scheduler was not written at its current version (a change whose
+ * write Redis refused, or whose process died before it: an edited cron would keep its old timing,
+ * a count cannot tell) is written again on its own.
  */
 export async function restoreLostSchedulers(db: Db, queue: SchedulerQueue & Pick<Queue, 'getJobSchedulersCount'>, periods: WorkerSchedulerPeriods):
   Promise<({ worker: number } & SyncAllSchedulesResult) | undefined> {
-  const [present, inRedis, [active]] = await Promise.all([
+  const [present, inRedis, [active], behind] = await Promise.all([
     Promise.all(WORKER_SCHEDULERS.map((id) => queue.getJobScheduler(id))),
     queue.getJobSchedulersCount(),
     db.select({ n: count() }).from(schedules).where(eq(schedules.status, 'active')),
+    db.select({ id: schedules.id }).from(schedules).where(sql`${schedules.schedulerVersion} is distinct from ${schedules.version}`).limit(BEHIND_PER_SWEEP),
   ])
   const workerMissing = present.filter((scheduler) => !scheduler).length
-  if (workerMissing === 0 && inRedis === active!.n + WORKER_SCHEDULERS.length) return undefined
+  if (workerMissing === 0 && inRedis === active!.n + WORKER_SCHEDULERS.length) {
+    if (behind.length === 0) return undefined
+    const result: { worker: number } & SyncAllSchedulesResult = { worker: 0, upserted: 0, unchanged: 0, removed: 0 }
+    for (const { id } of behind) result[await resyncSchedule(db, queue, id)]++
+    return result
+  }
   await upsertWorkerSchedulers(queue, periods)
   return { worker: workerMissing, ...(await syncAllSchedules(db, queue)) }
 }

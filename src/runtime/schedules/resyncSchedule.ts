@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../../store/Database.js'
 import { schedules } from '../../store/schema/index.js'
 import { type SyncScheduleResult, syncSchedule } from './syncSchedule.js'
@@ -14,7 +14,9 @@ const MAX_PASSES = 5
  * The last write to Redis then follows the last committed version (a change committed after a
  * pass's second read has its own sync, which writes after it). No row lock is held while Redis
  * is written, so a Redis that does not answer holds no Postgres lock or transaction open.
- * A schedule that no longer exists loses its scheduler.
+ * A schedule that no longer exists loses its scheduler. A pass that saw no change commit meanwhile
+ * records the version it wrote (`schedulerVersion`), so a change whose write failed or never happened
+ * (Redis refused it, the process died first) stays visibly behind for the repair sweep.
  */
 export async function resyncSchedule(db: Db, queue: SchedulerQueue, scheduleId: string): Promise<SyncScheduleResult> {
   let result: SyncScheduleResult = 'unchanged'
@@ -26,7 +28,14 @@ export async function resyncSchedule(db: Db, queue: SchedulerQueue, scheduleId: 
       result = 'removed'
     }
     const [now] = await db.select({ version: schedules.version }).from(schedules).where(eq(schedules.id, scheduleId))
-    if (now?.version === row?.version) break
+    if (now?.version === row?.version) {
+      // `updated_at` keeps saying when the schedule itself last changed.
+      if (row && row.schedulerVersion !== row.version) {
+        await db.update(schedules).set({ schedulerVersion: row.version, updatedAt: sql`${schedules.updatedAt}` })
+          .where(and(eq(schedules.id, scheduleId), eq(schedules.version, row.version)))
+      }
+      break
+    }
   }
   return result
 }

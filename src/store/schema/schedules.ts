@@ -35,6 +35,11 @@ export const schedules = pgTable(
      * while paused were skipped on purpose, so they are never coalesced into a run.
      */
     activeSince: timestamptz('active_since').notNull().defaultNow(),
+    /**
+     * The version the row's job scheduler was last written at (null: not yet). Behind `version`
+     * when a change's write to Redis failed or never happened: the repair sweep writes it then.
+     */
+    schedulerVersion: integer('scheduler_version'),
     deletedAt: timestamptz('deleted_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -43,6 +48,8 @@ export const schedules = pgTable(
     index('schedules_wallet_status_idx').on(t.walletId, t.status),
     // Start-up sync reads every active schedule.
     index('schedules_status_idx').on(t.status),
+    // The repair sweep reads the schedules whose job scheduler is behind their row.
+    index('schedules_scheduler_behind_idx').on(t.id).where(sql`${t.schedulerVersion} is distinct from ${t.version}`),
     check('schedules_status_check', oneOf(t.status, scheduleStatuses)),
     check('schedules_version_positive', sql`${t.version} >= 1`),
     check('schedules_limit_offset_bps_range', sql`${t.limitOffsetBps} between 0 and 1000`),

@@ -1,0 +1,2 @@
+ALTER TABLE "schedules" ADD COLUMN "scheduler_version" integer;--> statement-breakpoint
+CREATE INDEX "schedules_scheduler_behind_idx" ON "schedules" USING btree ("id") WHERE "schedules"."scheduler_version" is distinct from "schedules"."version";
