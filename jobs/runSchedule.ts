@@ -63,7 +63,7 @@ export type RunScheduleParameters = {
 }
 
 export type RunScheduleResult = {
-  outcome: 'completed' | 'stopped' | 'awaitingDelegation' | 'earlierOrdersWorking' | 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'gone'
+  outcome: 'completed' | 'stopped' | 'awaitingDelegation' | 'earlierOrdersWorking' | 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime' | 'gone'
   detail: string
   runId?: string
   slot?: string

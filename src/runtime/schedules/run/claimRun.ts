@@ -1,5 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm'
 import { dueSlots } from '../../../core/rebalance/dueSlots.js'
+import { repeatsWallTime } from '../../../core/rebalance/repeatsWallTime.js'
 import { slotToRun } from '../../../core/rebalance/slotToRun.js'
 import type { Db } from '../../../store/Database.js'
 import { type ScheduleRow, type ScheduleRunRow, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
@@ -23,7 +24,7 @@ export type ClaimRunResult =
   | { kind: 'start' | 'resume'; run: ScheduleRunRow; schedule: ScheduleRow }
   /** Another job's run of this schedule is in flight: come back later. */
   | { kind: 'wait'; detail: string }
-  | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan'; detail: string; removeScheduler: boolean }
+  | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime'; detail: string; removeScheduler: boolean }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
@@ -65,9 +66,17 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     // Slots while paused (before activeSince) were skipped on purpose: never "missed".
     const after = Math.max(lastRunSlot ?? Number.NEGATIVE_INFINITY, schedule.activeSince.getTime())
     const due = dueSlots({ cron: schedule.cron, timeZone: schedule.timeZone, after, now: Math.max(p.now, p.jobSlot) })
+    // A slot BullMQ computed from a moment in a fall-back day's repeated hour (a job started late, a
+    // scheduler written then): the cron's wall time again, which the last run already ran.
+    const repeated = lastRunSlot !== null && !due.slots.includes(p.jobSlot) && repeatsWallTime({ slot: p.jobSlot, lastRunSlot, timeZone: schedule.timeZone })
     // The job's own slot counts even at or before the last run, so a redelivered job reads as `alreadyRan`.
-    const candidates = p.jobSlot > schedule.activeSince.getTime() ? [...due.slots, p.jobSlot] : due.slots
+    const candidates = p.jobSlot > schedule.activeSince.getTime() && !repeated ? [...due.slots, p.jobSlot] : due.slots
     const decision = slotToRun({ lastRunSlot, dueSlots: candidates })
+    if (!decision.run && repeated) {
+      const detail = `slot ${iso(p.jobSlot)} repeats the wall time of the last run's slot ${iso(lastRunSlot)}: the clock went back in ${schedule.timeZone} between them, and that time already ran: no orders`
+      await tx.insert(scheduleRuns).values({ ...base, slotAt: new Date(p.jobSlot), status: 'skipped', reason: 'repeatedWallTime', detail, finishedAt: new Date(p.now) }).onConflictDoNothing()
+      return { kind: 'none', outcome: 'repeatedWallTime', detail, removeScheduler: false }
+    }
     if (!decision.run) return { kind: 'none', outcome: decision.reason, detail: decision.detail, removeScheduler: false }
 
     const detail = due.truncated ? `${decision.detail}; more slots were due before ${iso(due.slots[0] ?? decision.slot)} and are not counted` : decision.detail
