@@ -3,10 +3,10 @@
  * seq it keeps skipping on every replay. A small SSE server on loopback stands in for it.
  */
 import { getEventListeners } from 'node:events'
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, expect, it } from 'vitest'
-import { streamEvents } from '../../src/venue/streamEvents.js'
+import { type StreamEventsOptions, streamEvents } from '../../src/venue/streamEvents.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 
 let server: Server | undefined
@@ -28,6 +28,32 @@ async function skippingOperator(): Promise<{ url: string; connections: () => num
   })
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections }
+}
+
+/**
+ * Serves `respond` on loopback and consumes its stream for `ms` (waits of 200 ms, then 400 ms, unless
+ * `options` say otherwise): how many connections were made, and the errors the consumer was told.
+ */
+async function consumeFor(respond: (response: ServerResponse) => void, ms: number, options: Partial<StreamEventsOptions> = {}) {
+  let connections = 0
+  server = createServer((_request, response) => {
+    connections++
+    respond(response)
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const stop = new AbortController()
+  const errors: string[] = []
+  const consuming = streamEvents({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
+    minBackoffMs: 100, maxBackoffMs: 400, random: () => 1,
+    onEvents: async () => {},
+    onError: (error) => { errors.push(String(error)) },
+    ...options,
+  })
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  stop.abort()
+  await consuming
+  return { connections, errors }
 }
 
 it('backs off on a gap the replay does not fill, instead of reconnecting as fast as the operator answers', async () => {
@@ -59,24 +85,10 @@ it('backs off on a gap the replay does not fill, instead of reconnecting as fast
 })
 
 it('backs off on an answer that is not an event stream (a maintenance page answered 200), instead of reconnecting as fast as it comes', async () => {
-  let connections = 0
-  server = createServer((_request, response) => {
-    connections++
+  const { connections, errors } = await consumeFor((response) => {
     response.writeHead(200, { 'content-type': 'text/html' })
     response.end('<html><body>down for maintenance</body></html>')
-  })
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-  const stop = new AbortController()
-  const errors: string[] = []
-  const consuming = streamEvents({
-    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
-    minBackoffMs: 100, maxBackoffMs: 400, random: () => 1,
-    onEvents: async () => {},
-    onError: (error) => { errors.push(String(error)) },
-  })
-  await new Promise((resolve) => setTimeout(resolve, 1_500))
-  stop.abort()
-  await consuming
+  }, 1_500)
   // Waits of 200 ms, then 400 ms: a handful of connections in 1.5 s, not hundreds.
   expect(connections).toBeLessThanOrEqual(8)
   expect(errors[0]).toMatch(/text\/html/)
@@ -106,24 +118,10 @@ it('keeps no listener of its own on the caller\'s signal per reconnect, however 
 })
 
 it('backs off on an event stream that closes at once with no event (an operator shutting down), instead of reconnecting as fast as it answers', async () => {
-  let connections = 0
-  server = createServer((_request, response) => {
-    connections++
+  const { connections, errors } = await consumeFor((response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' })
     response.end(': bye\n\n')
-  })
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-  const stop = new AbortController()
-  const errors: string[] = []
-  const consuming = streamEvents({
-    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
-    minBackoffMs: 100, maxBackoffMs: 400, random: () => 1,
-    onEvents: async () => {},
-    onError: (error) => { errors.push(String(error)) },
-  })
-  await new Promise((resolve) => setTimeout(resolve, 1_500))
-  stop.abort()
-  await consuming
+  }, 1_500)
   // Waits of 200 ms, then 400 ms: a handful of connections in 1.5 s, not hundreds.
   expect(connections).toBeGreaterThanOrEqual(3)
   expect(connections).toBeLessThanOrEqual(8)
@@ -131,24 +129,12 @@ it('backs off on an event stream that closes at once with no event (an operator 
 })
 
 it('reconnects a stream that held before it dropped with the shortest wait, however many such drops came before', async () => {
-  let connections = 0
-  server = createServer((_request, response) => {
-    connections++
+  // A proxy cutting idle connections: each one held 150 ms, then cut.
+  const { connections } = await consumeFor((response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' })
     response.write(': open\n\n')
-    // A proxy cutting idle connections: each one held 150 ms, then cut.
     setTimeout(() => response.destroy(), 150)
-  })
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-  const stop = new AbortController()
-  const consuming = streamEvents({
-    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
-    minBackoffMs: 100, maxBackoffMs: 5_000, heldConnectionMs: 100, random: () => 1,
-    onEvents: async () => {},
-  })
-  await new Promise((resolve) => setTimeout(resolve, 3_000))
-  stop.abort()
-  await consuming
+  }, 3_000, { maxBackoffMs: 5_000, heldConnectionMs: 100 })
   // 150 ms open + 200 ms wait each time: about 8 connections in 3 s. Had the waits kept doubling
   // (200, 400, 800, 1,600 ms), 4.
   expect(connections).toBeGreaterThanOrEqual(7)
