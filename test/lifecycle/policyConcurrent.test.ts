@@ -22,37 +22,37 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-it('maxOpenOrders holds for orders submitted together', async () => {
+/**
+ * Six orders of 190 (0.1 at 1900, resting) placed together under `rules`: what the operator holds,
+ * and how each settled here (every one open or refused).
+ */
+async function burstOfSix(rules: Parameters<typeof setPolicy>[1]['rules']) {
   const w = await activeWallet(h)
-  await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxOpenOrders: 2 } })
+  await setPolicy(h.db, { walletId: w.wallet.id, rules })
   for (let i = 0; i < 6; i++) {
     await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date(h.sandbox.now()))
   }
   await worker.relay()
-  const settledOrders = await eventually(async () => {
+  const settled = await eventually(async () => {
     const all = await r.ordersOf(w.wallet.id)
     return all.length === 6 && all.every((o) => o.state === 'open' || o.state === 'rejected') && all
   })
+  const refusals = settled.filter((o) => o.state === 'rejected').map((o) => [o.rejectCode, o.rejectReason?.split(':')[0]])
+  return { atOperator: operatorOpenOrders(h.sandbox, w.wallet.address).length, open: settled.filter((o) => o.state === 'open').length, refusals }
+}
+
+it('maxOpenOrders holds for orders submitted together', async () => {
+  const { atOperator, open, refusals } = await burstOfSix({ maxOpenOrders: 2 })
   // Exactly up to the limit: neither past it (each check counting only open orders), nor short of it
   // (each counting every order claimed with it, checked or not).
-  expect(operatorOpenOrders(h.sandbox, w.wallet.address).length).toBe(2)
-  expect(settledOrders.filter((o) => o.state === 'open').length).toBe(2)
+  expect([atOperator, open]).toEqual([2, 2])
   // The rest are refused locally.
-  for (const o of settledOrders.filter((x) => x.state === 'rejected')) expect([o.rejectCode, o.rejectReason?.split(':')[0]]).toEqual(['LOCAL.POLICY', 'wallet policy maxOpenOrders'])
+  expect(refusals).toEqual(Array(4).fill(['LOCAL.POLICY', 'wallet policy maxOpenOrders']))
 })
 
 it('maxDailyNotional holds for orders submitted together, and lets through all that fit', async () => {
-  const w = await activeWallet(h)
   // 190 each: two fit under 400, a third would not.
-  await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '400' } })
-  for (let i = 0; i < 6; i++) {
-    await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date(h.sandbox.now()))
-  }
-  await worker.relay()
-  const settledOrders = await eventually(async () => {
-    const all = await r.ordersOf(w.wallet.id)
-    return all.length === 6 && all.every((o) => o.state === 'open' || o.state === 'rejected') && all
-  })
-  expect(operatorOpenOrders(h.sandbox, w.wallet.address).length).toBe(2)
-  for (const o of settledOrders.filter((x) => x.state === 'rejected')) expect([o.rejectCode, o.rejectReason?.split(':')[0]]).toEqual(['LOCAL.POLICY', 'wallet policy maxDailyNotional'])
+  const { atOperator, open, refusals } = await burstOfSix({ maxDailyNotional: '400' })
+  expect([atOperator, open]).toEqual([2, 2])
+  expect(refusals).toEqual(Array(4).fill(['LOCAL.POLICY', 'wallet policy maxDailyNotional']))
 })
