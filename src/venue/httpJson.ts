@@ -68,8 +68,8 @@ function retryAfterMs(headers: IncomingHttpHeaders): number | undefined {
 function withoutProtocolCode(path: string, status: number, headers: IncomingHttpHeaders, what: string, cause?: unknown): Error {
   const message = `HTTP ${status} ${what}`
   if (status >= 500 || status === 408) return new VenueTransportError(`${path}: ${message}`, { cause })
-  if (status === 429) return new VenueError('RateLimited', message, { status, retryAfterMs: retryAfterMs(headers), cause })
-  return new VenueError('InvalidRequest', message, { status, cause })
+  if (status === 429) return new VenueError('RateLimited', message, { status, retryAfterMs: retryAfterMs(headers), cause, withoutProtocolCode: true })
+  return new VenueError('InvalidRequest', message, { status, cause, withoutProtocolCode: true })
 }
 
 // An idle pooled connection is dropped after 4 s, before servers' usual 5 s keep-alive timeout, so a

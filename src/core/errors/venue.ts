@@ -78,14 +78,20 @@ export class VenueError extends BaseError {
   readonly retryAfterMs: number | undefined
   /** The operator's own message, without the code and hint this error's `message` adds to it. */
   readonly operatorMessage: string
+  /**
+   * The answer carried no protocol error code (a proxy's or load balancer's page, read as the code
+   * its HTTP status stands for): not the operator's verdict on the request.
+   */
+  readonly withoutProtocolCode: boolean
 
-  constructor(venueCode: VenueErrorCode, message: string, options: { status?: number; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(venueCode: VenueErrorCode, message: string, options: { status?: number; retryAfterMs?: number; cause?: unknown; withoutProtocolCode?: boolean } = {}) {
     const spec = venueErrorSpecs[venueCode]
     super(`${venueCode}: ${message}`, { code: spec.code, retryable: spec.retryable, hint: spec.hint, cause: options.cause })
     this.operatorMessage = message
     this.venueCode = venueCode
     this.status = options.status ?? spec.status
     this.retryAfterMs = options.retryAfterMs
+    this.withoutProtocolCode = options.withoutProtocolCode ?? false
   }
 
   /** Carries `venueCode` across processes: `classifyVenueError` needs it (or `code`) on the other side. */

@@ -152,7 +152,12 @@ export async function deliver<F extends RequestFamily>(
       const code = error instanceof VenueError ? error.venueCode : 'Transport'
       // Refused for a deadline too far ahead (the clock stepped forward since the offset was
       // measured): signed again on the clock measured anew, not rejected for good.
-      const outcome = code === 'InvalidRequest' && (await deadlineTooFarAhead(deps, request)) ? 'resign' : classifyVenueError(error as VenueError)
+      // A refusal by something in front of the operator (a proxy's 4xx page) says nothing of an
+      // earlier send of these bytes whose answer was lost: it may be live, so the outcome stays unknown
+      // and the same bytes go out again (answered duplicate), never rejected here while live there.
+      const outcome = code === 'InvalidRequest' && (await deadlineTooFarAhead(deps, request)) ? 'resign'
+        : request.status === 'unknown' && error instanceof VenueError && error.withoutProtocolCode && code !== 'RateLimited' ? 'unknownOutcome'
+          : classifyVenueError(error as VenueError)
       // Stored beside the code (requests, the outbox row, an order's rejectReason): the operator's words alone.
       const message = error instanceof VenueError ? error.operatorMessage : errorMessage(error)
       if (outcome === 'unknownOutcome' || outcome === 'transient') {
