@@ -40,3 +40,32 @@ export async function cancelAllAfter(tx: Db, orderId: string, { anyHalt = true }
     select ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt })} as asked from orders o where o.id = ${orderId}`)
   return rows[0]?.asked === true
 }
+
+/**
+ * SQL condition: a CancelAll covering the order's market (or every market) was asked for its wallet
+ * before the order was first queued and has not gone out yet (`pending`, `enqueued` — say resent
+ * after a 503 — or `held`). Placed now, the order would be cancelled by it when it lands, though
+ * the user asked to cancel only what was there before: the placement waits for it.
+ */
+export function cancelAllBefore(order: SQL): SQL {
+  return sql`exists (
+    select 1 from outbox c
+    where c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id
+      and c.status in ('pending', 'enqueued', 'held')
+      and coalesce(c.payload->>'market', '') in ('', ${order}.market)
+      and c.seq < (select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'))`
+}
+
+/** The status of a CancelAll the order's placement waits for (`cancelAllBefore`): `held` first, if any. */
+export async function cancelAllBeforeStatus(tx: Db, orderId: string): Promise<OutboxStatus | undefined> {
+  const { rows } = await executeNamed<{ status: OutboxStatus }>(tx, 'deputy_cancel_all_before', sql`
+    select c.status from orders o
+    join outbox c on c.kind = 'CancelAll' and c.wallet_id = o.wallet_id
+      and c.status in ('pending', 'enqueued', 'held')
+      and coalesce(c.payload->>'market', '') in ('', o.market)
+      and c.seq < (select min(x.seq) from outbox x where x.order_id = o.id and x.kind = 'Order')
+    where o.id = ${orderId}
+    order by c.status = 'held' desc
+    limit 1`)
+  return rows[0]?.status
+}

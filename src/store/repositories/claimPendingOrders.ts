@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { executeNamed } from '../executeNamed.js'
-import { cancelAllAsked, cancelAllNotRefused } from './cancelAllAfter.js'
+import { cancelAllAsked, cancelAllBefore, cancelAllNotRefused } from './cancelAllAfter.js'
 
 /** An Order claimed by `claimPendingOrders`: what signing it needs. */
 export type ClaimedOrder = {
@@ -25,7 +25,8 @@ export type ClaimedOrder = {
  * transaction (the orders locked, then one statement), moves `pending` → `submitting` the orders of the given outbox rows
  * whose row is still due and not finished, whose wallet is not halted, whose
  * intent is not cancelled (nor has a cancel queued) and whose good-till time
- * has not passed, for which no CancelAll was asked since it was queued, that
+ * has not passed, for which no CancelAll was asked since it was queued (nor
+ * one asked before it is still to go out: it waits for it), that
  * need not read back the order they replace first (`readBack`), and
  * whose wallet has an active session valid past
  * `minExpiryUnix`. The compare-and-set is the same as the one-by-one claim
@@ -66,6 +67,7 @@ async function claimLocked(db: Db, outboxIds: readonly string[], orderIds: reado
         and o.state = 'pending' and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
         and (i.good_till is null or i.good_till > now())
         and not ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })}
+        and not ${cancelAllBefore(sql`o`)}
     )
     update orders o set state = 'submitting', session_id = null, updated_at = now()
     from candidates c

@@ -1,6 +1,7 @@
 import { type SQL, and, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
+import { cancelAllBeforeStatus } from './cancelAllAfter.js'
 
 /**
  * The Postgres channel on which outbox work ready to relay is announced: migration 0006's
@@ -42,12 +43,16 @@ export async function setOutboxStatus(db: Db, id: string, status: OutboxStatus, 
  * exception: a cancel never waits for a modify. Cancelling is what reduces a user's risk, and a
  * modify still queued (its job stuck with Redis down, or behind a backlog) would hold it; a modify
  * that runs after the cancel finds the order cancelled and is not applied (a modify already sent
- * lands before the cancel, or is refused `UnknownOrder`). A cancel still waits for its Order.
+ * lands before the cancel, or is refused `UnknownOrder`). A cancel still waits for its Order, and
+ * an Order for a CancelAll of its wallet asked before it (`cancelAllBefore`).
  */
 export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' | 'seq' | 'kind'>): Promise<OutboxStatus | undefined> {
   // A placement goes first whatever its seq: reconcile re-places an order that was never placed
   // with a new row created after the modifies and cancels queued for it, which wait for the order.
-  if (!row.orderId || row.kind === 'Order') return undefined
+  if (!row.orderId) return undefined
+  // A placement waits for a CancelAll of its wallet asked before it and not gone out yet, which
+  // would otherwise cancel it when it lands.
+  if (row.kind === 'Order') return cancelAllBeforeStatus(db, row.orderId)
   const [earlier] = await db.select({ status: outbox.status }).from(outbox)
     // Rows not yet due (a good-till cancel) do not block what comes after them.
     .where(and(
