@@ -147,6 +147,10 @@ export async function startWorker(options: StartWorkerOptions) {
     onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up reconciliation failed; retrying before taking work'),
   })
   options.log.info({ startup }, 'start-up reconciliation done')
+  // Neither needs Redis, so both start before the steps below that wait for it (a worker restarted
+  // while Redis is down): cancels and the kill switch still reach the operator, and its events are applied.
+  const cancelLane = startCancelLane(deps)
+  const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs })
 
   const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps), {
     connection: redis.open(), prefix, concurrency: options.concurrency ?? 64,
@@ -202,8 +206,6 @@ export async function startWorker(options: StartWorkerOptions) {
   })
   const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions, alert: deps.alert })
   const pruning = startHistoryPruning({ db: options.db, log: options.log, retentionDays: options.retentionDays ?? 0, intervalMs: options.pruneIntervalMs })
-  const cancelLane = startCancelLane(deps)
-  const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs })
 
   return {
     deps,
