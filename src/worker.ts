@@ -37,6 +37,9 @@ import { retryUntilDone } from './runtime/retryUntilDone.js'
 import { waitForOperator } from './runtime/waitForOperator.js'
 import { createOperatorClock } from './runtime/operatorClock.js'
 
+/** How long a refused session's caller waits for Redis to take its maintenance job. */
+const MAINTENANCE_ASK_WAIT_MS = 3_000
+
 export type StartWorkerOptions = {
   db: Db
   /**
@@ -114,8 +117,14 @@ export async function startWorker(options: StartWorkerOptions) {
     policy: options.policy ?? createPolicyCheck({ db: options.db, venue, now }),
     onSessionInvalid: async (walletId, sessionId, reason) => {
       await options.onSessionInvalid?.(walletId, sessionId, reason)
-      // Replace the refused session now rather than at the next maintenance run.
-      await controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { ...controlJobOptions, jobId: `maintain-${walletId}-${sessionId}` })
+      // Replace the refused session now rather than at the next maintenance run. Waited for 3 s at
+      // most: while Redis is down the add waits for it (and goes in once it is back), and the caller
+      // must go on — the cancel lane sends every wallet's cancels and kill switches one after another.
+      const asked = controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { ...controlJobOptions, jobId: `maintain-${walletId}-${sessionId}` })
+        .then(() => undefined, (error: unknown) => options.log.warn({ err: error, walletId }, 'could not queue session maintenance for a refused session; the periodic run replaces it'))
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([asked, new Promise<void>((resolve) => { timer = setTimeout(resolve, MAINTENANCE_ASK_WAIT_MS) })])
+      clearTimeout(timer)
     },
   }
   const maintenance: SessionMaintenanceOptions = {
