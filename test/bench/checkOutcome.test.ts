@@ -4,7 +4,7 @@
  * only what checkOutcome reads of the in-process sandbox (orders, events, fills, counters).
  */
 import { randomBytes } from 'node:crypto'
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AskedIntent, type Outcome, checkOutcome } from '../../bench/drill/checkOutcome.js'
 import { deriveClientOrderId } from '../../src/core/requests/deriveClientOrderId.js'
@@ -228,6 +228,20 @@ describe('checkOutcome (the drill checks)', () => {
       fills: [{ fillId: '61', seq: '3', clientOrderId: order.clientOrderId, price: amt('1950'), size: amt('0.04'), fee: 0n }],
     })
     expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual(none)
+  })
+
+  it('an order placed at a modify asked before it was sent (no OrderModified), then filled: not counted; without that modify it would be', async () => {
+    const w = await newWallet()
+    const intent = await newIntent(w.id) // the user asked 1950 x 0.05, then 1940 x 0.08 before it was sent
+    const order = await newOrder(w.id, intent.id, 0, { price: '1940', size: '0.08', state: 'filled', filled: '0.08', filledNotional: String(amt('1940') * amt('0.08')), averagePrice: '1940' })
+    await db.insert(fills).values({ walletId: w.id, orderId: order.id, fillId: '71', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1940', size: '0.08', fee: '0', seq: 3, at: new Date() })
+    const row = await newRow(w.id, order.id, 'ModifyOrder', { price: '1940.00', size: '0.080', beforePlacement: true }, 'done', new Date(T0), 'order filled: placed with this modification\'s price and size (asked before it was sent); nothing left to modify')
+    const sandbox = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, status: 'filled', price: amt('1940'), size: amt('0.08'), filled: amt('0.08'), updatedAt: T0 - 5_000 } }, {
+      fills: [{ fillId: '71', seq: '3', clientOrderId: order.clientOrderId, price: amt('1940'), size: amt('0.08'), fee: 0n }],
+    })
+    expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual(none)
+    await db.update(outbox).set({ payload: { price: '1940.00', size: '0.080' } }).where(eq(outbox.id, row.id))
+    expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual({ ...none, modifiesWrong: 1 })
   })
 
   it('an order at a price/size the user never asked (no modify at all), both sides agreeing: counted', async () => {

@@ -8,7 +8,7 @@ import type { VenueOrder } from './types.js'
  * The operator's modifications of an intent's orders are the asked ones, in order; one not applied
  * was refused (its size does not exceed what filled), came after the order ended, or targeted an
  * order never placed; the final price and size are the last applied ask (or the placement, less what
- * replaced predecessors filled).
+ * replaced predecessors filled, or as a modify asked before it was sent made it).
  */
 export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentRow; chains: OrderRow[][]; final: OrderRow; finalVenue: VenueOrder; modifyRows: OutboxRow[] }): void {
   const { venueOf, walletKeyOf, venueEvents, orderById } = v
@@ -20,6 +20,13 @@ export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentR
   const applied = new Set<string>()
   for (const [k, o] of chain.entries()) {
     if (k > 0) size -= venueOf(chain[k - 1])?.filled ?? 0n
+    // A modify asked before the order was sent changed the order itself (requestModify): the
+    // placement went out with its price and size. Its ModifyOrder may follow (the same values) and
+    // is matched below like any other, or may find the order already ended.
+    for (const row of modifyRows.filter((r) => r.orderId === o.id && r.payload.beforePlacement === true)) {
+      price = parseAmount('price', String(row.payload.price))
+      size = parseAmount('size', String(row.payload.size))
+    }
     for (const e of (venueEvents.get(o.clientOrderId.toLowerCase()) ?? []).filter((x) => x.type === 'OrderModified')) {
       const eventPrice = parseAmount('price', String(e.data.price))
       const eventSize = parseAmount('size', String(e.data.size))
