@@ -3,16 +3,14 @@
  * user placed after asking for the CancelAll must not be cancelled by it when the resend lands
  * later: "cancel everything" means what was there when it was asked.
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
-import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { routeSendsThroughProxy } from './support/submitProxy.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -20,31 +18,20 @@ let worker: RunningWorker
 let target = ''
 let refuse = true
 let refused = 0
-const proxy = createServer((request, response) => void forward(request, response).catch(() => response.destroy()))
-async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
-  let body = ''
-  for await (const chunk of request) body += chunk
-  const message = body ? (JSON.parse(body) as { family?: string; message?: { wallet?: string } }) : undefined
-  if (refuse && message?.family === 'CancelAll' && message.message?.wallet?.toLowerCase() === target) {
-    refused++
-    response.writeHead(503, { 'content-type': 'application/json' })
-    return void response.end(JSON.stringify({ error: { code: 'Unavailable', message: 'busy' } }))
-  }
-  const upstream = await fetch(new URL(request.url ?? '/', h.sandbox.url), { method: request.method, headers: { 'content-type': 'application/json' }, body: body || undefined })
-  response.writeHead(upstream.status, { 'content-type': 'application/json' })
-  response.end(await upstream.text())
-}
+let proxy: { close: () => Promise<void> } | undefined
 
 beforeAll(async () => {
   h = await createHarness()
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
   worker = await h.startWorker({ streams: false })
-  worker.deps.venue.submit = createVenueClient({ baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }).submit
+  proxy = await routeSendsThroughProxy(worker, h.sandbox.url, async (send, upstream) => {
+    if (!refuse || send.family !== 'CancelAll' || send.wallet !== target) return upstream()
+    refused++
+    return { status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'Unavailable', message: 'busy' } }) }
+  })
 })
 afterAll(async () => {
   await h?.close()
-  proxy.closeAllConnections()
-  await new Promise((resolve) => proxy.close(resolve))
+  await proxy?.close()
 })
 
 describe('a CancelAll resent after 503s', () => {

@@ -4,47 +4,32 @@
  * cancel asked meanwhile closed the placement as never sent and cancelled the order here, while it
  * stayed live at the operator.
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
-import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { routeSendsThroughProxy } from './support/submitProxy.js'
 
 let h: Harness
 let worker: RunningWorker
-// Forwards every request to the sandbox; the answer to a chosen wallet's Order comes back 200 with no body.
+// The answer to a chosen wallet's Order comes back 200 with no body; the rest as the sandbox gave it.
 let emptyFor = ''
-const proxy = createServer((request, response) => void forward(request, response).catch(() => response.destroy()))
-async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
-  let body = ''
-  for await (const chunk of request) body += chunk
-  const upstream = await fetch(new URL(request.url ?? '/', h.sandbox.url), { method: request.method, headers: { 'content-type': 'application/json' }, body: body || undefined })
-  const text = await upstream.text()
-  const message = body ? (JSON.parse(body) as { family?: string; message?: { wallet?: string } }) : undefined
-  if (upstream.ok && message?.family === 'Order' && message.message?.wallet?.toLowerCase() === emptyFor) {
-    response.writeHead(200, { 'content-length': '0' })
-    return void response.end()
-  }
-  response.writeHead(upstream.status, { 'content-type': 'application/json' })
-  response.end(text)
-}
+let proxy: { close: () => Promise<void> } | undefined
 
 beforeAll(async () => {
   h = await createHarness()
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
   worker = await h.startWorker({ streams: false })
-  // Only the sends go through the proxy; reads go straight to the sandbox.
-  worker.deps.venue.submit = createVenueClient({ baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }).submit
+  proxy = await routeSendsThroughProxy(worker, h.sandbox.url, async (send, upstream) => {
+    const answer = await upstream()
+    return answer !== 'drop' && answer.status >= 200 && answer.status < 300 && send.family === 'Order' && send.wallet === emptyFor ? { status: 200, body: '' } : answer
+  })
 })
 afterAll(async () => {
   await h?.close()
-  proxy.closeAllConnections()
-  await new Promise((resolve) => proxy.close(resolve))
+  await proxy?.close()
 })
 
 describe('a 200 without a receipt', () => {

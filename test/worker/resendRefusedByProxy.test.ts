@@ -4,15 +4,13 @@
  * lost send, which the operator may have accepted: read as the operator's InvalidRequest, the order
  * was rejected here (the user told it is gone) while it stood live at the operator.
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { routeSendsThroughProxy } from './support/submitProxy.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -20,34 +18,21 @@ let worker: RunningWorker
 // refused by the proxy with an HTML page, the rest go through.
 let target = ''
 let sends = 0
-const proxy = createServer((request, response) => void forward(request, response).catch(() => response.destroy()))
-async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
-  let body = ''
-  for await (const chunk of request) body += chunk
-  const message = body ? (JSON.parse(body) as { message?: { wallet?: string } }) : undefined
-  const mine = message?.message?.wallet?.toLowerCase() === target
-  const n = mine ? ++sends : 0
-  if (n === 2) {
-    response.writeHead(403, { 'content-type': 'text/html' })
-    return void response.end('<html><body>403 Forbidden</body></html>')
-  }
-  const upstream = await fetch(new URL(request.url ?? '/', h.sandbox.url), { method: request.method, headers: { 'content-type': 'application/json' }, body: body || undefined })
-  const text = await upstream.text()
-  if (n === 1) return void response.destroy()
-  response.writeHead(upstream.status, { 'content-type': 'application/json' })
-  response.end(text)
-}
+let proxy: { close: () => Promise<void> } | undefined
 
 beforeAll(async () => {
   h = await createHarness()
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
   worker = await h.startWorker({ streams: false })
-  worker.deps.venue.submit = createVenueClient({ baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }).submit
+  proxy = await routeSendsThroughProxy(worker, h.sandbox.url, async (send, upstream) => {
+    const n = send.wallet === target ? ++sends : 0
+    if (n === 2) return { status: 403, contentType: 'text/html', body: '<html><body>403 Forbidden</body></html>' }
+    const answer = await upstream()
+    return n === 1 ? 'drop' : answer
+  })
 })
 afterAll(async () => {
   await h?.close()
-  proxy.closeAllConnections()
-  await new Promise((resolve) => proxy.close(resolve))
+  await proxy?.close()
 })
 
 describe('a resend after a lost answer, refused by a proxy (4xx without a protocol code)', () => {
