@@ -14,17 +14,22 @@ import { haltReason } from './outboxRepo.js'
  * each of those counts: compared with the missing row none would, and a session's end would place
  * the order again after a CancelAll that was to cancel it.
  */
+/** SQL condition: outbox row `c` is a CancelAll of the order's wallet covering its market (or every market). */
+function coversOrder(order: SQL): SQL {
+  return sql`c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id and coalesce(c.payload->>'market', '') in ('', ${order}.market)`
+}
+
+/** SQL: the seq of the order's first Order row (null once pruned). */
+function firstOrderSeq(order: SQL): SQL {
+  return sql`(select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order')`
+}
+
 export function cancelAllAsked(order: SQL, statuses: readonly OutboxStatus[], options: { anyHalt?: boolean } = {}): SQL {
   const inStatuses = sql`c.status in (${sql.join(statuses.map((s) => sql`${s}`), sql`, `)})`
   // A halt's CancelAll (kill switch, compromise) marks the halt whatever became of it: one refused
   // (a scope with no cancel) still means the placement was queued before the halt.
   const statusOk = options.anyHalt ? sql`(${inStatuses} or ${haltReason(sql`c.payload`)})` : inStatuses
-  return sql`exists (
-    select 1 from outbox c
-    where c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id
-      and ${statusOk}
-      and coalesce(c.payload->>'market', '') in ('', ${order}.market)
-      and c.seq > coalesce((select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'), 0))`
+  return sql`exists (select 1 from outbox c where ${coversOrder(order)} and ${statusOk} and c.seq > coalesce(${firstOrderSeq(order)}, 0))`
 }
 
 /** A CancelAll not refused: still to go out, or sent. One asked after an Order was queued stops it at its claim. */
@@ -48,22 +53,18 @@ export async function cancelAllAfter(tx: Db, orderId: string, { anyHalt = true }
  * the user asked to cancel only what was there before: the placement waits for it.
  */
 export function cancelAllBefore(order: SQL): SQL {
-  return sql`exists (
-    select 1 from outbox c
-    where c.kind = 'CancelAll' and c.wallet_id = ${order}.wallet_id
-      and c.status in ('pending', 'enqueued', 'held')
-      and coalesce(c.payload->>'market', '') in ('', ${order}.market)
-      and c.seq < (select min(x.seq) from outbox x where x.order_id = ${order}.id and x.kind = 'Order'))`
+  return sql`exists (select 1 from outbox c where ${waitingCancelAllBefore(order)})`
+}
+
+/** SQL condition: outbox row `c` is a CancelAll `cancelAllBefore` waits for. */
+function waitingCancelAllBefore(order: SQL): SQL {
+  return sql`${coversOrder(order)} and c.status in ('pending', 'enqueued', 'held') and c.seq < ${firstOrderSeq(order)}`
 }
 
 /** The status of a CancelAll the order's placement waits for (`cancelAllBefore`): `held` first, if any. */
 export async function cancelAllBeforeStatus(tx: Db, orderId: string): Promise<OutboxStatus | undefined> {
   const { rows } = await executeNamed<{ status: OutboxStatus }>(tx, 'deputy_cancel_all_before', sql`
-    select c.status from orders o
-    join outbox c on c.kind = 'CancelAll' and c.wallet_id = o.wallet_id
-      and c.status in ('pending', 'enqueued', 'held')
-      and coalesce(c.payload->>'market', '') in ('', o.market)
-      and c.seq < (select min(x.seq) from outbox x where x.order_id = o.id and x.kind = 'Order')
+    select c.status from orders o join outbox c on ${waitingCancelAllBefore(sql`o`)}
     where o.id = ${orderId}
     order by c.status = 'held' desc
     limit 1`)
