@@ -15,8 +15,15 @@ export async function walletHalted(db: Db, walletId: string): Promise<boolean> {
  * and resumed since. The halt dropped it: a resume does not bring it back.
  */
 export async function haltedSinceQueued(db: Db, work: { walletId: string; seq: number }): Promise<boolean> {
-  if (await walletHalted(db, work.walletId)) return true
-  const [halt] = await db.select({ id: outbox.id }).from(outbox)
-    .where(and(eq(outbox.walletId, work.walletId), haltCancelAll, gt(outbox.seq, work.seq))).limit(1)
+  return (await walletHalted(db, work.walletId)) || haltAskedSince(db, work.walletId, { seq: work.seq })
+}
+
+/**
+ * Whether the wallet was halted after a point (an outbox seq, or a moment on Postgres's clock): a
+ * halt's CancelAll queued since, whatever became of it. It marks the halt even after a resume.
+ */
+export async function haltAskedSince(db: Db, walletId: string, since: { seq: number } | { at: Date }): Promise<boolean> {
+  const after = 'seq' in since ? gt(outbox.seq, since.seq) : gt(outbox.createdAt, since.at)
+  const [halt] = await db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.walletId, walletId), haltCancelAll, after)).limit(1)
   return halt !== undefined
 }

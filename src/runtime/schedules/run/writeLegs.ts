@@ -1,11 +1,11 @@
-import { and, eq, gt } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { ComputeRebalanceResult } from '../../../core/rebalance/computeRebalance.js'
 import { Side } from '../../../core/eip712/types.js'
 import type { RebalanceLeg } from '../../../core/rebalance/types.js'
 import { formatAmount } from '../../../core/money/decimal.js'
 import type { Db } from '../../../store/Database.js'
 import { audit } from '../../../store/repositories/audit.js'
-import { haltCancelAll } from '../../../store/repositories/outboxRepo.js'
+import { haltAskedSince } from '../../../store/repositories/walletHalted.js'
 import { type RunLeg, type RunSkip, type ScheduleRunRow, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 import { legClientOrderId } from './legClientOrderId.js'
 import { runRecords } from './runRecords.js'
@@ -48,8 +48,7 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, locked.walletId)).for('share')
     // Halted after the run was claimed and resumed since (the run waited meanwhile): the halt stopped
     // what the wallet had scheduled, so this run trades no more. Its CancelAll marks the halt.
-    const [haltedMeanwhile] = wallet?.status === 'halted' ? [] : await tx.select({ id: outbox.id }).from(outbox)
-      .where(and(eq(outbox.walletId, locked.walletId), haltCancelAll, gt(outbox.createdAt, locked.createdAt))).limit(1)
+    const haltedMeanwhile = wallet?.status !== 'halted' && (await haltAskedSince(tx, locked.walletId, { at: locked.createdAt }))
     const finishedAt = p.final ? new Date(p.now) : null
     const logged = {
       notes: [...locked.notes, ...p.notes],
