@@ -59,8 +59,13 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
  * policy let it through, or once its Order request was signed (before policy_passed_at existed).
  * One claimed but not checked yet is checked after, counting this one.
  */
-const counted = or(ne(orders.state, 'submitting'), isNotNull(orders.policyPassedAt),
-  sql`exists (select 1 from ${requests} where ${requests.orderId} = ${orders.id} and ${requests.family} = 'Order')`)!
+const counted = or(ne(orders.state, 'submitting'), isNotNull(orders.policyPassedAt), orderSigned())!
+
+/** SQL condition: an Order request was signed for the order (since `start`, when given). */
+function orderSigned(start?: Date): SQL {
+  const since = start ? sql` and ${requests.createdAt} >= ${start}` : sql``
+  return sql`exists (select 1 from ${requests} where ${requests.orderId} = ${orders.id} and ${requests.family} = 'Order'${since})`
+}
 
 async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bigint | undefined, now: () => number): Promise<PolicyFacts> {
   const facts: PolicyFacts = { family: check.family as PolicyFacts['family'], market: check.market, price: check.price, size: check.size }
@@ -103,8 +108,7 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bi
  * request signed since. An order open since before `start` is not.
  */
 function placedSince(start: Date): SQL {
-  const sentSince = sql`exists (select 1 from ${requests} where ${requests.orderId} = ${orders.id} and ${requests.family} = 'Order' and ${requests.createdAt} >= ${start})`
-  return or(gte(orders.createdAt, start), and(gte(orders.updatedAt, start), or(inArray(orders.state, ['submitting', 'unknown']), sentSince)))!
+  return or(gte(orders.createdAt, start), and(gte(orders.updatedAt, start), or(inArray(orders.state, ['submitting', 'unknown']), orderSigned(start))))!
 }
 
 /** price × size (and the filled notional) in SQL has 36 decimals; the policy compares at 18, rounding up (never under a limit). */
