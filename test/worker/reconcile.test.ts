@@ -215,22 +215,29 @@ describe('fills the stream missed', () => {
     expect(await db.fillsOf(order.id)).toHaveLength(1)
   })
 
-  it('a fill ahead of the stream that follows a modify the stream has not applied either is counted on the modified order', async () => {
+  /**
+   * A resting buy of 0.5 at 1990, modified behind the worker's back to 1 at 1991 (as a modify whose
+   * receipt is not recorded yet), then half filled; with its row's view (state, price, size, filled, revision).
+   */
+  async function modifiedBehindThenHalfFilled() {
     const { wallet, live, order } = await openBuy()
-    // Modified behind the worker's back (as a modify whose receipt is not recorded yet), then half filled.
     const modified = await sendWithSessionKey(live.deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
     expect(modified.status).toBe(200)
     crossMark('1990')
     expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('partiallyFilled')
-
-    // Counted against the order's old size (0.5) the fill would complete it, a final state in which
-    // the modify's event, applied later, changes nothing: Postgres would keep the old price and size.
-    const backfilled = await backfillFills(live.deps, (await live.deps.sessions.active(wallet.id))!)
-    expect(backfilled).toHaveLength(1)
     const view = async () => {
       const o = await db.order(order.id)
       return [o.state, Number(o.price), Number(o.size), Number(o.filled), o.venueRevision]
     }
+    return { wallet, live, order, view }
+  }
+
+  it('a fill ahead of the stream that follows a modify the stream has not applied either is counted on the modified order', async () => {
+    const { wallet, live, order, view } = await modifiedBehindThenHalfFilled()
+    // Counted against the order's old size (0.5) the fill would complete it, a final state in which
+    // the modify's event, applied later, changes nothing: Postgres would keep the old price and size.
+    const backfilled = await backfillFills(live.deps, (await live.deps.sessions.active(wallet.id))!)
+    expect(backfilled).toHaveLength(1)
     expect(await view()).toEqual(['partially_filled', 1991, 1, 0.5, 1])
     // The stream catches up: nothing changes, and the fill is counted once.
     for (const event of operatorEvents(h.sandbox, wallet.address)) await applyEvent(h.db, wallet.id, event as unknown as VenueEvent)
@@ -239,19 +246,11 @@ describe('fills the stream missed', () => {
   })
 
   it('an order counted filled against the size a modify replaced, which the operator lists open, is read back: partly filled at the new size', async () => {
-    const { wallet, live, order } = await openBuy()
-    const modified = await sendWithSessionKey(live.deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
-    expect(modified.status).toBe(200)
-    crossMark('1990')
-    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('partiallyFilled')
+    const { wallet, view } = await modifiedBehindThenHalfFilled()
     // The fill's event applied, the modify's never (malformed, passed over): 0.5 of the old 0.5, filled.
     for (const event of operatorEvents(h.sandbox, wallet.address)) {
       const delivered = event.type === 'OrderModified' ? { ...event, data: { ...event.data, price: 'NaN' } } : event
       await applyEvent(h.db, wallet.id, delivered as unknown as VenueEvent)
-    }
-    const view = async () => {
-      const o = await db.order(order.id)
-      return [o.state, Number(o.price), Number(o.size), Number(o.filled), o.venueRevision]
     }
     expect(await view()).toEqual(['filled', 1990, 0.5, 0.5, 0])
 
