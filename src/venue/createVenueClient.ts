@@ -28,6 +28,9 @@ export function createVenueClient({ baseUrl, timeoutMs = 10_000 }: VenueClientOp
       // A 2xx without a receipt (an empty body, say, from a proxy): the operator took the request, and
       // may have acted on it. Its outcome is unknown, never a refusal (a stop would close it as unsent).
       if (typeof answer?.receipt !== 'object' || answer.receipt === null) throw new VenueTransportError('/v1/requests: answered 2xx without a receipt')
+      // `accepted` is the only status a receipt has (PROTOCOL.md §5); any other is not read as one.
+      const { status } = answer.receipt as { status?: unknown }
+      if (status !== 'accepted') throw new VenueTransportError(`/v1/requests: answered 2xx with a receipt whose status is ${JSON.stringify(status)?.slice(0, 40)}, not "accepted"`)
       return answer.receipt
     },
     revoke: (body: { delegation: Hex; signature: Hex; deadline: string }) =>

@@ -2,7 +2,8 @@
  * A 200 to `POST /v1/requests` whose body carries no receipt (empty, as from a proxy that lost it):
  * the operator took the request, so its outcome is unknown, never a refusal. Read as a refusal, a
  * cancel asked meanwhile closed the placement as never sent and cancelled the order here, while it
- * stayed live at the operator.
+ * stayed live at the operator. The same for a receipt whose `status` is not `accepted` (the only
+ * one PROTOCOL.md §5 gives): it was taken as accepted, whatever it said.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
@@ -15,8 +16,9 @@ import { routeSendsThroughProxy } from './support/submitProxy.js'
 
 let h: Harness
 let worker: RunningWorker
-// The answer to a chosen wallet's Order comes back 200 with no body; the rest as the sandbox gave it.
-let emptyFor = ''
+// The answer to a chosen wallet's Order comes back 200 with `answerOrder(sandbox's body)`; the rest as the sandbox gave it.
+let changedFor = ''
+let answerOrder: (body: string) => string = () => ''
 let proxy: { close: () => Promise<void> } | undefined
 
 beforeAll(async () => {
@@ -24,7 +26,7 @@ beforeAll(async () => {
   worker = await h.startWorker({ streams: false })
   proxy = await routeSendsThroughProxy(worker, h.sandbox.url, async (send, upstream) => {
     const answer = await upstream()
-    return answer !== 'drop' && answer.status >= 200 && answer.status < 300 && send.family === 'Order' && send.wallet === emptyFor ? { status: 200, body: '' } : answer
+    return answer !== 'drop' && answer.status >= 200 && answer.status < 300 && send.family === 'Order' && send.wallet === changedFor ? { status: 200, contentType: answer.contentType, body: answerOrder(answer.body) } : answer
   })
 })
 afterAll(async () => {
@@ -32,11 +34,22 @@ afterAll(async () => {
   await proxy?.close()
 })
 
-describe('a 200 without a receipt', () => {
+/** The sandbox's receipt with its status replaced. */
+const withStatus = (status: string) => (body: string) => {
+  const answer = JSON.parse(body) as { receipt: Record<string, unknown> }
+  return JSON.stringify({ receipt: { ...answer.receipt, status } })
+}
+
+describe.each([
+  { answer: 'without a receipt', body: () => '' },
+  { answer: "with a receipt whose status is 'pending'", body: withStatus('pending') },
+  { answer: "with a receipt whose status is 'rejected'", body: withStatus('rejected') },
+])('a 200 $answer', ({ body }) => {
   it('leaves the placement unknown; a cancel asked meanwhile reads it back and cancels it at the operator', async () => {
     const db = rows(h.db)
     const { wallet } = await h.wallet()
-    emptyFor = wallet.address.toLowerCase()
+    changedFor = wallet.address.toLowerCase()
+    answerOrder = body
     const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
     await worker.relay()
     // The operator has the order; the worker heard a 200 it could not read.
