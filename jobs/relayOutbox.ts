@@ -12,7 +12,7 @@
  *   no-op in BullMQ, so adding twice is harmless.
  * - Idempotency key: the BullMQ job id.
  */
-import type { Queue } from 'bullmq'
+import type { Job, Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import type { SubmitJobData } from '../src/queue/payloads.js'
@@ -75,7 +75,7 @@ export type SweepCursor = { afterSeq: number }
  * without persistence), and runs again the jobs that used up their attempts
  * (an outage longer than the backoff): the row still owes that work, and a
  * cancel must not wait for the failed job to age out; `onUsedUp` hears of each of those (work that
- * has not gone out for minutes). Answers how many.
+ * has not gone out for minutes), with the failed job's last error. Answers how many.
  *
  * Looks at up to `maxPages` pages of `batch` rows per run, in seq order, from `cursor` (kept by the
  * caller between runs; it starts over once it reaches the last row): a run always starting from
@@ -88,7 +88,7 @@ export type SweepOutboxOptions = {
   batch?: number
   cursor?: SweepCursor
   maxPages?: number
-  onUsedUp?: (row: OutboxRow) => void
+  onUsedUp?: (row: OutboxRow, lastFailure: string | undefined) => void
 }
 
 export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, options: SweepOutboxOptions = {}): Promise<number> {
@@ -109,7 +109,7 @@ export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, options: 
 }
 
 /** The rows' jobs that are gone are added again, and the ones failed for good are retried. */
-async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[], onUsedUp?: (row: OutboxRow) => void): Promise<number> {
+async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[], onUsedUp?: SweepOutboxOptions['onUsedUp']): Promise<number> {
   if (rows.length === 0) return 0
   // BullMQ's Redis backend runs on ioredis; its own type for the client lists only what BullMQ uses.
   const client = (await queue.backend.client) as unknown as Redis
@@ -134,10 +134,20 @@ async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[
       // Another worker's sweep may retry it first; then it is no longer failed and this throws.
       const job = await queue.getJob(outboxJobId(row))
       const again = job ? await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).then(() => 1, () => 0) : 0
-      if (again) onUsedUp?.(row)
+      if (again) onUsedUp?.(row, job ? lastFailure(job) : undefined)
       retried += again
     }
   }
   if (missing.length) await queue.addBulk(missing.map(toJob))
   return missing.length + retried
+}
+
+/**
+ * A failed job's last error, in one line. The jobs here that used up their attempts came back from
+ * BullMQ 6.7 without `failedReason`; the stack trace it stores for each failure begins with the error's
+ * name and message.
+ */
+function lastFailure(job: Job<SubmitJobData>): string | undefined {
+  const reason = job.failedReason || job.stacktrace?.at(-1)?.split('\n', 1)[0]
+  return reason ? reason.slice(0, 300) : undefined
 }

@@ -38,11 +38,14 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
   // Each run goes on where the last one stopped (`sweepOutbox`).
   const cursor: SweepCursor = { afterSeq: 0 }
   // Work whose job used up its attempts (about three minutes of failures) needs a person to look.
-  const onUsedUp = (row: OutboxRow) => options.alert({
-    walletId: row.walletId, code: 'WORK_STALLED',
-    message: `${row.kind} has not gone out after every retry${row.lastError ? ` (last: ${row.lastError})` : ''}; it keeps being retried`,
-    details: { outboxId: row.id, kind: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) },
-  })
+  const onUsedUp = (row: OutboxRow, lastFailure: string | undefined) => {
+    const last = lastFailure ?? row.lastError
+    options.alert({
+      walletId: row.walletId, code: 'WORK_STALLED',
+      message: `${row.kind} has not gone out after every retry${last ? ` (last: ${last})` : ''}; it keeps being retried`,
+      details: { outboxId: row.id, kind: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) },
+    })
+  }
   const sweep = async () => {
     const requeued = await sweepOutbox(db, submitQueue, { cursor, onUsedUp }).catch(sweepFailed)
     if (requeued) log.warn({ requeued }, 'outbox sweep re-enqueued jobs missing from Redis or failed for good')
