@@ -1,4 +1,4 @@
-import { type SQL, and, eq, gt, sql } from 'drizzle-orm'
+import { type SQL, and, eq, gt, inArray, sql } from 'drizzle-orm'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
@@ -6,7 +6,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { earlierUnfinished, requeueRow, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import { openRequestOf } from '../../store/repositories/openRequestOf.js'
-import { type RequestRow, requests, sessions, wallets } from '../../store/schema/index.js'
+import { type RequestRow, outbox, requests, sessions, wallets } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
@@ -250,9 +250,14 @@ async function sessionStillValid(deps: WorkerDeps, sessionId: string): Promise<b
   return !!row && (row.status === 'active' || row.status === 'rotating') && row.expiryUnix > Math.floor(deps.operatorNow() / 1000) + 2
 }
 
-/** The operator definitively answered (or, without `sentAt`, the request is closed unsent): this request did not and will not take effect. */
+/**
+ * The operator definitively answered (or, without `sentAt`, the request is closed unsent): this request did not and will not take effect.
+ * Only while it is open: another run of the same work (the cancel lane beside the job, a stalled job
+ * re-run) may have had it accepted since this run read it, and an accepted request stays accepted.
+ */
 async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
-  await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) }).where(eq(requests.id, id))
+  await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) })
+    .where(and(eq(requests.id, id), inArray(requests.status, ['signed', 'unknown'])))
 }
 
 /** `sent_at` keeps the first stored send's time: an outcome stored later (a resend's) leaves it. */
@@ -278,6 +283,12 @@ async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpe
   return deps.db.transaction(async (tx) => {
     // Serializes with the grant (`lockWallet`).
     await lockWallet(tx, row.walletId)
+    // Another run of the same work may have settled it (or held it) since this one loaded the row:
+    // held or queued again over `done`, accepted work would be sent a second time once released.
+    const [current] = await tx.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, row.id)).for('update')
+    if (current?.status !== 'pending' && current?.status !== 'enqueued') {
+      return { result: 'done', reason: `not held: outbox ${current?.status ?? 'row missing'} by another run` } satisfies SubmitResult
+    }
     await spec.unclaim?.(tx, ctx)
     const waitOver = waitsFor === 'earlier'
       ? (await earlierUnfinished(tx, row)) !== 'held'

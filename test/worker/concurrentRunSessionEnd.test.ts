@@ -1,0 +1,56 @@
+/**
+ * Two runs of the same work at once (the cancel lane beside a cancel's job, a stalled job re-run
+ * beside the original, a job the sweep added again after Redis lost it while the first still ran),
+ * while the session that signed the first run's request ends. The first run's request is accepted
+ * and its work settled; the second, which found that request still open, must not undo either.
+ */
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import type { WorkerDeps } from '../../src/runtime/deps.js'
+import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
+import { sessions } from '../../src/store/schema/index.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorOrder } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let db: ReturnType<typeof rows>
+beforeAll(async () => {
+  h = await createHarness()
+  db = rows(h.db)
+})
+afterAll(async () => { await h?.close() })
+
+const noDelay = { delay: async (): Promise<never> => { throw new Error('not expected to wait') } }
+
+it('a modify accepted by one run stays accepted and done when a second run finds its session ended: not held, not sent again', async () => {
+  const { wallet, session } = await h.wallet()
+  const worker = await h.startWorker({ streams: false })
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+  await worker.relay()
+  await eventually(async () => (await db.order(order.id)).state === 'open')
+  // No worker runs the modify's job: the two runs below are the only ones.
+  await worker.close()
+  const deps = worker.deps
+  const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1985', size: '0.6' })
+
+  // Run A signs and sends; the operator's answer is held back until run B has read the open request.
+  let answer!: () => void
+  const answered = new Promise<void>((resolve) => { answer = resolve })
+  const runA = runSubmission({ ...deps, venue: { ...deps.venue, submit: async (body: string) => { await answered; return deps.venue.submit(body) } } }, outboxId, submitModifyOrderSpec, noDelay)
+  await eventually(async () => (await db.requestsOf(order.id)).some((r) => r.family === 'ModifyOrder'))
+  // The session ends (revoked here) while A's request is on its way.
+  await h.db.update(sessions).set({ status: 'revoked' }).where(eq(sessions.id, session.id))
+  // Run B has read A's request as open; A's answer arrives and is stored before B goes on.
+  const depsB: WorkerDeps = { ...deps, sessions: { ...deps.sessions, active: async () => { answer(); await runA; return undefined } } }
+  await runSubmission(depsB, outboxId, submitModifyOrderSpec, noDelay)
+  expect(await runA).toMatchObject({ result: 'accepted' })
+
+  const modifies = (await db.requestsOf(order.id)).filter((r) => r.family === 'ModifyOrder')
+  expect(modifies.map((r) => r.status)).toEqual(['accepted'])
+  expect((await db.outboxOfWallet(wallet.id)).find((r) => r.id === outboxId)?.status).toBe('done')
+  expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.revision).toBe(1)
+})
