@@ -4,6 +4,7 @@
  * nothing placed twice, while other sessions keep sending.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reconcile } from '../../jobs/reconcile.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
@@ -81,6 +82,11 @@ describe('one session rate-limited for a long time', () => {
     const [laterRow] = await db.outboxOf(later.order.id)
     await eventually(async () => (await (await worker.submitQueue.getJob(outboxJobId(laterRow!)))?.getState()) === 'delayed')
     expect(await db.requestsOf(later.order.id)).toEqual([])
+    // Reconciliation leaves the waiting placement to its job: it is not taken for one whose claim
+    // was lost (re-queued as new work, with an 'order.resubmitted' entry, on every run while it waits).
+    await reconcile(worker.deps, { walletId: limited.wallet.id, orphans: 'adopt', settleMs: 0 })
+    expect((await db.outboxOf(later.order.id)).map((r) => r.id)).toEqual([laterRow!.id])
+    expect(await db.audit(limited.wallet.id, 'order.resubmitted')).toEqual([])
     // The limited session's refused request is still waiting, sent once and not again.
     expect((await db.requestsOf(refused.orderId!)).map((r) => [r.status, r.errorCode])).toEqual([['signed', 'RateLimited']])
     expect(operatorOrders(h.sandbox, limited.wallet.address)).toHaveLength(1)

@@ -89,6 +89,12 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
     if (refusal) return settleFailed(ctx, spec, refusal.code, refusal.message, 'local')
     fields = claim.fields as Record<string, unknown>
+    if (deps.rateLimits.waitMs(session.id) > 0 && spec.family !== 'CancelAll') {
+      // Unclaimed while it waits: a claimed order with nothing signed reads, to reconciliation, as a
+      // claim lost in a crash (re-queued as new work on every run); and a pending one can still be
+      // cancelled, modified or halted here, as any not sent yet.
+      if (spec.unclaim) await deps.db.transaction((tx) => spec.unclaim!(tx, ctx))
+    }
     const limited = waitForRateLimit(deps, spec.family, session.id, control)
     if (limited) return limited
     try {
