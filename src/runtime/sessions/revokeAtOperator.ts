@@ -8,6 +8,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
+import { remeasureOperatorClock } from '../submission/remeasureOperatorClock.js'
 
 /**
  * Revokes a session at the operator, signed by the session key itself, and
@@ -25,12 +26,19 @@ import { unsealSessionKey } from './sealedSessionKey.js'
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
   if (session.delegatedPayload && session.delegationHash) {
     const key = unsealSessionKey(keyring, session)
-    const deadline = BigInt(Math.floor(deps.operatorNow()) + shortDeadlineMs(deps.maxDeadlineMs, 20_000))
-    const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
-    try {
-      await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })
-    } catch (error) {
-      if (!(error instanceof VenueError && error.venueCode === 'SessionUnauthorized')) throw error
+    for (let attempt = 1; ; attempt++) {
+      const deadline = BigInt(Math.floor(deps.operatorNow()) + shortDeadlineMs(deps.maxDeadlineMs, 20_000))
+      const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
+      try {
+        await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })
+        break
+      } catch (error) {
+        if (error instanceof VenueError && error.venueCode === 'SessionUnauthorized') break
+        // The deadline refused as past or as too far ahead: this host's clock stepped since the offset
+        // was measured. Measured again and signed again once; on the stale offset every retry by
+        // session maintenance would be refused too, the old key valid at the operator until it expires.
+        if (attempt > 1 || !(await deadlineRefused(deps, error, deadline))) throw error
+      }
     }
   }
   const revokedAt = new Date(deps.now())
@@ -43,4 +51,11 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
     notExists(deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
   deps.sessions.forget(session.id)
   await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
+}
+
+/** Whether the operator refused the revocation for its deadline (measuring its clock again first). */
+async function deadlineRefused(deps: WorkerDeps, error: unknown, deadline: bigint): Promise<boolean> {
+  if (!(error instanceof VenueError && (error.venueCode === 'DeadlineExpired' || error.venueCode === 'InvalidRequest'))) return false
+  if (!(await remeasureOperatorClock(deps))) return false
+  return error.venueCode === 'DeadlineExpired' || deadline > BigInt(Math.floor(deps.operatorNow()) + deps.maxDeadlineMs)
 }

@@ -1,0 +1,48 @@
+/**
+ * The worker's clock steps after start-up (an NTP correction, a VM resumed) while no request is
+ * being sent: a rotated-out session's revocation signs its deadline on the stale offset, which the
+ * operator refuses (DeadlineExpired when the clock stepped back, InvalidRequest when it stepped
+ * forward past maxDeadlineMs). The revocation measures the operator's clock again and goes through,
+ * as a submission does, instead of failing at every maintenance run while the old key stays valid
+ * at the operator until it expires.
+ */
+import { eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { sessions } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { activeWallet, grant, operatorDelegation, rows } from './support/lifecycle.js'
+
+let h: Harness
+let worker: RunningWorker
+let stepMs = 0
+
+beforeAll(async () => {
+  h = await createHarness()
+  // Nothing else measures the clock again here: no stream reconnects, no submission.
+  worker = await h.startWorker({ now: () => Date.now() + stepMs, streams: false, rotationGraceMs: 1_000, maintenanceIntervalMs: 3_600_000 })
+})
+afterAll(async () => { await h?.close() })
+
+it.each([
+  ['back', -90_000],
+  ['forward', 90_000],
+])('a rotated-out session is revoked at the operator after the clock stepped %s', async (_direction, step) => {
+  const r = rows(h.db)
+  const w = await activeWallet(h, { lifetimeSeconds: 24 * 3600 })
+  const { session: next } = await grant(h, w, { lifetimeSeconds: 24 * 3600 })
+  expect((await r.session(w.session.id)).status).toBe('rotating')
+  // Rotated out well before the grace period ended, whichever way the clock went.
+  await h.db.update(sessions).set({ updatedAt: sql`now() - interval '1 hour'` }).where(eq(sessions.id, w.session.id))
+
+  stepMs += step
+  try {
+    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ revoked: 1, failures: 0 })
+  } finally {
+    stepMs -= step
+    await worker.deps.resyncOperatorClock?.()
+  }
+  expect((await r.session(w.session.id)).status).toBe('revoked')
+  expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
+  expect((await r.session(next.id)).status).toBe('active')
+}, 30_000)
