@@ -54,4 +54,10 @@ describe('the operator guide\'s live probe', () => {
     expect(session.aclScope).toEqual(['CancelOrder'])
     expect(session.status).toBe('active')
   })
+
+  it('a kill-switch-only session (CancelAll, the API\'s needs: { killSwitch: true }) goes live', async () => {
+    const { grant } = await grantWithProbe(['CancelAll'])
+    const { session } = await grant
+    expect([session.aclScope, session.status]).toEqual([['CancelAll'], 'active'])
+  })
 })

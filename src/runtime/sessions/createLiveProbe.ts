@@ -22,7 +22,8 @@ export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: O
  * The operator guide's live probe, run on a delegated session before it goes
  * live: one low-risk request must be accepted (an IOC buy of one lot at one
  * tick, which cannot fill; or, for a session that cannot place orders, a
- * cancel of an order that does not exist, which must pass authorization), and
+ * cancel or modify of an order that does not exist, or for a kill-switch-only one a CancelAll
+ * whose deadline has passed, which must pass authorization and take no effect), and
  * one deliberately out-of-scope request must be refused as a session
  * authorization failure (`SessionAclViolation`). Answers every problem found.
  */
@@ -32,8 +33,8 @@ export function createLiveProbe(options: LiveProbeOptions) {
     const nonces = createNonceGenerator(options.operatorNow)
     const market = [...options.markets.values()][0]
     if (!market) return ['live probe: the operator lists no market to probe']
-    const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>) => {
-      const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline: BigInt(Math.floor(options.operatorNow()) + shortDeadlineMs(options.maxDeadlineMs, 20_000)) } as RequestMessages[F]
+    const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>, deadlineMs = shortDeadlineMs(options.maxDeadlineMs, 20_000)) => {
+      const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline: BigInt(Math.floor(options.operatorNow()) + deadlineMs) } as RequestMessages[F]
       const request = buildRequest(family, message) as VenueRequest
       return options.venue.submit(signWireRequest(key, options.domain, request, session.delegatedPayload as Hex))
     }
@@ -46,8 +47,12 @@ export function createLiveProbe(options: LiveProbeOptions) {
         await send('Order', { market: market.market, side: 0, price: market.tickSize, size: market.lotSize, timeInForce: 1, clientOrderId: deriveClientOrderId(session.id, 0, 'probe') })
       } else if (covers(session.aclScope, 'CancelOrder')) {
         await send('CancelOrder', { market: market.market, clientOrderId: absent }).catch(passedAuthorization)
-      } else {
+      } else if (covers(session.aclScope, 'ModifyOrder')) {
         await send('ModifyOrder', { market: market.market, clientOrderId: absent, price: market.tickSize, size: market.lotSize }).catch(passedAuthorization)
+      } else {
+        // Kill switch only: a CancelAll whose deadline has passed, refused after the signatures and
+        // the scope (PROTOCOL.md §5's order) and before it could cancel any of the wallet's orders.
+        await send('CancelAll', { market: market.market }, -PAST_DEADLINE_MS).catch(passedAuthorization)
       }
     } catch (error) {
       problems.push(`live probe: a low-risk request was refused (${describe(error)})`)
@@ -77,9 +82,15 @@ export function createLiveProbe(options: LiveProbeOptions) {
   }
 }
 
-/** UnknownOrder means the request passed signature, scope and nonce checks: that is all a cancel probe asks. */
+/** How far in the past the kill-switch-only probe's deadline is (on the operator's clock as measured). */
+const PAST_DEADLINE_MS = 60_000
+
+/**
+ * UnknownOrder (and DeadlineExpired, for a deadline in the past) means the request passed the
+ * signature, scope and nonce checks: that is all a probe that must take no effect asks.
+ */
 function passedAuthorization(error: unknown): void {
-  if (!(error instanceof VenueError && error.venueCode === 'UnknownOrder')) throw error
+  if (!(error instanceof VenueError && (error.venueCode === 'UnknownOrder' || error.venueCode === 'DeadlineExpired'))) throw error
 }
 
 function describe(error: unknown): string {
