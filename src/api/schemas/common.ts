@@ -11,7 +11,9 @@ export const isoTime = z.string().describe('ISO 8601 time')
 
 /** How many rows a list answers at most (`limit`, default `LIST_LIMIT_DEFAULT`). */
 export const LIST_LIMIT_DEFAULT = 100
-export const listLimit = z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').optional()
+/** Decimal digits only: `Number()` would also read `0x10`, `1e2`, `+5`, ` 5` and a blank as a count. */
+export const listLimit = z.string().regex(/^\d+$/, 'must be a whole number in decimal digits').transform(Number)
+  .pipe(z.number().min(1, 'must be at least 1').max(500, 'must be at most 500')).optional()
   .describe(`at most this many (1 to 500, default ${LIST_LIMIT_DEFAULT})`)
 
 export const ErrorBody = z.object({
