@@ -1,4 +1,4 @@
-import { link, readFile, unlink, writeFile } from 'node:fs/promises'
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { DataDirLockedError } from './errors.js'
 
 /** Lock files this process holds: a second PGlite over the same directory is refused here too. */
@@ -29,15 +29,35 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
         }
       }
-      const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10)
+      const content = await readFile(lockPath, 'utf8').catch(() => '')
+      const holder = Number.parseInt(content, 10)
       if (heldHere.has(lockPath) || takeovers >= 2 || (holder !== process.pid && isAlive(holder))) {
         throw new DataDirLockedError(dataDir, lockPath, heldHere.has(lockPath) ? process.pid : holder)
       }
-      await unlink(lockPath).catch(() => undefined)
+      await removeStale(dataDir, lockPath, content)
     }
   } finally {
     await unlink(draft).catch(() => undefined)
   }
+}
+
+/**
+ * Removes the lock read as `staleContent`, and only that one: another process may have taken it
+ * over since it was read, and unlinking by name would remove that process's fresh lock. So it is
+ * moved aside first and read again; another process's lock is put back, and this one refused.
+ */
+async function removeStale(dataDir: string, lockPath: string, staleContent: string): Promise<void> {
+  const aside = `${lockPath}.stale.${process.pid}`
+  try {
+    await rename(lockPath, aside)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => '')
+  if (moved !== staleContent) await link(aside, lockPath).catch(() => undefined)
+  await unlink(aside).catch(() => undefined)
+  if (moved !== staleContent) throw new DataDirLockedError(dataDir, lockPath, Number.parseInt(moved, 10))
 }
 
 function isAlive(pid: number): boolean {
