@@ -25,8 +25,11 @@ const ms = (min: number, fallback: number) =>
 /** An http(s) URL with a host: `z.string().url()` alone reads `localhost:8787` as scheme `localhost:`. */
 const httpUrl = () => z.string().url().refine(isHttpUrl, 'must be an http(s) URL with a host, like http://127.0.0.1:8787')
 
+/** node-postgres reads any other string as something: `db.internal:5432/deputy` as database "432/deputy" on localhost. */
+const isPostgresUrl = (value: string) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value)
+
 const schema = z.object({
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL, like postgres://deputy@db.internal:5432/deputy (a Unix socket: ?host=/var/run/postgresql)').optional(),
   PGLITE_DIR: z.string().default('./.data/pglite'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),

@@ -67,3 +67,15 @@ it.each(wholeNumbers)('refuses %s written as anything but decimal digits (blank,
 it('reads whole numbers with the spaces around them trimmed', () => {
   expect(loadConfig({ REBALANCE_FEE_RESERVE_BPS: ' 25 ', API_PORT: '9090\n' })).toMatchObject({ REBALANCE_FEE_RESERVE_BPS: 25, API_PORT: 9090 })
 })
+
+// node-postgres reads any other string as something: `db.internal:5432/deputy` connected to the
+// local host's Postgres (database "432/deputy"), and one refused there was waited for, for ever,
+// as a Postgres not up yet.
+it('refuses a DATABASE_URL that is not a postgres:// or postgresql:// URL, naming the variable', () => {
+  for (const value of ['db.internal:5432/deputy', 'localhost:5432', 'mysql://deputy@db/deputy', 'http://db:5432/deputy']) {
+    expect(() => loadConfig({ DATABASE_URL: value }), value).toThrow(/^DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/)
+  }
+  for (const value of ['postgres://postgres@127.0.0.1:5432/test', 'postgresql://deputy:secret@db.internal/deputy', 'postgres://deputy@localhost/deputy?host=%2Fvar%2Frun%2Fpostgresql']) {
+    expect(loadConfig({ DATABASE_URL: value }).DATABASE_URL).toBe(value)
+  }
+})
