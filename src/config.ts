@@ -28,10 +28,13 @@ const httpUrl = () => z.string().url().refine(isHttpUrl, 'must be an http(s) URL
 /** node-postgres reads any other string as something: `db.internal:5432/deputy` as database "432/deputy" on localhost. */
 const isPostgresUrl = (value: string) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value)
 
+/** ioredis reads any other string as something: `http://cache:6379` as host "http", `cache` as host "cache" on port 6379. */
+const isRedisUrl = (value: string) => /^rediss?:\/\//.test(value) && URL.canParse(value)
+
 const schema = z.object({
   DATABASE_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL, like postgres://deputy@db.internal:5432/deputy (a Unix socket: ?host=/var/run/postgresql)').optional(),
   PGLITE_DIR: z.string().default('./.data/pglite'),
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379 (a password: redis://:secret@host:6379; a database: redis://host:6379/2)').default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
   OPERATOR_URL: httpUrl().default('http://127.0.0.1:8787'),
   OPERATOR_TIMEOUT_MS: ms(100, 10_000),

@@ -79,3 +79,15 @@ it('refuses a DATABASE_URL that is not a postgres:// or postgresql:// URL, namin
     expect(loadConfig({ DATABASE_URL: value }).DATABASE_URL).toBe(value)
   }
 })
+
+// ioredis reads any other string as something: a scheme left as http:// made "http" the host, and
+// the worker waited for ever for a Redis there, as for one not up yet.
+it('refuses a REDIS_URL that is not a redis:// or rediss:// URL, naming the variable', () => {
+  for (const value of ['http://cache:6379', 'cache:6379', 'nonsense', 'redis:/cache']) {
+    expect(() => loadConfig({ REDIS_URL: value }), value).toThrow(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/)
+  }
+  for (const value of ['redis://127.0.0.1:6379', 'rediss://:secret@cache.internal:6380/2']) {
+    expect(loadConfig({ REDIS_URL: value }).REDIS_URL).toBe(value)
+  }
+  expect(loadConfig({}).REDIS_URL).toBe('redis://127.0.0.1:6379')
+})
