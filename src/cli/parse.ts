@@ -42,9 +42,15 @@ export function parseInteger(value: string): number {
   return Number(value)
 }
 
-/** Milliseconds from seconds given on the command line. */
+/** A positive number of seconds, in decimal (`Number()` alone would also read `0x10`, `1e9` and `Infinity`). */
 export function parseSeconds(value: string): number {
-  const seconds = Number(value)
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('must be a positive number of seconds')
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN
+  if (!(seconds > 0)) throw new InvalidArgumentError('must be a positive number of seconds, in decimal digits (e.g. 30 or 2.5)')
   return seconds
+}
+
+/** A unix time in whole seconds, in decimal digits. */
+export function parseUnixSeconds(value: string): number {
+  if (!/^\s*\d+\s*$/.test(value)) throw new InvalidArgumentError('must be a unix time in whole seconds, in decimal digits')
+  return Number(value)
 }

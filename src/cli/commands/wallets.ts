@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { clientAction } from '../context.js'
 import { shortId, table } from '../output.js'
+import { parseUnixSeconds } from '../parse.js'
 import type { AuditPageDto, WalletDto } from '../types.js'
 
 const walletLine = (w: WalletDto) => `wallet ${w.id}  ${w.address}  ${w.status}${w.canSignDelegation ? '' : '  (no signer in the API process)'}`
@@ -11,12 +12,12 @@ export function walletCommands(program: Command): void {
     .description('register a wallet by address, or create a development wallet (no --address)')
     .option('--address <address>', 'an existing wallet address')
     .option('--custody-wallet-id <id>', 'its Privy wallet id (with --address and the ownership signature)')
-    .option('--ownership-deadline <unix-seconds>', "the WalletRegistration's deadline (with --custody-wallet-id)")
+    .option('--ownership-deadline <unix-seconds>', "the WalletRegistration's deadline (with --custody-wallet-id)", parseUnixSeconds)
     .option('--ownership-signature <hex>', "the wallet's signature of its WalletRegistration (with --custody-wallet-id; docs/privy.md)")
-    .action(clientAction(async ({ api, out }, options: { address?: string; custodyWalletId?: string; ownershipDeadline?: string; ownershipSignature?: string }) => {
+    .action(clientAction(async ({ api, out }, options: { address?: string; custodyWalletId?: string; ownershipDeadline?: number; ownershipSignature?: string }) => {
       const ownership = options.ownershipDeadline !== undefined || options.ownershipSignature !== undefined
-        // Passed as given (a deadline that is not a number is refused by the API, naming the field).
-        ? { ownership: { deadline: Number(options.ownershipDeadline), signature: options.ownershipSignature } }
+        // One without the other is passed as given: the API's refusal names the missing field.
+        ? { ownership: { deadline: options.ownershipDeadline, signature: options.ownershipSignature } }
         : {}
       const body = options.address ? { address: options.address, ...(options.custodyWalletId ? { custodyWalletId: options.custodyWalletId } : {}), ...ownership } : { generate: true }
       const created = await api.post<WalletDto>('/v1/wallets', body)
