@@ -31,16 +31,19 @@ const isPostgresUrl = (value: string) => /^postgres(ql)?:\/\//.test(value) && UR
 /** ioredis reads any other string as something: `http://cache:6379` as host "http", `cache` as host "cache" on port 6379. */
 const isRedisUrl = (value: string) => /^rediss?:\/\//.test(value) && URL.canParse(value)
 
+/** Spaces alone are no value: `PGLITE_DIR='  '` made a directory named by two spaces. */
+const notBlank = () => z.string().refine((value) => value.trim() !== '', 'must not be blank')
+
 const schema = z.object({
   DATABASE_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL, like postgres://deputy@db.internal:5432/deputy (a Unix socket: ?host=/var/run/postgresql)').optional(),
-  PGLITE_DIR: z.string().default('./.data/pglite'),
+  PGLITE_DIR: notBlank().default('./.data/pglite'),
   REDIS_URL: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379 (a password: redis://:secret@host:6379; a database: redis://host:6379/2)').default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
   OPERATOR_URL: httpUrl().default('http://127.0.0.1:8787'),
   OPERATOR_TIMEOUT_MS: ms(100, 10_000),
   EVENT_STREAM_IDLE_TIMEOUT_MS: ms(1000, 60_000),
   DATABASE_QUERY_TIMEOUT_MS: ms(100, 30_000),
-  DEPUTY_MASTER_KEY: z.string().min(1).optional(),
+  DEPUTY_MASTER_KEY: notBlank().optional(),
   WORKER_CONCURRENCY: wholeNumber((n) => n.min(1).max(1000)).default(64),
   RECONCILE_INTERVAL_MS: ms(1000, 30_000),
   ORPHAN_POLICY: z.enum(['adopt', 'cancel']).default('adopt'),
@@ -62,7 +65,7 @@ const schema = z.object({
   PRIVY_APP_SECRET: z.string().optional(),
   PRIVY_AUTHORIZATION_KEYS: z.string().optional(),
   PRIVY_API_URL: httpUrl().default('https://api.privy.io'),
-  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_HOST: notBlank().default('127.0.0.1'),
   API_PORT: wholeNumber((n) => n.max(65535)).default(8080),
   /** Bearer token for the admin endpoints (tenants, API keys) and Bull Board; unset → admin is closed. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

@@ -91,3 +91,10 @@ it('refuses a REDIS_URL that is not a redis:// or rediss:// URL, naming the vari
   }
   expect(loadConfig({}).REDIS_URL).toBe('redis://127.0.0.1:6379')
 })
+
+it('refuses PGLITE_DIR, API_HOST and DEPUTY_MASTER_KEY given as spaces alone, naming the variable', () => {
+  for (const name of ['PGLITE_DIR', 'API_HOST', 'DEPUTY_MASTER_KEY']) {
+    expect(() => loadConfig({ [name]: '   ' }), name).toThrow(new RegExp(`^${name}: must not be blank`))
+  }
+  expect(loadConfig({ PGLITE_DIR: '/var/lib/deputy', API_HOST: '0.0.0.0' })).toMatchObject({ PGLITE_DIR: '/var/lib/deputy', API_HOST: '0.0.0.0' })
+})
