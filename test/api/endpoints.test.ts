@@ -303,7 +303,7 @@ describe('sessions and schedules', () => {
       ['POST', `/v1/wallets/${wallet.id}/sessions`, { families: ['CancelAll'] }, 'families', 'Order and CancelOrder'],
       ['POST', `/v1/wallets/${wallet.id}/sessions`, { needs: { killSwitch: true } }, 'needs', 'Order and CancelOrder'],
       ['POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'CancelAll'] }, 'families', 'CancelOrder'],
-      ['POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'ModifyOrder'] }, 'families', 'CancelOrder'],
+      ['POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'ModifyOrder', 'CancelAll'] }, 'families', 'CancelOrder'],
     ] as const
     for (const [method, url, body, field, missing] of refusals) {
       const refused = await tenant.request(method, url, body)
@@ -373,8 +373,8 @@ describe('session scope', () => {
     const granted = await grantThroughApi(tenant, wallet.id, { lifetimeSeconds: 24 * 3600 })
     expect(granted.statusCode).toBe(201)
     expect(granted.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'CancelOrder', 'CancelAll'])
-    const withModify = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { lifetimeSeconds: 24 * 3600, families: ['Order', 'ModifyOrder'] })
-    expect(withModify.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'ModifyOrder'])
+    const withModify = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { lifetimeSeconds: 24 * 3600, families: ['Order', 'ModifyOrder', 'CancelAll'] })
+    expect(withModify.json<{ session: { aclScope: string[] } }>().session.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelAll'])
     // A rotation may name what the automation does instead of the families, as a grant may.
     const byNeeds = await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { lifetimeSeconds: 24 * 3600, needs: { limitOrders: true, modifications: true } })
     expect(byNeeds.statusCode).toBe(201)

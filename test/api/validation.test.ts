@@ -42,6 +42,8 @@ const cases: Case[] = [
   ['wallet: id not a UUID', 'GET', () => '/v1/wallets/42', undefined, 400, 'walletId', /must be a UUID/],
   ['work: id not a UUID', 'GET', () => '/v1/work/42', undefined, 400, 'outboxId', /must be a UUID/],
   ['session: empty families', 'POST', () => `${w()}/sessions`, { families: [] }, 400, 'families', /at least one family/],
+  ['session: places orders it could never cancel', 'POST', () => `${w()}/sessions`, { families: ['Order'] }, 400, 'families', /must include CancelOrder or CancelAll with Order or ModifyOrder/],
+  ['session: rotation to modifies it could never cancel', 'POST', () => `${w()}/sessions/rotate`, { families: ['Order', 'ModifyOrder'] }, 400, 'families', /must include CancelOrder or CancelAll/],
   ['session: unknown family', 'POST', () => `${w()}/sessions`, { families: ['Trade'] }, 400, 'families.0', /must be one of "Order", "ModifyOrder", "CancelOrder", "CancelAll"/],
   ['session: lifetime too short', 'POST', () => `${w()}/sessions`, { lifetimeSeconds: 1800 }, 400, 'lifetimeSeconds', /at least 3600/],
   // Shorter than twice the worker's rotation lead (6 h here): due for rotation as soon as it went live.

@@ -20,7 +20,11 @@ import { type RouteOptions, relayNow, tenantSecurity } from './context.js'
 import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from '../../core/sessions/lifetimeBounds.js'
 
 const SessionRequest = z.strictObject({
-  families: z.array(z.enum(families)).min(1, 'must name at least one family').optional()
+  families: z.array(z.enum(families)).min(1, 'must name at least one family')
+    // Nothing could stop what such a session places: no user cancel, no good-till expiry, no kill switch.
+    .refine((named) => !named.some((f) => f === 'Order' || f === 'ModifyOrder') || named.some((f) => f === 'CancelOrder' || f === 'CancelAll'),
+      'must include CancelOrder or CancelAll with Order or ModifyOrder: a session that places or changes orders must be able to cancel them')
+    .optional()
     .describe('Request families the session may sign, exactly; without it the narrowest scope covering `needs` is asked for (rotation: the current scope)'),
   needs: z.strictObject({
     limitOrders: z.boolean().optional(), modifications: z.boolean().optional(), schedules: z.boolean().optional(), killSwitch: z.boolean().optional(),
