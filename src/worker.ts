@@ -6,6 +6,7 @@ import { RELAY_BATCH, relayOutbox } from '../jobs/relayOutbox.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
 import { redisConnections } from './queue/redisConnections.js'
+import { dropBlockingConnection } from './queue/dropBlockingConnection.js'
 import { controlJobOptions } from './queue/jobOptions.js'
 import { controlJobs, queueNames } from './queue/names.js'
 import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
@@ -236,8 +237,10 @@ export async function startWorker(options: StartWorkerOptions) {
       const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close(), pruning.close(), cancelLane.close()])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
       if (timedOut) {
+        // BullMQ's close may be waiting for a blocking connection that never ends (dropBlockingConnection):
+        // it is not waited for further. A job it has not recorded finished is re-run once its lock lapses.
         options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
-        await Promise.all([submitWorker.close(true), controlWorker.close(true)])
+        for (const worker of [submitWorker, controlWorker]) dropBlockingConnection(worker)
       }
       await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
       await redis.closeAll()
