@@ -272,7 +272,9 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       await ticking
       for (const controller of running.values()) controller.abort()
       running.clear()
+      // Best effort: a lease not released (Postgres unreachable) lapses after leaseMs, and another process takes the wallet then.
       await deps.db.update(streamCursors).set({ leaseOwner: null, leaseUntil: null }).where(eq(streamCursors.leaseOwner, options.owner))
+        .catch((error: unknown) => deps.log.warn({ err: error }, 'could not release the event streams\' leases; they lapse on their own'))
     },
   }
 }
