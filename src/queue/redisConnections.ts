@@ -14,9 +14,13 @@ export function redisConnections(url: string, connectionName: string) {
       opened.push(connection)
       return connection
     },
-    /** Quits every connection opened (disconnecting one that cannot quit). */
+    /**
+     * Quits every connection opened (disconnecting one that cannot quit). One not connected (Redis
+     * down, a reconnect pending) is disconnected at once: its QUIT would wait in the offline queue
+     * for a Redis that may not come back, and the process with it.
+     */
     async closeAll(): Promise<void> {
-      await Promise.all(opened.map((c) => c.quit().catch(() => c.disconnect())))
+      await Promise.all(opened.map((c) => (c.status === 'ready' ? c.quit().then(() => undefined, () => c.disconnect()) : c.disconnect())))
     },
   }
 }

@@ -43,3 +43,14 @@ it('the daemon stopped after a Redis outage exits 0', async () => {
   await outage()
   expect(await child.stop(), child.errors.join('\n')).toBe(0)
 }, 60_000)
+
+it('the daemon stopped while Redis is still down exits 0', async () => {
+  const child = await spawnWorkerProcess(h, { REDIS_URL: redis.url, SHUTDOWN_TIMEOUT_MS: '1000' })
+  await redis.close()
+  try {
+    await sleep(1_000)
+    expect(await child.stop(), child.errors.join('\n')).toBe(0)
+  } finally {
+    await redis.open()
+  }
+}, 60_000)
