@@ -134,7 +134,7 @@ export async function startWorker(options: StartWorkerOptions) {
     rotateLeadSeconds: options.rotateLeadSeconds ?? 6 * 3600,
     lifetimeSeconds: options.sessionLifetimeSeconds ?? 7 * 24 * 3600,
     rotationGraceMs: options.rotationGraceMs ?? Math.max(45_000, info.maxDeadlineMs + 15_000),
-    ...(options.liveProbe ? { probe: createLiveProbe({ venue, keyring: options.keyring, domain, markets, operatorNow, maxDeadlineMs: info.maxDeadlineMs }) } : {}),
+    ...(options.liveProbe ? { probe: createLiveProbe({ ...deps, keyring: options.keyring, markets }) } : {}),
     ...(options.grantRetryBaseMs !== undefined ? { grantRetryBaseMs: options.grantRetryBaseMs } : {}),
   }
   const prefix = options.queuePrefix

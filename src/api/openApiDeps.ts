@@ -6,6 +6,7 @@ import { redisConnections } from '../queue/redisConnections.js'
 import { queueNames } from '../queue/names.js'
 import type { WorkerDeps } from '../runtime/deps.js'
 import { waitForOperator } from '../runtime/waitForOperator.js'
+import { createOperatorClock } from '../runtime/operatorClock.js'
 import { createSessionSigners } from '../runtime/sessionSigners.js'
 import { shortDeadlineMs } from '../core/requests/shortDeadlineMs.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
@@ -33,12 +34,15 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
     const { info, domain, offsetMs, markets } = await waitForOperator(venue, log)
     const now = Date.now
+    // Measured again, as the worker's, when the operator refuses a deadline: this host's clock may step.
+    const operatorClock = createOperatorClock(venue, now, offsetMs, log)
+    const operatorNow = operatorClock.now
     const alerts = createAlertSink({ log, db: database.db, webhookUrl: config.ALERT_WEBHOOK_URL })
     const runtime: WorkerDeps = {
-      db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow: () => now() + offsetMs, log,
-      sessions: createSessionSigners({ db: database.db, keyring, domain, now: () => now() + offsetMs, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
+      db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log,
+      sessions: createSessionSigners({ db: database.db, keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
       // On the operator's clock, as the worker's: the two sign for the same session keys.
-      nonces: createNonceGenerator(() => now() + offsetMs),
+      nonces: createNonceGenerator(operatorNow),
       rateLimits: createSessionRateLimits(now),
       alert: alerts.raise,
     }
@@ -60,7 +64,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
       sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
       sessionRotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,
-      ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ venue, keyring, domain, markets, operatorNow: runtime.operatorNow, maxDeadlineMs: info.maxDeadlineMs }) } : {}),
+      ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ ...runtime, keyring, markets }) } : {}),
       async close() {
         await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
         await redis.closeAll()

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino'
 import type { Hex } from 'viem'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { covers } from '../../core/acl/covers.js'
@@ -15,8 +16,14 @@ import type { MarketRules } from '../intake/marketRules.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 import { shortDeadlineMs } from '../../core/requests/shortDeadlineMs.js'
+import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 
-export type LiveProbeOptions = { venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number; maxDeadlineMs?: number }
+export type LiveProbeOptions = {
+  venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number; maxDeadlineMs?: number
+  /** Measures the operator's clock again when it refuses a probe's deadline (`WorkerDeps.resyncOperatorClock`). */
+  resyncOperatorClock?: () => Promise<void>
+  log?: Logger
+}
 
 /**
  * The operator guide's live probe, run on a delegated session before it goes
@@ -34,9 +41,18 @@ export function createLiveProbe(options: LiveProbeOptions) {
     const market = [...options.markets.values()][0]
     if (!market) return ['live probe: the operator lists no market to probe']
     const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>, deadlineMs = shortDeadlineMs(options.maxDeadlineMs, 20_000)) => {
-      const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline: BigInt(Math.floor(options.operatorNow()) + deadlineMs) } as RequestMessages[F]
-      const request = buildRequest(family, message) as VenueRequest
-      return options.venue.submit(signWireRequest(key, options.domain, request, session.delegatedPayload as Hex))
+      for (let attempt = 1; ; attempt++) {
+        const deadline = BigInt(Math.floor(options.operatorNow()) + deadlineMs)
+        const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline } as RequestMessages[F]
+        const request = buildRequest(family, message) as VenueRequest
+        try {
+          return await options.venue.submit(signWireRequest(key, options.domain, request, session.delegatedPayload as Hex))
+        } catch (error) {
+          // The deadline refused as past or too far ahead: this host's clock stepped since the offset
+          // was measured. Measured again and signed again once (a deadline meant to be past is not).
+          if (attempt > 1 || deadlineMs < 0 || !(await deadlineRefused(options, error, deadline))) throw error
+        }
+      }
     }
     const absent = deriveClientOrderId(session.id, 0, 'probe-absent')
     const problems: string[] = []

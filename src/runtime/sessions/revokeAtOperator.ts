@@ -8,7 +8,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
-import { remeasureOperatorClock } from '../submission/remeasureOperatorClock.js'
+import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 
 /**
  * Revokes a session at the operator, signed by the session key itself, and
@@ -51,11 +51,4 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
     notExists(deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
   deps.sessions.forget(session.id)
   await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
-}
-
-/** Whether the operator refused the revocation for its deadline (measuring its clock again first). */
-async function deadlineRefused(deps: WorkerDeps, error: unknown, deadline: bigint): Promise<boolean> {
-  if (!(error instanceof VenueError && (error.venueCode === 'DeadlineExpired' || error.venueCode === 'InvalidRequest'))) return false
-  if (!(await remeasureOperatorClock(deps))) return false
-  return error.venueCode === 'DeadlineExpired' || deadline > BigInt(Math.floor(deps.operatorNow()) + deps.maxDeadlineMs)
 }
