@@ -8,7 +8,9 @@ import { ensureWallet } from '../../src/runtime/wallets.js'
 import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import { sessions } from '../../src/store/schema/index.js'
 import { createVenueClient } from '../../src/venue/createVenueClient.js'
+import { createOperatorClock } from '../../src/runtime/operatorClock.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
+import { activeWallet, eventually, operatorOpenOrders, place } from './support/lifecycle.js'
 
 let h: Harness
 let probe: ReturnType<typeof createLiveProbe>
@@ -60,4 +62,28 @@ describe('the operator guide\'s live probe', () => {
     const { session } = await grant
     expect([session.aclScope, session.status]).toEqual([['CancelAll'], 'active'])
   })
+
+  it("a kill-switch-only session's probe cancels nothing, even with this host's clock stepped forward since the operator's was measured", async () => {
+    const worker = await h.startWorker({ streams: false, maintenanceIntervalMs: 3_600_000 })
+    const markets = toMarketRules(await createVenueClient({ baseUrl: h.sandbox.url }).markets())
+    const w = await activeWallet(h)
+    // A resting buy in the market the probe's CancelAll names (the operator's first).
+    expect([...markets.keys()][0]).toBe('ETH-USD')
+    const order = await place(h, worker, w.wallet.id)
+    await eventually(async () => operatorOpenOrders(h.sandbox, w.signer.address).length === 1)
+
+    // Measured, then stepped 90 s forward: a deadline meant to be 60 s past is 30 s ahead at the operator.
+    let stepMs = 0
+    const venue = createVenueClient({ baseUrl: h.sandbox.url })
+    const clock = createOperatorClock(venue, () => Date.now() + stepMs, 0, h.log)
+    const stepped = createLiveProbe({ venue, keyring: h.keyring, domain: h.sandbox.domain, markets, operatorNow: clock.now, resyncOperatorClock: clock.resync, maxDeadlineMs: h.sandbox.maxDeadlineMs })
+    stepMs = 90_000
+    const { session } = await grantSession({
+      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: w.signer, walletId: w.wallet.id, families: ['CancelAll'],
+      lifetimeSeconds: 24 * 3600, nowMs: h.sandbox.now(), probe: stepped,
+    })
+    expect(session.status).toBe('active')
+    // The wallet's resting order, placed under its previous session, is still open at the operator.
+    expect(operatorOpenOrders(h.sandbox, w.signer.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
+  }, 30_000)
 })

@@ -40,9 +40,10 @@ export function createLiveProbe(options: LiveProbeOptions) {
     const nonces = createNonceGenerator(options.operatorNow)
     const market = [...options.markets.values()][0]
     if (!market) return ['live probe: the operator lists no market to probe']
-    const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>, deadlineMs = shortDeadlineMs(options.maxDeadlineMs, 20_000)) => {
+    // `pastDeadline`: a deadline meant to be refused as past, sent as it is.
+    const send = async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], 'delegation' | 'wallet' | 'nonce' | 'deadline'>, pastDeadline?: bigint) => {
       for (let attempt = 1; ; attempt++) {
-        const deadline = BigInt(Math.floor(options.operatorNow()) + deadlineMs)
+        const deadline = pastDeadline ?? BigInt(Math.floor(options.operatorNow()) + shortDeadlineMs(options.maxDeadlineMs, 20_000))
         const message = { ...fields, delegation: session.delegationHash as Hex, wallet: walletOf(session) as Hex, nonce: nonces.next(), deadline } as RequestMessages[F]
         const request = buildRequest(family, message) as VenueRequest
         try {
@@ -50,7 +51,7 @@ export function createLiveProbe(options: LiveProbeOptions) {
         } catch (error) {
           // The deadline refused as past or too far ahead: this host's clock stepped since the offset
           // was measured. Measured again and signed again once (a deadline meant to be past is not).
-          if (attempt > 1 || deadlineMs < 0 || !(await deadlineRefused(options, error, deadline))) throw error
+          if (attempt > 1 || pastDeadline !== undefined || !(await deadlineRefused(options, error, deadline))) throw error
         }
       }
     }
@@ -68,7 +69,7 @@ export function createLiveProbe(options: LiveProbeOptions) {
       } else {
         // Kill switch only: a CancelAll whose deadline has passed, refused after the signatures and
         // the scope (PROTOCOL.md §5's order) and before it could cancel any of the wallet's orders.
-        await send('CancelAll', { market: market.market }, -PAST_DEADLINE_MS).catch(passedAuthorization)
+        await send('CancelAll', { market: market.market }, PAST_DEADLINE).catch(passedAuthorization)
       }
     } catch (error) {
       problems.push(`live probe: a low-risk request was refused (${describe(error)})`)
@@ -98,8 +99,12 @@ export function createLiveProbe(options: LiveProbeOptions) {
   }
 }
 
-/** How far in the past the kill-switch-only probe's deadline is (on the operator's clock as measured). */
-const PAST_DEADLINE_MS = 60_000
+/**
+ * The kill-switch-only probe's deadline: past on any clock (unix ms 1). Set from the operator's clock
+ * as measured, a step of this host's clock forward since the measurement would put it ahead at the
+ * operator, and the probe would be a CancelAll that cancels the wallet's orders in that market.
+ */
+const PAST_DEADLINE = 1n
 
 /**
  * UnknownOrder (and DeadlineExpired, for a deadline in the past) means the request passed the
