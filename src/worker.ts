@@ -102,6 +102,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
   const { info, domain, offsetMs, markets } = await waitForOperator(venue, options.log, now)
   const operatorClock = createOperatorClock(venue, now, offsetMs, options.log)
+  venue.remeasureClockWith(operatorClock.resync)
   const operatorNow = operatorClock.now
   const alerts = createAlertSink({ log: options.log, db: options.db, webhookUrl: options.alertWebhookUrl })
   const deps: WorkerDeps = {

@@ -36,6 +36,7 @@ export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps 
     const now = Date.now
     // Measured again, as the worker's, when the operator refuses a deadline: this host's clock may step.
     const operatorClock = createOperatorClock(venue, now, offsetMs, log)
+    venue.remeasureClockWith(operatorClock.resync)
     const operatorNow = operatorClock.now
     const alerts = createAlertSink({ log, db: database.db, webhookUrl: config.ALERT_WEBHOOK_URL })
     const runtime: WorkerDeps = {

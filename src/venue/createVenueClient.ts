@@ -1,4 +1,4 @@
-import { VenueTransportError } from '../core/errors/venue.js'
+import { VenueError, VenueTransportError } from '../core/errors/venue.js'
 import { parseSide } from '../core/orders/parseSide.js'
 import type { Hex } from 'viem'
 import { httpJson, httpTarget } from './httpJson.js'
@@ -9,9 +9,27 @@ export type VenueClientOptions = { baseUrl: string; timeoutMs?: number }
 /** The operator's HTTP API (PROTOCOL.md §5–§6). Event streaming lives in `streamEvents`. */
 export function createVenueClient({ baseUrl, timeoutMs = 10_000 }: VenueClientOptions) {
   const http = httpTarget({ baseUrl, timeoutMs })
-  const read = async <T>(auth: ReadAuth, path: string) => httpJson<T>(http, path, { headers: await auth() })
+  let remeasure: (() => Promise<void>) | undefined
+  const read = async <T>(auth: ReadAuth, path: string): Promise<T> => {
+    try {
+      return await httpJson<T>(http, path, { headers: await auth() })
+    } catch (error) {
+      // Its deadline refused (past, or too far ahead): this host's clock may have stepped since the
+      // operator's was measured. Measured again, and read once more with a deadline on the new offset.
+      if (!remeasure || !(error instanceof VenueError && (error.venueCode === 'DeadlineExpired' || error.venueCode === 'InvalidRequest'))) throw error
+      await remeasure().catch(() => { throw error })
+      return httpJson<T>(http, path, { headers: await auth() })
+    }
+  }
   return {
     baseUrl,
+    /**
+     * How a signed read refused for its deadline measures the operator's clock again (the process's
+     * operator clock, made after this client since it measures through it).
+     */
+    remeasureClockWith(resync: () => Promise<void>): void {
+      remeasure = resync
+    },
     info: () => httpJson<VenueInfo>(http, '/v1/info'),
     // PROTOCOL.md lists the fields, not the envelope: accept a bare array or `{ markets }`.
     markets: async (): Promise<VenueMarket[]> => {

@@ -51,3 +51,16 @@ describe('a worker clock that steps forward after start-up', () => {
     expect(operatorOrders(h.sandbox, wallet.address)).toHaveLength(1)
   })
 })
+
+describe('a signed read after the worker clock steps, with nothing sent since', () => {
+  it('measures the operator\'s clock again when the read\'s deadline is refused, and reads', async () => {
+    const { wallet } = await h.wallet()
+    await placedOpen(wallet)
+    const session = (await worker.deps.sessions.active(wallet.id))!
+    // Back two minutes: the read's deadline is past on arrival. No request goes out to notice it
+    // first (reconciliation, a portfolio or a read-back read alone).
+    stepMs -= 120_000
+    const open = await worker.deps.venue.openOrders(worker.deps.sessions.readAuth(session))
+    expect(open).toHaveLength(1)
+  })
+})
