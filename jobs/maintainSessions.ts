@@ -3,15 +3,19 @@
  * and on demand after a SessionUnauthorized).
  * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
  * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator;
- *   not a halted wallet's), the due wallets' recent session failures (one query),
+ *   not a halted wallet's), wallets with Order or ModifyOrder work `held` that their active session's
+ *   scope does not cover (a scope change), the due wallets' recent session failures (one query),
  *   sessions `rotating` past the grace period, `revoked` sessions whose signed delegation was never
  *   revoked at the operator (grants that did not go live), the wallet signer for each wallet.
  * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`), with the scope
  *   and lifetime of the last (at least twice the rotation lead; a wallet's first: the narrowest
- *   default scope, `defaultSessionFamilies`, and SESSION_LIFETIME_SECONDS); old sessions
+ *   default scope, `defaultSessionFamilies`, and SESSION_LIFETIME_SECONDS), the scope widened by
+ *   the families of held work it does not cover (reason `scopeChange`; its activation releases
+ *   the work); old sessions
  *   revoked at the operator once in-flight requests are past their deadlines, and so are the unused
  *   delegations of grants that did not go live (`revoked_at` recorded); sessions past expiry →
- *   `expired`; audit rows. A wallet without a signer is alerted and its work held when it expires.
+ *   `expired`; audit rows. A wallet without a signer is alerted and its work held when it expires
+ *   (SESSION_EXPIRING), or when work is held for a scope change it cannot make (SESSION_SCOPE).
  * - Errors and retries: one wallet failing does not stop the others; the next run retries it. A
  *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
  *   operator: `sessions.failed_at`) waits 30 s after the latest, doubling up to 15 min, and each
@@ -29,7 +33,8 @@ import type { WalletSigner } from '../src/signers/WalletSigner.js'
 import type { WalletRef } from '../src/signers/custodySigners.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { grantBackoffs } from '../src/store/repositories/grantBackoffs.js'
-import { sessions, wallets } from '../src/store/schema/index.js'
+import { outbox, sessions, wallets } from '../src/store/schema/index.js'
+import type { RequestFamily } from '../src/core/acl/actions.js'
 import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
@@ -68,19 +73,33 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
         sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
   }
 
-  // Active sessions close to expiry, and wallets whose work is held for lack of a session. Not a
-  // halted wallet's: the user stopped it (or a compromise did), so its wallet is asked for nothing;
-  // its session may expire, and resuming it waits for a new one. The `or` is parenthesised: and()
-  // does not wrap a raw chunk, and unwrapped it escaped the wallet filter.
-  const due = await deps.db.select({ walletId: wallets.id, address: wallets.address, custodyWalletId: wallets.custodyWalletId, status: wallets.status, sessionId: sessions.id })
+  // Active sessions close to expiry, wallets whose work is held for lack of a session, and wallets
+  // with placements or modifications held for a session whose scope covers them (a scope change:
+  // the active session's does not; `runSubmission` holds them). Not a halted wallet's: the user
+  // stopped it (or a compromise did), so its wallet is asked for nothing; its session may expire,
+  // and resuming it waits for a new one. The `or` is parenthesised: and() does not wrap a raw
+  // chunk, and unwrapped it escaped the wallet filter.
+  const heldUncovered = sql<RequestFamily[] | null>`(select array_agg(distinct ${outbox.kind}) from ${outbox} where ${outbox.walletId} = ${wallets.id}
+    and ${outbox.status} = 'held' and ${outbox.kind} in ('Order', 'ModifyOrder') and not (coalesce(${sessions.aclScope}, '{}') && array['Unrestricted', ${outbox.kind}]))`
+  const due = await deps.db.select({
+    walletId: wallets.id, address: wallets.address, custodyWalletId: wallets.custodyWalletId, status: wallets.status, sessionId: sessions.id,
+    expiryUnix: sessions.expiryUnix, heldUncovered,
+  })
     .from(wallets).leftJoin(sessions, and(eq(sessions.walletId, wallets.id), eq(sessions.status, 'active')))
     .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, ne(wallets.status, 'halted'),
-      sql`((${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds})`))
+      sql`((${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds}
+        or (${sessions.id} is not null and ${heldUncovered} is not null))`))
   const backoffs = await grantBackoffs(deps.db, due.map((wallet) => wallet.walletId), deps.now(), options.grantRetryBaseMs)
   for (const wallet of due) {
+    const expiring = wallet.expiryUnix !== null && wallet.expiryUnix < nowSeconds + options.rotateLeadSeconds
+    // Held for a scope change while a signer was configured (another process's, or before a restart without it).
+    const adding = wallet.heldUncovered ?? []
     const signer = options.walletSignerFor(wallet)
     if (!signer) {
-      if (wallet.sessionId) deps.alert({ walletId: wallet.walletId, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it' })
+      if (wallet.sessionId && expiring) deps.alert({ walletId: wallet.walletId, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it' })
+      if (wallet.sessionId && adding.length) {
+        deps.alert({ walletId: wallet.walletId, code: 'SESSION_SCOPE', message: `work is held for a session whose scope covers ${adding.join(' and ')}, and no wallet signer is configured to rotate it: rotate the session with that scope` })
+      }
       continue
     }
     // A signer that is down, or an operator that refuses every delegation of the wallet, is not
@@ -100,7 +119,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     }
     try {
       const { previous, session } = await rotateSession({
-        deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: wallet.sessionId ? 'expiry' : 'sessionUnauthorized',
+        deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: !wallet.sessionId ? 'sessionUnauthorized' : expiring ? 'expiry' : 'scopeChange', adding,
         lifetimeSeconds: options.lifetimeSeconds, keepLifetime: { minSeconds: shortestLifetimeSeconds(options.rotateLeadSeconds) },
         probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
       })

@@ -15,6 +15,9 @@
  *   showed cancelled (no reason) waits up to a minute for the stream's OrderCancelled to say why.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → the order is read back
  *   by cloid and recorded as the operator reports it (filled or cancelled: the same "not applied" answer).
+ *   Outside the active session's scope: held for a scope change (session maintenance rotates the
+ *   session to one covering ModifyOrder; a cancel of the order does not wait for it) when the wallet
+ *   has a wallet signer, else failed `LOCAL.ACL_SCOPE`.
  * - Idempotency key: the outbox id; a resend after a lost response carries the identical bytes.
  */
 import { and, count, eq } from 'drizzle-orm'

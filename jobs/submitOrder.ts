@@ -14,6 +14,8 @@
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
  *   session marked, work held until a new session. RateLimited (per session key) → that session's jobs
  *   wait out Retry-After as delayed jobs, then the same bytes. ACL violation and business rejections → terminal.
+ *   Outside the active session's scope: held for a scope change (session maintenance rotates the
+ *   session to one covering Order) when the wallet has a wallet signer, else failed `LOCAL.ACL_SCOPE`.
  * - Batched: Order jobs running together go first through `createBatchedOrders` (the same claim,
  *   persist-before-send and receipt, with the Postgres writes shared); whatever it does not handle
  *   comes here one by one, resuming from what it persisted.

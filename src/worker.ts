@@ -119,15 +119,21 @@ export async function startWorker(options: StartWorkerOptions) {
     policy: options.policy ?? createPolicyCheck({ db: options.db, venue, now }),
     onSessionInvalid: async (walletId, sessionId, reason) => {
       await options.onSessionInvalid?.(walletId, sessionId, reason)
-      // Replace the refused session now rather than at the next maintenance run. Waited for 3 s at
-      // most: while Redis is down the add waits for it (and goes in once it is back), and the caller
-      // must go on — the cancel lane sends every wallet's cancels and kill switches one after another.
-      const asked = controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { ...controlJobOptions, jobId: `maintain-${walletId}-${sessionId}` })
-        .then(() => undefined, (error: unknown) => options.log.warn({ err: error, walletId }, 'could not queue session maintenance for a refused session; the periodic run replaces it'))
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([asked, new Promise<void>((resolve) => { timer = setTimeout(resolve, MAINTENANCE_ASK_WAIT_MS) })])
-      clearTimeout(timer)
+      // Replace the refused session now rather than at the next maintenance run.
+      await askSessionMaintenance(walletId, sessionId)
     },
+    walletSignerFor: options.walletSignerFor,
+    askSessionMaintenance: (walletId, key) => askSessionMaintenance(walletId, key),
+  }
+  // Waited for 3 s at most: while Redis is down the add waits for it (and goes in once it is back),
+  // and the caller must go on — the cancel lane sends every wallet's cancels and kill switches one
+  // after another. The periodic run does the same work if the add never lands.
+  async function askSessionMaintenance(walletId: string, key: string): Promise<void> {
+    const asked = controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { ...controlJobOptions, jobId: `maintain-${walletId}-${key}` })
+      .then(() => undefined, (error: unknown) => options.log.warn({ err: error, walletId }, 'could not queue session maintenance; the periodic run does it'))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([asked, new Promise<void>((resolve) => { timer = setTimeout(resolve, MAINTENANCE_ASK_WAIT_MS) })])
+    clearTimeout(timer)
   }
   const maintenance: SessionMaintenanceOptions = {
     keyring: options.keyring,

@@ -3,6 +3,8 @@ import type { OperatorDomain } from '../core/eip712/types.js'
 import type { NonceGenerator } from '../core/requests/createNonceGenerator.js'
 import type { Db } from '../store/Database.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
+import type { WalletSigner } from '../signers/WalletSigner.js'
+import type { WalletRef } from '../signers/custodySigners.js'
 import type { SessionRateLimits } from './sessionRateLimits.js'
 import type { SessionSigners } from './sessionSigners.js'
 
@@ -25,6 +27,14 @@ export type WorkerDeps = {
   rateLimits: SessionRateLimits
   /** Raised when a session must be replaced (SessionUnauthorized, expiry lead, compromise). */
   onSessionInvalid?: (walletId: string, sessionId: string, reason: string) => Promise<void>
+  /**
+   * The signer session maintenance asks for a wallet's new Delegation (custody, or a local key);
+   * none: the wallet's sessions are granted through the API only. With one, work the active session
+   * does not cover waits for a scope change instead of failing (`runSubmission`).
+   */
+  walletSignerFor?: (wallet: WalletRef) => WalletSigner | undefined
+  /** Queues a session maintenance run for the wallet now (deduplicated by `key`) rather than at the next periodic one. */
+  askSessionMaintenance?: (walletId: string, key: string) => Promise<void>
   /** Alerts that need a human (ACL violation, signer mismatch). */
   alert: (event: { walletId: string; code: string; message: string; details?: Record<string, unknown> }) => void
   /** Local policy checked before signing; returns the rule that refused, or null. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { AclAction, RequestFamily } from '../../src/core/acl/actions.js'
 import { covers } from '../../src/core/acl/covers.js'
 import { narrowestScope } from '../../src/core/acl/narrowestScope.js'
+import { scopeAdding } from '../../src/core/acl/scopeAdding.js'
 import { isValidScope, scopeProblems } from '../../src/core/acl/validateScope.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { CANONICAL_FAMILIES, allValidScopes, thrown } from './support/arbitraries.js'
@@ -120,5 +121,22 @@ describe('scopeProblems', () => {
 
   it('does not throw on a value that is not an array', () => {
     expect(scopeProblems('Order' as unknown as AclAction[])).toEqual(['aclScope: must be an array of actions'])
+  })
+})
+
+describe('scopeAdding', () => {
+  it('is the narrowest canonical scope covering the scope and the families added; Unrestricted stays', () => {
+    expect(scopeAdding(['Order', 'CancelOrder', 'CancelAll'], ['ModifyOrder'])).toEqual(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+    expect(scopeAdding(['CancelAll'], ['Order'])).toEqual(['Order', 'CancelAll'])
+    expect(scopeAdding(['Order', 'CancelOrder'], ['Order'])).toEqual(['Order', 'CancelOrder'])
+    expect(scopeAdding(['Unrestricted'], ['ModifyOrder'])).toEqual(['Unrestricted'])
+    for (const scope of allValidScopes()) {
+      for (const family of CANONICAL_FAMILIES) {
+        const widened = scopeAdding(scope, [family])
+        expect(isValidScope(widened)).toBe(true)
+        expect(covers(widened, family)).toBe(true)
+        for (const kept of CANONICAL_FAMILIES) if (covers(scope, kept)) expect(covers(widened, kept)).toBe(true)
+      }
+    }
   })
 })

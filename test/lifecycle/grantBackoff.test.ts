@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { familiesFor } from '../../src/core/acl/familiesFor.js'
+import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
@@ -103,5 +104,35 @@ it('replaces the first session the operator refuses at once, and waits before re
   expect(third.id).not.toBe(second.id)
   expect(alertsOf(w.wallet.id)).toEqual([expect.objectContaining({ details: expect.objectContaining({ failures: 2 }) })])
   expect((await settled(h.db, held.id, 'open')).sessionId).toBe(third.id)
+  signers.delete(w.wallet.address.toLowerCase())
+}, 60_000)
+
+it('backs off a scope change whose grant keeps failing, as any grant; the held modify goes out once the signer is back', async () => {
+  const w = await activeWallet(h, { families: familiesFor({ limitOrders: true, killSwitch: true }) })
+  const order = await place(h, worker, w.wallet.id)
+  await settled(h.db, order.id, 'open')
+  let calls = 0
+  signers.set(w.wallet.address.toLowerCase(), { kind: 'privy', address: w.signer.address, signDelegation: async () => { calls++; throw new Error('custody API unavailable') } })
+  const run = () => worker.maintainSessions(w.wallet.id)
+
+  const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
+  await worker.relay()
+  // Held, and the maintenance run it asks for fails once.
+  await eventually(async () => (await r.outboxOf(order.id)).find((o) => o.id === outboxId)?.status === 'held')
+  await eventually(async () => (await r.sessionsOf(w.wallet.id)).some((s) => s.failedAt !== null))
+  expect(calls).toBe(1)
+  expect(await run()).toMatchObject({ failures: 1, backedOff: 0 })
+  expect(await run()).toMatchObject({ failures: 0, backedOff: 1 })
+  expect(calls).toBe(2)
+  expect((await r.sessionsOf(w.wallet.id)).filter((s) => s.status === 'active').map((s) => s.id)).toEqual([w.session.id])
+  expect((await r.outboxOf(order.id)).find((o) => o.id === outboxId)?.status).toBe('held')
+
+  signers.set(w.wallet.address.toLowerCase(), w.signer)
+  await sleep(BASE_MS + 200)
+  expect(await run()).toMatchObject({ rotated: 1, backedOff: 0 })
+  const next = (await r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active')!
+  expect(next.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+  await eventually(async () => (await r.outboxOf(order.id)).find((o) => o.id === outboxId)?.status === 'done')
+  expect((await r.answeredRequestsOf(order.id)).map((q) => [q.family, q.status, q.sessionId])).toEqual([['Order', 'accepted', w.session.id], ['ModifyOrder', 'accepted', next.id]])
   signers.delete(w.wallet.address.toLowerCase())
 }, 60_000)

@@ -392,6 +392,97 @@ describe('the scope and lifetime maintenance asks for', () => {
   })
 })
 
+describe('work the active session does not cover', () => {
+  it('with a wallet signer: held, the session rotated to the narrowest scope adding the family, and sent under the new session', async () => {
+    const w = await activeWallet(h, { families: familiesFor({ limitOrders: true, killSwitch: true }) })
+    const old = w.session
+    expect(old.aclScope).toEqual(['Order', 'CancelOrder', 'CancelAll'])
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+
+    // The modify is not covered: it waits, and the rotation it asks for is run (no maintenance run is called here).
+    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
+    await worker.relay()
+    const work = await eventually(async () => {
+      const row = (await r.outboxOf(order.id)).find((o) => o.id === outboxId)
+      return row && ['done', 'failed'].includes(row.status) && row
+    }, 15_000)
+    expect({ status: work.status, lastError: work.lastError }).toMatchObject({ status: 'done' })
+    const next = (await activeSession(w.wallet.id))!
+    expect(next.id).not.toBe(old.id)
+    expect(next.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+    expect(decodeDelegatedPayload(next.delegatedPayload!).aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+    expect((await r.answeredRequestsOf(order.id)).map((q) => [q.family, q.status, q.sessionId])).toEqual([['Order', 'accepted', old.id], ['ModifyOrder', 'accepted', next.id]])
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ price: 1895n * 10n ** 18n, revision: 1 })
+    expect(await r.audit(w.wallet.id, 'ModifyOrder.refused')).toHaveLength(0)
+    // The wallet's other work was never stopped: it stayed active.
+    expect((await r.wallet(w.wallet.id)).status).toBe('active')
+
+    // The old session is rotated out as in any rotation: revoked at the operator after the grace period.
+    expect((await r.session(old.id)).status).toBe('rotating')
+    await eventually(async () => { await worker.maintainSessions(w.wallet.id); return (await r.session(old.id)).status === 'revoked' }, 10_000, 250)
+    expect(operatorDelegation(h.sandbox, old.delegationHash)?.revoked).toBe(true)
+    // Its resting order is placed again, as modified, under the new session.
+    const replacedBy = await eventually(async () => (await r.order(order.id)).replacedBy)
+    const replacement = await settled(h.db, replacedBy, 'open')
+    expect([Number(replacement.price), replacement.sessionId]).toEqual([1895, next.id])
+    // One rotation, not one per maintenance run.
+    expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['revoked', 'active'])
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('while the modify waits for the scope change, the wallet\'s covered work goes on and a cancel of the order is not held behind it', async () => {
+    const w = await activeWallet(h, { families: familiesFor({ limitOrders: true, killSwitch: true }) })
+    // The wallet signs the new delegation only when the test lets it.
+    let sign!: () => void
+    const signed = new Promise<void>((resolve) => { sign = resolve })
+    let asked = 0
+    signers.set(w.wallet.address.toLowerCase(), { kind: 'local', address: w.signer.address, signDelegation: async (typedData) => { asked++; await signed; return w.signer.signDelegation(typedData) } })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
+    await worker.relay()
+    const held = await eventually(async () => { const row = (await r.outboxOf(order.id)).find((o) => o.id === outboxId); return row?.status === 'held' && row })
+    expect(held.lastError).toMatch(/covers ModifyOrder/)
+    await eventually(async () => asked === 1)
+    expect((await r.wallet(w.wallet.id)).status).toBe('active')
+
+    // Covered work goes out under the current session meanwhile, and the cancel does not wait for the held modify.
+    const other = await place(h, worker, w.wallet.id, { price: '1880' })
+    expect((await settled(h.db, other.id, 'open')).sessionId).toBe(w.session.id)
+    await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    expect((await settled(h.db, order.id, 'cancelled')).cancelReason).not.toBe('sessionRevoked')
+
+    // The new session goes live; the modify, released, finds the order cancelled and is not applied.
+    sign()
+    const next = await eventually(async () => { const s = await activeSession(w.wallet.id); return s && s.id !== w.session.id && s })
+    expect(next.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+    await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'))
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'cancelled', revision: 0 })
+    expect(asked).toBe(1)
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('without a wallet signer: refused locally (LOCAL.ACL_SCOPE), naming the scope to rotate to, and the session is kept', async () => {
+    const w = await activeWallet(h, { families: familiesFor({ limitOrders: true, killSwitch: true }) })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
+    await worker.relay()
+    const work = await eventually(async () => {
+      const row = (await r.outboxOf(order.id)).find((o) => o.id === outboxId)
+      return row && ['done', 'failed'].includes(row.status) && row
+    })
+    expect(work.status).toBe('failed')
+    expect(work.lastError).toMatch(/^LOCAL\.ACL_SCOPE: .*does not cover ModifyOrder.*rotate the session.*\[Order, ModifyOrder, CancelOrder, CancelAll\]/)
+    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ rotated: 0 })
+    expect((await r.sessionsOf(w.wallet.id)).map((s) => [s.id, s.status])).toEqual([[w.session.id, 'active']])
+    expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.revision ?? 0).toBe(0)
+  })
+})
+
 describe('compromise', () => {
   it('cancels everything, revokes every session at the operator, cancels the intents, halts the wallet, alerts, and re-places nothing', async () => {
     const w = await activeWallet(h)

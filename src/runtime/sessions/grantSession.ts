@@ -3,6 +3,7 @@ import { and, eq, gte, inArray, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import type { AclAction, RequestFamily } from '../../core/acl/actions.js'
 import { narrowestScope } from '../../core/acl/narrowestScope.js'
+import { uncovered } from '../../core/acl/covers.js'
 import { BaseError } from '../../core/errors/BaseError.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { delegationHash } from '../../core/delegation/delegationHash.js'
@@ -96,6 +97,8 @@ export type GrantSessionInput = {
    * beside it. Unset (a grant the user asked for): always granted.
    */
   unlessActiveUntil?: number
+  /** With `unlessActiveUntil`: that active session must also cover these families (a scope change is not skipped for a session that does not). */
+  unlessActiveCovers?: readonly RequestFamily[]
 }
 
 /**
@@ -156,7 +159,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
       if (locked?.status === 'halted') throw new WalletHaltedError(wallet.id)
       const [live] = await tx.select().from(sessions)
         .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'), gte(sessions.expiryUnix, input.unlessActiveUntil)))
-      if (live) return { live }
+      if (live && uncovered(live.aclScope, input.unlessActiveCovers ?? []).length === 0) return { live }
     }
     const [pending] = await tx.insert(sessions).values(pendingRow).returning()
     return { pending: pending! }

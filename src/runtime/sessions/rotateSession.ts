@@ -1,6 +1,7 @@
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { requestFamilies } from '../../core/acl/actions.js'
+import { uncovered } from '../../core/acl/covers.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { type SessionRow, sessions } from '../../store/schema/index.js'
@@ -16,6 +17,12 @@ export type RotateSessionInput = {
   reason: 'expiry' | 'scopeChange' | 'onDemand' | 'sessionUnauthorized'
   /** A new scope; by default the current session's. */
   families?: readonly RequestFamily[]
+  /**
+   * Without `families`: families the new session covers beyond the current scope (work held that
+   * the current session does not cover: a scope change). With `onlyIfExpiringBefore`, a wallet whose
+   * active session does not cover them is rotated however long that session has left.
+   */
+  adding?: readonly RequestFamily[]
   unrestricted?: boolean
   /** The new session's lifetime; with `keepLifetime`, only when the session replaced has none on record (or there is none). */
   lifetimeSeconds: number
@@ -53,17 +60,21 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
   // defaults were read is seen, and this one is not made beside it.
   const defaults = !input.families && !current ? await defaultSessionFamilies(deps.db, input.walletId) : undefined
   if (defaults) current = await lastLive()
-  if (input.onlyIfExpiringBefore !== undefined && current?.status === 'active' && current.expiryUnix >= input.onlyIfExpiringBefore) return { session: current, previous: [] }
+  const adding = input.families ? [] : input.adding ?? []
+  if (input.onlyIfExpiringBefore !== undefined && current?.status === 'active' && current.expiryUnix >= input.onlyIfExpiringBefore && uncovered(current.aclScope, adding).length === 0) {
+    return { session: current, previous: [] }
+  }
   const currentUnrestricted = current?.aclScope.includes('Unrestricted') ?? false
-  const families = input.families ?? (current
+  const kept = input.families ?? (current
     ? (currentUnrestricted ? requestFamilies : current.aclScope.filter((a): a is RequestFamily => a !== 'Unrestricted'))
     : defaults!)
-  const kept = input.keepLifetime && current?.lifetimeSeconds ? Math.max(current.lifetimeSeconds, input.keepLifetime.minSeconds) : undefined
+  const families = adding.length ? requestFamilies.filter((family) => kept.includes(family) || adding.includes(family)) : kept
+  const keptLifetime = input.keepLifetime && current?.lifetimeSeconds ? Math.max(current.lifetimeSeconds, input.keepLifetime.minSeconds) : undefined
   const result = await grantSession({
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
-    probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: kept ?? input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
+    probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: keptLifetime ?? input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
     ...(input.families && input.scheduleField ? { scheduleField: input.scheduleField } : {}),
-    ...(input.onlyIfExpiringBefore !== undefined ? { unlessActiveUntil: input.onlyIfExpiringBefore } : {}),
+    ...(input.onlyIfExpiringBefore !== undefined ? { unlessActiveUntil: input.onlyIfExpiringBefore, unlessActiveCovers: adding } : {}),
   })
   if (!result.granted) {
     // Another grant went live after the check above: the wallet was asked for nothing.

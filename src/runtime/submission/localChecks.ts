@@ -1,4 +1,5 @@
 import { covers } from '../../core/acl/covers.js'
+import { scopeAdding } from '../../core/acl/scopeAdding.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import type { RequestRow } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
@@ -7,10 +8,15 @@ import type { SubmitContext } from './types.js'
 
 export type LocalRefusal = { code: string; message: string }
 
-/** What the session's scope or the local policy forbids, checked before anything is signed; null when nothing. */
+/**
+ * What the session's scope or the local policy forbids, checked before anything is signed; null when
+ * nothing. Work outside the scope of a wallet the worker grants sessions for itself is held for a
+ * scope change before this (`runSubmission`); refused here, it tells the user the scope to rotate to.
+ */
 export async function localRefusal(deps: WorkerDeps, session: ActiveSession, family: RequestFamily, policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint; orderId?: string }): Promise<LocalRefusal | null> {
   if (!covers(session.aclScope, family)) {
-    return { code: 'LOCAL.ACL_SCOPE', message: `the active session's scope [${session.aclScope.join(', ')}] does not cover ${family}` }
+    const needed = scopeAdding(session.aclScope, [family]).join(', ')
+    return { code: 'LOCAL.ACL_SCOPE', message: `the active session's scope [${session.aclScope.join(', ')}] does not cover ${family}; rotate the session with a scope that covers it: [${needed}]` }
   }
   const rule = await deps.policy?.({ walletId: session.walletId, sessionId: session.id, family, ...policy })
   return rule ? { code: 'LOCAL.POLICY', message: rule } : null

@@ -11,6 +11,9 @@ import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
+import { grantsAutomatically } from '../sessions/grantsAutomatically.js'
+import { covers } from '../../core/acl/covers.js'
+import { scopeAdding } from '../../core/acl/scopeAdding.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
 import { SettledMeanwhileError, signAndPersist } from './signAndPersist.js'
 import { claimOrSettle, signAgain } from './claim.js'
@@ -86,6 +89,9 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     const claim = await claimOrSettle(session && spec.beforeClaim ? await spec.beforeClaim(ctx, session) : ctx, spec, control, heldEarlier)
     if (claim.kind !== 'proceed') return claim.result
     if (!session) return hold(ctx, spec, 'no active session with time left')
+    if (!covers(session.aclScope, spec.family) && (spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(deps, row.walletId))) {
+      return holdForScope(ctx, spec, session)
+    }
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
     if (refusal) return settleFailed(ctx, spec, refusal.code, refusal.message, 'local')
     fields = claim.fields as Record<string, unknown>
@@ -279,12 +285,28 @@ async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec:
 }
 
 /**
- * No valid session (or an earlier request of the order waits for one): the work waits, clearly
- * marked, until a new delegation arrives. The wallet row lock orders this with a grant's
- * activation (which takes it too): either the grant comes second and releases this row, or it
- * came first and this sees the wait is over and queues the row again instead of holding it.
+ * A placement or a modification the active session's scope does not cover, for a wallet whose
+ * sessions the worker grants itself: held (not failed), and session maintenance, asked now, rotates
+ * the session (reason `scopeChange`) to the narrowest scope adding the family. The new session's
+ * activation releases the work. Cancels are never held for this: they fail as out of scope, as
+ * without a wallet signer; and they do not wait for a held modify (`earlierUnfinished`).
  */
-async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, reason: string, waitsFor: 'session' | 'earlier' = 'session'): Promise<SubmitResult> {
+async function holdForScope<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, session: ActiveSession): Promise<SubmitResult> {
+  const wanted = scopeAdding(session.aclScope, [spec.family])
+  const result = await hold(ctx, spec, `awaiting a session whose scope covers ${spec.family}: rotating [${session.aclScope.join(', ')}] to [${wanted.join(', ')}]`, { family: spec.family })
+  if (result.result === 'held') await ctx.deps.askSessionMaintenance?.(ctx.row.walletId, `scope-${session.id}-${spec.family}`)
+  return result
+}
+
+/**
+ * No valid session (or an earlier request of the order waits for one, or a session whose scope
+ * covers the family): the work waits, clearly marked, until a new delegation arrives. The wallet
+ * row lock orders this with a grant's activation (which takes it too): either the grant comes
+ * second and releases this row, or it came first and this sees the wait is over and queues the row
+ * again instead of holding it. Only a wallet left without a session is marked awaiting one: one
+ * whose work waits for a scope change (or behind such work) goes on with everything else.
+ */
+async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, reason: string, waitsFor: 'session' | 'earlier' | { family: RequestFamily } = 'session'): Promise<SubmitResult> {
   const { deps, row } = ctx
   return deps.db.transaction(async (tx) => {
     // Serializes with the grant (`lockWallet`).
@@ -296,16 +318,20 @@ async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpe
       return { result: 'done', reason: `not held: outbox ${current?.status ?? 'row missing'} by another run` } satisfies SubmitResult
     }
     await spec.unclaim?.(tx, ctx)
-    const waitOver = waitsFor === 'earlier'
-      ? (await earlierUnfinished(tx, row)) !== 'held'
-      : (await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, row.walletId), eq(sessions.status, 'active'),
-          gt(sessions.expiryUnix, Math.floor(deps.operatorNow() / 1000) + SIGNING_MARGIN_SECONDS))).limit(1)).length > 0
+    let waitOver: boolean
+    if (waitsFor === 'earlier') waitOver = (await earlierUnfinished(tx, row)) !== 'held'
+    else {
+      const live = await tx.select({ aclScope: sessions.aclScope }).from(sessions).where(and(eq(sessions.walletId, row.walletId), eq(sessions.status, 'active'),
+        gt(sessions.expiryUnix, Math.floor(deps.operatorNow() / 1000) + SIGNING_MARGIN_SECONDS))).limit(1)
+      // Waiting for a scope: over once the active session covers the family (a grant went live meanwhile).
+      waitOver = live.length > 0 && (waitsFor === 'session' || covers(live[0]!.aclScope, waitsFor.family))
+    }
     if (waitOver) {
       await requeueRow(tx, row.id)
       return { result: 'done', reason: `requeued: ${reason}, but the wait ended meanwhile` } satisfies SubmitResult
     }
     await setOutboxStatus(tx, row.id, 'held', reason)
-    await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, row.walletId), eq(wallets.status, 'active')))
+    if (waitsFor === 'session') await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, row.walletId), eq(wallets.status, 'active')))
     await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.held`, details: { outboxId: row.id, reason } })
     return { result: 'held', reason } satisfies SubmitResult
   })
