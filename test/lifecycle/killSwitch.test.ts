@@ -10,6 +10,7 @@ import { reconcile } from '../../jobs/reconcile.js'
 import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
 import { compromiseWallet } from '../../src/runtime/sessions/compromiseWallet.js'
 import { outbox } from '../../src/store/schema/index.js'
+import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import type { Db } from '../../src/store/Database.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { familiesFor } from '../../src/core/acl/familiesFor.js'
@@ -205,7 +206,10 @@ describe('a session asked for by what the automation does (needs), modifications
     await settled(h.db, order.id, 'open')
     await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
     await worker.relay()
-    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
+    await settled(h.db, order.id, 'cancelled')
+    // The operator's OrderCancelled says `user` for a CancelOrder and may be applied before its
+    // receipt, which records why the worker sent it.
+    await eventually(async () => (await r.order(order.id)).cancelReason === 'halted')
     expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
   })
 })
@@ -228,15 +232,22 @@ describe('a modify queued before the kill switch tripped, on an order its Cancel
   })
 })
 
-describe('a placement claimed but not yet signed (its session rate-limited)', () => {
+/** Once the placement's job has been claimed and is waiting out the rate limit (delayed, put back to pending, nothing signed). */
+async function waitingOutRateLimit(orderId: string): Promise<void> {
+  const [row] = await r.outboxOf(orderId)
+  await eventually(async () => (await (await worker.submitQueue.getJob(outboxJobId(row!)))?.getState()) === 'delayed')
+  expect((await r.order(orderId)).state).toBe('pending')
+  expect(await r.requestsOf(orderId)).toEqual([])
+}
+
+describe('a placement waiting out its session\'s rate limit (claimed, then put back until the wait is over)', () => {
   it('is never sent once the user cancels it', async () => {
     const w = await activeWallet(h)
     worker.deps.rateLimits.pause(w.session.id, 3_000) // as after a 429 with Retry-After: 3
     // Marketable: it would fill as soon as it reached the operator.
     const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '2100', size: '0.1' }, new Date())
     await worker.relay()
-    await settled(h.db, order.id, 'submitting')
-    expect(await r.requestsOf(order.id)).toEqual([])
+    await waitingOutRateLimit(order.id)
     await requestCancel(h.db, { orderId: order.id })
     await worker.relay()
     expect(await settled(h.db, order.id, 'cancelled', 'filled')).toMatchObject({ state: 'cancelled', cancelReason: 'user' })
@@ -250,7 +261,7 @@ describe('a placement claimed but not yet signed (its session rate-limited)', ()
     const w = await activeWallet(h)
     worker.deps.rateLimits.pause(w.session.id, 2_000)
     const order = await place(h, worker, w.wallet.id)
-    await settled(h.db, order.id, 'submitting')
+    await waitingOutRateLimit(order.id)
     await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
     await worker.relay()
     expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
