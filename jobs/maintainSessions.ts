@@ -6,16 +6,19 @@
  *   not a halted wallet's), wallets with Order or ModifyOrder work `held` that their active session's
  *   scope does not cover (a scope change), the due wallets' recent session failures (one query),
  *   sessions `rotating` past the grace period, `revoked` sessions whose signed delegation was never
- *   revoked at the operator (grants that did not go live), the wallet signer for each wallet.
+ *   revoked at the operator (grants that did not go live), `quarantined` sessions not yet revoked
+ *   there (`revoked_at` null), the wallet signer for each wallet.
  * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`), with the scope
  *   and lifetime of the last (at least twice the rotation lead; a wallet's first: the narrowest
  *   default scope, `defaultSessionFamilies`, and SESSION_LIFETIME_SECONDS), the scope widened by
  *   the families of held work it does not cover (reason `scopeChange`; its activation releases
  *   the work); old sessions
  *   revoked at the operator once in-flight requests are past their deadlines, and so are the unused
- *   delegations of grants that did not go live (`revoked_at` recorded); sessions past expiry →
- *   `expired`; audit rows. A wallet without a signer is alerted and its work held when it expires
- *   (SESSION_EXPIRING), or when work is held for a scope change it cannot make (SESSION_SCOPE).
+ *   delegations of grants that did not go live (`revoked_at` recorded); quarantined sessions revoked
+ *   there with the wallet signer's signature (`revoked_at` recorded, status kept; without a signer,
+ *   a SESSION_UNREVOKED alert); sessions past expiry → `expired`; audit rows. A wallet without a
+ *   signer is alerted and its work held when it expires (SESSION_EXPIRING), or when work is held for
+ *   a scope change it cannot make (SESSION_SCOPE).
  * - Errors and retries: one wallet failing does not stop the others; the next run retries it. A
  *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
  *   operator: `sessions.failed_at`) waits 30 s after the latest, doubling up to 15 min, and each
@@ -152,6 +155,32 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     } catch (error) {
       report.failures++
       deps.log.warn({ sessionId: session.id, status: session.status, err: error }, 'revoking a session at the operator failed; retrying next run')
+    }
+  }
+
+  // Quarantined sessions (the operator answered SignerMismatch: the stored key is not the delegated
+  // one) whose delegation is still live at the operator, with their orders: revoked there with the
+  // wallet's signature, the session key being what is in doubt. The operator cancels their orders,
+  // which the event consumer places again under the current session (granted above).
+  const quarantined = await deps.db.select({ session: sessions, address: wallets.address, custodyWalletId: wallets.custodyWalletId })
+    .from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
+    .where(and(scope, eq(sessions.status, 'quarantined'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)))
+  for (const { session, ...wallet } of quarantined) {
+    const signer = options.walletSignerFor(wallet)
+    if (!signer) {
+      deps.alert({
+        walletId: session.walletId, code: 'SESSION_UNREVOKED',
+        message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: no wallet signer is configured to revoke it; the wallet must sign its revocation (POST /v1/sessions/revoke)`,
+        details: { sessionId: session.id, delegation: session.delegationHash },
+      })
+      continue
+    }
+    try {
+      await revokeAtOperator(deps, options.keyring, session, session.statusReason ?? 'quarantined', signer)
+      report.revoked++
+    } catch (error) {
+      report.failures++
+      deps.log.warn({ sessionId: session.id, status: session.status, err: error }, 'revoking a quarantined session at the operator failed; retrying next run')
     }
   }
   return report

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Queue, Worker } from 'bullmq'
+import { eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
 import { RELAY_BATCH, relayOutbox } from '../jobs/relayOutbox.js'
@@ -17,6 +18,7 @@ import { createSessionSigners } from './runtime/sessionSigners.js'
 import { shortDeadlineMs } from './core/requests/shortDeadlineMs.js'
 import type { Database, Db } from './store/Database.js'
 import { listenChannel } from './store/listenChannel.js'
+import { wallets } from './store/schema/index.js'
 import { OUTBOX_CHANNEL } from './store/repositories/outboxRepo.js'
 import { createVenueClient } from './venue/createVenueClient.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
@@ -235,7 +237,10 @@ export async function startWorker(options: StartWorkerOptions) {
     /** Runs session maintenance now (rotation near expiry, revocation of rotated-out sessions). */
     maintainSessions: (walletId?: string) => maintainSessions(deps, maintenance, walletId),
     /** Suspected compromise: stop the wallet's work, CancelAll, revoke every session, alert. */
-    compromise: (walletId: string, reason: string) => compromiseWallet(deps, options.keyring, { walletId, reason }),
+    compromise: async (walletId: string, reason: string) => {
+      const [wallet] = await deps.db.select({ address: wallets.address, custodyWalletId: wallets.custodyWalletId }).from(wallets).where(eq(wallets.id, walletId))
+      return compromiseWallet(deps, options.keyring, { walletId, reason, walletSigner: wallet && maintenance.walletSignerFor(wallet) })
+    },
     streams,
     async close(timeoutMs = 20_000): Promise<void> {
       stopping = true

@@ -91,6 +91,7 @@ function domainError(error: BaseError): { status: number; body: ErrorBody; heade
   if (error.code === 'CORE.VALIDATION' || error.code === 'SESSION.PRE_LIVE_FAILED') return { status: 422, headers: {}, body }
   if (error.code === 'SESSION.GRANT_IN_PROGRESS') return { status: 409, headers: { 'retry-after': '1' }, body }
   if (error.code === 'SESSION.GRANT_ENDED') return { status: 409, headers: {}, body }
+  if (error.code === 'SESSION.WALLET_SIGNER_REQUIRED') return { status: 409, headers: {}, body }
   if (error.code.startsWith('PRIVY.')) return { status: 502, headers: {}, body }
   if (error.code === 'SESSION.REVOKE_FAILED') return { status: 502, headers: { 'retry-after': '5' }, body }
   if (error.code.startsWith('VENUE.')) return { status: error.retryable ? 503 : 502, headers: error.retryable ? { 'retry-after': '1' } : {}, body }

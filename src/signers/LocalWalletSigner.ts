@@ -1,6 +1,7 @@
 import type { Address, Hex, LocalAccount } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { DelegationTypedData } from '../core/delegation/delegationTypedData.js'
+import type { RevocationTypedData } from '../core/delegation/revocationTypedData.js'
 import type { WalletSigner } from './WalletSigner.js'
 
 /** Development signer on a viem local account. The private key never leaves the account object. */
@@ -19,6 +20,10 @@ export class LocalWalletSigner implements WalletSigner {
   }
 
   signDelegation(typedData: DelegationTypedData): Promise<Hex> {
+    return this.#account.signTypedData(typedData)
+  }
+
+  signRevocation(typedData: RevocationTypedData): Promise<Hex> {
     return this.#account.signTypedData(typedData)
   }
 

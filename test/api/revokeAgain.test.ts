@@ -5,7 +5,10 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { expect, it } from 'vitest'
-import { auditLog } from '../../src/store/schema/index.js'
+import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
+import { auditLog, sessions } from '../../src/store/schema/index.js'
 import { apiHarnessForFile, tradingWallet } from './support/apiHarness.js'
 
 const file = apiHarnessForFile()
@@ -22,4 +25,22 @@ it('a second revoke of a revoked session answers it as it is and writes nothing'
   expect(again.statusCode, again.body).toBe(200)
   expect(again.json()).toEqual(first.json())
   expect((await entries()).map((row) => row.details.reason)).toEqual(['first'])
+})
+
+it('a quarantined session (its key in doubt) is revoked with the wallet\'s signature and keeps its status', async () => {
+  const { api, tenant } = file
+  const { session } = await tradingWallet(api, tenant)
+  // The sealed key is not the delegated one: the operator answered SignerMismatch, and a revocation signed with it would be too.
+  const impostor = SessionKey.generate()
+  const secret = impostor.exportSecretForEncryption()
+  await api.h.db.update(sessions).set({
+    status: 'quarantined', statusReason: 'operator answered SignerMismatch', sealedPrivateKey: encryptSecret(api.h.keyring, secret, sessionKeyAad(session.id)), publicKey: impostor.publicKey,
+  }).where(eq(sessions.id, session.id))
+  secret.fill(0)
+  const [row] = await api.h.db.select().from(sessions).where(eq(sessions.id, session.id))
+
+  const revoked = await tenant.request('POST', `/v1/sessions/${session.id}/revoke`, { reason: 'key in doubt' })
+  expect(revoked.statusCode, revoked.body).toBe(200)
+  expect(revoked.json()).toMatchObject({ status: 'quarantined', statusReason: 'operator answered SignerMismatch', revokedAt: expect.any(String) })
+  expect(api.h.sandbox.state.delegations.byDelegationHash(row!.delegationHash!)?.revoked).toBe(true)
 })

@@ -44,6 +44,7 @@ describe('a compromise during a maintenance run', () => {
           }
           return self.signer.signDelegation(typedData)
         },
+        signRevocation: (typedData) => self.signer.signRevocation(typedData),
       })
     }
     await worker.maintainSessions()

@@ -46,7 +46,8 @@ const alertsOf = (walletId: string) => alerts.filter((a) => a.walletId === walle
 it('asks a failing wallet signer again at once after its first failure, then only after a wait that doubles', async () => {
   const w = await bareWallet(h)
   let calls = 0
-  signers.set(w.wallet.address.toLowerCase(), { kind: 'privy', address: w.signer.address, signDelegation: async () => { calls++; throw new Error('custody API unavailable') } })
+  signers.set(w.wallet.address.toLowerCase(), { kind: 'privy', address: w.signer.address, signDelegation: async () => { calls++; throw new Error('custody API unavailable') },
+    signRevocation: async () => { throw new Error('custody API unavailable') } })
   const run = () => worker.maintainSessions(w.wallet.id)
 
   expect(await run()).toMatchObject({ failures: 1, backedOff: 0 })
@@ -112,7 +113,7 @@ it('backs off a scope change whose grant keeps failing, as any grant; the held m
   const order = await place(h, worker, w.wallet.id)
   await settled(h.db, order.id, 'open')
   let calls = 0
-  signers.set(w.wallet.address.toLowerCase(), { kind: 'privy', address: w.signer.address, signDelegation: async () => { calls++; throw new Error('custody API unavailable') } })
+  signers.set(w.wallet.address.toLowerCase(), { kind: 'privy', address: w.signer.address, signDelegation: async () => { calls++; throw new Error('custody API unavailable') }, signRevocation: async () => { throw new Error('custody API unavailable') } })
   const run = () => worker.maintainSessions(w.wallet.id)
 
   const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })

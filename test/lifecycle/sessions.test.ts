@@ -14,6 +14,9 @@ import { formatAmount, parseAmount } from '../../src/core/money/decimal.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { PreLiveCheckError, grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
 import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { type OrderRow, sessions } from '../../src/store/schema/index.js'
@@ -90,7 +93,7 @@ describe('granting a session', () => {
     const w = await activeWallet(h)
     // A custody wallet set up for another account: it answers for the address but signs with another key.
     const otherKey = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
-    const misconfigured: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: (typedData) => otherKey.signDelegation(typedData) }
+    const misconfigured: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: (typedData) => otherKey.signDelegation(typedData), signRevocation: (typedData) => otherKey.signRevocation(typedData) }
     const failure = await grantSession({
       db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: misconfigured, walletId: w.wallet.id,
       families: allFamilies, lifetimeSeconds: 600, nowMs: Date.now(),
@@ -122,7 +125,7 @@ describe('granting a session', () => {
     // between its reading the wallet due and its grant: the check is made again under the wallet lock.
     const w = await activeWallet(h)
     let signed = 0
-    const counting: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: (typedData) => { signed++; return w.signer.signDelegation(typedData) } }
+    const counting: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: (typedData) => { signed++; return w.signer.signDelegation(typedData) }, signRevocation: (typedData) => w.signer.signRevocation(typedData) }
     const nowSeconds = Math.floor(h.sandbox.now() / 1000)
     const grantUnless = (unlessActiveUntil: number) => grantSession({
       db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: counting, walletId: w.wallet.id,
@@ -150,7 +153,7 @@ describe('a grant that fails on the way', () => {
       families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: Date.now(), ...(probe ? { probe } : {}),
     })
     // The custody service cannot be reached, then the operator during the live probe.
-    const unreachable: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: async () => { throw new Error('custody unreachable') } }
+    const unreachable: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: async () => { throw new Error('custody unreachable') }, signRevocation: async () => { throw new Error('custody unreachable') } }
     await expect(grantWith(unreachable)).rejects.toThrow('custody unreachable')
     await expect(grantWith(w.signer, async () => { throw new Error('operator unreachable') })).rejects.toThrow('operator unreachable')
 
@@ -325,6 +328,58 @@ describe('rotation', () => {
   })
 })
 
+describe('a session quarantined for SignerMismatch', () => {
+  /** Swaps the sealed session key for another, as a tampered or mixed-up store would: its signatures no longer recover to the delegated key. */
+  async function tamperSessionKey(sessionId: string) {
+    const impostor = SessionKey.generate()
+    const secret = impostor.exportSecretForEncryption()
+    await h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(h.keyring, secret, sessionKeyAad(sessionId)), publicKey: impostor.publicKey }).where(eq(sessions.id, sessionId))
+    secret.fill(0)
+    worker.deps.sessions.forget(sessionId)
+  }
+
+  it('is revoked at the operator with the wallet\'s signature, and its orders there are placed again under the new session', async () => {
+    const w = await activeWallet(h)
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const resting = await place(h, worker, w.wallet.id)
+    await settled(h.db, resting.id, 'open')
+
+    await tamperSessionKey(w.session.id)
+    const after = await place(h, worker, w.wallet.id, { price: '1850' })
+    const next = await eventually(async () => { const s = await activeSession(w.wallet.id); return s && s.id !== w.session.id && s })
+    expect((await r.session(w.session.id)).status).toBe('quarantined')
+    expect((await settled(h.db, after.id, 'open')).sessionId).toBe(next.id)
+
+    // Its delegation, which the wallet signed, no longer works at the operator: the key is in doubt.
+    await eventually(async () => { await worker.maintainSessions(w.wallet.id); return operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked }, 10_000, 250)
+    const quarantined = await r.session(w.session.id)
+    expect([quarantined.status, quarantined.revokedAt]).toEqual(['quarantined', expect.any(Date)])
+    expect((await settled(h.db, resting.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
+    const replacement = await eventually(async () => (await r.ordersOfIntent(resting.intentId!)).find((o) => o.id !== resting.id && o.state === 'open' && o.sessionId === next.id))
+    expect(operatorOrder(h.sandbox, w.wallet.address, replacement.clientOrderId)?.delegationHash).toBe(next.delegationHash)
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address).map((o) => o.clientOrderId).sort())
+      .toEqual([after.clientOrderId.toLowerCase(), replacement.clientOrderId.toLowerCase()].sort())
+    // Once: the next run has nothing to revoke.
+    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ revoked: 0, failures: 0 })
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('without a wallet signer, alerts that its delegation is still live at the operator', async () => {
+    const w = await activeWallet(h)
+    const resting = await place(h, worker, w.wallet.id)
+    await settled(h.db, resting.id, 'open')
+    await tamperSessionKey(w.session.id)
+    const after = await place(h, worker, w.wallet.id, { price: '1850' })
+    await eventually(async () => (await r.session(w.session.id)).status === 'quarantined')
+    await eventually(async () => (await r.outboxOf(after.id))[0]?.status === 'held')
+
+    await worker.maintainSessions(w.wallet.id)
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'SESSION_UNREVOKED', message: expect.stringContaining('still live at the operator') }))
+    expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(false)
+    expect((await r.session(w.session.id)).revokedAt).toBeNull()
+  })
+})
+
 describe('session maintenance', () => {
   it('rotates only the wallet it is asked for, never a halted one, and re-places resting POST_ONLY orders as GTC ones', async () => {
     const a = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
@@ -438,7 +493,7 @@ describe('work the active session does not cover', () => {
     let sign!: () => void
     const signed = new Promise<void>((resolve) => { sign = resolve })
     let asked = 0
-    signers.set(w.wallet.address.toLowerCase(), { kind: 'local', address: w.signer.address, signDelegation: async (typedData) => { asked++; await signed; return w.signer.signDelegation(typedData) } })
+    signers.set(w.wallet.address.toLowerCase(), { kind: 'local', address: w.signer.address, signDelegation: async (typedData) => { asked++; await signed; return w.signer.signDelegation(typedData) }, signRevocation: (typedData) => w.signer.signRevocation(typedData) })
     const order = await place(h, worker, w.wallet.id)
     await settled(h.db, order.id, 'open')
     const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
@@ -534,11 +589,35 @@ describe('compromise', () => {
     signers.delete(w.wallet.address.toLowerCase())
   })
 
+  it('revokes a quarantined session still live at the operator with the wallet\'s signature', async () => {
+    const w = await activeWallet(h)
+    const resting = await place(h, worker, w.wallet.id)
+    await settled(h.db, resting.id, 'open')
+    const impostor = SessionKey.generate()
+    const secret = impostor.exportSecretForEncryption()
+    await h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(h.keyring, secret, sessionKeyAad(w.session.id)), publicKey: impostor.publicKey }).where(eq(sessions.id, w.session.id))
+    secret.fill(0)
+    worker.deps.sessions.forget(w.session.id)
+    const after = await place(h, worker, w.wallet.id, { price: '1850' })
+    await eventually(async () => (await r.outboxOf(after.id))[0]?.status === 'held')
+    expect((await r.session(w.session.id)).status).toBe('quarantined')
+    // The maintenance run the refusal asked for has found no wallet signer to revoke it with.
+    await eventually(async () => alerts.some((a) => a.walletId === w.wallet.id && a.code === 'SESSION_UNREVOKED'))
+
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    expect(await worker.compromise(w.wallet.id, 'sealed key tampered with')).toEqual({ revoked: 1 })
+    signers.delete(w.wallet.address.toLowerCase())
+    expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
+    expect((await r.session(w.session.id)).revokedAt).not.toBeNull()
+    expect(operatorOrder(h.sandbox, w.wallet.address, resting.clientOrderId)?.status).toBe('cancelled')
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
+  })
+
   it('ends a grant still waiting for the wallet\'s signature: it never goes live', async () => {
     const w = await activeWallet(h)
     let sign!: () => void
     const signed = new Promise<void>((resolve) => { sign = resolve })
-    const slow: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: async (typedData) => { await signed; return w.signer.signDelegation(typedData) } }
+    const slow: WalletSigner = { kind: 'local', address: w.signer.address, signDelegation: async (typedData) => { await signed; return w.signer.signDelegation(typedData) }, signRevocation: (typedData) => w.signer.signRevocation(typedData) }
     const granting = grantSession({
       db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: slow, walletId: w.wallet.id, families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: Date.now(),
     }).then(() => undefined, (error: unknown) => error)

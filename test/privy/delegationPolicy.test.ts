@@ -3,6 +3,7 @@ import { type Hex, recoverTypedDataAddress } from 'viem'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { typesFor } from '../../src/core/eip712/types.js'
 import type { DelegationTypedData } from '../../src/core/delegation/delegationTypedData.js'
+import { revocationTypedData } from '../../src/core/delegation/revocationTypedData.js'
 import { keyAuthorizer } from '../../src/signers/privy/authorizers.js'
 import { buildDelegationPolicy } from '../../src/signers/privy/buildDelegationPolicy.js'
 import { encodePathSegment } from '../../src/signers/privy/PrivyApi.js'
@@ -23,7 +24,7 @@ afterEach(async () => {
 const config = { name: domain.name, chainId: domain.chainId, verifyingContract: domain.verifyingContract }
 
 describe('buildDelegationPolicy', () => {
-  it('emits one ALLOW rule for eth_signTypedData_v4 pinned to the domain and the Delegation struct', () => {
+  it('emits ALLOW rules for eth_signTypedData_v4 pinned to the domain and the Delegation struct, and the Revocation struct', () => {
     expect(buildDelegationPolicy(config)).toEqual({
       version: '1.0',
       name: 'Deputy Delegation: Deputy Sandbox',
@@ -52,6 +53,22 @@ describe('buildDelegationPolicy', () => {
                   ],
                 },
               },
+            },
+          ],
+          action: 'ALLOW',
+        },
+        {
+          name: 'Allow Deputy Revocation signatures',
+          method: 'eth_signTypedData_v4',
+          conditions: [
+            { field_source: 'ethereum_typed_data_domain', field: 'chainId', operator: 'eq', value: '8453' },
+            { field_source: 'ethereum_typed_data_domain', field: 'verifyingContract', operator: 'eq', value: domain.verifyingContract },
+            {
+              field_source: 'ethereum_typed_data_message',
+              field: 'deadline',
+              operator: 'gt',
+              value: '0',
+              typed_data: { primary_type: 'Revocation', types: { Revocation: [{ name: 'delegation', type: 'bytes32' }, { name: 'deadline', type: 'uint64' }] } },
             },
           ],
           action: 'ALLOW',
@@ -114,6 +131,15 @@ describe('the installed policy, enforced by Privy', () => {
       },
     } as unknown as DelegationTypedData
     await violation(deputy.signDelegation(order))
+  })
+
+  it('lets the wallet sign a Revocation in the operator\'s domain (a quarantined session\'s), and in no other', async () => {
+    const revocation = revocationTypedData(domain, { delegation: `0x${'33'.repeat(32)}`, deadline: 1_900_000_000_000n })
+    const signature = await deputy.signRevocation(revocation)
+    expect(await recoverTypedDataAddress({ ...revocation, signature })).toBe(wallet.address)
+    const signed = privy.signCount
+    await expect(deputy.signRevocation(revocationTypedData({ ...domain, chainId: 1 }, revocation.message))).rejects.toMatchObject({ code: 'PRIVY.POLICY_VIOLATION' })
+    expect(privy.signCount).toBe(signed)
   })
 
   it('refuses a Delegation-named struct with another layout', async () => {

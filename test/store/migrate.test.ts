@@ -142,6 +142,26 @@ describe('migrate', () => {
     expect([await lifetimeOf(day), await lifetimeOf(other)]).toEqual([86_400, null])
   })
 
+  it('0022 clears revoked_at on the unexpired quarantined sessions, which SignerMismatch did not end at the operator', async () => {
+    const database = await migratedBefore(22)
+    const { db } = database
+    const session = async (status: string, expiryUnix: number) => {
+      const wallet = await insertWallet(db)
+      const [row] = await db.insert(sessions).values({
+        walletId: wallet.id, status: status as 'quarantined', publicKey: `0x02${hex(32).slice(2)}`, sealedPrivateKey: 'sealed', masterKeyId: 'k', aclScope: ['Order'],
+        expiry: new Date(expiryUnix * 1000), expiryUnix, delegationNonce: '1', delegationHash: hex(32), delegatedPayload: '0x01', walletSigner: 'local', revokedAt: new Date(),
+      }).returning({ id: sessions.id })
+      return row!.id
+    }
+    const later = Math.floor(Date.now() / 1000) + 86_400
+    const live = await session('quarantined', later)
+    const past = await session('quarantined', Math.floor(Date.now() / 1000) - 60)
+    const revoked = await session('revoked', later)
+    await migrate(database)
+    const revokedAt = async (id: string) => (await db.select().from(sessions).where(eq(sessions.id, id)))[0]!.revokedAt
+    expect([await revokedAt(live), await revokedAt(past) instanceof Date, await revokedAt(revoked) instanceof Date]).toEqual([null, true, true])
+  })
+
   it('reports a failed migration as STORE.MIGRATION_FAILED and leaves the lock free', async () => {
     const { database } = await fresh()
     await expect(migrate(database, { migrationsFolder: '/nonexistent/migrations' })).rejects.toMatchObject({

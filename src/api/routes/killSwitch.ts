@@ -38,7 +38,9 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const { revoked } = await compromiseWallet(deps.runtime, deps.keyring, { walletId: wallet.id, reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId })
+    const { revoked } = await compromiseWallet(deps.runtime, deps.keyring, {
+      walletId: wallet.id, reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId, walletSigner: deps.walletSigners.signerFor(wallet),
+    })
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)
     return { wallet: await presentOneWallet(deps, halted), revokedSessions: revoked }
   })

@@ -106,17 +106,18 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
 
   app.post('/sessions/:sessionId/revoke', {
     schema: {
-      summary: "Revoke a session at the operator (signed by the session key); the operator cancels the session's open orders", tags, security: tenantSecurity,
+      summary: "Revoke a session at the operator (signed by the session key; a quarantined session's by the wallet signer, 409 SESSION.WALLET_SIGNER_REQUIRED without one); the operator cancels the session's open orders", tags, security: tenantSecurity,
       headers: idempotencyHeader, params: sessionParams,
       body: z.strictObject({ reason: z.string().min(1, 'must not be empty').max(500, 'must be at most 500 characters').optional() }).optional(),
       response: { 200: Session, ...errorResponses },
     },
   }, async (request) => {
-    const { session } = await ownedSession(db, tenantOf(request), request.params.sessionId)
+    const { session, wallet } = await ownedSession(db, tenantOf(request), request.params.sessionId)
     // Ended at the operator already (revoked there, or expired): answered as it is, nothing sent or written again.
-    const ended = session.status === 'expired' || (session.status === 'revoked' && session.revokedAt !== null)
+    const ended = session.status === 'expired' || ((session.status === 'revoked' || session.status === 'quarantined') && session.revokedAt !== null)
     if (ended) return presentSession(session, deps.runtime.operatorNow())
-    await revokeAtOperator(deps.runtime, deps.keyring, session, request.body?.reason ?? 'revoked through the API')
+    // A quarantined session's key is in doubt: the wallet signs its revocation.
+    await revokeAtOperator(deps.runtime, deps.keyring, session, request.body?.reason ?? 'revoked through the API', deps.walletSigners.signerFor(wallet))
     const [row] = await db.select().from(sessions).where(eq(sessions.id, session.id))
     return presentSession(row!, deps.runtime.operatorNow())
   })

@@ -28,7 +28,7 @@ export const Session = z.object({
   walletSigner: z.string(),
   createdAt: isoTime,
   activatedAt: isoTime.nullable(),
-  revokedAt: isoTime.nullable().describe('when it ended at the operator (revoked there, or refused by it); null on a revoked grant whose signed delegation session maintenance has yet to revoke there'),
+  revokedAt: isoTime.nullable().describe('when it ended at the operator (revoked there, or refused by it); null on a revoked grant whose signed delegation session maintenance has yet to revoke there, and on a quarantined session (SignerMismatch: its key in doubt) not yet revoked there with the wallet\'s signature'),
   failedAt: isoTime.nullable().describe("when it failed: its grant failed (the wallet signer, the pre-live checks), or the operator refused it while it was the wallet's active session"),
 }).meta({ id: 'Session' })
 

@@ -9,6 +9,7 @@ import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
 import { type QueuedAs, queuedAlready } from '../intake/requestOrderChange.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
+import type { WalletSigner } from '../../signers/WalletSigner.js'
 
 /** Some sessions could not be revoked at the operator: the wallet is halted all the same; running the compromise again retries them. */
 export class CompromiseIncompleteError extends BaseError {
@@ -23,6 +24,14 @@ export class CompromiseIncompleteError extends BaseError {
   }
 }
 
+export type CompromiseInput = {
+  walletId: string
+  reason: string
+  actor?: AuditActor
+  /** Signs the revocation of a quarantined session (whose own key is in doubt); without one, that revocation fails. */
+  walletSigner?: WalletSigner
+} & QueuedAs
+
 /**
  * Suspected compromise of a wallet's session keys: stop all of the wallet's
  * work (intents cancelled, queued requests settled), CancelAll at the operator
@@ -30,7 +39,7 @@ export class CompromiseIncompleteError extends BaseError {
  * their orders), and alert. The wallet stays halted until a person resumes it
  * and a new delegation is granted.
  */
-export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: { walletId: string; reason: string; actor?: AuditActor } & QueuedAs): Promise<{ revoked: number }> {
+export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: CompromiseInput): Promise<{ revoked: number }> {
   const { walletId } = input
   // The CancelAll is sent from here, at once, while a session can still sign it (never delayed).
   const submitNow = (outboxId: string) => runSubmission(deps, outboxId, submitCancelAllSpec, {
@@ -63,18 +72,20 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   // Ended here first, whatever the operator answers next: the compromised keys never sign again. A
   // revocation the operator does not take leaves `revoked_at` null, which session maintenance retries
   // (as does running the compromise again, which also picks those rows up).
+  // A quarantined session (its key in doubt) keeps its status: it never signs again already, and its
+  // revocation is the wallet's to sign (`walletSigner`).
   const reason = `compromise: ${input.reason}`
   const ended = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason })
-    .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).returning()
+    .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning()
   for (const session of ended) deps.sessions.forget(session.id)
-  const unrevoked = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'revoked'),
+  const unrevoked = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['revoked', 'quarantined']),
     isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload)))
   const live = [...ended, ...unrevoked.filter((s) => !ended.some((e) => e.id === s.id))]
   // One refused or failed revocation must not leave the others live: try every session, then report.
   const failed: { sessionId: string; error: string }[] = []
   for (const session of live) {
     try {
-      await revokeAtOperator(deps, keyring, session, reason)
+      await revokeAtOperator(deps, keyring, session, reason, input.walletSigner)
     } catch (error) {
       failed.push({ sessionId: session.id, error: errorMessage(error) })
     }

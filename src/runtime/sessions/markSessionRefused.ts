@@ -16,7 +16,8 @@ export type SessionRefusal = {
 /**
  * The operator refused a session, on a request or on the event stream: it is
  * never used again, and a wallet left without an active session awaits a new
- * delegation (which session maintenance grants when it has a wallet signer).
+ * delegation (which session maintenance grants when it has a wallet signer). A
+ * quarantined one is then revoked at the operator by session maintenance.
  * Answers false when the session had already ended (revoked by a rotation, say).
  */
 export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions'>, refusal: SessionRefusal): Promise<boolean> {
@@ -27,7 +28,11 @@ export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | '
     // A failure of the wallet's active session (not one past its expiry, nor one already rotated out):
     // automatic grants back off on these.
     const failedAt = refusal.status === 'expired' ? null : failedIfActive(at)
-    const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt: at, failedAt })
+    // A quarantined session was not ended at the operator, which answered SignerMismatch: its
+    // delegation still works there for the delegated key, with its orders. `revoked_at` stays null
+    // until session maintenance has revoked it there with the wallet's signature.
+    const revokedAt = refusal.status === 'quarantined' ? null : at
+    const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt, failedAt })
       .where(and(eq(sessions.id, refusal.sessionId), inArray(sessions.status, ['active', 'rotating']))).returning({ id: sessions.id })
     if (changed.length === 0) return false
     await tx.update(wallets).set({ status: 'awaiting_delegation' })

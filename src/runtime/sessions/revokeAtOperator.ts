@@ -1,34 +1,50 @@
 import { and, eq, inArray, isNull, notExists } from 'drizzle-orm'
 import type { Hex } from 'viem'
+import { BaseError } from '../../core/errors/BaseError.js'
 import { VenueError } from '../../core/errors/venue.js'
+import { revocationTypedData } from '../../core/delegation/revocationTypedData.js'
+import type { RevocationMessage } from '../../core/eip712/types.js'
 import { shortDeadlineMs } from '../../core/requests/shortDeadlineMs.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import { signRevocation } from '../../keys/signRevocation.js'
+import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { audit } from '../../store/repositories/audit.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 
+/** A quarantined session's revocation needs the wallet's signature, and no wallet signer is configured for the wallet. */
+export class WalletSignerRequiredError extends BaseError {
+  override name = 'WalletSignerRequiredError'
+  constructor(sessionId: string) {
+    super(`session ${sessionId} is quarantined (its key is in doubt): only the wallet can sign its revocation, and no wallet signer is configured for the wallet`, {
+      code: 'SESSION.WALLET_SIGNER_REQUIRED',
+      hint: 'configure the wallet\'s signer (WALLET_SIGNER=privy and its custodyWalletId), or have the wallet sign a Revocation of the delegation (POST /v1/sessions/revoke)',
+    })
+  }
+}
+
 /**
- * Revokes a session at the operator, signed by the session key itself, and
- * marks it revoked. The operator cancels the session's open orders
- * (`sessionRevoked`); the event consumer re-places those still wanted under
- * the wallet's current session. An already revoked or expired delegation
- * counts as revoked.
+ * Revokes a session at the operator and marks it revoked. Signed by the session key itself, but
+ * for a quarantined session (the operator answered SignerMismatch: the stored key is not the
+ * delegated one, or was tampered with): that key is what is in doubt, so its revocation is signed
+ * by the wallet (`walletSigner`; without one, `WalletSignerRequiredError`). The operator cancels
+ * the session's open orders (`sessionRevoked`); the event consumer re-places those still wanted
+ * under the wallet's current session. An already revoked or expired delegation counts as revoked.
  *
  * Revoking the wallet's last active session leaves the wallet `awaiting_delegation`.
  *
  * A session already ended here whose signed delegation the operator was never told about (a grant
- * that did not go live, which session maintenance revokes there) keeps its status and reason and
- * records `revoked_at`.
+ * that did not go live, which session maintenance revokes there), or a quarantined one, keeps its
+ * status and reason and records `revoked_at`.
  */
-export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string): Promise<void> {
+export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string, walletSigner?: WalletSigner): Promise<void> {
   if (session.delegatedPayload && session.delegationHash) {
-    const key = unsealSessionKey(keyring, session)
+    const sign = revocationSigner(deps, keyring, session, walletSigner)
     for (let attempt = 1; ; attempt++) {
       const deadline = BigInt(Math.floor(deps.operatorNow()) + shortDeadlineMs(deps.maxDeadlineMs, 20_000))
-      const { signature } = signRevocation(key, deps.domain, { delegation: session.delegationHash as Hex, deadline })
+      const signature = await sign({ delegation: session.delegationHash as Hex, deadline })
       try {
         await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })
         break
@@ -43,12 +59,22 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
   }
   const revokedAt = new Date(deps.now())
   const [ended] = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt })
-    .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).returning({ id: sessions.id })
-  if (!ended) await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), eq(sessions.status, 'revoked'), isNull(sessions.revokedAt)))
+    .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning({ id: sessions.id })
+  if (!ended) await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt)))
   // The wallet's last active session gone (revoked through the API), it awaits a delegation, as at
   // expiry: session maintenance replaces it where the wallet has a signer. A halted wallet stays halted.
   else await deps.db.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, session.walletId), eq(wallets.status, 'active'),
     notExists(deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
   deps.sessions.forget(session.id)
   await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
+}
+
+/** Who signs the session's Revocation: the wallet for a quarantined session, its own key otherwise. */
+function revocationSigner(deps: WorkerDeps, keyring: Keyring, session: SessionRow, walletSigner: WalletSigner | undefined): (message: RevocationMessage) => Promise<Hex> {
+  if (session.status === 'quarantined') {
+    if (!walletSigner) throw new WalletSignerRequiredError(session.id)
+    return (message) => walletSigner.signRevocation(revocationTypedData(deps.domain, message))
+  }
+  const key = unsealSessionKey(keyring, session)
+  return async (message) => signRevocation(key, deps.domain, message).signature
 }

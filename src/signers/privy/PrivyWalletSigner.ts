@@ -1,6 +1,7 @@
 import { type Address, type Hex, getAddress, hashTypedData, isAddressEqual, recoverTypedDataAddress } from 'viem'
 import { z } from 'zod'
 import type { DelegationTypedData } from '../../core/delegation/delegationTypedData.js'
+import type { RevocationTypedData } from '../../core/delegation/revocationTypedData.js'
 import type { WalletSigner } from '../WalletSigner.js'
 import { PrivyError, privyConfigError } from './errors.js'
 import { encodePathSegment, type PrivyApi, type RequestAuthorizer } from './PrivyApi.js'
@@ -28,7 +29,7 @@ const rpcResponse = z.object({
 
 /**
  * The production wallet signer: asks Privy's wallet RPC to sign the Delegation
- * with the user's embedded wallet, authorised by Deputy's session-signer keys
+ * (and the Revocation of a delegation whose session key is in doubt) with the user's embedded wallet, authorised by Deputy's session-signer keys
  * (or the user's own key). The wallet's Privy policy limits what it will sign.
  */
 export class PrivyWalletSigner implements WalletSigner {
@@ -63,11 +64,23 @@ export class PrivyWalletSigner implements WalletSigner {
     if (!isAddressEqual(typedData.message.wallet, this.address)) {
       throw privyConfigError('Delegation names another wallet than this signer', 'build the Delegation for the wallet this Privy wallet id belongs to')
     }
+    return this.#signTypedData(typedData, this.idempotencyKey(typedData))
+  }
+
+  /**
+   * A Revocation of one of the wallet's delegations (one whose session key is in doubt). Each
+   * attempt has its own deadline, so its own idempotency key: a resent request answers the first.
+   */
+  async signRevocation(typedData: RevocationTypedData): Promise<Hex> {
+    return this.#signTypedData(typedData, `deputy-revocation-${this.walletId}-${hashTypedData(typedData).slice(2)}`)
+  }
+
+  async #signTypedData(typedData: DelegationTypedData | RevocationTypedData, idempotencyKey: string): Promise<Hex> {
     const request = {
       path: `/v1/wallets/${encodePathSegment(this.walletId)}/rpc`,
       operation: 'eth_signTypedData_v4',
       body: { method: 'eth_signTypedData_v4', params: { typed_data: toPrivyTypedData(typedData) } },
-      idempotencyKey: this.idempotencyKey(typedData),
+      idempotencyKey,
       authorizer: this.#authorizer,
       expiryMs: this.#requestExpiryMs,
       idempotent: true,
@@ -91,7 +104,7 @@ export class PrivyWalletSigner implements WalletSigner {
       })
     }
     const signature = parsed.data.data.signature as Hex
-    const signer = await recoverTypedDataAddress({ ...typedData, signature }).catch(() => undefined)
+    const signer = await recoverTypedDataAddress({ ...typedData, signature } as Parameters<typeof recoverTypedDataAddress>[0]).catch(() => undefined)
     if (signer === undefined || !isAddressEqual(signer, this.address)) {
       throw new PrivyError('the signature Privy returned does not recover to the wallet address', {
         code: 'PRIVY.SIGNATURE_MISMATCH',

@@ -37,16 +37,18 @@ export type PrivyPolicy = {
 const MAX_NAME = 50
 
 /**
- * The Privy policy that lets Deputy's session signer obtain exactly one kind of
+ * The Privy policy that lets Deputy's session signer obtain exactly two kinds of
  * signature from a user's wallet: an EIP-712 `Delegation` in the operator's
- * domain. It has a single ALLOW rule for `eth_signTypedData_v4`; Privy denies
- * whatever no rule allows, so personal_sign, transactions, 7702 authorisations,
- * other primary types, other chains and other verifying contracts are refused
- * even if Deputy's server and keys are compromised.
+ * domain, and a `Revocation` there (of a quarantined session, whose own key
+ * cannot be trusted to sign it). It has one ALLOW rule for `eth_signTypedData_v4`
+ * per primary type; Privy denies whatever no rule allows, so personal_sign,
+ * transactions, 7702 authorisations, other primary types, other chains and other
+ * verifying contracts are refused even if Deputy's server and keys are compromised.
  *
  * Privy's domain conditions cover only `chainId` and `verifyingContract` (not
- * `name`/`version`). The message condition carries the Delegation struct as
- * `typed_data`, which pins the primary type and its field layout.
+ * `name`/`version`). Each rule's message condition carries its struct as
+ * `typed_data`, which pins the primary type and its field layout. `wallet` and
+ * `maxExpiry` bind the Delegation rule (a Revocation names neither).
  */
 export function buildDelegationPolicy(config: DelegationPolicyConfig): PrivyPolicy {
   if (!Number.isSafeInteger(config.chainId) || config.chainId <= 0) {
@@ -63,6 +65,10 @@ export function buildDelegationPolicy(config: DelegationPolicyConfig): PrivyPoli
     value,
     typed_data: delegationStruct,
   })
+  const domainConditions: PolicyCondition[] = [
+    { field_source: 'ethereum_typed_data_domain', field: 'chainId', operator: 'eq', value: String(config.chainId) },
+    { field_source: 'ethereum_typed_data_domain', field: 'verifyingContract', operator: 'eq', value: getAddress(config.verifyingContract) },
+  ]
   const messageConditions = [
     ...(config.wallet ? [message('wallet', 'eq', getAddress(config.wallet))] : []),
     ...(config.maxExpiry !== undefined ? [message('expiry', 'lte', config.maxExpiry.toString(10))] : []),
@@ -76,10 +82,23 @@ export function buildDelegationPolicy(config: DelegationPolicyConfig): PrivyPoli
         name: 'Allow Deputy Delegation signatures',
         method: 'eth_signTypedData_v4',
         conditions: [
-          { field_source: 'ethereum_typed_data_domain', field: 'chainId', operator: 'eq', value: String(config.chainId) },
-          { field_source: 'ethereum_typed_data_domain', field: 'verifyingContract', operator: 'eq', value: getAddress(config.verifyingContract) },
+          ...domainConditions,
           // Always at least one message condition: it is what restricts the primary type to Delegation.
           ...(messageConditions.length > 0 ? messageConditions : [message('expiry', 'gt', '0')]),
+        ],
+        action: 'ALLOW',
+      },
+      {
+        // A quarantined session's key is in doubt, so the wallet signs its revocation (PROTOCOL.md §5).
+        // A Revocation only ends one of the wallet's delegations at this operator.
+        name: 'Allow Deputy Revocation signatures',
+        method: 'eth_signTypedData_v4',
+        conditions: [
+          ...domainConditions,
+          {
+            field_source: 'ethereum_typed_data_message', field: 'deadline', operator: 'gt', value: '0',
+            typed_data: { primary_type: 'Revocation', types: { Revocation: eip712Types.Revocation.map(({ name, type }) => ({ name, type })) } },
+          },
         ],
         action: 'ALLOW',
       },

@@ -1,5 +1,6 @@
 import { getAddress, getTypesForEIP712Domain } from 'viem'
 import type { DelegationTypedData } from '../../core/delegation/delegationTypedData.js'
+import type { RevocationTypedData } from '../../core/delegation/revocationTypedData.js'
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -22,19 +23,19 @@ function toJson(value: unknown): JsonValue {
 }
 
 /**
- * The Delegation as Privy's typed-data input. `EIP712Domain` is spelled out
+ * The Delegation (or a Revocation) as Privy's typed-data input. `EIP712Domain` is spelled out
  * (as in Privy's API reference) in viem's order, so Privy hashes exactly the
  * domain viem hashes when Deputy recovers the signature.
  */
-export function toPrivyTypedData(typedData: DelegationTypedData): PrivyTypedData {
+export function toPrivyTypedData(typedData: DelegationTypedData | RevocationTypedData): PrivyTypedData {
   const types = {
     EIP712Domain: getTypesForEIP712Domain({ domain: typedData.domain }).map(({ name, type }) => ({ name, type })),
-    ...Object.fromEntries(Object.entries(typedData.types).map(([name, fields]) => [name, fields.map(({ name, type }) => ({ name, type }))])),
+    ...Object.fromEntries(Object.entries(typedData.types as Record<string, readonly { name: string; type: string }[]>).map(([name, fields]) => [name, fields.map(({ name, type }) => ({ name, type }))])),
   }
   // Addresses in checksum case, as the policy states them, in case Privy compares
   // condition values as strings (the EIP-712 hash does not depend on case).
   const domain = { ...typedData.domain, verifyingContract: getAddress(typedData.domain.verifyingContract) }
-  const message = { ...typedData.message, wallet: getAddress(typedData.message.wallet) }
+  const message = 'wallet' in typedData.message ? { ...typedData.message, wallet: getAddress(typedData.message.wallet) } : typedData.message
   return {
     domain: toJson(domain) as PrivyTypedData['domain'],
     types,

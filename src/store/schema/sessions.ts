@@ -47,7 +47,8 @@ export const sessions = pgTable(
      * When it ended at the operator: revoked there (or found already revoked or expired), or refused
      * by it. Also set on a grant ended before the wallet signed (nothing to revoke). Null on a
      * `revoked` row whose signed delegation the operator was never told about (a grant that did not
-     * go live): session maintenance revokes those at the operator while they are unexpired.
+     * go live), and on a `quarantined` one (the operator answered SignerMismatch, which ends nothing
+     * there): session maintenance revokes those at the operator while they are unexpired.
      */
     revokedAt: timestamptz('revoked_at'),
     /**
