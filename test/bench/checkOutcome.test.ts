@@ -301,3 +301,19 @@ describe('checkOutcome (the drill checks)', () => {
     expect(problems(outcome)).toEqual({ ...none, modifiesWrong: 1 })
   })
 })
+
+describe('checkOutcome: what the drill must not let through', () => {
+  it('a cancel row the workload never asked, whatever its reason (a worker-made late cancel, say), that cancelled the order: counted', async () => {
+    const w = await newWallet()
+    const intent = await newIntent(w.id, 'active', 0, 's1')
+    const order = await newOrder(w.id, intent.id, 0, { state: 'cancelled', cancelReason: 'user' })
+    await newRow(w.id, order.id, 'CancelOrder', { reason: 'cancelAll' }, 'done')
+    const sandbox = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, status: 'cancelled' } }, {
+      events: [{ seq: '2', type: 'OrderCancelled', at: T0, clientOrderId: order.clientOrderId, data: { reason: 'user' } }],
+    })
+    const asked: AskedIntent[] = [{ clientRef: 's1', price: '1950', size: '0.05', modifies: [], cancels: [] }]
+    const outcome = await checkOutcome(db, sandbox, [w.id], asked)
+    expect(problems(outcome)).toEqual({ ...none, cancelsWrong: 1 })
+    expect(outcome.examples.join('\n')).toMatch(/cancel row .* \(reason cancelAll\) that the user never asked/)
+  })
+})

@@ -37,9 +37,10 @@ export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: Aske
     for (const c of ask.cancels) {
       if (!cancelRows.some((r) => r.id === c)) { t.cancelsWrong++; t.note(`intent ${intent.id}: the cancel ${c} the user asked has no outbox row`) }
     }
-    // A cancel by the user that the workload did not ask.
-    const stray = askedAny ? cancelRows.filter((r) => r.payload.reason === 'user' && !ask.cancels.includes(r.id)) : []
-    for (const r of stray) { t.cancelsWrong++; t.note(`intent ${intent.id}: cancel row ${r.id} (reason user) that the user never asked`) }
+    // A cancel the workload did not ask, whatever its reason: the workload asks no CancelAll and
+    // halts no wallet, so a worker-made cancel (a late cancel behind a CancelAll, say) is unasked too.
+    const stray = askedAny ? cancelRows.filter((r) => !ask.cancels.includes(r.id)) : []
+    for (const r of stray) { t.cancelsWrong++; t.note(`intent ${intent.id}: cancel row ${r.id} (reason ${String(r.payload.reason)}) that the user never asked`) }
   }
   const cancelAsked = cancelRows.length > 0 || (ask?.cancels.length ?? 0) > 0
 
