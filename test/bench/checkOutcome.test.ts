@@ -316,4 +316,18 @@ describe('checkOutcome: what the drill must not let through', () => {
     expect(problems(outcome)).toEqual({ ...none, cancelsWrong: 1 })
     expect(outcome.examples.join('\n')).toMatch(/cancel row .* \(reason cancelAll\) that the user never asked/)
   })
+
+  it('a modify row the workload never asked, applied at the operator: counted', async () => {
+    const w = await newWallet()
+    const intent = await newIntent(w.id, 'active', 0, 'm1')
+    const order = await newOrder(w.id, intent.id, 0, { price: '1940', size: '0.08', venueRevision: 1 })
+    await newRow(w.id, order.id, 'ModifyOrder', { price: '1940.00', size: '0.080' }, 'done')
+    const sandbox = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, price: amt('1940'), size: amt('0.08'), revision: 1 } }, {
+      events: [{ seq: '2', type: 'OrderModified', at: T0, clientOrderId: order.clientOrderId, data: { price: '1940', size: '0.08', revision: 1 } }],
+    })
+    const asked: AskedIntent[] = [{ clientRef: 'm1', price: '1950', size: '0.05', modifies: [], cancels: [] }]
+    const outcome = await checkOutcome(db, sandbox, [w.id], asked)
+    expect(problems(outcome)).toEqual({ ...none, modifiesWrong: 1 })
+    expect(outcome.examples.join('\n')).toMatch(/never asked/)
+  })
 })

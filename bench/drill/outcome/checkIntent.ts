@@ -34,6 +34,11 @@ export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: Aske
         t.note(`intent ${intent.id}: modify row ${row.id} carries ${String(row.payload.price)} x ${String(row.payload.size)}; the user asked ${m.price} x ${m.size}`)
       }
     }
+    // A modify the workload did not ask (one moved to a session's replacement keeps its id).
+    for (const r of modifyRows.filter((row) => !ask.modifies.some((m) => m.outboxId === row.id))) {
+      t.modifiesWrong++
+      t.note(`intent ${intent.id}: modify row ${r.id} (${String(r.payload.price)} x ${String(r.payload.size)}) that the user never asked`)
+    }
     for (const c of ask.cancels) {
       if (!cancelRows.some((r) => r.id === c)) { t.cancelsWrong++; t.note(`intent ${intent.id}: the cancel ${c} the user asked has no outbox row`) }
     }

@@ -18,7 +18,7 @@ export type Outcome = {
   mismatched: number
   /** Asked cancels that did not end the order (or came after a fill the cancel should have beaten), and orders cancelled at the operator that nobody asked to cancel. */
   cancelsWrong: number
-  /** Orders whose final price or size at the operator is not the last one the user asked (placement or modify), modifies applied that nobody asked, and asked modifies dropped while the order was live. */
+  /** Orders whose final price or size at the operator is not the last one the user asked (placement or modify), modifies applied or queued that nobody asked, and asked modifies dropped while the order was live. */
   modifiesWrong: number
   /** Orders whose average price or fees differ, and fills missing on one side or differing by fill id. */
   fillsDiffering: number
