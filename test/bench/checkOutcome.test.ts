@@ -117,7 +117,9 @@ describe('checkOutcome (the drill checks)', () => {
     const intent = await newIntent(w.id, 'active', 1)
     const second = await newOrder(w.id, intent.id, 1, { venueOrderId: '2' })
     const first = await newOrder(w.id, intent.id, 0, { state: 'cancelled', cancelReason: 'sessionRevoked', replacedBy: second.id })
-    const sandbox = fakeSandbox(w.address, { [first.clientOrderId]: { ...open, status: 'cancelled' }, [second.clientOrderId]: open })
+    const sandbox = fakeSandbox(w.address, { [first.clientOrderId]: { ...open, status: 'cancelled' }, [second.clientOrderId]: open }, {
+      events: [{ seq: '2', type: 'OrderCancelled', at: T0, clientOrderId: first.clientOrderId, data: { reason: 'sessionRevoked' } }],
+    })
     expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual(none)
   })
 
@@ -329,5 +331,16 @@ describe('checkOutcome: what the drill must not let through', () => {
     const outcome = await checkOutcome(db, sandbox, [w.id], asked)
     expect(problems(outcome)).toEqual({ ...none, modifiesWrong: 1 })
     expect(outcome.examples.join('\n')).toMatch(/never asked/)
+  })
+
+  it('an IOC whose remainder the operator cancelled, placed again as a replacement: a duplicate (only a session\'s end explains one)', async () => {
+    const w = await newWallet()
+    const intent = await newIntent(w.id, 'active', 1)
+    const second = await newOrder(w.id, intent.id, 1, { venueOrderId: '2', timeInForce: 1 })
+    const first = await newOrder(w.id, intent.id, 0, { state: 'cancelled', cancelReason: 'ioc', timeInForce: 1, replacedBy: second.id })
+    const sandbox = fakeSandbox(w.address, { [first.clientOrderId]: { ...open, status: 'cancelled' }, [second.clientOrderId]: open }, {
+      events: [{ seq: '2', type: 'OrderCancelled', at: T0, clientOrderId: first.clientOrderId, data: { reason: 'ioc' } }],
+    })
+    expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual({ ...none, duplicates: 1 })
   })
 })

@@ -3,23 +3,27 @@ import type { IntentRow, OrderRow } from '../../../src/store/schema/index.js'
 import type { DrillView } from './drillView.js'
 import type { Tally } from './tally.js'
 
+const sessionEnds = ['sessionExpired', 'sessionRevoked']
 const venueState = { open: 'open', partiallyFilled: 'partially_filled', filled: 'filled', cancelled: 'cancelled' } as const
 
 /**
  * An intent's orders against the operator's: one chain of orders, each following only a predecessor
- * the operator cancelled (else a duplicate); an order never at the operator only when a cancel was
+ * its session's end cancelled at the operator (else a duplicate); an order never at the operator only when a cancel was
  * asked before placement or the operator rejected it; every order at the operator agreeing with its
  * Postgres row in state, filled size, price and size, and in its fills (average price, notional,
  * fees, and each fill row by fill id).
  */
 export function checkIntentOrders(v: DrillView, t: Tally, intent: IntentRow, intentOrders: OrderRow[], chains: OrderRow[][], atVenue: OrderRow[], cancelAsked: boolean): void {
   const { venueOf, walletKeyOf, venueEvents, venueFills, fillRowById } = v
-  // Duplicates: one chain, and in it an order follows only a predecessor the operator cancelled.
+  // Duplicates: one chain, and in it an order follows only a predecessor its session's end
+  // cancelled at the operator (an IOC remainder, a user's cancel, are not placed again).
+  const endedWithSession = (o: OrderRow | undefined) => venueOf(o)?.status === 'cancelled' &&
+    (venueEvents.get(o!.clientOrderId.toLowerCase()) ?? []).some((e) => e.type === 'OrderCancelled' && sessionEnds.includes(String(e.data.reason)))
   let firstSeen = false
   for (const chain of chains) {
     chain.forEach((o, i) => {
       if (!venueOf(o)) return
-      const legit = !firstSeen || (i > 0 && venueOf(chain[i - 1])?.status === 'cancelled')
+      const legit = !firstSeen || (i > 0 && endedWithSession(chain[i - 1]))
       firstSeen = true
       if (!legit) {
         t.duplicates++
