@@ -343,4 +343,15 @@ describe('checkOutcome: what the drill must not let through', () => {
     })
     expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual({ ...none, duplicates: 1 })
   })
+
+  it('an intent the workload never placed, with its order live at the operator: counted as a duplicate', async () => {
+    const w = await newWallet()
+    const placed = await newOrder(w.id, (await newIntent(w.id, 'active', 0, 'u1')).id, 0)
+    const extra = await newOrder(w.id, (await newIntent(w.id, 'active', 0, 'u1-again')).id, 0, { venueOrderId: '2' })
+    const sandbox = fakeSandbox(w.address, { [placed.clientOrderId]: open, [extra.clientOrderId]: open })
+    const asked: AskedIntent[] = [{ clientRef: 'u1', price: '1950', size: '0.05', modifies: [], cancels: [] }]
+    const outcome = await checkOutcome(db, sandbox, [w.id], asked)
+    expect(problems(outcome)).toEqual({ ...none, duplicates: 1 })
+    expect(outcome.examples.join('\n')).toMatch(/u1-again.*never placed/)
+  })
 })

@@ -20,6 +20,8 @@ export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: Aske
   const modifyRows = rows.filter((r) => r.kind === 'ModifyOrder')
   for (const o of intentOrders) t.states[o.state] = (t.states[o.state] ?? 0) + 1
 
+  // An intent the workload never placed (given its asks) is one the user never wanted.
+  if (askedAny && !ask) { t.duplicates++; t.note(`intent ${intent.id} (${intent.clientRef ?? 'no client ref'}) was never placed by the workload`) }
   // What the workload asked must be what intake recorded.
   if (ask) {
     if (parseAmount('price', intent.price) !== parseAmount('price', ask.price) || parseAmount('size', intent.size) !== parseAmount('size', ask.size)) {

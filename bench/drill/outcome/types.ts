@@ -10,7 +10,7 @@ export type AskedIntent = {
 export type Outcome = {
   intents: number
   operatorOrders: number
-  /** Orders the operator created beyond one per cloid, orders no intent accounts for, and an intent's second live or filled order that no session rotation explains. */
+  /** Orders the operator created beyond one per cloid, orders no intent accounts for, intents the workload never placed, and an intent's second live or filled order that no session rotation explains. */
   duplicates: number
   /** Placed intents missing from Postgres, intents with no order at the operator that no asked cancel explains. */
   lost: number
