@@ -9,7 +9,8 @@
  * the work to settle, and compare Postgres with the operator:
  *   duplicate orders at the operator, intents lost, orders whose state differs; and beside them
  *   cancels without effect, prices/sizes not as asked, fills differing, failed outbox rows.
- * Exits non-zero unless every count is zero and no worker process crashed (exited without being killed).
+ * Exits non-zero unless every count is zero, no worker process crashed (exited without being killed),
+ * no submit job failed for good, and every worker exits 0 on the final SIGTERM (sent once settled).
  *
  * The sandbox runs in this process (its state is the operator's truth for the
  * checks); the worker runs as a child process (`node --import tsx src/main/worker.ts`);
@@ -172,12 +173,19 @@ try {
   redis.disconnect()
   say(quiet.settled ? `settled in ${(quiet.ms / 1000).toFixed(1)}s after the last restart` : `NOT settled after ${(quiet.ms / 1000).toFixed(1)}s: ${JSON.stringify(quiet.backlog)}`)
 
+  // Idle now, the workers stop as production stops them (SIGTERM); one that does not exit 0 within
+  // the grace did not shut down cleanly. The checks then read what shutdown left.
+  const running = workers.filter((w) => w.running)
+  for (const w of running) endedByDrill.add(w)
+  const stops = await Promise.all(running.map(async (w) => { await w.stop(10_000); return w.exited }))
+  const uncleanStops = stops.filter(({ code }) => code !== 0).length
+
   const outcome = await checkOutcome(env.db, sandbox, env.wallets.map((w) => w.walletId), report.asked)
-  const rows: [string, number][] = [...problemRows(outcome), ['worker processes that crashed', crashes]]
+  const rows = problemRows(outcome, { crashes, failedSubmitJobs: failedJobs.failed ?? 0, uncleanStops })
   const { exercised } = outcome
   console.log('')
   console.log(`Drill: ${outcome.intents} intents, ${outcome.operatorOrders} orders at the operator, ${outcome.cancelledBeforePlacement} cancelled before placement; ${kills} SIGKILLs; ${elapsed()}`)
-  console.log(`  final states: ${Object.entries(outcome.states).map(([state, n]) => `${state} ${n}`).join(', ')}; failed submit jobs: ${failedJobs.failed ?? 0}`)
+  console.log(`  final states: ${Object.entries(outcome.states).map(([state, n]) => `${state} ${n}`).join(', ')}`)
   console.log(`  reached the operator: ${exercised.userCancels} cancels by the user (${exercised.userCancelsOfPartlyFilled} of partly filled orders), ${exercised.modifiesApplied} modifies applied (${exercised.modifiedThenFilled} orders filled after a modify), ${exercised.partiallyFilled} orders partly filled or filled in several fills, ${exercised.iocRemaindersCancelled} IOC remainders cancelled`)
   for (const [label, value] of rows) console.log(`  ${label.padEnd(42)} ${String(value).padStart(6)}`)
   for (const example of outcome.examples) console.log(`    - ${example}`)

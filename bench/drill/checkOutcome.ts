@@ -59,8 +59,18 @@ export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[]
   }
 }
 
-/** The problem counters of an outcome, labelled as the drill prints them. */
-export function problemRows(outcome: Outcome): [string, number][] {
+/** What the run itself counts beside the outcome: each must be zero too. */
+export type RunProblems = {
+  /** Worker processes that exited without being killed. */
+  crashes: number
+  /** Submit jobs that used up their attempts (work that failed for minutes on end). */
+  failedSubmitJobs: number
+  /** Worker processes that did not exit 0 within the grace of the final SIGTERM. */
+  uncleanStops: number
+}
+
+/** The problem counters of an outcome and of the run, labelled as the drill prints them. */
+export function problemRows(outcome: Outcome, run: RunProblems): [string, number][] {
   return [
     ['duplicate orders at the operator', outcome.duplicates],
     ['intents lost', outcome.lost],
@@ -69,5 +79,8 @@ export function problemRows(outcome: Outcome): [string, number][] {
     ['price/size not as asked (modifies)', outcome.modifiesWrong],
     ['fills differing (avg price, fees, rows)', outcome.fillsDiffering],
     ['outbox rows failed', outcome.failedOutbox],
+    ['submit jobs failed for good', run.failedSubmitJobs],
+    ['worker processes that crashed', run.crashes],
+    ['worker processes not stopped cleanly', run.uncleanStops],
   ]
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AskedIntent, type Outcome, checkOutcome } from '../../bench/drill/checkOutcome.js'
+import { type AskedIntent, type Outcome, checkOutcome, problemRows } from '../../bench/drill/checkOutcome.js'
 import { deriveClientOrderId } from '../../src/core/requests/deriveClientOrderId.js'
 import { parseAmount } from '../../src/core/money/decimal.js'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
@@ -353,5 +353,15 @@ describe('checkOutcome: what the drill must not let through', () => {
     const outcome = await checkOutcome(db, sandbox, [w.id], asked)
     expect(problems(outcome)).toEqual({ ...none, duplicates: 1 })
     expect(outcome.examples.join('\n')).toMatch(/u1-again.*never placed/)
+  })
+
+  it('the run\'s own problems fail it like the outcome\'s: a submit job failed for good, a worker that did not stop cleanly, a crash', async () => {
+    const w = await newWallet()
+    const outcome = await checkOutcome(db, fakeSandbox(w.address, {}), [w.id], [])
+    const failing = (run: { crashes: number; failedSubmitJobs: number; uncleanStops: number }) => problemRows(outcome, run).filter(([, n]) => n !== 0)
+    expect(failing({ crashes: 0, failedSubmitJobs: 0, uncleanStops: 0 })).toEqual([])
+    expect(failing({ crashes: 0, failedSubmitJobs: 2, uncleanStops: 0 })).toEqual([['submit jobs failed for good', 2]])
+    expect(failing({ crashes: 0, failedSubmitJobs: 0, uncleanStops: 1 })).toEqual([['worker processes not stopped cleanly', 1]])
+    expect(failing({ crashes: 1, failedSubmitJobs: 0, uncleanStops: 0 })).toEqual([['worker processes that crashed', 1]])
   })
 })
