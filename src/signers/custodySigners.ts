@@ -7,12 +7,22 @@ import { type WalletSignerEnv, createWalletSigner } from './createWalletSigner.j
 export type WalletRef = { address: string; custodyWalletId?: string | null }
 
 /**
+ * A wallet whose stored custody wallet id cannot be a Privy wallet id: every Delegation it is
+ * asked for fails with the reason, so that wallet's grants fail (and back off) on their own
+ * instead of the lookup throwing in session maintenance, which stopped the run for every wallet.
+ */
+function unusableSigner(address: Address, reason: unknown): WalletSigner {
+  return { kind: 'privy', address, signDelegation: () => Promise.reject(reason) }
+}
+
+/**
  * Signers at the custody service (`WALLET_SIGNER=privy`): a wallet registered
  * with its Privy wallet id (`custody_wallet_id`) is signed for by that Privy
  * embedded wallet through Deputy's session signer. Answers undefined for a
  * wallet without one, or when custody is not configured (`WALLET_SIGNER=local`).
- * Development keys live in `src/runtime/walletSignerRegistry.ts`, which falls
- * back to this.
+ * Never throws: a custody wallet id Privy cannot have gives a signer that fails
+ * each grant with that reason. Development keys live in
+ * `src/runtime/walletSignerRegistry.ts`, which falls back to this.
  */
 export function createCustodySigners(env: WalletSignerEnv) {
   const signers = new Map<string, WalletSigner>()
@@ -24,7 +34,11 @@ export function createCustodySigners(env: WalletSignerEnv) {
       const key = `${wallet.custodyWalletId}:${address}`
       let signer = signers.get(key)
       if (!signer) {
-        signer = createWalletSigner({ walletSigner: 'privy', api: env.api, authorizationKeys: env.authorizationKeys, walletId: wallet.custodyWalletId, address })
+        try {
+          signer = createWalletSigner({ walletSigner: 'privy', api: env.api, authorizationKeys: env.authorizationKeys, walletId: wallet.custodyWalletId, address })
+        } catch (error) {
+          signer = unusableSigner(address, error)
+        }
         signers.set(key, signer)
       }
       return signer

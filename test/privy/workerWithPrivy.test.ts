@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { ensureWallet } from '../../src/runtime/wallets.js'
@@ -60,6 +61,31 @@ describe('WALLET_SIGNER=privy', () => {
       return row?.state === 'open' && row
     })
     expect(open.sessionId).toBe(session!.id)
+  })
+
+  it('a wallet stored with a custody wallet id Privy cannot have fails its own grant with the reason, and the other wallets are still served', async () => {
+    const signer = createSessionSigner(privy)
+    const policy = privy.state.createPolicy(buildDelegationPolicy({ name: h.sandbox.domain.name, chainId: h.sandbox.domain.chainId, verifyingContract: h.sandbox.domain.verifyingContract }))
+    const { wallet: privyWallet } = privy.state.createUserWithWallet()
+    privy.state.addSessionSigner(privyWallet.id, signer.quorumId, [policy.id])
+    const custody = createCustodySigners(readWalletSignerEnv({
+      WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
+      PRIVY_AUTHORIZATION_KEYS: signer.privateKeys.join(','), PRIVY_API_URL: privy.url,
+    }))
+    const registry = createWalletSignerRegistry({ allowLocal: false, fallback: (w) => custody.for(w) })
+    // The user's Privy id where the wallet id belongs (the API takes any text as custodyWalletId).
+    const mistaken = await ensureWallet(h.db, privateKeyToAccount(generatePrivateKey()).address)
+    await h.db.update(wallets).set({ custodyWalletId: 'did:privy:cm0000000000000000000user' }).where(eq(wallets.id, mistaken.id))
+    const good = await ensureWallet(h.db, privyWallet.address)
+    await h.db.update(wallets).set({ custodyWalletId: privyWallet.id }).where(eq(wallets.id, good.id))
+
+    const worker = await h.startWorker({ walletSignerFor: (w) => registry.signerFor(w) })
+    const report = await worker.maintainSessions()
+    expect(report.failures).toBe(1)
+    const [active] = await h.db.select().from(sessions).where(eq(sessions.walletId, good.id))
+    expect(active?.status).toBe('active')
+    const [failed] = await h.db.select().from(sessions).where(eq(sessions.walletId, mistaken.id))
+    expect(failed).toMatchObject({ status: 'revoked', statusReason: expect.stringContaining('wallet id is malformed') })
   })
 
   it('without a custody wallet id nobody can sign, so the wallet waits for a delegation', async () => {
