@@ -106,6 +106,26 @@ describe('PrivyWalletSigner against the local Privy', () => {
     expect(privy.signCount).toBe(3)
   })
 
+  it('retries 408 and 409 with the same request, as @privy-io/node does (a request timeout, or the same idempotency key still in progress)', async () => {
+    const deputy = signerFor(wallet.id, wallet.address, signer.keys)
+    privy.fail({ status: 408 }, { status: 409 })
+    const typedData = delegationFor(wallet.address)
+    const signature = await deputy.signDelegation(typedData)
+    expect(await recoverTypedDataAddress({ ...typedData, signature })).toBe(wallet.address)
+    expect(privy.requests).toHaveLength(3)
+    expect(new Set(privy.requests.map((request) => request.headers['privy-authorization-signature'])).size).toBe(1)
+
+    // The official client, against the same answers, does the same.
+    const client = new PrivyClient({ appId: privy.appId, appSecret: privy.appSecret, apiUrl: privy.url, maxRetries: 2 })
+    privy.fail({ status: 408 }, { status: 409 })
+    const again = delegationFor(wallet.address, { nonce: 8n })
+    const viaSdk = await client.wallets().ethereum().signTypedData(wallet.id, { params: { typed_data: toPrivyTypedData(again) }, authorization_context: { authorization_private_keys: signer.privateKeys } })
+    expect(await recoverTypedDataAddress({ ...again, signature: viaSdk.signature as Hex })).toBe(wallet.address)
+
+    privy.fail(...Array.from({ length: 4 }, () => ({ status: 409 })))
+    expect(await rejection(deputy.signDelegation(delegationFor(wallet.address, { nonce: 9n })))).toMatchObject({ code: 'PRIVY.CONFLICT', status: 409, retryable: true })
+  })
+
   it('reads an error code that names no documented one by its status, also one named like an Object property', async () => {
     const deputy = signerFor(wallet.id, wallet.address, signer.keys)
     for (const code of ['constructor', '__proto__', 'toString', 'not_a_privy_code']) {

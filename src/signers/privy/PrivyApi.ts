@@ -161,8 +161,11 @@ export class PrivyApi {
       }
       const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now())
       const error = privyErrorFromResponse({ operation: request.operation, status: response.status, body, retryAfterMs })
-      // 429 means not processed, so it is always safe; 5xx only when Privy deduplicates.
-      const mayRetry = response.status === 429 || (response.status >= 500 && request.idempotent)
+      // 429 means not processed, so it is always safe; 5xx, 408 (a timeout in front of Privy) and
+      // 409 (the same idempotency key still in progress) only when Privy deduplicates, as
+      // @privy-io/node retries them.
+      const unknownOutcome = response.status >= 500 || response.status === 408 || response.status === 409
+      const mayRetry = response.status === 429 || (unknownOutcome && request.idempotent)
       if (last || !mayRetry) throw error
       const wait = retryAfterMs ?? this.#backoff(attempt)
       if (wait > this.#retry.maxDelayMs) throw error

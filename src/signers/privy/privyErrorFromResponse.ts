@@ -81,6 +81,10 @@ function byStatus(status: number, operation: string): Outcome {
   }
   if (status === 403) return { code: 'PRIVY.FORBIDDEN', retryable: false, hint: 'the app may not act on this resource: check the wallet belongs to PRIVY_APP_ID.' }
   if (status === 404) return { code: 'PRIVY.NOT_FOUND', retryable: false, hint: 'the wallet or user id is unknown to this Privy app: check the stored Privy wallet id and PRIVY_APP_ID.' }
+  if (status === 408) return { code: 'PRIVY.UNAVAILABLE', retryable: true, hint: 'Privy, or a proxy in front of it, timed out on the request; a request Privy deduplicates is sent again here with the same idempotency key.' }
+  if (status === 409) {
+    return { code: 'PRIVY.CONFLICT', retryable: true, hint: 'Privy was still processing a request with the same idempotency key (an attempt that timed out here); it is sent again with that key, and answers the first outcome once it is done.' }
+  }
   if (status === 429) return { code: 'PRIVY.RATE_LIMITED', retryable: true, hint: "Privy's rate limit was hit: lower concurrency of signing jobs; the job will retry." }
   if (status >= 500) return { code: 'PRIVY.UNAVAILABLE', retryable: true, hint: 'Privy answered with a server error; status.privy.io. A request Privy deduplicates is sent again here with the same idempotency key; a grant that still fails is tried again by session maintenance, as a new grant.' }
   if (status === 400 || status === 422) return byPrivyCode.invalid_data!
