@@ -85,9 +85,12 @@ describe('user signers (JWT → time-bound user key)', () => {
     expect(exchanges(privy)).toBe(2)
   })
 
-  it('drops a key Privy reports expired and retries once with a fresh one', async () => {
+  it.each([
+    ['Privy stores only processed requests under an idempotency key', false],
+    ['Privy stores the refusal too (its idempotency guide: "regardless if the request succeeds or errors")', true],
+  ])('drops a key Privy reports expired and retries once with a fresh one: %s', async (_, storeAuthorizationFailures) => {
     let serverClock = Date.now()
-    const { privy, user, wallet } = await userWithWallet({ now: () => serverClock, userKeyTtlMs: 120_000 })
+    const { privy, user, wallet } = await userWithWallet({ now: () => serverClock, userKeyTtlMs: 120_000, storeAuthorizationFailures })
     const api = apiFor(privy)
     const userSigner = new PrivyUserSigner({ api, userJwt: () => privy.issueUserJwt(user.id, 3_600_000), refreshMarginMs: 0 })
     const deputy = new PrivyWalletSigner({ api, walletId: wallet.id, address: wallet.address, authorizer: userSigner, requestExpiryMs: 3_600_000 })

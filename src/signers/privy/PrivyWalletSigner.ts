@@ -89,10 +89,12 @@ export class PrivyWalletSigner implements WalletSigner {
     try {
       raw = await this.#api.post(request)
     } catch (error) {
-      // Privy dropped the user's key: exchange the JWT again and resend once.
+      // Privy dropped the user's key: exchange the JWT again and resend once. Under another
+      // idempotency key: Privy may keep the refusal under the first one and answer it again, and
+      // nothing was signed under it.
       if (!(error instanceof PrivyError) || error.code !== 'PRIVY.USER_KEY_EXPIRED' || !this.#authorizer.invalidate) throw error
       this.#authorizer.invalidate()
-      raw = await this.#api.post(request)
+      raw = await this.#api.post({ ...request, idempotencyKey: `${request.idempotencyKey}-rekeyed` })
     }
     const parsed = rpcResponse.safeParse(raw)
     if (!parsed.success) {

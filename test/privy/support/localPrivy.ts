@@ -15,6 +15,13 @@ export type LocalPrivyOptions = {
   now?: () => number
   /** Lifetime of user keys minted by /v1/wallets/authenticate. Default 10 min. */
   userKeyTtlMs?: number
+  /**
+   * Also store a refused authorization (401) under its idempotency key, so the same key and body
+   * get that answer again. Privy's idempotency guide says it stores the response "regardless if the
+   * request succeeds or errors"; whether that covers authorization failures is not documented, so
+   * tests of code that resends after one run both ways. Default false.
+   */
+  storeAuthorizationFailures?: boolean
 }
 
 /** An answer the next request gets before any processing (a load balancer's 429 or 503). */
@@ -93,16 +100,20 @@ export async function startLocalPrivy(options: LocalPrivyOptions = {}): Promise<
       parties.push({ quorum: state.quorums.get(signer.signer_id)!, policyIds })
     }
     // A wallet with neither owner nor signers is the app's to use with basic auth alone.
+    const key = headers['privy-idempotency-key']
+    const canonicalBody = canonicalize(body) ?? ''
     let policyIds = wallet.policyIds
     if (parties.length > 0) {
       const payload = rebuildSignedPayload({ method: 'POST', baseUrl, path, body, headers })
       const result = authorizeParties({ parties, signatureHeader: headers['privy-authorization-signature'], payload, userKeys: state.userKeys, now: now() })
-      if ('status' in result) return privyError(result.status, result.message, result.code)
+      if ('status' in result) {
+        const refused = privyError(result.status, result.message, result.code)
+        if (key && options.storeAuthorizationFailures && !idempotency.has(key)) idempotency.set(key, { body: canonicalBody, answer: refused })
+        return refused
+      }
       policyIds = result.party.policyIds
     }
 
-    const key = headers['privy-idempotency-key']
-    const canonicalBody = canonicalize(body) ?? ''
     if (key) {
       const seen = idempotency.get(key)
       if (seen && seen.body !== canonicalBody) {
