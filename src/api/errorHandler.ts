@@ -38,7 +38,7 @@ function article(type: string): string {
 /**
  * Maps every error to one body shape. Validation: 400 (request shape) or 422
  * (a domain rule); not found / another tenant's: 404; state conflicts: 409;
- * the operator failing: 502/503; Postgres unreachable or out of time: 503;
+ * the operator or Privy failing: 502/503; Postgres unreachable or out of time: 503;
  * anything else: 500 without internals. A 500 is logged as an error (a bug to
  * look at); a dependency that failed (502/503) as a warning.
  */
@@ -92,7 +92,13 @@ function domainError(error: BaseError): { status: number; body: ErrorBody; heade
   if (error.code === 'SESSION.GRANT_IN_PROGRESS') return { status: 409, headers: { 'retry-after': '1' }, body }
   if (error.code === 'SESSION.GRANT_ENDED') return { status: 409, headers: {}, body }
   if (error.code === 'SESSION.WALLET_SIGNER_REQUIRED') return { status: 409, headers: {}, body }
-  if (error.code.startsWith('PRIVY.')) return { status: 502, headers: {}, body }
+  if (error.code.startsWith('PRIVY.')) {
+    // Privy unavailable or rate limiting: as for the operator, 503 and when to try again (Privy's own
+    // Retry-After when it gave one); Privy refusing the request: 502 naming its code.
+    if (!error.retryable) return { status: 502, headers: {}, body }
+    const retryAfterMs = (error as BaseError & { retryAfterMs?: number }).retryAfterMs
+    return { status: 503, headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAfterMs ?? 0) / 1000))) }, body }
+  }
   if (error.code === 'SESSION.REVOKE_FAILED') return { status: 502, headers: { 'retry-after': '5' }, body }
   if (error.code.startsWith('VENUE.')) return { status: error.retryable ? 503 : 502, headers: error.retryable ? { 'retry-after': '1' } : {}, body }
   return { status: 500, headers: {}, body: { error: { code: error.code, message: error.shortMessage } } }

@@ -152,3 +152,28 @@ describe('registering a custody wallet', () => {
     expect(await walletRows(user.address)).toHaveLength(0)
   })
 })
+
+describe('a grant that Privy fails', () => {
+  it('answers 503 with Retry-After while Privy is unavailable or rate limiting, and 502 naming the code when Privy refuses', async () => {
+    const a = await tenant()
+    const user = userWallet()
+    const registered = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
+    const walletId = registered.json<{ id: string }>().id
+    const grant = () => a.call('POST', `/v1/wallets/${walletId}/sessions`, { needs: { limitOrders: true } })
+
+    privy.fail(...Array.from({ length: 4 }, () => ({ status: 503 })))
+    const down = await grant()
+    expect([down.statusCode, down.json<{ error: { code: string } }>().error.code]).toEqual([503, 'PRIVY.UNAVAILABLE'])
+    expect(down.headers['retry-after']).toBe('1')
+
+    privy.fail({ status: 429, code: 'too_many_requests', retryAfterSeconds: 30 })
+    const limited = await grant()
+    expect([limited.statusCode, limited.json<{ error: { code: string } }>().error.code]).toEqual([503, 'PRIVY.RATE_LIMITED'])
+    expect(limited.headers['retry-after']).toBe('30')
+
+    privy.state.removeSessionSigners(user.custodyWalletId)
+    const refused = await grant()
+    expect([refused.statusCode, refused.json<{ error: { code: string } }>().error.code]).toEqual([502, 'PRIVY.ZERO_CORRECT_SIGNATURES'])
+    expect(refused.headers['retry-after']).toBeUndefined()
+  })
+})
