@@ -7,12 +7,12 @@ import { type WalletSignerEnv, createWalletSigner } from './createWalletSigner.j
 export type WalletRef = { address: string; custodyWalletId?: string | null }
 
 /**
- * A wallet whose stored custody wallet id cannot be a Privy wallet id: every Delegation it is
- * asked for fails with the reason, so that wallet's grants fail (and back off) on their own
+ * A wallet whose stored custody wallet id cannot be a Privy wallet id: every Delegation (or
+ * Revocation) it is asked for fails with the reason, so that wallet's grants fail (and back off) on their own
  * instead of the lookup throwing in session maintenance, which stopped the run for every wallet.
  */
 function unusableSigner(address: Address, reason: unknown): WalletSigner {
-  return { kind: 'privy', address, signDelegation: () => Promise.reject(reason) }
+  return { kind: 'privy', address, signDelegation: () => Promise.reject(reason), signRevocation: () => Promise.reject(reason) }
 }
 
 /**
