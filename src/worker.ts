@@ -39,6 +39,7 @@ import { throttledErrorLog } from './runtime/throttledErrorLog.js'
 import { retryUntilDone } from './runtime/retryUntilDone.js'
 import { waitForOperator } from './runtime/waitForOperator.js'
 import { createOperatorClock } from './runtime/operatorClock.js'
+import { oneRunAtATime } from './runtime/oneRunAtATime.js'
 
 /** How long a refused session's caller waits for Redis to take its maintenance job. */
 const MAINTENANCE_ASK_WAIT_MS = 3_000
@@ -185,10 +186,14 @@ export async function startWorker(options: StartWorkerOptions) {
   submitWorker.on('error', throttledErrorLog(options.log, 'submit worker error'))
 
   const runScheduleJob = createScheduleRunProcessor(deps, controlQueue, options.feeReserveBps === undefined ? {} : { feeReserveBps: options.feeReserveBps })
+  // The periodic runs over every wallet, one at a time per process; a wallet's own (asked for it) always runs.
+  const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans }))
+  const maintainAll = oneRunAtATime(() => maintainSessions(deps, maintenance))
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job, token) => {
+    const { walletId } = job.data
     if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
-    if (job.name === controlJobs.reconcile) return reconcile(deps, { orphans, walletId: job.data.walletId })
-    if (job.name === controlJobs.maintainSessions) return maintainSessions(deps, maintenance, job.data.walletId)
+    if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId }) : reconcileAll()
+    if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
   }, { connection: redis.open(), prefix, concurrency: 4 })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
