@@ -22,7 +22,8 @@
  * - Errors and retries: one wallet failing does not stop the others; the next run retries it. A
  *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
  *   operator: `sessions.failed_at`) waits 30 s after the latest, doubling up to 15 min, and each
- *   such retry raises a SESSION_GRANTS_FAILING alert.
+ *   such retry raises a SESSION_GRANTS_FAILING alert. A periodic run (every wallet) started while
+ *   this process's previous one still runs is skipped (`oneRunAtATime` in src/worker.ts).
  * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
  *   run does nothing); revocation at the operator is idempotent.
  */

@@ -13,6 +13,8 @@
  *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
  *   queued; every repair → audit_log (actor `reconciler`).
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
+ *   A periodic run (every wallet) started while this process's previous one still runs is skipped
+ *   (`oneRunAtATime` in src/worker.ts).
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
  */
