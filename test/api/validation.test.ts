@@ -37,6 +37,8 @@ const cases: Case[] = [
   ['wallet: neither address nor generate', 'POST', () => '/v1/wallets', {}, 400, 'address', /either an address or generate/],
   ['wallet: malformed address', 'POST', () => '/v1/wallets', { address: '0x12' }, 400, 'address', /20-byte hex address/],
   ['wallet: bad checksum', 'POST', () => '/v1/wallets', { address: '0x00000000000000000000000000000000000000aA' }, 422, 'address', /checksum/],
+  // A user's Privy id (did:privy:…) in place of the wallet's: every grant of the wallet would fail.
+  ['wallet: custody wallet id that is no Privy wallet id', 'POST', () => '/v1/wallets', { address: '0x000000000000000000000000000000000000dEaD', custodyWalletId: 'did:privy:cm1abc' }, 400, 'custodyWalletId', /must be a Privy wallet id/],
   ['wallet: generate not a boolean', 'POST', () => '/v1/wallets', { generate: 'yes' }, 400, 'generate', /must be a boolean/],
   ['wallet: unknown field', 'POST', () => '/v1/wallets', { generate: true, colour: 'red' }, 400, 'colour', /is not a known field/],
   ['wallet: id not a UUID', 'GET', () => '/v1/wallets/42', undefined, 400, 'walletId', /must be a UUID/],

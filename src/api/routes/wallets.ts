@@ -13,12 +13,13 @@ import { presentOneWallet, presentWallets } from '../presentWallets.js'
 import { LIST_LIMIT_DEFAULT, errorResponses, idempotencyHeader, listLimit, uuid, walletParams } from '../schemas/common.js'
 import { Wallet } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
+import { PRIVY_WALLET_ID, PRIVY_WALLET_ID_RULE } from '../../signers/privy/privyWalletId.js'
 
 const CreateWallet = z.strictObject({
   address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 20-byte hex address (0x + 40 hex digits)').optional()
     .describe('Register an existing wallet; its Delegations are signed by the configured wallet signer'),
   generate: z.boolean().optional().describe('Development: create a wallet whose key this process holds (local signer)'),
-  custodyWalletId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional()
+  custodyWalletId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(PRIVY_WALLET_ID, PRIVY_WALLET_ID_RULE).optional()
     .describe("with address: the wallet's id at the custody service (Privy) that signs its Delegations"),
   ownership: z.strictObject({
     deadline: z.number().int('must be whole unix seconds').positive('must be whole unix seconds'),

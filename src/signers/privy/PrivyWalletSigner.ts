@@ -6,6 +6,7 @@ import type { WalletSigner } from '../WalletSigner.js'
 import { PrivyError, privyConfigError } from './errors.js'
 import { encodePathSegment, type PrivyApi, type RequestAuthorizer } from './PrivyApi.js'
 import { toPrivyTypedData } from './toPrivyTypedData.js'
+import { PRIVY_WALLET_ID } from './privyWalletId.js'
 
 export type PrivyWalletSignerOptions = {
   api: PrivyApi
@@ -41,7 +42,7 @@ export class PrivyWalletSigner implements WalletSigner {
   readonly #requestExpiryMs: number
 
   constructor(options: PrivyWalletSignerOptions) {
-    if (!/^[A-Za-z0-9_-]+$/.test(options.walletId)) {
+    if (!PRIVY_WALLET_ID.test(options.walletId)) {
       throw privyConfigError('Privy wallet id is malformed', 'store the wallet id from the user object (linked_accounts[].id), not the address')
     }
     this.address = getAddress(options.address)
