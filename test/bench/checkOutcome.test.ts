@@ -123,6 +123,58 @@ describe('checkOutcome (the drill checks)', () => {
     expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual(none)
   })
 
+  /**
+   * An order that filled 0.02 of 0.05, cancelled by its session's end and placed again for 0.03; the
+   * user's modify to 0.08 at 1940, asked of the first, moved onto the replacement carrying `size`
+   * (the ask less what the first filled: 0.06), which the operator applied. `appliedToFirst`: the
+   * operator had applied it to the first already (its answer lost before the session ended).
+   */
+  async function movedModify(clientRef: string, size: string, appliedToFirst = false) {
+    const w = await newWallet()
+    const intent = await newIntent(w.id, 'active', 1, clientRef)
+    const second = await newOrder(w.id, intent.id, 1, { venueOrderId: '2', price: '1940', size, venueRevision: 1 })
+    const notional = amt('1950') * amt('0.02')
+    const first = await newOrder(w.id, intent.id, 0, {
+      state: 'cancelled', cancelReason: 'sessionRevoked', replacedBy: second.id, filled: '0.02', filledNotional: String(notional), averagePrice: '1950', fees: '0',
+      ...(appliedToFirst ? { price: '1940', size: '0.08', venueRevision: 1 } : {}),
+    })
+    await db.insert(fills).values({ walletId: w.id, orderId: first.id, fillId: '41', clientOrderId: first.clientOrderId, market: 'ETH-USD', side: 0, price: '1950', size: '0.02', fee: '0', seq: 2, at: new Date() })
+    const modify = await newRow(w.id, second.id, 'ModifyOrder', { price: '1940.00', size, follows: first.id }, 'done')
+    const sandbox = fakeSandbox(w.address, {
+      [first.clientOrderId]: { ...open, status: 'cancelled', filled: amt('0.02'), ...(appliedToFirst ? { price: amt('1940'), size: amt('0.08'), revision: 1 } : {}) },
+      [second.clientOrderId]: { ...open, price: amt('1940'), size: amt(size), revision: 1 },
+    }, {
+      events: [
+        ...(appliedToFirst ? [{ seq: '2', type: 'OrderModified', at: T0, clientOrderId: first.clientOrderId, data: { price: '1940', size: '0.08', revision: 1 } }] : []),
+        { seq: '3', type: 'OrderCancelled', at: T0, clientOrderId: first.clientOrderId, data: { reason: 'sessionRevoked' } },
+        { seq: '5', type: 'OrderModified', at: T0, clientOrderId: second.clientOrderId, data: { price: '1940', size, revision: 1 } },
+      ],
+      fills: [{ fillId: '41', seq: '2', clientOrderId: first.clientOrderId, price: amt('1950'), size: amt('0.02'), fee: 0n }],
+      created: 2,
+    })
+    const asked: AskedIntent[] = [{ clientRef, price: '1950', size: '0.05', modifies: [{ outboxId: modify.id, orderId: first.id, price: '1940.00', size: '0.080' }], cancels: [] }]
+    return checkOutcome(db, sandbox, [w.id], asked)
+  }
+
+  it('a modify moved onto a session\'s replacement at the asked size less what the cancelled order filled: not counted, and shown as exercised', async () => {
+    const outcome = await movedModify('f1', '0.06')
+    expect(outcome.examples).toEqual([])
+    expect(problems(outcome)).toEqual(none)
+    expect(outcome.exercised).toMatchObject({ cancelledBySessionEnd: 1, placedAgain: 1, modifiesMovedToReplacement: 1 })
+  })
+
+  it('a modify the operator applied to the order it asked of, then moved onto that order\'s replacement and applied again: not counted', async () => {
+    const outcome = await movedModify('f3', '0.06', true)
+    expect(outcome.examples).toEqual([])
+    expect(problems(outcome)).toEqual(none)
+  })
+
+  it('a modify moved onto a session\'s replacement at another size than the asked one less what the cancelled order filled: counted', async () => {
+    const outcome = await movedModify('f2', '0.07')
+    expect(problems(outcome)).toEqual({ ...none, modifiesWrong: 1 })
+    expect(outcome.examples.join('\n')).toMatch(/carries 1940.00 x 0.07; the user asked 1940.00 x 0.080, less the 0.02 the orders it left filled: 0.06/)
+  })
+
   it('one intent placed twice under two cloids, both live at the operator: a duplicate', async () => {
     const w = await newWallet()
     const intent = await newIntent(w.id, 'active', 1)

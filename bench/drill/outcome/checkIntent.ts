@@ -1,4 +1,4 @@
-import { parseAmount } from '../../../src/core/money/decimal.js'
+import { formatAmount, parseAmount } from '../../../src/core/money/decimal.js'
 import type { IntentRow } from '../../../src/store/schema/index.js'
 import type { DrillView } from './drillView.js'
 import { checkIntentCancels } from './intentCancels.js'
@@ -31,9 +31,13 @@ export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: Aske
     for (const m of ask.modifies) {
       const row = modifyRows.find((r) => r.id === m.outboxId)
       if (!row) { t.modifiesWrong++; t.note(`intent ${intent.id}: the modify ${m.outboxId} the user asked (${m.price} x ${m.size}) has no outbox row`); continue }
-      if (row.payload.follows === undefined && (parseAmount('price', String(row.payload.price)) !== parseAmount('price', m.price) || parseAmount('size', String(row.payload.size)) !== parseAmount('size', m.size))) {
+      // Moved to a session's replacement (`follows`: the last cancelled order it left), its size is the
+      // asked total less what the orders it left filled at the operator.
+      const left = row.payload.follows === undefined ? 0n : filledLeft(v, m.orderId, String(row.payload.follows))
+      const size = parseAmount('size', m.size) - left
+      if (parseAmount('price', String(row.payload.price)) !== parseAmount('price', m.price) || parseAmount('size', String(row.payload.size)) !== size) {
         t.modifiesWrong++
-        t.note(`intent ${intent.id}: modify row ${row.id} carries ${String(row.payload.price)} x ${String(row.payload.size)}; the user asked ${m.price} x ${m.size}`)
+        t.note(`intent ${intent.id}: modify row ${row.id} carries ${String(row.payload.price)} x ${String(row.payload.size)}; the user asked ${m.price} x ${m.size}${left ? `, less the ${formatAmount(left)} the orders it left filled: ${formatAmount(size)}` : ''}`)
       }
     }
     // A modify the workload did not ask (one moved to a session's replacement keeps its id).
@@ -60,4 +64,17 @@ export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: Aske
   const finalVenue = venueOf(final)
   checkIntentCancels(v, t, { final, finalVenue, atVenue, cancelAsked, cancelRows })
   if (final && finalVenue) checkIntentModifies(v, t, { intent, chains, final, finalVenue, modifyRows })
+}
+
+/**
+ * What the orders a modify left filled at the operator: from the order it was asked of (`askedOf`;
+ * unknown: the one it follows alone) along `replaced_by` to the one it follows.
+ */
+function filledLeft(v: DrillView, askedOf: string | undefined, follows: string): bigint {
+  let filled = 0n
+  for (let o = v.orderById.get(askedOf ?? follows); o; o = o.replacedBy ? v.orderById.get(o.replacedBy) : undefined) {
+    filled += v.venueOf(o)?.filled ?? 0n
+    if (o.id === follows) return filled
+  }
+  return v.venueOf(v.orderById.get(follows))?.filled ?? 0n
 }

@@ -1,12 +1,19 @@
 import type { DrillView } from './drillView.js'
 import type { Outcome } from './types.js'
 
-/** What reached the operator in a run (user cancels, modifies applied, partial fills, IOC remainders), to show what it exercised. */
+/** What reached the operator in a run (user cancels, modifies applied, partial fills, IOC remainders, orders a session's end cancelled and those placed again), to show what it exercised. */
 export function exercisedAtOperator(v: DrillView): Outcome['exercised'] {
-  const { venueEvents, venueOrders, venueFills } = v
-  const exercised = { userCancels: 0, userCancelsOfPartlyFilled: 0, modifiesApplied: 0, modifiedThenFilled: 0, partiallyFilled: 0, iocRemaindersCancelled: 0 }
+  const { venueEvents, venueOrders, venueFills, orderByCloid, allOutbox } = v
+  const exercised = {
+    userCancels: 0, userCancelsOfPartlyFilled: 0, modifiesApplied: 0, modifiedThenFilled: 0, partiallyFilled: 0, iocRemaindersCancelled: 0,
+    cancelledBySessionEnd: 0, placedAgain: 0, modifiesMovedToReplacement: allOutbox.filter((r) => r.kind === 'ModifyOrder' && r.payload.follows !== undefined).length,
+  }
   for (const [cloid, list] of venueEvents) {
     const venue = venueOrders.get(cloid)
+    if (list.some((e) => e.type === 'OrderCancelled' && (e.data.reason === 'sessionRevoked' || e.data.reason === 'sessionExpired'))) {
+      exercised.cancelledBySessionEnd++
+      if (orderByCloid.get(cloid)?.replacedBy) exercised.placedAgain++
+    }
     for (const e of list) {
       if (e.type === 'OrderCancelled' && e.data.reason === 'user') {
         exercised.userCancels++

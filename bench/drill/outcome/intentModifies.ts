@@ -5,7 +5,8 @@ import type { Tally } from './tally.js'
 import type { VenueOrder } from './types.js'
 
 /**
- * The operator's modifications of an intent's orders are the asked ones, in order; one not applied
+ * The operator's modifications of an intent's orders are the asked ones, in order (a modify moved
+ * to a session's replacement may apply to the order it left, and again to the replacement); one not applied
  * was refused (its size does not exceed what filled), came after the order ended, or targeted an
  * order never placed; the final price and size are the last applied ask (or the placement, less what
  * replaced predecessors filled, or as a modify asked before it was sent made it).
@@ -16,10 +17,25 @@ export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentR
   const chain = chains.find((c) => c.includes(final)) ?? [final]
   let price = parseAmount('price', intent.price)
   let size = parseAmount('size', intent.size)
-  let next = 0
   const applied = new Set<string>()
+  /**
+   * The size a modify row asked of an order of the chain, or undefined when it never named it. One
+   * moved to a session's replacement (`follows`) was asked of the order it follows, or of one before
+   * it, at its size plus what those orders filled (`followReplacement` takes it off at each move),
+   * and may have been applied there before its session ended.
+   */
+  const sizeAskedOf = (r: OutboxRow, o: OrderRow): bigint | undefined => {
+    const rowSize = parseAmount('size', String(r.payload.size))
+    if (r.orderId === o.id) return rowSize
+    const from = chain.indexOf(o)
+    const to = chain.findIndex((c) => c.id === r.payload.follows)
+    if (from < 0 || to < from) return undefined
+    return chain.slice(from, to + 1).reduce((sum, c) => sum + (venueOf(c)?.filled ?? 0n), rowSize)
+  }
   for (const [k, o] of chain.entries()) {
     if (k > 0) size -= venueOf(chain[k - 1])?.filled ?? 0n
+    // The operator applies an order's modifies in the order asked; a row moved on may apply again on the replacement.
+    let next = 0
     // A modify asked before the order was sent changed the order itself (requestModify): the
     // placement went out with its price and size. Its ModifyOrder may follow (the same values) and
     // is matched below like any other, or may find the order already ended.
@@ -30,7 +46,7 @@ export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentR
     for (const e of (venueEvents.get(o.clientOrderId.toLowerCase()) ?? []).filter((x) => x.type === 'OrderModified')) {
       const eventPrice = parseAmount('price', String(e.data.price))
       const eventSize = parseAmount('size', String(e.data.size))
-      const at = modifyRows.findIndex((r, i) => i >= next && r.orderId === o.id && parseAmount('price', String(r.payload.price)) === eventPrice && parseAmount('size', String(r.payload.size)) === eventSize)
+      const at = modifyRows.findIndex((r, i) => i >= next && parseAmount('price', String(r.payload.price)) === eventPrice && sizeAskedOf(r, o) === eventSize)
       if (at < 0) {
         t.modifiesWrong++
         t.note(`order ${o.id} ${o.clientOrderId}: the operator applied ${String(e.data.price)} x ${String(e.data.size)} (seq ${e.seq}), which no pending modify asked`)

@@ -3,7 +3,8 @@ export type AskedIntent = {
   clientRef: string
   price: string
   size: string
-  modifies: { outboxId: string; price: string; size: string }[]
+  /** `orderId`: the order the modify was asked of (the intent's current one then); a session's end may move it to a replacement. */
+  modifies: { outboxId: string; orderId?: string; price: string; size: string }[]
   cancels: string[]
 }
 
@@ -26,7 +27,11 @@ export type Outcome = {
   failedOutbox: number
   cancelledBeforePlacement: number
   /** What reached the operator, to show what a run exercised. */
-  exercised: { userCancels: number; userCancelsOfPartlyFilled: number; modifiesApplied: number; modifiedThenFilled: number; partiallyFilled: number; iocRemaindersCancelled: number }
+  exercised: {
+    userCancels: number; userCancelsOfPartlyFilled: number; modifiesApplied: number; modifiedThenFilled: number; partiallyFilled: number; iocRemaindersCancelled: number
+    /** Orders the operator cancelled when their session ended (revoked or expired), those of them placed again (`replaced_by`), and modifies moved onto a replacement (`follows`). */
+    cancelledBySessionEnd: number; placedAgain: number; modifiesMovedToReplacement: number
+  }
   /** Final states in Postgres, for the report. */
   states: Record<string, number>
   /** The first few problems, for diagnosis. */
