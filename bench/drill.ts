@@ -2,7 +2,10 @@
  * Reliability drill (`npm run drill`): 2,000 orders through the worker against
  * the sandbox with faults on (10% 503, 5% accept-then-drop-response, SSE streams
  * cut every 2 s, duplicated events) while the worker process is SIGKILLed at
- * random moments (at least 10 times) and restarted. With --workers N, N worker
+ * random moments (at least 10 times) and restarted, and each wallet's session is rotated at random
+ * moments (3 times by default, as the API's rotate route does), the old session revoked at the
+ * operator soon after (by the drill, as the API's revoke route does) or after the grace (by the
+ * worker's session maintenance), so its open orders are cancelled and placed again. With --workers N, N worker
  * processes share the queues and the kills pick one of them at random, so claims,
  * stream leases and the relay are contended while processes die. With --pg-drops S, Postgres
  * also ends every worker connection every S seconds (as a restart or failover would). Then faults off, wait for
@@ -16,7 +19,7 @@
  * checks); the worker runs as a child process (`node --import tsx src/main/worker.ts`);
  * Postgres is a fresh database and BullMQ a unique prefix, both removed at the end.
  *
- * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s)
+ * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s) --rotations 3 (per wallet; 0: none)
  *          --protocol-events (the sandbox's events carry only PROTOCOL.md §7's fields: protocolEventData)
  *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs; a failed run keeps them anyway,
  *          and prints what the operator and Postgres each recorded of the first differing orders)
@@ -32,6 +35,7 @@ import { checkOutcome, problemRows } from './drill/checkOutcome.js'
 import { REDIS_URL, createEnvironment } from './drill/environment.js'
 import { backlog, waitForQuiescence } from './drill/settle.js'
 import { NodeChild, sleep } from './drill/workerProcess.js'
+import { runSessionRotations } from './drill/sessionRotations.js'
 import { runWorkload } from './drill/workload.js'
 
 const { values: args } = parseArgs({
@@ -42,6 +46,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '60' },
     workers: { type: 'string', default: '1' },
     'pg-drops': { type: 'string', default: '0' },
+    rotations: { type: 'string', default: '3' },
     seed: { type: 'string' },
     'settle-timeout': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
@@ -56,9 +61,13 @@ const pgDropSeconds = Number(args['pg-drops'])
 if (!Number.isFinite(pgDropSeconds) || pgDropSeconds < 0) throw new Error(`--pg-drops must be a number of seconds, 0 or more (got ${args['pg-drops']})`)
 /** Every worker connection carries this application_name (the URL's parameter wins over the pool's), so drops can single them out. */
 const WORKER_APP = 'deputy-drill-worker'
+const rotationsPerWallet = Number(args.rotations)
+if (!Number.isInteger(rotationsPerWallet) || rotationsPerWallet < 0) throw new Error(`--rotations must be a whole number, 0 or more (got ${args.rotations})`)
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed)
 const random = mulberry32(seed)
 const uniform = (from: number, to: number) => from + random() * (to - from)
+// The rotations draw from their own sequence, so the workload and the kills replay as without them.
+const rotationRandom = mulberry32(seed ^ 0x5e55)
 // --protocol-events: the operator's events carry only the fields PROTOCOL.md §7 names, for the whole run.
 const faults = { errorRate: 0.1, dropAfterAccept: 0.05, streamDropEveryMs: 2_000, duplicateEvents: 0.1, protocolEventData: args['protocol-events'] }
 const started = Date.now()
@@ -123,6 +132,11 @@ try {
   const operatorStatus = (address: string, cloid: string) => sandbox.state.wallets.get(address.toLowerCase())?.orders.get(cloid.toLowerCase())?.status
   const workload = runWorkload({ db: env.db, markets: env.markets, wallets: env.wallets, orders, ratePerSecond: Number(args.rate), mark: () => mark, random, operatorStatus })
     .finally(() => { workloadDone = true })
+  // Over the intake's span: the sessions end while orders are placed, modified and cancelled.
+  const rotations = runSessionRotations({
+    db: env.db, keyring: env.keyring, operatorUrl: sandbox.url, wallets: env.wallets, perWallet: rotationsPerWallet,
+    overMs: (orders * 1000) / Number(args.rate), random: rotationRandom, logFile: `${env.dir}/rotations.log`, stopped: () => aborted,
+  })
 
   // Postgres ends the workers' connections now and then: in-flight statements fail, pooled ones die.
   let pgDrops = 0
@@ -158,8 +172,9 @@ try {
     }
   })()
   const report = await workload
+  const rotated = await rotations
   await Promise.all([killer, marks, dropper])
-  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.cancelsOfLive} of orders live at the operator; ${report.changesRefused} changes refused: order already finished); ${kills} SIGKILLs${pgDropSeconds > 0 ? `; ${pgDrops} worker connections ended by Postgres` : ''}`)
+  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.cancelsOfLive} of orders live at the operator; ${report.changesRefused} changes refused: order already finished); ${kills} SIGKILLs${pgDropSeconds > 0 ? `; ${pgDrops} worker connections ended by Postgres` : ''}; ${rotated.rotations} session rotations (${rotated.revokedByDrill} old sessions revoked by the drill, the others left to the worker's maintenance${rotated.failed ? `; ${rotated.failed} rotations failed` : ''})`)
 
   sandbox.setFaults({ errorRate: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 })
   const heads = (address: string) => sandbox.state.wallets.get(address.toLowerCase())?.events.head ?? 0
@@ -167,7 +182,7 @@ try {
   const queue = new Queue(queueNames.submit, { connection: redis, prefix: env.queuePrefix })
   const jobs = async () => Object.entries(await queue.getJobCounts('wait', 'active', 'delayed', 'failed', 'prioritized')).map(([k, v]) => `${k} ${v}`).join(' ')
   const quiet = await waitForQuiescence(() => backlog(env.db, env.wallets, heads), Number(args['settle-timeout']) * 1000,
-    (b) => void jobs().then((counts) => say(`settling: outbox ${b.outbox}, held ${b.held}, unresolved orders ${b.unresolved}, events behind ${b.eventsBehind}; jobs: ${counts}`)))
+    (b) => void jobs().then((counts) => say(`settling: outbox ${b.outbox}, held ${b.held}, unresolved orders ${b.unresolved}, events behind ${b.eventsBehind}, sessions awaiting revocation ${b.rotating}; jobs: ${counts}`)))
   const failedJobs = await queue.getJobCounts('failed')
   await queue.close()
   redis.disconnect()
@@ -187,6 +202,7 @@ try {
   console.log(`Drill: ${outcome.intents} intents, ${outcome.operatorOrders} orders at the operator, ${outcome.cancelledBeforePlacement} cancelled before placement; ${kills} SIGKILLs; ${elapsed()}`)
   console.log(`  final states: ${Object.entries(outcome.states).map(([state, n]) => `${state} ${n}`).join(', ')}`)
   console.log(`  reached the operator: ${exercised.userCancels} cancels by the user (${exercised.userCancelsOfPartlyFilled} of partly filled orders), ${exercised.modifiesApplied} modifies applied (${exercised.modifiedThenFilled} orders filled after a modify), ${exercised.partiallyFilled} orders partly filled or filled in several fills, ${exercised.iocRemaindersCancelled} IOC remainders cancelled`)
+  console.log(`  sessions: ${rotated.rotations} rotations; ${exercised.cancelledBySessionEnd} orders cancelled by a session's end, ${exercised.placedAgain} of them placed again, ${exercised.modifiesMovedToReplacement} modifies moved onto a replacement`)
   for (const [label, value] of rows) console.log(`  ${label.padEnd(42)} ${String(value).padStart(6)}`)
   for (const example of outcome.examples) console.log(`    - ${example}`)
   for (const history of outcome.histories) console.log(history)

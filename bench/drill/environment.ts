@@ -12,13 +12,15 @@ import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { ensureWallet } from '../../src/runtime/wallets.js'
 import type { OperatorDomain } from '../../src/core/eip712/types.js'
 import { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
+import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import type { Db } from '../../src/store/Database.js'
 import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import { createTestDatabase } from '../../test/support/database.js'
 
 export const REDIS_URL = process.env.DRILL_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
-export type DrillWallet = { walletId: string; address: Address }
+/** `signer`: the wallet's own key, which signs its Delegations (a grant, a rotation). */
+export type DrillWallet = { walletId: string; address: Address; signer: WalletSigner }
 
 /** The operator the environment talks to: in this process or a child process. */
 export type OperatorHandle = {
@@ -52,13 +54,14 @@ export async function createEnvironment(options: { name: string; operator: Opera
       db, keyring, domain: options.operator.domain, walletSigner: signer, walletId: wallet.id,
       families: ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'], lifetimeSeconds: 24 * 3600, nowMs: Date.now(),
     })
-    wallets.push({ walletId: wallet.id, address: signer.address })
+    wallets.push({ walletId: wallet.id, address: signer.address, signer })
   }
 
   return {
     db,
     databaseUrl: database.url,
     masterKey,
+    keyring,
     queuePrefix,
     dir,
     markets,

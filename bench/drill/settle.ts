@@ -1,6 +1,6 @@
-import { and, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../../src/store/Database.js'
-import { orders, outbox, streamCursors } from '../../src/store/schema/index.js'
+import { orders, outbox, sessions, streamCursors } from '../../src/store/schema/index.js'
 import type { DrillWallet } from './environment.js'
 import { sleep } from './workerProcess.js'
 
@@ -12,6 +12,8 @@ export type Backlog = {
   unresolved: number
   /** Events the operator has that Postgres has not stored yet, over all wallets. */
   eventsBehind: number
+  /** Rotated-out sessions not yet revoked at the operator (session maintenance does it after the grace): their open orders are still to be cancelled and placed again. */
+  rotating: number
 }
 
 /** What is still in flight: zero everywhere means the worker has nothing left to do. */
@@ -20,13 +22,14 @@ export async function backlog(db: Db, wallets: DrillWallet[], operatorHead: (add
   const [pending] = await db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(and(inArray(outbox.walletId, ids), inArray(outbox.status, ['pending', 'enqueued'])))
   const [held] = await db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(and(inArray(outbox.walletId, ids), inArray(outbox.status, ['held'])))
   const [unresolved] = await db.select({ n: sql<number>`count(*)::int` }).from(orders).where(and(inArray(orders.walletId, ids), inArray(orders.state, ['pending', 'submitting', 'unknown'])))
+  const [rotating] = await db.select({ n: sql<number>`count(*)::int` }).from(sessions).where(and(inArray(sessions.walletId, ids), eq(sessions.status, 'rotating')))
   const cursors = new Map((await db.select().from(streamCursors).where(inArray(streamCursors.walletId, ids))).map((c) => [c.walletId, c.lastSeq]))
   let eventsBehind = 0
   for (const wallet of wallets) eventsBehind += Math.max(0, operatorHead(wallet.address) - Number(cursors.get(wallet.walletId) ?? 0))
-  return { outbox: pending!.n, held: held!.n, unresolved: unresolved!.n, eventsBehind }
+  return { outbox: pending!.n, held: held!.n, unresolved: unresolved!.n, eventsBehind, rotating: rotating!.n }
 }
 
-export const settled = (b: Backlog) => b.outbox === 0 && b.held === 0 && b.unresolved === 0 && b.eventsBehind === 0
+export const settled = (b: Backlog) => b.outbox === 0 && b.held === 0 && b.unresolved === 0 && b.eventsBehind === 0 && b.rotating === 0
 
 /**
  * Waits until the backlog is empty on two polls in a row, or `timeoutMs` passes.

@@ -1,7 +1,9 @@
+import { eq } from 'drizzle-orm'
 import { OrderNotOpenError, requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import type { MarketRules } from '../../src/runtime/intake/marketRules.js'
 import type { Db } from '../../src/store/Database.js'
+import { orders } from '../../src/store/schema/index.js'
 import type { AskedIntent } from './checkOutcome.js'
 import type { DrillWallet } from './environment.js'
 import { sleep } from './workerProcess.js'
@@ -41,7 +43,8 @@ type Kind = 'cross' | 'ioc' | 'rest' | 'restModify' | 'restModifyCross' | 'restC
  * (a cancel then reaches the operator; a modify may move the order through the mark,
  * so it fills). A modify's size always grows (it is the new total), so the operator
  * never refuses one for not exceeding what filled. A change refused at intake because
- * the order already finished is counted, not an error.
+ * the order already finished is counted, not an error; one refused because a session's end
+ * cancelled the order and placed it again is asked again of the replacement.
  */
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadReport> {
   const { db, markets, random } = options
@@ -62,15 +65,23 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     return 'rest'
   }
 
-  const change = async (work: () => Promise<{ outboxId: string }>, count: 'modifies' | 'cancels'): Promise<string | undefined> => {
-    try {
-      const { outboxId } = await work()
-      report[count]++
-      return outboxId
-    } catch (error) {
-      if (!(error instanceof OrderNotOpenError)) throw error
-      report.changesRefused++
-      return undefined
+  /**
+   * A change of the intent's current order: one its session's end cancelled and placed again names
+   * its replacement (`replaced_by`), which intake's refusal points to, and a user follows it.
+   */
+  const change = async (firstOrderId: string, work: (orderId: string) => Promise<{ outboxId: string }>, count: 'modifies' | 'cancels'): Promise<{ outboxId: string; orderId: string } | undefined> => {
+    for (let orderId = firstOrderId; ;) {
+      try {
+        const { outboxId } = await work(orderId)
+        report[count]++
+        return { outboxId, orderId }
+      } catch (error) {
+        if (!(error instanceof OrderNotOpenError)) throw error
+        const [row] = await db.select({ replacedBy: orders.replacedBy }).from(orders).where(eq(orders.id, orderId))
+        if (row?.replacedBy) { orderId = row.replacedBy; continue }
+        report.changesRefused++
+        return undefined
+      }
     }
   }
   /** Waits (up to 60 s: placements wait out the worker's restarts) until the operator holds the order live; answers whether it does. */
@@ -114,13 +125,13 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
         : (side === 'buy' ? current.price - ticks(0, 500) / 100 : current.price + ticks(0, 500) / 100)
       const next = { price: moved, size: current.size + ticks(1, 30) / 1000 }
       const ask = { price: price(next.price), size: next.size.toFixed(3) }
-      const outboxId = await change(() => requestModify(db, markets, { orderId: order.id, ...ask }), 'modifies')
-      if (outboxId) { asked.modifies.push({ outboxId, ...ask }); current = next }
+      const done = await change(order.id, (orderId) => requestModify(db, markets, { orderId, ...ask }), 'modifies')
+      if (done) { asked.modifies.push({ ...done, ...ask }); current = next }
     }
     const cancel = async () => {
-      const outboxId = await change(() => requestCancel(db, { orderId: order.id }), 'cancels')
-      if (outboxId) asked.cancels.push(outboxId)
-      return outboxId
+      const done = await change(order.id, (orderId) => requestCancel(db, { orderId }), 'cancels')
+      if (done) asked.cancels.push(done.outboxId)
+      return done
     }
     followUps.push((async () => {
       switch (kind) {
