@@ -448,6 +448,12 @@ describe('the scope and lifetime maintenance asks for', () => {
 })
 
 describe('work the active session does not cover', () => {
+  /** The order's work `outboxId` once done or failed. */
+  const workSettled = (orderId: string, outboxId: string, timeoutMs?: number) => eventually(async () => {
+    const row = (await r.outboxOf(orderId)).find((o) => o.id === outboxId)
+    return row && ['done', 'failed'].includes(row.status) && row
+  }, timeoutMs)
+
   it('with a wallet signer: held, the session rotated to the narrowest scope adding the family, and sent under the new session', async () => {
     const w = await activeWallet(h, { families: familiesFor({ limitOrders: true, killSwitch: true }) })
     const old = w.session
@@ -459,10 +465,7 @@ describe('work the active session does not cover', () => {
     // The modify is not covered: it waits, and the rotation it asks for is run (no maintenance run is called here).
     const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
     await worker.relay()
-    const work = await eventually(async () => {
-      const row = (await r.outboxOf(order.id)).find((o) => o.id === outboxId)
-      return row && ['done', 'failed'].includes(row.status) && row
-    }, 15_000)
+    const work = await workSettled(order.id, outboxId, 15_000)
     expect({ status: work.status, lastError: work.lastError }).toMatchObject({ status: 'done' })
     const next = (await activeSession(w.wallet.id))!
     expect(next.id).not.toBe(old.id)
@@ -526,10 +529,7 @@ describe('work the active session does not cover', () => {
     await settled(h.db, order.id, 'open')
     const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
     await worker.relay()
-    const work = await eventually(async () => {
-      const row = (await r.outboxOf(order.id)).find((o) => o.id === outboxId)
-      return row && ['done', 'failed'].includes(row.status) && row
-    })
+    const work = await workSettled(order.id, outboxId)
     expect(work.status).toBe('failed')
     expect(work.lastError).toMatch(/^LOCAL\.ACL_SCOPE: .*does not cover ModifyOrder.*rotate the session.*\[Order, ModifyOrder, CancelOrder, CancelAll\]/)
     expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ rotated: 0 })

@@ -24,20 +24,25 @@ afterAll(async () => {
   await privy?.close()
 })
 
+/**
+ * A user's Privy embedded wallet with Deputy's session signer on it, bound by the delegation policy,
+ * and the wallet signers as `deputy worker` composes them: development keys first, then the custody service.
+ */
+function custodyWallet() {
+  const signer = createSessionSigner(privy)
+  const policy = privy.state.createPolicy(buildDelegationPolicy({ name: h.sandbox.domain.name, chainId: h.sandbox.domain.chainId, verifyingContract: h.sandbox.domain.verifyingContract }))
+  const { wallet: privyWallet } = privy.state.createUserWithWallet()
+  privy.state.addSessionSigner(privyWallet.id, signer.quorumId, [policy.id])
+  const custody = createCustodySigners(readWalletSignerEnv({
+    WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
+    PRIVY_AUTHORIZATION_KEYS: signer.privateKeys.join(','), PRIVY_API_URL: privy.url,
+  }))
+  return { privyWallet, registry: createWalletSignerRegistry({ allowLocal: false, fallback: (w) => custody.for(w) }) }
+}
+
 describe('WALLET_SIGNER=privy', () => {
   it('the worker obtains the Delegation from the user\'s Privy wallet and trades with it', async () => {
-    // The user granted Deputy's session signer on their embedded wallet, bound by the delegation policy.
-    const signer = createSessionSigner(privy)
-    const policy = privy.state.createPolicy(buildDelegationPolicy({ name: h.sandbox.domain.name, chainId: h.sandbox.domain.chainId, verifyingContract: h.sandbox.domain.verifyingContract }))
-    const { wallet: privyWallet } = privy.state.createUserWithWallet()
-    privy.state.addSessionSigner(privyWallet.id, signer.quorumId, [policy.id])
-
-    // As `deputy worker` composes it: development keys first, then the custody service.
-    const custody = createCustodySigners(readWalletSignerEnv({
-      WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
-      PRIVY_AUTHORIZATION_KEYS: signer.privateKeys.join(','), PRIVY_API_URL: privy.url,
-    }))
-    const registry = createWalletSignerRegistry({ allowLocal: false, fallback: (w) => custody.for(w) })
+    const { privyWallet, registry } = custodyWallet()
     const wallet = await ensureWallet(h.db, privyWallet.address)
     await h.db.update(wallets).set({ custodyWalletId: privyWallet.id }).where(eq(wallets.id, wallet.id))
     h.sandbox.fund(privyWallet.address, 'USD', '10000')
@@ -64,16 +69,8 @@ describe('WALLET_SIGNER=privy', () => {
   })
 
   it('a wallet stored with a custody wallet id Privy cannot have fails its own grant with the reason, and the other wallets are still served', async () => {
-    const signer = createSessionSigner(privy)
-    const policy = privy.state.createPolicy(buildDelegationPolicy({ name: h.sandbox.domain.name, chainId: h.sandbox.domain.chainId, verifyingContract: h.sandbox.domain.verifyingContract }))
-    const { wallet: privyWallet } = privy.state.createUserWithWallet()
-    privy.state.addSessionSigner(privyWallet.id, signer.quorumId, [policy.id])
-    const custody = createCustodySigners(readWalletSignerEnv({
-      WALLET_SIGNER: 'privy', PRIVY_APP_ID: privy.appId, PRIVY_APP_SECRET: privy.appSecret,
-      PRIVY_AUTHORIZATION_KEYS: signer.privateKeys.join(','), PRIVY_API_URL: privy.url,
-    }))
-    const registry = createWalletSignerRegistry({ allowLocal: false, fallback: (w) => custody.for(w) })
-    // The user's Privy id where the wallet id belongs (the API takes any text as custodyWalletId).
+    const { privyWallet, registry } = custodyWallet()
+    // The user's Privy id where the wallet id belongs (a row stored before the API refused such an id).
     const mistaken = await ensureWallet(h.db, privateKeyToAccount(generatePrivateKey()).address)
     await h.db.update(wallets).set({ custodyWalletId: 'did:privy:cm0000000000000000000user' }).where(eq(wallets.id, mistaken.id))
     const good = await ensureWallet(h.db, privyWallet.address)
