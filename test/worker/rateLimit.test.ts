@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
+import { submitCancelAllSpec } from '../../jobs/submitCancelAll.js'
+import { submitCancelOrderSpec } from '../../jobs/submitCancelOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
@@ -15,7 +17,7 @@ import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
-import { operatorOrders } from './support/operator.js'
+import { operatorOrder, operatorOrders } from './support/operator.js'
 import { rows } from './support/rows.js'
 
 describe('a session sending faster than the operator allows', () => {
@@ -136,5 +138,46 @@ describe('one session rate-limited for a long time', () => {
       expect((await db.outboxOf(waiting.orderId!))[0]).toMatchObject({ status: 'done', lastError: 'not resent: wallet halted' })
       expect(operatorOrders(h.sandbox, w.wallet.address)).toHaveLength(1)
     })
+  })
+})
+
+describe('a session\'s rate limit ending while its placement is put back to pending', () => {
+  let h: Harness
+  beforeAll(async () => { h = await createHarness() })
+  afterAll(async () => { await h?.close() })
+
+  it('the placement still waits (it is not sent unclaimed): a halt meanwhile cancels it before it reaches the operator', async () => {
+    const db = rows(h.db)
+    const { wallet } = await h.wallet()
+    const worker = await h.startWorker({ streams: false })
+    // No worker runs the jobs: the runs below are the only ones.
+    await worker.close()
+    const deps = worker.deps
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1901', size: '0.1' }, new Date())
+    const [placement] = await db.outboxOf(order.id)
+    const settle = async (outboxId: string, spec: Parameters<typeof runSubmission>[2]) =>
+      runSubmission(deps, outboxId, spec as typeof submitOrderSpec, { delay: async (): Promise<never> => { throw new Error('not expected to wait') } })
+    // The kill switch trips while the placement is on its way (if it is sent), and its CancelAll,
+    // sent at once by the cancel lane, reaches the operator first.
+    let halted = false
+    const halt = async () => {
+      if (halted) return
+      halted = true
+      const { outboxId } = await haltWallet(h.db, { walletId: wallet.id, reason: 'stop everything' })
+      await settle(outboxId, submitCancelAllSpec)
+    }
+    // The session's Retry-After ends while the placement is being put back to pending.
+    let asked = 0
+    const rateLimits = { pause: () => undefined, waitMs: () => (asked++ === 0 ? 1_000 : 0) }
+    const venue = { ...deps.venue, submit: async (body: string) => { await halt(); return deps.venue.submit(body) } }
+    const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+    await runSubmission({ ...deps, rateLimits, venue }, placement!.id, submitOrderSpec, control).catch(() => undefined)
+    await halt()
+    // Whatever cancels the worker queued since (a late cancel of an order accepted after the halt) goes out.
+    for (const row of await db.outboxOfWallet(wallet.id)) {
+      if (row.kind === 'CancelOrder' && row.status === 'pending') await settle(row.id, submitCancelOrderSpec)
+    }
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status ?? 'never placed').not.toBe('open')
+    expect((await db.order(order.id)).state).toBe('cancelled')
   })
 })

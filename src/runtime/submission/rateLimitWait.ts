@@ -9,8 +9,14 @@ import type { JobControl } from './types.js'
  * The kill switch is the exception: a CancelAll is always tried at once (a 429 then delays it).
  */
 export function waitForRateLimit(deps: WorkerDeps, family: RequestFamily, sessionId: string, control: JobControl): Promise<never> | undefined {
+  const wait = rateLimitDelayMs(deps, family, sessionId)
+  return wait > 0 ? control.delay(wait) : undefined
+}
+
+/** How long `waitForRateLimit` would delay the job (jitter included); 0 when it may send now. */
+export function rateLimitDelayMs(deps: WorkerDeps, family: RequestFamily, sessionId: string): number {
   const wait = family === 'CancelAll' ? 0 : deps.rateLimits.waitMs(sessionId)
-  return wait > 0 ? control.delay(wait + Math.floor(Math.random() * (wait / 10))) : undefined
+  return wait > 0 ? wait + Math.floor(Math.random() * (wait / 10)) : 0
 }
 
 /**

@@ -18,7 +18,7 @@ import { loadSubmitContext } from './loadSubmitContext.js'
 import { SettledMeanwhileError, signAndPersist } from './signAndPersist.js'
 import { claimOrSettle, signAgain } from './claim.js'
 import { localRefusal } from './localChecks.js'
-import { rateLimitWaitMs, waitForRateLimit } from './rateLimitWait.js'
+import { rateLimitDelayMs, rateLimitWaitMs, waitForRateLimit } from './rateLimitWait.js'
 import { deadlineTooFarAhead, remeasureOperatorClock } from './remeasureOperatorClock.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
@@ -95,14 +95,16 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
     if (refusal) return settleFailed(ctx, spec, refusal.code, refusal.message, 'local')
     fields = claim.fields as Record<string, unknown>
-    if (deps.rateLimits.waitMs(session.id) > 0 && spec.family !== 'CancelAll') {
+    const wait = rateLimitDelayMs(deps, spec.family, session.id)
+    if (wait > 0) {
       // Unclaimed while it waits: a claimed order with nothing signed reads, to reconciliation, as a
       // claim lost in a crash (re-queued as new work on every run); and a pending one can still be
-      // cancelled, modified or halted here, as any not sent yet.
+      // cancelled, modified or halted here, as any not sent yet. Decided once: had the limit ended
+      // during the unclaim, the order would go out as pending, and a halt meanwhile would cancel it
+      // here while the operator places it.
       if (spec.unclaim) await deps.db.transaction((tx) => spec.unclaim!(tx, ctx))
+      return control.delay(wait)
     }
-    const limited = waitForRateLimit(deps, spec.family, session.id, control)
-    if (limited) return limited
     try {
       request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
     } catch (error) {
