@@ -16,14 +16,16 @@
  *   revoked at the operator once in-flight requests are past their deadlines, and so are the unused
  *   delegations of grants that did not go live (`revoked_at` recorded); quarantined sessions revoked
  *   there with the wallet signer's signature (`revoked_at` recorded, status kept; without a signer,
- *   a SESSION_UNREVOKED alert); sessions past expiry → `expired`; audit rows. A wallet without a
+ *   or when it fails, a SESSION_UNREVOKED alert); sessions past expiry → `expired`; audit rows. A wallet without a
  *   signer is alerted and its work held when it expires (SESSION_EXPIRING), or when work is held for
  *   a scope change it cannot make (SESSION_SCOPE).
  * - Errors and retries: one wallet failing does not stop the others; the next run retries it. A
  *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
  *   operator: `sessions.failed_at`) waits 30 s after the latest, doubling up to 15 min, and each
- *   such retry raises a SESSION_GRANTS_FAILING alert. A periodic run (every wallet) started while
- *   this process's previous one still runs is skipped (`oneRunAtATime` in src/worker.ts).
+ *   such retry raises a SESSION_GRANTS_FAILING alert. A quarantined session's failed revocation is
+ *   tried again after the same first wait, doubling (per process, `quarantineRetries`). A periodic
+ *   run (every wallet) started while this process's previous one still runs is skipped
+ *   (`oneRunAtATime` in src/worker.ts).
  * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
  *   run does nothing); revocation at the operator is idempotent.
  */
@@ -40,6 +42,8 @@ import { grantBackoffs } from '../src/store/repositories/grantBackoffs.js'
 import { outbox, sessions, wallets } from '../src/store/schema/index.js'
 import type { RequestFamily } from '../src/core/acl/actions.js'
 import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
+import { grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
+import { errorMessage } from '../src/core/errors/errorMessage.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
 
@@ -54,6 +58,11 @@ export type SessionMaintenanceOptions = {
   probe?: RotateSessionInput['probe']
   /** The first wait between automatic grants after repeated failures (default `GRANT_RETRY_BASE_MS`); tests shorten it. */
   grantRetryBaseMs?: number
+  /**
+   * This process's failed revocations of quarantined sessions (by session id): how many, and when to
+   * ask the wallet signer again. Without it, every run asks.
+   */
+  quarantineRetries?: Map<string, { failures: number; retryAt: number }>
 }
 
 /** `backedOff`: wallets due for a grant that wait because their recent sessions failed (`grantRetryDelayMs`). */
@@ -176,13 +185,30 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       })
       continue
     }
+    // A signer that is down (or whose policy refuses the Revocation) is not asked on every run: after
+    // each failure the next attempt waits, from the grants' first wait, doubling up to theirs at most.
+    const retry = options.quarantineRetries?.get(session.id)
+    if (retry && retry.retryAt > deps.now()) continue
     try {
       await revokeAtOperator(deps, options.keyring, session, session.statusReason ?? 'quarantined', signer)
+      options.quarantineRetries?.delete(session.id)
       report.revoked++
     } catch (error) {
       report.failures++
-      deps.log.warn({ sessionId: session.id, status: session.status, err: error }, 'revoking a quarantined session at the operator failed; retrying next run')
+      const failures = (retry?.failures ?? 0) + 1
+      const retryAt = deps.now() + grantRetryDelayMs(failures + 1, options.grantRetryBaseMs)
+      options.quarantineRetries?.set(session.id, { failures, retryAt })
+      deps.log.warn({ sessionId: session.id, status: session.status, err: error, retryAt: new Date(retryAt).toISOString() }, 'revoking a quarantined session at the operator failed; retrying after a wait')
+      deps.alert({
+        walletId: session.walletId, code: 'SESSION_UNREVOKED',
+        message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: its revocation failed (${errorMessage(error)}); retrying`,
+        details: { sessionId: session.id, delegation: session.delegationHash },
+      })
     }
+  }
+  if (!walletId && options.quarantineRetries) {
+    const live = new Set(quarantined.map(({ session }) => session.id))
+    for (const id of options.quarantineRetries.keys()) if (!live.has(id)) options.quarantineRetries.delete(id)
   }
   return report
 }

@@ -146,6 +146,7 @@ export async function startWorker(options: StartWorkerOptions) {
     rotationGraceMs: options.rotationGraceMs ?? Math.max(45_000, info.maxDeadlineMs + 15_000),
     ...(options.liveProbe ? { probe: createLiveProbe({ ...deps, keyring: options.keyring, markets }) } : {}),
     ...(options.grantRetryBaseMs !== undefined ? { grantRetryBaseMs: options.grantRetryBaseMs } : {}),
+    quarantineRetries: new Map(),
   }
   const prefix = options.queuePrefix
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to

@@ -5,13 +5,15 @@
  * such retry raises SESSION_GRANTS_FAILING. Before, maintenance asked the signer on every run
  * (every 10 s), and every refusal triggered another grant at once.
  */
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { familiesFor } from '../../src/core/acl/familiesFor.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
+import { sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
-import { activeWallet, bareWallet, eventually, place, revokeBehindTheWorkersBack, rows, settled } from './support/lifecycle.js'
+import { activeWallet, bareWallet, eventually, grant, operatorDelegation, place, revokeBehindTheWorkersBack, rows, settled } from './support/lifecycle.js'
 
 /** The first wait; long enough that nothing in a test outruns it by accident. */
 const BASE_MS = 4_000
@@ -19,7 +21,7 @@ let h: Harness
 let worker: RunningWorker
 let r: ReturnType<typeof rows>
 const signers = new Map<string, WalletSigner>()
-const alerts: { walletId: string; code: string; details?: Record<string, unknown> }[] = []
+const alerts: { walletId: string; code: string; message: string; details?: Record<string, unknown> }[] = []
 
 beforeAll(async () => {
   h = await createHarness()
@@ -135,5 +137,33 @@ it('backs off a scope change whose grant keeps failing, as any grant; the held m
   expect(next.aclScope).toEqual(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
   await eventually(async () => (await r.outboxOf(order.id)).find((o) => o.id === outboxId)?.status === 'done')
   expect((await r.answeredRequestsOf(order.id)).map((q) => [q.family, q.status, q.sessionId])).toEqual([['Order', 'accepted', w.session.id], ['ModifyOrder', 'accepted', next.id]])
+  signers.delete(w.wallet.address.toLowerCase())
+}, 60_000)
+
+it('asks a wallet signer that cannot sign a quarantined session\'s revocation again only after a wait, and alerts that the delegation is still live', async () => {
+  const w = await activeWallet(h)
+  const replaced = w.session
+  // The operator answered SignerMismatch to the session, which a new one replaced.
+  await grant(h, w)
+  await h.db.update(sessions).set({ status: 'quarantined', statusReason: 'operator answered SignerMismatch', revokedAt: null }).where(eq(sessions.id, replaced.id))
+  worker.deps.sessions.forget(replaced.id)
+  let asked = 0
+  signers.set(w.wallet.address.toLowerCase(), { kind: 'privy', address: w.signer.address, signDelegation: (typedData) => w.signer.signDelegation(typedData),
+    signRevocation: async () => { asked++; throw new Error('custody API unavailable') } })
+  const run = () => worker.maintainSessions(w.wallet.id)
+
+  expect(await run()).toMatchObject({ revoked: 0, failures: 1 })
+  // Not asked again on every run (every 10 s) while the custody API is down.
+  expect(await run()).toMatchObject({ revoked: 0, failures: 0 })
+  expect(await run()).toMatchObject({ revoked: 0, failures: 0 })
+  expect(asked).toBe(1)
+  expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'SESSION_UNREVOKED', message: expect.stringContaining('custody API unavailable') }))
+
+  // The signer is back: once the wait is over, the delegation is revoked at the operator.
+  signers.set(w.wallet.address.toLowerCase(), w.signer)
+  await sleep(BASE_MS + 200)
+  expect(await run()).toMatchObject({ revoked: 1, failures: 0 })
+  expect(operatorDelegation(h.sandbox, replaced.delegationHash)?.revoked).toBe(true)
+  expect((await r.session(replaced.id))).toMatchObject({ status: 'quarantined', revokedAt: expect.any(Date) })
   signers.delete(w.wallet.address.toLowerCase())
 }, 60_000)
