@@ -377,7 +377,7 @@ describe('a halt under a scope without cancels', () => {
     const w = await activeWallet(h, { families: ['Order', 'ModifyOrder'] })
     worker.deps.rateLimits.pause(w.session.id, 3_000) // as after a 429 with Retry-After: 3
     const order = await place(h, worker, w.wallet.id)
-    await settled(h.db, order.id, 'submitting')
+    await waitingOutRateLimit(order.id)
     const { outboxId } = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
     await worker.relay()
     // The halt's CancelAll cannot be signed under this scope: refused here, and the wallet may resume.
