@@ -8,7 +8,8 @@
  *   sessions `rotating` past the grace period, `revoked` sessions whose signed delegation was never
  *   revoked at the operator (grants that did not go live), `quarantined` sessions not yet revoked
  *   there (`revoked_at` null), the wallet signer for each wallet.
- * - Writes: a new active session per rotated wallet (`grantSession`: old → `rotating`), with the scope
+ * - Writes: held Order/ModifyOrder rows whose order has ended queued again (their claim settles them);
+ *   a new active session per rotated wallet (`grantSession`: old → `rotating`), with the scope
  *   and lifetime of the last (at least twice the rotation lead; a wallet's first: the narrowest
  *   default scope, `defaultSessionFamilies`, and SESSION_LIFETIME_SECONDS), the scope widened by
  *   the families of held work it does not cover (reason `scopeChange`; its activation releases
@@ -44,6 +45,7 @@ import type { RequestFamily } from '../src/core/acl/actions.js'
 import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
 import { grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
 import { errorMessage } from '../src/core/errors/errorMessage.js'
+import { releaseHeldOfEndedOrders } from '../src/store/repositories/outboxRepo.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
 
@@ -85,6 +87,10 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       .where(and(inArray(wallets.id, expired.map((s) => s.walletId)), eq(wallets.status, 'active'),
         sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
   }
+
+  // Held work whose order has ended meanwhile (the user cancelled it, it filled) is settled by its
+  // claim, not counted below: a scope is not widened for a modify nobody needs any more.
+  await releaseHeldOfEndedOrders(deps.db, walletId)
 
   // Active sessions close to expiry, wallets whose work is held for lack of a session, and wallets
   // with placements or modifications held for a session whose scope covers them (a scope change:

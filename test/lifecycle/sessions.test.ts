@@ -523,6 +523,36 @@ describe('work the active session does not cover', () => {
     signers.delete(w.wallet.address.toLowerCase())
   })
 
+  it('a held modify whose order ended before the scope change was made is settled, and the scope is not widened for it', async () => {
+    const w = await activeWallet(h, { families: familiesFor({ limitOrders: true, killSwitch: true }) })
+    // The wallet signer is down when the modify is held: the scope change waits.
+    let up = false
+    let asked = 0
+    signers.set(w.wallet.address.toLowerCase(), {
+      kind: 'local', address: w.signer.address, signRevocation: (typedData) => w.signer.signRevocation(typedData),
+      signDelegation: async (typedData) => { asked++; if (!up) throw new Error('custody API unavailable'); return w.signer.signDelegation(typedData) },
+    })
+    const order = await place(h, worker, w.wallet.id)
+    await settled(h.db, order.id, 'open')
+    const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1895', size: '0.1' })
+    await worker.relay()
+    await eventually(async () => (await r.outboxOf(order.id)).find((o) => o.id === outboxId)?.status === 'held')
+    await eventually(async () => asked >= 1)
+    // The user cancels the order meanwhile: the modify has nothing left to do.
+    await requestCancel(h.db, { orderId: order.id })
+    await worker.relay()
+    await settled(h.db, order.id, 'cancelled')
+    up = true
+    const before = asked
+    await worker.maintainSessions(w.wallet.id)
+    await worker.relay()
+    const work = await workSettled(order.id, outboxId)
+    expect(work).toMatchObject({ status: 'done', lastError: 'order cancelled: modification not applied' })
+    expect(asked).toBe(before)
+    expect((await activeSession(w.wallet.id))!.id).toBe(w.session.id)
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+
   it('without a wallet signer: refused locally (LOCAL.ACL_SCOPE), naming the scope to rotate to, and the session is kept', async () => {
     const w = await activeWallet(h, { families: familiesFor({ limitOrders: true, killSwitch: true }) })
     const order = await place(h, worker, w.wallet.id)

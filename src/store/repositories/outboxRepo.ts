@@ -1,6 +1,6 @@
 import { type SQL, and, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
-import { type OutboxRow, type OutboxStatus, outbox } from '../schema/index.js'
+import { type OutboxRow, type OutboxStatus, orders, outbox } from '../schema/index.js'
 import { cancelAllBeforeStatus } from './cancelAllAfter.js'
 
 /**
@@ -67,6 +67,18 @@ export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' |
 /** Releases a wallet's held work (it was waiting for a valid session); see `requeue`. */
 export function releaseHeld(db: Db, walletId: string): Promise<number> {
   return requeue(db, and(eq(outbox.walletId, walletId), eq(outbox.status, 'held'))!)
+}
+
+/**
+ * Queues again held placements and modifications whose order has ended since they were held (filled,
+ * rejected, or cancelled for a known reason and not placed again): their claim settles them as it
+ * settles any such work ("not applied", "cancelled before submission"). Held for a scope change, they
+ * would otherwise have the session widened for work nobody needs any more. See `requeue`.
+ */
+export function releaseHeldOfEndedOrders(db: Db, walletId?: string): Promise<number> {
+  return requeue(db, and(eq(outbox.status, 'held'), inArray(outbox.kind, ['Order', 'ModifyOrder']), walletId ? eq(outbox.walletId, walletId) : undefined,
+    sql`exists (select 1 from ${orders} where ${orders.id} = ${outbox.orderId} and (${orders.state} in ('filled', 'rejected')
+      or (${orders.state} = 'cancelled' and ${orders.replacedBy} is null and ${orders.cancelReason} is not null)))`)!)
 }
 
 /** Queues one row again (its wait ended before it was held); see `requeue`. */
