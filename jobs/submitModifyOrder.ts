@@ -15,15 +15,16 @@
  *   showed cancelled (no reason) waits up to a minute for the stream's OrderCancelled to say why.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → the order is read back
  *   by cloid and recorded as the operator reports it (filled or cancelled: the same "not applied" answer).
- *   Outside the active session's scope: held for a scope change (session maintenance rotates the
- *   session to one covering ModifyOrder; a cancel of the order does not wait for it) when the wallet
- *   has a wallet signer, else failed `LOCAL.ACL_SCOPE`.
+ *   Outside the active session's scope: done when it was asked before the order was sent and the
+ *   placement carried its price and size (nothing to send); else held for a scope change (session
+ *   maintenance rotates the session to one covering ModifyOrder; a cancel of the order does not wait
+ *   for it) when the wallet has a wallet signer, else failed `LOCAL.ACL_SCOPE`.
  * - Idempotency key: the outbox id; a resend after a lost response carries the identical bytes.
  */
 import { and, count, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { liveOrderStates } from '../src/core/orders/orderState.js'
-import { parsePositiveAmount } from '../src/core/money/decimal.js'
+import { parseAmount, parsePositiveAmount } from '../src/core/money/decimal.js'
 import { followReplacement } from '../src/runtime/submission/followReplacement.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
@@ -62,6 +63,14 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
       fields: { market: order.market, clientOrderId: order.clientOrderId as Hex, price, size },
       policy: { market: order.market, side: order.side, price, size },
     }
+  },
+  // Asked before the order was sent, and placed with its price and size: the ModifyOrder that follows
+  // changes nothing and only confirms it. Under a session without ModifyOrder (the default scope) it
+  // is not sent, nor held for a scope change (a rotation re-places every open order) or refused.
+  doneWithoutScope({ row, order }) {
+    if (row.payload.beforePlacement !== true || !order) return null
+    const same = parseAmount('price', order.price) === parsePositiveAmount('price', row.payload.price) && parseAmount('size', order.size) === parsePositiveAmount('size', row.payload.size)
+    return same ? "placed with this modification's price and size (asked before it was sent); no ModifyOrder needed, and the session's scope has none" : null
   },
   // Nor one signed before it tripped and waiting to go out again (a rate limit, a fresh nonce).
   async stopsResend(tx, { row }) {

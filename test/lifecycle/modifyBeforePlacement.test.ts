@@ -46,3 +46,17 @@ it('a modify of an order already placed goes out as a ModifyOrder, as before', a
   expect(Number((await r.order(order.id)).price)).toBe(1940)
   expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.price).toBe(1940n * 10n ** 18n)
 })
+
+it('under a session without ModifyOrder (the default scope), a modify the placement took needs no ModifyOrder: done, neither refused nor held for a scope change', async () => {
+  const w = await bareWallet(h)
+  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '2050', size: '0.1' }, new Date(h.sandbox.now()))
+  await worker.relay()
+  await eventually(async () => (await r.outboxOf(order.id)).some((o) => o.kind === 'Order' && o.status === 'held'))
+  const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1900', size: '0.2' })
+  await worker.relay()
+  await grant(h, w, { families: ['Order', 'CancelOrder', 'CancelAll'] })
+  await eventually(async () => (await r.outboxOf(order.id)).every((o) => o.status === 'done' || o.status === 'failed'), 20_000)
+  expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'open', price: 1900n * 10n ** 18n, size: 2n * 10n ** 17n })
+  const modify = (await r.outboxOf(order.id)).find((o) => o.id === outboxId)
+  expect(modify).toMatchObject({ status: 'done', lastError: expect.stringMatching(/^placed with this modification's price and size/) })
+})

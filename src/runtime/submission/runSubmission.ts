@@ -89,8 +89,10 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     const claim = await claimOrSettle(session && spec.beforeClaim ? await spec.beforeClaim(ctx, session) : ctx, spec, control, heldEarlier)
     if (claim.kind !== 'proceed') return claim.result
     if (!session) return hold(ctx, spec, 'no active session with time left')
-    if (!covers(session.aclScope, spec.family) && (spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(deps, row.walletId))) {
-      return holdForScope(ctx, spec, session)
+    if (!covers(session.aclScope, spec.family)) {
+      const done = spec.doneWithoutScope?.(ctx)
+      if (done) return settleDone(ctx, spec, done, 'skipped')
+      if ((spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(deps, row.walletId))) return holdForScope(ctx, spec, session)
     }
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
     if (refusal) return settleFailed(ctx, spec, refusal.code, refusal.message, 'local')

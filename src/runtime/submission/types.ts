@@ -41,6 +41,11 @@ export type FamilySpec<F extends RequestFamily> = {
    * or null. Asked before persisted bytes are resent and before the work is signed anew.
    */
   stopsResend?(tx: Db, ctx: SubmitContext): Promise<string | null>
+  /**
+   * Work the active session's scope does not cover that has already taken effect without a request
+   * of its own: answers why (it is then done, neither held for a scope change nor refused).
+   */
+  doneWithoutScope?(ctx: SubmitContext): string | null
   /** Called when the work cannot go out now (no valid session) and will be released later. */
   unclaim?(tx: Db, ctx: SubmitContext): Promise<void>
   onAccepted(tx: Db, ctx: SubmitContext, accepted: { receipt: Receipt; request: RequestRow; fields: Record<string, unknown> }): Promise<void>
