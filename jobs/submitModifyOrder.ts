@@ -15,6 +15,9 @@
  *   showed cancelled (no reason) waits up to a minute for the stream's OrderCancelled to say why.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → the order is read back
  *   by cloid and recorded as the operator reports it (filled or cancelled: the same "not applied" answer).
+ *   Bytes whose answer was lost and whose session has ended are not resent: the order is read back, and
+ *   if it shows this modify (its price and size at the next revision) the work is done as accepted;
+ *   else it is signed again under the current session.
  *   Outside the active session's scope: done when it was asked before the order was sent and the
  *   placement carried its price and size (nothing to send); else held for a scope change (session
  *   maintenance rotates the session to one covering ModifyOrder; a cancel of the order does not wait
@@ -27,6 +30,7 @@ import { liveOrderStates } from '../src/core/orders/orderState.js'
 import { parseAmount, parsePositiveAmount } from '../src/core/money/decimal.js'
 import { followReplacement } from '../src/runtime/submission/followReplacement.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
+import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { haltedSinceQueued } from '../src/store/repositories/walletHalted.js'
@@ -71,6 +75,20 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     if (row.payload.beforePlacement !== true || !order) return null
     const same = parseAmount('price', order.price) === parsePositiveAmount('price', row.payload.price) && parseAmount('size', order.size) === parsePositiveAmount('size', row.payload.size)
     return same ? "placed with this modification's price and size (asked before it was sent); no ModifyOrder needed, and the session's scope has none" : null
+  },
+  // Its answer lost and its session ended since: taken if the order, live at the operator, shows this
+  // modify's price and size at the revision it made (one past the modifies accepted before it). Read
+  // back into Postgres then. A session's end that cancelled the order is left to the claim (replacement).
+  async tookEffect({ deps, row, order }, session, request) {
+    if (!order) return false
+    const there = await orderIfKnown(deps.venue, deps.sessions.readAuth(session), order.clientOrderId as Hex)
+    if (!there || (there.status !== 'open' && there.status !== 'partiallyFilled')) return false
+    const message = JSON.parse(request.body).message as { price: string; size: string }
+    const [before] = await deps.db.select({ n: count() }).from(requests)
+      .where(and(eq(requests.orderId, order.id), eq(requests.family, 'ModifyOrder'), eq(requests.status, 'accepted')))
+    const taken = Number(there.revision) === (before?.n ?? 0) + 1 && parseAmount('price', there.price) === BigInt(message.price) && parseAmount('size', there.size) === BigInt(message.size)
+    if (taken) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
+    return taken
   },
   // Nor one signed before it tripped and waiting to go out again (a rate limit, a fresh nonce).
   async stopsResend(tx, { row }) {

@@ -55,6 +55,9 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
   let fields: Record<string, unknown>
   let resumable = inFlight
   if (inFlight && !(await sessionStillValid(deps, inFlight.sessionId))) {
+    // Sent, its answer lost: taken by the operator (read back), it is accepted and not signed again.
+    const mayHaveLanded = inFlight.status === 'unknown' || inFlight.errorCode === null
+    if (session && mayHaveLanded && (await spec.tookEffect?.(ctx, session, inFlight))) return acceptedByReadBack(ctx, spec, inFlight)
     // Never send bytes bound to a delegation that has ended. The work is signed again under the
     // current session; for an Order the cloid makes that safe even if the old bytes were accepted.
     await closeRequest(deps, inFlight.id, 'LOCAL.SESSION_ENDED', 'not resent: its delegation ended; signed again under the current session')
@@ -274,6 +277,19 @@ async function sessionStillValid(deps: WorkerDeps, sessionId: string): Promise<b
 async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
   await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) })
     .where(and(eq(requests.id, id), inArray(requests.status, ['signed', 'unknown'])))
+}
+
+/** Bytes the operator took though their answer was lost (`tookEffect`): the request accepted and the work done, as on a receipt. */
+async function acceptedByReadBack<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow): Promise<SubmitResult> {
+  const { deps, row } = ctx
+  const reason = 'accepted: read back from the operator (its answer was lost, and the session that signed it has ended)'
+  await deps.db.transaction(async (tx) => {
+    await tx.update(requests).set({ status: 'accepted', errorCode: null, errorMessage: null, completedAt: new Date(deps.now()) })
+      .where(and(eq(requests.id, request.id), inArray(requests.status, ['signed', 'unknown'])))
+    await setOutboxStatus(tx, row.id, 'done', reason)
+    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.accepted`, details: { outboxId: row.id, requestId: request.id, reason } })
+  })
+  return { result: 'accepted', duplicate: true, requestId: request.id }
 }
 
 /** `sent_at` keeps the first stored send's time: an outcome stored later (a resend's) leaves it. */

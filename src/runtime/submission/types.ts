@@ -46,6 +46,12 @@ export type FamilySpec<F extends RequestFamily> = {
    * of its own: answers why (it is then done, neither held for a scope change nor refused).
    */
   doneWithoutScope?(ctx: SubmitContext): string | null
+  /**
+   * Bytes whose answer was lost, bound to a session that has since ended (so never resent): whether
+   * the operator took them, read back with `session`. Taken, the work is done as accepted instead of
+   * being signed again under the current session (a modify would be applied twice).
+   */
+  tookEffect?(ctx: SubmitContext, session: ActiveSession, request: RequestRow): Promise<boolean>
   /** Called when the work cannot go out now (no valid session) and will be released later. */
   unclaim?(tx: Db, ctx: SubmitContext): Promise<void>
   onAccepted(tx: Db, ctx: SubmitContext, accepted: { receipt: Receipt; request: RequestRow; fields: Record<string, unknown> }): Promise<void>
