@@ -13,7 +13,7 @@ import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
-import { activeWallet, bareWallet, eventually, grant, operatorDelegation, place, revokeBehindTheWorkersBack, rows, settled } from './support/lifecycle.js'
+import { activeWallet, bareWallet, eventually, grant, openWithSession, operatorDelegation, place, revokeBehindTheWorkersBack, rows, settled } from './support/lifecycle.js'
 
 /** The first wait; long enough that nothing in a test outruns it by accident. */
 const BASE_MS = 4_000
@@ -87,7 +87,7 @@ it('replaces the first session the operator refuses at once, and waits before re
   expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200)
   const first = await place(h, worker, w.wallet.id, { price: '1850' })
   const second = await eventually(async () => (await r.sessionsOf(w.wallet.id)).find((s) => s.id !== w.session.id && s.status === 'active'))
-  expect((await settled(h.db, first.id, 'open')).sessionId).toBe(second.id)
+  expect((await openWithSession(h.db, first.id)).sessionId).toBe(second.id)
   expect((await r.session(w.session.id)).failedAt).not.toBeNull()
 
   // The operator revokes the replacement too: it is not replaced before the wait. The worker learns it from the
@@ -106,7 +106,7 @@ it('replaces the first session the operator refuses at once, and waits before re
   }, 3 * BASE_MS, 250)
   expect(third.id).not.toBe(second.id)
   expect(alertsOf(w.wallet.id)).toEqual([expect.objectContaining({ details: expect.objectContaining({ failures: 2 }) })])
-  expect((await settled(h.db, held.id, 'open')).sessionId).toBe(third.id)
+  expect((await openWithSession(h.db, held.id)).sessionId).toBe(third.id)
   signers.delete(w.wallet.address.toLowerCase())
 }, 60_000)
 

@@ -9,7 +9,7 @@ import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { OrderNotOpenError, requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
-import { activeWallet, bareWallet, eventually, grant, operatorOrder, operatorOrders, place, rows, settled } from './support/lifecycle.js'
+import { activeWallet, bareWallet, eventually, grant, openWithSession, operatorOrder, operatorOrders, place, rows, settled } from './support/lifecycle.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -29,8 +29,7 @@ describe('a limit order', () => {
   it('is placed, modified, partly filled as the mark crosses it, read back with fills and average price, and cancelled', async () => {
     const w = await activeWallet(h)
     const order = await place(h, worker, w.wallet.id, { price: '1990', size: '0.5' })
-    // Open from the event stream or the receipt, whichever comes first; the receipt names the session.
-    const open = await eventually(async () => { const o = await r.order(order.id); return o.state === 'open' && o.sessionId !== null && o })
+    const open = await openWithSession(h.db, order.id)
     expect(open.venueOrderId).toBeTruthy()
     expect(open.sessionId).toBe(w.session.id)
 

@@ -24,7 +24,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, type WireRequest, startGateProxy } from './support/gateProxy.js'
 import {
-  activeWallet, allFamilies, bareWallet, eventually, fromWallet, grant, operatorDelegation, operatorOpenOrders, operatorOrder, operatorOrders, place,
+  activeWallet, allFamilies, bareWallet, eventually, fromWallet, grant, openWithSession, operatorDelegation, operatorOpenOrders, operatorOrder, operatorOrders, place,
   readWith, revokeBehindTheWorkersBack, rows, settled,
 } from './support/lifecycle.js'
 
@@ -317,7 +317,7 @@ describe('rotation', () => {
     const next = await eventually(async () => { const s = await activeSession(w.wallet.id); return s && s.id !== w.session.id && s })
     expect(next.aclScope).toEqual(['Order', 'CancelOrder'])
     expect((await r.session(w.session.id)).status).toBe('revoked')
-    expect((await settled(h.db, after.id, 'open')).sessionId).toBe(next.id)
+    expect((await openWithSession(h.db, after.id)).sessionId).toBe(next.id)
     expect((await settled(h.db, resting.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
     const replacement = await eventually(async () => (await r.ordersOfIntent(resting.intentId!)).find((o) => o.id !== resting.id && o.state === 'open' && o.sessionId === next.id))
     expect(operatorOrder(h.sandbox, w.wallet.address, replacement.clientOrderId)?.delegationHash).toBe(next.delegationHash)
@@ -348,7 +348,7 @@ describe('a session quarantined for SignerMismatch', () => {
     const after = await place(h, worker, w.wallet.id, { price: '1850' })
     const next = await eventually(async () => { const s = await activeSession(w.wallet.id); return s && s.id !== w.session.id && s })
     expect((await r.session(w.session.id)).status).toBe('quarantined')
-    expect((await settled(h.db, after.id, 'open')).sessionId).toBe(next.id)
+    expect((await openWithSession(h.db, after.id)).sessionId).toBe(next.id)
 
     // Its delegation, which the wallet signed, no longer works at the operator: the key is in doubt.
     await eventually(async () => { await worker.maintainSessions(w.wallet.id); return operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked }, 10_000, 250)
@@ -508,7 +508,7 @@ describe('work the active session does not cover', () => {
 
     // Covered work goes out under the current session meanwhile, and the cancel does not wait for the held modify.
     const other = await place(h, worker, w.wallet.id, { price: '1880' })
-    expect((await settled(h.db, other.id, 'open')).sessionId).toBe(w.session.id)
+    expect((await openWithSession(h.db, other.id)).sessionId).toBe(w.session.id)
     await requestCancel(h.db, { orderId: order.id })
     await worker.relay()
     expect((await settled(h.db, order.id, 'cancelled')).cancelReason).not.toBe('sessionRevoked')

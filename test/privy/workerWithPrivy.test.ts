@@ -7,10 +7,11 @@ import { readWalletSignerEnv } from '../../src/signers/createWalletSigner.js'
 import { buildDelegationPolicy } from '../../src/signers/privy/buildDelegationPolicy.js'
 import { createCustodySigners } from '../../src/signers/custodySigners.js'
 import { createWalletSignerRegistry } from '../../src/runtime/walletSignerRegistry.js'
-import { orders, sessions, wallets } from '../../src/store/schema/index.js'
+import { sessions, wallets } from '../../src/store/schema/index.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { createSessionSigner } from './support/fixtures.js'
 import { type LocalPrivy, startLocalPrivy } from './support/localPrivy.js'
+import { openWithSession } from '../lifecycle/support/lifecycle.js'
 
 let h: Harness
 let privy: LocalPrivy
@@ -61,10 +62,7 @@ describe('WALLET_SIGNER=privy', () => {
 
     const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
     await worker.relay()
-    const open = await eventually(async () => {
-      const [row] = await h.db.select().from(orders).where(eq(orders.id, order.id))
-      return row?.state === 'open' && row
-    })
+    const open = await openWithSession(h.db, order.id)
     expect(open.sessionId).toBe(session!.id)
   })
 

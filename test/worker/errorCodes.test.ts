@@ -21,6 +21,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder, operatorOrders, revokeBehindTheWorkersBack, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { openWithSession } from '../lifecycle/support/lifecycle.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -73,7 +74,7 @@ describe('session errors', () => {
 
     const { session: next } = await regrant(signer, wallet.id)
     await worker.relay()
-    const open = await settled(order.id, 'open')
+    const open = await openWithSession(h.db, order.id)
     expect(open.sessionId).toBe(next.id)
     expect((await db.wallet(wallet.id)).status).toBe('active')
     expect(operatorOrders(h.sandbox, wallet.address).map((o) => o.clientOrderId)).toEqual([order.clientOrderId])
@@ -115,7 +116,7 @@ describe('session errors', () => {
     worker.deps.onSessionInvalid = async () => { await regrant(signer, wallet.id) }
     try {
       const order = await place(wallet.id)
-      const open = await settled(order.id, 'open')
+      const open = await openWithSession(h.db, order.id)
       expect(open.sessionId).not.toBe(session.id)
       expect((await db.wallet(wallet.id)).status).toBe('active')
       expect((await outboxSettled(order.id)).status).toBe('done')

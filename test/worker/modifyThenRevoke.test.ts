@@ -8,7 +8,7 @@
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { RunningWorker } from '../../src/worker.js'
-import { activeWallet, eventually, grant, operatorOrder, place, rows, settled } from '../lifecycle/support/lifecycle.js'
+import { activeWallet, eventually, grant, openWithSession, operatorOrder, place, rows, settled } from '../lifecycle/support/lifecycle.js'
 import { type Harness, createHarness } from './support/harness.js'
 import { revokeBehindTheWorkersBack, sendWithSessionKey } from './support/operator.js'
 
@@ -41,7 +41,7 @@ it('a modify accepted just before the session is revoked is the replacement\'s p
 
   // The replacement waits for a session, then goes out at the operator's values of the cancelled order.
   const { session } = await grant(h, w)
-  const replacement = await settled(h.db, replacedBy, 'open')
+  const replacement = await openWithSession(h.db, replacedBy)
   expect([replacement.price, replacement.size, replacement.sessionId]).toEqual(['1910.000000000000000000', '0.200000000000000000', session.id])
   expect(operatorOrder(h.sandbox, w.wallet.address, replacement.clientOrderId)).toMatchObject({ price: 1910n * E18, size: E18 / 5n })
   // Read back once: the mark is gone from the Order's payload.

@@ -10,7 +10,7 @@ import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
-import { bareWallet, grant } from '../lifecycle/support/lifecycle.js'
+import { bareWallet, grant, openWithSession } from '../lifecycle/support/lifecycle.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -52,6 +52,6 @@ it('sends work held for want of a session as soon as a new session is granted', 
   expect(held!.lastError).toMatch(/no active session/)
 
   const { session } = await grant(h, bare, { families: ['Order', 'CancelOrder'] })
-  const open = await eventually(async () => { const o = await db.order(order.id); return o.state === 'open' && o })
+  const open = await openWithSession(h.db, order.id)
   expect(open.sessionId).toBe(session.id)
 })

@@ -73,7 +73,8 @@ describe('an order counted filled against the size a modify replaced, then cance
         const [row] = await h.db.select().from(orders).where(eq(orders.id, order.id))
         if (!row?.replacedBy) return undefined
         const [replacement] = await h.db.select().from(orders).where(eq(orders.id, row.replacedBy))
-        return replacement?.state === 'open' && replacement
+        // Its session is recorded with its receipt, which the stream's OrderAccepted can overtake.
+        return replacement?.state === 'open' && replacement.sessionId !== null && replacement
       }, 15_000)
       expect(live).toMatchObject({ sessionId: next.id, price: '2000.000000000000000000', size: '0.500000000000000000' })
       expect(operatorOrder(h.sandbox, w.signer.address, live.clientOrderId)).toMatchObject({ status: 'open', size: E18 / 2n, price: 2000n * E18 })

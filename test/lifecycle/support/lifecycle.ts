@@ -69,6 +69,18 @@ export function settled(db: Db, orderId: string, ...states: string[]) {
   })
 }
 
+/**
+ * Waits until the order is open with the session that placed it recorded, and answers it. The
+ * session is stored with the receipt, which the stream's OrderAccepted can overtake (the order then
+ * reads open, its session not yet named).
+ */
+export function openWithSession(db: Db, orderId: string) {
+  return eventually(async () => {
+    const [order] = await db.select().from(orders).where(eq(orders.id, orderId))
+    return order?.state === 'open' && order.sessionId !== null && order
+  })
+}
+
 /** The operator's open orders of a wallet. */
 export function operatorOpenOrders(sandbox: Sandbox, address: string) {
   return operatorOrders(sandbox, address).filter((o) => o.status === 'open' || o.status === 'partiallyFilled')
