@@ -15,10 +15,11 @@ export async function ownedWallet(db: Db, tenantId: string, walletId: string, fi
   return row
 }
 
-export async function ownedSession(db: Db, tenantId: string, sessionId: string): Promise<{ session: SessionRow; wallet: WalletRow }> {
+/** `field`: the request field that named it (a path's `sessionId`, a list's `before`). */
+export async function ownedSession(db: Db, tenantId: string, sessionId: string, field = 'sessionId'): Promise<{ session: SessionRow; wallet: WalletRow }> {
   const [row] = await db.select({ session: sessions, wallet: wallets }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
     .where(and(eq(sessions.id, sessionId), eq(wallets.tenantId, tenantId)))
-  if (!row) throw new NotFoundError('session', 'sessionId')
+  if (!row) throw new NotFoundError('session', field)
   return row
 }
 

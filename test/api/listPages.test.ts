@@ -43,7 +43,7 @@ describe('list pages', () => {
     expect([foreign.statusCode, foreign.json<{ error: { field: string } }>().error.field]).toEqual([404, 'after'])
   })
 
-  it("a wallet's sessions: the newest `limit`", async () => {
+  it("a wallet's sessions: newest first, page by page with `before` (the last one read), each once; another wallet's session is no page mark", async () => {
     const { api, tenant } = file
     const { wallet, session: first } = await tradingWallet(api, tenant)
     const later: string[] = []
@@ -54,7 +54,16 @@ describe('list pages', () => {
     }
     const list = async (query: string) => ids((await tenant.request('GET', `/v1/wallets/${wallet.id}/sessions${query}`)).json<{ sessions: { id: string }[] }>().sessions)
     expect(await list('?limit=2')).toEqual([...later].reverse())
-    expect(await list('')).toEqual([...later].reverse().concat(first.id))
+    const everyone = [...later].reverse().concat(first.id)
+    expect(await list('')).toEqual(everyone)
+    const paged: string[] = []
+    for (let page = await list('?limit=2'); page.length; page = await list(`?limit=2&before=${paged.at(-1)}`)) paged.push(...page)
+    expect(paged).toEqual(everyone)
+    const { session: elsewhere } = await tradingWallet(api, tenant)
+    for (const mark of [elsewhere.id, crypto.randomUUID()]) {
+      const refused = await tenant.request('GET', `/v1/wallets/${wallet.id}/sessions?before=${mark}`)
+      expect([refused.statusCode, refused.json<{ error: { field: string } }>().error.field]).toEqual([404, 'before'])
+    }
   })
 
   it("the tenant's orders: newest first, page by page with `before` (the last one read), each once; a foreign order is no page mark", async () => {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm'
+import { type SQL, and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { grantSession } from '../../runtime/sessions/grantSession.js'
@@ -8,10 +8,10 @@ import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { type WalletRow, sessionStatuses, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
 import { tenantOf } from '../auth/authenticate.js'
-import { ApiError } from '../errors.js'
+import { ApiError, NotFoundError } from '../errors.js'
 import { ownedSession, ownedWallet } from '../ownership.js'
 import { presentSession } from '../present.js'
-import { LIST_LIMIT_DEFAULT, errorResponses, families, idempotencyHeader, listLimit, sessionParams, walletParams } from '../schemas/common.js'
+import { LIST_LIMIT_DEFAULT, errorResponses, families, idempotencyHeader, listLimit, sessionParams, uuid, walletParams } from '../schemas/common.js'
 import { Session } from '../schemas/resources.js'
 import { familiesFor } from '../../core/acl/familiesFor.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
@@ -124,14 +124,24 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
 
   app.get('/wallets/:walletId/sessions', {
     schema: {
-      summary: "A wallet's sessions, newest first", tags, security: tenantSecurity, params: walletParams,
-      querystring: z.strictObject({ status: z.enum(sessionStatuses).optional(), limit: listLimit }),
+      summary: "A wallet's sessions, newest first (`limit` at a time; `before`, the last one read, for the next page)", tags, security: tenantSecurity, params: walletParams,
+      querystring: z.strictObject({
+        status: z.enum(sessionStatuses).optional(), limit: listLimit,
+        before: uuid.optional().describe("only sessions granted before this one of the wallet's (the last of the previous page)"),
+      }),
       response: { 200: z.object({ sessions: z.array(Session) }), ...errorResponses },
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const statuses = request.query.status ? [request.query.status] : [...sessionStatuses]
-    const rows = await db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), inArray(sessions.status, statuses))).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
+    const conditions: SQL[] = [eq(sessions.walletId, wallet.id), inArray(sessions.status, statuses)]
+    if (request.query.before) {
+      // Newest first, so the next page is the sessions before the last one read (in the same order).
+      const { session: mark } = await ownedSession(db, tenantOf(request), request.query.before, 'before')
+      if (mark.walletId !== wallet.id) throw new NotFoundError('session', 'before')
+      conditions.push(sql`(${sessions.createdAt}, ${sessions.id}) < (select created_at, id from sessions where id = ${mark.id})`)
+    }
+    const rows = await db.select().from(sessions).where(and(...conditions)).orderBy(desc(sessions.createdAt), desc(sessions.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
     return { sessions: rows.map((row) => presentSession(row, deps.runtime.operatorNow())) }
   })
 
