@@ -120,8 +120,10 @@ function capSkips(dropped: readonly RebalanceLeg[], reason: 'maxNotionalPerRun' 
  * proportionally; buys are scaled to fit quote on hand plus sell proceeds, less
  * `feeReserveBps` for the fees on both.
  * USD is never traded itself: its weight is whatever the other legs leave, so a
- * weight that cannot be reached (no market or mark) stays in USD. Held assets that
- * are not targets are left alone and kept out of the portfolio value.
+ * weight that cannot be reached (no market or mark) stays in USD; but a target held
+ * whose market has no mark cannot be valued, so no weight is known and the run
+ * trades nothing. Held assets that are not targets are left alone and kept out of
+ * the portfolio value.
  */
 export function computeRebalance(p: ComputeRebalanceParameters): ComputeRebalanceResult {
   const { spec } = p
@@ -153,6 +155,16 @@ export function computeRebalance(p: ComputeRebalanceParameters): ComputeRebalanc
   const targets = new Map(Object.entries(spec.targets))
   const balances = new Map(managed.map((asset) => [asset, balanceOf(asset)]))
   const before = holdingsTable({ assets: managed, balances, marks, targets })
+  // A target held whose market has no mark this run would drop out of the portfolio value, and every
+  // other weight would read too high: an on-target portfolio would sell, and buy back once the mark
+  // returns, paying the offset and fees both ways. (A market gone for good is left out on purpose.)
+  const unvalued = skipped.flatMap(({ asset, reason }) => (reason === 'noMark' && asset !== undefined && balanceOf(asset) > 0n ? [asset] : []))
+  if (unvalued.length > 0) {
+    for (const asset of unvalued) {
+      skipped.push({ asset, reason: 'unvalued', detail: `${asset} is held (${formatAmount(balanceOf(asset))}) but ${asset}-${QUOTE_ASSET} has no mark to value it: the weights of the others are unknown, so nothing is traded` })
+    }
+    return { legs: [], skipped, adjustments: [], portfolioValue: before.total, projectedValue: before.total, before: before.rows, after: before.rows }
+  }
   if (before.total === 0n) {
     skipped.push({ reason: 'emptyPortfolio', detail: `the managed portfolio is worth 0 ${QUOTE_ASSET}: nothing to weigh` })
     return { legs: [], skipped, adjustments: [], portfolioValue: 0n, projectedValue: 0n, before: before.rows, after: before.rows }

@@ -55,6 +55,8 @@ export type SkipReason =
   | 'insufficientQuote'
   /** The managed portfolio is worth nothing at the marks: nothing to weigh. */
   | 'emptyPortfolio'
+  /** A targeted asset is held but its market has no mark: no weight is known, so nothing trades this run. */
+  | 'unvalued'
   /** Held but not in the targets: left untouched and outside the portfolio value. */
   | 'untargeted'
 

@@ -156,6 +156,21 @@ describe('computeRebalance', () => {
     expect(result.legs.map((l) => [l.asset, l.leg])).toEqual([['ETH', 1]])
   })
 
+  it('trades nothing while a targeted asset the wallet holds has no mark: the others\' weights are unknown', () => {
+    // On target at 30 / 30 / 40 of 100,000. Without BTC's mark, ETH's 30,000 would read as 43% of a
+    // 70,000 portfolio and be sold down to 21,000 (and bought back once the mark returned).
+    const targets = spec({ ETH: '0.3', BTC: '0.3', USD: '0.4' })
+    const noMark = computeRebalance({ balances: { USD: amt('40000'), ETH: amt('15'), BTC: amt('0.5') }, marks: { 'ETH-USD': amt('2000') }, markets, spec: targets })
+    expect(noMark.legs).toEqual([])
+    expect(noMark.skipped).toEqual([
+      { asset: 'BTC', reason: 'noMark', detail: 'no mark for BTC-USD: target weight 0.3 cannot be reached and stays in USD' },
+      { asset: 'BTC', reason: 'unvalued', detail: 'BTC is held (0.5) but BTC-USD has no mark to value it: the weights of the others are unknown, so nothing is traded' },
+    ])
+    // Not held: its weight stays in USD, and the rest trades.
+    const notHeld = computeRebalance({ balances: { USD: amt('70000'), ETH: amt('10') }, marks: { 'ETH-USD': amt('2000') }, markets, spec: targets })
+    expect(notHeld.legs).toMatchObject([{ asset: 'ETH', side: Side.buy }])
+  })
+
   it('skips a leg whose tick is so coarse that its limit price lands more than 10 bps past limitOffsetBps', () => {
     const coarse = { market: 'XYZ-USD', base: 'XYZ', quote: 'USD', tickSize: amt('1'), lotSize: amt('1') }
     const run = (mark: string) => computeRebalance({
