@@ -149,7 +149,7 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
   const sellsFirst = run.stage === 'settling' && needsProceeds(plan.legs, portfolio.available[QUOTE_ASSET] ?? 0n, feeReserveBps)
   if (sellsFirst) notes.push('the buys need the sells\' proceeds: sells placed first, buys after they settle')
   const written = await writeLegs(deps.db, {
-    runId: run.id, plan, legs: sellsFirst ? plan.legs.filter((leg) => leg.side === Side.sell) : plan.legs, final: !sellsFirst, notes, now: deps.now(),
+    runId: run.id, plan, legs: sellsFirst ? plan.legs.filter((leg) => leg.side === Side.sell) : plan.legs, final: !sellsFirst, scheduleVersion: schedule.version, notes, now: deps.now(),
   })
   if (written.kind === 'gone') return { outcome: 'gone', detail: 'another attempt finished the run', ...summary }
   if (written.kind === 'stopped') return { outcome: 'stopped', detail: written.reason, legs: written.run.legs.length, ...summary }

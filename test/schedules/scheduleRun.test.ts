@@ -165,9 +165,9 @@ describe('one run of a schedule', () => {
       leg: 0, asset: 'ETH', market: 'ETH-USD', side, size: 10n ** 17n, price: 2000n * 10n ** 18n, notional: 200n * 10n ** 18n, mark: 2000n * 10n ** 18n, idealSize: 10n ** 17n, limitedBy: [],
     })
     const plan = (legs: RebalanceLeg[]) => ({ legs, skipped: [], adjustments: [], portfolioValue: 10n ** 23n, projectedValue: 10n ** 23n, before: [], after: [] })
-    const sells = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.sell)]), legs: [leg(Side.sell)], final: false, notes: [], now: Date.now() })
+    const sells = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.sell)]), legs: [leg(Side.sell)], final: false, scheduleVersion: claim.run.scheduleVersion, notes: [], now: Date.now() })
     expect(sells).toMatchObject({ kind: 'written', inserted: [{ side: 'sell' }] })
-    const buys = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.buy)]), legs: [leg(Side.buy)], final: true, notes: [], now: Date.now() })
+    const buys = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.buy)]), legs: [leg(Side.buy)], final: true, scheduleVersion: claim.run.scheduleVersion, notes: [], now: Date.now() })
     expect(buys).toMatchObject({ kind: 'written', inserted: [] })
     const [run] = await runsOf(worker, schedule.id)
     expect(run).toMatchObject({ status: 'completed', legs: [{ side: 'sell' }] })
@@ -190,6 +190,29 @@ describe('one run of a schedule', () => {
       expect(run).toMatchObject({ status: 'skipped', reason: change === 'edit' ? 'superseded' : 'paused', legs: [] })
       expect(await intentsOfSlot(worker, schedule.id, new Date(slot))).toEqual([])
       expect(await walletOrders(wallet.id)).toEqual([])
+    }
+  })
+
+  it('an edit that lands after a run placed its sells: the buys still go out, sized by the spec as edited', async () => {
+    const ctx = contextOf(worker)
+    for (const edit of ['cron', 'noBtc'] as const) {
+      // All in ETH, half to go to BTC: the BTC buy needs the ETH sale's proceeds, so the sells go first.
+      const { wallet } = await h.wallet(undefined, { USD: '1', ETH: '50' })
+      const schedule = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.5' }, { cron: YEARLY }) })
+      const slot = Date.now()
+      await expect(runNow(schedule.id, slot, 'sells')).rejects.toBeInstanceOf(DelayedError)
+      const [selling] = await runsOf(worker, schedule.id)
+      expect(selling).toMatchObject({ status: 'running', stage: 'selling', legs: [{ side: 'sell', market: 'ETH-USD' }] })
+      await allSettled(wallet.id)
+      // A cron change leaves the targets as they were; the other drops BTC for USD, so no buy is wanted now.
+      const edited = await updateSchedule(ctx, schedule.id, edit === 'cron' ? { cron: '0 0 2 1 *' } : { targets: { ETH: '0.5', USD: '0.5' } })
+      expect(edited.version).toBe(schedule.version + 1)
+      const finished = await runNow(schedule.id, slot, 'sells')
+      const [run] = await runsOf(worker, schedule.id)
+      expect(finished.outcome).toBe('completed')
+      expect(run).toMatchObject({ status: 'completed', stage: null })
+      expect(run!.legs.map((leg) => `${leg.side} ${leg.market}`)).toEqual(edit === 'cron' ? ['sell ETH-USD', 'buy BTC-USD'] : ['sell ETH-USD'])
+      expect(run!.notes.join(' ')).toContain(`edited (version ${schedule.version} → ${edited.version}) after its sells were placed`)
     }
   })
 

@@ -18,6 +18,8 @@ export type WriteLegsParameters = {
   legs: readonly RebalanceLeg[]
   /** Whether the run ends here (`completed`) or waits for its sells (stage `selling`). */
   final: boolean
+  /** The version of the schedule whose spec the plan was computed with. */
+  scheduleVersion: number
   notes: readonly string[]
   now: number
 }
@@ -33,7 +35,9 @@ export type WriteLegsResult =
  * Writes the legs' intents, orders and outbox rows, and the run log, in one
  * transaction under the schedule's row lock. The schedule must still be active
  * at the version the run computed with, else nothing is written and the run says
- * why. Intents insert with ON CONFLICT (schedule, slot, leg) DO NOTHING and only a
+ * why; but once the run's sells are placed, the buys they fund go out if they were
+ * computed with the spec as edited (left out, the proceeds would sit in USD until
+ * the next slot, which may be days away). Intents insert with ON CONFLICT (schedule, slot, leg) DO NOTHING and only a
  * new intent gets an order, so a re-run of the slot never trades twice; a leg
  * whose asset this run already traded the other way is logged as not placed.
  */
@@ -57,9 +61,13 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
       adjustments: runRecords.adjustments(p.plan.adjustments),
     }
 
+    // Edited after the sells went out: the buys were computed with the spec as edited (the buy stage
+    // reads the schedule anew), so they follow the user's latest targets, limits and band.
+    const editedAfterSells = locked.stage === 'selling' && schedule.version !== locked.scheduleVersion && schedule.version === p.scheduleVersion
+    if (editedAfterSells) logged.notes.push(`the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) after its sells were placed: the buys follow the spec as edited`)
     const stop = schedule.status !== 'active'
       ? { reason: schedule.status, detail: `the schedule was ${schedule.status === 'paused' ? 'paused' : 'deleted'} while the run was in flight` }
-      : schedule.version !== locked.scheduleVersion
+      : schedule.version !== locked.scheduleVersion && !editedAfterSells
         ? { reason: 'superseded', detail: `the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) while the run was in flight; the next slot uses the new spec` }
         : wallet?.status === 'halted'
           ? { reason: 'halted', detail: `the wallet was halted (${wallet.haltedReason ?? 'kill switch'}) while the run was in flight` }
