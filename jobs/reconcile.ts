@@ -181,7 +181,9 @@ async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen:
   for (const order of ended) {
     const seen = venueOpen.get(order.clientOrderId.toLowerCase())!
     const reopened = await deps.db.transaction(async (tx) => {
-      const [row] = await tx.update(orders).set({ state: 'open', cancelReason: null, rejectReason: null })
+      // The operator holds it: a rejection recorded here was wrong, code and words alike (the user
+      // would read a cancelled order as rejected for, say, InsufficientBalance).
+      const [row] = await tx.update(orders).set({ state: 'open', cancelReason: null, rejectCode: null, rejectReason: null })
         .where(and(eq(orders.id, order.id), inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled))).returning({ id: orders.id })
       if (!row) return false
       await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])

@@ -93,13 +93,15 @@ describe('orders Deputy has as ended and the operator has live', () => {
       await live.relay()
       await eventually(async () => (await db.order(order.id)).state === 'open')
       // As a placement accepted without Deputy learning it, then stopped (or refused) here.
-      await h.db.update(orders).set({ state: recorded, ...(recorded === 'cancelled' ? { cancelReason: 'user' } : {}) }).where(eq(orders.id, order.id))
+      await h.db.update(orders).set({ state: recorded, ...(recorded === 'cancelled' ? { cancelReason: 'user' } : { rejectCode: 'InsufficientBalance', rejectReason: 'not enough USD' }) }).where(eq(orders.id, order.id))
       expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('open')
 
       expect((await reconcileNow('adopt')).failures).toBe(0)
       await live.relay()
       await eventually(async () => operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status === 'cancelled')
-      expect(await eventually(async () => { const o = await db.order(order.id); return o.state === 'cancelled' && o })).toMatchObject({ cancelReason: recorded === 'cancelled' ? 'user' : 'reconcile' })
+      // Cancelled at the operator, not rejected: no rejection is left on it.
+      expect(await eventually(async () => { const o = await db.order(order.id); return o.state === 'cancelled' && o }))
+        .toMatchObject({ cancelReason: recorded === 'cancelled' ? 'user' : 'reconcile', rejectCode: null, rejectReason: null })
       expect(await auditActions(wallet.id)).toEqual(['order.liveAtOperator'])
       expect((await db.outboxOf(order.id)).map((r) => `${r.kind}:${r.status}`)).toEqual(['Order:done', 'CancelOrder:done'])
     })
