@@ -1,0 +1,124 @@
+/**
+ * What the periodic sweep repairs when the stream missed everything about an order (streams off):
+ * its fills at two prices with their fees, a modify between them, and its cancel; each repair is
+ * in the audit log and the amounts are exactly the operator's (bigint sums of its fills). The
+ * stream's events, delivered afterwards to an order the sweep already made terminal, change
+ * nothing but the cancel's reason. And an order of Deputy's whose receipt is not stored yet is
+ * not taken for an orphan under ORPHAN_POLICY=cancel.
+ */
+import { eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyEvents } from '../../jobs/applyEvent.js'
+import { reconcile } from '../../jobs/reconcile.js'
+import { submitOrderSpec } from '../../jobs/submitOrder.js'
+import { parseAmount, parseSignedAmount } from '../../src/core/money/decimal.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
+import { orders, outbox } from '../../src/store/schema/index.js'
+import type { VenueEvent } from '../../src/venue/types.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorEvents, operatorFills, operatorOrder, postToOperator, sendWithSessionKey } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let worker: RunningWorker | undefined
+let db: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  // A resting order fills 0.3 at a time.
+  h = await createHarness({ sandbox: { makerSize: '0.3' } })
+  db = rows(h.db)
+})
+afterAll(async () => { await h?.close() })
+
+const running = async (): Promise<RunningWorker> => (worker ??= await h.startWorker({ streams: false, sweepIntervalMs: 600_000 }))
+const reconcileNow = async (orphans: 'adopt' | 'cancel' = 'adopt') => reconcile((await running()).deps, { orphans, settleMs: 0 })
+const reconcilerActions = async (walletId: string) => (await db.audit(walletId)).filter((a) => a.actor === 'reconciler').map((a) => a.action).sort()
+const E18 = 10n ** 18n
+const crossMark = (price: string) => {
+  try {
+    h.sandbox.setMark('ETH-USD', price)
+  } finally {
+    h.sandbox.setMark('ETH-USD', '2000')
+  }
+}
+
+/** Σ size, Σ price×size / Σ size and Σ fee over the operator's fills of one order, as bigints. */
+function operatorTotals(address: string, clientOrderId: string) {
+  const mine = operatorFills(h.sandbox, address).filter((f) => f.clientOrderId.toLowerCase() === clientOrderId.toLowerCase())
+  const filled = mine.reduce((sum, f) => sum + f.size, 0n)
+  const notional = mine.reduce((sum, f) => sum + f.price * f.size, 0n)
+  const fees = mine.reduce((sum, f) => sum + f.fee, 0n)
+  return { count: mine.length, filled, average: notional / filled, fees }
+}
+
+describe('an order partly filled at two prices, modified between, then cancelled, all behind the stream', () => {
+  it('is repaired by the sweep with the exact filled size, average price and fees, each repair audited; the late events change nothing', async () => {
+    const { wallet } = await h.wallet()
+    const live = await running()
+    const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990.07', size: '1' }, new Date())
+    await live.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+
+    crossMark('1990')
+    const modified = await sendWithSessionKey(live.deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1990_13n * E18 / 100n, size: E18 })
+    expect(modified.status).toBe(200)
+    crossMark('1990')
+    const cancelled = await sendWithSessionKey(live.deps, wallet.id, 'CancelOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex })
+    expect(cancelled.status).toBe(200)
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('cancelled')
+    const expected = operatorTotals(wallet.address, order.clientOrderId)
+    expect(expected.count).toBe(2)
+
+    expect((await reconcileNow()).failures).toBe(0)
+    const repaired = await db.order(order.id)
+    expect(repaired.state).toBe('cancelled')
+    expect([parseAmount('price', repaired.price), parseAmount('size', repaired.size), repaired.venueRevision]).toEqual([1990_13n * E18 / 100n, E18, 1])
+    expect(parseAmount('filled', repaired.filled)).toBe(expected.filled)
+    expect(parseAmount('averagePrice', repaired.averagePrice!)).toBe(expected.average)
+    expect(parseSignedAmount('fees', repaired.fees)).toBe(expected.fees)
+    expect(await reconcilerActions(wallet.id)).toEqual(['fill.backfilled', 'fill.backfilled', 'order.modified', 'order.state'])
+
+    // The stream comes back and delivers every event, twice and out of order.
+    const all = operatorEvents(h.sandbox, wallet.address) as unknown as VenueEvent[]
+    await applyEvents(h.db, wallet.id, [...all].reverse())
+    await applyEvents(h.db, wallet.id, all)
+    const after = await db.order(order.id)
+    expect(after.state).toBe('cancelled')
+    expect(after.cancelReason).toBe('user')
+    expect([after.filled, after.averagePrice, after.fees, after.venueRevision]).toEqual([repaired.filled, repaired.averagePrice, repaired.fees, 1])
+    expect(await db.fillsOf(order.id)).toHaveLength(2)
+
+    // Nothing left to repair.
+    await reconcileNow()
+    expect(await reconcilerActions(wallet.id)).toHaveLength(4)
+  })
+})
+
+describe("an order of Deputy's accepted by the operator whose receipt is not stored yet", () => {
+  it("is not an orphan under ORPHAN_POLICY 'cancel': the sweep records it open and sends no cancel", async () => {
+    const { wallet } = await h.wallet()
+    const live = await running()
+    // A submission in flight in another worker: claimed, signed and persisted, sent, accepted; its answer not stored yet.
+    const dead = await h.startWorker({ streams: false })
+    await dead.close()
+    const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.2' }, new Date())
+    const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
+    const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: dead.deps, row: row!, order }))
+    if (claim.kind !== 'proceed') throw new Error(claim.kind)
+    const signed = await signAndPersist(dead.deps, (await dead.deps.sessions.active(wallet.id))!, 'Order', claim.fields, { walletId: wallet.id, orderId: order.id, outboxId: row!.id })
+    const answer = await postToOperator(h.sandbox.url, '/v1/requests', signed.body)
+    expect(answer.status).toBe(200)
+    expect((await db.order(order.id)).state).toBe('submitting')
+
+    expect((await reconcileNow('cancel')).failures).toBe(0)
+    await live.relay()
+    expect((await db.order(order.id)).state).toBe('open')
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('open')
+    expect((await db.outboxOfWallet(wallet.id)).map((r) => r.kind)).toEqual(['Order'])
+    expect(await h.db.select().from(orders).where(eq(orders.walletId, wallet.id))).toHaveLength(1)
+    expect(await reconcilerActions(wallet.id)).toEqual(['order.state'])
+  })
+})
