@@ -83,6 +83,10 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     const cloid = order.clientOrderId.toLowerCase() as Hex
     const listed = venueOpen.get(cloid)
     const readAt = listed ? openReadAt : new Date(deps.now())
+    // Deadlines are signed on the operator's clock (`operatorNow`), so they are compared on it too,
+    // as it was when the operator was asked: a lost request may still land between the read and the
+    // check below, and only a read after its deadline proves it never will.
+    const askedAt = deps.operatorNow()
     const seen = listed ?? await orderIfKnown(deps.venue, auth, cloid)
     if (seen) {
       // An order that changed after the read is left to the next run.
@@ -101,8 +105,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     if (order.state === 'open' || order.state === 'partially_filled') continue
     // Unknown to the operator: re-place it only once its last request can no longer be accepted.
     const [last] = await deps.db.select().from(requests).where(eq(requests.orderId, order.id)).orderBy(desc(requests.createdAt)).limit(1)
-    // Deadlines are signed on the operator's clock (`operatorNow`), so they are compared on it too.
-    if (last && last.deadline + 1_000 > deps.operatorNow()) continue
+    if (last && last.deadline + 1_000 > askedAt) continue
     const resubmitted = await deps.db.transaction(async (tx) => {
       const moved = await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['submitting', 'unknown']))).returning({ id: orders.id })
       if (!moved.length) return false

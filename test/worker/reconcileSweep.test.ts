@@ -15,8 +15,9 @@ import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { parseAmount, parseSignedAmount } from '../../src/core/money/decimal.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
-import { orders, outbox } from '../../src/store/schema/index.js'
+import { orders, outbox, requests } from '../../src/store/schema/index.js'
 import type { VenueEvent } from '../../src/venue/types.js'
+import type { WorkerDeps } from '../../src/runtime/deps.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorEvents, operatorFills, operatorOrder, postToOperator, sendWithSessionKey } from './support/operator.js'
@@ -120,5 +121,53 @@ describe("an order of Deputy's accepted by the operator whose receipt is not sto
     expect((await db.outboxOfWallet(wallet.id)).map((r) => r.kind)).toEqual(['Order'])
     expect(await h.db.select().from(orders).where(eq(orders.walletId, wallet.id))).toHaveLength(1)
     expect(await reconcilerActions(wallet.id)).toEqual(['order.state'])
+  })
+})
+
+describe('an order left unknown whose lost request reaches the operator just after the sweep read it', () => {
+  it('is not placed again: whether the request can still be accepted is judged at the read, not later', async () => {
+    const { wallet } = await h.wallet()
+    const live = await running()
+    const dead = await h.startWorker({ streams: false })
+    await dead.close()
+    const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.2' }, new Date())
+    const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
+    const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: dead.deps, row: row!, order }))
+    if (claim.kind !== 'proceed') throw new Error(claim.kind)
+    const lost = await signAndPersist(dead.deps, (await dead.deps.sessions.active(wallet.id))!, 'Order', claim.fields, { walletId: wallet.id, orderId: order.id, outboxId: row!.id })
+    await h.db.update(requests).set({ status: 'unknown', errorCode: 'Transport' }).where(eq(requests.id, lost.id))
+    await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
+
+    // The read finds nothing; the lost bytes land right after it, before their deadline; and the
+    // sweep goes on only once the deadline has passed (a slow Postgres, a pause).
+    let ahead = 0
+    const deps: WorkerDeps = {
+      ...live.deps,
+      now: () => Date.now() + ahead,
+      operatorNow: () => live.deps.operatorNow() + ahead,
+      venue: {
+        ...live.deps.venue,
+        order: async (auth, clientOrderId) => {
+          try {
+            return await live.deps.venue.order(auth, clientOrderId)
+          } catch (error) {
+            if (clientOrderId.toLowerCase() === order.clientOrderId.toLowerCase() && ahead === 0) {
+              expect((await postToOperator(h.sandbox.url, '/v1/requests', lost.body)).status).toBe(200)
+              ahead = 60_000
+            }
+            throw error
+          }
+        },
+      },
+    }
+    expect((await reconcile(deps, { orphans: 'adopt', settleMs: 0 })).failures).toBe(0)
+    expect(ahead).toBe(60_000)
+    expect(await reconcilerActions(wallet.id)).toEqual([])
+    expect((await db.requestsOf(order.id)).map((r) => r.status)).toEqual(['unknown'])
+    expect((await db.outboxOf(order.id)).map((r) => r.kind)).toEqual(['Order'])
+
+    // The next sweep reads it open.
+    expect((await reconcileNow()).failures).toBe(0)
+    expect((await db.order(order.id)).state).toBe('open')
   })
 })
