@@ -23,7 +23,8 @@ export type UpdateScheduleErrorType = ValidationError
  * Edits a schedule's spec: the patch is merged over the stored spec and the
  * result validated in full, then stored with a new version. A run in flight
  * computed with the old version writes nothing (it checks the version under the
- * row lock); the next slot uses the new spec. A new cron or zone re-times the scheduler. An
+ * row lock); the next slot uses the new spec. A run whose sells went out already
+ * places the buys they fund, computed with the new spec. A new cron or zone re-times the scheduler. An
  * edit that leaves the spec as it was changes nothing, the version included.
  */
 export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, patch: ScheduleSpecPatch, options: UpdateScheduleOptions = {}): Promise<ScheduleRow> {
