@@ -78,8 +78,9 @@ describe('sessions', () => {
   it('grants, reads, lists, rotates and revokes, never showing key material; an order the revoked session placed links to its replacement', async () => {
     const { wallet, session } = await tradingWallet(api, tenant)
     const resting = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1700', size: '0.2' })).json<Order>()
-    const order = async (id: string) => (await tenant.request('GET', `/v1/orders/${id}`)).json<Order & { cancelReason: string | null; replacedBy: string | null }>()
-    expect(await eventually(async () => { const o = await order(resting.id); return o.state === 'open' && o })).toMatchObject({ replacedBy: null })
+    const order = async (id: string) => (await tenant.request('GET', `/v1/orders/${id}`)).json<Order & { cancelReason: string | null; replacedBy: string | null; sessionId: string | null }>()
+    // The session is stored with the receipt, which the stream's OrderAccepted can overtake.
+    expect(await eventually(async () => { const o = await order(resting.id); return o.state === 'open' && o.sessionId !== null && o })).toMatchObject({ replacedBy: null, sessionId: session.id })
     const got = await tenant.request('GET', `/v1/sessions/${session.id}`)
     expect(got.statusCode).toBe(200)
     expect(got.json()).toMatchObject({ id: session.id, walletId: wallet.id, status: 'active', aclScope: ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'] })
@@ -104,6 +105,9 @@ describe('sessions', () => {
     expect(ended).toMatchObject({ state: 'cancelled', cancelReason: 'sessionRevoked' })
     const replacement = await eventually(async () => { const o = await order(ended.replacedBy!); return o.state === 'open' && o })
     expect(replacement).toMatchObject({ walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1700', size: '0.2', replacedBy: null })
+    // Which session placed each: revoking a session cancels the orders it placed.
+    expect(await eventually(async () => (await order(replacement.id)).sessionId)).toBe(next.session.id)
+    expect((await order(resting.id)).sessionId).toBe(session.id)
     expect(replacement.clientOrderId).not.toBe(resting.clientOrderId)
     // A change asked of the cancelled order is refused, naming the order to use instead.
     const refused = await tenant.request('POST', `/v1/orders/${resting.id}/modify`, { price: '1710', size: '0.2' })

@@ -5,7 +5,7 @@ import type { OrderDto } from '../../src/cli/types.js'
 const order: OrderDto = {
   id: '11111111-1111-4111-8111-111111111111', walletId: '22222222-2222-4222-8222-222222222222', clientOrderId: `0x${'ab'.repeat(16)}`,
   clientRef: null, scheduleId: null, market: 'ETH-USD', side: 'buy', price: '1700', size: '0.2', timeInForce: 'GTC', state: 'open',
-  filled: '0', averagePrice: null, fees: '0', venueOrderId: 'V-1', cancelReason: null, replacedBy: null, rejectCode: null, rejectReason: null,
+  filled: '0', averagePrice: null, fees: '0', venueOrderId: 'V-1', sessionId: null, cancelReason: null, replacedBy: null, rejectCode: null, rejectReason: null,
   createdAt: '2026-12-04T10:00:00.000Z', updatedAt: '2026-12-04T10:00:00.000Z',
 }
 

@@ -56,6 +56,9 @@ export const Order = z.object({
   averagePrice: amount.nullable(),
   fees: amount.describe('the fills\' fees together; negative when maker rebates outweigh them'),
   venueOrderId: z.string().nullable(),
+  sessionId: uuid.nullable().describe(
+    'the session whose key placed it (GET /v1/sessions/{id}); revoking that session, or its expiry, cancels it at the operator. Null until its placement is answered',
+  ),
   cancelReason: z.string().nullable(),
   replacedBy: uuid.nullable().describe(
     'the order placed again for the same intent after this one\'s session ended (a rotation cancels the old session\'s orders at the operator); modify or cancel that one',
