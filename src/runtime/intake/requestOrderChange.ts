@@ -50,11 +50,16 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
   return db.transaction(async (tx) => {
     const queued = await queuedAlready(tx, input.outboxId, { kind: 'ModifyOrder', orderId: input.orderId })
     if (queued) return queued
+    // The kill switch stops trading: an order its CancelAll left live (a scope without CancelAll) may
+    // be cancelled, not changed. The wallet is read under a share lock, as a placement reads it, and
+    // before the order is locked (a halt locks the wallet, then its pending orders): a halt committing
+    // meanwhile is waited for and seen. Read without it, the modify would be queued after the halt's
+    // CancelAll, and a resume would let it out.
+    const [owner] = await tx.select({ walletId: orders.walletId }).from(orders).where(eq(orders.id, input.orderId))
+    if (!owner) throw new ValidationError('orderId', 'must name a known order')
+    const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, owner.walletId)).for('share')
     const order = await lockKnownOrder(tx, input.orderId)
     if (terminalOrderStates.includes(order.state)) throw new OrderNotOpenError(order, 'modified')
-    // The kill switch stops trading: an order its CancelAll left live (a scope without CancelAll) may
-    // be cancelled, not changed.
-    const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, order.walletId))
     if (wallet?.status === 'halted') throw new ValidationError('orderId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before modifying orders`)
     const rule = marketRule(rules, order.market)
     assertMultiple('price', price, rule.tickSize, 'tickSize')
