@@ -175,3 +175,22 @@ describe('every rule names its field', () => {
     expect(duplicate.json()).toMatchObject({ error: { code: 'TENANT.EXISTS', field: 'name', rule: 'must be unique' } })
   })
 })
+
+describe('a modify that changes nothing', () => {
+  it('is refused, naming the price and size the order already has, and queues nothing; one back to them while another is queued is taken', async () => {
+    const placed = (await tenant.request('POST', `${w()}/orders`, { market: 'ETH-USD', side: 'buy', price: '1000', size: '0.1' })).json<{ id: string }>()
+    const read = async () => (await tenant.request('GET', `/v1/orders/${placed.id}`)).json<{ state: string; price: string; size: string; work: { kind: string }[] }>()
+    await eventually(async () => (await read()).state === 'open')
+    const same = await tenant.request('POST', `/v1/orders/${placed.id}/modify`, { price: '1000.00', size: '0.100' })
+    expect(same.statusCode, same.body).toBe(422)
+    expect(same.json()).toMatchObject({ error: { code: 'CORE.VALIDATION', field: 'price', rule: 'with size, must change the order: it already has price 1000 and size 0.1' } })
+    expect((await read()).work.filter((work) => work.kind === 'ModifyOrder')).toEqual([])
+
+    // A modify still on its way: asking for the values the order has now undoes it, and is a change.
+    const away = await tenant.request('POST', `/v1/orders/${placed.id}/modify`, { price: '990', size: '0.1' })
+    const back = await tenant.request('POST', `/v1/orders/${placed.id}/modify`, { price: '1000', size: '0.1' })
+    expect([away.statusCode, back.statusCode]).toEqual([202, 202])
+    await eventually(async () => (await tenant.request('GET', `/v1/work/${back.json<{ outboxId: string }>().outboxId}`)).json<{ status: string }>().status === 'done')
+    expect(await read()).toMatchObject({ price: '1000', size: '0.1' })
+  })
+})

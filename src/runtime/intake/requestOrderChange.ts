@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { formatAmount, parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
-import { terminalOrderStates } from '../../core/orders/orderState.js'
+import { liveOrderStates, terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
 import { audit } from '../../store/repositories/audit.js'
@@ -68,6 +68,12 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
     // filled would be refused by the operator anyway (InvalidRequest), after a round trip.
     const filled = parseAmount('filled', order.filled)
     if (size <= filled) throw new ValidationError('size', `must exceed the ${formatAmount(filled)} already filled (size is the order's new total)`)
+    // The price and size the order already has at the operator: sent, it would change nothing there
+    // but its revision, and read as done. Only for an order placed with no modify of it still on its
+    // way (one back to the current values undoes that one), whose row holds what the operator has.
+    if (liveOrderStates.includes(order.state) && price === parseAmount('price', order.price) && size === parseAmount('size', order.size) && !(await modifyOnItsWay(tx, order.id))) {
+      throw new ValidationError('price', `with size, must change the order: it already has price ${formatAmount(price)} and size ${formatAmount(size)}`)
+    }
     // Not sent yet: the placement itself takes the new values, so the operator never sees the old
     // ones (queued behind the placement alone, an old price through the mark would fill first). The
     // modify is queued all the same: it follows the placement, changes nothing there, and its answer
@@ -81,6 +87,13 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
     const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: order.walletId, kind: 'ModifyOrder', orderId: order.id, payload }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
+}
+
+/** A ModifyOrder of the order queued, held, or sent with its answer not yet stored. */
+async function modifyOnItsWay(tx: Db, orderId: string): Promise<boolean> {
+  const [queued] = await tx.select({ id: outbox.id }).from(outbox)
+    .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'ModifyOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
+  return queued !== undefined
 }
 
 /**
