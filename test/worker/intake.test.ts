@@ -82,6 +82,25 @@ describe('placing several limit orders in one transaction', () => {
   })
 })
 
+describe('a placement repeated under its clientRef after the wallet was halted', () => {
+  it('answers the order it placed before the halt (a client retrying a lost answer); a new order under the reference is refused for the halt', async () => {
+    const { wallet } = await h.wallet()
+    const now = new Date()
+    const [first] = await placeLimitOrders(h.db, markets, [{ input: buy(wallet.id, { clientRef: 'before-halt' }), now }])
+    expect(first).toMatchObject({ ok: true, placed: { created: true } })
+    await h.db.update(wallets).set({ status: 'halted', haltedReason: 'kill switch' }).where(eq(wallets.id, wallet.id))
+    const [again, changed, fresh] = await placeLimitOrders(h.db, markets, [
+      { input: buy(wallet.id, { clientRef: 'before-halt' }), now },
+      { input: buy(wallet.id, { clientRef: 'before-halt', size: '0.2' }), now },
+      { input: buy(wallet.id, { clientRef: 'after-halt' }), now },
+    ])
+    expect(again).toMatchObject({ ok: true, placed: { created: false, order: { id: first?.ok ? first.placed.order.id : '' } } })
+    expect(changed).toMatchObject({ ok: false, error: { field: 'clientRef', rule: expect.stringContaining('(its size differs)') } })
+    expect(fresh).toMatchObject({ ok: false, error: { field: 'walletId', rule: expect.stringMatching(/halted/) } })
+    expect((await stored([wallet.id])).intents).toHaveLength(1)
+  })
+})
+
 describe('grouped intake', () => {
   it('writes concurrent placements in one shared transaction, answering each caller (a refused one with its own error)', async () => {
     const { wallet } = await h.wallet()

@@ -73,6 +73,10 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
       else if (wallet.status === 'halted') outcomes[i] = { ok: false, error: new ValidationError('walletId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before placing orders`) }
       return !outcomes[i]
     }).map(({ input, i }) => ({ input, i, intentId: requests[i]!.intentId ?? randomUUID(), market: marketRule(rules, input.market).market, side: Side[input.side], tif: TimeInForce[input.timeInForce ?? 'GTC'] }))
+    // The halt refuses new orders; an order placed before it, asked again under its reference (a client
+    // retrying an answer it lost), is not new: it is answered as any repeat is.
+    const haltedRepeats = valid.filter(({ input }) => input.clientRef !== undefined && walletById.get(input.walletId)?.status === 'halted')
+    if (haltedRepeats.length) await answerRepeats(tx, rules, haltedRepeats, outcomes)
     if (placing.length === 0) return
 
     // A concurrent placement under the same reference makes this insert wait for it and then skip
@@ -162,14 +166,16 @@ async function answerStored<P extends { input: PlaceLimitOrderInput; i: number; 
 /**
  * Inputs whose `clientRef` was already used for the wallet: the same order asked again answers that
  * intent's first order; a different one is refused, naming what differs (a reused reference would
- * otherwise read as placed while nothing of it was).
+ * otherwise read as placed while nothing of it was). An input whose reference is unused keeps its answer.
  */
 async function answerRepeats(tx: Db, rules: MarketRules, repeated: readonly { input: PlaceLimitOrderInput; i: number }[], outcomes: (PlaceOutcome | undefined)[]): Promise<void> {
   const existing = await tx.select().from(intents)
     .where(sql`(${intents.walletId}, ${intents.clientRef}) in (select * from unnest(${sql.param(repeated.map((r) => r.input.walletId))}::uuid[], ${sql.param(repeated.map((r) => r.input.clientRef!))}::text[]))`)
   const firstOrders = existing.length === 0 ? [] : await tx.select().from(orders).where(inArray(orders.intentId, existing.map((row) => row.id))).orderBy(asc(orders.createdAt))
   for (const { input, i } of repeated) {
-    const intent = existing.find((row) => row.walletId === input.walletId && row.clientRef === input.clientRef)!
+    const intent = existing.find((row) => row.walletId === input.walletId && row.clientRef === input.clientRef)
+    // Not used yet (asked of a halted wallet): its answer stands.
+    if (!intent) continue
     const differing = differences(intent, input, rules)
     outcomes[i] = differing.length > 0
       ? { ok: false, error: new ValidationError('clientRef', `was already used for another order of this wallet (its ${differing.join(', ')} ${differing.length === 1 ? 'differs' : 'differ'}); use a new clientRef, or repeat that order exactly to get it back`) }
