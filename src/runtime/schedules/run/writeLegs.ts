@@ -64,7 +64,6 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     // Edited after the sells went out: the buys were computed with the spec as edited (the buy stage
     // reads the schedule anew), so they follow the user's latest targets, limits and band.
     const editedAfterSells = locked.stage === 'selling' && schedule.version !== locked.scheduleVersion && schedule.version === p.scheduleVersion
-    if (editedAfterSells) logged.notes.push(`the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) after its sells were placed: the buys follow the spec as edited`)
     const stop = schedule.status !== 'active'
       ? { reason: schedule.status, detail: `the schedule was ${schedule.status === 'paused' ? 'paused' : 'deleted'} while the run was in flight` }
       : schedule.version !== locked.scheduleVersion && !editedAfterSells
@@ -86,6 +85,7 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
       return { kind: 'stopped', run: stopped!, reason: stop.reason }
     }
 
+    if (editedAfterSells) logged.notes.push(`the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) after its sells were placed: the buys follow the spec as edited`)
     const inserted: RunLeg[] = []
     const notPlaced: RunSkip[] = []
     for (const leg of p.legs) {
