@@ -11,7 +11,9 @@
  *   listed, so a modify the stream has not applied yet is not lost), and all of them once when an order read
  *   shows more filled than Postgres counts (a fill event passed over as malformed); an order Postgres has
  *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
- *   queued; every repair → audit_log (actor `reconciler`).
+ *   queued; every repair → audit_log (actor `reconciler`). An order or fill whose read cannot be applied
+ *   (a malformed field: `orderReadProblem`, `fillReadProblem`) is passed over with a READ_UNAPPLIABLE
+ *   alert naming it, and the rest of the wallet reconciled.
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
  *   A periodic run (every wallet) started while this process's previous one still runs is skipped
  *   (`oneRunAtATime` in src/worker.ts).
@@ -21,9 +23,11 @@
 import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
+import { orderReadProblem, readClientOrderId } from '../src/core/orders/readProblem.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { orderRepairs } from '../src/runtime/orderRepairs.js'
+import { alertUnappliableRead } from '../src/runtime/unappliableRead.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
@@ -68,7 +72,20 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   const record = (tx: Db, action: string, details: Record<string, unknown>) => audit(tx, { walletId, actor: 'reconciler', action, details })
   const settled = new Date(deps.now() - settleMs)
   const openReadAt = new Date(deps.now())
-  const venueOpen = new Map((await deps.venue.openOrders(auth)).map((o) => [o.clientOrderId.toLowerCase(), o]))
+  // A listed order whose read cannot be applied (`orderReadProblem`) is passed over, alerted, and
+  // left as it is here: not read again by cloid, never taken as unknown to the operator (placed again)
+  // or as an orphan. Only an order recorded ended here is still cancelled there (`cancelEndedButLive`).
+  const venueOpen = new Map<string, VenueOrder>()
+  const unappliable = new Set<string>()
+  for (const listed of await deps.venue.openOrders(auth)) {
+    const problem = orderReadProblem(listed)
+    const cloid = readClientOrderId(listed)
+    if (!problem) venueOpen.set(cloid!, listed)
+    else {
+      if (cloid) unappliable.add(cloid)
+      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, problem })
+    }
+  }
   // And an order Postgres counts filled that the operator lists open: its fills were counted against
   // the size of a modify's that Postgres never applied (its answer and its event both lost). A read
   // with the later revision makes it partly filled at the new size (the state machine's rule).
@@ -81,6 +98,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   const shortOfFills = new Map<string, bigint>()
   for (const order of local) {
     const cloid = order.clientOrderId.toLowerCase() as Hex
+    if (unappliable.has(cloid)) continue
     const listed = venueOpen.get(cloid)
     const readAt = listed ? openReadAt : new Date(deps.now())
     // Deadlines are signed on the operator's clock (`operatorNow`), so they are compared on it too,
@@ -88,6 +106,11 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     // check below, and only a read after its deadline proves it never will.
     const askedAt = deps.operatorNow()
     const seen = listed ?? await orderIfKnown(deps.venue, auth, cloid)
+    const problem = seen && !listed ? orderReadProblem(seen) : undefined
+    if (problem) {
+      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, problem })
+      continue
+    }
     if (seen) {
       // An order that changed after the read is left to the next run.
       const result = await deps.db.transaction(async (tx) => {
@@ -144,7 +167,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     if (adopted) repairs++
   }
 
-  repairs += await cancelEndedButLive(deps, walletId, venueOpen, settled, record)
+  repairs += await cancelEndedButLive(deps, walletId, venueOpen, unappliable, settled, record)
 
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
   repairs += await deps.db.transaction(async (tx) => {
@@ -175,21 +198,24 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
  * and it can fill: it is read back as it is at the operator and cancelled there (reason as recorded,
  * or `reconcile`), never left live.
  */
-async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, settled: Date,
+async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, unappliable: Set<string>, settled: Date,
   record: (tx: Db, action: string, details: Record<string, unknown>) => Promise<void>): Promise<number> {
-  if (venueOpen.size === 0) return 0
+  if (venueOpen.size === 0 && unappliable.size === 0) return 0
   let repairs = 0
-  const ended = await deps.db.select().from(orders).where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys()]),
+  const ended = await deps.db.select().from(orders).where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys(), ...unappliable]),
     inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled)))
   for (const order of ended) {
-    const seen = venueOpen.get(order.clientOrderId.toLowerCase())!
+    // Listed open with a read that cannot be applied: cancelled there all the same (the cancel needs
+    // only the cloid), without the read's values.
+    const seen = venueOpen.get(order.clientOrderId.toLowerCase())
     const reopened = await deps.db.transaction(async (tx) => {
       // The operator holds it: a rejection recorded here was wrong, code and words alike (the user
       // would read a cancelled order as rejected for, say, InsufficientBalance).
-      const [row] = await tx.update(orders).set({ state: 'open', cancelReason: null, rejectCode: null, rejectReason: null })
+      const state = parseAmount('filled', order.filled) > 0n ? 'partially_filled' : 'open'
+      const [row] = await tx.update(orders).set({ state, cancelReason: null, rejectCode: null, rejectReason: null })
         .where(and(eq(orders.id, order.id), inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled))).returning({ id: orders.id })
       if (!row) return false
-      await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
+      if (seen) await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
       await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: order.cancelReason ?? 'reconcile' } })
       await record(tx, 'order.liveAtOperator', { orderId: order.id, clientOrderId: order.clientOrderId, recorded: order.state })
       return true

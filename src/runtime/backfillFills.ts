@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
+import { fillReadProblem, orderReadProblem, readClientOrderId } from '../core/orders/readProblem.js'
 import type { Db } from '../store/Database.js'
 import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
@@ -10,6 +11,7 @@ import { orderIfKnown } from '../venue/orderIfKnown.js'
 import type { VenueFill } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import { orderRepairs } from './orderRepairs.js'
+import { alertUnappliableRead } from './unappliableRead.js'
 import type { ActiveSession } from './sessionSigners.js'
 
 export type BackfillOptions = {
@@ -37,7 +39,8 @@ export type BackfillOptions = {
  * listed (its revision, price, size and status cover every one of them), in
  * the transaction that counts its fills. An order that changed after that read
  * is left to the stream and the next run: a read older than Postgres's view
- * must not move it back.
+ * must not move it back. A fill, or an order's read, that cannot be applied (a malformed field)
+ * is passed over with a READ_UNAPPLIABLE alert, the order's fills with its read: the rest are recorded.
  */
 export async function backfillFills(deps: WorkerDeps, session: ActiveSession, options: BackfillOptions = {}): Promise<VenueFill[]> {
   const { walletId } = session
@@ -45,6 +48,13 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
   const [cursor] = await deps.db.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId))
   const byOrder = new Map<Hex, VenueFill[]>()
   for (const fill of await deps.venue.fills(auth, options.since ?? BigInt(cursor?.lastSeq ?? 0))) {
+    // One that cannot be recorded is passed over, alerted: the others are, and the next run reads it again.
+    const problem = fillReadProblem(fill)
+    if (problem) {
+      const fillId = (fill as { fillId?: unknown } | null)?.fillId
+      alertUnappliableRead(deps, walletId, { clientOrderId: readClientOrderId(fill), fillId: typeof fillId === 'string' ? fillId : null, problem })
+      continue
+    }
     const cloid = fill.clientOrderId.toLowerCase() as Hex
     const listed = byOrder.get(cloid)
     if (listed) listed.push(fill)
@@ -54,6 +64,12 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
   for (const [cloid, orderFills] of byOrder) {
     const readAt = new Date(deps.now())
     const seen = await orderIfKnown(deps.venue, auth, cloid)
+    // Its fills are counted only once the order is at the operator's read (above): left for now.
+    const problem = seen && orderReadProblem(seen)
+    if (problem) {
+      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, problem })
+      continue
+    }
     const fresh = await deps.db.transaction(async (tx) => {
       const current = await lockOrderUnchangedSince(tx, { walletId, clientOrderId: cloid }, readAt)
       if (current === 'changed') return []

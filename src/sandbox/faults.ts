@@ -19,9 +19,16 @@ export type Faults = {
    * delegation, …) are left out. Not a fault: a check that the client needs no more than the text.
    */
   protocolEventData: boolean
+  /**
+   * Fields that reads answer in place of the sandbox's own, for the orders whose client order id
+   * (lower-case) is a key (`GET /v1/orders`, `GET /v1/orders/{cloid}`) and the fills whose fill id
+   * is one (`GET /v1/fills`): a malformed read, as `{ "0x…": { "filled": "NaN" } }`. Events are
+   * untouched. Replaced as a whole when set.
+   */
+  readOverrides: Record<string, Record<string, unknown>>
 }
 
-export const noFaults: Faults = { errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false }
+export const noFaults: Faults = { errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false, readOverrides: {} }
 
 const probability = z.number().min(0).max(1)
 const milliseconds = z.number().int().min(0).max(600_000)
@@ -34,6 +41,7 @@ export const faultsSchema = z.strictObject({
   streamDropEveryMs: milliseconds.optional(),
   duplicateEvents: probability.optional(),
   protocolEventData: z.boolean().optional(),
+  readOverrides: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 })
 
 export function mergeFaults(current: Faults, patch: Partial<Faults>): Faults {

@@ -66,9 +66,13 @@ export type VenueClient = ReturnType<typeof createVenueClient>
  * PROTOCOL.md names `side` without fixing its encoding: the sandbox reads answer
  * "buy" | "sell", the signed structs use 0 | 1. Reads are normalized to 0 | 1 here,
  * row by row; a side that is neither is null (`parseSide`), never read as a buy, and
- * does not fail the rest of the list.
+ * does not fail the rest of the list. The other fields are as the operator sent them: a caller
+ * applying a read checks it first (`orderReadProblem`, `fillReadProblem`).
  */
 function withSide<T extends { side: unknown }>(item: T): T & { side: 0 | 1 | null } {
+  // Not an object at all (a null in the list): left as it is for the caller's check of each read
+  // (`orderReadProblem`), rather than failing the whole list here.
+  if (typeof item !== 'object' || item === null) return item as T & { side: null }
   let side: 0 | 1 | null
   try {
     side = parseSide('side', item.side)

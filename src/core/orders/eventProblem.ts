@@ -43,14 +43,15 @@ export function eventProblem(event: EventFields): string | undefined {
 }
 
 /** The largest revision Postgres stores (a 32-bit integer). */
-const MAX_REVISION = 2 ** 31 - 1
+export const MAX_REVISION = 2 ** 31 - 1
 
-function isCount(value: unknown, max: number): boolean {
+/** A non-negative safe integer up to `max`, as a number or a decimal string. */
+export function isCount(value: unknown, max: number): boolean {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max
 }
 
-function isTime(value: unknown): boolean {
+export function isTime(value: unknown): boolean {
   return (typeof value === 'number' || typeof value === 'string') && Number.isFinite(new Date(value).getTime())
 }
 

@@ -1,0 +1,97 @@
+/**
+ * A malformed operator read of one order or fill (a `filled` that is not a decimal, a revision too
+ * large for Postgres, a fill's fee that is not a decimal) is passed over by the sweep with a
+ * READ_UNAPPLIABLE alert naming it, and the rest of the wallet is reconciled all the same: an order
+ * cancelled behind the stream is marked so with its fill, and an order recorded cancelled that the
+ * operator lists open is cancelled there. Once the read is right again, the next sweep applies it.
+ * The sandbox answers the malformed reads (`readOverrides` fault); streams are off.
+ */
+import { inArray } from 'drizzle-orm'
+import type { Hex } from 'viem'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reconcile } from '../../jobs/reconcile.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { orders } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorFills, operatorOrder, sendWithSessionKey } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let worker: RunningWorker
+let db: ReturnType<typeof rows>
+const alerts: { walletId: string; code: string; message: string; details?: Record<string, unknown> }[] = []
+
+beforeAll(async () => {
+  // A resting order fills 0.3 at a time.
+  h = await createHarness({ sandbox: { makerSize: '0.3' } })
+  db = rows(h.db)
+  worker = await h.startWorker({ streams: false, sweepIntervalMs: 600_000, alert: (event) => { alerts.push(event) } })
+})
+afterAll(async () => { await h?.close() })
+
+const reconcileNow = () => reconcile(worker.deps, { orphans: 'adopt', settleMs: 0 })
+
+describe('a wallet one of whose orders and one of whose fills the operator reads back malformed', () => {
+  it('gets its other repairs, with an alert naming each read passed over; the next sweep applies them once they are right', async () => {
+    const { wallet } = await h.wallet()
+    const place = async (price: string) => {
+      const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price, size: '1' }, new Date())
+      await worker.relay()
+      return eventually(async () => { const row = await db.order(order.id); return row.state === 'open' && row })
+    }
+    const badFilled = await place('1980')
+    const badRevision = await place('1980.5')
+    const liveThere = await place('1970')
+    const liveThereBad = await place('1960')
+    const cancelledThere = await place('1990')
+    const badFill = await place('1990.5')
+    // Both 1990 orders fill 0.3, behind the stream; one is then cancelled at the operator.
+    try {
+      h.sandbox.setMark('ETH-USD', '1990')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    expect((await sendWithSessionKey(worker.deps, wallet.id, 'CancelOrder', { market: 'ETH-USD', clientOrderId: cancelledThere.clientOrderId as Hex })).status).toBe(200)
+    // Recorded cancelled here, still live at the operator.
+    await h.db.update(orders).set({ state: 'cancelled', cancelReason: 'user' }).where(inArray(orders.id, [liveThere.id, liveThereBad.id]))
+    const fillId = operatorFills(h.sandbox, wallet.address).find((f) => f.clientOrderId.toLowerCase() === badFill.clientOrderId.toLowerCase())!.fillId
+    h.sandbox.setFaults({ readOverrides: {
+      [badFilled.clientOrderId.toLowerCase()]: { filled: 'NaN' },
+      [badRevision.clientOrderId.toLowerCase()]: { revision: 2 ** 31 },
+      [liveThereBad.clientOrderId.toLowerCase()]: { price: '-1' },
+      [fillId]: { fee: 'NaN' },
+    } })
+
+    try {
+      expect((await reconcileNow()).failures).toBe(0)
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {} })
+    }
+    const cancelled = await db.order(cancelledThere.id)
+    expect([cancelled.state, Number(cancelled.filled)]).toEqual(['cancelled', 0.3])
+    expect(await db.fillsOf(cancelledThere.id)).toHaveLength(1)
+    // Cancelled there, the one with a malformed read too (the cancel needs only its cloid).
+    expect((await db.audit(wallet.id, 'order.liveAtOperator')).map((row) => row.details.orderId).sort()).toEqual([liveThere.id, liveThereBad.id].sort())
+    for (const live of [liveThere, liveThereBad]) {
+      expect((await db.outboxOf(live.id)).map((row) => row.kind)).toEqual(['Order', 'CancelOrder'])
+      await eventually(async () => operatorOrder(h.sandbox, wallet.address, live.clientOrderId)?.status === 'cancelled')
+    }
+    // The malformed ones are left as they were.
+    expect((await db.order(badFilled.id)).state).toBe('open')
+    expect((await db.order(badRevision.id)).venueRevision).toBe(0)
+    expect(await db.fillsOf(badFill.id)).toHaveLength(0)
+    const raised = new Map(alerts.filter((a) => a.walletId === wallet.id && a.code === 'READ_UNAPPLIABLE').map((a) => [a.message, a]))
+    expect([...raised.keys()].sort()).toEqual([
+      `the operator's read of fill ${fillId} of order ${badFill.clientOrderId} cannot be applied and was passed over: fee: must be a finite number; the rest of the wallet is reconciled, and it is read again on the next sweep`,
+      `the operator's read of order ${badFilled.clientOrderId} cannot be applied and was passed over: filled: must be a finite number; the rest of the wallet is reconciled, and it is read again on the next sweep`,
+      `the operator's read of order ${liveThereBad.clientOrderId} cannot be applied and was passed over: price: must not be negative; the rest of the wallet is reconciled, and it is read again on the next sweep`,
+      `the operator's read of order ${badRevision.clientOrderId} cannot be applied and was passed over: revision: must be an integer from 0 to ${2 ** 31 - 1}; the rest of the wallet is reconciled, and it is read again on the next sweep`,
+    ].sort())
+
+    // Read right again: the next sweep counts the fill passed over.
+    expect((await reconcileNow()).failures).toBe(0)
+    const filled = await db.order(badFill.id)
+    expect([filled.state, Number(filled.filled)]).toEqual(['partially_filled', 0.3])
+  })
+})
