@@ -72,6 +72,8 @@ export type StartWorkerOptions = {
   streams?: boolean
   /** An event stream silent this long is opened again (default 60 s). */
   streamIdleTimeoutMs?: number
+  /** A gap in a wallet's events met again for this long raises EVENT_GAP_STALLED (default 60 s). */
+  streamGapAlertAfterMs?: number
   now?: () => number
   policy?: WorkerDeps['policy']
   onSessionInvalid?: WorkerDeps['onSessionInvalid']
@@ -171,7 +173,7 @@ export async function startWorker(options: StartWorkerOptions) {
   // Neither needs Redis, so both start before the steps below that wait for it (a worker restarted
   // while Redis is down): cancels and the kill switch still reach the operator, and its events are applied.
   const cancelLane = startCancelLane(deps)
-  const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs })
+  const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs, gapAlertAfterMs: options.streamGapAlertAfterMs })
 
   const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps), {
     connection: redis.open(), prefix, concurrency: options.concurrency ?? 64,

@@ -26,9 +26,11 @@ export type Faults = {
    * untouched. Replaced as a whole when set.
    */
   readOverrides: Record<string, Record<string, unknown>>
+  /** Every stream leaves out the event with this seq, every wallet's, on every replay: a gap the operator never fills (0 = off). */
+  skipEventSeq: number
 }
 
-export const noFaults: Faults = { errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false, readOverrides: {} }
+export const noFaults: Faults = { errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false, readOverrides: {}, skipEventSeq: 0 }
 
 const probability = z.number().min(0).max(1)
 const milliseconds = z.number().int().min(0).max(600_000)
@@ -42,6 +44,7 @@ export const faultsSchema = z.strictObject({
   duplicateEvents: probability.optional(),
   protocolEventData: z.boolean().optional(),
   readOverrides: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  skipEventSeq: z.number().int().min(0).optional(),
 })
 
 export function mergeFaults(current: Faults, patch: Partial<Faults>): Faults {

@@ -14,9 +14,9 @@ afterAll(() => sandbox.close())
 
 describe('fault injection (all off by default)', () => {
   it('POST /sandbox/faults sets any subset, GET reads them, bad values are refused', async () => {
-    expect((await getJson(sandbox, '/sandbox/faults')).faults).toEqual({ errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false, readOverrides: {} })
+    expect((await getJson(sandbox, '/sandbox/faults')).faults).toEqual({ errorRate: 0, latencyMs: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false, readOverrides: {}, skipEventSeq: 0 })
     const set = await post(sandbox, '/sandbox/faults', { errorRate: 0.5, latencyMs: 10 })
-    expect(set.body.faults).toEqual({ errorRate: 0.5, latencyMs: 10, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false, readOverrides: {} })
+    expect(set.body.faults).toEqual({ errorRate: 0.5, latencyMs: 10, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0, protocolEventData: false, readOverrides: {}, skipEventSeq: 0 })
     for (const bad of [{ errorRate: 2 }, { latencyMs: -1 }, { protocolEventData: 1 }, { nope: 1 }, [], 'x']) expect((await post(sandbox, '/sandbox/faults', bad)).status).toBe(400)
   })
 

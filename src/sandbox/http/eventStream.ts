@@ -68,6 +68,7 @@ export function registerEventStream(app: FastifyInstance, state: SandboxState): 
     let closed = false
     const write = (event: SandboxEvent): void => {
       if (closed) return
+      if (state.faults.skipEventSeq > 0 && event.seq === String(state.faults.skipEventSeq)) return
       const frame = `id: ${event.seq}\ndata: ${JSON.stringify(state.faults.protocolEventData ? withProtocolData(event) : event)}\n\n`
       response.write(frame)
       const duplicate = state.faults.duplicateEvents
