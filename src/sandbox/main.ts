@@ -13,32 +13,19 @@
  *   SANDBOX_LOG_LEVEL [info]            pino level; "silent" for none
  * Faults start off; set them with POST /sandbox/faults.
  */
-import type { Address } from 'viem'
 import { startSandbox } from './startSandbox.js'
+import { SandboxEnvError, readSandboxEnv } from './readSandboxEnv.js'
 
-function integer(name: string, fallback: number, { signed = false } = {}): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || (value < 0 && !signed)) throw new Error(`${name} must be a ${signed ? '' : 'non-negative '}integer, got ${JSON.stringify(raw)}`)
-  return value
+let options
+try {
+  options = readSandboxEnv(process.env)
+} catch (error) {
+  if (!(error instanceof SandboxEnvError)) throw error
+  // One line and exit code 2, as deputy's own configuration errors: the stack says nothing more.
+  console.error(`sandbox: configuration: ${error.message}`)
+  process.exit(2)
 }
-
-const perSecond = integer('SANDBOX_RATE_LIMIT_PER_SECOND', 100)
-const sandbox = await startSandbox({
-  host: process.env.SANDBOX_HOST || '127.0.0.1',
-  port: integer('SANDBOX_PORT', 8787),
-  domain: {
-    ...(process.env.SANDBOX_DOMAIN_NAME ? { name: process.env.SANDBOX_DOMAIN_NAME } : {}),
-    ...(process.env.SANDBOX_CHAIN_ID ? { chainId: integer('SANDBOX_CHAIN_ID', 31337) } : {}),
-    ...(process.env.SANDBOX_VERIFYING_CONTRACT ? { verifyingContract: process.env.SANDBOX_VERIFYING_CONTRACT as Address } : {}),
-  },
-  maxDeadlineMs: integer('SANDBOX_MAX_DEADLINE_MS', 60_000),
-  ...(process.env.SANDBOX_MAKER_SIZE ? { makerSize: process.env.SANDBOX_MAKER_SIZE } : {}),
-  fees: { takerBps: integer('SANDBOX_TAKER_FEE_BPS', 5), makerBps: integer('SANDBOX_MAKER_FEE_BPS', 2, { signed: true }) },
-  rateLimit: perSecond === 0 ? false : { perSecond, burst: integer('SANDBOX_RATE_LIMIT_BURST', 200) },
-  logLevel: process.env.SANDBOX_LOG_LEVEL || 'info',
-})
+const sandbox = await startSandbox(options)
 
 let stopping = false
 const stop = (signal: string): void => {

@@ -29,4 +29,16 @@ describe('npm run sandbox (src/sandbox/main.ts)', () => {
       if (child.exitCode === null) child.kill('SIGKILL')
     }
   })
+
+  it('stops at once on a bad setting, naming the variable and the rule', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
+      env: { ...process.env, SANDBOX_PORT: '0', SANDBOX_LOG_LEVEL: 'loud' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(2)
+    expect(stderr.trim()).toBe('sandbox: configuration: SANDBOX_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "loud"')
+  })
 })
