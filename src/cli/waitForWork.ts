@@ -8,7 +8,7 @@ import type { WorkDto } from './types.js'
 /** `--wait` and `--timeout` for a command whose work the operator acts on later. */
 export const waitOptions = (command: Command) => command
   .option('--wait', 'wait until the operator has acted, printing progress')
-  .option('--timeout <seconds>', 'how long --wait waits (default 30)', parseSeconds, 30)
+  .option('--timeout <seconds>', 'how long --wait waits, in seconds', parseSeconds, 30)
 
 export type WaitOptions = { wait?: boolean; timeout: number }
 

@@ -22,7 +22,7 @@ function withGrantOptions(command: Command): Command {
   return command
     .option('--families <list>', 'request families the session may sign (Order,ModifyOrder,CancelOrder,CancelAll)', parseFamilies)
     .option('--unrestricted', 'ask for the Unrestricted scope')
-    .option('--lifetime <duration>', 'how long the delegation lasts (e.g. 7d, 12h; at least twice the worker\'s rotation lead, 12h by default); rotate: the current one\'s when omitted', parseDuration)
+    .option('--lifetime <duration>', 'how long the delegation lasts, e.g. 7d or 12h (default: the API\'s SESSION_LIFETIME_SECONDS, 7d unless set; rotate: the current one\'s); at least twice the worker\'s rotation lead, 12h with the default lead', parseDuration)
 }
 
 export function sessionCommands(program: Command): void {
