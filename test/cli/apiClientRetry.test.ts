@@ -7,11 +7,11 @@
  * running the command again under a new key, which places the order a second time.
  */
 import { eq } from 'drizzle-orm'
-import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ApiClient } from '../../src/cli/ApiClient.js'
 import { orders } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from '../api/support/apiHarness.js'
+import { withBlocker } from '../support/lockWaiters.js'
 
 let api: ApiHarness
 let tenant: Tenant
@@ -22,25 +22,16 @@ beforeAll(async () => {
 })
 afterAll(async () => { await api?.close() })
 
-async function lockWaiters(client: pg.Client): Promise<number> {
-  const { rows } = await client.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)
-  return rows[0].n as number
-}
-
 it('a placement whose answer timed out is answered once the first attempt finishes, and placed once', async () => {
   const { wallet } = await tradingWallet(api, tenant)
   const client = new ApiClient({ baseUrl: api.url!, apiKey: tenant.key, timeoutMs: 500 })
   // Another transaction holds the wallet row: the placement's intake waits for it, past the client's timeout.
-  const blocker = new pg.Client({ connectionString: api.h.databaseUrl })
-  const watcher = new pg.Client({ connectionString: api.h.databaseUrl })
-  await blocker.connect()
-  await watcher.connect()
-  try {
+  await withBlocker(api.h.databaseUrl, async ({ blocker, waiters }) => {
     await blocker.query('begin')
     await blocker.query('select 1 from wallets where id = $1 for update', [wallet.id])
     const placing = client.post<{ id: string; price: string }>(`/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })
       .then((v) => v, (e: unknown) => e)
-    await eventually(async () => (await lockWaiters(watcher)) >= 1)
+    await eventually(async () => (await waiters()) >= 1)
     // Past the client's timeout and its first retry (answered 409 while the first attempt waits).
     await new Promise((r) => setTimeout(r, 1_200))
     await blocker.query('commit')
@@ -49,8 +40,5 @@ it('a placement whose answer timed out is answered once the first attempt finish
     const stored = await api.h.db.select().from(orders).where(eq(orders.walletId, wallet.id))
     expect(stored).toHaveLength(1)
     expect(placed).toMatchObject({ id: stored[0]!.id, price: '1500' })
-  } finally {
-    await blocker.end().catch(() => undefined)
-    await watcher.end().catch(() => undefined)
-  }
+  })
 })

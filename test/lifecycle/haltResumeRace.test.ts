@@ -3,13 +3,13 @@
  * before it checks that no halt's CancelAll is still to go out, so a halt committing meanwhile is
  * seen, and not undone.
  */
-import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { outbox } from '../../src/store/schema/index.js'
 import { eq } from 'drizzle-orm'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { bareWallet, eventually, rows } from './support/lifecycle.js'
+import { withBlocker } from '../support/lockWaiters.js'
 
 let h: Harness
 let r: ReturnType<typeof rows>
@@ -22,11 +22,6 @@ afterAll(async () => {
   await h?.close()
 })
 
-async function lockWaiters(client: pg.Client): Promise<number> {
-  const { rows } = await client.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)
-  return rows[0].n as number
-}
-
 it('a halt that commits while a resume is deciding is not undone by the resume', async () => {
   const w = await bareWallet(h)
   // An earlier halt whose CancelAll has reached the operator: the wallet may be resumed.
@@ -34,18 +29,14 @@ it('a halt that commits while a resume is deciding is not undone by the resume',
   await h.db.update(outbox).set({ status: 'done' }).where(eq(outbox.id, first.outboxId))
 
   // Someone else's transaction holds the wallet row a moment (any writer of it).
-  const blocker = new pg.Client({ connectionString: h.databaseUrl })
-  const watcher = new pg.Client({ connectionString: h.databaseUrl })
-  await blocker.connect()
-  await watcher.connect()
-  try {
+  await withBlocker(h.databaseUrl, async ({ blocker, waiters }) => {
     await blocker.query('begin')
     await blocker.query('select 1 from wallets where id = $1 for update', [w.wallet.id])
     // A risk system trips the kill switch again; at the same moment the user resumes.
     const halt = haltWallet(h.db, { walletId: w.wallet.id, reason: 'risk limit' })
-    await eventually(async () => (await lockWaiters(watcher)) >= 1)
+    await eventually(async () => (await waiters()) >= 1)
     const resume = resumeWallet(h.db, { walletId: w.wallet.id }).then((v) => v, (e: unknown) => e)
-    await eventually(async () => (await lockWaiters(watcher)) >= 2)
+    await eventually(async () => (await waiters()) >= 2)
     await blocker.query('commit')
     const second = await halt
     const resumed = await resume
@@ -55,8 +46,5 @@ it('a halt that commits while a resume is deciding is not undone by the resume',
     expect(resumed).toBeInstanceOf(Error)
     expect((resumed as Error).message).toMatch(/still on its way/)
     expect((await r.wallet(w.wallet.id)).status).toBe('halted')
-  } finally {
-    await blocker.end().catch(() => undefined)
-    await watcher.end().catch(() => undefined)
-  }
+  })
 })

@@ -38,6 +38,18 @@ const running = async (): Promise<RunningWorker> => (worker ??= await h.startWor
 const reconcileNow = async (orphans: 'adopt' | 'cancel' = 'adopt') => reconcile((await running()).deps, { orphans, settleMs: 0 })
 const reconcilerActions = async (walletId: string) => (await db.audit(walletId)).filter((a) => a.actor === 'reconciler').map((a) => a.action).sort()
 const E18 = 10n ** 18n
+
+/** An order placed, claimed, signed and persisted by another worker (closed since): its request not sent yet. */
+async function signedByAnotherWorker(walletId: string) {
+  const dead = await h.startWorker({ streams: false })
+  await dead.close()
+  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.2' }, new Date())
+  const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
+  const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: dead.deps, row: row!, order }))
+  if (claim.kind !== 'proceed') throw new Error(claim.kind)
+  const signed = await signAndPersist(dead.deps, (await dead.deps.sessions.active(walletId))!, 'Order', claim.fields, { walletId, orderId: order.id, outboxId: row!.id })
+  return { order, signed }
+}
 const crossMark = (price: string) => {
   try {
     h.sandbox.setMark('ETH-USD', price)
@@ -103,13 +115,7 @@ describe("an order of Deputy's accepted by the operator whose receipt is not sto
     const { wallet } = await h.wallet()
     const live = await running()
     // A submission in flight in another worker: claimed, signed and persisted, sent, accepted; its answer not stored yet.
-    const dead = await h.startWorker({ streams: false })
-    await dead.close()
-    const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.2' }, new Date())
-    const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
-    const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: dead.deps, row: row!, order }))
-    if (claim.kind !== 'proceed') throw new Error(claim.kind)
-    const signed = await signAndPersist(dead.deps, (await dead.deps.sessions.active(wallet.id))!, 'Order', claim.fields, { walletId: wallet.id, orderId: order.id, outboxId: row!.id })
+    const { order, signed } = await signedByAnotherWorker(wallet.id)
     const answer = await postToOperator(h.sandbox.url, '/v1/requests', signed.body)
     expect(answer.status).toBe(200)
     expect((await db.order(order.id)).state).toBe('submitting')
@@ -128,13 +134,7 @@ describe('an order left unknown whose lost request reaches the operator just aft
   it('is not placed again: whether the request can still be accepted is judged at the read, not later', async () => {
     const { wallet } = await h.wallet()
     const live = await running()
-    const dead = await h.startWorker({ streams: false })
-    await dead.close()
-    const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.2' }, new Date())
-    const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
-    const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: dead.deps, row: row!, order }))
-    if (claim.kind !== 'proceed') throw new Error(claim.kind)
-    const lost = await signAndPersist(dead.deps, (await dead.deps.sessions.active(wallet.id))!, 'Order', claim.fields, { walletId: wallet.id, orderId: order.id, outboxId: row!.id })
+    const { order, signed: lost } = await signedByAnotherWorker(wallet.id)
     await h.db.update(requests).set({ status: 'unknown', errorCode: 'Transport' }).where(eq(requests.id, lost.id))
     await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
 
