@@ -74,6 +74,12 @@ export type StartWorkerOptions = {
   streamIdleTimeoutMs?: number
   /** A gap in a wallet's events met again for this long raises EVENT_GAP_STALLED (default 60 s). */
   streamGapAlertAfterMs?: number
+  /**
+   * Aborted when the process is told to stop while this still starts: the waits before any work is
+   * taken (for the operator, the start-up reconciliation) end, what was opened is closed, and the
+   * start rejects with the signal's reason.
+   */
+  startupSignal?: AbortSignal
   now?: () => number
   policy?: WorkerDeps['policy']
   onSessionInvalid?: WorkerDeps['onSessionInvalid']
@@ -105,7 +111,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const now = options.now ?? Date.now
   const owner = `worker-${randomUUID()}`
   const venue = createVenueClient({ baseUrl: options.operatorUrl, timeoutMs: options.operatorTimeoutMs })
-  const { info, domain, offsetMs, markets } = await waitForOperator(venue, options.log, now)
+  const { info, domain, offsetMs, markets } = await waitForOperator(venue, options.log, now, options.startupSignal)
   const operatorClock = createOperatorClock(venue, now, offsetMs, options.log)
   venue.remeasureClockWith(operatorClock.resync)
   const operatorNow = operatorClock.now
@@ -167,7 +173,15 @@ export async function startWorker(options: StartWorkerOptions) {
   // process cannot unseal) is logged and left to the periodic reconciliation, not every wallet's
   // wait: its jobs meanwhile resend the bytes they persisted, which the operator answers duplicate.
   const startup = await retryUntilDone(() => reconcile(deps, { orphans }), {
+    signal: options.startupSignal,
     onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up reconciliation failed; retrying before taking work'),
+  }).catch(async (error: unknown) => {
+    // Stopped while starting: no work was taken yet; what was opened is closed.
+    if (options.startupSignal?.aborted) {
+      await Promise.allSettled([submitQueue.close(), controlQueue.close(), alerts.settled()])
+      await redis.closeAll()
+    }
+    throw error
   })
   options.log.info({ startup }, 'start-up reconciliation done')
   // Neither needs Redis, so both start before the steps below that wait for it (a worker restarted

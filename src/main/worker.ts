@@ -5,7 +5,7 @@ import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
-import { startWorker } from '../worker.js'
+import { type RunningWorker, startWorker } from '../worker.js'
 import { exitOnCrash } from './exitOnCrash.js'
 import { onShutdownSignal } from './onShutdownSignal.js'
 
@@ -17,34 +17,49 @@ const { keyring, custody, localKeys } = checkLocalSettings(config)
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
 const signers = createWalletSignerRegistry({ localKeys, fallback: (wallet) => custody.for(wallet) })
 const database = await openConfiguredDatabase(config, log)
-await migrateAtStartup(database, log)
-const worker = await startWorker({
-  walletSignerFor: (wallet) => signers.signerFor(wallet),
-  sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
-  rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
-  liveProbe: config.SESSION_LIVE_PROBE,
-  db: database.db,
-  database,
-  redisUrl: config.REDIS_URL,
-  queuePrefix: config.QUEUE_PREFIX,
-  operatorUrl: config.OPERATOR_URL,
-  operatorTimeoutMs: config.OPERATOR_TIMEOUT_MS,
-  streamIdleTimeoutMs: config.EVENT_STREAM_IDLE_TIMEOUT_MS,
-  keyring,
-  log,
-  concurrency: config.WORKER_CONCURRENCY,
-  reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
-  orphanPolicy: config.ORPHAN_POLICY,
-  relayIntervalMs: config.RELAY_INTERVAL_MS,
-  sweepIntervalMs: config.SWEEP_INTERVAL_MS,
-  retentionDays: config.RETENTION_DAYS,
-  feeReserveBps: config.REBALANCE_FEE_RESERVE_BPS,
-  alertWebhookUrl: config.ALERT_WEBHOOK_URL,
-})
-log.info({ owner: worker.owner }, 'worker started')
-
+// A stop asked while this still starts (a deployment rolled over a process waiting for the operator)
+// is a stop like any other: the start is cut short before any work is taken, or finished and closed.
+const startup = new AbortController()
+let starting: Promise<RunningWorker | undefined> = Promise.resolve(undefined)
 // The jobs get SHUTDOWN_TIMEOUT_MS; closing the queues, Redis and Postgres after them gets 10 s more.
 onShutdownSignal(log, async () => {
-  await worker.close(config.SHUTDOWN_TIMEOUT_MS)
+  startup.abort(new Error('stopped while starting'))
+  const started = await starting
+  await started?.close(config.SHUTDOWN_TIMEOUT_MS)
   await database.close()
 }, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 })
+starting = start().catch((error: unknown) => {
+  if (startup.signal.aborted) return undefined
+  throw error
+})
+const worker = await starting
+if (worker) log.info({ owner: worker.owner }, 'worker started')
+
+async function start(): Promise<RunningWorker | undefined> {
+  await migrateAtStartup(database, log)
+  if (startup.signal.aborted) return undefined
+  return startWorker({
+    startupSignal: startup.signal,
+    walletSignerFor: (wallet) => signers.signerFor(wallet),
+    sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
+    rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
+    liveProbe: config.SESSION_LIVE_PROBE,
+    db: database.db,
+    database,
+    redisUrl: config.REDIS_URL,
+    queuePrefix: config.QUEUE_PREFIX,
+    operatorUrl: config.OPERATOR_URL,
+    operatorTimeoutMs: config.OPERATOR_TIMEOUT_MS,
+    streamIdleTimeoutMs: config.EVENT_STREAM_IDLE_TIMEOUT_MS,
+    keyring,
+    log,
+    concurrency: config.WORKER_CONCURRENCY,
+    reconcileIntervalMs: config.RECONCILE_INTERVAL_MS,
+    orphanPolicy: config.ORPHAN_POLICY,
+    relayIntervalMs: config.RELAY_INTERVAL_MS,
+    sweepIntervalMs: config.SWEEP_INTERVAL_MS,
+    retentionDays: config.RETENTION_DAYS,
+    feeReserveBps: config.REBALANCE_FEE_RESERVE_BPS,
+    alertWebhookUrl: config.ALERT_WEBHOOK_URL,
+  })
+}

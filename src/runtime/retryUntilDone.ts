@@ -5,6 +5,8 @@ export type RetryUntilDoneOptions = {
   retryable?: (error: unknown) => boolean
   firstDelayMs?: number
   maxDelayMs?: number
+  /** Aborted (a process stopping while it starts): no further try, the wait cut short, its reason thrown. */
+  signal?: AbortSignal
 }
 
 /**
@@ -15,14 +17,18 @@ export type RetryUntilDoneOptions = {
  * dropped database connection, an operator restarting), so waiting beats exiting.
  */
 export async function retryUntilDone<T>(step: () => Promise<T>, options: RetryUntilDoneOptions): Promise<T> {
-  const { onFailure, retryable = () => true, firstDelayMs = 250, maxDelayMs = 5_000 } = options
+  const { onFailure, retryable = () => true, firstDelayMs = 250, maxDelayMs = 5_000, signal } = options
   for (let delayMs = firstDelayMs; ; delayMs = Math.min(delayMs * 2, maxDelayMs)) {
+    signal?.throwIfAborted()
     try {
       return await step()
     } catch (error) {
-      if (!retryable(error)) throw error
+      if (!retryable(error) || signal?.aborted) throw error
       onFailure(error, delayMs)
-      await new Promise((resolve) => setTimeout(resolve, delayMs))
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs)
+        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+      })
     }
   }
 }

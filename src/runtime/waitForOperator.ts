@@ -18,8 +18,9 @@ export type OperatorAtStart = { info: VenueInfo; domain: OperatorDomain; offsetM
  * each failure logged; one that answers with another error (a wrong
  * OPERATOR_URL's 404) fails the start at once.
  */
-export async function waitForOperator(venue: Pick<VenueClient, 'info' | 'markets'>, log: Logger, now: () => number = Date.now): Promise<OperatorAtStart> {
+export async function waitForOperator(venue: Pick<VenueClient, 'info' | 'markets'>, log: Logger, now: () => number = Date.now, signal?: AbortSignal): Promise<OperatorAtStart> {
   const { info, offsetMs, venueMarkets } = await retryUntilDone(async () => ({ ...(await measureOperatorClock(venue, now)), venueMarkets: await venue.markets() }), {
+    signal,
     retryable: operatorNotAnswering,
     onFailure: (error, retryInMs) => log.warn({ err: error, retryInMs }, 'the operator did not answer at start-up; retrying before taking work'),
   })

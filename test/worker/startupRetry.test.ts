@@ -6,9 +6,10 @@
  * reads is locked so the step waits on it, then its backend is terminated.
  */
 import pg from 'pg'
-import { afterAll, beforeAll, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, eventually, type Harness } from './support/harness.js'
+import { REDIS_URL, createHarness, eventually, type Harness } from './support/harness.js'
 import { expectTakesWork } from './support/takesWork.js'
 
 let h: Harness
@@ -23,6 +24,39 @@ it('retries the start-up reconciliation after its connection was dropped, then s
 it('retries the start-up schedule sync after its connection was dropped, then starts and takes work', async () => {
   await expectTakesWork(h, await (await startWhileTableDrops('schedules')).starting)
 }, 60_000)
+
+it('a start stopped while its reconciliation fails rejects without retrying, its Redis connections closed', async () => {
+  const queuePrefix = `deputy-test-stopped-start-${Date.now()}`
+  const stop = new AbortController()
+  const admin = new pg.Client({ connectionString: h.databaseUrl })
+  const redis = new Redis(REDIS_URL)
+  await admin.connect()
+  try {
+    await admin.query('begin')
+    await admin.query('lock table sessions in access exclusive mode')
+    const starting = h.startWorker({ queuePrefix, startupSignal: stop.signal }).then((v) => v, (e: unknown) => e)
+    const waiting = await eventually(async () => {
+      const { rows: found } = await admin.query<{ pid: number }>("select pid from pg_locks where relation = 'sessions'::regclass and not granted")
+      return found.length > 0 && found
+    }, 20_000)
+    // Opened by now: the queues' connections, named after the prefix.
+    expect(await connectionsNamed(redis, queuePrefix)).toBeGreaterThan(0)
+    stop.abort(new Error('stopped while starting'))
+    await admin.query('select pg_terminate_backend(pid, 5000) from unnest($1::int[]) as pid', [waiting.map((row) => row.pid)])
+    await admin.query('rollback')
+    const started = await starting
+    expect(started).toBeInstanceOf(Error)
+    expect(await connectionsNamed(redis, queuePrefix)).toBe(0)
+  } finally {
+    await admin.end()
+    redis.disconnect()
+  }
+}, 60_000)
+
+async function connectionsNamed(redis: Redis, prefix: string): Promise<number> {
+  const list = (await redis.client('LIST')) as string
+  return list.split('\n').filter((line) => line.includes(` name=${prefix}:`)).length
+}
 
 /**
  * Starts a worker while `table` is locked (from a connection of its own), ends the backend that
