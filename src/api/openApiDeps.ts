@@ -25,14 +25,15 @@ import type { ApiDeps } from './ApiDeps.js'
  * Redis connections to the worker's queues (same `QUEUE_PREFIX`), and the
  * operator's domain and markets read once at start. `close()` releases them.
  */
-export async function openApiDeps(config: Config, log: Logger): Promise<ApiDeps & { close(): Promise<void> }> {
+export async function openApiDeps(config: Config, log: Logger, signal?: AbortSignal): Promise<ApiDeps & { close(): Promise<void> }> {
   const { keyring, custody, localKeys } = checkLocalSettings(config)
   const database = await openConfiguredDatabase(config, log)
   const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {
     await migrateAtStartup(database, log)
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
-    const { info, domain, offsetMs, markets } = await waitForOperator(venue, log)
+    // A stop while it waits (`signal`) ends the wait; what was opened is closed below.
+    const { info, domain, offsetMs, markets } = await waitForOperator(venue, log, Date.now, signal)
     const now = Date.now
     // Measured again, as the worker's, when the operator refuses a deadline: this host's clock may step.
     const operatorClock = createOperatorClock(venue, now, offsetMs, log)

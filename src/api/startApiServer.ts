@@ -7,8 +7,8 @@ import { openApiDeps } from './openApiDeps.js'
 export type ApiServer = { app: FastifyInstance; url: string; close(): Promise<void> }
 
 /** `deputy api`: the API in a process of its own, listening on API_HOST:API_PORT. */
-export async function startApiServer(config: Config, log: Logger): Promise<ApiServer> {
-  const deps = await openApiDeps(config, log)
+export async function startApiServer(config: Config, log: Logger, options: { signal?: AbortSignal } = {}): Promise<ApiServer> {
+  const deps = await openApiDeps(config, log, options.signal)
   try {
     const app = await buildApi(deps)
     const url = await app.listen({ host: config.API_HOST, port: config.API_PORT })

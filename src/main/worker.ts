@@ -7,7 +7,7 @@ import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { type RunningWorker, startWorker } from '../worker.js'
 import { exitOnCrash } from './exitOnCrash.js'
-import { onShutdownSignal } from './onShutdownSignal.js'
+import { startUntilStopped } from './startUntilStopped.js'
 
 const config = loadConfig()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
@@ -17,29 +17,18 @@ const { keyring, custody, localKeys } = checkLocalSettings(config)
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
 const signers = createWalletSignerRegistry({ localKeys, fallback: (wallet) => custody.for(wallet) })
 const database = await openConfiguredDatabase(config, log)
-// A stop asked while this still starts (a deployment rolled over a process waiting for the operator)
-// is a stop like any other: the start is cut short before any work is taken, or finished and closed.
-const startup = new AbortController()
-let starting: Promise<RunningWorker | undefined> = Promise.resolve(undefined)
 // The jobs get SHUTDOWN_TIMEOUT_MS; closing the queues, Redis and Postgres after them gets 10 s more.
-onShutdownSignal(log, async () => {
-  startup.abort(new Error('stopped while starting'))
-  const started = await starting
+const worker = await startUntilStopped(log, start, async (started) => {
   await started?.close(config.SHUTDOWN_TIMEOUT_MS)
   await database.close()
 }, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 })
-starting = start().catch((error: unknown) => {
-  if (startup.signal.aborted) return undefined
-  throw error
-})
-const worker = await starting
 if (worker) log.info({ owner: worker.owner }, 'worker started')
 
-async function start(): Promise<RunningWorker | undefined> {
+async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
   await migrateAtStartup(database, log)
-  if (startup.signal.aborted) return undefined
+  if (signal.aborted) return undefined
   return startWorker({
-    startupSignal: startup.signal,
+    startupSignal: signal,
     walletSignerFor: (wallet) => signers.signerFor(wallet),
     sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
     rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 // Imported when a server command runs, so client commands start without them.
 const configModule = () => import('../../config.js')
 const loggerModule = () => import('../../logger.js')
-const shutdownModule = () => import('../../main/onShutdownSignal.js')
+const shutdownModule = () => import('../../main/startUntilStopped.js')
 const crashModule = () => import('../../main/exitOnCrash.js')
 
 /** Long-running processes and maintenance: they read the environment (src/config.ts), not the API. */
@@ -15,14 +15,13 @@ export function serverCommands(program: Command): void {
     .action(async () => {
       const { startApiServer } = await import('../../api/startApiServer.js')
       const { createLogger } = await loggerModule()
-      const { onShutdownSignal } = await shutdownModule()
+      const { startUntilStopped } = await shutdownModule()
       const { exitOnCrash } = await crashModule()
       const config = (await configModule()).loadConfig()
       const log = createLogger(config.LOG_LEVEL, 'deputy-api')
       exitOnCrash(log)
-      const server = await startApiServer(config, log)
-      log.info({ url: server.url }, 'API listening')
-      onShutdownSignal(log, () => server.close(), { deadlineMs: config.SHUTDOWN_TIMEOUT_MS })
+      const server = await startUntilStopped(log, (signal) => startApiServer(config, log, { signal }), async (started) => started?.close(), { deadlineMs: config.SHUTDOWN_TIMEOUT_MS })
+      if (server) log.info({ url: server.url }, 'API listening')
     })
 
   program.command('sandbox').description('serve the sandbox operator on SANDBOX_HOST:SANDBOX_PORT (development)')
