@@ -12,6 +12,7 @@ import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 import { markSessionRefused } from './sessions/markSessionRefused.js'
 import { readBackOrder } from './submission/readBack.js'
+import { createEventGapWatch } from './eventGapWatch.js'
 import { groupCommit } from './groupCommit.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
@@ -55,9 +56,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
 
   /** Per wallet: the seq its events keep failing at, and how many times in a row. */
   const stalls = new Map<string, { seq: string; failures: number }>()
-  const gapAlertAfterMs = options.gapAlertAfterMs ?? 60_000
-  /** Per wallet: the first seq missing at the gap its stream last met, since when, and whether a person was told. */
-  const gaps = new Map<string, { expected: bigint; since: number; alerted: boolean }>()
+  const gaps = createEventGapWatch(deps, options.gapAlertAfterMs ?? 60_000)
 
   /** A failed shared batch is retried wallet by wallet, so one wallet's problem stays its own stream's. */
   async function apply(walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
@@ -74,33 +73,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       }
     }
     stalls.delete(walletId)
-    // Events applied from the first one missing on: the gap was filled.
-    const gap = gaps.get(walletId)
-    if (gap && batch.length && BigInt(batch[batch.length - 1]!.seq) >= gap.expected) gaps.delete(walletId)
+    gaps.applied(walletId, batch)
     return applied
-  }
-
-  /**
-   * A gap is met again on each reconnect until the operator sends the missing event: the stream
-   * resumes before it, and every later event of the wallet waits behind it, session ends among them
-   * (which re-place the orders they cancelled). One that lasts `gapAlertAfterMs` is not an event
-   * lost in flight but one the operator does not send: a person is told, once for that gap.
-   */
-  function noteGap(walletId: string, expected: bigint, got: bigint): void {
-    deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq')
-    const now = deps.now()
-    const gap = gaps.get(walletId)
-    if (gap?.expected !== expected) {
-      gaps.set(walletId, { expected, since: now, alerted: false })
-      return
-    }
-    if (gap.alerted || now - gap.since < gapAlertAfterMs) return
-    gap.alerted = true
-    deps.alert({
-      walletId, code: 'EVENT_GAP_STALLED',
-      message: `the operator has not sent event ${expected} for ${Math.round((now - gap.since) / 1000)} s (the stream, resumed after ${expected - 1n}, gets ${got}): every later event of the wallet waits behind the gap, session ends among them; reconciliation keeps orders and fills right meanwhile`,
-      details: { seq: String(expected) },
-    })
   }
 
   /**
@@ -186,7 +160,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
           else if (saysOnlyModified(event)) await readBackModified(walletId, event.clientOrderId as Hex)
         }
       },
-      onGap: (expected, got) => noteGap(walletId, expected, got),
+      onGap: (expected, got) => gaps.met(walletId, expected, got),
       onError: (error) => streamError(error, { walletId }),
       idleTimeoutMs: options.idleTimeoutMs,
       onIdle: (idleMs) => streamSilent(new Error(`nothing arrived for ${idleMs} ms`), { walletId }),
