@@ -33,6 +33,7 @@ import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
+import type { Db } from '../src/store/Database.js'
 import { haltedSinceQueued } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { orders, requests } from '../src/store/schema/index.js'
@@ -84,9 +85,7 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     const there = await orderIfKnown(deps.venue, deps.sessions.readAuth(session), order.clientOrderId as Hex)
     if (!there || (there.status !== 'open' && there.status !== 'partiallyFilled')) return false
     const message = JSON.parse(request.body).message as { price: string; size: string }
-    const [before] = await deps.db.select({ n: count() }).from(requests)
-      .where(and(eq(requests.orderId, order.id), eq(requests.family, 'ModifyOrder'), eq(requests.status, 'accepted')))
-    const taken = Number(there.revision) === (before?.n ?? 0) + 1 && parseAmount('price', there.price) === BigInt(message.price) && parseAmount('size', there.size) === BigInt(message.size)
+    const taken = Number(there.revision) === (await acceptedModifies(deps.db, order.id)) + 1 && parseAmount('price', there.price) === BigInt(message.price) && parseAmount('size', there.size) === BigInt(message.size)
     if (taken) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
     return taken
   },
@@ -100,9 +99,7 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     // serialized, so the revision is the count of its accepted modifies (this one included). Adding
     // one to the stored revision would count a modify twice when its event was applied before a
     // duplicate receipt (a resend after a lost response).
-    const [accepted] = await tx.select({ n: count() }).from(requests)
-      .where(and(eq(requests.orderId, order.id), eq(requests.family, 'ModifyOrder'), eq(requests.status, 'accepted')))
-    await mutateOrder(tx, { id: order.id }, [{ kind: 'modified', price: BigInt(fields.price as string), size: BigInt(fields.size as string), revision: accepted?.n ?? 1 }])
+    await mutateOrder(tx, { id: order.id }, [{ kind: 'modified', price: BigInt(fields.price as string), size: BigInt(fields.size as string), revision: await acceptedModifies(tx, order.id) }])
   },
   async onRejected(tx, { row }, code, message) {
     await audit(tx, { walletId: row.walletId, actor: 'worker', action: 'ModifyOrder.rejected', details: { orderId: row.orderId, code, message } })
@@ -125,4 +122,11 @@ function notApplied(row: { payload: Record<string, unknown> }, state: string): s
   return row.payload.beforePlacement === true
     ? `order ${state}: placed with this modification's price and size (asked before it was sent); nothing left to modify`
     : `order ${state}: modification not applied`
+}
+
+/** How many ModifyOrders of the order the operator accepted: its revision, one per accepted modify. */
+async function acceptedModifies(db: Db, orderId: string): Promise<number> {
+  const [accepted] = await db.select({ n: count() }).from(requests)
+    .where(and(eq(requests.orderId, orderId), eq(requests.family, 'ModifyOrder'), eq(requests.status, 'accepted')))
+  return accepted?.n ?? 0
 }
