@@ -7,8 +7,9 @@
  *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
  * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
  *   perhaps none), `skipped` (paused / deleted / edited / halted, or earlier runs' orders still
- *   working when the wait ended), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
- *   rows for earlier runs' working orders; per leg an intent, an order and an Order outbox row in one
+ *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
+ *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel
+ *   ended without effect); per leg an intent, an order and an Order outbox row in one
  *   transaction; before/after tables, legs and skips in the run.
  * - Flow: claim the slot (missed slots coalesce into the latest; a run left `running` by a lost job
  *   is taken over and finished first, then the job comes back for its own slot) → no session: `awaiting_delegation`
@@ -123,7 +124,14 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
       // They could still fill (a cancel refused, an operator that does not answer): legs sized from the
       // balances without them would buy or sell the same amount again. The next slot tries again.
       const detail = `${unsettled.length} order(s) of earlier runs were still working after ${settleTimeoutMs} ms: nothing traded, since they could still fill and the run would trade the same amounts again`
-      await finishRun(deps.db, run.id, { status: 'skipped', reason: 'earlierOrdersWorking', detail, now: deps.now() })
+      const skipped = await finishRun(deps.db, run.id, { status: 'skipped', reason: 'earlierOrdersWorking', detail, now: deps.now() })
+      // A person may have to look (a cancel the operator keeps refusing, an operator that does not
+      // answer): the next slot asks again for cancels that ended without effect, and skips again while they do.
+      if (skipped) deps.alert({
+        walletId: run.walletId, code: 'SCHEDULE_SKIPPED',
+        message: `schedule ${schedule.id}: the run of slot ${slot.toISOString()} was skipped: ${detail}`,
+        details: { scheduleId: schedule.id, orderIds: unsettled.map((order) => order.orderId).sort() },
+      })
       return { outcome: 'earlierOrdersWorking', detail, ...summary }
     }
   } else if (run.stage === 'selling') {

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
@@ -14,8 +14,11 @@ export type CancelScheduleOrdersParameters = {
 }
 
 /**
- * Queues a CancelOrder for each working order of the schedule whose cancel was
- * not requested yet; answers the order ids it queued. Each cancel is queued
+ * Queues a CancelOrder for each working order of the schedule that has none on
+ * its way: one whose cancel was not requested yet, and one whose cancel ended
+ * without effect (refused for good, say, while the order still rests at the
+ * operator: asked for only once, it would keep every later run waiting, then
+ * skipped, for good). Answers the order ids it queued. Each cancel is queued
  * behind whatever is in flight for its order (the submission recipe orders
  * requests per order), so an order not sent yet is sent, then cancelled.
  */
@@ -25,21 +28,28 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
   const working = await workingScheduleOrders(db, { scheduleId, ...(beforeSlot ? { which: { kind: 'earlier' as const, slot: beforeSlot } } : {}) })
   const queued: string[] = []
   for (const candidate of working) {
-    if (candidate.intentStatus !== 'active') continue
     const done = await db.transaction(async (tx) => {
       // Order, then intent: the same lock order as intake's requestCancel, so the two never deadlock.
       const order = await lockOrder(tx, { id: candidate.orderId })
       if (!order || terminalOrderStates.includes(order.state)) return false
       const [intent] = await tx.select({ status: intents.status }).from(intents).where(eq(intents.id, candidate.intentId)).for('update')
-      // Two runs (or a run and a delete) racing: the first to get here queues the one cancel.
-      if (intent?.status !== 'active') return false
-      await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, candidate.intentId))
+      // Two runs (or a run and a delete) racing: the first to get here queues the one cancel, which
+      // the other then finds on its way (the order's lock orders them).
+      if (intent?.status !== 'active' && (await cancelOnItsWay(tx, order.id))) return false
+      if (intent?.status === 'active') await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, candidate.intentId))
       await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason } })
       return true
     })
     if (done) queued.push(candidate.orderId)
   }
   return queued
+}
+
+/** A CancelOrder of the order queued, held, or being sent (a settled one, done or failed, left it working). */
+async function cancelOnItsWay(tx: Db, orderId: string): Promise<boolean> {
+  const [row] = await tx.select({ id: outbox.id }).from(outbox)
+    .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
+  return row !== undefined
 }
 
 /**
