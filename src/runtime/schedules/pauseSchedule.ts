@@ -8,7 +8,9 @@ export type PauseScheduleErrorType = ValidationError
 
 /**
  * Stops a schedule firing: status `paused` and its job scheduler removed. A run
- * already in flight sees the new status under the row lock and writes no orders.
+ * already in flight sees the new status under the row lock and writes no orders,
+ * nor does it once the schedule is resumed (`pausedSince`): a resume starts from
+ * the next slot.
  * Pausing a paused schedule changes nothing. Resting orders are left to rest.
  */
 export async function pauseSchedule(ctx: ScheduleContext, scheduleId: string): Promise<ScheduleRow> {

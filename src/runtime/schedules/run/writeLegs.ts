@@ -8,6 +8,7 @@ import { audit } from '../../../store/repositories/audit.js'
 import { haltAskedSince } from '../../../store/repositories/walletHalted.js'
 import { type RunLeg, type RunSkip, type ScheduleRunRow, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 import { legClientOrderId } from './legClientOrderId.js'
+import { pausedSince } from './pausedSince.js'
 import { runRecords } from './runRecords.js'
 
 export type WriteLegsParameters = {
@@ -26,7 +27,7 @@ export type WriteLegsParameters = {
 
 export type WriteLegsResult =
   | { kind: 'written'; run: ScheduleRunRow; inserted: RunLeg[] }
-  /** Paused, deleted, edited or halted while the run computed: nothing written by this call. */
+  /** Paused (even if resumed since), deleted, edited or halted while the run computed: nothing written by this call. */
   | { kind: 'stopped'; run: ScheduleRunRow; reason: string }
   /** The run is no longer running (another attempt finished it). */
   | { kind: 'gone' }
@@ -35,8 +36,8 @@ export type WriteLegsResult =
  * Writes the legs' intents, orders and outbox rows, and the run log, in one
  * transaction under the schedule's row lock. The schedule must still be active
  * at the version the run computed with, else nothing is written and the run says
- * why; but once the run's sells are placed, the buys they fund go out if they were
- * computed with the spec as edited (left out, the proceeds would sit in USD until
+ * why (a pause stops it even when the schedule was resumed since); but once the
+ * run's sells are placed, the buys they fund go out if they were computed with the spec as edited (left out, the proceeds would sit in USD until
  * the next slot, which may be days away). Intents insert with ON CONFLICT (schedule, slot, leg) DO NOTHING and only a
  * new intent gets an order, so a re-run of the slot never trades twice; a leg
  * whose asset this run already traded the other way is logged as not placed.
@@ -64,15 +65,20 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     // Edited after the sells went out: the buys were computed with the spec as edited (the buy stage
     // reads the schedule anew), so they follow the user's latest targets, limits and band.
     const editedAfterSells = locked.stage === 'selling' && schedule.version !== locked.scheduleVersion && schedule.version === p.scheduleVersion
+    // Paused and resumed before this stage (its job waited meanwhile): the pause stopped the run, as
+    // it stops one it finds paused; a resume starts afresh from the next slot. Not taken for an edit.
+    const resumedMeanwhile = schedule.status === 'active' && schedule.version !== locked.scheduleVersion && (await pausedSince(tx, schedule, locked.scheduleVersion))
     const stop = schedule.status !== 'active'
       ? { reason: schedule.status, detail: `the schedule was ${schedule.status === 'paused' ? 'paused' : 'deleted'} while the run was in flight` }
-      : schedule.version !== locked.scheduleVersion && !editedAfterSells
-        ? { reason: 'superseded', detail: `the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) while the run was in flight; the next slot uses the new spec` }
-        : wallet?.status === 'halted'
-          ? { reason: 'halted', detail: `the wallet was halted (${wallet.haltedReason ?? 'kill switch'}) while the run was in flight` }
-          : haltedMeanwhile
-            ? { reason: 'halted', detail: 'the wallet was halted while the run was in flight (and resumed since)' }
-            : undefined
+      : resumedMeanwhile
+        ? { reason: 'paused', detail: 'the schedule was paused while the run was in flight (and resumed since)' }
+        : schedule.version !== locked.scheduleVersion && !editedAfterSells
+          ? { reason: 'superseded', detail: `the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) while the run was in flight; the next slot uses the new spec` }
+          : wallet?.status === 'halted'
+            ? { reason: 'halted', detail: `the wallet was halted (${wallet.haltedReason ?? 'kill switch'}) while the run was in flight` }
+            : haltedMeanwhile
+              ? { reason: 'halted', detail: 'the wallet was halted while the run was in flight (and resumed since)' }
+              : undefined
     if (stop) {
       // Legs written by an earlier stage stand (they are orders at the operator); the run just ends here.
       const traded = locked.legs.length > 0
