@@ -119,7 +119,9 @@ describe('deputy against a running API', () => {
     expect(added.code, added.stderr).toBe(0)
     const schedule = json<{ id: string; status: string }>(added)
     expect(schedule.status).toBe('active')
-    expect((await deputy(['schedule', 'pause', schedule.id, '--json'])).stdout).toMatch(/"status": "paused"/)
+    const paused = await deputy(['schedule', 'pause', schedule.id, '--json'])
+    expect(json<{ status: string; cancelledOrderIds: string[] }>(paused)).toMatchObject({ status: 'paused', cancelledOrderIds: [] })
+    expect((await deputy(['schedule', 'pause', schedule.id, '--keep-orders'])).stdout).toMatch(/paused .*\ncancelled 0 working order\(s\)/)
     const resumed = await deputy(['schedule', 'resume', schedule.id, '--json'])
     expect(resumed.stdout).toMatch(/"status": "active"/)
     const version = json<{ version: number }>(resumed).version

@@ -32,7 +32,7 @@ it('creating and pausing a schedule answer within the wait, with the change comm
   const { wallet } = await h.wallet()
   const started = Date.now()
   const created = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
-  const paused = await pauseSchedule(ctx, created.id)
+  const { schedule: paused } = await pauseSchedule(ctx, created.id)
   expect(Date.now() - started).toBeLessThan(5_000)
   expect(paused.status).toBe('paused')
   const [stored] = await h.db.select().from(schedules).where(eq(schedules.id, created.id))

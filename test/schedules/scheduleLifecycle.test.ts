@@ -88,11 +88,11 @@ describe('a rebalancing schedule on a 2-second cron, against the sandbox', () =>
     const schedule = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }) })
     await waitForRun(worker, schedule.id, traded)
 
-    const paused = await pauseSchedule(ctx, schedule.id)
+    const { schedule: paused } = await pauseSchedule(ctx, schedule.id)
     const pausedAt = Date.now()
     expect(paused.status).toBe('paused')
     expect(await worker.controlQueue.getJobScheduler(schedule.id)).toBeUndefined()
-    expect(await pauseSchedule(ctx, schedule.id)).toMatchObject({ status: 'paused', version: paused.version })
+    expect(await pauseSchedule(ctx, schedule.id)).toMatchObject({ schedule: { status: 'paused', version: paused.version } })
     await sleep(5_000) // two slots pass
     // A job already due when the pause landed may still run, as a skip; no later slot fires at all.
     const runs = await runsOf(worker, schedule.id)

@@ -219,7 +219,7 @@ describe('one run of a schedule', () => {
   it('a run of a paused schedule is recorded as skipped and removes a scheduler left behind', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '1000' })
     const ctx = contextOf(worker)
-    const schedule = await pauseSchedule(ctx, (await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })).id)
+    const { schedule } = await pauseSchedule(ctx, (await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })).id)
     // A sync that lost a race left a scheduler for the paused schedule.
     await worker.controlQueue.upsertJobScheduler(schedule.id, { pattern: YEARLY, tz: 'UTC' }, { name: controlJobs.scheduleRun, data: { scheduleId: schedule.id } as never })
     expect(await runNow(schedule.id, Date.now(), 'stray')).toMatchObject({ outcome: 'paused' })

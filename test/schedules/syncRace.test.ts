@@ -53,7 +53,7 @@ it('a resume whose scheduler write lands after a later pause is corrected: the p
   expect((await resumeSchedule({ db: h.db, queue: slow, syncWaitMs: 100 }, schedule.id)).status).toBe('active')
   expect(held).toBe(1)
   // The pause commits and syncs in full while the resume's write is still held.
-  expect((await pauseSchedule({ db: h.db, queue }, schedule.id)).status).toBe('paused')
+  expect((await pauseSchedule({ db: h.db, queue }, schedule.id)).schedule.status).toBe('paused')
   expect(await queue.getJobScheduler(schedule.id)).toBeUndefined()
 
   open()

@@ -33,6 +33,9 @@ const UpdateSchedule = z.strictObject({
   expectedVersion: z.number().int().min(1).optional().describe('refuse the edit unless the schedule is still at this version'),
 })
 
+/** Pause and delete cancel the schedule's working orders unless told `cancelOpenOrders=false`. */
+const cancelOpenOrdersQuery = z.strictObject({ cancelOpenOrders: z.enum(['true', 'false']).optional().describe('default true') })
+
 export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
   const ctx: ScheduleContext = {
@@ -92,8 +95,18 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   })
 
   app.post('/schedules/:scheduleId/pause', {
-    schema: { summary: 'Pause a schedule (its job scheduler is removed)', tags, security: tenantSecurity, headers: idempotencyHeader, params: scheduleParams, body: z.strictObject({}).optional(), response: withSchedule },
-  }, async (request) => presentSchedule(await pauseSchedule(ctx, (await ownedSchedule(db, tenantOf(request), request.params.scheduleId)).schedule.id)))
+    schema: {
+      summary: 'Pause a schedule (its job scheduler is removed) and, by default, cancel its working orders; answers the schedule and the orders cancelled', tags, security: tenantSecurity,
+      headers: idempotencyHeader, params: scheduleParams, body: z.strictObject({}).optional(), querystring: cancelOpenOrdersQuery,
+      response: { 200: Schedule.extend({ cancelledOrderIds: z.array(z.string()).describe('the working orders whose cancel this pause queued') }), ...errorResponses },
+    },
+  }, async (request) => {
+    const { schedule } = await ownedSchedule(db, tenantOf(request), request.params.scheduleId)
+    const result = await pauseSchedule(ctx, schedule.id, { cancelOpenOrders: request.query.cancelOpenOrders !== 'false' })
+    await deps.relay?.()
+    // The schedule as before, so a client reading the paused schedule reads the same shape.
+    return { ...presentSchedule(result.schedule), cancelledOrderIds: result.cancelledOrderIds }
+  })
 
   app.post('/schedules/:scheduleId/resume', {
     schema: { summary: 'Resume a paused schedule from its next slot (refused while another schedule of its wallet is active)', tags, security: tenantSecurity, headers: idempotencyHeader, params: scheduleParams, body: z.strictObject({}).optional(), response: withSchedule },
@@ -102,7 +115,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   app.delete('/schedules/:scheduleId', {
     schema: {
       summary: 'Delete a schedule (kept for the audit trail) and, by default, cancel its working orders', tags, security: tenantSecurity, params: scheduleParams,
-      querystring: z.strictObject({ cancelOpenOrders: z.enum(['true', 'false']).optional().describe('default true') }),
+      querystring: cancelOpenOrdersQuery,
       response: { 200: z.object({ schedule: Schedule, cancelledOrderIds: z.array(z.string()) }), ...errorResponses },
     },
   }, async (request) => {

@@ -54,13 +54,18 @@ export function scheduleCommands(program: Command): void {
       const schedules = await api.getAll<ScheduleDto>('/v1/schedules', 'schedules', { walletId: options.wallet })
       out.result(schedules, () => scheduleTable(schedules))
     }))
-  for (const [name, description] of [['pause', 'stop a schedule firing'], ['resume', 'resume a paused schedule from its next slot']] as const) {
-    schedule.command(`${name} <scheduleId>`).description(description)
-      .action(clientAction(async ({ api, out }, _options: object, scheduleId: string) => {
-        const changed = await api.post<ScheduleDto>(`/v1/schedules/${encodeURIComponent(scheduleId)}/${name}`, {})
-        out.result(changed, () => scheduleLine(changed))
-      }))
-  }
+  schedule.command('pause <scheduleId>').description('stop a schedule firing and cancel its working orders')
+    .option('--keep-orders', 'leave its working orders resting (they may still fill)')
+    .action(clientAction(async ({ api, out }, options: { keepOrders?: boolean }, scheduleId: string) => {
+      const query = options.keepOrders ? '?cancelOpenOrders=false' : ''
+      const paused = await api.post<ScheduleDto & { cancelledOrderIds: string[] }>(`/v1/schedules/${encodeURIComponent(scheduleId)}/pause${query}`, {})
+      out.result(paused, () => `${scheduleLine(paused)}\ncancelled ${paused.cancelledOrderIds.length} working order(s)`)
+    }))
+  schedule.command('resume <scheduleId>').description('resume a paused schedule from its next slot')
+    .action(clientAction(async ({ api, out }, _options: object, scheduleId: string) => {
+      const resumed = await api.post<ScheduleDto>(`/v1/schedules/${encodeURIComponent(scheduleId)}/resume`, {})
+      out.result(resumed, () => scheduleLine(resumed))
+    }))
   schedule.command('remove <scheduleId>').description("delete a schedule and cancel its working orders")
     .option('--keep-orders', 'leave its working orders alone')
     .action(clientAction(async ({ api, out }, options: { keepOrders?: boolean }, scheduleId: string) => {
