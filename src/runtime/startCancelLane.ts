@@ -42,6 +42,8 @@ const deferring: JobControl = { delay: async (ms) => { throw new Deferred(ms) } 
  * immediate send failed): a halt cancels the wallet's unsent placements in the same
  * transaction, so nothing queued before it can be placed after it. A CancelAll asked for on a
  * trading wallet waits its turn behind the wallet's earlier orders, in the queue.
+ *
+ * `close()` waits for the send on the wire, if any, and starts no other.
  */
 export function startCancelLane(deps: WorkerDeps, options: CancelLaneOptions = {}): { close(): Promise<void> } {
   const graceMs = options.graceMs ?? CANCEL_LANE_GRACE_MS
@@ -52,6 +54,10 @@ export function startCancelLane(deps: WorkerDeps, options: CancelLaneOptions = {
   /** Rows this lane could not finish, and when it may try each again. */
   const retries = new Map<string, { failures: number; notBefore: number }>()
   const announced = new Set<string>()
+  // Told to stop: the send on the wire may finish, no other is started. Each send can take the
+  // operator timeout (an operator that hangs), and a look's rows went one after another: the
+  // worker's shutdown waited for the whole batch. What is left is sent by the next worker.
+  let stopping = false
 
   const runOne = async (row: { id: string; kind: 'CancelOrder' | 'CancelAll' }) => {
     const retry = retries.get(row.id)
@@ -89,8 +95,17 @@ export function startCancelLane(deps: WorkerDeps, options: CancelLaneOptions = {
     // Forget the rows that are finished (here or by their job): not due, and not waiting either.
     for (const [id, retry] of retries) if (!due.has(id) && retry.notBefore <= deps.now()) retries.delete(id)
     for (const id of announced) if (!due.has(id) && !retries.has(id)) announced.delete(id)
-    for (const row of rows) await runOne(row)
+    for (const row of rows) {
+      if (stopping) return
+      await runOne(row)
+    }
   }
 
-  return everyInterval(() => look().catch(lookFailed), options.intervalMs ?? 500)
+  const loop = everyInterval(() => look().catch(lookFailed), options.intervalMs ?? 500)
+  return {
+    async close() {
+      stopping = true
+      await loop.close()
+    },
+  }
 }
