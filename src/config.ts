@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/computeRebalance.js'
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
 import { isHttpUrl } from './core/isHttpUrl.js'
+import { ConfigError } from './core/errors/ConfigError.js'
 import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from './core/sessions/lifetimeBounds.js'
 
 /**
@@ -80,9 +81,7 @@ export type Config = z.infer<typeof schema>
 /** Every variable `loadConfig` reads. */
 export const configVariables = Object.keys(schema.shape) as (keyof Config)[]
 
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
+export { ConfigError }
 
 /** Parses the environment; a bad value fails start-up with the variable and the rule. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

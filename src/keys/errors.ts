@@ -6,6 +6,9 @@ import { BaseError } from '../core/errors/BaseError.js'
  * could echo input.
  */
 
+/** What DEPUTY_MASTER_KEY must hold. */
+export const MASTER_KEY_RULE = 'each comma-separated entry is "keyId:base64" (keyId of letters, digits, "_" or "-") or one plain base64 value, and decodes to exactly 32 bytes'
+
 export class MasterKeyMissingError extends BaseError {
   override name = 'MasterKeyMissingError'
   constructor() {
@@ -18,11 +21,14 @@ export class MasterKeyMissingError extends BaseError {
 
 export class MasterKeyInvalidError extends BaseError {
   override name = 'MasterKeyInvalidError'
+  /** What is wrong, without the variable's name (entry position and key id only). */
+  readonly problem: string
   constructor(problem: string) {
     super(`DEPUTY_MASTER_KEY is malformed: ${problem}`, {
       code: 'KEYS.MASTER_KEY_INVALID',
-      hint: 'each comma-separated entry is "keyId:base64" (keyId of letters, digits, "_" or "-") or one plain base64 value, and decodes to exactly 32 bytes',
+      hint: MASTER_KEY_RULE,
     })
+    this.problem = problem
   }
 }
 

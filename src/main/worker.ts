@@ -1,5 +1,5 @@
 /** `deputy worker`: runs the worker until SIGTERM/SIGINT, then shuts down gracefully. */
-import { loadConfig } from '../config.js'
+import { ConfigError, loadConfig } from '../config.js'
 import { createLogger } from '../logger.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
@@ -9,10 +9,9 @@ import { type RunningWorker, startWorker } from '../worker.js'
 import { exitOnCrash } from './exitOnCrash.js'
 import { startUntilStopped } from './startUntilStopped.js'
 
-const config = loadConfig()
+const { config, keyring, custody, localKeys } = readSettings()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
 exitOnCrash(log)
-const { keyring, custody, localKeys } = checkLocalSettings(config)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
 const signers = createWalletSignerRegistry({ localKeys, fallback: (wallet) => custody.for(wallet) })
@@ -23,6 +22,22 @@ const worker = await startUntilStopped(log, start, async (started) => {
   await database.close()
 }, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 })
 if (worker) log.info({ owner: worker.owner }, 'worker started')
+
+/**
+ * Every setting, the master key's and the custody signer's included, before anything else. A bad one
+ * stops the process with exit code 2 and one line naming the variable and its rule (never its value),
+ * run as `deputy worker` or as this file (the bench and the drill start it so).
+ */
+function readSettings() {
+  try {
+    const config = loadConfig()
+    return { config, ...checkLocalSettings(config) }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`deputy: configuration: ${error.message}\n`)
+    process.exit(2)
+  }
+}
 
 async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
   await migrateAtStartup(database, log)

@@ -3,7 +3,8 @@ import { LocalWalletSigner } from './LocalWalletSigner.js'
 import type { WalletSigner } from './WalletSigner.js'
 import { AuthorizationPrivateKey, parseAuthorizationKeys } from './privy/AuthorizationPrivateKey.js'
 import { combinedAuthorizer, keyAuthorizer } from './privy/authorizers.js'
-import { privyConfigError } from './privy/errors.js'
+import { ConfigError } from '../core/errors/ConfigError.js'
+import { PrivyError, privyConfigError } from './privy/errors.js'
 import { DEFAULT_PRIVY_API_URL, PrivyApi, type RequestAuthorizer } from './privy/PrivyApi.js'
 import { PrivyUserSigner } from './privy/PrivyUserSigner.js'
 import { PrivyWalletSigner } from './privy/PrivyWalletSigner.js'
@@ -80,20 +81,32 @@ export type WalletSignerEnv =
  * - `PRIVY_APP_ID`, `PRIVY_APP_SECRET`: the app's basic-auth credentials
  * - `PRIVY_AUTHORIZATION_KEYS`: comma-separated `wallet-auth:` private keys of the session signer
  * - `PRIVY_API_URL`: default `https://api.privy.io`
- * Keys are parsed here so a bad value fails at startup, not at the first signature.
+ * Keys are parsed here so a bad value fails at startup, not at the first signature. A bad one is a
+ * ConfigError, `VARIABLE: rule` on one line, never quoting the value.
  */
 export function readWalletSignerEnv(env: Readonly<Record<string, string | undefined>>): WalletSignerEnv {
   const kind = env.WALLET_SIGNER?.trim() || 'local'
   if (kind === 'local') return { walletSigner: 'local' }
-  if (kind !== 'privy') throw privyConfigError(`WALLET_SIGNER=${kind.slice(0, 20)} is unknown`, 'use local or privy')
+  if (kind !== 'privy') throw new ConfigError('WALLET_SIGNER: must be local or privy')
   const appId = env.PRIVY_APP_ID?.trim() ?? ''
   const appSecret = env.PRIVY_APP_SECRET?.trim() ?? ''
-  if (!appId) throw privyConfigError('PRIVY_APP_ID is not set', 'copy the app id from the Privy dashboard')
-  if (!appSecret) throw privyConfigError('PRIVY_APP_SECRET is not set', 'copy the app secret from the Privy dashboard')
-  const authorizationKeys = parseAuthorizationKeys(env.PRIVY_AUTHORIZATION_KEYS ?? '')
+  if (!appId) throw new ConfigError('PRIVY_APP_ID: must be set with WALLET_SIGNER=privy (the app id from the Privy dashboard)')
+  if (!appSecret) throw new ConfigError('PRIVY_APP_SECRET: must be set with WALLET_SIGNER=privy (the app secret from the Privy dashboard)')
+  const authorizationKeys = setting('PRIVY_AUTHORIZATION_KEYS', () => parseAuthorizationKeys(env.PRIVY_AUTHORIZATION_KEYS ?? ''))
   if (authorizationKeys.length === 0) {
-    throw privyConfigError('PRIVY_AUTHORIZATION_KEYS is not set', "set it to the session signer's wallet-auth: private key(s), comma-separated")
+    throw new ConfigError("PRIVY_AUTHORIZATION_KEYS: must be set with WALLET_SIGNER=privy (the session signer's wallet-auth: private key(s), comma-separated)")
   }
-  const api = new PrivyApi({ appId, appSecret, apiUrl: env.PRIVY_API_URL?.trim() || DEFAULT_PRIVY_API_URL })
+  const api = setting('PRIVY_API_URL', () => new PrivyApi({ appId, appSecret, apiUrl: env.PRIVY_API_URL?.trim() || DEFAULT_PRIVY_API_URL }))
   return { walletSigner: 'privy', api, authorizationKeys }
+}
+
+/** Privy's own check of `variable`'s value (PRIVY.CONFIG) as a ConfigError naming it: what is wrong, then the rule. */
+function setting<T>(variable: string, read: () => T): T {
+  try {
+    return read()
+  } catch (error) {
+    if (!(error instanceof PrivyError && error.code === 'PRIVY.CONFIG')) throw error
+    const problem = error.shortMessage.replace(/^Privy configuration: /, '')
+    throw new ConfigError(`${variable}: ${problem}${error.hint ? `; ${error.hint}` : ''}`)
+  }
 }

@@ -37,23 +37,23 @@ const settings = () => ({ DATABASE_URL: testDb.url, REDIS_URL, QUEUE_PREFIX: 'de
 /** The custody settings come from the process environment (src/signers/createWalletSigner.ts), not the config. */
 const CUSTODY_ENV = ['WALLET_SIGNER', 'PRIVY_APP_ID', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS']
 const malformed = [
-  { name: 'DEPUTY_MASTER_KEY', env: { DEPUTY_MASTER_KEY: 'default:not-32-bytes' }, says: 'DEPUTY_MASTER_KEY is malformed' },
-  { name: 'custody setting (WALLET_SIGNER=privy without PRIVY_APP_ID)', env: { DEPUTY_MASTER_KEY: generateMasterKey('test'), WALLET_SIGNER: 'privy' }, says: 'PRIVY_APP_ID is not set' },
+  { name: 'DEPUTY_MASTER_KEY', env: { DEPUTY_MASTER_KEY: 'default:not-32-bytes' }, says: 'DEPUTY_MASTER_KEY: entry 1 ("default"): not base64 of exactly 32 bytes' },
+  { name: 'custody setting (WALLET_SIGNER=privy without PRIVY_APP_ID)', env: { DEPUTY_MASTER_KEY: generateMasterKey('test'), WALLET_SIGNER: 'privy' }, says: 'PRIVY_APP_ID: must be set with WALLET_SIGNER=privy' },
 ]
 
 for (const { name, env, says } of malformed) {
   it(`the worker stops at once on a malformed ${name}, saying so, with the database untouched`, async () => {
     const childEnv: Record<string, string | undefined> = { ...process.env, ...settings(), ...env }
     for (const key of CUSTODY_ENV) if (!(key in env)) delete childEnv[key]
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] })
-    let stdout = ''
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk })
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
     const [code] = await once(child, 'exit')
     clearTimeout(timer)
-    expect(code).toBe(1)
-    const fatal = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; err?: { message: string } }).find((line) => line.level === 60)
-    expect(fatal?.err?.message).toContain(says)
+    // A configuration error (test/main/configExit.test.ts): exit 2, one line naming the variable.
+    expect(code).toBe(2)
+    expect(stderr).toContain(`deputy: configuration: ${says}`)
     expect(await tableCount()).toBe(0)
   }, 30_000)
 

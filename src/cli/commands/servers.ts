@@ -45,10 +45,10 @@ export function serverCommands(program: Command): void {
     .command('rewrap').description('re-seal every session key under the current (first) master key, so retired keys can be removed')
     .action(async () => {
       const { openDatabase } = await import('../../store/openDatabase.js')
-      const { createKeyring } = await import('../../keys/Keyring.js')
+      const { masterKeyring } = await import('../../runtime/checkLocalSettings.js')
       const { rewrapSessionKeys } = await import('../../runtime/sessions/rewrapSessionKeys.js')
       const config = (await configModule()).loadConfig()
-      const keyring = createKeyring(config.DEPUTY_MASTER_KEY)
+      const keyring = masterKeyring(config)
       const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.PGLITE_DIR })
       let report
       try {
