@@ -124,15 +124,24 @@ async function mayBePlacedAgain(tx: Db, order: OrderRow): Promise<boolean> {
 /**
  * Queues a CancelOrder; cancels are allowed even while the wallet is halted. One for an order that
  * may yet be placed again (`mayBePlacedAgain`) is taken, so it is not: its work finds the order
- * already cancelled.
+ * already cancelled. Asked again while a cancel of the order is due and unfinished (queued, held or
+ * on the wire), it answers that cancel and queues nothing: a second CancelOrder would only reach the
+ * operator after the first and be refused. A good-till cancel not yet due does not count (the order
+ * is to be cancelled now), nor one that failed (a new ask is a new try).
  */
 export async function requestCancel(db: Db, input: { orderId: string; reason?: string } & QueuedAs): Promise<{ outboxId: string }> {
   return db.transaction(async (tx) => {
     const queued = await queuedAlready(tx, input.outboxId, { kind: 'CancelOrder', orderId: input.orderId })
     if (queued) return queued
+    // Locked first: a cancel asked at the same moment waits here, then finds this one's row.
     const order = await lockKnownOrder(tx, input.orderId)
-    if (terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))) throw new OrderNotOpenError(order, 'cancelled')
+    const [pending] = await tx.select({ id: outbox.id }).from(outbox)
+      .where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held']), sql`${outbox.availableAt} <= now()`))
+      .orderBy(outbox.seq).limit(1)
+    // Read before the intent is marked below: an order whose intent is active may be placed again.
+    if (!pending && terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))) throw new OrderNotOpenError(order, 'cancelled')
     if (order.intentId) await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, order.intentId))
+    if (pending) return { outboxId: pending.id }
     const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: input.reason ?? 'user' } }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
