@@ -25,6 +25,7 @@ import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { orderReadProblem, readClientOrderId } from '../src/core/orders/readProblem.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
+import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { orderRepairs } from '../src/runtime/orderRepairs.js'
 import { alertUnappliableRead } from '../src/runtime/unappliableRead.js'
@@ -35,7 +36,6 @@ import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnch
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
-import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 import type { VenueOrder } from '../src/venue/types.js'
 
@@ -105,12 +105,9 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     // as it was when the operator was asked: a lost request may still land between the read and the
     // check below, and only a read after its deadline proves it never will.
     const askedAt = deps.operatorNow()
-    const seen = listed ?? await orderIfKnown(deps.venue, auth, cloid)
-    const problem = seen && !listed ? orderReadProblem(seen) : undefined
-    if (problem) {
-      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, problem })
-      continue
-    }
+    const read = listed ?? await checkedOrderRead(deps, auth, { walletId, clientOrderId: cloid })
+    if (read === 'unappliable') continue
+    const seen = read === 'unknown' ? undefined : read
     if (seen) {
       // An order that changed after the read is left to the next run.
       const result = await deps.db.transaction(async (tx) => {

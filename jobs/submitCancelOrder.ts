@@ -9,7 +9,8 @@
  *   outbox → done/failed/held. On a halted wallet whose session can CancelAll but not CancelOrder, a
  *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
- *   (it filled or was cancelled meanwhile) and recorded.
+ *   (it filled or was cancelled meanwhile) and recorded; a read that cannot be applied is not
+ *   (`readBackOrder`: alerted READ_UNAPPLIABLE), and the cancel is done as the operator answered.
  * - Idempotency key: the outbox id; cancelling twice is harmless (the second answers UnknownOrder).
  */
 import { and, eq, inArray } from 'drizzle-orm'

@@ -14,7 +14,8 @@
  *   answers UnknownOrder (it was on the wire when the session was revoked). An order an operator read
  *   showed cancelled (no reason) waits up to a minute for the stream's OrderCancelled to say why.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → the order is read back
- *   by cloid and recorded as the operator reports it (filled or cancelled: the same "not applied" answer).
+ *   by cloid and recorded as the operator reports it (filled or cancelled: the same "not applied" answer;
+ *   a read that cannot be applied is not recorded: alerted READ_UNAPPLIABLE, done as the operator answered).
  *   Bytes whose answer was lost and whose session has ended are not resent: the order is read back, and
  *   if it shows this modify (its price and size at the next revision) the work is done as accepted;
  *   else it is signed again under the current session.

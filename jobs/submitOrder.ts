@@ -2,7 +2,8 @@
  * Processor: submit an Order.
  * - Payload: `SubmitJobData` { outboxId, walletId, family: 'Order', orderId }.
  * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row;
- *   the order at the operator (by cloid) when a stop keeps bytes whose answer was lost from being resent.
+ *   the order at the operator (by cloid) when a stop keeps bytes whose answer was lost from being resent
+ *   (a read that cannot be applied is not: alerted READ_UNAPPLIABLE, the order stays `unknown` for the sweep).
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
  *   A halted wallet, a CancelAll asked after the Order was queued, an intent cancelled or with a

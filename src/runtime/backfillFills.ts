@@ -1,14 +1,14 @@
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
-import { fillReadProblem, orderReadProblem, readClientOrderId } from '../core/orders/readProblem.js'
+import { fillReadProblem, readClientOrderId } from '../core/orders/readProblem.js'
 import type { Db } from '../store/Database.js'
 import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
 import { recordFill } from '../store/repositories/recordFill.js'
 import { streamCursors } from '../store/schema/index.js'
 import { snapshotUpdate } from '../venue/snapshotUpdate.js'
-import { orderIfKnown } from '../venue/orderIfKnown.js'
 import type { VenueFill } from '../venue/types.js'
+import { checkedOrderRead } from './checkedOrderRead.js'
 import type { WorkerDeps } from './deps.js'
 import { orderRepairs } from './orderRepairs.js'
 import { alertUnappliableRead } from './unappliableRead.js'
@@ -63,13 +63,10 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
   const added: VenueFill[] = []
   for (const [cloid, orderFills] of byOrder) {
     const readAt = new Date(deps.now())
-    const seen = await orderIfKnown(deps.venue, auth, cloid)
+    const read = await checkedOrderRead(deps, auth, { walletId, clientOrderId: cloid })
     // Its fills are counted only once the order is at the operator's read (above): left for now.
-    const problem = seen && orderReadProblem(seen)
-    if (problem) {
-      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, problem })
-      continue
-    }
+    if (read === 'unappliable') continue
+    const seen = read === 'unknown' ? undefined : read
     const fresh = await deps.db.transaction(async (tx) => {
       const current = await lockOrderUnchangedSince(tx, { walletId, clientOrderId: cloid }, readAt)
       if (current === 'changed') return []

@@ -1,0 +1,76 @@
+/**
+ * A submission that reads an order back from the operator (its answer lost) checks the read as the
+ * reconciliation sweep does (`orderReadProblem`): a malformed one (a price of zero, a negative
+ * `filled`, a size that is not a decimal) is not applied, nothing of it is stored, it is alerted
+ * READ_UNAPPLIABLE as the sweep alerts it, and the work goes on as with no usable read. Before,
+ * it was applied as it came (a price of zero stored on the order), or made the job throw on every
+ * retry. The sandbox answers the malformed reads (`readOverrides` fault). No processors run: each
+ * run of a job is the test's (`runSubmission` with a closed worker's adapters).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { reconcile } from '../../jobs/reconcile.js'
+import { submitOrderSpec } from '../../jobs/submitOrder.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
+import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorOrder } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let db: ReturnType<typeof rows>
+let dead: RunningWorker
+const alerts: { walletId: string; code: string; message: string; details?: Record<string, unknown> }[] = []
+const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+
+beforeAll(async () => {
+  h = await createHarness()
+  db = rows(h.db)
+  // A stopped worker: its adapters remain, its loops and processors do not run.
+  dead = await h.startWorker({ streams: false, alert: (event) => { alerts.push(event) } })
+  await dead.close()
+})
+afterAll(async () => { await h?.close() })
+
+const unappliable = (walletId: string) => alerts.filter((a) => a.walletId === walletId && a.code === 'READ_UNAPPLIABLE').map((a) => a.details)
+
+/** An order placed at the operator whose answer was lost: `unknown` here, open there. */
+async function placedAnswerLost(walletId: string, address: string) {
+  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+  const [placement] = await db.outboxOf(order.id)
+  h.sandbox.setFaults({ dropAfterAccept: 1 })
+  try {
+    await expect(runSubmission(dead.deps, placement!.id, submitOrderSpec, control)).rejects.toThrow()
+  } finally {
+    h.sandbox.setFaults({ dropAfterAccept: 0 })
+  }
+  expect((await db.order(order.id)).state).toBe('unknown')
+  expect(operatorOrder(h.sandbox, address, order.clientOrderId)?.status).toBe('open')
+  return { order, placementId: placement!.id }
+}
+
+describe('an Order whose answer was lost, then cancelled (not resent: its read-back)', () => {
+  it('a malformed read-back is not applied and is alerted; the order stays unknown until a usable read resolves it', async () => {
+    const { wallet } = await h.wallet()
+    const { order, placementId } = await placedAnswerLost(wallet.id, wallet.address)
+    const cloid = order.clientOrderId.toLowerCase()
+    h.sandbox.setFaults({ readOverrides: { [cloid]: { price: '0' } } })
+    try {
+      await requestCancel(h.db, { orderId: order.id })
+      expect(await runSubmission(dead.deps, placementId, submitOrderSpec, control)).toEqual({ result: 'done', reason: 'not resent: cancelled before submission' })
+      const after = await db.order(order.id)
+      expect([after.state, Number(after.price), after.venueOrderId]).toEqual(['unknown', 1990, null])
+      expect(unappliable(wallet.id)).toEqual([{ clientOrderId: cloid, problem: 'price: must be greater than zero' }])
+      expect(alerts.find((a) => a.walletId === wallet.id)?.message).toBe(`the operator's read of order ${cloid} cannot be applied and was passed over: price: must be greater than zero; nothing of it is stored: the order is left as it is here, and the next sweep reads it again`)
+      await eventually(async () => (await db.audit(wallet.id, 'alert.READ_UNAPPLIABLE')).length === 1)
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {} })
+    }
+    // Read right, the sweep resolves it.
+    expect((await reconcile(dead.deps, { walletId: wallet.id, orphans: 'adopt', settleMs: 0 })).failures).toBe(0)
+    const resolved = await db.order(order.id)
+    expect([resolved.state, Number(resolved.price)]).toEqual(['open', 1990])
+  })
+})
+
