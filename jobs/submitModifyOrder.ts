@@ -18,7 +18,7 @@
  *   a read that cannot be applied is not recorded: alerted READ_UNAPPLIABLE, done as the operator answered).
  *   Bytes whose answer was lost and whose session has ended are not resent: the order is read back, and
  *   if it shows this modify (its price and size at the next revision) the work is done as accepted;
- *   else it is signed again under the current session.
+ *   else, or when the read cannot be applied (alerted READ_UNAPPLIABLE), it is signed again under the current session.
  *   Outside the active session's scope: done when it was asked before the order was sent and the
  *   placement carried its price and size (nothing to send); else held for a scope change (session
  *   maintenance rotates the session to one covering ModifyOrder; a cancel of the order does not wait
@@ -29,15 +29,18 @@ import { and, count, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { liveOrderStates } from '../src/core/orders/orderState.js'
 import { parseAmount, parsePositiveAmount } from '../src/core/money/decimal.js'
+import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
 import { followReplacement } from '../src/runtime/submission/followReplacement.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
-import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
 import type { Db } from '../src/store/Database.js'
 import { haltedSinceQueued } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { orders, requests } from '../src/store/schema/index.js'
+
+/** What `tookEffect` does without a read it can apply. */
+const NOT_TAKEN = 'the ModifyOrder whose answer was lost is not taken as applied: it is signed again under the current session'
 
 /** How long a modify waits for the stream to say why an order an operator read showed cancelled was cancelled. */
 const REASON_WAIT_MS = 60_000
@@ -83,8 +86,9 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
   // back into Postgres then. A session's end that cancelled the order is left to the claim (replacement).
   async tookEffect({ deps, row, order }, session, request) {
     if (!order) return false
-    const there = await orderIfKnown(deps.venue, deps.sessions.readAuth(session), order.clientOrderId as Hex)
-    if (!there || (there.status !== 'open' && there.status !== 'partiallyFilled')) return false
+    // A read that cannot be applied tells nothing either (alerted): signed again, as when the operator does not know the order.
+    const there = await checkedOrderRead(deps, deps.sessions.readAuth(session), { walletId: row.walletId, clientOrderId: order.clientOrderId as Hex, instead: NOT_TAKEN })
+    if (typeof there !== 'object' || (there.status !== 'open' && there.status !== 'partiallyFilled')) return false
     const message = JSON.parse(request.body).message as { price: string; size: string }
     const taken = Number(there.revision) === (await acceptedModifies(deps.db, order.id)) + 1 && parseAmount('price', there.price) === BigInt(message.price) && parseAmount('size', there.size) === BigInt(message.size)
     if (taken) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)

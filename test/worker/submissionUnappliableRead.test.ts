@@ -9,11 +9,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
+import { eq } from 'drizzle-orm'
+import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
+import { sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
+import { grant } from '../lifecycle/support/lifecycle.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
@@ -74,3 +78,43 @@ describe('an Order whose answer was lost, then cancelled (not resent: its read-b
   })
 })
 
+/**
+ * An open order, and a ModifyOrder of it the operator took whose answer was lost; then the session
+ * that signed it ended (here as far as the worker knows: the operator still has the order open) and
+ * another was granted. The modify's bytes are not resent: the order is read back (`tookEffect`).
+ */
+async function modifiedAnswerLostSessionEnded() {
+  const w = await h.wallet()
+  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+  expect((await runSubmission(dead.deps, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, control)).result).toBe('accepted')
+  const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
+  h.sandbox.setFaults({ dropAfterAccept: 1 })
+  try {
+    await expect(runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)).rejects.toThrow()
+  } finally {
+    h.sandbox.setFaults({ dropAfterAccept: 0 })
+  }
+  expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
+  await grant(h, w)
+  await h.db.update(sessions).set({ status: 'revoked' }).where(eq(sessions.id, w.session.id))
+  return { ...w, order, outboxId }
+}
+
+describe('a ModifyOrder whose answer was lost and whose session ended (read back to tell whether it took effect)', () => {
+  it('a malformed read is not taken as the modify applied, nor stored: alerted, and the modify is signed again under the current session', async () => {
+    const { wallet, order, outboxId } = await modifiedAnswerLostSessionEnded()
+    const cloid = order.clientOrderId.toLowerCase()
+    h.sandbox.setFaults({ readOverrides: { [cloid]: { filled: '-1' } } })
+    try {
+      const result = await runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)
+      const modifies = (await db.requestsOf(order.id)).filter((r) => r.family === 'ModifyOrder')
+      expect(modifies.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:LOCAL.SESSION_ENDED', 'accepted:null'])
+      expect(result).toEqual({ result: 'accepted', duplicate: false, requestId: modifies[1]!.id })
+      expect(unappliable(wallet.id)).toContainEqual({ clientOrderId: cloid, problem: 'filled: must not be negative' })
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {} })
+    }
+    const stored = await db.order(order.id)
+    expect([stored.state, Number(stored.price), Number(stored.size), Number(stored.filled)]).toEqual(['open', 1985, 0.6, 0])
+  })
+})
