@@ -31,7 +31,7 @@ import { liveOrderStates } from '../src/core/orders/orderState.js'
 import { parseAmount, parsePositiveAmount } from '../src/core/money/decimal.js'
 import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
 import { followReplacement } from '../src/runtime/submission/followReplacement.js'
-import { readBackOrder } from '../src/runtime/submission/readBack.js'
+import { applyOrderRead, readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { audit } from '../src/store/repositories/audit.js'
 import type { Db } from '../src/store/Database.js'
@@ -82,8 +82,8 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     return same ? "placed with this modification's price and size (asked before it was sent); no ModifyOrder needed, and the session's scope has none" : null
   },
   // Its answer lost and its session ended since: taken if the order, live at the operator, shows this
-  // modify's price and size at the revision it made (one past the modifies accepted before it). Read
-  // back into Postgres then. A session's end that cancelled the order is left to the claim (replacement).
+  // modify's price and size at the revision it made (one past the modifies accepted before it). That
+  // one read is recorded in Postgres then. A session's end that cancelled the order is left to the claim (replacement).
   async tookEffect({ deps, row, order }, session, request) {
     if (!order) return false
     // A read that cannot be applied tells nothing either (alerted): signed again, as when the operator does not know the order.
@@ -91,7 +91,8 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     if (typeof there !== 'object' || (there.status !== 'open' && there.status !== 'partiallyFilled')) return false
     const message = JSON.parse(request.body).message as { price: string; size: string }
     const taken = Number(there.revision) === (await acceptedModifies(deps.db, order.id)) + 1 && parseAmount('price', there.price) === BigInt(message.price) && parseAmount('size', there.size) === BigInt(message.size)
-    if (taken) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
+    // Recorded from the read decided on: one round trip, and what is recorded is what was decided on.
+    if (taken) await applyOrderRead(deps, session, { walletId: row.walletId, clientOrderId: order.clientOrderId as Hex }, there)
     return taken
   },
   // Nor one signed before it tripped and waiting to go out again (a rate limit, a fresh nonce).

@@ -101,6 +101,19 @@ async function modifiedAnswerLostSessionEnded() {
 }
 
 describe('a ModifyOrder whose answer was lost and whose session ended (read back to tell whether it took effect)', () => {
+  it('a usable read showing the modify: done as accepted and recorded from that one read of the order', async () => {
+    const { order, outboxId } = await modifiedAnswerLostSessionEnded()
+    let reads = 0
+    const venue = { ...dead.deps.venue, order: (...args: Parameters<typeof dead.deps.venue.order>) => { reads++; return dead.deps.venue.order(...args) } }
+    const result = await runSubmission({ ...dead.deps, venue }, outboxId, submitModifyOrderSpec, control)
+    const modifies = (await db.requestsOf(order.id)).filter((r) => r.family === 'ModifyOrder')
+    expect(modifies.map((r) => `${r.status}:${r.errorCode}`)).toEqual(['accepted:null'])
+    expect(result).toEqual({ result: 'accepted', duplicate: true, requestId: modifies[0]!.id })
+    expect(reads).toBe(1)
+    const stored = await db.order(order.id)
+    expect([stored.state, Number(stored.price), Number(stored.size), stored.venueRevision]).toEqual(['open', 1985, 0.6, 1])
+  })
+
   it('a malformed read is not taken as the modify applied, nor stored: alerted, and the modify is signed again under the current session', async () => {
     const { wallet, order, outboxId } = await modifiedAnswerLostSessionEnded()
     const cloid = order.clientOrderId.toLowerCase()
