@@ -3,7 +3,8 @@
  * - Payload: `SubmitJobData` { outboxId, walletId, family: 'Order', orderId }.
  * - Reads: outbox row, orders row, the wallet's active session, earlier requests of this outbox row;
  *   the order at the operator (by cloid) when a stop keeps bytes whose answer was lost from being resent
- *   (a read that cannot be applied is not: alerted READ_UNAPPLIABLE, the order stays `unknown` for the sweep).
+ *   (a read that cannot be applied is not: alerted READ_UNAPPLIABLE, the order stays `unknown` for the sweep);
+ *   for a replacement marked `readBack`, the order it replaces (its price and what it left unfilled).
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
  *   A halted wallet, a CancelAll asked after the Order was queued, an intent cancelled or with a
@@ -26,6 +27,7 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { formatAmount, parseAmount } from '../src/core/money/decimal.js'
+import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { lockOrder } from '../src/store/repositories/lockOrder.js'
@@ -33,7 +35,6 @@ import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
-import { orderIfKnown } from '../src/venue/orderIfKnown.js'
 import type { Db } from '../src/store/Database.js'
 import { type OrderRow, intents, orders, outbox } from '../src/store/schema/index.js'
 
@@ -76,6 +77,9 @@ const stopReasons = {
   cancelAll: 'a CancelAll was asked after it was queued',
 } as const
 
+/** What a replacement does without a usable read of the order it replaces. */
+const PLACED_AS_HELD = 'the replacement is placed at the price and size held here for the cancelled order'
+
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
   /**
@@ -84,14 +88,18 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
    * order is read back by cloid first (the operator still answers reads of a cancelled order, to any
    * live delegation of the wallet), and the replacement takes its price and what it left unfilled.
    * A modify of it still in flight follows the replacement (`followReplacement`) with the same
-   * values, so nothing is applied twice. A failed read fails the attempt (BullMQ retries it).
+   * values, so nothing is applied twice. A failed read fails the attempt (BullMQ retries it); a read
+   * that cannot be applied (`checkedOrderRead`: alerted READ_UNAPPLIABLE) is as none, and the
+   * replacement goes out at the values held here, as when the operator does not know the order: it
+   * would fail every attempt, and the replacement never be placed.
    */
   async beforeClaim(ctx, session) {
     const { deps, row, order } = ctx
     const replaces = row.payload.replaces
     if (row.payload.readBack !== true || typeof replaces !== 'string' || !order || (order.state !== 'pending' && order.state !== 'submitting')) return ctx
     const [cancelled] = await deps.db.select({ clientOrderId: orders.clientOrderId }).from(orders).where(eq(orders.id, replaces))
-    const read = cancelled && (await orderIfKnown(deps.venue, deps.sessions.readAuth(session), cancelled.clientOrderId as Hex))
+    const checked = cancelled && (await checkedOrderRead(deps, deps.sessions.readAuth(session), { walletId: row.walletId, clientOrderId: cancelled.clientOrderId as Hex, instead: PLACED_AS_HELD }))
+    const read = typeof checked === 'object' ? checked : undefined
     return deps.db.transaction(async (tx) => {
       const remaining = read ? parseAmount('size', read.size) - parseAmount('filled', read.filled) : 0n
       if (read && remaining > 0n) {

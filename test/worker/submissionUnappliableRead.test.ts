@@ -9,17 +9,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
+import type { Hex } from 'viem'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
-import { sessions } from '../../src/store/schema/index.js'
+import { events, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { grant } from '../lifecycle/support/lifecycle.js'
+import { grant, openWithSession, place, settled } from '../lifecycle/support/lifecycle.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
-import { operatorOrder } from './support/operator.js'
+import { operatorOrder, revokeBehindTheWorkersBack, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
 
 let h: Harness
@@ -129,5 +130,46 @@ describe('a ModifyOrder whose answer was lost and whose session ended (read back
     }
     const stored = await db.order(order.id)
     expect([stored.state, Number(stored.price), Number(stored.size), Number(stored.filled)]).toEqual(['open', 1985, 0.6, 0])
+  })
+})
+
+/**
+ * A replacement for an order its session's end cancelled reads that order back before it is placed,
+ * when the operator may hold a modify of it Postgres has not applied (here one sent behind the
+ * worker's back, whose OrderModified carries no fields: `protocolEventData`). A live worker, streams on.
+ */
+describe('a replacement whose cancelled order reads back malformed', () => {
+  it('is placed at the price and size held here, once, with the read alerted and not applied', async () => {
+    h.sandbox.setFaults({ protocolEventData: true })
+    const worker = await h.startWorker({ walletSignerFor: () => undefined, maintenanceIntervalMs: 3_600_000, alert: (event) => { alerts.push(event) } })
+    try {
+      const w = await h.wallet()
+      const order = await place(h, worker, w.wallet.id)
+      await settled(h.db, order.id, 'open')
+      const cloid = order.clientOrderId.toLowerCase()
+      // The wallet's stream is open.
+      await eventually(async () => (await h.db.select().from(events).where(eq(events.walletId, w.wallet.id))).length > 0)
+      h.sandbox.setFaults({ readOverrides: { [cloid]: { filled: '-0.1' } } })
+      const modified = await sendWithSessionKey(worker.deps, w.wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1910n * 10n ** 18n, size: 2n * 10n ** 17n })
+      expect(modified.status).toBe(200)
+      await eventually(async () => (await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.type, 'OrderModified')))).length > 0)
+      expect((await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).status).toBe(200)
+      const replacedBy = await eventually(async () => (await db.order(order.id)).replacedBy)
+      expect((await db.outboxOf(replacedBy))[0]?.payload).toEqual({ replaces: order.id, readBack: true })
+
+      await grant(h, w)
+      const replacement = await openWithSession(h.db, replacedBy)
+      expect([Number(replacement.price), Number(replacement.size)]).toEqual([1900, 0.1])
+      const [placement] = await db.outboxOf(replacedBy)
+      expect(placement).toMatchObject({ status: 'done', payload: { replaces: order.id } })
+      // Placed on the first attempt: the malformed read failed none.
+      expect((await worker.submitQueue.getJob(placement!.id))?.attemptsMade).toBe(1)
+      expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'READ_UNAPPLIABLE').map((a) => a.message)).toContain(
+        `the operator's read of order ${cloid} cannot be applied and was passed over: filled: must not be negative; the replacement is placed at the price and size held here for the cancelled order`,
+      )
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {}, protocolEventData: false })
+      await worker.close()
+    }
   })
 })
