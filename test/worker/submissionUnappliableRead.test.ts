@@ -1,11 +1,12 @@
 /**
- * A submission that reads an order back from the operator (its answer lost) checks the read as the
- * reconciliation sweep does (`orderReadProblem`): a malformed one (a price of zero, a negative
- * `filled`, a size that is not a decimal) is not applied, nothing of it is stored, it is alerted
- * READ_UNAPPLIABLE as the sweep alerts it, and the work goes on as with no usable read. Before,
- * it was applied as it came (a price of zero stored on the order), or made the job throw on every
- * retry. The sandbox answers the malformed reads (`readOverrides` fault). No processors run: each
- * run of a job is the test's (`runSubmission` with a closed worker's adapters).
+ * A submission that reads an order back from the operator checks the read as the reconciliation
+ * sweep does (`checkedOrderRead`): a malformed one (a price of zero, a negative `filled`, a `filled`
+ * above the size) is not applied, nothing of it is stored, it is alerted READ_UNAPPLIABLE as the
+ * sweep alerts it, and the work goes on as with no usable read: an Order whose answer was lost stays
+ * `unknown` for the sweep, a ModifyOrder whose answer was lost is signed again, a replacement is
+ * placed at the values held here. The sandbox answers the malformed reads (`readOverrides` fault).
+ * Except for the replacement (a live worker, streams on), no processors run: each run of a job is
+ * the test's (`runSubmission` with a closed worker's adapters).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
@@ -76,6 +77,21 @@ describe('an Order whose answer was lost, then cancelled (not resent: its read-b
     expect((await reconcile(dead.deps, { walletId: wallet.id, orphans: 'adopt', settleMs: 0 })).failures).toBe(0)
     const resolved = await db.order(order.id)
     expect([resolved.state, Number(resolved.price)]).toEqual(['open', 1990])
+  })
+
+  it('a read whose filled exceeds its size is not applied either: the order is not marked filled with nothing filled', async () => {
+    const { wallet } = await h.wallet()
+    const { order, placementId } = await placedAnswerLost(wallet.id, wallet.address)
+    const cloid = order.clientOrderId.toLowerCase()
+    h.sandbox.setFaults({ readOverrides: { [cloid]: { status: 'filled', filled: '5' } } })
+    try {
+      await requestCancel(h.db, { orderId: order.id })
+      expect(await runSubmission(dead.deps, placementId, submitOrderSpec, control)).toMatchObject({ result: 'done' })
+      expect((await db.order(order.id)).state).toBe('unknown')
+      expect(unappliable(wallet.id)).toEqual([{ clientOrderId: cloid, problem: 'filled: must not exceed the size (5 > 0.5)' }])
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {} })
+    }
   })
 })
 

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors/ValidationError.js'
-import { parseAmount, parsePositiveAmount, parseSignedAmount } from '../money/decimal.js'
+import { formatAmount, parseAmount, parsePositiveAmount, parseSignedAmount } from '../money/decimal.js'
 import { MAX_REVISION, isCount, isTime } from './eventProblem.js'
 
 const cloidPattern = /^0x[0-9a-fA-F]{32}$/
@@ -8,7 +8,7 @@ const statuses: readonly unknown[] = ['open', 'partiallyFilled', 'filled', 'canc
 /**
  * Why the operator's read of one order (PROTOCOL.md §6) cannot be applied, or undefined when it
  * can: a field the reconciler parses or stores is missing or malformed (a `filled` that is not a
- * decimal, a status the protocol does not name, a revision too large for Postgres). As with an
+ * decimal or above the size, a status the protocol does not name, a revision too large for Postgres). As with an
  * event (`eventProblem`), such a read would fail every time it is applied, and with it the sweep of
  * the whole wallet: the order is passed over instead, and the rest of the wallet reconciled.
  * `side` is not checked: reads carry it as null when unknown (`withSide`).
@@ -19,8 +19,11 @@ export function orderReadProblem(order: unknown): string | undefined {
     cloidOf(read)
     if (!statuses.includes(read.status)) throw new ValidationError('status', 'must be open, partiallyFilled, filled or cancelled')
     parsePositiveAmount('price', read.price)
-    parsePositiveAmount('size', read.size)
-    parseAmount('filled', read.filled)
+    const size = parsePositiveAmount('size', read.size)
+    // The operator fills an order up to its size (a modify's size is the new total, above what filled):
+    // more says the read is wrong, status included (a `filled` order with nothing filled here).
+    const filled = parseAmount('filled', read.filled)
+    if (filled > size) throw new ValidationError('filled', `must not exceed the size (${formatAmount(filled)} > ${formatAmount(size)})`)
     // Stored as a 32-bit integer (orders.venue_revision).
     if (!isCount(read.revision, MAX_REVISION)) throw new ValidationError('revision', `must be an integer from 0 to ${MAX_REVISION}`)
     if (typeof read.orderId !== 'string' && typeof read.orderId !== 'number') throw new ValidationError('orderId', 'must be a string')

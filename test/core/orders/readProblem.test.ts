@@ -17,6 +17,8 @@ describe('orderReadProblem and fillReadProblem: whether an operator read can be 
     expect(orderReadProblem({ ...order, filled: 'NaN' })).toBe('filled: must be a finite number')
     expect(orderReadProblem({ ...order, price: undefined })).toBe('price: must be a decimal string, got undefined')
     expect(orderReadProblem({ ...order, revision: 2 ** 31 })).toBe(`revision: must be an integer from 0 to ${2 ** 31 - 1}`)
+    expect(orderReadProblem({ ...order, filled: '1.5' })).toBe('filled: must not exceed the size (1.5 > 1)')
+    expect(orderReadProblem({ ...order, filled: '1', status: 'filled' })).toBeUndefined()
     expect(orderReadProblem({ ...order, status: 'expired' })).toBe('status: must be open, partiallyFilled, filled or cancelled')
     expect(orderReadProblem({ ...order, clientOrderId: 12 })).toBe('clientOrderId: must be 16 bytes of 0x-hex')
     expect(orderReadProblem(null)).toBe('read: must be an object')
