@@ -6,10 +6,9 @@
  * config (`checkLocalSettings`), and exited 1 with their own error: two lines through the CLI, a
  * fatal log line with the stack when run directly (as did a bad config value then).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { expect, it } from 'vitest'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
+import { runToExit } from '../support/runToExit.js'
 import { REDIS_URL } from '../worker/support/harness.js'
 
 const entries = [
@@ -44,14 +43,7 @@ for (const entry of entries) {
       QUEUE_PREFIX: 'deputy-test-config-exit', API_PORT: '0', LOG_LEVEL: 'info', ...env,
     }
     for (const key of ['DEPUTY_MASTER_KEY', 'WALLET_SIGNER', 'PRIVY_APP_ID', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS', 'WORKER_CONCURRENCY']) if (!(key in env)) delete childEnv[key]
-    const child = spawn(process.execPath, entry.args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk })
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    const [code] = await once(child, 'exit')
-    clearTimeout(timer)
+    const { code, stdout, stderr } = await runToExit(entry.args, childEnv)
     expect({ code, stdout, lines: stderr.trimEnd().split('\n') }).toEqual({ code: 2, stdout: '', lines: [expect.stringMatching(new RegExp(`^deputy: configuration: ${variable}: \\S`))] })
     for (const secret of secrets) expect(stderr).not.toContain(secret)
   }, 30_000)

@@ -1,18 +1,10 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { expect, it } from 'vitest'
+import { runToExit } from '../support/runToExit.js'
 
 /** Runs the crash fixture and answers its exit code, its stdout lines and its stderr. */
 async function crash(kind: 'rejection' | 'exception'): Promise<{ code: number | null; lines: string[]; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crashProcess.ts'], { env: { ...process.env, CRASH_FIXTURE_KIND: kind }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk })
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-  const [code] = await once(child, 'exit')
-  clearTimeout(timer)
-  return { code: code as number | null, lines: stdout.split('\n').filter(Boolean), stderr }
+  const { code, stdout, stderr } = await runToExit(['--import', 'tsx', 'test/support/crashProcess.ts'], { ...process.env, CRASH_FIXTURE_KIND: kind })
+  return { code, lines: stdout.split('\n').filter(Boolean), stderr }
 }
 
 for (const [kind, msg] of [['rejection', 'unhandled promise rejection; exiting'], ['exception', 'uncaught exception; exiting']] as const) {

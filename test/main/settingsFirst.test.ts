@@ -3,8 +3,6 @@
  * checked before anything else: a malformed one stops the worker or the API with an error naming
  * it, before Postgres is migrated and before the operator is waited for (which has no end).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startApiServer } from '../../src/api/startApiServer.js'
@@ -13,6 +11,7 @@ import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { createLogger } from '../../src/logger.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
 import { lateRelay } from '../support/lateRelay.js'
+import { runToExit } from '../support/runToExit.js'
 import { REDIS_URL } from '../worker/support/harness.js'
 
 let testDb: TestDatabase
@@ -45,12 +44,7 @@ for (const { name, env, says } of malformed) {
   it(`the worker stops at once on a malformed ${name}, saying so, with the database untouched`, async () => {
     const childEnv: Record<string, string | undefined> = { ...process.env, ...settings(), ...env }
     for (const key of CUSTODY_ENV) if (!(key in env)) delete childEnv[key]
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    const [code] = await once(child, 'exit')
-    clearTimeout(timer)
+    const { code, stderr } = await runToExit(['--import', 'tsx', 'src/main/worker.ts'], childEnv)
     // A configuration error (test/main/configExit.test.ts): exit 2, one line naming the variable.
     expect(code).toBe(2)
     expect(stderr).toContain(`deputy: configuration: ${says}`)
