@@ -10,6 +10,7 @@ import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
+import { unauthorizedStatus } from '../sessions/unauthorizedStatus.js'
 import { grantsAutomatically } from '../sessions/grantsAutomatically.js'
 import { covers } from '../../core/acl/covers.js'
 import { hold, holdForScope } from './hold.js'
@@ -213,7 +214,9 @@ export async function deliver<F extends RequestFamily>(
         }
         case 'sessionInvalid': {
           const reason = `operator answered SessionUnauthorized: ${message}`
-          await markSessionRefused(deps, { walletId: row.walletId, sessionId: request.sessionId, status: 'revoked', reason })
+          // At its expiry (by the operator's clock, give or take the signing margin) it expired: no failure.
+          const status = await unauthorizedStatus(deps, request.sessionId)
+          await markSessionRefused(deps, { walletId: row.walletId, sessionId: request.sessionId, status, reason })
           // Signed under a session that has since been replaced (a rotation revoked it while this was
           // on the wire): the refusal had no effect, so the work goes out under the current session.
           const current = await deps.sessions.active(row.walletId)
