@@ -6,13 +6,16 @@
  * - Reads: the schedule and its run log (row lock), the wallet's active session, the schedule's
  *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
  * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
- *   perhaps none), `skipped` (paused / deleted / edited / halted, or earlier runs' orders still
+ *   perhaps none), `skipped` (paused / deleted / edited / halted, superseded when taken over from a
+ *   lost job before it placed anything while a later slot is due, or earlier runs' orders still
  *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel
  *   ended without effect); per leg an intent, an order and an Order outbox row in one
  *   transaction; before/after tables, legs and skips in the run.
  * - Flow: claim the slot (missed slots coalesce into the latest; a run left `running` by a lost job
- *   is taken over and finished first, then the job comes back for its own slot) → no session: `awaiting_delegation`
+ *   is taken over: one that placed no legs yet is skipped `superseded` when a later slot is due, and
+ *   the job claims that slot, whose run would only cancel what it placed; one whose sells went out
+ *   is finished first, its buys placed, then the job comes back for its own slot) → no session: `awaiting_delegation`
  *   → cancel earlier runs' working orders and wait (re-delayed, not blocking the queue) until they
  *   settle (still working after `settleTimeoutMs`: the run is skipped, trading nothing) → read →
  *   `computeRebalance` → write. Buys spend the quote on hand and the sells' proceeds less
@@ -91,8 +94,9 @@ export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParam
     return { outcome: claim.outcome, detail: claim.detail }
   }
   const result = await continueRun(deps, p, claim.run, claim.schedule)
-  // The run of an earlier slot, taken over from a job that was lost: this job's own slot (a claim's
-  // slot is never before it) has not run yet, so the job comes back at once to claim it.
+  // The run of an earlier slot, taken over from a job that was lost after its sells went out (one that
+  // placed nothing was superseded by the claim): this job's own slot (a claim's slot is never before
+  // it) has not run yet, so the job comes back at once to claim it.
   if (claim.run.slotAt.getTime() < p.jobSlot) return p.control.delay(0)
   return result
 }

@@ -139,22 +139,6 @@ describe('one run of a schedule', () => {
     expect(await runSchedule(ahead, { scheduleId: schedule.id, jobSlot: next, jobId: 'job-b', queue: worker.controlQueue, control })).toMatchObject({ outcome: 'completed' })
   })
 
-  it('a job that takes over a run its lost job left running finishes it, then runs its own slot', async () => {
-    const { wallet } = await h.wallet(undefined, { USD: '100000' })
-    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
-    const lost = Date.now()
-    // A job claimed its slot and was lost (stalled out, or its failure could not be recorded).
-    expect((await claimRun(h.db, { scheduleId: schedule.id, jobSlot: lost, jobId: 'lost', now: lost, staleRunMs: 60_000 })).kind).toBe('start')
-    const next = lost + 1
-    const takeOver = () => runSchedule(worker.deps, { scheduleId: schedule.id, jobSlot: next, jobId: 'next', queue: worker.controlQueue, control, staleRunMs: 0 })
-    // It finishes the lost run (its legs go out), then comes back at once for its own slot.
-    await expect(takeOver()).rejects.toBeInstanceOf(DelayedError)
-    expect((await runsOf(worker, schedule.id)).map((r) => [r.slotAt.getTime(), r.status, r.legs.length])).toEqual([[lost, 'completed', 1]])
-    await allSettled(wallet.id)
-    expect(await takeOver()).toMatchObject({ outcome: 'completed', slot: new Date(next).toISOString() })
-    expect((await runsOf(worker, schedule.id)).map((r) => [r.slotAt.getTime(), r.status])).toEqual([[next, 'completed'], [lost, 'completed']])
-  })
-
   it('a buy proposed after the run sold the same asset (the marks moved between its stages) is logged as not placed', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '100000' })
     const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })

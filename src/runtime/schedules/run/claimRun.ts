@@ -3,6 +3,7 @@ import { dueSlots } from '../../../core/rebalance/dueSlots.js'
 import { repeatsWallTime } from '../../../core/rebalance/repeatsWallTime.js'
 import { slotToRun } from '../../../core/rebalance/slotToRun.js'
 import type { Db } from '../../../store/Database.js'
+import { audit } from '../../../store/repositories/audit.js'
 import { type ScheduleRow, type ScheduleRunRow, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 
 export type ClaimRunParameters = {
@@ -30,8 +31,10 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 
 /**
  * Decides, under the schedule's row lock, what this job does: resume the run it
- * owns, wait for another job's run, record a skip (paused, deleted, halted
- * wallet), or claim the one slot to run. The slot is the latest due one after
+ * owns or one a lost job left (stale), wait for another job's run, record a skip
+ * (paused, deleted, halted wallet), or claim the one slot to run. A lost job's
+ * run that placed no legs yet is not resumed when a later slot is due: it ends
+ * `skipped`, reason `superseded`, and the later slot is claimed instead. The slot is the latest due one after
  * the last run (and after the last resume); earlier due slots are coalesced into
  * it, since a rebalance reads the portfolio as it is now. Inserting the run row
  * is the claim: (schedule, slot) is unique, so a redelivered job adds nothing.
@@ -41,13 +44,26 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     const [schedule] = await tx.select().from(schedules).where(eq(schedules.id, p.scheduleId)).for('update')
     if (!schedule) return { kind: 'none', outcome: 'unknownSchedule', detail: `no schedule ${p.scheduleId}`, removeScheduler: true }
 
+    let planned: SlotPlan | undefined
     const [inFlight] = await tx.select().from(scheduleRuns)
       .where(and(eq(scheduleRuns.scheduleId, schedule.id), eq(scheduleRuns.status, 'running'))).limit(1)
     if (inFlight) {
       const stale = p.now - inFlight.updatedAt.getTime() > p.staleRunMs
       if (inFlight.jobId !== p.jobId && !stale) return { kind: 'wait', detail: `run for slot ${iso(inFlight.slotAt.getTime())} is in flight` }
-      const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
-      return { kind: 'resume', run: adopted!, schedule }
+      // Lost before it wrote any leg, and a later slot is due: orders placed now for this slot would be
+      // cancelled at once by that slot's run, which reads the balances anew. It ends here; this job runs that slot.
+      const unplaced = inFlight.jobId !== p.jobId && inFlight.stage === 'settling' && inFlight.legs.length === 0 && schedule.status === 'active'
+      planned = unplaced ? await planSlot(tx, schedule, p) : undefined
+      if (!planned?.decision.run) {
+        const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
+        return { kind: 'resume', run: adopted!, schedule }
+      }
+      const later = iso(planned.decision.slot)
+      await tx.update(scheduleRuns).set({
+        status: 'skipped', stage: null, reason: 'superseded', finishedAt: new Date(p.now),
+        detail: `superseded by slot ${later}: the job of this run was lost before it placed any orders, and that slot, due since, trades from the balances as they are then (orders placed now for this slot would only be cancelled by it)`,
+      }).where(eq(scheduleRuns.id, inFlight.id))
+      await audit(tx, { walletId: inFlight.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: inFlight.id, slot: iso(inFlight.slotAt.getTime()), reason: 'superseded', supersededBy: later } })
     }
 
     const base = { scheduleId: schedule.id, walletId: schedule.walletId, scheduleVersion: schedule.version, jobId: p.jobId, startedAt: new Date(p.startedAt ?? p.now) }
@@ -60,19 +76,8 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
       return { kind: 'none', outcome: schedule.status, detail: `schedule is ${schedule.status}`, removeScheduler: true }
     }
 
-    const [last] = await tx.select({ slotAt: scheduleRuns.slotAt }).from(scheduleRuns)
-      .where(eq(scheduleRuns.scheduleId, schedule.id)).orderBy(desc(scheduleRuns.slotAt)).limit(1)
-    const lastRunSlot = last ? last.slotAt.getTime() : null
-    // Slots while paused (before activeSince) were skipped on purpose: never "missed".
-    const after = Math.max(lastRunSlot ?? Number.NEGATIVE_INFINITY, schedule.activeSince.getTime())
-    const due = dueSlots({ cron: schedule.cron, timeZone: schedule.timeZone, after, now: Math.max(p.now, p.jobSlot) })
-    // A slot BullMQ computed from a moment in a fall-back day's repeated hour (a job started late, a
-    // scheduler written then): the cron's wall time again, which the last run already ran.
-    const repeated = lastRunSlot !== null && !due.slots.includes(p.jobSlot) && repeatsWallTime({ slot: p.jobSlot, lastRunSlot, timeZone: schedule.timeZone })
-    // The job's own slot counts even at or before the last run, so a redelivered job reads as `alreadyRan`.
-    const candidates = p.jobSlot > schedule.activeSince.getTime() && !repeated ? [...due.slots, p.jobSlot] : due.slots
-    const decision = slotToRun({ lastRunSlot, dueSlots: candidates })
-    if (!decision.run && repeated) {
+    const { lastRunSlot, due, repeated, decision } = planned ?? await planSlot(tx, schedule, p)
+    if (!decision.run && repeated && lastRunSlot !== null) {
       const detail = `slot ${iso(p.jobSlot)} repeats the wall time of the last run's slot ${iso(lastRunSlot)}: the clock went back in ${schedule.timeZone} between them, and that time already ran: no orders`
       await tx.insert(scheduleRuns).values({ ...base, slotAt: new Date(p.jobSlot), status: 'skipped', reason: 'repeatedWallTime', detail, finishedAt: new Date(p.now) }).onConflictDoNothing()
       return { kind: 'none', outcome: 'repeatedWallTime', detail, removeScheduler: false }
@@ -97,4 +102,22 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     if (halted) return { kind: 'none', outcome: 'halted', detail: run.detail, removeScheduler: false }
     return { kind: 'start', run, schedule }
   })
+}
+
+type SlotPlan = { lastRunSlot: number | null; due: ReturnType<typeof dueSlots>; repeated: boolean; decision: ReturnType<typeof slotToRun> }
+
+/** The slot to run after the schedule's latest run (and its last resume), as of `p.now` and the job's slot. */
+async function planSlot(tx: Db, schedule: ScheduleRow, p: ClaimRunParameters): Promise<SlotPlan> {
+  const [last] = await tx.select({ slotAt: scheduleRuns.slotAt }).from(scheduleRuns)
+    .where(eq(scheduleRuns.scheduleId, schedule.id)).orderBy(desc(scheduleRuns.slotAt)).limit(1)
+  const lastRunSlot = last ? last.slotAt.getTime() : null
+  // Slots while paused (before activeSince) were skipped on purpose: never "missed".
+  const after = Math.max(lastRunSlot ?? Number.NEGATIVE_INFINITY, schedule.activeSince.getTime())
+  const due = dueSlots({ cron: schedule.cron, timeZone: schedule.timeZone, after, now: Math.max(p.now, p.jobSlot) })
+  // A slot BullMQ computed from a moment in a fall-back day's repeated hour (a job started late, a
+  // scheduler written then): the cron's wall time again, which the last run already ran.
+  const repeated = lastRunSlot !== null && !due.slots.includes(p.jobSlot) && repeatsWallTime({ slot: p.jobSlot, lastRunSlot, timeZone: schedule.timeZone })
+  // The job's own slot counts even at or before the last run, so a redelivered job reads as `alreadyRan`.
+  const candidates = p.jobSlot > schedule.activeSince.getTime() && !repeated ? [...due.slots, p.jobSlot] : due.slots
+  return { lastRunSlot, due, repeated, decision: slotToRun({ lastRunSlot, dueSlots: candidates }) }
 }
