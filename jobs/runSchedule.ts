@@ -6,15 +6,16 @@
  * - Reads: the schedule and its run log (row lock), the wallet's active session, the schedule's
  *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
  * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
- *   perhaps none), `skipped` (paused / deleted / edited / halted, superseded when taken over from a
- *   lost job before it placed anything while a later slot is due, or earlier runs' orders still
+ *   perhaps none), `skipped` (paused / deleted / edited / halted, superseded when left by its job
+ *   (lost, or back after `staleRunMs`) before it placed anything while a later slot is due, or earlier runs' orders still
  *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel
  *   ended without effect); per leg an intent, an order and an Order outbox row in one
  *   transaction; before/after tables, legs and skips in the run.
  * - Flow: claim the slot (missed slots coalesce into the latest; a run left `running` by a lost job
  *   is taken over: one that placed no legs yet is skipped `superseded` when a later slot is due, and
- *   the job claims that slot, whose run would only cancel what it placed; one whose sells went out
+ *   the job claims that slot, whose run would only cancel what it placed; so is one its own job
+ *   comes back to only after `staleRunMs` (its worker was down); one whose sells went out
  *   is finished first, its buys placed, then the job comes back for its own slot) → no session: `awaiting_delegation`
  *   → cancel earlier runs' working orders and wait (re-delayed, not blocking the queue) until they
  *   settle (still working after `settleTimeoutMs`: the run is skipped, trading nothing) → read →

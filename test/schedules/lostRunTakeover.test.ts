@@ -27,12 +27,14 @@ const control: RunControl = { delay: async () => { throw new DelayedError() } }
 const walletOrders = (walletId: string) => h.db.select({ id: orders.id, market: orders.market, side: orders.side, state: orders.state }).from(orders).where(eq(orders.walletId, walletId))
 const allSettled = (walletId: string) => eventually(async () => (await walletOrders(walletId)).every((o) => ['filled', 'cancelled'].includes(o.state)))
 
-/** Delivers the job of `jobSlot` as BullMQ would: again after each delay (its orders settled meanwhile), until it ends. */
-async function deliverUntilDone(walletId: string, scheduleId: string, jobSlot: number, jobId: string): Promise<RunScheduleResult> {
+/**
+ * Delivers the job of `jobSlot` as BullMQ would: again after each delay (its orders settled meanwhile),
+ * until it ends. By default a run another job left running is taken for lost at once (staleRunMs 0).
+ */
+async function deliverUntilDone(walletId: string, scheduleId: string, jobSlot: number, jobId: string, deps = worker.deps, staleRunMs: number | undefined = 0): Promise<RunScheduleResult> {
   for (let delivery = 0; delivery < 10; delivery++) {
     try {
-      // staleRunMs 0: a run another job left running is taken for lost at once.
-      return await runSchedule(worker.deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control, staleRunMs: 0 })
+      return await runSchedule(deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control, ...(staleRunMs === undefined ? {} : { staleRunMs }) })
     } catch (error) {
       if (!(error instanceof DelayedError)) throw error
       await allSettled(walletId)
@@ -85,5 +87,31 @@ describe('a run left running by a lost job, taken over by a later slot\'s job', 
     expect(adopted!.legs.map((leg) => `${leg.side} ${leg.market}`)).toEqual(['sell ETH-USD', 'buy BTC-USD'])
     expect(latest).toMatchObject({ status: 'completed' })
     expect(latest!.slotAt.getTime()).toBe(next)
+  })
+
+  it('its own job, delivered again only after a later slot came due (its worker was down meanwhile), places nothing for it either', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    // Daily, an hour from now: the real scheduler does not fire during the test.
+    const at = new Date(Date.now() + 3_600_000)
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: `${at.getUTCMinutes()} ${at.getUTCHours()} * * *` }) })
+    const lost = Date.now()
+    expect(await claimRun(h.db, { scheduleId: schedule.id, jobSlot: lost, jobId: 'job-a', now: lost, staleRunMs: 60_000 })).toMatchObject({ kind: 'start', run: { stage: 'settling', legs: [] } })
+
+    // The job was waiting (a delayed job) when its worker went down; it comes back two hours later,
+    // past the next slot (default staleRunMs: its run has been untouched for two hours).
+    const twoHoursLater = { ...worker.deps, now: () => Date.now() + 7_200_000 }
+    const result = await deliverUntilDone(wallet.id, schedule.id, lost, 'job-a', twoHoursLater, undefined)
+
+    const runs = await runsOf(worker, schedule.id)
+    // Before: it resumed its run and bought the ETH for the old slot, which the next slot's run would have cancelled if unfilled.
+    expect(runs.map((run) => [run.slotAt.getTime() === lost ? 'old slot' : 'later slot', run.status, run.legs.length])).toEqual([['later slot', 'completed', 1], ['old slot', 'skipped', 0]])
+    const [latest, superseded] = runs
+    expect(superseded).toMatchObject({ status: 'skipped', reason: 'superseded', legs: [] })
+    expect(superseded!.slotAt.getTime()).toBe(lost)
+    expect(latest!.slotAt.getTime()).toBeGreaterThan(lost)
+    expect(superseded!.detail).toContain(`slot ${latest!.slotAt.toISOString()}`)
+    expect(await intentsOfSlot(worker, schedule.id, new Date(lost))).toEqual([])
+    expect(result).toMatchObject({ outcome: 'completed', slot: latest!.slotAt.toISOString(), legs: 1 })
+    expect(latest).toMatchObject({ status: 'completed', legs: [{ side: 'buy', market: 'ETH-USD' }] })
   })
 })

@@ -7,7 +7,7 @@ import { wallets } from './wallets.js'
 /**
  * `running` until the run settles; then `completed` (legs written, possibly none),
  * `skipped` (paused, deleted, edited or halted before any leg was written, superseded
- * by a later slot when taken over from a lost job before it wrote any, or
+ * by a later slot when left by its job, lost or down, before it wrote any, or
  * earlier runs' orders still working when its wait for them ended),
  * `awaiting_delegation` (no active session: nothing traded) or `failed`.
  */

@@ -32,9 +32,10 @@ const iso = (ms: number): string => new Date(ms).toISOString()
 /**
  * Decides, under the schedule's row lock, what this job does: resume the run it
  * owns or one a lost job left (stale), wait for another job's run, record a skip
- * (paused, deleted, halted wallet), or claim the one slot to run. A lost job's
- * run that placed no legs yet is not resumed when a later slot is due: it ends
- * `skipped`, reason `superseded`, and the later slot is claimed instead. The slot is the latest due one after
+ * (paused, deleted, halted wallet), or claim the one slot to run. A stale run
+ * (a lost job's, or its own job's back only after staleRunMs) that placed no legs
+ * yet is not resumed when a later slot is due: it ends `skipped`, reason
+ * `superseded`, and the later slot is claimed instead. The slot is the latest due one after
  * the last run (and after the last resume); earlier due slots are coalesced into
  * it, since a rebalance reads the portfolio as it is now. Inserting the run row
  * is the claim: (schedule, slot) is unique, so a redelivered job adds nothing.
@@ -50,9 +51,11 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     if (inFlight) {
       const stale = p.now - inFlight.updatedAt.getTime() > p.staleRunMs
       if (inFlight.jobId !== p.jobId && !stale) return { kind: 'wait', detail: `run for slot ${iso(inFlight.slotAt.getTime())} is in flight` }
-      // Lost before it wrote any leg, and a later slot is due: orders placed now for this slot would be
-      // cancelled at once by that slot's run, which reads the balances anew. It ends here; this job runs that slot.
-      const unplaced = inFlight.jobId !== p.jobId && inFlight.stage === 'settling' && inFlight.legs.length === 0 && schedule.status === 'active'
+      // Left before it wrote any leg (its job lost, or back only now, its worker down meanwhile), and a
+      // later slot is due: orders placed now for this slot would be cancelled at once by that slot's run,
+      // which reads the balances anew. It ends here; this job runs that slot. A run its own job still
+      // drives (within staleRunMs) is resumed: its wait for earlier orders may outlast a slot.
+      const unplaced = stale && inFlight.stage === 'settling' && inFlight.legs.length === 0 && schedule.status === 'active'
       planned = unplaced ? await planSlot(tx, schedule, p) : undefined
       if (!planned?.decision.run) {
         const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
@@ -61,7 +64,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
       const later = iso(planned.decision.slot)
       await tx.update(scheduleRuns).set({
         status: 'skipped', stage: null, reason: 'superseded', finishedAt: new Date(p.now),
-        detail: `superseded by slot ${later}: the job of this run was lost before it placed any orders, and that slot, due since, trades from the balances as they are then (orders placed now for this slot would only be cancelled by it)`,
+        detail: `superseded by slot ${later}: this run was left before it placed any orders (its job lost, or its worker down) and that slot, due since, trades from the balances as they are then (orders placed now for this slot would only be cancelled by it)`,
       }).where(eq(scheduleRuns.id, inFlight.id))
       await audit(tx, { walletId: inFlight.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: inFlight.id, slot: iso(inFlight.slotAt.getTime()), reason: 'superseded', supersededBy: later } })
     }
