@@ -16,7 +16,12 @@
  *   alert naming it, and the rest of the wallet reconciled.
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
  *   A periodic run (every wallet) started while this process's previous one still runs is skipped
- *   (`oneRunAtATime` in src/worker.ts).
+ *   (`oneRunAtATime` in src/worker.ts). A run whose worker is stopping (`deps.stopping`) starts no
+ *   further wallet, nor another operator read of the wallet it is on: the read on the wire may finish
+ *   (each can take OPERATOR_TIMEOUT_MS while the operator hangs, and the worker's shutdown waits for
+ *   the job). The job then completes, its report `stopped`, with the repairs made so far kept; it is
+ *   not re-run: the next scheduled run (whichever worker takes it, every RECONCILE_INTERVAL_MS, every
+ *   wallet) and the next worker's start-up reconciliation cover the wallets left.
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
  */
@@ -40,7 +45,11 @@ import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 import type { VenueOrder } from '../src/venue/types.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
-export type ReconcileReport = { wallets: number; repairs: number; failures: number }
+/**
+ * `stopped`: the worker was stopping, and the run ended before every wallet was reconciled; the
+ * repairs of a wallet it stopped in are kept but not counted.
+ */
+export type ReconcileReport = { wallets: number; repairs: number; failures: number; stopped?: true }
 
 export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number }): Promise<ReconcileReport> {
   const wallets = options.walletId
@@ -48,6 +57,10 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
     : await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))
   const report: ReconcileReport = { wallets: 0, repairs: 0, failures: 0 }
   for (const { walletId } of wallets) {
+    if (deps.stopping?.aborted) {
+      report.stopped = true
+      break
+    }
     try {
       // Inside: a session key this process cannot unseal (sealed under a master key it does not
       // hold) is that wallet's failure, not every wallet's, nor the worker's start-up's.
@@ -56,6 +69,11 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
       report.wallets++
       report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000)
     } catch (error) {
+      // Stopped between two of the wallet's reads (`startsNoRead`): what it repaired is kept.
+      if (deps.stopping?.aborted && error === deps.stopping.reason) {
+        report.stopped = true
+        break
+      }
       report.failures++
       deps.log.warn({ walletId, err: error }, 'reconcile failed for wallet; retrying next run')
     }
@@ -105,6 +123,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     // as it was when the operator was asked: a lost request may still land between the read and the
     // check below, and only a read after its deadline proves it never will.
     const askedAt = deps.operatorNow()
+    if (!listed) startsNoRead(deps)
     const read = listed ?? await checkedOrderRead(deps, auth, { walletId, clientOrderId: cloid })
     if (read === 'unappliable') continue
     const seen = read === 'unknown' ? undefined : read
@@ -177,15 +196,25 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     backfillRepairs++
     return record(tx, action, details)
   }
+  startsNoRead(deps)
   await backfillFills(deps, session, { onRepair })
   // Still short after the fills since the cursor: the missing ones are behind it, read once from the start.
   if (shortOfFills.size) {
     const counted = await deps.db.select({ id: orders.id, filled: orders.filled }).from(orders).where(inArray(orders.id, [...shortOfFills.keys()]))
     if (counted.some((order) => parseAmount('filled', order.filled) < shortOfFills.get(order.id)!)) {
+      startsNoRead(deps)
       await backfillFills(deps, session, { since: 0n, onRepair })
     }
   }
   return repairs + backfillRepairs
+}
+
+/**
+ * Throws the stop's reason once the worker is stopping, before another operator read of a wallet
+ * is started: `reconcile` ends the run there, keeping the repairs made (each its own transaction).
+ */
+function startsNoRead(deps: WorkerDeps): void {
+  deps.stopping?.throwIfAborted()
 }
 
 /**

@@ -105,7 +105,8 @@ export type StartWorkerOptions = {
  * outbox relay, the sweeps that repair what Redis lost (`startRepairSweeps`),
  * the lane that sends cancels without waiting for Redis (`startCancelLane`),
  * the pruning of settled history (`startHistoryPruning`), and the event streams. `close()` stops taking work,
- * lets in-flight jobs finish (BullMQ re-runs any that do not), and releases leases.
+ * lets in-flight jobs finish (BullMQ re-runs any that do not; the runs going wallet by wallet start
+ * no further wallet, `deps.stopping`), and releases leases.
  */
 export async function startWorker(options: StartWorkerOptions) {
   const now = options.now ?? Date.now
@@ -116,7 +117,10 @@ export async function startWorker(options: StartWorkerOptions) {
   venue.remeasureClockWith(operatorClock.resync)
   const operatorNow = operatorClock.now
   const alerts = createAlertSink({ log: options.log, db: options.db, webhookUrl: options.alertWebhookUrl })
+  // Aborted when `close()` starts: the jobs going wallet by wallet end after the call on the wire.
+  const shutdown = new AbortController()
   const deps: WorkerDeps = {
+    stopping: shutdown.signal,
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
     rateLimits: createSessionRateLimits(now),
@@ -266,6 +270,7 @@ export async function startWorker(options: StartWorkerOptions) {
     streams,
     async close(timeoutMs = 20_000): Promise<void> {
       stopping = true
+      shutdown.abort(new Error('worker stopping'))
       clearInterval(relayTimer)
       await listener?.close()
       const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close(), pruning.close(), cancelLane.close()])

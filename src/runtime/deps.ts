@@ -23,6 +23,13 @@ export type WorkerDeps = {
   /** Measures the operator's clock again (after DeadlineExpired: a clock may have stepped since start-up). */
   resyncOperatorClock?: () => Promise<void>
   log: Logger
+  /**
+   * Aborted once the worker is told to stop (`close()`): a loop that calls the operator item by item
+   * (the reconciliation's wallets and reads, session maintenance's wallets and sessions) starts no
+   * further item; the one on the wire may finish. Each call can take OPERATOR_TIMEOUT_MS while the
+   * operator hangs, and the worker's shutdown waits for the job it is in. None: never stopped.
+   */
+  stopping?: AbortSignal
   /** Sessions the operator rate-limited (RateLimited): their sends wait; other sessions' do not. */
   rateLimits: SessionRateLimits
   /** Raised when a session must be replaced (SessionUnauthorized, expiry lead, compromise). */
