@@ -26,7 +26,12 @@
  *   such retry raises a SESSION_GRANTS_FAILING alert. A quarantined session's failed revocation is
  *   tried again after the same first wait, doubling (per process, `quarantineRetries`). A periodic
  *   run (every wallet) started while this process's previous one still runs is skipped
- *   (`oneRunAtATime` in src/worker.ts).
+ *   (`oneRunAtATime` in src/worker.ts). A run whose worker is stopping (`deps.stopping`) starts no
+ *   further wallet's grant nor session's revocation: the one under way may finish (each can take
+ *   OPERATOR_TIMEOUT_MS, or the wallet signer's wait, while either hangs, and the worker's shutdown
+ *   waits for the job). The job then completes, its report `stopped`; it is not re-run: the next
+ *   scheduled run (whichever worker takes it, every few seconds, every wallet) covers what was left,
+ *   a wallet's own run asked for after a SessionUnauthorized included.
  * - Idempotency key: the session statuses (a rotated wallet has a fresh active session, so a second
  *   run does nothing); revocation at the operator is idempotent.
  */
@@ -67,8 +72,11 @@ export type SessionMaintenanceOptions = {
   quarantineRetries?: Map<string, { failures: number; retryAt: number }>
 }
 
-/** `backedOff`: wallets due for a grant that wait because their recent sessions failed (`grantRetryDelayMs`). */
-export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number; backedOff: number }
+/**
+ * `backedOff`: wallets due for a grant that wait because their recent sessions failed (`grantRetryDelayMs`).
+ * `stopped`: the worker was stopping, and the run left grants or revocations for the next one.
+ */
+export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number; backedOff: number; stopped?: true }
 
 export async function maintainSessions(deps: WorkerDeps, options: SessionMaintenanceOptions, walletId?: string): Promise<SessionMaintenanceReport> {
   const report: SessionMaintenanceReport = { rotated: 0, revoked: 0, expired: 0, failures: 0, backedOff: 0 }
@@ -110,6 +118,10 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
         or (${sessions.id} is not null and ${heldUncovered} is not null))`))
   const backoffs = await grantBackoffs(deps.db, due.map((wallet) => wallet.walletId), deps.now(), options.grantRetryBaseMs)
   for (const wallet of due) {
+    if (deps.stopping?.aborted) {
+      report.stopped = true
+      break
+    }
     const expiring = wallet.expiryUnix !== null && wallet.expiryUnix < nowSeconds + options.rotateLeadSeconds
     // Held for a scope change while a signer was configured (another process's, or before a restart without it).
     const adding = wallet.heldUncovered ?? []
@@ -165,6 +177,10 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     and(eq(sessions.status, 'revoked'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)),
   )))
   for (const session of toRevoke) {
+    if (deps.stopping?.aborted) {
+      report.stopped = true
+      break
+    }
     try {
       await revokeAtOperator(deps, options.keyring, session, session.status === 'rotating' ? 'rotated out' : session.statusReason ?? 'never went live')
       report.revoked++
@@ -182,6 +198,10 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     .from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
     .where(and(scope, eq(sessions.status, 'quarantined'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)))
   for (const { session, ...wallet } of quarantined) {
+    if (deps.stopping?.aborted) {
+      report.stopped = true
+      break
+    }
     const signer = options.walletSignerFor(wallet)
     if (!signer) {
       deps.alert({
