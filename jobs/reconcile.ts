@@ -21,7 +21,8 @@
  *   (each can take OPERATOR_TIMEOUT_MS while the operator hangs, and the worker's shutdown waits for
  *   the job). The job then completes, its report `stopped`, with the repairs made so far kept; it is
  *   not re-run: the next scheduled run (whichever worker takes it, every RECONCILE_INTERVAL_MS, every
- *   wallet) and the next worker's start-up reconciliation cover the wallets left.
+ *   wallet) and the next worker's start-up reconciliation cover the wallets left. The start-up pass
+ *   stopped so (the process told to stop while it starts) is not taken as done: the worker does not start.
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
  */

@@ -117,8 +117,12 @@ export async function startWorker(options: StartWorkerOptions) {
   venue.remeasureClockWith(operatorClock.resync)
   const operatorNow = operatorClock.now
   const alerts = createAlertSink({ log: options.log, db: options.db, webhookUrl: options.alertWebhookUrl })
-  // Aborted when `close()` starts: the jobs going wallet by wallet end after the call on the wire.
+  // Aborted when `close()` starts, or the process is told to stop while this still starts: the
+  // jobs going wallet by wallet (the start-up reconciliation too) end after the call on the wire.
   const shutdown = new AbortController()
+  const stopStarting = () => shutdown.abort(options.startupSignal?.reason)
+  if (options.startupSignal?.aborted) stopStarting()
+  else options.startupSignal?.addEventListener('abort', stopStarting, { once: true })
   const deps: WorkerDeps = {
     stopping: shutdown.signal,
     db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log: options.log,
@@ -176,7 +180,12 @@ export async function startWorker(options: StartWorkerOptions) {
   // it succeeds. A wallet that fails alone (the operator refusing its reads, a session key this
   // process cannot unseal) is logged and left to the periodic reconciliation, not every wallet's
   // wait: its jobs meanwhile resend the bytes they persisted, which the operator answers duplicate.
-  const startup = await retryUntilDone(() => reconcile(deps, { orphans }), {
+  // Stopped while starting, the pass ends after the read on the wire (`stopped`): no work is taken.
+  const startup = await retryUntilDone(async () => {
+    const report = await reconcile(deps, { orphans })
+    options.startupSignal?.throwIfAborted()
+    return report
+  }, {
     signal: options.startupSignal,
     onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up reconciliation failed; retrying before taking work'),
   }).catch(async (error: unknown) => {

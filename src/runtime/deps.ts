@@ -24,7 +24,7 @@ export type WorkerDeps = {
   resyncOperatorClock?: () => Promise<void>
   log: Logger
   /**
-   * Aborted once the worker is told to stop (`close()`): a loop that calls the operator item by item
+   * Aborted once the worker is told to stop (`close()`, or its `startupSignal` while it starts): a loop that calls the operator item by item
    * (the reconciliation's wallets and reads, session maintenance's wallets and sessions) starts no
    * further item; the one on the wire may finish. Each call can take OPERATOR_TIMEOUT_MS while the
    * operator hangs, and the worker's shutdown waits for the job it is in. None: never stopped.
