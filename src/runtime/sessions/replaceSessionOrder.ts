@@ -44,7 +44,10 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   const held = parseAmount('size', cancelled.size) - parseAmount('filled', cancelled.filled)
   const remaining = held > 0n ? held : await remainingAfterLastFill(tx, cancelled)
   if (remaining <= 0n) return undefined
-  if (intent.goodTill && intent.goodTill.getTime() <= Date.now()) return undefined
+  if (intent.goodTill && intent.goodTill.getTime() <= Date.now()) {
+    await endAtGoodTill(tx, cancelled)
+    return undefined
+  }
   // A CancelAll of its market asked since it was queued (a user's, or the kill switch's) covers it:
   // placed again now, the replacement would be queued after that CancelAll and escape it.
   // A halt's CancelAll that was refused cancelled nothing: the order lived on past the resume.
@@ -65,6 +68,22 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
     .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
   await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.replaced', details: { cancelled: cancelled.id, replacement: replacement!.id, reason: cancelled.cancelReason, revision } })
   return replacement
+}
+
+/**
+ * The order's good-till time passed before its session's end cancelled it: it is not placed again
+ * (it would trade after the time the user said it must be gone by), and it ends as its good-till
+ * cancel would have left it, as an order never sent before that time does (submitOrder's
+ * `goodTillPassed`): reason `goodTill`, its intent cancelled, and the cancels queued for it settled
+ * (its good-till cancel would find it cancelled, and leave the intent active: a schedule's leg
+ * still wanted, an order a user could cancel again).
+ */
+async function endAtGoodTill(tx: Db, cancelled: OrderRow): Promise<void> {
+  await tx.update(orders).set({ cancelReason: 'goodTill' }).where(and(eq(orders.id, cancelled.id), eq(orders.state, 'cancelled')))
+  await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, cancelled.intentId!))
+  await tx.update(outbox).set({ status: 'done', lastError: 'its good-till time had passed when its session\'s end cancelled it' })
+    .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+  await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.endedAtGoodTill', details: { orderId: cancelled.id, reason: cancelled.cancelReason } })
 }
 
 /** The `remaining` of the order's last OrderFilled (PROTOCOL.md §7), or 0 when none says. */
