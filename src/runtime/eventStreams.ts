@@ -11,6 +11,7 @@ import type { VenueEvent } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 import { markSessionRefused } from './sessions/markSessionRefused.js'
+import { unauthorizedStatus } from './sessions/unauthorizedStatus.js'
 import { readBackOrder } from './submission/readBack.js'
 import { createEventGapWatch } from './eventGapWatch.js'
 import { groupCommit } from './groupCommit.js'
@@ -129,7 +130,10 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       // is not the delegated one): without this, every restart would try the same dead session and
       // the wallet's events — its orders' cancellations among them — would never arrive.
       if (error instanceof VenueError && (error.venueCode === 'SessionUnauthorized' || error.venueCode === 'SignerMismatch')) {
-        const status = error.venueCode === 'SignerMismatch' ? 'quarantined' : session.expiryUnix * 1000 <= deps.operatorNow() ? 'expired' : 'revoked'
+        // At its expiry (by the operator's clock, give or take the signing margin) it expired: no
+        // failure, as for a request refused so (a stream opened in its last seconds, our measure of
+        // the operator's clock a little behind).
+        const status = error.venueCode === 'SignerMismatch' ? 'quarantined' : await unauthorizedStatus(deps, session.id)
         const reason = `event stream answered ${error.venueCode}: ${error.message}`
         // A rotated-out session revoked on schedule ends its stream this way too: nothing to do then.
         if (await markSessionRefused(deps, { walletId, sessionId: session.id, status, reason })) {

@@ -8,7 +8,7 @@ import type { WorkerDeps } from '../deps.js'
 export type SessionRefusal = {
   walletId: string
   sessionId: string
-  /** SessionUnauthorized: `revoked` there, or `expired` when its expiry has passed; SignerMismatch: `quarantined`. */
+  /** SessionUnauthorized: `revoked` there, or `expired` at its expiry (`unauthorizedStatus`); SignerMismatch: `quarantined`. */
   status: 'revoked' | 'expired' | 'quarantined'
   reason: string
 }

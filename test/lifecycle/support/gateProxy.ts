@@ -1,7 +1,7 @@
 /**
  * A real HTTP hop between the worker and the sandbox that forwards everything
- * (SSE streams included) and can hold chosen signed requests until a test lets
- * them through: a request the worker has already signed and sent, still on the
+ * (SSE streams included) and can hold chosen signed requests, or event streams
+ * opening, until a test lets them through: a request the worker has already signed and sent, still on the
  * wire while something else happens (a kill switch, a rotation, a compromise).
  */
 import { type IncomingMessage, type ServerResponse, createServer, request as httpRequest } from 'node:http'
@@ -21,12 +21,15 @@ export type GateProxy = {
   url: string
   /** Holds every `POST /v1/requests` that `matches`, until the gate is released. */
   hold(matches: (request: WireRequest) => boolean): Gate
+  /** Holds every event stream opening (`GET /v1/events`), until the gate is released. */
+  holdStreams(): { arrived: Promise<void>; release(): void }
   close(): Promise<void>
 }
 
 export async function startGateProxy(target: string): Promise<GateProxy> {
   const upstream = new URL(target)
   const gates = new Set<{ matches: (request: WireRequest) => boolean; held: (request: WireRequest) => void; open: Promise<void> }>()
+  const streamGates = new Set<{ held: () => void; open: Promise<void> }>()
 
   const server = createServer((incoming, outgoing) => {
     handle(incoming, outgoing).catch(() => outgoing.destroy())
@@ -45,6 +48,12 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
       for (const gate of parsed ? [...gates] : []) {
         if (!gate.matches(parsed!)) continue
         gate.held(parsed!)
+        await gate.open
+      }
+    }
+    if (incoming.method === 'GET' && incoming.url?.startsWith('/v1/events')) {
+      for (const gate of [...streamGates]) {
+        gate.held()
         await gate.open
       }
     }
@@ -74,6 +83,21 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
         arrived,
         release: () => {
           gates.delete(gate)
+          release()
+        },
+      }
+    },
+    holdStreams() {
+      let release!: () => void
+      let held!: () => void
+      const open = new Promise<void>((resolve) => { release = resolve })
+      const arrived = new Promise<void>((resolve) => { held = resolve })
+      const gate = { held, open }
+      streamGates.add(gate)
+      return {
+        arrived,
+        release: () => {
+          streamGates.delete(gate)
           release()
         },
       }
