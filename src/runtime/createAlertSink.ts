@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Db } from '../store/Database.js'
-import { audit } from '../store/repositories/audit.js'
+import { claimAlert } from '../store/repositories/claimAlert.js'
+import { pruneAlertDeliveries } from '../store/repositories/pruneAlertDeliveries.js'
 import type { WorkerDeps } from './deps.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
 
@@ -12,7 +14,7 @@ export type AlertSinkOptions = {
   /** `ALERT_WEBHOOK_URL`: each alert is POSTed there as JSON. Never logged: such URLs carry their own secret. */
   webhookUrl?: string
   webhookTimeoutMs?: number
-  /** The same alert (wallet, code and details) raised again within this long is not sent again (default 1 h). */
+  /** The same alert (wallet, code and details) raised again within this long, by any process, is not sent again (default 1 h). */
   repeatAfterMs?: number
   now?: () => number
 }
@@ -32,8 +34,14 @@ export type AlertSink = {
  * never holds up the caller: a failed write or POST is logged at `warn`, once, and not retried.
  *
  * Some conditions are seen on every run of a periodic job (a session expiring with no signer to
- * rotate it: every maintenance run, for hours). The same alert (wallet, code and details) raised
- * again within `repeatAfterMs` of its last delivery by this process is only logged at `debug`.
+ * rotate it: every maintenance run, for hours), and by every worker process running it. The same
+ * alert (wallet, code and details) goes out, to the audit trail and the webhook, once per
+ * `repeatAfterMs` across the processes sharing Postgres, restarted ones included: before either,
+ * the sink claims it in `alert_deliveries` together with its audit entry (`claimAlert`), and a
+ * process that loses the claim logs at `debug` and sends nothing. Each process still logs an alert
+ * at `error` when it first sees it, and its own repeats within `repeatAfterMs` only at `debug`
+ * (its memory: Postgres is not asked again). With Postgres unreachable the alert goes out from
+ * each process as its memory allows (see `deliver`), so it is never lost to the record.
  */
 export function createAlertSink(options: AlertSinkOptions): AlertSink {
   const pending = new Set<Promise<void>>()
@@ -41,13 +49,18 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     pending.add(delivery)
     void delivery.finally(() => pending.delete(delivery))
   }
+  const { log, db } = options
   const timeoutMs = options.webhookTimeoutMs ?? 5_000
   const repeatAfterMs = options.repeatAfterMs ?? 3_600_000
+  const minutes = Math.round(repeatAfterMs / 60_000)
   const now = options.now ?? Date.now
   const lastDelivered = new Map<string, number>()
-  /** Whether this alert goes out (false: the same one went out less than `repeatAfterMs` ago). */
-  const due = (alert: Alert): boolean => {
-    const at = now()
+  let lastPruned = -Infinity
+  /**
+   * Whether this process has not itself seen this alert go out (or held back) in the last
+   * `repeatAfterMs`: the cheap first filter, so a condition seen on every run asks Postgres once an hour.
+   */
+  const due = (alert: Alert, at: number): boolean => {
     const key = `${alert.walletId}|${alert.code}|${JSON.stringify(alert.details ?? {})}`
     const last = lastDelivered.get(key)
     if (last !== undefined && at - last < repeatAfterMs) return false
@@ -56,18 +69,46 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     return true
   }
 
+  const deliver = async (alert: Alert, at: number): Promise<void> => {
+    const details = alert.details ?? {}
+    let claimed: boolean
+    try {
+      claimed = await claimAlert(db, {
+        walletId: alert.walletId, code: alert.code, detailsHash: createHash('sha256').update(JSON.stringify(details), 'utf8').digest('hex'),
+        at: new Date(at), repeatAfter: new Date(at - repeatAfterMs),
+        audit: { actor: 'worker', action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
+      })
+    } catch (error) {
+      // Postgres is down (or refused the claim): the alert is not held back for it. It goes out as
+      // it did before the record was shared, once an hour by this process (its memory alone), so
+      // with several processes each may send it; its audit entry could not be written.
+      log.warn({ err: error, code: alert.code }, 'alert not written to the audit log (sent without asking whether another process did)')
+      claimed = true
+    }
+    if (!claimed) {
+      log.debug({ alert }, `ALERT ${alert.code} not sent: another process (or an earlier run) sent it less than ${minutes} min ago`)
+      return
+    }
+    if (options.webhookUrl) await post(options.webhookUrl, alert, timeoutMs).catch((error: unknown) => {
+      log.warn({ code: alert.code, reason: errorMessage(error) }, 'alert webhook delivery failed')
+    })
+    if (at - lastPruned >= repeatAfterMs) {
+      lastPruned = at
+      await pruneAlertDeliveries(db, new Date(at - repeatAfterMs))
+        .catch((error: unknown) => log.debug({ err: error }, 'old alert deliveries not pruned (the next delivery tries again)'))
+    }
+  }
+
   return {
     raise(alert) {
-      if (!due(alert)) {
-        options.log.debug({ alert }, `ALERT ${alert.code} again (sent less than ${Math.round(repeatAfterMs / 60_000)} min ago): ${alert.message}`)
+      const at = now()
+      if (!due(alert, at)) {
+        log.debug({ alert }, `ALERT ${alert.code} again (sent less than ${minutes} min ago): ${alert.message}`)
         return
       }
-      options.log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
-      track(audit(options.db, { walletId: alert.walletId, actor: 'worker', action: `alert.${alert.code}`, details: { message: alert.message, ...alert.details } })
-        .catch((error: unknown) => options.log.warn({ err: error, code: alert.code }, 'alert not written to the audit log')))
-      if (options.webhookUrl) track(post(options.webhookUrl, alert, timeoutMs).catch((error: unknown) => {
-        options.log.warn({ code: alert.code, reason: errorMessage(error) }, 'alert webhook delivery failed')
-      }))
+      // Logged at once by the process that saw it, before Postgres is asked whether it goes out.
+      log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
+      track(deliver(alert, at))
     },
     async settled() {
       while (pending.size) await Promise.allSettled([...pending])

@@ -1,6 +1,8 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAlertSink } from '../../src/runtime/createAlertSink.js'
+import type { Database } from '../../src/store/Database.js'
+import { openDatabase } from '../../src/store/openDatabase.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { createHarness, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
@@ -100,5 +102,93 @@ describe('an alert', () => {
     // Written side by side, so in any order.
     expect((await rows(h.db).audit(wallet.id)).filter((a) => a.action.startsWith('alert.')).map((a) => a.action).sort())
       .toEqual(['alert.KEY_INTEGRITY', 'alert.KEY_INTEGRITY', 'alert.SESSION_EXPIRING', 'alert.SESSION_EXPIRING'])
+  })
+})
+
+describe('an alert raised by several worker processes', () => {
+  // Each worker process builds its own sink, with its own memory, over the same Postgres (its own pool).
+  let second: Database
+  beforeAll(async () => { second = await openDatabase({ url: h.databaseUrl, max: 2 }) })
+  afterAll(async () => { await second?.close() })
+
+  const sent = (before: number) => received.slice(before).map((r) => JSON.stringify([r.body.walletId, r.body.code, r.body.details])).sort()
+  const alertTrail = async (walletId: string) => (await rows(h.db).audit(walletId)).filter((a) => a.action.startsWith('alert.'))
+    .map((a) => JSON.stringify([a.action, a.details])).sort()
+
+  it('goes out once within the hour, whichever process raises it, a restarted one included; other details, wallet or code still go out; after the hour, again', async () => {
+    const [{ wallet }, { wallet: other }] = [await h.wallet(), await h.wallet()]
+    let clock = Date.now()
+    const now = () => clock
+    const first = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: url, now })
+    const secondSink = createAlertSink({ log: capturedLog().log, db: second.db, webhookUrl: url, now })
+    const expiring = { walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it', details: { sessionId: 's-1' } }
+    const before = received.length
+
+    // Both processes' maintenance runs see the condition at the same moment, and again a few seconds later.
+    first.raise(expiring)
+    secondSink.raise(expiring)
+    await Promise.all([first.settled(), secondSink.settled()])
+    clock += 10_000
+    first.raise(expiring)
+    secondSink.raise({ ...expiring, message: 'said another way' })
+    await Promise.all([first.settled(), secondSink.settled()])
+    // A process started after the first delivery (a restart, another worker scaled up) within the hour.
+    const { log: restartedLog, entries: restartedEntries } = capturedLog('debug')
+    const restarted = createAlertSink({ log: restartedLog, db: second.db, webhookUrl: url, now })
+    restarted.raise(expiring)
+    await restarted.settled()
+    // It logs what it saw, and that it sent nothing.
+    expect(restartedEntries().map((e) => [e.level, e.msg])).toEqual([
+      [50, `ALERT SESSION_EXPIRING: ${expiring.message}`],
+      [20, 'ALERT SESSION_EXPIRING not sent: another process (or an earlier run) sent it less than 60 min ago'],
+    ])
+
+    expect(sent(before)).toEqual([JSON.stringify([wallet.id, 'SESSION_EXPIRING', { sessionId: 's-1' }])])
+    expect(await alertTrail(wallet.id)).toEqual([JSON.stringify(['alert.SESSION_EXPIRING', { message: expiring.message, sessionId: 's-1' }])])
+
+    // Other details, another wallet, another code: each its own alert, sent once.
+    secondSink.raise({ ...expiring, details: { sessionId: 's-2' } })
+    first.raise({ ...expiring, details: { sessionId: 's-2' } })
+    first.raise({ ...expiring, walletId: other.id })
+    secondSink.raise({ ...expiring, walletId: other.id })
+    secondSink.raise({ ...expiring, code: 'SESSION_GRANTS_FAILING' })
+    restarted.raise({ ...expiring, code: 'SESSION_GRANTS_FAILING' })
+    await Promise.all([first.settled(), secondSink.settled(), restarted.settled()])
+    expect(sent(before)).toEqual([
+      JSON.stringify([other.id, 'SESSION_EXPIRING', { sessionId: 's-1' }]),
+      JSON.stringify([wallet.id, 'SESSION_EXPIRING', { sessionId: 's-1' }]),
+      JSON.stringify([wallet.id, 'SESSION_EXPIRING', { sessionId: 's-2' }]),
+      JSON.stringify([wallet.id, 'SESSION_GRANTS_FAILING', { sessionId: 's-1' }]),
+    ].sort())
+
+    // An hour after its delivery the condition goes out again, once, whichever process sees it first.
+    clock += 3_600_000
+    secondSink.raise(expiring)
+    first.raise(expiring)
+    restarted.raise(expiring)
+    await Promise.all([first.settled(), secondSink.settled(), restarted.settled()])
+    expect(sent(before).filter((s) => s === JSON.stringify([wallet.id, 'SESSION_EXPIRING', { sessionId: 's-1' }]))).toHaveLength(2)
+    expect((await alertTrail(wallet.id)).filter((a) => a.startsWith('["alert.SESSION_EXPIRING"'))).toHaveLength(3)
+  })
+
+  it('with Postgres unreachable still goes out from each process (logged, POSTed), and raise() never throws', async () => {
+    const { wallet } = await h.wallet()
+    // Nothing listens on port 9 of loopback: every statement fails at once.
+    const down = await openDatabase({ url: 'postgres://postgres@127.0.0.1:9/test', max: 1 })
+    try {
+      const { log, entries } = capturedLog('debug')
+      const sink = createAlertSink({ log, db: down.db, webhookUrl: url })
+      const alert = { walletId: wallet.id, code: 'SCHEDULE_SKIPPED', message: 'earlier orders still working', details: { scheduleId: 'x' } }
+      const before = received.length
+      expect(() => sink.raise(alert)).not.toThrow()
+      expect(() => sink.raise(alert)).not.toThrow()
+      await sink.settled()
+
+      expect(sent(before)).toEqual([JSON.stringify([wallet.id, 'SCHEDULE_SKIPPED', { scheduleId: 'x' }])])
+      expect(entries().filter((e) => e.level === 50).map((e) => e.msg)).toEqual(['ALERT SCHEDULE_SKIPPED: earlier orders still working'])
+      expect(entries().some((e) => e.level === 40 && /audit/.test(e.msg))).toBe(true)
+    } finally {
+      await down.close()
+    }
   })
 })

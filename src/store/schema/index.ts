@@ -2,6 +2,7 @@
  * The database schema, one table per file. drizzle-kit reads this file to
  * generate migrations (drizzle.config.ts), so every table must be exported here.
  */
+import { alertDeliveries } from './alertDeliveries.js'
 import { apiKeys } from './apiKeys.js'
 import { auditLog } from './auditLog.js'
 import { events } from './events.js'
@@ -19,6 +20,7 @@ import { streamCursors } from './streamCursors.js'
 import { tenants } from './tenants.js'
 import { wallets } from './wallets.js'
 
+export { type AlertDeliveryRow, type NewAlertDeliveryRow, alertDeliveries } from './alertDeliveries.js'
 export { type ApiKeyRow, type NewApiKeyRow, apiKeys } from './apiKeys.js'
 export { type AuditActor, type AuditLogRow, type NewAuditLogRow, auditLog } from './auditLog.js'
 export { type EventRow, type NewEventRow, events } from './events.js'
@@ -42,6 +44,6 @@ export { type NewWalletRow, type WalletRow, type WalletStatus, walletStatuses, w
 /** Every table, as handed to drizzle so `db.query.<table>` works. */
 export const schema = {
   auditLog, events, fills, intents, orders, outbox, policies, requests, scheduleRuns, schedules, sessions, streamCursors, wallets,
-  tenants, apiKeys, idempotencyKeys,
+  tenants, apiKeys, idempotencyKeys, alertDeliveries,
 }
 export type Schema = typeof schema
