@@ -34,6 +34,7 @@ import { Side } from '../src/core/eip712/types.js'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { DEFAULT_FEE_RESERVE_BPS, buyBudget, computeRebalance } from '../src/core/rebalance/computeRebalance.js'
 import { QUOTE_ASSET, type RebalanceLeg } from '../src/core/rebalance/types.js'
+import { SETTLE_TIMEOUT_MS, STALE_RUN_MS } from '../src/core/rebalance/runWaits.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { cancelScheduleOrders } from '../src/runtime/schedules/cancelScheduleOrders.js'
 import { resyncSchedule } from '../src/runtime/schedules/resyncSchedule.js'
@@ -57,9 +58,9 @@ export type RunScheduleParameters = {
   jobId: string
   queue: SchedulerQueue
   control: RunControl
-  /** Longest a run waits for earlier orders to settle and for its own sells (default 30 s). */
+  /** Longest a run waits for earlier orders to settle and for its own sells (default `SETTLE_TIMEOUT_MS`, 30 s). */
   settleTimeoutMs?: number
-  /** A `running` run untouched this long lost its job and is adopted (default 2 min). */
+  /** A `running` run untouched this long lost its job and is adopted (default `STALE_RUN_MS`, 2 min). */
   staleRunMs?: number
   /** Pause between checks while waiting (default 250 ms). */
   pollMs?: number
@@ -83,9 +84,9 @@ function needsProceeds(legs: readonly RebalanceLeg[], availableQuote: bigint, fe
 }
 
 export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParameters): Promise<RunScheduleResult> {
-  const p = { ...parameters, pollMs: parameters.pollMs ?? 250, settleTimeoutMs: parameters.settleTimeoutMs ?? 30_000 }
+  const p = { ...parameters, pollMs: parameters.pollMs ?? 250, settleTimeoutMs: parameters.settleTimeoutMs ?? SETTLE_TIMEOUT_MS }
   const claim = await claimRun(deps.db, {
-    scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), startedAt: deps.operatorNow(), staleRunMs: p.staleRunMs ?? 120_000,
+    scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), startedAt: deps.operatorNow(), staleRunMs: p.staleRunMs ?? STALE_RUN_MS,
   })
   if (claim.kind === 'wait') return p.control.delay(p.pollMs)
   if (claim.kind === 'none') {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/computeRebalance.js'
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
+import { LEAST_SCHEDULE_INTERVAL_RULE, LEAST_SCHEDULE_INTERVAL_SECONDS } from './core/rebalance/runWaits.js'
 import { isHttpUrl } from './core/isHttpUrl.js'
 import { ConfigError } from './core/errors/ConfigError.js'
 import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from './core/sessions/lifetimeBounds.js'
@@ -51,7 +52,7 @@ const schema = z.object({
   RELAY_INTERVAL_MS: ms(10, 100),
   SWEEP_INTERVAL_MS: ms(100, 5_000),
   RETENTION_DAYS: wholeNumber((n) => n.max(36_500)).default(30),
-  SCHEDULE_MIN_INTERVAL_SECONDS: wholeNumber((n) => n.min(1).max(86_400)).default(DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS),
+  SCHEDULE_MIN_INTERVAL_SECONDS: wholeNumber((n) => n.min(LEAST_SCHEDULE_INTERVAL_SECONDS, LEAST_SCHEDULE_INTERVAL_RULE).max(86_400)).default(DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS),
   REBALANCE_FEE_RESERVE_BPS: wholeNumber((n) => n.max(MAX_FEE_RESERVE_BPS)).default(DEFAULT_FEE_RESERVE_BPS),
   SHUTDOWN_TIMEOUT_MS: ms(100, 20_000),
   SESSION_LIFETIME_SECONDS: wholeNumber((n) => n

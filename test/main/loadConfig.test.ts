@@ -24,6 +24,19 @@ it('refuses a session lifetime under twice the rotation lead: every new session 
   expect(loadConfig({ SESSION_LIFETIME_SECONDS: '7200', SESSION_ROTATE_LEAD_SECONDS: '3600' })).toMatchObject({ SESSION_LIFETIME_SECONDS: 7200, SESSION_ROTATE_LEAD_SECONDS: 3600 })
 })
 
+// A run waits up to 30 s (from its start) for earlier runs' orders to settle and then for its own
+// sells before it places its last legs: with slots closer than twice that, those legs could go out
+// when the next slot is due, whose run cancels them at once as an earlier run's working orders.
+it('refuses a SCHEDULE_MIN_INTERVAL_SECONDS under 60, twice the 30 s a schedule run may wait before it places its last legs', () => {
+  expect(loadConfig({}).SCHEDULE_MIN_INTERVAL_SECONDS).toBe(60)
+  for (const value of ['1', '29', '30', '59']) {
+    expect(() => loadConfig({ SCHEDULE_MIN_INTERVAL_SECONDS: value }), value).toThrow(ConfigError)
+    expect(() => loadConfig({ SCHEDULE_MIN_INTERVAL_SECONDS: value }), value).toThrow(/^SCHEDULE_MIN_INTERVAL_SECONDS: must be at least 60 \(twice the 30 s a run may wait/)
+  }
+  expect(loadConfig({ SCHEDULE_MIN_INTERVAL_SECONDS: '60' }).SCHEDULE_MIN_INTERVAL_SECONDS).toBe(60)
+  expect(loadConfig({ SCHEDULE_MIN_INTERVAL_SECONDS: '3600' }).SCHEDULE_MIN_INTERVAL_SECONDS).toBe(3600)
+})
+
 it('refuses a session lifetime the pre-live checks would refuse, or longer than the 30-day automation window', () => {
   expect(() => loadConfig({ SESSION_LIFETIME_SECONDS: '1800', SESSION_ROTATE_LEAD_SECONDS: '600' }))
     .toThrow('SESSION_LIFETIME_SECONDS: must be at least 3600: the pre-live checks refuse a delegation with less than an hour left')

@@ -1,0 +1,26 @@
+/**
+ * How long a schedule run waits, in one place: the run (`jobs/runSchedule.ts`), the claim that
+ * takes a lost run over, and the SCHEDULE_MIN_INTERVAL_SECONDS setting all hold to them.
+ */
+
+/**
+ * Longest a run waits, from its start, for earlier runs' orders to settle and then for its own
+ * sells (both waits together) before it places its last legs.
+ */
+export const SETTLE_TIMEOUT_MS = 30_000
+
+/**
+ * A `running` run untouched this long lost its job and is taken over. Well past SETTLE_TIMEOUT_MS:
+ * a run that waits is touched at each of its job's polls (every 250 ms), so a live one never goes
+ * this long untouched unless its worker is down.
+ */
+export const STALE_RUN_MS = 120_000
+
+/**
+ * The least SCHEDULE_MIN_INTERVAL_SECONDS: twice the settle wait. A run started on time places its
+ * last legs up to SETTLE_TIMEOUT_MS after its slot, later when its job starts late or its operator
+ * reads are slow; the next slot's run cancels them as earlier runs' working orders. With slots
+ * closer than this those legs can go out when the next slot is due, to be cancelled at once.
+ */
+export const LEAST_SCHEDULE_INTERVAL_SECONDS = (2 * SETTLE_TIMEOUT_MS) / 1000
+export const LEAST_SCHEDULE_INTERVAL_RULE = `must be at least ${LEAST_SCHEDULE_INTERVAL_SECONDS} (twice the ${SETTLE_TIMEOUT_MS / 1000} s a run may wait for earlier runs' orders and its own sells before it places its last legs): with slots closer, those legs can go out when the next slot is due, whose run cancels them at once`
