@@ -15,7 +15,7 @@
  * - Flow: claim the slot (missed slots coalesce into the latest; a run left `running` by a lost job
  *   is taken over: one that placed no legs yet is skipped `superseded` when a later slot is due, and
  *   the job claims that slot, whose run would only cancel what it placed; so is one its own job
- *   comes back to only after `staleRunMs` (its worker was down); one whose sells went out
+ *   comes back to only after `staleRunMs` (its worker was down; untouched that long on Postgres's clock, not a worker's); one whose sells went out
  *   is finished first, its buys placed, then the job comes back for its own slot) → no session: `awaiting_delegation`
  *   → cancel earlier runs' working orders and wait (re-delayed, not blocking the queue) until they
  *   settle (still working after `settleTimeoutMs`: the run is skipped, trading nothing) → read →

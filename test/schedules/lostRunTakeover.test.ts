@@ -4,12 +4,13 @@
  * as they are, and would only cancel them. One whose sells went out still places the buys they fund.
  */
 import { DelayedError } from 'bullmq'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunControl, type RunScheduleResult, runSchedule } from '../../jobs/runSchedule.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
+import { STALE_RUN_MS } from '../../src/core/rebalance/runWaits.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
-import { orders } from '../../src/store/schema/index.js'
+import { orders, scheduleRuns, schedules } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { YEARLY, contextOf, intentsOfSlot, runsOf, specOf } from './support.js'
@@ -91,16 +92,20 @@ describe('a run left running by a lost job, taken over by a later slot\'s job', 
 
   it('its own job, delivered again only after a later slot came due (its worker was down meanwhile), places nothing for it either', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '100000' })
-    // Daily, an hour from now: the real scheduler does not fire during the test.
-    const at = new Date(Date.now() + 3_600_000)
+    // Daily, an hour ago, and active for three hours: its slot of two hours ago ran (the run below),
+    // the one an hour ago came due while the job was away, the next is a day off.
+    const at = new Date(Date.now() - 3_600_000)
     const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: `${at.getUTCMinutes()} ${at.getUTCHours()} * * *` }) })
-    const lost = Date.now()
-    expect(await claimRun(h.db, { scheduleId: schedule.id, jobSlot: lost, jobId: 'job-a', now: lost, staleRunMs: 60_000 })).toMatchObject({ kind: 'start', run: { stage: 'settling', legs: [] } })
+    await h.db.update(schedules).set({ activeSince: sql`${schedules.activeSince} - interval '3 hours'` }).where(eq(schedules.id, schedule.id))
+    const lost = Date.now() - 7_200_000
+    const claimed = await claimRun(h.db, { scheduleId: schedule.id, jobSlot: lost, jobId: 'job-a', now: lost, staleRunMs: STALE_RUN_MS })
+    expect(claimed).toMatchObject({ kind: 'start', run: { stage: 'settling', legs: [] } })
 
     // The job was waiting (a delayed job) when its worker went down; it comes back two hours later,
-    // past the next slot (default staleRunMs: its run has been untouched for two hours).
-    const twoHoursLater = { ...worker.deps, now: () => Date.now() + 7_200_000 }
-    const result = await deliverUntilDone(wallet.id, schedule.id, lost, 'job-a', twoHoursLater, undefined)
+    // past the next slot: its run has been untouched for two hours, on Postgres's clock (the default staleRunMs).
+    if (claimed.kind !== 'start') throw new Error('not claimed')
+    await h.db.update(scheduleRuns).set({ updatedAt: sql`now() - interval '2 hours'` }).where(eq(scheduleRuns.id, claimed.run.id))
+    const result = await deliverUntilDone(wallet.id, schedule.id, lost, 'job-a', worker.deps, STALE_RUN_MS)
 
     const runs = await runsOf(worker, schedule.id)
     // Before: it resumed its run and bought the ETH for the old slot, which the next slot's run would have cancelled if unfilled.
@@ -113,5 +118,26 @@ describe('a run left running by a lost job, taken over by a later slot\'s job', 
     expect(await intentsOfSlot(worker, schedule.id, new Date(lost))).toEqual([])
     expect(result).toMatchObject({ outcome: 'completed', slot: latest!.slotAt.toISOString(), legs: 1 })
     expect(latest).toMatchObject({ status: 'completed', legs: [{ side: 'buy', market: 'ETH-USD' }] })
+  })
+})
+
+describe('a run in flight, as another worker sees it', () => {
+  it('a worker whose clock runs ahead waits for a run another job touched just now, rather than taking it for lost', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '100000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+    const slot = Date.now()
+    // A job claimed its slot a moment ago and is waiting (for earlier orders, say): a live run.
+    expect(await claimRun(h.db, { scheduleId: schedule.id, jobSlot: slot, jobId: 'live', now: slot, staleRunMs: STALE_RUN_MS })).toMatchObject({ kind: 'start' })
+
+    // A later slot's job, on a worker whose clock runs a minute past the stale time ahead.
+    const ahead = { ...worker.deps, now: () => Date.now() + STALE_RUN_MS + 60_000 }
+    await expect(runSchedule(ahead, { scheduleId: schedule.id, jobSlot: slot + 1, jobId: 'ahead', queue: worker.controlQueue, control })).rejects.toBeInstanceOf(DelayedError)
+
+    // Before: it took the live run for lost, ended it `skipped` (superseded) and bought the ETH for its own slot.
+    const runs = await runsOf(worker, schedule.id)
+    expect(runs).toHaveLength(1)
+    expect(runs[0]).toMatchObject({ status: 'running', stage: 'settling', jobId: 'live', legs: [] })
+    expect(runs[0]!.slotAt.getTime()).toBe(slot)
+    expect(await walletOrders(wallet.id)).toEqual([])
   })
 })

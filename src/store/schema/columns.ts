@@ -53,6 +53,15 @@ export function updatedAt() {
 }
 
 /**
+ * As `updatedAt`, but refreshed with Postgres's now(), as it is first written, rather than the
+ * updating process's clock: for a column another worker compares with the present (a schedule run
+ * untouched for a while is taken for lost), which it must do on the same clock, Postgres's.
+ */
+export function updatedAtOnPostgresClock() {
+  return timestamptz('updated_at').notNull().defaultNow().$onUpdate(() => sql`now()`)
+}
+
+/**
  * `column in ('a', 'b')` for CHECK constraints. DDL takes no bind parameters, so
  * the values are inlined; they come from constant tuples in the schema only.
  */

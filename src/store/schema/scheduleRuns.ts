@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { amount, createdAt, oneOf, timestamptz, updatedAt } from './columns.js'
+import { amount, createdAt, oneOf, timestamptz, updatedAtOnPostgresClock } from './columns.js'
 import { schedules } from './schedules.js'
 import { wallets } from './wallets.js'
 
@@ -83,7 +83,8 @@ export const scheduleRuns = pgTable(
     startedAt: timestamptz('started_at').notNull().defaultNow(),
     finishedAt: timestamptz('finished_at'),
     createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    /** On Postgres's clock, inserts and updates alike: `claimRun` compares it with Postgres's now() to tell a lost run. */
+    updatedAt: updatedAtOnPostgresClock(),
   },
   (t) => [
     uniqueIndex('schedule_runs_schedule_slot_unique').on(t.scheduleId, t.slotAt),

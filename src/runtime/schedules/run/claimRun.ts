@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm'
+import { and, desc, eq, sql } from 'drizzle-orm'
 import { dueSlots } from '../../../core/rebalance/dueSlots.js'
 import { repeatsWallTime } from '../../../core/rebalance/repeatsWallTime.js'
 import { slotToRun } from '../../../core/rebalance/slotToRun.js'
@@ -11,13 +11,18 @@ export type ClaimRunParameters = {
   /** The slot BullMQ produced the job for (unix ms). */
   jobSlot: number
   jobId: string
+  /** The worker's clock: which slots are due, when a run it ends finished. */
   now: number
   /**
    * When a run claimed now starts (default `now`), on the clock every worker shares (the operator's):
    * its waits are measured from it by whichever worker the job is delivered to next.
    */
   startedAt?: number
-  /** A `running` run not touched for this long lost its job: the next job adopts it. */
+  /**
+   * A `running` run not touched for this long lost its job: the next job adopts it. Measured on
+   * Postgres's clock (its now() against the run's `updated_at`, which Postgres writes too), never
+   * a worker's: one whose clock ran ahead took a run another worker had just touched for lost.
+   */
   staleRunMs: number
 }
 
@@ -46,10 +51,12 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     if (!schedule) return { kind: 'none', outcome: 'unknownSchedule', detail: `no schedule ${p.scheduleId}`, removeScheduler: true }
 
     let planned: SlotPlan | undefined
-    const [inFlight] = await tx.select().from(scheduleRuns)
-      .where(and(eq(scheduleRuns.scheduleId, schedule.id), eq(scheduleRuns.status, 'running'))).limit(1)
-    if (inFlight) {
-      const stale = p.now - inFlight.updatedAt.getTime() > p.staleRunMs
+    const [found] = await tx.select({
+      run: scheduleRuns,
+      stale: sql<boolean>`${scheduleRuns.updatedAt} < now() - ${p.staleRunMs}::double precision * interval '1 millisecond'`,
+    }).from(scheduleRuns).where(and(eq(scheduleRuns.scheduleId, schedule.id), eq(scheduleRuns.status, 'running'))).limit(1)
+    if (found) {
+      const { run: inFlight, stale } = found
       if (inFlight.jobId !== p.jobId && !stale) return { kind: 'wait', detail: `run for slot ${iso(inFlight.slotAt.getTime())} is in flight` }
       // Left before it wrote any leg (its job lost, or back only now, its worker down meanwhile), and a
       // later slot is due: orders placed now for this slot would be cancelled at once by that slot's run,
