@@ -141,7 +141,7 @@ describe('deputy against a running API', () => {
     const removed = await deputy(['schedule', 'remove', schedule.id, '--json'])
     expect(removed.code).toBe(0)
     expect(json<{ schedule: { status: string } }>(removed).schedule.status).toBe('deleted')
-  })
+  }, 60_000) // ten CLI processes, each starting tsx: about 8 s alone, over 30 s on a loaded CI machine
 
   it('halts and resumes a wallet', async () => {
     const resting = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1900', '--size', '0.1', '--wait', '--json'])
