@@ -9,11 +9,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createNonceGenerator } from '../../src/core/requests/createNonceGenerator.js'
-import type { WorkerDeps } from '../../src/runtime/deps.js'
-import { createSessionSigners } from '../../src/runtime/sessionSigners.js'
-import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import { lateRelay } from '../support/lateRelay.js'
+import { directSender } from './support/directSender.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
@@ -44,7 +41,7 @@ it('stopped while its reconciliation waits on a hanging operator, the worker sto
   await operator.hang()
   // An order placed at the operator by another client, which only a reconciliation finds (the
   // worker's stream goes through the hanging relay): one per wallet, sent to the operator directly.
-  const direct = await directClient()
+  const direct = await directSender(h)
   const orphans = new Map<string, Hex>()
   for (const { wallet, signer } of wallets) {
     const clientOrderId = `0x${randomBytes(16).toString('hex')}` as Hex
@@ -69,15 +66,3 @@ it('stopped while its reconciliation waits on a hanging operator, the worker sto
     expect((await db.audit(walletId, 'orphan.adopt')).map((a) => a.actor)).toEqual(['reconciler'])
   }
 }, 120_000)
-
-/** Signs with the wallets' session keys and sends to the operator itself, not through the relay. */
-async function directClient(): Promise<WorkerDeps> {
-  const venue = createVenueClient({ baseUrl: h.sandbox.url })
-  const { maxDeadlineMs } = await venue.info()
-  const now = () => h.sandbox.now()
-  return {
-    db: h.db, venue, domain: h.sandbox.domain, maxDeadlineMs, now, operatorNow: now, log: h.log,
-    sessions: createSessionSigners({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, now }),
-    nonces: createNonceGenerator(now),
-  } as WorkerDeps
-}

@@ -13,10 +13,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { createNonceGenerator } from '../../src/core/requests/createNonceGenerator.js'
-import type { WorkerDeps } from '../../src/runtime/deps.js'
-import { createSessionSigners } from '../../src/runtime/sessionSigners.js'
-import { createVenueClient } from '../../src/venue/createVenueClient.js'
+import { directSender } from './support/directSender.js'
 import { REDIS_URL, createHarness, eventually, type Harness } from './support/harness.js'
 import { sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
@@ -53,7 +50,7 @@ const E18 = 10n ** 18n
 
 it('stopped while its start-up reconciliation waits on a hanging operator, the worker exits 0 before its shutdown timeout, and the next worker reconciles every wallet', async () => {
   const db = rows(h.db)
-  const direct = await directClient()
+  const direct = await directSender(h)
   const orphans = new Map<string, Hex>()
   for (let i = 0; i < 6; i++) {
     const { wallet } = await h.wallet()
@@ -101,15 +98,3 @@ it('stopped while its start-up reconciliation waits on a hanging operator, the w
     expect((await db.audit(walletId, 'orphan.adopt')).map((a) => a.actor)).toEqual(['reconciler'])
   }
 }, 120_000)
-
-/** Signs with the wallets' session keys and sends to the operator itself. */
-async function directClient(): Promise<WorkerDeps> {
-  const venue = createVenueClient({ baseUrl: h.sandbox.url })
-  const { maxDeadlineMs } = await venue.info()
-  const now = () => h.sandbox.now()
-  return {
-    db: h.db, venue, domain: h.sandbox.domain, maxDeadlineMs, now, operatorNow: now, log: h.log,
-    sessions: createSessionSigners({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, now }),
-    nonces: createNonceGenerator(now),
-  } as WorkerDeps
-}
