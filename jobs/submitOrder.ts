@@ -34,6 +34,7 @@ import { lockOrder } from '../src/store/repositories/lockOrder.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
+import { unfinishedCancelsOf } from '../src/store/repositories/unfinishedCancels.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import type { Db } from '../src/store/Database.js'
 import { type OrderRow, intents, orders, outbox } from '../src/store/schema/index.js'
@@ -45,7 +46,7 @@ import { type OrderRow, intents, orders, outbox } from '../src/store/schema/inde
  */
 async function settleQueuedCancels(tx: Db, orderId: string, nowMs: number): Promise<string> {
   const settled = await tx.update(outbox).set({ status: 'done', lastError: 'cancelled before submission' })
-    .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+    .where(unfinishedCancelsOf(orderId))
     .returning({ seq: outbox.seq, payload: outbox.payload, availableAt: outbox.availableAt })
   const due = settled.filter((row) => row.availableAt.getTime() <= nowMs).sort((a, b) => a.seq - b.seq)[0]
   return typeof due?.payload.reason === 'string' ? due.payload.reason : 'user'

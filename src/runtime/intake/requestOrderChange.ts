@@ -6,6 +6,7 @@ import { liveOrderStates, terminalOrderStates } from '../../core/orders/orderSta
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
 import { audit } from '../../store/repositories/audit.js'
+import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
 import { type OrderRow, type OutboxRow, intents, orders, outbox, requests, wallets } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 
@@ -136,7 +137,7 @@ export async function requestCancel(db: Db, input: { orderId: string; reason?: s
     // Locked first: a cancel asked at the same moment waits here, then finds this one's row.
     const order = await lockKnownOrder(tx, input.orderId)
     const [pending] = await tx.select({ id: outbox.id }).from(outbox)
-      .where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held']), sql`${outbox.availableAt} <= now()`))
+      .where(and(unfinishedCancelsOf(order.id), sql`${outbox.availableAt} <= now()`))
       .orderBy(outbox.seq).limit(1)
     // Read before the intent is marked below: an order whose intent is active may be placed again.
     if (!pending && terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))) throw new OrderNotOpenError(order, 'cancelled')

@@ -1,7 +1,8 @@
-import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
+import { and, eq, isNull, lt } from 'drizzle-orm'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
+import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
 import { intents, orders, outbox } from '../../store/schema/index.js'
 import { workingScheduleOrders } from './workingScheduleOrders.js'
 
@@ -48,7 +49,7 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
 /** A CancelOrder of the order queued, held, or being sent (a settled one, done or failed, left it working). */
 async function cancelOnItsWay(tx: Db, orderId: string): Promise<boolean> {
   const [row] = await tx.select({ id: outbox.id }).from(outbox)
-    .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
+    .where(unfinishedCancelsOf(orderId)).limit(1)
   return row !== undefined
 }
 

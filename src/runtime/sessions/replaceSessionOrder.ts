@@ -5,6 +5,7 @@ import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { cancelAllAfter } from '../../store/repositories/cancelAllAfter.js'
+import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
 import { type OrderRow, events, intents, orders, outbox, requests } from '../../store/schema/index.js'
 
 /**
@@ -65,7 +66,7 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   // relay hands a good-till due within a day to BullMQ as a delayed job at once ('enqueued'); the job
   // reads its row's order when it runs, so moving the row moves the cancel.
   await tx.update(outbox).set({ orderId: replacement!.id })
-    .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+    .where(unfinishedCancelsOf(cancelled.id))
   await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.replaced', details: { cancelled: cancelled.id, replacement: replacement!.id, reason: cancelled.cancelReason, revision } })
   return replacement
 }
@@ -82,7 +83,7 @@ async function endAtGoodTill(tx: Db, cancelled: OrderRow): Promise<void> {
   await tx.update(orders).set({ cancelReason: 'goodTill' }).where(and(eq(orders.id, cancelled.id), eq(orders.state, 'cancelled')))
   await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, cancelled.intentId!))
   await tx.update(outbox).set({ status: 'done', lastError: 'its good-till time had passed when its session\'s end cancelled it' })
-    .where(and(eq(outbox.orderId, cancelled.id), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+    .where(unfinishedCancelsOf(cancelled.id))
   await audit(tx, { walletId: cancelled.walletId, actor: 'worker', action: 'order.endedAtGoodTill', details: { orderId: cancelled.id, reason: cancelled.cancelReason } })
 }
 
