@@ -51,6 +51,7 @@ import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
 import { grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
 import { errorMessage } from '../src/core/errors/errorMessage.js'
 import { releaseHeldOfEndedOrders } from '../src/store/repositories/outboxRepo.js'
+import { stopsHere } from '../src/runtime/stopsHere.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
 
@@ -118,10 +119,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
         or (${sessions.id} is not null and ${heldUncovered} is not null))`))
   const backoffs = await grantBackoffs(deps.db, due.map((wallet) => wallet.walletId), deps.now(), options.grantRetryBaseMs)
   for (const wallet of due) {
-    if (deps.stopping?.aborted) {
-      report.stopped = true
-      break
-    }
+    if (stopsHere(deps, report)) break
     const expiring = wallet.expiryUnix !== null && wallet.expiryUnix < nowSeconds + options.rotateLeadSeconds
     // Held for a scope change while a signer was configured (another process's, or before a restart without it).
     const adding = wallet.heldUncovered ?? []
@@ -177,10 +175,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     and(eq(sessions.status, 'revoked'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)),
   )))
   for (const session of toRevoke) {
-    if (deps.stopping?.aborted) {
-      report.stopped = true
-      break
-    }
+    if (stopsHere(deps, report)) break
     try {
       await revokeAtOperator(deps, options.keyring, session, session.status === 'rotating' ? 'rotated out' : session.statusReason ?? 'never went live')
       report.revoked++
@@ -198,10 +193,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     .from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
     .where(and(scope, eq(sessions.status, 'quarantined'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)))
   for (const { session, ...wallet } of quarantined) {
-    if (deps.stopping?.aborted) {
-      report.stopped = true
-      break
-    }
+    if (stopsHere(deps, report)) break
     const signer = options.walletSignerFor(wallet)
     if (!signer) {
       deps.alert({

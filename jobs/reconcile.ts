@@ -44,6 +44,7 @@ import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 import type { VenueOrder } from '../src/venue/types.js'
+import { stopsHere } from '../src/runtime/stopsHere.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
 /**
@@ -58,10 +59,7 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
     : await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))
   const report: ReconcileReport = { wallets: 0, repairs: 0, failures: 0 }
   for (const { walletId } of wallets) {
-    if (deps.stopping?.aborted) {
-      report.stopped = true
-      break
-    }
+    if (stopsHere(deps, report)) break
     try {
       // Inside: a session key this process cannot unseal (sealed under a master key it does not
       // hold) is that wallet's failure, not every wallet's, nor the worker's start-up's.
@@ -71,10 +69,7 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
       report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000)
     } catch (error) {
       // Stopped between two of the wallet's reads (`startsNoRead`): what it repaired is kept.
-      if (deps.stopping?.aborted && error === deps.stopping.reason) {
-        report.stopped = true
-        break
-      }
+      if (error === deps.stopping?.reason && stopsHere(deps, report)) break
       report.failures++
       deps.log.warn({ walletId, err: error }, 'reconcile failed for wallet; retrying next run')
     }
