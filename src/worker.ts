@@ -247,12 +247,11 @@ export async function startWorker(options: StartWorkerOptions) {
   }
   const relayTimer = setInterval(() => void relay(), options.relayIntervalMs ?? 100)
   // A notification queues one more relay after the running one; more notifications meanwhile add nothing.
-  let stopping = false
   let wakeQueued = false
   const wake = () => {
-    if (stopping || wakeQueued) return
+    if (shutdown.signal.aborted || wakeQueued) return
     wakeQueued = true
-    void relaying.then(() => { wakeQueued = false; return stopping ? undefined : relay() })
+    void relaying.then(() => { wakeQueued = false; return shutdown.signal.aborted ? undefined : relay() })
   }
   const listener = options.database && listenChannel(options.database, OUTBOX_CHANNEL, {
     onNotify: wake,
@@ -278,7 +277,6 @@ export async function startWorker(options: StartWorkerOptions) {
     },
     streams,
     async close(timeoutMs = 20_000): Promise<void> {
-      stopping = true
       shutdown.abort(new Error('worker stopping'))
       clearInterval(relayTimer)
       await listener?.close()
