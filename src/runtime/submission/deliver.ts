@@ -1,0 +1,180 @@
+/**
+ * The second half of every submission (`runSubmission` does the first: load, order, claim, sign and
+ * persist): send the signed request, and map the operator's answer to its outcome.
+ */
+import { type SQL, and, eq, inArray, sql } from 'drizzle-orm'
+import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
+import type { RequestFamily } from '../../core/acl/actions.js'
+import { VenueError } from '../../core/errors/venue.js'
+import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { type RequestRow, requests } from '../../store/schema/index.js'
+import type { Receipt } from '../../venue/types.js'
+import type { WorkerDeps } from '../deps.js'
+import type { ActiveSession } from '../sessionSigners.js'
+import { markSessionRefused } from '../sessions/markSessionRefused.js'
+import { unauthorizedStatus } from '../sessions/unauthorizedStatus.js'
+import { hold } from './hold.js'
+import { signAgain } from './claim.js'
+import { rateLimitWaitMs, waitForRateLimit } from './rateLimitWait.js'
+import { deadlineTooFarAhead, remeasureOperatorClock } from './remeasureOperatorClock.js'
+import { settleDone, settleFailed } from './settle.js'
+import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
+import { errorMessage } from '../../core/errors/errorMessage.js'
+
+const MAX_RESIGNS = 3
+
+/** A send already made (by the batched Order path): when it began, and its outcome. */
+export type FirstSend = { sentAt: Date; outcome: () => Promise<Receipt> }
+
+/**
+ * Sends a signed and persisted request and records the outcome: accepted, re-signed (fresh nonce
+ * or a new session), held, rejected, or thrown for BullMQ to retry (the retry resends the same
+ * bytes). `firstSend` stands in for the first send when its outcome is already known (the batched
+ * Order path sent it); every later send goes to the operator. Each stored outcome also stores when
+ * its send began, unless an earlier one did (`sent_at` is the first send's).
+ */
+export async function deliver<F extends RequestFamily>(
+  ctx: SubmitContext,
+  spec: FamilySpec<F>,
+  control: JobControl,
+  signed: { request: RequestRow; session: ActiveSession | undefined; fields: Record<string, unknown> },
+  firstSend?: FirstSend,
+): Promise<SubmitResult> {
+  const { deps, row } = ctx
+  let { request, session, fields } = signed
+  for (let resigns = 0; ; resigns++) {
+    const sent = resigns === 0 ? firstSend : undefined
+    // Outside the try: waiting out a rate limit is not an outcome of this request's send.
+    const limited = !sent && waitForRateLimit(deps, spec.family, request.sessionId, control)
+    if (limited) return limited
+    const sentAt = sent ? sent.sentAt : new Date(deps.now())
+    if (!sent && request.errorCode !== null) {
+      // A resend after an answer given before acceptance (a 503, a 429): that answer no longer holds
+      // once these bytes are out again. Cleared first, so a crash before this send's outcome is stored
+      // leaves the request as possibly accepted (`signed`, no error), which a stop then reads back
+      // instead of closing it as never accepted while the operator may have it open.
+      await deps.db.update(requests).set({ errorCode: null, errorMessage: null }).where(and(eq(requests.id, request.id), eq(requests.status, 'signed')))
+      request = { ...request, errorCode: null, errorMessage: null }
+    }
+    let answered = false
+    try {
+      const receipt = await (sent ? sent.outcome() : deps.venue.submit(request.body))
+      answered = true
+      await accept(ctx, spec, request, receipt, fields, sentAt)
+      return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
+    } catch (error) {
+      // The operator accepted and storing its answer failed (a Postgres error, not the operator's):
+      // nothing is recorded against the request, which stays possibly accepted (no error code), and
+      // BullMQ's retry resends the same bytes, answered duplicate. Classified as a send failure it
+      // would read as refused, and a cancel would then close it as never accepted.
+      if (answered) throw error
+      const code = error instanceof VenueError ? error.venueCode : 'Transport'
+      // Refused for a deadline too far ahead (the clock stepped forward since the offset was
+      // measured): signed again on the clock measured anew, not rejected for good.
+      // A refusal by something in front of the operator (a proxy's 4xx page) says nothing of an
+      // earlier send of these bytes whose answer was lost: it may be live, so the outcome stays unknown
+      // and the same bytes go out again (answered duplicate), never rejected here while live there.
+      const outcome = code === 'InvalidRequest' && (await deadlineTooFarAhead(deps, request)) ? 'resign'
+        : request.status === 'unknown' && error instanceof VenueError && error.withoutProtocolCode && code !== 'RateLimited' ? 'unknownOutcome'
+          : classifyVenueError(error as VenueError)
+      // Stored beside the code (requests, the outbox row, an order's rejectReason): the operator's words alone.
+      const message = error instanceof VenueError ? error.operatorMessage : errorMessage(error)
+      if (outcome === 'unknownOutcome' || outcome === 'transient') {
+        await deps.db.transaction(async (tx) => {
+          // A definite refusal (503) after a lost answer leaves the request unknown: an earlier send
+          // may have been accepted, which `signed` would deny (resending and its stops rely on it).
+          const status = outcome === 'unknownOutcome' ? sql`'unknown'` : sql`case when ${requests.status} = 'unknown' then 'unknown' else 'signed' end`
+          await tx.update(requests).set({ status, errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
+          if (outcome === 'unknownOutcome') await spec.onUnknown?.(tx, ctx)
+        })
+        throw error // BullMQ retries with backoff; the next attempt resends the same bytes.
+      }
+      // Rate limited (per session key): the same bytes go out again after Retry-After (the request
+      // stays open), and this session's other work waits too; other sessions keep sending.
+      if (outcome === 'rateLimited') {
+        // Recorded so the wait shows in the request's history.
+        await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
+        const retryAfterMs = rateLimitWaitMs(error as VenueError)
+        deps.rateLimits.pause(request.sessionId, retryAfterMs)
+        // The job that heard the 429 waits exactly Retry-After; the session's others add jitter.
+        return await control.delay(retryAfterMs)
+      }
+      await closeRequest(deps, request.id, code, message, sentAt)
+      switch (outcome) {
+        case 'resign': {
+          // A deadline refused as past: a clock may have stepped since the offset was measured.
+          if (code === 'DeadlineExpired') await remeasureOperatorClock(deps)
+          session = await deps.sessions.active(row.walletId)
+          if (!session || resigns >= MAX_RESIGNS) throw error
+          const signed = await signAgain(ctx, spec, control, session, request, fields)
+          if ('result' in signed) return signed.result
+          request = signed.request
+          fields = signed.fields
+          continue
+        }
+        case 'sessionInvalid': {
+          const reason = `operator answered SessionUnauthorized: ${message}`
+          // At its expiry (by the operator's clock, give or take the signing margin) it expired: no failure.
+          const status = await unauthorizedStatus(deps, request.sessionId)
+          await markSessionRefused(deps, { walletId: row.walletId, sessionId: request.sessionId, status, reason })
+          // Signed under a session that has since been replaced (a rotation revoked it while this was
+          // on the wire): the refusal had no effect, so the work goes out under the current session.
+          const current = await deps.sessions.active(row.walletId)
+          if (current && current.id !== request.sessionId && resigns < MAX_RESIGNS) {
+            session = current
+            const signed = await signAgain(ctx, spec, control, session, request, fields)
+            if ('result' in signed) return signed.result
+            request = signed.request
+            fields = signed.fields
+            continue
+          }
+          await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
+          return hold(ctx, spec, reason)
+        }
+        case 'signerMismatch':
+          deps.alert({ walletId: row.walletId, code: 'KEY_INTEGRITY', message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: request.sessionId } })
+          return sessionProblem(ctx, spec, request, 'quarantined', `operator answered SignerMismatch: ${message}`)
+        case 'aclViolation':
+          deps.alert({ walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
+          return settleFailed(ctx, spec, code, message, 'operator')
+        case 'notOpen': {
+          const answer = await spec.onNotOpen?.(ctx, session)
+          if (typeof answer === 'object') return await control.delay(answer.runAgainInMs)
+          return settleDone(ctx, spec, answer || `${code}: ${message}`, 'notOpen')
+        }
+        case 'terminal':
+          return settleFailed(ctx, spec, code, message, 'operator')
+      }
+    }
+  }
+}
+
+async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>, sentAt: Date): Promise<void> {
+  await ctx.deps.db.transaction(async (tx) => {
+    await tx.update(requests).set({ status: 'accepted', receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()), sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
+    await spec.onAccepted(tx, ctx, { receipt, request, fields })
+    await setOutboxStatus(tx, ctx.row.id, 'done')
+  })
+}
+
+/**
+ * The operator definitively answered (or, without `sentAt`, the request is closed unsent): this request did not and will not take effect.
+ * Only while it is open: another run of the same work (the cancel lane beside the job, a stalled job
+ * re-run) may have had it accepted since this run read it, and an accepted request stays accepted.
+ */
+export async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
+  await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) })
+    .where(and(eq(requests.id, id), inArray(requests.status, ['signed', 'unknown'])))
+}
+
+/** `sent_at` keeps the first stored send's time: an outcome stored later (a resend's) leaves it. */
+function firstSentAt(sentAt: Date): SQL {
+  return sql`coalesce(${requests.sentAt}, ${sentAt})`
+}
+
+/** Stop using the session, hold the wallet's work, and ask for a new session. */
+async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, status: 'revoked' | 'quarantined', reason: string): Promise<SubmitResult> {
+  await markSessionRefused(ctx.deps, { walletId: ctx.row.walletId, sessionId: request.sessionId, status, reason })
+  await ctx.deps.onSessionInvalid?.(ctx.row.walletId, request.sessionId, reason)
+  return hold(ctx, spec, reason)
+}
