@@ -3,6 +3,7 @@ import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
+import { haltStillOnTheWire } from '../../store/repositories/haltStillOnTheWire.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { auditLog, intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
 import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
@@ -45,7 +46,10 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
  * Lifts the kill switch; the wallet is active again if it has a valid session. Not while the
  * halt's CancelAll (or a compromise's) is still to reach the operator: it cancels whatever is live
  * when it lands, so sent after the resume it would cancel the orders placed since, and dropped it
- * would leave the orders live at the halt.
+ * would leave the orders live at the halt. Nor while a placement sent before the halt is still on
+ * the wire, or the cancel a late one got (or a one-by-one CancelAll's) is still to go out: landed
+ * after the CancelAll, such an order is taken down by its own cancel, which under a scope without
+ * CancelOrder is a CancelAll of its market (`submitCancelOrder`), only while the wallet is halted.
  */
 export async function resumeWallet(db: Db, input: { walletId: string; actor?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
   return db.transaction(async (tx) => {
@@ -56,6 +60,13 @@ export async function resumeWallet(db: Db, input: { walletId: string; actor?: st
       .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
     if (unsent) {
       throw new ValidationError('walletId', `must be a wallet whose kill switch has reached the operator: its CancelAll (work ${unsent.id}) is ${unsent.status === 'held' ? 'held until the wallet has a session (grant one)' : 'still on its way'}; resume once it is done`)
+    }
+    const onTheWire = await haltStillOnTheWire(tx, input.walletId)
+    if (onTheWire?.kind === 'order') {
+      throw new ValidationError('walletId', `must be a wallet whose kill switch has reached the operator: order ${onTheWire.id}, sent before the halt, is not answered yet (${onTheWire.status}); resume once it is`)
+    }
+    if (onTheWire) {
+      throw new ValidationError('walletId', `must be a wallet whose kill switch has reached the operator: the cancel of order ${onTheWire.orderId} (work ${onTheWire.id}) is ${onTheWire.status === 'held' ? 'held until the wallet has a session (grant one)' : 'still on its way'}; resume once it is done`)
     }
     const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
     const status = active ? 'active' : 'awaiting_delegation'
