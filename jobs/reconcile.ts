@@ -3,7 +3,8 @@
  * and once at start-up before the worker takes submissions).
  * - Payload: `ReconcileJobData` { walletId?, reason }; without walletId every wallet with an active session.
  * - Reads: the operator's open orders, orders by cloid, fills since the stream cursor; Postgres orders
- *   that are unresolved (`submitting`/`unknown`) or live, and those counted filled that the operator lists open.
+ *   that are unresolved (`submitting`/`unknown`) or live, those counted filled that the operator lists open,
+ *   and those ended here that a fill event passed over as malformed names (`passedOverFills`).
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
@@ -40,6 +41,7 @@ import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
+import { passedOverFills } from '../src/store/repositories/passedOverFills.js'
 import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
@@ -104,8 +106,12 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   // the size of a modify's that Postgres never applied (its answer and its event both lost). A read
   // with the later revision makes it partly filled at the new size (the state machine's rule).
   const filledButListed = venueOpen.size ? and(eq(orders.state, 'filled'), inArray(orders.clientOrderId, [...venueOpen.keys()])) : undefined
+  // And an order that ended here (cancelled) after a fill whose event was passed over as malformed:
+  // the fill is behind the cursor, and the order's read shows it (`shortOfFills` below).
+  const passedOver = await passedOverFills(deps.db, walletId)
+  const endedShort = passedOver.length ? and(inArray(orders.state, ['cancelled', 'rejected']), inArray(orders.clientOrderId, passedOver)) : undefined
   const local = await deps.db.select().from(orders)
-    .where(and(eq(orders.walletId, walletId), or(inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), filledButListed), lt(orders.updatedAt, settled)))
+    .where(and(eq(orders.walletId, walletId), or(inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), filledButListed, endedShort), lt(orders.updatedAt, settled)))
 
   // Orders the operator has filled further than Postgres counts (a fill whose stream event was
   // passed over as malformed, behind the cursor): what the operator read says was filled.

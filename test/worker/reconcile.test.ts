@@ -217,6 +217,35 @@ describe('fills the stream missed', () => {
     expect(await db.fillsOf(order.id)).toHaveLength(1)
   })
 
+  it('a fill whose stream event was passed over as malformed, on an order the stream then saw cancelled, is counted', async () => {
+    const { wallet } = await h.wallet()
+    const live = await running()
+    const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
+    await live.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    crossMark('1985')
+    // Half filled, then cancelled at the operator (a cancel whose receipt is not recorded).
+    expect((await sendWithSessionKey(live.deps, wallet.id, 'CancelOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex })).status).toBe(200)
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)).toMatchObject({ status: 'cancelled', filled: E18 / 2n })
+    // The stream's events, the fill's without its `at`: passed over, the cursor past it; the cancel applied.
+    for (const event of operatorEvents(h.sandbox, wallet.address)) {
+      const copy = structuredClone(event) as unknown as Record<string, unknown>
+      if (copy.type === 'OrderFilled') delete copy.at
+      await applyEvent(h.db, wallet.id, copy as unknown as VenueEvent)
+    }
+    expect((await db.order(order.id)).state).toBe('cancelled')
+    expect(await db.audit(wallet.id, 'event.unappliable')).toHaveLength(1)
+
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    const counted = await db.order(order.id)
+    expect([counted.state, Number(counted.filled), Number(counted.averagePrice)]).toEqual(['cancelled', 0.5, 1990])
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
+    expect(await auditActions(wallet.id)).toEqual(['fill.backfilled'])
+    await reconcileNow('adopt')
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
+    expect(await auditActions(wallet.id)).toEqual(['fill.backfilled'])
+  })
+
   /**
    * A resting buy of 0.5 at 1990, modified behind the worker's back to 1 at 1991 (as a modify whose
    * receipt is not recorded yet), then half filled; with its row's view (state, price, size, filled, revision).

@@ -23,6 +23,8 @@ export const auditLog = pgTable(
     index('audit_log_reconciler_action_idx').on(t.action).where(sql`${t.actor} = 'reconciler'`),
     // The alerts raised, by code (the metrics' deputy_alerts).
     index('audit_log_alert_idx').on(t.action).where(sql`${t.action} like 'alert.%'`),
+    // A wallet's operator events passed over as malformed, which reconciliation reads back (`passedOverFills`).
+    index('audit_log_event_unappliable_idx').on(t.walletId).where(sql`${t.action} = 'event.unappliable'`),
   ],
 )
 
