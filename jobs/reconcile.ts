@@ -236,19 +236,21 @@ async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen:
     // Listed open with a read that cannot be applied: cancelled there all the same (the cancel needs
     // only the cloid), without the read's values.
     const seen = venueOpen.get(order.clientOrderId.toLowerCase())
-    const reopened = await deps.db.transaction(async (tx) => {
+    repairs += await deps.db.transaction(async (tx) => {
       // The operator holds it: a rejection recorded here was wrong, code and words alike (the user
       // would read a cancelled order as rejected for, say, InsufficientBalance).
       const state = parseAmount('filled', order.filled) > 0n ? 'partially_filled' : 'open'
       const [row] = await tx.update(orders).set({ state, cancelReason: null, rejectCode: null, rejectReason: null })
         .where(and(eq(orders.id, order.id), inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled))).returning({ id: orders.id })
-      if (!row) return false
-      if (seen) await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)])
+      if (!row) return 0
+      // What the read changed besides (a modify whose receipt and event Postgres never applied) is a repair of its own.
+      const changed = seen ? await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)]) : undefined
       await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: order.cancelReason ?? 'reconcile' } })
       await record(tx, 'order.liveAtOperator', { orderId: order.id, clientOrderId: order.clientOrderId, recorded: order.state })
-      return true
+      const made = changed ? orderRepairs(changed) : []
+      for (const { action, details } of made) await record(tx, action, details)
+      return 1 + made.length
     })
-    if (reopened) repairs++
   }
   return repairs
 }

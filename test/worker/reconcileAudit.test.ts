@@ -6,12 +6,13 @@
  * only reconciliation learns anything.
  */
 import { randomBytes } from 'node:crypto'
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
 import { controlJobs } from '../../src/queue/names.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { orders as ordersTable } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorFills, operatorOrder, sendWithSessionKey } from './support/operator.js'
@@ -97,6 +98,23 @@ describe('a price and size repaired from the operator read', () => {
     // Nothing left to repair: nothing more is recorded.
     await reconcileNow()
     expect(await reconcilerActions(wallet.id)).toEqual(['order.modified'])
+  })
+})
+
+describe('an order recorded cancelled here, live and modified at the operator', () => {
+  it('has the price and size read back in the audit log, with its cancel', async () => {
+    const { wallet, orders: [order] } = await openBuys(1)
+    const { deps } = await running()
+    // Modified behind the worker's back, then recorded cancelled here (a placement accepted without Deputy learning it, stopped here).
+    const modified = await sendWithSessionKey(deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order!.clientOrderId as Hex, price: 1991n * E18, size: 1n * E18 })
+    expect(modified.status).toBe(200)
+    await h.db.update(ordersTable).set({ state: 'cancelled', cancelReason: 'user' }).where(eq(ordersTable.id, order!.id))
+
+    expect((await reconcileNow()).failures).toBe(0)
+    const repaired = await db.order(order!.id)
+    expect([repaired.state, Number(repaired.price), Number(repaired.size), repaired.venueRevision]).toEqual(['open', 1991, 1, 1])
+    expect(await reconcilerActions(wallet.id)).toEqual(['order.liveAtOperator', 'order.modified'])
+    expect((await db.audit(wallet.id, 'order.modified'))[0]?.details).toMatchObject({ orderId: order!.id, revision: { from: 0, to: 1 } })
   })
 })
 
