@@ -414,3 +414,13 @@ describe('a resume while a compromise is under way', () => {
     expect((await r.wallet(w.wallet.id)).status).toBe('halted')
   })
 })
+
+describe('a halt of a wallet already halted by a compromise', () => {
+  it('keeps the compromise as the reason the wallet shows; the audit log has both', async () => {
+    const w = await activeWallet(h)
+    await compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key in a log' })
+    await haltWallet(h.db, { walletId: w.wallet.id, reason: 'belt and braces', outboxId: crypto.randomUUID() })
+    expect((await r.wallet(w.wallet.id)).haltedReason).toBe('compromise: key in a log')
+    expect((await r.audit(w.wallet.id, 'wallet.halted')).map((a) => a.details.reason)).toContain('belt and braces')
+  })
+})

@@ -25,7 +25,11 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
         .where(and(eq(auditLog.walletId, input.walletId), eq(auditLog.action, 'wallet.halted'), sql`${auditLog.details}->>'outboxId' = ${queued.outboxId}`)).limit(1)
       return { ...queued, cancelledLocally: Number(halted?.details.cancelledLocally ?? 0) }
     }
-    const [wallet] = await tx.update(wallets).set({ status: 'halted', haltedReason: input.reason }).where(eq(wallets.id, input.walletId)).returning()
+    // A wallet already halted keeps the reason it was halted for (a compromise's, say, which `status`
+    // and the API show); this halt's reason is in its audit entry.
+    const [wallet] = await tx.update(wallets)
+      .set({ status: 'halted', haltedReason: sql`case when ${wallets.status} = 'halted' and ${wallets.haltedReason} is not null then ${wallets.haltedReason} else ${input.reason} end` })
+      .where(eq(wallets.id, input.walletId)).returning()
     if (!wallet) throw new ValidationError('walletId', 'must name a known wallet')
     // Placements not yet sent never will be: cancel them here.
     const unsent = await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' })
