@@ -42,6 +42,7 @@ import { audit } from '../src/store/repositories/audit.js'
 import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { passedOverFills } from '../src/store/repositories/passedOverFills.js'
+import { postgresNow } from '../src/store/repositories/postgresNow.js'
 import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
@@ -86,8 +87,11 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   // Written in the transaction of the repair it records (counted once that commits): a repair is
   // never stored without its entry, nor an entry without its repair, whatever fails in between.
   const record = (tx: Db, action: string, details: Record<string, unknown>) => audit(tx, { walletId, actor: 'reconciler', action, details })
-  const settled = new Date(deps.now() - settleMs)
-  const openReadAt = new Date(deps.now())
+  // On Postgres's clock, which writes `updated_at`: on this process's, a cancel recorded after the
+  // list below was read by a worker whose clock runs behind (or read by this one, running ahead) would
+  // look settled before it, and the order be reopened and cancelled again.
+  const openReadAt = await postgresNow(deps.db)
+  const settled = new Date(openReadAt.getTime() - settleMs)
   // A listed order whose read cannot be applied (`orderReadProblem`) is passed over, alerted, and
   // left as it is here: not read again by cloid, never taken as unknown to the operator (placed again)
   // or as an orphan. Only an order recorded ended here is still cancelled there (`cancelEndedButLive`).
@@ -120,7 +124,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     const cloid = order.clientOrderId.toLowerCase() as Hex
     if (unappliable.has(cloid)) continue
     const listed = venueOpen.get(cloid)
-    const readAt = listed ? openReadAt : new Date(deps.now())
+    const readAt = listed ? openReadAt : await postgresNow(deps.db)
     // Deadlines are signed on the operator's clock (`operatorNow`), so they are compared on it too,
     // as it was when the operator was asked: a lost request may still land between the read and the
     // check below, and only a read after its deadline proves it never will.

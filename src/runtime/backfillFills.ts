@@ -4,6 +4,7 @@ import { fillReadProblem, readClientOrderId } from '../core/orders/readProblem.j
 import type { Db } from '../store/Database.js'
 import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
+import { postgresNow } from '../store/repositories/postgresNow.js'
 import { recordFill } from '../store/repositories/recordFill.js'
 import { streamCursors } from '../store/schema/index.js'
 import { snapshotUpdate } from '../venue/snapshotUpdate.js'
@@ -62,7 +63,7 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
   }
   const added: VenueFill[] = []
   for (const [cloid, orderFills] of byOrder) {
-    const readAt = new Date(deps.now())
+    const readAt = await postgresNow(deps.db)
     const read = await checkedOrderRead(deps, auth, { walletId, clientOrderId: cloid })
     // Its fills are counted only once the order is at the operator's read (above): left for now.
     if (read === 'unappliable') continue

@@ -8,13 +8,14 @@
 import { randomBytes } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { applyEvent } from '../../jobs/applyEvent.js'
 import { reconcile } from '../../jobs/reconcile.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { parseAmount } from '../../src/core/money/decimal.js'
 import { backfillFills } from '../../src/runtime/backfillFills.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
 import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
 import { orders, outbox, requests } from '../../src/store/schema/index.js'
 import type { VenueEvent } from '../../src/venue/types.js'
@@ -104,6 +105,40 @@ describe('orders Deputy has as ended and the operator has live', () => {
         .toMatchObject({ cancelReason: recorded === 'cancelled' ? 'user' : 'reconcile', rejectCode: null, rejectReason: null })
       expect(await auditActions(wallet.id)).toEqual(['order.liveAtOperator'])
       expect((await db.outboxOf(order.id)).map((r) => `${r.kind}:${r.status}`)).toEqual(['Order:done', 'CancelOrder:done'])
+    })
+  }
+
+  // The cancel is written on one clock and the reconciler's moment on another: a minute apart either way.
+  for (const skew of ['the reconciler\'s clock runs a minute ahead', 'the cancel was written by a worker whose clock runs a minute behind'] as const) {
+    it(`an order cancelled after the open orders were listed is left cancelled: ${skew}`, async () => {
+      const { wallet } = await h.wallet()
+      const live = await running()
+      const { order } = await placeLimitOrder(h.db, live.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
+      await live.relay()
+      await eventually(async () => (await db.order(order.id)).state === 'open')
+      // Listed open; cancelled at the operator just after, and its receipt recorded here as a cancel's is (submitCancelOrder).
+      const venue = {
+        ...live.deps.venue,
+        openOrders: async (...args: Parameters<typeof live.deps.venue.openOrders>) => {
+          const listed = await live.deps.venue.openOrders(...args)
+          expect((await sendWithSessionKey(live.deps, wallet.id, 'CancelOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex })).status).toBe(200)
+          if (skew.endsWith('behind')) vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 60_000 })
+          try {
+            await h.db.transaction((tx) => mutateOrder(tx, { id: order.id }, [{ kind: 'cancelled', reason: 'user' }]))
+          } finally {
+            vi.useRealTimers()
+          }
+          return listed
+        },
+      }
+      expect((await db.order(order.id)).state).toBe('open')
+
+      // The default settling time (5 s), on a clock 60 s ahead of the one that wrote the cancel.
+      const report = await reconcile({ ...live.deps, venue, now: skew.endsWith('ahead') ? () => Date.now() + 60_000 : live.deps.now }, { walletId: wallet.id, orphans: 'adopt' })
+      expect(report.failures).toBe(0)
+      expect(await db.order(order.id)).toMatchObject({ state: 'cancelled', cancelReason: 'user' })
+      expect(await auditActions(wallet.id)).toEqual([])
+      expect((await db.outboxOf(order.id)).map((r) => r.kind)).toEqual(['Order'])
     })
   }
 })

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { type OrderState, orderStates } from '../../core/orders/orderState.js'
 import { check, index, integer, numeric, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core'
-import { amount, createdAt, oneOf, sequence, side, timeInForce, timestamptz, updatedAt } from './columns.js'
+import { amount, createdAt, oneOf, sequence, side, timeInForce, timestamptz, updatedAtOnPostgresClock } from './columns.js'
 import { intents } from './intents.js'
 import { sessions } from './sessions.js'
 import { wallets } from './wallets.js'
@@ -56,7 +56,11 @@ export const orders = pgTable(
      */
     policyPassedAt: timestamptz('policy_passed_at'),
     createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    /**
+     * On Postgres's clock, as the raw SQL writers' now(): readers compare it with a moment they take
+     * on that clock too (`postgresNow`): a read of the order at the operator, the reconciler's settling time.
+     */
+    updatedAt: updatedAtOnPostgresClock(),
   },
   (t) => [
     // The operator enforces the same rule; holding it here too means a retry can
