@@ -7,6 +7,7 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { createPolicyCheck } from '../../src/runtime/policy/createPolicyCheck.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
 import { policies } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
@@ -56,6 +57,16 @@ describe('local policy', () => {
     const order = await place(h, worker, w.wallet.id, refusedInput)
     await expectRefused(order, w.wallet.address, w.wallet.id, `wallet policy ${rule}`)
     expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(passing.length)
+  })
+
+  it('counts maxRequestsPerMinute over the last minute on Postgres\'s clock, which dates the requests: a worker a minute ahead counts them too', async () => {
+    const w = await activeWallet(h)
+    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxRequestsPerMinute: 1 } })
+    await settled(h.db, (await place(h, worker, w.wallet.id)).id, 'open')
+    // Asked at once by a worker whose clock runs 61 s ahead: the request signed just now is within the minute.
+    const ahead = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() + 61_000 })
+    const refusal = await ahead({ walletId: w.wallet.id, sessionId: w.session.id, family: 'Order', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 10n ** 17n })
+    expect(refusal).toMatch(/^wallet policy maxRequestsPerMinute: /)
   })
 
   it('takes changes of one wallet\'s policy asked together in turn: each succeeds, one policy remains', async () => {

@@ -95,8 +95,10 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bi
     facts.openOrders = row?.n ?? 0
   }
   if (rules.maxRequestsPerMinute !== undefined) {
+    // On Postgres's clock, which dates the requests (their created_at): on this worker's, a clock
+    // running ahead would count a shorter minute (one a minute ahead, none), and let more through.
     const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(requests)
-      .where(and(eq(requests.walletId, check.walletId), gte(requests.createdAt, new Date(now() - 60_000))))
+      .where(and(eq(requests.walletId, check.walletId), gte(requests.createdAt, sql`clock_timestamp() - interval '1 minute'`)))
     facts.requestsLastMinute = row?.n ?? 0
   }
   return facts
