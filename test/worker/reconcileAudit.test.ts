@@ -111,8 +111,11 @@ describe('an order recorded cancelled here, live and modified at the operator', 
     await h.db.update(ordersTable).set({ state: 'cancelled', cancelReason: 'user' }).where(eq(ordersTable.id, order!.id))
 
     expect((await reconcileNow()).failures).toBe(0)
-    const repaired = await db.order(order!.id)
-    expect([repaired.state, Number(repaired.price), Number(repaired.size), repaired.venueRevision]).toEqual(['open', 1991, 1, 1])
+    // Reopened at the read's price and size, then cancelled there by the CancelOrder the repair queued
+    // (the running worker sends it at once, so the order is seen open only for a moment).
+    await eventually(async () => operatorOrder(h.sandbox, wallet.address, order!.clientOrderId)?.status === 'cancelled')
+    const repaired = await eventually(async () => { const row = await db.order(order!.id); return row.state === 'cancelled' && row })
+    expect([Number(repaired.price), Number(repaired.size), repaired.venueRevision]).toEqual([1991, 1, 1])
     expect(await reconcilerActions(wallet.id)).toEqual(['order.liveAtOperator', 'order.modified'])
     expect((await db.audit(wallet.id, 'order.modified'))[0]?.details).toMatchObject({ orderId: order!.id, revision: { from: 0, to: 1 } })
   })
