@@ -29,6 +29,7 @@ import type { Hex } from 'viem'
 import { formatAmount, parseAmount } from '../src/core/money/decimal.js'
 import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
+import { valuesWithoutRead } from '../src/runtime/submission/valuesWithoutRead.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { lockOrder } from '../src/store/repositories/lockOrder.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
@@ -79,7 +80,7 @@ const stopReasons = {
 } as const
 
 /** What a replacement does without a usable read of the order it replaces. */
-const PLACED_AS_HELD = 'the replacement is placed at the price and size held here for the cancelled order'
+const PLACED_AS_HELD = "the replacement is placed at the price and size of the cancelled order's modify the operator may have taken, else those held here for it"
 
 export const submitOrderSpec: FamilySpec<'Order'> = {
   family: 'Order',
@@ -90,9 +91,10 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
    * live delegation of the wallet), and the replacement takes its price and what it left unfilled.
    * A modify of it still in flight follows the replacement (`followReplacement`) with the same
    * values, so nothing is applied twice. A failed read fails the attempt (BullMQ retries it); a read
-   * that cannot be applied (`checkedOrderRead`: alerted READ_UNAPPLIABLE) is as none, and the
-   * replacement goes out at the values held here, as when the operator does not know the order: it
-   * would fail every attempt, and the replacement never be placed.
+   * that cannot be applied (`checkedOrderRead`: alerted READ_UNAPPLIABLE) is as none, as when the
+   * operator does not know the order (retried, it would fail every attempt, and the replacement never
+   * be placed): the replacement goes out at what stands in for the read (`valuesWithoutRead`), the
+   * values of a modify the operator may have taken, else those stored now for the cancelled order.
    */
   async beforeClaim(ctx, session) {
     const { deps, row, order } = ctx
@@ -103,8 +105,9 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     const read = typeof checked === 'object' ? checked : undefined
     return deps.db.transaction(async (tx) => {
       const remaining = read ? parseAmount('size', read.size) - parseAmount('filled', read.filled) : 0n
-      if (read && remaining > 0n) {
-        await tx.update(orders).set({ price: formatAmount(parseAmount('price', read.price)), size: formatAmount(remaining) })
+      const values = read ? (remaining > 0n ? { price: parseAmount('price', read.price), size: remaining } : undefined) : await valuesWithoutRead(tx, replaces, order)
+      if (values) {
+        await tx.update(orders).set({ price: formatAmount(values.price), size: formatAmount(values.size) })
           .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting'])))
       }
       const { readBack: _readBack, ...payload } = row.payload

@@ -4,7 +4,9 @@
  * above the size) is not applied, nothing of it is stored, it is alerted READ_UNAPPLIABLE as the
  * sweep alerts it, and the work goes on as with no usable read: an Order whose answer was lost stays
  * `unknown` for the sweep, a ModifyOrder whose answer was lost is signed again, a replacement is
- * placed at the values held here. The sandbox answers the malformed reads (`readOverrides` fault).
+ * placed at the values held here (a modify sent behind the worker's back is not among them; one of
+ * the worker's own whose answer was lost is: replacementAfterLostModify.test.ts). The sandbox
+ * answers the malformed reads (`readOverrides` fault).
  * Except for the replacement (a live worker, streams on), no processors run: each run of a job is
  * the test's (`runSubmission` with a closed worker's adapters).
  */
@@ -184,7 +186,7 @@ describe('a replacement whose cancelled order reads back malformed', () => {
       // Placed on the first attempt: the malformed read failed none.
       expect((await worker.submitQueue.getJob(placement!.id))?.attemptsMade).toBe(1)
       expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'READ_UNAPPLIABLE').map((a) => a.message)).toContain(
-        `the operator's read of order ${cloid} cannot be applied and was passed over: filled: must not be negative; the replacement is placed at the price and size held here for the cancelled order`,
+        `the operator's read of order ${cloid} cannot be applied and was passed over: filled: must not be negative; the replacement is placed at the price and size of the cancelled order's modify the operator may have taken, else those held here for it`,
       )
     } finally {
       h.sandbox.setFaults({ readOverrides: {}, protocolEventData: false })
