@@ -7,8 +7,10 @@
  * - Writes: a `requests` row with the signed bytes before sending; on accept the order's price, size
  *   and revision; outbox → done/failed/held. An order that filled or was cancelled meanwhile is
  *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox; one asked
- *   before the order was sent, whose values its placement took, says so), and one
- *   of a wallet halted meanwhile (even if resumed since) "wallet halted: modification not applied". One
+ *   before the order was sent, whose values its placement took, says so), one
+ *   of a wallet halted meanwhile (even if resumed since) "wallet halted: modification not applied", and one
+ *   not signed yet when a later modify of the order was asked "superseded by a later modification of this
+ *   order: not applied" (the last asked wins; sent first, it would undo values already replaced). One
  *   that its session's end cancelled and that was placed again moves to the replacement (outbox
  *   row's order and size, audit `ModifyOrder.followed`) and runs again there, also when the operator
  *   answers UnknownOrder (it was on the wire when the session was revoked). An order an operator read
@@ -25,7 +27,7 @@
  *   for it) when the wallet has a wallet signer, else failed `LOCAL.ACL_SCOPE`.
  * - Idempotency key: the outbox id; a resend after a lost response carries the identical bytes.
  */
-import { and, count, eq } from 'drizzle-orm'
+import { and, count, eq, gt, inArray } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { liveOrderStates } from '../src/core/orders/orderState.js'
 import { parseAmount, parsePositiveAmount } from '../src/core/money/decimal.js'
@@ -37,7 +39,7 @@ import { audit } from '../src/store/repositories/audit.js'
 import type { Db } from '../src/store/Database.js'
 import { haltedSinceQueued } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { orders, requests } from '../src/store/schema/index.js'
+import { orders, outbox, requests } from '../src/store/schema/index.js'
 
 /** What `tookEffect` does without a read it can apply. */
 const NOT_TAKEN = 'the ModifyOrder whose answer was lost is not taken as applied: it is signed again under the current session'
@@ -65,6 +67,9 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
     // The kill switch stops trading: a modify queued before it tripped is not sent (intake refuses new
     // ones), nor after the wallet resumes: the halt dropped it.
     if (await haltedSinceQueued(tx, row)) return { kind: 'done', reason: 'wallet halted: modification not applied' }
+    // The user asked for another since: sent first, this one would take the order to values already
+    // replaced (through the mark, a fill at once), or undo a placement that took the later one's.
+    if (await laterModifyQueued(tx, row)) return { kind: 'done', reason: 'superseded by a later modification of this order: not applied' }
     const price = parsePositiveAmount('price', row.payload.price)
     const size = parsePositiveAmount('size', row.payload.size)
     return {
@@ -128,6 +133,19 @@ function notApplied(row: { payload: Record<string, unknown> }, state: string): s
   return row.payload.beforePlacement === true
     ? `order ${state}: placed with this modification's price and size (asked before it was sent); nothing left to modify`
     : `order ${state}: modification not applied`
+}
+
+/**
+ * A ModifyOrder of the same order asked after this one and not finished (each carries the whole new
+ * price and size); for one moved to a session's replacement, also one still queued for the order it
+ * left (`follows`), which will move there after it.
+ */
+async function laterModifyQueued(tx: Db, row: { orderId: string | null; seq: number; payload: Record<string, unknown> }): Promise<boolean> {
+  if (!row.orderId) return false
+  const targets = typeof row.payload.follows === 'string' ? [row.orderId, row.payload.follows] : [row.orderId]
+  const [later] = await tx.select({ id: outbox.id }).from(outbox)
+    .where(and(inArray(outbox.orderId, targets), eq(outbox.kind, 'ModifyOrder'), gt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
+  return later !== undefined
 }
 
 /** How many ModifyOrders of the order the operator accepted: its revision, one per accepted modify. */

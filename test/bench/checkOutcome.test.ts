@@ -175,6 +175,22 @@ describe('checkOutcome (the drill checks)', () => {
     expect(outcome.examples.join('\n')).toMatch(/carries 1940.00 x 0.07; the user asked 1940.00 x 0.080, less the 0.02 the orders it left filled: 0.06/)
   })
 
+  it('a modify superseded by a later one of the same order (never sent): not counted; one settled so with no later one: counted', async () => {
+    const check = async (withLater: boolean) => {
+      const w = await newWallet()
+      const intent = await newIntent(w.id)
+      const order = await newOrder(w.id, intent.id, 0, { price: '1940', size: '0.08', venueRevision: 1 })
+      await newRow(w.id, order.id, 'ModifyOrder', { price: '1960.00', size: '0.050' }, 'done', new Date(), 'superseded by a later modification of this order: not applied')
+      if (withLater) await newRow(w.id, order.id, 'ModifyOrder', { price: '1940.00', size: '0.080' }, 'done')
+      const sandbox = fakeSandbox(w.address, { [order.clientOrderId]: { ...open, price: amt('1940'), size: amt('0.08'), revision: 1 } }, {
+        events: withLater ? [{ seq: '5', type: 'OrderModified', at: T0, clientOrderId: order.clientOrderId, data: { price: '1940', size: '0.08', revision: 1 } }] : [],
+      })
+      return problems(await checkOutcome(db, sandbox, [w.id]))
+    }
+    expect(await check(true)).toEqual(none)
+    expect((await check(false)).modifiesWrong).toBeGreaterThan(0)
+  })
+
   it('one intent placed twice under two cloids, both live at the operator: a duplicate', async () => {
     const w = await newWallet()
     const intent = await newIntent(w.id, 'active', 1)

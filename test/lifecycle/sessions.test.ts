@@ -263,7 +263,7 @@ describe('rotation', () => {
     signers.delete(w.wallet.address.toLowerCase())
   })
 
-  it('moves the modifies queued for an order the rotation cancelled to its replacement, each size less what the old order filled', async () => {
+  it('moves the modifies queued for an order the rotation cancelled to its replacement, each size less what the old order filled; the last asked wins there', async () => {
     const w = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
     const old = w.session
     signers.set(w.wallet.address.toLowerCase(), w.signer)
@@ -294,13 +294,15 @@ describe('rotation', () => {
     expect((await r.order(first.id)).cancelReason).toBe('sessionRevoked')
     wire.release()
 
-    // Both modifies apply to the replacement, in order; each total size less the 0.2 the first order filled.
-    const final = await eventually(async () => { const o = await r.order(replacedBy); return o.venueRevision === 2 && o })
+    // Both modifies move to the replacement, each total size less the 0.2 the first order filled; the
+    // first, which never took effect, is superseded there by the second (the last asked wins), which applies.
+    const final = await eventually(async () => { const o = await r.order(replacedBy); return o.venueRevision === 1 && o })
     expect([num(final.price), num(final.size), num(final.filled), final.state, final.sessionId]).toEqual([2320, 0.6, 0, 'open', next.id])
-    expect(operatorOrder(h.sandbox, w.wallet.address, final.clientOrderId)).toMatchObject({ price: 2320n * 10n ** 18n, size: 6n * 10n ** 17n, revision: 2, delegationHash: next.delegationHash })
+    expect(operatorOrder(h.sandbox, w.wallet.address, final.clientOrderId)).toMatchObject({ price: 2320n * 10n ** 18n, size: 6n * 10n ** 17n, revision: 1, delegationHash: next.delegationHash })
     const modifies = await eventually(async () => { const rows = (await r.outboxOfWallet(w.wallet.id)).filter((o) => o.kind === 'ModifyOrder'); return rows.every((o) => o.status === 'done') && rows })
     expect(modifies.map((o) => [o.orderId, o.payload.size])).toEqual([[replacedBy, '0.7'], [replacedBy, '0.6']])
-    expect((await r.answeredRequestsOf(replacedBy)).filter((q) => q.family === 'ModifyOrder').map((q) => [q.status, q.sessionId])).toEqual([['accepted', next.id], ['accepted', next.id]])
+    expect(modifies[0]!.lastError).toMatch(/^superseded by a later modification of this order/)
+    expect((await r.answeredRequestsOf(replacedBy)).filter((q) => q.family === 'ModifyOrder').map((q) => [q.status, q.sessionId])).toEqual([['accepted', next.id]])
     expect((await r.audit(w.wallet.id, 'ModifyOrder.followed')).map((a) => a.details)).toEqual(modifies.map((o) => ({ outboxId: o.id, from: first.id, to: replacedBy, size: o.payload.size })))
     signers.delete(w.wallet.address.toLowerCase())
   })

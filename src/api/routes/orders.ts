@@ -102,7 +102,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
 
   app.post('/orders/:orderId/modify', {
     schema: {
-      summary: 'Change the price and size of a working order (queued behind whatever is in flight for it); size is the new total, which must exceed what already filled; the price and size the order already has are refused (422), unless a modify of it is still on its way', tags, security: tenantSecurity,
+      summary: 'Change the price and size of a working order (queued behind whatever is in flight for it; one of its modifies not yet sent is superseded by this one, the last asked wins); size is the new total, which must exceed what already filled; the price and size the order already has are refused (422), unless a modify of it is still on its way', tags, security: tenantSecurity,
       headers: idempotencyHeader, params: orderParams, body: z.strictObject({ price: decimal, size: decimal }), response: { 202: Queued, ...errorResponses },
     },
   }, async (request, reply) => {
