@@ -68,8 +68,12 @@ export function orderCommands(program: Command): void {
       const work = await waitForWork(api, out, queued.outboxId, options.timeout)
       // Refused, or settled without a send (the order filled or was cancelled first): not applied.
       if (!work.accepted) throw new CliError(exitCodes.failed, `the modification of order ${orderId} was not applied: ${work.note ?? work.status}`, { code: 'ORDER.NOT_MODIFIED' })
-      const final = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(orderId)}`)
-      out.result(final, () => orderLine(final))
+      // A session's end cancelled the order and placed it again: the modify moved to the replacement,
+      // which the work names now. That is the order at the new values; the one asked about is cancelled.
+      const appliedTo = work.orderId ?? orderId
+      const final = await api.get<OrderWithFillsDto>(`/v1/orders/${encodeURIComponent(appliedTo)}`)
+      const moved = appliedTo !== orderId ? `\norder ${orderId} was cancelled when its session ended; order ${appliedTo} replaced it and took the modification` : ''
+      out.result(final, () => `${orderLine(final)}${moved}`)
     }))
   waitOptions(order.command('cancel <orderId>').description('cancel a working order (it does not wait for a modify queued before it)'))
     .action(clientAction(async ({ api, out }, options: WaitOptions, orderId: string) => {

@@ -6,23 +6,27 @@ import { buildApi } from '../../../src/api/buildApi.js'
 import { createWalletSignerRegistry } from '../../../src/runtime/walletSignerRegistry.js'
 import type { RunningWorker, StartWorkerOptions } from '../../../src/worker.js'
 import type { SandboxOptions } from '../../../src/sandbox/startSandbox.js'
+import { type GateProxy, startGateProxy } from '../../lifecycle/support/gateProxy.js'
 import { createHarness, type Harness } from '../../worker/support/harness.js'
 
 export { eventually } from '../../worker/support/harness.js'
 
 /**
  * The worker harness (sandbox over HTTP, fresh Postgres, unique BullMQ prefix)
- * plus the API built on the running worker, sharing one wallet-signer registry.
+ * plus the API built on the running worker, sharing one wallet-signer registry. With `gate`, the
+ * worker talks to the sandbox through a gate (`gate.hold`), so a test can keep a signed request on
+ * the wire.
  */
-export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean; sandbox?: SandboxOptions } = {}) {
+export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean; sandbox?: SandboxOptions; gate?: boolean } = {}) {
   const h: Harness = await createHarness({ sandbox: options.sandbox })
+  const gate: GateProxy | undefined = options.gate ? await startGateProxy(h.sandbox.url) : undefined
   const walletSigners = createWalletSignerRegistry()
   // The worker here holds no wallet signer: its session maintenance would otherwise grant a session
   // to every new wallet awaiting delegation on its own (its start-up run comes late under load),
   // racing the grants these tests make through the API, and a grant going live after the test's
   // replaced it (seen in CI: the test's session `rotating`). Automatic grants are tested with the
   // worker (test/lifecycle); `grantThroughApi` still retries a 409 GRANT_IN_PROGRESS.
-  const worker: RunningWorker = await h.startWorker({ walletSignerFor: () => undefined, maintenanceIntervalMs: 3_600_000, ...options.worker })
+  const worker: RunningWorker = await h.startWorker({ walletSignerFor: () => undefined, maintenanceIntervalMs: 3_600_000, ...(gate ? { operatorUrl: gate.url } : {}), ...options.worker })
   const adminToken = randomBytes(24).toString('base64url')
   const deps: ApiDeps = apiDepsFromWorker(worker, { keyring: h.keyring, walletSigners, adminToken })
   const app: FastifyInstance = await buildApi(deps)
@@ -30,7 +34,7 @@ export async function createApiHarness(options: { worker?: Partial<StartWorkerOp
   const admin = { authorization: `Bearer ${adminToken}` }
 
   const api = {
-    h, worker, deps, app, adminToken, admin, url,
+    h, worker, deps, app, adminToken, admin, url, gate,
     /** A new tenant and its API key, through the admin endpoint. */
     async tenant(name = `tenant-${randomBytes(4).toString('hex')}`) {
       const response = await app.inject({ method: 'POST', url: '/admin/tenants', headers: admin, payload: { name } })
@@ -46,6 +50,7 @@ export async function createApiHarness(options: { worker?: Partial<StartWorkerOp
     async close() {
       await app.close()
       await h.close()
+      await gate?.close()
     },
   }
   return api
