@@ -152,6 +152,14 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     const [last] = await deps.db.select().from(requests).where(eq(requests.orderId, order.id)).orderBy(desc(requests.createdAt)).limit(1)
     if (last && last.deadline + 1_000 > askedAt) continue
     const resubmitted = await deps.db.transaction(async (tx) => {
+      // A job that claimed the order may sign and persist its request (and send it) after the read
+      // above: the order is locked FOR UPDATE, not the writers' NO KEY UPDATE, so this waits for a
+      // request being persisted right now (its foreign key holds the order FOR KEY SHARE until it
+      // commits) and holds off any later one until this commits; one persisted since is left to
+      // the next run (it may be on the wire), never recorded NeverPlaced nor placed again.
+      await tx.select({ id: orders.id }).from(orders).where(eq(orders.id, order.id)).for('update')
+      const [latest] = await tx.select({ id: requests.id }).from(requests).where(eq(requests.orderId, order.id)).orderBy(desc(requests.createdAt)).limit(1)
+      if (latest?.id !== last?.id) return false
       const moved = await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['submitting', 'unknown']))).returning({ id: orders.id })
       if (!moved.length) return false
       await tx.update(requests).set({ status: 'rejected', errorCode: 'NeverPlaced' }).where(and(eq(requests.orderId, order.id), inArray(requests.status, ['signed', 'unknown'])))

@@ -23,6 +23,8 @@ export type GateProxy = {
   hold(matches: (request: WireRequest) => boolean): Gate
   /** Holds every event stream opening (`GET /v1/events`), until the gate is released. */
   holdStreams(): { arrived: Promise<void>; release(): void }
+  /** Holds every `GET` whose path starts with `prefix` (a ticker read, say), until the gate is released. */
+  holdReads(prefix: string): { arrived: Promise<void>; release(): void }
   close(): Promise<void>
 }
 
@@ -30,6 +32,7 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
   const upstream = new URL(target)
   const gates = new Set<{ matches: (request: WireRequest) => boolean; held: (request: WireRequest) => void; open: Promise<void> }>()
   const streamGates = new Set<{ held: () => void; open: Promise<void> }>()
+  const readGates = new Set<{ prefix: string; held: () => void; open: Promise<void> }>()
 
   const server = createServer((incoming, outgoing) => {
     handle(incoming, outgoing).catch(() => outgoing.destroy())
@@ -53,6 +56,13 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
     }
     if (incoming.method === 'GET' && incoming.url?.startsWith('/v1/events')) {
       for (const gate of [...streamGates]) {
+        gate.held()
+        await gate.open
+      }
+    }
+    if (incoming.method === 'GET') {
+      for (const gate of [...readGates]) {
+        if (!incoming.url?.startsWith(gate.prefix)) continue
         gate.held()
         await gate.open
       }
@@ -98,6 +108,21 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
         arrived,
         release: () => {
           streamGates.delete(gate)
+          release()
+        },
+      }
+    },
+    holdReads(prefix) {
+      let release!: () => void
+      let held!: () => void
+      const open = new Promise<void>((resolve) => { release = resolve })
+      const arrived = new Promise<void>((resolve) => { held = resolve })
+      const gate = { prefix, held, open }
+      readGates.add(gate)
+      return {
+        arrived,
+        release: () => {
+          readGates.delete(gate)
           release()
         },
       }

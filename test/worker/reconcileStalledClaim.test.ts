@@ -1,0 +1,88 @@
+/**
+ * An Order job that claimed its order and then waited (here on the mark its policy's price band
+ * reads) past the reconciler's settle window: the reconciler reads the order as unknown to the
+ * operator with no request, and decides to place it again. If the job signs, persists and sends
+ * its request before that decision is written, the request went out: it must not be recorded as
+ * never placed, nor the order as placed again.
+ */
+import pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { reconcile } from '../../jobs/reconcile.js'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
+import { createVenueClient } from '../../src/venue/createVenueClient.js'
+import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
+import { createHarness, eventually, type Harness } from './support/harness.js'
+import { operatorOrders } from './support/operator.js'
+import { rows } from './support/rows.js'
+
+let h: Harness
+let gate: GateProxy
+let db: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  h = await createHarness()
+  gate = await startGateProxy(h.sandbox.url)
+  db = rows(h.db)
+})
+afterAll(async () => {
+  await h?.close()
+  await gate?.close()
+})
+
+/** Statements of this database waiting for a lock whose text matches `like`. */
+async function waitingOnLock(client: pg.Client, like: string): Promise<boolean> {
+  const { rows: found } = await client.query(`select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock' and query ilike $1`, [like])
+  return (found[0].n as number) >= 1
+}
+
+it('a request persisted and sent while the reconciler decides to place its order again is not recorded as never placed', async () => {
+  const { wallet } = await h.wallet()
+  // A price band: the policy check reads the mark from the operator, which is held below.
+  await setPolicy(h.db, { walletId: wallet.id, rules: { priceBandBps: 5_000 } })
+  const { order } = await placeLimitOrder(h.db, await h.markets(), { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.4' }, new Date())
+  const mark = gate.holdReads('/v1/markets/ETH-USD/ticker')
+  const wire = gate.hold((request) => request.family === 'Order')
+  const worker = await h.startWorker({ operatorUrl: gate.url, streams: false, sweepIntervalMs: 600_000 })
+  // The job claimed the order and waits on its policy check: `submitting`, nothing signed.
+  await mark.arrived
+  expect((await db.order(order.id)).state).toBe('submitting')
+
+  // Two connections: pg_stat_activity is read once per transaction, so not by the blocker's.
+  const blocker = new pg.Client({ connectionString: h.databaseUrl })
+  const watcher = new pg.Client({ connectionString: h.databaseUrl })
+  await blocker.connect()
+  await watcher.connect()
+  let reconciled: ReturnType<typeof reconcile> | undefined
+  try {
+    // Another writer of the order holds it a moment (the event consumer, say): the reconciler,
+    // having read it unknown to the operator and without a request, waits to write its decision.
+    await blocker.query('begin')
+    await blocker.query('select id from orders where id = $1 for no key update', [order.id])
+    // Another worker's reconciler (its own connection to the operator).
+    reconciled = reconcile({ ...worker.deps, venue: createVenueClient({ baseUrl: h.sandbox.url }) }, { orphans: 'adopt', settleMs: 0 })
+    await eventually(() => waitingOnLock(watcher, '%orders%'))
+    // Meanwhile the job goes on: signed, persisted, and on the wire.
+    mark.release()
+    await wire.arrived
+    expect((await db.requestsOf(order.id)).map((r) => r.status)).toEqual(['signed'])
+  } finally {
+    await blocker.query('commit').catch(() => undefined)
+    await blocker.end().catch(() => undefined)
+    await watcher.end().catch(() => undefined)
+    mark.release()
+  }
+  expect((await reconciled!).failures).toBe(0)
+  wire.release()
+
+  const open = await eventually(async () => {
+    const o = await db.order(order.id)
+    return o.state === 'open' && (await db.outboxOf(order.id)).every((x) => x.status === 'done') && o
+  })
+  expect(open.clientOrderId).toBe(order.clientOrderId)
+  expect(operatorOrders(h.sandbox, wallet.address).map((o) => [o.clientOrderId, o.status])).toEqual([[order.clientOrderId, 'open']])
+  // The request the operator took is recorded as taken, and the order was not placed again.
+  expect((await db.answeredRequestsOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['accepted:null'])
+  expect(await db.audit(wallet.id, 'order.resubmitted')).toEqual([])
+})
