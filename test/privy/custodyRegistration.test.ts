@@ -46,7 +46,7 @@ afterAll(async () => { await app?.close(); await h?.close(); await privy?.close(
 async function tenant() {
   const created = await app.inject({ method: 'POST', url: '/admin/tenants', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: `t-${randomBytes(4).toString('hex')}` } })
   const { tenant: { id }, apiKey: { key } } = created.json<{ tenant: { id: string }; apiKey: { key: string } }>()
-  const call = (method: 'GET' | 'POST', url: string, payload?: object) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload } : {}) })
+  const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) => app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload ? { payload } : {}) })
   return { id, call }
 }
 
@@ -133,6 +133,24 @@ describe('registering a custody wallet', () => {
     const refused = await a.call('POST', '/v1/wallets', { address: other.address, custodyWalletId: other.custodyWalletId, ownership: await viemProof(other.privateKey, a.id, other.custodyWalletId) })
     expect([refused.statusCode, refused.json<{ error: { code: string } }>().error.code]).toEqual([409, 'WALLET.UNAVAILABLE'])
     expect((await walletRows(other.address))[0]!.custodyWalletId).toBeNull()
+  })
+
+  it("does not take over an address the other tenant halted or set a policy on: that tenant's reasons, rules and queued CancelAll stay its own", async () => {
+    const a = await tenant()
+    const b = await tenant()
+    for (const act of [
+      (id: string) => b.call('POST', `/v1/wallets/${id}/halt`, { reason: "b's private reason" }),
+      (id: string) => b.call('PUT', `/v1/wallets/${id}/policy`, { rules: { maxOpenOrders: 5 } }),
+    ]) {
+      const user = userWallet()
+      const walletId = (await b.call('POST', '/v1/wallets', { address: user.address })).json<{ id: string }>().id
+      const acted = await act(walletId)
+      expect(acted.statusCode, acted.body).toBe(200)
+      const proven = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
+      expect([proven.statusCode, proven.body]).toEqual([409, expect.stringContaining('WALLET.UNAVAILABLE')])
+      expect((await a.call('GET', `/v1/wallets/${walletId}/audit`)).statusCode).toBe(404)
+      expect((await walletRows(user.address))[0]!.custodyWalletId).toBeNull()
+    }
   })
 
   it('refuses a signature for another custody wallet id, a deadline passed or more than 24 hours ahead, and ownership without a custody wallet id', async () => {

@@ -9,7 +9,9 @@ const walletRows = tableRows(wallets)
 /**
  * Moves a wallet another tenant registered by address alone (no custody wallet id, so no proof of
  * ownership) to `tenantId`, which has just proven ownership, as long as nothing was ever done with
- * it: no session, intent, order or schedule (queued work would otherwise trade for the new tenant).
+ * it: no session, intent, order, schedule, queued work (a halt's CancelAll), policy, nor anything the
+ * other tenant did through the API in its audit trail (a halt and its reason, a policy's rules): queued
+ * work would otherwise trade for the new tenant, and the rest was the other tenant's to read, not its.
  * Without this, any tenant naming an address first would lock its owner's tenant out. Answers the
  * moved row, or undefined when the row is not such a one (the caller refuses the registration).
  */
@@ -24,6 +26,9 @@ export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: str
         and not exists (select 1 from intents where wallet_id = w.id)
         and not exists (select 1 from orders where wallet_id = w.id)
         and not exists (select 1 from schedules where wallet_id = w.id)
+        and not exists (select 1 from outbox where wallet_id = w.id)
+        and not exists (select 1 from policies where wallet_id = w.id)
+        and not exists (select 1 from audit_log where wallet_id = w.id and actor = 'api')
       returning ${walletRows.list}`)
     const raw = rows[0] as Record<string, unknown> | undefined
     if (!raw) return undefined
