@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { outbox, sessions } from '../../src/store/schema/index.js'
+import { placeLimitOrders } from '../../src/runtime/intake/placeLimitOrders.js'
+import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
+import { intents, outbox, schedules, sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
@@ -87,6 +89,26 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
     const response = await b.request('POST', '/v1/wallets', { address: wallet.address })
     expect(response.statusCode).toBe(409)
     expect(response.json()).toMatchObject({ error: { code: 'WALLET.UNAVAILABLE', field: 'address' } })
+  })
+})
+
+// The routes look the wallet up by tenant first; the wallet may then pass to another tenant (a
+// takeover by proof of ownership, docs/privy.md) before the write. The writes that trade (a
+// placement, a schedule) check the tenant again in their own transaction, under the wallet's lock.
+describe('the writes check the tenant in their own transaction', () => {
+  it("a placement asked for tenant B on A's wallet is refused and stores nothing", async () => {
+    const before = await api.h.db.select().from(intents).where(eq(intents.walletId, wallet.id))
+    const [outcome] = await placeLimitOrders(api.h.db, api.deps.markets, [{ input: { walletId: wallet.id, tenantId: b.id, market: 'ETH-USD', side: 'buy', price: '1400', size: '0.1' }, now: new Date() }])
+    expect(outcome).toMatchObject({ ok: false, error: { field: 'walletId' } })
+    expect(await api.h.db.select().from(intents).where(eq(intents.walletId, wallet.id))).toHaveLength(before.length)
+  })
+
+  it("a schedule asked for tenant B on A's wallet is refused and stores nothing", async () => {
+    await a.request('DELETE', `/v1/schedules/${scheduleId}`)
+    const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+    const ctx = { db: api.h.db, queue: api.deps.controlQueue, markets: api.deps.markets }
+    await expect(createSchedule(ctx, { walletId: wallet.id, tenantId: b.id, ...spec })).rejects.toMatchObject({ field: 'walletId' })
+    expect((await api.h.db.select().from(schedules).where(eq(schedules.walletId, wallet.id))).map((row) => row.status)).toEqual(['deleted'])
   })
 })
 

@@ -56,7 +56,8 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     const { goodTill, ...rest } = request.body
     // Under an Idempotency-Key, every attempt places under the key's action id: one whose outcome was
     // lost (its answer not stored, its process dead) is answered by the next, not placed again.
-    const input = { walletId: wallet.id, ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }
+    // The tenant is checked again in the placement's transaction: the wallet may have passed to another since.
+    const input = { walletId: wallet.id, tenantId: tenantOf(request), ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }
     const { order, intent, created } = await placeLimitOrder(input, new Date(deps.runtime.now()), request.idempotencyClaim?.actionId)
     if (created) await relayNow(deps)
     return reply.code(created ? 201 : 200).send(presentOrder(order, intent))

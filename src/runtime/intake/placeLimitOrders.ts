@@ -22,6 +22,13 @@ export type PlaceLimitOrderInput = {
   goodTill?: Date
   /** The caller's reference; placing the same order twice with one reference answers the first order, another order with it is refused. */
   clientRef?: string
+  /**
+   * The tenant the wallet must belong to (the API's caller), checked under the wallet's share lock in
+   * the placement's transaction; another tenant's wallet is refused as an unknown one. The API looks
+   * the wallet up by tenant first, but a wallet may pass to another tenant (a takeover by proof of
+   * ownership) between that lookup and this transaction.
+   */
+  tenantId?: string
 }
 
 export type Placed = { intent: IntentRow; order: OrderRow; created: boolean }
@@ -67,15 +74,19 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
   await db.transaction(async (tx) => {
     const walletRows = await tx.select().from(wallets).where(inArray(wallets.id, [...new Set(valid.map(({ input }) => input.walletId))])).for('share')
     const walletById = new Map(walletRows.map((w) => [w.id, w]))
-    const placing = valid.filter(({ input, i }) => {
+    const walletOf = (input: PlaceLimitOrderInput) => {
       const wallet = walletById.get(input.walletId)
+      return wallet && (input.tenantId === undefined || wallet.tenantId === input.tenantId) ? wallet : undefined
+    }
+    const placing = valid.filter(({ input, i }) => {
+      const wallet = walletOf(input)
       if (!wallet) outcomes[i] = { ok: false, error: new ValidationError('walletId', 'must name a known wallet') }
       else if (wallet.status === 'halted') outcomes[i] = { ok: false, error: new ValidationError('walletId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before placing orders`) }
       return !outcomes[i]
     }).map(({ input, i }) => ({ input, i, intentId: requests[i]!.intentId ?? randomUUID(), market: marketRule(rules, input.market).market, side: Side[input.side], tif: TimeInForce[input.timeInForce ?? 'GTC'] }))
     // The halt refuses new orders; an order placed before it, asked again under its reference (a client
     // retrying an answer it lost), is not new: it is answered as any repeat is.
-    const haltedRepeats = valid.filter(({ input }) => input.clientRef !== undefined && walletById.get(input.walletId)?.status === 'halted')
+    const haltedRepeats = valid.filter(({ input }) => input.clientRef !== undefined && walletOf(input)?.status === 'halted')
     if (haltedRepeats.length) await answerRepeats(tx, rules, haltedRepeats, outcomes)
     if (placing.length === 0) return
 

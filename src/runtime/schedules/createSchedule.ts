@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
 import { parseRequestedSpec } from './parseRequestedSpec.js'
-import { type ScheduleRow, schedules } from '../../store/schema/index.js'
+import { type ScheduleRow, schedules, wallets } from '../../store/schema/index.js'
 import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
 import { assertSessionCoversSchedules } from './assertSessionCoversSchedules.js'
 import { assertUuid } from './lockSchedule.js'
@@ -19,6 +19,13 @@ export type CreateScheduleInput = ScheduleSpecInput & {
    * as it is, instead of being refused as the wallet's second active schedule.
    */
   id?: string
+  /**
+   * The tenant the wallet must belong to (the API's caller), checked under the wallet's lock in the
+   * schedule's transaction; another tenant's wallet is refused as an unknown one. The API looks the
+   * wallet up by tenant first, but a wallet may pass to another tenant (a takeover by proof of
+   * ownership) between that lookup and this transaction.
+   */
+  tenantId?: string
 }
 
 /** `ScheduleValidationError` (a `ValidationError`, code `CORE.VALIDATION`) naming every bad field. */
@@ -33,7 +40,7 @@ export type CreateScheduleErrorType = ValidationError
  */
 export async function createSchedule(ctx: ScheduleContext, input: CreateScheduleInput): Promise<ScheduleRow> {
   if (typeof input !== 'object' || input === null) throw new ValidationError('schedule', 'must be an object')
-  const { walletId, id, ...specInput } = input
+  const { walletId, id, tenantId, ...specInput } = input
   assertUuid('walletId', walletId)
   const spec = parseRequestedSpec(ctx, specInput)
   const now = new Date((ctx.now ?? Date.now)())
@@ -41,6 +48,11 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
     if (id) {
       const [done] = await tx.select().from(schedules).where(and(eq(schedules.id, id), eq(schedules.walletId, walletId)))
       if (done) return done
+    }
+    if (tenantId !== undefined) {
+      // Before the wallet's schedules are read: a refusal naming another tenant's schedule would leak it.
+      const [owner] = await tx.select({ tenantId: wallets.tenantId }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
+      if (owner?.tenantId !== tenantId) throw new ValidationError('walletId', 'must name a known wallet')
     }
     await assertOnlyActiveSchedule(tx, { walletId, field: 'walletId' })
     await assertSessionCoversSchedules(tx, { walletId, field: 'walletId' })
