@@ -1,6 +1,6 @@
 /**
  * A rebalancing run in flight when the kill switch trips (claimed, waiting for the previous run's
- * orders to settle) places nothing, even when the wallet is resumed before the run's wait ends: the
+ * orders to settle) places nothing, even when the wallet is resumed before the run goes on: the
  * halt stopped what the wallet had scheduled.
  */
 import { DelayedError } from 'bullmq'
@@ -44,17 +44,18 @@ it('a run claimed before a halt places no order after the resume', async () => {
   await held.arrived
   await expect(runNow(schedule.id, first + 1, 'job-b')).rejects.toBeInstanceOf(DelayedError)
 
-  // The kill switch trips, its CancelAll reaches the operator, and the wallet is resumed.
+  // The kill switch trips and its CancelAll reaches the operator.
   const halt = await haltWallet(h.db, { walletId: wallet.id, reason: 'stop' })
   await worker.relay()
   await eventually(async () => (await h.db.select().from(outbox).where(eq(outbox.id, halt.outboxId)))[0]?.status === 'done')
-  await resumeWallet(h.db, { walletId: wallet.id })
-  // The first run's legs land (resting: the marks moved up) and are cancelled.
+  // The first run's legs land after it (resting: the marks moved up) and are cancelled; only then can
+  // the wallet be resumed (a resume waits for the placements the halt found on the wire).
   h.sandbox.setMark('ETH-USD', '2200')
   h.sandbox.setMark('BTC-USD', '66000')
   held.release()
   await eventually(async () => (await h.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, wallet.id)))
     .every((o) => ['filled', 'cancelled'].includes(o.state)), 15_000)
+  await eventually(async () => resumeWallet(h.db, { walletId: wallet.id }).then(() => true, () => false))
   const placed = (await h.db.select({ id: orders.id }).from(orders).where(eq(orders.walletId, wallet.id))).length
 
   // The run claimed before the halt ends without trading.
