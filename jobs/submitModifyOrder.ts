@@ -14,7 +14,7 @@
  *   that its session's end cancelled and that was placed again moves to the replacement (outbox
  *   row's order and size, audit `ModifyOrder.followed`) and runs again there, also when the operator
  *   answers UnknownOrder (it was on the wire when the session was revoked). An order an operator read
- *   showed cancelled (no reason) waits up to a minute for the stream's OrderCancelled to say why.
+ *   showed cancelled (no reason) waits up to a minute (on Postgres's clock) for the stream's OrderCancelled to say why.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → the order is read back
  *   by cloid and recorded as the operator reports it (filled or cancelled: the same "not applied" answer;
  *   a read that cannot be applied is not recorded: alerted READ_UNAPPLIABLE, done as the operator answered).
@@ -39,6 +39,7 @@ import { audit } from '../src/store/repositories/audit.js'
 import type { Db } from '../src/store/Database.js'
 import { haltedSinceQueued } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
+import { postgresNow } from '../src/store/repositories/postgresNow.js'
 import { orders, outbox, requests } from '../src/store/schema/index.js'
 
 /** What `tookEffect` does without a read it can apply. */
@@ -49,7 +50,7 @@ const REASON_WAIT_MS = 60_000
 
 export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
   family: 'ModifyOrder',
-  async claim(tx, { deps, row, order }) {
+  async claim(tx, { row, order }) {
     if (!order) return { kind: 'done', reason: 'order row missing' }
     if (order.state === 'pending' || order.state === 'submitting' || order.state === 'unknown') {
       return { kind: 'wait', reason: 'the order is not acknowledged yet' }
@@ -59,8 +60,10 @@ export const submitModifyOrderSpec: FamilySpec<'ModifyOrder'> = {
       return unapplied ? { kind: 'done', reason: unapplied } : { kind: 'wait', reason: 'moved to the replacement order' }
     }
     // Known cancelled from an operator read alone, which carries no reason: the stream's OrderCancelled
-    // says whether its session's end did it (and then places it again), so wait for it a while.
-    if (order.state === 'cancelled' && order.cancelReason === null && order.updatedAt.getTime() > deps.now() - REASON_WAIT_MS) {
+    // says whether its session's end did it (and then places it again), so wait for it a while. On
+    // Postgres's clock, which dated the read (`updated_at`): on a worker's running a minute ahead, the
+    // modify would end 'not applied' at once rather than follow the replacement.
+    if (order.state === 'cancelled' && order.cancelReason === null && order.updatedAt.getTime() > (await postgresNow(tx)).getTime() - REASON_WAIT_MS) {
       return { kind: 'wait', reason: 'the order is cancelled; waiting for the stream to say why' }
     }
     if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: notApplied(row, order.state) }

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
@@ -242,7 +242,7 @@ describe('an order its session\'s end cancelled', () => {
     // Queued before the fill was known (intake refuses a size at or below a fill it knows of).
     const tooSmall = await requestModify(h.db, markets, { orderId: order.id, price: '1910', size: '0.2' })
     await applyEvents(h.db, wallet.id, [event('OrderFilled', { fillId: 'f-1', market: 'ETH-USD', side: 'buy', price: '1900', size: '0.25', fee: '0' })])
-    // The claim reads only the clock from the worker's dependencies.
+    // The claim is given only a worker's clock (`nowMs`), which it must not go by.
     const claim = async (outboxId: string, nowMs = Date.now()) => {
       const [row] = await h.db.select().from(outbox).where(eq(outbox.id, outboxId))
       const [current] = await h.db.select().from(orders).where(eq(orders.id, row!.orderId!))
@@ -255,7 +255,10 @@ describe('an order its session\'s end cancelled', () => {
       averagePrice: '1900', status: 'cancelled', revision: 0, updatedAt: Date.now(),
     })]))
     expect((await claim(grows.outboxId)).kind).toBe('wait')
-    expect(await claim(grows.outboxId, Date.now() + 61_000)).toEqual({ kind: 'done', reason: 'order cancelled: modification not applied' })
+    // The minute is Postgres's, which dated the read: a worker whose clock runs a minute ahead waits too.
+    expect((await claim(grows.outboxId, Date.now() + 61_000)).kind).toBe('wait')
+    await h.db.update(orders).set({ updatedAt: sql`now() - interval '61 seconds'` }).where(eq(orders.id, order.id))
+    expect(await claim(grows.outboxId)).toEqual({ kind: 'done', reason: 'order cancelled: modification not applied' })
 
     // The stream says its session's end cancelled it: placed again for the 0.75 not filled, and the modify moves there.
     await applyEvents(h.db, wallet.id, [event('OrderCancelled', { reason: 'sessionRevoked' })])
