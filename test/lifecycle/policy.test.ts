@@ -69,6 +69,20 @@ describe('local policy', () => {
     expect(refusal).toMatch(/^wallet policy maxRequestsPerMinute: /)
   })
 
+  it('counts maxDailyNotional over the UTC day on Postgres\'s clock, which dates the orders: a worker whose clock is already in the next day counts today\'s', async () => {
+    const w = await activeWallet(h)
+    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '300' } })
+    await settled(h.db, (await place(h, worker, w.wallet.id)).id, 'open')
+    // A worker whose clock runs ahead past midnight UTC, as one a few seconds ahead is in the seconds
+    // before it: the order of 190 placed just now is today's, and a second one would pass 300.
+    const midnight = new Date()
+    midnight.setUTCHours(24, 0, 0, 0)
+    const skewMs = midnight.getTime() - Date.now() + 1_000
+    const ahead = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() + skewMs })
+    const refusal = await ahead({ walletId: w.wallet.id, sessionId: w.session.id, family: 'Order', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 10n ** 17n })
+    expect(refusal).toMatch(/^wallet policy maxDailyNotional: /)
+  })
+
   it('takes changes of one wallet\'s policy asked together in turn: each succeeds, one policy remains', async () => {
     const w = await activeWallet(h)
     for (const sessionId of [undefined, w.session.id]) {

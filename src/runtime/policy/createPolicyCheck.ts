@@ -34,7 +34,7 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
     const markValue = placing && check.price !== undefined && ruleSets.some(({ rules }) => rules.priceBandBps !== undefined) ? await mark(check.market) : undefined
     const refusalOf = async (db: Db): Promise<string | null> => {
       for (const { scope, rules } of ruleSets) {
-        const refusal = evaluatePolicy(rules, await factsFor(db, rules, check, markValue, options.now))
+        const refusal = evaluatePolicy(rules, await factsFor(db, rules, check, markValue))
         if (refusal) return `${scope} policy ${refusal.rule}: ${refusal.message}`
       }
       return null
@@ -62,18 +62,23 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
 const counted = or(ne(orders.state, 'submitting'), isNotNull(orders.policyPassedAt), orderSigned())!
 
 /** SQL condition: an Order request was signed for the order (since `start`, when given). */
-function orderSigned(start?: Date): SQL {
+function orderSigned(start?: SQL): SQL {
   const since = start ? sql` and ${requests.createdAt} >= ${start}` : sql``
   return sql`exists (select 1 from ${requests} where ${requests.orderId} = ${orders.id} and ${requests.family} = 'Order'${since})`
 }
 
-async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bigint | undefined, now: () => number): Promise<PolicyFacts> {
+/**
+ * The start of the UTC day on Postgres's clock, which dates the orders and requests it is compared
+ * with: on this worker's, one running ahead into the next day (as it is in the seconds before
+ * midnight) would count none of today's orders, and one running behind yesterday's too.
+ */
+const startOfDay = sql`(date_trunc('day', clock_timestamp() at time zone 'UTC') at time zone 'UTC')`
+
+async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bigint | undefined): Promise<PolicyFacts> {
   const facts: PolicyFacts = { family: check.family as PolicyFacts['family'], market: check.market, price: check.price, size: check.size }
   if (check.family === 'CancelOrder' || check.family === 'CancelAll') return facts
   if (rules.priceBandBps !== undefined && check.price !== undefined) facts.mark = mark
   if (rules.maxDailyNotional !== undefined) {
-    const startOfDay = new Date(now())
-    startOfDay.setUTCHours(0, 0, 0, 0)
     // The order being checked is already `submitting` (or open, for a modify): its notional is the
     // request's, added by the rule. Earlier orders of its intent (a session's end cancelled them and
     // this re-places the rest) count only for what they filled: the remainder is this request. So
@@ -109,7 +114,7 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bi
  * (queued while the wallet had no session, held overnight): on its way now, or with its Order
  * request signed since. An order open since before `start` is not.
  */
-function placedSince(start: Date): SQL {
+function placedSince(start: SQL): SQL {
   return or(gte(orders.createdAt, start), and(gte(orders.updatedAt, start), or(inArray(orders.state, ['submitting', 'unknown']), orderSigned(start))))!
 }
 
