@@ -4,6 +4,7 @@ import { reconcile } from '../../jobs/reconcile.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { rotateSession } from '../../src/runtime/sessions/rotateSession.js'
+import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { signAndPersist } from '../../src/runtime/submission/signAndPersist.js'
 import { orders, outbox, requests } from '../../src/store/schema/index.js'
 import { answeredRequests, createHarness, eventually, type Harness } from './support/harness.js'
@@ -64,6 +65,20 @@ describe('a worker whose clock differs from the operator\'s', () => {
     expect(session.expiryUnix).toBeLessThanOrEqual(operatorSeconds + 7200)
     // The row's own timestamps are this worker's clock.
     expect(Math.abs(session.activatedAt!.getTime() - (h.sandbox.now() - 3_600_000))).toBeLessThan(10_000)
+  })
+
+  it('sends work queued just now at once when its clock runs a minute behind Postgres\'s, which dated the work', async () => {
+    const { wallet } = await h.wallet()
+    const worker = await h.startWorker({ streams: false })
+    // No worker runs the jobs: the run below is the only one, on a clock a minute behind.
+    await worker.close()
+    const behind = { ...worker.deps, now: () => Date.now() - 60_000 }
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.1' }, new Date())
+    const [placement] = await h.db.select().from(outbox).where(eq(outbox.orderId, order.id))
+    // Its available_at is Postgres's now(): due already, not in a minute.
+    const result = await runSubmission(behind, placement!.id, submitOrderSpec, { delay: async (ms): Promise<never> => { throw new Error(`delayed ${ms} ms`) } })
+    expect(result).toMatchObject({ result: 'accepted' })
+    expect((await h.db.select().from(orders).where(eq(orders.id, order.id)))[0]!.state).toBe('open')
   })
 
   it("takes its event streams' leases on Postgres' clock: an hour ahead, its leases still lapse within the lease period", async () => {

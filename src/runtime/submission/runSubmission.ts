@@ -30,9 +30,8 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     return { result: 'done', reason: ctx ? `outbox ${ctx.row.status}` : 'outbox row missing' }
   }
   const { row, order } = ctx
-  // A delayed job (good-till) that a sweep re-added early waits for its time.
-  const notBefore = row.availableAt.getTime() - deps.now()
-  if (notBefore > 0) return control.delay(notBefore)
+  // A delayed job (good-till) that a sweep re-added early waits for its time (on Postgres's clock).
+  if (ctx.dueInMs > 0) return control.delay(ctx.dueInMs)
   const earlier = await earlierUnfinished(deps.db, row)
   // A held Order holds what follows it, except a cancel, which may settle it locally.
   if (earlier === 'held' && !spec.settlesHeldWork) return hold(ctx, spec, 'an earlier request for this order is held', 'earlier')
