@@ -161,8 +161,10 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   }
 
   // A grant that died half-way (process killed while the wallet was signing) must not block the next one.
+  // Its age on Postgres's clock, which dated it (created_at): on this worker's, one running ahead
+  // would clear a grant another process started a moment ago, its wallet still signing.
   const abandoned = await deps.db.update(sessions).set({ status: 'revoked', statusReason: 'grant abandoned' })
-    .where(and(scope, inArray(sessions.status, ['pending', 'delegated']), lt(sessions.createdAt, new Date(deps.now() - ABANDONED_GRANT_MS)))).returning({ id: sessions.id })
+    .where(and(scope, inArray(sessions.status, ['pending', 'delegated']), lt(sessions.createdAt, sql`now() - ${ABANDONED_GRANT_MS}::double precision * interval '1 millisecond'`))).returning({ id: sessions.id })
   if (abandoned.length) deps.log.warn({ sessions: abandoned.map((s) => s.id) }, 'cleared abandoned session grants')
 
   // At the operator: rotated-out sessions once in-flight requests are past their deadlines, and the

@@ -6,8 +6,10 @@
  * as a submission does, instead of failing at every maintenance run while the old key stays valid
  * at the operator until it expires.
  */
+import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { SessionKey } from '../../src/keys/SessionKey.js'
 import { sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
@@ -46,3 +48,23 @@ it.each([
   expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
   expect((await r.session(next.id)).status).toBe('active')
 }, 30_000)
+
+it('a grant in progress (the wallet signing) is not cleared as abandoned by a worker whose clock runs past the 10 minutes ahead', async () => {
+  const r = rows(h.db)
+  const w = await activeWallet(h, { lifetimeSeconds: 24 * 3600 })
+  // A grant started just now by another process (Postgres dates it), its wallet still signing.
+  const pendingId = randomUUID()
+  await h.db.insert(sessions).values({ ...w.session, id: pendingId, status: 'pending', publicKey: SessionKey.generate().publicKey, activatedAt: null, delegatedAt: null, delegationHash: null, delegatedPayload: null, createdAt: undefined, updatedAt: undefined })
+  stepMs += 11 * 60_000
+  try {
+    await worker.maintainSessions(w.wallet.id)
+  } finally {
+    stepMs -= 11 * 60_000
+    await worker.deps.resyncOperatorClock?.()
+  }
+  expect(await r.session(pendingId)).toMatchObject({ status: 'pending' })
+  // Untouched for 11 minutes on Postgres's clock, it is.
+  await h.db.update(sessions).set({ createdAt: sql`now() - interval '11 minutes'` }).where(eq(sessions.id, pendingId))
+  await worker.maintainSessions(w.wallet.id)
+  expect(await r.session(pendingId)).toMatchObject({ status: 'revoked', statusReason: 'grant abandoned' })
+})
