@@ -82,54 +82,29 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hold(matches) {
-      let release!: () => void
-      let held!: (request: WireRequest) => void
-      const open = new Promise<void>((resolve) => { release = resolve })
-      const arrived = new Promise<WireRequest>((resolve) => { held = resolve })
-      const gate = { matches, held, open }
-      gates.add(gate)
-      return {
-        arrived,
-        release: () => {
-          gates.delete(gate)
-          release()
-        },
-      }
-    },
-    holdStreams() {
-      let release!: () => void
-      let held!: () => void
-      const open = new Promise<void>((resolve) => { release = resolve })
-      const arrived = new Promise<void>((resolve) => { held = resolve })
-      const gate = { held, open }
-      streamGates.add(gate)
-      return {
-        arrived,
-        release: () => {
-          streamGates.delete(gate)
-          release()
-        },
-      }
-    },
-    holdReads(prefix) {
-      let release!: () => void
-      let held!: () => void
-      const open = new Promise<void>((resolve) => { release = resolve })
-      const arrived = new Promise<void>((resolve) => { held = resolve })
-      const gate = { prefix, held, open }
-      readGates.add(gate)
-      return {
-        arrived,
-        release: () => {
-          readGates.delete(gate)
-          release()
-        },
-      }
-    },
+    hold: (matches) => holdIn<WireRequest, typeof gates>(gates, (held, open) => ({ matches, held, open })),
+    holdStreams: () => holdIn(streamGates, (held, open) => ({ held, open })),
+    holdReads: (prefix) => holdIn(readGates, (held, open) => ({ prefix, held, open })),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections()
       server.close(() => resolve())
     }),
+  }
+}
+
+/** A gate added to `set` (made by `make` with its `held` and `open`), and the test's handle on it. */
+function holdIn<A, S extends Set<unknown>>(set: S, make: (held: (value: A) => void, open: Promise<void>) => S extends Set<infer G> ? G : never): { arrived: Promise<A>; release: () => void } {
+  let release!: () => void
+  let held!: (value: A) => void
+  const open = new Promise<void>((resolve) => { release = resolve })
+  const arrived = new Promise<A>((resolve) => { held = resolve })
+  const gate = make(held, open)
+  set.add(gate)
+  return {
+    arrived,
+    release: () => {
+      set.delete(gate)
+      release()
+    },
   }
 }
