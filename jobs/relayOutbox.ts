@@ -4,7 +4,8 @@
  * - Reads: outbox rows `pending` and due (taken by one update of the rows `FOR UPDATE SKIP LOCKED`,
  *   so several workers share the work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis
  *   and has not failed for good.
- * - Writes: BullMQ jobs (job id = outbox id + dispatch generation), outbox → `enqueued`; a failed
+ * - Writes: BullMQ jobs (job id = outbox id + dispatch generation, delayed until the row is due on
+ *   Postgres's clock, which dates it, never this process's), outbox → `enqueued`; a failed
  *   job of an `enqueued` row is moved back to waiting with its attempts reset.
  * - Errors and retries: a failed add puts the rows back to `pending`; the next tick retries. A
  *   crash after the rows were taken and before their jobs were added leaves them `enqueued`
@@ -14,25 +15,25 @@
  */
 import type { Job, Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-orm'
 import type { SubmitJobData } from '../src/queue/payloads.js'
 import { submitJobOptions } from '../src/queue/jobOptions.js'
 import type { Db } from '../src/store/Database.js'
 import { executeNamed } from '../src/store/executeNamed.js'
-import { outboxJobId } from '../src/store/repositories/outboxRepo.js'
+import { outboxDueInMs, outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { type OutboxRow, outbox } from '../src/store/schema/index.js'
 import { tableRows } from '../src/store/tableRows.js'
 
 /** Rows due within this horizon are relayed now, as BullMQ delayed jobs (good-till cancels). */
 export const DELAYED_HORIZON_MS = 24 * 3600 * 1000
 
-/** What a job is made of. */
-const relayed = tableRows(outbox, ['id', 'seq', 'generation', 'walletId', 'kind', 'orderId', 'availableAt'])
-type RelayedRow = ReturnType<typeof relayed.read>
+/** What a job is made of, with how long until its row is due (`outboxDueInMs`, read with the row). */
+const relayed = tableRows(outbox, ['id', 'seq', 'generation', 'walletId', 'kind', 'orderId'])
+type RelayedRow = ReturnType<typeof relayed.read> & { dueInMs: number }
 
 function toJob(row: RelayedRow) {
   const data: SubmitJobData = { outboxId: row.id, walletId: row.walletId, family: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) }
-  const delay = Math.max(0, row.availableAt.getTime() - Date.now())
+  const delay = row.dueInMs
   return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}) } }
 }
 
@@ -54,8 +55,8 @@ export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = R
       select id from outbox
       where status = 'pending' and available_at <= now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})
       order by seq limit ${batch} for update skip locked)
-    returning ${relayed.list}`)
-  const rows = raw.map((row) => relayed.read(row))
+    returning ${relayed.list}, ${outboxDueInMs} as due_in_ms`)
+  const rows = raw.map((row) => ({ ...relayed.read(row), dueInMs: Number(row.due_in_ms) }))
   if (rows.length === 0) return 0
   rows.sort((a, b) => a.seq - b.seq)
   try {
@@ -95,7 +96,7 @@ export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, options: 
   const { olderThanMs = 5_000, batch = 1_000, cursor = { afterSeq: 0 }, maxPages = 5, onUsedUp } = options
   let repaired = 0
   for (let page = 0; page < maxPages; page++) {
-    const rows = await db.select().from(outbox)
+    const rows = await db.select({ ...getTableColumns(outbox), dueInMs: outboxDueInMs }).from(outbox)
       .where(and(eq(outbox.status, 'enqueued'), gt(outbox.seq, cursor.afterSeq), lte(outbox.enqueuedAt, sql`now() - make_interval(secs => ${olderThanMs / 1000})`)))
       .orderBy(asc(outbox.seq)).limit(batch)
     repaired += await repairJobs(queue, rows, onUsedUp)
@@ -109,7 +110,7 @@ export async function sweepOutbox(db: Db, queue: Queue<SubmitJobData>, options: 
 }
 
 /** The rows' jobs that are gone are added again, and the ones failed for good are retried. */
-async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[], onUsedUp?: SweepOutboxOptions['onUsedUp']): Promise<number> {
+async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly (OutboxRow & { dueInMs: number })[], onUsedUp?: SweepOutboxOptions['onUsedUp']): Promise<number> {
   if (rows.length === 0) return 0
   // BullMQ's Redis backend runs on ioredis; its own type for the client lists only what BullMQ uses.
   const client = (await queue.backend.client) as unknown as Redis
@@ -126,7 +127,7 @@ async function repairJobs(queue: Queue<SubmitJobData>, rows: readonly OutboxRow[
     if (error) throw error
     return value
   }
-  const missing: OutboxRow[] = []
+  const missing: (OutboxRow & { dueInMs: number })[] = []
   let retried = 0
   for (const [i, row] of rows.entries()) {
     if (answer(2 * i) === 0) missing.push(row)

@@ -1,12 +1,13 @@
 /**
  * The outbox sweep after Redis lost its jobs, with more `enqueued` rows than one page: good-till
  * cancels wait `enqueued` (as delayed jobs) for up to a day, so a busy deployment always has many.
- * Every row's job comes back, not only the oldest page's.
+ * Every row's job comes back, not only the oldest page's. And the relay's and the sweep's job
+ * delays on a process whose clock runs behind Postgres's, which dates the rows.
  */
 import { randomUUID } from 'node:crypto'
 import { Queue } from 'bullmq'
-import { asc, sql } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { asc, eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type SweepCursor, relayOutbox, sweepOutbox } from '../../jobs/relayOutbox.js'
 import { createRedis } from '../../src/queue/connection.js'
 import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
@@ -52,5 +53,43 @@ describe('the outbox sweep', () => {
     expect(await queue.getJobCountByTypes('delayed', 'wait')).toBe(26)
     // Nothing is missing any more: a further run adds nothing.
     expect(await sweepOutbox(db, queue, { batch: 10, cursor, maxPages: 2 })).toBe(0)
+  })
+})
+
+describe('a relay whose clock runs a minute behind Postgres\'s', () => {
+  /** Runs `work` with this process's clock (Date) a minute behind, as on a host whose clock runs behind. */
+  async function aMinuteBehind<T>(work: () => Promise<T>): Promise<T> {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 60_000 })
+    try {
+      return await work()
+    } finally {
+      vi.useRealTimers()
+    }
+  }
+
+  it('hands work queued just now over at once, and a good-till cancel due in an hour an hour on: the relay and the sweep', async () => {
+    const db = t.database.db
+    const wallet = await ensureWallet(db, '0x000000000000000000000000000000000000bEEF')
+    // available_at is Postgres's now() (due now), and its now() + 1 h (a good-till cancel).
+    const [now] = await db.insert(outbox).values({ walletId: wallet.id, kind: 'CancelAll', payload: { market: '' } }).returning()
+    const [later] = await db.insert(outbox).values({ walletId: wallet.id, kind: 'CancelAll', payload: { market: '' }, availableAt: sql`now() + interval '1 hour'` }).returning()
+    const delays = async () => Promise.all([now!, later!].map(async (row) => (await queue.getJob(outboxJobId(row)))?.opts.delay ?? 0))
+    const expectDelays = async () => {
+      const [dueNow, dueLater] = await delays()
+      expect(dueNow, 'the delay of work due now').toBe(0)
+      // An hour less the moments since the insert: not an hour and a minute.
+      expect(dueLater).toBeLessThanOrEqual(3_600_000)
+      expect(dueLater).toBeGreaterThan(3_600_000 - 60_000)
+    }
+
+    while (await aMinuteBehind(() => relayOutbox(db, queue)) > 0);
+    await expectDelays()
+
+    // Redis lost them: the sweep, on the same clock, adds them again with the same delays.
+    await queue.remove(outboxJobId(now!))
+    await queue.remove(outboxJobId(later!))
+    await db.update(outbox).set({ enqueuedAt: sql`now() - interval '1 minute'` }).where(eq(outbox.walletId, wallet.id))
+    expect(await aMinuteBehind(() => sweepOutbox(db, queue))).toBe(2)
+    await expectDelays()
   })
 })

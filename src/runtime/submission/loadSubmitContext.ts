@@ -1,4 +1,5 @@
-import { eq, sql } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
+import { outboxDueInMs } from '../../store/repositories/outboxRepo.js'
 import { orders, outbox } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import type { SubmitContext } from './types.js'
@@ -13,7 +14,7 @@ export async function loadSubmitContext(deps: WorkerDeps, outboxId: string): Pro
   const [loaded] = await deps.db.select({
     row: outbox,
     order: orders,
-    dueInMs: sql<number>`greatest(0, ceil(extract(epoch from ${outbox.availableAt} - clock_timestamp()) * 1000))::float8`.mapWith(Number),
+    dueInMs: outboxDueInMs,
   }).from(outbox).leftJoin(orders, eq(orders.id, outbox.orderId)).where(eq(outbox.id, outboxId))
   return loaded ? { deps, row: loaded.row, order: loaded.order ?? undefined, dueInMs: loaded.dueInMs } : undefined
 }

@@ -23,6 +23,13 @@ export function haltReason(payload: SQL): SQL {
   return sql`${payload}->>'reason' in ('killSwitch', 'compromise')`
 }
 
+/**
+ * SQL: how many milliseconds until the row is due (0 when it is), on Postgres's clock, which dates
+ * `available_at` (its now() at insert, or a good-till time it is compared with elsewhere too): a
+ * process that took this from its own clock would, running d behind, hold every job back by d.
+ */
+export const outboxDueInMs = sql<number>`greatest(0, ceil(extract(epoch from ${outbox.availableAt} - clock_timestamp()) * 1000))::float8`.mapWith(Number)
+
 /** The BullMQ job id of an outbox row's current dispatch generation. */
 export function outboxJobId(row: Pick<OutboxRow, 'id' | 'generation'>): string {
   return row.generation === 0 ? row.id : `${row.id}.${row.generation}`
