@@ -11,8 +11,9 @@
  * and sends the due good-till cancel, whichever comes first.
  */
 import { and, eq } from 'drizzle-orm'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { events } from '../../src/store/schema/index.js'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { replaceSessionOrder } from '../../src/runtime/sessions/replaceSessionOrder.js'
+import { events, orders as ordersTable } from '../../src/store/schema/index.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
@@ -44,7 +45,7 @@ it('ends cancelled for its good-till, its intent cancelled and its good-till can
 
   expect(await revokeBehindTheWorkersBack(first.deps, w.wallet.id)).toBe(200)
   expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status).toBe('cancelled')
-  await h.startWorker(options)
+  const second = await h.startWorker(options)
 
   // A new session comes (the old one refused), and with it the stream's OrderCancelled.
   await eventually(async () => (await r.sessionsOf(w.wallet.id)).some((s) => s.status === 'active' && s.id !== w.session.id), 20_000)
@@ -58,4 +59,22 @@ it('ends cancelled for its good-till, its intent cancelled and its good-till can
   expect(orders.map((o) => [o.id, o.state, o.cancelReason])).toEqual([[order.id, 'cancelled', 'goodTill']])
   expect((await r.intentsOf(w.wallet.id)).map((i) => i.status)).toEqual(['cancelled'])
   expect((await r.outboxOf(order.id)).map((o) => [o.kind, o.status])).toEqual([['Order', 'done'], ['CancelOrder', 'done']])
+  await second.close()
+})
+
+it('is not placed again by a worker whose clock runs behind, its good-till time passed on Postgres\'s clock', async () => {
+  const w = await activeWallet(h)
+  const worker = await h.startWorker(options)
+  const goodTill = new Date(Date.now() + 2_000)
+  const order = await place(h, worker, w.wallet.id, { goodTill })
+  await settled(h.db, order.id, 'open')
+  await worker.close()
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, goodTill.getTime() + 500 - Date.now())))
+  // The session's end as the stream applies it: cancelled for it, then placed again unless it should not be.
+  const [cancelled] = await h.db.update(ordersTable).set({ state: 'cancelled', cancelReason: 'sessionRevoked' }).where(eq(ordersTable.id, order.id)).returning()
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 60_000 })
+  const replacement = await h.db.transaction((tx) => replaceSessionOrder(tx, cancelled!)).finally(() => vi.useRealTimers())
+  expect(replacement).toBeUndefined()
+  expect((await r.ordersOfIntent(order.intentId!)).map((o) => [o.id, o.state, o.cancelReason])).toEqual([[order.id, 'cancelled', 'goodTill']])
+  expect((await r.intentsOf(w.wallet.id)).find((i) => i.id === order.intentId)?.status).toBe('cancelled')
 })

@@ -1,3 +1,4 @@
+import { postgresNow } from '../../store/repositories/postgresNow.js'
 import { and, count, desc, eq, inArray } from 'drizzle-orm'
 import { TimeInForce } from '../../core/eip712/types.js'
 import { formatAmount, parseAmount } from '../../core/money/decimal.js'
@@ -45,7 +46,9 @@ export async function replaceSessionOrder(tx: Db, cancelled: OrderRow): Promise<
   const held = parseAmount('size', cancelled.size) - parseAmount('filled', cancelled.filled)
   const remaining = held > 0n ? held : await remainingAfterLastFill(tx, cancelled)
   if (remaining <= 0n) return undefined
-  if (intent.goodTill && intent.goodTill.getTime() <= Date.now()) {
+  // On Postgres's clock, as the placement's claim and the relay judge a good-till time: on this
+  // worker's, one running behind would place the order again after the time the user set.
+  if (intent.goodTill && intent.goodTill.getTime() <= (await postgresNow(tx)).getTime()) {
     await endAtGoodTill(tx, cancelled)
     return undefined
   }
