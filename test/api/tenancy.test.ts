@@ -1,8 +1,12 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrders } from '../../src/runtime/intake/placeLimitOrders.js'
+import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
+import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
-import { intents, outbox, schedules, sessions } from '../../src/store/schema/index.js'
+import { compromiseWallet } from '../../src/runtime/sessions/compromiseWallet.js'
+import { auditLog, intents, outbox, policies, schedules, sessions, wallets } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
@@ -94,7 +98,8 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
 
 // The routes look the wallet up by tenant first; the wallet may then pass to another tenant (a
 // takeover by proof of ownership, docs/privy.md) before the write. The writes that trade (a
-// placement, a schedule) check the tenant again in their own transaction, under the wallet's lock.
+// placement, a schedule) and the ones that stop it or set its limits (a halt, a compromise, a resume,
+// a CancelAll, a policy) check the tenant again in their own transaction, under the wallet's lock.
 describe('the writes check the tenant in their own transaction', () => {
   it("a placement asked for tenant B on A's wallet is refused and stores nothing", async () => {
     const before = await api.h.db.select().from(intents).where(eq(intents.walletId, wallet.id))
@@ -109,6 +114,30 @@ describe('the writes check the tenant in their own transaction', () => {
     const ctx = { db: api.h.db, queue: api.deps.controlQueue, markets: api.deps.markets }
     await expect(createSchedule(ctx, { walletId: wallet.id, tenantId: b.id, ...spec })).rejects.toMatchObject({ field: 'walletId' })
     expect((await api.h.db.select().from(schedules).where(eq(schedules.walletId, wallet.id))).map((row) => row.status)).toEqual(['deleted'])
+  })
+
+  it("a halt, compromise, resume, CancelAll or policy asked for tenant B on A's wallet is refused and stores nothing", async () => {
+    const { db } = api.h
+    const stored = async () => ({
+      wallet: (await db.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, wallet.id)))[0],
+      sessions: (await db.select({ status: sessions.status }).from(sessions).where(eq(sessions.walletId, wallet.id))).map((row) => row.status),
+      outbox: (await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.walletId, wallet.id))).length,
+      policies: (await db.select({ id: policies.id }).from(policies).where(eq(policies.walletId, wallet.id))).length,
+      audit: (await db.select({ id: auditLog.id }).from(auditLog).where(eq(auditLog.walletId, wallet.id))).length,
+    })
+    const before = await stored()
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['halt', () => haltWallet(db, { walletId: wallet.id, tenantId: b.id, reason: 'hostile', actor: 'api' })],
+      ['compromise', () => compromiseWallet(api.deps.runtime, api.deps.keyring, { walletId: wallet.id, tenantId: b.id, reason: 'hostile', actor: 'api' })],
+      ['resume', () => resumeWallet(db, { walletId: wallet.id, tenantId: b.id, actor: 'api' })],
+      ['CancelAll', () => requestCancelAll(db, { walletId: wallet.id, tenantId: b.id, market: '' })],
+      ['policy', () => setPolicy(db, { walletId: wallet.id, tenantId: b.id, rules: { maxOpenOrders: 0 }, actor: 'api' })],
+    ]
+    for (const [name, attempt] of attempts) {
+      await expect(attempt(), name).rejects.toMatchObject({ field: 'walletId', rule: 'must name a known wallet' })
+    }
+    expect(await stored()).toEqual(before)
+    expect(before.wallet).toEqual({ status: 'active', haltedReason: null })
   })
 })
 

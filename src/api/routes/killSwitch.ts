@@ -22,7 +22,8 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const { outboxId, cancelledLocally } = await haltWallet(db, { walletId: wallet.id, reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId })
+    // The tenant is checked again in the write's transaction (here and below): the wallet may have passed to another since.
+    const { outboxId, cancelledLocally } = await haltWallet(db, { walletId: wallet.id, tenantId: tenantOf(request), reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)
     return { wallet: await presentOneWallet(deps, halted), cancelAllOutboxId: outboxId, cancelledLocally }
@@ -39,7 +40,7 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { revoked } = await compromiseWallet(deps.runtime, deps.keyring, {
-      walletId: wallet.id, reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId, walletSigner: deps.walletSigners.signerFor(wallet),
+      walletId: wallet.id, tenantId: tenantOf(request), reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId, walletSigner: deps.walletSigners.signerFor(wallet),
     })
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)
     return { wallet: await presentOneWallet(deps, halted), revokedSessions: revoked }
@@ -52,7 +53,7 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    await resumeWallet(db, { walletId: wallet.id, actor: 'api' })
+    await resumeWallet(db, { walletId: wallet.id, tenantId: tenantOf(request), actor: 'api' })
     const resumed = await ownedWallet(db, tenantOf(request), wallet.id)
     return presentOneWallet(deps, resumed)
   })

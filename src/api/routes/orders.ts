@@ -139,7 +139,8 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     if (market !== '' && !deps.markets.has(market)) {
       throw new ApiError(422, 'CORE.VALIDATION', `market: must be one of the operator's markets`, { field: 'market', rule: `must be one of the operator's markets (${[...deps.markets.keys()].join(', ')}) or omitted for all` })
     }
-    const { outboxId } = await requestCancelAll(db, { walletId: wallet.id, market, outboxId: request.idempotencyClaim?.actionId })
+    // The tenant is checked again in the CancelAll's transaction: the wallet may have passed to another since.
+    const { outboxId } = await requestCancelAll(db, { walletId: wallet.id, tenantId: tenantOf(request), market, outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     return reply.code(202).send({ outboxId, status: 'queued' as const })
   })

@@ -5,6 +5,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
 import { haltStillOnTheWire } from '../../store/repositories/haltStillOnTheWire.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
+import { lockTenantWallet } from './lockTenantWallet.js'
 import { auditLog, intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
 import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
 
@@ -15,10 +16,13 @@ import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
  * A halt already done under `outboxId` (its CancelAll's id: see `QueuedAs`) is answered as it was,
  * and not done again: the wallet may have been resumed since, and a second CancelAll would cancel
  * the orders placed after the resume.
+ * `tenantId` (the API's caller): the wallet must be that tenant's, checked in the halt's transaction
+ * (`lockTenantWallet`); another tenant's is refused as an unknown wallet.
  */
-export async function haltWallet(db: Db, input: { walletId: string; reason: string; actor?: string } & QueuedAs): Promise<{ outboxId: string; cancelledLocally: number }> {
+export async function haltWallet(db: Db, input: { walletId: string; reason: string; actor?: string; tenantId?: string } & QueuedAs): Promise<{ outboxId: string; cancelledLocally: number }> {
   if (!input.reason.trim()) throw new ValidationError('reason', 'must say why the wallet is halted')
   return db.transaction(async (tx) => {
+    await lockTenantWallet(tx, input.walletId, input.tenantId)
     const queued = await queuedAlready(tx, input.outboxId, { kind: 'CancelAll', walletId: input.walletId })
     if (queued) {
       const [halted] = await tx.select({ details: auditLog.details }).from(auditLog)
@@ -54,11 +58,13 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
  * the wire, or the cancel a late one got (or a one-by-one CancelAll's) is still to go out: landed
  * after the CancelAll, such an order is taken down by its own cancel, which under a scope without
  * CancelOrder is a CancelAll of its market (`submitCancelOrder`), only while the wallet is halted.
+ * `tenantId` (the API's caller): the wallet must be that tenant's, as for `haltWallet`.
  */
-export async function resumeWallet(db: Db, input: { walletId: string; actor?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
+export async function resumeWallet(db: Db, input: { walletId: string; actor?: string; tenantId?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
   return db.transaction(async (tx) => {
     // The wallet row first: a halt committing meanwhile (it writes the row, then queues its
     // CancelAll) is waited for, and its CancelAll seen by the check below (a fresh snapshot).
+    await lockTenantWallet(tx, input.walletId, input.tenantId)
     await lockWallet(tx, input.walletId)
     const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
       .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)

@@ -9,6 +9,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
 import { type OrderRow, type OutboxRow, intents, orders, outbox, requests, wallets } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
+import { lockTenantWallet } from './lockTenantWallet.js'
 
 export class OrderNotOpenError extends ValidationError {
   override name = 'OrderNotOpenError'
@@ -148,10 +149,16 @@ export async function requestCancel(db: Db, input: { orderId: string; reason?: s
   })
 }
 
-/** Queues a CancelAll for one market, or `""` for every market. */
-export async function requestCancelAll(db: Db, input: { walletId: string; market?: string } & QueuedAs): Promise<{ outboxId: string }> {
-  const queued = await queuedAlready(db, input.outboxId, { kind: 'CancelAll', walletId: input.walletId })
-  if (queued) return queued
-  const [row] = await db.insert(outbox).values({ id: input.outboxId, walletId: input.walletId, kind: 'CancelAll', payload: { market: input.market ?? '' } }).returning({ id: outbox.id })
-  return { outboxId: row!.id }
+/**
+ * Queues a CancelAll for one market, or `""` for every market. `tenantId` (the API's caller): the
+ * wallet must be that tenant's, checked in the same transaction (`lockTenantWallet`).
+ */
+export async function requestCancelAll(db: Db, input: { walletId: string; market?: string; tenantId?: string } & QueuedAs): Promise<{ outboxId: string }> {
+  return db.transaction(async (tx) => {
+    await lockTenantWallet(tx, input.walletId, input.tenantId)
+    const queued = await queuedAlready(tx, input.outboxId, { kind: 'CancelAll', walletId: input.walletId })
+    if (queued) return queued
+    const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: input.walletId, kind: 'CancelAll', payload: { market: input.market ?? '' } }).returning({ id: outbox.id })
+    return { outboxId: row!.id }
+  })
 }

@@ -4,11 +4,17 @@ import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { type PolicyRow, policies } from '../../store/schema/index.js'
+import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 
-/** Sets (replaces) the wallet's policy, or one session's when `sessionId` is given. Validated before storing. */
-export async function setPolicy(db: Db, input: { walletId: string; sessionId?: string; rules: unknown; actor?: string }): Promise<PolicyRow> {
+/**
+ * Sets (replaces) the wallet's policy, or one session's when `sessionId` is given. Validated before
+ * storing. `tenantId` (the API's caller): the wallet must be that tenant's, checked in the same
+ * transaction (`lockTenantWallet`); another tenant's is refused as an unknown wallet.
+ */
+export async function setPolicy(db: Db, input: { walletId: string; sessionId?: string; rules: unknown; actor?: string; tenantId?: string }): Promise<PolicyRow> {
   parsePolicyRules(input.rules, 'rules')
   return db.transaction(async (tx) => {
+    await lockTenantWallet(tx, input.walletId, input.tenantId)
     // Two changes of one wallet's policies take turns: both would otherwise delete the same (or no)
     // row and both insert, and the second would fail on the one-policy unique index.
     await lockWallet(tx, input.walletId)

@@ -2,7 +2,8 @@ import { and, eq } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
 import { parseRequestedSpec } from './parseRequestedSpec.js'
-import { type ScheduleRow, schedules, wallets } from '../../store/schema/index.js'
+import { type ScheduleRow, schedules } from '../../store/schema/index.js'
+import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { assertOnlyActiveSchedule } from './assertOnlyActiveSchedule.js'
 import { assertSessionCoversSchedules } from './assertSessionCoversSchedules.js'
 import { assertUuid } from './lockSchedule.js'
@@ -49,11 +50,8 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
       const [done] = await tx.select().from(schedules).where(and(eq(schedules.id, id), eq(schedules.walletId, walletId)))
       if (done) return done
     }
-    if (tenantId !== undefined) {
-      // Before the wallet's schedules are read: a refusal naming another tenant's schedule would leak it.
-      const [owner] = await tx.select({ tenantId: wallets.tenantId }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
-      if (owner?.tenantId !== tenantId) throw new ValidationError('walletId', 'must name a known wallet')
-    }
+    // Before the wallet's schedules are read: a refusal naming another tenant's schedule would leak it.
+    await lockTenantWallet(tx, walletId, tenantId)
     await assertOnlyActiveSchedule(tx, { walletId, field: 'walletId' })
     await assertSessionCoversSchedules(tx, { walletId, field: 'walletId' })
     const [created] = await tx.insert(schedules).values({ ...(id ? { id } : {}), walletId, ...scheduleSpecColumns(spec), status: 'active', activeSince: now }).returning()

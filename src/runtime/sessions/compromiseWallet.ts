@@ -8,6 +8,7 @@ import { runSubmission } from '../submission/runSubmission.js'
 import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
 import { type QueuedAs, queuedAlready } from '../intake/requestOrderChange.js'
+import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 
@@ -30,6 +31,12 @@ export type CompromiseInput = {
   actor?: AuditActor
   /** Signs the revocation of a quarantined session (whose own key is in doubt); without one, that revocation fails. */
   walletSigner?: WalletSigner
+  /**
+   * The tenant the wallet must belong to (the API's caller), checked under the wallet's lock in the
+   * halt's transaction, before anything is stopped or revoked; another tenant's wallet is refused as
+   * an unknown one (see `lockTenantWallet`).
+   */
+  tenantId?: string
 } & QueuedAs
 
 /**
@@ -48,26 +55,26 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   // A compromise already begun under `outboxId` (its CancelAll's id, see `QueuedAs`: an attempt whose
   // answer was lost) is not halted and cancelled again (a second CancelAll would cancel the orders
   // placed since a resume); its revocations below are still tried, as any second call's are.
-  if (!(await queuedAlready(deps.db, input.outboxId, { kind: 'CancelAll', walletId }))) {
-    const outboxId = await deps.db.transaction(async (tx) => {
-      await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
-      await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
-        .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
-      // Placements whose work was just stopped are never sent: ended here, as a halt ends them.
-      await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.walletId, walletId), eq(orders.state, 'pending')))
-      // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
-      await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
-      // With the halt, in one transaction: a resume between the two would find no CancelAll still to
-      // go out, and make the compromised wallet tradable again. Sent right here: then the relay must not
-      // send it a second time, so the row starts `enqueued`; if sending fails, the sweeper finds it
-      // without a job and the queue retries it.
-      const [row] = await tx.insert(outbox).values({
-        id: input.outboxId, walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
-      }).returning({ id: outbox.id })
-      return row!.id
-    })
-    await submitNow(outboxId).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
-  }
+  const begun = await deps.db.transaction(async (tx) => {
+    await lockTenantWallet(tx, walletId, input.tenantId)
+    if (await queuedAlready(tx, input.outboxId, { kind: 'CancelAll', walletId })) return undefined
+    await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
+    await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
+      .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
+    // Placements whose work was just stopped are never sent: ended here, as a halt ends them.
+    await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.walletId, walletId), eq(orders.state, 'pending')))
+    // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
+    await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
+    // With the halt, in one transaction: a resume between the two would find no CancelAll still to
+    // go out, and make the compromised wallet tradable again. Sent right here: then the relay must not
+    // send it a second time, so the row starts `enqueued`; if sending fails, the sweeper finds it
+    // without a job and the queue retries it.
+    const [row] = await tx.insert(outbox).values({
+      id: input.outboxId, walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
+    }).returning({ id: outbox.id })
+    return row!.id
+  })
+  if (begun) await submitNow(begun).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
   // A grant still waiting for the wallet's signature (`pending`) is ended too: it never goes live.
   // Ended here first, whatever the operator answers next: the compromised keys never sign again. A
   // revocation the operator does not take leaves `revoked_at` null, which session maintenance retries
