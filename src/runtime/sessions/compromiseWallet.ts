@@ -89,14 +89,10 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
     isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload)))
   const live = [...ended, ...unrevoked.filter((s) => !ended.some((e) => e.id === s.id))]
   // One refused or failed revocation must not leave the others live: try every session, then report.
-  const failed: { sessionId: string; error: string }[] = []
-  for (const session of live) {
-    try {
-      await revokeAtOperator(deps, keyring, session, reason, input.walletSigner)
-    } catch (error) {
-      failed.push({ sessionId: session.id, error: errorMessage(error) })
-    }
-  }
+  // All at once: each second a compromised key stays valid at the operator it can trade, and an
+  // operator slow to answer one revocation (up to OPERATOR_TIMEOUT_MS) must not hold up the others.
+  const outcomes = await Promise.allSettled(live.map((session) => revokeAtOperator(deps, keyring, session, reason, input.walletSigner)))
+  const failed = outcomes.flatMap((outcome, i) => outcome.status === 'rejected' ? [{ sessionId: live[i]!.id, error: errorMessage(outcome.reason) }] : [])
   const revoked = live.length - failed.length
   deps.alert({
     walletId, code: 'SESSION_COMPROMISE',

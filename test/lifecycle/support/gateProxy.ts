@@ -23,6 +23,11 @@ export type GateProxy = {
   hold(matches: (request: WireRequest) => boolean): Gate
   /** Holds every event stream opening (`GET /v1/events`), until the gate is released. */
   holdStreams(): { arrived: Promise<void>; release(): void }
+  /**
+   * Holds every session revocation (`POST /v1/sessions/revoke`) whose delegation `matches`, until the
+   * gate is released; `held` lists the delegations held so far, in the order they arrived.
+   */
+  holdRevocations(matches: (delegation: string) => boolean): { held: readonly string[]; release(): void }
   /** Holds every `GET` whose path starts with `prefix` (a ticker read, say), until the gate is released. */
   holdReads(prefix: string): { arrived: Promise<void>; release(): void }
   close(): Promise<void>
@@ -33,6 +38,7 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
   const gates = new Set<{ matches: (request: WireRequest) => boolean; held: (request: WireRequest) => void; open: Promise<void> }>()
   const streamGates = new Set<{ held: () => void; open: Promise<void> }>()
   const readGates = new Set<{ prefix: string; held: () => void; open: Promise<void> }>()
+  const revocationGates = new Set<{ matches: (delegation: string) => boolean; held: (delegation: string) => void; open: Promise<void> }>()
 
   const server = createServer((incoming, outgoing) => {
     handle(incoming, outgoing).catch(() => outgoing.destroy())
@@ -51,6 +57,19 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
       for (const gate of parsed ? [...gates] : []) {
         if (!gate.matches(parsed!)) continue
         gate.held(parsed!)
+        await gate.open
+      }
+    }
+    if (incoming.method === 'POST' && incoming.url === '/v1/sessions/revoke') {
+      let delegation: string | undefined
+      try {
+        delegation = String((JSON.parse(body.toString('utf8')) as { delegation?: unknown }).delegation)
+      } catch {
+        delegation = undefined
+      }
+      for (const gate of delegation === undefined ? [] : [...revocationGates]) {
+        if (!gate.matches(delegation!)) continue
+        gate.held(delegation!)
         await gate.open
       }
     }
@@ -84,6 +103,11 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hold: (matches) => holdIn<WireRequest, typeof gates>(gates, (held, open) => ({ matches, held, open })),
     holdStreams: () => holdIn(streamGates, (held, open) => ({ held, open })),
+    holdRevocations: (matches) => {
+      const held: string[] = []
+      const gate = holdIn<string, typeof revocationGates>(revocationGates, (arrived, open) => ({ matches, held: (d) => { held.push(d); arrived(d) }, open }))
+      return { held, release: gate.release }
+    },
     holdReads: (prefix) => holdIn(readGates, (held, open) => ({ prefix, held, open })),
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections()
