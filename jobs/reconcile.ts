@@ -157,7 +157,12 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
       // request being persisted right now (its foreign key holds the order FOR KEY SHARE until it
       // commits) and holds off any later one until this commits; one persisted since is left to
       // the next run (it may be on the wire), never recorded NeverPlaced nor placed again.
-      await tx.select({ id: orders.id }).from(orders).where(eq(orders.id, order.id)).for('update')
+      // So is an order changed since it was listed here as settled (the rule of
+      // `lockOrderUnchangedSince`, against the list's own condition): another reconciler, acting on
+      // its own read, may have placed it again already, and its new Order job claimed it
+      // (`submitting`, nothing signed yet), which this would stop or send twice.
+      const [locked] = await tx.select({ updatedAt: orders.updatedAt }).from(orders).where(eq(orders.id, order.id)).for('update')
+      if (!locked || locked.updatedAt >= settled) return false
       const [latest] = await tx.select({ id: requests.id }).from(requests).where(eq(requests.orderId, order.id)).orderBy(desc(requests.createdAt)).limit(1)
       if (latest?.id !== last?.id) return false
       const moved = await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), inArray(orders.state, ['submitting', 'unknown']))).returning({ id: orders.id })
