@@ -6,6 +6,9 @@ import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { compromiseWallet } from '../../src/runtime/sessions/compromiseWallet.js'
+import { grantSession } from '../../src/runtime/sessions/grantSession.js'
+import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
+import { rotateSession } from '../../src/runtime/sessions/rotateSession.js'
 import { auditLog, intents, outbox, policies, schedules, sessions, wallets } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
 
@@ -99,7 +102,8 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
 // The routes look the wallet up by tenant first; the wallet may then pass to another tenant (a
 // takeover by proof of ownership, docs/privy.md) before the write. The writes that trade (a
 // placement, a schedule) and the ones that stop it or set its limits (a halt, a compromise, a resume,
-// a CancelAll, a policy) check the tenant again in their own transaction, under the wallet's lock.
+// a CancelAll, a policy) and the sessions' (a grant, a rotation, a revocation) check the tenant again
+// in their own transaction, under the wallet's lock.
 describe('the writes check the tenant in their own transaction', () => {
   it("a placement asked for tenant B on A's wallet is refused and stores nothing", async () => {
     const before = await api.h.db.select().from(intents).where(eq(intents.walletId, wallet.id))
@@ -138,6 +142,32 @@ describe('the writes check the tenant in their own transaction', () => {
     }
     expect(await stored()).toEqual(before)
     expect(before.wallet).toEqual({ status: 'active', haltedReason: null })
+  })
+
+  it("a session grant, rotation or revocation asked for tenant B on A's wallet is refused and stores nothing", async () => {
+    const { db } = api.h
+    const stored = async () => ({
+      sessions: (await db.select({ id: sessions.id, status: sessions.status, revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.walletId, wallet.id))),
+      wallet: (await db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, wallet.id)))[0],
+      audit: (await db.select({ id: auditLog.id }).from(auditLog).where(eq(auditLog.walletId, wallet.id))).length,
+    })
+    const before = await stored()
+    const [walletRow] = await db.select().from(wallets).where(eq(wallets.id, wallet.id))
+    const walletSigner = api.deps.walletSigners.signerFor(walletRow!)!
+    const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId))
+    const { runtime, keyring } = api.deps
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['grant', () => grantSession({ db, keyring, domain: runtime.domain, walletSigner, walletId: wallet.id, tenantId: b.id, families: ['Order', 'CancelOrder'], lifetimeSeconds: 86_400, nowMs: runtime.operatorNow() })],
+      ['rotate', () => rotateSession({ deps: runtime, keyring, walletSigner, walletId: wallet.id, tenantId: b.id, reason: 'onDemand', lifetimeSeconds: 86_400 })],
+      ['revoke', () => revokeAtOperator(runtime, keyring, session!, 'hostile', walletSigner, b.id)],
+    ]
+    for (const [name, attempt] of attempts) {
+      await expect(attempt(), name).rejects.toMatchObject({ field: 'walletId' })
+    }
+    expect(await stored()).toEqual(before)
+    expect(before.sessions.find((row) => row.id === sessionId)).toMatchObject({ status: 'active', revokedAt: null })
+    // Nor revoked at the operator.
+    expect(api.h.sandbox.state.delegations.byDelegationHash(session!.delegationHash!)?.revoked).toBe(false)
   })
 })
 

@@ -70,9 +70,10 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     },
   }, async (request, reply) => {
     checkLifetime(request.body.lifetimeSeconds, rotateLead)
+    // The tenant is checked again in the grant's transaction: the wallet may have passed to another since.
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await grantSession({
-      db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id,
+      db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id, tenantId: tenantOf(request),
       families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : await defaultSessionFamilies(db, wallet.id)), unrestricted: request.body.unrestricted,
       // A scope that could not run the wallet's active schedule is refused, before the wallet signs and at activation.
       scheduleField: request.body.families ? 'families' : 'needs',
@@ -92,7 +93,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     checkLifetime(request.body.lifetimeSeconds, rotateLead)
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await rotateSession({
-      deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, reason: 'onDemand',
+      deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, tenantId: tenantOf(request), reason: 'onDemand',
       // Without `families` or `needs` the rotation keeps the current scope.
       families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : undefined),
       // Without `lifetimeSeconds`, the current session's lifetime is kept.
@@ -117,7 +118,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const ended = session.status === 'expired' || ((session.status === 'revoked' || session.status === 'quarantined') && session.revokedAt !== null)
     if (ended) return presentSession(session, deps.runtime.operatorNow())
     // A quarantined session's key is in doubt: the wallet signs its revocation.
-    await revokeAtOperator(deps.runtime, deps.keyring, session, request.body?.reason ?? 'revoked through the API', deps.walletSigners.signerFor(wallet))
+    await revokeAtOperator(deps.runtime, deps.keyring, session, request.body?.reason ?? 'revoked through the API', deps.walletSigners.signerFor(wallet), tenantOf(request))
     const [row] = await db.select().from(sessions).where(eq(sessions.id, session.id))
     return presentSession(row!, deps.runtime.operatorNow())
   })

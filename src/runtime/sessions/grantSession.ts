@@ -17,6 +17,7 @@ import type { WalletSigner } from '../../signers/WalletSigner.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
+import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { releaseHeld } from '../../store/repositories/outboxRepo.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import { assertScopeRunsSchedule } from '../schedules/assertScopeRunsSchedule.js'
@@ -99,6 +100,13 @@ export type GrantSessionInput = {
   unlessActiveUntil?: number
   /** With `unlessActiveUntil`: that active session must also cover these families (a scope change is not skipped for a session that does not). */
   unlessActiveCovers?: readonly RequestFamily[]
+  /**
+   * The tenant the wallet must belong to (the API's caller), checked under the wallet's lock in the
+   * transaction that takes the grant's slot, before the wallet is asked to sign; another tenant's
+   * wallet is refused as an unknown one (`lockTenantWallet`). Once the slot's row exists the wallet
+   * cannot pass to another tenant (a takeover needs a wallet without sessions). Unset (the worker): not checked.
+   */
+  tenantId?: string
 }
 
 /**
@@ -153,6 +161,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     delegationNonce: delegation.nonce.toString(), lifetimeSeconds: input.lifetimeSeconds, walletSigner: input.walletSigner.kind,
   } as const
   const slot = await db.transaction(async (tx): Promise<{ live?: SessionRow; pending?: SessionRow }> => {
+    await lockTenantWallet(tx, wallet.id, input.tenantId)
     if (input.unlessActiveUntil !== undefined) {
       const locked = await lockWallet(tx, wallet.id)
       // Halted since the caller found it due (a compromise while maintenance worked through other wallets).

@@ -12,6 +12,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
+import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 
 /** A quarantined session's revocation needs the wallet's signature, and no wallet signer is configured for the wallet. */
@@ -38,8 +39,14 @@ export class WalletSignerRequiredError extends BaseError {
  * A session already ended here whose signed delegation the operator was never told about (a grant
  * that did not go live, which session maintenance revokes there), or a quarantined one, keeps its
  * status and reason and records `revoked_at`.
+ *
+ * `tenantId` (the API's caller): the session's wallet must be that tenant's, checked under the
+ * wallet's lock (`lockTenantWallet`) before anything is signed, sent or written; another tenant's is
+ * refused as an unknown one. The check holds afterwards: a wallet with a session never passes to
+ * another tenant (`takeUnprovenWallet` takes only a wallet without sessions). Unset (the worker): not checked.
  */
-export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string, walletSigner?: WalletSigner): Promise<void> {
+export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string, walletSigner?: WalletSigner, tenantId?: string): Promise<void> {
+  if (tenantId !== undefined) await deps.db.transaction((tx) => lockTenantWallet(tx, session.walletId, tenantId))
   if (session.delegatedPayload && session.delegationHash) {
     const sign = revocationSigner(deps, keyring, session, walletSigner)
     for (let attempt = 1; ; attempt++) {

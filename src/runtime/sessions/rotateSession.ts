@@ -38,6 +38,8 @@ export type RotateSessionInput = {
   onlyIfExpiringBefore?: number
   /** With `families` (without them the rotation keeps the current scope): refuse a scope that could not run the wallet's active schedule (`GrantSessionInput.scheduleField`). */
   scheduleField?: string
+  /** The API's caller: the wallet must be that tenant's, checked in the grant's first transaction (`GrantSessionInput.tenantId`). */
+  tenantId?: string
 }
 
 /**
@@ -74,6 +76,7 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
     db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
     probe: input.probe, families, unrestricted: input.unrestricted ?? (input.families ? false : currentUnrestricted), lifetimeSeconds: keptLifetime ?? input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
     ...(input.families && input.scheduleField ? { scheduleField: input.scheduleField } : {}),
+    tenantId: input.tenantId,
     ...(input.onlyIfExpiringBefore !== undefined ? { unlessActiveUntil: input.onlyIfExpiringBefore, unlessActiveCovers: adding } : {}),
   })
   if (!result.granted) {
