@@ -3,7 +3,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { BaseError } from '../core/errors/BaseError.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
 import { isStatementCancelled } from '../store/isStatementCancelled.js'
-import { ApiError, type Problem, RequestValidationError } from './errors.js'
+import { ApiError, NotFoundError, type Problem, RequestValidationError } from './errors.js'
 
 type ErrorBody = { error: { code: string; message: string; field?: string; rule?: string; problems?: Problem[] } }
 
@@ -63,6 +63,11 @@ function toResponse(error: FastifyError, request: FastifyRequest): { status: num
   }
   // Deputy's own errors first: one about another dependency (the operator, Privy) may carry a
   // refused socket in its causes too, and names its dependency itself.
+  // Another tenant's resource met inside a write (UnknownResourceError): answered as the routes' own not-found.
+  if (error instanceof BaseError && error.code === 'CORE.NOT_FOUND') {
+    const { resource, field, rule } = error as BaseError & { resource: string; field: string; rule: string }
+    return toResponse(new NotFoundError(resource, field, rule) as unknown as FastifyError, request)
+  }
   if (error instanceof BaseError && !error.code.startsWith('STORE.')) return domainError(error)
   // Postgres could not be reached, dropped the connection, or ran out of time (statement_timeout).
   if (isConnectionFailure(error) || isStatementCancelled(error)) {

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { errorHandler } from '../../src/api/errorHandler.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrders } from '../../src/runtime/intake/placeLimitOrders.js'
 import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
@@ -105,10 +108,27 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
 // a CancelAll, a policy) and the sessions' (a grant, a rotation, a revocation) check the tenant again
 // in their own transaction, under the wallet's lock.
 describe('the writes check the tenant in their own transaction', () => {
+  // What the API answers for an error a write threw, through its error handler.
+  const answered = async (attempt: () => Promise<unknown>) => {
+    const app = Fastify()
+    app.setErrorHandler(errorHandler)
+    app.post('/', async () => { await attempt(); return {} })
+    const response = await app.inject({ method: 'POST', url: '/' })
+    await app.close()
+    return { status: response.statusCode, body: response.json() as unknown }
+  }
+  // Another tenant's wallet must look exactly like a missing one: the routes' own 404.
+  const unknown = async (resource: 'wallets' | 'sessions') => {
+    const response = await b.request('GET', `/v1/${resource}/${randomUUID()}`)
+    expect(response.statusCode).toBe(404)
+    return { status: 404, body: response.json() as unknown }
+  }
+
   it("a placement asked for tenant B on A's wallet is refused and stores nothing", async () => {
     const before = await api.h.db.select().from(intents).where(eq(intents.walletId, wallet.id))
     const [outcome] = await placeLimitOrders(api.h.db, api.deps.markets, [{ input: { walletId: wallet.id, tenantId: b.id, market: 'ETH-USD', side: 'buy', price: '1400', size: '0.1' }, now: new Date() }])
-    expect(outcome).toMatchObject({ ok: false, error: { field: 'walletId' } })
+    expect(outcome!.ok).toBe(false)
+    expect(await answered(async () => { if (!outcome!.ok) throw outcome!.error })).toEqual(await unknown('wallets'))
     expect(await api.h.db.select().from(intents).where(eq(intents.walletId, wallet.id))).toHaveLength(before.length)
   })
 
@@ -116,7 +136,7 @@ describe('the writes check the tenant in their own transaction', () => {
     await a.request('DELETE', `/v1/schedules/${scheduleId}`)
     const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
     const ctx = { db: api.h.db, queue: api.deps.controlQueue, markets: api.deps.markets }
-    await expect(createSchedule(ctx, { walletId: wallet.id, tenantId: b.id, ...spec })).rejects.toMatchObject({ field: 'walletId' })
+    expect(await answered(() => createSchedule(ctx, { walletId: wallet.id, tenantId: b.id, ...spec }))).toEqual(await unknown('wallets'))
     expect((await api.h.db.select().from(schedules).where(eq(schedules.walletId, wallet.id))).map((row) => row.status)).toEqual(['deleted'])
   })
 
@@ -138,7 +158,7 @@ describe('the writes check the tenant in their own transaction', () => {
       ['policy', () => setPolicy(db, { walletId: wallet.id, tenantId: b.id, rules: { maxOpenOrders: 0 }, actor: 'api' })],
     ]
     for (const [name, attempt] of attempts) {
-      await expect(attempt(), name).rejects.toMatchObject({ field: 'walletId', rule: 'must name a known wallet' })
+      expect(await answered(attempt), name).toEqual(await unknown('wallets'))
     }
     expect(await stored()).toEqual(before)
     expect(before.wallet).toEqual({ status: 'active', haltedReason: null })
@@ -156,13 +176,13 @@ describe('the writes check the tenant in their own transaction', () => {
     const walletSigner = api.deps.walletSigners.signerFor(walletRow!)!
     const [session] = await db.select().from(sessions).where(eq(sessions.id, sessionId))
     const { runtime, keyring } = api.deps
-    const attempts: [string, () => Promise<unknown>][] = [
-      ['grant', () => grantSession({ db, keyring, domain: runtime.domain, walletSigner, walletId: wallet.id, tenantId: b.id, families: ['Order', 'CancelOrder'], lifetimeSeconds: 86_400, nowMs: runtime.operatorNow() })],
-      ['rotate', () => rotateSession({ deps: runtime, keyring, walletSigner, walletId: wallet.id, tenantId: b.id, reason: 'onDemand', lifetimeSeconds: 86_400 })],
-      ['revoke', () => revokeAtOperator(runtime, keyring, session!, 'hostile', walletSigner, b.id)],
+    const attempts: [string, () => Promise<unknown>, 'wallets' | 'sessions'][] = [
+      ['grant', () => grantSession({ db, keyring, domain: runtime.domain, walletSigner, walletId: wallet.id, tenantId: b.id, families: ['Order', 'CancelOrder'], lifetimeSeconds: 86_400, nowMs: runtime.operatorNow() }), 'wallets'],
+      ['rotate', () => rotateSession({ deps: runtime, keyring, walletSigner, walletId: wallet.id, tenantId: b.id, reason: 'onDemand', lifetimeSeconds: 86_400 }), 'wallets'],
+      ['revoke', () => revokeAtOperator(runtime, keyring, session!, 'hostile', walletSigner, b.id), 'sessions'],
     ]
-    for (const [name, attempt] of attempts) {
-      await expect(attempt(), name).rejects.toMatchObject({ field: 'walletId' })
+    for (const [name, attempt, resource] of attempts) {
+      expect(await answered(attempt), name).toEqual(await unknown(resource))
     }
     expect(await stored()).toEqual(before)
     expect(before.sessions.find((row) => row.id === sessionId)).toMatchObject({ status: 'active', revokedAt: null })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { asc, inArray, sql } from 'drizzle-orm'
+import { UnknownResourceError } from '../../core/errors/UnknownResourceError.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { Side, TimeInForce } from '../../core/eip712/types.js'
 import { parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
@@ -24,7 +25,8 @@ export type PlaceLimitOrderInput = {
   clientRef?: string
   /**
    * The tenant the wallet must belong to (the API's caller), checked under the wallet's share lock in
-   * the placement's transaction; another tenant's wallet is refused as an unknown one. The API looks
+   * the placement's transaction; another tenant's wallet is refused as an unknown one (`UnknownResourceError`,
+   * answered as the API's 404; without `tenantId`, an unknown wallet is a `ValidationError`). The API looks
    * the wallet up by tenant first, but a wallet may pass to another tenant (a takeover by proof of
    * ownership) between that lookup and this transaction.
    */
@@ -42,7 +44,7 @@ export type Placed = { intent: IntentRow; order: OrderRow; created: boolean }
 export type PlaceRequest = { input: PlaceLimitOrderInput; now: Date; intentId?: string }
 
 /** One input's answer: its order, or why it was refused (nothing of it stored). */
-export type PlaceOutcome = { ok: true; placed: Placed } | { ok: false; error: ValidationError }
+export type PlaceOutcome = { ok: true; placed: Placed } | { ok: false; error: ValidationError | UnknownResourceError }
 
 const intentRows = tableRows(intents)
 const orderRows = tableRows(orders)
@@ -80,7 +82,7 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
     }
     const placing = valid.filter(({ input, i }) => {
       const wallet = walletOf(input)
-      if (!wallet) outcomes[i] = { ok: false, error: new ValidationError('walletId', 'must name a known wallet') }
+      if (!wallet) outcomes[i] = { ok: false, error: input.tenantId === undefined ? new ValidationError('walletId', 'must name a known wallet') : new UnknownResourceError('wallet', 'walletId') }
       else if (wallet.status === 'halted') outcomes[i] = { ok: false, error: new ValidationError('walletId', `the wallet is halted (${wallet.haltedReason ?? 'kill switch'}); resume it before placing orders`) }
       return !outcomes[i]
     }).map(({ input, i }) => ({ input, i, intentId: requests[i]!.intentId ?? randomUUID(), market: marketRule(rules, input.market).market, side: Side[input.side], tif: TimeInForce[input.timeInForce ?? 'GTC'] }))
