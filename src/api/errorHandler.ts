@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { BaseError } from '../core/errors/BaseError.js'
+import { UnknownResourceError } from '../core/errors/UnknownResourceError.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
 import { isStatementCancelled } from '../store/isStatementCancelled.js'
 import { ApiError, NotFoundError, type Problem, RequestValidationError } from './errors.js'
@@ -61,13 +62,12 @@ function toResponse(error: FastifyError, request: FastifyRequest): { status: num
       body: { error: { code: error.code, message: error.shortMessage, ...fieldRule(error.field, error.rule), ...(error.problems ? { problems: [...error.problems] } : {}) } },
     }
   }
+  // Another tenant's resource met inside a write: answered exactly as the routes' own not-found.
+  if (error instanceof UnknownResourceError) {
+    return toResponse(new NotFoundError(error.resource, error.field, error.rule) as unknown as FastifyError, request)
+  }
   // Deputy's own errors first: one about another dependency (the operator, Privy) may carry a
   // refused socket in its causes too, and names its dependency itself.
-  // Another tenant's resource met inside a write (UnknownResourceError): answered as the routes' own not-found.
-  if (error instanceof BaseError && error.code === 'CORE.NOT_FOUND') {
-    const { resource, field, rule } = error as BaseError & { resource: string; field: string; rule: string }
-    return toResponse(new NotFoundError(resource, field, rule) as unknown as FastifyError, request)
-  }
   if (error instanceof BaseError && !error.code.startsWith('STORE.')) return domainError(error)
   // Postgres could not be reached, dropped the connection, or ran out of time (statement_timeout).
   if (isConnectionFailure(error) || isStatementCancelled(error)) {
