@@ -32,7 +32,11 @@ afterAll(async () => {
   await gate?.close()
 })
 
-it('an order landing after the halt\'s CancelAll, under a scope with CancelAll but no CancelOrder, ends cancelled', async () => {
+/**
+ * A wallet under a scope of Order and CancelAll whose Order is held on the wire while the kill switch
+ * trips; the halt's CancelAll is accepted (nothing to cancel yet), the Order still held.
+ */
+async function onTheWireAtTheHalt() {
   const w = await activeWallet(h, { families: ['Order', 'CancelAll'] })
   const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
   const order = await place(h, worker, w.wallet.id)
@@ -40,6 +44,11 @@ it('an order landing after the halt\'s CancelAll, under a scope with CancelAll b
   await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
   await worker.relay()
   await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+  return { w, order, onTheWire }
+}
+
+it('an order landing after the halt\'s CancelAll, under a scope with CancelAll but no CancelOrder, ends cancelled', async () => {
+  const { w, order, onTheWire } = await onTheWireAtTheHalt()
   onTheWire.release()
   await eventually(async () => operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status === 'cancelled', 15_000)
   expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ state: 'cancelled' })
@@ -51,13 +60,7 @@ it('an order landing after the halt\'s CancelAll, under a scope with CancelAll b
 }, 30_000)
 
 it('an order on the wire when the switch tripped does not stay live at the operator through a resume', async () => {
-  const w = await activeWallet(h, { families: ['Order', 'CancelAll'] })
-  const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
-  const order = await place(h, worker, w.wallet.id)
-  await onTheWire.arrived
-  await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
-  await worker.relay()
-  await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+  const { w, order, onTheWire } = await onTheWireAtTheHalt()
   const resumed = await resumeWallet(h.db, { walletId: w.wallet.id }).then((v) => v, (e: unknown) => e)
   expect(resumed).toBeInstanceOf(ValidationError)
   expect((resumed as ValidationError).field).toBe('walletId')
