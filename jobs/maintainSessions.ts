@@ -105,7 +105,8 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   // with placements or modifications held for a session whose scope covers them (a scope change:
   // the active session's does not; `runSubmission` holds them). Not a halted wallet's: the user
   // stopped it (or a compromise did), so its wallet is asked for nothing; its session may expire,
-  // and resuming it waits for a new one. The `or` is parenthesised: and() does not wrap a raw
+  // and resuming it waits for a new one. Nor a retired wallet's (its address passed to its owner's
+  // tenant on a row of its own). The `or` is parenthesised: and() does not wrap a raw
   // chunk, and unwrapped it escaped the wallet filter.
   const heldUncovered = sql<RequestFamily[] | null>`(select array_agg(distinct ${outbox.kind}) from ${outbox} where ${outbox.walletId} = ${wallets.id}
     and ${outbox.status} = 'held' and ${outbox.kind} in ('Order', 'ModifyOrder') and not (coalesce(${sessions.aclScope}, '{}') && array['Unrestricted', ${outbox.kind}]))`
@@ -114,7 +115,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     expiryUnix: sessions.expiryUnix, heldUncovered,
   })
     .from(wallets).leftJoin(sessions, and(eq(sessions.walletId, wallets.id), eq(sessions.status, 'active')))
-    .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, ne(wallets.status, 'halted'),
+    .where(and(walletId ? eq(wallets.id, walletId) : sql`true`, ne(wallets.status, 'halted'), isNull(wallets.retiredAt),
       sql`((${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds}
         or (${sessions.id} is not null and ${heldUncovered} is not null))`))
   const backoffs = await grantBackoffs(deps.db, due.map((wallet) => wallet.walletId), deps.now(), options.grantRetryBaseMs)

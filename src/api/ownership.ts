@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import type { Db } from '../store/Database.js'
 import { type OrderRow, type OutboxRow, type ScheduleRow, type SessionRow, type WalletRow, orders, outbox, schedules, sessions, wallets } from '../store/schema/index.js'
 import { NotFoundError } from './errors.js'
@@ -8,9 +8,13 @@ import { NotFoundError } from './errors.js'
  * "not found" exactly like one that does not exist, so ids leak nothing.
  */
 
-/** `field`: the request field that named it (a path's `walletId`, a list's `after`). */
+/**
+ * `field`: the request field that named it (a path's `walletId`, a list's `after`). A retired wallet
+ * (its address passed to its owner's tenant, `takeUnprovenWallet`) is not found either: its orders and
+ * schedules stay readable by their own ids and in the lists, ended.
+ */
 export async function ownedWallet(db: Db, tenantId: string, walletId: string, field = 'walletId'): Promise<WalletRow> {
-  const [row] = await db.select().from(wallets).where(and(eq(wallets.id, walletId), eq(wallets.tenantId, tenantId)))
+  const [row] = await db.select().from(wallets).where(and(eq(wallets.id, walletId), eq(wallets.tenantId, tenantId), isNull(wallets.retiredAt)))
   if (!row) throw new NotFoundError('wallet', field)
   return row
 }

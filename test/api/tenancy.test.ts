@@ -102,8 +102,8 @@ describe("tenant B cannot see or touch tenant A's resources (404, never 403)", (
   })
 })
 
-// The routes look the wallet up by tenant first; the wallet may then pass to another tenant (a
-// takeover by proof of ownership, docs/privy.md) before the write. The writes that trade (a
+// The routes look the wallet up by tenant first; the wallet may then be another tenant's, or
+// retired (a takeover by proof of ownership, docs/privy.md), before the write. The writes that trade (a
 // placement, a schedule) and the ones that stop it or set its limits (a halt, a compromise, a resume,
 // a CancelAll, a policy) and the sessions' (a grant, a rotation, a revocation) check the tenant again
 // in their own transaction, under the wallet's lock.
@@ -188,6 +188,40 @@ describe('the writes check the tenant in their own transaction', () => {
     expect(before.sessions.find((row) => row.id === sessionId)).toMatchObject({ status: 'active', revokedAt: null })
     // Nor revoked at the operator.
     expect(api.h.sandbox.state.delegations.byDelegationHash(session!.delegationHash!)?.revoked).toBe(false)
+  })
+
+  // A wallet B registered without proof is retired when the address's owner proves ownership for
+  // another tenant (docs/privy.md); B's write looked the wallet up just before that.
+  it("a placement, schedule, halt, resume, CancelAll or policy asked for tenant B on its own retired wallet is refused and stores nothing", async () => {
+    const { db } = api.h
+    const address = `0x${randomUUID().replaceAll('-', '')}${'0'.repeat(8)}`
+    const retired = (await b.request('POST', '/v1/wallets', { address })).json<{ id: string }>().id
+    await db.update(wallets).set({ retiredAt: new Date() }).where(eq(wallets.id, retired))
+    const stored = async () => ({
+      wallet: (await db.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, retired)))[0],
+      intents: (await db.select({ id: intents.id }).from(intents).where(eq(intents.walletId, retired))).length,
+      schedules: (await db.select({ id: schedules.id }).from(schedules).where(eq(schedules.walletId, retired))).length,
+      outbox: (await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.walletId, retired))).length,
+      policies: (await db.select({ id: policies.id }).from(policies).where(eq(policies.walletId, retired))).length,
+      audit: (await db.select({ id: auditLog.id }).from(auditLog).where(eq(auditLog.walletId, retired))).length,
+    })
+    const before = await stored()
+    const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['placement', async () => {
+        const [outcome] = await placeLimitOrders(db, api.deps.markets, [{ input: { walletId: retired, tenantId: b.id, market: 'ETH-USD', side: 'buy', price: '1400', size: '0.1' }, now: new Date() }])
+        if (!outcome!.ok) throw outcome!.error
+      }],
+      ['schedule', () => createSchedule({ db, queue: api.deps.controlQueue, markets: api.deps.markets }, { walletId: retired, tenantId: b.id, ...spec })],
+      ['halt', () => haltWallet(db, { walletId: retired, tenantId: b.id, reason: 'again', actor: 'api' })],
+      ['resume', () => resumeWallet(db, { walletId: retired, tenantId: b.id, actor: 'api' })],
+      ['CancelAll', () => requestCancelAll(db, { walletId: retired, tenantId: b.id, market: '' })],
+      ['policy', () => setPolicy(db, { walletId: retired, tenantId: b.id, rules: { maxOpenOrders: 0 }, actor: 'api' })],
+    ]
+    for (const [name, attempt] of attempts) {
+      expect(await answered(attempt), name).toEqual(await unknown('wallets'))
+    }
+    expect(await stored()).toEqual(before)
   })
 })
 

@@ -12,8 +12,9 @@ import { createWalletSignerRegistry } from '../../src/runtime/walletSignerRegist
 import { readWalletSignerEnv } from '../../src/signers/createWalletSigner.js'
 import { buildDelegationPolicy } from '../../src/signers/privy/buildDelegationPolicy.js'
 import { createCustodySigners } from '../../src/signers/custodySigners.js'
-import { wallets } from '../../src/store/schema/index.js'
-import { type Harness, createHarness } from '../worker/support/harness.js'
+import { auditLog, intents, orders, outbox, requests, schedules, sessions, wallets } from '../../src/store/schema/index.js'
+import { type Harness, createHarness, eventually } from '../worker/support/harness.js'
+import { operatorOrders } from '../worker/support/operator.js'
 import { createSessionSigner } from './support/fixtures.js'
 import { type LocalPrivy, startLocalPrivy } from './support/localPrivy.js'
 
@@ -42,6 +43,8 @@ beforeAll(async () => {
   app = await buildApi(apiDepsFromWorker(worker, { keyring: h.keyring, walletSigners, adminToken }), { logger: false })
 }, 120_000)
 afterAll(async () => { await app?.close(); await h?.close(); await privy?.close() })
+
+type Tenant = Awaited<ReturnType<typeof tenant>>
 
 async function tenant() {
   const created = await app.inject({ method: 'POST', url: '/admin/tenants', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: `t-${randomBytes(4).toString('hex')}` } })
@@ -113,7 +116,7 @@ describe('registering a custody wallet', () => {
     expect((await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: proofForA })).statusCode).toBe(201)
   })
 
-  it("takes over an address another tenant named first without proof and never used; one that was used stays refused", async () => {
+  it("takes over an address another tenant named first without proof and never used: the owner's tenant gets a wallet of its own, and the other tenant's row is retired", async () => {
     const a = await tenant()
     const b = await tenant()
     const user = userWallet()
@@ -122,36 +125,103 @@ describe('registering a custody wallet', () => {
     const walletId = squatted.json<{ id: string }>().id
     const proven = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
     expect(proven.statusCode, proven.body).toBe(201)
-    expect(proven.json()).toMatchObject({ id: walletId })
+    const ownId = proven.json<{ id: string }>().id
+    expect(ownId).not.toBe(walletId)
     expect((await b.call('GET', `/v1/wallets/${walletId}`)).statusCode).toBe(404)
-    expect((await a.call('GET', `/v1/wallets/${walletId}/audit?action=wallet.takenOver`)).json()).toMatchObject({ entries: [{ actor: 'api', details: { toTenant: a.id } }] })
-
-    // B named another user's address and queued an order on it: that wallet is not handed over.
-    const other = userWallet()
-    const used = (await b.call('POST', '/v1/wallets', { address: other.address })).json<{ id: string }>().id
-    expect((await b.call('POST', `/v1/wallets/${used}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })).statusCode).toBe(201)
-    const refused = await a.call('POST', '/v1/wallets', { address: other.address, custodyWalletId: other.custodyWalletId, ownership: await viemProof(other.privateKey, a.id, other.custodyWalletId) })
-    expect([refused.statusCode, refused.json<{ error: { code: string } }>().error.code]).toEqual([409, 'WALLET.UNAVAILABLE'])
-    expect((await walletRows(other.address))[0]!.custodyWalletId).toBeNull()
+    expect((await a.call('GET', `/v1/wallets/${walletId}`)).statusCode).toBe(404)
+    // Listed for A only, as A's; no longer for B.
+    expect((await a.call('GET', '/v1/wallets')).json<{ wallets: { id: string }[] }>().wallets.map((w) => w.id)).toEqual([ownId])
+    expect((await b.call('GET', '/v1/wallets')).json()).toEqual({ wallets: [] })
+    expect((await b.call('GET', '/v1/status')).json<{ wallets: unknown[] }>().wallets).toEqual([])
+    expect((await a.call('GET', `/v1/wallets/${ownId}/audit?action=wallet.takenOver`)).json()).toMatchObject({ entries: [{ actor: 'api', details: { toTenant: a.id } }] })
+    // Registering it again is idempotent for the owner's tenant, and still refused to the other one.
+    expect((await a.call('POST', '/v1/wallets', { address: user.address })).json()).toMatchObject({ id: ownId })
+    expect((await b.call('POST', '/v1/wallets', { address: user.address })).statusCode).toBe(409)
   })
 
-  it("does not take over an address the other tenant halted or set a policy on: that tenant's reasons, rules and queued CancelAll stay its own", async () => {
+  it('keeps refusing an address whose registration by another tenant has (or had) a session: the wallet itself consented to it', async () => {
     const a = await tenant()
     const b = await tenant()
-    for (const act of [
-      (id: string) => b.call('POST', `/v1/wallets/${id}/halt`, { reason: "b's private reason" }),
-      (id: string) => b.call('PUT', `/v1/wallets/${id}/policy`, { rules: { maxOpenOrders: 5 } }),
-    ]) {
-      const user = userWallet()
-      const walletId = (await b.call('POST', '/v1/wallets', { address: user.address })).json<{ id: string }>().id
-      const acted = await act(walletId)
-      expect(acted.statusCode, acted.body).toBe(200)
-      const proven = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
-      expect([proven.statusCode, proven.body]).toEqual([409, expect.stringContaining('WALLET.UNAVAILABLE')])
-      expect((await a.call('GET', `/v1/wallets/${walletId}/audit`)).statusCode).toBe(404)
-      expect((await walletRows(user.address))[0]!.custodyWalletId).toBeNull()
-    }
+    const user = userWallet()
+    const walletId = (await b.call('POST', '/v1/wallets', { address: user.address })).json<{ id: string }>().id
+    await h.db.insert(sessions).values({
+      walletId, status: 'revoked', publicKey: `0x02${randomBytes(32).toString('hex')}`, sealedPrivateKey: 'sealed', masterKeyId: 'k', aclScope: ['Order'],
+      expiry: new Date(1000), expiryUnix: 1, delegationNonce: '1', walletSigner: 'local',
+    })
+    const refused = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
+    expect([refused.statusCode, refused.json<{ error: { code: string } }>().error.code]).toEqual([409, 'WALLET.UNAVAILABLE'])
+    const rows = await walletRows(user.address)
+    expect(rows.map((row) => [row.id, row.custodyWalletId, row.retiredAt])).toEqual([[walletId, null, null]])
+    expect((await b.call('GET', `/v1/wallets/${walletId}`)).statusCode).toBe(200)
   })
+
+  const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+  const traces: [string, (call: Tenant['call'], walletId: string) => Promise<{ statusCode: number; body: string }>][] = [
+    ['a held order', (call, id) => call('POST', `/v1/wallets/${id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })],
+    ['a halt (and its queued CancelAll)', (call, id) => call('POST', `/v1/wallets/${id}/halt`, { reason: "b's private reason" })],
+    ['a policy', (call, id) => call('PUT', `/v1/wallets/${id}/policy`, { rules: { maxOpenOrders: 5 } })],
+    ['a schedule', (call, id) => call('POST', `/v1/wallets/${id}/schedules`, spec)],
+    ['a queued CancelAll', (call, id) => call('POST', `/v1/wallets/${id}/cancel-all`, { market: 'ETH-USD' })],
+  ]
+  it.each(traces)("takes over an address another tenant named first without proof and used (%s) but never had a session for: its work is ended, never sent, and none of it is the owner's", async (_, act) => {
+    const a = await tenant()
+    const b = await tenant()
+    const user = userWallet()
+    const walletId = (await b.call('POST', '/v1/wallets', { address: user.address })).json<{ id: string }>().id
+    const acted = await act(b.call, walletId)
+    expect(acted.statusCode, acted.body).toBeLessThan(300)
+    const order = (await b.call('POST', `/v1/wallets/${walletId}/orders`, { market: 'ETH-USD', side: 'sell', price: '2500', size: '0.1' }))
+    const orderId = order.statusCode === 201 ? order.json<{ id: string }>().id : undefined
+
+    const proven = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
+    expect(proven.statusCode, proven.body).toBe(201)
+    const own = proven.json<{ id: string; status: string; haltedReason: string | null }>()
+    expect(own.id).not.toBe(walletId)
+    expect([own.status, own.haltedReason]).toEqual(['awaiting_delegation', null])
+
+    // Nothing of B's is A's: no order, policy, schedule, nor any of B's audit entries.
+    expect((await a.call('GET', '/v1/orders?state=all')).json()).toEqual({ orders: [] })
+    expect((await a.call('GET', `/v1/wallets/${own.id}/policy`)).statusCode).toBe(404)
+    expect((await a.call('GET', '/v1/schedules')).json()).toEqual({ schedules: [] })
+    const entries = (await a.call('GET', `/v1/wallets/${own.id}/audit`)).json<{ entries: { action: string; details: object }[] }>().entries
+    expect(entries.map((entry) => entry.action)).toEqual(['wallet.takenOver'])
+    expect(JSON.stringify(entries)).not.toContain(b.id)
+    expect((await a.call('GET', `/v1/wallets/${walletId}/audit`)).statusCode).toBe(404)
+
+    // B's writes on the retired wallet are refused as on an unknown one.
+    for (const write of [
+      () => b.call('POST', `/v1/wallets/${walletId}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' }),
+      () => b.call('POST', `/v1/wallets/${walletId}/halt`, { reason: 'again' }),
+      () => b.call('POST', `/v1/wallets/${walletId}/resume`, {}),
+      () => b.call('PUT', `/v1/wallets/${walletId}/policy`, { rules: { maxOpenOrders: 1 } }),
+      () => b.call('POST', `/v1/wallets/${walletId}/schedules`, spec),
+      () => b.call('POST', `/v1/wallets/${walletId}/cancel-all`, { market: 'ETH-USD' }),
+      () => b.call('POST', `/v1/wallets/${walletId}/sessions`, { needs: { limitOrders: true } }),
+    ]) {
+      const refused = await write()
+      expect([refused.statusCode, refused.body]).toEqual([404, expect.stringContaining('walletId')])
+    }
+    expect((await b.call('GET', `/v1/wallets/${walletId}`)).statusCode).toBe(404)
+    // B's order stays B's to read, ended locally, naming the takeover.
+    if (orderId) expect((await b.call('GET', `/v1/orders/${orderId}`)).json()).toMatchObject({ state: 'cancelled', cancelReason: 'walletTakenOver' })
+
+    // B's unsent work is ended in the same transaction: nothing left for the relay, the sweeper or the scheduler.
+    expect((await h.db.select().from(outbox).where(eq(outbox.walletId, walletId))).filter((row) => row.status !== 'done')).toEqual([])
+    expect((await h.db.select().from(orders).where(eq(orders.walletId, walletId))).map((row) => row.state).filter((state) => state !== 'cancelled')).toEqual([])
+    expect((await h.db.select().from(intents).where(eq(intents.walletId, walletId))).map((row) => row.status).filter((status) => status !== 'cancelled')).toEqual([])
+    expect((await h.db.select().from(schedules).where(eq(schedules.walletId, walletId))).map((row) => row.status).filter((status) => status !== 'deleted')).toEqual([])
+    expect((await h.db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.walletId, walletId))).map((row) => row.action)).toContain('wallet.retired')
+
+    // The owner's tenant trades with its own session: none of B's work goes out with it.
+    const granted = await a.call('POST', `/v1/wallets/${own.id}/sessions`, { needs: { limitOrders: true } })
+    expect(granted.statusCode, granted.body).toBe(201)
+    const placed = await a.call('POST', `/v1/wallets/${own.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1400', size: '0.1' })
+    expect(placed.statusCode, placed.body).toBe(201)
+    await eventually(async () => operatorOrders(h.sandbox, user.address).length === 1)
+    expect(operatorOrders(h.sandbox, user.address).map((o) => o.clientOrderId)).toEqual([placed.json<{ clientOrderId: string }>().clientOrderId])
+    expect(await h.db.select().from(requests).where(eq(requests.walletId, walletId))).toEqual([])
+    expect((await h.db.select().from(outbox).where(eq(outbox.walletId, walletId))).filter((row) => row.status !== 'done')).toEqual([])
+  }, 60_000)
 
   it('refuses a signature for another custody wallet id, a deadline passed or more than 24 hours ahead, and ownership without a custody wallet id', async () => {
     const a = await tenant()

@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { eq, getTableName, sql } from 'drizzle-orm'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { Database } from '../../src/store/Database.js'
+import type { Database, Db } from '../../src/store/Database.js'
 import { MIGRATION_LOCK_KEY, defaultMigrationsFolder, migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
 import { fills, schema, sessions } from '../../src/store/schema/index.js'
-import { hex, insertWallet } from './fixtures.js'
+import { hex } from './fixtures.js'
 import { type TestDatabase, advisoryLockWaiters, createMemoryDatabase, createTestDatabase } from '../support/database.js'
 
 // Every table the schema declares must exist after migrating, and nothing else.
@@ -104,11 +104,14 @@ describe('migrate', () => {
     return database
   }
 
+  // A wallet row as the schemas before 0025 had it (without retired_at).
+  const oldWallet = async (db: Db) => ({ id: String((await db.execute(sql`insert into wallets (address, status) values (${hex(20)}, 'active') returning id`)).rows[0]!.id) })
+
   it('0017 gives the fills stored without a market their order\'s market and side, and leaves the others', async () => {
     const database = await migratedBefore(17)
 
     const { db } = database
-    const wallet = await insertWallet(db)
+    const wallet = await oldWallet(db)
     // A row as that schema had it (the current schema has columns added since).
     const cloid = hex(16)
     const inserted = await db.execute(sql`insert into orders (wallet_id, client_order_id, market, side, price, size, time_in_force)
@@ -128,7 +131,7 @@ describe('migrate', () => {
     const { db } = database
     // Rows as that schema had them (without lifetime_seconds), each a grant in progress of its own wallet.
     const pending = async (nonce: string, expiryUnix: number) => {
-      const wallet = await insertWallet(db)
+      const wallet = await oldWallet(db)
       await db.execute(sql`insert into sessions (wallet_id, status, public_key, sealed_private_key, master_key_id, acl_scope, expiry, expiry_unix, delegation_nonce, wallet_signer)
         values (${wallet.id}, 'pending', ${`0x02${hex(32).slice(2)}`}, 'sealed', 'k', ${sql`array['Order']`}, ${new Date(expiryUnix * 1000)}, ${expiryUnix}, ${nonce}, 'local')`)
       return wallet.id
@@ -146,7 +149,7 @@ describe('migrate', () => {
     const database = await migratedBefore(22)
     const { db } = database
     const session = async (status: string, expiryUnix: number) => {
-      const wallet = await insertWallet(db)
+      const wallet = await oldWallet(db)
       const [row] = await db.insert(sessions).values({
         walletId: wallet.id, status: status as 'quarantined', publicKey: `0x02${hex(32).slice(2)}`, sealedPrivateKey: 'sealed', masterKeyId: 'k', aclScope: ['Order'],
         expiry: new Date(expiryUnix * 1000), expiryUnix, delegationNonce: '1', delegationHash: hex(32), delegatedPayload: '0x01', walletSigner: 'local', revokedAt: new Date(),

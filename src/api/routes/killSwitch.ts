@@ -22,7 +22,7 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
     },
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    // The tenant is checked again in the write's transaction (here and below): the wallet may have passed to another since.
+    // The tenant is checked again in the write's transaction (here and below): the wallet may have been retired since (a takeover by proof of ownership).
     const { outboxId, cancelledLocally } = await haltWallet(db, { walletId: wallet.id, tenantId: tenantOf(request), reason: request.body.reason, actor: 'api', outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     const halted = await ownedWallet(db, tenantOf(request), wallet.id)

@@ -56,7 +56,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     const { goodTill, ...rest } = request.body
     // Under an Idempotency-Key, every attempt places under the key's action id: one whose outcome was
     // lost (its answer not stored, its process dead) is answered by the next, not placed again.
-    // The tenant is checked again in the placement's transaction: the wallet may have passed to another since.
+    // The tenant is checked again in the placement's transaction: the wallet may have been retired since (a takeover by proof of ownership).
     const input = { walletId: wallet.id, tenantId: tenantOf(request), ...rest, goodTill: goodTill ? new Date(goodTill) : undefined }
     const { order, intent, created } = await placeLimitOrder(input, new Date(deps.runtime.now()), request.idempotencyClaim?.actionId)
     if (created) await relayNow(deps)
@@ -139,7 +139,7 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     if (market !== '' && !deps.markets.has(market)) {
       throw new ApiError(422, 'CORE.VALIDATION', `market: must be one of the operator's markets`, { field: 'market', rule: `must be one of the operator's markets (${[...deps.markets.keys()].join(', ')}) or omitted for all` })
     }
-    // The tenant is checked again in the CancelAll's transaction: the wallet may have passed to another since.
+    // The tenant is checked again in the CancelAll's transaction: the wallet may have been retired since (a takeover by proof of ownership).
     const { outboxId } = await requestCancelAll(db, { walletId: wallet.id, tenantId: tenantOf(request), market, outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)
     return reply.code(202).send({ outboxId, status: 'queued' as const })

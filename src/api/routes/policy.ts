@@ -40,7 +40,7 @@ export const policyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
   }, async (request) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     await sessionOfWallet(wallet.id, request.body.sessionId)
-    // The tenant is checked again in the policy's transaction: the wallet may have passed to another since.
+    // The tenant is checked again in the policy's transaction: the wallet may have been retired since (a takeover by proof of ownership).
     return presentPolicy(await setPolicy(db, { walletId: wallet.id, tenantId: tenantOf(request), sessionId: request.body.sessionId, rules: request.body.rules, actor: 'api' }))
   })
 

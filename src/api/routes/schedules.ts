@@ -53,7 +53,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     // Under an Idempotency-Key the schedule takes the key's action id: a retry after a lost answer finds it.
-    // The tenant is checked again in the schedule's transaction: the wallet may have passed to another since.
+    // The tenant is checked again in the schedule's transaction: the wallet may have been retired since (a takeover by proof of ownership).
     const row = await createSchedule(ctx, { ...request.body, walletId: wallet.id, tenantId: tenantOf(request), ...(request.idempotencyClaim ? { id: request.idempotencyClaim.actionId } : {}) })
     return reply.code(201).send(presentSchedule(row))
   })

@@ -70,7 +70,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     },
   }, async (request, reply) => {
     checkLifetime(request.body.lifetimeSeconds, rotateLead)
-    // The tenant is checked again in the grant's transaction: the wallet may have passed to another since.
+    // The tenant is checked again in the grant's transaction: the wallet may have been retired since (a takeover by proof of ownership).
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await grantSession({
       db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id, tenantId: tenantOf(request),

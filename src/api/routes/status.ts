@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { intents, orders, outbox, schedules, sessions, wallets } from '../../store/schema/index.js'
@@ -39,7 +39,7 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     const tenantId = tenantOf(request)
     const mine = eq(wallets.tenantId, tenantId)
     const [walletRows, sessionRows, orderRows, scheduleRows, workRows, queues] = await Promise.all([
-      db.select().from(wallets).where(mine).orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(STATUS_LIST_LIMIT),
+      db.select().from(wallets).where(and(mine, isNull(wallets.retiredAt))).orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(STATUS_LIST_LIMIT),
       db.select({ session: sessions }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
         .where(and(mine, inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).orderBy(asc(sessions.expiry)).limit(STATUS_LIST_LIMIT),
       db.select({ order: orders, clientRef: intents.clientRef, scheduleId: intents.scheduleId }).from(orders).innerJoin(wallets, eq(wallets.id, orders.walletId))

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import { getAddress, isAddress, recoverTypedDataAddress } from 'viem'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -92,11 +92,12 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     // Checked before anything is stored: a refused registration claims nothing.
     if (custodyWalletId !== undefined) await checkOwnership(tenantId, target, custodyWalletId, request.body.ownership, deps.runtime.now())
     // Created for this tenant now (201), or registered already (200).
-    let created = (await db.select({ id: wallets.id }).from(wallets).where(eq(wallets.address, target))).length === 0
+    let created = (await db.select({ id: wallets.id }).from(wallets).where(and(eq(wallets.address, target), isNull(wallets.retiredAt)))).length === 0
     let row = await ensureWallet(db, target, tenantId)
     if (row.tenantId !== tenantId) {
-      // With the owner's proof, an address another tenant named first without one, and never used, is taken over.
-      const taken = custodyWalletId !== undefined ? await takeUnprovenWallet(db, row.id, tenantId) : undefined
+      // With the owner's proof, an address another tenant named first without one, and never had a
+      // session for, is registered anew for this tenant; the other tenant's row is retired.
+      const taken = custodyWalletId !== undefined ? await takeUnprovenWallet(db, row.id, tenantId, custodyWalletId) : undefined
       if (!taken) throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
       row = taken
       created = true
@@ -117,7 +118,7 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     const tenantId = tenantOf(request)
     const after = request.query.after ? await ownedWallet(db, tenantId, request.query.after, 'after') : undefined
     const rows = await db.select().from(wallets)
-      .where(and(eq(wallets.tenantId, tenantId), after ? sql`(${wallets.createdAt}, ${wallets.id}) > (select created_at, id from wallets where id = ${after.id})` : undefined))
+      .where(and(eq(wallets.tenantId, tenantId), isNull(wallets.retiredAt), after ? sql`(${wallets.createdAt}, ${wallets.id}) > (select created_at, id from wallets where id = ${after.id})` : undefined))
       .orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
     return { wallets: await presentWallets(deps, rows) }
   })

@@ -27,8 +27,8 @@ export type PlaceLimitOrderInput = {
    * The tenant the wallet must belong to (the API's caller), checked under the wallet's share lock in
    * the placement's transaction; another tenant's wallet is refused as an unknown one (`UnknownResourceError`,
    * answered as the API's 404; without `tenantId`, an unknown wallet is a `ValidationError`). The API looks
-   * the wallet up by tenant first, but a wallet may pass to another tenant (a takeover by proof of
-   * ownership) between that lookup and this transaction.
+   * the wallet up by tenant first, but a wallet may be retired (a takeover by proof of ownership, which
+   * registers its address anew for another tenant) between that lookup and this transaction.
    */
   tenantId?: string
 }
@@ -78,7 +78,8 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
     const walletById = new Map(walletRows.map((w) => [w.id, w]))
     const walletOf = (input: PlaceLimitOrderInput) => {
       const wallet = walletById.get(input.walletId)
-      return wallet && (input.tenantId === undefined || wallet.tenantId === input.tenantId) ? wallet : undefined
+      // A retired wallet (its address passed to its owner's tenant) takes no more orders, from anyone.
+      return wallet && wallet.retiredAt === null && (input.tenantId === undefined || wallet.tenantId === input.tenantId) ? wallet : undefined
     }
     const placing = valid.filter(({ input, i }) => {
       const wallet = walletOf(input)

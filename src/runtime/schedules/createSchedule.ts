@@ -23,8 +23,8 @@ export type CreateScheduleInput = ScheduleSpecInput & {
   /**
    * The tenant the wallet must belong to (the API's caller), checked under the wallet's lock in the
    * schedule's transaction; another tenant's wallet is refused as an unknown one. The API looks the
-   * wallet up by tenant first, but a wallet may pass to another tenant (a takeover by proof of
-   * ownership) between that lookup and this transaction.
+   * wallet up by tenant first, but a wallet may be retired (a takeover by proof of ownership, which
+   * registers its address anew for another tenant) between that lookup and this transaction.
    */
   tenantId?: string
 }

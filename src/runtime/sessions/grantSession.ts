@@ -104,7 +104,7 @@ export type GrantSessionInput = {
    * The tenant the wallet must belong to (the API's caller), checked under the wallet's lock in the
    * transaction that takes the grant's slot, before the wallet is asked to sign; another tenant's
    * wallet is refused as an unknown one (`lockTenantWallet`). Once the slot's row exists the wallet
-   * cannot pass to another tenant (a takeover needs a wallet without sessions). Unset (the worker): not checked.
+   * is never retired (a takeover needs a wallet without sessions). Unset (the worker): not checked.
    */
   tenantId?: string
 }

@@ -42,8 +42,8 @@ export class WalletSignerRequiredError extends BaseError {
  *
  * `tenantId` (the API's caller): the session's wallet must be that tenant's, checked under the
  * wallet's lock (`lockTenantWallet`) before anything is signed, sent or written; another tenant's is
- * refused as an unknown session. The check holds afterwards: a wallet with a session never passes to
- * another tenant (`takeUnprovenWallet` takes only a wallet without sessions). Unset (the worker): not checked.
+ * refused as an unknown session. The check holds afterwards: a wallet with a session is never retired
+ * (`takeUnprovenWallet` retires only a wallet without sessions). Unset (the worker): not checked.
  */
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string, walletSigner?: WalletSigner, tenantId?: string): Promise<void> {
   if (tenantId !== undefined) await deps.db.transaction((tx) => lockTenantWallet(tx, session.walletId, tenantId, { resource: 'session', field: 'sessionId' }))

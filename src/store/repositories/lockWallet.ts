@@ -6,9 +6,9 @@ import { wallets } from '../schema/index.js'
  * The wallet row under `FOR NO KEY UPDATE`, inside a transaction: what serializes a wallet's session
  * grants and refusals, the holding of its work for want of a session, its schedules becoming active
  * and its policy changes. `no key update` does not wait on foreign-key checks of inserts (intake).
- * Answers the wallet's id, status and tenant, or undefined when there is no such wallet.
+ * Answers the wallet's id, status, tenant and retirement, or undefined when there is no such wallet.
  */
-export async function lockWallet(tx: Db, walletId: string): Promise<{ id: string; status: string; tenantId: string | null } | undefined> {
-  const [wallet] = await tx.select({ id: wallets.id, status: wallets.status, tenantId: wallets.tenantId }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
+export async function lockWallet(tx: Db, walletId: string): Promise<{ id: string; status: string; tenantId: string | null; retiredAt: Date | null } | undefined> {
+  const [wallet] = await tx.select({ id: wallets.id, status: wallets.status, tenantId: wallets.tenantId, retiredAt: wallets.retiredAt }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
   return wallet
 }

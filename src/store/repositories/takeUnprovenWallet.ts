@@ -1,38 +1,56 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm'
+import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../Database.js'
-import { type WalletRow, wallets } from '../schema/index.js'
-import { tableRows } from '../tableRows.js'
+import { type WalletRow, intents, orders, outbox, schedules, sessions, wallets } from '../schema/index.js'
 import { audit } from './audit.js'
 
-const walletRows = tableRows(wallets)
+/** Carried by the orders it ends (`cancel_reason`) and by the work it closes (`last_error`). */
+export const WALLET_TAKEN_OVER = 'walletTakenOver'
 
 /**
- * Moves a wallet another tenant registered by address alone (no custody wallet id, so no proof of
- * ownership) to `tenantId`, which has just proven ownership, as long as nothing was ever done with
- * it: no session, intent, order, schedule, queued work (a halt's CancelAll), policy, nor anything the
- * other tenant did through the API in its audit trail (a halt and its reason, a policy's rules): queued
- * work would otherwise trade for the new tenant, and the rest was the other tenant's to read, not its.
- * Without this, any tenant naming an address first would lock its owner's tenant out. Answers the
- * moved row, or undefined when the row is not such a one (the caller refuses the registration).
+ * Gives `tenantId`, which has just proven ownership of the address (`custodyWalletId`), a wallet row
+ * of its own in place of one another tenant registered by address alone (no custody wallet id, so
+ * no proof of ownership) and never had a session for: without a session nothing of that tenant's
+ * ever reached the operator (requests are signed by session keys, and a session needs the wallet's
+ * own signature), so the owner's proof wins, and nobody can lock an owner out by naming its address
+ * first and placing one order. In one transaction, under the other row's lock (which every grant,
+ * hold and API write of the wallet takes too, so none slips in between):
+ * - that row is retired (`retired_at`): it keeps its tenant, its halt, policy and audit trail, none of
+ *   which the new row shares; the API answers it as unknown (`ownedWallet`, `lockTenantWallet`), and
+ *   its address is free for the new row (the address is unique among rows not retired);
+ * - its unsent work is ended locally, so the relay, the sweeper and the scheduler never send it:
+ *   intents and orders not ended are cancelled (`cancel_reason` walletTakenOver), queued, enqueued
+ *   or held outbox rows are settled `done` (a job already in the queue finds it settled), and its
+ *   schedules are deleted (a run in flight writes nothing; their job schedulers remove themselves);
+ * - an audit entry on each row (neither names the other tenant).
+ * Answers the new row, or undefined when the other row has (or had) a session, has a custody wallet
+ * id, or was retired meanwhile (the caller refuses the registration).
  */
-export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: string): Promise<WalletRow | undefined> {
+export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: string, custodyWalletId: string): Promise<WalletRow | undefined> {
   return db.transaction(async (tx) => {
     const [current] = await tx.select().from(wallets).where(eq(wallets.id, walletId)).for('update')
-    if (!current || current.tenantId === tenantId || current.custodyWalletId !== null) return undefined
-    const { rows } = await tx.execute(sql`
-      update wallets w set tenant_id = ${tenantId}, updated_at = now()
-      where w.id = ${walletId}
-        and not exists (select 1 from sessions where wallet_id = w.id)
-        and not exists (select 1 from intents where wallet_id = w.id)
-        and not exists (select 1 from orders where wallet_id = w.id)
-        and not exists (select 1 from schedules where wallet_id = w.id)
-        and not exists (select 1 from outbox where wallet_id = w.id)
-        and not exists (select 1 from policies where wallet_id = w.id)
-        and not exists (select 1 from audit_log where wallet_id = w.id and actor = 'api')
-      returning ${walletRows.list}`)
-    const raw = rows[0] as Record<string, unknown> | undefined
-    if (!raw) return undefined
-    await audit(tx, { walletId, actor: 'api', action: 'wallet.takenOver', details: { fromTenant: current.tenantId, toTenant: tenantId, reason: 'ownership proven; the earlier registration had no proof and was never used' } })
-    return walletRows.read(raw)
+    if (!current || current.tenantId === tenantId || current.custodyWalletId !== null || current.retiredAt !== null) return undefined
+    if ((await tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.walletId, walletId)).limit(1)).length) return undefined
+
+    await tx.update(wallets).set({ retiredAt: sql`now()` }).where(eq(wallets.id, walletId))
+    const endedIntents = await tx.update(intents).set({ status: 'cancelled' })
+      .where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested']))).returning({ id: intents.id })
+    const endedOrders = await tx.update(orders).set({ state: 'cancelled', cancelReason: WALLET_TAKEN_OVER })
+      .where(and(eq(orders.walletId, walletId), notInArray(orders.state, [...terminalOrderStates]))).returning({ id: orders.id })
+    const endedWork = await tx.update(outbox).set({ status: 'done', lastError: `${WALLET_TAKEN_OVER}: the address's owner registered it for another tenant; never sent` })
+      .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'enqueued', 'held']))).returning({ id: outbox.id })
+    const deletedSchedules = await tx.update(schedules).set({ status: 'deleted', deletedAt: sql`now()`, version: sql`${schedules.version} + 1` })
+      .where(and(eq(schedules.walletId, walletId), inArray(schedules.status, ['active', 'paused']))).returning({ id: schedules.id })
+    await audit(tx, {
+      walletId, actor: 'api', action: 'wallet.retired',
+      details: {
+        reason: "the address's owner proved ownership for another tenant; this registration had no proof and never had a session",
+        endedOrders: endedOrders.map((o) => o.id), endedIntents: endedIntents.length, endedWork: endedWork.map((w) => w.id), deletedSchedules: deletedSchedules.map((s) => s.id),
+      },
+    })
+
+    const [row] = await tx.insert(wallets).values({ address: current.address, tenantId, custodyWalletId }).returning()
+    await audit(tx, { walletId: row!.id, actor: 'api', action: 'wallet.takenOver', details: { toTenant: tenantId, reason: 'ownership proven; an earlier registration of the address by another tenant, without proof and never with a session, was retired' } })
+    return row!
   })
 }
