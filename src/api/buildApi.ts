@@ -6,7 +6,7 @@ import type { ApiDeps } from './ApiDeps.js'
 import { adminAuthentication, metricsAuthentication, tenantAuthentication } from './auth/authenticate.js'
 import { registerBullBoard } from './bullBoard.js'
 import { errorHandler } from './errorHandler.js'
-import { NotFoundError } from './errors.js'
+import { MAX_PARAM_LENGTH, NotFoundError } from './errors.js'
 import { idempotency } from './idempotency.js'
 import { refuseRepeatedJsonKeys } from './refuseRepeatedJsonKeys.js'
 import { refuseUnstorableText } from './refuseUnstorableText.js'
@@ -39,6 +39,9 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: deps.runtime.log as FastifyBaseLogger }),
     bodyLimit: 256 * 1024,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // A URL refused before routing (bad percent-encoding, a parameter too long) answers the same error shape.
+    frameworkErrors: (error, request, reply) => { errorHandler(error, request, reply) },
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

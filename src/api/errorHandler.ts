@@ -4,7 +4,7 @@ import { BaseError } from '../core/errors/BaseError.js'
 import { UnknownResourceError } from '../core/errors/UnknownResourceError.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
 import { isStatementCancelled } from '../store/isStatementCancelled.js'
-import { ApiError, NotFoundError, type Problem, RequestValidationError } from './errors.js'
+import { ApiError, MAX_PARAM_LENGTH, NotFoundError, type Problem, RequestValidationError } from './errors.js'
 
 type ErrorBody = { error: { code: string; message: string; field?: string; rule?: string; problems?: Problem[] } }
 
@@ -34,6 +34,12 @@ export function issueProblem(context: string | undefined, issue: ZodIssueLike): 
 
 function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
+}
+
+/** The rules of a URL Fastify refuses before routing it (it hands these to `frameworkErrors`). */
+const urlRules: Record<string, string> = {
+  FST_ERR_BAD_URL: 'must be valid percent-encoded UTF-8',
+  FST_ERR_MAX_PARAM_LENGTH: `must not have a path segment longer than ${MAX_PARAM_LENGTH} characters`,
 }
 
 /**
@@ -76,9 +82,10 @@ function toResponse(error: FastifyError, request: FastifyRequest): { status: num
   if (error instanceof BaseError) return domainError(error)
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
   if (status < 500) {
-    // Fastify's own refusals: malformed JSON, wrong content type, body too large, unknown route.
-    const field = error.code?.startsWith('FST_ERR_CTP') ? 'body' : undefined
-    return { status, headers: {}, body: { error: { code: status === 404 ? 'API.NOT_FOUND' : 'API.BAD_REQUEST', message: error.message, ...fieldRule(field, field ? error.message : undefined) } } }
+    // Fastify's own refusals: malformed JSON, wrong content type, body too large, a URL it cannot route.
+    const url = urlRules[error.code ?? '']
+    const field = error.code?.startsWith('FST_ERR_CTP') ? 'body' : url ? 'url' : undefined
+    return { status, headers: {}, body: { error: { code: status === 404 ? 'API.NOT_FOUND' : 'API.BAD_REQUEST', message: error.message, ...fieldRule(field, url ?? (field ? error.message : undefined)) } } }
   }
   return { status: 500, headers: {}, body: { error: { code: 'API.INTERNAL', message: `internal error (request ${request.id})` } } }
 }

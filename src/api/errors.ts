@@ -1,5 +1,8 @@
 import { BaseError } from '../core/errors/BaseError.js'
 
+/** Fastify's longest path parameter (its default): no id is near it. */
+export const MAX_PARAM_LENGTH = 100
+
 /** One broken rule of a request: the field (dotted path) and what it must be. */
 export type Problem = { field: string; rule: string }
 
