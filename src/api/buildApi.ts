@@ -49,7 +49,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   app.addHook('preValidation', refuseUnstorableText)
   refuseRepeatedJsonKeys(app)
   app.setNotFoundHandler((request) => {
-    throw new NotFoundError(`route ${request.method} ${request.url.split('?')[0]}`, 'url')
+    throw new NotFoundError(`route ${request.method} ${request.url.split('?')[0]}`, 'url', "must name one of the API's routes (listed in /openapi.json)")
   })
 
   await app.register(fastifySwagger, {

@@ -31,7 +31,7 @@ export class ApiError extends BaseError {
 /** A resource that does not exist, or belongs to another tenant: the two are indistinguishable on purpose. */
 export class NotFoundError extends ApiError {
   override name = 'NotFoundError'
-  constructor(resource: string, field: string, rule = `must name a ${resource} of this tenant`) {
+  constructor(resource: string, field: string, rule = `must name ${/^[aeiou]/.test(resource) ? 'an' : 'a'} ${resource} of this tenant`) {
     super(404, 'API.NOT_FOUND', `${resource} not found`, { field, rule })
   }
 }

@@ -62,7 +62,7 @@ export const adminRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     },
   }, async (request, reply) => {
     const [tenant] = await db.select().from(tenants).where(eq(tenants.id, request.params.tenantId))
-    if (!tenant) throw new NotFoundError('tenant', 'tenantId')
+    if (!tenant) throw new NotFoundError('tenant', 'tenantId', 'must name a tenant')
     const { row, key } = await createApiKey(db, { tenantId: tenant.id, label: request.body?.label })
     return reply.code(201).send({ id: row.id, tenantId: tenant.id, label: row.label, key })
   })
@@ -74,7 +74,7 @@ export const adminRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     },
   }, async (request) => {
     const row = await revokeApiKey(db, request.params.keyId, new Date(deps.runtime.now()))
-    if (!row) throw new NotFoundError('unrevoked API key', 'keyId')
+    if (!row) throw new NotFoundError('unrevoked API key', 'keyId', 'must name an API key that is not revoked')
     return { id: row.id, revokedAt: row.revokedAt!.toISOString() }
   })
 }

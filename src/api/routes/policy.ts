@@ -55,7 +55,11 @@ export const policyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     await sessionOfWallet(wallet.id, sessionId)
     const [row] = await db.select().from(policies)
       .where(and(eq(policies.walletId, wallet.id), sessionId ? eq(policies.sessionId, sessionId) : isNull(policies.sessionId)))
-    if (!row) throw new NotFoundError('policy', sessionId ? 'sessionId' : 'walletId')
+    if (!row) {
+      throw sessionId
+        ? new NotFoundError('policy', 'sessionId', 'must name a session whose policy has been set (PUT /v1/wallets/:walletId/policy with sessionId)')
+        : new NotFoundError('policy', 'walletId', 'must name a wallet whose policy has been set (PUT /v1/wallets/:walletId/policy)')
+    }
     return presentPolicy(row)
   })
 }
