@@ -101,6 +101,8 @@ const cases: Case[] = [
   ['schedule: asset without a market', 'POST', () => `${w()}/schedules`, { ...spec, targets: { DOGE: '0.5', USD: '0.5' } }, 422, 'targets.DOGE', /no DOGE-USD market/],
   ['schedule: offset too large', 'POST', () => `${w()}/schedules`, { ...spec, limitOffsetBps: 5000 }, 400, 'limitOffsetBps', /at most 1000/],
   ['schedule: tolerance missing', 'POST', () => `${w()}/schedules`, { ...spec, toleranceBand: undefined }, 400, 'toleranceBand', /is required/],
+  ['schedule: expectedVersion zero', 'PATCH', () => `/v1/schedules/${scheduleId}`, { cron: '5 * * * *', expectedVersion: 0 }, 400, 'expectedVersion', /^must be at least 1$/],
+  ['schedule: expectedVersion beyond a safe integer', 'PATCH', () => `/v1/schedules/${scheduleId}`, { cron: '5 * * * *', expectedVersion: 1e20 }, 400, 'expectedVersion', /^must be an integer$/],
   ['schedule: stale expectedVersion', 'PATCH', () => `/v1/schedules/${scheduleId}`, { cron: '5 * * * *', expectedVersion: 7 }, 422, 'expectedVersion', /current version 1/],
   ['schedule: runs limit too high', 'GET', () => `/v1/schedules/${scheduleId}/runs?limit=501`, undefined, 400, 'limit', /at most 500/],
   ['audit: limit too high', 'GET', () => `${w()}/audit?limit=501`, undefined, 400, 'limit', /at most 500/],

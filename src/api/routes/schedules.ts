@@ -30,7 +30,7 @@ const CreateSchedule = z.strictObject({ ...spec, maxNotionalPerRun: decimal.opti
 const UpdateSchedule = z.strictObject({
   ...Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof spec]: z.ZodOptional<(typeof spec)[K]> },
   maxNotionalPerRun: decimal.nullable().optional().describe('null removes the cap'),
-  expectedVersion: z.number().int().min(1).optional().describe('refuse the edit unless the schedule is still at this version'),
+  expectedVersion: z.number().int('must be an integer').min(1, 'must be at least 1').optional().describe('refuse the edit unless the schedule is still at this version'),
 })
 
 /** Pause and delete cancel the schedule's working orders unless told `cancelOpenOrders=false`. */
