@@ -92,6 +92,8 @@ const cases: Case[] = [
   ['policy: unknown rule', 'PUT', () => `${w()}/policy`, { rules: { maxLeverage: 3 } }, 400, 'rules.maxLeverage', /is not a known field/],
   ['policy: negative count', 'PUT', () => `${w()}/policy`, { rules: { maxOpenOrders: -1 } }, 400, 'rules.maxOpenOrders', /at least 0/],
   ['policy: notional not a decimal', 'PUT', () => `${w()}/policy`, { rules: { maxOrderNotional: 'lots' } }, 400, 'rules.maxOrderNotional', /decimal string/],
+  // A misspelt market would be stored, and every order of the wallet refused at signing.
+  ['policy: a market the operator does not list', 'PUT', () => `${w()}/policy`, { rules: { allowedMarkets: ['ETH-USD', 'ETH-USDC'] } }, 422, 'rules.allowedMarkets.1', /^must be one of the operator's markets \(ETH-USD, BTC-USD\)$/],
   ['schedule: weights do not sum to 1', 'POST', () => `${w()}/schedules`, { ...spec, targets: { ETH: '0.5', USD: '0.4' } }, 422, 'targets', /sum to exactly 1/],
   ['schedule: bad cron', 'POST', () => `${w()}/schedules`, { ...spec, cron: 'every hour' }, 422, 'cron', /cron|field/],
   ['schedule: runs every second', 'POST', () => `${w()}/schedules`, { ...spec, cron: '* * * * * *' }, 422, 'cron', /at most once every 60 s, but two of its runs are 1 s apart/],
@@ -122,6 +124,12 @@ describe('every rule names its field', () => {
     expect(error.rule).toMatch(rule)
     expect(error.code).toBe(status === 400 ? 'API.VALIDATION' : status === 409 ? 'ORDER.NOT_OPEN' : 'CORE.VALIDATION')
     expect(error.message.length).toBeGreaterThan(0)
+  })
+
+  it('stores no policy it refused', async () => {
+    const refused = await tenant.request('PUT', `${w()}/policy`, { rules: { allowedMarkets: ['DOGE-USD'] } })
+    expect(refused.statusCode, refused.body).toBe(422)
+    expect((await tenant.request('GET', `${w()}/policy`)).statusCode).toBe(404)
   })
 
   it('lists every problem of a schedule at once', async () => {

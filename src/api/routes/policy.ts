@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { setPolicy } from '../../runtime/policy/setPolicy.js'
 import { policies, sessions } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
-import { NotFoundError } from '../errors.js'
+import { ApiError, NotFoundError } from '../errors.js'
 import { ownedWallet } from '../ownership.js'
 import { presentPolicy } from '../present.js'
 import { decimal, errorResponses, uuid, walletParams } from '../schemas/common.js'
@@ -38,6 +38,12 @@ export const policyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       params: walletParams, body: z.strictObject({ rules: PolicyRules, sessionId: uuid.optional() }), response: { 200: Policy, ...errorResponses },
     },
   }, async (request) => {
+    // A market the operator does not list (a misspelling) would let no order of the wallet through, at signing.
+    const unknown = (request.body.rules.allowedMarkets ?? []).findIndex((market) => !deps.markets.has(market))
+    if (unknown !== -1) {
+      const rule = `must be one of the operator's markets (${[...deps.markets.keys()].join(', ')})`
+      throw new ApiError(422, 'CORE.VALIDATION', `rules.allowedMarkets.${unknown}: ${rule}`, { field: `rules.allowedMarkets.${unknown}`, rule })
+    }
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     await sessionOfWallet(wallet.id, request.body.sessionId)
     // The tenant is checked again in the policy's transaction: the wallet may have been retired since (a takeover by proof of ownership).
