@@ -21,6 +21,8 @@ export function issueProblem(context: string | undefined, issue: ZodIssueLike): 
   const message = issue.message ?? 'is invalid'
   if (issue.keyword === 'invalid_type') {
     if (/received undefined/.test(message)) return { field, rule: 'is required' }
+    // A query parameter given twice (`?limit=1&limit=2`) arrives as a list.
+    if (context === 'querystring' && /received array/.test(message)) return { field, rule: 'must be given once' }
     // A message the schema wrote itself says it best; zod's own say "Invalid input: …".
     if (!message.startsWith('Invalid input')) return { field, rule: message }
     const expected = String(params.expected ?? 'value')
