@@ -16,6 +16,7 @@ import { sessionCommands } from './cli/commands/sessions.js'
 import { statusCommand } from './cli/commands/status.js'
 import { walletCommands } from './cli/commands/wallets.js'
 import { CliError, exitCodes } from './cli/errors.js'
+import { printable } from './cli/output.js'
 import { errorMessage } from './core/errors/errorMessage.js'
 
 export function createProgram(): Command {
@@ -62,8 +63,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       : (error as Error | undefined)?.name === 'ConfigError' ? new CliError(exitCodes.usage, `configuration: ${(error as Error).message}`, { code: 'CLI.CONFIG' })
       : new CliError(exitCodes.failed, errorMessage(error), { code: (error as { code?: string }).code ?? 'CLI.FAILED' })
     if (json) process.stdout.write(`${JSON.stringify({ error: failure.body ?? { code: failure.code, message: failure.shortMessage } }, null, 2)}\n`)
-    process.stderr.write(`deputy: ${failure.shortMessage}\n`)
-    for (const problem of failure.body?.problems ?? []) process.stderr.write(`  ${problem.field}: ${problem.rule}\n`)
+    process.stderr.write(`deputy: ${printable(failure.shortMessage)}\n`)
+    for (const problem of failure.body?.problems ?? []) process.stderr.write(printable(`  ${problem.field}: ${problem.rule}`) + '\n')
     return failure.exitCode
   }
 }

@@ -11,12 +11,22 @@ export function createOutput(json: boolean, streams: { out: NodeJS.WritableStrea
   return {
     json,
     result(data, human) {
-      streams.out.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`)
+      streams.out.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${printable(human())}\n`)
     },
     progress(line) {
-      streams.err.write(`${line}\n`)
+      streams.err.write(`${printable(line)}\n`)
     },
   }
+}
+
+/**
+ * Text for a terminal: every control character but the line feed (ANSI escape sequences, carriage
+ * returns, C1 controls) as a visible `\uXXXX` escape (`\r` for a carriage return), so text a user stored
+ * (a halt reason, a clientRef) cannot move the cursor, clear the screen or forge a line.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => (c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
 }
 
 /** A plain-text table: a header row, then aligned columns. */
