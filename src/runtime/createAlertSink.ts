@@ -116,10 +116,22 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
   }
 }
 
+/**
+ * A user and password in the webhook URL go as Basic authentication, as curl sends them: fetch
+ * refuses such a URL, and its error quotes the URL whole, password included.
+ */
 async function post(url: string, alert: Alert, timeoutMs: number): Promise<void> {
   const body = { text: `Deputy ALERT ${alert.code} (wallet ${alert.walletId}): ${alert.message}`, ...alert, details: alert.details ?? {}, at: new Date().toISOString() }
-  const response = await fetch(url, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
+  const target = new URL(url)
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (target.username || target.password) {
+    const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`
+    headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`
+    target.username = ''
+    target.password = ''
+  }
+  const response = await fetch(target, {
+    method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
   })
   await response.body?.cancel()
   if (!response.ok) throw new Error(`the webhook answered HTTP ${response.status}`)

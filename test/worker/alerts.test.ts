@@ -12,7 +12,7 @@ import { rows } from './support/rows.js'
 let h: Harness
 let server: Server
 let url: string
-const received: { path: string; contentType: string | undefined; body: Record<string, unknown> }[] = []
+const received: { path: string; contentType: string | undefined; authorization: string | undefined; body: Record<string, unknown> }[] = []
 let answer = 200
 
 const readBody = (request: IncomingMessage) => new Promise<string>((resolve) => {
@@ -25,7 +25,7 @@ beforeAll(async () => {
   h = await createHarness()
   server = createServer((request, response) => {
     void readBody(request).then((text) => {
-      received.push({ path: request.url ?? '', contentType: request.headers['content-type'], body: JSON.parse(text) as Record<string, unknown> })
+      received.push({ path: request.url ?? '', contentType: request.headers['content-type'], authorization: request.headers.authorization, body: JSON.parse(text) as Record<string, unknown> })
       response.writeHead(answer).end()
     })
   })
@@ -78,6 +78,30 @@ describe('an alert', () => {
     ])
     expect(lines.join('\n')).not.toContain('SECRET')
     expect((await rows(h.db).audit(wallet.id)).map((a) => a.action)).toEqual(expect.arrayContaining(['alert.ACL_VIOLATION', 'alert.SESSION_EXPIRING']))
+  })
+
+  it('to a webhook URL carrying a user and password goes out with them as Basic authentication, and a failure is logged without them', async () => {
+    const { wallet } = await h.wallet()
+    const { log, lines } = capturedLog('warn')
+    // fetch refuses such a URL, and its error quotes it whole.
+    const withCredentials = new URL(url)
+    withCredentials.username = 'alerts'
+    withCredentials.password = 'hunter2-PASSWORD'
+    received.length = 0
+    const sink = createAlertSink({ log, db: h.db, webhookUrl: withCredentials.href })
+    sink.raise({ walletId: wallet.id, code: 'ACL_VIOLATION', message: 'Order outside the delegation\'s scope' })
+    await sink.settled()
+    withCredentials.port = '9'
+    const unreachable = createAlertSink({ log, db: h.db, webhookUrl: withCredentials.href })
+    unreachable.raise({ walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'no wallet signer' })
+    await unreachable.settled()
+
+    expect(received.map((r) => [r.path, r.authorization, r.body.code])).toEqual([
+      ['/hooks/T0SECRET/B0SECRET', `Basic ${Buffer.from('alerts:hunter2-PASSWORD').toString('base64')}`, 'ACL_VIOLATION'],
+    ])
+    expect(lines.join('\n')).toContain('alert webhook delivery failed')
+    expect(lines.join('\n')).not.toContain('PASSWORD')
+    expect(lines.join('\n')).not.toContain('SECRET')
   })
 
   it('raised again within the hour (a condition every maintenance run sees) goes out once; after the hour, or with other details, again', async () => {
