@@ -19,12 +19,16 @@ const QUERY_PARAMS_LINE = /\nparams: [^\n]*/g
  * pino's error serializer, less the bound values of a failed statement (`params`, and the line
  * repeating them in the message and stack): they carry whatever the statement wrote (a sealed
  * session key, an API key's hash, a user's text), which path redaction cannot see inside a message.
+ * Likewise the arguments of a Redis command ioredis puts on its errors (`command.args`): a refused
+ * AUTH carries REDIS_URL's user and password.
  */
 export function serializeError(err: unknown): unknown {
   const serialized = pino.stdSerializers.err(err as Error) as unknown
   if (typeof serialized !== 'object' || serialized === null) return serialized
   const fields = serialized as Record<string, unknown>
   if ('params' in fields) fields.params = '[redacted]'
+  const command = fields.command
+  if (typeof command === 'object' && command !== null && 'args' in command) fields.command = { ...command, args: '[redacted]' }
   for (const key of ['message', 'stack']) {
     const text = fields[key]
     if (typeof text === 'string') fields[key] = text.replace(QUERY_PARAMS_LINE, '\nparams: [redacted]')

@@ -1,7 +1,10 @@
+import { once } from 'node:events'
 import { Writable } from 'node:stream'
 import { DrizzleQueryError } from 'drizzle-orm/errors'
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/logger.js'
+import { createRedis } from '../../src/queue/connection.js'
+import { REDIS_URL } from '../worker/support/harness.js'
 
 /** A logger writing into an array of parsed lines. */
 function capture() {
@@ -32,5 +35,22 @@ describe('the logger', () => {
     const { log, lines } = capture()
     log.error({ err: Object.assign(new Error('operator unreachable'), { code: 'VENUE.UNAVAILABLE' }), apiKey: 'dpk_123' }, 'failed')
     expect(lines[0]).toMatchObject({ err: { type: 'Error', message: 'operator unreachable', code: 'VENUE.UNAVAILABLE' }, apiKey: '[redacted]' })
+  })
+
+  it('never prints the password of a Redis AUTH that Redis refused (ioredis puts the command and its arguments on the error)', async () => {
+    const { log, lines } = capture()
+    const url = new URL(REDIS_URL)
+    url.username = 'deputy-no-such-user'
+    url.password = 'redis-password-0123456789'
+    const redis = createRedis(url.href, { lazyConnect: true, retryStrategy: () => null })
+    redis.on('error', () => undefined)
+    const refused = once(redis, 'error')
+    await redis.connect().catch(() => undefined)
+    const [error] = await refused as [Error & { command?: { name: string; args: unknown[] } }]
+    redis.disconnect()
+    expect(error.command?.args).toContain('redis-password-0123456789')
+    log.error({ err: error }, 'submit queue error')
+    expect(JSON.stringify(lines[0])).not.toContain('redis-password-0123456789')
+    expect(lines[0]!.err).toMatchObject({ message: expect.stringContaining('WRONGPASS'), command: { name: 'auth', args: '[redacted]' } })
   })
 })
