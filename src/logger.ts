@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino'
+import { QUERY_PARAMS_LINE } from './core/errors/errorMessage.js'
 
 /**
  * Paths pino removes from every log line. Session keys, sealed keys, wallet and
@@ -11,9 +12,6 @@ export const redactPaths = [
   'headers.authorization', 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["privy-authorization-signature"]',
   'appSecret', '*.appSecret', 'authorizationKeys', '*.authorizationKeys', 'jwt', '*.jwt', 'DEPUTY_MASTER_KEY', 'ADMIN_TOKEN', 'DEV_WALLET_KEYS', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS',
 ]
-
-/** The line drizzle's `DrizzleQueryError` adds to its message: every bound value of the failed statement. */
-const QUERY_PARAMS_LINE = /\nparams: [^\n]*/g
 
 /**
  * pino's error serializer, less the bound values of a failed statement (`params`, and the line

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKeyring } from '../../src/keys/Keyring.js'
 import { SessionKey } from '../../src/keys/SessionKey.js'
@@ -74,5 +74,24 @@ describe('master key rotation: re-sealing session keys', () => {
     expect(run.code).toBe(1) // the k0 session of the test above
     expect(run.stderr).toMatch(/master key "k0"\): KEYS.UNKNOWN_MASTER_KEY; keep that key in DEPUTY_MASTER_KEY/)
     for (const secret of [k1, k2].map((entry) => entry.split(':')[1]!)) expect(run.stdout + run.stderr).not.toContain(secret)
+  })
+
+  it('`deputy keys rewrap` whose write Postgres refuses says why, without printing the sealed keys the statement carried', async () => {
+    const session = await sealedSession(k1)
+    const sealed = (await rowOf(session.id)).sealedPrivateKey
+    // Postgres refusing the write (as a lock or statement timeout, or a dropped connection, would).
+    await db.execute(sql.raw(`create function refuse_session_writes() returns trigger language plpgsql as $$ begin raise exception 'sessions are read-only here'; end $$;
+      create trigger refuse_session_writes before update on sessions for each row execute function refuse_session_writes()`))
+    try {
+      const run = await deputy(['keys', 'rewrap'], { DATABASE_URL: test.url, DEPUTY_MASTER_KEY: `${k2},${k1}` })
+      expect(run.code).toBe(1)
+      expect(run.stderr).toContain('update "sessions"')
+      expect(run.stderr).toContain('sessions are read-only here')
+      expect(run.stdout + run.stderr).not.toContain(sealed)
+      expect(run.stdout + run.stderr).not.toMatch(/dk1\.k[0-9]\./)
+    } finally {
+      await db.execute(sql.raw('drop trigger refuse_session_writes on sessions; drop function refuse_session_writes()'))
+    }
+    expect((await rowOf(session.id)).sealedPrivateKey).toBe(sealed)
   })
 })
