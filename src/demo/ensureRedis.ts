@@ -26,6 +26,15 @@ function freePort(): Promise<number> {
   })
 }
 
+/** `url` as the demo prints it: a password in it (`redis://:secret@host`) shown as `***`. */
+export function shownRedisUrl(url: string): string {
+  if (!URL.canParse(url)) return url.replace(/\/\/[^/]*@/, '//***@')
+  const parsed = new URL(url)
+  if (!parsed.password) return url
+  parsed.password = '***'
+  return parsed.href
+}
+
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError'
 }
@@ -37,7 +46,7 @@ export class RedisUnavailableError extends Error {
 export async function ensureRedis(env: Record<string, string | undefined> = process.env): Promise<{ url: string; started: boolean; stop(): Promise<void> }> {
   if (env.REDIS_URL) {
     if (await answers(env.REDIS_URL)) return { url: env.REDIS_URL, started: false, stop: async () => undefined }
-    throw new RedisUnavailableError(`REDIS_URL=${env.REDIS_URL} does not answer PING`)
+    throw new RedisUnavailableError(`REDIS_URL=${shownRedisUrl(env.REDIS_URL)} does not answer PING`)
   }
   const port = await freePort()
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })

@@ -24,7 +24,7 @@ import { openDatabase } from '../store/openDatabase.js'
 import { fills, orders, outbox, scheduleRuns, wallets } from '../store/schema/index.js'
 import { type RunningWorker, startWorker } from '../worker.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
-import { ensureRedis } from './ensureRedis.js'
+import { ensureRedis, shownRedisUrl } from './ensureRedis.js'
 import { type StepResult, short, step, table } from './report.js'
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -51,7 +51,7 @@ export async function runDemo(): Promise<number> {
   try {
     const redis = await ensureRedis()
     cleanups.push(() => redis.stop())
-    console.log(`• Redis: ${redis.started ? `started a throwaway redis-server at ${redis.url}` : `using REDIS_URL ${redis.url}`}`)
+    console.log(`• Redis: ${redis.started ? `started a throwaway redis-server at ${redis.url}` : `using REDIS_URL ${shownRedisUrl(redis.url)}`}`)
     const sandbox: Sandbox = await startSandbox({ port: 0, quiet: !process.env.LOG_LEVEL, logLevel: process.env.LOG_LEVEL })
     cleanups.push(() => sandbox.close())
     console.log(`• sandbox operator: ${sandbox.url}`)

@@ -6,6 +6,12 @@ import { describe, expect, it } from 'vitest'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+/** REDIS_URL with a password (a Redis without one accepts any, and ioredis only warns), which the demo must not print. */
+const redisWithPassword = () => {
+  const url = new URL(REDIS_URL)
+  url.password ||= 'demo-redis-password-0123'
+  return { url: url.href, password: decodeURIComponent(url.password) }
+}
 
 function runDemo(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -35,7 +41,8 @@ describe('npm run demo', () => {
   it('does every step it announces, and its debug logs carry no key material', async () => {
     const masterKey = generateMasterKey('demo')
     const walletKey = generatePrivateKey()
-    const { code, output } = await runDemo({ LOG_LEVEL: 'debug', DEPUTY_MASTER_KEY: masterKey, DEMO_WALLET_KEY: walletKey, REDIS_URL })
+    const redis = redisWithPassword()
+    const { code, output } = await runDemo({ LOG_LEVEL: 'debug', DEPUTY_MASTER_KEY: masterKey, DEMO_WALLET_KEY: walletKey, REDIS_URL: redis.url })
     expect(output).toContain('All 8 steps did what they said.')
     expect(code).toBe(0)
 
@@ -47,7 +54,15 @@ describe('npm run demo', () => {
     const masterSecret = masterKey.split(':')[1]!
     expect(output).not.toContain(masterSecret)
     expect(output).not.toContain(walletKey.slice(2))
+    expect(output).not.toContain(redis.password)
     expect(output).not.toMatch(/dk1\.[A-Za-z0-9_-]+\./)
     expect(leakedSecrets(output, sessionKeys, new Set([privateKeyToAddress(walletKey).toLowerCase()]))).toEqual([])
   }, 120_000)
+  it('with a REDIS_URL that does not answer says so without printing the URL\'s password', async () => {
+    const { code, output } = await runDemo({ DEPUTY_MASTER_KEY: generateMasterKey('demo'), REDIS_URL: 'redis://deputy:redis-password-0123@127.0.0.1:9/0' })
+    expect(code).not.toBe(0)
+    expect(output).toContain('does not answer PING')
+    expect(output).toContain('127.0.0.1:9')
+    expect(output).not.toContain('redis-password-0123')
+  }, 60_000)
 })
