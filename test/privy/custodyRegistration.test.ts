@@ -139,6 +139,18 @@ describe('registering a custody wallet', () => {
     expect((await b.call('POST', '/v1/wallets', { address: user.address })).statusCode).toBe(409)
   })
 
+  it("answers the owner's concurrent proven registrations of a squatted address alike: one creates its wallet (201), the others find it (200)", async () => {
+    const a = await tenant()
+    const b = await tenant()
+    const user = userWallet()
+    expect((await b.call('POST', '/v1/wallets', { address: user.address })).statusCode).toBe(201)
+    const body = { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) }
+    const answers = await Promise.all(Array.from({ length: 4 }, () => a.call('POST', '/v1/wallets', body)))
+    expect(answers.map((r) => r.statusCode).sort(), answers.map((r) => r.body).join('\n')).toEqual([200, 200, 200, 201])
+    expect(new Set(answers.map((r) => r.json<{ id: string }>().id)).size).toBe(1)
+    expect((await walletRows(user.address)).filter((w) => w.retiredAt === null)).toMatchObject([{ tenantId: a.id, custodyWalletId: user.custodyWalletId }])
+  })
+
   it('keeps refusing an address whose registration by another tenant has (or had) a session: the wallet itself consented to it', async () => {
     const a = await tenant()
     const b = await tenant()

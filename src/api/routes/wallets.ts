@@ -98,9 +98,11 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       // With the owner's proof, an address another tenant named first without one, and never had a
       // session for, is registered anew for this tenant; the other tenant's row is retired.
       const taken = custodyWalletId !== undefined ? await takeUnprovenWallet(db, row.id, tenantId, custodyWalletId) : undefined
-      if (!taken) throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
-      row = taken
-      created = true
+      // Not taken because a concurrent registration of this tenant's took it first: that one's row answers (200).
+      const live = taken ? undefined : custodyWalletId !== undefined ? await ensureWallet(db, target, tenantId) : undefined
+      if (!taken && live?.tenantId !== tenantId) throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
+      row = taken ?? live!
+      created = taken !== undefined
     }
     if (custodyWalletId !== undefined && row.custodyWalletId !== custodyWalletId) {
       ;[row] = await db.update(wallets).set({ custodyWalletId }).where(eq(wallets.id, row.id)).returning() as [WalletRow]
