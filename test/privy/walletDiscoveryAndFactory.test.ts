@@ -97,6 +97,10 @@ describe('createWalletSigner', () => {
     expect(() => readWalletSignerEnv({ ...base, PRIVY_AUTHORIZATION_KEYS: ' , ' })).toThrow(/PRIVY_AUTHORIZATION_KEYS/)
     expect(() => readWalletSignerEnv(base)).toThrow(/authorization key #1/)
     expect(() => readWalletSignerEnv({ ...base, PRIVY_AUTHORIZATION_KEYS: createSessionSigner(privy).privateKeys[0], PRIVY_API_URL: 'ftp://x' })).toThrow(/PRIVY_API_URL/)
+    // A user and password in the URL: fetch would refuse it on every call, quoting it whole; refused at start-up, never quoted.
+    const withCredentials = () => readWalletSignerEnv({ ...base, PRIVY_AUTHORIZATION_KEYS: createSessionSigner(privy).privateKeys[0], PRIVY_API_URL: 'https://app:hunter2-secret@api.privy.io' })
+    expect(withCredentials).toThrow(/PRIVY_API_URL/)
+    expect(withCredentials).not.toThrow(/hunter2/)
     expect(() =>
       createWalletSigner({ walletSigner: 'privy', appId: 'a', appSecret: 's', authorizationKeys: [], walletId: 'w1', address: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed' }),
     ).toThrow(/no authorization keys/)

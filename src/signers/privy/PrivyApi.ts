@@ -77,6 +77,8 @@ export class PrivyApi {
     if (!options.appSecret) throw privyConfigError('PRIVY_APP_SECRET is empty', 'set PRIVY_APP_SECRET to the app secret from the Privy dashboard')
     const apiUrl = (options.apiUrl ?? DEFAULT_PRIVY_API_URL).replace(/\/+$/, '')
     if (!/^https?:\/\/[^/]/.test(apiUrl)) throw privyConfigError('PRIVY_API_URL is not an http(s) URL', `leave it unset for ${DEFAULT_PRIVY_API_URL}`)
+    // fetch refuses a URL with credentials (quoting it whole in its error); Privy takes the app's in a header.
+    if (/^https?:\/\/[^/?#]*@/.test(apiUrl)) throw privyConfigError('PRIVY_API_URL must not carry a user or password', 'Privy authenticates the app with PRIVY_APP_ID and PRIVY_APP_SECRET; give the URL without them')
     this.appId = options.appId
     this.apiUrl = apiUrl
     this.#basicAuth = `Basic ${Buffer.from(`${options.appId}:${options.appSecret}`).toString('base64')}`
