@@ -12,9 +12,9 @@ export function createEventGapWatch(deps: Pick<WorkerDeps, 'log' | 'alert' | 'no
   /** Per wallet: the first seq missing at the gap its stream last met, since when, and whether a person was told. */
   const gaps = new Map<string, { expected: bigint; since: number; alerted: boolean }>()
   return {
-    /** The stream met a gap: `expected` is the first seq missing, `got` the one that came. */
-    met(walletId: string, expected: bigint, got: bigint): void {
-      deps.log.warn({ walletId, expected: String(expected), got: String(got) }, 'event gap; resuming from the last stored seq')
+    /** The stream met a gap: `expected` is the first seq missing, `got` the one that came (undefined: a frame it could not read). */
+    met(walletId: string, expected: bigint, got: bigint | undefined): void {
+      deps.log.warn({ walletId, expected: String(expected), got: got === undefined ? 'unreadable frame' : String(got) }, 'event gap; resuming from the last stored seq')
       const now = deps.now()
       const gap = gaps.get(walletId)
       if (gap?.expected !== expected) {
@@ -25,7 +25,7 @@ export function createEventGapWatch(deps: Pick<WorkerDeps, 'log' | 'alert' | 'no
       gap.alerted = true
       deps.alert({
         walletId, code: 'EVENT_GAP_STALLED',
-        message: `the operator has not sent event ${expected} for ${Math.round((now - gap.since) / 1000)} s (the stream, resumed after ${expected - 1n}, gets ${got}): every later event of the wallet waits behind the gap, session ends among them; reconciliation keeps orders and fills right meanwhile`,
+        message: `the operator has not sent event ${expected} for ${Math.round((now - gap.since) / 1000)} s (the stream, resumed after ${expected - 1n}, gets ${got === undefined ? 'a frame it cannot read' : got}): every later event of the wallet waits behind the gap, session ends among them; reconciliation keeps orders and fills right meanwhile`,
         details: { seq: String(expected) },
       })
     },

@@ -48,7 +48,8 @@ export type StreamEventsOptions = {
   onDeadlineRefused?: () => Promise<void>
   /** Observability hooks. */
   onConnect?: (since: bigint) => void
-  onGap?: (expected: bigint, got: bigint) => void
+  /** `got` is undefined when the frame in the expected one's place could not be read (not JSON, no seq). */
+  onGap?: (expected: bigint, got: bigint | undefined) => void
   onError?: (error: unknown) => void
   random?: () => number
 }
@@ -145,7 +146,13 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
           while (queue.length && batch.length < maxBatch) {
             const event = queue.shift()!
             const seq = BigInt(event.seq)
-            if (seq < 0n) { gap = new GapError('corrupt frame'); break }
+            if (seq < 0n) {
+              // Like a gap: an operator that sends this frame unreadable on every replay holds the
+              // wallet's later events behind it, and is told of as one that never sends the event.
+              options.onGap?.(head + 1n, undefined)
+              gap = new GapError('corrupt frame')
+              break
+            }
             if (seq <= head) continue
             if (seq !== head + 1n) {
               options.onGap?.(head + 1n, seq)

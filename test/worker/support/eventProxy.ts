@@ -16,6 +16,13 @@ export type EventProxy = {
   /** Seqs that were left out. */
   skipped: number[]
   /**
+   * Every stream carries the wallet's event with this seq as a frame whose data is not JSON (a
+   * bare `NaN` for its time, as an operator serializing with Python's json.dumps sends), until
+   * `uncorrupt` is called.
+   */
+  corrupt(wallet: string, seq: number): void
+  uncorrupt(): void
+  /**
    * Every stream open now forwards nothing more and stays open, as a connection does whose far
    * end vanished without closing it (streams opened afterwards flow as usual).
    */
@@ -25,12 +32,15 @@ export type EventProxy = {
 
 export async function startEventProxy(target: string): Promise<EventProxy> {
   const toSkip = new Set<string>()
+  const toCorrupt = new Set<string>()
   // Streams opened up to this count are silenced.
   let silencedUpTo = 0
   const proxy: Omit<EventProxy, 'url' | 'close'> = {
     streamsOpened: [],
     skipped: [],
     skipOnce: (wallet, seq) => void toSkip.add(`${wallet.toLowerCase()}:${seq}`),
+    corrupt: (wallet, seq) => void toCorrupt.add(`${wallet.toLowerCase()}:${seq}`),
+    uncorrupt: () => toCorrupt.clear(),
     silenceOpenStreams: () => { silencedUpTo = proxy.streamsOpened.length },
   }
 
@@ -71,7 +81,7 @@ export async function startEventProxy(target: string): Promise<EventProxy> {
           proxy.skipped.push(seq)
           continue
         }
-        response.write(frame)
+        response.write(toCorrupt.has(`${wallet}:${seq}`) ? frame.replace(/"at":\d+/, '"at":NaN') : frame)
       }
     }
     response.end()
