@@ -210,6 +210,17 @@ describe('stream drops and gaps', () => {
     ])
   })
 
+  it('a fill whose time Postgres cannot store (unix microseconds, year 50000 and more) is passed over with an alert, and the events after it still apply', async () => {
+    const { w, order, log } = await restingBuy()
+    const bad = log.append('OrderFilled', Date.now() * 1000, { clientOrderId: order.clientOrderId as `0x${string}`, data: { fillId: 'f-micro', price: '1990', size: '0.1', fee: '0', remaining: '0.4' } })
+    fillTwice()
+    await expectInStep(w, [order.id])
+    expect((await db.order(order.id)).state).toBe('filled')
+    expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE').map((a) => a.message)).toEqual([
+      expect.stringContaining(`operator event ${bad.seq} (OrderFilled) cannot be applied and was passed over: at: must be a time`),
+    ])
+  })
+
   it('an event the operator sent with a NUL character or a lone surrogate, or with a clientOrderId that is not a string, does not stop the stream', async () => {
     const { w, order, log } = await restingBuy()
     // Postgres' jsonb refuses U+0000 and lone surrogates (JSON escapes both); the last would throw where the cloid is lower-cased.

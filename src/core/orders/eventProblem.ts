@@ -51,8 +51,18 @@ export function isCount(value: unknown, max: number): boolean {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 && n <= max
 }
 
+/**
+ * Postgres reads the times it is handed as JSON (`Date.toJSON`) only with a four-digit year: one
+ * from year 10000 on (unix microseconds taken for milliseconds) would fail the wallet's every batch.
+ */
+const EARLIEST_TIME = Date.parse('0001-01-01T00:00:00.000Z')
+const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z')
+
+/** A time Postgres stores: unix milliseconds, or a date string, from year 1 to 9999. */
 export function isTime(value: unknown): boolean {
-  return (typeof value === 'number' || typeof value === 'string') && Number.isFinite(new Date(value).getTime())
+  if (typeof value !== 'number' && typeof value !== 'string') return false
+  const ms = new Date(value).getTime()
+  return Number.isFinite(ms) && ms >= EARLIEST_TIME && ms <= LATEST_TIME
 }
 
 /**

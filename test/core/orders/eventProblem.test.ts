@@ -34,6 +34,11 @@ describe('eventProblem: what makes an operator event impossible to apply', () =>
     expect(filled({ fillId: '' })).toBe('data.fillId: must be a non-empty string')
     expect(filled({ size: 0.2 })).toBe('data.size: must be a decimal string, got number')
     expect(filled({}, 'yesterday')).toBe('at: must be a time (unix milliseconds)')
+    // Unix microseconds (year 50000 and more), or a year before 1: Postgres cannot read it back from JSON.
+    expect(filled({}, Date.parse('2026-12-05T10:00:00Z') * 1000)).toBe('at: must be a time (unix milliseconds)')
+    expect(filled({}, Date.parse('+010000-01-01T00:00:00Z'))).toBe('at: must be a time (unix milliseconds)')
+    expect(filled({}, -62135596800001)).toBe('at: must be a time (unix milliseconds)')
+    expect(filled({}, Date.parse('9999-12-31T23:59:59.999Z'))).toBeUndefined()
     // A side the fill names must be one: never read as a buy.
     expect(filled({ side: 'ask' })).toBe('data.side: must be a side: "buy" or "sell" (or 0 / 1)')
     expect(filled({ side: 'SELL' })).toBeUndefined()
