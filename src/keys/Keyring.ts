@@ -69,11 +69,12 @@ export function createKeyring(envValue: string | undefined): Keyring {
     const encoded = colon < 0 ? entry : entry.slice(colon + 1).trim()
     const where = `entry ${index + 1}`
     if (!MASTER_KEY_ID.test(keyId)) throw new MasterKeyInvalidError(`${where}: the key id must be 1–64 letters, digits, "_" or "-"`)
-    if (keys.has(keyId)) throw new MasterKeyInvalidError(`${where}: key id "${keyId}" appears twice`)
+    // The key id is never quoted: a key written before its id, unpadded, reads as one.
+    if (keys.has(keyId)) throw new MasterKeyInvalidError(`${where}: its key id is an earlier entry's too`)
     const bytes = BASE64.test(encoded) ? Buffer.from(encoded, 'base64') : undefined
     if (bytes?.length !== MASTER_KEY_BYTES) {
       bytes?.fill(0)
-      throw new MasterKeyInvalidError(`${where} ("${keyId}"): not base64 of exactly ${MASTER_KEY_BYTES} bytes`)
+      throw new MasterKeyInvalidError(`${where}: not base64 of exactly ${MASTER_KEY_BYTES} bytes (entries are keyId:base64key)`)
     }
     keys.set(keyId, createSecretKey(bytes))
     bytes.fill(0)

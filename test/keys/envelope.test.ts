@@ -143,6 +143,20 @@ describe('createKeyring', () => {
     for (const entry of value.split(',')) expect(printed).not.toContain(masterMaterial(entry))
   })
 
+  it('refuses a key written before its id without echoing it (unpadded base64 reads as a key id)', () => {
+    const material = Buffer.alloc(32, 1).toString('base64').replace(/=+$/, '')
+    for (const value of [`${material}:k1`, `k1:${masterMaterial(k1)},${material}:k2,${material}:k3`]) {
+      let error: unknown
+      try {
+        createKeyring(value)
+      } catch (caught) {
+        error = caught
+      }
+      expect(error).toMatchObject({ code: 'KEYS.MASTER_KEY_INVALID' })
+      expect(`${String(error)} ${inspect(error)} ${JSON.stringify(error)}`).not.toContain(material.slice(0, 12))
+    }
+  })
+
   it('never prints master keys', () => {
     const keyring: Keyring = createKeyring(`${k2},${k1}`)
     const printed = `${String(keyring)} ${inspect(keyring, { showHidden: true, depth: Infinity })} ${JSON.stringify(keyring)}`

@@ -36,7 +36,7 @@ const settings = () => ({ DATABASE_URL: testDb.url, REDIS_URL, QUEUE_PREFIX: 'de
 /** The custody settings come from the process environment (src/signers/createWalletSigner.ts), not the config. */
 const CUSTODY_ENV = ['WALLET_SIGNER', 'PRIVY_APP_ID', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS']
 const malformed = [
-  { name: 'DEPUTY_MASTER_KEY', env: { DEPUTY_MASTER_KEY: 'default:not-32-bytes' }, says: 'DEPUTY_MASTER_KEY: entry 1 ("default"): not base64 of exactly 32 bytes' },
+  { name: 'DEPUTY_MASTER_KEY', env: { DEPUTY_MASTER_KEY: 'default:not-32-bytes' }, says: 'DEPUTY_MASTER_KEY: entry 1: not base64 of exactly 32 bytes (entries are keyId:base64key)' },
   { name: 'custody setting (WALLET_SIGNER=privy without PRIVY_APP_ID)', env: { DEPUTY_MASTER_KEY: generateMasterKey('test'), WALLET_SIGNER: 'privy' }, says: 'PRIVY_APP_ID: must be set with WALLET_SIGNER=privy' },
 ]
 
