@@ -172,7 +172,9 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   // delegation of a grant that did not go live after the wallet signed (pre-live checks, the live
   // probe, a refused activation, an abandoned or ended grant), which would work there until it
   // expires for whoever holds the session key.
-  const graceEnded = new Date(deps.now() - options.rotationGraceMs)
+  // The grace on Postgres's clock, which dated the rotation (`grantSession`): on this worker's, one
+  // running ahead would revoke a session another process rotated out a moment ago.
+  const graceEnded = sql`now() - ${options.rotationGraceMs}::double precision * interval '1 millisecond'`
   const toRevoke = await deps.db.select().from(sessions).where(and(scope, or(
     and(eq(sessions.status, 'rotating'), lt(sessions.updatedAt, graceEnded)),
     and(eq(sessions.status, 'revoked'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)),

@@ -68,3 +68,24 @@ it('a grant in progress (the wallet signing) is not cleared as abandoned by a wo
   await worker.maintainSessions(w.wallet.id)
   expect(await r.session(pendingId)).toMatchObject({ status: 'revoked', statusReason: 'grant abandoned' })
 })
+
+it('a session another process rotated out a moment ago is not revoked before its grace by a worker whose clock runs ahead', async () => {
+  const r = rows(h.db)
+  const w = await activeWallet(h, { lifetimeSeconds: 24 * 3600 })
+  // Rotated just now by another process (the API's rotate route): requests signed with the old key may still be on the wire.
+  await grant(h, w, { lifetimeSeconds: 24 * 3600 })
+  expect((await r.session(w.session.id)).status).toBe('rotating')
+  stepMs += 90_000
+  try {
+    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ revoked: 0, failures: 0 })
+  } finally {
+    stepMs -= 90_000
+    await worker.deps.resyncOperatorClock?.()
+  }
+  expect((await r.session(w.session.id)).status).toBe('rotating')
+  expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked ?? false).toBe(false)
+  // Rotated out longer than the grace ago on Postgres's clock, it is revoked.
+  await h.db.update(sessions).set({ updatedAt: sql`now() - interval '1 minute'` }).where(eq(sessions.id, w.session.id))
+  expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ revoked: 1, failures: 0 })
+  expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
+})
