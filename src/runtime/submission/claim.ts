@@ -1,6 +1,9 @@
 import type { RequestFamily } from '../../core/acl/actions.js'
+import { covers } from '../../core/acl/covers.js'
 import type { RequestRow } from '../../store/schema/index.js'
 import type { ActiveSession } from '../sessionSigners.js'
+import { grantsAutomatically } from '../sessions/grantsAutomatically.js'
+import { holdForScope } from './hold.js'
 import { refusalOnNewSession } from './localChecks.js'
 import { settleDone, settleFailed } from './settle.js'
 import { signAndPersist } from './signAndPersist.js'
@@ -20,7 +23,10 @@ export async function claimOrSettle<F extends RequestFamily>(
  * Work whose last request the operator refused (it took no effect) is signed anew, under `session`:
  * first a halt, a cancel or a CancelAll asked since stops it (the claim settles it, as before a
  * first signature, and so does anything else the claim now finds), then a new session's scope and
- * policy are checked again (`refusalOnNewSession`). Answers the new request, or the outcome.
+ * policy are checked again (`refusalOnNewSession`). A new session whose scope does not cover the
+ * work (a narrower grant replaced the one it was signed under) is met as by work signed the first
+ * time (`runSubmission`): a placement or a modification of a wallet whose sessions the worker grants
+ * itself is held for a scope change, not failed. Answers the new request, or the outcome.
  */
 export async function signAgain<F extends RequestFamily>(
   ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, session: ActiveSession, previous: RequestRow, fields: Record<string, unknown>,
@@ -32,6 +38,11 @@ export async function signAgain<F extends RequestFamily>(
     fields = claim.fields as Record<string, unknown>
   }
   const refusal = await refusalOnNewSession(ctx, session, previous, spec.family, fields)
+  if (refusal && !covers(session.aclScope, spec.family)) {
+    const done = spec.doneWithoutScope?.(ctx)
+    if (done) return { result: await settleDone(ctx, spec, done, 'skipped') }
+    if ((spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(deps, row.walletId))) return { result: await holdForScope(ctx, spec, session) }
+  }
   if (refusal) return { result: await settleFailed(ctx, spec, refusal.code, refusal.message, 'local') }
   return { request: await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id }), fields }
 }
