@@ -2,9 +2,8 @@ import type { RequestFamily } from '../../core/acl/actions.js'
 import { covers } from '../../core/acl/covers.js'
 import type { RequestRow } from '../../store/schema/index.js'
 import type { ActiveSession } from '../sessionSigners.js'
-import { grantsAutomatically } from '../sessions/grantsAutomatically.js'
-import { holdForScope } from './hold.js'
 import { refusalOnNewSession } from './localChecks.js'
+import { meetOutOfScope } from './meetOutOfScope.js'
 import { settleDone, settleFailed } from './settle.js'
 import { signAndPersist } from './signAndPersist.js'
 import type { Claim, FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
@@ -39,9 +38,8 @@ export async function signAgain<F extends RequestFamily>(
   }
   const refusal = await refusalOnNewSession(ctx, session, previous, spec.family, fields)
   if (refusal && !covers(session.aclScope, spec.family)) {
-    const done = spec.doneWithoutScope?.(ctx)
-    if (done) return { result: await settleDone(ctx, spec, done, 'skipped') }
-    if ((spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(deps, row.walletId))) return { result: await holdForScope(ctx, spec, session) }
+    const met = await meetOutOfScope(ctx, spec, session)
+    if (met) return { result: met }
   }
   if (refusal) return { result: await settleFailed(ctx, spec, refusal.code, refusal.message, 'local') }
   return { request: await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id }), fields }

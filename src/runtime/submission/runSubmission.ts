@@ -5,13 +5,13 @@ import { earlierUnfinished, setOutboxStatus } from '../../store/repositories/out
 import { openRequestOf } from '../../store/repositories/openRequestOf.js'
 import { type RequestRow, requests, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
-import { grantsAutomatically } from '../sessions/grantsAutomatically.js'
 import { covers } from '../../core/acl/covers.js'
-import { hold, holdForScope } from './hold.js'
+import { hold } from './hold.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
 import { SettledMeanwhileError, signAndPersist } from './signAndPersist.js'
 import { claimOrSettle } from './claim.js'
 import { localRefusal } from './localChecks.js'
+import { meetOutOfScope } from './meetOutOfScope.js'
 import { rateLimitDelayMs } from './rateLimitWait.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
@@ -83,9 +83,8 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     if (claim.kind !== 'proceed') return claim.result
     if (!session) return hold(ctx, spec, 'no active session with time left')
     if (!covers(session.aclScope, spec.family)) {
-      const done = spec.doneWithoutScope?.(ctx)
-      if (done) return settleDone(ctx, spec, done, 'skipped')
-      if ((spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(deps, row.walletId))) return holdForScope(ctx, spec, session)
+      const met = await meetOutOfScope(ctx, spec, session)
+      if (met) return met
     }
     const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
     if (refusal) return settleFailed(ctx, spec, refusal.code, refusal.message, 'local')
