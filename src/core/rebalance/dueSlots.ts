@@ -45,14 +45,15 @@ export function dueSlots({ cron, timeZone, after, now, limit = 1000 }: DueSlotsP
       if (backwards.length === limit) { truncated = true; break }
       backwards.push(slot)
     }
-    if (backwards.length === 0) return { slots: [], truncated: false }
     // Walking back lists a wall-clock time twice in the hour a fall-back transition repeats, where
     // BullMQ, walking forwards, fires once: keep only the slots the forward walk produces, from the
     // same start (the earliest slot kept when older ones were left out).
     const start = truncated ? backwards[backwards.length - 1]! - 1 : after
     const forwards = CronExpressionParser.parse(cron, { currentDate: new Date(start), tz: timeZone })
     // The forward walk may also list a slot the backward one skipped (a time a spring-forward gap
-    // shifted), so it is capped a little past the backward count, never cutting the latest slots.
+    // shifted: 02:30 in Berlin comes at 03:30 that day) or never reached (walking back from some days
+    // throws in cron-parser, as from America/Santiago's skipped midnight, which ends the walk), also
+    // when the backward walk found none; so it is capped a little past the backward count.
     const slots: number[] = []
     while (slots.length < 2 * backwards.length + 10 && forwards.hasNext()) {
       const slot = forwards.next().getTime()

@@ -33,6 +33,19 @@ describe('dueSlots', () => {
       .toEqual([Date.UTC(2026, 10, 1, 5), Date.UTC(2026, 10, 1, 5, 30)])
   })
 
+  it('lists the slot BullMQ fires on a spring-forward day for a time that does not exist, when it is the only one due', () => {
+    // Berlin and New York skip 02:00–03:00 on 2027-03-28 and 2027-03-14: BullMQ fires 02:30 at 03:30 local,
+    // which cron-parser's backward walk passes over.
+    expect(dueSlots({ cron: '30 2 * * *', timeZone: 'Europe/Berlin', after: Date.UTC(2027, 2, 27, 1, 30), now: Date.UTC(2027, 2, 28, 2) }).slots)
+      .toEqual([Date.UTC(2027, 2, 28, 1, 30)])
+    expect(dueSlots({ cron: '30 2 * * *', timeZone: 'America/New_York', after: Date.UTC(2027, 2, 13, 7, 30), now: Date.UTC(2027, 2, 14, 12) }).slots)
+      .toEqual([Date.UTC(2027, 2, 14, 7, 30)])
+    // Santiago skips midnight on 2027-09-05 (BullMQ fires nothing that day), and walking back from that day
+    // throws in cron-parser: the 4th's slot, missed while the worker was down, is still due.
+    expect(dueSlots({ cron: '0 0 * * *', timeZone: 'America/Santiago', after: Date.UTC(2027, 8, 3, 4), now: Date.UTC(2027, 8, 5, 12) }).slots)
+      .toEqual([Date.UTC(2027, 8, 4, 4)])
+  })
+
   it('counts a slot at exactly now as due and one at exactly after as already run', () => {
     const slot = Date.UTC(2024, 0, 1, 9)
     expect(dueSlots({ cron: '0 * * * *', timeZone: 'UTC', after: slot - 3_600_000, now: slot }).slots).toEqual([slot])
