@@ -1,19 +1,22 @@
 /**
- * A seq the operator never sends (`skipEventSeq`): the wallet's later events, a session's end among
- * them, wait behind the gap on every reconnect. Once the same gap has lasted `gapAlertAfterMs`, an
- * EVENT_GAP_STALLED alert names it, once however often the stream reconnects; when the operator
- * sends it at last, the stream goes on and the cursor reaches the operator's head.
+ * A seq the operator never sends (`skipEventSeq`), or always sends as a frame that is not JSON (a
+ * bare `NaN`, as Python's json.dumps writes it): the wallet's later events, a session's end among
+ * them, wait behind it on every reconnect. Once that has lasted `gapAlertAfterMs`, an
+ * EVENT_GAP_STALLED alert names the seq, once however often the stream reconnects; when the
+ * operator sends it (readable) at last, the stream goes on and the cursor reaches the operator's head.
  */
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { streamCursors } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
+import { startEventProxy, type EventProxy } from './support/eventProxy.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorEvents } from './support/operator.js'
 import { rows } from './support/rows.js'
 
 let h: Harness
+let proxy: EventProxy
 let worker: RunningWorker
 let db: ReturnType<typeof rows>
 const alerts: { walletId: string; code: string; message: string; details?: Record<string, unknown> }[] = []
@@ -21,37 +24,57 @@ const alerts: { walletId: string; code: string; message: string; details?: Recor
 beforeAll(async () => {
   h = await createHarness()
   db = rows(h.db)
-  worker = await h.startWorker({ streamGapAlertAfterMs: 1_500, alert: (event) => { alerts.push(event) } })
+  // Events pass through the proxy untouched unless told to corrupt one.
+  proxy = await startEventProxy(h.sandbox.url)
+  worker = await h.startWorker({ operatorUrl: proxy.url, streamGapAlertAfterMs: 1_500, alert: (event) => { alerts.push(event) } })
 })
-afterAll(async () => { await h?.close() })
+afterAll(async () => {
+  await h?.close()
+  await proxy?.close()
+})
 
-describe('a gap in a wallet\'s events that the operator never fills', () => {
-  it('raises EVENT_GAP_STALLED once, naming the missing seq; the stream resumes once it is sent', async () => {
-    const w = await h.wallet()
-    await eventually(async () => worker.streams?.wallets().includes(w.wallet.id))
-    const place = async (price: string) => {
-      const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())
-      await worker.relay()
-      return order
-    }
-    const first = await place('1990')
-    await eventually(async () => (await db.order(first.id)).state === 'open')
-    const missing = operatorEvents(h.sandbox, w.signer.address).length + 1
-    h.sandbox.setFaults({ skipEventSeq: missing })
-    try {
-      await place('1980')
-      await place('1970')
-      const stalled = () => alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_GAP_STALLED')
-      await eventually(async () => stalled().length > 0, 20_000)
-      expect(stalled()[0]!.message).toContain(`the operator has not sent event ${missing}`)
-      expect(stalled()[0]!.details).toEqual({ seq: String(missing) })
-      // The stream keeps reconnecting into the same gap: no second alert.
-      await new Promise((resolve) => setTimeout(resolve, 4_000))
-      expect(stalled()).toHaveLength(1)
-    } finally {
-      h.sandbox.setFaults({ skipEventSeq: 0 })
-    }
-    const head = operatorEvents(h.sandbox, w.signer.address).length
-    await eventually(async () => (await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, w.wallet.id)))[0]?.lastSeq === head, 20_000)
+type Fault = { inject(address: string, seq: number): void; mend(): void; says(seq: number): string }
+
+/** Breaks the wallet's next event with `fault`, places behind it, and checks the one alert and the resumption. */
+async function stallsOnce(fault: Fault): Promise<void> {
+  const w = await h.wallet()
+  await eventually(async () => worker.streams?.wallets().includes(w.wallet.id))
+  const place = async (price: string) => {
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())
+    await worker.relay()
+    return order
+  }
+  const first = await place('1990')
+  await eventually(async () => (await db.order(first.id)).state === 'open')
+  const broken = operatorEvents(h.sandbox, w.signer.address).length + 1
+  const cursor = async () => (await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, w.wallet.id)))[0]?.lastSeq
+  fault.inject(w.signer.address, broken)
+  try {
+    await place('1980')
+    await place('1970')
+    const stalled = () => alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_GAP_STALLED')
+    await eventually(async () => stalled().length > 0, 20_000)
+    expect(stalled()[0]!.message).toContain(`the operator has not sent event ${broken}`)
+    expect(stalled()[0]!.message).toContain(fault.says(broken))
+    expect(stalled()[0]!.details).toEqual({ seq: String(broken) })
+    // Every later event waits behind it.
+    expect(await cursor()).toBe(broken - 1)
+    // The stream keeps reconnecting into the same seq: no second alert.
+    await new Promise((resolve) => setTimeout(resolve, 4_000))
+    expect(stalled()).toHaveLength(1)
+  } finally {
+    fault.mend()
+  }
+  const head = operatorEvents(h.sandbox, w.signer.address).length
+  await eventually(async () => (await cursor()) === head, 20_000)
+}
+
+describe("a wallet's event that the operator never sends readable", () => {
+  it('a seq never sent: raises EVENT_GAP_STALLED once, naming it; the stream resumes once it is sent', async () => {
+    await stallsOnce({ inject: (_, seq) => h.sandbox.setFaults({ skipEventSeq: seq }), mend: () => h.sandbox.setFaults({ skipEventSeq: 0 }), says: (seq) => `gets ${seq + 1})` })
+  })
+
+  it('a frame that cannot be read: raises EVENT_GAP_STALLED once, naming its seq; the stream resumes once it is sent readable', async () => {
+    await stallsOnce({ inject: (address, seq) => proxy.corrupt(address, seq), mend: () => proxy.uncorrupt(), says: () => 'gets a frame it cannot read)' })
   })
 })
