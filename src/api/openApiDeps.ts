@@ -30,7 +30,8 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
   const database = await openConfiguredDatabase(config, log)
   const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
   try {
-    await migrateAtStartup(database, log)
+    // A stop while it waits for Postgres (`signal`) ends the wait too.
+    await migrateAtStartup(database, log, { signal })
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
     // A stop while it waits (`signal`) ends the wait; what was opened is closed below.
     const { info, domain, offsetMs, markets } = await waitForOperator(venue, log, Date.now, signal)

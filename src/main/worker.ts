@@ -40,7 +40,7 @@ function readSettings() {
 }
 
 async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
-  await migrateAtStartup(database, log)
+  await migrateAtStartup(database, log, { signal })
   if (signal.aborted) return undefined
   return startWorker({
     startupSignal: signal,

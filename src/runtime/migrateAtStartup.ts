@@ -9,10 +9,13 @@ import { retryUntilDone } from './retryUntilDone.js'
  * or that drops the connection mid-way (a restart, a failover), is waited for, with the doubling
  * delay of `retryUntilDone` and each failure logged. Pending migrations run in one transaction, so
  * a dropped one left nothing behind and is simply run again. A migration Postgres refuses, or a
- * missing migrations folder, fails the start at once.
+ * missing migrations folder, fails the start at once. Aborted (`signal`: the process told to stop
+ * while it starts), the wait ends and the signal's reason is thrown.
  */
-export async function migrateAtStartup(database: Database, log: Logger, options: MigrateOptions = {}): Promise<void> {
-  await retryUntilDone(() => migrate(database, options), {
+export async function migrateAtStartup(database: Database, log: Logger, options: MigrateOptions & { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal, ...migrateOptions } = options
+  await retryUntilDone(() => migrate(database, migrateOptions), {
+    signal,
     retryable: isConnectionFailure,
     onFailure: (error, retryInMs) => log.warn({ err: error, retryInMs }, 'migrations could not reach Postgres at start-up; retrying before taking work'),
   })
