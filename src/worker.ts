@@ -40,6 +40,7 @@ import { retryUntilDone } from './runtime/retryUntilDone.js'
 import { waitForOperator } from './runtime/waitForOperator.js'
 import { createOperatorClock } from './runtime/operatorClock.js'
 import { oneRunAtATime } from './runtime/oneRunAtATime.js'
+import { untilAborted } from './runtime/untilAborted.js'
 
 /** How long a refused session's caller waits for Redis to take its maintenance job. */
 const MAINTENANCE_ASK_WAIT_MS = 3_000
@@ -76,10 +77,12 @@ export type StartWorkerOptions = {
   streamGapAlertAfterMs?: number
   /**
    * Aborted when the process is told to stop while this still starts: the waits before any work is
-   * taken (for the operator, the start-up reconciliation) end, what was opened is closed, and the
-   * start rejects with the signal's reason.
+   * taken (for the operator, the start-up reconciliation) end, and so do the last steps' waits for
+   * Redis and the schedule sync; what was opened is closed, and the start rejects with the signal's reason.
    */
   startupSignal?: AbortSignal
+  /** The jobs' budget when `startupSignal` stops a start already running them (`close`'s `timeoutMs`; default 20 s). */
+  shutdownTimeoutMs?: number
   now?: () => number
   policy?: WorkerDeps['policy']
   onSessionInvalid?: WorkerDeps['onSessionInvalid']
@@ -228,13 +231,6 @@ export async function startWorker(options: StartWorkerOptions) {
   }, { connection: redis.open(), prefix, concurrency: 4 })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
   const schedulerPeriods = { reconcileMs: options.reconcileIntervalMs ?? 30_000, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
-  await upsertWorkerSchedulers(controlQueue, schedulerPeriods)
-  // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran. Upserts
-  // and removals: a failed sync (a dropped connection) is run again whole, like the reconciliation.
-  const schedulers = await retryUntilDone(() => syncAllSchedules(options.db, controlQueue), {
-    onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up schedule sync failed; retrying'),
-  })
-  options.log.info({ schedules: schedulers }, 'schedule job schedulers synced')
 
   // The loops below run every few hundred ms to seconds: while Postgres or Redis is down each would
   // log every run, so each logs a failure once and counts its repeats (throttledErrorLog).
@@ -260,7 +256,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions, alert: deps.alert })
   const pruning = startHistoryPruning({ db: options.db, log: options.log, retentionDays: options.retentionDays ?? 0, intervalMs: options.pruneIntervalMs })
 
-  return {
+  const running = {
     deps,
     markets,
     submitQueue,
@@ -291,6 +287,28 @@ export async function startWorker(options: StartWorkerOptions) {
       await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
       await redis.closeAll()
     },
+  }
+
+  // The last start-up steps wait for Redis (a worker restarted while it is down), the parts above
+  // running meanwhile. Stopped while it waits (`startupSignal`), the wait ends, what runs is closed
+  // as `close()` does, and the start rejects with the signal's reason.
+  try {
+    await untilAborted(syncSchedulers(), options.startupSignal)
+  } catch (error) {
+    if (options.startupSignal?.aborted) await running.close(options.shutdownTimeoutMs)
+    throw error
+  }
+  return running
+
+  async function syncSchedulers(): Promise<void> {
+    await upsertWorkerSchedulers(controlQueue, schedulerPeriods)
+    // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran. Upserts
+    // and removals: a failed sync (a dropped connection) is run again whole, like the reconciliation.
+    const schedulers = await retryUntilDone(() => syncAllSchedules(options.db, controlQueue), {
+      signal: options.startupSignal,
+      onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up schedule sync failed; retrying'),
+    })
+    options.log.info({ schedules: schedulers }, 'schedule job schedulers synced')
   }
 }
 export type RunningWorker = Awaited<ReturnType<typeof startWorker>>

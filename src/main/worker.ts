@@ -44,6 +44,7 @@ async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
   if (signal.aborted) return undefined
   return startWorker({
     startupSignal: signal,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     walletSignerFor: (wallet) => signers.signerFor(wallet),
     sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
     rotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
