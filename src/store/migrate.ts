@@ -20,6 +20,12 @@ export const MIGRATION_LOCK_KEY = 0x6465707574793a6dn
 export type MigrateOptions = {
   /** Defaults to `migrations/` at the package root, wherever the process runs from. */
   migrationsFolder?: string
+  /**
+   * Aborted (a process told to stop while it starts), the migration's connection is ended: a wait
+   * for another process's migration (the lock) ends, as does a migration running, which Postgres
+   * rolls back. The migration fails.
+   */
+  signal?: AbortSignal
 }
 
 /**
@@ -31,13 +37,13 @@ export type MigrateOptions = {
 export async function migrate(database: Database, options: MigrateOptions = {}): Promise<void> {
   const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder()
   try {
-    await applyMigrations(database, migrationsFolder)
+    await applyMigrations(database, migrationsFolder, options.signal)
   } catch (error) {
     throw new MigrationError(`${database.kind}, folder ${migrationsFolder}: ${errorMessage(error)}`, error)
   }
 }
 
-async function applyMigrations(database: Database, migrationsFolder: string): Promise<void> {
+async function applyMigrations(database: Database, migrationsFolder: string, signal?: AbortSignal): Promise<void> {
   if (database.kind === 'pglite') {
     await migratePglite(drizzlePglite({ client: database.client }), { migrationsFolder })
     return
@@ -49,9 +55,13 @@ async function applyMigrations(database: Database, migrationsFolder: string): Pr
   const client = new pg.Client({ ...database.pool.options, query_timeout: undefined, statement_timeout: undefined, idle_in_transaction_session_timeout: undefined })
   // A dropped connection fails the statement running on it; unheard, its 'error' would crash the process.
   client.on('error', () => {})
+  signal?.throwIfAborted()
   await client.connect()
   let failed = false
+  const stop = () => void client.end().catch(() => undefined)
+  signal?.addEventListener('abort', stop, { once: true })
   try {
+    signal?.throwIfAborted()
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
     try {
       await migrateNodePg(drizzleNodePg({ client }), { migrationsFolder })
@@ -62,6 +72,7 @@ async function applyMigrations(database: Database, migrationsFolder: string): Pr
     failed = true
     throw error
   } finally {
+    signal?.removeEventListener('abort', stop)
     // Ending the session also frees the lock if the unlock itself could not run. After a failure
     // the connection may be dead, and its end is not waited for.
     const ended = client.end().catch(() => undefined)
