@@ -43,6 +43,12 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
     // A URL refused before routing (bad percent-encoding, a parameter too long) answers the same error shape.
     frameworkErrors: (error, request, reply) => { errorHandler(error, request, reply) },
   })
+  // A request in flight when the API closes is answered with `Connection: close`, so Node ends its
+  // connection after the answer: a kept-alive one held the close (and a stopping process) until the
+  // client dropped it or the keep-alive timeout passed, past the shutdown budget.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.setErrorHandler(errorHandler)
