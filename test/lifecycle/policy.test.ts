@@ -69,6 +69,21 @@ describe('local policy', () => {
     expect(refusal).toMatch(/^wallet policy maxRequestsPerMinute: /)
   })
 
+  it('counts a request let through by maxRequestsPerMinute and not signed yet: two checked before either is signed are not both let through', async () => {
+    const w = await activeWallet(h)
+    const first = await place(h, worker, w.wallet.id)
+    const second = await place(h, worker, w.wallet.id)
+    await settled(h.db, first.id, 'open')
+    await settled(h.db, second.id, 'open')
+    // Two requests this minute (the Orders); room for one more.
+    await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxRequestsPerMinute: 3 } })
+    const check = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() })
+    const modify = (orderId: string) => check({ walletId: w.wallet.id, sessionId: w.session.id, orderId, family: 'ModifyOrder', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 2n * 10n ** 17n })
+    // Two jobs checked one after the other, neither signed yet (as jobs running together are).
+    expect(await modify(first.id)).toBeNull()
+    expect(await modify(second.id)).toMatch(/^wallet policy maxRequestsPerMinute: 3 requests in the last minute reach the limit of 3$/)
+  })
+
   it('counts maxDailyNotional over the UTC day on Postgres\'s clock, which dates the orders: a worker whose clock is already in the next day counts today\'s', async () => {
     const w = await activeWallet(h)
     await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '300' } })

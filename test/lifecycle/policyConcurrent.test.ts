@@ -56,3 +56,10 @@ it('maxDailyNotional holds for orders submitted together, and lets through all t
   expect([atOperator, open]).toEqual([2, 2])
   expect(refusals).toEqual(Array(4).fill(['LOCAL.POLICY', 'wallet policy maxDailyNotional']))
 })
+
+it('maxRequestsPerMinute holds for orders submitted together', async () => {
+  // Each order's check runs before the others are signed: those let through count from then.
+  const { atOperator, open, refusals } = await burstOfSix({ maxRequestsPerMinute: 2 })
+  expect([atOperator, open]).toEqual([2, 2])
+  expect(refusals).toEqual(Array(4).fill(['LOCAL.POLICY', 'wallet policy maxRequestsPerMinute']))
+})

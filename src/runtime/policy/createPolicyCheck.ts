@@ -39,14 +39,14 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
       }
       return null
     }
-    if (!placing || !ruleSets.some(({ rules }) => rules.maxOpenOrders !== undefined || rules.maxDailyNotional !== undefined)) return refusalOf(options.db)
-    // Limits that count the wallet's other orders on their way: checked one order at a time per
-    // wallet, and an order let through counts from then (policy_passed_at), so that a burst of
-    // orders checked together places exactly up to the limit, neither past it nor short of it.
+    if (!placing || !ruleSets.some(({ rules }) => rules.maxOpenOrders !== undefined || rules.maxDailyNotional !== undefined || rules.maxRequestsPerMinute !== undefined)) return refusalOf(options.db)
+    // Limits that count the wallet's other work on its way: checked one request at a time per
+    // wallet, and an order (or a modify of it) let through counts from then (policy_passed_at), so
+    // that a burst checked together goes out exactly up to the limit, neither past it nor short of it.
     return options.db.transaction(async (tx) => {
       await lockWallet(tx, check.walletId)
       const refusal = await refusalOf(tx)
-      if (!refusal && check.family === 'Order' && check.orderId) {
+      if (!refusal && check.orderId) {
         await tx.update(orders).set({ policyPassedAt: sql`now()`, updatedAt: sql`${orders.updatedAt}` }).where(eq(orders.id, check.orderId))
       }
       return refusal
@@ -102,8 +102,16 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bi
   if (rules.maxRequestsPerMinute !== undefined) {
     // On Postgres's clock, which dates the requests (their created_at): on this worker's, a clock
     // running ahead would count a shorter minute (one a minute ahead, none), and let more through.
-    const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(requests)
-      .where(and(eq(requests.walletId, check.walletId), gte(requests.createdAt, sql`clock_timestamp() - interval '1 minute'`)))
+    // Work let through this minute and not signed yet counts too (its order's policy_passed_at with
+    // no request since): a job's request is signed after its check, and the jobs checked meanwhile
+    // would not see it. One statement, so a request committed between two reads is counted once.
+    const since = sql`clock_timestamp() - interval '1 minute'`
+    const signed = sql`(select count(*) from ${requests} where ${requests.walletId} = ${check.walletId} and ${requests.createdAt} >= ${since})`
+    const passed = sql`(select count(*) from ${orders} where ${orders.walletId} = ${check.walletId}
+      and ${orders.state} in ('submitting', 'unknown', 'open', 'partially_filled') and ${orders.policyPassedAt} >= ${since}
+      ${check.orderId ? sql`and ${orders.id} <> ${check.orderId}` : sql``}
+      and not exists (select 1 from ${requests} where ${requests.orderId} = ${orders.id} and ${requests.createdAt} >= ${orders.policyPassedAt}))`
+    const [row] = await db.execute<{ n: number }>(sql`select (${signed} + ${passed})::int as n`).then((result) => result.rows)
     facts.requestsLastMinute = row?.n ?? 0
   }
   return facts
