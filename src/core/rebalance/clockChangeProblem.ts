@@ -34,7 +34,9 @@ function offsetMinutes(offset: string | undefined): number {
  * hours after, and looked at from every minute whose wall time the change makes come twice or never:
  * BullMQ also computes a next run from the moment a scheduler is written or a late run starts (an
  * hourly cron's slots step past Chatham's change, but written or run late between 13:00 and 13:15
- * UTC on 2026-04-04 it fires on and on).
+ * UTC on 2026-04-04 it fires on and on). A problem naming `cron`, too, when the cron fires at a
+ * wall time a jump forward skips and BullMQ drops that run rather than moving it past the jump
+ * (`droppedRun`).
  */
 export function clockChangeProblem(cron: string, timeZone: string, fromMs: number): ValidationProblem | undefined {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
@@ -66,20 +68,53 @@ export function clockChangeProblem(cron: string, timeZone: string, fromMs: numbe
       return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} its next run comes out as ${iso(next)}, in the past): it would fire again at once, over and over; choose another time zone` }
     }
     // From each slot, as BullMQ steps (parsed afresh from the last slot, not stepped on one iterator: the two differ here)...
+    const walk: number[] = []
     let slot = high - AROUND_MS
     for (let step = 0; step < MAX_STEPS && slot < high + AROUND_MS; step++) {
       const next = nextFrom(slot)
       if (typeof next !== 'number') return next
+      walk.push(next)
       slot = next
     }
     // ...and from any minute the change moves the clock across, whose wall time comes twice or never:
     // BullMQ also computes a next run from the moment a scheduler is written (a schedule created,
     // edited or resumed, or restored at start-up) and from a run that starts late.
-    const shift = Math.abs(offsetMinutes(offset) - offsetMinutes(offsetAt(format, low))) * MINUTE_MS
+    const beforeMinutes = offsetMinutes(offsetAt(format, low))
+    const shift = Math.abs(offsetMinutes(offset) - beforeMinutes) * MINUTE_MS
     for (let at = high - shift; at < high + shift; at += MINUTE_MS) {
       const next = nextFrom(at)
       if (typeof next !== 'number') return next
     }
+    // A jump forward: a run at a wall time it skips must still happen, after the jump.
+    if (offsetMinutes(offset) > beforeMinutes) {
+      const gapStart = high + beforeMinutes * MINUTE_MS
+      const dropped = droppedRun(cron, gapStart, shift, walk.some((run) => run >= high && run <= high + shift))
+      const skipped = `${hhmm(gapStart)}–${hhmm(gapStart + shift)}`
+      if (dropped) return { field: 'cron', rule: `fires at ${dropped}, a wall time ${timeZone}'s clock skips (it jumps from ${hhmm(gapStart)} to ${hhmm(gapStart + shift)}), and the scheduler drops that run instead of moving it past the jump as it does elsewhere (Europe/Berlin's 02:30 runs at 03:30), so a daily cron would not run that day: pick a time outside ${skipped}` }
+    }
   }
   return undefined
+}
+
+/** A wall time (written as UTC ms) as `HH:mm`. */
+function hhmm(wall: number): string {
+  return new Date(wall).toISOString().slice(11, 16)
+}
+
+/**
+ * Where the clock jumps forward, the first wall time in the stretch it skips (`gapStart`, written
+ * as UTC ms, for `gap` ms) at which `cron` fires (`HH:mm` on `YYYY-MM-DD`, with seconds when not 0),
+ * unless the scheduler has a run in its place: within `gap` after the jump (`ranAfterJump`). BullMQ
+ * moves such a run past the jump in most places (Europe/Berlin's 02:30 runs at 03:30, and the four
+ * quarter hours of 02:00 run once, at 03:00), but where the clock jumps at midnight
+ * (America/Santiago, Africa/Cairo) or to it (America/Nuuk's 23:00) cron-parser steps on to the
+ * next day's: the run is dropped, and a daily cron does not run that day.
+ */
+function droppedRun(cron: string, gapStart: number, gap: number, ranAfterJump: boolean): string | undefined {
+  if (ranAfterJump) return undefined
+  // The cron read on the wall clock alone (as UTC): its first time in the skipped stretch, if any.
+  const wall = CronExpressionParser.parse(cron, { currentDate: new Date(gapStart - 1), tz: 'UTC' }).next().getTime()
+  if (wall >= gapStart + gap) return undefined
+  const iso = new Date(wall).toISOString()
+  return `${iso.slice(17, 19) === '00' ? iso.slice(11, 16) : iso.slice(11, 19)} on ${iso.slice(0, 10)}`
 }

@@ -10,7 +10,7 @@ import type { ScheduleContext } from './types.js'
  * (`parseScheduleSpec`, as a stored row is read), then what this deployment requires of new
  * work: a market at the operator for every target, runs no closer together than
  * `ctx.minIntervalSeconds` (when given), and a cron the scheduler can run through the time zone's
- * clock changes of the next two years.
+ * clock changes of the next two years without dropping a run at a wall time a jump skips.
  */
 export function parseRequestedSpec(ctx: ScheduleContext, input: unknown): ScheduleSpec {
   const spec = parseScheduleSpec(input)

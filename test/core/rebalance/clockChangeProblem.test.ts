@@ -44,6 +44,33 @@ describe('clockChangeProblem', () => {
     for (const cron of ['0 9 * * *', '30 2 * * 0']) expect(clockChangeProblem(cron, 'Pacific/Chatham', FROM)).toBeUndefined()
   })
 
+  it('refuses a cron that fires at a wall time a spring-forward jump at midnight skips: BullMQ drops that run, and a daily cron runs nothing that day', () => {
+    // What BullMQ itself answers from the Saturday midnight before Santiago's 2026 change (00:00 -> 01:00
+    // on Sunday 2026-09-06): Monday's midnight, nothing on Sunday; where Berlin's 02:30 fires at 03:30.
+    expect(new Date(getNextMillis(Date.parse('2026-09-05T04:00:00Z'), { pattern: '0 0 * * *', tz: 'America/Santiago' })!).toISOString()).toBe('2026-09-07T03:00:00.000Z')
+    expect(new Date(getNextMillis(Date.parse('2026-03-28T01:30:00Z'), { pattern: '30 2 * * *', tz: 'Europe/Berlin' })!).toISOString()).toBe('2026-03-29T01:30:00.000Z')
+    expect(clockChangeProblem('0 0 * * *', 'America/Santiago', FROM)).toEqual({
+      field: 'cron',
+      rule: 'fires at 00:00 on 2026-09-06, a wall time America/Santiago\'s clock skips (it jumps from 00:00 to 01:00), and the scheduler drops that run instead of moving it past the jump as it does elsewhere (Europe/Berlin\'s 02:30 runs at 03:30), so a daily cron would not run that day: pick a time outside 00:00–01:00',
+    })
+    expect(clockChangeProblem('0 23 * * *', 'America/Nuuk', FROM)?.rule).toMatch(/^fires at 23:00 on 2026-03-28, a wall time America\/Nuuk's clock skips \(it jumps from 23:00 to 00:00\).*pick a time outside 23:00–00:00$/)
+    for (const timeZone of ['America/Santiago', 'America/Havana', 'Africa/Cairo', 'Asia/Beirut', 'Atlantic/Azores']) {
+      for (const cron of ['0 0 * * *', '30 0 * * *', '0 0 0 * * *', '0 0,12 * * *']) {
+        expect(clockChangeProblem(cron, timeZone, FROM), `${cron} in ${timeZone}`).toEqual({ field: 'cron', rule: expect.stringMatching(/^fires at 00:[03]0 on 20\d\d-\d\d-\d\d, a wall time .* clock skips .* pick a time outside 00:00–01:00$/) })
+      }
+    }
+    // A weekly cron only on the weekday of the change: Santiago's is on a Sunday.
+    expect(clockChangeProblem('0 0 * * 0', 'America/Santiago', FROM)?.field).toBe('cron')
+    expect(clockChangeProblem('0 0 * * 1', 'America/Santiago', FROM)).toBeUndefined()
+  })
+
+  it('accepts a cron whose skipped wall time BullMQ runs after the jump, or that has a run there anyway', () => {
+    // 02:30 runs at 03:30; an hourly cron runs at 01:00, right at Santiago's jump; 00:30 and 01:30 run once, at 01:30.
+    for (const [cron, timeZone] of [['30 2 * * *', 'Europe/Berlin'], ['30 2 * * *', 'America/New_York'], ['*/15 2 * * *', 'Europe/Berlin'], ['0 * * * *', 'America/Santiago'], ['30 0,1 * * *', 'America/Santiago'], ['0 1 * * *', 'America/Santiago'], ['0 0 * * *', 'Europe/Berlin'], ['0 3 * * *', 'Pacific/Chatham']] as const) {
+      expect(clockChangeProblem(cron, timeZone, FROM), `${cron} in ${timeZone}`).toBeUndefined()
+    }
+  })
+
   it('accepts what the scheduler steps through: other crons there, and whole-hour changes elsewhere', () => {
     for (const cron of ['30 1 * * *', '*/15 * * * *']) {
       expect(getNextMillis(Date.parse('2026-04-04T12:00:00Z'), { pattern: cron, tz: 'Australia/Lord_Howe' })).toBeGreaterThan(0)
