@@ -24,7 +24,8 @@ export type UpdateScheduleErrorType = ValidationError
  * result validated in full, then stored with a new version. A run in flight
  * computed with the old version writes nothing (it checks the version under the
  * row lock); the next slot uses the new spec. A run whose sells went out already
- * places the buys they fund, computed with the new spec. A new cron or zone re-times the scheduler. An
+ * places the buys they fund, computed with the new spec. A new cron or zone re-times the scheduler
+ * and moves `activeSince` to now, so the next run counts missed slots from the edit on. An
  * edit that leaves the spec as it was changes nothing, the version included.
  */
 export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, patch: ScheduleSpecPatch, options: UpdateScheduleOptions = {}): Promise<ScheduleRow> {
@@ -44,8 +45,11 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
     // An edit that changes nothing (an empty patch, a form saved as it was) keeps the version: a
     // new one would make a run in flight write nothing for its slot.
     if (sameColumns(scheduleSpecColumns(spec), scheduleSpecColumns(specOfRow(current)))) return { row: current, changed: false }
+    // A new timing counts its slots from the edit on: the new cron's (or zone's) slots between the
+    // last run and the edit never existed for this schedule, and the next run must not report them missed.
+    const retimed = spec.cron !== current.cron || spec.timeZone !== current.timeZone
     const [updated] = await tx.update(schedules)
-      .set({ ...scheduleSpecColumns(spec), version: sql`${schedules.version} + 1` })
+      .set({ ...scheduleSpecColumns(spec), version: sql`${schedules.version} + 1`, ...(retimed ? { activeSince: new Date((ctx.now ?? Date.now)()) } : {}) })
       .where(eq(schedules.id, current.id))
       .returning()
     await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.updated', details: { scheduleId: current.id, version: updated!.version, changes: maxNotionalPerRun === undefined ? changes : { ...changes, maxNotionalPerRun } } })
