@@ -4,7 +4,7 @@ import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import { ONE, formatAmount, parseAmount } from '../../core/money/decimal.js'
 import type { Db } from '../../store/Database.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
-import { orders, policies, requests } from '../../store/schema/index.js'
+import { orders, outbox, policies, requests } from '../../store/schema/index.js'
 import type { VenueClient } from '../../venue/createVenueClient.js'
 import type { PolicyCheck } from '../deps.js'
 
@@ -68,6 +68,19 @@ function orderSigned(start?: SQL): SQL {
 }
 
 /**
+ * The notional (price × size) of a ModifyOrder of the order on its way, or null: one unfinished
+ * (queued, enqueued or held) that was let through (its order's policy_passed_at, set by a check, is
+ * since it was queued) or signed (also one let through while the wallet had no policy). Its order's
+ * row keeps the old price and size until the operator accepts it (in the transaction that finishes
+ * the outbox row), so meanwhile the order counts at the greater of the two: two modifies checked
+ * before either is accepted would otherwise each count the other's order at its old notional. A
+ * check of the order's own placement after the modify was queued counts it early: towards refusing.
+ */
+const modifyOnItsWayNotional = sql`(select max((m.payload->>'price')::numeric * (m.payload->>'size')::numeric) from ${outbox} m
+  where m.order_id = ${orders.id} and m.kind = 'ModifyOrder' and m.status in ('pending', 'enqueued', 'held')
+  and (${orders.policyPassedAt} >= m.created_at or exists (select 1 from ${requests} q where q.outbox_id = m.id)))`
+
+/**
  * The start of the UTC day on Postgres's clock, which dates the orders and requests it is compared
  * with: on this worker's, one running ahead into the next day (as it is in the seconds before
  * midnight) would count none of today's orders, and one running behind yesterday's too.
@@ -83,10 +96,11 @@ async function factsFor(db: Db, rules: PolicyRules, check: PolicyCheck, mark: bi
     // request's, added by the rule. Earlier orders of its intent (a session's end cancelled them and
     // this re-places the rest) count only for what they filled: the remainder is this request. So
     // does any order placed again (`replaced_by`): its remainder is its replacement's, counted there.
+    // Any other order with a modify on its way counts at the greater of its notional and the modify's.
     const [own] = check.orderId ? await db.select({ intentId: orders.intentId }).from(orders).where(eq(orders.id, check.orderId)) : []
     const sameIntent = own?.intentId ? sql`${orders.intentId} = ${own.intentId}` : sql`false`
     const onlyFilled = sql`(${sameIntent} or ${orders.replacedBy} is not null)`
-    const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${onlyFilled} then ${orders.filledNotional} * 1e-36 else ${orders.price} * ${orders.size} end), 0)` }).from(orders)
+    const [row] = await db.select({ total: sql<string>`coalesce(sum(case when ${onlyFilled} then ${orders.filledNotional} * 1e-36 else greatest(${orders.price} * ${orders.size}, ${modifyOnItsWayNotional}) end), 0)` }).from(orders)
       .where(and(eq(orders.walletId, check.walletId), placedSince(startOfDay), inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled']), counted,
         check.orderId ? ne(orders.id, check.orderId) : undefined))
     facts.dailyNotional = parseAmount('dailyNotional', ceil18(row?.total ?? '0'))

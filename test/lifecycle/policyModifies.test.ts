@@ -1,0 +1,102 @@
+/**
+ * maxDailyNotional against modifies on their way: a modify changes its order's price and size only
+ * once the operator accepts it, so while it is checked, signed or on the wire the order's row still
+ * holds its old values. Each modify's check must count the others let through at their new values.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { createPolicyCheck } from '../../src/runtime/policy/createPolicyCheck.js'
+import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { type GateProxy, startGateProxy } from './support/gateProxy.js'
+import { activeWallet, eventually, fromWallet, operatorOrder, place, rows, settled } from './support/lifecycle.js'
+
+let h: Harness
+let gate: GateProxy
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  gate = await startGateProxy(h.sandbox.url)
+  worker = await h.startWorker({ operatorUrl: gate.url })
+})
+afterAll(async () => {
+  await h?.close()
+  await gate?.close()
+})
+
+/** Queues a modify of the order and relays it; answers its outbox id. */
+async function modify(orderId: string, size: string): Promise<string> {
+  const { outboxId } = await requestModify(h.db, worker.markets, { orderId, price: '1900', size })
+  await worker.relay()
+  return outboxId
+}
+
+/** The modify's outbox row once it is answered here: done or failed. */
+function finished(orderId: string, outboxId: string) {
+  return eventually(async () => {
+    const row = (await r.outboxOf(orderId)).find((o) => o.id === outboxId)
+    return row && (row.status === 'done' || row.status === 'failed') && row
+  }, 15_000)
+}
+
+// `before`: the first modify is checked under the policy (and marks its order). `after`: it was
+// signed while the wallet had no policy, so nothing marked it; it is on its way all the same.
+it.each(['before', 'after'])('counts a modify on the wire at its new notional (policy set %s it was checked): two modifies checked before either is accepted do not both pass maxDailyNotional', async (policySet) => {
+  const w = await activeWallet(h)
+  // Two orders of 190 (0.1 at 1900): 380 today.
+  const first = await place(h, worker, w.wallet.id)
+  const second = await place(h, worker, w.wallet.id)
+  await settled(h.db, first.id, 'open')
+  await settled(h.db, second.id, 'open')
+  const policy = () => setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '1000' } })
+  if (policySet === 'before') await policy()
+
+  // The first modify (to 570) is checked, signed and sent; its answer is held on the wire.
+  const wire = gate.hold((q) => q.family === 'ModifyOrder' && fromWallet(w.wallet.address)(q))
+  const firstModify = await modify(first.id, '0.3')
+  await wire.arrived
+  if (policySet === 'after') await policy()
+
+  // The second (to 570 too) is checked meanwhile: 570 + 570 is above 1000.
+  const secondModify = await modify(second.id, '0.3')
+  const refused = await eventually(async () => {
+    const row = (await r.outboxOf(second.id)).find((o) => o.id === secondModify)
+    const signed = (await r.requestsOf(second.id)).some((q) => q.family === 'ModifyOrder')
+    return (row?.status === 'failed' || signed) && { row: row!, signed }
+  }, 15_000)
+  expect(refused.signed).toBe(false)
+  expect(refused.row.lastError).toBe("LOCAL.POLICY: wallet policy maxDailyNotional: today's notional would reach 1140, above 1000")
+
+  wire.release()
+  expect((await finished(first.id, firstModify)).status).toBe('done')
+  expect(Number((await r.order(first.id)).size)).toBe(0.3)
+  expect(operatorOrder(h.sandbox, w.wallet.address, second.clientOrderId)).toMatchObject({ status: 'open', revision: 0 })
+
+  // Accepted, the first order counts at its own values (570), once: a modify of the second to 380 fits.
+  const fits = await modify(second.id, '0.2')
+  const applied = await finished(second.id, fits)
+  expect([applied.status, applied.lastError]).toEqual(['done', null])
+  expect(Number((await r.order(second.id)).size)).toBe(0.2)
+})
+
+it('counts a modify let through and not signed yet at its new notional', async () => {
+  const w = await activeWallet(h)
+  const first = await place(h, worker, w.wallet.id)
+  const second = await place(h, worker, w.wallet.id)
+  await settled(h.db, first.id, 'open')
+  await settled(h.db, second.id, 'open')
+  await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '1000' } })
+  // Nothing runs the work queued below: the two checks are made here, as two jobs make them, the
+  // first let through and not signed when the second is checked.
+  await worker.close()
+  await requestModify(h.db, worker.markets, { orderId: first.id, price: '1900', size: '0.3' })
+  await requestModify(h.db, worker.markets, { orderId: second.id, price: '1900', size: '0.3' })
+  const check = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() })
+  const modifyCheck = (orderId: string) => check({ walletId: w.wallet.id, sessionId: w.session.id, orderId, family: 'ModifyOrder', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 3n * 10n ** 17n })
+  expect(await modifyCheck(first.id)).toBeNull()
+  expect(await modifyCheck(second.id)).toBe("wallet policy maxDailyNotional: today's notional would reach 1140, above 1000")
+})
