@@ -2,8 +2,8 @@
  * The API's operator views while Redis or Postgres is down. `/metrics` and `/status` are what an
  * operator looks at in an outage, so neither may hang on the part that is down: each answers
  * within its deadline with what the other part knows, and says which part did not answer
- * (`deputy_metrics_source_up`, `queuesUnavailable`). Redis and Postgres sit behind TCP relays
- * that the tests close and open again (`lateRelay`).
+ * (`deputy_metrics_source_up`, `queuesUnavailable`). Redis, Postgres and the operator sit behind TCP
+ * relays that the tests close (or hang) and open again (`lateRelay`).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -22,6 +22,7 @@ const ANSWER_WITHIN_MS = 4_000
 let h: Harness
 let redis: Awaited<ReturnType<typeof lateRelay>>
 let postgres: Awaited<ReturnType<typeof lateRelay>>
+let operator: Awaited<ReturnType<typeof lateRelay>>
 let server: ApiServer
 const adminToken = randomBytes(24).toString('base64url')
 let tenantKey: string
@@ -31,9 +32,10 @@ beforeAll(async () => {
   h = await createHarness()
   redis = await lateRelay(REDIS_URL)
   postgres = await lateRelay(h.databaseUrl)
-  await Promise.all([redis.open(), postgres.open()])
+  operator = await lateRelay(h.sandbox.url)
+  await Promise.all([redis.open(), postgres.open(), operator.open()])
   server = await startApiServer(loadConfig({
-    DATABASE_URL: postgres.url, REDIS_URL: redis.url, QUEUE_PREFIX: h.queuePrefix, OPERATOR_URL: h.sandbox.url,
+    DATABASE_URL: postgres.url, REDIS_URL: redis.url, QUEUE_PREFIX: h.queuePrefix, OPERATOR_URL: operator.url,
     DEPUTY_MASTER_KEY: h.masterKey, API_PORT: '0', API_HOST: '127.0.0.1', ADMIN_TOKEN: adminToken, LOG_LEVEL: 'silent',
   }), apiLog.log)
   const created = await call('/admin/tenants', { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'outage' }) })
@@ -42,7 +44,7 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(async () => {
   await server?.close()
-  await Promise.all([redis?.close(), postgres?.close()])
+  await Promise.all([redis?.close(), postgres?.close(), operator?.close()])
   await h?.close()
 })
 
@@ -143,4 +145,21 @@ it('with Postgres down, /metrics answers the queue series and marks Postgres dow
   }
   await eventually(async () => sample(await metrics(), 'deputy_metrics_source_up{source="postgres"}') === 1, 20_000)
   expect(sample(await metrics(), 'deputy_orders{state="open"}')).toBe(0)
+}, 60_000)
+
+it('with the operator silent (connections taken, never answered), /readyz answers 503 within its deadline saying the operator gave no answer, and /healthz 200', async () => {
+  await operator.hang()
+  try {
+    const ready = await call('/readyz')
+    expect(ready.status).toBe(503)
+    expect(await ready.json()).toMatchObject({
+      status: 'unavailable',
+      checks: { postgres: { ok: true }, redis: { ok: true }, operator: { ok: false, detail: 'no answer within 2000 ms' } },
+    })
+    // Liveness does not depend on any part: a restart would not bring the operator back.
+    expect((await call('/healthz')).status).toBe(200)
+  } finally {
+    await operator.open()
+  }
+  await eventually(async () => (await call('/readyz')).status === 200, 20_000)
 }, 60_000)

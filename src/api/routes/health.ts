@@ -28,7 +28,9 @@ export async function readiness(deps: ApiDeps, failed: Failed): Promise<Record<'
     timed('postgres', () => deps.runtime.db.execute(sql`select 1`), failed),
     timed('redis', () => deps.submitQueue.getJobCounts('waiting'), failed),
     timed('operator', async () => {
-      const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(DEPENDENCY_DEADLINE_MS) })
+      // The request's own timeout comes after the deadline, which answers first: a silent operator
+      // reads "no answer", not "failed". It still frees the connection soon after.
+      const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(DEPENDENCY_DEADLINE_MS + 1_000) })
       if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`)
       await response.json()
     }, failed),
