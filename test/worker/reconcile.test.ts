@@ -21,7 +21,7 @@ import { orders, outbox, requests } from '../../src/store/schema/index.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
-import { operatorEvents, operatorOrder, operatorOrders, sendWithSessionKey } from './support/operator.js'
+import { anotherAppSession, operatorEvents, operatorOrder, operatorOrders, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
 
 let h: Harness
@@ -204,6 +204,31 @@ describe('orders the operator has and Deputy does not (orphans)', () => {
     expect((await auditActions(wallet.id)).sort()).toEqual(['fill.backfilled', 'orphan.cancel'])
     expect((await db.answeredRequestsOf(adopted!.id)).map((r) => `${r.family}:${r.status}`)).toEqual(['CancelOrder:accepted'])
   })
+
+  // The operator's reads are the wallet's, whichever session placed each order (PROTOCOL.md §6), and
+  // they do not say which: an order the user placed through another app is an orphan too.
+  for (const policy of ['adopt', 'cancel'] as const) {
+    it(`an order the wallet placed through another app (another session) is an orphan: with '${policy}' it is ${policy === 'adopt' ? 'adopted and left live' : 'cancelled there'}`, async () => {
+      const { wallet, signer } = await h.wallet()
+      const send = await anotherAppSession((await running()).deps, signer)
+      const clientOrderId = `0x${randomBytes(16).toString('hex')}` as Hex
+      expect((await send('Order', { market: 'ETH-USD', side: 1, price: 2010n * E18, size: E18, timeInForce: 2, clientOrderId })).status).toBe(200)
+
+      expect((await reconcileNow(policy)).failures).toBe(0)
+      await (await running()).relay()
+      const [adopted] = await db.ordersOf(wallet.id)
+      expect(adopted).toMatchObject({ clientOrderId, side: 1, intentId: null, sessionId: null })
+      expect(await auditActions(wallet.id)).toEqual([`orphan.${policy}`])
+      if (policy === 'adopt') {
+        expect(operatorOrder(h.sandbox, wallet.address, clientOrderId)?.status).toBe('open')
+        expect(adopted!.state).toBe('open')
+      } else {
+        // Deputy's session cancels it: any session of the wallet may cancel any of its orders.
+        await eventually(async () => (await db.order(adopted!.id)).state === 'cancelled')
+        expect(operatorOrder(h.sandbox, wallet.address, clientOrderId)?.status).toBe('cancelled')
+      }
+    })
+  }
 })
 
 describe('fills the stream missed', () => {

@@ -13,6 +13,12 @@ import { signRevocation } from '../../../src/keys/signRevocation.js'
 import type { WorkerDeps } from '../../../src/runtime/deps.js'
 import { requestDeadline } from '../../../src/runtime/submission/signAndPersist.js'
 import type { Sandbox } from '../../../src/sandbox/startSandbox.js'
+import { delegationHash } from '../../../src/core/delegation/delegationHash.js'
+import { delegationTypedData } from '../../../src/core/delegation/delegationTypedData.js'
+import { encodeDelegatedPayload } from '../../../src/core/delegation/encodeDelegatedPayload.js'
+import type { DelegationMessage } from '../../../src/core/eip712/types.js'
+import { SessionKey } from '../../../src/keys/SessionKey.js'
+import type { WalletSigner } from '../../../src/signers/WalletSigner.js'
 
 type Bound = 'delegation' | 'wallet' | 'nonce' | 'deadline'
 export type OperatorAnswer = { status: number; body: { receipt?: { duplicate: boolean; clientOrderId?: Hex; orderId?: string }; error?: { code: string; message: string } } }
@@ -37,6 +43,27 @@ export async function sendWithSessionKey<F extends RequestFamily>(
   const request = buildRequest(family, message) as VenueRequest
   const { signature } = signRequest(session.key, deps.domain, request)
   return postToOperator(deps.venue.baseUrl, '/v1/requests', JSON.stringify(toWireRequest(request, session.payload, signature)))
+}
+
+/**
+ * Another app the user trades with: a session of the same wallet that Deputy never granted (its own
+ * key, delegated by the wallet signer straight to the operator). Answers a sender of its requests.
+ */
+export async function anotherAppSession(deps: WorkerDeps, walletSigner: WalletSigner) {
+  const key = SessionKey.generate()
+  const delegation: DelegationMessage = {
+    wallet: walletSigner.address, sessionPublicKey: key.publicKey, aclScope: ['Unrestricted'],
+    expiry: BigInt(Math.floor(deps.operatorNow() / 1000) + 3600), nonce: BigInt(Math.floor(deps.operatorNow())),
+  }
+  const walletSignature = await walletSigner.signDelegation(delegationTypedData(deps.domain, delegation))
+  const payload = encodeDelegatedPayload({ ...delegation, walletSignature })
+  const hash = delegationHash(deps.domain, delegation)
+  return async <F extends RequestFamily>(family: F, fields: Omit<RequestMessages[F], Bound>): Promise<OperatorAnswer> => {
+    const message = { ...fields, delegation: hash, wallet: walletSigner.address, nonce: deps.nonces.next(), deadline: requestDeadline(deps) } as RequestMessages[F]
+    const request = buildRequest(family, message) as VenueRequest
+    const { signature } = signRequest(key, deps.domain, request)
+    return postToOperator(deps.venue.baseUrl, '/v1/requests', JSON.stringify(toWireRequest(request, payload, signature)))
+  }
 }
 
 /** Revokes the wallet's active delegation at the operator (signed by the session key), without telling the worker. */
