@@ -30,6 +30,7 @@
 import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
+import { SIDE_RULE } from '../src/core/orders/parseSide.js'
 import { orderReadProblem, readClientOrderId } from '../src/core/orders/readProblem.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
@@ -182,8 +183,9 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   for (const [cloid, venueOrder] of venueOpen) {
     if (known.has(cloid)) continue
     if (venueOrder.side === null) {
-      // Not adopted with a guessed side; left to a person (it is no order of Deputy's).
-      deps.log.warn({ walletId, clientOrderId: cloid }, 'an order at the operator that Deputy did not place has a side that is neither buy nor sell; not adopted')
+      // Not adopted with a guessed side, nor cancelled (an order row needs its side): a person is told.
+      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, problem: `side: ${SIDE_RULE}` },
+        'an order Deputy does not hold is neither adopted nor cancelled (ORPHAN_POLICY) without its side: it is left live at the operator, and read again on the next sweep')
       continue
     }
     const side = venueOrder.side

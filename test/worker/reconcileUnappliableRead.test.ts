@@ -6,6 +6,7 @@
  * operator lists open is cancelled there. Once the read is right again, the next sweep applies it.
  * The sandbox answers the malformed reads (`readOverrides` fault); streams are off.
  */
+import { randomBytes } from 'node:crypto'
 import { inArray } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -93,5 +94,26 @@ describe('a wallet one of whose orders and one of whose fills the operator reads
     expect((await reconcileNow()).failures).toBe(0)
     const filled = await db.order(badFill.id)
     expect([filled.state, Number(filled.filled)]).toEqual(['partially_filled', 0.3])
+  })
+})
+
+describe('an order Deputy does not hold (an orphan) whose side the operator reads back malformed', () => {
+  it('is neither adopted nor cancelled, with an alert naming it; the next sweep adopts it once the read is right', async () => {
+    const { wallet } = await h.wallet()
+    const clientOrderId = `0x${randomBytes(16).toString('hex')}` as Hex
+    expect((await sendWithSessionKey(worker.deps, wallet.id, 'Order', { market: 'ETH-USD', side: 1, price: 2010n * 10n ** 18n, size: 10n ** 18n, timeInForce: 0, clientOrderId })).status).toBe(200)
+    h.sandbox.setFaults({ readOverrides: { [clientOrderId]: { side: 'sideways' } } })
+    try {
+      expect((await reconcile(worker.deps, { orphans: 'cancel', settleMs: 0 })).failures).toBe(0)
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {} })
+    }
+    expect(await db.ordersOf(wallet.id)).toEqual([])
+    expect(operatorOrder(h.sandbox, wallet.address, clientOrderId)?.status).toBe('open')
+    expect(alerts.filter((a) => a.walletId === wallet.id).map((a) => [a.code, a.details?.clientOrderId, a.message])).toEqual([['READ_UNAPPLIABLE', clientOrderId,
+      `the operator's read of order ${clientOrderId} cannot be applied and was passed over: side: must be a side: "buy" or "sell" (or 0 / 1); an order Deputy does not hold is neither adopted nor cancelled (ORPHAN_POLICY) without its side: it is left live at the operator, and read again on the next sweep`]])
+
+    expect((await reconcileNow()).failures).toBe(0)
+    expect((await db.ordersOf(wallet.id)).map((o) => [o.clientOrderId, o.side])).toEqual([[clientOrderId, 1]])
   })
 })

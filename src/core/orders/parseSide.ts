@@ -6,9 +6,12 @@ import { ValidationError } from '../errors/ValidationError.js'
  * "sell"). Both are taken, as numbers, decimal strings or words in any case; anything else is
  * refused naming `field`, never read as a buy.
  */
+/** The rule `parseSide` refuses a value by (a side read back as null broke it). */
+export const SIDE_RULE = 'must be a side: "buy" or "sell" (or 0 / 1)'
+
 export function parseSide(field: string, value: unknown): 0 | 1 {
   const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim().toLowerCase() : undefined
   if (text === '0' || text === 'buy') return 0
   if (text === '1' || text === 'sell') return 1
-  throw new ValidationError(field, 'must be a side: "buy" or "sell" (or 0 / 1)')
+  throw new ValidationError(field, SIDE_RULE)
 }
