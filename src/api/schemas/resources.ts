@@ -160,7 +160,7 @@ export const AuditEntry = z.object({
   id: z.string().describe('increasing with each entry written'),
   at: isoTime,
   actor: z.string().describe('worker, reconciler, api, scheduler'),
-  action: z.string().describe('e.g. session.activated, session.revoked, order.adopted, Order.rejected, wallet.halted'),
+  action: z.string().describe('e.g. session.activated, session.revoked, orphan.adopt, Order.rejected, wallet.halted'),
   details: z.record(z.string(), z.unknown()),
 }).meta({ id: 'AuditEntry' })
 
