@@ -34,7 +34,7 @@ describe('/metrics', () => {
     expect(granted.statusCode).toBe(201)
     const refused = (await tenant.request('POST', `/v1/wallets/${poor.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '1' })).json<{ id: string }>()
     await eventually(async () => (await api.h.db.select().from(orders).where(eq(orders.id, refused.id)))[0]!.state === 'rejected')
-    await audit(api.h.db, { actor: 'reconciler', action: 'order.adopted', details: { test: true } })
+    await audit(api.h.db, { actor: 'reconciler', action: 'orphan.adopt', details: { test: true } })
     for (const code of ['KEY_INTEGRITY', 'SESSION_EXPIRING', 'SESSION_EXPIRING']) await audit(api.h.db, { actor: 'worker', action: `alert.${code}`, details: {} })
     // A grant needs an hour left; let this session's clock run down to 30 minutes.
     const soon = Math.floor(Date.now() / 1000) + 1800
@@ -56,7 +56,7 @@ describe('/metrics', () => {
     expect(sample(text, 'deputy_orders{state="filled"}')).toBeUndefined()
     expect(sample(text, 'deputy_sessions_expiring{within="1h"}')).toBe(1)
     expect(sample(text, 'deputy_sessions_expiring{within="24h"}')).toBe(2)
-    expect(sample(text, 'deputy_reconciliation_repairs{action="order.adopted"}')).toBe(1)
+    expect(sample(text, 'deputy_reconciliation_repairs{action="orphan.adopt"}')).toBe(1)
     expect(sample(text, 'deputy_alerts{code="KEY_INTEGRITY"}')).toBe(1)
     expect(sample(text, 'deputy_alerts{code="SESSION_EXPIRING"}')).toBe(2)
 
