@@ -24,7 +24,7 @@
  * - Idempotency key: the outbox id (BullMQ job id) and the order's cloid, derived from (intent, revision):
  *   the operator answers a second Order with the same cloid with the first receipt.
  */
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { formatAmount, parseAmount } from '../src/core/money/decimal.js'
 import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
@@ -45,11 +45,12 @@ import { type OrderRow, intents, orders, outbox } from '../src/store/schema/inde
  * settled as such (what the user reads of them), and the reason of the first one due is the
  * order's (`user` when there is none).
  */
-async function settleQueuedCancels(tx: Db, orderId: string, nowMs: number): Promise<string> {
+async function settleQueuedCancels(tx: Db, orderId: string): Promise<string> {
+  // Due on Postgres's clock, which dates available_at (a good-till time not yet reached is not the reason).
   const settled = await tx.update(outbox).set({ status: 'done', lastError: 'cancelled before submission' })
     .where(unfinishedCancelsOf(orderId))
-    .returning({ seq: outbox.seq, payload: outbox.payload, availableAt: outbox.availableAt })
-  const due = settled.filter((row) => row.availableAt.getTime() <= nowMs).sort((a, b) => a.seq - b.seq)[0]
+    .returning({ seq: outbox.seq, payload: outbox.payload, due: sql<boolean>`${outbox.availableAt} <= now()` })
+  const due = settled.filter((row) => row.due).sort((a, b) => a.seq - b.seq)[0]
   return typeof due?.payload.reason === 'string' ? due.payload.reason : 'user'
 }
 
@@ -59,14 +60,16 @@ async function settleQueuedCancels(tx: Db, orderId: string, nowMs: number): Prom
  * it was queued. Asked at the claim and again before bytes signed earlier are resent or signed anew
  * (`stopsResend`): a placement that waited out a rate limit must not go out after the kill switch.
  */
-async function placementStop(tx: Db, order: OrderRow, nowMs: number): Promise<'halted' | 'intentCancelled' | 'cancelRequested' | 'goodTillPassed' | 'cancelAll' | null> {
+async function placementStop(tx: Db, order: OrderRow): Promise<'halted' | 'intentCancelled' | 'cancelRequested' | 'goodTillPassed' | 'cancelAll' | null> {
   if (await walletHalted(tx, order.walletId)) return 'halted'
   if (order.intentId) {
-    const [intent] = await tx.select({ status: intents.status, goodTill: intents.goodTill }).from(intents).where(eq(intents.id, order.intentId))
+    // The good-till time is compared on Postgres's clock, as the batched claim and the relay do: on this
+    // worker's, one running behind would place the order after the time the user set.
+    const [intent] = await tx.select({ status: intents.status, goodTillPassed: sql<boolean>`${intents.goodTill} <= now()` }).from(intents).where(eq(intents.id, order.intentId))
     if (intent?.status === 'cancelled') return 'intentCancelled'
     if (intent?.status === 'cancel_requested') return 'cancelRequested'
     // Placed now it would trade after the time the user said it must be gone by (a backed-up queue).
-    if (intent?.goodTill && intent.goodTill.getTime() <= nowMs) return 'goodTillPassed'
+    if (intent?.goodTillPassed) return 'goodTillPassed'
   }
   return (await cancelAllAfter(tx, order.id)) ? 'cancelAll' : null
 }
@@ -116,7 +119,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       return { ...ctx, row: { ...row, payload }, order: current }
     })
   },
-  async claim(tx, { deps, order: loaded }) {
+  async claim(tx, { order: loaded }) {
     // Decided on the order as it is under its lock, which a cancel asked meanwhile holds while it
     // marks the intent: read before that cancel committed, the checks below would let it be placed.
     const order = loaded && (await lockOrder(tx, { id: loaded.id }))
@@ -124,7 +127,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     // Below, `submitting` is an order an earlier attempt claimed but never signed (a claim is only
     // reached with no request to resend), e.g. one that waited out a rate limit: never sent either.
     const unsent = and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting']))
-    const stop = await placementStop(tx, order, deps.now())
+    const stop = await placementStop(tx, order)
     switch (stop) {
       case 'halted':
         // The kill switch stops placements that were queued before it tripped.
@@ -138,7 +141,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
         // A cancel queued behind this placement (a user's, a schedule's) while it waited: it is never sent.
         const cancelled = await tx.update(orders).set({ state: 'cancelled' }).where(unsent).returning({ id: orders.id })
         if (cancelled.length) {
-          await tx.update(orders).set({ cancelReason: await settleQueuedCancels(tx, order.id, deps.now()) }).where(eq(orders.id, order.id))
+          await tx.update(orders).set({ cancelReason: await settleQueuedCancels(tx, order.id) }).where(eq(orders.id, order.id))
           await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId!))
         }
         break
@@ -147,7 +150,7 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
         // Never sent: cancelled here as its good-till cancel, which is settled with it, would have.
         const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: 'goodTill' }).where(unsent).returning({ id: orders.id })
         if (cancelled.length) {
-          await settleQueuedCancels(tx, order.id, deps.now())
+          await settleQueuedCancels(tx, order.id)
           await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId!))
         }
         break
@@ -178,8 +181,8 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
       policy: { market: order.market, side: order.side, price: parseAmount('price', order.price), size: parseAmount('size', order.size) },
     }
   },
-  async stopsResend(tx, { deps, order }) {
-    const stop = order ? await placementStop(tx, order, deps.now()) : null
+  async stopsResend(tx, { order }) {
+    const stop = order ? await placementStop(tx, order) : null
     return stop ? stopReasons[stop] : null
   },
   async unclaim(tx, { order }) {
