@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, isNull, not, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { intents, orders, outbox, schedules, sessions, wallets } from '../../store/schema/index.js'
@@ -14,7 +14,7 @@ import { errorMessage } from '../../core/errors/errorMessage.js'
 
 const QueuePaused = z.object({ paused: z.boolean() })
 const Work = z.object({
-  queued: z.number().int().describe('placements, modifies and cancels waiting to go out or on their way'),
+  queued: z.number().int().describe('placements, modifies and cancels waiting to go out or on their way (an order\'s good-till cancel while the order works)'),
   held: z.number().int().describe('work held until a wallet has a session'),
   failed: z.number().int().describe('work refused for good (see GET /v1/work/{outboxId})'),
 }).describe("your wallets' queued work; the deployment's job counts are the operator's (/metrics, Bull Board)")
@@ -27,6 +27,15 @@ const Status = z.object({
   queues: z.record(z.string(), QueuePaused).nullable().describe('whether each queue is paused (every tenant waits then); null when Redis does not answer in time (see queuesUnavailable)'),
   queuesUnavailable: z.string().optional().describe('why queues is null, e.g. "Redis: no answer within 2000 ms"'),
 }).meta({ id: 'Status' })
+
+/**
+ * A good-till cancel not yet due whose order has ended for good (filled, rejected, or cancelled for a
+ * known reason and not placed again): it will never go out (when its time comes it finds the order
+ * ended), so it is not queued work, though it stays queued until then (a good-till in 9999, forever).
+ */
+const goodTillCancelOfEndedOrder = sql`(${outbox.kind} = 'CancelOrder' and ${outbox.availableAt} > now() and exists (
+  select 1 from ${orders} where ${orders.id} = ${outbox.orderId} and (${orders.state} in ('filled', 'rejected')
+    or (${orders.state} = 'cancelled' and ${orders.replacedBy} is null and ${orders.cancelReason} is not null))))`
 
 /** Each list of the status view shows at most this many rows (the lists' own routes page through all). */
 const STATUS_LIST_LIMIT = 200
@@ -47,7 +56,7 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       db.select({ schedule: schedules }).from(schedules).innerJoin(wallets, eq(wallets.id, schedules.walletId))
         .where(and(mine, inArray(schedules.status, ['active', 'paused']))).orderBy(asc(schedules.createdAt), asc(schedules.id)).limit(STATUS_LIST_LIMIT),
       db.select({ status: outbox.status, count: sql<number>`count(*)::int` }).from(outbox).innerJoin(wallets, eq(wallets.id, outbox.walletId))
-        .where(and(mine, inArray(outbox.status, ['pending', 'enqueued', 'held', 'failed']))).groupBy(outbox.status),
+        .where(and(mine, inArray(outbox.status, ['pending', 'enqueued', 'held', 'failed']), not(goodTillCancelOfEndedOrder))).groupBy(outbox.status),
       // The rest of the view still answers while Redis is down. Job counts are the deployment's,
       // every tenant's work together: not shown to a tenant (they told one tenant when another traded).
       queueHealth([deps.submitQueue, deps.controlQueue]).then(
