@@ -68,6 +68,8 @@ const cases: Case[] = [
   ['order: unknown time in force', 'POST', () => `${w()}/orders`, { ...order, timeInForce: 'FOK' }, 400, 'timeInForce', /must be one of "GTC", "IOC", "POST_ONLY"/],
   ['order: goodTill not a time', 'POST', () => `${w()}/orders`, { ...order, goodTill: 'tomorrow' }, 400, 'goodTill', /ISO 8601/],
   ['order: goodTill in the past', 'POST', () => `${w()}/orders`, { ...order, goodTill: '2020-01-01T00:00:00Z' }, 422, 'goodTill', /in the future/],
+  // Year 9999 behind UTC is year 10000 in UTC, which Postgres cannot read as JavaScript writes it (+010000-…).
+  ['order: goodTill past year 9999 in UTC', 'POST', () => `${w()}/orders`, { ...order, goodTill: '9999-12-31T23:59:59-01:00' }, 422, 'goodTill', /before 10000-01-01T00:00:00Z/],
   ['order: clientRef too long', 'POST', () => `${w()}/orders`, { ...order, clientRef: 'x'.repeat(129) }, 400, 'clientRef', /at most 128/],
   ['order: list with unknown state', 'GET', () => '/v1/orders?state=done', undefined, 400, 'state', /must be one of/],
   ['order: list limit zero', 'GET', () => '/v1/orders?limit=0', undefined, 400, 'limit', /at least 1/],

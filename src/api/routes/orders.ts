@@ -23,7 +23,7 @@ const PlaceOrder = z.strictObject({
   size: decimal.describe('base amount; a multiple of the market lotSize'),
   timeInForce: z.enum(['GTC', 'IOC', 'POST_ONLY']).optional().describe('default GTC'),
   goodTill: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, e.g. 2030-01-01T00:00:00Z' }).optional()
-    .describe('cancel the order at this time if it still rests'),
+    .describe('cancel the order at this time if it still rests; in the future and before 10000-01-01T00:00:00Z'),
   clientRef: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional()
     .describe('your reference; placing the same order again with it answers the first order (200), another order with it is refused (422, field clientRef)'),
 })
