@@ -43,8 +43,13 @@ const E18 = 10n ** 18n
 async function signedByAnotherWorker(walletId: string) {
   const dead = await h.startWorker({ streams: false })
   await dead.close()
-  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.2' }, new Date())
-  const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
+  // Placed and taken from the outbox in one transaction: a running worker's relay (every 100 ms, and
+  // on commit) never sees the row pending, so it never queues a job that would send the bytes.
+  const { order, row } = await h.db.transaction(async (tx) => {
+    const { order } = await placeLimitOrder(tx, dead.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.2' }, new Date())
+    const [row] = await tx.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()
+    return { order, row }
+  })
   const claim = await h.db.transaction((tx) => submitOrderSpec.claim(tx, { deps: dead.deps, row: row!, order }))
   if (claim.kind !== 'proceed') throw new Error(claim.kind)
   const signed = await signAndPersist(dead.deps, (await dead.deps.sessions.active(walletId))!, 'Order', claim.fields, { walletId, orderId: order.id, outboxId: row!.id })
