@@ -9,7 +9,7 @@ import { lockWallet } from '../../store/repositories/lockWallet.js'
  * session), and a retired one the same way, to the tenant it was retired from too; without it (the
  * worker, the CLI), does nothing. The API looks the wallet up by tenant first, but the wallet may be
  * retired (`wallets.retired_at`: its address registered anew for the tenant that proved ownership,
- * `takeUnprovenWallet`, which takes the row `for update` and so waits for this lock) between that
+ * `takeUnprovenWallet`, which locks the row as this does and so waits for this lock) between that
  * lookup and the write.
  */
 export async function lockTenantWallet(tx: Db, walletId: string, tenantId: string | undefined, named = { resource: 'wallet', field: 'walletId' }): Promise<void> {

@@ -1,4 +1,4 @@
-import { and, eq, inArray, notInArray, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../Database.js'
 import { type WalletRow, intents, orders, outbox, schedules, sessions, wallets } from '../schema/index.js'
@@ -14,12 +14,17 @@ export const WALLET_TAKEN_OVER = 'walletTakenOver'
  * ever reached the operator (requests are signed by session keys, and a session needs the wallet's
  * own signature), so the owner's proof wins, and nobody can lock an owner out by naming its address
  * first and placing one order. In one transaction, under the other row's lock (which every grant,
- * hold and API write of the wallet takes too, so none slips in between):
+ * hold and API write of the wallet takes too, so none slips in between), taken as the other writers
+ * take theirs, so none waits on this while this waits on it (a deadlock, which fails one of them):
+ * the wallet's schedules first (a resume, a run's claim and its legs lock the schedule, then the
+ * wallet), then the wallet `FOR NO KEY UPDATE` as `lockWallet` does (`FOR UPDATE` would also stop
+ * the foreign-key checks of work inserted by a writer holding an order, e.g. `requestCancel`),
+ * then orders before intents (the order's writers lock the order, then its intent):
  * - that row is retired (`retired_at`): it keeps its tenant, its halt, policy and audit trail, none of
  *   which the new row shares; the API answers it as unknown (`ownedWallet`, `lockTenantWallet`), and
  *   its address is free for the new row (the address is unique among rows not retired);
  * - its unsent work is ended locally, so the relay, the sweeper and the scheduler never send it:
- *   intents and orders not ended are cancelled (`cancel_reason` walletTakenOver), queued, enqueued
+ *   orders and intents not ended are cancelled (`cancel_reason` walletTakenOver), queued, enqueued
  *   or held outbox rows are settled `done` (a job already in the queue finds it settled), and its
  *   schedules are deleted (a run in flight writes nothing; their job schedulers remove themselves);
  * - an audit entry on each row (neither names the other tenant).
@@ -28,15 +33,16 @@ export const WALLET_TAKEN_OVER = 'walletTakenOver'
  */
 export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: string, custodyWalletId: string): Promise<WalletRow | undefined> {
   return db.transaction(async (tx) => {
-    const [current] = await tx.select().from(wallets).where(eq(wallets.id, walletId)).for('update')
+    await tx.select({ id: schedules.id }).from(schedules).where(eq(schedules.walletId, walletId)).orderBy(asc(schedules.id)).for('update')
+    const [current] = await tx.select().from(wallets).where(eq(wallets.id, walletId)).for('no key update')
     if (!current || current.tenantId === tenantId || current.custodyWalletId !== null || current.retiredAt !== null) return undefined
     if ((await tx.select({ id: sessions.id }).from(sessions).where(eq(sessions.walletId, walletId)).limit(1)).length) return undefined
 
     await tx.update(wallets).set({ retiredAt: sql`now()` }).where(eq(wallets.id, walletId))
-    const endedIntents = await tx.update(intents).set({ status: 'cancelled' })
-      .where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested']))).returning({ id: intents.id })
     const endedOrders = await tx.update(orders).set({ state: 'cancelled', cancelReason: WALLET_TAKEN_OVER })
       .where(and(eq(orders.walletId, walletId), notInArray(orders.state, [...terminalOrderStates]))).returning({ id: orders.id })
+    const endedIntents = await tx.update(intents).set({ status: 'cancelled' })
+      .where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested']))).returning({ id: intents.id })
     const endedWork = await tx.update(outbox).set({ status: 'done', lastError: `${WALLET_TAKEN_OVER}: the address's owner registered it for another tenant; never sent` })
       .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'enqueued', 'held']))).returning({ id: outbox.id })
     const deletedSchedules = await tx.update(schedules).set({ status: 'deleted', deletedAt: sql`now()`, version: sql`${schedules.version} + 1` })
