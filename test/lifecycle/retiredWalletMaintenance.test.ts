@@ -2,10 +2,12 @@
  * A wallet row retired when its address's owner proved ownership for another tenant
  * (`takeUnprovenWallet`) is asked for nothing by session maintenance: its address is registered
  * again on a row of its own, which the grants are for. A worker holding a key for the address (a
- * development key) would otherwise grant the retired row a session of its own.
+ * development key) would otherwise grant the retired row a session of its own; so would one that
+ * found the wallet due just before the takeover, unless the grant checks again under the wallet lock.
  */
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { rotateSession } from '../../src/runtime/sessions/rotateSession.js'
 import { sessions, wallets } from '../../src/store/schema/index.js'
 import type { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
@@ -30,5 +32,16 @@ it('grants no session to a retired wallet, though a wallet signer for its addres
   await h.db.update(wallets).set({ retiredAt: new Date() }).where(eq(wallets.id, w.wallet.id))
   const report = await worker.maintainSessions(w.wallet.id)
   expect(report).toMatchObject({ failures: 0 })
+  expect(await h.db.select().from(sessions).where(eq(sessions.walletId, w.wallet.id))).toEqual([])
+})
+
+it('grants none to a wallet retired after maintenance found it due: the grant checks it under the wallet lock', async () => {
+  const w = await bareWallet(h)
+  // What maintenance does for each wallet it found due, its list read before the takeover retired this one.
+  await h.db.update(wallets).set({ retiredAt: new Date() }).where(eq(wallets.id, w.wallet.id))
+  await expect(rotateSession({
+    deps: worker.deps, keyring: h.keyring, walletSigner: w.signer, walletId: w.wallet.id, reason: 'sessionUnauthorized',
+    lifetimeSeconds: 3600, onlyIfExpiringBefore: Math.floor(Date.now() / 1000) + 60,
+  })).rejects.toThrow(/retired/)
   expect(await h.db.select().from(sessions).where(eq(sessions.walletId, w.wallet.id))).toEqual([])
 })

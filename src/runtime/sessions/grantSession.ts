@@ -162,8 +162,12 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   } as const
   const slot = await db.transaction(async (tx): Promise<{ live?: SessionRow; pending?: SessionRow }> => {
     await lockTenantWallet(tx, wallet.id, input.tenantId)
+    const locked = await lockWallet(tx, wallet.id)
+    // Retired since it was read (its address registered anew for its owner's tenant, `takeUnprovenWallet`,
+    // which this lock orders with): the address's sessions are the new row's. Once this slot's row is
+    // stored, the wallet is never retired.
+    if (locked?.retiredAt) throw new PreLiveCheckError([`wallet ${wallet.id} is retired: its address is registered anew for its owner's tenant`])
     if (input.unlessActiveUntil !== undefined) {
-      const locked = await lockWallet(tx, wallet.id)
       // Halted since the caller found it due (a compromise while maintenance worked through other wallets).
       if (locked?.status === 'halted') throw new WalletHaltedError(wallet.id)
       const [live] = await tx.select().from(sessions)
