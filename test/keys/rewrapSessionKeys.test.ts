@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => test?.drop())
 
 /** A session (of a wallet of its own) whose key is sealed under the first key of `masterKeys`, as a grant seals it. */
-async function sealedSession(masterKeys: string, status: 'active' | 'revoked' = 'active') {
+async function sealedSession(masterKeys: string, status: 'active' | 'rotating' | 'revoked' = 'active') {
   const walletId = (await insertWallet(db)).id
   const keyring = createKeyring(masterKeys)
   const key = SessionKey.generate()
@@ -65,6 +65,17 @@ describe('master key rotation: re-sealing session keys', () => {
     expect((await rowOf(orphan.id)).masterKeyId).toBe('k0')
     // Again: nothing left to move.
     expect((await rewrapSessionKeys(db, createKeyring(`${k2},${k1}`))).rewrapped).toBe(0)
+  })
+
+  it("leaves a session's updated_at as it was: a session rotated out keeps its revocation due at the same time", async () => {
+    const rotating = await sealedSession(k1, 'rotating')
+    // Rotated out an hour ago: session maintenance revokes it once the rotation grace, counted from updated_at, has passed.
+    await db.update(sessions).set({ updatedAt: sql`now() - interval '1 hour'` }).where(eq(sessions.id, rotating.id))
+    const before = (await rowOf(rotating.id)).updatedAt
+    expect((await rewrapSessionKeys(db, createKeyring(`${k2},${k1}`))).rewrapped).toBeGreaterThanOrEqual(1)
+    const after = await rowOf(rotating.id)
+    expect(after.masterKeyId).toBe('k2')
+    expect(after.updatedAt).toEqual(before)
   })
 
   it('`deputy keys rewrap` reports what it moved and exits 1 naming a session it could not move, without printing key material', async () => {

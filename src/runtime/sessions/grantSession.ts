@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, gte, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, gte, inArray, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import type { AclAction, RequestFamily } from '../../core/acl/actions.js'
 import { narrowestScope } from '../../core/acl/narrowestScope.js'
@@ -218,10 +218,11 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     // it either sees this session or is released below (runSubmission's `hold`).
     await lockWallet(tx, wallet.id)
     if (input.scheduleField) await runsSchedule(tx, input.scheduleField)
-    // Dated on Postgres's clock (`updated_at`): session maintenance, in whichever process, measures
-    // the rotation grace from it on the same clock, not on its own (one running ahead would revoke a
-    // session another process rotated out a moment ago, with requests signed with it still on the wire).
-    const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}`, updatedAt: sql`now()` })
+    // Dated on Postgres's clock (`updated_at`, as every write of a session row): session maintenance,
+    // in whichever process, measures the rotation grace from it on the same clock, not on its own (one
+    // running ahead would revoke a session another process rotated out a moment ago, with requests
+    // signed with it still on the wire).
+    const previous = await tx.update(sessions).set({ status: 'rotating', statusReason: `replaced by ${id}` })
       .where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'active'))).returning()
     // Only the row this grant delegated: one a compromise (or the abandoned-grant sweep) ended while
     // the wallet signed stays ended, and nothing above is kept.

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ne } from 'drizzle-orm'
+import { and, asc, eq, gt, ne, sql } from 'drizzle-orm'
 import { BaseError } from '../../core/errors/BaseError.js'
 import type { Keyring } from '../../keys/Keyring.js'
 import { rewrapSecret } from '../../keys/rewrapSecret.js'
@@ -39,7 +39,8 @@ export async function rewrapSessionKeys(db: Db, keyring: Keyring, batchSize = 20
         report.failed.push({ sessionId: row.id, masterKeyId: row.masterKeyId, code: error instanceof BaseError ? error.code : 'KEYS.REWRAP_FAILED' })
         continue
       }
-      const written = await db.update(sessions).set({ sealedPrivateKey: sealed, masterKeyId: keyring.currentKeyId })
+      // updated_at kept: for a session rotated out it dates the rotation, whose grace its revocation waits out.
+      const written = await db.update(sessions).set({ sealedPrivateKey: sealed, masterKeyId: keyring.currentKeyId, updatedAt: sql`${sessions.updatedAt}` })
         .where(and(eq(sessions.id, row.id), eq(sessions.sealedPrivateKey, row.sealed))).returning({ id: sessions.id })
       if (written.length) report.rewrapped++
     }

@@ -1,7 +1,7 @@
 import type { AclAction } from '../../core/acl/actions.js'
 import { sql } from 'drizzle-orm'
 import { bigint, check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { createdAt, oneOf, timestamptz, uint64String, updatedAt } from './columns.js'
+import { createdAt, oneOf, timestamptz, uint64String, updatedAtOnPostgresClock } from './columns.js'
 import { wallets } from './wallets.js'
 
 export const sessionStatuses = ['pending', 'delegated', 'active', 'rotating', 'revoked', 'expired', 'quarantined'] as const
@@ -57,7 +57,9 @@ export const sessions = pgTable(
      * SignerMismatch). Automatic grants back off on a wallet's recent failures (`grantRetryDelayMs`).
      */
     failedAt: timestamptz('failed_at'),
-    updatedAt: updatedAt(),
+    // On Postgres's clock: for a session rotated out it dates the rotation, whose grace session
+    // maintenance measures on that clock, in whichever process (`maintainSessions`).
+    updatedAt: updatedAtOnPostgresClock(),
   },
   (t) => [
     // Two active keys for one wallet would split nonces and orders between them.
