@@ -29,10 +29,18 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => (c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
 }
 
-/** A plain-text table: a header row, then aligned columns. */
+/**
+ * `printable`, and a line feed as `\\n` too: for a value printed within a line (a table's cell, a
+ * reason in parentheses), where stored text with a line feed would print a line of its own.
+ */
+export function singleLine(text: string): string {
+  return printable(text).replaceAll('\n', '\\n')
+}
+
+/** A plain-text table: a header row, then aligned columns (each cell on one line, `singleLine`). */
 export function table(headers: readonly string[], rows: readonly (readonly (string | number | null | undefined)[])[], empty = '(none)'): string {
   if (rows.length === 0) return `  ${empty}`
-  const cells = [headers, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))))]
+  const cells = [headers, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : singleLine(String(cell)))))]
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
   return cells.map((row) => `  ${row.map((cell, i) => (i === row.length - 1 ? cell : (cell ?? '').padEnd(widths[i]!))).join('  ')}`.trimEnd()).join('\n')
 }

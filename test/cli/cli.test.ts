@@ -206,6 +206,26 @@ describe('deputy compromise', () => {
   })
 })
 
+describe('deputy status with a stored text of several lines', () => {
+  // A halt reason is the tenant's text (or any app's holding its key): a line feed in it must not
+  // print a line of its own, which could pass for another wallet's row.
+  it("keeps each wallet on one line of the table, the reason's line feed shown as \\n", async () => {
+    const created = json<{ id: string; address: string }>(await deputy(['wallet', 'create', '--json']))
+    const forged = `  ${randomUUID()}  0x${'0'.repeat(40)}  active  yes`
+    const halted = await deputy(['halt', created.id, '--reason', `drill\n${forged}`, '--json'])
+    expect(halted.code, halted.stderr).toBe(0)
+    const status = await deputy(['status'])
+    expect(status.code, status.stderr).toBe(0)
+    const lines = status.stdout.split('\n')
+    const row = lines.find((line) => line.includes(created.id))!
+    expect(row).toContain(`halted (drill\\n${forged})`)
+    expect(lines.filter((line) => line.includes(forged.trim()))).toEqual([row])
+    // The table's columns stay aligned: the SIGNER column starts where its header does.
+    const header = lines.find((line) => line.includes('SIGNER'))!
+    expect(row.slice(header.indexOf('SIGNER'))).toMatch(/^(yes|no)$/)
+  })
+})
+
 describe('exit codes', () => {
   it('2 for input the API refuses, naming the field and rule', async () => {
     const run = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1990.001', '--size', '0.5'])

@@ -16,4 +16,10 @@ describe('the CLI line for an order', () => {
     expect(orderLine({ ...order, state: 'cancelled', cancelReason: 'sessionRevoked', filled: '0.05', averagePrice: '1700', replacedBy: replacement }))
       .toBe(`order ${order.id}  buy 0.2 ETH-USD @ 1700 GTC  cancelled (sessionRevoked)  filled 0.05 avg 1700  replaced by ${replacement}`)
   })
+
+  it("keeps the operator's reject reason on the order's line", () => {
+    // The operator's text: a line feed in it must not print a line of its own.
+    expect(orderLine({ ...order, state: 'rejected', rejectCode: 'InvalidRequest', rejectReason: 'bad price\norder 4444  buy 9 ETH-USD @ 1 GTC  filled' }))
+      .toBe(`order ${order.id}  buy 0.2 ETH-USD @ 1700 GTC  rejected  (InvalidRequest: bad price\\norder 4444  buy 9 ETH-USD @ 1 GTC  filled)`)
+  })
 })

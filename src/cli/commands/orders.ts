@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander'
 import type { ApiClient } from '../ApiClient.js'
 import { clientAction } from '../context.js'
 import { CliError, exitCodes } from '../errors.js'
-import { type Output, shortId, table } from '../output.js'
+import { type Output, singleLine, shortId, table } from '../output.js'
 import { pollUntil } from '../pollUntil.js'
 import type { OrderDto, OrderWithFillsDto, QueuedDto, WorkDto } from '../types.js'
 import { type WaitOptions, waitForWork, waitOptions } from '../waitForWork.js'
@@ -10,8 +10,8 @@ import { type WaitOptions, waitForWork, waitOptions } from '../waitForWork.js'
 const settled = ['open', 'partially_filled', 'filled', 'cancelled', 'rejected']
 
 export const orderLine = (o: OrderDto) =>
-  `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce}  ${o.state}${o.cancelReason ? ` (${o.cancelReason})` : ''}` +
-  `${o.filled !== '0' ? `  filled ${o.filled} avg ${o.averagePrice}` : ''}${o.rejectCode ? `  (${o.rejectCode}: ${o.rejectReason ?? ''})` : ''}` +
+  `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce}  ${o.state}${o.cancelReason ? ` (${singleLine(o.cancelReason)})` : ''}` +
+  `${o.filled !== '0' ? `  filled ${o.filled} avg ${o.averagePrice}` : ''}${o.rejectCode ? `  (${singleLine(o.rejectCode)}: ${singleLine(o.rejectReason ?? '')})` : ''}` +
   // A rotation cancelled it and placed the rest again: the order to follow.
   `${o.replacedBy ? `  replaced by ${o.replacedBy}` : ''}`
 
@@ -37,7 +37,7 @@ function waitFor(api: ApiClient, out: Output, orderId: string, done: (o: OrderWi
 }
 
 const workLine = (w: WorkDto) =>
-  `${w.kind} ${w.outboxId}  ${w.status}${w.accepted ? '  accepted by the operator' : ''}${w.note ? `  (${w.note})` : ''}`
+  `${w.kind} ${w.outboxId}  ${w.status}${w.accepted ? '  accepted by the operator' : ''}${w.note ? `  (${singleLine(w.note)})` : ''}`
 
 export function orderCommands(program: Command): void {
   const order = program.command('order').description('limit orders')
