@@ -21,8 +21,6 @@ export function issueProblem(context: string | undefined, issue: ZodIssueLike): 
   const message = issue.message ?? 'is invalid'
   if (issue.keyword === 'invalid_type') {
     if (/received undefined/.test(message)) return { field, rule: 'is required' }
-    // A query parameter given twice (`?limit=1&limit=2`) arrives as a list.
-    if (context === 'querystring' && /received array/.test(message)) return { field, rule: 'must be given once' }
     // A message the schema wrote itself says it best; zod's own say "Invalid input: …".
     if (!message.startsWith('Invalid input')) return { field, rule: message }
     const expected = String(params.expected ?? 'value')
@@ -61,7 +59,14 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
 function toResponse(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorBody; headers: Record<string, string> } {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = (error as { validationContext?: string }).validationContext
-    return toResponse(new RequestValidationError(error.validation.map((issue) => issueProblem(context, issue as ZodIssueLike))) as unknown as FastifyError, request)
+    // A query parameter given twice (`?limit=1&limit=2`, `?state=open&state=filled`) arrives as a
+    // list, which its schema refuses in its own words ("must be a string", "must be one of …").
+    const query = context === 'querystring' ? request.query as Record<string, unknown> : {}
+    const problems = error.validation.map((issue) => {
+      const problem = issueProblem(context, issue as ZodIssueLike)
+      return Array.isArray(query[problem.field]) ? { field: problem.field, rule: 'must be given once' } : problem
+    })
+    return toResponse(new RequestValidationError(problems) as unknown as FastifyError, request)
   }
   if (error instanceof ApiError) {
     return {

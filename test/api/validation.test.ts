@@ -83,6 +83,9 @@ const cases: Case[] = [
   // A query parameter given twice arrives as a list: the rule says so, not "must be a string".
   ['order: list limit given twice', 'GET', () => '/v1/orders?limit=1&limit=2', undefined, 400, 'limit', /^must be given once$/],
   ['order: list wallet given twice', 'GET', () => `/v1/orders?walletId=${walletId}&walletId=${walletId}`, undefined, 400, 'walletId', /^must be given once$/],
+  // One of a list of values, given twice (each value a valid one): still "given once", not "one of".
+  ['order: list state given twice', 'GET', () => '/v1/orders?state=open&state=filled', undefined, 400, 'state', /^must be given once$/],
+  ['schedule: list status given twice', 'GET', () => '/v1/schedules?status=active&status=paused', undefined, 400, 'status', /^must be given once$/],
   ['wallet: list limit in hex', 'GET', () => '/v1/wallets?limit=0x10', undefined, 400, 'limit', /whole number in decimal digits/],
   ['session: list limit with an exponent', 'GET', () => `${w()}/sessions?limit=1e2`, undefined, 400, 'limit', /whole number in decimal digits/],
   ['order: modify without size', 'POST', () => `/v1/orders/${cancelledOrderId}/modify`, { price: '1990' }, 400, 'size', /is required/],
