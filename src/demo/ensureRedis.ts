@@ -26,12 +26,16 @@ function freePort(): Promise<number> {
   })
 }
 
-/** `url` as the demo prints it: a password in it (`redis://:secret@host`) shown as `***`. */
+/**
+ * `url` as the demo prints it: a password in it shown as `***`, whether before the host
+ * (`redis://:secret@host`) or in the query (`redis://host?password=secret`, which ioredis takes too).
+ */
 export function shownRedisUrl(url: string): string {
-  if (!URL.canParse(url)) return url.replace(/\/\/[^/]*@/, '//***@')
+  if (!URL.canParse(url)) return url.replace(/\/\/[^/]*@/, '//***@').replace(/([?&]password=)[^&#]*/gi, '$1***')
   const parsed = new URL(url)
-  if (!parsed.password) return url
-  parsed.password = '***'
+  if (!parsed.password && !parsed.searchParams.has('password')) return url
+  if (parsed.password) parsed.password = '***'
+  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***')
   return parsed.href
 }
 

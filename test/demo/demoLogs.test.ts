@@ -65,4 +65,10 @@ describe('npm run demo', () => {
     expect(output).toContain('127.0.0.1:9')
     expect(output).not.toContain('redis-password-0123')
   }, 60_000)
+  it("nor the password given in the URL's query, which ioredis takes too", async () => {
+    const { code, output } = await runDemo({ DEPUTY_MASTER_KEY: generateMasterKey('demo'), REDIS_URL: 'redis://127.0.0.1:9/0?username=deputy&password=redis-password-4567' })
+    expect(code).not.toBe(0)
+    expect(output).toContain('does not answer PING')
+    expect(output).not.toContain('redis-password-4567')
+  }, 60_000)
 })
