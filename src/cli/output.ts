@@ -22,11 +22,12 @@ export function createOutput(json: boolean, streams: { out: NodeJS.WritableStrea
 /**
  * Text for a terminal: every control character but the line feed (ANSI escape sequences, carriage
  * returns, C1 controls) as a visible `\uXXXX` escape (`\r` for a carriage return), so text a user stored
- * (a halt reason, a clientRef) cannot move the cursor, clear the screen or forge a line.
+ * (a halt reason, a clientRef) cannot move the cursor, clear the screen or forge a line; so are the
+ * invisible bidirectional marks and overrides (U+202E), which would reorder what a line shows.
  */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => (c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => (c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
 }
 
 /**

@@ -9,6 +9,8 @@ describe("the CLI's human output of text users stored", () => {
     // An ANSI sequence that clears the screen, a carriage return that overwrites the line, a bell, a C1 CSI.
     const reason = 'ok\u001b[2J\rforged line\u0007\u009b31m'
     expect(printable(reason)).toBe('ok\\u001b[2J\\rforged line\\u0007\\u009b31m')
+    // A right-to-left override would show 'sell' written 'lles'-wise: the mark is shown, not obeyed.
+    expect(printable('buy \u202elles\u202c')).toBe('buy \\u202elles\\u202c')
     const out = new PassThrough()
     const err = new PassThrough()
     const output = createOutput(false, { out, err })
