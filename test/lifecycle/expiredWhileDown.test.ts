@@ -71,6 +71,8 @@ describe('a session that expires while the worker is down', () => {
     expect(openOne.sessionId).toBe(next.id)
     await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'))
     expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.status === 'failed')).toEqual([])
+    // Closed: left running on the same queues, it would take the next test's work while that test's worker is down.
+    await second.close(5_000)
   })
 })
 
@@ -117,5 +119,6 @@ describe('work queued while the worker is down past its session\'s expiry', () =
     expect([Number(modified.price), Number(modified.size)]).toEqual([1710, 0.2])
     expect(open.map((o) => o.clientOrderId).sort()).toEqual([modified.clientOrderId, (await r.order(fresh.id)).clientOrderId].map((c) => c.toLowerCase()).sort())
     expect((await r.ordersOfIntent(toCancel.intentId!)).map((o) => o.state)).toEqual(['cancelled'])
+    await second.close(5_000)
   })
 })
