@@ -64,8 +64,7 @@ export async function resumeWallet(db: Db, input: { walletId: string; actor?: st
   return db.transaction(async (tx) => {
     // The wallet row first: a halt committing meanwhile (it writes the row, then queues its
     // CancelAll) is waited for, and its CancelAll seen by the check below (a fresh snapshot).
-    await lockTenantWallet(tx, input.walletId, input.tenantId)
-    await lockWallet(tx, input.walletId)
+    if (!(await lockTenantWallet(tx, input.walletId, input.tenantId))) await lockWallet(tx, input.walletId)
     const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
       .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
     if (unsent) {

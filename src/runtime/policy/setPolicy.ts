@@ -14,10 +14,9 @@ import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 export async function setPolicy(db: Db, input: { walletId: string; sessionId?: string; rules: unknown; actor?: string; tenantId?: string }): Promise<PolicyRow> {
   parsePolicyRules(input.rules, 'rules')
   return db.transaction(async (tx) => {
-    await lockTenantWallet(tx, input.walletId, input.tenantId)
     // Two changes of one wallet's policies take turns: both would otherwise delete the same (or no)
     // row and both insert, and the second would fail on the one-policy unique index.
-    await lockWallet(tx, input.walletId)
+    if (!(await lockTenantWallet(tx, input.walletId, input.tenantId))) await lockWallet(tx, input.walletId)
     const target = input.sessionId
       ? and(eq(policies.walletId, input.walletId), eq(policies.sessionId, input.sessionId))
       : and(eq(policies.walletId, input.walletId), isNull(policies.sessionId))

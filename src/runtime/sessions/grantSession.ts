@@ -161,8 +161,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     delegationNonce: delegation.nonce.toString(), lifetimeSeconds: input.lifetimeSeconds, walletSigner: input.walletSigner.kind,
   } as const
   const slot = await db.transaction(async (tx): Promise<{ live?: SessionRow; pending?: SessionRow }> => {
-    await lockTenantWallet(tx, wallet.id, input.tenantId)
-    const locked = await lockWallet(tx, wallet.id)
+    const locked = (await lockTenantWallet(tx, wallet.id, input.tenantId)) ?? (await lockWallet(tx, wallet.id))
     // Retired since it was read (its address registered anew for its owner's tenant, `takeUnprovenWallet`,
     // which this lock orders with): the address's sessions are the new row's. Once this slot's row is
     // stored, the wallet is never retired.

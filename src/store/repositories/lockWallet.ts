@@ -2,13 +2,16 @@ import { eq } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { wallets } from '../schema/index.js'
 
+/** What `lockWallet` answers of the row it locked. */
+export type LockedWallet = { id: string; status: string; tenantId: string | null; retiredAt: Date | null }
+
 /**
  * The wallet row under `FOR NO KEY UPDATE`, inside a transaction: what serializes a wallet's session
  * grants and refusals, the holding of its work for want of a session, its schedules becoming active
  * and its policy changes. `no key update` does not wait on foreign-key checks of inserts (intake).
  * Answers the wallet's id, status, tenant and retirement, or undefined when there is no such wallet.
  */
-export async function lockWallet(tx: Db, walletId: string): Promise<{ id: string; status: string; tenantId: string | null; retiredAt: Date | null } | undefined> {
+export async function lockWallet(tx: Db, walletId: string): Promise<LockedWallet | undefined> {
   const [wallet] = await tx.select({ id: wallets.id, status: wallets.status, tenantId: wallets.tenantId, retiredAt: wallets.retiredAt }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
   return wallet
 }
