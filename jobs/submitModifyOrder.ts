@@ -40,7 +40,7 @@ import type { Db } from '../src/store/Database.js'
 import { haltedSinceQueued } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { postgresNow } from '../src/store/repositories/postgresNow.js'
-import { orders, outbox, requests } from '../src/store/schema/index.js'
+import { orders, outbox, requests, unfinishedOutboxStatuses } from '../src/store/schema/index.js'
 
 /** What `tookEffect` does without a read it can apply. */
 const NOT_TAKEN = 'the ModifyOrder whose answer was lost is not taken as applied: it is signed again under the current session'
@@ -147,7 +147,7 @@ async function laterModifyQueued(tx: Db, row: { orderId: string | null; seq: num
   if (!row.orderId) return false
   const targets = typeof row.payload.follows === 'string' ? [row.orderId, row.payload.follows] : [row.orderId]
   const [later] = await tx.select({ id: outbox.id }).from(outbox)
-    .where(and(inArray(outbox.orderId, targets), eq(outbox.kind, 'ModifyOrder'), gt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
+    .where(and(inArray(outbox.orderId, targets), eq(outbox.kind, 'ModifyOrder'), gt(outbox.seq, row.seq), inArray(outbox.status, [...unfinishedOutboxStatuses]))).limit(1)
   return later !== undefined
 }
 

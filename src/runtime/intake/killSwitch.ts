@@ -6,7 +6,7 @@ import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
 import { haltStillOnTheWire } from '../../store/repositories/haltStillOnTheWire.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { lockTenantWallet } from './lockTenantWallet.js'
-import { auditLog, intents, orders, outbox, sessions, wallets } from '../../store/schema/index.js'
+import { auditLog, intents, orders, outbox, sessions, wallets, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
 
 /**
@@ -40,7 +40,7 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
       .where(and(eq(orders.walletId, wallet.id), eq(orders.state, 'pending'))).returning({ id: orders.id, intentId: orders.intentId })
     if (unsent.length) {
       await tx.update(outbox).set({ status: 'done', lastError: 'wallet halted before submission' })
-        .where(and(inArray(outbox.orderId, unsent.map((o) => o.id)), eq(outbox.kind, 'Order'), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+        .where(and(inArray(outbox.orderId, unsent.map((o) => o.id)), eq(outbox.kind, 'Order'), inArray(outbox.status, [...unfinishedOutboxStatuses])))
       const intentIds = unsent.map((o) => o.intentId).filter((id): id is string => id !== null)
       if (intentIds.length) await tx.update(intents).set({ status: 'cancelled' }).where(inArray(intents.id, intentIds))
     }
@@ -66,7 +66,7 @@ export async function resumeWallet(db: Db, input: { walletId: string; actor?: st
     // CancelAll) is waited for, and its CancelAll seen by the check below (a fresh snapshot).
     if (!(await lockTenantWallet(tx, input.walletId, input.tenantId))) await lockWallet(tx, input.walletId)
     const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
-      .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
+      .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, [...unfinishedOutboxStatuses]))).limit(1)
     if (unsent) {
       throw new ValidationError('walletId', `must be a wallet whose kill switch has reached the operator: its CancelAll (work ${unsent.id}) is ${unsent.status === 'held' ? 'held until the wallet has a session (grant one)' : 'still on its way'}; resume once it is done`)
     }

@@ -7,7 +7,7 @@ import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
 import { audit } from '../../store/repositories/audit.js'
 import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
-import { type OrderRow, type OutboxRow, intents, orders, outbox, requests, wallets } from '../../store/schema/index.js'
+import { type OrderRow, type OutboxRow, intents, orders, outbox, requests, wallets, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 import { lockTenantWallet } from './lockTenantWallet.js'
 
@@ -94,7 +94,7 @@ export async function requestModify(db: Db, rules: MarketRules, input: { orderId
 /** A ModifyOrder of the order queued, held, or sent with its answer not yet stored. */
 async function modifyOnItsWay(tx: Db, orderId: string): Promise<boolean> {
   const [queued] = await tx.select({ id: outbox.id }).from(outbox)
-    .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'ModifyOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held']))).limit(1)
+    .where(and(eq(outbox.orderId, orderId), eq(outbox.kind, 'ModifyOrder'), inArray(outbox.status, [...unfinishedOutboxStatuses]))).limit(1)
   return queued !== undefined
 }
 

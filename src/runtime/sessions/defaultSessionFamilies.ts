@@ -3,7 +3,7 @@ import type { RequestFamily } from '../../core/acl/actions.js'
 import { requestFamilies } from '../../core/acl/actions.js'
 import { familiesFor } from '../../core/acl/familiesFor.js'
 import type { Db } from '../../store/Database.js'
-import { outbox, schedules } from '../../store/schema/index.js'
+import { outbox, schedules, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 
 /**
  * The narrowest scope a wallet's first session asks for when nobody named one: what every wallet
@@ -16,7 +16,7 @@ export async function defaultSessionFamilies(db: Db, walletId: string): Promise<
   const [schedule] = await db.select({ id: schedules.id }).from(schedules)
     .where(and(eq(schedules.walletId, walletId), inArray(schedules.status, ['active', 'paused']))).limit(1)
   const queued = await db.selectDistinct({ kind: outbox.kind }).from(outbox)
-    .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'enqueued', 'held'])))
+    .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, [...unfinishedOutboxStatuses])))
   const wanted = new Set<string>([...familiesFor({ limitOrders: true, killSwitch: true, schedules: schedule !== undefined }), ...queued.map((row) => row.kind)])
   return requestFamilies.filter((family) => wanted.has(family))
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, exists, inArray, or, sql } from 'drizzle-orm'
 import { parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import type { Db } from '../../store/Database.js'
-import { type OrderRow, orders, outbox, requests } from '../../store/schema/index.js'
+import { type OrderRow, orders, outbox, requests, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 
 /**
  * The price and size a session-end replacement is placed at when the order it replaces cannot be
@@ -18,7 +18,7 @@ import { type OrderRow, orders, outbox, requests } from '../../store/schema/inde
 export async function valuesWithoutRead(tx: Db, cancelledId: string, replacement: OrderRow): Promise<{ price: bigint; size: bigint } | undefined> {
   const [modify] = await tx.select({ orderId: outbox.orderId, payload: outbox.payload }).from(outbox)
     .where(and(
-      eq(outbox.kind, 'ModifyOrder'), inArray(outbox.status, ['pending', 'enqueued', 'held']),
+      eq(outbox.kind, 'ModifyOrder'), inArray(outbox.status, [...unfinishedOutboxStatuses]),
       or(eq(outbox.orderId, cancelledId), and(eq(outbox.orderId, replacement.id), sql`${outbox.payload}->>'follows' = ${cancelledId}`)),
       exists(tx.select({ id: requests.id }).from(requests).where(eq(requests.outboxId, outbox.id))),
     ))

@@ -1,6 +1,6 @@
 import { type SQL, and, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
-import { type OutboxRow, type OutboxStatus, orders, outbox } from '../schema/index.js'
+import { type OutboxRow, type OutboxStatus, orders, outbox, unfinishedOutboxStatuses } from '../schema/index.js'
 import { cancelAllBeforeStatus } from './cancelAllAfter.js'
 
 /**
@@ -63,7 +63,7 @@ export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' |
   const [earlier] = await db.select({ status: outbox.status }).from(outbox)
     // Rows not yet due (a good-till cancel) do not block what comes after them.
     .where(and(
-      eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, ['pending', 'enqueued', 'held']), lte(outbox.availableAt, sql`now()`),
+      eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, [...unfinishedOutboxStatuses]), lte(outbox.availableAt, sql`now()`),
       row.kind === 'CancelOrder' ? ne(outbox.kind, 'ModifyOrder') : undefined,
     ))
     .orderBy(outbox.seq)

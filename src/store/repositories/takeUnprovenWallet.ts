@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../Database.js'
-import { type WalletRow, intents, orders, outbox, schedules, sessions, wallets } from '../schema/index.js'
+import { type WalletRow, intents, orders, outbox, schedules, sessions, wallets, unfinishedOutboxStatuses } from '../schema/index.js'
 import { audit } from './audit.js'
 
 /** Carried by the orders it ends (`cancel_reason`) and by the work it closes (`last_error`). */
@@ -44,7 +44,7 @@ export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: str
     const endedIntents = await tx.update(intents).set({ status: 'cancelled' })
       .where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested']))).returning({ id: intents.id })
     const endedWork = await tx.update(outbox).set({ status: 'done', lastError: `${WALLET_TAKEN_OVER}: the address's owner registered it for another tenant; never sent` })
-      .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'enqueued', 'held']))).returning({ id: outbox.id })
+      .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, [...unfinishedOutboxStatuses]))).returning({ id: outbox.id })
     const deletedSchedules = await tx.update(schedules).set({ status: 'deleted', deletedAt: sql`now()`, version: sql`${schedules.version} + 1` })
       .where(and(eq(schedules.walletId, walletId), inArray(schedules.status, ['active', 'paused']))).returning({ id: schedules.id })
     await audit(tx, {

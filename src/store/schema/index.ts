@@ -28,7 +28,7 @@ export { type FillRow, type NewFillRow, fills } from './fills.js'
 export { type IdempotencyKeyRow, type NewIdempotencyKeyRow, idempotencyKeys } from './idempotencyKeys.js'
 export { type IntentKind, type IntentRow, type IntentStatus, type NewIntentRow, intentKinds, intentStatuses, intents } from './intents.js'
 export { type NewOrderRow, type OrderRow, type OrderState, orderStates, orders } from './orders.js'
-export { type NewOutboxRow, type OutboxRow, type OutboxStatus, outbox, outboxStatuses } from './outbox.js'
+export { type NewOutboxRow, type OutboxRow, type OutboxStatus, outbox, outboxStatuses, unfinishedOutboxStatuses } from './outbox.js'
 export { type NewPolicyRow, type PolicyRow, policies } from './policies.js'
 export { type NewRequestRow, type RequestRow, type RequestStatus, requestStatuses, requests } from './requests.js'
 export {

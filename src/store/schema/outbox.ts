@@ -7,6 +7,8 @@ import { wallets } from './wallets.js'
 
 export const outboxStatuses = ['pending', 'enqueued', 'done', 'failed', 'held'] as const
 export type OutboxStatus = (typeof outboxStatuses)[number]
+/** Work not settled yet: queued, in BullMQ (or on the wire), or held for a session. */
+export const unfinishedOutboxStatuses = ['pending', 'enqueued', 'held'] as const satisfies readonly OutboxStatus[]
 
 /**
  * Work written in the same transaction as the state that calls for it, then
