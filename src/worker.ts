@@ -3,7 +3,6 @@ import { Queue, Worker } from 'bullmq'
 import { eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
-import { RELAY_BATCH, relayOutbox } from '../jobs/relayOutbox.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
 import { redisConnections } from './queue/redisConnections.js'
@@ -17,9 +16,7 @@ import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProc
 import { createSessionSigners } from './runtime/sessionSigners.js'
 import { shortDeadlineMs } from './core/requests/shortDeadlineMs.js'
 import type { Database, Db } from './store/Database.js'
-import { listenChannel } from './store/listenChannel.js'
 import { wallets } from './store/schema/index.js'
-import { OUTBOX_CHANNEL } from './store/repositories/outboxRepo.js'
 import { createVenueClient } from './venue/createVenueClient.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
@@ -29,11 +26,10 @@ import type { WalletSigner } from './signers/WalletSigner.js'
 import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
-import { upsertWorkerSchedulers } from './runtime/schedules/restoreLostSchedulers.js'
 import { startCancelLane } from './runtime/startCancelLane.js'
 import { startRepairSweeps } from './runtime/startRepairSweeps.js'
 import { startHistoryPruning } from './runtime/startHistoryPruning.js'
-import { syncAllSchedules } from './runtime/schedules/syncAllSchedules.js'
+import { syncSchedulersAtStartup } from './runtime/schedules/syncSchedulersAtStartup.js'
 import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { throttledErrorLog } from './runtime/throttledErrorLog.js'
 import { retryUntilDone } from './runtime/retryUntilDone.js'
@@ -41,6 +37,7 @@ import { waitForOperator } from './runtime/waitForOperator.js'
 import { createOperatorClock } from './runtime/operatorClock.js'
 import { oneRunAtATime } from './runtime/oneRunAtATime.js'
 import { untilAborted } from './runtime/untilAborted.js'
+import { startOutboxRelay } from './runtime/startOutboxRelay.js'
 
 /** How long a refused session's caller waits for Redis to take its maintenance job. */
 const MAINTENANCE_ASK_WAIT_MS = 3_000
@@ -234,25 +231,8 @@ export async function startWorker(options: StartWorkerOptions) {
 
   // The loops below run every few hundred ms to seconds: while Postgres or Redis is down each would
   // log every run, so each logs a failure once and counts its repeats (throttledErrorLog).
-  const relayFailed = throttledErrorLog(options.log, 'outbox relay failed')
-  let relaying: Promise<unknown> = Promise.resolve()
-  const relay = () => {
-    relaying = relaying.then(async () => { while ((await relayOutbox(options.db, submitQueue)) === RELAY_BATCH); })
-      .catch(relayFailed)
-    return relaying
-  }
-  const relayTimer = setInterval(() => void relay(), options.relayIntervalMs ?? 100)
-  // A notification queues one more relay after the running one; more notifications meanwhile add nothing.
-  let wakeQueued = false
-  const wake = () => {
-    if (shutdown.signal.aborted || wakeQueued) return
-    wakeQueued = true
-    void relaying.then(() => { wakeQueued = false; return shutdown.signal.aborted ? undefined : relay() })
-  }
-  const listener = options.database && listenChannel(options.database, OUTBOX_CHANNEL, {
-    onNotify: wake,
-    onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
-  })
+  const relayer = startOutboxRelay({ db: options.db, database: options.database, queue: submitQueue, log: options.log, intervalMs: options.relayIntervalMs ?? 100, stopping: shutdown.signal })
+  const relay = relayer.relay
   const repairs = startRepairSweeps({ db: options.db, submitQueue, controlQueue, schedulerPeriods, log: options.log, intervalMs: options.sweepIntervalMs ?? 5_000, sessions: deps.sessions, alert: deps.alert })
   const pruning = startHistoryPruning({ db: options.db, log: options.log, retentionDays: options.retentionDays ?? 0, intervalMs: options.pruneIntervalMs })
 
@@ -274,9 +254,8 @@ export async function startWorker(options: StartWorkerOptions) {
     streams,
     async close(timeoutMs = 20_000): Promise<void> {
       shutdown.abort(new Error('worker stopping'))
-      clearInterval(relayTimer)
-      await listener?.close()
-      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relaying, repairs.close(), pruning.close(), cancelLane.close()])
+      await relayer.stop()
+      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relayer.settled(), repairs.close(), pruning.close(), cancelLane.close()])
       const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
       if (timedOut) {
         // BullMQ's close may be waiting for a blocking connection that never ends (dropBlockingConnection):
@@ -293,22 +272,11 @@ export async function startWorker(options: StartWorkerOptions) {
   // running meanwhile. Stopped while it waits (`startupSignal`), the wait ends, what runs is closed
   // as `close()` does, and the start rejects with the signal's reason.
   try {
-    await untilAborted(syncSchedulers(), options.startupSignal)
+    await untilAborted(syncSchedulersAtStartup(options.db, controlQueue, schedulerPeriods, options.log, options.startupSignal), options.startupSignal)
   } catch (error) {
     if (options.startupSignal?.aborted) await running.close(options.shutdownTimeoutMs)
     throw error
   }
   return running
-
-  async function syncSchedulers(): Promise<void> {
-    await upsertWorkerSchedulers(controlQueue, schedulerPeriods)
-    // Redis may have lost schedulers, or kept ones for schedules paused while no worker ran. Upserts
-    // and removals: a failed sync (a dropped connection) is run again whole, like the reconciliation.
-    const schedulers = await retryUntilDone(() => syncAllSchedules(options.db, controlQueue), {
-      signal: options.startupSignal,
-      onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'start-up schedule sync failed; retrying'),
-    })
-    options.log.info({ schedules: schedulers }, 'schedule job schedulers synced')
-  }
 }
 export type RunningWorker = Awaited<ReturnType<typeof startWorker>>
