@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/ValidationError.js'
 import { parsePositiveAmount, parseSignedAmount } from '../money/decimal.js'
+import { FIRST_UNSTORABLE_TIME_MS } from '../text/storableTime.js'
 import { parseSide } from './parseSide.js'
 
 /** The fields of an operator event (PROTOCOL.md §7) that applying it reads. */
@@ -56,13 +57,12 @@ export function isCount(value: unknown, max: number): boolean {
  * from year 10000 on (unix microseconds taken for milliseconds) would fail the wallet's every batch.
  */
 const EARLIEST_TIME = Date.parse('0001-01-01T00:00:00.000Z')
-const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z')
 
 /** A time Postgres stores: unix milliseconds, or a date string, from year 1 to 9999. */
 export function isTime(value: unknown): boolean {
   if (typeof value !== 'number' && typeof value !== 'string') return false
   const ms = new Date(value).getTime()
-  return Number.isFinite(ms) && ms >= EARLIEST_TIME && ms <= LATEST_TIME
+  return Number.isFinite(ms) && ms >= EARLIEST_TIME && ms < FIRST_UNSTORABLE_TIME_MS
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { asc, inArray, sql } from 'drizzle-orm'
 import { UnknownResourceError } from '../../core/errors/UnknownResourceError.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
+import { FIRST_UNSTORABLE_TIME_MS } from '../../core/text/storableTime.js'
 import { Side, TimeInForce } from '../../core/eip712/types.js'
 import { parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
@@ -45,9 +46,6 @@ export type PlaceRequest = { input: PlaceLimitOrderInput; now: Date; intentId?: 
 
 /** One input's answer: its order, or why it was refused (nothing of it stored). */
 export type PlaceOutcome = { ok: true; placed: Placed } | { ok: false; error: ValidationError | UnknownResourceError }
-
-/** 10000-01-01T00:00:00Z: a good-till time must come before it. */
-const LATEST_GOOD_TILL_MS = Date.UTC(10000, 0, 1)
 
 const intentRows = tableRows(intents)
 const orderRows = tableRows(orders)
@@ -210,7 +208,7 @@ function validate(rules: MarketRules, input: PlaceLimitOrderInput, now: Date): v
   const tif = input.timeInForce ?? 'GTC'
   if (!Object.hasOwn(TimeInForce, tif)) throw new ValidationError('timeInForce', 'must be GTC, IOC or POST_ONLY')
   if (input.goodTill && input.goodTill.getTime() <= now.getTime()) throw new ValidationError('goodTill', 'must be in the future')
-  // Postgres reads no year past 9999 as JavaScript writes it (+010000-…): 9999 behind UTC is 10000 in UTC.
-  if (input.goodTill && input.goodTill.getTime() >= LATEST_GOOD_TILL_MS) throw new ValidationError('goodTill', 'must be before 10000-01-01T00:00:00Z')
+  // 9999 behind UTC is 10000 in UTC, which Postgres cannot read.
+  if (input.goodTill && input.goodTill.getTime() >= FIRST_UNSTORABLE_TIME_MS) throw new ValidationError('goodTill', 'must be before 10000-01-01T00:00:00Z')
   if (input.clientRef !== undefined && (input.clientRef.length === 0 || input.clientRef.length > 128)) throw new ValidationError('clientRef', 'must be 1 to 128 characters')
 }
