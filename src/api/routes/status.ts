@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, isNull, not, sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { intents, orders, outbox, schedules, sessions, wallets } from '../../store/schema/index.js'
+import { outboxOrderEnded } from '../../store/repositories/outboxRepo.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { presentOrder, presentSchedule, presentSession } from '../present.js'
 import { presentWallets } from '../presentWallets.js'
@@ -33,9 +34,7 @@ const Status = z.object({
  * known reason and not placed again): it will never go out (when its time comes it finds the order
  * ended), so it is not queued work, though it stays queued until then (a good-till in 9999, forever).
  */
-const goodTillCancelOfEndedOrder = sql`(${outbox.kind} = 'CancelOrder' and ${outbox.availableAt} > now() and exists (
-  select 1 from ${orders} where ${orders.id} = ${outbox.orderId} and (${orders.state} in ('filled', 'rejected')
-    or (${orders.state} = 'cancelled' and ${orders.replacedBy} is null and ${orders.cancelReason} is not null))))`
+const goodTillCancelOfEndedOrder = sql`(${outbox.kind} = 'CancelOrder' and ${outbox.availableAt} > now() and ${outboxOrderEnded})`
 
 /** Each list of the status view shows at most this many rows (the lists' own routes page through all). */
 const STATUS_LIST_LIMIT = 200
