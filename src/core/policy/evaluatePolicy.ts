@@ -49,7 +49,12 @@ export function evaluatePolicy(rules: PolicyRules, facts: PolicyFacts): PolicyRe
   if (notional !== undefined && rules.maxDailyNotional !== undefined && (facts.dailyNotional ?? 0n) + notional > rules.maxDailyNotional) {
     return { rule: 'maxDailyNotional', message: `today's notional would reach ${formatAmount((facts.dailyNotional ?? 0n) + notional)}, above ${formatAmount(rules.maxDailyNotional)}` }
   }
-  if (rules.priceBandBps !== undefined && facts.price !== undefined && facts.mark !== undefined && facts.mark > 0n) {
+  if (rules.priceBandBps !== undefined && facts.price !== undefined && facts.mark !== undefined) {
+    // A band is a guard against a price far from the market: with no mark to measure it from, the
+    // price is refused, not let through unchecked.
+    if (facts.mark <= 0n) {
+      return { rule: 'priceBandBps', message: `no mark price for ${facts.market} (the operator quotes ${formatAmount(facts.mark)}): a price band of ${rules.priceBandBps} bps cannot be checked` }
+    }
     const distance = facts.price > facts.mark ? facts.price - facts.mark : facts.mark - facts.price
     if (distance * BPS > facts.mark * BigInt(rules.priceBandBps)) {
       return { rule: 'priceBandBps', message: `price ${formatAmount(facts.price)} is more than ${rules.priceBandBps} bps from the mark ${formatAmount(facts.mark)}` }

@@ -56,6 +56,15 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy({ priceBandBps: 10 }, order)?.message).toBe('price 1990 is more than 10 bps from the mark 2000')
   })
 
+  it('priceBandBps: refuses when there is no mark to measure the band from (the operator quotes 0), rather than letting the price through unchecked', () => {
+    expect(evaluatePolicy({ priceBandBps: 500 }, { ...order, mark: 0n })).toEqual({
+      rule: 'priceBandBps', message: 'no mark price for ETH-USD (the operator quotes 0): a price band of 500 bps cannot be checked',
+    })
+    expect(ruleOf({ priceBandBps: 500 }, { family: 'ModifyOrder', mark: 0n })).toBe('priceBandBps')
+    // Without a band, a missing mark is nothing to the policy.
+    expect(ruleOf({ maxOrderNotional: amount('1000') }, { mark: 0n })).toBeNull()
+  })
+
   it('maxOpenOrders: refuses a new Order once the live orders reach the limit, but not a modification', () => {
     expect(ruleOf({ maxOpenOrders: 3 }, { openOrders: 2 })).toBeNull()
     expect(ruleOf({ maxOpenOrders: 3 }, { openOrders: 3 })).toBe('maxOpenOrders')
