@@ -40,6 +40,7 @@ const schema = z.object({
   DATABASE_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL, like postgres://deputy@db.internal:5432/deputy (a Unix socket: ?host=/var/run/postgresql)').optional(),
   PGLITE_DIR: notBlank().default('./.data/pglite'),
   REDIS_URL: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379 (a password: redis://:secret@host:6379; a database: redis://host:6379/2)').default('redis://127.0.0.1:6379'),
+  REDIS_COMMAND_TIMEOUT_MS: ms(100, 10_000),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
   OPERATOR_URL: httpUrl().default('http://127.0.0.1:8787'),
   OPERATOR_TIMEOUT_MS: ms(100, 10_000),

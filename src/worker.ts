@@ -50,6 +50,8 @@ export type StartWorkerOptions = {
    */
   database?: Database
   redisUrl: string
+  /** How long a queue command waits for Redis before failing (`REDIS_COMMAND_TIMEOUT_MS`); unset, for ever. Never the workers'. */
+  redisCommandTimeoutMs?: number
   queuePrefix: string
   operatorUrl: string
   operatorTimeoutMs?: number
@@ -167,9 +169,9 @@ export async function startWorker(options: StartWorkerOptions) {
   const prefix = options.queuePrefix
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to
   // (BullMQ renames its workers' blocking connections to `<prefix>:<queue>`, the same start).
-  const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`)
-  const submitQueue = new Queue<SubmitJobData>(queueNames.submit, { connection: redis.open(), prefix })
-  const controlQueue = new Queue<ReconcileJobData>(queueNames.control, { connection: redis.open(), prefix })
+  const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`, { commandTimeoutMs: options.redisCommandTimeoutMs })
+  const submitQueue = redis.queue((connection) => new Queue<SubmitJobData>(queueNames.submit, { connection, prefix }))
+  const controlQueue = redis.queue((connection) => new Queue<ReconcileJobData>(queueNames.control, { connection, prefix }))
   // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
   submitQueue.on('error', throttledErrorLog(options.log, 'submit queue error'))
   controlQueue.on('error', throttledErrorLog(options.log, 'control queue error'))

@@ -39,8 +39,9 @@ export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps): Pr
     })
     // The board's reads wait for Redis like any command: while it is down they would hang, and the
     // page polls every few seconds. Reads answer 503 after a while instead. Its actions (retry,
-    // clean, pause) are not cut short: ioredis runs them once Redis is back, and a 503 must not
-    // tell the operator that an action which still happens did not.
+    // clean, pause) are not cut short here: ioredis runs them once Redis is back, and a 503 must not
+    // tell the operator that an action which still happens did not. They fail ('Command timed out')
+    // past REDIS_COMMAND_TIMEOUT_MS (redisConnections), which says no more than that.
     scope.addHook('onRoute', (route) => {
       if (![route.method].flat().every((method) => method === 'GET' || method === 'HEAD')) return
       route.handlerTimeout ??= BULL_BOARD_READ_TIMEOUT_MS

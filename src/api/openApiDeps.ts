@@ -28,7 +28,7 @@ import type { ApiDeps } from './ApiDeps.js'
 export async function openApiDeps(config: Config, log: Logger, signal?: AbortSignal): Promise<ApiDeps & { close(): Promise<void> }> {
   const { keyring, custody, localKeys } = checkLocalSettings(config)
   const database = await openConfiguredDatabase(config, log)
-  const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`)
+  const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
   try {
     // A stop while it waits for Postgres (`signal`) ends the wait too.
     await migrateAtStartup(database, log, { signal })
@@ -49,8 +49,8 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
       rateLimits: createSessionRateLimits(now),
       alert: alerts.raise,
     }
-    const submitQueue = new Queue(queueNames.submit, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
-    const controlQueue = new Queue(queueNames.control, { connection: redis.open(), prefix: config.QUEUE_PREFIX })
+    const submitQueue = redis.queue((connection) => new Queue(queueNames.submit, { connection, prefix: config.QUEUE_PREFIX }))
+    const controlQueue = redis.queue((connection) => new Queue(queueNames.control, { connection, prefix: config.QUEUE_PREFIX }))
     // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
     submitQueue.on('error', throttledErrorLog(log, 'submit queue error'))
     controlQueue.on('error', throttledErrorLog(log, 'control queue error'))

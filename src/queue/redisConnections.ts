@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
 import { createRedis } from './connection.js'
 
@@ -13,13 +14,31 @@ export const QUIT_WAIT_MS = 2_000
  * under one client name (`CLIENT LIST` tells which deployment and process a
  * connection belongs to), so that it can close every one it opened.
  */
-export function redisConnections(url: string, connectionName: string) {
+export function redisConnections(url: string, connectionName: string, options: { commandTimeoutMs?: number } = {}) {
   const opened: Redis[] = []
+  const open = (): Redis => {
+    const connection = createRedis(url, { connectionName })
+    opened.push(connection)
+    return connection
+  }
   return {
-    open(): Redis {
-      const connection = createRedis(url, { connectionName })
-      opened.push(connection)
-      return connection
+    /** A connection without a command timeout, as a BullMQ Worker needs (it blocks on it). */
+    open,
+    /**
+     * A BullMQ Queue (`create` builds it on the connection given) whose commands fail ('Command
+     * timed out') when Redis has not answered within `commandTimeoutMs`: a Redis that hangs (takes
+     * the connection and stops answering) or stays down would otherwise hold each command, and its
+     * caller, for ever. Never for a Worker: its blocking wait for jobs outlasts any such timeout
+     * (BullMQ duplicates a Worker's connection, options included). The timeout applies once the
+     * queue's start-up read (INFO) is answered: BullMQ does not start a failed one again, so a
+     * timeout there would fail the queue for good.
+     */
+    queue<Q extends Queue>(create: (connection: Redis) => Q): Q {
+      const connection = open()
+      const queue = create(connection)
+      const ms = options.commandTimeoutMs
+      if (ms) queue.waitUntilReady().then(() => { connection.options.commandTimeout = ms }, () => undefined)
+      return queue
     },
     /**
      * Quits every connection opened (disconnecting one that cannot quit, or whose QUIT has no answer

@@ -2,13 +2,18 @@
  * `redisConnections` against a Redis that hangs (takes the connection, then never answers), as
  * opposed to one that is down: nothing ever fails on its own, so every wait needs its own end.
  */
-import { afterEach, expect, it } from 'vitest'
+import { randomUUID } from 'node:crypto'
+import { Queue } from 'bullmq'
+import { afterAll, afterEach, expect, it } from 'vitest'
+import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { redisConnections } from '../../src/queue/redisConnections.js'
 import { freezingRelay } from '../support/freezingRelay.js'
 import { REDIS_URL, eventually } from '../worker/support/harness.js'
 
 let relay: Awaited<ReturnType<typeof freezingRelay>> | undefined
+const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
 afterEach(async () => { await relay?.close() })
+afterAll(async () => { await deleteQueueKeys(REDIS_URL, prefix) })
 
 it('closeAll ends connections whose Redis stopped answering, instead of waiting for their QUIT for ever', async () => {
   relay = await freezingRelay(REDIS_URL)
@@ -22,4 +27,43 @@ it('closeAll ends connections whose Redis stopped answering, instead of waiting 
   expect(Date.now() - startedAt).toBeLessThan(4_000)
   // Disconnected: ioredis destroys a socket the server does not close within its disconnect timeout (2 s).
   await eventually(async () => connections.every((c) => c.status === 'end'), 5_000)
+}, 20_000)
+
+it("a queue's commands fail after the command timeout once its Redis stops answering, instead of waiting for ever", async () => {
+  relay = await freezingRelay(REDIS_URL)
+  const redis = redisConnections(relay.url, 'deputy-test:hung-queue', { commandTimeoutMs: 500 })
+  const queue = redis.queue((connection) => new Queue('hung', { connection, prefix }))
+  queue.on('error', () => undefined)
+  try {
+    await queue.waitUntilReady()
+    expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 0 })
+    relay.freeze()
+    const startedAt = Date.now()
+    await expect(queue.getJobCounts('waiting')).rejects.toThrow('Command timed out')
+    await expect(queue.add('job', {})).rejects.toThrow('Command timed out')
+    expect(Date.now() - startedAt).toBeLessThan(3_000)
+  } finally {
+    await queue.close()
+    await redis.closeAll()
+  }
+}, 20_000)
+
+it('a queue whose Redis stalls right after connecting (before the queue has read its version) works once Redis answers', async () => {
+  relay = await freezingRelay(REDIS_URL)
+  const redis = redisConnections(relay.url, 'deputy-test:stalled-start', { commandTimeoutMs: 300 })
+  // Frozen as soon as the connection is ready: BullMQ's own start-up read (INFO) is held.
+  const queue = redis.queue((connection) => {
+    connection.once('ready', () => relay?.freeze())
+    return new Queue('stalled', { connection, prefix })
+  })
+  queue.on('error', () => undefined)
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    relay.thaw()
+    // A timeout on that start-up read would have failed the queue for good (BullMQ does not start it again).
+    expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 0 })
+  } finally {
+    await queue.close()
+    await redis.closeAll()
+  }
 }, 20_000)

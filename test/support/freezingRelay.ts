@@ -2,43 +2,46 @@ import { type AddressInfo, type Socket, connect, createServer } from 'node:net'
 
 /**
  * A TCP relay to the real server at `targetUrl` that `freeze()` turns silent without closing
- * anything: connections already relayed stay open and nothing more crosses them either way, and
- * new ones are taken and never answered. That is a server that hangs (a stopped process, a
- * blackholed route) rather than one that is down: no error and no close ever reaches the client.
- * `url` is `targetUrl` with the relay's host and port.
+ * anything: its connections stay open (new ones are taken too) and what either side sends is held,
+ * not delivered, until `thaw()` delivers it and relays again. That is a server that hangs (a stopped
+ * process, a blackholed route) rather than one that is down: no error and no close reaches the
+ * client. `url` is `targetUrl` with the relay's host and port.
  */
 export async function freezingRelay(targetUrl: string) {
   const target = new URL(targetUrl)
   const sockets = new Set<Socket>()
+  const held: (() => void)[] = []
   let frozen = false
   const track = (socket: Socket) => {
     sockets.add(socket)
     socket.on('error', () => socket.destroy())
     socket.on('close', () => sockets.delete(socket))
   }
+  /** Runs `step` now, or at `thaw()` after what was held before it. */
+  const relayed = (step: () => void) => { if (frozen) held.push(step); else step() }
   // Half-open allowed: a frozen server does not answer a client's FIN with its own.
   const relay = createServer({ allowHalfOpen: true }, (client) => {
-    track(client)
-    if (frozen) {
-      client.resume()
-      return
-    }
     const upstream = connect({ port: Number(target.port), host: target.hostname, allowHalfOpen: true })
-    track(upstream)
-    client.on('close', () => { if (!frozen) upstream.destroy() })
-    upstream.on('close', () => { if (!frozen) client.destroy() })
-    client.on('data', (chunk: Buffer) => { if (!frozen) upstream.write(chunk) })
-    upstream.on('data', (chunk: Buffer) => { if (!frozen) client.write(chunk) })
-    client.on('end', () => { if (!frozen) upstream.end() })
-    upstream.on('end', () => { if (!frozen) client.end() })
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      track(from)
+      from.on('data', (chunk: Buffer) => relayed(() => to.write(chunk)))
+      from.on('end', () => relayed(() => to.end()))
+      from.on('close', () => relayed(() => to.destroy()))
+    }
   })
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
   return {
     url: targetUrl.replace(target.host, `127.0.0.1:${(relay.address() as AddressInfo).port}`),
-    /** From now on, nothing crosses the relay and nothing it holds is closed. */
+    /** From now on nothing crosses the relay, and nothing it holds is closed. */
     freeze(): void { frozen = true },
+    /** Delivers what was held, in order, and relays again. */
+    thaw(): void {
+      frozen = false
+      for (const step of held.splice(0)) step()
+    },
     /** Destroys every connection and stops listening. */
     async close(): Promise<void> {
+      held.length = 0
       for (const socket of sockets) socket.destroy()
       await new Promise((resolve) => relay.close(resolve))
     },
