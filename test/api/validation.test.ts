@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { outbox } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
 
 /*
@@ -58,6 +60,10 @@ const cases: Case[] = [
   ['session: empty revoke reason', 'POST', () => `/v1/sessions/${sessionId}/revoke`, { reason: '' }, 400, 'reason', /must not be empty/],
   ['session: unknown status filter', 'GET', () => `${w()}/sessions?status=alive`, undefined, 400, 'status', /must be one of/],
   ['order: market missing', 'POST', () => `${w()}/orders`, { ...order, market: undefined }, 400, 'market', /is required/],
+  // Every other market (or asset) name refuses the empty string too, naming the field.
+  ['order: empty market', 'POST', () => `${w()}/orders`, { ...order, market: '' }, 400, 'market', /^must name a market, e.g. "ETH-USD"$/],
+  ['policy: an empty market name', 'PUT', () => `${w()}/policy`, { rules: { allowedMarkets: [''] } }, 400, 'rules.allowedMarkets.0', /^must not be empty$/],
+  ['schedule: an empty asset name', 'POST', () => `${w()}/schedules`, { ...spec, targets: { '': '0.5', USD: '0.5' } }, 422, 'targets.', /^asset must be 1–32 letters or digits$/],
   ['order: unknown market', 'POST', () => `${w()}/orders`, { ...order, market: 'DOGE-USD' }, 422, 'market', /operator's markets \(ETH-USD, BTC-USD\)/],
   ['order: bad side', 'POST', () => `${w()}/orders`, { ...order, side: 'long' }, 400, 'side', /must be one of "buy", "sell"/],
   ['order: price as a JSON number', 'POST', () => `${w()}/orders`, { ...order, price: 1990 }, 400, 'price', /must be a string/],
@@ -92,6 +98,8 @@ const cases: Case[] = [
   ['order: modify a cancelled order', 'POST', () => `/v1/orders/${cancelledOrderId}/modify`, { price: '1990', size: '1' }, 409, 'orderId', /cancelled; it cannot be modified/],
   ['order: cancel a cancelled order', 'POST', () => `/v1/orders/${cancelledOrderId}/cancel`, {}, 409, 'orderId', /cancelled; it cannot be cancelled/],
   ['cancel-all: unknown market', 'POST', () => `${w()}/cancel-all`, { market: 'XYZ' }, 422, 'market', /operator's markets/],
+  // An empty market is a client's bug (an unset variable), not a wish to cancel everywhere: that is `market` left out.
+  ['cancel-all: empty market', 'POST', () => `${w()}/cancel-all`, { market: '' }, 422, 'market', /^must not be empty: omit market to cancel in every market$/],
   ['halt: reason missing', 'POST', () => `${w()}/halt`, {}, 400, 'reason', /is required/],
   ['halt: blank reason', 'POST', () => `${w()}/halt`, { reason: '   ' }, 400, 'reason', /must say why/],
   ['compromise: reason missing', 'POST', () => `${w()}/compromise`, {}, 400, 'reason', /is required/],
@@ -140,6 +148,11 @@ describe('every rule names its field', () => {
     const refused = await tenant.request('PUT', `${w()}/policy`, { rules: { allowedMarkets: ['DOGE-USD'] } })
     expect(refused.statusCode, refused.body).toBe(422)
     expect((await tenant.request('GET', `${w()}/policy`)).statusCode).toBe(404)
+  })
+
+  it('queues no CancelAll it refused', async () => {
+    const queued = await api.h.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.walletId, walletId), eq(outbox.kind, 'CancelAll')))
+    expect(queued).toEqual([])
   })
 
   it('lists every problem of a schedule at once', async () => {

@@ -157,6 +157,9 @@ describe('deputy against a running API', () => {
     const resumed = await deputy(['resume', walletId])
     expect(resumed.code).toBe(0)
     expect(resumed.stdout).toMatch(/active/)
+    // An empty --market (an unset shell variable) is sent, and refused: it does not cancel every market.
+    const blank = await deputy(['order', 'cancel-all', walletId, '--market', ''])
+    expect([blank.code, blank.stderr]).toEqual([2, expect.stringMatching(/market: must not be empty: omit market to cancel in every market/)])
     const all = await deputy(['order', 'cancel-all', walletId, '--wait'])
     expect(all.code, all.stderr).toBe(0)
     expect(all.stdout).toMatch(/CancelAll accepted by the operator/)

@@ -131,14 +131,20 @@ export const orderRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     schema: {
       summary: "CancelAll: cancel the wallet's open orders in one market, or in every market", tags, security: tenantSecurity,
       headers: idempotencyHeader, params: walletParams,
-      body: z.strictObject({ market: z.string().optional().describe('default every market') }).optional(), response: { 202: Queued, ...errorResponses },
+      body: z.strictObject({ market: z.string().optional().describe('left out: every market; an empty string is refused (422)') }).optional(), response: { 202: Queued, ...errorResponses },
     },
   }, async (request, reply) => {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
-    const market = request.body?.market ?? ''
-    if (market !== '' && !deps.markets.has(market)) {
+    const named = request.body?.market
+    // "" is how the CancelAll's payload says every market, but sent by a client it is a bug (an unset
+    // variable, say), not a wish to cancel everywhere: that is `market` left out.
+    if (named === '') {
+      throw new ApiError(422, 'CORE.VALIDATION', 'market: must not be empty', { field: 'market', rule: 'must not be empty: omit market to cancel in every market' })
+    }
+    if (named !== undefined && !deps.markets.has(named)) {
       throw new ApiError(422, 'CORE.VALIDATION', `market: must be one of the operator's markets`, { field: 'market', rule: `must be one of the operator's markets (${[...deps.markets.keys()].join(', ')}) or omitted for all` })
     }
+    const market = named ?? ''
     // The tenant is checked again in the CancelAll's transaction: the wallet may have been retired since (a takeover by proof of ownership).
     const { outboxId } = await requestCancelAll(db, { walletId: wallet.id, tenantId: tenantOf(request), market, outboxId: request.idempotencyClaim?.actionId })
     await relayNow(deps)

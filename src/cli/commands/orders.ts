@@ -87,9 +87,10 @@ export function orderCommands(program: Command): void {
       out.result(final, () => orderLine(final))
     }))
   waitOptions(order.command('cancel-all <walletId>').description("CancelAll: the wallet's open orders in one market, or every market")
-    .option('--market <market>', 'only this market'))
+    .option('--market <market>', 'only this market (left out: every market)'))
     .action(clientAction(async ({ api, out }, options: WaitOptions & { market?: string }, walletId: string) => {
-      const queued = await api.post<QueuedDto>(`/v1/wallets/${encodeURIComponent(walletId)}/cancel-all`, options.market ? { market: options.market } : {})
+      // An empty --market (an unset shell variable) is sent as it is, for the API to refuse: not read as every market.
+      const queued = await api.post<QueuedDto>(`/v1/wallets/${encodeURIComponent(walletId)}/cancel-all`, options.market !== undefined ? { market: options.market } : {})
       if (!options.wait) return out.result(queued, () => `CancelAll queued (${queued.outboxId})`)
       out.progress(`CancelAll queued; waiting for the operator…`)
       const work = await waitForWork(api, out, queued.outboxId, options.timeout)
