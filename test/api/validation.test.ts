@@ -38,6 +38,8 @@ const w = () => `/v1/wallets/${walletId}`
 const cases: Case[] = [
   ['wallet: neither address nor generate', 'POST', () => '/v1/wallets', {}, 400, 'address', /either an address or generate/],
   ['wallet: malformed address', 'POST', () => '/v1/wallets', { address: '0x12' }, 400, 'address', /20-byte hex address/],
+  // No key signs for the zero address: every Delegation of such a wallet would fail.
+  ['wallet: the zero address', 'POST', () => '/v1/wallets', { address: '0x0000000000000000000000000000000000000000' }, 422, 'address', /^must not be the zero address \(0x0000…0000\): no key can sign for it$/],
   ['wallet: bad checksum', 'POST', () => '/v1/wallets', { address: '0x00000000000000000000000000000000000000aA' }, 422, 'address', /checksum/],
   // A user's Privy id (did:privy:…) in place of the wallet's: every grant of the wallet would fail.
   ['wallet: custody wallet id that is no Privy wallet id', 'POST', () => '/v1/wallets', { address: '0x000000000000000000000000000000000000dEaD', custodyWalletId: 'did:privy:cm1abc' }, 400, 'custodyWalletId', /must be a Privy wallet id/],
@@ -148,6 +150,11 @@ describe('every rule names its field', () => {
     const refused = await tenant.request('PUT', `${w()}/policy`, { rules: { allowedMarkets: ['DOGE-USD'] } })
     expect(refused.statusCode, refused.body).toBe(422)
     expect((await tenant.request('GET', `${w()}/policy`)).statusCode).toBe(404)
+  })
+
+  it('registers no wallet it refused', async () => {
+    const listed = (await tenant.request('GET', '/v1/wallets')).json<{ wallets: { address: string }[] }>().wallets.map((wallet) => wallet.address)
+    expect(listed).not.toContain('0x0000000000000000000000000000000000000000')
   })
 
   it('queues no CancelAll it refused', async () => {

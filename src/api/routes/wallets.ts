@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
-import { getAddress, isAddress, recoverTypedDataAddress } from 'viem'
+import { getAddress, isAddress, recoverTypedDataAddress, zeroAddress } from 'viem'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { REGISTRATION_MAX_VALIDITY_SECONDS, walletRegistrationTypedData } from '../../core/wallets/walletRegistrationTypedData.js'
@@ -55,10 +55,15 @@ async function checkOwnership(tenantId: string, address: string, custodyWalletId
   }
 }
 
-function checksummed(address: string): string {
+/** The address to register, checksummed: its checksum right, and not the zero address. */
+function registrable(address: string): string {
   // Mixed case carries an EIP-55 checksum; a wrong one means a mistyped address.
   if (!isAddress(address, { strict: true })) {
     throw new ApiError(422, 'CORE.VALIDATION', 'address: the mixed-case checksum is wrong', { field: 'address', rule: 'must have a valid EIP-55 checksum (or be all lower case)' })
+  }
+  // No key signs for it (an unset value, most likely): every Delegation of the wallet would fail.
+  if (address === zeroAddress) {
+    throw new ApiError(422, 'CORE.VALIDATION', 'address: the zero address', { field: 'address', rule: 'must not be the zero address (0x0000…0000): no key can sign for it' })
   }
   return getAddress(address)
 }
@@ -87,7 +92,7 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     if (generate && !deps.walletSigners.allowsLocal) {
       throw new ApiError(422, 'CORE.VALIDATION', 'development wallets are disabled', { field: 'generate', rule: 'is only allowed with WALLET_SIGNER=local' })
     }
-    const target = generate ? deps.walletSigners.generateLocal().address : checksummed(address!)
+    const target = generate ? deps.walletSigners.generateLocal().address : registrable(address!)
     const { custodyWalletId } = request.body
     // Checked before anything is stored: a refused registration claims nothing.
     if (custodyWalletId !== undefined) await checkOwnership(tenantId, target, custodyWalletId, request.body.ownership, deps.runtime.now())
