@@ -112,6 +112,8 @@ const cases: Case[] = [
   ['policy: notional not a decimal', 'PUT', () => `${w()}/policy`, { rules: { maxOrderNotional: 'lots' } }, 400, 'rules.maxOrderNotional', /decimal string/],
   // A misspelt market would be stored, and every order of the wallet refused at signing.
   ['policy: a market the operator does not list', 'PUT', () => `${w()}/policy`, { rules: { allowedMarkets: ['ETH-USD', 'ETH-USDC'] } }, 422, 'rules.allowedMarkets.1', /^must be one of the operator's markets \(ETH-USD, BTC-USD\)$/],
+  ['policy: more markets than any operator lists', 'PUT', () => `${w()}/policy`, { rules: { allowedMarkets: Array.from({ length: 257 }, () => 'ETH-USD') } }, 400, 'rules.allowedMarkets', /^must name at most 256 markets$/],
+  ['policy: a market named twice', 'PUT', () => `${w()}/policy`, { rules: { allowedMarkets: ['ETH-USD', 'BTC-USD', 'ETH-USD'] } }, 422, 'rules.allowedMarkets.2', /^must name each market once: ETH-USD is rules.allowedMarkets.0 already$/],
   ['schedule: weights do not sum to 1', 'POST', () => `${w()}/schedules`, { ...spec, targets: { ETH: '0.5', USD: '0.4' } }, 422, 'targets', /sum to exactly 1/],
   ['schedule: bad cron', 'POST', () => `${w()}/schedules`, { ...spec, cron: 'every hour' }, 422, 'cron', /cron|field/],
   ['schedule: runs every second', 'POST', () => `${w()}/schedules`, { ...spec, cron: '* * * * * *' }, 422, 'cron', /at most once every 60 s, but two of its runs are 1 s apart/],
@@ -147,8 +149,10 @@ describe('every rule names its field', () => {
   })
 
   it('stores no policy it refused', async () => {
-    const refused = await tenant.request('PUT', `${w()}/policy`, { rules: { allowedMarkets: ['DOGE-USD'] } })
-    expect(refused.statusCode, refused.body).toBe(422)
+    for (const allowedMarkets of [['DOGE-USD'], ['BTC-USD', 'BTC-USD']]) {
+      const refused = await tenant.request('PUT', `${w()}/policy`, { rules: { allowedMarkets } })
+      expect(refused.statusCode, refused.body).toBe(422)
+    }
     expect((await tenant.request('GET', `${w()}/policy`)).statusCode).toBe(404)
   })
 
