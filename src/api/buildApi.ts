@@ -54,6 +54,9 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   app.setErrorHandler(errorHandler)
   app.addHook('preValidation', refuseUnstorableText)
   refuseRepeatedJsonKeys(app)
+  // Every body is JSON: one sent as text/plain is refused 415 as any other type is, not read as a string
+  // (Fastify's default), which its route's schema would refuse 400 as "must be an object".
+  app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler((request) => {
     throw new NotFoundError(`route ${request.method} ${request.url.split('?')[0]}`, 'url', "must name one of the API's routes (listed in /openapi.json)")
   })

@@ -44,7 +44,8 @@ const urlRules: Record<string, string> = {
 
 /**
  * Maps every error to one body shape. Validation: 400 (request shape) or 422
- * (a domain rule); not found / another tenant's: 404; state conflicts: 409;
+ * (a domain rule); a body that is not JSON by its Content-Type: 415;
+ * not found / another tenant's: 404; state conflicts: 409;
  * the operator or Privy failing: 502/503; Postgres unreachable or out of time: 503;
  * anything else: 500 without internals. A 500 is logged as an error (a bug to
  * look at); a dependency that failed (502/503) as a warning.
@@ -88,8 +89,16 @@ function toResponse(error: FastifyError, request: FastifyRequest): { status: num
   }
   if (error instanceof BaseError) return domainError(error)
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    // A body sent as another type than JSON (text/plain, a form, none at all): no parser takes it.
+    const type = mediaType(request.headers['content-type'])
+    return {
+      status: 415, headers: {},
+      body: { error: { code: 'API.UNSUPPORTED_MEDIA_TYPE', message: `unsupported media type ${type}: the API reads JSON bodies only`, field: 'Content-Type', rule: 'must be application/json' } },
+    }
+  }
   if (status < 500) {
-    // Fastify's own refusals: malformed JSON, wrong content type, body too large, a URL it cannot route.
+    // Fastify's own refusals: malformed JSON, body too large, a URL it cannot route.
     const url = urlRules[error.code ?? '']
     const field = error.code?.startsWith('FST_ERR_CTP') ? 'body' : url ? 'url' : undefined
     return { status, headers: {}, body: { error: { code: status === 404 ? 'API.NOT_FOUND' : 'API.BAD_REQUEST', message: error.message, ...fieldRule(field, url ?? (field ? error.message : undefined)) } } }
@@ -121,6 +130,13 @@ function domainError(error: BaseError): { status: number; body: ErrorBody; heade
   if (error.code === 'SESSION.REVOKE_FAILED') return { status: 502, headers: { 'retry-after': '5' }, body }
   if (error.code.startsWith('VENUE.')) return { status: error.retryable ? 503 : 502, headers: error.retryable ? { 'retry-after': '1' } : {}, body }
   return { status: 500, headers: {}, body: { error: { code: error.code, message: error.shortMessage } } }
+}
+
+/** A request's media type as it can be repeated in an answer: its type/subtype only, or what it is not. */
+function mediaType(header: string | undefined): string {
+  if (header === undefined || !header.trim()) return '(none)'
+  const type = header.split(';')[0]!.trim().toLowerCase()
+  return /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/.test(type) ? type : '(not a media type)'
 }
 
 function fieldRule(field: string | undefined, rule: string | undefined): { field?: string; rule?: string } {

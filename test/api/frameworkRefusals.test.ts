@@ -27,3 +27,22 @@ describe('a URL Fastify cannot route', () => {
     })
   })
 })
+
+describe('a body that is not JSON by its Content-Type', () => {
+  const refusal = (type: string) => ({
+    error: { code: 'API.UNSUPPORTED_MEDIA_TYPE', message: `unsupported media type ${type}: the API reads JSON bodies only`, field: 'Content-Type', rule: 'must be application/json' },
+  })
+
+  it.each([
+    ['text/plain', { 'content-type': 'text/plain' }, 'text/plain'],
+    ['text/plain with a charset', { 'content-type': 'text/plain; charset=utf-8' }, 'text/plain'],
+    ['application/xml', { 'content-type': 'application/xml' }, 'application/xml'],
+    ['none', {}, '(none)'],
+  ])('%s: 415 in the error shape, naming the Content-Type, and nothing done', async (_name, headers, type) => {
+    const { api, tenant } = file
+    const response = await api.app.inject({ method: 'POST', url: '/v1/wallets', headers: { ...tenant.headers, ...headers }, payload: '{"generate":true}' })
+    expect(response.statusCode, response.body).toBe(415)
+    expect(response.json()).toEqual(refusal(type))
+    expect((await tenant.request('GET', '/v1/wallets')).json()).toEqual({ wallets: [] })
+  })
+})
