@@ -7,6 +7,7 @@ import { auditLog, orderStates, orders, sessions } from '../../store/schema/inde
 import type { ApiDeps } from '../ApiDeps.js'
 import { queueHealth } from '../queueHealth.js'
 import { withinDeadline } from '../withinDeadline.js'
+import { readOutboxWork } from './outboxWork.js'
 import { submitLatencies } from './submitLatencies.js'
 
 const unsettledStates = orderStates.filter((state) => !terminalOrderStates.includes(state))
@@ -42,6 +43,18 @@ export function createMetrics(deps: ApiDeps) {
     name: 'deputy_alerts', help: 'Alerts raised since the start (audit log rows alert.<code>; a repeat within the hour is not counted), by code',
     labelNames: ['code'], registers: [register],
   })
+  const outboxWork = new Gauge({
+    name: 'deputy_outbox_work', help: 'Outbox work not settled yet, by status (pending includes work not due yet, such as good-till cancels); retired wallets left out',
+    labelNames: ['status'], registers: [register],
+  })
+  const outboxOldestAge = new Gauge({
+    name: 'deputy_outbox_oldest_age_seconds', help: 'Seconds since the oldest due outbox work of the status came due (its creation, good-till time or release from held; 0: none); retired wallets left out',
+    labelNames: ['status'], registers: [register],
+  })
+  const outboxFailed = new Gauge({
+    name: 'deputy_outbox_failed', help: 'Outbox work due within the last hour that failed for good, by code (operator protocol code or LOCAL.*; other); retired wallets left out',
+    labelNames: ['code'], registers: [register],
+  })
   const sourceUp = new Gauge({
     name: 'deputy_metrics_source_up', help: 'Whether this scrape read the source (1) or it did not answer within 2 s (0; its series are left out)',
     labelNames: ['source'], registers: [register],
@@ -59,7 +72,7 @@ export function createMetrics(deps: ApiDeps) {
     // Session expiry is on the operator's clock.
     const nowMs = deps.runtime.operatorNow()
     const live: SQL = inArray(sessions.status, ['active', 'rotating'])
-    const [errorRows, stateRows, repairRows, expiringRows, alertRows] = await Promise.all([
+    const [errorRows, stateRows, repairRows, expiringRows, alertRows, work] = await Promise.all([
       groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`),
       // Wallet by wallet through orders_wallet_state_idx: the orders not yet settled, never the rest.
       groupCount(db, sql`select o.state as key, count(*)::int as n from wallets w
@@ -72,9 +85,10 @@ export function createMetrics(deps: ApiDeps) {
       })),
       // Through audit_log_alert_idx (migration 0016): the alert rows only.
       groupCount(db, sql`select substr(action, 7) as key, count(*)::int as n from audit_log where action like 'alert.%' group by action`),
+      readOutboxWork(db),
       observeOnce(),
     ])
-    return { errorRows, stateRows, repairRows, expiringRows, alertRows }
+    return { errorRows, stateRows, repairRows, expiringRows, alertRows, work }
   }
 
   const refresh = async () => {
@@ -98,6 +112,9 @@ export function createMetrics(deps: ApiDeps) {
     setCounts(repairs, 'action', read?.repairRows)
     setCounts(expiring, 'within', read?.expiringRows)
     setCounts(alerts, 'code', read?.alertRows)
+    setCounts(outboxWork, 'status', read?.work.counts)
+    setCounts(outboxOldestAge, 'status', read?.work.oldestAges)
+    setCounts(outboxFailed, 'code', read?.work.failed)
   }
 
   return {
