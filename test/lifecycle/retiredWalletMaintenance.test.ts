@@ -4,11 +4,17 @@
  * again on a row of its own, which the grants are for. A worker holding a key for the address (a
  * development key) would otherwise grant the retired row a session of its own; so would one that
  * found the wallet due just before the takeover, unless the grant checks again under the wallet lock.
+ * Nor do the writes the worker, the demo or a script make in process, without a tenant (the API's
+ * refuse a retired wallet as an unknown one, 404): none starts work on a row nobody can see.
  */
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
+import { requestCancelAll } from '../../src/runtime/intake/requestOrderChange.js'
+import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
+import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { rotateSession } from '../../src/runtime/sessions/rotateSession.js'
-import { sessions, wallets } from '../../src/store/schema/index.js'
+import { outbox, policies, schedules, sessions, wallets } from '../../src/store/schema/index.js'
 import type { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
@@ -44,4 +50,23 @@ it('grants none to a wallet retired after maintenance found it due: the grant ch
     lifetimeSeconds: 3600, onlyIfExpiringBefore: Math.floor(Date.now() / 1000) + 60,
   })).rejects.toThrow(/retired/)
   expect(await h.db.select().from(sessions).where(eq(sessions.walletId, w.wallet.id))).toEqual([])
+})
+
+it("refuses the in-process writes made without a tenant (the worker's compromise, a halt, a resume, a CancelAll, a policy, a schedule): nothing is stored on a retired wallet", async () => {
+  const w = await bareWallet(h)
+  await h.db.update(wallets).set({ retiredAt: new Date() }).where(eq(wallets.id, w.wallet.id))
+  const walletId = w.wallet.id
+  const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
+  for (const write of [
+    () => worker.compromise(walletId, 'suspected leak'),
+    () => haltWallet(h.db, { walletId, reason: 'stop', actor: 'worker' }),
+    () => resumeWallet(h.db, { walletId, actor: 'worker' }),
+    () => requestCancelAll(h.db, { walletId }),
+    () => setPolicy(h.db, { walletId, rules: { maxOpenOrders: 1 }, actor: 'worker' }),
+    () => createSchedule({ db: h.db, queue: worker.controlQueue }, { walletId, ...spec }),
+  ]) await expect(write()).rejects.toThrow(/walletId: .*retired/)
+  expect(await h.db.select().from(outbox).where(eq(outbox.walletId, walletId))).toEqual([])
+  expect(await h.db.select().from(policies).where(eq(policies.walletId, walletId))).toEqual([])
+  expect(await h.db.select().from(schedules).where(eq(schedules.walletId, walletId))).toEqual([])
+  expect(await h.db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId))).toEqual([{ status: 'awaiting_delegation' }])
 })

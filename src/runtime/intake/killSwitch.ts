@@ -4,7 +4,6 @@ import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
 import { haltStillOnTheWire } from '../../store/repositories/haltStillOnTheWire.js'
-import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { lockTenantWallet } from './lockTenantWallet.js'
 import { auditLog, intents, orders, outbox, sessions, wallets, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
@@ -64,7 +63,7 @@ export async function resumeWallet(db: Db, input: { walletId: string; actor?: st
   return db.transaction(async (tx) => {
     // The wallet row first: a halt committing meanwhile (it writes the row, then queues its
     // CancelAll) is waited for, and its CancelAll seen by the check below (a fresh snapshot).
-    if (!(await lockTenantWallet(tx, input.walletId, input.tenantId))) await lockWallet(tx, input.walletId)
+    await lockTenantWallet(tx, input.walletId, input.tenantId)
     const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
       .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, [...unfinishedOutboxStatuses]))).limit(1)
     if (unsent) {

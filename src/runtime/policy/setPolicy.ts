@@ -2,7 +2,6 @@ import { and, eq, isNull } from 'drizzle-orm'
 import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
-import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { type PolicyRow, policies } from '../../store/schema/index.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 
@@ -16,7 +15,7 @@ export async function setPolicy(db: Db, input: { walletId: string; sessionId?: s
   return db.transaction(async (tx) => {
     // Two changes of one wallet's policies take turns: both would otherwise delete the same (or no)
     // row and both insert, and the second would fail on the one-policy unique index.
-    if (!(await lockTenantWallet(tx, input.walletId, input.tenantId))) await lockWallet(tx, input.walletId)
+    await lockTenantWallet(tx, input.walletId, input.tenantId)
     const target = input.sessionId
       ? and(eq(policies.walletId, input.walletId), eq(policies.sessionId, input.sessionId))
       : and(eq(policies.walletId, input.walletId), isNull(policies.sessionId))

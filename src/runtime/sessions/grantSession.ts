@@ -161,11 +161,10 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     delegationNonce: delegation.nonce.toString(), lifetimeSeconds: input.lifetimeSeconds, walletSigner: input.walletSigner.kind,
   } as const
   const slot = await db.transaction(async (tx): Promise<{ live?: SessionRow; pending?: SessionRow }> => {
-    const locked = (await lockTenantWallet(tx, wallet.id, input.tenantId)) ?? (await lockWallet(tx, wallet.id))
-    // Retired since it was read (its address registered anew for its owner's tenant, `takeUnprovenWallet`,
-    // which this lock orders with): the address's sessions are the new row's. Once this slot's row is
-    // stored, the wallet is never retired.
-    if (locked?.retiredAt) throw new PreLiveCheckError([`wallet ${wallet.id} is retired: its address is registered anew for its owner's tenant`])
+    // Refused if retired since it was read (its address registered anew for its owner's tenant,
+    // `takeUnprovenWallet`, which this lock orders with): the address's sessions are the new row's.
+    // Once this slot's row is stored, the wallet is never retired.
+    const locked = await lockTenantWallet(tx, wallet.id, input.tenantId)
     if (input.unlessActiveUntil !== undefined) {
       // Halted since the caller found it due (a compromise while maintenance worked through other wallets).
       if (locked?.status === 'halted') throw new WalletHaltedError(wallet.id)
