@@ -13,6 +13,7 @@ import { readWalletSignerEnv } from '../../src/signers/createWalletSigner.js'
 import { buildDelegationPolicy } from '../../src/signers/privy/buildDelegationPolicy.js'
 import { createCustodySigners } from '../../src/signers/custodySigners.js'
 import { auditLog, intents, orders, outbox, requests, schedules, sessions, wallets } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
 import { type Harness, createHarness, eventually } from '../worker/support/harness.js'
 import { operatorOrders } from '../worker/support/operator.js'
 import { createSessionSigner } from './support/fixtures.js'
@@ -27,6 +28,7 @@ let app: FastifyInstance
 let adminToken: string
 let signer: ReturnType<typeof createSessionSigner>
 let policyId: string
+let controlQueue: RunningWorker['controlQueue']
 
 beforeAll(async () => {
   h = await createHarness()
@@ -39,6 +41,7 @@ beforeAll(async () => {
   }))
   const walletSigners = createWalletSignerRegistry({ allowLocal: false, fallback: (w) => custody.for(w) })
   const worker = await h.startWorker({ walletSignerFor: () => undefined, maintenanceIntervalMs: 3_600_000 })
+  controlQueue = worker.controlQueue
   adminToken = randomBytes(24).toString('base64url')
   app = await buildApi(apiDepsFromWorker(worker, { keyring: h.keyring, walletSigners, adminToken }), { logger: false })
 }, 120_000)
@@ -234,6 +237,21 @@ describe('registering a custody wallet', () => {
     expect(await h.db.select().from(requests).where(eq(requests.walletId, walletId))).toEqual([])
     expect((await h.db.select().from(outbox).where(eq(outbox.walletId, walletId))).filter((row) => row.status !== 'done')).toEqual([])
   }, 60_000)
+
+  it('removes the job scheduler of a schedule the takeover deletes before answering: it does not fire for the retired wallet', async () => {
+    const a = await tenant()
+    const b = await tenant()
+    const user = userWallet()
+    const walletId = (await b.call('POST', '/v1/wallets', { address: user.address })).json<{ id: string }>().id
+    const created = await b.call('POST', `/v1/wallets/${walletId}/schedules`, spec)
+    expect(created.statusCode, created.body).toBe(201)
+    const scheduleId = created.json<{ id: string }>().id
+    expect(await controlQueue.getJobScheduler(scheduleId)).toBeDefined()
+    const proven = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
+    expect(proven.statusCode, proven.body).toBe(201)
+    expect(await controlQueue.getJobScheduler(scheduleId)).toBeUndefined()
+    expect((await h.db.select().from(schedules).where(eq(schedules.id, scheduleId)))[0]).toMatchObject({ status: 'deleted' })
+  })
 
   it('refuses a signature for another custody wallet id, a deadline passed or more than 24 hours ahead, and ownership without a custody wallet id', async () => {
     const a = await tenant()

@@ -3,6 +3,7 @@ import { getAddress, isAddress, recoverTypedDataAddress, zeroAddress } from 'vie
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { REGISTRATION_MAX_VALIDITY_SECONDS, walletRegistrationTypedData } from '../../core/wallets/walletRegistrationTypedData.js'
+import { resyncAfterCommit } from '../../runtime/schedules/resyncAfterCommit.js'
 import { ensureWallet } from '../../runtime/wallets.js'
 import { takeUnprovenWallet } from '../../store/repositories/takeUnprovenWallet.js'
 import { type WalletRow, wallets } from '../../store/schema/index.js'
@@ -103,10 +104,12 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       // With the owner's proof, an address another tenant named first without one, and never had a
       // session for, is registered anew for this tenant; the other tenant's row is retired.
       const taken = custodyWalletId !== undefined ? await takeUnprovenWallet(db, row.id, tenantId, custodyWalletId) : undefined
+      // The schedules it deleted lose their job schedulers now, not at their next firing or the worker's repair sweep.
+      if (taken) await Promise.all(taken.deletedSchedules.map((id) => resyncAfterCommit({ db, queue: deps.controlQueue, log: deps.runtime.log }, id)))
       // Not taken because a concurrent registration of this tenant's took it first: that one's row answers (200).
       const live = taken ? undefined : custodyWalletId !== undefined ? await ensureWallet(db, target, tenantId) : undefined
       if (!taken && live?.tenantId !== tenantId) throw new ApiError(409, 'WALLET.UNAVAILABLE', 'this address cannot be registered by this tenant', { field: 'address', rule: 'must not be registered already' })
-      row = taken ?? live!
+      row = taken?.wallet ?? live!
       created = taken !== undefined
     }
     if (custodyWalletId !== undefined && row.custodyWalletId !== custodyWalletId) {

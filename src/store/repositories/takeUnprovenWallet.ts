@@ -26,12 +26,13 @@ export const WALLET_TAKEN_OVER = 'walletTakenOver'
  * - its unsent work is ended locally, so the relay, the sweeper and the scheduler never send it:
  *   orders and intents not ended are cancelled (`cancel_reason` walletTakenOver), queued, enqueued
  *   or held outbox rows are settled `done` (a job already in the queue finds it settled), and its
- *   schedules are deleted (a run in flight writes nothing; their job schedulers remove themselves);
+ *   schedules are deleted (a run in flight writes nothing; the caller removes their job schedulers
+ *   once this commits, `resyncAfterCommit`: Redis is not written inside a Postgres transaction);
  * - an audit entry on each row (neither names the other tenant).
- * Answers the new row, or undefined when the other row has (or had) a session, has a custody wallet
+ * Answers the new row and the ids of the schedules deleted, or undefined when the other row has (or had) a session, has a custody wallet
  * id, or was retired meanwhile (the caller refuses the registration).
  */
-export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: string, custodyWalletId: string): Promise<WalletRow | undefined> {
+export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: string, custodyWalletId: string): Promise<{ wallet: WalletRow; deletedSchedules: string[] } | undefined> {
   return db.transaction(async (tx) => {
     await tx.select({ id: schedules.id }).from(schedules).where(eq(schedules.walletId, walletId)).orderBy(asc(schedules.id)).for('update')
     const [current] = await tx.select().from(wallets).where(eq(wallets.id, walletId)).for('no key update')
@@ -57,6 +58,6 @@ export async function takeUnprovenWallet(db: Db, walletId: string, tenantId: str
 
     const [row] = await tx.insert(wallets).values({ address: current.address, tenantId, custodyWalletId }).returning()
     await audit(tx, { walletId: row!.id, actor: 'api', action: 'wallet.takenOver', details: { toTenant: tenantId, reason: 'ownership proven; an earlier registration of the address by another tenant, without proof and never with a session, was retired' } })
-    return row!
+    return { wallet: row!, deletedSchedules: deletedSchedules.map((s) => s.id) }
   })
 }
