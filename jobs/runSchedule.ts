@@ -24,6 +24,9 @@
  *   run waits for them, then re-reads and writes only buys, within what the sells left of
  *   `maxNotionalPerRun`. That wait ends after `settleTimeoutMs`; the buys are then sized from the quote
  *   on hand, and the run notes it.
+ * - A job of a schedule paused, deleted (by the user, or by a takeover of its wallet) or no longer
+ *   stored runs nothing: it removes the scheduler that fired it and logs so (a warning when the
+ *   schedule is not stored at all).
  * - Errors and retries: thrown errors retry (5 attempts, exponential from 1 s); a run whose last
  *   attempt fails, or that fails with a non-retryable error, is recorded `failed`. Waiting uses
  *   `moveToDelayed` and counts no attempt.
@@ -92,7 +95,12 @@ export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParam
   if (claim.kind === 'none') {
     // Self-healing: a scheduler that outlived its schedule's activity (a lost sync) goes. Re-read under
     // the row lock rather than removed blindly: a resume may have landed since this job was claimed.
-    if (claim.removeScheduler) await resyncSchedule(deps.db, p.queue, p.scheduleId)
+    if (claim.removeScheduler) {
+      await resyncSchedule(deps.db, p.queue, p.scheduleId)
+      // Nothing ran: a deleted or paused schedule's slot is recorded skipped (claimRun); one no longer stored has no row to record it on.
+      const level = claim.outcome === 'unknownSchedule' ? 'warn' : 'info'
+      deps.log[level]({ scheduleId: p.scheduleId, jobId: p.jobId, outcome: claim.outcome }, 'schedule run fired for a schedule not active: nothing run, its job scheduler removed')
+    }
     return { outcome: claim.outcome, detail: claim.detail }
   }
   const result = await continueRun(deps, p, claim.run, claim.schedule)

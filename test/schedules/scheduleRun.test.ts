@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import { DelayedError } from 'bullmq'
+import { pino } from 'pino'
 import { and, asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
@@ -213,6 +215,28 @@ describe('one run of a schedule', () => {
     await worker.controlQueue.removeJobScheduler((await createSchedule(ctx, { walletId: wallet.id, ...specOf({ BTC: '1' }, { cron: YEARLY }) })).id)
     expect(await syncAllSchedules(h.db, worker.controlQueue)).toMatchObject({ upserted: 1, removed: 0 })
     expect(await syncAllSchedules(h.db, worker.controlQueue)).toMatchObject({ upserted: 0, removed: 0 })
+  })
+
+  it('a job of a schedule deleted, or no longer stored, does nothing but remove its scheduler, and says so in the log', async () => {
+    const { wallet } = await h.wallet(undefined, { USD: '1000' })
+    const ctx = contextOf(worker)
+    const { schedule: deleted } = await deleteSchedule(ctx, (await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })).id)
+    const unknown = randomUUID()
+    const lines: { msg: string; scheduleId?: string; outcome?: string }[] = []
+    const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as (typeof lines)[number]) } })
+    for (const id of [deleted.id, unknown]) {
+      // Left behind (a sync lost, a deletion written in Postgres only): the job it fires is the one this runs.
+      await worker.controlQueue.upsertJobScheduler(id, { pattern: YEARLY, tz: 'UTC' }, { name: controlJobs.scheduleRun, data: { scheduleId: id } as never })
+      const result = await runSchedule({ ...worker.deps, log }, { scheduleId: id, jobSlot: Date.now(), jobId: `stray-${id}`, queue: worker.controlQueue, control })
+      expect(result.outcome).toBe(id === unknown ? 'unknownSchedule' : 'deleted')
+      expect(await worker.controlQueue.getJobScheduler(id)).toBeUndefined()
+    }
+    expect(await walletOrders(wallet.id)).toEqual([])
+    expect(lines.filter((line) => line.msg.includes('job scheduler removed')).map((line) => [line.scheduleId, line.outcome])).toEqual([[deleted.id, 'deleted'], [unknown, 'unknownSchedule']])
+    // And a worker's start-up sync removes both before they fire.
+    for (const id of [deleted.id, unknown]) await worker.controlQueue.upsertJobScheduler(id, { pattern: YEARLY, tz: 'UTC' }, { name: controlJobs.scheduleRun, data: { scheduleId: id } as never })
+    await syncAllSchedules(h.db, worker.controlQueue)
+    expect([await worker.controlQueue.getJobScheduler(deleted.id), await worker.controlQueue.getJobScheduler(unknown)]).toEqual([undefined, undefined])
   })
 
   it('a bad spec is refused with the field and rule named, and nothing is stored', async () => {
