@@ -45,9 +45,11 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     schema: { summary: 'One view of your wallets: sessions, working orders, schedules, queued work, whether the queues are paused', tags: ['operations'], security: tenantSecurity, response: { 200: Status, ...errorResponses } },
   }, async (request) => {
     const tenantId = tenantOf(request)
-    const mine = eq(wallets.tenantId, tenantId)
+    // A retired wallet (its address registered anew for its owner's tenant) is out of sight here too:
+    // not listed, and its work (failed before the takeover) not counted.
+    const mine = and(eq(wallets.tenantId, tenantId), isNull(wallets.retiredAt))
     const [walletRows, sessionRows, orderRows, scheduleRows, workRows, queues] = await Promise.all([
-      db.select().from(wallets).where(and(mine, isNull(wallets.retiredAt))).orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(STATUS_LIST_LIMIT),
+      db.select().from(wallets).where(mine).orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(STATUS_LIST_LIMIT),
       db.select({ session: sessions }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
         .where(and(mine, inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating', 'quarantined']))).orderBy(asc(sessions.expiry)).limit(STATUS_LIST_LIMIT),
       db.select({ order: orders, clientRef: intents.clientRef, scheduleId: intents.scheduleId }).from(orders).innerJoin(wallets, eq(wallets.id, orders.walletId))
