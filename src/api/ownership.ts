@@ -9,13 +9,24 @@ import { NotFoundError } from './errors.js'
  */
 
 /**
- * `field`: the request field that named it (a path's `walletId`, a list's `after`). A retired wallet
+ * `field`: the request field that named it (a path's `walletId`, a list's filter). A retired wallet
  * (its address passed to its owner's tenant, `takeUnprovenWallet`) is not found either: its orders and
  * schedules stay readable by their own ids and in the lists, ended.
  */
 export async function ownedWallet(db: Db, tenantId: string, walletId: string, field = 'walletId'): Promise<WalletRow> {
   const [row] = await db.select().from(wallets).where(and(eq(wallets.id, walletId), eq(wallets.tenantId, tenantId), isNull(wallets.retiredAt)))
   if (!row) throw new NotFoundError('wallet', field)
+  return row
+}
+
+/**
+ * The wallet a page of the wallet list starts after (`after`): one of this tenant's, retired or not.
+ * A retired wallet keeps its place in the order of registration, so a page mark read before its
+ * takeover still pages on; another tenant's wallet is not found.
+ */
+export async function walletPageMark(db: Db, tenantId: string, walletId: string): Promise<WalletRow> {
+  const [row] = await db.select().from(wallets).where(and(eq(wallets.id, walletId), eq(wallets.tenantId, tenantId)))
+  if (!row) throw new NotFoundError('wallet', 'after')
   return row
 }
 

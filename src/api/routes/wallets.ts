@@ -9,7 +9,7 @@ import { takeUnprovenWallet } from '../../store/repositories/takeUnprovenWallet.
 import { type WalletRow, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
 import { ApiError } from '../errors.js'
-import { ownedWallet } from '../ownership.js'
+import { ownedWallet, walletPageMark } from '../ownership.js'
 import { presentOneWallet, presentWallets } from '../presentWallets.js'
 import { LIST_LIMIT_DEFAULT, errorResponses, idempotencyHeader, listLimit, uuid, walletParams } from '../schemas/common.js'
 import { Wallet } from '../schemas/resources.js'
@@ -121,12 +121,12 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
   app.get('/wallets', {
     schema: {
       summary: "The tenant's wallets, oldest first", tags, security: tenantSecurity,
-      querystring: z.strictObject({ limit: listLimit, after: uuid.optional().describe('only wallets registered after this one (the last of the previous page)') }),
+      querystring: z.strictObject({ limit: listLimit, after: uuid.optional().describe('only wallets registered after this one (the last of the previous page; still a page mark once retired)') }),
       response: { 200: z.object({ wallets: z.array(Wallet) }), ...errorResponses },
     },
   }, async (request) => {
     const tenantId = tenantOf(request)
-    const after = request.query.after ? await ownedWallet(db, tenantId, request.query.after, 'after') : undefined
+    const after = request.query.after ? await walletPageMark(db, tenantId, request.query.after) : undefined
     const rows = await db.select().from(wallets)
       .where(and(eq(wallets.tenantId, tenantId), isNull(wallets.retiredAt), after ? sql`(${wallets.createdAt}, ${wallets.id}) > (select created_at, id from wallets where id = ${after.id})` : undefined))
       .orderBy(asc(wallets.createdAt), asc(wallets.id)).limit(request.query.limit ?? LIST_LIMIT_DEFAULT)
