@@ -65,7 +65,7 @@ const cases: Case[] = [
   // Every other market (or asset) name refuses the empty string too, naming the field.
   ['order: empty market', 'POST', () => `${w()}/orders`, { ...order, market: '' }, 400, 'market', /^must name a market, e.g. "ETH-USD"$/],
   ['policy: an empty market name', 'PUT', () => `${w()}/policy`, { rules: { allowedMarkets: [''] } }, 400, 'rules.allowedMarkets.0', /^must not be empty$/],
-  ['schedule: an empty asset name', 'POST', () => `${w()}/schedules`, { ...spec, targets: { '': '0.5', USD: '0.5' } }, 422, 'targets.', /^asset must be 1–32 letters or digits$/],
+  ['schedule: an empty asset name', 'POST', () => `${w()}/schedules`, { ...spec, targets: { '': '0.5', USD: '0.5' } }, 422, 'targets', /^asset names must not be empty$/],
   ['order: unknown market', 'POST', () => `${w()}/orders`, { ...order, market: 'DOGE-USD' }, 422, 'market', /operator's markets \(ETH-USD, BTC-USD\)/],
   ['order: bad side', 'POST', () => `${w()}/orders`, { ...order, side: 'long' }, 400, 'side', /must be one of "buy", "sell"/],
   ['order: price as a JSON number', 'POST', () => `${w()}/orders`, { ...order, price: 1990 }, 400, 'price', /must be a string/],

@@ -76,7 +76,8 @@ function parseTargets(value: unknown, problems: ValidationProblem[]): Record<str
   for (const asset of assets) {
     const field = `targets.${asset}`
     if (!assetName.test(asset)) {
-      problems.push({ field, rule: 'asset must be 1–32 letters or digits' })
+      // An empty name as a field would read `targets.`, which names nothing.
+      problems.push(asset === '' ? { field: 'targets', rule: 'asset names must not be empty' } : { field, rule: 'asset must be 1–32 letters or digits' })
       continue
     }
     const clash = seen.get(asset.toUpperCase())

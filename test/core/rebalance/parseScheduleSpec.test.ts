@@ -116,6 +116,7 @@ describe('parseScheduleSpec', () => {
     it('rejects asset names that cannot form a market name, and case clashes', () => {
       expect(fieldsOf({ ...valid, targets: { 'ETH-USD': '0.5', USD: '0.5' } })).toEqual(['targets.ETH-USD'])
       expect(fieldsOf({ ...valid, targets: JSON.parse('{"__proto__": "0.5", "USD": "0.5"}') })).toEqual(['targets.__proto__'])
+      expect(problemsOf({ ...valid, targets: { '': '0.5', USD: '0.5' } })).toEqual([{ field: 'targets', rule: 'asset names must not be empty' }])
       expect(problemsOf({ ...valid, targets: { ETH: '0.5', eth: '0.5' } })).toEqual([{ field: 'targets.eth', rule: 'differs from ETH only in case' }])
     })
   })
