@@ -1,40 +1,34 @@
 import { type DestinationStream, type Logger, pino } from 'pino'
-import { QUERY_PARAMS_LINE } from './core/errors/errorMessage.js'
+import { CENSOR, isSecretField, scrubLogValue } from './scrubLogValue.js'
 
 /**
- * Paths pino removes from every log line. Session keys, sealed keys, wallet and
- * authorization signatures' secrets, API keys and Privy credentials never reach
- * logs; objects that hold keys also redact themselves when printed.
+ * Every field of every log line goes through scrubLogValue: secret-named fields are censored at any
+ * depth, and errors, wherever they sit, are printed without a failed statement's bound values or a
+ * Redis command's arguments. (pino's `redact` paths reach fixed depths only.)
  */
-export const redactPaths = [
-  'privateKey', '*.privateKey', 'secret', '*.secret', 'sealedPrivateKey', '*.sealedPrivateKey',
-  'masterKey', '*.masterKey', 'apiKey', '*.apiKey', 'authorization', '*.authorization',
-  'headers.authorization', 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["privy-authorization-signature"]',
-  'appSecret', '*.appSecret', 'authorizationKeys', '*.authorizationKeys', 'jwt', '*.jwt', 'DEPUTY_MASTER_KEY', 'ADMIN_TOKEN', 'DEV_WALLET_KEYS', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS',
-]
-
-/**
- * pino's error serializer, less the bound values of a failed statement (`params`, and the line
- * repeating them in the message and stack): they carry whatever the statement wrote (a sealed
- * session key, an API key's hash, a user's text), which path redaction cannot see inside a message.
- * Likewise the arguments of a Redis command ioredis puts on its errors (`command.args`): a refused
- * AUTH carries REDIS_URL's user and password.
- */
-export function serializeError(err: unknown): unknown {
-  const serialized = pino.stdSerializers.err(err as Error) as unknown
-  if (typeof serialized !== 'object' || serialized === null) return serialized
-  const fields = serialized as Record<string, unknown>
-  if ('params' in fields) fields.params = '[redacted]'
-  const command = fields.command
-  if (typeof command === 'object' && command !== null && 'args' in command) fields.command = { ...command, args: '[redacted]' }
-  for (const key of ['message', 'stack']) {
-    const text = fields[key]
-    if (typeof text === 'string') fields[key] = text.replace(QUERY_PARAMS_LINE, '\nparams: [redacted]')
+export function scrubLogFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const scrubbed: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(fields)) {
+    scrubbed[key] = isSecretField(key) ? CENSOR : servedBySerializer(key, value) ? value : scrubLogValue(value)
   }
-  return fields
+  return scrubbed
+}
+
+/**
+ * Fastify's request and reply, which its `req` and `res` serializers (run after this) reduce to
+ * fixed fields (method, URL, address; status): left whole for them, as scrubbing would turn them into
+ * plain objects those serializers cannot read.
+ */
+function servedBySerializer(key: string, value: unknown): boolean {
+  return (key === 'req' || key === 'res') && typeof value === 'object' && value !== null && Object.getPrototypeOf(value) !== Object.prototype
+}
+
+/** For an error logged already scrubbed (`err` went through scrubLogFields): left as it is. A child's serializers (Fastify's) call it too. */
+export function serializeError(err: unknown): unknown {
+  return err instanceof Error ? scrubLogValue(err) : err
 }
 
 export function createLogger(level: string, name = 'deputy', destination?: DestinationStream): Logger {
-  const options = { name, level, redact: { paths: redactPaths, censor: '[redacted]' }, serializers: { err: serializeError } }
+  const options = { name, level, formatters: { log: scrubLogFields }, serializers: { err: serializeError } }
   return destination ? pino(options, destination) : pino(options)
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { Writable } from 'node:stream'
 import { DrizzleQueryError } from 'drizzle-orm/errors'
+import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/logger.js'
 import { createRedis } from '../../src/queue/connection.js'
@@ -52,5 +53,58 @@ describe('the logger', () => {
     log.error({ err: error }, 'submit queue error')
     expect(JSON.stringify(lines[0])).not.toContain('redis-password-0123456789')
     expect(lines[0]!.err).toMatchObject({ message: expect.stringContaining('WRONGPASS'), command: { name: 'auth', args: '[redacted]' } })
+  })
+})
+
+describe('the logger, on secrets nested deeper than one level', () => {
+  it('redacts secret-named fields at any depth, in errors and in plain objects', () => {
+    const { log, lines } = capture()
+    const error = Object.assign(new Error('request refused'), { config: { headers: { authorization: 'Bearer nested-auth-0123' } } })
+    log.error({ err: error, session: { key: { privateKey: 'nested-private-key-0123' } }, tenant: { apiKeys: [{ apiKey: 'dpk_nested_0123' }] } }, 'failed')
+    const text = JSON.stringify(lines[0])
+    for (const secret of ['nested-auth-0123', 'nested-private-key-0123', 'dpk_nested_0123']) expect(text).not.toContain(secret)
+    expect(lines[0]).toMatchObject({
+      err: { type: 'Error', message: 'request refused', config: { headers: { authorization: '[redacted]' } } },
+      session: { key: { privateKey: '[redacted]' } },
+      tenant: { apiKeys: [{ apiKey: '[redacted]' }] },
+    })
+  })
+
+  it('never prints the bound values of a failed statement wrapped in another error', () => {
+    const { log, lines } = capture()
+    const secret = 'sealed-key-material-nested-0123'
+    const failed = new DrizzleQueryError('update "sessions" set "sealed_private_key" = $1', [secret], new Error('deadlock detected'))
+    log.error({ err: new AggregateError([failed], 'every attempt failed'), detail: { failure: failed } }, 'failed')
+    expect(JSON.stringify(lines[0])).not.toContain(secret)
+    expect(lines[0]).toMatchObject({
+      err: { aggregateErrors: [{ type: 'DrizzleQueryError', params: '[redacted]' }] },
+      detail: { failure: { type: 'DrizzleQueryError', params: '[redacted]', message: expect.stringContaining('params: [redacted]') } },
+    })
+  })
+
+  it('never prints the arguments of the commands of a transaction Redis refused (ioredis keeps them on previousErrors)', async () => {
+    const { log, lines } = capture()
+    const redis = createRedis(REDIS_URL)
+    const key = `h-secrets:${process.pid}:probe`
+    const error = await redis.multi().set(key, 'queued-value-0123').call('get', key, 'queued-arg-0123').exec().then(() => undefined, (e: unknown) => e)
+    await redis.del(key)
+    redis.disconnect()
+    expect(JSON.stringify((error as { previousErrors?: unknown }).previousErrors)).toContain('queued-arg-0123')
+    log.error({ err: error }, 'submit queue error')
+    expect(JSON.stringify(lines[0])).not.toContain('queued-arg-0123')
+    expect(lines[0]!.err).toMatchObject({ message: expect.stringContaining('EXECABORT'), previousErrors: [{ message: expect.stringContaining('wrong number of arguments'), command: { name: 'get', args: '[redacted]' } }] })
+  })
+})
+
+describe('the logger, under Fastify', () => {
+  it('still prints a request as Fastify\'s serializer does, and no credential header', async () => {
+    const { log, lines } = capture()
+    const app = Fastify({ loggerInstance: log })
+    app.get('/ping', async () => ({ ok: true }))
+    await app.inject({ method: 'GET', url: '/ping', headers: { 'x-api-key': 'dpk_header_0123', authorization: 'Bearer header-0123' } })
+    await app.close()
+    expect(JSON.stringify(lines)).not.toMatch(/dpk_header_0123|header-0123/)
+    expect(lines.find((line) => line.msg === 'incoming request')).toMatchObject({ req: { method: 'GET', url: '/ping' } })
+    expect(lines.find((line) => line.msg === 'request completed')).toMatchObject({ res: { statusCode: 200 } })
   })
 })
