@@ -6,12 +6,22 @@ export type ApiClientOptions = {
   baseUrl: string
   apiKey?: string
   adminToken?: string
+  /** Where the key and the token came from, named in errors about them (default the environment variables). */
+  apiKeySource?: string
+  adminTokenSource?: string
   timeoutMs?: number
   /** Attempts after a transport failure (same Idempotency-Key, so a POST never acts twice). Default 2. */
   retries?: number
 }
 
 type ErrorBody = NonNullable<CliError['body']>
+
+/**
+ * What fetch puts in a header as given: printable ASCII. Anything else (a line break pasted with the
+ * key, a control character, a letter outside Latin-1) fetch refuses with an error quoting the header,
+ * key and all, or sends as bytes the API reads otherwise.
+ */
+const SENDABLE_CREDENTIAL = /^[\x20-\x7e]+$/
 
 /** Rows per page when a command reads a whole list (the API's largest `limit`). */
 const PAGE = 500
@@ -35,14 +45,18 @@ function retryAfterMs(response: Response): number | undefined {
 export class ApiClient {
   readonly baseUrl: string
   readonly #apiKey: string | undefined
+  readonly #apiKeySource: string
   readonly #adminToken: string | undefined
+  readonly #adminTokenSource: string
   readonly #timeoutMs: number
   readonly #retries: number
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '')
     this.#apiKey = options.apiKey
+    this.#apiKeySource = options.apiKeySource ?? 'DEPUTY_API_KEY'
     this.#adminToken = options.adminToken
+    this.#adminTokenSource = options.adminTokenSource ?? 'DEPUTY_ADMIN_TOKEN'
     this.#timeoutMs = options.timeoutMs ?? 30_000
     this.#retries = options.retries ?? 2
   }
@@ -76,11 +90,15 @@ export class ApiClient {
   /** Admin endpoints authenticate with the admin token instead of the API key. */
   admin(): ApiClient {
     if (!this.#adminToken) throw new CliError(exitCodes.usage, 'set DEPUTY_ADMIN_TOKEN (or pass --admin-token) for admin commands', { code: 'CLI.NO_ADMIN_TOKEN' })
-    return new ApiClient({ baseUrl: this.baseUrl, apiKey: this.#adminToken, timeoutMs: this.#timeoutMs, retries: this.#retries })
+    return new ApiClient({ baseUrl: this.baseUrl, apiKey: this.#adminToken, apiKeySource: this.#adminTokenSource, timeoutMs: this.#timeoutMs, retries: this.#retries })
   }
 
   async send<T>(method: string, path: string, body?: unknown): Promise<T> {
     if (!this.#apiKey) throw new CliError(exitCodes.usage, 'set DEPUTY_API_KEY (or pass --api-key) to talk to the API', { code: 'CLI.NO_API_KEY' })
+    if (!SENDABLE_CREDENTIAL.test(this.#apiKey)) {
+      // Named, never quoted: the value is a secret.
+      throw new CliError(exitCodes.usage, `${this.#apiKeySource}: must be printable ASCII (no line break, control character or non-ASCII letter); check it was copied whole and alone`, { code: 'CLI.INVALID_CREDENTIAL' })
+    }
     const headers: Record<string, string> = { authorization: `Bearer ${this.#apiKey}` }
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (method === 'POST') headers['idempotency-key'] = randomUUID()
@@ -111,6 +129,7 @@ export class ApiClient {
     }
     if (!response) {
       const cause = lastError instanceof Error ? (lastError.cause instanceof Error ? lastError.cause.message : lastError.message) : String(lastError)
+        .replaceAll(this.#apiKey, '[redacted]')
       throw new CliError(exitCodes.unreachable, `cannot reach the API at ${this.baseUrl}: ${cause}`, { code: 'CLI.UNREACHABLE', cause: lastError })
     }
     const text = await response.text()

@@ -27,7 +27,9 @@ export function clientContext(command: Command): ClientContext {
     api: new ApiClient({
       baseUrl: apiUrl(options),
       apiKey: options.apiKey ?? process.env.DEPUTY_API_KEY,
+      apiKeySource: options.apiKey !== undefined ? '--api-key' : 'DEPUTY_API_KEY',
       adminToken: options.adminToken ?? process.env.DEPUTY_ADMIN_TOKEN,
+      adminTokenSource: options.adminToken !== undefined ? '--admin-token' : 'DEPUTY_ADMIN_TOKEN',
     }),
     out: createOutput(options.json === true),
   }
