@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Queue, Worker } from 'bullmq'
+import { type Job, Queue, Worker } from 'bullmq'
 import { eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
@@ -13,6 +13,7 @@ import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
 import type { WorkerDeps } from './runtime/deps.js'
 import { startEventStreams } from './runtime/eventStreams.js'
 import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProcessor.js'
+import { withStorableErrors } from './runtime/withStorableErrors.js'
 import { createSessionSigners } from './runtime/sessionSigners.js'
 import { shortDeadlineMs } from './core/requests/shortDeadlineMs.js'
 import type { Database, Db } from './store/Database.js'
@@ -204,7 +205,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const cancelLane = startCancelLane(deps)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs, gapAlertAfterMs: options.streamGapAlertAfterMs })
 
-  const submitWorker = new Worker<SubmitJobData>(queueNames.submit, createSubmitProcessor(deps), {
+  const submitWorker = new Worker<SubmitJobData>(queueNames.submit, withStorableErrors(createSubmitProcessor(deps)), {
     connection: redis.open(), prefix, concurrency: options.concurrency ?? 64,
     settings: { backoffStrategy: submitBackoff },
     // A crashed worker's jobs return once their lock lapses: keep that short. A submission is safe
@@ -221,13 +222,13 @@ export async function startWorker(options: StartWorkerOptions) {
   // The periodic runs over every wallet, one at a time per process; a wallet's own (asked for it) always runs.
   const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans }))
   const maintainAll = oneRunAtATime(() => maintainSessions(deps, maintenance))
-  const controlWorker = new Worker<ReconcileJobData>(queueNames.control, async (job, token) => {
+  const controlWorker = new Worker<ReconcileJobData>(queueNames.control, withStorableErrors(async (job: Job<ReconcileJobData>, token?: string) => {
     const { walletId } = job.data
     if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
     if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId }) : reconcileAll()
     if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
-  }, { connection: redis.open(), prefix, concurrency: 4 })
+  }), { connection: redis.open(), prefix, concurrency: 4 })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
   const schedulerPeriods = { reconcileMs: options.reconcileIntervalMs ?? 30_000, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
 
