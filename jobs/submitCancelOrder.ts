@@ -2,7 +2,8 @@
  * Processor: submit a CancelOrder.
  * - Payload: `SubmitJobData` { outboxId, walletId, family: 'CancelOrder', orderId }.
  * - Reads: outbox row (waits for earlier requests of the same order, except modifies: a cancel
- *   never waits for one), orders row (locked, as it is at the claim), active session.
+ *   never waits for one; and for the order's other cancels due before it, whatever their seq),
+ *   orders row (locked, as it is at the claim), active session.
  * - Writes: an order never sent (its placement still pending or held) is cancelled locally, and its
  *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
  *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);
@@ -11,19 +12,21 @@
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
  *   (it filled or was cancelled meanwhile) and recorded; a read that cannot be applied is not
  *   (`readBackOrder`: alerted READ_UNAPPLIABLE), and the cancel is done as the operator answered.
- * - Idempotency key: the outbox id; cancelling twice is harmless (the second answers UnknownOrder).
+ * - Idempotency key: the outbox id. One CancelOrder of an order at a time: one that finds the order
+ *   cancelled by another (a good-till cancel after its user's) stands down, audit `CancelOrder.stoodDown`.
  */
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, desc, eq, exists, inArray, ne } from 'drizzle-orm'
 import type { Db } from '../src/store/Database.js'
 import type { Hex } from 'viem'
 import { liveOrderStates } from '../src/core/orders/orderState.js'
 import { readBackOrder } from '../src/runtime/submission/readBack.js'
-import type { FamilySpec } from '../src/runtime/submission/types.js'
+import type { Claim, FamilySpec } from '../src/runtime/submission/types.js'
 import { covers } from '../src/core/acl/covers.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { type OrderRow, intents, orders, outbox, sessions } from '../src/store/schema/index.js'
+import { cancelsAheadOf } from '../src/store/repositories/unfinishedCancels.js'
+import { type OrderRow, intents, orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   family: 'CancelOrder',
@@ -49,7 +52,13 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
       return { kind: 'wait', reason: 'the order is being submitted' }
     }
     if (order.state === 'submitting' || order.state === 'unknown') return { kind: 'wait', reason: 'the order is not acknowledged yet' }
-    if (!liveOrderStates.includes(order.state)) return { kind: 'done', reason: `order already ${order.state}` }
+    if (!liveOrderStates.includes(order.state)) return endedAlready(tx, row.id, order)
+    // Decided under the order's lock, which a user's cancel takes before it is queued: another
+    // cancel of the order due first (the user's, when this is the good-till's) is queued, held or on
+    // the wire, and a second CancelOrder would reach the operator after it, to be refused. This one
+    // waits for it: stands down once it has cancelled the order, goes out if it failed for good.
+    const [ahead] = await tx.select({ id: outbox.id }).from(outbox).where(cancelsAheadOf({ id: row.id, orderId: order.id })).limit(1)
+    if (ahead) return { kind: 'wait', reason: `cancel ${ahead.id} of the order goes first` }
     const instead = await cancelAllInstead(tx, order)
     if (instead) return { kind: 'done', reason: instead }
     return { kind: 'proceed', fields: { market: order.market, clientOrderId: order.clientOrderId as Hex }, policy: { market: order.market } }
@@ -69,6 +78,20 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   async onNotOpen({ deps, row, order }, session) {
     if (session && order) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
   },
+}
+
+/**
+ * The order has ended: nothing to send. Cancelled by another cancel of the order that went out (a
+ * user's before its good-till time, say), this one stands down for it (audit `CancelOrder.stoodDown`).
+ */
+async function endedAlready(tx: Db, outboxId: string, order: OrderRow): Promise<Claim<'CancelOrder'>> {
+  if (order.state !== 'cancelled') return { kind: 'done', reason: `order already ${order.state}` }
+  const [other] = await tx.select({ id: outbox.id }).from(outbox)
+    .where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'CancelOrder'), eq(outbox.status, 'done'), ne(outbox.id, outboxId),
+      exists(tx.select({ id: requests.id }).from(requests).where(and(eq(requests.outboxId, outbox.id), eq(requests.status, 'accepted'))))))
+    .orderBy(desc(outbox.seq)).limit(1)
+  if (!other) return { kind: 'done', reason: 'order already cancelled' }
+  return { kind: 'done', reason: `stood down: the order was cancelled by cancel ${other.id} (reason ${order.cancelReason ?? 'unknown'})`, standsDownFor: other.id }
 }
 
 /**

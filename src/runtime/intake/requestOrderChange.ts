@@ -137,8 +137,10 @@ export async function requestCancel(db: Db, input: { orderId: string; reason?: s
     if (queued) return queued
     // Locked first: a cancel asked at the same moment waits here, then finds this one's row.
     const order = await lockKnownOrder(tx, input.orderId)
+    // Due by the clock now, not at the transaction's start (now()): a good-till cancel that came due
+    // while this waited for the order's lock may be on the wire, and is answered, not sent again.
     const [pending] = await tx.select({ id: outbox.id }).from(outbox)
-      .where(and(unfinishedCancelsOf(order.id), sql`${outbox.availableAt} <= now()`))
+      .where(and(unfinishedCancelsOf(order.id), sql`${outbox.availableAt} <= clock_timestamp()`))
       .orderBy(outbox.seq).limit(1)
     // Read before the intent is marked below: an order whose intent is active may be placed again.
     if (!pending && terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))) throw new OrderNotOpenError(order, 'cancelled')

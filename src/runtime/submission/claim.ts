@@ -14,6 +14,7 @@ export async function claimOrSettle<F extends RequestFamily>(
 ): Promise<Extract<Claim<F>, { kind: 'proceed' }> | { kind: 'settled'; result: SubmitResult }> {
   const claim = await ctx.deps.db.transaction((tx) => spec.claim(tx, ctx))
   if (claim.kind === 'wait') return { kind: 'settled', result: whenWaiting ? await whenWaiting() : await control.delay(250) }
+  if (claim.kind === 'done' && claim.standsDownFor) return { kind: 'settled', result: await settleDone(ctx, spec, claim.reason, 'stoodDown', { orderId: ctx.row.orderId, for: claim.standsDownFor }) }
   if (claim.kind === 'done') return { kind: 'settled', result: await settleDone(ctx, spec, claim.reason, 'skipped') }
   return claim
 }

@@ -5,11 +5,12 @@ import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
 /**
  * Work that ends without a send (another one): the outbox row `done` with the reason, and the
- * audit row `<family>.<action>` — `skipped` (the claim, or a stop, found nothing to send) or
+ * audit row `<family>.<action>` — `skipped` (the claim, or a stop, found nothing to send),
+ * `stoodDown` (other work did what this was to do: a cancel of the order went out before it) or
  * `notOpen` (the operator says the target order is not open).
  */
 export async function settleDone<F extends RequestFamily>(
-  ctx: SubmitContext, spec: FamilySpec<F>, reason: string, action: 'skipped' | 'notOpen', details: Record<string, unknown> = {},
+  ctx: SubmitContext, spec: FamilySpec<F>, reason: string, action: 'skipped' | 'stoodDown' | 'notOpen', details: Record<string, unknown> = {},
 ): Promise<SubmitResult> {
   const { row } = ctx
   await ctx.deps.db.transaction(async (tx) => {

@@ -17,8 +17,11 @@ export type JobControl = {
 /** What a processor decides before anything is signed. */
 export type Claim<F extends RequestFamily> =
   | { kind: 'proceed'; fields: Omit<RequestMessages[F], Bound>; policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint } }
-  /** Nothing to send (already done, or the target is not open); recorded with the reason. */
-  | { kind: 'done'; reason: string }
+  /**
+   * Nothing to send (already done, or the target is not open); recorded with the reason.
+   * `standsDownFor`: the other work (its outbox id) that did what this one was to do.
+   */
+  | { kind: 'done'; reason: string; standsDownFor?: string }
   /** An earlier step for the same order has not been acknowledged yet. */
   | { kind: 'wait'; reason: string }
 

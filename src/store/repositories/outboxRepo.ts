@@ -1,7 +1,8 @@
-import { type SQL, and, eq, inArray, lt, lte, ne, sql } from 'drizzle-orm'
+import { type SQL, and, eq, inArray, lt, lte, ne, or, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { type OutboxRow, type OutboxStatus, orders, outbox, unfinishedOutboxStatuses } from '../schema/index.js'
 import { cancelAllBeforeStatus } from './cancelAllAfter.js'
+import { cancelsAheadOf } from './unfinishedCancels.js'
 
 /**
  * The Postgres channel on which outbox work ready to relay is announced: migration 0006's
@@ -46,24 +47,30 @@ export async function setOutboxStatus(db: Db, id: string, status: OutboxStatus, 
 
 /**
  * The status of the earliest unfinished request for the same order that `row` must wait for, if
- * any. Requests for one order go out in creation order, whichever process runs them, with one
- * exception: a cancel never waits for a modify. Cancelling is what reduces a user's risk, and a
+ * any. Requests for one order go out in creation order, whichever process runs them, with two
+ * exceptions: the order's cancels go in the order they are due (`cancelsAheadOf`), and a cancel
+ * never waits for a modify. Cancelling is what reduces a user's risk, and a
  * modify still queued (its job stuck with Redis down, or behind a backlog) would hold it; a modify
  * that runs after the cancel finds the order cancelled and is not applied (a modify already sent
  * lands before the cancel, or is refused `UnknownOrder`). A cancel still waits for its Order, and
  * an Order for a CancelAll of its wallet asked before it (`cancelAllBefore`).
  */
-export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'orderId' | 'seq' | 'kind'>): Promise<OutboxStatus | undefined> {
+export async function earlierUnfinished(db: Db, row: Pick<OutboxRow, 'id' | 'orderId' | 'seq' | 'kind'>): Promise<OutboxStatus | undefined> {
   // A placement goes first whatever its seq: reconcile re-places an order that was never placed
   // with a new row created after the modifies and cancels queued for it, which wait for the order.
   if (!row.orderId) return undefined
   // A placement waits for a CancelAll of its wallet asked before it and not gone out yet, which
   // would otherwise cancel it when it lands.
   if (row.kind === 'Order') return cancelAllBeforeStatus(db, row.orderId)
+  // A cancel waits for the order's other cancels due before it, not for those queued before it: a
+  // good-till cancel is queued at intake, and a user's cancel asked before its time goes first.
+  const before = row.kind === 'CancelOrder'
+    ? or(and(ne(outbox.kind, 'CancelOrder'), lt(outbox.seq, row.seq)), cancelsAheadOf({ id: row.id, orderId: row.orderId }))
+    : lt(outbox.seq, row.seq)
   const [earlier] = await db.select({ status: outbox.status }).from(outbox)
     // Rows not yet due (a good-till cancel) do not block what comes after them.
     .where(and(
-      eq(outbox.orderId, row.orderId), lt(outbox.seq, row.seq), inArray(outbox.status, [...unfinishedOutboxStatuses]), lte(outbox.availableAt, sql`now()`),
+      eq(outbox.orderId, row.orderId), before, inArray(outbox.status, [...unfinishedOutboxStatuses]), lte(outbox.availableAt, sql`now()`),
       row.kind === 'CancelOrder' ? ne(outbox.kind, 'ModifyOrder') : undefined,
     ))
     .orderBy(outbox.seq)

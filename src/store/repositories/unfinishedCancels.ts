@@ -1,4 +1,4 @@
-import { type SQL, and, eq, inArray } from 'drizzle-orm'
+import { type SQL, and, eq, inArray, ne, sql } from 'drizzle-orm'
 import { outbox, unfinishedOutboxStatuses } from '../schema/index.js'
 
 /**
@@ -7,4 +7,16 @@ import { outbox, unfinishedOutboxStatuses } from '../schema/index.js'
  */
 export function unfinishedCancelsOf(orderId: string): SQL {
   return and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, [...unfinishedOutboxStatuses]))!
+}
+
+/**
+ * The order's other unfinished CancelOrders that go before `row` (a CancelOrder of it): those due
+ * first, by `available_at` and then `seq`, as the rows stand now. One CancelOrder of an order is
+ * sent at a time: a user's cancel asked before the good-till time goes first, though the good-till
+ * cancel was queued at intake; the good-till cancel waits for it and, once it has cancelled the
+ * order, stands down. A single order over every row, so two cancels never wait for each other.
+ */
+export function cancelsAheadOf(row: { id: string; orderId: string }): SQL {
+  return and(unfinishedCancelsOf(row.orderId), ne(outbox.id, row.id),
+    sql`(${outbox.availableAt}, ${outbox.seq}) < (select mine.available_at, mine.seq from outbox mine where mine.id = ${row.id})`)!
 }

@@ -15,6 +15,11 @@ export type Gate = {
   arrived: Promise<WireRequest>
   /** Lets every held request (and later matching ones) through. */
   release(): void
+  /**
+   * Answers every held request with `answer` instead of forwarding it (the operator never sees it),
+   * and lets later matching ones through: a refusal of a request that was on the wire.
+   */
+  refuse(answer: { status: number; body: unknown }): void
 }
 
 export type GateProxy = {
@@ -35,7 +40,7 @@ export type GateProxy = {
 
 export async function startGateProxy(target: string): Promise<GateProxy> {
   const upstream = new URL(target)
-  const gates = new Set<{ matches: (request: WireRequest) => boolean; held: (request: WireRequest) => void; open: Promise<void> }>()
+  const gates = new Set<{ matches: (request: WireRequest) => boolean; held: (request: WireRequest) => void; open: Promise<Answer | void> }>()
   const streamGates = new Set<{ held: () => void; open: Promise<void> }>()
   const readGates = new Set<{ prefix: string; held: () => void; open: Promise<void> }>()
   const revocationGates = new Set<{ matches: (delegation: string) => boolean; held: (delegation: string) => void; open: Promise<void> }>()
@@ -57,7 +62,12 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
       for (const gate of parsed ? [...gates] : []) {
         if (!gate.matches(parsed!)) continue
         gate.held(parsed!)
-        await gate.open
+        const answer = await gate.open
+        if (answer) {
+          outgoing.writeHead(answer.status, { 'content-type': 'application/json' })
+          outgoing.end(JSON.stringify(answer.body))
+          return
+        }
       }
     }
     if (incoming.method === 'POST' && incoming.url === '/v1/sessions/revoke') {
@@ -101,7 +111,7 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hold: (matches) => holdIn<WireRequest, typeof gates>(gates, (held, open) => ({ matches, held, open })),
+    hold: (matches) => holdIn<WireRequest, typeof gates, Answer>(gates, (held, open) => ({ matches, held, open })),
     holdStreams: () => holdIn(streamGates, (held, open) => ({ held, open })),
     holdRevocations: (matches) => {
       const held: string[] = []
@@ -116,19 +126,26 @@ export async function startGateProxy(target: string): Promise<GateProxy> {
   }
 }
 
+/** An answer the gate gives a held request itself, instead of forwarding it. */
+type Answer = { status: number; body: unknown }
+
 /** A gate added to `set` (made by `make` with its `held` and `open`), and the test's handle on it. */
-function holdIn<A, S extends Set<unknown>>(set: S, make: (held: (value: A) => void, open: Promise<void>) => S extends Set<infer G> ? G : never): { arrived: Promise<A>; release: () => void } {
-  let release!: () => void
+function holdIn<A, S extends Set<unknown>, R = void>(set: S, make: (held: (value: A) => void, open: Promise<R | void>) => S extends Set<infer G> ? G : never): { arrived: Promise<A>; release: () => void; refuse: (answer: R) => void } {
+  let open!: (answer: R | void) => void
   let held!: (value: A) => void
-  const open = new Promise<void>((resolve) => { release = resolve })
+  const opened = new Promise<R | void>((resolve) => { open = resolve })
   const arrived = new Promise<A>((resolve) => { held = resolve })
-  const gate = make(held, open)
+  const gate = make(held, opened)
   set.add(gate)
   return {
     arrived,
     release: () => {
       set.delete(gate)
-      release()
+      open()
+    },
+    refuse: (answer) => {
+      set.delete(gate)
+      open(answer)
     },
   }
 }
