@@ -18,7 +18,7 @@ const DAY_MS = 24 * 3600 * 1000
 
 /**
  * Every `intervalMs`, deletes the settled outbox rows and the applied events older than
- * `retentionDays` (`pruneHistory`), one run at a time, and logs what it deleted. A failing run
+ * `retentionDays`, and the good-till cancels of orders that ended for good before then (`pruneHistory`), one run at a time, and logs what it deleted. A failing run
  * (Postgres down) logs once per failure and the next run tries again. `close()` stops the timer and
  * ends a run in progress at its next statement. `retentionDays` 0 starts nothing.
  */

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Db } from '../../src/store/Database.js'
 import { pruneHistory } from '../../src/store/repositories/pruneHistory.js'
 import { startHistoryPruning } from '../../src/runtime/startHistoryPruning.js'
-import { events, outbox, streamCursors, type OutboxStatus } from '../../src/store/schema/index.js'
+import { events, outbox, streamCursors, type NewOrderRow, type OutboxStatus } from '../../src/store/schema/index.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { eventually } from '../worker/support/harness.js'
-import { drivers, insertWallet } from './fixtures.js'
+import { drivers, insertOrder, insertWallet } from './fixtures.js'
 
 const DAY = 24 * 3600 * 1000
 const ago = (days: number) => new Date(Date.now() - days * DAY)
@@ -95,6 +95,25 @@ describe.each(drivers)('pruneHistory on $name', ({ create }) => {
     expect(await pruneHistory(db, { before: cutoff(), batchSize: 2 })).toEqual({ events: 3, outbox: 0 })
     expect(await remainingSeqs(applied.id)).toEqual([])
     expect(await remainingSeqs(stalled.id)).toEqual([3, 4])
+  })
+
+  it('deletes the good-till cancels, not yet due, of orders that ended for good before the cutoff; keeps those of orders that may still trade', async () => {
+    const wallet = await insertWallet(db)
+    const ids = new Map<string, string>()
+    const goodTillOf = async (label: string, order: Partial<NewOrderRow>, status: OutboxStatus = 'pending') => {
+      const { id } = await insertOrder(db, wallet.id, order)
+      const [row] = await db.insert(outbox).values({ walletId: wallet.id, kind: 'CancelOrder', orderId: id, payload: { reason: 'goodTill' }, status, availableAt: ago(-365), createdAt: ago(40), updatedAt: ago(40) }).returning({ id: outbox.id })
+      ids.set(label, row!.id)
+    }
+    await goodTillOf('filled long ago', { state: 'filled', updatedAt: ago(40) })
+    await goodTillOf('rejected long ago', { state: 'rejected', updatedAt: ago(40) }, 'enqueued')
+    await goodTillOf('cancelled by its user long ago', { state: 'cancelled', cancelReason: 'user', updatedAt: ago(40) })
+    // A read showed it cancelled, with no reason yet: its session's end may still place it again.
+    await goodTillOf('cancelled for no known reason', { state: 'cancelled', updatedAt: ago(40) })
+    await goodTillOf('resting', { state: 'open', updatedAt: ago(40) })
+    await goodTillOf('filled just now', { state: 'filled', updatedAt: ago(0) })
+    expect(await pruneHistory(db, { before: cutoff() })).toEqual({ events: 0, outbox: 3 })
+    expect(await remainingOutbox(ids)).toEqual(['cancelled for no known reason', 'filled just now', 'resting'])
   })
 
   it('deletes nothing once stopping() answers true (shutdown)', async () => {

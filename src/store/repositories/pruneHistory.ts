@@ -1,5 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
+import { outbox } from '../schema/index.js'
+import { outboxOrderEnded } from './outboxRepo.js'
 
 export type PruneHistoryOptions = {
   /** Rows changed before this instant may go. */
@@ -25,8 +27,13 @@ export type PrunedHistory = { events: number; outbox: number }
  *   goes on past rows it keeps: kept rows at the head of the table (a stopped stream's events
  *   behind a gap) never stop the ones after them from going.
  * - `outbox` rows settled (`done`, `failed`: neither ever changes again) before `before`. Queued,
- *   enqueued and held work is kept whatever its age. `GET /v1/work/{id}` answers 404 for a
- *   deleted row; a BullMQ job that still names one finds no row and does nothing.
+ *   enqueued and held work is kept whatever its age, but for good-till cancels not yet due whose
+ *   order ended for good (filled, rejected, or cancelled for a known reason and not placed again:
+ *   `outboxOrderEnded`) before `before`: queued at intake, each waits for its time only to find the
+ *   order ended, and is work nobody will see settle for a year, or ever (a good-till in 9999). An
+ *   order read back live after it ended (reconcile) gets a cancel of its own, queued then.
+ *   `GET /v1/work/{id}` answers 404 for a deleted row; a BullMQ job that still names one (a delayed
+ *   good-till job) finds no row and does nothing.
  * The trading record (orders, requests with their signed bytes, fills, the audit log, schedule
  * runs) is never deleted here. Concurrent callers (several workers) skip each other's rows.
  * Answers how many rows of each table were deleted.
@@ -37,7 +44,7 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
   const before = options.before.toISOString()
   const events = await deleteEvents(db, limits, batch, before)
   // Settled and available before the cutoff: the available_at bound lets the (status, available_at) index find them.
-  const outbox = await deleteInBatches(db, limits, sql`
+  const settled = await deleteInBatches(db, limits, sql`
     delete from outbox x using (
       select id from outbox
       where status in ('done', 'failed') and available_at < ${before}::timestamptz and updated_at < ${before}::timestamptz
@@ -45,7 +52,19 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
     ) doomed
     where x.id = doomed.id
     returning 1`)
-  return { events, outbox }
+  // Good-till cancels not yet due whose order ended for good before the cutoff: they would stay queued
+  // until their time (a year, or for ever with a good-till in 9999), only to find the order ended.
+  const goodTill = await deleteInBatches(db, limits, sql`
+    delete from outbox x using (
+      select id from outbox
+      where kind = 'CancelOrder' and status in ('pending', 'enqueued') and available_at > now() and ${outboxOrderEnded}
+        and ${outbox.payload}->>'reason' = 'goodTill'
+        and (select o.updated_at from orders o where o.id = ${outbox.orderId}) < ${before}::timestamptz
+      limit ${batch} for update skip locked
+    ) doomed
+    where x.id = doomed.id
+    returning 1`)
+  return { events, outbox: settled + goodTill }
 }
 
 /**
