@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq'
-import { withinDeadline } from './withinDeadline.js'
+import { withinDeadline } from '../runtime/withinDeadline.js'
 
 export const queueStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const
 export type QueueState = (typeof queueStates)[number]

@@ -6,7 +6,7 @@ import { oneOf } from '../../store/schema/columns.js'
 import { auditLog, orderStates, orders, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
 import { queueHealth } from '../queueHealth.js'
-import { withinDeadline } from '../withinDeadline.js'
+import { withinDeadline } from '../../runtime/withinDeadline.js'
 import { readOutboxWork } from './outboxWork.js'
 import { submitLatencies } from './submitLatencies.js'
 

@@ -1,39 +1,22 @@
-import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ApiDeps } from '../ApiDeps.js'
-import { DEPENDENCY_DEADLINE_MS, DeadlineError, withinDeadline } from '../withinDeadline.js'
+import { type CheckFailed, type CheckResult, checkDependency, pingPostgres, pingRedis } from '../../runtime/health/checkDependency.js'
+import { DEPENDENCY_DEADLINE_MS } from '../../runtime/withinDeadline.js'
 import type { RouteOptions } from './context.js'
 
-type CheckResult = { ok: boolean; detail: string }
-type Failed = (dependency: string, error: unknown) => void
-
-/**
- * `/readyz` is unauthenticated: a failure's detail says only whether the dependency did not answer
- * in time or answered with an error; the error itself (hosts, ports, user names) goes to the log.
- */
-async function timed(dependency: string, check: () => Promise<unknown>, failed: Failed): Promise<CheckResult> {
-  try {
-    await withinDeadline(check())
-    return { ok: true, detail: 'ok' }
-  } catch (error) {
-    failed(dependency, error)
-    return { ok: false, detail: error instanceof DeadlineError ? `no answer within ${DEPENDENCY_DEADLINE_MS} ms` : 'failed (the API log has the error)' }
-  }
-}
-
 /** Each dependency the API needs to do useful work. */
-export async function readiness(deps: ApiDeps, failed: Failed): Promise<Record<'postgres' | 'redis' | 'operator', CheckResult>> {
+export async function readiness(deps: ApiDeps, failed: CheckFailed): Promise<Record<'postgres' | 'redis' | 'operator', CheckResult>> {
   const [postgres, redis, operator] = await Promise.all([
-    timed('postgres', () => deps.runtime.db.execute(sql`select 1`), failed),
-    timed('redis', () => deps.submitQueue.getJobCounts('waiting'), failed),
-    timed('operator', async () => {
+    checkDependency('postgres', pingPostgres(deps.runtime.db), failed, 'API'),
+    checkDependency('redis', pingRedis(deps.submitQueue), failed, 'API'),
+    checkDependency('operator', async () => {
       // The request's own timeout comes after the deadline, which answers first: a silent operator
       // reads "no answer", not "failed". It still frees the connection soon after.
       const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(DEPENDENCY_DEADLINE_MS + 1_000) })
       if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`)
       await response.json()
-    }, failed),
+    }, failed, 'API'),
   ])
   return { postgres, redis, operator }
 }

@@ -6,7 +6,7 @@ export class DeadlineError extends Error {
   }
 }
 
-/** How long an API view waits for one of its dependencies (Postgres, Redis, the operator). */
+/** How long an operator view (the API's, the worker's health server) waits for one of its dependencies (Postgres, Redis, the operator). */
 export const DEPENDENCY_DEADLINE_MS = 2_000
 
 /**

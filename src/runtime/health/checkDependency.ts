@@ -1,0 +1,30 @@
+import type { Queue } from 'bullmq'
+import { sql } from 'drizzle-orm'
+import type { Db } from '../../store/Database.js'
+import { DEPENDENCY_DEADLINE_MS, DeadlineError, withinDeadline } from '../withinDeadline.js'
+
+/** One dependency's answer to a readiness check. */
+export type CheckResult = { ok: boolean; detail: string }
+/** Told of a failed check's error (for the process's log). */
+export type CheckFailed = (dependency: string, error: unknown) => void
+
+/**
+ * Runs one readiness check within `DEPENDENCY_DEADLINE_MS`. Readiness endpoints are unauthenticated:
+ * a failure's detail says only whether the dependency did not answer in time or answered with an
+ * error; the error itself (hosts, ports, user names) goes to `failed`, for the log of `processName`.
+ */
+export async function checkDependency(dependency: string, check: () => Promise<unknown>, failed: CheckFailed, processName: string): Promise<CheckResult> {
+  try {
+    await withinDeadline(check())
+    return { ok: true, detail: 'ok' }
+  } catch (error) {
+    failed(dependency, error)
+    return { ok: false, detail: error instanceof DeadlineError ? `no answer within ${DEPENDENCY_DEADLINE_MS} ms` : `failed (the ${processName} log has the error)` }
+  }
+}
+
+/** Postgres answers a statement. */
+export const pingPostgres = (db: Db) => () => db.execute(sql`select 1`)
+
+/** Redis answers a read of the queue's keys (on the queue's own connection, as its work would). */
+export const pingRedis = (queue: Pick<Queue, 'getJobCounts'>) => () => queue.getJobCounts('waiting')
