@@ -70,6 +70,12 @@ const schema = z.object({
   PRIVY_API_URL: httpUrl().default('https://api.privy.io'),
   API_HOST: notBlank().default('127.0.0.1'),
   API_PORT: wholeNumber((n) => n.max(65535)).default(8080),
+  /**
+   * Where the worker answers `/healthz` and `/readyz` (`src/runtime/health/`); unset → no health server.
+   * No 0 (any free port): a supervisor probes a port it was told.
+   */
+  WORKER_HEALTH_PORT: wholeNumber((n) => n.min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535')).optional(),
+  WORKER_HEALTH_HOST: notBlank().default('127.0.0.1'),
   /** Bearer token for the admin endpoints (tenants, API keys) and Bull Board; unset → admin is closed. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Bearer token Prometheus sends to scrape /metrics; unset → /metrics is open (bind the API to a private network). */

@@ -8,6 +8,7 @@ import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { type RunningWorker, startWorker } from '../worker.js'
 import { exitOnCrash } from './exitOnCrash.js'
 import { startUntilStopped } from './startUntilStopped.js'
+import { startWorkerHealth } from './startWorkerHealth.js'
 
 const { config, keyring, custody, localKeys } = readSettings()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
@@ -15,13 +16,22 @@ exitOnCrash(log)
 // WALLET_SIGNER=privy: rotations ask each wallet's Privy embedded wallet to sign the new Delegation.
 // Development: the API's wallets in DEV_WALLET_KEYS can be rotated by this process too.
 const signers = createWalletSignerRegistry({ localKeys, fallback: (wallet) => custody.for(wallet) })
+// WORKER_HEALTH_PORT: answers a supervisor's probes from now on (starting, then ready, then stopping).
+const health = await startWorkerHealth(config, log)
 const database = await openConfiguredDatabase(config, log)
 // The jobs get SHUTDOWN_TIMEOUT_MS; closing the queues, Redis and Postgres after them gets 10 s more.
 const worker = await startUntilStopped(log, start, async (started) => {
-  await started?.close(config.SHUTDOWN_TIMEOUT_MS)
-  await database.close()
+  try {
+    await started?.close(config.SHUTDOWN_TIMEOUT_MS)
+    await database.close()
+  } finally {
+    await health.close()
+  }
 }, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 })
-if (worker) log.info({ owner: worker.owner }, 'worker started')
+if (worker) {
+  health.started({ db: database.db, queue: worker.submitQueue })
+  log.info({ owner: worker.owner }, 'worker started')
+}
 
 /**
  * Every setting, the master key's and the custody signer's included, before anything else. A bad one
@@ -40,6 +50,8 @@ function readSettings() {
 }
 
 async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
+  // Aborted on the first SIGTERM or SIGINT, whether the worker still starts or runs.
+  signal.addEventListener('abort', () => health.stopping(), { once: true })
   await migrateAtStartup(database, log, { signal })
   if (signal.aborted) return undefined
   return startWorker({

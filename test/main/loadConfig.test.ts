@@ -66,7 +66,7 @@ it('the README documents every variable the configuration reads', async () => {
 
 /** Every setting read as a whole number. */
 const wholeNumbers = ['OPERATOR_TIMEOUT_MS', 'EVENT_STREAM_IDLE_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'REDIS_COMMAND_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'RECONCILE_INTERVAL_MS', 'RELAY_INTERVAL_MS',
-  'SWEEP_INTERVAL_MS', 'RETENTION_DAYS', 'SCHEDULE_MIN_INTERVAL_SECONDS', 'REBALANCE_FEE_RESERVE_BPS', 'SHUTDOWN_TIMEOUT_MS', 'SESSION_LIFETIME_SECONDS', 'SESSION_ROTATE_LEAD_SECONDS', 'API_PORT'] as const
+  'SWEEP_INTERVAL_MS', 'RETENTION_DAYS', 'SCHEDULE_MIN_INTERVAL_SECONDS', 'REBALANCE_FEE_RESERVE_BPS', 'SHUTDOWN_TIMEOUT_MS', 'SESSION_LIFETIME_SECONDS', 'SESSION_ROTATE_LEAD_SECONDS', 'API_PORT', 'WORKER_HEALTH_PORT'] as const
 
 // A blank value read as the number 0: REBALANCE_FEE_RESERVE_BPS=' ' turned the fee reserve off,
 // API_PORT=' ' listened on a random port, RETENTION_DAYS=' ' kept history for ever, without a word.
@@ -110,4 +110,22 @@ it('refuses PGLITE_DIR, API_HOST and DEPUTY_MASTER_KEY given as spaces alone, na
     expect(() => loadConfig({ [name]: '   ' }), name).toThrow(new RegExp(`^${name}: must not be blank`))
   }
   expect(loadConfig({ PGLITE_DIR: '/var/lib/deputy', API_HOST: '0.0.0.0' })).toMatchObject({ PGLITE_DIR: '/var/lib/deputy', API_HOST: '0.0.0.0' })
+})
+
+it('starts no worker health server unless WORKER_HEALTH_PORT is set; it listens on 127.0.0.1 unless WORKER_HEALTH_HOST says otherwise', () => {
+  expect(loadConfig({}).WORKER_HEALTH_PORT).toBeUndefined()
+  expect(loadConfig({}).WORKER_HEALTH_HOST).toBe('127.0.0.1')
+  expect(loadConfig({ WORKER_HEALTH_PORT: '8081', WORKER_HEALTH_HOST: '0.0.0.0' })).toMatchObject({ WORKER_HEALTH_PORT: 8081, WORKER_HEALTH_HOST: '0.0.0.0' })
+  expect(loadConfig({ WORKER_HEALTH_PORT: '1' }).WORKER_HEALTH_PORT).toBe(1)
+  expect(loadConfig({ WORKER_HEALTH_PORT: '65535' }).WORKER_HEALTH_PORT).toBe(65535)
+})
+
+// A supervisor probes a fixed port: 0 (any free port) would leave it probing nothing.
+it.each(['0', '65536', '-1', '80.5', 'http', ' '])('refuses WORKER_HEALTH_PORT=%j, naming the variable and the rule', (value) => {
+  expect(() => loadConfig({ WORKER_HEALTH_PORT: value })).toThrow(ConfigError)
+  expect(() => loadConfig({ WORKER_HEALTH_PORT: value })).toThrow(/^WORKER_HEALTH_PORT: must be (a port from 1 to 65535|a whole number in decimal digits)/)
+})
+
+it('refuses a blank WORKER_HEALTH_HOST, naming it', () => {
+  expect(() => loadConfig({ WORKER_HEALTH_PORT: '8081', WORKER_HEALTH_HOST: '  ' })).toThrow(/^WORKER_HEALTH_HOST: must not be blank/)
 })

@@ -1,0 +1,55 @@
+import type { Queue } from 'bullmq'
+import type { Logger } from 'pino'
+import type { Db } from '../../store/Database.js'
+import { type CheckFailed, checkDependency, pingPostgres, pingRedis } from './checkDependency.js'
+
+/** A health endpoint's answer: its status code and JSON body. */
+export type HealthAnswer = { statusCode: 200 | 503; body: Record<string, unknown> }
+
+/** What answers `/healthz` and `/readyz`. */
+export type HealthSource = { live(): HealthAnswer; ready(): Promise<HealthAnswer> }
+
+type Phase = 'starting' | 'ready' | 'stopping'
+
+/**
+ * The worker process's health, in three phases: `starting` (migrations, the wait for the operator,
+ * the start-up reconciliation, the schedulers' sync), `ready` (`started`), `stopping` (shutdown
+ * began, `stopping`; never left). Live unless stopping: answering at all shows the event loop
+ * turns. Ready only once started, and then only while Postgres and Redis each answer within
+ * `DEPENDENCY_DEADLINE_MS` (the API's checks, `checkDependency`); a failed check is logged here with
+ * its error, and named in the answer without it.
+ */
+export function createWorkerHealth(log: Logger) {
+  let phase: Phase = 'starting'
+  let running: { db: Db; queue: Pick<Queue, 'getJobCounts'> } | undefined
+  const failed: CheckFailed = (dependency, err) => log.warn({ err, dependency }, 'readiness check failed')
+  const stopping: HealthAnswer = { statusCode: 503, body: { status: 'stopping' } }
+  return {
+    /** Start-up finished: `db` and `queue` (its Redis connection) are the worker's own. Ignored once stopping. */
+    started(worker: { db: Db; queue: Pick<Queue, 'getJobCounts'> }): void {
+      if (phase !== 'starting') return
+      phase = 'ready'
+      running = worker
+    },
+    /** Shutdown began: neither live nor ready from now on. */
+    stopping(): void {
+      phase = 'stopping'
+      running = undefined
+    },
+    live(): HealthAnswer {
+      return phase === 'stopping' ? stopping : { statusCode: 200, body: { status: 'ok' } }
+    },
+    async ready(): Promise<HealthAnswer> {
+      if (!running) return { statusCode: 503, body: { status: phase } }
+      const [postgres, redis] = await Promise.all([
+        checkDependency('postgres', pingPostgres(running.db), failed, 'worker'),
+        checkDependency('redis', pingRedis(running.queue), failed, 'worker'),
+      ])
+      // Shutdown may have begun while the checks ran (the queue closing under its own).
+      if (phase === 'stopping') return stopping
+      const ready = postgres.ok && redis.ok
+      return { statusCode: ready ? 200 : 503, body: { status: ready ? 'ready' : 'unavailable', checks: { postgres, redis } } }
+    },
+  }
+}
+export type WorkerHealth = ReturnType<typeof createWorkerHealth>
