@@ -23,6 +23,15 @@ type ErrorBody = NonNullable<CliError['body']>
  */
 const SENDABLE_CREDENTIAL = /^[\x20-\x7e]+$/
 
+/**
+ * A credential without the whitespace around it (a key file's last line break, a copied line's):
+ * fetch drops it from a header value's ends anyway, so such a key always worked and still does; a
+ * line break inside it is still refused (`SENDABLE_CREDENTIAL`).
+ */
+function trimmed(credential: string | undefined): string | undefined {
+  return credential?.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '')
+}
+
 /** Rows per page when a command reads a whole list (the API's largest `limit`). */
 const PAGE = 500
 /** How many answers asking for a retry (`Retry-After`) a call waits out before it reports the last one. */
@@ -53,9 +62,9 @@ export class ApiClient {
 
   constructor(options: ApiClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '')
-    this.#apiKey = options.apiKey
+    this.#apiKey = trimmed(options.apiKey)
     this.#apiKeySource = options.apiKeySource ?? 'DEPUTY_API_KEY'
-    this.#adminToken = options.adminToken
+    this.#adminToken = trimmed(options.adminToken)
     this.#adminTokenSource = options.adminTokenSource ?? 'DEPUTY_ADMIN_TOKEN'
     this.#timeoutMs = options.timeoutMs ?? 30_000
     this.#retries = options.retries ?? 2

@@ -267,6 +267,20 @@ describe('exit codes', () => {
     expect(badKey.code).toBe(1)
   })
 
+  it('0 for a key or token read with the line break its file ends with (a secret mounted from a file, a copied line)', async () => {
+    // fetch drops a header value's surrounding whitespace, so such a key always worked; it must still.
+    for (const end of ['\n', '\r\n', ' ']) {
+      const listed = await deputy(['wallet', 'list', '--json'], { DEPUTY_API_KEY: `${env.DEPUTY_API_KEY}${end}` })
+      expect(listed.code, `${JSON.stringify(end)}: ${listed.stderr}`).toBe(0)
+      const admin = await deputy(['tenant', 'list', '--json'], { DEPUTY_ADMIN_TOKEN: `${env.DEPUTY_ADMIN_TOKEN}${end}` })
+      expect(admin.code, `${JSON.stringify(end)}: ${admin.stderr}`).toBe(0)
+    }
+    // A line break inside the key is still refused, naming the setting.
+    const inside = await deputy(['wallet', 'list'], { DEPUTY_API_KEY: `${env.DEPUTY_API_KEY!.slice(0, 8)}\n${env.DEPUTY_API_KEY!.slice(8)}` })
+    expect(inside.code).toBe(2)
+    expect(inside.stderr).toMatch(/DEPUTY_API_KEY: must be printable ASCII/)
+  })
+
   it('3 when the API cannot be reached', async () => {
     const run = await deputy(['status'], { DEPUTY_API_URL: `http://127.0.0.1:${await closedPort()}` })
     expect(run.code).toBe(3)
