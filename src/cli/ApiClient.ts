@@ -137,7 +137,8 @@ export class ApiClient {
       }
     }
     if (!response) {
-      const cause = lastError instanceof Error ? (lastError.cause instanceof Error ? lastError.cause.message : lastError.message) : String(lastError)
+      // Never quoting the key, whatever the transport's error says (the key is checked printable above).
+      const cause = (lastError instanceof Error ? (lastError.cause instanceof Error ? lastError.cause.message : lastError.message) : String(lastError))
         .replaceAll(this.#apiKey, '[redacted]')
       throw new CliError(exitCodes.unreachable, `cannot reach the API at ${this.baseUrl}: ${cause}`, { code: 'CLI.UNREACHABLE', cause: lastError })
     }

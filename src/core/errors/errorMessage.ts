@@ -1,8 +1,9 @@
 /**
- * The line drizzle's `DrizzleQueryError` adds to its message: every bound value of the failed
- * statement (a sealed session key, an API key's hash, a user's text).
+ * What drizzle's `DrizzleQueryError` adds to its message: every bound value of the failed statement
+ * (a sealed session key, an API key's hash, a user's text), from its `params:` line to the end of
+ * the message, or in a stack to its first frame: a value may span several lines.
  */
-export const QUERY_PARAMS_LINE = /\nparams: [^\n]*/g
+export const QUERY_PARAMS_LINE = /\nparams: [\s\S]*?(?=\n {4}at |$)/g
 
 /**
  * The message of a thrown value, whatever was thrown. A failed statement's message is its SQL
