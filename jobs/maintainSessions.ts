@@ -4,11 +4,11 @@
  * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
  * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator;
  *   not a halted wallet's), wallets with Order or ModifyOrder work `held` that their active session's
- *   scope does not cover (a scope change), the due wallets' recent session failures (one query),
+ *   scope does not cover (a scope change), or an orphan's CancelOrder so held, the due wallets' recent session failures (one query),
  *   sessions `rotating` past the grace period, `revoked` sessions whose signed delegation was never
  *   revoked at the operator (grants that did not go live), `quarantined` sessions not yet revoked
  *   there (`revoked_at` null), the wallet signer for each wallet.
- * - Writes: held Order/ModifyOrder rows whose order has ended queued again (their claim settles them);
+ * - Writes: held Order/ModifyOrder/CancelOrder rows whose order has ended queued again (their claim settles them);
  *   a new active session per rotated wallet (`grantSession`: old → `rotating`), with the scope
  *   and lifetime of the last (at least twice the rotation lead; a wallet's first: the narrowest
  *   default scope, `defaultSessionFamilies`, and SESSION_LIFETIME_SECONDS), the scope widened by
@@ -109,7 +109,8 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   // tenant on a row of its own). The `or` is parenthesised: and() does not wrap a raw
   // chunk, and unwrapped it escaped the wallet filter.
   const heldUncovered = sql<RequestFamily[] | null>`(select array_agg(distinct ${outbox.kind}) from ${outbox} where ${outbox.walletId} = ${wallets.id}
-    and ${outbox.status} = 'held' and ${outbox.kind} in ('Order', 'ModifyOrder') and not (coalesce(${sessions.aclScope}, '{}') && array['Unrestricted', ${outbox.kind}]))`
+    and ${outbox.status} = 'held' and (${outbox.kind} in ('Order', 'ModifyOrder') or (${outbox.kind} = 'CancelOrder' and ${outbox.payload}->>'reason' = 'orphan'))
+    and not (coalesce(${sessions.aclScope}, '{}') && array['Unrestricted', ${outbox.kind}]))`
   const due = await deps.db.select({
     walletId: wallets.id, address: wallets.address, custodyWalletId: wallets.custodyWalletId, status: wallets.status, sessionId: sessions.id,
     expiryUnix: sessions.expiryUnix, heldUncovered,

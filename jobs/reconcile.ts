@@ -8,7 +8,8 @@
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
- *   stored for them; missed fills (each order first brought to the operator's read, taken after the fills were
+ *   stored for them; an orphan to cancel whose cancel failed for good, still listed open, cancelled
+ *   again (`retryOrphanCancels`, alert ORPHAN_UNCANCELLED); missed fills (each order first brought to the operator's read, taken after the fills were
  *   listed, so a modify the stream has not applied yet is not lost), and all of them once when an order read
  *   shows more filled than Postgres counts (a fill event passed over as malformed); an order Postgres has
  *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
@@ -37,6 +38,7 @@ import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { orderRepairs } from '../src/runtime/orderRepairs.js'
 import { alertUnappliableRead } from '../src/runtime/unappliableRead.js'
+import { retryOrphanCancels } from '../src/runtime/retryOrphanCancels.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
@@ -204,6 +206,8 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     if (adopted) repairs++
   }
 
+  // An orphan whose cancel failed for good is still live there: cancelled again, and a person told.
+  if (orphans === 'cancel') repairs += await retryOrphanCancels(deps, walletId, [...venueOpen.keys()], record)
   repairs += await cancelEndedButLive(deps, walletId, venueOpen, unappliable, settled, record)
 
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.

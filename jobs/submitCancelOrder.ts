@@ -8,7 +8,9 @@
  *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
  *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);
  *   outbox → done/failed/held. On a halted wallet whose session can CancelAll but not CancelOrder, a
- *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done.
+ *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done. An
+ *   orphan's cancel (payload reason `orphan`) whose session's scope has no CancelOrder is held for a
+ *   scope change (`holdsForScope`), with or without a wallet signer; any other cancel fails out of scope.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
  *   (it filled or was cancelled meanwhile) and recorded; a read that cannot be applied is not
  *   (`readBackOrder`: alerted READ_UNAPPLIABLE), and the cancel is done as the operator answered.
@@ -31,6 +33,10 @@ import { type OrderRow, intents, orders, outbox, requests, sessions } from '../s
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   family: 'CancelOrder',
   settlesHeldWork: true,
+  // An orphan's cancel (ORPHAN_POLICY=cancel) under a scope without CancelOrder: failed, it would
+  // leave the order live at the operator, seen by nobody. Held, session maintenance rotates the
+  // scope to add CancelOrder (or, with no wallet signer, alerts SESSION_SCOPE until someone does).
+  holdsForScope: ({ row }) => row.payload.reason === 'orphan',
   async claim(tx, { row, order: loaded }) {
     if (!loaded) return { kind: 'done', reason: 'order row missing' }
     // Decided on the order as it is now, not as the job found it: a placement held for a session

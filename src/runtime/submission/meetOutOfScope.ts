@@ -9,11 +9,13 @@ import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
  * Work the session's scope does not cover, signed for the first time (`runSubmission`) or again
  * (`signAgain`): settled done when the family has nothing left to do without it (`doneWithoutScope`),
  * or, for a placement or a modification of a wallet whose sessions the worker grants itself, held
- * for a scope change (`holdForScope`). Undefined otherwise: the caller fails it as out of scope.
+ * for a scope change (`holdForScope`); so is work that is always held so (`holdsForScope`: an
+ * orphan's cancel). Undefined otherwise: the caller fails it as out of scope.
  */
 export async function meetOutOfScope<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, session: ActiveSession): Promise<SubmitResult | undefined> {
   const done = spec.doneWithoutScope?.(ctx)
   if (done) return settleDone(ctx, spec, done, 'skipped')
+  if (spec.holdsForScope?.(ctx)) return holdForScope(ctx, spec, session)
   if ((spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(ctx.deps, ctx.row.walletId))) return holdForScope(ctx, spec, session)
   return undefined
 }

@@ -50,6 +50,12 @@ export type FamilySpec<F extends RequestFamily> = {
    */
   doneWithoutScope?(ctx: SubmitContext): string | null
   /**
+   * Work held for a scope change whatever the wallet's signer (a reconciler's cancel of an orphan:
+   * nobody waits for its answer, and failed it would leave the order live at the operator). Without
+   * a signer, session maintenance alerts SESSION_SCOPE until a rotation through the API releases it.
+   */
+  holdsForScope?(ctx: SubmitContext): boolean
+  /**
    * Bytes whose answer was lost, bound to a session that has since ended (so never resent): whether
    * the operator took them, read back with `session`. Taken, the work is done as accepted instead of
    * being signed again under the current session (a modify would be applied twice).

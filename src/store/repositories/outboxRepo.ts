@@ -91,13 +91,14 @@ export const outboxOrderEnded = sql`exists (select 1 from ${orders} where ${orde
   or (${orders.state} = 'cancelled' and ${orders.replacedBy} is null and ${orders.cancelReason} is not null)))`
 
 /**
- * Queues again held placements and modifications whose order has ended since they were held (filled,
- * rejected, or cancelled for a known reason and not placed again): their claim settles them as it
- * settles any such work ("not applied", "cancelled before submission"). Held for a scope change, they
+ * Queues again held placements, modifications and cancels (an orphan's, held for a scope change)
+ * whose order has ended since they were held (filled, rejected, or cancelled for a known reason and
+ * not placed again): their claim settles them as it settles any such work ("not applied",
+ * "cancelled before submission", "order already cancelled"). Held for a scope change, they
  * would otherwise have the session widened for work nobody needs any more. See `requeue`.
  */
 export function releaseHeldOfEndedOrders(db: Db, walletId?: string): Promise<number> {
-  return requeue(db, and(eq(outbox.status, 'held'), inArray(outbox.kind, ['Order', 'ModifyOrder']), walletId ? eq(outbox.walletId, walletId) : undefined, outboxOrderEnded)!)
+  return requeue(db, and(eq(outbox.status, 'held'), inArray(outbox.kind, ['Order', 'ModifyOrder', 'CancelOrder']), walletId ? eq(outbox.walletId, walletId) : undefined, outboxOrderEnded)!)
 }
 
 /** Queues one row again (its wait ended before it was held); see `requeue`. */
