@@ -28,7 +28,7 @@
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
  */
-import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { SIDE_RULE } from '../src/core/orders/parseSide.js'
@@ -196,7 +196,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     const adopted = await deps.db.transaction(async (tx) => {
       const [row] = await tx.insert(orders).values({
         walletId, clientOrderId: cloid, market: venueOrder.market, side,
-        price: venueOrder.price, size: venueOrder.size, timeInForce: 0, state: venueOrder.status === 'partiallyFilled' ? 'partially_filled' : 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
+        price: venueOrder.price, size: venueOrder.size, timeInForce: null, adoptedAt: sql`now()`, state: venueOrder.status === 'partiallyFilled' ? 'partially_filled' : 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
       }).onConflictDoNothing().returning({ id: orders.id })
       if (!row) return undefined
       if (orphans === 'cancel') await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: row.id, payload: { reason: 'orphan' } })

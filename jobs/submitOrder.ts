@@ -164,6 +164,9 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
     // Compare-and-set: only one attempt moves the order to submitting; a crashed attempt that
     // claimed but never persisted a request may claim again, and so may an `unknown` order whose
     // request could not be resent (its delegation ended): the same cloid cannot place twice.
+    // An adopted orphan (its time in force unknown: the operator's read does not give it) is the
+    // operator's order, never one Deputy places.
+    if (order.timeInForce === null) return { kind: 'done', reason: 'an adopted order is never placed by Deputy' }
     const claimed = await tx.update(orders).set({ state: 'submitting', sessionId: null })
       .where(and(eq(orders.id, order.id), inArray(orders.state, ['pending', 'submitting', 'unknown'])))
       .returning({ id: orders.id })

@@ -37,10 +37,10 @@ export function presentSession(row: SessionRow, operatorNowMs: number): z.output
 export function presentOrder(row: OrderRow, intent: { clientRef: string | null; scheduleId: string | null } | null): z.output<typeof Order> {
   return {
     id: row.id, walletId: row.walletId, clientOrderId: row.clientOrderId, clientRef: intent?.clientRef ?? null, scheduleId: intent?.scheduleId ?? null,
-    market: row.market, side: row.side === 0 ? 'buy' : 'sell', price: plain(row.price), size: plain(row.size), timeInForce: tifNames[row.timeInForce],
+    market: row.market, side: row.side === 0 ? 'buy' : 'sell', price: plain(row.price), size: plain(row.size), timeInForce: row.timeInForce === null ? null : tifNames[row.timeInForce],
     state: row.state, filled: plain(row.filled), averagePrice: row.averagePrice === null ? null : plain(row.averagePrice), fees: signedPlain(row.fees),
     venueOrderId: row.venueOrderId, sessionId: row.sessionId, cancelReason: row.cancelReason, replacedBy: row.replacedBy, rejectCode: row.rejectCode, rejectReason: row.rejectReason,
-    createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),
+    adoptedAt: isoOrNull(row.adoptedAt), createdAt: iso(row.createdAt), updatedAt: iso(row.updatedAt),
   }
 }
 

@@ -5,11 +5,13 @@
  * scope adding CancelOrder and the orphan cancelled; without one, session maintenance alerts
  * SESSION_SCOPE (once an hour) and a rotation through the API releases the cancel. An orphan cancel
  * that failed for good (or before this was fixed) is queued again by the next sweep, with an alert.
+ * And an adopted orphan says so: `adoptedAt`, and no time in force claimed (the read has none).
  */
 import { randomBytes } from 'node:crypto'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
+import { presentOrder } from '../../src/api/present.js'
 import type { RequestFamily } from '../../src/core/acl/actions.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
@@ -118,5 +120,16 @@ describe('an orphan whose cancel failed for good', () => {
     await eventually(async () => (await db.ordersOf(w.wallet.id))[0]!.state === 'cancelled')
     expect((await reconcileNow('cancel')).failures).toBe(0)
     expect((await cancelWork(w.wallet.id)).map((row) => row.status)).toEqual(['failed', 'done'])
+  })
+})
+
+describe('an adopted orphan', () => {
+  it('is marked adopted, and its time in force is not claimed (the operator\'s read does not carry it)', async () => {
+    const w = await walletWithOrphan(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    const [adopted] = await db.ordersOf(w.wallet.id)
+    const shown = presentOrder(adopted!, null)
+    expect(shown.adoptedAt).toEqual(expect.any(String))
+    expect(shown.timeInForce).toBeNull()
   })
 })

@@ -50,7 +50,9 @@ export const Order = z.object({
   side: z.enum(['buy', 'sell']),
   price: amount,
   size: amount,
-  timeInForce: z.enum(['GTC', 'IOC', 'POST_ONLY']),
+  timeInForce: z.enum(['GTC', 'IOC', 'POST_ONLY']).nullable().describe(
+    'null for an adopted order (adoptedAt): the operator\'s order reads do not say its time in force',
+  ),
   state: z.enum(['pending', 'submitting', 'unknown', 'open', 'partially_filled', 'filled', 'cancelled', 'rejected']),
   filled: amount,
   averagePrice: amount.nullable(),
@@ -65,6 +67,9 @@ export const Order = z.object({
   ),
   rejectCode: z.string().nullable(),
   rejectReason: z.string().nullable(),
+  adoptedAt: isoTime.nullable().describe(
+    'when reconciliation adopted it (ORPHAN_POLICY): an order the operator listed open for the wallet that Deputy did not place, recorded from the operator\'s read (no intent, sessionId null); null for the orders Deputy placed',
+  ),
   createdAt: isoTime,
   updatedAt: isoTime,
 }).meta({ id: 'Order' })

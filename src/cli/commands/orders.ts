@@ -10,10 +10,12 @@ import { type WaitOptions, waitForWork, waitOptions } from '../waitForWork.js'
 const settled = ['open', 'partially_filled', 'filled', 'cancelled', 'rejected']
 
 export const orderLine = (o: OrderDto) =>
-  `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce}  ${o.state}${o.cancelReason ? ` (${singleLine(o.cancelReason)})` : ''}` +
+  `order ${o.id}  ${o.side} ${o.size} ${o.market} @ ${o.price} ${o.timeInForce ?? 'TIF unknown'}  ${o.state}${o.cancelReason ? ` (${singleLine(o.cancelReason)})` : ''}` +
   `${o.filled !== '0' ? `  filled ${o.filled} avg ${o.averagePrice}` : ''}${o.rejectCode ? `  (${singleLine(o.rejectCode)}: ${singleLine(o.rejectReason ?? '')})` : ''}` +
   // A rotation cancelled it and placed the rest again: the order to follow.
-  `${o.replacedBy ? `  replaced by ${o.replacedBy}` : ''}`
+  `${o.replacedBy ? `  replaced by ${o.replacedBy}` : ''}` +
+  // Reconciliation recorded it from the operator's read (ORPHAN_POLICY): Deputy did not place it.
+  `${o.adoptedAt ? '  adopted (not placed by Deputy)' : ''}`
 
 export function orderTable(orders: readonly OrderDto[]): string {
   return table(['ORDER', 'WALLET', 'MARKET', 'SIDE', 'PRICE', 'SIZE', 'FILLED', 'STATE'], orders.map((o) => [shortId(o.id), shortId(o.walletId), o.market, o.side, o.price, o.size, o.filled, o.state]))

@@ -64,7 +64,7 @@ async function claimLocked(db: Db, outboxIds: readonly string[], orderIds: reado
       where x.id = any(${sql.param(outboxIds)}::uuid[]) and o.id = any(${sql.param(orderIds)}::uuid[])
         and x.kind = 'Order' and x.status in ('pending', 'enqueued') and x.available_at <= now()
         and x.payload->'readBack' is null
-        and o.state = 'pending' and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
+        and o.state = 'pending' and o.time_in_force is not null and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
         and (i.good_till is null or i.good_till > now())
         and not ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })}
         and not ${cancelAllBefore(sql`o`)}

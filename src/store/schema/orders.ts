@@ -22,7 +22,8 @@ export const orders = pgTable(
     side: side('side').notNull(),
     price: amount('price').notNull(),
     size: amount('size').notNull(),
-    timeInForce: timeInForce('time_in_force').notNull(),
+    /** Null for an adopted orphan: the operator's order reads do not carry it (PROTOCOL.md §6). */
+    timeInForce: timeInForce('time_in_force'),
     state: text('state', { enum: orderStates }).notNull().default('pending'),
     /** The operator's `revision`, so a stale read never overwrites a newer one. */
     venueRevision: integer('venue_revision').notNull().default(0),
@@ -55,6 +56,11 @@ export const orders = pgTable(
      * from then: one claimed but not checked yet does not, so a burst over a limit places exactly up to it.
      */
     policyPassedAt: timestamptz('policy_passed_at'),
+    /**
+     * When reconciliation adopted it: an orphan (ORPHAN_POLICY), an order the operator listed open for
+     * the wallet that Deputy did not place, recorded from the operator's read. Null for Deputy's own.
+     */
+    adoptedAt: timestamptz('adopted_at'),
     createdAt: createdAt(),
     /**
      * On Postgres's clock, as the raw SQL writers' now(): readers compare it with a moment they take
