@@ -117,3 +117,23 @@ describe('an order Deputy does not hold (an orphan) whose side the operator read
     expect((await db.ordersOf(wallet.id)).map((o) => [o.clientOrderId, o.side])).toEqual([[clientOrderId, 1]])
   })
 })
+
+describe('the same unappliable read met by every sweep', () => {
+  it('is alerted once (one audit entry), not on every run', async () => {
+    const { wallet } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1950', size: '1' }, new Date())
+    await worker.relay()
+    const placed = await eventually(async () => { const row = await db.order(order.id); return row.state === 'open' && row })
+    h.sandbox.setFaults({ readOverrides: { [placed.clientOrderId.toLowerCase()]: { filled: 'NaN' } } })
+    try {
+      for (let run = 0; run < 3; run++) expect((await reconcileNow()).failures).toBe(0)
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {} })
+    }
+    expect(alerts.filter((a) => a.walletId === wallet.id && a.code === 'READ_UNAPPLIABLE')).toHaveLength(3)
+    const entries = await eventually(async () => { const rows = await db.audit(wallet.id, 'alert.READ_UNAPPLIABLE'); return rows.length > 0 && rows })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(await db.audit(wallet.id, 'alert.READ_UNAPPLIABLE')).toHaveLength(1)
+    expect(entries[0]!.details).toMatchObject({ clientOrderId: placed.clientOrderId.toLowerCase(), problem: 'filled: must be a finite number' })
+  })
+})
