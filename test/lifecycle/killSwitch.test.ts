@@ -16,6 +16,7 @@ import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { familiesFor } from '../../src/core/acl/familiesFor.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
+import { createSessionRateLimits } from '../../src/runtime/sessionRateLimits.js'
 import { requestCancel, requestCancelAll, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
@@ -233,6 +234,23 @@ describe('a modify queued before the kill switch tripped, on an order its Cancel
   })
 })
 
+/**
+ * Holds the session's work as a 429 would, until `lift`: then the session may send again and the
+ * order's delayed job runs at once, and `lift` answers once that run has finished.
+ */
+function holdRateLimit(sessionId: string) {
+  worker.deps.rateLimits.pause(sessionId, 10 * 60_000)
+  return {
+    async lift(orderId: string): Promise<void> {
+      worker.deps.rateLimits = createSessionRateLimits(worker.deps.now)
+      const [row] = await r.outboxOf(orderId)
+      const job = await worker.submitQueue.getJob(outboxJobId(row!))
+      await job?.promote()
+      await eventually(async () => (await job?.getState()) === 'completed')
+    },
+  }
+}
+
 /** Once the placement's job has been claimed and is waiting out the rate limit (delayed, put back to pending, nothing signed). */
 async function waitingOutRateLimit(orderId: string): Promise<void> {
   const [row] = await r.outboxOf(orderId)
@@ -376,7 +394,9 @@ describe('a halt under a scope without cancels', () => {
    */
   it('a placement queued before the halt is not sent after the resume', async () => {
     const w = await activeWallet(h, { families: ['Order', 'ModifyOrder'] })
-    worker.deps.rateLimits.pause(w.session.id, 3_000) // as after a 429 with Retry-After: 3
+    // As after a 429, until `lift` below: a Retry-After of a few seconds could run out before the
+    // halt on a loaded machine, and the placement would then be sent before it (not this case).
+    const rateLimit = holdRateLimit(w.session.id)
     const order = await place(h, worker, w.wallet.id)
     await waitingOutRateLimit(order.id)
     const { outboxId } = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
@@ -384,9 +404,11 @@ describe('a halt under a scope without cancels', () => {
     // The halt's CancelAll cannot be signed under this scope: refused here, and the wallet may resume.
     await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).find((o) => o.id === outboxId && o.status === 'failed'))
     await resumeWallet(h.db, { walletId: w.wallet.id })
-    await new Promise((resolve) => setTimeout(resolve, 5_000))
+    // The Retry-After is over: the placement's job runs, free to send, and finishes without sending.
+    await rateLimit.lift(order.id)
+    expect(await r.requestsOf(order.id)).toEqual([])
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toBeUndefined()
-  }, 60_000)
+  })
 })
 
 describe('a resume while a compromise is under way', () => {
