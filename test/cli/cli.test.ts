@@ -2,9 +2,12 @@ import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { eq } from 'drizzle-orm'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { walletRegistrationTypedData } from '../../src/core/wallets/walletRegistrationTypedData.js'
+import { outbox } from '../../src/store/schema/index.js'
+import { eventually } from '../worker/support/harness.js'
 import { type ApiHarness, createApiHarness } from '../api/support/apiHarness.js'
 
 /* The `deputy` binary, spawned as a user would, against an API listening on a real port. */
@@ -15,14 +18,26 @@ let env: Record<string, string>
 
 type Run = { code: number; stdout: string; stderr: string }
 
+/** How long one `deputy` process may take: about 0.5 s alone, a few seconds on a loaded machine. */
+const CALL_LIMIT_MS = 60_000
+
 function deputy(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/deputy.js', ...args], { cwd: root, env: { ...process.env, ...env, ...extraEnv }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['bin/deputy.js', ...args], { cwd: root, env: { ...process.env, ...env, ...extraEnv }, timeout: CALL_LIMIT_MS }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-      resolve({ code, stdout, stderr })
+      const killed = error?.killed ? `\n(deputy ${args.join(' ')}: stopped after ${CALL_LIMIT_MS} ms)` : ''
+      resolve({ code, stdout, stderr: stderr + killed })
     })
   })
 }
+
+/**
+ * The time limit of a test running `calls` deputy processes. Each starts node and tsx: about 0.5 s of
+ * CPU, all of a test's time, so the time scales with the machine's load (2 to 4 s a call with three
+ * busy loops on 2 vCPUs); a fixed limit per test fails a run that is slow but progressing. A hung
+ * process is stopped by its own limit (`CALL_LIMIT_MS`) and the test fails naming the command.
+ */
+const forCalls = (calls: number) => calls * 15_000
 const json = <T>(run: Run): T => JSON.parse(run.stdout) as T
 
 /** A port nothing listens on: bound, then released. */
@@ -73,7 +88,7 @@ describe('deputy against a running API', () => {
     expect(trail.stdout).toMatch(/worker\s+session\.activated\s+\{"scope":\["Order","ModifyOrder","CancelOrder","CancelAll"\].*…$/m)
     const page = json<{ entries: { action: string; details: { sessionId: string } }[]; nextBefore: string | null }>(await deputy(['wallet', 'audit', walletId, '--limit', '1', '--json']))
     expect(page.entries.map((e) => [e.action, e.details.sessionId])).toEqual([['session.activated', json<{ session: { id: string } }>(granted).session.id]])
-  })
+  }, forCalls(5))
 
   it('places, modifies and cancels an order, waiting for the operator each time', async () => {
     const placed = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1990', '--size', '0.5', '--wait', '--json'])
@@ -92,8 +107,9 @@ describe('deputy against a running API', () => {
     expect(refused.stderr).toMatch(new RegExp(`the modification of order ${order.id} was not applied: InsufficientBalance: USD available`))
     const queued = await deputy(['order', 'modify', order.id, '--price', '1991.50', '--size', '1000', '--json'])
     const { outboxId } = json<{ outboxId: string }>(queued)
-    let work = { status: 'queued' }
-    for (let i = 0; i < 40 && work.status === 'queued'; i++) work = json<{ status: string }>(await deputy(['order', 'work', outboxId, '--json']))
+    // Waited for here, not by running `order work` again and again: each run is a process.
+    await eventually(async () => (await api.h.db.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, outboxId)))[0]?.status === 'failed', 30_000)
+    const work = json<{ status: string }>(await deputy(['order', 'work', outboxId, '--json']))
     expect(work).toMatchObject({ kind: 'ModifyOrder', status: 'failed', accepted: false, requests: [{ family: 'ModifyOrder', status: 'rejected', errorCode: 'InsufficientBalance', sentAt: expect.any(String) }] })
     const shown = await deputy(['order', 'work', outboxId])
     expect(shown.code).toBe(0)
@@ -112,7 +128,7 @@ describe('deputy against a running API', () => {
     const cancelled = await deputy(['order', 'cancel', order.id, '--wait', '--json'])
     expect(cancelled.code, cancelled.stderr).toBe(0)
     expect(json<{ state: string; cancelReason: string }>(cancelled)).toMatchObject({ state: 'cancelled', cancelReason: 'user' })
-  })
+  }, forCalls(9))
 
   it('manages a schedule: add, pause, resume, edit, list, remove', async () => {
     const added = await deputy(['schedule', 'add', walletId, '--targets', 'ETH=0.5,USD=0.5', '--cron', '0 * * * *', '--tz', 'Europe/Paris', '--json'])
@@ -141,7 +157,7 @@ describe('deputy against a running API', () => {
     const removed = await deputy(['schedule', 'remove', schedule.id, '--json'])
     expect(removed.code).toBe(0)
     expect(json<{ schedule: { status: string } }>(removed).schedule.status).toBe('deleted')
-  }, 60_000) // ten CLI processes, each starting tsx: about 8 s alone, over 30 s on a loaded CI machine
+  }, forCalls(10))
 
   it('halts and resumes a wallet', async () => {
     const resting = await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'buy', '--price', '1900', '--size', '0.1', '--wait', '--json'])
@@ -163,7 +179,7 @@ describe('deputy against a running API', () => {
     const all = await deputy(['order', 'cancel-all', walletId, '--wait'])
     expect(all.code, all.stderr).toBe(0)
     expect(all.stdout).toMatch(/CancelAll accepted by the operator/)
-  })
+  }, forCalls(7))
 
   it('prints a readable status, or JSON', async () => {
     await deputy(['order', 'place', walletId, '--market', 'ETH-USD', '--side', 'sell', '--price', '2500', '--size', '0.1', '--wait'])
@@ -206,7 +222,7 @@ describe('deputy compromise', () => {
     expect(sessions.map((s) => s.status)).toEqual(['revoked'])
     const missing = await deputy(['compromise', created.id])
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringMatching(/required option '--reason <text>'/)])
-  })
+  }, forCalls(5))
 })
 
 describe('deputy status with a stored text of several lines', () => {
@@ -257,7 +273,7 @@ describe('exit codes', () => {
     const schemeless = await deputy(['status'], { DEPUTY_API_URL: 'localhost:8080' })
     expect(schemeless.code).toBe(2)
     expect(schemeless.stderr).toMatch(/DEPUTY_API_URL: must be an http\(s\) URL with a host/)
-  })
+  }, forCalls(7))
 
   it('1 for an operation the API refuses, with the error as JSON under --json', async () => {
     const run = await deputy(['order', 'get', randomUUID(), '--json'])
