@@ -51,6 +51,7 @@ import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
 import { grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
 import { errorMessage } from '../src/core/errors/errorMessage.js'
 import { releaseHeldOfEndedOrders } from '../src/store/repositories/outboxRepo.js'
+import { orphanCancel } from '../src/store/repositories/unfinishedCancels.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
@@ -109,7 +110,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   // tenant on a row of its own). The `or` is parenthesised: and() does not wrap a raw
   // chunk, and unwrapped it escaped the wallet filter.
   const heldUncovered = sql<RequestFamily[] | null>`(select array_agg(distinct ${outbox.kind}) from ${outbox} where ${outbox.walletId} = ${wallets.id}
-    and ${outbox.status} = 'held' and (${outbox.kind} in ('Order', 'ModifyOrder') or (${outbox.kind} = 'CancelOrder' and ${outbox.payload}->>'reason' = 'orphan'))
+    and ${outbox.status} = 'held' and (${outbox.kind} in ('Order', 'ModifyOrder') or ${orphanCancel})
     and not (coalesce(${sessions.aclScope}, '{}') && array['Unrestricted', ${outbox.kind}]))`
   const due = await deps.db.select({
     walletId: wallets.id, address: wallets.address, custodyWalletId: wallets.custodyWalletId, status: wallets.status, sessionId: sessions.id,

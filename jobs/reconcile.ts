@@ -46,6 +46,7 @@ import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnch
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { passedOverFills } from '../src/store/repositories/passedOverFills.js'
 import { postgresNow } from '../src/store/repositories/postgresNow.js'
+import { ORPHAN_CANCEL_REASON } from '../src/store/repositories/unfinishedCancels.js'
 import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
@@ -199,7 +200,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
         price: venueOrder.price, size: venueOrder.size, timeInForce: null, adoptedAt: sql`now()`, state: venueOrder.status === 'partiallyFilled' ? 'partially_filled' : 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
       }).onConflictDoNothing().returning({ id: orders.id })
       if (!row) return undefined
-      if (orphans === 'cancel') await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: row.id, payload: { reason: 'orphan' } })
+      if (orphans === 'cancel') await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: row.id, payload: { reason: ORPHAN_CANCEL_REASON } })
       await record(tx, orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', { orderId: row.id, clientOrderId: cloid })
       return row
     })

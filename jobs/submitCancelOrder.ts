@@ -27,7 +27,7 @@ import { covers } from '../src/core/acl/covers.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { cancelsAheadOf } from '../src/store/repositories/unfinishedCancels.js'
+import { ORPHAN_CANCEL_REASON, cancelsAheadOf } from '../src/store/repositories/unfinishedCancels.js'
 import { type OrderRow, intents, orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
@@ -36,7 +36,7 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   // An orphan's cancel (ORPHAN_POLICY=cancel) under a scope without CancelOrder: failed, it would
   // leave the order live at the operator, seen by nobody. Held, session maintenance rotates the
   // scope to add CancelOrder (or, with no wallet signer, alerts SESSION_SCOPE until someone does).
-  holdsForScope: ({ row }) => row.payload.reason === 'orphan',
+  holdsForScope: ({ row }) => row.payload.reason === ORPHAN_CANCEL_REASON,
   async claim(tx, { row, order: loaded }) {
     if (!loaded) return { kind: 'done', reason: 'order row missing' }
     // Decided on the order as it is now, not as the job found it: a placement held for a session

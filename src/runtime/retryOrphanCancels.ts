@@ -1,13 +1,10 @@
-import { and, desc, eq, exists, inArray, not, sql } from 'drizzle-orm'
+import { and, desc, eq, exists, inArray, not } from 'drizzle-orm'
 import type { Db } from '../store/Database.js'
-import { unfinishedCancelsOf } from '../store/repositories/unfinishedCancels.js'
+import { ORPHAN_CANCEL_REASON, orphanCancel, unfinishedCancelsOf } from '../store/repositories/unfinishedCancels.js'
 import { orders, outbox } from '../store/schema/index.js'
 import type { WorkerDeps } from './deps.js'
 
 type RecordRepair = (tx: Db, action: string, details: { [key: string]: unknown }) => Promise<void>
-
-/** SQL condition on an outbox row: the reconciler's cancel of an orphan (ORPHAN_POLICY=cancel). */
-const orphanCancel = sql`${outbox.kind} = 'CancelOrder' and ${outbox.payload}->>'reason' = 'orphan'`
 
 /**
  * Orphans recorded to be cancelled (ORPHAN_POLICY=cancel) that the operator still lists open, their
@@ -22,7 +19,7 @@ export async function retryOrphanCancels(deps: Pick<WorkerDeps, 'db' | 'alert'>,
   const failed = await deps.db.select({ id: orders.id, clientOrderId: orders.clientOrderId }).from(orders).where(and(
     eq(orders.walletId, walletId), inArray(orders.clientOrderId, listedOpen), inArray(orders.state, ['open', 'partially_filled']),
     exists(deps.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.orderId, orders.id), orphanCancel, eq(outbox.status, 'failed')))),
-    not(exists(deps.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.orderId, orders.id), eq(outbox.kind, 'CancelOrder'), sql`${outbox.status} in ('pending', 'enqueued', 'held')`)))),
+    not(exists(deps.db.select({ id: outbox.id }).from(outbox).where(unfinishedCancelsOf(orders.id)))),
   ))
   let queued = 0
   for (const order of failed) {
@@ -33,7 +30,7 @@ export async function retryOrphanCancels(deps: Pick<WorkerDeps, 'db' | 'alert'>,
       const [unfinished] = await tx.select({ id: outbox.id }).from(outbox).where(unfinishedCancelsOf(order.id)).limit(1)
       if (unfinished) return undefined
       const [last] = await tx.select({ lastError: outbox.lastError }).from(outbox).where(and(eq(outbox.orderId, order.id), orphanCancel)).orderBy(desc(outbox.seq)).limit(1)
-      const [row] = await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: 'orphan' } }).returning({ id: outbox.id })
+      const [row] = await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: ORPHAN_CANCEL_REASON } }).returning({ id: outbox.id })
       await record(tx, 'orphan.cancelRetried', { orderId: order.id, clientOrderId: order.clientOrderId, outboxId: row!.id, lastError: last?.lastError ?? null })
       return last?.lastError ?? 'unknown'
     })

@@ -1,11 +1,11 @@
 import { type SQL, and, eq, inArray, ne, sql } from 'drizzle-orm'
-import { outbox, unfinishedOutboxStatuses } from '../schema/index.js'
+import { type orders, outbox, unfinishedOutboxStatuses } from '../schema/index.js'
 
 /**
  * The order's CancelOrder outbox rows still to finish: queued, enqueued (perhaps on the wire), or
  * held. A settled one (done, or failed for good) no longer counts.
  */
-export function unfinishedCancelsOf(orderId: string): SQL {
+export function unfinishedCancelsOf(orderId: string | typeof orders.id): SQL {
   return and(eq(outbox.orderId, orderId), eq(outbox.kind, 'CancelOrder'), inArray(outbox.status, [...unfinishedOutboxStatuses]))!
 }
 
@@ -20,3 +20,9 @@ export function cancelsAheadOf(row: { id: string; orderId: string }): SQL {
   return and(unfinishedCancelsOf(row.orderId), ne(outbox.id, row.id),
     sql`(${outbox.availableAt}, ${outbox.seq}) < (select mine.available_at, mine.seq from outbox mine where mine.id = ${row.id})`)!
 }
+
+/** The reason the reconciler gives the CancelOrder of an orphan it is to cancel (ORPHAN_POLICY=cancel). */
+export const ORPHAN_CANCEL_REASON = 'orphan'
+
+/** SQL condition on an outbox row: the reconciler's cancel of an orphan. */
+export const orphanCancel = sql`(${outbox.kind} = 'CancelOrder' and ${outbox.payload}->>'reason' = ${ORPHAN_CANCEL_REASON})`
