@@ -143,11 +143,16 @@ describe('Bull Board', () => {
 })
 
 describe('when the operator is down', () => {
-  it('/readyz answers 503 naming the operator, and a failed POST releases its Idempotency-Key', async () => {
+  it('/readyz stays ready and names the operator, the kill switch is still taken, and a failed POST releases its Idempotency-Key', async () => {
     await api.h.sandbox.close()
+    // The operator is every replica's dependency: were it part of readiness, an outage would take every
+    // API replica out of its load balancer, and users could neither halt a wallet nor queue a cancel.
     const ready = await api.app.inject({ method: 'GET', url: '/readyz' })
-    expect(ready.statusCode).toBe(503)
-    expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { postgres: { ok: true }, redis: { ok: true }, operator: { ok: false } } })
+    expect(ready.statusCode).toBe(200)
+    expect(ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, operator: { ok: false } } })
+    const walletId = (await api.h.db.select({ walletId: orders.walletId }).from(orders).where(eq(orders.id, acceptedOrderId)))[0]!.walletId
+    const halted = await tenant.request('POST', `/v1/wallets/${walletId}/halt`, { reason: 'operator flapping' })
+    expect(halted.statusCode).toBeLessThan(300)
 
     const key = { 'idempotency-key': 'revoke-while-down' }
     const first = await tenant.request('POST', `/v1/sessions/${sessionId}/revoke`, {}, key)

@@ -5,7 +5,13 @@ import { type CheckFailed, type CheckResult, checkDependency, pingPostgres, ping
 import { DEPENDENCY_DEADLINE_MS } from '../../runtime/withinDeadline.js'
 import type { RouteOptions } from './context.js'
 
-/** Each dependency the API needs to do useful work. */
+/**
+ * Each dependency the API works with. Postgres and Redis decide readiness: without them the API can
+ * take no order, cancel or halt. The operator is reported, not required: intake, cancels and the
+ * kill switch queue work for the workers, which wait for the operator themselves; and since every
+ * replica shares it, an operator outage counted here would take every replica out of its load
+ * balancer exactly when users want to halt or cancel.
+ */
 export async function readiness(deps: ApiDeps, failed: CheckFailed): Promise<Record<'postgres' | 'redis' | 'operator', CheckResult>> {
   const [postgres, redis, operator] = await Promise.all([
     checkDependency('postgres', pingPostgres(deps.runtime.db), failed, 'API'),
@@ -30,10 +36,10 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/readyz', {
-    schema: { summary: 'Readiness: Postgres, Redis and the operator (/v1/info) answer; 503 otherwise', tags: ['operations'], response: { 200: Ready, 503: Ready } },
+    schema: { summary: 'Readiness: Postgres and Redis answer (503 otherwise); the operator (/v1/info) is reported, not required', tags: ['operations'], response: { 200: Ready, 503: Ready } },
   }, async (request, reply) => {
     const checks = await readiness(deps, (dependency, err) => request.log.warn({ err, dependency }, 'readiness check failed'))
-    const ready = Object.values(checks).every((check) => check.ok)
+    const ready = checks.postgres.ok && checks.redis.ok
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks })
   })
 }
