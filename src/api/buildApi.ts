@@ -39,7 +39,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: deps.runtime.log as FastifyBaseLogger }),
     bodyLimit: 256 * 1024,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A URL refused before routing (bad percent-encoding, a parameter too long) answers the same error shape.
     frameworkErrors: (error, request, reply) => { errorHandler(error, request, reply) },
   })
