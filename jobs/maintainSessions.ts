@@ -4,7 +4,8 @@
  * - Payload: `{ walletId?: string; reason: string }`; without walletId every wallet.
  * - Reads: sessions `active` expiring within the rotation lead (or already refused by the operator;
  *   not a halted wallet's), wallets with Order or ModifyOrder work `held` that their active session's
- *   scope does not cover (a scope change), or an orphan's CancelOrder so held, the due wallets' recent session failures (one query),
+ *   scope does not cover (a scope change), or a reconciler's CancelOrder so held (an orphan's, or
+ *   an order's recorded ended here and live at the operator), the due wallets' recent session failures (one query),
  *   sessions `rotating` past the grace period, `revoked` sessions whose signed delegation was never
  *   revoked at the operator (grants that did not go live), `quarantined` sessions not yet revoked
  *   there (`revoked_at` null), the wallet signer for each wallet.
@@ -51,7 +52,7 @@ import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
 import { grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
 import { errorMessage } from '../src/core/errors/errorMessage.js'
 import { releaseHeldOfEndedOrders } from '../src/store/repositories/outboxRepo.js'
-import { orphanCancel } from '../src/store/repositories/unfinishedCancels.js'
+import { reconcilerCancel } from '../src/store/repositories/unfinishedCancels.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
@@ -103,14 +104,15 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   await releaseHeldOfEndedOrders(deps.db, walletId)
 
   // Active sessions close to expiry, wallets whose work is held for lack of a session, and wallets
-  // with placements or modifications held for a session whose scope covers them (a scope change:
-  // the active session's does not; `runSubmission` holds them). Not a halted wallet's: the user
+  // with placements, modifications or the reconciler's cancels (`reconcilerCancel`) held for a
+  // session whose scope covers them (a scope change: the active session's does not; `runSubmission`
+  // holds them). Not a halted wallet's: the user
   // stopped it (or a compromise did), so its wallet is asked for nothing; its session may expire,
   // and resuming it waits for a new one. Nor a retired wallet's (its address passed to its owner's
   // tenant on a row of its own). The `or` is parenthesised: and() does not wrap a raw
   // chunk, and unwrapped it escaped the wallet filter.
   const heldUncovered = sql<RequestFamily[] | null>`(select array_agg(distinct ${outbox.kind}) from ${outbox} where ${outbox.walletId} = ${wallets.id}
-    and ${outbox.status} = 'held' and (${outbox.kind} in ('Order', 'ModifyOrder') or ${orphanCancel})
+    and ${outbox.status} = 'held' and (${outbox.kind} in ('Order', 'ModifyOrder') or ${reconcilerCancel})
     and not (coalesce(${sessions.aclScope}, '{}') && array['Unrestricted', ${outbox.kind}]))`
   const due = await deps.db.select({
     walletId: wallets.id, address: wallets.address, custodyWalletId: wallets.custodyWalletId, status: wallets.status, sessionId: sessions.id,

@@ -8,12 +8,14 @@
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
- *   stored for them; an orphan to cancel whose cancel failed for good, still listed open, cancelled
- *   again (`retryOrphanCancels`, alert ORPHAN_UNCANCELLED); missed fills (each order first brought to the operator's read, taken after the fills were
+ *   stored for them; missed fills (each order first brought to the operator's read, taken after the fills were
  *   listed, so a modify the stream has not applied yet is not lost), and all of them once when an order read
  *   shows more filled than Postgres counts (a fill event passed over as malformed); an order Postgres has
  *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
- *   queued; every repair → audit_log (actor `reconciler`). An order or fill whose read cannot be applied
+ *   queued (payload flag `liveAtOperator`); an order the reconciler queued such a cancel of, or an
+ *   orphan's (ORPHAN_POLICY=cancel), whose cancel failed for good and that the operator still lists
+ *   open, cancelled again (`retryReconcilerCancels`: alert ORDER_UNCANCELLED, ORPHAN_UNCANCELLED);
+ *   every repair → audit_log (actor `reconciler`). An order or fill whose read cannot be applied
  *   (a malformed field: `orderReadProblem`, `fillReadProblem`) is passed over with a READ_UNAPPLIABLE
  *   alert naming it, and the rest of the wallet reconciled.
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
@@ -38,7 +40,7 @@ import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { orderRepairs } from '../src/runtime/orderRepairs.js'
 import { alertUnappliableRead } from '../src/runtime/unappliableRead.js'
-import { retryOrphanCancels } from '../src/runtime/retryOrphanCancels.js'
+import { retryReconcilerCancels } from '../src/runtime/retryReconcilerCancels.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
 import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
@@ -46,7 +48,7 @@ import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnch
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { passedOverFills } from '../src/store/repositories/passedOverFills.js'
 import { postgresNow } from '../src/store/repositories/postgresNow.js'
-import { ORPHAN_CANCEL_REASON } from '../src/store/repositories/unfinishedCancels.js'
+import { LIVE_AT_OPERATOR, ORPHAN_CANCEL_REASON } from '../src/store/repositories/unfinishedCancels.js'
 import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
@@ -207,8 +209,9 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     if (adopted) repairs++
   }
 
-  // An orphan whose cancel failed for good is still live there: cancelled again, and a person told.
-  if (orphans === 'cancel') repairs += await retryOrphanCancels(deps, walletId, [...venueOpen.keys()], record)
+  // An order the reconciler was to cancel (an orphan, or one recorded ended here) whose cancel failed
+  // for good is still live there: cancelled again, and a person told.
+  repairs += await retryReconcilerCancels(deps, walletId, [...venueOpen.keys()], record, orphans)
   repairs += await cancelEndedButLive(deps, walletId, venueOpen, unappliable, settled, record)
 
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
@@ -248,7 +251,9 @@ function startsNoRead(deps: WorkerDeps): void {
  * ended before the list was read: a placement accepted without Deputy learning it (a crash around a
  * resend after a refusal, say) that was then stopped or refused here. The user was told it is gone,
  * and it can fill: it is read back as it is at the operator and cancelled there (reason as recorded,
- * or `reconcile`), never left live.
+ * or `reconcile`), never left live: the cancel is flagged `liveAtOperator`, so it is held for a
+ * session whose scope covers CancelOrder rather than failed out of scope, and queued again while the
+ * operator lists the order open after it failed for good (`reconcilerCancel`).
  */
 async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, unappliable: Set<string>, settled: Date,
   record: (tx: Db, action: string, details: Record<string, unknown>) => Promise<void>): Promise<number> {
@@ -269,7 +274,7 @@ async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen:
       if (!row) return 0
       // What the read changed besides (a modify whose receipt and event Postgres never applied) is a repair of its own.
       const changed = seen ? await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)]) : undefined
-      await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: order.cancelReason ?? 'reconcile' } })
+      await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: order.cancelReason ?? 'reconcile', [LIVE_AT_OPERATOR]: true } })
       await record(tx, 'order.liveAtOperator', { orderId: order.id, clientOrderId: order.clientOrderId, recorded: order.state })
       const made = changed ? orderRepairs(changed) : []
       for (const { action, details } of made) await record(tx, action, details)

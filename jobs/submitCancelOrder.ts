@@ -8,9 +8,11 @@
  *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
  *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);
  *   outbox → done/failed/held. On a halted wallet whose session can CancelAll but not CancelOrder, a
- *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done. An
- *   orphan's cancel (payload reason `orphan`) whose session's scope has no CancelOrder is held for a
- *   scope change (`holdsForScope`), with or without a wallet signer; any other cancel fails out of scope.
+ *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done. A
+ *   reconciler's cancel (`isReconcilerCancel`: an orphan's, payload reason `orphan`, or an order's
+ *   recorded ended here and listed open, payload flag `liveAtOperator`) whose session's scope has no
+ *   CancelOrder is held for a scope change (`holdsForScope`), with or without a wallet signer; any
+ *   other cancel fails out of scope.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
  *   (it filled or was cancelled meanwhile) and recorded; a read that cannot be applied is not
  *   (`readBackOrder`: alerted READ_UNAPPLIABLE), and the cancel is done as the operator answered.
@@ -27,16 +29,17 @@ import { covers } from '../src/core/acl/covers.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { ORPHAN_CANCEL_REASON, cancelsAheadOf } from '../src/store/repositories/unfinishedCancels.js'
+import { cancelsAheadOf, isReconcilerCancel } from '../src/store/repositories/unfinishedCancels.js'
 import { type OrderRow, intents, orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   family: 'CancelOrder',
   settlesHeldWork: true,
-  // An orphan's cancel (ORPHAN_POLICY=cancel) under a scope without CancelOrder: failed, it would
-  // leave the order live at the operator, seen by nobody. Held, session maintenance rotates the
-  // scope to add CancelOrder (or, with no wallet signer, alerts SESSION_SCOPE until someone does).
-  holdsForScope: ({ row }) => row.payload.reason === ORPHAN_CANCEL_REASON,
+  // The reconciler's cancel of an order live at the operator (an orphan's, ORPHAN_POLICY=cancel, or
+  // one recorded ended here) under a scope without CancelOrder: failed, it would leave the order
+  // live there, seen by nobody (one the user cancelled could still fill). Held, session maintenance
+  // rotates the scope to add CancelOrder (or, with no wallet signer, alerts SESSION_SCOPE until someone does).
+  holdsForScope: ({ row }) => isReconcilerCancel(row.payload),
   async claim(tx, { row, order: loaded }) {
     if (!loaded) return { kind: 'done', reason: 'order row missing' }
     // Decided on the order as it is now, not as the job found it: a placement held for a session

@@ -13,8 +13,9 @@ import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
  * A placement or a modification the active session's scope does not cover, for a wallet whose
  * sessions the worker grants itself: held (not failed), and session maintenance, asked now, rotates
  * the session (reason `scopeChange`) to the narrowest scope adding the family. The new session's
- * activation releases the work. Cancels are never held for this: they fail as out of scope, as
- * without a wallet signer; and they do not wait for a held modify (`earlierUnfinished`).
+ * activation releases the work. Cancels are not, but for the reconciler's (`holdsForScope`, with
+ * or without a wallet signer): others fail as out of scope, as without a wallet signer; and they
+ * do not wait for a held modify (`earlierUnfinished`).
  */
 export async function holdForScope<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, session: ActiveSession): Promise<SubmitResult> {
   const wanted = scopeAdding(session.aclScope, [spec.family])

@@ -9,8 +9,9 @@ import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
  * Work the session's scope does not cover, signed for the first time (`runSubmission`) or again
  * (`signAgain`): settled done when the family has nothing left to do without it (`doneWithoutScope`),
  * or, for a placement or a modification of a wallet whose sessions the worker grants itself, held
- * for a scope change (`holdForScope`); so is work that is always held so (`holdsForScope`: an
- * orphan's cancel). Undefined otherwise: the caller fails it as out of scope.
+ * for a scope change (`holdForScope`); so is work that is always held so (`holdsForScope`: the
+ * reconciler's cancel of an order live at the operator, an orphan's or one recorded ended here).
+ * Undefined otherwise: the caller fails it as out of scope.
  */
 export async function meetOutOfScope<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, session: ActiveSession): Promise<SubmitResult | undefined> {
   const done = spec.doneWithoutScope?.(ctx)

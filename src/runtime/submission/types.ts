@@ -50,8 +50,9 @@ export type FamilySpec<F extends RequestFamily> = {
    */
   doneWithoutScope?(ctx: SubmitContext): string | null
   /**
-   * Work held for a scope change whatever the wallet's signer (a reconciler's cancel of an orphan:
-   * nobody waits for its answer, and failed it would leave the order live at the operator). Without
+   * Work held for a scope change whatever the wallet's signer (the reconciler's cancel of
+   * an order live at the operator, an orphan's or one recorded ended here: nobody waits for its
+   * answer, and failed it would leave the order live there). Without
    * a signer, session maintenance alerts SESSION_SCOPE until a rotation through the API releases it.
    */
   holdsForScope?(ctx: SubmitContext): boolean

@@ -91,7 +91,7 @@ export const outboxOrderEnded = sql`exists (select 1 from ${orders} where ${orde
   or (${orders.state} = 'cancelled' and ${orders.replacedBy} is null and ${orders.cancelReason} is not null)))`
 
 /**
- * Queues again held placements, modifications and cancels (an orphan's, held for a scope change)
+ * Queues again held placements, modifications and cancels (the reconciler's, held for a scope change)
  * whose order has ended since they were held (filled, rejected, or cancelled for a known reason and
  * not placed again): their claim settles them as it settles any such work ("not applied",
  * "cancelled before submission", "order already cancelled"). Held for a scope change, they

@@ -26,3 +26,26 @@ export const ORPHAN_CANCEL_REASON = 'orphan'
 
 /** SQL condition on an outbox row: the reconciler's cancel of an orphan. */
 export const orphanCancel = sql`(${outbox.kind} = 'CancelOrder' and ${outbox.payload}->>'reason' = ${ORPHAN_CANCEL_REASON})`
+
+/**
+ * The payload flag (`liveAtOperator: true`) of the reconciler's cancel of an order Postgres had as
+ * ended (cancelled, rejected) that the operator still lists open (audit `order.liveAtOperator`). Its
+ * reason is the order's own, what the user reads once it is cancelled: the flag says what it is.
+ */
+export const LIVE_AT_OPERATOR = 'liveAtOperator'
+
+/** SQL condition on an outbox row: the reconciler's cancel of an order recorded ended here and live at the operator. */
+export const liveAtOperatorCancel = sql`(${outbox.kind} = 'CancelOrder' and ${outbox.payload}->>${LIVE_AT_OPERATOR} = 'true')`
+
+/**
+ * SQL condition on an outbox row: a cancel the reconciler queued for an order live at the operator
+ * that nobody is to keep trading (an orphan's, or one recorded ended here). Nobody waits for its
+ * answer, so it is held for a scope change rather than failed (`isReconcilerCancel`), and queued
+ * again while the operator lists the order open after it failed for good (`retryReconcilerCancels`).
+ */
+export const reconcilerCancel = sql`(${orphanCancel} or ${liveAtOperatorCancel})`
+
+/** Whether a CancelOrder's payload is a reconciler's cancel (`reconcilerCancel`, the same rule). */
+export function isReconcilerCancel(payload: Record<string, unknown>): boolean {
+  return payload.reason === ORPHAN_CANCEL_REASON || payload[LIVE_AT_OPERATOR] === true
+}
