@@ -165,6 +165,31 @@ describe('migrate', () => {
     expect([await revokedAt(live), await revokedAt(past) instanceof Date, await revokedAt(revoked) instanceof Date]).toEqual([null, true, true])
   })
 
+  it("0027 flags the reconciler's cancels of orders it found live at the operator, queued before the flag, and no other cancel", async () => {
+    const database = await migratedBefore(27)
+    const { db } = database
+    const wallet = await oldWallet(db)
+    const inserted = await db.execute(sql`insert into orders (wallet_id, client_order_id, market, side, price, size, time_in_force, state)
+      values (${wallet.id}, ${hex(16)}, 'ETH-USD', 0, '1990', '0.5', 0, 'open') returning id`)
+    const orderId = String(inserted.rows[0]!.id)
+    const cancel = async (db: Db, reason: string, status: string) => String((await db.execute(sql`insert into outbox (wallet_id, kind, order_id, payload, status)
+      values (${wallet.id}, 'CancelOrder', ${orderId}, ${JSON.stringify({ reason })}::jsonb, ${status}) returning id`)).rows[0]!.id)
+    // As the reconciler wrote them: the cancel and its audit entry in one transaction.
+    const reconcilers = await db.transaction(async (tx) => {
+      const id = await cancel(tx, 'user', 'failed')
+      await tx.execute(sql`insert into audit_log (wallet_id, actor, action, details)
+        values (${wallet.id}, 'reconciler', 'order.liveAtOperator', ${JSON.stringify({ orderId, recorded: 'cancelled' })}::jsonb)`)
+      return id
+    })
+    // The user's own cancel of the order, and the orphan's, are not the reconciler's of an order ended here.
+    const users = await cancel(db, 'user', 'pending')
+    const orphans = await cancel(db, 'orphan', 'failed')
+    await migrate(database)
+    const payload = async (id: string) => (await db.execute<{ payload: unknown }>(sql`select payload from outbox where id = ${id}`)).rows[0]!.payload
+    expect([await payload(reconcilers), await payload(users), await payload(orphans)])
+      .toEqual([{ reason: 'user', liveAtOperator: true }, { reason: 'user' }, { reason: 'orphan' }])
+  })
+
   it('reports a failed migration as STORE.MIGRATION_FAILED and leaves the lock free', async () => {
     const { database } = await fresh()
     await expect(migrate(database, { migrationsFolder: '/nonexistent/migrations' })).rejects.toMatchObject({
