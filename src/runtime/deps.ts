@@ -53,6 +53,8 @@ export type PolicyCheck = {
   sessionId: string
   /** The order the request places or changes; its own notional is not "already placed". */
   orderId?: string
+  /** The work (outbox row) checked: a ModifyOrder let through counts at its notional from then. */
+  outboxId?: string
   family: string
   market: string
   side?: 0 | 1

@@ -3,10 +3,14 @@
  * once the operator accepts it, so while it is checked, signed or on the wire the order's row still
  * holds its old values. Each modify's check must count the others let through at their new values.
  */
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { createPolicyCheck } from '../../src/runtime/policy/createPolicyCheck.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
+import { claimPendingOrders } from '../../src/store/repositories/claimPendingOrders.js'
+import { outbox } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from './support/gateProxy.js'
@@ -93,10 +97,41 @@ it('counts a modify let through and not signed yet at its new notional', async (
   // Nothing runs the work queued below: the two checks are made here, as two jobs make them, the
   // first let through and not signed when the second is checked.
   await worker.close()
-  await requestModify(h.db, worker.markets, { orderId: first.id, price: '1900', size: '0.3' })
-  await requestModify(h.db, worker.markets, { orderId: second.id, price: '1900', size: '0.3' })
+  const firstModify = await requestModify(h.db, worker.markets, { orderId: first.id, price: '1900', size: '0.3' })
+  const secondModify = await requestModify(h.db, worker.markets, { orderId: second.id, price: '1900', size: '0.3' })
   const check = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() })
-  const modifyCheck = (orderId: string) => check({ walletId: w.wallet.id, sessionId: w.session.id, orderId, family: 'ModifyOrder', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 3n * 10n ** 17n })
-  expect(await modifyCheck(first.id)).toBeNull()
-  expect(await modifyCheck(second.id)).toBe("wallet policy maxDailyNotional: today's notional would reach 1140, above 1000")
+  const modifyCheck = (orderId: string, outboxId: string) => check({ walletId: w.wallet.id, sessionId: w.session.id, orderId, outboxId, family: 'ModifyOrder', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 3n * 10n ** 17n })
+  expect(await modifyCheck(first.id, firstModify.outboxId)).toBeNull()
+  expect(await modifyCheck(second.id, secondModify.outboxId)).toBe("wallet policy maxDailyNotional: today's notional would reach 1140, above 1000")
+})
+
+// The worker is closed (above): the work is claimed and checked here, as its jobs do.
+it('does not count a modify before its own check, though its order was checked after it was queued (and it is held meanwhile)', async () => {
+  const w = await activeWallet(h)
+  await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '1000' } })
+  const check = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() })
+  const placementCheck = (orderId: string) => check({ walletId: w.wallet.id, sessionId: w.session.id, orderId, family: 'Order', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 10n ** 17n })
+  /** An order of 190 placed and claimed: on its way, its placement not checked yet. */
+  const claimed = async () => {
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date(h.sandbox.now()))
+    const [placement] = await r.outboxOf(order.id)
+    expect(await claimPendingOrders(h.db, [placement!.id], 0)).toHaveLength(1)
+    return order
+  }
+  // The user modifies an order on its way to 950: not before its placement, so the modify waits for
+  // the order's answer and for its own check.
+  const first = await claimed()
+  const { outboxId } = await requestModify(h.db, worker.markets, { orderId: first.id, price: '1900', size: '0.5' })
+  // The placement is checked and let through (which marks its order), and the modify is then held
+  // for a scope change, as under a session without ModifyOrder, before its check.
+  expect(await placementCheck(first.id)).toBeNull()
+  await h.db.update(outbox).set({ status: 'held', lastError: 'awaiting a session whose scope covers ModifyOrder' }).where(eq(outbox.id, outboxId))
+
+  // Another order of 190: today's notional is 190 + 190. Counted at the held modify's 950 (never
+  // checked, and maybe never let through), it was refused, failed for good.
+  const second = await claimed()
+  expect(await placementCheck(second.id)).toBeNull()
+  // The modify, released and checked, counts the second order: 190 + 950 is above the limit.
+  const modifyCheck = await check({ walletId: w.wallet.id, sessionId: w.session.id, orderId: first.id, outboxId, family: 'ModifyOrder', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 5n * 10n ** 17n })
+  expect(modifyCheck).toBe("wallet policy maxDailyNotional: today's notional would reach 1140, above 1000")
 })

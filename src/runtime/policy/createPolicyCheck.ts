@@ -49,6 +49,10 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
       if (!refusal && check.orderId) {
         await tx.update(orders).set({ policyPassedAt: sql`now()`, updatedAt: sql`${orders.updatedAt}` }).where(eq(orders.id, check.orderId))
       }
+      // A modify counts at its own notional from its own check, not from any check of its order.
+      if (!refusal && check.family === 'ModifyOrder' && check.outboxId) {
+        await tx.update(outbox).set({ policyPassedAt: sql`now()`, updatedAt: sql`${outbox.updatedAt}` }).where(eq(outbox.id, check.outboxId))
+      }
       return refusal
     })
   }
@@ -69,16 +73,18 @@ function orderSigned(start?: SQL): SQL {
 
 /**
  * The notional (price × size) of a ModifyOrder of the order on its way, or null: one unfinished
- * (queued, enqueued or held) that was let through (its order's policy_passed_at, set by a check, is
- * since it was queued) or signed (also one let through while the wallet had no policy). Its order's
- * row keeps the old price and size until the operator accepts it (in the transaction that finishes
- * the outbox row), so meanwhile the order counts at the greater of the two: two modifies checked
- * before either is accepted would otherwise each count the other's order at its old notional. A
- * check of the order's own placement after the modify was queued counts it early: towards refusing.
+ * (queued, enqueued or held) that its own check let through (its outbox row's policy_passed_at) or
+ * that was signed (also one let through while the wallet had no policy). Its order's row keeps the
+ * old price and size until the operator accepts it (in the transaction that finishes the outbox
+ * row), so meanwhile the order counts at the greater of the two: two modifies checked before either
+ * is accepted would otherwise each count the other's order at its old notional. One not checked yet
+ * does not count, though its order was checked since it was queued (its placement, checked after the
+ * user modified the order on its way): held for a scope change or a session, it may wait for hours,
+ * and counted it refused the wallet's other orders for a notional it may never be let through with.
  */
 const modifyOnItsWayNotional = sql`(select max((m.payload->>'price')::numeric * (m.payload->>'size')::numeric) from ${outbox} m
   where m.order_id = ${orders.id} and m.kind = 'ModifyOrder' and m.status in ('pending', 'enqueued', 'held')
-  and (${orders.policyPassedAt} >= m.created_at or exists (select 1 from ${requests} q where q.outbox_id = m.id)))`
+  and (m.policy_passed_at is not null or exists (select 1 from ${requests} q where q.outbox_id = m.id)))`
 
 /**
  * The start of the UTC day on Postgres's clock, which dates the orders and requests it is compared

@@ -74,7 +74,7 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
       clientOrderId: claimed.clientOrderId as Hex,
     }
     const refusal = deps.policy && await deps.policy({
-      walletId: claimed.walletId, sessionId: session.id, orderId: claimed.orderId, family: 'Order',
+      walletId: claimed.walletId, sessionId: session.id, orderId: claimed.orderId, outboxId, family: 'Order',
       market: fields.market, side: fields.side, price: fields.price, size: fields.size, ...(claimed.hasPolicy ? {} : { noStoredRules: true }),
     })
     // A refusal is recorded by the one-by-one path, which checks again after claiming again.

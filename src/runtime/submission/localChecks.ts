@@ -13,7 +13,7 @@ export type LocalRefusal = { code: string; message: string }
  * nothing. Work outside the scope of a wallet the worker grants sessions for itself is held for a
  * scope change before this (`runSubmission`); refused here, it tells the user the scope to rotate to.
  */
-export async function localRefusal(deps: WorkerDeps, session: ActiveSession, family: RequestFamily, policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint; orderId?: string }): Promise<LocalRefusal | null> {
+export async function localRefusal(deps: WorkerDeps, session: ActiveSession, family: RequestFamily, policy: { market: string; side?: 0 | 1; price?: bigint; size?: bigint; orderId?: string; outboxId?: string }): Promise<LocalRefusal | null> {
   if (!covers(session.aclScope, family)) {
     const needed = scopeAdding(session.aclScope, [family]).join(', ')
     return { code: 'LOCAL.ACL_SCOPE', message: `the active session's scope [${session.aclScope.join(', ')}] does not cover ${family}; rotate the session with a scope that covers it: [${needed}]` }
@@ -39,5 +39,6 @@ export async function refusalOnNewSession(ctx: SubmitContext, session: ActiveSes
     market: String(fields.market),
     ...(priced ? { price: fields.price as bigint, size: fields.size as bigint, ...(side === 0 || side === 1 ? { side } : {}) } : {}),
     ...(row.orderId ? { orderId: row.orderId } : {}),
+    outboxId: row.id,
   })
 }

@@ -86,7 +86,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
       const met = await meetOutOfScope(ctx, spec, session)
       if (met) return met
     }
-    const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}) })
+    const refusal = await localRefusal(deps, session, spec.family, { ...claim.policy, ...(row.orderId ? { orderId: row.orderId } : {}), outboxId: row.id })
     if (refusal) return settleFailed(ctx, spec, refusal.code, refusal.message, 'local')
     fields = claim.fields as Record<string, unknown>
     const wait = rateLimitDelayMs(deps, spec.family, session.id)

@@ -38,6 +38,13 @@ export const outbox = pgTable(
     enqueuedAt: timestamptz('enqueued_at'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /**
+     * When the wallet's local policy let this ModifyOrder through (under the wallet's lock,
+     * `createPolicyCheck`): from then, and until it is answered, its order counts at the greater of
+     * its notional and this modify's. One not checked yet (held for a scope change or a session,
+     * or waiting for its order's answer) does not count, whatever else checked its order since.
+     */
+    policyPassedAt: timestamptz('policy_passed_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
