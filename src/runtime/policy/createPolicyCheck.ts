@@ -23,29 +23,39 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
     marks.set(market, { at: options.now(), mark: value })
     return value
   }
+  type RuleSets = { scope: string; rules: PolicyRules }[]
+  const ruleSetsOf = async (db: Db, check: PolicyCheck): Promise<RuleSets> => {
+    const rows = await db.select().from(policies)
+      .where(and(eq(policies.walletId, check.walletId), or(isNull(policies.sessionId), eq(policies.sessionId, check.sessionId))))
+    return rows.map((row) => ({ scope: row.sessionId ? 'session' : 'wallet', rules: parsePolicyRules(row.rules) }))
+  }
   return async (check: PolicyCheck): Promise<string | null> => {
     if (check.noStoredRules) return null
-    const rows = await options.db.select().from(policies)
-      .where(and(eq(policies.walletId, check.walletId), or(isNull(policies.sessionId), eq(policies.sessionId, check.sessionId))))
-    if (rows.length === 0) return null
-    const ruleSets = rows.map((row) => ({ scope: row.sessionId ? 'session' : 'wallet', rules: parsePolicyRules(row.rules) }))
+    const ruleSets = await ruleSetsOf(options.db, check)
+    if (ruleSets.length === 0) return null
     const placing = check.family === 'Order' || check.family === 'ModifyOrder'
+    const needsMark = (sets: RuleSets) => placing && check.price !== undefined && sets.some(({ rules }) => rules.priceBandBps !== undefined)
     // Read over HTTP before the wallet's lock is taken, not while it is held.
-    const markValue = placing && check.price !== undefined && ruleSets.some(({ rules }) => rules.priceBandBps !== undefined) ? await mark(check.market) : undefined
-    const refusalOf = async (db: Db): Promise<string | null> => {
-      for (const { scope, rules } of ruleSets) {
+    let markValue = needsMark(ruleSets) ? await mark(check.market) : undefined
+    const refusalOf = async (db: Db, sets: RuleSets): Promise<string | null> => {
+      for (const { scope, rules } of sets) {
         const refusal = evaluatePolicy(rules, await factsFor(db, rules, check, markValue))
         if (refusal) return `${scope} policy ${refusal.rule}: ${refusal.message}`
       }
       return null
     }
-    if (!placing || !ruleSets.some(({ rules }) => rules.maxOpenOrders !== undefined || rules.maxDailyNotional !== undefined || rules.maxRequestsPerMinute !== undefined)) return refusalOf(options.db)
+    if (!placing || !ruleSets.some(({ rules }) => rules.maxOpenOrders !== undefined || rules.maxDailyNotional !== undefined || rules.maxRequestsPerMinute !== undefined)) return refusalOf(options.db, ruleSets)
     // Limits that count the wallet's other work on its way: checked one request at a time per
     // wallet, and an order (or a modify of it) let through counts from then (policy_passed_at), so
     // that a burst checked together goes out exactly up to the limit, neither past it nor short of it.
     return options.db.transaction(async (tx) => {
       await lockWallet(tx, check.walletId)
-      const refusal = await refusalOf(tx)
+      // The rules read again under the lock, which a policy change (`setPolicy`) holds until it
+      // commits: a change answered while this waited applies to this check, not the rules read
+      // before. A price band added meanwhile needs the mark, read then (rarely: under the lock).
+      const current = await ruleSetsOf(tx, check)
+      if (markValue === undefined && needsMark(current)) markValue = await mark(check.market)
+      const refusal = await refusalOf(tx, current)
       if (!refusal && check.orderId) {
         await tx.update(orders).set({ policyPassedAt: sql`now()`, updatedAt: sql`${orders.updatedAt}` }).where(eq(orders.id, check.orderId))
       }
