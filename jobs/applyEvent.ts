@@ -11,8 +11,10 @@
  *   (wallet, fill id unique); the order state machine; a replacement order (intent revision + 1) when a
  *   session's end cancelled an order the user still wants; sessions ended by SessionRevoked/SessionExpired (an active one revoked also gets `failed_at`);
  *   `stream_cursors.last_seq` (the last seq applied, with every one before it).
- *   An event that can never be applied (a field it needs is malformed: `eventProblem`) is stored,
- *   passed over in its place (cursor moved past it) and audited (`event.unappliable`).
+ *   An event that can never be applied (a field it needs is malformed: `eventProblem`; a fill that
+ *   would take its order's totals past what is stored: `uncountableFill`, the fill then not stored) is
+ *   stored, passed over in its place (cursor moved past it) and audited (`event.unappliable`); the
+ *   answer names it (`passedOver`), for the consumer's alert.
  * - Errors and retries: a failure rolls the transaction back; the caller applies each wallet's events
  *   alone, and a wallet whose events fail alone has its stream reconnect from the last stored seq,
  *   so the events are delivered again.
@@ -44,8 +46,11 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
   return (await applyEvents(db, walletId, [event])).length > 0
 }
 
+/** An event applied now, or passed over in its place: `passedOver` says why it cannot be applied. */
+export type AppliedEvent = VenueEvent & { passedOver?: string }
+
 /** `applyEventRuns` for one wallet's events. */
-export async function applyEvents(db: Db, walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
+export async function applyEvents(db: Db, walletId: string, batch: readonly VenueEvent[]): Promise<AppliedEvent[]> {
   return (await applyEventRuns(db, [{ walletId, events: batch }]))[0]!
 }
 
@@ -60,7 +65,7 @@ export type WalletEvents = { walletId: string; events: readonly VenueEvent[] }
  * nothing, an event ahead of a missing one is stored and waits. Answers, for each entry, the events
  * applied now (stored ones they unblocked included); a wallet named twice gets them on its first entry.
  */
-export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): Promise<VenueEvent[][]> {
+export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): Promise<AppliedEvent[][]> {
   const walletIds = [...new Set(batches.filter((b) => b.events.length > 0).map((b) => b.walletId))].sort()
   if (walletIds.length === 0) return batches.map(() => [])
   const applied = await db.transaction(async (tx) => {
@@ -77,7 +82,7 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
       walletId, seq: Number(event.seq), type: typeof event.type === 'string' && event.type ? event.type : 'Malformed',
       clientOrderId: typeof event.clientOrderId === 'string' ? event.clientOrderId.toLowerCase() : null, payload: event as unknown as Record<string, unknown>,
     })))
-    if (stored.length === 0) return new Map<string, VenueEvent[]>()
+    if (stored.length === 0) return new Map<string, AppliedEvent[]>()
     // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
     await executeNamed(tx, 'deputy_insert_events', sql`
       insert into events (wallet_id, seq, type, client_order_id, payload)
@@ -93,22 +98,19 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
     const workspace = orderWorkspace(tx)
     await workspace.load(all.flatMap(({ walletId, event }) => (event.clientOrderId ? [{ walletId, clientOrderId: event.clientOrderId }] : [])))
     await workspace.insertFills(all.flatMap(({ walletId, event }) => (event.type === 'OrderFilled' && event.clientOrderId ? [fillInput(walletId, event)] : [])))
-    const result = new Map<string, VenueEvent[]>()
+    const result = new Map<string, AppliedEvent[]>()
     const moved: { walletId: string; last: number }[] = []
     for (const walletId of walletIds) {
       const cursor = cursors.get(walletId)!
-      const done: VenueEvent[] = []
-      for (const event of runs.get(walletId)!) {
-        await applyInOrder(tx, workspace, walletId, event)
-        done.push(event)
-      }
+      const done: AppliedEvent[] = []
+      const applied = (event: VenueEvent, passedOver: string | undefined) => done.push(passedOver ? { ...event, passedOver } : event)
+      for (const event of runs.get(walletId)!) applied(event, await applyInOrder(tx, workspace, walletId, event))
       let last = cursor.last + done.length
       // Events stored earlier ahead of a gap may follow now (none were, unless the wallet has some past its cursor).
       if (cursor.maxStored > last) {
         for (let next = await storedEvent(tx, walletId, last + 1); next; next = await storedEvent(tx, walletId, last + 1)) {
-          await applyInOrder(tx, workspace, walletId, next)
+          applied(next, await applyInOrder(tx, workspace, walletId, next))
           last = Number(next.seq)
-          done.push(next)
         }
       }
       result.set(walletId, done)
@@ -164,23 +166,21 @@ async function storedEvent(tx: Db, walletId: string, seq: number): Promise<Venue
 /**
  * One event's effect; the caller guarantees every earlier event of the wallet was applied. Order
  * changes go through the workspace (written back by its `flush`), except a cancel by a session's
- * end, which may re-place the order and so is written at once.
+ * end, which may re-place the order and so is written at once. Answers why the event was passed
+ * over instead, when it cannot be applied.
  */
-async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string, event: VenueEvent): Promise<void> {
+async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string, event: VenueEvent): Promise<string | undefined> {
   const seq = Number(event.seq)
   const problem = eventProblem(event)
-  if (problem) {
-    // It would fail each time and hold back every event after it: stored, passed over and audited.
-    // The consumer alerts (`eventProblem` on what was applied); reconciliation reads the order back.
-    await audit(tx, { walletId, actor: 'worker', action: 'event.unappliable', details: { seq, type: event.type, clientOrderId: event.clientOrderId ?? null, problem } })
-    return
-  }
+  if (problem) return passOver(tx, walletId, event, problem)
   const data = event.data ?? {}
   const cloid = event.clientOrderId
   switch (event.type) {
-    case 'OrderFilled':
-      if (cloid) await workspace.fill(fillInput(walletId, event))
+    case 'OrderFilled': {
+      const outcome = cloid ? await workspace.fill(fillInput(walletId, event)) : 'seen'
+      if (typeof outcome === 'object') return passOver(tx, walletId, event, `data.${outcome.uncountable}`)
       break
+    }
     case 'OrderModified':
       // One that names no price, size or revision (PROTOCOL.md §7 names none): the consumer reads the order back.
       if (cloid && !saysOnlyModified(event)) await workspace.apply(walletId, cloid, [orderUpdate(event)])
@@ -211,6 +211,16 @@ async function applyInOrder(tx: Db, workspace: OrderWorkspace, walletId: string,
       if (typeof data.delegation === 'string') await recordSessionsEnded(tx, walletId, eq(sessions.delegationHash, data.delegation.toLowerCase()), { type: event.type, at: event.at, seq })
       break
   }
+  return undefined
+}
+
+/**
+ * An event that would fail each time and hold back every event after it: stored, passed over and
+ * audited. The consumer alerts (the answer's `passedOver`); reconciliation reads the order back.
+ */
+async function passOver(tx: Db, walletId: string, event: VenueEvent, problem: string): Promise<string> {
+  await audit(tx, { walletId, actor: 'worker', action: 'event.unappliable', details: { seq: Number(event.seq), type: event.type, clientOrderId: event.clientOrderId ?? null, problem } })
+  return problem
 }
 
 /**

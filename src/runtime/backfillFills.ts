@@ -41,7 +41,8 @@ export type BackfillOptions = {
  * the transaction that counts its fills. An order that changed after that read
  * is left to the stream and the next run: a read older than Postgres's view
  * must not move it back. A fill, or an order's read, that cannot be applied (a malformed field)
- * is passed over with a READ_UNAPPLIABLE alert, the order's fills with its read: the rest are recorded.
+ * is passed over with a READ_UNAPPLIABLE alert, the order's fills with its read, as is a fill that would
+ * take its order's totals past what is stored (`uncountableFill`): the rest are recorded.
  */
 export async function backfillFills(deps: WorkerDeps, session: ActiveSession, options: BackfillOptions = {}): Promise<VenueFill[]> {
   const { walletId } = session
@@ -70,23 +71,27 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
     const seen = read === 'unknown' ? undefined : read
     const fresh = await deps.db.transaction(async (tx) => {
       const current = await lockOrderUnchangedSince(tx, { walletId, clientOrderId: cloid }, readAt)
-      if (current === 'changed') return []
+      if (current === 'changed') return { recorded: [], uncountable: [] }
       // A missing order (an orphan not adopted yet) gets its fills stored unlinked, as before.
       const changed = current === 'unchanged' && seen ? await mutateOrder(tx, { walletId, clientOrderId: cloid }, [snapshotUpdate(seen)]) : undefined
       for (const { action, details } of changed ? orderRepairs(changed) : []) await options.onRepair?.(tx, action, details)
       const recorded: VenueFill[] = []
+      const uncountable: { fillId: string; problem: string }[] = []
       for (const fill of orderFills) {
-        const isNew = await recordFill(tx, {
+        const outcome = await recordFill(tx, {
           walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side ?? 0, // the order's side wins when the order is known (recordFill)
           price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
         })
-        if (!isNew) continue
+        // One its order cannot count (`uncountableFill`) is not stored: passed over, alerted below.
+        if (typeof outcome === 'object') uncountable.push({ fillId: fill.fillId, problem: outcome.uncountable })
+        if (outcome !== 'counted') continue
         await options.onRepair?.(tx, 'fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
         recorded.push(fill)
       }
-      return recorded
+      return { recorded, uncountable }
     })
-    added.push(...fresh)
+    for (const { fillId, problem } of fresh.uncountable) alertUnappliableRead(deps, walletId, { clientOrderId: cloid, fillId, problem })
+    added.push(...fresh.recorded)
   }
   return added
 }

@@ -1,8 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Address, Hex } from 'viem'
-import { type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
+import { type AppliedEvent, type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
-import { eventProblem, saysOnlyModified } from '../core/orders/eventProblem.js'
+import { saysOnlyModified } from '../core/orders/eventProblem.js'
 import { lockWallet } from '../store/repositories/lockWallet.js'
 import { recordSessionsEnded } from '../store/repositories/recordSessionsEnded.js'
 import { sessions, streamCursors, wallets } from '../store/schema/index.js'
@@ -60,8 +60,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   const gaps = createEventGapWatch(deps, options.gapAlertAfterMs ?? 60_000)
 
   /** A failed shared batch is retried wallet by wallet, so one wallet's problem stays its own stream's. */
-  async function apply(walletId: string, batch: readonly VenueEvent[]): Promise<VenueEvent[]> {
-    let applied: VenueEvent[]
+  async function apply(walletId: string, batch: readonly VenueEvent[]): Promise<AppliedEvent[]> {
+    let applied: AppliedEvent[]
     try {
       applied = await applyTogether({ walletId, events: batch })
     } catch (error) {
@@ -154,7 +154,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       // Events that arrived together are stored in one transaction (the per-event overhead dominated).
       onEvents: async (batch) => {
         for (const event of await apply(walletId, batch)) {
-          const problem = eventProblem(event)
+          const problem = event.passedOver
           if (problem) {
             deps.alert({
               walletId, code: 'EVENT_UNAPPLIABLE', message: `operator event ${event.seq} (${event.type}) cannot be applied and was passed over: ${problem}; reconciliation reads the order from the operator`,

@@ -390,3 +390,25 @@ describe('an OrderModified whose revision Postgres cannot store', () => {
     expect(passed.map((a) => (a.details as { seq: number }).seq)).toEqual([2])
   })
 })
+
+describe('an OrderFilled its order cannot count (its fee on top of the others past what Postgres stores)', () => {
+  it('is passed over as unappliable, its fill not stored, and the wallet\'s later events still apply', async () => {
+    const { wallet, signer, order } = await placedBuy()
+    const event = eventsOf(signer.address, order, 'V-fee')
+    // uint256 at 18 decimals: valid alone, past numeric(78,18) and parseAmount on top of another fee.
+    const largest = '115792089237316195423570985008687907853269984665640564039457.584007913129639935'
+    const run = [
+      event('OrderAccepted'),
+      event('OrderFilled', { fillId: 'fee-1', price: '1900', size: '0.25', fee: '0.5' }),
+      event('OrderFilled', { fillId: 'fee-2', price: '1900', size: '0.25', fee: largest }),
+      event('OrderFilled', { fillId: 'fee-3', price: '1900', size: '0.25', fee: '0.5' }),
+      event('OrderCancelled', { reason: 'user' }),
+    ]
+    const applied = await applyEvents(h.db, wallet.id, run)
+    expect(applied.map((e) => [e.seq, e.passedOver])).toEqual([['1', undefined], ['2', undefined], ['3', 'data.fee: counted on its order, the fees would exceed the largest amount stored (uint256 at 18 decimals)'], ['4', undefined], ['5', undefined]])
+    expect((await h.db.select().from(orders).where(eq(orders.id, order.id)))[0]).toMatchObject({ state: 'cancelled', filled: '0.500000000000000000', fees: '1.000000000000000000' })
+    expect((await h.db.select().from(fills).where(eq(fills.walletId, wallet.id))).map((f) => f.fillId).sort()).toEqual(['fee-1', 'fee-3'])
+    const passed = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, wallet.id), eq(auditLog.action, 'event.unappliable')))
+    expect(passed.map((a) => a.details)).toEqual([{ seq: 3, type: 'OrderFilled', clientOrderId: order.clientOrderId, problem: applied[2]!.passedOver }])
+  })
+})

@@ -221,6 +221,27 @@ describe('stream drops and gaps', () => {
     ])
   })
 
+  it('fills each valid but together too large to store (ten of the largest size on a filled order) are passed over with an alert, and the events after them still apply', async () => {
+    const { w, order, log } = await restingBuy()
+    fillTwice()
+    await eventually(async () => (await db.order(order.id)).state === 'filled')
+    // The largest amount an event may carry (uint256 at 18 decimals): one more on top of what the
+    // order counts is past what Postgres stores (numeric(78,18)) and Deputy reads back.
+    const largest = '115792089237316195423570985008687907853269984665640564039457.584007913129639935'
+    const huge = Array.from({ length: 10 }, (_, i) => log.append('OrderFilled', Date.now(), {
+      clientOrderId: order.clientOrderId as `0x${string}`, data: { fillId: `f-huge-${i}`, price: '1990', size: largest, fee: '0', remaining: '0' },
+    }))
+    // Behind them, another order of the wallet.
+    const { order: next } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1980', size: '0.5' }, new Date())
+    await worker.relay()
+    await expectInStep(w, [order.id, next.id])
+    expect((await db.order(order.id)).filled).toBe('0.500000000000000000')
+    expect((await db.order(next.id)).state).toBe('open')
+    expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE').map((a) => a.message)).toEqual(huge.map((event) =>
+      expect.stringContaining(`operator event ${event.seq} (OrderFilled) cannot be applied and was passed over: data.size: counted on its order, the filled size would exceed`)))
+    expect((await db.audit(w.wallet.id, 'event.unappliable')).map((row) => (row.details as { seq: number }).seq)).toEqual(huge.map((event) => Number(event.seq)))
+  })
+
   it('an event the operator sent with a NUL character or a lone surrogate, or with a clientOrderId that is not a string, does not stop the stream', async () => {
     const { w, order, log } = await restingBuy()
     // Postgres' jsonb refuses U+0000 and lone surrogates (JSON escapes both); the last would throw where the cloid is lower-cased.

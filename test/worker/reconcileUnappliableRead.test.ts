@@ -137,3 +137,40 @@ describe('the same unappliable read met by every sweep', () => {
     expect(entries[0]!.details).toMatchObject({ clientOrderId: placed.clientOrderId.toLowerCase(), problem: 'filled: must be a finite number' })
   })
 })
+
+describe('fills the operator reads back each valid, but too large together for their order to count', () => {
+  it('counts those that fit and passes over the others with an alert, the sweep going on; the next sweep counts them once read right', async () => {
+    const { wallet } = await h.wallet()
+    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
+    await worker.relay()
+    await eventually(async () => (await db.order(order.id)).state === 'open')
+    // Two fills of 0.3, behind the stream.
+    try {
+      h.sandbox.setMark('ETH-USD', '1990')
+      h.sandbox.setMark('ETH-USD', '1990')
+    } finally {
+      h.sandbox.setMark('ETH-USD', '2000')
+    }
+    const [first, second] = operatorFills(h.sandbox, wallet.address).filter((f) => f.clientOrderId.toLowerCase() === order.clientOrderId.toLowerCase()).map((f) => f.fillId)
+    // The largest fee a fill may carry (uint256 at 18 decimals), on the second: on top of the first's
+    // it would take the order's fees past what Postgres stores (numeric(78,18)) and Deputy reads back.
+    const largest = '115792089237316195423570985008687907853269984665640564039457.584007913129639935'
+    h.sandbox.setFaults({ readOverrides: { [first!]: { fee: '1' }, [second!]: { fee: largest } } })
+    try {
+      expect((await reconcileNow()).failures).toBe(0)
+    } finally {
+      h.sandbox.setFaults({ readOverrides: {} })
+    }
+    expect((await db.fillsOf(order.id)).map((f) => f.fillId)).toEqual([first])
+    expect(Number((await db.order(order.id)).filled)).toBe(0.3)
+    // Met by the sweep's two fill reads (since the cursor, then from the start, the order being short
+    // of the operator's filled): one alert, by the sink's de-duplication on wallet, code and details.
+    expect([...new Set(alerts.filter((a) => a.walletId === wallet.id && a.code === 'READ_UNAPPLIABLE').map((a) => a.message))]).toEqual([
+      `the operator's read of fill ${second} of order ${order.clientOrderId.toLowerCase()} cannot be applied and was passed over: fee: counted on its order, the fees would exceed the largest amount stored (uint256 at 18 decimals); the rest of the wallet is reconciled, and it is read again on the next sweep`,
+    ])
+
+    expect((await reconcileNow()).failures).toBe(0)
+    expect((await db.fillsOf(order.id)).map((f) => f.fillId).sort()).toEqual([first, second].sort())
+    expect(Number((await db.order(order.id)).filled)).toBe(0.6)
+  })
+})

@@ -6,6 +6,8 @@ export const ONE = 10n ** BigInt(DECIMALS)
 /** Basis points in one: a rate of `bps` basis points is `bps / BPS`. */
 export const BPS = 10_000n
 const UINT256_MAX = (1n << 256n) - 1n
+/** The largest amount (18 decimals) `parseAmount` takes, and so the largest an order's total may reach to be read back. */
+export const MAX_AMOUNT = UINT256_MAX
 /** uint256 has 78 digits; anything longer is too large before any arithmetic. */
 const MAX_WHOLE_DIGITS = 78
 /**

@@ -1,5 +1,6 @@
 import type { OrderState } from './orderState.js'
 import { isTerminal } from './orderState.js'
+import { uncountableFill } from './uncountableFill.js'
 
 /** What Deputy knows of one order; amounts are 18-decimal bigints. */
 export type OrderSnapshot = {
@@ -89,6 +90,8 @@ export function applyOrderUpdate(order: OrderSnapshot, update: OrderUpdate): Ord
       return { ...next, state: advance(order.state === 'unknown' || order.state === 'submitting' ? 'open' : order.state, liveState(next.filled, next.size)) }
     }
     case 'fill': {
+      // One that would take a total past what is stored is not counted (the caller passes it over, `uncountableFill`).
+      if (uncountableFill(order, update)) return order
       const filled = order.filled + update.size
       const next = {
         ...order,

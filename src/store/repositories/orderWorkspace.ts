@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import { parseAmount, parseSignedAmount } from '../../core/money/decimal.js'
 import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
+import { uncountableFill } from '../../core/orders/uncountableFill.js'
 import type { Db } from '../Database.js'
 import { type LockedOrder, lockOrdersByKey } from './lockOrders.js'
 import { toSnapshot } from './orderSnapshot.js'
@@ -9,9 +10,16 @@ import { writeOrderSnapshots } from './writeOrderSnapshots.js'
 import { executeNamed } from '../executeNamed.js'
 
 /** A fill as the order state machine counts it (its fee below zero for a maker rebate). */
-export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): OrderUpdate {
+export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): Extract<OrderUpdate, { kind: 'fill' }> {
   return { kind: 'fill', price: parseAmount('price', fill.price), size: parseAmount('size', fill.size), fee: parseSignedAmount('fee', fill.fee) }
 }
+
+/**
+ * What became of a fill handed to `fill`: new and counted on its order (or stored unlinked, its
+ * order not known yet), recorded before, or not stored at all because counting it would take one of
+ * its order's totals past what is stored (`uncountableFill`, which says why).
+ */
+export type FillOutcome = 'counted' | 'seen' | { uncountable: string }
 
 /** An order as events name it: the wallet and the client order id. */
 export type OrderKey = { walletId: string; clientOrderId: string }
@@ -89,13 +97,26 @@ export function orderWorkspace(tx: Db) {
         inserted.set(key, fresh.has(key))
       }
     },
-    /** `recordFill`: the fill is recorded once (its fill id is the key), and counted on its order only when new. */
-    async fill(fill: FillInput): Promise<boolean> {
+    /**
+     * `recordFill`: the fill is recorded once (its fill id is the key), and counted on its order only
+     * when new. One its order cannot count (`uncountableFill`) is removed again: a fill is stored
+     * counted or not at all, and the caller passes it over with an alert.
+     */
+    async fill(fill: FillInput): Promise<FillOutcome> {
       const key = fillKeyOf(fill.walletId, fill.fillId)
       const isNew = inserted.get(key) ?? (await insert([fill])).has(key)
       inserted.set(key, false)
-      if (isNew) await apply(fill.walletId, fill.clientOrderId, [fillUpdate(fill)])
-      return isNew
+      if (!isNew) return 'seen'
+      const update = fillUpdate(fill)
+      await load([fill])
+      const entry = byKey.get(keyOf(fill.walletId, fill.clientOrderId))
+      const problem = entry ? uncountableFill(entry.snapshot, update) : undefined
+      if (problem) {
+        await tx.execute(sql`delete from fills where wallet_id = ${fill.walletId} and fill_id = ${fill.fillId}`)
+        return { uncountable: problem }
+      }
+      await apply(fill.walletId, fill.clientOrderId, [update])
+      return 'counted'
     },
     /** Writes the changed orders back; the workspace stays usable. */
     async flush(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Hex } from 'viem'
 import type { Db } from '../Database.js'
 import { type FillRow, fills, orders } from '../schema/index.js'
 import { mutateOrder } from './mutateOrder.js'
-import { fillUpdate, orderWorkspace } from './orderWorkspace.js'
+import { type FillOutcome, fillUpdate, orderWorkspace } from './orderWorkspace.js'
 
 export type FillInput = {
   walletId: string
@@ -23,12 +23,13 @@ export type FillInput = {
  * Records a fill once (the operator's fill id is the key) and, only when it
  * is new, counts it on its order. Both the event stream and the reconciler
  * call this, in either order, any number of times. Call inside a transaction.
+ * One its order cannot count (`uncountableFill`) is not stored: the outcome says why.
  */
-export async function recordFill(tx: Db, fill: FillInput): Promise<boolean> {
+export async function recordFill(tx: Db, fill: FillInput): Promise<FillOutcome> {
   const workspace = orderWorkspace(tx)
-  const isNew = await workspace.fill(fill)
+  const outcome = await workspace.fill(fill)
   await workspace.flush()
-  return isNew
+  return outcome
 }
 
 /**
@@ -36,7 +37,8 @@ export async function recordFill(tx: Db, fill: FillInput): Promise<boolean> {
  * stream before reconciliation adopted the order) are linked to the order now
  * known under their cloid, and counted on it. Only unlinked fills are taken,
  * each with a conditional update, so concurrent callers count a fill once.
- * Call inside a transaction. Answers the fills linked.
+ * One that would take the order's totals past what is stored (`uncountableFill`) is linked and
+ * not counted (the state machine's rule). Call inside a transaction. Answers the fills linked.
  */
 export async function linkUnmatchedFills(tx: Db, walletId: string): Promise<FillRow[]> {
   const unmatched = await tx.select({ fill: fills, orderId: orders.id, market: orders.market, side: orders.side }).from(fills)

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { MAX_AMOUNT } from '../../../src/core/money/decimal.js'
 import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate, averagePrice } from '../../../src/core/orders/applyOrderUpdate.js'
+import { uncountableFill } from '../../../src/core/orders/uncountableFill.js'
 
 const E18 = 10n ** 18n
 const fresh = (overrides: Partial<OrderSnapshot> = {}): OrderSnapshot => ({
@@ -121,5 +123,23 @@ describe('the order state machine', () => {
         expect(reordered.venueOrderId).toBe('v1')
       },
     ), { numRuns: 300 })
+  })
+})
+
+describe('a fill its order cannot count (uncountableFill)', () => {
+  const open = fresh({ state: 'open' })
+  it('is one that would take the filled size or the fees past uint256 at 18 decimals (numeric(78,18), parseAmount), or Σ price × size past 156 digits', () => {
+    expect(uncountableFill(open, { price: E18, size: MAX_AMOUNT, fee: MAX_AMOUNT })).toBeUndefined()
+    expect(uncountableFill(open, { price: E18, size: MAX_AMOUNT, fee: -MAX_AMOUNT })).toBeUndefined()
+    expect(uncountableFill({ ...open, filled: 1n }, { price: E18, size: MAX_AMOUNT, fee: 0n })).toBe('size: counted on its order, the filled size would exceed the largest amount stored (uint256 at 18 decimals)')
+    expect(uncountableFill({ ...open, fees: 1n }, { price: E18, size: E18, fee: MAX_AMOUNT })).toBe('fee: counted on its order, the fees would exceed the largest amount stored (uint256 at 18 decimals)')
+    expect(uncountableFill({ ...open, fees: -1n }, { price: E18, size: E18, fee: -MAX_AMOUNT })).toMatch(/^fee: /)
+    expect(uncountableFill({ ...open, filledNotional: 10n ** 156n - MAX_AMOUNT }, { price: MAX_AMOUNT, size: 2n, fee: 0n })).toBe('price: counted on its order, the sum of price × size would exceed 156 digits')
+  })
+
+  it('is not counted by the state machine: the order is left as it was', () => {
+    const counted = applyOrderUpdate(open, { kind: 'fill', price: E18, size: MAX_AMOUNT, fee: 0n })
+    expect(counted).toMatchObject({ state: 'filled', filled: MAX_AMOUNT })
+    expect(applyOrderUpdate(counted, fill(1n))).toBe(counted)
   })
 })
