@@ -2,6 +2,7 @@ import { createParser } from 'eventsource-parser'
 import { VenueError, isVenueErrorCode } from '../core/errors/venue.js'
 import { parseStorableJson } from '../core/text/storableText.js'
 import type { ReadAuth, VenueEvent } from './types.js'
+import { type UnreadableFrame, unreadableFrameStandIn } from './unreadableFrame.js'
 
 export type StreamEventsOptions = {
   baseUrl: string
@@ -50,11 +51,24 @@ export type StreamEventsOptions = {
   onConnect?: (since: bigint) => void
   /** `got` is undefined when the frame in the expected one's place could not be read (not JSON, no seq). */
   onGap?: (expected: bigint, got: bigint | undefined) => void
+  /**
+   * A frame that cannot be read (not JSON, no seq) whose SSE `id` (PROTOCOL.md §7: the seq) is the
+   * seq expected next, met there this many times in a row (default 5: the first connection and four
+   * replays, a few seconds of backoff), is handed over in its place as a stand-in event
+   * (`unreadableFrameStandIn`, type UnreadableFrame), which the consumer stores and passes over: the
+   * stream resumes after the last seq delivered, so the operator sends it again on every reconnect,
+   * and every later event of the wallet would wait behind it for good. One without an id cannot be
+   * placed, and is met again as a gap (`onGap`). 0: never.
+   */
+  skipUnreadableAfter?: number
   onError?: (error: unknown) => void
   random?: () => number
 }
 
 class GapError extends Error {}
+
+/** A frame in the queue: an event, or one that could not be read. */
+type Frame = { event: VenueEvent } | { unreadable: UnreadableFrame }
 class SilentStreamError extends Error {}
 
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000
@@ -75,12 +89,15 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
   const maxBatch = options.maxBatch ?? 200
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS
   const heldConnectionMs = options.heldConnectionMs ?? 1_000
+  const skipUnreadableAfter = options.skipUnreadableAfter ?? 5
   if (!options.onEvent && !options.onEvents) throw new TypeError('streamEvents: give onEvent or onEvents')
   let last = options.since
   let failures = 0
   // Where the last gap was met: the same gap again is not events lost in flight (the replay from
   // `last` would have carried them) but an operator that keeps skipping or corrupting that seq.
   let gapAt: bigint | undefined
+  // The unreadable frame last met at the seq expected next, and how many times in a row.
+  let unreadableAt: { seq: bigint; meetings: number } | undefined
   while (!signal.aborted) {
     const connection = new AbortController()
     const abortConnection = () => connection.abort()
@@ -116,7 +133,7 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
       if (!/^text\/event-stream\s*(;|$)/i.test(contentType)) throw new Error(`event stream answered ${contentType || 'no content type'}, not text/event-stream`)
       openedAt = performance.now()
       const since = last
-      const queue: VenueEvent[] = []
+      const queue: Frame[] = []
       const parser = createParser({
         onEvent(message) {
           if (!message.data) return
@@ -126,11 +143,12 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
             const event = parseStorableJson(message.data) as VenueEvent | null
             // Without a seq an event cannot be placed in the stream: treated as a corrupt frame.
             if (typeof event?.seq === 'number' && Number.isSafeInteger(event.seq)) event.seq = String(event.seq)
-            if (typeof event?.seq !== 'string' || !/^\d+$/.test(event.seq)) throw new Error('an event without a seq')
-            queue.push(event)
-          } catch {
-            // A corrupt frame is treated like a gap: the replay will carry it again.
-            queue.push({ seq: '-1' } as VenueEvent)
+            if (typeof event?.seq !== 'string' || !/^\d+$/.test(event.seq)) throw new Error('no seq')
+            queue.push({ event })
+          } catch (error) {
+            // A corrupt frame is treated like a gap: the replay will carry it again (or, for good, skipUnreadableAfter).
+            const problem = error instanceof SyntaxError ? `not JSON: ${error.message}` : error instanceof Error ? error.message : String(error)
+            queue.push({ unreadable: { id: message.id, text: message.data, problem } })
           }
         },
       })
@@ -144,15 +162,27 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
           let head = last
           let gap: GapError | undefined
           while (queue.length && batch.length < maxBatch) {
-            const event = queue.shift()!
-            const seq = BigInt(event.seq)
-            if (seq < 0n) {
+            const frame = queue.shift()!
+            if ('unreadable' in frame) {
+              const next = head + 1n
+              // Its SSE id places it: met there on every replay, it is handed over in its place.
+              if (frame.unreadable.id === String(next) && skipUnreadableAfter > 0) {
+                const meetings = unreadableAt?.seq === next ? unreadableAt.meetings + 1 : 1
+                unreadableAt = { seq: next, meetings }
+                if (meetings >= skipUnreadableAfter) {
+                  batch.push(unreadableFrameStandIn(next, frame.unreadable))
+                  head = next
+                  continue
+                }
+              }
               // Like a gap: an operator that sends this frame unreadable on every replay holds the
               // wallet's later events behind it, and is told of as one that never sends the event.
-              options.onGap?.(head + 1n, undefined)
+              options.onGap?.(next, undefined)
               gap = new GapError('corrupt frame')
               break
             }
+            const { event } = frame
+            const seq = BigInt(event.seq)
             if (seq <= head) continue
             if (seq !== head + 1n) {
               options.onGap?.(head + 1n, seq)

@@ -139,3 +139,63 @@ it('reconnects a stream that held before it dropped with the shortest wait, howe
   // (200, 400, 800, 1,600 ms), 4.
   expect(connections).toBeGreaterThanOrEqual(7)
 })
+
+/**
+ * Serves seq 1, then seq 2 as a frame that is not JSON (with its SSE id, as PROTOCOL.md §7 has
+ * every event, or without), then seq 3, on every connection from the start.
+ */
+async function unreadableOperator(withId: boolean): Promise<{ url: string; connections: () => number }> {
+  let connections = 0
+  server = createServer((request, response) => {
+    connections++
+    response.writeHead(200, { 'content-type': 'text/event-stream' })
+    const event = (seq: number): string => `id: ${seq}\ndata: ${JSON.stringify({ seq: String(seq), type: 'OrderAccepted', wallet: '0x0', at: 0, data: {} })}\n\n`
+    const unreadable = `${withId ? 'id: 2\n' : ''}data: {"seq":"2","type":"OrderFilled","clientOrderId":"0x000000000000000000000000000000aa","at":NaN,"data":{"fillId":"F-2","note":"\\u0000"}}\n\n`
+    response.write(`${event(1)}${unreadable}${event(3)}`)
+    request.on('close', () => response.end())
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections }
+}
+
+async function consumeUnreadable(withId: boolean, ms: number) {
+  const operator = await unreadableOperator(withId)
+  const stop = new AbortController()
+  const delivered: VenueEvent[] = []
+  const gaps: string[] = []
+  let last = 0n
+  const consuming = streamEvents({
+    // Resumed from the last seq delivered, as the worker's cursor does.
+    baseUrl: operator.url, auth: () => ({}), since: 0n, signal: stop.signal, minBackoffMs: 10, maxBackoffMs: 40, random: () => 1,
+    onEvents: async (events: VenueEvent[]) => { delivered.push(...events); last = BigInt(events.at(-1)!.seq) },
+    onGap: (expected, got) => { gaps.push(`${expected}→${got}`) },
+  })
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  stop.abort()
+  await consuming
+  return { delivered, gaps, connections: operator.connections(), last }
+}
+
+it('hands over a frame it cannot read, met at its seq (its SSE id) on every replay, as a stand-in once met five times, and goes on past it', async () => {
+  const { delivered, gaps, connections } = await consumeUnreadable(true, 1_500)
+  expect(delivered.map((e) => [e.seq, e.type])).toEqual([['1', 'OrderAccepted'], ['2', 'UnreadableFrame'], ['3', 'OrderAccepted']])
+  // Met on the first connection and four replays; the fifth meeting hands it over.
+  expect(gaps).toEqual(['2→undefined', '2→undefined', '2→undefined', '2→undefined'])
+  expect(connections).toBe(5)
+  const standIn = delivered[1]!
+  // What can be made out of it, for the audit trail and reconciliation; text Postgres cannot store replaced.
+  expect(standIn.clientOrderId).toBe('0x000000000000000000000000000000aa')
+  expect(standIn.data).toEqual({
+    frame: '{"seq":"2","type":"OrderFilled","clientOrderId":"0x000000000000000000000000000000aa","at":NaN,"data":{"fillId":"F-2","note":"\\u0000"}}',
+    problem: expect.stringMatching(/^not JSON: /),
+    typeNamed: 'OrderFilled',
+    fillId: 'F-2',
+  })
+})
+
+it('never hands over a frame it cannot read that carries no SSE id: it cannot tell which seq it was', async () => {
+  const { delivered, gaps, connections } = await consumeUnreadable(false, 1_000)
+  expect(delivered.map((e) => e.seq)).toEqual(['1'])
+  expect(connections).toBeGreaterThan(5)
+  expect(new Set(gaps)).toEqual(new Set(['2→undefined']))
+})

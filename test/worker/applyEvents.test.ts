@@ -10,6 +10,7 @@ import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { replaceSessionOrder } from '../../src/runtime/sessions/replaceSessionOrder.js'
 import { mutateOrder } from '../../src/store/repositories/mutateOrder.js'
+import { passedOverFills } from '../../src/store/repositories/passedOverFills.js'
 import { pruneHistory } from '../../src/store/repositories/pruneHistory.js'
 import { linkUnmatchedFills, recordFill } from '../../src/store/repositories/recordFill.js'
 import { auditLog, fills, orders, outbox, sessions, streamCursors } from '../../src/store/schema/index.js'
@@ -17,6 +18,7 @@ import { snapshotUpdate } from '../../src/venue/snapshotUpdate.js'
 import { submitCancelOrderSpec } from '../../jobs/submitCancelOrder.js'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import type { VenueEvent } from '../../src/venue/types.js'
+import { unreadableFrameStandIn } from '../../src/venue/unreadableFrame.js'
 import { createHarness, type Harness } from './support/harness.js'
 
 let h: Harness
@@ -410,5 +412,22 @@ describe('an OrderFilled its order cannot count (its fee on top of the others pa
     expect((await h.db.select().from(fills).where(eq(fills.walletId, wallet.id))).map((f) => f.fillId).sort()).toEqual(['fee-1', 'fee-3'])
     const passed = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, wallet.id), eq(auditLog.action, 'event.unappliable')))
     expect(passed.map((a) => a.details)).toEqual([{ seq: 3, type: 'OrderFilled', clientOrderId: order.clientOrderId, problem: applied[2]!.passedOver }])
+  })
+})
+
+describe('a frame the stream could not read, passed over at its seq (an UnreadableFrame stand-in)', () => {
+  it('moves the cursor past it, audited; one that names a fill names its order to reconciliation until the fill is stored', async () => {
+    const { wallet, signer, order } = await placedBuy()
+    const event = eventsOf(signer.address, order, 'V-frame')
+    const accepted = event('OrderAccepted')
+    const text = `{"seq":"2","type":"OrderFilled","clientOrderId":"${order.clientOrderId}","at":NaN,"data":{"fillId":"frame-1","price":"1900","size":"0.25","fee":"0"}}`
+    const standIn = unreadableFrameStandIn(2n, { id: '2', text, problem: 'not JSON: Unexpected token' })
+    const cancelled = { ...event('OrderCancelled', { reason: 'user' }), seq: '3' }
+    const applied = await applyEvents(h.db, wallet.id, [accepted, standIn, cancelled])
+    expect(applied.map((e) => [e.seq, e.passedOver])).toEqual([['1', undefined], ['2', 'frame: cannot be read, on every replay (not JSON: Unexpected token)'], ['3', undefined]])
+    expect((await h.db.select().from(orders).where(eq(orders.id, order.id)))[0]).toMatchObject({ state: 'cancelled', filled: '0.000000000000000000' })
+    expect(await passedOverFills(h.db, wallet.id)).toEqual([order.clientOrderId.toLowerCase()])
+    await h.db.transaction((tx) => recordFill(tx, { walletId: wallet.id, fillId: 'frame-1', clientOrderId: order.clientOrderId, market: 'ETH-USD', side: 0, price: '1900', size: '0.25', fee: '0', seq: 2, at: new Date() }))
+    expect(await passedOverFills(h.db, wallet.id)).toEqual([])
   })
 })

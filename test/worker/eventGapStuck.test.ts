@@ -1,14 +1,16 @@
 /**
- * A seq the operator never sends (`skipEventSeq`), or always sends as a frame that is not JSON (a
- * bare `NaN`, as Python's json.dumps writes it): the wallet's later events, a session's end among
+ * A seq the operator never sends (`skipEventSeq`): the wallet's later events, a session's end among
  * them, wait behind it on every reconnect. Once that has lasted `gapAlertAfterMs`, an
  * EVENT_GAP_STALLED alert names the seq, once however often the stream reconnects; when the
- * operator sends it (readable) at last, the stream goes on and the cursor reaches the operator's head.
+ * operator sends it at last, the stream goes on and the cursor reaches the operator's head.
+ * A seq the operator always sends as a frame that is not JSON (a bare `NaN`, as Python's json.dumps
+ * writes it), with its SSE id, is passed over after five meetings in a row instead: stored as an
+ * UnreadableFrame stand-in, alerted EVENT_UNAPPLIABLE, and the wallet's later events apply.
  */
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { streamCursors } from '../../src/store/schema/index.js'
+import { events, streamCursors } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { startEventProxy, type EventProxy } from './support/eventProxy.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
@@ -74,7 +76,33 @@ describe("a wallet's event that the operator never sends readable", () => {
     await stallsOnce({ inject: (_, seq) => h.sandbox.setFaults({ skipEventSeq: seq }), mend: () => h.sandbox.setFaults({ skipEventSeq: 0 }), says: (seq) => `gets ${seq + 1})` })
   })
 
-  it('a frame that cannot be read: raises EVENT_GAP_STALLED once, naming its seq; the stream resumes once it is sent readable', async () => {
-    await stallsOnce({ inject: (address, seq) => proxy.corrupt(address, seq), mend: () => proxy.uncorrupt(), says: () => 'gets a frame it cannot read)' })
+  it('a frame that cannot be read, sent so on every replay: passed over in its place with EVENT_UNAPPLIABLE, and the later events apply without it being mended', async () => {
+    const w = await h.wallet()
+    await eventually(async () => worker.streams?.wallets().includes(w.wallet.id))
+    const place = async (price: string) => {
+      const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())
+      await worker.relay()
+      return order
+    }
+    const first = await place('1990')
+    await eventually(async () => (await db.order(first.id)).state === 'open')
+    const broken = operatorEvents(h.sandbox, w.signer.address).length + 1
+    proxy.corrupt(w.signer.address, broken)
+    try {
+      const behind = [await place('1980'), await place('1970')]
+      // Both accepted by the operator: the corrupted frame and the one after it sent.
+      await eventually(async () => operatorEvents(h.sandbox, w.signer.address).length > broken)
+      const head = operatorEvents(h.sandbox, w.signer.address).length
+      // Before, the stream waited at the frame for good (EVENT_GAP_STALLED) until the operator sent it readable.
+      await eventually(async () => (await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, w.wallet.id)))[0]?.lastSeq === head, 20_000)
+      const [stored] = await h.db.select().from(events).where(and(eq(events.walletId, w.wallet.id), eq(events.seq, broken)))
+      expect(stored).toMatchObject({ type: 'UnreadableFrame', payload: { data: { typeNamed: 'OrderAccepted', problem: expect.stringMatching(/^not JSON: /) } } })
+      expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'EVENT_UNAPPLIABLE').map((a) => a.message)).toEqual([
+        expect.stringContaining(`operator event ${broken} (UnreadableFrame) cannot be applied and was passed over: frame: cannot be read, on every replay (not JSON: `),
+      ])
+      for (const order of behind) await eventually(async () => (await db.order(order.id)).state === 'open')
+    } finally {
+      proxy.uncorrupt()
+    }
   })
 })

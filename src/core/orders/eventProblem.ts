@@ -3,6 +3,12 @@ import { parsePositiveAmount, parseSignedAmount } from '../money/decimal.js'
 import { FIRST_UNSTORABLE_TIME_MS } from '../text/storableTime.js'
 import { parseSide } from './parseSide.js'
 
+/**
+ * The type of the stand-in stored for a frame the stream could not read (not JSON, or no seq),
+ * sent so at its seq on every replay (`unreadableFrameStandIn`): passed over in its place.
+ */
+export const UNREADABLE_FRAME = 'UnreadableFrame'
+
 /** The fields of an operator event (PROTOCOL.md §7) that applying it reads. */
 export type EventFields = { type: unknown; at: unknown; clientOrderId?: unknown; data?: unknown }
 
@@ -16,6 +22,7 @@ export type EventFields = { type: unknown; at: unknown; clientOrderId?: unknown;
 export function eventProblem(event: EventFields): string | undefined {
   const data = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>
   try {
+    if (event.type === UNREADABLE_FRAME) throw new ValidationError('frame', `cannot be read, on every replay (${String(data.problem)})`)
     if (typeof event.type !== 'string' || event.type.length === 0) throw new ValidationError('type', 'must be a non-empty string')
     if (event.clientOrderId !== undefined && event.clientOrderId !== null && typeof event.clientOrderId !== 'string') throw new ValidationError('clientOrderId', 'must be a string')
     if (event.data !== undefined && event.data !== null && (typeof event.data !== 'object' || Array.isArray(event.data))) throw new ValidationError('data', 'must be an object')

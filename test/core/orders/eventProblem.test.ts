@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { eventProblem } from '../../../src/core/orders/eventProblem.js'
+import { UNREADABLE_FRAME, eventProblem } from '../../../src/core/orders/eventProblem.js'
 
 const cloid = `0x${'ab'.repeat(32)}`
 const at = 1_764_000_000_000
@@ -47,5 +47,9 @@ describe('eventProblem: what makes an operator event impossible to apply', () =>
     expect(eventProblem({ type: undefined, at, data: {} })).toBe('type: must be a non-empty string')
     expect(eventProblem({ type: 'OrderCancelled', at, clientOrderId: 12345, data: { reason: 'user' } })).toBe('clientOrderId: must be a string')
     expect(eventProblem({ type: 'OrderCancelled', at, clientOrderId: cloid, data: ['user'] })).toBe('data: must be an object')
+  })
+
+  it('passes over the stand-in for a frame the stream could not read (UnreadableFrame), saying why', () => {
+    expect(eventProblem({ type: UNREADABLE_FRAME, at: undefined, clientOrderId: '0x000000000000000000000000000000aa', data: { problem: 'no seq' } })).toBe('frame: cannot be read, on every replay (no seq)')
   })
 })
