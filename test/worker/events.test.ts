@@ -234,6 +234,8 @@ describe('stream drops and gaps', () => {
     // Behind them, another order of the wallet.
     const { order: next } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1980', size: '0.5' }, new Date())
     await worker.relay()
+    // Its placement is answered by a receipt, not an event: the cursor at the head does not wait for it.
+    await eventually(async () => (await db.order(next.id)).state === 'open')
     await expectInStep(w, [order.id, next.id])
     expect((await db.order(order.id)).filled).toBe('0.500000000000000000')
     expect((await db.order(next.id)).state).toBe('open')
