@@ -6,7 +6,8 @@
  * - Reads: the schedule and its run log (row lock), the wallet's active session, the schedule's
  *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
  * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
- *   perhaps none), `skipped` (paused / deleted / edited / halted, superseded when left by its job
+ *   perhaps none), `skipped` (paused / deleted / edited / halted, `repeatedWallTime` (a wall time the clock
+ *   going back brought again, for a cron that names its hours), superseded when left by its job
  *   (lost, or back after `staleRunMs`) before it placed anything while a later slot is due, or earlier runs' orders still
  *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel

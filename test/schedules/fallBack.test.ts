@@ -73,3 +73,74 @@ it('an hourly schedule runs both 01:00s of a fall-back day: an hour apart, each 
     await h.db.update(scheduleRuns).set({ status: 'completed', stage: null, finishedAt: new Date(slot) }).where(eq(scheduleRuns.id, claimed.kind === 'start' ? claimed.run.id : ''))
   }
 })
+
+/**
+ * Antarctica/Troll goes back two hours (UTC+2 to UTC+0 at 01:00 UTC on the last Sunday of October:
+ * 03:00 becomes 01:00, so 01:00–03:00 comes twice). cron-parser, stepping from slot to slot as
+ * BullMQ's scheduler does, suppresses only the first repeated hour: a daily 02:30 fires at 02:30
+ * UTC+2 and again at 02:30 UTC+0, two hours later. A cron that names its hours runs each of their
+ * wall times once, as in a one-hour zone (New York's 01:30 above); one that fires every hour still
+ * runs on elapsed time.
+ */
+const troll = 'Antarctica/Troll'
+
+/** The slots BullMQ's scheduler fires between two moments, each computed from the one before. */
+function schedulerSlots(pattern: string, tz: string, from: number, to: number): number[] {
+  const slots: number[] = []
+  for (let slot = getNextMillis(from, { pattern, tz })!; slot <= to; slot = getNextMillis(slot, { pattern, tz })!) slots.push(slot)
+  return slots
+}
+
+/** Claims each slot on time and completes what started; the run log afterwards, oldest first. */
+async function claimEach(scheduleId: string, slots: number[]): Promise<[string, string, string][]> {
+  for (const slot of slots) {
+    const claimed = await claimRun(h.db, { scheduleId, jobSlot: slot, jobId: `repeat:${scheduleId}:${slot}`, now: slot, staleRunMs: 120_000 })
+    if (claimed.kind === 'start') await h.db.update(scheduleRuns).set({ status: 'completed', stage: null, finishedAt: new Date(slot) }).where(eq(scheduleRuns.id, claimed.run.id))
+  }
+  const runs = await listScheduleRuns(h.db, { scheduleId })
+  return runs.reverse().map((run) => [run.slotAt.toISOString(), run.status, run.reason])
+}
+
+/** A schedule created at `createdAt`, its runs claimed by hand. */
+async function trollSchedule(cron: string, createdAt: number) {
+  const { wallet } = await h.wallet()
+  const schedule = await createSchedule({ db: h.db, queue, now: () => createdAt }, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron, timeZone: troll }) })
+  await queue.removeJobScheduler(schedule.id)
+  return schedule
+}
+
+it('a daily 02:30 in Antarctica/Troll runs once on the day its clock goes back two hours', async () => {
+  const from = at('2026-10-24T12:00:00Z')
+  const schedule = await trollSchedule('30 2 * * *', from)
+  const slots = schedulerSlots('30 2 * * *', troll, from, at('2026-10-26T12:00:00Z'))
+  // The scheduler fires 02:30 twice that day: UTC+2 (00:30Z) and UTC+0 (02:30Z).
+  expect(slots.map((slot) => new Date(slot).toISOString())).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-25T02:30:00.000Z', '2026-10-26T02:30:00.000Z'])
+  expect(await claimEach(schedule.id, slots)).toEqual([
+    ['2026-10-25T00:30:00.000Z', 'completed', 'due'],
+    ['2026-10-25T02:30:00.000Z', 'skipped', 'repeatedWallTime'],
+    ['2026-10-26T02:30:00.000Z', 'completed', 'due'],
+  ])
+})
+
+it('a cron at 01:00 and 02:00 in Antarctica/Troll runs each once on the fall-back day, not again in the repeated hours', async () => {
+  const from = at('2026-10-24T22:00:00Z')
+  const schedule = await trollSchedule('0 1,2 * * *', from)
+  const slots = schedulerSlots('0 1,2 * * *', troll, from, at('2026-10-26T01:30:00Z'))
+  expect(await claimEach(schedule.id, slots)).toEqual([
+    ['2026-10-24T23:00:00.000Z', 'completed', 'due'],
+    ['2026-10-25T00:00:00.000Z', 'completed', 'due'],
+    ['2026-10-25T01:00:00.000Z', 'skipped', 'repeatedWallTime'],
+    // Compared with the last slot that ran (02:00 UTC+2), not with the skipped one before it.
+    ['2026-10-25T02:00:00.000Z', 'skipped', 'repeatedWallTime'],
+    ['2026-10-26T01:00:00.000Z', 'completed', 'due'],
+  ])
+})
+
+it('an hourly schedule in Antarctica/Troll runs every hour through the fall-back, the repeated hours included', async () => {
+  const from = at('2026-10-24T21:30:00Z')
+  const schedule = await trollSchedule('0 * * * *', from)
+  const slots = schedulerSlots('0 * * * *', troll, from, at('2026-10-25T03:30:00Z'))
+  expect((await claimEach(schedule.id, slots)).map(([slot, status]) => [slot, status])).toEqual(
+    ['22', '23'].map((hh) => [`2026-10-24T${hh}:00:00.000Z`, 'completed']).concat(['00', '01', '02', '03'].map((hh) => [`2026-10-25T${hh}:00:00.000Z`, 'completed'])),
+  )
+})

@@ -1,5 +1,7 @@
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq, ne, sql } from 'drizzle-orm'
 import { dueSlots } from '../../../core/rebalance/dueSlots.js'
+import { firesEveryHour } from '../../../core/rebalance/firesEveryHour.js'
+import { repeatedWallTimes } from '../../../core/rebalance/repeatedWallTimes.js'
 import { repeatsWallTime } from '../../../core/rebalance/repeatsWallTime.js'
 import { slotToRun } from '../../../core/rebalance/slotToRun.js'
 import type { Db } from '../../../store/Database.js'
@@ -86,9 +88,9 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
       return { kind: 'none', outcome: schedule.status, detail: `schedule is ${schedule.status}`, removeScheduler: true }
     }
 
-    const { lastRunSlot, due, repeated, decision } = planned ?? await planSlot(tx, schedule, p)
-    if (!decision.run && repeated && lastRunSlot !== null) {
-      const detail = `slot ${iso(p.jobSlot)} repeats the wall time of the last run's slot ${iso(lastRunSlot)}: the clock went back in ${schedule.timeZone} between them, and that time already ran: no orders`
+    const { wallReference, due, repeated, decision } = planned ?? await planSlot(tx, schedule, p)
+    if (!decision.run && repeated && wallReference !== null) {
+      const detail = `slot ${iso(p.jobSlot)} repeats the wall time of the last run's slot ${iso(wallReference)}: the clock went back in ${schedule.timeZone} between them, and that time already ran: no orders`
       await tx.insert(scheduleRuns).values({ ...base, slotAt: new Date(p.jobSlot), status: 'skipped', reason: 'repeatedWallTime', detail, finishedAt: new Date(p.now) }).onConflictDoNothing()
       return { kind: 'none', outcome: 'repeatedWallTime', detail, removeScheduler: false }
     }
@@ -114,7 +116,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
   })
 }
 
-type SlotPlan = { lastRunSlot: number | null; due: ReturnType<typeof dueSlots>; repeated: boolean; decision: ReturnType<typeof slotToRun> }
+type SlotPlan = { lastRunSlot: number | null; wallReference: number | null; due: ReturnType<typeof dueSlots>; repeated: boolean; decision: ReturnType<typeof slotToRun> }
 
 /** The slot to run after the schedule's latest run (and its last resume), as of `p.now` and the job's slot. */
 async function planSlot(tx: Db, schedule: ScheduleRow, p: ClaimRunParameters): Promise<SlotPlan> {
@@ -124,10 +126,27 @@ async function planSlot(tx: Db, schedule: ScheduleRow, p: ClaimRunParameters): P
   // Slots while paused (before activeSince) were skipped on purpose: never "missed".
   const after = Math.max(lastRunSlot ?? Number.NEGATIVE_INFINITY, schedule.activeSince.getTime())
   const due = dueSlots({ cron: schedule.cron, timeZone: schedule.timeZone, after, now: Math.max(p.now, p.jobSlot) })
-  // A slot BullMQ computed from a moment in a fall-back day's repeated hour (a job started late, a
-  // scheduler written then): the cron's wall time again, which the last run already ran.
-  const repeated = lastRunSlot !== null && !due.slots.includes(p.jobSlot) && repeatsWallTime({ slot: p.jobSlot, lastRunSlot, timeZone: schedule.timeZone })
+  let repeated: boolean
+  let wallReference = lastRunSlot
+  let dueSlotsKept = due.slots
+  if (firesEveryHour(schedule.cron)) {
+    // Runs on elapsed time, the repeated hour included (as BullMQ fires it). A slot BullMQ computed
+    // from a moment in a fall-back day's repeated hour (a job started late, a scheduler written then)
+    // that its own walk does not fire is the cron's wall time again, which the last run already ran.
+    repeated = lastRunSlot !== null && !due.slots.includes(p.jobSlot) && repeatsWallTime({ slot: p.jobSlot, lastRunSlot, timeZone: schedule.timeZone })
+  } else {
+    // Each wall time it names runs once: a slot whose wall time does not move past the last one run
+    // repeats it (the clock went back). BullMQ also fires such slots when the clock goes back more
+    // than an hour (Antarctica/Troll's two), and from a late start; compared with the last slot run
+    // at a wall time of its own, not a repeat recorded skipped since.
+    const [ran] = await tx.select({ slotAt: scheduleRuns.slotAt }).from(scheduleRuns)
+      .where(and(eq(scheduleRuns.scheduleId, schedule.id), ne(scheduleRuns.reason, 'repeatedWallTime'))).orderBy(desc(scheduleRuns.slotAt)).limit(1)
+    wallReference = ran ? ran.slotAt.getTime() : null
+    const repeats = repeatedWallTimes({ slots: [...due.slots, p.jobSlot], reference: wallReference, timeZone: schedule.timeZone })
+    repeated = repeats.includes(p.jobSlot)
+    dueSlotsKept = due.slots.filter((slot) => !repeats.includes(slot))
+  }
   // The job's own slot counts even at or before the last run, so a redelivered job reads as `alreadyRan`.
-  const candidates = p.jobSlot > schedule.activeSince.getTime() && !repeated ? [...due.slots, p.jobSlot] : due.slots
-  return { lastRunSlot, due, repeated, decision: slotToRun({ lastRunSlot, dueSlots: candidates }) }
+  const candidates = p.jobSlot > schedule.activeSince.getTime() && !repeated ? [...dueSlotsKept, p.jobSlot] : dueSlotsKept
+  return { lastRunSlot, wallReference, due, repeated, decision: slotToRun({ lastRunSlot, dueSlots: candidates }) }
 }
