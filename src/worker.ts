@@ -10,6 +10,7 @@ import { dropBlockingConnection } from './queue/dropBlockingConnection.js'
 import { controlJobOptions } from './queue/jobOptions.js'
 import { controlJobs, queueNames } from './queue/names.js'
 import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
+import { controlQueueSettings } from './queue/scheduleRepeatStrategy.js'
 import type { WorkerDeps } from './runtime/deps.js'
 import { startEventStreams } from './runtime/eventStreams.js'
 import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProcessor.js'
@@ -172,7 +173,7 @@ export async function startWorker(options: StartWorkerOptions) {
   // (BullMQ renames its workers' blocking connections to `<prefix>:<queue>`, the same start).
   const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`, { commandTimeoutMs: options.redisCommandTimeoutMs })
   const submitQueue = redis.queue((connection) => new Queue<SubmitJobData>(queueNames.submit, { connection, prefix }))
-  const controlQueue = redis.queue((connection) => new Queue<ReconcileJobData>(queueNames.control, { connection, prefix }))
+  const controlQueue = redis.queue((connection) => new Queue<ReconcileJobData>(queueNames.control, { connection, prefix, settings: controlQueueSettings }))
   // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
   submitQueue.on('error', throttledErrorLog(options.log, 'submit queue error'))
   controlQueue.on('error', throttledErrorLog(options.log, 'control queue error'))
@@ -228,7 +229,7 @@ export async function startWorker(options: StartWorkerOptions) {
     if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId }) : reconcileAll()
     if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
-  }), { connection: redis.open(), prefix, concurrency: 4 })
+  }), { connection: redis.open(), prefix, concurrency: 4, settings: controlQueueSettings })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
   const schedulerPeriods = { reconcileMs: options.reconcileIntervalMs ?? 30_000, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
 

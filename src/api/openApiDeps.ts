@@ -4,6 +4,7 @@ import type { Config } from '../config.js'
 import { createNonceGenerator } from '../core/requests/createNonceGenerator.js'
 import { redisConnections } from '../queue/redisConnections.js'
 import { queueNames } from '../queue/names.js'
+import { controlQueueSettings } from '../queue/scheduleRepeatStrategy.js'
 import type { WorkerDeps } from '../runtime/deps.js'
 import { waitForOperator } from '../runtime/waitForOperator.js'
 import { createOperatorClock } from '../runtime/operatorClock.js'
@@ -50,7 +51,7 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
       alert: alerts.raise,
     }
     const submitQueue = redis.queue((connection) => new Queue(queueNames.submit, { connection, prefix: config.QUEUE_PREFIX }))
-    const controlQueue = redis.queue((connection) => new Queue(queueNames.control, { connection, prefix: config.QUEUE_PREFIX }))
+    const controlQueue = redis.queue((connection) => new Queue(queueNames.control, { connection, prefix: config.QUEUE_PREFIX, settings: controlQueueSettings }))
     // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
     submitQueue.on('error', throttledErrorLog(log, 'submit queue error'))
     controlQueue.on('error', throttledErrorLog(log, 'control queue error'))

@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser'
 import { ValidationError } from '../errors/ValidationError.js'
 import { errorMessage } from '../errors/errorMessage.js'
+import { nextCronSlot } from './nextCronSlot.js'
 
 export type DueSlotsParameters = {
   cron: string
@@ -26,8 +27,9 @@ export type DueSlotsErrorType = ValidationError
  * The cron slots that fell due in (after, now], in the schedule's time zone, for
  * `slotToRun` when all a caller knows is the previous slot and the time. Walks
  * backwards from now with cron-parser (BullMQ's engine) to cap the count of very
- * old slots, then forwards over that span as BullMQ does, so a slot is listed
- * exactly when BullMQ fires it (also across daylight-saving changes).
+ * old slots, then forwards over that span as BullMQ's scheduler does (`nextCronSlot`,
+ * its repeat strategy), so a slot is listed exactly when BullMQ fires it (also
+ * across daylight-saving changes).
  */
 export function dueSlots({ cron, timeZone, after, now, limit = 1000 }: DueSlotsParameters): DueSlotsResult {
   if (!Number.isSafeInteger(after)) throw new ValidationError('after', 'must be an integer of unix milliseconds')
@@ -49,15 +51,14 @@ export function dueSlots({ cron, timeZone, after, now, limit = 1000 }: DueSlotsP
     // BullMQ, walking forwards, fires once: keep only the slots the forward walk produces, from the
     // same start (the earliest slot kept when older ones were left out).
     const start = truncated ? backwards[backwards.length - 1]! - 1 : after
-    const forwards = CronExpressionParser.parse(cron, { currentDate: new Date(start), tz: timeZone })
+    // Each slot is computed afresh from the one before, by the scheduler's own strategy (nextCronSlot).
     // The forward walk may also list a slot the backward one skipped (a time a spring-forward gap
-    // shifted: 02:30 in Berlin comes at 03:30 that day) or never reached (walking back from some days
-    // throws in cron-parser, as from America/Santiago's skipped midnight, which ends the walk), also
-    // when the backward walk found none; so it is capped a little past the backward count.
+    // shifted: 02:30 in Berlin comes at 03:30 that day; a quarter hour of Lord Howe's repeated half
+    // hour) or never reached (walking back from some days throws in cron-parser, as from
+    // America/Santiago's skipped midnight, which ends the walk), also when the backward walk found
+    // none; so it is capped a little past the backward count.
     const slots: number[] = []
-    while (slots.length < 2 * backwards.length + 10 && forwards.hasNext()) {
-      const slot = forwards.next().getTime()
-      if (slot > now) break
+    for (let slot = nextCronSlot(cron, timeZone, start); slots.length < 2 * backwards.length + 10 && slot <= now; slot = nextCronSlot(cron, timeZone, slot)) {
       slots.push(slot)
     }
     return slots.length > limit ? { slots: slots.slice(-limit), truncated: true } : { slots, truncated }

@@ -16,6 +16,12 @@ describe('dueSlots', () => {
     })
   })
 
+  it('lists the quarter hours of Lord Howe\'s repeated half hour, as the scheduler fires them (nextCronSlot)', () => {
+    // UTC+11 until 15:00Z on 2026-04-04, then UTC+10:30: 01:30 and 01:45 come again at 15:00Z and 15:15Z.
+    expect(dueSlots({ cron: '*/15 * * * *', timeZone: 'Australia/Lord_Howe', after: Date.parse('2026-04-04T14:45:00Z'), now: Date.parse('2026-04-04T15:20:00Z') }))
+      .toEqual({ slots: [Date.parse('2026-04-04T15:00:00Z'), Date.parse('2026-04-04T15:15:00Z')], truncated: false })
+  })
+
   it('follows daylight saving time', () => {
     // Paris moved to UTC+2 on 2024-03-31: 09:00 local becomes 07:00Z
     const { slots } = dueSlots({ cron: '0 9 * * *', timeZone: 'Europe/Paris', after: Date.UTC(2024, 2, 29, 12), now: Date.UTC(2024, 3, 1, 12) })
