@@ -7,7 +7,9 @@
  *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
  * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
  *   perhaps none), `skipped` (paused / deleted / edited / halted, `repeatedWallTime` (a wall time the clock
- *   going back brought again, for a cron that names its hours), superseded when left by its job
+ *   going back brought again, for a cron that names its hours), `late` (claimed more than
+ *   `maxLatenessMs`, SCHEDULE_MAX_LATENESS_MS, after its slot: the worker or Redis was down; also an
+ *   audit entry `schedule.run.skipped`), superseded when left by its job
  *   (lost, or back after `staleRunMs`) before it placed anything while a later slot is due, or earlier runs' orders still
  *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel
@@ -38,7 +40,7 @@ import { Side } from '../src/core/eip712/types.js'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { DEFAULT_FEE_RESERVE_BPS, buyBudget, computeRebalance } from '../src/core/rebalance/computeRebalance.js'
 import { QUOTE_ASSET, type RebalanceLeg } from '../src/core/rebalance/types.js'
-import { SETTLE_TIMEOUT_MS, STALE_RUN_MS } from '../src/core/rebalance/runWaits.js'
+import { DEFAULT_MAX_LATENESS_MS, SETTLE_TIMEOUT_MS, STALE_RUN_MS } from '../src/core/rebalance/runWaits.js'
 import type { WorkerDeps } from '../src/runtime/deps.js'
 import { cancelScheduleOrders } from '../src/runtime/schedules/cancelScheduleOrders.js'
 import { resyncSchedule } from '../src/runtime/schedules/resyncSchedule.js'
@@ -70,10 +72,12 @@ export type RunScheduleParameters = {
   pollMs?: number
   /** Kept out of the buy budget for fees, in basis points (default `DEFAULT_FEE_RESERVE_BPS`). */
   feeReserveBps?: number
+  /** A slot claimed longer than this after it came due is skipped `late` (SCHEDULE_MAX_LATENESS_MS; default `DEFAULT_MAX_LATENESS_MS`, 10 min; 0: no limit). */
+  maxLatenessMs?: number
 }
 
 export type RunScheduleResult = {
-  outcome: 'completed' | 'stopped' | 'awaitingDelegation' | 'earlierOrdersWorking' | 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime' | 'gone'
+  outcome: 'completed' | 'stopped' | 'awaitingDelegation' | 'earlierOrdersWorking' | 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime' | 'late' | 'gone'
   detail: string
   runId?: string
   slot?: string
@@ -91,6 +95,7 @@ export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParam
   const p = { ...parameters, pollMs: parameters.pollMs ?? 250, settleTimeoutMs: parameters.settleTimeoutMs ?? SETTLE_TIMEOUT_MS }
   const claim = await claimRun(deps.db, {
     scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), startedAt: deps.operatorNow(), staleRunMs: p.staleRunMs ?? STALE_RUN_MS,
+    maxLatenessMs: p.maxLatenessMs ?? DEFAULT_MAX_LATENESS_MS,
   })
   if (claim.kind === 'wait') return p.control.delay(p.pollMs)
   if (claim.kind === 'none') {

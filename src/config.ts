@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/computeRebalance.js'
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
-import { LEAST_SCHEDULE_INTERVAL_RULE, LEAST_SCHEDULE_INTERVAL_SECONDS } from './core/rebalance/runWaits.js'
+import { DEFAULT_MAX_LATENESS_MS, LEAST_MAX_LATENESS_MS, LEAST_SCHEDULE_INTERVAL_RULE, LEAST_SCHEDULE_INTERVAL_SECONDS } from './core/rebalance/runWaits.js'
 import { isHttpUrl } from './core/isHttpUrl.js'
 import { ConfigError } from './core/errors/ConfigError.js'
 import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from './core/sessions/lifetimeBounds.js'
@@ -54,6 +54,8 @@ const schema = z.object({
   SWEEP_INTERVAL_MS: ms(100, 5_000),
   RETENTION_DAYS: wholeNumber((n) => n.max(36_500)).default(30),
   SCHEDULE_MIN_INTERVAL_SECONDS: wholeNumber((n) => n.min(LEAST_SCHEDULE_INTERVAL_SECONDS, LEAST_SCHEDULE_INTERVAL_RULE).max(86_400)).default(DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS),
+  SCHEDULE_MAX_LATENESS_MS: wholeNumber((n) => n.max(MAX_MS, `must be at most ${MAX_MS} ms (about 24.8 days)`)
+    .refine((v) => v === 0 || v >= LEAST_MAX_LATENESS_MS, `must be 0 (no limit) or at least ${LEAST_MAX_LATENESS_MS} ms: a run delayed only by its retries and a busy queue would be skipped`)).default(DEFAULT_MAX_LATENESS_MS),
   REBALANCE_FEE_RESERVE_BPS: wholeNumber((n) => n.max(MAX_FEE_RESERVE_BPS)).default(DEFAULT_FEE_RESERVE_BPS),
   SHUTDOWN_TIMEOUT_MS: ms(100, 20_000),
   SESSION_LIFETIME_SECONDS: wholeNumber((n) => n

@@ -68,6 +68,8 @@ export type StartWorkerOptions = {
   retentionDays?: number
   /** Kept out of a rebalancing run's buy budget for the operator's fees, in basis points (`REBALANCE_FEE_RESERVE_BPS`; default 10). */
   feeReserveBps?: number
+  /** A schedule run claimed longer than this after its slot is skipped `late` (`SCHEDULE_MAX_LATENESS_MS`; default 10 min; 0: no limit). */
+  scheduleMaxLatenessMs?: number
   /** How often the pruning runs (default 10 minutes). */
   pruneIntervalMs?: number
   /** Run the event-stream supervisor (one stream per wallet, leased across processes). */
@@ -219,7 +221,10 @@ export async function startWorker(options: StartWorkerOptions) {
   submitWorker.on('failed', (job, error) => attemptFailed(error, { jobId: job?.id, attempts: job?.attemptsMade }))
   submitWorker.on('error', throttledErrorLog(options.log, 'submit worker error'))
 
-  const runScheduleJob = createScheduleRunProcessor(deps, controlQueue, options.feeReserveBps === undefined ? {} : { feeReserveBps: options.feeReserveBps })
+  const runScheduleJob = createScheduleRunProcessor(deps, controlQueue, {
+    ...(options.feeReserveBps === undefined ? {} : { feeReserveBps: options.feeReserveBps }),
+    ...(options.scheduleMaxLatenessMs === undefined ? {} : { maxLatenessMs: options.scheduleMaxLatenessMs }),
+  })
   // The periodic runs over every wallet, one at a time per process; a wallet's own (asked for it) always runs.
   const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans }))
   const maintainAll = oneRunAtATime(() => maintainSessions(deps, maintenance))

@@ -78,6 +78,7 @@ async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
     sweepIntervalMs: config.SWEEP_INTERVAL_MS,
     retentionDays: config.RETENTION_DAYS,
     feeReserveBps: config.REBALANCE_FEE_RESERVE_BPS,
+    scheduleMaxLatenessMs: config.SCHEDULE_MAX_LATENESS_MS,
     alertWebhookUrl: config.ALERT_WEBHOOK_URL,
   })
 }

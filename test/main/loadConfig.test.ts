@@ -129,3 +129,12 @@ it.each(['0', '65536', '-1', '80.5', 'http', ' '])('refuses WORKER_HEALTH_PORT=%
 it('refuses a blank WORKER_HEALTH_HOST, naming it', () => {
   expect(() => loadConfig({ WORKER_HEALTH_PORT: '8081', WORKER_HEALTH_HOST: '  ' })).toThrow(/^WORKER_HEALTH_HOST: must not be blank/)
 })
+
+it('reads SCHEDULE_MAX_LATENESS_MS: 10 minutes by default, 0 for no limit, else at least a minute', () => {
+  expect(loadConfig({}).SCHEDULE_MAX_LATENESS_MS).toBe(600_000)
+  expect(loadConfig({ SCHEDULE_MAX_LATENESS_MS: '0' }).SCHEDULE_MAX_LATENESS_MS).toBe(0)
+  expect(loadConfig({ SCHEDULE_MAX_LATENESS_MS: '60000' }).SCHEDULE_MAX_LATENESS_MS).toBe(60_000)
+  for (const value of ['1', '59999', '-1', '10m']) {
+    expect(() => loadConfig({ SCHEDULE_MAX_LATENESS_MS: value }), value).toThrow(/^SCHEDULE_MAX_LATENESS_MS: must be/)
+  }
+})

@@ -92,9 +92,10 @@ describe('a run left running by a lost job, taken over by a later slot\'s job', 
 
   it('its own job, delivered again only after a later slot came due (its worker was down meanwhile), places nothing for it either', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '100000' })
-    // Daily, an hour ago, and active for three hours: its slot of two hours ago ran (the run below),
-    // the one an hour ago came due while the job was away, the next is a day off.
-    const at = new Date(Date.now() - 3_600_000)
+    // Daily, five minutes ago, and active for three hours: its slot of two hours ago ran (the run below),
+    // the one five minutes ago came due while the job was away (within SCHEDULE_MAX_LATENESS_MS, so it
+    // trades: lateRun.test.ts has one later than that), the next is a day off.
+    const at = new Date(Date.now() - 300_000)
     const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: `${at.getUTCMinutes()} ${at.getUTCHours()} * * *` }) })
     await h.db.update(schedules).set({ activeSince: sql`${schedules.activeSince} - interval '3 hours'` }).where(eq(schedules.id, schedule.id))
     const lost = Date.now() - 7_200_000

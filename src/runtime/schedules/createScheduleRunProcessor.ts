@@ -7,7 +7,7 @@ import { finishRun } from './run/finishRun.js'
 import type { ScheduleRunJobData, SchedulerQueue } from './types.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 
-export type ScheduleRunProcessorOptions = Pick<Parameters<typeof runSchedule>[1], 'settleTimeoutMs' | 'staleRunMs' | 'pollMs' | 'feeReserveBps'>
+export type ScheduleRunProcessorOptions = Pick<Parameters<typeof runSchedule>[1], 'settleTimeoutMs' | 'staleRunMs' | 'pollMs' | 'feeReserveBps' | 'maxLatenessMs'>
 
 /**
  * The slot a job stands for. BullMQ stamps a scheduler's job with the time it

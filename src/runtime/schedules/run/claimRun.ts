@@ -4,6 +4,7 @@ import { firesEveryHour } from '../../../core/rebalance/firesEveryHour.js'
 import { repeatedWallTimes } from '../../../core/rebalance/repeatedWallTimes.js'
 import { repeatsWallTime } from '../../../core/rebalance/repeatsWallTime.js'
 import { slotToRun } from '../../../core/rebalance/slotToRun.js'
+import { formatDuration } from '../../../core/rebalance/runWaits.js'
 import type { Db } from '../../../store/Database.js'
 import { audit } from '../../../store/repositories/audit.js'
 import { type ScheduleRow, type ScheduleRunRow, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
@@ -26,13 +27,18 @@ export type ClaimRunParameters = {
    * a worker's: one whose clock ran ahead took a run another worker had just touched for lost.
    */
   staleRunMs: number
+  /**
+   * A slot claimed more than this long after it came due (on `now`) is not run: recorded `skipped`,
+   * reason `late` (SCHEDULE_MAX_LATENESS_MS). 0 or absent: no limit.
+   */
+  maxLatenessMs?: number
 }
 
 export type ClaimRunResult =
   | { kind: 'start' | 'resume'; run: ScheduleRunRow; schedule: ScheduleRow }
   /** Another job's run of this schedule is in flight: come back later. */
   | { kind: 'wait'; detail: string }
-  | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime'; detail: string; removeScheduler: boolean }
+  | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime' | 'late'; detail: string; removeScheduler: boolean }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
@@ -44,7 +50,8 @@ const iso = (ms: number): string => new Date(ms).toISOString()
  * yet is not resumed when a later slot is due: it ends `skipped`, reason
  * `superseded`, and the later slot is claimed instead. The slot is the latest due one after
  * the last run (and after the last resume); earlier due slots are coalesced into
- * it, since a rebalance reads the portfolio as it is now. Inserting the run row
+ * it, since a rebalance reads the portfolio as it is now. A slot claimed more than
+ * `maxLatenessMs` after it came due ends `skipped`, reason `late`, trading nothing. Inserting the run row
  * is the claim: (schedule, slot) is unique, so a redelivered job adds nothing.
  */
 export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunResult> {
@@ -97,6 +104,19 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     if (!decision.run) return { kind: 'none', outcome: decision.reason, detail: decision.detail, removeScheduler: false }
 
     const detail = due.truncated ? `${decision.detail}; more slots were due before ${iso(due.slots[0] ?? decision.slot)} and are not counted` : decision.detail
+    const lateness = p.now - decision.slot
+    if (p.maxLatenessMs && lateness > p.maxLatenessMs) {
+      // The worker or Redis was down (or the queue held up) and BullMQ fired the job now: a plan read
+      // now for a slot this old trades at a moment nobody chose. Recorded, not traded; the next slot runs.
+      const lateDetail = `started ${formatDuration(lateness)} after its slot, later than SCHEDULE_MAX_LATENESS_MS (${formatDuration(p.maxLatenessMs)}; the worker or Redis was down, or the queue held up): no orders, the next slot runs as usual; ${detail}`
+      const [late] = await tx.insert(scheduleRuns).values({
+        ...base, slotAt: new Date(decision.slot), status: 'skipped', reason: 'late', detail: lateDetail,
+        coalesced: decision.coalesced, coalescedSlots: decision.coalescedSlots.map(iso), finishedAt: new Date(p.now),
+      }).onConflictDoNothing().returning({ id: scheduleRuns.id })
+      if (!late) return { kind: 'none', outcome: 'alreadyRan', detail: `slot ${iso(decision.slot)} already has a run`, removeScheduler: false }
+      await audit(tx, { walletId: schedule.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: late.id, slot: iso(decision.slot), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
+      return { kind: 'none', outcome: 'late', detail: lateDetail, removeScheduler: false }
+    }
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, schedule.walletId)).for('share')
     const halted = wallet?.status === 'halted'
     const [run] = await tx.insert(scheduleRuns).values({

@@ -1,0 +1,78 @@
+/**
+ * A slot whose job starts long after its time (the worker or Redis was down for hours, and BullMQ
+ * fires the missed job when it is back) must not trade on a plan made for another moment: past
+ * SCHEDULE_MAX_LATENESS_MS it is recorded `skipped`, reason `late`, in the run log the API lists and
+ * in the audit trail, and the schedule goes on from its next slot. 0 lets a late run trade.
+ */
+import { randomUUID } from 'node:crypto'
+import { Queue } from 'bullmq'
+import { and, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
+import { controlJobs } from '../../src/queue/names.js'
+import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
+import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
+import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.js'
+import { auditLog } from '../../src/store/schema/index.js'
+import { REDIS_URL, createHarness, type Harness } from '../worker/support/harness.js'
+import { YEARLY, specOf, waitForRun } from './support.js'
+
+let h: Harness
+const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
+const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+
+beforeAll(async () => { h = await createHarness() })
+afterAll(async () => {
+  await queue.close()
+  await deleteQueueKeys(REDIS_URL, prefix)
+  await h?.close()
+})
+
+const HOUR = 3600_000
+
+/** A schedule active since a day before `slot` (its cron never fires meanwhile): its runs come from the jobs a test adds. */
+async function scheduleBefore(slot: number) {
+  const { wallet } = await h.wallet()
+  const schedule = await createSchedule({ db: h.db, queue, now: () => slot - 24 * HOUR }, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: YEARLY }) })
+  await queue.removeJobScheduler(schedule.id)
+  return schedule
+}
+
+it('a slot whose job starts three hours late is skipped, recorded late in the run log and the audit trail, and trades nothing', async () => {
+  const worker = await h.startWorker()
+  const slot = Date.now() - 3 * HOUR
+  const schedule = await scheduleBefore(slot)
+  await worker.controlQueue.add(controlJobs.scheduleRun as never, { scheduleId: schedule.id } as never, { prevMillis: slot })
+
+  const run = await waitForRun(worker, schedule.id, (r) => r.status !== 'running')
+  // Before: the run was claimed and traded from the balances as they are now, three hours late.
+  expect(run).toMatchObject({ slotAt: new Date(slot), status: 'skipped', reason: 'late', legs: [] })
+  expect(run.detail).toMatch(/started 3h0m\d+s after its slot, later than SCHEDULE_MAX_LATENESS_MS/)
+  const runs = await listScheduleRuns(h.db, { scheduleId: schedule.id })
+  expect(runs.map((r) => [r.status, r.reason])).toEqual([['skipped', 'late']])
+  const [entry] = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, schedule.walletId), eq(auditLog.action, 'schedule.run.skipped')))
+  expect(entry?.details).toMatchObject({ scheduleId: schedule.id, runId: run.id, slot: new Date(slot).toISOString(), reason: 'late' })
+  await worker.close()
+})
+
+it('a slot within the limit runs, and with the limit at 0 a late one runs too', async () => {
+  const slot = Date.now() - 3 * HOUR
+  const onTime = await scheduleBefore(slot)
+  expect(await claimRun(h.db, { scheduleId: onTime.id, jobSlot: slot, jobId: `${onTime.id}:${slot}`, now: slot + 5 * 60_000, staleRunMs: 120_000, maxLatenessMs: 10 * 60_000 }))
+    .toMatchObject({ kind: 'start', run: { slotAt: new Date(slot), status: 'running' } })
+  const unlimited = await scheduleBefore(slot)
+  expect(await claimRun(h.db, { scheduleId: unlimited.id, jobSlot: slot, jobId: `${unlimited.id}:${slot}`, now: slot + 3 * HOUR, staleRunMs: 120_000, maxLatenessMs: 0 }))
+    .toMatchObject({ kind: 'start', run: { slotAt: new Date(slot), status: 'running' } })
+})
+
+it('missed slots coalesced into a late one are named in its skipped run', async () => {
+  const slot = Date.parse('2026-06-01T12:00:00Z')
+  const { wallet } = await h.wallet()
+  const schedule = await createSchedule({ db: h.db, queue, now: () => slot - 3.5 * HOUR }, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: '0 * * * *' }) })
+  await queue.removeJobScheduler(schedule.id)
+  // The worker is back at 14:30: the 09:00 to 14:00 slots are due, the latest half an hour late.
+  const claimed = await claimRun(h.db, { scheduleId: schedule.id, jobSlot: slot - 3 * HOUR, jobId: `${schedule.id}:late`, now: slot + 2.5 * HOUR, staleRunMs: 120_000, maxLatenessMs: 10 * 60_000 })
+  expect(claimed).toMatchObject({ kind: 'none', outcome: 'late' })
+  const [run] = await listScheduleRuns(h.db, { scheduleId: schedule.id })
+  expect(run).toMatchObject({ slotAt: new Date(slot + 2 * HOUR), status: 'skipped', reason: 'late', coalesced: 5 })
+})
