@@ -5,28 +5,21 @@
  * the next run from that moment: 01:30 EST, the same wall time again, an hour after the first. That
  * slot must not trade a second time: it is recorded as skipped, saying why.
  */
-import { randomUUID } from 'node:crypto'
-import { Queue, getNextMillis } from 'bullmq'
+import { getNextMillis } from 'bullmq'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.js'
 import { scheduleRuns } from '../../src/store/schema/index.js'
-import { REDIS_URL, createHarness, type Harness } from '../worker/support/harness.js'
-import { specOf } from './support.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { controlQueueForFile, specOf } from './support.js'
 
 let h: Harness
-const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
-const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+const queue = controlQueueForFile()
 
 beforeAll(async () => { h = await createHarness() })
-afterAll(async () => {
-  await queue.close()
-  await deleteQueueKeys(REDIS_URL, prefix)
-  await h?.close()
-})
+afterAll(async () => { await h?.close() })
 
 const at = (iso: string) => Date.parse(iso)
 const cron = '30 1 * * *'

@@ -4,29 +4,21 @@
  * SCHEDULE_MAX_LATENESS_MS it is recorded `skipped`, reason `late`, in the run log the API lists and
  * in the audit trail, and the schedule goes on from its next slot. 0 lets a late run trade.
  */
-import { randomUUID } from 'node:crypto'
-import { Queue } from 'bullmq'
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { controlJobs } from '../../src/queue/names.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.js'
 import { auditLog } from '../../src/store/schema/index.js'
-import { REDIS_URL, createHarness, type Harness } from '../worker/support/harness.js'
-import { YEARLY, specOf, waitForRun } from './support.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { controlQueueForFile, specOf, waitForRun, YEARLY } from './support.js'
 
 let h: Harness
-const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
-const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+const queue = controlQueueForFile()
 
 beforeAll(async () => { h = await createHarness() })
-afterAll(async () => {
-  await queue.close()
-  await deleteQueueKeys(REDIS_URL, prefix)
-  await h?.close()
-})
+afterAll(async () => { await h?.close() })
 
 const HOUR = 3600_000
 

@@ -5,28 +5,20 @@
  * must then bring it in line with Postgres, also when no scheduler went missing, as after an edit
  * of the cron or the time zone, whose scheduler is still there with the old timing.
  */
-import { randomUUID } from 'node:crypto'
-import { Queue } from 'bullmq'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { restoreLostSchedulers } from '../../src/runtime/schedules/restoreLostSchedulers.js'
 import type { SchedulerQueue } from '../../src/runtime/schedules/types.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
-import { REDIS_URL, createHarness, type Harness } from '../worker/support/harness.js'
-import { YEARLY, specOf } from './support.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { controlQueueForFile, specOf, YEARLY } from './support.js'
 
 let h: Harness
-const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
-const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+const queue = controlQueueForFile()
 const periods = { reconcileMs: 60_000, maintenanceMs: 60_000 }
 
 beforeAll(async () => { h = await createHarness() })
-afterAll(async () => {
-  await queue.close()
-  await deleteQueueKeys(REDIS_URL, prefix)
-  await h?.close()
-})
+afterAll(async () => { await h?.close() })
 
 /** The control queue as a Redis that refuses writes sees it: reads answer, the scheduler write fails. */
 const refusing: SchedulerQueue = {

@@ -1,16 +1,31 @@
+import { randomUUID } from 'node:crypto'
+import { Queue } from 'bullmq'
 import { and, eq, inArray } from 'drizzle-orm'
+import { afterAll } from 'vitest'
+import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { ScheduleValidationError } from '../../src/core/rebalance/ScheduleValidationError.js'
 import type { ScheduleSpecInput } from '../../src/core/rebalance/parseScheduleSpec.js'
 import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.js'
 import type { ScheduleContext } from '../../src/runtime/schedules/types.js'
 import { intents, orders, type ScheduleRunRow } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { eventually } from '../worker/support/harness.js'
+import { REDIS_URL, eventually } from '../worker/support/harness.js'
 
 /** Every 2 seconds (6 fields, seconds first), read in UTC. */
 export const EVERY_2S = '*/2 * * * * *'
 /** Never fires while a test runs: its runs are started by hand. */
 export const YEARLY = '0 0 1 1 *'
+
+/** A control queue under a prefix of the test file's own, closed and its keys deleted after the file. */
+export function controlQueueForFile(): Queue {
+  const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
+  const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+  afterAll(async () => {
+    await queue.close()
+    await deleteQueueKeys(REDIS_URL, prefix)
+  })
+  return queue
+}
 
 export function specOf(targets: Record<string, string>, overrides: Partial<ScheduleSpecInput> = {}): ScheduleSpecInput {
   return { targets, cron: EVERY_2S, timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10, ...overrides }

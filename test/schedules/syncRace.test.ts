@@ -4,27 +4,19 @@
  * reads the row's version again after writing and passes again, so Redis ends as Postgres: no
  * scheduler for the paused schedule.
  */
-import { randomUUID } from 'node:crypto'
-import { Queue } from 'bullmq'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
 import { resumeSchedule } from '../../src/runtime/schedules/resumeSchedule.js'
 import type { SchedulerQueue } from '../../src/runtime/schedules/types.js'
-import { REDIS_URL, createHarness, eventually, type Harness } from '../worker/support/harness.js'
-import { YEARLY, specOf } from './support.js'
+import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
+import { controlQueueForFile, specOf, YEARLY } from './support.js'
 
 let h: Harness
-const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
-const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+const queue = controlQueueForFile()
 
 beforeAll(async () => { h = await createHarness() })
-afterAll(async () => {
-  await queue.close()
-  await deleteQueueKeys(REDIS_URL, prefix)
-  await h?.close()
-})
+afterAll(async () => { await h?.close() })
 
 it('a resume whose scheduler write lands after a later pause is corrected: the paused schedule ends with no scheduler', async () => {
   const { wallet } = await h.wallet()

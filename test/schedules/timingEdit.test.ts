@@ -2,28 +2,20 @@
  * A schedule whose cron or time zone is edited: its next run counts missed slots of the new timing
  * from the edit on, not from its last run under the old one (slots that never existed for it).
  */
-import { randomUUID } from 'node:crypto'
-import { Queue } from 'bullmq'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
 import { scheduleRuns } from '../../src/store/schema/index.js'
-import { REDIS_URL, createHarness, type Harness } from '../worker/support/harness.js'
-import { specOf } from './support.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { controlQueueForFile, specOf } from './support.js'
 
 let h: Harness
-const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
-const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+const queue = controlQueueForFile()
 
 beforeAll(async () => { h = await createHarness() })
-afterAll(async () => {
-  await queue.close()
-  await deleteQueueKeys(REDIS_URL, prefix)
-  await h?.close()
-})
+afterAll(async () => { await h?.close() })
 
 const at = (iso: string) => Date.parse(iso)
 
