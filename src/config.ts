@@ -22,8 +22,8 @@ const MAX_MS = 2_147_483_647 - 10_000
  */
 const wholeNumber = (rules: (n: z.ZodNumber) => z.ZodNumber) =>
   z.string().trim().regex(/^\d+$/, 'must be a whole number in decimal digits').transform(Number).pipe(rules(z.number()))
-const ms = (min: number, fallback: number) =>
-  wholeNumber((n) => n.min(min).max(MAX_MS, `must be at most ${MAX_MS} ms (about 24.8 days): Node fires longer timers at once`)).default(fallback)
+const ms = (min: number, fallback: number, minRule?: string) =>
+  wholeNumber((n) => n.min(min, minRule).max(MAX_MS, `must be at most ${MAX_MS} ms (about 24.8 days): Node fires longer timers at once`)).default(fallback)
 /** An http(s) URL with a host: `z.string().url()` alone reads `localhost:8787` as scheme `localhost:`. */
 const httpUrl = () => z.string().url().refine(isHttpUrl, 'must be an http(s) URL with a host, like http://127.0.0.1:8787')
 
@@ -41,6 +41,8 @@ const schema = z.object({
   PGLITE_DIR: notBlank().default('./.data/pglite'),
   REDIS_URL: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379 (a password: redis://:secret@host:6379; a database: redis://host:6379/2)').default('redis://127.0.0.1:6379'),
   REDIS_COMMAND_TIMEOUT_MS: ms(100, 10_000),
+  // A worker's wait for jobs (BZPOPMIN) is answered within 10 s (BullMQ's longest block), and it is on a socket with this timeout.
+  REDIS_SOCKET_TIMEOUT_MS: ms(15_000, 20_000, "must be at least 15000 ms: a worker's wait for jobs takes up to 10 s to be answered"),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
   OPERATOR_URL: httpUrl().default('http://127.0.0.1:8787'),
   OPERATOR_TIMEOUT_MS: ms(100, 10_000),

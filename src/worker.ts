@@ -54,6 +54,8 @@ export type StartWorkerOptions = {
   redisUrl: string
   /** How long a queue command waits for Redis before failing (`REDIS_COMMAND_TIMEOUT_MS`); unset, for ever. Never the workers'. */
   redisCommandTimeoutMs?: number
+  /** A Redis connection with a command waiting and nothing received this long is opened again (`REDIS_SOCKET_TIMEOUT_MS`); unset, never. Every connection, the workers' too. */
+  redisSocketTimeoutMs?: number
   queuePrefix: string
   operatorUrl: string
   operatorTimeoutMs?: number
@@ -173,7 +175,7 @@ export async function startWorker(options: StartWorkerOptions) {
   const prefix = options.queuePrefix
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to
   // (BullMQ renames its workers' blocking connections to `<prefix>:<queue>`, the same start).
-  const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`, { commandTimeoutMs: options.redisCommandTimeoutMs })
+  const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`, { commandTimeoutMs: options.redisCommandTimeoutMs, socketTimeoutMs: options.redisSocketTimeoutMs })
   const submitQueue = redis.queue((connection) => new Queue<SubmitJobData>(queueNames.submit, { connection, prefix }))
   const controlQueue = redis.queue((connection) => new Queue<ReconcileJobData>(queueNames.control, { connection, prefix, settings: controlQueueSettings }))
   // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).

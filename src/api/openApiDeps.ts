@@ -29,7 +29,7 @@ import type { ApiDeps } from './ApiDeps.js'
 export async function openApiDeps(config: Config, log: Logger, signal?: AbortSignal): Promise<ApiDeps & { close(): Promise<void> }> {
   const { keyring, custody, localKeys } = checkLocalSettings(config)
   const database = await openConfiguredDatabase(config, log)
-  const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS })
+  const redis = redisConnections(config.REDIS_URL, `${config.QUEUE_PREFIX}:deputy-api`, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, socketTimeoutMs: config.REDIS_SOCKET_TIMEOUT_MS })
   try {
     // A stop while it waits for Postgres (`signal`) ends the wait too.
     await migrateAtStartup(database, log, { signal })

@@ -65,6 +65,7 @@ async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
     database,
     redisUrl: config.REDIS_URL,
     redisCommandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    redisSocketTimeoutMs: config.REDIS_SOCKET_TIMEOUT_MS,
     queuePrefix: config.QUEUE_PREFIX,
     operatorUrl: config.OPERATOR_URL,
     operatorTimeoutMs: config.OPERATOR_TIMEOUT_MS,

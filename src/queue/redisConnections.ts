@@ -13,16 +13,27 @@ export const QUIT_WAIT_MS = 2_000
  * The Redis connections one process opens for its queues and workers, all
  * under one client name (`CLIENT LIST` tells which deployment and process a
  * connection belongs to), so that it can close every one it opened.
+ *
+ * `socketTimeoutMs` (ioredis's `socketTimeout`, on every connection, a Worker's included: BullMQ
+ * duplicates its blocking one with the same options): a connection on which a command waits and
+ * nothing has arrived for that long is closed, and opened again (its commands sent again on the new
+ * one). Nothing else ends a connection that its Redis will never answer, and whose socket never
+ * fails: one opened to a Redis that hung (the connection taken, its handshake never answered) and
+ * was then failed over or restarted elsewhere, or a host gone silent. A Worker's own connections
+ * have no command timeout, so without it the worker waited for ever and took no job again while the
+ * queues (which the readiness check reads) worked. It must exceed a Worker's longest wait for jobs
+ * (BZPOPMIN, answered within 10 s). ioredis 5.11 keeps a closed connection's timer, which may close
+ * the next connection once, early: one reconnect more, after an outage only.
  */
-export function redisConnections(url: string, connectionName: string, options: { commandTimeoutMs?: number } = {}) {
+export function redisConnections(url: string, connectionName: string, options: { commandTimeoutMs?: number; socketTimeoutMs?: number } = {}) {
   const opened: Redis[] = []
   const open = (): Redis => {
-    const connection = createRedis(url, { connectionName })
+    const connection = createRedis(url, { connectionName, ...(options.socketTimeoutMs ? { socketTimeout: options.socketTimeoutMs } : {}) })
     opened.push(connection)
     return connection
   }
   return {
-    /** A connection without a command timeout, as a BullMQ Worker needs (it blocks on it). */
+    /** A connection without a command timeout, as a BullMQ Worker needs (it blocks on it); `socketTimeoutMs` applies. */
     open,
     /**
      * A BullMQ Queue (`create` builds it on the connection given) whose commands fail ('Command

@@ -44,11 +44,17 @@ it('refuses a session lifetime the pre-live checks would refuse, or longer than 
   expect(loadConfig({ SESSION_LIFETIME_SECONDS: String(30 * 24 * 3600) }).SESSION_LIFETIME_SECONDS).toBe(30 * 24 * 3600)
 })
 
-it.each(['OPERATOR_TIMEOUT_MS', 'EVENT_STREAM_IDLE_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'REDIS_COMMAND_TIMEOUT_MS', 'RECONCILE_INTERVAL_MS', 'RELAY_INTERVAL_MS', 'SWEEP_INTERVAL_MS', 'SHUTDOWN_TIMEOUT_MS'])(
+it.each(['OPERATOR_TIMEOUT_MS', 'EVENT_STREAM_IDLE_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'REDIS_COMMAND_TIMEOUT_MS', 'REDIS_SOCKET_TIMEOUT_MS', 'RECONCILE_INTERVAL_MS', 'RELAY_INTERVAL_MS', 'SWEEP_INTERVAL_MS', 'SHUTDOWN_TIMEOUT_MS'])(
   'refuses %s past what a Node timer holds (it would fire after 1 ms)', (name) => {
     expect(() => loadConfig({ [name]: '2147483648' })).toThrow(new RegExp(`^${name}: must be at most 2147473647 ms`))
     expect(loadConfig({ [name]: '2147473647' })[name as 'RELAY_INTERVAL_MS']).toBe(2147473647)
   })
+
+it('refuses a REDIS_SOCKET_TIMEOUT_MS a worker\'s wait for jobs would outlast (every idle worker reconnected every wait)', () => {
+  expect(() => loadConfig({ REDIS_SOCKET_TIMEOUT_MS: '14999' })).toThrow("REDIS_SOCKET_TIMEOUT_MS: must be at least 15000 ms: a worker's wait for jobs takes up to 10 s to be answered")
+  expect(loadConfig({ REDIS_SOCKET_TIMEOUT_MS: '15000' }).REDIS_SOCKET_TIMEOUT_MS).toBe(15_000)
+  expect(loadConfig({}).REDIS_SOCKET_TIMEOUT_MS).toBe(20_000)
+})
 
 it.each(['OPERATOR_URL', 'ALERT_WEBHOOK_URL', 'PRIVY_API_URL'])('refuses %s without an http(s) scheme and host', (name) => {
   for (const value of ['localhost:8787', 'sandbox:8787', 'ftp://example.com', 'mailto:ops@example.com']) {
@@ -65,7 +71,7 @@ it('the README documents every variable the configuration reads', async () => {
 })
 
 /** Every setting read as a whole number. */
-const wholeNumbers = ['OPERATOR_TIMEOUT_MS', 'EVENT_STREAM_IDLE_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'REDIS_COMMAND_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'RECONCILE_INTERVAL_MS', 'RELAY_INTERVAL_MS',
+const wholeNumbers = ['OPERATOR_TIMEOUT_MS', 'EVENT_STREAM_IDLE_TIMEOUT_MS', 'DATABASE_QUERY_TIMEOUT_MS', 'REDIS_COMMAND_TIMEOUT_MS', 'REDIS_SOCKET_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'RECONCILE_INTERVAL_MS', 'RELAY_INTERVAL_MS',
   'SWEEP_INTERVAL_MS', 'RETENTION_DAYS', 'SCHEDULE_MIN_INTERVAL_SECONDS', 'REBALANCE_FEE_RESERVE_BPS', 'SHUTDOWN_TIMEOUT_MS', 'SESSION_LIFETIME_SECONDS', 'SESSION_ROTATE_LEAD_SECONDS', 'API_PORT', 'WORKER_HEALTH_PORT'] as const
 
 // A blank value read as the number 0: REBALANCE_FEE_RESERVE_BPS=' ' turned the fee reserve off,

@@ -3,8 +3,9 @@
  * opposed to one that is down: nothing ever fails on its own, so every wait needs its own end.
  */
 import { randomUUID } from 'node:crypto'
-import { Queue } from 'bullmq'
+import { Queue, Worker } from 'bullmq'
 import { afterAll, afterEach, expect, it } from 'vitest'
+import { createRedis } from '../../src/queue/connection.js'
 import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { redisConnections } from '../../src/queue/redisConnections.js'
 import { freezingRelay } from '../support/freezingRelay.js'
@@ -67,3 +68,30 @@ it('a queue whose Redis stalls right after connecting (before the queue has read
     await redis.closeAll()
   }
 }, 20_000)
+
+it("a Worker idle past the socket timeout keeps its connections: its longest wait for jobs (10 s) is answered within it", async () => {
+  const name = `${prefix}:idle`
+  const redis = redisConnections(REDIS_URL, name, { socketTimeoutMs: 15_000 })
+  const queue = redis.queue((connection) => new Queue('idle', { connection, prefix }))
+  // A job due in two minutes: the worker then blocks for BullMQ's longest wait (10 s), not 5 s.
+  await queue.add('later', {}, { delay: 120_000 })
+  const errors: Error[] = []
+  const worker = new Worker('idle', async () => undefined, { connection: redis.open(), prefix })
+  worker.on('error', (error) => errors.push(error))
+  const lister = createRedis(REDIS_URL)
+  // The process's connections (its name, and BullMQ's `<prefix>:<queue>` for a worker's), by id.
+  const ids = async () => (await lister.client('LIST') as string).split('\n').filter((line) => line.includes(` name=${prefix}`)).map((line) => /id=(\d+)/.exec(line)![1]).sort()
+  try {
+    await worker.waitUntilReady()
+    await eventually(async () => (await ids()).length >= 3, 5_000)
+    const before = await ids()
+    await new Promise((resolve) => setTimeout(resolve, 35_000))
+    expect(await ids()).toEqual(before)
+    expect(errors).toEqual([])
+  } finally {
+    lister.disconnect()
+    await worker.close()
+    await queue.close()
+    await redis.closeAll()
+  }
+}, 60_000)
