@@ -1,4 +1,5 @@
-import { isAddress } from 'viem'
+import { getAddress, isAddress } from 'viem'
+import type { OperatorDomain } from '../core/eip712/types.js'
 import { ValidationError } from '../core/errors/ValidationError.js'
 import { formatAmount, parseAmount, parsePositiveAmount } from '../core/money/decimal.js'
 import { invalid } from './SandboxError.js'
@@ -32,4 +33,26 @@ export function moveMark(state: SandboxState, market: unknown, value: unknown) {
   if (price % found.tickSize !== 0n) throw invalid(`price: must be a multiple of tickSize ${formatAmount(found.tickSize)}`)
   const fills = setMark(state, found, price)
   return { market: found.market, mark: formatAmount(price), fills }
+}
+
+/**
+ * Changes the EIP-712 domain the sandbox verifies against and `GET /v1/info` answers, at runtime
+ * (sandbox only; a chain migration or a new verifying contract, for the worker's tests). Fields
+ * left out keep their value. Delegations already seen stay known (an operator that carried them
+ * over): their requests, signed over the old domain, are refused SignerMismatch; a payload first
+ * seen afterwards is verified over the new domain. Throws InvalidRequest.
+ */
+export function changeDomain(state: SandboxState, change: { name?: unknown; chainId?: unknown; verifyingContract?: unknown }): OperatorDomain {
+  const { name, chainId, verifyingContract } = change
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > 64)) throw invalid('name: must be a string of 1 to 64 characters')
+  if (chainId !== undefined && (typeof chainId !== 'number' || !Number.isSafeInteger(chainId) || chainId <= 0)) throw invalid('chainId: must be a positive integer')
+  if (verifyingContract !== undefined && (typeof verifyingContract !== 'string' || !isAddress(verifyingContract, { strict: false }))) throw invalid('verifyingContract: must be a 20-byte 0x-hex address')
+  const current = state.config.domain
+  state.config.domain = {
+    name: name ?? current.name,
+    version: current.version,
+    chainId: chainId ?? current.chainId,
+    verifyingContract: verifyingContract === undefined ? current.verifyingContract : getAddress(verifyingContract),
+  }
+  return state.config.domain
 }

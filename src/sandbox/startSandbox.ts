@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { OperatorDomain } from '../core/eip712/types.js'
 import { type SandboxOptions, resolveConfig } from './config.js'
-import { fundWallet, moveMark } from './control.js'
+import { changeDomain, fundWallet, moveMark } from './control.js'
 import { sweepExpired } from './engine/endSession.js'
 import { type Faults, mergeFaults } from './faults.js'
 import { buildServer } from './http/buildServer.js'
@@ -20,7 +20,8 @@ export type Sandbox = {
   url: string
   host: string
   port: number
-  domain: OperatorDomain
+  /** The EIP-712 domain it verifies against now (`setDomain` changes it). */
+  readonly domain: OperatorDomain
   maxDeadlineMs: number
   /** The sandbox clock (unix ms): the real clock plus every `advanceClock`. */
   now(): number
@@ -30,6 +31,8 @@ export type Sandbox = {
   setMark(market: string, price: string): number
   /** Changes some faults; returns all of them. */
   setFaults(faults: Partial<Faults>): Faults
+  /** Changes the EIP-712 domain at runtime (fields left out keep their value); returns the new one. */
+  setDomain(change: Partial<Pick<OperatorDomain, 'name' | 'chainId' | 'verifyingContract'>>): OperatorDomain
   /** Shifts the sandbox clock forward and sweeps expired delegations at once; returns the new time. */
   advanceClock(ms: number): number
   /** Number of open SSE streams. */
@@ -78,7 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url,
     host: config.host,
     port: address.port,
-    domain: config.domain,
+    get domain() { return state.config.domain },
     maxDeadlineMs: config.maxDeadlineMs,
     now,
     fund: (wallet, asset, amount) => void fundWallet(state, wallet, asset, amount),
@@ -88,6 +91,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       streams.rearm()
       return state.faults
     },
+    setDomain: (change) => changeDomain(state, change),
     advanceClock,
     streamCount: () => streams.size,
     state,

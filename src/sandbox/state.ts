@@ -37,7 +37,7 @@ export function createState(config: ResolvedConfig, now: () => number, random: (
     faults: mergeFaults(noFaults, faults),
     wallets: new Map(),
     books: new Map([...config.markets.keys()].map((market) => [market, new Set<SandboxOrder>()])),
-    delegations: new DelegationRegistry(config.domain, config.fastVerifyAfter),
+    delegations: new DelegationRegistry(() => config.domain, config.fastVerifyAfter),
     nonces: new Map(),
     replays: new Map(),
     rateLimiter: new RateLimiter(config.rateLimit),

@@ -1,7 +1,7 @@
 import { type Hex, decodeAbiParameters, encodeAbiParameters, hashTypedData } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
-import { type Session, account, cloid, compressedKey, delegate, fundedSession, order, post, read, revocation, signed, testSandbox, types, units } from './helpers.js'
+import { type Session, account, cloid, compressedKey, delegate, fundedSession, getJson, order, post, read, revocation, signed, testSandbox, types, units } from './helpers.js'
 
 let sandbox: Sandbox
 let session: Session
@@ -181,5 +181,40 @@ describe('one test per error code, with the exact status (PROTOCOL.md §5)', () 
     }
     const text = await fetch(`${sandbox.url}/v1/requests`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' })
     expect(text.status).toBe(400)
+  })
+})
+
+describe('POST /sandbox/domain (a chain migration, a new verifying contract)', () => {
+  it('changes the domain /v1/info answers and verifies against: a known delegation\'s requests signed over the old one are refused SignerMismatch, a new payload over the old one SessionUnauthorized', async () => {
+    const migrating = await testSandbox()
+    try {
+      const before = await fundedSession(migrating, 'domain:before')
+      expect((await post(migrating, '/v1/requests', await signed(before, 'Order', order({ price: '1000' })))).status).toBe(200)
+      const old = migrating.domain
+
+      const changed = await post(migrating, '/sandbox/domain', { chainId: 8453, verifyingContract: '0x00000000000000000000000000000000000000aa' })
+      expect(changed.status).toBe(200)
+      expect(changed.body.domain).toEqual({ ...old, chainId: 8453, verifyingContract: '0x00000000000000000000000000000000000000AA' })
+      const info = await getJson(migrating, '/v1/info')
+      expect(info).toMatchObject({ chainId: 8453, verifyingContract: '0x00000000000000000000000000000000000000AA', domain: changed.body.domain })
+      expect(migrating.domain).toEqual(changed.body.domain)
+
+      const refused = await post(migrating, '/v1/requests', await signed(before, 'Order', order({ price: '1000' })))
+      expect([refused.status, refused.body.error.code]).toEqual([401, 'SignerMismatch'])
+      expect((await read(migrating, before, '/v1/balances')).body.error.code).toBe('SignerMismatch')
+      // The same delegation, its requests signed over the new domain: known, it still acts.
+      expect((await post(migrating, '/v1/requests', await signed({ ...before, domain: migrating.domain }, 'Order', order({ price: '1000' })))).status).toBe(200)
+      // A payload first seen now is verified over the new domain.
+      const late = await delegate(migrating, account('domain:late-w'), account('domain:late-k'), { signingDomain: old })
+      expect((await post(migrating, '/v1/requests', await signed(late, 'Order', order()))).body.error.code).toBe('SessionUnauthorized')
+
+      expect((await post(migrating, '/sandbox/domain', { chainId: 0 })).status).toBe(400)
+      expect((await post(migrating, '/sandbox/domain', { verifyingContract: '0x12' })).status).toBe(400)
+      expect((await post(migrating, '/sandbox/domain', { version: '2' })).status).toBe(400)
+      expect(migrating.setDomain({ chainId: old.chainId, verifyingContract: old.verifyingContract })).toEqual(old)
+      expect((await post(migrating, '/v1/requests', await signed(before, 'Order', order({ price: '1000' })))).status).toBe(200)
+    } finally {
+      await migrating.close()
+    }
   })
 })

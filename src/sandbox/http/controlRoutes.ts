@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { invalid } from '../SandboxError.js'
-import { fundWallet, moveMark } from '../control.js'
+import { changeDomain, fundWallet, moveMark } from '../control.js'
 import { faultsSchema, mergeFaults } from '../faults.js'
 import type { SandboxState } from '../state.js'
 
@@ -15,8 +15,8 @@ function object(body: unknown): Body {
 const clockSchema = z.strictObject({ advanceMs: z.number().int().min(0).max(10 * 365 * 24 * 3600 * 1000) })
 
 /**
- * Sandbox-only controls (PROTOCOL.md §9): fund, mark, faults, and a clock
- * shift for expiry tests run over HTTP.
+ * Sandbox-only controls (PROTOCOL.md §9): fund, mark, faults, a clock
+ * shift for expiry tests run over HTTP, and a change of the EIP-712 domain.
  */
 export function registerControlRoutes(
   app: FastifyInstance,
@@ -46,5 +46,13 @@ export function registerControlRoutes(
     const parsed = clockSchema.safeParse(request.body)
     if (!parsed.success) throw invalid('body: { advanceMs: non-negative integer }')
     return { serverTime: hooks.advanceClock(parsed.data.advanceMs) }
+  })
+  app.post('/sandbox/domain', async (request) => {
+    const { name, chainId, verifyingContract, ...rest } = object(request.body)
+    const unknown = Object.keys(rest)
+    if (unknown.length) throw invalid(`${unknown[0]}: unknown field (name, chainId, verifyingContract)`)
+    const domain = changeDomain(state, { name, chainId, verifyingContract })
+    request.log.warn({ domain }, 'sandbox: EIP-712 domain changed')
+    return { domain }
   })
 }

@@ -40,8 +40,9 @@ export class DelegationRegistry {
   private readonly byHash = new Map<string, KnownDelegation>()
   private readonly verifiers = new Map<string, SessionKeyVerifier>()
 
+  /** `domain` is read at each verification: the sandbox's domain can change at runtime (`POST /sandbox/domain`). */
   constructor(
-    private readonly domain: OperatorDomain,
+    private readonly domain: () => OperatorDomain,
     private readonly fastVerifyAfter: number,
   ) {}
 
@@ -56,7 +57,7 @@ export class DelegationRegistry {
       const reason = error instanceof MalformedDelegationError ? error.shortMessage : 'malformed delegated payload'
       throw new SandboxError('SessionUnauthorized', reason)
     }
-    const digest = hashDelegationBytes(this.domain, decoded)
+    const digest = hashDelegationBytes(this.domain(), decoded)
     const hash = bytesToHex(digest)
     let known = this.byHash.get(hash)
     if (!known) {
