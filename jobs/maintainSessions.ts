@@ -21,7 +21,9 @@
  *   or when it fails, a SESSION_UNREVOKED alert); sessions past expiry → `expired`; audit rows. A wallet without a
  *   signer is alerted and its work held when it expires (SESSION_EXPIRING), or when work is held for
  *   a scope change it cannot make (SESSION_SCOPE).
- * - Errors and retries: one wallet failing does not stop the others; the next run retries it. A
+ * - Errors and retries: while the operator verifies over another EIP-712 domain than the worker
+ *   signs with (`deps.operatorDomain`), a run only marks expiries and settles held work of ended
+ *   orders (report `domainChanged`): it grants, probes and revokes nothing. One wallet failing does not stop the others; the next run retries it. A
  *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
  *   operator: `sessions.failed_at`) waits 30 s after the latest, doubling up to 15 min, and each
  *   such retry raises a SESSION_GRANTS_FAILING alert. A quarantined session's failed revocation is
@@ -79,7 +81,8 @@ export type SessionMaintenanceOptions = {
  * `backedOff`: wallets due for a grant that wait because their recent sessions failed (`grantRetryDelayMs`).
  * `stopped`: the worker was stopping, and the run left grants or revocations for the next one.
  */
-export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number; backedOff: number; stopped?: true }
+/** `domainChanged`: the operator verifies over another EIP-712 domain; no grant or revocation was signed. */
+export type SessionMaintenanceReport = { rotated: number; revoked: number; expired: number; failures: number; backedOff: number; stopped?: true; domainChanged?: true }
 
 export async function maintainSessions(deps: WorkerDeps, options: SessionMaintenanceOptions, walletId?: string): Promise<SessionMaintenanceReport> {
   const report: SessionMaintenanceReport = { rotated: 0, revoked: 0, expired: 0, failures: 0, backedOff: 0 }
@@ -102,6 +105,10 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   // Held work whose order has ended meanwhile (the user cancelled it, it filled) is settled by its
   // claim, not counted below: a scope is not widened for a modify nobody needs any more.
   await releaseHeldOfEndedOrders(deps.db, walletId)
+
+  // Grants, probes and revocations are signed over the operator's domain: none over one it no
+  // longer verifies over (its delegations would be worthless there, its revocations refused).
+  if (await deps.operatorDomain?.stillChanged()) return { ...report, domainChanged: true }
 
   // Active sessions close to expiry, wallets whose work is held for lack of a session, and wallets
   // with placements, modifications or the reconciler's cancels (`reconcilerCancel`) held for a

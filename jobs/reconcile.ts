@@ -19,6 +19,8 @@
  *   (a malformed field: `orderReadProblem`, `fillReadProblem`) is passed over with a READ_UNAPPLIABLE
  *   alert naming it, and the rest of the wallet reconciled.
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
+ *   While the operator verifies over another EIP-712 domain than the worker signs with
+ *   (`deps.operatorDomain`), a run reads nothing (report `domainChanged`): the next one after it is back does.
  *   A periodic run (every wallet) started while this process's previous one still runs is skipped
  *   (`oneRunAtATime` in src/worker.ts). A run whose worker is stopping (`deps.stopping`) starts no
  *   further wallet, nor another operator read of the wallet it is on: the read on the wire may finish
@@ -60,9 +62,12 @@ export type OrphanPolicy = 'adopt' | 'cancel'
  * `stopped`: the worker was stopping, and the run ended before every wallet was reconciled; the
  * repairs of a wallet it stopped in are kept but not counted.
  */
-export type ReconcileReport = { wallets: number; repairs: number; failures: number; stopped?: true }
+/** `domainChanged`: the operator verifies over another EIP-712 domain; nothing was read (every read is signed). */
+export type ReconcileReport = { wallets: number; repairs: number; failures: number; stopped?: true; domainChanged?: true }
 
 export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number }): Promise<ReconcileReport> {
+  // No read is signed over a domain the operator no longer verifies over (no request unless it changed).
+  if (await deps.operatorDomain?.stillChanged()) return { wallets: 0, repairs: 0, failures: 0, domainChanged: true }
   const wallets = options.walletId
     ? [{ walletId: options.walletId }]
     : await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))

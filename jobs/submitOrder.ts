@@ -14,7 +14,8 @@
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
- *   session marked, work held until a new session. RateLimited (per session key) → that session's jobs
+ *   session marked, work held until a new session; unless the operator now verifies over another
+ *   EIP-712 domain (`/v1/info` read again, `deliver`): then nothing is marked and the job waits. RateLimited (per session key) → that session's jobs
  *   wait out Retry-After as delayed jobs, then the same bytes. ACL violation and business rejections → terminal.
  *   Outside the active session's scope: held for a scope change (session maintenance rotates the
  *   session to one covering Order) when the wallet has a wallet signer, else failed `LOCAL.ACL_SCOPE`.

@@ -36,6 +36,7 @@ import { createSessionRateLimits } from './runtime/sessionRateLimits.js'
 import { throttledErrorLog } from './runtime/throttledErrorLog.js'
 import { retryUntilDone } from './runtime/retryUntilDone.js'
 import { waitForOperator } from './runtime/waitForOperator.js'
+import { createOperatorDomainWatch } from './runtime/operatorDomain.js'
 import { createOperatorClock } from './runtime/operatorClock.js'
 import { oneRunAtATime } from './runtime/oneRunAtATime.js'
 import { untilAborted } from './runtime/untilAborted.js'
@@ -131,9 +132,11 @@ export async function startWorker(options: StartWorkerOptions) {
   const stopStarting = () => shutdown.abort(options.startupSignal?.reason)
   if (options.startupSignal?.aborted) stopStarting()
   else options.startupSignal?.addEventListener('abort', stopStarting, { once: true })
+  // Read again only when the operator refuses a signature: a changed domain is not a compromised key.
+  const operatorDomain = createOperatorDomainWatch({ venue, domain, log: options.log, now })
   const deps: WorkerDeps = {
     stopping: shutdown.signal,
-    db: options.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log: options.log,
+    db: options.db, venue, domain, operatorDomain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log: options.log,
     sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
     rateLimits: createSessionRateLimits(now),
     // On the operator's clock, which every process shares: on its own, a process whose clock runs
@@ -253,6 +256,8 @@ export async function startWorker(options: StartWorkerOptions) {
     submitQueue,
     controlQueue,
     owner,
+    /** Whether the operator still verifies over the domain this process signs with (its /readyz asks). */
+    operatorDomain,
     /** Relays due outbox rows now (intake calls this after committing). */
     relay,
     /** Runs session maintenance now (rotation near expiry, revocation of rotated-out sessions). */

@@ -5,6 +5,7 @@ import type { Db } from '../store/Database.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
 import type { WalletSigner } from '../signers/WalletSigner.js'
 import type { WalletRef } from '../signers/custodySigners.js'
+import type { OperatorDomainWatch } from './operatorDomain.js'
 import type { SessionRateLimits } from './sessionRateLimits.js'
 import type { SessionSigners } from './sessionSigners.js'
 
@@ -13,6 +14,12 @@ export type WorkerDeps = {
   db: Db
   venue: VenueClient
   domain: OperatorDomain
+  /**
+   * Whether the operator still verifies over `domain`: asked when it refuses a signature, before
+   * the refusal is blamed on a session (SignerMismatch, SessionUnauthorized), and by the work that
+   * would sign while it answers another domain. None: never asked (the refusal is the session's).
+   */
+  operatorDomain?: OperatorDomainWatch
   /** The operator's `maxDeadlineMs`; request deadlines stay well inside it. */
   maxDeadlineMs: number
   sessions: SessionSigners

@@ -5,7 +5,8 @@ import { type VenueErrorCode, isVenueErrorCode, venueCodeOf } from './venue.js'
  * - `terminal`: business rejection or bad request; record the reason, never retry.
  * - `sessionInvalid`: stop using the session, mark it, rotate, retry on the new one.
  * - `aclViolation`: never retry; alert (our scope mapping is wrong).
- * - `signerMismatch`: key integrity alert; quarantine the session.
+ * - `signerMismatch`: key integrity alert; quarantine the session (once the operator's domain is
+ *   confirmed unchanged: `deliver` reads it again first, as for `sessionInvalid`).
  * - `resign`: sign again with a fresh nonce / deadline, then send.
  * - `rateLimited`: hold that session's sends for Retry-After (other sessions go on), then resend the same bytes.
  * - `transient`: retry the same bytes with backoff and jitter.

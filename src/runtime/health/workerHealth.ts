@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
 import type { Db } from '../../store/Database.js'
-import { type CheckFailed, checkDependency, pingPostgres, pingRedis } from './checkDependency.js'
+import { type OperatorDomainWatch, domainChangedDetail } from '../operatorDomain.js'
+import { type CheckFailed, type CheckResult, checkDependency, pingPostgres, pingRedis } from './checkDependency.js'
 
 /** A health endpoint's answer: its status code and JSON body. */
 export type HealthAnswer = { statusCode: 200 | 503; body: Record<string, unknown> }
@@ -11,22 +12,27 @@ export type HealthSource = { live(): HealthAnswer; ready(): Promise<HealthAnswer
 
 type Phase = 'starting' | 'ready' | 'stopping'
 
+/** What the worker hands over once started: its own Postgres and Redis, and what it knows of the operator's domain. */
+type Running = { db: Db; queue: Pick<Queue, 'getJobCounts'>; operatorDomain?: Pick<OperatorDomainWatch, 'changed'> }
+
 /**
  * The worker process's health, in three phases: `starting` (migrations, the wait for the operator,
  * the start-up reconciliation, the schedulers' sync), `ready` (`started`), `stopping` (shutdown
  * began, `stopping`; never left). Live unless stopping: answering at all shows the event loop
  * turns. Ready only once started, and then only while Postgres and Redis each answer within
- * `DEPENDENCY_DEADLINE_MS` (the API's checks, `checkDependency`); a failed check is logged here with
+ * `DEPENDENCY_DEADLINE_MS` (the API's checks, `checkDependency`), and, given `operatorDomain`, the
+ * operator still verifies over the EIP-712 domain the worker signs with (no request: what the
+ * worker last saw; it signs nothing while the domain differs). A failed check is logged here with
  * its error, and named in the answer without it.
  */
 export function createWorkerHealth(log: Logger) {
   let phase: Phase = 'starting'
-  let running: { db: Db; queue: Pick<Queue, 'getJobCounts'> } | undefined
+  let running: Running | undefined
   const failed: CheckFailed = (dependency, err) => log.warn({ err, dependency }, 'readiness check failed')
   const stopping: HealthAnswer = { statusCode: 503, body: { status: 'stopping' } }
   return {
     /** Start-up finished: `db` and `queue` (its Redis connection) are the worker's own. Ignored once stopping. */
-    started(worker: { db: Db; queue: Pick<Queue, 'getJobCounts'> }): void {
+    started(worker: Running): void {
       if (phase !== 'starting') return
       phase = 'ready'
       running = worker
@@ -47,8 +53,13 @@ export function createWorkerHealth(log: Logger) {
       ])
       // Shutdown may have begun while the checks ran (the queue closing under its own).
       if (phase === 'stopping') return stopping
-      const ready = postgres.ok && redis.ok
-      return { statusCode: ready ? 200 : 503, body: { status: ready ? 'ready' : 'unavailable', checks: { postgres, redis } } }
+      const checks: Record<string, CheckResult> = { postgres, redis }
+      if (running.operatorDomain) {
+        const change = running.operatorDomain.changed()
+        checks.operatorDomain = change ? { ok: false, detail: domainChangedDetail(change) } : { ok: true, detail: 'ok' }
+      }
+      const ready = Object.values(checks).every((check) => check.ok)
+      return { statusCode: ready ? 200 : 503, body: { status: ready ? 'ready' : 'unavailable', checks } }
     },
   }
 }

@@ -55,6 +55,8 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
   }
 
   return async function submitOrder(outboxId: string, control: JobControl): Promise<SubmitResult> {
+    // The operator verifies over another EIP-712 domain: nothing is signed; the one-by-one path waits.
+    if (deps.operatorDomain?.changed()) return oneByOne(outboxId, control)
     let claimed: ClaimedOrder | undefined
     try {
       claimed = await claim(outboxId)

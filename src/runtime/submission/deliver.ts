@@ -20,6 +20,8 @@ import { deadlineTooFarAhead, remeasureOperatorClock } from './remeasureOperator
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
+import { hashedOverDomain } from '../../core/delegation/hashedOverDomain.js'
+import { waitForDomain } from './waitForDomain.js'
 
 const MAX_RESIGNS = 3
 
@@ -99,8 +101,24 @@ export async function deliver<F extends RequestFamily>(
         // The job that heard the 429 waits exactly Retry-After; the session's others add jitter.
         return await control.delay(retryAfterMs)
       }
+      // A signature refused (SignerMismatch, SessionUnauthorized) is first put to the operator's
+      // domain (one shared read of /v1/info; the common path never reads it): changed, every
+      // signature of this process is refused alike, which says nothing of this session or its key.
+      // The request stays open and the same bytes wait (an earlier send may have been accepted).
+      let refusal = outcome
+      if (outcome === 'signerMismatch' || outcome === 'sessionInvalid') {
+        const cause = (await deps.operatorDomain?.explainRefusal()) ?? 'sameDomain'
+        if (cause === 'domainChanged' || (cause === 'unconfirmed' && outcome === 'signerMismatch')) {
+          await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
+          return await waitForDomain(ctx, control)
+        }
+        // Bytes bound to a delegation hashed over another domain (signed before a restart adopted
+        // the operator's new one): the session is not this operator's, its key is not in doubt.
+        const body = bodyOf(request)
+        if (outcome === 'signerMismatch' && !hashedOverDomain(deps.domain, body.delegation, body.message?.delegation)) refusal = 'sessionInvalid'
+      }
       await closeRequest(deps, request.id, code, message, sentAt)
-      switch (outcome) {
+      switch (refusal) {
         case 'resign': {
           // A deadline refused as past: a clock may have stepped since the offset was measured.
           if (code === 'DeadlineExpired') await remeasureOperatorClock(deps)
@@ -113,7 +131,9 @@ export async function deliver<F extends RequestFamily>(
           continue
         }
         case 'sessionInvalid': {
-          const reason = `operator answered SessionUnauthorized: ${message}`
+          const reason = code === 'SignerMismatch'
+            ? `operator answered SignerMismatch for a session granted under another EIP-712 domain: ${message}`
+            : `operator answered SessionUnauthorized: ${message}`
           // At its expiry (by the operator's clock, give or take the signing margin) it expired: no failure.
           const status = await unauthorizedStatus(deps, request.sessionId)
           await markSessionRefused(deps, { walletId: row.walletId, sessionId: request.sessionId, status, reason })
@@ -165,6 +185,15 @@ async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilyS
 export async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
   await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) })
     .where(and(eq(requests.id, id), inArray(requests.status, ['signed', 'unknown'])))
+}
+
+/** The persisted wire body's delegation payload and the hash its message binds. */
+function bodyOf(request: RequestRow): { delegation?: unknown; message?: { delegation?: unknown } } {
+  try {
+    return JSON.parse(request.body) as { delegation?: unknown; message?: { delegation?: unknown } }
+  } catch {
+    return {}
+  }
 }
 
 /** `sent_at` keeps the first stored send's time: an outcome stored later (a resend's) leaves it. */

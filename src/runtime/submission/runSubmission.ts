@@ -16,6 +16,7 @@ import { rateLimitDelayMs } from './rateLimitWait.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 import { closeRequest, deliver } from './deliver.js'
+import { waitWhileDomainChanged } from './waitForDomain.js'
 
 export type { JobControl } from './types.js'
 
@@ -32,6 +33,9 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
   const { row, order } = ctx
   // A delayed job (good-till) that a sweep re-added early waits for its time (on Postgres's clock).
   if (ctx.dueInMs > 0) return control.delay(ctx.dueInMs)
+  // The operator verifies over another EIP-712 domain: nothing is signed or resent over the old one.
+  const domainWait = await waitWhileDomainChanged(ctx, control)
+  if (domainWait) return domainWait
   const earlier = await earlierUnfinished(deps.db, row)
   // A held Order holds what follows it, except a cancel, which may settle it locally.
   if (earlier === 'held' && !spec.settlesHeldWork) return hold(ctx, spec, 'an earlier request for this order is held', 'earlier')
