@@ -8,8 +8,8 @@
  * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
  *   perhaps none), `skipped` (paused / deleted / edited / halted, `repeatedWallTime` (a wall time the clock
  *   going back brought again, for a cron that names its hours), `late` (claimed more than
- *   `maxLatenessMs`, SCHEDULE_MAX_LATENESS_MS, after its slot: the worker or Redis was down; also an
- *   audit entry `schedule.run.skipped`), superseded when left by its job
+ *   `maxLatenessMs`, SCHEDULE_MAX_LATENESS_MS, after its slot: the worker or Redis was down; so is a
+ *   run left before it placed anything and taken over that late; also an audit entry `schedule.run.skipped`), superseded when left by its job
  *   (lost, or back after `staleRunMs`) before it placed anything while a later slot is due, or earlier runs' orders still
  *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel

@@ -4,7 +4,7 @@
  * SCHEDULE_MAX_LATENESS_MS it is recorded `skipped`, reason `late`, in the run log the API lists and
  * in the audit trail, and the schedule goes on from its next slot. 0 lets a late run trade.
  */
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { controlJobs } from '../../src/queue/names.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
@@ -67,4 +67,21 @@ it('missed slots coalesced into a late one are named in its skipped run', async 
   expect(claimed).toMatchObject({ kind: 'none', outcome: 'late' })
   const [run] = await listScheduleRuns(h.db, { scheduleId: schedule.id })
   expect(run).toMatchObject({ slotAt: new Date(slot + 2 * HOUR), status: 'skipped', reason: 'late', coalesced: 5 })
+})
+
+it('a run left before it placed anything, taken over by its own job only after the limit, is skipped late, not traded then', async () => {
+  const slot = Date.now() - 3 * HOUR
+  const schedule = await scheduleBefore(slot)
+  const jobId = `${schedule.id}:${slot}`
+  const claim = (now: number) => claimRun(h.db, { scheduleId: schedule.id, jobSlot: slot, jobId, now, staleRunMs: 120_000, maxLatenessMs: 10 * 60_000 })
+  // Claimed on time; its worker then went down before the run placed a leg, and came back three hours later.
+  expect(await claim(slot + 1_000)).toMatchObject({ kind: 'start', run: { status: 'running', stage: 'settling' } })
+  await h.db.execute(sql`update schedule_runs set updated_at = now() - interval '3 hours' where schedule_id = ${schedule.id}`)
+  // No later slot is due (the cron is yearly): before, the run was resumed and traded three hours after its slot.
+  expect(await claim(Date.now())).toMatchObject({ kind: 'none', outcome: 'late' })
+  const runs = await listScheduleRuns(h.db, { scheduleId: schedule.id })
+  expect(runs.map((r) => [r.status, r.reason, r.legs])).toEqual([['skipped', 'late', []]])
+  expect(runs[0]!.detail).toMatch(/taken over 3h0m\d+s after its slot, later than SCHEDULE_MAX_LATENESS_MS/)
+  const [entry] = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, schedule.walletId), eq(auditLog.action, 'schedule.run.skipped')))
+  expect(entry?.details).toMatchObject({ scheduleId: schedule.id, runId: runs[0]!.id, reason: 'late' })
 })

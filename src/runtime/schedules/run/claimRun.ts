@@ -42,6 +42,10 @@ export type ClaimRunResult =
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
+/** Why a run is skipped `late`, after "started" or "taken over". */
+const lateDetail = (lateness: number, maxLatenessMs: number): string =>
+  `${formatDuration(lateness)} after its slot, later than SCHEDULE_MAX_LATENESS_MS (${formatDuration(maxLatenessMs)}; the worker or Redis was down, or the queue held up): no orders, the next slot runs as usual`
+
 /**
  * Decides, under the schedule's row lock, what this job does: resume the run it
  * owns or one a lost job left (stale), wait for another job's run, record a skip
@@ -51,7 +55,8 @@ const iso = (ms: number): string => new Date(ms).toISOString()
  * `superseded`, and the later slot is claimed instead. The slot is the latest due one after
  * the last run (and after the last resume); earlier due slots are coalesced into
  * it, since a rebalance reads the portfolio as it is now. A slot claimed more than
- * `maxLatenessMs` after it came due ends `skipped`, reason `late`, trading nothing. Inserting the run row
+ * `maxLatenessMs` after it came due ends `skipped`, reason `late`, trading nothing, as does a run
+ * left before it placed anything that no later slot supersedes, taken over that late. Inserting the run row
  * is the claim: (schedule, slot) is unique, so a redelivered job adds nothing.
  */
 export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunResult> {
@@ -74,6 +79,15 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
       const unplaced = stale && inFlight.stage === 'settling' && inFlight.legs.length === 0 && schedule.status === 'active'
       planned = unplaced ? await planSlot(tx, schedule, p) : undefined
       if (!planned?.decision.run) {
+        // Left before it placed anything and taken over past the limit (its worker was down for
+        // hours, no later slot due since: a daily cron): it would trade now, as a late start would.
+        const lateness = p.now - inFlight.slotAt.getTime()
+        if (unplaced && p.maxLatenessMs && lateness > p.maxLatenessMs) {
+          const detail = `taken over ${lateDetail(lateness, p.maxLatenessMs)}; ${inFlight.detail}`
+          await tx.update(scheduleRuns).set({ status: 'skipped', stage: null, reason: 'late', detail, finishedAt: new Date(p.now) }).where(eq(scheduleRuns.id, inFlight.id))
+          await audit(tx, { walletId: inFlight.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: inFlight.id, slot: iso(inFlight.slotAt.getTime()), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
+          return { kind: 'none', outcome: 'late', detail, removeScheduler: false }
+        }
         const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
         return { kind: 'resume', run: adopted!, schedule }
       }
@@ -108,14 +122,14 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
     if (p.maxLatenessMs && lateness > p.maxLatenessMs) {
       // The worker or Redis was down (or the queue held up) and BullMQ fired the job now: a plan read
       // now for a slot this old trades at a moment nobody chose. Recorded, not traded; the next slot runs.
-      const lateDetail = `started ${formatDuration(lateness)} after its slot, later than SCHEDULE_MAX_LATENESS_MS (${formatDuration(p.maxLatenessMs)}; the worker or Redis was down, or the queue held up): no orders, the next slot runs as usual; ${detail}`
+      const skippedDetail = `started ${lateDetail(lateness, p.maxLatenessMs)}; ${detail}`
       const [late] = await tx.insert(scheduleRuns).values({
-        ...base, slotAt: new Date(decision.slot), status: 'skipped', reason: 'late', detail: lateDetail,
+        ...base, slotAt: new Date(decision.slot), status: 'skipped', reason: 'late', detail: skippedDetail,
         coalesced: decision.coalesced, coalescedSlots: decision.coalescedSlots.map(iso), finishedAt: new Date(p.now),
       }).onConflictDoNothing().returning({ id: scheduleRuns.id })
       if (!late) return { kind: 'none', outcome: 'alreadyRan', detail: `slot ${iso(decision.slot)} already has a run`, removeScheduler: false }
       await audit(tx, { walletId: schedule.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: late.id, slot: iso(decision.slot), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
-      return { kind: 'none', outcome: 'late', detail: lateDetail, removeScheduler: false }
+      return { kind: 'none', outcome: 'late', detail: skippedDetail, removeScheduler: false }
     }
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, schedule.walletId)).for('share')
     const halted = wallet?.status === 'halted'
