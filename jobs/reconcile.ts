@@ -4,7 +4,9 @@
  * - Payload: `ReconcileJobData` { walletId?, reason }; without walletId every wallet with an active session.
  * - Reads: the operator's open orders, orders by cloid, fills since the stream cursor; Postgres orders
  *   that are unresolved (`submitting`/`unknown`) or live, those counted filled that the operator lists open,
- *   and those ended here that a fill event passed over as malformed names (`passedOverFills`).
+ *   and those ended here that a fill event passed over names (malformed, uncountable, or an unreadable
+ *   frame that names one: `passedOverFills`); the reconciler's failed and unfinished CancelOrder
+ *   outbox rows of orders listed open (`retryReconcilerCancels`).
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
