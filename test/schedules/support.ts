@@ -3,6 +3,7 @@ import { Queue } from 'bullmq'
 import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll } from 'vitest'
 import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
+import { controlQueueSettings } from '../../src/queue/scheduleRepeatStrategy.js'
 import { ScheduleValidationError } from '../../src/core/rebalance/ScheduleValidationError.js'
 import type { ScheduleSpecInput } from '../../src/core/rebalance/parseScheduleSpec.js'
 import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.js'
@@ -16,10 +17,10 @@ export const EVERY_2S = '*/2 * * * * *'
 /** Never fires while a test runs: its runs are started by hand. */
 export const YEARLY = '0 0 1 1 *'
 
-/** A control queue under a prefix of the test file's own, closed and its keys deleted after the file. */
+/** A control queue as the worker's (its repeat strategy), under a prefix of the test file's own, closed and its keys deleted after the file. */
 export function controlQueueForFile(): Queue {
   const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
-  const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
+  const queue = new Queue('control', { connection: { url: REDIS_URL }, prefix, settings: controlQueueSettings })
   afterAll(async () => {
     await queue.close()
     await deleteQueueKeys(REDIS_URL, prefix)
