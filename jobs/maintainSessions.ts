@@ -10,11 +10,13 @@
  *   revoked at the operator (grants that did not go live), `quarantined` sessions not yet revoked
  *   there (`revoked_at` null), the wallet signer for each wallet.
  * - Writes: held Order/ModifyOrder/CancelOrder rows whose order has ended queued again (their claim settles them);
- *   a new active session per rotated wallet (`grantSession`: old → `rotating`), with the scope
- *   and lifetime of the last (at least twice the rotation lead; a wallet's first: the narrowest
- *   default scope, `defaultSessionFamilies`, and SESSION_LIFETIME_SECONDS), the scope widened by
- *   the families of held work it does not cover (reason `scopeChange`; its activation releases
- *   the work); old sessions
+ *   a new active session per rotated wallet (`grantSession`: old → `rotating`), with the lifetime
+ *   of the last (at least twice the rotation lead; a wallet's first: SESSION_LIFETIME_SECONDS) and
+ *   the narrowest scope covering the wallet's work now (`rotateSession` with `narrow`: the default
+ *   families, or the scope the user chose, its schedules' and its queued, held and in-flight work's
+ *   families, within the last session's scope; the user's choice, `chosen_scope`, carried over),
+ *   widened by the families of held work it does not cover (reason `scopeChange`; its activation
+ *   releases the work); a narrower scope than the replaced session's audited `session.narrowed`; old sessions
  *   revoked at the operator once in-flight requests are past their deadlines, and so are the unused
  *   delegations of grants that did not go live (`revoked_at` recorded); quarantined sessions revoked
  *   there with the wallet signer's signature (`revoked_at` recorded, status kept; without a signer,
@@ -162,7 +164,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       const { previous, session } = await rotateSession({
         deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: !wallet.sessionId ? 'sessionUnauthorized' : expiring ? 'expiry' : 'scopeChange', adding,
         lifetimeSeconds: options.lifetimeSeconds, keepLifetime: { minSeconds: shortestLifetimeSeconds(options.rotateLeadSeconds) },
-        probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds,
+        probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds, narrow: true,
       })
       if (previous.length || session.id !== wallet.sessionId) report.rotated++
     } catch (error) {

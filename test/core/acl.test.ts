@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { AclAction, RequestFamily } from '../../src/core/acl/actions.js'
 import { covers } from '../../src/core/acl/covers.js'
 import { narrowestScope } from '../../src/core/acl/narrowestScope.js'
+import { routineScope } from '../../src/core/acl/routineScope.js'
 import { scopeAdding } from '../../src/core/acl/scopeAdding.js'
 import { isValidScope, scopeProblems } from '../../src/core/acl/validateScope.js'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
@@ -138,5 +139,34 @@ describe('scopeAdding', () => {
         for (const kept of CANONICAL_FAMILIES) if (covers(scope, kept)) expect(covers(widened, kept)).toBe(true)
       }
     }
+  })
+})
+
+describe('routineScope', () => {
+  const all: RequestFamily[] = ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll']
+  it('drops what nothing needs and the user did not choose; keeps the choice, the needs the scope covers and what is added', () => {
+    const defaults: RequestFamily[] = ['Order', 'CancelOrder', 'CancelAll']
+    expect(routineScope({ current: all, chosen: null, needed: defaults })).toEqual({ families: defaults, unrestricted: false })
+    expect(routineScope({ current: all, chosen: null, needed: [...defaults, 'ModifyOrder'] })).toEqual({ families: all, unrestricted: false })
+    expect(routineScope({ current: all, chosen: all, needed: defaults })).toEqual({ families: all, unrestricted: false })
+    // The user's choice without CancelAll: not widened to the defaults.
+    expect(routineScope({ current: ['Order', 'ModifyOrder', 'CancelOrder'], chosen: ['Order', 'CancelOrder'], needed: ['Order', 'CancelOrder'] })).toEqual({ families: ['Order', 'CancelOrder'], unrestricted: false })
+    // Needs the current scope does not cover wait for a scope change; what is added is asked for.
+    expect(routineScope({ current: ['Order', 'CancelOrder'], chosen: null, needed: defaults })).toEqual({ families: ['Order', 'CancelOrder'], unrestricted: false })
+    expect(routineScope({ current: defaults, chosen: null, needed: defaults, adding: ['ModifyOrder'] })).toEqual({ families: all, unrestricted: false })
+    expect(routineScope({ current: ['Unrestricted'], chosen: ['Unrestricted'], needed: defaults })).toEqual({ families: all, unrestricted: true })
+  })
+
+  it('never asks for a family the current scope lacks but for those added, and never drops a chosen or needed one it covers', () => {
+    fc.assert(fc.property(fc.constantFrom(...allValidScopes()), fc.option(fc.constantFrom(...allValidScopes()), { nil: null }), fc.subarray(all), fc.subarray(all), (current, chosen, needed, adding) => {
+      const { families, unrestricted } = routineScope({ current, chosen, needed, adding })
+      expect(families.length).toBeGreaterThan(0)
+      if (unrestricted) {
+        expect(chosen).toEqual(['Unrestricted'])
+        return
+      }
+      for (const family of families) expect(covers(current, family) || adding.includes(family) || covers(chosen ?? [], family)).toBe(true)
+      for (const family of [...needed.filter((f) => covers(current, f)), ...adding, ...(chosen ?? []).filter((a): a is RequestFamily => a !== 'Unrestricted')]) expect(families).toContain(family)
+    }))
   })
 })

@@ -150,11 +150,10 @@ describe('migrate', () => {
     const { db } = database
     const session = async (status: string, expiryUnix: number) => {
       const wallet = await oldWallet(db)
-      const [row] = await db.insert(sessions).values({
-        walletId: wallet.id, status: status as 'quarantined', publicKey: `0x02${hex(32).slice(2)}`, sealedPrivateKey: 'sealed', masterKeyId: 'k', aclScope: ['Order'],
-        expiry: new Date(expiryUnix * 1000), expiryUnix, delegationNonce: '1', delegationHash: hex(32), delegatedPayload: '0x01', walletSigner: 'local', revokedAt: new Date(),
-      }).returning({ id: sessions.id })
-      return row!.id
+      // As that schema had them (the columns of later migrations are not there yet).
+      const inserted = await db.execute(sql`insert into sessions (wallet_id, status, public_key, sealed_private_key, master_key_id, acl_scope, expiry, expiry_unix, delegation_nonce, delegation_hash, delegated_payload, wallet_signer, revoked_at)
+        values (${wallet.id}, ${status}, ${`0x02${hex(32).slice(2)}`}, 'sealed', 'k', ${sql`array['Order']`}, ${new Date(expiryUnix * 1000)}, ${expiryUnix}, '1', ${hex(32)}, '0x01', 'local', now()) returning id`)
+      return String(inserted.rows[0]!.id)
     }
     const later = Math.floor(Date.now() / 1000) + 86_400
     const live = await session('quarantined', later)
@@ -188,6 +187,23 @@ describe('migrate', () => {
     const payload = async (id: string) => (await db.execute<{ payload: unknown }>(sql`select payload from outbox where id = ${id}`)).rows[0]!.payload
     expect([await payload(reconcilers), await payload(users), await payload(orphans)])
       .toEqual([{ reason: 'user', liveAtOperator: true }, { reason: 'user' }, { reason: 'orphan' }])
+  })
+
+  it('0029 keeps the scope of every session granted before it as chosen: who chose it was not recorded', async () => {
+    const database = await migratedBefore(29)
+    const { db } = database
+    const session = async (scope: string[]) => {
+      const wallet = await oldWallet(db)
+      const expiryUnix = Math.floor(Date.now() / 1000) + 86_400
+      const inserted = await db.execute(sql`insert into sessions (wallet_id, status, public_key, sealed_private_key, master_key_id, acl_scope, expiry, expiry_unix, delegation_nonce, delegation_hash, delegated_payload, wallet_signer)
+        values (${wallet.id}, 'active', ${`0x02${hex(32).slice(2)}`}, 'sealed', 'k', ${sql`array[${sql.join(scope.map((a) => sql`${a}`), sql`, `)}]::text[]`}, ${new Date(expiryUnix * 1000)}, ${expiryUnix}, '1', ${hex(32)}, '0x01', 'local') returning id`)
+      return String(inserted.rows[0]!.id)
+    }
+    const widened = await session(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
+    const unrestricted = await session(['Unrestricted'])
+    await migrate(database)
+    const chosen = async (id: string) => (await db.select().from(sessions).where(eq(sessions.id, id)))[0]!.chosenScope
+    expect([await chosen(widened), await chosen(unrestricted)]).toEqual([['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'], ['Unrestricted']])
   })
 
   it('reports a failed migration as STORE.MIGRATION_FAILED and leaves the lock free', async () => {

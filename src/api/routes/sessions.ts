@@ -75,6 +75,8 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const { session, previous } = await grantSession({
       db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id, tenantId: tenantOf(request),
       families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : await defaultSessionFamilies(db, wallet.id)), unrestricted: request.body.unrestricted,
+      // A scope named (families, needs or Unrestricted) is the user's choice, which the worker's rotations keep; the default is not.
+      ...(request.body.families || request.body.needs || request.body.unrestricted ? {} : { chosenScope: null }),
       // A scope that could not run the wallet's active schedule is refused, before the wallet signs and at activation.
       scheduleField: request.body.families ? 'families' : 'needs',
       lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, nowMs: deps.runtime.operatorNow(), clock: deps.runtime.now, probe: deps.probe,
@@ -94,7 +96,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await rotateSession({
       deps: deps.runtime, keyring: deps.keyring, walletSigner: signerOf(deps, wallet), walletId: wallet.id, tenantId: tenantOf(request), reason: 'onDemand',
-      // Without `families` or `needs` the rotation keeps the current scope.
+      // Without `families` or `needs` the rotation keeps the current scope, and the choice recorded with it.
       families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : undefined),
       // Without `lifetimeSeconds`, the current session's lifetime is kept.
       unrestricted: request.body.unrestricted, lifetimeSeconds: request.body.lifetimeSeconds ?? lifetime, probe: deps.probe,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, gte, inArray, isNull } from 'drizzle-orm'
 import type { Hex } from 'viem'
-import type { AclAction, RequestFamily } from '../../core/acl/actions.js'
+import { type AclAction, type RequestFamily, requestFamilies } from '../../core/acl/actions.js'
 import { narrowestScope } from '../../core/acl/narrowestScope.js'
-import { uncovered } from '../../core/acl/covers.js'
+import { covers, uncovered } from '../../core/acl/covers.js'
 import { BaseError } from '../../core/errors/BaseError.js'
 import { ValidationError } from '../../core/errors/ValidationError.js'
 import { delegationHash } from '../../core/delegation/delegationHash.js'
@@ -73,6 +73,20 @@ export type GrantSessionInput = {
   walletId: string
   families: readonly RequestFamily[]
   unrestricted?: boolean
+  /**
+   * The scope the user chose explicitly, stored on the session (`sessions.chosen_scope`) for
+   * session maintenance's rotations never to go below. Default: the scope granted (a caller naming
+   * the families chose them); null: the worker chose it (the API's default, a rotation's).
+   */
+  chosenScope?: readonly AclAction[] | null
+  /**
+   * The session this grant replaces when none is active at activation (the last live one: expired,
+   * refused): a scope narrower than its is audited (`session.narrowed`), as one narrower than the
+   * active session's it replaces is.
+   */
+  replacing?: Pick<SessionRow, 'id' | 'aclScope'>
+  /** Why it is granted (a rotation's reason), in the `session.narrowed` audit entry. */
+  reason?: string
   lifetimeSeconds: number
   /**
    * The operator's clock now (unix ms; `WorkerDeps.operatorNow`): the delegation's expiry counts
@@ -87,7 +101,8 @@ export type GrantSessionInput = {
    * Set by a grant whose scope the user chose (the API): refuse to activate a scope that could not
    * run the wallet's active schedule, naming this field. Checked before the wallet signs and again
    * at activation, under the wallet lock a schedule's activation takes too: one created while the
-   * wallet signed is seen. Unset (the worker's rotations keep the scope): never refused.
+   * wallet signed is seen. Unset (the worker's rotations, which keep the families the wallet's
+   * schedules need that the current scope covers): never refused.
    */
   scheduleField?: string
   /**
@@ -157,7 +172,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   const pendingRow = {
     id, walletId: wallet.id, status: 'pending', publicKey: key.publicKey,
     sealedPrivateKey: sealSessionKey(input.keyring, key, id), masterKeyId: input.keyring.currentKeyId,
-    aclScope: scope, expiry: new Date(Number(delegation.expiry) * 1000), expiryUnix: Number(delegation.expiry),
+    aclScope: scope, chosenScope: input.chosenScope === undefined ? scope : input.chosenScope && [...input.chosenScope], expiry: new Date(Number(delegation.expiry) * 1000), expiryUnix: Number(delegation.expiry),
     delegationNonce: delegation.nonce.toString(), lifetimeSeconds: input.lifetimeSeconds, walletSigner: input.walletSigner.kind,
   } as const
   const slot = await db.transaction(async (tx): Promise<{ live?: SessionRow; pending?: SessionRow }> => {
@@ -229,8 +244,14 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     if (!active) throw new GrantEndedError(id)
     await tx.update(wallets).set({ status: 'active' }).where(and(eq(wallets.id, wallet.id), inArray(wallets.status, ['awaiting_delegation', 'active'])))
     const released = await releaseHeld(tx, wallet.id)
-    await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.activated', details: { sessionId: id, scope, expiry: Number(delegation.expiry), replaced: previous.map((p) => p.id), released } })
-    return { session: active!, previous, granted: true }
+    await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.activated', details: { sessionId: id, scope, chosenScope: active.chosenScope, expiry: Number(delegation.expiry), replaced: previous.map((p) => p.id), released } })
+    // A scope narrower than the one replaced: what was dropped, and why.
+    const before = previous[0] ?? input.replacing
+    const dropped = before ? requestFamilies.filter((family) => covers(before.aclScope, family) && !covers(scope, family)) : []
+    if (before && dropped.length) {
+      await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.narrowed', details: { sessionId: id, replaced: before.id, from: before.aclScope, to: scope, dropped, chosenScope: active.chosenScope, reason: input.reason ?? null } })
+    }
+    return { session: active, previous, granted: true }
   })
   return activate.catch(async (error: unknown) => {
     // The user's scope met a schedule made meanwhile: not a failure of the wallet or the operator

@@ -24,6 +24,14 @@ export const sessions = pgTable(
     /** Which master key sealed it, so keys can be rotated without guessing. */
     masterKeyId: text('master_key_id').notNull(),
     aclScope: text('acl_scope').array().notNull().$type<AclAction[]>(),
+    /**
+     * The scope the user chose explicitly (the API's `families`, `needs` or `unrestricted`, on a
+     * grant or a rotation), carried from session to session: session maintenance's rotations never
+     * ask for less (`routineScope`). Null when the worker chose the scope (the default, a scope
+     * change's): its rotations narrow it to what the wallet's work needs. Sessions granted before
+     * migration 0029 have their own scope here (whoever chose it, it is kept as it was).
+     */
+    chosenScope: text('chosen_scope').array().$type<AclAction[]>(),
     expiry: timestamptz('expiry').notNull(),
     /** The Delegation's uint64 `expiry` exactly as signed (unix seconds). */
     expiryUnix: bigint('expiry_unix', { mode: 'number' }).notNull(),
