@@ -7,11 +7,17 @@
  * operator soon after (by the drill, as the API's revoke route does) or after the grace (by the
  * worker's session maintenance), so its open orders are cancelled and placed again. With --workers N, N worker
  * processes share the queues and the kills pick one of them at random, so claims,
- * stream leases and the relay are contended while processes die. With --pg-drops S, Postgres
+ * stream leases and the relay are contended while processes die. A few wallets (4 halts by default) are halted at random
+ * moments as the API's halt route does (the kill switch: intake refuses their orders, unsent placements are dropped, a
+ * CancelAll is queued), kept halted 2–5 s while the workers go on being killed, and resumed as the API's resume route
+ * does, asked again while it is refused because the halt has not reached the operator yet. With --pg-drops S, Postgres
  * also ends every worker connection every S seconds (as a restart or failover would). Then faults off, wait for
  * the work to settle, and compare Postgres with the operator:
  *   duplicate orders at the operator, intents lost, orders whose state differs; and beside them
- *   cancels without effect, prices/sizes not as asked, fills differing, failed outbox rows.
+ *   cancels without effect, prices/sizes not as asked, fills differing, failed outbox rows; and of the
+ *   halts: orders surviving one (live at the operator when its CancelAll was accepted and not ended by
+ *   it, or placed before it and still live after the resume), orders placed while halted (accepted by
+ *   the operator between a halt and its resume, signed after the halt), halts not resumed.
  * Exits non-zero unless every count is zero, no worker process crashed (exited without being killed),
  * no submit job failed for good, and every worker exits 0 on the final SIGTERM (sent once settled).
  *
@@ -19,7 +25,7 @@
  * checks); the worker runs as a child process (`node --import tsx src/main/worker.ts`);
  * Postgres is a fresh database and BullMQ a unique prefix, both removed at the end.
  *
- * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s) --rotations 3 (per wallet; 0: none)
+ * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s) --rotations 3 (per wallet; 0: none) --halts 4 (0: none)
  *          --protocol-events (the sandbox's events carry only PROTOCOL.md §7's fields: protocolEventData)
  *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs; a failed run keeps them anyway,
  *          and prints what the operator and Postgres each recorded of the first differing orders)
@@ -36,6 +42,7 @@ import { REDIS_URL, createEnvironment } from './drill/environment.js'
 import { backlog, waitForQuiescence } from './drill/settle.js'
 import { NodeChild, sleep } from './drill/workerProcess.js'
 import { runSessionRotations } from './drill/sessionRotations.js'
+import { runKillSwitches } from './drill/killSwitches.js'
 import { runWorkload } from './drill/workload.js'
 
 const { values: args } = parseArgs({
@@ -47,6 +54,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '1' },
     'pg-drops': { type: 'string', default: '0' },
     rotations: { type: 'string', default: '3' },
+    halts: { type: 'string', default: '4' },
     seed: { type: 'string' },
     'settle-timeout': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
@@ -63,11 +71,14 @@ if (!Number.isFinite(pgDropSeconds) || pgDropSeconds < 0) throw new Error(`--pg-
 const WORKER_APP = 'deputy-drill-worker'
 const rotationsPerWallet = Number(args.rotations)
 if (!Number.isInteger(rotationsPerWallet) || rotationsPerWallet < 0) throw new Error(`--rotations must be a whole number, 0 or more (got ${args.rotations})`)
+const haltCount = Number(args.halts)
+if (!Number.isInteger(haltCount) || haltCount < 0) throw new Error(`--halts must be a whole number, 0 or more (got ${args.halts})`)
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed)
 const random = mulberry32(seed)
 const uniform = (from: number, to: number) => from + random() * (to - from)
 // The rotations draw from their own sequence, so the workload and the kills replay as without them.
 const rotationRandom = mulberry32(seed ^ 0x5e55)
+const haltRandom = mulberry32(seed ^ 0x4a17)
 // --protocol-events: the operator's events carry only the fields PROTOCOL.md §7 names, for the whole run.
 const faults = { errorRate: 0.1, dropAfterAccept: 0.05, streamDropEveryMs: 2_000, duplicateEvents: 0.1, protocolEventData: args['protocol-events'] }
 const started = Date.now()
@@ -138,6 +149,12 @@ try {
     overMs: (orders * 1000) / Number(args.rate), random: rotationRandom, logFile: `${env.dir}/rotations.log`, stopped: () => aborted,
   })
 
+  // Over the intake's span too: the kill switch while orders are placed, changed, and the workers die.
+  const killSwitches = runKillSwitches({
+    db: env.db, wallets: env.wallets, count: haltCount, overMs: (orders * 1000) / Number(args.rate), random: haltRandom,
+    logFile: `${env.dir}/halts.log`, stopped: () => aborted,
+  })
+
   // Postgres ends the workers' connections now and then: in-flight statements fail, pooled ones die.
   let pgDrops = 0
   const dropper = (async () => {
@@ -173,8 +190,9 @@ try {
   })()
   const report = await workload
   const rotated = await rotations
+  const { halts } = await killSwitches
   await Promise.all([killer, marks, dropper])
-  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.cancelsOfLive} of orders live at the operator; ${report.changesRefused} changes refused: order already finished); ${kills} SIGKILLs${pgDropSeconds > 0 ? `; ${pgDrops} worker connections ended by Postgres` : ''}; ${rotated.rotations} session rotations (${rotated.revokedByDrill} old sessions revoked by the drill, the others left to the worker's maintenance${rotated.failed ? `; ${rotated.failed} rotations failed` : ''})`)
+  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.cancelsOfLive} of orders live at the operator; ${report.changesRefused} changes refused: order already finished); ${halts.length} halts (${report.refusedByHalt.length} placements and ${report.modifiesRefusedByHalt} modifies refused while halted); ${kills} SIGKILLs${pgDropSeconds > 0 ? `; ${pgDrops} worker connections ended by Postgres` : ''}; ${rotated.rotations} session rotations (${rotated.revokedByDrill} old sessions revoked by the drill, the others left to the worker's maintenance${rotated.failed ? `; ${rotated.failed} rotations failed` : ''})`)
 
   sandbox.setFaults({ errorRate: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 })
   const heads = (address: string) => sandbox.state.wallets.get(address.toLowerCase())?.events.head ?? 0
@@ -195,7 +213,7 @@ try {
   const stops = await Promise.all(running.map(async (w) => { await w.stop(10_000); return w.exited }))
   const uncleanStops = stops.filter(({ code }) => code !== 0).length
 
-  const outcome = await checkOutcome(env.db, sandbox, env.wallets.map((w) => w.walletId), report.asked)
+  const outcome = await checkOutcome(env.db, sandbox, env.wallets.map((w) => w.walletId), report.asked, { halts, refusedByHalt: report.refusedByHalt })
   const rows = problemRows(outcome, { crashes, failedSubmitJobs: failedJobs.failed ?? 0, uncleanStops })
   const { exercised } = outcome
   console.log('')
@@ -203,6 +221,9 @@ try {
   console.log(`  final states: ${Object.entries(outcome.states).map(([state, n]) => `${state} ${n}`).join(', ')}`)
   console.log(`  reached the operator: ${exercised.userCancels} cancels by the user (${exercised.userCancelsOfPartlyFilled} of partly filled orders), ${exercised.modifiesApplied} modifies applied (${exercised.modifiedThenFilled} orders filled after a modify), ${exercised.partiallyFilled} orders partly filled or filled in several fills, ${exercised.iocRemaindersCancelled} IOC remainders cancelled`)
   console.log(`  sessions: ${rotated.rotations} rotations; ${exercised.cancelledBySessionEnd} orders cancelled by a session's end, ${exercised.placedAgain} of them placed again, ${exercised.modifiesMovedToReplacement} modifies moved onto a replacement`)
+  const k = outcome.killSwitch
+  console.log(`  halts ${k.halts}, orders surviving a halt ${k.survivors}, placed while halted ${k.placedWhileHalted}: ${k.cancelledByCancelAll} orders cancelled by a halt's CancelAll, ${k.landedLate} sent before a halt and landed after it (${k.lateCancels} late cancels), ${k.resumeRefusals} resumes refused before the halt reached the operator`)
+  console.log(`  intents accounted for by halts (not lost): ${k.refusedPlacements} placements refused (no intent), ${k.cancelledBeforePlacement} orders cancelled before placement, ${k.cancelledAtOperator} cancelled at the operator by a halt (its CancelAll, or a session's end it kept from being placed again); ${k.modifiesDropped} modifies queued before a halt dropped unsent`)
   for (const [label, value] of rows) console.log(`  ${label.padEnd(42)} ${String(value).padStart(6)}`)
   for (const example of outcome.examples) console.log(`    - ${example}`)
   for (const history of outcome.histories) console.log(history)

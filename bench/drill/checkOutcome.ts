@@ -1,9 +1,13 @@
 import { parseAmount } from '../../src/core/money/decimal.js'
 import type { Sandbox } from '../../src/sandbox/startSandbox.js'
 import type { Db } from '../../src/store/Database.js'
+import { and, eq, inArray } from 'drizzle-orm'
+import { requests } from '../../src/store/schema/index.js'
+import type { HaltRecord } from './killSwitches.js'
 import { checkIntent } from './outcome/checkIntent.js'
 import { loadDrillView } from './outcome/drillView.js'
 import { exercisedAtOperator } from './outcome/exercised.js'
+import { checkHalts, haltsExplaining } from './outcome/halts.js'
 import { orderHistory } from './outcome/orderHistory.js'
 import { createTally } from './outcome/tally.js'
 import type { AskedIntent, Outcome } from './outcome/types.js'
@@ -13,11 +17,13 @@ export type { AskedIntent, Outcome } from './outcome/types.js'
 /**
  * Compares Postgres with the operator's own state (the in-process sandbox) and with what the
  * workload asked (`asked`, by clientRef; without it the asks are read from the outbox alone).
- * Every counter must be zero. The per-intent checks are in `outcome/`.
+ * Every counter must be zero. The per-intent checks are in `outcome/`. `killSwitches`: the halts the
+ * drill made (their checks are in `outcome/halts.ts`) and the placements intake refused meanwhile.
  */
-export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[], asked?: AskedIntent[]): Promise<Outcome> {
+export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[], asked?: AskedIntent[], killSwitches: KillSwitchRun = { halts: [], refusedByHalt: [] }): Promise<Outcome> {
   const v = await loadDrillView(db, sandbox, walletIds)
   const t = createTally()
+  const halts = haltsExplaining(killSwitches.halts)
 
   // Duplicates the intents cannot show: orders the operator made beyond one per cloid, and orders of no intent.
   const created = sandbox.state.counters.order
@@ -33,7 +39,14 @@ export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[]
   for (const a of asked ?? []) {
     if (!refs.has(a.clientRef)) { t.lost++; t.note(`placed ${a.clientRef} has no intent in Postgres`) }
   }
-  for (const intent of v.allIntents) checkIntent(v, t, intent, intent.clientRef ? askedByRef.get(intent.clientRef) : undefined, asked !== undefined)
+  // A placement intake refused because the wallet was halted has no intent (the user was told no).
+  // It is not among the asks, so it is not counted lost; an intent for it would be counted a duplicate.
+  for (const ref of killSwitches.refusedByHalt) {
+    if (refs.has(ref)) t.note(`placement ${ref}, refused because the wallet was halted, has an intent in Postgres`)
+  }
+  for (const intent of v.allIntents) checkIntent(v, t, intent, intent.clientRef ? askedByRef.get(intent.clientRef) : undefined, asked !== undefined, halts)
+  const placements = killSwitches.halts.length === 0 ? [] : await db.select().from(requests).where(and(inArray(requests.walletId, walletIds), eq(requests.family, 'Order')))
+  const halted = checkHalts(v, sandbox, killSwitches.halts, placements, t, Date.now())
 
   // Postgres fill rows the operator never made.
   for (const row of v.allFills) {
@@ -55,9 +68,17 @@ export async function checkOutcome(db: Db, sandbox: Sandbox, walletIds: string[]
   return {
     intents: v.allIntents.length, operatorOrders: v.venueOrders.size, duplicates: t.duplicates, lost: t.lost, mismatched: t.mismatched,
     cancelsWrong: t.cancelsWrong, modifiesWrong: t.modifiesWrong, fillsDiffering: t.fillsDiffering, failedOutbox: t.failedOutbox,
-    cancelledBeforePlacement: t.cancelledBeforePlacement, exercised: exercisedAtOperator(v), states: t.states, examples: t.examples, histories,
+    cancelledBeforePlacement: t.cancelledBeforePlacement,
+    killSwitch: {
+      ...halted, refusedPlacements: killSwitches.refusedByHalt.length, cancelledBeforePlacement: t.cancelledByHaltBeforePlacement,
+      cancelledAtOperator: t.cancelledByHaltAtOperator, lateCancels: t.lateHaltCancels, modifiesDropped: t.modifiesDroppedByHalt,
+    },
+    exercised: exercisedAtOperator(v), states: t.states, examples: t.examples, histories,
   }
 }
+
+/** The drill's kill switches: what `checkOutcome` checks of them. */
+export type KillSwitchRun = { halts: HaltRecord[]; refusedByHalt: string[] }
 
 /** What the run itself counts beside the outcome: each must be zero too. */
 export type RunProblems = {
@@ -78,6 +99,9 @@ export function problemRows(outcome: Outcome, run: RunProblems): [string, number
     ['cancels without effect or unasked', outcome.cancelsWrong],
     ['price/size not as asked (modifies)', outcome.modifiesWrong],
     ['fills differing (avg price, fees, rows)', outcome.fillsDiffering],
+    ['orders surviving a halt', outcome.killSwitch.survivors],
+    ['orders placed while halted', outcome.killSwitch.placedWhileHalted],
+    ['halts not resumed, or without CancelAll', outcome.killSwitch.unresolved],
     ['outbox rows failed', outcome.failedOutbox],
     ['submit jobs failed for good', run.failedSubmitJobs],
     ['worker processes that crashed', run.crashes],

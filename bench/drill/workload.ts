@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm'
+import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { OrderNotOpenError, requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import type { MarketRules } from '../../src/runtime/intake/marketRules.js'
@@ -31,7 +32,13 @@ export type WorkloadReport = {
   cancelsOfLive: number
   /** Every placed intent and the changes intake accepted for it, in the order asked. */
   asked: AskedIntent[]
+  /** Placements intake refused because the wallet was halted (their clientRefs: none may have an intent), and modifies refused so. */
+  refusedByHalt: string[]
+  modifiesRefusedByHalt: number
 }
+
+/** Intake's refusal of a placement or a modify because the wallet is halted (the kill switch): the user's answer, not an error of the run. */
+const haltedRefusal = (error: unknown) => error instanceof ValidationError && error.rule.startsWith('the wallet is halted')
 
 type Kind = 'cross' | 'ioc' | 'rest' | 'restModify' | 'restModifyCross' | 'restCancel' | 'restModifyCancel' | 'openCancel' | 'crossOpenCancel' | 'openModifyTwiceCancel'
 
@@ -44,11 +51,13 @@ type Kind = 'cross' | 'ioc' | 'rest' | 'restModify' | 'restModifyCross' | 'restC
  * so it fills). A modify's size always grows (it is the new total), so the operator
  * never refuses one for not exceeding what filled. A change refused at intake because
  * the order already finished is counted, not an error; one refused because a session's end
- * cancelled the order and placed it again is asked again of the replacement.
+ * cancelled the order and placed it again is asked again of the replacement. A placement or a
+ * modify intake refuses because the wallet is halted (the drill's kill switches) is counted
+ * (`refusedByHalt`, `modifiesRefusedByHalt`), as a user is told no; cancels go through while halted.
  */
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadReport> {
   const { db, markets, random } = options
-  const report: WorkloadReport = { placed: 0, modifies: 0, cancels: 0, changesRefused: 0, cancelsOfLive: 0, asked: [] }
+  const report: WorkloadReport = { placed: 0, modifies: 0, cancels: 0, changesRefused: 0, cancelsOfLive: 0, asked: [], refusedByHalt: [], modifiesRefusedByHalt: 0 }
   const followUps: Promise<void>[] = []
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
   const ticks = (from: number, to: number) => from + Math.floor(random() * (to - from + 1))
@@ -76,6 +85,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
         report[count]++
         return { outboxId, orderId }
       } catch (error) {
+        if (count === 'modifies' && haltedRefusal(error)) { report.modifiesRefusedByHalt++; return undefined }
         if (!(error instanceof OrderNotOpenError)) throw error
         const [row] = await db.select({ replacedBy: orders.replacedBy }).from(orders).where(eq(orders.id, orderId))
         if (row?.replacedBy) { orderId = row.replacedBy; continue }
@@ -84,12 +94,19 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
       }
     }
   }
-  /** Waits (up to 60 s: placements wait out the worker's restarts) until the operator holds the order live; answers whether it does. */
-  const live = async (address: string, cloid: string) => {
+  /**
+   * Waits (up to 60 s: placements wait out the worker's restarts) until the operator holds the order live; answers whether it does.
+   * An order that ended in Postgres without reaching the operator (a halt cancelled it unsent) never will: checked every second.
+   */
+  const live = async (address: string, orderId: string, cloid: string) => {
     for (let waited = 0; waited < 60_000; waited += 100) {
       const status = options.operatorStatus(address, cloid)
       if (status === 'open' || status === 'partiallyFilled') return true
       if (status !== undefined) return false
+      if (waited % 1_000 === 0 && waited > 0) {
+        const [row] = await db.select({ state: orders.state, venueOrderId: orders.venueOrderId }).from(orders).where(eq(orders.id, orderId))
+        if (row && (row.state === 'cancelled' || row.state === 'rejected') && row.venueOrderId === null) return false
+      }
       await sleep(100)
     }
     return false
@@ -109,10 +126,18 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     const limit = side === 'buy' ? mark - distance : mark + distance
     // Larger than the maker's size, so the order fills partly and rests the rest until cancelled.
     const asked: AskedIntent = { clientRef: `drill-${i}`, price: price(limit), size: kind === 'crossOpenCancel' ? (ticks(30, 100) / 1000).toFixed(3) : size(), modifies: [], cancels: [] }
-    const { order } = await placeLimitOrder(db, markets, {
-      walletId: wallet.walletId, market: 'ETH-USD', side, price: asked.price, size: asked.size,
-      timeInForce: kind === 'ioc' ? 'IOC' : 'GTC', clientRef: asked.clientRef,
-    }, new Date())
+    let order
+    try {
+      ({ order } = await placeLimitOrder(db, markets, {
+        walletId: wallet.walletId, market: 'ETH-USD', side, price: asked.price, size: asked.size,
+        timeInForce: kind === 'ioc' ? 'IOC' : 'GTC', clientRef: asked.clientRef,
+      }, new Date()))
+    } catch (error) {
+      // The wallet's kill switch is on: intake refused it, and the user has no order to follow.
+      if (!haltedRefusal(error)) throw error
+      report.refusedByHalt.push(asked.clientRef)
+      continue
+    }
     report.placed++
     report.asked.push(asked)
     if (kind === 'cross' || kind === 'ioc' || kind === 'rest') continue
@@ -146,13 +171,13 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
           if (kind !== 'restModify') await cancel()
           return
         case 'restModifyCross':
-          await live(wallet.address, order.clientOrderId)
+          await live(wallet.address, order.id, order.clientOrderId)
           await modify(true)
           return
         case 'openCancel':
         case 'crossOpenCancel':
         case 'openModifyTwiceCancel': {
-          const wasLive = await live(wallet.address, order.clientOrderId)
+          const wasLive = await live(wallet.address, order.id, order.clientOrderId)
           if (kind !== 'crossOpenCancel') await sleep(ticks(0, 500))
           if (kind === 'openModifyTwiceCancel') {
             await modify(false)

@@ -1,6 +1,7 @@
 import { formatAmount, parseAmount } from '../../../src/core/money/decimal.js'
 import type { IntentRow } from '../../../src/store/schema/index.js'
 import type { DrillView } from './drillView.js'
+import type { HaltExplanations } from './halts.js'
 import { checkIntentCancels } from './intentCancels.js'
 import { checkIntentModifies } from './intentModifies.js'
 import { checkIntentOrders } from './intentOrders.js'
@@ -10,9 +11,10 @@ import type { AskedIntent } from './types.js'
 /**
  * One intent's checks: what intake recorded is what the workload asked (`ask`; `askedAny` when the
  * workload's asks were given at all), then its orders against the operator's (duplicates, every
- * order's state and fills), its cancels and its modifies.
+ * order's state and fills), its cancels and its modifies. `halts` explains what the drill's kill
+ * switches did to the intent's orders (cancelled before placement, by a CancelAll, or by a late cancel).
  */
-export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: AskedIntent | undefined, askedAny: boolean): void {
+export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: AskedIntent | undefined, askedAny: boolean, halts: HaltExplanations): void {
   const { ordersByIntent, rowsByIntent, chainsOf, venueOf } = v
   const intentOrders = ordersByIntent.get(intent.id) ?? []
   const rows = rowsByIntent.get(intent.id) ?? []
@@ -48,9 +50,12 @@ export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: Aske
     for (const c of ask.cancels) {
       if (!cancelRows.some((r) => r.id === c)) { t.cancelsWrong++; t.note(`intent ${intent.id}: the cancel ${c} the user asked has no outbox row`) }
     }
-    // A cancel the workload did not ask, whatever its reason: the workload asks no CancelAll and
-    // halts no wallet, so a worker-made cancel (a late cancel behind a CancelAll, say) is unasked too.
-    const stray = askedAny ? cancelRows.filter((r) => !ask.cancels.includes(r.id)) : []
+    // A cancel the workload did not ask, whatever its reason: the workload asks no CancelAll, so a
+    // worker-made cancel is unasked too, but for the late cancel of an order that reached the
+    // operator after a halt's CancelAll (the kill switch's promise: counted with the halts).
+    const late = cancelRows.filter((r) => !ask.cancels.includes(r.id) && halts.lateCancel(r.orderId ? v.orderById.get(r.orderId) : undefined, r))
+    t.lateHaltCancels += late.length
+    const stray = askedAny ? cancelRows.filter((r) => !ask.cancels.includes(r.id) && !late.includes(r)) : []
     for (const r of stray) { t.cancelsWrong++; t.note(`intent ${intent.id}: cancel row ${r.id} (reason ${String(r.payload.reason)}) that the user never asked`) }
   }
   const cancelAsked = cancelRows.length > 0 || (ask?.cancels.length ?? 0) > 0
@@ -59,11 +64,11 @@ export function checkIntent(v: DrillView, t: Tally, intent: IntentRow, ask: Aske
   const chains = chainsOf(intentOrders)
   const atVenue = intentOrders.filter((o) => venueOf(o))
 
-  checkIntentOrders(v, t, intent, intentOrders, chains, atVenue, cancelAsked)
+  checkIntentOrders(v, t, intent, intentOrders, chains, atVenue, cancelAsked, halts)
   const final = chains.flat().filter((o) => venueOf(o)).at(-1)
   const finalVenue = venueOf(final)
-  checkIntentCancels(v, t, { final, finalVenue, atVenue, cancelAsked, cancelRows })
-  if (final && finalVenue) checkIntentModifies(v, t, { intent, chains, final, finalVenue, modifyRows })
+  checkIntentCancels(v, t, { final, finalVenue, atVenue, cancelAsked, cancelRows }, halts)
+  if (final && finalVenue) checkIntentModifies(v, t, { intent, chains, final, finalVenue, modifyRows }, halts)
 }
 
 /**

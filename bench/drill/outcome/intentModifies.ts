@@ -1,6 +1,7 @@
 import { formatAmount, parseAmount } from '../../../src/core/money/decimal.js'
 import type { IntentRow, OrderRow, OutboxRow } from '../../../src/store/schema/index.js'
 import type { DrillView } from './drillView.js'
+import type { HaltExplanations } from './halts.js'
 import type { Tally } from './tally.js'
 import type { VenueOrder } from './types.js'
 
@@ -8,10 +9,11 @@ import type { VenueOrder } from './types.js'
  * The operator's modifications of an intent's orders are the asked ones, in order (a modify moved
  * to a session's replacement may apply to the order it left, and again to the replacement); one not applied
  * was refused (its size does not exceed what filled), came after the order ended, targeted an
- * order never placed, or was superseded by a later modify of the same order before it went out; the final price and size are the last applied ask (or the placement, less what
+ * order never placed, was superseded by a later modify of the same order before it went out, or was
+ * dropped unsent by a halt (`halts`); the final price and size are the last applied ask (or the placement, less what
  * replaced predecessors filled, or as a modify asked before it was sent made it).
  */
-export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentRow; chains: OrderRow[][]; final: OrderRow; finalVenue: VenueOrder; modifyRows: OutboxRow[] }): void {
+export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentRow; chains: OrderRow[][]; final: OrderRow; finalVenue: VenueOrder; modifyRows: OutboxRow[] }, halts: HaltExplanations): void {
   const { venueOf, walletKeyOf, venueEvents, orderById } = v
   const { intent, chains, final, finalVenue, modifyRows } = o
   const chain = chains.find((c) => c.includes(final)) ?? [final]
@@ -69,6 +71,7 @@ export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentR
     const neverPlaced = target && !venue && target.state === 'cancelled' && target.venueOrderId === null
     // Not sent: the user asked another modify of the same order before this one went out (the last asked wins).
     const superseded = row.status === 'done' && row.lastError?.startsWith('superseded by a later modification of this order') && modifyRows.some((r) => r.orderId === row.orderId && r.seq > row.seq)
+    if (halts.droppedModify(row)) { t.modifiesDroppedByHalt++; continue }
     if (!ended && !refused && !neverPlaced && !superseded) {
       t.modifiesWrong++
       t.note(`order ${target?.id ?? row.orderId} ${target?.clientOrderId ?? ''}: modify ${row.id} (${String(row.payload.price)} x ${String(row.payload.size)}, outbox ${row.status}${row.lastError ? `: ${row.lastError}` : ''}, settled ${row.updatedAt.toISOString()}) was not applied though the order was ${venue ? `${venue.status} (last change ${new Date(venue.updatedAt).toISOString()})` : 'not at the operator'}`)

@@ -1,6 +1,7 @@
 import { formatAmount, parseAmount } from '../../../src/core/money/decimal.js'
 import type { IntentRow, OrderRow } from '../../../src/store/schema/index.js'
 import type { DrillView } from './drillView.js'
+import type { HaltExplanations } from './halts.js'
 import type { Tally } from './tally.js'
 
 const sessionEnds = ['sessionExpired', 'sessionRevoked']
@@ -9,11 +10,11 @@ const venueState = { open: 'open', partiallyFilled: 'partially_filled', filled: 
 /**
  * An intent's orders against the operator's: one chain of orders, each following only a predecessor
  * its session's end cancelled at the operator (else a duplicate); an order never at the operator only when a cancel was
- * asked before placement or the operator rejected it; every order at the operator agreeing with its
+ * asked before placement, a halt cancelled it before placement (`halts`), or the operator rejected it; every order at the operator agreeing with its
  * Postgres row in state, filled size, price and size, and in its fills (average price, notional,
  * fees, and each fill row by fill id).
  */
-export function checkIntentOrders(v: DrillView, t: Tally, intent: IntentRow, intentOrders: OrderRow[], chains: OrderRow[][], atVenue: OrderRow[], cancelAsked: boolean): void {
+export function checkIntentOrders(v: DrillView, t: Tally, intent: IntentRow, intentOrders: OrderRow[], chains: OrderRow[][], atVenue: OrderRow[], cancelAsked: boolean, halts: HaltExplanations): void {
   const { venueOf, walletKeyOf, venueEvents, venueFills, fillRowById } = v
   // Duplicates: one chain, and in it an order follows only a predecessor its session's end
   // cancelled at the operator (an IOC remainder, a user's cancel, are not placed again).
@@ -38,6 +39,8 @@ export function checkIntentOrders(v: DrillView, t: Tally, intent: IntentRow, int
     if (venueOf(o)) continue
     const rejectedAtVenue = (venueEvents.get(o.clientOrderId.toLowerCase()) ?? []).some((e) => e.type === 'OrderRejected')
     if (o.state === 'cancelled' && o.venueOrderId === null && cancelAsked) { t.cancelledBeforePlacement++; continue }
+    // The kill switch dropped it unsent: the user's halt cancelled it, not lost.
+    if (halts.cancelledBeforePlacement(o)) { t.cancelledByHaltBeforePlacement++; continue }
     if (o.state === 'rejected' && rejectedAtVenue) continue
     if (atVenue.length === 0) { t.lost++; t.note(`intent ${intent.id} (order ${o.id} ${o.state}${o.state === 'cancelled' && !cancelAsked ? ', no cancel asked' : ''}) has no order at the operator`) }
     else { t.mismatched++; t.note(`order ${o.id} ${o.clientOrderId} is ${o.state} in Postgres and not at the operator`) }

@@ -16,6 +16,11 @@ export function createTally() {
     fillsDiffering: 0,
     failedOutbox: 0,
     cancelledBeforePlacement: 0,
+    /** What the drill's kill switches did to intents (none of it lost): unsent orders dropped, orders a CancelAll cancelled, late cancels of orders that landed after it. */
+    cancelledByHaltBeforePlacement: 0,
+    cancelledByHaltAtOperator: 0,
+    lateHaltCancels: 0,
+    modifiesDroppedByHalt: 0,
     states: {} as Record<string, number>,
     examples,
     historyOf,

@@ -1,3 +1,5 @@
+import type { HaltOutcome } from './halts.js'
+
 /** What the workload asked for one intent, by the outbox ids intake answered (so each ask can be found in Postgres). */
 export type AskedIntent = {
   clientRef: string
@@ -26,6 +28,13 @@ export type Outcome = {
   /** Outbox rows that failed for good (a business refusal the operator's state proves is not counted). */
   failedOutbox: number
   cancelledBeforePlacement: number
+  /**
+   * The kill switches (`outcome/halts.ts`): the problems (survivors, placedWhileHalted, unresolved) and
+   * what the halts did to intents, none of it counted lost: placements intake refused (no intent),
+   * orders cancelled before placement, cancelled at the operator by a halt's CancelAll, and late
+   * cancels of orders that reached the operator after it; and modifies queued before a halt that it dropped unsent.
+   */
+  killSwitch: HaltOutcome & { refusedPlacements: number; cancelledBeforePlacement: number; cancelledAtOperator: number; lateCancels: number; modifiesDropped: number }
   /** What reached the operator, to show what a run exercised. */
   exercised: {
     userCancels: number; userCancelsOfPartlyFilled: number; modifiesApplied: number; modifiedThenFilled: number; partiallyFilled: number; iocRemaindersCancelled: number
