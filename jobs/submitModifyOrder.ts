@@ -9,7 +9,8 @@
  *   through, the outbox row's and the order's `policy_passed_at` (it counts at its notional from then). An order that filled or was cancelled meanwhile is
  *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox; one asked
  *   before the order was sent, whose values its placement took, says so), one
- *   of a wallet halted meanwhile (even if resumed since) "wallet halted: modification not applied", and one
+ *   of a wallet halted meanwhile (even if resumed since, or halted after its claim and before its signature,
+ *   which persists nothing for a halted wallet: `insertSignedRequests`) "wallet halted: modification not applied", and one
  *   not signed yet when a later modify of the order was asked "superseded by a later modification of this
  *   order: not applied" (the last asked wins; sent first, it would undo values already replaced). One
  *   that its session's end cancelled and that was placed again moves to the replacement (outbox

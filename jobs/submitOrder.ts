@@ -9,7 +9,9 @@
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
  *   A halted wallet, a CancelAll asked after the Order was queued, an intent cancelled or with a
  *   cancel queued, or a good-till time already passed stops the placement at the claim (also one
- *   claimed before but never signed); an Order accepted after the wallet was halted, or after such
+ *   claimed before but never signed); a halt committed after the claim stops it at its signature
+ *   (`insertSignedRequests` locks the wallet row and persists nothing for a halted wallet; the claim,
+ *   run again, cancels it `halted`); an Order accepted after the wallet was halted, or after such
  *   a CancelAll may have gone out, gets a CancelOrder (reason `halted` or `cancelAll`).
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.

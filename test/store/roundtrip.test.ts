@@ -56,9 +56,9 @@ describe.each(drivers)('values round-trip on $name', ({ create }) => {
       walletId: wallet.id, sessionId: session.id, orderId: i === 0 ? order.id : null, outboxId: i === 1 ? order.id : null,
       family: 'Order' as const, nonce, deadline: 1_763_000_060_000 + i, body: `{"n":"${nonce}","é":"ü"}`,
     })))
-    expect(answered.map((row) => row.nonce)).toEqual(nonces)
+    expect(answered.map((row) => row!.nonce)).toEqual(nonces)
     const stored = await db.select().from(requests).where(eq(requests.sessionId, session.id))
-    expect(answered).toEqual(answered.map((row) => stored.find((s) => s.id === row.id)))
+    expect(answered).toEqual(answered.map((row) => stored.find((s) => s.id === row!.id)))
     const again = insertSignedRequests(db, [{ walletId: wallet.id, sessionId: session.id, family: 'Order', nonce: nonces[1]!, deadline: 1, body: '{}' }])
     expect(isUniqueViolation(await again.catch((e: unknown) => e), 'requests_session_nonce_unique')).toBe(true)
     expect(await db.select().from(requests).where(eq(requests.sessionId, session.id))).toHaveLength(3)

@@ -5,7 +5,7 @@ import type { ActiveSession } from '../sessionSigners.js'
 import { refusalOnNewSession } from './localChecks.js'
 import { meetOutOfScope } from './meetOutOfScope.js'
 import { settleDone, settleFailed } from './settle.js'
-import { signAndPersist } from './signAndPersist.js'
+import { HaltedBeforeSigningError, signAndPersist } from './signAndPersist.js'
 import type { Claim, FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 
 /** The family's claim; what it decided when it is not to proceed (settled: outbox row and audit). */
@@ -43,5 +43,21 @@ export async function signAgain<F extends RequestFamily>(
     if (met) return { result: met }
   }
   if (refusal) return { result: await settleFailed(ctx, spec, refusal.code, refusal.message, 'local') }
-  return { request: await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id }), fields }
+  try {
+    return { request: await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id }), fields }
+  } catch (error) {
+    if (!(error instanceof HaltedBeforeSigningError)) throw error
+    return { result: await settleHaltedBeforeSigning(ctx, spec, control) }
+  }
+}
+
+/**
+ * Work claimed before a halt whose signature the halt stopped (`HaltedBeforeSigningError`): its
+ * claim, run again, finds the halt and settles it as it settles work the halt stopped before its
+ * claim (a placement cancelled `halted`, a modification not applied). Resumed meanwhile, the
+ * claim proceeds: the work is retried a moment later, from its claim.
+ */
+export async function settleHaltedBeforeSigning<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl): Promise<SubmitResult> {
+  const claim = await claimOrSettle(ctx, spec, control)
+  return claim.kind === 'proceed' ? control.delay(250) : claim.result
 }

@@ -82,7 +82,7 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
     // A refusal is recorded by the one-by-one path, which checks again after claiming again.
     if (refusal) return oneByOne(outboxId, control)
 
-    let request: RequestRow
+    let request: RequestRow | undefined
     try {
       request = await persist(signedRequestRow(deps, session, 'Order', fields, { walletId: claimed.walletId, orderId: claimed.orderId, outboxId }))
     } catch (error) {
@@ -91,6 +91,8 @@ export function createBatchedOrders(deps: WorkerDeps, spec: FamilySpec<'Order'>)
       deps.log.warn({ err: error, outboxId }, 'batched request insert failed; submitting one by one')
       return oneByOne(outboxId, control)
     }
+    // The wallet was halted since the claim: not persisted, never sent; the one-by-one claim settles it.
+    if (!request) return oneByOne(outboxId, control)
     logSigned(deps, request, session)
 
     let receipt: Receipt

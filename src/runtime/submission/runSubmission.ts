@@ -8,8 +8,8 @@ import type { WorkerDeps } from '../deps.js'
 import { covers } from '../../core/acl/covers.js'
 import { hold } from './hold.js'
 import { loadSubmitContext } from './loadSubmitContext.js'
-import { SettledMeanwhileError, signAndPersist } from './signAndPersist.js'
-import { claimOrSettle } from './claim.js'
+import { HaltedBeforeSigningError, SettledMeanwhileError, signAndPersist } from './signAndPersist.js'
+import { claimOrSettle, settleHaltedBeforeSigning } from './claim.js'
 import { localRefusal } from './localChecks.js'
 import { meetOutOfScope } from './meetOutOfScope.js'
 import { rateLimitDelayMs } from './rateLimitWait.js'
@@ -106,6 +106,8 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     try {
       request = await signAndPersist(deps, session, spec.family, fields, { walletId: row.walletId, orderId: row.orderId, outboxId: row.id })
     } catch (error) {
+      // Halted since the claim: nothing signed; the claim settles it.
+      if (error instanceof HaltedBeforeSigningError) return settleHaltedBeforeSigning(ctx, spec, control)
       if (!(error instanceof SettledMeanwhileError)) throw error
       // The other run's outcome is this work's: nothing is signed or sent again.
       return error.latest?.status === 'accepted'

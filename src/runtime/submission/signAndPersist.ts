@@ -27,6 +27,10 @@ export function requestDeadline(deps: Pick<WorkerDeps, 'operatorNow' | 'maxDeadl
  * A stalled job that BullMQ runs again beside the original would otherwise send
  * two different requests for one modification, both accepted, and the later
  * could land after the order's next modify and undo it.
+ *
+ * A placement or a modification of an order whose wallet was halted since its claim is not
+ * persisted (`insertSignedRequests`): `HaltedBeforeSigningError`, and the caller settles the work
+ * by its claim (`settleHaltedBeforeSigning`).
  */
 export async function signAndPersist<F extends RequestFamily>(
   deps: WorkerDeps,
@@ -50,7 +54,8 @@ export async function signAndPersist<F extends RequestFamily>(
           throw new SettledMeanwhileError(link.outboxId, work.status, latest)
         }
         const [inserted] = await insertSignedRequests(tx, [signedRequestRow(deps, session, family, fields, link)])
-        return { row: inserted!, fresh: true }
+        if (!inserted) throw new HaltedBeforeSigningError(link.outboxId)
+        return { row: inserted, fresh: true }
       })
       if (fresh) logSigned(deps, row, session)
       return row
@@ -67,6 +72,14 @@ export class SettledMeanwhileError extends Error {
   override name = 'SettledMeanwhileError'
   constructor(readonly outboxId: string, readonly status: 'done' | 'failed', readonly latest: RequestRow | undefined) {
     super(`work ${outboxId} was settled (${status}) by another run while this one was getting ready to sign`)
+  }
+}
+
+/** The wallet was halted between the work's claim and its signature: nothing was persisted, nothing is sent. */
+export class HaltedBeforeSigningError extends Error {
+  override name = 'HaltedBeforeSigningError'
+  constructor(readonly outboxId: string) {
+    super(`work ${outboxId}: the wallet was halted after it was claimed; not signed`)
   }
 }
 

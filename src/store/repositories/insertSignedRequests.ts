@@ -11,22 +11,41 @@ export type SignedRequestInput = Pick<NewRequestRow, 'walletId' | 'sessionId' | 
  * answers their rows, in the order given (ids are made here). The rows travel as one JSON
  * parameter (`jsonb_to_recordset`): building drizzle's multi-row insert cost
  * more CPU per request than the statement itself, and every order is one request.
+ *
+ * The kill switch: a placement or a modification of an order (cancels go through) whose wallet is halted is not
+ * persisted, and answered `undefined` (its work is then settled by its claim, which finds the
+ * halt). The claim checked the wallet, but a halt may commit between the claim and this
+ * statement: it cancels only the orders still pending, and answers the user that the wallet is
+ * halted, so work persisted after it would be signed and sent after the halt. The wallet rows are
+ * locked (`for share`, which a halt's `lockWallet` waits for and which waits for a halt under way)
+ * in this statement: work persisted before a halt is on the wire at the halt (`haltStillOnTheWire`,
+ * `queueLateCancels`), work after it is never persisted.
  */
-export async function insertSignedRequests(db: Db, rows: readonly SignedRequestInput[]): Promise<RequestRow[]> {
+export async function insertSignedRequests(db: Db, rows: readonly SignedRequestInput[]): Promise<(RequestRow | undefined)[]> {
   if (rows.length === 0) return []
   const ids = rows.map(() => randomUUID())
   const values = rows.map((row, i) => ({ ...row, id: ids[i], nonce: String(row.nonce) }))
-  const { rows: inserted } = await executeNamed<{ created_at: Date | string }>(db, 'deputy_insert_signed_requests', sql`
+  const { rows: inserted } = await executeNamed<{ id: string; created_at: Date | string }>(db, 'deputy_insert_signed_requests', sql`
+    with v as materialized (
+      select * from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+        as v(id uuid, "walletId" uuid, "sessionId" uuid, "orderId" uuid, "outboxId" uuid, family text, nonce bigint, deadline bigint, body text)
+    ), halted as materialized (
+      select w.id, w.status from wallets w
+      where w.id in (select v."walletId" from v where v.family in ('Order', 'ModifyOrder') and v."orderId" is not null)
+      for share of w
+    )
     insert into requests (id, wallet_id, session_id, order_id, outbox_id, family, nonce, deadline, body)
     select v.id, v."walletId", v."sessionId", v."orderId", v."outboxId", v.family, v.nonce, v.deadline, v.body
-    from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
-      as v(id uuid, "walletId" uuid, "sessionId" uuid, "orderId" uuid, "outboxId" uuid, family text, nonce bigint, deadline bigint, body text)
-    returning created_at`)
-  if (inserted.length !== rows.length) throw new Error(`insertSignedRequests: ${inserted.length} rows inserted for ${rows.length}`)
+    from v
+    where not (v.family in ('Order', 'ModifyOrder') and v."orderId" is not null
+      and exists (select 1 from halted where halted.id = v."walletId" and halted.status = 'halted'))
+    returning id, created_at`)
+  if (inserted.length === 0) return rows.map(() => undefined)
   // created_at is the transaction's time, the same for every row; the rest are the table's
   // defaults for a row just inserted (status signed, nothing received yet).
   const createdAt = new Date(inserted[0]!.created_at)
-  return rows.map((row, i) => ({
+  const persisted = new Set(inserted.map((row) => row.id))
+  return rows.map((row, i) => !persisted.has(ids[i]!) ? undefined : ({
     id: ids[i]!,
     walletId: row.walletId,
     sessionId: row.sessionId,
