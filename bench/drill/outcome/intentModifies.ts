@@ -34,7 +34,9 @@ export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentR
     if (from < 0 || to < from) return undefined
     return chain.slice(from, to + 1).reduce((sum, c) => sum + (venueOf(c)?.filled ?? 0n), rowSize)
   }
-  for (const [k, o] of chain.entries()) {
+  // Up to the final order at the operator: one after it never reached the operator (a replacement a
+  // halt or a cancel ended before placement) and its size (what was left) is not the operator's.
+  for (const [k, o] of chain.slice(0, chain.indexOf(final) + 1).entries()) {
     if (k > 0) size -= venueOf(chain[k - 1])?.filled ?? 0n
     // The operator applies an order's modifies in the order asked; a row moved on may apply again on the replacement.
     let next = 0
