@@ -127,6 +127,9 @@ function domainError(error: BaseError): { status: number; body: ErrorBody; heade
     const retryAfterMs = (error as BaseError & { retryAfterMs?: number }).retryAfterMs
     return { status: 503, headers: { 'retry-after': String(Math.max(1, Math.ceil((retryAfterMs ?? 0) / 1000))) }, body }
   }
+  // The operator verifies over another EIP-712 domain than this process signs with: nothing was signed
+  // (or what was, was refused); it may answer the old one again, otherwise a restart adopts the new one.
+  if (error.code === 'OPERATOR.DOMAIN_CHANGED') return { status: 503, headers: { 'retry-after': '5' }, body }
   if (error.code === 'SESSION.REVOKE_FAILED') return { status: 502, headers: { 'retry-after': '5' }, body }
   if (error.code.startsWith('VENUE.')) return { status: error.retryable ? 503 : 502, headers: error.retryable ? { 'retry-after': '1' } : {}, body }
   return { status: 500, headers: {}, body: { error: { code: error.code, message: error.shortMessage } } }

@@ -8,6 +8,7 @@ import { controlQueueSettings } from '../queue/scheduleRepeatStrategy.js'
 import type { WorkerDeps } from '../runtime/deps.js'
 import { waitForOperator } from '../runtime/waitForOperator.js'
 import { createOperatorClock } from '../runtime/operatorClock.js'
+import { createOperatorDomainWatch } from '../runtime/operatorDomain.js'
 import { createSessionSigners } from '../runtime/sessionSigners.js'
 import { shortDeadlineMs } from '../core/requests/shortDeadlineMs.js'
 import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
@@ -24,7 +25,10 @@ import type { ApiDeps } from './ApiDeps.js'
 /**
  * API deps for a process of its own (`deputy api`): its own database pool,
  * Redis connections to the worker's queues (same `QUEUE_PREFIX`), and the
- * operator's domain and markets read once at start. `close()` releases them.
+ * operator's domain and markets read once at start. The domain is watched as the worker's is
+ * (`operatorDomain`): a refused signature, or the readiness check's read of /v1/info, shows it
+ * changed, and grants, rotations and revocations are then refused rather than signed over the old
+ * one. `close()` releases them.
  */
 export async function openApiDeps(config: Config, log: Logger, signal?: AbortSignal): Promise<ApiDeps & { close(): Promise<void> }> {
   const { keyring, custody, localKeys } = checkLocalSettings(config)
@@ -42,8 +46,10 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
     venue.remeasureClockWith(operatorClock.resync)
     const operatorNow = operatorClock.now
     const alerts = createAlertSink({ log, db: database.db, webhookUrl: config.ALERT_WEBHOOK_URL })
+    // Read again only when the operator refuses a signature (or by /readyz, which reads /v1/info anyway).
+    const operatorDomain = createOperatorDomainWatch({ venue, domain, log, now })
     const runtime: WorkerDeps = {
-      db: database.db, venue, domain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log,
+      db: database.db, venue, domain, operatorDomain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log,
       sessions: createSessionSigners({ db: database.db, keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
       // On the operator's clock, as the worker's: the two sign for the same session keys.
       nonces: createNonceGenerator(operatorNow),

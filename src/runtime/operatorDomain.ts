@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { BaseError } from '../core/errors/BaseError.js'
 import type { OperatorDomain } from '../core/eip712/types.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
 import { withinDeadline } from './withinDeadline.js'
@@ -22,8 +23,9 @@ export const DOMAIN_RECHECK_MS = 5_000
 export type OperatorDomainWatch = ReturnType<typeof createOperatorDomainWatch>
 
 /**
- * The operator's EIP-712 domain as this worker knows it: read once at start-up (`waitForOperator`),
- * and read again only when the operator refuses a signature (never on the common path). Concurrent
+ * The operator's EIP-712 domain as this process (the worker, or the API) knows it: read once at
+ * start-up (`waitForOperator`), and read again only when the operator refuses a signature (never on
+ * the common path), or seen in a read made anyway (`observe`: the API's readiness check). Concurrent
  * refusals (every job of every wallet at once after a chain migration) share one read, bounded by
  * `DOMAIN_READ_TIMEOUT_MS`. Once the operator answers another domain, `changed()` says so until it
  * answers the signing domain again (re-read at most every `DOMAIN_RECHECK_MS` while asked): this
@@ -46,21 +48,25 @@ export function createOperatorDomainWatch(options: {
   async function readOnce(): Promise<RefusalCause> {
     let to: OperatorDomain
     try {
-      const info = await withinDeadline(options.venue.info(), options.timeoutMs ?? DOMAIN_READ_TIMEOUT_MS)
-      to = { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
+      to = domainOf(await withinDeadline(options.venue.info(), options.timeoutMs ?? DOMAIN_READ_TIMEOUT_MS))
     } catch (error) {
       options.log.warn({ err: error }, 'could not read the operator\'s EIP-712 domain after it refused a signature; nothing concluded, the work waits')
       return 'unconfirmed'
     }
+    return record(to)
+  }
+
+  /** What the operator answered just now (`GET /v1/info`), whoever read it. */
+  function record(to: OperatorDomain): RefusalCause {
     checkedAt = now()
     if (sameDomain(to, options.domain)) {
-      if (change) options.log.warn({ domain: describeDomain(to) }, 'the operator answers the EIP-712 domain this worker signs with again; signing again')
+      if (change) options.log.warn({ domain: describeDomain(to) }, 'the operator answers the EIP-712 domain this process signs with again; signing again')
       change = undefined
       return 'sameDomain'
     }
     if (!change || !sameDomain(change.to, to)) {
       options.log.fatal({ from: describeDomain(options.domain), to: describeDomain(to) },
-        'OPERATOR_DOMAIN_CHANGED: the operator verifies over another EIP-712 domain; nothing is signed with the old one (requests, reads, grants wait); restart the worker to adopt the new one')
+        'OPERATOR_DOMAIN_CHANGED: the operator verifies over another EIP-712 domain; nothing is signed with the old one (requests, reads, grants, revocations wait or are refused); restart Deputy to adopt the new one')
     }
     change = { from: options.domain, to }
     return 'domainChanged'
@@ -93,7 +99,20 @@ export function createOperatorDomainWatch(options: {
       if (change && now() - checkedAt < recheckMs) return 'domainChanged'
       return read()
     },
+    /**
+     * The operator's `GET /v1/info` as read by someone else (the API's readiness check reads it
+     * anyway): recorded as this watch's own read would be, so a change is seen, or seen gone, with
+     * no request of its own. Answers the change, if any.
+     */
+    observe(info: OperatorDomain): DomainChange | undefined {
+      record(domainOf(info))
+      return change
+    },
   }
+}
+
+function domainOf(info: OperatorDomain): OperatorDomain {
+  return { name: info.name, version: info.version, chainId: info.chainId, verifyingContract: info.verifyingContract }
 }
 
 export function sameDomain(a: OperatorDomain, b: OperatorDomain): boolean {
@@ -109,12 +128,40 @@ export function domainChangedAlert(walletId: string, { from, to }: DomainChange)
   return {
     walletId,
     code: 'OPERATOR_DOMAIN_CHANGED',
-    message: `the operator's EIP-712 domain changed from ${describeDomain(from)} to ${describeDomain(to)}: this worker signs nothing over the old one, and the wallet's work waits (no session is quarantined or revoked for it); restart the worker to adopt the new domain (its delegations are then granted anew), or restore the operator's`,
+    message: `the operator's EIP-712 domain changed from ${describeDomain(from)} to ${describeDomain(to)}: Deputy signs nothing over the old one, and the wallet's work waits (no session is quarantined or revoked for it; grants, rotations and revocations are refused); restart Deputy (worker and API) to adopt the new domain (its delegations are then granted anew), or restore the operator's`,
     details: { fromChainId: from.chainId, fromVerifyingContract: from.verifyingContract, toChainId: to.chainId, toVerifyingContract: to.verifyingContract },
   }
 }
 
+/** The rule a refused call names (the API's `rule`, the readiness check's detail). */
+export const DOMAIN_CHANGED_RULE = 'restart Deputy to adopt the operator\'s new domain (or restore the operator\'s)'
+
+/** Both domains, by what tells them apart in practice. */
+export function describeChange({ from, to }: DomainChange): string {
+  return `the operator's EIP-712 domain changed from chainId ${from.chainId} (${from.verifyingContract}) to chainId ${to.chainId} (${to.verifyingContract})`
+}
+
 /** The readiness check's detail while the domain differs. */
-export function domainChangedDetail({ from, to }: DomainChange): string {
-  return `the operator's EIP-712 domain changed from chainId ${from.chainId} (${from.verifyingContract}) to chainId ${to.chainId} (${to.verifyingContract}): nothing is signed; restart the worker to adopt it`
+export function domainChangedDetail(change: DomainChange): string {
+  return `${describeChange(change)}: nothing is signed over the old one; ${DOMAIN_CHANGED_RULE}`
+}
+
+/**
+ * Something would be signed over the domain this process started with (a Delegation, a Revocation),
+ * or the operator refused what was, while the operator verifies over another: refused without asking
+ * a wallet or a session key to sign, since the operator would refuse the signature. The API answers
+ * 503 (`OPERATOR.DOMAIN_CHANGED`); retryable, since the operator may answer the old domain again (a
+ * misrouted deployment fixed), otherwise a restart adopts the new one.
+ */
+export class OperatorDomainChangedError extends BaseError {
+  override name = 'OperatorDomainChangedError'
+  readonly change: DomainChange
+  readonly field = 'operatorDomain'
+  readonly rule = DOMAIN_CHANGED_RULE
+  constructor(change: DomainChange) {
+    super(`${describeChange(change)} since Deputy started: nothing is signed over the old one (the operator would refuse the signature)`, {
+      code: 'OPERATOR.DOMAIN_CHANGED', retryable: true, hint: DOMAIN_CHANGED_RULE,
+    })
+    this.change = change
+  }
 }

@@ -3,6 +3,8 @@ import { z } from 'zod'
 import type { ApiDeps } from '../ApiDeps.js'
 import { type CheckFailed, type CheckResult, checkDependency, pingPostgres, pingRedis } from '../../runtime/health/checkDependency.js'
 import { DEPENDENCY_DEADLINE_MS } from '../../runtime/withinDeadline.js'
+import { domainChangedDetail, sameDomain } from '../../runtime/operatorDomain.js'
+import type { OperatorDomain } from '../../core/eip712/types.js'
 import type { RouteOptions } from './context.js'
 
 /**
@@ -10,9 +12,14 @@ import type { RouteOptions } from './context.js'
  * take no order, cancel or halt. The operator is reported, not required: intake, cancels and the
  * kill switch queue work for the workers, which wait for the operator themselves; and since every
  * replica shares it, an operator outage counted here would take every replica out of its load
- * balancer exactly when users want to halt or cancel.
+ * balancer exactly when users want to halt or cancel. So is its EIP-712 domain (`operatorDomain`):
+ * the domain its /v1/info answers is compared with the one this process signs with, and handed to
+ * the process's watch (`observe`), so that grants, rotations and revocations are refused while it
+ * differs (503 OPERATOR.DOMAIN_CHANGED) and go on once it is back; unread (the operator silent),
+ * what the process last saw.
  */
-export async function readiness(deps: ApiDeps, failed: CheckFailed): Promise<Record<'postgres' | 'redis' | 'operator', CheckResult>> {
+export async function readiness(deps: ApiDeps, failed: CheckFailed): Promise<Record<'postgres' | 'redis' | 'operator' | 'operatorDomain', CheckResult>> {
+  let answered: OperatorDomain | undefined
   const [postgres, redis, operator] = await Promise.all([
     checkDependency('postgres', pingPostgres(deps.runtime.db), failed, 'API'),
     checkDependency('redis', pingRedis(deps.submitQueue), failed, 'API'),
@@ -21,14 +28,33 @@ export async function readiness(deps: ApiDeps, failed: CheckFailed): Promise<Rec
       // reads "no answer", not "failed". It still frees the connection soon after.
       const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(DEPENDENCY_DEADLINE_MS + 1_000) })
       if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`)
-      await response.json()
+      answered = domainIn(await response.json())
     }, failed, 'API'),
   ])
-  return { postgres, redis, operator }
+  return { postgres, redis, operator, operatorDomain: domainCheck(deps, operator.ok ? answered : undefined) }
+}
+
+/** What the readiness check says of the operator's domain, given the one it answered (if read). */
+function domainCheck(deps: ApiDeps, answered: OperatorDomain | undefined): CheckResult {
+  const watch = deps.runtime.operatorDomain
+  if (answered) {
+    const change = watch ? watch.observe(answered) : sameDomain(answered, deps.runtime.domain) ? undefined : { from: deps.runtime.domain, to: answered }
+    return change ? { ok: false, detail: domainChangedDetail(change) } : { ok: true, detail: 'ok' }
+  }
+  const known = watch?.changed()
+  if (known) return { ok: false, detail: domainChangedDetail(known) }
+  return { ok: true, detail: 'not read now (the operator did not answer); no change seen' }
+}
+
+/** The EIP-712 domain in a /v1/info answer, when it has one. */
+function domainIn(info: unknown): OperatorDomain | undefined {
+  const { name, version, chainId, verifyingContract } = (info ?? {}) as Record<string, unknown>
+  if (typeof name !== 'string' || typeof version !== 'string' || typeof chainId !== 'number' || typeof verifyingContract !== 'string') return undefined
+  return { name, version: version as OperatorDomain['version'], chainId, verifyingContract: verifyingContract as OperatorDomain['verifyingContract'] }
 }
 
 const Check = z.object({ ok: z.boolean(), detail: z.string() })
-const Ready = z.object({ status: z.enum(['ready', 'unavailable']), checks: z.object({ postgres: Check, redis: Check, operator: Check }) })
+const Ready = z.object({ status: z.enum(['ready', 'unavailable']), checks: z.object({ postgres: Check, redis: Check, operator: Check, operatorDomain: Check }) })
 
 export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   app.get('/healthz', {
@@ -36,7 +62,7 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/readyz', {
-    schema: { summary: 'Readiness: Postgres and Redis answer (503 otherwise); the operator (/v1/info) is reported, not required', tags: ['operations'], response: { 200: Ready, 503: Ready } },
+    schema: { summary: 'Readiness: Postgres and Redis answer (503 otherwise); the operator (/v1/info) and whether its EIP-712 domain is still the one Deputy signs with are reported, not required', tags: ['operations'], response: { 200: Ready, 503: Ready } },
   }, async (request, reply) => {
     const checks = await readiness(deps, (dependency, err) => request.log.warn({ err, dependency }, 'readiness check failed'))
     const ready = checks.postgres.ok && checks.redis.ok

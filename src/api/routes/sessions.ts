@@ -73,7 +73,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     // The tenant is checked again in the grant's transaction: the wallet may have been retired since (a takeover by proof of ownership).
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     const { session, previous } = await grantSession({
-      db, keyring: deps.keyring, domain: deps.runtime.domain, walletSigner: signerOf(deps, wallet), walletId: wallet.id, tenantId: tenantOf(request),
+      db, keyring: deps.keyring, domain: deps.runtime.domain, operatorDomain: deps.runtime.operatorDomain, walletSigner: signerOf(deps, wallet), walletId: wallet.id, tenantId: tenantOf(request),
       families: request.body.families ?? (request.body.needs ? familiesFor(request.body.needs) : await defaultSessionFamilies(db, wallet.id)), unrestricted: request.body.unrestricted,
       // A scope named (families, needs or Unrestricted) is the user's choice, which the worker's rotations keep; the default is not.
       ...(request.body.families || request.body.needs || request.body.unrestricted ? {} : { chosenScope: null }),

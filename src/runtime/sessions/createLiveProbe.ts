@@ -17,11 +17,14 @@ import { unsealSessionKey } from './sealedSessionKey.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 import { shortDeadlineMs } from '../../core/requests/shortDeadlineMs.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
+import { OperatorDomainChangedError, type OperatorDomainWatch } from '../operatorDomain.js'
 
 export type LiveProbeOptions = {
   venue: VenueClient; keyring: Keyring; domain: OperatorDomain; markets: MarketRules; operatorNow: () => number; maxDeadlineMs?: number
   /** Measures the operator's clock again when it refuses a probe's deadline (`WorkerDeps.resyncOperatorClock`). */
   resyncOperatorClock?: () => Promise<void>
+  /** Asked when the operator refuses a probe's signature (`WorkerDeps.operatorDomain`): a changed domain is no problem of the session. */
+  operatorDomain?: Pick<OperatorDomainWatch, 'explainRefusal' | 'changed'>
   log?: Logger
 }
 
@@ -32,7 +35,9 @@ export type LiveProbeOptions = {
  * cancel or modify of an order that does not exist, or for a kill-switch-only one a CancelAll
  * whose deadline has passed, which must pass authorization and take no effect), and
  * one deliberately out-of-scope request must be refused as a session
- * authorization failure (`SessionAclViolation`). Answers every problem found.
+ * authorization failure (`SessionAclViolation`). Answers every problem found. A signature refused
+ * (SignerMismatch, SessionUnauthorized) while the operator verifies over another EIP-712 domain than
+ * the probe signs with is no problem of the session: `OperatorDomainChangedError` is thrown instead.
  */
 export function createLiveProbe(options: LiveProbeOptions) {
   return async (session: SessionRow): Promise<string[]> => {
@@ -49,6 +54,7 @@ export function createLiveProbe(options: LiveProbeOptions) {
         try {
           return await options.venue.submit(signWireRequest(key, options.domain, request, session.delegatedPayload as Hex))
         } catch (error) {
+          await unlessDomainChanged(options, error)
           // The deadline refused as past or too far ahead: this host's clock stepped since the offset
           // was measured. Measured again and signed again once (a deadline meant to be past is not).
           if (attempt > 1 || pastDeadline !== undefined || !(await deadlineRefused(options, error, deadline))) throw error
@@ -72,6 +78,7 @@ export function createLiveProbe(options: LiveProbeOptions) {
         await send('CancelAll', { market: market.market }, PAST_DEADLINE).catch(passedAuthorization)
       }
     } catch (error) {
+      if (error instanceof OperatorDomainChangedError) throw error
       problems.push(`live probe: a low-risk request was refused (${describe(error)})`)
     }
 
@@ -90,6 +97,7 @@ export function createLiveProbe(options: LiveProbeOptions) {
         await probe()
         problems.push(`live probe: an out-of-scope ${outside} was accepted: the operator does not enforce the delegation's scope`)
       } catch (error) {
+        if (error instanceof OperatorDomainChangedError) throw error
         if (!(error instanceof VenueError && error.venueCode === 'SessionAclViolation')) {
           problems.push(`live probe: an out-of-scope ${outside} was not refused as SessionAclViolation (${describe(error)})`)
         }
@@ -105,6 +113,14 @@ export function createLiveProbe(options: LiveProbeOptions) {
  * operator, and the probe would be a CancelAll that cancels the wallet's orders in that market.
  */
 const PAST_DEADLINE = 1n
+
+/** A refused signature explained by a change of the operator's domain (one shared read of /v1/info): thrown as that. */
+async function unlessDomainChanged(options: LiveProbeOptions, error: unknown): Promise<void> {
+  if (!(error instanceof VenueError && (error.venueCode === 'SignerMismatch' || error.venueCode === 'SessionUnauthorized'))) return
+  if ((await options.operatorDomain?.explainRefusal()) !== 'domainChanged') return
+  const change = options.operatorDomain?.changed()
+  if (change) throw new OperatorDomainChangedError(change)
+}
 
 /**
  * UnknownOrder (and DeadlineExpired, for a deadline in the past) means the request passed the

@@ -26,6 +26,7 @@ import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { walletSignatureProblem } from './walletSignatureProblem.js'
 import { MAX_SESSION_LIFETIME_SECONDS } from '../../core/sessions/lifetimeBounds.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
+import { OperatorDomainChangedError, type OperatorDomainWatch } from '../operatorDomain.js'
 
 export class PreLiveCheckError extends BaseError {
   override name = 'PreLiveCheckError'
@@ -69,6 +70,12 @@ export type GrantSessionInput = {
   db: Db
   keyring: Keyring
   domain: OperatorDomain
+  /**
+   * Whether the operator still verifies over `domain` (`WorkerDeps.operatorDomain`): while a change
+   * is known, the grant is refused (`OperatorDomainChangedError`) before anything is stored or the
+   * wallet is asked to sign; no request unless a change was seen. None: not asked.
+   */
+  operatorDomain?: Pick<OperatorDomainWatch, 'stillChanged'>
   walletSigner: WalletSigner
   walletId: string
   families: readonly RequestFamily[]
@@ -130,7 +137,8 @@ export type GrantSessionInput = {
  * error goes on: left `pending` or `delegated`, it held the wallet's one grant in progress, and
  * every grant and rotation was refused as GrantInProgress until session maintenance cleared it
  * minutes later. Pre-live problems mark the row themselves. Either way the row records when it
- * failed (`failed_at`), which automatic grants back off on.
+ * failed (`failed_at`), which automatic grants back off on; but for a change of the operator's
+ * domain (the live probe refused over it), which is no failure of the wallet or its signer.
  */
 async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: string, clock: () => number, steps: () => Promise<T>): Promise<T> {
   try {
@@ -138,7 +146,8 @@ async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: strin
   } catch (error) {
     if (!(error instanceof PreLiveCheckError)) {
       const reason = `grant failed: ${errorMessage(error)}`.slice(0, 500)
-      await db.update(sessions).set({ status: 'revoked', statusReason: reason, failedAt: new Date(clock()) })
+      const failedAt = error instanceof OperatorDomainChangedError ? null : new Date(clock())
+      await db.update(sessions).set({ status: 'revoked', statusReason: reason, failedAt })
         .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['pending', 'delegated']))).catch(() => undefined)
     }
     throw error
@@ -161,6 +170,9 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   const [wallet] = await db.select().from(wallets).where(eq(wallets.id, input.walletId))
   if (!wallet) throw new PreLiveCheckError([`wallet ${input.walletId} is unknown`])
   if (wallet.address.toLowerCase() !== input.walletSigner.address.toLowerCase()) throw new PreLiveCheckError(['the wallet signer signs for another address'])
+  // A Delegation signed over a domain the operator no longer verifies over would be worthless there.
+  const change = await input.operatorDomain?.stillChanged()
+  if (change) throw new OperatorDomainChangedError(change)
   const scope: AclAction[] = narrowestScope({ families: input.families, unrestricted: input.unrestricted })
   const key = SessionKey.generate()
   const id = randomUUID()

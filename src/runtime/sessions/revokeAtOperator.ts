@@ -14,6 +14,7 @@ import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
+import { OperatorDomainChangedError } from '../operatorDomain.js'
 
 /** A quarantined session's revocation needs the wallet's signature, and no wallet signer is configured for the wallet. */
 export class WalletSignerRequiredError extends BaseError {
@@ -40,6 +41,13 @@ export class WalletSignerRequiredError extends BaseError {
  * that did not go live, which session maintenance revokes there), or a quarantined one, keeps its
  * status and reason and records `revoked_at`.
  *
+ * While the operator verifies over another EIP-712 domain than this process signs with
+ * (`deps.operatorDomain`, known already or learnt from its refusal: SignerMismatch, or a
+ * SessionUnauthorized that would otherwise count as revoked), nothing is recorded and
+ * `OperatorDomainChangedError` is thrown: a Revocation signed over the old domain does not end the
+ * delegation there, which stays live for whoever holds the session key (a restart adopts the new
+ * domain; session maintenance, or the compromise run again, then revokes it).
+ *
  * `tenantId` (the API's caller): the session's wallet must be that tenant's, checked under the
  * wallet's lock (`lockTenantWallet`) before anything is signed, sent or written; another tenant's is
  * refused as an unknown session. The check holds afterwards: a wallet with a session is never retired
@@ -48,6 +56,9 @@ export class WalletSignerRequiredError extends BaseError {
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string, walletSigner?: WalletSigner, tenantId?: string): Promise<void> {
   if (tenantId !== undefined) await deps.db.transaction((tx) => lockTenantWallet(tx, session.walletId, tenantId, { resource: 'session', field: 'sessionId' }))
   if (session.delegatedPayload && session.delegationHash) {
+    // No request unless a change was seen already: then the Revocation is not signed at all.
+    const known = await deps.operatorDomain?.stillChanged()
+    if (known) throw new OperatorDomainChangedError(known)
     const sign = revocationSigner(deps, keyring, session, walletSigner)
     for (let attempt = 1; ; attempt++) {
       const deadline = BigInt(Math.floor(deps.operatorNow()) + shortDeadlineMs(deps.maxDeadlineMs, 20_000))
@@ -56,6 +67,12 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
         await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })
         break
       } catch (error) {
+        // A refused signature is first put to the operator's domain: changed, it says nothing of the session.
+        if (error instanceof VenueError && (error.venueCode === 'SessionUnauthorized' || error.venueCode === 'SignerMismatch')) {
+          const cause = await deps.operatorDomain?.explainRefusal()
+          const change = cause === 'domainChanged' ? deps.operatorDomain?.changed() : undefined
+          if (change) throw new OperatorDomainChangedError(change)
+        }
         if (error instanceof VenueError && error.venueCode === 'SessionUnauthorized') break
         // The deadline refused as past or as too far ahead: this host's clock stepped since the offset
         // was measured. Measured again and signed again once; on the stale offset every retry by

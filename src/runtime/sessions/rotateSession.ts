@@ -105,7 +105,7 @@ export async function rotateSession(input: RotateSessionInput): Promise<{ sessio
     : input.unrestricted === false && carried?.includes('Unrestricted') ? null : carried
   const keptLifetime = input.keepLifetime && current?.lifetimeSeconds ? Math.max(current.lifetimeSeconds, input.keepLifetime.minSeconds) : undefined
   const result = await grantSession({
-    db: deps.db, keyring: input.keyring, domain: deps.domain, walletSigner: input.walletSigner, walletId: input.walletId,
+    db: deps.db, keyring: input.keyring, domain: deps.domain, operatorDomain: deps.operatorDomain, walletSigner: input.walletSigner, walletId: input.walletId,
     probe: input.probe, families, unrestricted, chosenScope, reason: input.reason, ...(current ? { replacing: current } : {}), lifetimeSeconds: keptLifetime ?? input.lifetimeSeconds, nowMs: deps.operatorNow(), clock: deps.now,
     ...(input.families && input.scheduleField ? { scheduleField: input.scheduleField } : {}),
     tenantId: input.tenantId,
