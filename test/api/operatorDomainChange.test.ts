@@ -21,7 +21,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/startSandbox.js'
 import type { SandboxOptions } from '../../src/sandbox/config.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
-import { REDIS_URL } from '../worker/support/harness.js'
+import { REDIS_URL, eventually } from '../worker/support/harness.js'
 import { rows } from '../worker/support/rows.js'
 
 let sandbox: Sandbox
@@ -173,5 +173,41 @@ describe('the operator\'s domain changes while the API runs', () => {
     const revoked = await probing.request('POST', `/v1/sessions/${known}/revoke`, {})
     expect(revoked.statusCode, revoked.body).toBe(200)
     expect(sandbox.state.delegations.byDelegationHash(knownHash)!.revoked).toBe(true)
+  })
+
+  it('a compromise halts the wallet and ends its sessions here, and answers 502 SESSION.REVOKE_FAILED naming the domain change (no session quarantined, no KEY_INTEGRITY); run again once the domain is the operator\'s, it revokes them', async () => {
+    // Known to the operator (its grant's live probe was accepted).
+    const probing = await openApi({ probe: true })
+    const session = await granted(probing, (await wallet(probing)).id)
+    const walletId = (await db().session(session)).walletId
+    const hash = (await db().session(session)).delegationHash!
+    const api = await openApi()
+    changeDomain()
+
+    const failed = await api.request('POST', `/v1/wallets/${walletId}/compromise`, { reason: 'key seen in a log' })
+    expect(failed.statusCode, failed.body).toBe(502)
+    const { error } = failed.json<ErrorBody>()
+    expect(error.code).toBe('SESSION.REVOKE_FAILED')
+    expect(error.message).toMatch(/1 session\(s\) could not be revoked at the operator: the operator's EIP-712 domain changed from chainId 31337 .* to chainId 8453/)
+    expect(error.message).toMatch(/restart Deputy to adopt the operator's new domain, then run the compromise again/)
+    expect(error).toMatchObject({ field: 'operatorDomain', rule: expect.stringMatching(/^restart Deputy to adopt the operator's new domain/) })
+    expect((await db().wallet(walletId)).status).toBe('halted')
+    // Ended here (it never signs again), not at the operator: revoked_at null, and not quarantined.
+    expect(await db().session(session)).toMatchObject({ status: 'revoked', revokedAt: null })
+    expect(sandbox.state.delegations.byDelegationHash(hash)!.revoked).toBe(false)
+    await eventually(async () => (await db().audit(walletId, 'alert.OPERATOR_DOMAIN_CHANGED')).length === 1)
+    const [compromiseAlert] = await eventually(async () => {
+      const found = await db().audit(walletId, 'alert.SESSION_COMPROMISE')
+      return found.length === 1 && found
+    })
+    expect(JSON.stringify(compromiseAlert!.details)).toMatch(/NOT revoked at the operator.*EIP-712 domain changed/)
+    expect(await db().audit(walletId, 'alert.KEY_INTEGRITY')).toEqual([])
+
+    sandbox.setDomain(original)
+    await api.request('GET', '/readyz')
+    const retried = await api.request('POST', `/v1/wallets/${walletId}/compromise`, { reason: 'key seen in a log' })
+    expect(retried.statusCode, retried.body).toBe(200)
+    expect(retried.json<{ revokedSessions: number }>().revokedSessions).toBe(1)
+    expect(sandbox.state.delegations.byDelegationHash(hash)!.revoked).toBe(true)
   })
 })

@@ -32,7 +32,7 @@ export const killSwitchRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app,
   app.post('/wallets/:walletId/compromise', {
     schema: {
       summary: "Suspected compromise of the wallet's session keys: halt it, cancel its intents and queued work, CancelAll at the operator, revoke every session there, alert. "
-        + 'Resuming needs a person (resume) and a new grant. 502 SESSION.REVOKE_FAILED when a revocation failed: the wallet is halted all the same; call again to retry',
+        + 'Resuming needs a person (resume) and a new grant. 502 SESSION.REVOKE_FAILED when a revocation failed (or the operator\'s EIP-712 domain changed: restart Deputy first): the wallet is halted all the same; call again to retry',
       tags, security: tenantSecurity, headers: idempotencyHeader, params: walletParams,
       body: z.strictObject({ reason: z.string().trim().min(1, 'must say what was suspected').max(500, 'must be at most 500 characters') }),
       response: { 200: z.object({ wallet: Wallet, revokedSessions: z.number().int() }), ...errorResponses },

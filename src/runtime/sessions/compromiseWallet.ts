@@ -11,17 +11,35 @@ import { type QueuedAs, queuedAlready } from '../intake/requestOrderChange.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
+import { DOMAIN_CHANGED_RULE, type DomainChange, OperatorDomainChangedError, describeChange, domainChangedAlert } from '../operatorDomain.js'
 
-/** Some sessions could not be revoked at the operator: the wallet is halted all the same; running the compromise again retries them. */
+/**
+ * Some sessions could not be revoked at the operator: the wallet is halted all the same; running the
+ * compromise again retries them. With `domainChange`, because the operator verifies over another
+ * EIP-712 domain than Deputy signs with: no Revocation (nor CancelAll) signed over the old one takes
+ * effect there, so nothing was sent or it was refused; a restart adopts the new domain, after which
+ * running the compromise again (or session maintenance) revokes them.
+ */
 export class CompromiseIncompleteError extends BaseError {
   override name = 'CompromiseIncompleteError'
   readonly failed: readonly { sessionId: string; error: string }[]
-  constructor(failed: readonly { sessionId: string; error: string }[]) {
-    super(`compromise: ${failed.length} session(s) could not be revoked at the operator: ${failed.map((f) => f.error).join('; ')}`, {
+  readonly domainChange: DomainChange | undefined
+  readonly field: string | undefined
+  readonly rule: string | undefined
+  constructor(failed: readonly { sessionId: string; error: string }[], domainChange?: DomainChange) {
+    const reasons = domainChange
+      ? `${describeChange(domainChange)}, so nothing signed over the old one takes effect there (no CancelAll either); the wallet is halted and its sessions ended here; restart Deputy to adopt the operator's new domain, then run the compromise again`
+      : [...new Set(failed.map((f) => f.error))].join('; ')
+    super(`compromise: ${failed.length} session(s) could not be revoked at the operator: ${reasons}`, {
       code: 'SESSION.REVOKE_FAILED', retryable: true,
-      hint: 'the wallet is halted and its work stopped; run the compromise again to retry the revocations, or revoke those sessions at the operator by hand',
+      hint: domainChange
+        ? `the wallet is halted and its work stopped; ${DOMAIN_CHANGED_RULE}, then run the compromise again to revoke them at the operator`
+        : 'the wallet is halted and its work stopped; run the compromise again to retry the revocations, or revoke those sessions at the operator by hand',
     })
     this.failed = failed
+    this.domainChange = domainChange
+    this.field = domainChange ? 'operatorDomain' : undefined
+    this.rule = domainChange ? DOMAIN_CHANGED_RULE : undefined
   }
 }
 
@@ -45,6 +63,12 @@ export type CompromiseInput = {
  * while a session can still sign it, revoke every session (which also cancels
  * their orders), and alert. The wallet stays halted until a person resumes it
  * and a new delegation is granted.
+ *
+ * While the operator verifies over another EIP-712 domain than this process signs with (known, or
+ * learnt from the CancelAll's or a revocation's refusal), the halt and the local end of every session
+ * stand, but nothing takes effect at the operator: OPERATOR_DOMAIN_CHANGED is raised, the
+ * SESSION_COMPROMISE alert says the sessions were NOT revoked there and why, and
+ * `CompromiseIncompleteError` (naming the change) is thrown, never a count of revoked sessions.
  */
 export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input: CompromiseInput): Promise<{ revoked: number }> {
   const { walletId } = input
@@ -94,14 +118,19 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   const outcomes = await Promise.allSettled(live.map((session) => revokeAtOperator(deps, keyring, session, reason, input.walletSigner)))
   const failed = outcomes.flatMap((outcome, i) => outcome.status === 'rejected' ? [{ sessionId: live[i]!.id, error: errorMessage(outcome.reason) }] : [])
   const revoked = live.length - failed.length
+  const domainChange = outcomes.flatMap((outcome) => outcome.status === 'rejected' && outcome.reason instanceof OperatorDomainChangedError ? [outcome.reason.change] : [])[0]
+  if (domainChange) deps.alert(domainChangedAlert(walletId, domainChange))
+  const retry = domainChange
+    ? `${describeChange(domainChange)}: restart Deputy to adopt the operator's new domain, then run the compromise again`
+    : 'revoke them by hand or retry'
   deps.alert({
     walletId, code: 'SESSION_COMPROMISE',
     message: failed.length
-      ? `suspected compromise (${input.reason}): ${revoked} session(s) revoked, ${failed.length} NOT revoked at the operator — revoke them by hand or retry`
+      ? `suspected compromise (${input.reason}): ${revoked} session(s) revoked, ${failed.length} NOT revoked at the operator — ${retry}`
       : `sessions revoked after suspected compromise: ${input.reason}`,
     details: { revoked, failed },
   })
   await audit(deps.db, { walletId, actor: input.actor ?? 'worker', action: 'wallet.compromise', details: { reason: input.reason, revoked, failed } })
-  if (failed.length) throw new CompromiseIncompleteError(failed)
+  if (failed.length) throw new CompromiseIncompleteError(failed, domainChange)
   return { revoked }
 }
