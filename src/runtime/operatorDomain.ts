@@ -50,7 +50,7 @@ export function createOperatorDomainWatch(options: {
     try {
       to = domainOf(await withinDeadline(options.venue.info(), options.timeoutMs ?? DOMAIN_READ_TIMEOUT_MS))
     } catch (error) {
-      options.log.warn({ err: error }, 'could not read the operator\'s EIP-712 domain after it refused a signature; nothing concluded, the work waits')
+      options.log.warn({ err: error }, 'could not read the operator\'s EIP-712 domain; nothing concluded (after a refused signature, the work waits)')
       return 'unconfirmed'
     }
     return record(to)
@@ -92,6 +92,15 @@ export function createOperatorDomainWatch(options: {
     async stillChanged(): Promise<DomainChange | undefined> {
       if (!change) return undefined
       if (now() - checkedAt >= recheckMs) await read()
+      return change
+    },
+    /**
+     * Before a wallet signs a Delegation (rare, and worthless over a stale domain): the change, read
+     * now (one shared, bounded read; an unreadable answer concludes nothing and answers undefined,
+     * so the grant goes on and meets the operator as before).
+     */
+    async confirm(): Promise<DomainChange | undefined> {
+      await read()
       return change
     },
     /** The operator refused a signature: does it still verify over the signing domain? */

@@ -71,11 +71,11 @@ export type GrantSessionInput = {
   keyring: Keyring
   domain: OperatorDomain
   /**
-   * Whether the operator still verifies over `domain` (`WorkerDeps.operatorDomain`): while a change
-   * is known, the grant is refused (`OperatorDomainChangedError`) before anything is stored or the
-   * wallet is asked to sign; no request unless a change was seen. None: not asked.
+   * Whether the operator still verifies over `domain` (`WorkerDeps.operatorDomain`), read before the
+   * wallet is asked to sign (`confirm`: one GET /v1/info): changed, the grant is refused
+   * (`OperatorDomainChangedError`) before anything is stored; unreadable, it goes on. None: not asked.
    */
-  operatorDomain?: Pick<OperatorDomainWatch, 'stillChanged'>
+  operatorDomain?: Pick<OperatorDomainWatch, 'confirm'>
   walletSigner: WalletSigner
   walletId: string
   families: readonly RequestFamily[]
@@ -170,8 +170,9 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
   const [wallet] = await db.select().from(wallets).where(eq(wallets.id, input.walletId))
   if (!wallet) throw new PreLiveCheckError([`wallet ${input.walletId} is unknown`])
   if (wallet.address.toLowerCase() !== input.walletSigner.address.toLowerCase()) throw new PreLiveCheckError(['the wallet signer signs for another address'])
-  // A Delegation signed over a domain the operator no longer verifies over would be worthless there.
-  const change = await input.operatorDomain?.stillChanged()
+  // A Delegation signed over a domain the operator no longer verifies over would be worthless there:
+  // the domain is read before the wallet is asked to sign (one GET /v1/info; grants are rare).
+  const change = await input.operatorDomain?.confirm()
   if (change) throw new OperatorDomainChangedError(change)
   const scope: AclAction[] = narrowestScope({ families: input.families, unrestricted: input.unrestricted })
   const key = SessionKey.generate()
