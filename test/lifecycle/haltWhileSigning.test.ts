@@ -7,9 +7,12 @@
  * The local policy check, which runs between the claim and the signature, trips the kill switch
  * here, in the batched path (jobs running together) and one by one (a rate limit's retry goes there).
  */
+import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { lockWalletToHalt } from '../../src/store/repositories/lockWallet.js'
+import { wallets } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { activeWallet, eventually, operatorOrder, operatorOrders, place, rows, settled } from './support/lifecycle.js'
@@ -63,5 +66,60 @@ describe('a halt between the claim and the signature', () => {
     expect(row.lastError).toBe('wallet halted: modification not applied')
     expect((await r.requestsOfWallet(w.wallet.id)).filter((q) => q.family === 'ModifyOrder')).toEqual([])
     expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ revision: 0, filled: 0n })
+  })
+})
+
+/**
+ * The ordering itself, between two connections: the statement that persists signed placements
+ * (`insertSignedRequests`) reads which wallets are halted through `deputy_halted_wallets`, which
+ * waits for a halt under way and then sees it; and a halt waits for such a statement's transaction.
+ */
+describe('the halt lock', () => {
+  const haltedNow = async (tx: Parameters<Parameters<typeof h.db.transaction>[0]>[0], walletId: string) =>
+    (await tx.execute<{ halted: string[] }>(sql`select deputy_halted_wallets(array[${walletId}]::uuid[]) as halted`)).rows[0]!.halted
+
+  it('a read of the halted wallets waits for a halt under way and sees it once committed', async () => {
+    const w = await activeWallet(h)
+    let commitHalt!: () => void
+    const haltHeld = new Promise<void>((resolve) => { commitHalt = resolve })
+    let locked!: () => void
+    const haltLocked = new Promise<void>((resolve) => { locked = resolve })
+    const halt = h.db.transaction(async (tx) => {
+      await lockWalletToHalt(tx, w.wallet.id)
+      await tx.update(wallets).set({ status: 'halted', haltedReason: 'test' }).where(eq(wallets.id, w.wallet.id))
+      locked()
+      await haltHeld
+    })
+    await haltLocked
+    let read: string[] | undefined
+    const reading = h.db.transaction(async (tx) => { read = await haltedNow(tx, w.wallet.id) })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(read).toBeUndefined()
+    commitHalt()
+    await halt
+    await reading
+    expect(read).toEqual([w.wallet.id])
+  })
+
+  it('a halt waits for a transaction that read the wallet not halted, so it finds what that one persisted', async () => {
+    const w = await activeWallet(h)
+    let commitRead!: () => void
+    const readHeld = new Promise<void>((resolve) => { commitRead = resolve })
+    let readDone!: () => void
+    const readTaken = new Promise<void>((resolve) => { readDone = resolve })
+    const reading = h.db.transaction(async (tx) => {
+      expect(await haltedNow(tx, w.wallet.id)).toEqual([])
+      readDone()
+      await readHeld
+    })
+    await readTaken
+    let halted = false
+    const halting = haltWallet(h.db, { walletId: w.wallet.id, reason: 'test' }).then(() => { halted = true })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(halted).toBe(false)
+    commitRead()
+    await reading
+    await halting
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
   })
 })

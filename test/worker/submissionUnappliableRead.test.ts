@@ -186,7 +186,7 @@ describe('a replacement whose cancelled order reads back malformed', () => {
       // The malformed read failed no attempt (a loaded host may fail one for its own reasons, e.g. an
       // operator timeout: each failure's reason is kept in the job's stack traces).
       const job = await worker.submitQueue.getJob(placement!.id)
-      expect(job?.stacktrace.filter((trace) => /filled|unappliable|cannot be applied|malformed/i.test(trace)), JSON.stringify(job?.stacktrace)).toEqual([])
+      expect((job?.stacktrace ?? []).filter((trace) => /filled|unappliable|cannot be applied|malformed/i.test(trace)), JSON.stringify(job?.stacktrace)).toEqual([])
       expect(job?.finishedOn).toBeGreaterThan(0)
       expect(alerts.filter((a) => a.walletId === w.wallet.id && a.code === 'READ_UNAPPLIABLE').map((a) => a.message)).toContain(
         `the operator's read of order ${cloid} cannot be applied and was passed over: filled: must not be negative; the replacement is placed at the price and size of the cancelled order's modify the operator may have taken, else those held here for it`,

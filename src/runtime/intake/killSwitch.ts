@@ -5,6 +5,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { haltCancelAll } from '../../store/repositories/outboxRepo.js'
 import { haltStillOnTheWire } from '../../store/repositories/haltStillOnTheWire.js'
 import { lockTenantWallet } from './lockTenantWallet.js'
+import { lockWalletToHalt } from '../../store/repositories/lockWallet.js'
 import { auditLog, intents, orders, outbox, sessions, wallets, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
 
@@ -22,6 +23,8 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
   if (!input.reason.trim()) throw new ValidationError('reason', 'must say why the wallet is halted')
   return db.transaction(async (tx) => {
     await lockTenantWallet(tx, input.walletId, input.tenantId)
+    // Waits for requests being persisted (`insertSignedRequests`); those after it see the halt.
+    await lockWalletToHalt(tx, input.walletId)
     const queued = await queuedAlready(tx, input.outboxId, { kind: 'CancelAll', walletId: input.walletId })
     if (queued) {
       const [halted] = await tx.select({ details: auditLog.details }).from(auditLog)

@@ -9,6 +9,7 @@ import type { WorkerDeps } from '../deps.js'
 import { revokeAtOperator } from './revokeAtOperator.js'
 import { type QueuedAs, queuedAlready } from '../intake/requestOrderChange.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
+import { lockWalletToHalt } from '../../store/repositories/lockWallet.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { DOMAIN_CHANGED_RULE, type DomainChange, OperatorDomainChangedError, describeChange, domainChangedAlert } from '../operatorDomain.js'
@@ -81,6 +82,8 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   // placed since a resume); its revocations below are still tried, as any second call's are.
   const begun = await deps.db.transaction(async (tx) => {
     await lockTenantWallet(tx, walletId, input.tenantId)
+    // Waits for requests being persisted (`insertSignedRequests`); those after it see the halt.
+    await lockWalletToHalt(tx, walletId)
     if (await queuedAlready(tx, input.outboxId, { kind: 'CancelAll', walletId })) return undefined
     await tx.update(intents).set({ status: 'cancelled' }).where(and(eq(intents.walletId, walletId), inArray(intents.status, ['active', 'cancel_requested'])))
     await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })

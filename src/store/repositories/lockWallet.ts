@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { wallets } from '../schema/index.js'
 
@@ -14,4 +14,15 @@ export type LockedWallet = { id: string; status: string; tenantId: string | null
 export async function lockWallet(tx: Db, walletId: string): Promise<LockedWallet | undefined> {
   const [wallet] = await tx.select({ id: wallets.id, status: wallets.status, tenantId: wallets.tenantId, retiredAt: wallets.retiredAt }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
   return wallet
+}
+
+/**
+ * The wallet's advisory lock, exclusively, for the rest of the transaction: what a halt (the kill
+ * switch, a compromise) takes before it sets the wallet `halted`. `insertSignedRequests` takes it
+ * shared before it reads whether the wallet is halted (`deputy_halted_wallets`, migration 0030): a
+ * request persisted before the halt is committed before the halt looks for what is on the wire, and
+ * one persisted after it sees the wallet halted.
+ */
+export async function lockWalletToHalt(tx: Db, walletId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(1146115161, hashtext(${walletId}::text))`)
 }
