@@ -75,15 +75,18 @@ describe('a halt between the claim and the signature', () => {
  * waits for a halt under way and then sees it; and a halt waits for such a statement's transaction.
  */
 describe('the halt lock', () => {
+  /** A promise and the function that resolves it. */
+  const signal = (): [Promise<void>, () => void] => {
+    let resolve!: () => void
+    return [new Promise<void>((r) => { resolve = r }), () => resolve()]
+  }
   const haltedNow = async (tx: Parameters<Parameters<typeof h.db.transaction>[0]>[0], walletId: string) =>
     (await tx.execute<{ halted: string[] }>(sql`select deputy_halted_wallets(array[${walletId}]::uuid[]) as halted`)).rows[0]!.halted
 
   it('a read of the halted wallets waits for a halt under way and sees it once committed', async () => {
     const w = await activeWallet(h)
-    let commitHalt!: () => void
-    const haltHeld = new Promise<void>((resolve) => { commitHalt = resolve })
-    let locked!: () => void
-    const haltLocked = new Promise<void>((resolve) => { locked = resolve })
+    const [haltHeld, commitHalt] = signal()
+    const [haltLocked, locked] = signal()
     const halt = h.db.transaction(async (tx) => {
       await lockWalletToHalt(tx, w.wallet.id)
       await tx.update(wallets).set({ status: 'halted', haltedReason: 'test' }).where(eq(wallets.id, w.wallet.id))
@@ -103,10 +106,8 @@ describe('the halt lock', () => {
 
   it('a halt waits for a transaction that read the wallet not halted, so it finds what that one persisted', async () => {
     const w = await activeWallet(h)
-    let commitRead!: () => void
-    const readHeld = new Promise<void>((resolve) => { commitRead = resolve })
-    let readDone!: () => void
-    const readTaken = new Promise<void>((resolve) => { readDone = resolve })
+    const [readHeld, commitRead] = signal()
+    const [readTaken, readDone] = signal()
     const reading = h.db.transaction(async (tx) => {
       expect(await haltedNow(tx, w.wallet.id)).toEqual([])
       readDone()

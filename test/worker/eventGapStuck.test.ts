@@ -37,8 +37,8 @@ afterAll(async () => {
 
 type Fault = { inject(address: string, seq: number): void; mend(): void; says(seq: number): string }
 
-/** Breaks the wallet's next event with `fault`, places behind it, and checks the one alert and the resumption. */
-async function stallsOnce(fault: Fault): Promise<void> {
+/** A wallet whose stream is open with one order open through it; `place` places more; `broken` is the seq of its next event. */
+async function streamingWalletWithOrder() {
   const w = await h.wallet()
   await eventually(async () => worker.streams?.wallets().includes(w.wallet.id))
   const place = async (price: string) => {
@@ -48,7 +48,12 @@ async function stallsOnce(fault: Fault): Promise<void> {
   }
   const first = await place('1990')
   await eventually(async () => (await db.order(first.id)).state === 'open')
-  const broken = operatorEvents(h.sandbox, w.signer.address).length + 1
+  return { w, place, broken: operatorEvents(h.sandbox, w.signer.address).length + 1 }
+}
+
+/** Breaks the wallet's next event with `fault`, places behind it, and checks the one alert and the resumption. */
+async function stallsOnce(fault: Fault): Promise<void> {
+  const { w, place, broken } = await streamingWalletWithOrder()
   const cursor = async () => (await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, w.wallet.id)))[0]?.lastSeq
   fault.inject(w.signer.address, broken)
   try {
@@ -77,16 +82,7 @@ describe("a wallet's event that the operator never sends readable", () => {
   })
 
   it('a frame that cannot be read, sent so on every replay: passed over in its place with EVENT_UNAPPLIABLE, and the later events apply without it being mended', async () => {
-    const w = await h.wallet()
-    await eventually(async () => worker.streams?.wallets().includes(w.wallet.id))
-    const place = async (price: string) => {
-      const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price, size: '0.1' }, new Date())
-      await worker.relay()
-      return order
-    }
-    const first = await place('1990')
-    await eventually(async () => (await db.order(first.id)).state === 'open')
-    const broken = operatorEvents(h.sandbox, w.signer.address).length + 1
+    const { w, place, broken } = await streamingWalletWithOrder()
     proxy.corrupt(w.signer.address, broken)
     try {
       const behind = [await place('1980'), await place('1970')]
