@@ -18,7 +18,7 @@ import { groupCommit } from './groupCommit.js'
 import { throttledErrorLog } from './throttledErrorLog.js'
 import { isConnectionFailure } from '../store/isConnectionFailure.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
-import { hashedOverDomain } from '../core/delegation/hashedOverDomain.js'
+import { judgeSignatureRefusal } from './judgeSignatureRefusal.js'
 import { domainChangedAlert } from './operatorDomain.js'
 
 /** Failures in a row at one seq before EVENT_STREAM_STALLED is raised. */
@@ -135,19 +135,17 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       // is not the delegated one): without this, every restart would try the same dead session and
       // the wallet's events — its orders' cancellations among them — would never arrive.
       if (error instanceof VenueError && (error.venueCode === 'SessionUnauthorized' || error.venueCode === 'SignerMismatch')) {
-        // Put to the operator's domain first (as a refused request is, `deliver`): changed, or
-        // unreadable after a SignerMismatch, it says nothing of the session; the next tick waits.
-        const cause = (await deps.operatorDomain?.explainRefusal()) ?? 'sameDomain'
+        // Put to the operator's domain first, as a refused request is (`deliver`): the next tick waits.
+        const judged = await judgeSignatureRefusal({ watch: deps.operatorDomain, domain: deps.domain, code: error.venueCode, payload: session.payload, delegationHash: session.delegationHash })
         const change = deps.operatorDomain?.changed()
-        if (cause === 'domainChanged' && change) deps.alert(domainChangedAlert(walletId, change))
-        if (cause === 'domainChanged' || (cause === 'unconfirmed' && error.venueCode === 'SignerMismatch')) throw error
-        // A session granted under another domain (before a restart adopted the operator's new one)
-        // is refused for that: not this operator's, its key is not in doubt.
-        const keyInDoubt = error.venueCode === 'SignerMismatch' && hashedOverDomain(deps.domain, session.payload, session.delegationHash)
+        if (judged === 'waitForDomain') {
+          if (change) deps.alert(domainChangedAlert(walletId, change))
+          throw error
+        }
         // At its expiry (by the operator's clock, give or take the signing margin) it expired: no
         // failure, as for a request refused so (a stream opened in its last seconds, our measure of
         // the operator's clock a little behind).
-        const status = keyInDoubt ? 'quarantined' : await unauthorizedStatus(deps, session.id)
+        const status = judged === 'keyInDoubt' ? 'quarantined' : await unauthorizedStatus(deps, session.id)
         const reason = `event stream answered ${error.venueCode}: ${error.message}`
         // A rotated-out session revoked on schedule ends its stream this way too: nothing to do then.
         if (await markSessionRefused(deps, { walletId, sessionId: session.id, status, reason })) {

@@ -20,7 +20,7 @@ import { deadlineTooFarAhead, remeasureOperatorClock } from './remeasureOperator
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
-import { hashedOverDomain } from '../../core/delegation/hashedOverDomain.js'
+import { judgeSignatureRefusal } from '../judgeSignatureRefusal.js'
 import { waitForDomain } from './waitForDomain.js'
 
 const MAX_RESIGNS = 3
@@ -107,15 +107,18 @@ export async function deliver<F extends RequestFamily>(
       // The request stays open and the same bytes wait (an earlier send may have been accepted).
       let refusal = outcome
       if (outcome === 'signerMismatch' || outcome === 'sessionInvalid') {
-        const cause = (await deps.operatorDomain?.explainRefusal()) ?? 'sameDomain'
-        if (cause === 'domainChanged' || (cause === 'unconfirmed' && outcome === 'signerMismatch')) {
+        const body = bodyOf(request)
+        const judged = await judgeSignatureRefusal({
+          watch: deps.operatorDomain, domain: deps.domain, code: outcome === 'signerMismatch' ? 'SignerMismatch' : 'SessionUnauthorized',
+          payload: body.delegation, delegationHash: body.message?.delegation,
+        })
+        if (judged === 'waitForDomain') {
           await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
           return await waitForDomain(ctx, control)
         }
         // Bytes bound to a delegation hashed over another domain (signed before a restart adopted
         // the operator's new one): the session is not this operator's, its key is not in doubt.
-        const body = bodyOf(request)
-        if (outcome === 'signerMismatch' && !hashedOverDomain(deps.domain, body.delegation, body.message?.delegation)) refusal = 'sessionInvalid'
+        if (outcome === 'signerMismatch' && judged === 'sessionRefused') refusal = 'sessionInvalid'
       }
       await closeRequest(deps, request.id, code, message, sentAt)
       switch (refusal) {
