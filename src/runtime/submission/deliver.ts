@@ -25,6 +25,9 @@ import { waitForDomain } from './waitForDomain.js'
 
 const MAX_RESIGNS = 3
 
+/** A request not answered yet (signed, or its answer lost): the only one a send's outcome may still be stored on. */
+const openStatus = inArray(requests.status, ['signed', 'unknown'])
+
 /** A send already made (by the batched Order path): when it began, and its outcome. */
 export type FirstSend = { sentAt: Date; outcome: () => Promise<Receipt> }
 
@@ -85,9 +88,12 @@ export async function deliver<F extends RequestFamily>(
         await deps.db.transaction(async (tx) => {
           // A definite refusal (503) after a lost answer leaves the request unknown: an earlier send
           // may have been accepted, which `signed` would deny (resending and its stops rely on it).
+          // Only while it is open: another run of the same work may have had these bytes accepted
+          // since (its receipt stored), and an accepted request stays accepted.
           const status = outcome === 'unknownOutcome' ? sql`'unknown'` : sql`case when ${requests.status} = 'unknown' then 'unknown' else 'signed' end`
-          await tx.update(requests).set({ status, errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
-          if (outcome === 'unknownOutcome') await spec.onUnknown?.(tx, ctx)
+          const open = await tx.update(requests).set({ status, errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) })
+            .where(and(eq(requests.id, request.id), openStatus)).returning({ id: requests.id })
+          if (outcome === 'unknownOutcome' && open.length) await spec.onUnknown?.(tx, ctx)
         })
         throw error // BullMQ retries with backoff; the next attempt resends the same bytes.
       }
@@ -95,7 +101,7 @@ export async function deliver<F extends RequestFamily>(
       // stays open), and this session's other work waits too; other sessions keep sending.
       if (outcome === 'rateLimited') {
         // Recorded so the wait shows in the request's history.
-        await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
+        await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(and(eq(requests.id, request.id), openStatus))
         const retryAfterMs = rateLimitWaitMs(error as VenueError)
         deps.rateLimits.pause(request.sessionId, retryAfterMs)
         // The job that heard the 429 waits exactly Retry-After; the session's others add jitter.
@@ -113,7 +119,7 @@ export async function deliver<F extends RequestFamily>(
           payload: body.delegation, delegationHash: body.message?.delegation,
         })
         if (judged === 'waitForDomain') {
-          await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
+          await deps.db.update(requests).set({ errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) }).where(and(eq(requests.id, request.id), openStatus))
           return await waitForDomain(ctx, control)
         }
         // Bytes bound to a delegation hashed over another domain (signed before a restart adopted
@@ -187,7 +193,7 @@ async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilyS
  */
 export async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
   await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) })
-    .where(and(eq(requests.id, id), inArray(requests.status, ['signed', 'unknown'])))
+    .where(and(eq(requests.id, id), openStatus))
 }
 
 /** The persisted wire body's delegation payload and the hash its message binds. */
