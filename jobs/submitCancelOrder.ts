@@ -11,8 +11,8 @@
  *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done. A
  *   reconciler's cancel (`isReconcilerCancel`: an orphan's, payload reason `orphan`, or an order's
  *   recorded ended here and listed open, payload flag `liveAtOperator`) whose session's scope has no
- *   CancelOrder is held for a scope change (`holdsForScope`), with or without a wallet signer; any
- *   other cancel fails out of scope.
+ *   CancelOrder is held for a scope change (`holdsForScope`), with or without a wallet signer, its
+ *   note saying what it is and what releases it; any other cancel fails out of scope.
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
  *   (it filled or was cancelled meanwhile) and recorded; a read that cannot be applied is not
  *   (`readBackOrder`: alerted READ_UNAPPLIABLE), and the cancel is done as the operator answered.
@@ -29,7 +29,7 @@ import { covers } from '../src/core/acl/covers.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { cancelsAheadOf, isReconcilerCancel } from '../src/store/repositories/unfinishedCancels.js'
+import { ORPHAN_CANCEL_REASON, cancelsAheadOf, isReconcilerCancel } from '../src/store/repositories/unfinishedCancels.js'
 import { type OrderRow, intents, orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 
 export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
@@ -39,7 +39,15 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   // one recorded ended here) under a scope without CancelOrder: failed, it would leave the order
   // live there, seen by nobody (one the user cancelled could still fill). Held, session maintenance
   // rotates the scope to add CancelOrder (or, with no wallet signer, alerts SESSION_SCOPE until someone does).
-  holdsForScope: ({ row }) => isReconcilerCancel(row.payload),
+  // Said first in its held note, which the user reads (the order's work in the API): the order shows
+  // `open` as the operator has it, though its user may have been told it was cancelled.
+  holdsForScope: ({ row }) => {
+    if (!isReconcilerCancel(row.payload)) return null
+    if (row.payload.reason === ORPHAN_CANCEL_REASON) return 'an order Deputy did not place that the operator lists open (ORPHAN_POLICY=cancel): this cancel takes it down there'
+    const reason = row.payload.reason
+    const recorded = typeof reason === 'string' && reason !== 'reconcile' ? `recorded cancelled here (${reason})` : 'recorded ended here'
+    return `the operator still lists this order open though it was ${recorded}: this cancel takes it down there`
+  },
   async claim(tx, { row, order: loaded }) {
     if (!loaded) return { kind: 'done', reason: 'order row missing' }
     // Decided on the order as it is now, not as the job found it: a placement held for a session

@@ -15,11 +15,19 @@ import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
  * the session (reason `scopeChange`) to the narrowest scope adding the family. The new session's
  * activation releases the work. Cancels are not, but for the reconciler's (`holdsForScope`, with
  * or without a wallet signer): others fail as out of scope, as without a wallet signer; and they
- * do not wait for a held modify (`earlierUnfinished`).
+ * do not wait for a held modify (`earlierUnfinished`). The held note (`how.what` first, then what
+ * releases the work) says a rotation is under way only when `how.rotated` (a wallet signer makes
+ * it); otherwise it names the rotation to ask for through the API.
  */
-export async function holdForScope<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, session: ActiveSession): Promise<SubmitResult> {
-  const wanted = scopeAdding(session.aclScope, [spec.family])
-  const result = await hold(ctx, spec, `awaiting a session whose scope covers ${spec.family}: rotating [${session.aclScope.join(', ')}] to [${wanted.join(', ')}]`, { family: spec.family })
+export async function holdForScope<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, session: ActiveSession,
+  how: { what?: string; rotated: boolean }): Promise<SubmitResult> {
+  const wanted = `[${scopeAdding(session.aclScope, [spec.family]).join(', ')}]`
+  // The held note the user reads (GET /v1/orders/{id}, the CLI's `order get`): what the work is, and
+  // what releases it; a rotation is promised only where session maintenance makes it.
+  const awaiting = `awaiting a session whose scope covers ${spec.family}: ${how.rotated
+    ? `rotating [${session.aclScope.join(', ')}] to ${wanted}`
+    : `no wallet signer is configured to rotate the session, rotate it to ${wanted} (POST /v1/wallets/{id}/sessions/rotate)`}`
+  const result = await hold(ctx, spec, how.what ? `${how.what}; ${awaiting}` : awaiting, { family: spec.family })
   if (result.result === 'held') await ctx.deps.askSessionMaintenance?.(ctx.row.walletId, `scope-${session.id}-${spec.family}`)
   return result
 }

@@ -16,7 +16,8 @@ import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 export async function meetOutOfScope<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, session: ActiveSession): Promise<SubmitResult | undefined> {
   const done = spec.doneWithoutScope?.(ctx)
   if (done) return settleDone(ctx, spec, done, 'skipped')
-  if (spec.holdsForScope?.(ctx)) return holdForScope(ctx, spec, session)
-  if ((spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(ctx.deps, ctx.row.walletId))) return holdForScope(ctx, spec, session)
+  const always = spec.holdsForScope?.(ctx)
+  if (always) return holdForScope(ctx, spec, session, { what: always, rotated: await grantsAutomatically(ctx.deps, ctx.row.walletId) })
+  if ((spec.family === 'Order' || spec.family === 'ModifyOrder') && (await grantsAutomatically(ctx.deps, ctx.row.walletId))) return holdForScope(ctx, spec, session, { rotated: true })
   return undefined
 }

@@ -52,10 +52,11 @@ export type FamilySpec<F extends RequestFamily> = {
   /**
    * Work held for a scope change whatever the wallet's signer (the reconciler's cancel of
    * an order live at the operator, an orphan's or one recorded ended here: nobody waits for its
-   * answer, and failed it would leave the order live there). Without
-   * a signer, session maintenance alerts SESSION_SCOPE until a rotation through the API releases it.
+   * answer, and failed it would leave the order live there): answers what it is, which its held
+   * note (the API's `work[].note`) starts with; null for other work. Without a signer, session
+   * maintenance alerts SESSION_SCOPE until a rotation through the API releases it.
    */
-  holdsForScope?(ctx: SubmitContext): boolean
+  holdsForScope?(ctx: SubmitContext): string | null
   /**
    * Bytes whose answer was lost, bound to a session that has since ended (so never resent): whether
    * the operator took them, read back with `session`. Taken, the work is done as accepted instead of
