@@ -14,7 +14,7 @@ import type { RequestFamily } from '../../src/core/acl/actions.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
-import { orders } from '../../src/store/schema/index.js'
+import { orders, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
@@ -130,5 +130,33 @@ describe('an order cancelled here whose cancel at the operator failed for good',
     // Once cancelled, nothing more is queued.
     expect((await reconcileNow()).failures).toBe(0)
     expect((await cancelWork(w.order.id)).map((row) => row.status)).toEqual(['failed', 'done'])
+  })
+})
+
+describe('an order cancelled here whose cancel the operator refuses as an ACL violation on every sweep', () => {
+  /**
+   * The stored scope claims CancelOrder, the delegation at the operator does not (the operator
+   * answers SessionAclViolation): the cancel fails for good at every send, and is queued again at
+   * every sweep. ACL_VIOLATION and ORDER_UNCANCELLED are raised each time, and each goes out (the
+   * wallet's audit trail, the webhook) once: the alert sink's hourly rule, per wallet, code and details.
+   */
+  it('is cancelled again at every sweep, and each alert goes out once', async () => {
+    const w = await walletWithCancelledButLive(['Order', 'CancelAll'])
+    await h.db.update(sessions).set({ aclScope: ['Order', 'CancelOrder', 'CancelAll'] }).where(eq(sessions.id, w.session.id))
+    worker.deps.sessions.forget(w.session.id)
+    const failedCancels = async () => (await cancelWork(w.order.id)).filter((row) => row.status === 'failed').length
+    for (let sweep = 1; sweep <= 3; sweep++) {
+      expect((await reconcileNow()).failures).toBe(0)
+      await worker.relay()
+      await eventually(async () => (await failedCancels()) === sweep)
+    }
+    expect((await cancelWork(w.order.id)).map((row) => [row.status, row.lastError])).toEqual(Array(3).fill(['failed', expect.stringMatching(/^SessionAclViolation/)]))
+    expect(operatorOrder(h.sandbox, w.wallet.address, w.order.clientOrderId)?.status).toBe('open')
+    const raised = alerts.filter((a) => a.walletId === w.wallet.id).map((a) => a.code)
+    expect(raised.filter((code) => code === 'ACL_VIOLATION')).toHaveLength(3)
+    expect(raised.filter((code) => code === 'ORDER_UNCANCELLED')).toHaveLength(2)
+    // Delivered once each; the repeats are held back in memory, never written.
+    await eventually(async () => (await db.audit(w.wallet.id, 'alert.ORDER_UNCANCELLED')).length === 1)
+    expect(await db.audit(w.wallet.id, 'alert.ACL_VIOLATION')).toHaveLength(1)
   })
 })
