@@ -9,7 +9,8 @@
  *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
  *   A halted wallet, a CancelAll asked after the Order was queued, an intent cancelled or with a
  *   cancel queued, or a good-till time already passed stops the placement at the claim (also one
- *   claimed before but never signed); a halt committed after the claim stops it at its signature
+ *   claimed before but never signed; one queued before a halt is cancelled `halted` also once the
+ *   wallet has resumed, a CancelAll the user asked for `cancelAll`); a halt committed after the claim stops it at its signature
  *   (`insertSignedRequests` locks the wallet row and persists nothing for a halted wallet; the claim,
  *   run again, cancels it `halted`); an Order accepted after the wallet was halted, or after such
  *   a CancelAll may have gone out, gets a CancelOrder (reason `halted` or `cancelAll`).
@@ -36,7 +37,7 @@ import { valuesWithoutRead } from '../src/runtime/submission/valuesWithoutRead.j
 import type { FamilySpec } from '../src/runtime/submission/types.js'
 import { lockOrder } from '../src/store/repositories/lockOrder.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
-import { cancelAllAfter } from '../src/store/repositories/cancelAllAfter.js'
+import { cancelAllAfter, haltAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
 import { unfinishedCancelsOf } from '../src/store/repositories/unfinishedCancels.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
@@ -74,7 +75,10 @@ async function placementStop(tx: Db, order: OrderRow): Promise<'halted' | 'inten
     // Placed now it would trade after the time the user said it must be gone by (a backed-up queue).
     if (intent?.goodTillPassed) return 'goodTillPassed'
   }
-  return (await cancelAllAfter(tx, order.id)) ? 'cancelAll' : null
+  if (!(await cancelAllAfter(tx, order.id))) return null
+  // A halt's CancelAll (the wallet resumed since: a placement claimed before the halt and queued
+  // again by reconciliation, say) stopped it, not a CancelAll the user asked for.
+  return (await haltAfter(tx, order.id)) ? 'halted' : 'cancelAll'
 }
 
 const stopReasons = {

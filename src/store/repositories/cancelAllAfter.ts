@@ -47,6 +47,18 @@ export async function cancelAllAfter(tx: Db, orderId: string, { anyHalt = true }
 }
 
 /**
+ * Whether the CancelAll asked after this order was queued (`cancelAllAfter`) includes a halt's (the
+ * kill switch's, or a compromise's; whatever became of it): the order was queued before a halt, and
+ * stopped by it, which is what it is cancelled for (`halted`), also when it is claimed after the resume.
+ */
+export async function haltAfter(tx: Db, orderId: string): Promise<boolean> {
+  const { rows } = await executeNamed<{ asked: boolean }>(tx, 'deputy_halt_after', sql`
+    select exists (select 1 from outbox c where ${coversOrder(sql`o`)} and ${haltReason(sql`c.payload`)} and c.seq > coalesce(${firstOrderSeq(sql`o`)}, 0)) as asked
+    from orders o where o.id = ${orderId}`)
+  return rows[0]?.asked === true
+}
+
+/**
  * SQL condition: a CancelAll covering the order's market (or every market) was asked for its wallet
  * before the order was first queued and has not gone out yet (`pending`, `enqueued` — say resent
  * after a 503 — or `held`). Placed now, the order would be cancelled by it when it lands, though
