@@ -9,7 +9,8 @@
  *   perhaps none), `skipped` (paused / deleted / edited / halted, `repeatedWallTime` (a wall time the clock
  *   going back brought again, for a cron that names its hours), `late` (claimed more than
  *   `maxLatenessMs`, SCHEDULE_MAX_LATENESS_MS, after its slot: the worker or Redis was down; so is a
- *   run left before it placed anything and taken over that late; also an audit entry `schedule.run.skipped`), superseded when left by its job
+ *   run left before it placed anything and taken over that late; also an audit entry `schedule.run.skipped`
+ *   and alert `SCHEDULE_RUN_SKIPPED`, once per slot, naming the slot and how late), superseded when left by its job
  *   (lost, or back after `staleRunMs`) before it placed anything while a later slot is due, or earlier runs' orders still
  *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel
@@ -106,6 +107,17 @@ export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParam
       // Nothing ran: a deleted or paused schedule's slot is recorded skipped (claimRun); one no longer stored has no row to record it on.
       const level = claim.outcome === 'unknownSchedule' ? 'warn' : 'info'
       deps.log[level]({ scheduleId: p.scheduleId, jobId: p.jobId, outcome: claim.outcome }, 'schedule run fired for a schedule not active: nothing run, its job scheduler removed')
+    }
+    if (claim.outcome === 'late') {
+      // The user expected a rebalance and gets none: a person is told, once per slot (only the claim
+      // that recorded the skip returns it; a redelivered job, or another for the slot, reads `alreadyRan`).
+      const { late } = claim
+      const slot = new Date(late.slot).toISOString()
+      deps.alert({
+        walletId: late.walletId, code: 'SCHEDULE_RUN_SKIPPED',
+        message: `schedule ${p.scheduleId}: the run of slot ${slot} was skipped: ${claim.detail}`,
+        details: { scheduleId: p.scheduleId, runId: late.runId, slot, reason: 'late', latenessMs: late.latenessMs, maxLatenessMs: late.maxLatenessMs },
+      })
     }
     return { outcome: claim.outcome, detail: claim.detail }
   }

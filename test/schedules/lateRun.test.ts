@@ -6,12 +6,14 @@
  */
 import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
 import { controlJobs } from '../../src/queue/names.js'
+import type { Alert } from '../../src/runtime/createAlertSink.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.js'
 import { auditLog } from '../../src/store/schema/index.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
+import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { controlQueueForFile, specOf, waitForRun, YEARLY } from './support.js'
 
 let h: Harness
@@ -44,6 +46,57 @@ it('a slot whose job starts three hours late is skipped, recorded late in the ru
   expect(runs.map((r) => [r.status, r.reason])).toEqual([['skipped', 'late']])
   const [entry] = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, schedule.walletId), eq(auditLog.action, 'schedule.run.skipped')))
   expect(entry?.details).toMatchObject({ scheduleId: schedule.id, runId: run.id, slot: new Date(slot).toISOString(), reason: 'late' })
+  // A person is told (before: only the run log and the audit trail, nobody alerted): the alert sink
+  // writes it to the wallet's audit trail (`alert.<code>`), logs it and posts it to the webhook.
+  const alerts = await eventually(async () => {
+    const found = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, schedule.walletId), eq(auditLog.action, 'alert.SCHEDULE_RUN_SKIPPED')))
+    return found.length > 0 && found
+  })
+  expect(alerts.map((a) => a.details)).toEqual([expect.objectContaining({
+    scheduleId: schedule.id, runId: run.id, slot: new Date(slot).toISOString(), reason: 'late', latenessMs: expect.any(Number), maxLatenessMs: 10 * 60_000,
+    message: expect.stringMatching(new RegExp(`^schedule ${schedule.id}: the run of slot ${new Date(slot).toISOString()} was skipped: started 3h0m\\d+s after its slot`)),
+  })])
+  expect((alerts[0]!.details as { latenessMs: number }).latenessMs).toBeGreaterThanOrEqual(3 * HOUR)
+  await worker.close()
+})
+
+it('a late slot alerts SCHEDULE_RUN_SKIPPED once: the job delivered again, or another job for the slot, alerts nothing more', async () => {
+  const worker = await h.startWorker()
+  const raised: Alert[] = []
+  const deps = { ...worker.deps, alert: (alert: Alert) => { raised.push(alert) } }
+  const control: RunControl = { delay: async () => { throw new Error('the late run does not wait') } }
+  const slot = Date.now() - 3 * HOUR
+  const schedule = await scheduleBefore(slot)
+  const run = (jobId: string) => runSchedule(deps, { scheduleId: schedule.id, jobSlot: slot, jobId, queue, control })
+  expect(await run('a')).toMatchObject({ outcome: 'late' })
+  expect(raised).toEqual([{
+    walletId: schedule.walletId, code: 'SCHEDULE_RUN_SKIPPED', message: expect.stringContaining(`the run of slot ${new Date(slot).toISOString()} was skipped`),
+    details: { scheduleId: schedule.id, runId: expect.any(String), slot: new Date(slot).toISOString(), reason: 'late', latenessMs: expect.any(Number), maxLatenessMs: 10 * 60_000 },
+  }])
+  expect(await run('a')).toMatchObject({ outcome: 'alreadyRan' })
+  expect(await run('b')).toMatchObject({ outcome: 'alreadyRan' })
+  expect(raised).toHaveLength(1)
+  await worker.close()
+})
+
+it('a run left before it placed anything and taken over past the limit alerts SCHEDULE_RUN_SKIPPED, once', async () => {
+  const worker = await h.startWorker()
+  const raised: Alert[] = []
+  const deps = { ...worker.deps, alert: (alert: Alert) => { raised.push(alert) } }
+  const control: RunControl = { delay: async () => { throw new Error('the late run does not wait') } }
+  const slot = Date.now() - 3 * HOUR
+  const schedule = await scheduleBefore(slot)
+  const jobId = `${schedule.id}:${slot}`
+  expect(await claimRun(h.db, { scheduleId: schedule.id, jobSlot: slot, jobId, now: slot + 1_000, staleRunMs: 120_000, maxLatenessMs: 10 * 60_000 })).toMatchObject({ kind: 'start' })
+  await h.db.execute(sql`update schedule_runs set updated_at = now() - interval '3 hours' where schedule_id = ${schedule.id}`)
+  const run = () => runSchedule(deps, { scheduleId: schedule.id, jobSlot: slot, jobId, queue, control })
+  expect(await run()).toMatchObject({ outcome: 'late' })
+  expect(raised).toEqual([expect.objectContaining({
+    walletId: schedule.walletId, code: 'SCHEDULE_RUN_SKIPPED', message: expect.stringMatching(/was skipped: taken over 3h0m\d+s after its slot/),
+    details: expect.objectContaining({ scheduleId: schedule.id, slot: new Date(slot).toISOString(), reason: 'late' }),
+  })])
+  expect(await run()).toMatchObject({ outcome: 'alreadyRan' })
+  expect(raised).toHaveLength(1)
   await worker.close()
 })
 

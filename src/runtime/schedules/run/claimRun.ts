@@ -38,7 +38,12 @@ export type ClaimRunResult =
   | { kind: 'start' | 'resume'; run: ScheduleRunRow; schedule: ScheduleRow }
   /** Another job's run of this schedule is in flight: come back later. */
   | { kind: 'wait'; detail: string }
-  | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime' | 'late'; detail: string; removeScheduler: boolean }
+  | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime'; detail: string; removeScheduler: boolean }
+  /** This claim recorded the slot's run `skipped`, reason `late` (once per slot: a later claim of it reads `alreadyRan`). */
+  | { kind: 'none'; outcome: 'late'; detail: string; removeScheduler: false; late: LateSkip }
+
+/** A run this claim skipped `late`, for the alert a person gets. */
+export type LateSkip = { runId: string; walletId: string; slot: number; latenessMs: number; maxLatenessMs: number }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
@@ -86,7 +91,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
           const detail = `taken over ${lateDetail(lateness, p.maxLatenessMs)}; ${inFlight.detail}`
           await tx.update(scheduleRuns).set({ status: 'skipped', stage: null, reason: 'late', detail, finishedAt: new Date(p.now) }).where(eq(scheduleRuns.id, inFlight.id))
           await audit(tx, { walletId: inFlight.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: inFlight.id, slot: iso(inFlight.slotAt.getTime()), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
-          return { kind: 'none', outcome: 'late', detail, removeScheduler: false }
+          return { kind: 'none', outcome: 'late', detail, removeScheduler: false, late: { runId: inFlight.id, walletId: inFlight.walletId, slot: inFlight.slotAt.getTime(), latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } }
         }
         const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
         return { kind: 'resume', run: adopted!, schedule }
@@ -129,7 +134,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
       }).onConflictDoNothing().returning({ id: scheduleRuns.id })
       if (!late) return { kind: 'none', outcome: 'alreadyRan', detail: `slot ${iso(decision.slot)} already has a run`, removeScheduler: false }
       await audit(tx, { walletId: schedule.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: late.id, slot: iso(decision.slot), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
-      return { kind: 'none', outcome: 'late', detail: skippedDetail, removeScheduler: false }
+      return { kind: 'none', outcome: 'late', detail: skippedDetail, removeScheduler: false, late: { runId: late.id, walletId: schedule.walletId, slot: decision.slot, latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } }
     }
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, schedule.walletId)).for('share')
     const halted = wallet?.status === 'halted'
