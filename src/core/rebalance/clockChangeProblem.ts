@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser'
 import type { ValidationProblem } from './ScheduleValidationError.js'
 import { errorMessage } from '../errors/errorMessage.js'
+import { nextCronSlot } from './nextCronSlot.js'
 
 const DAY_MS = 24 * 3600_000
 const MINUTE_MS = 60_000
@@ -24,19 +25,20 @@ function offsetMinutes(offset: string | undefined): number {
 
 /**
  * A problem when the scheduler cannot step `cron` through one of `timeZone`'s clock changes in the
- * two years from `fromMs`, else undefined. BullMQ's job scheduler computes each next run with
- * cron-parser, parsed afresh from the last one. When cron-parser throws there (it does stepping
- * through Australia/Lord_Howe's half-hour change, for most crons: "loop limit exceeded") BullMQ
- * schedules nothing more, silently, for good; when it answers a time at or before the last run
- * (it does around Pacific/Chatham's 45-minute change: 12:15 after 13:00) BullMQ queues the next job
- * at once, and from that one the same again, a run every few milliseconds until the answer moves
- * forward. Each change is stepped across the way BullMQ steps, from three hours before it to three
- * hours after, and looked at from every minute whose wall time the change makes come twice or never:
- * BullMQ also computes a next run from the moment a scheduler is written or a late run starts (an
- * hourly cron's slots step past Chatham's change, but written or run late between 13:00 and 13:15
- * UTC on 2026-04-04 it fires on and on). A problem naming `cron`, too, when the cron fires at a
- * wall time a jump forward skips and BullMQ drops that run rather than moving it past the jump
- * (`droppedRun`).
+ * two years from `fromMs`, else undefined. The scheduler is BullMQ's job scheduler with the control
+ * queue's repeat strategy (`scheduleRepeatStrategy`, in the worker and the API alike): it computes
+ * each next run with `nextCronSlot`, from the last one, and this asks that same function, so what
+ * validation accepts is what the worker runs. A cron that fires in every hour is stepped on elapsed
+ * time and runs through any change (Australia/Lord_Howe's half hour, Pacific/Chatham's 45 minutes);
+ * one that names its hours gets cron-parser's answer, which throws stepping most such crons through
+ * Lord Howe's half-hour change ("loop limit exceeded"): the strategy then has no next run and BullMQ
+ * schedules nothing more, silently, for good (refused, naming `timeZone`). An answer at or before
+ * the moment asked from would make BullMQ queue the next job at once, and from that one the same
+ * again (refused too). Each change is stepped across the way BullMQ steps, from three hours before it
+ * to three hours after, and looked at from every minute whose wall time the change makes come twice
+ * or never: BullMQ also computes a next run from the moment a scheduler is written or a late run
+ * starts. A problem naming `cron`, too, when the cron fires at a wall time a jump forward skips and
+ * the scheduler drops that run rather than moving it past the jump (`droppedRun`).
  */
 export function clockChangeProblem(cron: string, timeZone: string, fromMs: number): ValidationProblem | undefined {
   const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
@@ -55,19 +57,19 @@ export function clockChangeProblem(cron: string, timeZone: string, fromMs: numbe
     }
     before = offset
     const cannot = `the scheduler cannot run ${JSON.stringify(cron)} through ${timeZone}'s clock change on ${new Date(high).toISOString().slice(0, 10)}`
-    /** The next run BullMQ computes from `at` (cron-parser parsed afresh from it), or the problem with it. */
+    const iso = (ms: number) => new Date(ms).toISOString()
+    /** The next run the scheduler computes from `at` (its repeat strategy, `nextCronSlot`), or the problem with it. */
     const nextFrom = (at: number): number | ValidationProblem => {
       let next: number
       try {
-        next = CronExpressionParser.parse(cron, { currentDate: new Date(at), tz: timeZone }).next().getTime()
+        next = nextCronSlot(cron, timeZone, at)
       } catch (error) {
-        return { field: 'timeZone', rule: `${cannot} (${errorMessage(error)}): it would stop firing for good; choose another time zone` }
+        return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} it finds no next run: ${errorMessage(error)}): it would stop firing for good; choose another time zone, or a cron that fires in every hour (such a cron runs through any clock change)` }
       }
       if (next > at) return next
-      const iso = (ms: number) => new Date(ms).toISOString()
       return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} its next run comes out as ${iso(next)}, in the past): it would fire again at once, over and over; choose another time zone` }
     }
-    // From each slot, as BullMQ steps (parsed afresh from the last slot, not stepped on one iterator: the two differ here)...
+    // From each slot, as BullMQ steps (computed afresh from the last slot)...
     const walk: number[] = []
     let slot = high - AROUND_MS
     for (let step = 0; step < MAX_STEPS && slot < high + AROUND_MS; step++) {

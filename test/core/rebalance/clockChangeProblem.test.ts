@@ -1,47 +1,88 @@
 /**
- * Whether BullMQ's cron engine (cron-parser) can step a cron through a time zone's clock changes:
- * where it throws, BullMQ schedules nothing more for the schedule, silently.
+ * Whether the scheduler can step a cron through a time zone's clock changes: the control queue's
+ * repeat strategy (scheduleRepeatStrategy, nextCronSlot), what the worker and the API's queue
+ * compute each next run with. Where it has no answer BullMQ schedules nothing more for the
+ * schedule, silently; where it answers the past, it fires again at once.
  */
 import { getNextMillis } from 'bullmq'
 import { describe, expect, it } from 'vitest'
 import { clockChangeProblem } from '../../../src/core/rebalance/clockChangeProblem.js'
+import { scheduleRepeatStrategy } from '../../../src/queue/scheduleRepeatStrategy.js'
 
 const FROM = Date.parse('2026-01-01T00:00:00Z')
+const DAY = 24 * 3600_000
+
+/** The clock changes of `timeZone` in the two years from FROM, each to the minute. */
+function changesOf(timeZone: string): number[] {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
+  const offset = (ms: number) => format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value
+  const changes: number[] = []
+  for (let day = FROM; day < FROM + 2 * 366 * DAY; day += DAY) {
+    if (offset(day) === offset(day + DAY)) continue
+    let minute = day
+    while (offset(minute) === offset(day)) minute += 60_000
+    changes.push(minute)
+  }
+  return changes
+}
+
+/**
+ * A moment within three hours of a change (every `stepMinutes`) from which the worker's strategy
+ * has no next run, or one not after it.
+ */
+function strategyFails(cron: string, tz: string, stepMinutes = 1): string | undefined {
+  for (const change of changesOf(tz)) {
+    for (let at = change - 3 * 3600_000; at < change + 3 * 3600_000; at += stepMinutes * 60_000) {
+      const next = scheduleRepeatStrategy(at, { pattern: cron, tz }, 'scheduleRun') as number | undefined
+      if (next === undefined || next <= at) return new Date(at).toISOString()
+    }
+  }
+  return undefined
+}
 
 describe('clockChangeProblem', () => {
-  it("refuses a cron BullMQ cannot step through Lord Howe's half-hour change, naming timeZone and the day", () => {
+  it("refuses a cron the scheduler cannot step through Lord Howe's half-hour change, naming timeZone and the day", () => {
     // What BullMQ itself answers just before the April 2026 change: no next run, ever.
     expect(getNextMillis(Date.parse('2026-04-03T15:00:00Z'), { pattern: '0 2 * * *', tz: 'Australia/Lord_Howe' })).toBeUndefined()
     expect(clockChangeProblem('0 9 * * *', 'Australia/Lord_Howe', FROM)).toEqual({
       field: 'timeZone',
-      rule: expect.stringMatching(/^the scheduler cannot run "0 9 \* \* \*" through Australia\/Lord_Howe's clock change on 2026-04-0\d \(Invalid expression, loop limit exceeded\): it would stop firing for good; choose another time zone$/),
+      rule: expect.stringMatching(/^the scheduler cannot run "0 9 \* \* \*" through Australia\/Lord_Howe's clock change on 2026-04-0\d \(after 2026-04-0\dT[\d:.]+Z it finds no next run: Invalid expression, loop limit exceeded\): it would stop firing for good; choose another time zone, or a cron that fires in every hour \(such a cron runs through any clock change\)$/),
     })
-    expect(clockChangeProblem('0 * * * *', 'Australia/Lord_Howe', FROM)?.field).toBe('timeZone')
+    // So is a cron that names its hours there: the worker's strategy steps those as cron-parser does.
+    expect(strategyFails('0 */2 * * *', 'Australia/Lord_Howe', 5)).toBeDefined()
+    expect(clockChangeProblem('0 */2 * * *', 'Australia/Lord_Howe', FROM)?.field).toBe('timeZone')
   })
 
-  it("refuses a cron whose next run BullMQ would compute in the past at Chatham's 45-minute change: it would fire at once, over and over", () => {
-    // What BullMQ itself answers from the 13:00 slot before the April 2026 change: 12:15, already
-    // past, so it queues the next job at once, and from that one the same again, for 15 minutes.
-    const slot = Date.parse('2026-04-04T13:00:00Z')
-    expect(getNextMillis(slot, { pattern: '*/15 * * * *', tz: 'Pacific/Chatham' })).toBeLessThan(slot)
-    expect(clockChangeProblem('*/15 * * * *', 'Pacific/Chatham', FROM)).toEqual({
-      field: 'timeZone',
-      rule: 'the scheduler cannot run "*/15 * * * *" through Pacific/Chatham\'s clock change on 2026-04-04 (after 2026-04-04T13:00:00.000Z its next run comes out as 2026-04-04T12:15:00.000Z, in the past): it would fire again at once, over and over; choose another time zone',
-    })
-    expect(clockChangeProblem('*/5 * * * *', 'Pacific/Chatham', FROM)?.field).toBe('timeZone')
-  })
-
-  it("refuses a cron whose slots step past Chatham's change but whose next run BullMQ computes in the past from a moment between them", () => {
-    // An hourly cron's slots (12:15, 13:15, 14:15) never fall in 13:00-13:15, but BullMQ computes a
-    // next run from the moment a scheduler is written (a schedule created, edited, resumed or
-    // restored) and from a run that starts late (a worker down at the 12:15 slot): from there it
-    // answers 12:15, already past, and the schedule fires again at once, over and over.
-    for (const [cron, at] of [['0 * * * *', '2026-04-04T13:05:00Z'], ['30 * * * *', '2026-04-04T13:00:00Z'], ['*/20 * * * *', '2027-04-03T13:10:00Z']] as const) {
-      expect(getNextMillis(Date.parse(at), { pattern: cron, tz: 'Pacific/Chatham' })).toBeLessThan(Date.parse(at))
-      expect(clockChangeProblem(cron, 'Pacific/Chatham', FROM)).toEqual({ field: 'timeZone', rule: expect.stringMatching(/in the past\): it would fire again at once, over and over; choose another time zone$/) })
+  it("accepts an every-hour cron through Lord Howe's half-hour change, which the worker steps on elapsed time (nextCronSlot)", () => {
+    // Before: refused ("loop limit exceeded", cron-parser's), although the worker's repeat strategy runs it.
+    for (const cron of ['0 * * * *', '30 * * * *', '*/20 * * * *', '0 0-23 * * 6']) {
+      expect(strategyFails(cron, 'Australia/Lord_Howe'), cron).toBeUndefined()
+      expect(clockChangeProblem(cron, 'Australia/Lord_Howe', FROM), cron).toBeUndefined()
     }
-    // Crons that fire at most once a day there are still accepted.
-    for (const cron of ['0 9 * * *', '30 2 * * 0']) expect(clockChangeProblem(cron, 'Pacific/Chatham', FROM)).toBeUndefined()
+  })
+
+  it('refuses exactly what the worker\'s repeat strategy cannot step through a change, in zones whose clock moves by other than an hour', () => {
+    for (const timeZone of ['Australia/Lord_Howe', 'Pacific/Chatham']) {
+      for (const cron of ['45 * * * 1-5', '30 1 * * *', '15 13 * * *']) {
+        const refused = clockChangeProblem(cron, timeZone, FROM)?.field === 'timeZone'
+        const fails = strategyFails(cron, timeZone, 5)
+        expect(refused, `${cron} in ${timeZone}: the strategy fails from ${fails ?? 'no moment'}`).toBe(fails !== undefined)
+      }
+    }
+  })
+
+  it("accepts an every-hour cron through Chatham's 45-minute change, where BullMQ's default strategy would answer a next run in the past", () => {
+    // BullMQ's default (cron-parser) answers 12:15 after the 13:00 slot before the April 2026 change,
+    // and 12:15 again from moments between the slots (a scheduler written, a run started late): the
+    // schedule would fire again at once, over and over. The control queue's strategy answers the next
+    // quarter hour, or hour, on elapsed time, and validation holds to it (before: all refused).
+    for (const [cron, at] of [['*/15 * * * *', '2026-04-04T13:00:00Z'], ['0 * * * *', '2026-04-04T13:05:00Z'], ['30 * * * *', '2026-04-04T13:00:00Z'], ['*/20 * * * *', '2027-04-03T13:10:00Z']] as const) {
+      expect(getNextMillis(Date.parse(at), { pattern: cron, tz: 'Pacific/Chatham' })).toBeLessThan(Date.parse(at))
+      expect(scheduleRepeatStrategy(Date.parse(at), { pattern: cron, tz: 'Pacific/Chatham' }, 'scheduleRun')).toBeGreaterThan(Date.parse(at))
+      expect(strategyFails(cron, 'Pacific/Chatham'), cron).toBeUndefined()
+      expect(clockChangeProblem(cron, 'Pacific/Chatham', FROM), cron).toBeUndefined()
+    }
+    for (const cron of ['0 9 * * *', '30 2 * * 0', '*/5 * * * *']) expect(clockChangeProblem(cron, 'Pacific/Chatham', FROM)).toBeUndefined()
   })
 
   it('refuses a cron that fires at a wall time a spring-forward jump at midnight skips: BullMQ drops that run, and a daily cron runs nothing that day', () => {
