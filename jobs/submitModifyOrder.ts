@@ -5,7 +5,7 @@
  * - Reads: outbox row (and earlier rows for the same order: it waits until the Order is answered),
  *   orders row, active session.
  * - Writes: a `requests` row with the signed bytes before sending; on accept the order's price, size
- *   and revision; outbox → done/failed/held; when a wallet policy with a counting limit lets it
+ *   and revision; outbox → done/failed/held; when a stored policy of the wallet lets it
  *   through, the outbox row's and the order's `policy_passed_at` (it counts at its notional from then). An order that filled or was cancelled meanwhile is
  *   answered `done` with the reason "order <state>: modification not applied" (audit + outbox; one asked
  *   before the order was sent, whose values its placement took, says so), one

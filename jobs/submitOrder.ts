@@ -6,7 +6,8 @@
  *   (a read that cannot be applied is not: alerted READ_UNAPPLIABLE, the order stays `unknown` for the sweep);
  *   for a replacement marked `readBack`, the order it replaces (its price and what it left unfilled).
  * - Writes: orders.state pending → submitting (compare-and-set), a `requests` row with the signed
- *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held.
+ *   bytes *before* sending, then the receipt, the order's new state and outbox → done/failed/held;
+ *   when a stored policy of the wallet lets it through, the order's `policy_passed_at` (it counts from then).
  *   A halted wallet, a CancelAll asked after the Order was queued, an intent cancelled or with a
  *   cancel queued, or a good-till time already passed stops the placement at the claim (also one
  *   claimed before but never signed; one queued before a halt is cancelled `halted` also once the

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { createPolicyCheck } from '../../src/runtime/policy/createPolicyCheck.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
-import { lockWallet } from '../../src/store/repositories/lockWallet.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { activeWallet, eventually, operatorOpenOrders, rows } from './support/lifecycle.js'
@@ -72,23 +71,25 @@ it('a policy tightened while a check waits for the wallet lock is the one it app
   await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '1000' } })
   const check = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() })
   const lockWaiters = async () => (await h.db.execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0]!.n
-  // The policy change holds the wallet's lock (as `setPolicy` does) while a placement of 190 is
-  // checked: the check waits for it, and the change commits (the API answers) before it decides.
-  let locked!: () => void
-  let change!: () => void
-  const isLocked = new Promise<void>((resolve) => { locked = resolve })
-  const mayChange = new Promise<void>((resolve) => { change = resolve })
-  const changed = h.db.transaction(async (tx) => {
-    await lockWallet(tx, w.wallet.id)
-    locked()
-    await mayChange
+  // The policy change written and not committed yet, holding the wallet's policy lock (`setPolicy`)
+  // while a placement of 190 is checked: the check waits for it, and the change commits (the API
+  // answers) before it decides.
+  let changed!: () => void
+  let commit!: () => void
+  const isChanged = new Promise<void>((resolve) => { changed = resolve })
+  const mayCommit = new Promise<void>((resolve) => { commit = resolve })
+  const change = h.db.transaction(async (tx) => {
     await setPolicy(tx, { walletId: w.wallet.id, rules: { maxDailyNotional: '100' } })
+    changed()
+    await mayCommit
   })
-  await isLocked
+  await isChanged
+  let decided = false
   const checked = check({ walletId: w.wallet.id, sessionId: w.session.id, family: 'Order', market: 'ETH-USD', side: 0, price: 1900n * 10n ** 18n, size: 10n ** 17n })
-  await eventually(async () => (await lockWaiters()) >= 1)
-  change()
-  await changed
+    .finally(() => { decided = true })
+  await eventually(async () => decided || (await lockWaiters()) >= 1)
+  commit()
+  await change
   // Decided under the lock, after the change: under the new rules, not those read before it waited.
   expect(await checked).toBe("wallet policy maxDailyNotional: today's notional would reach 190, above 100")
 })

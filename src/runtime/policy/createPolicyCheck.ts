@@ -3,7 +3,7 @@ import { type PolicyFacts, type PolicyRules, evaluatePolicy } from '../../core/p
 import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import { ONE, formatAmount, parseAmount } from '../../core/money/decimal.js'
 import type { Db } from '../../store/Database.js'
-import { lockWallet } from '../../store/repositories/lockWallet.js'
+import { lockWalletPolicy } from '../../store/repositories/lockWallet.js'
 import { orders, outbox, policies, requests } from '../../store/schema/index.js'
 import type { VenueClient } from '../../venue/createVenueClient.js'
 import type { PolicyCheck } from '../deps.js'
@@ -29,42 +29,55 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
       .where(and(eq(policies.walletId, check.walletId), or(isNull(policies.sessionId), eq(policies.sessionId, check.sessionId))))
     return rows.map((row) => ({ scope: row.sessionId ? 'session' : 'wallet', rules: parsePolicyRules(row.rules) }))
   }
+  const counts = (sets: RuleSets) => sets.some(({ rules }) => rules.maxOpenOrders !== undefined || rules.maxDailyNotional !== undefined || rules.maxRequestsPerMinute !== undefined)
   return async (check: PolicyCheck): Promise<string | null> => {
     if (check.noStoredRules) return null
+    // Read without a lock to choose the lock and to read the mark before taking it: the rules the
+    // check applies are read again under the lock.
     const ruleSets = await ruleSetsOf(options.db, check)
     if (ruleSets.length === 0) return null
     const placing = check.family === 'Order' || check.family === 'ModifyOrder'
-    const needsMark = (sets: RuleSets) => placing && check.price !== undefined && sets.some(({ rules }) => rules.priceBandBps !== undefined)
-    // Read over HTTP before the wallet's lock is taken, not while it is held.
-    let markValue = needsMark(ruleSets) ? await mark(check.market) : undefined
-    const refusalOf = async (db: Db, sets: RuleSets): Promise<string | null> => {
+    const refusalOf = async (db: Db, sets: RuleSets, markValue: bigint | undefined): Promise<string | null> => {
       for (const { scope, rules } of sets) {
         const refusal = evaluatePolicy(rules, await factsFor(db, rules, check, markValue))
         if (refusal) return `${scope} policy ${refusal.rule}: ${refusal.message}`
       }
       return null
     }
-    if (!placing || !ruleSets.some(({ rules }) => rules.maxOpenOrders !== undefined || rules.maxDailyNotional !== undefined || rules.maxRequestsPerMinute !== undefined)) return refusalOf(options.db, ruleSets)
-    // Limits that count the wallet's other work on its way: checked one request at a time per
-    // wallet, and an order (or a modify of it) let through counts from then (policy_passed_at), so
-    // that a burst checked together goes out exactly up to the limit, neither past it nor short of it.
-    return options.db.transaction(async (tx) => {
-      await lockWallet(tx, check.walletId)
-      // The rules read again under the lock, which a policy change (`setPolicy`) holds until it
-      // commits: a change answered while this waited applies to this check, not the rules read
-      // before. A price band added meanwhile needs the mark, read then (rarely: under the lock).
-      const current = await ruleSetsOf(tx, check)
-      if (markValue === undefined && needsMark(current)) markValue = await mark(check.market)
-      const refusal = await refusalOf(tx, current)
-      if (!refusal && check.orderId) {
-        await tx.update(orders).set({ policyPassedAt: sql`now()`, updatedAt: sql`${orders.updatedAt}` }).where(eq(orders.id, check.orderId))
-      }
-      // A modify counts at its own notional from its own check, not from any check of its order.
-      if (!refusal && check.family === 'ModifyOrder' && check.outboxId) {
-        await tx.update(outbox).set({ policyPassedAt: sql`now()`, updatedAt: sql`${outbox.updatedAt}` }).where(eq(outbox.id, check.outboxId))
-      }
-      return refusal
-    })
+    // Cancels are never refused and count towards nothing.
+    if (!placing) return refusalOf(options.db, ruleSets, undefined)
+    const needsMark = (sets: RuleSets) => check.price !== undefined && sets.some(({ rules }) => rules.priceBandBps !== undefined)
+    // Read over HTTP before the wallet's policy lock is taken, not while it is held.
+    let markValue = needsMark(ruleSets) ? await mark(check.market) : undefined
+    // Decided under the wallet's policy lock (`lockWalletPolicy`), which a policy change holds until
+    // it commits, with the rules read under it: a change answered before this decides applies to it,
+    // one that was waiting for the lock included; and a change waits for the checks under way, whose
+    // placements (and modifies) let through count from their check (policy_passed_at), so the checks
+    // after it count them under its rules. Under limits that count the wallet's other work on its way
+    // the lock is exclusive, one check at a time per wallet: a burst checked together goes out
+    // exactly up to the limit, neither past it nor short of it. Otherwise shared.
+    let exclusive = counts(ruleSets)
+    for (;;) {
+      // At most two rounds: one more for a counting limit added meanwhile.
+      const decided = await options.db.transaction(async (tx) => {
+        await lockWalletPolicy(tx, check.walletId, exclusive ? 'exclusive' : 'shared')
+        const current = await ruleSetsOf(tx, check)
+        if (!exclusive && counts(current)) return 'exclusive' as const
+        // A price band added meanwhile needs the mark, read then (rarely: under the lock).
+        if (markValue === undefined && needsMark(current)) markValue = await mark(check.market)
+        const refusal = await refusalOf(tx, current, markValue)
+        if (!refusal && check.orderId) {
+          await tx.update(orders).set({ policyPassedAt: sql`now()`, updatedAt: sql`${orders.updatedAt}` }).where(eq(orders.id, check.orderId))
+        }
+        // A modify counts at its own notional from its own check, not from any check of its order.
+        if (!refusal && check.family === 'ModifyOrder' && check.outboxId) {
+          await tx.update(outbox).set({ policyPassedAt: sql`now()`, updatedAt: sql`${outbox.updatedAt}` }).where(eq(outbox.id, check.outboxId))
+        }
+        return { refusal }
+      })
+      if (decided === 'exclusive') exclusive = true
+      else return decided.refusal
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import { parsePolicyRules } from '../../core/policy/parsePolicyRules.js'
 import type { Db } from '../../store/Database.js'
 import { audit } from '../../store/repositories/audit.js'
 import { type PolicyRow, policies } from '../../store/schema/index.js'
+import { lockWalletPolicy } from '../../store/repositories/lockWallet.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 
 /**
@@ -16,6 +17,9 @@ export async function setPolicy(db: Db, input: { walletId: string; sessionId?: s
     // Two changes of one wallet's policies take turns: both would otherwise delete the same (or no)
     // row and both insert, and the second would fail on the one-policy unique index.
     await lockTenantWallet(tx, input.walletId, input.tenantId)
+    // The wallet's policy checks and this change take turns (`lockWalletPolicy`): this waits for the
+    // checks under way, whose placements let through count from then; the checks after read these rules.
+    await lockWalletPolicy(tx, input.walletId, 'exclusive')
     const target = input.sessionId
       ? and(eq(policies.walletId, input.walletId), eq(policies.sessionId, input.sessionId))
       : and(eq(policies.walletId, input.walletId), isNull(policies.sessionId))

@@ -26,3 +26,18 @@ export async function lockWallet(tx: Db, walletId: string): Promise<LockedWallet
 export async function lockWalletToHalt(tx: Db, walletId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(1146115161, hashtext(${walletId}::text))`)
 }
+
+/**
+ * The wallet's policy lock (an advisory lock, not the halt's), for the rest of the transaction: a
+ * policy change (`setPolicy`) and a check under rules with a counting limit take it exclusively, a
+ * check under rules with none shared. Each check reads the rules and records what it let through
+ * (`policy_passed_at`) under it, so a change waits for the checks under way and the checks after it
+ * read the changed rules and count what those let through. Advisory, not the wallet row: no
+ * wait behind the row's other writers (session grants, intake), and checks under rules with no
+ * counting limit run side by side.
+ */
+export async function lockWalletPolicy(tx: Db, walletId: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  await tx.execute(mode === 'shared'
+    ? sql`select pg_advisory_xact_lock_shared(1146115152, hashtext(${walletId}::text))`
+    : sql`select pg_advisory_xact_lock(1146115152, hashtext(${walletId}::text))`)
+}

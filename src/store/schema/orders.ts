@@ -51,7 +51,7 @@ export const orders = pgTable(
      */
     replacedBy: uuid('replaced_by'),
     /**
-     * When the wallet's local policy let this order's placement through (under the wallet's lock,
+     * When the wallet's stored policy let this order's placement through (under its policy lock,
      * `createPolicyCheck`). An order on its way to the operator counts towards the wallet's limits
      * from then: one claimed but not checked yet does not, so a burst over a limit places exactly up to it.
      */

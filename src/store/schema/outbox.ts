@@ -39,7 +39,7 @@ export const outbox = pgTable(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     /**
-     * When the wallet's local policy let this ModifyOrder through (under the wallet's lock,
+     * When the wallet's stored policy let this ModifyOrder through (under its policy lock,
      * `createPolicyCheck`): from then, and until it is answered, its order counts at the greater of
      * its notional and this modify's. One not checked yet (held for a scope change or a session,
      * or waiting for its order's answer) does not count, whatever else checked its order since.
