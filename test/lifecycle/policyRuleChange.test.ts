@@ -8,6 +8,7 @@
  * to a session's counting limit.
  */
 import { eq, sql } from 'drizzle-orm'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPolicyCheck } from '../../src/runtime/policy/createPolicyCheck.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
@@ -109,6 +110,54 @@ describe('a policy change and the checks of placements under way', () => {
     const second = await order(bare.wallet.id, 'submitting')
     expect(await check(placement(bare.wallet.id, other.id, first))).toBeNull()
     expect(await check(placement(bare.wallet.id, counting.id, second))).toBe('session policy maxOpenOrders: 1 open orders reach the limit of 1')
+  })
+
+  it('a price band added while a check waits is applied, with the mark read while the check holds no lock', async () => {
+    const w = await activeWallet(h)
+    // Whether another connection can take the wallet's row and policy locks, asked whenever the mark is read.
+    const probe = new pg.Client({ connectionString: h.databaseUrl })
+    await probe.connect()
+    const lockedAtMark: boolean[] = []
+    const probing: VenueClient = {
+      ...venue,
+      async ticker(market) {
+        await probe.query('begin')
+        try {
+          const row = await probe.query('select 1 from wallets where id = $1 for no key update skip locked', [w.wallet.id])
+          const { rows } = await probe.query(`select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database
+            where d.datname = current_database() and l.locktype = 'advisory' and l.granted and l.pid <> pg_backend_pid()`)
+          lockedAtMark.push(row.rowCount === 0 || rows[0].n > 0)
+        } finally {
+          await probe.query('rollback')
+        }
+        return venue.ticker(market)
+      },
+    }
+    try {
+      const check = createPolicyCheck({ db: h.db, venue: probing, now: () => Date.now() })
+      await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxOpenOrders: 5 } })
+      const placing = await order(w.wallet.id, 'submitting', '1000')
+      await withBlocker(h.databaseUrl, async ({ waiters }) => {
+        const [mayCommit, commit] = signal()
+        const [isChanged, changed] = signal()
+        const change = h.db.transaction(async (tx) => {
+          await setPolicy(tx, { walletId: w.wallet.id, rules: { maxOpenOrders: 5, priceBandBps: 100 } })
+          changed()
+          await mayCommit
+        })
+        await isChanged
+        let decided = false
+        const checked = check(placement(w.wallet.id, w.session.id, placing, 1000n)).finally(() => { decided = true })
+        await eventually(async () => decided || (await waiters()) >= 1)
+        commit()
+        await change
+        // 1000 against the sandbox's mark (about 2000): far outside a band of 1%.
+        expect(await checked).toMatch(/^wallet policy priceBandBps: price 1000 is more than 100 bps from the mark/)
+      })
+      expect(lockedAtMark).toEqual([false])
+    } finally {
+      await probe.end()
+    }
   })
 
   it('an order let through under rules with no counting limit records when (policy_passed_at)', async () => {

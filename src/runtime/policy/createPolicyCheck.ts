@@ -47,7 +47,7 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
     // Cancels are never refused and count towards nothing.
     if (!placing) return refusalOf(options.db, ruleSets, undefined)
     const needsMark = (sets: RuleSets) => check.price !== undefined && sets.some(({ rules }) => rules.priceBandBps !== undefined)
-    // Read over HTTP before the wallet's policy lock is taken, not while it is held.
+    // Read over HTTP before the wallet's policy lock is taken, never while it is held.
     let markValue = needsMark(ruleSets) ? await mark(check.market) : undefined
     // Decided under the wallet's policy lock (`lockWalletPolicy`), which a policy change holds until
     // it commits, with the rules read under it: a change answered before this decides applies to it,
@@ -58,13 +58,12 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
     // exactly up to the limit, neither past it nor short of it. Otherwise shared.
     let exclusive = counts(ruleSets)
     for (;;) {
-      // At most two rounds: one more for a counting limit added meanwhile.
+      // At most three rounds: one more for a counting limit, one for a price band, added meanwhile.
       const decided = await options.db.transaction(async (tx) => {
         await lockWalletPolicy(tx, check.walletId, exclusive ? 'exclusive' : 'shared')
         const current = await ruleSetsOf(tx, check)
         if (!exclusive && counts(current)) return 'exclusive' as const
-        // A price band added meanwhile needs the mark, read then (rarely: under the lock).
-        if (markValue === undefined && needsMark(current)) markValue = await mark(check.market)
+        if (markValue === undefined && needsMark(current)) return 'mark' as const
         const refusal = await refusalOf(tx, current, markValue)
         if (!refusal && check.orderId) {
           await tx.update(orders).set({ policyPassedAt: sql`now()`, updatedAt: sql`${orders.updatedAt}` }).where(eq(orders.id, check.orderId))
@@ -76,6 +75,7 @@ export function createPolicyCheck(options: { db: Db; venue: VenueClient; now: ()
         return { refusal }
       })
       if (decided === 'exclusive') exclusive = true
+      else if (decided === 'mark') markValue = await mark(check.market)
       else return decided.refusal
     }
   }
