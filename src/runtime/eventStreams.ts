@@ -53,6 +53,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   const tickFailed = throttledErrorLog(deps.log, 'event stream supervisor tick failed')
   // An operator that sends no keep-alives makes every idle wallet's stream reconnect each period.
   const streamSilent = throttledErrorLog(deps.log, 'event stream silent; reconnecting', { level: 'info' })
+  // An operator that opens every connection so, or sends heartbeats without a seq, would log one per frame and wallet.
+  const frameUnreadable = throttledErrorLog(deps.log, 'event stream frame without an id cannot be read; passed over', { level: 'warn' })
   // The streams' events are applied together: one transaction for what arrived on several wallets'
   // streams meanwhile (a few statements per batch instead of per wallet and event).
   const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
@@ -177,6 +179,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
         }
       },
       onGap: (expected, got) => gaps.met(walletId, expected, got),
+      onUnreadable: (problem) => frameUnreadable(problem, { walletId }),
       onError: (error) => streamError(error, { walletId }),
       idleTimeoutMs: options.idleTimeoutMs,
       onIdle: (idleMs) => streamSilent(new Error(`nothing arrived for ${idleMs} ms`), { walletId }),

@@ -57,10 +57,16 @@ export type StreamEventsOptions = {
    * replays, a few seconds of backoff), is handed over in its place as a stand-in event
    * (`unreadableFrameStandIn`, type UnreadableFrame), which the consumer stores and passes over: the
    * stream resumes after the last seq delivered, so the operator sends it again on every reconnect,
-   * and every later event of the wallet would wait behind it for good. One without an id cannot be
-   * placed, and is met again as a gap (`onGap`). 0: never.
+   * and every later event of the wallet would wait behind it for good. 0: never.
    */
   skipUnreadableAfter?: number
+  /**
+   * Told of a frame that cannot be read and carries no SSE `id` (PROTOCOL.md §7 gives every event
+   * one: this is no event of the stream, or one that cannot be placed), with why (`not JSON`,
+   * `no seq`) and none of its text (which may be anything). It is passed over where it stands: the frames after it go on, and a
+   * seq it leaves missing is met as a gap by the next event (`onGap`, the stream resumed before it).
+   */
+  onUnreadable?: (problem: string) => void
   onError?: (error: unknown) => void
   random?: () => number
 }
@@ -68,7 +74,7 @@ export type StreamEventsOptions = {
 class GapError extends Error {}
 
 /** A frame in the queue: an event, or one that could not be read. */
-type Frame = { event: VenueEvent } | { unreadable: UnreadableFrame }
+type Frame = { event: VenueEvent } | { unreadable: UnreadableFrame; reason: string }
 class SilentStreamError extends Error {}
 
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 60_000
@@ -146,9 +152,11 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
             if (typeof event?.seq !== 'string' || !/^\d+$/.test(event.seq)) throw new Error('no seq')
             queue.push({ event })
           } catch (error) {
-            // A corrupt frame is treated like a gap: the replay will carry it again (or, for good, skipUnreadableAfter).
+            // With an id, a corrupt frame is treated like a gap: the replay will carry it again (or,
+            // for good, skipUnreadableAfter). Without one it is passed over (onUnreadable).
             const problem = error instanceof SyntaxError ? `not JSON: ${error.message}` : error instanceof Error ? error.message : String(error)
-            queue.push({ unreadable: { id: message.id, text: message.data, problem } })
+            // JSON.parse's message quotes some of the text: `reason` (for logs) quotes none of it.
+            queue.push({ unreadable: { id: message.id, text: message.data, problem }, reason: error instanceof SyntaxError ? 'not JSON' : problem })
           }
         },
       })
@@ -165,6 +173,14 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
             const frame = queue.shift()!
             if ('unreadable' in frame) {
               const next = head + 1n
+              // Without an id it holds no place: passed over. Had it stood for an event, the event
+              // after it jumps the seq (a gap, as for one lost); had it not (a greeting, a heartbeat
+              // without a seq), nothing is missing. Met as a gap itself, an operator sending it on
+              // every connection would hold the wallet's events behind it for good.
+              if (frame.unreadable.id === undefined) {
+                options.onUnreadable?.(frame.reason)
+                continue
+              }
               // Its SSE id places it: met there on every replay, it is handed over in its place.
               if (frame.unreadable.id === String(next) && skipUnreadableAfter > 0) {
                 const meetings = unreadableAt?.seq === next ? unreadableAt.meetings + 1 : 1

@@ -6,8 +6,11 @@
  * A seq the operator always sends as a frame that is not JSON (a bare `NaN`, as Python's json.dumps
  * writes it), with its SSE id, is passed over after five meetings in a row instead: stored as an
  * UnreadableFrame stand-in, alerted EVENT_UNAPPLIABLE, and the wallet's later events apply.
+ * A frame that cannot be read and carries no SSE id (an operator's greeting on every connection)
+ * holds no seq's place: it is passed over, logged, and the wallet's events apply.
  */
 import { and, eq } from 'drizzle-orm'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { events, streamCursors } from '../../src/store/schema/index.js'
@@ -22,13 +25,16 @@ let proxy: EventProxy
 let worker: RunningWorker
 let db: ReturnType<typeof rows>
 const alerts: { walletId: string; code: string; message: string; details?: Record<string, unknown> }[] = []
+/** The worker's log lines at warn and above. */
+const logged: Record<string, unknown>[] = []
 
 beforeAll(async () => {
   h = await createHarness()
   db = rows(h.db)
   // Events pass through the proxy untouched unless told to corrupt one.
   proxy = await startEventProxy(h.sandbox.url)
-  worker = await h.startWorker({ operatorUrl: proxy.url, streamGapAlertAfterMs: 1_500, alert: (event) => { alerts.push(event) } })
+  const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) })
+  worker = await h.startWorker({ operatorUrl: proxy.url, streamGapAlertAfterMs: 1_500, alert: (event) => { alerts.push(event) }, log })
 })
 afterAll(async () => {
   await h?.close()
@@ -99,6 +105,28 @@ describe("a wallet's event that the operator never sends readable", () => {
       for (const order of behind) await eventually(async () => (await db.order(order.id)).state === 'open')
     } finally {
       proxy.uncorrupt()
+    }
+  })
+
+  it('a frame that cannot be read and carries no SSE id, opening every connection: passed over and logged, and the events apply', async () => {
+    // Each stream opened from now on starts so (the wallet's own among them).
+    proxy.greetStreams('tok=s3cr3t connected')
+    try {
+      const { w, place } = await streamingWalletWithOrder()
+      const behind = await place('1980')
+      const head = operatorEvents(h.sandbox, w.signer.address).length
+      // Before, the frame was met as a gap at every connection's start: the cursor never moved.
+      await eventually(async () => (await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, w.wallet.id)))[0]?.lastSeq === head, 20_000)
+      await eventually(async () => (await db.order(behind.id)).state === 'open')
+      expect(alerts.filter((a) => a.walletId === w.wallet.id)).toEqual([])
+      // Logged with why it cannot be read, none of its text (JSON.parse's message quotes the first ten characters).
+      // (Throttled across wallets: one line for the same problem in 30 s, whichever wallet's.)
+      const lines = logged.filter((line) => line.msg === 'event stream frame without an id cannot be read; passed over')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatchObject({ level: 40, err: 'not JSON', walletId: expect.any(String) })
+      expect(JSON.stringify(logged)).not.toContain('s3cr3t')
+    } finally {
+      proxy.greetStreams(undefined)
     }
   })
 })

@@ -23,6 +23,11 @@ export type EventProxy = {
   corrupt(wallet: string, seq: number): void
   uncorrupt(): void
   /**
+   * Every stream opened from now on starts with a frame of this data that is no event (no SSE id,
+   * no seq: a greeting), until called with undefined.
+   */
+  greetStreams(data: string | undefined): void
+  /**
    * Every stream open now forwards nothing more and stays open, as a connection does whose far
    * end vanished without closing it (streams opened afterwards flow as usual).
    */
@@ -35,12 +40,14 @@ export async function startEventProxy(target: string): Promise<EventProxy> {
   const toCorrupt = new Set<string>()
   // Streams opened up to this count are silenced.
   let silencedUpTo = 0
+  let greeting: string | undefined
   const proxy: Omit<EventProxy, 'url' | 'close'> = {
     streamsOpened: [],
     skipped: [],
     skipOnce: (wallet, seq) => void toSkip.add(`${wallet.toLowerCase()}:${seq}`),
     corrupt: (wallet, seq) => void toCorrupt.add(`${wallet.toLowerCase()}:${seq}`),
     uncorrupt: () => toCorrupt.clear(),
+    greetStreams: (data) => { greeting = data },
     silenceOpenStreams: () => { silencedUpTo = proxy.streamsOpened.length },
   }
 
@@ -62,6 +69,7 @@ export async function startEventProxy(target: string): Promise<EventProxy> {
     const streamNumber = proxy.streamsOpened.length
     response.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding')))
     if (!upstream.body) return void response.end()
+    if (isStream && greeting !== undefined) response.write(`data: ${greeting}\n\n`)
     const decoder = new TextDecoder()
     let buffer = ''
     for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
