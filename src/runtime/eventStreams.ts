@@ -1,16 +1,15 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
-import type { Address, Hex } from 'viem'
+import { eq, sql } from 'drizzle-orm'
+import type { Hex } from 'viem'
 import { type AppliedEvent, type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
 import { saysOnlyModified } from '../core/orders/eventProblem.js'
-import { lockWallet } from '../store/repositories/lockWallet.js'
-import { recordSessionsEnded } from '../store/repositories/recordSessionsEnded.js'
-import { sessions, streamCursors, wallets } from '../store/schema/index.js'
+import { sessions, streamCursors } from '../store/schema/index.js'
 import { streamEvents } from '../venue/streamEvents.js'
 import type { VenueEvent } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
 import type { ActiveSession } from './sessionSigners.js'
 import { markSessionRefused } from './sessions/markSessionRefused.js'
+import { sessionEndedAtOperator } from './sessions/sessionEndedAtOperator.js'
 import { unauthorizedStatus } from './sessions/unauthorizedStatus.js'
 import { readBackOrder } from './submission/readBack.js'
 import { createEventGapWatch } from './eventGapWatch.js'
@@ -174,7 +173,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
               walletId, code: 'EVENT_UNAPPLIABLE', message: `operator event ${event.seq} (${event.type}) cannot be applied and was passed over: ${problem}; reconciliation reads the order from the operator`,
               details: { seq: event.seq, type: event.type, clientOrderId: event.clientOrderId ?? null },
             })
-          } else if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(walletId, event)
+          } else if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(deps, walletId, event)
           else if (saysOnlyModified(event)) await readBackModified(walletId, event.clientOrderId as Hex)
         }
       },
@@ -189,31 +188,6 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   }
 
   /**
-   * A session ended at the operator (revoked behind the worker's back, or expired) and the wallet
-   * has no other: ask for a replacement now, as a refused request does. A rotation's own revocation
-   * of the old session (a new one is active) and a compromise (the wallet is halted) ask nothing.
-   */
-  async function sessionEndedAtOperator(walletId: string, event: VenueEvent): Promise<void> {
-    const delegation = event.data?.delegation
-    const named = typeof delegation === 'string'
-      ? await deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.delegationHash, delegation.toLowerCase())))
-      : []
-    const endedIds = named.length ? named.map(({ id }) => id) : await askWhichEnded(walletId, event)
-    const [endedId] = endedIds
-    if (endedId === undefined) return
-    for (const id of endedIds) deps.sessions.forget(id)
-    const waiting = await deps.db.transaction(async (tx) => {
-      // Locked as a grant's activation locks it, so a session granted meanwhile is seen here.
-      const wallet = await lockWallet(tx, walletId)
-      const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'active'))).limit(1)
-      if (!wallet || active || wallet.status === 'halted') return false
-      if (wallet.status === 'active') await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(eq(wallets.id, walletId))
-      return true
-    })
-    if (waiting) await deps.onSessionInvalid?.(walletId, endedId, `operator event ${event.type}`)
-  }
-
-  /**
    * An OrderModified naming no price, size or revision (PROTOCOL.md §7 names none): the order is read
    * back from the operator. A failed read leaves it to reconciliation, which reads it too.
    */
@@ -224,42 +198,6 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
     } catch (error) {
       deps.log.warn({ walletId, clientOrderId, err: error }, 'could not read back a modified order; reconciliation will')
     }
-  }
-
-  /**
-   * PROTOCOL.md §7's SessionRevoked and SessionExpired carry no fields, so an operator may not say
-   * which session ended (the sandbox adds `data.delegation`; applyEvent uses it). Then each of the
-   * wallet's signing sessions is asked with a read, which any unexpired, unrevoked delegation may
-   * make (§6): one answered SessionUnauthorized has ended, and is recorded as a named one would be
-   * (as expired once its expiry has passed, else as revoked).
-   * Any other answer leaves a session as it is (a signed request refused 401 ends it then).
-   */
-  async function askWhichEnded(walletId: string, event: VenueEvent): Promise<string[]> {
-    const candidates = await deps.db.select({ session: sessions, address: wallets.address }).from(sessions)
-      .innerJoin(wallets, eq(wallets.id, sessions.walletId))
-      .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['active', 'rotating', 'delegated'])))
-    const refused: (typeof candidates)[number]['session'][] = []
-    for (const { session, address } of candidates) {
-      if (!session.delegatedPayload || !session.delegationHash) continue
-      try {
-        await deps.venue.balances(deps.sessions.readAuthOf(session, address as Address))
-      } catch (error) {
-        if (error instanceof VenueError && error.venueCode === 'SessionUnauthorized') refused.push(session)
-        else deps.log.warn({ walletId, sessionId: session.id, err: error }, 'could not ask the operator whether a session ended')
-      }
-    }
-    // Each as what ended it, whichever event asked: expired when its expiry has passed on the
-    // operator's clock, revoked otherwise.
-    const expiredBy = deps.operatorNow() / 1000
-    const byType = (['SessionExpired', 'SessionRevoked'] as const).map((type) => ({
-      type, ids: refused.filter((session) => (session.expiryUnix <= expiredBy) === (type === 'SessionExpired')).map((session) => session.id),
-    })).filter(({ ids }) => ids.length)
-    if (!byType.length) return []
-    return deps.db.transaction(async (tx) => {
-      const ended: string[] = []
-      for (const { type, ids } of byType) ended.push(...await recordSessionsEnded(tx, walletId, inArray(sessions.id, ids), { type, at: event.at, seq: event.seq }, new Date(deps.now())))
-      return ended
-    })
   }
 
   async function tick(): Promise<void> {
