@@ -10,7 +10,8 @@
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
  *   a late duplicate is impossible); orphans adopted or cancelled (config), with the fills already
- *   stored for them; missed fills (each order first brought to the operator's read, taken after the fills were
+ *   stored for them (`linkUnmatchedFills`: one the order cannot count is linked uncounted, with a
+ *   READ_UNAPPLIABLE alert naming it); missed fills (each order first brought to the operator's read, taken after the fills were
  *   listed, so a modify the stream has not applied yet is not lost), and all of them once when an order read
  *   shows more filled than Postgres counts (a fill event passed over as malformed); an order Postgres has
  *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
@@ -60,6 +61,10 @@ import type { VenueOrder } from '../src/venue/types.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
+
+/** What became of a fill linked to its order that the order cannot count (`linkUnmatchedFills`). */
+const UNCOUNTED_LINKED = "it is linked to its order, left out of the order's filled size and fees; the rest of the wallet is reconciled"
+
 /**
  * `stopped`: the worker was stopping, and the run ended before every wallet was reconciled; the
  * repairs of a wallet it stopped in are kept but not counted.
@@ -222,11 +227,17 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   repairs += await cancelEndedButLive(deps, walletId, venueOpen, unappliable, settled, record)
 
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
-  repairs += await deps.db.transaction(async (tx) => {
+  const linked = await deps.db.transaction(async (tx) => {
     const linked = await linkUnmatchedFills(tx, walletId)
-    for (const fill of linked) await record(tx, 'fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId })
-    return linked.length
+    for (const fill of linked) await record(tx, 'fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId, ...(fill.uncountable ? { uncounted: fill.uncountable } : {}) })
+    return linked
   })
+  repairs += linked.length
+  // One its order cannot count is linked and left out of its totals: a person told, as a fill read
+  // back for a known order is (`backfillFills`).
+  for (const fill of linked) {
+    if (fill.uncountable) alertUnappliableRead(deps, walletId, { clientOrderId: fill.clientOrderId, fillId: fill.fillId, problem: fill.uncountable }, UNCOUNTED_LINKED)
+  }
   let backfillRepairs = 0
   const onRepair = (tx: Db, action: string, details: Record<string, unknown>) => {
     backfillRepairs++

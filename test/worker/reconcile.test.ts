@@ -193,6 +193,32 @@ describe('orders the operator has and Deputy does not (orphans)', () => {
     expect((await auditActions(wallet.id)).sort()).toEqual(['fill.linked', 'orphan.adopt'])
   })
 
+  it('adopts an orphan with a fill the stream recorded first that the order cannot count: linked, not counted, and a person told', async () => {
+    const { wallet } = await h.wallet()
+    const cloid = await orphan(wallet.id, wallet.address)
+    const delivered = operatorEvents(h.sandbox, wallet.address) as unknown as VenueEvent[]
+    for (const event of delivered) await applyEvent(h.db, wallet.id, event)
+    // Then a fill each valid, but whose size on top of the 0.5 counted passes the largest amount stored
+    // (uint256 at 18 decimals): stored unlinked, as the order is not known yet.
+    const largest = '115792089237316195423570985008687907853269984665640564039457.584007913129639935'
+    const last = delivered.at(-1)!
+    await applyEvent(h.db, wallet.id, { ...last, seq: String(Number(last.seq) + 1), type: 'OrderFilled', data: { fillId: 'F-too-large', price: '1990', size: largest, fee: '0', remaining: '0' } })
+    expect((await db.fillsOfWallet(wallet.id)).map((f) => f.orderId)).toEqual([null, null])
+
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    const [adopted] = await db.ordersOf(wallet.id)
+    expect(adopted?.clientOrderId).toBe(cloid)
+    expect(parseAmount('filled', adopted!.filled)).toBe(E18 / 2n)
+    // Before, linked and left out of the order's totals without a word.
+    const alerted = await eventually(async () => { const entries = await db.audit(wallet.id, 'alert.READ_UNAPPLIABLE'); return entries.length > 0 && entries })
+    expect(alerted.map((a) => a.details)).toEqual([expect.objectContaining({
+      clientOrderId: cloid, fillId: 'F-too-large', problem: 'size: counted on its order, the filled size would exceed the largest amount stored (uint256 at 18 decimals)',
+    })])
+    // Both linked; the audit trail says which one was not counted.
+    const linked = (await db.audit(wallet.id)).filter((a) => a.action === 'fill.linked').map((a) => a.details as Record<string, unknown>)
+    expect(linked.map((d) => [d.fillId === 'F-too-large', d.uncounted ?? null]).sort()).toEqual([[false, null], [true, alerted[0]!.details!.problem]])
+  })
+
   it("cancels an orphan with orphanPolicy 'cancel'", async () => {
     const { wallet } = await h.wallet()
     const cloid = await orphan(wallet.id, wallet.address)
