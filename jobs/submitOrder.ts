@@ -14,7 +14,9 @@
  *   wallet has resumed, a CancelAll the user asked for `cancelAll`); a halt committed after the claim stops it at its signature
  *   (`insertSignedRequests` locks the wallet row and persists nothing for a halted wallet; the claim,
  *   run again, cancels it `halted`); an Order accepted after the wallet was halted, or after such
- *   a CancelAll may have gone out, gets a CancelOrder (reason `halted` or `cancelAll`).
+ *   a CancelAll may have gone out, gets a CancelOrder (reason `halted` or `cancelAll`). Bytes another
+ *   run of the job read before such a stop closed them and sent after it, if taken, make the order
+ *   stopped here live again, with a CancelOrder at once (`cancelStoppedButPlaced`, audit `order.liveAtOperator`).
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
@@ -40,7 +42,8 @@ import { lockOrder } from '../src/store/repositories/lockOrder.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { cancelAllAfter, haltAfter } from '../src/store/repositories/cancelAllAfter.js'
 import { queueLateCancels } from '../src/store/repositories/queueLateCancels.js'
-import { unfinishedCancelsOf } from '../src/store/repositories/unfinishedCancels.js'
+import { LIVE_AT_OPERATOR, unfinishedCancelsOf } from '../src/store/repositories/unfinishedCancels.js'
+import { audit } from '../src/store/repositories/audit.js'
 import { walletHalted } from '../src/store/repositories/walletHalted.js'
 import type { Db } from '../src/store/Database.js'
 import { type OrderRow, intents, orders, outbox } from '../src/store/schema/index.js'
@@ -89,6 +92,22 @@ const stopReasons = {
   goodTillPassed: 'its good-till time passed before it was sent',
   cancelAll: 'a CancelAll was asked after it was queued',
 } as const
+
+/**
+ * A placement the claim stopped (cancelled here: halted, a cancel or a CancelAll asked, its good-till
+ * time passed) whose bytes another run of the same work had read before the stop and sent after it
+ * (a stalled job re-run beside the original): the operator took them. Recorded as the live order it
+ * is there, and cancelled at once as reconciliation cancels an order it finds ended here and open
+ * there (`liveAtOperator`: held for a scope change rather than failed). Reason `halted` on a halted
+ * wallet, so a resume waits for it (`haltStillOnTheWire`); else the reason it was cancelled for.
+ */
+async function cancelStoppedButPlaced(tx: Db, order: OrderRow, requestId: string): Promise<void> {
+  const state = parseAmount('filled', order.filled) > 0n ? 'partially_filled' : 'open'
+  await tx.update(orders).set({ state, cancelReason: null }).where(eq(orders.id, order.id))
+  const reason = (await walletHalted(tx, order.walletId)) ? 'halted' : (order.cancelReason ?? 'user')
+  await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason, [LIVE_AT_OPERATOR]: true } })
+  await audit(tx, { walletId: order.walletId, actor: 'worker', action: 'order.liveAtOperator', details: { orderId: order.id, clientOrderId: order.clientOrderId, recorded: 'cancelled', requestId } })
+}
 
 /** What a replacement does without a usable read of the order it replaces. */
 const PLACED_AS_HELD = "the replacement is placed at the price and size of the cancelled order's modify the operator may have taken, else those held here for it"
@@ -199,10 +218,11 @@ export const submitOrderSpec: FamilySpec<'Order'> = {
   async unclaim(tx, { order }) {
     if (order) await tx.update(orders).set({ state: 'pending' }).where(and(eq(orders.id, order.id), eq(orders.state, 'submitting')))
   },
-  async onAccepted(tx, { order }, { receipt, request }) {
+  async onAccepted(tx, { order }, { receipt, request, closedBefore }) {
     if (!order) return
-    await mutateOrder(tx, { id: order.id }, [{ kind: 'accepted', venueOrderId: receipt.orderId }])
+    const changed = await mutateOrder(tx, { id: order.id }, [{ kind: 'accepted', venueOrderId: receipt.orderId }])
     await tx.update(orders).set({ sessionId: request.sessionId }).where(eq(orders.id, order.id))
+    if (closedBefore && changed?.after.state === 'cancelled') return cancelStoppedButPlaced(tx, changed.after, request.id)
     await queueLateCancels(tx, [order.id])
   },
   async onRejected(tx, { order }, code, message) {

@@ -2,7 +2,7 @@
  * The second half of every submission (`runSubmission` does the first: load, order, claim, sign and
  * persist): send the signed request, and map the operator's answer to its outcome.
  */
-import { type SQL, and, eq, inArray, sql } from 'drizzle-orm'
+import { type SQL, and, eq, inArray, ne, sql } from 'drizzle-orm'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
@@ -180,8 +180,14 @@ export async function deliver<F extends RequestFamily>(
 
 async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>, sentAt: Date): Promise<void> {
   await ctx.deps.db.transaction(async (tx) => {
-    await tx.update(requests).set({ status: 'accepted', receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()), sentAt: firstSentAt(sentAt) }).where(eq(requests.id, request.id))
-    await spec.onAccepted(tx, ctx, { receipt, request, fields })
+    const stored = { status: 'accepted' as const, receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()), sentAt: firstSentAt(sentAt) }
+    const open = await tx.update(requests).set(stored).where(and(eq(requests.id, request.id), ne(requests.status, 'rejected'))).returning({ id: requests.id })
+    // Closed meanwhile by another run of the same work (a stop: a halt, a cancel asked) that read
+    // it before these bytes went out: the operator took them all the same. Recorded as it answered,
+    // without the closing words ("not resent"), and the family told (`closedBefore`).
+    const closedBefore = open.length === 0
+    if (closedBefore) await tx.update(requests).set({ ...stored, errorCode: null, errorMessage: null }).where(eq(requests.id, request.id))
+    await spec.onAccepted(tx, ctx, { receipt, request, fields, closedBefore })
     await setOutboxStatus(tx, ctx.row.id, 'done')
   })
 }

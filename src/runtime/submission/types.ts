@@ -65,7 +65,11 @@ export type FamilySpec<F extends RequestFamily> = {
   tookEffect?(ctx: SubmitContext, session: ActiveSession, request: RequestRow): Promise<boolean>
   /** Called when the work cannot go out now (no valid session) and will be released later. */
   unclaim?(tx: Db, ctx: SubmitContext): Promise<void>
-  onAccepted(tx: Db, ctx: SubmitContext, accepted: { receipt: Receipt; request: RequestRow; fields: Record<string, unknown> }): Promise<void>
+  /**
+   * The operator took the request. `closedBefore`: this run's send went out after another run of the
+   * same work had closed the request here (stopped it, say for a halt) and settled the work as never sent.
+   */
+  onAccepted(tx: Db, ctx: SubmitContext, accepted: { receipt: Receipt; request: RequestRow; fields: Record<string, unknown>; closedBefore?: boolean }): Promise<void>
   /** The request definitely did not take effect, and will not be retried. */
   onRejected(tx: Db, ctx: SubmitContext, code: string, message: string): Promise<void>
   /** The request may have taken effect: the order's state is unknown until resolved. */
