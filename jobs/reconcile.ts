@@ -17,7 +17,10 @@
  *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
  *   queued (payload flag `liveAtOperator`); an order the reconciler queued such a cancel of, or an
  *   orphan's (ORPHAN_POLICY=cancel), whose cancel failed for good and that the operator still lists
- *   open, cancelled again (`retryReconcilerCancels`: alert ORDER_UNCANCELLED, ORPHAN_UNCANCELLED);
+ *   open, cancelled again (`retryReconcilerCancels`: alert ORDER_UNCANCELLED, ORPHAN_UNCANCELLED), once
+ *   the wait since its last failure reaches the sweep interval doubled per failure in a row (up to
+ *   an hour; none after a rotation: `cancelRetryDue`, read from the stored failures, so it holds
+ *   across restarts and workers);
  *   every repair → audit_log (actor `reconciler`). An order or fill whose read cannot be applied
  *   (a malformed field: `orderReadProblem`, `fillReadProblem`) is passed over with a READ_UNAPPLIABLE
  *   alert naming it, and the rest of the wallet reconciled.
@@ -72,7 +75,11 @@ const UNCOUNTED_LINKED = "it is linked to its order, left out of the order's fil
 /** `domainChanged`: the operator verifies over another EIP-712 domain; nothing was read (every read is signed). */
 export type ReconcileReport = { wallets: number; repairs: number; failures: number; stopped?: true; domainChanged?: true }
 
-export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number }): Promise<ReconcileReport> {
+/**
+ * `intervalMs`: the sweep interval (RECONCILE_INTERVAL_MS; default 30 s), the first wait before a
+ * reconciler's cancel that failed for good is queued again (`retryReconcilerCancels`).
+ */
+export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number; intervalMs?: number }): Promise<ReconcileReport> {
   // No read is signed over a domain the operator no longer verifies over (no request unless it changed).
   if (await deps.operatorDomain?.stillChanged()) return { wallets: 0, repairs: 0, failures: 0, domainChanged: true }
   const wallets = options.walletId
@@ -87,7 +94,7 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
       const session = await deps.sessions.active(walletId, 0)
       if (!session) continue
       report.wallets++
-      report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000)
+      report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000, options.intervalMs ?? 30_000)
     } catch (error) {
       // Stopped between two of the wallet's reads (`startsNoRead`): what it repaired is kept.
       if (error === deps.stopping?.reason && stopsHere(deps, report)) break
@@ -98,7 +105,7 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
   return report
 }
 
-async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans: OrphanPolicy, settleMs: number): Promise<number> {
+async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans: OrphanPolicy, settleMs: number, intervalMs: number): Promise<number> {
   const { walletId } = session
   const auth = deps.sessions.readAuth(session)
   let repairs = 0
@@ -223,7 +230,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
 
   // An order the reconciler was to cancel (an orphan, or one recorded ended here) whose cancel failed
   // for good is still live there: cancelled again, and a person told.
-  repairs += await retryReconcilerCancels(deps, walletId, [...venueOpen.keys()], record, orphans)
+  repairs += await retryReconcilerCancels(deps, walletId, [...venueOpen.keys()], record, { orphans, intervalMs })
   repairs += await cancelEndedButLive(deps, walletId, venueOpen, unappliable, settled, record)
 
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.

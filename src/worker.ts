@@ -185,6 +185,8 @@ export async function startWorker(options: StartWorkerOptions) {
   submitQueue.on('error', throttledErrorLog(options.log, 'submit queue error'))
   controlQueue.on('error', throttledErrorLog(options.log, 'control queue error'))
   const orphans = options.orphanPolicy ?? 'adopt'
+  // The sweep interval: also the first wait before a reconciler's cancel that failed is queued again.
+  const intervalMs = options.reconcileIntervalMs ?? 30_000
 
   // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
   // of the pass (the database dropping a connection) is waited out, not fatal: no work is taken until
@@ -193,7 +195,7 @@ export async function startWorker(options: StartWorkerOptions) {
   // wait: its jobs meanwhile resend the bytes they persisted, which the operator answers duplicate.
   // Stopped while starting, the pass ends after the read on the wire (`stopped`): no work is taken.
   const startup = await retryUntilDone(async () => {
-    const report = await reconcile(deps, { orphans })
+    const report = await reconcile(deps, { orphans, intervalMs })
     options.startupSignal?.throwIfAborted()
     return report
   }, {
@@ -231,17 +233,17 @@ export async function startWorker(options: StartWorkerOptions) {
     ...(options.scheduleMaxLatenessMs === undefined ? {} : { maxLatenessMs: options.scheduleMaxLatenessMs }),
   })
   // The periodic runs over every wallet, one at a time per process; a wallet's own (asked for it) always runs.
-  const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans }))
+  const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans, intervalMs }))
   const maintainAll = oneRunAtATime(() => maintainSessions(deps, maintenance))
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, withStorableErrors(async (job: Job<ReconcileJobData>, token?: string) => {
     const { walletId } = job.data
     if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
-    if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId }) : reconcileAll()
+    if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId, intervalMs }) : reconcileAll()
     if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
   }), { connection: redis.open(), prefix, concurrency: 4, settings: controlQueueSettings })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
-  const schedulerPeriods = { reconcileMs: options.reconcileIntervalMs ?? 30_000, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
+  const schedulerPeriods = { reconcileMs: intervalMs, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
 
   // The loops below run every few hundred ms to seconds: while Postgres or Redis is down each would
   // log every run, so each logs a failure once and counts its repeats (throttledErrorLog).

@@ -2,6 +2,7 @@ import { and, desc, eq, exists, inArray, not } from 'drizzle-orm'
 import type { Db } from '../store/Database.js'
 import { ORPHAN_CANCEL_REASON, liveAtOperatorCancel, reconcilerCancel, unfinishedCancelsOf } from '../store/repositories/unfinishedCancels.js'
 import { orders, outbox } from '../store/schema/index.js'
+import { cancelRetryDue } from '../store/repositories/cancelRetryDue.js'
 import type { WorkerDeps } from './deps.js'
 
 type RecordRepair = (tx: Db, action: string, details: { [key: string]: unknown }) => Promise<void>
@@ -11,16 +12,20 @@ type RecordRepair = (tx: Db, action: string, details: { [key: string]: unknown }
  * ORPHAN_POLICY=cancel, or an order recorded ended here that the operator listed open) that the
  * operator still lists open, their cancel failed for good (a local policy refused it, the operator
  * did, or it was refused out of scope before such cancels were held for a scope change) and no other
- * cancel of them on its way: a new CancelOrder with the same payload (reason and flag) is queued on
- * every sweep, and a person told (once an hour per order: the alert sink's rule), since the order
- * trades the user's money at the operator meanwhile. An orphan's: audit `orphan.cancelRetried`,
- * alert ORPHAN_UNCANCELLED, only while `orphans` is `cancel`; one recorded ended here: audit
- * `order.cancelRetried`, alert ORDER_UNCANCELLED, whatever the policy. Answers how many were queued again.
+ * cancel of them on its way: a new CancelOrder with the same payload (reason and flag) is queued, and
+ * a person told (once an hour per order: the alert sink's rule), since the order trades the user's
+ * money at the operator meanwhile. Not at every sweep: once the time since the last failure reaches
+ * `intervalMs` (the sweep interval), doubled for each further failure in a row, up to an hour, or at
+ * once after a rotation (`cancelRetryDue`), so an operator that refuses every attempt gets one
+ * signed request an hour at most rather than one a sweep, and the order's work does not grow by a
+ * row a sweep. An orphan's: audit `orphan.cancelRetried`, alert ORPHAN_UNCANCELLED, only while
+ * `orphans` is `cancel`; one recorded ended here: audit `order.cancelRetried`, alert
+ * ORDER_UNCANCELLED, whatever the policy. Answers how many were queued again.
  */
 export async function retryReconcilerCancels(deps: Pick<WorkerDeps, 'db' | 'alert'>, walletId: string, listedOpen: string[], record: RecordRepair,
-  orphans: 'adopt' | 'cancel'): Promise<number> {
+  options: { orphans: 'adopt' | 'cancel'; intervalMs: number }): Promise<number> {
   if (listedOpen.length === 0) return 0
-  const retried = orphans === 'cancel' ? reconcilerCancel : liveAtOperatorCancel
+  const retried = options.orphans === 'cancel' ? reconcilerCancel : liveAtOperatorCancel
   const failed = await deps.db.select({ id: orders.id, clientOrderId: orders.clientOrderId }).from(orders).where(and(
     eq(orders.walletId, walletId), inArray(orders.clientOrderId, listedOpen), inArray(orders.state, ['open', 'partially_filled']),
     exists(deps.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.orderId, orders.id), retried, eq(outbox.status, 'failed')))),
@@ -34,6 +39,7 @@ export async function retryReconcilerCancels(deps: Pick<WorkerDeps, 'db' | 'aler
       if (!locked || (locked.state !== 'open' && locked.state !== 'partially_filled')) return undefined
       const [unfinished] = await tx.select({ id: outbox.id }).from(outbox).where(unfinishedCancelsOf(order.id)).limit(1)
       if (unfinished) return undefined
+      if (!(await cancelRetryDue(tx, { walletId, orderId: order.id, retried, intervalMs: options.intervalMs }))) return undefined
       const [last] = await tx.select({ payload: outbox.payload, lastError: outbox.lastError }).from(outbox)
         .where(and(eq(outbox.orderId, order.id), retried)).orderBy(desc(outbox.seq)).limit(1)
       if (!last) return undefined
@@ -44,7 +50,7 @@ export async function retryReconcilerCancels(deps: Pick<WorkerDeps, 'db' | 'aler
     })
     if (last === undefined) continue
     queued++
-    const again = `its cancel failed (${last.lastError}); a new cancel is queued on every sweep`
+    const again = `its cancel failed (${last.lastError}); a new cancel is queued, and after each further failure a longer wait (doubling, up to an hour, or none after a rotation)`
     deps.alert(last.orphan
       ? {
         walletId, code: 'ORPHAN_UNCANCELLED', details: { orderId: order.id, clientOrderId: order.clientOrderId },

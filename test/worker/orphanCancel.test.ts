@@ -8,6 +8,7 @@
  * And an adopted orphan says so: `adoptedAt`, and no time in force claimed (the read has none).
  */
 import { randomBytes } from 'node:crypto'
+import { sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
@@ -102,7 +103,7 @@ describe('an orphan to cancel under a session whose scope has no CancelOrder', (
 })
 
 describe('an orphan whose cancel failed for good', () => {
-  it('is cancelled again by the next sweep, with an alert naming it', async () => {
+  it('is cancelled again by the first sweep an interval after it failed, with an alert naming it', async () => {
     const w = await walletWithOrphan(['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'])
     // Recorded, and its cancel failed: as it ended before this was fixed (refused out of scope), or
     // for any reason it fails for good. Written here, so that no relay sends it meanwhile.
@@ -111,6 +112,12 @@ describe('an orphan whose cancel failed for good', () => {
     await h.db.insert(outbox).values({ walletId: w.wallet.id, kind: 'CancelOrder', orderId: orphan!.id, payload: { reason: 'orphan' }, status: 'failed', lastError: 'LOCAL.ACL_SCOPE: out of scope' })
     expect(operatorOrder(h.sandbox, w.wallet.address, w.clientOrderId)?.status).toBe('open')
 
+    // Not within the sweep interval (30 s by default) of the failure; the first sweep after it, as if
+    // that long had passed (the failure and the session, activated before it, dated back).
+    expect((await reconcileNow('cancel')).failures).toBe(0)
+    expect((await cancelWork(w.wallet.id)).map((row) => row.status)).toEqual(['failed'])
+    await h.db.execute(sql`update outbox set updated_at = now() - interval '30 seconds' where order_id = ${orphan!.id}`)
+    await h.db.execute(sql`update sessions set activated_at = now() - interval '1 minute' where wallet_id = ${w.wallet.id}`)
     expect((await reconcileNow('cancel')).failures).toBe(0)
     expect(alerts.filter((a) => a.walletId === w.wallet.id).map((a) => a.code)).toContain('ORPHAN_UNCANCELLED')
     expect((await db.audit(w.wallet.id, 'orphan.cancelRetried'))).toHaveLength(1)

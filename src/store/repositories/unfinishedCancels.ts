@@ -41,7 +41,8 @@ export const liveAtOperatorCancel = sql`(${outbox.kind} = 'CancelOrder' and ${ou
  * SQL condition on an outbox row: a cancel the reconciler queued for an order live at the operator
  * that nobody is to keep trading (an orphan's, or one recorded ended here). Nobody waits for its
  * answer, so it is held for a scope change rather than failed (`isReconcilerCancel`), and queued
- * again while the operator lists the order open after it failed for good (`retryReconcilerCancels`).
+ * again while the operator lists the order open after it failed for good (`retryReconcilerCancels`, with
+ * a wait that doubles per failure in a row: `cancelRetryDue`).
  */
 export const reconcilerCancel = sql`(${orphanCancel} or ${liveAtOperatorCancel})`
 
