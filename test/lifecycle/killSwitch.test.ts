@@ -21,7 +21,7 @@ import { requestCancel, requestCancelAll, requestModify } from '../../src/runtim
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from './support/gateProxy.js'
-import { activeWallet, bareWallet, eventually, fromWallet, grant, operatorOpenOrders, operatorOrder, operatorOrders, place, rows, settled } from './support/lifecycle.js'
+import { activeWallet, bareWallet, cancelledFor, eventually, fromWallet, grant, operatorOpenOrders, operatorOrder, operatorOrders, place, rows, settled } from './support/lifecycle.js'
 
 let h: Harness
 let gate: GateProxy
@@ -111,7 +111,7 @@ describe('the kill switch', () => {
     expect((await settled(h.db, placed[0]!.id, 'open')).state).toBe('open')
     await haltWallet(h.db, { walletId: w.wallet.id, reason: 'user pressed stop' })
     await worker.relay()
-    expect((await settled(h.db, placed[0]!.id, 'cancelled')).cancelReason).toBe('halted')
+    await cancelledFor(h.db, placed[0]!.id, 'halted')
     expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toHaveLength(0)
 
     // Nothing was sent as a CancelAll, nor refused: each order got its CancelOrder.
@@ -194,7 +194,7 @@ describe('a halted wallet whose session has no CancelAll', () => {
     expect(refused).toBeInstanceOf(ValidationError)
     expect(refused).toMatchObject({ field: 'orderId', message: expect.stringContaining('the wallet is halted (stop); resume it before modifying orders') })
     cancel.release()
-    expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ cancelReason: 'halted' })
+    await cancelledFor(h.db, order.id, 'halted')
     expect((await r.outboxOf(order.id)).map((o) => o.kind)).toEqual(['Order', 'CancelOrder'])
   })
 })

@@ -3,6 +3,7 @@
  * worker's tables, and the sandbox operator's own records to compare with them.
  * Built on the worker harness (sandbox + fresh database + unique queue prefix).
  */
+import { expect } from 'vitest'
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { generatePrivateKey } from 'viem/accounts'
@@ -67,6 +68,19 @@ export function settled(db: Db, orderId: string, ...states: string[]) {
     const [order] = await db.select().from(orders).where(eq(orders.id, orderId))
     return order && states.includes(order.state) && order
   })
+}
+
+/**
+ * Waits until the order is cancelled for `reason`, and answers it. The operator's OrderCancelled
+ * says `user` for every CancelOrder and can be applied before the cancel's receipt, which records
+ * why the worker sent it (`halted`, `goodTill`…): the order reads cancelled, `user`, a moment first.
+ */
+export async function cancelledFor(db: Db, orderId: string, reason: string) {
+  const read = async () => (await db.select().from(orders).where(eq(orders.id, orderId)))[0]
+  await eventually(async () => { const order = await read(); return order?.state === 'cancelled' && order.cancelReason === reason }).catch(() => undefined)
+  const order = await read()
+  expect({ state: order?.state, cancelReason: order?.cancelReason }).toEqual({ state: 'cancelled', cancelReason: reason })
+  return order!
 }
 
 /**
