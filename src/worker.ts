@@ -40,6 +40,8 @@ import { createOperatorDomainWatch } from './runtime/operatorDomain.js'
 import { createOperatorClock } from './runtime/operatorClock.js'
 import { oneRunAtATime } from './runtime/oneRunAtATime.js'
 import { untilAborted } from './runtime/untilAborted.js'
+import { pendingAfter } from './runtime/pendingAfter.js'
+import { jobsInProgress } from './runtime/jobsInProgress.js'
 import { startOutboxRelay } from './runtime/startOutboxRelay.js'
 
 /** How long a refused session's caller waits for Redis to take its maintenance job. */
@@ -215,7 +217,9 @@ export async function startWorker(options: StartWorkerOptions) {
   const cancelLane = startCancelLane(deps)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs, gapAlertAfterMs: options.streamGapAlertAfterMs })
 
-  const submitWorker = new Worker<SubmitJobData>(queueNames.submit, withStorableErrors(createSubmitProcessor(deps)), {
+  // How many jobs run now: at the shutdown deadline, the ones still running are work left behind.
+  const jobs = jobsInProgress()
+  const submitWorker = new Worker<SubmitJobData>(queueNames.submit, jobs.count(withStorableErrors(createSubmitProcessor(deps))), {
     connection: redis.open(), prefix, concurrency: options.concurrency ?? 64,
     settings: { backoffStrategy: submitBackoff },
     // A crashed worker's jobs return once their lock lapses: keep that short. A submission is safe
@@ -235,13 +239,13 @@ export async function startWorker(options: StartWorkerOptions) {
   // The periodic runs over every wallet, one at a time per process; a wallet's own (asked for it) always runs.
   const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans, intervalMs }))
   const maintainAll = oneRunAtATime(() => maintainSessions(deps, maintenance))
-  const controlWorker = new Worker<ReconcileJobData>(queueNames.control, withStorableErrors(async (job: Job<ReconcileJobData>, token?: string) => {
+  const controlWorker = new Worker<ReconcileJobData>(queueNames.control, jobs.count(withStorableErrors(async (job: Job<ReconcileJobData>, token?: string) => {
     const { walletId } = job.data
     if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
     if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId, intervalMs }) : reconcileAll()
     if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
-  }), { connection: redis.open(), prefix, concurrency: 4, settings: controlQueueSettings })
+  })), { connection: redis.open(), prefix, concurrency: 4, settings: controlQueueSettings })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
   const schedulerPeriods = { reconcileMs: intervalMs, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
 
@@ -270,19 +274,34 @@ export async function startWorker(options: StartWorkerOptions) {
       return compromiseWallet(deps, options.keyring, { walletId, reason, walletSigner: wallet && maintenance.walletSignerFor(wallet) })
     },
     streams,
-    async close(timeoutMs = 20_000): Promise<void> {
+    /**
+     * Answers whether the jobs finished within `timeoutMs`; false: jobs were left running (waiting on
+     * a hanging Postgres or operator), to be re-run, and the process should exit saying so.
+     */
+    async close(timeoutMs = 20_000): Promise<boolean> {
       shutdown.abort(new Error('worker stopping'))
-      await relayer.stop()
-      const stop = Promise.all([submitWorker.close(), controlWorker.close(), streams?.close(), relayer.settled(), repairs.close(), pruning.close(), cancelLane.close()])
-      const timedOut = await Promise.race([stop.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())])
-      if (timedOut) {
-        // BullMQ's close may be waiting for a blocking connection that never ends (dropBlockingConnection):
-        // it is not waited for further. A job it has not recorded finished is re-run once its lock lapses.
-        options.log.warn({ timeoutMs }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
+      const pending = await pendingAfter({
+        // The relay's listener connection is closed within the budget too: a Postgres that hangs never answers its close.
+        'outbox relay': Promise.all([relayer.stop(), relayer.settled()]),
+        'queue workers': Promise.all([submitWorker.close(), controlWorker.close()]),
+        'event streams': streams?.close(),
+        'repair sweeps': repairs.close(),
+        'history pruning': pruning.close(),
+        'cancel lane': cancelLane.close(),
+      }, timeoutMs)
+      // Jobs still running are abandoned (BullMQ re-runs one it has not recorded finished once its lock
+      // lapses): the stop is forced. A loop's run still waiting (for Redis or Postgres) is not work
+      // left behind: the next worker's runs do the same, nor is BullMQ's close waiting with no job
+      // for a blocking connection that never ends (dropBlockingConnection).
+      const jobsLeft = jobs.running
+      if (pending.length) {
+        options.log.warn({ timeoutMs, pending, jobsLeft }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
         for (const worker of [submitWorker, controlWorker]) dropBlockingConnection(worker)
       }
-      await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
+      // Past the budget, an alert's delivery still under way (its audit row, its webhook) is not waited for: it was logged when raised.
+      await Promise.all([submitQueue.close(), controlQueue.close(), pending.length ? undefined : alerts.settled()])
       await redis.closeAll()
+      return jobsLeft === 0
     },
   }
 

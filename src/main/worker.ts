@@ -6,9 +6,14 @@ import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
 import { type RunningWorker, startWorker } from '../worker.js'
+import { closeDatabaseWithin } from './closeDatabaseWithin.js'
 import { exitOnCrash } from './exitOnCrash.js'
+import { SHUTDOWN_FORCED } from './onShutdownSignal.js'
 import { startUntilStopped } from './startUntilStopped.js'
 import { startWorkerHealth } from './startWorkerHealth.js'
+
+/** How long a stopping worker waits for its Postgres pool to close (its connections in use released, its connects answered). */
+const DATABASE_CLOSE_WAIT_MS = 5_000
 
 const { config, keyring, custody, localKeys } = readSettings()
 const log = createLogger(config.LOG_LEVEL, 'deputy-worker')
@@ -20,10 +25,13 @@ const signers = createWalletSignerRegistry({ localKeys, fallback: (wallet) => cu
 const health = await startWorkerHealth(config, log)
 const database = await openConfiguredDatabase(config, log)
 // The jobs get SHUTDOWN_TIMEOUT_MS; closing the queues, Redis and Postgres after them gets 10 s more.
+// Jobs left running at their deadline, or a pool Postgres does not let close (a paused server holding
+// its connects), force the stop: exit code 1, after 'shutdown forced'. What was left is re-run.
 const worker = await startUntilStopped(log, start, async (started) => {
   try {
-    await started?.close(config.SHUTDOWN_TIMEOUT_MS)
-    await database.close()
+    const finished = (await started?.close(config.SHUTDOWN_TIMEOUT_MS)) ?? true
+    const closed = await closeDatabaseWithin(database, log, DATABASE_CLOSE_WAIT_MS)
+    return finished && closed ? undefined : SHUTDOWN_FORCED
   } finally {
     await health.close()
   }

@@ -17,7 +17,8 @@ export type ListenOptions = {
  * dedicated connection outside the pool (a pooled one would carry the LISTEN into
  * other work and back out of it), and reconnects with capped exponential backoff
  * when the connection fails. On PGlite it subscribes on the instance. Never throws:
- * a listener that cannot connect reports through `onError` and keeps trying.
+ * a listener that cannot connect reports through `onError` and keeps trying. `close` takes 2 s at
+ * most: a connection Postgres does not close by then is dropped.
  */
 export function listenChannel(database: Database, channel: string, options: ListenOptions): ChannelListener {
   if (database.kind === 'pglite') {
@@ -66,8 +67,26 @@ export function listenChannel(database: Database, channel: string, options: List
     async close() {
       closed = true
       clearTimeout(retry)
-      await client?.end().catch(() => undefined)
+      if (client) await endWithin(client, END_WAIT_MS)
     },
+  }
+}
+
+/** How long a listener's close waits for Postgres to answer it before dropping the connection. */
+const END_WAIT_MS = 2_000
+
+/**
+ * Ends `client`'s connection, or, when Postgres has not closed it within `ms` (a server that took the
+ * connection and stopped answering, mid-connect or not, never closes its end), destroys its socket.
+ */
+async function endWithin(client: pg.Client, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const ended = client.end().then(() => true, () => true)
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  try {
+    if (!(await Promise.race([ended, late]))) client.connection.stream.destroy()
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -21,9 +21,9 @@ export type MigrateOptions = {
   /** Defaults to `migrations/` at the package root, wherever the process runs from. */
   migrationsFolder?: string
   /**
-   * Aborted (a process told to stop while it starts), the migration's connection is ended: a wait
-   * for another process's migration (the lock) ends, as does a migration running, which Postgres
-   * rolls back. The migration fails.
+   * Aborted (a process told to stop while it starts), the migration's connection is closed, whether
+   * it still connects or waits: a wait for Postgres to answer the connect, or for another process's
+   * migration (the lock), ends, as does a migration running, which Postgres rolls back. The migration fails.
    */
   signal?: AbortSignal
 }
@@ -56,11 +56,14 @@ async function applyMigrations(database: Database, migrationsFolder: string, sig
   // A dropped connection fails the statement running on it; unheard, its 'error' would crash the process.
   client.on('error', () => {})
   signal?.throwIfAborted()
-  await client.connect()
-  let failed = false
-  const stop = () => void client.end().catch(() => undefined)
+  // Its socket is destroyed, not ended politely: a Postgres that took the connection and never
+  // answers (a paused server) would never answer the end either, and the connect would wait out its
+  // timeout, if any, holding the stop past its deadline.
+  const stop = () => client.connection.stream.destroy()
   signal?.addEventListener('abort', stop, { once: true })
+  let failed = false
   try {
+    await client.connect()
     signal?.throwIfAborted()
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
     try {

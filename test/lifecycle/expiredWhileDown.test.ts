@@ -13,7 +13,7 @@ let h: Harness
 let r: ReturnType<typeof rows>
 const signers = new Map<string, WalletSigner>()
 /** The workers a test started, closed after it whether it passed or not: one left running on the same queues would take the next test's work while that test's worker is down. */
-const running: { close(ms: number): Promise<void> }[] = []
+const running: { close(ms: number): Promise<unknown> }[] = []
 afterEach(async () => { await Promise.all(running.splice(0).map((worker) => worker.close(5_000).catch(() => undefined))) })
 
 beforeAll(async () => {
@@ -22,7 +22,7 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-async function started<W extends { close(ms: number): Promise<void> }>(starting: Promise<W>): Promise<W> {
+async function started<W extends { close(ms: number): Promise<unknown> }>(starting: Promise<W>): Promise<W> {
   const worker = await starting
   running.push(worker)
   return worker

@@ -28,3 +28,7 @@ it('exits 1, saying so, when close is still running at the deadline (a hung conn
   expect(await stopFixture({ SHUTDOWN_FIXTURE_HANG: '1', SHUTDOWN_FIXTURE_DEADLINE_MS: '300' }))
     .toEqual({ code: 1, messages: ['shutting down', 'shutdown did not finish in time; exiting'] })
 })
+
+it('exits 1, saying so, when close answers that it was forced (work left running, a connection dropped)', async () => {
+  expect(await stopFixture({ SHUTDOWN_FIXTURE_FORCED: '1', SHUTDOWN_FIXTURE_DEADLINE_MS: '60000' })).toEqual({ code: 1, messages: ['shutting down', 'shutdown forced; exiting'] })
+})

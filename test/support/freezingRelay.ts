@@ -12,6 +12,7 @@ export async function freezingRelay(targetUrl: string) {
   const sockets = new Set<Socket>()
   const held: (() => void)[] = []
   let frozen = false
+  let accepted = 0
   const track = (socket: Socket) => {
     sockets.add(socket)
     socket.on('error', () => socket.destroy())
@@ -21,6 +22,7 @@ export async function freezingRelay(targetUrl: string) {
   const relayed = (step: () => void) => { if (frozen) held.push(step); else step() }
   // Half-open allowed: a frozen server does not answer a client's FIN with its own.
   const relay = createServer({ allowHalfOpen: true }, (client) => {
+    accepted++
     const upstream = connect({ port: Number(target.port), host: target.hostname, allowHalfOpen: true })
     for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
       track(from)
@@ -32,8 +34,17 @@ export async function freezingRelay(targetUrl: string) {
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
   return {
     url: targetUrl.replace(target.host, `127.0.0.1:${(relay.address() as AddressInfo).port}`),
+    /** How many connections it took so far (frozen or not). */
+    get accepted(): number { return accepted },
     /** From now on nothing crosses the relay, and nothing it holds is closed. */
     freeze(): void { frozen = true },
+    /**
+     * Destroys every connection taken so far (each client sees its connection fail), leaving the relay
+     * as it is: frozen, the clients' new connections are taken and never answered (a paused server).
+     */
+    cut(): void {
+      for (const socket of sockets) socket.destroy()
+    },
     /** Delivers what was held, in order, and relays again. */
     thaw(): void {
       frozen = false
