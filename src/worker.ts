@@ -6,6 +6,7 @@ import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import type { Keyring } from './keys/Keyring.js'
 import { redisConnections } from './queue/redisConnections.js'
+import { blockingProbe } from './queue/blockingProbe.js'
 import { dropBlockingConnection } from './queue/dropBlockingConnection.js'
 import { controlJobOptions } from './queue/jobOptions.js'
 import { controlJobs, queueNames } from './queue/names.js'
@@ -181,8 +182,8 @@ export async function startWorker(options: StartWorkerOptions) {
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to
   // (BullMQ renames its workers' blocking connections to `<prefix>:<queue>`, the same start).
   const redis = redisConnections(options.redisUrl, `${prefix}:deputy-worker`, { commandTimeoutMs: options.redisCommandTimeoutMs, socketTimeoutMs: options.redisSocketTimeoutMs })
-  const submitQueue = redis.queue((connection) => new Queue<SubmitJobData>(queueNames.submit, { connection, prefix }))
-  const controlQueue = redis.queue((connection) => new Queue<ReconcileJobData>(queueNames.control, { connection, prefix, settings: controlQueueSettings }))
+  const submitQueue = redis.queue((connection) => new Queue<SubmitJobData>(queueNames.submit, { connection, prefix }), 'submit queue')
+  const controlQueue = redis.queue((connection) => new Queue<ReconcileJobData>(queueNames.control, { connection, prefix, settings: controlQueueSettings }), 'control queue')
   // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
   submitQueue.on('error', throttledErrorLog(options.log, 'submit queue error'))
   controlQueue.on('error', throttledErrorLog(options.log, 'control queue error'))
@@ -220,7 +221,7 @@ export async function startWorker(options: StartWorkerOptions) {
   // How many jobs run now: at the shutdown deadline, the ones still running are work left behind.
   const jobs = jobsInProgress()
   const submitWorker = new Worker<SubmitJobData>(queueNames.submit, jobs.count(withStorableErrors(createSubmitProcessor(deps))), {
-    connection: redis.open(), prefix, concurrency: options.concurrency ?? 64,
+    connection: redis.open('submit worker'), prefix, concurrency: options.concurrency ?? 64,
     settings: { backoffStrategy: submitBackoff },
     // A crashed worker's jobs return once their lock lapses: keep that short. A submission is safe
     // to re-run (it resends its persisted bytes), so a job that stalls in several crashes in a row
@@ -245,7 +246,7 @@ export async function startWorker(options: StartWorkerOptions) {
     if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId, intervalMs }) : reconcileAll()
     if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
-  })), { connection: redis.open(), prefix, concurrency: 4, settings: controlQueueSettings })
+  })), { connection: redis.open('control worker'), prefix, concurrency: 4, settings: controlQueueSettings })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
   const schedulerPeriods = { reconcileMs: intervalMs, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
 
@@ -262,6 +263,12 @@ export async function startWorker(options: StartWorkerOptions) {
     submitQueue,
     controlQueue,
     owner,
+    /**
+     * Every Redis connection the worker works on, for its /readyz: a PING on each queue's and each
+     * worker's own, and, for each worker's blocking one (a PING there would wait behind its wait for
+     * jobs), whether it is connected.
+     */
+    redisProbes: [...redis.probes(), blockingProbe('submit worker', submitWorker), blockingProbe('control worker', controlWorker)],
     /** Whether the operator still verifies over the domain this process signs with (its /readyz asks). */
     operatorDomain,
     /** Relays due outbox rows now (intake calls this after committing). */

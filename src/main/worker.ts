@@ -37,7 +37,7 @@ const worker = await startUntilStopped(log, start, async (started) => {
   }
 }, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 })
 if (worker) {
-  health.started({ db: database.db, queue: worker.submitQueue, operatorDomain: worker.operatorDomain })
+  health.started({ db: database.db, redis: worker.redisProbes, operatorDomain: worker.operatorDomain })
   log.info({ owner: worker.owner }, 'worker started')
 }
 

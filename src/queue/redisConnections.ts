@@ -9,6 +9,9 @@ import { createRedis } from './connection.js'
  */
 export const QUIT_WAIT_MS = 2_000
 
+/** One Redis connection a process depends on, and how to ask it whether it works (a readiness check). */
+export type RedisProbe = { name: string; probe: () => Promise<unknown> }
+
 /**
  * The Redis connections one process opens for its queues and workers, all
  * under one client name (`CLIENT LIST` tells which deployment and process a
@@ -27,14 +30,21 @@ export const QUIT_WAIT_MS = 2_000
  */
 export function redisConnections(url: string, connectionName: string, options: { commandTimeoutMs?: number; socketTimeoutMs?: number } = {}) {
   const opened: Redis[] = []
-  const open = (): Redis => {
+  const named: RedisProbe[] = []
+  const open = (role?: string): Redis => {
     const connection = createRedis(url, { connectionName, ...(options.socketTimeoutMs ? { socketTimeout: options.socketTimeoutMs } : {}) })
     opened.push(connection)
+    if (role) named.push({ name: role, probe: () => connection.ping() })
     return connection
   }
   return {
-    /** A connection without a command timeout, as a BullMQ Worker needs (it blocks on it); `socketTimeoutMs` applies. */
+    /**
+     * A connection without a command timeout, as a BullMQ Worker needs (it blocks on it); `socketTimeoutMs` applies.
+     * Given a `role` (never for a connection that blocks), `probes` pings it.
+     */
     open,
+    /** A PING for each connection opened with a role: one command each, answered at once by a Redis that works. */
+    probes: (): RedisProbe[] => [...named],
     /**
      * A BullMQ Queue (`create` builds it on the connection given) whose commands fail ('Command
      * timed out') when Redis has not answered within `commandTimeoutMs`: a Redis that hangs (takes
@@ -44,8 +54,8 @@ export function redisConnections(url: string, connectionName: string, options: {
      * queue's start-up read (INFO) is answered: BullMQ does not start a failed one again, so a
      * timeout there would fail the queue for good.
      */
-    queue<Q extends Queue>(create: (connection: Redis) => Q): Q {
-      const connection = open()
+    queue<Q extends Queue>(create: (connection: Redis) => Q, role?: string): Q {
+      const connection = open(role)
       const queue = create(connection)
       const ms = options.commandTimeoutMs
       if (ms) queue.waitUntilReady().then(() => { connection.options.commandTimeout = ms }, () => undefined)

@@ -11,6 +11,7 @@ import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
 import { createRedis } from '../../src/queue/connection.js'
 import { serveHealth } from '../../src/runtime/health/serveHealth.js'
 import { createWorkerHealth } from '../../src/runtime/health/workerHealth.js'
+import { pingRedis } from '../../src/runtime/health/checkDependency.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
 import { REDIS_URL } from './support/harness.js'
@@ -50,7 +51,7 @@ it('answers live and not ready while starting, ready once started with Postgres 
     expect(await get(server.url, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } })
     expect(await get(server.url, '/readyz')).toEqual({ status: 503, body: { status: 'starting' } })
 
-    health.started({ db: testDb.database.db, queue })
+    health.started({ db: testDb.database.db, redis: [{ name: 'submit queue', probe: pingRedis(queue) }] })
     expect(await get(server.url, '/readyz')).toEqual({
       status: 200, body: { status: 'ready', checks: { postgres: { ok: true, detail: 'ok' }, redis: { ok: true, detail: 'ok' } } },
     })
@@ -62,7 +63,7 @@ it('answers live and not ready while starting, ready once started with Postgres 
     expect(await get(server.url, '/healthz')).toEqual({ status: 503, body: { status: 'stopping' } })
     expect(await get(server.url, '/readyz')).toEqual({ status: 503, body: { status: 'stopping' } })
     // Started after shutdown began (a start that finished as the signal came): still stopping.
-    health.started({ db: testDb.database.db, queue })
+    health.started({ db: testDb.database.db, redis: [{ name: 'submit queue', probe: pingRedis(queue) }] })
     expect((await get(server.url, '/readyz')).status).toBe(503)
   } finally {
     await server.close()
@@ -79,7 +80,7 @@ it('a readiness check still waiting for a silent Redis does not hold the server 
   closedRedis.on('error', () => undefined)
   const server = await serveHealth({ host: '127.0.0.1', port: 0, health, log })
   try {
-    health.started({ db: testDb.database.db, queue: closedRedis })
+    health.started({ db: testDb.database.db, redis: [{ name: 'submit queue', probe: pingRedis(closedRedis) }] })
     const asked = fetch(new URL('/readyz', server.url))
     asked.catch(() => undefined)
     // The request is in, waiting up to 2 s for Redis.
@@ -104,13 +105,13 @@ it('names a Redis that does not answer, and says nothing of its address', async 
   closedRedis.on('error', () => undefined)
   const server = await serveHealth({ host: '127.0.0.1', port: 0, health, log })
   try {
-    health.started({ db: testDb.database.db, queue: closedRedis })
+    health.started({ db: testDb.database.db, redis: [{ name: 'submit queue', probe: pingRedis(closedRedis) }] })
     const answer = await get(server.url, '/readyz')
     expect(answer).toEqual({
-      status: 503, body: { status: 'unavailable', checks: { postgres: { ok: true, detail: 'ok' }, redis: { ok: false, detail: 'no answer within 2000 ms' } } },
+      status: 503, body: { status: 'unavailable', checks: { postgres: { ok: true, detail: 'ok' }, redis: { ok: false, detail: 'submit queue: no answer within 2000 ms' } } },
     })
     expect(JSON.stringify(answer.body)).not.toContain('127.0.0.1')
-    expect(entries().filter((entry) => entry.msg === 'readiness check failed').map((entry) => entry.dependency)).toEqual(['redis'])
+    expect(entries().filter((entry) => entry.msg === 'readiness check failed').map((entry) => entry.dependency)).toEqual(['redis (submit queue)'])
   } finally {
     await server.close()
     await closedRedis.close().catch(() => undefined)

@@ -83,7 +83,7 @@ describe('the operator\'s domain changes while the worker runs', () => {
     }
 
     const health = createWorkerHealth(capturedLog().log)
-    health.started({ db: h.db, queue: worker.submitQueue, operatorDomain: worker.operatorDomain })
+    health.started({ db: h.db, redis: worker.redisProbes, operatorDomain: worker.operatorDomain })
     const notReady = await health.ready()
     expect(notReady.statusCode).toBe(503)
     expect(notReady.body).toMatchObject({ status: 'unavailable', checks: { operatorDomain: { ok: false, detail: expect.stringMatching(/chainId 31337 .*to chainId 8453/) } } })

@@ -71,7 +71,7 @@ async function withWorker(redisUrl: string, test: (worker: RunningWorker) => Pro
 /** The worker's readiness as /readyz answers it (its Postgres and Redis checks). */
 function readiness(worker: RunningWorker) {
   const health = createWorkerHealth(capturedLog('silent').log)
-  health.started({ db: h.db, queue: worker.submitQueue })
+  health.started({ db: h.db, redis: worker.redisProbes })
   return async () => (await health.ready()).statusCode
 }
 

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq'
 import { sql } from 'drizzle-orm'
+import type { RedisProbe } from '../../queue/redisConnections.js'
 import type { Db } from '../../store/Database.js'
 import { DEPENDENCY_DEADLINE_MS, DeadlineError, withinDeadline } from '../withinDeadline.js'
 
@@ -28,3 +29,18 @@ export const pingPostgres = (db: Db) => () => db.execute(sql`select 1`)
 
 /** Redis answers a read of the queue's keys (on the queue's own connection, as its work would). */
 export const pingRedis = (queue: Pick<Queue, 'getJobCounts'>) => () => queue.getJobCounts('waiting')
+
+/**
+ * One `redis` check over every connection of `probes`, asked at once, each within the deadline: ok
+ * only when all answer; otherwise the detail names each that did not (`control queue: no answer
+ * within 2000 ms`), and each is told to `failed` as `redis (<name>)` (and one that answers, to `passed`).
+ */
+export async function checkRedis(probes: RedisProbe[], failed: CheckFailed, processName: string, passed: (dependency: string) => void = () => undefined): Promise<CheckResult> {
+  const results = await Promise.all(probes.map(async ({ name, probe }) => {
+    const result = await checkDependency(`redis (${name})`, probe, failed, processName)
+    if (result.ok) passed(`redis (${name})`)
+    return { name, result }
+  }))
+  const failing = results.filter(({ result }) => !result.ok)
+  return failing.length ? { ok: false, detail: failing.map(({ name, result }) => `${name}: ${result.detail}`).join('; ') } : { ok: true, detail: 'ok' }
+}

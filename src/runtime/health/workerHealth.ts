@@ -1,8 +1,8 @@
-import type { Queue } from 'bullmq'
 import type { Logger } from 'pino'
+import type { RedisProbe } from '../../queue/redisConnections.js'
 import type { Db } from '../../store/Database.js'
 import { type OperatorDomainWatch, domainChangedDetail } from '../operatorDomain.js'
-import { type CheckFailed, type CheckResult, checkDependency, pingPostgres, pingRedis } from './checkDependency.js'
+import { type CheckFailed, type CheckResult, checkDependency, checkRedis, pingPostgres } from './checkDependency.js'
 
 /** A health endpoint's answer: its status code and JSON body. */
 export type HealthAnswer = { statusCode: 200 | 503; body: Record<string, unknown> }
@@ -12,26 +12,36 @@ export type HealthSource = { live(): HealthAnswer; ready(): Promise<HealthAnswer
 
 type Phase = 'starting' | 'ready' | 'stopping'
 
-/** What the worker hands over once started: its own Postgres and Redis, and what it knows of the operator's domain. */
-type Running = { db: Db; queue: Pick<Queue, 'getJobCounts'>; operatorDomain?: Pick<OperatorDomainWatch, 'changed'> }
+/** What the worker hands over once started: its own Postgres, a probe of each of its Redis connections, and what it knows of the operator's domain. */
+type Running = { db: Db; redis: RedisProbe[]; operatorDomain?: Pick<OperatorDomainWatch, 'changed'> }
 
 /**
  * The worker process's health, in three phases: `starting` (migrations, the wait for the operator,
  * the start-up reconciliation, the schedulers' sync), `ready` (`started`), `stopping` (shutdown
  * began, `stopping`; never left). Live unless stopping: answering at all shows the event loop
- * turns. Ready only once started, and then only while Postgres and Redis each answer within
- * `DEPENDENCY_DEADLINE_MS` (the API's checks, `checkDependency`), and, given `operatorDomain`, the
+ * turns. Ready only once started, and then only while Postgres and every Redis connection the
+ * worker works on (its queues', its workers', their blocking ones: `redis`) each answer within
+ * `DEPENDENCY_DEADLINE_MS` (`checkDependency`), and, given `operatorDomain`, the
  * operator still verifies over the EIP-712 domain the worker signs with (no request: what the
- * worker last saw; it signs nothing while the domain differs). A failed check is logged here with
- * its error, and named in the answer without it.
+ * worker last saw; it signs nothing while the domain differs). A check that starts failing is
+ * logged here once, with its error ('readiness check failed'), and once when it passes again: not
+ * on every probe of a supervisor polling every few seconds. It is named in the answer without its error.
  */
 export function createWorkerHealth(log: Logger) {
   let phase: Phase = 'starting'
   let running: Running | undefined
-  const failed: CheckFailed = (dependency, err) => log.warn({ err, dependency }, 'readiness check failed')
+  const failing = new Set<string>()
+  const failed: CheckFailed = (dependency, err) => {
+    if (failing.has(dependency)) return
+    failing.add(dependency)
+    log.warn({ err, dependency }, 'readiness check failed')
+  }
+  const passed = (dependency: string) => {
+    if (failing.delete(dependency)) log.info({ dependency }, 'readiness check passes again')
+  }
   const stopping: HealthAnswer = { statusCode: 503, body: { status: 'stopping' } }
   return {
-    /** Start-up finished: `db` and `queue` (its Redis connection) are the worker's own. Ignored once stopping. */
+    /** Start-up finished: `db` and `redis` (a probe of each Redis connection) are the worker's own. Ignored once stopping. */
     started(worker: Running): void {
       if (phase !== 'starting') return
       phase = 'ready'
@@ -49,8 +59,9 @@ export function createWorkerHealth(log: Logger) {
       if (!running) return { statusCode: 503, body: { status: phase } }
       const [postgres, redis] = await Promise.all([
         checkDependency('postgres', pingPostgres(running.db), failed, 'worker'),
-        checkDependency('redis', pingRedis(running.queue), failed, 'worker'),
+        checkRedis(running.redis, failed, 'worker', passed),
       ])
+      if (postgres.ok) passed('postgres')
       // Shutdown may have begun while the checks ran (the queue closing under its own).
       if (phase === 'stopping') return stopping
       const checks: Record<string, CheckResult> = { postgres, redis }
