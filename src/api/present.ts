@@ -28,7 +28,7 @@ export function presentWallet(row: WalletRow, canSignDelegation: boolean, automa
 export function presentSession(row: SessionRow, operatorNowMs: number): z.output<typeof Session> {
   return {
     id: row.id, walletId: row.walletId, status: row.status, statusReason: row.statusReason, publicKey: row.publicKey,
-    aclScope: [...row.aclScope], expiry: iso(row.expiry), expiresInSeconds: Math.max(0, row.expiryUnix - Math.floor(operatorNowMs / 1000)),
+    aclScope: [...row.aclScope], chosenScope: row.chosenScope ? [...row.chosenScope] : null, expiry: iso(row.expiry), expiresInSeconds: Math.max(0, row.expiryUnix - Math.floor(operatorNowMs / 1000)),
     delegationHash: row.delegationHash, walletSigner: row.walletSigner,
     createdAt: iso(row.createdAt), activatedAt: isoOrNull(row.activatedAt), revokedAt: isoOrNull(row.revokedAt), failedAt: isoOrNull(row.failedAt),
   }

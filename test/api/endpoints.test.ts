@@ -395,4 +395,18 @@ describe('session scope', () => {
     expect(keptSession.expiresInSeconds).toBeGreaterThan(24 * 3600 - 60)
     expect(keptSession.expiresInSeconds).toBeLessThanOrEqual(24 * 3600)
   })
+
+  it('shows the scope the user chose (chosenScope, the floor of the worker\'s rotations) beside the one granted: none by default, the families or needs named, carried by a rotation that names none', async () => {
+    const wallet = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
+    type Scoped = { session: { id: string; aclScope: string[]; chosenScope: string[] | null } }
+    const byDefault = (await grantThroughApi(tenant, wallet.id, { lifetimeSeconds: 24 * 3600 })).json<Scoped>().session
+    expect(byDefault).toMatchObject({ aclScope: ['Order', 'CancelOrder', 'CancelAll'], chosenScope: null })
+    const named = (await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, { families: ['Order', 'ModifyOrder', 'CancelAll'] })).json<Scoped>().session
+    expect(named).toMatchObject({ aclScope: ['Order', 'ModifyOrder', 'CancelAll'], chosenScope: ['Order', 'ModifyOrder', 'CancelAll'] })
+    const carried = (await tenant.request('POST', `/v1/wallets/${wallet.id}/sessions/rotate`, {})).json<Scoped>().session
+    expect(carried.chosenScope).toEqual(['Order', 'ModifyOrder', 'CancelAll'])
+    expect((await tenant.request('GET', `/v1/sessions/${carried.id}`)).json()).toMatchObject({ id: carried.id, chosenScope: ['Order', 'ModifyOrder', 'CancelAll'] })
+    const listed = (await tenant.request('GET', `/v1/wallets/${wallet.id}/sessions`)).json<{ sessions: { id: string; chosenScope: string[] | null }[] }>().sessions
+    expect(listed.find((s) => s.id === byDefault.id)?.chosenScope).toBeNull()
+  })
 })

@@ -77,9 +77,10 @@ describe('deputy against a running API', () => {
 
     const listed = await deputy(['session', 'list', walletId])
     expect(listed.code).toBe(0)
-    expect(listed.stdout).toMatch(/SESSION\s+WALLET\s+STATUS\s+SCOPE\s+EXPIRES/)
+    expect(listed.stdout).toMatch(/SESSION\s+WALLET\s+STATUS\s+SCOPE\s+CHOSEN\s+EXPIRES/)
     // A day ahead, give or take the second the grant took.
-    expect(listed.stdout).toMatch(/active\s+Order,ModifyOrder,CancelOrder,CancelAll\s+in (1d 0h|23h 59m)/)
+    // The families named are the scope chosen, which the worker's rotations keep.
+    expect(listed.stdout).toMatch(/active\s+Order,ModifyOrder,CancelOrder,CancelAll\s+Order,ModifyOrder,CancelOrder,CancelAll\s+in (1d 0h|23h 59m)/)
 
     // The grant is on the wallet's audit trail: a line per entry (details cut short), whole under --json.
     const trail = await deputy(['wallet', 'audit', walletId, '--action', 'session.activated'])

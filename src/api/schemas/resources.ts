@@ -21,7 +21,9 @@ export const Session = z.object({
   status: z.enum(['pending', 'delegated', 'active', 'rotating', 'revoked', 'expired', 'quarantined']),
   statusReason: z.string().nullable(),
   publicKey: z.string().describe('33-byte compressed SEC1 hex'),
-  aclScope: z.array(z.enum([...families, 'Unrestricted'])),
+  aclScope: z.array(z.enum([...families, 'Unrestricted'])).describe('the scope granted: what the session may sign'),
+  chosenScope: z.array(z.enum([...families, 'Unrestricted'])).nullable()
+    .describe("the scope the user chose (`families`, `needs` or `unrestricted` on a grant or a rotation), carried from session to session: the worker's routine rotations never ask for less. Null: the worker chose the scope (the default), and its rotations narrow it to what the wallet's work needs"),
   expiry: isoTime,
   expiresInSeconds: z.number().int(),
   delegationHash: z.string().nullable(),

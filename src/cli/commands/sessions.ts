@@ -12,10 +12,13 @@ const grantBody = (options: GrantOptions) => ({
   ...(options.lifetime !== undefined ? { lifetimeSeconds: options.lifetime } : {}),
 })
 
-export const sessionLine = (s: SessionDto) => `session ${s.id}  ${s.status}  scope ${s.aclScope.join(',')}  expires ${s.expiry} (${relative(s.expiresInSeconds)})`
+/** The scope the user chose, which the worker's rotations keep; `-` when the worker chose it. */
+const chosen = (s: SessionDto) => (s.chosenScope ? s.chosenScope.join(',') : '-')
+
+export const sessionLine = (s: SessionDto) => `session ${s.id}  ${s.status}  scope ${s.aclScope.join(',')}  chosen ${chosen(s)}  expires ${s.expiry} (${relative(s.expiresInSeconds)})`
 
 export function sessionTable(sessions: readonly SessionDto[]): string {
-  return table(['SESSION', 'WALLET', 'STATUS', 'SCOPE', 'EXPIRES'], sessions.map((s) => [shortId(s.id), shortId(s.walletId), s.status, s.aclScope.join(','), s.status === 'active' || s.status === 'rotating' ? relative(s.expiresInSeconds) : s.expiry]))
+  return table(['SESSION', 'WALLET', 'STATUS', 'SCOPE', 'CHOSEN', 'EXPIRES'], sessions.map((s) => [shortId(s.id), shortId(s.walletId), s.status, s.aclScope.join(','), chosen(s), s.status === 'active' || s.status === 'rotating' ? relative(s.expiresInSeconds) : s.expiry]))
 }
 
 function withGrantOptions(command: Command): Command {
