@@ -54,6 +54,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   const streamSilent = throttledErrorLog(deps.log, 'event stream silent; reconnecting', { level: 'info' })
   // An operator that opens every connection so, or sends heartbeats without a seq, would log one per frame and wallet.
   const frameUnreadable = throttledErrorLog(deps.log, 'event stream frame without an id cannot be read; passed over', { level: 'warn' })
+  // A replay after each reconnect that comes corrupted would log one per reconnect and wallet.
+  const duplicateUnreadable = throttledErrorLog(deps.log, 'event stream frame cannot be read, a duplicate of a seq applied; passed over', { level: 'warn' })
   // The streams' events are applied together: one transaction for what arrived on several wallets'
   // streams meanwhile (a few statements per batch instead of per wallet and event).
   const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
@@ -178,7 +180,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
         }
       },
       onGap: (expected, got) => gaps.met(walletId, expected, got),
-      onUnreadable: (problem) => frameUnreadable(problem, { walletId }),
+      onUnreadable: (problem, seq) => seq === undefined ? frameUnreadable(problem, { walletId }) : duplicateUnreadable(problem, { walletId, seq: String(seq) }),
       onError: (error) => streamError(error, { walletId }),
       idleTimeoutMs: options.idleTimeoutMs,
       onIdle: (idleMs) => streamSilent(new Error(`nothing arrived for ${idleMs} ms`), { walletId }),

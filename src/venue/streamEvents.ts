@@ -61,12 +61,16 @@ export type StreamEventsOptions = {
    */
   skipUnreadableAfter?: number
   /**
-   * Told of a frame that cannot be read and carries no SSE `id` (PROTOCOL.md §7 gives every event
-   * one: this is no event of the stream, or one that cannot be placed), with why (`not JSON`,
-   * `no seq`) and none of its text (which may be anything). It is passed over where it stands: the frames after it go on, and a
-   * seq it leaves missing is met as a gap by the next event (`onGap`, the stream resumed before it).
+   * Told of a frame that cannot be read (not JSON, no seq) and is passed over where it stands, with
+   * why (`not JSON`, `no seq`) and none of its text (which may be anything):
+   * - one that carries no SSE `id` (`seq` undefined; PROTOCOL.md §7 gives every event one: this is
+   *   no event of the stream, or one that cannot be placed): the frames after it go on, and a seq
+   *   it leaves missing is met as a gap by the next event (`onGap`, the stream resumed before it);
+   * - one whose SSE `id` is a seq at or below the last delivered (`seq`: a replay, delivery being
+   *   at-least-once, that came corrupted): that seq was delivered already, so it is dropped as a
+   *   readable duplicate is, nothing lost, neither a gap nor counted towards `skipUnreadableAfter`.
    */
-  onUnreadable?: (problem: string) => void
+  onUnreadable?: (problem: string, seq?: bigint) => void
   onError?: (error: unknown) => void
   random?: () => number
 }
@@ -152,8 +156,9 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
             if (typeof event?.seq !== 'string' || !/^\d+$/.test(event.seq)) throw new Error('no seq')
             queue.push({ event })
           } catch (error) {
-            // With an id, a corrupt frame is treated like a gap: the replay will carry it again (or,
-            // for good, skipUnreadableAfter). Without one it is passed over (onUnreadable).
+            // With an id past the last seq delivered, a corrupt frame is treated like a gap: the replay
+            // will carry it again (or, for good, skipUnreadableAfter). Without one, or with the id of a
+            // seq delivered already (a duplicate), it is passed over (onUnreadable).
             const problem = error instanceof SyntaxError ? `not JSON: ${error.message}` : error instanceof Error ? error.message : String(error)
             // JSON.parse's message quotes some of the text: `reason` (for logs) quotes none of it.
             queue.push({ unreadable: { id: message.id, text: message.data, problem }, reason: error instanceof SyntaxError ? 'not JSON' : problem })
@@ -179,6 +184,13 @@ export async function streamEvents(options: StreamEventsOptions): Promise<void> 
               // every connection would hold the wallet's events behind it for good.
               if (frame.unreadable.id === undefined) {
                 options.onUnreadable?.(frame.reason)
+                continue
+              }
+              // Its SSE id places it at or below the last seq delivered: a duplicate (a replay after
+              // a reconnect that came corrupted) of an event already delivered, dropped as a readable
+              // one is. Met as a gap, the replay would carry it again on every reconnect.
+              if (/^\d+$/.test(frame.unreadable.id) && BigInt(frame.unreadable.id) <= head) {
+                options.onUnreadable?.(frame.reason, BigInt(frame.unreadable.id))
                 continue
               }
               // Its SSE id places it: met there on every replay, it is handed over in its place.

@@ -240,3 +240,43 @@ it('passes over a frame it cannot read that carries no SSE id (an operator greet
   expect(connections).toBe(1)
   expect(unreadable).toEqual(['not JSON', 'no seq'])
 })
+
+it('drops a frame it cannot read whose SSE id is a seq already delivered (a replay corrupted) as it drops a readable duplicate, without reconnecting', async () => {
+  // The first connection delivers seq 1 and 2, then drops. Every connection after it replays seq 2
+  // (at-least-once, PROTOCOL.md §7) as a frame that is not JSON, with its SSE id, then sends seq 3.
+  let connections = 0
+  server = createServer((request, response) => {
+    connections++
+    const since = Number(new URL(request.url!, 'http://x').searchParams.get('since') ?? '0')
+    response.writeHead(200, { 'content-type': 'text/event-stream' })
+    const event = (seq: number): string => `id: ${seq}\ndata: ${JSON.stringify({ seq: String(seq), type: 'OrderAccepted', wallet: '0x0', at: 0, data: {} })}\n\n`
+    if (since === 0) return void response.end(`${event(1)}${event(2)}`)
+    response.write(`id: ${since}\ndata: {"seq":"${since}","type":"OrderAccepted","at":NaN,"data":{}}\n\n${event(since + 1)}`)
+    request.on('close', () => response.end())
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const stop = new AbortController()
+  const delivered: VenueEvent[] = []
+  const gaps: string[] = []
+  const errors: string[] = []
+  const unreadable: [string, bigint | undefined][] = []
+  const consuming = streamEvents({
+    baseUrl: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, auth: () => ({}), since: 0n, signal: stop.signal,
+    minBackoffMs: 10, maxBackoffMs: 40, random: () => 1,
+    onEvents: async (events: VenueEvent[]) => { delivered.push(...events) },
+    onGap: (expected, got) => { gaps.push(`${expected}→${got}`) },
+    onError: (error) => { errors.push(String(error)) },
+    onUnreadable: (problem, seq) => { unreadable.push([problem, seq]) },
+  })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  stop.abort()
+  await consuming
+  // Before, the corrupt replay of seq 2 was met as a gap at seq 3 on every connection, backed off
+  // from the second on: seq 3, behind it, never came.
+  expect(delivered.map((e) => [e.seq, e.type])).toEqual([['1', 'OrderAccepted'], ['2', 'OrderAccepted'], ['3', 'OrderAccepted']])
+  expect(gaps).toEqual([])
+  expect(errors).toEqual([])
+  expect(connections).toBe(2)
+  // Told with why and the seq it repeats, none of its text.
+  expect(unreadable).toEqual([['not JSON', 2n]])
+})
