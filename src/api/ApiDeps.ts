@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq'
 import type { Registry } from 'prom-client'
 import type { Keyring } from '../keys/Keyring.js'
+import type { RedisProbe } from '../queue/redisConnections.js'
 import type { WorkerDeps } from '../runtime/deps.js'
 import type { GrantSessionInput } from '../runtime/sessions/grantSession.js'
 import type { MarketRules } from '../runtime/intake/marketRules.js'
@@ -19,6 +20,8 @@ export type ApiDeps = {
   /** The worker's queues (same Redis, same prefix): schedules, Bull Board, metrics, readiness. */
   submitQueue: Queue
   controlQueue: Queue
+  /** A probe of each Redis connection the API works on (its two queues'), for its /readyz. */
+  redisProbes: RedisProbe[]
   walletSigners: WalletSignerRegistry
   /** Unset: admin endpoints and Bull Board answer 401. */
   adminToken?: string
@@ -40,9 +43,16 @@ export type ApiDeps = {
   idempotencyTtlMs?: number
 }
 
-type WorkerLike = { deps: WorkerDeps; markets: MarketRules; submitQueue: Queue; controlQueue: Queue; relay: () => Promise<unknown> }
+type WorkerLike = { deps: WorkerDeps; markets: MarketRules; submitQueue: Queue; controlQueue: Queue; redisProbes: RedisProbe[]; relay: () => Promise<unknown> }
 
-/** API deps sharing a worker started in this process (the demo, tests). */
-export function apiDepsFromWorker(worker: WorkerLike, extra: Omit<ApiDeps, 'runtime' | 'markets' | 'submitQueue' | 'controlQueue' | 'relay'>): ApiDeps {
-  return { runtime: worker.deps, markets: worker.markets, submitQueue: worker.submitQueue, controlQueue: worker.controlQueue, relay: worker.relay, ...extra }
+/** The connections the API works on, named as the worker and `openApiDeps` name them: its queues'. */
+const apiConnections = ['submit queue', 'control queue']
+
+/**
+ * API deps sharing a worker started in this process (the demo, tests). Its readiness asks the
+ * connections of the worker's queues, which it uses; not the worker's own, which it does not.
+ */
+export function apiDepsFromWorker(worker: WorkerLike, extra: Omit<ApiDeps, 'runtime' | 'markets' | 'submitQueue' | 'controlQueue' | 'redisProbes' | 'relay'>): ApiDeps {
+  const redisProbes = worker.redisProbes.filter(({ name }) => apiConnections.includes(name))
+  return { runtime: worker.deps, markets: worker.markets, submitQueue: worker.submitQueue, controlQueue: worker.controlQueue, redisProbes, relay: worker.relay, ...extra }
 }

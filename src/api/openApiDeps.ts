@@ -56,13 +56,14 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
       rateLimits: createSessionRateLimits(now),
       alert: alerts.raise,
     }
-    const submitQueue = redis.queue((connection) => new Queue(queueNames.submit, { connection, prefix: config.QUEUE_PREFIX }))
-    const controlQueue = redis.queue((connection) => new Queue(queueNames.control, { connection, prefix: config.QUEUE_PREFIX, settings: controlQueueSettings }))
+    // Named as the worker names its queues' connections: /readyz pings each (`redis.probes()`).
+    const submitQueue = redis.queue((connection) => new Queue(queueNames.submit, { connection, prefix: config.QUEUE_PREFIX }), 'submit queue')
+    const controlQueue = redis.queue((connection) => new Queue(queueNames.control, { connection, prefix: config.QUEUE_PREFIX, settings: controlQueueSettings }), 'control queue')
     // Without a listener BullMQ prints each of a queue's errors to stderr (every failed reconnect while Redis is down).
     submitQueue.on('error', throttledErrorLog(log, 'submit queue error'))
     controlQueue.on('error', throttledErrorLog(log, 'control queue error'))
     return {
-      runtime, markets, keyring, submitQueue, controlQueue,
+      runtime, markets, keyring, submitQueue, controlQueue, redisProbes: redis.probes(),
       walletSigners: createWalletSignerRegistry({
         localKeys,
         allowLocal: config.WALLET_SIGNER === 'local',

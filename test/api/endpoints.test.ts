@@ -372,6 +372,8 @@ describe('status, admin and probes', () => {
     const ready = await api.app.inject({ method: 'GET', url: '/readyz' })
     expect(ready.statusCode).toBe(200)
     expect(ready.json()).toMatchObject({ status: 'ready', checks: { postgres: { ok: true }, redis: { ok: true }, operator: { ok: true } } })
+    // Sharing the worker's queues, it asks their connections, not the worker's own.
+    expect(api.deps.redisProbes.map((probe) => probe.name).sort()).toEqual(['control queue', 'submit queue'])
   })
 })
 

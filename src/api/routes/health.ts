@@ -1,15 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ApiDeps } from '../ApiDeps.js'
-import { type CheckFailed, type CheckResult, checkDependency, pingPostgres, pingRedis } from '../../runtime/health/checkDependency.js'
+import { type CheckLog, type CheckResult, checkDependency, checkRedis, pingPostgres } from '../../runtime/health/checkDependency.js'
+import { createCheckLog } from '../../runtime/health/checkLog.js'
 import { DEPENDENCY_DEADLINE_MS } from '../../runtime/withinDeadline.js'
 import { domainChangedDetail, sameDomain } from '../../runtime/operatorDomain.js'
 import type { OperatorDomain } from '../../core/eip712/types.js'
 import type { RouteOptions } from './context.js'
 
 /**
- * Each dependency the API works with. Postgres and Redis decide readiness: without them the API can
- * take no order, cancel or halt. The operator is reported, not required: intake, cancels and the
+ * Each dependency the API works with. Postgres and Redis (every connection it works on, its two
+ * queues': `deps.redisProbes`, each failing one named in the detail) decide readiness: without them
+ * the API can take no order, cancel or halt. The operator is reported, not required: intake, cancels and the
  * kill switch queue work for the workers, which wait for the operator themselves; and since every
  * replica shares it, an operator outage counted here would take every replica out of its load
  * balancer exactly when users want to halt or cancel. So is its EIP-712 domain (`operatorDomain`):
@@ -18,18 +20,18 @@ import type { RouteOptions } from './context.js'
  * differs (503 OPERATOR.DOMAIN_CHANGED) and go on once it is back; unread (the operator silent),
  * what the process last saw.
  */
-export async function readiness(deps: ApiDeps, failed: CheckFailed): Promise<Record<'postgres' | 'redis' | 'operator' | 'operatorDomain', CheckResult>> {
+export async function readiness(deps: ApiDeps, log: CheckLog): Promise<Record<'postgres' | 'redis' | 'operator' | 'operatorDomain', CheckResult>> {
   let answered: OperatorDomain | undefined
   const [postgres, redis, operator] = await Promise.all([
-    checkDependency('postgres', pingPostgres(deps.runtime.db), failed, 'API'),
-    checkDependency('redis', pingRedis(deps.submitQueue), failed, 'API'),
+    checkDependency('postgres', pingPostgres(deps.runtime.db), log, 'API'),
+    checkRedis(deps.redisProbes, log, 'API'),
     checkDependency('operator', async () => {
       // The request's own timeout comes after the deadline, which answers first: a silent operator
       // reads "no answer", not "failed". It still frees the connection soon after.
       const response = await fetch(new URL('/v1/info', deps.runtime.venue.baseUrl), { signal: AbortSignal.timeout(DEPENDENCY_DEADLINE_MS + 1_000) })
       if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`)
       answered = domainIn(await response.json())
-    }, failed, 'API'),
+    }, log, 'API'),
   ])
   return { postgres, redis, operator, operatorDomain: domainCheck(deps, operator.ok ? answered : undefined) }
 }
@@ -57,14 +59,17 @@ const Check = z.object({ ok: z.boolean(), detail: z.string() })
 const Ready = z.object({ status: z.enum(['ready', 'unavailable']), checks: z.object({ postgres: Check, redis: Check, operator: Check, operatorDomain: Check }) })
 
 export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
+  // A failing check is logged once when it starts failing and once when it passes again, not on
+  // every probe of a supervisor (or load balancer) polling every few seconds.
+  const checkLog = createCheckLog(app.log)
   app.get('/healthz', {
     schema: { summary: 'Liveness: the process answers', tags: ['operations'], response: { 200: z.object({ status: z.literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/readyz', {
-    schema: { summary: 'Readiness: Postgres and Redis answer (503 otherwise); the operator (/v1/info) and whether its EIP-712 domain is still the one Deputy signs with are reported, not required', tags: ['operations'], response: { 200: Ready, 503: Ready } },
+    schema: { summary: 'Readiness: Postgres and each Redis connection of its queues answer (503 otherwise, naming each that failed); the operator (/v1/info) and whether its EIP-712 domain is still the one Deputy signs with are reported, not required', tags: ['operations'], response: { 200: Ready, 503: Ready } },
   }, async (request, reply) => {
-    const checks = await readiness(deps, (dependency, err) => request.log.warn({ err, dependency }, 'readiness check failed'))
+    const checks = await readiness(deps, checkLog)
     const ready = checks.postgres.ok && checks.redis.ok
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks })
   })

@@ -8,18 +8,22 @@ import { DEPENDENCY_DEADLINE_MS, DeadlineError, withinDeadline } from '../within
 export type CheckResult = { ok: boolean; detail: string }
 /** Told of a failed check's error (for the process's log). */
 export type CheckFailed = (dependency: string, error: unknown) => void
+/** Where readiness checks report each dependency's answer: its error when it fails, its name when it answers (`createCheckLog`). */
+export type CheckLog = { failed: CheckFailed; passed(dependency: string): void }
 
 /**
  * Runs one readiness check within `DEPENDENCY_DEADLINE_MS`. Readiness endpoints are unauthenticated:
  * a failure's detail says only whether the dependency did not answer in time or answered with an
- * error; the error itself (hosts, ports, user names) goes to `failed`, for the log of `processName`.
+ * error; the error itself (hosts, ports, user names) goes to `log.failed`, for the log of
+ * `processName`; an answer, to `log.passed` (so that a log of state changes sees it recover).
  */
-export async function checkDependency(dependency: string, check: () => Promise<unknown>, failed: CheckFailed, processName: string): Promise<CheckResult> {
+export async function checkDependency(dependency: string, check: () => Promise<unknown>, log: CheckLog, processName: string): Promise<CheckResult> {
   try {
     await withinDeadline(check())
+    log.passed(dependency)
     return { ok: true, detail: 'ok' }
   } catch (error) {
-    failed(dependency, error)
+    log.failed(dependency, error)
     return { ok: false, detail: error instanceof DeadlineError ? `no answer within ${DEPENDENCY_DEADLINE_MS} ms` : `failed (the ${processName} log has the error)` }
   }
 }
@@ -33,12 +37,11 @@ export const pingRedis = (queue: Pick<Queue, 'getJobCounts'>) => () => queue.get
 /**
  * One `redis` check over every connection of `probes`, asked at once, each within the deadline: ok
  * only when all answer; otherwise the detail names each that did not (`control queue: no answer
- * within 2000 ms`), and each is told to `failed` as `redis (<name>)` (and one that answers, to `passed`).
+ * within 2000 ms`), and each is told to `log` as `redis (<name>)`.
  */
-export async function checkRedis(probes: RedisProbe[], failed: CheckFailed, processName: string, passed: (dependency: string) => void = () => undefined): Promise<CheckResult> {
+export async function checkRedis(probes: RedisProbe[], log: CheckLog, processName: string): Promise<CheckResult> {
   const results = await Promise.all(probes.map(async ({ name, probe }) => {
-    const result = await checkDependency(`redis (${name})`, probe, failed, processName)
-    if (result.ok) passed(`redis (${name})`)
+    const result = await checkDependency(`redis (${name})`, probe, log, processName)
     return { name, result }
   }))
   const failing = results.filter(({ result }) => !result.ok)

@@ -2,7 +2,8 @@ import type { Logger } from 'pino'
 import type { RedisProbe } from '../../queue/redisConnections.js'
 import type { Db } from '../../store/Database.js'
 import { type OperatorDomainWatch, domainChangedDetail } from '../operatorDomain.js'
-import { type CheckFailed, type CheckResult, checkDependency, checkRedis, pingPostgres } from './checkDependency.js'
+import { type CheckResult, checkDependency, checkRedis, pingPostgres } from './checkDependency.js'
+import { createCheckLog } from './checkLog.js'
 
 /** A health endpoint's answer: its status code and JSON body. */
 export type HealthAnswer = { statusCode: 200 | 503; body: Record<string, unknown> }
@@ -24,21 +25,14 @@ type Running = { db: Db; redis: RedisProbe[]; operatorDomain?: Pick<OperatorDoma
  * `DEPENDENCY_DEADLINE_MS` (`checkDependency`), and, given `operatorDomain`, the
  * operator still verifies over the EIP-712 domain the worker signs with (no request: what the
  * worker last saw; it signs nothing while the domain differs). A check that starts failing is
- * logged here once, with its error ('readiness check failed'), and once when it passes again: not
- * on every probe of a supervisor polling every few seconds. It is named in the answer without its error.
+ * logged once, with its error ('readiness check failed'), and once when it passes again
+ * (`createCheckLog`): not on every probe of a supervisor polling every few seconds. It is named in
+ * the answer without its error.
  */
 export function createWorkerHealth(log: Logger) {
   let phase: Phase = 'starting'
   let running: Running | undefined
-  const failing = new Set<string>()
-  const failed: CheckFailed = (dependency, err) => {
-    if (failing.has(dependency)) return
-    failing.add(dependency)
-    log.warn({ err, dependency }, 'readiness check failed')
-  }
-  const passed = (dependency: string) => {
-    if (failing.delete(dependency)) log.info({ dependency }, 'readiness check passes again')
-  }
+  const checkLog = createCheckLog(log)
   const stopping: HealthAnswer = { statusCode: 503, body: { status: 'stopping' } }
   return {
     /** Start-up finished: `db` and `redis` (a probe of each Redis connection) are the worker's own. Ignored once stopping. */
@@ -58,10 +52,9 @@ export function createWorkerHealth(log: Logger) {
     async ready(): Promise<HealthAnswer> {
       if (!running) return { statusCode: 503, body: { status: phase } }
       const [postgres, redis] = await Promise.all([
-        checkDependency('postgres', pingPostgres(running.db), failed, 'worker'),
-        checkRedis(running.redis, failed, 'worker', passed),
+        checkDependency('postgres', pingPostgres(running.db), checkLog, 'worker'),
+        checkRedis(running.redis, checkLog, 'worker'),
       ])
-      if (postgres.ok) passed('postgres')
       // Shutdown may have begun while the checks ran (the queue closing under its own).
       if (phase === 'stopping') return stopping
       const checks: Record<string, CheckResult> = { postgres, redis }
