@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq'
 import { sql } from 'drizzle-orm'
 import type { RedisProbe } from '../../queue/redisConnections.js'
 import type { Db } from '../../store/Database.js'
@@ -30,9 +29,6 @@ export async function checkDependency(dependency: string, check: () => Promise<u
 
 /** Postgres answers a statement. */
 export const pingPostgres = (db: Db) => () => db.execute(sql`select 1`)
-
-/** Redis answers a read of the queue's keys (on the queue's own connection, as its work would). */
-export const pingRedis = (queue: Pick<Queue, 'getJobCounts'>) => () => queue.getJobCounts('waiting')
 
 /**
  * One `redis` check over every connection of `probes`, asked at once, each within the deadline: ok
