@@ -10,12 +10,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import { VenueError, VenueTransportError } from '../../src/core/errors/venue.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { noDelay, openOrderWithoutWorker } from './support/concurrentRuns.js'
 
 let h: Harness
 let db: ReturnType<typeof rows>
@@ -25,18 +25,6 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-const noDelay = { delay: async (): Promise<never> => { throw new Error('not expected to wait') } }
-
-/** A wallet's order open at the operator, and its worker closed (no stream either): only the runs a test makes with `deps`. */
-async function openOrderWithoutWorker() {
-  const { wallet } = await h.wallet()
-  const worker = await h.startWorker({ streams: false })
-  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-  await worker.relay()
-  await eventually(async () => (await db.order(order.id)).state === 'open')
-  await worker.close()
-  return { wallet, order, worker, deps: worker.deps }
-}
 
 const failures = {
   'its answer lost': () => new VenueTransportError('answer lost'),
@@ -45,7 +33,7 @@ const failures = {
 
 for (const [name, failure] of Object.entries(failures)) {
   it(`a modify accepted by one run stays accepted when a second run's resend of the same bytes hears ${name}`, async () => {
-    const { wallet, order, worker, deps } = await openOrderWithoutWorker()
+    const { wallet, order, worker, deps } = await openOrderWithoutWorker(h)
     const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1985', size: '0.6' })
 
     // Run A signs and sends; the operator's answer is held back until run B has read the open request.

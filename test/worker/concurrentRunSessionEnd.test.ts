@@ -8,7 +8,6 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import type { WorkerDeps } from '../../src/runtime/deps.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
@@ -19,6 +18,7 @@ import { sessions } from '../../src/store/schema/index.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { noDelay, openOrderWithoutWorker } from './support/concurrentRuns.js'
 
 let h: Harness
 let db: ReturnType<typeof rows>
@@ -28,21 +28,9 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-const noDelay = { delay: async (): Promise<never> => { throw new Error('not expected to wait') } }
-
-/** A wallet's order open at the operator, and its worker closed: no job runs the work queued next, only the runs a test makes with `deps`. */
-async function openOrderWithoutWorker() {
-  const { wallet, signer, session } = await h.wallet()
-  const worker = await h.startWorker({ streams: false })
-  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-  await worker.relay()
-  await eventually(async () => (await db.order(order.id)).state === 'open')
-  await worker.close()
-  return { wallet, signer, session, order, worker, deps: worker.deps }
-}
 
 it('a modify accepted by one run stays accepted and done when a second run finds its session ended: not held, not sent again', async () => {
-  const { wallet, session, order, worker, deps } = await openOrderWithoutWorker()
+  const { wallet, session, order, worker, deps } = await openOrderWithoutWorker(h)
   const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1985', size: '0.6' })
 
   // Run A signs and sends; the operator's answer is held back until run B has read the open request.
@@ -64,7 +52,7 @@ it('a modify accepted by one run stays accepted and done when a second run finds
 })
 
 it('a modify the operator applied whose answer was lost, and whose session then ended, is read back as accepted: not signed again under the next session', async () => {
-  const { wallet, signer, order, worker, deps } = await openOrderWithoutWorker()
+  const { wallet, signer, order, worker, deps } = await openOrderWithoutWorker(h)
   const rotate = () => grantSession({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id, families: ['Order', 'ModifyOrder', 'CancelOrder', 'CancelAll'], lifetimeSeconds: 24 * 3600, nowMs: h.sandbox.now() })
   // The order's session is rotated out (it stays live there); the modify is signed under the next one.
   const { session: signing } = await rotate()
