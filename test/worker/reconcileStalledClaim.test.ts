@@ -68,10 +68,12 @@ it('a request persisted and sent while the reconciler decides to place its order
   await watcher.connect()
   let reconciled: ReturnType<typeof reconcile> | undefined
   try {
-    // Another writer of the order holds it a moment (the event consumer, say): the reconciler,
-    // having read it unknown to the operator and without a request, waits to write its decision.
+    // Another transaction holds the order a moment: the reconciler, having read it unknown to the
+    // operator and without a request, waits to write its decision (its lock, FOR UPDATE, waits for
+    // any). KEY SHARE, which the job's own writes before the send (the policy check's
+    // policy_passed_at, the request's foreign key) do not wait for.
     await blocker.query('begin')
-    await blocker.query('select id from orders where id = $1 for no key update', [order.id])
+    await blocker.query('select id from orders where id = $1 for key share', [order.id])
     // Another worker's reconciler (its own connection to the operator).
     reconciled = reconcile({ ...worker.deps, venue: createVenueClient({ baseUrl: h.sandbox.url }) }, { orphans: 'adopt', settleMs: 0 })
     await eventually(() => waitingOnLock(watcher, '%orders%'))
