@@ -75,7 +75,8 @@ describe('a session that expires while the worker is down', () => {
     const shown = await eventually(async () => {
       const all = await r.ordersOfIntent(order.intentId!)
       const open = all.filter((o) => o.state === 'open')
-      return open.length === 1 && all.every((o) => ['open', 'cancelled', 'rejected', 'filled'].includes(o.state)) && all
+      // Its session is stored with the receipt, which the stream's OrderAccepted can overtake.
+      return open.length === 1 && open[0]!.sessionId !== null && all.every((o) => ['open', 'cancelled', 'rejected', 'filled'].includes(o.state)) && all
     }, 15_000)
     const openOne = shown.find((o) => o.state === 'open')!
     expect(openOne.clientOrderId.toLowerCase()).toBe(live[0]!.clientOrderId)

@@ -485,7 +485,7 @@ describe('work the active session does not cover', () => {
     expect(operatorDelegation(h.sandbox, old.delegationHash)?.revoked).toBe(true)
     // Its resting order is placed again, as modified, under the new session.
     const replacedBy = await eventually(async () => (await r.order(order.id)).replacedBy)
-    const replacement = await settled(h.db, replacedBy, 'open')
+    const replacement = await openWithSession(h.db, replacedBy)
     expect([Number(replacement.price), replacement.sessionId]).toEqual([1895, next.id])
     // One rotation, not one per maintenance run.
     expect((await r.sessionsOf(w.wallet.id)).map((s) => s.status)).toEqual(['revoked', 'active'])
