@@ -314,6 +314,23 @@ describe('checkOutcome (the drill checks)', () => {
     expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual({ ...none, modifiesWrong: 1 })
   })
 
+  it('an order placed at a modify asked before it was sent, cancelled by its session\'s end, the modify moved onto a replacement cancelled before it was placed: not counted', async () => {
+    const w = await newWallet()
+    const intent = await newIntent(w.id, 'cancelled', 1) // the user asked 1950 x 0.05, then 1940 x 0.08 before it was sent
+    const second = await newOrder(w.id, intent.id, 1, { price: '1940', size: '0.08', state: 'cancelled', cancelReason: 'user', venueOrderId: null })
+    await newRow(w.id, second.id, 'CancelOrder', { reason: 'user' }, 'done', new Date(T0), 'cancelled before submission')
+    const first = await newOrder(w.id, intent.id, 0, { price: '1940', size: '0.08', state: 'cancelled', cancelReason: 'sessionRevoked', replacedBy: second.id, venueOrderId: '1' })
+    const row = await newRow(w.id, second.id, 'ModifyOrder', { price: '1940', size: '0.08', follows: first.id, beforePlacement: true }, 'done', new Date(T0), 'order cancelled: placed with this modification\'s price and size (asked before it was sent); nothing left to modify')
+    const sandbox = fakeSandbox(w.address, { [first.clientOrderId]: { ...open, status: 'cancelled', price: amt('1940'), size: amt('0.08') } }, {
+      events: [{ seq: '2', type: 'OrderCancelled', at: T0, clientOrderId: first.clientOrderId, data: { reason: 'sessionRevoked' } }],
+    })
+    const outcome = await checkOutcome(db, sandbox, [w.id])
+    expect(problems(outcome)).toEqual(none)
+    // Without that modify, the operator's price and size were never asked.
+    await db.update(outbox).set({ payload: { price: '1940', size: '0.08', follows: first.id } }).where(eq(outbox.id, row.id))
+    expect(problems(await checkOutcome(db, sandbox, [w.id]))).toEqual({ ...none, modifiesWrong: 1 })
+  })
+
   it('an order at a price/size the user never asked (no modify at all), both sides agreeing: counted', async () => {
     const w = await newWallet()
     const intent = await newIntent(w.id) // the user asked 1950 x 0.05

@@ -42,10 +42,11 @@ export function checkIntentModifies(v: DrillView, t: Tally, o: { intent: IntentR
     let next = 0
     // A modify asked before the order was sent changed the order itself (requestModify): the
     // placement went out with its price and size. Its ModifyOrder may follow (the same values) and
-    // is matched below like any other, or may find the order already ended.
-    for (const row of modifyRows.filter((r) => r.orderId === o.id && r.payload.beforePlacement === true)) {
+    // is matched below like any other, or may find the order already ended. Moved on to a session's
+    // replacement since (`follows` names this order), it still made this order's placement.
+    for (const row of modifyRows.filter((r) => r.payload.beforePlacement === true && (r.orderId === o.id || r.payload.follows === o.id))) {
       price = parseAmount('price', String(row.payload.price))
-      size = parseAmount('size', String(row.payload.size))
+      size = sizeAskedOf(row, o) ?? parseAmount('size', String(row.payload.size))
     }
     for (const e of (venueEvents.get(o.clientOrderId.toLowerCase()) ?? []).filter((x) => x.type === 'OrderModified')) {
       const eventPrice = parseAmount('price', String(e.data.price))
