@@ -30,7 +30,7 @@ export function haltsExplaining(halts: HaltRecord[]) {
       ((cancel.reason === 'sessionRevoked' || cancel.reason === 'sessionExpired') && !o.replacedBy &&
         ofWallet(o.walletId).some((h) => o.createdAt.getTime() <= h.haltedAt && h.haltAskedAt <= o.updatedAt.getTime())),
     /** A modify queued before a halt and dropped unsent by it (`submitModifyOrder`: the halt dropped it, a resume does not bring it back). */
-    droppedModify: (row: OutboxRow) => row.kind === 'ModifyOrder' && row.status === 'done' && (row.lastError ?? '').startsWith('wallet halted') &&
+    droppedModify: (row: OutboxRow) => row.kind === 'ModifyOrder' && row.status === 'done' && /^(not resent: )?wallet halted/.test(row.lastError ?? '') &&
       ofWallet(row.walletId).some((h) => row.createdAt.getTime() <= h.haltedAt),
     /** A cancel the worker queued for an order that landed after a halt's CancelAll (`queueLateCancels`: reason halted, or cancelAll once resumed). */
     lateCancel: (o: OrderRow | undefined, row: OutboxRow) => o !== undefined && (row.payload.reason === 'halted' || row.payload.reason === 'cancelAll') && haltAfter(o),
