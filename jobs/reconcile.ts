@@ -57,16 +57,13 @@ import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { passedOverFills } from '../src/store/repositories/passedOverFills.js'
 import { postgresNow } from '../src/store/repositories/postgresNow.js'
 import { LIVE_AT_OPERATOR, ORPHAN_CANCEL_REASON } from '../src/store/repositories/unfinishedCancels.js'
-import { linkUnmatchedFills } from '../src/store/repositories/recordFill.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 import type { VenueOrder } from '../src/venue/types.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
+import { linkOrphanFills } from '../src/runtime/linkOrphanFills.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
-
-/** What became of a fill linked to its order that the order cannot count (`linkUnmatchedFills`). */
-const UNCOUNTED_LINKED = "it is linked to its order, left out of the order's filled size and fees; the rest of the wallet is reconciled"
 
 /**
  * `stopped`: the worker was stopping, and the run ended before every wallet was reconciled; the
@@ -234,17 +231,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   repairs += await cancelEndedButLive(deps, walletId, venueOpen, unappliable, settled, record)
 
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
-  const linked = await deps.db.transaction(async (tx) => {
-    const linked = await linkUnmatchedFills(tx, walletId)
-    for (const fill of linked) await record(tx, 'fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId, ...(fill.uncountable ? { uncounted: fill.uncountable } : {}) })
-    return linked
-  })
-  repairs += linked.length
-  // One its order cannot count is linked and left out of its totals: a person told, as a fill read
-  // back for a known order is (`backfillFills`).
-  for (const fill of linked) {
-    if (fill.uncountable) alertUnappliableRead(deps, walletId, { clientOrderId: fill.clientOrderId, fillId: fill.fillId, problem: fill.uncountable }, UNCOUNTED_LINKED)
-  }
+  repairs += await linkOrphanFills(deps, walletId, record)
   let backfillRepairs = 0
   const onRepair = (tx: Db, action: string, details: Record<string, unknown>) => {
     backfillRepairs++
