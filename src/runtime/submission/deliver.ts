@@ -14,6 +14,7 @@ import type { ActiveSession } from '../sessionSigners.js'
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
 import { unauthorizedStatus } from '../sessions/unauthorizedStatus.js'
 import { hold } from './hold.js'
+import { acceptedByReadBack } from './acceptedByReadBack.js'
 import { signAgain } from './claim.js'
 import { rateLimitWaitMs, waitForRateLimit } from './rateLimitWait.js'
 import { deadlineTooFarAhead, remeasureOperatorClock } from './remeasureOperatorClock.js'
@@ -42,11 +43,16 @@ export async function deliver<F extends RequestFamily>(
   ctx: SubmitContext,
   spec: FamilySpec<F>,
   control: JobControl,
-  signed: { request: RequestRow; session: ActiveSession | undefined; fields: Record<string, unknown> },
+  signed: { request: RequestRow; session: ActiveSession | undefined; fields: Record<string, unknown>; resumed?: boolean },
   firstSend?: FirstSend,
 ): Promise<SubmitResult> {
   const { deps, row } = ctx
   let { request, session, fields } = signed
+  // Bytes an earlier run may have had taken: its answer lost (`unknown`), or no outcome ever stored
+  // (`signed` with no error: a crash right after the send). A refusal of this resend says nothing of
+  // that send; and for work that must not take effect twice (`tookEffect`: a modify) the operator is
+  // read before it is signed again.
+  let earlierMayHaveLanded = signed.resumed === true && (request.status === 'unknown' || request.errorCode === null)
   for (let resigns = 0; ; resigns++) {
     const sent = resigns === 0 ? firstSend : undefined
     // Outside the try: waiting out a rate limit is not an outcome of this request's send.
@@ -126,7 +132,8 @@ export async function deliver<F extends RequestFamily>(
         // the operator's new one): the session is not this operator's, its key is not in doubt.
         if (outcome === 'signerMismatch' && judged === 'sessionRefused') refusal = 'sessionInvalid'
       }
-      await closeRequest(deps, request.id, code, message, sentAt)
+      // A session refusal closes the request only once nothing says an earlier send was taken.
+      if (refusal !== 'sessionInvalid') await closeRequest(deps, request.id, code, message, sentAt)
       switch (refusal) {
         case 'resign': {
           // A deadline refused as past: a clock may have stepped since the offset was measured.
@@ -146,17 +153,28 @@ export async function deliver<F extends RequestFamily>(
           // At its expiry (by the operator's clock, give or take the signing margin) it expired: no failure.
           const status = await unauthorizedStatus(deps, request.sessionId)
           await markSessionRefused(deps, { walletId: row.walletId, sessionId: request.sessionId, status, reason })
+          const current = await deps.sessions.active(row.walletId)
+          const replaced = current && current.id !== request.sessionId ? current : undefined
+          // An earlier send of these bytes may have been taken before the session ended (a modify
+          // applied, its answer lost): read back with the current session, taken is accepted.
+          const readBack = earlierMayHaveLanded && spec.tookEffect
+          if (readBack && replaced && (await spec.tookEffect!(ctx, replaced, request))) return acceptedByReadBack(ctx, spec, request)
           // Signed under a session that has since been replaced (a rotation revoked it while this was
           // on the wire): the refusal had no effect, so the work goes out under the current session.
-          const current = await deps.sessions.active(row.walletId)
-          if (current && current.id !== request.sessionId && resigns < MAX_RESIGNS) {
-            session = current
+          if (replaced && resigns < MAX_RESIGNS) {
+            await closeRequest(deps, request.id, code, message, sentAt)
+            session = replaced
             const signed = await signAgain(ctx, spec, control, session, request, fields)
             if ('result' in signed) return signed.result
             request = signed.request
             fields = signed.fields
+            earlierMayHaveLanded = false
             continue
           }
+          // No session to read with: the request stays open as possibly taken (`unknown`) while the
+          // work is held; released, the job reads it back before signing anything again.
+          if (readBack) await markUnknown(deps, request.id, code, message, sentAt)
+          else await closeRequest(deps, request.id, code, message, sentAt)
           await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
           return hold(ctx, spec, reason)
         }
@@ -199,6 +217,12 @@ async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilyS
  */
 export async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
   await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) })
+    .where(and(eq(requests.id, id), openStatus))
+}
+
+/** A send refused whose earlier send may have been taken: open, as an answer lost (never closed as not accepted). */
+async function markUnknown(deps: WorkerDeps, id: string, code: string, message: string, sentAt: Date): Promise<void> {
+  await deps.db.update(requests).set({ status: 'unknown', errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) })
     .where(and(eq(requests.id, id), openStatus))
 }
 

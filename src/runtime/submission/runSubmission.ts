@@ -1,9 +1,8 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { RequestFamily } from '../../core/acl/actions.js'
-import { audit } from '../../store/repositories/audit.js'
-import { earlierUnfinished, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { earlierUnfinished } from '../../store/repositories/outboxRepo.js'
 import { openRequestOf } from '../../store/repositories/openRequestOf.js'
-import { type RequestRow, requests, sessions } from '../../store/schema/index.js'
+import { type RequestRow, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { covers } from '../../core/acl/covers.js'
 import { hold } from './hold.js'
@@ -16,6 +15,7 @@ import { rateLimitDelayMs } from './rateLimitWait.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 import { closeRequest, deliver } from './deliver.js'
+import { acceptedByReadBack } from './acceptedByReadBack.js'
 import { waitWhileDomainChanged } from './waitForDomain.js'
 
 export type { JobControl } from './types.js'
@@ -115,7 +115,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
         : { result: 'done', reason: `settled ${error.status} by another run` }
     }
   }
-  return deliver(ctx, spec, control, { request, session, fields })
+  return deliver(ctx, spec, control, { request, session, fields, resumed: request === resumable })
 }
 
 /** The family fields of a persisted wire message, typed again for re-signing (uints back to bigint). */
@@ -130,17 +130,4 @@ function fieldsFromWire(message: Record<string, string | number>): Record<string
 async function sessionStillValid(deps: WorkerDeps, sessionId: string): Promise<boolean> {
   const [row] = await deps.db.select({ status: sessions.status, expiryUnix: sessions.expiryUnix }).from(sessions).where(eq(sessions.id, sessionId))
   return !!row && (row.status === 'active' || row.status === 'rotating') && row.expiryUnix > Math.floor(deps.operatorNow() / 1000) + 2
-}
-
-/** Bytes the operator took though their answer was lost (`tookEffect`): the request accepted and the work done, as on a receipt. */
-async function acceptedByReadBack<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow): Promise<SubmitResult> {
-  const { deps, row } = ctx
-  const reason = 'accepted: read back from the operator (its answer was lost, and the session that signed it has ended)'
-  await deps.db.transaction(async (tx) => {
-    await tx.update(requests).set({ status: 'accepted', errorCode: null, errorMessage: null, completedAt: new Date(deps.now()) })
-      .where(and(eq(requests.id, request.id), inArray(requests.status, ['signed', 'unknown'])))
-    await setOutboxStatus(tx, row.id, 'done', reason)
-    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.accepted`, details: { outboxId: row.id, requestId: request.id, reason } })
-  })
-  return { result: 'accepted', duplicate: true, requestId: request.id }
 }
