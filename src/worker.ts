@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import type { StartWorkerOptions } from './workerOptions.js'
 import { type Job, Queue, Worker } from 'bullmq'
 import { eq } from 'drizzle-orm'
-import type { Logger } from 'pino'
-import { reconcile, type OrphanPolicy } from '../jobs/reconcile.js'
+import { reconcile } from '../jobs/reconcile.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
-import type { Keyring } from './keys/Keyring.js'
 import { redisConnections } from './queue/redisConnections.js'
 import { blockingProbe } from './queue/blockingProbe.js'
-import { dropBlockingConnection } from './queue/dropBlockingConnection.js'
 import { controlJobOptions } from './queue/jobOptions.js'
 import { controlJobs, queueNames } from './queue/names.js'
 import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
@@ -18,15 +16,12 @@ import { createSubmitProcessor, submitBackoff } from './runtime/createSubmitProc
 import { withStorableErrors } from './runtime/withStorableErrors.js'
 import { createSessionSigners } from './runtime/sessionSigners.js'
 import { shortDeadlineMs } from './core/requests/shortDeadlineMs.js'
-import type { Database, Db } from './store/Database.js'
 import { wallets } from './store/schema/index.js'
 import { createVenueClient } from './venue/createVenueClient.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
 import { createAlertSink } from './runtime/createAlertSink.js'
-import type { WalletSigner } from './signers/WalletSigner.js'
-import type { WalletRef } from './signers/custodySigners.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
 import { startCancelLane } from './runtime/startCancelLane.js'
@@ -41,75 +36,14 @@ import { createOperatorDomainWatch } from './runtime/operatorDomain.js'
 import { createOperatorClock } from './runtime/operatorClock.js'
 import { oneRunAtATime } from './runtime/oneRunAtATime.js'
 import { untilAborted } from './runtime/untilAborted.js'
-import { pendingAfter } from './runtime/pendingAfter.js'
+import { closeWorker } from './runtime/closeWorker.js'
 import { jobsInProgress } from './runtime/jobsInProgress.js'
 import { startOutboxRelay } from './runtime/startOutboxRelay.js'
 
 /** How long a refused session's caller waits for Redis to take its maintenance job. */
 const MAINTENANCE_ASK_WAIT_MS = 3_000
 
-export type StartWorkerOptions = {
-  db: Db
-  /**
-   * The store `db` belongs to. Given it, the relay also wakes as soon as outbox rows are
-   * committed (Postgres LISTEN/NOTIFY), not only at its next poll.
-   */
-  database?: Database
-  redisUrl: string
-  /** How long a queue command waits for Redis before failing (`REDIS_COMMAND_TIMEOUT_MS`); unset, for ever. Never the workers'. */
-  redisCommandTimeoutMs?: number
-  /** A Redis connection with a command waiting and nothing received this long is opened again (`REDIS_SOCKET_TIMEOUT_MS`); unset, never. Every connection, the workers' too. */
-  redisSocketTimeoutMs?: number
-  queuePrefix: string
-  operatorUrl: string
-  operatorTimeoutMs?: number
-  keyring: Keyring
-  log: Logger
-  concurrency?: number
-  reconcileIntervalMs?: number
-  orphanPolicy?: OrphanPolicy
-  relayIntervalMs?: number
-  sweepIntervalMs?: number
-  /** Settled outbox rows and applied events are deleted after this many days (`startHistoryPruning`); 0 (the default here) keeps them. */
-  retentionDays?: number
-  /** Kept out of a rebalancing run's buy budget for the operator's fees, in basis points (`REBALANCE_FEE_RESERVE_BPS`; default 10). */
-  feeReserveBps?: number
-  /** A schedule run claimed longer than this after its slot is skipped `late` (`SCHEDULE_MAX_LATENESS_MS`; default 10 min; 0: no limit). */
-  scheduleMaxLatenessMs?: number
-  /** How often the pruning runs (default 10 minutes). */
-  pruneIntervalMs?: number
-  /** Run the event-stream supervisor (one stream per wallet, leased across processes). */
-  streams?: boolean
-  /** An event stream silent this long is opened again (default 60 s). */
-  streamIdleTimeoutMs?: number
-  /** A gap in a wallet's events met again for this long raises EVENT_GAP_STALLED (default 60 s). */
-  streamGapAlertAfterMs?: number
-  /**
-   * Aborted when the process is told to stop while this still starts: the waits before any work is
-   * taken (for the operator, the start-up reconciliation) end, and so do the last steps' waits for
-   * Redis and the schedule sync; what was opened is closed, and the start rejects with the signal's reason.
-   */
-  startupSignal?: AbortSignal
-  /** The jobs' budget when `startupSignal` stops a start already running them (`close`'s `timeoutMs`; default 20 s). */
-  shutdownTimeoutMs?: number
-  now?: () => number
-  policy?: WorkerDeps['policy']
-  onSessionInvalid?: WorkerDeps['onSessionInvalid']
-  /** Also told of every alert (the sink logs it, writes it to the wallet's audit trail and POSTs it to `alertWebhookUrl`). */
-  alert?: WorkerDeps['alert']
-  /** `ALERT_WEBHOOK_URL`: where alerts are POSTed as JSON (`createAlertSink`). */
-  alertWebhookUrl?: string
-  /** The signer that can sign a new Delegation for a wallet (rotation); none → the wallet waits for one. */
-  walletSignerFor?: (wallet: WalletRef) => WalletSigner | undefined
-  sessionLifetimeSeconds?: number
-  rotateLeadSeconds?: number
-  rotationGraceMs?: number
-  maintenanceIntervalMs?: number
-  /** Run the operator guide's live probe on every new session before it goes live. */
-  liveProbe?: boolean
-  /** The first wait between automatic session grants after repeated failures (default 30 s). */
-  grantRetryBaseMs?: number
-}
+export type { StartWorkerOptions } from './workerOptions.js'
 
 /**
  * The worker's composition root: builds the adapters, reconciles once before
@@ -286,29 +220,20 @@ export async function startWorker(options: StartWorkerOptions) {
      * a hanging Postgres or operator), to be re-run, and the process should exit saying so.
      */
     async close(timeoutMs = 20_000): Promise<boolean> {
-      shutdown.abort(new Error('worker stopping'))
-      const pending = await pendingAfter({
-        // The relay's listener connection is closed within the budget too: a Postgres that hangs never answers its close.
-        'outbox relay': Promise.all([relayer.stop(), relayer.settled()]),
-        'queue workers': Promise.all([submitWorker.close(), controlWorker.close()]),
-        'event streams': streams?.close(),
-        'repair sweeps': repairs.close(),
-        'history pruning': pruning.close(),
-        'cancel lane': cancelLane.close(),
+      return closeWorker({
+        log: options.log, shutdown, jobs, workers: [submitWorker, controlWorker], queues: [submitQueue, controlQueue],
+        loops: () => ({
+          // The relay's listener connection is closed within the budget too: a Postgres that hangs never answers its close.
+          'outbox relay': Promise.all([relayer.stop(), relayer.settled()]),
+          'queue workers': Promise.all([submitWorker.close(), controlWorker.close()]),
+          'event streams': streams?.close(),
+          'repair sweeps': repairs.close(),
+          'history pruning': pruning.close(),
+          'cancel lane': cancelLane.close(),
+        }),
+        alertsSettled: () => alerts.settled(),
+        closeRedis: () => redis.closeAll(),
       }, timeoutMs)
-      // Jobs still running are abandoned (BullMQ re-runs one it has not recorded finished once its lock
-      // lapses): the stop is forced. A loop's run still waiting (for Redis or Postgres) is not work
-      // left behind: the next worker's runs do the same, nor is BullMQ's close waiting with no job
-      // for a blocking connection that never ends (dropBlockingConnection).
-      const jobsLeft = jobs.running
-      if (pending.length) {
-        options.log.warn({ timeoutMs, pending, jobsLeft }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
-        for (const worker of [submitWorker, controlWorker]) dropBlockingConnection(worker)
-      }
-      // Past the budget, an alert's delivery still under way (its audit row, its webhook) is not waited for: it was logged when raised.
-      await Promise.all([submitQueue.close(), controlQueue.close(), pending.length ? undefined : alerts.settled()])
-      await redis.closeAll()
-      return jobsLeft === 0
     },
   }
 
