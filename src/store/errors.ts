@@ -25,3 +25,21 @@ export class DataDirLockedError extends BaseError {
     })
   }
 }
+
+/**
+ * Postgres took a new connection and did not answer its handshake within the connect timeout (a
+ * paused server, a network path that drops packets, a proxy in front of a database that is down).
+ * node-postgres says only 'Connection terminated due to connection timeout', or 'timeout expired',
+ * and names neither the server nor the wait; its error is the cause.
+ */
+export class PostgresUnansweredError extends BaseError {
+  override name = 'PostgresUnansweredError'
+  constructor(timeoutMs: number, cause: unknown) {
+    super(`Postgres did not answer a new connection within ${timeoutMs} ms`, {
+      code: 'STORE.POSTGRES_UNANSWERED',
+      retryable: true,
+      hint: 'the Postgres server is up and answering, and the network path or proxy to it (DATABASE_URL); the wait is DATABASE_QUERY_TIMEOUT_MS plus 1 s',
+      cause,
+    })
+  }
+}

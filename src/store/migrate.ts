@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import type { Database } from './Database.js'
 import { MigrationError } from './errors.js'
+import { namingConnectTimeout } from './namingConnectTimeout.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
 
 /**
@@ -63,7 +64,7 @@ async function applyMigrations(database: Database, migrationsFolder: string, sig
   signal?.addEventListener('abort', stop, { once: true })
   let failed = false
   try {
-    await client.connect()
+    await client.connect().catch((error: unknown) => { throw namingConnectTimeout(error, database.pool.options.connectionTimeoutMillis) })
     signal?.throwIfAborted()
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()])
     try {

@@ -7,6 +7,7 @@ import pg from 'pg'
 import type { Database, Db } from './Database.js'
 import { UNPATCHED_DRIZZLE_WARNING, drizzleTransactionPatched } from './drizzleTransactionPatched.js'
 import { lockDataDir } from './lockDataDir.js'
+import { namingConnectTimeout } from './namingConnectTimeout.js'
 import { schema } from './schema/index.js'
 
 export type OpenDatabaseOptions = {
@@ -70,7 +71,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
 function openPg(url: string, options: OpenDatabaseOptions): Database {
   if (!drizzleTransactionPatched()) options.warn?.(UNPATCHED_DRIZZLE_WARNING)
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy', ...statementLimits(options.queryTimeoutMs) })
+  const pool = new Pool({ connectionString: url, max: options.max ?? 10, application_name: 'deputy', ...statementLimits(options.queryTimeoutMs) })
   const onPoolError = options.onPoolError ?? (() => {})
   // pg-pool listens for a client's errors only while it is idle in the pool. A client checked out
   // by a transaction, between two of its statements, emits 'error' with no listener when its
@@ -85,6 +86,26 @@ function openPg(url: string, options: OpenDatabaseOptions): Database {
     db,
     pool,
     close: () => (closing ??= pool.end()),
+  }
+}
+
+type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void
+
+/**
+ * A pool whose new connection, given up at `connectionTimeoutMillis`, fails naming Postgres and the
+ * wait (`namingConnectTimeout`): it is what a start-up retry or a failed job logs. Both forms of
+ * `connect` are covered: pg-pool's `query` calls the callback one, drizzle's transactions the promise one.
+ */
+class Pool extends pg.Pool {
+  override connect(): Promise<pg.PoolClient>
+  override connect(callback: ConnectCallback): void
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+    const timeoutMs = this.options.connectionTimeoutMillis
+    if (callback) {
+      super.connect((error, client, done) => callback(error && (namingConnectTimeout(error, timeoutMs) as Error), client, done))
+      return
+    }
+    return super.connect().catch((error: unknown) => { throw namingConnectTimeout(error, timeoutMs) })
   }
 }
 

@@ -7,6 +7,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type AddressInfo, type Socket, createServer } from 'node:net'
 import { sql } from 'drizzle-orm'
 import { afterEach, expect, it } from 'vitest'
 import { migrateAtStartup } from '../../src/runtime/migrateAtStartup.js'
@@ -66,6 +67,29 @@ it('waits for a Postgres that is not reachable yet (connection refused), then ap
   expect(refused.length).toBeGreaterThanOrEqual(2)
   // The doubling delay of retryUntilDone.
   expect(refused.slice(0, 2).map((line) => line.retryInMs)).toEqual([250, 500])
+})
+
+it('waits for a Postgres that takes the connection and never answers, each try given up at the connect timeout and logged naming Postgres and the wait', async () => {
+  const sockets = new Set<Socket>()
+  const silent = createServer((socket) => { sockets.add(socket) })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  cleanups.push(async () => {
+    // The server never reads its sockets, so it would not see them close: a close waits for them.
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => silent.close(resolve))
+  })
+  const database = await openDatabase({ url: `postgres://postgres@127.0.0.1:${(silent.address() as AddressInfo).port}/silent`, max: 1, queryTimeoutMs: 300 })
+  cleanups.push(() => database.close())
+  const { log, entries } = capturedLog()
+  const stop = new AbortController()
+  const migrating = migrateAtStartup(database, log, { signal: stop.signal })
+  await expect.poll(() => entries().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2)
+  stop.abort(new Error('stopped while starting'))
+  await expect(migrating).rejects.toThrow()
+  // node-postgres said only 'timeout expired'.
+  for (const entry of entries().slice(0, 2)) {
+    expect(entry).toMatchObject({ msg: expect.stringContaining('could not reach Postgres'), err: { message: expect.stringContaining('Postgres did not answer a new connection within 1300 ms') } })
+  }
 })
 
 it('stops at once on a migration Postgres refuses, with no retry', async () => {
