@@ -130,9 +130,12 @@ export async function startWorker(options: StartWorkerOptions) {
   // it succeeds. A wallet that fails alone (the operator refusing its reads, a session key this
   // process cannot unseal) is logged and left to the periodic reconciliation, not every wallet's
   // wait: its jobs meanwhile resend the bytes they persisted, which the operator answers duplicate.
-  // Stopped while starting, the pass ends after the read on the wire (`stopped`): no work is taken.
+  // Stopped while starting, the start ends at once and no work is taken: the pass is not waited for,
+  // as a statement whose Postgres took the connection and never answers holds it to the connect
+  // timeout (DATABASE_QUERY_TIMEOUT_MS and 1 s: 31 s, past the stopping process's 30 s by default).
+  // Left behind, it starts no further wallet (`stopped`) and its failure is unheard.
   const startup = await retryUntilDone(async () => {
-    const report = await reconcile(deps, { orphans, intervalMs })
+    const report = await untilAborted(reconcile(deps, { orphans, intervalMs }), options.startupSignal)
     options.startupSignal?.throwIfAborted()
     return report
   }, {
