@@ -23,6 +23,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { anotherAppSession, operatorEvents, operatorOrder, operatorOrders, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { stopPeriodicReconcile } from './support/stopPeriodicReconcile.js'
 
 let h: Harness
 let worker: RunningWorker | undefined
@@ -35,7 +36,19 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-const running = async (): Promise<RunningWorker> => (worker ??= await h.startWorker({ streams: false, sweepIntervalMs: 600_000 }))
+/**
+ * The worker the tests share, started by the first that needs it, its periodic reconciliation
+ * stopped: only the runs a test asks for reconcile. Its first periodic run, at once on start, would
+ * otherwise race the test that started it (adopting its orphan, linking its fills) while the tests
+ * after it found that run over.
+ */
+const running = async (): Promise<RunningWorker> => {
+  if (!worker) {
+    worker = await h.startWorker({ streams: false, sweepIntervalMs: 600_000 })
+    await stopPeriodicReconcile(worker)
+  }
+  return worker
+}
 
 const reconcileNow = async (orphans: 'adopt' | 'cancel', clockAheadMs = 0) => {
   const { deps } = await running()
@@ -59,6 +72,8 @@ describe('orders Deputy has and the operator does not', () => {
     // Crafted, with no worker running, as a worker leaves it when its answer was lost and its
     // job gave up: claimed, signed, state unknown, the outbox row enqueued with no job behind it.
     const dead = await h.startWorker({ streams: false })
+    // Its scheduler is the shared worker's too (one prefix): stopped, as `running` stops it.
+    await stopPeriodicReconcile(dead)
     await dead.close()
     const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.4' }, new Date())
     const [row] = await h.db.update(outbox).set({ status: 'enqueued', enqueuedAt: new Date() }).where(eq(outbox.orderId, order.id)).returning()

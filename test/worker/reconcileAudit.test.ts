@@ -10,13 +10,13 @@ import { eq, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
-import { controlJobs } from '../../src/queue/names.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { orders as ordersTable } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorFills, operatorOrder, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { stopPeriodicReconcile } from './support/stopPeriodicReconcile.js'
 
 /** Operator reads and requests go through; when armed, the one `n` calls from now answers 503 (sandbox fault injection). */
 let failIn: number | undefined
@@ -33,9 +33,7 @@ beforeAll(async () => {
   h = await createHarness({ sandbox: { makerSize: '0.5', random, faults: { errorRate: 1 } } })
   db = rows(h.db)
   // Only the runs below reconcile: the worker's periodic run (its first is at once) is stopped.
-  const { controlQueue } = await running()
-  await controlQueue.removeJobScheduler(controlJobs.reconcile)
-  await eventually(async () => !(await controlQueue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).some((job) => job.name === controlJobs.reconcile))
+  await stopPeriodicReconcile(await running())
 })
 afterAll(async () => { await h?.close() })
 
