@@ -5,10 +5,15 @@ import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import { type RequestRow, requests } from '../../store/schema/index.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
-/** Bytes the operator took though their answer was lost (`tookEffect`): the request accepted and the work done, as on a receipt. */
-export async function acceptedByReadBack<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow): Promise<SubmitResult> {
+/**
+ * Bytes the operator took though their answer was lost (`tookEffect`): the request accepted and the
+ * work done, as on a receipt. `why` they were read back rather than resent: their session has ended
+ * (by default), or what the resend's refusal leaves open.
+ */
+export async function acceptedByReadBack<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow,
+  why = 'the session that signed it has ended'): Promise<SubmitResult> {
   const { deps, row } = ctx
-  const reason = 'accepted: read back from the operator (its answer was lost, and the session that signed it has ended)'
+  const reason = `accepted: read back from the operator (its answer was lost, and ${why})`
   await deps.db.transaction(async (tx) => {
     await tx.update(requests).set({ status: 'accepted', errorCode: null, errorMessage: null, completedAt: new Date(deps.now()) })
       .where(and(eq(requests.id, request.id), inArray(requests.status, ['signed', 'unknown'])))

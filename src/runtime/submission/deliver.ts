@@ -132,13 +132,22 @@ export async function deliver<F extends RequestFamily>(
         // the operator's new one): the session is not this operator's, its key is not in doubt.
         if (outcome === 'signerMismatch' && judged === 'sessionRefused') refusal = 'sessionInvalid'
       }
+      // A deadline refused as too far ahead is checked before the replay rules (PROTOCOL.md §5): bytes
+      // taken by an earlier send are refused so once the operator's clock steps back. NonceReused and
+      // DeadlineExpired come after them: the operator never took these bytes.
+      const readBeforeResign = refusal === 'resign' && code === 'InvalidRequest' && earlierMayHaveLanded && spec.tookEffect
       // A session refusal closes the request only once nothing says an earlier send was taken.
-      if (refusal !== 'sessionInvalid') await closeRequest(deps, request.id, code, message, sentAt)
+      if (refusal !== 'sessionInvalid' && !readBeforeResign) await closeRequest(deps, request.id, code, message, sentAt)
       switch (refusal) {
         case 'resign': {
           // A deadline refused as past: a clock may have stepped since the offset was measured.
           if (code === 'DeadlineExpired') await remeasureOperatorClock(deps)
           session = await deps.sessions.active(row.walletId)
+          if (readBeforeResign) {
+            const why = "its resend was refused for a deadline too far ahead of the operator's clock"
+            if (session && (await spec.tookEffect!(ctx, session, request))) return acceptedByReadBack(ctx, spec, request, why)
+            await closeRequest(deps, request.id, code, message, sentAt)
+          }
           if (!session || resigns >= MAX_RESIGNS) throw error
           const signed = await signAgain(ctx, spec, control, session, request, fields)
           if ('result' in signed) return signed.result
