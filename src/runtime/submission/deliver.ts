@@ -153,6 +153,9 @@ export async function deliver<F extends RequestFamily>(
           if ('result' in signed) return signed.result
           request = signed.request
           fields = signed.fields
+          // Refused after the replay rules (the operator never took those bytes), or read back as not
+          // taken: nothing sent before may have landed, and the new bytes were never sent.
+          earlierMayHaveLanded = false
           continue
         }
         case 'sessionInvalid': {
