@@ -103,6 +103,21 @@ describe('a lost-answer ModifyOrder resent and refused SessionUnauthorized (its 
     expect([stored.state, Number(stored.price), Number(stored.size), stored.venueRevision]).toEqual(['open', 1985, 0.6, 1])
   })
 
+  it('its session known ended before the job runs again, and no session active: held unsent with the request open, read back once a session is granted', async () => {
+    const w = await modifiedBySessionRevokedSince()
+    // The worker learned of the revocation (the stream's SessionRevoked): S2 ended here too, S1 rotating, none active.
+    await h.db.update(sessions).set({ status: 'revoked' }).where(eq(sessions.id, w.s2.id))
+    const held = await runSubmission(dead.deps, w.outboxId, submitModifyOrderSpec, control)
+    expect(held).toMatchObject({ result: 'held' })
+    expect((await modifiesOf(w.order.id)).map((r) => r.status)).toEqual(['unknown'])
+    await grant(h, w)
+    const result = await runSubmission(dead.deps, w.outboxId, submitModifyOrderSpec, control)
+    const modifies = await modifiesOf(w.order.id)
+    expect(modifies.map((r) => r.status)).toEqual(['accepted'])
+    expect(result).toEqual({ result: 'accepted', duplicate: true, requestId: modifies[0]!.id })
+    expect(operatorOrder(h.sandbox, w.wallet.address, w.order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
+  })
+
   it('one the operator never took (refused before the revocation, its answer lost): signed again under the new session and applied once', async () => {
     const w = await h.wallet()
     const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())

@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { earlierUnfinished } from '../../store/repositories/outboxRepo.js'
 import { openRequestOf } from '../../store/repositories/openRequestOf.js'
-import { type RequestRow, sessions } from '../../store/schema/index.js'
+import { type RequestRow, requests, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { covers } from '../../core/acl/covers.js'
 import { hold } from './hold.js'
@@ -52,6 +52,13 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     // Sent, its answer lost: taken by the operator (read back), it is accepted and not signed again.
     const mayHaveLanded = inFlight.status === 'unknown' || inFlight.errorCode === null
     if (session && mayHaveLanded && (await spec.tookEffect?.(ctx, session, inFlight))) return acceptedByReadBack(ctx, spec, inFlight)
+    // No session to read it back with: work that must not take effect twice (a modify of an order
+    // that outlives this session: one another session placed) waits, its request open as possibly
+    // taken, and is read back once a session is granted.
+    if (!session && mayHaveLanded && spec.tookEffect) {
+      await deps.db.update(requests).set({ status: 'unknown' }).where(and(eq(requests.id, inFlight.id), inArray(requests.status, ['signed', 'unknown'])))
+      return hold(ctx, spec, 'no active session with time left')
+    }
     // Never send bytes bound to a delegation that has ended. The work is signed again under the
     // current session; for an Order the cloid makes that safe even if the old bytes were accepted.
     await closeRequest(deps, inFlight.id, 'LOCAL.SESSION_ENDED', 'not resent: its delegation ended; signed again under the current session')
