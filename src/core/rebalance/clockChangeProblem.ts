@@ -1,6 +1,7 @@
-import { CronExpressionParser } from 'cron-parser'
 import type { ValidationProblem } from './ScheduleValidationError.js'
 import { errorMessage } from '../errors/errorMessage.js'
+import { BoundedMemo } from './BoundedMemo.js'
+import { cronParserNext } from './cronParserNext.js'
 import { nextCronSlot } from './nextCronSlot.js'
 
 const DAY_MS = 24 * 3600_000
@@ -55,45 +56,78 @@ export function clockChangeProblem(cron: string, timeZone: string, fromMs: numbe
       if (offsetAt(format, middle) === before) low = middle
       else high = middle
     }
+    const problem = keptChangeProblem(cron, timeZone, { at: high, from: before, to: offset })
+    if (problem) return problem
     before = offset
-    const cannot = `the scheduler cannot run ${JSON.stringify(cron)} through ${timeZone}'s clock change on ${new Date(high).toISOString().slice(0, 10)}`
-    const iso = (ms: number) => new Date(ms).toISOString()
-    /** The next run the scheduler computes from `at` (its repeat strategy, `nextCronSlot`), or the problem with it. */
-    const nextFrom = (at: number): number | ValidationProblem => {
-      let next: number
-      try {
-        next = nextCronSlot(cron, timeZone, at)
-      } catch (error) {
-        return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} it finds no next run: ${errorMessage(error)}): it would stop firing for good; choose another time zone, or a cron that fires in every hour (such a cron runs through any clock change)` }
-      }
-      if (next > at) return next
-      return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} its next run comes out as ${iso(next)}, in the past): it would fire again at once, over and over; choose another time zone` }
+  }
+  return undefined
+}
+
+/** A clock change: the first minute (unix ms) of the new offset, and the offsets as Intl writes them. */
+type ClockChange = { at: number, from: string | undefined, to: string | undefined }
+
+/** Answers of `changeProblem` kept; validating one schedule asks about four changes or so. */
+const answers = new BoundedMemo<{ problem: ValidationProblem | undefined }>(1024)
+
+/**
+ * `changeProblem`'s answer, kept: it depends on nothing but its arguments, and the same changes
+ * come up again when the same cron and zone are validated again (on another day, or by another user).
+ */
+function keptChangeProblem(cron: string, timeZone: string, change: ClockChange): ValidationProblem | undefined {
+  const { problem } = answers.get(JSON.stringify([cron, timeZone, change.at, change.from, change.to]), () => ({ problem: changeProblem(cron, timeZone, change) }))
+  // A copy: the caller may change what it is given.
+  return problem === undefined ? undefined : { ...problem }
+}
+
+/** The problem stepping `cron` through one clock change of `timeZone`, as `clockChangeProblem` describes, else undefined. */
+function changeProblem(cron: string, timeZone: string, { at: high, from, to }: ClockChange): ValidationProblem | undefined {
+  const cannot = `the scheduler cannot run ${JSON.stringify(cron)} through ${timeZone}'s clock change on ${new Date(high).toISOString().slice(0, 10)}`
+  const iso = (ms: number) => new Date(ms).toISOString()
+  // The walk and the minutes below often ask from the same moment (every minute, for `* * * * *`).
+  const answers = new Map<number, number | ValidationProblem>()
+  /** The next run the scheduler computes from `at` (its repeat strategy, `nextCronSlot`), or the problem with it. */
+  const nextFrom = (at: number): number | ValidationProblem => {
+    let answer = answers.get(at)
+    if (answer === undefined) {
+      answer = computeNextFrom(at)
+      answers.set(at, answer)
     }
-    // From each slot, as BullMQ steps (computed afresh from the last slot)...
-    const walk: number[] = []
-    let slot = high - AROUND_MS
-    for (let step = 0; step < MAX_STEPS && slot < high + AROUND_MS; step++) {
-      const next = nextFrom(slot)
-      if (typeof next !== 'number') return next
-      walk.push(next)
-      slot = next
+    return answer
+  }
+  const computeNextFrom = (at: number): number | ValidationProblem => {
+    let next: number
+    try {
+      next = nextCronSlot(cron, timeZone, at)
+    } catch (error) {
+      return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} it finds no next run: ${errorMessage(error)}): it would stop firing for good; choose another time zone, or a cron that fires in every hour (such a cron runs through any clock change)` }
     }
-    // ...and from any minute the change moves the clock across, whose wall time comes twice or never:
-    // BullMQ also computes a next run from the moment a scheduler is written (a schedule created,
-    // edited or resumed, or restored at start-up) and from a run that starts late.
-    const beforeMinutes = offsetMinutes(offsetAt(format, low))
-    const shift = Math.abs(offsetMinutes(offset) - beforeMinutes) * MINUTE_MS
-    for (let at = high - shift; at < high + shift; at += MINUTE_MS) {
-      const next = nextFrom(at)
-      if (typeof next !== 'number') return next
-    }
-    // A jump forward: a run at a wall time it skips must still happen, after the jump.
-    if (offsetMinutes(offset) > beforeMinutes) {
-      const gapStart = high + beforeMinutes * MINUTE_MS
-      const dropped = droppedRun(cron, gapStart, shift, walk.some((run) => run >= high && run <= high + shift))
-      const skipped = `${hhmm(gapStart)}–${hhmm(gapStart + shift)}`
-      if (dropped) return { field: 'cron', rule: `fires at ${dropped}, a wall time ${timeZone}'s clock skips (it jumps from ${hhmm(gapStart)} to ${hhmm(gapStart + shift)}), and the scheduler drops that run instead of moving it past the jump as it does elsewhere (Europe/Berlin's 02:30 runs at 03:30), so a daily cron would not run that day: pick a time outside ${skipped}` }
-    }
+    if (next > at) return next
+    return { field: 'timeZone', rule: `${cannot} (after ${iso(at)} its next run comes out as ${iso(next)}, in the past): it would fire again at once, over and over; choose another time zone` }
+  }
+  // From each slot, as BullMQ steps (computed afresh from the last slot)...
+  const walk: number[] = []
+  let slot = high - AROUND_MS
+  for (let step = 0; step < MAX_STEPS && slot < high + AROUND_MS; step++) {
+    const next = nextFrom(slot)
+    if (typeof next !== 'number') return next
+    walk.push(next)
+    slot = next
+  }
+  // ...and from any minute the change moves the clock across, whose wall time comes twice or never:
+  // BullMQ also computes a next run from the moment a scheduler is written (a schedule created,
+  // edited or resumed, or restored at start-up) and from a run that starts late.
+  const beforeMinutes = offsetMinutes(from)
+  const shift = Math.abs(offsetMinutes(to) - beforeMinutes) * MINUTE_MS
+  for (let at = high - shift; at < high + shift; at += MINUTE_MS) {
+    const next = nextFrom(at)
+    if (typeof next !== 'number') return next
+  }
+  // A jump forward: a run at a wall time it skips must still happen, after the jump.
+  if (offsetMinutes(to) > beforeMinutes) {
+    const gapStart = high + beforeMinutes * MINUTE_MS
+    const dropped = droppedRun(cron, gapStart, shift, walk.some((run) => run >= high && run <= high + shift))
+    const skipped = `${hhmm(gapStart)}–${hhmm(gapStart + shift)}`
+    if (dropped) return { field: 'cron', rule: `fires at ${dropped}, a wall time ${timeZone}'s clock skips (it jumps from ${hhmm(gapStart)} to ${hhmm(gapStart + shift)}), and the scheduler drops that run instead of moving it past the jump as it does elsewhere (Europe/Berlin's 02:30 runs at 03:30), so a daily cron would not run that day: pick a time outside ${skipped}` }
   }
   return undefined
 }
@@ -115,7 +149,7 @@ function hhmm(wall: number): string {
 function droppedRun(cron: string, gapStart: number, gap: number, ranAfterJump: boolean): string | undefined {
   if (ranAfterJump) return undefined
   // The cron read on the wall clock alone (as UTC): its first time in the skipped stretch, if any.
-  const wall = CronExpressionParser.parse(cron, { currentDate: new Date(gapStart - 1), tz: 'UTC' }).next().getTime()
+  const wall = cronParserNext(cron, 'UTC', gapStart - 1)
   if (wall >= gapStart + gap) return undefined
   const iso = new Date(wall).toISOString()
   return `${iso.slice(17, 19) === '00' ? iso.slice(11, 16) : iso.slice(11, 19)} on ${iso.slice(0, 10)}`

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser'
+import { cronParserNext } from './cronParserNext.js'
 import { firesEveryHour } from './firesEveryHour.js'
 
 /** A stretch this long with one UTC offset at both ends is taken to hold no clock change. */
@@ -47,14 +47,14 @@ function changeBetween(format: Intl.DateTimeFormat, low: number, high: number): 
  * (02:30 and 02:45, which exist, not run). Throws as cron-parser does on a bad cron or zone. Pure.
  */
 export function nextCronSlot(cron: string, timeZone: string, after: number): number {
-  const parserNext = () => CronExpressionParser.parse(cron, { currentDate: new Date(after), tz: timeZone }).next().getTime()
+  const parserNext = () => cronParserNext(cron, timeZone, after)
   if (!firesEveryHour(cron)) return parserNext()
   const format = formatOf(timeZone)
   // Each stretch from `start` (inclusive) keeps one offset: the cron read on that wall clock as if UTC.
   let start = after + 1
   for (let stretch = 0; stretch < 3; stretch++) {
     const offset = offsetAt(format, start)
-    const wall = CronExpressionParser.parse(cron, { currentDate: new Date(start - 1 + offset), tz: 'UTC' }).next().getTime()
+    const wall = cronParserNext(cron, 'UTC', start - 1 + offset)
     const slot = wall - offset
     // Far off: a change could hide between two ends of the same offset; cron-parser, as before.
     if (slot - start > SAME_OFFSET_SPAN_MS) return parserNext()

@@ -121,4 +121,15 @@ describe('clockChangeProblem', () => {
       expect(clockChangeProblem(cron, timeZone, FROM)).toBeUndefined()
     }
   })
+
+  it('answers the same when asked again, from another day too, whatever a caller did with an earlier answer', () => {
+    const first = clockChangeProblem('0 0 * * *', 'America/Santiago', FROM)
+    expect(first?.rule).toMatch(/^fires at 00:00 on 2026-09-06, /)
+    first!.rule = 'changed by the caller'
+    expect(clockChangeProblem('0 0 * * *', 'America/Santiago', FROM)?.rule).toMatch(/^fires at 00:00 on 2026-09-06, /)
+    expect(clockChangeProblem('0 0 * * *', 'America/Santiago', FROM + 3 * DAY)).toEqual(clockChangeProblem('0 0 * * *', 'America/Santiago', FROM))
+    // From past that change, the next one's.
+    expect(clockChangeProblem('0 0 * * *', 'America/Santiago', Date.parse('2026-09-07T12:00:00Z'))?.rule).toMatch(/^fires at 00:00 on 2027-09-05, /)
+    expect(clockChangeProblem('0 9 * * *', 'Australia/Lord_Howe', FROM)).toEqual(clockChangeProblem('0 9 * * *', 'Australia/Lord_Howe', FROM + DAY))
+  })
 })
