@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { executeNamed } from '../executeNamed.js'
 import { cancelAllAsked } from './cancelAllAfter.js'
@@ -14,11 +14,20 @@ import { cancelAllAsked } from './cancelAllAfter.js'
  */
 export async function queueLateCancels(tx: Db, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return
-  await executeNamed(tx, 'deputy_queue_late_cancels', sql`
+  await executeNamed(tx, 'deputy_queue_late_cancels', lateCancelsInsert(orderIds))
+}
+
+/**
+ * `queueLateCancels`' statement, for a caller that runs it inside one of its own (a writable CTE,
+ * whose other parts must not change what it reads: the orders' wallets and markets, the wallets'
+ * status, the CancelAll rows and the orders' first Order rows' seq); `orderIds` not empty.
+ */
+export function lateCancelsInsert(orderIds: readonly string[]): SQL {
+  return sql`
     insert into outbox (wallet_id, kind, order_id, payload)
     select o.wallet_id, 'CancelOrder', o.id, jsonb_build_object('reason', case when w.status = 'halted' then 'halted' else 'cancelAll' end)
     from orders o join wallets w on w.id = o.wallet_id
     where o.id = any(${sql.param(orderIds)}::uuid[])
       and (w.status = 'halted' or ${cancelAllAsked(sql`o`, ['enqueued', 'done'])})
-    order by o.id`)
+    order by o.id`
 }

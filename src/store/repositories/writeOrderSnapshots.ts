@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import type { OrderSnapshot } from '../../core/orders/applyOrderUpdate.js'
 import type { Db } from '../Database.js'
 import { fromSnapshot } from './orderSnapshot.js'
@@ -13,10 +13,18 @@ import { executeNamed } from '../executeNamed.js'
  * plan for the join alone was a seq scan of `orders` on every call (3 ms at
  * 15,000 orders, EXPLAIN ANALYZE); `id = any(…)` has it read them by primary key.
  */
-export async function writeOrderSnapshots(tx: Db, rows: readonly { id: string; snapshot: OrderSnapshot; sessionId?: string }[]): Promise<void> {
+export async function writeOrderSnapshots(tx: Db, rows: readonly OrderSnapshotRow[]): Promise<void> {
   if (rows.length === 0) return
+  await executeNamed(tx, 'deputy_write_order_snapshots', orderSnapshotsUpdate(rows))
+}
+
+/** An order's state machine view to write, with the session to record (`writeOrderSnapshots`). */
+export type OrderSnapshotRow = { id: string; snapshot: OrderSnapshot; sessionId?: string }
+
+/** `writeOrderSnapshots`' statement, for a caller that runs it inside one of its own (a writable CTE); `rows` not empty. */
+export function orderSnapshotsUpdate(rows: readonly OrderSnapshotRow[]): SQL {
   const values = rows.map(({ id, snapshot, sessionId }) => ({ id, sessionId: sessionId ?? null, ...fromSnapshot(snapshot) }))
-  await executeNamed(tx, 'deputy_write_order_snapshots', sql`
+  return sql`
     update orders o set state = v."state", price = v.price, size = v.size, filled = v.filled, filled_notional = v."filledNotional",
       average_price = v."averagePrice", fees = v.fees, venue_revision = v."venueRevision", venue_order_id = v."venueOrderId",
       cancel_reason = v."cancelReason", reject_code = v."rejectCode",
@@ -24,5 +32,5 @@ export async function writeOrderSnapshots(tx: Db, rows: readonly { id: string; s
     from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
       id uuid, "state" text, price numeric, size numeric, filled numeric, "filledNotional" numeric, "averagePrice" numeric, fees numeric,
       "venueRevision" integer, "venueOrderId" text, "cancelReason" text, "rejectCode" text, "sessionId" uuid)
-    where o.id = v.id and o.id = any(${sql.param(rows.map((row) => row.id))}::uuid[])`)
+    where o.id = v.id and o.id = any(${sql.param(rows.map((row) => row.id))}::uuid[])`
 }
