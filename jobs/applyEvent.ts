@@ -58,8 +58,8 @@ export async function applyEvents(db: Db, walletId: string, batch: readonly Venu
 export type WalletEvents = { walletId: string; events: readonly VenueEvent[] }
 
 /**
- * Applies the events of one or several wallets in one transaction: one multi-row statement each
- * locks the cursors, stores the events, locks the orders they name, records their fills, writes
+ * Applies the events of one or several wallets in one transaction: one multi-row statement
+ * locks the cursors and stores the events, one each locks the orders they name, records their fills, writes
  * the orders back and moves the cursors, so the per-event and per-wallet overhead is paid once per
  * batch. Per wallet the rules are those of one event: events at or below the cursor change
  * nothing, an event ahead of a missing one is stored and waits. Answers, for each entry, the events
@@ -69,26 +69,19 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
   const walletIds = [...new Set(batches.filter((b) => b.events.length > 0).map((b) => b.walletId))].sort()
   if (walletIds.length === 0) return batches.map(() => [])
   const applied = await db.transaction(async (tx) => {
-    const cursors = await lockCursors(tx, walletIds)
-    const fresh = new Map<string, VenueEvent[]>()
-    for (const walletId of walletIds) {
-      const last = cursors.get(walletId)!.last
-      const bySeq = new Map<number, VenueEvent>()
-      for (const b of batches) if (b.walletId === walletId) for (const event of b.events) if (Number(event.seq) > last) bySeq.set(Number(event.seq), event)
-      fresh.set(walletId, [...bySeq.entries()].sort(([a], [b]) => a - b).map(([, event]) => event))
-    }
-    const stored = walletIds.flatMap((walletId) => fresh.get(walletId)!.map((event) => ({
+    // Each wallet's events by seq (a repeat delivered in the same batch counts once), stored with
+    // the cursors' lock (`lockCursorsStoringEvents`) when past the cursor.
+    const bySeq = new Map<string, Map<number, VenueEvent>>(walletIds.map((walletId) => [walletId, new Map()]))
+    for (const b of batches) for (const event of b.events) bySeq.get(b.walletId)!.set(Number(event.seq), event)
+    const arrived = walletIds.flatMap((walletId) => [...bySeq.get(walletId)!.entries()].sort(([a], [b]) => a - b).map(([seq, event]) => ({ walletId, seq, event })))
+    const cursors = await lockCursorsStoringEvents(tx, walletIds, arrived.map(({ walletId, seq, event }) => ({
       // A malformed one (`eventProblem`) is stored as it came, without the columns it cannot fill.
-      walletId, seq: Number(event.seq), type: typeof event.type === 'string' && event.type ? event.type : 'Malformed',
+      walletId, seq, type: typeof event.type === 'string' && event.type ? event.type : 'Malformed',
       clientOrderId: typeof event.clientOrderId === 'string' ? event.clientOrderId.toLowerCase() : null, payload: event as unknown as Record<string, unknown>,
     })))
-    if (stored.length === 0) return new Map<string, AppliedEvent[]>()
-    // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
-    await executeNamed(tx, 'deputy_insert_events', sql`
-      insert into events (wallet_id, seq, type, client_order_id, payload)
-      select v."walletId", v.seq, v.type, v."clientOrderId", v.payload
-      from jsonb_to_recordset(${JSON.stringify(stored)}::jsonb) as v("walletId" uuid, seq bigint, type text, "clientOrderId" text, payload jsonb)
-      on conflict do nothing`)
+    const fresh = new Map<string, VenueEvent[]>(walletIds.map((walletId) => [walletId, []]))
+    for (const { walletId, seq, event } of arrived) if (seq > cursors.get(walletId)!.last) fresh.get(walletId)!.push(event)
+    if (walletIds.every((walletId) => fresh.get(walletId)!.length === 0)) return new Map<string, AppliedEvent[]>()
     // Applied out of order, a cancel would make the order terminal before an earlier modify or fill:
     // the run applied now is the events that follow the cursor without a gap.
     const runs = new Map(walletIds.map((walletId) => [walletId, consecutiveAfter(cursors.get(walletId)!.last, fresh.get(walletId)!)]))
@@ -140,13 +133,30 @@ function consecutiveAfter(last: number, sorted: readonly VenueEvent[]): VenueEve
 /**
  * Each wallet's last seq applied, with its cursor row locked until the transaction ends (the
  * upsert locks the rows in wallet id order, and creates them on first use): consumers of one wallet
- * apply one at a time. Also the highest seq stored for the wallet, applied or not.
+ * apply one at a time. Also the highest seq stored for the wallet before this statement, applied or not.
+ * In the same statement, after the lock, the events past the cursor they read are stored (an event
+ * at or below it changes nothing; one stored already is left as it is): the cursor's lock and the
+ * events' insert in one round trip. The insert stores no row the cursors' answer counts: the
+ * `max_stored` read sees the statement's snapshot, from before its own writes, as it did when the
+ * events were stored by a statement of their own after this one.
  */
-async function lockCursors(tx: Db, sortedWalletIds: readonly string[]): Promise<Map<string, { last: number; maxStored: number }>> {
-  const { rows } = await executeNamed<{ wallet_id: string; last_seq: string | number; max_stored: string | number | null }>(tx, 'deputy_lock_cursors', sql`
-    insert into stream_cursors (wallet_id) select unnest(${sql.param(sortedWalletIds)}::uuid[])
-    on conflict (wallet_id) do update set wallet_id = excluded.wallet_id
-    returning wallet_id, last_seq, (select max(e.seq) from events e where e.wallet_id = stream_cursors.wallet_id) as max_stored`)
+type StoredEvent = { walletId: string; seq: number; type: string; clientOrderId: string | null; payload: Record<string, unknown> }
+async function lockCursorsStoringEvents(tx: Db, sortedWalletIds: readonly string[], arrived: readonly StoredEvent[]): Promise<Map<string, { last: number; maxStored: number }>> {
+  // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
+  const { rows } = await executeNamed<{ wallet_id: string; last_seq: string | number; max_stored: string | number | null }>(tx, 'deputy_lock_cursors_store_events', sql`
+    with cursors as (
+      insert into stream_cursors (wallet_id) select unnest(${sql.param(sortedWalletIds)}::uuid[])
+      on conflict (wallet_id) do update set wallet_id = excluded.wallet_id
+      returning wallet_id, last_seq, (select max(e.seq) from events e where e.wallet_id = stream_cursors.wallet_id) as max_stored
+    ), stored as (
+      insert into events (wallet_id, seq, type, client_order_id, payload)
+      select v."walletId", v.seq, v.type, v."clientOrderId", v.payload
+      from jsonb_to_recordset(${JSON.stringify(arrived)}::jsonb) as v("walletId" uuid, seq bigint, type text, "clientOrderId" text, payload jsonb)
+      join cursors c on c.wallet_id = v."walletId"
+      where v.seq > c.last_seq
+      on conflict do nothing
+    )
+    select wallet_id, last_seq, max_stored from cursors`)
   return new Map(rows.map((row) => [row.wallet_id, { last: Number(row.last_seq), maxStored: Number(row.max_stored ?? 0) }]))
 }
 
