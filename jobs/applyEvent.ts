@@ -20,7 +20,7 @@
  *   so the events are delivered again.
  * - Idempotency key: (wallet, seq); fills also by (wallet, fill id).
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { type SQL, and, eq, sql } from 'drizzle-orm'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { eventProblem, saysOnlyModified } from '../src/core/orders/eventProblem.js'
 import { parseSide } from '../src/core/orders/parseSide.js'
@@ -109,8 +109,7 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
       result.set(walletId, done)
       if (last !== cursor.last) moved.push({ walletId, last })
     }
-    await workspace.flush()
-    await moveCursors(tx, moved)
+    await writeBack(tx, workspace.takeWriteBack(), moved)
     return result
   })
   const answered = new Set<string>()
@@ -160,12 +159,20 @@ async function lockCursorsStoringEvents(tx: Db, sortedWalletIds: readonly string
   return new Map(rows.map((row) => [row.wallet_id, { last: Number(row.last_seq), maxStored: Number(row.max_stored ?? 0) }]))
 }
 
-async function moveCursors(tx: Db, moved: readonly { walletId: string; last: number }[]): Promise<void> {
-  if (moved.length === 0) return
-  await executeNamed(tx, 'deputy_move_cursors', sql`
+/**
+ * The orders changed (the workspace's write-back) and the cursors moved, in one statement when
+ * there are both (a writable CTE: neither reads what the other writes, and both hold their rows'
+ * locks already), at the end of the batch's transaction.
+ */
+async function writeBack(tx: Db, orders: SQL | undefined, moved: readonly { walletId: string; last: number }[]): Promise<void> {
+  const cursors = moved.length === 0 ? undefined : sql`
     update stream_cursors c set last_seq = v.last_seq, updated_at = now()
     from unnest(${sql.param(moved.map((m) => m.walletId))}::uuid[], ${sql.param(moved.map((m) => m.last))}::bigint[]) as v(wallet_id, last_seq)
-    where c.wallet_id = v.wallet_id`)
+    where c.wallet_id = v.wallet_id`
+  if (orders && cursors) await executeNamed(tx, 'deputy_write_orders_move_cursors', sql`with orders_written as (${orders}) ${cursors}`)
+  // The same statements, by the same names, as writeOrderSnapshots and this file's before.
+  else if (orders) await executeNamed(tx, 'deputy_write_order_snapshots', orders)
+  else if (cursors) await executeNamed(tx, 'deputy_move_cursors', cursors)
 }
 
 async function storedEvent(tx: Db, walletId: string, seq: number): Promise<VenueEvent | undefined> {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { parseAmount, parseSignedAmount } from '../../core/money/decimal.js'
 import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import { uncountableFill } from '../../core/orders/uncountableFill.js'
@@ -6,7 +6,7 @@ import type { Db } from '../Database.js'
 import { type LockedOrder, lockOrdersByKey } from './lockOrders.js'
 import { toSnapshot } from './orderSnapshot.js'
 import type { FillInput } from './recordFill.js'
-import { writeOrderSnapshots } from './writeOrderSnapshots.js'
+import { orderSnapshotsUpdate, writeOrderSnapshots } from './writeOrderSnapshots.js'
 import { executeNamed } from '../executeNamed.js'
 
 /** A fill as the order state machine counts it (its fee below zero for a maker rebate). */
@@ -123,6 +123,17 @@ export function orderWorkspace(tx: Db) {
       const dirty = [...byKey.values()].filter((entry): entry is Entry => !!entry?.dirty)
       await writeOrderSnapshots(tx, dirty.map((entry) => ({ id: entry.row.id, snapshot: entry.snapshot })))
       for (const entry of dirty) entry.dirty = false
+    },
+    /**
+     * `flush` for a caller that writes the changed orders back in a statement of its own (a
+     * writable CTE beside its other writes): the statement (`orderSnapshotsUpdate`), undefined when
+     * none changed. They count as written; the caller's statement must run before the workspace is used again.
+     */
+    takeWriteBack(): SQL | undefined {
+      const dirty = [...byKey.values()].filter((entry): entry is Entry => !!entry?.dirty)
+      if (dirty.length === 0) return undefined
+      for (const entry of dirty) entry.dirty = false
+      return orderSnapshotsUpdate(dirty.map((entry) => ({ id: entry.row.id, snapshot: entry.snapshot })))
     },
     /** Drops an order changed behind the workspace's back (flush first); it is read again when next needed. */
     forget(walletId: string, clientOrderId: string): void {
