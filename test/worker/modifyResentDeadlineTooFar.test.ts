@@ -9,20 +9,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
-import { submitOrderSpec } from '../../jobs/submitOrder.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from './support/harness.js'
 import { operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { failOnDelay, modifyFailing, openOrder } from './support/stoppedWorker.js'
 
 let h: Harness
 let db: ReturnType<typeof rows>
 let dead: RunningWorker
 let operatorStepMs = 0
-const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+const control = failOnDelay
 
 beforeAll(async () => {
   h = await createHarness({ sandbox: { now: () => Date.now() + operatorStepMs } })
@@ -38,15 +36,8 @@ const modifiesOf = async (orderId: string) => (await db.requestsOf(orderId)).fil
 /** A resting order, and a modify of it that the operator applies (revision 1) and whose answer is lost. */
 async function modifiedAnswerLost() {
   const w = await h.wallet()
-  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-  expect((await runSubmission(dead.deps, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, control)).result).toBe('accepted')
-  const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
-  h.sandbox.setFaults({ dropAfterAccept: 1 })
-  try {
-    await expect(runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)).rejects.toThrow()
-  } finally {
-    h.sandbox.setFaults({ dropAfterAccept: 0 })
-  }
+  const order = await openOrder(h, dead, w.wallet.id)
+  const outboxId = await modifyFailing(h, dead, order.id, 'dropAfterAccept')
   expect((await modifiesOf(order.id)).map((r) => r.status)).toEqual(['unknown'])
   expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
   return { ...w, order, outboxId }
@@ -69,15 +60,8 @@ describe('a lost-answer ModifyOrder resent after the operator\'s clock stepped b
 
   it('one the operator never took (a 503, the process died before the answer was stored) is signed again on the clock measured anew and applied once', async () => {
     const w = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-    expect((await runSubmission(dead.deps, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, control)).result).toBe('accepted')
-    const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
-    h.sandbox.setFaults({ errorRate: 1 })
-    try {
-      await expect(runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)).rejects.toThrow()
-    } finally {
-      h.sandbox.setFaults({ errorRate: 0 })
-    }
+    const order = await openOrder(h, dead, w.wallet.id)
+    const outboxId = await modifyFailing(h, dead, order.id, 'errorRate')
     operatorStepMs -= 90_000
     const result = await runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)
     expect((await modifiesOf(order.id)).map((r) => `${r.status}:${r.errorCode}`)).toEqual(['rejected:InvalidRequest', 'accepted:null'])

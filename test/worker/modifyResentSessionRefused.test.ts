@@ -10,29 +10,21 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
-import { submitOrderSpec } from '../../jobs/submitOrder.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { requests, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { grant } from '../lifecycle/support/lifecycle.js'
-import { createHarness, type Harness } from './support/harness.js'
+import type { Harness } from './support/harness.js'
 import { operatorOrder, revokeBehindTheWorkersBack } from './support/operator.js'
-import { rows } from './support/rows.js'
+import type { rows } from './support/rows.js'
+import { failOnDelay, modifyFailing, openOrder, stoppedWorkerHarness } from './support/stoppedWorker.js'
 
 let h: Harness
 let db: ReturnType<typeof rows>
 let dead: RunningWorker
-const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+const control = failOnDelay
 
-beforeAll(async () => {
-  h = await createHarness()
-  db = rows(h.db)
-  // A stopped worker: its adapters remain, its loops and processors do not run.
-  dead = await h.startWorker({ streams: false })
-  await dead.close()
-})
+beforeAll(async () => { ({ h, db, dead } = await stoppedWorkerHarness()) })
 afterAll(async () => { await h?.close() })
 
 /**
@@ -42,16 +34,9 @@ afterAll(async () => { await h?.close() })
  */
 async function modifiedBySessionRevokedSince() {
   const w = await h.wallet()
-  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-  expect((await runSubmission(dead.deps, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, control)).result).toBe('accepted')
+  const order = await openOrder(h, dead, w.wallet.id)
   const { session: s2 } = await grant(h, w)
-  const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
-  h.sandbox.setFaults({ dropAfterAccept: 1 })
-  try {
-    await expect(runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)).rejects.toThrow()
-  } finally {
-    h.sandbox.setFaults({ dropAfterAccept: 0 })
-  }
+  const outboxId = await modifyFailing(h, dead, order.id, 'dropAfterAccept')
   const [modify] = (await db.requestsOf(order.id)).filter((r) => r.family === 'ModifyOrder')
   expect([modify!.status, modify!.sessionId]).toEqual(['unknown', s2.id])
   expect((await revokeBehindTheWorkersBack(dead.deps, w.wallet.id)).status).toBe(200)
@@ -61,19 +46,24 @@ async function modifiedBySessionRevokedSince() {
 
 const modifiesOf = async (orderId: string) => (await db.requestsOf(orderId)).filter((r) => r.family === 'ModifyOrder')
 
+/** The job run again reads the modify back: accepted with its first request, nothing signed again, the operator at revision 1 and Postgres at the modify's values. */
+async function readBackAccepted(w: Awaited<ReturnType<typeof modifiedBySessionRevokedSince>>) {
+  const result = await runSubmission(dead.deps, w.outboxId, submitModifyOrderSpec, control)
+  const modifies = await modifiesOf(w.order.id)
+  expect(modifies.map((r) => `${r.status}:${r.sessionId === w.s2.id ? 's2' : 'other'}`)).toEqual(['accepted:s2'])
+  expect(result).toEqual({ result: 'accepted', duplicate: true, requestId: modifies[0]!.id })
+  expect(operatorOrder(h.sandbox, w.wallet.address, w.order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
+  const stored = await db.order(w.order.id)
+  expect([stored.state, Number(stored.price), Number(stored.size), stored.venueRevision]).toEqual(['open', 1985, 0.6, 1])
+}
+
 describe('a lost-answer ModifyOrder resent and refused SessionUnauthorized (its session revoked since)', () => {
   it('with a newer session: read back, done as accepted, not signed again (the operator keeps revision 1)', async () => {
     const w = await modifiedBySessionRevokedSince()
     // Rotated again: S2 is rotating here (usable until its grace ends), S3 active.
-    const { session: s3 } = await grant(h, w)
+    await grant(h, w)
     expect((await h.db.select({ status: sessions.status }).from(sessions).where(eq(sessions.id, w.s2.id)))[0]?.status).toBe('rotating')
-    const result = await runSubmission(dead.deps, w.outboxId, submitModifyOrderSpec, control)
-    const modifies = await modifiesOf(w.order.id)
-    expect(modifies.map((r) => `${r.status}:${r.sessionId === s3.id ? 's3' : 's2'}`)).toEqual(['accepted:s2'])
-    expect(result).toEqual({ result: 'accepted', duplicate: true, requestId: modifies[0]!.id })
-    expect(operatorOrder(h.sandbox, w.wallet.address, w.order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
-    const stored = await db.order(w.order.id)
-    expect([stored.state, Number(stored.price), Number(stored.size), stored.venueRevision]).toEqual(['open', 1985, 0.6, 1])
+    await readBackAccepted(w)
   })
 
   it('the same when no outcome was ever stored (a crash right after the send: signed, no error)', async () => {
@@ -81,10 +71,7 @@ describe('a lost-answer ModifyOrder resent and refused SessionUnauthorized (its 
     const [modify] = await modifiesOf(w.order.id)
     await h.db.update(requests).set({ status: 'signed', errorCode: null, errorMessage: null }).where(eq(requests.id, modify!.id))
     await grant(h, w)
-    const result = await runSubmission(dead.deps, w.outboxId, submitModifyOrderSpec, control)
-    expect((await modifiesOf(w.order.id)).map((r) => r.status)).toEqual(['accepted'])
-    expect(result).toEqual({ result: 'accepted', duplicate: true, requestId: modify!.id })
-    expect(operatorOrder(h.sandbox, w.wallet.address, w.order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
+    await readBackAccepted(w)
   })
 
   it('with no session left: held with the request still open, and read back (not signed again) once a session is granted', async () => {
@@ -94,13 +81,7 @@ describe('a lost-answer ModifyOrder resent and refused SessionUnauthorized (its 
     // Refused, but these bytes may have been taken by an earlier send: not closed as never accepted.
     expect((await modifiesOf(w.order.id)).map((r) => r.status)).toEqual(['unknown'])
     await grant(h, w)
-    const result = await runSubmission(dead.deps, w.outboxId, submitModifyOrderSpec, control)
-    const modifies = await modifiesOf(w.order.id)
-    expect(modifies.map((r) => r.status)).toEqual(['accepted'])
-    expect(result).toEqual({ result: 'accepted', duplicate: true, requestId: modifies[0]!.id })
-    expect(operatorOrder(h.sandbox, w.wallet.address, w.order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
-    const stored = await db.order(w.order.id)
-    expect([stored.state, Number(stored.price), Number(stored.size), stored.venueRevision]).toEqual(['open', 1985, 0.6, 1])
+    await readBackAccepted(w)
   })
 
   it('its session known ended before the job runs again, and no session active: held unsent with the request open, read back once a session is granted', async () => {
@@ -111,26 +92,15 @@ describe('a lost-answer ModifyOrder resent and refused SessionUnauthorized (its 
     expect(held).toMatchObject({ result: 'held' })
     expect((await modifiesOf(w.order.id)).map((r) => r.status)).toEqual(['unknown'])
     await grant(h, w)
-    const result = await runSubmission(dead.deps, w.outboxId, submitModifyOrderSpec, control)
-    const modifies = await modifiesOf(w.order.id)
-    expect(modifies.map((r) => r.status)).toEqual(['accepted'])
-    expect(result).toEqual({ result: 'accepted', duplicate: true, requestId: modifies[0]!.id })
-    expect(operatorOrder(h.sandbox, w.wallet.address, w.order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
+    await readBackAccepted(w)
   })
 
   it('one the operator never took (refused before the revocation, its answer lost): signed again under the new session and applied once', async () => {
     const w = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-    expect((await runSubmission(dead.deps, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, control)).result).toBe('accepted')
+    const order = await openOrder(h, dead, w.wallet.id)
     const { session: s2 } = await grant(h, w)
-    const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
-    // Signed and persisted under S2, then the process died before sending (status signed, no error).
-    h.sandbox.setFaults({ errorRate: 1 })
-    try {
-      await expect(runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)).rejects.toThrow()
-    } finally {
-      h.sandbox.setFaults({ errorRate: 0 })
-    }
+    // Signed and persisted under S2, every answer a 503: never taken.
+    const outboxId = await modifyFailing(h, dead, order.id, 'errorRate')
     expect((await revokeBehindTheWorkersBack(dead.deps, w.wallet.id)).status).toBe(200)
     const { session: s3 } = await grant(h, w)
     const result = await runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)

@@ -10,40 +10,29 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyEvents } from '../../jobs/applyEvent.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import type { VenueEvent } from '../../src/venue/types.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { grant } from '../lifecycle/support/lifecycle.js'
-import { createHarness, type Harness } from './support/harness.js'
+import type { Harness } from './support/harness.js'
 import { operatorEvents, operatorOrders, revokeBehindTheWorkersBack } from './support/operator.js'
-import { rows } from './support/rows.js'
+import type { rows } from './support/rows.js'
+import { failOnDelay, restingOrder, runFailing, stoppedWorkerHarness } from './support/stoppedWorker.js'
 
 let h: Harness
 let db: ReturnType<typeof rows>
 let dead: RunningWorker
-const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+const control = failOnDelay
 
-beforeAll(async () => {
-  h = await createHarness()
-  db = rows(h.db)
-  dead = await h.startWorker({ streams: false })
-  await dead.close()
-})
+beforeAll(async () => { ({ h, db, dead } = await stoppedWorkerHarness()) })
 afterAll(async () => { await h?.close() })
 
 /** S2 places the order, its answer lost; S2 is revoked at the operator (the order cancelled there); S3 granted (S2 rotating here). */
 async function placedBySessionRevokedSince() {
   const w = await h.wallet()
   await grant(h, w)
-  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-  const outboxId = (await db.outboxOf(order.id))[0]!.id
-  h.sandbox.setFaults({ dropAfterAccept: 1 })
-  try {
-    await expect(runSubmission(dead.deps, outboxId, submitOrderSpec, control)).rejects.toThrow()
-  } finally {
-    h.sandbox.setFaults({ dropAfterAccept: 0 })
-  }
+  const { order, placementId: outboxId } = await restingOrder(h, dead, w.wallet.id)
+  await runFailing(h, dead, outboxId, 'dropAfterAccept', submitOrderSpec)
   expect((await db.order(order.id)).state).toBe('unknown')
   expect((await revokeBehindTheWorkersBack(dead.deps, w.wallet.id)).status).toBe(200)
   await grant(h, w)

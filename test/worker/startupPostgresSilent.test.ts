@@ -9,8 +9,6 @@
  * and failed with the connect's error, which at the default 31 s outlasts the stopping process's
  * 30 s. The connect abandoned fails later, unheard (no unhandled rejection).
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Database } from '../../src/store/Database.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
@@ -18,6 +16,7 @@ import { capturedLog } from '../support/capturedLog.js'
 import { freezingRelay } from '../support/freezingRelay.js'
 import { lateRelay } from '../support/lateRelay.js'
 import { REDIS_URL, createHarness, eventually, type Harness } from './support/harness.js'
+import { spawnLoggingWorker } from './support/loggingWorker.js'
 
 /** The connect timeout is this and 1 s. */
 const QUERY_TIMEOUT_MS = 2_000
@@ -81,18 +80,7 @@ it('the worker process stopped (SIGTERM) while Postgres never answers its start-
     // The connect timeout (31 s) outlasts the process's shutdown deadline (SHUTDOWN_TIMEOUT_MS and 10 s).
     DATABASE_QUERY_TIMEOUT_MS: '30000', SHUTDOWN_TIMEOUT_MS: '1000',
   }
-  for (const key of ['WALLET_SIGNER', 'PRIVY_APP_ID', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS']) delete env[key]
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-  const messages: string[] = []
-  let buffered = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk
-    const complete = buffered.split('\n')
-    buffered = complete.pop()!
-    for (const line of complete.filter(Boolean)) messages.push((JSON.parse(line) as { msg: string }).msg)
-  })
-  const exited = once(child, 'exit')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 80_000)
+  const { child, messages, exited, stop } = spawnLoggingWorker(env, 80_000)
   try {
     await eventually(async () => messages.some((msg) => msg.startsWith('the operator did not answer at start-up')), 30_000)
     fresh.freeze()
@@ -111,8 +99,7 @@ it('the worker process stopped (SIGTERM) while Postgres never answers its start-
     expect(messages).not.toContain('shutdown did not finish in time; exiting')
     expect(messages).not.toContain('worker started')
   } finally {
-    clearTimeout(timer)
-    child.kill('SIGKILL')
+    stop()
     await operator.close()
     await fresh.close()
   }

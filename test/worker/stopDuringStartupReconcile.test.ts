@@ -6,15 +6,14 @@
  * every wallet, each read waiting out the operator timeout, and then the worker started only to be
  * closed. The next worker's start-up reconciliation covers every wallet (each orphan adopted).
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { directSender } from './support/directSender.js'
 import { REDIS_URL, createHarness, eventually, type Harness } from './support/harness.js'
+import { spawnLoggingWorker } from './support/loggingWorker.js'
 import { sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
 
@@ -63,18 +62,7 @@ it('stopped while its start-up reconciliation waits on a hanging operator, the w
     ...process.env, DATABASE_URL: h.databaseUrl, REDIS_URL, QUEUE_PREFIX: h.queuePrefix, OPERATOR_URL: proxyUrl, DEPUTY_MASTER_KEY: h.masterKey,
     LOG_LEVEL: 'info', OPERATOR_TIMEOUT_MS: '3000', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
   }
-  for (const key of ['WALLET_SIGNER', 'PRIVY_APP_ID', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS']) delete env[key]
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
-  const messages: string[] = []
-  let buffered = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk
-    const complete = buffered.split('\n')
-    buffered = complete.pop()!
-    for (const line of complete.filter(Boolean)) messages.push((JSON.parse(line) as { msg: string }).msg)
-  })
-  const exited = once(child, 'exit')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  const { child, messages, exited, stop } = spawnLoggingWorker(env, 60_000)
   try {
     // The pass is under way: its first wallet's read has timed out, the next one's is on the wire.
     await eventually(async () => messages.includes('reconcile failed for wallet; retrying next run'), 30_000)
@@ -88,7 +76,7 @@ it('stopped while its start-up reconciliation waits on a hanging operator, the w
     expect(messages).not.toContain('start-up reconciliation done')
     expect(stoppedInMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS)
   } finally {
-    clearTimeout(timer)
+    stop()
   }
 
   await h.startWorker()

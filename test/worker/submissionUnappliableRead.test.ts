@@ -16,8 +16,7 @@ import { and, eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { submitModifyOrderSpec } from '../../jobs/submitModifyOrder.js'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
-import { requestCancel, requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { events, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
@@ -25,12 +24,13 @@ import { grant, openWithSession, place, settled } from '../lifecycle/support/lif
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorOrder, revokeBehindTheWorkersBack, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { failOnDelay, modifyFailing, openOrder, restingOrder, runFailing } from './support/stoppedWorker.js'
 
 let h: Harness
 let db: ReturnType<typeof rows>
 let dead: RunningWorker
 const alerts: { walletId: string; code: string; message: string; details?: Record<string, unknown> }[] = []
-const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
+const control = failOnDelay
 
 beforeAll(async () => {
   h = await createHarness()
@@ -45,17 +45,11 @@ const unappliable = (walletId: string) => alerts.filter((a) => a.walletId === wa
 
 /** An order placed at the operator whose answer was lost: `unknown` here, open there. */
 async function placedAnswerLost(walletId: string, address: string) {
-  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-  const [placement] = await db.outboxOf(order.id)
-  h.sandbox.setFaults({ dropAfterAccept: 1 })
-  try {
-    await expect(runSubmission(dead.deps, placement!.id, submitOrderSpec, control)).rejects.toThrow()
-  } finally {
-    h.sandbox.setFaults({ dropAfterAccept: 0 })
-  }
+  const { order, placementId } = await restingOrder(h, dead, walletId)
+  await runFailing(h, dead, placementId, 'dropAfterAccept', submitOrderSpec)
   expect((await db.order(order.id)).state).toBe('unknown')
   expect(operatorOrder(h.sandbox, address, order.clientOrderId)?.status).toBe('open')
-  return { order, placementId: placement!.id }
+  return { order, placementId }
 }
 
 describe('an Order whose answer was lost, then cancelled (not resent: its read-back)', () => {
@@ -107,15 +101,8 @@ describe('an Order whose answer was lost, then cancelled (not resent: its read-b
  */
 async function modifiedAnswerLostSessionEnded() {
   const w = await h.wallet()
-  const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '0.5' }, new Date())
-  expect((await runSubmission(dead.deps, (await db.outboxOf(order.id))[0]!.id, submitOrderSpec, control)).result).toBe('accepted')
-  const { outboxId } = await requestModify(h.db, dead.markets, { orderId: order.id, price: '1985', size: '0.6' })
-  h.sandbox.setFaults({ dropAfterAccept: 1 })
-  try {
-    await expect(runSubmission(dead.deps, outboxId, submitModifyOrderSpec, control)).rejects.toThrow()
-  } finally {
-    h.sandbox.setFaults({ dropAfterAccept: 0 })
-  }
+  const order = await openOrder(h, dead, w.wallet.id)
+  const outboxId = await modifyFailing(h, dead, order.id, 'dropAfterAccept')
   expect(operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)).toMatchObject({ status: 'open', revision: 1 })
   await grant(h, w)
   await h.db.update(sessions).set({ status: 'revoked' }).where(eq(sessions.id, w.session.id))
