@@ -185,7 +185,7 @@ export async function deliver<F extends RequestFamily>(
           }
           // No session to read with: the request stays open as possibly taken (`unknown`) while the
           // work is held; released, the job reads it back before signing anything again.
-          if (readBack) await markUnknown(deps, request.id, code, message, sentAt)
+          if (readBack) await markUnknown(deps, request.id, { code, message, sentAt })
           else await closeRequest(deps, request.id, code, message, sentAt)
           await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
           return hold(ctx, spec, reason)
@@ -232,10 +232,13 @@ export async function closeRequest(deps: WorkerDeps, id: string, code: string, m
     .where(and(eq(requests.id, id), openStatus))
 }
 
-/** A send refused whose earlier send may have been taken: open, as an answer lost (never closed as not accepted). */
-async function markUnknown(deps: WorkerDeps, id: string, code: string, message: string, sentAt: Date): Promise<void> {
-  await deps.db.update(requests).set({ status: 'unknown', errorCode: code, errorMessage: message, sentAt: firstSentAt(sentAt) })
-    .where(and(eq(requests.id, id), openStatus))
+/**
+ * A request that may have been taken, kept open as an answer lost (never closed as not accepted),
+ * while it is open; with `refused`, the refusal of this send is recorded too.
+ */
+export async function markUnknown(deps: WorkerDeps, id: string, refused?: { code: string; message: string; sentAt: Date }): Promise<void> {
+  const answer = refused ? { errorCode: refused.code, errorMessage: refused.message, sentAt: firstSentAt(refused.sentAt) } : {}
+  await deps.db.update(requests).set({ status: 'unknown', ...answer }).where(and(eq(requests.id, id), openStatus))
 }
 
 /** The persisted wire body's delegation payload and the hash its message binds. */

@@ -1,8 +1,8 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { earlierUnfinished } from '../../store/repositories/outboxRepo.js'
 import { openRequestOf } from '../../store/repositories/openRequestOf.js'
-import { type RequestRow, requests, sessions } from '../../store/schema/index.js'
+import { type RequestRow, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { covers } from '../../core/acl/covers.js'
 import { hold } from './hold.js'
@@ -14,7 +14,7 @@ import { meetOutOfScope } from './meetOutOfScope.js'
 import { rateLimitDelayMs } from './rateLimitWait.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitResult } from './types.js'
-import { closeRequest, deliver } from './deliver.js'
+import { closeRequest, deliver, markUnknown } from './deliver.js'
 import { acceptedByReadBack } from './acceptedByReadBack.js'
 import { waitWhileDomainChanged } from './waitForDomain.js'
 
@@ -56,7 +56,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     // that outlives this session: one another session placed) waits, its request open as possibly
     // taken, and is read back once a session is granted.
     if (!session && mayHaveLanded && spec.tookEffect) {
-      await deps.db.update(requests).set({ status: 'unknown' }).where(and(eq(requests.id, inFlight.id), inArray(requests.status, ['signed', 'unknown'])))
+      await markUnknown(deps, inFlight.id)
       return hold(ctx, spec, 'no active session with time left')
     }
     // Never send bytes bound to a delegation that has ended. The work is signed again under the

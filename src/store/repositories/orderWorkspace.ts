@@ -86,6 +86,10 @@ export function orderWorkspace(tx: Db) {
     return new Set(rows.map((row) => fillKeyOf(row.wallet_id, row.fill_id)))
   }
 
+  /** The orders changed since they were last written back, and their rows to write (`flush`, `takeWriteBack`). */
+  const dirtyEntries = () => [...byKey.values()].filter((entry): entry is Entry => !!entry?.dirty)
+  const snapshotRows = (dirty: readonly Entry[]) => dirty.map((entry) => ({ id: entry.row.id, snapshot: entry.snapshot }))
+
   return {
     load,
     apply,
@@ -120,8 +124,8 @@ export function orderWorkspace(tx: Db) {
     },
     /** Writes the changed orders back; the workspace stays usable. */
     async flush(): Promise<void> {
-      const dirty = [...byKey.values()].filter((entry): entry is Entry => !!entry?.dirty)
-      await writeOrderSnapshots(tx, dirty.map((entry) => ({ id: entry.row.id, snapshot: entry.snapshot })))
+      const dirty = dirtyEntries()
+      await writeOrderSnapshots(tx, snapshotRows(dirty))
       for (const entry of dirty) entry.dirty = false
     },
     /**
@@ -130,10 +134,10 @@ export function orderWorkspace(tx: Db) {
      * none changed. They count as written; the caller's statement must run before the workspace is used again.
      */
     takeWriteBack(): SQL | undefined {
-      const dirty = [...byKey.values()].filter((entry): entry is Entry => !!entry?.dirty)
+      const dirty = dirtyEntries()
       if (dirty.length === 0) return undefined
       for (const entry of dirty) entry.dirty = false
-      return orderSnapshotsUpdate(dirty.map((entry) => ({ id: entry.row.id, snapshot: entry.snapshot })))
+      return orderSnapshotsUpdate(snapshotRows(dirty))
     },
     /** Drops an order changed behind the workspace's back (flush first); it is read again when next needed. */
     forget(walletId: string, clientOrderId: string): void {
