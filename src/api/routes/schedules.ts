@@ -8,6 +8,7 @@ import { listScheduleRuns } from '../../runtime/schedules/listScheduleRuns.js'
 import { pauseSchedule } from '../../runtime/schedules/pauseSchedule.js'
 import { resumeSchedule } from '../../runtime/schedules/resumeSchedule.js'
 import type { ScheduleContext } from '../../runtime/schedules/types.js'
+import { startTimingChecker } from '../../runtime/schedules/startTimingChecker.js'
 import { updateSchedule } from '../../runtime/schedules/updateSchedule.js'
 import { scheduleStatuses, schedules, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
@@ -38,9 +39,13 @@ const cancelOpenOrdersQuery = z.strictObject({ cancelOpenOrders: z.enum(['true',
 
 export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
+  // A cron's timing is stepped through a year of slots (0.1–1 s the first time): on a thread of its
+  // own, so the API's other requests are answered meanwhile.
+  const timing = startTimingChecker()
+  app.addHook('onClose', () => timing.close())
   const ctx: ScheduleContext = {
     db, queue: deps.controlQueue, markets: deps.markets, now: deps.runtime.now, log: deps.runtime.log,
-    minIntervalSeconds: deps.scheduleMinIntervalSeconds ?? DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS,
+    minIntervalSeconds: deps.scheduleMinIntervalSeconds ?? DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS, timing,
   }
   const tags = ['schedules']
   const withSchedule = { 200: Schedule, ...errorResponses }

@@ -43,7 +43,7 @@ export async function createSchedule(ctx: ScheduleContext, input: CreateSchedule
   if (typeof input !== 'object' || input === null) throw new ValidationError('schedule', 'must be an object')
   const { walletId, id, tenantId, ...specInput } = input
   assertUuid('walletId', walletId)
-  const spec = parseRequestedSpec(ctx, specInput)
+  const spec = await parseRequestedSpec(ctx, specInput)
   const now = new Date((ctx.now ?? Date.now)())
   const row = await ctx.db.transaction(async (tx) => {
     if (id) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Db } from '../../store/Database.js'
 import type { AuditActor } from '../../store/schema/index.js'
 import type { MarketRules } from '../intake/marketRules.js'
+import type { TimingChecker } from './startTimingChecker.js'
 
 /** The payload of a `scheduleRun` job on the control queue (the scheduler's template data). */
 export type ScheduleRunJobData = { scheduleId: string }
@@ -19,6 +20,8 @@ export type ScheduleContext = {
   markets?: MarketRules
   /** When given, a cron whose runs come closer together than this many seconds is refused (the API: `SCHEDULE_MIN_INTERVAL_SECONDS`). */
   minIntervalSeconds?: number
+  /** Where a cron's timing is checked (the API: a thread of its own, `startTimingChecker`); unset, on this thread. */
+  timing?: Pick<TimingChecker, 'problem'>
   /** Clock (unix ms), default `Date.now`. */
   now?: () => number
   /** Who makes the change, for the audit log (default `api`). */

@@ -41,7 +41,7 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
     const merged: Record<string, unknown> = { ...specInputOfRow(current), ...changes }
     if (maxNotionalPerRun === null) delete merged.maxNotionalPerRun
     else if (maxNotionalPerRun !== undefined) merged.maxNotionalPerRun = maxNotionalPerRun
-    const spec = parseRequestedSpec(ctx, merged)
+    const spec = await parseRequestedSpec(ctx, merged)
     // An edit that changes nothing (an empty patch, a form saved as it was) keeps the version: a
     // new one would make a run in flight write nothing for its slot.
     if (sameColumns(scheduleSpecColumns(spec), scheduleSpecColumns(specOfRow(current)))) return { row: current, changed: false }
