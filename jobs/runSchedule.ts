@@ -35,7 +35,9 @@
  *   attempt fails, or that fails with a non-retryable error, is recorded `failed`. Waiting uses
  *   `moveToDelayed` and counts no attempt.
  * - Idempotency key: (schedule, slot) for the run row; (schedule, slot, leg) for intents (ON CONFLICT
- *   DO NOTHING) and for the leg's cloid, so a re-run of a slot never trades twice.
+ *   DO NOTHING) and for the leg's cloid, so a re-run of a slot never trades twice. Two attempts driving
+ *   one run (a job delivered again while it still ran, a run adopted from a worker that then woke up)
+ *   write legs only from a plan read at the stage the run is still at; the other attempt re-delays.
  */
 import { Side } from '../src/core/eip712/types.js'
 import { parseAmount } from '../src/core/money/decimal.js'
@@ -189,9 +191,12 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
   const sellsFirst = run.stage === 'settling' && needsProceeds(plan.legs, portfolio.available[QUOTE_ASSET] ?? 0n, feeReserveBps)
   if (sellsFirst) notes.push('the buys need the sells\' proceeds: sells placed first, buys after they settle')
   const written = await writeLegs(deps.db, {
-    runId: run.id, plan, legs: sellsFirst ? plan.legs.filter((leg) => leg.side === Side.sell) : plan.legs, final: !sellsFirst, scheduleVersion: schedule.version, notes, now: deps.now(),
+    runId: run.id, plan, legs: sellsFirst ? plan.legs.filter((leg) => leg.side === Side.sell) : plan.legs, final: !sellsFirst, stage: run.stage,
+    scheduleVersion: schedule.version, notes, now: deps.now(),
   })
   if (written.kind === 'gone') return { outcome: 'gone', detail: 'another attempt finished the run', ...summary }
+  // Another attempt placed the sells after this one read: its plan counted them as not placed. It comes back to the stage the run is at.
+  if (written.kind === 'restaged') return p.control.delay(pollMs)
   if (written.kind === 'stopped') return { outcome: 'stopped', detail: written.reason, legs: written.run.legs.length, ...summary }
   if (sellsFirst) return p.control.delay(pollMs)
   return { outcome: 'completed', detail: written.run.detail, legs: written.run.legs.length, ...summary }

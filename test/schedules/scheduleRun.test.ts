@@ -151,9 +151,9 @@ describe('one run of a schedule', () => {
       leg: 0, asset: 'ETH', market: 'ETH-USD', side, size: 10n ** 17n, price: 2000n * 10n ** 18n, notional: 200n * 10n ** 18n, mark: 2000n * 10n ** 18n, idealSize: 10n ** 17n, limitedBy: [],
     })
     const plan = (legs: RebalanceLeg[]) => ({ legs, skipped: [], adjustments: [], portfolioValue: 10n ** 23n, projectedValue: 10n ** 23n, before: [], after: [] })
-    const sells = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.sell)]), legs: [leg(Side.sell)], final: false, scheduleVersion: claim.run.scheduleVersion, notes: [], now: Date.now() })
+    const sells = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.sell)]), legs: [leg(Side.sell)], final: false, stage: 'settling', scheduleVersion: claim.run.scheduleVersion, notes: [], now: Date.now() })
     expect(sells).toMatchObject({ kind: 'written', inserted: [{ side: 'sell' }] })
-    const buys = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.buy)]), legs: [leg(Side.buy)], final: true, scheduleVersion: claim.run.scheduleVersion, notes: [], now: Date.now() })
+    const buys = await writeLegs(h.db, { runId: claim.run.id, plan: plan([leg(Side.buy)]), legs: [leg(Side.buy)], final: true, stage: 'selling', scheduleVersion: claim.run.scheduleVersion, notes: [], now: Date.now() })
     expect(buys).toMatchObject({ kind: 'written', inserted: [] })
     const [run] = await runsOf(worker, schedule.id)
     expect(run).toMatchObject({ status: 'completed', legs: [{ side: 'sell' }] })
@@ -359,6 +359,37 @@ describe('what a run may spend', () => {
     // Before: the second stage applied the whole cap again and counted a sell it did not place (1,070 in all, the buy refused).
     expect(run!.legs.reduce((sum, l) => sum + Number(l.notional), 0)).toBeLessThanOrEqual(1000)
     expect((await settledOrders(wallet.id, 2)).map((o) => o.state)).toEqual(['filled', 'filled'])
+  })
+
+  it('an attempt that read the portfolio as the first stage, and writes after another attempt placed the sells, writes nothing: the cap holds', async () => {
+    // Two attempts drive one run (a job BullMQ took for stalled and delivered again, or a run adopted
+    // from a worker that hung past staleRunMs and then woke up). The first reads the balances only
+    // once the second's sells have filled.
+    const { wallet } = await h.wallet(undefined, { ETH: '2', USD: '1000' })
+    const schedule = await createSchedule(contextOf(worker), { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.5' }, { cron: YEARLY, maxNotionalPerRun: '3000', toleranceBand: '0.1' }) })
+    const slot = Date.now() + 1
+    let readBalances!: () => void
+    const gateOpen = new Promise<void>((resolve) => { readBalances = resolve })
+    let reading!: () => void
+    const atRead = new Promise<void>((resolve) => { reading = resolve })
+    const { venue } = worker.deps
+    const slowVenue = { ...venue, balances: async (auth: Parameters<typeof venue.balances>[0]) => { reading(); await gateOpen; return venue.balances(auth) } }
+    const slow = runSchedule({ ...worker.deps, venue: slowVenue }, { scheduleId: schedule.id, jobSlot: slot, jobId: 'twice', queue: worker.controlQueue, control })
+    slow.catch(() => undefined)
+    await atRead
+    // The other attempt places the sells (the BTC buy needs their proceeds) and they fill.
+    await expect(runNow(schedule.id, slot, 'twice')).rejects.toBeInstanceOf(DelayedError)
+    await waitForFills(worker, (await runsOf(worker, schedule.id))[0]!)
+    // The first attempt now reads ETH near its band and USD enough for the buy: from the first stage,
+    // it would write the buy as a whole run, against the whole cap again.
+    readBalances()
+    await expect(slow).rejects.toBeInstanceOf(DelayedError)
+    expect(await runsOf(worker, schedule.id)).toMatchObject([{ status: 'running', stage: 'selling', legs: [{ asset: 'ETH', side: 'sell' }] }])
+    // The run's own buy stage places the buy, within what the sells left of the cap.
+    expect(await runNow(schedule.id, slot, 'twice')).toMatchObject({ outcome: 'completed' })
+    const [run] = await runsOf(worker, schedule.id)
+    expect(run!.legs.map((l) => [l.asset, l.side])).toEqual([['ETH', 'sell'], ['BTC', 'buy']])
+    expect(run!.legs.reduce((sum, l) => sum + Number(l.notional), 0)).toBeLessThanOrEqual(3000)
   })
 })
 

@@ -6,7 +6,7 @@ import { formatAmount } from '../../../core/money/decimal.js'
 import type { Db } from '../../../store/Database.js'
 import { audit } from '../../../store/repositories/audit.js'
 import { haltAskedSince } from '../../../store/repositories/walletHalted.js'
-import { type RunLeg, type RunSkip, type ScheduleRunRow, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
+import { type RunLeg, type RunSkip, type ScheduleRunRow, type ScheduleRunStage, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 import { legClientOrderId } from './legClientOrderId.js'
 import { pausedSince } from './pausedSince.js'
 import { runRecords } from './runRecords.js'
@@ -19,6 +19,12 @@ export type WriteLegsParameters = {
   legs: readonly RebalanceLeg[]
   /** Whether the run ends here (`completed`) or waits for its sells (stage `selling`). */
   final: boolean
+  /**
+   * The stage the run was at when the plan was read. Another attempt of the run (a job BullMQ
+   * delivered again while it still ran, a run adopted from a worker that woke up) may have written
+   * a stage since: the plan is then stale, and nothing is written.
+   */
+  stage: ScheduleRunStage | null
   /** The version of the schedule whose spec the plan was computed with. */
   scheduleVersion: number
   notes: readonly string[]
@@ -31,6 +37,8 @@ export type WriteLegsResult =
   | { kind: 'stopped'; run: ScheduleRunRow; reason: string }
   /** The run is no longer running (another attempt finished it). */
   | { kind: 'gone' }
+  /** Another attempt moved the run to another stage since the plan was read: nothing written; read again from there. */
+  | { kind: 'restaged'; stage: ScheduleRunStage | null }
 
 /**
  * Writes the legs' intents, orders and outbox rows, and the run log, in one
@@ -41,6 +49,8 @@ export type WriteLegsResult =
  * the next slot, which may be days away). Intents insert with ON CONFLICT (schedule, slot, leg) DO NOTHING and only a
  * new intent gets an order, so a re-run of the slot never trades twice; a leg
  * whose asset this run already traded the other way is logged as not placed.
+ * A plan read at another stage than the run is at now (another attempt wrote one
+ * meanwhile) writes nothing.
  */
 export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLegsResult> {
   return db.transaction(async (tx) => {
@@ -50,6 +60,9 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     const [schedule] = await tx.select().from(schedules).where(eq(schedules.id, run.scheduleId)).for('update')
     const [locked] = await tx.select().from(scheduleRuns).where(eq(scheduleRuns.id, p.runId)).for('update')
     if (!schedule || !locked || locked.status !== 'running') return { kind: 'gone' }
+    // A plan read in the first stage after another attempt placed the sells would count their
+    // proceeds as quote on hand, apply the whole maxNotionalPerRun again, and end the run.
+    if (locked.stage !== p.stage) return { kind: 'restaged', stage: locked.stage }
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, locked.walletId)).for('share')
     // Halted after the run was claimed and resumed since (the run waited meanwhile): the halt stopped
     // what the wallet had scheduled, so this run trades no more. Its CancelAll marks the halt.
