@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Side } from '../../../src/core/eip712/types.js'
-import { ONE } from '../../../src/core/money/decimal.js'
+import { BPS, ONE } from '../../../src/core/money/decimal.js'
 import { type ComputeRebalanceParameters, computeRebalance } from '../../../src/core/rebalance/computeRebalance.js'
 import type { RebalanceMarket } from '../../../src/core/rebalance/types.js'
 
@@ -46,6 +46,8 @@ const scenarioArb: fc.Arbitrary<ComputeRebalanceParameters> = fc
     minTradeNotional: fc.oneof(fc.constant(0n), fc.bigInt(0n, 100n * ONE)),
     limitOffsetBps: fc.integer({ min: 0, max: 1000 }),
     maxNotionalPerRun: fc.option(fc.bigInt(1n, pow10(24)), { nil: undefined }),
+    feeReserveBps: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 1000 })), { nil: undefined }),
+    only: fc.option(fc.constant('buys' as const), { nil: undefined, freq: 4 }),
   })
   .map((s) => {
     const balances = Object.fromEntries(pool.map((asset, i) => [asset, s.balances[i]!]))
@@ -54,6 +56,8 @@ const scenarioArb: fc.Arbitrary<ComputeRebalanceParameters> = fc
       available: s.availableShare && Object.fromEntries(pool.map((asset, i) => [asset, (balances[asset]! * s.availableShare![i]!) / 100n])),
       marks: Object.fromEntries(tradable.map((asset, i) => [`${asset}-USD`, s.marks[i]!])),
       markets: s.markets as RebalanceMarket[],
+      ...(s.feeReserveBps === undefined ? {} : { feeReserveBps: s.feeReserveBps }),
+      ...(s.only === undefined ? {} : { only: s.only }),
       spec: {
         targets: s.targets,
         toleranceBand: s.toleranceBand,
@@ -103,6 +107,14 @@ describe('computeRebalance properties', () => {
         const proceeds = sells.reduce((sum, l) => sum + l.notional, 0n)
         const cost = buys.reduce((sum, l) => sum + l.notional, 0n)
         expect(cost <= spendable('USD') + proceeds).toBe(true)
+        // The fee reserve: each buy holds its notional plus its fee, each sell yields its notional less its fee.
+        const fee = BigInt(input.feeReserveBps ?? 0)
+        expect(cost * (BPS + fee) <= spendable('USD') * BPS + proceeds * (BPS - fee)).toBe(true)
+        // The buy stage after the sells: no sell again, and the buys paid from the quote on hand alone.
+        if (input.only === 'buys') {
+          expect(sells).toEqual([])
+          expect(cost * (BPS + fee) <= spendable('USD') * BPS).toBe(true)
+        }
         for (const leg of result.legs) expect(leg.notional >= input.spec.minTradeNotional).toBe(true)
         if (input.spec.maxNotionalPerRun !== undefined) {
           expect(proceeds + cost <= input.spec.maxNotionalPerRun).toBe(true)
