@@ -130,3 +130,26 @@ describe('a key given twice in one object', () => {
     expect(good.json()).toMatchObject({ size: '0.1' })
   })
 })
+
+describe('a JSON number beyond the range of a double', () => {
+  it('is refused 400 naming the field, with or without an Idempotency-Key (the key\'s fingerprint threw on Infinity: a 500), and claims nothing', async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const send = (payload: string, key?: string) => api.app.inject({
+      method: 'POST', url: `/v1/wallets/${wallet.id}/sessions`,
+      headers: { ...tenant.headers, 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) }, payload,
+    })
+    const rule = 'must be a finite number: JSON.parse reads a number beyond ±1.8e308 as Infinity'
+    for (const key of [undefined, 'too-large']) {
+      const refused = await send('{"lifetimeSeconds":1e400}', key)
+      expect(refused.statusCode, refused.body).toBe(400)
+      expect(refused.json()).toMatchObject({ error: { code: 'API.VALIDATION', field: 'lifetimeSeconds', rule } })
+    }
+    const nested = await send('{"needs":{"limitOrders":-1e999}}', 'nested')
+    expect(nested.statusCode, nested.body).toBe(400)
+    expect(nested.json()).toMatchObject({ error: { code: 'API.VALIDATION', field: 'needs.limitOrders', rule } })
+    // Refused before the key was claimed: the same key serves the request written right.
+    const good = await send('{"lifetimeSeconds":172800}', 'too-large')
+    expect(good.statusCode, good.body).toBe(201)
+  })
+})
