@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { scheduleRuns } from '../../src/store/schema/index.js'
 import { apiHarnessForFile, grantThroughApi, tradingWallet } from './support/apiHarness.js'
 
 // Lists a tenant can grow without bound answer at most `limit` rows (default 100, at most 500), and
@@ -90,6 +91,28 @@ describe('list pages', () => {
     const theirOrder = (await other.request('POST', `/v1/wallets/${theirs.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1000', size: '0.1' })).json<{ id: string }>().id
     const foreign = await tenant.request('GET', `/v1/orders?before=${theirOrder}`)
     expect([foreign.statusCode, foreign.json<{ error: { field: string } }>().error.field]).toEqual([404, 'before'])
+  })
+
+  it("a schedule's runs: latest slot first, `limit` at a time (default 100, as every list), the next page before the last slot read", async () => {
+    const { api, tenant } = file
+    const { wallet } = await tradingWallet(api, tenant)
+    const created = await tenant.request('POST', `/v1/wallets/${wallet.id}/schedules`, spec)
+    expect(created.statusCode, created.body).toBe(201)
+    const scheduleId = created.json<{ id: string }>().id
+    // 120 hourly runs, as the scheduler would have recorded them (skipped: nothing traded).
+    const slots = Array.from({ length: 120 }, (_, i) => new Date(Date.UTC(2030, 0, 1, i)))
+    await api.h.db.insert(scheduleRuns).values(slots.map((slotAt) => ({
+      scheduleId, walletId: wallet.id, slotAt, scheduleVersion: 1, status: 'skipped' as const, reason: 'noSession', detail: 'test', finishedAt: slotAt,
+    })))
+    const read = async (query: string) => {
+      const response = await tenant.request('GET', `/v1/schedules/${scheduleId}/runs${query}`)
+      expect(response.statusCode, response.body).toBe(200)
+      return response.json<{ runs: { slotAt: string }[] }>().runs.map((run) => run.slotAt)
+    }
+    const latestFirst = slots.map((slot) => slot.toISOString()).reverse()
+    expect(await read('')).toEqual(latestFirst.slice(0, 100))
+    expect(await read(`?beforeSlot=${latestFirst[99]}`)).toEqual(latestFirst.slice(100))
+    expect(await read('?limit=500')).toEqual(latestFirst)
   })
 
   it('tenants (admin): oldest first, page by page, each once', async () => {

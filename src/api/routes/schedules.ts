@@ -143,7 +143,8 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     },
   }, async (request) => {
     const { schedule } = await ownedSchedule(db, tenantOf(request), request.params.scheduleId)
-    const runs = await listScheduleRuns(db, { scheduleId: schedule.id, limit: request.query.limit, beforeSlot: request.query.beforeSlot ? new Date(request.query.beforeSlot) : undefined })
+    // The default every list answers (listLimit's description): listScheduleRuns' own is 50.
+    const runs = await listScheduleRuns(db, { scheduleId: schedule.id, limit: request.query.limit ?? LIST_LIMIT_DEFAULT, beforeSlot: request.query.beforeSlot ? new Date(request.query.beforeSlot) : undefined })
     return { runs: runs.map(presentScheduleRun) }
   })
 }

@@ -73,7 +73,7 @@ export function scheduleCommands(program: Command): void {
       out.result(removed, () => `${scheduleLine(removed.schedule)}\ncancelled ${removed.cancelledOrderIds.length} working order(s)`)
     }))
   schedule.command('runs <scheduleId>').description("a schedule's run log, latest first")
-    .option('--limit <n>', 'at most this many (default 50)')
+    .option('--limit <n>', 'at most this many (default 100)')
     .action(clientAction(async ({ api, out }, options: { limit?: string }, scheduleId: string) => {
       const { runs } = await api.get<{ runs: ScheduleRunDto[] }>(`/v1/schedules/${encodeURIComponent(scheduleId)}/runs`, { limit: options.limit })
       out.result(runs, () => table(['SLOT', 'STATUS', 'REASON', 'LEGS', 'DETAIL'], runs.map((r) => [r.slotAt, r.status, r.reason, r.legs.length, r.detail])))
