@@ -209,6 +209,16 @@ describe('every rule names its field', () => {
     expect(again.statusCode, again.body).toBe(201)
   })
 
+  it('counts a clientRef in characters, as its 128-character rule says (an emoji is one, not two UTF-16 units)', async () => {
+    const emoji = '\u{1F600}'
+    const fits = await tenant.request('POST', `${w()}/orders`, { ...order, clientRef: emoji.repeat(128) })
+    expect(fits.statusCode, fits.body).toBe(201)
+    expect(fits.json()).toMatchObject({ clientRef: emoji.repeat(128) })
+    const tooLong = await tenant.request('POST', `${w()}/orders`, { ...order, clientRef: emoji.repeat(129) })
+    expect(tooLong.statusCode, tooLong.body).toBe(400)
+    expect(tooLong.json()).toMatchObject({ error: { code: 'API.VALIDATION', field: 'clientRef', rule: 'must be at most 128 characters' } })
+  })
+
   it('admin: names a missing or duplicate tenant name', async () => {
     const missing = await api.app.inject({ method: 'POST', url: '/admin/tenants', headers: api.admin, payload: {} })
     expect(missing.statusCode).toBe(400)

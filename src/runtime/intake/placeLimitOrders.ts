@@ -210,5 +210,7 @@ function validate(rules: MarketRules, input: PlaceLimitOrderInput, now: Date): v
   if (input.goodTill && input.goodTill.getTime() <= now.getTime()) throw new ValidationError('goodTill', 'must be in the future')
   // 9999 behind UTC is 10000 in UTC, which Postgres cannot read.
   if (input.goodTill && input.goodTill.getTime() >= FIRST_UNSTORABLE_TIME_MS) throw new ValidationError('goodTill', 'must be before 10000-01-01T00:00:00Z')
-  if (input.clientRef !== undefined && (input.clientRef.length === 0 || input.clientRef.length > 128)) throw new ValidationError('clientRef', 'must be 1 to 128 characters')
+  // Characters (code points), as the API's schema counts them: an emoji is one, not its two UTF-16 units.
+  const refLength = input.clientRef === undefined ? undefined : [...input.clientRef].length
+  if (refLength !== undefined && (refLength === 0 || refLength > 128)) throw new ValidationError('clientRef', 'must be 1 to 128 characters')
 }
