@@ -35,7 +35,8 @@
  *   attempt fails, or that fails with a non-retryable error, is recorded `failed`. Waiting uses
  *   `moveToDelayed` and counts no attempt.
  * - Idempotency key: (schedule, slot) for the run row; (schedule, slot, leg) for intents (ON CONFLICT
- *   DO NOTHING) and for the leg's cloid, so a re-run of a slot never trades twice. Two attempts driving
+ *   DO NOTHING) and for the leg's cloid, so a re-run of a slot never trades twice; the buy stage matches
+ *   the sells by asset, since an edit between the stages renumbers the targets (`numberLegs`). Two attempts driving
  *   one run (a job delivered again while it still ran, a run adopted from a worker that then woke up)
  *   write legs only from a plan read at the stage the run is still at; the other attempt re-delays.
  */

@@ -202,6 +202,35 @@ describe('one run of a schedule', () => {
     }
   })
 
+  it('an edit of the targets after a run placed its sells: the buys are told apart from the sells by asset, not by their place in the targets', async () => {
+    const ctx = contextOf(worker)
+    // A leg's number is its asset's place among the targets (BTC 0, ETH 1 before the edit): the edit
+    // below drops one of them, and the other takes number 0 in the buy stage.
+    const cases = [
+      // Sold BTC (number 0); the edit keeps only ETH, whose buy is now number 0 as well.
+      { holding: 'BTC', amount: '2', edit: { ETH: '0.5', USD: '0.5' }, legs: ['sell BTC-USD', 'buy ETH-USD'], skipped: [] },
+      // Sold ETH (number 1); the edit keeps only ETH, more of it, and its buy is now number 0, which no sell took.
+      { holding: 'ETH', amount: '50', edit: { ETH: '0.8', USD: '0.2' }, legs: ['sell ETH-USD'], skipped: [{ asset: 'ETH', reason: 'alreadyTraded' }] },
+    ] as const
+    for (const c of cases) {
+      const { wallet } = await h.wallet(undefined, { USD: '1', [c.holding]: c.amount })
+      const schedule = await createSchedule(ctx, { walletId: wallet.id, ...specOf({ ETH: '0.5', BTC: '0.5' }, { cron: YEARLY }) })
+      const slot = Date.now()
+      await expect(runNow(schedule.id, slot, 'sells')).rejects.toBeInstanceOf(DelayedError)
+      expect(await runsOf(worker, schedule.id)).toMatchObject([{ stage: 'selling', legs: [{ side: 'sell', asset: c.holding }] }])
+      await allSettled(wallet.id)
+      await updateSchedule(ctx, schedule.id, { targets: c.edit })
+      expect(await runNow(schedule.id, slot, 'sells')).toMatchObject({ outcome: 'completed' })
+      const [run] = await runsOf(worker, schedule.id)
+      // Before: the ETH buy of the first case was dropped as "already placed a sell of ETH" (the BTC sell's number),
+      // and the second bought back the ETH the run had just sold.
+      expect(run!.legs.map((leg) => `${leg.side} ${leg.market}`)).toEqual(c.legs)
+      expect(run!.skippedLegs.filter((skip) => skip.reason === 'alreadyTraded')).toMatchObject(c.skipped)
+      expect(new Set(run!.legs.map((leg) => leg.clientOrderId)).size).toBe(run!.legs.length)
+      expect(await intentsOfSlot(worker, schedule.id, new Date(slot))).toHaveLength(c.legs.length)
+    }
+  })
+
   it('a run of a paused schedule is recorded as skipped and removes a scheduler left behind', async () => {
     const { wallet } = await h.wallet(undefined, { USD: '1000' })
     const ctx = contextOf(worker)

@@ -20,7 +20,9 @@ export type RebalanceLeg = {
   /**
    * Position of `asset` among the spec's non-quote target assets sorted by code
    * unit. It depends on the spec alone (not on balances or on which legs exist),
-   * so (schedule, slot, leg) stays the same idempotency key across re-runs of a slot.
+   * so (schedule, slot, leg) stays the same idempotency key across re-runs of a slot. An edit of the
+   * targets between a run's two stages renumbers the assets: the run then matches its legs by asset,
+   * and a buy whose number a sell of another asset holds is placed under a free one (`numberLegs`).
    */
   leg: number
   asset: string

@@ -8,6 +8,7 @@ import { audit } from '../../../store/repositories/audit.js'
 import { haltAskedSince } from '../../../store/repositories/walletHalted.js'
 import { type RunLeg, type RunSkip, type ScheduleRunRow, type ScheduleRunStage, intents, orders, outbox, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 import { legClientOrderId } from './legClientOrderId.js'
+import { numberLegs } from './numberLegs.js'
 import { pausedSince } from './pausedSince.js'
 import { runRecords } from './runRecords.js'
 
@@ -47,8 +48,10 @@ export type WriteLegsResult =
  * why (a pause stops it even when the schedule was resumed since); but once the
  * run's sells are placed, the buys they fund go out if they were computed with the spec as edited (left out, the proceeds would sit in USD until
  * the next slot, which may be days away). Intents insert with ON CONFLICT (schedule, slot, leg) DO NOTHING and only a
- * new intent gets an order, so a re-run of the slot never trades twice; a leg
- * whose asset this run already traded the other way is logged as not placed.
+ * new intent gets an order, so a re-run of the slot never trades twice. Legs are
+ * matched with those the run wrote by asset (`numberLegs`), not by number, which an
+ * edit of the targets between the stages changes: a leg whose asset this run
+ * already traded the other way is logged as not placed.
  * A plan read at another stage than the run is at now (another attempt wrote one
  * meanwhile) writes nothing.
  */
@@ -106,24 +109,22 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
 
     if (editedAfterSells) logged.notes.push(`the schedule was edited (version ${locked.scheduleVersion} → ${schedule.version}) after its sells were placed: the buys follow the spec as edited`)
     const inserted: RunLeg[] = []
-    const notPlaced: RunSkip[] = []
-    for (const leg of p.legs) {
+    // Matched with the run's legs by asset: an edit between the stages may have renumbered the assets.
+    const { place, alreadyTraded } = numberLegs(locked.legs, p.legs)
+    // A buy proposed after this run sold the asset (the marks moved, or the targets were edited): one slot cannot place it.
+    const notPlaced: RunSkip[] = alreadyTraded.map(({ leg, earlier }) => ({
+      asset: leg.asset, reason: 'alreadyTraded',
+      detail: `this run already placed a ${earlier.side} of ${leg.asset} for the slot; the ${leg.side === Side.buy ? 'buy' : 'sell'} of ${formatAmount(leg.size)} proposed after it is left to the next slot`,
+    }))
+    for (const leg of place) {
       const price = formatAmount(leg.price)
       const size = formatAmount(leg.size)
       const [intent] = await tx.insert(intents).values({
         walletId: locked.walletId, kind: 'rebalance', market: leg.market, side: leg.side, price, size, timeInForce: 0,
         scheduleId: locked.scheduleId, slotAt: locked.slotAt, leg: leg.leg,
       }).onConflictDoNothing({ target: [intents.scheduleId, intents.slotAt, intents.leg] }).returning({ id: intents.id })
-      if (!intent) {
-        // The slot's leg for this asset exists already: a retry of this stage (the same leg), or a buy
-        // proposed after this run sold the asset, which one slot cannot place.
-        const earlier = locked.legs.find((written) => written.leg === leg.leg)
-        const side = leg.side === Side.buy ? 'buy' : 'sell'
-        if (earlier && earlier.side !== side) {
-          notPlaced.push({ asset: leg.asset, reason: 'alreadyTraded', detail: `this run already placed a ${earlier.side} of ${leg.asset} for the slot; the ${side} of ${size} proposed after it is left to the next slot` })
-        }
-        continue
-      }
+      // The slot's intents are the run's legs (written together, here), which numberLegs kept clear of: a backstop only.
+      if (!intent) continue
       const clientOrderId = legClientOrderId(locked.scheduleId, locked.slotAt, leg.leg)
       const [order] = await tx.insert(orders).values({
         walletId: locked.walletId, intentId: intent.id, clientOrderId, market: leg.market, side: leg.side, price, size, timeInForce: 0, state: 'pending',
