@@ -78,6 +78,19 @@ describe('master key rotation: re-sealing session keys', () => {
     expect(after.updatedAt).toEqual(before)
   })
 
+  it('goes by the master key the sealed value names, not by the master_key_id column: a row whose column says current is still moved', async () => {
+    // Sealed under k1, its column relabelled k2 (a restore, a hand edit): the column is bookkeeping, the envelope is authoritative.
+    const relabelled = await sealedSession(k1)
+    await db.update(sessions).set({ masterKeyId: 'k2' }).where(eq(sessions.id, relabelled.id))
+    const report = await rewrapSessionKeys(db, createKeyring(`${k2},${k1}`))
+    expect(report.failed.map((failure) => failure.masterKeyId)).toEqual(['k0']) // the first test's session
+    expect(report.rewrapped).toBe(1)
+    // k1 can go now, as the report says: the session still unseals.
+    const row = await rowOf(relabelled.id)
+    expect(row.sealedPrivateKey.startsWith('dk1.k2.')).toBe(true)
+    expect(unsealSessionKey(createKeyring(k2), row).publicKey).toBe(relabelled.publicKey)
+  })
+
   it('`deputy keys rewrap` reports what it moved and exits 1 naming a session it could not move, without printing key material', async () => {
     await sealedSession(k1)
     const run = await deputy(['keys', 'rewrap'], { DATABASE_URL: test.url, DEPUTY_MASTER_KEY: `${k2},${k1}` })
