@@ -5,6 +5,7 @@ import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
+import { checkMasterKeysOpenSessions } from '../runtime/sessions/checkMasterKeysOpenSessions.js'
 import { type RunningWorker, startWorker } from '../worker.js'
 import { closeDatabaseWithin } from './closeDatabaseWithin.js'
 import { exitOnCrash } from './exitOnCrash.js'
@@ -35,7 +36,15 @@ const worker = await startUntilStopped(log, start, async (started) => {
   } finally {
     await health.close()
   }
-}, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 })
+}, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 }).catch(async (error: unknown) => {
+  // A setting only the database can refute (a master key that does not open the sessions it sealed):
+  // exit 2 and one line, as a bad setting read above.
+  if (!(error instanceof ConfigError)) throw error
+  process.stderr.write(`deputy: configuration: ${error.message}\n`)
+  await closeDatabaseWithin(database, log, DATABASE_CLOSE_WAIT_MS)
+  await health.close()
+  process.exit(2)
+})
 if (worker) {
   health.started({ db: database.db, redis: worker.redisProbes, operatorDomain: worker.operatorDomain })
   log.info({ owner: worker.owner }, 'worker started')
@@ -62,6 +71,8 @@ async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
   signal.addEventListener('abort', () => health.stopping(), { once: true })
   await migrateAtStartup(database, log, { signal })
   if (signal.aborted) return undefined
+  // A master key that does not open the sessions it sealed: a ConfigError (exit 2), not every signature failing later.
+  await checkMasterKeysOpenSessions(database.db, keyring, log)
   return startWorker({
     startupSignal: signal,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,

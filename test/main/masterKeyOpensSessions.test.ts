@@ -1,0 +1,88 @@
+/**
+ * DEPUTY_MASTER_KEY is checked against the session keys it sealed when the worker or the API starts:
+ * a key id it holds whose key does not open the active sessions sealed under that id (another key
+ * given the same id, a typo'd copy, the API and the worker each given their own) stops start-up with
+ * a configuration error naming the variable, instead of a worker that starts, reports ready, and then
+ * fails every order, cancel and revocation of those wallets as it tries to sign.
+ */
+import { randomUUID } from 'node:crypto'
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { startApiServer } from '../../src/api/startApiServer.js'
+import { loadConfig } from '../../src/config.js'
+import { createKeyring } from '../../src/keys/Keyring.js'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
+import { createLogger } from '../../src/logger.js'
+import { checkMasterKeysOpenSessions } from '../../src/runtime/sessions/checkMasterKeysOpenSessions.js'
+import { sealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
+import { type TestDatabase, createTestDatabase } from '../support/database.js'
+import { lateRelay } from '../support/lateRelay.js'
+import { runToExit } from '../support/runToExit.js'
+import { insertSession, insertWallet } from '../store/fixtures.js'
+import { REDIS_URL } from '../worker/support/harness.js'
+
+const sealing = generateMasterKey('main')
+/** Another key under the same id: the one the processes below are given. */
+const impostor = generateMasterKey('main')
+const retired = generateMasterKey('old')
+
+let testDb: TestDatabase
+let operator: Awaited<ReturnType<typeof lateRelay>>
+let sessionId: string
+beforeAll(async () => {
+  testDb = await createTestDatabase()
+  // An operator that refuses every connection: a process past the check would wait for it, and be killed.
+  operator = await lateRelay('http://127.0.0.1:9')
+  const keyring = createKeyring(sealing)
+  const wallet = await insertWallet(testDb.database.db)
+  const key = SessionKey.generate()
+  sessionId = randomUUID()
+  await insertSession(testDb.database.db, wallet.id, { id: sessionId, status: 'active', publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, sessionId), masterKeyId: keyring.currentKeyId })
+})
+afterAll(async () => {
+  await operator?.close()
+  await testDb?.drop()
+})
+
+const settings = () => ({ DATABASE_URL: testDb.url, REDIS_URL, QUEUE_PREFIX: 'deputy-test-master-key-opens', OPERATOR_URL: operator.url, LOG_LEVEL: 'info' })
+const CUSTODY_ENV = ['WALLET_SIGNER', 'PRIVY_APP_ID', 'PRIVY_APP_SECRET', 'PRIVY_AUTHORIZATION_KEYS']
+// The impostor second: the entry position is what the message names.
+const wrongKey = `${retired},${impostor}`
+const says = () => `DEPUTY_MASTER_KEY: entry 2 does not open session ${sessionId}'s key, sealed under its key id`
+const secrets = [sealing, impostor, retired].map((entry) => entry.split(':')[1]!)
+
+it('the worker stops at start-up, exit 2 and one line naming DEPUTY_MASTER_KEY, when a key it holds does not open the sessions sealed under its id', async () => {
+  const env: Record<string, string | undefined> = { ...process.env, ...settings(), DEPUTY_MASTER_KEY: wrongKey }
+  for (const key of CUSTODY_ENV) delete env[key]
+  const { code, stderr } = await runToExit(['--import', 'tsx', 'src/main/worker.ts'], env)
+  expect({ code, line: stderr.split('\n').find((line) => line.startsWith('deputy: configuration:')) }).toEqual({ code: 2, line: expect.stringContaining(`deputy: configuration: ${says()}`) })
+  for (const secret of secrets) expect(stderr).not.toContain(secret)
+}, 30_000)
+
+it('the API stops at start-up with the same configuration error', async () => {
+  const config = loadConfig({ ...settings(), API_PORT: '0', LOG_LEVEL: 'silent', DEPUTY_MASTER_KEY: wrongKey })
+  // Past the check, it would wait for the operator: stopped after a while, it fails with the stop instead.
+  await expect(startApiServer(config, createLogger('silent'), { signal: AbortSignal.timeout(15_000) })).rejects.toThrow(says())
+}, 30_000)
+
+it('the right key passes the check: the worker goes on to wait for the operator', async () => {
+  const env: Record<string, string | undefined> = { ...process.env, ...settings(), DEPUTY_MASTER_KEY: `${retired},${sealing}` }
+  for (const key of CUSTODY_ENV) delete env[key]
+  // Killed while it waits for the operator (which refuses every connection): no configuration error first.
+  const { code, stderr } = await runToExit(['--import', 'tsx', 'src/main/worker.ts'], env, 8_000)
+  expect(code).toBeNull()
+  expect(stderr).not.toContain('deputy: configuration:')
+}, 30_000)
+
+it('active sessions under a key id DEPUTY_MASTER_KEY does not hold are logged as an error at start-up, not refused (a lost key must not stop rotations)', async () => {
+  const lines: Record<string, unknown>[] = []
+  const stream = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done() } })
+  await checkMasterKeysOpenSessions(testDb.database.db, createKeyring(retired), createLogger('info', 'test', stream))
+  expect(lines).toEqual([expect.objectContaining({ level: 50, sessions: 1, msg: expect.stringContaining('DEPUTY_MASTER_KEY does not hold') })])
+  for (const secret of secrets) expect(JSON.stringify(lines)).not.toContain(secret)
+  // Held, it says nothing.
+  lines.length = 0
+  await checkMasterKeysOpenSessions(testDb.database.db, createKeyring(`${retired},${sealing}`), createLogger('info', 'test', stream))
+  expect(lines).toEqual([])
+})
