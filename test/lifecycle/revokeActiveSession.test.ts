@@ -12,7 +12,8 @@ import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import { sessions, wallets } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
+import { grantBackoffs } from '../../src/store/repositories/grantBackoffs.js'
+import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -48,4 +49,29 @@ it('a wallet that still has an active session stays active, and a halted one sta
   await haltWallet(h.db, { walletId: wallet.id, reason: 'test' })
   await revokeAtOperator(worker.deps, h.keyring, await sessionRow(second.id), 'revoked through the API')
   expect(await walletStatus(wallet.id)).toBe('halted')
+})
+
+it("revoking the active session is no failure of it, when the worker learns of the revocation before it is recorded", async () => {
+  const { wallet, session } = await h.wallet()
+  // The worker's event stream (or a request refused) may record the operator's SessionRevoked
+  // before the revocation's own answer is back: here, always.
+  const venue = worker.deps.venue
+  const deps = {
+    ...worker.deps,
+    venue: {
+      ...venue,
+      revoke: async (body: Parameters<typeof venue.revoke>[0]) => {
+        const answer = await venue.revoke(body)
+        await eventually(async () => (await sessionRow(session.id)).status === 'revoked', 20_000)
+        return answer
+      },
+    },
+  }
+  await revokeAtOperator(deps, h.keyring, await sessionRow(session.id), 'revoked through the API')
+  const row = await sessionRow(session.id)
+  expect(row.status).toBe('revoked')
+  expect(row.revokedAt).not.toBeNull()
+  // Not counted against the wallet's automatic grants (no backoff, no SESSION_GRANTS_FAILING).
+  expect(row.failedAt).toBeNull()
+  expect(await grantBackoffs(h.db, [wallet.id], Date.now())).toEqual(new Map())
 })

@@ -55,6 +55,8 @@ export class WalletSignerRequiredError extends BaseError {
  */
 export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, session: SessionRow, reason: string, walletSigner?: WalletSigner, tenantId?: string): Promise<void> {
   if (tenantId !== undefined) await deps.db.transaction((tx) => lockTenantWallet(tx, session.walletId, tenantId, { resource: 'session', field: 'sessionId' }))
+  // The operator took this Revocation (rather than answering the delegation ended already).
+  let tookIt = false
   if (session.delegatedPayload && session.delegationHash) {
     // No request unless a change was seen already: then the Revocation is not signed at all.
     const known = await deps.operatorDomain?.stillChanged()
@@ -65,6 +67,7 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
       const signature = await sign({ delegation: session.delegationHash as Hex, deadline })
       try {
         await deps.venue.revoke({ delegation: session.delegatedPayload as Hex, signature, deadline: deadline.toString() })
+        tookIt = true
         break
       } catch (error) {
         // A refused signature is first put to the operator's domain: changed, it says nothing of the session.
@@ -84,11 +87,21 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
   const revokedAt = new Date(deps.now())
   const [ended] = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt })
     .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning({ id: sessions.id })
-  if (!ended) await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt)))
-  // The wallet's last active session gone (revoked through the API), it awaits a delegation, as at
-  // expiry: session maintenance replaces it where the wallet has a signer. A halted wallet stays halted.
-  else await deps.db.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, session.walletId), eq(wallets.status, 'active'),
-    notExists(deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
+  if (!ended) {
+    await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt)))
+    // An active session this call revoked, which the worker recorded revoked first (the operator's
+    // SessionRevoked on its event stream, or a request or the stream refused, can beat this answer
+    // back) as a revocation behind its back: a failure, which automatic grants back off on and
+    // SESSION_GRANTS_FAILING counts. It was this revocation: no failure, and its reason.
+    if (tookIt && session.status === 'active') {
+      await deps.db.update(sessions).set({ failedAt: null, statusReason: reason }).where(and(eq(sessions.id, session.id), eq(sessions.status, 'revoked')))
+    }
+  } else {
+    // The wallet's last active session gone (revoked through the API), it awaits a delegation, as at
+    // expiry: session maintenance replaces it where the wallet has a signer. A halted wallet stays halted.
+    await deps.db.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, session.walletId), eq(wallets.status, 'active'),
+      notExists(deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
+  }
   deps.sessions.forget(session.id)
   await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
 }
