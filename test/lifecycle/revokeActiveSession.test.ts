@@ -5,15 +5,17 @@
  * wallet that cannot trade as `active`. A revocation of a rotated-out session leaves the wallet as
  * it is, and a halted wallet stays halted.
  */
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
 import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
+import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { sessions, wallets } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { grantBackoffs } from '../../src/store/repositories/grantBackoffs.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
+import { readWith } from './support/lifecycle.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -74,4 +76,36 @@ it("revoking the active session is no failure of it, when the worker learns of t
   // Not counted against the wallet's automatic grants (no backoff, no SESSION_GRANTS_FAILING).
   expect(row.failedAt).toBeNull()
   expect(await grantBackoffs(h.db, [wallet.id], Date.now())).toEqual(new Map())
+})
+
+it("a session read while its grant waited for the wallet, and revoked once the wallet signed, is still revoked at the operator", async () => {
+  const { signer, wallet } = await h.wallet()
+  let sign!: () => void
+  const signing = new Promise<void>((resolve) => { sign = resolve })
+  let probed!: () => void
+  const probing = new Promise<void>((resolve) => { probed = resolve })
+  let finishProbe!: () => void
+  const probeHeld = new Promise<void>((resolve) => { finishProbe = resolve })
+  const slow: WalletSigner = { kind: 'local', address: signer.address, signDelegation: async (typedData) => { await signing; return signer.signDelegation(typedData) }, signRevocation: (typedData) => signer.signRevocation(typedData) }
+  const granting = grantSession({
+    db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: slow, walletId: wallet.id, families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: h.sandbox.now(),
+    probe: async () => { probed(); await probeHeld; return [] },
+  }).then(() => undefined, (error: unknown) => error)
+  // The API reads the session (POST /v1/sessions/{id}/revoke) while the wallet is still signing...
+  const pending = await eventually(async () => (await h.db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'pending'))))[0])
+  expect(pending.delegatedPayload).toBeNull()
+  // ...and the wallet's signature is stored before the revocation is recorded.
+  sign()
+  await probing
+  await revokeAtOperator(worker.deps, h.keyring, pending, 'revoked through the API')
+  finishProbe()
+  expect(await granting).toMatchObject({ code: 'SESSION.GRANT_ENDED' })
+  const ended = await sessionRow(pending.id)
+  expect(ended.status).toBe('revoked')
+  // Its delegation works at the operator: not recorded as revoked there, so maintenance revokes it.
+  expect(await readWith(h, ended)).toBe(200)
+  expect(ended.revokedAt).toBeNull()
+  await worker.maintainSessions(wallet.id)
+  expect(await readWith(h, ended)).toBe(401)
+  expect((await sessionRow(pending.id)).revokedAt).not.toBeNull()
 })

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, notExists } from 'drizzle-orm'
+import { and, eq, inArray, isNull, notExists, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { BaseError } from '../../core/errors/BaseError.js'
 import { VenueError } from '../../core/errors/venue.js'
@@ -85,10 +85,15 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
     }
   }
   const revokedAt = new Date(deps.now())
-  const [ended] = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt })
+  // Ended at the operator only if the row still holds the delegation read (or none, as read): one
+  // the wallet signed since the session was read (a grant that was `pending`) was not revoked
+  // there. Its row ends all the same (the grant never goes live), `revoked_at` null, and session
+  // maintenance revokes that delegation at the operator.
+  const asRead = session.delegatedPayload === null ? isNull(sessions.delegatedPayload) : eq(sessions.delegatedPayload, session.delegatedPayload)
+  const [ended] = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt: sql`case when ${asRead} then ${revokedAt.toISOString()}::timestamptz end` })
     .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning({ id: sessions.id })
   if (!ended) {
-    await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt)))
+    await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt), asRead))
     // An active session this call revoked, which the worker recorded revoked first (the operator's
     // SessionRevoked on its event stream, or a request or the stream refused, can beat this answer
     // back) as a revocation behind its back: a failure, which automatic grants back off on and
