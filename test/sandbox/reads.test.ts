@@ -118,6 +118,20 @@ describe('GET /v1/events (SSE)', () => {
     expect(bad.status).toBe(400)
   })
 
+  it('since=N beyond the head: live events at or below N are not sent either (every event with seq > N)', async () => {
+    const own = await fundedSession(sandbox, 'reads:ahead')
+    await accept(own, await signed(own, 'Order', order({ price: '1500' })))
+    const { events } = await collectEvents(sandbox, own, {
+      query: '?since=3',
+      until: (events) => events.length >= 1,
+      onOpen: async () => {
+        // Seqs 2, 3 and 4: only 4 is past since=3.
+        for (let i = 0; i < 3; i++) await accept(own, await signed(own, 'Order', order({ price: '1500' })))
+      },
+    })
+    expect(events.map((e) => e.id)).toEqual(['4'])
+  })
+
   it('event streams are per wallet and need a valid read signature', async () => {
     const a = await fundedSession(sandbox, 'reads:stream-a')
     const b = await fundedSession(sandbox, 'reads:stream-b')

@@ -67,7 +67,8 @@ export function registerEventStream(app: FastifyInstance, state: SandboxState): 
     response.write('retry: 1000\n\n')
     let closed = false
     const write = (event: SandboxEvent): void => {
-      if (closed) return
+      // A `since` beyond the head holds for live events too: only seq > N is sent (PROTOCOL.md §6).
+      if (closed || Number(event.seq) <= since) return
       if (state.faults.skipEventSeq > 0 && event.seq === String(state.faults.skipEventSeq)) return
       const frame = `id: ${event.seq}\ndata: ${JSON.stringify(state.faults.protocolEventData ? withProtocolData(event) : event)}\n\n`
       response.write(frame)
