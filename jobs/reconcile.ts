@@ -4,8 +4,8 @@
  * - Payload: `ReconcileJobData` { walletId?, reason }; without walletId every wallet with an active session.
  * - Reads: the operator's open orders, orders by cloid, fills since the stream cursor; Postgres orders
  *   that are unresolved (`submitting`/`unknown`) or live, those counted filled that the operator lists open,
- *   and those ended here that a fill event passed over names (malformed, uncountable, or an unreadable
- *   frame that names one: `passedOverFills`); the reconciler's failed and unfinished CancelOrder
+ *   and those ended here (cancelled, rejected, filled) that a fill event passed over names (malformed,
+ *   uncountable, or an unreadable frame that names one: `passedOverFills`); the reconciler's failed and unfinished CancelOrder
  *   outbox rows of orders listed open (`retryReconcilerCancels`).
  * - Writes: order states from the operator's view; orders never placed whose last request can no
  *   longer be accepted (deadline passed) go back to `pending` with a new outbox row (same cloid, so
@@ -132,10 +132,12 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   // the size of a modify's that Postgres never applied (its answer and its event both lost). A read
   // with the later revision makes it partly filled at the new size (the state machine's rule).
   const filledButListed = venueOpen.size ? and(eq(orders.state, 'filled'), inArray(orders.clientOrderId, [...venueOpen.keys()])) : undefined
-  // And an order that ended here (cancelled) after a fill whose event was passed over as malformed:
-  // the fill is behind the cursor, and the order's read shows it (`shortOfFills` below).
+  // And an order that ended here (cancelled, or filled: a read that said so, applied by an earlier
+  // run or a submission's read-back whose fill read then failed or was stopped) after a fill whose
+  // event was passed over as malformed: the fill is behind the cursor, and the order's read shows it
+  // (`shortOfFills` below).
   const passedOver = await passedOverFills(deps.db, walletId)
-  const endedShort = passedOver.length ? and(inArray(orders.state, ['cancelled', 'rejected']), inArray(orders.clientOrderId, passedOver)) : undefined
+  const endedShort = passedOver.length ? and(inArray(orders.state, ['cancelled', 'rejected', 'filled']), inArray(orders.clientOrderId, passedOver)) : undefined
   const local = await deps.db.select().from(orders)
     .where(and(eq(orders.walletId, walletId), or(inArray(orders.state, ['submitting', 'unknown', 'open', 'partially_filled']), filledButListed, endedShort), lt(orders.updatedAt, settled)))
 

@@ -318,6 +318,26 @@ describe('fills the stream missed', () => {
     expect(await db.fillsOf(order.id)).toHaveLength(1)
   })
 
+  it('a fill whose stream event was passed over as malformed is counted by the next run when the run that read its order filled could not read the fills', async () => {
+    const { wallet, live, order } = await openBuy()
+    crossMark('1985')
+    for (const event of operatorEvents(h.sandbox, wallet.address)) {
+      const copy = structuredClone(event) as unknown as Record<string, unknown>
+      if (copy.type === 'OrderFilled') delete copy.at
+      await applyEvent(h.db, wallet.id, copy as unknown as VenueEvent)
+    }
+    expect((await db.order(order.id)).state).toBe('open')
+    // The run reads the order (filled there), then the operator times out on the wallet's fills.
+    const venue = { ...live.deps.venue, fills: async () => { throw new Error('operator timed out') } }
+    expect((await reconcile({ ...live.deps, venue }, { walletId: wallet.id, orphans: 'adopt', settleMs: 0 })).failures).toBe(1)
+
+    expect((await reconcileNow('adopt')).failures).toBe(0)
+    const counted = await db.order(order.id)
+    expect([counted.state, Number(counted.filled), Number(counted.averagePrice)]).toEqual(['filled', 0.5, 1990])
+    expect(await db.fillsOf(order.id)).toHaveLength(1)
+    expect(await auditActions(wallet.id)).toEqual(['order.state', 'fill.backfilled'])
+  })
+
   it('a fill whose stream event was passed over as malformed, on an order the stream then saw cancelled, is counted', async () => {
     const { wallet } = await h.wallet()
     const live = await running()
