@@ -4,7 +4,8 @@
  * in the audit log and the amounts are exactly the operator's (bigint sums of its fills). The
  * stream's events, delivered afterwards to an order the sweep already made terminal, change
  * nothing but the cancel's reason. And an order of Deputy's whose receipt is not stored yet is
- * not taken for an orphan under ORPHAN_POLICY=cancel.
+ * not taken for an orphan under ORPHAN_POLICY=cancel; one left unknown that the operator took and
+ * filled in two parts at two prices is read back filled with the exact totals, not placed again.
  */
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
@@ -174,5 +175,38 @@ describe('an order left unknown whose lost request reaches the operator just aft
     // The next sweep reads it open.
     expect((await reconcileNow()).failures).toBe(0)
     expect((await db.order(order.id)).state).toBe('open')
+  })
+})
+
+describe('an order left unknown that the operator took, filled in two parts at two prices and closed', () => {
+  it('is read back filled with the exact filled size, average price and fees from its fills, each audited', async () => {
+    const { wallet } = await h.wallet()
+    await running()
+    const { order, signed: lost } = await signedByAnotherWorker(wallet.id)
+    await h.db.update(requests).set({ status: 'unknown', errorCode: 'Transport' }).where(eq(requests.id, lost.id))
+    await h.db.update(orders).set({ state: 'unknown' }).where(eq(orders.id, order.id))
+    expect((await postToOperator(h.sandbox.url, '/v1/requests', lost.body)).status).toBe(200)
+    // Placed at 0.2, which the maker (0.3 a time) fills whole: raised to 0.5, it fills in two parts, the price moved between.
+    const modified = await sendWithSessionKey((await running()).deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1990_11n * E18 / 100n, size: E18 / 2n })
+    expect(modified.status).toBe(200)
+    crossMark('1990')
+    const again = await sendWithSessionKey((await running()).deps, wallet.id, 'ModifyOrder', { market: 'ETH-USD', clientOrderId: order.clientOrderId as Hex, price: 1990_37n * E18 / 100n, size: E18 / 2n })
+    expect(again.status).toBe(200)
+    crossMark('1990')
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status).toBe('filled')
+    const expected = operatorTotals(wallet.address, order.clientOrderId)
+    expect(expected.count).toBe(2)
+
+    expect((await reconcileNow()).failures).toBe(0)
+    const repaired = await db.order(order.id)
+    expect(repaired.state).toBe('filled')
+    expect(parseAmount('filled', repaired.filled)).toBe(expected.filled)
+    expect(parseAmount('averagePrice', repaired.averagePrice!)).toBe(expected.average)
+    expect(parseSignedAmount('fees', repaired.fees)).toBe(expected.fees)
+    expect(await reconcilerActions(wallet.id)).toEqual(['fill.backfilled', 'fill.backfilled', 'order.modified', 'order.state'])
+    // Not placed again: the operator holds it.
+    expect((await db.outboxOf(order.id)).map((r) => r.kind)).toEqual(['Order'])
+    await reconcileNow()
+    expect(await reconcilerActions(wallet.id)).toHaveLength(4)
   })
 })
