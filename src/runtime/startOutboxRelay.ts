@@ -18,25 +18,32 @@ export type OutboxRelayOptions = {
 
 /**
  * The outbox relay of a worker: one relay at a time, each draining the due rows batch by batch into
- * BullMQ, every `intervalMs` and on each commit notification. It logs a failure once and counts its
- * repeats (throttledErrorLog): while Postgres or Redis is down it would otherwise log every run.
+ * BullMQ, every `intervalMs` and on each commit notification. A poll, a notification or a call while
+ * a relay runs queues one more after it, and while that one waits to start, later ones add nothing:
+ * a relay waiting for Redis (down, each add waiting out its command timeout) would otherwise have
+ * every poll queue a relay behind it, without bound for as long as the outage lasts, and a stop
+ * wait for all of them. Once the worker is stopping, a queued relay does not start. It logs a
+ * failure once and counts its repeats (throttledErrorLog): while Postgres or Redis is down it would
+ * otherwise log every run.
  */
 export function startOutboxRelay(options: OutboxRelayOptions) {
   const relayFailed = throttledErrorLog(options.log, 'outbox relay failed')
   let relaying: Promise<unknown> = Promise.resolve()
+  /** The relay queued behind the one under way, not started yet. */
+  let queued: Promise<unknown> | undefined
   const relay = () => {
-    relaying = relaying.then(async () => { while ((await relayOutbox(options.db, options.queue)) === RELAY_BATCH); })
-      .catch(relayFailed)
-    return relaying
+    if (queued) return queued
+    const next: Promise<unknown> = relaying.then(async () => {
+      queued = undefined
+      if (options.stopping.aborted) return
+      while ((await relayOutbox(options.db, options.queue)) === RELAY_BATCH);
+    }).catch(relayFailed)
+    queued = next
+    relaying = next
+    return next
   }
   const timer = setInterval(() => void relay(), options.intervalMs)
-  // A notification queues one more relay after the running one; more notifications meanwhile add nothing.
-  let wakeQueued = false
-  const wake = () => {
-    if (options.stopping.aborted || wakeQueued) return
-    wakeQueued = true
-    void relaying.then(() => { wakeQueued = false; return options.stopping.aborted ? undefined : relay() })
-  }
+  const wake = () => void relay()
   const listener = options.database && listenChannel(options.database, OUTBOX_CHANNEL, {
     onNotify: wake,
     onError: throttledErrorLog(options.log, 'outbox listener connection failed; relaying by polling until it reconnects', { level: 'warn' }),
