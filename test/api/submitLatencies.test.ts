@@ -10,6 +10,7 @@ import type { Db } from '../../src/store/Database.js'
 import { intents, requests } from '../../src/store/schema/index.js'
 import { createTestDatabase, type TestDatabase } from '../support/database.js'
 import { insertOrder, insertSession, insertWallet } from '../store/fixtures.js'
+import { replaceSessionOrder } from '../../src/runtime/sessions/replaceSessionOrder.js'
 
 let testDb: TestDatabase
 let db: Db
@@ -33,7 +34,7 @@ async function request(createdAt: Date, answer?: { status: 'accepted' | 'rejecte
   const { walletId, sessionId } = wallets[wallet]!
   const intentAt = new Date(createdAt.getTime() - 5)
   const [intent] = await db.insert(intents).values({ walletId, kind: 'limit', market: 'ETH-USD', side: 0, price: '2000', size: '0.1', timeInForce: 0, createdAt: intentAt }).returning({ id: intents.id })
-  const order = await insertOrder(db, walletId, { intentId: intent!.id })
+  const order = await insertOrder(db, walletId, { intentId: intent!.id, createdAt: intentAt })
   const [row] = await db.insert(requests).values({
     walletId, sessionId, orderId: order.id, family: 'Order', nonce: nonce++, deadline: 0, body: '{}', createdAt,
     ...(answer ? { status: answer.status, completedAt: new Date(intentAt.getTime() + answer.latencyMs), ...(answer.status === 'rejected' ? { errorCode: 'InsufficientBalance' } : {}) } : {}),
@@ -64,4 +65,30 @@ it('observes each accepted Order signed since the start once: late answers, late
   expect(seen.slice(6).map((s) => Math.round(s * 1000)).sort((a, b) => a - b)).toEqual([40, 2005])
   await read()
   expect(seen).toHaveLength(8)
+})
+
+it('observes an order placed again after its session ended from when it was placed again, not from its intent days before', async () => {
+  // A resting order placed two hours ago, accepted then, cancelled by its session's end (a rotation).
+  const { walletId, sessionId } = wallets[0]!
+  const placedAt = new Date(Date.now() - 2 * 3600_000)
+  const [intent] = await db.insert(intents).values({ walletId, kind: 'limit', market: 'ETH-USD', side: 0, price: '2000', size: '0.1', timeInForce: 0, createdAt: placedAt }).returning({ id: intents.id })
+  const first = await insertOrder(db, walletId, { intentId: intent!.id, size: '0.1', state: 'cancelled', cancelReason: 'sessionRevoked', createdAt: placedAt })
+  await db.insert(requests).values({
+    walletId, sessionId, orderId: first.id, family: 'Order', nonce: nonce++, deadline: 0, body: '{}', createdAt: placedAt,
+    status: 'accepted', completedAt: new Date(placedAt.getTime() + 30),
+  })
+  const seen: number[] = []
+  const read = submitLatencies(db, new Date(Date.now() - 1_000), (seconds) => seen.push(seconds))
+  // The session's end places the remainder again under the current session, for the same intent.
+  const replacement = await db.transaction((tx) => replaceSessionOrder(tx, first))
+  expect(replacement?.intentId).toBe(intent!.id)
+  const replacedAt = replacement!.createdAt
+  await db.insert(requests).values({
+    walletId, sessionId, orderId: replacement!.id, family: 'Order', nonce: nonce++, deadline: 0, body: '{}', createdAt: new Date(replacedAt.getTime() + 10),
+    status: 'accepted', completedAt: new Date(replacedAt.getTime() + 80),
+  })
+  await read()
+  // 80 ms from its placement again to its receipt (Postgres keeps microseconds, a Date milliseconds),
+  // not the two hours since the user placed the first.
+  expect(seen.map((s) => Math.round(s * 1000))).toEqual([80])
 })

@@ -19,8 +19,9 @@ const expiringWindows = [['1h', 3600], ['24h', 24 * 3600]] as const
  * processes report one truth. A source that does not answer within 2 s (down,
  * failing over) reads 0 in `deputy_metrics_source_up` and its series are left
  * out of that scrape; the other source's are still served. The submit latency
- * histogram observes each accepted Order once per API process: intent created
- * → receipt persisted, for Orders signed since this process started. Each read
+ * histogram observes each accepted Order once per API process: order created
+ * (with its intent, or placed again at its session's end) → receipt persisted,
+ * for Orders signed since this process started. Each read
  * costs what is current, not the size of the history (see migration 0009).
  */
 export function createMetrics(deps: ApiDeps) {
@@ -29,7 +30,7 @@ export function createMetrics(deps: ApiDeps) {
   collectDefaultMetrics({ register, prefix: 'deputy_api_' })
   const queueJobs = new Gauge({ name: 'deputy_queue_jobs', help: 'BullMQ jobs per queue and state', labelNames: ['queue', 'state'], registers: [register] })
   const submitLatency = new Histogram({
-    name: 'deputy_submit_latency_seconds', help: 'Order intent created to operator receipt persisted, in seconds',
+    name: 'deputy_submit_latency_seconds', help: 'Order created (with its intent, or placed again at its session\'s end) to operator receipt persisted, in seconds',
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [register],
   })
   const operatorErrors = new Gauge({

@@ -9,16 +9,21 @@ const OVERLAP_MS = 30_000
 const GIVE_UP_MS = 24 * 3600 * 1000
 const MAX_UNANSWERED = 10_000
 
-/** What both reads answer of a request `r`: the cursor, whether it was answered and accepted, its latency. */
+/**
+ * What both reads answer of a request `r`: the cursor, whether it was answered and accepted, its
+ * latency. It runs from its order's creation: with its intent for an order a user or a schedule
+ * placed, or when a session's end placed the intent's remainder again (`replaceSessionOrder`), whose
+ * intent may be days old. None for an order adopted from the operator (no intent: no intake time).
+ */
 const columns = sql.raw(`r.id, r.created_at, r.created_at::text as cursor_at, r.completed_at is not null as answered,
-  r.status = 'accepted' as accepted, extract(epoch from (r.completed_at - i.created_at)) * 1000 as latency_ms`)
-/** The request's order and intent (none for an order adopted from the operator). */
-const intentOf = sql.raw('left join orders o on o.id = r.order_id left join intents i on i.id = o.intent_id')
+  r.status = 'accepted' as accepted, case when o.intent_id is not null then extract(epoch from (r.completed_at - o.created_at)) * 1000 end as latency_ms`)
+/** The request's order. */
+const orderOf = sql.raw('left join orders o on o.id = r.order_id')
 
 type Row = { id: string; created_at: string | Date; cursor_at: string; answered: boolean; accepted: boolean; latency_ms: string | number | null }
 
 /**
- * Hands `observe` the submit latency (intent created → operator receipt persisted, in seconds) of
+ * Hands `observe` the submit latency (order created → operator receipt persisted, in seconds) of
  * each Order accepted since the last call, once, for Orders signed since `startedAt`. A call that
  * fails part-way has observed what it read before the failure; the next call goes on.
  *
@@ -42,7 +47,7 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
   return async () => {
     if (unanswered.size > 0) {
       const { rows } = await db.execute<Row>(sql`
-        select ${columns} from requests r ${intentOf}
+        select ${columns} from requests r ${orderOf}
         where r.id = any(${sql.param([...unanswered.keys()])}::uuid[]) and r.completed_at is not null`)
       for (const row of rows) {
         observeRow(row)
@@ -60,7 +65,7 @@ export function submitLatencies(db: Db, startedAt: Date, observe: (seconds: numb
           where wallet_id = w.id and created_at >= ${cursor.at}::timestamptz and family = 'Order'
             and (created_at, id) > (${cursor.at}::timestamptz, ${cursor.id}::uuid)
           order by created_at, id limit ${pageSize}
-        ) r ${intentOf}
+        ) r ${orderOf}
         order by r.created_at, r.id limit ${pageSize}`)
       for (const row of rows) {
         const createdAt = new Date(row.created_at).getTime()
