@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { OperatorDomain } from '../core/eip712/types.js'
+import type { AlertCode } from '../core/alerts/alertCodes.js'
 import type { NonceGenerator } from '../core/requests/createNonceGenerator.js'
 import type { Db } from '../store/Database.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
@@ -49,8 +50,8 @@ export type WorkerDeps = {
   walletSignerFor?: (wallet: WalletRef) => WalletSigner | undefined
   /** Queues a session maintenance run for the wallet now (deduplicated by `key`) rather than at the next periodic one. */
   askSessionMaintenance?: (walletId: string, key: string) => Promise<void>
-  /** Alerts that need a human (ACL violation, signer mismatch). */
-  alert: (event: { walletId: string; code: string; message: string; details?: Record<string, unknown> }) => void
+  /** Alerts that need a human (ACL violation, signer mismatch), by one of `alertCodes`. */
+  alert: (event: { walletId: string; code: AlertCode; message: string; details?: Record<string, unknown> }) => void
   /** Local policy checked before signing; returns the rule that refused, or null. */
   policy?: (check: PolicyCheck) => Promise<string | null>
 }

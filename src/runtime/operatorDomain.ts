@@ -136,7 +136,7 @@ function describeDomain(domain: OperatorDomain): string {
 export function domainChangedAlert(walletId: string, { from, to }: DomainChange) {
   return {
     walletId,
-    code: 'OPERATOR_DOMAIN_CHANGED',
+    code: 'OPERATOR_DOMAIN_CHANGED' as const,
     message: `the operator's EIP-712 domain changed from ${describeDomain(from)} to ${describeDomain(to)}: Deputy signs nothing over the old one, and the wallet's work waits (no session is quarantined or revoked for it; grants, rotations and revocations are refused); restart Deputy (worker and API) to adopt the new domain (its delegations are then granted anew), or restore the operator's`,
     details: { fromChainId: from.chainId, fromVerifyingContract: from.verifyingContract, toChainId: to.chainId, toVerifyingContract: to.verifyingContract },
   }

@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApi } from '../../src/api/buildApi.js'
+import { alertCodes } from '../../src/core/alerts/alertCodes.js'
+import { createAlertSink } from '../../src/runtime/createAlertSink.js'
 import { audit } from '../../src/store/repositories/audit.js'
 import { orders, sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, grantThroughApi, tradingWallet } from './support/apiHarness.js'
@@ -63,6 +65,25 @@ describe('/metrics', () => {
     // Each receipt is observed once, however often Prometheus scrapes.
     const again = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
     expect(sample(again, 'deputy_submit_latency_seconds_count')).toBe(1)
+  })
+})
+
+describe('/metrics deputy_alerts', () => {
+  it('reads 0 for every alert code not raised yet, so that the first one raised is an increase a rule sees', async () => {
+    // A series first scraped at 1 is no increase to Prometheus (increase(), changes()): a rule on
+    // deputy_alerts would miss the first alert of a code, such as the deployment's first KEY_INTEGRITY.
+    const before = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(sample(before, 'deputy_alerts{code="WORK_STALLED"}')).toBe(0)
+    expect(sample(before, 'deputy_alerts{code="SESSION_UNREVOKED"}')).toBe(0)
+    for (const code of alertCodes) expect(sample(before, `deputy_alerts{code="${code}"}`), code).toBeGreaterThanOrEqual(0)
+
+    const wallet = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
+    const sink = createAlertSink({ log: api.h.log, db: api.h.db })
+    sink.raise({ walletId: wallet.id, code: 'WORK_STALLED', message: 'Order has not gone out after every retry; it keeps being retried', details: { outboxId: 'x' } })
+    await sink.settled()
+    const after = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(sample(after, 'deputy_alerts{code="WORK_STALLED"}')).toBe(1)
+    expect(sample(after, 'deputy_alerts{code="SESSION_UNREVOKED"}')).toBe(0)
   })
 })
 

@@ -108,7 +108,7 @@ describe('an alert', () => {
     const { wallet } = await h.wallet()
     let clock = Date.now()
     const sink = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: url, now: () => clock })
-    const expiring = { walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it' }
+    const expiring = { walletId: wallet.id, code: 'SESSION_EXPIRING' as const, message: 'session expires soon and no wallet signer is configured to rotate it' }
     const before = received.length
     for (let run = 0; run < 5; run++) {
       sink.raise(expiring)
@@ -145,7 +145,7 @@ describe('an alert raised by several worker processes', () => {
     const now = () => clock
     const first = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: url, now })
     const secondSink = createAlertSink({ log: capturedLog().log, db: second.db, webhookUrl: url, now })
-    const expiring = { walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'session expires soon and no wallet signer is configured to rotate it', details: { sessionId: 's-1' } }
+    const expiring = { walletId: wallet.id, code: 'SESSION_EXPIRING' as const, message: 'session expires soon and no wallet signer is configured to rotate it', details: { sessionId: 's-1' } }
     const before = received.length
 
     // Both processes' maintenance runs see the condition at the same moment, and again a few seconds later.
@@ -202,7 +202,7 @@ describe('an alert raised by several worker processes', () => {
     try {
       const { log, entries } = capturedLog('debug')
       const sink = createAlertSink({ log, db: down.db, webhookUrl: url })
-      const alert = { walletId: wallet.id, code: 'SCHEDULE_SKIPPED', message: 'earlier orders still working', details: { scheduleId: 'x' } }
+      const alert = { walletId: wallet.id, code: 'SCHEDULE_SKIPPED' as const, message: 'earlier orders still working', details: { scheduleId: 'x' } }
       const before = received.length
       expect(() => sink.raise(alert)).not.toThrow()
       expect(() => sink.raise(alert)).not.toThrow()

@@ -2,6 +2,7 @@ import { type SQL, and, count, eq, gt, inArray, lte, sql } from 'drizzle-orm'
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Db } from '../../store/Database.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
+import { alertCodes } from '../../core/alerts/alertCodes.js'
 import { oneOf } from '../../store/schema/columns.js'
 import { auditLog, orderStates, orders, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
@@ -41,7 +42,7 @@ export function createMetrics(deps: ApiDeps) {
   const expiring = new Gauge({ name: 'deputy_sessions_expiring', help: 'Active or rotating sessions whose delegation expires within the window', labelNames: ['within'], registers: [register] })
   const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action', labelNames: ['action'], registers: [register] })
   const alerts = new Gauge({
-    name: 'deputy_alerts', help: 'Alerts raised since the start (audit log rows alert.<code>; a repeat within the hour is not counted), by code',
+    name: 'deputy_alerts', help: 'Alerts raised since the start (audit log rows alert.<code>; a repeat within the hour is not counted), by code; 0 for a code not raised yet',
     labelNames: ['code'], registers: [register],
   })
   const outboxWork = new Gauge({
@@ -112,7 +113,8 @@ export function createMetrics(deps: ApiDeps) {
     setCounts(ordersByState, 'state', read?.stateRows, unsettledStates)
     setCounts(repairs, 'action', read?.repairRows)
     setCounts(expiring, 'within', read?.expiringRows)
-    setCounts(alerts, 'code', read?.alertRows)
+    // Every code from the start: a series first scraped at 1 is no increase to Prometheus.
+    setCounts(alerts, 'code', read?.alertRows, alertCodes)
     setCounts(outboxWork, 'status', read?.work.counts)
     setCounts(outboxOldestAge, 'status', read?.work.oldestAges)
     setCounts(outboxFailed, 'code', read?.work.failed)
