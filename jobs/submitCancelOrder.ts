@@ -5,7 +5,7 @@
  *   never waits for one; and for the order's other cancels due before it, whatever their seq),
  *   orders row (locked, as it is at the claim), active session.
  * - Writes: an order never sent (its placement still pending or held) is cancelled locally, and its
- *   held placement settled, without any request; otherwise a `requests` row with the signed bytes
+ *   placement settled (held, pending or relayed with its job not run yet), without any request; otherwise a `requests` row with the signed bytes
  *   before sending, then the order → cancelled (the outbox payload's reason: `user`, `goodTill`, `halted`…);
  *   outbox → done/failed/held. On a halted wallet whose session can CancelAll but not CancelOrder, a
  *   CancelAll of the order's market (a halt's) is queued instead, and this cancel settled done. A
@@ -56,13 +56,15 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
     const [order] = await tx.select().from(orders).where(eq(orders.id, loaded.id)).for('update')
     if (!order) return { kind: 'done', reason: 'order row missing' }
     if (order.state === 'pending') {
-      // Never sent: cancel it here, and settle its held placement so it is never sent.
+      // Never sent: cancel it here, and settle its placement so it is never sent: held, waiting to be
+      // relayed, or relayed with its job not run yet (which then finds its row done and does nothing;
+      // left, the order showed its placement queued until that job ran, then settled "intent cancelled").
       const reason = typeof row.payload.reason === 'string' ? row.payload.reason : 'user'
       const cancelled = await tx.update(orders).set({ state: 'cancelled', cancelReason: reason })
         .where(and(eq(orders.id, order.id), eq(orders.state, 'pending'))).returning({ id: orders.id })
       if (cancelled.length) {
         await tx.update(outbox).set({ status: 'done', lastError: 'cancelled before submission' })
-          .where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'Order'), inArray(outbox.status, ['held', 'pending'])))
+          .where(and(eq(outbox.orderId, order.id), eq(outbox.kind, 'Order'), inArray(outbox.status, ['held', 'pending', 'enqueued'])))
         if (order.intentId) await tx.update(intents).set({ status: 'cancelled' }).where(eq(intents.id, order.intentId))
         return { kind: 'done', reason: 'cancelled before submission' }
       }
