@@ -132,13 +132,15 @@ export type GrantSessionInput = {
 }
 
 /**
- * Runs the steps between a grant's `pending` row and its activation. If one throws (the wallet
- * signer or the live probe unreachable, say), the row is marked revoked with the reason before the
- * error goes on: left `pending` or `delegated`, it held the wallet's one grant in progress, and
- * every grant and rotation was refused as GrantInProgress until session maintenance cleared it
- * minutes later. Pre-live problems mark the row themselves. Either way the row records when it
- * failed (`failed_at`), which automatic grants back off on; but for a change of the operator's
- * domain (the live probe refused over it), which is no failure of the wallet or its signer.
+ * Runs the steps between a grant's `pending` row and its activation, or the activation. If one
+ * throws (the wallet signer or the live probe unreachable, Postgres dropping the activation's
+ * connection, say), the row is marked revoked with the reason before the error goes on: left
+ * `pending` or `delegated`, it held the wallet's one grant in progress, and every grant and rotation
+ * was refused as GrantInProgress until session maintenance cleared it minutes later. Pre-live
+ * problems, and an activation refused for the user's scope, mark the row themselves. Either way the
+ * row records when it failed (`failed_at`), which automatic grants back off on; but for a change of
+ * the operator's domain (the live probe refused over it), or the user's scope refused, which are no
+ * failure of the wallet or its signer.
  */
 async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: string, clock: () => number, steps: () => Promise<T>): Promise<T> {
   try {
@@ -239,7 +241,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     }
   })
 
-  const activate = db.transaction(async (tx) => {
+  const activate = () => db.transaction(async (tx) => {
     // Whatever its status: a submission about to hold work for want of a session locks it too, so
     // it either sees this session or is released below (runSubmission's `hold`).
     await lockWallet(tx, wallet.id)
@@ -266,7 +268,11 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     }
     return { session: active, previous, granted: true }
   })
-  return activate.catch(async (error: unknown) => {
+  // Any other failure of the activation (Postgres dropped its connection, a statement timed out)
+  // ends the grant as one of the steps before it does (`abandonOnFailure`): left `delegated`, the
+  // row held the wallet's one grant in progress until the abandoned-grant sweep, minutes without a
+  // session. A commit that took effect though its answer was lost left the row `active`, untouched.
+  return abandonOnFailure(db, id, clock, () => activate().catch(async (error: unknown) => {
     // The user's scope met a schedule made meanwhile: not a failure of the wallet or the operator
     // (no failed_at). The signed Delegation is never used; session maintenance revokes it at the
     // operator (`revoked_at` is null).
@@ -275,5 +281,5 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
         .where(and(eq(sessions.id, id), eq(sessions.status, 'delegated')))
     }
     throw error
-  })
+  }))
 }
