@@ -11,6 +11,7 @@ import { createVenueClient } from '../../src/venue/createVenueClient.js'
 import { createOperatorClock } from '../../src/runtime/operatorClock.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { activeWallet, eventually, operatorOpenOrders, place } from './support/lifecycle.js'
+import { startGateProxy } from './support/gateProxy.js'
 
 let h: Harness
 let probe: ReturnType<typeof createLiveProbe>
@@ -62,6 +63,42 @@ describe('the operator guide\'s live probe', () => {
     const { session } = await grant
     expect([session.aclScope, session.status]).toEqual([['CancelAll'], 'active'])
   })
+
+  it('the out-of-scope request that could take effect (a CancelAll, an Order) carries a deadline already past: refused for its scope by an operator that enforces it, as expired by one that does not', async () => {
+    const gate = await startGateProxy(h.sandbox.url)
+    try {
+      const venue = createVenueClient({ baseUrl: gate.url })
+      const throughGate = createLiveProbe({ venue, keyring: h.keyring, domain: h.sandbox.domain, markets: toMarketRules(await venue.markets()), operatorNow: () => h.sandbox.now() })
+      const cases = [[['Order', 'ModifyOrder', 'CancelOrder'], 'CancelAll'], [['ModifyOrder', 'CancelOrder', 'CancelAll'], 'Order']] as const
+      for (const [families, outside] of cases) {
+        const signer = LocalWalletSigner.fromPrivateKey(generatePrivateKey())
+        const wallet = await ensureWallet(h.db, signer.address)
+        h.sandbox.fund(signer.address, 'USD', '10')
+        const grantThroughGate = () => grantSession({ db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id, families: [...families], lifetimeSeconds: 24 * 3600, nowMs: h.sandbox.now(), probe: throughGate })
+
+        // An operator that enforces the scope refuses it SessionAclViolation (PROTOCOL.md §5: 403 before 410), and the session goes live.
+        const held = gate.hold((request) => request.family === outside)
+        const granted = grantThroughGate()
+        const request = await held.arrived
+        const operatorNow = h.sandbox.now()
+        held.release()
+        expect((await granted).session.status).toBe('active')
+        // Past at the operator when it arrived: a CancelAll wrongly accepted would cancel the wallet's orders in that market.
+        expect(BigInt(request.message.deadline as string)).toBeLessThan(BigInt(operatorNow))
+
+        // One that does not enforce it reaches the deadline check and refuses it as expired: the scope is reported not enforced.
+        const unenforced = gate.hold((r) => r.family === outside)
+        const refused = grantThroughGate().catch((e: unknown) => e)
+        await unenforced.arrived
+        unenforced.refuse({ status: 410, body: { error: { code: 'DeadlineExpired', message: 'the deadline is in the past' } } })
+        const error = await refused
+        expect(error).toBeInstanceOf(PreLiveCheckError)
+        expect((error as PreLiveCheckError).problems).toEqual([`live probe: an out-of-scope ${outside} was not refused as SessionAclViolation (DeadlineExpired)`])
+      }
+    } finally {
+      await gate.close()
+    }
+  }, 30_000)
 
   it("a kill-switch-only session's probe cancels nothing, even with this host's clock stepped forward since the operator's was measured", async () => {
     const worker = await h.startWorker({ streams: false, maintenanceIntervalMs: 3_600_000 })

@@ -34,8 +34,9 @@ export type LiveProbeOptions = {
  * tick, which cannot fill; or, for a session that cannot place orders, a
  * cancel or modify of an order that does not exist, or for a kill-switch-only one a CancelAll
  * whose deadline has passed, which must pass authorization and take no effect), and
- * one deliberately out-of-scope request must be refused as a session
- * authorization failure (`SessionAclViolation`). Answers every problem found. A signature refused
+ * one deliberately out-of-scope request, its deadline passed too, must be refused as a session
+ * authorization failure (`SessionAclViolation`), which the operator checks before the deadline:
+ * one that does not enforce the scope refuses it as expired, and it never takes effect. Answers every problem found. A signature refused
  * (SignerMismatch, SessionUnauthorized) while the operator verifies over another EIP-712 domain than
  * the probe signs with is no problem of the session: `OperatorDomainChangedError` is thrown instead.
  */
@@ -82,16 +83,19 @@ export function createLiveProbe(options: LiveProbeOptions) {
       problems.push(`live probe: a low-risk request was refused (${describe(error)})`)
     }
 
-    // 2. A deliberately out-of-scope request, refused as a session authorization failure.
+    // 2. A deliberately out-of-scope request, refused as a session authorization failure. Its
+    // deadline has passed: PROTOCOL.md §5 checks the scope (403) before the deadline (410), so an
+    // operator that enforces the scope still refuses it SessionAclViolation, and one that does not
+    // refuses it DeadlineExpired (reported below) instead of carrying it out. With a live deadline,
+    // the CancelAll would cancel the wallet's orders in that market there (those placed under
+    // another session too), the Order would place one.
     const outside = (['ModifyOrder', 'CancelOrder', 'CancelAll', 'Order'] as const).find((family) => !covers(session.aclScope, family))
     if (outside) {
       const probe = {
-        ModifyOrder: () => send('ModifyOrder', { market: market.market, clientOrderId: absent, price: market.tickSize, size: market.lotSize }),
-        CancelOrder: () => send('CancelOrder', { market: market.market, clientOrderId: absent }),
-        // Scoped to a market and sent only when the session cannot cancel: an operator that wrongly
-        // accepted it would cancel nothing this wallet placed through another session's scope.
-        CancelAll: () => send('CancelAll', { market: market.market }),
-        Order: () => send('Order', { market: market.market, side: 0, price: market.tickSize, size: market.lotSize, timeInForce: 1, clientOrderId: absent }),
+        ModifyOrder: () => send('ModifyOrder', { market: market.market, clientOrderId: absent, price: market.tickSize, size: market.lotSize }, PAST_DEADLINE),
+        CancelOrder: () => send('CancelOrder', { market: market.market, clientOrderId: absent }, PAST_DEADLINE),
+        CancelAll: () => send('CancelAll', { market: market.market }, PAST_DEADLINE),
+        Order: () => send('Order', { market: market.market, side: 0, price: market.tickSize, size: market.lotSize, timeInForce: 1, clientOrderId: absent }, PAST_DEADLINE),
       }[outside]
       try {
         await probe()
@@ -108,9 +112,10 @@ export function createLiveProbe(options: LiveProbeOptions) {
 }
 
 /**
- * The kill-switch-only probe's deadline: past on any clock (unix ms 1). Set from the operator's clock
- * as measured, a step of this host's clock forward since the measurement would put it ahead at the
- * operator, and the probe would be a CancelAll that cancels the wallet's orders in that market.
+ * The deadline of the kill-switch-only probe and of every out-of-scope one: past on any clock (unix
+ * ms 1). Set from the operator's clock as measured, a step of this host's clock forward since the
+ * measurement would put it ahead at the operator, and the probe would be a CancelAll that cancels
+ * the wallet's orders in that market.
  */
 const PAST_DEADLINE = 1n
 
