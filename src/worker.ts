@@ -144,7 +144,7 @@ export async function startWorker(options: StartWorkerOptions) {
   }).catch(async (error: unknown) => {
     // Stopped while starting: no work was taken yet; what was opened is closed.
     if (options.startupSignal?.aborted) {
-      await Promise.allSettled([submitQueue.close(), controlQueue.close(), alerts.settled()])
+      await Promise.allSettled([submitQueue.close(), controlQueue.close(), alerts.close()])
       await redis.closeAll()
     }
     throw error
@@ -234,7 +234,7 @@ export async function startWorker(options: StartWorkerOptions) {
           'history pruning': pruning.close(),
           'cancel lane': cancelLane.close(),
         }),
-        alertsSettled: () => alerts.settled(),
+        closeAlerts: () => alerts.close(),
         closeRedis: () => redis.closeAll(),
       }, timeoutMs)
     },

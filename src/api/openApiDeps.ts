@@ -80,7 +80,7 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,
       ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ ...runtime, keyring, markets }) } : {}),
       async close() {
-        await Promise.all([submitQueue.close(), controlQueue.close(), alerts.settled()])
+        await Promise.all([submitQueue.close(), controlQueue.close(), alerts.close()])
         await redis.closeAll()
         await database.close()
       },

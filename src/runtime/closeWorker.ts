@@ -14,7 +14,8 @@ export type WorkerParts = {
   /** How many jobs still run (`jobsInProgress`). */
   jobs: { readonly running: number }
   queues: Queue[]
-  alertsSettled: () => Promise<void>
+  /** Stops the alerts' webhook retries (`AlertSink.close`); resolves once their deliveries ended. */
+  closeAlerts: () => Promise<void>
   closeRedis: () => Promise<void>
 }
 
@@ -35,8 +36,10 @@ export async function closeWorker(parts: WorkerParts, timeoutMs: number): Promis
     parts.log.warn({ timeoutMs, pending, jobsLeft }, 'shutdown timed out; unfinished jobs will be re-run by another worker')
     for (const worker of parts.workers) dropBlockingConnection(worker)
   }
-  // Past the budget, an alert's delivery still under way (its audit row, its webhook) is not waited for: it was logged when raised.
-  await Promise.all([...parts.queues.map((queue) => queue.close()), pending.length ? undefined : parts.alertsSettled()])
+  // An alert's delivery waiting to retry its webhook gives up now (its next occurrence goes out).
+  // Past the budget, one still under way (its audit row, its POST) is not waited for: it was logged when raised.
+  const alertsClosed = parts.closeAlerts()
+  await Promise.all([...parts.queues.map((queue) => queue.close()), pending.length ? undefined : alertsClosed])
   await parts.closeRedis()
   return jobsLeft === 0
 }

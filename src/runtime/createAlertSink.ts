@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
+import { defaultWebhookRetryPolicy, type WebhookRetryPolicy } from '../core/alerts/webhookRetryDelay.js'
 import type { Db } from '../store/Database.js'
 import { claimAlert } from '../store/repositories/claimAlert.js'
 import { pruneAlertDeliveries } from '../store/repositories/pruneAlertDeliveries.js'
+import { releaseAlert } from '../store/repositories/releaseAlert.js'
+import { AlertNotDelivered, createWebhookSender } from './createWebhookSender.js'
 import type { WorkerDeps } from './deps.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
 
@@ -14,6 +17,12 @@ export type AlertSinkOptions = {
   /** `ALERT_WEBHOOK_URL`: each alert is POSTed there as JSON. Never logged: such URLs carry their own secret. */
   webhookUrl?: string
   webhookTimeoutMs?: number
+  /** How a failed POST is retried (default `defaultWebhookRetryPolicy`: six POSTs over at most two minutes). */
+  webhookRetry?: WebhookRetryPolicy
+  /** POSTs on the wire at once, at most (default 4). */
+  webhookConcurrency?: number
+  /** Alerts under way to the webhook at most (default 500); one more is given up at once, as a failed delivery. */
+  webhookMaxWaiting?: number
   /** The same alert (wallet, code and details) raised again within this long, by any process, is not sent again (default 1 h). */
   repeatAfterMs?: number
   now?: () => number
@@ -21,24 +30,33 @@ export type AlertSinkOptions = {
 
 export type AlertSink = {
   raise: (alert: Alert) => void
-  /** Resolves once every delivery started so far has ended (sent, or given up on). */
+  /** Resolves once every delivery started so far has ended (sent, or given up on after its retries). */
   settled: () => Promise<void>
+  /**
+   * For a process stopping: no further POST or retry; the deliveries waiting for one are given up
+   * now (as a failed delivery: their next occurrence goes out). Resolves once every delivery ended.
+   */
+  close: () => Promise<void>
 }
 
 /**
  * Where the worker's alerts go (the ones that need a human: a key integrity failure, an ACL
  * violation, a compromise, a session about to expire with nobody to rotate it, grants failing):
  * the log at `error`, the wallet's audit trail (`alert.<CODE>`, read with GET
- * /v1/wallets/{id}/audit), and, when configured, a webhook. The body carries `text` (so a Slack or
- * Mattermost incoming webhook shows it as is) beside the alert's fields. Delivery never throws and
- * never holds up the caller: a failed write or POST is logged at `warn`, once, and not retried.
+ * /v1/wallets/{id}/audit), and, when configured, a webhook (`postAlert`). Delivery never throws and
+ * never holds up the caller. A failed write is logged at `warn`. A failed POST that another may
+ * change (no answer, 429, 5xx) is retried with a backoff, Retry-After honoured, at most
+ * `webhookConcurrency` POSTs at once (`createWebhookSender`), so a burst (a domain change seen for
+ * every wallet) is not lost to the webhook's rate limit; once given up, it is logged at `warn`,
+ * once, and the alert is not held back (below): its next occurrence is sent.
  *
  * Some conditions are seen on every run of a periodic job (a session expiring with no signer to
  * rotate it: every maintenance run, for hours), and by every worker process running it. The same
  * alert (wallet, code and details) goes out, to the audit trail and the webhook, once per
  * `repeatAfterMs` across the processes sharing Postgres, restarted ones included: before either,
  * the sink claims it in `alert_deliveries` together with its audit entry (`claimAlert`), and a
- * process that loses the claim logs at `debug` and sends nothing. Each process still logs an alert
+ * process that loses the claim logs at `debug` and sends nothing. A delivery given up releases
+ * its claim (`releaseAlert`) and this process's memory of it. Each process still logs an alert
  * at `error` when it first sees it, and its own repeats within `repeatAfterMs` only at `debug`
  * (its memory: Postgres is not asked again). With Postgres unreachable the alert goes out from
  * each process as its memory allows (see `deliver`), so it is never lost to the record.
@@ -50,18 +68,22 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     void delivery.finally(() => pending.delete(delivery))
   }
   const { log, db } = options
-  const timeoutMs = options.webhookTimeoutMs ?? 5_000
   const repeatAfterMs = options.repeatAfterMs ?? 3_600_000
   const minutes = Math.round(repeatAfterMs / 60_000)
   const now = options.now ?? Date.now
+  const webhook = options.webhookUrl === undefined ? undefined : createWebhookSender({
+    url: options.webhookUrl, timeoutMs: options.webhookTimeoutMs ?? 5_000, retry: options.webhookRetry ?? defaultWebhookRetryPolicy,
+    concurrency: options.webhookConcurrency ?? 4, maxWaiting: options.webhookMaxWaiting ?? 500, now: Date.now,
+  })
   const lastDelivered = new Map<string, number>()
+  const keyOf = (alert: Alert) => `${alert.walletId}|${alert.code}|${JSON.stringify(alert.details ?? {})}`
   let lastPruned = -Infinity
   /**
    * Whether this process has not itself seen this alert go out (or held back) in the last
    * `repeatAfterMs`: the cheap first filter, so a condition seen on every run asks Postgres once an hour.
    */
   const due = (alert: Alert, at: number): boolean => {
-    const key = `${alert.walletId}|${alert.code}|${JSON.stringify(alert.details ?? {})}`
+    const key = keyOf(alert)
     const last = lastDelivered.get(key)
     if (last !== undefined && at - last < repeatAfterMs) return false
     if (lastDelivered.size >= 10_000) for (const [k, t] of lastDelivered) if (at - t >= repeatAfterMs) lastDelivered.delete(k)
@@ -71,11 +93,12 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
 
   const deliver = async (alert: Alert, at: number): Promise<void> => {
     const details = alert.details ?? {}
+    const claim = { walletId: alert.walletId, code: alert.code, detailsHash: createHash('sha256').update(JSON.stringify(details), 'utf8').digest('hex'), at: new Date(at) }
     let claimed: boolean
+    let recorded = true
     try {
       claimed = await claimAlert(db, {
-        walletId: alert.walletId, code: alert.code, detailsHash: createHash('sha256').update(JSON.stringify(details), 'utf8').digest('hex'),
-        at: new Date(at), repeatAfter: new Date(at - repeatAfterMs),
+        ...claim, repeatAfter: new Date(at - repeatAfterMs),
         audit: { actor: 'worker', action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
       })
     } catch (error) {
@@ -84,21 +107,35 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       // with several processes each may send it; its audit entry could not be written.
       log.warn({ err: error, code: alert.code }, 'alert not written to the audit log (sent without asking whether another process did)')
       claimed = true
+      recorded = false
     }
     if (!claimed) {
       log.debug({ alert }, `ALERT ${alert.code} not sent: another process (or an earlier run) sent it less than ${minutes} min ago`)
       return
     }
-    if (options.webhookUrl) await post(options.webhookUrl, alert, timeoutMs).catch((error: unknown) => {
-      log.warn({ code: alert.code, reason: errorMessage(error) }, 'alert webhook delivery failed')
-    })
     if (at - lastPruned >= repeatAfterMs) {
       lastPruned = at
       await pruneAlertDeliveries(db, new Date(at - repeatAfterMs))
         .catch((error: unknown) => log.debug({ err: error }, 'old alert deliveries not pruned (the next delivery tries again)'))
     }
+    if (!webhook) return
+    try {
+      await webhook.send(alert, at)
+    } catch (error) {
+      const attempts = error instanceof AlertNotDelivered ? error.attempts : undefined
+      log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook delivery failed')
+      // Not held back for the hour: the next occurrence, here or in another process, is sent.
+      if (lastDelivered.get(keyOf(alert)) === at) lastDelivered.delete(keyOf(alert))
+      if (recorded) {
+        await releaseAlert(db, claim).catch((releaseError: unknown) =>
+          log.warn({ err: releaseError, code: alert.code }, 'undelivered alert still held back for the hour (its claim could not be released)'))
+      }
+    }
   }
 
+  const settled = async () => {
+    while (pending.size) await Promise.allSettled([...pending])
+  }
   return {
     raise(alert) {
       const at = now()
@@ -110,29 +147,10 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
       track(deliver(alert, at))
     },
-    async settled() {
-      while (pending.size) await Promise.allSettled([...pending])
+    settled,
+    async close() {
+      webhook?.stop()
+      await settled()
     },
   }
-}
-
-/**
- * A user and password in the webhook URL go as Basic authentication, as curl sends them: fetch
- * refuses such a URL, and its error quotes the URL whole, password included.
- */
-async function post(url: string, alert: Alert, timeoutMs: number): Promise<void> {
-  const body = { text: `Deputy ALERT ${alert.code} (wallet ${alert.walletId}): ${alert.message}`, ...alert, details: alert.details ?? {}, at: new Date().toISOString() }
-  const target = new URL(url)
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (target.username || target.password) {
-    const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`
-    headers.authorization = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`
-    target.username = ''
-    target.password = ''
-  }
-  const response = await fetch(target, {
-    method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs),
-  })
-  await response.body?.cancel()
-  if (!response.ok) throw new Error(`the webhook answered HTTP ${response.status}`)
 }

@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createAlertSink } from '../../src/runtime/createAlertSink.js'
 import type { Database } from '../../src/store/Database.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
@@ -14,6 +14,7 @@ let server: Server
 let url: string
 const received: { path: string; contentType: string | undefined; authorization: string | undefined; body: Record<string, unknown> }[] = []
 let answer = 200
+const fewQuickRetries = { attempts: 3, firstDelayMs: 10, maxDelayMs: 20, giveUpAfterMs: 10_000 }
 
 const readBody = (request: IncomingMessage) => new Promise<string>((resolve) => {
   let text = ''
@@ -63,18 +64,19 @@ describe('an alert', () => {
     const { wallet } = await h.wallet()
     const { log, lines, entries } = capturedLog('warn')
     answer = 500
-    const refusing = createAlertSink({ log, db: h.db, webhookUrl: url })
+    // Retried (a 5xx, no answer) a few times, quickly, then given up.
+    const refusing = createAlertSink({ log, db: h.db, webhookUrl: url, webhookRetry: fewQuickRetries })
     refusing.raise({ walletId: wallet.id, code: 'ACL_VIOLATION', message: 'Order outside the delegation\'s scope' })
     await refusing.settled()
     answer = 200
     // Nothing listens on port 9 of loopback: the POST fails at once, and raise() never throws.
-    const unreachable = createAlertSink({ log, db: h.db, webhookUrl: 'http://127.0.0.1:9/hooks/T0SECRET/B0SECRET' })
+    const unreachable = createAlertSink({ log, db: h.db, webhookUrl: 'http://127.0.0.1:9/hooks/T0SECRET/B0SECRET', webhookRetry: fewQuickRetries })
     expect(() => unreachable.raise({ walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'no wallet signer' })).not.toThrow()
     await unreachable.settled()
 
-    expect(entries().filter((e) => e.msg === 'alert webhook delivery failed').map((e) => [e.code, e.reason])).toEqual([
-      ['ACL_VIOLATION', 'the webhook answered HTTP 500'],
-      ['SESSION_EXPIRING', expect.stringMatching(/fetch failed/)],
+    expect(entries().filter((e) => e.msg === 'alert webhook delivery failed').map((e) => [e.code, e.attempts, e.reason])).toEqual([
+      ['ACL_VIOLATION', 3, 'the webhook answered HTTP 500'],
+      ['SESSION_EXPIRING', 3, expect.stringMatching(/fetch failed/)],
     ])
     expect(lines.join('\n')).not.toContain('SECRET')
     expect((await rows(h.db).audit(wallet.id)).map((a) => a.action)).toEqual(expect.arrayContaining(['alert.ACL_VIOLATION', 'alert.SESSION_EXPIRING']))
@@ -92,7 +94,7 @@ describe('an alert', () => {
     sink.raise({ walletId: wallet.id, code: 'ACL_VIOLATION', message: 'Order outside the delegation\'s scope' })
     await sink.settled()
     withCredentials.port = '9'
-    const unreachable = createAlertSink({ log, db: h.db, webhookUrl: withCredentials.href })
+    const unreachable = createAlertSink({ log, db: h.db, webhookUrl: withCredentials.href, webhookRetry: fewQuickRetries })
     unreachable.raise({ walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'no wallet signer' })
     await unreachable.settled()
 
@@ -214,5 +216,117 @@ describe('an alert raised by several worker processes', () => {
     } finally {
       await down.close()
     }
+  })
+})
+
+describe('an alert to a webhook that refuses for a while (a rate limit, an outage)', () => {
+  // A webhook of its own: it answers the next statuses scripted (then 200), each after a short
+  // pause so that posts sent side by side overlap, and keeps when each post came and was answered.
+  let webhook: Server
+  let hookUrl: string
+  let script: { status: number; retryAfter?: string }[] = []
+  let otherwise = 200
+  let inFlight = 0
+  let maxInFlight = 0
+  const posts: { arrivedAt: number; answeredAt: number; status: number; body: { code: string; details: Record<string, unknown> } }[] = []
+
+  beforeAll(async () => {
+    webhook = createServer((request, response) => {
+      const arrivedAt = performance.now()
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      void readBody(request).then((text) => setTimeout(() => {
+        const { status, retryAfter } = script.shift() ?? { status: otherwise }
+        inFlight--
+        posts.push({ arrivedAt, answeredAt: performance.now(), status, body: JSON.parse(text) as (typeof posts)[number]['body'] })
+        response.writeHead(status, retryAfter === undefined ? {} : { 'retry-after': retryAfter }).end()
+      }, 20))
+    })
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve))
+    hookUrl = `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hooks/T0SECRET/B0SECRET`
+  })
+  afterAll(async () => { await new Promise((resolve) => webhook?.close(resolve)) })
+  const reset = () => { script = []; otherwise = 200; maxInFlight = 0; posts.length = 0 }
+  const quickRetries = { attempts: 6, firstDelayMs: 10, maxDelayMs: 50, giveUpAfterMs: 60_000 }
+  const delivered = () => posts.filter((p) => p.status === 200).map((p) => JSON.stringify([p.body.code, p.body.details])).sort()
+
+  it('a burst (a domain change seen for every wallet, stuck work) is delivered whole, a few posts at a time, waiting out a 429\'s Retry-After and retrying 503s', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    // Slack's answer to too many posts, then an outage.
+    script = [...Array.from({ length: 3 }, () => ({ status: 429, retryAfter: '1' })), ...Array.from({ length: 3 }, () => ({ status: 503 }))]
+    const { log, entries } = capturedLog('warn')
+    const sink = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookConcurrency: 2, webhookRetry: quickRetries })
+    const burst = [
+      ...Array.from({ length: 6 }, (_, n) => ({ walletId: wallet.id, code: 'OPERATOR_DOMAIN_CHANGED' as const, message: 'the operator verifies over another domain', details: { n } })),
+      ...Array.from({ length: 5 }, (_, n) => ({ walletId: wallet.id, code: 'WORK_STALLED' as const, message: 'Order has not gone out after every retry', details: { outboxId: `o-${n}` } })),
+      { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch', details: { sessionId: 's-1' } },
+    ]
+    for (const alert of burst) expect(() => sink.raise(alert)).not.toThrow()
+    await sink.settled()
+
+    expect(delivered()).toEqual(burst.map((a) => JSON.stringify([a.code, a.details])).sort())
+    expect(posts.filter((p) => p.status !== 200)).toHaveLength(6)
+    expect(maxInFlight).toBeLessThanOrEqual(2)
+    // Nothing is posted within the Retry-After of the first 429 (posts already on the wire aside).
+    const limitedAt = posts.find((p) => p.status === 429)!.answeredAt
+    const during = posts.filter((p) => p.arrivedAt > limitedAt && p.arrivedAt < limitedAt + 990)
+    expect(during).toEqual([])
+    expect(entries().filter((e) => e.msg === 'alert webhook delivery failed')).toEqual([])
+    expect((await rows(h.db).audit(wallet.id)).filter((a) => a.action.startsWith('alert.'))).toHaveLength(burst.length)
+  })
+
+  it('whose delivery finally fails (its retries spent) is not held back for the hour: its next occurrence goes out; a refusal that retrying cannot change (404) is not retried', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    otherwise = 503
+    const { log, entries, lines } = capturedLog('warn')
+    const clock = Date.now()
+    const sink = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: { ...quickRetries, attempts: 3 }, now: () => clock })
+    const integrity = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch', details: { sessionId: 's-9' } }
+    sink.raise(integrity)
+    await sink.settled()
+    expect(posts.map((p) => p.status)).toEqual([503, 503, 503])
+    expect(entries().filter((e) => e.msg === 'alert webhook delivery failed').map((e) => [e.code, e.attempts, e.reason]))
+      .toEqual([['KEY_INTEGRITY', 3, 'the webhook answered HTTP 503']])
+    expect(lines.join('\n')).not.toContain('SECRET')
+
+    // The same alert raised again within the hour, by this process or another, goes out.
+    otherwise = 200
+    sink.raise(integrity)
+    await sink.settled()
+    expect(delivered()).toEqual([JSON.stringify(['KEY_INTEGRITY', { sessionId: 's-9' }])])
+    // Delivered, it is held back for the hour as before, across processes.
+    const other = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, now: () => clock })
+    other.raise(integrity)
+    sink.raise(integrity)
+    await Promise.all([sink.settled(), other.settled()])
+    expect(delivered()).toHaveLength(1)
+
+    posts.length = 0
+    otherwise = 404
+    sink.raise({ ...integrity, details: { sessionId: 's-10' } })
+    await sink.settled()
+    expect(posts.map((p) => p.status)).toEqual([404])
+  })
+
+  it('waiting to retry when the process stops gives up at once, and the alert goes out from the next process to raise it', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    otherwise = 503
+    const { log, entries } = capturedLog('warn')
+    const sink = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: { ...quickRetries, firstDelayMs: 600_000, maxDelayMs: 600_000, giveUpAfterMs: 3_600_000 } })
+    const compromise = { walletId: wallet.id, code: 'SESSION_COMPROMISE' as const, message: 'suspected compromise', details: { reason: 'x' } }
+    sink.raise(compromise)
+    await vi.waitUntil(() => posts.length === 1, { timeout: 10_000, interval: 20 })
+    // Without giving up, this waits ten minutes (past the test's timeout).
+    await sink.close()
+    expect(entries().filter((e) => e.msg === 'alert webhook delivery failed').map((e) => e.code)).toEqual(['SESSION_COMPROMISE'])
+
+    otherwise = 200
+    const next = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries })
+    next.raise(compromise)
+    await next.settled()
+    expect(delivered()).toEqual([JSON.stringify(['SESSION_COMPROMISE', { reason: 'x' }])])
   })
 })
