@@ -48,7 +48,8 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
     const operatorClock = createOperatorClock(venue, now, offsetMs, log)
     venue.remeasureClockWith(operatorClock.resync)
     const operatorNow = operatorClock.now
-    const alerts = createAlertSink({ log, db: database.db, webhookUrl: config.ALERT_WEBHOOK_URL })
+    // Audited as the API's: a compromise's SESSION_COMPROMISE, a grant's OPERATOR_DOMAIN_CHANGED.
+    const alerts = createAlertSink({ log, db: database.db, actor: 'api', webhookUrl: config.ALERT_WEBHOOK_URL })
     // Read again only when the operator refuses a signature (or by /readyz, which reads /v1/info anyway).
     const operatorDomain = createOperatorDomainWatch({ venue, domain, log, now })
     const runtime: WorkerDeps = {

@@ -5,6 +5,7 @@ import type { Db } from '../store/Database.js'
 import { claimAlert } from '../store/repositories/claimAlert.js'
 import { pruneAlertDeliveries } from '../store/repositories/pruneAlertDeliveries.js'
 import { releaseAlert } from '../store/repositories/releaseAlert.js'
+import type { AuditActor } from '../store/schema/index.js'
 import { AlertNotDelivered, createWebhookSender } from './createWebhookSender.js'
 import type { WorkerDeps } from './deps.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
@@ -14,6 +15,8 @@ export type Alert = Parameters<WorkerDeps['alert']>[0]
 export type AlertSinkOptions = {
   log: Logger
   db: Db
+  /** Who raised the alerts, in their audit entries: `worker` (the default), or `api` for the API process. */
+  actor?: AuditActor
   /** `ALERT_WEBHOOK_URL`: each alert is POSTed there as JSON. Never logged: such URLs carry their own secret. */
   webhookUrl?: string
   webhookTimeoutMs?: number
@@ -68,6 +71,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     void delivery.finally(() => pending.delete(delivery))
   }
   const { log, db } = options
+  const actor = options.actor ?? 'worker'
   const repeatAfterMs = options.repeatAfterMs ?? 3_600_000
   const minutes = Math.round(repeatAfterMs / 60_000)
   const now = options.now ?? Date.now
@@ -99,7 +103,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     try {
       claimed = await claimAlert(db, {
         ...claim, repeatAfter: new Date(at - repeatAfterMs),
-        audit: { actor: 'worker', action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
+        audit: { actor, action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
       })
     } catch (error) {
       // Postgres is down (or refused the claim): the alert is not held back for it. It goes out as

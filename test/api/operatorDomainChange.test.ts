@@ -200,6 +200,9 @@ describe('the operator\'s domain changes while the API runs', () => {
       return found.length === 1 && found
     })
     expect(JSON.stringify(compromiseAlert!.details)).toMatch(/NOT revoked at the operator.*EIP-712 domain changed/)
+    // Raised by the API process, and audited as its.
+    expect(compromiseAlert!.actor).toBe('api')
+    expect((await db().audit(walletId, 'alert.OPERATOR_DOMAIN_CHANGED')).map((a) => a.actor)).toEqual(['api'])
     expect(await db().audit(walletId, 'alert.KEY_INTEGRITY')).toEqual([])
 
     sandbox.setDomain(original)
