@@ -42,7 +42,7 @@ export function createMetrics(deps: ApiDeps) {
   const expiring = new Gauge({ name: 'deputy_sessions_expiring', help: 'Active or rotating sessions whose delegation expires within the window', labelNames: ['within'], registers: [register] })
   const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action', labelNames: ['action'], registers: [register] })
   const alerts = new Gauge({
-    name: 'deputy_alerts', help: 'Alerts raised since the start (audit log rows alert.<code>; a repeat within the hour is not counted), by code; 0 for a code not raised yet',
+    name: 'deputy_alerts', help: 'Alerts raised since the start (audit log rows alert.<code>; a repeat within the hour is not counted, unless the webhook delivery before it was given up), by code; 0 for a code not raised yet',
     labelNames: ['code'], registers: [register],
   })
   const outboxWork = new Gauge({
