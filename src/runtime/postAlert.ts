@@ -1,5 +1,6 @@
 import { BaseError } from '../core/errors/BaseError.js'
 import { parseRetryAfterMs } from '../core/parseRetryAfter.js'
+import { webhookRetryable } from '../core/alerts/webhookRetryDelay.js'
 import type { Alert } from './createAlertSink.js'
 
 /** The webhook answered an alert's POST with a status other than 2xx. */
@@ -10,7 +11,7 @@ export class AlertWebhookRefusedError extends BaseError {
   readonly retryAfterMs: number | undefined
 
   constructor(status: number, retryAfterMs: number | undefined) {
-    super(`the webhook answered HTTP ${status}`, { code: 'ALERT.WEBHOOK_REFUSED', retryable: status === 429 || status >= 500 })
+    super(`the webhook answered HTTP ${status}`, { code: 'ALERT.WEBHOOK_REFUSED', retryable: webhookRetryable({ status }) })
     this.status = status
     this.retryAfterMs = retryAfterMs
   }
