@@ -2,6 +2,7 @@ import { VenueError, VenueTransportError } from '../core/errors/venue.js'
 import { parseSide } from '../core/orders/parseSide.js'
 import type { Hex } from 'viem'
 import { httpJson, httpTarget } from './httpJson.js'
+import { parseVenueInfo } from './parseVenueInfo.js'
 import type { ReadAuth, Receipt, VenueBalance, VenueFill, VenueInfo, VenueMarket, VenueOrder, VenueTicker } from './types.js'
 
 export type VenueClientOptions = { baseUrl: string; timeoutMs?: number }
@@ -30,7 +31,7 @@ export function createVenueClient({ baseUrl, timeoutMs = 10_000 }: VenueClientOp
     remeasureClockWith(resync: () => Promise<void>): void {
       remeasure = resync
     },
-    info: () => httpJson<VenueInfo>(http, '/v1/info'),
+    info: async (): Promise<VenueInfo> => parseVenueInfo(await httpJson<unknown>(http, '/v1/info')),
     // PROTOCOL.md lists the fields, not the envelope: accept a bare array or `{ markets }`.
     markets: async (): Promise<VenueMarket[]> => {
       const body = await httpJson<{ markets: VenueMarket[] } | VenueMarket[]>(http, '/v1/markets')
