@@ -5,7 +5,7 @@
  *   (`job.opts.prevMillis`, also the tail of the job id `repeat:<scheduleId>:<ms>`).
  * - Reads: the schedule and its run log (row lock), the wallet's active session, the schedule's
  *   earlier working orders, balances (authenticated read), the operator's markets and tickers.
- * - Writes: a `schedule_runs` row per (schedule, slot): `running`, then `completed` (legs written,
+ * - Writes: a `schedule_runs` row per (schedule, slot): `running` (`sellsPlacedAt` when its sells go first), then `completed` (legs written,
  *   perhaps none), `skipped` (paused / deleted / edited / halted, `repeatedWallTime` (a wall time the clock
  *   going back brought again, for a cron that names its hours), `late` (claimed more than
  *   `maxLatenessMs`, SCHEDULE_MAX_LATENESS_MS, after its slot: the worker or Redis was down; so is a
@@ -26,8 +26,8 @@
  *   `computeRebalance` → write. Buys spend the quote on hand and the sells' proceeds less
  *   `feeReserveBps` for fees. When the buys need the sells' proceeds, the sells go first and the
  *   run waits for them, then re-reads and writes only buys, within what the sells left of
- *   `maxNotionalPerRun`. That wait ends after `settleTimeoutMs`; the buys are then sized from the quote
- *   on hand, and the run notes it.
+ *   `maxNotionalPerRun`. That wait ends `settleTimeoutMs` after the sells were placed (the run's
+ *   `sellsPlacedAt`, not its start); the buys are then sized from the quote on hand, and the run notes it.
  * - A job of a schedule paused, deleted (by the user, or by a takeover of its wallet) or no longer
  *   stored runs nothing: it removes the scheduler that fired it and logs so (a warning when the
  *   schedule is not stored at all).
@@ -68,7 +68,7 @@ export type RunScheduleParameters = {
   jobId: string
   queue: SchedulerQueue
   control: RunControl
-  /** Longest a run waits for earlier orders to settle and for its own sells (default `SETTLE_TIMEOUT_MS`, 30 s). */
+  /** Longest a run waits for earlier orders to settle (from its start) and for its own sells (from their placement) (default `SETTLE_TIMEOUT_MS`, 30 s, each). */
   settleTimeoutMs?: number
   /** A `running` run untouched this long lost its job and is adopted (default `STALE_RUN_MS`, 2 min). */
   staleRunMs?: number
@@ -145,16 +145,19 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
     return { outcome: 'awaitingDelegation', detail, ...summary }
   }
 
-  // Waiting is measured from the run's start, across every re-delivery of the job, on the operator's
-  // clock: a re-delivery may land on another worker, whose own clock may run ahead of the claimer's.
-  const waitedOut = deps.operatorNow() >= run.startedAt.getTime() + settleTimeoutMs
+  // Waiting is measured across every re-delivery of the job, on the operator's clock (a re-delivery may
+  // land on another worker, whose own clock may run ahead of the claimer's): for earlier runs' orders
+  // from the run's start, for its own sells from when they were placed, which a first stage retried or
+  // slow puts late in the run (a run in flight from before `sellsPlacedAt` was recorded: from its start).
+  const operatorNow = deps.operatorNow()
+  const waitedOut = (since: Date) => operatorNow >= since.getTime() + settleTimeoutMs
   const notes: string[] = []
   if (run.stage === 'settling') {
     // Earlier runs' orders still reserve funds and could still fill: cancel them and let them settle first.
     const cancelled = await cancelScheduleOrders(deps.db, { scheduleId: schedule.id, beforeSlot: slot, reason: 'scheduleRunSuperseded' })
     if (cancelled.length > 0) await noteCancelled(deps.db, run.id, cancelled)
     const unsettled = await workingScheduleOrders(deps.db, { scheduleId: schedule.id, which: { kind: 'earlier', slot } })
-    if (unsettled.length > 0 && !waitedOut) return p.control.delay(pollMs)
+    if (unsettled.length > 0 && !waitedOut(run.startedAt)) return p.control.delay(pollMs)
     if (unsettled.length > 0) {
       // They could still fill (a cancel refused, an operator that does not answer): legs sized from the
       // balances without them would buy or sell the same amount again. The next slot tries again.
@@ -171,8 +174,8 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
     }
   } else if (run.stage === 'selling') {
     const selling = await workingScheduleOrders(deps.db, { scheduleId: schedule.id, which: { kind: 'ownSells', slot } })
-    if (selling.length > 0 && !waitedOut) return p.control.delay(pollMs)
-    if (selling.length > 0) notes.push(`${selling.length} sell(s) of this run were still working after ${settleTimeoutMs} ms; the buys were sized from available quote`)
+    if (selling.length > 0 && !waitedOut(run.sellsPlacedAt ?? run.startedAt)) return p.control.delay(pollMs)
+    if (selling.length > 0) notes.push(`${selling.length} sell(s) of this run were still working ${settleTimeoutMs} ms after they were placed; the buys were sized from available quote`)
   }
 
   const spec = specOfRow(schedule)
@@ -193,7 +196,7 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
   if (sellsFirst) notes.push('the buys need the sells\' proceeds: sells placed first, buys after they settle')
   const written = await writeLegs(deps.db, {
     runId: run.id, plan, legs: sellsFirst ? plan.legs.filter((leg) => leg.side === Side.sell) : plan.legs, final: !sellsFirst, stage: run.stage,
-    scheduleVersion: schedule.version, notes, now: deps.now(),
+    scheduleVersion: schedule.version, notes, now: deps.now(), operatorNow: deps.operatorNow(),
   })
   if (written.kind === 'gone') return { outcome: 'gone', detail: 'another attempt finished the run', ...summary }
   // Another attempt placed the sells after this one read: its plan counted them as not placed. It comes back to the stage the run is at.

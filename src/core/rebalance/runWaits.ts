@@ -4,8 +4,9 @@
  */
 
 /**
- * Longest a run waits, from its start, for earlier runs' orders to settle and then for its own
- * sells (both waits together) before it places its last legs.
+ * Longest a run waits for earlier runs' orders to settle, counted from its start; and, when its buys
+ * need its sells' proceeds, for those sells to fill, counted from their placement (`sellsPlacedAt`),
+ * which a slow or retried first stage puts late in the run, before it places its buys.
  */
 export const SETTLE_TIMEOUT_MS = 30_000
 
@@ -17,10 +18,12 @@ export const SETTLE_TIMEOUT_MS = 30_000
 export const STALE_RUN_MS = 120_000
 
 /**
- * The least SCHEDULE_MIN_INTERVAL_SECONDS: twice the settle wait. A run started on time places its
- * last legs up to SETTLE_TIMEOUT_MS after its slot, later when its job starts late or its operator
- * reads are slow; the next slot's run cancels them as earlier runs' working orders. With slots
- * closer than this those legs can go out when the next slot is due, to be cancelled at once.
+ * The least SCHEDULE_MIN_INTERVAL_SECONDS: twice the settle wait. A run started on time whose earlier
+ * orders settle at once places its last legs up to SETTLE_TIMEOUT_MS after its slot, later when its
+ * job starts late, its operator reads are slow, or it first waited for earlier orders (its sells' wait
+ * counts from their placement: up to twice SETTLE_TIMEOUT_MS in all); the next slot's run cancels them
+ * as earlier runs' working orders. With slots closer than this those legs can go out when the next
+ * slot is due, to be cancelled at once.
  */
 export const LEAST_SCHEDULE_INTERVAL_SECONDS = (2 * SETTLE_TIMEOUT_MS) / 1000
 export const LEAST_SCHEDULE_INTERVAL_RULE = `must be at least ${LEAST_SCHEDULE_INTERVAL_SECONDS} (twice the ${SETTLE_TIMEOUT_MS / 1000} s a run may wait for earlier runs' orders and its own sells before it places its last legs): with slots closer, those legs can go out when the next slot is due, whose run cancels them at once`

@@ -81,6 +81,12 @@ export const scheduleRuns = pgTable(
     notes: jsonb('notes').$type<string[]>().notNull().default([]),
     error: text('error'),
     startedAt: timestamptz('started_at').notNull().defaultNow(),
+    /**
+     * When the run placed its sells ahead of its buys (stage `selling`), on the operator's clock as
+     * `startedAt`: the wait for them counts from it, not from the run's start. Null for a run that
+     * placed no sells first, and for one that placed them before this column existed (its wait counts from `startedAt`).
+     */
+    sellsPlacedAt: timestamptz('sells_placed_at'),
     finishedAt: timestamptz('finished_at'),
     createdAt: createdAt(),
     /** On Postgres's clock, inserts and updates alike: `claimRun` compares it with Postgres's now() to tell a lost run. */

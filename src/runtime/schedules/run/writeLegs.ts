@@ -30,6 +30,11 @@ export type WriteLegsParameters = {
   scheduleVersion: number
   notes: readonly string[]
   now: number
+  /**
+   * The clock every worker shares (the operator's; default `now`): a run that places its sells first
+   * records when (`sellsPlacedAt`), and its wait for them is measured from it by whichever worker the job goes to next.
+   */
+  operatorNow?: number
 }
 
 export type WriteLegsResult =
@@ -140,6 +145,7 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
       before: locked.before ?? runRecords.holdings(p.plan.before),
       portfolioValue: locked.portfolioValue ?? formatAmount(p.plan.portfolioValue),
       stage: p.final ? null : 'selling',
+      ...(p.final ? {} : { sellsPlacedAt: new Date(p.operatorNow ?? p.now) }),
       status: p.final ? 'completed' : 'running',
       finishedAt,
     }).where(eq(scheduleRuns.id, locked.id)).returning()
