@@ -28,6 +28,8 @@
  *   run waits for them, then re-reads and writes only buys, within what the sells left of
  *   `maxNotionalPerRun`. That wait ends `settleTimeoutMs` after the sells were placed (the run's
  *   `sellsPlacedAt`, not its start); the buys are then sized from the quote on hand, and the run notes it.
+ *   An edit after the sells were placed does not end the run: its buys follow the spec as edited, and a
+ *   buy stage that read the schedule before an edit landed writes nothing and reads again.
  * - A job of a schedule paused, deleted (by the user, or by a takeover of its wallet) or no longer
  *   stored runs nothing: it removes the scheduler that fired it and logs so (a warning when the
  *   schedule is not stored at all).
@@ -201,6 +203,8 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
   if (written.kind === 'gone') return { outcome: 'gone', detail: 'another attempt finished the run', ...summary }
   // Another attempt placed the sells after this one read: its plan counted them as not placed. It comes back to the stage the run is at.
   if (written.kind === 'restaged') return p.control.delay(pollMs)
+  // Edited while the buys were read: they are read again (at once) under the spec as edited, the sells' proceeds spent in this run.
+  if (written.kind === 'edited') return p.control.delay(pollMs)
   if (written.kind === 'stopped') return { outcome: 'stopped', detail: written.reason, legs: written.run.legs.length, ...summary }
   if (sellsFirst) return p.control.delay(pollMs)
   return { outcome: 'completed', detail: written.run.detail, legs: written.run.legs.length, ...summary }

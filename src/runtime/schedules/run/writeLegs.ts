@@ -45,6 +45,8 @@ export type WriteLegsResult =
   | { kind: 'gone' }
   /** Another attempt moved the run to another stage since the plan was read: nothing written; read again from there. */
   | { kind: 'restaged'; stage: ScheduleRunStage | null }
+  /** Edited after the buy stage's plan was read, the run's sells placed: nothing written; read the buys again under the spec as edited. */
+  | { kind: 'edited'; version: number }
 
 /**
  * Writes the legs' intents, orders and outbox rows, and the run log, in one
@@ -58,7 +60,8 @@ export type WriteLegsResult =
  * edit of the targets between the stages changes: a leg whose asset this run
  * already traded the other way is logged as not placed.
  * A plan read at another stage than the run is at now (another attempt wrote one
- * meanwhile) writes nothing.
+ * meanwhile) writes nothing; so does a buy stage's plan read before an edit that
+ * landed since (`edited`): the run reads the buys again under the spec as edited.
  */
 export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLegsResult> {
   return db.transaction(async (tx) => {
@@ -89,6 +92,13 @@ export async function writeLegs(db: Db, p: WriteLegsParameters): Promise<WriteLe
     // Paused and resumed before this stage (its job waited meanwhile): the pause stopped the run, as
     // it stops one it finds paused; a resume starts afresh from the next slot. Not taken for an edit.
     const resumedMeanwhile = schedule.status === 'active' && schedule.version !== locked.scheduleVersion && (await pausedSince(tx, schedule, locked.scheduleVersion))
+    const halted = wallet?.status === 'halted' || haltedMeanwhile
+    // Edited after this buy stage read the schedule: its plan follows a spec the user has replaced
+    // (the asset it sold dropped, say). Ending the run here would leave the sells' proceeds in USD until
+    // the next slot: the run reads the buys again instead, under the spec as edited.
+    if (locked.stage === 'selling' && schedule.status === 'active' && schedule.version !== p.scheduleVersion && !resumedMeanwhile && !halted) {
+      return { kind: 'edited', version: schedule.version }
+    }
     const stop = schedule.status !== 'active'
       ? { reason: schedule.status, detail: `the schedule was ${schedule.status === 'paused' ? 'paused' : 'deleted'} while the run was in flight` }
       : resumedMeanwhile
