@@ -21,7 +21,9 @@
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
  *   session marked, work held until a new session; unless the operator now verifies over another
- *   EIP-712 domain (`/v1/info` read again, `deliver`): then nothing is marked and the job waits. RateLimited (per session key) → that session's jobs
+ *   EIP-712 domain (`/v1/info` read again, `deliver`): then nothing is marked and the job waits. An active
+ *   session whose stored key does not unseal to its public key is quarantined and alerted (KEY_INTEGRITY)
+ *   before anything is signed, as for SignerMismatch, and the work held until a new session. RateLimited (per session key) → that session's jobs
  *   wait out Retry-After as delayed jobs, then the same bytes. ACL violation and business rejections → terminal.
  *   Outside the active session's scope: held for a scope change (session maintenance rotates the
  *   session to one covering Order) when the wallet has a wallet signer, else failed `LOCAL.ACL_SCOPE`.

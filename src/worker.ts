@@ -21,6 +21,7 @@ import { createVenueClient } from './venue/createVenueClient.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
+import { quarantineMismatchedKey } from './runtime/sessions/quarantineMismatchedKey.js'
 import { createAlertSink } from './runtime/createAlertSink.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
@@ -74,7 +75,11 @@ export async function startWorker(options: StartWorkerOptions) {
   const deps: WorkerDeps = {
     stopping: shutdown.signal,
     db: options.db, venue, domain, operatorDomain, maxDeadlineMs: info.maxDeadlineMs, now, operatorNow, resyncOperatorClock: operatorClock.resync, log: options.log,
-    sessions: createSessionSigners({ db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000) }),
+    sessions: createSessionSigners({
+      db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000),
+      // A stored key that is not the delegated one: quarantined and alerted, as a SignerMismatch is.
+      onKeyMismatch: (session) => quarantineMismatchedKey(deps, session),
+    }),
     rateLimits: createSessionRateLimits(now),
     // On the operator's clock, which every process shares: on its own, a process whose clock runs
     // behind another's would draw nonces below the 100 the operator keeps, each refused NonceReused.

@@ -60,3 +60,20 @@ export class InvalidSessionSecretError extends BaseError {
     super('not a valid secp256k1 secret key (32 bytes, 0 < key < n)', { code: 'KEYS.INVALID_SECRET' })
   }
 }
+
+/**
+ * A sealed session key that opens (the master key and the row's AAD are right) to a key other than
+ * the session's public key: the stored key is not the delegated one (tampered with, a bad rewrap,
+ * a restore from another backup). Nothing may be signed with it. Names the session only.
+ */
+export class SessionKeyMismatchError extends BaseError {
+  override name = 'SessionKeyMismatchError'
+  readonly sessionId: string
+  constructor(sessionId: string) {
+    super(`session ${sessionId}: the stored session key does not match the session's public key (it is not the delegated key)`, {
+      code: 'KEYS.SESSION_KEY_MISMATCH',
+      hint: 'the sealed key in Postgres was replaced or mixed up (tampering, a bad rewrap, a restore from another backup): the session is quarantined; check how the row changed',
+    })
+    this.sessionId = sessionId
+  }
+}

@@ -4,6 +4,7 @@ import type { AclAction } from '../core/acl/actions.js'
 import type { OperatorDomain } from '../core/eip712/types.js'
 import type { SessionKey } from '../keys/SessionKey.js'
 import type { Keyring } from '../keys/Keyring.js'
+import { SessionKeyMismatchError } from '../keys/errors.js'
 import { signRead } from '../keys/signRead.js'
 import type { Db } from '../store/Database.js'
 import { type SessionRow, sessions, wallets } from '../store/schema/index.js'
@@ -30,8 +31,16 @@ export type ActiveSession = {
  * Finds and unseals a wallet's active session. Unsealed keys are cached per
  * session id (AES-GCM per request would be waste); the cache forgets a session
  * as soon as this process ends it, and at the next `prune` when another did.
+ *
+ * `onKeyMismatch`: an active session whose sealed key is not its public key's (the stored key is not
+ * the delegated one) is handed to it (the worker quarantines it: `quarantineMismatchedKey`), and
+ * `active` answers no session, as for a wallet without one, so its work waits for a new session
+ * instead of failing to unseal on every retry. Without it, `active` throws `SessionKeyMismatchError`.
  */
-export function createSessionSigners(options: { db: Db; keyring: Keyring; domain: OperatorDomain; now: () => number; readDeadlineMs?: number }) {
+export function createSessionSigners(options: {
+  db: Db; keyring: Keyring; domain: OperatorDomain; now: () => number; readDeadlineMs?: number
+  onKeyMismatch?: (session: SessionRow) => Promise<unknown>
+}) {
   const cache = new Map<string, ActiveSession>()
   const unsealed = (row: SessionRow, wallet: Address): ActiveSession => cache.get(row.id) ?? {
     id: row.id, walletId: row.walletId, wallet, publicKey: row.publicKey as Hex, aclScope: row.aclScope,
@@ -52,7 +61,8 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
   return {
     /**
      * The wallet's active session that stays valid for at least `marginSeconds`.
-     * Nothing is ever signed with a delegation that has expired or is about to.
+     * Nothing is ever signed with a delegation that has expired or is about to, nor with a stored
+     * key that is not the session's (`onKeyMismatch`).
      */
     async active(walletId: string, marginSeconds = SIGNING_MARGIN_SECONDS): Promise<ActiveSession | undefined> {
       const minExpiry = Math.floor(options.now() / 1000) + marginSeconds
@@ -63,7 +73,14 @@ export function createSessionSigners(options: { db: Db; keyring: Keyring; domain
         .where(and(eq(sessions.walletId, walletId), eq(sessions.status, 'active'), gt(sessions.expiryUnix, minExpiry)))
         .limit(1)
       if (!row) return undefined
-      return toActive(row.session, row.address as Address)
+      try {
+        return toActive(row.session, row.address as Address)
+      } catch (error) {
+        if (!(error instanceof SessionKeyMismatchError) || !options.onKeyMismatch) throw error
+        // Nothing is signed with it: never cached, and the caller finds no active session.
+        await options.onKeyMismatch(row.session)
+        return undefined
+      }
     },
     /** The session, when this process already unsealed it (the batched Order path's claim names it). */
     unsealed(sessionId: string): ActiveSession | undefined {

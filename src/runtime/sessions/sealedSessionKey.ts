@@ -2,6 +2,7 @@ import { SessionKey } from '../../keys/SessionKey.js'
 import { decryptSecret } from '../../keys/decryptSecret.js'
 import { encryptSecret } from '../../keys/encryptSecret.js'
 import type { Keyring } from '../../keys/Keyring.js'
+import { SessionKeyMismatchError } from '../../keys/errors.js'
 import type { SessionRow } from '../../store/schema/index.js'
 
 /** Binds a sealed session key to its row, so ciphertexts cannot be swapped between sessions. */
@@ -21,7 +22,9 @@ export function sealSessionKey(keyring: Keyring, key: SessionKey, sessionId: str
 
 /**
  * Unseals a session's private key into a key object (which keeps its own copy;
- * the decrypted buffer is wiped), and checks it is the key the row names.
+ * the decrypted buffer is wiped), and checks it is the key the row names: another key (the stored
+ * key is not the delegated one) is `SessionKeyMismatchError`, never a key to sign with. Callers
+ * that would sign quarantine the session (`quarantineMismatchedKey`), as for SignerMismatch.
  */
 export function unsealSessionKey(keyring: Keyring, row: Pick<SessionRow, 'id' | 'sealedPrivateKey' | 'publicKey'>): SessionKey {
   const secret = decryptSecret(keyring, row.sealedPrivateKey, sessionKeyAad(row.id))
@@ -31,6 +34,6 @@ export function unsealSessionKey(keyring: Keyring, row: Pick<SessionRow, 'id' | 
   } finally {
     secret.fill(0)
   }
-  if (key.publicKey.toLowerCase() !== row.publicKey.toLowerCase()) throw new Error(`session ${row.id}: unsealed key does not match its public key`)
+  if (key.publicKey.toLowerCase() !== row.publicKey.toLowerCase()) throw new SessionKeyMismatchError(row.id)
   return key
 }

@@ -1,0 +1,112 @@
+/**
+ * A session whose sealed key does not unseal to the session's public key (the key Postgres holds is
+ * not the delegated one: tampered with, a bad rewrap, a restore from the wrong backup). The worker
+ * finds it as it unseals the key, before anything is signed, and treats it as it treats the
+ * operator's SignerMismatch: the session is quarantined, KEY_INTEGRITY is raised, the wallet's work
+ * is held for a new session (granted at once with a wallet signer) and the quarantined delegation
+ * is revoked at the operator with the wallet's signature. It used to be thrown as a transient error,
+ * the order's job retried until its retries ran out, the session left active.
+ */
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
+import type { WalletSigner } from '../../src/signers/WalletSigner.js'
+import { sessions } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import {
+  activeWallet, eventually, grant, openWithSession, operatorDelegation, operatorOpenOrders, operatorOrder, place, rows, settled,
+} from './support/lifecycle.js'
+
+let h: Harness
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+/** Wallet signers the worker may use, by lowercase address: only wallets a test opts in. */
+const signers = new Map<string, WalletSigner>()
+const alerts: { walletId: string; code: string; message: string; details?: Record<string, unknown> }[] = []
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  worker = await h.startWorker({
+    walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
+    // Maintenance runs when a test (or a quarantined session) asks for it, not on a timer.
+    maintenanceIntervalMs: 3_600_000,
+    alert: (event) => { alerts.push(event) },
+  })
+})
+afterAll(async () => { await h?.close() })
+
+/** Seals another key in the session's row, its public key left as delegated: the stored key no longer matches it. */
+async function sealImpostorKey(sessionId: string) {
+  const impostor = SessionKey.generate()
+  const secret = impostor.exportSecretForEncryption()
+  await h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(h.keyring, secret, sessionKeyAad(sessionId)) }).where(eq(sessions.id, sessionId))
+  secret.fill(0)
+  // The worker unsealed the real key for the order placed before: it must unseal the row again.
+  worker.deps.sessions.forget(sessionId)
+}
+
+/** The order's first submit job (its job id is the outbox row's): finished once, never failed or retried. */
+async function firstJob(orderId: string) {
+  const [row] = await r.outboxOf(orderId)
+  const job = await eventually(async () => {
+    const found = await worker.submitQueue.getJob(row!.id)
+    return found && (await found.getState()) === 'completed' && found
+  })
+  return { stacktrace: job.stacktrace, result: (job.returnvalue as { result: string }).result }
+}
+
+describe('a session whose sealed key does not match its public key', () => {
+  it('is quarantined and alerted before anything is signed; with a wallet signer its work goes out under a new session and its delegation is revoked with the wallet\'s signature', async () => {
+    const w = await activeWallet(h)
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const resting = await place(h, worker, w.wallet.id)
+    await settled(h.db, resting.id, 'open')
+
+    await sealImpostorKey(w.session.id)
+    const after = await place(h, worker, w.wallet.id, { price: '1850' })
+    const next = await eventually(async () => (await r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active' && s.id !== w.session.id))
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('does not match'), failedAt: expect.any(Date), revokedAt: null })
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'KEY_INTEGRITY', details: { sessionId: w.session.id } }))
+    expect((await openWithSession(h.db, after.id)).sessionId).toBe(next.id)
+    // Nothing was signed with the key in doubt: the order's only request is the new session's.
+    expect((await r.answeredRequestsOf(after.id)).map((q) => [q.sessionId, q.status])).toEqual([[next.id, 'accepted']])
+    // Held once (or queued again at once, when the new session went live before the hold), not retried as a transient error.
+    expect(await firstJob(after.id)).toEqual({ stacktrace: [], result: expect.stringMatching(/^(held|done)$/) })
+
+    // Its delegation, which the wallet signed, no longer works at the operator; the orders it cancels there are placed again.
+    await eventually(async () => { await worker.maintainSessions(w.wallet.id); return operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked }, 10_000, 250)
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', revokedAt: expect.any(Date) })
+    expect((await settled(h.db, resting.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
+    const replacement = await eventually(async () => (await r.ordersOfIntent(resting.intentId!)).find((o) => o.id !== resting.id && o.state === 'open' && o.sessionId === next.id))
+    expect(operatorOrder(h.sandbox, w.wallet.address, replacement.clientOrderId)?.delegationHash).toBe(next.delegationHash)
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address).map((o) => o.clientOrderId).sort())
+      .toEqual([after.clientOrderId.toLowerCase(), replacement.clientOrderId.toLowerCase()].sort())
+    signers.delete(w.wallet.address.toLowerCase())
+  })
+
+  it('without a wallet signer, holds the work (the job ends, it is not retried) until a new grant, and alerts that the delegation is still live', async () => {
+    const w = await activeWallet(h)
+    await sealImpostorKey(w.session.id)
+    const order = await place(h, worker, w.wallet.id)
+    const held = await eventually(async () => { const [row] = await r.outboxOf(order.id); return row?.status === 'held' && row })
+    expect(held.lastError).toBeTruthy()
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('does not match') })
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'KEY_INTEGRITY' }))
+    expect(await eventually(async () => (await r.audit(w.wallet.id, 'alert.KEY_INTEGRITY')).length === 1)).toBe(true)
+    expect((await r.wallet(w.wallet.id)).status).toBe('awaiting_delegation')
+    expect((await r.order(order.id)).state).toBe('pending')
+    expect(await r.requestsOf(order.id)).toEqual([])
+    expect(await firstJob(order.id)).toEqual({ stacktrace: [], result: 'held' })
+    // The maintenance run the quarantine asked for has found no wallet signer to revoke it with.
+    await eventually(async () => alerts.some((a) => a.walletId === w.wallet.id && a.code === 'SESSION_UNREVOKED'))
+    expect((await r.session(w.session.id)).revokedAt).toBeNull()
+
+    const { session: next } = await grant(h, w)
+    await worker.relay()
+    expect((await openWithSession(h.db, order.id)).sessionId).toBe(next.id)
+  })
+})
