@@ -9,7 +9,7 @@ import { encryptSecret } from '../../src/keys/encryptSecret.js'
 import { SessionKey } from '../../src/keys/SessionKey.js'
 import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
 import { auditLog, sessions } from '../../src/store/schema/index.js'
-import { apiHarnessForFile, tradingWallet } from './support/apiHarness.js'
+import { apiHarnessForFile, eventually, tradingWallet } from './support/apiHarness.js'
 
 const file = apiHarnessForFile()
 
@@ -48,4 +48,23 @@ it('a quarantined session (its key in doubt) is revoked with the wallet\'s signa
   expect(revoked.statusCode, revoked.body).toBe(200)
   expect(revoked.json()).toMatchObject({ status: 'quarantined', statusReason: 'operator answered SignerMismatch', revokedAt: expect.any(String) })
   expect(api.h.sandbox.state.delegations.byDelegationHash(row!.delegationHash!)?.revoked).toBe(true)
+})
+
+it('an active session whose sealed key is not its public key\'s is quarantined, alerted KEY_INTEGRITY, and revoked with the wallet\'s signature, never with that key', async () => {
+  const { api, tenant } = file
+  const { wallet, session } = await tradingWallet(api, tenant)
+  // The stored key is not the delegated one (tampering, a bad rewrap, a restore from another backup); the row's public key is.
+  const impostor = SessionKey.generate()
+  const secret = impostor.exportSecretForEncryption()
+  await api.h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(api.h.keyring, secret, sessionKeyAad(session.id)) }).where(eq(sessions.id, session.id))
+  secret.fill(0)
+  api.worker.deps.sessions.forget(session.id)
+  const [row] = await api.h.db.select().from(sessions).where(eq(sessions.id, session.id))
+
+  const revoked = await tenant.request('POST', `/v1/sessions/${session.id}/revoke`, { reason: 'no longer needed' })
+  expect(revoked.statusCode, revoked.body).toBe(200)
+  expect(revoked.json()).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('does not match'), revokedAt: expect.any(String) })
+  expect(api.h.sandbox.state.delegations.byDelegationHash(row!.delegationHash!)?.revoked).toBe(true)
+  const alerted = () => api.h.db.select().from(auditLog).where(and(eq(auditLog.walletId, wallet.id), eq(auditLog.action, 'alert.KEY_INTEGRITY')))
+  expect(await eventually(async () => (await alerted()).length === 1)).toBe(true)
 })

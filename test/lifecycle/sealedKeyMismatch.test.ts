@@ -34,6 +34,8 @@ beforeAll(async () => {
     walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
     // Maintenance runs when a test (or a quarantined session) asks for it, not on a timer.
     maintenanceIntervalMs: 3_600_000,
+    // A rotated-out session is revoked at the operator by the next maintenance run a second after the rotation.
+    rotationGraceMs: 1_000,
     alert: (event) => { alerts.push(event) },
   })
 })
@@ -108,5 +110,24 @@ describe('a session whose sealed key does not match its public key', () => {
     const { session: next } = await grant(h, w)
     await worker.relay()
     expect((await openWithSession(h.db, order.id)).sessionId).toBe(next.id)
+  })
+
+  it('rotated out, is quarantined and alerted when session maintenance comes to revoke it, and revoked with the wallet\'s signature, never with that key', async () => {
+    const w = await activeWallet(h)
+    signers.set(w.wallet.address.toLowerCase(), w.signer)
+    const resting = await place(h, worker, w.wallet.id)
+    await settled(h.db, resting.id, 'open')
+    const { session: next } = await grant(h, w)
+    expect((await r.session(w.session.id)).status).toBe('rotating')
+    await sealImpostorKey(w.session.id)
+
+    await eventually(async () => { await worker.maintainSessions(w.wallet.id); return operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked }, 10_000, 250)
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('does not match'), revokedAt: expect.any(Date) })
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'KEY_INTEGRITY', details: { sessionId: w.session.id } }))
+    // The wallet goes on under the new session; the order the revocation cancelled is placed again under it.
+    expect((await r.wallet(w.wallet.id)).status).toBe('active')
+    expect((await settled(h.db, resting.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
+    await eventually(async () => (await r.ordersOfIntent(resting.intentId!)).find((o) => o.id !== resting.id && o.state === 'open' && o.sessionId === next.id))
+    signers.delete(w.wallet.address.toLowerCase())
   })
 })

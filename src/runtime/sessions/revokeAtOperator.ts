@@ -12,6 +12,8 @@ import { audit } from '../../store/repositories/audit.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
+import { quarantineMismatchedKey } from './quarantineMismatchedKey.js'
+import { SessionKeyMismatchError } from '../../keys/errors.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 import { OperatorDomainChangedError } from '../operatorDomain.js'
@@ -30,8 +32,9 @@ export class WalletSignerRequiredError extends BaseError {
 /**
  * Revokes a session at the operator and marks it revoked. Signed by the session key itself, but
  * for a quarantined session (the operator answered SignerMismatch: the stored key is not the
- * delegated one, or was tampered with): that key is what is in doubt, so its revocation is signed
- * by the wallet (`walletSigner`; without one, `WalletSignerRequiredError`). The operator cancels
+ * delegated one, or was tampered with), and for one whose stored key unseals to another key than its
+ * public key, quarantined and alerted KEY_INTEGRITY here: that key is what is in doubt, so its
+ * revocation is signed by the wallet (`walletSigner`; without one, `WalletSignerRequiredError`). The operator cancels
  * the session's open orders (`sessionRevoked`); the event consumer re-places those still wanted
  * under the wallet's current session. An already revoked or expired delegation counts as revoked.
  *
@@ -61,7 +64,7 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
     // No request unless a change was seen already: then the Revocation is not signed at all.
     const known = await deps.operatorDomain?.stillChanged()
     if (known) throw new OperatorDomainChangedError(known)
-    const sign = revocationSigner(deps, keyring, session, walletSigner)
+    const sign = await revocationSigner(deps, keyring, session, walletSigner)
     for (let attempt = 1; ; attempt++) {
       const deadline = BigInt(Math.floor(deps.operatorNow()) + shortDeadlineMs(deps.maxDeadlineMs, 20_000))
       const signature = await sign({ delegation: session.delegationHash as Hex, deadline })
@@ -111,12 +114,22 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
   await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
 }
 
-/** Who signs the session's Revocation: the wallet for a quarantined session, its own key otherwise. */
-function revocationSigner(deps: WorkerDeps, keyring: Keyring, session: SessionRow, walletSigner: WalletSigner | undefined): (message: RevocationMessage) => Promise<Hex> {
-  if (session.status === 'quarantined') {
-    if (!walletSigner) throw new WalletSignerRequiredError(session.id)
-    return (message) => walletSigner.signRevocation(revocationTypedData(deps.domain, message))
+/**
+ * Who signs the session's Revocation: the wallet for a quarantined session, its own key otherwise.
+ * A stored key that turns out not to be the session's (`SessionKeyMismatchError`) is never signed
+ * with: the session is quarantined and alerted (`quarantineMismatchedKey`, as the worker does when
+ * it would sign a request with it) and its Revocation is the wallet's, as for any quarantined one.
+ */
+async function revocationSigner(deps: WorkerDeps, keyring: Keyring, session: SessionRow, walletSigner: WalletSigner | undefined): Promise<(message: RevocationMessage) => Promise<Hex>> {
+  if (session.status !== 'quarantined') {
+    try {
+      const key = unsealSessionKey(keyring, session)
+      return async (message) => signRevocation(key, deps.domain, message).signature
+    } catch (error) {
+      if (!(error instanceof SessionKeyMismatchError)) throw error
+      await quarantineMismatchedKey(deps, session)
+    }
   }
-  const key = unsealSessionKey(keyring, session)
-  return async (message) => signRevocation(key, deps.domain, message).signature
+  if (!walletSigner) throw new WalletSignerRequiredError(session.id)
+  return (message) => walletSigner.signRevocation(revocationTypedData(deps.domain, message))
 }
