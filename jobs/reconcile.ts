@@ -25,6 +25,10 @@
  *   (a malformed field: `orderReadProblem`, `fillReadProblem`) is passed over with a READ_UNAPPLIABLE
  *   alert naming it, and the rest of the wallet reconciled.
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
+ *   A wallet whose active session expired by the clock (session maintenance has not marked it yet)
+ *   cannot be read: it is skipped (report `skipped`) with a warning naming it and why (throttled per
+ *   session across runs: `walletSkippedLog`), alerted RECONCILE_SKIPPED once its session has been so
+ *   for a sweep interval, and session maintenance asked for it now (`walletSkipped`).
  *   While the operator verifies over another EIP-712 domain than the worker signs with
  *   (`deps.operatorDomain`), a run reads nothing (report `domainChanged`): the next one after it is back does.
  *   A periodic run (every wallet) started while this process's previous one still runs is skipped
@@ -61,6 +65,7 @@ import { orders, outbox, requests, sessions } from '../src/store/schema/index.js
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 import type { VenueOrder } from '../src/venue/types.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
+import { type SkippedLog, walletSkipped, walletSkippedLog } from '../src/runtime/walletSkipped.js'
 import { linkOrphanFills } from '../src/runtime/linkOrphanFills.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
@@ -68,30 +73,41 @@ export type OrphanPolicy = 'adopt' | 'cancel'
 /**
  * `stopped`: the worker was stopping, and the run ended before every wallet was reconciled; the
  * repairs of a wallet it stopped in are kept but not counted.
+ * `domainChanged`: the operator verifies over another EIP-712 domain; nothing was read (every read is signed).
+ * `skipped` (when any): wallets listed with an active session that could not be read, the session
+ * expired by the clock (`walletSkipped`); not counted in `wallets`.
  */
-/** `domainChanged`: the operator verifies over another EIP-712 domain; nothing was read (every read is signed). */
-export type ReconcileReport = { wallets: number; repairs: number; failures: number; stopped?: true; domainChanged?: true }
+export type ReconcileReport = { wallets: number; repairs: number; failures: number; skipped?: number; stopped?: true; domainChanged?: true }
 
 /**
  * `intervalMs`: the sweep interval (RECONCILE_INTERVAL_MS; default 30 s), the first wait before a
- * reconciler's cancel that failed for good is queued again (`retryReconcilerCancels`).
+ * reconciler's cancel that failed for good is queued again (`retryReconcilerCancels`), and how long
+ * a wallet is skipped for an expired session before it is alerted (`walletSkipped`).
+ * `skippedLog`: the warning about a wallet skipped, throttled across runs (`walletSkippedLog`: the
+ * worker hands every run the same one); without it, this run's own.
  */
-export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number; intervalMs?: number }): Promise<ReconcileReport> {
+export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number; intervalMs?: number; skippedLog?: SkippedLog }): Promise<ReconcileReport> {
   // No read is signed over a domain the operator no longer verifies over (no request unless it changed).
   if (await deps.operatorDomain?.stillChanged()) return { wallets: 0, repairs: 0, failures: 0, domainChanged: true }
   const wallets = options.walletId
     ? [{ walletId: options.walletId }]
     : await deps.db.selectDistinct({ walletId: sessions.walletId }).from(sessions).where(eq(sessions.status, 'active'))
   const report: ReconcileReport = { wallets: 0, repairs: 0, failures: 0 }
+  const intervalMs = options.intervalMs ?? 30_000
+  const skippedLog = options.skippedLog ?? walletSkippedLog(deps.log)
   for (const { walletId } of wallets) {
     if (stopsHere(deps, report)) break
     try {
       // Inside: a session key this process cannot unseal (sealed under a master key it does not
       // hold) is that wallet's failure, not every wallet's, nor the worker's start-up's.
       const session = await deps.sessions.active(walletId, 0)
-      if (!session) continue
+      if (!session) {
+        // Its session expired by the clock, still active here: not passed over silently.
+        if (await walletSkipped(deps, walletId, { log: skippedLog, graceMs: intervalMs })) report.skipped = (report.skipped ?? 0) + 1
+        continue
+      }
       report.wallets++
-      report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000, options.intervalMs ?? 30_000)
+      report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000, intervalMs)
     } catch (error) {
       // Stopped between two of the wallet's reads (`startsNoRead`): what it repaired is kept.
       if (error === deps.stopping?.reason && stopsHere(deps, report)) break

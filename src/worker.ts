@@ -3,6 +3,7 @@ import type { StartWorkerOptions } from './workerOptions.js'
 import { type Job, Queue, Worker } from 'bullmq'
 import { eq } from 'drizzle-orm'
 import { reconcile } from '../jobs/reconcile.js'
+import { walletSkippedLog } from './runtime/walletSkipped.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import { redisConnections } from './queue/redisConnections.js'
 import { blockingProbe } from './queue/blockingProbe.js'
@@ -129,6 +130,8 @@ export async function startWorker(options: StartWorkerOptions) {
   const orphans = options.orphanPolicy ?? 'adopt'
   // The sweep interval: also the first wait before a reconciler's cancel that failed is queued again.
   const intervalMs = options.reconcileIntervalMs ?? 30_000
+  // One for every run, so a wallet skipped by every sweep (an expired session) is warned of once per window.
+  const skippedLog = walletSkippedLog(options.log)
 
   // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
   // of the pass (the database dropping a connection) is waited out, not fatal: no work is taken until
@@ -140,7 +143,7 @@ export async function startWorker(options: StartWorkerOptions) {
   // timeout (DATABASE_QUERY_TIMEOUT_MS and 1 s: 31 s, past the stopping process's 30 s by default).
   // Left behind, it starts no further wallet (`stopped`) and its failure is unheard.
   const startup = await retryUntilDone(async () => {
-    const report = await untilAborted(reconcile(deps, { orphans, intervalMs }), options.startupSignal)
+    const report = await untilAborted(reconcile(deps, { orphans, intervalMs, skippedLog }), options.startupSignal)
     options.startupSignal?.throwIfAborted()
     return report
   }, {
@@ -180,12 +183,12 @@ export async function startWorker(options: StartWorkerOptions) {
     ...(options.scheduleMaxLatenessMs === undefined ? {} : { maxLatenessMs: options.scheduleMaxLatenessMs }),
   })
   // The periodic runs over every wallet, one at a time per process; a wallet's own (asked for it) always runs.
-  const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans, intervalMs }))
+  const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans, intervalMs, skippedLog }))
   const maintainAll = oneRunAtATime(() => maintainSessions(deps, maintenance))
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, jobs.count(withStorableErrors(async (job: Job<ReconcileJobData>, token?: string) => {
     const { walletId } = job.data
     if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
-    if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId, intervalMs }) : reconcileAll()
+    if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId, intervalMs, skippedLog }) : reconcileAll()
     if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
   })), { connection: redis.open('control worker'), prefix, concurrency: 4, settings: controlQueueSettings })
