@@ -13,7 +13,10 @@
  *   stored for them (`linkUnmatchedFills`: one the order cannot count is linked uncounted, with a
  *   READ_UNAPPLIABLE alert naming it); missed fills (each order first brought to the operator's read, taken after the fills were
  *   listed, so a modify the stream has not applied yet is not lost), and all of them once when an order read
- *   shows more filled than Postgres counts (a fill event passed over as malformed); an order Postgres has
+ *   shows more filled than Postgres counts (a fill event passed over as malformed): from the start, or
+ *   from the seq up to which such a read found every fill stored (`storedThrough`, this process's
+ *   memory across runs), so a fill that cannot be stored does not have every sweep read the wallet's
+ *   whole history again, only from it on; an order Postgres has
  *   as ended (cancelled, rejected) that the operator still lists open → read back and a CancelOrder
  *   queued (payload flag `liveAtOperator`); an order the reconciler queued such a cancel of, or an
  *   orphan's (ORPHAN_POLICY=cancel), whose cancel failed for good and that the operator still lists
@@ -85,8 +88,14 @@ export type ReconcileReport = { wallets: number; repairs: number; failures: numb
  * a wallet is skipped for an expired session before it is alerted (`walletSkipped`).
  * `skippedLog`: the warning about a wallet skipped, throttled across runs (`walletSkippedLog`: the
  * worker hands every run the same one); without it, this run's own.
+ * `storedThrough`: per wallet, the seq up to which a read of its fills from the start (or from an
+ * earlier such seq) found every fill stored, kept across runs (the worker hands every run the same
+ * map): an order short of fills behind the cursor is read from there, not from the start again;
+ * without it, from the start every run.
  */
-export async function reconcile(deps: WorkerDeps, options: { walletId?: string; orphans: OrphanPolicy; settleMs?: number; intervalMs?: number; skippedLog?: SkippedLog }): Promise<ReconcileReport> {
+export async function reconcile(deps: WorkerDeps, options: {
+  walletId?: string; orphans: OrphanPolicy; settleMs?: number; intervalMs?: number; skippedLog?: SkippedLog; storedThrough?: Map<string, bigint>
+}): Promise<ReconcileReport> {
   // No read is signed over a domain the operator no longer verifies over (no request unless it changed).
   if (await deps.operatorDomain?.stillChanged()) return { wallets: 0, repairs: 0, failures: 0, domainChanged: true }
   const wallets = options.walletId
@@ -95,6 +104,7 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
   const report: ReconcileReport = { wallets: 0, repairs: 0, failures: 0 }
   const intervalMs = options.intervalMs ?? 30_000
   const skippedLog = options.skippedLog ?? walletSkippedLog(deps.log)
+  const storedThrough = options.storedThrough ?? new Map<string, bigint>()
   for (const { walletId } of wallets) {
     if (stopsHere(deps, report)) break
     try {
@@ -107,7 +117,7 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
         continue
       }
       report.wallets++
-      report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000, intervalMs)
+      report.repairs += await reconcileWallet(deps, session, options.orphans, options.settleMs ?? 5_000, intervalMs, storedThrough)
     } catch (error) {
       // Stopped between two of the wallet's reads (`startsNoRead`): what it repaired is kept.
       if (error === deps.stopping?.reason && stopsHere(deps, report)) break
@@ -118,7 +128,8 @@ export async function reconcile(deps: WorkerDeps, options: { walletId?: string; 
   return report
 }
 
-async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans: OrphanPolicy, settleMs: number, intervalMs: number): Promise<number> {
+async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans: OrphanPolicy, settleMs: number, intervalMs: number,
+  storedThrough: Map<string, bigint>): Promise<number> {
   const { walletId } = session
   const auth = deps.sessions.readAuth(session)
   let repairs = 0
@@ -257,12 +268,17 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   }
   startsNoRead(deps)
   await backfillFills(deps, session, { onRepair })
-  // Still short after the fills since the cursor: the missing ones are behind it, read once from the start.
+  // Still short after the fills since the cursor: the missing ones are behind it, read from the
+  // start; or, once such a read found every fill up to a seq stored, from that seq: a fill that can
+  // never be stored (passed over, alerted) is read again on every sweep, and what follows it, but
+  // not the wallet's whole history before it.
   if (shortOfFills.size) {
     const counted = await deps.db.select({ id: orders.id, filled: orders.filled }).from(orders).where(inArray(orders.id, [...shortOfFills.keys()]))
     if (counted.some((order) => parseAmount('filled', order.filled) < shortOfFills.get(order.id)!)) {
       startsNoRead(deps)
-      await backfillFills(deps, session, { since: 0n, onRepair })
+      const read = await backfillFills(deps, session, { since: storedThrough.get(walletId) ?? 0n, onRepair })
+      if (read.storedThrough === undefined) storedThrough.delete(walletId)
+      else storedThrough.set(walletId, read.storedThrough)
     }
   }
   return repairs + backfillRepairs

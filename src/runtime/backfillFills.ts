@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
+import { isCount } from '../core/orders/eventProblem.js'
 import { fillReadProblem, readClientOrderId } from '../core/orders/readProblem.js'
 import type { Db } from '../store/Database.js'
 import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
@@ -25,6 +26,18 @@ export type BackfillOptions = {
   onRepair?: (tx: Db, action: string, details: Record<string, unknown>) => Promise<void>
 }
 
+export type Backfill = {
+  /** The fills that were new. */
+  added: VenueFill[]
+  /**
+   * The highest seq up to which every fill listed is stored now (recorded by this or before it):
+   * the seq before the lowest one left unstored (passed over, or its order's read unappliable or
+   * changed since), else the highest listed, else where the read started. None when one left
+   * unstored has no seq that can be read. Fills at or below where the read started are not listed.
+   */
+  storedThrough: bigint | undefined
+}
+
 /**
  * Records the wallet's fills that the operator reports after the stored stream
  * cursor (or after `since`) and that are not stored yet (the stream was down, or a read-back found
@@ -43,16 +56,29 @@ export type BackfillOptions = {
  * must not move it back. A fill, or an order's read, that cannot be applied (a malformed field)
  * is passed over with a READ_UNAPPLIABLE alert, the order's fills with its read, as is a fill that would
  * take its order's totals past what is stored (`uncountableFill`): the rest are recorded.
+ * Answers those recorded, and up to which seq every fill listed is stored (`storedThrough`).
  */
-export async function backfillFills(deps: WorkerDeps, session: ActiveSession, options: BackfillOptions = {}): Promise<VenueFill[]> {
+export async function backfillFills(deps: WorkerDeps, session: ActiveSession, options: BackfillOptions = {}): Promise<Backfill> {
   const { walletId } = session
   const auth = deps.sessions.readAuth(session)
   const [cursor] = await deps.db.select({ lastSeq: streamCursors.lastSeq }).from(streamCursors).where(eq(streamCursors.walletId, walletId))
+  const since = options.since ?? BigInt(cursor?.lastSeq ?? 0)
   const byOrder = new Map<Hex, VenueFill[]>()
-  for (const fill of await deps.venue.fills(auth, options.since ?? BigInt(cursor?.lastSeq ?? 0))) {
+  let highest = since
+  // The lowest seq of a fill left unstored; null once one such has no readable seq.
+  let lowestUnstored: bigint | null | undefined
+  const unstored = (seq: unknown) => {
+    const at = seqOf(seq)
+    if (lowestUnstored !== null) lowestUnstored = at === undefined ? null : minOf(lowestUnstored, at)
+  }
+  for (const fill of await deps.venue.fills(auth, since)) {
+    const seq = (fill as { seq?: unknown } | null)?.seq
+    const at = seqOf(seq)
+    if (at !== undefined && at > highest) highest = at
     // One that cannot be recorded is passed over, alerted: the others are, and the next run reads it again.
     const problem = fillReadProblem(fill)
     if (problem) {
+      unstored(seq)
       const fillId = (fill as { fillId?: unknown } | null)?.fillId
       alertUnappliableRead(deps, walletId, { clientOrderId: readClientOrderId(fill), fillId: typeof fillId === 'string' ? fillId : null, problem })
       continue
@@ -67,31 +93,43 @@ export async function backfillFills(deps: WorkerDeps, session: ActiveSession, op
     const readAt = await postgresNow(deps.db)
     const read = await checkedOrderRead(deps, auth, { walletId, clientOrderId: cloid })
     // Its fills are counted only once the order is at the operator's read (above): left for now.
-    if (read === 'unappliable') continue
+    if (read === 'unappliable') {
+      for (const fill of orderFills) unstored(fill.seq)
+      continue
+    }
     const seen = read === 'unknown' ? undefined : read
     const fresh = await deps.db.transaction(async (tx) => {
       const current = await lockOrderUnchangedSince(tx, { walletId, clientOrderId: cloid }, readAt)
-      if (current === 'changed') return { recorded: [], uncountable: [] }
+      if (current === 'changed') return { recorded: [], uncountable: [], left: orderFills }
       // A missing order (an orphan not adopted yet) gets its fills stored unlinked, as before.
       const changed = current === 'unchanged' && seen ? await mutateOrder(tx, { walletId, clientOrderId: cloid }, [snapshotUpdate(seen)]) : undefined
       for (const { action, details } of changed ? orderRepairs(changed) : []) await options.onRepair?.(tx, action, details)
       const recorded: VenueFill[] = []
-      const uncountable: { fillId: string; problem: string }[] = []
+      const uncountable: { fillId: string; problem: string; seq: string }[] = []
       for (const fill of orderFills) {
         const outcome = await recordFill(tx, {
           walletId, fillId: fill.fillId, clientOrderId: fill.clientOrderId, market: fill.market, side: fill.side ?? 0, // the order's side wins when the order is known (recordFill)
           price: fill.price, size: fill.size, fee: fill.fee, seq: Number(fill.seq), at: new Date(fill.at),
         })
         // One its order cannot count (`uncountableFill`) is not stored: passed over, alerted below.
-        if (typeof outcome === 'object') uncountable.push({ fillId: fill.fillId, problem: outcome.uncountable })
+        if (typeof outcome === 'object') uncountable.push({ fillId: fill.fillId, problem: outcome.uncountable, seq: fill.seq })
         if (outcome !== 'counted') continue
         await options.onRepair?.(tx, 'fill.backfilled', { fillId: fill.fillId, clientOrderId: fill.clientOrderId })
         recorded.push(fill)
       }
-      return { recorded, uncountable }
+      return { recorded, uncountable, left: [] }
     })
-    for (const { fillId, problem } of fresh.uncountable) alertUnappliableRead(deps, walletId, { clientOrderId: cloid, fillId, problem })
+    for (const { fillId, problem, seq } of fresh.uncountable) {
+      unstored(seq)
+      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, fillId, problem })
+    }
+    for (const fill of fresh.left) unstored(fill.seq)
     added.push(...fresh.recorded)
   }
-  return added
+  const storedThrough = lowestUnstored === null ? undefined : lowestUnstored === undefined ? highest : minOf(highest, lowestUnstored - 1n)
+  return { added, storedThrough }
 }
+
+const minOf = (a: bigint | undefined, b: bigint): bigint => (a === undefined || b < a ? b : a)
+/** A fill's seq as read (a number or a decimal string), when it is one (`fillReadProblem`'s rule). */
+const seqOf = (seq: unknown): bigint | undefined => (isCount(seq, Number.MAX_SAFE_INTEGER) ? BigInt(seq as string | number) : undefined)

@@ -388,8 +388,8 @@ describe('fills the stream missed', () => {
     const { wallet, live, order, view } = await modifiedBehindThenHalfFilled()
     // Counted against the order's old size (0.5) the fill would complete it, a final state in which
     // the modify's event, applied later, changes nothing: Postgres would keep the old price and size.
-    const backfilled = await backfillFills(live.deps, (await live.deps.sessions.active(wallet.id))!)
-    expect(backfilled).toHaveLength(1)
+    const { added } = await backfillFills(live.deps, (await live.deps.sessions.active(wallet.id))!)
+    expect(added).toHaveLength(1)
     expect(await view()).toEqual(['partially_filled', 1991, 1, 0.5, 1])
     // The stream catches up: nothing changes, and the fill is counted once.
     for (const event of operatorEvents(h.sandbox, wallet.address)) await applyEvent(h.db, wallet.id, event as unknown as VenueEvent)
