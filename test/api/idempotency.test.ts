@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SessionKey } from '../../src/keys/SessionKey.js'
 import { idempotencyKeys, orders, outbox, schedules, sessions } from '../../src/store/schema/index.js'
-import { type ApiHarness, type Tenant, createApiHarness, tradingWallet } from './support/apiHarness.js'
+import { type ApiHarness, type Tenant, createApiHarness, eventually, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
 let a: Tenant
@@ -208,6 +208,46 @@ describe('Idempotency-Key: the response cannot be stored', () => {
     expect(cancelled.retried.outboxId).toBe(cancelled.first.outboxId)
     expect(await workOf(walletA, 'CancelOrder')).toEqual([cancelled.first.outboxId])
   })
+
+  // A cancel asked while another cancel of the order is still on its way answers that one (its
+  // outboxId), queueing nothing under the key's action id. Retried once that cancel has cancelled the
+  // order, it must still answer it (the cancel asked is done), not refuse the order as not open.
+  it('a cancel that joined one on its way, retried once the claim is stale and the order cancelled, answers the cancel it joined', async () => {
+    const wallet = (await tradingWallet(api, a)).wallet.id
+    const placed = await a.request('POST', `/v1/wallets/${wallet}/orders`, { ...body, price: '1402' })
+    expect(placed.statusCode, placed.body).toBe(201)
+    const orderId = placed.json<{ id: string }>().id
+    const stateOf = async () => (await a.request('GET', `/v1/orders/${orderId}`)).json<{ state: string }>().state
+    await eventually(async () => (await stateOf()) === 'open', 20_000)
+    const key = 'cancel-joined-lost'
+    const send = () => a.request('POST', `/v1/orders/${orderId}/cancel`, {}, { 'idempotency-key': key })
+    let joined = ''
+    // The operator answers 503 for now: the first cancel stays on its way, retried.
+    api.h.sandbox.setFaults({ errorRate: 1 })
+    try {
+      const pending = await a.request('POST', `/v1/orders/${orderId}/cancel`, {})
+      expect(pending.statusCode, pending.body).toBe(202)
+      joined = pending.json<{ outboxId: string }>().outboxId
+      await whileStoringFails(async () => {
+        const first = await send()
+        expect([first.statusCode, first.json<{ outboxId: string }>().outboxId]).toEqual([202, joined])
+      })
+    } finally {
+      api.h.sandbox.setFaults({ errorRate: 0 })
+    }
+    await eventually(async () => (await stateOf()) === 'cancelled', 20_000)
+    await api.h.db.update(idempotencyKeys).set({ createdAt: sql`created_at - interval '6 minutes'` })
+      .where(and(eq(idempotencyKeys.scope, a.id), eq(idempotencyKeys.key, key)))
+    const retried = await send()
+    expect(retried.statusCode, retried.body).toBe(202)
+    expect(retried.json()).toEqual({ outboxId: joined, status: 'queued' })
+    expect(await workOf(wallet, 'CancelOrder')).toEqual([joined])
+    // A new cancel of the cancelled order, under another key or none, is refused as ever.
+    for (const extra of [{ 'idempotency-key': 'cancel-joined-new' }, {}] as Record<string, string>[]) {
+      const again = await a.request('POST', `/v1/orders/${orderId}/cancel`, {}, extra)
+      expect([again.statusCode, again.json<{ error: { code: string } }>().error.code]).toEqual([409, 'ORDER.NOT_OPEN'])
+    }
+  }, 60_000)
 
   it('a CancelAll retried once the claim is stale answers the CancelAll queued, without queueing another', async () => {
     const before = await workOf(walletA, 'CancelAll')

@@ -7,7 +7,7 @@ import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
 import { audit } from '../../store/repositories/audit.js'
 import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
-import { type OrderRow, type OutboxRow, intents, orders, outbox, requests, wallets, unfinishedOutboxStatuses } from '../../store/schema/index.js'
+import { type OrderRow, type OutboxRow, auditLog, intents, orders, outbox, requests, wallets, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 import { type MarketRules, marketRule } from './marketRules.js'
 import { lockTenantWallet } from './lockTenantWallet.js'
 
@@ -128,8 +128,10 @@ async function mayBePlacedAgain(tx: Db, order: OrderRow): Promise<boolean> {
  * may yet be placed again (`mayBePlacedAgain`) is taken, so it is not: its work finds the order
  * already cancelled. Asked again while a cancel of the order is due and unfinished (queued, held or
  * on the wire), it answers that cancel and queues nothing: a second CancelOrder would only reach the
- * operator after the first and be refused. A good-till cancel not yet due does not count (the order
- * is to be cancelled now), nor one that failed (a new ask is a new try).
+ * operator after the first and be refused (audit `CancelOrder.joined`, with the ask's `outboxId` as
+ * `actionId`). A good-till cancel not yet due does not count (the order is to be cancelled now), nor
+ * one that failed (a new ask is a new try). An ask under an `outboxId` that joined a cancel before is
+ * answered with that cancel while it is on its way or once the order has ended.
  */
 export async function requestCancel(db: Db, input: { orderId: string; reason?: string } & QueuedAs): Promise<{ outboxId: string }> {
   return db.transaction(async (tx) => {
@@ -143,12 +145,38 @@ export async function requestCancel(db: Db, input: { orderId: string; reason?: s
       .where(and(unfinishedCancelsOf(order.id), sql`${outbox.availableAt} <= clock_timestamp()`))
       .orderBy(outbox.seq).limit(1)
     // Read before the intent is marked below: an order whose intent is active may be placed again.
-    if (!pending && terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))) throw new OrderNotOpenError(order, 'cancelled')
+    const ended = !pending && terminalOrderStates.includes(order.state) && !(await mayBePlacedAgain(tx, order))
+    // An earlier attempt under this action id that joined a cancel (its answer lost) is answered with
+    // that cancel, also once it has cancelled the order: the cancel asked is on its way or done.
+    if (input.outboxId && (pending || ended)) {
+      const joined = await joinedAlready(tx, order, input.outboxId)
+      if (joined) return joined
+    }
+    if (ended) throw new OrderNotOpenError(order, 'cancelled')
     if (order.intentId) await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, order.intentId))
-    if (pending) return { outboxId: pending.id }
+    if (pending) {
+      await audit(tx, { walletId: order.walletId, actor: 'api', action: CANCEL_JOINED, details: { orderId: order.id, outboxId: pending.id, ...(input.outboxId ? { actionId: input.outboxId } : {}) } })
+      return { outboxId: pending.id }
+    }
     const [row] = await tx.insert(outbox).values({ id: input.outboxId, walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: input.reason ?? 'user' } }).returning({ id: outbox.id })
     return { outboxId: row!.id }
   })
+}
+
+/** Audit action of a cancel answered with another cancel of the order on its way (`requestCancel`). */
+const CANCEL_JOINED = 'CancelOrder.joined'
+
+/**
+ * The cancel an ask under `actionId` joined (`CANCEL_JOINED`), if any: it queued nothing under its
+ * own id, so `queuedAlready` cannot find what it answered.
+ */
+async function joinedAlready(tx: Db, order: OrderRow, actionId: string): Promise<{ outboxId: string } | undefined> {
+  const [entry] = await tx.select({ details: auditLog.details }).from(auditLog).where(and(
+    eq(auditLog.walletId, order.walletId), eq(auditLog.action, CANCEL_JOINED),
+    sql`${auditLog.details}->>'actionId' = ${actionId}`, sql`${auditLog.details}->>'orderId' = ${order.id}`,
+  )).limit(1)
+  const outboxId = entry?.details.outboxId
+  return typeof outboxId === 'string' ? { outboxId } : undefined
 }
 
 /**
