@@ -16,6 +16,9 @@
  * - Errors and retries: as every submission (`runSubmission`); UnknownOrder → read back by cloid
  *   (it filled or was cancelled meanwhile) and recorded; a read that cannot be applied is not
  *   (`readBackOrder`: alerted READ_UNAPPLIABLE), and the cancel is done as the operator answered.
+ *   A request refused SessionUnauthorized after an earlier send's answer was lost, signed again
+ *   under a newer session and answered UnknownOrder, is recorded accepted when the order reads back
+ *   cancelled and nothing else explains it (`tookEffectBeforeNotOpen`).
  * - Idempotency key: the outbox id. One CancelOrder of an order at a time: one that finds the order
  *   cancelled by another (a good-till cancel after its user's) stands down, audit `CancelOrder.stoodDown`.
  */
@@ -96,6 +99,17 @@ export const submitCancelOrderSpec: FamilySpec<'CancelOrder'> = {
   },
   async onNotOpen({ deps, row, order }, session) {
     if (session && order) await readBackOrder(deps, session, row.walletId, order.clientOrderId as Hex)
+  },
+  // Read back cancelled: this cancel, or the end of the session that placed the order (which
+  // cancels its orders), did it. Only when that session is not the refused one and has not ended
+  // here, and the stream has given no other reason, is the cancel known to have done it.
+  async tookEffectBeforeNotOpen({ deps, order: loaded }, refused) {
+    if (!loaded) return false
+    const [order] = await deps.db.select({ state: orders.state, cancelReason: orders.cancelReason, sessionId: orders.sessionId }).from(orders).where(eq(orders.id, loaded.id))
+    if (order?.state !== 'cancelled' || !order.sessionId || order.sessionId === refused.sessionId) return false
+    if (order.cancelReason !== null && order.cancelReason !== 'user') return false
+    const [placedBy] = await deps.db.select({ status: sessions.status }).from(sessions).where(eq(sessions.id, order.sessionId))
+    return placedBy?.status === 'active' || placedBy?.status === 'rotating'
   },
 }
 

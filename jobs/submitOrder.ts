@@ -20,7 +20,9 @@
  * - Errors and retries: see `classifyVenueError`. Transport loss → order `unknown`, job retried with
  *   capped exponential backoff, and the retry resends the identical bytes. 503 → retried the same way.
  *   NonceReused/DeadlineExpired → re-signed with a fresh nonce. SessionUnauthorized/SignerMismatch →
- *   session marked, work held until a new session; unless the operator now verifies over another
+ *   session marked, work held until a new session (a newer session already active: signed again under
+ *   it at once, and the refused request recorded accepted if the new one's receipt is a duplicate,
+ *   the cloid rule saying the operator took the first); unless the operator now verifies over another
  *   EIP-712 domain (`/v1/info` read again, `deliver`): then nothing is marked and the job waits. An active
  *   session whose stored key does not unseal to its public key is quarantined and alerted (KEY_INTEGRITY)
  *   before anything is signed, as for SignerMismatch, and the work held until a new session. RateLimited (per session key) → that session's jobs

@@ -7,6 +7,8 @@ import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
 import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import { audit } from '../../store/repositories/audit.js'
+import type { Db } from '../../store/Database.js'
 import { type RequestRow, requests } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
 import type { WorkerDeps } from '../deps.js'
@@ -53,6 +55,9 @@ export async function deliver<F extends RequestFamily>(
   // that send; and for work that must not take effect twice (`tookEffect`: a modify) the operator is
   // read before it is signed again.
   let earlierMayHaveLanded = signed.resumed === true && (request.status === 'unknown' || request.errorCode === null)
+  // A request closed on a session refusal though an earlier send of it may have been taken, and the
+  // work signed again: what the operator answers the new request may say it took this one.
+  let refusedMaybeTaken: RequestRow | undefined
   for (let resigns = 0; ; resigns++) {
     const sent = resigns === 0 ? firstSend : undefined
     // Outside the try: waiting out a rate limit is not an outcome of this request's send.
@@ -71,7 +76,7 @@ export async function deliver<F extends RequestFamily>(
     try {
       const receipt = await (sent ? sent.outcome() : deps.venue.submit(request.body))
       answered = true
-      await accept(ctx, spec, request, receipt, fields, sentAt)
+      await accept(ctx, spec, request, receipt, fields, sentAt, receipt.duplicate ? refusedMaybeTaken : undefined)
       return { result: 'accepted', duplicate: receipt.duplicate, requestId: request.id }
     } catch (error) {
       // The operator accepted and storing its answer failed (a Postgres error, not the operator's):
@@ -175,6 +180,7 @@ export async function deliver<F extends RequestFamily>(
           // on the wire): the refusal had no effect, so the work goes out under the current session.
           if (replaced && resigns < MAX_RESIGNS) {
             await closeRequest(deps, request.id, code, message, sentAt)
+            if (earlierMayHaveLanded) refusedMaybeTaken ??= request
             session = replaced
             const signed = await signAgain(ctx, spec, control, session, request, fields)
             if ('result' in signed) return signed.result
@@ -198,6 +204,9 @@ export async function deliver<F extends RequestFamily>(
           return settleFailed(ctx, spec, code, message, 'operator')
         case 'notOpen': {
           const answer = await spec.onNotOpen?.(ctx, session)
+          if (refusedMaybeTaken && (await spec.tookEffectBeforeNotOpen?.(ctx, refusedMaybeTaken))) {
+            await takenAfterAll(ctx, spec, refusedMaybeTaken, 'the request signed again after it found the order no longer open, ended as this one would have left it')
+          }
           if (typeof answer === 'object') return await control.delay(answer.runAgainInMs)
           return settleDone(ctx, spec, answer || `${code}: ${message}`, 'notOpen')
         }
@@ -208,8 +217,14 @@ export async function deliver<F extends RequestFamily>(
   }
 }
 
-async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>, sentAt: Date): Promise<void> {
+/**
+ * `taken`: a request of this work closed on a session refusal after an earlier send's answer was
+ * lost, which this receipt (a duplicate for bytes never sent before: the cloid rule) says the
+ * operator took. It is recorded accepted, as the operator answered it.
+ */
+async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>, sentAt: Date, taken?: RequestRow): Promise<void> {
   await ctx.deps.db.transaction(async (tx) => {
+    if (taken) await recordTaken(tx, ctx, spec, taken, 'the operator answered the request signed again after it with its receipt (duplicate)')
     const stored = { status: 'accepted' as const, receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()), sentAt: firstSentAt(sentAt) }
     const open = await tx.update(requests).set(stored).where(and(eq(requests.id, request.id), ne(requests.status, 'rejected'))).returning({ id: requests.id })
     // Closed meanwhile by another run of the same work (a stop: a halt, a cancel asked) that read
@@ -220,6 +235,24 @@ async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilyS
     await spec.onAccepted(tx, ctx, { receipt, request, fields, closedBefore })
     await setOutboxStatus(tx, ctx.row.id, 'done')
   })
+}
+
+/** `recordTaken` in a transaction of its own. */
+async function takenAfterAll<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, taken: RequestRow, why: string): Promise<void> {
+  await ctx.deps.db.transaction((tx) => recordTaken(tx, ctx, spec, taken, why))
+}
+
+/**
+ * A request closed here on a session refusal (SessionUnauthorized for a resend, which says nothing of
+ * an earlier send whose answer was lost) that the operator had in fact taken: recorded accepted, its
+ * refusal cleared, and audited (`<family>.accepted`) with why it is known. Only while it is still
+ * recorded rejected (as that refusal closed it).
+ */
+async function recordTaken<F extends RequestFamily>(tx: Db, ctx: SubmitContext, spec: FamilySpec<F>, taken: RequestRow, why: string): Promise<void> {
+  const reason = `accepted after all: its answer was lost and its resend refused for its session, and ${why}`
+  const flipped = await tx.update(requests).set({ status: 'accepted', errorCode: null, errorMessage: null })
+    .where(and(eq(requests.id, taken.id), eq(requests.status, 'rejected'))).returning({ id: requests.id })
+  if (flipped.length) await audit(tx, { walletId: ctx.row.walletId, actor: 'worker', action: `${spec.family}.accepted`, details: { outboxId: ctx.row.id, requestId: taken.id, reason } })
 }
 
 /**

@@ -63,6 +63,12 @@ export type FamilySpec<F extends RequestFamily> = {
    * being signed again under the current session (a modify would be applied twice).
    */
   tookEffect?(ctx: SubmitContext, session: ActiveSession, request: RequestRow): Promise<boolean>
+  /**
+   * The work was signed again after `refused` (closed on a session refusal, an earlier send of it
+   * with its answer lost), and the operator answered the new request that the target is not open
+   * (`onNotOpen` has read it back): whether that says the operator took `refused`.
+   */
+  tookEffectBeforeNotOpen?(ctx: SubmitContext, refused: RequestRow): Promise<boolean>
   /** Called when the work cannot go out now (no valid session) and will be released later. */
   unclaim?(tx: Db, ctx: SubmitContext): Promise<void>
   /**
