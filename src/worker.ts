@@ -40,7 +40,10 @@ import { oneRunAtATime } from './runtime/oneRunAtATime.js'
 import { untilAborted } from './runtime/untilAborted.js'
 import { closeWorker } from './runtime/closeWorker.js'
 import { jobsInProgress } from './runtime/jobsInProgress.js'
+import { pendingAfter } from './runtime/pendingAfter.js'
 import { startOutboxRelay } from './runtime/startOutboxRelay.js'
+import { checkEvictionPolicy } from './queue/checkEvictionPolicy.js'
+import { ConfigError } from './core/errors/ConfigError.js'
 
 /** How long a refused session's caller waits for Redis to take its maintenance job. */
 const MAINTENANCE_ASK_WAIT_MS = 3_000
@@ -49,7 +52,7 @@ export type { StartWorkerOptions } from './workerOptions.js'
 
 /**
  * The worker's composition root: builds the adapters, reconciles once before
- * taking any submission, then runs the submit and control processors, the
+ * taking any submission, refuses a Redis that may evict keys (`checkEvictionPolicy`), then runs the submit and control processors, the
  * outbox relay, the sweeps that repair what Redis lost (`startRepairSweeps`),
  * the lane that sends cancels without waiting for Redis (`startCancelLane`),
  * the pruning of settled history (`startHistoryPruning`), and the event streams. `close()` stops taking work,
@@ -164,6 +167,27 @@ export async function startWorker(options: StartWorkerOptions) {
   // while Redis is down): cancels and the kill switch still reach the operator, and its events are applied.
   const cancelLane = startCancelLane(deps)
   const streams = options.streams === false ? undefined : startEventStreams(deps, { owner, idleTimeoutMs: options.streamIdleTimeoutMs, gapAlertAfterMs: options.streamGapAlertAfterMs })
+
+  // Before any job is taken or enqueued: a Redis that may evict keys (maxmemory-policy other than
+  // noeviction) is a ConfigError (exit 2), as it can drop a queued job and the order it stands for.
+  // Read on a connection of its own once Redis answers (waited for, as the steps below are); a read
+  // that fails otherwise is tried again. Refused or stopped here, what runs is closed: no job was taken.
+  const policyConnection = redis.open()
+  try {
+    await untilAborted(retryUntilDone(() => checkEvictionPolicy(policyConnection, options.log), {
+      signal: options.startupSignal,
+      retryable: (error) => !(error instanceof ConfigError),
+      onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'could not read Redis\'s maxmemory-policy; retrying before taking work'),
+    }), options.startupSignal)
+  } catch (error) {
+    shutdown.abort(error)
+    // Within the shutdown budget, as `close()`: a send on the wire or a Postgres that hangs is not waited out.
+    await pendingAfter({ 'cancel lane': cancelLane.close(), 'event streams': streams?.close() }, options.shutdownTimeoutMs ?? 20_000)
+    await Promise.allSettled([submitQueue.close(), controlQueue.close(), alerts.close()])
+    await redis.closeAll()
+    throw error
+  }
+  policyConnection.disconnect()
 
   // How many jobs run now: at the shutdown deadline, the ones still running are work left behind.
   const jobs = jobsInProgress()

@@ -5,14 +5,15 @@ import { Redis } from 'ioredis'
 /**
  * A redis-server of the test's own, on a free port, without persistence: for a test that stops the
  * process (SIGSTOP: it keeps its connections and the kernel keeps taking new ones and their bytes,
- * but nothing is answered until SIGCONT), which the shared Redis every test uses must never be.
+ * but nothing is answered until SIGCONT), or runs it with settings of its own (`args`, such as
+ * `--maxmemory-policy allkeys-lru`), which the shared Redis every test uses must never be.
  */
-export async function privateRedis() {
+export async function privateRedis(args: string[] = []) {
   const probe = createServer()
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
   const { port } = probe.address() as AddressInfo
   await new Promise((resolve) => probe.close(resolve))
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' })
   const url = `redis://127.0.0.1:${port}`
   const ping = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 })
   ping.on('error', () => undefined)
