@@ -24,7 +24,7 @@
  *   the wait since its last failure reaches the sweep interval doubled per failure in a row (up to
  *   an hour; none after a rotation: `cancelRetryDue`, read from the stored failures, so it holds
  *   across restarts and workers);
- *   every repair → audit_log (actor `reconciler`). An order or fill whose read cannot be applied
+ *   every repair → audit_log (actor `reconciler`, an action of `repairActions`). An order or fill whose read cannot be applied
  *   (a malformed field: `orderReadProblem`, `fillReadProblem`) is passed over with a READ_UNAPPLIABLE
  *   alert naming it, and the rest of the wallet reconciled.
  * - Errors and retries: a wallet that fails is logged and retried on the next run; others continue.
@@ -49,6 +49,7 @@ import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { SIDE_RULE } from '../src/core/orders/parseSide.js'
+import type { RepairAction } from '../src/core/orders/repairActions.js'
 import { orderReadProblem, readClientOrderId } from '../src/core/orders/readProblem.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
@@ -135,7 +136,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   let repairs = 0
   // Written in the transaction of the repair it records (counted once that commits): a repair is
   // never stored without its entry, nor an entry without its repair, whatever fails in between.
-  const record = (tx: Db, action: string, details: Record<string, unknown>) => audit(tx, { walletId, actor: 'reconciler', action, details })
+  const record = (tx: Db, action: RepairAction, details: Record<string, unknown>) => audit(tx, { walletId, actor: 'reconciler', action, details })
   // On Postgres's clock, which writes `updated_at`: on this process's, a cancel recorded after the
   // list below was read by a worker whose clock runs behind (or read by this one, running ahead) would
   // look settled before it, and the order be reopened and cancelled again.
@@ -262,7 +263,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
   repairs += await linkOrphanFills(deps, walletId, record)
   let backfillRepairs = 0
-  const onRepair = (tx: Db, action: string, details: Record<string, unknown>) => {
+  const onRepair = (tx: Db, action: RepairAction, details: Record<string, unknown>) => {
     backfillRepairs++
     return record(tx, action, details)
   }
@@ -302,7 +303,7 @@ function startsNoRead(deps: WorkerDeps): void {
  * operator lists the order open after it failed for good (`reconcilerCancel`).
  */
 async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, unappliable: Set<string>, settled: Date,
-  record: (tx: Db, action: string, details: Record<string, unknown>) => Promise<void>): Promise<number> {
+  record: (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>): Promise<number> {
   if (venueOpen.size === 0 && unappliable.size === 0) return 0
   let repairs = 0
   const ended = await deps.db.select().from(orders).where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys(), ...unappliable]),

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { isCount } from '../core/orders/eventProblem.js'
 import { fillReadProblem, readClientOrderId } from '../core/orders/readProblem.js'
+import type { RepairAction } from '../core/orders/repairActions.js'
 import type { Db } from '../store/Database.js'
 import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
@@ -23,7 +24,7 @@ export type BackfillOptions = {
    * order's read changed) inside the transaction that makes it: the reconciler's audit entry, so a
    * repair is never stored without it, even when a later order's read fails.
    */
-  onRepair?: (tx: Db, action: string, details: Record<string, unknown>) => Promise<void>
+  onRepair?: (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>
 }
 
 export type Backfill = {

@@ -1,7 +1,8 @@
 import { formatAmount, parseAmount } from '../core/money/decimal.js'
+import type { RepairAction } from '../core/orders/repairActions.js'
 import type { OrderRow } from '../store/schema/index.js'
 
-export type OrderRepair = { action: 'order.state' | 'order.modified'; details: Record<string, unknown> }
+export type OrderRepair = { action: Extract<RepairAction, 'order.state' | 'order.modified'>; details: Record<string, unknown> }
 
 const amount = (name: string, value: string) => formatAmount(parseAmount(name, value))
 

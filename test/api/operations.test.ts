@@ -2,6 +2,8 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApi } from '../../src/api/buildApi.js'
 import { alertCodes } from '../../src/core/alerts/alertCodes.js'
+import { operatorErrorCodes } from '../../src/core/errors/operatorErrorCodes.js'
+import { repairActions } from '../../src/core/orders/repairActions.js'
 import { createAlertSink } from '../../src/runtime/createAlertSink.js'
 import { audit } from '../../src/store/repositories/audit.js'
 import { orders, sessions } from '../../src/store/schema/index.js'
@@ -84,6 +86,25 @@ describe('/metrics deputy_alerts', () => {
     const after = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
     expect(sample(after, 'deputy_alerts{code="WORK_STALLED"}')).toBe(1)
     expect(sample(after, 'deputy_alerts{code="SESSION_UNREVOKED"}')).toBe(0)
+  })
+})
+
+describe('/metrics deputy_operator_errors and deputy_reconciliation_repairs', () => {
+  it('read 0 for every operator error code and every repair not seen yet, so that the first one is an increase a rule sees', async () => {
+    // A series first scraped at 1 is no increase to Prometheus: a rule on either would miss the
+    // deployment's first SignerMismatch, or the reconciler's first order placed again.
+    const before = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(sample(before, 'deputy_operator_errors{code="SignerMismatch"}')).toBe(0)
+    expect(sample(before, 'deputy_operator_errors{code="Transport"}')).toBe(0)
+    expect(sample(before, 'deputy_reconciliation_repairs{action="order.resubmitted"}')).toBe(0)
+    expect(sample(before, 'deputy_reconciliation_repairs{action="fill.backfilled"}')).toBe(0)
+    for (const code of operatorErrorCodes) expect(sample(before, `deputy_operator_errors{code="${code}"}`), code).toBeGreaterThanOrEqual(0)
+    for (const action of repairActions) expect(sample(before, `deputy_reconciliation_repairs{action="${action}"}`), action).toBeGreaterThanOrEqual(0)
+    // Seen once, counted as before.
+    await audit(api.h.db, { actor: 'reconciler', action: 'order.resubmitted', details: { test: true } })
+    const after = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(sample(after, 'deputy_reconciliation_repairs{action="order.resubmitted"}')).toBe(1)
+    expect(sample(after, 'deputy_reconciliation_repairs{action="fill.backfilled"}')).toBe(0)
   })
 })
 

@@ -3,6 +3,8 @@ import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Db } from '../../store/Database.js'
 import { terminalOrderStates } from '../../core/orders/orderState.js'
 import { alertCodes } from '../../core/alerts/alertCodes.js'
+import { operatorErrorCodes } from '../../core/errors/operatorErrorCodes.js'
+import { repairActions } from '../../core/orders/repairActions.js'
 import { oneOf } from '../../store/schema/columns.js'
 import { auditLog, orderStates, orders, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
@@ -35,12 +37,12 @@ export function createMetrics(deps: ApiDeps) {
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers: [register],
   })
   const operatorErrors = new Gauge({
-    name: 'deputy_operator_errors', help: 'Signed requests whose latest operator answer was an error, by protocol code (Transport: no answer)',
+    name: 'deputy_operator_errors', help: 'Signed requests whose latest operator answer was an error, by protocol code (Transport: no answer); 0 for a protocol code not seen yet',
     labelNames: ['code'], registers: [register],
   })
   const ordersByState = new Gauge({ name: 'deputy_orders', help: 'Orders not yet settled (filled, cancelled and rejected ones are not counted), by state', labelNames: ['state'], registers: [register] })
   const expiring = new Gauge({ name: 'deputy_sessions_expiring', help: 'Active or rotating sessions whose delegation expires within the window', labelNames: ['within'], registers: [register] })
-  const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action', labelNames: ['action'], registers: [register] })
+  const repairs = new Gauge({ name: 'deputy_reconciliation_repairs', help: 'Repairs made by the reconciler (audit log rows), by action; 0 for an action not made yet', labelNames: ['action'], registers: [register] })
   const alerts = new Gauge({
     name: 'deputy_alerts', help: 'Alerts raised since the start (audit log rows alert.<code>; a repeat within the hour is not counted, unless the webhook delivery before it was given up), by code; 0 for a code not raised yet',
     labelNames: ['code'], registers: [register],
@@ -109,11 +111,11 @@ export function createMetrics(deps: ApiDeps) {
       }
     }
     const read = postgres.status === 'fulfilled' ? postgres.value : undefined
-    setCounts(operatorErrors, 'code', read?.errorRows)
+    // Every known code, action and alert from the start: a series first scraped at 1 is no increase to Prometheus.
+    setCounts(operatorErrors, 'code', read?.errorRows, operatorErrorCodes)
     setCounts(ordersByState, 'state', read?.stateRows, unsettledStates)
-    setCounts(repairs, 'action', read?.repairRows)
+    setCounts(repairs, 'action', read?.repairRows, repairActions)
     setCounts(expiring, 'within', read?.expiringRows)
-    // Every code from the start: a series first scraped at 1 is no increase to Prometheus.
     setCounts(alerts, 'code', read?.alertRows, alertCodes)
     setCounts(outboxWork, 'status', read?.work.counts)
     setCounts(outboxOldestAge, 'status', read?.work.oldestAges)

@@ -6,6 +6,7 @@ import { type SQL, and, eq, inArray, ne, sql } from 'drizzle-orm'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
+import { NO_ANSWER_CODE } from '../../core/errors/operatorErrorCodes.js'
 import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import { audit } from '../../store/repositories/audit.js'
 import type { Db } from '../../store/Database.js'
@@ -84,7 +85,7 @@ export async function deliver<F extends RequestFamily>(
       // BullMQ's retry resends the same bytes, answered duplicate. Classified as a send failure it
       // would read as refused, and a cancel would then close it as never accepted.
       if (answered) throw error
-      const code = error instanceof VenueError ? error.venueCode : 'Transport'
+      const code = error instanceof VenueError ? error.venueCode : NO_ANSWER_CODE
       // Refused for a deadline too far ahead (the clock stepped forward since the offset was
       // measured): signed again on the clock measured anew, not rejected for good.
       // A refusal by something in front of the operator (a proxy's 4xx page) says nothing of an
