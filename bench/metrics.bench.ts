@@ -56,7 +56,7 @@ async function seed(db: Db, withHistory: boolean): Promise<void> {
   await seedOrders(db, owner, 200, 'open', 'accepted', '1 second', history + 1)
   await seedOrders(db, owner, 20, 'rejected', 'rejected', '1 second', history + 1_000)
   await seedOrders(db, owner, 20, 'submitting', 'signed', '1 second', history + 2_000)
-  await db.execute(sql`insert into audit_log (wallet_id, actor, action) select ${walletId}, 'reconciler', 'order.adopted' from generate_series(1, 10)`)
+  await db.execute(sql`insert into audit_log (wallet_id, actor, action) select ${walletId}, 'reconciler', 'orphan.adopt' from generate_series(1, 10)`)
   await db.execute(sql`vacuum analyze`)
 }
 
@@ -87,7 +87,7 @@ export default async function run(): Promise<void> {
     const first = await Promise.all([smallMetrics.render(), largeMetrics.render()])
     for (const [name, body] of [['without history', first[0].body], ['with history', first[1].body]] as const) {
       const pick = (series: string) => body.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? 'absent'
-      console.log(`  first scrape ${name}: latency count ${pick('deputy_submit_latency_seconds_count')}, open ${pick('deputy_orders{state="open"}')}, InsufficientBalance ${pick('deputy_operator_errors{code="InsufficientBalance"}')}, adopted ${pick('deputy_reconciliation_repairs{action="order.adopted"}')}`)
+      console.log(`  first scrape ${name}: latency count ${pick('deputy_submit_latency_seconds_count')}, open ${pick('deputy_orders{state="open"}')}, InsufficientBalance ${pick('deputy_operator_errors{code="InsufficientBalance"}')}, adopted ${pick('deputy_reconciliation_repairs{action="orphan.adopt"}')}`)
     }
     const db = large.database.db
     const before = () => Promise.all([
