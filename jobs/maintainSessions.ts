@@ -25,15 +25,22 @@
  *   a scope change it cannot make (SESSION_SCOPE).
  * - Errors and retries: while the operator verifies over another EIP-712 domain than the worker
  *   signs with (`deps.operatorDomain`), a run only marks expiries and settles held work of ended
- *   orders (report `domainChanged`): it grants, probes and revokes nothing. One wallet failing does not stop the others; the next run retries it. A
+ *   orders (report `domainChanged`): it grants, probes and revokes nothing. One wallet failing does not stop the others; the next run retries it.
+ *   Nor does one whose wallet signer hangs (the custody service not answering) hold them up: the
+ *   grants, and the revocations of quarantined sessions, go `WALLETS_AT_ONCE` (4) wallets at a time
+ *   (a wallet's own one after another), and the run waits for one wallet's at most
+ *   `WALLET_DEADLINE_MS` (2 min), counting a failure past it. That step goes on without the run; until
+ *   it ends, or for 10 min at most (when the abandoned-grant sweep below ends a grant still pending),
+ *   no run of this process starts another for the wallet (`inProgress`; in another process, its
+ *   grant meets the one in progress, `GrantInProgressError`, and passes the wallet by). A
  *   wallet whose sessions failed twice or more in the last hour (grant failed, or refused by the
  *   operator: `sessions.failed_at`) waits 30 s after the latest, doubling up to 15 min, and each
  *   such retry raises a SESSION_GRANTS_FAILING alert. A quarantined session's failed revocation is
  *   tried again after the same first wait, doubling (per process, `quarantineRetries`). A periodic
  *   run (every wallet) started while this process's previous one still runs is skipped
  *   (`oneRunAtATime` in src/worker.ts). A run whose worker is stopping (`deps.stopping`) starts no
- *   further wallet's grant nor session's revocation: the one under way may finish (each can take
- *   OPERATOR_TIMEOUT_MS, or the wallet signer's wait, while either hangs, and the worker's shutdown
+ *   further wallet's grant nor session's revocation: the ones under way may finish (each can take
+ *   OPERATOR_TIMEOUT_MS, or the wallet signer's wait up to the deadline, while either hangs, and the worker's shutdown
  *   waits for the job). The job then completes, its report `stopped`; it is not re-run: the next
  *   scheduled run (whichever worker takes it, every few seconds, every wallet) covers what was left,
  *   a wallet's own run asked for after a SessionUnauthorized included.
@@ -58,8 +65,26 @@ import { errorMessage } from '../src/core/errors/errorMessage.js'
 import { releaseHeldOfEndedOrders } from '../src/store/repositories/outboxRepo.js'
 import { reconcilerCancel } from '../src/store/repositories/unfinishedCancels.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
+import { eachAtMost } from '../src/runtime/eachAtMost.js'
+import { DeadlineError } from '../src/runtime/withinDeadline.js'
+import { aloneWithinDeadline, type StepsInProgress } from '../src/runtime/sessions/aloneWithinDeadline.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
+
+/**
+ * How many wallets a run serves at once (grants, quarantined sessions' revocations): a wallet whose
+ * signer hangs holds up its own lane, not every wallet behind it. Small: each asks the custody
+ * service (rate-limited per app) and holds a database connection now and then.
+ */
+export const WALLETS_AT_ONCE = 4
+
+/**
+ * How long a run waits for one wallet's grant, or one quarantined session's revocation, before it
+ * counts a failure and goes on. Longer than the custody client's own bound (Privy: four attempts of
+ * 15 s with waits between), so it is met only by a signer that has none; the step itself goes on
+ * without the run, and no run of this process starts the wallet's next one before it ends.
+ */
+export const WALLET_DEADLINE_MS = 120_000
 
 export type SessionMaintenanceOptions = {
   keyring: Keyring
@@ -77,6 +102,26 @@ export type SessionMaintenanceOptions = {
    * ask the wallet signer again. Without it, every run asks.
    */
   quarantineRetries?: Map<string, { failures: number; retryAt: number }>
+  /**
+   * This process's wallets whose grant or quarantined session's revocation is under way (by wallet
+   * id), including one a run stopped waiting for (`walletDeadlineMs`), for 10 min at most (then
+   * the abandoned-grant sweep has ended its grant): a run skips them. Without it, only the run's own
+   * wallets are known.
+   */
+  inProgress?: StepsInProgress
+  /** How long a run waits for one wallet's grant or revocation (default `WALLET_DEADLINE_MS`); tests shorten it. */
+  walletDeadlineMs?: number
+}
+
+/** The rows grouped by wallet, in the order each wallet first appears. */
+function byWallet<T extends { session: { walletId: string } }>(rows: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>()
+  for (const row of rows) {
+    const group = groups.get(row.session.walletId)
+    if (group) group.push(row)
+    else groups.set(row.session.walletId, [row])
+  }
+  return [...groups.values()]
 }
 
 /**
@@ -88,6 +133,9 @@ export type SessionMaintenanceReport = { rotated: number; revoked: number; expir
 
 export async function maintainSessions(deps: WorkerDeps, options: SessionMaintenanceOptions, walletId?: string): Promise<SessionMaintenanceReport> {
   const report: SessionMaintenanceReport = { rotated: 0, revoked: 0, expired: 0, failures: 0, backedOff: 0 }
+  const inProgress = options.inProgress ?? new Map()
+  const deadlineMs = options.walletDeadlineMs ?? WALLET_DEADLINE_MS
+  const stepLimits = { deadlineMs, holdAtMostMs: ABANDONED_GRANT_MS }
   const nowSeconds = Math.floor(deps.operatorNow() / 1000)
   const scope = walletId ? eq(sessions.walletId, walletId) : sql`true`
 
@@ -132,8 +180,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       sql`((${sessions.id} is null and ${wallets.status} = 'awaiting_delegation') or ${sessions.expiryUnix} < ${nowSeconds + options.rotateLeadSeconds}
         or (${sessions.id} is not null and ${heldUncovered} is not null))`))
   const backoffs = await grantBackoffs(deps.db, due.map((wallet) => wallet.walletId), deps.now(), options.grantRetryBaseMs)
-  for (const wallet of due) {
-    if (stopsHere(deps, report)) break
+  await eachAtMost(due, WALLETS_AT_ONCE, async (wallet) => {
     const expiring = wallet.expiryUnix !== null && wallet.expiryUnix < nowSeconds + options.rotateLeadSeconds
     // Held for a scope change while a signer was configured (another process's, or before a restart without it).
     const adding = wallet.heldUncovered ?? []
@@ -143,7 +190,12 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       if (wallet.sessionId && adding.length) {
         deps.alert({ walletId: wallet.walletId, code: 'SESSION_SCOPE', message: `work is held for a session whose scope covers ${adding.join(' and ')}, and no wallet signer is configured to rotate it: rotate the session with that scope` })
       }
-      continue
+      return
+    }
+    // Its grant (or a revocation) from an earlier run is still waiting for the signer in this process.
+    if (inProgress.has(wallet.walletId)) {
+      deps.log.debug({ walletId: wallet.walletId }, 'session rotation skipped: the wallet\'s grant or revocation from an earlier run is still in progress in this process')
+      return
     }
     // A signer that is down, or an operator that refuses every delegation of the wallet, is not
     // asked again each run: after the second failure in an hour the grants wait, doubling.
@@ -151,7 +203,7 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
     if (retryAt > deps.now()) {
       report.backedOff++
       deps.log.debug({ walletId: wallet.walletId, failures, retryAt: new Date(retryAt).toISOString() }, 'session grant backing off after failures')
-      continue
+      return
     }
     if (failures >= 2) {
       deps.alert({
@@ -161,18 +213,24 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       })
     }
     try {
-      const { previous, session } = await rotateSession({
+      const step = await aloneWithinDeadline(inProgress, wallet.walletId, stepLimits, () => rotateSession({
         deps, keyring: options.keyring, walletSigner: signer, walletId: wallet.walletId, reason: !wallet.sessionId ? 'sessionUnauthorized' : expiring ? 'expiry' : 'scopeChange', adding,
         lifetimeSeconds: options.lifetimeSeconds, keepLifetime: { minSeconds: shortestLifetimeSeconds(options.rotateLeadSeconds) },
         probe: options.probe, onlyIfExpiringBefore: nowSeconds + options.rotateLeadSeconds, narrow: true,
-      })
+      }))
+      if (step.busy) return
+      const { previous, session } = step.value
       if (previous.length || session.id !== wallet.sessionId) report.rotated++
     } catch (error) {
-      if (error instanceof GrantInProgressError || error instanceof WalletHaltedError) continue
+      if (error instanceof GrantInProgressError || error instanceof WalletHaltedError) return
       report.failures++
-      deps.log.error({ walletId: wallet.walletId, err: error }, 'session rotation failed')
+      if (error instanceof DeadlineError) {
+        deps.log.error({ walletId: wallet.walletId, deadlineMs }, 'session rotation not finished within its deadline (the wallet signer is not answering); it goes on without this run, and the wallet is tried again once it ends')
+      } else {
+        deps.log.error({ walletId: wallet.walletId, err: error }, 'session rotation failed')
+      }
     }
-  }
+  }, () => stopsHere(deps, report))
 
   // A grant that died half-way (process killed while the wallet was signing) must not block the next one.
   // Its age on Postgres's clock, which dated it (created_at): on this worker's, one running ahead
@@ -210,38 +268,43 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   const quarantined = await deps.db.select({ session: sessions, address: wallets.address, custodyWalletId: wallets.custodyWalletId })
     .from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
     .where(and(scope, eq(sessions.status, 'quarantined'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)))
-  for (const { session, ...wallet } of quarantined) {
-    if (stopsHere(deps, report)) break
-    const signer = options.walletSignerFor(wallet)
-    if (!signer) {
-      deps.alert({
-        walletId: session.walletId, code: 'SESSION_UNREVOKED',
-        message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: no wallet signer is configured to revoke it; the wallet must sign its revocation (POST /v1/sessions/revoke)`,
-        details: { sessionId: session.id, delegation: session.delegationHash },
-      })
-      continue
+  // A wallet's sessions one after another (one signature asked of its signer at a time), the wallets side by side.
+  await eachAtMost(byWallet(quarantined), WALLETS_AT_ONCE, async (ofWallet) => {
+    for (const { session, ...wallet } of ofWallet) {
+      if (stopsHere(deps, report)) return
+      const signer = options.walletSignerFor(wallet)
+      if (!signer) {
+        deps.alert({
+          walletId: session.walletId, code: 'SESSION_UNREVOKED',
+          message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: no wallet signer is configured to revoke it; the wallet must sign its revocation (POST /v1/sessions/revoke)`,
+          details: { sessionId: session.id, delegation: session.delegationHash },
+        })
+        continue
+      }
+      // A signer that is down (or whose policy refuses the Revocation) is not asked on every run: after
+      // each failure the next attempt waits, from the grants' first wait, doubling up to theirs at most.
+      const retry = options.quarantineRetries?.get(session.id)
+      if (retry && retry.retryAt > deps.now()) continue
+      try {
+        const step = await aloneWithinDeadline(inProgress, session.walletId, stepLimits, () => revokeAtOperator(deps, options.keyring, session, session.statusReason ?? 'quarantined', signer))
+        // The wallet's grant (or this revocation) from an earlier run is still waiting for its signer: the next run asks.
+        if (step.busy) continue
+        options.quarantineRetries?.delete(session.id)
+        report.revoked++
+      } catch (error) {
+        report.failures++
+        const failures = (retry?.failures ?? 0) + 1
+        const retryAt = deps.now() + grantRetryDelayMs(failures + 1, options.grantRetryBaseMs)
+        options.quarantineRetries?.set(session.id, { failures, retryAt })
+        deps.log.warn({ sessionId: session.id, status: session.status, err: error, retryAt: new Date(retryAt).toISOString() }, 'revoking a quarantined session at the operator failed; retrying after a wait')
+        deps.alert({
+          walletId: session.walletId, code: 'SESSION_UNREVOKED',
+          message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: its revocation failed (${errorMessage(error)}); retrying`,
+          details: { sessionId: session.id, delegation: session.delegationHash },
+        })
+      }
     }
-    // A signer that is down (or whose policy refuses the Revocation) is not asked on every run: after
-    // each failure the next attempt waits, from the grants' first wait, doubling up to theirs at most.
-    const retry = options.quarantineRetries?.get(session.id)
-    if (retry && retry.retryAt > deps.now()) continue
-    try {
-      await revokeAtOperator(deps, options.keyring, session, session.statusReason ?? 'quarantined', signer)
-      options.quarantineRetries?.delete(session.id)
-      report.revoked++
-    } catch (error) {
-      report.failures++
-      const failures = (retry?.failures ?? 0) + 1
-      const retryAt = deps.now() + grantRetryDelayMs(failures + 1, options.grantRetryBaseMs)
-      options.quarantineRetries?.set(session.id, { failures, retryAt })
-      deps.log.warn({ sessionId: session.id, status: session.status, err: error, retryAt: new Date(retryAt).toISOString() }, 'revoking a quarantined session at the operator failed; retrying after a wait')
-      deps.alert({
-        walletId: session.walletId, code: 'SESSION_UNREVOKED',
-        message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: its revocation failed (${errorMessage(error)}); retrying`,
-        details: { sessionId: session.id, delegation: session.delegationHash },
-      })
-    }
-  }
+  }, () => stopsHere(deps, report))
   if (!walletId && options.quarantineRetries) {
     const live = new Set(quarantined.map(({ session }) => session.id))
     for (const id of options.quarantineRetries.keys()) if (!live.has(id)) options.quarantineRetries.delete(id)

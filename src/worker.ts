@@ -120,6 +120,8 @@ export async function startWorker(options: StartWorkerOptions) {
     ...(options.liveProbe ? { probe: createLiveProbe({ ...deps, keyring: options.keyring, markets }) } : {}),
     ...(options.grantRetryBaseMs !== undefined ? { grantRetryBaseMs: options.grantRetryBaseMs } : {}),
     quarantineRetries: new Map(),
+    inProgress: new Map(),
+    ...(options.maintenanceWalletDeadlineMs !== undefined ? { walletDeadlineMs: options.maintenanceWalletDeadlineMs } : {}),
   }
   const prefix = options.queuePrefix
   // Named after the prefix, so `CLIENT LIST` tells which deployment a connection belongs to

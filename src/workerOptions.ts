@@ -68,4 +68,6 @@ export type StartWorkerOptions = {
   liveProbe?: boolean
   /** The first wait between automatic session grants after repeated failures (default 30 s). */
   grantRetryBaseMs?: number
+  /** How long session maintenance waits for one wallet's grant or revocation before going on without it (default 2 min). */
+  maintenanceWalletDeadlineMs?: number
 }

@@ -3,15 +3,18 @@
  * run grants it nothing (a compromised wallet is never re-delegated automatically).
  */
 /**
- * A maintenance run rotates every due wallet in turn, each grant waiting for its wallet signer
- * (Privy: a network round trip). A wallet compromised while the run works through the others must
- * not be re-delegated by that run: "a compromised wallet is never re-delegated automatically".
+ * A maintenance run rotates the due wallets a few at a time, each grant waiting for its wallet
+ * signer (Privy: a network round trip). A wallet compromised while the run works through the others
+ * must not be re-delegated by that run: "a compromised wallet is never re-delegated automatically".
+ * Its own grant may be under way already (the run serves it beside the others): then the wallet
+ * may have signed, but the compromise ends that grant, which never goes live, and the run revokes
+ * its delegation at the operator; or the grant starts after the compromise and meets the halted wallet.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
-import { activeWallet, rows } from './support/lifecycle.js'
+import { activeWallet, operatorDelegation, rows } from './support/lifecycle.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -33,15 +36,19 @@ describe('a compromise during a maintenance run', () => {
     const a = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
     const b = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
     let compromised: string | undefined
+    let compromise: Promise<unknown> | undefined
     // Whichever wallet the run signs for first, the other is compromised while its signer answers.
+    // The other's grant, under way beside it, signs once the compromise is done (a custody call
+    // slower than the compromise).
     for (const [self, other] of [[a, b], [b, a]] as const) {
       signers.set(self.wallet.address.toLowerCase(), {
         kind: 'local', address: self.signer.address,
         signDelegation: async (typedData) => {
           if (!compromised) {
             compromised = other.wallet.id
-            await worker.compromise(other.wallet.id, 'custody breach')
+            compromise = worker.compromise(other.wallet.id, 'custody breach')
           }
+          await compromise
           return self.signer.signDelegation(typedData)
         },
         signRevocation: (typedData) => self.signer.signRevocation(typedData),
@@ -50,8 +57,15 @@ describe('a compromise during a maintenance run', () => {
     await worker.maintainSessions()
     const victim = compromised!
     expect((await r.wallet(victim)).status).toBe('halted')
-    const statuses = (await r.sessionsOf(victim)).map((s) => s.status)
-    // Expected: its one session revoked by the compromise, and nothing granted after it.
-    expect(statuses).toEqual(['revoked'])
+    const victimSessions = await r.sessionsOf(victim)
+    const original = victim === a.wallet.id ? a.session : b.session
+    // Its session revoked by the compromise, and nothing granted after it went live.
+    expect(victimSessions.map((s) => s.status)).toEqual(victimSessions.map(() => 'revoked'))
+    expect(victimSessions.filter((s) => s.activatedAt !== null).map((s) => s.id)).toEqual([original.id])
+    // Whatever the wallet signed meanwhile is revoked at the operator.
+    for (const session of victimSessions.filter((s) => s.delegationHash !== null)) {
+      expect(session.revokedAt).not.toBeNull()
+      expect(operatorDelegation(h.sandbox, session.delegationHash)?.revoked).toBe(true)
+    }
   })
 })

@@ -42,6 +42,12 @@ export type LocalPrivy = {
   dropResponses(count: number): void
   /** Process the next `count` requests fully, send the answer's headers and part of its body, then reset the connection. */
   cutResponseBodies(count: number): void
+  /**
+   * Holds the wallet RPC requests (signatures) of the wallets `which` picks, unanswered until the
+   * returned function releases them (or the server closes): a custody call that hangs. A request
+   * released is processed as usual.
+   */
+  holdRpc(which: (walletId: string) => boolean): () => void
   issueUserJwt(userId: string, ttlMs?: number): string
   close(): Promise<void>
 }
@@ -71,11 +77,13 @@ export async function startLocalPrivy(options: LocalPrivyOptions = {}): Promise<
   let signCount = 0
   let drops = 0
   let cuts = 0
+  const holds: { which: (walletId: string) => boolean; released: Promise<void>; release: () => void }[] = []
   let baseUrl = ''
 
   const basic = `Basic ${Buffer.from(`${appId}:${appSecret}`).toString('base64')}`
 
   async function rpc(walletId: string, path: string, bodyText: string, headers: Record<string, string | undefined>): Promise<Answer> {
+    for (const hold of holds) if (hold.which(walletId)) await hold.released
     const wallet = state.wallets.get(walletId)
     if (!wallet) return privyError(404, 'Wallet not found.')
     let body: unknown
@@ -238,9 +246,21 @@ export async function startLocalPrivy(options: LocalPrivyOptions = {}): Promise<
     dropResponses: (count) => {
       drops += count
     },
+    holdRpc: (which) => {
+      let release!: () => void
+      const released = new Promise<void>((resolve) => { release = resolve })
+      const hold = { which, released, release }
+      holds.push(hold)
+      return () => {
+        const at = holds.indexOf(hold)
+        if (at >= 0) holds.splice(at, 1)
+        release()
+      }
+    },
     issueUserJwt: (userId, ttlMs = 3_600_000) => jwt.issue(userId, now(), ttlMs),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const hold of holds.splice(0)) hold.release()
         server.closeAllConnections()
         server.close((error) => (error ? reject(error) : resolve()))
       }),
