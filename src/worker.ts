@@ -175,6 +175,9 @@ export async function startWorker(options: StartWorkerOptions) {
   // Read on a connection of its own once Redis answers (waited for, as the steps below are); a read
   // that fails otherwise is tried again. Refused or stopped here, what runs is closed: no job was taken.
   const policyConnection = redis.open()
+  // Its errors while Redis cannot be reached are the queues' (logged once each, above): its read waits
+  // for Redis (no retry limit per request) and fails only for a reason of its own, which is logged.
+  policyConnection.on('error', () => undefined)
   try {
     await untilAborted(retryUntilDone(() => checkEvictionPolicy(policyConnection, options.log), {
       signal: options.startupSignal,
