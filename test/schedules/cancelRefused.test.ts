@@ -7,14 +7,14 @@
 import { DelayedError } from 'bullmq'
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { runSchedule } from '../../jobs/runSchedule.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { outbox } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { rows } from '../worker/support/rows.js'
 import { routeSendsThroughProxy } from '../worker/support/submitProxy.js'
-import { YEARLY, contextOf, runsOf, specOf } from './support.js'
+import { contextOf, delayThrows, runsOf, specOf, YEARLY } from './support.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -46,7 +46,7 @@ afterAll(async () => {
   await proxy?.close()
 })
 
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
+const control = delayThrows
 const run = (scheduleId: string, jobSlot: number, jobId: string, settleTimeoutMs?: number) =>
   runSchedule(worker.deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control, ...(settleTimeoutMs === undefined ? {} : { settleTimeoutMs }) })
 

@@ -4,15 +4,13 @@
  * under the spec as edited, rather than sit in USD until the next slot (which may be days away).
  */
 import { DelayedError } from 'bullmq'
-import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { runSchedule } from '../../jobs/runSchedule.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
-import { orders } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
-import { YEARLY, contextOf, runsOf, specOf } from './support.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { allSettled, contextOf, delayThrows, runsOf, specOf, YEARLY } from './support.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -23,9 +21,7 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
-const allSettled = (walletId: string) => eventually(async () => (await h.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, walletId)))
-  .every((o) => ['filled', 'cancelled'].includes(o.state)))
+const control = delayThrows
 
 describe('an edit that lands while a run reads the portfolio for its buys', () => {
   it('dropping the asset the run sold: the run reads again under the spec as edited and spends the proceeds now', async () => {
@@ -37,7 +33,7 @@ describe('an edit that lands while a run reads the portfolio for its buys', () =
     const deliver = (deps = worker.deps) => runSchedule(deps, { scheduleId: schedule.id, jobSlot: slot, jobId: 'edited', queue: worker.controlQueue, control })
     await expect(deliver()).rejects.toBeInstanceOf(DelayedError)
     expect((await runsOf(worker, schedule.id))[0]).toMatchObject({ stage: 'selling', legs: [{ side: 'sell', asset: 'ETH' }] })
-    await allSettled(wallet.id)
+    await allSettled(h.db, wallet.id)
 
     // The job comes back for the buys; its balance read is held until the edit has committed.
     let letRead!: () => void

@@ -4,18 +4,16 @@
  * would: the buys they fund are sized from their proceeds, not from the quote on hand.
  */
 import { DelayedError } from 'bullmq'
-import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { runSchedule } from '../../jobs/runSchedule.js'
 import { SETTLE_TIMEOUT_MS } from '../../src/core/rebalance/runWaits.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
-import { orders } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
 import { fromWallet } from '../lifecycle/support/lifecycle.js'
-import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
-import { YEARLY, contextOf, runsOf, specOf } from './support.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { allSettled, contextOf, delayThrows, runsOf, specOf, YEARLY } from './support.js'
 
 let h: Harness
 let gate: GateProxy
@@ -31,9 +29,7 @@ afterAll(async () => {
   await gate?.close()
 })
 
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
-const allSettled = (walletId: string) => eventually(async () => (await h.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, walletId)))
-  .every((o) => ['filled', 'cancelled'].includes(o.state)))
+const control = delayThrows
 
 /**
  * A schedule holding all in ETH, half to go to BTC (the BTC buy needs the ETH sale's proceeds, so the
@@ -65,7 +61,7 @@ describe('the wait for a run\'s own sells', () => {
     expect((await runsOf(worker, schedule.id))[0]).toMatchObject({ status: 'running', stage: 'selling', legs: [{ side: 'sell' }] })
 
     release()
-    await allSettled(wallet.id)
+    await allSettled(h.db, wallet.id)
     expect(await deliver()).toMatchObject({ outcome: 'completed' })
     const [run] = await runsOf(worker, schedule.id)
     expect(run).toMatchObject({ status: 'completed', stage: null })
@@ -84,6 +80,6 @@ describe('the wait for a run\'s own sells', () => {
     expect(run).toMatchObject({ status: 'completed', stage: null })
     expect(run!.notes.join(' ')).toContain(`1 sell(s) of this run were still working ${SETTLE_TIMEOUT_MS} ms after they were placed; the buys were sized from available quote`)
     release()
-    await allSettled(wallet.id)
+    await allSettled(h.db, wallet.id)
   })
 })

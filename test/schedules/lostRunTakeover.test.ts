@@ -6,14 +6,14 @@
 import { DelayedError } from 'bullmq'
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunControl, type RunScheduleResult, runSchedule } from '../../jobs/runSchedule.js'
+import { type RunScheduleResult, runSchedule } from '../../jobs/runSchedule.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { STALE_RUN_MS } from '../../src/core/rebalance/runWaits.js'
 import { claimRun } from '../../src/runtime/schedules/run/claimRun.js'
 import { orders, scheduleRuns, schedules } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
-import { YEARLY, contextOf, intentsOfSlot, runsOf, specOf } from './support.js'
+import { contextOf, delayThrows, intentsOfSlot, runsOf, specOf, YEARLY } from './support.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -24,7 +24,7 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
+const control = delayThrows
 const walletOrders = (walletId: string) => h.db.select({ id: orders.id, market: orders.market, side: orders.side, state: orders.state }).from(orders).where(eq(orders.walletId, walletId))
 const allSettled = (walletId: string) => eventually(async () => (await walletOrders(walletId)).every((o) => ['filled', 'cancelled'].includes(o.state)))
 

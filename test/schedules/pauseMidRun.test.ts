@@ -4,17 +4,15 @@
  * when its job comes back or was resumed meanwhile.
  */
 import { DelayedError } from 'bullmq'
-import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { runSchedule } from '../../jobs/runSchedule.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { deleteSchedule } from '../../src/runtime/schedules/deleteSchedule.js'
 import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
 import { resumeSchedule } from '../../src/runtime/schedules/resumeSchedule.js'
-import { orders } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
-import { YEARLY, contextOf, intentsOfSlot, runsOf, specOf } from './support.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { allSettled, contextOf, delayThrows, intentsOfSlot, runsOf, specOf, YEARLY } from './support.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -25,11 +23,9 @@ beforeAll(async () => {
 })
 afterAll(async () => { await h?.close() })
 
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
+const control = delayThrows
 const runNow = (scheduleId: string, jobSlot: number, jobId: string) =>
   runSchedule(worker.deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control })
-const allSettled = (walletId: string) => eventually(async () => (await h.db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, walletId)))
-  .every((o) => ['filled', 'cancelled'].includes(o.state)))
 
 describe('a pause that lands while a run waits for its sells', () => {
   it('the run writes no buys: paused, paused and resumed before its job came back, or deleted', async () => {
@@ -41,7 +37,7 @@ describe('a pause that lands while a run waits for its sells', () => {
       const slot = Date.now()
       await expect(runNow(schedule.id, slot, 'sells')).rejects.toBeInstanceOf(DelayedError)
       expect((await runsOf(worker, schedule.id))[0]).toMatchObject({ status: 'running', stage: 'selling', legs: [{ side: 'sell', market: 'ETH-USD' }] })
-      await allSettled(wallet.id)
+      await allSettled(h.db, wallet.id)
 
       if (change === 'delete') await deleteSchedule(ctx, schedule.id)
       else await pauseSchedule(ctx, schedule.id)

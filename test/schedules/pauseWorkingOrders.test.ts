@@ -2,9 +2,8 @@
  * Pausing a schedule whose leg rests at the operator: a user who paused it believes nothing trades
  * for it any more, as after a delete. Before, the leg was left to rest, and could fill while paused.
  */
-import { DelayedError } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { runSchedule } from '../../jobs/runSchedule.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { deleteSchedule } from '../../src/runtime/schedules/deleteSchedule.js'
 import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
@@ -13,7 +12,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { rows } from '../worker/support/rows.js'
 import { routeSendsThroughProxy } from '../worker/support/submitProxy.js'
-import { YEARLY, contextOf, runsOf, specOf } from './support.js'
+import { contextOf, delayThrows, runsOf, specOf, YEARLY } from './support.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -34,7 +33,7 @@ afterAll(async () => {
   await proxy?.close()
 })
 
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
+const control = delayThrows
 
 /** A schedule whose first run's leg rests at the operator. */
 async function legResting() {

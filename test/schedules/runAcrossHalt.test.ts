@@ -6,7 +6,7 @@
 import { DelayedError } from 'bullmq'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { runSchedule } from '../../jobs/runSchedule.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
 import { orders, outbox } from '../../src/store/schema/index.js'
@@ -14,7 +14,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
 import { fromWallet } from '../lifecycle/support/lifecycle.js'
-import { YEARLY, contextOf, runsOf, specOf } from './support.js'
+import { contextOf, delayThrows, runsOf, specOf, YEARLY } from './support.js'
 
 let h: Harness
 let gate: GateProxy
@@ -30,7 +30,7 @@ afterAll(async () => {
   await gate?.close()
 })
 
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
+const control = delayThrows
 const runNow = (scheduleId: string, jobSlot: number, jobId: string) =>
   runSchedule(worker.deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control, settleTimeoutMs: 60_000 })
 

@@ -3,7 +3,7 @@ import { DelayedError } from 'bullmq'
 import { pino } from 'pino'
 import { and, asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunControl, runSchedule } from '../../jobs/runSchedule.js'
+import { runSchedule } from '../../jobs/runSchedule.js'
 import { Side } from '../../src/core/eip712/types.js'
 import type { RebalanceLeg } from '../../src/core/rebalance/types.js'
 import { controlJobs } from '../../src/queue/names.js'
@@ -24,7 +24,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
 import { fromWallet } from '../lifecycle/support/lifecycle.js'
-import { YEARLY, contextOf, intentsOfSlot, problemsOf, runsOf, specOf, waitForFills } from './support.js'
+import { contextOf, delayThrows, intentsOfSlot, problemsOf, runsOf, specOf, waitForFills, YEARLY } from './support.js'
 
 let h: Harness
 let gate: GateProxy
@@ -41,7 +41,7 @@ afterAll(async () => {
 })
 
 /** Runs the processor's recipe directly, as a delivered job would; waits are not expected here. */
-const control: RunControl = { delay: async () => { throw new DelayedError() } }
+const control = delayThrows
 const runNow = (scheduleId: string, jobSlot: number, jobId: string) =>
   runSchedule(worker.deps, { scheduleId, jobSlot, jobId, queue: worker.controlQueue, control })
 

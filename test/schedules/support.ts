@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { Queue } from 'bullmq'
+import { DelayedError, Queue } from 'bullmq'
 import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll } from 'vitest'
 import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
@@ -8,7 +8,9 @@ import { ScheduleValidationError } from '../../src/core/rebalance/ScheduleValida
 import type { ScheduleSpecInput } from '../../src/core/rebalance/parseScheduleSpec.js'
 import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.js'
 import type { ScheduleContext } from '../../src/runtime/schedules/types.js'
+import type { RunControl } from '../../jobs/runSchedule.js'
 import { intents, orders, type ScheduleRunRow } from '../../src/store/schema/index.js'
+import type { Db } from '../../src/store/Database.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { REDIS_URL, eventually } from '../worker/support/harness.js'
 
@@ -86,4 +88,13 @@ export async function problemsOf(call: () => Promise<unknown>): Promise<{ field:
     throw error
   }
   throw new Error('expected a validation error')
+}
+
+/** A run's control when the test calls the processor itself: a run that would wait throws DelayedError, as BullMQ's `moveToDelayed` does. */
+export const delayThrows: RunControl = { delay: async () => { throw new DelayedError() } }
+
+/** Waits until every order of the wallet has ended filled or cancelled. */
+export function allSettled(db: Db, walletId: string) {
+  return eventually(async () => (await db.select({ state: orders.state }).from(orders).where(eq(orders.walletId, walletId)))
+    .every((o) => ['filled', 'cancelled'].includes(o.state)))
 }
