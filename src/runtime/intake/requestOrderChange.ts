@@ -172,7 +172,8 @@ const CANCEL_JOINED = 'CancelOrder.joined'
  */
 async function joinedAlready(tx: Db, order: OrderRow, actionId: string): Promise<{ outboxId: string } | undefined> {
   const [entry] = await tx.select({ details: auditLog.details }).from(auditLog).where(and(
-    eq(auditLog.walletId, order.walletId), eq(auditLog.action, CANCEL_JOINED),
+    // The action as a literal, so the planner can use the partial index on it (`audit_log_cancel_joined_idx`).
+    eq(auditLog.walletId, order.walletId), sql`${auditLog.action} = ${sql.raw(`'${CANCEL_JOINED}'`)}`,
     sql`${auditLog.details}->>'actionId' = ${actionId}`, sql`${auditLog.details}->>'orderId' = ${order.id}`,
   )).limit(1)
   const outboxId = entry?.details.outboxId

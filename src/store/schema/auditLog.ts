@@ -25,6 +25,8 @@ export const auditLog = pgTable(
     index('audit_log_alert_idx').on(t.action).where(sql`${t.action} like 'alert.%'`),
     // A wallet's operator events passed over as malformed, which reconciliation reads back (`passedOverFills`).
     index('audit_log_event_unappliable_idx').on(t.walletId).where(sql`${t.action} = 'event.unappliable'`),
+    // The cancels an API ask joined, which a retry under its Idempotency-Key answers again (`requestCancel`).
+    index('audit_log_cancel_joined_idx').on(t.walletId, sql`(${t.details}->>'actionId')`).where(sql`${t.action} = 'CancelOrder.joined'`),
   ],
 )
 
