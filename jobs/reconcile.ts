@@ -45,10 +45,9 @@
  * - Idempotency key: every repair is itself idempotent (cloid, fill id, row locks), so overlapping
  *   runs in several workers are harmless.
  */
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
-import { SIDE_RULE } from '../src/core/orders/parseSide.js'
 import type { RepairAction } from '../src/core/orders/repairActions.js'
 import { orderReadProblem, readClientOrderId } from '../src/core/orders/readProblem.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
@@ -64,13 +63,14 @@ import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnch
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import { passedOverFills } from '../src/store/repositories/passedOverFills.js'
 import { postgresNow } from '../src/store/repositories/postgresNow.js'
-import { LIVE_AT_OPERATOR, ORPHAN_CANCEL_REASON } from '../src/store/repositories/unfinishedCancels.js'
 import { orders, outbox, requests, sessions } from '../src/store/schema/index.js'
 import { snapshotUpdate } from '../src/venue/snapshotUpdate.js'
 import type { VenueOrder } from '../src/venue/types.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
 import { type SkippedLog, walletSkipped, walletSkippedLog } from '../src/runtime/walletSkipped.js'
 import { linkOrphanFills } from '../src/runtime/linkOrphanFills.js'
+import { adoptOrphans } from '../src/runtime/adoptOrphans.js'
+import { cancelEndedButLive } from '../src/runtime/cancelEndedButLive.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
 
@@ -228,32 +228,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
     if (resubmitted) repairs++
   }
 
-  const known = new Set((await deps.db.select({ cloid: orders.clientOrderId }).from(orders)
-    .where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys()].length ? [...venueOpen.keys()] : ['0x']))))
-    .map((o) => o.cloid.toLowerCase()))
-  for (const [cloid, venueOrder] of venueOpen) {
-    if (known.has(cloid)) continue
-    if (venueOrder.side === null) {
-      // Not adopted with a guessed side, nor cancelled (an order row needs its side): a person is told.
-      alertUnappliableRead(deps, walletId, { clientOrderId: cloid, problem: `side: ${SIDE_RULE}` },
-        'an order Deputy does not hold is neither adopted nor cancelled (ORPHAN_POLICY) without its side: it is left live at the operator, and read again on the next sweep')
-      continue
-    }
-    const side = venueOrder.side
-    // The order, its cancel (ORPHAN_POLICY=cancel) and the audit entry are written together: an
-    // order adopted without its cancel would be known from then on, and never cancelled.
-    const adopted = await deps.db.transaction(async (tx) => {
-      const [row] = await tx.insert(orders).values({
-        walletId, clientOrderId: cloid, market: venueOrder.market, side,
-        price: venueOrder.price, size: venueOrder.size, timeInForce: null, adoptedAt: sql`now()`, state: venueOrder.status === 'partiallyFilled' ? 'partially_filled' : 'open', venueOrderId: venueOrder.orderId, venueRevision: venueOrder.revision,
-      }).onConflictDoNothing().returning({ id: orders.id })
-      if (!row) return undefined
-      if (orphans === 'cancel') await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: row.id, payload: { reason: ORPHAN_CANCEL_REASON } })
-      await record(tx, orphans === 'cancel' ? 'orphan.cancel' : 'orphan.adopt', { orderId: row.id, clientOrderId: cloid })
-      return row
-    })
-    if (adopted) repairs++
-  }
+  repairs += await adoptOrphans(deps, walletId, venueOpen, orphans, record)
 
   // An order the reconciler was to cancel (an orphan, or one recorded ended here) whose cancel failed
   // for good is still live there: cancelled again, and a person told.
@@ -291,42 +266,4 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
  */
 function startsNoRead(deps: WorkerDeps): void {
   deps.stopping?.throwIfAborted()
-}
-
-/**
- * Orders Postgres has as ended (cancelled, rejected) that the operator still lists open, though they
- * ended before the list was read: a placement accepted without Deputy learning it (a crash around a
- * resend after a refusal, say) that was then stopped or refused here. The user was told it is gone,
- * and it can fill: it is read back as it is at the operator and cancelled there (reason as recorded,
- * or `reconcile`), never left live: the cancel is flagged `liveAtOperator`, so it is held for a
- * session whose scope covers CancelOrder rather than failed out of scope, and queued again while the
- * operator lists the order open after it failed for good (`reconcilerCancel`).
- */
-async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, unappliable: Set<string>, settled: Date,
-  record: (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>): Promise<number> {
-  if (venueOpen.size === 0 && unappliable.size === 0) return 0
-  let repairs = 0
-  const ended = await deps.db.select().from(orders).where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys(), ...unappliable]),
-    inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled)))
-  for (const order of ended) {
-    // Listed open with a read that cannot be applied: cancelled there all the same (the cancel needs
-    // only the cloid), without the read's values.
-    const seen = venueOpen.get(order.clientOrderId.toLowerCase())
-    repairs += await deps.db.transaction(async (tx) => {
-      // The operator holds it: a rejection recorded here was wrong, code and words alike (the user
-      // would read a cancelled order as rejected for, say, InsufficientBalance).
-      const state = parseAmount('filled', order.filled) > 0n ? 'partially_filled' : 'open'
-      const [row] = await tx.update(orders).set({ state, cancelReason: null, rejectCode: null, rejectReason: null })
-        .where(and(eq(orders.id, order.id), inArray(orders.state, ['cancelled', 'rejected']), lt(orders.updatedAt, settled))).returning({ id: orders.id })
-      if (!row) return 0
-      // What the read changed besides (a modify whose receipt and event Postgres never applied) is a repair of its own.
-      const changed = seen ? await mutateOrder(tx, { id: order.id }, [snapshotUpdate(seen)]) : undefined
-      await tx.insert(outbox).values({ walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason: order.cancelReason ?? 'reconcile', [LIVE_AT_OPERATOR]: true } })
-      await record(tx, 'order.liveAtOperator', { orderId: order.id, clientOrderId: order.clientOrderId, recorded: order.state })
-      const made = changed ? orderRepairs(changed) : []
-      for (const { action, details } of made) await record(tx, action, details)
-      return 1 + made.length
-    })
-  }
-  return repairs
 }
