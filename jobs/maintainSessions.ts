@@ -60,14 +60,13 @@ import { grantBackoffs } from '../src/store/repositories/grantBackoffs.js'
 import { outbox, sessions, wallets } from '../src/store/schema/index.js'
 import type { RequestFamily } from '../src/core/acl/actions.js'
 import { shortestLifetimeSeconds } from '../src/core/sessions/lifetimeBounds.js'
-import { grantRetryDelayMs } from '../src/core/sessions/grantRetryDelay.js'
-import { errorMessage } from '../src/core/errors/errorMessage.js'
 import { releaseHeldOfEndedOrders } from '../src/store/repositories/outboxRepo.js'
 import { reconcilerCancel } from '../src/store/repositories/unfinishedCancels.js'
 import { stopsHere } from '../src/runtime/stopsHere.js'
 import { eachAtMost } from '../src/runtime/eachAtMost.js'
 import { DeadlineError } from '../src/runtime/withinDeadline.js'
 import { aloneWithinDeadline, type StepsInProgress } from '../src/runtime/sessions/aloneWithinDeadline.js'
+import { revokeQuarantinedSessions } from '../src/runtime/sessions/revokeQuarantinedSessions.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
 
@@ -111,17 +110,6 @@ export type SessionMaintenanceOptions = {
   inProgress?: StepsInProgress
   /** How long a run waits for one wallet's grant or revocation (default `WALLET_DEADLINE_MS`); tests shorten it. */
   walletDeadlineMs?: number
-}
-
-/** The rows grouped by wallet, in the order each wallet first appears. */
-function byWallet<T extends { session: { walletId: string } }>(rows: readonly T[]): T[][] {
-  const groups = new Map<string, T[]>()
-  for (const row of rows) {
-    const group = groups.get(row.session.walletId)
-    if (group) group.push(row)
-    else groups.set(row.session.walletId, [row])
-  }
-  return [...groups.values()]
 }
 
 /**
@@ -265,49 +253,6 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   // one) whose delegation is still live at the operator, with their orders: revoked there with the
   // wallet's signature, the session key being what is in doubt. The operator cancels their orders,
   // which the event consumer places again under the current session (granted above).
-  const quarantined = await deps.db.select({ session: sessions, address: wallets.address, custodyWalletId: wallets.custodyWalletId })
-    .from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId))
-    .where(and(scope, eq(sessions.status, 'quarantined'), isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload), gt(sessions.expiryUnix, nowSeconds)))
-  // A wallet's sessions one after another (one signature asked of its signer at a time), the wallets side by side.
-  await eachAtMost(byWallet(quarantined), WALLETS_AT_ONCE, async (ofWallet) => {
-    for (const { session, ...wallet } of ofWallet) {
-      if (stopsHere(deps, report)) return
-      const signer = options.walletSignerFor(wallet)
-      if (!signer) {
-        deps.alert({
-          walletId: session.walletId, code: 'SESSION_UNREVOKED',
-          message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: no wallet signer is configured to revoke it; the wallet must sign its revocation (POST /v1/sessions/revoke)`,
-          details: { sessionId: session.id, delegation: session.delegationHash },
-        })
-        continue
-      }
-      // A signer that is down (or whose policy refuses the Revocation) is not asked on every run: after
-      // each failure the next attempt waits, from the grants' first wait, doubling up to theirs at most.
-      const retry = options.quarantineRetries?.get(session.id)
-      if (retry && retry.retryAt > deps.now()) continue
-      try {
-        const step = await aloneWithinDeadline(inProgress, session.walletId, stepLimits, () => revokeAtOperator(deps, options.keyring, session, session.statusReason ?? 'quarantined', signer))
-        // The wallet's grant (or this revocation) from an earlier run is still waiting for its signer: the next run asks.
-        if (step.busy) continue
-        options.quarantineRetries?.delete(session.id)
-        report.revoked++
-      } catch (error) {
-        report.failures++
-        const failures = (retry?.failures ?? 0) + 1
-        const retryAt = deps.now() + grantRetryDelayMs(failures + 1, options.grantRetryBaseMs)
-        options.quarantineRetries?.set(session.id, { failures, retryAt })
-        deps.log.warn({ sessionId: session.id, status: session.status, err: error, retryAt: new Date(retryAt).toISOString() }, 'revoking a quarantined session at the operator failed; retrying after a wait')
-        deps.alert({
-          walletId: session.walletId, code: 'SESSION_UNREVOKED',
-          message: `a session quarantined for SignerMismatch (its key is in doubt) is still live at the operator, with its orders, until ${session.expiry.toISOString()}: its revocation failed (${errorMessage(error)}); retrying`,
-          details: { sessionId: session.id, delegation: session.delegationHash },
-        })
-      }
-    }
-  }, () => stopsHere(deps, report))
-  if (!walletId && options.quarantineRetries) {
-    const live = new Set(quarantined.map(({ session }) => session.id))
-    for (const id of options.quarantineRetries.keys()) if (!live.has(id)) options.quarantineRetries.delete(id)
-  }
+  await revokeQuarantinedSessions(deps, options, { walletId, scope, nowSeconds, walletsAtOnce: WALLETS_AT_ONCE, inProgress, stepLimits }, report)
   return report
 }
