@@ -24,7 +24,8 @@
  *   it at once, and the refused request recorded accepted if the new one's receipt is a duplicate,
  *   the cloid rule saying the operator took the first); unless the operator now verifies over another
  *   EIP-712 domain (`/v1/info` read again, `deliver`): then nothing is marked and the job waits. An active
- *   session whose stored key does not unseal to its public key is quarantined and alerted (KEY_INTEGRITY)
+ *   session whose stored key is not the delegated one (it unseals to another key than its public key, is
+ *   corrupt, or is another session's: `sealedKeyIntegrity`) is quarantined and alerted (KEY_INTEGRITY)
  *   before anything is signed, as for SignerMismatch, and the work held until a new session. RateLimited (per session key) → that session's jobs
  *   wait out Retry-After as delayed jobs, then the same bytes. ACL violation and business rejections → terminal.
  *   Outside the active session's scope: held for a scope change (session maintenance rotates the

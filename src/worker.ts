@@ -22,7 +22,7 @@ import { createVenueClient } from './venue/createVenueClient.js'
 import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
-import { quarantineMismatchedKey } from './runtime/sessions/quarantineMismatchedKey.js'
+import { quarantineKeyIntegrity } from './runtime/sessions/quarantineKeyIntegrity.js'
 import { createAlertSink } from './runtime/createAlertSink.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
@@ -82,7 +82,7 @@ export async function startWorker(options: StartWorkerOptions) {
     sessions: createSessionSigners({
       db: options.db, keyring: options.keyring, domain, now: operatorNow, readDeadlineMs: shortDeadlineMs(info.maxDeadlineMs, 30_000),
       // A stored key that is not the delegated one: quarantined and alerted, as a SignerMismatch is.
-      onKeyMismatch: (session) => quarantineMismatchedKey(deps, session),
+      onKeyIntegrity: (session, problem) => quarantineKeyIntegrity(deps, session, problem),
     }),
     rateLimits: createSessionRateLimits(now),
     // On the operator's clock, which every process shares: on its own, a process whose clock runs

@@ -1,5 +1,5 @@
 import { type KeyObject, createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { DecryptFailedError } from './errors.js'
+import { DecryptFailedError, type SealedPart } from './errors.js'
 
 const IV_BYTES = 12
 const TAG_BYTES = 16
@@ -13,8 +13,8 @@ export function sealAesGcm(key: KeyObject | Uint8Array, plaintext: Uint8Array, a
 }
 
 /** Opens what `sealAesGcm` made; any change to key, bytes or AAD throws DecryptFailedError. */
-export function openAesGcm(key: KeyObject | Uint8Array, sealed: Uint8Array, aad: string, what: string): Uint8Array {
-  if (sealed.length < IV_BYTES + TAG_BYTES) throw new DecryptFailedError(`the ${what} is truncated`)
+export function openAesGcm(key: KeyObject | Uint8Array, sealed: Uint8Array, aad: string, what: Exclude<SealedPart, 'format'>): Uint8Array {
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw new DecryptFailedError(`the ${what} is truncated`, what)
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES })
   decipher.setAAD(Buffer.from(aad, 'utf8'))
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
@@ -25,7 +25,7 @@ export function openAesGcm(key: KeyObject | Uint8Array, sealed: Uint8Array, aad:
   } catch {
     // The cause is deliberately dropped: it says nothing more than "unable to authenticate".
     plaintext.fill(0)
-    throw new DecryptFailedError(`the ${what} does not authenticate`)
+    throw new DecryptFailedError(`the ${what} does not authenticate`, what)
   }
   // A plain array of its own: small Buffers are slices of a shared pool the caller could not wipe.
   const opened = new Uint8Array(plaintext.length + rest.length)

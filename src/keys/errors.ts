@@ -44,13 +44,23 @@ export class UnknownMasterKeyError extends BaseError {
   }
 }
 
+/**
+ * Which part of a sealed secret failed: its `format` (not a sealed string at all), the `wrapped data
+ * key` (the master key under the id it names, with the row's AAD, does not open it: another key under
+ * that id, or a wrapped key altered or from another row), or the `secret` (the data key opened, so
+ * the master key is the one that sealed it for this row, but the ciphertext does not authenticate).
+ */
+export type SealedPart = 'format' | 'wrapped data key' | 'secret'
+
 export class DecryptFailedError extends BaseError {
   override name = 'DecryptFailedError'
-  constructor(reason: string) {
+  readonly part: SealedPart
+  constructor(reason: string, part: SealedPart) {
     super(`cannot decrypt the sealed secret: ${reason}`, {
       code: 'KEYS.DECRYPT_FAILED',
       hint: 'the stored value may be corrupted, belong to another row (its additional authenticated data differs), or have been sealed under a different key with the same id',
     })
+    this.part = part
   }
 }
 
@@ -62,18 +72,50 @@ export class InvalidSessionSecretError extends BaseError {
 }
 
 /**
- * A sealed session key that opens (the master key and the row's AAD are right) to a key other than
- * the session's public key: the stored key is not the delegated one (tampered with, a bad rewrap,
- * a restore from another backup). Nothing may be signed with it. Names the session only.
+ * A session's stored key that is not the delegated one, found before anything is signed with it: the
+ * key-integrity problem the operator's SignerMismatch reports. `reason` is the quarantined session's
+ * status reason. Names the session only.
  */
-export class SessionKeyMismatchError extends BaseError {
-  override name = 'SessionKeyMismatchError'
+export abstract class SessionKeyIntegrityError extends BaseError {
   readonly sessionId: string
-  constructor(sessionId: string) {
-    super(`session ${sessionId}: the stored session key does not match the session's public key (it is not the delegated key)`, {
-      code: 'KEYS.SESSION_KEY_MISMATCH',
+  abstract readonly reason: string
+  constructor(sessionId: string, shortMessage: string, code: string) {
+    super(`session ${sessionId}: ${shortMessage}`, {
+      code,
       hint: 'the sealed key in Postgres was replaced or mixed up (tampering, a bad rewrap, a restore from another backup): the session is quarantined; check how the row changed',
     })
     this.sessionId = sessionId
+  }
+}
+
+/**
+ * A sealed session key that opens (the master key and the row's AAD are right) to a key other than
+ * the session's public key: the stored key is not the delegated one (tampered with, a bad rewrap,
+ * a restore from another backup). Nothing may be signed with it.
+ */
+export class SessionKeyMismatchError extends SessionKeyIntegrityError {
+  override name = 'SessionKeyMismatchError'
+  readonly reason = "the stored session key does not match the session's public key: it is not the delegated key"
+  constructor(sessionId: string) {
+    super(sessionId, "the stored session key does not match the session's public key (it is not the delegated key)", 'KEYS.SESSION_KEY_MISMATCH')
+  }
+}
+
+/**
+ * A sealed session key that cannot be opened for its row although the keyring can vouch for the
+ * master key: `corrupt` (not a sealed value at all, or the master key opened its data key for this
+ * row and the ciphertext does not authenticate: altered), or `anotherSession` (it is the sealed key of
+ * another session's row, which it opens there: copied or mixed up). Not a master key that differs
+ * from the one that sealed it (that is a configuration problem, `DecryptFailedError`).
+ */
+export class SessionKeyCorruptError extends SessionKeyIntegrityError {
+  override name = 'SessionKeyCorruptError'
+  readonly reason: string
+  constructor(sessionId: string, why: 'corrupt' | 'anotherSession') {
+    const reason = why === 'corrupt'
+      ? 'the stored session key is corrupt: it does not authenticate under the master key that sealed it for this session'
+      : "the stored session key is another session's (copied from its row): it is not the delegated key"
+    super(sessionId, reason, 'KEYS.SESSION_KEY_CORRUPT')
+    this.reason = reason
   }
 }

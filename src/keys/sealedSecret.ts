@@ -21,10 +21,10 @@ export function formatSealed({ keyId, wrappedKey, ciphertext }: SealedParts): st
 
 export function parseSealed(sealed: string): SealedParts {
   const parts = typeof sealed === 'string' ? sealed.split('.') : []
-  if (parts.length !== 4 || parts[0] !== SEALED_FORMAT) throw new DecryptFailedError(`not a sealed secret of format ${SEALED_FORMAT}`)
+  if (parts.length !== 4 || parts[0] !== SEALED_FORMAT) throw new DecryptFailedError(`not a sealed secret of format ${SEALED_FORMAT}`, 'format')
   const [, keyId, wrappedKey, ciphertext] = parts as [string, string, string, string]
   if (!MASTER_KEY_ID.test(keyId) || !BASE64URL.test(wrappedKey) || !BASE64URL.test(ciphertext)) {
-    throw new DecryptFailedError('the sealed secret is malformed')
+    throw new DecryptFailedError('the sealed secret is malformed', 'format')
   }
   return { keyId, wrappedKey: Buffer.from(wrappedKey, 'base64url'), ciphertext: Buffer.from(ciphertext, 'base64url') }
 }

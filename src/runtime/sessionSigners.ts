@@ -4,11 +4,12 @@ import type { AclAction } from '../core/acl/actions.js'
 import type { OperatorDomain } from '../core/eip712/types.js'
 import type { SessionKey } from '../keys/SessionKey.js'
 import type { Keyring } from '../keys/Keyring.js'
-import { SessionKeyMismatchError } from '../keys/errors.js'
+import type { SessionKeyIntegrityError } from '../keys/errors.js'
 import { signRead } from '../keys/signRead.js'
 import type { Db } from '../store/Database.js'
 import { type SessionRow, sessions, wallets } from '../store/schema/index.js'
 import type { ReadAuth } from '../venue/types.js'
+import { sealedKeyIntegrity } from './sessions/sealedKeyIntegrity.js'
 import { unsealSessionKey } from './sessions/sealedSessionKey.js'
 
 /** Nothing is signed with a delegation that expires within this many seconds. */
@@ -32,14 +33,17 @@ export type ActiveSession = {
  * session id (AES-GCM per request would be waste); the cache forgets a session
  * as soon as this process ends it, and at the next `prune` when another did.
  *
- * `onKeyMismatch`: an active session whose sealed key is not its public key's (the stored key is not
- * the delegated one) is handed to it (the worker quarantines it: `quarantineMismatchedKey`), and
- * `active` answers no session, as for a wallet without one, so its work waits for a new session
- * instead of failing to unseal on every retry. Without it, `active` throws `SessionKeyMismatchError`.
+ * `onKeyIntegrity`: an active session whose stored key is found not to be the delegated one (it
+ * unseals to another key than its public key, it is corrupt, or it is another session's:
+ * `sealedKeyIntegrity`) is handed to it with the problem (the worker quarantines it:
+ * `quarantineKeyIntegrity`), and `active` answers no session, as for a wallet without one, so its
+ * work waits for a new session instead of failing to unseal on every retry. Without it, `active`
+ * throws the unseal's error. Any other unseal failure (a master key the keyring lacks, or one that
+ * does not open the row, which the keyring cannot tell from a configuration problem) is thrown.
  */
 export function createSessionSigners(options: {
   db: Db; keyring: Keyring; domain: OperatorDomain; now: () => number; readDeadlineMs?: number
-  onKeyMismatch?: (session: SessionRow) => Promise<unknown>
+  onKeyIntegrity?: (session: SessionRow, problem: SessionKeyIntegrityError) => Promise<unknown>
 }) {
   const cache = new Map<string, ActiveSession>()
   const unsealed = (row: SessionRow, wallet: Address): ActiveSession => cache.get(row.id) ?? {
@@ -62,7 +66,7 @@ export function createSessionSigners(options: {
     /**
      * The wallet's active session that stays valid for at least `marginSeconds`.
      * Nothing is ever signed with a delegation that has expired or is about to, nor with a stored
-     * key that is not the session's (`onKeyMismatch`).
+     * stored key that is not the session's (`onKeyIntegrity`).
      */
     async active(walletId: string, marginSeconds = SIGNING_MARGIN_SECONDS): Promise<ActiveSession | undefined> {
       const minExpiry = Math.floor(options.now() / 1000) + marginSeconds
@@ -76,9 +80,10 @@ export function createSessionSigners(options: {
       try {
         return toActive(row.session, row.address as Address)
       } catch (error) {
-        if (!(error instanceof SessionKeyMismatchError) || !options.onKeyMismatch) throw error
+        const problem = options.onKeyIntegrity && await sealedKeyIntegrity(options.db, options.keyring, row.session, error)
+        if (!problem) throw error
         // Nothing is signed with it: never cached, and the caller finds no active session.
-        await options.onKeyMismatch(row.session)
+        await options.onKeyIntegrity!(row.session, problem)
         return undefined
       }
     },

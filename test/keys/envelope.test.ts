@@ -44,12 +44,12 @@ describe('envelope encryption of session secrets', () => {
     expect(a[3]).not.toBe(b[3])
   })
 
-  it('fails on a change to any byte of the wrapped key or of the ciphertext (IV, body, tag)', () => {
+  it('fails on a change to any byte of the wrapped key or of the ciphertext (IV, body, tag), naming which part failed', () => {
     const sealed = encryptSecret(keyring, secret, aad)
-    for (const part of [2, 3]) {
+    for (const [part, failed] of [[2, 'wrapped data key'], [3, 'secret']] as const) {
       const length = Buffer.from(sealed.split('.')[part]!, 'base64url').length
       for (let byte = 0; byte < length; byte++) {
-        expect(() => decryptSecret(keyring, tamperPart(sealed, part, byte), aad), `part ${part} byte ${byte}`).toThrow(code('KEYS.DECRYPT_FAILED'))
+        expect(() => decryptSecret(keyring, tamperPart(sealed, part, byte), aad), `part ${part} byte ${byte}`).toThrow(expect.objectContaining({ code: 'KEYS.DECRYPT_FAILED', part: failed }))
       }
     }
   })
@@ -67,9 +67,9 @@ describe('envelope encryption of session secrets', () => {
     expect(() => decryptSecret(keyring, tamper(encryptSecret(keyring, secret, aad)), aad)).toThrow(code('KEYS.DECRYPT_FAILED'))
   })
 
-  it('fails for another row (wrong additional authenticated data)', () => {
+  it('fails for another row (wrong additional authenticated data), at its wrapped data key', () => {
     const sealed = encryptSecret(keyring, secret, aad)
-    expect(() => decryptSecret(keyring, sealed, 'session:other')).toThrow(code('KEYS.DECRYPT_FAILED'))
+    expect(() => decryptSecret(keyring, sealed, 'session:other')).toThrow(expect.objectContaining({ code: 'KEYS.DECRYPT_FAILED', part: 'wrapped data key' }))
     expect(() => rewrapSecret(keyring, sealed, 'session:other')).toThrow(code('KEYS.DECRYPT_FAILED'))
   })
 
@@ -85,7 +85,7 @@ describe('envelope encryption of session secrets', () => {
 
   it('fails with DECRYPT_FAILED under another key of the same id, or when relabelled to another held key', () => {
     const sealed = encryptSecret(keyring, secret, aad)
-    expect(() => decryptSecret(createKeyring(generateMasterKey('k1')), sealed, aad)).toThrow(code('KEYS.DECRYPT_FAILED'))
+    expect(() => decryptSecret(createKeyring(generateMasterKey('k1')), sealed, aad)).toThrow(expect.objectContaining({ code: 'KEYS.DECRYPT_FAILED', part: 'wrapped data key' }))
     expect(() => decryptSecret(createKeyring(`${k2},${k1}`), sealed.replace('.k1.', '.k2.'), aad)).toThrow(code('KEYS.DECRYPT_FAILED'))
   })
 })

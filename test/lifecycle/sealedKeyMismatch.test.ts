@@ -10,7 +10,11 @@
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SessionKey } from '../../src/keys/SessionKey.js'
+import { createKeyring } from '../../src/keys/Keyring.js'
 import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { DecryptFailedError } from '../../src/keys/errors.js'
+import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
+import { reconcile } from '../../jobs/reconcile.js'
 import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { sessions } from '../../src/store/schema/index.js'
@@ -48,6 +52,12 @@ async function sealImpostorKey(sessionId: string) {
   await h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(h.keyring, secret, sessionKeyAad(sessionId)) }).where(eq(sessions.id, sessionId))
   secret.fill(0)
   // The worker unsealed the real key for the order placed before: it must unseal the row again.
+  worker.deps.sessions.forget(sessionId)
+}
+
+/** Writes `sealed` in the session's row as its sealed key, and has the worker unseal the row again. */
+async function storeSealed(sessionId: string, sealed: string) {
+  await h.db.update(sessions).set({ sealedPrivateKey: sealed }).where(eq(sessions.id, sessionId))
   worker.deps.sessions.forget(sessionId)
 }
 
@@ -129,5 +139,54 @@ describe('a session whose sealed key does not match its public key', () => {
     expect((await settled(h.db, resting.id, 'cancelled')).cancelReason).toBe('sessionRevoked')
     await eventually(async () => (await r.ordersOfIntent(resting.intentId!)).find((o) => o.id !== resting.id && o.state === 'open' && o.sessionId === next.id))
     signers.delete(w.wallet.address.toLowerCase())
+  })
+})
+
+describe('a session whose sealed key does not open for its row, under a master key that opens the others', () => {
+  it('holding another session\'s sealed key (copied from its row): quarantined and alerted before anything is signed, its work held for a new session', async () => {
+    const w = await activeWallet(h)
+    const other = await activeWallet(h)
+    await storeSealed(w.session.id, (await r.session(other.session.id)).sealedPrivateKey)
+    const order = await place(h, worker, w.wallet.id)
+    const held = await eventually(async () => { const [row] = await r.outboxOf(order.id); return row?.status === 'held' && row })
+    expect(held.lastError).toBeTruthy()
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('another session'), failedAt: expect.any(Date) })
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'KEY_INTEGRITY', details: { sessionId: w.session.id } }))
+    expect((await r.wallet(w.wallet.id)).status).toBe('awaiting_delegation')
+    // Nothing was signed, neither with the key in doubt nor with the other session's.
+    expect(await r.requestsOf(order.id)).toEqual([])
+    expect(await firstJob(order.id)).toEqual({ stacktrace: [], result: 'held' })
+    // The session whose key it is goes on.
+    expect((await r.session(other.session.id)).status).toBe('active')
+
+    const { session: next } = await grant(h, w)
+    await worker.relay()
+    expect((await openWithSession(h.db, order.id)).sessionId).toBe(next.id)
+  })
+
+  it('its ciphertext altered: quarantined and alerted by the next reconciliation (as by the start-up one), with no order of its own', async () => {
+    const w = await activeWallet(h)
+    const sealed = (await r.session(w.session.id)).sealedPrivateKey
+    const parts = sealed.split('.')
+    const secret = parts[3]!
+    const at = Math.floor(secret.length / 2)
+    parts[3] = secret.slice(0, at) + (secret[at] === 'A' ? 'B' : 'A') + secret.slice(at + 1)
+    await storeSealed(w.session.id, parts.join('.'))
+    await reconcile(worker.deps, { walletId: w.wallet.id, orphans: 'adopt' })
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('corrupt') })
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'KEY_INTEGRITY', details: { sessionId: w.session.id } }))
+  })
+
+  it('sealed under another key given the same id (a configuration problem, not the row\'s): not quarantined, the error is thrown as before', async () => {
+    const w = await activeWallet(h)
+    const key = SessionKey.generate()
+    const secret = key.exportSecretForEncryption()
+    // Another master key under the current key's id: what the API would seal with if given its own key.
+    const otherKeyring = createKeyring(generateMasterKey(h.keyring.currentKeyId))
+    await storeSealed(w.session.id, encryptSecret(otherKeyring, secret, sessionKeyAad(w.session.id)))
+    secret.fill(0)
+    await expect(worker.deps.sessions.active(w.wallet.id)).rejects.toBeInstanceOf(DecryptFailedError)
+    expect((await r.session(w.session.id)).status).toBe('active')
+    expect(alerts.filter((a) => a.walletId === w.wallet.id)).toEqual([])
   })
 })

@@ -109,7 +109,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
 
   app.post('/sessions/:sessionId/revoke', {
     schema: {
-      summary: "Revoke a session at the operator (signed by the session key; a quarantined session's, or one whose stored key proves not to be its public key's (then quarantined, KEY_INTEGRITY), by the wallet signer, 409 SESSION.WALLET_SIGNER_REQUIRED without one); the operator cancels the session's open orders", tags, security: tenantSecurity,
+      summary: "Revoke a session at the operator (signed by the session key; a quarantined session's, or one whose stored key proves not to be the delegated one (then quarantined, KEY_INTEGRITY), by the wallet signer, 409 SESSION.WALLET_SIGNER_REQUIRED without one); the operator cancels the session's open orders", tags, security: tenantSecurity,
       headers: idempotencyHeader, params: sessionParams,
       body: z.strictObject({ reason: z.string().min(1, 'must not be empty').max(500, 'must be at most 500 characters').optional() }).optional(),
       response: { 200: Session, ...errorResponses },

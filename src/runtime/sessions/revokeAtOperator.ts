@@ -12,8 +12,8 @@ import { audit } from '../../store/repositories/audit.js'
 import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
-import { quarantineMismatchedKey } from './quarantineMismatchedKey.js'
-import { SessionKeyMismatchError } from '../../keys/errors.js'
+import { quarantineKeyIntegrity } from './quarantineKeyIntegrity.js'
+import { sealedKeyIntegrity } from './sealedKeyIntegrity.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 import { OperatorDomainChangedError } from '../operatorDomain.js'
@@ -32,8 +32,9 @@ export class WalletSignerRequiredError extends BaseError {
 /**
  * Revokes a session at the operator and marks it revoked. Signed by the session key itself, but
  * for a quarantined session (the operator answered SignerMismatch: the stored key is not the
- * delegated one, or was tampered with), and for one whose stored key unseals to another key than its
- * public key, quarantined and alerted KEY_INTEGRITY here: that key is what is in doubt, so its
+ * delegated one, or was tampered with), and for one whose stored key proves not to be the delegated
+ * one (another key than its public key, corrupt, or another session's), quarantined and alerted
+ * KEY_INTEGRITY here: that key is what is in doubt, so its
  * revocation is signed by the wallet (`walletSigner`; without one, `WalletSignerRequiredError`). The operator cancels
  * the session's open orders (`sessionRevoked`); the event consumer re-places those still wanted
  * under the wallet's current session. An already revoked or expired delegation counts as revoked.
@@ -116,9 +117,10 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
 
 /**
  * Who signs the session's Revocation: the wallet for a quarantined session, its own key otherwise.
- * A stored key that turns out not to be the session's (`SessionKeyMismatchError`) is never signed
- * with: the session is quarantined and alerted (`quarantineMismatchedKey`, as the worker does when
- * it would sign a request with it) and its Revocation is the wallet's, as for any quarantined one.
+ * A stored key that turns out not to be the session's (`sealedKeyIntegrity`: another key, corrupt,
+ * or another session's) is never signed with: the session is quarantined and alerted
+ * (`quarantineKeyIntegrity`, as the worker does when it would sign a request with it) and its
+ * Revocation is the wallet's, as for any quarantined one.
  */
 async function revocationSigner(deps: WorkerDeps, keyring: Keyring, session: SessionRow, walletSigner: WalletSigner | undefined): Promise<(message: RevocationMessage) => Promise<Hex>> {
   if (session.status !== 'quarantined') {
@@ -126,8 +128,9 @@ async function revocationSigner(deps: WorkerDeps, keyring: Keyring, session: Ses
       const key = unsealSessionKey(keyring, session)
       return async (message) => signRevocation(key, deps.domain, message).signature
     } catch (error) {
-      if (!(error instanceof SessionKeyMismatchError)) throw error
-      await quarantineMismatchedKey(deps, session)
+      const problem = await sealedKeyIntegrity(deps.db, keyring, session, error)
+      if (!problem) throw error
+      await quarantineKeyIntegrity(deps, session, problem)
     }
   }
   if (!walletSigner) throw new WalletSignerRequiredError(session.id)
