@@ -3,11 +3,13 @@
  * a key id it holds whose key does not open the active sessions sealed under that id (another key
  * given the same id, a typo'd copy, the API and the worker each given their own) stops start-up with
  * a configuration error naming the variable, instead of a worker that starts, reports ready, and then
- * fails every order, cancel and revocation of those wallets as it tries to sign.
+ * fails every order, cancel and revocation of those wallets as it tries to sign. A session whose own
+ * stored key is in doubt is no such error: it is logged, and the next session proves the key.
  */
 import { randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApiServer } from '../../src/api/startApiServer.js'
 import { loadConfig } from '../../src/config.js'
 import { createKeyring } from '../../src/keys/Keyring.js'
@@ -16,6 +18,7 @@ import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { createLogger } from '../../src/logger.js'
 import { checkMasterKeysOpenSessions } from '../../src/runtime/sessions/checkMasterKeysOpenSessions.js'
 import { sealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
+import { sessions } from '../../src/store/schema/index.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
 import { lateRelay } from '../support/lateRelay.js'
 import { runToExit } from '../support/runToExit.js'
@@ -85,4 +88,90 @@ it('active sessions under a key id DEPUTY_MASTER_KEY does not hold are logged as
   lines.length = 0
   await checkMasterKeysOpenSessions(testDb.database.db, createKeyring(`${retired},${sealing}`), createLogger('info', 'test', stream))
   expect(lines).toEqual([])
+})
+
+/**
+ * The session the check opens may itself be what is wrong, not the key: its stored key another
+ * session's (copied from its row) or altered. That is a key-integrity problem of that session (the
+ * worker's start-up reconciliation, which unseals every active session, quarantines it and alerts
+ * KEY_INTEGRITY), not a master key that is not the one that sealed it: the check logs it and opens
+ * the next session under that id instead.
+ */
+describe('a session the check opens whose stored key is not the delegated one', () => {
+  let own: TestDatabase
+  let keyring: ReturnType<typeof createKeyring>
+  let good: string
+  beforeAll(async () => {
+    own = await createTestDatabase()
+    keyring = createKeyring(sealing)
+    const wallet = await insertWallet(own.database.db)
+    const key = SessionKey.generate()
+    good = randomUUID()
+    await insertSession(own.database.db, wallet.id, { id: good, status: 'active', publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, good), masterKeyId: keyring.currentKeyId })
+  })
+  afterAll(async () => { await own?.drop() })
+
+  /** A session that expires after `good` (the one the check opens first), holding `sealed`. */
+  async function laterSession(sealed: string, id: string = randomUUID()) {
+    const wallet = await insertWallet(own.database.db)
+    const expiryUnix = 1_950_000_000
+    await insertSession(own.database.db, wallet.id, {
+      id, status: 'active', publicKey: SessionKey.generate().publicKey, sealedPrivateKey: sealed, masterKeyId: keyring.currentKeyId, expiry: new Date(expiryUnix * 1000), expiryUnix,
+    })
+    return id
+  }
+  async function check(entries: string) {
+    const lines: Record<string, unknown>[] = []
+    const stream = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done() } })
+    await checkMasterKeysOpenSessions(own.database.db, createKeyring(entries), createLogger('info', 'test', stream))
+    return lines
+  }
+
+  it('holding another session\'s sealed key: logged as that session\'s key-integrity problem, not a configuration error', async () => {
+    const [row] = await own.database.db.select({ sealed: sessions.sealedPrivateKey }).from(sessions).where(eq(sessions.id, good))
+    const copy = await laterSession(row!.sealed)
+    try {
+      const lines = await check(sealing)
+      expect(lines).toEqual([expect.objectContaining({ level: 50, sessionId: copy, code: 'KEYS.SESSION_KEY_CORRUPT', msg: expect.stringContaining('KEY_INTEGRITY') })])
+      for (const secret of secrets) expect(JSON.stringify(lines)).not.toContain(secret)
+      // Another key under that id opens neither: nothing vouches for it, a configuration error still.
+      await expect(check(impostor)).rejects.toThrow('DEPUTY_MASTER_KEY: entry 1 does not open session')
+    } finally {
+      await own.database.db.delete(sessions).where(eq(sessions.id, copy))
+    }
+  })
+
+  it('altered: logged the same way', async () => {
+    const id = randomUUID()
+    const parts = sealSessionKey(keyring, SessionKey.generate(), id).split('.')
+    const at = Math.floor(parts[3]!.length / 2)
+    parts[3] = parts[3]!.slice(0, at) + (parts[3]![at] === 'A' ? 'B' : 'A') + parts[3]!.slice(at + 1)
+    await laterSession(parts.join('.'), id)
+    try {
+      expect(await check(sealing)).toEqual([expect.objectContaining({ level: 50, sessionId: id, code: 'KEYS.SESSION_KEY_CORRUPT' })])
+      await expect(check(impostor)).rejects.toThrow('DEPUTY_MASTER_KEY: entry 1 does not open session')
+    } finally {
+      await own.database.db.delete(sessions).where(eq(sessions.id, id))
+    }
+  })
+
+  it('not a sealed value at all: logged the same way, and another key under that id is still found, at the next session', async () => {
+    const id = await laterSession(`dk1.${keyring.currentKeyId}.AAAA`)
+    try {
+      expect(await check(sealing)).toEqual([expect.objectContaining({ level: 50, sessionId: id, code: 'KEYS.SESSION_KEY_CORRUPT' })])
+      await expect(check(impostor)).rejects.toThrow(`DEPUTY_MASTER_KEY: entry 1 does not open session ${good}'s key`)
+    } finally {
+      await own.database.db.delete(sessions).where(eq(sessions.id, id))
+    }
+  })
+
+  it('unsealing to another key than its public key: logged the same way (it opened: the key is the right one)', async () => {
+    const id = randomUUID()
+    await laterSession(sealSessionKey(keyring, SessionKey.generate(), id), id)
+    try {
+      expect(await check(sealing)).toEqual([expect.objectContaining({ level: 50, sessionId: id, code: 'KEYS.SESSION_KEY_MISMATCH' })])
+    } finally {
+      await own.database.db.delete(sessions).where(eq(sessions.id, id))
+    }
+  })
 })
