@@ -81,7 +81,8 @@ describe('a session whose sealed key does not match its public key', () => {
     await sealImpostorKey(w.session.id)
     const after = await place(h, worker, w.wallet.id, { price: '1850' })
     const next = await eventually(async () => (await r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active' && s.id !== w.session.id))
-    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('does not match'), failedAt: expect.any(Date), revokedAt: null })
+    // Its revocation may already have followed (the maintenance run that granted the next session goes on to it): checked below.
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'quarantined', statusReason: expect.stringContaining('does not match'), failedAt: expect.any(Date) })
     expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'KEY_INTEGRITY', details: { sessionId: w.session.id } }))
     expect((await openWithSession(h.db, after.id)).sessionId).toBe(next.id)
     // Nothing was signed with the key in doubt: the order's only request is the new session's.
