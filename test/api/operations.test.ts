@@ -6,7 +6,7 @@ import { operatorErrorCodes } from '../../src/core/errors/operatorErrorCodes.js'
 import { repairActions } from '../../src/core/orders/repairActions.js'
 import { createAlertSink } from '../../src/runtime/createAlertSink.js'
 import { audit } from '../../src/store/repositories/audit.js'
-import { orders, sessions } from '../../src/store/schema/index.js'
+import { orders, requests, sessions } from '../../src/store/schema/index.js'
 import { type ApiHarness, type Tenant, createApiHarness, eventually, grantThroughApi, tradingWallet } from './support/apiHarness.js'
 
 let api: ApiHarness
@@ -105,6 +105,15 @@ describe('/metrics deputy_operator_errors and deputy_reconciliation_repairs', ()
     const after = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
     expect(sample(after, 'deputy_reconciliation_repairs{action="order.resubmitted"}')).toBe(1)
     expect(sample(after, 'deputy_reconciliation_repairs{action="fill.backfilled"}')).toBe(0)
+  })
+
+  it('does not count a request whose lost answer (Transport) was followed by its acceptance', async () => {
+    // As a resend answered duplicate leaves it: accepted, the lost first answer kept as its history.
+    await api.h.db.update(requests).set({ errorCode: 'Transport', errorMessage: 'socket hang up' }).where(eq(requests.orderId, acceptedOrderId))
+    const [row] = await api.h.db.select({ status: requests.status }).from(requests).where(eq(requests.orderId, acceptedOrderId))
+    expect(row?.status).toBe('accepted')
+    const scraped = (await api.app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(sample(scraped, 'deputy_operator_errors{code="Transport"}')).toBe(0)
   })
 })
 

@@ -77,7 +77,8 @@ export function createMetrics(deps: ApiDeps) {
     const nowMs = deps.runtime.operatorNow()
     const live: SQL = inArray(sessions.status, ['active', 'rotating'])
     const [errorRows, stateRows, repairRows, expiringRows, alertRows, work] = await Promise.all([
-      groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null group by error_code`),
+      // An accepted request keeps an earlier lost answer (Transport) as its history: its latest answer was no error.
+      groupCount(db, sql`select error_code as key, count(*)::int as n from requests where error_code is not null and status <> 'accepted' group by error_code`),
       // Wallet by wallet through orders_wallet_state_idx: the orders not yet settled, never the rest.
       groupCount(db, sql`select o.state as key, count(*)::int as n from wallets w
         cross join lateral (select state from orders where wallet_id = w.id and ${oneOf(orders.state, unsettledStates)}) o group by o.state`),
