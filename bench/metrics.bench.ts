@@ -92,7 +92,7 @@ export default async function run(): Promise<void> {
     const db = large.database.db
     const before = () => Promise.all([
       db.execute(sql`select state, count(*) from orders group by state`),
-      db.execute(sql`select error_code, count(*) from requests where error_code is not null group by error_code`),
+      db.execute(sql`select error_code, count(*) from requests where error_code is not null and status <> 'accepted' group by error_code`),
       db.execute(sql`select action, count(*) from audit_log where actor = 'reconciler' group by action`),
       db.execute(sql`select r.id from requests r join orders o on o.id = r.order_id join intents i on i.id = o.intent_id
         where r.family = 'Order' and r.status = 'accepted' and r.completed_at is not null and r.completed_at > now()
