@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { StartWorkerOptions } from './workerOptions.js'
 import { type Job, Queue, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
 import { eq } from 'drizzle-orm'
 import { reconcile } from '../jobs/reconcile.js'
 import { walletSkippedLog } from './runtime/walletSkipped.js'
@@ -172,14 +173,13 @@ export async function startWorker(options: StartWorkerOptions) {
 
   // Before any job is taken or enqueued: a Redis that may evict keys (maxmemory-policy other than
   // noeviction) is a ConfigError (exit 2), as it can drop a queued job and the order it stands for.
-  // Read on a connection of its own once Redis answers (waited for, as the steps below are); a read
-  // that fails otherwise is tried again. Refused or stopped here, what runs is closed: no job was taken.
-  const policyConnection = redis.open()
-  // Its errors while Redis cannot be reached are the queues' (logged once each, above): its read waits
-  // for Redis (no retry limit per request) and fails only for a reason of its own, which is logged.
-  policyConnection.on('error', () => undefined)
+  // Read on the submit queue's connection once Redis answers (waited for, as the steps below are; its
+  // errors meanwhile are the queue's, logged once); a read that fails otherwise (its command timed
+  // out) is tried again. Refused or stopped here, what runs is closed: no job was taken.
   try {
-    await untilAborted(retryUntilDone(() => checkEvictionPolicy(policyConnection, options.log), {
+    // BullMQ's Redis backend runs on ioredis; its own type for the client lists only what BullMQ uses.
+    const client = async () => (await submitQueue.backend.client) as unknown as Redis
+    await untilAborted(retryUntilDone(async () => checkEvictionPolicy(await client(), options.log), {
       signal: options.startupSignal,
       retryable: (error) => !(error instanceof ConfigError),
       onFailure: (error, retryInMs) => options.log.warn({ err: error, retryInMs }, 'could not read Redis\'s maxmemory-policy; retrying before taking work'),
@@ -192,7 +192,6 @@ export async function startWorker(options: StartWorkerOptions) {
     await redis.closeAll()
     throw error
   }
-  policyConnection.disconnect()
 
   // How many jobs run now: at the shutdown deadline, the ones still running are work left behind.
   const jobs = jobsInProgress()
