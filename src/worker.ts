@@ -140,6 +140,8 @@ export async function startWorker(options: StartWorkerOptions) {
   const skippedLog = walletSkippedLog(options.log)
   // Per wallet, up to which seq the fills are known stored: a sweep short of a fill that cannot be stored reads from there.
   const storedThrough = new Map<string, bigint>()
+  // Every run's, the start-up one, the periodic ones and a wallet's own alike.
+  const reconcileOptions = { orphans, intervalMs, skippedLog, storedThrough }
 
   // Reconcile before taking work: unknown orders from a previous life are resolved first. A failure
   // of the pass (the database dropping a connection) is waited out, not fatal: no work is taken until
@@ -151,7 +153,7 @@ export async function startWorker(options: StartWorkerOptions) {
   // timeout (DATABASE_QUERY_TIMEOUT_MS and 1 s: 31 s, past the stopping process's 30 s by default).
   // Left behind, it starts no further wallet (`stopped`) and its failure is unheard.
   const startup = await retryUntilDone(async () => {
-    const report = await untilAborted(reconcile(deps, { orphans, intervalMs, skippedLog, storedThrough }), options.startupSignal)
+    const report = await untilAborted(reconcile(deps, reconcileOptions), options.startupSignal)
     options.startupSignal?.throwIfAborted()
     return report
   }, {
@@ -213,12 +215,12 @@ export async function startWorker(options: StartWorkerOptions) {
     ...(options.scheduleMaxLatenessMs === undefined ? {} : { maxLatenessMs: options.scheduleMaxLatenessMs }),
   })
   // The periodic runs over every wallet, one at a time per process; a wallet's own (asked for it) always runs.
-  const reconcileAll = oneRunAtATime(() => reconcile(deps, { orphans, intervalMs, skippedLog, storedThrough }))
+  const reconcileAll = oneRunAtATime(() => reconcile(deps, reconcileOptions))
   const maintainAll = oneRunAtATime(() => maintainSessions(deps, maintenance))
   const controlWorker = new Worker<ReconcileJobData>(queueNames.control, jobs.count(withStorableErrors(async (job: Job<ReconcileJobData>, token?: string) => {
     const { walletId } = job.data
     if (job.name === controlJobs.scheduleRun) return runScheduleJob(job, token)
-    if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { orphans, walletId, intervalMs, skippedLog, storedThrough }) : reconcileAll()
+    if (job.name === controlJobs.reconcile) return walletId ? reconcile(deps, { ...reconcileOptions, walletId }) : reconcileAll()
     if (job.name === controlJobs.maintainSessions) return walletId ? maintainSessions(deps, maintenance, walletId) : maintainAll()
     throw new Error(`unknown control job ${job.name}`)
   })), { connection: redis.open('control worker'), prefix, concurrency: 4, settings: controlQueueSettings })
