@@ -12,14 +12,14 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
-import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { streamCursors } from '../../src/store/schema/index.js'
 import type { ReadAuth } from '../../src/venue/types.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, eventually, type Harness } from './support/harness.js'
-import { operatorEvents, operatorFills } from './support/operator.js'
+import { createHarness, type Harness } from './support/harness.js'
+import { operatorEvents } from './support/operator.js'
 import { rows } from './support/rows.js'
 import { stopPeriodicReconcile } from './support/stopPeriodicReconcile.js'
+import { openBuyFilledTwice } from './support/twoFills.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -36,17 +36,8 @@ afterAll(async () => { await h?.close() })
 
 it('a sweep short of an unstorable fill reads from just before it, not the whole history; once storable it is counted', async () => {
   const { wallet } = await h.wallet()
-  const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
-  await worker.relay()
-  await eventually(async () => (await db.order(order.id)).state === 'open')
   // Two fills of 0.3; the second's read is malformed.
-  try {
-    h.sandbox.setMark('ETH-USD', '1990')
-    h.sandbox.setMark('ETH-USD', '1990')
-  } finally {
-    h.sandbox.setMark('ETH-USD', '2000')
-  }
-  const [first, second] = operatorFills(h.sandbox, wallet.address).filter((f) => f.clientOrderId.toLowerCase() === order.clientOrderId.toLowerCase())
+  const { order, fills: [first, second] } = await openBuyFilledTwice(h, worker, wallet)
   expect(BigInt(first!.seq)).toBeLessThan(BigInt(second!.seq))
   h.sandbox.setFaults({ readOverrides: { [second!.fillId]: { fee: 'NaN' } } })
   // The stream applied every event (the second fill's passed over): its cursor is past both fills.

@@ -17,6 +17,7 @@ import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorFills, operatorOrder, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
+import { openBuyFilledTwice } from './support/twoFills.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -141,17 +142,9 @@ describe('the same unappliable read met by every sweep', () => {
 describe('fills the operator reads back each valid, but too large together for their order to count', () => {
   it('counts those that fit and passes over the others with an alert, the sweep going on; the next sweep counts them once read right', async () => {
     const { wallet } = await h.wallet()
-    const { order } = await placeLimitOrder(h.db, worker.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
-    await worker.relay()
-    await eventually(async () => (await db.order(order.id)).state === 'open')
     // Two fills of 0.3, behind the stream.
-    try {
-      h.sandbox.setMark('ETH-USD', '1990')
-      h.sandbox.setMark('ETH-USD', '1990')
-    } finally {
-      h.sandbox.setMark('ETH-USD', '2000')
-    }
-    const [first, second] = operatorFills(h.sandbox, wallet.address).filter((f) => f.clientOrderId.toLowerCase() === order.clientOrderId.toLowerCase()).map((f) => f.fillId)
+    const { order, fills } = await openBuyFilledTwice(h, worker, wallet)
+    const [first, second] = fills.map((f) => f.fillId)
     // The largest fee a fill may carry (uint256 at 18 decimals), on the second: on top of the first's
     // it would take the order's fees past what Postgres stores (numeric(78,18)) and Deputy reads back.
     const largest = '115792089237316195423570985008687907853269984665640564039457.584007913129639935'
