@@ -28,7 +28,12 @@ export function serializeError(err: unknown): unknown {
   return err instanceof Error ? scrubLogValue(err) : err
 }
 
+/**
+ * Without a `destination`, lines go to stdout synchronously: pino's own default there is an async
+ * writer, and a process that logs and then exits (a shutdown's last words, a crash's) had the line
+ * still being written overtaken by the next one, which pino's exit flush writes at once.
+ */
 export function createLogger(level: string, name = 'deputy', destination?: DestinationStream): Logger {
   const options = { name, level, formatters: { log: scrubLogFields }, serializers: { err: serializeError } }
-  return destination ? pino(options, destination) : pino(options)
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }))
 }
