@@ -21,14 +21,17 @@ export function haltsExplaining(halts: HaltRecord[]) {
     cancelledBeforePlacement: (o: OrderRow) => o.state === 'cancelled' && o.venueOrderId === null && (o.cancelReason === 'halted' || o.cancelReason === 'cancelAll') && haltAfter(o),
     /**
      * Cancelled at the operator by a halt's CancelAll (reason `cancelAll`, while the wallet was
-     * halted); or by its session's end (a rotation) and not placed again because a halt came after
-     * it was queued and before Postgres recorded the cancel (`replaceSessionOrder`: the halt's
-     * CancelAll covers it, so the user's halt ends it).
+     * halted); or by its session's end (a rotation) and not placed again, with a halt after it was
+     * queued (`replaceSessionOrder`: a CancelAll asked after the order was queued covers it). When
+     * the worker applied the cancel cannot be told from `updated_at`, which is its transaction's start:
+     * a batch of events that began before the halt and waited on the wallet's lock is stamped before
+     * it, and yet saw the halt's CancelAll. Either way the user's halt ends the order: not placed again,
+     * it is over; placed again before the halt, the replacement was queued before the halt's CancelAll,
+     * which cancels it (the survivors check counts one it did not).
      */
     cancelledAtOperator: (o: OrderRow, cancel: { reason: unknown; at: number }) =>
       (cancel.reason === 'cancelAll' && ofWallet(o.walletId).some((h) => cancel.at >= h.haltAskedAt && cancel.at <= (h.resumedAt ?? Infinity))) ||
-      ((cancel.reason === 'sessionRevoked' || cancel.reason === 'sessionExpired') && !o.replacedBy &&
-        ofWallet(o.walletId).some((h) => o.createdAt.getTime() <= h.haltedAt && h.haltAskedAt <= o.updatedAt.getTime())),
+      ((cancel.reason === 'sessionRevoked' || cancel.reason === 'sessionExpired') && !o.replacedBy && haltAfter(o)),
     /** A modify queued before a halt and dropped unsent by it (`submitModifyOrder`: the halt dropped it, a resume does not bring it back). */
     droppedModify: (row: OutboxRow) => row.kind === 'ModifyOrder' && row.status === 'done' && /^(not resent: )?wallet halted/.test(row.lastError ?? '') &&
       ofWallet(row.walletId).some((h) => row.createdAt.getTime() <= h.haltedAt),
