@@ -19,7 +19,8 @@
  *      (the sampler, ~5% of a core, left out: it measures, it is not part of the system).
  *   2. Paced: 100 orders/s for BENCH_PACED_SECONDS (default 20); p50/p99 latency from intent
  *      written to relayed to BullMQ, job started (BullMQ's processedOn), request signed + persisted,
- *      request sent (its `sent_at`: the intent-to-submit latency) and receipt persisted.
+ *      request sent (its `sent_at`: the intent-to-submit latency) and receipt persisted; and the
+ *      worker's CPU per order at that pace, where orders come about one at a time.
  *      Beside them, the floor of any worker built on these parts, measured in this process after
  *      the burst: one signature, one no-op BullMQ job, one keep-alive HTTP POST (`partFloors`).
  * Targets (reported, not enforced): ≥ 500 orders/s, ≤ 2.0× one signature's CPU per order.
@@ -138,8 +139,12 @@ export default async function run(): Promise<void> {
     const loadedSigMicros = median(await samplesBetween(`${scratch}/sampler.log`, burstStartedAt, burstEndedAt))
 
     const pacedOrders = Math.round(pacedSeconds * 100)
+    const pacedCpuBefore = await workersCpu(workers)
     await intake.paced('paced', pacedOrders, 100)
     await waitUntilDone(env.db, 'paced', pacedOrders, 300_000)
+    // At a steady 100/s the work comes one order at a time: each pays the statements and round trips
+    // that a burst shares among the orders batched together.
+    const pacedPerOrder = pacedOrders > 0 ? ((await workersCpu(workers)) - pacedCpuBefore) / pacedOrders : undefined
     const latencies = pacedOrders > 0 ? await latencyOf(env.db, env.queuePrefix, 'paced') : undefined
 
     const sigMicros = (signature + signatureAgain) / 2
@@ -167,6 +172,7 @@ export default async function run(): Promise<void> {
       console.log(`  paced ${pacedOrders} orders at 100/s: intent → request signed + persisted  p50 ${latencies.signed.p50.toFixed(1)} ms  p99 ${latencies.signed.p99.toFixed(1)} ms`)
       console.log(`  paced ${pacedOrders} orders at 100/s: intent → request sent (submit)     p50 ${latencies.sent.p50.toFixed(1)} ms  p99 ${latencies.sent.p99.toFixed(1)} ms`)
       console.log(`  paced ${pacedOrders} orders at 100/s: intent → receipt persisted          p50 ${latencies.receipt.p50.toFixed(1)} ms  p99 ${latencies.receipt.p99.toFixed(1)} ms`)
+      if (pacedPerOrder !== undefined) console.log(`  paced ${pacedOrders} orders at 100/s: worker CPU per order ${pacedPerOrder.toFixed(0)} µs = ${(pacedPerOrder / sigMicros).toFixed(2)}× one signature (batches of about one order; ${(pacedPerOrder / 100).toFixed(0)}% of a core at 100/s)`)
     }
   } finally {
     await Promise.all(workers.map((worker) => worker.stop(20_000)))
