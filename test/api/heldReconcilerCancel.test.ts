@@ -24,13 +24,13 @@ it('an order recorded cancelled and live at the operator shows open, with its ca
   expect((await grantThroughApi(tenant, created.id, { lifetimeSeconds: 24 * 3600, families: ['Order', 'CancelAll'] })).statusCode).toBe(201)
   const order = (await tenant.request('POST', `/v1/wallets/${created.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1800', size: '0.1' })).json<{ id: string }>()
   const read = async () => (await tenant.request('GET', `/v1/orders/${order.id}`)).json<OrderWithWork>()
-  await eventually(async () => (await read()).state === 'open')
+  await eventually(async () => (await read()).state === 'open', 20_000)
   // Recorded cancelled by its user here, as after a placement accepted without Deputy learning it.
   await api.h.db.update(orders).set({ state: 'cancelled', cancelReason: 'user' }).where(eq(orders.id, order.id))
 
   expect((await reconcile(api.worker.deps, { orphans: 'adopt', settleMs: 0 })).failures).toBe(0)
   await api.worker.relay()
-  const shown = await eventually(async () => { const o = await read(); return o.work.some((w) => w.kind === 'CancelOrder' && w.status === 'held') && o })
+  const shown = await eventually(async () => { const o = await read(); return o.work.some((w) => w.kind === 'CancelOrder' && w.status === 'held') && o }, 20_000)
   expect({ state: shown.state, cancelReason: shown.cancelReason }).toEqual({ state: 'open', cancelReason: null })
   const [cancel] = shown.work.filter((w) => w.kind === 'CancelOrder')
   expect(cancel!.note).toMatch(/^the operator still lists this order open though it was recorded cancelled here/)
