@@ -66,7 +66,7 @@ export function createSessionSigners(options: {
     /**
      * The wallet's active session that stays valid for at least `marginSeconds`.
      * Nothing is ever signed with a delegation that has expired or is about to, nor with a stored
-     * stored key that is not the session's (`onKeyIntegrity`).
+     * key that is not the session's (`onKeyIntegrity`).
      */
     async active(walletId: string, marginSeconds = SIGNING_MARGIN_SECONDS): Promise<ActiveSession | undefined> {
       const minExpiry = Math.floor(options.now() / 1000) + marginSeconds
@@ -80,10 +80,11 @@ export function createSessionSigners(options: {
       try {
         return toActive(row.session, row.address as Address)
       } catch (error) {
-        const problem = options.onKeyIntegrity && await sealedKeyIntegrity(options.db, options.keyring, row.session, error)
+        if (!options.onKeyIntegrity) throw error
+        const problem = await sealedKeyIntegrity(options.db, options.keyring, row.session, error)
         if (!problem) throw error
         // Nothing is signed with it: never cached, and the caller finds no active session.
-        await options.onKeyIntegrity!(row.session, problem)
+        await options.onKeyIntegrity(row.session, problem)
         return undefined
       }
     },
