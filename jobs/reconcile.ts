@@ -48,7 +48,6 @@
 import { and, desc, eq, inArray, lt, or } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { parseAmount } from '../src/core/money/decimal.js'
-import type { RepairAction } from '../src/core/orders/repairActions.js'
 import { orderReadProblem, readClientOrderId } from '../src/core/orders/readProblem.js'
 import { backfillFills } from '../src/runtime/backfillFills.js'
 import { checkedOrderRead } from '../src/runtime/checkedOrderRead.js'
@@ -57,7 +56,6 @@ import { orderRepairs } from '../src/runtime/orderRepairs.js'
 import { alertUnappliableRead } from '../src/runtime/unappliableRead.js'
 import { retryReconcilerCancels } from '../src/runtime/retryReconcilerCancels.js'
 import type { ActiveSession } from '../src/runtime/sessionSigners.js'
-import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { lockOrderUnchangedSince } from '../src/store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
@@ -71,6 +69,7 @@ import { type SkippedLog, walletSkipped, walletSkippedLog } from '../src/runtime
 import { linkOrphanFills } from '../src/runtime/linkOrphanFills.js'
 import { adoptOrphans } from '../src/runtime/adoptOrphans.js'
 import { cancelEndedButLive } from '../src/runtime/cancelEndedButLive.js'
+import type { RecordRepair } from '../src/runtime/orderRepairs.js'
 
 export type OrphanPolicy = 'adopt' | 'cancel'
 
@@ -136,7 +135,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   let repairs = 0
   // Written in the transaction of the repair it records (counted once that commits): a repair is
   // never stored without its entry, nor an entry without its repair, whatever fails in between.
-  const record = (tx: Db, action: RepairAction, details: Record<string, unknown>) => audit(tx, { walletId, actor: 'reconciler', action, details })
+  const record: RecordRepair = (tx, action, details) => audit(tx, { walletId, actor: 'reconciler', action, details })
   // On Postgres's clock, which writes `updated_at`: on this process's, a cancel recorded after the
   // list below was read by a worker whose clock runs behind (or read by this one, running ahead) would
   // look settled before it, and the order be reopened and cancelled again.
@@ -238,7 +237,7 @@ async function reconcileWallet(deps: WorkerDeps, session: ActiveSession, orphans
   // Fills stored before their order was known (an adopted orphan's) are counted on it now.
   repairs += await linkOrphanFills(deps, walletId, record)
   let backfillRepairs = 0
-  const onRepair = (tx: Db, action: RepairAction, details: Record<string, unknown>) => {
+  const onRepair: RecordRepair = (tx, action, details) => {
     backfillRepairs++
     return record(tx, action, details)
   }

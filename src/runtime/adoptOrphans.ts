@@ -1,12 +1,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { OrphanPolicy } from '../../jobs/reconcile.js'
 import { SIDE_RULE } from '../core/orders/parseSide.js'
-import type { RepairAction } from '../core/orders/repairActions.js'
-import type { Db } from '../store/Database.js'
 import { ORPHAN_CANCEL_REASON } from '../store/repositories/unfinishedCancels.js'
 import { orders, outbox } from '../store/schema/index.js'
 import type { VenueOrder } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
+import type { RecordRepair } from './orderRepairs.js'
 import { alertUnappliableRead } from './unappliableRead.js'
 
 /**
@@ -18,10 +17,11 @@ import { alertUnappliableRead } from './unappliableRead.js'
  * were adopted.
  */
 export async function adoptOrphans(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, orphans: OrphanPolicy,
-  record: (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>): Promise<number> {
+  record: RecordRepair): Promise<number> {
+  if (venueOpen.size === 0) return 0
   let repairs = 0
   const known = new Set((await deps.db.select({ cloid: orders.clientOrderId }).from(orders)
-    .where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys()].length ? [...venueOpen.keys()] : ['0x']))))
+    .where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys()]))))
     .map((o) => o.cloid.toLowerCase()))
   for (const [cloid, venueOrder] of venueOpen) {
     if (known.has(cloid)) continue

@@ -2,8 +2,6 @@ import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { isCount } from '../core/orders/eventProblem.js'
 import { fillReadProblem, readClientOrderId } from '../core/orders/readProblem.js'
-import type { RepairAction } from '../core/orders/repairActions.js'
-import type { Db } from '../store/Database.js'
 import { lockOrderUnchangedSince } from '../store/repositories/lockOrderUnchangedSince.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
 import { postgresNow } from '../store/repositories/postgresNow.js'
@@ -13,7 +11,7 @@ import { snapshotUpdate } from '../venue/snapshotUpdate.js'
 import type { VenueFill } from '../venue/types.js'
 import { checkedOrderRead } from './checkedOrderRead.js'
 import type { WorkerDeps } from './deps.js'
-import { orderRepairs } from './orderRepairs.js'
+import { type RecordRepair, orderRepairs } from './orderRepairs.js'
 import { alertUnappliableRead } from './unappliableRead.js'
 import type { ActiveSession } from './sessionSigners.js'
 
@@ -24,7 +22,7 @@ export type BackfillOptions = {
    * order's read changed) inside the transaction that makes it: the reconciler's audit entry, so a
    * repair is never stored without it, even when a later order's read fails.
    */
-  onRepair?: (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>
+  onRepair?: RecordRepair
 }
 
 export type Backfill = {

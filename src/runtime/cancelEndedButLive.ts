@@ -1,14 +1,12 @@
 import { and, eq, inArray, lt } from 'drizzle-orm'
 import { parseAmount } from '../core/money/decimal.js'
-import type { RepairAction } from '../core/orders/repairActions.js'
-import type { Db } from '../store/Database.js'
 import { mutateOrder } from '../store/repositories/mutateOrder.js'
 import { LIVE_AT_OPERATOR } from '../store/repositories/unfinishedCancels.js'
 import { orders, outbox } from '../store/schema/index.js'
 import { snapshotUpdate } from '../venue/snapshotUpdate.js'
 import type { VenueOrder } from '../venue/types.js'
 import type { WorkerDeps } from './deps.js'
-import { orderRepairs } from './orderRepairs.js'
+import { type RecordRepair, orderRepairs } from './orderRepairs.js'
 
 /**
  * Orders Postgres has as ended (cancelled, rejected) that the operator still lists open, though they
@@ -21,7 +19,7 @@ import { orderRepairs } from './orderRepairs.js'
  * reconciler's (`reconcile`); answers how many repairs it made.
  */
 export async function cancelEndedButLive(deps: WorkerDeps, walletId: string, venueOpen: Map<string, VenueOrder>, unappliable: Set<string>, settled: Date,
-  record: (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>): Promise<number> {
+  record: RecordRepair): Promise<number> {
   if (venueOpen.size === 0 && unappliable.size === 0) return 0
   let repairs = 0
   const ended = await deps.db.select().from(orders).where(and(eq(orders.walletId, walletId), inArray(orders.clientOrderId, [...venueOpen.keys(), ...unappliable]),

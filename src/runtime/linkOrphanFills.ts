@@ -1,7 +1,6 @@
-import type { RepairAction } from '../core/orders/repairActions.js'
-import type { Db } from '../store/Database.js'
 import { linkUnmatchedFills } from '../store/repositories/recordFill.js'
 import type { WorkerDeps } from './deps.js'
+import type { RecordRepair } from './orderRepairs.js'
 import { alertUnappliableRead } from './unappliableRead.js'
 
 /** What became of a fill linked to its order that the order cannot count (`linkUnmatchedFills`). */
@@ -13,7 +12,7 @@ const UNCOUNTED_LINKED = "it is linked to its order, left out of the order's fil
  * totals: a person told, as a fill read back for a known order is (`backfillFills`). Answers how
  * many were linked.
  */
-export async function linkOrphanFills(deps: WorkerDeps, walletId: string, record: (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>): Promise<number> {
+export async function linkOrphanFills(deps: WorkerDeps, walletId: string, record: RecordRepair): Promise<number> {
   const linked = await deps.db.transaction(async (tx) => {
     const linked = await linkUnmatchedFills(tx, walletId)
     for (const fill of linked) await record(tx, 'fill.linked', { fillId: fill.fillId, clientOrderId: fill.clientOrderId, orderId: fill.orderId, ...(fill.uncountable ? { uncounted: fill.uncountable } : {}) })

@@ -1,6 +1,10 @@
 import { formatAmount, parseAmount } from '../core/money/decimal.js'
 import type { RepairAction } from '../core/orders/repairActions.js'
+import type { Db } from '../store/Database.js'
 import type { OrderRow } from '../store/schema/index.js'
+
+/** Writes one reconciler repair's audit entry inside the transaction that makes the repair (`reconcile`'s `record`). */
+export type RecordRepair = (tx: Db, action: RepairAction, details: Record<string, unknown>) => Promise<void>
 
 export type OrderRepair = { action: Extract<RepairAction, 'order.state' | 'order.modified'>; details: Record<string, unknown> }
 

@@ -1,12 +1,9 @@
 import { and, desc, eq, exists, inArray, not } from 'drizzle-orm'
-import type { RepairAction } from '../core/orders/repairActions.js'
-import type { Db } from '../store/Database.js'
 import { ORPHAN_CANCEL_REASON, liveAtOperatorCancel, reconcilerCancel, unfinishedCancelsOf } from '../store/repositories/unfinishedCancels.js'
 import { orders, outbox } from '../store/schema/index.js'
 import { cancelRetryDue } from '../store/repositories/cancelRetryDue.js'
 import type { WorkerDeps } from './deps.js'
-
-type RecordRepair = (tx: Db, action: RepairAction, details: { [key: string]: unknown }) => Promise<void>
+import type { RecordRepair } from './orderRepairs.js'
 
 /**
  * Orders the reconciler queued a cancel of (`reconcilerCancel`: an orphan to cancel under
