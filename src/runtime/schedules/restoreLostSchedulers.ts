@@ -17,9 +17,17 @@ const WORKER_SCHEDULERS = [controlJobs.reconcile, controlJobs.maintainSessions] 
 /** Schedules whose scheduler is behind their row, written again per sweep at most (the next sweep takes the rest). */
 const BEHIND_PER_SWEEP = 100
 
-/** Writes the worker's own job schedulers (idempotent: an unchanged one keeps its next run). */
-export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: WorkerSchedulerPeriods): Promise<void> {
-  await queue.upsertJobScheduler(controlJobs.reconcile, { every: periods.reconcileMs }, { name: controlJobs.reconcile, data: { reason: 'scheduled' }, opts: controlJobOptions })
+/**
+ * Writes the worker's own job schedulers (idempotent: an unchanged one keeps its next run). A new
+ * `every` scheduler runs its first job at once (BullMQ); the reconciliation's is dated a period on
+ * (`startDate`, read only when the scheduler is new or its period changed): a worker writes it right
+ * after its start-up reconciliation, and a second pass at once would read every wallet's orders and
+ * fills from the operator again for nothing (and race whatever the first work of the process does).
+ * Session maintenance runs at once: a deployment down for a while may have sessions to rotate now.
+ */
+export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: WorkerSchedulerPeriods, nowMs = Date.now()): Promise<void> {
+  await queue.upsertJobScheduler(controlJobs.reconcile, { every: periods.reconcileMs, startDate: nowMs + periods.reconcileMs },
+    { name: controlJobs.reconcile, data: { reason: 'scheduled' }, opts: controlJobOptions })
   await queue.upsertJobScheduler(controlJobs.maintainSessions, { every: periods.maintenanceMs }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' }, opts: controlJobOptions })
 }
 

@@ -4,9 +4,9 @@ import { eventually } from './harness.js'
 
 /**
  * Stops a started worker's periodic reconciliation, for a test in which only the runs it asks for
- * reconcile: its job scheduler is removed, and this waits until no reconcile job of it is left to
- * run (BullMQ runs an `every` scheduler's first job at once, so one is usually queued or running as
- * the worker starts). Any worker on the same prefix that starts later writes the scheduler again.
+ * reconcile, however long it runs: its job scheduler is removed, and this waits until no reconcile
+ * job of it is left to run (its first is due a period after the worker's start, `upsertWorkerSchedulers`,
+ * then one every period). Any worker on the same prefix that starts later writes the scheduler again.
  */
 export async function stopPeriodicReconcile({ controlQueue }: Pick<RunningWorker, 'controlQueue'>): Promise<void> {
   await controlQueue.removeJobScheduler(controlJobs.reconcile)
