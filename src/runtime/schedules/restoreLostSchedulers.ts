@@ -18,17 +18,18 @@ const WORKER_SCHEDULERS = [controlJobs.reconcile, controlJobs.maintainSessions] 
 const BEHIND_PER_SWEEP = 100
 
 /**
- * Writes the worker's own job schedulers (idempotent: an unchanged one keeps its next run). A new
- * `every` scheduler runs its first job at once (BullMQ); the reconciliation's is dated a period on
- * (`startDate`, read only when the scheduler is new or its period changed): a worker writes it right
- * after its start-up reconciliation, and a second pass at once would read every wallet's orders and
- * fills from the operator again for nothing (and race whatever the first work of the process does).
- * Session maintenance runs at once: a deployment down for a while may have sessions to rotate now.
+ * Writes the worker's own job schedulers (idempotent: an unchanged one keeps its next run, overdue
+ * after a downtime, so it runs at once). BullMQ runs a new `every` scheduler's first job at once;
+ * these are dated a period on instead (`startDate`, read only when the scheduler is new or its
+ * period changed): a worker writes them right after its start-up reconciliation, which a second
+ * pass at once would repeat for nothing (every wallet's orders and fills read from the operator
+ * again), and a run at once races whatever the process does first (a test's own run of either).
  */
 export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: WorkerSchedulerPeriods, nowMs = Date.now()): Promise<void> {
   await queue.upsertJobScheduler(controlJobs.reconcile, { every: periods.reconcileMs, startDate: nowMs + periods.reconcileMs },
     { name: controlJobs.reconcile, data: { reason: 'scheduled' }, opts: controlJobOptions })
-  await queue.upsertJobScheduler(controlJobs.maintainSessions, { every: periods.maintenanceMs }, { name: controlJobs.maintainSessions, data: { reason: 'scheduled' }, opts: controlJobOptions })
+  await queue.upsertJobScheduler(controlJobs.maintainSessions, { every: periods.maintenanceMs, startDate: nowMs + periods.maintenanceMs },
+    { name: controlJobs.maintainSessions, data: { reason: 'scheduled' }, opts: controlJobOptions })
 }
 
 /**
