@@ -18,7 +18,7 @@ import { outbox, policies, schedules, sessions, wallets } from '../../src/store/
 import type { LocalWalletSigner } from '../../src/signers/LocalWalletSigner.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
-import { bareWallet, eventually } from './support/lifecycle.js'
+import { bareWallet } from './support/lifecycle.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -27,8 +27,6 @@ const signers = new Map<string, LocalWalletSigner>()
 beforeAll(async () => {
   h = await createHarness()
   worker = await h.startWorker({ walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()), maintenanceIntervalMs: 3_600_000 })
-  // The run the job scheduler makes as it starts is done before the test's own.
-  await eventually(async () => (await worker.controlQueue.getJobs(['completed'])).some((job) => job.name === 'maintainSessions'))
 })
 afterAll(async () => { await h?.close() })
 

@@ -38,7 +38,9 @@ export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: Wor
  * rotated before they expire) and every rebalancing schedule would stop until a worker restarted.
  * This checks cheaply that none is missing (the worker's own by id; as many schedulers as
  * Postgres has active schedules, plus those) and, when the check fails, writes the worker's own
- * again and brings every schedule's in line with Postgres (`syncAllSchedules`). Answers what it
+ * again (each first run a period on, as at start-up: the sweep that re-queues the lost jobs has
+ * just run, and the event streams do not need Redis) and brings every schedule's in line with
+ * Postgres (`syncAllSchedules`). Answers what it
  * restored (the worker's own that were missing, and the sync's counts), or undefined when the
  * check passed. A schedule whose scheduler was not written at its current version (a change whose
  * write Redis refused, or whose process died before it: an edited cron would keep its old timing,
