@@ -26,10 +26,10 @@ const BEHIND_PER_SWEEP = 100
  * again), and a run at once races whatever the process does first (a test's own run of either).
  */
 export async function upsertWorkerSchedulers(queue: SchedulerQueue, periods: WorkerSchedulerPeriods, nowMs = Date.now()): Promise<void> {
-  await queue.upsertJobScheduler(controlJobs.reconcile, { every: periods.reconcileMs, startDate: nowMs + periods.reconcileMs },
-    { name: controlJobs.reconcile, data: { reason: 'scheduled' }, opts: controlJobOptions })
-  await queue.upsertJobScheduler(controlJobs.maintainSessions, { every: periods.maintenanceMs, startDate: nowMs + periods.maintenanceMs },
-    { name: controlJobs.maintainSessions, data: { reason: 'scheduled' }, opts: controlJobOptions })
+  const upsert = (id: (typeof WORKER_SCHEDULERS)[number], periodMs: number) =>
+    queue.upsertJobScheduler(id, { every: periodMs, startDate: nowMs + periodMs }, { name: id, data: { reason: 'scheduled' }, opts: controlJobOptions })
+  await upsert(controlJobs.reconcile, periods.reconcileMs)
+  await upsert(controlJobs.maintainSessions, periods.maintenanceMs)
 }
 
 /**
