@@ -15,7 +15,7 @@ import { createSessionRateLimits } from '../runtime/sessionRateLimits.js'
 import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
-import { checkMasterKeysOpenSessions } from '../runtime/sessions/checkMasterKeysOpenSessions.js'
+import { checkMasterKeysAtStartup } from '../runtime/sessions/checkMasterKeysAtStartup.js'
 import { throttledErrorLog } from '../runtime/throttledErrorLog.js'
 import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { createLiveProbe } from '../runtime/sessions/createLiveProbe.js'
@@ -38,8 +38,9 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
   try {
     // A stop while it waits for Postgres (`signal`) ends the wait too.
     await migrateAtStartup(database, log, { signal })
-    // A master key that does not open the sessions it sealed: a ConfigError now, not failed grants and revocations later.
-    await checkMasterKeysOpenSessions(database.db, keyring, log)
+    // A master key that does not open the sessions it sealed: a ConfigError now, not failed grants and revocations later
+    // (a dropped connection meanwhile is waited out, as for the migrations).
+    await checkMasterKeysAtStartup(database.db, keyring, log, signal)
     const venue = createVenueClient({ baseUrl: config.OPERATOR_URL, timeoutMs: config.OPERATOR_TIMEOUT_MS })
     // A stop while it waits (`signal`) ends the wait; what was opened is closed below.
     const { info, domain, offsetMs, markets } = await waitForOperator(venue, log, Date.now, signal)

@@ -5,7 +5,7 @@ import { openConfiguredDatabase } from '../store/openConfiguredDatabase.js'
 import { createWalletSignerRegistry } from '../runtime/walletSignerRegistry.js'
 import { checkLocalSettings } from '../runtime/checkLocalSettings.js'
 import { migrateAtStartup } from '../runtime/migrateAtStartup.js'
-import { checkMasterKeysOpenSessions } from '../runtime/sessions/checkMasterKeysOpenSessions.js'
+import { checkMasterKeysAtStartup } from '../runtime/sessions/checkMasterKeysAtStartup.js'
 import { type RunningWorker, startWorker } from '../worker.js'
 import { closeDatabaseWithin } from './closeDatabaseWithin.js'
 import { exitOnCrash } from './exitOnCrash.js'
@@ -72,7 +72,9 @@ async function start(signal: AbortSignal): Promise<RunningWorker | undefined> {
   await migrateAtStartup(database, log, { signal })
   if (signal.aborted) return undefined
   // A master key that does not open the sessions it sealed: a ConfigError (exit 2), not every signature failing later.
-  await checkMasterKeysOpenSessions(database.db, keyring, log)
+  // A dropped connection meanwhile is waited out, as for the migrations.
+  await checkMasterKeysAtStartup(database.db, keyring, log, signal)
+  if (signal.aborted) return undefined
   return startWorker({
     startupSignal: signal,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
