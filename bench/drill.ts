@@ -11,7 +11,10 @@
  * moments as the API's halt route does (the kill switch: intake refuses their orders, unsent placements are dropped, a
  * CancelAll is queued), kept halted 2–5 s while the workers go on being killed, and resumed as the API's resume route
  * does, asked again while it is refused because the halt has not reached the operator yet. With --pg-drops S, Postgres
- * also ends every worker connection every S seconds (as a restart or failover would). Then faults off, wait for
+ * also ends every worker connection every S seconds (as a restart or failover would). With --stops N, N of the
+ * interruptions are graceful instead (SIGTERM, as a deploy or a scale-down stops a worker while it works): each must
+ * exit 0 within the worker's own deadline (its 20 s job budget and 10 s to close), its jobs finished or left to be
+ * re-run, and is then restarted like a killed one; the SIGKILL minimum still counts SIGKILLs only. Then faults off, wait for
  * the work to settle, and compare Postgres with the operator:
  *   duplicate orders at the operator, intents lost, orders whose state differs; and beside them
  *   cancels without effect, prices/sizes not as asked, fills differing, failed outbox rows; and of the
@@ -25,7 +28,7 @@
  * checks); the worker runs as a child process (`node --import tsx src/main/worker.ts`);
  * Postgres is a fresh database and BullMQ a unique prefix, both removed at the end.
  *
- * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s) --rotations 3 (per wallet; 0: none) --halts 4 (0: none)
+ * Options: --orders 2000 --kills 10 --wallets 8 --rate 60 (intake orders/s) --workers 1 --pg-drops 0 (s) --rotations 3 (per wallet; 0: none) --halts 4 (0: none) --stops 0
  *          --protocol-events (the sandbox's events carry only PROTOCOL.md §7's fields: protocolEventData)
  *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs; a failed run keeps them anyway,
  *          and prints what the operator and Postgres each recorded of the first differing orders)
@@ -55,6 +58,7 @@ const { values: args } = parseArgs({
     'pg-drops': { type: 'string', default: '0' },
     rotations: { type: 'string', default: '3' },
     halts: { type: 'string', default: '4' },
+    stops: { type: 'string', default: '0' },
     seed: { type: 'string' },
     'settle-timeout': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
@@ -73,11 +77,17 @@ const rotationsPerWallet = Number(args.rotations)
 if (!Number.isInteger(rotationsPerWallet) || rotationsPerWallet < 0) throw new Error(`--rotations must be a whole number, 0 or more (got ${args.rotations})`)
 const haltCount = Number(args.halts)
 if (!Number.isInteger(haltCount) || haltCount < 0) throw new Error(`--halts must be a whole number, 0 or more (got ${args.halts})`)
+const gracefulStops = Number(args.stops)
+if (!Number.isInteger(gracefulStops) || gracefulStops < 0) throw new Error(`--stops must be a whole number, 0 or more (got ${args.stops})`)
+/** A graceful stop mid-run is given the worker's own deadline (SHUTDOWN_TIMEOUT_MS 20 s, then 10 s to close) before SIGKILL. */
+const STOP_GRACE_MS = 30_000
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed)
 const random = mulberry32(seed)
 const uniform = (from: number, to: number) => from + random() * (to - from)
 // The rotations draw from their own sequence, so the workload and the kills replay as without them.
 const rotationRandom = mulberry32(seed ^ 0x5e55)
+// So do the graceful stops: with --stops 0 nothing is drawn from it and a seed replays as before.
+const stopRandom = mulberry32(seed ^ 0x570b)
 const haltRandom = mulberry32(seed ^ 0x4a17)
 // --protocol-events: the operator's events carry only the fields PROTOCOL.md §7 names, for the whole run.
 const faults = { errorRate: 0.1, dropAfterAccept: 0.05, streamDropEveryMs: 2_000, duplicateEvents: 0.1, protocolEventData: args['protocol-events'] }
@@ -111,7 +121,10 @@ const startWorker = () => watchForCrash(new NodeChild({
   nodeArgs: [...WORKER_NODE_OPTIONS],
 }), lives)
 
+/** Each worker process's life number, which names its log. */
+const lifeOf = new WeakMap<NodeChild, number>()
 function watchForCrash(child: NodeChild, life: number): NodeChild {
+  lifeOf.set(child, life)
   void child.exited.then(({ code, signal }) => {
     if (endedByDrill.has(child)) return
     crashes++
@@ -169,9 +182,11 @@ try {
   })()
 
   let kills = 0
+  /** Graceful stops made mid-run, those that did not exit 0 within the grace, and the longest one (ms). */
+  const midStops = { made: 0, unclean: 0, longestMs: 0 }
   killer = (async () => {
     const until = Date.now() + 30 * 60_000
-    while (!(workloadDone && kills >= minKills) && Date.now() < until && kills < 200) {
+    while (!(workloadDone && kills >= minKills && midStops.made >= gracefulStops) && Date.now() < until && kills < 200) {
       // One worker at random (a single worker draws nothing, so a seed replays as before).
       const victim = workerCount > 1 ? Math.floor(random() * workerCount) : 0
       // Most kills land while the worker is working; some during its start-up.
@@ -182,19 +197,45 @@ try {
       }
       if (aborted) return
       endedByDrill.add(workers[victim]!)
-      await workers[victim]!.kill()
-      kills++
+      // A graceful stop in place of about one interruption in three, until --stops are made.
+      if (midStops.made < gracefulStops && stopRandom() < 0.35) await stopGracefully(workers[victim]!)
+      else {
+        await workers[victim]!.kill()
+        kills++
+      }
       await sleep(uniform(0, 400))
       workers[victim] = startWorker()
     }
   })()
+  /**
+   * SIGTERM while the worker works; it must exit 0 within the grace (see --stops). Sent once it has started:
+   * before node has loaded it, no handler is installed yet and the signal ends it as it would any process
+   * (nothing taken yet); a stop during its start-up proper is tested on its own (test/main/stopDuringStartup).
+   */
+  async function stopGracefully(worker: NodeChild): Promise<void> {
+    await worker.ready
+    const started = Date.now()
+    await worker.stop(STOP_GRACE_MS)
+    const { code, signal } = await worker.exited
+    const ms = Date.now() - started
+    midStops.made++
+    midStops.longestMs = Math.max(midStops.longestMs, ms)
+    if (code === 0) return
+    midStops.unclean++
+    const life = lifeOf.get(worker)
+    say(`worker ${life} did not stop cleanly on SIGTERM (code ${code}, signal ${signal}, after ${ms} ms); its log is worker-${life}.log`)
+  }
   const report = await workload
   const rotated = await rotations
   const { halts } = await killSwitches
   await Promise.all([killer, marks, dropper])
-  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.cancelsOfLive} of orders live at the operator; ${report.changesRefused} changes refused: order already finished); ${halts.length} halts (${report.refusedByHalt.length} placements and ${report.modifiesRefusedByHalt} modifies refused while halted); ${kills} SIGKILLs${pgDropSeconds > 0 ? `; ${pgDrops} worker connections ended by Postgres` : ''}; ${rotated.rotations} session rotations (${rotated.revokedByDrill} old sessions revoked by the drill, the others left to the worker's maintenance${rotated.failed ? `; ${rotated.failed} rotations failed` : ''})`)
+  say(`intake done: ${report.placed} orders, ${report.modifies} modifies, ${report.cancels} cancels (${report.cancelsOfLive} of orders live at the operator; ${report.changesRefused} changes refused: order already finished); ${halts.length} halts (${report.refusedByHalt.length} placements and ${report.modifiesRefusedByHalt} modifies refused while halted); ${kills} SIGKILLs${gracefulStops > 0 ? `; ${midStops.made} graceful stops (the longest ${(midStops.longestMs / 1000).toFixed(1)} s)` : ''}${pgDropSeconds > 0 ? `; ${pgDrops} worker connections ended by Postgres` : ''}; ${rotated.rotations} session rotations (${rotated.revokedByDrill} old sessions revoked by the drill, the others left to the worker's maintenance${rotated.failed ? `; ${rotated.failed} rotations failed` : ''})`)
 
   sandbox.setFaults({ errorRate: 0, dropAfterAccept: 0, streamDropEveryMs: 0, duplicateEvents: 0 })
+  // The last restart's start-up (its reconciliation among it) is part of settling; and a worker told to stop
+  // before its signal handlers are installed (node still loading it) dies of the SIGTERM, which the final
+  // stop below would count unclean (seen: a restart 0.3 s before the final stop, with nothing left to settle).
+  await Promise.all(workers.map((w) => w.ready))
   const heads = (address: string) => sandbox.state.wallets.get(address.toLowerCase())?.events.head ?? 0
   const redis = createRedis(REDIS_URL)
   const queue = new Queue(queueNames.submit, { connection: redis, prefix: env.queuePrefix })
@@ -211,13 +252,13 @@ try {
   const running = workers.filter((w) => w.running)
   for (const w of running) endedByDrill.add(w)
   const stops = await Promise.all(running.map(async (w) => { await w.stop(10_000); return w.exited }))
-  const uncleanStops = stops.filter(({ code }) => code !== 0).length
+  const uncleanStops = stops.filter(({ code }) => code !== 0).length + midStops.unclean
 
   const outcome = await checkOutcome(env.db, sandbox, env.wallets.map((w) => w.walletId), report.asked, { halts, refusedByHalt: report.refusedByHalt })
   const rows = problemRows(outcome, { crashes, failedSubmitJobs: failedJobs.failed ?? 0, uncleanStops })
   const { exercised } = outcome
   console.log('')
-  console.log(`Drill: ${outcome.intents} intents, ${outcome.operatorOrders} orders at the operator, ${outcome.cancelledBeforePlacement} cancelled before placement; ${kills} SIGKILLs; ${elapsed()}`)
+  console.log(`Drill: ${outcome.intents} intents, ${outcome.operatorOrders} orders at the operator, ${outcome.cancelledBeforePlacement} cancelled before placement; ${kills} SIGKILLs${gracefulStops > 0 ? `, ${midStops.made} graceful stops` : ''}; ${elapsed()}`)
   console.log(`  final states: ${Object.entries(outcome.states).map(([state, n]) => `${state} ${n}`).join(', ')}`)
   console.log(`  reached the operator: ${exercised.userCancels} cancels by the user (${exercised.userCancelsOfPartlyFilled} of partly filled orders), ${exercised.modifiesApplied} modifies applied (${exercised.modifiedThenFilled} orders filled after a modify), ${exercised.partiallyFilled} orders partly filled or filled in several fills, ${exercised.iocRemaindersCancelled} IOC remainders cancelled`)
   console.log(`  sessions: ${rotated.rotations} rotations; ${exercised.cancelledBySessionEnd} orders cancelled by a session's end, ${exercised.placedAgain} of them placed again, ${exercised.modifiesMovedToReplacement} modifies moved onto a replacement`)
@@ -227,7 +268,7 @@ try {
   for (const [label, value] of rows) console.log(`  ${label.padEnd(42)} ${String(value).padStart(6)}`)
   for (const example of outcome.examples) console.log(`    - ${example}`)
   for (const history of outcome.histories) console.log(history)
-  const ok = quiet.settled && rows.every(([, value]) => value === 0) && kills >= minKills
+  const ok = quiet.settled && rows.every(([, value]) => value === 0) && kills >= minKills && midStops.made >= gracefulStops
   passed = ok
   console.log(ok ? 'PASS' : 'FAIL')
   process.exitCode = ok ? 0 : 1

@@ -86,7 +86,7 @@ export type RunProblems = {
   crashes: number
   /** Submit jobs that used up their attempts (work that failed for minutes on end). */
   failedSubmitJobs: number
-  /** Worker processes that did not exit 0 within the grace of the final SIGTERM. */
+  /** Worker processes that did not exit 0 within the grace of a SIGTERM: the final one, or one mid-run (--stops). */
   uncleanStops: number
 }
 
