@@ -1,17 +1,15 @@
 import { execFile } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKeyring } from '../../src/keys/Keyring.js'
-import { SessionKey } from '../../src/keys/SessionKey.js'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { rewrapSessionKeys } from '../../src/runtime/sessions/rewrapSessionKeys.js'
-import { sealSessionKey, unsealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
+import { unsealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
 import type { Db } from '../../src/store/Database.js'
 import { sessions } from '../../src/store/schema/index.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
-import { insertSession, insertWallet } from '../store/fixtures.js'
+import { insertSealedSession } from '../store/fixtures.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const k0 = generateMasterKey('k0')
@@ -28,12 +26,8 @@ afterAll(() => test?.drop())
 
 /** A session (of a wallet of its own) whose key is sealed under the first key of `masterKeys`, as a grant seals it. */
 async function sealedSession(masterKeys: string, status: 'active' | 'rotating' | 'revoked' = 'active') {
-  const walletId = (await insertWallet(db)).id
-  const keyring = createKeyring(masterKeys)
-  const key = SessionKey.generate()
-  const id = randomUUID()
-  await insertSession(db, walletId, { id, status, publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, id), masterKeyId: keyring.currentKeyId })
-  return { id, publicKey: key.publicKey }
+  const { id, publicKey } = await insertSealedSession(db, createKeyring(masterKeys), { status })
+  return { id, publicKey }
 }
 const rowOf = async (id: string) => (await db.select().from(sessions).where(eq(sessions.id, id)))[0]!
 

@@ -5,20 +5,17 @@
  * the workers' connections every 5 s, three workers starting together all exited 1 at this step
  * ("uncaught exception"). A key that does not open its sessions is still refused at once.
  */
-import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ConfigError } from '../../src/core/errors/ConfigError.js'
 import { createKeyring } from '../../src/keys/Keyring.js'
-import { SessionKey } from '../../src/keys/SessionKey.js'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { checkMasterKeysAtStartup } from '../../src/runtime/sessions/checkMasterKeysAtStartup.js'
-import { sealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
 import type { Database } from '../../src/store/Database.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
 import { pgFaultProxy } from '../support/pgFaultProxy.js'
-import { insertSession, insertWallet } from '../store/fixtures.js'
+import { insertSealedSession } from '../store/fixtures.js'
 
 const sealing = generateMasterKey('main')
 let testDb: TestDatabase
@@ -26,11 +23,7 @@ let proxy: Awaited<ReturnType<typeof pgFaultProxy>>
 let database: Database
 beforeAll(async () => {
   testDb = await createTestDatabase()
-  const keyring = createKeyring(sealing)
-  const wallet = await insertWallet(testDb.database.db)
-  const key = SessionKey.generate()
-  const id = randomUUID()
-  await insertSession(testDb.database.db, wallet.id, { id, status: 'active', publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, id), masterKeyId: keyring.currentKeyId })
+  await insertSealedSession(testDb.database.db, createKeyring(sealing))
   proxy = await pgFaultProxy(testDb.url)
   database = await openDatabase({ url: proxy.url, max: 2, queryTimeoutMs: 30_000 })
 })

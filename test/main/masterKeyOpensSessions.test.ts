@@ -22,7 +22,7 @@ import { sessions } from '../../src/store/schema/index.js'
 import { type TestDatabase, createTestDatabase } from '../support/database.js'
 import { lateRelay } from '../support/lateRelay.js'
 import { runToExit } from '../support/runToExit.js'
-import { insertSession, insertWallet } from '../store/fixtures.js'
+import { insertSealedSession, insertSession, insertWallet } from '../store/fixtures.js'
 import { REDIS_URL } from '../worker/support/harness.js'
 
 const sealing = generateMasterKey('main')
@@ -37,11 +37,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase()
   // An operator that refuses every connection: a process past the check would wait for it, and be killed.
   operator = await lateRelay('http://127.0.0.1:9')
-  const keyring = createKeyring(sealing)
-  const wallet = await insertWallet(testDb.database.db)
-  const key = SessionKey.generate()
-  sessionId = randomUUID()
-  await insertSession(testDb.database.db, wallet.id, { id: sessionId, status: 'active', publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, sessionId), masterKeyId: keyring.currentKeyId })
+  sessionId = (await insertSealedSession(testDb.database.db, createKeyring(sealing))).id
 })
 afterAll(async () => {
   await operator?.close()
@@ -104,10 +100,7 @@ describe('a session the check opens whose stored key is not the delegated one', 
   beforeAll(async () => {
     own = await createTestDatabase()
     keyring = createKeyring(sealing)
-    const wallet = await insertWallet(own.database.db)
-    const key = SessionKey.generate()
-    good = randomUUID()
-    await insertSession(own.database.db, wallet.id, { id: good, status: 'active', publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, good), masterKeyId: keyring.currentKeyId })
+    good = (await insertSealedSession(own.database.db, keyring)).id
   })
   afterAll(async () => { await own?.drop() })
 

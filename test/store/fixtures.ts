@@ -1,5 +1,8 @@
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { expect } from 'vitest'
+import type { Keyring } from '../../src/keys/Keyring.js'
+import { SessionKey } from '../../src/keys/SessionKey.js'
+import { sealSessionKey } from '../../src/runtime/sessions/sealedSessionKey.js'
 import type { Db } from '../../src/store/Database.js'
 import {
   type NewOrderRow, type NewSessionRow, type SessionRow, type WalletRow, orders, sessions, wallets,
@@ -17,6 +20,15 @@ export const hex = (bytes: number): `0x${string}` => `0x${randomBytes(bytes).toS
 export async function insertWallet(db: Db): Promise<WalletRow> {
   const [wallet] = await db.insert(wallets).values({ address: hex(20), status: 'active' }).returning()
   return wallet!
+}
+
+/** A session whose key is sealed under the keyring's current key, as a grant seals it (of `walletId`, or of a wallet of its own). */
+export async function insertSealedSession(db: Db, keyring: Keyring, options: { walletId?: string; status?: SessionRow['status'] } = {}) {
+  const walletId = options.walletId ?? (await insertWallet(db)).id
+  const key = SessionKey.generate()
+  const id = randomUUID()
+  await insertSession(db, walletId, { id, status: options.status ?? 'active', publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, id), masterKeyId: keyring.currentKeyId })
+  return { id, walletId, publicKey: key.publicKey }
 }
 
 /** A session row in `status`, with the delegation columns a signing status requires. */
