@@ -235,7 +235,8 @@ try {
   // The last restart's start-up (its reconciliation among it) is part of settling; and a worker told to stop
   // before its signal handlers are installed (node still loading it) dies of the SIGTERM, which the final
   // stop below would count unclean (seen: a restart 0.3 s before the final stop, with nothing left to settle).
-  await Promise.all(workers.map((w) => w.ready))
+  // Bounded by the settle timeout, as settling is: a worker that never finishes starting fails the run there, not hangs it.
+  await Promise.race([Promise.all(workers.map((w) => w.ready)), sleep(Number(args['settle-timeout']) * 1000)])
   const heads = (address: string) => sandbox.state.wallets.get(address.toLowerCase())?.events.head ?? 0
   const redis = createRedis(REDIS_URL)
   const queue = new Queue(queueNames.submit, { connection: redis, prefix: env.queuePrefix })
