@@ -25,10 +25,7 @@ beforeAll(async () => {
 afterAll(() => test?.drop())
 
 /** A session (of a wallet of its own) whose key is sealed under the first key of `masterKeys`, as a grant seals it. */
-async function sealedSession(masterKeys: string, status: 'active' | 'rotating' | 'revoked' = 'active') {
-  const { id, publicKey } = await insertSealedSession(db, createKeyring(masterKeys), { status })
-  return { id, publicKey }
-}
+const sealedSession = (masterKeys: string, status: 'active' | 'rotating' | 'revoked' = 'active') => insertSealedSession(db, createKeyring(masterKeys), status)
 const rowOf = async (id: string) => (await db.select().from(sessions).where(eq(sessions.id, id)))[0]!
 
 function deputy(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {

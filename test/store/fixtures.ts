@@ -22,13 +22,13 @@ export async function insertWallet(db: Db): Promise<WalletRow> {
   return wallet!
 }
 
-/** A session whose key is sealed under the keyring's current key, as a grant seals it (of `walletId`, or of a wallet of its own). */
-export async function insertSealedSession(db: Db, keyring: Keyring, options: { walletId?: string; status?: SessionRow['status'] } = {}) {
-  const walletId = options.walletId ?? (await insertWallet(db)).id
+/** A session (of a wallet of its own) whose key is sealed under the keyring's current key, as a grant seals it. */
+export async function insertSealedSession(db: Db, keyring: Keyring, status: SessionRow['status'] = 'active') {
+  const walletId = (await insertWallet(db)).id
   const key = SessionKey.generate()
   const id = randomUUID()
-  await insertSession(db, walletId, { id, status: options.status ?? 'active', publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, id), masterKeyId: keyring.currentKeyId })
-  return { id, walletId, publicKey: key.publicKey }
+  await insertSession(db, walletId, { id, status, publicKey: key.publicKey, sealedPrivateKey: sealSessionKey(keyring, key, id), masterKeyId: keyring.currentKeyId })
+  return { id, publicKey: key.publicKey }
 }
 
 /** A session row in `status`, with the delegation columns a signing status requires. */
