@@ -33,6 +33,7 @@
  *          --seed N --settle-timeout 240 (s) --keep (keep the database and logs; a failed run keeps them anyway,
  *          and prints what the operator and Postgres each recorded of the first differing orders)
  */
+import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Queue } from 'bullmq'
 import { sql } from 'drizzle-orm'
@@ -81,6 +82,7 @@ const gracefulStops = Number(args.stops)
 if (!Number.isInteger(gracefulStops) || gracefulStops < 0) throw new Error(`--stops must be a whole number, 0 or more (got ${args.stops})`)
 /** A graceful stop mid-run is given the worker's own deadline (SHUTDOWN_TIMEOUT_MS 20 s, then 10 s to close) before SIGKILL. */
 const STOP_GRACE_MS = 30_000
+const settleTimeoutMs = Number(args['settle-timeout']) * 1000
 const seed = args.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(args.seed)
 const random = mulberry32(seed)
 const uniform = (from: number, to: number) => from + random() * (to - from)
@@ -119,16 +121,13 @@ const startWorker = () => watchForCrash(new NodeChild({
   readyMarker: '"msg":"worker started"',
   // As production runs it (the Docker image's NODE_OPTIONS).
   nodeArgs: [...WORKER_NODE_OPTIONS],
-}), lives)
+}))
 
-/** Each worker process's life number, which names its log. */
-const lifeOf = new WeakMap<NodeChild, number>()
-function watchForCrash(child: NodeChild, life: number): NodeChild {
-  lifeOf.set(child, life)
+function watchForCrash(child: NodeChild): NodeChild {
   void child.exited.then(({ code, signal }) => {
     if (endedByDrill.has(child)) return
     crashes++
-    say(`worker ${life} exited on its own (code ${code}, signal ${signal}); its log is worker-${life}.log (--keep keeps it)`)
+    say(`a worker exited on its own (code ${code}, signal ${signal}); its log is ${basename(child.logFile)} (--keep keeps it)`)
   })
   return child
 }
@@ -222,8 +221,7 @@ try {
     midStops.longestMs = Math.max(midStops.longestMs, ms)
     if (code === 0) return
     midStops.unclean++
-    const life = lifeOf.get(worker)
-    say(`worker ${life} did not stop cleanly on SIGTERM (code ${code}, signal ${signal}, after ${ms} ms); its log is worker-${life}.log`)
+    say(`a worker did not stop cleanly on SIGTERM (code ${code}, signal ${signal}, after ${ms} ms); its log is ${basename(worker.logFile)}`)
   }
   const report = await workload
   const rotated = await rotations
@@ -236,12 +234,12 @@ try {
   // before its signal handlers are installed (node still loading it) dies of the SIGTERM, which the final
   // stop below would count unclean (seen: a restart 0.3 s before the final stop, with nothing left to settle).
   // Bounded by the settle timeout, as settling is: a worker that never finishes starting fails the run there, not hangs it.
-  await Promise.race([Promise.all(workers.map((w) => w.ready)), sleep(Number(args['settle-timeout']) * 1000)])
+  await Promise.race([Promise.all(workers.map((w) => w.ready)), sleep(settleTimeoutMs)])
   const heads = (address: string) => sandbox.state.wallets.get(address.toLowerCase())?.events.head ?? 0
   const redis = createRedis(REDIS_URL)
   const queue = new Queue(queueNames.submit, { connection: redis, prefix: env.queuePrefix })
   const jobs = async () => Object.entries(await queue.getJobCounts('wait', 'active', 'delayed', 'failed', 'prioritized')).map(([k, v]) => `${k} ${v}`).join(' ')
-  const quiet = await waitForQuiescence(() => backlog(env.db, env.wallets, heads), Number(args['settle-timeout']) * 1000,
+  const quiet = await waitForQuiescence(() => backlog(env.db, env.wallets, heads), settleTimeoutMs,
     (b) => void jobs().then((counts) => say(`settling: outbox ${b.outbox}, held ${b.held}, unresolved orders ${b.unresolved}, events behind ${b.eventsBehind}, sessions awaiting revocation ${b.rotating}; jobs: ${counts}`)))
   const failedJobs = await queue.getJobCounts('failed')
   await queue.close()

@@ -28,9 +28,12 @@ export class NodeChild {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** True once `readyMarker` appeared on stdout; false if the process exited first. */
   readonly ready: Promise<boolean>
+  /** Where its stdout and stderr go. */
+  readonly logFile: string
   readonly #log: WriteStream
 
   constructor(options: ChildOptions) {
+    this.logFile = options.logFile
     this.#log = createWriteStream(options.logFile, { flags: 'a' })
     this.process = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(repoRoot, options.entry)], {
       cwd: repoRoot,
