@@ -20,7 +20,7 @@
  *   so the events are delivered again.
  * - Idempotency key: (wallet, seq); fills also by (wallet, fill id).
  */
-import { type SQL, and, eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { parseAmount } from '../src/core/money/decimal.js'
 import { eventProblem, saysOnlyModified } from '../src/core/orders/eventProblem.js'
 import { parseSide } from '../src/core/orders/parseSide.js'
@@ -34,7 +34,8 @@ import type { FillInput } from '../src/store/repositories/recordFill.js'
 import { replaceSessionOrder } from '../src/runtime/sessions/replaceSessionOrder.js'
 import { events, sessions } from '../src/store/schema/index.js'
 import type { VenueEvent } from '../src/venue/types.js'
-import { executeNamed } from '../src/store/executeNamed.js'
+import { namedStatement } from '../src/store/namedStatement.js'
+import { type OrderSnapshotRow, type OrderSnapshotValues, orderSnapshotValues, orderSnapshotsUpdate } from '../src/store/repositories/writeOrderSnapshots.js'
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''))
 
@@ -141,39 +142,49 @@ function consecutiveAfter(last: number, sorted: readonly VenueEvent[]): VenueEve
  */
 type StoredEvent = { walletId: string; seq: number; type: string; clientOrderId: string | null; payload: Record<string, unknown> }
 async function lockCursorsStoringEvents(tx: Db, sortedWalletIds: readonly string[], arrived: readonly StoredEvent[]): Promise<Map<string, { last: number; maxStored: number }>> {
-  // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
-  const { rows } = await executeNamed<{ wallet_id: string; last_seq: string | number; max_stored: string | number | null }>(tx, 'deputy_lock_cursors_store_events', sql`
-    with cursors as (
-      insert into stream_cursors (wallet_id) select unnest(${sql.param(sortedWalletIds)}::uuid[])
-      on conflict (wallet_id) do update set wallet_id = excluded.wallet_id
-      returning wallet_id, last_seq, (select max(e.seq) from events e where e.wallet_id = stream_cursors.wallet_id) as max_stored
-    ), stored as (
-      insert into events (wallet_id, seq, type, client_order_id, payload)
-      select v."walletId", v.seq, v.type, v."clientOrderId", v.payload
-      from jsonb_to_recordset(${JSON.stringify(arrived)}::jsonb) as v("walletId" uuid, seq bigint, type text, "clientOrderId" text, payload jsonb)
-      join cursors c on c.wallet_id = v."walletId"
-      where v.seq > c.last_seq
-      on conflict do nothing
-    )
-    select wallet_id, last_seq, max_stored from cursors`)
+  const { rows } = await lockCursorsStoring(tx, { walletIds: sortedWalletIds, events: JSON.stringify(arrived) })
   return new Map(rows.map((row) => [row.wallet_id, { last: Number(row.last_seq), maxStored: Number(row.max_stored ?? 0) }]))
 }
+
+// One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
+const lockCursorsStoring = namedStatement<{ wallet_id: string; last_seq: string | number; max_stored: string | number | null }, { walletIds: readonly string[]; events: string }>(
+  'deputy_lock_cursors_store_events', () => sql`
+  with cursors as (
+    insert into stream_cursors (wallet_id) select unnest(${sql.placeholder('walletIds')}::uuid[])
+    on conflict (wallet_id) do update set wallet_id = excluded.wallet_id
+    returning wallet_id, last_seq, (select max(e.seq) from events e where e.wallet_id = stream_cursors.wallet_id) as max_stored
+  ), stored as (
+    insert into events (wallet_id, seq, type, client_order_id, payload)
+    select v."walletId", v.seq, v.type, v."clientOrderId", v.payload
+    from jsonb_to_recordset(${sql.placeholder('events')}::jsonb) as v("walletId" uuid, seq bigint, type text, "clientOrderId" text, payload jsonb)
+    join cursors c on c.wallet_id = v."walletId"
+    where v.seq > c.last_seq
+    on conflict do nothing
+  )
+  select wallet_id, last_seq, max_stored from cursors`)
 
 /**
  * The orders changed (the workspace's write-back) and the cursors moved, in one statement when
  * there are both (a writable CTE: neither reads what the other writes, and both hold their rows'
  * locks already), at the end of the batch's transaction.
  */
-async function writeBack(tx: Db, orders: SQL | undefined, moved: readonly { walletId: string; last: number }[]): Promise<void> {
-  const cursors = moved.length === 0 ? undefined : sql`
-    update stream_cursors c set last_seq = v.last_seq, updated_at = now()
-    from unnest(${sql.param(moved.map((m) => m.walletId))}::uuid[], ${sql.param(moved.map((m) => m.last))}::bigint[]) as v(wallet_id, last_seq)
-    where c.wallet_id = v.wallet_id`
-  if (orders && cursors) await executeNamed(tx, 'deputy_write_orders_move_cursors', sql`with orders_written as (${orders}) ${cursors}`)
-  // writeOrderSnapshots' statement, under a name of its own (every name is used in one place: executeNamed.test.ts).
-  else if (orders) await executeNamed(tx, 'deputy_write_event_orders', orders)
-  else if (cursors) await executeNamed(tx, 'deputy_move_cursors', cursors)
+async function writeBack(tx: Db, orders: readonly OrderSnapshotRow[], moved: readonly { walletId: string; last: number }[]): Promise<void> {
+  const cursors = { cursorWalletIds: moved.map((m) => m.walletId), lastSeqs: moved.map((m) => m.last) }
+  if (orders.length > 0 && moved.length > 0) await writeOrdersMoveCursors(tx, { ...orderSnapshotValues(orders), ...cursors })
+  else if (orders.length > 0) await writeEventOrders(tx, orderSnapshotValues(orders))
+  else if (moved.length > 0) await moveCursors(tx, cursors)
 }
+
+type CursorValues = { cursorWalletIds: string[]; lastSeqs: number[] }
+const cursorsUpdate = () => sql`
+  update stream_cursors c set last_seq = v.last_seq, updated_at = now()
+  from unnest(${sql.placeholder('cursorWalletIds')}::uuid[], ${sql.placeholder('lastSeqs')}::bigint[]) as v(wallet_id, last_seq)
+  where c.wallet_id = v.wallet_id`
+const writeOrdersMoveCursors = namedStatement<never, OrderSnapshotValues & CursorValues>('deputy_write_orders_move_cursors', () => sql`
+  with orders_written as (${orderSnapshotsUpdate()}) ${cursorsUpdate()}`)
+// writeOrderSnapshots' statement, under a name of its own (every name is used in one place: executeNamed.test.ts).
+const writeEventOrders = namedStatement<never, OrderSnapshotValues>('deputy_write_event_orders', orderSnapshotsUpdate)
+const moveCursors = namedStatement<never, CursorValues>('deputy_move_cursors', cursorsUpdate)
 
 async function storedEvent(tx: Db, walletId: string, seq: number): Promise<VenueEvent | undefined> {
   const [row] = await tx.select({ payload: events.payload }).from(events).where(and(eq(events.walletId, walletId), eq(events.seq, seq)))

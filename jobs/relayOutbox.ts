@@ -19,7 +19,7 @@ import { and, asc, eq, getTableColumns, gt, inArray, lte, sql } from 'drizzle-or
 import type { SubmitJobData } from '../src/queue/payloads.js'
 import { submitJobOptions } from '../src/queue/jobOptions.js'
 import type { Db } from '../src/store/Database.js'
-import { executeNamed } from '../src/store/executeNamed.js'
+import { namedStatement } from '../src/store/namedStatement.js'
 import { outboxDueInMs, outboxJobId } from '../src/store/repositories/outboxRepo.js'
 import { type OutboxRow, outbox } from '../src/store/schema/index.js'
 import { tableRows } from '../src/store/tableRows.js'
@@ -37,6 +37,14 @@ function toJob(row: RelayedRow) {
   return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}) } }
 }
 
+const takeDue = namedStatement<Record<string, unknown>, { batch: number }>('deputy_relay_outbox', () => sql`
+  update outbox set status = 'enqueued', enqueued_at = now(), updated_at = now()
+  where id in (
+    select id from outbox
+    where status = 'pending' and available_at <= now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})
+    order by seq limit ${sql.placeholder('batch')} for update skip locked)
+  returning ${relayed.list}, ${outboxDueInMs} as due_in_ms`)
+
 /** Rows taken by one relay step; a full batch means more may be waiting. */
 export const RELAY_BATCH = 500
 
@@ -48,14 +56,8 @@ export const RELAY_BATCH = 500
  */
 export async function relayOutbox(db: Db, queue: Queue<SubmitJobData>, batch = RELAY_BATCH): Promise<number> {
   // Named (prepared once per connection): the hottest statement of an idle worker, and of every
-  // intake commit; hand-written, so that no builder is built per run and only what a job needs is read back.
-  const { rows: raw } = await executeNamed<Record<string, unknown>>(db, 'deputy_relay_outbox', sql`
-    update outbox set status = 'enqueued', enqueued_at = now(), updated_at = now()
-    where id in (
-      select id from outbox
-      where status = 'pending' and available_at <= now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})
-      order by seq limit ${batch} for update skip locked)
-    returning ${relayed.list}, ${outboxDueInMs} as due_in_ms`)
+  // intake commit; hand-written and compiled once, so that nothing is built per run and only what a job needs is read back.
+  const { rows: raw } = await takeDue(db, { batch })
   const rows = raw.map((row) => ({ ...relayed.read(row), dueInMs: Number(row.due_in_ms) }))
   if (rows.length === 0) return 0
   rows.sort((a, b) => a.seq - b.seq)

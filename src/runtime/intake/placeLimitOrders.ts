@@ -8,7 +8,7 @@ import { parseAmount, parsePositiveAmount } from '../../core/money/decimal.js'
 import { assertMultiple } from '../../core/money/increments.js'
 import { deriveClientOrderId } from '../../core/requests/deriveClientOrderId.js'
 import type { Db } from '../../store/Database.js'
-import { executeNamed } from '../../store/executeNamed.js'
+import { namedStatement } from '../../store/namedStatement.js'
 import { type IntentRow, type OrderRow, intents, orders, wallets } from '../../store/schema/index.js'
 import { tableRows } from '../../store/tableRows.js'
 import { type MarketRules, marketRule } from './marketRules.js'
@@ -102,25 +102,14 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
       id: p.intentId, walletId: p.input.walletId, clientRef: p.input.clientRef ?? null, market: p.market, side: p.side,
       price: p.input.price, size: p.input.size, timeInForce: p.tif, goodTill: p.input.goodTill ?? null,
     }))
-    const { rows: insertedRaw } = await executeNamed<Record<string, unknown>>(tx, 'deputy_intake_insert_intents', sql`
-      insert into intents (id, wallet_id, kind, client_ref, market, side, price, size, time_in_force, good_till)
-      select v.id, v."walletId", 'limit', v."clientRef", v.market, v.side, v.price, v.size, v."timeInForce", v."goodTill"
-      from jsonb_to_recordset(${JSON.stringify(intentValues)}::jsonb) as v(
-        id uuid, "walletId" uuid, "clientRef" text, market text, side smallint, price numeric, size numeric, "timeInForce" smallint, "goodTill" timestamptz)
-      on conflict do nothing
-      returning ${intentRows.list}`)
+    const { rows: insertedRaw } = await insertIntents(tx, { intents: JSON.stringify(intentValues) })
     const intentById = new Map(insertedRaw.map((raw) => intentRows.read(raw)).map((row) => [row.id, row]))
     const created = placing.filter((p) => intentById.has(p.intentId))
     const orderValues = created.map((p) => ({
       walletId: p.input.walletId, intentId: p.intentId, clientOrderId: deriveClientOrderId(p.intentId, 0), market: p.market, side: p.side,
       price: p.input.price, size: p.input.size, timeInForce: p.tif,
     }))
-    const { rows: ordersRaw } = created.length === 0 ? { rows: [] } : await executeNamed<Record<string, unknown>>(tx, 'deputy_intake_insert_orders', sql`
-      insert into orders (wallet_id, intent_id, client_order_id, market, side, price, size, time_in_force, state)
-      select v."walletId", v."intentId", v."clientOrderId", v.market, v.side, v.price, v.size, v."timeInForce", 'pending'
-      from jsonb_to_recordset(${JSON.stringify(orderValues)}::jsonb) as v(
-        "walletId" uuid, "intentId" uuid, "clientOrderId" text, market text, side smallint, price numeric, size numeric, "timeInForce" smallint)
-      returning ${orderRows.list}`)
+    const { rows: ordersRaw } = created.length === 0 ? { rows: [] } : await insertOrders(tx, { orders: JSON.stringify(orderValues) })
     const orderByIntent = new Map(ordersRaw.map((raw) => orderRows.read(raw)).map((row) => [row.intentId!, row]))
     // The good-till cancel is durable work from the start: a delayed job due at goodTill.
     const work = created.flatMap((p) => {
@@ -132,12 +121,7 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
     })
     if (work.length) {
       // In the given order (ordinality): an order's outbox rows take their seq, the order work runs in, as listed.
-      await executeNamed(tx, 'deputy_intake_insert_outbox', sql`
-        insert into outbox (wallet_id, kind, order_id, payload, available_at)
-        select v."walletId", v.kind, v."orderId", v.payload, coalesce(v."availableAt", now())
-        from rows from (jsonb_to_recordset(${JSON.stringify(work)}::jsonb) as ("walletId" uuid, kind text, "orderId" uuid, payload jsonb, "availableAt" timestamptz))
-          with ordinality as v("walletId", kind, "orderId", payload, "availableAt", n)
-        order by v.n`)
+      await insertOutbox(tx, { work: JSON.stringify(work) })
     }
     for (const p of created) outcomes[p.i] = { ok: true, placed: { intent: intentById.get(p.intentId)!, order: orderByIntent.get(p.intentId)!, created: true } }
 
@@ -147,6 +131,28 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
   })
   return outcomes as PlaceOutcome[]
 }
+
+const insertIntents = namedStatement<Record<string, unknown>, { intents: string }>('deputy_intake_insert_intents', () => sql`
+  insert into intents (id, wallet_id, kind, client_ref, market, side, price, size, time_in_force, good_till)
+  select v.id, v."walletId", 'limit', v."clientRef", v.market, v.side, v.price, v.size, v."timeInForce", v."goodTill"
+  from jsonb_to_recordset(${sql.placeholder('intents')}::jsonb) as v(
+    id uuid, "walletId" uuid, "clientRef" text, market text, side smallint, price numeric, size numeric, "timeInForce" smallint, "goodTill" timestamptz)
+  on conflict do nothing
+  returning ${intentRows.list}`)
+
+const insertOrders = namedStatement<Record<string, unknown>, { orders: string }>('deputy_intake_insert_orders', () => sql`
+  insert into orders (wallet_id, intent_id, client_order_id, market, side, price, size, time_in_force, state)
+  select v."walletId", v."intentId", v."clientOrderId", v.market, v.side, v.price, v.size, v."timeInForce", 'pending'
+  from jsonb_to_recordset(${sql.placeholder('orders')}::jsonb) as v(
+    "walletId" uuid, "intentId" uuid, "clientOrderId" text, market text, side smallint, price numeric, size numeric, "timeInForce" smallint)
+  returning ${orderRows.list}`)
+
+const insertOutbox = namedStatement<never, { work: string }>('deputy_intake_insert_outbox', () => sql`
+  insert into outbox (wallet_id, kind, order_id, payload, available_at)
+  select v."walletId", v.kind, v."orderId", v.payload, coalesce(v."availableAt", now())
+  from rows from (jsonb_to_recordset(${sql.placeholder('work')}::jsonb) as ("walletId" uuid, kind text, "orderId" uuid, payload jsonb, "availableAt" timestamptz))
+    with ordinality as v("walletId", kind, "orderId", payload, "availableAt", n)
+  order by v.n`)
 
 /** The fields of `input` that differ from what `intent` was first placed with (its price and size stay as asked). */
 function differences(intent: IntentRow, input: PlaceLimitOrderInput, rules: MarketRules): string[] {

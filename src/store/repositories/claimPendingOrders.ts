@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
-import { executeNamed } from '../executeNamed.js'
+import { namedStatement } from '../namedStatement.js'
 import { cancelAllAsked, cancelAllBefore, cancelAllNotRefused } from './cancelAllAfter.js'
 
 /** An Order claimed by `claimPendingOrders`: what signing it needs. */
@@ -40,51 +40,52 @@ export async function claimPendingOrders(db: Db, outboxIds: readonly string[], m
     // that the claim below reads the intents after any cancel that held an order's lock has
     // committed: a cancel asked meanwhile (requestCancel locks the order, then marks the intent) is
     // seen, not read from before it, and the order is never sent.
-    const { rows: locked } = await executeNamed<{ id: string }>(tx, 'deputy_claim_lock_pending_orders', sql`
-      select o.id from outbox x join orders o on o.id = x.order_id
-      where x.id = any(${sql.param(outboxIds)}::uuid[]) and x.kind = 'Order' and o.state = 'pending'
-      order by o.id for no key update of o`)
-    return locked.length === 0 ? [] : claimLocked(tx, outboxIds, locked.map((row) => row.id), minExpiryUnix)
+    const { rows: locked } = await lockPending(tx, { outboxIds })
+    if (locked.length === 0) return []
+    const { rows } = await claimLocked(tx, { outboxIds, orderIds: locked.map((row) => row.id), minExpiryUnix })
+    return rows.map((row) => ({
+      outboxId: row.outbox_id,
+      orderId: row.order_id,
+      walletId: row.wallet_id,
+      sessionId: row.session_id,
+      hasPolicy: row.has_policy,
+      market: row.market,
+      side: Number(row.side) as 0 | 1,
+      price: row.price,
+      size: row.size,
+      timeInForce: Number(row.time_in_force) as 0 | 1 | 2,
+      clientOrderId: row.client_order_id,
+    }))
   })
 }
 
-async function claimLocked(db: Db, outboxIds: readonly string[], orderIds: readonly string[], minExpiryUnix: number): Promise<ClaimedOrder[]> {
-  const { rows } = await executeNamed<{
-    outbox_id: string; order_id: string; wallet_id: string; session_id: string; has_policy: boolean
-    market: string; side: number; price: string; size: string; time_in_force: number; client_order_id: string
-  }>(db, 'deputy_claim_pending_orders', sql`
-    with candidates as (
-      select x.id as outbox_id, o.id as order_id, s.id as session_id,
-             exists (select 1 from policies p where p.wallet_id = x.wallet_id) as has_policy
-      from outbox x
-      join orders o on o.id = x.order_id
-      join wallets w on w.id = x.wallet_id
-      join sessions s on s.wallet_id = x.wallet_id and s.status = 'active' and s.expiry_unix > ${minExpiryUnix}
-      left join intents i on i.id = o.intent_id
-      where x.id = any(${sql.param(outboxIds)}::uuid[]) and o.id = any(${sql.param(orderIds)}::uuid[])
-        and x.kind = 'Order' and x.status in ('pending', 'enqueued') and x.available_at <= now()
-        and x.payload->'readBack' is null
-        and o.state = 'pending' and o.time_in_force is not null and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
-        and (i.good_till is null or i.good_till > now())
-        and not ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })}
-        and not ${cancelAllBefore(sql`o`)}
-    )
-    update orders o set state = 'submitting', session_id = null, updated_at = now()
-    from candidates c
-    where o.id = c.order_id and o.state = 'pending'
-    returning c.outbox_id, c.order_id, o.wallet_id, c.session_id, c.has_policy,
-              o.market, o.side, o.price::text as price, o.size::text as size, o.time_in_force, o.client_order_id`)
-  return rows.map((row) => ({
-    outboxId: row.outbox_id,
-    orderId: row.order_id,
-    walletId: row.wallet_id,
-    sessionId: row.session_id,
-    hasPolicy: row.has_policy,
-    market: row.market,
-    side: Number(row.side) as 0 | 1,
-    price: row.price,
-    size: row.size,
-    timeInForce: Number(row.time_in_force) as 0 | 1 | 2,
-    clientOrderId: row.client_order_id,
-  }))
-}
+const lockPending = namedStatement<{ id: string }, { outboxIds: readonly string[] }>('deputy_claim_lock_pending_orders', () => sql`
+  select o.id from outbox x join orders o on o.id = x.order_id
+  where x.id = any(${sql.placeholder('outboxIds')}::uuid[]) and x.kind = 'Order' and o.state = 'pending'
+  order by o.id for no key update of o`)
+
+const claimLocked = namedStatement<{
+  outbox_id: string; order_id: string; wallet_id: string; session_id: string; has_policy: boolean
+  market: string; side: number; price: string; size: string; time_in_force: number; client_order_id: string
+}, { outboxIds: readonly string[]; orderIds: readonly string[]; minExpiryUnix: number }>('deputy_claim_pending_orders', () => sql`
+  with candidates as (
+    select x.id as outbox_id, o.id as order_id, s.id as session_id,
+           exists (select 1 from policies p where p.wallet_id = x.wallet_id) as has_policy
+    from outbox x
+    join orders o on o.id = x.order_id
+    join wallets w on w.id = x.wallet_id
+    join sessions s on s.wallet_id = x.wallet_id and s.status = 'active' and s.expiry_unix > ${sql.placeholder('minExpiryUnix')}
+    left join intents i on i.id = o.intent_id
+    where x.id = any(${sql.placeholder('outboxIds')}::uuid[]) and o.id = any(${sql.placeholder('orderIds')}::uuid[])
+      and x.kind = 'Order' and x.status in ('pending', 'enqueued') and x.available_at <= now()
+      and x.payload->'readBack' is null
+      and o.state = 'pending' and o.time_in_force is not null and w.status <> 'halted' and (i.id is null or i.status not in ('cancelled', 'cancel_requested'))
+      and (i.good_till is null or i.good_till > now())
+      and not ${cancelAllAsked(sql`o`, cancelAllNotRefused, { anyHalt: true })}
+      and not ${cancelAllBefore(sql`o`)}
+  )
+  update orders o set state = 'submitting', session_id = null, updated_at = now()
+  from candidates c
+  where o.id = c.order_id and o.state = 'pending'
+  returning c.outbox_id, c.order_id, o.wallet_id, c.session_id, c.has_policy,
+            o.market, o.side, o.price::text as price, o.size::text as size, o.time_in_force, o.client_order_id`)

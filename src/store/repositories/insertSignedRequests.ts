@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import type { NewRequestRow, RequestRow } from '../schema/index.js'
-import { executeNamed } from '../executeNamed.js'
+import { namedStatement } from '../namedStatement.js'
 
 export type SignedRequestInput = Pick<NewRequestRow, 'walletId' | 'sessionId' | 'orderId' | 'outboxId' | 'family' | 'nonce' | 'deadline' | 'body'>
 
@@ -28,20 +28,7 @@ export async function insertSignedRequests(db: Db, rows: readonly SignedRequestI
   if (rows.length === 0) return []
   const ids = rows.map(() => randomUUID())
   const values = rows.map((row, i) => ({ ...row, id: ids[i], nonce: String(row.nonce) }))
-  const { rows: inserted } = await executeNamed<{ id: string; created_at: Date | string }>(db, 'deputy_insert_signed_requests', sql`
-    with v as materialized (
-      select * from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
-        as v(id uuid, "walletId" uuid, "sessionId" uuid, "orderId" uuid, "outboxId" uuid, family text, nonce bigint, deadline bigint, body text)
-    ), halted as materialized (
-      select unnest(deputy_halted_wallets(array(
-        select distinct v."walletId" from v where v.family in ('Order', 'ModifyOrder') and v."orderId" is not null))) as id
-    )
-    insert into requests (id, wallet_id, session_id, order_id, outbox_id, family, nonce, deadline, body)
-    select v.id, v."walletId", v."sessionId", v."orderId", v."outboxId", v.family, v.nonce, v.deadline, v.body
-    from v
-    where not (v.family in ('Order', 'ModifyOrder') and v."orderId" is not null
-      and v."walletId" in (select id from halted))
-    returning id, created_at`)
+  const { rows: inserted } = await insertSigned(db, { values: JSON.stringify(values) })
   if (inserted.length === 0) return rows.map(() => undefined)
   // created_at is the transaction's time, the same for every row; the rest are the table's
   // defaults for a row just inserted (status signed, nothing received yet).
@@ -67,3 +54,18 @@ export async function insertSignedRequests(db: Db, rows: readonly SignedRequestI
     completedAt: null,
   }))
 }
+
+const insertSigned = namedStatement<{ id: string; created_at: Date | string }, { values: string }>('deputy_insert_signed_requests', () => sql`
+  with v as materialized (
+    select * from jsonb_to_recordset(${sql.placeholder('values')}::jsonb)
+      as v(id uuid, "walletId" uuid, "sessionId" uuid, "orderId" uuid, "outboxId" uuid, family text, nonce bigint, deadline bigint, body text)
+  ), halted as materialized (
+    select unnest(deputy_halted_wallets(array(
+      select distinct v."walletId" from v where v.family in ('Order', 'ModifyOrder') and v."orderId" is not null))) as id
+  )
+  insert into requests (id, wallet_id, session_id, order_id, outbox_id, family, nonce, deadline, body)
+  select v.id, v."walletId", v."sessionId", v."orderId", v."outboxId", v.family, v.nonce, v.deadline, v.body
+  from v
+  where not (v.family in ('Order', 'ModifyOrder') and v."orderId" is not null
+    and v."walletId" in (select id from halted))
+  returning id, created_at`)

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { parseAmount, parseSignedAmount } from '../../core/money/decimal.js'
 import { type OrderSnapshot, type OrderUpdate, applyOrderUpdate } from '../../core/orders/applyOrderUpdate.js'
 import { uncountableFill } from '../../core/orders/uncountableFill.js'
@@ -6,8 +6,8 @@ import type { Db } from '../Database.js'
 import { type LockedOrder, lockOrdersByKey } from './lockOrders.js'
 import { toSnapshot } from './orderSnapshot.js'
 import type { FillInput } from './recordFill.js'
-import { orderSnapshotsUpdate, writeOrderSnapshots } from './writeOrderSnapshots.js'
-import { executeNamed } from '../executeNamed.js'
+import { type OrderSnapshotRow, writeOrderSnapshots } from './writeOrderSnapshots.js'
+import { namedStatement } from '../namedStatement.js'
 
 /** A fill as the order state machine counts it (its fee below zero for a maker rebate). */
 export function fillUpdate(fill: Pick<FillInput, 'price' | 'size' | 'fee'>): Extract<OrderUpdate, { kind: 'fill' }> {
@@ -73,16 +73,7 @@ export function orderWorkspace(tx: Db) {
       const clientOrderId = fill.clientOrderId.toLowerCase()
       return { ...fill, clientOrderId, orderId: byKey.get(keyOf(fill.walletId, clientOrderId))?.row.id ?? null }
     })
-    // One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
-    // A fill's market and side are its order's when the order is known (an OrderFilled event need not carry them).
-    const { rows } = await executeNamed<{ wallet_id: string; fill_id: string }>(tx, 'deputy_insert_fills', sql`
-      insert into fills (wallet_id, order_id, fill_id, client_order_id, market, side, price, size, fee, seq, at)
-      select v."walletId", v."orderId", v."fillId", v."clientOrderId", coalesce(o.market, v.market), coalesce(o.side, v.side), v.price, v.size, v.fee, v.seq, v.at
-      from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(
-        "walletId" uuid, "orderId" uuid, "fillId" text, "clientOrderId" text, market text, side smallint, price numeric, size numeric, fee numeric, seq bigint, at timestamptz)
-      left join orders o on o.id = v."orderId"
-      on conflict do nothing
-      returning wallet_id, fill_id`)
+    const { rows } = await insertFillRows(tx, { fills: JSON.stringify(values) })
     return new Set(rows.map((row) => fillKeyOf(row.wallet_id, row.fill_id)))
   }
 
@@ -130,14 +121,13 @@ export function orderWorkspace(tx: Db) {
     },
     /**
      * `flush` for a caller that writes the changed orders back in a statement of its own (a
-     * writable CTE beside its other writes): the statement (`orderSnapshotsUpdate`), undefined when
+     * writable CTE beside its other writes, `orderSnapshotsUpdate`): the rows to write, empty when
      * none changed. They count as written; the caller's statement must run before the workspace is used again.
      */
-    takeWriteBack(): SQL | undefined {
+    takeWriteBack(): OrderSnapshotRow[] {
       const dirty = dirtyEntries()
-      if (dirty.length === 0) return undefined
       for (const entry of dirty) entry.dirty = false
-      return orderSnapshotsUpdate(snapshotRows(dirty))
+      return snapshotRows(dirty)
     },
     /** Drops an order changed behind the workspace's back (flush first); it is read again when next needed. */
     forget(walletId: string, clientOrderId: string): void {
@@ -146,3 +136,14 @@ export function orderWorkspace(tx: Db) {
   }
 }
 export type OrderWorkspace = ReturnType<typeof orderWorkspace>
+
+// One JSON parameter rather than drizzle's multi-row insert, whose building cost more than the statement.
+// A fill's market and side are its order's when the order is known (an OrderFilled event need not carry them).
+const insertFillRows = namedStatement<{ wallet_id: string; fill_id: string }, { fills: string }>('deputy_insert_fills', () => sql`
+  insert into fills (wallet_id, order_id, fill_id, client_order_id, market, side, price, size, fee, seq, at)
+  select v."walletId", v."orderId", v."fillId", v."clientOrderId", coalesce(o.market, v.market), coalesce(o.side, v.side), v.price, v.size, v.fee, v.seq, v.at
+  from jsonb_to_recordset(${sql.placeholder('fills')}::jsonb) as v(
+    "walletId" uuid, "orderId" uuid, "fillId" text, "clientOrderId" text, market text, side smallint, price numeric, size numeric, fee numeric, seq bigint, at timestamptz)
+  left join orders o on o.id = v."orderId"
+  on conflict do nothing
+  returning wallet_id, fill_id`)

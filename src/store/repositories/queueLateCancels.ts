@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
-import { executeNamed } from '../executeNamed.js'
+import { namedStatement } from '../namedStatement.js'
 import { cancelAllAsked } from './cancelAllAfter.js'
 
 /**
@@ -14,20 +14,23 @@ import { cancelAllAsked } from './cancelAllAfter.js'
  */
 export async function queueLateCancels(tx: Db, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return
-  await executeNamed(tx, 'deputy_queue_late_cancels', lateCancelsInsert(orderIds))
+  await queueLate(tx, { lateCancelOrderIds: orderIds })
 }
 
 /**
  * `queueLateCancels`' statement, for a caller that runs it inside one of its own (a writable CTE,
  * whose other parts must not change what it reads: the orders' wallets and markets, the wallets'
- * status, the CancelAll rows and the orders' first Order rows' seq); `orderIds` not empty.
+ * status, the CancelAll rows and the orders' first Order rows' seq), a `namedStatement`: its placeholder
+ * `lateCancelOrderIds` is the orders' ids (not empty).
  */
-export function lateCancelsInsert(orderIds: readonly string[]): SQL {
+export function lateCancelsInsert(): SQL {
   return sql`
     insert into outbox (wallet_id, kind, order_id, payload)
     select o.wallet_id, 'CancelOrder', o.id, jsonb_build_object('reason', case when w.status = 'halted' then 'halted' else 'cancelAll' end)
     from orders o join wallets w on w.id = o.wallet_id
-    where o.id = any(${sql.param(orderIds)}::uuid[])
+    where o.id = any(${sql.placeholder('lateCancelOrderIds')}::uuid[])
       and (w.status = 'halted' or ${cancelAllAsked(sql`o`, ['enqueued', 'done'])})
     order by o.id`
 }
+
+const queueLate = namedStatement<never, { lateCancelOrderIds: readonly string[] }>('deputy_queue_late_cancels', lateCancelsInsert)

@@ -5,8 +5,8 @@ import type { Receipt } from '../../venue/types.js'
 import { lockOrdersSkippingHeld } from './lockOrders.js'
 import { toSnapshot } from './orderSnapshot.js'
 import { lateCancelsInsert } from './queueLateCancels.js'
-import { orderSnapshotsUpdate } from './writeOrderSnapshots.js'
-import { executeNamed } from '../executeNamed.js'
+import { type OrderSnapshotValues, orderSnapshotValues, orderSnapshotsUpdate } from './writeOrderSnapshots.js'
+import { namedStatement } from '../namedStatement.js'
 
 export type AcceptedOrder = {
   outboxId: string
@@ -42,21 +42,31 @@ export async function recordAcceptedOrders(db: Db, batch: readonly AcceptedOrder
     // one's own was; queueLateCancels reads the orders' wallets and markets, the wallets' status,
     // the CancelAll rows and the Order rows' seq, none of which is written here). The requests' ids
     // twice, as in writeOrderSnapshots: by primary key, not by a seq scan of `requests`.
-    await executeNamed(tx, 'deputy_record_accepted', sql`
-      with accepted_requests as (
-        update requests r set status = 'accepted', receipt = v.receipt, duplicate = v.duplicate, completed_at = ${completedAt},
-          sent_at = coalesce(r.sent_at, v.sent_at)
-        from jsonb_to_recordset(${JSON.stringify(accepted.map((a) => ({ id: a.requestId, receipt: a.receipt, duplicate: a.receipt.duplicate, sent_at: a.sentAt })))}::jsonb)
-          as v(id uuid, receipt jsonb, duplicate boolean, sent_at timestamptz)
-        where r.id = v.id and r.id = any(${sql.param(accepted.map((a) => a.requestId))}::uuid[])
-      ), snapshots as (${orderSnapshotsUpdate(rows.map((row) => ({
+    await recordAccepted(tx, {
+      receipts: JSON.stringify(accepted.map((a) => ({ id: a.requestId, receipt: a.receipt, duplicate: a.receipt.duplicate, sent_at: a.sentAt }))),
+      requestIds: accepted.map((a) => a.requestId),
+      completedAt,
+      ...orderSnapshotValues(rows.map((row) => ({
         id: row.id,
         sessionId: byOrder.get(row.id)!.sessionId,
         snapshot: applyOrderUpdate(toSnapshot(row), { kind: 'accepted', venueOrderId: byOrder.get(row.id)!.receipt.orderId }),
-      })))}
-      ), late_cancels as (${lateCancelsInsert(accepted.map((a) => a.orderId))}
-      )
-      update outbox set status = 'done', updated_at = now() where id = any(${sql.param(accepted.map((a) => a.outboxId))}::uuid[])`)
+      }))),
+      lateCancelOrderIds: accepted.map((a) => a.orderId),
+      outboxIds: accepted.map((a) => a.outboxId),
+    })
     return new Set(accepted.map((a) => a.orderId))
   })
 }
+
+const recordAccepted = namedStatement<never, OrderSnapshotValues & {
+  receipts: string; requestIds: string[]; completedAt: Date; lateCancelOrderIds: string[]; outboxIds: string[]
+}>('deputy_record_accepted', () => sql`
+  with accepted_requests as (
+    update requests r set status = 'accepted', receipt = v.receipt, duplicate = v.duplicate, completed_at = ${sql.placeholder('completedAt')},
+      sent_at = coalesce(r.sent_at, v.sent_at)
+    from jsonb_to_recordset(${sql.placeholder('receipts')}::jsonb) as v(id uuid, receipt jsonb, duplicate boolean, sent_at timestamptz)
+    where r.id = v.id and r.id = any(${sql.placeholder('requestIds')}::uuid[])
+  ), snapshots as (${orderSnapshotsUpdate()}
+  ), late_cancels as (${lateCancelsInsert()}
+  )
+  update outbox set status = 'done', updated_at = now() where id = any(${sql.placeholder('outboxIds')}::uuid[])`)
