@@ -49,6 +49,7 @@ export type PlaceOutcome = { ok: true; placed: Placed } | { ok: false; error: Va
 
 const intentRows = tableRows(intents)
 const orderRows = tableRows(orders)
+const walletRows = tableRows(wallets)
 
 /**
  * Intake of users' limit orders, several at once: validates each first, then
@@ -75,8 +76,8 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
   if (valid.length === 0) return outcomes as PlaceOutcome[]
 
   await db.transaction(async (tx) => {
-    const walletRows = await tx.select().from(wallets).where(inArray(wallets.id, [...new Set(valid.map(({ input }) => input.walletId))])).for('share')
-    const walletById = new Map(walletRows.map((w) => [w.id, w]))
+    const { rows: walletsRaw } = await shareLockWallets(tx, { walletIds: [...new Set(valid.map(({ input }) => input.walletId))] })
+    const walletById = new Map(walletsRaw.map((raw) => walletRows.read(raw)).map((w) => [w.id, w]))
     const walletOf = (input: PlaceLimitOrderInput) => {
       const wallet = walletById.get(input.walletId)
       // A retired wallet (its address passed to its owner's tenant) takes no more orders, from anyone.
@@ -131,6 +132,9 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
   })
   return outcomes as PlaceOutcome[]
 }
+
+const shareLockWallets = namedStatement<Record<string, unknown>, { walletIds: string[] }>('deputy_intake_lock_wallets', () => sql`
+  select ${walletRows.list} from wallets where id = any(${sql.placeholder('walletIds')}::uuid[]) for share`)
 
 const insertIntents = namedStatement<Record<string, unknown>, { intents: string }>('deputy_intake_insert_intents', () => sql`
   insert into intents (id, wallet_id, kind, client_ref, market, side, price, size, time_in_force, good_till)
