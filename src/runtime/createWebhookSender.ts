@@ -1,3 +1,4 @@
+import { type AlertSeverity, alertSeverity } from '../core/alerts/alertCodes.js'
 import { type WebhookFailure, type WebhookRetryPolicy, webhookRetryDelayMs } from '../core/alerts/webhookRetryDelay.js'
 import { BaseError } from '../core/errors/BaseError.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
@@ -11,7 +12,10 @@ export type WebhookSenderOptions = {
   retry: WebhookRetryPolicy
   /** POSTs on the wire at once, at most. */
   concurrency: number
-  /** Alerts under way (waiting for a free POST, on the wire, or waiting to retry), at most: one more is given up at once. */
+  /**
+   * Alerts under way (waiting for a free POST, on the wire, or waiting to retry), at most, of each
+   * severity: one more is given up at once. Counted apart, so a burst of warnings never has a critical alert given up.
+   */
   maxWaiting: number
   now: () => number
 }
@@ -42,15 +46,17 @@ export type WebhookSender = {
  * Sends alerts to the webhook with at most `concurrency` POSTs at once, each failure that another
  * POST may change (no answer, 429, 5xx) retried after a backoff (`webhookRetryDelayMs`). A
  * Retry-After holds every alert, not only the one answered: a rate limit is the webhook's (Slack's
- * is per webhook), so none is POSTed before it passes.
+ * is per webhook), so none is POSTed before it passes. A critical alert (`alertSeverity`) waiting for
+ * a free POST takes the next one before any warning waiting: a burst of stuck work (`WORK_STALLED`
+ * for every request) does not hold up a `KEY_INTEGRITY` behind it.
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
   const { url, timeoutMs, retry, concurrency, maxWaiting, now } = options
   const stopping = new AbortController()
   let posting = 0
-  let underWay = 0
-  /** Alerts waiting for a free POST, in turn; told false when the sender stops. */
-  const queue: ((turn: boolean) => void)[] = []
+  const underWay: Record<AlertSeverity, number> = { critical: 0, warning: 0 }
+  /** Alerts waiting for a free POST, in turn, critical ones first; told false when the sender stops. */
+  const queues: Record<AlertSeverity, ((turn: boolean) => void)[]> = { critical: [], warning: [] }
   /** No POST starts before this (a Retry-After's end). */
   let holdUntil = -Infinity
 
@@ -67,16 +73,16 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     waits.add(done)
   })
   /** True once one of the `concurrency` POSTs is this caller's; false: the sender stopped. */
-  const turn = () => new Promise<boolean>((resolve) => {
+  const turn = (severity: AlertSeverity) => new Promise<boolean>((resolve) => {
     if (stopping.signal.aborted) resolve(false)
     else if (posting < concurrency) {
       posting++
       resolve(true)
-    } else queue.push(resolve)
+    } else queues[severity].push(resolve)
   })
-  /** Hands the POST over to the next alert waiting. */
+  /** Hands the POST over to the next alert waiting, a critical one first. */
   const release = () => {
-    const next = queue.shift()
+    const next = queues.critical.shift() ?? queues.warning.shift()
     if (next) next(true)
     else posting--
   }
@@ -84,7 +90,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
   const attempt = async (alert: Alert, raisedAt: number): Promise<{ failure: WebhookFailure; error: unknown } | 'stopped' | undefined> => {
     for (;;) {
       await wait(holdUntil - now())
-      if (!(await turn())) return 'stopped'
+      if (!(await turn(alertSeverity(alert.code)))) return 'stopped'
       if (stopping.signal.aborted) {
         release()
         return 'stopped'
@@ -108,8 +114,9 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
 
   return {
     async send(alert, raisedAt) {
-      if (underWay >= maxWaiting) throw new AlertNotDelivered(`${underWay} alerts already wait for the webhook`, 0)
-      underWay++
+      const severity = alertSeverity(alert.code)
+      if (underWay[severity] >= maxWaiting) throw new AlertNotDelivered(`${underWay[severity]} ${severity} alerts already wait for the webhook`, 0)
+      underWay[severity]++
       try {
         let firstAt: number | undefined
         let last: unknown
@@ -127,12 +134,12 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           await wait(delayMs)
         }
       } finally {
-        underWay--
+        underWay[severity]--
       }
     },
     stop() {
       stopping.abort()
-      for (const next of queue.splice(0)) next(false)
+      for (const next of [...queues.critical.splice(0), ...queues.warning.splice(0)]) next(false)
       for (const done of [...waits]) done()
     },
   }

@@ -1,5 +1,6 @@
 import { BaseError } from '../core/errors/BaseError.js'
 import { parseRetryAfterMs } from '../core/parseRetryAfter.js'
+import { alertSeverity } from '../core/alerts/alertCodes.js'
 import { webhookRetryable } from '../core/alerts/webhookRetryDelay.js'
 import type { Alert } from './createAlertSink.js'
 
@@ -19,14 +20,17 @@ export class AlertWebhookRefusedError extends BaseError {
 
 /**
  * POSTs one alert (raised at `raisedAt`) to the webhook, once. The body carries `text` (so a Slack or Mattermost incoming
- * webhook shows it as is) beside the alert's fields. A user and password in the webhook URL go as
+ * webhook shows it as is) and `severity` (`alertSeverity`) beside the alert's fields. A user and password in the webhook URL go as
  * Basic authentication, as curl sends them: fetch refuses such a URL, and its error quotes the URL
  * whole, password included. Throws `AlertWebhookRefusedError` for a status other than 2xx, fetch's
  * error when no answer came within `timeoutMs`.
  */
 export async function postAlert(url: string, alert: Alert, raisedAt: number, timeoutMs: number): Promise<void> {
   // `at`: when it was raised, the same on every retry.
-  const body = { text: `Deputy ALERT ${alert.code} (wallet ${alert.walletId}): ${alert.message}`, ...alert, details: alert.details ?? {}, at: new Date(raisedAt).toISOString() }
+  const body = {
+    text: `Deputy ALERT ${alert.code} (wallet ${alert.walletId}): ${alert.message}`, ...alert, details: alert.details ?? {},
+    severity: alertSeverity(alert.code), at: new Date(raisedAt).toISOString(),
+  }
   const target = new URL(url)
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (target.username || target.password) {

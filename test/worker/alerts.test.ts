@@ -52,6 +52,7 @@ describe('an alert', () => {
     expect(delivery!.contentType).toBe('application/json')
     expect(delivery!.body).toMatchObject({
       code: 'KEY_INTEGRITY', walletId: wallet.id, message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-1' },
+      severity: 'critical',
       text: `Deputy ALERT KEY_INTEGRITY (wallet ${wallet.id}): SignerMismatch: the stored session key is not the delegated one`,
     })
     expect(Date.parse(String(delivery!.body.at))).not.toBeNaN()

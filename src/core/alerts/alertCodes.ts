@@ -10,3 +10,21 @@ export const alertCodes = [
 ] as const
 
 export type AlertCode = (typeof alertCodes)[number]
+
+/**
+ * The alerts that say money or a key is at risk now and a person must act at once: a session key
+ * that is not the delegated one or is compromised, a delegation still live that should be revoked,
+ * an ACL refusal, the operator verifying over another domain (all work waits), and orders live at
+ * the operator that Deputy failed to cancel. The webhook sends them before the others waiting for a
+ * free POST, and their body's `severity` is `critical` (the others' `warning`), for routing (a pager
+ * rather than a channel). The others say work is held, late or was passed over.
+ */
+export const criticalAlertCodes: readonly AlertCode[] = [
+  'KEY_INTEGRITY', 'SESSION_COMPROMISE', 'SESSION_UNREVOKED', 'ACL_VIOLATION', 'OPERATOR_DOMAIN_CHANGED', 'ORDER_UNCANCELLED', 'ORPHAN_UNCANCELLED',
+]
+
+export type AlertSeverity = 'critical' | 'warning'
+
+export function alertSeverity(code: AlertCode): AlertSeverity {
+  return criticalAlertCodes.includes(code) ? 'critical' : 'warning'
+}
