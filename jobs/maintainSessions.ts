@@ -127,12 +127,14 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   const nowSeconds = Math.floor(deps.operatorNow() / 1000)
   const scope = walletId ? eq(sessions.walletId, walletId) : sql`true`
 
-  const expired = await deps.db.update(sessions).set({ status: 'expired', statusReason: 'delegation expired' })
-    .where(and(scope, inArray(sessions.status, ['active', 'rotating', 'delegated']), lt(sessions.expiryUnix, nowSeconds))).returning()
-  for (const session of expired) {
-    deps.sessions.forget(session.id)
-    await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.expired', details: { sessionId: session.id } })
-  }
+  // Marked and audited in one transaction: a crash between the two left a session expired without its audit entry.
+  const expired = await deps.db.transaction(async (tx) => {
+    const rows = await tx.update(sessions).set({ status: 'expired', statusReason: 'delegation expired' })
+      .where(and(scope, inArray(sessions.status, ['active', 'rotating', 'delegated']), lt(sessions.expiryUnix, nowSeconds))).returning()
+    for (const session of rows) await audit(tx, { walletId: session.walletId, actor: 'worker', action: 'session.expired', details: { sessionId: session.id } })
+    return rows
+  })
+  for (const session of expired) deps.sessions.forget(session.id)
   report.expired = expired.length
   if (expired.length) {
     await deps.db.update(wallets).set({ status: 'awaiting_delegation' })

@@ -94,25 +94,28 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
   // there. Its row ends all the same (the grant never goes live), `revoked_at` null, and session
   // maintenance revokes that delegation at the operator.
   const asRead = session.delegatedPayload === null ? isNull(sessions.delegatedPayload) : eq(sessions.delegatedPayload, session.delegatedPayload)
-  const [ended] = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt: sql`case when ${asRead} then ${revokedAt.toISOString()}::timestamptz end` })
-    .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning({ id: sessions.id })
-  if (!ended) {
-    await deps.db.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt), asRead))
-    // An active session this call revoked, which the worker recorded revoked first (the operator's
-    // SessionRevoked on its event stream, or a request or the stream refused, can beat this answer
-    // back) as a revocation behind its back: a failure, which automatic grants back off on and
-    // SESSION_GRANTS_FAILING counts. It was this revocation: no failure, and its reason.
-    if (tookIt && session.status === 'active') {
-      await deps.db.update(sessions).set({ failedAt: null, statusReason: reason }).where(and(eq(sessions.id, session.id), eq(sessions.status, 'revoked')))
+  // Recorded and audited in one transaction: a crash between the two left a session revoked without its audit entry.
+  await deps.db.transaction(async (tx) => {
+    const [ended] = await tx.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt: sql`case when ${asRead} then ${revokedAt.toISOString()}::timestamptz end` })
+      .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning({ id: sessions.id })
+    if (!ended) {
+      await tx.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt), asRead))
+      // An active session this call revoked, which the worker recorded revoked first (the operator's
+      // SessionRevoked on its event stream, or a request or the stream refused, can beat this answer
+      // back) as a revocation behind its back: a failure, which automatic grants back off on and
+      // SESSION_GRANTS_FAILING counts. It was this revocation: no failure, and its reason.
+      if (tookIt && session.status === 'active') {
+        await tx.update(sessions).set({ failedAt: null, statusReason: reason }).where(and(eq(sessions.id, session.id), eq(sessions.status, 'revoked')))
+      }
+    } else {
+      // The wallet's last active session gone (revoked through the API), it awaits a delegation, as at
+      // expiry: session maintenance replaces it where the wallet has a signer. A halted wallet stays halted.
+      await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, session.walletId), eq(wallets.status, 'active'),
+        notExists(tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
     }
-  } else {
-    // The wallet's last active session gone (revoked through the API), it awaits a delegation, as at
-    // expiry: session maintenance replaces it where the wallet has a signer. A halted wallet stays halted.
-    await deps.db.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, session.walletId), eq(wallets.status, 'active'),
-      notExists(deps.db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
-  }
+    await audit(tx, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
+  })
   deps.sessions.forget(session.id)
-  await audit(deps.db, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
 }
 
 /**
