@@ -1,5 +1,4 @@
-import type { SQL } from 'drizzle-orm'
-import { fillPlaceholders } from 'drizzle-orm'
+import { type SQL, fillPlaceholders } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import pg from 'pg'
 import type { Db, QueryRows } from './Database.js'
