@@ -35,7 +35,7 @@ import { replaceSessionOrder } from '../src/runtime/sessions/replaceSessionOrder
 import { events, sessions } from '../src/store/schema/index.js'
 import type { VenueEvent } from '../src/venue/types.js'
 import { namedStatement } from '../src/store/namedStatement.js'
-import { type OrderSnapshotRow, type OrderSnapshotValues, orderSnapshotValues, orderSnapshotsUpdate } from '../src/store/repositories/writeOrderSnapshots.js'
+import { type OrderSnapshotRow, type OrderSnapshotValues, orderSnapshotValues, orderSnapshotsUpdate, writeOrderSnapshots } from '../src/store/repositories/writeOrderSnapshots.js'
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : String(value ?? ''))
 
@@ -171,7 +171,7 @@ const lockCursorsStoring = namedStatement<{ wallet_id: string; last_seq: string 
 async function writeBack(tx: Db, orders: readonly OrderSnapshotRow[], moved: readonly { walletId: string; last: number }[]): Promise<void> {
   const cursors = { cursorWalletIds: moved.map((m) => m.walletId), lastSeqs: moved.map((m) => m.last) }
   if (orders.length > 0 && moved.length > 0) await writeOrdersMoveCursors(tx, { ...orderSnapshotValues(orders), ...cursors })
-  else if (orders.length > 0) await writeEventOrders(tx, orderSnapshotValues(orders))
+  else if (orders.length > 0) await writeOrderSnapshots(tx, orders)
   else if (moved.length > 0) await moveCursors(tx, cursors)
 }
 
@@ -182,8 +182,6 @@ const cursorsUpdate = () => sql`
   where c.wallet_id = v.wallet_id`
 const writeOrdersMoveCursors = namedStatement<never, OrderSnapshotValues & CursorValues>('deputy_write_orders_move_cursors', () => sql`
   with orders_written as (${orderSnapshotsUpdate()}) ${cursorsUpdate()}`)
-// writeOrderSnapshots' statement, under a name of its own (every name is used in one place: executeNamed.test.ts).
-const writeEventOrders = namedStatement<never, OrderSnapshotValues>('deputy_write_event_orders', orderSnapshotsUpdate)
 const moveCursors = namedStatement<never, CursorValues>('deputy_move_cursors', cursorsUpdate)
 
 async function storedEvent(tx: Db, walletId: string, seq: number): Promise<VenueEvent | undefined> {

@@ -87,10 +87,10 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
     else posting--
   }
   /** One POST within the concurrency, after any Retry-After still running: undefined when accepted, how it failed, or 'stopped'. */
-  const attempt = async (alert: Alert, raisedAt: number): Promise<{ failure: WebhookFailure; error: unknown } | 'stopped' | undefined> => {
+  const attempt = async (alert: Alert, raisedAt: number, severity: AlertSeverity): Promise<{ failure: WebhookFailure; error: unknown } | 'stopped' | undefined> => {
     for (;;) {
       await wait(holdUntil - now())
-      if (!(await turn(alertSeverity(alert.code)))) return 'stopped'
+      if (!(await turn(severity))) return 'stopped'
       if (stopping.signal.aborted) {
         release()
         return 'stopped'
@@ -121,7 +121,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         let firstAt: number | undefined
         let last: unknown
         for (let attempts = 0; ; ) {
-          const failed = await attempt(alert, raisedAt)
+          const failed = await attempt(alert, raisedAt, severity)
           if (failed === 'stopped') {
             throw new AlertNotDelivered(last === undefined ? 'the process is stopping' : `${errorMessage(last)}; then the process stopped`, attempts)
           }

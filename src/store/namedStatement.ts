@@ -29,9 +29,10 @@ export function namedStatement<Row, Values extends Record<string, unknown>>(name
     }
     const { statement, placeholders } = compiled
     const given = Object.keys(values)
-    const missing = [...placeholders].filter((key) => !Object.hasOwn(values, key))
-    const extra = given.filter((key) => !placeholders.has(key))
-    if (missing.length || extra.length) {
+    // The common case checked without building anything; the lists only for the refusal's message.
+    if (given.length !== placeholders.size || !given.every((key) => placeholders.has(key))) {
+      const missing = [...placeholders].filter((key) => !Object.hasOwn(values, key))
+      const extra = given.filter((key) => !placeholders.has(key))
       const problems = [...missing.map((key) => `no value for placeholder ${key}`), ...extra.map((key) => `no placeholder for value ${key}`)]
       return Promise.reject(new Error(`statement ${name}: ${problems.join('; ')}`))
     }

@@ -65,12 +65,13 @@ it('gives every named statement in the code its own name (one name, one text: no
     for (const file of await readdir(dir, { recursive: true })) {
       if (!file.endsWith('.ts')) continue
       const text = await readFile(join(dir, file), 'utf8')
-      for (const match of text.matchAll(/executeNamed(?:<[^>]*>)?\(\w+, '([^']+)'|\.prepare\('([^']+)'\)|namedStatement<[^']*?>\(\s*'([^']+)'/g)) names.push(match[1] ?? match[2] ?? match[3]!)
+      const named = /executeNamed(?:<[^>]*>)?\(\w+, '([^']+)'|\.prepare\('([^']+)'\)|namedStatement<[^']*?>\(\s*'([^']+)'|executeNamed(?:<[^>]*>)?\(\w+, \w+ \? '([^']+)' : '([^']+)'/g
+      for (const match of text.matchAll(named)) names.push(...match.slice(1).filter((name): name is string => name !== undefined))
     }
   }
   expect(names.length).toBeGreaterThanOrEqual(20)
-  // Those compiled once are found too (a statement of each kind).
-  expect(names).toEqual(expect.arrayContaining(['deputy_claim_pending_orders', 'deputy_halt_after']))
+  // Those compiled once are found too, and both names of a statement named by a condition (a statement of each kind).
+  expect(names).toEqual(expect.arrayContaining(['deputy_claim_pending_orders', 'deputy_halt_after', 'deputy_cancel_all_after', 'deputy_cancel_all_after_sent']))
   expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([])
   for (const n of names) expect(n).toMatch(/^deputy_[a-z_]+$/)
 })
