@@ -5,7 +5,8 @@
  *   so several workers share the work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis
  *   and has not failed for good.
  * - Writes: BullMQ jobs (job id = outbox id + dispatch generation, delayed until the row is due on
- *   Postgres's clock, which dates it, never this process's), outbox → `enqueued`; a failed
+ *   Postgres's clock, which dates it, never this process's; an Order's or a ModifyOrder's prioritized by
+ *   its place in its wallet's backlog, kept in `outbox.priority` for the sweep), outbox → `enqueued`; a failed
  *   job of an `enqueued` row is moved back to waiting with its attempts reset.
  * - Errors and retries: a failed add puts the rows back to `pending`; the next tick retries. A
  *   crash after the rows were taken and before their jobs were added leaves them `enqueued`
@@ -28,21 +29,55 @@ import { tableRows } from '../src/store/tableRows.js'
 export const DELAYED_HORIZON_MS = 24 * 3600 * 1000
 
 /** What a job is made of, with how long until its row is due (`outboxDueInMs`, read with the row). */
-const relayed = tableRows(outbox, ['id', 'seq', 'generation', 'walletId', 'kind', 'orderId'])
+const relayed = tableRows(outbox, ['id', 'seq', 'generation', 'walletId', 'kind', 'orderId', 'priority'])
 type RelayedRow = ReturnType<typeof relayed.read> & { dueInMs: number }
 
 function toJob(row: RelayedRow) {
   const data: SubmitJobData = { outboxId: row.id, walletId: row.walletId, family: row.kind, ...(row.orderId ? { orderId: row.orderId } : {}) }
   const delay = row.dueInMs
-  return { name: row.kind, data, opts: { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}) } }
+  const opts = { ...submitJobOptions, jobId: outboxJobId(row), ...(delay > 0 ? { delay } : {}), ...(row.priority ? { priority: row.priority } : {}) }
+  return { name: row.kind, data, opts }
 }
 
+/** BullMQ's highest priority number (the lowest priority): a deeper backlog's rows all take it, in seq order. */
+export const PRIORITY_LIMIT = 2_097_151
+
+/**
+ * Takes up to `batch` due rows in seq order (`enqueued`) and gives each Order and ModifyOrder its
+ * BullMQ priority: its place in its wallet's backlog, in seq order through the batch, counting on
+ * from the wallet's last prioritized row while that row is still enqueued (its backlog not drained;
+ * `outbox_wallet_prioritized_idx`, read once per wallet), from 1 otherwise. BullMQ takes lower numbers
+ * first, so a wallet's first order waits behind other wallets' first orders, not behind a thousand
+ * queued by one wallet, and a wallet's own rows keep their order. (BullMQ takes a wallet's jobs in
+ * their numbers' order, so once its last one has run, the ones before it have too: a job delayed
+ * for a retry aside.) Cancels get none: BullMQ runs them before any prioritized job (a cancel of an
+ * order still queued settles it here, unsent). Two relays counting from the same base at once give
+ * equal numbers, which BullMQ takes in the order added.
+ */
 const takeDue = namedStatement<Record<string, unknown>, { batch: number }>('deputy_relay_outbox', () => sql`
-  update outbox set status = 'enqueued', enqueued_at = now(), updated_at = now()
-  where id in (
-    select id from outbox
+  with taken as materialized (
+    select id as taken_id, wallet_id as taken_wallet, kind in ('Order', 'ModifyOrder') as prioritized, seq as taken_seq
+    from outbox
     where status = 'pending' and available_at <= now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})
-    order by seq limit ${sql.placeholder('batch')} for update skip locked)
+    order by seq limit ${sql.placeholder('batch')} for update skip locked
+  ), bases as materialized (
+    select w.taken_wallet as base_wallet, coalesce((
+      select case when e.status = 'enqueued' then e.priority end from outbox e
+      where e.wallet_id = w.taken_wallet and e.priority is not null
+      order by e.seq desc limit 1), 0) as base
+    from (select distinct taken_wallet from taken where prioritized) w
+  ), ranked as materialized (
+    select array_agg(taken_id) as ids, array_agg(priority) as priorities from (
+      select taken_id, case when prioritized then least(${PRIORITY_LIMIT},
+               base + row_number() over (partition by taken_wallet, prioritized order by taken_seq)) end as priority
+      from taken left join bases on base_wallet = taken_wallet) r
+  )
+  -- The rows by their primary key (= any(array)), each priority looked up in the array beside it: no
+  -- join to the outbox for the planner to choose, which with the table's statistics stale (a new or
+  -- fast-growing outbox) was a scan of the whole outbox per relay, or per row.
+  update outbox set status = 'enqueued', enqueued_at = now(), updated_at = now(),
+    priority = (select priorities[array_position(ids, outbox.id)] from ranked)
+  where outbox.id = any((select ids from ranked)::uuid[])
   returning ${relayed.list}, ${outboxDueInMs} as due_in_ms`)
 
 /** Rows taken by one relay step; a full batch means more may be waiting. */

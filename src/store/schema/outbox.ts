@@ -45,6 +45,14 @@ export const outbox = pgTable(
      * or waiting for its order's answer) does not count, whatever else checked its order since.
      */
     policyPassedAt: timestamptz('policy_passed_at'),
+    /**
+     * An Order's or a ModifyOrder's BullMQ priority, set when the relay hands the row over: its place in
+     * its wallet's backlog (counting on from the wallet's last prioritized row while that one is still
+     * enqueued, from 1 otherwise, up through a batch in seq order), so one wallet's thousand queued
+     * orders do not hold another wallet's next one behind them, and a wallet's own rows keep their order.
+     * Null for cancels, which BullMQ runs before any prioritized job.
+     */
+    priority: integer('priority'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -55,6 +63,8 @@ export const outbox = pgTable(
     // Whether a CancelAll was asked after an order was queued (`cancelAllAsked`), read on every claim
     // and receipt of an Order: only CancelAll rows, which are rare, are in it.
     index('outbox_cancel_all_idx').on(t.walletId, t.seq).where(sql`${t.kind} = 'CancelAll'`),
+    // A wallet's last row the relay prioritized (`takeDue`'s base): rows with a priority, newest seq first.
+    index('outbox_wallet_prioritized_idx').on(t.walletId, t.seq).where(sql`${t.priority} is not null`),
     check('outbox_kind_check', oneOf(t.kind, requestFamilies)),
     check('outbox_status_check', oneOf(t.status, outboxStatuses)),
   ],
