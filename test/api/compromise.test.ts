@@ -65,4 +65,24 @@ describe('a suspected compromise, through the API', () => {
     expect(retried.json<Compromised>().revokedSessions).toBe(1)
     expect((await api.h.db.select().from(sessions).where(eq(sessions.id, session.id)))[0]!.status).toBe('revoked')
   })
+
+  it('has the halt and the ended session in the audit trail while the operator is still being asked, not only once it answered', async () => {
+    const { api, tenant } = file
+    const { wallet, session } = await tradingWallet(api, tenant)
+    // Every request to the operator takes 1.5 s: the CancelAll, then the revocation. A process that
+    // dies in that window must leave the halt and the session's end recorded.
+    api.h.sandbox.setFaults({ latencyMs: 1_500 })
+    try {
+      const call = tenant.request('POST', `/v1/wallets/${wallet.id}/compromise`, { reason: 'laptop stolen' })
+      await eventually(async () => (await api.h.db.select().from(sessions).where(eq(sessions.id, session.id)))[0]!.status === 'revoked')
+      const during = await rows(api.h.db).audit(wallet.id)
+      expect(during.filter((a) => a.action === 'wallet.compromise'), 'the outcome, not known yet').toEqual([])
+      expect(during.filter((a) => a.action === 'wallet.halted').map((a) => [a.actor, a.details])).toEqual([['api', { reason: 'compromise: laptop stolen', cancelledLocally: 0, outboxId: expect.any(String) }]])
+      expect(during.filter((a) => a.action === 'session.ended').map((a) => a.details)).toEqual([{ sessionId: session.id, reason: 'compromise: laptop stolen' }])
+      expect((await call).statusCode).toBe(200)
+    } finally {
+      api.h.sandbox.setFaults({ latencyMs: 0 })
+    }
+    expect((await rows(api.h.db).audit(wallet.id, 'wallet.compromise')).map((a) => a.details)).toEqual([{ reason: 'laptop stolen', revoked: 1, failed: [] }])
+  })
 })

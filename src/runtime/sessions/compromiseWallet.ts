@@ -89,7 +89,8 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
     await tx.update(outbox).set({ status: 'done', lastError: 'wallet compromise: work stopped' })
       .where(and(eq(outbox.walletId, walletId), inArray(outbox.status, ['pending', 'held'])))
     // Placements whose work was just stopped are never sent: ended here, as a halt ends them.
-    await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' }).where(and(eq(orders.walletId, walletId), eq(orders.state, 'pending')))
+    const unsent = await tx.update(orders).set({ state: 'cancelled', cancelReason: 'halted' })
+      .where(and(eq(orders.walletId, walletId), eq(orders.state, 'pending'))).returning({ id: orders.id })
     // Halted, not awaiting delegation: a compromised wallet is never re-delegated automatically.
     await tx.update(wallets).set({ status: 'halted', haltedReason: `compromise: ${input.reason}` }).where(eq(wallets.id, walletId))
     // With the halt, in one transaction: a resume between the two would find no CancelAll still to
@@ -99,6 +100,10 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
     const [row] = await tx.insert(outbox).values({
       id: input.outboxId, walletId, kind: 'CancelAll', payload: { market: '', reason: 'compromise' }, status: 'enqueued', enqueuedAt: sql`now()`,
     }).returning({ id: outbox.id })
+    // Audited with the halt it records, as the kill switch's is: the outcome's entry (`wallet.compromise`,
+    // below) waits for the CancelAll and every revocation at the operator, and a process that dies
+    // meanwhile would leave the wallet halted with nothing in its trail saying why.
+    await audit(tx, { walletId, actor: input.actor ?? 'worker', action: 'wallet.halted', details: { reason: `compromise: ${input.reason}`, cancelledLocally: unsent.length, outboxId: row!.id } })
     return row!.id
   })
   if (begun) await submitNow(begun).catch((error: unknown) => deps.log.error({ walletId, err: error }, 'CancelAll on compromise failed; revocation still cancels session orders'))
@@ -109,8 +114,15 @@ export async function compromiseWallet(deps: WorkerDeps, keyring: Keyring, input
   // A quarantined session (its key in doubt) keeps its status: it never signs again already, and its
   // revocation is the wallet's to sign (`walletSigner`).
   const reason = `compromise: ${input.reason}`
-  const ended = await deps.db.update(sessions).set({ status: 'revoked', statusReason: reason })
-    .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning()
+  // Audited in the same transaction, each session its entry, before anything goes to the operator.
+  const ended = await deps.db.transaction(async (tx) => {
+    const rows = await tx.update(sessions).set({ status: 'revoked', statusReason: reason })
+      .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning()
+    for (const session of rows) {
+      await audit(tx, { walletId, actor: input.actor ?? 'worker', action: 'session.ended', details: { sessionId: session.id, reason } })
+    }
+    return rows
+  })
   for (const session of ended) deps.sessions.forget(session.id)
   const unrevoked = await deps.db.select().from(sessions).where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['revoked', 'quarantined']),
     isNull(sessions.revokedAt), isNotNull(sessions.delegatedPayload)))
