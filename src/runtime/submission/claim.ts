@@ -4,7 +4,7 @@ import type { RequestRow } from '../../store/schema/index.js'
 import type { ActiveSession } from '../sessionSigners.js'
 import { refusalOnNewSession } from './localChecks.js'
 import { meetOutOfScope } from './meetOutOfScope.js'
-import { settleDone, settleFailed } from './settle.js'
+import { recordDone, settleFailed } from './settle.js'
 import { HaltedBeforeSigningError, signAndPersist } from './signAndPersist.js'
 import type { Claim, FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 
@@ -12,10 +12,17 @@ import type { Claim, FamilySpec, JobControl, SubmitContext, SubmitResult } from 
 export async function claimOrSettle<F extends RequestFamily>(
   ctx: SubmitContext, spec: FamilySpec<F>, control: JobControl, whenWaiting?: () => Promise<SubmitResult>,
 ): Promise<Extract<Claim<F>, { kind: 'proceed' }> | { kind: 'settled'; result: SubmitResult }> {
-  const claim = await ctx.deps.db.transaction((tx) => spec.claim(tx, ctx))
+  // What the claim decided and its record (outbox row done, audit entry) commit together: settled in
+  // a transaction of its own, a crash between the two left the order cancelled (say, at its good-till
+  // time) and the work to run again, whose claim then found it cancelled and recorded another reason.
+  const claim = await ctx.deps.db.transaction(async (tx) => {
+    const decided = await spec.claim(tx, ctx)
+    if (decided.kind === 'done' && decided.standsDownFor) await recordDone(tx, ctx, spec, decided.reason, 'stoodDown', { orderId: ctx.row.orderId, for: decided.standsDownFor })
+    else if (decided.kind === 'done') await recordDone(tx, ctx, spec, decided.reason, 'skipped')
+    return decided
+  })
   if (claim.kind === 'wait') return { kind: 'settled', result: whenWaiting ? await whenWaiting() : await control.delay(250) }
-  if (claim.kind === 'done' && claim.standsDownFor) return { kind: 'settled', result: await settleDone(ctx, spec, claim.reason, 'stoodDown', { orderId: ctx.row.orderId, for: claim.standsDownFor }) }
-  if (claim.kind === 'done') return { kind: 'settled', result: await settleDone(ctx, spec, claim.reason, 'skipped') }
+  if (claim.kind === 'done') return { kind: 'settled', result: { result: 'done', reason: claim.reason } }
   return claim
 }
 

@@ -1,6 +1,7 @@
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { audit } from '../../store/repositories/audit.js'
 import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
+import type { Db } from '../../store/Database.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
 /**
@@ -10,14 +11,21 @@ import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
  * `notOpen` (the operator says the target order is not open).
  */
 export async function settleDone<F extends RequestFamily>(
-  ctx: SubmitContext, spec: FamilySpec<F>, reason: string, action: 'skipped' | 'stoodDown' | 'notOpen', details: Record<string, unknown> = {},
+  ctx: SubmitContext, spec: FamilySpec<F>, reason: string, action: DoneAction, details: Record<string, unknown> = {},
 ): Promise<SubmitResult> {
-  const { row } = ctx
-  await ctx.deps.db.transaction(async (tx) => {
-    await setOutboxStatus(tx, row.id, 'done', reason)
-    await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.${action}`, details: { outboxId: row.id, reason, ...details } })
-  })
+  await ctx.deps.db.transaction((tx) => recordDone(tx, ctx, spec, reason, action, details))
   return { result: 'done', reason }
+}
+
+export type DoneAction = 'skipped' | 'stoodDown' | 'notOpen'
+
+/** `settleDone`'s writes, in the caller's transaction (the claim's, which decided it). */
+export async function recordDone<F extends RequestFamily>(
+  tx: Db, ctx: SubmitContext, spec: FamilySpec<F>, reason: string, action: DoneAction, details: Record<string, unknown> = {},
+): Promise<void> {
+  const { row } = ctx
+  await setOutboxStatus(tx, row.id, 'done', reason)
+  await audit(tx, { walletId: row.walletId, actor: 'worker', action: `${spec.family}.${action}`, details: { outboxId: row.id, reason, ...details } })
 }
 
 /**
