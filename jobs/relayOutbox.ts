@@ -5,8 +5,8 @@
  *   so several workers share the work); for the sweep, rows `enqueued` for a while, and whether their job still exists in Redis
  *   and has not failed for good.
  * - Writes: BullMQ jobs (job id = outbox id + dispatch generation, delayed until the row is due on
- *   Postgres's clock, which dates it, never this process's; an Order's or a ModifyOrder's prioritized by
- *   its place in its wallet's backlog, kept in `outbox.priority` for the sweep), outbox → `enqueued`; a failed
+ *   Postgres's clock, which dates it, never this process's; prioritized by its place in its wallet's
+ *   backlog, kept in `outbox.priority` for the sweep), outbox → `enqueued`; a failed
  *   job of an `enqueued` row is moved back to waiting with its attempts reset.
  * - Errors and retries: a failed add puts the rows back to `pending`; the next tick retries. A
  *   crash after the rows were taken and before their jobs were added leaves them `enqueued`
@@ -43,33 +43,37 @@ function toJob(row: RelayedRow) {
 export const PRIORITY_LIMIT = 2_097_151
 
 /**
- * Takes up to `batch` due rows in seq order (`enqueued`) and gives each Order and ModifyOrder its
- * BullMQ priority: its place in its wallet's backlog, in seq order through the batch, counting on
- * from the wallet's last prioritized row while that row is still enqueued (its backlog not drained;
- * `outbox_wallet_prioritized_idx`, read once per wallet), from 1 otherwise. BullMQ takes lower numbers
- * first, so a wallet's first order waits behind other wallets' first orders, not behind a thousand
- * queued by one wallet, and a wallet's own rows keep their order. (BullMQ takes a wallet's jobs in
- * their numbers' order, so once its last one has run, the ones before it have too: a job delayed
- * for a retry aside.) Cancels get none: BullMQ runs them before any prioritized job (a cancel of an
- * order still queued settles it here, unsent). Two relays counting from the same base at once give
- * equal numbers, which BullMQ takes in the order added.
+ * Takes up to `batch` due rows in seq order (`enqueued`) and gives each its BullMQ priority: its
+ * place in its wallet's backlog, in seq order through the batch, counting on from the wallet's last
+ * row so numbered while that row is still enqueued (its backlog not drained;
+ * `outbox_wallet_prioritized_idx`, read once per wallet), from 1 otherwise. BullMQ takes lower
+ * numbers first, so a wallet's first request waits behind other wallets' first requests, not behind
+ * a thousand queued by one wallet, and a wallet's own requests keep their order. (BullMQ takes a
+ * wallet's jobs in their numbers' order, so once its last one has run, the ones before it have too:
+ * a job delayed for a retry aside.) Every job has a number: BullMQ runs a job without one before any
+ * job with one, and a job that waits for an earlier one (a cancel for its order's placement), delayed
+ * and run again every 250 ms, would then always run first, and could keep the job it waits for from
+ * ever running (the drill found it: cancels of orders whose placements a SIGKILL interrupted). A row
+ * relayed before it is due (a good-till cancel, as a delayed job) takes 1 and is not counted: due
+ * hours later, it goes first then. Two relays counting from the same base at once give equal
+ * numbers, which BullMQ takes in the order added.
  */
 const takeDue = namedStatement<Record<string, unknown>, { batch: number }>('deputy_relay_outbox', () => sql`
   with taken as materialized (
-    select id as taken_id, wallet_id as taken_wallet, kind in ('Order', 'ModifyOrder') as prioritized, seq as taken_seq
+    select id as taken_id, wallet_id as taken_wallet, available_at <= now() as counted, seq as taken_seq
     from outbox
     where status = 'pending' and available_at <= now() + make_interval(secs => ${DELAYED_HORIZON_MS / 1000})
     order by seq limit ${sql.placeholder('batch')} for update skip locked
   ), bases as materialized (
     select w.taken_wallet as base_wallet, coalesce((
       select case when e.status = 'enqueued' then e.priority end from outbox e
-      where e.wallet_id = w.taken_wallet and e.priority is not null
+      where e.wallet_id = w.taken_wallet and e.priority is not null and e.available_at <= e.enqueued_at
       order by e.seq desc limit 1), 0) as base
-    from (select distinct taken_wallet from taken where prioritized) w
+    from (select distinct taken_wallet from taken where counted) w
   ), ranked as materialized (
     select array_agg(taken_id) as ids, array_agg(priority) as priorities from (
-      select taken_id, case when prioritized then least(${PRIORITY_LIMIT},
-               base + row_number() over (partition by taken_wallet, prioritized order by taken_seq)) end as priority
+      select taken_id, case when counted then least(${PRIORITY_LIMIT},
+               base + row_number() over (partition by taken_wallet, counted order by taken_seq)) else 1 end as priority
       from taken left join bases on base_wallet = taken_wallet) r
   )
   -- The rows by their primary key (= any(array)), each priority looked up in the array beside it: no

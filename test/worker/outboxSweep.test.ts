@@ -39,7 +39,7 @@ describe('the outbox sweep', () => {
     await db.insert(outbox).values(Array.from({ length: 25 }, () => ({ walletId: wallet.id, kind: 'CancelAll' as const, payload: { market: '' }, availableAt: sql`now() + interval '12 hours'` })))
     await db.insert(outbox).values({ walletId: wallet.id, kind: 'CancelAll', payload: { market: '' } })
     while (await relayOutbox(db, queue) > 0);
-    expect(await queue.getJobCountByTypes('delayed', 'wait')).toBe(26)
+    expect(await queue.getJobCountByTypes('delayed', 'wait', 'prioritized')).toBe(26)
 
     await deleteQueueKeys(REDIS_URL, prefix) // FLUSHDB, or a restart without persistence
     await db.update(outbox).set({ enqueuedAt: sql`now() - interval '1 minute'` })
@@ -50,7 +50,7 @@ describe('the outbox sweep', () => {
     expect(cursor.afterSeq).toBe(0)
     const rows = await db.select().from(outbox).orderBy(asc(outbox.seq))
     for (const row of rows) expect(await queue.getJob(outboxJobId(row)), `job of row ${row.seq}`).toBeTruthy()
-    expect(await queue.getJobCountByTypes('delayed', 'wait')).toBe(26)
+    expect(await queue.getJobCountByTypes('delayed', 'wait', 'prioritized')).toBe(26)
     // Nothing is missing any more: a further run adds nothing.
     expect(await sweepOutbox(db, queue, { batch: 10, cursor, maxPages: 2 })).toBe(0)
   })

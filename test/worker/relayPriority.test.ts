@@ -1,8 +1,9 @@
 /**
- * The relay's BullMQ priorities (fairness across wallets): an Order's or a ModifyOrder's priority is
- * its place in its wallet's backlog, counted on across relays from the highest still in BullMQ, back
- * to 1 once the wallet's backlog is drained; cancels get none (BullMQ runs them first); the sweep
- * adds a lost job back with its priority. And BullMQ takes the jobs in that order.
+ * The relay's BullMQ priorities (fairness across wallets): a job's priority is its place in its
+ * wallet's backlog, counted on across relays from the wallet's last numbered row while that is still
+ * in BullMQ, back to 1 once it has run; a row relayed before it is due (a good-till cancel) takes 1
+ * and is not counted; the sweep adds a lost job back with its priority. And BullMQ takes the jobs in
+ * that order, cancels among them.
  */
 import { randomUUID } from 'node:crypto'
 import { type Job, Queue, Worker } from 'bullmq'
@@ -42,22 +43,26 @@ async function priorities(rows: readonly OutboxRow[]) {
 }
 const finish = (rows: readonly OutboxRow[]) => t.database.db.update(outbox).set({ status: 'done' }).where(inArray(outbox.id, rows.map((row) => row.id)))
 
-it('numbers each wallet\'s Orders and ModifyOrders by their place in its backlog, across relays, and leaves cancels unprioritized', async () => {
+it('numbers each wallet\'s requests by their place in its backlog, across relays, and gives a row not yet due 1, uncounted', async () => {
   const db = t.database.db
   const a = await ensureWallet(db, '0x00000000000000000000000000000000000000a1')
   const b = await ensureWallet(db, '0x00000000000000000000000000000000000000b1')
   const flood = await queueWork(a.id, ['Order', 'Order', 'CancelOrder', 'ModifyOrder', 'Order', 'CancelAll', 'Order'])
   const next = await queueWork(b.id, ['Order', 'CancelOrder', 'Order'])
   // Batches of 3: the wallet's count goes on from one relay to the next.
+  // A good-till cancel due in an hour, relayed now as a delayed job.
+  const [goodTill] = await db.insert(outbox).values({ walletId: a.id, kind: 'CancelOrder', payload: {}, availableAt: sql`now() + interval '1 hour'` }).returning()
   await relayAll(3)
-  expect(await priorities(flood)).toEqual([1, 2, null, 3, 4, null, 5].map((p) => ({ stored: p, job: p ?? 0 })))
-  expect(await priorities(next)).toEqual([1, null, 2].map((p) => ({ stored: p, job: p ?? 0 })))
+  expect(await priorities(flood)).toEqual([1, 2, 3, 4, 5, 6, 7].map((p) => ({ stored: p, job: p })))
+  expect(await priorities(next)).toEqual([1, 2, 3].map((p) => ({ stored: p, job: p })))
+  expect(await priorities([goodTill!])).toEqual([{ stored: 1, job: 1 }])
 
-  // Its oldest work finished, the wallet's next order still goes behind the rest of its backlog.
+  // Its oldest work finished, the wallet's next order still goes behind the rest of its backlog (the
+  // good-till cancel, relayed after it, not counted).
   await finish(flood.slice(0, 4))
   const later = await queueWork(a.id, ['Order'])
   await relayAll(3)
-  expect(await priorities(later)).toEqual([{ stored: 6, job: 6 }])
+  expect(await priorities(later)).toEqual([{ stored: 8, job: 8 }])
 
   // Its backlog drained, it starts from 1 again; the other wallet's count is its own.
   await finish([...flood, ...later])
@@ -65,10 +70,10 @@ it('numbers each wallet\'s Orders and ModifyOrders by their place in its backlog
   const more = await queueWork(b.id, ['Order'])
   await relayAll(500)
   expect(await priorities(fresh)).toEqual([{ stored: 1, job: 1 }, { stored: 2, job: 2 }])
-  expect(await priorities(more)).toEqual([{ stored: 3, job: 3 }])
+  expect(await priorities(more)).toEqual([{ stored: 4, job: 4 }])
 
   // A backlog past BullMQ's range takes its last number.
-  await finish([...fresh, ...more, ...next])
+  await finish([...fresh, ...more, ...next, goodTill!])
   const deep = await queueWork(a.id, ['Order'])
   await relayAll(500)
   await db.update(outbox).set({ priority: PRIORITY_LIMIT }).where(eq(outbox.id, deep[0]!.id))
@@ -85,7 +90,7 @@ it('numbers each wallet\'s Orders and ModifyOrders by their place in its backlog
   await deleteQueueKeys(REDIS_URL, prefix)
 })
 
-it('has BullMQ run the cancels first, then each wallet\'s first order before any wallet\'s second', async () => {
+it('has BullMQ run each wallet\'s first request before any wallet\'s second, and a wallet\'s cancel in its place', async () => {
   const db = t.database.db
   const a = await ensureWallet(db, '0x00000000000000000000000000000000000000a2')
   const b = await ensureWallet(db, '0x00000000000000000000000000000000000000b2')
@@ -103,7 +108,8 @@ it('has BullMQ run the cancels first, then each wallet\'s first order before any
   } finally {
     await worker.close()
   }
-  // Without priorities, the other wallets' orders came 21st and 23rd, behind the whole flood.
-  expect(taken.slice(0, 4)).toEqual([cancel!.id, flood[0]!.id, second!.id, third!.id])
-  expect(taken.slice(4)).toEqual(flood.slice(1).map((row) => row.id))
+  // Without priorities, the other wallets' orders came 21st and 23rd, behind the whole flood; the
+  // flooding wallet's cancel comes after its 20 orders, as queued.
+  expect(taken.slice(0, 3)).toEqual([flood[0]!.id, second!.id, third!.id])
+  expect(taken.slice(3)).toEqual([...flood.slice(1).map((row) => row.id), cancel!.id])
 })

@@ -46,11 +46,11 @@ export const outbox = pgTable(
      */
     policyPassedAt: timestamptz('policy_passed_at'),
     /**
-     * An Order's or a ModifyOrder's BullMQ priority, set when the relay hands the row over: its place in
-     * its wallet's backlog (counting on from the wallet's last prioritized row while that one is still
-     * enqueued, from 1 otherwise, up through a batch in seq order), so one wallet's thousand queued
-     * orders do not hold another wallet's next one behind them, and a wallet's own rows keep their order.
-     * Null for cancels, which BullMQ runs before any prioritized job.
+     * The BullMQ priority of the row's job, set when the relay hands it over: its place in its wallet's
+     * backlog (counting on from the wallet's last numbered row while that one is still enqueued, from 1
+     * otherwise, up through a batch in seq order), so one wallet's thousand queued orders do not hold
+     * another wallet's next request behind them, and a wallet's own requests keep their order. 1 for a
+     * row relayed before it is due (a good-till cancel), which is not counted. Null until relayed.
      */
     priority: integer('priority'),
     createdAt: createdAt(),
@@ -63,7 +63,7 @@ export const outbox = pgTable(
     // Whether a CancelAll was asked after an order was queued (`cancelAllAsked`), read on every claim
     // and receipt of an Order: only CancelAll rows, which are rare, are in it.
     index('outbox_cancel_all_idx').on(t.walletId, t.seq).where(sql`${t.kind} = 'CancelAll'`),
-    // A wallet's last row the relay prioritized (`takeDue`'s base): rows with a priority, newest seq first.
+    // A wallet's last row the relay numbered (`takeDue`'s base): rows with a priority, newest seq first.
     index('outbox_wallet_prioritized_idx').on(t.walletId, t.seq).where(sql`${t.priority} is not null`),
     check('outbox_kind_check', oneOf(t.kind, requestFamilies)),
     check('outbox_status_check', oneOf(t.status, outboxStatuses)),
