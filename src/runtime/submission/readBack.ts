@@ -1,11 +1,13 @@
 import type { Hex } from 'viem'
 import { parseAmount } from '../../core/money/decimal.js'
+import { audit } from '../../store/repositories/audit.js'
 import { mutateOrder } from '../../store/repositories/mutateOrder.js'
 import type { VenueOrder } from '../../venue/types.js'
 import { snapshotUpdate } from '../../venue/snapshotUpdate.js'
 import { backfillFills } from '../backfillFills.js'
 import { checkedOrderRead } from '../checkedOrderRead.js'
 import type { WorkerDeps } from '../deps.js'
+import { type RecordRepair, orderRepairs } from '../orderRepairs.js'
 import type { ActiveSession } from '../sessionSigners.js'
 
 /** What a read-back does without a read it cannot apply. */
@@ -26,8 +28,15 @@ export async function readBackOrder(deps: WorkerDeps, session: ActiveSession, wa
 /**
  * Records an order's read, checked (`checkedOrderRead`). Fills are recorded first: a snapshot
  * carries the status but not the fills, and an order marked filled without them would show nothing filled.
+ * What the read repairs is audited as the reconciler audits it (`order.state`, `order.modified`,
+ * `fill.backfilled`), in the transaction that makes it, by the worker with `via: 'readBack'`: an
+ * order whose answer was lost, resolved here as `open` or `filled`, says so in its wallet's trail.
  */
 export async function applyOrderRead(deps: WorkerDeps, session: ActiveSession, key: { walletId: string; clientOrderId: Hex }, order: VenueOrder): Promise<void> {
-  if (parseAmount('filled', order.filled) > 0n) await backfillFills(deps, session)
-  await deps.db.transaction((tx) => mutateOrder(tx, key, [snapshotUpdate(order)]))
+  const record: RecordRepair = (tx, action, details) => audit(tx, { walletId: key.walletId, actor: 'worker', action, details: { ...details, via: 'readBack' } })
+  if (parseAmount('filled', order.filled) > 0n) await backfillFills(deps, session, { onRepair: record })
+  await deps.db.transaction(async (tx) => {
+    const changed = await mutateOrder(tx, key, [snapshotUpdate(order)])
+    for (const { action, details } of changed ? orderRepairs(changed) : []) await record(tx, action, details)
+  })
 }
