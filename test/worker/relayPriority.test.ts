@@ -5,10 +5,9 @@
  * and is not counted; the sweep adds a lost job back with its priority. And BullMQ takes the jobs in
  * that order, cancels among them.
  */
-import { randomUUID } from 'node:crypto'
-import { type Job, Queue, Worker } from 'bullmq'
+import { type Job, Worker } from 'bullmq'
 import { asc, eq, inArray, sql } from 'drizzle-orm'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { PRIORITY_LIMIT, relayOutbox, sweepOutbox } from '../../jobs/relayOutbox.js'
 import type { RequestFamily } from '../../src/core/acl/actions.js'
 import { createRedis } from '../../src/queue/connection.js'
@@ -17,34 +16,23 @@ import type { SubmitJobData } from '../../src/queue/payloads.js'
 import { ensureWallet } from '../../src/runtime/wallets.js'
 import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import { type OutboxRow, outbox } from '../../src/store/schema/index.js'
-import { createTestDatabase, type TestDatabase } from '../support/database.js'
+import { REDIS_URL, submitQueueForFile } from '../support/submitQueueForFile.js'
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-const prefix = `deputy-test-priority-${randomUUID().slice(0, 8)}`
-let t: TestDatabase
-let queue: Queue<SubmitJobData>
-beforeAll(async () => {
-  t = await createTestDatabase()
-  queue = new Queue<SubmitJobData>('submit', { connection: createRedis(REDIS_URL), prefix })
-})
-afterAll(async () => {
-  await queue?.close()
-  await deleteQueueKeys(REDIS_URL, prefix)
-  await t?.drop()
-})
+const file = submitQueueForFile('priority')
+const { prefix } = file
 
 const queueWork = async (walletId: string, kinds: RequestFamily[]): Promise<OutboxRow[]> =>
-  t.database.db.insert(outbox).values(kinds.map((kind) => ({ walletId, kind, payload: {} }))).returning()
-const relayAll = async (batch: number) => { while (await relayOutbox(t.database.db, queue, batch) > 0); }
+  file.t.database.db.insert(outbox).values(kinds.map((kind) => ({ walletId, kind, payload: {} }))).returning()
+const relayAll = async (batch: number) => { while (await relayOutbox(file.t.database.db, file.queue, batch) > 0); }
 /** Each row's priority in Postgres and its job's in BullMQ (0: none), in seq order. */
 async function priorities(rows: readonly OutboxRow[]) {
-  const stored = await t.database.db.select().from(outbox).where(inArray(outbox.id, rows.map((row) => row.id))).orderBy(asc(outbox.seq))
-  return Promise.all(stored.map(async (row) => ({ stored: row.priority, job: (await queue.getJob(outboxJobId(row)))?.opts.priority ?? 0 })))
+  const stored = await file.t.database.db.select().from(outbox).where(inArray(outbox.id, rows.map((row) => row.id))).orderBy(asc(outbox.seq))
+  return Promise.all(stored.map(async (row) => ({ stored: row.priority, job: (await file.queue.getJob(outboxJobId(row)))?.opts.priority ?? 0 })))
 }
-const finish = (rows: readonly OutboxRow[]) => t.database.db.update(outbox).set({ status: 'done' }).where(inArray(outbox.id, rows.map((row) => row.id)))
+const finish = (rows: readonly OutboxRow[]) => file.t.database.db.update(outbox).set({ status: 'done' }).where(inArray(outbox.id, rows.map((row) => row.id)))
 
 it('numbers each wallet\'s requests by their place in its backlog, across relays, and gives a row not yet due 1, uncounted', async () => {
-  const db = t.database.db
+  const db = file.t.database.db
   const a = await ensureWallet(db, '0x00000000000000000000000000000000000000a1')
   const b = await ensureWallet(db, '0x00000000000000000000000000000000000000b1')
   const flood = await queueWork(a.id, ['Order', 'Order', 'CancelOrder', 'ModifyOrder', 'Order', 'CancelAll', 'Order'])
@@ -84,14 +72,14 @@ it('numbers each wallet\'s requests by their place in its backlog, across relays
   // Redis lost the jobs: the sweep adds them back with their priorities.
   await deleteQueueKeys(REDIS_URL, prefix)
   await db.update(outbox).set({ enqueuedAt: sql`now() - interval '1 minute'` }).where(eq(outbox.status, 'enqueued'))
-  await sweepOutbox(db, queue)
+  await sweepOutbox(db, file.queue)
   expect(await priorities(deeper)).toEqual([{ stored: PRIORITY_LIMIT, job: PRIORITY_LIMIT }, { stored: PRIORITY_LIMIT, job: PRIORITY_LIMIT }])
   await finish([...deep, ...deeper])
   await deleteQueueKeys(REDIS_URL, prefix)
 })
 
 it('has BullMQ run each wallet\'s first request before any wallet\'s second, and a wallet\'s cancel in its place', async () => {
-  const db = t.database.db
+  const db = file.t.database.db
   const a = await ensureWallet(db, '0x00000000000000000000000000000000000000a2')
   const b = await ensureWallet(db, '0x00000000000000000000000000000000000000b2')
   const c = await ensureWallet(db, '0x00000000000000000000000000000000000000c2')
