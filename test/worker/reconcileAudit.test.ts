@@ -6,13 +6,14 @@
  * only reconciliation learns anything.
  */
 import { randomBytes } from 'node:crypto'
-import { eq, sql } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { reconcile } from '../../jobs/reconcile.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { orders as ordersTable } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
+import { withFirstInsertFailing } from '../support/firstInsertFailing.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorFills, operatorOrder, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
@@ -127,23 +128,10 @@ describe("an orphan under ORPHAN_POLICY 'cancel' when Postgres fails part-way th
     const placed = await sendWithSessionKey(deps, wallet.id, 'Order', { market: 'ETH-USD', side: 0, price: 1990n * E18, size: 1n * E18, timeInForce: 0, clientOrderId })
     expect(placed.status).toBe(200)
     // The orphan's CancelOrder cannot be written once (Postgres refuses it, as a dropped connection would).
-    await h.db.execute(sql.raw(`
-      create sequence fail_orphan_cancel_once;
-      create function fail_orphan_cancel() returns trigger language plpgsql as $$
-      begin
-        -- nextval outlives the rollback, so this fails the first attempt only.
-        if new.kind = 'CancelOrder' and new.payload->>'reason' = 'orphan' and nextval('fail_orphan_cancel_once') = 1 then
-          raise exception 'injected: the orphan cancel is not written';
-        end if;
-        return new;
-      end $$;
-      create trigger fail_orphan_cancel before insert on outbox for each row execute function fail_orphan_cancel();`))
-    try {
+    await withFirstInsertFailing(h.db, { name: 'fail_orphan_cancel', table: 'outbox', when: "new.kind = 'CancelOrder' and new.payload->>'reason' = 'orphan'", message: 'injected: the orphan cancel is not written' }, async () => {
       expect((await reconcileNow('cancel')).failures).toBe(1)
       expect((await reconcileNow('cancel')).failures).toBe(0)
-    } finally {
-      await h.db.execute(sql.raw('drop trigger fail_orphan_cancel on outbox; drop function fail_orphan_cancel(); drop sequence fail_orphan_cancel_once'))
-    }
+    })
     await (await running()).relay()
     await eventually(async () => operatorOrder(h.sandbox, wallet.address, clientOrderId)?.status === 'cancelled')
     const [adopted] = await db.ordersOf(wallet.id)
