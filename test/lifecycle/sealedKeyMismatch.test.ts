@@ -87,8 +87,10 @@ describe('a session whose sealed key does not match its public key', () => {
     expect((await openWithSession(h.db, after.id)).sessionId).toBe(next.id)
     // Nothing was signed with the key in doubt: the order's only request is the new session's.
     expect((await r.answeredRequestsOf(after.id)).map((q) => [q.sessionId, q.status])).toEqual([[next.id, 'accepted']])
-    // Held once (or queued again at once, when the new session went live before the hold), not retried as a transient error.
-    expect(await firstJob(after.id)).toEqual({ stacktrace: [], result: expect.stringMatching(/^(held|done)$/) })
+    // Finished on its first run, never retried as a transient error: held (or queued again at once, when the new session
+    // went live before the hold), or, when the new session was live by the time the batched path handed the job to the
+    // one-by-one path (the quarantine asks for the grant at once), accepted under it (checked above: its only request).
+    expect(await firstJob(after.id)).toEqual({ stacktrace: [], result: expect.stringMatching(/^(held|done|accepted)$/) })
 
     // Its delegation, which the wallet signed, no longer works at the operator; the orders it cancels there are placed again.
     await eventually(async () => { await worker.maintainSessions(w.wallet.id); return operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked }, 10_000, 250)
