@@ -2,7 +2,7 @@
  * The second half of every submission (`runSubmission` does the first: load, order, claim, sign and
  * persist): send the signed request, and map the operator's answer to its outcome.
  */
-import { type SQL, and, eq, inArray, ne, sql } from 'drizzle-orm'
+import { and, eq, ne, sql } from 'drizzle-orm'
 import { classifyVenueError } from '../../core/errors/classifyVenueError.js'
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { VenueError } from '../../core/errors/venue.js'
@@ -22,15 +22,13 @@ import { signAgain } from './claim.js'
 import { rateLimitWaitMs, waitForRateLimit } from './rateLimitWait.js'
 import { deadlineTooFarAhead, remeasureOperatorClock } from './remeasureOperatorClock.js'
 import { settleDone, settleFailed } from './settle.js'
+import { closeRequest, firstSentAt, openStatus } from './closeRequest.js'
 import type { FamilySpec, JobControl, SubmitContext, SubmitResult } from './types.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 import { judgeSignatureRefusal } from '../judgeSignatureRefusal.js'
 import { waitForDomain } from './waitForDomain.js'
 
 const MAX_RESIGNS = 3
-
-/** A request not answered yet (signed, or its answer lost): the only one a send's outcome may still be stored on. */
-const openStatus = inArray(requests.status, ['signed', 'unknown'])
 
 /** A send already made (by the batched Order path): when it began, and its outcome. */
 export type FirstSend = { sentAt: Date; outcome: () => Promise<Receipt> }
@@ -142,8 +140,11 @@ export async function deliver<F extends RequestFamily>(
       // taken by an earlier send are refused so once the operator's clock steps back. NonceReused and
       // DeadlineExpired come after them: the operator never took these bytes.
       const readBeforeResign = refusal === 'resign' && code === 'InvalidRequest' && earlierMayHaveLanded && spec.tookEffect
-      // A session refusal closes the request only once nothing says an earlier send was taken.
-      if (refusal !== 'sessionInvalid' && !readBeforeResign) await closeRequest(deps, request.id, code, message, sentAt)
+      // A session refusal closes the request only once nothing says an earlier send was taken. A
+      // refusal for good closes it in the transaction that ends the work (`settleFailed`): closed
+      // alone, a crash before that left the work to run again, which signed and sent it anew.
+      const forGood = refusal === 'terminal' || refusal === 'aclViolation'
+      if (refusal !== 'sessionInvalid' && !forGood && !readBeforeResign) await closeRequest(deps.db, deps.now(), request.id, code, message, sentAt)
       switch (refusal) {
         case 'resign': {
           // A deadline refused as past: a clock may have stepped since the offset was measured.
@@ -152,7 +153,7 @@ export async function deliver<F extends RequestFamily>(
           if (readBeforeResign) {
             const why = "its resend was refused for a deadline too far ahead of the operator's clock"
             if (session && (await spec.tookEffect!(ctx, session, request))) return acceptedByReadBack(ctx, spec, request, why)
-            await closeRequest(deps, request.id, code, message, sentAt)
+            await closeRequest(deps.db, deps.now(), request.id, code, message, sentAt)
           }
           if (!session || resigns >= MAX_RESIGNS) throw error
           const signed = await signAgain(ctx, spec, control, session, request, fields)
@@ -180,7 +181,7 @@ export async function deliver<F extends RequestFamily>(
           // Signed under a session that has since been replaced (a rotation revoked it while this was
           // on the wire): the refusal had no effect, so the work goes out under the current session.
           if (replaced && resigns < MAX_RESIGNS) {
-            await closeRequest(deps, request.id, code, message, sentAt)
+            await closeRequest(deps.db, deps.now(), request.id, code, message, sentAt)
             if (earlierMayHaveLanded) refusedMaybeTaken ??= request
             session = replaced
             const signed = await signAgain(ctx, spec, control, session, request, fields)
@@ -193,7 +194,7 @@ export async function deliver<F extends RequestFamily>(
           // No session to read with: the request stays open as possibly taken (`unknown`) while the
           // work is held; released, the job reads it back before signing anything again.
           if (readBack) await markUnknown(deps, request.id, { code, message, sentAt })
-          else await closeRequest(deps, request.id, code, message, sentAt)
+          else await closeRequest(deps.db, deps.now(), request.id, code, message, sentAt)
           await deps.onSessionInvalid?.(row.walletId, request.sessionId, reason)
           return hold(ctx, spec, reason)
         }
@@ -202,7 +203,7 @@ export async function deliver<F extends RequestFamily>(
           return sessionProblem(ctx, spec, request, 'quarantined', `operator answered SignerMismatch: ${message}`)
         case 'aclViolation':
           deps.alert({ walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
-          return settleFailed(ctx, spec, code, message, 'operator')
+          return settleFailed(ctx, spec, code, message, 'operator', { requestId: request.id, sentAt })
         case 'notOpen': {
           const answer = await spec.onNotOpen?.(ctx, session)
           if (refusedMaybeTaken && (await spec.tookEffectBeforeNotOpen?.(ctx, refusedMaybeTaken))) {
@@ -212,7 +213,7 @@ export async function deliver<F extends RequestFamily>(
           return settleDone(ctx, spec, answer || `${code}: ${message}`, 'notOpen')
         }
         case 'terminal':
-          return settleFailed(ctx, spec, code, message, 'operator')
+          return settleFailed(ctx, spec, code, message, 'operator', { requestId: request.id, sentAt })
       }
     }
   }
@@ -257,16 +258,6 @@ async function recordTaken<F extends RequestFamily>(tx: Db, ctx: SubmitContext, 
 }
 
 /**
- * The operator definitively answered (or, without `sentAt`, the request is closed unsent): this request did not and will not take effect.
- * Only while it is open: another run of the same work (the cancel lane beside the job, a stalled job
- * re-run) may have had it accepted since this run read it, and an accepted request stays accepted.
- */
-export async function closeRequest(deps: WorkerDeps, id: string, code: string, message: string, sentAt?: Date): Promise<void> {
-  await deps.db.update(requests).set({ status: 'rejected', errorCode: code, errorMessage: message, completedAt: new Date(deps.now()), ...(sentAt ? { sentAt: firstSentAt(sentAt) } : {}) })
-    .where(and(eq(requests.id, id), openStatus))
-}
-
-/**
  * A request that may have been taken, kept open as an answer lost (never closed as not accepted),
  * while it is open; with `refused`, the refusal of this send is recorded too.
  */
@@ -282,11 +273,6 @@ function bodyOf(request: RequestRow): { delegation?: unknown; message?: { delega
   } catch {
     return {}
   }
-}
-
-/** `sent_at` keeps the first stored send's time: an outcome stored later (a resend's) leaves it. */
-function firstSentAt(sentAt: Date): SQL {
-  return sql`coalesce(${requests.sentAt}, ${sentAt})`
 }
 
 /** Stop using the session, hold the wallet's work, and ask for a new session. */

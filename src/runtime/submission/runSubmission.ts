@@ -14,7 +14,8 @@ import { meetOutOfScope } from './meetOutOfScope.js'
 import { rateLimitDelayMs } from './rateLimitWait.js'
 import { settleDone, settleFailed } from './settle.js'
 import type { FamilySpec, JobControl, SubmitResult } from './types.js'
-import { closeRequest, deliver, markUnknown } from './deliver.js'
+import { deliver, markUnknown } from './deliver.js'
+import { closeRequest } from './closeRequest.js'
 import { acceptedByReadBack } from './acceptedByReadBack.js'
 import { waitWhileDomainChanged } from './waitForDomain.js'
 
@@ -61,7 +62,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     }
     // Never send bytes bound to a delegation that has ended. The work is signed again under the
     // current session; for an Order the cloid makes that safe even if the old bytes were accepted.
-    await closeRequest(deps, inFlight.id, 'LOCAL.SESSION_ENDED', 'not resent: its delegation ended; signed again under the current session')
+    await closeRequest(deps.db, deps.now(), inFlight.id, 'LOCAL.SESSION_ENDED', 'not resent: its delegation ended; signed again under the current session')
     resumable = undefined
   }
   if (resumable && spec.stopsResend) {
@@ -79,7 +80,7 @@ export async function runSubmission<F extends RequestFamily>(deps: WorkerDeps, o
     if (stop) {
       // Never accepted (never sent, or every answer one the operator gives before accepting):
       // closed, and the claim below settles the work as it settles any stopped before signing.
-      await closeRequest(deps, resumable.id, 'LOCAL.STOPPED', `not resent: ${stop}`)
+      await closeRequest(deps.db, deps.now(), resumable.id, 'LOCAL.STOPPED', `not resent: ${stop}`)
       resumable = undefined
     }
   }

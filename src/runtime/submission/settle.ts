@@ -3,6 +3,7 @@ import { audit } from '../../store/repositories/audit.js'
 import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import type { Db } from '../../store/Database.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
+import { closeRequest } from './closeRequest.js'
 
 /**
  * Work that ends without a send (another one): the outbox row `done` with the reason, and the
@@ -32,17 +33,24 @@ export async function recordDone<F extends RequestFamily>(
  * Work that failed for good, never retried: the family records it (an Order is rejected with the
  * code), the outbox row `failed` with code and message, and the audit row — `<family>.rejected`
  * with the operator's code, or `<family>.refused` with the local rule (nothing was sent).
+ *
+ * `closing`: the request the operator refused, closed in the same transaction (a crash between the
+ * two left the request closed and the work to run again, which signed it anew). Found no longer
+ * open, another run of the same work settled it since (had its bytes accepted, or settled the same
+ * refusal): nothing is written, and the work is done.
  */
 export async function settleFailed<F extends RequestFamily>(
-  ctx: SubmitContext, spec: FamilySpec<F>, code: string, message: string, by: 'operator' | 'local',
+  ctx: SubmitContext, spec: FamilySpec<F>, code: string, message: string, by: 'operator' | 'local', closing?: { requestId: string; sentAt: Date },
 ): Promise<SubmitResult> {
   const { row } = ctx
-  await ctx.deps.db.transaction(async (tx) => {
+  const settled = await ctx.deps.db.transaction(async (tx) => {
+    if (closing && !(await closeRequest(tx, ctx.deps.now(), closing.requestId, code, message, closing.sentAt))) return false
     await spec.onRejected(tx, ctx, code, message)
     await setOutboxStatus(tx, row.id, 'failed', `${code}: ${message}`)
     await audit(tx, by === 'operator'
       ? { walletId: row.walletId, actor: 'worker', action: `${spec.family}.rejected`, details: { outboxId: row.id, code, message } }
       : { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: code, message } })
+    return true
   })
-  return { result: 'rejected', code }
+  return settled ? { result: 'rejected', code } : { result: 'done', reason: `${code}, but its request was settled by another run` }
 }
