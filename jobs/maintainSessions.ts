@@ -127,20 +127,28 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   const nowSeconds = Math.floor(deps.operatorNow() / 1000)
   const scope = walletId ? eq(sessions.walletId, walletId) : sql`true`
 
-  // Marked and audited in one transaction: a crash between the two left a session expired without its audit entry.
+  // Marked and audited in one transaction, with their wallets marked awaiting a delegation where
+  // none is left active: a crash between left a session expired without its audit entry, or its
+  // wallet `active` with no session, which no later run found due for a grant. The wallets are
+  // locked first, as a grant's activation locks its wallet before its sessions (the other order
+  // would deadlock with it).
+  const expiring = and(scope, inArray(sessions.status, ['active', 'rotating', 'delegated']), lt(sessions.expiryUnix, nowSeconds))
   const expired = await deps.db.transaction(async (tx) => {
+    const walletIds = [...new Set((await tx.select({ walletId: sessions.walletId }).from(sessions).where(expiring)).map((s) => s.walletId))]
+    if (walletIds.length === 0) return []
+    await tx.select({ id: wallets.id }).from(wallets).where(inArray(wallets.id, walletIds)).orderBy(wallets.id).for('no key update')
     const rows = await tx.update(sessions).set({ status: 'expired', statusReason: 'delegation expired' })
-      .where(and(scope, inArray(sessions.status, ['active', 'rotating', 'delegated']), lt(sessions.expiryUnix, nowSeconds))).returning()
+      .where(and(expiring, inArray(sessions.walletId, walletIds))).returning()
     for (const session of rows) await audit(tx, { walletId: session.walletId, actor: 'worker', action: 'session.expired', details: { sessionId: session.id } })
+    if (rows.length) {
+      await tx.update(wallets).set({ status: 'awaiting_delegation' })
+        .where(and(inArray(wallets.id, rows.map((s) => s.walletId)), eq(wallets.status, 'active'),
+          sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
+    }
     return rows
   })
   for (const session of expired) deps.sessions.forget(session.id)
   report.expired = expired.length
-  if (expired.length) {
-    await deps.db.update(wallets).set({ status: 'awaiting_delegation' })
-      .where(and(inArray(wallets.id, expired.map((s) => s.walletId)), eq(wallets.status, 'active'),
-        sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
-  }
 
   // Held work whose order has ended meanwhile (the user cancelled it, it filled) is settled by its
   // claim, not counted below: a scope is not widened for a modify nobody needs any more.

@@ -4,14 +4,14 @@
  * outbox row done, the audit entry saying why) in one transaction. Settled in a second one, a crash
  * between the two left the order cancelled and the work to run again, whose claim then found the
  * intent cancelled and audited another reason ("intent cancelled") than the one that cancelled it.
- * The crash is a failure of the audit insert, once (`withFirstInsertFailing`).
+ * The crash is a failure of the audit insert, once (`withFirstWriteFailing`).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { requestCancel } from '../../src/runtime/intake/requestOrderChange.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { withFirstInsertFailing } from '../support/firstInsertFailing.js'
+import { withFirstWriteFailing } from '../support/firstWriteFailing.js'
 import { createHarness, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
 import { failOnDelay, restingOrder } from './support/stoppedWorker.js'
@@ -32,7 +32,7 @@ it('audits the reason that cancelled a placement, even when the first attempt to
   await requestCancel(h.db, { orderId: order.id })
 
   // The next `Order.skipped` audit entry fails (once), as a process dying there would leave it.
-  await withFirstInsertFailing(h.db, { name: 'fail_skipped', table: 'audit_log', when: "new.action = 'Order.skipped'", message: 'audit insert failed (test)' }, async () => {
+  await withFirstWriteFailing(h.db, { name: 'fail_skipped', table: 'audit_log', when: "new.action = 'Order.skipped'", message: 'audit insert failed (test)' }, async () => {
     await expect(runSubmission(dead.deps, placementId, submitOrderSpec, failOnDelay)).rejects.toThrow()
     // The failed settlement (the process gone) leaves the work to run again: it is settled then.
     expect(await runSubmission(dead.deps, placementId, submitOrderSpec, failOnDelay)).toEqual({ result: 'done', reason: 'cancelled before submission' })

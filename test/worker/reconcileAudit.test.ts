@@ -13,7 +13,7 @@ import { reconcile } from '../../jobs/reconcile.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { orders as ordersTable } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { withFirstInsertFailing } from '../support/firstInsertFailing.js'
+import { withFirstWriteFailing } from '../support/firstWriteFailing.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorFills, operatorOrder, sendWithSessionKey } from './support/operator.js'
 import { rows } from './support/rows.js'
@@ -128,7 +128,7 @@ describe("an orphan under ORPHAN_POLICY 'cancel' when Postgres fails part-way th
     const placed = await sendWithSessionKey(deps, wallet.id, 'Order', { market: 'ETH-USD', side: 0, price: 1990n * E18, size: 1n * E18, timeInForce: 0, clientOrderId })
     expect(placed.status).toBe(200)
     // The orphan's CancelOrder cannot be written once (Postgres refuses it, as a dropped connection would).
-    await withFirstInsertFailing(h.db, { name: 'fail_orphan_cancel', table: 'outbox', when: "new.kind = 'CancelOrder' and new.payload->>'reason' = 'orphan'", message: 'injected: the orphan cancel is not written' }, async () => {
+    await withFirstWriteFailing(h.db, { name: 'fail_orphan_cancel', table: 'outbox', when: "new.kind = 'CancelOrder' and new.payload->>'reason' = 'orphan'", message: 'injected: the orphan cancel is not written' }, async () => {
       expect((await reconcileNow('cancel')).failures).toBe(1)
       expect((await reconcileNow('cancel')).failures).toBe(0)
     })

@@ -4,7 +4,7 @@
  * Closed on its own first, a crash before the rest left the request rejected and the work to run
  * again, which found nothing open to resend and signed the order anew under a fresh nonce: a second
  * request for a refusal the worker had already heard, and nothing audited for the first. The crash
- * is a failure of the audit insert, once (`withFirstInsertFailing`).
+ * is a failure of the audit insert, once (`withFirstWriteFailing`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
@@ -13,7 +13,7 @@ import { loadSubmitContext } from '../../src/runtime/submission/loadSubmitContex
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { settleFailed } from '../../src/runtime/submission/settle.js'
 import type { RunningWorker } from '../../src/worker.js'
-import { withFirstInsertFailing } from '../support/firstInsertFailing.js'
+import { withFirstWriteFailing } from '../support/firstWriteFailing.js'
 import type { Harness } from './support/harness.js'
 import type { rows } from './support/rows.js'
 import { failOnDelay, openOrder, stoppedWorkerHarness } from './support/stoppedWorker.js'
@@ -31,7 +31,7 @@ describe('a refusal for good', () => {
     const { order } = await placeLimitOrder(h.db, dead.markets, { walletId: wallet.id, market: 'ETH-USD', side: 'buy', price: '1990', size: '1' }, new Date())
     const [placement] = await db.outboxOf(order.id)
 
-    await withFirstInsertFailing(h.db, { name: 'fail_rejected', table: 'audit_log', when: "new.action = 'Order.rejected'", message: 'audit insert failed (test)' }, async () => {
+    await withFirstWriteFailing(h.db, { name: 'fail_rejected', table: 'audit_log', when: "new.action = 'Order.rejected'", message: 'audit insert failed (test)' }, async () => {
       await expect(runSubmission(dead.deps, placement!.id, submitOrderSpec, failOnDelay)).rejects.toThrow()
       // Nothing of the refusal is stored: the request is as it was signed, the work not ended.
       const [signed] = await db.requestsOf(order.id)
