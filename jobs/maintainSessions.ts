@@ -20,7 +20,11 @@
  *   revoked at the operator once in-flight requests are past their deadlines, and so are the unused
  *   delegations of grants that did not go live (`revoked_at` recorded); quarantined sessions revoked
  *   there with the wallet signer's signature (`revoked_at` recorded, status kept; without a signer,
- *   or when it fails, a SESSION_UNREVOKED alert); sessions past expiry → `expired`; audit rows. A wallet without a
+ *   or when it fails, a SESSION_UNREVOKED alert); sessions past expiry → `expired`, with their wallets,
+ *   and any wallet left `active` without a session (a write interrupted), → `awaiting_delegation`;
+ *   a compromise interrupted before it ended the wallet's sessions finished (`finishInterruptedCompromises`:
+ *   sessions from before it → `revoked`, audited `session.ended`, SESSION_COMPROMISE, revoked at the operator below);
+ *   grants abandoned for 10 min → `revoked` (audited `session.grantFailed`); audit rows. A wallet without a
  *   signer is alerted and its work held when it expires (SESSION_EXPIRING), or when work is held for
  *   a scope change it cannot make (SESSION_SCOPE).
  * - Errors and retries: while the operator verifies over another EIP-712 domain than the worker
@@ -67,6 +71,9 @@ import { eachAtMost } from '../src/runtime/eachAtMost.js'
 import { DeadlineError } from '../src/runtime/withinDeadline.js'
 import { aloneWithinDeadline, type StepsInProgress } from '../src/runtime/sessions/aloneWithinDeadline.js'
 import { revokeQuarantinedSessions } from '../src/runtime/sessions/revokeQuarantinedSessions.js'
+import { endGrant } from '../src/runtime/sessions/endGrant.js'
+import { finishInterruptedCompromises } from '../src/runtime/sessions/finishInterruptedCompromises.js'
+import { awaitDelegationWithoutSession } from '../src/runtime/sessions/awaitDelegationWithoutSession.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
 
@@ -149,6 +156,10 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   })
   for (const session of expired) deps.sessions.forget(session.id)
   report.expired = expired.length
+  const unmarked = await awaitDelegationWithoutSession(deps.db, walletId)
+  if (unmarked.length) deps.log.warn({ wallets: unmarked }, 'wallets left active without a session (a write interrupted) marked awaiting a delegation')
+  // A compromise whose process died before it ended the wallet's sessions: ended now (revoked at the operator below).
+  await finishInterruptedCompromises(deps, scope)
 
   // Held work whose order has ended meanwhile (the user cancelled it, it filled) is settled by its
   // claim, not counted below: a scope is not widened for a modify nobody needs any more.
@@ -233,9 +244,8 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   // A grant that died half-way (process killed while the wallet was signing) must not block the next one.
   // Its age on Postgres's clock, which dated it (created_at): on this worker's, one running ahead
   // would clear a grant another process started a moment ago, its wallet still signing.
-  const abandoned = await deps.db.update(sessions).set({ status: 'revoked', statusReason: 'grant abandoned' })
-    .where(and(scope, inArray(sessions.status, ['pending', 'delegated']), lt(sessions.createdAt, sql`now() - ${ABANDONED_GRANT_MS}::double precision * interval '1 millisecond'`))).returning({ id: sessions.id })
-  if (abandoned.length) deps.log.warn({ sessions: abandoned.map((s) => s.id) }, 'cleared abandoned session grants')
+  const abandoned = await endGrant(deps.db, and(scope, lt(sessions.createdAt, sql`now() - ${ABANDONED_GRANT_MS}::double precision * interval '1 millisecond'`)), 'grant abandoned')
+  if (abandoned.length) deps.log.warn({ sessions: abandoned }, 'cleared abandoned session grants')
 
   // At the operator: rotated-out sessions once in-flight requests are past their deadlines, and the
   // delegation of a grant that did not go live after the wallet signed (pre-live checks, the live

@@ -67,6 +67,8 @@ it('a grant in progress (the wallet signing) is not cleared as abandoned by a wo
   await h.db.update(sessions).set({ createdAt: sql`now() - interval '11 minutes'` }).where(eq(sessions.id, pendingId))
   await worker.maintainSessions(w.wallet.id)
   expect(await r.session(pendingId)).toMatchObject({ status: 'revoked', statusReason: 'grant abandoned' })
+  // In the wallet's trail, as no failure of the wallet or its signer (the process that asked died).
+  expect((await r.audit(w.wallet.id, 'session.grantFailed')).map((a) => a.details)).toEqual([{ sessionId: pendingId, reason: 'grant abandoned', failure: false }])
 })
 
 it('a session another process rotated out a moment ago is not revoked before its grace by a worker whose clock runs ahead', async () => {

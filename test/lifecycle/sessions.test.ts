@@ -165,6 +165,11 @@ describe('a grant that fails on the way', () => {
       ['revoked', 'grant failed: operator unreachable'],
       ['active', null],
     ])
+    // Each failed grant is in the wallet's trail, how it ended and that it counts as a failure.
+    expect((await r.audit(w.wallet.id, 'session.grantFailed')).map((a) => a.details)).toEqual([
+      { sessionId: all[1]!.id, reason: 'grant failed: custody unreachable', failure: true },
+      { sessionId: all[2]!.id, reason: 'grant failed: operator unreachable', failure: true },
+    ])
   })
 
   it('revokes at the operator the delegation a grant had signed when it did not go live, once', async () => {
@@ -177,6 +182,7 @@ describe('a grant that fails on the way', () => {
     await expect(grantWith(async () => { throw new Error('operator unreachable') })).rejects.toThrow('operator unreachable')
     const unused = (await r.sessionsOf(w.wallet.id)).filter((s) => s.status === 'revoked')
     expect(unused.map((s) => [s.statusReason, s.revokedAt])).toEqual([['pre-live checks failed: probe: CancelAll refused', null], ['grant failed: operator unreachable', null]])
+    expect((await r.audit(w.wallet.id, 'session.grantFailed')).map((a) => a.details)).toEqual(unused.map((s) => ({ sessionId: s.id, reason: s.statusReason, failure: true })))
     // Signed by the wallet, so good at the operator for whoever holds the session key.
     for (const session of unused) expect(await readWith(h, session)).toBe(200)
 

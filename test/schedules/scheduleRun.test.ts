@@ -19,7 +19,7 @@ import { writeLegs } from '../../src/runtime/schedules/run/writeLegs.js'
 import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.js'
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
-import { intents, orders, outbox, scheduleRuns, sessions } from '../../src/store/schema/index.js'
+import { auditLog, intents, orders, outbox, scheduleRuns, sessions } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
@@ -355,6 +355,8 @@ describe('which schedules a wallet may have active', () => {
     const refused = all.find((row) => row.id !== before!.id)!
     expect(refused).toMatchObject({ status: 'revoked', failedAt: null, activatedAt: null })
     expect(refused.statusReason).toMatch(/^not activated: families: must let the session sign CancelOrder/)
+    const trail = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, wallet.id), eq(auditLog.action, 'session.grantFailed')))
+    expect(trail.map((a) => a.details)).toEqual([{ sessionId: refused.id, reason: refused.statusReason, failure: false }])
   })
 })
 

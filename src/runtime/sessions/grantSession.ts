@@ -24,6 +24,7 @@ import { assertScopeRunsSchedule } from '../schedules/assertScopeRunsSchedule.js
 import { sealSessionKey } from './sealedSessionKey.js'
 import { isUniqueViolation } from '../../store/isUniqueViolation.js'
 import { walletSignatureProblem } from './walletSignatureProblem.js'
+import { endGrant } from './endGrant.js'
 import { MAX_SESSION_LIFETIME_SECONDS } from '../../core/sessions/lifetimeBounds.js'
 import { errorMessage } from '../../core/errors/errorMessage.js'
 import { OperatorDomainChangedError, type OperatorDomainWatch } from '../operatorDomain.js'
@@ -149,8 +150,7 @@ async function abandonOnFailure<T>(db: GrantSessionInput['db'], sessionId: strin
     if (!(error instanceof PreLiveCheckError)) {
       const reason = `grant failed: ${errorMessage(error)}`.slice(0, 500)
       const failedAt = error instanceof OperatorDomainChangedError ? null : new Date(clock())
-      await db.update(sessions).set({ status: 'revoked', statusReason: reason, failedAt })
-        .where(and(eq(sessions.id, sessionId), inArray(sessions.status, ['pending', 'delegated']))).catch(() => undefined)
+      await endGrant(db, eq(sessions.id, sessionId), reason, failedAt).catch(() => undefined)
     }
     throw error
   }
@@ -236,7 +236,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     if (signatureProblem) problems.push(signatureProblem)
     if (input.probe && problems.length === 0) problems.push(...(await input.probe(delegated)))
     if (problems.length) {
-      await db.update(sessions).set({ status: 'revoked', statusReason: `pre-live checks failed: ${problems.join('; ')}`, failedAt: new Date(clock()) }).where(eq(sessions.id, pending.id))
+      await endGrant(db, eq(sessions.id, pending.id), `pre-live checks failed: ${problems.join('; ')}`, new Date(clock()))
       throw new PreLiveCheckError(problems)
     }
   })
@@ -277,8 +277,7 @@ export async function grantSession(input: GrantSessionInput): Promise<{ session:
     // (no failed_at). The signed Delegation is never used; session maintenance revokes it at the
     // operator (`revoked_at` is null).
     if (error instanceof ValidationError) {
-      await db.update(sessions).set({ status: 'revoked', statusReason: `not activated: ${error.message}`.slice(0, 500) })
-        .where(and(eq(sessions.id, id), eq(sessions.status, 'delegated')))
+      await endGrant(db, eq(sessions.id, id), `not activated: ${error.message}`.slice(0, 500))
     }
     throw error
   }))

@@ -1,0 +1,67 @@
+/**
+ * A compromise halts the wallet and queues its CancelAll in one transaction, sends the CancelAll,
+ * then ends the wallet's sessions in another. A process dying between the two left the keys in
+ * doubt `active` here and live at the operator (nothing else ended them: session maintenance passes
+ * halted wallets by), and a resume made the wallet tradable under them again. Session maintenance now
+ * finishes such a compromise. The crash is a failure of the `session.ended` audit insert, once
+ * (`withFirstWriteFailing`), which rolls back the transaction that ends the sessions.
+ */
+import { eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resumeWallet } from '../../src/runtime/intake/killSwitch.js'
+import { compromiseWallet } from '../../src/runtime/sessions/compromiseWallet.js'
+import { outbox, sessions } from '../../src/store/schema/index.js'
+import type { RunningWorker } from '../../src/worker.js'
+import { withFirstWriteFailing } from '../support/firstWriteFailing.js'
+import { createHarness, type Harness } from '../worker/support/harness.js'
+import { activeWallet, grant, operatorDelegation, operatorOpenOrders, place, rows, settled } from './support/lifecycle.js'
+
+let h: Harness
+let worker: RunningWorker
+let r: ReturnType<typeof rows>
+const alerts: { walletId: string; code: string; message: string }[] = []
+
+beforeAll(async () => {
+  h = await createHarness()
+  r = rows(h.db)
+  worker = await h.startWorker({ maintenanceIntervalMs: 3_600_000, alert: (event) => { alerts.push(event) } })
+})
+afterAll(async () => { await h?.close() })
+
+describe('a compromise interrupted before it ended the wallet\'s sessions', () => {
+  it('is finished by session maintenance: the sessions ended, revoked at the operator, alerted; a session granted after it is left alone', async () => {
+    const w = await activeWallet(h)
+    const resting = await place(h, worker, w.wallet.id)
+    await settled(h.db, resting.id, 'open')
+
+    await withFirstWriteFailing(h.db, { name: 'fail_ended', table: 'audit_log', when: "new.action = 'session.ended'", message: 'audit insert failed (test)' }, async () => {
+      await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toThrow()
+    })
+    // Halted and its CancelAll sent, the key in doubt still active here and live at the operator.
+    expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+    expect(operatorOpenOrders(h.sandbox, w.wallet.address)).toEqual([])
+    expect((await r.session(w.session.id)).status).toBe('active')
+    expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(false)
+
+    // A compromise may still be under way a moment after its halt: not finished over it.
+    await worker.maintainSessions(w.wallet.id)
+    expect((await r.session(w.session.id)).status).toBe('active')
+
+    // A minute later it is taken for interrupted (the clock moved on: the halt two minutes ago, the session before it).
+    await h.db.update(outbox).set({ createdAt: sql`now() - interval '2 minutes'` }).where(eq(outbox.walletId, w.wallet.id))
+    await h.db.update(sessions).set({ createdAt: sql`now() - interval '3 minutes'` }).where(eq(sessions.id, w.session.id))
+    await worker.maintainSessions(w.wallet.id)
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'revoked', statusReason: 'compromise: key leaked', revokedAt: expect.any(Date) })
+    expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
+    expect((await r.audit(w.wallet.id, 'session.ended')).map((a) => a.details)).toEqual([{ sessionId: w.session.id, reason: 'compromise: key leaked', interrupted: true }])
+    expect(await r.audit(w.wallet.id, 'session.revoked')).toHaveLength(1)
+    expect(alerts).toContainEqual(expect.objectContaining({ walletId: w.wallet.id, code: 'SESSION_COMPROMISE', message: expect.stringContaining('interrupted') }))
+    // Resumed, the wallet awaits a new delegation: nothing trades under the keys in doubt.
+    expect(await resumeWallet(h.db, { walletId: w.wallet.id })).toEqual({ status: 'awaiting_delegation' })
+
+    // A session granted after the compromise is the user's new one: maintenance leaves it be.
+    const { session: next } = await grant(h, w)
+    await worker.maintainSessions(w.wallet.id)
+    expect((await r.session(next.id)).status).toBe('active')
+  })
+})
