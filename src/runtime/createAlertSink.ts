@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { defaultWebhookRetryPolicy, type WebhookRetryPolicy } from '../core/alerts/webhookRetryDelay.js'
 import type { Db } from '../store/Database.js'
-import { claimAlert } from '../store/repositories/claimAlert.js'
+import { type AlertClaim, claimAlert } from '../store/repositories/claimAlert.js'
+import { markAlertDelivered } from '../store/repositories/alertDelivered.js'
+import { claimUndelivered } from '../store/repositories/claimUndelivered.js'
 import { pruneAlertDeliveries } from '../store/repositories/pruneAlertDeliveries.js'
 import { releaseAlert } from '../store/repositories/releaseAlert.js'
 import type { AuditActor } from '../store/schema/index.js'
@@ -28,6 +30,13 @@ export type AlertSinkOptions = {
   webhookMaxWaiting?: number
   /** The same alert (wallet, code and details) raised again within this long, by any process, is not sent again (default 1 h). */
   repeatAfterMs?: number
+  /**
+   * An alert claimed this long ago whose POST never ended (its process died: SIGKILL, OOM) is sent by
+   * this process's sweep (default 5 min, and at least a minute past the retry policy's give-up).
+   */
+  undeliveredAfterMs?: number
+  /** How often this process sweeps for such alerts, when it has a webhook (default 1 min). */
+  sweepIntervalMs?: number
   now?: () => number
 }
 
@@ -35,6 +44,11 @@ export type AlertSink = {
   raise: (alert: Alert) => void
   /** Resolves once every delivery started so far has ended (sent, or given up on after its retries). */
   settled: () => Promise<void>
+  /**
+   * Sends the alerts whose POST never ended (`undeliveredAfterMs`), claiming them again first, and
+   * answers how many; what the sweep runs every `sweepIntervalMs`. Nothing without a webhook.
+   */
+  resendUndelivered: () => Promise<number>
   /**
    * For a process stopping: no further POST or retry; the deliveries waiting for one are given up
    * now (as a failed delivery: their next occurrence goes out). Resolves once every delivery ended.
@@ -63,6 +77,11 @@ export type AlertSink = {
  * at `error` when it first sees it, and its own repeats within `repeatAfterMs` only at `debug`
  * (its memory: Postgres is not asked again). With Postgres unreachable the alert goes out from
  * each process as its memory allows (see `deliver`), so it is never lost to the record.
+ *
+ * The claim keeps the alert, and records when its POST succeeded: one whose process died before the
+ * POST ended (SIGKILL, OOM; a stop gives its POSTs up and releases them) held the alert back for the
+ * hour, never delivered, a one-off KEY_INTEGRITY lost to the pager. Every process with a webhook
+ * sweeps for such claims (`resendUndelivered`) and sends them, each from one process.
  */
 export function createAlertSink(options: AlertSinkOptions): AlertSink {
   const pending = new Set<Promise<void>>()
@@ -104,6 +123,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       claimed = await claimAlert(db, {
         ...claim, repeatAfter: new Date(at - repeatAfterMs),
         audit: { actor, action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
+        alert: { walletId: alert.walletId, code: alert.code, message: alert.message, details, at }, delivered: !webhook,
       })
     } catch (error) {
       // Postgres is down (or refused the claim): the alert is not held back for it. It goes out as
@@ -122,6 +142,14 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       await pruneAlertDeliveries(db, new Date(at - repeatAfterMs))
         .catch((error: unknown) => log.debug({ err: error }, 'old alert deliveries not pruned (the next delivery tries again)'))
     }
+    await post(alert, at, claim, recorded)
+  }
+
+  /**
+   * POSTs a claimed alert (raised at `at`). Delivered, its claim records it (no sweep sends it again);
+   * given up, the claim is released (`recorded`: there is one in Postgres).
+   */
+  const post = async (alert: Alert, at: number, claim: Pick<AlertClaim, 'walletId' | 'code' | 'detailsHash' | 'at'>, recorded: boolean): Promise<void> => {
     if (!webhook) return
     try {
       await webhook.send(alert, at)
@@ -134,8 +162,30 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
         await releaseAlert(db, claim).catch((releaseError: unknown) =>
           log.warn({ err: releaseError, code: alert.code }, 'undelivered alert still held back for the hour (its claim could not be released)'))
       }
+      return
+    }
+    if (recorded) {
+      await markAlertDelivered(db, claim).catch((markError: unknown) =>
+        log.warn({ err: markError, code: alert.code }, 'alert delivered, not recorded as delivered: a sweep may send it again'))
     }
   }
+
+  const undeliveredAfterMs = options.undeliveredAfterMs ?? Math.max(300_000, (options.webhookRetry ?? defaultWebhookRetryPolicy).giveUpAfterMs + 60_000)
+  const resendUndelivered = async (): Promise<number> => {
+    if (!webhook) return 0
+    const at = now()
+    const found = await claimUndelivered(db, new Date(at), new Date(at - undeliveredAfterMs))
+    for (const claim of found) {
+      const { at: raisedAt, ...alert } = claim.alert
+      log.warn({ code: claim.code, walletId: claim.walletId, raisedAt: new Date(raisedAt).toISOString() }, 'alert whose webhook POST never ended (its process stopped) sent again')
+      track(post(alert as Alert, raisedAt, claim, true))
+    }
+    return found.length
+  }
+  const sweep = webhook && setInterval(() => {
+    resendUndelivered().catch((error: unknown) => log.warn({ err: error }, 'sweep for undelivered alerts failed (the next one tries again)'))
+  }, options.sweepIntervalMs ?? 60_000)
+  sweep?.unref()
 
   const settled = async () => {
     while (pending.size) await Promise.allSettled([...pending])
@@ -152,7 +202,9 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       track(deliver(alert, at))
     },
     settled,
+    resendUndelivered,
     async close() {
+      if (sweep) clearInterval(sweep)
       webhook?.stop()
       await settled()
     },

@@ -330,4 +330,63 @@ describe('an alert to a webhook that refuses for a while (a rate limit, an outag
     await next.settled()
     expect(delivered()).toEqual([JSON.stringify(['SESSION_COMPROMISE', { reason: 'x' }])])
   })
+
+  it('whose process died while its POST was under way is sent by another process\'s sweep, once, as raised', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    // The dying process's webhook takes the POST and never answers (the process is gone before it would).
+    const hanging = createServer(() => undefined)
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
+    const hangingUrl = `http://127.0.0.1:${(hanging.address() as { port: number }).port}/hooks/T0SECRET/B0SECRET`
+    let arrived = 0
+    hanging.on('request', () => { arrived++ })
+    // Its POST times out only after the test (it stands for a process killed meanwhile), and is then given up.
+    const dying = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hangingUrl, webhookTimeoutMs: 4_000, webhookRetry: { ...quickRetries, attempts: 1 } })
+    const integrity = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'the stored session key is not the delegated one', details: { sessionId: 's-9' } }
+    try {
+      dying.raise(integrity)
+      await vi.waitUntil(() => arrived === 1, { timeout: 10_000, interval: 20 })
+
+      const { log, entries } = capturedLog('warn')
+      const next = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, undeliveredAfterMs: 60_000 })
+      // Claimed a moment ago: its POST may still end. Not sent.
+      expect(await next.resendUndelivered()).toBe(0)
+      // Claimed long enough ago: taken for a process gone.
+      const sweeper = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, undeliveredAfterMs: 1 })
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      expect(await sweeper.resendUndelivered()).toBe(1)
+      await sweeper.settled()
+      expect(delivered()).toEqual([JSON.stringify(['KEY_INTEGRITY', { sessionId: 's-9' }])])
+      expect(entries().filter((e) => e.msg === "alert whose webhook POST never ended (its process stopped) sent again").map((e) => e.code)).toEqual(['KEY_INTEGRITY'])
+      // Delivered: no sweep sends it again, and it was audited once, when raised.
+      expect(await sweeper.resendUndelivered()).toBe(0)
+      expect(await rows(h.db).audit(wallet.id, 'alert.KEY_INTEGRITY')).toHaveLength(1)
+      // And within the hour the same alert raised again is held back as delivered.
+      next.raise(integrity)
+      await next.settled()
+      expect(posts.filter((p) => p.body.code === 'KEY_INTEGRITY')).toHaveLength(1)
+      await next.close()
+      await sweeper.close()
+    } finally {
+      await dying.close()
+      hanging.closeAllConnections()
+      await new Promise((resolve) => hanging.close(resolve))
+    }
+  })
+
+  it('delivered, or raised by a process without a webhook, is never sent by a sweep', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    const sent = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries })
+    sent.raise({ walletId: wallet.id, code: 'ACL_VIOLATION', message: 'Order outside the scope' })
+    await sent.settled()
+    const silent = createAlertSink({ log: capturedLog().log, db: h.db })
+    silent.raise({ walletId: wallet.id, code: 'SESSION_EXPIRING', message: 'no wallet signer' })
+    await silent.settled()
+    const sweeper = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, undeliveredAfterMs: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await sweeper.resendUndelivered()).toBe(0)
+    expect(posts.map((p) => p.body.code)).toEqual(['ACL_VIOLATION'])
+    await Promise.all([sent.close(), silent.close(), sweeper.close()])
+  })
 })

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
-import type { AuditActor } from '../schema/index.js'
+import type { AuditActor, StoredAlert } from '../schema/index.js'
 
 export type AlertClaim = {
   walletId: string
@@ -13,6 +13,10 @@ export type AlertClaim = {
   repeatAfter: Date
   /** The audit entry written with the claim, and only with it. */
   audit: { actor: AuditActor; action: string; details: Record<string, unknown> }
+  /** The alert, kept for a sweep to send again should this process die before its POST ends. */
+  alert: StoredAlert
+  /** Nothing to send (the claiming process has no webhook): claimed as delivered. */
+  delivered: boolean
 }
 
 /**
@@ -25,9 +29,10 @@ export type AlertClaim = {
 export async function claimAlert(db: Db, claim: AlertClaim): Promise<boolean> {
   const { rows } = await db.execute<{ id: number }>(sql`
     with claimed as (
-      insert into alert_deliveries (wallet_id, code, details_hash, sent_at)
-      values (${claim.walletId}, ${claim.code}, ${claim.detailsHash}, ${claim.at.toISOString()}::timestamptz)
-      on conflict (wallet_id, code, details_hash) do update set sent_at = excluded.sent_at
+      insert into alert_deliveries (wallet_id, code, details_hash, sent_at, alert, delivered_at)
+      values (${claim.walletId}, ${claim.code}, ${claim.detailsHash}, ${claim.at.toISOString()}::timestamptz,
+        ${JSON.stringify(claim.alert)}::jsonb, ${claim.delivered ? claim.at.toISOString() : null}::timestamptz)
+      on conflict (wallet_id, code, details_hash) do update set sent_at = excluded.sent_at, alert = excluded.alert, delivered_at = excluded.delivered_at
         where alert_deliveries.sent_at <= ${claim.repeatAfter.toISOString()}::timestamptz
       returning 1
     )

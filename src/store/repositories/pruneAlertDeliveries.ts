@@ -1,8 +1,16 @@
-import { lte } from 'drizzle-orm'
+import { and, isNotNull, isNull, lte, or } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { alertDeliveries } from '../schema/index.js'
 
-/** Deletes the alert deliveries that no longer hold an alert back (sent at or before `repeatAfter`). */
+/** An alert whose POST never ended, still unsent this long after its claim, is no longer sent by a sweep. */
+const UNDELIVERED_KEPT_MS = 24 * 3_600_000
+
+/**
+ * Deletes the alert deliveries that no longer hold an alert back (sent at or before `repeatAfter`),
+ * but for one whose POST never ended (its process died), which a sweep is still to send, for a day.
+ */
 export async function pruneAlertDeliveries(db: Db, repeatAfter: Date): Promise<void> {
-  await db.delete(alertDeliveries).where(lte(alertDeliveries.sentAt, repeatAfter))
+  await db.delete(alertDeliveries).where(and(lte(alertDeliveries.sentAt, repeatAfter), or(
+    isNotNull(alertDeliveries.deliveredAt), isNull(alertDeliveries.alert), lte(alertDeliveries.sentAt, new Date(repeatAfter.getTime() - UNDELIVERED_KEPT_MS)),
+  )))
 }

@@ -20,7 +20,7 @@ import { streamCursors } from './streamCursors.js'
 import { tenants } from './tenants.js'
 import { wallets } from './wallets.js'
 
-export { type AlertDeliveryRow, type NewAlertDeliveryRow, alertDeliveries } from './alertDeliveries.js'
+export { type AlertDeliveryRow, type NewAlertDeliveryRow, type StoredAlert, alertDeliveries } from './alertDeliveries.js'
 export { type ApiKeyRow, type NewApiKeyRow, apiKeys } from './apiKeys.js'
 export { type AuditActor, type AuditLogRow, type NewAuditLogRow, auditLog } from './auditLog.js'
 export { type EventRow, type NewEventRow, events } from './events.js'
