@@ -52,7 +52,6 @@ import { cancelScheduleOrders } from '../src/runtime/schedules/cancelScheduleOrd
 import { resyncSchedule } from '../src/runtime/schedules/resyncSchedule.js'
 import { claimRun } from '../src/runtime/schedules/run/claimRun.js'
 import { finishRun } from '../src/runtime/schedules/run/finishRun.js'
-import { noteCancelled } from '../src/runtime/schedules/run/noteCancelled.js'
 import { readPortfolio } from '../src/runtime/schedules/run/readPortfolio.js'
 import { writeLegs } from '../src/runtime/schedules/run/writeLegs.js'
 import { specOfRow } from '../src/runtime/schedules/scheduleSpecColumns.js'
@@ -156,8 +155,8 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
   const notes: string[] = []
   if (run.stage === 'settling') {
     // Earlier runs' orders still reserve funds and could still fill: cancel them and let them settle first.
-    const cancelled = await cancelScheduleOrders(deps.db, { scheduleId: schedule.id, beforeSlot: slot, reason: 'scheduleRunSuperseded' })
-    if (cancelled.length > 0) await noteCancelled(deps.db, run.id, cancelled)
+    // Each noted in the run's record with its cancel.
+    await cancelScheduleOrders(deps.db, { scheduleId: schedule.id, beforeSlot: slot, reason: 'scheduleRunSuperseded', runId: run.id })
     const unsettled = await workingScheduleOrders(deps.db, { scheduleId: schedule.id, which: { kind: 'earlier', slot } })
     if (unsettled.length > 0 && !waitedOut(run.startedAt)) return p.control.delay(pollMs)
     if (unsettled.length > 0) {

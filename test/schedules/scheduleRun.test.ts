@@ -20,6 +20,7 @@ import { syncAllSchedules } from '../../src/runtime/schedules/syncAllSchedules.j
 import { updateSchedule } from '../../src/runtime/schedules/updateSchedule.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { auditLog, intents, orders, outbox, scheduleRuns, sessions } from '../../src/store/schema/index.js'
+import { withFirstWriteFailing } from '../support/firstWriteFailing.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { type GateProxy, startGateProxy } from '../lifecycle/support/gateProxy.js'
@@ -110,6 +111,25 @@ describe('one run of a schedule', () => {
     expect(run).toMatchObject({ status: 'completed', stage: null })
     expect(run!.slotAt.getTime()).toBe(next)
     expect([...run!.cancelledOrderIds].sort()).toEqual(earlier)
+  })
+
+  it('a run notes each earlier order it cancels with its cancel: a run that failed between the two still records it', async () => {
+    const { wallet, schedule, earlier, next, release } = await firstRunInFlight()
+    // The run's first note of a cancel fails, once, as a process dying there would leave it.
+    await withFirstWriteFailing(h.db, {
+      name: 'fail_note', table: 'schedule_runs', on: 'update', when: 'new.cancelled_order_ids is distinct from old.cancelled_order_ids', message: 'run update failed (test)',
+    }, async () => {
+      const failed = await runNow(schedule.id, next, 'job-b').then(() => undefined, (error: Error) => error)
+      expect(String((failed?.cause as Error | undefined)?.message ?? failed)).toContain('run update failed (test)')
+      // Its retry (BullMQ's) cancels and notes what the failed attempt left.
+      await expect(runNow(schedule.id, next, 'job-b')).rejects.toBeInstanceOf(DelayedError)
+    })
+    const waiting = (await runsOf(worker, schedule.id)).find((r) => r.slotAt.getTime() === next)!
+    expect([...waiting.cancelledOrderIds].sort()).toEqual(earlier)
+    // One cancel per order, whichever attempt queued it.
+    for (const orderId of earlier) expect((await h.db.select().from(outbox).where(eq(outbox.orderId, orderId))).filter((row) => row.kind === 'CancelOrder')).toHaveLength(1)
+    release()
+    await allSettled(wallet.id)
   })
 
   it('a run whose wait for earlier orders ends with them still working trades nothing: they could still fill', async () => {

@@ -5,6 +5,7 @@ import { lockOrder } from '../../store/repositories/lockOrder.js'
 import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
 import { intents, orders, outbox } from '../../store/schema/index.js'
 import { workingScheduleOrders } from './workingScheduleOrders.js'
+import { noteCancelled } from './run/noteCancelled.js'
 
 export type CancelScheduleOrdersParameters = {
   scheduleId: string
@@ -12,6 +13,12 @@ export type CancelScheduleOrdersParameters = {
   beforeSlot?: Date
   /** Carried in the CancelOrder outbox payload, for the audit trail. */
   reason: string
+  /**
+   * The schedule run cancelling them: each order queued is noted in its `cancelledOrderIds` in the
+   * transaction that queues its cancel. Noted after them all, a crash between left the run's record
+   * without cancels it made, which its retry found on their way and did not queue (nor note) again.
+   */
+  runId?: string
 }
 
 /**
@@ -23,7 +30,7 @@ export type CancelScheduleOrdersParameters = {
  * behind whatever is in flight for its order (the submission recipe orders
  * requests per order), so an order not sent yet is sent, then cancelled.
  */
-export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, reason }: CancelScheduleOrdersParameters): Promise<string[]> {
+export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, reason, runId }: CancelScheduleOrdersParameters): Promise<string[]> {
   // First: a replacement the stream's event places meanwhile is then a working order, cancelled below.
   await retireEndedLegs(db, scheduleId, beforeSlot)
   const working = await workingScheduleOrders(db, { scheduleId, ...(beforeSlot ? { which: { kind: 'earlier' as const, slot: beforeSlot } } : {}) })
@@ -39,6 +46,7 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
       if (intent?.status !== 'active' && (await cancelOnItsWay(tx, order.id))) return false
       if (intent?.status === 'active') await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, candidate.intentId))
       await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason } })
+      if (runId) await noteCancelled(tx, runId, [order.id])
       return true
     })
     if (done) queued.push(candidate.orderId)
