@@ -18,9 +18,10 @@ const COMPROMISE_FINISH_MS = 60_000
  * and live at the operator, and a resume once the CancelAll was done made the wallet tradable under
  * them again. Session maintenance finishes it: the sessions of a wallet halted for a compromise,
  * created before its CancelAll, still `pending`, `delegated`, `active` or `rotating` once that
- * CancelAll is no longer queued and the halt is a minute old, are ended as the compromise ends them (`revoked`, audited `session.ended`, in one
- * transaction under the wallet's lock), and SESSION_COMPROMISE is raised; the maintenance run then
- * revokes them at the operator (`revoked_at` is null). Answers the sessions ended.
+ * CancelAll is no longer queued and the halt is a minute old, are ended as the compromise ends them
+ * (`revoked`, audited `session.ended`, in one transaction under the wallet's lock), and
+ * SESSION_COMPROMISE is raised; the maintenance run then revokes them at the operator (`revoked_at`
+ * is null). Answers the sessions ended.
  */
 export async function finishInterruptedCompromises(deps: Pick<WorkerDeps, 'db' | 'sessions' | 'alert'>, scope: SQL): Promise<string[]> {
   const compromiseCancelAll = sql`${outbox.walletId} = ${wallets.id} and ${outbox.kind} = 'CancelAll' and ${outbox.payload}->>'reason' = 'compromise'`
