@@ -64,4 +64,21 @@ describe('a compromise interrupted before it ended the wallet\'s sessions', () =
     await worker.maintainSessions(w.wallet.id)
     expect((await r.session(next.id)).status).toBe('active')
   })
+
+  it('resumed before session maintenance finished it: the resume ends the sessions in doubt, and the wallet awaits a new delegation', async () => {
+    const w = await activeWallet(h)
+    await withFirstWriteFailing(h.db, { name: 'fail_ended_resume', table: 'audit_log', when: "new.action = 'session.ended'", message: 'audit insert failed (test)' }, async () => {
+      await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toThrow()
+    })
+    expect((await r.session(w.session.id)).status).toBe('active')
+
+    // At once, the CancelAll done: before any maintenance run could take the compromise for interrupted.
+    expect(await resumeWallet(h.db, { walletId: w.wallet.id })).toEqual({ status: 'awaiting_delegation' })
+    expect(await r.session(w.session.id)).toMatchObject({ status: 'revoked', statusReason: 'compromise: key leaked', revokedAt: null })
+    expect((await r.audit(w.wallet.id, 'session.ended')).map((a) => [a.actor, a.details])).toEqual([['api', { sessionId: w.session.id, reason: 'compromise: key leaked', interrupted: true }]])
+    expect((await r.audit(w.wallet.id, 'wallet.resumed')).map((a) => a.details)).toEqual([{ status: 'awaiting_delegation', endedSessions: [w.session.id] }])
+    // Its delegation is revoked at the operator by the next maintenance run.
+    await worker.maintainSessions(w.wallet.id)
+    expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
+  })
 })

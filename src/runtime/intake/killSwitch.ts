@@ -8,6 +8,7 @@ import { lockTenantWallet } from './lockTenantWallet.js'
 import { lockWalletToHalt } from '../../store/repositories/lockWallet.js'
 import { auditLog, intents, orders, outbox, sessions, wallets, unfinishedOutboxStatuses } from '../../store/schema/index.js'
 import { type QueuedAs, queuedAlready } from './requestOrderChange.js'
+import { endCompromisedSessions } from '../sessions/endCompromisedSessions.js'
 
 /**
  * The per-wallet kill switch: in one transaction the wallet is halted (intake
@@ -60,6 +61,9 @@ export async function haltWallet(db: Db, input: { walletId: string; reason: stri
  * the wire, or the cancel a late one got (or a one-by-one CancelAll's) is still to go out: landed
  * after the CancelAll, such an order is taken down by its own cancel, which under a scope without
  * CancelOrder is a CancelAll of its market (`submitCancelOrder`), only while the wallet is halted.
+ * A wallet halted for a compromise that did not live to end its sessions has them ended here
+ * (`endCompromisedSessions`, listed as `endedSessions` in the `wallet.resumed` entry): it resumes
+ * awaiting a new delegation.
  * `tenantId` (the API's caller): the wallet must be that tenant's, as for `haltWallet`.
  */
 export async function resumeWallet(db: Db, input: { walletId: string; actor?: string; tenantId?: string }): Promise<{ status: 'active' | 'awaiting_delegation' }> {
@@ -79,11 +83,15 @@ export async function resumeWallet(db: Db, input: { walletId: string; actor?: st
     if (onTheWire) {
       throw new ValidationError('walletId', `must be a wallet whose kill switch has reached the operator: the cancel of order ${onTheWire.orderId} (work ${onTheWire.id}) is ${onTheWire.status === 'held' ? 'held until the wallet has a session (grant one)' : 'still on its way'}; resume once it is done`)
     }
+    // Sessions a compromise halted the wallet for and did not live to end (session maintenance ends
+    // them a minute on): ended here, so the resumed wallet never trades under the keys in doubt.
+    const [halted] = await tx.select({ reason: wallets.haltedReason }).from(wallets).where(and(eq(wallets.id, input.walletId), eq(wallets.status, 'halted')))
+    const ended = halted?.reason?.startsWith('compromise:') ? await endCompromisedSessions(tx, input.walletId, halted.reason, input.actor ?? 'api') : []
     const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
     const status = active ? 'active' : 'awaiting_delegation'
     const [wallet] = await tx.update(wallets).set({ status, haltedReason: null }).where(and(eq(wallets.id, input.walletId), eq(wallets.status, 'halted'))).returning()
     if (!wallet) throw new ValidationError('walletId', 'must name a halted wallet')
-    await audit(tx, { walletId: wallet.id, actor: input.actor ?? 'api', action: 'wallet.resumed', details: { status } })
+    await audit(tx, { walletId: wallet.id, actor: input.actor ?? 'api', action: 'wallet.resumed', details: { status, ...(ended.length ? { endedSessions: ended } : {}) } })
     return { status }
   })
 }
