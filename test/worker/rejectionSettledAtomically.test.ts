@@ -6,17 +6,19 @@
  * request for a refusal the worker had already heard, and nothing audited for the first. The crash
  * is a failure of the audit insert, once (`withFirstWriteFailing`).
  */
+import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { submitOrderSpec } from '../../jobs/submitOrder.js'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { loadSubmitContext } from '../../src/runtime/submission/loadSubmitContext.js'
 import { runSubmission } from '../../src/runtime/submission/runSubmission.js'
 import { settleFailed } from '../../src/runtime/submission/settle.js'
+import { orders, requests } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { withFirstWriteFailing } from '../support/firstWriteFailing.js'
 import type { Harness } from './support/harness.js'
 import type { rows } from './support/rows.js'
-import { failOnDelay, openOrder, stoppedWorkerHarness } from './support/stoppedWorker.js'
+import { failOnDelay, openOrder, restingOrder, runFailing, stoppedWorkerHarness } from './support/stoppedWorker.js'
 
 let h: Harness
 let db: ReturnType<typeof rows>
@@ -63,5 +65,31 @@ describe('a refusal for good', () => {
     expect((await db.order(order.id)).state).toBe('open')
     expect((await db.outboxOf(order.id))[0]!.status).toBe('done')
     expect(await db.audit(wallet.id, 'Order.rejected')).toEqual([])
+  })
+
+  it('waits for the order\'s lock before it closes the request: reconciliation\'s resubmit (order, then its requests) never deadlocks with it', async () => {
+    const { wallet } = await h.wallet()
+    const { order, placementId } = await restingOrder(h, dead, wallet.id)
+    // Signed and sent once (answered 503): the request is open, the order claimed.
+    await runFailing(h, dead, placementId, 'errorRate', submitOrderSpec)
+    const [request] = await db.requestsOf(order.id)
+    const ctx = (await loadSubmitContext(dead.deps, placementId))!
+
+    let locked!: () => void
+    const orderLocked = new Promise<void>((resolve) => { locked = resolve })
+    // What the resubmit does: the order FOR UPDATE, then its open requests closed; the settlement starts between the two.
+    const resubmit = h.db.transaction(async (tx) => {
+      await tx.select({ id: orders.id }).from(orders).where(eq(orders.id, order.id)).for('update')
+      locked()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await tx.update(requests).set({ status: 'rejected', errorCode: 'NeverPlaced' }).where(and(eq(requests.orderId, order.id), inArray(requests.status, ['signed', 'unknown'])))
+    })
+    await orderLocked
+    const settling = settleFailed(ctx, submitOrderSpec, 'InsufficientBalance', 'refused (test)', 'operator', { requestId: request!.id, sentAt: new Date() })
+      .then((outcome) => ({ outcome }), (error: unknown) => ({ error: String(error) }))
+    // Neither is aborted as a deadlock's victim; the settlement finds the request closed by the resubmit.
+    await expect(resubmit).resolves.toBeUndefined()
+    expect(await settling).toEqual({ outcome: { result: 'done', reason: expect.stringContaining('settled by another run') } })
+    expect((await db.requestsOf(order.id)).map((r) => [r.status, r.errorCode])).toEqual([['rejected', 'NeverPlaced']])
   })
 })

@@ -4,6 +4,7 @@ import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import type { Db } from '../../store/Database.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 import { closeRequest } from './closeRequest.js'
+import { lockOrder } from '../../store/repositories/lockOrder.js'
 
 /**
  * Work that ends without a send (another one): the outbox row `done` with the reason, and the
@@ -44,6 +45,9 @@ export async function settleFailed<F extends RequestFamily>(
 ): Promise<SubmitResult> {
   const { row } = ctx
   const settled = await ctx.deps.db.transaction(async (tx) => {
+    // The order before its request, as reconciliation's resubmit of an order it finds never placed
+    // takes them (it locks the order, then closes its requests): the other way round, the two deadlocked.
+    if (closing && row.orderId) await lockOrder(tx, { id: row.orderId })
     if (closing && !(await closeRequest(tx, ctx.deps.now(), closing.requestId, code, message, closing.sentAt))) return false
     await spec.onRejected(tx, ctx, code, message)
     await setOutboxStatus(tx, row.id, 'failed', `${code}: ${message}`)
