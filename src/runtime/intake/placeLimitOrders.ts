@@ -133,8 +133,10 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
   return outcomes as PlaceOutcome[]
 }
 
+// In id order, as every statement locking several wallets takes them (session maintenance's expiry,
+// `awaitDelegationWithoutSession`): in the order of the scan, two such statements could deadlock.
 const shareLockWallets = namedStatement<Record<string, unknown>, { walletIds: string[] }>('deputy_intake_lock_wallets', () => sql`
-  select ${walletRows.list} from wallets where id = any(${sql.placeholder('walletIds')}::uuid[]) for share`)
+  select ${walletRows.list} from wallets where id = any(${sql.placeholder('walletIds')}::uuid[]) order by id for share`)
 
 const insertIntents = namedStatement<Record<string, unknown>, { intents: string }>('deputy_intake_insert_intents', () => sql`
   insert into intents (id, wallet_id, kind, client_ref, market, side, price, size, time_in_force, good_till)
