@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, notExists, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, notExists, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { BaseError } from '../../core/errors/BaseError.js'
 import { VenueError } from '../../core/errors/venue.js'
@@ -14,6 +14,7 @@ import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
 import { quarantineKeyIntegrity } from './quarantineKeyIntegrity.js'
 import { sealedKeyIntegrity } from './sealedKeyIntegrity.js'
+import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 import { OperatorDomainChangedError } from '../operatorDomain.js'
@@ -94,19 +95,27 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
   // there. Its row ends all the same (the grant never goes live), `revoked_at` null, and session
   // maintenance revokes that delegation at the operator.
   const asRead = session.delegatedPayload === null ? isNull(sessions.delegatedPayload) : eq(sessions.delegatedPayload, session.delegatedPayload)
-  // Recorded and audited in one transaction: a crash between the two left a session revoked without its audit entry.
+  // Recorded and audited in one transaction: a crash between the two left a session revoked without
+  // its audit entry. The wallet first, as a grant's activation locks it before its sessions (this
+  // session's row first, the two deadlocked). Audited only when this call recorded something: two
+  // callers revoking the same session (a compromise and session maintenance) audit it once.
   await deps.db.transaction(async (tx) => {
+    await lockWallet(tx, session.walletId)
     const [ended] = await tx.update(sessions).set({ status: 'revoked', statusReason: reason, revokedAt: sql`case when ${asRead} then ${revokedAt.toISOString()}::timestamptz end` })
       .where(and(eq(sessions.id, session.id), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']))).returning({ id: sessions.id })
     if (!ended) {
-      await tx.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt), asRead))
+      const recorded = await tx.update(sessions).set({ revokedAt }).where(and(eq(sessions.id, session.id), inArray(sessions.status, ['revoked', 'quarantined']), isNull(sessions.revokedAt), asRead))
+        .returning({ id: sessions.id })
       // An active session this call revoked, which the worker recorded revoked first (the operator's
       // SessionRevoked on its event stream, or a request or the stream refused, can beat this answer
       // back) as a revocation behind its back: a failure, which automatic grants back off on and
-      // SESSION_GRANTS_FAILING counts. It was this revocation: no failure, and its reason.
-      if (tookIt && session.status === 'active') {
-        await tx.update(sessions).set({ failedAt: null, statusReason: reason }).where(and(eq(sessions.id, session.id), eq(sessions.status, 'revoked')))
-      }
+      // SESSION_GRANTS_FAILING counts. It was this revocation: no failure, and its reason. (Not one
+      // recorded as no failure already: another caller's revocation, which this one only repeated.)
+      const owned = tookIt && session.status === 'active'
+        ? await tx.update(sessions).set({ failedAt: null, statusReason: reason }).where(and(eq(sessions.id, session.id), eq(sessions.status, 'revoked'), isNotNull(sessions.failedAt)))
+          .returning({ id: sessions.id })
+        : []
+      if (recorded.length === 0 && owned.length === 0) return
     } else {
       // The wallet's last active session gone (revoked through the API), it awaits a delegation, as at
       // expiry: session maintenance replaces it where the wallet has a signer. A halted wallet stays halted.
