@@ -22,7 +22,7 @@ export async function claimOrSettle<F extends RequestFamily>(
     return decided
   })
   if (claim.kind === 'wait') return { kind: 'settled', result: whenWaiting ? await whenWaiting() : await control.delay(250) }
-  if (claim.kind === 'done') return { kind: 'settled', result: { result: 'done', reason: claim.reason } }
+  if (claim.kind === 'done' || claim.kind === 'settledElsewhere') return { kind: 'settled', result: { result: 'done', reason: claim.reason } }
   return claim
 }
 

@@ -24,6 +24,8 @@ export type Claim<F extends RequestFamily> =
   | { kind: 'done'; reason: string; standsDownFor?: string }
   /** An earlier step for the same order has not been acknowledged yet. */
   | { kind: 'wait'; reason: string }
+  /** Another run of the same work (its job beside the cancel lane's) settled it meanwhile: nothing is recorded again. */
+  | { kind: 'settledElsewhere'; reason: string }
 
 export type SubmitContext = { deps: WorkerDeps; row: OutboxRow; order: OrderRow | undefined }
 
