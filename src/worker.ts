@@ -225,6 +225,10 @@ export async function startWorker(options: StartWorkerOptions) {
     throw new Error(`unknown control job ${job.name}`)
   })), { connection: redis.open('control worker'), prefix, concurrency: 4, settings: controlQueueSettings })
   controlWorker.on('error', throttledErrorLog(options.log, 'control worker error'))
+  // A run that fails whole (session maintenance, a reconciliation sweep, a schedule's run) is retried
+  // by its scheduler; unlogged, maintenance failing run after run went unseen until sessions expired.
+  const controlFailed = throttledErrorLog(options.log, 'control job failed')
+  controlWorker.on('failed', (job, error) => controlFailed(error, { job: job?.name, walletId: job?.data.walletId, attempts: job?.attemptsMade }))
   const schedulerPeriods = { reconcileMs: intervalMs, maintenanceMs: options.maintenanceIntervalMs ?? 10_000 }
 
   // The loops below run every few hundred ms to seconds: while Postgres or Redis is down each would
@@ -282,11 +286,12 @@ export async function startWorker(options: StartWorkerOptions) {
 
   // The last start-up steps wait for Redis (a worker restarted while it is down), the parts above
   // running meanwhile. Stopped while it waits (`startupSignal`), the wait ends, what runs is closed
-  // as `close()` does, and the start rejects with the signal's reason.
+  // as `close()` does, and the start rejects with the signal's reason; so it does on any other
+  // failure there, never leaving a worker half-started.
   try {
     await untilAborted(syncSchedulersAtStartup(options.db, controlQueue, schedulerPeriods, options.log, options.startupSignal), options.startupSignal)
   } catch (error) {
-    if (options.startupSignal?.aborted) await running.close(options.shutdownTimeoutMs)
+    await running.close(options.shutdownTimeoutMs).catch((closeError: unknown) => options.log.error({ err: closeError }, 'closing a worker whose start failed failed'))
     throw error
   }
   return running

@@ -81,4 +81,24 @@ describe('a compromise interrupted before it ended the wallet\'s sessions', () =
     await worker.maintainSessions(w.wallet.id)
     expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
   })
+
+  it('one wallet\'s failing to finish holds up neither the others nor the run; the next run finishes it', async () => {
+    const a = await activeWallet(h)
+    const b = await activeWallet(h)
+    for (const w of [a, b]) {
+      await withFirstWriteFailing(h.db, { name: 'fail_ended_pair', table: 'audit_log', when: "new.action = 'session.ended'", message: 'audit insert failed (test)' }, async () => {
+        await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toThrow()
+      })
+      await h.db.update(outbox).set({ createdAt: sql`now() - interval '2 minutes'` }).where(eq(outbox.walletId, w.wallet.id))
+      await h.db.update(sessions).set({ createdAt: sql`now() - interval '3 minutes'` }).where(eq(sessions.id, w.session.id))
+    }
+    // Wallet a's finish fails once (its session.ended entry refused), as a lock waited on past the statement timeout would.
+    await withFirstWriteFailing(h.db, { name: 'fail_finish_a', table: 'audit_log', when: `new.action = 'session.ended' and new.details->>'sessionId' = '${a.session.id}'`, message: 'audit insert failed (test)' }, async () => {
+      await worker.maintainSessions()
+    })
+    expect((await r.session(a.session.id)).status).toBe('active')
+    expect((await r.session(b.session.id)).status).toBe('revoked')
+    await worker.maintainSessions(a.wallet.id)
+    expect((await r.session(a.session.id)).status).toBe('revoked')
+  })
 })

@@ -22,7 +22,7 @@ const COMPROMISE_FINISH_MS = 60_000
  * wallet's lock), and SESSION_COMPROMISE is raised; the maintenance run then revokes them at the
  * operator (`revoked_at` is null). Answers the sessions ended.
  */
-export async function finishInterruptedCompromises(deps: Pick<WorkerDeps, 'db' | 'sessions' | 'alert'>, scope: SQL): Promise<string[]> {
+export async function finishInterruptedCompromises(deps: Pick<WorkerDeps, 'db' | 'sessions' | 'alert' | 'log'>, scope: SQL): Promise<string[]> {
   const compromiseCancelAll = compromiseCancelAllOf(wallets.id)
   const interrupted = and(scope, inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']), eq(wallets.status, 'halted'),
     sql`${wallets.haltedReason} like 'compromise:%'`,
@@ -32,6 +32,7 @@ export async function finishInterruptedCompromises(deps: Pick<WorkerDeps, 'db' |
   const found = await deps.db.selectDistinct({ walletId: wallets.id }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId)).where(interrupted)
   const ended: string[] = []
   for (const { walletId } of found) {
+    // One wallet failing (a lock waited on past the statement timeout) does not stop the others, nor the run.
     const finished = await deps.db.transaction(async (tx) => {
       // As the compromise locks it: a resume (which ends them itself) or a grant meanwhile is waited for, and seen here.
       const wallet = await lockWallet(tx, walletId)
@@ -39,6 +40,9 @@ export async function finishInterruptedCompromises(deps: Pick<WorkerDeps, 'db' |
       const [row] = await tx.select({ reason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, walletId))
       if (!row?.reason?.startsWith('compromise:')) return undefined
       return { reason: row.reason, ids: await endCompromisedSessions(tx, walletId, row.reason, 'worker') }
+    }).catch((error: unknown) => {
+      deps.log.error({ walletId, err: error }, 'finishing an interrupted compromise failed; the next maintenance run tries again')
+      return undefined
     })
     if (!finished?.ids.length) continue
     for (const id of finished.ids) deps.sessions.forget(id)
