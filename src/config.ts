@@ -44,7 +44,10 @@ const schema = z.object({
   // A worker's wait for jobs (BZPOPMIN) is answered within 10 s (BullMQ's longest block), and it is on a socket with this timeout.
   REDIS_SOCKET_TIMEOUT_MS: ms(15_000, 20_000, "must be at least 15000 ms: a worker's wait for jobs takes up to 10 s to be answered"),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('deputy'),
-  OPERATOR_URL: httpUrl().default('http://127.0.0.1:8787'),
+  // No credentials in it: the operator authenticates each request by its signature, and fetch refuses
+  // such a URL with an error quoting it whole, password and all, which the event streams would log.
+  OPERATOR_URL: httpUrl().refine((value) => { const url = new URL(value); return url.username === '' && url.password === '' },
+    'must not carry a user or password (the operator authenticates every request by its signature)').default('http://127.0.0.1:8787'),
   OPERATOR_TIMEOUT_MS: ms(100, 10_000),
   EVENT_STREAM_IDLE_TIMEOUT_MS: ms(1000, 60_000),
   DATABASE_QUERY_TIMEOUT_MS: ms(100, 30_000),

@@ -63,6 +63,15 @@ it.each(['OPERATOR_URL', 'ALERT_WEBHOOK_URL', 'PRIVY_API_URL'])('refuses %s with
   expect(loadConfig({ [name]: 'https://example.com/hook' })[name as 'OPERATOR_URL']).toBe('https://example.com/hook')
 })
 
+it('refuses an OPERATOR_URL carrying a user or password, without echoing it', () => {
+  for (const value of ['http://user:s3cret@127.0.0.1:8787', 'https://s3cret@operator.example.com']) {
+    expect(() => loadConfig({ OPERATOR_URL: value }), value).toThrow(/^OPERATOR_URL: must not carry a user or password/)
+    expect(() => loadConfig({ OPERATOR_URL: value }), value).not.toThrow(/s3cret/)
+  }
+  // The webhook's may: it goes out as Basic authentication.
+  expect(loadConfig({ ALERT_WEBHOOK_URL: 'https://user:s3cret@hooks.example.com/x' }).ALERT_WEBHOOK_URL).toBe('https://user:s3cret@hooks.example.com/x')
+})
+
 it('the README documents every variable the configuration reads', async () => {
   const { readFile } = await import('node:fs/promises')
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
