@@ -38,12 +38,14 @@ const worker = await startUntilStopped(log, start, async (started) => {
   }
 }, { deadlineMs: config.SHUTDOWN_TIMEOUT_MS + 10_000 }).catch(async (error: unknown) => {
   // A setting only the database can refute (a master key that does not open the sessions it sealed):
-  // exit 2 and one line, as a bad setting read above.
-  if (!(error instanceof ConfigError)) throw error
-  process.stderr.write(`deputy: configuration: ${error.message}\n`)
+  // exit 2 and one line, as a bad setting read above. Any other failure of the start (what started
+  // is closed by then): logged fatal, exit 1, for the supervisor to start it again; left to the CLI,
+  // the health server and the pool kept a process that did nothing alive.
+  if (error instanceof ConfigError) process.stderr.write(`deputy: configuration: ${error.message}\n`)
+  else log.fatal({ err: error }, 'worker start-up failed')
   await closeDatabaseWithin(database, log, DATABASE_CLOSE_WAIT_MS)
   await health.close()
-  process.exit(2)
+  process.exit(error instanceof ConfigError ? 2 : 1)
 })
 if (worker) {
   health.started({ db: database.db, redis: worker.redisProbes, operatorDomain: worker.operatorDomain })
