@@ -16,6 +16,7 @@ import { auditLog, intents, orders, outbox, requests, schedules, sessions, walle
 import type { RunningWorker } from '../../src/worker.js'
 import { type Harness, createHarness, eventually } from '../worker/support/harness.js'
 import { operatorOrders } from '../worker/support/operator.js'
+import { withFirstWriteFailing } from '../support/firstWriteFailing.js'
 import { createSessionSigner } from './support/fixtures.js'
 import { type LocalPrivy, startLocalPrivy } from './support/localPrivy.js'
 
@@ -84,6 +85,17 @@ describe('registering a custody wallet', () => {
     const granted = await a.call('POST', `/v1/wallets/${registered.json<{ id: string }>().id}/sessions`, { needs: { limitOrders: true } })
     expect(granted.statusCode, granted.body).toBe(201)
     expect(privy.signCount).toBe(before + 1)
+  }, 60_000)
+
+  it('stores a new wallet with its custody wallet id in one statement: no wallet is left registered without the signer it named', async () => {
+    const a = await tenant()
+    const user = userWallet()
+    // A write of the custody id after the insert fails, as a dropped connection there would leave it.
+    await withFirstWriteFailing(h.db, { name: 'fail_custody', table: 'wallets', on: 'update', when: 'new.custody_wallet_id is not null', message: 'wallet update failed (test)' }, async () => {
+      const registered = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
+      expect(registered.statusCode, registered.body).toBe(201)
+    })
+    expect((await walletRows(user.address)).map((w) => [w.tenantId, w.custodyWalletId])).toEqual([[a.id, user.custodyWalletId]])
   }, 60_000)
 
   it('accepts the signature ethers makes of the same typed data (an independent EIP-712 implementation)', async () => {

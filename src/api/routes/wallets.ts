@@ -99,7 +99,7 @@ export const walletRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
     if (custodyWalletId !== undefined) await checkOwnership(tenantId, target, custodyWalletId, request.body.ownership, deps.runtime.now())
     // Created for this tenant now (201), or registered already (200).
     let created = (await db.select({ id: wallets.id }).from(wallets).where(and(eq(wallets.address, target), isNull(wallets.retiredAt)))).length === 0
-    let row = await ensureWallet(db, target, tenantId)
+    let row = await ensureWallet(db, target, tenantId, custodyWalletId)
     if (row.tenantId !== tenantId) {
       // With the owner's proof, an address another tenant named first without one, and never had a
       // session for, is registered anew for this tenant; the other tenant's row is retired.
