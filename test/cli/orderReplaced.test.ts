@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { events } from '../../src/store/schema/index.js'
 import { type ApiHarness, createApiHarness, eventually } from '../api/support/apiHarness.js'
 import { fromWallet, revokeBehindTheWorkersBack, rows } from '../lifecycle/support/lifecycle.js'
 
@@ -49,8 +51,14 @@ async function restingOrder() {
   return { wallet, order: json<{ id: string; state: string }>(placed) }
 }
 
-/** Revokes the session at the operator (the order is cancelled there), waits for the replacement, and grants a new session. */
+/**
+ * Revokes the session at the operator (the order is cancelled there), waits for the replacement, and
+ * grants a new session. Only once the wallet's event stream is live (it stored the placement's event):
+ * a stream not yet opened for the new wallet (as under load) opens with the revoked session, is
+ * refused, and nothing reads the cancel until a session is granted (the wallet has no signer here).
+ */
 async function revokeAndGrant(walletId: string, orderId: string): Promise<string> {
+  await eventually(async () => (await api.h.db.select({ seq: events.seq }).from(events).where(eq(events.walletId, walletId)).limit(1))[0], 30_000)
   expect(await revokeBehindTheWorkersBack(api.worker.deps, walletId)).toBe(200)
   const replacedBy = await eventually(async () => (await r.order(orderId)).replacedBy)
   const granted = await deputy(['session', 'grant', walletId, '--lifetime', '1d', '--families', 'Order,ModifyOrder,CancelOrder,CancelAll'])
