@@ -74,6 +74,8 @@ import { revokeQuarantinedSessions } from '../src/runtime/sessions/revokeQuarant
 import { endGrant } from '../src/runtime/sessions/endGrant.js'
 import { finishInterruptedCompromises } from '../src/runtime/sessions/finishInterruptedCompromises.js'
 import { awaitDelegationWithoutSession } from '../src/runtime/sessions/awaitDelegationWithoutSession.js'
+import { lockWallets } from '../src/store/repositories/lockWallet.js'
+import { markAwaitingDelegation } from '../src/store/repositories/markAwaitingDelegation.js'
 
 const ABANDONED_GRANT_MS = 10 * 60_000
 
@@ -143,15 +145,11 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
   const expired = await deps.db.transaction(async (tx) => {
     const walletIds = [...new Set((await tx.select({ walletId: sessions.walletId }).from(sessions).where(expiring)).map((s) => s.walletId))]
     if (walletIds.length === 0) return []
-    await tx.select({ id: wallets.id }).from(wallets).where(inArray(wallets.id, walletIds)).orderBy(wallets.id).for('no key update')
+    await lockWallets(tx, walletIds)
     const rows = await tx.update(sessions).set({ status: 'expired', statusReason: 'delegation expired' })
       .where(and(expiring, inArray(sessions.walletId, walletIds))).returning()
     for (const session of rows) await audit(tx, { walletId: session.walletId, actor: 'worker', action: 'session.expired', details: { sessionId: session.id } })
-    if (rows.length) {
-      await tx.update(wallets).set({ status: 'awaiting_delegation' })
-        .where(and(inArray(wallets.id, rows.map((s) => s.walletId)), eq(wallets.status, 'active'),
-          sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
-    }
+    await markAwaitingDelegation(tx, rows.map((s) => s.walletId))
     return rows
   })
   for (const session of expired) deps.sessions.forget(session.id)

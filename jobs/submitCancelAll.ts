@@ -17,15 +17,16 @@ import type { Db } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
 import type { FamilySpec } from '../src/runtime/submission/types.js'
-import { type OutboxRow, outbox, sessions } from '../src/store/schema/index.js'
+import { type OutboxRow, sessions } from '../src/store/schema/index.js'
+import { settledByAnotherRun } from '../src/store/repositories/outboxRepo.js'
 
 export const submitCancelAllSpec: FamilySpec<'CancelAll'> = {
   family: 'CancelAll',
   async claim(tx, { row }) {
     // Its row first: the cancel lane runs an overdue halt's CancelAll beside its job, and both
     // claims would otherwise queue the one-by-one cancels (and audit them) twice.
-    const [current] = await tx.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, row.id)).for('update')
-    if (current?.status !== 'pending' && current?.status !== 'enqueued') return { kind: 'settledElsewhere', reason: `outbox ${current?.status ?? 'row missing'} by another run` }
+    const settled = await settledByAnotherRun(tx, row.id)
+    if (settled) return { kind: 'settledElsewhere', reason: settled }
     const market = typeof row.payload.market === 'string' ? row.payload.market : ''
     // A session granted without CancelAll (the user chose its scope) still cancels each order: the
     // kill switch and a cancel-all do what they say. Not a compromise's: revoking its sessions

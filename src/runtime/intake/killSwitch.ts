@@ -70,7 +70,7 @@ export async function resumeWallet(db: Db, input: { walletId: string; actor?: st
   return db.transaction(async (tx) => {
     // The wallet row first: a halt committing meanwhile (it writes the row, then queues its
     // CancelAll) is waited for, and its CancelAll seen by the check below (a fresh snapshot).
-    await lockTenantWallet(tx, input.walletId, input.tenantId)
+    const locked = await lockTenantWallet(tx, input.walletId, input.tenantId)
     const [unsent] = await tx.select({ id: outbox.id, status: outbox.status }).from(outbox)
       .where(and(eq(outbox.walletId, input.walletId), haltCancelAll, inArray(outbox.status, [...unfinishedOutboxStatuses]))).limit(1)
     if (unsent) {
@@ -85,8 +85,8 @@ export async function resumeWallet(db: Db, input: { walletId: string; actor?: st
     }
     // Sessions a compromise halted the wallet for and did not live to end (session maintenance ends
     // them a minute on): ended here, so the resumed wallet never trades under the keys in doubt.
-    const [halted] = await tx.select({ reason: wallets.haltedReason }).from(wallets).where(and(eq(wallets.id, input.walletId), eq(wallets.status, 'halted')))
-    const ended = halted?.reason?.startsWith('compromise:') ? await endCompromisedSessions(tx, input.walletId, halted.reason, input.actor ?? 'api') : []
+    const compromise = locked?.status === 'halted' ? locked.haltedReason : null
+    const ended = compromise?.startsWith('compromise:') ? await endCompromisedSessions(tx, input.walletId, compromise, input.actor ?? 'api') : []
     const [active] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, input.walletId), eq(sessions.status, 'active'))).limit(1)
     const status = active ? 'active' : 'awaiting_delegation'
     const [wallet] = await tx.update(wallets).set({ status, haltedReason: null }).where(and(eq(wallets.id, input.walletId), eq(wallets.status, 'halted'))).returning()

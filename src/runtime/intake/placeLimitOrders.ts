@@ -133,7 +133,7 @@ export async function placeLimitOrders(db: Db, rules: MarketRules, requests: rea
   return outcomes as PlaceOutcome[]
 }
 
-// In id order, as every statement locking several wallets takes them (session maintenance's expiry,
+// In id order, as every statement locking several wallets takes them (`lockWallets`: session maintenance's expiry,
 // `awaitDelegationWithoutSession`): in the order of the scan, two such statements could deadlock.
 const shareLockWallets = namedStatement<Record<string, unknown>, { walletIds: string[] }>('deputy_intake_lock_wallets', () => sql`
   select ${walletRows.list} from wallets where id = any(${sql.placeholder('walletIds')}::uuid[]) order by id for share`)

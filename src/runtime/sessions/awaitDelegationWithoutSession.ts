@@ -1,6 +1,8 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Db } from '../../store/Database.js'
-import { sessions, wallets } from '../../store/schema/index.js'
+import { lockWallets } from '../../store/repositories/lockWallet.js'
+import { activeWithoutSession, markAwaitingDelegation } from '../../store/repositories/markAwaitingDelegation.js'
+import { wallets } from '../../store/schema/index.js'
 
 /**
  * Wallets `active` with no active session: marked `awaiting_delegation`, which is what they are, so
@@ -13,13 +15,10 @@ import { sessions, wallets } from '../../store/schema/index.js'
  * a session activated meanwhile is seen. Answers the wallets marked.
  */
 export async function awaitDelegationWithoutSession(db: Db, walletId?: string): Promise<string[]> {
-  const withoutSession = and(eq(wallets.status, 'active'), walletId ? eq(wallets.id, walletId) : undefined,
-    sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`)
-  const found = (await db.select({ id: wallets.id }).from(wallets).where(withoutSession)).map((wallet) => wallet.id)
+  const found = (await db.select({ id: wallets.id }).from(wallets).where(and(activeWithoutSession, walletId ? eq(wallets.id, walletId) : undefined))).map((wallet) => wallet.id)
   if (found.length === 0) return []
   return db.transaction(async (tx) => {
-    await tx.select({ id: wallets.id }).from(wallets).where(inArray(wallets.id, found)).orderBy(wallets.id).for('no key update')
-    const marked = await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(inArray(wallets.id, found), withoutSession)).returning({ id: wallets.id })
-    return marked.map((wallet) => wallet.id)
+    await lockWallets(tx, found)
+    return markAwaitingDelegation(tx, found)
   })
 }

@@ -8,6 +8,15 @@ export const compromiseCancelAllOf = (walletId: unknown) =>
   sql`${outbox.walletId} = ${walletId} and ${outbox.kind} = 'CancelAll' and ${outbox.payload}->>'reason' = 'compromise'`
 
 /**
+ * The wallet's sessions (`walletId`: a uuid, or the wallet column of an outer query) that a compromise
+ * would end and did not: created before its latest CancelAll and still `pending`, `delegated`,
+ * `active` or `rotating`.
+ */
+export const unendedBeforeCompromise = (walletId: unknown) => and(eq(sessions.walletId, walletId as string),
+  inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']),
+  sql`${sessions.createdAt} < (select max(${outbox.createdAt}) from ${outbox} where ${compromiseCancelAllOf(walletId)})`)
+
+/**
  * In the caller's transaction, under the wallet's lock: ends the wallet's sessions that a
  * compromise halted it for and did not end (its process died between the halt and the end of the
  * sessions): those created before its latest CancelAll and still `pending`, `delegated`, `active`
@@ -18,10 +27,7 @@ export const compromiseCancelAllOf = (walletId: unknown) =>
  * doubt never sign for the resumed wallet.
  */
 export async function endCompromisedSessions(tx: Db, walletId: string, reason: string, actor: AuditActor): Promise<string[]> {
-  const ended = await tx.update(sessions).set({ status: 'revoked', statusReason: reason })
-    .where(and(eq(sessions.walletId, walletId), inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']),
-      sql`${sessions.createdAt} < (select max(${outbox.createdAt}) from ${outbox} where ${compromiseCancelAllOf(walletId)})`))
-    .returning({ id: sessions.id })
+  const ended = await tx.update(sessions).set({ status: 'revoked', statusReason: reason }).where(unendedBeforeCompromise(walletId)).returning({ id: sessions.id })
   for (const session of ended) await audit(tx, { walletId, actor, action: 'session.ended', details: { sessionId: session.id, reason, interrupted: true } })
   return ended.map((session) => session.id)
 }

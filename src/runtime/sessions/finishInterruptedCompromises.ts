@@ -1,8 +1,8 @@
-import { type SQL, and, eq, inArray, sql } from 'drizzle-orm'
+import { type SQL, and, eq, sql } from 'drizzle-orm'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { outbox, sessions, wallets } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
-import { compromiseCancelAllOf, endCompromisedSessions } from './endCompromisedSessions.js'
+import { compromiseCancelAllOf, endCompromisedSessions, unendedBeforeCompromise } from './endCompromisedSessions.js'
 
 /**
  * How long after its halt a compromise is taken for interrupted (its CancelAll no longer queued): a
@@ -24,9 +24,7 @@ const COMPROMISE_FINISH_MS = 60_000
  */
 export async function finishInterruptedCompromises(deps: Pick<WorkerDeps, 'db' | 'sessions' | 'alert' | 'log'>, scope: SQL): Promise<string[]> {
   const compromiseCancelAll = compromiseCancelAllOf(wallets.id)
-  const interrupted = and(scope, inArray(sessions.status, ['pending', 'delegated', 'active', 'rotating']), eq(wallets.status, 'halted'),
-    sql`${wallets.haltedReason} like 'compromise:%'`,
-    sql`${sessions.createdAt} < (select max(${outbox.createdAt}) from ${outbox} where ${compromiseCancelAll})`,
+  const interrupted = and(scope, unendedBeforeCompromise(wallets.id), eq(wallets.status, 'halted'), sql`${wallets.haltedReason} like 'compromise:%'`,
     sql`not exists (select 1 from ${outbox} where ${compromiseCancelAll} and (${outbox.status} in ('pending', 'enqueued')
       or ${outbox.createdAt} > now() - ${COMPROMISE_FINISH_MS}::double precision * interval '1 millisecond'))`)
   const found = await deps.db.selectDistinct({ walletId: wallets.id }).from(sessions).innerJoin(wallets, eq(wallets.id, sessions.walletId)).where(interrupted)
@@ -36,10 +34,9 @@ export async function finishInterruptedCompromises(deps: Pick<WorkerDeps, 'db' |
     const finished = await deps.db.transaction(async (tx) => {
       // As the compromise locks it: a resume (which ends them itself) or a grant meanwhile is waited for, and seen here.
       const wallet = await lockWallet(tx, walletId)
-      if (wallet?.status !== 'halted') return undefined
-      const [row] = await tx.select({ reason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, walletId))
-      if (!row?.reason?.startsWith('compromise:')) return undefined
-      return { reason: row.reason, ids: await endCompromisedSessions(tx, walletId, row.reason, 'worker') }
+      const reason = wallet?.status === 'halted' ? wallet.haltedReason : null
+      if (!reason?.startsWith('compromise:')) return undefined
+      return { reason, ids: await endCompromisedSessions(tx, walletId, reason, 'worker') }
     }).catch((error: unknown) => {
       deps.log.error({ walletId, err: error }, 'finishing an interrupted compromise failed; the next maintenance run tries again')
       return undefined

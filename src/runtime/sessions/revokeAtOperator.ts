@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, notExists, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
 import { BaseError } from '../../core/errors/BaseError.js'
 import { VenueError } from '../../core/errors/venue.js'
@@ -9,12 +9,13 @@ import type { Keyring } from '../../keys/Keyring.js'
 import { signRevocation } from '../../keys/signRevocation.js'
 import type { WalletSigner } from '../../signers/WalletSigner.js'
 import { audit } from '../../store/repositories/audit.js'
-import { type SessionRow, sessions, wallets } from '../../store/schema/index.js'
+import { type SessionRow, sessions } from '../../store/schema/index.js'
 import type { WorkerDeps } from '../deps.js'
 import { unsealSessionKey } from './sealedSessionKey.js'
 import { quarantineKeyIntegrity } from './quarantineKeyIntegrity.js'
 import { sealedKeyIntegrity } from './sealedKeyIntegrity.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
+import { markAwaitingDelegation } from '../../store/repositories/markAwaitingDelegation.js'
 import { lockTenantWallet } from '../intake/lockTenantWallet.js'
 import { deadlineRefused } from '../submission/remeasureOperatorClock.js'
 import { OperatorDomainChangedError } from '../operatorDomain.js'
@@ -119,8 +120,7 @@ export async function revokeAtOperator(deps: WorkerDeps, keyring: Keyring, sessi
     } else {
       // The wallet's last active session gone (revoked through the API), it awaits a delegation, as at
       // expiry: session maintenance replaces it where the wallet has a signer. A halted wallet stays halted.
-      await tx.update(wallets).set({ status: 'awaiting_delegation' }).where(and(eq(wallets.id, session.walletId), eq(wallets.status, 'active'),
-        notExists(tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.walletId, session.walletId), eq(sessions.status, 'active'))))))
+      await markAwaitingDelegation(tx, [session.walletId])
     }
     await audit(tx, { walletId: session.walletId, actor: 'worker', action: 'session.revoked', details: { sessionId: session.id, reason } })
   })

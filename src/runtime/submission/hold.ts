@@ -4,8 +4,8 @@ import { covers } from '../../core/acl/covers.js'
 import { scopeAdding } from '../../core/acl/scopeAdding.js'
 import { audit } from '../../store/repositories/audit.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
-import { earlierUnfinished, requeueRow, setOutboxStatus } from '../../store/repositories/outboxRepo.js'
-import { outbox, sessions, wallets } from '../../store/schema/index.js'
+import { earlierUnfinished, requeueRow, setOutboxStatus, settledByAnotherRun } from '../../store/repositories/outboxRepo.js'
+import { sessions, wallets } from '../../store/schema/index.js'
 import { type ActiveSession, SIGNING_MARGIN_SECONDS } from '../sessionSigners.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 
@@ -47,10 +47,8 @@ export async function hold<F extends RequestFamily>(ctx: SubmitContext, spec: Fa
     await lockWallet(tx, row.walletId)
     // Another run of the same work may have settled it (or held it) since this one loaded the row:
     // held or queued again over `done`, accepted work would be sent a second time once released.
-    const [current] = await tx.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, row.id)).for('update')
-    if (current?.status !== 'pending' && current?.status !== 'enqueued') {
-      return { result: 'done', reason: `not held: outbox ${current?.status ?? 'row missing'} by another run` } satisfies SubmitResult
-    }
+    const settled = await settledByAnotherRun(tx, row.id)
+    if (settled) return { result: 'done', reason: `not held: ${settled}` } satisfies SubmitResult
     await spec.unclaim?.(tx, ctx)
     let waitOver: boolean
     if (waitsFor === 'earlier') waitOver = (await earlierUnfinished(tx, row)) !== 'held'

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, and, eq, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
-import type { AuditActor, StoredAlert } from '../schema/index.js'
+import { type AuditActor, type StoredAlert, alertDeliveries } from '../schema/index.js'
 
 export type AlertClaim = {
   walletId: string
@@ -40,4 +40,10 @@ export async function claimAlert(db: Db, claim: AlertClaim): Promise<boolean> {
     select ${claim.walletId}::uuid, ${claim.audit.actor}, ${claim.audit.action}, ${JSON.stringify(claim.audit.details)}::jsonb from claimed
     returning id`)
   return rows.length > 0
+}
+
+/** This claim's row, and only while it is this claim's: not once another process (or a sweep) claimed it again (a later `sent_at`). */
+export function thisClaim(claim: Pick<AlertClaim, 'walletId' | 'code' | 'detailsHash' | 'at'>): SQL {
+  return and(eq(alertDeliveries.walletId, claim.walletId), eq(alertDeliveries.code, claim.code),
+    eq(alertDeliveries.detailsHash, claim.detailsHash), eq(alertDeliveries.sentAt, claim.at))!
 }

@@ -1,19 +1,28 @@
-import { eq, sql } from 'drizzle-orm'
+import { eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { wallets } from '../schema/index.js'
 
 /** What `lockWallet` answers of the row it locked. */
-export type LockedWallet = { id: string; status: string; tenantId: string | null; retiredAt: Date | null }
+export type LockedWallet = { id: string; status: string; haltedReason: string | null; tenantId: string | null; retiredAt: Date | null }
 
 /**
  * The wallet row under `FOR NO KEY UPDATE`, inside a transaction: what serializes a wallet's session
  * grants and refusals, the holding of its work for want of a session, its schedules becoming active
  * and its policy changes. `no key update` does not wait on foreign-key checks of inserts (intake).
- * Answers the wallet's id, status, tenant and retirement, or undefined when there is no such wallet.
+ * Answers the wallet's id, status (and why it is halted), tenant and retirement, or undefined when there is no such wallet.
  */
 export async function lockWallet(tx: Db, walletId: string): Promise<LockedWallet | undefined> {
-  const [wallet] = await tx.select({ id: wallets.id, status: wallets.status, tenantId: wallets.tenantId, retiredAt: wallets.retiredAt }).from(wallets).where(eq(wallets.id, walletId)).for('no key update')
+  const [wallet] = await tx.select({ id: wallets.id, status: wallets.status, haltedReason: wallets.haltedReason, tenantId: wallets.tenantId, retiredAt: wallets.retiredAt })
+    .from(wallets).where(eq(wallets.id, walletId)).for('no key update')
   return wallet
+}
+
+/**
+ * Several wallets' rows under `lockWallet`'s lock, in id order, as every statement locking several
+ * wallets takes them (intake's share lock too): in any other order two such transactions could deadlock.
+ */
+export async function lockWallets(tx: Db, walletIds: readonly string[]): Promise<void> {
+  if (walletIds.length) await tx.select({ id: wallets.id }).from(wallets).where(inArray(wallets.id, [...walletIds])).orderBy(wallets.id).for('no key update')
 }
 
 /**

@@ -41,6 +41,16 @@ export async function loadOutbox(db: Db, id: string): Promise<OutboxRow | undefi
   return row
 }
 
+/**
+ * Locks a run's outbox row (FOR UPDATE, in its transaction) and answers, when another run of the
+ * same work settled it (or held it) since this one loaded it, why (`outbox <status> by another run`);
+ * undefined while it is still queued (`pending`, `enqueued`) and this run's to settle.
+ */
+export async function settledByAnotherRun(tx: Db, id: string): Promise<string | undefined> {
+  const [current] = await tx.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, id)).for('update')
+  return current?.status === 'pending' || current?.status === 'enqueued' ? undefined : `outbox ${current?.status ?? 'row missing'} by another run`
+}
+
 export async function setOutboxStatus(db: Db, id: string, status: OutboxStatus, lastError?: string): Promise<void> {
   await db.update(outbox).set({ status, ...(lastError === undefined ? {} : { lastError }) }).where(eq(outbox.id, id))
 }

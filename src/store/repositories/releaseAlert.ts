@@ -1,7 +1,6 @@
-import { and, eq } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { alertDeliveries } from '../schema/index.js'
-import type { AlertClaim } from './claimAlert.js'
+import { type AlertClaim, thisClaim } from './claimAlert.js'
 
 /**
  * Undoes `claimAlert`'s claim of an alert that did not go out (its webhook POST given up), so that
@@ -10,8 +9,5 @@ import type { AlertClaim } from './claimAlert.js'
  * entry stays too: the alert was raised.
  */
 export async function releaseAlert(db: Db, claim: Pick<AlertClaim, 'walletId' | 'code' | 'detailsHash' | 'at'>): Promise<void> {
-  await db.delete(alertDeliveries).where(and(
-    eq(alertDeliveries.walletId, claim.walletId), eq(alertDeliveries.code, claim.code),
-    eq(alertDeliveries.detailsHash, claim.detailsHash), eq(alertDeliveries.sentAt, claim.at),
-  ))
+  await db.delete(alertDeliveries).where(thisClaim(claim))
 }
