@@ -201,6 +201,9 @@ describe('queued work', () => {
     // No session: the placement waits (held) for one.
     const wallet = (await tenant.request('POST', '/v1/wallets', { generate: true })).json<{ id: string }>()
     const order = (await tenant.request('POST', `/v1/wallets/${wallet.id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1990', size: '1' })).json<Order>()
+    // Its placement has run and waits (held) before the cancel is asked: run after it, the placement's own claim
+    // would settle the order first, and the cancel find it cancelled already (as on a loaded host).
+    await eventually(async () => (await tenant.request('GET', `/v1/orders/${order.id}`)).json<Order & { work: Work[] }>().work[0]?.status === 'held')
     const queued = (await tenant.request('POST', `/v1/orders/${order.id}/cancel`, {})).json<{ outboxId: string }>()
     expect(await workOf(queued.outboxId)).toMatchObject({ status: 'done', accepted: false, note: 'cancelled before submission', requests: [] })
     // The placement's own job may still be queued (relayed before the cancel ran): it settles once it runs.
