@@ -93,6 +93,13 @@ export async function startWorker(options: StartWorkerOptions) {
       alerts.raise(event)
       options.alert?.(event)
     },
+    alertWithin: async (tx, event) => {
+      const afterCommit = await alerts.claimWithin(tx, event)
+      return () => {
+        afterCommit()
+        options.alert?.(event)
+      }
+    },
     policy: options.policy ?? createPolicyCheck({ db: options.db, venue, now }),
     onSessionInvalid: async (walletId, sessionId, reason) => {
       await options.onSessionInvalid?.(walletId, sessionId, reason)

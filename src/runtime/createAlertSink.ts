@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import { defaultWebhookRetryPolicy, type WebhookRetryPolicy } from '../core/alerts/webhookRetryDelay.js'
-import type { Db } from '../store/Database.js'
+import type { Db, Tx } from '../store/Database.js'
 import { type AlertClaim, claimAlert } from '../store/repositories/claimAlert.js'
 import { markAlertDelivered } from '../store/repositories/alertDelivered.js'
 import { claimUndelivered } from '../store/repositories/claimUndelivered.js'
@@ -42,6 +42,17 @@ export type AlertSinkOptions = {
 
 export type AlertSink = {
   raise: (alert: Alert) => void
+  /**
+   * Claims the alert inside `tx`, the transaction that writes what it reports (a session
+   * quarantined, an order failed on an ACL violation), and answers what to call once `tx` has
+   * committed: the error log and the webhook POST. The alert then exists if and only if what it
+   * reports does: a process dying between the commit and the POST leaves a claim never delivered,
+   * which a sweep (`resendUndelivered`) sends; a rollback takes the claim and its audit entry with
+   * it. Held back as `raise` is (this process's memory, and another's delivery within
+   * `repeatAfterMs`). The claim runs under a savepoint: should Postgres refuse it, `tx` goes on and
+   * the call after the commit raises the alert as `raise` does.
+   */
+  claimWithin: (tx: Tx, alert: Alert) => Promise<() => void>
   /** Resolves once every delivery started so far has ended (sent, or given up on after its retries). */
   settled: () => Promise<void>
   /**
@@ -105,26 +116,40 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
    * Whether this process has not itself seen this alert go out (or held back) in the last
    * `repeatAfterMs`: the cheap first filter, so a condition seen on every run asks Postgres once an hour.
    */
-  const due = (alert: Alert, at: number): boolean => {
-    const key = keyOf(alert)
+  const heldBack = (key: string, at: number): boolean => {
     const last = lastDelivered.get(key)
-    if (last !== undefined && at - last < repeatAfterMs) return false
+    return last !== undefined && at - last < repeatAfterMs
+  }
+  const remember = (key: string, at: number) => {
     if (lastDelivered.size >= 10_000) for (const [k, t] of lastDelivered) if (at - t >= repeatAfterMs) lastDelivered.delete(k)
     lastDelivered.set(key, at)
+  }
+  const due = (alert: Alert, at: number): boolean => {
+    const key = keyOf(alert)
+    if (heldBack(key, at)) return false
+    remember(key, at)
     return true
   }
+  const claimOf = (alert: Alert, at: number) => {
+    const details = alert.details ?? {}
+    return { walletId: alert.walletId, code: alert.code, detailsHash: createHash('sha256').update(JSON.stringify(details), 'utf8').digest('hex'), at: new Date(at) }
+  }
+  const claimIn = (executor: Db, alert: Alert, at: number): Promise<boolean> => {
+    const details = alert.details ?? {}
+    return claimAlert(executor, {
+      ...claimOf(alert, at), repeatAfter: new Date(at - repeatAfterMs),
+      audit: { actor, action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
+      alert: { walletId: alert.walletId, code: alert.code, message: alert.message, details, at }, delivered: !webhook,
+    })
+  }
+  const notSent = (alert: Alert) =>
+    log.debug({ alert }, `ALERT ${alert.code} not sent: another process (or an earlier run) sent it less than ${minutes} min ago`)
 
   const deliver = async (alert: Alert, at: number): Promise<void> => {
-    const details = alert.details ?? {}
-    const claim = { walletId: alert.walletId, code: alert.code, detailsHash: createHash('sha256').update(JSON.stringify(details), 'utf8').digest('hex'), at: new Date(at) }
     let claimed: boolean
     let recorded = true
     try {
-      claimed = await claimAlert(db, {
-        ...claim, repeatAfter: new Date(at - repeatAfterMs),
-        audit: { actor, action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
-        alert: { walletId: alert.walletId, code: alert.code, message: alert.message, details, at }, delivered: !webhook,
-      })
+      claimed = await claimIn(db, alert, at)
     } catch (error) {
       // Postgres is down (or refused the claim): the alert is not held back for it. It goes out as
       // it did before the record was shared, once an hour by this process (its memory alone), so
@@ -133,16 +158,15 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       claimed = true
       recorded = false
     }
-    if (!claimed) {
-      log.debug({ alert }, `ALERT ${alert.code} not sent: another process (or an earlier run) sent it less than ${minutes} min ago`)
-      return
-    }
-    if (at - lastPruned >= repeatAfterMs) {
-      lastPruned = at
-      await pruneAlertDeliveries(db, new Date(at - repeatAfterMs))
-        .catch((error: unknown) => log.debug({ err: error }, 'old alert deliveries not pruned (the next delivery tries again)'))
-    }
-    await post(alert, at, claim, recorded)
+    if (!claimed) return notSent(alert)
+    await pruneNow(at)
+    await post(alert, at, claimOf(alert, at), recorded)
+  }
+  const pruneNow = async (at: number) => {
+    if (at - lastPruned < repeatAfterMs) return
+    lastPruned = at
+    await pruneAlertDeliveries(db, new Date(at - repeatAfterMs))
+      .catch((error: unknown) => log.debug({ err: error }, 'old alert deliveries not pruned (the next delivery tries again)'))
   }
 
   /**
@@ -187,20 +211,42 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
   }, options.sweepIntervalMs ?? 60_000)
   sweep?.unref()
 
+  const raise = (alert: Alert) => {
+    const at = now()
+    if (!due(alert, at)) {
+      log.debug({ alert }, `ALERT ${alert.code} again (sent less than ${minutes} min ago): ${alert.message}`)
+      return
+    }
+    // Logged at once by the process that saw it, before Postgres is asked whether it goes out.
+    log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
+    track(deliver(alert, at))
+  }
+
+  const claimWithin = async (tx: Tx, alert: Alert): Promise<() => void> => {
+    const at = now()
+    const key = keyOf(alert)
+    if (heldBack(key, at)) return () => log.debug({ alert }, `ALERT ${alert.code} again (sent less than ${minutes} min ago): ${alert.message}`)
+    let claimed: boolean
+    try {
+      claimed = await tx.transaction((savepoint) => claimIn(savepoint, alert, at))
+    } catch (error) {
+      log.warn({ err: error, code: alert.code }, 'alert not claimed with what it reports; raised once that is written')
+      return () => raise(alert)
+    }
+    return () => {
+      remember(key, at)
+      if (!claimed) return notSent(alert)
+      log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
+      track(pruneNow(at).then(() => post(alert, at, claimOf(alert, at), true)))
+    }
+  }
+
   const settled = async () => {
     while (pending.size) await Promise.allSettled([...pending])
   }
   return {
-    raise(alert) {
-      const at = now()
-      if (!due(alert, at)) {
-        log.debug({ alert }, `ALERT ${alert.code} again (sent less than ${minutes} min ago): ${alert.message}`)
-        return
-      }
-      // Logged at once by the process that saw it, before Postgres is asked whether it goes out.
-      log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
-      track(deliver(alert, at))
-    },
+    raise,
+    claimWithin,
     settled,
     resendUndelivered,
     async close() {

@@ -2,13 +2,15 @@ import type { Logger } from 'pino'
 import type { OperatorDomain } from '../core/eip712/types.js'
 import type { AlertCode } from '../core/alerts/alertCodes.js'
 import type { NonceGenerator } from '../core/requests/createNonceGenerator.js'
-import type { Db } from '../store/Database.js'
+import type { Db, Tx } from '../store/Database.js'
 import type { VenueClient } from '../venue/createVenueClient.js'
 import type { WalletSigner } from '../signers/WalletSigner.js'
 import type { WalletRef } from '../signers/custodySigners.js'
 import type { OperatorDomainWatch } from './operatorDomain.js'
 import type { SessionRateLimits } from './sessionRateLimits.js'
 import type { SessionSigners } from './sessionSigners.js'
+
+export type AlertEvent = { walletId: string; code: AlertCode; message: string; details?: Record<string, unknown> }
 
 /** What the job processors and loops need, wired once in the composition root. */
 export type WorkerDeps = {
@@ -51,7 +53,14 @@ export type WorkerDeps = {
   /** Queues a session maintenance run for the wallet now (deduplicated by `key`) rather than at the next periodic one. */
   askSessionMaintenance?: (walletId: string, key: string) => Promise<void>
   /** Alerts that need a human (ACL violation, signer mismatch), by one of `alertCodes`. */
-  alert: (event: { walletId: string; code: AlertCode; message: string; details?: Record<string, unknown> }) => void
+  alert: (event: AlertEvent) => void
+  /**
+   * The alert claimed inside `tx`, the transaction writing what it reports, so that it exists if and
+   * only if that commits, a crash after the commit included (`AlertSink.claimWithin`); answers what to
+   * call once `tx` committed. Call it through `alertWithin` (`alertWithin.ts`), which raises after the
+   * commit where this is absent.
+   */
+  alertWithin?: (tx: Tx, event: AlertEvent) => Promise<() => void>
   /** Local policy checked before signing; returns the rule that refused, or null. */
   policy?: (check: PolicyCheck) => Promise<string | null>
 }

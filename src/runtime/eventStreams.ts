@@ -151,10 +151,10 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
         const status = judged === 'keyInDoubt' ? 'quarantined' : await unauthorizedStatus(deps, session.id)
         const reason = `event stream answered ${error.venueCode}: ${error.message}`
         // A rotated-out session revoked on schedule ends its stream this way too: nothing to do then.
-        if (await markSessionRefused(deps, { walletId, sessionId: session.id, status, reason })) {
-          if (status === 'quarantined') deps.alert({ walletId, code: 'KEY_INTEGRITY', message: 'SignerMismatch on the event stream: the stored session key is not the delegated one', details: { sessionId: session.id } })
-          await deps.onSessionInvalid?.(walletId, session.id, reason)
-        }
+        const keyAlert = status === 'quarantined'
+          ? { event: { walletId, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch on the event stream: the stored session key is not the delegated one', details: { sessionId: session.id } }, onlyIfEnded: true }
+          : undefined
+        if (await markSessionRefused(deps, { walletId, sessionId: session.id, status, reason }, keyAlert)) await deps.onSessionInvalid?.(walletId, session.id, reason)
       }
       throw error
     }

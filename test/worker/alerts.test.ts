@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createAlertSink } from '../../src/runtime/createAlertSink.js'
 import type { Database } from '../../src/store/Database.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
+import { audit } from '../../src/store/repositories/audit.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { createHarness, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
@@ -372,6 +373,74 @@ describe('an alert to a webhook that refuses for a while (a rate limit, an outag
       hanging.closeAllConnections()
       await new Promise((resolve) => hanging.close(resolve))
     }
+  })
+
+  it('claimed in the transaction of what it reports exists if and only if that commits: rolled back with it; committed by a process that dies before its POST, sent by another\'s sweep', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    const acl = { walletId: wallet.id, code: 'ACL_VIOLATION' as const, message: 'Order outside the delegation\'s scope', details: { sessionId: 's-acl' } }
+    const { log, entries } = capturedLog('debug')
+    const sink = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries })
+    // What it reports is rolled back: no claim, no audit entry, nothing sent, and nothing held back.
+    await expect(h.db.transaction(async (tx) => {
+      await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'Order.rejected' })
+      await sink.claimWithin(tx, acl)
+      throw new Error('the write it reports failed')
+    })).rejects.toThrow('the write it reports failed')
+    await sink.settled()
+    const trail = async () => (await rows(h.db).audit(wallet.id)).map((a) => a.action).filter((a) => a !== 'session.activated').sort()
+    expect(await trail()).toEqual([])
+    expect(entries().filter((e) => e.level >= 50)).toEqual([])
+    // Committed: the claim, its audit entry and what it reports together; sent once the caller says so.
+    const afterCommit = await h.db.transaction(async (tx) => {
+      await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'Order.rejected' })
+      return sink.claimWithin(tx, acl)
+    })
+    expect(await trail()).toEqual(['Order.rejected', 'alert.ACL_VIOLATION'])
+    expect(posts).toHaveLength(0)
+    afterCommit()
+    await sink.settled()
+    expect(delivered()).toEqual([JSON.stringify(['ACL_VIOLATION', { sessionId: 's-acl' }])])
+    expect(entries().filter((e) => e.level === 50).map((e) => e.msg)).toEqual([`ALERT ACL_VIOLATION: ${acl.message}`])
+
+    // A process that commits the claim and dies before calling back: the sweep of another sends it, once.
+    const integrity = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-dead' } }
+    const dying = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries })
+    await h.db.transaction(async (tx) => {
+      await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.quarantined' })
+      await dying.claimWithin(tx, integrity)
+    })
+    const sweeper = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, undeliveredAfterMs: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await sweeper.resendUndelivered()).toBe(1)
+    await sweeper.settled()
+    expect(await sweeper.resendUndelivered()).toBe(0)
+    expect(delivered()).toEqual([JSON.stringify(['ACL_VIOLATION', { sessionId: 's-acl' }]), JSON.stringify(['KEY_INTEGRITY', { sessionId: 's-dead' }])])
+    await Promise.all([sink.close(), dying.close(), sweeper.close()])
+  })
+
+  it('whose claim Postgres refuses inside the transaction of what it reports does not fail that transaction: it is raised once that commits', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    // Postgres's jsonb takes no U+0000: the claim (and its audit entry) cannot be written.
+    const unstorable = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'the stored session key is not the delegated one', details: { sessionId: 's\u0000' } }
+    const { log, entries } = capturedLog('warn')
+    const sink = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries })
+    const afterCommit = await h.db.transaction(async (tx) => {
+      const then = await sink.claimWithin(tx, unstorable)
+      await audit(tx, { walletId: wallet.id, actor: 'worker', action: 'session.quarantined' })
+      return then
+    })
+    expect((await rows(h.db).audit(wallet.id)).map((a) => a.action).filter((a) => a !== 'session.activated')).toEqual(['session.quarantined'])
+    afterCommit()
+    await sink.settled()
+    expect(posts.map((p) => p.body.code)).toEqual(['KEY_INTEGRITY'])
+    expect(entries().map((e) => e.msg)).toEqual([
+      'alert not claimed with what it reports; raised once that is written',
+      'ALERT KEY_INTEGRITY: the stored session key is not the delegated one',
+      'alert not written to the audit log (sent without asking whether another process did)',
+    ])
+    await sink.close()
   })
 
   it('delivered, or raised by a process without a webhook, is never sent by a sweep', async () => {

@@ -3,7 +3,8 @@ import { audit } from '../../store/repositories/audit.js'
 import { failedIfActive } from '../../store/repositories/failedIfActive.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
 import { sessions, wallets } from '../../store/schema/index.js'
-import type { WorkerDeps } from '../deps.js'
+import { alertWithin } from '../alertWithin.js'
+import type { AlertEvent, WorkerDeps } from '../deps.js'
 
 export type SessionRefusal = {
   walletId: string
@@ -19,8 +20,13 @@ export type SessionRefusal = {
  * delegation (which session maintenance grants when it has a wallet signer). A
  * quarantined one is then revoked at the operator by session maintenance.
  * Answers false when the session had already ended (revoked by a rotation, say).
+ *
+ * `alert` is claimed in the same transaction (`alertWithin`), so that a process dying right after
+ * the commit does not lose it: when this call ends the session, or, without `onlyIfEnded`, either way.
  */
-export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions'>, refusal: SessionRefusal): Promise<boolean> {
+export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions' | 'alert' | 'alertWithin'>, refusal: SessionRefusal,
+  alert?: { event: AlertEvent; onlyIfEnded?: boolean }): Promise<boolean> {
+  let afterCommit: (() => void) | undefined
   const ended = await deps.db.transaction(async (tx) => {
     // Locked as a grant's activation locks it, so a session granted meanwhile keeps the wallet active.
     await lockWallet(tx, refusal.walletId)
@@ -34,13 +40,18 @@ export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | '
     const revokedAt = refusal.status === 'quarantined' ? null : at
     const changed = await tx.update(sessions).set({ status: refusal.status, statusReason: refusal.reason, revokedAt, failedAt })
       .where(and(eq(sessions.id, refusal.sessionId), inArray(sessions.status, ['active', 'rotating']))).returning({ id: sessions.id })
-    if (changed.length === 0) return false
+    if (changed.length === 0) {
+      if (alert && !alert.onlyIfEnded) afterCommit = await alertWithin(deps, tx, alert.event)
+      return false
+    }
     await tx.update(wallets).set({ status: 'awaiting_delegation' })
       .where(and(eq(wallets.id, refusal.walletId), eq(wallets.status, 'active'),
         sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
     await audit(tx, { walletId: refusal.walletId, actor: 'worker', action: `session.${refusal.status}`, details: { sessionId: refusal.sessionId, reason: refusal.reason } })
+    if (alert) afterCommit = await alertWithin(deps, tx, alert.event)
     return true
   })
   deps.sessions.forget(refusal.sessionId)
+  afterCommit?.()
   return ended
 }

@@ -14,12 +14,13 @@ import { markSessionRefused } from './markSessionRefused.js'
  * call ended it. Answers whether it did (false: the session had ended already, the alert is raised
  * all the same).
  */
-export async function quarantineKeyIntegrity(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions' | 'alert' | 'onSessionInvalid'>, session: Pick<SessionRow, 'id' | 'walletId'>, problem: SessionKeyIntegrityError): Promise<boolean> {
-  const quarantined = await markSessionRefused(deps, { walletId: session.walletId, sessionId: session.id, status: 'quarantined', reason: problem.reason })
-  deps.alert({
-    walletId: session.walletId, code: 'KEY_INTEGRITY',
-    message: `${problem.reason}: the session is quarantined, nothing was signed with it`,
-    details: { sessionId: session.id },
+export async function quarantineKeyIntegrity(deps: Pick<WorkerDeps, 'db' | 'now' | 'sessions' | 'alert' | 'alertWithin' | 'onSessionInvalid'>, session: Pick<SessionRow, 'id' | 'walletId'>, problem: SessionKeyIntegrityError): Promise<boolean> {
+  const quarantined = await markSessionRefused(deps, { walletId: session.walletId, sessionId: session.id, status: 'quarantined', reason: problem.reason }, {
+    event: {
+      walletId: session.walletId, code: 'KEY_INTEGRITY',
+      message: `${problem.reason}: the session is quarantined, nothing was signed with it`,
+      details: { sessionId: session.id },
+    },
   })
   if (quarantined) await deps.onSessionInvalid?.(session.walletId, session.id, problem.reason)
   return quarantined

@@ -12,7 +12,7 @@ import { audit } from '../../store/repositories/audit.js'
 import type { Db } from '../../store/Database.js'
 import { type RequestRow, requests } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
-import type { WorkerDeps } from '../deps.js'
+import type { AlertEvent, WorkerDeps } from '../deps.js'
 import type { ActiveSession } from '../sessionSigners.js'
 import { markSessionRefused } from '../sessions/markSessionRefused.js'
 import { unauthorizedStatus } from '../sessions/unauthorizedStatus.js'
@@ -199,11 +199,11 @@ export async function deliver<F extends RequestFamily>(
           return hold(ctx, spec, reason)
         }
         case 'signerMismatch':
-          deps.alert({ walletId: row.walletId, code: 'KEY_INTEGRITY', message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: request.sessionId } })
-          return sessionProblem(ctx, spec, request, 'quarantined', `operator answered SignerMismatch: ${message}`)
+          return sessionProblem(ctx, spec, request, 'quarantined', `operator answered SignerMismatch: ${message}`,
+            { walletId: row.walletId, code: 'KEY_INTEGRITY', message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: request.sessionId } })
         case 'aclViolation':
-          deps.alert({ walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
-          return settleFailed(ctx, spec, code, message, 'operator', { requestId: request.id, sentAt })
+          return settleFailed(ctx, spec, code, message, 'operator', { requestId: request.id, sentAt },
+            { walletId: row.walletId, code: 'ACL_VIOLATION', message: `${spec.family} outside the delegation's scope`, details: { sessionId: request.sessionId } })
         case 'notOpen': {
           const answer = await spec.onNotOpen?.(ctx, session)
           if (refusedMaybeTaken && (await spec.tookEffectBeforeNotOpen?.(ctx, refusedMaybeTaken))) {
@@ -276,8 +276,8 @@ function bodyOf(request: RequestRow): { delegation?: unknown; message?: { delega
 }
 
 /** Stop using the session, hold the wallet's work, and ask for a new session. */
-async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, status: 'revoked' | 'quarantined', reason: string): Promise<SubmitResult> {
-  await markSessionRefused(ctx.deps, { walletId: ctx.row.walletId, sessionId: request.sessionId, status, reason })
+async function sessionProblem<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, status: 'revoked' | 'quarantined', reason: string, alert?: AlertEvent): Promise<SubmitResult> {
+  await markSessionRefused(ctx.deps, { walletId: ctx.row.walletId, sessionId: request.sessionId, status, reason }, alert && { event: alert })
   await ctx.deps.onSessionInvalid?.(ctx.row.walletId, request.sessionId, reason)
   return hold(ctx, spec, reason)
 }

@@ -5,6 +5,8 @@ import type { Db } from '../../store/Database.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 import { closeRequest } from './closeRequest.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
+import { alertWithin } from '../alertWithin.js'
+import type { AlertEvent } from '../deps.js'
 
 /**
  * Work that ends without a send (another one): the outbox row `done` with the reason, and the
@@ -41,10 +43,13 @@ export async function recordDone<F extends RequestFamily>(
  * refusal): nothing is written, and the work is done.
  */
 export async function settleFailed<F extends RequestFamily>(
-  ctx: SubmitContext, spec: FamilySpec<F>, code: string, message: string, by: 'operator' | 'local', closing?: { requestId: string; sentAt: Date },
+  ctx: SubmitContext, spec: FamilySpec<F>, code: string, message: string, by: 'operator' | 'local', closing?: { requestId: string; sentAt: Date }, alert?: AlertEvent,
 ): Promise<SubmitResult> {
   const { row } = ctx
+  let afterCommit: (() => void) | undefined
   const settled = await ctx.deps.db.transaction(async (tx) => {
+    // Claimed with the failure it reports (`alertWithin`), whichever run settles the request.
+    if (alert) afterCommit = await alertWithin(ctx.deps, tx, alert)
     // The order before its request, as reconciliation's resubmit of an order it finds never placed
     // takes them (it locks the order, then closes its requests): the other way round, the two deadlocked.
     if (closing && row.orderId) await lockOrder(tx, { id: row.orderId })
@@ -56,5 +61,6 @@ export async function settleFailed<F extends RequestFamily>(
       : { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: code, message } })
     return true
   })
+  afterCommit?.()
   return settled ? { result: 'rejected', code } : { result: 'done', reason: `${code}, but its request was settled by another run` }
 }
