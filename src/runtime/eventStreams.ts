@@ -46,7 +46,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   const tickMs = options.tickMs ?? 1_000
   const running = new Map<string, AbortController>()
   const stopped = new AbortController()
-  let ticking: Promise<void> = Promise.resolve()
+  let ticking: Promise<void> | undefined
   // While the operator is unreachable every wallet's stream fails each reconnect: one line per failure.
   const streamError = throttledErrorLog(deps.log, 'event stream error; reconnecting', { level: 'warn' })
   const tickFailed = throttledErrorLog(deps.log, 'event stream supervisor tick failed')
@@ -222,10 +222,11 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
     }
   }
 
-  const timer = setInterval(() => {
-    ticking = ticking.then(tick).catch(tickFailed)
-  }, tickMs)
-  ticking = tick().catch(tickFailed)
+  // One tick at a time, and none queued behind it: a tick slower than `tickMs` (Postgres hung, its
+  // pool busy, a lease row locked) is followed by one tick, not by as many as the timer fired meanwhile.
+  const tickNow = () => { ticking ??= tick().catch(tickFailed).finally(() => { ticking = undefined }) }
+  const timer = setInterval(tickNow, tickMs)
+  tickNow()
 
   return {
     /** Wallets whose stream runs in this process. */
