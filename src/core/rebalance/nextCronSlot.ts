@@ -1,19 +1,26 @@
+import { BoundedMemo } from './BoundedMemo.js'
 import { cronParserNext } from './cronParserNext.js'
 import { firesEveryHour } from './firesEveryHour.js'
 
 /** A stretch this long with one UTC offset at both ends is taken to hold no clock change. */
 const SAME_OFFSET_SPAN_MS = 20 * 24 * 3600_000
 
-const formats = new Map<string, Intl.DateTimeFormat>()
+/**
+ * One formatter per zone as spelled (building one costs more than the rest of a call), the most
+ * recently used kept: zones are matched in any letter case, so a caller could otherwise grow this
+ * with each new spelling of one (about 30 KB each).
+ */
+const formats = new BoundedMemo<Intl.DateTimeFormat>(256)
 
-/** One formatter per zone (building one costs more than the rest of a call). */
+export const FORMATS_KEPT = formats.max
+
 function formatOf(timeZone: string): Intl.DateTimeFormat {
-  let format = formats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
-    formats.set(timeZone, format)
-  }
-  return format
+  return formats.get(timeZone, () => new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }))
+}
+
+/** Formatters kept now (at most `FORMATS_KEPT`). */
+export function formatsKept(): number {
+  return formats.size
 }
 
 /** The zone's offset from UTC at `ms`, in ms (`GMT+10:30` → 37 800 000). */

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser'
 import { describe, expect, it } from 'vitest'
-import { nextCronSlot } from '../../../src/core/rebalance/nextCronSlot.js'
+import { FORMATS_KEPT, formatsKept, nextCronSlot } from '../../../src/core/rebalance/nextCronSlot.js'
 
 const at = (iso: string) => Date.parse(iso)
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -63,5 +63,19 @@ describe('nextCronSlot', () => {
         for (let i = 1; i < slots.length; i++) expect(at(slots[i]!) - at(slots[i - 1]!), `${tz} at ${slots[i]}`).toBe(30 * 60_000)
       }
     }
+  })
+})
+
+describe('nextCronSlot\'s formatters', () => {
+  it('are kept for a bounded number of zone spellings: zones match in any letter case, and each new spelling answers the same', () => {
+    const zone = 'Australia/Lord_Howe'
+    const letters = [...zone].flatMap((c, i) => (c.toLowerCase() !== c.toUpperCase() ? [i] : []))
+    // The first FORMATS_KEPT + 100 spellings, each letter's case from one bit of the spelling's number.
+    const spellings = Array.from({ length: FORMATS_KEPT + 100 }, (_, n) =>
+      [...zone].map((c, i) => (letters.includes(i) && (n >> letters.indexOf(i)) & 1 ? c.toLowerCase() : c.toUpperCase())).join(''))
+    expect(new Set(spellings).size).toBe(spellings.length)
+    const expected = nextCronSlot('*/15 * * * *', zone, at('2026-04-04T14:50:00Z'))
+    for (const spelling of spellings) expect(nextCronSlot('*/15 * * * *', spelling, at('2026-04-04T14:50:00Z'))).toBe(expected)
+    expect(formatsKept()).toBe(FORMATS_KEPT)
   })
 })
