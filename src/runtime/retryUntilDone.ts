@@ -25,9 +25,12 @@ export async function retryUntilDone<T>(step: () => Promise<T>, options: RetryUn
     } catch (error) {
       if (!retryable(error) || signal?.aborted) throw error
       onFailure(error, delayMs)
+      // The listener goes with its wait: the signal lives as long as the process, and a dependency
+      // down for an hour would otherwise leave one per retry on it.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delayMs)
-        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+        const stop = () => { clearTimeout(timer); resolve() }
+        const timer = setTimeout(() => { signal?.removeEventListener('abort', stop); resolve() }, delayMs)
+        signal?.addEventListener('abort', stop, { once: true })
       })
     }
   }
