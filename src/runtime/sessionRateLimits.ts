@@ -11,13 +11,21 @@ export type SessionRateLimits = {
   waitMs(sessionId: string): number
 }
 
-export function createSessionRateLimits(now: () => number): SessionRateLimits {
+/** Kept limits past which a pause first drops the ones that have passed. */
+export const PRUNE_ABOVE = 1_000
+
+/** `size`: the limits kept now, passed ones included until pruned. */
+export function createSessionRateLimits(now: () => number): SessionRateLimits & { size(): number } {
   const until = new Map<string, number>()
   return {
+    /** Passed limits go when asked about (`waitMs`); the ones never asked about again (a session rotated out, a CancelAll's) when the map grows. */
     pause(sessionId, ms) {
-      const end = now() + Math.max(0, ms)
+      const at = now()
+      if (until.size >= PRUNE_ABOVE) for (const [id, end] of until) if (end <= at) until.delete(id)
+      const end = at + Math.max(0, ms)
       if (end > (until.get(sessionId) ?? 0)) until.set(sessionId, end)
     },
+    size: () => until.size,
     waitMs(sessionId) {
       const end = until.get(sessionId)
       if (end === undefined) return 0

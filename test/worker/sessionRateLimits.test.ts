@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { createSessionRateLimits } from '../../src/runtime/sessionRateLimits.js'
+import { PRUNE_ABOVE, createSessionRateLimits } from '../../src/runtime/sessionRateLimits.js'
 
 it('holds a rate-limited session until its Retry-After has passed, and no other session', () => {
   let now = 1_000_000
@@ -17,4 +17,17 @@ it('holds a rate-limited session until its Retry-After has passed, and no other 
   expect(limits.waitMs('a')).toBe(3_000)
   now += 3_000
   expect(limits.waitMs('a')).toBe(0)
+})
+
+it('forgets limits that have passed and were never asked about again (sessions rotated out), keeping the ones still running', () => {
+  let now = 1_000_000
+  const limits = createSessionRateLimits(() => now)
+  for (let i = 0; i < PRUNE_ABOVE; i++) limits.pause(`rotated-out-${i}`, 1_000)
+  limits.pause('still-limited', 60_000)
+  expect(limits.size()).toBe(PRUNE_ABOVE + 1)
+  now += 2_000
+  limits.pause('new', 1_000)
+  expect(limits.size()).toBe(2)
+  expect(limits.waitMs('still-limited')).toBe(58_000)
+  expect(limits.waitMs('new')).toBe(1_000)
 })
