@@ -213,10 +213,11 @@ export async function maintainSessions(deps: WorkerDeps, options: SessionMainten
       return
     }
     if (failures >= 2) {
+      // The counts in the message only: the details are what makes an alert the same one, held back
+      // for the hour, so a signer that keeps failing pages once an hour, not at every retry.
       deps.alert({
         walletId: wallet.walletId, code: 'SESSION_GRANTS_FAILING',
-        message: `${failures} of the wallet's sessions failed in the last hour (their grant failed, or the operator refused them); asking the wallet signer again`,
-        details: { failures, latestFailure: latest?.toISOString() },
+        message: `${failures} of the wallet's sessions failed in the last hour, the latest at ${latest?.toISOString() ?? 'an unknown time'} (their grant failed, or the operator refused them); asking the wallet signer again`,
       })
     }
     try {
