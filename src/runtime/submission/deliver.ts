@@ -9,6 +9,7 @@ import { VenueError } from '../../core/errors/venue.js'
 import { NO_ANSWER_CODE } from '../../core/errors/operatorErrorCodes.js'
 import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
 import { audit } from '../../store/repositories/audit.js'
+import { lockOrder } from '../../store/repositories/lockOrder.js'
 import type { Db } from '../../store/Database.js'
 import { type RequestRow, requests } from '../../store/schema/index.js'
 import type { Receipt } from '../../venue/types.js'
@@ -226,6 +227,9 @@ export async function deliver<F extends RequestFamily>(
  */
 async function accept<F extends RequestFamily>(ctx: SubmitContext, spec: FamilySpec<F>, request: RequestRow, receipt: Receipt, fields: Record<string, unknown>, sentAt: Date, taken?: RequestRow): Promise<void> {
   await ctx.deps.db.transaction(async (tx) => {
+    // The order before its request, as every other writer takes them (the batched accept,
+    // `settleFailed`, reconciliation's resubmit): the other way round, two of them could deadlock.
+    if (ctx.row.orderId) await lockOrder(tx, { id: ctx.row.orderId })
     if (taken) await recordTaken(tx, ctx, spec, taken, 'the operator answered the request signed again after it with its receipt (duplicate)')
     const stored = { status: 'accepted' as const, receipt, duplicate: receipt.duplicate, completedAt: new Date(ctx.deps.now()), sentAt: firstSentAt(sentAt) }
     const open = await tx.update(requests).set(stored).where(and(eq(requests.id, request.id), ne(requests.status, 'rejected'))).returning({ id: requests.id })
