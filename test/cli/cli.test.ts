@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { eq } from 'drizzle-orm'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { walletRegistrationTypedData } from '../../src/core/wallets/walletRegistrationTypedData.js'
 import { outbox } from '../../src/store/schema/index.js'
 import { eventually } from '../worker/support/harness.js'
+import { freePort } from '../support/freePort.js'
 import { type ApiHarness, createApiHarness } from '../api/support/apiHarness.js'
 
 /* The `deputy` binary, spawned as a user would, against an API listening on a real port. */
@@ -39,15 +39,6 @@ function deputy(args: string[], extraEnv: Record<string, string> = {}): Promise<
  */
 const forCalls = (calls: number) => calls * 15_000
 const json = <T>(run: Run): T => JSON.parse(run.stdout) as T
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 let walletId: string
 let tenantId: string
@@ -299,7 +290,7 @@ describe('exit codes', () => {
   })
 
   it('3 when the API cannot be reached', async () => {
-    const run = await deputy(['status'], { DEPUTY_API_URL: `http://127.0.0.1:${await closedPort()}` })
+    const run = await deputy(['status'], { DEPUTY_API_URL: `http://127.0.0.1:${await freePort()}` })
     expect(run.code).toBe(3)
     expect(run.stderr).toMatch(/cannot reach the API/)
   })

@@ -4,11 +4,11 @@
  * for its supervisor to see and start it again, its health server and Postgres pool closed. Left to
  * the CLI, they kept a process that did nothing alive: no exit, a probe answering 'starting' for good.
  */
-import { createServer } from 'node:net'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { createTestDatabase, type TestDatabase } from '../support/database.js'
+import { freePort } from '../support/freePort.js'
 import { runToExit } from '../support/runToExit.js'
 import { REDIS_URL } from '../worker/support/harness.js'
 
@@ -19,15 +19,6 @@ beforeAll(async () => {
   await testDb.database.db.execute(sql`create table wallets (made_by_hand int)`)
 })
 afterAll(async () => { await testDb?.drop() })
-
-/** A port free a moment ago, for the worker's health server. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 it('a migration Postgres refuses: one fatal line naming it and exit code 1, its health server and Postgres pool open when it failed', async () => {
   const env: Record<string, string | undefined> = {

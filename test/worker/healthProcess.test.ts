@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { type AddressInfo, connect, createServer } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { freePort } from '../support/freePort.js'
 import { lateRelay } from '../support/lateRelay.js'
 import { runToExit } from '../support/runToExit.js'
 import { REDIS_URL, createHarness, eventually, type Harness } from './support/harness.js'
@@ -28,14 +29,6 @@ afterAll(async () => {
   await redis?.close()
   await h?.close()
 }, 60_000)
-
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise((resolve) => probe.close(resolve))
-  return port
-}
 
 function workerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
