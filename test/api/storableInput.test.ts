@@ -1,4 +1,7 @@
+import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { sessions } from '../../src/store/schema/index.js'
+import { readWith } from '../lifecycle/support/lifecycle.js'
 import { apiHarnessForFile, tradingWallet } from './support/apiHarness.js'
 
 /*
@@ -63,12 +66,17 @@ describe('lone surrogate in a session revoke reason', () => {
   it('is refused before the revoke reaches the operator (not a 500 after it did, without an audit entry)', async () => {
     const { api, tenant } = file
     const { session } = await tradingWallet(api, tenant)
+    // The operator knows the delegation (an authenticated read showed it): a revoke that reached it would mark it revoked.
+    const [row] = await api.h.db.select().from(sessions).where(eq(sessions.id, session.id))
+    expect(await readWith(api.h, row!)).toBe(200)
     const response = await api.app.inject({
       method: 'POST', url: `/v1/sessions/${session.id}/revoke`, headers: { ...tenant.headers, 'content-type': 'application/json' },
       payload: '{"reason":"a\\ud800b"}',
     })
     const after = (await tenant.request('GET', `/v1/sessions/${session.id}`)).json<{ status: string }>().status
     expect({ status: response.statusCode, session: after }, response.body).toEqual({ status: 400, session: 'active' })
+    // Nor revoked at the operator: its delegation there is still live.
+    expect(api.h.sandbox.state.delegations.byDelegationHash(row!.delegationHash!)?.revoked).toBe(false)
   })
 })
 

@@ -157,11 +157,28 @@ describe('every rule names its field', () => {
   })
 
   it('registers no wallet it refused', async () => {
-    const listed = (await tenant.request('GET', '/v1/wallets')).json<{ wallets: { address: string }[] }>().wallets.map((wallet) => wallet.address)
-    expect(listed).not.toContain('0x0000000000000000000000000000000000000000')
+    const listed = async () => (await tenant.request('GET', '/v1/wallets')).json<{ wallets: { address: string }[] }>().wallets.map((wallet) => wallet.address.toLowerCase())
+    const before = await listed()
+    // Refused for the address itself, and for a custody wallet id given beside a valid one.
+    const refused: [body: { address: string; custodyWalletId?: string }, status: number][] = [
+      [{ address: '0x0000000000000000000000000000000000000000' }, 422],
+      [{ address: '0x00000000000000000000000000000000000000aA' }, 422],
+      [{ address: '0x000000000000000000000000000000000000dEaD', custodyWalletId: 'did:privy:cm1abc' }, 400],
+    ]
+    for (const [body, status] of refused) {
+      const response = await tenant.request('POST', '/v1/wallets', body)
+      expect(response.statusCode, response.body).toBe(status)
+    }
+    const after = await listed()
+    expect(after).toEqual(before)
+    for (const [{ address }] of refused) expect(after).not.toContain(address.toLowerCase())
   })
 
   it('queues no CancelAll it refused', async () => {
+    for (const market of ['XYZ', '']) {
+      const response = await tenant.request('POST', `${w()}/cancel-all`, { market })
+      expect(response.statusCode, response.body).toBe(422)
+    }
     const queued = await api.h.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.walletId, walletId), eq(outbox.kind, 'CancelAll')))
     expect(queued).toEqual([])
   })

@@ -4,6 +4,7 @@ import { bytesToHex } from 'viem'
 import { type Keyring, createKeyring } from '../../src/keys/Keyring.js'
 import { decryptSecret } from '../../src/keys/decryptSecret.js'
 import { encryptSecret } from '../../src/keys/encryptSecret.js'
+import { DecryptFailedError } from '../../src/keys/errors.js'
 import { generateMasterKey } from '../../src/keys/generateMasterKey.js'
 import { rewrapSecret } from '../../src/keys/rewrapSecret.js'
 import { sealedKeyId } from '../../src/keys/sealedSecret.js'
@@ -168,14 +169,18 @@ describe('createKeyring', () => {
   it('keeps key material out of decryption errors', () => {
     const keyring = createKeyring(k1)
     const sealed = encryptSecret(keyring, secret, aad)
+    // Caught here and checked below: a decryption that stopped failing must fail this test, not pass it.
+    let error: unknown
     try {
       decryptSecret(keyring, sealed, 'session:other')
-      expect.unreachable()
-    } catch (error) {
-      const printed = `${inspect(error)} ${JSON.stringify(error)}`
-      expect(printed).not.toContain(masterMaterial(k1))
-      expect(printed).not.toContain(bytesToHex(secret).slice(2))
+    } catch (thrown) {
+      error = thrown
     }
+    expect(error).toBeInstanceOf(DecryptFailedError)
+    expect(error).toMatchObject({ code: 'KEYS.DECRYPT_FAILED', part: 'wrapped data key' })
+    const printed = `${inspect(error)} ${JSON.stringify(error)}`
+    expect(printed).not.toContain(masterMaterial(k1))
+    expect(printed).not.toContain(bytesToHex(secret).slice(2))
   })
 })
 

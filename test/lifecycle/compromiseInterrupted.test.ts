@@ -35,7 +35,7 @@ describe('a compromise interrupted before it ended the wallet\'s sessions', () =
     await settled(h.db, resting.id, 'open')
 
     await withFirstWriteFailing(h.db, { name: 'fail_ended', table: 'audit_log', when: "new.action = 'session.ended'", message: 'audit insert failed (test)' }, async () => {
-      await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toThrow()
+      await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toMatchObject({ cause: { message: 'audit insert failed (test)' } })
     })
     // Halted and its CancelAll sent, the key in doubt still active here and live at the operator.
     expect((await r.wallet(w.wallet.id)).status).toBe('halted')
@@ -68,7 +68,7 @@ describe('a compromise interrupted before it ended the wallet\'s sessions', () =
   it('resumed before session maintenance finished it: the resume ends the sessions in doubt, and the wallet awaits a new delegation', async () => {
     const w = await activeWallet(h)
     await withFirstWriteFailing(h.db, { name: 'fail_ended_resume', table: 'audit_log', when: "new.action = 'session.ended'", message: 'audit insert failed (test)' }, async () => {
-      await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toThrow()
+      await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toMatchObject({ cause: { message: 'audit insert failed (test)' } })
     })
     expect((await r.session(w.session.id)).status).toBe('active')
 
@@ -87,7 +87,7 @@ describe('a compromise interrupted before it ended the wallet\'s sessions', () =
     const b = await activeWallet(h)
     for (const w of [a, b]) {
       await withFirstWriteFailing(h.db, { name: 'fail_ended_pair', table: 'audit_log', when: "new.action = 'session.ended'", message: 'audit insert failed (test)' }, async () => {
-        await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toThrow()
+        await expect(compromiseWallet(worker.deps, h.keyring, { walletId: w.wallet.id, reason: 'key leaked' })).rejects.toMatchObject({ cause: { message: 'audit insert failed (test)' } })
       })
       await h.db.update(outbox).set({ createdAt: sql`now() - interval '2 minutes'` }).where(eq(outbox.walletId, w.wallet.id))
       await h.db.update(sessions).set({ createdAt: sql`now() - interval '3 minutes'` }).where(eq(sessions.id, w.session.id))

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
 import { requestModify } from '../../src/runtime/intake/requestOrderChange.js'
+import { outboxJobId } from '../../src/store/repositories/outboxRepo.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, type Harness } from '../worker/support/harness.js'
 import { activeWallet, eventually, operatorOrder, place, rows, settled } from './support/lifecycle.js'
@@ -31,7 +32,10 @@ it('a modify queued before a halt is not sent after the resume', async () => {
   worker.deps.rateLimits.pause(w.session.id, 3_000) // the modify waits its turn (a 429's Retry-After)
   const { outboxId } = await requestModify(h.db, worker.markets, { orderId: order.id, price: '1890', size: '5' })
   await worker.relay()
-  await new Promise((resolve) => setTimeout(resolve, 500)) // its job has run once, and waits
+  // Its job has run once and waits out the rate limit (delayed in BullMQ), nothing signed for it.
+  const [row] = (await r.outboxOf(order.id)).filter((o) => o.id === outboxId)
+  await eventually(async () => (await (await worker.submitQueue.getJob(outboxJobId(row!)))?.getState()) === 'delayed')
+  expect((await r.requestsOf(order.id)).map((q) => q.family)).toEqual(['Order'])
   const halt = await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
   await worker.relay()
   await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).find((o) => o.id === halt.outboxId && o.status === 'failed'))

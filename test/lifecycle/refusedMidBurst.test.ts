@@ -89,6 +89,10 @@ describe('the operator refuses the session mid-burst', () => {
     const next = await expectEachPlacedOnceUnder(w.wallet.id, w.wallet.address, w.session.id, placed)
     expect(next.aclScope).toEqual(['Order', 'CancelOrder', 'CancelAll'])
     expect((await r.session(w.session.id)).status).toBe('revoked')
+    // The revocation landed mid-burst: the operator refused some placement under the old session
+    // (else nothing above was signed again, and every check of it passes unexercised).
+    const old = (await r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.sessionId === w.session.id)
+    expect(old.some((q) => q.family === 'Order' && q.errorCode === 'SessionUnauthorized')).toBe(true)
     signers.delete(w.wallet.address.toLowerCase())
   })
 

@@ -42,7 +42,7 @@ describe('a wallet whose session ended', () => {
     h.sandbox.advanceClock(expiring.expiryUnix * 1000 + 20_000 - h.sandbox.now())
 
     await withFirstWriteFailing(h.db, { name: 'fail_awaiting', table: 'wallets', on: 'update', when: "new.status = 'awaiting_delegation'", message: 'wallet update failed (test)' }, async () => {
-      await expect(worker.maintainSessions(w.wallet.id)).rejects.toThrow()
+      await expect(worker.maintainSessions(w.wallet.id)).rejects.toMatchObject({ cause: { message: 'wallet update failed (test)' } })
       // Nothing of the expiry is stored: the run that follows finds it as this one did.
       expect((await r.session(expiring.id)).status).toBe('active')
       expect(await r.audit(w.wallet.id, 'session.expired')).toEqual([])

@@ -183,14 +183,15 @@ describe('registering a custody wallet', () => {
   })
 
   const spec = { targets: { ETH: '0.5', USD: '0.5' }, cron: '0 * * * *', timeZone: 'UTC', toleranceBand: '0.02', minTradeNotional: '10', limitOffsetBps: 10 }
-  const traces: [string, (call: Tenant['call'], walletId: string) => Promise<{ statusCode: number; body: string }>][] = [
-    ['a held order', (call, id) => call('POST', `/v1/wallets/${id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' })],
-    ['a halt (and its queued CancelAll)', (call, id) => call('POST', `/v1/wallets/${id}/halt`, { reason: "b's private reason" })],
-    ['a policy', (call, id) => call('PUT', `/v1/wallets/${id}/policy`, { rules: { maxOpenOrders: 5 } })],
-    ['a schedule', (call, id) => call('POST', `/v1/wallets/${id}/schedules`, spec)],
-    ['a queued CancelAll', (call, id) => call('POST', `/v1/wallets/${id}/cancel-all`, { market: 'ETH-USD' })],
+  // Each with the status B's next placement is answered: refused on the halted wallet, taken everywhere else.
+  const traces: [string, (call: Tenant['call'], walletId: string) => Promise<{ statusCode: number; body: string }>, 201 | 422][] = [
+    ['a held order', (call, id) => call('POST', `/v1/wallets/${id}/orders`, { market: 'ETH-USD', side: 'buy', price: '1500', size: '0.1' }), 201],
+    ['a halt (and its queued CancelAll)', (call, id) => call('POST', `/v1/wallets/${id}/halt`, { reason: "b's private reason" }), 422],
+    ['a policy', (call, id) => call('PUT', `/v1/wallets/${id}/policy`, { rules: { maxOpenOrders: 5 } }), 201],
+    ['a schedule', (call, id) => call('POST', `/v1/wallets/${id}/schedules`, spec), 201],
+    ['a queued CancelAll', (call, id) => call('POST', `/v1/wallets/${id}/cancel-all`, { market: 'ETH-USD' }), 201],
   ]
-  it.each(traces)("takes over an address another tenant named first without proof and used (%s) but never had a session for: its work is ended, never sent, and none of it is the owner's", async (_, act) => {
+  it.each(traces)("takes over an address another tenant named first without proof and used (%s) but never had a session for: its work is ended, never sent, and none of it is the owner's", async (_, act, placing) => {
     const a = await tenant()
     const b = await tenant()
     const user = userWallet()
@@ -198,7 +199,8 @@ describe('registering a custody wallet', () => {
     const acted = await act(b.call, walletId)
     expect(acted.statusCode, acted.body).toBeLessThan(300)
     const order = (await b.call('POST', `/v1/wallets/${walletId}/orders`, { market: 'ETH-USD', side: 'sell', price: '2500', size: '0.1' }))
-    const orderId = order.statusCode === 201 ? order.json<{ id: string }>().id : undefined
+    expect(order.statusCode, order.body).toBe(placing)
+    const orderId = placing === 201 ? order.json<{ id: string }>().id : undefined
 
     const proven = await a.call('POST', '/v1/wallets', { address: user.address, custodyWalletId: user.custodyWalletId, ownership: await viemProof(user.privateKey, a.id, user.custodyWalletId) })
     expect(proven.statusCode, proven.body).toBe(201)
@@ -229,7 +231,7 @@ describe('registering a custody wallet', () => {
       expect([refused.statusCode, refused.body]).toEqual([404, expect.stringContaining('walletId')])
     }
     expect((await b.call('GET', `/v1/wallets/${walletId}`)).statusCode).toBe(404)
-    // B's order stays B's to read, ended locally, naming the takeover.
+    // B's order (none on the halted wallet) stays B's to read, ended locally, naming the takeover.
     if (orderId) expect((await b.call('GET', `/v1/orders/${orderId}`)).json()).toMatchObject({ state: 'cancelled', cancelReason: 'walletTakenOver' })
 
     // B's unsent work is ended in the same transaction: nothing left for the relay, the sweeper or the scheduler.

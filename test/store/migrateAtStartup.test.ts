@@ -85,7 +85,7 @@ it('waits for a Postgres that takes the connection and never answers, each try g
   const migrating = migrateAtStartup(database, log, { signal: stop.signal })
   await expect.poll(() => entries().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2)
   stop.abort(new Error('stopped while starting'))
-  await expect(migrating).rejects.toThrow()
+  await expect(migrating).rejects.toThrow('stopped while starting')
   // node-postgres said only 'timeout expired'.
   for (const entry of entries().slice(0, 2)) {
     expect(entry).toMatchObject({ msg: expect.stringContaining('could not reach Postgres'), err: { message: expect.stringContaining('Postgres did not answer a new connection within 1300 ms') } })

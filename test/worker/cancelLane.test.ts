@@ -16,7 +16,7 @@ import { type OrderRow, outbox, requests } from '../../src/store/schema/index.js
 import type { RunningWorker } from '../../src/worker.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { lateRelay } from '../support/lateRelay.js'
-import { operatorOrder } from './support/operator.js'
+import { operatorOrder, operatorOrders } from './support/operator.js'
 import { REDIS_URL, createHarness, eventually, type Harness } from './support/harness.js'
 import { rows } from './support/rows.js'
 
@@ -134,6 +134,10 @@ it('sends the kill switch while Redis is down even behind more cancels than it t
   // The backlog's placements go out once Redis is back, each cancelled before it is sent.
   await worker.relay()
   await eventually(async () => (await rows(h.db).outboxOfWallet(busy.wallet.id)).every((row) => row.status === 'done'), 30_000)
+  // Nothing of the backlog was signed or reached the operator: every order cancelled here, by its user.
+  expect((await rows(h.db).ordersOf(busy.wallet.id)).map((o) => [o.state, o.cancelReason])).toEqual(Array.from({ length: 60 }, () => ['cancelled', 'user']))
+  expect(await rows(h.db).requestsOfWallet(busy.wallet.id)).toEqual([])
+  expect(operatorOrders(h.sandbox, busy.signer.address)).toEqual([])
 }, 90_000)
 
 it("leaves a trading wallet's own CancelAll to the queue, behind the wallet's earlier work", async () => {

@@ -33,7 +33,7 @@ it('audits the reason that cancelled a placement, even when the first attempt to
 
   // The next `Order.skipped` audit entry fails (once), as a process dying there would leave it.
   await withFirstWriteFailing(h.db, { name: 'fail_skipped', table: 'audit_log', when: "new.action = 'Order.skipped'", message: 'audit insert failed (test)' }, async () => {
-    await expect(runSubmission(dead.deps, placementId, submitOrderSpec, failOnDelay)).rejects.toThrow()
+    await expect(runSubmission(dead.deps, placementId, submitOrderSpec, failOnDelay)).rejects.toMatchObject({ cause: { message: 'audit insert failed (test)' } })
     // The failed settlement (the process gone) leaves the work to run again: it is settled then.
     expect(await runSubmission(dead.deps, placementId, submitOrderSpec, failOnDelay)).toEqual({ result: 'done', reason: 'cancelled before submission' })
   })

@@ -43,7 +43,7 @@ for (const [name, failure] of Object.entries(failures)) {
     await eventually(async () => (await db.requestsOf(order.id)).some((r) => r.family === 'ModifyOrder'))
     // Run B resends the same bytes; A's answer arrives and is stored before B's send fails.
     const depsB = { ...deps, venue: { ...deps.venue, submit: async () => { answer(); await runA; throw failure() } } }
-    await expect(runSubmission(depsB, outboxId, submitModifyOrderSpec, noDelay)).rejects.toThrow()
+    await expect(runSubmission(depsB, outboxId, submitModifyOrderSpec, noDelay)).rejects.toThrow(failure().message)
     expect(await runA).toMatchObject({ result: 'accepted' })
 
     expect((await db.requestsOf(order.id)).filter((r) => r.family === 'ModifyOrder').map((r) => r.status)).toEqual(['accepted'])

@@ -169,15 +169,22 @@ describe('a session\'s rate limit ending while its placement is put back to pend
     // The session's Retry-After ends while the placement is being put back to pending.
     let asked = 0
     const rateLimits = { pause: () => undefined, waitMs: () => (asked++ === 0 ? 1_000 : 0) }
-    const venue = { ...deps.venue, submit: async (body: string) => { await halt(); return deps.venue.submit(body) } }
+    let submitted = 0
+    const venue = { ...deps.venue, submit: async (body: string) => { submitted++; await halt(); return deps.venue.submit(body) } }
     const control = { delay: async (ms: number): Promise<never> => { throw new Error(`delayed ${ms} ms`) } }
-    await runSubmission({ ...deps, rateLimits, venue }, placement!.id, submitOrderSpec, control).catch(() => undefined)
+    // The run waits out the Retry-After it read before the unclaim (1 s, and up to 10% jitter): it
+    // does not read the limit again and send the placement unclaimed.
+    await expect(runSubmission({ ...deps, rateLimits, venue }, placement!.id, submitOrderSpec, control)).rejects.toThrow(/^delayed 10\d\d ms$/)
+    expect(submitted).toBe(0)
+    expect((await db.order(order.id)).state).toBe('pending')
     await halt()
     // Whatever cancels the worker queued since (a late cancel of an order accepted after the halt) goes out.
     for (const row of await db.outboxOfWallet(wallet.id)) {
       if (row.kind === 'CancelOrder' && row.status === 'pending') await settle(row.id, submitCancelOrderSpec)
     }
-    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)?.status ?? 'never placed').not.toBe('open')
-    expect((await db.order(order.id)).state).toBe('cancelled')
+    // Cancelled by the halt before anything was signed for it: the operator never saw it.
+    expect(await db.order(order.id)).toMatchObject({ state: 'cancelled', cancelReason: 'halted' })
+    expect(await db.requestsOf(order.id)).toEqual([])
+    expect(operatorOrder(h.sandbox, wallet.address, order.clientOrderId)).toBeUndefined()
   })
 })

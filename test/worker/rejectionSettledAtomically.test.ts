@@ -34,7 +34,7 @@ describe('a refusal for good', () => {
     const [placement] = await db.outboxOf(order.id)
 
     await withFirstWriteFailing(h.db, { name: 'fail_rejected', table: 'audit_log', when: "new.action = 'Order.rejected'", message: 'audit insert failed (test)' }, async () => {
-      await expect(runSubmission(dead.deps, placement!.id, submitOrderSpec, failOnDelay)).rejects.toThrow()
+      await expect(runSubmission(dead.deps, placement!.id, submitOrderSpec, failOnDelay)).rejects.toMatchObject({ cause: { message: 'audit insert failed (test)' } })
       // Nothing of the refusal is stored: the request is as it was signed, the work not ended.
       const [signed] = await db.requestsOf(order.id)
       expect(signed).toMatchObject({ status: 'signed', errorCode: null })

@@ -47,20 +47,40 @@ it('queues at most one run behind the one waiting for Redis, and starts none onc
   const db = t.database.db
   const wallet = await ensureWallet(db, '0x000000000000000000000000000000000000dEaD')
   await db.insert(outbox).values({ walletId: wallet.id, kind: 'CancelAll', payload: { market: '' } })
-  // Each run that took the row calls addBulk once, which fails after the command timeout.
-  const adds = vi.spyOn(queue, 'addBulk')
+  // Each run that took the row calls addBulk once, which fails after the command timeout. The spy
+  // tells when an add is on its way: a run is then under way, waiting for Redis.
+  const addBulk = queue.addBulk.bind(queue)
+  let adding: () => void = () => undefined
+  const adds = vi.spyOn(queue, 'addBulk').mockImplementation((jobs) => {
+    adding()
+    return addBulk(jobs)
+  })
+  /** Resolves once the next add is on its way (in the same tick as the call: it is still waiting for Redis). */
+  const nextAdd = () => new Promise<void>((resolve) => { adding = resolve })
   await redis.close() // Redis down
   const stopping = new AbortController()
   const relayer = startOutboxRelay({ db, queue, log: pino({ level: 'silent' }), intervalMs: 10, stopping: stopping.signal })
   try {
     // Three runs waited out the timeout: the poll ticked some sixty times meanwhile.
     await eventually(async () => adds.mock.calls.length >= 3)
+    // While a run waits for Redis, every further call to relay (as each poll tick makes) answers
+    // the one run queued behind it; a relay that queued a run per call would answer a new one each time.
+    await nextAdd()
+    const queued = relayer.relay()
+    expect(relayer.relay()).toBe(queued)
+    expect(relayer.settled()).toBe(queued)
+    // Stopped while the next run's add is on its way, with a run queued behind it (as the next poll
+    // tick would queue one): the run under way ends with its failed add, and the queued one does not start.
+    await nextAdd()
+    void relayer.relay()
   } finally {
     stopping.abort()
     await relayer.stop()
   }
   const atStop = adds.mock.calls.length
   await relayer.settled()
-  // The run under way may yet reach its add; nothing queued behind it runs.
-  expect(adds.mock.calls.length - atStop).toBeLessThanOrEqual(1)
+  // The run queued behind the one waiting would have taken the row again (put back to pending by the
+  // failed add) and called addBulk once more.
+  expect(adds.mock.calls.length).toBe(atStop)
+  expect((await db.select({ status: outbox.status }).from(outbox)).map((row) => row.status)).toEqual(['pending'])
 }, 60_000)

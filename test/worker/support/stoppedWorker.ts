@@ -33,7 +33,9 @@ export async function openOrder(h: Harness, dead: RunningWorker, walletId: strin
 export async function runFailing(h: Harness, dead: RunningWorker, outboxId: string, fault: keyof Pick<Faults, 'dropAfterAccept' | 'errorRate'>, spec: Parameters<typeof runSubmission>[2] = submitModifyOrderSpec) {
   h.sandbox.setFaults({ [fault]: 1 })
   try {
-    await expect(runSubmission(dead.deps, outboxId, spec, failOnDelay)).rejects.toThrow()
+    // With the fault's error: the connection closed without an answer, or the operator's injected 503.
+    const heard = fault === 'dropAfterAccept' ? 'POST /v1/requests: no response from the operator' : 'injected fault: operator unavailable, retry'
+    await expect(runSubmission(dead.deps, outboxId, spec, failOnDelay)).rejects.toThrow(heard)
   } finally {
     h.sandbox.setFaults({ [fault]: 0 })
   }
