@@ -18,6 +18,17 @@ export function assertUuid(field: string, value: unknown): asserts value is stri
 export async function lockSchedule(tx: Db, scheduleId: unknown, options: { allowDeleted?: boolean } = {}): Promise<ScheduleRow> {
   assertUuid('scheduleId', scheduleId)
   const [row] = await tx.select().from(schedules).where(eq(schedules.id, scheduleId)).for('update')
+  return known(row, options)
+}
+
+/** The schedule row as `lockSchedule` answers it, refused alike, without a lock: for work to do before taking one. */
+export async function readSchedule(db: Db, scheduleId: unknown): Promise<ScheduleRow> {
+  assertUuid('scheduleId', scheduleId)
+  const [row] = await db.select().from(schedules).where(eq(schedules.id, scheduleId))
+  return known(row, {})
+}
+
+function known(row: ScheduleRow | undefined, options: { allowDeleted?: boolean }): ScheduleRow {
   if (!row) throw new ValidationError('scheduleId', 'must name a known schedule')
   if (row.status === 'deleted' && !options.allowDeleted) throw new ValidationError('scheduleId', 'the schedule is deleted; create a new one instead')
   return row

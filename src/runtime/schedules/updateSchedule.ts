@@ -3,7 +3,7 @@ import { ValidationError } from '../../core/errors/ValidationError.js'
 import type { ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
 import { parseRequestedSpec } from './parseRequestedSpec.js'
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
-import { lockSchedule } from './lockSchedule.js'
+import { lockSchedule, readSchedule } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
 import { scheduleSpecColumns, specInputOfRow, specOfRow } from './scheduleSpecColumns.js'
 import { audit } from '../../store/repositories/audit.js'
@@ -30,18 +30,31 @@ export type UpdateScheduleErrorType = ValidationError
  */
 export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, patch: ScheduleSpecPatch, options: UpdateScheduleOptions = {}): Promise<ScheduleRow> {
   if (typeof patch !== 'object' || patch === null) throw new ValidationError('patch', 'must be an object of schedule fields')
-  const { row, changed } = await ctx.db.transaction(async (tx) => {
-    const current = await lockSchedule(tx, scheduleId)
-    if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
-      throw new ValidationError('expectedVersion', `must be the schedule's current version ${current.version}, got ${options.expectedVersion}: it changed since it was read`)
-    }
-    const { maxNotionalPerRun, ...rest } = patch
-    // An explicit `undefined` means "unchanged", as an absent key does.
-    const changes = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined))
-    const merged: Record<string, unknown> = { ...specInputOfRow(current), ...changes }
+  const { maxNotionalPerRun, ...rest } = patch
+  // An explicit `undefined` means "unchanged", as an absent key does.
+  const changes = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined))
+  const mergedOver = (row: ScheduleRow): Record<string, unknown> => {
+    const merged: Record<string, unknown> = { ...specInputOfRow(row), ...changes }
     if (maxNotionalPerRun === null) delete merged.maxNotionalPerRun
     else if (maxNotionalPerRun !== undefined) merged.maxNotionalPerRun = maxNotionalPerRun
-    const spec = await parseRequestedSpec(ctx, merged)
+    return merged
+  }
+  const assertVersion = (row: ScheduleRow) => {
+    if (options.expectedVersion !== undefined && options.expectedVersion !== row.version) {
+      throw new ValidationError('expectedVersion', `must be the schedule's current version ${row.version}, got ${options.expectedVersion}: it changed since it was read`)
+    }
+  }
+  // Checked before the row is locked: a new cron's timing check waits its turn on the API's one
+  // timing thread (up to its 15 s limit), and edits of the row queued behind a lock held meanwhile
+  // would each hold a pooled Postgres connection, a burst of them every other request's.
+  const seen = await readSchedule(ctx.db, scheduleId)
+  assertVersion(seen)
+  const checked = await parseRequestedSpec(ctx, mergedOver(seen))
+  const { row, changed } = await ctx.db.transaction(async (tx) => {
+    const current = await lockSchedule(tx, scheduleId)
+    assertVersion(current)
+    // Edited meanwhile (its version moved): the patch is merged over that edit and checked again.
+    const spec = current.version === seen.version ? checked : await parseRequestedSpec(ctx, mergedOver(current))
     // An edit that changes nothing (an empty patch, a form saved as it was) keeps the version: a
     // new one would make a run in flight write nothing for its slot.
     if (sameColumns(scheduleSpecColumns(spec), scheduleSpecColumns(specOfRow(current)))) return { row: current, changed: false }
