@@ -64,7 +64,9 @@ export function createMetrics(deps: ApiDeps) {
     labelNames: ['source'], registers: [register],
   })
 
-  let refreshing: Promise<void> = Promise.resolve()
+  /** The refresh under way, and the one queued behind it, which every scrape arriving meanwhile shares. */
+  let refreshing: Promise<void> | undefined
+  let queued: Promise<void> | undefined
   const observeLatencies = submitLatencies(db, new Date(deps.runtime.now()), (seconds) => submitLatency.observe(seconds))
   // One latency read at a time: a late one (Postgres slow or down) and the next scrape's would
   // otherwise both observe the same receipts.
@@ -123,13 +125,30 @@ export function createMetrics(deps: ApiDeps) {
     setCounts(outboxFailed, 'code', read?.work.failed)
   }
 
+  const start = () => {
+    const run = refresh().finally(() => { if (refreshing === run) refreshing = undefined })
+    refreshing = run
+    return run
+  }
+  const fresh = (): Promise<void> => {
+    if (!refreshing) return start()
+    queued ??= refreshing.catch(() => undefined).then(() => {
+      queued = undefined
+      return start()
+    })
+    return queued
+  }
+
   return {
     register,
-    /** Reads every series fresh, then renders the exposition text. Scrapes are serialised. */
+    /**
+     * Reads every series fresh (begun after this call), then renders the exposition text. One
+     * refresh at a time, and at most one queued behind it, shared by every scrape that arrives
+     * meanwhile: a burst of scrapes (the token unset, the port reachable) costs two refreshes, not
+     * one each (six aggregate queries and the queues' counts).
+     */
     async render(): Promise<{ contentType: string; body: string }> {
-      const run = refreshing.then(refresh)
-      refreshing = run.catch(() => undefined)
-      await run
+      await fresh()
       return { contentType: register.contentType, body: await register.metrics() }
     },
   }
