@@ -13,6 +13,11 @@ export async function startApiServer(config: Config, log: Logger, options: { sig
     const app = await buildApi(deps)
     const url = await app.listen({ host: config.API_HOST, port: config.API_PORT })
     if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: tenant administration and Bull Board are closed')
+    // The default, for the demo and development: said at every start, so that a deployment that
+    // left it unset learns what it allows.
+    if (config.WALLET_SIGNER === 'local') {
+      log.warn('WALLET_SIGNER=local (development): any tenant may make wallets whose keys this process holds in memory (POST /v1/wallets without an address), and a DEV_WALLET_KEYS address signs for whichever tenant registers it; set WALLET_SIGNER=privy for real users\' wallets')
+    }
     return {
       app, url,
       async close() {

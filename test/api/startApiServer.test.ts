@@ -56,6 +56,8 @@ it('starts once the operator answers, is ready, names its Redis connections, and
   await operator.open()
 
   const server = await starting
+  // The default signer is the development one, and the API says what it allows.
+  expect(warnings.filter((line) => line.includes('WALLET_SIGNER=local (development)'))).toHaveLength(1)
   const ready = await fetch(`${server.url}/readyz`)
   expect(ready.status).toBe(200)
   expect(await ready.json()).toMatchObject({ status: 'ready' })
