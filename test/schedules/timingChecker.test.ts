@@ -68,3 +68,17 @@ it('rejects the checks still waiting when closed, and every check after', async 
   expect(await waiting).toMatchObject({ message: 'schedule timing checker closed' })
   await expect(checker.problem(timings[0]!)).rejects.toThrow('schedule timing checker closed')
 })
+
+it('counts a check\'s time limit from when the thread takes it, not while it waits behind others (a burst of new crons)', async () => {
+  checker = startTimingChecker()
+  // Five crons and zones never asked in this file: each stepped in full, 0.1-1 s, the first also starting the thread.
+  const burst = ['Europe/Berlin', 'America/Denver', 'Asia/Gaza', 'Pacific/Chatham', 'America/Havana']
+    .map((timeZone, i) => checker!.problem({ cron: `${11 + i} 2 * * *`, timeZone, minIntervalSeconds: 60, fromMs: from }))
+  const startedAt = performance.now()
+  // A check that takes milliseconds on the thread, with half a second to do it, queued behind them.
+  const quick = { cron: '0 * * * *', timeZone: 'UTC', minIntervalSeconds: 60, fromMs: from }
+  expect(await checker.problem(quick, 500)).toEqual(scheduleTimingProblem(quick))
+  // It waited longer than its limit, and was not refused for it.
+  expect(performance.now() - startedAt).toBeGreaterThan(500)
+  expect(await Promise.all(burst)).toHaveLength(5)
+})

@@ -12,6 +12,7 @@ import { startTimingChecker } from '../../runtime/schedules/startTimingChecker.j
 import { updateSchedule } from '../../runtime/schedules/updateSchedule.js'
 import { scheduleStatuses, schedules, wallets } from '../../store/schema/index.js'
 import { tenantOf } from '../auth/authenticate.js'
+import { tenantTimingChecks } from '../tenantTimingChecks.js'
 import { ownedSchedule, ownedWallet } from '../ownership.js'
 import { presentSchedule, presentScheduleRun } from '../present.js'
 import { LIST_LIMIT_DEFAULT, decimal, errorResponses, idempotencyHeader, listLimit, scheduleParams, uuid, walletParams } from '../schemas/common.js'
@@ -47,6 +48,9 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     db, queue: deps.controlQueue, markets: deps.markets, now: deps.runtime.now, log: deps.runtime.log,
     minIntervalSeconds: deps.scheduleMinIntervalSeconds ?? DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS, timing,
   }
+  // A create or an edit checks its timing on that one thread as its tenant's (a few at once at most).
+  const checksOf = tenantTimingChecks(timing)
+  const checkingAs = (tenantId: string): ScheduleContext => ({ ...ctx, timing: checksOf(tenantId) })
   const tags = ['schedules']
   const withSchedule = { 200: Schedule, ...errorResponses }
 
@@ -59,7 +63,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     const wallet = await ownedWallet(db, tenantOf(request), request.params.walletId)
     // Under an Idempotency-Key the schedule takes the key's action id: a retry after a lost answer finds it.
     // The tenant is checked again in the schedule's transaction: the wallet may have been retired since (a takeover by proof of ownership).
-    const row = await createSchedule(ctx, { ...request.body, walletId: wallet.id, tenantId: tenantOf(request), ...(request.idempotencyClaim ? { id: request.idempotencyClaim.actionId } : {}) })
+    const row = await createSchedule(checkingAs(tenantOf(request)), { ...request.body, walletId: wallet.id, tenantId: tenantOf(request), ...(request.idempotencyClaim ? { id: request.idempotencyClaim.actionId } : {}) })
     return reply.code(201).send(presentSchedule(row))
   })
 
@@ -97,7 +101,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
   }, async (request) => {
     const { schedule } = await ownedSchedule(db, tenantOf(request), request.params.scheduleId)
     const { expectedVersion, ...patch } = request.body
-    return presentSchedule(await updateSchedule(ctx, schedule.id, patch, { expectedVersion }))
+    return presentSchedule(await updateSchedule(checkingAs(tenantOf(request)), schedule.id, patch, { expectedVersion }))
   })
 
   app.post('/schedules/:scheduleId/pause', {
