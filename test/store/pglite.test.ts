@@ -5,7 +5,9 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/store/migrate.js'
 import { openDatabase } from '../../src/store/openDatabase.js'
-import { orders, wallets } from '../../src/store/schema/index.js'
+import { auditLog, orders, wallets } from '../../src/store/schema/index.js'
+import { createAlertSink } from '../../src/runtime/createAlertSink.js'
+import { capturedLog } from '../support/capturedLog.js'
 import { insertOrder, insertWallet } from './fixtures.js'
 
 describe('embedded PGlite', () => {
@@ -48,6 +50,34 @@ describe('embedded PGlite', () => {
       expect(await database.db.$count(orders)).toBe(0)
       await database.db.transaction(async (tx) => { await insertOrder(tx, wallet.id) })
       expect(await database.db.$count(orders)).toBe(1)
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('claims an alert with what it reports under a savepoint, and goes on when Postgres refuses the claim', { timeout: 60_000 }, async () => {
+    const database = await openDatabase({ dataDir: 'memory://' })
+    try {
+      await migrate(database)
+      const wallet = await insertWallet(database.db)
+      const sink = createAlertSink({ log: capturedLog().log, db: database.db })
+      const actions = async () => (await database.db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.walletId, wallet.id))).map((row) => row.action).sort()
+      const raised = await database.db.transaction(async (tx) => {
+        await insertOrder(tx, wallet.id)
+        return sink.claimWithin(tx, { walletId: wallet.id, code: 'ACL_VIOLATION', message: 'Order outside the scope', details: { sessionId: 's-1' } })
+      })
+      raised()
+      // jsonb takes no U+0000: the claim fails under its savepoint, and the transaction still commits.
+      const fallback = await database.db.transaction(async (tx) => {
+        const then = await sink.claimWithin(tx, { walletId: wallet.id, code: 'KEY_INTEGRITY', message: 'key in doubt', details: { sessionId: 's\u0000' } })
+        await insertOrder(tx, wallet.id)
+        return then
+      })
+      fallback()
+      await sink.settled()
+      expect(await database.db.$count(orders)).toBe(2)
+      expect(await actions()).toEqual(['alert.ACL_VIOLATION'])
+      await sink.close()
     } finally {
       await database.close()
     }
