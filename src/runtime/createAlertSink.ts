@@ -47,8 +47,9 @@ export type AlertSink = {
    * quarantined, an order failed on an ACL violation), and answers what to call once `tx` has
    * committed: the error log and the webhook POST. The alert then exists if and only if what it
    * reports does: a process dying between the commit and the POST leaves a claim never delivered,
-   * which a sweep (`resendUndelivered`) sends; a rollback takes the claim and its audit entry with
-   * it. Held back as `raise` is (this process's memory, and another's delivery within
+   * which a sweep (`resendUndelivered`) sends, as it does one whose POST was given up (its retries
+   * spent, or the process stopping): another occurrence of what it reports may never come. A
+   * rollback takes the claim and its audit entry with it. Held back as `raise` is (this process's memory, and another's delivery within
    * `repeatAfterMs`). The claim runs under a savepoint: should Postgres refuse it, `tx` goes on and
    * the call after the commit raises the alert as `raise` does.
    */
@@ -62,7 +63,8 @@ export type AlertSink = {
   resendUndelivered: () => Promise<number>
   /**
    * For a process stopping: no further POST or retry; the deliveries waiting for one are given up
-   * now (as a failed delivery: their next occurrence goes out). Resolves once every delivery ended.
+   * now (as a failed delivery: their next occurrence goes out; one claimed with what it reports, or
+   * sent by a sweep, is left to the sweep). Resolves once every delivery ended.
    */
   close: () => Promise<void>
 }
@@ -84,7 +86,8 @@ export type AlertSink = {
  * `repeatAfterMs` across the processes sharing Postgres, restarted ones included: before either,
  * the sink claims it in `alert_deliveries` together with its audit entry (`claimAlert`), and a
  * process that loses the claim logs at `debug` and sends nothing. A delivery given up releases
- * its claim (`releaseAlert`) and this process's memory of it. Each process still logs an alert
+ * its claim (`releaseAlert`) and this process's memory of it, but for an alert claimed with what it
+ * reports (`claimWithin`) or sent by a sweep, which the sweep sends again. Each process still logs an alert
  * at `error` when it first sees it, and its own repeats within `repeatAfterMs` only at `debug`
  * (its memory: Postgres is not asked again). With Postgres unreachable the alert goes out from
  * each process as its memory allows (see `deliver`), so it is never lost to the record.
@@ -160,7 +163,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     }
     if (!claimed) return notSent(alert)
     await pruneNow(at)
-    await post(alert, at, claimOf(alert, at), recorded)
+    await post(alert, at, claimOf(alert, at), recorded ? 'released' : 'none')
   }
   const pruneNow = async (at: number) => {
     if (at - lastPruned < repeatAfterMs) return
@@ -170,25 +173,38 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
   }
 
   /**
-   * POSTs a claimed alert (raised at `at`). Delivered, its claim records it (no sweep sends it again);
-   * given up, the claim is released (`recorded`: there is one in Postgres).
+   * How a claimed alert's POST given up leaves its claim: `released` (raised on its own, its next
+   * occurrence goes out), `keptForTheSweep` (claimed with what it reports, or sent again by a sweep:
+   * another occurrence may never come, so a sweep sends it again; a stop or a full queue gives up
+   * such POSTs too), or `none` (Postgres could not record it).
    */
-  const post = async (alert: Alert, at: number, claim: Pick<AlertClaim, 'walletId' | 'code' | 'detailsHash' | 'at'>, recorded: boolean): Promise<void> => {
+  type Recorded = 'released' | 'keptForTheSweep' | 'none'
+  /**
+   * POSTs a claimed alert (raised at `at`). Delivered, its claim records it (no sweep sends it again);
+   * given up, as `recorded` says.
+   */
+  const post = async (alert: Alert, at: number, claim: Pick<AlertClaim, 'walletId' | 'code' | 'detailsHash' | 'at'>, recorded: Recorded): Promise<void> => {
     if (!webhook) return
     try {
       await webhook.send(alert, at)
     } catch (error) {
       const attempts = error instanceof AlertNotDelivered ? error.attempts : undefined
+      if (recorded === 'keptForTheSweep') {
+        // Its next occurrence may never come (a quarantine happens once): left undelivered, it is
+        // sent by a sweep (any process's, this one's included), until delivered or pruned after a day.
+        log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook delivery failed; a sweep sends it again')
+        return
+      }
       log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook delivery failed')
       // Not held back for the hour: the next occurrence, here or in another process, is sent.
       if (lastDelivered.get(keyOf(alert)) === at) lastDelivered.delete(keyOf(alert))
-      if (recorded) {
+      if (recorded === 'released') {
         await releaseAlert(db, claim).catch((releaseError: unknown) =>
           log.warn({ err: releaseError, code: alert.code }, 'undelivered alert still held back for the hour (its claim could not be released)'))
       }
       return
     }
-    if (recorded) {
+    if (recorded !== 'none') {
       await markAlertDelivered(db, claim).catch((markError: unknown) =>
         log.warn({ err: markError, code: alert.code }, 'alert delivered, not recorded as delivered: a sweep may send it again'))
     }
@@ -202,7 +218,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     for (const claim of found) {
       const { at: raisedAt, ...alert } = claim.alert
       log.warn({ code: claim.code, walletId: claim.walletId, raisedAt: new Date(raisedAt).toISOString() }, 'alert whose webhook POST never ended (its process stopped) sent again')
-      track(post(alert as Alert, raisedAt, claim, true))
+      track(post(alert as Alert, raisedAt, claim, 'keptForTheSweep'))
     }
     return found.length
   }
@@ -235,9 +251,10 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     }
     return () => {
       remember(key, at)
-      if (!claimed) return notSent(alert)
+      // Logged by the process that saw it, as `raise` does, whether or not it goes out from here.
       log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
-      track(pruneNow(at).then(() => post(alert, at, claimOf(alert, at), true)))
+      if (!claimed) return notSent(alert)
+      track(pruneNow(at).then(() => post(alert, at, claimOf(alert, at), 'keptForTheSweep')))
     }
   }
 

@@ -419,6 +419,38 @@ describe('an alert to a webhook that refuses for a while (a rate limit, an outag
     await Promise.all([sink.close(), dying.close(), sweeper.close()])
   })
 
+  it('claimed with what it reports and given up (the process stopping while it waits to retry) is left for the sweep, which sends it; so is one a sweep gives up', async () => {
+    reset()
+    const { wallet } = await h.wallet()
+    otherwise = 503
+    const { log, entries } = capturedLog('warn')
+    const waitsLong = { ...quickRetries, firstDelayMs: 600_000, maxDelayMs: 600_000, giveUpAfterMs: 3_600_000 }
+    const stopping = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: waitsLong })
+    const integrity = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-stop' } }
+    const afterCommit = await h.db.transaction((tx) => stopping.claimWithin(tx, integrity))
+    afterCommit()
+    await vi.waitUntil(() => posts.length === 1, { timeout: 10_000, interval: 20 })
+    // Without giving up, this waits ten minutes (past the test's timeout).
+    await stopping.close()
+    expect(entries().filter((e) => e.msg.startsWith('alert webhook delivery failed')).map((e) => e.msg))
+      .toEqual(['alert webhook delivery failed; a sweep sends it again'])
+    // A sweep whose POST is given up too (the webhook still refusing, the sweeping process stopping) leaves it again.
+    const sweeping = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: waitsLong, undeliveredAfterMs: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await sweeping.resendUndelivered()).toBe(1)
+    await vi.waitUntil(() => posts.length === 2, { timeout: 10_000, interval: 20 })
+    await sweeping.close()
+
+    otherwise = 200
+    const sweeper = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, undeliveredAfterMs: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await sweeper.resendUndelivered()).toBe(1)
+    await sweeper.settled()
+    expect(delivered()).toEqual([JSON.stringify(['KEY_INTEGRITY', { sessionId: 's-stop' }])])
+    expect(await sweeper.resendUndelivered()).toBe(0)
+    await sweeper.close()
+  })
+
   it('whose claim Postgres refuses inside the transaction of what it reports does not fail that transaction: it is raised once that commits', async () => {
     reset()
     const { wallet } = await h.wallet()
