@@ -19,27 +19,29 @@ const queue = controlQueueForFile()
 beforeAll(async () => { h = await createHarness() })
 afterAll(async () => { await h?.close() })
 
-it('holds no lock on the schedule while its timing is checked, and keeps an edit committed meanwhile', async () => {
+it('holds no lock on the schedule while its timing is checked, and keeps an edit committed meanwhile, checking again unlocked', async () => {
   const { wallet } = await h.wallet()
   const schedule = await createSchedule({ db: h.db, queue }, { walletId: wallet.id, ...specOf({ ETH: '0.5', USD: '0.5' }, { cron: '0 9 * * *' }) })
-  // The timing thread is busy: the check waits until the test lets it answer.
-  let release!: () => void
-  const busy = new Promise<void>((resolve) => { release = resolve })
+  // The timing thread is busy: each check waits until the test lets it answer.
+  const answers: (() => void)[] = []
   const checked: string[] = []
-  const timing = { problem: async ({ cron }: { cron: string }) => { checked.push(cron); await busy; return undefined } }
+  const timing = { problem: async ({ cron }: { cron: string }) => { checked.push(cron); await new Promise<void>((resolve) => { answers.push(resolve) }); return undefined } }
+  const lockable = async () => (await h.db.transaction(async (tx) => (await tx.execute<{ id: string }>(sql`select id from schedules where id = ${schedule.id} for update nowait`)).rows))
   const retimed = updateSchedule({ db: h.db, queue, timing }, schedule.id, { cron: '30 9 * * *' })
   await eventually(async () => checked.length === 1)
 
   // Meanwhile the row can be locked at once (a run about to write its orders, another edit)...
-  const locked = await h.db.transaction(async (tx) => (await tx.execute<{ id: string }>(sql`select id from schedules where id = ${schedule.id} for update nowait`)).rows)
-  expect(locked).toEqual([{ id: schedule.id }])
+  expect(await lockable()).toEqual([{ id: schedule.id }])
   // ...and another edit commits.
   const toleranceEdit = await updateSchedule({ db: h.db, queue }, schedule.id, { toleranceBand: '0.05' })
   expect(toleranceEdit.version).toBe(schedule.version + 1)
 
-  release()
+  // The first check answers; the edit finds the version moved, merges over it and checks again, the lock let go.
+  answers[0]!()
+  await eventually(async () => checked.length === 2)
+  expect(await lockable()).toEqual([{ id: schedule.id }])
+  answers[1]!()
   const after = await retimed
-  // Merged over the edit made meanwhile, and checked again as merged.
   expect(checked).toEqual(['30 9 * * *', '30 9 * * *'])
   expect(after).toMatchObject({ cron: '30 9 * * *', toleranceBand: '0.050000000000000000', version: schedule.version + 2 })
   expect(await getSchedule(h.db, schedule.id)).toMatchObject({ cron: '30 9 * * *', toleranceBand: '0.050000000000000000', version: schedule.version + 2 })

@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm'
 import { ValidationError } from '../../core/errors/ValidationError.js'
-import type { ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
+import type { ScheduleSpec, ScheduleSpecInput } from '../../core/rebalance/parseScheduleSpec.js'
 import { parseRequestedSpec } from './parseRequestedSpec.js'
+import type { Tx } from '../../store/Database.js'
 import { type ScheduleRow, schedules } from '../../store/schema/index.js'
 import { lockSchedule, readSchedule } from './lockSchedule.js'
 import { resyncAfterCommit } from './resyncAfterCommit.js'
@@ -44,17 +45,28 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
       throw new ValidationError('expectedVersion', `must be the schedule's current version ${row.version}, got ${options.expectedVersion}: it changed since it was read`)
     }
   }
-  // Checked before the row is locked: a new cron's timing check waits its turn on the API's one
-  // timing thread (up to its 15 s limit), and edits of the row queued behind a lock held meanwhile
-  // would each hold a pooled Postgres connection, a burst of them every other request's.
-  const seen = await readSchedule(ctx.db, scheduleId)
-  assertVersion(seen)
-  const checked = await parseRequestedSpec(ctx, mergedOver(seen))
-  const { row, changed } = await ctx.db.transaction(async (tx) => {
+  // Checked before the row is locked, never under the lock: a new cron's timing check waits its turn
+  // on the API's one timing thread (up to its 15 s limit, behind other tenants' checks), and edits,
+  // status changes and runs of the schedule queued behind a lock held meanwhile would each hold a
+  // pooled Postgres connection, a burst of them every other request's. Edited meanwhile (its
+  // version moved), the patch is merged over that edit and checked again, the lock let go.
+  for (let attempt = 1; ; attempt++) {
+    const seen = await readSchedule(ctx.db, scheduleId)
+    assertVersion(seen)
+    const checked = await parseRequestedSpec(ctx, mergedOver(seen))
+    const outcome = await ctx.db.transaction((tx) => write(tx, seen, checked))
+    if (outcome === 'editedMeanwhile') {
+      if (attempt < MAX_EDIT_ATTEMPTS) continue
+      throw new ValidationError('scheduleId', `was edited ${MAX_EDIT_ATTEMPTS} times while this edit was checked; send it again`)
+    }
+    if (outcome.changed) await resyncAfterCommit(ctx, outcome.row.id)
+    return outcome.row
+  }
+
+  async function write(tx: Tx, seen: ScheduleRow, spec: ScheduleSpec): Promise<{ row: ScheduleRow; changed: boolean } | 'editedMeanwhile'> {
     const current = await lockSchedule(tx, scheduleId)
     assertVersion(current)
-    // Edited meanwhile (its version moved): the patch is merged over that edit and checked again.
-    const spec = current.version === seen.version ? checked : await parseRequestedSpec(ctx, mergedOver(current))
+    if (current.version !== seen.version) return 'editedMeanwhile'
     // An edit that changes nothing (an empty patch, a form saved as it was) keeps the version: a
     // new one would make a run in flight write nothing for its slot.
     if (sameColumns(scheduleSpecColumns(spec), scheduleSpecColumns(specOfRow(current)))) return { row: current, changed: false }
@@ -67,11 +79,11 @@ export async function updateSchedule(ctx: ScheduleContext, scheduleId: string, p
       .returning()
     await audit(tx, { walletId: current.walletId, actor: ctx.actor ?? 'api', action: 'schedule.updated', details: { scheduleId: current.id, version: updated!.version, changes: maxNotionalPerRun === undefined ? changes : { ...changes, maxNotionalPerRun } } })
     return { row: updated!, changed: true }
-  })
-  if (!changed) return row
-  await resyncAfterCommit(ctx, row.id)
-  return row
+  }
 }
+
+/** Checks of an edit at most, each after another edit committed while the one before was checked. */
+const MAX_EDIT_ATTEMPTS = 5
 
 function sameColumns(a: ReturnType<typeof scheduleSpecColumns>, b: ReturnType<typeof scheduleSpecColumns>): boolean {
   const canonical = (columns: ReturnType<typeof scheduleSpecColumns>) =>
