@@ -1,7 +1,7 @@
 import type { RequestFamily } from '../../core/acl/actions.js'
 import { audit } from '../../store/repositories/audit.js'
 import { setOutboxStatus } from '../../store/repositories/outboxRepo.js'
-import type { Db } from '../../store/Database.js'
+import type { Db, Tx } from '../../store/Database.js'
 import type { FamilySpec, SubmitContext, SubmitResult } from './types.js'
 import { closeRequest } from './closeRequest.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
@@ -47,18 +47,23 @@ export async function settleFailed<F extends RequestFamily>(
 ): Promise<SubmitResult> {
   const { row } = ctx
   let afterCommit: (() => void) | undefined
+  // Claimed with the failure it reports (`alertWithin`), whichever run settles the request, and last:
+  // the claim's row stays locked until the commit.
+  const claimAlert = async (tx: Tx) => { if (alert) afterCommit = await alertWithin(ctx.deps, tx, alert) }
   const settled = await ctx.deps.db.transaction(async (tx) => {
-    // Claimed with the failure it reports (`alertWithin`), whichever run settles the request.
-    if (alert) afterCommit = await alertWithin(ctx.deps, tx, alert)
     // The order before its request, as reconciliation's resubmit of an order it finds never placed
     // takes them (it locks the order, then closes its requests): the other way round, the two deadlocked.
     if (closing && row.orderId) await lockOrder(tx, { id: row.orderId })
-    if (closing && !(await closeRequest(tx, ctx.deps.now(), closing.requestId, code, message, closing.sentAt))) return false
+    if (closing && !(await closeRequest(tx, ctx.deps.now(), closing.requestId, code, message, closing.sentAt))) {
+      await claimAlert(tx)
+      return false
+    }
     await spec.onRejected(tx, ctx, code, message)
     await setOutboxStatus(tx, row.id, 'failed', `${code}: ${message}`)
     await audit(tx, by === 'operator'
       ? { walletId: row.walletId, actor: 'worker', action: `${spec.family}.rejected`, details: { outboxId: row.id, code, message } }
       : { walletId: row.walletId, actor: 'worker', action: `${spec.family}.refused`, details: { outboxId: row.id, rule: code, message } })
+    await claimAlert(tx)
     return true
   })
   afterCommit?.()
