@@ -4,43 +4,20 @@
  * wallet's work counts for nothing. Scraped through `createMetrics` on a real Postgres and Redis,
  * with no worker running, so the rows stay as written.
  */
-import { randomUUID } from 'node:crypto'
-import { Queue } from 'bullmq'
 import { eq, sql } from 'drizzle-orm'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { ApiDeps } from '../../src/api/ApiDeps.js'
-import { type Metrics, createMetrics } from '../../src/api/metrics/createMetrics.js'
-import { deleteQueueKeys } from '../../src/queue/deleteQueueKeys.js'
+import { beforeAll, expect, it } from 'vitest'
 import { releaseHeld } from '../../src/store/repositories/outboxRepo.js'
 import type { Db } from '../../src/store/Database.js'
 import { type OutboxStatus, outbox, wallets } from '../../src/store/schema/index.js'
-import { createTestDatabase, type TestDatabase } from '../support/database.js'
 import { insertWallet } from '../store/fixtures.js'
-import { REDIS_URL } from '../worker/support/harness.js'
+import { metricsForFile } from './support/metricsForFile.js'
 
-let testDb: TestDatabase
+const file = metricsForFile()
 let db: Db
-let metrics: Metrics
-const prefix = `deputy-test-${randomUUID().slice(0, 8)}`
-const submitQueue = new Queue('submit', { connection: { url: REDIS_URL }, prefix })
-const controlQueue = new Queue('control', { connection: { url: REDIS_URL }, prefix })
-
-beforeAll(async () => {
-  testDb = await createTestDatabase()
-  db = testDb.database.db
-  const runtime = { db, now: Date.now, operatorNow: Date.now }
-  // createMetrics reads the database, the clocks and the queues only.
-  metrics = createMetrics({ runtime, submitQueue, controlQueue } as unknown as ApiDeps)
-})
-afterAll(async () => {
-  await submitQueue.close()
-  await controlQueue.close()
-  await deleteQueueKeys(REDIS_URL, prefix)
-  await testDb?.drop()
-})
+beforeAll(() => { db = file.db })
 
 async function scrape(): Promise<string> {
-  return (await metrics.render()).body
+  return (await file.metrics.render()).body
 }
 
 /** The value of one series line, e.g. `deputy_outbox_work{status="held"}`. */
