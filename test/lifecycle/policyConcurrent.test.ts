@@ -5,42 +5,32 @@
  * five of six orders went live under maxOpenOrders 2; counting every order claimed with it, one.
  */
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { createPolicyCheck } from '../../src/runtime/policy/createPolicyCheck.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
-import { activeWallet, eventually, operatorOpenOrders, rows } from './support/lifecycle.js'
+import { activeWallet, eventually, operatorOpenOrders } from './support/lifecycle.js'
+import { workerForFile } from './support/workerForFile.js'
 
-let h: Harness
-let worker: RunningWorker
-let r: ReturnType<typeof rows>
-
-beforeAll(async () => {
-  h = await createHarness()
-  r = rows(h.db)
-  worker = await h.startWorker()
-})
-afterAll(async () => { await h?.close() })
+const t = workerForFile()
 
 /**
  * Six orders of 190 (0.1 at 1900, resting) placed together under `rules`: what the operator holds,
  * and how each settled here (every one open or refused).
  */
 async function burstOfSix(rules: Parameters<typeof setPolicy>[1]['rules']) {
-  const w = await activeWallet(h)
-  await setPolicy(h.db, { walletId: w.wallet.id, rules })
+  const w = await activeWallet(t.h)
+  await setPolicy(t.h.db, { walletId: w.wallet.id, rules })
   for (let i = 0; i < 6; i++) {
-    await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date(h.sandbox.now()))
+    await placeLimitOrder(t.h.db, t.worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date(t.h.sandbox.now()))
   }
-  await worker.relay()
+  await t.worker.relay()
   const settled = await eventually(async () => {
-    const all = await r.ordersOf(w.wallet.id)
+    const all = await t.r.ordersOf(w.wallet.id)
     return all.length === 6 && all.every((o) => o.state === 'open' || o.state === 'rejected') && all
   })
   const refusals = settled.filter((o) => o.state === 'rejected').map((o) => [o.rejectCode, o.rejectReason?.split(':')[0]])
-  return { atOperator: operatorOpenOrders(h.sandbox, w.wallet.address).length, open: settled.filter((o) => o.state === 'open').length, refusals }
+  return { atOperator: operatorOpenOrders(t.h.sandbox, w.wallet.address).length, open: settled.filter((o) => o.state === 'open').length, refusals }
 }
 
 it('maxOpenOrders holds for orders submitted together', async () => {
@@ -67,10 +57,10 @@ it('maxRequestsPerMinute holds for orders submitted together', async () => {
 })
 
 it('a policy tightened while a check waits for the wallet lock is the one it applies', async () => {
-  const w = await activeWallet(h)
-  await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '1000' } })
-  const check = createPolicyCheck({ db: h.db, venue: worker.deps.venue, now: () => Date.now() })
-  const lockWaiters = async () => (await h.db.execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0]!.n
+  const w = await activeWallet(t.h)
+  await setPolicy(t.h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '1000' } })
+  const check = createPolicyCheck({ db: t.h.db, venue: t.worker.deps.venue, now: () => Date.now() })
+  const lockWaiters = async () => (await t.h.db.execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0]!.n
   // The policy change written and not committed yet, holding the wallet's policy lock (`setPolicy`)
   // while a placement of 190 is checked: the check waits for it, and the change commits (the API
   // answers) before it decides.
@@ -78,7 +68,7 @@ it('a policy tightened while a check waits for the wallet lock is the one it app
   let commit!: () => void
   const isChanged = new Promise<void>((resolve) => { changed = resolve })
   const mayCommit = new Promise<void>((resolve) => { commit = resolve })
-  const change = h.db.transaction(async (tx) => {
+  const change = t.h.db.transaction(async (tx) => {
     await setPolicy(tx, { walletId: w.wallet.id, rules: { maxDailyNotional: '100' } })
     changed()
     await mayCommit

@@ -5,41 +5,31 @@
  * all three went live (570 placed today under a limit of 400).
  */
 import { sql } from 'drizzle-orm'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { placeLimitOrder } from '../../src/runtime/intake/placeLimitOrder.js'
 import { setPolicy } from '../../src/runtime/policy/setPolicy.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
-import { bareWallet, eventually, grant, operatorOpenOrders, rows } from './support/lifecycle.js'
+import { bareWallet, eventually, grant, operatorOpenOrders } from './support/lifecycle.js'
+import { workerForFile } from './support/workerForFile.js'
 
-let h: Harness
-let worker: RunningWorker
-let r: ReturnType<typeof rows>
-
-beforeAll(async () => {
-  h = await createHarness()
-  r = rows(h.db)
-  worker = await h.startWorker()
-})
-afterAll(async () => { await h?.close() })
+const t = workerForFile()
 
 it('counts orders queued yesterday and placed today towards the notional of today', async () => {
-  const w = await bareWallet(h)
+  const w = await bareWallet(t.h)
   // Room for two orders of 190 (0.1 at 1900), not three.
-  await setPolicy(h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '400' } })
+  await setPolicy(t.h.db, { walletId: w.wallet.id, rules: { maxDailyNotional: '400' } })
   for (let i = 0; i < 3; i++) {
-    await placeLimitOrder(h.db, worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date(h.sandbox.now()))
+    await placeLimitOrder(t.h.db, t.worker.markets, { walletId: w.wallet.id, market: 'ETH-USD', side: 'buy', price: '1900', size: '0.1' }, new Date(t.h.sandbox.now()))
   }
   // Queued a minute before the last UTC midnight.
-  await h.db.execute(sql`update orders set created_at = date_trunc('day', now() at time zone 'utc') at time zone 'utc' - interval '1 minute' where wallet_id = ${w.wallet.id}`)
-  await grant(h, w)
-  await worker.relay()
+  await t.h.db.execute(sql`update orders set created_at = date_trunc('day', now() at time zone 'utc') at time zone 'utc' - interval '1 minute' where wallet_id = ${w.wallet.id}`)
+  await grant(t.h, w)
+  await t.worker.relay()
   const all = await eventually(async () => {
-    const list = await r.ordersOf(w.wallet.id)
+    const list = await t.r.ordersOf(w.wallet.id)
     return list.length === 3 && list.every((o) => o.state === 'open' || o.state === 'rejected') && list
   })
   // Sent together, each is checked with the others on their way counted: one or two fit, never three.
-  const live = operatorOpenOrders(h.sandbox, w.wallet.address).length
+  const live = operatorOpenOrders(t.h.sandbox, w.wallet.address).length
   expect(live === 1 || live === 2).toBe(true)
   const refused = all.filter((o) => o.state === 'rejected')
   expect(refused).toHaveLength(3 - live)

@@ -6,44 +6,35 @@
  * here). And a revocation is audited once, however many callers revoke the same session.
  */
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
 import { lockWallet } from '../../src/store/repositories/lockWallet.js'
 import { sessions } from '../../src/store/schema/index.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
-import { activeWallet, operatorDelegation, rows } from './support/lifecycle.js'
+import { activeWallet, operatorDelegation } from './support/lifecycle.js'
+import { workerForFile } from './support/workerForFile.js'
 
-let h: Harness
-let worker: RunningWorker
-let r: ReturnType<typeof rows>
-beforeAll(async () => {
-  h = await createHarness()
-  r = rows(h.db)
-  worker = await h.startWorker({ streams: false, maintenanceIntervalMs: 3_600_000 })
-})
-afterAll(async () => { await h?.close() })
+const t = workerForFile({ streams: false, maintenanceIntervalMs: 3_600_000 })
 
 it('a revocation recorded while a grant activates (wallet, then the active session) waits for it instead of deadlocking', async () => {
-  const w = await activeWallet(h)
-  const row = await r.session(w.session.id)
+  const w = await activeWallet(t.h)
+  const row = await t.r.session(w.session.id)
   let locked!: () => void
   const walletLocked = new Promise<void>((resolve) => { locked = resolve })
   // What an activation does, the revocation's record starting between its two steps.
-  const activation = h.db.transaction(async (tx) => {
+  const activation = t.h.db.transaction(async (tx) => {
     await lockWallet(tx, w.wallet.id)
     locked()
     await new Promise((resolve) => setTimeout(resolve, 300))
     await tx.update(sessions).set({ status: 'rotating', statusReason: 'replaced (test)' }).where(eq(sessions.id, w.session.id))
   })
   await walletLocked
-  const revoking = revokeAtOperator(worker.deps, h.keyring, row, 'revoked through the API').then(() => 'revoked', (error: unknown) => String(error))
+  const revoking = revokeAtOperator(t.worker.deps, t.h.keyring, row, 'revoked through the API').then(() => 'revoked', (error: unknown) => String(error))
   await expect(activation).resolves.toBeUndefined()
   expect(await revoking).toBe('revoked')
-  expect(await r.session(w.session.id)).toMatchObject({ status: 'revoked', revokedAt: expect.any(Date) })
-  expect(operatorDelegation(h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
+  expect(await t.r.session(w.session.id)).toMatchObject({ status: 'revoked', revokedAt: expect.any(Date) })
+  expect(operatorDelegation(t.h.sandbox, w.session.delegationHash)?.revoked).toBe(true)
 
   // Revoked again by another caller that read the session before (maintenance beside a compromise): one audit entry.
-  await revokeAtOperator(worker.deps, h.keyring, row, 'revoked again')
-  expect((await r.audit(w.wallet.id, 'session.revoked')).map((a) => a.details)).toEqual([{ sessionId: w.session.id, reason: 'revoked through the API' }])
+  await revokeAtOperator(t.worker.deps, t.h.keyring, row, 'revoked again')
+  expect((await t.r.audit(w.wallet.id, 'session.revoked')).map((a) => a.details)).toEqual([{ sessionId: w.session.id, reason: 'revoked through the API' }])
 })
