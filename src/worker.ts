@@ -8,7 +8,6 @@ import { walletSkippedLog } from './runtime/walletSkipped.js'
 import { createNonceGenerator } from './core/requests/createNonceGenerator.js'
 import { redisConnections } from './queue/redisConnections.js'
 import { blockingProbe } from './queue/blockingProbe.js'
-import { controlJobOptions } from './queue/jobOptions.js'
 import { controlJobs, queueNames } from './queue/names.js'
 import type { ReconcileJobData, SubmitJobData } from './queue/payloads.js'
 import { controlQueueSettings } from './queue/scheduleRepeatStrategy.js'
@@ -24,6 +23,7 @@ import { createLiveProbe } from './runtime/sessions/createLiveProbe.js'
 import { maintainSessions, type SessionMaintenanceOptions } from '../jobs/maintainSessions.js'
 import { compromiseWallet } from './runtime/sessions/compromiseWallet.js'
 import { quarantineKeyIntegrity } from './runtime/sessions/quarantineKeyIntegrity.js'
+import { askSessionMaintenance } from './runtime/sessions/askSessionMaintenance.js'
 import { createAlertSink } from './runtime/createAlertSink.js'
 import { createPolicyCheck } from './runtime/policy/createPolicyCheck.js'
 import { createScheduleRunProcessor } from './runtime/schedules/createScheduleRunProcessor.js'
@@ -45,9 +45,6 @@ import { pendingAfter } from './runtime/pendingAfter.js'
 import { startOutboxRelay } from './runtime/startOutboxRelay.js'
 import { checkEvictionPolicy } from './queue/checkEvictionPolicy.js'
 import { ConfigError } from './core/errors/ConfigError.js'
-
-/** How long a refused session's caller waits for Redis to take its maintenance job. */
-const MAINTENANCE_ASK_WAIT_MS = 3_000
 
 export type { StartWorkerOptions } from './workerOptions.js'
 
@@ -104,20 +101,10 @@ export async function startWorker(options: StartWorkerOptions) {
     onSessionInvalid: async (walletId, sessionId, reason) => {
       await options.onSessionInvalid?.(walletId, sessionId, reason)
       // Replace the refused session now rather than at the next maintenance run.
-      await askSessionMaintenance(walletId, sessionId)
+      await askSessionMaintenance(controlQueue, options.log, walletId, sessionId)
     },
     walletSignerFor: options.walletSignerFor,
-    askSessionMaintenance: (walletId, key) => askSessionMaintenance(walletId, key),
-  }
-  // Waited for 3 s at most: while Redis is down the add waits for it (and goes in once it is back),
-  // and the caller must go on — the cancel lane sends every wallet's cancels and kill switches one
-  // after another. The periodic run does the same work if the add never lands.
-  async function askSessionMaintenance(walletId: string, key: string): Promise<void> {
-    const asked = controlQueue.add(controlJobs.maintainSessions, { walletId, reason: 'manual' }, { ...controlJobOptions, jobId: `maintain-${walletId}-${key}` })
-      .then(() => undefined, (error: unknown) => options.log.warn({ err: error, walletId }, 'could not queue session maintenance; the periodic run does it'))
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([asked, new Promise<void>((resolve) => { timer = setTimeout(resolve, MAINTENANCE_ASK_WAIT_MS) })])
-    clearTimeout(timer)
+    askSessionMaintenance: (walletId, key) => askSessionMaintenance(controlQueue, options.log, walletId, key),
   }
   const maintenance: SessionMaintenanceOptions = {
     keyring: options.keyring,
