@@ -1,8 +1,9 @@
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { audit } from '../../store/repositories/audit.js'
 import { failedIfActive } from '../../store/repositories/failedIfActive.js'
 import { lockWallet } from '../../store/repositories/lockWallet.js'
-import { sessions, wallets } from '../../store/schema/index.js'
+import { markAwaitingDelegation } from '../../store/repositories/markAwaitingDelegation.js'
+import { sessions } from '../../store/schema/index.js'
 import { alertWithin } from '../alertWithin.js'
 import type { AlertEvent, WorkerDeps } from '../deps.js'
 
@@ -44,9 +45,7 @@ export async function markSessionRefused(deps: Pick<WorkerDeps, 'db' | 'now' | '
       if (alert && !alert.onlyIfEnded) afterCommit = await alertWithin(deps, tx, alert.event)
       return false
     }
-    await tx.update(wallets).set({ status: 'awaiting_delegation' })
-      .where(and(eq(wallets.id, refusal.walletId), eq(wallets.status, 'active'),
-        sql`not exists (select 1 from ${sessions} where ${sessions.walletId} = ${wallets.id} and ${sessions.status} = 'active')`))
+    await markAwaitingDelegation(tx, [refusal.walletId])
     await audit(tx, { walletId: refusal.walletId, actor: 'worker', action: `session.${refusal.status}`, details: { sessionId: refusal.sessionId, reason: refusal.reason } })
     if (alert) afterCommit = await alertWithin(deps, tx, alert.event)
     return true
