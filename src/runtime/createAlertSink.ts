@@ -137,10 +137,11 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     const details = alert.details ?? {}
     return { walletId: alert.walletId, code: alert.code, detailsHash: createHash('sha256').update(JSON.stringify(details), 'utf8').digest('hex'), at: new Date(at) }
   }
-  const claimIn = (executor: Db, alert: Alert, at: number): Promise<boolean> => {
+  type ClaimKey = ReturnType<typeof claimOf>
+  const claimIn = (executor: Db, alert: Alert, at: number, claim: ClaimKey): Promise<boolean> => {
     const details = alert.details ?? {}
     return claimAlert(executor, {
-      ...claimOf(alert, at), repeatAfter: new Date(at - repeatAfterMs),
+      ...claim, repeatAfter: new Date(at - repeatAfterMs),
       audit: { actor, action: `alert.${alert.code}`, details: { message: alert.message, ...details } },
       alert: { walletId: alert.walletId, code: alert.code, message: alert.message, details, at }, delivered: !webhook,
     })
@@ -149,10 +150,11 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     log.debug({ alert }, `ALERT ${alert.code} not sent: another process (or an earlier run) sent it less than ${minutes} min ago`)
 
   const deliver = async (alert: Alert, at: number): Promise<void> => {
+    const claim = claimOf(alert, at)
     let claimed: boolean
     let recorded = true
     try {
-      claimed = await claimIn(db, alert, at)
+      claimed = await claimIn(db, alert, at, claim)
     } catch (error) {
       // Postgres is down (or refused the claim): the alert is not held back for it. It goes out as
       // it did before the record was shared, once an hour by this process (its memory alone), so
@@ -163,7 +165,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     }
     if (!claimed) return notSent(alert)
     await pruneNow(at)
-    await post(alert, at, claimOf(alert, at), recorded ? 'released' : 'none')
+    await post(alert, at, claim, recorded ? 'released' : 'none')
   }
   const pruneNow = async (at: number) => {
     if (at - lastPruned < repeatAfterMs) return
@@ -242,9 +244,10 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     const at = now()
     const key = keyOf(alert)
     if (heldBack(key, at)) return () => log.debug({ alert }, `ALERT ${alert.code} again (sent less than ${minutes} min ago): ${alert.message}`)
+    const claim = claimOf(alert, at)
     let claimed: boolean
     try {
-      claimed = await tx.transaction((savepoint) => claimIn(savepoint, alert, at))
+      claimed = await tx.transaction((savepoint) => claimIn(savepoint, alert, at, claim))
     } catch (error) {
       log.warn({ err: error, code: alert.code }, 'alert not claimed with what it reports; raised once that is written')
       return () => raise(alert)
@@ -254,7 +257,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       // Logged by the process that saw it, as `raise` does, whether or not it goes out from here.
       log.error({ alert }, `ALERT ${alert.code}: ${alert.message}`)
       if (!claimed) return notSent(alert)
-      track(pruneNow(at).then(() => post(alert, at, claimOf(alert, at), 'keptForTheSweep')))
+      track(pruneNow(at).then(() => post(alert, at, claim, 'keptForTheSweep')))
     }
   }
 
