@@ -75,8 +75,8 @@ export function startTimingChecker(options: { timeoutMs?: number } = {}): Timing
     if (closed || current !== undefined) return
     const id = queued.shift()
     if (id === undefined) return
-    const entry = waiting.get(id)
-    if (!entry) return next()
+    // Every queued check is waiting: only the one on the thread is settled before it is sent (close() empties both).
+    const entry = waiting.get(id)!
     current = id
     entry.timer = setTimeout(() => timedOut(id), entry.limitMs)
     worker ??= start()
