@@ -3,6 +3,7 @@ import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/c
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
 import { DEFAULT_MAX_LATENESS_MS, LEAST_MAX_LATENESS_MS, LEAST_SCHEDULE_INTERVAL_RULE, LEAST_SCHEDULE_INTERVAL_SECONDS } from './core/rebalance/runWaits.js'
 import { isHttpUrl } from './core/isHttpUrl.js'
+import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from './api/defaultRateLimit.js'
 import { ConfigError } from './core/errors/ConfigError.js'
 import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from './core/sessions/lifetimeBounds.js'
 
@@ -77,6 +78,8 @@ const schema = z.object({
   PRIVY_API_URL: httpUrl().default('https://api.privy.io'),
   API_HOST: notBlank().default('127.0.0.1'),
   API_PORT: wholeNumber((n) => n.max(65535)).default(8080),
+  /** Requests a tenant may make a minute on /v1, per API process (halts and cancels not counted); 0: no limit. */
+  API_RATE_LIMIT_PER_MINUTE: wholeNumber((n) => n.max(1_000_000)).default(DEFAULT_API_RATE_LIMIT_PER_MINUTE),
   /**
    * Where the worker answers `/healthz` and `/readyz` (`src/runtime/health/`); unset → no health server.
    * No 0 (any free port): a supervisor probes a port it was told.

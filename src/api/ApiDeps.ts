@@ -39,6 +39,8 @@ export type ApiDeps = {
   scheduleMinIntervalSeconds?: number
   /** prom-client registry for `/metrics`; a fresh one by default (so several APIs in one process do not clash). */
   metricsRegistry?: Registry
+  /** Requests a tenant may make a minute on `/v1` (`API_RATE_LIMIT_PER_MINUTE`; halts and cancels not counted); 0: no limit. Default 6,000. */
+  rateLimitPerMinute?: number
   /** How long an `Idempotency-Key` is remembered. Default 24 h. */
   idempotencyTtlMs?: number
 }

@@ -10,6 +10,8 @@ import { MAX_PARAM_LENGTH, NotFoundError } from './errors.js'
 import { idempotency } from './idempotency.js'
 import { refuseRepeatedJsonKeys } from './refuseRepeatedJsonKeys.js'
 import { refuseUnstorableText } from './refuseUnstorableText.js'
+import { DEFAULT_API_RATE_LIMIT_PER_MINUTE } from './defaultRateLimit.js'
+import { tenantRateLimit } from './tenantRateLimit.js'
 import { createMetrics } from './metrics/createMetrics.js'
 import { adminRoutes } from './routes/admin.js'
 import { auditRoutes } from './routes/audit.js'
@@ -68,7 +70,8 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
         title: 'Deputy intake API',
         version: '1.0.0',
         description: 'Places and manages limit orders and rebalancing schedules that a background worker signs with delegated session keys. '
-          + 'Every POST accepts an Idempotency-Key header. Errors are { error: { code, message, field?, rule?, problems? } }.',
+          + 'Every POST accepts an Idempotency-Key header. Errors are { error: { code, message, field?, rule?, problems? } }. '
+          + 'A tenant past its requests of the minute is answered 429 API.RATE_LIMITED with Retry-After; halts, compromises, cancels, revocations and schedule pauses and deletions are never refused for it.',
       },
       components: {
         securitySchemes: {
@@ -99,6 +102,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
 
   await app.register(async (v1) => {
     v1.addHook('onRequest', tenantAuthentication(deps.runtime.db, deps.runtime.now))
+    await tenantRateLimit(v1, deps.rateLimitPerMinute ?? DEFAULT_API_RATE_LIMIT_PER_MINUTE)
     withIdempotency(v1)
     for (const routes of [walletRoutes, sessionRoutes, orderRoutes, workRoutes, killSwitchRoutes, policyRoutes, scheduleRoutes, statusRoutes, auditRoutes]) {
       await v1.register(routes, { deps })

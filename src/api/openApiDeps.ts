@@ -80,6 +80,7 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
       sessionLifetimeSeconds: config.SESSION_LIFETIME_SECONDS,
       sessionRotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,
+      rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
       ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ ...runtime, keyring, markets }) } : {}),
       async close() {
         await Promise.all([submitQueue.close(), controlQueue.close(), alerts.close()])

@@ -32,7 +32,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase()
   const config = loadConfig({
     DATABASE_URL: testDb.url, REDIS_URL, QUEUE_PREFIX: prefix, OPERATOR_URL: sandbox.url,
-    DEPUTY_MASTER_KEY: generateMasterKey('test'), LOG_LEVEL: 'info',
+    DEPUTY_MASTER_KEY: generateMasterKey('test'), LOG_LEVEL: 'info', API_RATE_LIMIT_PER_MINUTE: '9',
   })
   deps = await openApiDeps(config, log)
   app = await buildApi(deps)
@@ -43,6 +43,10 @@ afterAll(async () => {
   await deleteQueueKeys(REDIS_URL, prefix)
   await sandbox?.close()
   await testDb?.drop()
+})
+
+it('takes each tenant\'s request rate from API_RATE_LIMIT_PER_MINUTE', () => {
+  expect(deps!.rateLimitPerMinute).toBe(9)
 })
 
 const ready = async () => {

@@ -153,3 +153,10 @@ it('reads SCHEDULE_MAX_LATENESS_MS: 10 minutes by default, 0 for no limit, else 
     expect(() => loadConfig({ SCHEDULE_MAX_LATENESS_MS: value }), value).toThrow(/^SCHEDULE_MAX_LATENESS_MS: must be/)
   }
 })
+
+it('lets a tenant make 6000 requests a minute unless API_RATE_LIMIT_PER_MINUTE says otherwise; 0 limits nothing', () => {
+  expect(loadConfig({}).API_RATE_LIMIT_PER_MINUTE).toBe(6000)
+  expect(loadConfig({ API_RATE_LIMIT_PER_MINUTE: '120' }).API_RATE_LIMIT_PER_MINUTE).toBe(120)
+  expect(loadConfig({ API_RATE_LIMIT_PER_MINUTE: '0' }).API_RATE_LIMIT_PER_MINUTE).toBe(0)
+  for (const value of ['-1', '2.5', 'lots', '1000001']) expect(() => loadConfig({ API_RATE_LIMIT_PER_MINUTE: value }), value).toThrow(/^API_RATE_LIMIT_PER_MINUTE: /)
+})

@@ -17,7 +17,7 @@ export { eventually } from '../../worker/support/harness.js'
  * worker talks to the sandbox through a gate (`gate.hold`), so a test can keep a signed request on
  * the wire.
  */
-export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean; sandbox?: SandboxOptions; gate?: boolean } = {}) {
+export async function createApiHarness(options: { worker?: Partial<StartWorkerOptions>; listen?: boolean; sandbox?: SandboxOptions; gate?: boolean; rateLimitPerMinute?: number } = {}) {
   const h: Harness = await createHarness({ sandbox: options.sandbox })
   const gate: GateProxy | undefined = options.gate ? await startGateProxy(h.sandbox.url) : undefined
   const walletSigners = createWalletSignerRegistry()
@@ -28,7 +28,7 @@ export async function createApiHarness(options: { worker?: Partial<StartWorkerOp
   // worker (test/lifecycle); `grantThroughApi` still retries a 409 GRANT_IN_PROGRESS.
   const worker: RunningWorker = await h.startWorker({ walletSignerFor: () => undefined, maintenanceIntervalMs: 3_600_000, ...(gate ? { operatorUrl: gate.url } : {}), ...options.worker })
   const adminToken = randomBytes(24).toString('base64url')
-  const deps: ApiDeps = apiDepsFromWorker(worker, { keyring: h.keyring, walletSigners, adminToken })
+  const deps: ApiDeps = apiDepsFromWorker(worker, { keyring: h.keyring, walletSigners, adminToken, ...(options.rateLimitPerMinute === undefined ? {} : { rateLimitPerMinute: options.rateLimitPerMinute }) })
   const app: FastifyInstance = await buildApi(deps)
   const url = options.listen ? await app.listen({ host: '127.0.0.1', port: 0 }) : undefined
   const admin = { authorization: `Bearer ${adminToken}` }
