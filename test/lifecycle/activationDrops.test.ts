@@ -8,30 +8,23 @@
  * waiting backend is terminated, as a Postgres restart would.
  */
 import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
 import { activeWallet, allFamilies, eventually, operatorDelegation, readWith, rows } from './support/lifecycle.js'
+import { workerForFile } from './support/workerForFile.js'
 
-let h: Harness
-let worker: RunningWorker
-beforeAll(async () => {
-  h = await createHarness()
-  worker = await h.startWorker({ streams: false, maintenanceIntervalMs: 3_600_000 })
-})
-afterAll(async () => { await h?.close() })
+const t = workerForFile({ streams: false, maintenanceIntervalMs: 3_600_000 })
 
 it('a grant whose activation loses its connection ends failed, and the next grant goes live at once; maintenance revokes its delegation', async () => {
-  const w = await activeWallet(h)
-  const r = rows(h.db)
-  const blocker = new pg.Client({ connectionString: h.databaseUrl })
+  const w = await activeWallet(t.h)
+  const r = rows(t.h.db)
+  const blocker = new pg.Client({ connectionString: t.h.databaseUrl })
   await blocker.connect()
   const blockerPid = (await blocker.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid
   try {
     const grantWith = (probe?: () => Promise<string[]>) => grantSession({
-      db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: w.signer, walletId: w.wallet.id,
-      families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: h.sandbox.now(), ...(probe ? { probe } : {}),
+      db: t.h.db, keyring: t.h.keyring, domain: t.h.sandbox.domain, walletSigner: w.signer, walletId: w.wallet.id,
+      families: allFamilies, lifetimeSeconds: 24 * 3600, nowMs: t.h.sandbox.now(), ...(probe ? { probe } : {}),
     })
     // The probe passes, having locked the wallet row the activation locks first.
     const failing = grantWith(async () => {
@@ -41,7 +34,7 @@ it('a grant whose activation loses its connection ends failed, and the next gran
     }).then(() => undefined, (e: unknown) => e)
     // The activation waits on the lock: its backend is ended.
     const waiting = await eventually(async () => {
-      const watcher = new pg.Client({ connectionString: h.databaseUrl })
+      const watcher = new pg.Client({ connectionString: t.h.databaseUrl })
       await watcher.connect()
       try {
         const { rows: found } = await watcher.query<{ pid: number }>('select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [blockerPid])
@@ -64,9 +57,9 @@ it('a grant whose activation loses its connection ends failed, and the next gran
     expect(session.status).toBe('active')
 
     // Signed by the wallet, so good at the operator until maintenance revokes it there.
-    expect(await readWith(h, failed)).toBe(200)
-    expect(await worker.maintainSessions(w.wallet.id)).toMatchObject({ failures: 0 })
-    expect(operatorDelegation(h.sandbox, failed.delegationHash)?.revoked).toBe(true)
+    expect(await readWith(t.h, failed)).toBe(200)
+    expect(await t.worker.maintainSessions(w.wallet.id)).toMatchObject({ failures: 0 })
+    expect(operatorDelegation(t.h.sandbox, failed.delegationHash)?.revoked).toBe(true)
   } finally {
     await blocker.query('rollback').catch(() => undefined)
     await blocker.end().catch(() => undefined)

@@ -10,31 +10,24 @@
  * may have signed, but the compromise ends that grant, which never goes live, and the run revokes
  * its delegation at the operator; or the grant starts after the compromise and meets the halted wallet.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
 import { activeWallet, operatorDelegation, rows } from './support/lifecycle.js'
+import { workerForFile } from './support/workerForFile.js'
 
-let h: Harness
-let worker: RunningWorker
 const signers = new Map<string, WalletSigner>()
 
-beforeAll(async () => {
-  h = await createHarness()
-  worker = await h.startWorker({
-    walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
-    rotateLeadSeconds: 3 * 3600, rotationGraceMs: 1_000, maintenanceIntervalMs: 3_600_000,
-  })
+const t = workerForFile({
+  walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
+  rotateLeadSeconds: 3 * 3600, rotationGraceMs: 1_000, maintenanceIntervalMs: 3_600_000,
 })
-afterAll(async () => { await h?.close() })
 
 describe('a compromise during a maintenance run', () => {
   it('the run does not grant the compromised wallet a new session', async () => {
-    const r = rows(h.db)
+    const r = rows(t.h.db)
     // Both due for rotation (2 h left, the lead is 3 h).
-    const a = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
-    const b = await activeWallet(h, { lifetimeSeconds: 2 * 3600 })
+    const a = await activeWallet(t.h, { lifetimeSeconds: 2 * 3600 })
+    const b = await activeWallet(t.h, { lifetimeSeconds: 2 * 3600 })
     let compromised: string | undefined
     let compromise: Promise<unknown> | undefined
     // Whichever wallet the run signs for first, the other is compromised while its signer answers.
@@ -46,7 +39,7 @@ describe('a compromise during a maintenance run', () => {
         signDelegation: async (typedData) => {
           if (!compromised) {
             compromised = other.wallet.id
-            compromise = worker.compromise(other.wallet.id, 'custody breach')
+            compromise = t.worker.compromise(other.wallet.id, 'custody breach')
           }
           await compromise
           return self.signer.signDelegation(typedData)
@@ -54,7 +47,7 @@ describe('a compromise during a maintenance run', () => {
         signRevocation: (typedData) => self.signer.signRevocation(typedData),
       })
     }
-    await worker.maintainSessions()
+    await t.worker.maintainSessions()
     const victim = compromised!
     expect((await r.wallet(victim)).status).toBe('halted')
     const victimSessions = await r.sessionsOf(victim)
@@ -65,7 +58,7 @@ describe('a compromise during a maintenance run', () => {
     // Whatever the wallet signed meanwhile is revoked at the operator.
     for (const session of victimSessions.filter((s) => s.delegationHash !== null)) {
       expect(session.revokedAt).not.toBeNull()
-      expect(operatorDelegation(h.sandbox, session.delegationHash)?.revoked).toBe(true)
+      expect(operatorDelegation(t.h.sandbox, session.delegationHash)?.revoked).toBe(true)
     }
   })
 })
