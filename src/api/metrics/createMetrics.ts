@@ -9,6 +9,7 @@ import { oneOf } from '../../store/schema/columns.js'
 import { auditLog, orderStates, orders, sessions } from '../../store/schema/index.js'
 import type { ApiDeps } from '../ApiDeps.js'
 import { queueHealth } from '../queueHealth.js'
+import { freshShared } from '../../runtime/freshShared.js'
 import { withinDeadline } from '../../runtime/withinDeadline.js'
 import { readOutboxWork } from './outboxWork.js'
 import { submitLatencies } from './submitLatencies.js'
@@ -64,9 +65,6 @@ export function createMetrics(deps: ApiDeps) {
     labelNames: ['source'], registers: [register],
   })
 
-  /** The refresh under way, and the one queued behind it, which every scrape arriving meanwhile shares. */
-  let refreshing: Promise<void> | undefined
-  let queued: Promise<void> | undefined
   const observeLatencies = submitLatencies(db, new Date(deps.runtime.now()), (seconds) => submitLatency.observe(seconds))
   // One latency read at a time: a late one (Postgres slow or down) and the next scrape's would
   // otherwise both observe the same receipts.
@@ -125,19 +123,7 @@ export function createMetrics(deps: ApiDeps) {
     setCounts(outboxFailed, 'code', read?.work.failed)
   }
 
-  const start = () => {
-    const run = refresh().finally(() => { if (refreshing === run) refreshing = undefined })
-    refreshing = run
-    return run
-  }
-  const fresh = (): Promise<void> => {
-    if (!refreshing) return start()
-    queued ??= refreshing.catch(() => undefined).then(() => {
-      queued = undefined
-      return start()
-    })
-    return queued
-  }
+  const fresh = freshShared(refresh)
 
   return {
     register,

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { ApiDeps } from '../ApiDeps.js'
 import { type CheckLog, type CheckResult, checkDependency, checkRedis, pingPostgres } from '../../runtime/health/checkDependency.js'
 import { createCheckLog } from '../../runtime/health/checkLog.js'
+import { freshShared } from '../../runtime/freshShared.js'
 import { DEPENDENCY_DEADLINE_MS } from '../../runtime/withinDeadline.js'
 import { domainChangedDetail, sameDomain } from '../../runtime/operatorDomain.js'
 import type { OperatorDomain } from '../../core/eip712/types.js'
@@ -62,6 +63,9 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
   // A failing check is logged once when it starts failing and once when it passes again, not on
   // every probe of a supervisor (or load balancer) polling every few seconds.
   const checkLog = createCheckLog(app.log)
+  // Unauthenticated, and each check pings Postgres and Redis and GETs the operator's /v1/info: the
+  // probes arriving while one is under way share the next one, so a flood costs two checks at a time.
+  const check = freshShared(() => readiness(deps, checkLog))
   app.get('/healthz', {
     schema: { summary: 'Liveness: the process answers', tags: ['operations'], response: { 200: z.object({ status: z.literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }))
@@ -69,7 +73,7 @@ export const healthRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
   app.get('/readyz', {
     schema: { summary: 'Readiness: Postgres and each Redis connection of its queues answer (503 otherwise, naming each that failed); the operator (/v1/info) and whether its EIP-712 domain is still the one Deputy signs with are reported, not required', tags: ['operations'], response: { 200: Ready, 503: Ready } },
   }, async (request, reply) => {
-    const checks = await readiness(deps, checkLog)
+    const checks = await check()
     const ready = checks.postgres.ok && checks.redis.ok
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks })
   })
