@@ -5,40 +5,31 @@
  * used again.
  */
 import { eq } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { formatAmount, parseAmount } from '../../src/core/money/decimal.js'
 import { SessionKey } from '../../src/keys/SessionKey.js'
 import { encryptSecret } from '../../src/keys/encryptSecret.js'
 import { sessionKeyAad } from '../../src/runtime/sessions/sealedSessionKey.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { type OrderRow, sessions } from '../../src/store/schema/index.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
-import { activeWallet, eventually, operatorOpenOrders, operatorOrders, place, revokeBehindTheWorkersBack, rows } from './support/lifecycle.js'
+import { activeWallet, eventually, operatorOpenOrders, operatorOrders, place, revokeBehindTheWorkersBack } from './support/lifecycle.js'
+import { workerForFile } from './support/workerForFile.js'
 
-let h: Harness
-let worker: RunningWorker
-let r: ReturnType<typeof rows>
 const signers = new Map<string, WalletSigner>()
 const alerts: { walletId: string; code: string }[] = []
 
-beforeAll(async () => {
-  h = await createHarness()
-  r = rows(h.db)
-  worker = await h.startWorker({
-    walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
-    rotationGraceMs: 1_000, maintenanceIntervalMs: 3_600_000,
-    alert: (event) => { alerts.push(event) },
-  })
+const t = workerForFile({
+  walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
+  rotationGraceMs: 1_000, maintenanceIntervalMs: 3_600_000,
+  alert: (event) => { alerts.push(event) },
 })
-afterAll(async () => { await h?.close() })
 
 async function burst(walletId: string, during: () => Promise<unknown>): Promise<OrderRow[]> {
-  h.sandbox.setFaults({ latencyMs: 40 })
+  t.h.sandbox.setFaults({ latencyMs: 40 })
   const placed: OrderRow[] = []
   const placing = (async () => {
     for (let i = 0; i < 16; i++) {
-      placed.push(await place(h, worker, walletId, { price: formatAmount(parseAmount('p', '1800') + BigInt(i) * 10n ** 18n) }))
+      placed.push(await place(t.h, t.worker, walletId, { price: formatAmount(parseAmount('p', '1800') + BigInt(i) * 10n ** 18n) }))
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
   })()
@@ -49,11 +40,11 @@ async function burst(walletId: string, during: () => Promise<unknown>): Promise<
 }
 
 async function expectEachPlacedOnceUnder(walletId: string, address: string, oldId: string, placed: OrderRow[]) {
-  const next = await eventually(async () => (await r.sessionsOf(walletId)).find((s) => s.status === 'active' && s.id !== oldId))
-  await eventually(async () => (await r.outboxOfWallet(walletId)).every((o) => o.status === 'done'), 20_000)
-  h.sandbox.setFaults({ latencyMs: 0 })
-  expect((await r.sessionsOf(walletId)).filter((s) => s.id !== oldId).map((s) => s.status)).toEqual(['active'])
-  const requests = await r.answeredRequestsOfWallet(walletId)
+  const next = await eventually(async () => (await t.r.sessionsOf(walletId)).find((s) => s.status === 'active' && s.id !== oldId))
+  await eventually(async () => (await t.r.outboxOfWallet(walletId)).every((o) => o.status === 'done'), 20_000)
+  t.h.sandbox.setFaults({ latencyMs: 0 })
+  expect((await t.r.sessionsOf(walletId)).filter((s) => s.id !== oldId).map((s) => s.status)).toEqual(['active'])
+  const requests = await t.r.answeredRequestsOfWallet(walletId)
   for (const order of placed) {
     const mine = requests.filter((q) => q.orderId === order.id && q.family === 'Order')
     const accepted = mine.filter((q) => q.status === 'accepted')
@@ -70,51 +61,51 @@ async function expectEachPlacedOnceUnder(walletId: string, address: string, oldI
   const intents = new Set(placed.map((o) => o.intentId))
   // The orders the old session had placed are cancelled by its end there and placed again: settled once both sides agree.
   const { open, shown } = await eventually(async () => {
-    const rowsOpen = (await r.ordersOf(walletId)).filter((o) => o.state === 'open')
-    const atOperator = operatorOpenOrders(h.sandbox, address)
+    const rowsOpen = (await t.r.ordersOf(walletId)).filter((o) => o.state === 'open')
+    const atOperator = operatorOpenOrders(t.h.sandbox, address)
     const same = JSON.stringify(atOperator.map((o) => o.clientOrderId).sort()) === JSON.stringify(rowsOpen.map((o) => o.clientOrderId.toLowerCase()).sort())
     return rowsOpen.length === placed.length && same && { open: atOperator, shown: rowsOpen }
   }, 15_000)
   expect(new Set(shown.map((o) => o.intentId))).toEqual(intents)
   expect(open.every((o) => o.delegationHash === next.delegationHash)).toBe(true)
-  expect(operatorOrders(h.sandbox, address).filter((o) => o.status === 'open').length).toBe(placed.length)
+  expect(operatorOrders(t.h.sandbox, address).filter((o) => o.status === 'open').length).toBe(placed.length)
   return next
 }
 
 describe('the operator refuses the session mid-burst', () => {
   it('SessionUnauthorized: one new session, each refused placement signed again once under it', async () => {
-    const w = await activeWallet(h, { families: ['Order', 'CancelOrder', 'CancelAll'] })
+    const w = await activeWallet(t.h, { families: ['Order', 'CancelOrder', 'CancelAll'] })
     signers.set(w.wallet.address.toLowerCase(), w.signer)
-    const placed = await burst(w.wallet.id, async () => expect(await revokeBehindTheWorkersBack(worker.deps, w.wallet.id)).toBe(200))
+    const placed = await burst(w.wallet.id, async () => expect(await revokeBehindTheWorkersBack(t.worker.deps, w.wallet.id)).toBe(200))
     const next = await expectEachPlacedOnceUnder(w.wallet.id, w.wallet.address, w.session.id, placed)
     expect(next.aclScope).toEqual(['Order', 'CancelOrder', 'CancelAll'])
-    expect((await r.session(w.session.id)).status).toBe('revoked')
+    expect((await t.r.session(w.session.id)).status).toBe('revoked')
     // The revocation landed mid-burst: the operator refused some placement under the old session
     // (else nothing above was signed again, and every check of it passes unexercised).
-    const old = (await r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.sessionId === w.session.id)
+    const old = (await t.r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.sessionId === w.session.id)
     expect(old.some((q) => q.family === 'Order' && q.errorCode === 'SessionUnauthorized')).toBe(true)
     signers.delete(w.wallet.address.toLowerCase())
   })
 
   it('SignerMismatch: quarantined, alerted, never used again, each placement once under the new session', async () => {
-    const w = await activeWallet(h, { families: ['Order', 'CancelOrder', 'CancelAll'] })
+    const w = await activeWallet(t.h, { families: ['Order', 'CancelOrder', 'CancelAll'] })
     signers.set(w.wallet.address.toLowerCase(), w.signer)
     const placed = await burst(w.wallet.id, async () => {
       const impostor = SessionKey.generate()
       const secret = impostor.exportSecretForEncryption()
-      await h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(h.keyring, secret, sessionKeyAad(w.session.id)), publicKey: impostor.publicKey }).where(eq(sessions.id, w.session.id))
+      await t.h.db.update(sessions).set({ sealedPrivateKey: encryptSecret(t.h.keyring, secret, sessionKeyAad(w.session.id)), publicKey: impostor.publicKey }).where(eq(sessions.id, w.session.id))
       secret.fill(0)
-      worker.deps.sessions.forget(w.session.id)
+      t.worker.deps.sessions.forget(w.session.id)
     })
     await expectEachPlacedOnceUnder(w.wallet.id, w.wallet.address, w.session.id, placed)
-    expect((await r.session(w.session.id)).status).toBe('quarantined')
+    expect((await t.r.session(w.session.id)).status).toBe('quarantined')
     expect(alerts.some((a) => a.walletId === w.wallet.id && a.code === 'KEY_INTEGRITY')).toBe(true)
     // Nothing under the old session was accepted once the key was swapped: every one after the first refusal is refused too.
-    const old = (await r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.sessionId === w.session.id)
+    const old = (await t.r.answeredRequestsOfWallet(w.wallet.id)).filter((q) => q.sessionId === w.session.id)
     const firstMismatch = old.findIndex((q) => q.errorCode === 'SignerMismatch')
     expect(firstMismatch).toBeGreaterThanOrEqual(0)
     expect(old.slice(firstMismatch).every((q) => q.status === 'rejected')).toBe(true)
-    await eventually(async () => { await worker.maintainSessions(w.wallet.id); return (await r.session(w.session.id)).revokedAt !== null }, 10_000, 250)
+    await eventually(async () => { await t.worker.maintainSessions(w.wallet.id); return (await t.r.session(w.session.id)).revokedAt !== null }, 10_000, 250)
     signers.delete(w.wallet.address.toLowerCase())
   })
 })

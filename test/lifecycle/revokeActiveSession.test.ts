@@ -6,60 +6,53 @@
  * it is, and a halted wallet stays halted.
  */
 import { and, eq } from 'drizzle-orm'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { revokeAtOperator } from '../../src/runtime/sessions/revokeAtOperator.js'
 import { haltWallet } from '../../src/runtime/intake/killSwitch.js'
 import { grantSession } from '../../src/runtime/sessions/grantSession.js'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import { sessions, wallets } from '../../src/store/schema/index.js'
-import type { RunningWorker } from '../../src/worker.js'
 import { grantBackoffs } from '../../src/store/repositories/grantBackoffs.js'
-import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
+import { eventually } from '../worker/support/harness.js'
 import { readWith } from './support/lifecycle.js'
+import { workerForFile } from './support/workerForFile.js'
 
-let h: Harness
-let worker: RunningWorker
+const t = workerForFile()
 
-beforeAll(async () => {
-  h = await createHarness()
-  worker = await h.startWorker()
-})
-afterAll(async () => { await h?.close() })
-
-const walletStatus = async (walletId: string) => (await h.db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId)))[0]!.status
-const sessionRow = async (sessionId: string) => (await h.db.select().from(sessions).where(eq(sessions.id, sessionId)))[0]!
+const walletStatus = async (walletId: string) => (await t.h.db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId)))[0]!.status
+const sessionRow = async (sessionId: string) => (await t.h.db.select().from(sessions).where(eq(sessions.id, sessionId)))[0]!
 
 it("the wallet of a revoked active session awaits a delegation", async () => {
-  const { wallet, session } = await h.wallet()
+  const { wallet, session } = await t.h.wallet()
   expect(await walletStatus(wallet.id)).toBe('active')
-  await revokeAtOperator(worker.deps, h.keyring, await sessionRow(session.id), 'revoked through the API')
+  await revokeAtOperator(t.worker.deps, t.h.keyring, await sessionRow(session.id), 'revoked through the API')
   expect((await sessionRow(session.id)).status).toBe('revoked')
   expect(await walletStatus(wallet.id)).toBe('awaiting_delegation')
 })
 
 it('a wallet that still has an active session stays active, and a halted one stays halted', async () => {
-  const { signer, wallet, session: first } = await h.wallet()
+  const { signer, wallet, session: first } = await t.h.wallet()
   // A second grant rotates the first session out.
   const { session: second } = await grantSession({
-    db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: signer, walletId: wallet.id,
-    families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: h.sandbox.now(),
+    db: t.h.db, keyring: t.h.keyring, domain: t.h.sandbox.domain, walletSigner: signer, walletId: wallet.id,
+    families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: t.h.sandbox.now(),
   })
   expect((await sessionRow(first.id)).status).toBe('rotating')
-  await revokeAtOperator(worker.deps, h.keyring, await sessionRow(first.id), 'rotated')
+  await revokeAtOperator(t.worker.deps, t.h.keyring, await sessionRow(first.id), 'rotated')
   expect(await walletStatus(wallet.id)).toBe('active')
 
-  await haltWallet(h.db, { walletId: wallet.id, reason: 'test' })
-  await revokeAtOperator(worker.deps, h.keyring, await sessionRow(second.id), 'revoked through the API')
+  await haltWallet(t.h.db, { walletId: wallet.id, reason: 'test' })
+  await revokeAtOperator(t.worker.deps, t.h.keyring, await sessionRow(second.id), 'revoked through the API')
   expect(await walletStatus(wallet.id)).toBe('halted')
 })
 
 it("revoking the active session is no failure of it, when the worker learns of the revocation before it is recorded", async () => {
-  const { wallet, session } = await h.wallet()
+  const { wallet, session } = await t.h.wallet()
   // The worker's event stream (or a request refused) may record the operator's SessionRevoked
   // before the revocation's own answer is back: here, always.
-  const venue = worker.deps.venue
+  const venue = t.worker.deps.venue
   const deps = {
-    ...worker.deps,
+    ...t.worker.deps,
     venue: {
       ...venue,
       revoke: async (body: Parameters<typeof venue.revoke>[0]) => {
@@ -69,17 +62,17 @@ it("revoking the active session is no failure of it, when the worker learns of t
       },
     },
   }
-  await revokeAtOperator(deps, h.keyring, await sessionRow(session.id), 'revoked through the API')
+  await revokeAtOperator(deps, t.h.keyring, await sessionRow(session.id), 'revoked through the API')
   const row = await sessionRow(session.id)
   expect(row.status).toBe('revoked')
   expect(row.revokedAt).not.toBeNull()
   // Not counted against the wallet's automatic grants (no backoff, no SESSION_GRANTS_FAILING).
   expect(row.failedAt).toBeNull()
-  expect(await grantBackoffs(h.db, [wallet.id], Date.now())).toEqual(new Map())
+  expect(await grantBackoffs(t.h.db, [wallet.id], Date.now())).toEqual(new Map())
 })
 
 it("a session read while its grant waited for the wallet, and revoked once the wallet signed, is still revoked at the operator", async () => {
-  const { signer, wallet } = await h.wallet()
+  const { signer, wallet } = await t.h.wallet()
   let sign!: () => void
   const signing = new Promise<void>((resolve) => { sign = resolve })
   let probed!: () => void
@@ -88,24 +81,24 @@ it("a session read while its grant waited for the wallet, and revoked once the w
   const probeHeld = new Promise<void>((resolve) => { finishProbe = resolve })
   const slow: WalletSigner = { kind: 'local', address: signer.address, signDelegation: async (typedData) => { await signing; return signer.signDelegation(typedData) }, signRevocation: (typedData) => signer.signRevocation(typedData) }
   const granting = grantSession({
-    db: h.db, keyring: h.keyring, domain: h.sandbox.domain, walletSigner: slow, walletId: wallet.id, families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: h.sandbox.now(),
+    db: t.h.db, keyring: t.h.keyring, domain: t.h.sandbox.domain, walletSigner: slow, walletId: wallet.id, families: ['Order', 'CancelOrder'], lifetimeSeconds: 3600, nowMs: t.h.sandbox.now(),
     probe: async () => { probed(); await probeHeld; return [] },
   }).then(() => undefined, (error: unknown) => error)
   // The API reads the session (POST /v1/sessions/{id}/revoke) while the wallet is still signing...
-  const pending = await eventually(async () => (await h.db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'pending'))))[0])
+  const pending = await eventually(async () => (await t.h.db.select().from(sessions).where(and(eq(sessions.walletId, wallet.id), eq(sessions.status, 'pending'))))[0])
   expect(pending.delegatedPayload).toBeNull()
   // ...and the wallet's signature is stored before the revocation is recorded.
   sign()
   await probing
-  await revokeAtOperator(worker.deps, h.keyring, pending, 'revoked through the API')
+  await revokeAtOperator(t.worker.deps, t.h.keyring, pending, 'revoked through the API')
   finishProbe()
   expect(await granting).toMatchObject({ code: 'SESSION.GRANT_ENDED' })
   const ended = await sessionRow(pending.id)
   expect(ended.status).toBe('revoked')
   // Its delegation works at the operator: not recorded as revoked there, so maintenance revokes it.
-  expect(await readWith(h, ended)).toBe(200)
+  expect(await readWith(t.h, ended)).toBe(200)
   expect(ended.revokedAt).toBeNull()
-  await worker.maintainSessions(wallet.id)
-  expect(await readWith(h, ended)).toBe(401)
+  await t.worker.maintainSessions(wallet.id)
+  expect(await readWith(t.h, ended)).toBe(401)
   expect((await sessionRow(pending.id)).revokedAt).not.toBeNull()
 })
