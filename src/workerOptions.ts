@@ -29,7 +29,7 @@ export type StartWorkerOptions = {
   orphanPolicy?: OrphanPolicy
   relayIntervalMs?: number
   sweepIntervalMs?: number
-  /** Settled outbox rows and applied events are deleted after this many days (`startHistoryPruning`); 0 (the default here) keeps them. */
+  /** Settled outbox rows, applied events and schedule runs that traded nothing are deleted after this many days (`startHistoryPruning`); 0 (the default here) keeps them. */
   retentionDays?: number
   /** Kept out of a rebalancing run's buy budget for the operator's fees, in basis points (`REBALANCE_FEE_RESERVE_BPS`; default 10). */
   feeReserveBps?: number

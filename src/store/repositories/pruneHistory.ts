@@ -14,7 +14,7 @@ export type PruneHistoryOptions = {
   stopping?: () => boolean
 }
 
-export type PrunedHistory = { events: number; outbox: number }
+export type PrunedHistory = { events: number; outbox: number; scheduleRuns: number }
 
 /**
  * Deletes the operational history older than `before`, which would otherwise grow without end
@@ -34,8 +34,20 @@ export type PrunedHistory = { events: number; outbox: number }
  *   order read back live after it ended (reconcile) gets a cancel of its own, queued then.
  *   `GET /v1/work/{id}` answers 404 for a deleted row; a BullMQ job that still names one (a delayed
  *   good-till job) finds no row and does nothing.
- * The trading record (orders, requests with their signed bytes, fills, the audit log, schedule
- * runs) is never deleted here. Concurrent callers (several workers) skip each other's rows.
+ * - `schedule_runs` that traded nothing (`scheduleRuns`): `skipped` or `awaiting_delegation`, no
+ *   legs and no cancelled orders, finished before `before`, and older (by slot) than their schedule's
+ *   newest run whose reason is not `repeatedWallTime`. A cron on a halted or undelegated wallet
+ *   writes one per slot (1,440 a day at one a minute), for ever otherwise. Kept whatever their age:
+ *   `completed`, `failed` and `running` runs, any run with a leg or a cancelled order (those are
+ *   trading record), and per schedule every run at or after its newest non-`repeatedWallTime` run:
+ *   `claimRun` (`planSlot`) decides the next slot from the schedule's latest slot and its latest
+ *   slot of another reason, and keeping those rows keeps both, so pruning never changes which slot
+ *   runs next. A job delivered again for a deleted slot still runs nothing (`alreadyRan`: its slot
+ *   is before the latest run), though on a paused or deleted schedule it records that slot skipped
+ *   once more. The partial index `schedule_runs_prunable_idx` finds the candidates, oldest first;
+ *   each one's later run is looked up on (schedule_id, slot_at).
+ * The trading record (orders, requests with their signed bytes, fills, the audit log, the schedule
+ * runs above) is never deleted here. Concurrent callers (several workers) skip each other's rows.
  * Answers how many rows of each table were deleted.
  */
 export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promise<PrunedHistory> {
@@ -64,7 +76,25 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
     ) doomed
     where x.id = doomed.id
     returning 1`)
-  return { events, outbox: settled + goodTill }
+  // Runs that traded nothing, before a later run of their schedule whose reason is not
+  // repeatedWallTime: the newest such run, and every run after it, is what planSlot reads, so it stays.
+  // The partial index schedule_runs_prunable_idx finds the candidates, oldest first, and
+  // schedule_runs_schedule_slot_unique the later run. `id = any(array(...))` deletes them by primary
+  // key: written as a join with the subquery (as the outbox's are), it was planned, on 432,000 runs,
+  // as a hash join over a scan of the whole table, once a statement.
+  const runs = await deleteInBatches(db, limits, sql`
+    delete from schedule_runs where id = any(array(
+      select r.id from schedule_runs r
+      where r.status in ('skipped', 'awaiting_delegation') and r.legs = '[]'::jsonb and r.cancelled_order_ids = '[]'::jsonb
+        and r.finished_at < ${before}::timestamptz
+        and exists (
+          select 1 from schedule_runs later
+          where later.schedule_id = r.schedule_id and later.slot_at > r.slot_at and later.reason <> 'repeatedWallTime'
+        )
+      limit ${batch} for update skip locked
+    ))
+    returning 1`)
+  return { events, outbox: settled + goodTill, scheduleRuns: runs }
 }
 
 /**
