@@ -5,6 +5,7 @@ import type { SubmitJobData } from '../queue/payloads.js'
 import type { OutboxRow } from '../store/schema/index.js'
 import type { Db } from '../store/Database.js'
 import type { WorkerDeps } from './deps.js'
+import { finishStoppedSchedules } from './schedules/finishStoppedSchedules.js'
 import { type WorkerSchedulerPeriods, restoreLostSchedulers } from './schedules/restoreLostSchedulers.js'
 import { everyInterval } from './everyInterval.js'
 import type { SessionSigners } from './sessionSigners.js'
@@ -26,7 +27,8 @@ export type RepairSweepsOptions = {
  * Every `intervalMs`, repairs what Redis lost (flushed, restarted without persistence), one run at
  * a time: outbox rows whose job vanished (or failed for good) are enqueued again (`sweepOutbox`),
  * and job schedulers that vanished are written again from Postgres (`restoreLostSchedulers`);
- * and the unsealed keys of sessions that another process ended are dropped from memory.
+ * the cancels of a pause or delete whose process died before queueing them are queued
+ * (`finishStoppedSchedules`); and the unsealed keys of sessions that another process ended are dropped from memory.
  * Each says what it repaired; a failing run (Postgres or Redis down) logs once per failure.
  * `close()` stops the timer and waits for a run in progress, so no run meets closed queues.
  */
@@ -35,6 +37,7 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
   const sweepFailed = throttledErrorLog(log, 'outbox sweep failed')
   const checkFailed = throttledErrorLog(log, 'job scheduler check failed')
   const pruneFailed = throttledErrorLog(log, 'session key prune failed')
+  const stopsFailed = throttledErrorLog(log, "queueing stopped schedules' cancels failed")
   // Each run goes on where the last one stopped (`sweepOutbox`).
   const cursor: SweepCursor = { afterSeq: 0 }
   // Work whose job used up its attempts (about three minutes of failures) needs a person to look.
@@ -53,6 +56,9 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
     if (restored && (restored.worker || restored.upserted || restored.removed)) {
       log.warn({ restored }, 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres')
     }
+    const stopped = await finishStoppedSchedules(db).catch(stopsFailed)
+    const finished = stopped?.filter(({ cancelled }) => cancelled.length)
+    if (finished?.length) log.warn({ finished }, 'queued the cancels of paused or deleted schedules whose change did not queue them (its process died, or lost Postgres)')
     const forgotten = await options.sessions.prune().catch(pruneFailed)
     if (forgotten) log.info({ forgotten }, 'dropped the unsealed keys of sessions no longer active')
   }

@@ -1,6 +1,6 @@
 import type { ValidationError } from '../../core/errors/ValidationError.js'
 import type { ScheduleRow } from '../../store/schema/index.js'
-import { cancelScheduleOrders } from './cancelScheduleOrders.js'
+import { cancelStoppedScheduleOrders } from './cancelStoppedScheduleOrders.js'
 import { setScheduleStatus } from './setScheduleStatus.js'
 import type { ScheduleContext } from './types.js'
 
@@ -17,10 +17,12 @@ export type DeleteScheduleErrorType = ValidationError
 /**
  * Deletes a schedule: status `deleted` (the row and its run log stay, for the
  * audit trail), its job scheduler removed, and by default its working orders
- * cancelled. A run in flight writes nothing. Deleting twice changes nothing more.
+ * cancelled. A run in flight writes nothing. Deleting twice changes nothing more. As a pause, the
+ * delete commits with `cancelOrdersPending` set, for the repair sweep should it die before its cancels.
  */
 export async function deleteSchedule(ctx: ScheduleContext, scheduleId: string, options: DeleteScheduleOptions = {}): Promise<DeleteScheduleResult> {
-  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'deleted', action: 'deleted', set: { deletedAt: new Date((ctx.now ?? Date.now)()) } })
-  const cancelledOrderIds = options.cancelOpenOrders === false ? [] : await cancelScheduleOrders(ctx.db, { scheduleId: schedule.id, reason: 'scheduleDeleted' })
+  const cancel = options.cancelOpenOrders !== false
+  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'deleted', action: 'deleted', set: { deletedAt: new Date((ctx.now ?? Date.now)()), cancelOrdersPending: cancel } })
+  const cancelledOrderIds = cancel ? await cancelStoppedScheduleOrders(ctx.db, schedule) : []
   return { schedule, cancelledOrderIds }
 }

@@ -1,6 +1,6 @@
 import type { ValidationError } from '../../core/errors/ValidationError.js'
 import type { ScheduleRow } from '../../store/schema/index.js'
-import { cancelScheduleOrders } from './cancelScheduleOrders.js'
+import { cancelStoppedScheduleOrders } from './cancelStoppedScheduleOrders.js'
 import { setScheduleStatus } from './setScheduleStatus.js'
 import type { ScheduleContext } from './types.js'
 
@@ -22,10 +22,13 @@ export type PauseScheduleErrorType = ValidationError
  * orders cancelled (reason `schedulePaused`), as a delete does. A run already in flight sees the new
  * status under the row lock and writes no orders, nor does it once the schedule is resumed
  * (`pausedSince`): a resume starts from the next slot. Pausing a paused schedule changes nothing,
- * but cancels what is still working (a retry of a pause whose cancels were not queued).
+ * but cancels what is still working (a retry of a pause whose cancels were not queued). The pause
+ * commits with `cancelOrdersPending` set: a process dying before its cancels are queued leaves them
+ * to the worker's repair sweep (`finishStoppedSchedules`), not to a retry nobody may send.
  */
 export async function pauseSchedule(ctx: ScheduleContext, scheduleId: string, options: PauseScheduleOptions = {}): Promise<PauseScheduleResult> {
-  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'paused', action: 'paused' })
-  const cancelledOrderIds = options.cancelOpenOrders === false ? [] : await cancelScheduleOrders(ctx.db, { scheduleId: schedule.id, reason: 'schedulePaused' })
+  const cancel = options.cancelOpenOrders !== false
+  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'paused', action: 'paused', set: { cancelOrdersPending: cancel } })
+  const cancelledOrderIds = cancel ? await cancelStoppedScheduleOrders(ctx.db, schedule) : []
   return { schedule, cancelledOrderIds }
 }

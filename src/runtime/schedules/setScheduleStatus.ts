@@ -18,7 +18,7 @@ import type { ScheduleContext } from './types.js'
 export async function setScheduleStatus(
   ctx: ScheduleContext,
   scheduleId: string,
-  change: { status: ScheduleStatus; action: 'paused' | 'resumed' | 'deleted'; set?: Partial<Pick<ScheduleRow, 'activeSince' | 'deletedAt'>> },
+  change: { status: ScheduleStatus; action: 'paused' | 'resumed' | 'deleted'; set?: Partial<Pick<ScheduleRow, 'activeSince' | 'deletedAt' | 'cancelOrdersPending'>> },
 ): Promise<ScheduleRow> {
   const row = await ctx.db.transaction(async (tx) => {
     const current = await lockSchedule(tx, scheduleId, { allowDeleted: change.status === 'deleted' })
