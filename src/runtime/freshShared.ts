@@ -14,8 +14,11 @@ export function freshShared<T>(run: () => Promise<T>): () => Promise<T> {
     return started
   }
   return () => {
+    // The queued run first: between the run under way settling and the queued one starting, `running`
+    // is already cleared, and a call starting its own run then would run beside the queued one.
+    if (queued) return queued
     if (!running) return start()
-    queued ??= running.catch(() => undefined).then(() => {
+    queued = running.catch(() => undefined).then(() => {
       queued = undefined
       return start()
     })

@@ -55,3 +55,24 @@ describe('freshShared', () => {
     expect(await next).toBe(3)
   })
 })
+
+it('a call made as a run settles, before the queued run starts, shares the queued run: never two at once', async () => {
+  let concurrent = 0
+  let most = 0
+  let runs = 0
+  const shared = freshShared(async () => {
+    runs++
+    concurrent++
+    most = Math.max(most, concurrent)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    concurrent--
+    return runs
+  })
+  const first = shared()
+  const queued = shared()
+  // Called from the first run's own continuation: `running` is cleared, the queued run not started yet.
+  const fromContinuation = first.then(() => shared())
+  expect(await Promise.all([first, queued, fromContinuation])).toEqual([1, 2, 2])
+  expect(most).toBe(1)
+  expect(runs).toBe(2)
+})
