@@ -9,22 +9,20 @@ import { ApiError } from './errors.js'
  * up its minute must still be able to stop trading.
  */
 export const RISK_REDUCING_ROUTES: ReadonlySet<string> = new Set([
-  '/v1/wallets/:walletId/halt',
-  '/v1/wallets/:walletId/compromise',
-  '/v1/orders/:orderId/cancel',
-  '/v1/wallets/:walletId/cancel-all',
-  '/v1/sessions/:sessionId/revoke',
-  '/v1/schedules/:scheduleId/pause',
+  'POST /v1/wallets/:walletId/halt',
+  'POST /v1/wallets/:walletId/compromise',
+  'POST /v1/orders/:orderId/cancel',
+  'POST /v1/wallets/:walletId/cancel-all',
+  'POST /v1/sessions/:sessionId/revoke',
+  'POST /v1/schedules/:scheduleId/pause',
   'DELETE /v1/schedules/:scheduleId',
 ])
 
 /** Tenants counted at once; past it the least recently seen one's count starts again. */
 const TENANTS_COUNTED = 10_000
 
-const isRiskReducing = (request: FastifyRequest): boolean => {
-  const url = request.routeOptions.url ?? ''
-  return RISK_REDUCING_ROUTES.has(url) || RISK_REDUCING_ROUTES.has(`${request.method} ${url}`)
-}
+/** Method and route: another method on the same path (an un-halt as DELETE …/halt, say) is counted. */
+const isRiskReducing = (request: FastifyRequest): boolean => RISK_REDUCING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)
 
 /**
  * Limits each tenant of `scope` (the `/v1` routes, after their API key is checked) to `perMinute`
@@ -32,8 +30,9 @@ const isRiskReducing = (request: FastifyRequest): boolean => {
  * is refused 429 `API.RATE_LIMITED` with Retry-After (seconds left in the window) before its body is
  * read or anything is stored, and an Idempotency-Key it carried stays free for the retry. The
  * risk-reducing routes (`RISK_REDUCING_ROUTES`) are neither refused nor counted. `perMinute` 0
- * limits nothing. One tenant's runaway client cannot hold the API, Postgres and the worker's queues
- * from every other tenant's work.
+ * limits nothing. One tenant's runaway client placing, modifying or reading cannot hold the API,
+ * Postgres and the worker's queues from every other tenant's work; a loop on the risk-reducing routes
+ * still can, a cost taken so that stopping is never refused.
  */
 export async function tenantRateLimit(scope: FastifyInstance, perMinute: number): Promise<void> {
   if (perMinute === 0) return
