@@ -56,7 +56,7 @@ export function startRepairSweeps(options: RepairSweepsOptions): { close(): Prom
     if (restored && (restored.worker || restored.upserted || restored.removed)) {
       log.warn({ restored }, 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres')
     }
-    const stopped = await finishStoppedSchedules(db).catch(stopsFailed)
+    const stopped = await finishStoppedSchedules(db, stopsFailed).catch(stopsFailed)
     const finished = stopped?.filter(({ cancelled }) => cancelled.length)
     if (finished?.length) log.warn({ finished }, 'queued the cancels of paused or deleted schedules whose change did not queue them (its process died, or lost Postgres)')
     const forgotten = await options.sessions.prune().catch(pruneFailed)

@@ -4,7 +4,7 @@
  * A pause or delete whose process died between its commit and its cancels left the leg resting for
  * good, unless the client sent it again; the worker's repair sweep now queues them.
  */
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runSchedule } from '../../jobs/runSchedule.js'
 import { createSchedule } from '../../src/runtime/schedules/createSchedule.js'
@@ -13,6 +13,7 @@ import { pauseSchedule } from '../../src/runtime/schedules/pauseSchedule.js'
 import { resumeSchedule } from '../../src/runtime/schedules/resumeSchedule.js'
 import { STOP_CANCELS_GRACE_MS, finishStoppedSchedules } from '../../src/runtime/schedules/finishStoppedSchedules.js'
 import { setScheduleStatus } from '../../src/runtime/schedules/setScheduleStatus.js'
+import { cancelStoppedScheduleOrders } from '../../src/runtime/schedules/cancelStoppedScheduleOrders.js'
 import { auditLog, schedules } from '../../src/store/schema/index.js'
 import type { RunningWorker } from '../../src/worker.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
@@ -77,7 +78,10 @@ describe('pausing a schedule whose leg rests at the operator', () => {
 
 describe('a pause or delete whose process died after its commit, before its cancels', () => {
   const stopped = async (scheduleId: string) => (await h.db.select().from(schedules).where(eq(schedules.id, scheduleId)))[0]!
-  const afterGrace = () => Date.now() + STOP_CANCELS_GRACE_MS + 1_000
+  /** The change made that long ago, on Postgres's clock as the sweep reads it. */
+  const owedFor = (scheduleId: string, ms: number) => h.db.update(schedules)
+    .set({ cancelOrdersOwedSince: sql`now() - ${ms}::double precision * interval '1 millisecond'` }).where(eq(schedules.id, scheduleId))
+  const pastGrace = STOP_CANCELS_GRACE_MS + 1_000
 
   it.each([
     { status: 'paused' as const, reason: 'schedulePaused', set: {} },
@@ -85,46 +89,56 @@ describe('a pause or delete whose process died after its commit, before its canc
   ])('is $status with its leg resting; the repair sweep queues the cancel ($reason) once the grace has passed, once', async ({ status, reason, set }) => {
     const { schedule, orderId } = await legResting()
     // What the pause or delete commits before it queues its cancels (and where its process died).
-    await setScheduleStatus(contextOf(worker), schedule.id, { status, action: status, set: { ...set, cancelOrdersPending: true } })
+    await setScheduleStatus(contextOf(worker), schedule.id, { status, action: status, set, owesCancels: true })
     expect(await finishStoppedSchedules(h.db)).toEqual([])
     expect((await rows(h.db).outboxOf(orderId)).map((row) => row.kind)).toEqual(['Order'])
-    expect(await finishStoppedSchedules(h.db, afterGrace())).toEqual([{ scheduleId: schedule.id, walletId: schedule.walletId, cancelled: [orderId] }])
+    await owedFor(schedule.id, pastGrace)
+    const changed = (await stopped(schedule.id)).updatedAt
+    expect(await finishStoppedSchedules(h.db)).toEqual([{ scheduleId: schedule.id, walletId: schedule.walletId, cancelled: [orderId] }])
     await eventually(async () => { const order = await rows(h.db).order(orderId); return order.state === 'cancelled' && order.cancelReason === reason })
-    expect((await stopped(schedule.id)).cancelOrdersPending).toBe(false)
+    // Nothing owed any more, and the schedule's own last change stands.
+    expect(await stopped(schedule.id)).toMatchObject({ cancelOrdersOwedSince: null, updatedAt: changed })
     const audited = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, schedule.walletId), eq(auditLog.action, 'schedule.stopCancelsFinished')))
-    expect(audited.map((row) => row.details)).toEqual([{ scheduleId: schedule.id, status, version: (await stopped(schedule.id)).version, orderIds: [orderId] }])
-    expect(await finishStoppedSchedules(h.db, afterGrace())).toEqual([])
+    expect(audited.map((row) => row.details)).toEqual([{ scheduleId: schedule.id, status, orderIds: [orderId] }])
+    expect(await finishStoppedSchedules(h.db)).toEqual([])
     if (status === 'paused') await deleteSchedule(contextOf(worker), schedule.id)
   })
 
   it('the worker\'s repair sweep queues them on its own once the change is past the grace', async () => {
     const { schedule, orderId } = await legResting()
-    await setScheduleStatus(contextOf(worker), schedule.id, { status: 'paused', action: 'paused', set: { cancelOrdersPending: true } })
-    await h.db.update(schedules).set({ updatedAt: new Date(Date.now() - STOP_CANCELS_GRACE_MS - 1_000) }).where(eq(schedules.id, schedule.id))
+    await setScheduleStatus(contextOf(worker), schedule.id, { status: 'paused', action: 'paused', owesCancels: true })
+    await owedFor(schedule.id, pastGrace)
     await eventually(async () => { const order = await rows(h.db).order(orderId); return order.state === 'cancelled' && order.cancelReason === 'schedulePaused' })
-    await eventually(async () => !(await stopped(schedule.id)).cancelOrdersPending)
+    await eventually(async () => (await stopped(schedule.id)).cancelOrdersOwedSince === null)
     await deleteSchedule(contextOf(worker), schedule.id)
   })
 
-  it('a pause that queued its cancels leaves nothing for the sweep; nor does one asked to leave the orders resting, nor a resume before the sweep', async () => {
+  it('a resume committed before the sweep gets to the schedule drops its cancels: the resumed schedule\'s orders stay', async () => {
+    const { schedule, orderId } = await legResting()
+    const paused = await setScheduleStatus(contextOf(worker), schedule.id, { status: 'paused', action: 'paused', owesCancels: true })
+    await owedFor(schedule.id, pastGrace)
+    // The sweep read the schedule paused; the resume commits before its turn.
+    await resumeSchedule(contextOf(worker), schedule.id)
+    expect(await cancelStoppedScheduleOrders(h.db, paused)).toEqual([])
+    expect(await stopped(schedule.id)).toMatchObject({ status: 'active', cancelOrdersOwedSince: null })
+    expect((await rows(h.db).outboxOf(orderId)).map((row) => row.kind)).toEqual(['Order'])
+    expect((await rows(h.db).order(orderId)).state).toBe('open')
+    await deleteSchedule(contextOf(worker), schedule.id)
+  })
+
+  it('a pause that queued its cancels owes nothing; nor does one asked to leave the orders resting, until a pause that cancels', async () => {
     const first = await legResting()
     await pauseSchedule(contextOf(worker), first.schedule.id)
-    expect((await stopped(first.schedule.id)).cancelOrdersPending).toBe(false)
+    expect((await stopped(first.schedule.id)).cancelOrdersOwedSince).toBeNull()
     await deleteSchedule(contextOf(worker), first.schedule.id)
 
     const resting = await legResting()
     await pauseSchedule(contextOf(worker), resting.schedule.id, { cancelOpenOrders: false })
-    expect((await stopped(resting.schedule.id)).cancelOrdersPending).toBe(false)
-    expect(await finishStoppedSchedules(h.db, afterGrace())).toEqual([])
+    expect((await stopped(resting.schedule.id)).cancelOrdersOwedSince).toBeNull()
     expect((await rows(h.db).order(resting.orderId)).state).toBe('open')
+    // Paused again, now cancelling: the schedule is already paused, and the cancels are queued all the same.
+    expect(await pauseSchedule(contextOf(worker), resting.schedule.id)).toMatchObject({ cancelledOrderIds: [resting.orderId] })
+    expect((await stopped(resting.schedule.id)).cancelOrdersOwedSince).toBeNull()
     await deleteSchedule(contextOf(worker), resting.schedule.id)
-
-    const resumed = await legResting()
-    await setScheduleStatus(contextOf(worker), resumed.schedule.id, { status: 'paused', action: 'paused', set: { cancelOrdersPending: true } })
-    await resumeSchedule(contextOf(worker), resumed.schedule.id)
-    expect((await stopped(resumed.schedule.id)).cancelOrdersPending).toBe(false)
-    expect(await finishStoppedSchedules(h.db, afterGrace())).toEqual([])
-    expect((await rows(h.db).order(resumed.orderId)).state).toBe('open')
-    await deleteSchedule(contextOf(worker), resumed.schedule.id)
   })
 })

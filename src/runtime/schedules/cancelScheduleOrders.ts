@@ -3,7 +3,7 @@ import { terminalOrderStates } from '../../core/orders/orderState.js'
 import type { Db } from '../../store/Database.js'
 import { lockOrder } from '../../store/repositories/lockOrder.js'
 import { unfinishedCancelsOf } from '../../store/repositories/unfinishedCancels.js'
-import { intents, orders, outbox } from '../../store/schema/index.js'
+import { intents, orders, outbox, schedules } from '../../store/schema/index.js'
 import { workingScheduleOrders } from './workingScheduleOrders.js'
 import { noteCancelled } from './run/noteCancelled.js'
 
@@ -19,6 +19,12 @@ export type CancelScheduleOrdersParameters = {
    * without cancels it made, which its retry found on their way and did not queue (nor note) again.
    */
   runId?: string
+  /**
+   * A pause's or delete's cancels: each is queued only while the schedule is still stopped, read
+   * under a share lock in its transaction (schedule, then order: the lock order of a run writing its
+   * legs); once a resume has committed, the rest are dropped (the next run cancels its predecessors').
+   */
+  whileStopped?: boolean
 }
 
 /**
@@ -30,13 +36,14 @@ export type CancelScheduleOrdersParameters = {
  * behind whatever is in flight for its order (the submission recipe orders
  * requests per order), so an order not sent yet is sent, then cancelled.
  */
-export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, reason, runId }: CancelScheduleOrdersParameters): Promise<string[]> {
+export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, reason, runId, whileStopped }: CancelScheduleOrdersParameters): Promise<string[]> {
   // First: a replacement the stream's event places meanwhile is then a working order, cancelled below.
   await retireEndedLegs(db, scheduleId, beforeSlot)
   const working = await workingScheduleOrders(db, { scheduleId, ...(beforeSlot ? { which: { kind: 'earlier' as const, slot: beforeSlot } } : {}) })
   const queued: string[] = []
   for (const candidate of working) {
     const done = await db.transaction(async (tx) => {
+      if (whileStopped && (await resumedSince(tx, scheduleId))) return 'resumed' as const
       // Order, then intent: the same lock order as intake's requestCancel, so the two never deadlock.
       const order = await lockOrder(tx, { id: candidate.orderId })
       if (!order || terminalOrderStates.includes(order.state)) return false
@@ -49,9 +56,16 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
       if (runId) await noteCancelled(tx, runId, [order.id])
       return true
     })
+    if (done === 'resumed') break
     if (done) queued.push(candidate.orderId)
   }
   return queued
+}
+
+/** Whether the schedule is active again, read under a share lock (a resume under way is waited for). */
+async function resumedSince(tx: Db, scheduleId: string): Promise<boolean> {
+  const [row] = await tx.select({ status: schedules.status }).from(schedules).where(eq(schedules.id, scheduleId)).for('share')
+  return row?.status === 'active'
 }
 
 /** A CancelOrder of the order queued, held, or being sent (a settled one, done or failed, left it working). */

@@ -18,11 +18,11 @@ export type DeleteScheduleErrorType = ValidationError
  * Deletes a schedule: status `deleted` (the row and its run log stay, for the
  * audit trail), its job scheduler removed, and by default its working orders
  * cancelled. A run in flight writes nothing. Deleting twice changes nothing more. As a pause, the
- * delete commits with `cancelOrdersPending` set, for the repair sweep should it die before its cancels.
+ * delete commits with `cancelOrdersOwedSince` set, for the repair sweep should it die before its cancels.
  */
 export async function deleteSchedule(ctx: ScheduleContext, scheduleId: string, options: DeleteScheduleOptions = {}): Promise<DeleteScheduleResult> {
   const cancel = options.cancelOpenOrders !== false
-  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'deleted', action: 'deleted', set: { deletedAt: new Date((ctx.now ?? Date.now)()), cancelOrdersPending: cancel } })
+  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'deleted', action: 'deleted', set: { deletedAt: new Date((ctx.now ?? Date.now)()) }, owesCancels: cancel })
   const cancelledOrderIds = cancel ? await cancelStoppedScheduleOrders(ctx.db, schedule) : []
   return { schedule, cancelledOrderIds }
 }

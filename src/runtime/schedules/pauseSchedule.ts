@@ -23,12 +23,12 @@ export type PauseScheduleErrorType = ValidationError
  * status under the row lock and writes no orders, nor does it once the schedule is resumed
  * (`pausedSince`): a resume starts from the next slot. Pausing a paused schedule changes nothing,
  * but cancels what is still working (a retry of a pause whose cancels were not queued). The pause
- * commits with `cancelOrdersPending` set: a process dying before its cancels are queued leaves them
+ * commits with `cancelOrdersOwedSince` set: a process dying before its cancels are queued leaves them
  * to the worker's repair sweep (`finishStoppedSchedules`), not to a retry nobody may send.
  */
 export async function pauseSchedule(ctx: ScheduleContext, scheduleId: string, options: PauseScheduleOptions = {}): Promise<PauseScheduleResult> {
   const cancel = options.cancelOpenOrders !== false
-  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'paused', action: 'paused', set: { cancelOrdersPending: cancel } })
+  const schedule = await setScheduleStatus(ctx, scheduleId, { status: 'paused', action: 'paused', owesCancels: cancel })
   const cancelledOrderIds = cancel ? await cancelStoppedScheduleOrders(ctx.db, schedule) : []
   return { schedule, cancelledOrderIds }
 }

@@ -10,8 +10,8 @@ export type ResumeScheduleErrorType = ValidationError
  * Restarts a paused schedule from its next slot. `activeSince` moves to now, so
  * the slots that fell while paused are not "missed": they are never coalesced
  * into the next run. Resuming an active schedule changes nothing. A pause's cancels not queued yet
- * are dropped (`cancelOrdersPending`): the next run cancels the working orders of the runs before it.
+ * are dropped (`cancelOrdersOwedSince`): the next run cancels the working orders of the runs before it.
  */
 export async function resumeSchedule(ctx: ScheduleContext, scheduleId: string): Promise<ScheduleRow> {
-  return setScheduleStatus(ctx, scheduleId, { status: 'active', action: 'resumed', set: { activeSince: new Date((ctx.now ?? Date.now)()), cancelOrdersPending: false } })
+  return setScheduleStatus(ctx, scheduleId, { status: 'active', action: 'resumed', set: { activeSince: new Date((ctx.now ?? Date.now)()) }, owesCancels: false })
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { boolean, check, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { check, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import { amount, createdAt, oneOf, timestamptz, updatedAt } from './columns.js'
 import { wallets } from './wallets.js'
 
@@ -42,11 +42,12 @@ export const schedules = pgTable(
     schedulerVersion: integer('scheduler_version'),
     deletedAt: timestamptz('deleted_at'),
     /**
-     * Set by a pause or delete that cancels the schedule's working orders, in the transaction of the
-     * change; cleared once its cancels are queued. Still set a minute on, its process died between
-     * the two: the worker's repair sweep queues them (`finishStoppedSchedules`). A resume clears it.
+     * Since when (Postgres's clock) a pause or delete owes the cancels of the schedule's working
+     * orders: set in the transaction of the change, cleared once they are queued. Still set a minute
+     * on, its process died between the two, and the worker's repair sweep queues them
+     * (`finishStoppedSchedules`). A resume clears it. Null: nothing owed.
      */
-    cancelOrdersPending: boolean('cancel_orders_pending').notNull().default(false),
+    cancelOrdersOwedSince: timestamptz('cancel_orders_owed_since'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -57,7 +58,7 @@ export const schedules = pgTable(
     // The repair sweep reads the schedules whose job scheduler is behind their row.
     index('schedules_scheduler_behind_idx').on(t.id).where(sql`${t.schedulerVersion} is distinct from ${t.version}`),
     // The repair sweep reads the stops whose cancels are still to be queued.
-    index('schedules_cancel_orders_pending_idx').on(t.updatedAt).where(sql`${t.cancelOrdersPending}`),
+    index('schedules_cancel_orders_owed_idx').on(t.cancelOrdersOwedSince).where(sql`${t.cancelOrdersOwedSince} is not null`),
     check('schedules_status_check', oneOf(t.status, scheduleStatuses)),
     check('schedules_version_positive', sql`${t.version} >= 1`),
     check('schedules_limit_offset_bps_range', sql`${t.limitOffsetBps} between 0 and 1000`),

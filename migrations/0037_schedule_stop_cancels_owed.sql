@@ -1,0 +1,2 @@
+ALTER TABLE "schedules" ADD COLUMN "cancel_orders_owed_since" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "schedules_cancel_orders_owed_idx" ON "schedules" USING btree ("cancel_orders_owed_since") WHERE "schedules"."cancel_orders_owed_since" is not null;

@@ -1,2 +1,0 @@
-ALTER TABLE "schedules" ADD COLUMN "cancel_orders_pending" boolean DEFAULT false NOT NULL;--> statement-breakpoint
-CREATE INDEX "schedules_cancel_orders_pending_idx" ON "schedules" USING btree ("updated_at") WHERE "schedules"."cancel_orders_pending";
