@@ -44,7 +44,7 @@ export type PrunedHistory = { events: number; outbox: number; scheduleRuns: numb
  *   slot of another reason, and keeping those rows keeps both, so pruning never changes which slot
  *   runs next. A job delivered again for a deleted slot still runs nothing (`alreadyRan`: its slot
  *   is before the latest run), though on a paused or deleted schedule it records that slot skipped
- *   once more. The partial index `schedule_runs_prunable_idx` finds the candidates, oldest first;
+ *   once more. The partial index `schedule_runs_prunable_idx` finds the candidates (in no set order);
  *   each one's later run is looked up on (schedule_id, slot_at).
  * The trading record (orders, requests with their signed bytes, fills, the audit log, the schedule
  * runs above) is never deleted here. Concurrent callers (several workers) skip each other's rows.
@@ -78,7 +78,7 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
     returning 1`)
   // Runs that traded nothing, before a later run of their schedule whose reason is not
   // repeatedWallTime: the newest such run, and every run after it, is what planSlot reads, so it stays.
-  // The partial index schedule_runs_prunable_idx finds the candidates, oldest first, and
+  // The partial index schedule_runs_prunable_idx finds the candidates (in no set order), and
   // schedule_runs_schedule_slot_unique the later run. `id = any(array(...))` deletes them by primary
   // key: written as a join with the subquery (as the outbox's are), it was planned, on 432,000 runs,
   // as a hash join over a scan of the whole table, once a statement.
