@@ -56,32 +56,32 @@ export async function pruneHistory(db: Db, options: PruneHistoryOptions): Promis
   const before = options.before.toISOString()
   const events = await deleteEvents(db, limits, batch, before)
   // Settled and available before the cutoff: the available_at bound lets the (status, available_at) index find them.
+  // Deleted by `id = any(array(...))`, by primary key: written as a join with the subquery, a batch
+  // was planned as a hash join over a scan of the whole outbox (1,000,000 rows: 390 ms a batch of 5,000, 134 ms now).
   const settled = await deleteInBatches(db, limits, sql`
-    delete from outbox x using (
+    delete from outbox where id = any(array(
       select id from outbox
       where status in ('done', 'failed') and available_at < ${before}::timestamptz and updated_at < ${before}::timestamptz
       limit ${batch} for update skip locked
-    ) doomed
-    where x.id = doomed.id
+    ))
     returning 1`)
   // Good-till cancels not yet due whose order ended for good before the cutoff: they would stay queued
   // until their time (a year, or for ever with a good-till in 9999), only to find the order ended.
   const goodTill = await deleteInBatches(db, limits, sql`
-    delete from outbox x using (
+    delete from outbox where id = any(array(
       select id from outbox
       where kind = 'CancelOrder' and status in ('pending', 'enqueued') and available_at > now() and ${outboxOrderEnded}
         and ${outbox.payload}->>'reason' = 'goodTill'
         and (select o.updated_at from orders o where o.id = ${outbox.orderId}) < ${before}::timestamptz
       limit ${batch} for update skip locked
-    ) doomed
-    where x.id = doomed.id
+    ))
     returning 1`)
   // Runs that traded nothing, before a later run of their schedule whose reason is not
   // repeatedWallTime: the newest such run, and every run after it, is what planSlot reads, so it stays.
   // The partial index schedule_runs_prunable_idx finds the candidates (in no set order), and
   // schedule_runs_schedule_slot_unique the later run. `id = any(array(...))` deletes them by primary
-  // key: written as a join with the subquery (as the outbox's are), it was planned, on 432,000 runs,
-  // as a hash join over a scan of the whole table, once a statement.
+  // key, as the outbox's: written as a join with the subquery, it was planned, on 432,000 runs, as a
+  // hash join over a scan of the whole table, once a statement.
   const runs = await deleteInBatches(db, limits, sql`
     delete from schedule_runs where id = any(array(
       select r.id from schedule_runs r
