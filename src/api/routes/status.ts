@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, not, sql } from 'drizzle-orm'
+import type { FastifyBaseLogger } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { intents, orders, outbox, schedules, sessions, wallets } from '../../store/schema/index.js'
@@ -11,7 +12,7 @@ import { errorResponses } from '../schemas/common.js'
 import { Order, Schedule, Session, Wallet } from '../schemas/resources.js'
 import { type RouteOptions, tenantSecurity } from './context.js'
 import { workingOrderStates } from './orders.js'
-import { errorMessage } from '../../core/errors/errorMessage.js'
+import { DeadlineError } from '../../runtime/withinDeadline.js'
 
 const QueuePaused = z.object({ paused: z.boolean() })
 const Work = z.object({
@@ -39,6 +40,16 @@ const goodTillCancelOfEndedOrder = sql`(${outbox.kind} = 'CancelOrder' and ${out
 /** Each list of the status view shows at most this many rows (the lists' own routes page through all). */
 const STATUS_LIST_LIMIT = 200
 
+/**
+ * Why a tenant sees no queues: Redis's silence as such; any other failure in words of ours, its own
+ * text (a host and port, an ACL or auth refusal naming the deployment's Redis) only in the API's log.
+ */
+function queuesUnavailable(error: unknown, log: FastifyBaseLogger): string {
+  if (error instanceof DeadlineError) return `Redis: ${error.message}`
+  log.warn({ err: error }, 'GET /v1/status: the queues could not be read from Redis')
+  return 'Redis: failed (the API log says why)'
+}
+
 export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
   const { db } = deps.runtime
   app.get('/status', {
@@ -62,7 +73,7 @@ export const statusRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       // every tenant's work together: not shown to a tenant (they told one tenant when another traded).
       queueHealth([deps.submitQueue, deps.controlQueue]).then(
         (health) => ({ queues: Object.fromEntries(Object.entries(health).map(([name, queue]) => [name, { paused: queue.paused }])) }),
-        (error: unknown) => ({ queues: null, queuesUnavailable: `Redis: ${errorMessage(error)}` }),
+        (error: unknown) => ({ queues: null, queuesUnavailable: queuesUnavailable(error, request.log) }),
       ),
     ])
     const operatorNow = deps.runtime.operatorNow()
