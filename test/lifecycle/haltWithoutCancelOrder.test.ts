@@ -8,68 +8,52 @@
  * orders placed since. So a resume right after the halt's CancelAll was accepted, while such an
  * Order is still on the wire, waits until the wire is clear.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { ValidationError } from '../../src/core/errors/ValidationError.js'
 import { haltWallet, resumeWallet } from '../../src/runtime/intake/killSwitch.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
-import { type GateProxy, startGateProxy } from './support/gateProxy.js'
-import { activeWallet, eventually, fromWallet, operatorOrder, place, rows, settled } from './support/lifecycle.js'
+import { gatedWorkerForFile } from './support/workerForFile.js'
+import { activeWallet, eventually, fromWallet, operatorOrder, place, settled } from './support/lifecycle.js'
 
-let h: Harness
-let gate: GateProxy
-let worker: RunningWorker
-let r: ReturnType<typeof rows>
-
-beforeAll(async () => {
-  h = await createHarness()
-  r = rows(h.db)
-  gate = await startGateProxy(h.sandbox.url)
-  worker = await h.startWorker({ operatorUrl: gate.url })
-})
-afterAll(async () => {
-  await h?.close()
-  await gate?.close()
-})
+const t = gatedWorkerForFile()
 
 /**
  * A wallet under a scope of Order and CancelAll whose Order is held on the wire while the kill switch
  * trips; the halt's CancelAll is accepted (nothing to cancel yet), the Order still held.
  */
 async function onTheWireAtTheHalt() {
-  const w = await activeWallet(h, { families: ['Order', 'CancelAll'] })
-  const onTheWire = gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
-  const order = await place(h, worker, w.wallet.id)
+  const w = await activeWallet(t.h, { families: ['Order', 'CancelAll'] })
+  const onTheWire = t.gate.hold((q) => q.family === 'Order' && fromWallet(w.wallet.address)(q))
+  const order = await place(t.h, t.worker, w.wallet.id)
   await onTheWire.arrived
-  await haltWallet(h.db, { walletId: w.wallet.id, reason: 'stop' })
-  await worker.relay()
-  await eventually(async () => (await r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
+  await haltWallet(t.h.db, { walletId: w.wallet.id, reason: 'stop' })
+  await t.worker.relay()
+  await eventually(async () => (await t.r.requestsOfWallet(w.wallet.id)).find((q) => q.family === 'CancelAll' && q.status === 'accepted'))
   return { w, order, onTheWire }
 }
 
 it('an order landing after the halt\'s CancelAll, under a scope with CancelAll but no CancelOrder, ends cancelled', async () => {
   const { w, order, onTheWire } = await onTheWireAtTheHalt()
   onTheWire.release()
-  await eventually(async () => operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status === 'cancelled', 15_000)
-  expect(await settled(h.db, order.id, 'cancelled')).toMatchObject({ state: 'cancelled' })
-  const cancel = await eventually(async () => (await r.outboxOf(order.id)).find((o) => o.kind === 'CancelOrder' && o.status === 'done'))
+  await eventually(async () => operatorOrder(t.h.sandbox, w.wallet.address, order.clientOrderId)?.status === 'cancelled', 15_000)
+  expect(await settled(t.h.db, order.id, 'cancelled')).toMatchObject({ state: 'cancelled' })
+  const cancel = await eventually(async () => (await t.r.outboxOf(order.id)).find((o) => o.kind === 'CancelOrder' && o.status === 'done'))
   expect(cancel.lastError).toMatch(/^the session's scope \[Order, CancelAll\] has no CancelOrder: the wallet is halted, a CancelAll of ETH-USD \(work .+\) queued instead$/)
-  expect((await r.outboxOfWallet(w.wallet.id)).filter((o) => o.kind === 'CancelAll').map((o) => [o.status, o.payload])).toEqual([
+  expect((await t.r.outboxOfWallet(w.wallet.id)).filter((o) => o.kind === 'CancelAll').map((o) => [o.status, o.payload])).toEqual([
     ['done', { market: '', reason: 'killSwitch' }], ['done', { market: 'ETH-USD', reason: 'killSwitch' }],
   ])
 }, 30_000)
 
 it('an order on the wire when the switch tripped does not stay live at the operator through a resume', async () => {
   const { w, order, onTheWire } = await onTheWireAtTheHalt()
-  const resumed = await resumeWallet(h.db, { walletId: w.wallet.id }).then((v) => v, (e: unknown) => e)
+  const resumed = await resumeWallet(t.h.db, { walletId: w.wallet.id }).then((v) => v, (e: unknown) => e)
   expect(resumed).toBeInstanceOf(ValidationError)
   expect((resumed as ValidationError).field).toBe('walletId')
   expect((resumed as ValidationError).message).toBe(`walletId: must be a wallet whose kill switch has reached the operator: order ${order.id}, sent before the halt, is not answered yet (submitting); resume once it is`)
-  expect((await r.wallet(w.wallet.id)).status).toBe('halted')
+  expect((await t.r.wallet(w.wallet.id)).status).toBe('halted')
   onTheWire.release()
   // Landed after the CancelAll, the order is taken down (a CancelAll of its market, the wallet being halted)...
-  await eventually(async () => operatorOrder(h.sandbox, w.wallet.address, order.clientOrderId)?.status === 'cancelled', 15_000)
+  await eventually(async () => operatorOrder(t.h.sandbox, w.wallet.address, order.clientOrderId)?.status === 'cancelled', 15_000)
   // ...and once that has reached the operator the wallet resumes.
-  await eventually(async () => (await r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'), 15_000)
-  expect(await resumeWallet(h.db, { walletId: w.wallet.id })).toEqual({ status: 'active' })
+  await eventually(async () => (await t.r.outboxOfWallet(w.wallet.id)).every((o) => o.status === 'done'), 15_000)
+  expect(await resumeWallet(t.h.db, { walletId: w.wallet.id })).toEqual({ status: 'active' })
 }, 60_000)
