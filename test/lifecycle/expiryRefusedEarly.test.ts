@@ -11,41 +11,25 @@
  * no longer holds once the lag is set, as after a small drift. The event stream is off: it is the
  * stream's SessionExpired that would otherwise often tell the worker first.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { WalletSigner } from '../../src/signers/WalletSigner.js'
 import type { SessionRow } from '../../src/store/schema/index.js'
-import type { RunningWorker } from '../../src/worker.js'
-import { createHarness, type Harness } from '../worker/support/harness.js'
-import { type GateProxy, startGateProxy } from './support/gateProxy.js'
-import { bareWallet, eventually, fromWallet, grant, operatorDelegation, place, rows } from './support/lifecycle.js'
+import { gatedWorkerForFile } from './support/workerForFile.js'
+import { bareWallet, eventually, fromWallet, grant, operatorDelegation, place } from './support/lifecycle.js'
 
-let h: Harness
-let gate: GateProxy
-let worker: RunningWorker
-let r: ReturnType<typeof rows>
 let lagMs = 0
 const signers = new Map<string, WalletSigner>()
 const alerts: { walletId: string; code: string }[] = []
 
-beforeAll(async () => {
-  h = await createHarness()
-  r = rows(h.db)
-  gate = await startGateProxy(h.sandbox.url)
-  worker = await h.startWorker({
-    operatorUrl: gate.url,
-    now: () => h.sandbox.now() - lagMs,
-    streams: false,
-    walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
-    // Sessions of an hour, rotated only in their last 10 s: the tests reach their ends first.
-    sessionLifetimeSeconds: 3600 + 60,
-    rotateLeadSeconds: 10,
-    maintenanceIntervalMs: 3_600_000,
-    alert: (event) => { alerts.push(event) },
-  })
-})
-afterAll(async () => {
-  await h?.close()
-  await gate?.close()
+const t = gatedWorkerForFile({
+  now: () => t.h.sandbox.now() - lagMs,
+  streams: false,
+  walletSignerFor: (wallet) => signers.get(wallet.address.toLowerCase()),
+  // Sessions of an hour, rotated only in their last 10 s: the tests reach their ends first.
+  sessionLifetimeSeconds: 3600 + 60,
+  rotateLeadSeconds: 10,
+  maintenanceIntervalMs: 3_600_000,
+  alert: (event) => { alerts.push(event) },
 })
 
 /**
@@ -56,29 +40,29 @@ afterAll(async () => {
 async function placeAcrossExpiry(w: Awaited<ReturnType<typeof bareWallet>>, session: SessionRow) {
   const expiryMs = session.expiryUnix * 1000
   lagMs = 0
-  h.sandbox.advanceClock(expiryMs - 20_000 - h.sandbox.now())
-  const held = gate.hold(fromWallet(w.signer.address))
-  const order = await place(h, worker, w.wallet.id)
+  t.h.sandbox.advanceClock(expiryMs - 20_000 - t.h.sandbox.now())
+  const held = t.gate.hold(fromWallet(w.signer.address))
+  const order = await place(t.h, t.worker, w.wallet.id)
   expect((await held.arrived).message.delegation).toBe(session.delegationHash)
   lagMs = 3_000
-  h.sandbox.advanceClock(expiryMs + 500 - h.sandbox.now())
+  t.h.sandbox.advanceClock(expiryMs + 500 - t.h.sandbox.now())
   held.release()
   // The operator learnt of this delegation from the request, and found it expired.
-  await eventually(async () => operatorDelegation(h.sandbox, session.delegationHash)?.ended)
+  await eventually(async () => operatorDelegation(t.h.sandbox, session.delegationHash)?.ended)
   return order
 }
 
 it('records a session the operator refused at its expiry as expired, alerts nothing, and places the work under a new session at once', async () => {
-  const w = await bareWallet(h)
+  const w = await bareWallet(t.h)
   signers.set(w.signer.address.toLowerCase(), w.signer)
-  const { session } = await grant(h, w, { lifetimeSeconds: 3600 + 60 })
+  const { session } = await grant(t.h, w, { lifetimeSeconds: 3600 + 60 })
   const order = await placeAcrossExpiry(w, session)
-  const refused = await eventually(async () => { const s = await r.session(session.id); return s.status !== 'active' && s })
+  const refused = await eventually(async () => { const s = await t.r.session(session.id); return s.status !== 'active' && s })
   expect(refused.statusReason).toMatch(/SessionUnauthorized/)
   expect({ status: refused.status, failedAt: refused.failedAt }).toEqual({ status: 'expired', failedAt: null })
-  expect((await r.audit(w.wallet.id)).map((a) => a.action)).not.toContain('session.revoked')
+  expect((await t.r.audit(w.wallet.id)).map((a) => a.action)).not.toContain('session.revoked')
   // A new session, granted at once, and the order placed under it.
-  const next = await eventually(async () => (await r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active' && s.id !== session.id))
-  await eventually(async () => { const o = await r.order(order.id); return o.state === 'open' && o.sessionId === next.id })
+  const next = await eventually(async () => (await t.r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active' && s.id !== session.id))
+  await eventually(async () => { const o = await t.r.order(order.id); return o.state === 'open' && o.sessionId === next.id })
   expect(alerts.filter((a) => a.walletId === w.wallet.id)).toEqual([])
 })
