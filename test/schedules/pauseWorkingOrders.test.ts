@@ -98,8 +98,8 @@ describe('a pause or delete whose process died after its commit, before its canc
     await eventually(async () => { const order = await rows(h.db).order(orderId); return order.state === 'cancelled' && order.cancelReason === reason })
     // Nothing owed any more, and the schedule's own last change stands.
     expect(await stopped(schedule.id)).toMatchObject({ cancelOrdersOwedSince: null, updatedAt: changed })
-    const audited = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, schedule.walletId), eq(auditLog.action, 'schedule.stopCancelsFinished')))
-    expect(audited.map((row) => row.details)).toEqual([{ scheduleId: schedule.id, status, orderIds: [orderId] }])
+    const audited = await h.db.select().from(auditLog).where(and(eq(auditLog.walletId, schedule.walletId), eq(auditLog.action, 'schedule.stopCancelFinished')))
+    expect(audited.map((row) => row.details)).toEqual([{ scheduleId: schedule.id, status, orderId }])
     expect(await finishStoppedSchedules(h.db)).toEqual([])
     if (status === 'paused') await deleteSchedule(contextOf(worker), schedule.id)
   })
@@ -123,6 +123,15 @@ describe('a pause or delete whose process died after its commit, before its canc
     expect(await stopped(schedule.id)).toMatchObject({ status: 'active', cancelOrdersOwedSince: null })
     expect((await rows(h.db).outboxOf(orderId)).map((row) => row.kind)).toEqual(['Order'])
     expect((await rows(h.db).order(orderId)).state).toBe('open')
+    await deleteSchedule(contextOf(worker), schedule.id)
+  })
+
+  it('the sweep\'s audit of a cancel is written in the cancel\'s transaction: one failing queues no cancel', async () => {
+    const { schedule, orderId } = await legResting()
+    const paused = await setScheduleStatus(contextOf(worker), schedule.id, { status: 'paused', action: 'paused', owesCancels: true })
+    await expect(cancelStoppedScheduleOrders(h.db, paused, async () => { throw new Error('audit refused') })).rejects.toThrow('audit refused')
+    expect((await rows(h.db).outboxOf(orderId)).map((row) => row.kind)).toEqual(['Order'])
+    expect((await stopped(schedule.id)).cancelOrdersOwedSince).not.toBeNull()
     await deleteSchedule(contextOf(worker), schedule.id)
   })
 

@@ -25,6 +25,8 @@ export type CancelScheduleOrdersParameters = {
    * legs); once a resume has committed, the rest are dropped (the next run cancels its predecessors').
    */
   whileStopped?: boolean
+  /** Written in the transaction that queues each cancel (an audit row), so neither exists without the other. */
+  onQueued?: (tx: Db, orderId: string) => Promise<void>
 }
 
 /**
@@ -36,7 +38,7 @@ export type CancelScheduleOrdersParameters = {
  * behind whatever is in flight for its order (the submission recipe orders
  * requests per order), so an order not sent yet is sent, then cancelled.
  */
-export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, reason, runId, whileStopped }: CancelScheduleOrdersParameters): Promise<string[]> {
+export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, reason, runId, whileStopped, onQueued }: CancelScheduleOrdersParameters): Promise<string[]> {
   // First: a replacement the stream's event places meanwhile is then a working order, cancelled below.
   await retireEndedLegs(db, scheduleId, beforeSlot)
   const working = await workingScheduleOrders(db, { scheduleId, ...(beforeSlot ? { which: { kind: 'earlier' as const, slot: beforeSlot } } : {}) })
@@ -54,6 +56,7 @@ export async function cancelScheduleOrders(db: Db, { scheduleId, beforeSlot, rea
       if (intent?.status === 'active') await tx.update(intents).set({ status: 'cancel_requested' }).where(eq(intents.id, candidate.intentId))
       await tx.insert(outbox).values({ walletId: order.walletId, kind: 'CancelOrder', orderId: order.id, payload: { reason } })
       if (runId) await noteCancelled(tx, runId, [order.id])
+      await onQueued?.(tx, order.id)
       return true
     })
     if (done === 'resumed') break

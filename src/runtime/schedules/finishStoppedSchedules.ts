@@ -17,7 +17,7 @@ export type FinishedStop = { scheduleId: string; walletId: string; cancelled: st
  * died (or lost Postgres) after the change committed and before the cancels were all queued: the
  * change's `cancelOrdersOwedSince` is still set `STOP_CANCELS_GRACE_MS` after it (both on
  * Postgres's clock). Their cancels are queued now (`cancelStoppedScheduleOrders`, each only while
- * the schedule is still stopped) and audited (`schedule.stopCancelsFinished`); without this a user
+ * the schedule is still stopped) and each audited in its transaction (`schedule.stopCancelFinished`); without this a user
  * told nothing trades for a paused or deleted schedule had its legs resting, able to fill, until they
  * paused or deleted it again. A schedule whose cancels fail is handed to `onFailure` and the next is
  * tried: one failing does not hold the others back. A step of the worker's repair sweep.
@@ -30,10 +30,9 @@ export async function finishStoppedSchedules(db: Db, onFailure: (error: unknown)
   const finished: FinishedStop[] = []
   for (const schedule of owed) {
     try {
-      const cancelled = await cancelStoppedScheduleOrders(db, schedule)
-      if (cancelled.length) {
-        await audit(db, { walletId: schedule.walletId, actor: 'worker', action: 'schedule.stopCancelsFinished', details: { scheduleId: schedule.id, status: schedule.status, orderIds: cancelled } })
-      }
+      // Each cancel audited in its own transaction: a crash between the two leaves neither.
+      const cancelled = await cancelStoppedScheduleOrders(db, schedule, (tx, orderId) =>
+        audit(tx, { walletId: schedule.walletId, actor: 'worker', action: 'schedule.stopCancelFinished', details: { scheduleId: schedule.id, status: schedule.status, orderId } }))
       finished.push({ scheduleId: schedule.id, walletId: schedule.walletId, cancelled })
     } catch (error) {
       onFailure(error)
