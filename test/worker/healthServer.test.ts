@@ -132,3 +132,15 @@ it('refuses a port already taken with an error naming the address, and leaves no
     await new Promise((resolve) => taken.close(resolve))
   }
 })
+
+it('ten readiness probes at once cost two checks of each connection, each probe answered in full; a later probe checks again', async () => {
+  const health = createWorkerHealth(capturedLog().log)
+  let pings = 0
+  const counted = async () => { pings++; await new Promise((resolve) => setTimeout(resolve, 50)) }
+  health.started({ db: testDb.database.db, redis: [{ name: 'submit queue', probe: counted }] })
+  const answers = await Promise.all(Array.from({ length: 10 }, () => health.ready()))
+  expect(pings).toBe(2)
+  for (const answer of answers) expect(answer).toEqual({ statusCode: 200, body: { status: 'ready', checks: { postgres: { ok: true, detail: 'ok' }, redis: { ok: true, detail: 'ok' } } } })
+  await health.ready()
+  expect(pings).toBe(3)
+})

@@ -4,6 +4,7 @@ import type { Db } from '../../store/Database.js'
 import { type OperatorDomainWatch, domainChangedDetail } from '../operatorDomain.js'
 import { type CheckResult, checkDependency, checkRedis, pingPostgres } from './checkDependency.js'
 import { createCheckLog } from './checkLog.js'
+import { freshShared } from '../freshShared.js'
 
 /** A health endpoint's answer: its status code and JSON body. */
 export type HealthAnswer = { statusCode: 200 | 503; body: Record<string, unknown> }
@@ -34,6 +35,24 @@ export function createWorkerHealth(log: Logger) {
   let running: Running | undefined
   const checkLog = createCheckLog(log)
   const stopping: HealthAnswer = { statusCode: 503, body: { status: 'stopping' } }
+  // Probes arriving while a check is under way share the next one (`freshShared`): a flood of them
+  // costs two checks at a time, not a Postgres ping and a ping of every Redis connection each.
+  const readiness = freshShared(async (): Promise<HealthAnswer> => {
+    if (!running) return { statusCode: 503, body: { status: phase } }
+    const [postgres, redis] = await Promise.all([
+      checkDependency('postgres', pingPostgres(running.db), checkLog, 'worker'),
+      checkRedis(running.redis, checkLog, 'worker'),
+    ])
+    // Shutdown may have begun while the checks ran (the queue closing under its own).
+    if (phase === 'stopping') return stopping
+    const checks: Record<string, CheckResult> = { postgres, redis }
+    if (running.operatorDomain) {
+      const change = running.operatorDomain.changed()
+      checks.operatorDomain = change ? { ok: false, detail: domainChangedDetail(change) } : { ok: true, detail: 'ok' }
+    }
+    const ready = Object.values(checks).every((check) => check.ok)
+    return { statusCode: ready ? 200 : 503, body: { status: ready ? 'ready' : 'unavailable', checks } }
+  })
   return {
     /** Start-up finished: `db` and `redis` (a probe of each Redis connection) are the worker's own. Ignored once stopping. */
     started(worker: Running): void {
@@ -49,22 +68,7 @@ export function createWorkerHealth(log: Logger) {
     live(): HealthAnswer {
       return phase === 'stopping' ? stopping : { statusCode: 200, body: { status: 'ok' } }
     },
-    async ready(): Promise<HealthAnswer> {
-      if (!running) return { statusCode: 503, body: { status: phase } }
-      const [postgres, redis] = await Promise.all([
-        checkDependency('postgres', pingPostgres(running.db), checkLog, 'worker'),
-        checkRedis(running.redis, checkLog, 'worker'),
-      ])
-      // Shutdown may have begun while the checks ran (the queue closing under its own).
-      if (phase === 'stopping') return stopping
-      const checks: Record<string, CheckResult> = { postgres, redis }
-      if (running.operatorDomain) {
-        const change = running.operatorDomain.changed()
-        checks.operatorDomain = change ? { ok: false, detail: domainChangedDetail(change) } : { ok: true, detail: 'ok' }
-      }
-      const ready = Object.values(checks).every((check) => check.ok)
-      return { statusCode: ready ? 200 : 503, body: { status: ready ? 'ready' : 'unavailable', checks } }
-    },
+    ready: () => readiness(),
   }
 }
 export type WorkerHealth = ReturnType<typeof createWorkerHealth>
