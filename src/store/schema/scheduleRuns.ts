@@ -97,8 +97,8 @@ export const scheduleRuns = pgTable(
     // One run in flight per schedule: a second would cancel the first one's orders mid-run.
     uniqueIndex('schedule_runs_one_running').on(t.scheduleId).where(sql`${t.status} = 'running'`),
     index('schedule_runs_schedule_status_idx').on(t.scheduleId, t.status),
-    // Retention (pruneHistory) reads the runs that traded nothing, oldest first: only those, so kept
-    // runs (completed, with legs) are never read again by each of its statements.
+    // Retention (pruneHistory) finds the runs that traded nothing past its cutoff here: only those, so
+    // kept runs (completed, with legs) are never read again by each of its statements.
     index('schedule_runs_prunable_idx').on(t.finishedAt)
       .where(sql`${t.status} in ('skipped', 'awaiting_delegation') and ${t.legs} = '[]'::jsonb and ${t.cancelledOrderIds} = '[]'::jsonb`),
     check('schedule_runs_status_check', oneOf(t.status, scheduleRunStatuses)),
