@@ -17,7 +17,9 @@ import { eventually } from '../worker/support/harness.js'
 import { readWith } from './support/lifecycle.js'
 import { workerForFile } from './support/workerForFile.js'
 
-const t = workerForFile()
+// Session maintenance runs only when a test calls it: a periodic run (every 10 s by default) would
+// revoke at the operator the session the last test reads before its own call does.
+const t = workerForFile({ maintenanceIntervalMs: 3_600_000 })
 
 const walletStatus = async (walletId: string) => (await t.h.db.select({ status: wallets.status }).from(wallets).where(eq(wallets.id, walletId)))[0]!.status
 const sessionRow = async (sessionId: string) => (await t.h.db.select().from(sessions).where(eq(sessions.id, sessionId)))[0]!

@@ -41,6 +41,13 @@ function custodyWallet() {
   return { privyWallet, registry: createWalletSignerRegistry({ allowLocal: false, fallback: (w) => custody.for(w) }) }
 }
 
+/**
+ * Session maintenance runs only when a test calls it: a periodic run (every 10 s by default, on
+ * whichever worker of the file takes the job) between a test's set-up and its own call would grant
+ * or skip the wallets first, and the call would report otherwise.
+ */
+const maintenanceRunHere = { maintenanceIntervalMs: 3_600_000 }
+
 describe('WALLET_SIGNER=privy', () => {
   it('the worker obtains the Delegation from the user\'s Privy wallet and trades with it', async () => {
     const { privyWallet, registry } = custodyWallet()
@@ -48,7 +55,7 @@ describe('WALLET_SIGNER=privy', () => {
     await h.db.update(wallets).set({ custodyWalletId: privyWallet.id }).where(eq(wallets.id, wallet.id))
     h.sandbox.fund(privyWallet.address, 'USD', '10000')
 
-    const worker = await h.startWorker({ walletSignerFor: (w) => registry.signerFor(w) })
+    const worker = await h.startWorker({ walletSignerFor: (w) => registry.signerFor(w), ...maintenanceRunHere })
     // The wallet has no session yet: session maintenance (scheduled at start-up, or run here)
     // asks Privy for a Delegation and activates it.
     const report = await worker.maintainSessions(wallet.id)
@@ -64,6 +71,7 @@ describe('WALLET_SIGNER=privy', () => {
     await worker.relay()
     const open = await openWithSession(h.db, order.id)
     expect(open.sessionId).toBe(session!.id)
+    await worker.close(5_000)
   })
 
   it('a wallet stored with a custody wallet id Privy cannot have fails its own grant with the reason, and the other wallets are still served', async () => {
@@ -74,7 +82,7 @@ describe('WALLET_SIGNER=privy', () => {
     const good = await ensureWallet(h.db, privyWallet.address)
     await h.db.update(wallets).set({ custodyWalletId: privyWallet.id }).where(eq(wallets.id, good.id))
 
-    const worker = await h.startWorker({ walletSignerFor: (w) => registry.signerFor(w) })
+    const worker = await h.startWorker({ walletSignerFor: (w) => registry.signerFor(w), ...maintenanceRunHere })
     const report = await worker.maintainSessions()
     expect(report.failures).toBe(1)
     const [active] = await h.db.select().from(sessions).where(eq(sessions.walletId, good.id))

@@ -27,7 +27,10 @@ let proxy: { close: () => Promise<void> } | undefined
 
 beforeAll(async () => {
   h = await createHarness()
-  worker = await h.startWorker()
+  // No repair sweep in the background: the tests below call its step (`finishStoppedSchedules`) and
+  // assert what it did, which a sweep of this worker's getting there first would change. The test of
+  // the sweep itself starts a worker of its own.
+  worker = await h.startWorker({ sweepIntervalMs: 600_000 })
   // Each leg reaches the operator below the mark: it rests there (a buy under the mark).
   proxy = await routeSendsThroughProxy(worker, h.sandbox.url, async (send, upstream) => {
     if (send.family === 'Order') h.sandbox.setMark('ETH-USD', '2100')
@@ -108,8 +111,13 @@ describe('a pause or delete whose process died after its commit, before its canc
     const { schedule, orderId } = await legResting()
     await setScheduleStatus(contextOf(worker), schedule.id, { status: 'paused', action: 'paused', owesCancels: true })
     await owedFor(schedule.id, pastGrace)
-    await eventually(async () => { const order = await rows(h.db).order(orderId); return order.state === 'cancelled' && order.cancelReason === 'schedulePaused' })
-    await eventually(async () => (await stopped(schedule.id)).cancelOrdersOwedSince === null)
+    const sweeping = await h.startWorker({ sweepIntervalMs: 200, streams: false })
+    try {
+      await eventually(async () => { const order = await rows(h.db).order(orderId); return order.state === 'cancelled' && order.cancelReason === 'schedulePaused' })
+      await eventually(async () => (await stopped(schedule.id)).cancelOrdersOwedSince === null)
+    } finally {
+      await sweeping.close(5_000)
+    }
     await deleteSchedule(contextOf(worker), schedule.id)
   })
 

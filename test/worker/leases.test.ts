@@ -18,8 +18,10 @@ const lease = async (walletId: string) => (await h.db.select().from(streamCursor
 it("streams every wallet with a session whose lease it can take, leaves one another process holds, and takes it once that lease lapses", async () => {
   const free = await h.wallet()
   const held = await h.wallet()
-  // Another process holds `held`'s lease for an hour.
-  await h.db.insert(streamCursors).values({ walletId: held.wallet.id, leaseOwner: 'another-process', leaseUntil: new Date(Date.now() + 3_600_000) })
+  // Another process holds `held`'s lease for an hour (written over the row this worker's tick may
+  // have written already: the wallet has an active session from the line above).
+  const heldLease = { leaseOwner: 'another-process', leaseUntil: new Date(Date.now() + 3_600_000) }
+  await h.db.insert(streamCursors).values({ walletId: held.wallet.id, ...heldLease }).onConflictDoUpdate({ target: streamCursors.walletId, set: heldLease })
 
   await eventually(async () => streaming().has(free.wallet.id))
   expect(await lease(free.wallet.id)).toMatchObject({ leaseOwner: expect.not.stringMatching(/^another-process$/) })

@@ -71,7 +71,8 @@ describe('orders Deputy has and the operator does not', () => {
     const { wallet } = await h.wallet()
     // Crafted, with no worker running, as a worker leaves it when its answer was lost and its
     // job gave up: claimed, signed, state unknown, the outbox row enqueued with no job behind it.
-    const dead = await h.startWorker({ streams: false })
+    // No repair sweep: one between the stop below and the close would write the stopped scheduler back.
+    const dead = await h.startWorker({ streams: false, sweepIntervalMs: 600_000 })
     // Its scheduler is the shared worker's too (one prefix): stopped, as `running` stops it.
     await stopPeriodicReconcile(dead)
     await dead.close()

@@ -32,8 +32,8 @@ it('puts back the job schedulers Redis lost: its own and every active schedule\'
   await new Promise((resolve) => setTimeout(resolve, 1_000))
   expect(lines).toEqual([])
 
+  // (No count of what is left: the sweep may already be writing them back.)
   await worker.controlQueue.obliterate({ force: true })
-  expect(await worker.controlQueue.getJobSchedulersCount()).toBe(0)
 
   // The sweep logs once the whole repair is done (the schedulers are written a moment before).
   const restored = 'job schedulers were missing from Redis (flushed or restarted?); restored from Postgres'
