@@ -3,6 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
 import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify'
 import type { ApiDeps } from './ApiDeps.js'
+import type { AuthFailureGuard } from './auth/authFailureGuard.js'
 import { adminAuthentication } from './auth/authenticate.js'
 import { ApiError } from './errors.js'
 
@@ -13,9 +14,10 @@ export const BULL_BOARD_READ_TIMEOUT_MS = 5_000
 /**
  * Bull Board behind the admin token. The submit queue is read-only: a manual
  * retry could send an order the worker already resolved another way (the
- * outbox and reconciliation own retries), so the board only shows it.
+ * outbox and reconciliation own retries), so the board only shows it. A wrong token counts
+ * against the client's address as it does on the other admin routes (`guarded`).
  */
-export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps, guarded: AuthFailureGuard): Promise<void> {
   const serverAdapter = new FastifyAdapter()
   serverAdapter.setBasePath(BULL_BOARD_PATH)
   createBullBoard({
@@ -27,7 +29,7 @@ export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps): Pr
     options: { uiConfig: { boardTitle: 'Deputy queues' } },
   })
   await app.register(async (scope) => {
-    const authenticate = adminAuthentication(deps.adminToken)
+    const authenticate = guarded(adminAuthentication(deps.adminToken))
     // Bull Board installs its own error handler for its routes, so answer the refusal here.
     scope.addHook('onRequest', async (request, reply) => {
       try {
