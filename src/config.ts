@@ -3,7 +3,7 @@ import { DEFAULT_FEE_RESERVE_BPS, MAX_FEE_RESERVE_BPS } from './core/rebalance/c
 import { DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS } from './core/rebalance/cronIntervalProblem.js'
 import { DEFAULT_MAX_LATENESS_MS, LEAST_MAX_LATENESS_MS, LEAST_SCHEDULE_INTERVAL_RULE, LEAST_SCHEDULE_INTERVAL_SECONDS } from './core/rebalance/runWaits.js'
 import { isHttpUrl } from './core/isHttpUrl.js'
-import { DEFAULT_API_RATE_LIMIT_PER_MINUTE, DEFAULT_AUTH_FAILURES_PER_MINUTE } from './api/defaultRateLimit.js'
+import { DEFAULT_API_RATE_LIMIT_PER_MINUTE, DEFAULT_TOKEN_FAILURES_PER_MINUTE } from './api/defaultRateLimit.js'
 import { parseTrustProxy } from './api/trustProxy.js'
 import { ConfigError } from './core/errors/ConfigError.js'
 import { MAX_SESSION_LIFETIME_RULE, MAX_SESSION_LIFETIME_SECONDS, MIN_SESSION_LIFETIME_RULE, MIN_SESSION_LIFETIME_SECONDS, shortestLifetimeSeconds } from './core/sessions/lifetimeBounds.js'
@@ -81,8 +81,8 @@ const schema = z.object({
   API_PORT: wholeNumber((n) => n.max(65535)).default(8080),
   /** Requests a tenant may make a minute on /v1, per API process (halts and cancels not counted); 0: no limit. */
   API_RATE_LIMIT_PER_MINUTE: wholeNumber((n) => n.max(1_000_000)).default(DEFAULT_API_RATE_LIMIT_PER_MINUTE),
-  /** Failed authentications a client address may make a minute, per API process, before it is refused for the rest of it; 0: no limit. */
-  AUTH_FAILURES_PER_MINUTE: wholeNumber((n) => n.max(1_000_000)).default(DEFAULT_AUTH_FAILURES_PER_MINUTE),
+  /** Failed admin or metrics token checks a client may make a minute, per API process, before those routes refuse it for the rest of it; 0: no limit. */
+  TOKEN_FAILURES_PER_MINUTE: wholeNumber((n) => n.max(1_000_000)).default(DEFAULT_TOKEN_FAILURES_PER_MINUTE),
   /** The proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client; unset → the peer is the client. */
   TRUST_PROXY: z.string().transform((value, ctx) => {
     const parsed = parseTrustProxy(value)

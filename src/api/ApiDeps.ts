@@ -41,8 +41,8 @@ export type ApiDeps = {
   metricsRegistry?: Registry
   /** Requests a tenant may make a minute on `/v1` (`API_RATE_LIMIT_PER_MINUTE`; halts and cancels not counted); 0: no limit. Default 6,000. */
   rateLimitPerMinute?: number
-  /** Failed authentications a client address may make a minute (`AUTH_FAILURES_PER_MINUTE`) before it is refused for the rest of it; 0: no limit. Default 60. */
-  authFailuresPerMinute?: number
+  /** Failed admin or metrics token checks a client may make a minute (`TOKEN_FAILURES_PER_MINUTE`) before those routes refuse it for the rest of it; 0: no limit. Default 20. */
+  tokenFailuresPerMinute?: number
   /** Fastify's `trustProxy` (`TRUST_PROXY`): the proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client. Unset: the peer is the client. */
   trustProxy?: string[]
   /** How long an `Idempotency-Key` is remembered. Default 24 h. */

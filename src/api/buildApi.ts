@@ -10,9 +10,9 @@ import { MAX_PARAM_LENGTH, NotFoundError } from './errors.js'
 import { idempotency } from './idempotency.js'
 import { refuseRepeatedJsonKeys } from './refuseRepeatedJsonKeys.js'
 import { refuseUnstorableText } from './refuseUnstorableText.js'
-import { authFailureGuard } from './auth/authFailureGuard.js'
-import { DEFAULT_API_RATE_LIMIT_PER_MINUTE, DEFAULT_AUTH_FAILURES_PER_MINUTE } from './defaultRateLimit.js'
-import { isRiskReducing, tenantRateLimit } from './tenantRateLimit.js'
+import { tokenFailureGuard } from './auth/tokenFailureGuard.js'
+import { DEFAULT_API_RATE_LIMIT_PER_MINUTE, DEFAULT_TOKEN_FAILURES_PER_MINUTE } from './defaultRateLimit.js'
+import { tenantRateLimit } from './tenantRateLimit.js'
 import { createMetrics } from './metrics/createMetrics.js'
 import { adminRoutes } from './routes/admin.js'
 import { auditRoutes } from './routes/audit.js'
@@ -74,7 +74,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
         description: 'Places and manages limit orders and rebalancing schedules that a background worker signs with delegated session keys. '
           + 'Every POST accepts an Idempotency-Key header. Errors are { error: { code, message, field?, rule?, problems? } }. '
           + 'A tenant past its requests of the minute is answered 429 API.RATE_LIMITED with Retry-After; halts, compromises, cancels, revocations and schedule pauses and deletions are never refused for it. '
-          + 'A client address that failed to authenticate too often in a minute is answered 429 API.AUTH_RATE_LIMITED with Retry-After until the minute ends, except on those routes with a valid key.',
+          + 'A client that failed the admin or metrics token check too often in a minute is answered 429 API.AUTH_RATE_LIMITED with Retry-After on those routes until the minute ends.',
       },
       components: {
         securitySchemes: {
@@ -89,10 +89,10 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
-  // One count of failed authentications per client address, whichever credentials it got wrong.
-  const guarded = authFailureGuard(deps.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE, deps.runtime.now)
+  // One count per client of its failed checks of the admin or the metrics token.
+  const tokenGuard = tokenFailureGuard(deps.tokenFailuresPerMinute ?? DEFAULT_TOKEN_FAILURES_PER_MINUTE, deps.runtime.now)
   const metrics = createMetrics(deps)
-  app.get('/metrics', { schema: { hide: true }, onRequest: guarded(metricsAuthentication(deps.metricsToken)) }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true }, onRequest: metricsAuthentication(deps.metricsToken, tokenGuard) }, async (_request, reply) => {
     const { contentType, body } = await metrics.render()
     return reply.type(contentType).send(body)
   })
@@ -106,7 +106,7 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   }
 
   await app.register(async (v1) => {
-    v1.addHook('onRequest', guarded(tenantAuthentication(deps.runtime.db, deps.runtime.now), isRiskReducing))
+    v1.addHook('onRequest', tenantAuthentication(deps.runtime.db, deps.runtime.now))
     await tenantRateLimit(v1, deps.rateLimitPerMinute ?? DEFAULT_API_RATE_LIMIT_PER_MINUTE)
     withIdempotency(v1)
     for (const routes of [walletRoutes, sessionRoutes, orderRoutes, workRoutes, killSwitchRoutes, policyRoutes, scheduleRoutes, statusRoutes, auditRoutes]) {
@@ -115,11 +115,11 @@ export async function buildApi(deps: ApiDeps, options: BuildApiOptions = {}): Pr
   }, { prefix: '/v1' })
 
   await app.register(async (admin) => {
-    admin.addHook('onRequest', guarded(adminAuthentication(deps.adminToken)))
+    admin.addHook('onRequest', adminAuthentication(deps.adminToken, tokenGuard))
     withIdempotency(admin)
     await admin.register(adminRoutes, { deps })
   }, { prefix: '/admin' })
 
-  await registerBullBoard(app, deps, guarded)
+  await registerBullBoard(app, deps, tokenGuard)
   return app
 }

@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
 import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify'
 import type { ApiDeps } from './ApiDeps.js'
-import type { AuthFailureGuard } from './auth/authFailureGuard.js'
+import type { TokenGuard } from './auth/tokenFailureGuard.js'
 import { adminAuthentication } from './auth/authenticate.js'
 import { ApiError } from './errors.js'
 
@@ -15,9 +15,9 @@ export const BULL_BOARD_READ_TIMEOUT_MS = 5_000
  * Bull Board behind the admin token. The submit queue is read-only: a manual
  * retry could send an order the worker already resolved another way (the
  * outbox and reconciliation own retries), so the board only shows it. A wrong token counts
- * against the client's address as it does on the other admin routes (`guarded`).
+ * against the client as it does on the other admin routes (`tokenGuard`).
  */
-export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps, guarded: AuthFailureGuard): Promise<void> {
+export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps, tokenGuard: TokenGuard): Promise<void> {
   const serverAdapter = new FastifyAdapter()
   serverAdapter.setBasePath(BULL_BOARD_PATH)
   createBullBoard({
@@ -29,14 +29,14 @@ export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps, gua
     options: { uiConfig: { boardTitle: 'Deputy queues' } },
   })
   await app.register(async (scope) => {
-    const authenticate = guarded(adminAuthentication(deps.adminToken))
+    const authenticate = adminAuthentication(deps.adminToken, tokenGuard)
     // Bull Board installs its own error handler for its routes, so answer the refusal here.
     scope.addHook('onRequest', async (request, reply) => {
       try {
         await authenticate(request)
       } catch (error) {
         if (!(error instanceof ApiError)) throw error
-        return reply.code(error.statusCode).headers(error.headers).send({ error: { code: error.code, message: error.shortMessage } })
+        return reply.code(error.statusCode).headers(error.headers).send({ error: { code: error.code, message: error.shortMessage, ...(error.field ? { field: error.field, rule: error.rule } : {}) } })
       }
     })
     // The board's reads wait for Redis like any command: while it is down they would hang, and the

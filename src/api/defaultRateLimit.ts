@@ -2,7 +2,7 @@
 export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 6_000
 
 /**
- * Failed authentications one client address may make a minute, by default (`AUTH_FAILURES_PER_MINUTE`):
- * a client with a wrong key is told so that many times before it is refused for the rest of the minute.
+ * Failed checks of the admin or metrics token one client may make a minute, by default
+ * (`TOKEN_FAILURES_PER_MINUTE`): a person who mistyped it is told so that many times.
  */
-export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 60
+export const DEFAULT_TOKEN_FAILURES_PER_MINUTE = 20

@@ -81,7 +81,7 @@ export async function openApiDeps(config: Config, log: Logger, signal?: AbortSig
       sessionRotateLeadSeconds: config.SESSION_ROTATE_LEAD_SECONDS,
       scheduleMinIntervalSeconds: config.SCHEDULE_MIN_INTERVAL_SECONDS,
       rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
-      authFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+      tokenFailuresPerMinute: config.TOKEN_FAILURES_PER_MINUTE,
       ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
       ...(config.SESSION_LIVE_PROBE ? { probe: createLiveProbe({ ...runtime, keyring, markets }) } : {}),
       async close() {

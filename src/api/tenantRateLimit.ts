@@ -22,7 +22,7 @@ export const RISK_REDUCING_ROUTES: ReadonlySet<string> = new Set([
 const TENANTS_COUNTED = 10_000
 
 /** Method and route: another method on the same path (an un-halt as DELETE …/halt, say) is counted. */
-export const isRiskReducing = (request: FastifyRequest): boolean => RISK_REDUCING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)
+const isRiskReducing = (request: FastifyRequest): boolean => RISK_REDUCING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)
 
 /**
  * Limits each tenant of `scope` (the `/v1` routes, after their API key is checked) to `perMinute`

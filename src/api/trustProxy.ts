@@ -9,7 +9,8 @@ const isRange = (entry: string): boolean => {
   const family = isIP(address)
   if (family === 0 || rest.length > 0) return false
   if (prefix === undefined) return true
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+  // No /0: every address a proxy (proxy-addr refuses it, and it would believe any client).
+  return /^[1-9]\d{0,2}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
 }
 
 const RULE = 'must be comma-separated addresses or CIDR ranges of the proxies in front of the API (or loopback, linklocal, uniquelocal)'

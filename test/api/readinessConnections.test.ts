@@ -33,7 +33,7 @@ beforeAll(async () => {
   const config = loadConfig({
     DATABASE_URL: testDb.url, REDIS_URL, QUEUE_PREFIX: prefix, OPERATOR_URL: sandbox.url,
     DEPUTY_MASTER_KEY: generateMasterKey('test'), LOG_LEVEL: 'info', API_RATE_LIMIT_PER_MINUTE: '9',
-    AUTH_FAILURES_PER_MINUTE: '3', TRUST_PROXY: '10.0.0.0/8, loopback',
+    TOKEN_FAILURES_PER_MINUTE: '3', TRUST_PROXY: '10.0.0.0/8, loopback', METRICS_TOKEN: 'metrics-token-of-this-test',
   })
   deps = await openApiDeps(config, log)
   app = await buildApi(deps)
@@ -50,13 +50,13 @@ it('takes each tenant\'s request rate from API_RATE_LIMIT_PER_MINUTE', () => {
   expect(deps!.rateLimitPerMinute).toBe(9)
 })
 
-it('counts failed authentications per client as AUTH_FAILURES_PER_MINUTE says, the client named by the proxies TRUST_PROXY lists', async () => {
-  expect([deps!.authFailuresPerMinute, deps!.trustProxy]).toEqual([3, ['10.0.0.0/8', 'loopback']])
-  // No ADMIN_TOKEN: every admin request fails to authenticate. The peer is loopback, a proxy believed.
-  const admin = (client: string) => app!.inject({ method: 'GET', url: '/admin/tenants', headers: { 'x-forwarded-for': client } })
-  for (let i = 0; i < 3; i++) expect((await admin('203.0.113.1')).statusCode).toBe(401)
-  expect((await admin('203.0.113.1')).statusCode).toBe(429)
-  expect((await admin('203.0.113.2')).statusCode).toBe(401)
+it('counts failed metrics token checks per client as TOKEN_FAILURES_PER_MINUTE says, the client named by the proxies TRUST_PROXY lists', async () => {
+  expect([deps!.tokenFailuresPerMinute, deps!.trustProxy]).toEqual([3, ['10.0.0.0/8', 'loopback']])
+  // The peer is loopback, a proxy believed.
+  const scrape = (client: string) => app!.inject({ method: 'GET', url: '/metrics', headers: { 'x-forwarded-for': client, authorization: 'Bearer not-the-metrics-token' } })
+  for (let i = 0; i < 3; i++) expect((await scrape('203.0.113.1')).statusCode).toBe(401)
+  expect((await scrape('203.0.113.1')).statusCode).toBe(429)
+  expect((await scrape('203.0.113.2')).statusCode).toBe(401)
 })
 
 const ready = async () => {

@@ -161,18 +161,18 @@ it('lets a tenant make 6000 requests a minute unless API_RATE_LIMIT_PER_MINUTE s
   for (const value of ['-1', '2.5', 'lots', '1000001']) expect(() => loadConfig({ API_RATE_LIMIT_PER_MINUTE: value }), value).toThrow(/^API_RATE_LIMIT_PER_MINUTE: /)
 })
 
-it('refuses a client address 60 failed authentications a minute unless AUTH_FAILURES_PER_MINUTE says otherwise; 0 refuses none', () => {
-  expect(loadConfig({}).AUTH_FAILURES_PER_MINUTE).toBe(60)
-  expect(loadConfig({ AUTH_FAILURES_PER_MINUTE: '5' }).AUTH_FAILURES_PER_MINUTE).toBe(5)
-  expect(loadConfig({ AUTH_FAILURES_PER_MINUTE: '0' }).AUTH_FAILURES_PER_MINUTE).toBe(0)
-  for (const value of ['-1', '2.5', 'many']) expect(() => loadConfig({ AUTH_FAILURES_PER_MINUTE: value }), value).toThrow(/^AUTH_FAILURES_PER_MINUTE: must be a whole number/)
+it('refuses a client 20 failed admin or metrics token checks a minute unless TOKEN_FAILURES_PER_MINUTE says otherwise; 0 refuses none', () => {
+  expect(loadConfig({}).TOKEN_FAILURES_PER_MINUTE).toBe(20)
+  expect(loadConfig({ TOKEN_FAILURES_PER_MINUTE: '5' }).TOKEN_FAILURES_PER_MINUTE).toBe(5)
+  expect(loadConfig({ TOKEN_FAILURES_PER_MINUTE: '0' }).TOKEN_FAILURES_PER_MINUTE).toBe(0)
+  for (const value of ['-1', '2.5', 'many']) expect(() => loadConfig({ TOKEN_FAILURES_PER_MINUTE: value }), value).toThrow(/^TOKEN_FAILURES_PER_MINUTE: must be a whole number/)
 })
 
 it('believes the X-Forwarded-For of the proxies TRUST_PROXY lists by address or range, and of none unset', () => {
   expect(loadConfig({}).TRUST_PROXY).toBeUndefined()
   expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback, fd00::/8, ::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.7', 'loopback', 'fd00::/8', '::1'])
-  // `true` and a count of hops would believe a client that sends the header itself; the others are not addresses.
-  for (const value of ['true', '1', '10.0.0.0/33', '::1/129', 'proxy.internal', '10.0.0.1,', '10.0.0.0/8/1', ' ']) {
+  // `true`, a count of hops and a /0 would believe a client that sends the header itself; the others are not addresses.
+  for (const value of ['true', '1', '10.0.0.0/33', '0.0.0.0/0', '::/0', '10.0.0.0/08', '::1/129', 'proxy.internal', '10.0.0.1,', '10.0.0.0/8/1', ' ']) {
     expect(() => loadConfig({ TRUST_PROXY: value }), value).toThrow('TRUST_PROXY: must be comma-separated addresses or CIDR ranges of the proxies in front of the API')
   }
 })

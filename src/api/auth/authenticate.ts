@@ -5,6 +5,7 @@ import { apiKeys } from '../../store/schema/index.js'
 import { UnauthorizedError } from '../errors.js'
 import { adminTokenMatches, verifyApiKey } from './apiKeys.js'
 import { presentedToken } from './credentials.js'
+import { type TokenGuard, unguarded } from './tokenFailureGuard.js'
 
 /** Who is calling: a tenant (by API key) or the operator of the deployment (admin token). */
 export type Principal = { kind: 'tenant'; tenantId: string; keyId: string } | { kind: 'admin' }
@@ -38,14 +39,18 @@ export function tenantAuthentication(db: Db, now: () => number) {
   }
 }
 
-/** `onRequest` hook for admin routes and Bull Board: the admin token as Bearer, or as the Basic password. */
-export function adminAuthentication(adminToken: string | undefined) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (!adminToken) throw new UnauthorizedError('admin is disabled: set ADMIN_TOKEN to enable it', ADMIN_CHALLENGE)
+/**
+ * `onRequest` hook for admin routes and Bull Board: the admin token as Bearer, or as the Basic
+ * password, its failures counted by `guard`. Unset, every request is refused, and not counted: there
+ * is no token to guess.
+ */
+export function adminAuthentication(adminToken: string | undefined, guard: TokenGuard = unguarded) {
+  if (!adminToken) return async (): Promise<void> => { throw new UnauthorizedError('admin is disabled: set ADMIN_TOKEN to enable it', ADMIN_CHALLENGE) }
+  return guard((request) => {
     const presented = presentedToken(request.headers.authorization)
     if (!presented || !adminTokenMatches(adminToken, presented.token)) throw new UnauthorizedError('admin token required', ADMIN_CHALLENGE)
     request.principal = { kind: 'admin' }
-  }
+  })
 }
 
 /** The calling tenant's id; routes behind `tenantAuthentication` always have one. */
@@ -57,12 +62,12 @@ export function tenantOf(request: FastifyRequest): string {
 /**
  * `onRequest` hook for GET /metrics: with METRICS_TOKEN set, that token as Bearer (what Prometheus'
  * `authorization` scrape setting sends), or 401; unset, open. Each scrape reads Postgres and Redis:
- * an API reachable from outside should not let anybody make it do so.
+ * an API reachable from outside should not let anybody make it do so. Failures are counted by `guard`.
  */
-export function metricsAuthentication(metricsToken: string | undefined) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (!metricsToken) return
+export function metricsAuthentication(metricsToken: string | undefined, guard: TokenGuard = unguarded) {
+  if (!metricsToken) return async (): Promise<void> => {}
+  return guard((request) => {
     const presented = presentedToken(request.headers.authorization)
     if (presented?.scheme !== 'bearer' || !adminTokenMatches(metricsToken, presented.token)) throw new UnauthorizedError('send "Authorization: Bearer <METRICS_TOKEN>"', METRICS_CHALLENGE)
-  }
+  })
 }
