@@ -14,7 +14,7 @@
  *   An event that can never be applied (a field it needs is malformed: `eventProblem`; a fill that
  *   would take its order's totals past what is stored: `uncountableFill`, the fill then not stored) is
  *   stored, passed over in its place (cursor moved past it) and audited (`event.unappliable`); the
- *   answer names it (`passedOver`), for the consumer's alert.
+ *   answer names it (`passedOver`), and `onPassedOver` claims its alert in the same transaction.
  * - Errors and retries: a failure rolls the transaction back; the caller applies each wallet's events
  *   alone, and a wallet whose events fail alone has its stream reconnect from the last stored seq,
  *   so the events are delivered again.
@@ -25,7 +25,7 @@ import { parseAmount } from '../src/core/money/decimal.js'
 import { eventProblem, saysOnlyModified } from '../src/core/orders/eventProblem.js'
 import { parseSide } from '../src/core/orders/parseSide.js'
 import type { OrderUpdate } from '../src/core/orders/applyOrderUpdate.js'
-import type { Db } from '../src/store/Database.js'
+import type { Db, Tx } from '../src/store/Database.js'
 import { audit } from '../src/store/repositories/audit.js'
 import { recordSessionsEnded } from '../src/store/repositories/recordSessionsEnded.js'
 import { mutateOrder } from '../src/store/repositories/mutateOrder.js'
@@ -50,9 +50,18 @@ export async function applyEvent(db: Db, walletId: string, event: VenueEvent): P
 /** An event applied now, or passed over in its place: `passedOver` says why it cannot be applied. */
 export type AppliedEvent = VenueEvent & { passedOver?: string }
 
+export type ApplyEventsOptions = {
+  /**
+   * Called inside the transaction for each event passed over, after its audit entry: claims the
+   * alert that reports it there (`alertWithin`), so the alert exists if and only if the event was
+   * passed over, a crash right after the commit included. Answers what to call once committed.
+   */
+  onPassedOver?: (tx: Tx, walletId: string, event: AppliedEvent & { passedOver: string }) => Promise<() => void>
+}
+
 /** `applyEventRuns` for one wallet's events. */
-export async function applyEvents(db: Db, walletId: string, batch: readonly VenueEvent[]): Promise<AppliedEvent[]> {
-  return (await applyEventRuns(db, [{ walletId, events: batch }]))[0]!
+export async function applyEvents(db: Db, walletId: string, batch: readonly VenueEvent[], options: ApplyEventsOptions = {}): Promise<AppliedEvent[]> {
+  return (await applyEventRuns(db, [{ walletId, events: batch }], options))[0]!
 }
 
 /** Events of one wallet that arrived together (consecutive, in seq order, as `streamEvents` hands them over). */
@@ -66,9 +75,10 @@ export type WalletEvents = { walletId: string; events: readonly VenueEvent[] }
  * nothing, an event ahead of a missing one is stored and waits. Answers, for each entry, the events
  * applied now (stored ones they unblocked included); a wallet named twice gets them on its first entry.
  */
-export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): Promise<AppliedEvent[][]> {
+export async function applyEventRuns(db: Db, batches: readonly WalletEvents[], options: ApplyEventsOptions = {}): Promise<AppliedEvent[][]> {
   const walletIds = [...new Set(batches.filter((b) => b.events.length > 0).map((b) => b.walletId))].sort()
   if (walletIds.length === 0) return batches.map(() => [])
+  const afterCommit: (() => void)[] = []
   const applied = await db.transaction(async (tx) => {
     // Each wallet's events by seq (a repeat delivered in the same batch counts once), stored with
     // the cursors' lock (`lockCursorsStoringEvents`) when past the cursor.
@@ -111,8 +121,14 @@ export async function applyEventRuns(db: Db, batches: readonly WalletEvents[]): 
       if (last !== cursor.last) moved.push({ walletId, last })
     }
     await writeBack(tx, workspace.takeWriteBack(), moved)
+    if (options.onPassedOver) {
+      for (const [walletId, done] of result) {
+        for (const event of done) if (event.passedOver) afterCommit.push(await options.onPassedOver(tx, walletId, { ...event, passedOver: event.passedOver }))
+      }
+    }
     return result
   })
+  for (const call of afterCommit) call()
   const answered = new Set<string>()
   return batches.map(({ walletId }) => {
     if (answered.has(walletId)) return []

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Hex } from 'viem'
-import { type AppliedEvent, type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
+import { type AppliedEvent, type ApplyEventsOptions, type WalletEvents, applyEventRuns, applyEvents } from '../../jobs/applyEvent.js'
 import { VenueError } from '../core/errors/venue.js'
 import { saysOnlyModified } from '../core/orders/eventProblem.js'
 import { sessions, streamCursors } from '../store/schema/index.js'
@@ -19,6 +19,7 @@ import { isConnectionFailure } from '../store/isConnectionFailure.js'
 import { errorMessage } from '../core/errors/errorMessage.js'
 import { judgeSignatureRefusal } from './judgeSignatureRefusal.js'
 import { domainChangedAlert } from './operatorDomain.js'
+import { alertWithin } from './alertWithin.js'
 
 /** Failures in a row at one seq before EVENT_STREAM_STALLED is raised. */
 export const STALL_ALERT_AFTER = 5
@@ -58,7 +59,14 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
   const duplicateUnreadable = throttledErrorLog(deps.log, 'event stream frame cannot be read, a duplicate of a seq applied; passed over', { level: 'warn' })
   // The streams' events are applied together: one transaction for what arrived on several wallets'
   // streams meanwhile (a few statements per batch instead of per wallet and event).
-  const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches))
+  // An event passed over is alerted EVENT_UNAPPLIABLE, the alert claimed in the transaction that passes it over.
+  const applyOptions: ApplyEventsOptions = {
+    onPassedOver: (tx, walletId, event) => alertWithin(deps, tx, {
+      walletId, code: 'EVENT_UNAPPLIABLE', message: `operator event ${event.seq} (${event.type}) cannot be applied and was passed over: ${event.passedOver}; reconciliation reads the order from the operator`,
+      details: { seq: event.seq, type: event.type, clientOrderId: event.clientOrderId ?? null },
+    }),
+  }
+  const applyTogether = groupCommit((batches: WalletEvents[]) => applyEventRuns(deps.db, batches, applyOptions))
 
   /** Per wallet: the seq its events keep failing at, and how many times in a row. */
   const stalls = new Map<string, { seq: string; failures: number }>()
@@ -72,7 +80,7 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
     } catch (error) {
       deps.log.warn({ walletId, err: error }, 'shared event batch failed; applying this wallet alone')
       try {
-        applied = await applyEvents(deps.db, walletId, batch)
+        applied = await applyEvents(deps.db, walletId, batch, applyOptions)
       } catch (aloneError) {
         noteStall(walletId, batch[0]?.seq ?? '?', aloneError)
         throw aloneError
@@ -169,13 +177,8 @@ export function startEventStreams(deps: WorkerDeps, options: EventStreamsOptions
       // Events that arrived together are stored in one transaction (the per-event overhead dominated).
       onEvents: async (batch) => {
         for (const event of await apply(walletId, batch)) {
-          const problem = event.passedOver
-          if (problem) {
-            deps.alert({
-              walletId, code: 'EVENT_UNAPPLIABLE', message: `operator event ${event.seq} (${event.type}) cannot be applied and was passed over: ${problem}; reconciliation reads the order from the operator`,
-              details: { seq: event.seq, type: event.type, clientOrderId: event.clientOrderId ?? null },
-            })
-          } else if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(deps, walletId, event)
+          if (event.passedOver) continue
+          if (event.type === 'SessionRevoked' || event.type === 'SessionExpired') await sessionEndedAtOperator(deps, walletId, event)
           else if (saysOnlyModified(event)) await readBackModified(walletId, event.clientOrderId as Hex)
         }
       },

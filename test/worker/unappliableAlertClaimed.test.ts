@@ -1,0 +1,64 @@
+/**
+ * An operator event that can never be applied is passed over in its place, and its EVENT_UNAPPLIABLE
+ * alert is claimed in the transaction that passes it over (`onPassedOver`): a process dying right
+ * after that commit leaves the claim for the undelivered-alert sweep, and a transaction that does not
+ * commit leaves neither the event, nor its audit, nor the alert.
+ */
+import { and, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { applyEvents } from '../../jobs/applyEvent.js'
+import { createAlertSink } from '../../src/runtime/createAlertSink.js'
+import { auditLog, events, streamCursors } from '../../src/store/schema/index.js'
+import type { VenueEvent } from '../../src/venue/types.js'
+import { capturedLog } from '../support/capturedLog.js'
+import { createHarness, type Harness } from './support/harness.js'
+
+let h: Harness
+beforeAll(async () => { h = await createHarness() })
+afterAll(async () => { await h?.close() })
+
+/** An event whose clientOrderId is not a string: `eventProblem` refuses it every time. */
+const unappliable = (wallet: `0x${string}`, seq: number): VenueEvent =>
+  ({ seq: String(seq), type: 'OrderCancelled', wallet, at: Date.now(), clientOrderId: 12345 as never, data: { reason: 'user' } })
+
+/** The wallet's audit entries past its session's grant: the event's and the alert's. */
+const trail = async (walletId: string) => (await h.db.select().from(auditLog).where(eq(auditLog.walletId, walletId)).orderBy(auditLog.id))
+  .filter((row) => /^(event|alert)\./.test(row.action)).map((row) => ({ action: row.action, at: row.at.getTime() }))
+
+describe('an event passed over', () => {
+  it('has its alert claimed in the same transaction, and raised after the commit', async () => {
+    const { wallet, signer } = await h.wallet()
+    const { log } = capturedLog('warn')
+    const sink = createAlertSink({ log, db: h.db })
+    const raised: string[] = []
+    const applied = await applyEvents(h.db, wallet.id, [unappliable(signer.address, 1)], {
+      onPassedOver: async (tx, walletId, event) => {
+        const afterCommit = await sink.claimWithin(tx, { walletId, code: 'EVENT_UNAPPLIABLE', message: `event ${event.seq}: ${event.passedOver}`, details: { seq: event.seq } })
+        // Not committed yet: nothing reaches the log or the webhook.
+        return () => { raised.push(event.seq); afterCommit() }
+      },
+    })
+    expect(applied.map((event) => [event.seq, event.passedOver])).toEqual([['1', 'clientOrderId: must be a string']])
+    expect(raised).toEqual(['1'])
+    // Both entries carry the transaction's time: written in one.
+    const [unappliableEntry, alertEntry, ...rest] = await trail(wallet.id)
+    expect([unappliableEntry?.action, alertEntry?.action, rest]).toEqual(['event.unappliable', 'alert.EVENT_UNAPPLIABLE', []])
+    expect(alertEntry!.at).toBe(unappliableEntry!.at)
+    await sink.close()
+  })
+
+  it('leaves nothing when its transaction does not commit: no event, no audit, no alert, the cursor where it was', async () => {
+    const { wallet, signer } = await h.wallet()
+    const sink = createAlertSink({ log: capturedLog('warn').log, db: h.db })
+    await expect(applyEvents(h.db, wallet.id, [unappliable(signer.address, 1)], {
+      onPassedOver: async (tx, walletId, event) => {
+        await sink.claimWithin(tx, { walletId, code: 'EVENT_UNAPPLIABLE', message: `event ${event.seq}`, details: { seq: event.seq } })
+        throw new Error('the connection dropped before the commit')
+      },
+    })).rejects.toThrow('the connection dropped before the commit')
+    expect(await trail(wallet.id)).toEqual([])
+    expect(await h.db.select().from(events).where(and(eq(events.walletId, wallet.id)))).toEqual([])
+    expect((await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, wallet.id)))[0]?.lastSeq ?? 0).toBe(0)
+    await sink.close()
+  })
+})
