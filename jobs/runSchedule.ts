@@ -10,9 +10,9 @@
  *   going back brought again, for a cron that names its hours), `late` (claimed more than
  *   `maxLatenessMs`, SCHEDULE_MAX_LATENESS_MS, after its slot: the worker or Redis was down; so is a
  *   run left before it placed anything and taken over that late; also an audit entry `schedule.run.skipped`
- *   and alert `SCHEDULE_RUN_SKIPPED`, once per slot, naming the slot and how late), superseded when left by its job
+ *   and alert `SCHEDULE_RUN_SKIPPED`, once per slot, naming the slot and how late, claimed in the transaction that records the skip), superseded when left by its job
  *   (lost, or back after `staleRunMs`) before it placed anything while a later slot is due, or earlier runs' orders still
- *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
+ *   working when the wait ended, which also alerts `SCHEDULE_SKIPPED`, claimed with the skip), `awaiting_delegation` (no session) or `failed`; CancelOrder outbox
  *   rows for earlier runs' working orders with none on its way (asked again when an earlier cancel
  *   ended without effect); per leg an intent, an order and an Order outbox row in one
  *   transaction; before/after tables, legs and skips in the run.
@@ -58,6 +58,7 @@ import { specOfRow } from '../src/runtime/schedules/scheduleSpecColumns.js'
 import type { SchedulerQueue } from '../src/runtime/schedules/types.js'
 import type { ScheduleRow, ScheduleRunRow } from '../src/store/schema/index.js'
 import { workingScheduleOrders } from '../src/runtime/schedules/workingScheduleOrders.js'
+import { alertWithin } from '../src/runtime/alertWithin.js'
 
 /** How the processor hands control back to BullMQ: re-run this job after `ms` (never returns). */
 export type RunControl = { delay(ms: number): Promise<never> }
@@ -101,6 +102,13 @@ export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParam
   const claim = await claimRun(deps.db, {
     scheduleId: p.scheduleId, jobSlot: p.jobSlot, jobId: p.jobId, now: deps.now(), startedAt: deps.operatorNow(), staleRunMs: p.staleRunMs ?? STALE_RUN_MS,
     maxLatenessMs: p.maxLatenessMs ?? DEFAULT_MAX_LATENESS_MS,
+    // The user expected a rebalance and gets none: a person is told, once per slot (only the claim
+    // that records the skip claims it; a redelivered job, or another for the slot, reads `alreadyRan`).
+    claimLateAlert: (tx, late, detail) => alertWithin(deps, tx, {
+      walletId: late.walletId, code: 'SCHEDULE_RUN_SKIPPED',
+      message: `schedule ${p.scheduleId}: the run of slot ${new Date(late.slot).toISOString()} was skipped: ${detail}`,
+      details: { scheduleId: p.scheduleId, runId: late.runId, slot: new Date(late.slot).toISOString(), reason: 'late', latenessMs: late.latenessMs, maxLatenessMs: late.maxLatenessMs },
+    }),
   })
   if (claim.kind === 'wait') return p.control.delay(p.pollMs)
   if (claim.kind === 'none') {
@@ -111,17 +119,6 @@ export async function runSchedule(deps: WorkerDeps, parameters: RunScheduleParam
       // Nothing ran: a deleted or paused schedule's slot is recorded skipped (claimRun); one no longer stored has no row to record it on.
       const level = claim.outcome === 'unknownSchedule' ? 'warn' : 'info'
       deps.log[level]({ scheduleId: p.scheduleId, jobId: p.jobId, outcome: claim.outcome }, 'schedule run fired for a schedule not active: nothing run, its job scheduler removed')
-    }
-    if (claim.outcome === 'late') {
-      // The user expected a rebalance and gets none: a person is told, once per slot (only the claim
-      // that recorded the skip returns it; a redelivered job, or another for the slot, reads `alreadyRan`).
-      const { late } = claim
-      const slot = new Date(late.slot).toISOString()
-      deps.alert({
-        walletId: late.walletId, code: 'SCHEDULE_RUN_SKIPPED',
-        message: `schedule ${p.scheduleId}: the run of slot ${slot} was skipped: ${claim.detail}`,
-        details: { scheduleId: p.scheduleId, runId: late.runId, slot, reason: 'late', latenessMs: late.latenessMs, maxLatenessMs: late.maxLatenessMs },
-      })
     }
     return { outcome: claim.outcome, detail: claim.detail }
   }
@@ -163,13 +160,16 @@ async function continueRun(deps: WorkerDeps, p: RunScheduleParameters & { pollMs
       // They could still fill (a cancel refused, an operator that does not answer): legs sized from the
       // balances without them would buy or sell the same amount again. The next slot tries again.
       const detail = `${unsettled.length} order(s) of earlier runs were still working after ${settleTimeoutMs} ms: nothing traded, since they could still fill and the run would trade the same amounts again`
-      const skipped = await finishRun(deps.db, run.id, { status: 'skipped', reason: 'earlierOrdersWorking', detail, now: deps.now() })
       // A person may have to look (a cancel the operator keeps refusing, an operator that does not
-      // answer): the next slot asks again for cancels that ended without effect, and skips again while they do.
-      if (skipped) deps.alert({
-        walletId: run.walletId, code: 'SCHEDULE_SKIPPED',
-        message: `schedule ${schedule.id}: the run of slot ${slot.toISOString()} was skipped: ${detail}`,
-        details: { scheduleId: schedule.id, orderIds: unsettled.map((order) => order.orderId).sort() },
+      // answer): the next slot asks again for cancels that ended without effect, and skips again while
+      // they do. The alert is claimed with the skip, by the attempt that records it.
+      await finishRun(deps.db, run.id, {
+        status: 'skipped', reason: 'earlierOrdersWorking', detail, now: deps.now(),
+        claimAlert: (tx) => alertWithin(deps, tx, {
+          walletId: run.walletId, code: 'SCHEDULE_SKIPPED',
+          message: `schedule ${schedule.id}: the run of slot ${slot.toISOString()} was skipped: ${detail}`,
+          details: { scheduleId: schedule.id, orderIds: unsettled.map((order) => order.orderId).sort() },
+        }),
       })
       return { outcome: 'earlierOrdersWorking', detail, ...summary }
     }

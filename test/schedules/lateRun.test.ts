@@ -57,13 +57,16 @@ it('a slot whose job starts three hours late is skipped, recorded late in the ru
     message: expect.stringMatching(new RegExp(`^schedule ${schedule.id}: the run of slot ${new Date(slot).toISOString()} was skipped: started 3h0m\\d+s after its slot`)),
   })])
   expect((alerts[0]!.details as { latenessMs: number }).latenessMs).toBeGreaterThanOrEqual(3 * HOUR)
+  // Claimed in the transaction that recorded the skip (its time is that transaction's): a worker
+  // dying right after the commit leaves it to the sweep of undelivered alerts.
+  expect(alerts[0]!.at.getTime()).toBe(entry!.at.getTime())
   await worker.close()
 })
 
 it('a late slot alerts SCHEDULE_RUN_SKIPPED once: the job delivered again, or another job for the slot, alerts nothing more', async () => {
-  const worker = await h.startWorker()
   const raised: Alert[] = []
-  const deps = { ...worker.deps, alert: (alert: Alert) => { raised.push(alert) } }
+  const worker = await h.startWorker({ alert: (alert) => { raised.push(alert) } })
+  const deps = worker.deps
   const control: RunControl = { delay: async () => { throw new Error('the late run does not wait') } }
   const slot = Date.now() - 3 * HOUR
   const schedule = await scheduleBefore(slot)
@@ -80,9 +83,9 @@ it('a late slot alerts SCHEDULE_RUN_SKIPPED once: the job delivered again, or an
 })
 
 it('a run left before it placed anything and taken over past the limit alerts SCHEDULE_RUN_SKIPPED, once', async () => {
-  const worker = await h.startWorker()
   const raised: Alert[] = []
-  const deps = { ...worker.deps, alert: (alert: Alert) => { raised.push(alert) } }
+  const worker = await h.startWorker({ alert: (alert) => { raised.push(alert) } })
+  const deps = worker.deps
   const control: RunControl = { delay: async () => { throw new Error('the late run does not wait') } }
   const slot = Date.now() - 3 * HOUR
   const schedule = await scheduleBefore(slot)

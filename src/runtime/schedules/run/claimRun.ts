@@ -5,7 +5,7 @@ import { repeatedWallTimes } from '../../../core/rebalance/repeatedWallTimes.js'
 import { repeatsWallTime } from '../../../core/rebalance/repeatsWallTime.js'
 import { slotToRun } from '../../../core/rebalance/slotToRun.js'
 import { formatDuration } from '../../../core/rebalance/runWaits.js'
-import type { Db } from '../../../store/Database.js'
+import type { Db, Tx } from '../../../store/Database.js'
 import { audit } from '../../../store/repositories/audit.js'
 import { type ScheduleRow, type ScheduleRunRow, scheduleRuns, schedules, wallets } from '../../../store/schema/index.js'
 
@@ -32,6 +32,12 @@ export type ClaimRunParameters = {
    * reason `late` (SCHEDULE_MAX_LATENESS_MS). 0 or absent: no limit.
    */
   maxLatenessMs?: number
+  /**
+   * Called inside the claim's transaction when it records the slot's run `skipped`, reason `late`:
+   * claims the alert a person gets (`alertWithin`), so it exists exactly when the skip does. Answers
+   * what to call once committed.
+   */
+  claimLateAlert?: (tx: Tx, late: LateSkip, detail: string) => Promise<() => void>
 }
 
 export type ClaimRunResult =
@@ -65,6 +71,17 @@ const lateDetail = (lateness: number, maxLatenessMs: number): string =>
  * is the claim: (schedule, slot) is unique, so a redelivered job adds nothing.
  */
 export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunResult> {
+  let afterCommit: (() => void) | undefined
+  const skippedLate = async (tx: Tx, detail: string, late: LateSkip): Promise<ClaimRunResult> => {
+    afterCommit = await p.claimLateAlert?.(tx, late, detail)
+    return { kind: 'none', outcome: 'late', detail, removeScheduler: false, late }
+  }
+  const result = await claimInTransaction(db, p, skippedLate)
+  afterCommit?.()
+  return result
+}
+
+function claimInTransaction(db: Db, p: ClaimRunParameters, skippedLate: (tx: Tx, detail: string, late: LateSkip) => Promise<ClaimRunResult>): Promise<ClaimRunResult> {
   return db.transaction(async (tx) => {
     const [schedule] = await tx.select().from(schedules).where(eq(schedules.id, p.scheduleId)).for('update')
     if (!schedule) return { kind: 'none', outcome: 'unknownSchedule', detail: `no schedule ${p.scheduleId}`, removeScheduler: true }
@@ -91,7 +108,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
           const detail = `taken over ${lateDetail(lateness, p.maxLatenessMs)}; ${inFlight.detail}`
           await tx.update(scheduleRuns).set({ status: 'skipped', stage: null, reason: 'late', detail, finishedAt: new Date(p.now) }).where(eq(scheduleRuns.id, inFlight.id))
           await audit(tx, { walletId: inFlight.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: inFlight.id, slot: iso(inFlight.slotAt.getTime()), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
-          return { kind: 'none', outcome: 'late', detail, removeScheduler: false, late: { runId: inFlight.id, walletId: inFlight.walletId, slot: inFlight.slotAt.getTime(), latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } }
+          return skippedLate(tx, detail, { runId: inFlight.id, walletId: inFlight.walletId, slot: inFlight.slotAt.getTime(), latenessMs: lateness, maxLatenessMs: p.maxLatenessMs })
         }
         const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
         return { kind: 'resume', run: adopted!, schedule }
@@ -134,7 +151,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
       }).onConflictDoNothing().returning({ id: scheduleRuns.id })
       if (!late) return { kind: 'none', outcome: 'alreadyRan', detail: `slot ${iso(decision.slot)} already has a run`, removeScheduler: false }
       await audit(tx, { walletId: schedule.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: late.id, slot: iso(decision.slot), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
-      return { kind: 'none', outcome: 'late', detail: skippedDetail, removeScheduler: false, late: { runId: late.id, walletId: schedule.walletId, slot: decision.slot, latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } }
+      return skippedLate(tx, skippedDetail, { runId: late.id, walletId: schedule.walletId, slot: decision.slot, latenessMs: lateness, maxLatenessMs: p.maxLatenessMs })
     }
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, schedule.walletId)).for('share')
     const halted = wallet?.status === 'halted'

@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm'
-import type { Db } from '../../../store/Database.js'
+import type { Db, Tx } from '../../../store/Database.js'
 import { audit } from '../../../store/repositories/audit.js'
 import { type ScheduleRunRow, type ScheduleRunStatus, scheduleRuns } from '../../../store/schema/index.js'
 
@@ -9,6 +9,11 @@ export type FinishRunParameters = {
   detail?: string
   error?: string
   now: number
+  /**
+   * Called inside the transaction that ends the run (when this call ended it): claims the alert that
+   * reports it (`alertWithin`), so it exists exactly when the end does. Answers what to call once committed.
+   */
+  claimAlert?: (tx: Tx, row: ScheduleRunRow) => Promise<() => void>
 }
 
 /**
@@ -18,7 +23,8 @@ export type FinishRunParameters = {
  * The run's end and its audit entry commit together: never one without the other.
  */
 export async function finishRun(db: Db, runId: string, p: FinishRunParameters): Promise<ScheduleRunRow | undefined> {
-  return db.transaction(async (tx) => {
+  let afterCommit: (() => void) | undefined
+  const finished = await db.transaction(async (tx) => {
     const [row] = await tx.update(scheduleRuns).set({
       status: p.status,
       stage: null,
@@ -29,7 +35,10 @@ export async function finishRun(db: Db, runId: string, p: FinishRunParameters): 
     }).where(and(eq(scheduleRuns.id, runId), eq(scheduleRuns.status, 'running'))).returning()
     if (row) {
       await audit(tx, { walletId: row.walletId, actor: 'scheduler', action: `schedule.run.${p.status}`, details: { scheduleId: row.scheduleId, runId, slot: row.slotAt.toISOString(), reason: p.reason, error: p.error } })
+      afterCommit = await p.claimAlert?.(tx, row)
     }
     return row
   })
+  afterCommit?.()
+  return finished
 }
