@@ -451,6 +451,33 @@ describe('an alert to a webhook that refuses for a while (a rate limit, an outag
     await sweeper.close()
   })
 
+  it('left undelivered (a webhook that refuses it) is sent by the sweeps for a day from when it was raised, then no more', async () => {
+    reset()
+    otherwise = 400
+    const { wallet } = await h.wallet()
+    const raisedAt = Date.now()
+    let clock = raisedAt
+    const integrity = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-refused' } }
+    // Claimed with what it reports; its process dies before the POST.
+    const dying = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, now: () => clock })
+    await h.db.transaction((tx) => dying.claimWithin(tx, integrity))
+    const sweeper = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, undeliveredAfterMs: 60_000, now: () => clock })
+    const sweepAfter = async (ms: number) => {
+      clock += ms
+      const sent = await sweeper.resendUndelivered()
+      await sweeper.settled()
+      return sent
+    }
+    // Each sweep past the claim's minute sends it again; the webhook refuses each.
+    expect([await sweepAfter(120_000), await sweepAfter(120_000), await sweepAfter(10_000)]).toEqual([1, 1, 0])
+    expect(await sweepAfter(23 * 3_600_000)).toBe(1)
+    // A day after it was raised (before: sent again every few minutes for as long as the webhook refused it).
+    clock = raisedAt + 24 * 3_600_000 + 120_000
+    expect(await sweepAfter(0)).toBe(0)
+    expect(posts.filter((post) => post.body.details.sessionId === 's-refused').map((post) => post.status)).toEqual([400, 400, 400])
+    await Promise.all([dying.close(), sweeper.close()])
+  })
+
   it('whose claim Postgres refuses inside the transaction of what it reports does not fail that transaction: it is raised once that commits', async () => {
     reset()
     const { wallet } = await h.wallet()

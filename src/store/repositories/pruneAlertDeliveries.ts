@@ -2,8 +2,8 @@ import { and, isNotNull, isNull, lte, or } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { alertDeliveries } from '../schema/index.js'
 
-/** An alert whose POST never ended, still unsent this long after its claim, is no longer sent by a sweep. */
-const UNDELIVERED_KEPT_MS = 24 * 3_600_000
+/** An alert whose POST never ended is sent by a sweep for this long after it was first raised; its row is pruned this long after its last claim. */
+export const UNDELIVERED_KEPT_MS = 24 * 3_600_000
 
 /**
  * Deletes the alert deliveries that no longer hold an alert back (sent at or before `repeatAfter`),
