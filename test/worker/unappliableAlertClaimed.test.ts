@@ -12,6 +12,7 @@ import { auditLog, events, streamCursors } from '../../src/store/schema/index.js
 import type { VenueEvent } from '../../src/venue/types.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { createHarness, type Harness } from './support/harness.js'
+import { writingTransaction } from '../support/writingTransaction.js'
 
 let h: Harness
 beforeAll(async () => { h = await createHarness() })
@@ -21,29 +22,31 @@ afterAll(async () => { await h?.close() })
 const unappliable = (wallet: `0x${string}`, seq: number): VenueEvent =>
   ({ seq: String(seq), type: 'OrderCancelled', wallet, at: Date.now(), clientOrderId: 12345 as never, data: { reason: 'user' } })
 
-/** The wallet's audit entries past its session's grant: the event's and the alert's. */
-const trail = async (walletId: string) => (await h.db.select().from(auditLog).where(eq(auditLog.walletId, walletId)).orderBy(auditLog.id))
-  .filter((row) => /^(event|alert)\./.test(row.action)).map((row) => ({ action: row.action, at: row.at.getTime() }))
+/** The wallet's audit entries past its session's grant (the event's and the alert's), each with the transaction that wrote it. */
+const trail = async (walletId: string) => Promise.all((await h.db.select().from(auditLog).where(eq(auditLog.walletId, walletId)).orderBy(auditLog.id))
+  .filter((row) => /^(event|alert)\./.test(row.action)).map(async (row) => ({ action: row.action, transaction: await writingTransaction(h.db, row.id) })))
 
 describe('an event passed over', () => {
   it('has its alert claimed in the same transaction, and raised after the commit', async () => {
     const { wallet, signer } = await h.wallet()
-    const { log } = capturedLog('warn')
+    const { log, entries } = capturedLog('warn')
     const sink = createAlertSink({ log, db: h.db })
     const raised: string[] = []
     const applied = await applyEvents(h.db, wallet.id, [unappliable(signer.address, 1)], {
       onPassedOver: async (tx, walletId, event) => {
         const afterCommit = await sink.claimWithin(tx, { walletId, code: 'EVENT_UNAPPLIABLE', message: `event ${event.seq}: ${event.passedOver}`, details: { seq: event.seq } })
-        // Not committed yet: nothing reaches the log or the webhook.
+        // Not committed yet: the log line waits for the commit.
+        expect(entries().filter((entry) => entry.msg.startsWith('ALERT'))).toEqual([])
         return () => { raised.push(event.seq); afterCommit() }
       },
     })
     expect(applied.map((event) => [event.seq, event.passedOver])).toEqual([['1', 'clientOrderId: must be a string']])
     expect(raised).toEqual(['1'])
-    // Both entries carry the transaction's time: written in one.
+    expect(entries().filter((entry) => entry.msg.startsWith('ALERT')).map((entry) => entry.msg)).toEqual(['ALERT EVENT_UNAPPLIABLE: event 1: clientOrderId: must be a string'])
+    // Both entries written by one transaction.
     const [unappliableEntry, alertEntry, ...rest] = await trail(wallet.id)
     expect([unappliableEntry?.action, alertEntry?.action, rest]).toEqual(['event.unappliable', 'alert.EVENT_UNAPPLIABLE', []])
-    expect(alertEntry!.at).toBe(unappliableEntry!.at)
+    expect(alertEntry!.transaction).toBe(unappliableEntry!.transaction)
     await sink.close()
   })
 
