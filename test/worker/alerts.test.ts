@@ -270,10 +270,13 @@ describe('an alert to a webhook that refuses for a while (a rate limit, an outag
     expect(delivered()).toEqual(burst.map((a) => JSON.stringify([a.code, a.details])).sort())
     expect(posts.filter((p) => p.status !== 200)).toHaveLength(6)
     expect(maxInFlight).toBeLessThanOrEqual(2)
-    // Nothing is posted within the Retry-After of the first 429 (posts already on the wire aside).
+    // Nothing is posted within the Retry-After of the first 429 once the sink has the answer. The
+    // times are the webhook's: the other post at once may have been sent before the answer reached
+    // the sink (on a loaded machine, after it left the webhook), one at most, and soon after.
     const limitedAt = posts.find((p) => p.status === 429)!.answeredAt
     const during = posts.filter((p) => p.arrivedAt > limitedAt && p.arrivedAt < limitedAt + 990)
-    expect(during).toEqual([])
+    expect(during.length).toBeLessThanOrEqual(1)
+    expect(during.filter((p) => p.arrivedAt > limitedAt + 200)).toEqual([])
     expect(entries().filter((e) => e.msg === 'alert webhook delivery failed')).toEqual([])
     expect((await rows(h.db).audit(wallet.id)).filter((a) => a.action.startsWith('alert.'))).toHaveLength(burst.length)
   })
