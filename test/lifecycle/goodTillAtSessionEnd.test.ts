@@ -37,7 +37,8 @@ it('ends cancelled for its good-till, its intent cancelled and its good-till can
   const w = await activeWallet(h)
   signers.set(w.wallet.address.toLowerCase(), w.signer)
   const first: RunningWorker = await h.startWorker(options)
-  const goodTill = new Date(Date.now() + 3_000)
+  // Far enough for the placement to open first on a loaded machine (past it, the order is not sent).
+  const goodTill = new Date(Date.now() + 6_000)
   const order = await place(h, first, w.wallet.id, { goodTill })
   await settled(h.db, order.id, 'open')
   await first.close()
@@ -65,7 +66,7 @@ it('ends cancelled for its good-till, its intent cancelled and its good-till can
 it('is not placed again by a worker whose clock runs behind, its good-till time passed on Postgres\'s clock', async () => {
   const w = await activeWallet(h)
   const worker = await h.startWorker(options)
-  const goodTill = new Date(Date.now() + 2_000)
+  const goodTill = new Date(Date.now() + 6_000)
   const order = await place(h, worker, w.wallet.id, { goodTill })
   await settled(h.db, order.id, 'open')
   await worker.close()

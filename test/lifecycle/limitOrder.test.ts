@@ -75,7 +75,8 @@ describe('a limit order', () => {
 
   it('is cancelled at its good-till time, not before, and says why', async () => {
     const w = await activeWallet(h)
-    const goodTill = new Date(Date.now() + 2_000)
+    // Far enough for the placement to open first on a loaded machine (past it, the order is not sent).
+    const goodTill = new Date(Date.now() + 6_000)
     const expiring = await place(h, worker, w.wallet.id, { price: '1950', goodTill })
     const staying = await place(h, worker, w.wallet.id, { price: '1951' })
     await settled(h.db, expiring.id, 'open')

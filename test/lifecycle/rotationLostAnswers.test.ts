@@ -64,7 +64,7 @@ describe('rotation while answers are lost', () => {
     const next = (await t.r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active')!
     await checkOneLivePerIntent(w.wallet.id, w.wallet.address, next.delegationHash!, [order])
     signers.delete(w.wallet.address.toLowerCase())
-  })
+  }, 90_000)
 
   it('a burst with lost answers and latency across a rotation: one live order per intent, none twice', async () => {
     const w = await activeWallet(t.h, { lifetimeSeconds: 2 * 3600, families: ['Order', 'CancelOrder', 'CancelAll'] })
@@ -80,10 +80,11 @@ describe('rotation while answers are lost', () => {
     await new Promise((resolve) => setTimeout(resolve, 60))
     await rotated(w.wallet.id, w.session.id)
     await placing
-    await eventually(async () => { await t.worker.maintainSessions(w.wallet.id); return (await t.r.session(w.session.id)).status === 'revoked' }, 10_000, 250)
+    // As above, with more resends under way: up to 30 s on a loaded machine.
+    await eventually(async () => { await t.worker.maintainSessions(w.wallet.id); return (await t.r.session(w.session.id)).status === 'revoked' }, 30_000, 250)
     t.h.sandbox.setFaults({ dropAfterAccept: 0, latencyMs: 0 })
     const next = (await t.r.sessionsOf(w.wallet.id)).find((s) => s.status === 'active')!
     await checkOneLivePerIntent(w.wallet.id, w.wallet.address, next.delegationHash!, placed)
     signers.delete(w.wallet.address.toLowerCase())
-  })
+  }, 90_000)
 })
