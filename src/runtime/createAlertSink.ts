@@ -191,10 +191,18 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       await webhook.send(alert, at)
     } catch (error) {
       const attempts = error instanceof AlertNotDelivered ? error.attempts : undefined
-      if (recorded === 'keptForTheSweep') {
+      if (recorded === 'keptForTheSweep' && !(error instanceof AlertNotDelivered && error.refused)) {
         // Its next occurrence may never come (a quarantine happens once): left undelivered, it is
-        // sent by a sweep (any process's, this one's included), until delivered or pruned after a day.
+        // sent by a sweep (any process's, this one's included), until delivered or a day after it was raised.
         log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook delivery failed; a sweep sends it again')
+        return
+      }
+      if (recorded === 'keptForTheSweep') {
+        // Refused by an answer that retrying cannot change (a webhook deleted or misconfigured): no sweep
+        // sends it again (it stays in the log and the audit trail), as an alert raised on its own is not retried.
+        log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook refused it; not sent again')
+        await markAlertDelivered(db, claim).catch((markError: unknown) =>
+          log.warn({ err: markError, code: alert.code }, 'refused alert not recorded as given up: a sweep may send it again'))
         return
       }
       log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook delivery failed')
@@ -219,7 +227,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     const found = await claimUndelivered(db, new Date(at), new Date(at - undeliveredAfterMs))
     for (const claim of found) {
       const { at: raisedAt, ...alert } = claim.alert
-      log.warn({ code: claim.code, walletId: claim.walletId, raisedAt: new Date(raisedAt).toISOString() }, 'alert whose webhook POST never ended (its process stopped) sent again')
+      log.warn({ code: claim.code, walletId: claim.walletId, raisedAt: new Date(raisedAt).toISOString() }, 'alert not delivered yet (its POST never ended, or was given up) sent again')
       track(post(alert as Alert, raisedAt, claim, 'keptForTheSweep'))
     }
     return found.length

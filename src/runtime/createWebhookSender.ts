@@ -24,10 +24,13 @@ export type WebhookSenderOptions = {
 export class AlertNotDelivered extends BaseError {
   override name = 'AlertNotDelivered'
   readonly attempts: number
+  /** The webhook refused it with an answer that retrying cannot change (400, 401, 403, 404: deleted or misconfigured). */
+  readonly refused: boolean
 
-  constructor(reason: string, attempts: number) {
+  constructor(reason: string, attempts: number, refused = false) {
     super(reason, { code: 'ALERT.NOT_DELIVERED' })
     this.attempts = attempts
+    this.refused = refused
   }
 }
 
@@ -130,7 +133,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           last = failed.error
           firstAt ??= now()
           const delayMs = webhookRetryDelayMs(retry, failed.failure, attempts, now() - firstAt)
-          if (delayMs === undefined) throw new AlertNotDelivered(errorMessage(last), attempts)
+          if (delayMs === undefined) throw new AlertNotDelivered(errorMessage(last), attempts, last instanceof AlertWebhookRefusedError && !last.retryable)
           await wait(delayMs)
         }
       } finally {

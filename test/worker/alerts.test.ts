@@ -361,7 +361,7 @@ describe('an alert to a webhook that refuses for a while (a rate limit, an outag
       expect(await sweeper.resendUndelivered()).toBe(1)
       await sweeper.settled()
       expect(delivered()).toEqual([JSON.stringify(['KEY_INTEGRITY', { sessionId: 's-9' }])])
-      expect(entries().filter((e) => e.msg === "alert whose webhook POST never ended (its process stopped) sent again").map((e) => e.code)).toEqual(['KEY_INTEGRITY'])
+      expect(entries().filter((e) => e.msg === "alert not delivered yet (its POST never ended, or was given up) sent again").map((e) => e.code)).toEqual(['KEY_INTEGRITY'])
       // Delivered: no sweep sends it again, and it was audited once, when raised.
       expect(await sweeper.resendUndelivered()).toBe(0)
       expect(await rows(h.db).audit(wallet.id, 'alert.KEY_INTEGRITY')).toHaveLength(1)
@@ -454,30 +454,41 @@ describe('an alert to a webhook that refuses for a while (a rate limit, an outag
     await sweeper.close()
   })
 
-  it('left undelivered (a webhook that refuses it) is sent by the sweeps for a day from when it was raised, then no more', async () => {
+  it('left undelivered (a webhook down) is sent by the sweeps for a day from when it was raised, then no more; one the webhook refuses for good (404) is not sent again', async () => {
     reset()
-    otherwise = 400
+    otherwise = 503
     const { wallet } = await h.wallet()
     const raisedAt = Date.now()
     let clock = raisedAt
-    const integrity = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-refused' } }
+    const onePost = { attempts: 1, firstDelayMs: 10, maxDelayMs: 50, giveUpAfterMs: 60_000 }
+    const integrity = { walletId: wallet.id, code: 'KEY_INTEGRITY' as const, message: 'SignerMismatch: the stored session key is not the delegated one', details: { sessionId: 's-down' } }
     // Claimed with what it reports; its process dies before the POST.
-    const dying = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, now: () => clock })
+    const dying = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: onePost, now: () => clock })
     await h.db.transaction((tx) => dying.claimWithin(tx, integrity))
-    const sweeper = createAlertSink({ log: capturedLog().log, db: h.db, webhookUrl: hookUrl, webhookRetry: quickRetries, undeliveredAfterMs: 60_000, now: () => clock })
+    const { log, entries } = capturedLog('warn')
+    const sweeper = createAlertSink({ log, db: h.db, webhookUrl: hookUrl, webhookRetry: onePost, undeliveredAfterMs: 60_000, now: () => clock })
     const sweepAfter = async (ms: number) => {
       clock += ms
       const sent = await sweeper.resendUndelivered()
       await sweeper.settled()
       return sent
     }
-    // Each sweep past the claim's minute sends it again; the webhook refuses each.
+    // Each sweep past the claim's minute sends it again; the webhook is down for each.
     expect([await sweepAfter(120_000), await sweepAfter(120_000), await sweepAfter(10_000)]).toEqual([1, 1, 0])
     expect(await sweepAfter(23 * 3_600_000)).toBe(1)
-    // A day after it was raised (before: sent again every few minutes for as long as the webhook refused it).
+    // A day after it was raised (before: sent again every few minutes for as long as the webhook failed).
     clock = raisedAt + 24 * 3_600_000 + 120_000
     expect(await sweepAfter(0)).toBe(0)
-    expect(posts.filter((post) => post.body.details.sessionId === 's-refused').map((post) => post.status)).toEqual([400, 400, 400])
+    expect(posts.filter((post) => post.body.details.sessionId === 's-down').map((post) => post.status)).toEqual([503, 503, 503])
+
+    // Refused for good: the sweep that sends it leaves it, and none sends it again.
+    otherwise = 404
+    const refused = { ...integrity, details: { sessionId: 's-refused' } }
+    await h.db.transaction((tx) => dying.claimWithin(tx, refused))
+    expect(await sweepAfter(120_000)).toBe(1)
+    expect(await sweepAfter(120_000)).toBe(0)
+    expect(posts.filter((post) => post.body.details.sessionId === 's-refused').map((post) => post.status)).toEqual([404])
+    expect(entries().filter((e) => e.msg === 'alert webhook refused it; not sent again').map((e) => e.code)).toEqual(['KEY_INTEGRITY'])
     await Promise.all([dying.close(), sweeper.close()])
   })
 
