@@ -82,7 +82,7 @@ describe('a limit order', () => {
     await settled(h.db, expiring.id, 'open')
 
     // Cancelled once the receipt of the good-till cancel is recorded (the operator's event alone says `user`).
-    const cancel = await eventually(async () => (await r.requestsOf(expiring.id)).find((q) => q.family === 'CancelOrder' && q.status === 'accepted'))
+    const cancel = await eventually(async () => (await r.requestsOf(expiring.id)).find((q) => q.family === 'CancelOrder' && q.status === 'accepted'), 20_000)
     const cancelled = await r.order(expiring.id)
     expect([cancelled.state, cancelled.cancelReason]).toEqual(['cancelled', 'goodTill'])
     expect(cancel.createdAt.getTime()).toBeGreaterThanOrEqual(goodTill.getTime())

@@ -171,7 +171,7 @@ it('refuses a client 20 failed admin or metrics token checks a minute unless TOK
 it('believes the X-Forwarded-For of the proxies TRUST_PROXY lists by address or range, and of none unset', () => {
   expect(loadConfig({}).TRUST_PROXY).toBeUndefined()
   expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback, fd00::/8, ::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.7', 'loopback', 'fd00::/8', '::1'])
-  // `true`, a count of hops and a /0 would believe a client that sends the header itself; the others are not addresses.
+  // `true` and a /0 would believe a client that sends the header itself, a count of hops no proxy (Fastify 5); the others are not addresses.
   for (const value of ['true', '1', '10.0.0.0/33', '0.0.0.0/0', '::/0', '10.0.0.0/08', '::1/129', 'proxy.internal', '10.0.0.1,', '10.0.0.0/8/1', ' ']) {
     expect(() => loadConfig({ TRUST_PROXY: value }), value).toThrow('TRUST_PROXY: must be comma-separated addresses or CIDR ranges of the proxies in front of the API')
   }

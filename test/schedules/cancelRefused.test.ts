@@ -15,7 +15,7 @@ import { createHarness, eventually, type Harness } from '../worker/support/harne
 import { rows } from '../worker/support/rows.js'
 import { routeSendsThroughProxy } from '../worker/support/submitProxy.js'
 import { contextOf, delayThrows, runsOf, specOf, YEARLY } from './support.js'
-import { writingTransaction } from '../support/writingTransaction.js'
+import { transactionStartOf } from '../support/transactionStartOf.js'
 
 let h: Harness
 let worker: RunningWorker
@@ -73,7 +73,7 @@ describe('a leg whose cancel was refused for good, still resting at the operator
     expect(alert!.details).toMatchObject({ scheduleId: schedule.id, orderIds: [orderId], message: expect.stringContaining('nothing traded') })
     // Claimed in the transaction that recorded the skip.
     const [skipped] = await db.audit(wallet.id, 'schedule.run.skipped')
-    expect(await writingTransaction(h.db, alert!.id)).toBe(await writingTransaction(h.db, skipped!.id))
+    expect(await transactionStartOf(h.db, alert!.id)).toBe(await transactionStartOf(h.db, skipped!.id))
     expect((await db.order(orderId)).state).toBe('open')
     // The skipped run asked again too (the first cancel had failed): that one is refused as well.
     await eventually(async () => (await cancelsOf()).every((row) => row.status === 'failed'))

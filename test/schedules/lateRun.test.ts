@@ -15,7 +15,7 @@ import { listScheduleRuns } from '../../src/runtime/schedules/listScheduleRuns.j
 import { auditLog } from '../../src/store/schema/index.js'
 import { createHarness, eventually, type Harness } from '../worker/support/harness.js'
 import { controlQueueForFile, specOf, waitForRun, YEARLY } from './support.js'
-import { writingTransaction } from '../support/writingTransaction.js'
+import { transactionStartOf } from '../support/transactionStartOf.js'
 
 let h: Harness
 const queue = controlQueueForFile()
@@ -60,7 +60,7 @@ it('a slot whose job starts three hours late is skipped, recorded late in the ru
   expect((alerts[0]!.details as { latenessMs: number }).latenessMs).toBeGreaterThanOrEqual(3 * HOUR)
   // Claimed in the transaction that recorded the skip: a worker dying right after the commit leaves
   // it to the sweep of undelivered alerts.
-  expect(await writingTransaction(h.db, alerts[0]!.id)).toBe(await writingTransaction(h.db, entry!.id))
+  expect(await transactionStartOf(h.db, alerts[0]!.id)).toBe(await transactionStartOf(h.db, entry!.id))
   await worker.close()
 })
 

@@ -23,7 +23,7 @@ import { startEventProxy, type EventProxy } from './support/eventProxy.js'
 import { createHarness, eventually, type Harness } from './support/harness.js'
 import { operatorEvents, operatorFills, operatorOrder } from './support/operator.js'
 import { rows } from './support/rows.js'
-import { writingTransaction } from '../support/writingTransaction.js'
+import { transactionStartOf } from '../support/transactionStartOf.js'
 
 let h: Harness
 let proxy: EventProxy
@@ -211,7 +211,7 @@ describe('stream drops and gaps', () => {
     // The alert was claimed in the transaction that passed the event over: a process dying after
     // the commit leaves it to the sweep of undelivered alerts.
     const [alerted] = await db.audit(w.wallet.id, 'alert.EVENT_UNAPPLIABLE')
-    expect(await writingTransaction(h.db, alerted!.id)).toBe(await writingTransaction(h.db, passedOver[0]!.id))
+    expect(await transactionStartOf(h.db, alerted!.id)).toBe(await transactionStartOf(h.db, passedOver[0]!.id))
   })
 
   it('a fill whose time Postgres cannot store (unix microseconds, year 50000 and more) is passed over with an alert, and the events after it still apply', async () => {

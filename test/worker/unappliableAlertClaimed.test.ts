@@ -4,7 +4,7 @@
  * after that commit leaves the claim for the undelivered-alert sweep, and a transaction that does not
  * commit leaves neither the event, nor its audit, nor the alert.
  */
-import { and, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyEvents } from '../../jobs/applyEvent.js'
 import { createAlertSink } from '../../src/runtime/createAlertSink.js'
@@ -12,7 +12,7 @@ import { auditLog, events, streamCursors } from '../../src/store/schema/index.js
 import type { VenueEvent } from '../../src/venue/types.js'
 import { capturedLog } from '../support/capturedLog.js'
 import { createHarness, type Harness } from './support/harness.js'
-import { writingTransaction } from '../support/writingTransaction.js'
+import { transactionStartOf } from '../support/transactionStartOf.js'
 
 let h: Harness
 beforeAll(async () => { h = await createHarness() })
@@ -24,7 +24,7 @@ const unappliable = (wallet: `0x${string}`, seq: number): VenueEvent =>
 
 /** The wallet's audit entries past its session's grant (the event's and the alert's), each with the transaction that wrote it. */
 const trail = async (walletId: string) => Promise.all((await h.db.select().from(auditLog).where(eq(auditLog.walletId, walletId)).orderBy(auditLog.id))
-  .filter((row) => /^(event|alert)\./.test(row.action)).map(async (row) => ({ action: row.action, transaction: await writingTransaction(h.db, row.id) })))
+  .filter((row) => /^(event|alert)\./.test(row.action)).map(async (row) => ({ action: row.action, transaction: await transactionStartOf(h.db, row.id) })))
 
 describe('an event passed over', () => {
   it('has its alert claimed in the same transaction, and raised after the commit', async () => {
@@ -60,7 +60,7 @@ describe('an event passed over', () => {
       },
     })).rejects.toThrow('the connection dropped before the commit')
     expect(await trail(wallet.id)).toEqual([])
-    expect(await h.db.select().from(events).where(and(eq(events.walletId, wallet.id)))).toEqual([])
+    expect(await h.db.select().from(events).where(eq(events.walletId, wallet.id))).toEqual([])
     expect((await h.db.select().from(streamCursors).where(eq(streamCursors.walletId, wallet.id)))[0]?.lastSeq ?? 0).toBe(0)
     await sink.close()
   })

@@ -50,7 +50,8 @@ export function tokenFailureGuard(perMinute: number, now: () => number): TokenGu
   }
   return (check) => async (request) => {
     const at = now()
-    const client = clientOf(request.ip)
+    // No address when the client has already gone: counted together, as one unknown client.
+    const client = clientOf(request.ip ?? 'unknown')
     const window = current(client, at)
     if (window && window.failures >= perMinute) {
       const seconds = Math.max(1, Math.ceil((window.start + WINDOW_MS - at) / 1000))

@@ -2,7 +2,7 @@ import { and, isNotNull, isNull, lte, or } from 'drizzle-orm'
 import type { Db } from '../Database.js'
 import { alertDeliveries } from '../schema/index.js'
 
-/** An alert whose POST never ended is sent by a sweep for this long after it was first raised; its row is pruned this long after its last claim. */
+/** An alert whose POST never ended is sent by a sweep for this long after it was raised; its row is pruned this long (and the hour it holds the alert back) after its last claim. */
 export const UNDELIVERED_KEPT_MS = 24 * 3_600_000
 
 /**

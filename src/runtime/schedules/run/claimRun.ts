@@ -45,10 +45,10 @@ export type ClaimRunResult =
   /** Another job's run of this schedule is in flight: come back later. */
   | { kind: 'wait'; detail: string }
   | { kind: 'none'; outcome: 'unknownSchedule' | 'paused' | 'deleted' | 'halted' | 'nothingDue' | 'alreadyRan' | 'repeatedWallTime'; detail: string; removeScheduler: boolean }
-  /** This claim recorded the slot's run `skipped`, reason `late` (once per slot: a later claim of it reads `alreadyRan`). */
-  | { kind: 'none'; outcome: 'late'; detail: string; removeScheduler: false; late: LateSkip }
+  /** This claim recorded the slot's run `skipped`, reason `late` (once per slot: a later claim of it reads `alreadyRan`); its alert claimed with it (`claimLateAlert`). */
+  | { kind: 'none'; outcome: 'late'; detail: string; removeScheduler: false }
 
-/** A run this claim skipped `late`, for the alert a person gets. */
+/** A run a claim skipped `late`, for the alert a person gets (`claimLateAlert`). */
 export type LateSkip = { runId: string; walletId: string; slot: number; latenessMs: number; maxLatenessMs: number }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -74,7 +74,7 @@ export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunR
   let afterCommit: (() => void) | undefined
   const skippedLate = async (tx: Tx, detail: string, late: LateSkip): Promise<ClaimRunResult> => {
     afterCommit = await p.claimLateAlert?.(tx, late, detail)
-    return { kind: 'none', outcome: 'late', detail, removeScheduler: false, late }
+    return { kind: 'none', outcome: 'late', detail, removeScheduler: false }
   }
   const result = await claimInTransaction(db, p, skippedLate)
   afterCommit?.()
