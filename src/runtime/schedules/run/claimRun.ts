@@ -72,17 +72,7 @@ const lateDetail = (lateness: number, maxLatenessMs: number): string =>
  */
 export async function claimRun(db: Db, p: ClaimRunParameters): Promise<ClaimRunResult> {
   let afterCommit: (() => void) | undefined
-  const skippedLate = async (tx: Tx, detail: string, late: LateSkip): Promise<ClaimRunResult> => {
-    afterCommit = await p.claimLateAlert?.(tx, late, detail)
-    return { kind: 'none', outcome: 'late', detail, removeScheduler: false }
-  }
-  const result = await claimInTransaction(db, p, skippedLate)
-  afterCommit?.()
-  return result
-}
-
-function claimInTransaction(db: Db, p: ClaimRunParameters, skippedLate: (tx: Tx, detail: string, late: LateSkip) => Promise<ClaimRunResult>): Promise<ClaimRunResult> {
-  return db.transaction(async (tx) => {
+  const claimed = await db.transaction(async (tx): Promise<ClaimRunResult> => {
     const [schedule] = await tx.select().from(schedules).where(eq(schedules.id, p.scheduleId)).for('update')
     if (!schedule) return { kind: 'none', outcome: 'unknownSchedule', detail: `no schedule ${p.scheduleId}`, removeScheduler: true }
 
@@ -108,7 +98,8 @@ function claimInTransaction(db: Db, p: ClaimRunParameters, skippedLate: (tx: Tx,
           const detail = `taken over ${lateDetail(lateness, p.maxLatenessMs)}; ${inFlight.detail}`
           await tx.update(scheduleRuns).set({ status: 'skipped', stage: null, reason: 'late', detail, finishedAt: new Date(p.now) }).where(eq(scheduleRuns.id, inFlight.id))
           await audit(tx, { walletId: inFlight.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: inFlight.id, slot: iso(inFlight.slotAt.getTime()), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
-          return skippedLate(tx, detail, { runId: inFlight.id, walletId: inFlight.walletId, slot: inFlight.slotAt.getTime(), latenessMs: lateness, maxLatenessMs: p.maxLatenessMs })
+          afterCommit = await p.claimLateAlert?.(tx, { runId: inFlight.id, walletId: inFlight.walletId, slot: inFlight.slotAt.getTime(), latenessMs: lateness, maxLatenessMs: p.maxLatenessMs }, detail)
+          return { kind: 'none', outcome: 'late', detail, removeScheduler: false }
         }
         const [adopted] = await tx.update(scheduleRuns).set({ jobId: p.jobId }).where(eq(scheduleRuns.id, inFlight.id)).returning()
         return { kind: 'resume', run: adopted!, schedule }
@@ -151,7 +142,8 @@ function claimInTransaction(db: Db, p: ClaimRunParameters, skippedLate: (tx: Tx,
       }).onConflictDoNothing().returning({ id: scheduleRuns.id })
       if (!late) return { kind: 'none', outcome: 'alreadyRan', detail: `slot ${iso(decision.slot)} already has a run`, removeScheduler: false }
       await audit(tx, { walletId: schedule.walletId, actor: 'scheduler', action: 'schedule.run.skipped', details: { scheduleId: schedule.id, runId: late.id, slot: iso(decision.slot), reason: 'late', latenessMs: lateness, maxLatenessMs: p.maxLatenessMs } })
-      return skippedLate(tx, skippedDetail, { runId: late.id, walletId: schedule.walletId, slot: decision.slot, latenessMs: lateness, maxLatenessMs: p.maxLatenessMs })
+      afterCommit = await p.claimLateAlert?.(tx, { runId: late.id, walletId: schedule.walletId, slot: decision.slot, latenessMs: lateness, maxLatenessMs: p.maxLatenessMs }, skippedDetail)
+      return { kind: 'none', outcome: 'late', detail: skippedDetail, removeScheduler: false }
     }
     const [wallet] = await tx.select({ status: wallets.status, haltedReason: wallets.haltedReason }).from(wallets).where(eq(wallets.id, schedule.walletId)).for('share')
     const halted = wallet?.status === 'halted'
@@ -170,6 +162,8 @@ function claimInTransaction(db: Db, p: ClaimRunParameters, skippedLate: (tx: Tx,
     if (halted) return { kind: 'none', outcome: 'halted', detail: run.detail, removeScheduler: false }
     return { kind: 'start', run, schedule }
   })
+  afterCommit?.()
+  return claimed
 }
 
 type SlotPlan = { lastRunSlot: number | null; wallReference: number | null; due: ReturnType<typeof dueSlots>; repeated: boolean; decision: ReturnType<typeof slotToRun> }
