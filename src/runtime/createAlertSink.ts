@@ -191,13 +191,13 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       await webhook.send(alert, at)
     } catch (error) {
       const attempts = error instanceof AlertNotDelivered ? error.attempts : undefined
-      if (recorded === 'keptForTheSweep' && !(error instanceof AlertNotDelivered && error.refused)) {
-        // Its next occurrence may never come (a quarantine happens once): left undelivered, it is
-        // sent by a sweep (any process's, this one's included), until delivered or a day after it was raised.
-        log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook delivery failed; a sweep sends it again')
-        return
-      }
       if (recorded === 'keptForTheSweep') {
+        if (!(error instanceof AlertNotDelivered && error.refused)) {
+          // Its next occurrence may never come (a quarantine happens once): left undelivered, it is
+          // sent by a sweep (any process's, this one's included), until delivered or a day after it was raised.
+          log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook delivery failed; a sweep sends it again')
+          return
+        }
         // Refused by an answer that retrying cannot change (a webhook deleted or misconfigured): no sweep
         // sends it again (it stays in the log and the audit trail), as an alert raised on its own is not retried.
         log.warn({ code: alert.code, attempts, reason: errorMessage(error) }, 'alert webhook refused it; not sent again')
