@@ -1,10 +1,11 @@
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
-import type { FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, RouteHandlerMethod } from 'fastify'
 import type { ApiDeps } from './ApiDeps.js'
 import type { TokenGuard } from './auth/tokenFailureGuard.js'
 import { adminAuthentication } from './auth/authenticate.js'
+import { errorHandler } from './errorHandler.js'
 import { ApiError } from './errors.js'
 
 export const BULL_BOARD_PATH = '/admin/queues'
@@ -30,13 +31,13 @@ export async function registerBullBoard(app: FastifyInstance, deps: ApiDeps, tok
   })
   await app.register(async (scope) => {
     const authenticate = adminAuthentication(deps.adminToken, tokenGuard)
-    // Bull Board installs its own error handler for its routes, so answer the refusal here.
+    // Bull Board installs its own error handler for its routes, so answer the refusal here, as the API's handler does.
     scope.addHook('onRequest', async (request, reply) => {
       try {
         await authenticate(request)
       } catch (error) {
         if (!(error instanceof ApiError)) throw error
-        return reply.code(error.statusCode).headers(error.headers).send({ error: { code: error.code, message: error.shortMessage, ...(error.field ? { field: error.field, rule: error.rule } : {}) } })
+        return errorHandler(error as unknown as FastifyError, request, reply)
       }
     })
     // The board's reads wait for Redis like any command: while it is down they would hang, and the
