@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import type { FastifyRequest } from 'fastify'
+import ipaddr from 'ipaddr.js'
 import { ApiError, UnauthorizedError } from '../errors.js'
 
 /** A synchronous check of a request's token: throws `UnauthorizedError` when it fails. */
@@ -79,12 +80,9 @@ export function tokenFailureGuard(perMinute: number, now: () => number): TokenGu
 export function clientOf(ip: string): string {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(ip)
   const address = (bracketed ? bracketed[1]! : /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(ip)?.[1] ?? ip).replace(/%.*$/, '')
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)
-  if (mapped) return mapped[1]!
-  if (isIP(address) !== 6) return address
-  const [head = '', tail] = address.toLowerCase().split('::')
-  const before = head ? head.split(':') : []
-  const after = tail ? tail.split(':') : []
-  const groups = tail === undefined ? before : [...before, ...Array<string>(Math.max(0, 8 - before.length - after.length)).fill('0'), ...after]
-  return `${groups.slice(0, 4).map((group) => Number.parseInt(group, 16).toString(16)).join(':')}::/64`
+  if (isIP(address) === 0) return address
+  // ipaddr.js, as proxy-addr (Fastify's trustProxy) reads addresses: an IPv4-mapped one as IPv4.
+  const parsed = ipaddr.process(address)
+  if (parsed.kind() === 'ipv4') return parsed.toString()
+  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`
 }
